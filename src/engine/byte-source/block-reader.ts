@@ -1,0 +1,227 @@
+import { LimitExceededError } from "../errors.js";
+import type { Budget } from "../limits.js";
+import type { ByteSource } from "./byte-source.js";
+
+/** A span of bytes: `[offset, offset + length)`. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** What a reader has fetched from its source. */
+export interface ReadStats {
+  /** Bytes returned by the source (cache hits are free). */
+  bytesRead: number;
+  /** Calls made to the source; for S3, ranged GET requests. */
+  requests: number;
+}
+
+export interface BlockReaderOptions {
+  /** Reads are rounded out to blocks of this size. @default 16 KiB */
+  blockSize?: number;
+  /** Cached blocks beyond this are evicted, oldest first. @default 16 MiB */
+  maxCacheBytes?: number;
+  /** Largest single request to the source; longer runs are split. @default 8 MiB */
+  maxRequestBytes?: number;
+  /** Bytes and requests allowed; exceeding either throws {@link LimitExceededError}. */
+  budget?: Pick<Budget, "maxBytes" | "maxRequests">;
+  /** Aborted when the extraction's time budget runs out. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Random access over a {@link ByteSource} with a block cache: reads are
+ * rounded out to aligned blocks, missing adjacent blocks are fetched in one
+ * request, concurrent readers of a block share one fetch, and every byte and
+ * request that reaches the source is counted against a budget.
+ *
+ * Written here rather than taken from @tokenizer/range because that cache is
+ * tied to HTTP and keeps no budget; this one serves files, buffers and S3 alike.
+ *
+ * @example
+ * const reader = new BlockReader(await FileSource.open("a.zip"));
+ * await reader.prefetch([{ offset: 0, length: 4096 }, { offset: reader.size - 65536, length: 65536 }]);
+ * const eocd = await reader.tail(22);
+ */
+export class BlockReader {
+  readonly name: string;
+  readonly size: number;
+  readonly blockSize: number;
+  private readonly maxCacheBytes: number;
+  private readonly maxRequestBytes: number;
+  private readonly budget: Pick<Budget, "maxBytes" | "maxRequests">;
+  private readonly signal: AbortSignal | undefined;
+  private readonly blocks = new Map<number, Uint8Array>();
+  private readonly pending = new Map<number, Promise<void>>();
+  private cachedBytes = 0;
+  private readonly counters: ReadStats = { bytesRead: 0, requests: 0 };
+
+  constructor(
+    readonly source: ByteSource,
+    options: BlockReaderOptions = {},
+  ) {
+    this.name = source.name;
+    this.size = source.size;
+    this.blockSize = options.blockSize ?? 16 * 1024;
+    this.maxCacheBytes = options.maxCacheBytes ?? 16 * 1024 * 1024;
+    this.maxRequestBytes = Math.max(this.blockSize, options.maxRequestBytes ?? 8 * 1024 * 1024);
+    this.budget = options.budget ?? {
+      maxBytes: Number.POSITIVE_INFINITY,
+      maxRequests: Number.POSITIVE_INFINITY,
+    };
+    this.signal = options.signal;
+  }
+
+  /** Bytes and requests that reached the source so far. */
+  get stats(): ReadStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Reads `length` bytes at `offset`. Returns fewer only at the end of the
+   * source; an offset past the end returns an empty array.
+   */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const start = Math.min(Math.max(0, Math.floor(offset)), this.size);
+    const end = Math.min(this.size, start + Math.max(0, Math.floor(length)));
+    if (end <= start) return new Uint8Array(0);
+    const first = Math.floor(start / this.blockSize);
+    const last = Math.floor((end - 1) / this.blockSize);
+    // Concurrent readers may evict a block between the fetch and the copy; fetch again then.
+    for (let attempt = 0; ; attempt++) {
+      await this.ensure(first, last);
+      const blocks: Uint8Array[] = [];
+      for (let index = first; index <= last; index++) {
+        const block = this.blocks.get(index);
+        if (!block) break;
+        blocks.push(block);
+      }
+      if (blocks.length === last - first + 1) return this.assemble(blocks, first, start, end);
+      if (attempt >= 2)
+        throw new Error(`cache of ${this.name} is too small for a read of ${end - start} bytes`);
+    }
+  }
+
+  private assemble(blocks: Uint8Array[], first: number, start: number, end: number): Uint8Array {
+    for (const [i, block] of blocks.entries()) {
+      // Refresh recency: Map iteration order is insertion order, used as LRU order.
+      this.blocks.delete(first + i);
+      this.blocks.set(first + i, block);
+    }
+    if (blocks.length === 1) {
+      const base = first * this.blockSize;
+      return (blocks[0] as Uint8Array).subarray(start - base, end - base);
+    }
+    const out = new Uint8Array(end - start);
+    for (const [i, block] of blocks.entries()) {
+      const base = (first + i) * this.blockSize;
+      const from = Math.max(start, base) - base;
+      const to = Math.min(end, base + block.byteLength) - base;
+      out.set(block.subarray(from, to), base + from - start);
+    }
+    return out;
+  }
+
+  /** The last `length` bytes (all of them for a smaller source). */
+  tail(length: number): Promise<Uint8Array> {
+    const wanted = Math.min(this.size, Math.max(0, length));
+    return this.read(this.size - wanted, wanted);
+  }
+
+  /**
+   * Fetches every block the ranges touch, coalescing adjacent blocks into
+   * single requests and issuing the requests concurrently. Extractors call it
+   * with their up-front plan so that most small objects cost one request.
+   */
+  async prefetch(ranges: readonly ByteRange[]): Promise<void> {
+    const wanted = new Set<number>();
+    for (const range of ranges) {
+      const start = Math.min(Math.max(0, range.offset), this.size);
+      const end = Math.min(this.size, start + Math.max(0, range.length));
+      if (end <= start) continue;
+      for (let i = Math.floor(start / this.blockSize); i <= Math.floor((end - 1) / this.blockSize); i++) {
+        wanted.add(i);
+      }
+    }
+    const sorted = [...wanted].sort((a, b) => a - b);
+    await this.fetchIndices(sorted);
+  }
+
+  private async ensure(first: number, last: number): Promise<void> {
+    const indices: number[] = [];
+    for (let i = first; i <= last; i++) indices.push(i);
+    await this.fetchIndices(indices);
+  }
+
+  private async fetchIndices(sorted: readonly number[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0) waits.push(this.fetchRun(run));
+      run = [];
+    };
+    const blocksPerRequest = Math.floor(this.maxRequestBytes / this.blockSize);
+    for (const index of sorted) {
+      if (this.blocks.has(index)) continue;
+      const inFlight = this.pending.get(index);
+      if (inFlight) {
+        flush();
+        waits.push(inFlight);
+        continue;
+      }
+      const previous = run[run.length - 1];
+      if (previous !== undefined && (index !== previous + 1 || run.length >= blocksPerRequest)) flush();
+      run.push(index);
+    }
+    flush();
+    await Promise.all(waits);
+  }
+
+  private fetchRun(run: readonly number[]): Promise<void> {
+    const first = run[0] as number;
+    const offset = first * this.blockSize;
+    const length = Math.min(this.size - offset, run.length * this.blockSize);
+    const fetched = this.fetch(offset, length).then((bytes) => {
+      for (const index of run) {
+        const from = (index - first) * this.blockSize;
+        this.store(index, bytes.subarray(from, Math.min(bytes.byteLength, from + this.blockSize)));
+      }
+    });
+    const settled = fetched.finally(() => {
+      for (const index of run) this.pending.delete(index);
+    });
+    for (const index of run) this.pending.set(index, settled);
+    return settled;
+  }
+
+  private async fetch(offset: number, length: number): Promise<Uint8Array> {
+    if (this.signal?.aborted) {
+      throw new LimitExceededError("time", `time budget exhausted before reading ${this.name}`);
+    }
+    if (this.counters.requests + 1 > this.budget.maxRequests) {
+      throw new LimitExceededError("requests", `read request budget of ${this.budget.maxRequests} exhausted`);
+    }
+    if (this.counters.bytesRead + length > this.budget.maxBytes) {
+      throw new LimitExceededError("bytes", `read budget of ${this.budget.maxBytes} bytes exhausted`);
+    }
+    this.counters.requests += 1;
+    this.counters.bytesRead += length;
+    const bytes = await this.source.read(offset, length);
+    if (bytes.byteLength < length) {
+      // The source shrank under us (or lied about its size): keep what arrived, pad nothing.
+      this.counters.bytesRead -= length - bytes.byteLength;
+    }
+    return bytes;
+  }
+
+  private store(index: number, block: Uint8Array): void {
+    this.blocks.set(index, block);
+    this.cachedBytes += block.byteLength;
+    for (const [oldest, bytes] of this.blocks) {
+      if (this.cachedBytes <= this.maxCacheBytes) break;
+      if (oldest === index) break;
+      this.blocks.delete(oldest);
+      this.cachedBytes -= bytes.byteLength;
+    }
+  }
+}

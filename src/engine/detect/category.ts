@@ -1,0 +1,92 @@
+import type { Category } from "../types.js";
+
+const DOCUMENT_MIMES = new Set([
+  "application/msword",
+  "application/vnd.ms-excel",
+  "application/vnd.ms-powerpoint",
+  "application/x-cfb",
+  "application/rtf",
+  "text/rtf",
+  "application/epub+zip",
+  "application/x-mobipocket-ebook",
+  "application/postscript",
+  "application/eps",
+  "application/x-ms-regedit",
+  "application/vnd.ms-outlook",
+]);
+
+const ARCHIVE_MIMES = new Set([
+  "application/zip",
+  "application/gzip",
+  "application/x-gzip",
+  "application/x-tar",
+  "application/x-7z-compressed",
+  "application/x-rar-compressed",
+  "application/vnd.rar",
+  "application/x-xz",
+  "application/zstd",
+  "application/x-bzip2",
+  "application/x-lzip",
+  "application/x-cpio",
+  "application/x-compress",
+  "application/x-lz4",
+  "application/x-lzh-compressed",
+  "application/x-arj",
+  "application/x-ace-compressed",
+  "application/x-apple-diskimage",
+  "application/x-iso9660-image",
+  "application/vnd.ms-cab-compressed",
+  "application/x-unix-archive",
+  "application/x-lzma",
+  "application/java-archive",
+]);
+
+const EXECUTABLE_MIMES = new Set([
+  "application/x-elf",
+  "application/x-executable",
+  "application/x-sharedlib",
+  "application/x-msdownload",
+  "application/x-dosexec",
+  "application/vnd.microsoft.portable-executable",
+  "application/x-mach-binary",
+  "application/wasm",
+  "application/java-vm",
+  "application/vnd.android.package-archive",
+]);
+
+const TEXT_APPLICATION_MIMES = new Set([
+  "application/json",
+  "application/xml",
+  "application/javascript",
+  "application/x-sh",
+  "application/x-subrip",
+  "application/yaml",
+  "application/toml",
+]);
+
+/**
+ * The browsing family of a MIME type.
+ *
+ * @example
+ * categoryOf("application/vnd.oasis.opendocument.text") // "document"
+ */
+export function categoryOf(mime: string): Category {
+  const [top = "", sub = ""] = mime.toLowerCase().split("/");
+  if (mime === "application/pdf") return "pdf";
+  if (top === "image") return "image";
+  if (top === "video") return "video";
+  if (top === "audio") return "audio";
+  if (top === "font" || mime === "application/vnd.ms-fontobject" || mime === "application/font-sfnt") {
+    return "font";
+  }
+  if (DOCUMENT_MIMES.has(mime)) return "document";
+  if (sub.startsWith("vnd.openxmlformats-officedocument") || sub.startsWith("vnd.oasis.opendocument")) {
+    return "document";
+  }
+  if (ARCHIVE_MIMES.has(mime)) return "archive";
+  if (EXECUTABLE_MIMES.has(mime)) return "executable";
+  if (top === "text" || TEXT_APPLICATION_MIMES.has(mime) || sub.endsWith("+json") || sub.endsWith("+xml")) {
+    return "text";
+  }
+  return "other";
+}

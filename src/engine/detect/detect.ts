@@ -1,0 +1,147 @@
+import { fileTypeFromTokenizer } from "file-type";
+import mimeDb from "mime";
+import type { BlockReader } from "../byte-source/block-reader.js";
+import { ReaderTokenizer } from "../byte-source/reader-tokenizer.js";
+import type { FormatInfo } from "../types.js";
+import { categoryOf } from "./category.js";
+import { sniffText } from "./text-sniff.js";
+
+/** Bytes text sniffing looks at when no magic number matched. */
+export const TEXT_SNIFF_BYTES = 8 * 1024;
+
+/** What the uploader said the file is. Hints only: content decides. */
+export interface DetectHints {
+  /** Declared Content-Type (parameters such as `; charset=` are ignored). */
+  declaredMime?: string;
+  /** File name or object key; its extension is compared with the content. */
+  name?: string;
+}
+
+const GENERIC_MIMES = new Set(["", "application/octet-stream", "binary/octet-stream", "application/unknown"]);
+
+/**
+ * Names for one format that differ only by convention. Two MIME types in the
+ * same group never count as a mismatch.
+ */
+const ALIAS_GROUPS: readonly (readonly string[])[] = [
+  ["image/jpeg", "image/jpg", "image/pjpeg"],
+  ["image/png", "image/apng", "image/x-png"],
+  ["image/bmp", "image/x-bmp", "image/x-ms-bmp"],
+  ["image/x-icon", "image/vnd.microsoft.icon", "image/ico"],
+  ["image/tiff", "image/tiff-fx"],
+  ["image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"],
+  ["image/avif", "image/avif-sequence"],
+  ["image/vnd.adobe.photoshop", "image/x-photoshop", "application/x-photoshop", "image/psd"],
+  ["audio/mpeg", "audio/mp3", "audio/x-mp3", "audio/mpa", "audio/mpeg3"],
+  ["audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"],
+  ["audio/flac", "audio/x-flac"],
+  ["audio/aac", "audio/x-aac", "audio/aacp"],
+  ["audio/aiff", "audio/x-aiff"],
+  ["audio/ogg", "audio/opus", "audio/vorbis", "application/ogg", "video/ogg", "audio/x-speex", "audio/speex"],
+  ["audio/mp4", "audio/x-m4a", "audio/m4a", "video/mp4", "audio/x-m4b", "application/mp4", "video/x-m4v"],
+  ["video/quicktime", "video/mp4"],
+  ["video/webm", "audio/webm", "video/x-matroska", "audio/x-matroska"],
+  ["video/x-msvideo", "video/avi", "video/msvideo"],
+  ["video/x-ms-asf", "video/x-ms-wmv", "audio/x-ms-wma", "application/vnd.ms-asf"],
+  ["video/3gpp", "audio/3gpp", "video/3gpp2"],
+  ["application/zip", "application/x-zip-compressed", "application/x-zip"],
+  ["application/gzip", "application/x-gzip", "application/x-gunzip"],
+  ["application/x-rar-compressed", "application/vnd.rar", "application/x-rar"],
+  ["application/x-7z-compressed", "application/x-7z"],
+  ["application/x-bzip2", "application/x-bzip"],
+  ["application/x-xz", "application/xz"],
+  ["application/zstd", "application/x-zstd"],
+  ["application/xml", "text/xml"],
+  ["application/rtf", "text/rtf"],
+  ["application/x-cfb", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"],
+  ["application/postscript", "application/eps", "image/x-eps"],
+  ["font/ttf", "font/sfnt", "application/x-font-ttf", "application/font-sfnt"],
+  ["font/otf", "font/sfnt", "application/x-font-otf", "application/vnd.ms-opentype"],
+  ["font/woff", "application/font-woff"],
+  ["application/x-elf", "application/x-executable", "application/x-sharedlib"],
+  ["application/x-msdownload", "application/vnd.microsoft.portable-executable", "application/x-dosexec"],
+];
+
+const ZIP_BASED =
+  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.oasis\.opendocument\..+)$/;
+
+function normaliseMime(mime: string | undefined): string {
+  return (mime ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/** True when `declared` is an acceptable name for content detected as `detected`. */
+export function mimesAgree(declared: string, detected: string): boolean {
+  if (declared === detected) return true;
+  if (ALIAS_GROUPS.some((group) => group.includes(declared) && group.includes(detected))) return true;
+  // Text has no magic number: text/plain for a CSV, JSON for text, etc. are not lies.
+  if (categoryOf(declared) === "text" && categoryOf(detected) === "text") return true;
+  // A zip-based format declared as a plain zip (or the reverse, when detection could not look inside).
+  if (ZIP_BASED.test(declared) && ZIP_BASED.test(detected)) {
+    return declared === "application/zip" || detected === "application/zip";
+  }
+  return false;
+}
+
+function extensionOf(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  const dot = base.lastIndexOf(".");
+  if (dot <= 0 || dot === base.length - 1) return undefined;
+  return base.slice(dot + 1).toLowerCase();
+}
+
+/** Compares the uploader's claims with the content. */
+export function compareDeclared(
+  detected: Pick<FormatInfo, "mime">,
+  hints: DetectHints,
+): Pick<FormatInfo, "declaredMime" | "declaredExt" | "mismatch" | "mismatchReason"> {
+  const declaredMime = normaliseMime(hints.declaredMime);
+  const declaredExt = extensionOf(hints.name);
+  const reasons: string[] = [];
+  const unknown = detected.mime === "application/octet-stream";
+  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !mimesAgree(declaredMime, detected.mime)) {
+    reasons.push(`declared Content-Type ${declaredMime} but content is ${detected.mime}`);
+  }
+  const extMime = declaredExt ? mimeDb.getType(declaredExt) : null;
+  if (!unknown && extMime && !mimesAgree(extMime, detected.mime)) {
+    reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
+  }
+  return {
+    ...(declaredMime && { declaredMime }),
+    ...(declaredExt && { declaredExt }),
+    mismatch: reasons.length > 0,
+    ...(reasons.length > 0 && { mismatchReason: reasons.join("; ") }),
+  };
+}
+
+/**
+ * Works out what a file is from its content: file-type's magic numbers first,
+ * then text sniffing for formats that have none. Declared type and name are
+ * compared, never trusted.
+ *
+ * @example
+ * const format = await detectFormat(reader, { declaredMime: "image/png", name: "cat.png" });
+ * // { mime: "image/jpeg", ext: "jpg", category: "image", declaredMime: "image/png", mismatch: true, ... }
+ */
+export async function detectFormat(reader: BlockReader, hints: DetectHints = {}): Promise<FormatInfo> {
+  let mime = "application/octet-stream";
+  let ext = "bin";
+  if (reader.size === 0) {
+    mime = "inode/x-empty";
+    ext = "";
+  } else {
+    const found = await fileTypeFromTokenizer(new ReaderTokenizer(reader));
+    if (found) {
+      mime = found.mime;
+      ext = found.ext;
+    }
+    if (!found || mime === "application/xml") {
+      const sniffed = sniffText(await reader.read(0, TEXT_SNIFF_BYTES), reader.size);
+      if (sniffed) {
+        mime = sniffed.mime;
+        ext = sniffed.ext;
+      }
+    }
+  }
+  return { mime, ext, category: categoryOf(mime), ...compareDeclared({ mime }, hints) };
+}

@@ -1,0 +1,32 @@
+import type { FormatInfo } from "../types.js";
+import { archiveExtractor } from "./archive/index.js";
+import { documentExtractor } from "./document/index.js";
+import { executableExtractor } from "./executable/index.js";
+import type { ExtractorDescriptor } from "./extractor.js";
+import { fontExtractor } from "./font/index.js";
+import { imageExtractor } from "./image/index.js";
+import { mediaExtractor } from "./media/index.js";
+import { pdfExtractor } from "./pdf/index.js";
+import { textExtractor } from "./text/index.js";
+
+/** Every extractor, in the order claims are tried. Adding a format: one folder, one line here. */
+export const extractors: readonly ExtractorDescriptor[] = [
+  imageExtractor,
+  pdfExtractor,
+  mediaExtractor,
+  documentExtractor,
+  archiveExtractor,
+  textExtractor,
+  fontExtractor,
+  executableExtractor,
+];
+
+const byMime = new Map<string, ExtractorDescriptor>();
+for (const extractor of extractors) {
+  for (const mime of extractor.mimes) if (!byMime.has(mime)) byMime.set(mime, extractor);
+}
+
+/** The extractor for a detected format: by MIME type first, then by sniffing the head window. */
+export function extractorFor(format: FormatInfo, head: Uint8Array): ExtractorDescriptor | undefined {
+  return byMime.get(format.mime) ?? extractors.find((extractor) => extractor.sniff?.(head, format));
+}

@@ -1,0 +1,77 @@
+import { LimitExceededError } from "./errors.js";
+
+/**
+ * Named bounds on untrusted input. Every length decoded from a file goes
+ * through {@link boundedLength}; every extraction runs under a {@link Budget}.
+ */
+
+/** Head window every extractor's `sniff` sees, and the first block detection reads. */
+export const HEAD_WINDOW_BYTES = 64 * 1024;
+
+/** Tail window for formats whose index sits at the end (ZIP, PDF, ID3v1, MP4 moov). */
+export const TAIL_WINDOW_BYTES = 64 * 1024;
+
+/** Largest single structure (an EXIF block, a ZIP central directory, a PDF object) we will buffer. */
+export const MAX_STRUCTURE_BYTES = 4 * 1024 * 1024;
+
+/** Text statistics are exact up to this many bytes, then extrapolated. */
+export const TEXT_EXACT_BYTES = 1024 * 1024;
+
+/** Longest metadata string kept on a record; longer ones are truncated. */
+export const MAX_FIELD_CHARS = 1024;
+
+/** Entries names kept in `archive.sample`. */
+export const ARCHIVE_SAMPLE_ENTRIES = 20;
+
+/** Declared uncompressed/compressed ratio above which an archive is flagged as a bomb. */
+export const BOMB_RATIO = 100;
+
+/** Declared uncompressed size above which an archive is flagged as a bomb regardless of ratio. */
+export const BOMB_UNCOMPRESSED_BYTES = 10 * 1024 ** 3;
+
+/** Per-extraction budget. */
+export interface Budget {
+  /** Bytes fetched from the source, all reads included. */
+  maxBytes: number;
+  /** Read calls made to the source. */
+  maxRequests: number;
+  /** Wall time for one file, in milliseconds. */
+  maxMillis: number;
+  /** Archive/directory entries listed. */
+  maxEntries: number;
+  /** Nesting depth of containers (zip in zip, PDF object references). */
+  maxDepth: number;
+}
+
+export const DEFAULT_BUDGET: Readonly<Budget> = Object.freeze({
+  maxBytes: 16 * 1024 * 1024,
+  maxRequests: 256,
+  maxMillis: 10_000,
+  maxEntries: 100_000,
+  maxDepth: 8,
+});
+
+/**
+ * Checks a length or offset decoded from a file before it is used to allocate or read.
+ *
+ * @example
+ * const length = boundedLength(view.getUint32(4), MAX_STRUCTURE_BYTES, "EXIF block");
+ */
+export function boundedLength(value: number, max: number, what: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new LimitExceededError("length", `${what}: invalid length ${value}`);
+  }
+  if (value > max) {
+    throw new LimitExceededError("length", `${what}: length ${value} exceeds the limit of ${max}`);
+  }
+  return value;
+}
+
+/** Truncates a metadata string to {@link MAX_FIELD_CHARS} and strips NUL characters. */
+export function cleanString(value: unknown, max = MAX_FIELD_CHARS): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  let text = (typeof value === "string" ? value : String(value)).replace(/\0+/g, "").trim();
+  if (text.length === 0) return undefined;
+  if (text.length > max) text = `${text.slice(0, max)}…`;
+  return text;
+}

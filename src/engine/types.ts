@@ -1,0 +1,216 @@
+/**
+ * The engine's result shape. It is stable: the catalog stores it as the body of
+ * every record, so a change here is a change of `extractorVersion` (and, when a
+ * field changes meaning, of the catalog's `schemaVersion`).
+ */
+
+/** Broad families used for browsing, policy and the category index. */
+export type Category =
+  | "image"
+  | "video"
+  | "audio"
+  | "pdf"
+  | "document"
+  | "archive"
+  | "font"
+  | "text"
+  | "executable"
+  | "other";
+
+/** Outcome of one extraction. `partial` keeps what was decoded before a limit or a content error. */
+export type ExtractionStatus = "ok" | "partial" | "error";
+
+/** What the file is, from its content; declared type and name are hints only. */
+export interface FormatInfo {
+  /** MIME type detected from the content (`application/octet-stream` when unknown). */
+  mime: string;
+  /** Canonical extension for the detected type, without a dot (`bin` when unknown). */
+  ext: string;
+  category: Category;
+  /** The Content-Type the uploader declared, if any. */
+  declaredMime?: string;
+  /** The extension of the file name or key, lower-case, if any. */
+  declaredExt?: string;
+  /** True when the declared type or the name's extension contradicts the content. */
+  mismatch: boolean;
+  /** Which of the declared hints contradicts the content. */
+  mismatchReason?: string;
+}
+
+/** GPS position in signed decimal degrees (north and east positive). */
+export interface GpsPosition {
+  lat: number;
+  lon: number;
+  altitude?: number;
+}
+
+export interface ExifInfo {
+  make?: string;
+  model?: string;
+  lens?: string;
+  software?: string;
+  /** DateTimeOriginal as ISO 8601; with offset when the file records one. */
+  takenAt?: string;
+  /** Exposure time in seconds. */
+  exposureTime?: number;
+  fNumber?: number;
+  iso?: number;
+  focalLength?: number;
+  gps?: GpsPosition;
+  title?: string;
+  artist?: string;
+  copyright?: string;
+}
+
+export interface ImageInfo {
+  width: number;
+  height: number;
+  /** EXIF orientation 1-8 when stated. */
+  orientation?: number;
+  bitDepth?: number;
+  colorType?: string;
+  /** Number of frames or pages (animated GIF/PNG/WebP, multi-page TIFF, ICO images). */
+  frames?: number;
+  animated?: boolean;
+  exif?: ExifInfo;
+}
+
+export interface MediaInfo {
+  /** Duration in seconds. */
+  duration?: number;
+  container: string;
+  codecs: string[];
+  /** Bits per second. */
+  bitrate?: number;
+  sampleRate?: number;
+  channels?: number;
+  width?: number;
+  height?: number;
+  frameRate?: number;
+  tags?: { title?: string; artist?: string; album?: string; year?: number; genre?: string };
+}
+
+export interface PdfInfo {
+  pages?: number;
+  version?: string;
+  title?: string;
+  author?: string;
+  subject?: string;
+  keywords?: string;
+  producer?: string;
+  creator?: string;
+  created?: string;
+  modified?: string;
+  encrypted: boolean;
+  linearized?: boolean;
+}
+
+export interface DocumentInfo {
+  /** ooxml, odf, epub, cfb, rtf, mobi ... */
+  kind: string;
+  title?: string;
+  creator?: string;
+  lastModifiedBy?: string;
+  created?: string;
+  modified?: string;
+  application?: string;
+  language?: string;
+  pages?: number;
+  words?: number;
+  slides?: number;
+  sheets?: number;
+  encrypted?: boolean;
+}
+
+export interface ArchiveInfo {
+  /** zip, gzip, tar, 7z, rar, xz, zstd, bzip2 ... */
+  kind: string;
+  entries?: number;
+  /** Sum of declared uncompressed sizes, in bytes. */
+  uncompressedSize?: number;
+  /** uncompressedSize / compressed size. */
+  ratio?: number;
+  encrypted: boolean;
+  /** The first entries' names, in archive order. */
+  sample: string[];
+  /** True when the declared sizes look like a decompression bomb. */
+  bomb?: boolean;
+  /** gzip: the original file name stored in the header. */
+  originalName?: string;
+  /** True when `entries` or `uncompressedSize` were not established for the whole archive. */
+  estimated?: boolean;
+}
+
+export interface TextInfo {
+  /** utf-8, utf-16le, utf-16be, iso-8859-1, ascii ... */
+  encoding: string;
+  bom: boolean;
+  lineEndings: "lf" | "crlf" | "cr" | "mixed" | "none";
+  lines: number;
+  words: number;
+  chars: number;
+  /** True when the counts were extrapolated from a prefix of the file. */
+  estimated: boolean;
+  csv?: { delimiter: string; columns: number };
+  json?: { valid: boolean; topLevel?: "object" | "array" | "string" | "number" | "boolean" | "null" };
+}
+
+export interface FontInfo {
+  family?: string;
+  subfamily?: string;
+  fullName?: string;
+  version?: string;
+  /** Number of faces in a collection (TTC). */
+  faces?: number;
+}
+
+export interface ExecutableInfo {
+  /** elf, pe, mach-o, wasm ... */
+  format: string;
+  architecture?: string;
+  bits?: 32 | 64;
+  endianness?: "little" | "big";
+  type?: string;
+}
+
+/** Content-derived sections; only those that apply to a file are present. */
+export interface Sections {
+  image?: ImageInfo;
+  media?: MediaInfo;
+  pdf?: PdfInfo;
+  document?: DocumentInfo;
+  archive?: ArchiveInfo;
+  text?: TextInfo;
+  font?: FontInfo;
+  executable?: ExecutableInfo;
+}
+
+/**
+ * One file's metadata.
+ *
+ * @example
+ * ```json
+ * { "source": "photo.jpg", "size": 51234, "status": "ok", "warnings": [],
+ *   "format": { "mime": "image/jpeg", "ext": "jpg", "category": "image", "mismatch": false },
+ *   "image": { "width": 640, "height": 480, "exif": { "make": "Canon" } },
+ *   "bytesRead": 16384, "durationMs": 3, "extractorVersion": "1.0.0" }
+ * ```
+ */
+export interface ExtractionResult extends Sections {
+  /** Where the bytes came from: a path, or `s3://bucket/key`. */
+  source: string;
+  size: number;
+  status: ExtractionStatus;
+  /** Human-readable cause when status is not `ok`. */
+  reason?: string;
+  warnings: string[];
+  format: FormatInfo;
+  /** Hex SHA-256 of the whole content, when asked for (it reads every byte). */
+  sha256?: string;
+  /** Bytes fetched from the source, including detection and hashing. */
+  bytesRead: number;
+  /** Read calls made to the source (for S3: ranged GET requests). */
+  readRequests: number;
+  durationMs: number;
+  extractorVersion: string;
+}
