@@ -1,0 +1,76 @@
+/**
+ * The catalog table's layout: one table, items keyed so that each access
+ * pattern of DESIGN.md is one Query. Shared by the store (which writes and
+ * queries it), the local stack (which creates it) and the CDK app (which
+ * deploys it), so the three cannot drift apart.
+ *
+ * | item          | pk                     | sk                                |
+ * |---------------|------------------------|-----------------------------------|
+ * | object record | `OBJ#<bucket>#<key>`   | `#RECORD`                         |
+ * | audit entry   | `OBJ#<bucket>#<key>`   | `AUDIT#<eventTime>#<sequencer>`   |
+ *
+ * Secondary indexes (all sparse: an item carries an index's keys only when it
+ * belongs there):
+ * - `byFolder`   `DIR#<bucket>#<prefix>` / `<name>`: a folder listing, paged.
+ * - `byCategory` `CAT#<bucket>#<category>#<YYYY-MM-DD>` / `<eventTime>#<key>`:
+ *   one partition per category per day, so no key gathers a whole bucket; a time
+ *   range is one Query per day.
+ * - `byHash`     `SHA#<sha256>` / `<bucket>#<key>`: objects with the same content.
+ * - `byProblem`  `PROBLEM#<bucket>#<YYYY-MM-DD>` / `<eventTime>#<key>`: errors and rejections.
+ */
+
+export const PARTITION_KEY = "pk";
+export const SORT_KEY = "sk";
+export const RECORD_SORT_KEY = "#RECORD";
+export const AUDIT_SORT_PREFIX = "AUDIT#";
+
+/** Attributes copied into the listing indexes: enough to render a row without a second read. */
+export const SUMMARY_ATTRIBUTES = [
+  "bucket",
+  "key",
+  "size",
+  "status",
+  "mime",
+  "category",
+  "eventTime",
+  "etag",
+  "sha256",
+  "reason",
+  "thumbnailKey",
+] as const;
+
+export interface IndexDefinition {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  /** Non-key attributes projected into the index. */
+  projection: readonly string[];
+}
+
+export const INDEXES = {
+  byFolder: {
+    name: "byFolder",
+    partitionKey: "folderPk",
+    sortKey: "folderSk",
+    projection: SUMMARY_ATTRIBUTES,
+  },
+  byCategory: {
+    name: "byCategory",
+    partitionKey: "categoryPk",
+    sortKey: "categorySk",
+    projection: SUMMARY_ATTRIBUTES,
+  },
+  byHash: { name: "byHash", partitionKey: "hashPk", sortKey: "hashSk", projection: SUMMARY_ATTRIBUTES },
+  byProblem: {
+    name: "byProblem",
+    partitionKey: "problemPk",
+    sortKey: "problemSk",
+    projection: SUMMARY_ATTRIBUTES,
+  },
+} as const satisfies Record<string, IndexDefinition>;
+
+/** Attribute holding an epoch-seconds expiry; set on tombstones when a TTL is configured. */
+export const TTL_ATTRIBUTE = "expiresAt";
+
+/** Version of the record layout; bump when a stored field changes meaning. */
+export const SCHEMA_VERSION = 1;
