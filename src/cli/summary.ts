@@ -1,0 +1,28 @@
+import type { ExtractionResult } from "../engine/types.js";
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The few facts a person wants first, on one line, for terminal output. */
+export function summarise(result: ExtractionResult): string {
+  const facts: string[] = [];
+  if (result.image) facts.push(`${result.image.width}x${result.image.height}`);
+  if (result.image?.exif?.model) facts.push(result.image.exif.model);
+  if (result.media?.duration !== undefined) facts.push(`${result.media.duration.toFixed(2)} s`);
+  if (result.media?.codecs.length) facts.push(result.media.codecs.join("+"));
+  if (result.pdf?.pages !== undefined) facts.push(`${result.pdf.pages} pages`);
+  if (result.pdf?.title ?? result.document?.title) facts.push(JSON.stringify(result.pdf?.title ?? result.document?.title));
+  if (result.archive?.entries !== undefined) facts.push(`${result.archive.entries} entries`);
+  if (result.text) facts.push(`${result.text.encoding}, ${result.text.lines} lines`);
+  if (result.format.mismatch) facts.push("MISMATCH");
+  const status = result.status === "ok" ? "" : ` [${result.status}: ${result.reason ?? ""}]`;
+  return `${result.source}\t${result.format.mime}\t${formatBytes(result.size)}\t${facts.join(", ")}${status}`;
+}
