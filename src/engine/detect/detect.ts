@@ -4,6 +4,7 @@ import type { BlockReader } from "../byte-source/block-reader.js";
 import { ReaderTokenizer } from "../byte-source/reader-tokenizer.js";
 import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
+import { matchSignature } from "./signatures.js";
 import { sniffText } from "./text-sniff.js";
 
 /** Bytes text sniffing looks at when no magic number matched. */
@@ -40,8 +41,10 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["audio/ogg", "audio/opus", "audio/vorbis", "application/ogg", "video/ogg", "audio/x-speex", "audio/speex"],
   ["audio/mp4", "audio/x-m4a", "audio/m4a", "video/mp4", "audio/x-m4b", "application/mp4", "video/x-m4v"],
   ["video/quicktime", "video/mp4"],
-  ["video/webm", "audio/webm", "video/x-matroska", "audio/x-matroska"],
-  ["video/x-msvideo", "video/avi", "video/msvideo"],
+  ["video/webm", "audio/webm", "video/matroska", "video/x-matroska", "audio/matroska", "audio/x-matroska"],
+  ["video/x-msvideo", "video/vnd.avi", "video/avi", "video/msvideo"],
+  ["image/jp2", "image/jpx", "image/j2c", "image/x-j2c", "image/x-jp2-codestream"],
+  ["font/collection", "font/ttf", "font/sfnt"],
   ["video/x-ms-asf", "video/x-ms-wmv", "audio/x-ms-wma", "application/vnd.ms-asf"],
   ["video/3gpp", "audio/3gpp", "video/3gpp2"],
   ["application/zip", "application/x-zip-compressed", "application/x-zip"],
@@ -124,23 +127,23 @@ export function compareDeclared(
  * // { mime: "image/jpeg", ext: "jpg", category: "image", declaredMime: "image/png", mismatch: true, ... }
  */
 export async function detectFormat(reader: BlockReader, hints: DetectHints = {}): Promise<FormatInfo> {
+  if (reader.size === 0) {
+    return { mime: "inode/x-empty", ext: "", category: "other", mismatch: false };
+  }
   let mime = "application/octet-stream";
   let ext = "bin";
-  if (reader.size === 0) {
-    mime = "inode/x-empty";
-    ext = "";
-  } else {
-    const found = await fileTypeFromTokenizer(new ReaderTokenizer(reader));
-    if (found) {
-      mime = found.mime;
-      ext = found.ext;
-    }
-    if (!found || mime === "application/xml") {
-      const sniffed = sniffText(await reader.read(0, TEXT_SNIFF_BYTES), reader.size);
-      if (sniffed) {
-        mime = sniffed.mime;
-        ext = sniffed.ext;
-      }
+  const found = await fileTypeFromTokenizer(new ReaderTokenizer(reader));
+  if (found) {
+    // file-type may add parameters ("audio/ogg; codecs=opus"); the catalog keys on the bare type.
+    mime = normaliseMime(found.mime);
+    ext = found.ext;
+  }
+  if (!found || mime === "application/xml") {
+    const head = await reader.read(0, TEXT_SNIFF_BYTES);
+    const guessed = (found ? undefined : matchSignature(head)) ?? sniffText(head, reader.size);
+    if (guessed) {
+      mime = guessed.mime;
+      ext = guessed.ext;
     }
   }
   return { mime, ext, category: categoryOf(mime), ...compareDeclared({ mime }, hints) };

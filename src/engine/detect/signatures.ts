@@ -1,0 +1,44 @@
+/**
+ * Leading signatures that identify a format even when file-type declines the
+ * file. file-type validates beyond the magic number and answers `undefined`
+ * for a damaged PNG or Matroska file; for a catalog "a PNG, and it is broken"
+ * is the useful answer, so the extractor gets to say what is wrong. Also the
+ * few formats file-type does not know (DSDIFF) live here.
+ */
+interface Signature {
+  mime: string;
+  ext: string;
+  offset: number;
+  bytes: readonly number[];
+}
+
+const ascii = (text: string): number[] => [...text].map((char) => char.charCodeAt(0));
+
+const SIGNATURES: readonly Signature[] = [
+  { mime: "image/png", ext: "png", offset: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
+  { mime: "image/jpeg", ext: "jpg", offset: 0, bytes: [0xff, 0xd8, 0xff] },
+  { mime: "image/gif", ext: "gif", offset: 0, bytes: ascii("GIF8") },
+  { mime: "video/matroska", ext: "mkv", offset: 0, bytes: [0x1a, 0x45, 0xdf, 0xa3] },
+  {
+    mime: "video/x-ms-asf",
+    ext: "asf",
+    offset: 0,
+    bytes: [0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c],
+  },
+  { mime: "audio/x-dff", ext: "dff", offset: 0, bytes: ascii("FRM8") },
+  { mime: "audio/x-dsf", ext: "dsf", offset: 0, bytes: ascii("DSD ") },
+  { mime: "application/pdf", ext: "pdf", offset: 0, bytes: ascii("%PDF-") },
+  { mime: "application/zip", ext: "zip", offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },
+  { mime: "application/gzip", ext: "gz", offset: 0, bytes: [0x1f, 0x8b] },
+  { mime: "audio/mpeg", ext: "mp3", offset: 0, bytes: ascii("ID3") },
+];
+
+/** The format whose signature the head starts with, if any. */
+export function matchSignature(head: Uint8Array): { mime: string; ext: string } | undefined {
+  const found = SIGNATURES.find(
+    (signature) =>
+      head.byteLength >= signature.offset + signature.bytes.length &&
+      signature.bytes.every((byte, i) => head[signature.offset + i] === byte),
+  );
+  return found && { mime: found.mime, ext: found.ext };
+}
