@@ -1,0 +1,259 @@
+/**
+ * Pins the behaviour of the embedded servers that the rest of the suite relies
+ * on (and the quirks it works around), as documented in test/support/servers.ts.
+ */
+import { Readable } from "node:stream";
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  S3RVER_MAX_SEGMENT_BYTES,
+  startServers,
+  TEST_CREDENTIALS,
+  type TestServers,
+} from "../support/servers.js";
+
+const BUCKET = "servers-test";
+let servers: TestServers;
+
+beforeAll(async () => {
+  servers = await startServers();
+  await servers.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+});
+afterAll(() => servers?.stop());
+
+async function body(key: string, range?: string): Promise<{ text: string; contentRange?: string }> {
+  const response = await servers.s3.send(
+    new GetObjectCommand({ Bucket: BUCKET, Key: key, ...(range && { Range: range }) }),
+  );
+  const text = await response.Body!.transformToString();
+  return { text, ...(response.ContentRange && { contentRange: response.ContentRange }) };
+}
+
+async function errorOf(work: Promise<unknown>): Promise<{ name: string; status?: number }> {
+  try {
+    await work;
+  } catch (error) {
+    const e = error as { name: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, ...(e.$metadata?.httpStatusCode && { status: e.$metadata.httpStatusCode }) };
+  }
+  return { name: "no error" };
+}
+
+describe("s3rver", () => {
+  it("listens on a random port of 127.0.0.1", () => {
+    expect(servers.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(servers.s3Endpoint).not.toBe("http://127.0.0.1:4568");
+  });
+
+  const nastyKeys = [
+    "red flower.jpg",
+    "a+b.txt",
+    "100%.txt",
+    "%41%20not-decoded",
+    "dir/ünïcödé 日本語 🎉.txt",
+    "deep/ sp ace /+/%/x",
+  ];
+  it.each(nastyKeys)("round-trips key %j through put, head, ranged get, list and delete", async (key) => {
+    const content = `0123456789 ${key}`;
+    const put = await servers.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: content, Metadata: { owner: "tester" } }),
+    );
+    const head = await servers.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(head.ContentLength).toBe(Buffer.byteLength(content));
+    expect(head.ETag).toBe(put.ETag);
+    expect(head.Metadata).toEqual({ owner: "tester" });
+    expect(await body(key, "bytes=2-5")).toEqual({
+      text: "2345",
+      contentRange: `bytes 2-5/${Buffer.byteLength(content)}`,
+    });
+    const listed = await servers.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: key }));
+    expect(listed.Contents?.map((c) => c.Key)).toContain(key);
+    await servers.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(await errorOf(servers.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })))).toEqual({
+      name: "NotFound",
+      status: 404,
+    });
+  });
+
+  it("answers 404 for a missing key: NoSuchKey on GET, NotFound on HEAD", async () => {
+    expect(await errorOf(servers.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "missing" })))).toEqual({
+      name: "NoSuchKey",
+      status: 404,
+    });
+    expect(await errorOf(servers.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "missing" })))).toEqual(
+      {
+        name: "NotFound",
+        status: 404,
+      },
+    );
+  });
+
+  it("ignores If-Match on GET and HEAD (real S3 answers 412)", async () => {
+    await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "pinned", Body: "v1" }));
+    const get = await servers.s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: '"00000000000000000000000000000000"' }),
+    );
+    expect(get.$metadata.httpStatusCode).toBe(200);
+    await get.Body!.transformToString();
+    const head = await servers.s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: '"00000000000000000000000000000000"' }),
+    );
+    expect(head.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it("ignores versionId (no versioning)", async () => {
+    await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "versioned", Body: "v1" }));
+    const get = await servers.s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: "versioned", VersionId: "v9" }),
+    );
+    expect(get.VersionId).toBeUndefined();
+    expect(await get.Body!.transformToString()).toBe("v1");
+  });
+
+  it("serves ranges: clipped at the end, 416 past it, but bytes=0-0 returns everything", async () => {
+    await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "ranges", Body: "abcdefghij" }));
+    expect(await body("ranges", "bytes=1-1")).toEqual({ text: "b", contentRange: "bytes 1-1/10" });
+    expect(await body("ranges", "bytes=7-100")).toEqual({ text: "hij", contentRange: "bytes 7-9/10" });
+    expect(await body("ranges", "bytes=0-0")).toEqual({ text: "abcdefghij", contentRange: "bytes 0-9/10" });
+    expect(await errorOf(body("ranges", "bytes=10-20"))).toEqual({ name: "InvalidRange", status: 416 });
+  });
+
+  it("stores 1,024-byte keys only when no segment exceeds the file-name limit", async () => {
+    const segment = "k".repeat(S3RVER_MAX_SEGMENT_BYTES);
+    const longKey = `${segment}/${segment}/${segment}/${segment}/`.padEnd(1024, "z");
+    expect(Buffer.byteLength(longKey)).toBe(1024);
+    await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: longKey, Body: "long" }));
+    expect((await body(longKey)).text).toBe("long");
+    const oneSegment = "k".repeat(S3RVER_MAX_SEGMENT_BYTES + 1);
+    expect(
+      await errorOf(servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: oneSegment, Body: "x" }))),
+    ).toEqual({ name: "KeyTooLongError", status: 400 });
+  });
+
+  it("stores streamed uploads intact with checksums WHEN_REQUIRED, and with chunk framing by default", async () => {
+    const stream = () => Readable.from([Buffer.from("hello")]);
+    await servers.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: "stream-ok", Body: stream(), ContentLength: 5 }),
+    );
+    expect((await body("stream-ok")).text).toBe("hello");
+
+    const defaults = new S3Client({
+      region: "us-east-1",
+      endpoint: servers.s3Endpoint,
+      credentials: TEST_CREDENTIALS,
+      forcePathStyle: true,
+    });
+    try {
+      await defaults.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: "stream-framed", Body: stream(), ContentLength: 5 }),
+      );
+    } finally {
+      defaults.destroy();
+    }
+    expect((await body("stream-framed")).text).toContain("x-amz-checksum-crc32");
+  });
+});
+
+describe("dynalite", () => {
+  const TABLE = "servers-test";
+  beforeAll(async () => {
+    await servers.dynamodb.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+          { AttributeName: "problem", AttributeType: "S" },
+        ],
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: "problems",
+            KeySchema: [
+              { AttributeName: "problem", KeyType: "HASH" },
+              { AttributeName: "sk", KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "ALL" },
+          },
+        ],
+      }),
+    );
+  });
+
+  const putIfNewer = (pk: string, sequencer: string, extra: Record<string, { S: string }> = {}) =>
+    servers.dynamodb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { pk: { S: pk }, sk: { S: "record" }, sequencer: { S: sequencer }, ...extra },
+        ConditionExpression: "attribute_not_exists(pk) OR sequencer < :s",
+        ExpressionAttributeValues: { ":s": { S: sequencer } },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+
+  it("enforces conditional writes but returns no Item on failure despite ALL_OLD", async () => {
+    await putIfNewer("obj-1", "0005");
+    const failure = await putIfNewer("obj-1", "0004").catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((failure as ConditionalCheckFailedException).Item).toBeUndefined();
+    await expect(putIfNewer("obj-1", "0006")).resolves.toBeDefined();
+  });
+
+  it("serves sparse GSIs: only items carrying the index key are listed", async () => {
+    await putIfNewer("obj-2", "01", { problem: { S: "error" } });
+    await putIfNewer("obj-3", "01");
+    const result = await servers.dynamodb.send(
+      new QueryCommand({
+        TableName: TABLE,
+        IndexName: "problems",
+        KeyConditionExpression: "problem = :p",
+        ExpressionAttributeValues: { ":p": { S: "error" } },
+      }),
+    );
+    expect(result.Items?.map((item) => item.pk?.S)).toEqual(["obj-2"]);
+  });
+
+  it("rejects reserved words in expressions without ExpressionAttributeNames", async () => {
+    const update = (names?: Record<string, string>) =>
+      servers.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: { pk: { S: "obj-1" }, sk: { S: "record" } },
+          UpdateExpression: names ? "SET #at = :v" : "SET at = :v",
+          ExpressionAttributeValues: { ":v": { S: "now" } },
+          ...(names && { ExpressionAttributeNames: names }),
+        }),
+      );
+    expect(await errorOf(update())).toMatchObject({ name: "ValidationException" });
+    await expect(update({ "#at": "at" })).resolves.toBeDefined();
+  });
+
+  it("does not implement transactions", async () => {
+    const transact = servers.dynamodb.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [{ Put: { TableName: TABLE, Item: { pk: { S: "t" }, sk: { S: "t" } } } }],
+      }),
+    );
+    expect(await errorOf(transact)).toMatchObject({ name: "UnknownOperationException", status: 400 });
+  });
+});
