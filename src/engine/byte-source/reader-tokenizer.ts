@@ -12,12 +12,18 @@ import type { BlockReader } from "./block-reader.js";
 export class ReaderTokenizer extends AbstractTokenizer {
   readonly fileInfo: { size: number; path?: string; mimeType?: string };
 
+  /**
+   * @param limit - Bytes visible to the tokenizer; a reader of the first
+   *   `limit` bytes sees the end of the file there. Bounds what a library that
+   *   scans forward (file-type walking ZIP local headers) can read.
+   */
   constructor(
     private readonly reader: BlockReader,
     info: { mimeType?: string; path?: string } = {},
+    limit = Number.POSITIVE_INFINITY,
   ) {
     super();
-    this.fileInfo = { size: reader.size, ...info };
+    this.fileInfo = { size: Math.min(reader.size, limit), ...info };
   }
 
   supportsRandomAccess(): boolean {
@@ -43,7 +49,8 @@ export class ReaderTokenizer extends AbstractTokenizer {
     target: Uint8Array,
     options: { position: number; length: number; mayBeLess?: boolean },
   ): Promise<number> {
-    const bytes = await this.reader.read(options.position, options.length);
+    const end = Math.min(this.fileInfo.size, options.position + options.length);
+    const bytes = await this.reader.read(options.position, Math.max(0, end - options.position));
     target.set(bytes, 0);
     if (bytes.byteLength < options.length && !options.mayBeLess) throw new EndOfStreamError();
     return bytes.byteLength;

@@ -7,6 +7,13 @@ import { categoryOf } from "./category.js";
 import { matchSignature } from "./signatures.js";
 import { sniffText } from "./text-sniff.js";
 
+/**
+ * Bytes file-type may look at. It scans forward through ZIP local headers and
+ * skips over ID3 tags; past this window a zip is a zip (the document extractor
+ * tells OOXML from the central directory) and an ID3 tag means MP3.
+ */
+export const DETECTION_WINDOW_BYTES = 256 * 1024;
+
 /** Bytes text sniffing looks at when no magic number matched. */
 export const TEXT_SNIFF_BYTES = 8 * 1024;
 
@@ -132,7 +139,7 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
   }
   let mime = "application/octet-stream";
   let ext = "bin";
-  const found = await fileTypeFromTokenizer(new ReaderTokenizer(reader));
+  const found = await fileTypeFromTokenizer(new ReaderTokenizer(reader, {}, DETECTION_WINDOW_BYTES));
   if (found) {
     // file-type may add parameters ("audio/ogg; codecs=opus"); the catalog keys on the bare type.
     mime = normaliseMime(found.mime);
