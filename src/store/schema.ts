@@ -8,6 +8,7 @@
  * |---------------|------------------------|-----------------------------------|
  * | object record | `OBJ#<bucket>#<key>`   | `#RECORD`                         |
  * | audit entry   | `OBJ#<bucket>#<key>`   | `AUDIT#<eventTime>#<sequencer>`   |
+ * | hash group    | `SHA#<sha256>`         | `#GROUP`                          |
  *
  * Secondary indexes (all sparse: an item carries an index's keys only when it
  * belongs there):
@@ -17,12 +18,27 @@
  *   range is one Query per day.
  * - `byHash`     `SHA#<sha256>` / `<bucket>#<key>`: objects with the same content.
  * - `byProblem`  `PROBLEM#<bucket>#<YYYY-MM-DD>` / `<eventTime>#<key>`: errors and rejections.
+ *
+ * Audit entries use the normalised sequencer (`sequencerSortKey`) in their
+ * sort key, so a redelivered event lands on the same item (which counts
+ * `deliveries`) instead of adding a second entry.
+ *
+ * Duplicates: each content hash has one group item holding `members`, a
+ * string set of short member ids (a digest of bucket + key), maintained with
+ * atomic ADD/DELETE as records gain or lose that hash. When a group reaches
+ * two members it gains `categoryPk = DUP#<YYYY-MM-DD>` / `categorySk =
+ * <eventTime>#<sha256>` (the day it became a duplicate), so it appears in the
+ * byCategory index under a partition no object record uses; below two members
+ * those keys are removed. `find --duplicates` is therefore one Query per day
+ * on byCategory for the groups, then one Query on byHash per group for its
+ * objects: no Scan, and no partition gathers a whole bucket.
  */
 
 export const PARTITION_KEY = "pk";
 export const SORT_KEY = "sk";
 export const RECORD_SORT_KEY = "#RECORD";
 export const AUDIT_SORT_PREFIX = "AUDIT#";
+export const HASH_GROUP_SORT_KEY = "#GROUP";
 
 /** Attributes copied into the listing indexes: enough to render a row without a second read. */
 export const SUMMARY_ATTRIBUTES = [

@@ -1,0 +1,779 @@
+import { createHash } from "node:crypto";
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { sequencerSortKey } from "../events/sequencer.js";
+import { InvalidCursorError, StoreError } from "./errors.js";
+import { fitItem, MAX_RECORD_BYTES } from "./item-size.js";
+import {
+  auditSk,
+  categoryPk,
+  dayOf,
+  daysBetween,
+  duplicatePk,
+  folderPk,
+  hashGroupKey,
+  hashPk,
+  hashSk,
+  objectPk,
+  problemPk,
+  recordKey,
+  splitFolder,
+} from "./keys.js";
+import {
+  AUDIT_SORT_PREFIX,
+  INDEXES,
+  PARTITION_KEY,
+  RECORD_SORT_KEY,
+  SCHEMA_VERSION,
+  SORT_KEY,
+  SUMMARY_ATTRIBUTES,
+  TTL_ATTRIBUTE,
+} from "./schema.js";
+import type {
+  AuditEntry,
+  AuditEntryInput,
+  CatalogRecord,
+  DuplicateGroup,
+  ObjectRecordInput,
+  Page,
+  PageRequest,
+  RecordSummary,
+  TimeRange,
+  TombstoneInput,
+  WriteOutcome,
+} from "./types.js";
+
+/** Options of a {@link CatalogStore}. */
+export interface CatalogStoreOptions {
+  /** The catalog table (see `schema.ts`). */
+  tableName: string;
+  /** Keep tombstones this long, then let DynamoDB's TTL remove them. @default kept forever */
+  tombstoneTtlSeconds?: number;
+  /** Clock, for tests. @default () => new Date() */
+  now?: () => Date;
+}
+
+/** What a record or tombstone write did, and what it replaced. */
+export interface WriteResult {
+  outcome: WriteOutcome;
+  /** The stored sequencer's sort key after the write was attempted. */
+  storedSeqKey?: string;
+}
+
+/** Whether an audit write added an entry or counted a redelivery of one. */
+export type AuditWrite = "recorded" | "redelivered";
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+/** Attributes never truncated: keys, identity and ordering. */
+const IDENTITY_ATTRIBUTES = new Set([
+  PARTITION_KEY,
+  SORT_KEY,
+  "bucket",
+  "key",
+  "status",
+  "sequencer",
+  "seqKey",
+  "eventTime",
+  "processedAt",
+  "schemaVersion",
+  "etag",
+  "size",
+  "sha256",
+  "mime",
+  "category",
+  ...Object.values(INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]),
+]);
+const RECORD_CONDITION = "attribute_not_exists(pk) OR seqKey < :seq";
+
+/**
+ * The catalog in DynamoDB: conditional, idempotent writes of object records,
+ * tombstones and audit entries, and the Query-only access patterns of
+ * DESIGN.md. Every write is ordered by the S3 sequencer, so duplicated and
+ * out-of-order deliveries converge on the latest event's state.
+ *
+ * @example
+ * const store = new CatalogStore(new DynamoDBClient({}), { tableName: "catalog" });
+ * const { outcome } = await store.putRecord(input); // "created" | "updated" | "stale" | "duplicate"
+ * const { record, audit } = await store.getObject("uploads", "photos/a.jpg");
+ */
+export class CatalogStore {
+  readonly tableName: string;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tombstoneTtlSeconds: number | undefined;
+  private readonly now: () => Date;
+  /** Writes sent, conditional failures included: what the table bills. */
+  writeCount = 0;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    options: CatalogStoreOptions,
+  ) {
+    this.tableName = options.tableName;
+    this.doc = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+    });
+    this.tombstoneTtlSeconds = options.tombstoneTtlSeconds;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Writes an object's record unless the stored one comes from the same or a
+   * later event (`attribute_not_exists(pk) OR seqKey < :seq`). A write that
+   * replaces a tombstone counts as `created`. Keeps the duplicate groups of
+   * the old and new content hash in step.
+   *
+   * @example
+   * const { outcome } = await store.putRecord(input);
+   * if (outcome === "stale") log("a later event already wrote this object");
+   */
+  async putRecord(input: ObjectRecordInput): Promise<WriteResult> {
+    const seqKey = sequencerSortKey(input.sequencer);
+    const item = this.recordItem(input, seqKey);
+    const result = await this.conditionalPut(input, item, seqKey);
+    if (result.outcome === "stale") return result;
+    const sha256 = typeof item.sha256 === "string" ? item.sha256 : undefined;
+    if (result.outcome === "duplicate") {
+      // A redelivery may follow a crash between the put and the group update: repeat the (idempotent) join.
+      if (sha256) await this.joinHashGroup(sha256, input, item.size as number);
+      return result;
+    }
+    if (result.previousSha256 && result.previousSha256 !== sha256) {
+      await this.leaveHashGroup(result.previousSha256, input);
+    }
+    if (sha256) await this.joinHashGroup(sha256, input, item.size as number);
+    return { outcome: result.outcome, storedSeqKey: seqKey };
+  }
+
+  /**
+   * Replaces an object's record with a tombstone (status `deleted`), under the
+   * same ordering rule as {@link putRecord}, so a late create cannot resurrect it.
+   *
+   * @example
+   * await store.putTombstone({ bucket: "b", key: "a.jpg", sequencer: "0B", eventTime });
+   */
+  async putTombstone(input: TombstoneInput): Promise<WriteResult> {
+    const seqKey = sequencerSortKey(input.sequencer);
+    const item: Record<string, unknown> = {
+      ...recordKey(input.bucket, input.key),
+      bucket: input.bucket,
+      key: input.key,
+      status: "deleted",
+      versionId: input.versionId,
+      sequencer: input.sequencer,
+      seqKey,
+      eventTime: input.eventTime,
+      processedAt: this.now().toISOString(),
+      schemaVersion: SCHEMA_VERSION,
+    };
+    if (this.tombstoneTtlSeconds !== undefined) {
+      item[TTL_ATTRIBUTE] = Math.floor(this.now().getTime() / 1000) + this.tombstoneTtlSeconds;
+    }
+    const result = await this.conditionalPut(input, item, seqKey, input.onlyVersion);
+    if (result.outcome === "stale" || result.outcome === "duplicate") return result;
+    if (result.previousSha256) await this.leaveHashGroup(result.previousSha256, input);
+    return { outcome: "created", storedSeqKey: seqKey };
+  }
+
+  /**
+   * Adds one event's entry to an object's history. Idempotent: a redelivered
+   * event (same time, same sequencer) adds no second entry but counts
+   * `deliveries` and keeps the latest outcome in `lastOutcome`.
+   *
+   * @example
+   * await store.putAudit({ bucket, key, eventName: "ObjectCreated:Put", eventTime, sequencer,
+   *   outcome: "created", durationMs: 12, bytesRead: 65536 });
+   */
+  async putAudit(input: AuditEntryInput): Promise<AuditWrite> {
+    const seqKey = sequencerSortKey(input.sequencer);
+    const key = { pk: objectPk(input.bucket, input.key), sk: auditSk(input.eventTime, seqKey) };
+    const processedAt = this.now().toISOString();
+    const entry = fitItem(
+      { ...key, ...input, seqKey, processedAt, deliveries: 1 },
+      MAX_RECORD_BYTES,
+      IDENTITY_ATTRIBUTES,
+    ).item;
+    try {
+      this.writeCount += 1;
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: entry,
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return "recorded";
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw new StoreError("audit write", input, { cause: error });
+    }
+    try {
+      this.writeCount += 1;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: "ADD deliveries :one SET lastOutcome = :outcome, lastDeliveredAt = :now",
+          ExpressionAttributeValues: { ":one": 1, ":outcome": input.outcome, ":now": processedAt },
+        }),
+      );
+      return "redelivered";
+    } catch (error) {
+      throw new StoreError("audit redelivery count", input, { cause: error });
+    }
+  }
+
+  /**
+   * An object's record (tombstones included) and its audit history, oldest
+   * event first, from one strongly consistent Query on its partition.
+   *
+   * @example
+   * const { record, audit } = await store.getObject("uploads", "a.jpg");
+   */
+  async getObject(bucket: string, key: string): Promise<{ record?: CatalogRecord; audit: AuditEntry[] }> {
+    let record: CatalogRecord | undefined;
+    const audit: AuditEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.query(
+        {
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": objectPk(bucket, key) },
+          ConsistentRead: true,
+          ...(start && { ExclusiveStartKey: start }),
+        },
+        { bucket, key },
+      );
+      for (const item of page.Items ?? []) {
+        if (item.sk === RECORD_SORT_KEY) record = stripKeys(item) as unknown as CatalogRecord;
+        else if (String(item.sk).startsWith(AUDIT_SORT_PREFIX))
+          audit.push(stripKeys(item) as unknown as AuditEntry);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return { ...(record && { record }), audit };
+  }
+
+  /**
+   * Objects directly in one folder (`prefix` up to and including its last
+   * `/`; `""` for the root), by name, paged. Deleted objects are not listed.
+   *
+   * @example
+   * let page = await store.listFolder("uploads", "photos/2024/", { limit: 50 });
+   * while (page.cursor) page = await store.listFolder("uploads", "photos/2024/", { cursor: page.cursor });
+   */
+  async listFolder(bucket: string, folder: string, page: PageRequest = {}): Promise<Page<RecordSummary>> {
+    const index = INDEXES.byFolder;
+    return this.queryPage(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: `${index.partitionKey} = :pk`,
+        ExpressionAttributeValues: { ":pk": folderPk(bucket, folder) },
+      },
+      page,
+      { bucket },
+    );
+  }
+
+  /**
+   * Objects of one category uploaded within a time range, oldest first:
+   * one Query per day partition, merged in day order, paged across days.
+   *
+   * @example
+   * const page = await store.listByCategory("uploads", "image",
+   *   { from: "2024-05-01T00:00:00Z", to: "2024-05-07T23:59:59Z" });
+   */
+  async listByCategory(
+    bucket: string,
+    category: string,
+    range: TimeRange,
+    page: PageRequest = {},
+  ): Promise<Page<RecordSummary>> {
+    return this.queryDays(INDEXES.byCategory, (day) => categoryPk(bucket, category, day), range, page, {
+      bucket,
+    });
+  }
+
+  /**
+   * Objects with an error or rejected status recorded within a time range, oldest first.
+   *
+   * @example
+   * const { items } = await store.listProblems("uploads", { from, to });
+   */
+  async listProblems(bucket: string, range: TimeRange, page: PageRequest = {}): Promise<Page<RecordSummary>> {
+    return this.queryDays(INDEXES.byProblem, (day) => problemPk(bucket, day), range, page, { bucket });
+  }
+
+  /**
+   * Objects (in any bucket) whose content has this SHA-256.
+   *
+   * @example
+   * const { items } = await store.listByHash("9f86d08...");
+   */
+  async listByHash(sha256: string, page: PageRequest = {}): Promise<Page<RecordSummary>> {
+    const index = INDEXES.byHash;
+    return this.queryPage(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: `${index.partitionKey} = :pk`,
+        ExpressionAttributeValues: { ":pk": hashPk(sha256.toLowerCase()) },
+      },
+      page,
+      {},
+    );
+  }
+
+  /**
+   * Content hashes held by two or more objects, by the day the second copy
+   * arrived (see `schema.ts`, "Duplicates"); list each group's objects with
+   * {@link listByHash}.
+   *
+   * @example
+   * for (const group of (await store.listDuplicateGroups({ from, to })).items) {
+   *   const copies = await store.listByHash(group.sha256);
+   * }
+   */
+  async listDuplicateGroups(range: TimeRange, page: PageRequest = {}): Promise<Page<DuplicateGroup>> {
+    const result = await this.queryDays(INDEXES.byCategory, duplicatePk, range, page, {});
+    return {
+      items: result.items.map((item) => {
+        const raw = item as unknown as { sha256: string; size?: number; eventTime: string };
+        return {
+          sha256: raw.sha256,
+          ...(raw.size !== undefined && { size: raw.size }),
+          since: raw.eventTime,
+        };
+      }),
+      ...(result.cursor && { cursor: result.cursor }),
+    };
+  }
+
+  /**
+   * Creates the table with its four indexes, on demand (for the local stack and tests).
+   *
+   * @example
+   * await new CatalogStore(client, { tableName: "catalog" }).createTable();
+   */
+  async createTable(): Promise<void> {
+    await this.client.send(new CreateTableCommand(tableDefinition(this.tableName)));
+  }
+
+  /**
+   * Creates the table unless it exists (any status); safe to call at every start.
+   *
+   * @example
+   * await store.ensureTable();
+   */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      return;
+    } catch (error) {
+      if (errorName(error) !== "ResourceNotFoundException") throw error;
+    }
+    try {
+      await this.createTable();
+    } catch (error) {
+      // Another process created it between the two calls.
+      if (errorName(error) !== "ResourceInUseException") throw error;
+    }
+  }
+
+  private recordItem(input: ObjectRecordInput, seqKey: string): Record<string, unknown> {
+    const extraction = input.extraction;
+    const { folder, name } = splitFolder(input.key);
+    const category = extraction?.format.category ?? "other";
+    const day = dayOf(input.eventTime);
+    const sha256 = (input.sha256 ?? extraction?.sha256)?.toLowerCase();
+    const sections: Record<string, unknown> = {};
+    if (extraction) {
+      for (const section of ["image", "media", "pdf", "document", "archive", "text", "font", "executable"]) {
+        const value = (extraction as unknown as Record<string, unknown>)[section];
+        if (value !== undefined) sections[section] = value;
+      }
+    }
+    const item: Record<string, unknown> = {
+      ...recordKey(input.bucket, input.key),
+      bucket: input.bucket,
+      key: input.key,
+      versionId: input.versionId,
+      size: input.size,
+      etag: input.etag,
+      contentType: input.contentType,
+      userMetadata: nonEmptyMap(input.userMetadata),
+      storageClass: input.storageClass,
+      checksum: nonEmptyMap(input.checksum),
+      lastModified: input.lastModified,
+      status: input.status,
+      reason: input.reasons.length > 0 ? input.reasons.join("; ") : undefined,
+      reasons: input.reasons,
+      warnings: extraction?.warnings ?? [],
+      mime: extraction?.format.mime,
+      category,
+      format: extraction?.format,
+      sha256,
+      ...sections,
+      sequencer: input.sequencer,
+      seqKey,
+      eventTime: input.eventTime,
+      processedAt: this.now().toISOString(),
+      schemaVersion: SCHEMA_VERSION,
+      extractorVersion: input.extractorVersion,
+      bytesRead: input.bytesRead,
+      readRequests: input.readRequests,
+      durationMs: input.durationMs,
+      extractionMs: extraction?.durationMs,
+      [INDEXES.byFolder.partitionKey]: folderPk(input.bucket, folder),
+      [INDEXES.byFolder.sortKey]: name,
+      [INDEXES.byCategory.partitionKey]: categoryPk(input.bucket, category, day),
+      [INDEXES.byCategory.sortKey]: `${input.eventTime}#${input.key}`,
+    };
+    if (sha256) {
+      item[INDEXES.byHash.partitionKey] = hashPk(sha256);
+      item[INDEXES.byHash.sortKey] = hashSk(input.bucket, input.key);
+    }
+    if (input.status === "error" || input.status === "rejected") {
+      item[INDEXES.byProblem.partitionKey] = problemPk(input.bucket, day);
+      item[INDEXES.byProblem.sortKey] = `${input.eventTime}#${input.key}`;
+    }
+    const fitted = fitItem(dropEmpty(item), MAX_RECORD_BYTES, IDENTITY_ATTRIBUTES);
+    if (fitted.truncated) fitted.item.truncated = true;
+    return fitted.item;
+  }
+
+  /**
+   * The ordered put shared by records and tombstones. On a lost condition the
+   * stored item (returned by DynamoDB with the failure) tells a redelivery
+   * (same sequencer) from a late event.
+   */
+  private async conditionalPut(
+    target: { bucket: string; key: string },
+    item: Record<string, unknown>,
+    seqKey: string,
+    onlyVersion?: string,
+  ): Promise<{ outcome: WriteOutcome; previousSha256?: string; storedSeqKey?: string }> {
+    const values: Record<string, unknown> = { ":seq": seqKey };
+    let failure: unknown;
+    let condition = RECORD_CONDITION;
+    if (onlyVersion !== undefined) {
+      condition = `(${RECORD_CONDITION}) AND (attribute_not_exists(versionId) OR versionId = :version)`;
+      values[":version"] = onlyVersion;
+    }
+    try {
+      this.writeCount += 1;
+      const output = await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_OLD",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      const previous = output.Attributes;
+      const replacedLive = previous !== undefined && previous.status !== "deleted";
+      return {
+        outcome: replacedLive ? "updated" : "created",
+        ...(typeof previous?.sha256 === "string" && { previousSha256: previous.sha256 }),
+      };
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw new StoreError("record write", target, { cause: error });
+      failure = error;
+    }
+    // The document client does not unmarshall the item carried by the failure: it is a raw AttributeValue map.
+    const carried = (failure as { Item?: Record<string, { S?: string }> }).Item?.seqKey?.S;
+    const stored = carried ?? (await this.storedSeqKey(target));
+    return {
+      outcome: stored === seqKey ? "duplicate" : "stale",
+      ...(stored !== undefined && { storedSeqKey: stored }),
+    };
+  }
+
+  private async storedSeqKey(target: { bucket: string; key: string }): Promise<string | undefined> {
+    try {
+      const output = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: recordKey(target.bucket, target.key),
+          ProjectionExpression: "seqKey",
+          ConsistentRead: true,
+        }),
+      );
+      const value = output.Item?.seqKey;
+      return typeof value === "string" ? value : undefined;
+    } catch (error) {
+      throw new StoreError("record read", target, { cause: error });
+    }
+  }
+
+  /** Adds the object to its content's group; a group of two or more becomes listable as duplicates. */
+  private async joinHashGroup(sha256: string, target: ObjectRecordInput, size: number): Promise<void> {
+    const key = hashGroupKey(sha256);
+    let members: Set<string> | undefined;
+    let listed = false;
+    try {
+      this.writeCount += 1;
+      const output = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: "ADD members :member SET sha256 = :sha, #size = :size",
+          ExpressionAttributeNames: { "#size": "size" },
+          ExpressionAttributeValues: {
+            ":member": new Set([memberId(target)]),
+            ":sha": sha256,
+            ":size": size,
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      members = output.Attributes?.members as Set<string> | undefined;
+      listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
+    } catch (error) {
+      throw new StoreError("duplicate group update", target, { cause: error });
+    }
+    if ((members?.size ?? 0) < 2 || listed) return;
+    await this.guardedGroupUpdate(target, {
+      TableName: this.tableName,
+      Key: key,
+      UpdateExpression: "SET #gpk = :gpk, #gsk = :gsk, eventTime = :time",
+      ConditionExpression: "size(members) >= :two AND attribute_not_exists(#gpk)",
+      ExpressionAttributeNames: {
+        "#gpk": INDEXES.byCategory.partitionKey,
+        "#gsk": INDEXES.byCategory.sortKey,
+      },
+      ExpressionAttributeValues: {
+        ":gpk": duplicatePk(dayOf(target.eventTime)),
+        ":gsk": `${target.eventTime}#${sha256}`,
+        ":time": target.eventTime,
+        ":two": 2,
+      },
+    });
+  }
+
+  /** Removes the object from its old content's group; a group left with one member is no longer listed. */
+  private async leaveHashGroup(sha256: string, target: { bucket: string; key: string }): Promise<void> {
+    const key = hashGroupKey(sha256);
+    let remaining = 0;
+    let listed = false;
+    try {
+      this.writeCount += 1;
+      const output = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: "DELETE members :member",
+          ExpressionAttributeValues: { ":member": new Set([memberId(target)]) },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      remaining = (output.Attributes?.members as Set<string> | undefined)?.size ?? 0;
+      listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
+    } catch (error) {
+      throw new StoreError("duplicate group update", target, { cause: error });
+    }
+    if (remaining >= 2 || !listed) return;
+    await this.guardedGroupUpdate(target, {
+      TableName: this.tableName,
+      Key: key,
+      UpdateExpression: "REMOVE #gpk, #gsk",
+      ConditionExpression: "attribute_not_exists(members) OR size(members) < :two",
+      ExpressionAttributeNames: {
+        "#gpk": INDEXES.byCategory.partitionKey,
+        "#gsk": INDEXES.byCategory.sortKey,
+      },
+      ExpressionAttributeValues: { ":two": 2 },
+    });
+  }
+
+  /** A group marker change that loses harmlessly to a concurrent change of membership. */
+  private async guardedGroupUpdate(
+    target: { bucket: string; key: string },
+    command: ConstructorParameters<typeof UpdateCommand>[0],
+  ): Promise<void> {
+    try {
+      this.writeCount += 1;
+      await this.doc.send(new UpdateCommand(command));
+    } catch (error) {
+      if (!isConditionalFailure(error))
+        throw new StoreError("duplicate group update", target, { cause: error });
+    }
+  }
+
+  private async query(
+    input: Omit<QueryCommandInput, "TableName">,
+    target: { bucket?: string; key?: string },
+  ): Promise<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }> {
+    try {
+      return await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input }));
+    } catch (error) {
+      throw new StoreError("query", target, { cause: error });
+    }
+  }
+
+  private async queryPage(
+    input: Omit<QueryCommandInput, "TableName">,
+    page: PageRequest,
+    target: { bucket?: string },
+  ): Promise<Page<RecordSummary>> {
+    const start = page.cursor ? decodeCursor(page.cursor).k : undefined;
+    const output = await this.query(
+      { ...input, Limit: pageLimit(page), ...(start && { ExclusiveStartKey: start }) },
+      target,
+    );
+    return {
+      items: (output.Items ?? []).map(toSummary),
+      ...(output.LastEvaluatedKey && { cursor: encodeCursor({ k: output.LastEvaluatedKey }) }),
+    };
+  }
+
+  /** Walks day partitions in order, continuing within a day from the cursor's key. */
+  private async queryDays(
+    index: { name: string; partitionKey: string; sortKey: string },
+    partitionOf: (day: string) => string,
+    range: TimeRange,
+    page: PageRequest,
+    target: { bucket?: string },
+  ): Promise<Page<RecordSummary>> {
+    const days = daysBetween(range.from, range.to);
+    const limit = pageLimit(page);
+    const cursor = page.cursor ? decodeCursor(page.cursor) : { d: 0 };
+    const items: RecordSummary[] = [];
+    let day = cursor.d ?? 0;
+    let start = cursor.k;
+    while (day < days.length && items.length < limit) {
+      const output = await this.query(
+        {
+          IndexName: index.name,
+          KeyConditionExpression: `${index.partitionKey} = :pk AND ${index.sortKey} BETWEEN :from AND :to`,
+          ExpressionAttributeValues: {
+            ":pk": partitionOf(days[day] as string),
+            ":from": range.from,
+            // The sort key is `<time>#<rest>`: every key of the last instant sorts below `<to>#\uffff`.
+            ":to": `${range.to}#\uffff`,
+          },
+          Limit: limit - items.length,
+          ...(start && { ExclusiveStartKey: start }),
+        },
+        target,
+      );
+      items.push(...(output.Items ?? []).map(toSummary));
+      start = output.LastEvaluatedKey;
+      if (!start) day += 1;
+    }
+    const more = day < days.length;
+    return { items, ...(more && { cursor: encodeCursor({ d: day, ...(start && { k: start }) }) }) };
+  }
+}
+
+/**
+ * The CreateTable request for the catalog table, from `schema.ts`: on-demand
+ * billing, string keys, four sparse indexes projecting the summary attributes.
+ *
+ * @example
+ * await client.send(new CreateTableCommand(tableDefinition("catalog")));
+ */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const indexes = Object.values(INDEXES);
+  const keyNames = [
+    PARTITION_KEY,
+    SORT_KEY,
+    ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: keyNames.map((name) => ({ AttributeName: name, AttributeType: "S" })),
+    KeySchema: [
+      { AttributeName: PARTITION_KEY, KeyType: "HASH" },
+      { AttributeName: SORT_KEY, KeyType: "RANGE" },
+    ],
+    GlobalSecondaryIndexes: indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: "HASH" },
+        { AttributeName: index.sortKey, KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.projection] },
+    })),
+  };
+}
+
+interface Cursor {
+  d?: number;
+  k?: Record<string, unknown>;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Cursor;
+    if (typeof cursor !== "object" || cursor === null) throw new Error("not an object");
+    if (cursor.d !== undefined && (!Number.isInteger(cursor.d) || cursor.d < 0)) throw new Error("bad day");
+    return cursor;
+  } catch (error) {
+    throw new InvalidCursorError({ cause: error });
+  }
+}
+
+function pageLimit(page: PageRequest): number {
+  return Math.min(MAX_PAGE, Math.max(1, page.limit ?? DEFAULT_PAGE));
+}
+
+function toSummary(item: Record<string, unknown>): RecordSummary {
+  const summary: Record<string, unknown> = {};
+  for (const name of SUMMARY_ATTRIBUTES) if (item[name] !== undefined) summary[name] = item[name];
+  return summary as unknown as RecordSummary;
+}
+
+function stripKeys(item: Record<string, unknown>): Record<string, unknown> {
+  const rest: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name === PARTITION_KEY || name === SORT_KEY) continue;
+    rest[name] = value;
+  }
+  return rest;
+}
+
+/** Short, fixed-size id of an object within a hash group: keeps big groups far from the item limit. */
+function memberId(target: { bucket: string; key: string }): string {
+  return createHash("sha256").update(`${target.bucket}\u0000${target.key}`).digest("base64url").slice(0, 16);
+}
+
+function nonEmptyMap<T extends Record<string, string>>(map: T | undefined): T | undefined {
+  return map && Object.keys(map).length > 0 ? map : undefined;
+}
+
+/** DynamoDB rejects NaN and infinities; some emulators reject empty strings in maps. */
+function dropEmpty(value: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(value, (_name, element: unknown) => {
+      if (typeof element === "number" && !Number.isFinite(element)) return undefined;
+      if (element === "") return undefined;
+      return element;
+    }),
+  ) as Record<string, unknown>;
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+function isConditionalFailure(error: unknown): boolean {
+  return errorName(error) === "ConditionalCheckFailedException";
+}

@@ -1,0 +1,354 @@
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExtractionResult } from "../../src/engine/types.js";
+import { CatalogStore } from "../../src/store/catalog-store.js";
+import { InvalidCursorError } from "../../src/store/errors.js";
+import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
+import type { ObjectRecordInput } from "../../src/store/types.js";
+import { startServers, type TestServers } from "../support/servers.js";
+
+let servers: TestServers;
+let store: CatalogStore;
+let tableCount = 0;
+
+async function freshStore(): Promise<CatalogStore> {
+  tableCount += 1;
+  const fresh = new CatalogStore(servers.dynamodb, { tableName: `catalog-store-${tableCount}` });
+  await fresh.ensureTable();
+  return fresh;
+}
+
+function extraction(overrides: Partial<ExtractionResult> = {}): ExtractionResult {
+  return {
+    source: "s3://b/k",
+    size: 100,
+    status: "ok",
+    warnings: [],
+    format: { mime: "image/png", ext: "png", category: "image", mismatch: false },
+    image: { width: 10, height: 20 },
+    bytesRead: 100,
+    readRequests: 1,
+    durationMs: 1,
+    extractorVersion: "test",
+    ...overrides,
+  };
+}
+
+function record(overrides: Partial<ObjectRecordInput> = {}): ObjectRecordInput {
+  return {
+    bucket: "uploads",
+    key: "photos/a.png",
+    size: 100,
+    etag: '"e1"',
+    sequencer: "0055AEB7E14E6B9A2C",
+    eventTime: "2024-05-01T10:00:00.000Z",
+    status: "ok",
+    reasons: [],
+    extraction: extraction(),
+    bytesRead: 100,
+    readRequests: 1,
+    durationMs: 5,
+    extractorVersion: "test",
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  servers = await startServers();
+  store = await freshStore();
+});
+afterAll(() => servers.stop());
+
+describe("table", () => {
+  it("ensureTable tolerates an existing table", async () => {
+    await expect(store.ensureTable()).resolves.toBeUndefined();
+    await expect(store.createTable()).rejects.toMatchObject({ name: "ResourceInUseException" });
+  });
+});
+
+describe("ordered record writes", () => {
+  it("reports created, duplicate, stale and updated by sequencer", async () => {
+    const key = "order/one.png";
+    expect((await store.putRecord(record({ key, sequencer: "0055AEB7E14E6B9A2C" }))).outcome).toBe("created");
+    expect((await store.putRecord(record({ key, sequencer: "0055AEB7E14E6B9A2C" }))).outcome).toBe(
+      "duplicate",
+    );
+    // Same sequencer in another case is the same event.
+    expect((await store.putRecord(record({ key, sequencer: "0055aeb7e14e6b9a2c" }))).outcome).toBe(
+      "duplicate",
+    );
+    expect((await store.putRecord(record({ key, sequencer: "0055AEB7E14E6B9A2B", size: 1 }))).outcome).toBe(
+      "stale",
+    );
+    expect((await store.putRecord(record({ key, sequencer: "0055AEB7E14E6B9A2D", size: 7 }))).outcome).toBe(
+      "updated",
+    );
+    const { record: stored } = await store.getObject("uploads", key);
+    expect(stored?.size).toBe(7);
+    expect(stored?.sequencer).toBe("0055AEB7E14E6B9A2D");
+  });
+
+  it("compares sequencers of different lengths by right-padding the shorter", async () => {
+    const key = "order/lengths.png";
+    // Right-padded, "0055AEB7E14E6B9A2C" is "0055AEB7E14E6B9A2C00" > "0055AEB7E14E6B9A2B99".
+    await store.putRecord(record({ key, sequencer: "0055AEB7E14E6B9A2C", size: 1 }));
+    expect((await store.putRecord(record({ key, sequencer: "0055AEB7E14E6B9A2B99", size: 2 }))).outcome).toBe(
+      "stale",
+    );
+    expect((await store.putRecord(record({ key, sequencer: "0055AEB7E14E6B9A2C01", size: 3 }))).outcome).toBe(
+      "updated",
+    );
+    expect((await store.getObject("uploads", key)).record?.size).toBe(3);
+  });
+
+  it("a tombstone stops a late create and yields to a newer one", async () => {
+    const key = "order/deleted.png";
+    await store.putRecord(record({ key, sequencer: "10" }));
+    expect(
+      (
+        await store.putTombstone({
+          bucket: "uploads",
+          key,
+          sequencer: "20",
+          eventTime: "2024-05-01T11:00:00.000Z",
+        })
+      ).outcome,
+    ).toBe("created");
+    expect((await store.putRecord(record({ key, sequencer: "15" }))).outcome).toBe("stale");
+    expect((await store.getObject("uploads", key)).record?.status).toBe("deleted");
+    expect((await store.putRecord(record({ key, sequencer: "30" }))).outcome).toBe("created");
+    expect((await store.getObject("uploads", key)).record?.status).toBe("ok");
+  });
+
+  it("deleting another version leaves the current record alone", async () => {
+    const key = "order/versioned.png";
+    await store.putRecord(record({ key, sequencer: "10", versionId: "v2" }));
+    const result = await store.putTombstone({
+      bucket: "uploads",
+      key,
+      sequencer: "20",
+      eventTime: "2024-05-01T11:00:00.000Z",
+      versionId: "v1",
+      onlyVersion: "v1",
+    });
+    expect(result.outcome).toBe("stale");
+    expect((await store.getObject("uploads", key)).record?.status).toBe("ok");
+  });
+});
+
+describe("audit", () => {
+  it("keeps one entry per event and counts redeliveries", async () => {
+    const key = "audit/a.png";
+    const entry = {
+      bucket: "uploads",
+      key,
+      eventName: "ObjectCreated:Put",
+      eventTime: "2024-05-01T10:00:00.000Z",
+      sequencer: "0A",
+      outcome: "created" as const,
+      durationMs: 3,
+      bytesRead: 10,
+    };
+    expect(await store.putAudit(entry)).toBe("recorded");
+    expect(await store.putAudit({ ...entry, outcome: "duplicate" })).toBe("redelivered");
+    expect(await store.putAudit({ ...entry, sequencer: "0a", outcome: "duplicate" })).toBe("redelivered");
+    await store.putAudit({
+      ...entry,
+      sequencer: "0B",
+      eventTime: "2024-05-01T10:00:01.000Z",
+      outcome: "deleted",
+    });
+    const { audit } = await store.getObject("uploads", key);
+    expect(audit.map((item) => [item.outcome, item.deliveries, item.lastOutcome])).toEqual([
+      ["created", 3, "duplicate"],
+      ["deleted", 1, undefined],
+    ]);
+  });
+});
+
+describe("size bound", () => {
+  it("truncates long strings and lists and flags the record", async () => {
+    const sample = Array.from({ length: 5000 }, (_, index) => `${"dir/".repeat(40)}entry-${index}.bin`);
+    const key = "big/archive.zip";
+    await store.putRecord(
+      record({
+        key,
+        extraction: extraction({
+          format: { mime: "application/zip", ext: "zip", category: "archive", mismatch: false },
+          archive: { kind: "zip", encrypted: false, sample, entries: 5000 },
+          image: undefined,
+          warnings: ["x".repeat(200_000)],
+        }),
+      }),
+    );
+    const raw = await servers.dynamodb.send(
+      new GetItemCommand({
+        TableName: store.tableName,
+        Key: { pk: { S: `OBJ#uploads#${key}` }, sk: { S: "#RECORD" } },
+      }),
+    );
+    expect(raw.Item).toBeDefined();
+    const { record: stored } = await store.getObject("uploads", key);
+    expect(stored?.truncated).toBe(true);
+    expect(stored?.archive?.sample.length).toBeLessThan(5000);
+    expect(stored?.archive?.sample.length).toBeGreaterThan(0);
+    expect(itemSize(stored as unknown as Record<string, unknown>)).toBeLessThanOrEqual(MAX_RECORD_BYTES);
+  });
+});
+
+describe("query patterns", () => {
+  it("lists a folder by name, paged, without deleted objects", async () => {
+    const listing = await freshStore();
+    for (const name of ["e", "a", "d", "c", "b"]) {
+      await listing.putRecord(record({ key: `docs/${name}.png`, sequencer: "01" }));
+    }
+    await listing.putRecord(record({ key: "docs/sub/deeper.png", sequencer: "01" }));
+    await listing.putTombstone({
+      bucket: "uploads",
+      key: "docs/c.png",
+      sequencer: "02",
+      eventTime: "2024-05-02T00:00:00.000Z",
+    });
+    const names: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listing.listFolder("uploads", "docs/", { limit: 2, ...(cursor && { cursor }) });
+      names.push(...page.items.map((item) => item.key));
+      cursor = page.cursor;
+      pages += 1;
+    } while (cursor && pages < 10);
+    expect(names).toEqual(["docs/a.png", "docs/b.png", "docs/d.png", "docs/e.png"]);
+    expect(pages).toBeGreaterThanOrEqual(2);
+  });
+
+  it("lists a category across day partitions in time order, paged", async () => {
+    const listing = await freshStore();
+    const times = [
+      "2024-05-01T23:59:59.000Z",
+      "2024-05-02T00:00:00.000Z",
+      "2024-05-02T12:00:00.000Z",
+      "2024-05-04T08:00:00.000Z",
+      "2024-05-06T08:00:00.000Z",
+    ];
+    for (const [index, eventTime] of times.entries()) {
+      await listing.putRecord(record({ key: `cat/${index}.png`, eventTime, sequencer: "01" }));
+    }
+    await listing.putRecord(
+      record({
+        key: "cat/text.txt",
+        eventTime: "2024-05-02T01:00:00.000Z",
+        sequencer: "01",
+        extraction: extraction({
+          format: { mime: "text/plain", ext: "txt", category: "text", mismatch: false },
+        }),
+      }),
+    );
+    const range = { from: "2024-05-01T12:00:00.000Z", to: "2024-05-04T23:00:00.000Z" };
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await listing.listByCategory("uploads", "image", range, {
+        limit: 2,
+        ...(cursor && { cursor }),
+      });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      keys.push(...page.items.map((item) => item.key));
+      cursor = page.cursor;
+      if (!cursor) break;
+    }
+    expect(keys).toEqual(["cat/0.png", "cat/1.png", "cat/2.png", "cat/3.png"]);
+    const text = await listing.listByCategory("uploads", "text", range);
+    expect(text.items.map((item) => item.key)).toEqual(["cat/text.txt"]);
+  });
+
+  it("lists problems only, by time", async () => {
+    const listing = await freshStore();
+    await listing.putRecord(record({ key: "p/ok.png", sequencer: "01" }));
+    await listing.putRecord(
+      record({ key: "p/bad.png", sequencer: "01", status: "error", reasons: ["truncated"] }),
+    );
+    await listing.putRecord(
+      record({
+        key: "p/big.png",
+        sequencer: "01",
+        status: "rejected",
+        reasons: ["too large"],
+        eventTime: "2024-05-01T11:00:00.000Z",
+      }),
+    );
+    await listing.putRecord(
+      record({ key: "p/partial.png", sequencer: "01", status: "partial", reasons: ["limit"] }),
+    );
+    const page = await listing.listProblems("uploads", {
+      from: "2024-05-01T00:00:00.000Z",
+      to: "2024-05-01T23:59:59.999Z",
+    });
+    expect(page.items.map((item) => [item.key, item.status, item.reason])).toEqual([
+      ["p/bad.png", "error", "truncated"],
+      ["p/big.png", "rejected", "too large"],
+    ]);
+    // An error fixed by a newer upload leaves the index.
+    await listing.putRecord(record({ key: "p/bad.png", sequencer: "02" }));
+    const after = await listing.listProblems("uploads", {
+      from: "2024-05-01T00:00:00.000Z",
+      to: "2024-05-01T23:59:59.999Z",
+    });
+    expect(after.items.map((item) => item.key)).toEqual(["p/big.png"]);
+  });
+
+  it("finds objects by hash and lists duplicate groups", async () => {
+    const listing = await freshStore();
+    const sha = "a".repeat(64);
+    const other = "b".repeat(64);
+    const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
+    await listing.putRecord(
+      record({ key: "h/one.png", sequencer: "01", extraction: extraction({ sha256: sha }) }),
+    );
+    await listing.putRecord(
+      record({ key: "h/solo.png", sequencer: "01", extraction: extraction({ sha256: other }) }),
+    );
+    expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
+    await listing.putRecord(
+      record({
+        key: "h/two.png",
+        sequencer: "01",
+        eventTime: "2024-05-02T09:00:00.000Z",
+        extraction: extraction({ sha256: sha }),
+      }),
+    );
+    // A redelivery does not count the same object twice.
+    await listing.putRecord(
+      record({
+        key: "h/two.png",
+        sequencer: "01",
+        eventTime: "2024-05-02T09:00:00.000Z",
+        extraction: extraction({ sha256: sha }),
+      }),
+    );
+    expect((await listing.listByHash(sha)).items.map((item) => item.key)).toEqual(["h/one.png", "h/two.png"]);
+    expect((await listing.listDuplicateGroups(range)).items).toEqual([
+      { sha256: sha, size: 100, since: "2024-05-02T09:00:00.000Z" },
+    ]);
+    // Overwriting one copy with other content dissolves the group.
+    await listing.putRecord(
+      record({ key: "h/two.png", sequencer: "02", extraction: extraction({ sha256: other }) }),
+    );
+    expect((await listing.listByHash(sha)).items.map((item) => item.key)).toEqual(["h/one.png"]);
+    const groups = (await listing.listDuplicateGroups(range)).items.map((group) => group.sha256);
+    expect(groups).toEqual([other]);
+    await listing.putTombstone({
+      bucket: "uploads",
+      key: "h/solo.png",
+      sequencer: "02",
+      eventTime: "2024-05-02T10:00:00.000Z",
+    });
+    expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
+  });
+
+  it("rejects a cursor it did not issue", async () => {
+    await expect(store.listFolder("uploads", "docs/", { cursor: "not-a-cursor" })).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
+  });
+});
