@@ -135,6 +135,8 @@ export interface ArchiveInfo {
   sample: string[];
   /** True when the declared sizes look like a decompression bomb. */
   bomb?: boolean;
+  /** Entries that are themselves archives (by name: .zip, .gz, .7z ...), among those listed. */
+  nestedArchives?: number;
   /** gzip: the original file name stored in the header. */
   originalName?: string;
   /** True when `entries` or `uncompressedSize` were not established for the whole archive. */

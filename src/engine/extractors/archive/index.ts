@@ -1,9 +1,37 @@
+import { HEAD_WINDOW_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
 import type { ExtractorDescriptor } from "../extractor.js";
+import { headRange, tailRange } from "../extractor.js";
 
-// Placeholder until the archive extractor lands.
+/**
+ * Archives and compressed streams: listings from the ZIP central directory and
+ * tar/cpio/RAR headers, declared sizes from gzip/xz/zstd/lz4 trailers and
+ * headers, never by decompressing the content.
+ *
+ * The plan asks for the head (local headers, gzip/zstd/7z headers, the first
+ * tar headers) and the tail (the ZIP End Of Central Directory and, for most
+ * zips, the whole directory; the xz index; the gzip ISIZE).
+ */
 export const archiveExtractor: ExtractorDescriptor = {
   id: "archive",
-  mimes: [],
-  plan: () => [],
-  load: async () => async () => ({}),
+  mimes: [
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/java-archive",
+    "application/vnd.android.package-archive",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-tar",
+    "application/x-7z-compressed",
+    "application/x-rar-compressed",
+    "application/vnd.rar",
+    "application/x-xz",
+    "application/zstd",
+    "application/x-bzip2",
+    "application/x-cpio",
+    "application/x-compress",
+    "application/x-lz4",
+    "application/x-lzip",
+  ],
+  plan: (size) => [headRange(size, HEAD_WINDOW_BYTES), tailRange(size, TAIL_WINDOW_BYTES)],
+  load: async () => (await import("./extract.js")).extractArchive,
 };

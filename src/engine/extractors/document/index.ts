@@ -1,9 +1,50 @@
+import { HEAD_WINDOW_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
 import type { ExtractorDescriptor } from "../extractor.js";
+import { headRange, tailRange } from "../extractor.js";
 
-// Placeholder until the document extractor lands.
+/**
+ * Office and e-book documents: OOXML, OpenDocument and EPUB through the ZIP
+ * central directory and their small metadata parts; legacy CFB, RTF and MOBI
+ * from their headers.
+ *
+ * The plan asks for the head (RTF info group, CFB header and first sectors,
+ * MOBI record 0, the first zip local headers) and the tail (the ZIP End Of
+ * Central Directory and, for most packages, the directory and docProps parts).
+ */
 export const documentExtractor: ExtractorDescriptor = {
   id: "document",
-  mimes: [],
-  plan: () => [],
-  load: async () => async () => ({}),
+  mimes: [
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+    "application/vnd.openxmlformats-officedocument.presentationml.template",
+    "application/vnd.ms-word.document.macroenabled.12",
+    "application/vnd.ms-word.template.macroenabled.12",
+    "application/vnd.ms-excel.sheet.macroenabled.12",
+    "application/vnd.ms-excel.template.macroenabled.12",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.12",
+    "application/vnd.ms-powerpoint.slideshow.macroenabled.12",
+    "application/vnd.ms-powerpoint.template.macroenabled.12",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.text-template",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.spreadsheet-template",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.presentation-template",
+    "application/vnd.oasis.opendocument.graphics",
+    "application/vnd.oasis.opendocument.graphics-template",
+    "application/epub+zip",
+    "application/x-cfb",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/rtf",
+    "text/rtf",
+    "application/x-mobipocket-ebook",
+  ],
+  plan: (size) => [headRange(size, HEAD_WINDOW_BYTES), tailRange(size, TAIL_WINDOW_BYTES)],
+  load: async () => (await import("./extract.js")).extractDocument,
 };

@@ -1,0 +1,81 @@
+/**
+ * cpio (portable ASCII "odc" and "newc") header walk, skipping bodies by
+ * seeking. Hand-written: no npm cpio reader seeks. The old binary format is
+ * recognised by the caller and reported by kind only.
+ */
+import { ContentError, LimitExceededError } from "../../errors.js";
+import { boundedLength, cleanString } from "../../limits.js";
+import type { RangeRead, TarListing, TarWalkOptions } from "./tar.js";
+
+const TRAILER = "TRAILER!!!";
+
+function field(header: Uint8Array, start: number, length: number, radix: 8 | 16): number {
+  const digits = new TextDecoder("latin1").decode(header.subarray(start, start + length));
+  const pattern = radix === 8 ? /^[0-7]+$/ : /^[0-9a-fA-F]+$/;
+  if (!pattern.test(digits)) throw new ContentError(`bad cpio header field "${digits}"`);
+  return Number.parseInt(digits, radix);
+}
+
+/**
+ * Walks an ASCII cpio archive's headers up to the entry bound.
+ *
+ * @example
+ * const listing = await walkCpio((offset, length) => reader.read(offset, length), { maxEntries: 1000, sampleSize: 20 });
+ */
+export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promise<TarListing> {
+  const listing: TarListing = { entries: 0, totalSize: 0, sample: [], incomplete: true };
+  let offset = 0;
+  const decoder = new TextDecoder("utf-8");
+  for (;;) {
+    if (listing.entries >= options.maxEntries) {
+      listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
+      return listing;
+    }
+    let header: Uint8Array;
+    try {
+      header = await read(offset, 110);
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) throw error;
+      listing.stopReason = `listing stopped at a read limit: ${error.message}`;
+      return listing;
+    }
+    const magic = new TextDecoder("latin1").decode(header.subarray(0, 6));
+    const newc = magic === "070701" || magic === "070702";
+    if (!newc && magic !== "070707") {
+      if (offset === 0) throw new ContentError("not an ASCII cpio archive");
+      listing.stopReason =
+        header.byteLength < 6
+          ? "archive ends without a trailer (truncated)"
+          : `bad cpio header at byte ${offset}`;
+      return listing;
+    }
+    const headerBytes = newc ? 110 : 76;
+    if (header.byteLength < headerBytes) {
+      listing.stopReason = "archive ends inside a header (truncated)";
+      return listing;
+    }
+    const nameSize = boundedLength(
+      newc ? field(header, 94, 8, 16) : field(header, 59, 6, 8),
+      4096,
+      "cpio name",
+    );
+    const fileSize = newc ? field(header, 54, 8, 16) : field(header, 65, 11, 8);
+    const nameBytes = await read(offset + headerBytes, nameSize);
+    const name = decoder.decode(
+      nameBytes.subarray(
+        0,
+        Math.max(0, nameBytes.indexOf(0) < 0 ? nameBytes.byteLength : nameBytes.indexOf(0)),
+      ),
+    );
+    if (name === TRAILER) {
+      listing.incomplete = false;
+      return listing;
+    }
+    listing.entries += 1;
+    listing.totalSize += fileSize;
+    const clean = cleanString(name);
+    if (clean && listing.sample.length < options.sampleSize) listing.sample.push(clean);
+    const pad = (n: number) => (newc ? Math.ceil(n / 4) * 4 : n);
+    offset = pad(offset + headerBytes + nameSize) + pad(fileSize);
+  }
+}

@@ -1,0 +1,224 @@
+import {
+  ARCHIVE_SAMPLE_ENTRIES,
+  BOMB_RATIO,
+  BOMB_UNCOMPRESSED_BYTES,
+  cleanString,
+  HEAD_WINDOW_BYTES,
+} from "../../limits.js";
+import type { ArchiveInfo, Sections } from "../../types.js";
+import type { ExtractContext } from "../extractor.js";
+import { walkCpio } from "./cpio.js";
+import { inflateGzipPrefix, parseGzipHeader } from "./gzip.js";
+import {
+  type HeaderFacts,
+  kindOnly,
+  readLz4,
+  readRar,
+  readSevenZip,
+  readXz,
+  readZstd,
+} from "./stream-headers.js";
+import { isTarHeader, type TarListing, walkTar } from "./tar.js";
+import { readZipDirectory } from "./zip-directory.js";
+
+/** Compressed bytes of a .tar.gz inflated to sample its first tar headers. */
+const GZIP_SAMPLE_INPUT_BYTES = 256 * 1024;
+/** Decompressed bytes a .tar.gz sample may produce. */
+const GZIP_SAMPLE_OUTPUT_BYTES = 1024 * 1024;
+/** Nested archives among the listed entries above which a warning is added. */
+const MANY_NESTED_ARCHIVES = 10;
+
+const NESTED_ARCHIVE_NAME =
+  /\.(zip|jar|war|apk|gz|tgz|tar|7z|rar|xz|txz|bz2|tbz2?|zst|lz4|lz|lzma|cab|cpio|z|iso)$/i;
+
+/** Ratio and bomb flag from declared sizes: nothing is ever expanded to find out. */
+function assess(uncompressed: number | undefined, size: number): Pick<ArchiveInfo, "ratio" | "bomb"> {
+  if (uncompressed === undefined || size <= 0) return {};
+  const ratio = Math.round((uncompressed / size) * 1000) / 1000;
+  return { ratio, bomb: ratio > BOMB_RATIO || uncompressed > BOMB_UNCOMPRESSED_BYTES };
+}
+
+function countNested(names: readonly string[], ctx: ExtractContext): number {
+  const nested = names.filter((name) => NESTED_ARCHIVE_NAME.test(name)).length;
+  if (nested >= MANY_NESTED_ARCHIVES) ctx.warn(`${nested} entries are archives themselves (nested archives)`);
+  return nested;
+}
+
+async function extractZip(ctx: ExtractContext): Promise<ArchiveInfo> {
+  const directory = await readZipDirectory(ctx.reader, { maxEntries: ctx.budget.maxEntries });
+  const files = directory.entries.filter((entry) => !entry.directory);
+  let uncompressed = files.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
+  let entries = directory.entries.length;
+  if (directory.truncated) {
+    ctx.warn(`partial ZIP listing: ${directory.stopReason}`);
+    // Extrapolate from the listed share so that a bomb hiding past the bound still shows.
+    if (directory.totalEntries > entries && entries > 0) {
+      uncompressed = Math.round((uncompressed * directory.totalEntries) / entries);
+      entries = directory.totalEntries;
+    }
+  }
+  const sample: string[] = [];
+  for (const entry of directory.entries.slice(0, ARCHIVE_SAMPLE_ENTRIES)) {
+    const name = cleanString(entry.name);
+    if (name) sample.push(name);
+  }
+  return {
+    kind: "zip",
+    entries,
+    uncompressedSize: uncompressed,
+    ...assess(uncompressed, ctx.reader.size),
+    encrypted: directory.entries.some((entry) => entry.encrypted),
+    sample,
+    nestedArchives: countNested(
+      directory.entries.map((entry) => entry.name),
+      ctx,
+    ),
+    ...(directory.truncated && { estimated: true }),
+  };
+}
+
+function fromListing(kind: string, listing: TarListing, ctx: ExtractContext): ArchiveInfo {
+  if (listing.stopReason) ctx.warn(`partial ${kind} listing: ${listing.stopReason}`);
+  return {
+    kind,
+    entries: listing.entries,
+    uncompressedSize: listing.totalSize,
+    encrypted: false,
+    sample: listing.sample,
+    nestedArchives: countNested(listing.sample, ctx),
+    ...(listing.incomplete && { estimated: true }),
+  };
+}
+
+async function extractTar(ctx: ExtractContext): Promise<ArchiveInfo> {
+  const listing = await walkTar((offset, length) => ctx.reader.read(offset, length), {
+    maxEntries: ctx.budget.maxEntries,
+    sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+  });
+  return fromListing("tar", listing, ctx);
+}
+
+async function extractCpio(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
+  // The old binary cpio (magic 070707 octal as a 16-bit word) is rare: kind only.
+  if (head[0] === 0xc7 || head[1] === 0xc7) return { ...kindOnly("cpio") };
+  const listing = await walkCpio((offset, length) => ctx.reader.read(offset, length), {
+    maxEntries: ctx.budget.maxEntries,
+    sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+  });
+  return fromListing("cpio", listing, ctx);
+}
+
+/**
+ * gzip: header fields, ISIZE from the trailer, and for a tarball a sample of
+ * its first entries from at most 1 MiB of inflated output.
+ */
+async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
+  const size = ctx.reader.size;
+  const header = parseGzipHeader(head, await ctx.reader.tail(4));
+  const info: ArchiveInfo = {
+    kind: "gzip",
+    encrypted: false,
+    sample: [],
+    ...(header.originalName && { originalName: header.originalName }),
+  };
+  // ISIZE is modulo 2^32 and covers only the last member: beyond 4 GiB, or
+  // when it is smaller than a sane minimum, it is no measure of the content.
+  if (size >= 2 ** 32) {
+    info.estimated = true;
+    ctx.warn("gzip ISIZE is modulo 2^32; the uncompressed size of a file this large is unknown");
+  } else {
+    info.uncompressedSize = header.isize;
+    Object.assign(info, assess(header.isize, size));
+  }
+  ctx.partial.archive = info;
+
+  const input = await ctx.reader.read(0, Math.min(size, GZIP_SAMPLE_INPUT_BYTES));
+  const wholeFile = input.byteLength === size;
+  const prefix = await inflateGzipPrefix(input, GZIP_SAMPLE_OUTPUT_BYTES, wholeFile);
+  if (!isTarHeader(prefix.bytes.subarray(0, 512))) {
+    info.entries = 1;
+    if (header.originalName) info.sample = [header.originalName];
+    return info;
+  }
+  const listing = await walkTar(async (offset, length) => prefix.bytes.subarray(offset, offset + length), {
+    maxEntries: ctx.budget.maxEntries,
+    sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+  });
+  info.entries = listing.entries;
+  info.sample = listing.sample;
+  info.nestedArchives = countNested(listing.sample, ctx);
+  if (listing.incomplete) {
+    info.estimated = true;
+    ctx.warn(
+      `tar entries counted in the first ${prefix.bytes.byteLength} decompressed bytes only (a sample)`,
+    );
+  }
+  if (
+    !prefix.complete &&
+    info.uncompressedSize !== undefined &&
+    info.uncompressedSize < prefix.bytes.byteLength
+  ) {
+    ctx.warn("gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB");
+    info.estimated = true;
+  }
+  return info;
+}
+
+function withAssessment(facts: HeaderFacts, size: number): ArchiveInfo {
+  return { ...facts, ...assess(facts.uncompressedSize, size) };
+}
+
+/**
+ * Extracts the archive section: entries, declared sizes, ratio, encryption and
+ * a bomb flag, from directories and headers only.
+ *
+ * @example
+ * const { archive } = await extractArchive(ctx);
+ * // { kind: "zip", entries: 7, uncompressedSize: 78300, ratio: 1.21, encrypted: false, bomb: false, sample: [...] }
+ */
+export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
+  const head = await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES));
+  const size = ctx.reader.size;
+  const sampleOptions = { maxEntries: ctx.budget.maxEntries, sampleSize: ARCHIVE_SAMPLE_ENTRIES };
+  let archive: ArchiveInfo;
+  switch (ctx.format.mime) {
+    case "application/gzip":
+    case "application/x-gzip":
+      archive = await extractGzip(ctx, head);
+      break;
+    case "application/x-tar":
+      archive = await extractTar(ctx);
+      break;
+    case "application/x-cpio":
+      archive = await extractCpio(ctx, head);
+      break;
+    case "application/x-xz":
+      archive = withAssessment(await readXz(ctx.reader), size);
+      break;
+    case "application/zstd":
+      archive = withAssessment(readZstd(head), size);
+      break;
+    case "application/x-lz4":
+      archive = withAssessment(readLz4(head), size);
+      break;
+    case "application/x-7z-compressed":
+      archive = await readSevenZip(ctx.reader, head);
+      break;
+    case "application/x-rar-compressed":
+    case "application/vnd.rar":
+      archive = withAssessment(await readRar(ctx.reader, head, sampleOptions), size);
+      break;
+    case "application/x-bzip2":
+      archive = kindOnly("bzip2");
+      break;
+    case "application/x-compress":
+      archive = kindOnly("compress");
+      break;
+    case "application/x-lzip":
+      archive = kindOnly("lzip");
+      break;
+    default:
+      archive = await extractZip(ctx);
+  }
+  return { archive };
+}

@@ -1,0 +1,114 @@
+import { constants, createGunzip } from "node:zlib";
+import { ContentError } from "../../errors.js";
+import { cleanString } from "../../limits.js";
+
+const FLAG_HCRC = 0x02;
+const FLAG_EXTRA = 0x04;
+const FLAG_NAME = 0x08;
+const FLAG_COMMENT = 0x10;
+
+/** What a gzip member header and the file's last four bytes state (RFC 1952). */
+export interface GzipHeader {
+  originalName?: string;
+  /** MTIME as ISO 8601, when set. */
+  modified?: string;
+  /**
+   * ISIZE: the last member's uncompressed size modulo 2^32. For a multi-member
+   * file it is only the last member's; past 4 GiB it has wrapped.
+   */
+  isize: number;
+}
+
+function zeroTerminated(head: Uint8Array, start: number): { value: string; next: number } {
+  const end = head.indexOf(0, start);
+  if (end < 0) throw new ContentError("gzip header field runs past the head window");
+  // RFC 1952 says ISO 8859-1 for FNAME; tools on UTF-8 systems write UTF-8 anyway.
+  const bytes = head.subarray(start, end);
+  let value: string;
+  try {
+    value = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    value = new TextDecoder("latin1").decode(bytes);
+  }
+  return { value, next: end + 1 };
+}
+
+/**
+ * Decodes the first member's header from the head window and ISIZE from the tail.
+ *
+ * @example
+ * parseGzipHeader(head, tail) // { originalName: "report.tar", modified: "2013-08-19T22:26:00.000Z", isize: 10240 }
+ */
+export function parseGzipHeader(head: Uint8Array, tail: Uint8Array): GzipHeader {
+  if (head.byteLength < 10 || head[0] !== 0x1f || head[1] !== 0x8b)
+    throw new ContentError("not a gzip stream");
+  if (head[2] !== 8) throw new ContentError(`gzip compression method ${head[2]} is not deflate`);
+  const data = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const flags = head[3] as number;
+  const mtime = data.getUint32(4, true);
+  let at = 10;
+  if (flags & FLAG_EXTRA) at += 2 + (at + 2 <= head.byteLength ? data.getUint16(at, true) : 0);
+  let originalName: string | undefined;
+  if (flags & FLAG_NAME) {
+    const field = zeroTerminated(head, at);
+    originalName = cleanString(field.value);
+    at = field.next;
+  }
+  if (flags & FLAG_COMMENT) at = zeroTerminated(head, at).next;
+  if (flags & FLAG_HCRC) at += 2;
+  if (tail.byteLength < 4) throw new ContentError("gzip stream too short for its trailer");
+  const isize = new DataView(tail.buffer, tail.byteOffset + tail.byteLength - 4, 4).getUint32(0, true);
+  return {
+    ...(originalName && { originalName }),
+    ...(mtime > 0 && { modified: new Date(mtime * 1000).toISOString() }),
+    isize,
+  };
+}
+
+/** A bounded prefix of a gzip stream's decompressed content. */
+export interface InflatedPrefix {
+  bytes: Uint8Array;
+  /** True when the whole input decompressed within the bound (and the input was the whole file). */
+  complete: boolean;
+}
+
+/**
+ * Inflates at most `maxOutput` bytes from the start of a gzip stream. A stream
+ * (not `gunzipSync`) because the sync call throws away its output once the
+ * bound is hit, and a truncated input must still yield what it holds.
+ *
+ * @example
+ * const { bytes } = await inflateGzipPrefix(compressedHead, 1024 * 1024, false);
+ */
+export function inflateGzipPrefix(
+  compressed: Uint8Array,
+  maxOutput: number,
+  wholeFile: boolean,
+): Promise<InflatedPrefix> {
+  return new Promise((resolve) => {
+    const gunzip = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH });
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = (complete: boolean) => {
+      if (settled) return;
+      settled = true;
+      gunzip.removeAllListeners("data");
+      gunzip.destroy();
+      const joined = Buffer.concat(chunks, length);
+      resolve({
+        bytes: joined.subarray(0, Math.min(length, maxOutput)),
+        complete: complete && length <= maxOutput,
+      });
+    };
+    gunzip.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.byteLength;
+      if (length >= maxOutput) finish(false);
+    });
+    // With Z_SYNC_FLUSH a cut input also "ends"; only the whole file can be complete.
+    gunzip.on("end", () => finish(wholeFile));
+    gunzip.on("error", () => finish(false));
+    gunzip.end(compressed);
+  });
+}

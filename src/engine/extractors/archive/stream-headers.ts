@@ -1,0 +1,229 @@
+/**
+ * What the headers of single-stream compressors and solid archives state
+ * cheaply: a declared content size (xz index, zstd/lz4 frame headers), an
+ * encryption flag (7z, RAR). Nothing here decompresses. Hand-written because
+ * the npm decoders for these formats decompress whole streams and none reads
+ * a header by range.
+ */
+import type { BlockReader } from "../../byte-source/block-reader.js";
+import { ContentError } from "../../errors.js";
+import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import type { ArchiveInfo } from "../../types.js";
+
+/** Fields a header walk may establish; `kind`, `encrypted` and `sample` always come back. */
+export type HeaderFacts = Pick<ArchiveInfo, "kind" | "encrypted" | "sample"> &
+  Partial<Pick<ArchiveInfo, "entries" | "uncompressedSize" | "estimated">>;
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function startsWith(bytes: Uint8Array, signature: readonly number[]): boolean {
+  return signature.every((byte, i) => bytes[i] === byte);
+}
+
+/** xz multibyte integer (7 bits per byte, little-endian groups). */
+function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } {
+  let value = 0;
+  for (let i = 0; i < 9; i++) {
+    const byte = bytes[at + i];
+    if (byte === undefined) throw new ContentError("xz index truncated");
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return { value, next: at + i + 1 };
+  }
+  throw new ContentError("xz index integer too long");
+}
+
+/**
+ * xz: the stream footer at the end points back to the index, which lists every
+ * block's uncompressed size. Only the last stream is read; earlier streams of
+ * a concatenated file make the figure an estimate.
+ */
+export async function readXz(reader: BlockReader): Promise<HeaderFacts> {
+  const facts: HeaderFacts = { kind: "xz", encrypted: false, sample: [] };
+  const tail = await reader.tail(4096);
+  let end = tail.byteLength;
+  // Stream padding: multiples of four zero bytes after the footer.
+  while (end >= 4 && tail[end - 1] === 0 && tail[end - 2] === 0 && tail[end - 3] === 0 && tail[end - 4] === 0)
+    end -= 4;
+  if (end < 12 || tail[end - 2] !== 0x59 || tail[end - 1] !== 0x5a) {
+    throw new ContentError("xz stream footer not found (truncated)");
+  }
+  const footerOffset = reader.size - (tail.byteLength - end) - 12;
+  const backwardSize = (view(tail).getUint32(end - 8, true) + 1) * 4;
+  const indexSize = boundedLength(backwardSize, MAX_STRUCTURE_BYTES, "xz index");
+  const index = await reader.read(footerOffset - indexSize, indexSize);
+  if (index[0] !== 0x00) throw new ContentError("xz index indicator missing");
+  let { value: records, next } = readVarint(index, 1);
+  records = boundedLength(records, indexSize, "xz index records");
+  let uncompressed = 0;
+  let blocksBytes = 0;
+  for (let i = 0; i < records; i++) {
+    const unpadded = readVarint(index, next);
+    const size = readVarint(index, unpadded.next);
+    blocksBytes += Math.ceil(unpadded.value / 4) * 4;
+    uncompressed += size.value;
+    next = size.next;
+  }
+  facts.uncompressedSize = uncompressed;
+  const streamBytes = 12 + blocksBytes + indexSize + 12;
+  if (streamBytes < footerOffset + 12) facts.estimated = true;
+  return facts;
+}
+
+/** zstd: the first frame's Frame_Content_Size, when the encoder wrote one (RFC 8878 3.1.1.1). */
+export function readZstd(head: Uint8Array): HeaderFacts {
+  const facts: HeaderFacts = { kind: "zstd", encrypted: false, sample: [] };
+  if (head.byteLength < 6) throw new ContentError("zstd frame header truncated");
+  const descriptor = head[4] as number;
+  const sizeFlag = descriptor >> 6;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  const dictionaryBytes = [0, 1, 2, 4][descriptor & 0x03] as number;
+  const sizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][sizeFlag] as number;
+  if (sizeBytes === 0) return facts;
+  const at = 5 + (singleSegment ? 0 : 1) + dictionaryBytes;
+  if (at + sizeBytes > head.byteLength) throw new ContentError("zstd frame header truncated");
+  const data = view(head);
+  const size =
+    sizeBytes === 1
+      ? data.getUint8(at)
+      : sizeBytes === 2
+        ? data.getUint16(at, true) + 256
+        : sizeBytes === 4
+          ? data.getUint32(at, true)
+          : Number(data.getBigUint64(at, true));
+  facts.uncompressedSize = size;
+  // Later frames of a concatenated file are not read.
+  facts.estimated = true;
+  return facts;
+}
+
+/** LZ4 frame: the optional Content Size after the frame descriptor's flags. */
+export function readLz4(head: Uint8Array): HeaderFacts {
+  const facts: HeaderFacts = { kind: "lz4", encrypted: false, sample: [] };
+  if (head.byteLength < 7) throw new ContentError("lz4 frame header truncated");
+  const flags = head[4] as number;
+  if ((flags & 0x08) !== 0) {
+    if (head.byteLength < 14) throw new ContentError("lz4 frame header truncated");
+    facts.uncompressedSize = Number(view(head).getBigUint64(6, true));
+    facts.estimated = true;
+  }
+  return facts;
+}
+
+const AES_CODER = [0x06, 0xf1, 0x07, 0x01];
+
+function contains(bytes: Uint8Array, needle: readonly number[]): boolean {
+  outer: for (let i = 0; i + needle.length <= bytes.byteLength; i++) {
+    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * 7z: the signature header points at the next header, usually at the end. An
+ * AES-256 coder id (06 F1 07 01) in it means encrypted content or headers;
+ * a byte search rather than a parse of the (often compressed) header.
+ */
+export async function readSevenZip(reader: BlockReader, head: Uint8Array): Promise<HeaderFacts> {
+  const facts: HeaderFacts = { kind: "7z", encrypted: false, sample: [] };
+  if (head.byteLength < 32) throw new ContentError("7z signature header truncated");
+  const data = view(head);
+  const nextOffset = Number(data.getBigUint64(12, true));
+  const nextSize = Number(data.getBigUint64(20, true));
+  const at = 32 + nextOffset;
+  if (at + nextSize > reader.size) throw new ContentError("7z next header lies past the end (truncated)");
+  const header = await reader.read(at, boundedLength(nextSize, MAX_STRUCTURE_BYTES, "7z header"));
+  facts.encrypted = contains(header, AES_CODER);
+  return facts;
+}
+
+const RAR4_FILE = 0x74;
+const RAR4_MAIN = 0x73;
+const RAR4_END = 0x7b;
+
+/**
+ * RAR: version 4 headers are walked (entries, sizes, names, per-file
+ * encryption) up to the entry bound; version 5 reports only whether its
+ * headers are encrypted.
+ */
+export async function readRar(
+  reader: BlockReader,
+  head: Uint8Array,
+  options: { maxEntries: number; sampleSize: number },
+): Promise<HeaderFacts> {
+  const facts: HeaderFacts = { kind: "rar", encrypted: false, sample: [] };
+  if (startsWith(head, [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x01, 0x00])) {
+    // RAR5: CRC32, header size (vint), header type (vint); type 4 is the archive encryption header.
+    const type = head[8 + 4 + 1];
+    if (type === 4) facts.encrypted = true;
+    return facts;
+  }
+  let offset = 7;
+  let entries = 0;
+  let total = 0;
+  for (;;) {
+    if (entries >= options.maxEntries) {
+      facts.estimated = true;
+      break;
+    }
+    const block = await reader.read(offset, 32);
+    if (block.byteLength < 7) {
+      facts.estimated = true;
+      break;
+    }
+    const data = view(block);
+    const type = block[2] as number;
+    const flags = data.getUint16(3, true);
+    const headerSize = data.getUint16(5, true);
+    if (headerSize < 7) throw new ContentError(`RAR header at ${offset} is too small`);
+    if (type === RAR4_MAIN && (flags & 0x0080) !== 0) {
+      // Encrypted headers: nothing past this point is readable without the password.
+      facts.encrypted = true;
+      return facts;
+    }
+    let dataSize = 0;
+    if ((flags & 0x8000) !== 0 || type === RAR4_FILE) {
+      if (block.byteLength < 11) break;
+      dataSize = data.getUint32(7, true);
+    }
+    if (type === RAR4_FILE && block.byteLength >= 32) {
+      entries += 1;
+      if ((flags & 0x0004) !== 0) facts.encrypted = true;
+      const large = (flags & 0x0100) !== 0;
+      let unpacked = data.getUint32(11, true);
+      if (large) {
+        const more = await reader.read(offset + 32, 8);
+        if (more.byteLength === 8) {
+          dataSize += view(more).getUint32(0, true) * 2 ** 32;
+          unpacked += view(more).getUint32(4, true) * 2 ** 32;
+        }
+      }
+      total += unpacked;
+      const nameLength = data.getUint16(26, true);
+      if (facts.sample.length < options.sampleSize) {
+        const nameBytes = await reader.read(offset + 32 + (large ? 8 : 0), nameLength);
+        // Unicode names follow a NUL after the OEM name; the OEM part is enough for a sample.
+        const end = nameBytes.indexOf(0);
+        const name = new TextDecoder("latin1").decode(end < 0 ? nameBytes : nameBytes.subarray(0, end));
+        if (name) facts.sample.push(name);
+      }
+    }
+    if (type === RAR4_END) break;
+    offset += headerSize + dataSize;
+    // Archives written without an end block simply stop at the end of the file.
+    if (offset >= reader.size) {
+      if (offset > reader.size) facts.estimated = true;
+      break;
+    }
+  }
+  facts.entries = entries;
+  facts.uncompressedSize = total;
+  return facts;
+}
+
+/** Kind names for formats whose headers state nothing cheap beyond what they are. */
+export function kindOnly(kind: string): HeaderFacts {
+  return { kind, encrypted: false, sample: [] };
+}

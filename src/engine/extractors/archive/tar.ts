@@ -1,0 +1,144 @@
+/**
+ * tar (v7, ustar, GNU, pax) header walk: one 512-byte header per entry, bodies
+ * skipped by seeking, so a large tar costs one small read per entry. Written
+ * by hand because the tar libraries on npm (tar, tar-stream) consume a stream
+ * end to end and cannot seek past bodies.
+ */
+import { ContentError, LimitExceededError } from "../../errors.js";
+import { cleanString } from "../../limits.js";
+
+const BLOCK = 512;
+/** Sizes above this in a header are treated as damage rather than trusted (pax allows more; 1 PiB is plenty). */
+const MAX_ENTRY_SIZE = 2 ** 50;
+
+/** Reads up to `length` bytes at `offset`; fewer only at the end of the data. */
+export type RangeRead = (offset: number, length: number) => Promise<Uint8Array>;
+
+/** What a tar walk established. */
+export interface TarListing {
+  entries: number;
+  /** Sum of the entries' declared sizes. */
+  totalSize: number;
+  sample: string[];
+  /** True when the walk stopped before the end-of-archive marker. */
+  incomplete: boolean;
+  /** Why the walk stopped early. */
+  stopReason?: string;
+}
+
+export interface TarWalkOptions {
+  maxEntries: number;
+  sampleSize: number;
+}
+
+function text(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return new TextDecoder("utf-8").decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+function octal(field: Uint8Array): number {
+  // GNU base-256: the high bit of the first byte marks a big-endian binary number.
+  if (((field[0] ?? 0) & 0x80) !== 0) {
+    let value = (field[0] ?? 0) & 0x7f;
+    for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
+    return value;
+  }
+  const digits = text(field).trim();
+  if (digits === "") return 0;
+  if (!/^[0-7]+$/.test(digits)) return Number.NaN;
+  return Number.parseInt(digits, 8);
+}
+
+/**
+ * True when a 512-byte block is a tar header whose checksum holds.
+ *
+ * @example
+ * isTarHeader(firstBlock) // true for any ustar/GNU/v7 tar
+ */
+export function isTarHeader(block: Uint8Array): boolean {
+  if (block.byteLength < BLOCK) return false;
+  const stored = octal(block.subarray(148, 156));
+  if (!Number.isFinite(stored)) return false;
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (block[i] as number);
+  return sum === stored;
+}
+
+function paxRecords(body: Uint8Array): Map<string, string> {
+  const records = new Map<string, string>();
+  const textBody = new TextDecoder("utf-8").decode(body);
+  for (const match of textBody.matchAll(/^\d+ ([^=\n]+)=([^\n]*)$/gm)) {
+    records.set(match[1] as string, match[2] as string);
+  }
+  return records;
+}
+
+/**
+ * Walks tar headers through `read`, bounded by entries; a read that hits the
+ * byte or request budget ends the walk with what it found.
+ *
+ * @example
+ * const listing = await walkTar((offset, length) => reader.read(offset, length), { maxEntries: 1000, sampleSize: 20 });
+ */
+export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise<TarListing> {
+  const listing: TarListing = { entries: 0, totalSize: 0, sample: [], incomplete: true };
+  let offset = 0;
+  let longName: string | undefined;
+  let pax = new Map<string, string>();
+  for (;;) {
+    if (listing.entries >= options.maxEntries) {
+      listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
+      return listing;
+    }
+    let header: Uint8Array;
+    try {
+      header = await read(offset, BLOCK);
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) throw error;
+      listing.stopReason = `listing stopped at a read limit: ${error.message}`;
+      return listing;
+    }
+    if (header.byteLength < BLOCK) {
+      listing.stopReason = "archive ends without an end-of-archive marker (truncated)";
+      return listing;
+    }
+    if (header.every((byte) => byte === 0)) {
+      listing.incomplete = false;
+      return listing;
+    }
+    if (!isTarHeader(header)) {
+      if (offset === 0) throw new ContentError("not a tar archive: bad header checksum");
+      listing.stopReason = `bad tar header checksum at byte ${offset}`;
+      return listing;
+    }
+    const type = String.fromCharCode(header[156] ?? 0);
+    const declared = octal(header.subarray(124, 136));
+    const size = pax.has("size") ? Number(pax.get("size")) : declared;
+    if (!Number.isFinite(size) || size < 0 || size > MAX_ENTRY_SIZE) {
+      listing.stopReason = `implausible entry size at byte ${offset}`;
+      return listing;
+    }
+    const bodyOffset = offset + BLOCK;
+    offset = bodyOffset + Math.ceil(size / BLOCK) * BLOCK;
+    if (type === "L" || type === "x") {
+      // Metadata for the next header: its long name (GNU) or its pax records. Small by nature.
+      const body = await read(bodyOffset, Math.min(size, 64 * 1024));
+      if (type === "L") longName = text(body);
+      else pax = paxRecords(body);
+      continue;
+    }
+    if (type === "K" || type === "g") continue;
+    const magic = text(header.subarray(257, 263));
+    const prefix = magic.startsWith("ustar") ? text(header.subarray(345, 500)) : "";
+    const base = text(header.subarray(0, 100));
+    const name = pax.get("path") ?? longName ?? (prefix ? `${prefix}/${base}` : base);
+    listing.entries += 1;
+    if (type === "0" || type === "\0" || type === "7") listing.totalSize += size;
+    if (listing.sample.length < options.sampleSize) {
+      const clean = cleanString(name);
+      if (clean) listing.sample.push(clean);
+    }
+    longName = undefined;
+    pax = new Map();
+  }
+}

@@ -1,0 +1,53 @@
+import { HEAD_WINDOW_BYTES } from "../../limits.js";
+import type { DocumentInfo, Sections } from "../../types.js";
+import type { ExtractContext } from "../extractor.js";
+import { readCfb } from "./cfb.js";
+import { readEpub } from "./epub.js";
+import { readMobi } from "./mobi.js";
+import { readOdf } from "./odf.js";
+import { readOoxml } from "./ooxml.js";
+import { readRtf } from "./rtf.js";
+import { ZipPackage } from "./zip-package.js";
+
+function isOoxml(mime: string): boolean {
+  return /^application\/vnd\.(openxmlformats-officedocument\.|ms-(word|excel|powerpoint)\..*macroenabled)/.test(
+    mime,
+  );
+}
+
+/**
+ * Extracts the document section: title, authors, dates, application and
+ * counts from the package's metadata parts, read by range from the ZIP central
+ * directory (OOXML, ODF, EPUB) or from headers (CFB, RTF, MOBI).
+ *
+ * @example
+ * const { document } = await extractDocument(ctx);
+ * // { kind: "ooxml", title: "Sample Word Document", creator: "Keith Bennett", pages: 1 }
+ */
+export async function extractDocument(ctx: ExtractContext): Promise<Sections> {
+  const mime = ctx.format.mime;
+  let document: DocumentInfo;
+  if (
+    mime === "application/x-cfb" ||
+    mime === "application/msword" ||
+    mime === "application/vnd.ms-excel" ||
+    mime === "application/vnd.ms-powerpoint"
+  ) {
+    document = await readCfb(ctx.reader);
+  } else if (mime === "application/rtf" || mime === "text/rtf") {
+    document = readRtf(await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES)));
+  } else if (mime === "application/x-mobipocket-ebook") {
+    document = await readMobi(ctx.reader);
+  } else {
+    const kind = mime === "application/epub+zip" ? "epub" : isOoxml(mime) ? "ooxml" : "odf";
+    ctx.partial.document = { kind };
+    const pkg = await ZipPackage.open(ctx);
+    document =
+      kind === "epub"
+        ? await readEpub(pkg)
+        : kind === "ooxml"
+          ? await readOoxml(pkg)
+          : await readOdf(pkg, mime.includes("opendocument.spreadsheet"));
+  }
+  return { document };
+}

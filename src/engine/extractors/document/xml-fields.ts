@@ -1,0 +1,69 @@
+/**
+ * The few XML reads document metadata needs, over fast-xml-parser: namespace
+ * prefixes dropped (documents use `dc:`, `cp:`, `meta:` inconsistently),
+ * entities decoded, nothing typed (a title of "2024" stays a string).
+ */
+import { XMLParser } from "fast-xml-parser";
+import { ContentError } from "../../errors.js";
+import { cleanString } from "../../limits.js";
+
+/** A parsed element: child elements by local name, attributes as `@_name`, text as `#text`. */
+export type XmlNode = { [key: string]: unknown };
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: true,
+  htmlEntities: true,
+  trimValues: true,
+});
+
+/**
+ * Parses a small XML part (already bounded by the caller).
+ *
+ * @example
+ * const core = parseXml(text); // { coreProperties: { title: "Q3 report", creator: "Ann" } }
+ */
+export function parseXml(bytes: Uint8Array): XmlNode {
+  const text = new TextDecoder("utf-8").decode(bytes);
+  try {
+    return parser.parse(text) as XmlNode;
+  } catch (error) {
+    throw new ContentError("malformed XML metadata part", { cause: error });
+  }
+}
+
+/** The child element `name` of a node (the first when repeated). */
+export function child(node: unknown, name: string): XmlNode | undefined {
+  if (typeof node !== "object" || node === null) return undefined;
+  const value = (node as XmlNode)[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === "object" && first !== null ? (first as XmlNode) : undefined;
+}
+
+function textOf(value: unknown): string | undefined {
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  if (typeof value === "object" && value !== null) return textOf((value as XmlNode)["#text"]);
+  return undefined;
+}
+
+/** Every text value of the element `name` under `node` (repeated elements give several). */
+export function texts(node: unknown, name: string): string[] {
+  if (typeof node !== "object" || node === null) return [];
+  const value = (node as XmlNode)[name];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item) => cleanString(textOf(item))).filter((item): item is string => item !== undefined);
+}
+
+/** The first text value of `name` under `node`, cleaned. */
+export function text(node: unknown, name: string): string | undefined {
+  return texts(node, name)[0];
+}
+
+/** A non-negative integer from an element's text or an attribute value. */
+export function count(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Number.parseInt(value, 10);
+}
