@@ -1,0 +1,255 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { deflateRawSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { readZipDirectory } from "../../src/engine/extractors/archive/zip-directory.js";
+import {
+  BlockReader,
+  BufferSource,
+  type ExtractionResult,
+  extract,
+  FileSource,
+} from "../../src/engine/index.js";
+import { corpusFile } from "../support/corpus.js";
+
+async function extractFile(name: string): Promise<ExtractionResult> {
+  const source = await FileSource.open(corpusFile(name));
+  try {
+    return await extract(source, { name });
+  } finally {
+    await source.close();
+  }
+}
+
+interface ZipInput {
+  name: string;
+  data: Uint8Array;
+  deflate?: boolean;
+  encrypted?: boolean;
+}
+
+/** A minimal ZIP writer for generated cases (local headers, central directory, EOCD). */
+function buildZip(inputs: readonly ZipInput[]): { bytes: Uint8Array; directorySize: number } {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const input of inputs) {
+    const name = Buffer.from(input.name, "utf8");
+    const body = input.deflate ? deflateRawSync(input.data) : Buffer.from(input.data);
+    const method = input.deflate ? 8 : 0;
+    const flags = 0x0800 | (input.encrypted ? 1 : 0);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(flags, 6);
+    local.writeUInt16LE(method, 8);
+    local.writeUInt32LE(body.byteLength, 18);
+    local.writeUInt32LE(input.data.byteLength, 22);
+    local.writeUInt16LE(name.byteLength, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(flags, 8);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt32LE(body.byteLength, 20);
+    central.writeUInt32LE(input.data.byteLength, 24);
+    central.writeUInt16LE(name.byteLength, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, body);
+    centrals.push(central, name);
+    offset += local.byteLength + name.byteLength + body.byteLength;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(inputs.length, 8);
+  end.writeUInt16LE(inputs.length, 10);
+  end.writeUInt32LE(directory.byteLength, 12);
+  end.writeUInt32LE(offset, 16);
+  return { bytes: Buffer.concat([...locals, directory, end]), directorySize: directory.byteLength };
+}
+
+describe("archive extractor over the corpus", () => {
+  // Expected counts from `unzip -l`, `tar -tvf`, `gzip -l`, `xz -lv` on the same files.
+  it.each([
+    // tar and cpio do not compress: no ratio, no bomb verdict.
+    { file: "filetype-fixture.zip", kind: "zip", entries: 1, size: 2248, first: "test.jpg", bomb: false },
+    {
+      file: "tika-testKeynote2018.key",
+      kind: "zip",
+      entries: 7,
+      size: 78300,
+      first: "Presentation.key/",
+      bomb: false,
+    },
+    { file: "filetype-fixture.tar", kind: "tar", entries: 1, size: 2248, first: "test.jpg", bomb: undefined },
+    {
+      file: "filetype-fixture-ascii.cpio",
+      kind: "cpio",
+      entries: 1,
+      size: 6,
+      first: "small",
+      bomb: undefined,
+    },
+    { file: "filetype-fixture.rar", kind: "rar", entries: 1, size: 2248, first: "test.jpg", bomb: false },
+    {
+      file: "filetype-fixture.tar.gz",
+      kind: "gzip",
+      entries: 1,
+      size: 10240,
+      first: "test.jpg",
+      bomb: false,
+    },
+    { file: "filetype-fixture.gz", kind: "gzip", entries: 1, size: 65, first: "README.txt", bomb: false },
+  ])("$file lists $entries entries of $size bytes", async ({ file, kind, entries, size, first, bomb }) => {
+    const result = await extractFile(file);
+    expect(result.status).toBe("ok");
+    expect(result.archive).toMatchObject({ kind, entries, uncompressedSize: size, encrypted: false });
+    expect(result.archive?.bomb).toBe(bomb);
+    expect(result.archive?.sample[0]).toBe(first);
+    expect(result.archive?.estimated).toBeUndefined();
+  });
+
+  it.each([
+    { file: "filetype-fixture.tar.xz", kind: "xz", size: 10240 },
+    { file: "filetype-fixture.tar.zst", kind: "zstd", size: undefined },
+    { file: "filetype-fixture.7z", kind: "7z", size: undefined },
+    { file: "filetype-fixture.bz2", kind: "bzip2", size: undefined },
+    { file: "filetype-fixture.lz4", kind: "lz4", size: undefined },
+    { file: "filetype-fixture.tar.Z", kind: "compress", size: undefined },
+  ])("$file is $kind with declared size $size", async ({ file, kind, size }) => {
+    const result = await extractFile(file);
+    expect(result.status).toBe("ok");
+    expect(result.archive?.kind).toBe(kind);
+    expect(result.archive?.uncompressedSize).toBe(size);
+  });
+
+  it("reads the gzip header's original name", async () => {
+    const result = await extractFile("filetype-fixture.tar.gz");
+    expect(result.archive?.originalName).toBe("test.jpg.tar");
+  });
+
+  it.each([
+    { file: "tika-full_encrypted.7z", encrypted: true },
+    { file: "tika-test7Z_protected_passTika.7z", encrypted: true },
+    { file: "tika-test-documents-enc.rar", encrypted: true },
+    { file: "filetype-fixture.7z", encrypted: false },
+    { file: "filetype-fixture.rar", encrypted: false },
+  ])("$file encrypted: $encrypted", async ({ file, encrypted }) => {
+    const result = await extractFile(file);
+    expect(result.status).toBe("ok");
+    expect(result.archive?.encrypted).toBe(encrypted);
+  });
+});
+
+describe("generated ZIP archives", () => {
+  it("flags a bomb from declared sizes without expanding it", async () => {
+    // Prepare: three 64 MiB runs of zeros deflate to ~64 KiB each (ratio ~1000).
+    const zeros = new Uint8Array(64 * 1024 * 1024);
+    const { bytes } = buildZip(
+      ["a.bin", "b.bin", "c.bin"].map((name) => ({ name, data: zeros, deflate: true })),
+    );
+    // Act
+    const result = await extract(new BufferSource(bytes, "bomb.zip"));
+    // Assess
+    expect(result.archive).toMatchObject({
+      kind: "zip",
+      entries: 3,
+      uncompressedSize: 3 * 64 * 1024 * 1024,
+      bomb: true,
+    });
+    expect(result.archive?.ratio).toBeGreaterThan(100);
+    expect(result.bytesRead).toBeLessThanOrEqual(bytes.byteLength);
+  });
+
+  it("does not flag an ordinary archive", async () => {
+    const { bytes } = buildZip([{ name: "r.bin", data: randomBytes(100_000), deflate: true }]);
+    const result = await extract(new BufferSource(bytes, "plain.zip"));
+    expect(result.archive?.bomb).toBe(false);
+  });
+
+  it("reports the encryption flag and counts nested archives", async () => {
+    const entries = Array.from({ length: 12 }, (_, i) => ({ name: `inner-${i}.zip`, data: randomBytes(10) }));
+    const { bytes } = buildZip([...entries, { name: "secret.txt", data: randomBytes(10), encrypted: true }]);
+    const result = await extract(new BufferSource(bytes, "nested.zip"));
+    expect(result.archive).toMatchObject({ entries: 13, encrypted: true, nestedArchives: 12 });
+    expect(result.warnings.some((warning) => warning.includes("nested"))).toBe(true);
+  });
+
+  it("lists part of a directory over the entry budget and says so", async () => {
+    const { bytes } = buildZip(
+      Array.from({ length: 50 }, (_, i) => ({ name: `f${i}.txt`, data: randomBytes(100) })),
+    );
+    const result = await extract(new BufferSource(bytes, "many.zip"), { budget: { maxEntries: 10 } });
+    expect(result.status).toBe("ok");
+    expect(result.archive).toMatchObject({ entries: 50, estimated: true });
+    expect(result.archive?.uncompressedSize).toBe(5000);
+    expect(result.warnings.some((warning) => warning.includes("entry budget"))).toBe(true);
+  });
+
+  it("reads only the central directory of a 20 MB, 10,000-entry zip", async () => {
+    // Prepare: 10,000 stored 2 KiB entries.
+    const { bytes, directorySize } = buildZip(
+      Array.from({ length: 10_000 }, (_, i) => ({ name: `dir/file-${i}.bin`, data: randomBytes(2048) })),
+    );
+    // Act: the directory reader alone, then the whole engine (detection included).
+    const reader = new BlockReader(new BufferSource(bytes));
+    const directory = await readZipDirectory(reader, { maxEntries: 100_000 });
+    const full = await extract(new BufferSource(bytes, "big.zip"));
+    const detection = await extract(new BufferSource(bytes, "big.zip"), { detectOnly: true });
+    // Assess
+    expect(directory.entries).toHaveLength(10_000);
+    expect(full.archive).toMatchObject({ entries: 10_000, uncompressedSize: 10_000 * 2048 });
+    expect(reader.stats.bytesRead).toBeLessThan(1024 * 1024 + directorySize);
+    expect(full.bytesRead - detection.bytesRead).toBeLessThan(1024 * 1024 + directorySize);
+    console.info(
+      `20 MB zip (${bytes.byteLength} bytes, directory ${directorySize}): directory reader ${reader.stats.bytesRead} bytes / ${reader.stats.requests} requests; engine ${full.bytesRead} bytes / ${full.readRequests} requests, of which detection ${detection.bytesRead} bytes`,
+    );
+  });
+});
+
+describe("truncated and corrupt archives", () => {
+  const files = [
+    "filetype-fixture.zip",
+    "tika-testKeynote2018.key",
+    "filetype-fixture.tar",
+    "filetype-fixture.tar.gz",
+    "filetype-fixture.gz",
+    "filetype-fixture.tar.xz",
+    "filetype-fixture.tar.zst",
+    "filetype-fixture.7z",
+    "filetype-fixture.rar",
+    "tika-test-documents-enc.rar",
+    "filetype-fixture.lz4",
+    "filetype-fixture-ascii.cpio",
+  ];
+  it.each(files)("%s cut or damaged never throws and never hangs", async (file) => {
+    const bytes = readFileSync(corpusFile(file));
+    const cuts = [1, 10, 100, 512, Math.floor(bytes.byteLength / 2), bytes.byteLength - 1];
+    for (const cut of cuts.filter((length) => length < bytes.byteLength)) {
+      const result = await extract(new BufferSource(bytes.subarray(0, cut), file), {
+        budget: { maxMillis: 2000 },
+      });
+      expect(["ok", "partial", "error"]).toContain(result.status);
+      expect(result.durationMs).toBeLessThan(2000);
+    }
+    const damaged = Buffer.from(bytes);
+    for (let i = 16; i < damaged.byteLength; i += 97) damaged[i] = (damaged[i] as number) ^ 0xff;
+    const result = await extract(new BufferSource(damaged, file), { budget: { maxMillis: 2000 } });
+    expect(["ok", "partial", "error"]).toContain(result.status);
+  });
+
+  it("a zip without its tail is an error, not a listing", async () => {
+    const bytes = readFileSync(corpusFile("tika-testKeynote2018.key"));
+    const result = await extract(new BufferSource(bytes.subarray(0, bytes.byteLength - 1000), "cut.key"));
+    expect(result.status).toBe("error");
+    expect(result.reason).toMatch(/End Of Central Directory/);
+  });
+
+  it("a tar cut mid-archive yields a partial listing", async () => {
+    const bytes = readFileSync(corpusFile("filetype-fixture.tar"));
+    const result = await extract(new BufferSource(bytes.subarray(0, 3000), "cut.tar"));
+    expect(result.archive).toMatchObject({ kind: "tar", entries: 1, estimated: true });
+  });
+});
