@@ -145,10 +145,12 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
     mime = normaliseMime(found.mime);
     ext = found.ext;
   }
-  if (!found || mime === "application/xml") {
+  // file-type reads a UTF-16LE BOM (FF FE) as an MPEG audio frame sync; text with a BOM wins.
+  const bomMisread = mime === "audio/mpeg";
+  if (!found || mime === "application/xml" || bomMisread) {
     const head = await reader.read(0, TEXT_SNIFF_BYTES);
     const guessed = (found ? undefined : matchSignature(head)) ?? sniffText(head, reader.size);
-    if (guessed) {
+    if (guessed && (!bomMisread || ("bom" in guessed && guessed.bom))) {
       mime = guessed.mime;
       ext = guessed.ext;
     }

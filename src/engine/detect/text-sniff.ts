@@ -1,13 +1,452 @@
+/**
+ * Detection of formats that have no magic number: is the head text, in which
+ * encoding, and which kind of text (JSON, XML, HTML, CSV, subtitles ...).
+ *
+ * Encoding names follow `file --mime-encoding` (us-ascii, utf-8, utf-16le,
+ * utf-16be, iso-8859-1), with `windows-1252` where `file` says `unknown-8bit`
+ * (single-byte text using 0x80-0x9F, which ISO-8859-1 leaves to controls).
+ */
+
 /** Result of sniffing bytes that carry no magic number. */
 export interface TextSniff {
   mime: string;
   ext: string;
-  /** utf-8, utf-16le, utf-16be, iso-8859-1, ascii */
+  /** us-ascii, utf-8, utf-16le, utf-16be, utf-32le, utf-32be, iso-8859-1, windows-1252 */
   encoding: string;
   bom: boolean;
 }
 
-// Placeholder until text sniffing lands: no claim.
-export function sniffText(_head: Uint8Array, _size: number): TextSniff | undefined {
+/** How a text is encoded, from its first bytes. */
+export interface TextEncoding {
+  /** The name reported on records (see the module note). */
+  encoding: string;
+  bom: boolean;
+  /** Bytes the BOM occupies at offset 0 (0 without one). */
+  bomLength: number;
+  /** Label for `TextDecoder` (UTF-32 has none: decoded by hand). */
+  decoderLabel: string;
+}
+
+/** Share of "binary" control bytes above which single-byte data is not text. */
+const MAX_CONTROL_RATIO = 0.005;
+
+/** Lines looked at for the delimiter and subtitle heuristics. */
+const SAMPLE_LINES = 20;
+
+function bomEncoding(head: Uint8Array): TextEncoding | undefined {
+  const [b0, b1, b2, b3] = head;
+  if (b0 === 0xef && b1 === 0xbb && b2 === 0xbf) {
+    return { encoding: "utf-8", bom: true, bomLength: 3, decoderLabel: "utf-8" };
+  }
+  if (b0 === 0xff && b1 === 0xfe && b2 === 0 && b3 === 0 && head.length >= 4) {
+    return { encoding: "utf-32le", bom: true, bomLength: 4, decoderLabel: "utf-32le" };
+  }
+  if (b0 === 0 && b1 === 0 && b2 === 0xfe && b3 === 0xff) {
+    return { encoding: "utf-32be", bom: true, bomLength: 4, decoderLabel: "utf-32be" };
+  }
+  if (b0 === 0xff && b1 === 0xfe)
+    return { encoding: "utf-16le", bom: true, bomLength: 2, decoderLabel: "utf-16le" };
+  if (b0 === 0xfe && b1 === 0xff)
+    return { encoding: "utf-16be", bom: true, bomLength: 2, decoderLabel: "utf-16be" };
   return undefined;
+}
+
+/**
+ * Validates UTF-8. A sequence cut by the end of the window is accepted when
+ * the window is not the whole file.
+ */
+function utf8Status(bytes: Uint8Array, complete: boolean): "ascii" | "utf-8" | "invalid" {
+  let multibyte = false;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else {
+      return "invalid";
+    }
+    if (i + need > bytes.length - 1) {
+      // Not enough bytes left: fine only when the window was cut mid-sequence.
+      if (complete) return "invalid";
+      for (let k = i + 1; k < bytes.length; k++) if (((bytes[k] as number) & 0xc0) !== 0x80) return "invalid";
+      return "utf-8";
+    }
+    let code = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k] as number;
+      if ((c & 0xc0) !== 0x80) return "invalid";
+      code = (code << 6) | (c & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return "invalid";
+    multibyte = true;
+    i += need + 1;
+  }
+  return multibyte ? "utf-8" : "ascii";
+}
+
+/** Bytes `file` treats as binary in text: C0 controls other than \a\b\t\n\v\f\r and ESC, and DEL. */
+function isBinaryControl(b: number): boolean {
+  return b < 0x07 || (b >= 0x0e && b <= 0x1a) || (b >= 0x1c && b <= 0x1f) || b === 0x7f;
+}
+
+function controlRatio(bytes: Uint8Array): number {
+  if (bytes.length === 0) return 0;
+  let controls = 0;
+  for (const b of bytes) if (isBinaryControl(b)) controls++;
+  return controls / bytes.length;
+}
+
+/** Decoded text holds few binary controls and no NUL. */
+function isTextual(text: string): boolean {
+  let controls = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0) return false;
+    if (isBinaryControl(code)) controls++;
+  }
+  return controls <= text.length * MAX_CONTROL_RATIO;
+}
+
+/** UTF-16 without a BOM: one byte of most pairs is NUL (ASCII-range text). */
+function utf16WithoutBom(head: Uint8Array): TextEncoding | undefined {
+  const pairs = Math.floor(head.length / 2);
+  if (pairs < 2) return undefined;
+  let evenZero = 0;
+  let oddZero = 0;
+  for (let i = 0; i + 1 < head.length; i += 2) {
+    if (head[i] === 0) evenZero++;
+    if (head[i + 1] === 0) oddZero++;
+  }
+  const decode = (label: string, encoding: string): TextEncoding | undefined =>
+    isTextual(new TextDecoder(label).decode(head.subarray(0, pairs * 2), { stream: true }))
+      ? { encoding, bom: false, bomLength: 0, decoderLabel: label }
+      : undefined;
+  if (evenZero >= pairs * 0.6 && oddZero === 0) return decode("utf-16be", "utf-16be");
+  if (oddZero >= pairs * 0.6 && evenZero === 0) return decode("utf-16le", "utf-16le");
+  return undefined;
+}
+
+/** EBCDIC text: 0x40 is its space and ASCII spaces are absent. Not readable as ASCII-family text. */
+function looksEbcdic(bytes: Uint8Array): boolean {
+  let at = 0;
+  let space = 0;
+  for (const b of bytes) {
+    if (b === 0x40) at++;
+    else if (b === 0x20) space++;
+  }
+  return space === 0 && at > bytes.length * 0.05;
+}
+
+/**
+ * Decides whether bytes are text and how they are encoded. `complete` says the
+ * bytes are the whole file (a multibyte sequence may otherwise be cut at the end).
+ *
+ * @example
+ * detectTextEncoding(new TextEncoder().encode("héllo"), true)
+ * // { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" }
+ */
+export function detectTextEncoding(head: Uint8Array, complete: boolean): TextEncoding | undefined {
+  if (head.length === 0) return undefined;
+  const withBom = bomEncoding(head);
+  // A BOM is two or three bytes: binary data may start with them by chance.
+  if (withBom) return isTextual(decodeText(head, withBom, complete)) ? withBom : undefined;
+  if (head.includes(0)) return utf16WithoutBom(head);
+  if (controlRatio(head) > MAX_CONTROL_RATIO) return undefined;
+  const utf8 = utf8Status(head, complete);
+  if (utf8 === "ascii") return { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" };
+  if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
+  if (looksEbcdic(head)) return undefined;
+  let c1 = false;
+  for (const b of head) {
+    if (b >= 0x80 && b <= 0x9f) {
+      c1 = true;
+      break;
+    }
+  }
+  // WHATWG's "iso-8859-1" label decodes as windows-1252, which is identical outside 0x80-0x9F.
+  return c1
+    ? { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" }
+    : { encoding: "iso-8859-1", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+}
+
+/**
+ * Decodes bytes in a detected encoding (BOM skipped). A trailing partial
+ * character is dropped unless `complete`.
+ *
+ * @example
+ * decodeText(bytes, detectTextEncoding(bytes, true)!, true)
+ */
+export function decodeText(bytes: Uint8Array, encoding: TextEncoding, complete: boolean): string {
+  const body = bytes.subarray(encoding.bomLength);
+  if (encoding.decoderLabel.startsWith("utf-32"))
+    return decodeUtf32(body, encoding.decoderLabel === "utf-32le");
+  // stream: true keeps a cut sequence back instead of emitting U+FFFD for it.
+  return new TextDecoder(encoding.decoderLabel).decode(body, { stream: !complete });
+}
+
+/** UTF-32 has no TextDecoder; it is rare enough that a plain loop will do. */
+export function decodeUtf32(bytes: Uint8Array, littleEndian: boolean): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: string[] = [];
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    const code = view.getUint32(i, littleEndian);
+    parts.push(code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : "\ufffd");
+  }
+  return parts.join("");
+}
+
+/** Keys of a JSON value's type, for "does this look like JSON" without a parse. */
+function looksLikeJson(text: string): boolean {
+  const open = text[0];
+  const rest = text.slice(1).trimStart();
+  if (rest.length === 0) return false;
+  if (open === "{") return rest[0] === '"' || rest[0] === "}";
+  if (open !== "[") return false;
+  if (/^[[{"\]\d-]/.test(rest)) return true;
+  return /^(true|false|null)\s*[,\]]/.test(rest);
+}
+
+function jsonKind(text: string, complete: boolean): boolean {
+  if (complete) {
+    try {
+      JSON.parse(text);
+      return true;
+    } catch {
+      // Broken JSON is still JSON when its opening says so; the extractor reports it invalid.
+    }
+  }
+  return looksLikeJson(text);
+}
+
+/** Name of the first element, after the XML declaration, comments, PIs and doctype. */
+function rootElement(text: string): { name?: string; doctype?: string } {
+  let i = 0;
+  let doctype: string | undefined;
+  for (let guard = 0; guard < 64; guard++) {
+    while (i < text.length && /\s/.test(text[i] as string)) i++;
+    if (text.startsWith("<?", i)) {
+      const end = text.indexOf("?>", i);
+      if (end < 0) return {};
+      i = end + 2;
+    } else if (text.startsWith("<!--", i)) {
+      const end = text.indexOf("-->", i);
+      if (end < 0) return {};
+      i = end + 3;
+    } else if (/^<!doctype/i.test(text.slice(i, i + 9))) {
+      const match = /^<!doctype\s+([^\s>[]+)/i.exec(text.slice(i, i + 200));
+      doctype = match?.[1]?.toLowerCase();
+      // Skip an internal subset in brackets before the closing '>'.
+      const bracket = text.indexOf("[", i);
+      const close = text.indexOf(">", i);
+      if (close < 0) return { ...(doctype && { doctype }) };
+      if (bracket >= 0 && bracket < close) {
+        const subsetEnd = text.indexOf("]>", bracket);
+        i = subsetEnd < 0 ? text.length : subsetEnd + 2;
+      } else {
+        i = close + 1;
+      }
+    } else {
+      const match = /^<([A-Za-z_][\w.:-]*)/.exec(text.slice(i, i + 256));
+      return { ...(match?.[1] && { name: match[1] }), ...(doctype && { doctype }) };
+    }
+  }
+  return {};
+}
+
+const HTML_ROOTS = new Set(["html", "head", "body"]);
+
+function markupKind(text: string): { mime: string; ext: string } | undefined {
+  const declared = text.startsWith("<?xml");
+  const { name, doctype } = rootElement(text);
+  const local = name?.toLowerCase().split(":").pop();
+  if (local === "svg" || doctype === "svg") return { mime: "image/svg+xml", ext: "svg" };
+  if (doctype === "html" || (local && HTML_ROOTS.has(local))) return { mime: "text/html", ext: "html" };
+  if (declared) return { mime: "application/xml", ext: "xml" };
+  if (name) {
+    // Without a declaration, ask for evidence that the markup is a document, not a stray tag.
+    const opening = text.slice(text.indexOf(`<${name}`), text.indexOf(">", text.indexOf(`<${name}`)) + 1);
+    if (/\sxmlns(:\w+)?=/.test(opening) || text.includes(`</${name}>`))
+      return { mime: "application/xml", ext: "xml" };
+  }
+  return undefined;
+}
+
+/** Lines of the sample, without one cut at the end of an incomplete window. */
+function sampleLines(text: string, complete: boolean, max: number): string[] {
+  const lines = text.split(/\r\n|\n|\r/, max + 1);
+  if ((!complete || lines.length > max) && lines.length > 1) lines.pop();
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/**
+ * The first records of delimited text. A newline inside double quotes belongs
+ * to the field (RFC 4180), so a record may span lines. A record cut by the end
+ * of an incomplete sample is dropped.
+ *
+ * @example
+ * delimitedRecords('a,"x\ny"\n1,2\n', 10, true) // ['a,"x\ny"', "1,2"]
+ */
+export function delimitedRecords(text: string, max: number, complete: boolean): string[] {
+  const records: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length && records.length < max; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) quoted = !quoted;
+    else if (!quoted && (ch === 0x0a || ch === 0x0d)) {
+      records.push(text.slice(start, i));
+      if (ch === 0x0d && text.charCodeAt(i + 1) === 0x0a) i++;
+      start = i + 1;
+    }
+  }
+  if (records.length < max && start < text.length && complete) records.push(text.slice(start));
+  return records.filter((record) => record.trim().length > 0);
+}
+
+/**
+ * Splits one CSV record on a delimiter, honouring double-quoted fields.
+ * Records spanning lines are not joined: the sample heuristics tolerate that.
+ *
+ * @example
+ * splitDelimited('a,"b,c",d', ",") // ["a", "b,c", "d"]
+ */
+export function splitDelimited(line: string, delimiter: string): string[] {
+  const fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (quoted) {
+      if (ch === '"') {
+        if (line[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else {
+          quoted = false;
+        }
+      } else {
+        field += ch;
+      }
+    } else if (ch === '"' && field.trim() === "") {
+      quoted = true;
+    } else if (ch === delimiter) {
+      fields.push(field);
+      field = "";
+    } else {
+      field += ch;
+    }
+  }
+  fields.push(field);
+  return fields;
+}
+
+const DELIMITERS = [",", "\t", ";", "|"] as const;
+
+/**
+ * The delimiter and column count of delimited text, when every sampled line
+ * has the same number of fields (two or more).
+ *
+ * @example
+ * detectDelimited(["a,b,c", "1,2,3", "4,5,6"]) // { delimiter: ",", columns: 3 }
+ */
+export function detectDelimited(
+  lines: readonly string[],
+): { delimiter: string; columns: number } | undefined {
+  const rows = lines.filter((line) => line.trim().length > 0);
+  if (rows.length < 2) return undefined;
+  let best: { delimiter: string; columns: number } | undefined;
+  for (const delimiter of DELIMITERS) {
+    if (!rows.every((row) => row.includes(delimiter))) continue;
+    const counts = rows.map((row) => splitDelimited(row, delimiter).length);
+    const columns = counts[0] as number;
+    if (columns < 2 || !counts.every((count) => count === columns)) continue;
+    // Two lines with one comma each is as likely prose as a table.
+    if (rows.length < 3 && columns < 3) continue;
+    if (delimiter === ",") {
+      // Prose puts a space after its commas; tables rarely do.
+      const fields = rows.flatMap((row) => splitDelimited(row, ",").slice(1));
+      const spaced = fields.filter((field) => /^ \S/.test(field)).length;
+      if (spaced > fields.length / 2) continue;
+    }
+    if (!best || columns > best.columns) best = { delimiter, columns };
+  }
+  return best;
+}
+
+const SRT_TIMING = /^\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s+-->\s+\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}/;
+
+function isSubRip(lines: readonly string[]): boolean {
+  const first = lines.findIndex((line) => line.trim().length > 0);
+  if (first < 0) return false;
+  return /^\d+\s*$/.test(lines[first] as string) && SRT_TIMING.test(lines[first + 1] ?? "");
+}
+
+/** Markdown only on two kinds of evidence, one of them a heading or a code fence. */
+function isMarkdown(lines: readonly string[], text: string): boolean {
+  const heading = lines.some((line) => /^#{1,6}\s+\S/.test(line));
+  const setext = lines.some(
+    (line, i) => i > 0 && /^(=+|-{3,})\s*$/.test(line) && /\S/.test(lines[i - 1] ?? ""),
+  );
+  const fence = lines.filter((line) => /^(```|~~~)/.test(line)).length >= 2;
+  const list = lines.filter((line) => /^\s*([-*+]|\d+\.)\s+\S/.test(line)).length >= 2;
+  const link = /\[[^\]\n]+\]\([^)\s]+\)/.test(text);
+  const emphasis = /(\*\*|__)\S[^\n]*?\S\1/.test(text) || /`[^`\n]+`/.test(text);
+  const anchors = Number(heading || setext) + Number(fence);
+  const support = Number(list) + Number(link) + Number(emphasis) + Number(fence);
+  return anchors > 0 && support + Number(heading || setext) >= 2 && (heading || setext || link || list);
+}
+
+/** The kind of a decoded text (BOM already removed). */
+function textKind(text: string, complete: boolean): { mime: string; ext: string } {
+  const start = text.trimStart();
+  if (start.startsWith("{") || start.startsWith("[")) {
+    if (jsonKind(start, complete)) return { mime: "application/json", ext: "json" };
+  }
+  if (start.startsWith("<")) {
+    const markup = markupKind(start);
+    if (markup) return markup;
+  }
+  if (/^WEBVTT(\s|$)/.test(start)) return { mime: "text/vtt", ext: "vtt" };
+  if (/^BEGIN:VCALENDAR\r?$/im.test(start.slice(0, 64))) return { mime: "text/calendar", ext: "ics" };
+  if (/^BEGIN:VCARD\r?$/im.test(start.slice(0, 64))) return { mime: "text/vcard", ext: "vcf" };
+  const lines = sampleLines(start, complete, SAMPLE_LINES);
+  if (isSubRip(lines)) return { mime: "application/x-subrip", ext: "srt" };
+  const delimited = detectDelimited(delimitedRecords(start, SAMPLE_LINES, complete));
+  if (delimited) {
+    return delimited.delimiter === "\t"
+      ? { mime: "text/tab-separated-values", ext: "tsv" }
+      : { mime: "text/csv", ext: "csv" };
+  }
+  if (isMarkdown(sampleLines(start, complete, 200), start)) return { mime: "text/markdown", ext: "md" };
+  return { mime: "text/plain", ext: "txt" };
+}
+
+/**
+ * Sniffs the head of a file that carries no magic number. Undefined means
+ * "not text" (the caller keeps `application/octet-stream`).
+ *
+ * @example
+ * sniffText(new TextEncoder().encode('{"a": 1}'), 8)
+ * // { mime: "application/json", ext: "json", encoding: "us-ascii", bom: false }
+ */
+export function sniffText(head: Uint8Array, size: number): TextSniff | undefined {
+  const complete = head.length >= size;
+  const encoding = detectTextEncoding(head, complete);
+  if (!encoding) return undefined;
+  const text = decodeText(head, encoding, complete);
+  return { ...textKind(text, complete), encoding: encoding.encoding, bom: encoding.bom };
 }

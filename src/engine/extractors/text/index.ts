@@ -1,9 +1,30 @@
+import { TEXT_EXACT_BYTES } from "../../limits.js";
 import type { ExtractorDescriptor } from "../extractor.js";
+import { headRange } from "../extractor.js";
 
-// Placeholder until the text extractor lands.
+/**
+ * Text of any kind: encoding, BOM, line endings and exact counts up to
+ * {@link TEXT_EXACT_BYTES} (extrapolated beyond), plus CSV shape and JSON
+ * validity. SVG is text too, but the image extractor owns it.
+ *
+ * The plan asks for the counted prefix in one read.
+ */
 export const textExtractor: ExtractorDescriptor = {
   id: "text",
-  mimes: [],
-  plan: () => [],
-  load: async () => async () => ({}),
+  mimes: [
+    "text/plain",
+    "text/csv",
+    "text/tab-separated-values",
+    "application/json",
+    "application/xml",
+    "text/xml",
+    "text/html",
+    "text/markdown",
+    "text/vtt",
+    "application/x-subrip",
+    "text/calendar",
+    "text/vcard",
+  ],
+  plan: (size) => [headRange(size, TEXT_EXACT_BYTES)],
+  load: async () => (await import("./extract.js")).extractText,
 };

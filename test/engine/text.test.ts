@@ -1,0 +1,344 @@
+import { describe, expect, it } from "vitest";
+import { sniffText } from "../../src/engine/detect/text-sniff.js";
+import { BufferSource, type ExtractionResult, extract, FileSource } from "../../src/engine/index.js";
+import { TEXT_EXACT_BYTES } from "../../src/engine/limits.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
+
+async function extractFile(name: string): Promise<ExtractionResult> {
+  const source = await FileSource.open(corpusFile(name));
+  try {
+    return await extract(source, { name });
+  } finally {
+    await source.close();
+  }
+}
+
+function extractBytes(bytes: Uint8Array, name = "buffer"): Promise<ExtractionResult> {
+  return extract(new BufferSource(bytes, name));
+}
+
+/** The corpus files whose content is text (by name: source prefix or extension). */
+const TEXT_CORPUS = expectedEntries().filter(
+  (entry) =>
+    /^(charsetnormalizer-|jsontestsuite-)/.test(entry.name) ||
+    /^tika-.*\.(txt|csv)$/.test(entry.name) ||
+    /^filetype-fixture.*\.(xml|vtt|ics|vcf|unicorn)$/.test(entry.name) ||
+    [
+      "filetype-fixture-json.webp",
+      "musicmetadata-not-an-audio-file.txt",
+      "tika-testODTnotaZipFile.odt",
+    ].includes(entry.name),
+);
+
+/**
+ * Where we name the type differently from `file`, and why. Everything else in
+ * {@link TEXT_CORPUS} must agree with `file --mime-type` (text/xml counted as application/xml).
+ */
+const TYPE_DISAGREEMENTS: Record<string, { ours: string; why: string }> = {
+  "charsetnormalizer-sample-polish.txt": {
+    ours: "text/csv",
+    why: "a quoted two-column table delimited by ';' on every line; file has no CSV rule for ';'",
+  },
+  "jsontestsuite-i_string_utf16BE_no_BOM.json": {
+    ours: "application/json",
+    why: 'UTF-16BE without BOM (["é"] with alternating NULs); file gives up on NULs and says octet-stream',
+  },
+  "jsontestsuite-i_string_UTF-16LE_with_BOM.json": {
+    ours: "application/json",
+    why: "valid JSON after a UTF-16LE BOM; file does not decode UTF-16 before its JSON test",
+  },
+  "jsontestsuite-i_structure_UTF-8_BOM_empty_object.json": {
+    ours: "application/json",
+    why: "{} after a UTF-8 BOM; file's JSON test does not skip the BOM",
+  },
+  "jsontestsuite-n_structure_lone-open-bracket.json": {
+    ours: "text/plain",
+    why: "a one-byte file holding '['; file calls anything this short octet-stream, it is ASCII text",
+  },
+};
+
+/** `file --mime-encoding` says unknown-8bit for single-byte text using 0x80-0x9F: we name it. */
+function oracleEncoding(encoding: string | undefined): string | undefined {
+  return encoding === "unknown-8bit" ? "windows-1252" : encoding;
+}
+
+function oracleType(mime: string): string {
+  return mime === "text/xml" ? "application/xml" : mime;
+}
+
+describe("text detection over the corpus", () => {
+  it("covers the text files of the corpus", () => {
+    expect(TEXT_CORPUS.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(TEXT_CORPUS.map((entry) => [entry.name, entry] as const))(
+    "%s: type as file says",
+    async (name, entry) => {
+      const result = await extractFile(name);
+      const disagreement = TYPE_DISAGREEMENTS[name];
+      if (name === "tika-english.cp500.txt") {
+        // EBCDIC: neither we nor file read it as text.
+        expect(result.format.mime).toBe("application/octet-stream");
+        return;
+      }
+      expect(result.format.mime).toBe(disagreement ? disagreement.ours : oracleType(entry.mime));
+      expect(result.status).toBe("ok");
+    },
+  );
+
+  it.each(
+    TEXT_CORPUS.filter((entry) => entry.MIMEEncoding !== undefined).map(
+      (entry) => [entry.name, entry] as const,
+    ),
+  )("%s: encoding as the oracle says", async (name, entry) => {
+    const result = await extractFile(name);
+    expect(result.text?.encoding).toBe(oracleEncoding(entry.MIMEEncoding));
+  });
+
+  it("agrees with file on the type of at least 85% of the text files", async () => {
+    let agree = 0;
+    for (const entry of TEXT_CORPUS) {
+      const result = await extractFile(entry.name);
+      if (result.format.mime === oracleType(entry.mime)) agree++;
+    }
+    // 29 of 34 at the time of writing: the 5 listed disagreements.
+    expect(agree / TEXT_CORPUS.length).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+/**
+ * Counts verified with `wc -l -w -m` (GNU coreutils, C.UTF-8 locale). Our
+ * `lines` adds one for a last line without a terminator (wc counts only
+ * newlines) and `chars` leaves out a BOM. Words are compared only where wc
+ * decodes the file (ASCII, UTF-8, UTF-16 words are ASCII).
+ */
+const COUNTS: ReadonlyArray<
+  readonly [
+    name: string,
+    encoding: string,
+    lines: number,
+    words: number | undefined,
+    chars: number,
+    endings: string,
+  ]
+> = [
+  ["charsetnormalizer-sample-english.bom.txt", "utf-8", 35, 139, 856, "lf"],
+  ["charsetnormalizer-sample-polish.txt", "utf-8", 204, 349, 5693, "crlf"],
+  ["tika-testTXTNonASCIIUTF8.txt", "utf-8", 7, 34, 197, "lf"],
+  ["tika-test-columnar.csv", "us-ascii", 12, 77, 1137, "lf"],
+  ["filetype-fixture.vcf", "us-ascii", 16, 47, 630, "lf"],
+  ["filetype-fixture.ics", "us-ascii", 11, 14, 248, "lf"],
+  ["filetype-fixture-vtt-linebreak.vtt", "us-ascii", 4, 14, 91, "lf"],
+  ["filetype-fixture.xml", "us-ascii", 4, 5, 53, "lf"],
+  ["filetype-fixture-utf8-bom.xml", "utf-8", 4, 8, 100, "lf"],
+  ["filetype-fixture-utf16-le-bom.xml", "utf-16le", 4, 8, 100, "lf"],
+  ["filetype-fixture-utf16-be-bom.xml", "utf-16be", 4, 8, 99, "lf"],
+  ["musicmetadata-not-an-audio-file.txt", "us-ascii", 1, 6, 26, "none"],
+  ["jsontestsuite-y_string_utf8.json", "utf-8", 1, 1, 6, "none"],
+  // Single-byte: every byte is one character; wc -l counts the same newlines.
+  ["charsetnormalizer-sample-arabic-1.txt", "iso-8859-1", 6, undefined, 906, "lf"],
+  ["charsetnormalizer-sample-french-1.txt", "windows-1252", 59, undefined, 3251, "lf"],
+  ["tika-multi-language.txt", "iso-8859-1", 58, undefined, 1573, "lf"],
+  ["tika-testTXT_win-1252.txt", "windows-1252", 1, undefined, 94, "none"],
+];
+
+describe("text statistics", () => {
+  it.each(COUNTS)(
+    "%s: %s, %i lines, %s words, %i chars",
+    async (name, encoding, lines, words, chars, endings) => {
+      const { text } = await extractFile(name);
+      expect(text).toMatchObject({ encoding, lines, chars, lineEndings: endings, estimated: false });
+      if (words !== undefined) expect(text?.words).toBe(words);
+    },
+  );
+
+  it.each([
+    ["tika-test-columnar.csv", ",", 8],
+    ["charsetnormalizer-sample-polish.txt", ";", 2],
+  ] as const)("%s: delimiter %j, %i columns", async (name, delimiter, columns) => {
+    const { text } = await extractFile(name);
+    expect(text?.csv).toEqual({ delimiter, columns });
+  });
+
+  it.each([
+    ["jsontestsuite-y_string_utf8.json", true, "array"],
+    ["jsontestsuite-i_string_iso_latin_1.json", true, "array"],
+    ["jsontestsuite-i_string_utf16BE_no_BOM.json", true, "array"],
+    ["jsontestsuite-i_string_UTF-16LE_with_BOM.json", true, "array"],
+    ["jsontestsuite-i_structure_UTF-8_BOM_empty_object.json", true, "object"],
+    ["filetype-fixture-json.webp", true, "object"],
+  ] as const)("%s: JSON valid %s, top level %s", async (name, valid, topLevel) => {
+    const { text } = await extractFile(name);
+    expect(text?.json).toEqual({ valid, topLevel });
+  });
+
+  it("reports broken JSON as JSON that is not valid", async () => {
+    const { format, text } = await extractBytes(new TextEncoder().encode('{"a": [1, 2,\n "b": }'));
+    expect(format.mime).toBe("application/json");
+    expect(text?.json).toEqual({ valid: false, topLevel: "object" });
+  });
+
+  it("counts CSV columns over quoted fields holding delimiters and newlines", async () => {
+    const csv = 'id,name,note\n1,"Smith, J.","line one\nline two"\n2,"Doe, A.",plain\n3,x,"say ""hi"""\n';
+    const { format, text } = await extractBytes(new TextEncoder().encode(csv));
+    expect(format.mime).toBe("text/csv");
+    expect(text?.csv).toEqual({ delimiter: ",", columns: 3 });
+    expect(text?.lines).toBe(5);
+  });
+
+  it("decodes a character split across read chunks once, and a CRLF split across them as one ending", async () => {
+    // 64 KiB is the extractor's read step: put 'é' (C3 A9) and CR LF across it.
+    const bytes = new Uint8Array(64 * 1024 + 64).fill(0x61);
+    bytes.set([0xc3, 0xa9], 64 * 1024 - 1);
+    bytes.set([0x0d, 0x0a], 2 * 1024);
+    bytes.set([0x0d, 0x0a], 64 * 1024 + 20);
+    // Keep one CRLF on the first 8 KiB boundary too, where the encoding is sniffed.
+    bytes.set([0x0d, 0x0a], 8 * 1024 - 1);
+    const { text } = await extractBytes(bytes);
+    expect(text).toMatchObject({ encoding: "utf-8", lineEndings: "crlf", lines: 4, chars: bytes.length - 1 });
+  });
+
+  it("falls back to single-byte, with a warning, when UTF-8 breaks after the sniffed window", async () => {
+    const bytes = new Uint8Array(100_000).fill(0x62);
+    bytes[90_000] = 0xe9; // Latin-1 'é', invalid as UTF-8
+    const result = await extractBytes(bytes);
+    expect(result.text?.encoding).toBe("iso-8859-1");
+    expect(result.text?.chars).toBe(100_000);
+    expect(result.warnings.join()).toMatch(/not valid UTF-8/);
+  });
+
+  it("extrapolates a 20 MB file from its first TEXT_EXACT_BYTES and says so", async () => {
+    const line = "the quick brown fox jumps over the lazy dog 0123456789\n"; // 55 bytes, 10 words
+    const count = Math.ceil((20 * 1024 * 1024) / line.length);
+    const bytes = new TextEncoder().encode(line.repeat(count));
+    const result = await extractBytes(bytes, "big.txt");
+    expect(result.format.mime).toBe("text/plain");
+    expect(result.text?.estimated).toBe(true);
+    expect(result.text?.lines).toBeGreaterThan(count * 0.99);
+    expect(result.text?.lines).toBeLessThan(count * 1.01);
+    expect(result.text?.words).toBeGreaterThan(count * 10 * 0.99);
+    expect(result.bytesRead).toBeGreaterThanOrEqual(TEXT_EXACT_BYTES);
+    expect(result.bytesRead).toBeLessThanOrEqual(TEXT_EXACT_BYTES + 128 * 1024);
+  });
+
+  it("checks a large JSON document's structure on its prefix only", async () => {
+    const items = Array.from({ length: 40_000 }, (_, i) => `{"id":${i},"name":"item ${i}"}`);
+    const bytes = new TextEncoder().encode(`[${items.join(",\n")}]`);
+    expect(bytes.length).toBeGreaterThan(TEXT_EXACT_BYTES);
+    const result = await extractBytes(bytes);
+    expect(result.text).toMatchObject({ estimated: true, json: { valid: true, topLevel: "array" } });
+    expect(result.warnings.join()).toMatch(/first \d+ characters/);
+  });
+});
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+function utf16le(text: string, bom: boolean): Uint8Array {
+  const bytes = new Uint8Array((bom ? 2 : 0) + text.length * 2);
+  if (bom) bytes.set([0xff, 0xfe]);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    bytes[(bom ? 2 : 0) + i * 2] = code & 0xff;
+    bytes[(bom ? 2 : 0) + i * 2 + 1] = code >> 8;
+  }
+  return bytes;
+}
+
+describe("sniffText", () => {
+  it.each([
+    [
+      "markdown",
+      "# Title\n\nSome *text* with a [link](https://example.com).\n\n- one\n- two\n",
+      "text/markdown",
+    ],
+    ["a heading alone is not markdown", "# not really markdown\nplain words follow here\n", "text/plain"],
+    ["HTML", "<!DOCTYPE html>\n<html><head><title>x</title></head></html>", "text/html"],
+    ["HTML after a comment", "<!-- c -->\n<html lang=en>", "text/html"],
+    ["XHTML", '<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"></html>', "text/html"],
+    ["SVG without a declaration", '<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"],
+    [
+      "SVG behind a doctype",
+      '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x">\n<svg>',
+      "image/svg+xml",
+    ],
+    [
+      "XML with an internal subset",
+      '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]><r/>',
+      "application/xml",
+    ],
+    ["XML without a declaration", "<root><a>1</a></root>\n", "application/xml"],
+    ["a stray tag is not XML", "<b> is bold\n", "text/plain"],
+    ["TSV", "a\tb\tc\n1\t2\t3\n4\t5\t6\n", "text/tab-separated-values"],
+    ["semicolon CSV", "a;b;c\n1;2;3\n4;5;6\n", "text/csv"],
+    ["prose with commas", "Hello, world, again.\nYes, indeed, quite.\nNo, never, ever.\n", "text/plain"],
+    ["an INI file is not JSON", "[section]\nkey=value\n", "text/plain"],
+    [
+      "SubRip",
+      "1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:03,000 --> 00:00:04,000\nBye\n",
+      "application/x-subrip",
+    ],
+    ["WebVTT", "WEBVTT\n\n00:01.000 --> 00:02.000\nHi\n", "text/vtt"],
+    ["vCard", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\n", "text/vcard"],
+    ["JSON number array", "[1, 2, 3]", "application/json"],
+  ])("%s", (_label, text, mime) => {
+    const bytes = encode(text);
+    expect(sniffText(bytes, bytes.length)?.mime).toBe(mime);
+  });
+
+  it("accepts UTF-8 cut mid-character at the end of the window, not at the end of the file", () => {
+    const bytes = encode("abc é".repeat(10)).subarray(0, 6 * 10 - 1); // ends on C3 only
+    expect(bytes[bytes.length - 1]).toBe(0xc3);
+    expect(sniffText(bytes, bytes.length + 100)?.encoding).toBe("utf-8");
+    expect(sniffText(bytes, bytes.length)?.encoding).toBe("iso-8859-1");
+  });
+
+  it.each([
+    ["UTF-16LE with BOM", utf16le('{"a":1}', true), "utf-16le", true, "application/json"],
+    ["UTF-16LE without BOM", utf16le("hello world\n", false), "utf-16le", false, "text/plain"],
+    [
+      "UTF-32BE with BOM",
+      new Uint8Array([0, 0, 0xfe, 0xff, 0, 0, 0, 0x7b, 0, 0, 0, 0x7d]),
+      "utf-32be",
+      true,
+      "application/json",
+    ],
+  ] as const)("%s", (_label, bytes, encoding, bom, mime) => {
+    expect(sniffText(bytes, bytes.length)).toEqual({ mime, ext: expect.any(String), encoding, bom });
+  });
+
+  it.each([
+    ["NUL-laden binary", new Uint8Array([1, 0, 2, 0, 0, 0, 9, 9, 0, 0, 3])],
+    ["control bytes", new Uint8Array(Array.from({ length: 200 }, (_, i) => (i % 7 === 0 ? 2 : 0x41)))],
+    ["random bytes", new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24))],
+    [
+      "EBCDIC",
+      new Uint8Array([0xc8, 0x85, 0x93, 0x93, 0x96, 0x40, 0xe6, 0x96, 0x99, 0x93, 0x84, 0x40, 0x40, 0x40]),
+    ],
+    ["a BOM before binary", new Uint8Array([0xff, 0xfe, 1, 0, 2, 0, 3, 0, 4, 0])],
+  ])("%s is not text", (_label, bytes) => {
+    expect(sniffText(bytes, bytes.length)).toBeUndefined();
+  });
+});
+
+describe("damaged text", () => {
+  it("never throws and never hangs on truncated or corrupted text files", async () => {
+    const sample = encode('{"name": "é€😀", "rows": [1, 2, 3]}\r\nid;x\n1;"a\n');
+    const variants: Uint8Array[] = [];
+    for (let cut = 1; cut <= sample.length; cut++) variants.push(sample.subarray(0, cut));
+    for (let i = 0; i < sample.length; i += 3) {
+      const corrupt = sample.slice();
+      corrupt[i] = 0xff;
+      variants.push(corrupt);
+    }
+    variants.push(
+      utf16le("hello", true).subarray(0, 5),
+      new Uint8Array([0xef, 0xbb]),
+      new Uint8Array([0, 0, 0xfe]),
+    );
+    for (const bytes of variants) {
+      const result = await extractBytes(bytes);
+      expect(result.status).not.toBe("error");
+      if (result.text) expect(result.text.chars).toBeGreaterThan(0);
+    }
+  });
+});
