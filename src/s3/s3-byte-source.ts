@@ -1,0 +1,252 @@
+/**
+ * The S3 adapter for the engine: an object version as a {@link ByteSource}
+ * read with ranged GETs. Caching, coalescing and counting happen above it in
+ * the engine's BlockReader; this class only fetches exactly what it is asked
+ * for, pinned to one version of the object.
+ */
+import {
+  GetObjectCommand,
+  type GetObjectCommandInput,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandInput,
+  type HeadObjectCommandOutput,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import type { ByteSource } from "../engine/byte-source/byte-source.js";
+import { SourceChangedError, SourceError } from "../engine/errors.js";
+
+/** Which object (and, optionally, which version of it) to read. */
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  /** ETag from the event, with or without quotes; reads are pinned to it. */
+  eTag?: string;
+  /** Version from the event; preferred over the ETag for pinning when present. */
+  versionId?: string;
+}
+
+/** System metadata of one object version, from HeadObject. */
+export interface ObjectHead {
+  size: number;
+  /** Without quotes. */
+  eTag: string;
+  versionId?: string;
+  contentType?: string;
+  /** ISO 8601. */
+  lastModified?: string;
+  /** S3 omits the header for STANDARD; it is filled in here. */
+  storageClass?: string;
+  /** `x-amz-meta-*` headers, names lower-case without the prefix. */
+  userMetadata: Record<string, string>;
+  /** The checksum S3 stored at upload, when there is one (it saves hashing the object). */
+  checksum?: { algorithm: string; value: string; type?: string };
+}
+
+/**
+ * A pinned S3 object version as a byte source.
+ *
+ * Pinning: with a `versionId` every GET names that version; otherwise every
+ * GET carries `If-Match` with the event's ETag (or, when the event had none,
+ * the ETag HeadObject saw). S3 answers 404 or 412 once the object is deleted
+ * or overwritten; those become {@link SourceChangedError} ("superseded"). As
+ * a second line, each response's ETag and total size are compared with the
+ * head's: emulators that ignore `If-Match` (s3rver) are caught that way, and
+ * a version's ETag never changes on real S3, so the check costs nothing there.
+ *
+ * @example
+ * const { source, head } = await S3ByteSource.open(s3, { bucket, key, eTag: event.eTag });
+ * const result = await extract(source, { blockSize: 64 * 1024, declaredMime: head.contentType, name: key });
+ */
+export class S3ByteSource implements ByteSource {
+  readonly name: string;
+
+  private constructor(
+    private readonly client: S3Client,
+    private readonly ref: ObjectRef & { eTag: string },
+    readonly size: number,
+  ) {
+    this.name = `s3://${ref.bucket}/${ref.key}`;
+  }
+
+  /**
+   * Heads the object (pinned like every later read, with `ChecksumMode`
+   * enabled so stored checksums come back) and returns a source over it.
+   *
+   * @throws {SourceChangedError} when the pinned version is gone or changed.
+   * @throws {SourceError} for any other failure (throttling, network, access), with the SDK error as `cause`.
+   * @example
+   * const { source, head } = await S3ByteSource.open(s3, { bucket: "uploads", key: "a b.jpg" });
+   */
+  static async open(client: S3Client, ref: ObjectRef): Promise<{ source: S3ByteSource; head: ObjectHead }> {
+    const name = `s3://${ref.bucket}/${ref.key}`;
+    const input: HeadObjectCommandInput = {
+      Bucket: ref.bucket,
+      Key: ref.key,
+      ChecksumMode: "ENABLED",
+      ...pin(ref),
+    };
+    let output: HeadObjectCommandOutput;
+    try {
+      output = await client.send(new HeadObjectCommand(input));
+    } catch (error) {
+      throw mapS3Error(name, "HeadObject", error);
+    }
+    const head = toHead(output);
+    if (ref.eTag !== undefined && unquote(ref.eTag) !== head.eTag) {
+      throw new SourceChangedError(name, `ETag is ${head.eTag}, the event named ${unquote(ref.eTag)}`);
+    }
+    // Later reads pin to what HEAD saw: the version when the bucket has versions, else the ETag.
+    const versionId = ref.versionId ?? head.versionId;
+    const pinned = { bucket: ref.bucket, key: ref.key, eTag: head.eTag, ...(versionId && { versionId }) };
+    return { source: new S3ByteSource(client, pinned, head.size), head };
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const start = Math.min(Math.max(0, offset), this.size);
+    const end = Math.min(this.size, start + Math.max(0, length));
+    if (end <= start) return new Uint8Array(0);
+
+    const input: GetObjectCommandInput = {
+      Bucket: this.ref.bucket,
+      Key: this.ref.key,
+      Range: `bytes=${start}-${end - 1}`,
+      ...pin(this.ref),
+    };
+    let bytes: Uint8Array;
+    try {
+      const output = await this.client.send(new GetObjectCommand(input));
+      const eTag = output.ETag === undefined ? undefined : unquote(output.ETag);
+      const total = totalOf(output.ContentRange);
+      if ((eTag !== undefined && eTag !== this.ref.eTag) || (total !== undefined && total !== this.size)) {
+        await output.Body?.transformToByteArray().catch(() => undefined);
+        throw new SourceChangedError(this.name, `object changed since it was opened (ETag ${eTag ?? "?"})`);
+      }
+      if (!output.Body) throw new SourceError(this.name, `GetObject ${input.Range} returned no body`);
+      bytes = await output.Body.transformToByteArray();
+    } catch (error) {
+      throw mapS3Error(this.name, `GetObject ${input.Range}`, error);
+    }
+    // s3rver answers `bytes=0-0` with the whole object; never hand back more than was asked for.
+    return bytes.byteLength > end - start ? bytes.subarray(0, end - start) : bytes;
+  }
+}
+
+/**
+ * Adds tags to an object, keeping the tags it already has (PutObjectTagging
+ * replaces the whole set, so the current set is read first). A tag of the
+ * same name is overwritten.
+ *
+ * @throws {SourceChangedError} when the object no longer exists.
+ * @throws {SourceError} for other failures, including S3's limit of 10 tags per object.
+ * @example
+ * await tagObject(s3, "uploads", "bad.exe", { "catalog-status": "rejected" });
+ */
+export async function tagObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  tags: Record<string, string>,
+  options: { versionId?: string } = {},
+): Promise<void> {
+  const name = `s3://${bucket}/${key}`;
+  const version = options.versionId ? { VersionId: options.versionId } : {};
+  try {
+    const current = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...version }));
+    const merged = new Map((current.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+    for (const [tagKey, value] of Object.entries(tags)) merged.set(tagKey, value);
+    await client.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: key,
+        ...version,
+        Tagging: { TagSet: [...merged].map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    );
+  } catch (error) {
+    throw mapS3Error(name, "tagging", error);
+  }
+}
+
+function pin(ref: ObjectRef): { VersionId: string } | { IfMatch: string } | Record<string, never> {
+  if (ref.versionId) return { VersionId: ref.versionId };
+  if (ref.eTag) return { IfMatch: `"${unquote(ref.eTag)}"` };
+  return {};
+}
+
+function toHead(output: HeadObjectCommandOutput): ObjectHead {
+  const checksum = checksumOf(output);
+  return {
+    size: output.ContentLength ?? 0,
+    eTag: unquote(output.ETag ?? ""),
+    ...(output.VersionId && output.VersionId !== "null" && { versionId: output.VersionId }),
+    ...(output.ContentType && { contentType: output.ContentType }),
+    ...(output.LastModified && { lastModified: output.LastModified.toISOString() }),
+    storageClass: output.StorageClass ?? "STANDARD",
+    userMetadata: { ...output.Metadata },
+    ...(checksum && { checksum }),
+  };
+}
+
+const CHECKSUM_FIELDS = [
+  ["CRC64NVME", "ChecksumCRC64NVME"],
+  ["CRC32C", "ChecksumCRC32C"],
+  ["CRC32", "ChecksumCRC32"],
+  ["SHA256", "ChecksumSHA256"],
+  ["SHA1", "ChecksumSHA1"],
+] as const;
+
+function checksumOf(output: HeadObjectCommandOutput): ObjectHead["checksum"] {
+  for (const [algorithm, field] of CHECKSUM_FIELDS) {
+    const value = output[field];
+    if (value) return { algorithm, value, ...(output.ChecksumType && { type: output.ChecksumType }) };
+  }
+  return undefined;
+}
+
+/** `bytes 0-99/1234` -> 1234. */
+function totalOf(contentRange: string | undefined): number | undefined {
+  const match = contentRange?.match(/\/(\d+)$/);
+  return match ? Number(match[1]) : undefined;
+}
+
+function unquote(eTag: string): string {
+  return eTag.replace(/^"(.*)"$/, "$1");
+}
+
+/**
+ * 404 (deleted; also NoSuchVersion), 405 (the version is now a delete
+ * marker), 412 (If-Match failed) and 416 (the object shrank under an
+ * emulator that ignores If-Match) mean the pinned version is no longer
+ * readable: "superseded". Everything else is an infrastructure fault that the
+ * caller retries; the SDK error stays as `cause`, so its `$retryable` and
+ * throttling classification survive.
+ */
+function mapS3Error(name: string, operation: string, error: unknown): SourceError {
+  if (error instanceof SourceError) return error;
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const code = e.name ?? "Error";
+  if (
+    status === 404 ||
+    status === 405 ||
+    status === 412 ||
+    status === 416 ||
+    code === "NoSuchKey" ||
+    code === "NotFound" ||
+    code === "NoSuchVersion" ||
+    code === "PreconditionFailed"
+  ) {
+    return new SourceChangedError(name, `${operation}: ${code}${status ? ` (${status})` : ""}`, {
+      cause: error,
+    });
+  }
+  return new SourceError(
+    name,
+    `${operation} failed: ${code}${status ? ` (${status})` : ""}: ${e.message ?? ""}`,
+    {
+      cause: error,
+    },
+  );
+}
