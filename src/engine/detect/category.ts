@@ -80,7 +80,11 @@ export function categoryOf(mime: string): Category {
     return "font";
   }
   if (DOCUMENT_MIMES.has(mime)) return "document";
-  if (sub.startsWith("vnd.openxmlformats-officedocument") || sub.startsWith("vnd.oasis.opendocument")) {
+  if (
+    sub.startsWith("vnd.openxmlformats-officedocument") ||
+    sub.startsWith("vnd.oasis.opendocument") ||
+    /^vnd\.ms-(word|excel|powerpoint)\..*macroenabled/.test(sub)
+  ) {
     return "document";
   }
   if (ARCHIVE_MIMES.has(mime)) return "archive";
