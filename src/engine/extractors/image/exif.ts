@@ -1,0 +1,180 @@
+import exifr from "exifr";
+import { cleanString } from "../../limits.js";
+import type { ExifInfo, GpsPosition } from "../../types.js";
+
+/** What the EXIF block of an image says, in the result's terms. */
+export interface ExifReading {
+  /** EXIF Orientation 1-8, when stated and valid. */
+  orientation?: number;
+  exif?: ExifInfo;
+  /** PixelXDimension/PixelYDimension: a fallback only, the image's own header wins. */
+  pixelWidth?: number;
+  pixelHeight?: number;
+}
+
+/**
+ * exifr options for a buffer we already cut out of the file. Only TIFF-based
+ * blocks are decoded (IFD0, Exif, GPS); XMP, ICC, IPTC, maker notes and
+ * thumbnails stay off because they cost time and carry nothing we store.
+ * Values are not revived: dates stay the camera's local-time strings, which
+ * {@link takenAtOf} turns into ISO 8601 without inventing a time zone.
+ */
+const EXIFR_OPTIONS = {
+  tiff: true,
+  ifd0: {},
+  exif: true,
+  gps: true,
+  interop: false,
+  ifd1: false,
+  makerNote: false,
+  userComment: false,
+  xmp: false,
+  icc: false,
+  iptc: false,
+  jfif: false,
+  ihdr: false,
+  translateKeys: true,
+  translateValues: false,
+  reviveValues: false,
+  sanitize: true,
+  mergeOutput: true,
+  silentErrors: true,
+} as const;
+
+type ExifTags = Record<string, unknown>;
+
+/**
+ * Decodes an EXIF (TIFF-structured) block with exifr. `block` must be bytes
+ * already read and bounded by the caller: exifr gets a buffer, never a path or
+ * URL, because it has no reader for S3 ranges and would otherwise open files.
+ *
+ * @example
+ * const { orientation, exif } = await readExif(tiffBytes, ctx.warn);
+ */
+export async function readExif(block: Uint8Array, warn: (message: string) => void): Promise<ExifReading> {
+  let tags: ExifTags | undefined;
+  try {
+    // A fresh copy: exifr reads `.buffer` in places and must not see the reader's shared blocks.
+    tags = (await exifr.parse(block.slice(), EXIFR_OPTIONS)) as ExifTags | undefined;
+  } catch (error) {
+    warn(`EXIF could not be decoded: ${error instanceof Error ? error.message : String(error)}`);
+    return {};
+  }
+  if (!tags) return {};
+  return exifReadingOf(tags, warn);
+}
+
+/** Maps exifr's merged tag object onto {@link ExifReading}; exported for tests of hostile values. */
+export function exifReadingOf(tags: ExifTags, warn: (message: string) => void): ExifReading {
+  const exif: ExifInfo = {};
+  const strings: [keyof ExifInfo, string][] = [
+    ["make", "Make"],
+    ["model", "Model"],
+    ["lens", "LensModel"],
+    ["software", "Software"],
+    ["title", "ImageDescription"],
+    ["artist", "Artist"],
+    ["copyright", "Copyright"],
+  ];
+  for (const [field, tag] of strings) {
+    const value = typeof tags[tag] === "string" ? cleanString(tags[tag]) : undefined;
+    if (value !== undefined) (exif as Record<string, unknown>)[field] = value;
+  }
+  const takenAt = takenAtOf(tags.DateTimeOriginal, tags.OffsetTimeOriginal, tags.SubSecTimeOriginal);
+  if (takenAt) exif.takenAt = takenAt;
+  else if (tags.DateTimeOriginal !== undefined) warn("EXIF DateTimeOriginal is not a valid date");
+
+  const numbers: [keyof ExifInfo, string][] = [
+    ["exposureTime", "ExposureTime"],
+    ["fNumber", "FNumber"],
+    ["iso", "ISO"],
+    ["focalLength", "FocalLength"],
+  ];
+  for (const [field, tag] of numbers) {
+    const value = positiveNumber(tags[tag]);
+    if (value !== undefined) (exif as Record<string, unknown>)[field] = value;
+  }
+
+  const gps = gpsOf(tags);
+  if (gps) exif.gps = gps;
+  else if (tags.GPSLatitude !== undefined && tags.GPSLongitude !== undefined) {
+    warn("EXIF GPS position is out of range");
+  }
+
+  const reading: ExifReading = {};
+  const orientation = tags.Orientation;
+  if (
+    typeof orientation === "number" &&
+    Number.isInteger(orientation) &&
+    orientation >= 1 &&
+    orientation <= 8
+  ) {
+    reading.orientation = orientation;
+  } else if (orientation !== undefined) {
+    warn(`EXIF orientation ${String(orientation)} is not 1-8`);
+  }
+  if (Object.keys(exif).length > 0) reading.exif = exif;
+  const pixelWidth = positiveNumber(tags.ExifImageWidth);
+  const pixelHeight = positiveNumber(tags.ExifImageHeight);
+  if (pixelWidth && pixelHeight) {
+    reading.pixelWidth = pixelWidth;
+    reading.pixelHeight = pixelHeight;
+  }
+  return reading;
+}
+
+const EXIF_DATE = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/;
+const EXIF_OFFSET = /^[+-]\d{2}:\d{2}$/;
+
+/**
+ * EXIF dates are local wall-clock time with no zone; OffsetTimeOriginal (EXIF
+ * 2.31) supplies the zone when a camera records it. Without it the ISO string
+ * has no offset rather than a guessed `Z`.
+ *
+ * @example
+ * takenAtOf("2022:02:16 12:55:41", "+01:00") // "2022-02-16T12:55:41+01:00"
+ */
+export function takenAtOf(date: unknown, offset?: unknown, subSeconds?: unknown): string | undefined {
+  if (typeof date !== "string") return undefined;
+  const match = EXIF_DATE.exec(date.trim());
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
+  if (
+    !year ||
+    !month ||
+    month > 12 ||
+    !day ||
+    day > 31 ||
+    (hour as number) > 23 ||
+    (minute as number) > 59 ||
+    (second as number) > 60
+  ) {
+    return undefined;
+  }
+  let iso = `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}`;
+  const fraction = typeof subSeconds === "number" ? String(subSeconds) : subSeconds;
+  if (typeof fraction === "string" && /^\d{1,9}$/.test(fraction.trim())) iso += `.${fraction.trim()}`;
+  if (typeof offset === "string" && EXIF_OFFSET.test(offset.trim())) iso += offset.trim();
+  return iso;
+}
+
+function positiveNumber(value: unknown): number | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === "number" && Number.isFinite(first) && first > 0 ? first : undefined;
+}
+
+function gpsOf(tags: ExifTags): GpsPosition | undefined {
+  const { latitude: lat, longitude: lon } = tags;
+  if (typeof lat !== "number" || typeof lon !== "number") return undefined;
+  if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+    return undefined;
+  }
+  const gps: GpsPosition = { lat, lon };
+  const altitude = tags.GPSAltitude;
+  if (typeof altitude === "number" && Number.isFinite(altitude)) {
+    const ref = tags.GPSAltitudeRef;
+    const below = ref === 1 || (ref instanceof Uint8Array && ref[0] === 1);
+    gps.altitude = below ? -altitude : altitude;
+  }
+  return gps;
+}

@@ -1,0 +1,432 @@
+import { imageSize } from "image-size";
+import { ContentError } from "../../errors.js";
+import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import type { ImageInfo, Sections } from "../../types.js";
+import type { ExtractContext } from "../extractor.js";
+import { readExactly, startsWith, viewOf } from "./byte-reading.js";
+import { readExif } from "./exif.js";
+import { readGifStructure } from "./gif.js";
+import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from "./iso-boxes.js";
+import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
+import { endsWithIend, readPngHeader } from "./png.js";
+import { readPsdHeader } from "./psd.js";
+import { readTiffHeader } from "./tiff.js";
+import { readWebpStructure } from "./webp.js";
+
+/** Format families this extractor decodes, keyed by detected MIME type. */
+export type ImageKind =
+  | "jpeg"
+  | "png"
+  | "gif"
+  | "webp"
+  | "tiff"
+  | "raf"
+  | "bmp"
+  | "ico"
+  | "psd"
+  | "svg"
+  | "heif"
+  | "jxl"
+  | "jp2"
+  | "j2c"
+  | "other";
+
+/** MIME type (as detection names it) to format family. */
+export const IMAGE_KINDS: Readonly<Record<string, ImageKind>> = {
+  "image/jpeg": "jpeg",
+  "image/png": "png",
+  "image/apng": "png",
+  "image/gif": "gif",
+  "image/webp": "webp",
+  "image/tiff": "tiff",
+  "image/x-adobe-dng": "tiff",
+  "image/x-canon-cr2": "tiff",
+  "image/x-nikon-nef": "tiff",
+  "image/x-sony-arw": "tiff",
+  "image/x-olympus-orf": "tiff",
+  "image/x-panasonic-rw2": "tiff",
+  "image/x-fujifilm-raf": "raf",
+  "image/bmp": "bmp",
+  "image/x-ms-bmp": "bmp",
+  "image/x-icon": "ico",
+  "image/vnd.microsoft.icon": "ico",
+  "image/vnd.adobe.photoshop": "psd",
+  "image/svg+xml": "svg",
+  "image/avif": "heif",
+  "image/heic": "heif",
+  "image/heif": "heif",
+  "image/heic-sequence": "heif",
+  "image/heif-sequence": "heif",
+  "image/jxl": "jxl",
+  "image/jp2": "jp2",
+  "image/jpx": "jp2",
+  "image/j2c": "j2c",
+  "image/x-jp2-codestream": "j2c",
+  "image/icns": "other",
+  "image/ktx": "other",
+};
+
+/** Tail bytes searched for JPEG's end-of-image marker. */
+const JPEG_TAIL_BYTES = 1024;
+
+/**
+ * Decodes an image's dimensions, depth, frames and EXIF from its headers,
+ * reading the head window and following offsets through the reader; pixel
+ * data is never read. Dimensions go to `ctx.partial` as soon as they are
+ * known, so a truncated file still yields a `partial` result with them.
+ *
+ * @example
+ * const { image } = await extractImage(ctx);
+ * // image = { width: 4032, height: 3024, orientation: 6, exif: { make: "Apple", ... } }
+ */
+export async function extractImage(ctx: ExtractContext): Promise<Sections> {
+  const kind = IMAGE_KINDS[ctx.format.mime] ?? kindOfUnnamed(await head(ctx, 4));
+  const image = await DECODERS[kind](ctx);
+  return image ? { image } : {};
+}
+
+type Decoder = (ctx: ExtractContext) => Promise<ImageInfo | undefined>;
+
+const DECODERS: Record<ImageKind, Decoder> = {
+  jpeg: decodeJpeg,
+  png: decodePng,
+  gif: decodeGif,
+  webp: decodeWebp,
+  tiff: decodeTiff,
+  raf: decodeRaf,
+  bmp: decodeBmp,
+  ico: decodeIco,
+  psd: decodePsd,
+  svg: decodeSvg,
+  heif: decodeHeif,
+  jxl: decodeJxl,
+  jp2: decodeJp2,
+  j2c: decodeJ2c,
+  other: async (ctx) => publish(ctx, sizeOf(await head(ctx), ctx.format.mime)),
+};
+
+/** Content detection did not name: the descriptor's sniff claimed it as TIFF or SVG. */
+function kindOfUnnamed(first: Uint8Array): ImageKind {
+  return startsWith(first, [0x49, 0x49, 0x2a, 0x00]) || startsWith(first, [0x4d, 0x4d, 0x00, 0x2a])
+    ? "tiff"
+    : "svg";
+}
+
+async function head(ctx: ExtractContext, length = HEAD_WINDOW_BYTES): Promise<Uint8Array> {
+  return ctx.reader.read(0, Math.min(ctx.reader.size, length));
+}
+
+/** image-size over bytes we hold; its TypeErrors become content errors. */
+function sizeOf(bytes: Uint8Array, what: string): ImageInfo & { images?: number } {
+  let size: ReturnType<typeof imageSize>;
+  try {
+    size = imageSize(bytes);
+  } catch (error) {
+    throw new ContentError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!size.width || !size.height) throw new ContentError(`${what}: no dimensions`);
+  return {
+    width: size.width,
+    height: size.height,
+    ...(size.images && { images: size.images.length }),
+  };
+}
+
+/** Records what is known so far; a later content error still leaves a partial result. */
+function publish(ctx: ExtractContext, image: ImageInfo): ImageInfo {
+  const { width, height, orientation, bitDepth, colorType, frames, animated, exif } = image;
+  const clean: ImageInfo = {
+    width,
+    height,
+    ...(orientation !== undefined && { orientation }),
+    ...(bitDepth !== undefined && { bitDepth }),
+    ...(colorType !== undefined && { colorType }),
+    ...(frames !== undefined && { frames }),
+    ...(animated !== undefined && { animated }),
+    ...(exif !== undefined && { exif }),
+  };
+  ctx.partial.image = clean;
+  return clean;
+}
+
+async function withExif(
+  ctx: ExtractContext,
+  image: ImageInfo,
+  block: Uint8Array | undefined,
+): Promise<ImageInfo> {
+  if (!block) return publish(ctx, image);
+  publish(ctx, image);
+  const reading = await readExif(block, ctx.warn);
+  const merged: ImageInfo = { ...image };
+  if (reading.orientation !== undefined) merged.orientation = reading.orientation;
+  if (reading.exif) merged.exif = reading.exif;
+  return publish(ctx, merged);
+}
+
+function truncated(message: string): never {
+  throw new ContentError(`truncated: ${message}`);
+}
+
+async function decodeJpeg(ctx: ExtractContext): Promise<ImageInfo> {
+  const header = await readJpegHeader(ctx.reader);
+  const image = await withExif(
+    ctx,
+    { width: header.width, height: header.height, bitDepth: header.bitDepth, colorType: header.colorType },
+    header.exif,
+  );
+  if (!endsWithEndMarker(await ctx.reader.tail(JPEG_TAIL_BYTES))) truncated("no JPEG end-of-image marker");
+  return image;
+}
+
+async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
+  const size = sizeOf(await head(ctx), "PNG");
+  publish(ctx, size);
+  const header = await readPngHeader(ctx.reader);
+  const animated = header.frames !== undefined && header.frames > 1;
+  const image = await withExif(
+    ctx,
+    {
+      width: size.width,
+      height: size.height,
+      bitDepth: header.bitDepth,
+      colorType: header.colorType,
+      frames: header.frames ?? 1,
+      animated,
+    },
+    header.exif,
+  );
+  if (!endsWithIend(await ctx.reader.tail(12))) truncated("no PNG IEND chunk at the end");
+  return image;
+}
+
+async function decodeGif(ctx: ExtractContext): Promise<ImageInfo> {
+  const size = sizeOf(await head(ctx), "GIF");
+  publish(ctx, size);
+  const structure = await readGifStructure(ctx.reader);
+  const image = publish(ctx, {
+    width: size.width,
+    height: size.height,
+    bitDepth: structure.bitDepth,
+    colorType: "palette",
+    ...(structure.complete && { frames: structure.frames }),
+    ...((structure.complete || structure.frames > 1) && { animated: structure.frames > 1 }),
+  });
+  if (structure.truncated) truncated("GIF ends before its trailer");
+  return image;
+}
+
+async function decodeWebp(ctx: ExtractContext): Promise<ImageInfo> {
+  const size = sizeOf(await head(ctx), "WebP");
+  publish(ctx, size);
+  const structure = await readWebpStructure(ctx.reader);
+  const image = await withExif(
+    ctx,
+    {
+      width: size.width,
+      height: size.height,
+      colorType: structure.alpha ? "rgba" : "rgb",
+      ...(structure.frames !== undefined && { frames: structure.frames }),
+      animated: structure.animated,
+    },
+    structure.exif,
+  );
+  if (structure.truncated) truncated(structure.truncated);
+  return image;
+}
+
+async function decodeTiff(ctx: ExtractContext): Promise<ImageInfo> {
+  const tiff = await readTiffHeader(ctx.reader);
+  const reading = await readExif(tiff.exif, ctx.warn);
+  // exifr gives up on a whole block when one value offset points past the end (cut RAW files).
+  const exif = { ...tiff.strings, ...reading.exif };
+  const width = tiff.width ?? reading.pixelWidth;
+  const height = tiff.height ?? reading.pixelHeight;
+  if (!width || !height) throw new ContentError("TIFF: no directory states the image size");
+  // RAW files chain previews and thumbnails, not pages.
+  const multiPage = !ctx.format.mime.startsWith("image/x-") && tiff.pages !== undefined;
+  return publish(ctx, {
+    width,
+    height,
+    ...((tiff.orientation ?? reading.orientation) !== undefined && {
+      orientation: tiff.orientation ?? reading.orientation,
+    }),
+    ...(tiff.bitDepth !== undefined && { bitDepth: tiff.bitDepth }),
+    ...(tiff.colorType !== undefined && { colorType: tiff.colorType }),
+    ...(multiPage && { frames: tiff.pages, animated: false }),
+    ...(Object.keys(exif).length > 0 && { exif }),
+  });
+}
+
+/** Fujifilm RAF: a big-endian header pointing at a full JPEG preview that carries the EXIF. */
+async function decodeRaf(ctx: ExtractContext): Promise<ImageInfo> {
+  const header = viewOf(await readExactly(ctx.reader, 0, 92, "RAF header"));
+  const jpegOffset = boundedLength(header.getUint32(84), ctx.reader.size, "RAF preview offset");
+  const preview = await readJpegHeader(ctx.reader, jpegOffset);
+  ctx.warn("RAF: dimensions are those of the embedded JPEG preview");
+  return withExif(
+    ctx,
+    {
+      width: preview.width,
+      height: preview.height,
+      bitDepth: preview.bitDepth,
+      colorType: preview.colorType,
+    },
+    preview.exif,
+  );
+}
+
+async function decodeBmp(ctx: ExtractContext): Promise<ImageInfo> {
+  const bytes = await head(ctx);
+  const size = sizeOf(bytes, "BMP");
+  const view = viewOf(await readExactly(ctx.reader, 0, 30, "BMP header"));
+  const dibSize = view.getUint32(14, true);
+  const bitDepth = dibSize === 12 ? view.getUint16(24, true) : view.getUint16(28, true);
+  const image = publish(ctx, { width: size.width, height: size.height, ...(bitDepth > 0 && { bitDepth }) });
+  const declared = view.getUint32(2, true);
+  const pixels = view.getUint32(10, true);
+  if (declared > ctx.reader.size || pixels >= ctx.reader.size) {
+    truncated(`BMP declares ${Math.max(declared, pixels)} bytes, the file has ${ctx.reader.size}`);
+  }
+  return image;
+}
+
+async function decodeIco(ctx: ExtractContext): Promise<ImageInfo> {
+  const bytes = await head(ctx);
+  const size = sizeOf(bytes, "ICO");
+  const count = viewOf(await readExactly(ctx.reader, 0, 6, "ICO header")).getUint16(4, true);
+  const image = publish(ctx, { width: size.width, height: size.height, frames: count, animated: false });
+  const directory = viewOf(await readExactly(ctx.reader, 6, count * 16, "ICO directory"));
+  for (let i = 0; i < count; i++) {
+    const end = directory.getUint32(i * 16 + 12, true) + directory.getUint32(i * 16 + 8, true);
+    if (end > ctx.reader.size) truncated(`icon ${i + 1} ends at ${end}, past the end of the file`);
+  }
+  return image;
+}
+
+async function decodePsd(ctx: ExtractContext): Promise<ImageInfo> {
+  const size = sizeOf(await head(ctx), "PSD");
+  publish(ctx, size);
+  const header = await readPsdHeader(ctx.reader);
+  return withExif(
+    ctx,
+    { width: size.width, height: size.height, bitDepth: header.bitDepth, colorType: header.colorType },
+    header.exif,
+  );
+}
+
+/**
+ * image-size looks for the `<svg` root only in the first 1000 characters, so
+ * it is handed the text from the root element on (a long prolog or comment
+ * header is common).
+ */
+async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(await head(ctx));
+  const root = text.search(/<svg[\s>]/);
+  if (root < 0) {
+    ctx.warn("SVG: no <svg> root element in the head window");
+    return undefined;
+  }
+  let size: ReturnType<typeof imageSize>;
+  try {
+    size = imageSize(new TextEncoder().encode(text.slice(root)));
+  } catch {
+    ctx.warn("SVG: the root element states no usable width, height or viewBox");
+    return undefined;
+  }
+  if (!size.width || !size.height) {
+    ctx.warn("SVG: the root element states no usable width, height or viewBox");
+    return undefined;
+  }
+  return publish(ctx, { width: size.width, height: size.height });
+}
+
+/**
+ * HEIF/AVIF keep their item properties (sizes) and item locations in the
+ * `meta` box near the start; the Exif item may sit anywhere, so it is found
+ * through `iinf`/`iloc` and read on its own.
+ */
+async function decodeHeif(ctx: ExtractContext): Promise<ImageInfo> {
+  const { boxes, truncated: cut } = await listTopLevelBoxes(ctx.reader);
+  const ftyp = boxes.find((box) => box.type === "ftyp");
+  const meta = boxes.find((box) => box.type === "meta");
+  if (!ftyp || !meta) {
+    if (cut) truncated(cut);
+    throw new ContentError("HEIF: no meta box");
+  }
+  const ftypBytes = await readExactly(ctx.reader, ftyp.offset, ftyp.end - ftyp.offset, "HEIF ftyp");
+  const metaLength = boundedLength(meta.end - meta.offset, MAX_STRUCTURE_BYTES, "HEIF meta box");
+  const metaBytes = await readExactly(ctx.reader, meta.offset, metaLength, "HEIF meta box");
+  const size = heifSize(ftypBytes, metaBytes);
+  publish(ctx, size);
+  const payloadStart = meta.start - meta.offset;
+  const location = exifItemLocation(metaBytes.subarray(payloadStart), meta.start);
+  let block: Uint8Array | undefined;
+  if (location) {
+    if (location.offset + location.length > ctx.reader.size)
+      ctx.warn("HEIF: the Exif item lies past the end of the file");
+    else block = await readExifPayload(ctx.reader, location);
+  }
+  const image = await withExif(ctx, size, block);
+  if (cut) truncated(cut);
+  return image;
+}
+
+/** image-size reads the `ispe` properties; brands it does not list (avis) fall back to a direct scan. */
+function heifSize(ftyp: Uint8Array, meta: Uint8Array): ImageInfo {
+  const joined = new Uint8Array(ftyp.byteLength + meta.byteLength);
+  joined.set(ftyp, 0);
+  joined.set(meta, ftyp.byteLength);
+  try {
+    return sizeOf(joined, "HEIF");
+  } catch {
+    let best: ImageInfo | undefined;
+    const headerSize = meta.byteLength >= 8 && viewOf(meta).getUint32(0) === 1 ? 16 : 8;
+    for (const iprp of childBoxes(meta, headerSize + 4, 0).filter((box) => box.type === "iprp")) {
+      for (const ipco of childBoxes(meta.subarray(0, iprp.end), iprp.start, 0).filter(
+        (b) => b.type === "ipco",
+      )) {
+        for (const ispe of childBoxes(meta.subarray(0, ipco.end), ipco.start, 0)) {
+          if (ispe.type !== "ispe" || ispe.end - ispe.start < 12) continue;
+          const view = viewOf(meta);
+          const width = view.getUint32(ispe.start + 4);
+          const height = view.getUint32(ispe.start + 8);
+          if (width && height && (!best || width * height > best.width * best.height))
+            best = { width, height };
+        }
+      }
+    }
+    if (!best) throw new ContentError("HEIF: no image size property");
+    return best;
+  }
+}
+
+async function decodeJxl(ctx: ExtractContext): Promise<ImageInfo> {
+  const bytes = await head(ctx);
+  const size = sizeOf(bytes, "JPEG XL");
+  publish(ctx, size);
+  // A bare codestream (FF 0A) has no boxes and so no EXIF.
+  if (startsWith(bytes, [0xff, 0x0a])) return size;
+  const { boxes, truncated: cut } = await listTopLevelBoxes(ctx.reader);
+  const exifBox = boxes.find((box) => box.type === "Exif");
+  if (!exifBox && boxes.some((box) => box.type === "brob"))
+    ctx.warn("JPEG XL: metadata is Brotli-compressed (brob) and was not read");
+  const block = exifBox
+    ? await readExifPayload(ctx.reader, { offset: exifBox.start, length: exifBox.end - exifBox.start })
+    : undefined;
+  const image = await withExif(ctx, size, block);
+  if (cut) truncated(cut);
+  return image;
+}
+
+async function decodeJp2(ctx: ExtractContext): Promise<ImageInfo> {
+  const image = publish(ctx, sizeOf(await head(ctx), "JPEG 2000"));
+  const { truncated: cut } = await listTopLevelBoxes(ctx.reader);
+  if (cut) truncated(cut);
+  return image;
+}
+
+async function decodeJ2c(ctx: ExtractContext): Promise<ImageInfo> {
+  const image = publish(ctx, sizeOf(await head(ctx), "JPEG 2000 codestream"));
+  if (!endsWithEndMarker(await ctx.reader.tail(2))) truncated("no JPEG 2000 end-of-codestream marker");
+  return image;
+}

@@ -1,0 +1,71 @@
+import type { BlockReader } from "../../byte-source/block-reader.js";
+import { ContentError } from "../../errors.js";
+import { readExactly } from "./byte-reading.js";
+
+/** What the GIF block structure says. */
+export interface GifStructure {
+  bitDepth: number;
+  /** Image descriptors seen; exact only when `complete`. */
+  frames: number;
+  /** True when the walk reached the trailer. */
+  complete: boolean;
+  /** True when the walk ran off the end of the file before the trailer. */
+  truncated: boolean;
+}
+
+/**
+ * Frames of a GIF are only countable by walking every data sub-block, so the
+ * walk is bounded: files up to this size are counted exactly, larger ones
+ * report the frames seen in this prefix.
+ */
+export const GIF_SCAN_BYTES = 1024 * 1024;
+
+/**
+ * Counts the image descriptors of a GIF over one bounded read.
+ *
+ * @example
+ * const { frames, complete } = await readGifStructure(ctx.reader);
+ */
+export async function readGifStructure(reader: BlockReader): Promise<GifStructure> {
+  const length = Math.min(reader.size, GIF_SCAN_BYTES);
+  const bytes = await readExactly(reader, 0, length, "GIF");
+  if (bytes.byteLength < 13) throw new ContentError("GIF: header cut short");
+  const packed = bytes[10] as number;
+  // Bits per pixel: the global color table's size when there is one, else the declared color resolution.
+  const structure: GifStructure = {
+    bitDepth: ((packed & 0x80 ? packed : packed >> 4) & 7) + 1,
+    frames: 0,
+    complete: false,
+    truncated: false,
+  };
+  let at = 13 + (packed & 0x80 ? 3 * 2 ** ((packed & 7) + 1) : 0);
+  const skipSubBlocks = (): boolean => {
+    for (;;) {
+      if (at >= bytes.byteLength) return false;
+      const size = bytes[at] as number;
+      at += 1 + size;
+      if (size === 0) return true;
+    }
+  };
+  while (at < bytes.byteLength) {
+    const introducer = bytes[at];
+    if (introducer === 0x3b) {
+      structure.complete = true;
+      return structure;
+    }
+    if (introducer === 0x21) {
+      at += 2;
+      if (!skipSubBlocks()) break;
+    } else if (introducer === 0x2c) {
+      structure.frames += 1;
+      if (at + 10 > bytes.byteLength) break;
+      const local = bytes[at + 9] as number;
+      at += 10 + (local & 0x80 ? 3 * 2 ** ((local & 7) + 1) : 0) + 1;
+      if (!skipSubBlocks()) break;
+    } else {
+      throw new ContentError(`GIF: unknown block 0x${(introducer ?? 0).toString(16)} at offset ${at}`);
+    }
+  }
+  structure.truncated = length === reader.size;
+  return structure;
+}

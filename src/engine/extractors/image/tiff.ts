@@ -1,0 +1,262 @@
+import type { BlockReader } from "../../byte-source/block-reader.js";
+import { ContentError } from "../../errors.js";
+import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import type { ExifInfo } from "../../types.js";
+import { readExactly, viewOf } from "./byte-reading.js";
+
+/** What a TIFF (or TIFF-based RAW) says about its main image. */
+export interface TiffHeader {
+  /** Absent only when no directory states a size (some RAW variants keep it in maker tags). */
+  width?: number;
+  height?: number;
+  bitDepth?: number;
+  colorType?: string;
+  orientation?: number;
+  /** IFD0's own Make/Model/Software, read without exifr (see {@link readTiffHeader}). */
+  strings: Pick<ExifInfo, "make" | "model" | "software">;
+  /** Directories in the main chain; undefined when the chain is longer than we follow. */
+  pages?: number;
+  /**
+   * The bytes exifr needs: the head of the file plus windows at the IFD0,
+   * Exif and GPS directories, at their own offsets (zero-filled between).
+   */
+  exif: Uint8Array;
+}
+
+/** Entries one directory may declare (real files stay in the low hundreds). */
+const MAX_IFD_ENTRIES = 4096;
+/** Directories followed along the main chain (pages of a multi-page TIFF). */
+const MAX_TIFF_PAGES = 64;
+/** SubIFDs of IFD0 looked at when choosing the full-resolution image (DNG, ARW, NEF). */
+const MAX_SUB_IFDS = 8;
+/** Longest IFD0 string read directly. */
+const MAX_ASCII_BYTES = 256;
+/** Head handed to exifr; IFD0 and the Exif IFD of RAW files sit well inside it. */
+export const TIFF_EXIF_HEAD_BYTES = 128 * 1024;
+/** Bytes taken after a directory that lies beyond the head, for its out-of-line values. */
+const IFD_WINDOW_BYTES = 64 * 1024;
+
+const TAG = {
+  newSubfileType: 254,
+  width: 256,
+  height: 257,
+  bitsPerSample: 258,
+  photometric: 262,
+  orientation: 274,
+  make: 271,
+  model: 272,
+  software: 305,
+  subIfds: 330,
+  exifIfd: 34665,
+  gpsIfd: 34853,
+} as const;
+
+const TYPE_SIZES: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+};
+
+const PHOTOMETRIC: Record<number, string> = {
+  0: "grayscale",
+  1: "grayscale",
+  2: "rgb",
+  3: "palette",
+  4: "mask",
+  5: "cmyk",
+  6: "ycbcr",
+  8: "lab",
+  32803: "cfa",
+  34892: "linear-raw",
+};
+
+interface Entry {
+  type: number;
+  count: number;
+  /** Absolute offset of the value: inside the entry when it fits in 4 bytes. */
+  valueOffset: number;
+}
+
+interface Directory {
+  offset: number;
+  entries: Map<number, Entry>;
+  next: number;
+}
+
+/**
+ * A TIFF directory walker over the reader. image-size's TIFF handler needs
+ * IFD0 inside one contiguous buffer, and TIFF writers often put IFD0 at the
+ * end of the file; this follows offsets with small ranged reads instead.
+ */
+class TiffWalker {
+  constructor(
+    private readonly reader: BlockReader,
+    readonly littleEndian: boolean,
+  ) {}
+
+  async directory(offset: number): Promise<Directory> {
+    const countBytes = await readExactly(this.reader, offset, 2, "TIFF directory");
+    const count = boundedLength(
+      viewOf(countBytes).getUint16(0, this.littleEndian),
+      MAX_IFD_ENTRIES,
+      "TIFF directory entries",
+    );
+    const bytes = await readExactly(this.reader, offset + 2, count * 12 + 4, "TIFF directory");
+    const view = viewOf(bytes);
+    const entries = new Map<number, Entry>();
+    for (let i = 0; i < count; i++) {
+      const at = i * 12;
+      const tag = view.getUint16(at, this.littleEndian);
+      const type = view.getUint16(at + 2, this.littleEndian);
+      const valueCount = view.getUint32(at + 4, this.littleEndian);
+      const size = (TYPE_SIZES[type] ?? 1) * valueCount;
+      const valueOffset = size <= 4 ? offset + 2 + at + 8 : view.getUint32(at + 8, this.littleEndian);
+      if (!entries.has(tag)) entries.set(tag, { type, count: valueCount, valueOffset });
+    }
+    return { offset, entries, next: view.getUint32(count * 12, this.littleEndian) };
+  }
+
+  /** An ASCII entry, bounded; undefined when absent or out of the file. */
+  async ascii(directory: Directory, tag: number): Promise<string | undefined> {
+    const entry = directory.entries.get(tag);
+    if (entry?.type !== 2 || entry.count === 0) return undefined;
+    const length = Math.min(entry.count, MAX_ASCII_BYTES);
+    if (entry.valueOffset + length > this.reader.size) return undefined;
+    const bytes = await readExactly(this.reader, entry.valueOffset, length, "TIFF string");
+    return cleanString(new TextDecoder("latin1").decode(bytes));
+  }
+
+  /** The `index`th value of a SHORT/LONG entry. */
+  async integer(directory: Directory, tag: number, index = 0): Promise<number | undefined> {
+    const entry = directory.entries.get(tag);
+    if (!entry || index >= entry.count) return undefined;
+    const size = entry.type === 3 ? 2 : entry.type === 4 || entry.type === 13 ? 4 : 0;
+    if (size === 0) return undefined;
+    const bytes = viewOf(
+      await readExactly(this.reader, entry.valueOffset + index * size, size, "TIFF value"),
+    );
+    return size === 2 ? bytes.getUint16(0, this.littleEndian) : bytes.getUint32(0, this.littleEndian);
+  }
+}
+
+/**
+ * Reads the TIFF header and directories of a TIFF or TIFF-based RAW (DNG,
+ * NEF, ARW, CR2, ORF, RW2): the main image's size is that of the first
+ * full-resolution directory (NewSubfileType bit 0 clear) among IFD0, its
+ * SubIFDs and the rest of the chain, since RAW files keep a preview in IFD0.
+ * Make, Model and Software are also read here, because exifr drops the whole
+ * IFD0 when any value offset points past the end of a cut-short file.
+ *
+ * @example
+ * const tiff = await readTiffHeader(ctx.reader);
+ * const { exif } = await readExif(tiff.exif, ctx.warn);
+ */
+export async function readTiffHeader(reader: BlockReader): Promise<TiffHeader> {
+  const header = await readExactly(reader, 0, 8, "TIFF header");
+  const order = String.fromCharCode(header[0] ?? 0, header[1] ?? 0);
+  if (order !== "II" && order !== "MM") throw new ContentError("TIFF: bad byte-order mark");
+  const littleEndian = order === "II";
+  const view = viewOf(header);
+  const magic = view.getUint16(2, littleEndian);
+  if (magic === 43) throw new ContentError("BigTIFF is not decoded");
+  // 42 is TIFF; ORF uses 0x4F52/0x5352 and RW2 0x55 with the same layout.
+  if (magic !== 42 && magic !== 0x4f52 && magic !== 0x5352 && magic !== 0x55) {
+    throw new ContentError(`TIFF: unknown magic number ${magic}`);
+  }
+  const walker = new TiffWalker(reader, littleEndian);
+  const ifd0 = await walker.directory(view.getUint32(4, littleEndian));
+
+  const chain: Directory[] = [ifd0];
+  const seen = new Set<number>([ifd0.offset]);
+  let pages: number | undefined;
+  for (let next = ifd0.next; ; ) {
+    if (next === 0 || next >= reader.size) {
+      pages = chain.length;
+      break;
+    }
+    if (seen.has(next) || chain.length >= MAX_TIFF_PAGES) break;
+    seen.add(next);
+    chain.push(await walker.directory(next));
+    next = (chain[chain.length - 1] as Directory).next;
+  }
+
+  const subIfds: Directory[] = [];
+  const subEntry = ifd0.entries.get(TAG.subIfds);
+  for (let i = 0; subEntry && i < Math.min(subEntry.count, MAX_SUB_IFDS); i++) {
+    const offset = await walker.integer(ifd0, TAG.subIfds, i);
+    if (offset !== undefined && offset > 0 && offset < reader.size)
+      subIfds.push(await walker.directory(offset));
+  }
+
+  const candidates = [ifd0, ...subIfds, ...chain.slice(1)];
+  let main: Directory | undefined;
+  let mainSize: [number, number] | undefined;
+  for (const directory of candidates) {
+    const width = await walker.integer(directory, TAG.width);
+    const height = await walker.integer(directory, TAG.height);
+    if (!width || !height) continue;
+    const subfile = (await walker.integer(directory, TAG.newSubfileType)) ?? 0;
+    if ((subfile & 1) === 0) {
+      main = directory;
+      mainSize = [width, height];
+      break;
+    }
+    if (!mainSize || width * height > mainSize[0] * mainSize[1]) {
+      main = directory;
+      mainSize = [width, height];
+    }
+  }
+
+  const strings: TiffHeader["strings"] = {};
+  for (const field of ["make", "model", "software"] as const) {
+    const value = await walker.ascii(ifd0, TAG[field]);
+    if (value !== undefined) strings[field] = value;
+  }
+  const result: TiffHeader = { exif: await exifWindow(reader, walker, ifd0), strings };
+  if (pages !== undefined) result.pages = pages;
+  const orientation = await walker.integer(ifd0, TAG.orientation);
+  if (orientation !== undefined && orientation >= 1 && orientation <= 8) result.orientation = orientation;
+  if (main && mainSize) {
+    [result.width, result.height] = mainSize;
+    const bits = await walker.integer(main, TAG.bitsPerSample);
+    if (bits) result.bitDepth = bits;
+    const photometric = await walker.integer(main, TAG.photometric);
+    if (photometric !== undefined)
+      result.colorType = PHOTOMETRIC[photometric] ?? `photometric ${photometric}`;
+  }
+  return result;
+}
+
+/**
+ * exifr reads one contiguous buffer, so it gets the head of the file plus the
+ * IFD0/Exif/GPS directories (and the values written just after them) copied
+ * to their own offsets; directories beyond {@link MAX_STRUCTURE_BYTES} are left out.
+ */
+async function exifWindow(reader: BlockReader, walker: TiffWalker, ifd0: Directory): Promise<Uint8Array> {
+  const headLength = Math.min(reader.size, TIFF_EXIF_HEAD_BYTES);
+  const offsets = [ifd0.offset];
+  for (const tag of [TAG.exifIfd, TAG.gpsIfd]) {
+    const offset = await walker.integer(ifd0, tag);
+    if (offset !== undefined) offsets.push(offset);
+  }
+  const windows = offsets
+    .filter((offset) => offset + 2 > headLength && offset < Math.min(reader.size, MAX_STRUCTURE_BYTES))
+    .map((offset) => ({ offset, length: Math.min(IFD_WINDOW_BYTES, reader.size - offset) }));
+  const head = await reader.read(0, headLength);
+  if (windows.length === 0) return head;
+  const end = Math.max(...windows.map((window) => window.offset + window.length));
+  const sparse = new Uint8Array(end);
+  sparse.set(head, 0);
+  for (const window of windows) sparse.set(await reader.read(window.offset, window.length), window.offset);
+  return sparse;
+}
