@@ -28,6 +28,12 @@
  * - It emits S3-shaped events (`server.on("event")`) but with the key NOT
  *   URL-encoded, unlike S3; build events with `toS3Notification` instead.
  * - It does not send or check flexible checksums: see CHECKSUM_POLICY.
+ *   Reads, HeadObject with ChecksumMode and PutObjectTagging also work from
+ *   a client with the SDK's default checksum settings; streamed uploads do not.
+ * - It ignores the `x-amz-tagging` header of PutObject (no tags are stored);
+ *   use PutObjectTagging. Get/PutObjectTagging themselves work.
+ * - Bucket names need 3-63 characters, as on S3; objects put without a
+ *   Content-Type come back as `application/octet-stream`.
  *
  * dynalite
  * - In memory unless given a path. Enforces DynamoDB's validation (attribute
