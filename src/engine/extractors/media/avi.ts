@@ -1,0 +1,116 @@
+import type { BlockReader } from "../../byte-source/block-reader.js";
+import { ContentError } from "../../errors.js";
+import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import type { MediaInfo } from "../../types.js";
+
+/*
+ * AVI headers (RIFF `hdrl`: `avih`, then one `strl` with `strh` and `strf` per
+ * stream), decoded by hand: music-metadata reads RIFF/WAVE only, and the
+ * header list sits at the start of the file, ahead of the `movi` data.
+ */
+
+/** Chunks visited inside `hdrl`, all levels together. */
+const MAX_HEADER_CHUNKS = 4096;
+
+/** WAVEFORMATEX format tags seen in AVI audio streams. */
+const AUDIO_FORMATS: Readonly<Record<number, string>> = {
+  1: "PCM",
+  2: "ADPCM",
+  3: "IEEE float",
+  6: "A-law",
+  7: "mu-law",
+  17: "IMA ADPCM",
+  80: "MPEG-1 Layer 2",
+  85: "MPEG-1 Layer 3",
+  255: "AAC",
+  353: "WMA",
+  8192: "AC-3",
+  8193: "DTS",
+};
+
+function fourcc(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(...bytes.subarray(at, at + 4));
+}
+
+/**
+ * Decodes an AVI file's header list.
+ *
+ * @example
+ * await readAviHeader(reader) // { container: "AVI", codecs: ["H264", "AAC"], width: 640, height: 356, ... }
+ */
+export async function readAviHeader(reader: BlockReader): Promise<MediaInfo> {
+  const riff = await reader.read(0, 24);
+  if (riff.byteLength < 24 || fourcc(riff, 0) !== "RIFF" || fourcc(riff, 8) !== "AVI ") {
+    throw new ContentError("AVI: missing RIFF AVI header");
+  }
+  if (fourcc(riff, 12) !== "LIST" || fourcc(riff, 20) !== "hdrl")
+    throw new ContentError("AVI: hdrl list missing");
+  const listSize = boundedLength(
+    new DataView(riff.buffer, riff.byteOffset).getUint32(16, true),
+    MAX_STRUCTURE_BYTES,
+    "AVI hdrl",
+  );
+  const hdrl = await reader.read(24, listSize - 4);
+  const media: MediaInfo = { container: "AVI", codecs: [] };
+  let microsPerFrame = 0;
+  let totalFrames = 0;
+  let visited = 0;
+
+  const walk = (start: number, end: number, streamType: { value?: string }): void => {
+    let at = start;
+    while (at + 8 <= end) {
+      if (++visited > MAX_HEADER_CHUNKS) throw new ContentError("AVI: too many header chunks");
+      const view = new DataView(hdrl.buffer, hdrl.byteOffset + at, end - at);
+      const id = fourcc(hdrl, at);
+      const size = view.getUint32(4, true);
+      const bodyEnd = Math.min(end, at + 8 + size);
+      const body = new DataView(hdrl.buffer, hdrl.byteOffset + at + 8, bodyEnd - at - 8);
+      if (id === "LIST" && body.byteLength >= 4) {
+        walk(at + 12, bodyEnd, {});
+      } else if (id === "avih" && body.byteLength >= 40) {
+        microsPerFrame = body.getUint32(0, true);
+        totalFrames = body.getUint32(16, true);
+        const width = body.getUint32(32, true);
+        const height = body.getUint32(36, true);
+        if (width > 0 && height > 0) Object.assign(media, { width, height });
+      } else if (id === "strh" && body.byteLength >= 32) {
+        streamType.value = fourcc(hdrl, at + 8);
+        const scale = body.getUint32(20, true);
+        const rate = body.getUint32(24, true);
+        if (streamType.value === "vids" && scale > 0 && rate > 0) media.frameRate = rate / scale;
+      } else if (id === "strf") {
+        decodeStreamFormat(streamType.value, body, hdrl.subarray(at + 8, bodyEnd), media);
+      }
+      // Chunks are padded to an even size.
+      at += 8 + size + (size & 1);
+    }
+  };
+  walk(0, hdrl.byteLength, {});
+
+  if (microsPerFrame > 0 && totalFrames > 0) media.duration = (microsPerFrame * totalFrames) / 1_000_000;
+  if (media.frameRate === undefined && microsPerFrame > 0) media.frameRate = 1_000_000 / microsPerFrame;
+  return media;
+}
+
+function decodeStreamFormat(
+  type: string | undefined,
+  body: DataView,
+  bytes: Uint8Array,
+  media: MediaInfo,
+): void {
+  if (type === "vids" && body.byteLength >= 20) {
+    // BITMAPINFOHEADER: size, width, height, planes, bit count, compression.
+    const compression = fourcc(bytes, 16).replace(/\0/g, "").trim();
+    media.codecs.push(compression || "RGB");
+    if (media.width === undefined) {
+      media.width = body.getInt32(4, true);
+      media.height = Math.abs(body.getInt32(8, true));
+    }
+  } else if (type === "auds" && body.byteLength >= 16) {
+    // WAVEFORMATEX: format tag, channels, samples per second, average bytes per second.
+    const tag = body.getUint16(0, true);
+    media.codecs.push(AUDIO_FORMATS[tag] ?? `wFormatTag 0x${tag.toString(16).padStart(4, "0")}`);
+    media.channels ??= body.getUint16(2, true);
+    media.sampleRate ??= body.getUint32(4, true);
+  }
+}

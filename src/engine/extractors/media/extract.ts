@@ -1,0 +1,203 @@
+import { EndOfStreamError } from "strtok3";
+import { ContentError, describeError, LimitExceededError } from "../../errors.js";
+import { HEAD_WINDOW_BYTES } from "../../limits.js";
+import type { Category, MediaInfo, Sections } from "../../types.js";
+import type { ExtractContext } from "../extractor.js";
+import { readAsfStreams } from "./asf.js";
+import { readAviHeader } from "./avi.js";
+import { readFlvHeader } from "./flv.js";
+import { readMovieHeader } from "./iso-bmff.js";
+import {
+  ASF_MIMES,
+  AVI_MIMES,
+  containerName,
+  FLV_MIMES,
+  ISO_BMFF_MIMES,
+  OGG_MIMES,
+  parserMimeFor,
+  TRACK_LISTING_MIMES,
+} from "./mimes.js";
+import { lastGranulePosition, opusPreSkip, theoraPicture } from "./ogg.js";
+import { parseTaggedAudio } from "./tagged-audio.js";
+
+/**
+ * Extracts duration, codecs, audio format, picture size and tags from audio
+ * and video files: music-metadata for what it parses, small header readers
+ * for what it leaves out (MP4 picture size and frame rate, AVI, FLV, Ogg tail).
+ *
+ * @example
+ * const { media } = await extractMedia(ctx);
+ * media?.duration // 13.347
+ */
+export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
+  const mime = ctx.format.mime;
+  if (AVI_MIMES.has(mime)) return finish(ctx, await readAviHeader(ctx.reader));
+  if (FLV_MIMES.has(mime)) return finish(ctx, await readFlvHeader(ctx.reader, ctx.warn));
+  if (mime === "audio/amr") return finish(ctx, await readAmrHeader(ctx));
+  const parserMime = parserMimeFor(mime);
+  if (!parserMime) return finish(ctx, { container: containerName(mime), codecs: [] });
+
+  const fallback = containerName(mime);
+  const parsed = await parseTaggedAudio(ctx.reader, parserMime, fallback, ctx.signal, ctx.warn, (media) => {
+    ctx.partial.media = media;
+  });
+  let media = parsed.media;
+  let failure = parsed.error;
+  let category: Category | undefined;
+  if (TRACK_LISTING_MIMES.has(mime)) {
+    if (parsed.hasVideo === true) category = "video";
+    else if (parsed.hasAudio === true && parsed.hasVideo === false) category = "audio";
+  }
+
+  if (ISO_BMFF_MIMES.has(mime)) {
+    try {
+      const movie = await mergeMovieHeader(ctx, media ?? { container: fallback, codecs: [] });
+      media = movie.media;
+      // The movie's handlers decide: music-metadata calls a file with no tracks at all "audio".
+      category = movie.category;
+      if (failure !== undefined) {
+        ctx.warn(`music-metadata: ${describeError(failure)}`);
+        failure = undefined;
+      }
+    } catch (error) {
+      const ofContent =
+        error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length");
+      if (!ofContent) throw error;
+      if (failure === undefined) ctx.warn(describeError(error));
+    }
+  } else if (ASF_MIMES.has(mime) && media) {
+    media = await mergeAsfStreams(ctx, media);
+  } else if (OGG_MIMES.has(mime) && media) {
+    const ogg = await completeOgg(ctx, media);
+    media = ogg.media;
+    category = ogg.category;
+  }
+
+  if (media) ctx.partial.media = media;
+  if (failure !== undefined) {
+    if (failure instanceof EndOfStreamError) throw failure;
+    throw new ContentError(describeError(failure), { cause: failure });
+  }
+  if (!media) return finish(ctx, { container: fallback, codecs: [] });
+  if (category) ctx.format.category = category;
+  return finish(ctx, media);
+}
+
+function finish(ctx: ExtractContext, media: MediaInfo): Sections {
+  ctx.partial.media = media;
+  return { media };
+}
+
+/** Fills an MP4/QuickTime result from its `moov` box, which states the header duration. */
+async function mergeMovieHeader(
+  ctx: ExtractContext,
+  media: MediaInfo,
+): Promise<{ media: MediaInfo; category?: Category }> {
+  const movie = await readMovieHeader(ctx.reader);
+  if (!movie) throw new ContentError("ISO-BMFF: no moov box");
+  const merged: MediaInfo = { ...media, codecs: [...media.codecs] };
+  // The movie header's duration is what players show; music-metadata sums track edits.
+  if (movie.duration !== undefined) merged.duration = movie.duration;
+  const video = movie.tracks.find((track) => track.handler === "vide");
+  const audio = movie.tracks.find((track) => track.handler === "soun");
+  if (video) {
+    const width = video.width || video.codedWidth;
+    const height = video.height || video.codedHeight;
+    if (width && height) Object.assign(merged, { width, height });
+    if (video.sampleCount && video.sampleTicks && video.timescale) {
+      merged.frameRate = (video.sampleCount * video.timescale) / video.sampleTicks;
+    }
+  }
+  if (audio) {
+    if (merged.sampleRate === undefined && audio.sampleRate) merged.sampleRate = audio.sampleRate;
+    if (merged.channels === undefined && audio.channels) merged.channels = audio.channels;
+  }
+  if (merged.codecs.length === 0) {
+    for (const track of movie.tracks)
+      if (track.codec && !merged.codecs.includes(track.codec)) merged.codecs.push(track.codec);
+  }
+  ctx.partial.media = merged;
+  const category: Category | undefined = video ? "video" : audio ? "audio" : undefined;
+  return { media: merged, ...(category && { category }) };
+}
+
+/** Adds the picture size and audio format ASF stream headers declare; a bad header only warns. */
+async function mergeAsfStreams(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
+  let streams: Awaited<ReturnType<typeof readAsfStreams>>;
+  try {
+    streams = await readAsfStreams(ctx.reader);
+  } catch (error) {
+    if (!(error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length")))
+      throw error;
+    ctx.warn(describeError(error));
+    return media;
+  }
+  const merged: MediaInfo = { ...media };
+  if (merged.width === undefined && streams.width && streams.height) {
+    merged.width = streams.width;
+    merged.height = streams.height;
+  }
+  if (merged.sampleRate === undefined && streams.sampleRate) merged.sampleRate = streams.sampleRate;
+  if (merged.channels === undefined && streams.channels) merged.channels = streams.channels;
+  return merged;
+}
+
+/**
+ * Adds what the first Ogg pages do not state: the duration from the last
+ * page's granule position, and a Theora stream's picture.
+ */
+async function completeOgg(
+  ctx: ExtractContext,
+  media: MediaInfo,
+): Promise<{ media: MediaInfo; category: Category }> {
+  const head = await ctx.reader.read(0, HEAD_WINDOW_BYTES);
+  const merged: MediaInfo = { ...media };
+  const picture = theoraPicture(head);
+  if (picture) {
+    Object.assign(merged, picture);
+    if (!merged.codecs.includes("Theora")) merged.codecs = [...merged.codecs, "Theora"];
+    return { media: merged, category: "video" };
+  }
+  if (merged.duration === undefined && merged.sampleRate) {
+    const granule = await lastGranulePosition(ctx.reader);
+    if (granule !== undefined) {
+      const isOpus = merged.codecs.some((codec) => /opus/i.test(codec));
+      const samples = Number(granule) - (isOpus ? (opusPreSkip(head) ?? 0) : 0);
+      const rate = isOpus ? 48_000 : merged.sampleRate;
+      if (samples > 0) merged.duration = samples / rate;
+    }
+  }
+  return { media: merged, category: "audio" };
+}
+
+/** Speech frame payload sizes by frame type, for AMR narrow band and wide band. */
+const AMR_FRAME_BYTES = {
+  nb: [12, 13, 15, 17, 19, 20, 26, 31, 5, 0, 0, 0, 0, 0, 0, 0],
+  wb: [17, 23, 32, 36, 40, 46, 50, 58, 60, 5, 0, 0, 0, 0, 0, 0],
+} as const;
+
+/**
+ * AMR storage format (RFC 4867 section 5): a magic line, then 20 ms frames.
+ * The duration is counted only when the whole file is within the head window.
+ */
+async function readAmrHeader(ctx: ExtractContext): Promise<MediaInfo> {
+  const head = await ctx.reader.read(0, HEAD_WINDOW_BYTES);
+  const magic = new TextDecoder("latin1").decode(head.subarray(0, 9));
+  const wide = magic.startsWith("#!AMR-WB\n");
+  if (!wide && !magic.startsWith("#!AMR\n")) throw new ContentError("AMR: missing magic line");
+  const media: MediaInfo = {
+    container: "AMR",
+    codecs: [wide ? "AMR-WB" : "AMR-NB"],
+    sampleRate: wide ? 16_000 : 8_000,
+    channels: 1,
+  };
+  if (ctx.reader.size <= head.byteLength) {
+    const sizes = wide ? AMR_FRAME_BYTES.wb : AMR_FRAME_BYTES.nb;
+    let frames = 0;
+    for (let at = wide ? 9 : 6; at < head.byteLength; frames++) {
+      at += 1 + (sizes[((head[at] as number) >> 3) & 0x0f] ?? 0);
+    }
+    if (frames > 0) media.duration = frames * 0.02;
+  }
+  return media;
+}

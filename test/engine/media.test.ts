@@ -1,0 +1,221 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
+import type { ExtractionResult } from "../../src/engine/types.js";
+import { corpusFile, type ExpectedEntry, expectedEntries } from "../support/corpus.js";
+
+const MEDIA_NAME =
+  /\.(mp3|mp2|flac|ogg|opus|oga|ogv|spx|m4a|m4b|wav|bwf|aif|aiff|ape|wv|mpc|mp4|mov|webm|mkv|mka|avi|flv|3gp|asf|wma|amr|ac3|aac|mid|dff|mpg)$/i;
+
+/** Corpus files the media extractor should describe. */
+const mediaEntries = expectedEntries().filter((entry) => MEDIA_NAME.test(entry.name));
+
+async function extractFile(name: string): Promise<ExtractionResult> {
+  const source = await FileSource.open(corpusFile(name));
+  try {
+    return await extract(source, { name });
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Where exiftool's Duration is not the better answer, the value we expect instead and why.
+ */
+const DURATION_DISAGREEMENTS: Readonly<Record<string, { duration: number | undefined; reason: string }>> = {
+  "musicmetadata-audio.vorbis.ogg": {
+    duration: 2.906576,
+    reason: "exiftool estimates size / nominal bitrate; the last page's granule position is exact",
+  },
+  "musicmetadata-bug-utf16bom-encoding.mp3": {
+    duration: 108.251429,
+    reason:
+      "truncated fixture: its Xing header counts the frames of the original file, exiftool measures what is left",
+  },
+  "musicmetadata-issue-362.apev1.mp3": {
+    duration: 221.33551,
+    reason: "exiftool's 221370 reads a millisecond TLEN as seconds; the Xing frame count gives 221.3 s",
+  },
+  "musicmetadata-dvi_adpcm.wav": {
+    duration: 0.1,
+    reason: "the fact chunk counts 4410 samples; exiftool divides the data size by a wrong average byte rate",
+  },
+  "filetype-fixture.wmv.asf": {
+    duration: 0.092,
+    reason: "ASF play duration includes a 3.1 s preroll that is not played; exiftool does not subtract it",
+  },
+  "musicmetadata-silence-2s-16000_no-tags.CBR-128.mp3": {
+    duration: 2.088,
+    reason:
+      "exiftool estimates size / bitrate, counting the Info frame; the Info header's frame count says 2.088 s",
+  },
+  "musicmetadata-id3v2.3.mp3": {
+    duration: 0.783673,
+    reason: "CBR estimate either way: exiftool counts the ID3v1 tag as audio, music-metadata does not",
+  },
+  "musicmetadata-id3v2.4.mp3": {
+    duration: 0.783673,
+    reason: "CBR estimate either way: exiftool counts the ID3v1 tag as audio, music-metadata does not",
+  },
+};
+
+/** Files where we know our duration is missing or wrong, with the reason. */
+const KNOWN_DURATION_FAILURES: Readonly<Record<string, string>> = {
+  "musicmetadata-issue-1163.bwf":
+    "music-metadata sets no duration for this BWF (data chunk after a large JUNK/bext set)",
+  "musicmetadata-outofbounds.mp3":
+    "no Xing header and a damaged ID3v2 length: music-metadata gives no estimate",
+};
+
+/** Closeness rule of the task: within 1 % or 0.05 s. */
+function closeDuration(actual: number | undefined, expected: number): boolean {
+  if (actual === undefined) return false;
+  const diff = Math.abs(actual - expected);
+  return diff <= 0.05 || diff <= expected * 0.01;
+}
+
+/** Deliberately damaged fixtures: tested below for reporting the damage, not for their values. */
+const DAMAGED = new Set(["filetype-fixture-corrupt.mkv", "musicmetadata-CWE-835.wma"]);
+
+const withDuration = mediaEntries.filter(
+  (entry) => entry.Duration !== undefined && !KNOWN_DURATION_FAILURES[entry.name] && !DAMAGED.has(entry.name),
+);
+
+describe("media extractor against exiftool", () => {
+  it.each(withDuration.map((entry) => [entry.name, entry] as const))("%s: duration", async (name, entry) => {
+    const result = await extractFile(name);
+    const override = DURATION_DISAGREEMENTS[name];
+    const expected = override ? override.duration : Number(entry.Duration);
+    expect(result.media, result.reason).toBeDefined();
+    if (expected === undefined) expect(result.media?.duration).toBeUndefined();
+    else
+      expect(
+        closeDuration(result.media?.duration, expected),
+        `${result.media?.duration} vs ${expected}`,
+      ).toBe(true);
+  });
+
+  it.fails.each(Object.entries(KNOWN_DURATION_FAILURES))("%s: duration (known failure: %s)", async (name) => {
+    const entry = mediaEntries.find((candidate) => candidate.name === name) as ExpectedEntry;
+    const result = await extractFile(name);
+    expect(closeDuration(result.media?.duration, Number(entry.Duration))).toBe(true);
+  });
+
+  // exiftool -n prints MPEG audio's sample-rate *index* (0, 1, 2), not a rate.
+  const sampleRated = mediaEntries.filter(
+    (entry) => (entry.SampleRate || entry.AudioSampleRate) && entry.FileType !== "MP3",
+  );
+  it.each(sampleRated.map((entry) => [entry.name, entry] as const))(
+    "%s: sample rate",
+    async (name, entry) => {
+      const result = await extractFile(name);
+      // AVI: exiftool's AudioSampleRate is a derived figure; SampleRate is the stream header's.
+      expect(result.media?.sampleRate).toBe(entry.SampleRate || entry.AudioSampleRate);
+    },
+  );
+
+  const channelled = mediaEntries.filter(
+    (entry) => entry.NumChannels ?? entry.AudioChannels ?? entry.Channels,
+  );
+  it.each(channelled.map((entry) => [entry.name, entry] as const))("%s: channels", async (name, entry) => {
+    const result = await extractFile(name);
+    expect(result.media?.channels).toBe(entry.NumChannels ?? entry.AudioChannels ?? entry.Channels);
+  });
+
+  const pictured = mediaEntries.filter((entry) => entry.ImageWidth && entry.ImageHeight);
+  it.each(pictured.map((entry) => [entry.name, entry] as const))("%s: picture size", async (name, entry) => {
+    const result = await extractFile(name);
+    expect({ width: result.media?.width, height: result.media?.height }).toEqual({
+      width: entry.ImageWidth,
+      height: entry.ImageHeight,
+    });
+    expect(result.format.category).toBe("video");
+  });
+
+  const framed = mediaEntries.filter((entry) => entry.VideoFrameRate && !/\.(mkv|webm)$/.test(entry.name));
+  it.each(framed.map((entry) => [entry.name, entry] as const))("%s: frame rate", async (name, entry) => {
+    const result = await extractFile(name);
+    expect(result.media?.frameRate).toBeCloseTo(entry.VideoFrameRate as number, 3);
+  });
+});
+
+describe("media extractor", () => {
+  it.each([
+    ["musicmetadata-My_Baby_Boy.webm", "audio"],
+    ["musicmetadata-alac-in-matroska-short.mka", "audio"],
+    ["filetype-fixture.webm", "video"],
+    ["musicmetadata-issue-2672.m4b", "audio"],
+    ["filetype-fixture.m4a", "audio"],
+    ["tika-en-US_Hi.mp4", "video"],
+    ["filetype-fixture.ogv", "video"],
+    ["filetype-fixture.oga", "audio"],
+  ])("%s is filed under %s by its tracks", async (name, category) => {
+    const result = await extractFile(name);
+    expect(result.format.category).toBe(category);
+  });
+
+  it.each([
+    ["musicmetadata-id3v2.4.mp3", { title: "Home", artist: "Explo", year: 2004, genre: "Soundtrack" }],
+    [
+      "tika-testMP4_coverArt.m4a",
+      { title: "Test Title", artist: "Test Artist", album: "Test Album", year: 2008 },
+    ],
+    ["musicmetadata-testcase.flac", { title: "Testcase", album: "Testcase", genre: "Testcase" }],
+    ["filetype-fixture-monkeysaudio.ape", { title: "07. Shadow On The Sun", artist: "Audioslave" }],
+  ])("%s: tags", async (name, tags) => {
+    const result = await extractFile(name);
+    expect(result.media?.tags).toMatchObject(tags);
+  });
+
+  it("reads a QuickTime movie's moov at the end without reading its media data", async () => {
+    const result = await extractFile("filetype-fixture-mjpeg.mov");
+    expect(result.media).toMatchObject({ duration: 1.5, width: 640, height: 480, frameRate: 10 });
+    expect(result.bytesRead).toBeLessThan(result.size / 4);
+  });
+
+  it("stays within two requests and the whole file for small media", async () => {
+    const small = mediaEntries.filter((entry) => entry.size <= 64 * 1024);
+    for (const entry of small) {
+      const result = await extractFile(entry.name);
+      expect(result.readRequests, entry.name).toBeLessThanOrEqual(2);
+      expect(result.bytesRead, entry.name).toBeLessThanOrEqual(entry.size);
+    }
+  });
+});
+
+describe("damaged media", () => {
+  it.each([["filetype-fixture-corrupt.mkv"], ["musicmetadata-CWE-835.wma"]])(
+    "%s is reported as an error, within the time budget",
+    async (name) => {
+      const bytes = readFileSync(corpusFile(name));
+      const result = await extract(new BufferSource(bytes, name), { budget: { maxMillis: 2000 } });
+      expect(["error", "partial"]).toContain(result.status);
+      expect(result.reason).toBeTruthy();
+      expect(result.durationMs).toBeLessThan(2500);
+    },
+  );
+
+  it("reports the damaged ID3v2 length of musicmetadata-outofbounds.mp3 and keeps its tags", async () => {
+    const result = await extractFile("musicmetadata-outofbounds.mp3");
+    expect(result.status === "ok" ? result.warnings.join(" ") : result.status).toMatch(/ID3v2|partial|error/);
+    expect(result.media?.tags?.album).toBe("One More Time");
+  });
+
+  const cuts = (size: number) => [
+    ...new Set([1, 12, 64, 300, 2048, Math.floor(size / 3), Math.floor(size * 0.9)]),
+  ];
+  it.each(mediaEntries.map((entry) => [entry.name] as const))(
+    "%s cut at several offsets never throws",
+    async (name) => {
+      const bytes = readFileSync(corpusFile(name));
+      for (const cut of cuts(bytes.byteLength).filter((at) => at < bytes.byteLength)) {
+        const result = await extract(new BufferSource(bytes.subarray(0, cut), name), {
+          budget: { maxMillis: 2000 },
+        });
+        expect(["ok", "partial", "error"], `${name} cut at ${cut}`).toContain(result.status);
+        expect(result.durationMs, `${name} cut at ${cut}`).toBeLessThan(2500);
+      }
+    },
+  );
+});
