@@ -1,0 +1,189 @@
+import { ContentError, describeError } from "../../errors.js";
+import { cleanString, TAIL_WINDOW_BYTES } from "../../limits.js";
+import type { PdfInfo, Sections } from "../../types.js";
+import type { ExtractContext } from "../extractor.js";
+import { latin1, PdfDict, PdfParser, PdfRef, PdfString, type PdfValue } from "./lexer.js";
+import { isBudgetLimit, PdfFile } from "./pdf-file.js";
+import { scanForObjects } from "./scan.js";
+import { firstFileId, openWithEmptyPassword } from "./security.js";
+import { decodeTextString, parsePdfDate } from "./text-string.js";
+
+/**
+ * PDF metadata read by ranges: header, tail (`startxref`, trailer), the
+ * cross-reference chain, then only the catalog, the page tree root and the
+ * document information dictionary.
+ *
+ * Hand-written because no PDF library reads by ranges cheaply: pdf.js needs a
+ * worker, a range transport and megabytes of code, and the others load the
+ * whole file. Only the object syntax, xref tables and streams, object
+ * streams, FlateDecode and the standard security handler are implemented.
+ */
+
+/** Head bytes holding the `%PDF-x.y` header and, in linearized files, the linearization dictionary. */
+export const PDF_HEAD_BYTES = 1024;
+
+/**
+ * Tail bytes read up front. `startxref` sits in the last 1 KiB of a well-formed
+ * file; one 16 KiB block also covers the trailer and often the last xref rows.
+ */
+export const PDF_TAIL_BYTES = 16 * 1024;
+
+const INFO_TEXT_FIELDS = [
+  ["Title", "title"],
+  ["Author", "author"],
+  ["Subject", "subject"],
+  ["Keywords", "keywords"],
+  ["Producer", "producer"],
+  ["Creator", "creator"],
+] as const;
+
+const INFO_DATE_FIELDS = [
+  ["CreationDate", "created"],
+  ["ModDate", "modified"],
+] as const;
+
+/**
+ * Extracts the `pdf` section.
+ *
+ * @example
+ * const sections = await extractPdf(ctx); // { pdf: { pages: 14, version: "1.4", title: "…", encrypted: false } }
+ */
+export async function extractPdf(ctx: ExtractContext): Promise<Sections> {
+  const { reader } = ctx;
+  const head = await reader.read(0, PDF_HEAD_BYTES);
+  const headText = latin1(head);
+  const header = /%PDF-(\d+\.\d+)/.exec(headText);
+  const pdf: PdfInfo = { encrypted: false, linearized: isLinearized(head) };
+  if (header?.[1]) pdf.version = header[1];
+  else ctx.warn("no %PDF-x.y header in the first KiB");
+  ctx.partial.pdf = pdf;
+
+  const file = new PdfFile(reader, { maxDepth: ctx.budget.maxDepth, warn: (message) => ctx.warn(message) });
+  try {
+    await file.loadXref(await findStartxref(file));
+    await readDocument(file, pdf, ctx);
+  } catch (error) {
+    if (isBudgetLimit(error)) throw error;
+    const scanned = await scanForObjects(reader);
+    if (!scanned) throw new ContentError(`no readable objects: ${describeError(error)}`, { cause: error });
+    ctx.warn(
+      `cross-reference data is broken (${describeError(error)}); objects were found by scanning the file`,
+    );
+    if (!scanned.complete) ctx.warn("the file was scanned only at its head and tail");
+    file.useSections(scanned.sections);
+    file.decryptor = undefined;
+    await readDocument(file, pdf, ctx);
+  }
+  return { pdf };
+}
+
+/** The offset `startxref` names, from the tail window (then a wider one, past trailing junk). */
+async function findStartxref(file: PdfFile): Promise<number> {
+  for (const window of [PDF_TAIL_BYTES, TAIL_WINDOW_BYTES]) {
+    const tail = await file.reader.tail(window);
+    const text = latin1(tail);
+    const at = text.lastIndexOf("startxref");
+    if (at >= 0) {
+      const match = /^startxref\s+(\d{1,15})/.exec(text.slice(at));
+      if (!match) throw new ContentError("startxref is not followed by an offset");
+      const offset = Number(match[1]);
+      if (offset >= file.size) throw new ContentError(`startxref ${offset} points past the end of the file`);
+      return offset;
+    }
+    if (tail.length >= file.size) break;
+  }
+  throw new ContentError("no startxref in the tail of the file");
+}
+
+/** True when the first object is a linearization parameter dictionary. */
+function isLinearized(head: Uint8Array): boolean {
+  const text = latin1(head);
+  const first = /(?<![0-9])\d{1,8}\s+\d{1,5}\s+obj\b/.exec(text);
+  if (!first) return false;
+  try {
+    const object = new PdfParser(head, first.index).parseIndirectObject();
+    return object.value instanceof PdfDict && object.value.get("Linearized") !== undefined;
+  } catch {
+    return false; // a first object longer than the head is no linearization dictionary
+  }
+}
+
+/**
+ * Reads encryption, catalog, page count and document information into `pdf`.
+ * A missing catalog means the cross-reference data is wrong and throws; a bad
+ * information dictionary only warns.
+ */
+async function readDocument(file: PdfFile, pdf: PdfInfo, ctx: ExtractContext): Promise<void> {
+  const encryptRef = file.trailerValue("Encrypt");
+  pdf.encrypted = encryptRef !== undefined && encryptRef !== null;
+  let canDecrypt = !pdf.encrypted;
+  if (pdf.encrypted) {
+    if (encryptRef instanceof PdfRef) file.plainObjects.add(encryptRef.num);
+    const encrypt = await file.resolveDict(encryptRef);
+    const opened = encrypt
+      ? openWithEmptyPassword(encrypt, firstFileId(file.trailerValue("ID")))
+      : { ok: false as const, reason: "the encryption dictionary is missing" };
+    if (opened.ok) {
+      file.decryptor = opened.decryptor;
+      canDecrypt = true;
+    } else {
+      ctx.warn(`encrypted (${opened.reason}): document information not decoded`);
+    }
+  }
+
+  let root: PdfDict | undefined;
+  try {
+    root = await file.resolveDict(file.trailerValue("Root"));
+  } catch (error) {
+    if (isBudgetLimit(error) || canDecrypt) throw error;
+    // The catalog sits in an encrypted object stream: nothing more to read without the password.
+    ctx.warn(`catalog unreadable without the password: ${describeError(error)}`);
+    return;
+  }
+  if (!root) throw new ContentError("the trailer names no readable /Root catalog");
+  const catalogVersion = root.name("Version");
+  if (catalogVersion && /^\d+\.\d+$/.test(catalogVersion)) {
+    if (!pdf.version || Number(catalogVersion) > Number(pdf.version)) pdf.version = catalogVersion;
+  }
+
+  try {
+    const pages = await file.resolveDict(root.get("Pages"));
+    const count = pages ? await file.resolve(pages.get("Count")) : undefined;
+    if (typeof count === "number" && Number.isInteger(count) && count >= 0) {
+      pdf.pages = count;
+      if (count > file.size) ctx.warn(`page count ${count} is implausible for a file of ${file.size} bytes`);
+    } else {
+      ctx.warn("the page tree root has no valid /Count");
+    }
+  } catch (error) {
+    if (isBudgetLimit(error) || canDecrypt) throw error;
+    ctx.warn(`page tree unreadable without the password: ${describeError(error)}`);
+  }
+
+  if (!canDecrypt) return;
+  try {
+    const info = await file.resolveDict(file.trailerValue("Info"));
+    if (info) await readInfo(file, info, pdf, ctx);
+  } catch (error) {
+    if (isBudgetLimit(error)) throw error;
+    ctx.warn(`document information unreadable: ${describeError(error)}`);
+  }
+}
+
+async function readInfo(file: PdfFile, info: PdfDict, pdf: PdfInfo, ctx: ExtractContext): Promise<void> {
+  const text = async (key: string): Promise<string | undefined> => {
+    const value: PdfValue | undefined = await file.resolve(info.get(key));
+    return value instanceof PdfString ? decodeTextString(value.bytes) : undefined;
+  };
+  for (const [key, field] of INFO_TEXT_FIELDS) {
+    const value = cleanString(await text(key));
+    if (value !== undefined) pdf[field] = value;
+  }
+  for (const [key, field] of INFO_DATE_FIELDS) {
+    const raw = cleanString(await text(key));
+    if (raw === undefined) continue;
+    const date = parsePdfDate(raw);
+    if (date) pdf[field] = date;
+    else ctx.warn(`/${key} is not a PDF date: ${raw.slice(0, 40)}`);
+  }
+}

@@ -1,0 +1,325 @@
+import type { BlockReader } from "../../byte-source/block-reader.js";
+import { ContentError, LimitExceededError } from "../../errors.js";
+import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { decodeStream } from "./filters.js";
+import {
+  type IndirectObject,
+  latin1,
+  PdfDict,
+  PdfName,
+  PdfParser,
+  PdfRef,
+  PdfString,
+  type PdfValue,
+} from "./lexer.js";
+import type { Decryptor } from "./security.js";
+import {
+  MAX_OBJECT_NUMBER,
+  parseGrowing,
+  readXrefTable,
+  type XrefEntry,
+  type XrefSection,
+  xrefStreamSection,
+} from "./xref.js";
+
+/** An indirect object read from the file, with its stream's raw location when it has one. */
+interface LoadedObject {
+  value: PdfValue;
+  /** Absolute offset of the stream data. */
+  streamAt?: number;
+  /** True when it came out of an object stream (its strings are not encrypted on their own). */
+  compressed: boolean;
+}
+
+interface ObjectStream {
+  data: Uint8Array;
+  first: number;
+  /** Object number → offset relative to /First. */
+  offsets: Map<number, number>;
+  /** Offsets in stream order, for lookups by index. */
+  indexed: number[];
+}
+
+/** Object streams kept decoded at once; enough for the handful of objects metadata needs. */
+const OBJECT_STREAM_CACHE = 8;
+
+/**
+ * One PDF file read by ranges: its cross-reference sections and the objects
+ * reached through them, each fetched on demand and cached.
+ *
+ * @example
+ * const file = new PdfFile(reader, { maxDepth: 8, warn: console.warn });
+ * await file.loadXref(startxref);
+ * const root = await file.resolve(file.trailerValue("Root"));
+ */
+export class PdfFile {
+  readonly sections: XrefSection[] = [];
+  decryptor?: Decryptor;
+  /** Objects whose strings must stay undecrypted (the /Encrypt dictionary itself). */
+  readonly plainObjects = new Set<number>();
+  private readonly objects = new Map<number, LoadedObject>();
+  private readonly objectStreams = new Map<number, ObjectStream>();
+  readonly read: (offset: number, length: number) => Promise<Uint8Array>;
+
+  constructor(
+    readonly reader: BlockReader,
+    readonly options: { maxDepth: number; warn(message: string): void },
+  ) {
+    this.read = (offset, length) => reader.read(offset, length);
+  }
+
+  get size(): number {
+    return this.reader.size;
+  }
+
+  /**
+   * Reads the section at `offset` and every older one it links to through
+   * /Prev (and /XRefStm in hybrid files), at most `maxDepth` of them.
+   * A broken first section throws; a broken older one ends the chain with a warning.
+   */
+  async loadXref(offset: number): Promise<void> {
+    const seen = new Set<number>();
+    let next: number | undefined = offset;
+    while (next !== undefined) {
+      if (seen.has(next)) {
+        this.options.warn("the /Prev chain of cross-reference sections loops");
+        return;
+      }
+      if (seen.size >= this.options.maxDepth) {
+        this.options.warn(`more than ${this.options.maxDepth} cross-reference sections; older ones ignored`);
+        return;
+      }
+      seen.add(next);
+      let section: XrefSection;
+      try {
+        section = await this.readSection(next);
+      } catch (error) {
+        if (this.sections.length === 0 || isBudgetLimit(error)) throw error;
+        this.options.warn(
+          `older cross-reference section at ${next} is unreadable: ${(error as Error).message}`,
+        );
+        return;
+      }
+      this.sections.push(section);
+      const hybrid = section.trailer.number("XRefStm");
+      if (hybrid !== undefined && !seen.has(hybrid)) {
+        seen.add(hybrid);
+        try {
+          this.sections.push(await this.readSection(hybrid));
+        } catch (error) {
+          if (isBudgetLimit(error)) throw error;
+          this.options.warn(`the /XRefStm section at ${hybrid} is unreadable: ${(error as Error).message}`);
+        }
+      }
+      const prev = section.trailer.number("Prev");
+      next = prev !== undefined && prev >= 0 && prev < this.size ? prev : undefined;
+    }
+  }
+
+  private async readSection(offset: number): Promise<XrefSection> {
+    boundedLength(offset, this.size - 1, "cross-reference offset");
+    const head = latin1(await this.read(offset, 32));
+    const lead = head.length - head.trimStart().length;
+    if (head.startsWith("xref", lead)) return readXrefTable(this.read, offset + lead, this.size);
+    const object = await this.readObjectAt(offset);
+    if (!(object.value instanceof PdfDict) || object.streamAt === undefined) {
+      throw new ContentError(`no cross-reference table or stream at offset ${offset}`);
+    }
+    if (object.value.name("Type") !== "XRef")
+      throw new ContentError(`object at ${offset} is not an xref stream`);
+    const data = decodeStream(object.value, await this.streamData(object.value, object.streamAt, 0));
+    return xrefStreamSection(object.value, data);
+  }
+
+  /** A trailer entry from the newest section that has it. */
+  trailerValue(key: string): PdfValue | undefined {
+    for (const section of this.sections) {
+      const value = section.trailer.get(key);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  /** Follows references until a direct value, at most `maxDepth` hops. */
+  async resolve(value: PdfValue | undefined, depth = 0): Promise<PdfValue | undefined> {
+    let current = value;
+    for (let hop = depth; current instanceof PdfRef; hop++) {
+      if (hop >= this.options.maxDepth) throw new LimitExceededError("depth", "reference chain too long");
+      current = (await this.fetch(current)).value;
+    }
+    return current;
+  }
+
+  /** Resolves `value` and returns it when it is a dictionary. */
+  async resolveDict(value: PdfValue | undefined): Promise<PdfDict | undefined> {
+    const resolved = await this.resolve(value);
+    return resolved instanceof PdfDict ? resolved : undefined;
+  }
+
+  /** The object a reference names (`null` for free or missing objects, as the standard says). */
+  async fetch(ref: PdfRef): Promise<LoadedObject> {
+    boundedLength(ref.num, MAX_OBJECT_NUMBER, "object number");
+    const cached = this.objects.get(ref.num);
+    if (cached) return cached;
+    const entry = await this.lookup(ref.num);
+    let loaded: LoadedObject;
+    if (!entry || entry.type === "free") {
+      loaded = { value: null, compressed: false };
+    } else if (entry.type === "offset") {
+      const object = await this.readObjectAt(entry.offset);
+      if (object.num !== ref.num) {
+        throw new ContentError(
+          `xref points object ${ref.num} at offset ${entry.offset}, found ${object.num}`,
+        );
+      }
+      let value = object.value;
+      if (this.decryptor && !this.plainObjects.has(ref.num)) value = this.decryptStrings(value, ref, 0);
+      loaded = {
+        value,
+        compressed: false,
+        ...(object.streamAt !== undefined && { streamAt: object.streamAt }),
+      };
+    } else {
+      loaded = { value: await this.fromObjectStream(entry.stream, entry.index, ref.num), compressed: true };
+    }
+    this.objects.set(ref.num, loaded);
+    return loaded;
+  }
+
+  private async lookup(num: number): Promise<XrefEntry | undefined> {
+    for (const section of this.sections) {
+      const entry = await section.lookup(num);
+      if (entry) return entry;
+    }
+    return undefined;
+  }
+
+  /** Parses `num gen obj …` at a file offset. */
+  async readObjectAt(offset: number): Promise<IndirectObject & { streamAt?: number }> {
+    boundedLength(offset, this.size - 1, "object offset");
+    const object = await parseGrowing(
+      this.read,
+      offset,
+      this.size,
+      (parser) => parser.parseIndirectObject(),
+      1024,
+    );
+    return object.streamStart === undefined ? object : { ...object, streamAt: offset + object.streamStart };
+  }
+
+  /**
+   * Raw (still filtered) bytes of a stream. A wrong /Length, common in
+   * repaired or hand-edited files, is recovered by searching for `endstream`.
+   */
+  async streamData(dict: PdfDict, streamAt: number, depth: number): Promise<Uint8Array> {
+    const declared = await this.resolve(dict.get("Length"), depth + 1);
+    const maxLength = Math.min(MAX_STRUCTURE_BYTES, this.size - streamAt);
+    if (
+      typeof declared === "number" &&
+      Number.isInteger(declared) &&
+      declared >= 0 &&
+      declared <= maxLength
+    ) {
+      const data = await this.read(streamAt, declared + 16);
+      const after = latin1(data.subarray(declared)).trimStart();
+      if (after.startsWith("endstream") || streamAt + declared >= this.size)
+        return data.subarray(0, declared);
+    }
+    const window = await this.read(streamAt, maxLength);
+    const end = Buffer.from(window.buffer, window.byteOffset, window.byteLength).indexOf("endstream");
+    if (end < 0) throw new ContentError(`stream at ${streamAt} has no end`);
+    this.options.warn(`stream at offset ${streamAt} has a wrong /Length`);
+    let length = end;
+    if (window[length - 1] === 0x0a) length--;
+    if (window[length - 1] === 0x0d) length--;
+    return window.subarray(0, length);
+  }
+
+  /** Decoded (decrypted and unfiltered) data of a stream object. */
+  async streamContent(ref: PdfRef): Promise<{ dict: PdfDict; data: Uint8Array } | undefined> {
+    const object = await this.fetch(ref);
+    if (!(object.value instanceof PdfDict) || object.streamAt === undefined) return undefined;
+    let raw = await this.streamData(object.value, object.streamAt, 0);
+    if (this.decryptor && object.value.name("Type") !== "XRef") {
+      raw = this.decryptor.decrypt(raw, ref.num, ref.gen, "stream");
+    }
+    return { dict: object.value, data: decodeStream(object.value, raw) };
+  }
+
+  private async fromObjectStream(streamNum: number, index: number, num: number): Promise<PdfValue> {
+    let stream = this.objectStreams.get(streamNum);
+    if (!stream) {
+      const holder = await this.fetch(new PdfRef(streamNum, 0));
+      if (holder.compressed) throw new ContentError(`object stream ${streamNum} is itself compressed`);
+      const content = await this.streamContent(new PdfRef(streamNum, 0));
+      const isObjectStream = content?.dict.name("Type") === "ObjStm";
+      if (!content || !isObjectStream) throw new ContentError(`object ${streamNum} is not an object stream`);
+      stream = parseObjectStreamHeader(content.dict, content.data);
+      if (this.objectStreams.size >= OBJECT_STREAM_CACHE) {
+        const oldest = this.objectStreams.keys().next().value as number;
+        this.objectStreams.delete(oldest);
+      }
+      this.objectStreams.set(streamNum, stream);
+    }
+    // The xref names both the object number and its index; the number decides, the index is a fallback.
+    const offset = stream.offsets.get(num) ?? stream.indexed[index];
+    if (offset === undefined) throw new ContentError(`object ${num} is not in object stream ${streamNum}`);
+    const parser = new PdfParser(stream.data, stream.first + offset, true);
+    return parser.parseValue();
+  }
+
+  private decryptStrings(value: PdfValue, ref: PdfRef, depth: number): PdfValue {
+    const decryptor = this.decryptor as Decryptor;
+    if (value instanceof PdfString)
+      return new PdfString(decryptor.decrypt(value.bytes, ref.num, ref.gen, "string"));
+    if (depth > 16) return value;
+    if (Array.isArray(value)) return value.map((item) => this.decryptStrings(item, ref, depth + 1));
+    if (value instanceof PdfDict) {
+      const out = new PdfDict();
+      for (const [key, item] of value.entries)
+        out.entries.set(key, this.decryptStrings(item, ref, depth + 1));
+      return out;
+    }
+    return value;
+  }
+
+  /** Replaces the sections with one rebuilt by scanning the file (see `scanForObjects`). */
+  useSections(sections: XrefSection[]): void {
+    this.sections.splice(0, this.sections.length, ...sections);
+    this.objects.clear();
+    this.objectStreams.clear();
+  }
+}
+
+function parseObjectStreamHeader(dict: PdfDict, data: Uint8Array): ObjectStream {
+  const count = boundedLength(dict.number("N") ?? 0, MAX_OBJECT_NUMBER, "object stream /N");
+  const first = boundedLength(dict.number("First") ?? 0, data.length, "object stream /First");
+  const parser = new PdfParser(data.subarray(0, first), 0, true);
+  const offsets = new Map<number, number>();
+  const indexed: number[] = [];
+  for (let i = 0; i < count; i++) {
+    parser.skipSpace();
+    if (parser.pos >= first) break;
+    const num = parser.expectInteger("an object number");
+    const offset = parser.expectInteger("an offset");
+    if (!offsets.has(num)) offsets.set(num, offset);
+    indexed.push(offset);
+  }
+  return { data, first, offsets, indexed };
+}
+
+/** Type guard for names, for callers that read /Type and friends. */
+export function isName(value: PdfValue | undefined, name: string): boolean {
+  return value instanceof PdfName && value.value === name;
+}
+
+/**
+ * True for limits of the whole extraction (bytes, requests, time, depth),
+ * which end it; a bad length decoded from the file is corruption instead.
+ *
+ * @example
+ * catch (error) { if (isBudgetLimit(error)) throw error; ctx.warn(String(error)); }
+ */
+export function isBudgetLimit(error: unknown): boolean {
+  return error instanceof LimitExceededError && error.limit !== "length";
+}
