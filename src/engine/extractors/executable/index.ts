@@ -1,9 +1,26 @@
 import type { ExtractorDescriptor } from "../extractor.js";
+import { headRange } from "../extractor.js";
 
-// Placeholder until the executable extractor lands.
+/** ELF, PE and Mach-O headers (fat binaries' arch table included) fit in the first 4 KiB. */
+const EXECUTABLE_HEAD_BYTES = 4 * 1024;
+
+/**
+ * Executables: format, architecture, word size, endianness and kind, from
+ * the headers alone (one read of the first 4 KiB; a PE header placed further
+ * in costs one more).
+ */
 export const executableExtractor: ExtractorDescriptor = {
   id: "executable",
-  mimes: [],
-  plan: () => [],
-  load: async () => async () => ({}),
+  mimes: [
+    "application/x-elf",
+    "application/x-executable",
+    "application/x-sharedlib",
+    "application/x-msdownload",
+    "application/x-dosexec",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-mach-binary",
+    "application/wasm",
+  ],
+  plan: (size) => [headRange(size, EXECUTABLE_HEAD_BYTES)],
+  load: async () => (await import("./extract.js")).extractExecutable,
 };

@@ -1,0 +1,242 @@
+/**
+ * Executable headers read by hand: the facts wanted here sit in a few dozen
+ * bytes of each format's header, less than any binary-analysis library would
+ * need to be handed.
+ */
+import { ContentError } from "../../errors.js";
+import { boundedLength } from "../../limits.js";
+import type { ExecutableInfo, Sections } from "../../types.js";
+import type { ExtractContext } from "../extractor.js";
+
+/** Program headers looked at for PT_INTERP / PT_DYNAMIC. */
+const MAX_PROGRAM_HEADERS = 4096;
+
+/** Dynamic-section bytes scanned for DT_FLAGS_1. */
+const MAX_DYNAMIC_BYTES = 64 * 1024;
+
+/** Architectures listed from a universal binary. */
+const MAX_FAT_ARCHS = 64;
+
+const ELF_MACHINES: Record<number, string> = {
+  2: "sparc",
+  3: "i386",
+  8: "mips",
+  20: "powerpc",
+  21: "powerpc64",
+  22: "s390",
+  40: "arm",
+  42: "superh",
+  43: "sparc64",
+  50: "ia64",
+  62: "x86-64",
+  183: "aarch64",
+  243: "riscv",
+  247: "bpf",
+  258: "loongarch",
+};
+
+const ELF_TYPES: Record<number, string> = {
+  1: "relocatable",
+  2: "executable",
+  3: "shared-object",
+  4: "core",
+};
+
+const PE_MACHINES: Record<number, string> = {
+  332: "i386",
+  34404: "x86-64",
+  448: "arm",
+  450: "arm",
+  452: "arm",
+  43620: "aarch64",
+  42561: "arm64ec",
+  512: "ia64",
+  20530: "riscv32",
+  20580: "riscv64",
+  3772: "efi-bytecode",
+};
+
+const MACHO_CPUS: Record<number, string> = {
+  7: "i386",
+  16777223: "x86-64",
+  12: "arm",
+  16777228: "arm64",
+  33554444: "arm64_32",
+  18: "powerpc",
+  16777234: "powerpc64",
+};
+
+const MACHO_TYPES: Record<number, string> = {
+  1: "object",
+  2: "executable",
+  4: "core",
+  6: "dylib",
+  7: "dylinker",
+  8: "bundle",
+  9: "dylib-stub",
+  10: "dsym",
+  11: "kext",
+};
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+const PT_DYNAMIC = 2;
+const DT_FLAGS_1 = 0x6ffffffb;
+const DF_1_PIE = 0x08000000;
+
+/**
+ * ELF: an ET_DYN file is a position-independent executable when its dynamic
+ * section says DF_1_PIE (how `file` tells `ls` from `libc.so.6`, which both
+ * have an interpreter).
+ */
+async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInfo> {
+  if (head.length < 52) throw new ContentError("ELF header: truncated");
+  const bits = head[4] === 2 ? 64 : head[4] === 1 ? 32 : undefined;
+  const little = head[5] === 1 ? true : head[5] === 2 ? false : undefined;
+  if (bits === undefined || little === undefined)
+    throw new ContentError("ELF header: bad class or data encoding");
+  const view = viewOf(head);
+  const machine = view.getUint16(18, little);
+  const elfType = view.getUint16(16, little);
+  const info: ExecutableInfo = {
+    format: "elf",
+    architecture: ELF_MACHINES[machine] ?? `machine-${machine}`,
+    bits,
+    endianness: little ? "little" : "big",
+    ...(ELF_TYPES[elfType] && { type: ELF_TYPES[elfType] }),
+  };
+  ctx.partial.executable = info;
+  if (elfType !== 3 || (bits === 64 && head.length < 64)) return info;
+
+  const phoff = bits === 64 ? Number(view.getBigUint64(32, little)) : view.getUint32(28, little);
+  const phentsize = view.getUint16(bits === 64 ? 54 : 42, little);
+  const phnum = boundedLength(
+    view.getUint16(bits === 64 ? 56 : 44, little),
+    MAX_PROGRAM_HEADERS,
+    "program headers",
+  );
+  if (phentsize < (bits === 64 ? 56 : 32) || phnum === 0) return info;
+  boundedLength(phoff, ctx.reader.size, "program header offset");
+  const table = viewOf(await ctx.reader.read(phoff, phnum * phentsize));
+  let dynamic: { offset: number; size: number } | undefined;
+  for (let i = 0; (i + 1) * phentsize <= table.byteLength; i++) {
+    const at = i * phentsize;
+    if (table.getUint32(at, little) !== PT_DYNAMIC) continue;
+    dynamic =
+      bits === 64
+        ? {
+            offset: Number(table.getBigUint64(at + 8, little)),
+            size: Number(table.getBigUint64(at + 32, little)),
+          }
+        : { offset: table.getUint32(at + 4, little), size: table.getUint32(at + 16, little) };
+  }
+  if (!dynamic) return info;
+  const entry = bits === 64 ? 16 : 8;
+  const size = Math.min(boundedLength(dynamic.size, ctx.reader.size, "dynamic section"), MAX_DYNAMIC_BYTES);
+  const section = viewOf(
+    await ctx.reader.read(boundedLength(dynamic.offset, ctx.reader.size, "dynamic offset"), size),
+  );
+  for (let at = 0; at + entry <= section.byteLength; at += entry) {
+    const tag = bits === 64 ? Number(section.getBigInt64(at, little)) : section.getInt32(at, little);
+    if (tag === 0) break;
+    if (tag !== DT_FLAGS_1) continue;
+    const value =
+      bits === 64 ? Number(section.getBigUint64(at + 8, little)) : section.getUint32(at + 4, little);
+    if (value & DF_1_PIE) info.type = "pie-executable";
+  }
+  return info;
+}
+
+/** PE: MZ stub, then e_lfanew to the "PE\0\0" signature, COFF header and optional header magic. */
+async function pe(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInfo> {
+  if (head.length < 0x40) return { format: "ms-dos", architecture: "i386", endianness: "little" };
+  const lfanew = boundedLength(viewOf(head).getUint32(0x3c, true), ctx.reader.size, "PE header offset");
+  const header = await ctx.reader.read(lfanew, 26);
+  const view = viewOf(header);
+  if (header.length < 26 || view.getUint32(0, false) !== 0x50450000) {
+    // An MZ file without a PE header is a plain DOS program.
+    return { format: "ms-dos", architecture: "i386", endianness: "little", type: "executable" };
+  }
+  const machine = view.getUint16(4, true);
+  const characteristics = view.getUint16(22, true);
+  const info: ExecutableInfo = {
+    format: "pe",
+    architecture: PE_MACHINES[machine] ?? `machine-0x${machine.toString(16)}`,
+    endianness: "little",
+    type: characteristics & 0x2000 ? "dll" : characteristics & 0x0002 ? "executable" : "object",
+  };
+  if (view.getUint16(20, true) >= 2) {
+    const optional = await ctx.reader.read(lfanew + 24, 2);
+    if (optional.length === 2) {
+      const magic = viewOf(optional).getUint16(0, true);
+      if (magic === 0x20b) info.bits = 64;
+      else if (magic === 0x10b) info.bits = 32;
+    }
+  }
+  return info;
+}
+
+function machoCpu(cpu: number): string {
+  return MACHO_CPUS[cpu] ?? `cpu-${cpu}`;
+}
+
+/** Mach-O thin binaries, by magic and byte order. */
+function macho(head: Uint8Array, magic: number): ExecutableInfo {
+  if (head.length < 16) throw new ContentError("Mach-O header: truncated");
+  const little = magic === 0xcefaedfe || magic === 0xcffaedfe;
+  const view = viewOf(head);
+  const fileType = view.getUint32(12, little);
+  return {
+    format: "mach-o",
+    architecture: machoCpu(view.getInt32(4, little)),
+    bits: magic === 0xfeedfacf || magic === 0xcffaedfe ? 64 : 32,
+    endianness: little ? "little" : "big",
+    ...(MACHO_TYPES[fileType] && { type: MACHO_TYPES[fileType] }),
+  };
+}
+
+/** Universal binaries: a big-endian table of the architectures inside. */
+function fat(head: Uint8Array, wide: boolean): ExecutableInfo {
+  const view = viewOf(head);
+  const count = boundedLength(view.getUint32(4, false), MAX_FAT_ARCHS, "universal binary architectures");
+  const stride = wide ? 32 : 20;
+  const archs: string[] = [];
+  for (let i = 0; i < count && 8 + (i + 1) * stride <= head.length; i++) {
+    archs.push(machoCpu(view.getInt32(8 + i * stride, false)));
+  }
+  if (archs.length < count) throw new ContentError("universal binary: architecture table truncated");
+  return { format: "mach-o", type: "universal", endianness: "big", architecture: archs.join(", ") };
+}
+
+/**
+ * Extracts {@link ExecutableInfo} from the header of an ELF, PE, Mach-O or
+ * WebAssembly file.
+ *
+ * @example
+ * const { executable } = await extractExecutable(ctx);
+ * // { format: "elf", architecture: "x86-64", bits: 64, endianness: "little", type: "pie-executable" }
+ */
+export async function extractExecutable(ctx: ExtractContext): Promise<Sections> {
+  const head = await ctx.reader.read(0, Math.min(ctx.reader.size, 4096));
+  if (head.length < 4) throw new ContentError("executable: shorter than any header");
+  const magic = viewOf(head).getUint32(0, false);
+  let executable: ExecutableInfo;
+  if (magic === 0x7f454c46) executable = await elf(ctx, head);
+  else if (head[0] === 0x4d && head[1] === 0x5a) executable = await pe(ctx, head);
+  else if ([0xfeedface, 0xcefaedfe, 0xfeedfacf, 0xcffaedfe].includes(magic)) executable = macho(head, magic);
+  // 0xCAFEBABE is also a Java class; there the next word is a class version (45 and up), here an arch count.
+  else if (
+    (magic === 0xcafebabe || magic === 0xcafebabf) &&
+    head.length >= 8 &&
+    viewOf(head).getUint32(4) < 45
+  ) {
+    executable = fat(head, magic === 0xcafebabf);
+  } else if (magic === 0x0061736d) {
+    executable = { format: "wasm", bits: 32, endianness: "little", type: "module" };
+  } else {
+    throw new ContentError(`executable: unknown signature 0x${magic.toString(16)}`);
+  }
+  return { executable };
+}

@@ -1,0 +1,153 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BufferSource, type ExtractionResult, extract, FileSource } from "../../src/engine/index.js";
+
+/** Little builder for synthetic headers: write integers at offsets in a zeroed buffer. */
+function bytes(size: number, writes: (view: DataView, raw: Uint8Array) => void): Uint8Array {
+  const raw = new Uint8Array(size);
+  writes(new DataView(raw.buffer), raw);
+  return raw;
+}
+
+function elf(bits: 32 | 64, little: boolean, type: number, machine: number): Uint8Array {
+  return bytes(bits === 64 ? 64 : 52, (view, raw) => {
+    raw.set([0x7f, 0x45, 0x4c, 0x46, bits === 64 ? 2 : 1, little ? 1 : 2, 1]);
+    view.setUint16(16, type, little);
+    view.setUint16(18, machine, little);
+    view.setUint32(20, 1, little);
+  });
+}
+
+function pe(machine: number, optionalMagic: number, characteristics: number): Uint8Array {
+  return bytes(0x200, (view, raw) => {
+    raw.set([0x4d, 0x5a]);
+    view.setUint32(0x3c, 0x80, true);
+    raw.set([0x50, 0x45, 0, 0], 0x80);
+    view.setUint16(0x84, machine, true);
+    view.setUint16(0x80 + 20, 240, true); // SizeOfOptionalHeader
+    view.setUint16(0x80 + 22, characteristics, true);
+    view.setUint16(0x80 + 24, optionalMagic, true);
+  });
+}
+
+function macho(magic: number, little: boolean, cpu: number, fileType: number): Uint8Array {
+  return bytes(32, (view) => {
+    view.setUint32(0, magic, false);
+    view.setInt32(4, cpu, little);
+    view.setUint32(12, fileType, little);
+  });
+}
+
+const universal = bytes(8 + 2 * 20 + 64, (view) => {
+  view.setUint32(0, 0xcafebabe);
+  view.setUint32(4, 2);
+  view.setInt32(8, 0x01000007);
+  view.setInt32(28, 0x0100000c);
+});
+
+const wasm = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+
+const SYNTHETIC: ReadonlyArray<
+  readonly [label: string, data: Uint8Array, expected: Record<string, unknown>]
+> = [
+  [
+    "ELF64 little-endian x86-64 executable",
+    elf(64, true, 2, 62),
+    { format: "elf", architecture: "x86-64", bits: 64, endianness: "little", type: "executable" },
+  ],
+  [
+    "ELF32 big-endian ARM relocatable",
+    elf(32, false, 1, 40),
+    { format: "elf", architecture: "arm", bits: 32, endianness: "big", type: "relocatable" },
+  ],
+  [
+    "ELF64 AArch64 shared object",
+    elf(64, true, 3, 183),
+    { format: "elf", architecture: "aarch64", bits: 64, type: "shared-object" },
+  ],
+  ["ELF64 RISC-V core dump", elf(64, true, 4, 243), { format: "elf", architecture: "riscv", type: "core" }],
+  [
+    "PE32 i386 executable",
+    pe(0x14c, 0x10b, 0x0102),
+    { format: "pe", architecture: "i386", bits: 32, endianness: "little", type: "executable" },
+  ],
+  [
+    "PE32+ x86-64 DLL",
+    pe(0x8664, 0x20b, 0x2022),
+    { format: "pe", architecture: "x86-64", bits: 64, type: "dll" },
+  ],
+  ["PE32+ ARM64 executable", pe(0xaa64, 0x20b, 0x0022), { format: "pe", architecture: "aarch64", bits: 64 }],
+  [
+    "Mach-O 64 arm64 executable",
+    macho(0xcffaedfe, true, 0x0100000c, 2),
+    { format: "mach-o", architecture: "arm64", bits: 64, endianness: "little", type: "executable" },
+  ],
+  [
+    "Mach-O 32 i386 dylib",
+    macho(0xcefaedfe, true, 7, 6),
+    { format: "mach-o", architecture: "i386", bits: 32, type: "dylib" },
+  ],
+  [
+    "Mach-O 32 big-endian PowerPC bundle",
+    macho(0xfeedface, false, 18, 8),
+    { format: "mach-o", architecture: "powerpc", bits: 32, endianness: "big", type: "bundle" },
+  ],
+  [
+    "universal x86-64 + arm64",
+    universal,
+    { format: "mach-o", type: "universal", architecture: "x86-64, arm64" },
+  ],
+  ["WebAssembly module", wasm, { format: "wasm" }],
+];
+
+describe("executable headers", () => {
+  it.each(SYNTHETIC)("%s", async (_label, data, expected) => {
+    const result = await extract(new BufferSource(data, "bin"));
+    expect(result.format.category).toBe("executable");
+    expect(result.status).toBe("ok");
+    expect(result.executable).toEqual(expect.objectContaining(expected));
+  });
+
+  it.each([
+    [
+      "/bin/ls",
+      { format: "elf", architecture: "x86-64", bits: 64, endianness: "little", type: "pie-executable" },
+    ],
+    [
+      "/usr/lib/x86_64-linux-gnu/libc.so.6",
+      { format: "elf", architecture: "x86-64", bits: 64, endianness: "little", type: "shared-object" },
+    ],
+  ] as const)("%s, as file(1) describes it, from a few KiB", async (path, expected) => {
+    if (!existsSync(path) || process.arch !== "x64") return;
+    const source = await FileSource.open(path);
+    let result: ExtractionResult;
+    try {
+      result = await extract(source);
+    } finally {
+      await source.close();
+    }
+    expect(result.format.mime).toBe("application/x-elf");
+    expect(result.executable).toEqual(expected);
+    expect(result.bytesRead).toBeLessThanOrEqual(64 * 1024);
+    expect(result.readRequests).toBeLessThanOrEqual(4);
+  });
+
+  it("never throws on truncated or corrupted headers", async () => {
+    for (const [, data] of SYNTHETIC) {
+      for (let cut = 1; cut <= data.length; cut += 3) {
+        const result = await extract(new BufferSource(data.subarray(0, cut), "cut"));
+        expect(["ok", "partial", "error"]).toContain(result.status);
+      }
+    }
+    // e_lfanew pointing past the end and a universal binary claiming many archs.
+    const farPe = pe(0x14c, 0x10b, 0x0102);
+    new DataView(farPe.buffer).setUint32(0x3c, 0x7fffffff, true);
+    const manyArchs = universal.slice();
+    new DataView(manyArchs.buffer).setUint32(4, 10); // more than the table holds
+    for (const data of [farPe, manyArchs]) {
+      const result = await extract(new BufferSource(data, "bad"));
+      expect(result.status).toBe("error");
+      expect(result.reason).toBeDefined();
+    }
+  });
+});
