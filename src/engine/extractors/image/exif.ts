@@ -67,17 +67,19 @@ export async function readExif(block: Uint8Array, warn: (message: string) => voi
 /** Maps exifr's merged tag object onto {@link ExifReading}; exported for tests of hostile values. */
 export function exifReadingOf(tags: ExifTags, warn: (message: string) => void): ExifReading {
   const exif: ExifInfo = {};
-  const strings: [keyof ExifInfo, string][] = [
-    ["make", "Make"],
-    ["model", "Model"],
-    ["lens", "LensModel"],
-    ["software", "Software"],
-    ["title", "ImageDescription"],
-    ["artist", "Artist"],
-    ["copyright", "Copyright"],
+  // Tag numbers too: some writers put IFD0 tags in the Exif IFD, where exifr leaves them unnamed.
+  const strings: [keyof ExifInfo, string, number][] = [
+    ["make", "Make", 271],
+    ["model", "Model", 272],
+    ["lens", "LensModel", 42036],
+    ["software", "Software", 305],
+    ["title", "ImageDescription", 270],
+    ["artist", "Artist", 315],
+    ["copyright", "Copyright", 33432],
   ];
-  for (const [field, tag] of strings) {
-    const value = typeof tags[tag] === "string" ? cleanString(tags[tag]) : undefined;
+  for (const [field, tag, code] of strings) {
+    const raw = tags[tag] ?? tags[String(code)];
+    const value = typeof raw === "string" ? cleanString(raw) : undefined;
     if (value !== undefined) (exif as Record<string, unknown>)[field] = value;
   }
   const takenAt = takenAtOf(tags.DateTimeOriginal, tags.OffsetTimeOriginal, tags.SubSecTimeOriginal);

@@ -420,8 +420,12 @@ async function decodeJxl(ctx: ExtractContext): Promise<ImageInfo> {
 
 async function decodeJp2(ctx: ExtractContext): Promise<ImageInfo> {
   const image = publish(ctx, sizeOf(await head(ctx), "JPEG 2000"));
-  const { truncated: cut } = await listTopLevelBoxes(ctx.reader);
+  const { boxes, truncated: cut } = await listTopLevelBoxes(ctx.reader);
   if (cut) truncated(cut);
+  // The codestream box often runs "to the end of the file" (size 0): its EOC marker tells a cut.
+  if (boxes.at(-1)?.type === "jp2c" && !endsWithEndMarker(await ctx.reader.tail(2))) {
+    truncated("no JPEG 2000 end-of-codestream marker");
+  }
   return image;
 }
 
