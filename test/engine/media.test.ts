@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { LimitExceededError } from "../../src/engine/errors.js";
+import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
 import { corpusFile, type ExpectedEntry, expectedEntries } from "../support/corpus.js";
 
@@ -218,4 +221,23 @@ describe("damaged media", () => {
       }
     },
   );
+});
+
+describe("time budget", () => {
+  it("stops music-metadata at its next read once the deadline has passed, cached bytes included", async () => {
+    const bytes = readFileSync(corpusFile("musicmetadata-id3v2.4.mp3"));
+    const reader = new BlockReader(new BufferSource(bytes));
+    await reader.prefetch([{ offset: 0, length: bytes.byteLength }]);
+    const deadline = new AbortController();
+    deadline.abort();
+    const parsing = parseTaggedAudio(
+      reader,
+      "audio/mpeg",
+      "MPEG",
+      deadline.signal,
+      () => {},
+      () => {},
+    );
+    await expect(parsing).rejects.toBeInstanceOf(LimitExceededError);
+  });
 });
