@@ -1,0 +1,74 @@
+import { ContentError } from "../../errors.js";
+import { cleanString } from "../../limits.js";
+import type { FontInfo } from "../../types.js";
+
+/** English (United States), the language most fonts name themselves in first. */
+const WINDOWS_EN_US = 0x0409;
+
+interface NameRecord {
+  platform: number;
+  encoding: number;
+  language: number;
+  nameId: number;
+  value: string;
+}
+
+function decodeName(bytes: Uint8Array, platform: number, encoding: number): string | undefined {
+  // Windows and Unicode platforms store UTF-16BE; Mac Roman is the Mac platform's script 0.
+  if (platform === 3 || platform === 0) return new TextDecoder("utf-16be").decode(bytes);
+  if (platform === 1 && encoding === 0) return new TextDecoder("macintosh").decode(bytes);
+  return undefined;
+}
+
+/** Lower is better: Windows English, other Windows, Unicode, Mac English. */
+function rank(record: NameRecord): number {
+  if (record.platform === 3) return record.language === WINDOWS_EN_US ? 0 : 1;
+  if (record.platform === 0) return 2;
+  return record.language === 0 ? 3 : 4;
+}
+
+/**
+ * Decodes the OpenType `name` table into a font's names, preferring the
+ * Windows platform (UTF-16BE) and then the Mac platform (Mac Roman); the
+ * typographic family and subfamily (IDs 16, 17) win over the legacy ones (1, 2).
+ *
+ * @example
+ * parseNameTable(await reader.read(nameOffset, nameLength))
+ * // { family: "Noto Sans", subfamily: "Bold", fullName: "Noto Sans Bold", version: "Version 2.013" }
+ */
+export function parseNameTable(table: Uint8Array): FontInfo {
+  if (table.length < 6) throw new ContentError("name table: shorter than its header");
+  const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const count = view.getUint16(2);
+  const storage = view.getUint16(4);
+  const records: NameRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = 6 + i * 12;
+    if (at + 12 > table.length) break;
+    const nameId = view.getUint16(at + 6);
+    if (![1, 2, 4, 5, 16, 17].includes(nameId)) continue;
+    const platform = view.getUint16(at);
+    const encoding = view.getUint16(at + 2);
+    const start = storage + view.getUint16(at + 10);
+    const end = start + view.getUint16(at + 8);
+    if (end > table.length) continue;
+    const value = decodeName(table.subarray(start, end), platform, encoding);
+    if (value === undefined) continue;
+    records.push({ platform, encoding, language: view.getUint16(at + 4), nameId, value });
+  }
+  const best = (nameId: number): string | undefined => {
+    const candidates = records.filter((record) => record.nameId === nameId && cleanString(record.value));
+    candidates.sort((a, b) => rank(a) - rank(b));
+    return cleanString(candidates[0]?.value);
+  };
+  const family = best(16) ?? best(1);
+  const subfamily = best(17) ?? best(2);
+  const fullName = best(4);
+  const version = best(5);
+  return {
+    ...(family && { family }),
+    ...(subfamily && { subfamily }),
+    ...(fullName && { fullName }),
+    ...(version && { version }),
+  };
+}
