@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerDev } from "./commands/dev.js";
 import { registerExtract } from "./commands/extract.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .description("s3-metadata-catalog: what is in your bucket, extracted and cataloged")
     .version(version)
     .exitOverride();
+  registerDev(program);
   registerExtract(program);
   return program;
 }

@@ -19,7 +19,8 @@ export function summarise(result: ExtractionResult): string {
   if (result.media?.duration !== undefined) facts.push(`${result.media.duration.toFixed(2)} s`);
   if (result.media?.codecs.length) facts.push(result.media.codecs.join("+"));
   if (result.pdf?.pages !== undefined) facts.push(`${result.pdf.pages} pages`);
-  if (result.pdf?.title ?? result.document?.title) facts.push(JSON.stringify(result.pdf?.title ?? result.document?.title));
+  if (result.pdf?.title ?? result.document?.title)
+    facts.push(JSON.stringify(result.pdf?.title ?? result.document?.title));
   if (result.archive?.entries !== undefined) facts.push(`${result.archive.entries} entries`);
   if (result.text) facts.push(`${result.text.encoding}, ${result.text.lines} lines`);
   if (result.format.mismatch) facts.push("MISMATCH");

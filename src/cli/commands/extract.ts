@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { extract, FileSource } from "../../engine/index.js";
 import type { ExtractionResult } from "../../engine/types.js";
-import { CliError } from "../cli-error.js";
+import { parsePositiveInt } from "../options.js";
 import { summarise } from "../summary.js";
 
 interface ExtractFlags {
@@ -30,7 +30,11 @@ async function* walk(path: string): AsyncGenerator<string> {
 async function extractFile(path: string, flags: ExtractFlags): Promise<ExtractionResult> {
   const source = await FileSource.open(path);
   try {
-    return await extract(source, { name: path, hash: flags.hash === true, detectOnly: flags.detectOnly === true });
+    return await extract(source, {
+      name: path,
+      hash: flags.hash === true,
+      detectOnly: flags.detectOnly === true,
+    });
   } finally {
     await source.close();
   }
@@ -97,11 +101,4 @@ export function registerExtract(program: Command): void {
     .option("--detect-only", "print only the source and the detected format")
     .option("--concurrency <n>", "files processed at once", parsePositiveInt, 4)
     .action((paths: string[], flags: ExtractFlags) => runExtract(paths, flags));
-}
-
-/** Commander argument parser for a positive integer flag. */
-export function parsePositiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new CliError(`expected a positive integer, got '${value}'`);
-  return parsed;
 }

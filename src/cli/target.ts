@@ -1,0 +1,137 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import type { Command } from "commander";
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_DEFAULTS,
+  LOCAL_REGION,
+  LOCAL_S3_CLIENT_OPTIONS,
+} from "../local/local-stack.js";
+import { CatalogStore } from "../store/catalog-store.js";
+import { CliError } from "./cli-error.js";
+
+/** Flags shared by every command that talks to a catalog. */
+export interface TargetFlags {
+  profile?: string;
+  region?: string;
+  bucket?: string;
+  table?: string;
+  s3Endpoint?: string;
+  dynamodbEndpoint?: string;
+  api?: string;
+}
+
+/** Where a command's S3 and DynamoDB calls go, with clients ready. */
+export interface Target {
+  mode: "local" | "aws";
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  store: CatalogStore;
+  bucket: string;
+  tableName: string;
+  /** The local stack's HTTP API (dead-letter replay lives there). */
+  apiUrl: string;
+  close(): void;
+}
+
+/** Adds the target flags to a command. */
+export function withTargetFlags(command: Command): Command {
+  return command
+    .option("--profile <name>", "AWS profile: talk to AWS instead of the local stack")
+    .option("--region <region>", "AWS region: talk to AWS instead of the local stack")
+    .option("--bucket <name>", `bucket (env CATALOG_BUCKET; local default ${LOCAL_DEFAULTS.bucket})`)
+    .option("--table <name>", `catalog table (env CATALOG_TABLE; local default ${LOCAL_DEFAULTS.tableName})`)
+    .option("--s3-endpoint <url>", "S3 endpoint (local default http://127.0.0.1:4569)")
+    .option("--dynamodb-endpoint <url>", "DynamoDB endpoint (local default http://127.0.0.1:8000)")
+    .option("--api <url>", "local stack HTTP API (default http://127.0.0.1:3000)");
+}
+
+function url(value: string, flag: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") return value.replace(/\/$/, "");
+  } catch {
+    // fall through to the one-line error
+  }
+  throw new CliError(`${flag} must be an http(s) URL, got '${value}'`);
+}
+
+/**
+ * The local stack unless `--profile` or `--region` (or CATALOG_TARGET=aws)
+ * says AWS; bucket and table from flags, then CATALOG_BUCKET / CATALOG_TABLE.
+ * Configuration is read here, at the edge, and passed down.
+ */
+export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
+  const aws = flags.profile !== undefined || flags.region !== undefined || env.CATALOG_TARGET === "aws";
+  const bucket = flags.bucket ?? env.CATALOG_BUCKET ?? (aws ? undefined : LOCAL_DEFAULTS.bucket);
+  const tableName = flags.table ?? env.CATALOG_TABLE ?? (aws ? undefined : LOCAL_DEFAULTS.tableName);
+  if (!bucket) throw new CliError("no bucket: pass --bucket or set CATALOG_BUCKET");
+  if (!tableName) throw new CliError("no catalog table: pass --table or set CATALOG_TABLE");
+  const apiUrl = url(flags.api ?? `http://127.0.0.1:${LOCAL_DEFAULTS.httpPort}`, "--api");
+
+  let s3: S3Client;
+  let dynamodb: DynamoDBClient;
+  if (aws) {
+    const common = {
+      ...(flags.region && { region: flags.region }),
+      ...(flags.profile && { profile: flags.profile }),
+    };
+    s3 = new S3Client({
+      ...common,
+      ...(flags.s3Endpoint && { endpoint: url(flags.s3Endpoint, "--s3-endpoint"), forcePathStyle: true }),
+    });
+    dynamodb = new DynamoDBClient({
+      ...common,
+      ...(flags.dynamodbEndpoint && { endpoint: url(flags.dynamodbEndpoint, "--dynamodb-endpoint") }),
+    });
+  } else {
+    s3 = new S3Client({
+      ...LOCAL_S3_CLIENT_OPTIONS,
+      endpoint: url(flags.s3Endpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.s3Port}`, "--s3-endpoint"),
+    });
+    dynamodb = new DynamoDBClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: url(
+        flags.dynamodbEndpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.dynamodbPort}`,
+        "--dynamodb-endpoint",
+      ),
+    });
+  }
+  return {
+    mode: aws ? "aws" : "local",
+    s3,
+    dynamodb,
+    store: new CatalogStore(dynamodb, { tableName }),
+    bucket,
+    tableName,
+    apiUrl,
+    close() {
+      s3.destroy();
+      dynamodb.destroy();
+    },
+  };
+}
+
+/** Splits `s3://bucket/key` (or a bare key) into bucket and key. */
+export function parseS3Url(value: string, defaultBucket: string): { bucket: string; key: string } {
+  if (!value.startsWith("s3://")) return { bucket: defaultBucket, key: value };
+  const rest = value.slice("s3://".length);
+  const slash = rest.indexOf("/");
+  if (slash === 0) throw new CliError(`'${value}' has no bucket name`);
+  return slash < 0 ? { bucket: rest, key: "" } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+}
+
+/** Turns an unreachable local endpoint into the one line a user needs. */
+export function explainConnectionError(error: unknown, target: Target): never {
+  const code =
+    (error as { code?: string; cause?: { code?: string } }).code ??
+    (error as { cause?: { code?: string } }).cause?.code;
+  if (target.mode === "local" && (code === "ECONNREFUSED" || /ECONNREFUSED/.test(String(error)))) {
+    throw new CliError("the local stack is not running: start it with 'npm start' (catalog dev)");
+  }
+  const name = (error as Error).name;
+  if (name === "ResourceNotFoundException") throw new CliError(`table '${target.tableName}' does not exist`);
+  if (name === "NoSuchBucket") throw new CliError(`bucket '${target.bucket}' does not exist`);
+  throw error;
+}

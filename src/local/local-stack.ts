@@ -1,0 +1,187 @@
+import { join, resolve } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { createHandler } from "../lambda/handler.js";
+import { DEFAULT_POLICY, type Policy } from "../policy/policy.js";
+import { CatalogStore } from "../store/catalog-store.js";
+import { type DeliveryOutcome, Dispatcher } from "./dispatcher.js";
+import { EmbeddedDynamoDb } from "./embedded-dynamodb.js";
+import { EmbeddedS3 } from "./embedded-s3.js";
+
+/** Credentials the embedded servers accept (s3rver's built-in pair); never real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+export const LOCAL_REGION = "us-east-1";
+
+/**
+ * Newer SDKs add CRC checksums (with aws-chunked framing) to uploads;
+ * s3rver predates flexible checksums and would store the framing inside the
+ * object. Computing checksums only where an operation requires them keeps
+ * uploads byte-exact; real S3 is unaffected.
+ */
+export const LOCAL_S3_CLIENT_OPTIONS = {
+  region: LOCAL_REGION,
+  credentials: LOCAL_CREDENTIALS,
+  forcePathStyle: true,
+  requestChecksumCalculation: "WHEN_REQUIRED",
+  responseChecksumValidation: "WHEN_REQUIRED",
+} as const;
+
+export interface LocalStackOptions {
+  /** @default 4569 */
+  s3Port?: number;
+  /** @default 8000 */
+  dynamodbPort?: number;
+  /** Folder for objects, the table and the dead-letter file. @default ".catalog" */
+  dataDir?: string;
+  /** @default "uploads" */
+  bucket?: string;
+  /** @default "catalog" */
+  tableName?: string;
+  policy?: Policy;
+  /** Keys under this prefix are derived files and raise no event. @default "_derived/" */
+  derivedPrefix?: string;
+  /** Invocations running at once. @default 4 */
+  concurrency?: number;
+  /** Delays before the dispatcher's two retries. @default [500, 2000] */
+  retryBackoffMs?: readonly number[];
+  /** Handler log level (Powertools). @default "INFO" */
+  logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
+  onDelivery?: (outcome: DeliveryOutcome) => void;
+}
+
+/** Default ports and names of the local stack; the CLI uses them to find it. */
+export const LOCAL_DEFAULTS = {
+  s3Port: 4569,
+  dynamodbPort: 8000,
+  httpPort: 3000,
+  dataDir: ".catalog",
+  bucket: "uploads",
+  tableName: "catalog",
+  derivedPrefix: "_derived/",
+} as const;
+
+/** A port the stack wanted is taken; said in one line by the CLI. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly service: string,
+    readonly port: number,
+    readonly flag: string,
+  ) {
+    super(`port ${port} for the ${service} is already in use (choose another with ${flag})`);
+    this.name = "PortInUseError";
+  }
+}
+
+async function claimPort<T>(
+  service: string,
+  port: number,
+  flag: string,
+  start: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new PortInUseError(service, port, flag);
+    throw error;
+  }
+}
+
+/**
+ * S3, DynamoDB and the pipeline on one laptop: an embedded S3 server, an
+ * embedded DynamoDB server (persisted under the data folder), and a
+ * dispatcher that turns every object change into the notification S3 would
+ * send and hands it to the same handler the Lambda runs.
+ *
+ * @example
+ * const stack = await LocalStack.start({ dataDir: ".catalog" });
+ * // upload to stack.s3.endpoint, query stack.store
+ * await stack.close();
+ */
+export class LocalStack {
+  private constructor(
+    readonly s3: EmbeddedS3,
+    readonly dynamodb: EmbeddedDynamoDb,
+    readonly s3Client: S3Client,
+    readonly dynamodbClient: DynamoDBClient,
+    readonly store: CatalogStore,
+    readonly dispatcher: Dispatcher,
+    readonly bucket: string,
+    readonly tableName: string,
+    readonly dataDir: string,
+    readonly derivedPrefix: string,
+  ) {}
+
+  /** The dead-letter file of this stack. */
+  get deadLetterFile(): string {
+    return join(this.dataDir, "dead-letter.jsonl");
+  }
+
+  static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
+    const dataDir = resolve(options.dataDir ?? LOCAL_DEFAULTS.dataDir);
+    const bucket = options.bucket ?? LOCAL_DEFAULTS.bucket;
+    const tableName = options.tableName ?? LOCAL_DEFAULTS.tableName;
+    const derivedPrefix = options.derivedPrefix ?? LOCAL_DEFAULTS.derivedPrefix;
+    const s3Port = options.s3Port ?? LOCAL_DEFAULTS.s3Port;
+    const dynamodbPort = options.dynamodbPort ?? LOCAL_DEFAULTS.dynamodbPort;
+
+    const s3 = await claimPort("S3 server", s3Port, "--s3-port", () =>
+      EmbeddedS3.start({ port: s3Port, directory: join(dataDir, "s3"), buckets: [bucket] }),
+    );
+    let dynamodb: EmbeddedDynamoDb;
+    try {
+      dynamodb = await claimPort("DynamoDB server", dynamodbPort, "--dynamodb-port", () =>
+        EmbeddedDynamoDb.start({ port: dynamodbPort, directory: join(dataDir, "dynamodb") }),
+      );
+    } catch (error) {
+      await s3.close();
+      throw error;
+    }
+    const s3Client = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: s3.endpoint });
+    const dynamodbClient = new DynamoDBClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: dynamodb.endpoint,
+    });
+    const store = new CatalogStore(dynamodbClient, { tableName });
+    await store.ensureTable();
+
+    const logLevel = options.logLevel ?? "INFO";
+    const handler = createHandler({
+      s3: s3Client,
+      dynamodb: dynamodbClient,
+      tableName,
+      policy: options.policy ?? DEFAULT_POLICY,
+      logger: new Logger({ serviceName: "s3-metadata-catalog", logLevel }),
+    });
+    const dispatcher = new Dispatcher({
+      invoke: handler,
+      deadLetterFile: join(dataDir, "dead-letter.jsonl"),
+      concurrency: options.concurrency ?? 4,
+      ...(options.retryBackoffMs && { backoffMs: options.retryBackoffMs }),
+      excludePrefixes: [derivedPrefix],
+      ...(options.onDelivery && { onSettled: options.onDelivery }),
+    });
+    s3.on("object", (event) => dispatcher.enqueue(event));
+    return new LocalStack(
+      s3,
+      dynamodb,
+      s3Client,
+      dynamodbClient,
+      store,
+      dispatcher,
+      bucket,
+      tableName,
+      dataDir,
+      derivedPrefix,
+    );
+  }
+
+  /** Waits for queued events, then closes clients and servers (LevelDB is flushed on close). */
+  async close(): Promise<void> {
+    await this.dispatcher.idle();
+    this.s3Client.destroy();
+    this.dynamodbClient.destroy();
+    await Promise.all([this.s3.close(), this.dynamodb.close()]);
+  }
+}
