@@ -23,7 +23,7 @@ export const MAX_SEGMENT_BYTES = 200;
 
 const BREAK = "&~/";
 
-function escape(char: string): string {
+function escapeChar(char: string): string {
   return `&${char.charCodeAt(0).toString(16).padStart(2, "0")}`;
 }
 
@@ -34,8 +34,8 @@ export function encodeKeyPath(key: string): string {
   for (const char of key) {
     const atSegmentStart = segmentBytes === 0;
     let piece: string;
-    if (char === "&") piece = escape(char);
-    else if (atSegmentStart && (char === "." || char === "/")) piece = escape(char);
+    if (char === "&") piece = escapeChar(char);
+    else if (atSegmentStart && (char === "." || char === "/")) piece = escapeChar(char);
     else piece = char;
     if (piece === "/") {
       out += piece;
