@@ -1,0 +1,214 @@
+import path from "node:path";
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import { Construct } from "constructs";
+import { DEFAULT_POLICY, parsePolicy } from "../../src/policy/policy.js";
+import type { CatalogBucket } from "./catalog-bucket.js";
+import {
+  HANDLER_ENTRY,
+  HANDLER_EXPORT,
+  HANDLER_NODE_OPTIONS,
+  lambdaBundlingOptions,
+  PROJECT_ROOT,
+} from "./handler-bundle.js";
+
+/** Exactly the table actions the catalog store calls; anything more is not granted. */
+export const TABLE_ACTIONS = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:GetItem",
+  "dynamodb:Query",
+];
+
+export interface CatalogFunctionProps {
+  /** The watched bucket; the function reads its objects and, if allowed, writes derived artefacts. */
+  readonly bucket: CatalogBucket;
+  /** The catalog table. */
+  readonly table: dynamodb.ITable;
+  /** Limit object reads to keys under this prefix (the notification's prefix filter). @default - any key */
+  readonly readPrefix?: string;
+  /** Allow PutObject under the bucket's derived prefix (thumbnails). @default false */
+  readonly writeDerived?: boolean;
+  /**
+   * The validation policy as JSON, passed as `POLICY`. It is parsed here with the handler's own parser, so
+   * a bad policy fails the synth instead of every cold start, and object tagging is granted only when the
+   * policy has `"tagRejected": true`.
+   * @default - the handler's default policy (tags nothing)
+   */
+  readonly policy?: string;
+  /** @default 1024 */
+  readonly memoryMiB?: number;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default - unreserved (account concurrency) */
+  readonly reservedConcurrency?: number;
+  /** Powertools log level. @default "INFO" */
+  readonly logLevel?: string;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** X-Ray active tracing (adds the two X-Ray actions, which only exist on `*`). @default false */
+  readonly tracing?: boolean;
+  /** Powertools service name, also the metrics namespace. @default "s3-metadata-catalog" */
+  readonly serviceName?: string;
+  /** The handler module to bundle (absolute path). @default - src/lambda/handler.ts of this project */
+  readonly entry?: string;
+  /** Removal policy of the log group. @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The metadata function: the bundled handler on Node.js 22 / arm64 with its own role, log group and the
+ * grants for exactly the calls it makes (ranged GetObject/HeadObject, tagging when the policy tags
+ * rejected objects, derived PutObject when enabled, four DynamoDB item actions). No managed policy, no wildcard action.
+ *
+ * @example
+ * ```ts
+ * const metadata = new CatalogFunction(this, "Metadata", { bucket, table, memoryMiB: 512 });
+ * metadata.function.functionName;
+ * ```
+ */
+export class CatalogFunction extends Construct {
+  /** The Lambda function. */
+  public readonly function: NodejsFunction;
+  /** Its execution role, holding only the grants below. */
+  public readonly role: iam.Role;
+  /** Its log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** Its timeout, which the SQS trigger sizes the visibility timeout from. */
+  public readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: CatalogFunctionProps) {
+    super(scope, id);
+    const { bucket: catalogBucket, table } = props;
+    const bucket = catalogBucket.bucket;
+    this.timeout = props.timeout ?? Duration.seconds(60);
+    const policy = props.policy === undefined ? DEFAULT_POLICY : parsePolicy(JSON.parse(props.policy));
+    if (props.readPrefix?.startsWith(catalogBucket.derivedPrefix)) {
+      throw new Error(`readPrefix "${props.readPrefix}" lies inside the derived prefix`);
+    }
+
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // A role of our own instead of the default one, which carries the AWSLambdaBasicExecutionRole managed
+    // policy (logs on every log group in the account).
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "Metadata catalog function: read watched objects, write catalog items",
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const serviceName = props.serviceName ?? "s3-metadata-catalog";
+    const environment: Record<string, string> = {
+      TABLE_NAME: table.tableName,
+      DERIVED_PREFIX: catalogBucket.derivedPrefix,
+      POWERTOOLS_SERVICE_NAME: serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: serviceName,
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? "INFO",
+      NODE_OPTIONS: HANDLER_NODE_OPTIONS,
+    };
+    if (props.policy !== undefined) environment.POLICY = props.policy;
+
+    this.function = new NodejsFunction(this, "Function", {
+      description: "Extracts metadata from new and removed S3 objects into the catalog table",
+      entry: props.entry ?? path.join(PROJECT_ROOT, HANDLER_ENTRY),
+      handler: HANDLER_EXPORT,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memoryMiB ?? 1024,
+      timeout: this.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment,
+      bundling: lambdaBundlingOptions(),
+    });
+
+    // Reads: GetObject covers HeadObject and ranged GETs; GetObjectVersion is needed when the event pins a
+    // versionId, which only happens on a versioned bucket (unknown for an existing one, so granted there).
+    const grants = s3.BucketGrants.fromBucket(bucket);
+    const objectPattern = `${props.readPrefix ?? ""}*`;
+    const versionable = catalogBucket.versioned || !catalogBucket.managed;
+    const readActions = ["s3:GetObject", ...(versionable ? ["s3:GetObjectVersion"] : [])];
+    grants.actionsOnObjectKeys(
+      this.function,
+      objectPattern,
+      ...readActions,
+      ...(catalogBucket.encryptionKey ? ["kms:Decrypt"] : []),
+    );
+    // Without ListBucket, S3 answers 403 instead of 404 for an object deleted between the event and the
+    // read, and the handler could not tell "superseded" from a permissions fault.
+    iam.Grant.addToPrincipalOrResource({
+      grantee: this.function,
+      actions: ["s3:ListBucket"],
+      resourceArns: [bucket.bucketArn],
+      resource: bucket,
+    });
+    if (policy.tagRejected) {
+      grants.actionsOnObjectKeys(
+        this.function,
+        objectPattern,
+        "s3:GetObjectTagging",
+        "s3:PutObjectTagging",
+        ...(versionable ? ["s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging"] : []),
+      );
+    }
+    if (props.writeDerived) {
+      grants.actionsOnObjectKeys(
+        this.function,
+        `${catalogBucket.derivedPrefix}*`,
+        "s3:PutObject",
+        ...(catalogBucket.encryptionKey ? ["kms:GenerateDataKey"] : []),
+      );
+    }
+    table.grant(this.function, ...TABLE_ACTIONS);
+
+    Validations.of(this.function).acknowledge({
+      id: "AwsSolutions-L1",
+      reason:
+        "Node.js 22 is pinned on purpose: the bundle targets node22 and the test suite runs on it; a newer runtime is a tested change, not an automatic one.",
+    });
+    const objectArn = objectArnForNag(catalogBucket);
+    const objectPatterns = [
+      objectPattern,
+      ...(props.writeDerived ? [`${catalogBucket.derivedPrefix}*`] : []),
+    ];
+    Validations.of(this.role).acknowledge(
+      ...objectPatterns.map((pattern) => ({
+        id: `AwsSolutions-IAM5[Resource::${objectArn}/${pattern}]`,
+        reason:
+          "Object keys are not known in advance: reads are scoped to the watched prefix of this one bucket, derived writes to the derived prefix.",
+      })),
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
+        reason:
+          "Queries run against this table's own secondary indexes (the four of src/store/schema.ts); index/* is scoped to this table.",
+      },
+      ...(props.tracing
+        ? [
+            {
+              id: "AwsSolutions-IAM5[Resource::*]",
+              reason: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level scoping.",
+            },
+          ]
+        : []),
+    );
+  }
+}
+
+/** How cdk-nag renders this bucket's ARN inside a finding id. */
+function objectArnForNag(catalogBucket: CatalogBucket): string {
+  const bucket = catalogBucket.bucket;
+  return catalogBucket.managed
+    ? `<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>`
+    : `arn:<AWS::Partition>:s3:::${bucket.bucketName}`;
+}

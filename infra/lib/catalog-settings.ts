@@ -1,0 +1,175 @@
+import type { Node } from "constructs";
+
+/** How S3 events reach the function. */
+export type TriggerMode = "direct" | "sqs";
+
+/** Server-side encryption of a bucket the stack creates. */
+export type BucketEncryptionChoice = "s3" | "kms";
+
+/**
+ * Every deploy-time choice of the catalog stack, read once from CDK context (`cdk.json` or
+ * `npx cdk deploy -c key=value`) by {@link readCatalogSettings}. Each field documents its context key.
+ */
+export interface CatalogSettings {
+  /** `stackName`. @default "S3MetadataCatalog" */
+  readonly stackName: string;
+  /** `mode`: `direct` (S3 invokes the function) or `sqs` (S3 -> queue -> function). @default "direct" */
+  readonly mode: TriggerMode;
+  /** `existingBucketName`: catalog this bucket instead of creating one. @default - a new bucket */
+  readonly existingBucketName?: string;
+  /** `encryption`: `s3` (SSE-S3) or `kms` (a customer managed key with rotation). @default "s3" */
+  readonly encryption?: BucketEncryptionChoice;
+  /** `versioned`. @default false */
+  readonly versioned?: boolean;
+  /** `accessLogs`: S3 server access logs to a second bucket. @default false */
+  readonly accessLogs?: boolean;
+  /** `prefix`: only keys under this prefix trigger the function. @default - the whole bucket */
+  readonly prefix?: string;
+  /** `suffixes`: comma-separated key suffixes (`.jpg,.pdf`); one notification per suffix. @default - any */
+  readonly suffixes?: readonly string[];
+  /** `derivedPrefix`: where derived artefacts (thumbnails) are written. @default "_derived/" */
+  readonly derivedPrefix?: string;
+  /** `derivedExpirationDays`: lifecycle expiry of derived artefacts. @default 90 */
+  readonly derivedExpirationDays?: number;
+  /**
+   * `writeDerived`: let the function write under the derived prefix (thumbnails). Needs `prefix`, since
+   * S3 notification filters cannot exclude the derived prefix. @default false
+   */
+  readonly writeDerived?: boolean;
+  /**
+   * `policy`: the validation policy, JSON, passed to the function as `POLICY`; `"tagRejected": true` in it
+   * also grants object tagging. @default - accept everything, tag nothing
+   */
+  readonly policy?: string;
+  /** `memoryMiB`. @default 1024 */
+  readonly memoryMiB?: number;
+  /** `timeoutSeconds`. @default 60 */
+  readonly timeoutSeconds?: number;
+  /** `reservedConcurrency`. @default - unreserved */
+  readonly reservedConcurrency?: number;
+  /** `logLevel`: Powertools log level. @default "INFO" */
+  readonly logLevel?: string;
+  /** `logRetentionDays`. @default 30 */
+  readonly logRetentionDays?: number;
+  /** `tracing`: X-Ray active tracing. @default false */
+  readonly tracing?: boolean;
+  /** `retryAttempts`: direct mode, asynchronous invocation retries (0-2). @default 2 */
+  readonly retryAttempts?: number;
+  /** `batchSize`: SQS mode, messages per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** `maxReceiveCount`: SQS mode, receives before a message moves to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** `alarmEmail`: create an SNS topic for the alarms with this subscription. @default - no topic */
+  readonly alarmEmail?: string;
+  /** `alarmTopicArn`: send alarms to an existing SNS topic. @default - no topic */
+  readonly alarmTopicArn?: string;
+  /** `retain`: keep the table and the bucket when the stack is deleted. @default true */
+  readonly retain?: boolean;
+}
+
+/** A context value that cannot be used; names the key and what it accepts. */
+export class CatalogSettingsError extends Error {
+  constructor(key: string, value: unknown, expected: string) {
+    super(`context "${key}": ${JSON.stringify(value)} is not ${expected}`);
+    this.name = "CatalogSettingsError";
+  }
+}
+
+type ContextSource = Pick<Node, "tryGetContext">;
+
+/**
+ * Reads the stack's settings from CDK context. Values given with `-c` arrive as strings and values in
+ * `cdk.json` as JSON, so both `"512"` and `512` are accepted; anything else throws
+ * {@link CatalogSettingsError} before a resource is built.
+ *
+ * @example
+ * ```ts
+ * const app = new App({ context: { mode: "sqs", memoryMiB: "512" } });
+ * readCatalogSettings(app.node); // { stackName: "S3MetadataCatalog", mode: "sqs", memoryMiB: 512, ... }
+ * ```
+ */
+export function readCatalogSettings(node: ContextSource): CatalogSettings {
+  const str = (key: string): string | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === "") return undefined;
+    if (typeof value !== "string") throw new CatalogSettingsError(key, value, "a string");
+    return value;
+  };
+  const bool = (key: string): boolean | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === "") return undefined;
+    if (value === true || value === "true") return true;
+    if (value === false || value === "false") return false;
+    throw new CatalogSettingsError(key, value, "true or false");
+  };
+  const int = (key: string, min: number, max: number): number | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === "") return undefined;
+    const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new CatalogSettingsError(key, value, `an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
+    const value = str(key);
+    if (value === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new CatalogSettingsError(key, value, `one of ${allowed.join(", ")}`);
+    }
+    return value as T;
+  };
+  const list = (key: string): string[] | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === "") return undefined;
+    if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+    if (typeof value === "string") {
+      return value
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+    }
+    throw new CatalogSettingsError(key, value, "a comma-separated list or an array of strings");
+  };
+  const json = (key: string): string | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === "") return undefined;
+    if (typeof value === "object") return JSON.stringify(value);
+    if (typeof value === "string") {
+      try {
+        JSON.parse(value);
+      } catch {
+        throw new CatalogSettingsError(key, value, "valid JSON");
+      }
+      return value;
+    }
+    throw new CatalogSettingsError(key, value, "a JSON object");
+  };
+
+  return {
+    stackName: str("stackName") ?? "S3MetadataCatalog",
+    mode: oneOf<TriggerMode>("mode", ["direct", "sqs"]) ?? "direct",
+    existingBucketName: str("existingBucketName"),
+    encryption: oneOf<BucketEncryptionChoice>("encryption", ["s3", "kms"]),
+    versioned: bool("versioned"),
+    accessLogs: bool("accessLogs"),
+    prefix: str("prefix"),
+    suffixes: list("suffixes"),
+    derivedPrefix: str("derivedPrefix"),
+    derivedExpirationDays: int("derivedExpirationDays", 1, 36_500),
+    writeDerived: bool("writeDerived"),
+    policy: json("policy"),
+    memoryMiB: int("memoryMiB", 128, 10_240),
+    timeoutSeconds: int("timeoutSeconds", 1, 900),
+    reservedConcurrency: int("reservedConcurrency", 1, 10_000),
+    logLevel: oneOf("logLevel", ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]),
+    logRetentionDays: int("logRetentionDays", 1, 3653),
+    tracing: bool("tracing"),
+    retryAttempts: int("retryAttempts", 0, 2),
+    batchSize: int("batchSize", 1, 10_000),
+    maxReceiveCount: int("maxReceiveCount", 1, 1000),
+    alarmEmail: str("alarmEmail"),
+    alarmTopicArn: str("alarmTopicArn"),
+    retain: bool("retain"),
+  };
+}

@@ -1,0 +1,167 @@
+import {
+  App,
+  type AppProps,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { AwsSolutionsChecks } from "cdk-nag";
+import type { Construct } from "constructs";
+import { objectPk } from "../../src/store/keys.js";
+import { PARTITION_KEY } from "../../src/store/schema.js";
+import { CatalogAlarms } from "./catalog-alarms.js";
+import { CatalogBucket } from "./catalog-bucket.js";
+import { CatalogFunction } from "./catalog-function.js";
+import { type CatalogSettings, readCatalogSettings } from "./catalog-settings.js";
+import { CatalogTable } from "./catalog-table.js";
+import { CatalogTrigger } from "./catalog-trigger.js";
+
+export type CatalogStackProps = StackProps &
+  Omit<CatalogSettings, "stackName"> & {
+    /** The handler module to bundle. @default - src/lambda/handler.ts */
+    readonly handlerEntry?: string;
+  };
+
+/**
+ * The metadata catalog on AWS: the watched bucket, the function, its trigger (direct or through SQS) with a
+ * dead-letter queue, the catalog table, alarms, and outputs that say how to reach them.
+ *
+ * @example
+ * ```ts
+ * new CatalogStack(app, "S3MetadataCatalog", { mode: "sqs", prefix: "uploads/" });
+ * ```
+ */
+export class CatalogStack extends Stack {
+  public readonly bucket: CatalogBucket;
+  public readonly table: CatalogTable;
+  public readonly metadataFunction: CatalogFunction;
+  public readonly trigger: CatalogTrigger;
+  public readonly alarms: CatalogAlarms;
+
+  constructor(scope: Construct, id: string, props: CatalogStackProps = { mode: "direct" }) {
+    super(scope, id, props);
+    const retain = props.retain ?? true;
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const mode = props.mode ?? "direct";
+
+    this.bucket = new CatalogBucket(this, "Uploads", {
+      existingBucketName: props.existingBucketName,
+      encryption: props.encryption,
+      versioned: props.versioned,
+      accessLogs: props.accessLogs,
+      derivedPrefix: props.derivedPrefix,
+      derivedExpirationDays: props.derivedExpirationDays,
+      removalPolicy: props.existingBucketName === undefined ? removalPolicy : undefined,
+    });
+    this.table = new CatalogTable(this, "Catalog", { removalPolicy });
+    this.metadataFunction = new CatalogFunction(this, "Metadata", {
+      bucket: this.bucket,
+      table: this.table.table,
+      entry: props.handlerEntry,
+      readPrefix: props.prefix,
+      writeDerived: props.writeDerived,
+      policy: props.policy,
+      memoryMiB: props.memoryMiB,
+      timeout: props.timeoutSeconds === undefined ? undefined : Duration.seconds(props.timeoutSeconds),
+      // With SQS, reserved concurrency throttles the poller and sends messages to the DLQ early; the event
+      // source's maximum concurrency is the limit that works there.
+      reservedConcurrency: mode === "direct" ? props.reservedConcurrency : undefined,
+      logLevel: props.logLevel,
+      logRetention: retentionDays(props.logRetentionDays ?? 30),
+      tracing: props.tracing,
+      logRemovalPolicy: removalPolicy,
+    });
+    this.trigger = new CatalogTrigger(this, "Trigger", {
+      bucket: this.bucket,
+      function: this.metadataFunction.function,
+      functionTimeout: this.metadataFunction.timeout,
+      mode,
+      prefix: props.prefix,
+      derivedWrites: props.writeDerived ?? false,
+      suffixes: props.suffixes,
+      retryAttempts: props.retryAttempts,
+      batchSize: props.batchSize,
+      maxReceiveCount: props.maxReceiveCount,
+      maxConcurrency:
+        mode === "sqs" && props.reservedConcurrency !== undefined
+          ? Math.max(2, props.reservedConcurrency)
+          : undefined,
+    });
+    this.alarms = new CatalogAlarms(this, "Alarms", {
+      function: this.metadataFunction.function,
+      deadLetterQueue: this.trigger.deadLetterQueue,
+      queue: this.trigger.queue,
+      alarmEmail: props.alarmEmail,
+      alarmTopicArn: props.alarmTopicArn,
+    });
+
+    const bucketName = this.bucket.bucket.bucketName;
+    const tableName = this.table.table.tableName;
+    const exampleKey = `${props.prefix ?? ""}photo.jpg`;
+    new CfnOutput(this, "BucketName", { value: bucketName });
+    new CfnOutput(this, "TableName", { value: tableName });
+    new CfnOutput(this, "FunctionName", { value: this.metadataFunction.function.functionName });
+    new CfnOutput(this, "DeadLetterQueueName", { value: this.trigger.deadLetterQueue.queueName });
+    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.trigger.deadLetterQueue.queueUrl });
+    if (this.trigger.queue) new CfnOutput(this, "QueueUrl", { value: this.trigger.queue.queueUrl });
+    new CfnOutput(this, "DerivedExclusion", { value: this.trigger.derivedExclusion });
+    new CfnOutput(this, "UploadCommand", {
+      description: "Upload a file; its record appears in the table within seconds",
+      value: `aws s3 cp ./photo.jpg s3://${bucketName}/${exampleKey} --region ${this.region}`,
+    });
+    new CfnOutput(this, "QueryCommand", {
+      description: "Read one object's record and audit history",
+      value:
+        `aws dynamodb query --region ${this.region} --table-name ${tableName}` +
+        ` --key-condition-expression "${PARTITION_KEY} = :pk"` +
+        ` --expression-attribute-values '{":pk":{"S":"${objectPk(bucketName, exampleKey)}"}}'`,
+    });
+    new CfnOutput(this, "CatalogCommand", {
+      description: "The catalog CLI against this stack",
+      value: `catalog show s3://${bucketName}/${exampleKey} --region ${this.region} --table ${tableName}`,
+    });
+  }
+}
+
+function retentionDays(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === "number");
+  if (!allowed.includes(days)) {
+    throw new Error(`logRetentionDays ${days} is not one CloudWatch Logs accepts (${allowed.join(", ")})`);
+  }
+  return days as logs.RetentionDays;
+}
+
+/**
+ * CDK behaviours the stack relies on, set here rather than only in cdk.json so that tests build the very
+ * same resources. Access-log delivery by bucket policy: ACLs stay disabled on every bucket.
+ */
+const FEATURE_FLAGS = { "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true };
+
+/**
+ * Builds the app `npx cdk` deploys: the stack from context settings, checked by cdk-nag's AwsSolutions
+ * pack. Tests call it with explicit context so they check the very same composition.
+ *
+ * @example
+ * ```ts
+ * const { app, stack } = buildCatalogApp({ mode: "sqs" });
+ * app.synth();
+ * ```
+ */
+export function buildCatalogApp(
+  context: Record<string, unknown> = {},
+  appProps: Omit<AppProps, "context"> = {},
+): { app: App; stack: CatalogStack } {
+  const app = new App({ ...appProps, context: { ...FEATURE_FLAGS, ...context } });
+  const { stackName, ...settings } = readCatalogSettings(app.node);
+  const stack = new CatalogStack(app, stackName, {
+    ...settings,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    description: "s3-metadata-catalog: S3 upload -> Lambda metadata extraction -> DynamoDB catalog",
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}

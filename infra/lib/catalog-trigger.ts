@@ -1,0 +1,186 @@
+import { Duration, Stack, Validations } from "aws-cdk-lib";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsDestination as LambdaSqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3n from "aws-cdk-lib/aws-s3-notifications";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { CatalogBucket } from "./catalog-bucket.js";
+import type { TriggerMode } from "./catalog-settings.js";
+
+/**
+ * Why derived artefacts never trigger the function. S3 notification filters only include (one prefix and
+ * one suffix per configuration); they cannot exclude the derived prefix. So:
+ * - `prefix-filter`: a prefix filter is set and the derived prefix lies outside it, so S3 sends no event
+ *   for a derived key;
+ * - `no-derived-writes`: the whole bucket is watched, and the function has no s3:PutObject permission at
+ *   all, so it cannot write anything that would trigger it.
+ * Watching the whole bucket while writing derived artefacts is rejected at construction.
+ */
+export type DerivedExclusion = "prefix-filter" | "no-derived-writes";
+
+export interface CatalogTriggerProps {
+  /** The watched bucket. */
+  readonly bucket: CatalogBucket;
+  /** The function to invoke. */
+  readonly function: lambda.Function;
+  /** The function's timeout; the queue's visibility timeout is six times it (the AWS guidance). */
+  readonly functionTimeout: Duration;
+  /** `direct` (S3 invokes the function asynchronously) or `sqs` (S3 -> queue -> function). @default "direct" */
+  readonly mode?: TriggerMode;
+  /** Only keys under this prefix trigger the function; must not contain the derived prefix. @default - all keys */
+  readonly prefix?: string;
+  /**
+   * Whether the function may write under the derived prefix; then a `prefix` outside it is required.
+   * @default false
+   */
+  readonly derivedWrites?: boolean;
+  /** Only keys ending with one of these trigger the function (one notification per suffix). @default - any */
+  readonly suffixes?: readonly string[];
+  /** Direct mode: retries of a failed asynchronous invocation before the DLQ. @default 2 */
+  readonly retryAttempts?: number;
+  /** SQS mode: messages per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** SQS mode: receives before a message is moved to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /**
+   * SQS mode: most concurrent invocations the event source starts. Set it instead of (or below) reserved
+   * concurrency, which would throttle the poller and send messages to the DLQ early.
+   * @default - no limit
+   */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * Delivers ObjectCreated and ObjectRemoved events of the watched bucket to the function, directly or
+ * through an SQS queue, and parks what fails for good in a dead-letter queue.
+ *
+ * @example
+ * ```ts
+ * const trigger = new CatalogTrigger(this, "Trigger", { bucket, function: fn, functionTimeout, mode: "sqs" });
+ * trigger.deadLetterQueue.queueName;
+ * ```
+ */
+export class CatalogTrigger extends Construct {
+  /** Where events that failed every attempt end up. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The event queue, in SQS mode. */
+  public readonly queue?: sqs.Queue;
+  /** How derived artefacts are kept from re-triggering the function. */
+  public readonly derivedExclusion: DerivedExclusion;
+  /** The mode in effect. */
+  public readonly mode: TriggerMode;
+
+  constructor(scope: Construct, id: string, props: CatalogTriggerProps) {
+    super(scope, id);
+    this.mode = props.mode ?? "direct";
+    const derivedPrefix = props.bucket.derivedPrefix;
+    const prefix = props.prefix;
+    if (prefix !== undefined) {
+      if (prefix === "" || derivedPrefix.startsWith(prefix) || prefix.startsWith(derivedPrefix)) {
+        throw new Error(
+          `prefix "${prefix}" overlaps the derived prefix "${derivedPrefix}": derived artefacts would trigger the function`,
+        );
+      }
+    }
+    if (props.derivedWrites && prefix === undefined) {
+      throw new Error(
+        `derived writes need a prefix filter: S3 notification filters cannot exclude "${derivedPrefix}", so watching the whole bucket would let every derived artefact trigger the function again (set prefix, e.g. "uploads/")`,
+      );
+    }
+    if (props.suffixes?.some((s) => s === "")) throw new Error("suffixes must not contain an empty suffix");
+    const sqsOnly = (["batchSize", "maxReceiveCount", "maxConcurrency"] as const).filter(
+      (k) => props[k] !== undefined,
+    );
+    if (this.mode === "direct" && sqsOnly.length > 0) {
+      throw new Error(`${sqsOnly.join(", ")} only apply to mode "sqs"`);
+    }
+    if (this.mode === "sqs" && props.retryAttempts !== undefined) {
+      throw new Error(
+        'retryAttempts only applies to mode "direct" (SQS mode retries through maxReceiveCount)',
+      );
+    }
+    this.derivedExclusion = prefix === undefined ? "no-derived-writes" : "prefix-filter";
+
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    let destination: s3.IBucketNotificationDestination;
+    if (this.mode === "sqs") {
+      const queue = new sqs.Queue(this, "Queue", {
+        // SSE-SQS rather than KMS: S3 can publish to it without a key policy.
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(Math.max(30, props.functionTimeout.toSeconds() * 6)),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      });
+      const batchSize = props.batchSize ?? 10;
+      props.function.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize,
+          // More than ten messages per batch requires a batching window.
+          maxBatchingWindow: batchSize > 10 ? Duration.seconds(1) : undefined,
+          reportBatchItemFailures: true,
+          maxConcurrency: props.maxConcurrency,
+        }),
+      );
+      this.queue = queue;
+      destination = new s3n.SqsDestination(queue);
+    } else {
+      props.function.configureAsyncInvoke({
+        onFailure: new LambdaSqsDestination(this.deadLetterQueue),
+        retryAttempts: props.retryAttempts ?? 2,
+        maxEventAge: Duration.hours(6),
+      });
+      destination = new s3n.LambdaDestination(props.function);
+      Validations.of(this.deadLetterQueue).acknowledge({
+        id: "AwsSolutions-SQS3",
+        reason:
+          "This queue is itself the dead-letter destination (the function's on-failure destination); a DLQ of a DLQ would only move the problem.",
+      });
+    }
+
+    const filters: s3.NotificationKeyFilter[] =
+      props.suffixes && props.suffixes.length > 0
+        ? props.suffixes.map((suffix) => ({ prefix, suffix }))
+        : [prefix === undefined ? {} : { prefix }];
+    for (const event of [s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED]) {
+      for (const filter of filters) {
+        props.bucket.bucket.addEventNotification(event, destination, ...(isEmpty(filter) ? [] : [filter]));
+      }
+    }
+    suppressNotificationHandlerFindings(Stack.of(this));
+  }
+}
+
+function isEmpty(filter: s3.NotificationKeyFilter): boolean {
+  return filter.prefix === undefined && filter.suffix === undefined;
+}
+
+/**
+ * CDK configures bucket notifications through a singleton custom resource it owns (the
+ * BucketNotificationsHandler); its role and runtime are not ours to change, so its findings are suppressed
+ * here, where the notification that creates it is added.
+ */
+function suppressNotificationHandlerFindings(stack: Stack): void {
+  for (const child of stack.node.children) {
+    if (!child.node.id.startsWith("BucketNotificationsHandler")) continue;
+    Validations.of(child).acknowledge(
+      {
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        reason:
+          "CDK's BucketNotificationsHandler custom resource uses AWSLambdaBasicExecutionRole for its own logs; it runs only at deploy time.",
+      },
+      {
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "CDK's BucketNotificationsHandler custom resource is granted s3:PutBucketNotification on *; it runs only at deploy time to configure this stack's notification.",
+      },
+    );
+  }
+}

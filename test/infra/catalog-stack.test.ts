@@ -1,0 +1,633 @@
+/**
+ * The CDK app, checked on its synthesized CloudFormation template, offline: no AWS credentials, no
+ * network. Only the default (direct) stack bundles the real handler; the other variants skip bundling
+ * (`aws:cdk:bundling-stacks`), which changes nothing in the template but the asset hash.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Validations } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
+import {
+  esbuildBuildOptions,
+  HANDLER_BUNDLE,
+  HANDLER_NODE_OPTIONS,
+  lambdaBundlingOptions,
+} from "../../infra/lib/handler-bundle.js";
+import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from "../../src/store/schema.js";
+
+const SKIP_BUNDLING = { "aws:cdk:bundling-stacks": [] };
+const outdirs: string[] = [];
+
+interface Synthesized {
+  stack: CatalogStack;
+  template: Template;
+  json: { Resources: Record<string, CfnResource>; Outputs: Record<string, { Value: unknown }> };
+  /** cdk-nag errors and warnings that no acknowledgement covers. */
+  nag: { rule: string; severity?: string; paths: (string | undefined)[] }[];
+  outdir: string;
+}
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DeletionPolicy?: string;
+}
+
+function synthesize(context: Record<string, unknown>): Synthesized {
+  const outdir = mkdtempSync(path.join(tmpdir(), "catalog-cdk-"));
+  outdirs.push(outdir);
+  const { app, stack } = buildCatalogApp(context, { outdir, builtinCloudFormationValidation: false });
+  const template = Template.fromStack(stack);
+  const report = new AwsSolutionsChecks(app).validateScope(app);
+  return {
+    stack,
+    template,
+    json: template.toJSON() as Synthesized["json"],
+    nag: report.violations.map((v) => ({
+      rule: v.ruleName,
+      severity: v.severity,
+      paths: v.violatingResources.map((r) => r.constructPath),
+    })),
+    outdir,
+  };
+}
+
+/** Every statement of every IAM policy attached to the function's role, plus any managed policy. */
+function functionRoleStatements(s: Synthesized): { actions: string[]; resources: unknown[] }[] {
+  const roleId = s.stack.getLogicalId(s.stack.metadataFunction.role.node.defaultChild as never);
+  const statements: { actions: string[]; resources: unknown[] }[] = [];
+  for (const resource of Object.values(s.json.Resources)) {
+    if (resource.Type !== "AWS::IAM::Policy") continue;
+    const roles = (resource.Properties?.Roles ?? []) as unknown[];
+    if (!roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }))) continue;
+    const doc = resource.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    for (const st of doc.Statement) {
+      expect(st.Effect).toBe("Allow");
+      const actions = ([] as string[]).concat(st.Action as string | string[]);
+      const resources = ([] as unknown[]).concat(st.Resource as unknown);
+      statements.push({ actions, resources });
+    }
+  }
+  const role = s.json.Resources[roleId];
+  expect(role?.Type).toBe("AWS::IAM::Role");
+  expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
+  expect(role?.Properties?.Policies).toBeUndefined();
+  return statements;
+}
+
+function actionSet(s: Synthesized): string[] {
+  return [...new Set(functionRoleStatements(s).flatMap((st) => st.actions))].sort();
+}
+
+/** Resources (rendered as text) an action is granted on. */
+function resourcesOf(s: Synthesized, action: string): string[] {
+  return functionRoleStatements(s)
+    .filter((st) => st.actions.includes(action))
+    .flatMap((st) => st.resources.map((r) => JSON.stringify(r)));
+}
+
+function only<T extends CfnResource>(s: Synthesized, type: string): T {
+  const found = Object.values(s.json.Resources).filter((r) => r.Type === type);
+  expect(found, type).toHaveLength(1);
+  return found[0] as T;
+}
+
+/** The metadata function (the notification custom resource brings a second, CDK-owned function). */
+function metadataFunction(s: Synthesized): CfnResource {
+  const id = s.stack.getLogicalId(s.stack.metadataFunction.function.node.defaultChild as never);
+  const fn = s.json.Resources[id];
+  expect(fn?.Type).toBe("AWS::Lambda::Function");
+  return fn as CfnResource;
+}
+
+function ofType(s: Synthesized, type: string): CfnResource[] {
+  return Object.values(s.json.Resources).filter((r) => r.Type === type);
+}
+
+interface NotificationConfig {
+  Events: string[];
+  Filter?: { Key: { FilterRules: { Name: string; Value: string }[] } };
+  LambdaFunctionArn?: unknown;
+  QueueArn?: unknown;
+}
+
+function notificationConfigs(s: Synthesized): NotificationConfig[] {
+  const props = only(s, "Custom::S3BucketNotifications").Properties as {
+    NotificationConfiguration: Record<string, NotificationConfig[] | undefined>;
+  };
+  const config = props.NotificationConfiguration;
+  return [...(config.LambdaFunctionConfigurations ?? []), ...(config.QueueConfigurations ?? [])];
+}
+
+/** Whether S3 would deliver an event for this key under this configuration (prefix and suffix rules). */
+function delivers(config: NotificationConfig, key: string): boolean {
+  return (config.Filter?.Key.FilterRules ?? []).every((rule) =>
+    rule.Name.toLowerCase() === "prefix" ? key.startsWith(rule.Value) : key.endsWith(rule.Value),
+  );
+}
+
+const BASE_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+  "dynamodb:UpdateItem",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "s3:GetObject",
+  "s3:ListBucket",
+];
+
+const FULL_CONTEXT = {
+  ...SKIP_BUNDLING,
+  mode: "sqs",
+  prefix: "uploads/",
+  suffixes: ".jpg,.png",
+  writeDerived: "true",
+  policy: '{"tagRejected":true,"maxSizeBytes":1073741824}',
+  encryption: "kms",
+  versioned: "true",
+  accessLogs: "true",
+  tracing: "true",
+  alarmEmail: "ops@example.com",
+  memoryMiB: "512",
+  timeoutSeconds: "120",
+  reservedConcurrency: "20",
+};
+
+let direct: Synthesized;
+let sqs: Synthesized;
+let full: Synthesized;
+let existing: Synthesized;
+
+beforeAll(() => {
+  direct = synthesize({});
+  sqs = synthesize({ ...SKIP_BUNDLING, mode: "sqs" });
+  full = synthesize(FULL_CONTEXT);
+  existing = synthesize({ ...SKIP_BUNDLING, existingBucketName: "my-existing-uploads", prefix: "in/" });
+}, 240_000);
+
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("bucket", () => {
+  it.each([
+    ["direct", () => direct, "AES256"],
+    ["sqs", () => sqs, "AES256"],
+    ["full (kms)", () => full, "aws:kms"],
+  ])(
+    "%s: encrypted, public access blocked, TLS only, derived prefix expires, retained",
+    (_, get, algorithm) => {
+      const s = get();
+      s.template.hasResource("AWS::S3::Bucket", {
+        DeletionPolicy: "Retain",
+        Properties: Match.objectLike({
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              Match.objectLike({
+                ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: algorithm }),
+              }),
+            ],
+          },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          LifecycleConfiguration: {
+            Rules: Match.arrayWith([
+              Match.objectLike({ Prefix: "_derived/", ExpirationInDays: 90, Status: "Enabled" }),
+            ]),
+          },
+        }),
+      });
+      s.template.hasResourceProperties("AWS::S3::BucketPolicy", {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: "Deny",
+              Principal: { AWS: "*" },
+              Action: "s3:*",
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            }),
+          ]),
+        },
+      });
+    },
+  );
+
+  it("kms: a rotating customer key, versioning and access logs when asked for", () => {
+    full.template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+    full.template.hasResourceProperties("AWS::S3::Bucket", {
+      VersioningConfiguration: { Status: "Enabled" },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [Match.objectLike({ BucketKeyEnabled: true })],
+      },
+    });
+    expect(ofType(direct, "AWS::KMS::Key")).toHaveLength(0);
+  });
+
+  it("existing bucket: no bucket is created, the function reads it by name", () => {
+    expect(ofType(existing, "AWS::S3::Bucket")).toHaveLength(0);
+    const reads = resourcesOf(existing, "s3:GetObject");
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toContain(":s3:::my-existing-uploads/in/*");
+  });
+});
+
+describe("function", () => {
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqs],
+    ["full", () => full],
+  ])("%s: Node.js 22 on arm64, ESM bundle, Powertools env, its own log group", (_, get) => {
+    const s = get();
+    s.template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      Environment: {
+        Variables: Match.objectLike({
+          TABLE_NAME: { Ref: Match.stringLikeRegexp("^CatalogTable") },
+          DERIVED_PREFIX: "_derived/",
+          POWERTOOLS_SERVICE_NAME: "s3-metadata-catalog",
+          POWERTOOLS_LOG_LEVEL: "INFO",
+          NODE_OPTIONS: HANDLER_NODE_OPTIONS,
+        }),
+      },
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp("^MetadataLogs") } },
+    });
+    s.template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+  });
+
+  it("memory, timeout, tracing and the policy come from context", () => {
+    full.template.hasResourceProperties("AWS::Lambda::Function", {
+      MemorySize: 512,
+      Timeout: 120,
+      TracingConfig: { Mode: "Active" },
+      Environment: { Variables: Match.objectLike({ POLICY: FULL_CONTEXT.policy }) },
+    });
+    direct.template.hasResourceProperties("AWS::Lambda::Function", { MemorySize: 1024, Timeout: 60 });
+  });
+
+  it("reserved concurrency applies in direct mode; in SQS mode it becomes the event source's maximum", () => {
+    const reserved = synthesize({ ...SKIP_BUNDLING, reservedConcurrency: "7" });
+    reserved.template.hasResourceProperties("AWS::Lambda::Function", { ReservedConcurrentExecutions: 7 });
+    const fn = metadataFunction(full).Properties ?? {};
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+    full.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+  });
+
+  it("the deployed bundle is one minified ESM file under 2 MB that recreates require()", () => {
+    const code = metadataFunction(direct).Properties?.Code as { S3Key: unknown };
+    const hash = String(JSON.stringify(code.S3Key)).match(/([0-9a-f]{64})\.zip/)?.[1];
+    expect(hash).toBeDefined();
+    const file = path.join(direct.outdir, `asset.${hash}`, "index.mjs");
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(`${file}.map`)).toBe(true);
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith(HANDLER_BUNDLE.banner)).toBe(true);
+    expect(statSync(file).size).toBeLessThanOrEqual(2 * 1024 * 1024);
+    // Minified: long lines (only template literals and legal comments keep their line breaks).
+    expect(text.length / text.split("\n").length).toBeGreaterThan(2000);
+  });
+});
+
+describe("bundle options are one definition", () => {
+  it("the stack's NodejsFunction options and the benchmark's esbuild options agree", () => {
+    const cdk = lambdaBundlingOptions();
+    const esb = esbuildBuildOptions("/tmp/out/index.mjs");
+    expect(cdk.target).toBe(esb.target);
+    expect(String(cdk.format)).toBe(esb.format);
+    expect(cdk.minify).toBe(esb.minify);
+    expect(cdk.sourceMap).toBe(esb.sourcemap);
+    expect(cdk.mainFields).toEqual(esb.mainFields);
+    expect(cdk.banner).toBe(esb.banner?.js);
+    expect(cdk.externalModules).toEqual(esb.external);
+    expect(esb.bundle && esb.platform === "node").toBe(true);
+  });
+});
+
+describe("table", () => {
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqs],
+  ])("%s: on demand, PITR, encrypted, TTL, retained, keys and GSIs from schema.ts", (_, get) => {
+    const s = get();
+    const table = only(s, "AWS::DynamoDB::Table");
+    expect(table.DeletionPolicy).toBe("Retain");
+    const p = table.Properties as Record<string, unknown>;
+    expect(p.BillingMode).toBe("PAY_PER_REQUEST");
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p.SSESpecification).toMatchObject({ SSEEnabled: true });
+    expect(p.TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
+    expect(p.DeletionProtectionEnabled).toBe(true);
+    expect(p.KeySchema).toEqual([
+      { AttributeName: PARTITION_KEY, KeyType: "HASH" },
+      { AttributeName: SORT_KEY, KeyType: "RANGE" },
+    ]);
+    const gsis = p.GlobalSecondaryIndexes as Record<string, unknown>[];
+    expect(gsis.map((g) => g.IndexName).sort()).toEqual(
+      Object.values(INDEXES)
+        .map((i) => i.name)
+        .sort(),
+    );
+    for (const index of Object.values(INDEXES)) {
+      expect(gsis).toContainEqual({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: "HASH" },
+          { AttributeName: index.sortKey, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.projection] },
+      });
+    }
+  });
+
+  it("retain=false lets a development stack delete the table and bucket", () => {
+    const dev = synthesize({ ...SKIP_BUNDLING, retain: "false" });
+    expect(only(dev, "AWS::DynamoDB::Table").DeletionPolicy).toBe("Delete");
+    expect(only(dev, "AWS::DynamoDB::Table").Properties?.DeletionProtectionEnabled).toBe(false);
+    expect(only(dev, "AWS::S3::Bucket").DeletionPolicy).toBe("Delete");
+  });
+});
+
+describe("trigger", () => {
+  it.each([
+    ["direct", () => direct, "LambdaFunctionArn"],
+    ["sqs", () => sqs, "QueueArn"],
+  ])("%s: ObjectCreated and ObjectRemoved of the whole bucket", (_, get, target) => {
+    const configs = notificationConfigs(get());
+    expect(configs.map((c) => c.Events).sort()).toEqual([["s3:ObjectCreated:*"], ["s3:ObjectRemoved:*"]]);
+    for (const c of configs) expect(c[target as keyof NotificationConfig]).toBeDefined();
+  });
+
+  it("whole bucket watched: derived artefacts are excluded because the function cannot write any object", () => {
+    for (const s of [direct, sqs]) {
+      expect(s.stack.trigger.derivedExclusion).toBe("no-derived-writes");
+      const writes = actionSet(s).filter((a) => /^s3:(PutObject|CopyObject|RestoreObject)/.test(a));
+      expect(writes).toEqual([]);
+      expect(s.json.Outputs.DerivedExclusion?.Value).toBe("no-derived-writes");
+    }
+  });
+
+  it("prefix filter: no notification delivers a derived key, every one delivers a watched key", () => {
+    expect(full.stack.trigger.derivedExclusion).toBe("prefix-filter");
+    const configs = notificationConfigs(full);
+    // One configuration per suffix and event type.
+    expect(configs).toHaveLength(4);
+    for (const key of ["_derived/uploads/a.jpg", "_derived/a.png", "_derived/thumb/uploads/b.png"]) {
+      expect(
+        configs.filter((c) => delivers(c, key)),
+        key,
+      ).toEqual([]);
+    }
+    for (const key of ["uploads/a.jpg", "uploads/x/y.png"]) {
+      expect(
+        configs.filter((c) => delivers(c, key)),
+        key,
+      ).toHaveLength(2);
+    }
+    expect(configs.filter((c) => delivers(c, "uploads/a.gif"))).toEqual([]);
+    // The only write the function may make is under the derived prefix, which no filter covers.
+    const puts = resourcesOf(full, "s3:PutObject");
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toContain('"/_derived/*"');
+  });
+
+  it("direct: failed asynchronous invocations are retried twice, then go to the DLQ", () => {
+    const dlqId = direct.stack.getLogicalId(direct.stack.trigger.deadLetterQueue.node.defaultChild as never);
+    direct.template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [dlqId, "Arn"] } } },
+    });
+    expect(ofType(direct, "AWS::SQS::Queue")).toHaveLength(1);
+    expect(ofType(direct, "AWS::Lambda::EventSourceMapping")).toHaveLength(0);
+  });
+
+  it("sqs: queue redrives to the DLQ, the function reports partial batch failures, S3 may send", () => {
+    const dlqId = sqs.stack.getLogicalId(sqs.stack.trigger.deadLetterQueue.node.defaultChild as never);
+    const queueId = sqs.stack.getLogicalId(sqs.stack.trigger.queue?.node.defaultChild as never);
+    sqs.template.hasResourceProperties("AWS::SQS::Queue", {
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 },
+      VisibilityTimeout: 360,
+      SqsManagedSseEnabled: true,
+    });
+    sqs.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 10,
+    });
+    sqs.template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { Service: "s3.amazonaws.com" },
+            Condition: { ArnLike: { "aws:SourceArn": Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    expect(ofType(sqs, "AWS::Lambda::EventInvokeConfig")).toHaveLength(0);
+  });
+});
+
+describe("IAM: the function's role grants exactly what the handler calls", () => {
+  it.each([
+    [
+      "direct",
+      () => direct,
+      [...BASE_ACTIONS, "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"].sort(),
+    ],
+    [
+      "sqs",
+      () => sqs,
+      [
+        ...BASE_ACTIONS,
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+      ].sort(),
+    ],
+    [
+      "full",
+      () => full,
+      [
+        ...BASE_ACTIONS,
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersion",
+        "s3:GetObjectVersionTagging",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ].sort(),
+    ],
+  ])("%s: the exact action set, no wildcard action, Resource * only for X-Ray", (_, get, expected) => {
+    const s = get();
+    expect(actionSet(s)).toEqual(expected);
+    for (const st of functionRoleStatements(s)) {
+      for (const action of st.actions) expect(action, "wildcard action").not.toContain("*");
+      if (st.resources.includes("*")) {
+        expect(
+          st.actions.every((a) => a.startsWith("xray:")),
+          JSON.stringify(st),
+        ).toBe(true);
+      }
+    }
+  });
+
+  it("reads are scoped to the watched prefix; tagging to the same keys; table actions to the table and its indexes", () => {
+    for (const action of ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging"]) {
+      const resources = resourcesOf(full, action);
+      expect(resources, action).toHaveLength(1);
+      expect(resources[0], action).toContain('"/uploads/*"');
+    }
+    const table = resourcesOf(direct, "dynamodb:PutItem");
+    expect(table).toHaveLength(2);
+    expect(table[0]).toMatch(/CatalogTable.*Arn/);
+    expect(table[1]).toContain("/index/*");
+    expect(resourcesOf(direct, "s3:GetObject")[0]).toContain('"/*"');
+  });
+
+  it("tagging is granted only when the policy tags rejected objects", () => {
+    const untagged = synthesize({ ...SKIP_BUNDLING, policy: '{"tagRejected":false,"maxSizeBytes":1000}' });
+    expect(actionSet(untagged).filter((a) => a.includes("Tagging"))).toEqual([]);
+    expect(actionSet(direct).filter((a) => a.includes("Tagging"))).toEqual([]);
+  });
+});
+
+describe("alarms and outputs", () => {
+  it.each([
+    ["direct", () => direct, 3],
+    ["sqs", () => sqs, 4],
+  ])("%s: errors, throttles, DLQ depth > 0 (and queue age with SQS)", (_, get, count) => {
+    const s = get();
+    expect(ofType(s, "AWS::CloudWatch::Alarm")).toHaveLength(count);
+    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Errors", Threshold: 1 });
+    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Throttles", Threshold: 1 });
+    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+    if (count === 4) {
+      s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        MetricName: "ApproximateAgeOfOldestMessage",
+      });
+    }
+    expect(ofType(s, "AWS::SNS::Topic")).toHaveLength(0);
+  });
+
+  it("an alarm email creates a TLS-only topic that every alarm notifies", () => {
+    full.template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+    const topicId = full.stack.getLogicalId(full.stack.alarms.topic?.node.defaultChild as never);
+    for (const alarm of ofType(full, "AWS::CloudWatch::Alarm")) {
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it("outputs name the bucket, table, function and DLQ and give ready commands", () => {
+    for (const name of ["BucketName", "TableName", "FunctionName", "DeadLetterQueueName", "QueryCommand"]) {
+      expect(direct.json.Outputs[name], name).toBeDefined();
+    }
+    const query = JSON.stringify(direct.json.Outputs.QueryCommand?.Value);
+    expect(query).toContain("aws dynamodb query");
+    expect(query).toContain("OBJ#");
+    expect(sqs.json.Outputs.QueueUrl).toBeDefined();
+  });
+});
+
+describe("cdk-nag AwsSolutions", () => {
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqs],
+    ["full", () => full],
+    ["existing bucket", () => existing],
+  ])("%s: no unacknowledged error or warning", (_, get) => {
+    expect(get().nag).toEqual([]);
+  });
+
+  it("the check is live: the same pack flags an unprotected bucket", async () => {
+    const { App, Stack } = await import("aws-cdk-lib");
+    const { Bucket } = await import("aws-cdk-lib/aws-s3");
+    const app = new App();
+    new Bucket(new Stack(app, "Bare"), "B");
+    const rules = new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(["AwsSolutions-S1", "AwsSolutions-S10"]));
+  });
+
+  it("every acknowledgement carries a reason", () => {
+    let seen = 0;
+    for (const construct of full.stack.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+          seen++;
+          expect(String(reason).length, id).toBeGreaterThan(40);
+        }
+      }
+    }
+    expect(seen).toBeGreaterThan(3);
+  });
+});
+
+describe("conflicting or invalid settings are rejected before anything is built", () => {
+  it.each([
+    [{ existingBucketName: "b", encryption: "kms" }, /existingBucketName cannot be combined with encryption/],
+    [{ existingBucketName: "b", versioned: "true" }, /existingBucketName cannot be combined with versioned/],
+    [{ writeDerived: "true" }, /derived writes need a prefix filter/],
+    [{ prefix: "_derived/" }, /lies inside the derived prefix|overlaps the derived prefix/],
+    [{ prefix: "_derived/in/" }, /lies inside the derived prefix|overlaps the derived prefix/],
+    [{ prefix: "_" }, /overlaps the derived prefix/],
+    [{ derivedPrefix: "thumbs" }, /must be non-empty and end with/],
+    [{ mode: "sqs", retryAttempts: "1" }, /retryAttempts only applies to mode "direct"/],
+    [{ batchSize: "5" }, /only apply to mode "sqs"/],
+    [{ alarmEmail: "a@b.c", alarmTopicArn: "arn:aws:sns:eu-west-1:1:t" }, /alternatives/],
+    [{ mode: "fifo" }, /context "mode".*one of direct, sqs/],
+    [{ memoryMiB: "lots" }, /context "memoryMiB"/],
+    [{ memoryMiB: 64 }, /context "memoryMiB"/],
+    [{ logRetentionDays: "31" }, /logRetentionDays 31/],
+    [{ policy: "{not json" }, /context "policy".*valid JSON/],
+    [{ policy: '{"tagEverything":true}' }, /tagEverything is not a known field/],
+    [{ versioned: "yes" }, /context "versioned".*true or false/],
+  ])("%j", (context, message) => {
+    expect(() => buildCatalogApp({ ...SKIP_BUNDLING, ...context })).toThrow(message);
+  });
+
+  it("context given with -c (strings) and in cdk.json (JSON) mean the same", () => {
+    const fromCli = synthesize({ ...SKIP_BUNDLING, suffixes: ".jpg, .png", memoryMiB: "256", prefix: "in/" });
+    const fromJson = synthesize({
+      ...SKIP_BUNDLING,
+      suffixes: [".jpg", ".png"],
+      memoryMiB: 256,
+      prefix: "in/",
+    });
+    const strip = (s: Synthesized) =>
+      JSON.stringify(notificationConfigs(s)) + JSON.stringify(metadataFunction(s).Properties?.MemorySize);
+    expect(strip(fromCli)).toBe(strip(fromJson));
+    expect(strip(fromCli)).toContain("256");
+  });
+});
