@@ -340,6 +340,17 @@ describe("pdf extractor on large generated files", () => {
     expect(result.warnings.join(" ")).toMatch(/scanning/);
   });
 
+  it("stops when an object stream's /Length points into the stream itself", async () => {
+    const { bytes } = generatePdf(2, { xrefStream: true, pageBytes: 10, title: "Cycle" });
+    const text = Buffer.from(bytes).toString("latin1");
+    const cyclic = text.replace(/(\/Type\/ObjStm[^>]*\/Length )\d+/, "$11 0 R");
+    const started = performance.now();
+    const result = await extract(new BufferSource(Buffer.from(cyclic, "latin1"), "cycle.pdf"));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result.status).not.toBe("ok");
+    expect(result.reason).toMatch(/depends on itself/);
+  });
+
   it("stops a /Prev chain that loops", async () => {
     const { bytes } = generatePdf(2, { xrefStream: false, pageBytes: 10, title: "Loop" });
     const text = Buffer.from(bytes).toString("latin1");

@@ -40,6 +40,13 @@ interface ObjectStream {
   indexed: number[];
 }
 
+/**
+ * Objects read per file. Metadata needs a handful; a corrupt file whose
+ * objects point at one another could otherwise keep a reader busy on cached
+ * bytes, where no read (and so no time check) ever happens.
+ */
+const MAX_OBJECT_FETCHES = 4096;
+
 /** Object streams kept decoded at once; enough for the handful of objects metadata needs. */
 const OBJECT_STREAM_CACHE = 8;
 
@@ -59,6 +66,9 @@ export class PdfFile {
   readonly plainObjects = new Set<number>();
   private readonly objects = new Map<number, LoadedObject>();
   private readonly objectStreams = new Map<number, ObjectStream>();
+  /** Objects being read right now: asking for one of them again is a reference cycle. */
+  private readonly loading = new Set<number>();
+  private fetches = 0;
   readonly read: (offset: number, length: number) => Promise<Uint8Array>;
 
   constructor(
@@ -161,6 +171,21 @@ export class PdfFile {
     boundedLength(ref.num, MAX_OBJECT_NUMBER, "object number");
     const cached = this.objects.get(ref.num);
     if (cached) return cached;
+    if (this.loading.has(ref.num)) throw new ContentError(`object ${ref.num} depends on itself`);
+    if (++this.fetches > MAX_OBJECT_FETCHES) {
+      throw new LimitExceededError("entries", `more than ${MAX_OBJECT_FETCHES} objects read`);
+    }
+    this.loading.add(ref.num);
+    try {
+      const loaded = await this.load(ref);
+      this.objects.set(ref.num, loaded);
+      return loaded;
+    } finally {
+      this.loading.delete(ref.num);
+    }
+  }
+
+  private async load(ref: PdfRef): Promise<LoadedObject> {
     const entry = await this.lookup(ref.num);
     let loaded: LoadedObject;
     if (!entry || entry.type === "free") {
@@ -182,7 +207,6 @@ export class PdfFile {
     } else {
       loaded = { value: await this.fromObjectStream(entry.stream, entry.index, ref.num), compressed: true };
     }
-    this.objects.set(ref.num, loaded);
     return loaded;
   }
 
@@ -288,6 +312,7 @@ export class PdfFile {
     this.sections.splice(0, this.sections.length, ...sections);
     this.objects.clear();
     this.objectStreams.clear();
+    this.fetches = 0;
   }
 }
 
