@@ -18,6 +18,9 @@ const SIGNATURES: readonly Signature[] = [
   { mime: "image/png", ext: "png", offset: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
   { mime: "image/jpeg", ext: "jpg", offset: 0, bytes: [0xff, 0xd8, 0xff] },
   { mime: "image/gif", ext: "gif", offset: 0, bytes: ascii("GIF8") },
+  // file-type also reads the first IFD, which some writers put at the end of the file.
+  { mime: "image/tiff", ext: "tif", offset: 0, bytes: [0x49, 0x49, 0x2a, 0x00] },
+  { mime: "image/tiff", ext: "tif", offset: 0, bytes: [0x4d, 0x4d, 0x00, 0x2a] },
   { mime: "video/matroska", ext: "mkv", offset: 0, bytes: [0x1a, 0x45, 0xdf, 0xa3] },
   {
     mime: "video/x-ms-asf",

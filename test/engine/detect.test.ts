@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
+import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { categoryOf } from "../../src/engine/detect/category.js";
+import { compareDeclared, detectFormat, mimesAgree } from "../../src/engine/detect/detect.js";
+import { corpusFile, type ExpectedEntry, expectedEntries } from "../support/corpus.js";
+
+/**
+ * Names the oracles use for a type that differ from ours only by convention
+ * (`file` and exiftool each have their own vocabulary). Documented here so a
+ * disagreement that is only a name does not count against detection.
+ */
+const ORACLE_ALIASES: ReadonlyArray<readonly string[]> = [
+  ["image/x-canon-cr3", "image/x-canon-cr2", "video/quicktime"],
+  ["image/x-nikon-nef", "image/tiff"],
+  ["image/x-sony-arw", "image/tiff"],
+  ["image/x-adobe-dng", "image/tiff", "image/dng"],
+  ["image/jxl", "image/x-jxl"],
+  ["image/jp2", "image/jpx"],
+  ["image/vnd.ms-photo", "image/jxr"],
+  ["image/x-icon", "image/vnd.microsoft.icon"],
+  ["application/x-sqlite3", "application/vnd.sqlite3"],
+  ["application/vnd.tcpdump.pcap", "application/vnd.tcpdump.pcap"],
+  [
+    "application/x-cfb",
+    "application/CDFV2",
+    "application/x-ole-storage",
+    "application/vnd.ms-excel",
+    "application/msword",
+  ],
+  ["application/x-ms-asf", "video/x-ms-asf", "video/x-ms-wmv", "audio/x-ms-wma"],
+  ["audio/x-musepack", "audio/musepack"],
+  ["audio/wavpack", "audio/x-wavpack"],
+  ["audio/ape", "audio/x-ape", "audio/x-monkeys-audio"],
+  ["audio/x-dff", "audio/dff", "audio/x-dsf"],
+  ["audio/aac", "audio/x-hx-aac-adts", "audio/x-aac"],
+  ["audio/ac3", "audio/vnd.dolby.dd-raw", "audio/x-ac3"],
+  ["audio/amr", "audio/x-amr", "audio/AMR"],
+  ["audio/midi", "audio/x-midi", "audio/mid"],
+  ["audio/x-m4a", "video/mp4", "audio/mp4"],
+  ["video/mp4", "video/quicktime", "video/x-m4v"],
+  ["video/mpeg", "video/MP2P", "video/mp2p"],
+  ["video/x-flv", "video/flv"],
+  ["video/3gpp", "video/mp4"],
+  ["audio/ogg", "audio/opus", "video/ogg", "application/ogg"],
+  ["application/x-mobipocket-ebook", "application/x-mobipocket", "application/octet-stream"],
+  ["application/postscript", "image/x-eps", "application/eps"],
+  ["application/vnd.ms-fontobject", "application/vnd.ms-fontobject"],
+  ["font/ttf", "font/sfnt", "application/font-sfnt"],
+  ["font/otf", "font/sfnt", "application/font-sfnt", "application/vnd.ms-opentype"],
+  ["font/collection", "font/sfnt"],
+  ["font/woff", "application/font-woff"],
+  ["font/woff2", "application/font-woff2"],
+  ["application/x-xz", "application/x-xz"],
+  ["application/x-compress", "application/x-compress"],
+  ["application/x-lz4", "application/x-lz4"],
+  ["application/x-tar", "application/x-ustar"],
+  ["application/x-rar-compressed", "application/x-rar", "application/vnd.rar"],
+  ["application/dicom", "application/dicom"],
+  ["application/vnd.apache.parquet", "application/x-parquet"],
+  ["application/pgp-encrypted", "application/pgp-keys", "application/pgp"],
+  ["text/calendar", "text/calendar"],
+  ["text/vcard", "text/x-vcard", "text/vcard"],
+];
+
+/** Files where we knowingly differ from both oracles, and why. */
+const JUSTIFIED_DISAGREEMENTS: Record<string, string> = {
+  "tika-testEXCEL_protected_passtika.xlsx":
+    "a password-protected OOXML file is a CFB container holding an EncryptedPackage stream; exiftool names what it would be once decrypted, file says 'encrypted'; the document extractor reports encrypted: true",
+  "tika-testWORD_protected_passtika.docx": "as above",
+};
+
+function sameType(ours: string, oracle: string | undefined): boolean {
+  if (!oracle) return false;
+  const theirs = oracle.toLowerCase();
+  if (mimesAgree(ours, theirs) || mimesAgree(theirs, ours)) return true;
+  return ORACLE_ALIASES.some(
+    (group) => group.includes(ours) && group.map((m) => m.toLowerCase()).includes(theirs),
+  );
+}
+
+/** An oracle "names a type" unless it fell back to a generic answer. */
+function names(mime: string | undefined): boolean {
+  return (
+    mime !== undefined && !["application/octet-stream", "text/plain", "application/x-empty"].includes(mime)
+  );
+}
+
+async function detectFile(entry: ExpectedEntry) {
+  const source = await FileSource.open(corpusFile(entry.name));
+  try {
+    return await detectFormat(new BlockReader(source), { name: entry.name });
+  } finally {
+    await source.close();
+  }
+}
+
+describe("detectFormat over the corpus", () => {
+  const entries = expectedEntries();
+
+  it("agrees with file or exiftool on at least 97% of the files either oracle names", async () => {
+    const disagreements: string[] = [];
+    let compared = 0;
+    for (const entry of entries) {
+      if (!names(entry.mime) && !names(entry.MIMEType)) continue;
+      compared++;
+      const format = await detectFile(entry);
+      if (!sameType(format.mime, entry.mime) && !sameType(format.mime, entry.MIMEType)) {
+        disagreements.push(
+          `${entry.name}: ours ${format.mime}, file ${entry.mime}, exiftool ${entry.MIMEType}`,
+        );
+      }
+    }
+    const agreement = (compared - disagreements.length) / compared;
+    expect(compared).toBeGreaterThan(200);
+    expect(agreement, disagreements.join("\n")).toBeGreaterThanOrEqual(0.97);
+    expect(disagreements.map((line) => line.split(":")[0])).toEqual(Object.keys(JUSTIFIED_DISAGREEMENTS));
+  });
+
+  it("puts every corpus file in a category consistent with its detected type", async () => {
+    for (const entry of entries.slice(0, 60)) {
+      const format = await detectFile(entry);
+      expect(format.category).toBe(categoryOf(format.mime));
+    }
+  });
+});
+
+describe("declared type and name", () => {
+  it.each([
+    // [detected, declared Content-Type, name, mismatch]
+    ["image/jpeg", "image/png", "cat.png", true],
+    ["image/jpeg", "image/jpeg", "cat.jpg", false],
+    ["image/jpeg", "image/jpg", "cat.JPEG", false],
+    ["image/jpeg", undefined, "cat.pdf", true],
+    ["image/jpeg", "application/octet-stream", "cat", false],
+    ["application/pdf", "application/pdf; charset=binary", "a.pdf", false],
+    ["text/csv", "text/plain", "data.txt", false],
+    ["application/zip", undefined, "report.docx", false],
+    [
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      "application/zip",
+      "a.zip",
+      false,
+    ],
+    ["application/x-msdownload", "image/gif", "funny.gif", true],
+    ["audio/mpeg", "audio/mp3", "song.mp3", false],
+    ["video/mp4", "video/quicktime", "clip.mov", false],
+  ] as const)("content %s declared %s named %s: mismatch %s", (mime, declaredMime, name, mismatch) => {
+    const result = compareDeclared({ mime }, { ...(declaredMime && { declaredMime }), name });
+    expect(result.mismatch).toBe(mismatch);
+    if (mismatch) expect(result.mismatchReason).toMatch(/content is/);
+  });
+
+  it("flags an executable disguised as a JPEG", async () => {
+    const elf = new Uint8Array(64);
+    elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+    const format = await detectFormat(new BlockReader(new BufferSource(elf, "x")), {
+      declaredMime: "image/jpeg",
+      name: "holiday.jpg",
+    });
+    expect(format.mime).toBe("application/x-elf");
+    expect(format.category).toBe("executable");
+    expect(format.mismatch).toBe(true);
+  });
+
+  it("reports an empty file as empty, never as a mismatch", async () => {
+    const format = await detectFormat(new BlockReader(new BufferSource(new Uint8Array(0))), {
+      name: "a.jpg",
+    });
+    expect(format).toMatchObject({ mime: "inode/x-empty", mismatch: false });
+  });
+});
