@@ -51,6 +51,7 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
     ...(options.blockSize !== undefined && { blockSize: options.blockSize }),
     budget,
     signal: deadline.signal,
+    deadline: started + budget.maxMillis,
   });
   const warnings: string[] = [];
   let format: FormatInfo = {

@@ -37,7 +37,9 @@ describe("BlockReader", () => {
       [9_990, 50],
       [5_000, 3_333],
     ] as const) {
-      expect(await reader.read(offset, length)).toEqual(bytes.subarray(offset, Math.min(10_000, offset + length)));
+      expect(await reader.read(offset, length)).toEqual(
+        bytes.subarray(offset, Math.min(10_000, offset + length)),
+      );
     }
   });
 
@@ -126,10 +128,26 @@ describe("BlockReader", () => {
 
   it("stops reading once its signal is aborted", async () => {
     const deadline = new AbortController();
-    const reader = new BlockReader(new BufferSource(pattern(10_000)), { blockSize: 1024, signal: deadline.signal });
+    const reader = new BlockReader(new BufferSource(pattern(10_000)), {
+      blockSize: 1024,
+      signal: deadline.signal,
+    });
     await reader.read(0, 10);
     deadline.abort();
     await expect(reader.read(5000, 10)).rejects.toMatchObject({ limit: "time" });
+  });
+
+  it("stops serving even cached blocks once its deadline has passed", async () => {
+    const reader = new BlockReader(new BufferSource(pattern(10_000)), {
+      blockSize: 1024,
+      deadline: performance.now() + 30,
+    });
+    await reader.read(0, 10);
+    const spinUntil = performance.now() + 40;
+    while (performance.now() < spinUntil) {
+      // A parser looping on cached bytes: no timer can run meanwhile.
+    }
+    await expect(reader.read(0, 10)).rejects.toMatchObject({ limit: "time" });
   });
 
   it("reads a real file identically through FileSource", async () => {

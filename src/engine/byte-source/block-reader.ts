@@ -27,6 +27,12 @@ export interface BlockReaderOptions {
   budget?: Pick<Budget, "maxBytes" | "maxRequests">;
   /** Aborted when the extraction's time budget runs out. */
   signal?: AbortSignal;
+  /**
+   * `performance.now()` after which every read, cache hits included, throws.
+   * A timer alone is not enough: a parser looping over cached blocks yields
+   * only to microtasks, so the timer that aborts `signal` would never run.
+   */
+  deadline?: number;
 }
 
 /**
@@ -51,6 +57,7 @@ export class BlockReader {
   private readonly maxRequestBytes: number;
   private readonly budget: Pick<Budget, "maxBytes" | "maxRequests">;
   private readonly signal: AbortSignal | undefined;
+  private readonly deadline: number;
   private readonly blocks = new Map<number, Uint8Array>();
   private readonly pending = new Map<number, Promise<void>>();
   private cachedBytes = 0;
@@ -70,6 +77,7 @@ export class BlockReader {
       maxRequests: Number.POSITIVE_INFINITY,
     };
     this.signal = options.signal;
+    this.deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   }
 
   /** Bytes and requests that reached the source so far. */
@@ -82,6 +90,9 @@ export class BlockReader {
    * source; an offset past the end returns an empty array.
    */
   async read(offset: number, length: number): Promise<Uint8Array> {
+    if (this.signal?.aborted || performance.now() > this.deadline) {
+      throw new LimitExceededError("time", `time budget exhausted while reading ${this.name}`);
+    }
     const start = Math.min(Math.max(0, Math.floor(offset)), this.size);
     const end = Math.min(this.size, start + Math.max(0, Math.floor(length)));
     if (end <= start) return new Uint8Array(0);
