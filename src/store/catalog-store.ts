@@ -14,7 +14,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { sequencerSortKey } from "../events/sequencer.js";
-import { InvalidCursorError, StoreError } from "./errors.js";
+import { InvalidCursorError, InvalidRangeError, StoreError } from "./errors.js";
 import { fitItem, MAX_RECORD_BYTES } from "./item-size.js";
 import {
   auditSk,
@@ -44,6 +44,7 @@ import {
 import type {
   AuditEntry,
   AuditEntryInput,
+  AuditWrite,
   CatalogRecord,
   DuplicateGroup,
   ObjectRecordInput,
@@ -53,6 +54,7 @@ import type {
   TimeRange,
   TombstoneInput,
   WriteOutcome,
+  WriteResult,
 } from "./types.js";
 
 /** Options of a {@link CatalogStore}. */
@@ -64,16 +66,6 @@ export interface CatalogStoreOptions {
   /** Clock, for tests. @default () => new Date() */
   now?: () => Date;
 }
-
-/** What a record or tombstone write did, and what it replaced. */
-export interface WriteResult {
-  outcome: WriteOutcome;
-  /** The stored sequencer's sort key after the write was attempted. */
-  storedSeqKey?: string;
-}
-
-/** Whether an audit write added an entry or counted a redelivery of one. */
-export type AuditWrite = "recorded" | "redelivered";
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -647,7 +639,7 @@ export class CatalogStore {
     page: PageRequest,
     target: { bucket?: string },
   ): Promise<Page<RecordSummary>> {
-    const days = daysBetween(range.from, range.to);
+    const days = dayPartitions(range);
     const limit = pageLimit(page);
     const cursor = page.cursor ? decodeCursor(page.cursor) : { d: 0 };
     const items: RecordSummary[] = [];
@@ -709,6 +701,21 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.projection] },
     })),
   };
+}
+
+/** Longest range a day-partitioned listing walks: one Query per day, so a bound keeps a call bounded. */
+export const MAX_RANGE_DAYS = 366;
+
+function dayPartitions(range: TimeRange): string[] {
+  const from = Date.parse(range.from);
+  const to = Date.parse(range.to);
+  if (Number.isNaN(from) || Number.isNaN(to))
+    throw new InvalidRangeError("range ends must be ISO 8601 times");
+  if (from > to) throw new InvalidRangeError(`range starts after it ends: ${range.from} > ${range.to}`);
+  const days = daysBetween(range.from, range.to, MAX_RANGE_DAYS + 1);
+  if (days.length > MAX_RANGE_DAYS)
+    throw new InvalidRangeError(`range spans more than ${MAX_RANGE_DAYS} days`);
+  return days;
 }
 
 interface Cursor {

@@ -24,3 +24,11 @@ export class InvalidCursorError extends CatalogError {
     this.name = "InvalidCursorError";
   }
 }
+
+/** A time range that is reversed, unparsable, or longer than a listing walks. */
+export class InvalidRangeError extends CatalogError {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidRangeError";
+  }
+}

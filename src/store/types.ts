@@ -174,3 +174,13 @@ export interface TimeRange {
   from: string;
   to: string;
 }
+
+/** What a record or tombstone write did, and what it replaced. */
+export interface WriteResult {
+  outcome: WriteOutcome;
+  /** The stored sequencer's sort key after the write was attempted. */
+  storedSeqKey?: string;
+}
+
+/** Whether an audit write added an entry or counted a redelivery of one. */
+export type AuditWrite = "recorded" | "redelivered";

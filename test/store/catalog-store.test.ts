@@ -2,7 +2,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionResult } from "../../src/engine/types.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
-import { InvalidCursorError } from "../../src/store/errors.js";
+import { InvalidCursorError, InvalidRangeError } from "../../src/store/errors.js";
 import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
 import type { ObjectRecordInput } from "../../src/store/types.js";
 import { startServers, type TestServers } from "../support/servers.js";
@@ -344,6 +344,14 @@ describe("query patterns", () => {
       eventTime: "2024-05-02T10:00:00.000Z",
     });
     expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
+  });
+
+  it.each([
+    ["reversed", { from: "2024-05-02T00:00:00.000Z", to: "2024-05-01T00:00:00.000Z" }],
+    ["unparsable", { from: "yesterday", to: "2024-05-01T00:00:00.000Z" }],
+    ["over a year", { from: "2020-01-01T00:00:00.000Z", to: "2024-05-01T00:00:00.000Z" }],
+  ])("rejects a %s range", async (_label, range) => {
+    await expect(store.listProblems("uploads", range)).rejects.toBeInstanceOf(InvalidRangeError);
   });
 
   it("rejects a cursor it did not issue", async () => {

@@ -1,0 +1,112 @@
+import { CatalogError } from "../engine/errors.js";
+
+/**
+ * The function's configuration, read once from the environment at the edge
+ * and passed down; nothing deeper reads `process.env`.
+ */
+export interface CatalogConfig {
+  /** AWS region; the SDK's own resolution (AWS_REGION, profile) when absent. */
+  region?: string;
+  /** S3 endpoint (LocalStack, MinIO, embedded server); real S3 when absent. */
+  s3Endpoint?: string;
+  /** DynamoDB endpoint; real DynamoDB when absent. */
+  dynamodbEndpoint?: string;
+  /** Path-style S3 addressing, which emulators need. @default true when an S3 endpoint is set */
+  s3ForcePathStyle: boolean;
+  /** The catalog table. */
+  tableName: string;
+  /** Validation policy as JSON text (`POLICY`), if given inline. */
+  policyJson?: string;
+  /** Path of a validation policy file (`POLICY_FILE`), if given. */
+  policyFile?: string;
+  /** Objects processed at once per invocation. @default 8 */
+  concurrency: number;
+  /** Tombstone lifetime before DynamoDB TTL removes it; kept forever when absent. */
+  tombstoneTtlSeconds?: number;
+  /** Service name in logs and metrics. @default "s3-metadata-catalog" */
+  serviceName: string;
+  /** CloudWatch metrics namespace. @default "S3MetadataCatalog" */
+  metricsNamespace: string;
+}
+
+/** The environment does not describe a usable configuration. */
+export class ConfigError extends CatalogError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+type Environment = Record<string, string | undefined>;
+
+/**
+ * Reads the configuration from environment variables: `TABLE_NAME`
+ * (required), `AWS_REGION`, `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB`
+ * (the names the SDK itself reads, or `AWS_ENDPOINT_URL` for both),
+ * `S3_FORCE_PATH_STYLE`, `POLICY` (JSON) or `POLICY_FILE`, `CONCURRENCY`,
+ * `TOMBSTONE_TTL_DAYS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`.
+ *
+ * @throws {ConfigError} when a value is missing or malformed.
+ * @example
+ * const config = readConfig(process.env);
+ * const s3 = new S3Client({ region: config.region, endpoint: config.s3Endpoint });
+ */
+export function readConfig(env: Environment): CatalogConfig {
+  const tableName = text(env, "TABLE_NAME");
+  if (!tableName) throw new ConfigError("TABLE_NAME is required");
+  const region = text(env, "AWS_REGION") ?? text(env, "AWS_DEFAULT_REGION");
+  const s3Endpoint = endpoint(env, "AWS_ENDPOINT_URL_S3") ?? endpoint(env, "AWS_ENDPOINT_URL");
+  const dynamodbEndpoint = endpoint(env, "AWS_ENDPOINT_URL_DYNAMODB") ?? endpoint(env, "AWS_ENDPOINT_URL");
+  const policyJson = text(env, "POLICY");
+  const policyFile = text(env, "POLICY_FILE");
+  if (policyJson && policyFile) throw new ConfigError("set POLICY or POLICY_FILE, not both");
+  const ttlDays = integer(env, "TOMBSTONE_TTL_DAYS", 1, 36_500);
+  return {
+    ...(region && { region }),
+    ...(s3Endpoint && { s3Endpoint }),
+    ...(dynamodbEndpoint && { dynamodbEndpoint }),
+    s3ForcePathStyle: flag(env, "S3_FORCE_PATH_STYLE") ?? s3Endpoint !== undefined,
+    tableName,
+    ...(policyJson && { policyJson }),
+    ...(policyFile && { policyFile }),
+    concurrency: integer(env, "CONCURRENCY", 1, 256) ?? 8,
+    ...(ttlDays !== undefined && { tombstoneTtlSeconds: ttlDays * 86_400 }),
+    serviceName: text(env, "POWERTOOLS_SERVICE_NAME") ?? "s3-metadata-catalog",
+    metricsNamespace: text(env, "POWERTOOLS_METRICS_NAMESPACE") ?? "S3MetadataCatalog",
+  };
+}
+
+function text(env: Environment, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function endpoint(env: Environment, name: string): string | undefined {
+  const value = text(env, name);
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(url.protocol);
+  } catch (error) {
+    throw new ConfigError(`${name} is not an http(s) URL: ${value}`, { cause: error });
+  }
+  return value;
+}
+
+function integer(env: Environment, name: string, min: number, max: number): number | undefined {
+  const value = text(env, name);
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return number;
+}
+
+function flag(env: Environment, name: string): boolean | undefined {
+  const value = text(env, name)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if (["1", "true", "yes"].includes(value)) return true;
+  if (["0", "false", "no"].includes(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${value}`);
+}

@@ -1,0 +1,58 @@
+import type { ByteSource } from "../engine/byte-source/byte-source.js";
+import type { AuditEntryInput, ObjectRecordInput, TombstoneInput, WriteResult } from "../store/types.js";
+
+/**
+ * What the pipeline needs from the world, as interfaces: the Lambda handler,
+ * the worker and the local stack plug S3, DynamoDB and Powertools in; tests
+ * plug in the embedded servers. The pipeline imports no adapter.
+ */
+
+/** An object version to read, pinned so metadata describes the version the event names. */
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  eTag?: string;
+  versionId?: string;
+}
+
+/** System metadata of the object (HeadObject). */
+export interface ObjectHead {
+  size: number;
+  eTag: string;
+  versionId?: string;
+  contentType?: string;
+  /** ISO 8601. */
+  lastModified?: string;
+  storageClass?: string;
+  userMetadata: Record<string, string>;
+  /** The checksum S3 stored at upload (`SHA256`, `CRC32C`, ...), base64, with its `FULL_OBJECT`/`COMPOSITE` type. */
+  checksum?: { algorithm: string; value: string; type?: string };
+}
+
+/** Reads objects and tags them. `open` throws `SourceChangedError` when the pinned version is gone. */
+export interface ObjectStorage {
+  open(ref: ObjectRef): Promise<{ source: ByteSource; head: ObjectHead }>;
+  tag(
+    bucket: string,
+    key: string,
+    tags: Record<string, string>,
+    options?: { versionId?: string },
+  ): Promise<void>;
+}
+
+/** The catalog writes the pipeline makes (implemented by `CatalogStore`). */
+export interface CatalogWriter {
+  putRecord(input: ObjectRecordInput): Promise<WriteResult>;
+  putTombstone(input: TombstoneInput): Promise<WriteResult>;
+  putAudit(input: AuditEntryInput): Promise<unknown>;
+}
+
+/** Structured logging; Powertools Logger fits as is. */
+export interface PipelineLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A log sink that drops everything. */
+export const SILENT_LOGGER: PipelineLogger = { info() {}, warn() {}, error() {} };

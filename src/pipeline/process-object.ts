@@ -1,0 +1,319 @@
+import { extract } from "../engine/engine.js";
+import { SourceChangedError } from "../engine/errors.js";
+import type { Budget } from "../engine/limits.js";
+import type { Category, ExtractionResult } from "../engine/types.js";
+import { EXTRACTOR_VERSION } from "../engine/version.js";
+import type { ObjectEvent } from "../events/s3-event.js";
+import { evaluate, type Policy, precheck } from "../policy/policy.js";
+import type { AuditOutcome, RecordStatus, WriteOutcome } from "../store/types.js";
+import {
+  type CatalogWriter,
+  type ObjectHead,
+  type ObjectStorage,
+  type PipelineLogger,
+  SILENT_LOGGER,
+} from "./ports.js";
+
+/** S3 charges per request: blocks this large make most small objects one GET. */
+export const S3_BLOCK_BYTES = 64 * 1024;
+
+/** Tag set on objects the policy rejects, when the policy asks for it. */
+export const REJECTED_TAG = { "catalog-status": "rejected" } as const;
+
+/** What the pipeline needs, passed in by the adapter that runs it. */
+export interface PipelineDeps {
+  storage: ObjectStorage;
+  catalog: CatalogWriter;
+  policy: Policy;
+  logger?: PipelineLogger;
+  /** Told about every processed object (the handler turns this into metrics). */
+  onOutcome?: (outcome: ObjectOutcome) => void;
+  /** Overrides of the engine's per-object budget. */
+  budget?: Partial<Budget>;
+}
+
+/**
+ * What became of one event. Bad files end here as data (`error`,
+ * `rejected`); only infrastructure faults throw instead.
+ */
+export interface ObjectOutcome {
+  bucket: string;
+  key: string;
+  eventName: string;
+  sequencer: string;
+  eventTime: string;
+  outcome: AuditOutcome;
+  /** The status written, when a record or tombstone was written. */
+  status?: RecordStatus;
+  reasons: string[];
+  mime?: string;
+  category?: Category;
+  /** Bytes fetched from S3 for this object (body reads; HEAD not included). */
+  bytesRead: number;
+  /** Ranged GETs made for this object. */
+  readRequests: number;
+  /** Wall time of the whole pipeline for this object. */
+  durationMs: number;
+  /** Wall time of the engine alone. */
+  extractionMs?: number;
+}
+
+/**
+ * Runs one object event through the pipeline: read pinned → policy pre-check
+ * → extract → policy → conditional record write → audit. Removals write a
+ * tombstone. An object changed since the event is `superseded` (audited, no
+ * record). A bad file never throws; storage and catalog faults do, so the
+ * platform retries (every write is idempotent, so a retry is safe).
+ *
+ * @example
+ * const outcome = await processObject(event, { storage, catalog, policy: DEFAULT_POLICY });
+ * console.log(outcome.outcome); // "created"
+ */
+export async function processObject(event: ObjectEvent, deps: PipelineDeps): Promise<ObjectOutcome> {
+  const started = performance.now();
+  const outcome =
+    event.kind === "removed"
+      ? await processRemoval(event, deps, started)
+      : await processCreation(event, deps, started);
+  const logger = deps.logger ?? SILENT_LOGGER;
+  logger.info("object processed", {
+    bucket: outcome.bucket,
+    key: outcome.key,
+    eventName: outcome.eventName,
+    outcome: outcome.outcome,
+    status: outcome.status,
+    ...(outcome.reasons.length > 0 && { reasons: outcome.reasons }),
+    mime: outcome.mime,
+    bytesRead: outcome.bytesRead,
+    readRequests: outcome.readRequests,
+    durationMs: outcome.durationMs,
+  });
+  deps.onOutcome?.(outcome);
+  return outcome;
+}
+
+async function processRemoval(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  started: number,
+): Promise<ObjectOutcome> {
+  // In a versioned bucket a plain Delete with a versionId removes that version only; a
+  // delete marker (or an unversioned delete) hides the object whatever its version.
+  const permanentVersionDelete =
+    event.versionId !== undefined && !event.deleteMarker && event.eventName.endsWith(":Delete");
+  const write = await deps.catalog.putTombstone({
+    bucket: event.bucket,
+    key: event.key,
+    sequencer: event.sequencer,
+    eventTime: event.eventTime,
+    ...(event.versionId !== undefined && { versionId: event.versionId }),
+    ...(permanentVersionDelete && { onlyVersion: event.versionId }),
+  });
+  const outcome: AuditOutcome =
+    write.outcome === "created" || write.outcome === "updated" ? "deleted" : write.outcome;
+  return finish(event, deps, started, {
+    outcome,
+    ...(outcome === "deleted" && { status: "deleted" as const }),
+    reasons: [],
+    bytesRead: 0,
+    readRequests: 0,
+  });
+}
+
+async function processCreation(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  started: number,
+): Promise<ObjectOutcome> {
+  const { policy } = deps;
+  let opened: Awaited<ReturnType<ObjectStorage["open"]>>;
+  try {
+    opened = await deps.storage.open({
+      bucket: event.bucket,
+      key: event.key,
+      ...(event.eTag !== undefined && { eTag: event.eTag }),
+      ...(event.versionId !== undefined && { versionId: event.versionId }),
+    });
+  } catch (error) {
+    if (error instanceof SourceChangedError) return superseded(event, deps, started, error);
+    throw error;
+  }
+  const { source, head } = opened;
+  try {
+    const early = precheck(policy, { key: event.key, size: head.size });
+    let extraction: ExtractionResult | undefined;
+    let reasons = early;
+    if (early.length === 0) {
+      try {
+        extraction = await extract(source, {
+          blockSize: S3_BLOCK_BYTES,
+          // S3's stored full-object SHA-256 saves reading every byte again.
+          hash: fullObjectSha256(head.checksum) === undefined && head.size <= policy.hashMaxBytes,
+          ...(head.contentType !== undefined && { declaredMime: head.contentType }),
+          name: event.key,
+          sourceName: `s3://${event.bucket}/${event.key}`,
+          ...(deps.budget && { budget: deps.budget }),
+        });
+      } catch (error) {
+        if (error instanceof SourceChangedError) return superseded(event, deps, started, error);
+        throw error;
+      }
+      reasons = evaluate(policy, { key: event.key, size: head.size, format: extraction.format });
+    }
+    const status: Exclude<RecordStatus, "deleted"> =
+      reasons.length > 0 ? "rejected" : (extraction?.status ?? "error");
+    const allReasons = extraction?.reason ? [...reasons, extraction.reason] : reasons;
+    const bytesRead = extraction?.bytesRead ?? 0;
+    const readRequests = extraction?.readRequests ?? 0;
+    const write = await deps.catalog.putRecord({
+      ...systemMetadata(event, head),
+      sequencer: event.sequencer,
+      eventTime: event.eventTime,
+      status,
+      reasons: allReasons,
+      ...(extraction && { extraction }),
+      bytesRead,
+      readRequests,
+      durationMs: elapsed(started),
+      extractorVersion: extraction?.extractorVersion ?? EXTRACTOR_VERSION,
+    });
+    if (status === "rejected" && policy.tagRejected && write.outcome !== "stale") {
+      await tagRejected(event, deps, head.versionId ?? event.versionId);
+    }
+    return finish(event, deps, started, {
+      outcome: creationOutcome(write.outcome, status),
+      status,
+      reasons: allReasons,
+      ...(extraction && { mime: extraction.format.mime, category: extraction.format.category }),
+      bytesRead,
+      readRequests,
+      ...(extraction && { extractionMs: extraction.durationMs }),
+    });
+  } finally {
+    await source.close?.();
+  }
+}
+
+function creationOutcome(write: WriteOutcome, status: RecordStatus): AuditOutcome {
+  if (write === "stale" || write === "duplicate") return write;
+  if (status === "rejected" || status === "error") return status;
+  return write;
+}
+
+/** Tagging follows the record write: a retry after a failed tag rewrites nothing and tags again. */
+async function tagRejected(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  versionId: string | undefined,
+): Promise<void> {
+  try {
+    await deps.storage.tag(event.bucket, event.key, { ...REJECTED_TAG }, versionId ? { versionId } : {});
+  } catch (error) {
+    // Gone since: nothing left to tag, and the next event for the key will be cataloged on its own.
+    if (error instanceof SourceChangedError) return;
+    throw error;
+  }
+}
+
+async function superseded(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  started: number,
+  error: SourceChangedError,
+): Promise<ObjectOutcome> {
+  return finish(event, deps, started, {
+    outcome: "superseded",
+    reasons: [error.message],
+    bytesRead: 0,
+    readRequests: 0,
+  });
+}
+
+type OutcomeBody = Omit<
+  ObjectOutcome,
+  "bucket" | "key" | "eventName" | "sequencer" | "eventTime" | "durationMs"
+>;
+
+/** Writes the event's audit entry and assembles the outcome. */
+async function finish(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  started: number,
+  body: OutcomeBody,
+): Promise<ObjectOutcome> {
+  const durationMs = elapsed(started);
+  await deps.catalog.putAudit({
+    bucket: event.bucket,
+    key: event.key,
+    eventName: event.eventName,
+    eventTime: event.eventTime,
+    sequencer: event.sequencer,
+    outcome: body.outcome,
+    ...(body.status !== undefined && { status: body.status }),
+    ...(body.reasons.length > 0 && { reasons: body.reasons }),
+    ...(event.versionId !== undefined && { versionId: event.versionId }),
+    ...(event.eTag !== undefined && { etag: event.eTag }),
+    ...(event.size !== undefined && { size: event.size }),
+    ...(event.principalId !== undefined && { principalId: event.principalId }),
+    ...(event.sourceIPAddress !== undefined && { sourceIPAddress: event.sourceIPAddress }),
+    ...(event.requestId !== undefined && { requestId: event.requestId }),
+    durationMs,
+    bytesRead: body.bytesRead,
+    readRequests: body.readRequests,
+  });
+  return {
+    bucket: event.bucket,
+    key: event.key,
+    eventName: event.eventName,
+    sequencer: event.sequencer,
+    eventTime: event.eventTime,
+    ...body,
+    durationMs,
+  };
+}
+
+function systemMetadata(event: ObjectEvent, head: ObjectHead) {
+  const lastModified = head.lastModified;
+  const checksum = checksumMap(head.checksum);
+  const sha256 = fullObjectSha256(head.checksum);
+  return {
+    bucket: event.bucket,
+    key: event.key,
+    ...((head.versionId ?? event.versionId) !== undefined && {
+      versionId: head.versionId ?? event.versionId,
+    }),
+    size: head.size,
+    etag: head.eTag,
+    ...(head.contentType !== undefined && { contentType: head.contentType }),
+    userMetadata: head.userMetadata,
+    ...(head.storageClass !== undefined && { storageClass: head.storageClass }),
+    ...(checksum && { checksum }),
+    ...(lastModified !== undefined && { lastModified }),
+    ...(sha256 && { sha256 }),
+  };
+}
+
+/** The stored checksum as the record keeps it: `{ sha256: "<base64>", type: "FULL_OBJECT" }`. */
+function checksumMap(checksum: ObjectHead["checksum"]): Record<string, string> | undefined {
+  if (!checksum) return undefined;
+  return {
+    [checksum.algorithm.toLowerCase()]: checksum.value,
+    ...(checksum.type && { type: checksum.type }),
+  };
+}
+
+/**
+ * S3's own SHA-256, as hex, when it covers the whole object (a multipart
+ * upload's composite checksum, `<base64>-<parts>`, hashes part hashes, not the content).
+ */
+function fullObjectSha256(checksum: ObjectHead["checksum"]): string | undefined {
+  if (checksum?.algorithm.toUpperCase() !== "SHA256") return undefined;
+  if ((checksum.type !== undefined && checksum.type !== "FULL_OBJECT") || checksum.value.includes("-"))
+    return undefined;
+  const bytes = Buffer.from(checksum.value, "base64");
+  return bytes.byteLength === 32 ? bytes.toString("hex") : undefined;
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
