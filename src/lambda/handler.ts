@@ -149,7 +149,8 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
         single.addDimension("outcome", outcome);
         single.addMetric("ObjectsProcessed", MetricUnit.Count, count);
       }
-      metrics.publishStoredMetrics();
+      // An invocation that processed nothing (s3:TestEvent) has nothing to publish.
+      if (counts.size > 0) metrics.publishStoredMetrics();
     }
   };
 }
