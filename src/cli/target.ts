@@ -122,16 +122,28 @@ export function parseS3Url(value: string, defaultBucket: string): { bucket: stri
   return slash < 0 ? { bucket: rest, key: "" } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
 }
 
-/** Turns an unreachable local endpoint into the one line a user needs. */
+/** The error and its causes, outermost first (store and source errors wrap the SDK's). */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let link = error; link !== undefined && link !== null && chain.length < 8; ) {
+    chain.push(link);
+    link = (link as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+/** Turns an unreachable local endpoint (or a missing table or bucket) into the one line a user needs. */
 export function explainConnectionError(error: unknown, target: Target): never {
-  const code =
-    (error as { code?: string; cause?: { code?: string } }).code ??
-    (error as { cause?: { code?: string } }).cause?.code;
-  if (target.mode === "local" && (code === "ECONNREFUSED" || /ECONNREFUSED/.test(String(error)))) {
+  const chain = causeChain(error);
+  const refused = chain.some(
+    (link) => (link as { code?: string }).code === "ECONNREFUSED" || /ECONNREFUSED/.test(String(link)),
+  );
+  if (target.mode === "local" && refused) {
     throw new CliError("the local stack is not running: start it with 'npm start' (catalog dev)");
   }
-  const name = (error as Error).name;
-  if (name === "ResourceNotFoundException") throw new CliError(`table '${target.tableName}' does not exist`);
-  if (name === "NoSuchBucket") throw new CliError(`bucket '${target.bucket}' does not exist`);
+  const names = chain.map((link) => (link as Error).name);
+  if (names.includes("ResourceNotFoundException"))
+    throw new CliError(`table '${target.tableName}' does not exist`);
+  if (names.includes("NoSuchBucket")) throw new CliError(`bucket '${target.bucket}' does not exist`);
   throw error;
 }

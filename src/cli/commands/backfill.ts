@@ -1,0 +1,127 @@
+import type { Command } from "commander";
+import { describeError } from "../../engine/errors.js";
+import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
+import { BACKFILL_RULE, type PassRule, type PassSummary, runCatalogPass } from "../catalog-pass.js";
+import { CliError } from "../cli-error.js";
+import { printJson } from "../format.js";
+import { parsePositiveInt } from "../options.js";
+import { createProgress } from "../progress.js";
+import { parseS3Url, type TargetFlags, withTargetFlags } from "../target.js";
+import { withTarget } from "../target-session.js";
+
+interface PassFlags extends TargetFlags {
+  concurrency: number;
+  policyFile?: string;
+  exclude: string[];
+  json?: boolean;
+}
+
+/** What distinguishes backfill from reprocess. */
+export interface PassCommandSpec {
+  name: string;
+  description: string;
+  eventName: string;
+  principalId: string;
+  rule: PassRule;
+}
+
+const MAX_ERROR_LINES = 20;
+
+/** Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too. */
+const EXCLUDE_DEFAULT = ["_derived/"];
+
+function printSummary(spec: PassCommandSpec, summary: PassSummary, json: boolean): void {
+  if (json) {
+    printJson(summary);
+    return;
+  }
+  const parts = [
+    `scanned ${summary.scanned}`,
+    `cataloged ${summary.cataloged}`,
+    `skipped ${summary.skipped}`,
+    `errors ${summary.errors}`,
+  ];
+  if (spec.name === "reprocess" && summary.uncataloged > 0)
+    parts.push(`not cataloged ${summary.uncataloged} (run 'catalog backfill')`);
+  process.stdout.write(
+    `${spec.name}: ${parts.join(", ")} in ${summary.seconds} s${summary.interrupted ? " (interrupted: run it again to resume)" : ""}\n`,
+  );
+}
+
+async function runPass(spec: PassCommandSpec, location: string | undefined, flags: PassFlags): Promise<void> {
+  const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
+  await withTarget(flags, async (target) => {
+    const { bucket, key: prefix } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
+    if (bucket === "") throw new CliError(`'${location}' has no bucket name`);
+    let stopping = false;
+    // First Ctrl-C: finish the objects in flight and print the summary (a rerun resumes); second: quit now.
+    const onSignal = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      process.stderr.write(
+        `\n${spec.name}: stopping after the objects in flight (Ctrl-C again to quit now)\n`,
+      );
+    };
+    process.on("SIGINT", onSignal);
+    const progress = createProgress({ label: spec.name, total: 0, enabled: !flags.json });
+    let errorLines = 0;
+    let summary: PassSummary;
+    try {
+      summary = await runCatalogPass({
+        target,
+        bucket,
+        prefix,
+        eventName: spec.eventName,
+        principalId: spec.principalId,
+        rule: spec.rule,
+        policy,
+        concurrency: flags.concurrency,
+        excludePrefixes: flags.exclude,
+        progress,
+        onError: (key, error) => {
+          if (errorLines++ < MAX_ERROR_LINES)
+            process.stderr.write(`catalog ${spec.name}: s3://${bucket}/${key}: ${describeError(error)}\n`);
+        },
+        stopRequested: () => stopping,
+      });
+    } finally {
+      progress.stop();
+      process.off("SIGINT", onSignal);
+    }
+    printSummary(spec, summary, flags.json === true);
+    if (summary.interrupted) process.exitCode = 130;
+    else if (summary.errors > 0) process.exitCode = 1;
+  });
+}
+
+/** Registers a bucket-walking command (backfill or reprocess). */
+export function registerPassCommand(program: Command, spec: PassCommandSpec): void {
+  withTargetFlags(
+    program
+      .command(spec.name)
+      .description(spec.description)
+      .argument("[location]", "s3://bucket/prefix (default: the whole bucket)")
+      .option("--concurrency <n>", "objects processed at once", parsePositiveInt, 8)
+      .option("--policy-file <path>", "validation policy (JSON); the default policy otherwise")
+      .option(
+        "--exclude <prefix>",
+        "skip keys under this prefix (repeatable)",
+        (value: string, previous: string[] | undefined) =>
+          previous === EXCLUDE_DEFAULT || previous === undefined ? [value] : [...previous, value],
+        EXCLUDE_DEFAULT,
+      )
+      .option("--json", "print the summary as JSON"),
+  ).action((location: string | undefined, flags: PassFlags) => runPass(spec, location, flags));
+}
+
+/** `catalog backfill`: catalog objects that were in the bucket before the pipeline. */
+export function registerBackfill(program: Command): void {
+  registerPassCommand(program, {
+    name: "backfill",
+    description:
+      "catalog objects already in the bucket (skips those cataloged at the same ETag, so a rerun resumes)",
+    eventName: "Catalog:Backfill",
+    principalId: "catalog-backfill",
+    rule: BACKFILL_RULE,
+  });
+}

@@ -1,0 +1,132 @@
+import type { Command } from "commander";
+import type { Category } from "../../engine/types.js";
+import type { Page, RecordSummary, TimeRange } from "../../store/types.js";
+import { CliError } from "../cli-error.js";
+import { formatBytes, formatTable, printJson } from "../format.js";
+import { parsePositiveInt, parseSince } from "../options.js";
+import { type TargetFlags, withTargetFlags } from "../target.js";
+import { withTarget } from "../target-session.js";
+
+interface FindFlags extends TargetFlags {
+  category?: string;
+  duplicates?: boolean;
+  problems?: boolean;
+  since?: string;
+  limit: number;
+  json?: boolean;
+}
+
+/** Every category, checked against the engine's type so a new one is not forgotten here. */
+const CATEGORY_SET = {
+  image: true,
+  video: true,
+  audio: true,
+  pdf: true,
+  document: true,
+  archive: true,
+  font: true,
+  text: true,
+  executable: true,
+  other: true,
+} satisfies Record<Category, true>;
+const CATEGORIES = Object.keys(CATEGORY_SET);
+
+function parseCategory(value: string): string {
+  if (!CATEGORIES.includes(value))
+    throw new CliError(`unknown category '${value}': expected one of ${CATEGORIES.join(", ")}`);
+  return value;
+}
+
+/** Reads pages until `limit` items or the end. */
+async function collect<T>(
+  limit: number,
+  fetch: (page: { limit: number; cursor?: string }) => Promise<Page<T>>,
+): Promise<{ items: T[]; more: boolean }> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetch({ limit: Math.min(1000, limit - items.length), ...(cursor && { cursor }) });
+    items.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor && items.length < limit);
+  return { items: items.slice(0, limit), more: cursor !== undefined || items.length > limit };
+}
+
+function rowsOf(items: RecordSummary[]): string[][] {
+  return [
+    ["TIME", "OBJECT", "SIZE", "TYPE", "STATUS"],
+    ...items.map((item) => [
+      item.eventTime,
+      `s3://${item.bucket}/${item.key}`,
+      formatBytes(item.size),
+      item.mime ?? "-",
+      item.status + (item.status !== "ok" && item.reason ? ` (${item.reason})` : ""),
+    ]),
+  ];
+}
+
+async function runFind(flags: FindFlags): Promise<void> {
+  const modes = [flags.category !== undefined, flags.duplicates === true, flags.problems === true].filter(
+    Boolean,
+  ).length;
+  if (modes !== 1) throw new CliError("choose exactly one of --category <name>, --duplicates, --problems");
+  const range: TimeRange = {
+    from: flags.since ?? parseSince(flags.duplicates ? "30d" : "7d"),
+    to: new Date().toISOString(),
+  };
+  if (range.from > range.to) throw new CliError(`--since is in the future: ${range.from}`);
+  await withTarget(flags, async (target) => {
+    if (flags.duplicates) {
+      const groups = await collect(flags.limit, (page) => target.store.listDuplicateGroups(range, page));
+      const withCopies = [];
+      for (const group of groups.items) {
+        const copies = await collect(1000, (page) => target.store.listByHash(group.sha256, page));
+        withCopies.push({ ...group, objects: copies.items });
+      }
+      if (flags.json) {
+        printJson(withCopies);
+        return;
+      }
+      if (withCopies.length === 0) process.stdout.write("no duplicates in that time range\n");
+      for (const group of withCopies) {
+        process.stdout.write(
+          `sha256 ${group.sha256}  ${formatBytes(group.size)}  ${group.objects.length} copies (since ${group.since})\n`,
+        );
+        for (const object of group.objects) process.stdout.write(`  s3://${object.bucket}/${object.key}\n`);
+      }
+      if (groups.more) process.stderr.write(`(first ${flags.limit} groups; raise --limit for more)\n`);
+      return;
+    }
+    const found = flags.problems
+      ? await collect(flags.limit, (page) => target.store.listProblems(target.bucket, range, page))
+      : await collect(flags.limit, (page) =>
+          target.store.listByCategory(target.bucket, flags.category as string, range, page),
+        );
+    if (flags.json) {
+      printJson(found.items);
+      return;
+    }
+    if (found.items.length === 0) process.stdout.write("nothing found in that time range\n");
+    else process.stdout.write(`${formatTable(rowsOf(found.items))}\n`);
+    if (found.more) process.stderr.write(`(first ${flags.limit} results; raise --limit for more)\n`);
+  });
+}
+
+/** `catalog find`: objects by category and time, duplicate content, or problems. */
+export function registerFind(program: Command): void {
+  withTargetFlags(
+    program
+      .command("find")
+      .description("find objects: by category uploaded since a time, duplicated content, or problems")
+      .option("--category <name>", `objects of one category (${CATEGORIES.join(", ")})`, parseCategory)
+      .option("--duplicates", "content stored more than once (by SHA-256)")
+      .option("--problems", "objects with status error or rejected")
+      .option(
+        "--since <when>",
+        "how far back: 7d, 12h, 30m or a date (default 7d; 30d for --duplicates)",
+        (value: string) => parseSince(value),
+      )
+      .option("--limit <n>", "at most this many results (groups for --duplicates)", parsePositiveInt, 1000)
+      .option("--json", "print the results as JSON"),
+  ).action((flags: FindFlags) => runFind(flags));
+}

@@ -1,0 +1,94 @@
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import type { Command } from "commander";
+import type { RecordSummary } from "../../store/types.js";
+import { formatBytes, formatTable, printJson } from "../format.js";
+import { parseS3Url, type Target, type TargetFlags, withTargetFlags } from "../target.js";
+import { withTarget } from "../target-session.js";
+
+interface LsFlags extends TargetFlags {
+  json?: boolean;
+}
+
+/** What `catalog ls` shows for one folder. */
+export interface FolderListing {
+  bucket: string;
+  folder: string;
+  /** Sub-folders, full prefixes ending in `/`. */
+  folders: string[];
+  /** Cataloged objects directly in the folder. */
+  objects: RecordSummary[];
+}
+
+/**
+ * Sub-folders come from S3 (ListObjectsV2 with Delimiter "/"): a folder is an
+ * S3 notion, not a catalog one. Objects come from the catalog, by the folder
+ * index, so their type and status are there without reading S3.
+ */
+async function listFolder(target: Target, bucket: string, folder: string): Promise<FolderListing> {
+  const folders: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await target.s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: folder,
+        Delimiter: "/",
+        ...(token && { ContinuationToken: token }),
+      }),
+    );
+    for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const objects: RecordSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await target.store.listFolder(bucket, folder, { limit: 1000, ...(cursor && { cursor }) });
+    objects.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return { bucket, folder, folders, objects };
+}
+
+/** A prefix names a folder: `docs` and `docs/` both list `docs/`; a prefix with a partial name lists its folder. */
+function folderOf(prefix: string): string {
+  if (prefix === "" || prefix.endsWith("/")) return prefix;
+  return `${prefix}/`;
+}
+
+async function runLs(location: string | undefined, flags: LsFlags): Promise<void> {
+  await withTarget(flags, async (target) => {
+    const { bucket, key } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
+    const listing = await listFolder(target, bucket, folderOf(key));
+    if (flags.json) {
+      printJson(listing);
+      return;
+    }
+    const rows: string[][] = [["NAME", "SIZE", "TYPE", "STATUS"]];
+    for (const folder of listing.folders)
+      rows.push([folder.slice(listing.folder.length), "-", "folder", "-"]);
+    for (const object of listing.objects) {
+      rows.push([
+        object.key.slice(listing.folder.length),
+        formatBytes(object.size),
+        object.mime ?? "-",
+        object.status + (object.status !== "ok" && object.reason ? ` (${object.reason})` : ""),
+      ]);
+    }
+    if (rows.length === 1) {
+      process.stdout.write(`s3://${bucket}/${listing.folder}: empty\n`);
+      return;
+    }
+    process.stdout.write(`${formatTable(rows)}\n`);
+  });
+}
+
+/** `catalog ls`: one folder of the bucket, as the catalog knows it. */
+export function registerLs(program: Command): void {
+  withTargetFlags(
+    program
+      .command("ls")
+      .description("list a folder: sub-folders from S3, objects with size, type and status from the catalog")
+      .argument("[location]", "s3://bucket/prefix/ (default: the root of the bucket)")
+      .option("--json", "print { bucket, folder, folders, objects } as JSON"),
+  ).action((location: string | undefined, flags: LsFlags) => runLs(location, flags));
+}

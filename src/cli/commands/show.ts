@@ -1,0 +1,86 @@
+import type { Command } from "commander";
+import type { AuditEntry, CatalogRecord } from "../../store/types.js";
+import { CliError } from "../cli-error.js";
+import { formatBytes, formatTable, printJson } from "../format.js";
+import { parseS3Url, type TargetFlags, withTargetFlags } from "../target.js";
+import { withTarget } from "../target-session.js";
+
+interface ShowFlags extends TargetFlags {
+  json?: boolean;
+}
+
+const SECTIONS = ["image", "media", "pdf", "document", "archive", "text", "font", "executable"] as const;
+
+function describeRecord(record: CatalogRecord): string[] {
+  const lines = [
+    `s3://${record.bucket}/${record.key}`,
+    `  status     ${record.status}${record.reason ? ` (${record.reason})` : ""}`,
+  ];
+  if (record.status !== "deleted") {
+    lines.push(
+      `  type       ${record.mime ?? "-"} (${record.category ?? "other"})`,
+      `  size       ${formatBytes(record.size)}`,
+      `  etag       ${record.etag ?? "-"}`,
+    );
+    if (record.sha256) lines.push(`  sha256     ${record.sha256}`);
+    if (record.contentType) lines.push(`  declared   ${record.contentType}`);
+  }
+  lines.push(
+    `  event      ${record.eventTime} (sequencer ${record.sequencer})`,
+    `  processed  ${record.processedAt}${record.extractorVersion ? ` by extractor ${record.extractorVersion}` : ""}`,
+  );
+  if (record.bytesRead !== undefined)
+    lines.push(`  read       ${formatBytes(record.bytesRead)} in ${record.readRequests ?? 0} request(s)`);
+  for (const warning of record.warnings ?? []) lines.push(`  warning    ${warning}`);
+  for (const section of SECTIONS) {
+    const value = record[section];
+    if (value !== undefined) lines.push(`  ${section.padEnd(10)} ${JSON.stringify(value)}`);
+  }
+  return lines;
+}
+
+function describeAudit(audit: AuditEntry[]): string[] {
+  if (audit.length === 0) return ["history: none"];
+  const rows = [["TIME", "EVENT", "OUTCOME", "BY", "DELIVERIES"]];
+  for (const entry of audit) {
+    rows.push([
+      entry.eventTime,
+      entry.eventName,
+      entry.outcome + (entry.reasons?.length ? ` (${entry.reasons.join("; ")})` : ""),
+      entry.principalId ?? "-",
+      String(entry.deliveries),
+    ]);
+  }
+  return [
+    "history:",
+    ...formatTable(rows)
+      .split("\n")
+      .map((line) => `  ${line}`),
+  ];
+}
+
+async function runShow(location: string, flags: ShowFlags): Promise<void> {
+  await withTarget(flags, async (target) => {
+    const { bucket, key } = parseS3Url(location, target.bucket);
+    if (key === "") throw new CliError(`'${location}' names no object: expected s3://bucket/key`);
+    const { record, audit } = await target.store.getObject(bucket, key);
+    if (!record && audit.length === 0) throw new CliError(`s3://${bucket}/${key} is not in the catalog`);
+    if (flags.json) {
+      printJson({ record: record ?? null, audit });
+      return;
+    }
+    const lines = record ? describeRecord(record) : [`s3://${bucket}/${key}`, "  no record (see history)"];
+    process.stdout.write(`${[...lines, ...describeAudit(audit)].join("\n")}\n`);
+  });
+}
+
+/** `catalog show`: one object's record and its audit history. */
+export function registerShow(program: Command): void {
+  withTargetFlags(
+    program
+      .command("show")
+      .description("show an object's catalog record and its audit history")
+      .argument("<location>", "s3://bucket/key (or a key in the default bucket)")
+      .option("--json", 'print { "record": {...}, "audit": [...] }'),
+  ).action((location: string, flags: ShowFlags) => runShow(location, flags));
+}

@@ -1,0 +1,27 @@
+import { CliError } from "./cli-error.js";
+import { explainConnectionError, resolveTarget, type Target, type TargetFlags } from "./target.js";
+
+/** Errors of the catalog that are the user's input, not a fault: said in one line. */
+const USER_ERRORS = new Set(["InvalidRangeError", "InvalidCursorError", "PolicyError"]);
+
+/**
+ * Resolves the target from the command's flags, runs `work` against it, and
+ * always closes its clients. Faults a user can act on (the local stack is
+ * down, the table or bucket is missing, a bad range) become one-line
+ * {@link CliError}s; anything else is rethrown for `main` to print.
+ *
+ * @example
+ * await withTarget(flags, async (target) => printJson(await target.store.getObject(target.bucket, key)));
+ */
+export async function withTarget<T>(flags: TargetFlags, work: (target: Target) => Promise<T>): Promise<T> {
+  const target = resolveTarget(flags);
+  try {
+    return await work(target);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (USER_ERRORS.has((error as Error).name)) throw new CliError((error as Error).message);
+    return explainConnectionError(error, target);
+  } finally {
+    target.close();
+  }
+}

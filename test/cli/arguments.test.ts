@@ -1,0 +1,116 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../support/corpus.js";
+
+const run = promisify(execFile);
+const CATALOG = join(REPO_ROOT, "bin/catalog");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (`npm run build` first; `npm test` does). */
+async function catalog(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await run("node", [CATALOG, ...args], { cwd: REPO_ROOT, timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** A port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function expectOneLineError(result: Run, pattern: RegExp): void {
+  expect(result.code).not.toBe(0);
+  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+}
+
+let down: string[];
+
+beforeAll(async () => {
+  expect(existsSync(join(REPO_ROOT, "dist/cli/commands/upload.js")), "run `npm run build` first").toBe(true);
+  const port = await closedPort();
+  down = [
+    "--s3-endpoint",
+    `http://127.0.0.1:${port}`,
+    "--dynamodb-endpoint",
+    `http://127.0.0.1:${port}`,
+    "--api",
+    `http://127.0.0.1:${port}`,
+  ];
+});
+
+describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit", () => {
+  it.each([
+    [["find"], /choose exactly one of --category/],
+    [["find", "--category", "image", "--problems"], /choose exactly one/],
+    [["find", "--category", "photos"], /unknown category 'photos'.*image/],
+    [["find", "--problems", "--since", "last tuesday"], /expected a duration like 7d/],
+    [["find", "--problems", "--since", "2100-01-01"], /--since is in the future/],
+    [["find", "--problems", "--since", "5000d"], /more than 366 days/],
+    [["find", "--problems", "--limit", "0"], /expected a positive integer/],
+    [["upload"], /missing required argument/],
+    [["upload", "/no/such/file.jpg"], /\/no\/such\/file.jpg: no such file or directory/],
+    [["show", "s3://uploads/"], /names no object/],
+    [["show", "s3:///key"], /has no bucket name/],
+    [["ls", "--s3-endpoint", "ftp://example.com"], /--s3-endpoint must be an http\(s\) URL/],
+    [["backfill", "--concurrency", "zero"], /expected a positive integer/],
+    [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],
+    [["reprocess", "--bogus"], /unknown option '--bogus'/],
+    [["dlq", "drain"], /unknown command 'drain'/],
+    [["show", "s3://uploads/a.jpg", "--region", "eu-west-1", "--bucket", "b"], /--table|CATALOG_TABLE/],
+  ])("catalog %j", async (args, message) => {
+    // Point the rest at a closed port: validation must fail before any call is made.
+    const result = await catalog(...args, ...(args.includes("--s3-endpoint") ? [] : down.slice(0, 4)));
+    expectOneLineError(result, message);
+  });
+});
+
+describe.concurrent("catalog CLI: an unreachable local stack is named, not dumped", () => {
+  it.each([
+    [["show", "s3://uploads/a.jpg"]],
+    [["ls"]],
+    [["find", "--problems"]],
+    [["upload", "README.md"]],
+    [["backfill"]],
+    [["dlq", "ls"]],
+  ])("catalog %j", async (args) => {
+    const result = await catalog(...args, ...down);
+    expectOneLineError(result, /the local stack is not running: start it with 'npm start'/);
+    expect(result.code).toBe(1);
+  });
+});
+
+describe.concurrent("catalog CLI: help and AWS-only answers", () => {
+  it.each(["upload", "find", "backfill", "dlq replay"])("catalog %s --help", async (command) => {
+    const result = await catalog(...command.split(" "), "--help");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: catalog ${command}`);
+    expect(result.stderr).toBe("");
+  });
+
+  it("dlq ls against AWS says where the queue is and how to redrive it", async () => {
+    const result = await catalog("dlq", "ls", "--region", "eu-west-1", "--bucket", "b", "--table", "t");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/SQS queue.*aws sqs start-message-move-task/);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+  });
+});
