@@ -63,7 +63,7 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
   let sections: Sections = {};
   let status: ExtractionStatus = "ok";
   let reason: string | undefined;
-  let hashed: HashResult | undefined;
+  let sha256: string | undefined;
 
   try {
     format = await withDeadline(detectFormat(reader, options), deadline.signal);
@@ -98,7 +98,7 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
   }
   clearTimeout(timer);
 
-  if (options.hash) hashed = await hashAll(reader);
+  if (options.hash) sha256 = await hashAll(reader);
   const stats = reader.stats;
   return {
     source: options.sourceName ?? source.name,
@@ -108,9 +108,9 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
     warnings,
     format,
     ...sections,
-    ...(hashed && { sha256: hashed.sha256 }),
-    bytesRead: stats.bytesRead + (hashed?.bytes ?? 0),
-    readRequests: stats.requests + (hashed?.requests ?? 0),
+    ...(sha256 !== undefined && { sha256 }),
+    bytesRead: stats.bytesRead,
+    readRequests: stats.requests,
     durationMs: Math.round((performance.now() - started) * 100) / 100,
     extractorVersion: EXTRACTOR_VERSION,
   };
@@ -144,26 +144,17 @@ function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-interface HashResult {
-  sha256: string;
-  bytes: number;
-  requests: number;
-}
-
 /**
- * Hashing streams the whole object past the cache and outside the read budget
- * (it is opt-in and reads everything by definition); its bytes still count.
+ * SHA-256 of the whole content, reusing the blocks extraction already
+ * fetched: a small object costs no extra request, a large one one request
+ * per missing megabyte.
  */
-async function hashAll(reader: BlockReader): Promise<HashResult> {
+async function hashAll(reader: BlockReader): Promise<string> {
   const hash = createHash("sha256");
-  let bytes = 0;
-  let requests = 0;
   for (let offset = 0; offset < reader.size; offset += HASH_CHUNK_BYTES) {
-    const chunk = await reader.source.read(offset, HASH_CHUNK_BYTES);
+    const chunk = await reader.readThrough(offset, HASH_CHUNK_BYTES);
     hash.update(chunk);
-    bytes += chunk.byteLength;
-    requests += 1;
-    if (chunk.byteLength === 0) break;
+    if (chunk.byteLength < Math.min(HASH_CHUNK_BYTES, reader.size - offset)) break;
   }
-  return { sha256: hash.digest("hex"), bytes, requests };
+  return hash.digest("hex");
 }

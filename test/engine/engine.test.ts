@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BufferSource, type ByteSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
@@ -56,6 +57,20 @@ describe("extract", () => {
       }
     },
   );
+
+  it("hashes from the blocks extraction already read, without fetching them again", async () => {
+    const bytes = readFileSync(corpusFile("exifpy-Reconyx_HC500_Hyperfire.jpg"));
+    const plain = await extract(new BufferSource(bytes, "a.jpg"), { blockSize: 64 * 1024 });
+    const hashed = await extract(new BufferSource(bytes, "a.jpg"), { blockSize: 64 * 1024, hash: true });
+    expect(hashed.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+    expect(hashed.bytesRead).toBe(bytes.byteLength);
+    expect(plain.bytesRead).toBeLessThan(bytes.byteLength);
+    const small = readFileSync(corpusFile("filetype-fixture.png"));
+    const smallPlain = await extract(new BufferSource(small, "b.png"), { blockSize: 64 * 1024 });
+    const smallHashed = await extract(new BufferSource(small, "b.png"), { blockSize: 64 * 1024, hash: true });
+    expect(smallHashed.readRequests).toBe(smallPlain.readRequests);
+    expect(smallHashed.bytesRead).toBe(small.byteLength);
+  });
 
   it("stops after detection when asked to", async () => {
     const source = await FileSource.open(corpusFile("filetype-fixture.pdf"));

@@ -133,6 +133,41 @@ export class BlockReader {
     return out;
   }
 
+  /**
+   * Reads a span for a whole-object pass (hashing): blocks already cached are
+   * reused, missing runs are fetched straight from the source without being
+   * cached and outside the byte/request budget (such a pass reads everything
+   * by definition and is opt-in), but still counted.
+   */
+  async readThrough(offset: number, length: number): Promise<Uint8Array> {
+    const start = Math.min(Math.max(0, offset), this.size);
+    const end = Math.min(this.size, start + Math.max(0, length));
+    const out = new Uint8Array(Math.max(0, end - start));
+    let position = start;
+    while (position < end) {
+      const index = Math.floor(position / this.blockSize);
+      const base = index * this.blockSize;
+      const cached = this.blocks.get(index);
+      if (cached) {
+        const to = Math.min(end, base + cached.byteLength);
+        out.set(cached.subarray(position - base, to - base), position - start);
+        position = to;
+        continue;
+      }
+      let runEnd = Math.min(end, base + this.blockSize);
+      while (runEnd < end && !this.blocks.has(Math.floor(runEnd / this.blockSize))) {
+        runEnd = Math.min(end, runEnd + this.blockSize);
+      }
+      const bytes = await this.source.read(position, runEnd - position);
+      this.counters.requests += 1;
+      this.counters.bytesRead += bytes.byteLength;
+      out.set(bytes, position - start);
+      if (bytes.byteLength < runEnd - position) return out.subarray(0, position - start + bytes.byteLength);
+      position = runEnd;
+    }
+    return out;
+  }
+
   /** The last `length` bytes (all of them for a smaller source). */
   tail(length: number): Promise<Uint8Array> {
     const wanted = Math.min(this.size, Math.max(0, length));
