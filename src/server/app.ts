@@ -1,7 +1,19 @@
+import type { S3Client } from "@aws-sdk/client-s3";
 import { Hono } from "hono";
 import type { Dispatcher } from "../local/dispatcher.js";
 import { readDeadLetters } from "../local/dispatcher.js";
 import type { CatalogStore } from "../store/catalog-store.js";
+import { findDashboardDir, mountDashboard } from "./dashboard-assets.js";
+import { RequestError } from "./errors.js";
+import type { RecordFeed } from "./record-feed.js";
+import { mountCatalogRoutes } from "./routes/catalog-routes.js";
+import { mountFileRoutes } from "./routes/file-routes.js";
+import { mountLiveRoute } from "./routes/live-route.js";
+import { securityHeaders } from "./security.js";
+import { CATEGORIES } from "./validation.js";
+
+/** Default largest upload: 256 MiB per file. */
+export const DEFAULT_UPLOAD_LIMIT_BYTES = 256 * 1024 * 1024;
 
 /** What the HTTP API serves from. */
 export interface ApiDeps {
@@ -10,48 +22,82 @@ export interface ApiDeps {
   bucket: string;
   dispatcher: Dispatcher;
   deadLetterFile: string;
+  /** S3 client for sub-folder listings, thumbnails and uploads; without it those answer 404 or empty. */
+  s3Client?: S3Client;
+  /** Derived files (thumbnails) live here: never listed, never an upload target. @default "_derived/" */
+  derivedPrefix?: string;
+  /** Announces processed events to `GET /api/events`. */
+  feed?: RecordFeed;
+  /** Largest file one upload may carry, in bytes. @default 256 MiB */
+  uploadLimitBytes?: number;
+  /** Folder of the dashboard's static files. @default found beside this module or in src/server/dashboard */
+  dashboardDir?: string;
+  /** Clock, for tests. @default () => new Date() */
+  now?: () => Date;
 }
 
+/** Errors from the store whose cause is the request, not the service. */
+const CALLER_ERRORS = new Set(["InvalidCursorError", "InvalidRangeError", "KeyTooLongError"]);
+
 /**
- * The local stack's HTTP API: JSON over the catalog store. Every handler
- * answers a bad parameter with a 400 and a message.
+ * The local stack's HTTP API and dashboard: JSON over the catalog store, a
+ * thumbnail and upload route over S3, server-sent events for live updates,
+ * and the single-page dashboard at `/`. Every handler answers a bad
+ * parameter with a 400 and a message; every response carries a strict CSP.
  *
  * @example
- * const app = createApp({ store, bucket: "uploads", dispatcher, deadLetterFile });
+ * const feed = new RecordFeed();
+ * const stack = await LocalStack.start({ onDelivery: (outcome) => feed.publish(outcome) });
+ * const app = createApp({ store: stack.store, bucket: stack.bucket, dispatcher: stack.dispatcher,
+ *   deadLetterFile: stack.deadLetterFile, s3Client: stack.s3Client, derivedPrefix: stack.derivedPrefix, feed });
  * serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 3000 });
  */
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
+  const derivedPrefix = deps.derivedPrefix ?? "_derived/";
+  const uploadLimitBytes = deps.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
+  const now = deps.now ?? (() => new Date());
+  app.use("*", securityHeaders());
 
-  app.get("/api/health", (c) => c.json({ ok: true, bucket: deps.bucket, pending: deps.dispatcher.pending }));
+  app.get("/api/health", (c) =>
+    c.json({
+      ok: true,
+      bucket: deps.bucket,
+      pending: deps.dispatcher.pending,
+      live: deps.feed !== undefined,
+      uploadLimitBytes,
+      derivedPrefix,
+      categories: CATEGORIES,
+    }),
+  );
 
-  app.get("/api/object", async (c) => {
-    const key = c.req.query("key");
-    const bucket = c.req.query("bucket") ?? deps.bucket;
-    if (!key) return c.json({ error: "query parameter 'key' is required" }, 400);
-    const { record, audit } = await deps.store.getObject(bucket, key);
-    if (!record && audit.length === 0)
-      return c.json({ error: `s3://${bucket}/${key} is not in the catalog` }, 404);
-    return c.json({ record: record ?? null, audit });
+  mountCatalogRoutes(app, {
+    store: deps.store,
+    bucket: deps.bucket,
+    derivedPrefix,
+    now,
+    ...(deps.s3Client && { s3Client: deps.s3Client }),
   });
-
-  app.get("/api/folder", async (c) => {
-    const prefix = c.req.query("prefix") ?? "";
-    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
-    const cursor = c.req.query("cursor");
-    const page = await deps.store.listFolder(c.req.query("bucket") ?? deps.bucket, folder, {
-      ...(cursor && { cursor }),
-    });
-    return c.json(page);
+  mountFileRoutes(app, {
+    store: deps.store,
+    bucket: deps.bucket,
+    derivedPrefix,
+    uploadLimitBytes,
+    ...(deps.s3Client && { s3Client: deps.s3Client }),
   });
+  mountLiveRoute(app, deps.feed);
 
   app.get("/api/dlq", async (c) => c.json({ items: await readDeadLetters(deps.deadLetterFile) }));
 
   app.post("/api/dlq/replay", async (c) => c.json(await deps.dispatcher.replay()));
 
+  mountDashboard(app, deps.dashboardDir ?? findDashboardDir());
+
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((error, c) => {
-    const status = error.name === "InvalidCursorError" ? 400 : 500;
-    return c.json({ error: error.message }, status);
+    if (error instanceof RequestError) return c.json({ error: error.message }, error.status);
+    if (CALLER_ERRORS.has(error.name)) return c.json({ error: error.message }, 400);
+    return c.json({ error: error.message }, 500);
   });
   return app;
 }

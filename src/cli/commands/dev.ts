@@ -12,6 +12,7 @@ import {
 } from "../../local/local-stack.js";
 import { loadPolicy } from "../../policy/policy.js";
 import { createApp } from "../../server/app.js";
+import { RecordFeed } from "../../server/record-feed.js";
 import { CliError } from "../cli-error.js";
 import { parsePort } from "../options.js";
 
@@ -47,6 +48,7 @@ async function runDev(flags: DevFlags): Promise<void> {
   // Locally there is no CloudWatch to read EMF metric lines; keep the console for the handler's logs.
   process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : undefined;
+  const feed = new RecordFeed();
   let stack: LocalStack;
   try {
     stack = await LocalStack.start({
@@ -56,6 +58,7 @@ async function runDev(flags: DevFlags): Promise<void> {
       bucket: flags.bucket,
       tableName: flags.table,
       logLevel: flags.logLevel,
+      onDelivery: (outcome) => feed.publish(outcome),
       ...(policy && { policy }),
     });
   } catch (error) {
@@ -67,6 +70,9 @@ async function runDev(flags: DevFlags): Promise<void> {
     bucket: stack.bucket,
     dispatcher: stack.dispatcher,
     deadLetterFile: stack.deadLetterFile,
+    s3Client: stack.s3Client,
+    derivedPrefix: stack.derivedPrefix,
+    feed,
   });
   let http: ReturnType<typeof serve>;
   try {

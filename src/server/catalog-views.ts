@@ -1,0 +1,199 @@
+/**
+ * Views over the catalog that the store has no single call for: the newest
+ * uploads across every category, per-category and per-day totals, and
+ * duplicate groups with their copies. Each is built from the store's Query
+ * listings only (never a Scan) and reads a bounded number of summaries, so a
+ * busy bucket makes an answer partial (`truncated: true`), never slow without end.
+ */
+import type { Category } from "../engine/types.js";
+import type { CatalogStore } from "../store/catalog-store.js";
+import { dayOf, daysBetween } from "../store/keys.js";
+import type { DuplicateGroup, Page, RecordSummary } from "../store/types.js";
+import { CATEGORIES, type Window } from "./validation.js";
+
+/** Most summaries one "recent uploads" answer reads from the category index. */
+export const RECENT_READ_BOUND = 5_000;
+/** Most summaries one stats answer reads from the category index. */
+export const STATS_READ_BOUND = 20_000;
+/** Page size asked of the store while walking a listing. */
+const WALK_PAGE = 1_000;
+
+/** Newest uploads first, with whether the walk stopped at its bound. */
+export interface RecentUploads {
+  items: RecordSummary[];
+  /** True when the read bound cut the walk short: older items may be missing. */
+  truncated: boolean;
+}
+
+/** Totals for one category or one day. */
+export interface Tally {
+  count: number;
+  bytes: number;
+}
+
+/** What `GET /api/stats` answers. */
+export interface CatalogStats extends Window {
+  byCategory: ({ category: Category } & Tally)[];
+  byDay: ({ day: string } & Tally)[];
+  total: Tally;
+  /** Summaries read to compute this. */
+  itemsRead: number;
+  /** The most this answer reads; when reached, `truncated` is true and the totals are lower bounds. */
+  readBound: number;
+  truncated: boolean;
+}
+
+/** A duplicate group with the objects holding that content. */
+export interface DuplicateGroupView extends DuplicateGroup {
+  objects: RecordSummary[];
+}
+
+/** Reads a listing page after page until it ends or `budget.left` runs out. */
+async function drain(
+  next: (cursor: string | undefined) => Promise<Page<RecordSummary>>,
+  budget: { left: number },
+  onItem: (item: RecordSummary) => void,
+): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    if (budget.left <= 0) return true;
+    const page = await next(cursor);
+    for (const item of page.items) {
+      if (budget.left <= 0) return true;
+      budget.left -= 1;
+      onItem(item);
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return false;
+}
+
+/**
+ * The newest uploads in a window across every category (or one): walks UTC
+ * days from the newest, querying every category's day partition in
+ * parallel, and stops after the day that fills `limit`.
+ *
+ * @example
+ * const { items } = await listRecent(store, "uploads", { from, to }, 50);
+ */
+export async function listRecent(
+  store: CatalogStore,
+  bucket: string,
+  window: Window,
+  limit: number,
+  category?: Category,
+): Promise<RecentUploads> {
+  const categories = category ? [category] : CATEGORIES;
+  const days = daysBetween(window.from, window.to).reverse();
+  const budget = { left: RECENT_READ_BOUND };
+  const items: RecordSummary[] = [];
+  let truncated = false;
+  for (const day of days) {
+    const range = {
+      from: maxTime(`${day}T00:00:00.000Z`, window.from),
+      to: minTime(`${day}T23:59:59.999Z`, window.to),
+    };
+    const cut = await Promise.all(
+      categories.map((name) =>
+        drain(
+          (cursor) =>
+            store.listByCategory(bucket, name, range, { limit: WALK_PAGE, ...(cursor && { cursor }) }),
+          budget,
+          (item) => items.push(item),
+        ),
+      ),
+    );
+    if (cut.some(Boolean)) {
+      truncated = true;
+      break;
+    }
+    if (items.length >= limit) break;
+  }
+  items.sort((a, b) => (a.eventTime < b.eventTime ? 1 : a.eventTime > b.eventTime ? -1 : 0));
+  return { items: items.slice(0, limit), truncated };
+}
+
+/**
+ * Counts and bytes by category and by day over a window, from the category
+ * index (one Query per category per day, plus one per further page), reading
+ * at most {@link STATS_READ_BOUND} summaries.
+ *
+ * @example
+ * const stats = await computeStats(store, "uploads", { from, to });
+ * stats.byCategory.find((row) => row.category === "image")?.bytes;
+ */
+export async function computeStats(
+  store: CatalogStore,
+  bucket: string,
+  window: Window,
+): Promise<CatalogStats> {
+  const budget = { left: STATS_READ_BOUND };
+  const byCategory = new Map<Category, Tally>(CATEGORIES.map((name) => [name, { count: 0, bytes: 0 }]));
+  const byDay = new Map<string, Tally>(
+    daysBetween(window.from, window.to).map((day) => [day, { count: 0, bytes: 0 }]),
+  );
+  const cut = await Promise.all(
+    CATEGORIES.map((name) =>
+      drain(
+        (cursor) =>
+          store.listByCategory(bucket, name, window, { limit: WALK_PAGE, ...(cursor && { cursor }) }),
+        budget,
+        (item) => {
+          const size = typeof item.size === "number" ? item.size : 0;
+          add(byCategory.get(name), size);
+          add(byDay.get(dayOf(item.eventTime)), size);
+        },
+      ),
+    ),
+  );
+  const rows = [...byCategory].map(([category, tally]) => ({ category, ...tally }));
+  return {
+    ...window,
+    byCategory: rows,
+    byDay: [...byDay].map(([day, tally]) => ({ day, ...tally })),
+    total: rows.reduce((sum, row) => ({ count: sum.count + row.count, bytes: sum.bytes + row.bytes }), {
+      count: 0,
+      bytes: 0,
+    }),
+    itemsRead: STATS_READ_BOUND - budget.left,
+    readBound: STATS_READ_BOUND,
+    truncated: cut.some(Boolean),
+  };
+}
+
+/**
+ * One page of duplicate groups found in a window, each with (up to
+ * `perGroup` of) its objects.
+ *
+ * @example
+ * const { items } = await listDuplicates(store, { from, to }, { limit: 20 }, 10);
+ */
+export async function listDuplicates(
+  store: CatalogStore,
+  window: Window,
+  page: { limit: number; cursor?: string },
+  perGroup: number,
+): Promise<Page<DuplicateGroupView>> {
+  const groups = await store.listDuplicateGroups(window, page);
+  const items = await Promise.all(
+    groups.items.map(async (group) => ({
+      ...group,
+      objects: (await store.listByHash(group.sha256, { limit: perGroup })).items,
+    })),
+  );
+  return { items, ...(groups.cursor && { cursor: groups.cursor }) };
+}
+
+function add(tally: Tally | undefined, size: number): void {
+  if (!tally) return;
+  tally.count += 1;
+  tally.bytes += size;
+}
+
+function maxTime(a: string, b: string): string {
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+function minTime(a: string, b: string): string {
+  return Date.parse(a) <= Date.parse(b) ? a : b;
+}

@@ -1,0 +1,1331 @@
+// The catalog dashboard: plain DOM code, no framework. Every string that comes
+// from the catalog (keys, EXIF, PDF titles, tags, reasons) reaches the page
+// through text nodes only, never through HTML parsing, so metadata written
+// to look like markup stays text. The CSP forbids inline script anyway.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const CATEGORY_COLORS = {
+  image: "#2f9e6e",
+  video: "#7c4dcc",
+  audio: "#d9802e",
+  pdf: "#d04545",
+  document: "#2f5bd3",
+  archive: "#8a6d3b",
+  text: "#4f6b8a",
+  font: "#b04a8f",
+  executable: "#3d3d52",
+  other: "#8b93a3",
+};
+
+const state = {
+  view: "recent",
+  prefix: "",
+  category: "",
+  days: "7",
+  layout: localStorage.getItem("layout") === "list" ? "list" : "grid",
+  key: "",
+  health: null,
+};
+
+// ---------------------------------------------------------------- DOM building
+
+/** Builds an element; children that are strings become text nodes. */
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = String(value);
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "href") node.setAttribute("href", safeHref(value));
+    else node.setAttribute(name, String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs ?? {})) node.setAttribute(name, String(value));
+  for (const child of children.flat()) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Only same-origin paths and http(s) links are ever put in an href. */
+function safeHref(value) {
+  const url = new URL(String(value), location.href);
+  return url.protocol === "http:" || url.protocol === "https:" ? url.href : "#";
+}
+
+function clear(node) {
+  node.replaceChildren();
+  return node;
+}
+
+// ---------------------------------------------------------------- formatting
+
+function formatBytes(bytes) {
+  if (typeof bytes !== "number" || !Number.isFinite(bytes)) return "";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatTime(iso) {
+  if (!iso) return "";
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime())) return String(iso);
+  return time.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function relativeTime(iso) {
+  const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
+  if (!Number.isFinite(seconds)) return "";
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return formatTime(iso);
+}
+
+function formatDuration(seconds) {
+  if (typeof seconds !== "number") return String(seconds);
+  const whole = Math.round(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = String(whole % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+function baseName(key) {
+  const trimmed = key.endsWith("/") ? key.slice(0, -1) : key;
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
+
+function folderOf(key) {
+  return key.slice(0, key.lastIndexOf("/") + 1);
+}
+
+// ---------------------------------------------------------------- API
+
+async function api(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined && value !== "") query.set(name, value);
+  const text = query.toString();
+  const response = await fetch(text ? `${path}?${text}` : path, { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`);
+  return body;
+}
+
+function thumbnailUrl(key) {
+  return `/api/thumbnail?${new URLSearchParams({ key })}`;
+}
+
+// ---------------------------------------------------------------- icons
+
+/** A placeholder tile for a file with no thumbnail: a page with its category's mark. */
+function categoryIcon(category, size = 56) {
+  const color = CATEGORY_COLORS[category] ?? CATEGORY_COLORS.other;
+  const marks = {
+    image: [
+      svg("circle", { cx: 22, cy: 26, r: 4, fill: color }),
+      svg("path", { d: "M13 44l10-12 7 8 5-6 8 10z", fill: color }),
+    ],
+    video: [svg("path", { d: "M23 24v16l13-8z", fill: color })],
+    audio: [
+      svg("path", { d: "M25 40V24l13-3v15", stroke: color, "stroke-width": 3, fill: "none" }),
+      svg("circle", { cx: 22, cy: 40, r: 4, fill: color }),
+      svg("circle", { cx: 35, cy: 37, r: 4, fill: color }),
+    ],
+    pdf: [
+      svg(
+        "text",
+        { x: 29, y: 38, "text-anchor": "middle", "font-size": 11, "font-weight": 700, fill: color },
+        "PDF",
+      ),
+    ],
+    document: [0, 1, 2, 3].map((line) =>
+      svg("rect", { x: 17, y: 22 + line * 6, width: line === 3 ? 14 : 24, height: 3, rx: 1.5, fill: color }),
+    ),
+    archive: [
+      svg("rect", { x: 26, y: 12, width: 6, height: 22, fill: color, opacity: 0.5 }),
+      svg("rect", { x: 23, y: 34, width: 12, height: 10, rx: 2, fill: color }),
+    ],
+    text: [0, 1, 2, 3].map((line) =>
+      svg("rect", { x: 17, y: 22 + line * 6, width: 24 - (line % 2) * 8, height: 2, fill: color }),
+    ),
+    font: [
+      svg(
+        "text",
+        { x: 29, y: 40, "text-anchor": "middle", "font-size": 17, "font-weight": 700, fill: color },
+        "Aa",
+      ),
+    ],
+    executable: [
+      svg(
+        "text",
+        { x: 29, y: 38, "text-anchor": "middle", "font-size": 12, "font-weight": 700, fill: color },
+        "</>",
+      ),
+    ],
+    other: [
+      svg(
+        "text",
+        { x: 29, y: 39, "text-anchor": "middle", "font-size": 16, "font-weight": 700, fill: color },
+        "?",
+      ),
+    ],
+  };
+  return svg(
+    "svg",
+    {
+      viewBox: "0 0 58 58",
+      width: size,
+      height: size,
+      role: "img",
+      "aria-label": `${category ?? "other"} file`,
+    },
+    svg("path", {
+      d: "M12 6h24l10 10v36a2 2 0 0 1-2 2H12a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z",
+      fill: "#fff",
+      stroke: "#d5d9e2",
+    }),
+    svg("path", { d: "M36 6v10h10", fill: "#f1f3f7", stroke: "#d5d9e2" }),
+    marks[category] ?? marks.other,
+  );
+}
+
+function folderIcon(size = 56) {
+  return svg(
+    "svg",
+    { viewBox: "0 0 58 58", width: size, height: size, role: "img", "aria-label": "folder" },
+    svg("path", {
+      d: "M6 16a3 3 0 0 1 3-3h13l5 5h22a3 3 0 0 1 3 3v24a3 3 0 0 1-3 3H9a3 3 0 0 1-3-3z",
+      fill: "#9db4ee",
+    }),
+    svg("path", { d: "M6 22h46v23a3 3 0 0 1-3 3H9a3 3 0 0 1-3-3z", fill: "#b9cbf5" }),
+  );
+}
+
+/** The record's thumbnail from the API, falling back to the placeholder if it cannot be loaded. */
+function preview(item, size) {
+  if (!item.thumbnailKey) return categoryIcon(item.category, size);
+  const image = el("img", { src: thumbnailUrl(item.key), alt: "", loading: "lazy" });
+  image.addEventListener("error", () => image.replaceWith(categoryIcon(item.category, size)), { once: true });
+  return image;
+}
+
+function statusBadge(status) {
+  return el("span", { class: `badge ${status ?? ""}`, text: status ?? "?" });
+}
+
+// ---------------------------------------------------------------- navigation
+
+function readLocation() {
+  const params = new URLSearchParams(location.search);
+  const prefix = params.get("prefix");
+  state.view = params.get("view") ?? (prefix !== null ? "browse" : "recent");
+  state.prefix = prefix ?? "";
+  state.category = params.get("category") ?? "";
+  state.days = params.get("days") ?? "7";
+  state.key = params.get("key") ?? "";
+}
+
+function locationFor(changes) {
+  const next = { ...state, ...changes };
+  const params = new URLSearchParams();
+  if (next.view === "browse") {
+    if (next.prefix) params.set("prefix", next.prefix);
+    else params.set("view", "browse");
+  } else if (next.view !== "recent") params.set("view", next.view);
+  if (next.category && next.view === "recent") params.set("category", next.category);
+  if (next.days !== "7" && next.view !== "browse") params.set("days", next.days);
+  if (next.key) params.set("key", next.key);
+  const text = params.toString();
+  return text ? `/?${text}` : "/";
+}
+
+function navigate(changes, { replace = false } = {}) {
+  const url = locationFor(changes);
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  readLocation();
+  render();
+}
+
+function navLink(text, changes, props = {}) {
+  return el(
+    "a",
+    {
+      ...props,
+      href: locationFor(changes),
+      onclick: (event) => {
+        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        navigate(changes);
+      },
+    },
+    text,
+  );
+}
+
+// ---------------------------------------------------------------- views
+
+const content = document.getElementById("content");
+let renderToken = 0;
+
+function setHeading(title, note) {
+  document.getElementById("view-title").textContent = title;
+  document.getElementById("view-note").textContent = note ?? "";
+  document.title = `${title} · metadata catalog`;
+}
+
+async function render() {
+  const token = ++renderToken;
+  for (const tab of document.querySelectorAll(".tabs a")) {
+    if (tab.dataset.nav === state.view) tab.setAttribute("aria-current", "page");
+    else tab.removeAttribute("aria-current");
+  }
+  document.getElementById("filter-category").value = state.category;
+  document.getElementById("filter-days").value = state.days;
+  document.getElementById("filter-category").disabled = state.view !== "recent";
+  document.getElementById("filter-days").disabled = state.view === "browse" || state.view === "duplicates";
+  renderBreadcrumbs();
+  document.getElementById("upload-target").textContent = `to /${uploadPrefix()}`;
+  document.getElementById("drop-target").textContent = `/${uploadPrefix()}`;
+  try {
+    const views = {
+      recent: renderRecent,
+      browse: renderBrowse,
+      problems: renderProblems,
+      duplicates: renderDuplicates,
+      stats: renderStats,
+    };
+    const draw = await (views[state.view] ?? renderRecent)();
+    if (token !== renderToken) return;
+    clear(content).append(draw);
+  } catch (error) {
+    if (token !== renderToken) return;
+    clear(content).append(el("div", { class: "error-box", text: error.message }));
+  }
+  if (state.key) showDetail(state.key);
+  else hideDetail();
+}
+
+function renderBreadcrumbs() {
+  const crumbs = clear(document.getElementById("breadcrumbs"));
+  if (state.view !== "browse") {
+    crumbs.append(el("span", { class: "current", text: "All folders" }));
+    return;
+  }
+  crumbs.append(
+    navLink(
+      state.health?.bucket ?? "bucket",
+      { view: "browse", prefix: "", key: "" },
+      { class: state.prefix ? "" : "current" },
+    ),
+  );
+  const parts = state.prefix.split("/").filter(Boolean);
+  parts.forEach((part, index) => {
+    crumbs.append(el("span", { class: "sep", text: "/" }));
+    const prefix = `${parts.slice(0, index + 1).join("/")}/`;
+    if (index === parts.length - 1) crumbs.append(el("span", { class: "current", text: part }));
+    else crumbs.append(navLink(part, { view: "browse", prefix, key: "" }));
+  });
+}
+
+function itemsView(items, { showFolder = false, folders = [] } = {}) {
+  if (items.length === 0 && folders.length === 0)
+    return el("div", {
+      class: "empty",
+      text: "Nothing here yet. Drop files anywhere on this page to upload them.",
+    });
+  return state.layout === "list"
+    ? listView(items, folders, showFolder)
+    : gridView(items, folders, showFolder);
+}
+
+function gridView(items, folders, showFolder) {
+  const grid = el("div", { class: "grid" });
+  for (const folder of folders) {
+    grid.append(
+      el(
+        "a",
+        {
+          class: "card folder",
+          href: locationFor({ view: "browse", prefix: folder, key: "" }),
+          "data-folder": folder,
+          onclick: (event) => {
+            event.preventDefault();
+            navigate({ view: "browse", prefix: folder, key: "" });
+          },
+        },
+        el("div", { class: "thumb" }, folderIcon(64)),
+        el(
+          "div",
+          { class: "meta" },
+          el("span", { class: "name", text: baseName(folder) }),
+          el("span", { class: "sub", text: "folder" }),
+        ),
+      ),
+    );
+  }
+  for (const item of items) {
+    grid.append(
+      el(
+        "button",
+        {
+          type: "button",
+          class: `card${item.key === state.key ? " selected" : ""}`,
+          "data-key": item.key,
+          title: item.key,
+          onclick: () => navigate({ key: item.key }),
+        },
+        el("div", { class: "thumb" }, preview(item, 64)),
+        el(
+          "div",
+          { class: "meta" },
+          el("span", { class: "name", text: baseName(item.key) }),
+          showFolder ? el("span", { class: "sub", text: `/${folderOf(item.key)}` }) : null,
+          el(
+            "span",
+            { class: "sub" },
+            statusBadge(item.status),
+            formatBytes(item.size),
+            " · ",
+            relativeTime(item.eventTime),
+          ),
+        ),
+      ),
+    );
+  }
+  return grid;
+}
+
+function listView(items, folders, showFolder) {
+  const body = el("tbody");
+  for (const folder of folders) {
+    body.append(
+      el(
+        "tr",
+        {
+          class: "row",
+          "data-folder": folder,
+          onclick: () => navigate({ view: "browse", prefix: folder, key: "" }),
+        },
+        el("td", { class: "icon-cell" }, folderIcon(32)),
+        el("td", {}, navLink(`${baseName(folder)}/`, { view: "browse", prefix: folder, key: "" })),
+        el("td", { text: "folder" }),
+        el("td"),
+        el("td"),
+        el("td"),
+      ),
+    );
+  }
+  for (const item of items) {
+    body.append(
+      el(
+        "tr",
+        {
+          class: `row${item.key === state.key ? " selected" : ""}`,
+          "data-key": item.key,
+          onclick: () => navigate({ key: item.key }),
+        },
+        el("td", { class: "icon-cell" }, preview(item, 32)),
+        el("td", { title: item.key }, showFolder ? item.key : baseName(item.key)),
+        el("td", { text: item.mime ?? item.category ?? "" }),
+        el("td", {}, statusBadge(item.status)),
+        el("td", { class: "num", text: formatBytes(item.size) }),
+        el("td", { class: "num", title: item.eventTime, text: relativeTime(item.eventTime) }),
+      ),
+    );
+  }
+  return el(
+    "table",
+    { class: "list" },
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th"),
+        el("th", { text: "Name" }),
+        el("th", { text: "Type" }),
+        el("th", { text: "Status" }),
+        el("th", { class: "num", text: "Size" }),
+        el("th", { class: "num", text: "Uploaded" }),
+      ),
+    ),
+    body,
+  );
+}
+
+async function renderRecent() {
+  const result = await api("/api/recent", { days: state.days, category: state.category, limit: 200 });
+  const what = state.category ? `${state.category} files` : "uploads";
+  setHeading(
+    "Recent uploads",
+    `Newest ${what} across all folders, ${windowText()}${result.truncated ? " (partial: read bound reached)" : ""}.`,
+  );
+  return itemsView(result.items, { showFolder: true });
+}
+
+async function renderBrowse() {
+  const result = await api("/api/folder", { prefix: state.prefix, limit: 500 });
+  setHeading(
+    state.prefix ? `/${state.prefix}` : "Bucket root",
+    `${result.folders.length} folders, ${result.items.length} objects${result.cursor ? " (first 500 shown)" : ""}.`,
+  );
+  return itemsView(result.items, { folders: result.folders });
+}
+
+async function renderProblems() {
+  const result = await api("/api/problems", { days: state.days, limit: 500 });
+  setHeading("Problems", `Files with an error or rejected by the policy, ${windowText()}.`);
+  const items = [...result.items].reverse();
+  if (items.length === 0) return el("div", { class: "empty", text: "No problems in this window." });
+  const body = el("tbody");
+  for (const item of items) {
+    body.append(
+      el(
+        "tr",
+        {
+          class: `row${item.key === state.key ? " selected" : ""}`,
+          "data-key": item.key,
+          onclick: () => navigate({ key: item.key }),
+        },
+        el("td", { class: "icon-cell" }, categoryIcon(item.category, 32)),
+        el("td", { title: item.key, text: item.key }),
+        el("td", {}, statusBadge(item.status)),
+        el("td", { text: item.reason ?? "" }),
+        el("td", { class: "num", text: relativeTime(item.eventTime) }),
+      ),
+    );
+  }
+  return el(
+    "table",
+    { class: "list" },
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th"),
+        el("th", { text: "Key" }),
+        el("th", { text: "Status" }),
+        el("th", { text: "Reason" }),
+        el("th", { class: "num", text: "When" }),
+      ),
+    ),
+    body,
+  );
+}
+
+async function renderDuplicates() {
+  const result = await api("/api/duplicates", { days: 90, limit: 100 });
+  setHeading(
+    "Duplicates",
+    "Objects with identical content (same SHA-256), by when the second copy arrived, last 90 days.",
+  );
+  if (result.items.length === 0) return el("div", { class: "empty", text: "No duplicates found." });
+  const groups = el("div");
+  for (const group of [...result.items].reverse()) {
+    groups.append(
+      el(
+        "section",
+        { class: "group" },
+        el(
+          "h3",
+          {},
+          `${group.objects.length} copies · ${formatBytes(group.size)} each · since ${formatTime(group.since)}`,
+        ),
+        el("div", { class: "mono", text: `sha256 ${group.sha256}` }),
+        el(
+          "ul",
+          { class: "plain" },
+          group.objects.map((object) => el("li", {}, navLink(object.key, { key: object.key }))),
+        ),
+      ),
+    );
+  }
+  return groups;
+}
+
+function windowText() {
+  return { 1: "today", 7: "last 7 days", 31: "last 31 days" }[state.days] ?? `last ${state.days} days`;
+}
+
+async function renderStats() {
+  const days = state.days === "1" ? 7 : Number(state.days);
+  const stats = await api("/api/stats", { days });
+  setHeading(
+    "Statistics",
+    `Uploads in the last ${days} days, from the category index (reads at most ${stats.readBound.toLocaleString()} records${stats.truncated ? "; bound reached, figures are lower bounds" : ""}).`,
+  );
+  const rows = stats.byCategory.filter((row) => row.count > 0);
+  return el(
+    "div",
+    {},
+    el(
+      "div",
+      { class: "totals" },
+      el(
+        "div",
+        {},
+        el("strong", { text: stats.total.count.toLocaleString() }),
+        el("span", { text: "files" }),
+      ),
+      el(
+        "div",
+        {},
+        el("strong", { text: formatBytes(stats.total.bytes) }),
+        el("span", { text: "total size" }),
+      ),
+      el("div", {}, el("strong", { text: String(rows.length) }), el("span", { text: "categories" })),
+    ),
+    el(
+      "div",
+      { class: "charts" },
+      el(
+        "section",
+        { class: "chart", id: "chart-count" },
+        el("h3", { text: "Files by category" }),
+        barChart(
+          rows,
+          (row) => row.count,
+          (value) => value.toLocaleString(),
+        ),
+      ),
+      el(
+        "section",
+        { class: "chart", id: "chart-bytes" },
+        el("h3", { text: "Bytes by category" }),
+        barChart(rows, (row) => row.bytes, formatBytes),
+      ),
+      el(
+        "section",
+        { class: "chart", id: "chart-days" },
+        el("h3", { text: "Uploads per day" }),
+        dayChart(stats.byDay),
+      ),
+    ),
+  );
+}
+
+/** Horizontal bars, one per category, drawn as SVG. */
+function barChart(rows, measure, label) {
+  if (rows.length === 0) return el("p", { class: "view-note", text: "No uploads in this window." });
+  const rowHeight = 26;
+  const width = 420;
+  const labelWidth = 84;
+  const valueWidth = 70;
+  const max = Math.max(...rows.map(measure), 1);
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`,
+    role: "img",
+    "aria-label": "bar chart",
+  });
+  rows.forEach((row, index) => {
+    const y = index * rowHeight + 4;
+    const barWidth = Math.max(2, ((width - labelWidth - valueWidth) * measure(row)) / max);
+    chart.append(
+      svg("text", { x: labelWidth - 8, y: y + 14, "text-anchor": "end" }, row.category),
+      svg("rect", {
+        x: labelWidth,
+        y,
+        width: barWidth,
+        height: rowHeight - 8,
+        rx: 3,
+        fill: CATEGORY_COLORS[row.category] ?? "#888",
+      }),
+      svg("text", { x: labelWidth + barWidth + 6, y: y + 14, class: "value" }, label(measure(row))),
+    );
+  });
+  return chart;
+}
+
+/** Vertical bars, one per day, with a few date labels. */
+function dayChart(days) {
+  const width = 420;
+  const height = 180;
+  const bottom = 24;
+  const left = 30;
+  const max = Math.max(...days.map((day) => day.count), 1);
+  const slot = (width - left) / Math.max(days.length, 1);
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    "aria-label": "uploads per day",
+  });
+  chart.append(
+    svg("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, stroke: "#d5d9e2" }),
+    svg("text", { x: left - 6, y: 12, "text-anchor": "end" }, String(max)),
+    svg("text", { x: left - 6, y: height - bottom, "text-anchor": "end" }, "0"),
+  );
+  const every = Math.ceil(days.length / 7);
+  days.forEach((day, index) => {
+    const barHeight = ((height - bottom - 10) * day.count) / max;
+    const x = left + index * slot + slot * 0.15;
+    const bar = svg("rect", {
+      x,
+      y: height - bottom - barHeight,
+      width: slot * 0.7,
+      height: Math.max(barHeight, day.count ? 1 : 0),
+      rx: 2,
+      fill: "#2f5bd3",
+    });
+    bar.append(svg("title", {}, `${day.day}: ${day.count} files, ${formatBytes(day.bytes)}`));
+    chart.append(bar);
+    if (index % every === 0 || index === days.length - 1)
+      chart.append(
+        svg("text", { x: x + slot * 0.35, y: height - 8, "text-anchor": "middle" }, day.day.slice(5)),
+      );
+  });
+  return chart;
+}
+
+// ---------------------------------------------------------------- detail panel
+
+const detail = document.getElementById("detail");
+const detailBody = document.getElementById("detail-body");
+let detailToken = 0;
+
+function hideDetail() {
+  detail.hidden = true;
+  clear(detailBody);
+}
+
+async function showDetail(key) {
+  const token = ++detailToken;
+  detail.hidden = false;
+  document.getElementById("detail-title").textContent = baseName(key);
+  for (const node of document.querySelectorAll("[data-key]"))
+    node.classList.toggle("selected", node.dataset.key === key);
+  let result;
+  try {
+    result = await api("/api/object", { key });
+  } catch (error) {
+    if (token === detailToken)
+      clear(detailBody).append(el("div", { class: "error-box", text: error.message }));
+    return;
+  }
+  if (token !== detailToken) return;
+  clear(detailBody).append(...detailSections(key, result.record, result.audit));
+}
+
+/** A definition list of the fields that are present, in the given order, then any others. */
+function fields(object, labels = {}, formatters = {}) {
+  const list = el("dl", { class: "fields" });
+  const names = [...Object.keys(labels), ...Object.keys(object).filter((name) => !(name in labels))];
+  for (const name of names) {
+    const value = object[name];
+    if (value === undefined || value === null || value === "" || (Array.isArray(value) && value.length === 0))
+      continue;
+    if (typeof value === "object" && !Array.isArray(value) && !formatters[name]) continue;
+    const shown = formatters[name]
+      ? formatters[name](value, object)
+      : Array.isArray(value)
+        ? value.join(", ")
+        : typeof value === "boolean"
+          ? value
+            ? "yes"
+            : "no"
+          : String(value);
+    list.append(el("dt", { text: labels[name] ?? name }), el("dd", { "data-field": name }, shown));
+  }
+  return list;
+}
+
+function section(title, body, id) {
+  return el(
+    "section",
+    { class: "section", "data-section": id ?? title.toLowerCase() },
+    el("h3", { text: title }),
+    body,
+  );
+}
+
+function detailSections(key, record, audit) {
+  const parts = [];
+  if (!record) {
+    parts.push(el("p", { class: "view-note", text: "No record: only audit entries exist for this key." }));
+  } else {
+    parts.push(el("div", { class: "preview" }, preview(record, 96)));
+    parts.push(
+      section(
+        "Object",
+        fields(
+          record,
+          {
+            key: "Key",
+            status: "Status",
+            reason: "Reason",
+            size: "Size",
+            mime: "Type",
+            category: "Category",
+            contentType: "Declared type",
+            lastModified: "Last modified",
+            eventTime: "Uploaded",
+            processedAt: "Processed",
+            etag: "ETag",
+            sha256: "SHA-256",
+            versionId: "Version",
+          },
+          {
+            status: (value) => statusBadge(value),
+            size: (value) => `${formatBytes(value)} (${value.toLocaleString()} bytes)`,
+            lastModified: formatTime,
+            eventTime: formatTime,
+            processedAt: formatTime,
+            sha256: (value) => el("span", { class: "mono", text: value }),
+            etag: (value) => el("span", { class: "mono", text: value }),
+          },
+        ),
+        "object",
+      ),
+    );
+    if (record.warnings?.length)
+      parts.push(
+        section(
+          "Warnings",
+          el(
+            "ul",
+            { class: "plain" },
+            record.warnings.map((text) => el("li", { text })),
+          ),
+          "warnings",
+        ),
+      );
+    if (record.format)
+      parts.push(
+        section(
+          "Format",
+          fields(record.format, {
+            mime: "MIME",
+            ext: "Extension",
+            category: "Category",
+            declaredMime: "Declared MIME",
+            declaredExt: "Declared ext.",
+            mismatch: "Mismatch",
+            mismatchReason: "Why",
+          }),
+          "format",
+        ),
+      );
+    const image = record.image;
+    if (image) {
+      parts.push(
+        section(
+          "Image",
+          fields(image, {
+            width: "Width",
+            height: "Height",
+            orientation: "Orientation",
+            bitDepth: "Bit depth",
+            colorType: "Colour",
+            frames: "Frames",
+            animated: "Animated",
+          }),
+          "image",
+        ),
+      );
+      if (image.exif) {
+        parts.push(
+          section(
+            "EXIF",
+            fields(
+              image.exif,
+              {
+                title: "Title",
+                make: "Make",
+                model: "Model",
+                lens: "Lens",
+                software: "Software",
+                takenAt: "Taken",
+                exposureTime: "Exposure",
+                fNumber: "Aperture",
+                iso: "ISO",
+                focalLength: "Focal length",
+                artist: "Artist",
+                copyright: "Copyright",
+              },
+              {
+                exposureTime: (value) =>
+                  value > 0 && value < 1 ? `1/${Math.round(1 / value)} s` : `${value} s`,
+                fNumber: (value) => `f/${value}`,
+                focalLength: (value) => `${value} mm`,
+              },
+            ),
+            "exif",
+          ),
+        );
+        const gps = image.exif.gps;
+        if (gps && Number.isFinite(gps.lat) && Number.isFinite(gps.lon)) {
+          const map = new URL("https://www.openstreetmap.org/");
+          map.searchParams.set("mlat", gps.lat.toFixed(6));
+          map.searchParams.set("mlon", gps.lon.toFixed(6));
+          map.hash = `map=15/${gps.lat.toFixed(6)}/${gps.lon.toFixed(6)}`;
+          parts.push(
+            section(
+              "GPS",
+              el(
+                "dl",
+                { class: "fields" },
+                el("dt", { text: "Position" }),
+                el(
+                  "dd",
+                  {},
+                  el(
+                    "a",
+                    { href: map.href, target: "_blank", rel: "noopener noreferrer", id: "gps-link" },
+                    `${gps.lat.toFixed(5)}, ${gps.lon.toFixed(5)}`,
+                  ),
+                ),
+                gps.altitude !== undefined
+                  ? [el("dt", { text: "Altitude" }), el("dd", { text: `${gps.altitude} m` })]
+                  : null,
+              ),
+              "gps",
+            ),
+          );
+        }
+      }
+    }
+    if (record.media) {
+      parts.push(
+        section(
+          "Media",
+          fields(
+            record.media,
+            {
+              duration: "Duration",
+              container: "Container",
+              codecs: "Codecs",
+              bitrate: "Bit rate",
+              sampleRate: "Sample rate",
+              channels: "Channels",
+              width: "Width",
+              height: "Height",
+              frameRate: "Frame rate",
+            },
+            {
+              duration: formatDuration,
+              bitrate: (value) => `${Math.round(value / 1000)} kb/s`,
+              sampleRate: (value) => `${value} Hz`,
+            },
+          ),
+          "media",
+        ),
+      );
+      if (record.media.tags)
+        parts.push(
+          section(
+            "Tags",
+            fields(record.media.tags, {
+              title: "Title",
+              artist: "Artist",
+              album: "Album",
+              year: "Year",
+              genre: "Genre",
+            }),
+            "tags",
+          ),
+        );
+    }
+    if (record.pdf)
+      parts.push(
+        section(
+          "PDF",
+          fields(record.pdf, {
+            title: "Title",
+            author: "Author",
+            subject: "Subject",
+            keywords: "Keywords",
+            pages: "Pages",
+            version: "Version",
+            creator: "Creator",
+            producer: "Producer",
+            created: "Created",
+            modified: "Modified",
+            encrypted: "Encrypted",
+            linearized: "Linearized",
+          }),
+          "pdf",
+        ),
+      );
+    if (record.document)
+      parts.push(
+        section(
+          "Document",
+          fields(record.document, {
+            kind: "Kind",
+            title: "Title",
+            creator: "Creator",
+            lastModifiedBy: "Last modified by",
+            created: "Created",
+            modified: "Modified",
+            application: "Application",
+            language: "Language",
+            pages: "Pages",
+            words: "Words",
+            slides: "Slides",
+            sheets: "Sheets",
+            encrypted: "Encrypted",
+          }),
+          "document",
+        ),
+      );
+    if (record.archive) {
+      parts.push(
+        section(
+          "Archive",
+          fields(
+            record.archive,
+            {
+              kind: "Kind",
+              entries: "Entries",
+              uncompressedSize: "Uncompressed",
+              ratio: "Ratio",
+              encrypted: "Encrypted",
+              bomb: "Looks like a bomb",
+              nestedArchives: "Nested archives",
+              originalName: "Original name",
+              estimated: "Estimated",
+              sample: "First entries",
+            },
+            {
+              uncompressedSize: formatBytes,
+              ratio: (value) => `${Number(value).toFixed(1)}×`,
+              sample: (value) =>
+                el(
+                  "ul",
+                  { class: "plain" },
+                  value.map((name) => el("li", { class: "mono", text: name })),
+                ),
+            },
+          ),
+          "archive",
+        ),
+      );
+    }
+    if (record.text)
+      parts.push(
+        section(
+          "Text",
+          fields(
+            record.text,
+            {
+              encoding: "Encoding",
+              bom: "BOM",
+              lineEndings: "Line endings",
+              lines: "Lines",
+              words: "Words",
+              chars: "Characters",
+              estimated: "Estimated",
+              csv: "CSV",
+              json: "JSON",
+            },
+            {
+              csv: (value) => `${value.columns} columns, delimiter ${JSON.stringify(value.delimiter)}`,
+              json: (value) => (value.valid ? `valid (${value.topLevel ?? "?"})` : "invalid"),
+            },
+          ),
+          "text",
+        ),
+      );
+    if (record.font)
+      parts.push(
+        section(
+          "Font",
+          fields(record.font, {
+            family: "Family",
+            subfamily: "Style",
+            fullName: "Full name",
+            version: "Version",
+            faces: "Faces",
+          }),
+          "font",
+        ),
+      );
+    if (record.executable)
+      parts.push(
+        section(
+          "Executable",
+          fields(record.executable, {
+            format: "Format",
+            architecture: "Architecture",
+            bits: "Bits",
+            endianness: "Endianness",
+            type: "Type",
+          }),
+          "executable",
+        ),
+      );
+    if (record.userMetadata)
+      parts.push(section("User metadata", fields(record.userMetadata), "user-metadata"));
+    if (record.checksum) parts.push(section("Checksums", fields(record.checksum), "checksum"));
+    parts.push(
+      section(
+        "Processing",
+        fields(
+          record,
+          {
+            bytesRead: "Bytes read",
+            readRequests: "Read requests",
+            durationMs: "Pipeline time",
+            extractionMs: "Extraction time",
+            extractorVersion: "Extractor",
+            schemaVersion: "Schema",
+            truncated: "Truncated",
+          },
+          {
+            bytesRead: formatBytes,
+            durationMs: (value) => `${Math.round(value)} ms`,
+            extractionMs: (value) => `${Math.round(value)} ms`,
+          },
+        ),
+        "processing",
+      ),
+    );
+  }
+  parts.push(section("Audit trail", auditTable(audit), "audit"));
+  parts.push(el("p", {}, navLink("Open folder", { view: "browse", prefix: folderOf(key), key })));
+  return parts;
+}
+
+function auditTable(audit) {
+  if (!audit?.length) return el("p", { class: "view-note", text: "No events recorded." });
+  return el(
+    "table",
+    { class: "audit" },
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th", { text: "When" }),
+        el("th", { text: "Event" }),
+        el("th", { text: "Outcome" }),
+        el("th", { text: "Time" }),
+      ),
+    ),
+    el(
+      "tbody",
+      {},
+      audit.map((entry) =>
+        el(
+          "tr",
+          {},
+          el("td", { title: entry.eventTime, text: formatTime(entry.eventTime) }),
+          el(
+            "td",
+            {},
+            entry.eventName,
+            entry.reasons?.length ? el("div", { class: "view-note", text: entry.reasons.join("; ") }) : null,
+          ),
+          el("td", {}, statusBadge(entry.outcome), entry.deliveries > 1 ? ` ×${entry.deliveries}` : ""),
+          el("td", { class: "num", text: `${Math.round(entry.durationMs ?? 0)} ms` }),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- upload
+
+function uploadPrefix() {
+  return state.view === "browse" ? state.prefix : "";
+}
+
+function uploadFiles(files) {
+  const panel = document.getElementById("uploads");
+  const list = document.getElementById("upload-list");
+  panel.hidden = false;
+  const prefix = uploadPrefix();
+  for (const file of files) {
+    const progress = el("progress", { max: 100, value: 0 });
+    const status = el("span", { class: "state", text: "waiting" });
+    const row = el(
+      "li",
+      { "data-upload": file.name },
+      el("span", { class: "file", title: file.name, text: `/${prefix}${file.name}` }),
+      status,
+      progress,
+    );
+    list.prepend(row);
+    const limit = state.health?.uploadLimitBytes;
+    if (limit && file.size > limit) {
+      status.textContent = `too large (limit ${formatBytes(limit)})`;
+      status.className = "state failed";
+      continue;
+    }
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const request = new XMLHttpRequest();
+    request.open("POST", `/api/upload?${new URLSearchParams({ prefix })}`);
+    request.upload.addEventListener("progress", (event) => {
+      if (!event.lengthComputable) return;
+      progress.value = Math.round((event.loaded / event.total) * 100);
+      status.textContent = `${progress.value}%`;
+    });
+    request.addEventListener("load", () => {
+      if (request.status === 201) {
+        progress.value = 100;
+        status.textContent = "uploaded";
+        status.className = "state done";
+      } else {
+        let message = `${request.status}`;
+        try {
+          message = JSON.parse(request.responseText).error ?? message;
+        } catch {}
+        status.textContent = `failed: ${message}`;
+        status.className = "state failed";
+      }
+    });
+    request.addEventListener("error", () => {
+      status.textContent = "failed: network error";
+      status.className = "state failed";
+    });
+    request.send(form);
+  }
+}
+
+function setUpUpload() {
+  const input = document.getElementById("file-input");
+  input.addEventListener("change", () => {
+    uploadFiles([...input.files]);
+    input.value = "";
+  });
+  const overlay = document.getElementById("drop-overlay");
+  let depth = 0;
+  const hasFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+  window.addEventListener("dragenter", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    depth++;
+    overlay.hidden = false;
+  });
+  window.addEventListener("dragover", (event) => {
+    if (hasFiles(event)) event.preventDefault();
+  });
+  window.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) overlay.hidden = true;
+  });
+  window.addEventListener("drop", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    depth = 0;
+    overlay.hidden = true;
+    uploadFiles([...event.dataTransfer.files]);
+  });
+  document.getElementById("uploads-close").addEventListener("click", () => {
+    document.getElementById("uploads").hidden = true;
+    clear(document.getElementById("upload-list"));
+  });
+}
+
+// ---------------------------------------------------------------- live updates
+
+let refreshTimer;
+let toastTimer;
+
+function toast(text) {
+  const node = document.getElementById("toast");
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    node.hidden = true;
+  }, 3000);
+}
+
+function setUpLive() {
+  const indicator = document.getElementById("live");
+  const source = new EventSource("/api/events");
+  source.addEventListener("open", () => {
+    indicator.textContent = "live";
+    indicator.classList.add("on");
+  });
+  source.addEventListener("error", () => {
+    indicator.textContent = "reconnecting";
+    indicator.classList.remove("on");
+  });
+  source.addEventListener("record", (event) => {
+    const announcement = JSON.parse(event.data);
+    toast(`${announcement.kind === "removed" ? "Removed" : "Cataloged"}: ${announcement.key}`);
+    const affects =
+      state.view !== "browse" ||
+      folderOf(announcement.key).startsWith(state.prefix) ||
+      state.prefix.startsWith(folderOf(announcement.key));
+    if (!affects) return;
+    // Several files usually land together: one refresh for the burst.
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => render(), 250);
+  });
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  readLocation();
+  const categorySelect = document.getElementById("filter-category");
+  try {
+    state.health = await api("/api/health");
+    document.getElementById("bucket-name").textContent = `s3://${state.health.bucket}`;
+    for (const name of state.health.categories)
+      categorySelect.append(el("option", { value: name, text: name }));
+  } catch (error) {
+    toast(`API unavailable: ${error.message}`);
+  }
+  categorySelect.addEventListener("change", () => navigate({ category: categorySelect.value, key: "" }));
+  const daysSelect = document.getElementById("filter-days");
+  daysSelect.addEventListener("change", () => navigate({ days: daysSelect.value }));
+  for (const layout of ["grid", "list"]) {
+    const button = document.getElementById(`layout-${layout}`);
+    button.setAttribute("aria-pressed", String(state.layout === layout));
+    button.addEventListener("click", () => {
+      state.layout = layout;
+      localStorage.setItem("layout", layout);
+      for (const other of ["grid", "list"])
+        document.getElementById(`layout-${other}`).setAttribute("aria-pressed", String(other === layout));
+      render();
+    });
+  }
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    link.addEventListener("click", (event) => {
+      if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+      event.preventDefault();
+      navigate({ view: link.dataset.nav, key: "", ...(link.dataset.nav === "browse" && { prefix: "" }) });
+    });
+  }
+  document.getElementById("detail-close").addEventListener("click", () => navigate({ key: "" }));
+  window.addEventListener("popstate", () => {
+    readLocation();
+    render();
+  });
+  setUpUpload();
+  setUpLive();
+  await render();
+}
+
+start();

@@ -1,0 +1,147 @@
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { Hono } from "hono";
+import type { CatalogStore } from "../../store/catalog-store.js";
+import { INDEXES } from "../../store/schema.js";
+import { computeStats, listDuplicates, listRecent } from "../catalog-views.js";
+import { RequestError } from "../errors.js";
+import {
+  parseCategory,
+  parseCursor,
+  parseInteger,
+  parseKey,
+  parsePrefix,
+  parseSha256,
+  parseWindow,
+} from "../validation.js";
+
+/** What the catalog routes read from. */
+export interface CatalogRouteDeps {
+  store: CatalogStore;
+  bucket: string;
+  s3Client?: S3Client;
+  /** Prefix of derived files (thumbnails): hidden from folder listings. */
+  derivedPrefix: string;
+  now: () => Date;
+}
+
+/** Pages of sub-folders read from S3 for one listing; beyond it `foldersTruncated` is set. */
+const FOLDER_PAGES_BOUND = 5;
+/** Index keys are the table's business, not the API's. */
+const INDEX_ATTRIBUTES = new Set<string>(
+  Object.values(INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]),
+);
+
+function limitOf(value: string | undefined, fallback = 100): number {
+  return parseInteger("limit", value, { min: 1, max: 500, fallback });
+}
+
+/**
+ * JSON routes over the catalog: folder, object, recent, find, problems,
+ * duplicates and stats. Every query parameter is validated (400 with a message).
+ *
+ * @example
+ * mountCatalogRoutes(app, { store, bucket: "uploads", s3Client, derivedPrefix: "_derived/", now: () => new Date() });
+ */
+export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
+  app.get("/api/object", async (c) => {
+    const key = parseKey("key", c.req.query("key"));
+    const { record, audit } = await deps.store.getObject(deps.bucket, key);
+    if (!record && audit.length === 0)
+      throw new RequestError(404, `s3://${deps.bucket}/${key} is not in the catalog`);
+    const shown = record
+      ? Object.fromEntries(Object.entries(record).filter(([name]) => !INDEX_ATTRIBUTES.has(name)))
+      : null;
+    // Newest event first: what a person looking at a history wants to see.
+    return c.json({ record: shown, audit: [...audit].reverse() });
+  });
+
+  app.get("/api/folder", async (c) => {
+    const prefix = parsePrefix("prefix", c.req.query("prefix"));
+    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const limit = limitOf(c.req.query("limit"));
+    const page = await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) });
+    // Sub-folders come from S3 (the catalog has no folder items); on the first page only.
+    const folders = cursor ? { names: [], truncated: false } : await subFolders(deps, prefix);
+    return c.json({
+      prefix,
+      folders: folders.names,
+      foldersTruncated: folders.truncated,
+      items: page.items,
+      ...(page.cursor && { cursor: page.cursor }),
+    });
+  });
+
+  app.get("/api/recent", async (c) => {
+    const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 31 }, deps.now());
+    const category = parseCategory("category", c.req.query("category"));
+    const limit = limitOf(c.req.query("limit"), 50);
+    const recent = await listRecent(deps.store, deps.bucket, window, limit, category);
+    return c.json({ ...window, ...recent });
+  });
+
+  app.get("/api/find", async (c) => {
+    const category = parseCategory("category", c.req.query("category"));
+    if (!category) throw new RequestError(400, "'category' is required");
+    const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 366 }, deps.now());
+    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const limit = limitOf(c.req.query("limit"));
+    const page = await deps.store.listByCategory(deps.bucket, category, window, {
+      limit,
+      ...(cursor && { cursor }),
+    });
+    return c.json({ ...window, category, ...page });
+  });
+
+  app.get("/api/problems", async (c) => {
+    const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 366 }, deps.now());
+    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const limit = limitOf(c.req.query("limit"));
+    const page = await deps.store.listProblems(deps.bucket, window, { limit, ...(cursor && { cursor }) });
+    return c.json({ ...window, ...page });
+  });
+
+  app.get("/api/duplicates", async (c) => {
+    const sha = c.req.query("sha256");
+    if (sha !== undefined) {
+      const page = await deps.store.listByHash(parseSha256("sha256", sha), {
+        limit: limitOf(c.req.query("limit")),
+      });
+      return c.json(page);
+    }
+    const window = parseWindow(c.req.query(), { fallbackDays: 30, maxDays: 366 }, deps.now());
+    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const limit = parseInteger("limit", c.req.query("limit"), { min: 1, max: 100, fallback: 20 });
+    const page = await listDuplicates(deps.store, window, { limit, ...(cursor && { cursor }) }, 20);
+    return c.json({ ...window, ...page });
+  });
+
+  app.get("/api/stats", async (c) => {
+    const window = parseWindow(c.req.query(), { fallbackDays: 14, maxDays: 90 }, deps.now());
+    return c.json(await computeStats(deps.store, deps.bucket, window));
+  });
+}
+
+async function subFolders(
+  deps: CatalogRouteDeps,
+  prefix: string,
+): Promise<{ names: string[]; truncated: boolean }> {
+  if (!deps.s3Client) return { names: [], truncated: false };
+  const names: string[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < FOLDER_PAGES_BOUND; page++) {
+    const output = await deps.s3Client.send(
+      new ListObjectsV2Command({
+        Bucket: deps.bucket,
+        Prefix: prefix,
+        Delimiter: "/",
+        ...(token && { ContinuationToken: token }),
+      }),
+    );
+    for (const common of output.CommonPrefixes ?? []) {
+      if (common.Prefix && !common.Prefix.startsWith(deps.derivedPrefix)) names.push(common.Prefix);
+    }
+    token = output.IsTruncated ? output.NextContinuationToken : undefined;
+    if (!token) return { names, truncated: false };
+  }
+  return { names, truncated: true };
+}

@@ -1,0 +1,168 @@
+/**
+ * Parsers for the API's inputs. Each takes the raw string (or undefined) and
+ * returns a typed value or throws a {@link RequestError} whose message names
+ * the parameter, so every handler answers a bad input with the same 400.
+ */
+import type { Category } from "../engine/types.js";
+import { RequestError } from "./errors.js";
+
+/** Categories of the engine, in the order the dashboard shows them. */
+export const CATEGORIES: readonly Category[] = [
+  "image",
+  "video",
+  "audio",
+  "pdf",
+  "document",
+  "archive",
+  "text",
+  "font",
+  "executable",
+  "other",
+];
+
+/** S3's own limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+const DAY_MS = 86_400_000;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function bad(message: string): RequestError {
+  return new RequestError(400, message);
+}
+
+/**
+ * Rejects what would let a key or prefix name something other than what it
+ * says: `.`/`..` segments, a leading `/`, backslashes and control characters.
+ * S3 itself would accept them, but a browser, a file system or a log reading
+ * them later might not agree on what they mean.
+ */
+function checkPathLike(name: string, value: string): void {
+  if (value.startsWith("/")) throw bad(`'${name}' must not start with '/'`);
+  if (value.includes("\\")) throw bad(`'${name}' must not contain '\\'`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw bad(`'${name}' must not contain control characters`);
+  if (value.split("/").some((segment) => segment === ".." || segment === "."))
+    throw bad(`'${name}' must not contain '.' or '..' path segments`);
+}
+
+/**
+ * An object key: non-empty, at most 1,024 UTF-8 bytes, no traversal.
+ *
+ * @example
+ * parseKey("key", "photos/a.jpg") // "photos/a.jpg"
+ * parseKey("key", "../etc/passwd") // throws RequestError 400
+ */
+export function parseKey(name: string, value: string | undefined): string {
+  if (value === undefined || value === "") throw bad(`'${name}' is required and must not be empty`);
+  if (Buffer.byteLength(value, "utf8") > MAX_KEY_BYTES)
+    throw bad(`'${name}' is longer than ${MAX_KEY_BYTES} bytes`);
+  checkPathLike(name, value);
+  if (value.endsWith("/")) throw bad(`'${name}' names a folder, not an object`);
+  return value;
+}
+
+/**
+ * A folder prefix: empty for the root, otherwise ending in `/` (one is added
+ * when missing), at most 1,024 bytes, no traversal.
+ *
+ * @example
+ * parsePrefix("prefix", "photos/2026") // "photos/2026/"
+ */
+export function parsePrefix(name: string, value: string | undefined): string {
+  if (value === undefined || value === "") return "";
+  if (Buffer.byteLength(value, "utf8") > MAX_KEY_BYTES)
+    throw bad(`'${name}' is longer than ${MAX_KEY_BYTES} bytes`);
+  checkPathLike(name, value);
+  if (value.includes("//")) throw bad(`'${name}' must not contain empty path segments ('//')`);
+  return value.endsWith("/") ? value : `${value}/`;
+}
+
+/**
+ * An integer within bounds, or the default when absent.
+ *
+ * @example
+ * parseInteger("limit", "50", { min: 1, max: 500, fallback: 100 }) // 50
+ */
+export function parseInteger(
+  name: string,
+  value: string | undefined,
+  bounds: { min: number; max: number; fallback: number },
+): number {
+  if (value === undefined || value === "") return bounds.fallback;
+  if (!/^\d+$/.test(value) || Number(value) < bounds.min || Number(value) > bounds.max)
+    throw bad(`'${name}' must be an integer from ${bounds.min} to ${bounds.max}`);
+  return Number(value);
+}
+
+/**
+ * One of the engine's categories, or undefined when absent.
+ *
+ * @example
+ * parseCategory("category", "image") // "image"
+ */
+export function parseCategory(name: string, value: string | undefined): Category | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!(CATEGORIES as readonly string[]).includes(value))
+    throw bad(`'${name}' must be one of ${CATEGORIES.join(", ")}`);
+  return value as Category;
+}
+
+/** An opaque paging cursor: base64url, bounded, or undefined. The store checks the rest. */
+export function parseCursor(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(value)) throw bad(`'${name}' is not a paging cursor`);
+  return value;
+}
+
+/** A lower-case hex SHA-256. */
+export function parseSha256(name: string, value: string | undefined): string {
+  if (!value || !/^[0-9a-fA-F]{64}$/.test(value)) throw bad(`'${name}' must be 64 hex digits (SHA-256)`);
+  return value.toLowerCase();
+}
+
+function parseTime(name: string, value: string): number {
+  const time = ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  // Date.parse rolls 2026-02-30 over to March; a calendar date that does not exist is an error.
+  const [year, month, day] = value.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (Number.isNaN(time) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day)
+    throw bad(`'${name}' must be an ISO 8601 time such as 2026-05-01T00:00:00Z`);
+  return time;
+}
+
+/** A time window, both ends as ISO 8601 in UTC. */
+export interface Window {
+  from: string;
+  to: string;
+}
+
+/**
+ * A time window from `from`/`to` (ISO 8601) or `days` back from now; at
+ * most `maxDays` long, never reversed.
+ *
+ * @example
+ * parseWindow({ days: "7" }, { fallbackDays: 7, maxDays: 31 }, new Date())
+ */
+export function parseWindow(
+  query: { from?: string | undefined; to?: string | undefined; days?: string | undefined },
+  bounds: { fallbackDays: number; maxDays: number },
+  now: Date,
+): Window {
+  if (query.days !== undefined && (query.from !== undefined || query.to !== undefined))
+    throw bad("give either 'days' or 'from'/'to', not both");
+  const to = query.to !== undefined ? parseTime("to", query.to) : now.getTime();
+  let from: number;
+  if (query.from !== undefined) from = parseTime("from", query.from);
+  else {
+    const days = parseInteger("days", query.days, {
+      min: 1,
+      max: bounds.maxDays,
+      fallback: bounds.fallbackDays,
+    });
+    // `days` counts calendar days including today, so one day means "since midnight UTC".
+    const midnight = Math.floor(to / DAY_MS) * DAY_MS;
+    from = midnight - (days - 1) * DAY_MS;
+  }
+  if (from > to) throw bad("'from' must not be after 'to'");
+  const spanDays = Math.floor(to / DAY_MS) - Math.floor(from / DAY_MS) + 1;
+  if (spanDays > bounds.maxDays) throw bad(`the time window must span at most ${bounds.maxDays} days`);
+  return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+}

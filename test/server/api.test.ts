@@ -1,0 +1,434 @@
+import { readFile } from "node:fs/promises";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parsePolicy } from "../../src/policy/policy.js";
+import { CONTENT_SECURITY_POLICY } from "../../src/server/security.js";
+import { recordKey } from "../../src/store/keys.js";
+import { corpusFile } from "../support/corpus.js";
+import { type LocalCatalog, startLocalCatalog } from "./local-catalog.js";
+
+const UPLOAD_LIMIT = 300_000;
+const JPEG = "exifpy-DSCN0010.jpg";
+const PDF = "filetype-fixture.pdf";
+const MP3 = "filetype-fixture.mp3";
+const WEBP = "filetype-fixture.webp";
+
+/** Parsed JSON answers, read field by field in assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: responses are checked by the assertions, not by types
+type Json = Record<string, any>;
+
+let catalog: LocalCatalog;
+let files: Record<string, Buffer>;
+
+async function put(key: string, body: Buffer): Promise<void> {
+  await catalog.stack.s3Client.send(
+    new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
+  );
+}
+
+async function getJson(path: string): Promise<{ status: number; body: Json }> {
+  const response = await catalog.app.request(path);
+  return { status: response.status, body: (await response.json()) as Json };
+}
+
+function multipart(parts: { name: string; body: Buffer | string }[]): FormData {
+  const form = new FormData();
+  for (const part of parts) form.append("file", new Blob([part.body]), part.name);
+  return form;
+}
+
+beforeAll(async () => {
+  // Prepare: a catalog that rejects one prefix (to have problems), with a few real files in it.
+  catalog = await startLocalCatalog({
+    uploadLimitBytes: UPLOAD_LIMIT,
+    policy: parsePolicy({ deniedPrefixes: ["quarantine/"] }),
+  });
+  files = Object.fromEntries(
+    await Promise.all(
+      [JPEG, PDF, MP3, WEBP].map(async (name) => [name, await readFile(corpusFile(name))] as const),
+    ),
+  );
+  await put(`photos/2026/${JPEG}`, files[JPEG]!);
+  await put(`photos/2026/copy-of-${JPEG}`, files[JPEG]!);
+  await put(`docs/${PDF}`, files[PDF]!);
+  await put(`music/${MP3}`, files[MP3]!);
+  await put("quarantine/blocked.pdf", files[PDF]!);
+  await put("root.txt", Buffer.from("hello catalog\n"));
+  // A derived file raises no event (the dispatcher excludes the prefix) and must stay out of listings.
+  await put(`_derived/thumbnails/photos/2026/${JPEG}.webp`, files[WEBP]!);
+  await catalog.stack.dispatcher.idle();
+});
+
+afterAll(() => catalog?.close());
+
+describe("validation: a bad parameter is a 400 with a message naming it", () => {
+  const longKey = `${"a/".repeat(600)}x`;
+  it.each([
+    ["/api/object", "'key' is required"],
+    ["/api/object?key=", "'key' is required"],
+    ["/api/object?key=../etc/passwd", "'..'"],
+    ["/api/object?key=photos/./a.jpg", "'..'"],
+    ["/api/object?key=%2Fabs.jpg", "must not start with '/'"],
+    ["/api/object?key=a%5Cb.jpg", "must not contain '\\'"],
+    ["/api/object?key=a%00b", "control characters"],
+    [`/api/object?key=${longKey}`, "longer than 1024 bytes"],
+    ["/api/object?key=photos/", "names a folder"],
+    ["/api/folder?prefix=photos/../..", "'..'"],
+    ["/api/folder?prefix=photos//2026/", "empty path segments"],
+    ["/api/folder?limit=0", "'limit' must be an integer from 1 to 500"],
+    ["/api/folder?limit=501", "'limit'"],
+    ["/api/folder?limit=ten", "'limit'"],
+    ["/api/folder?cursor=not*a*cursor", "not a paging cursor"],
+    [`/api/folder?cursor=${Buffer.from("not json").toString("base64url")}`, "invalid paging cursor"],
+    ["/api/recent?days=0", "'days' must be an integer from 1 to 31"],
+    ["/api/recent?days=32", "'days'"],
+    ["/api/recent?days=-1", "'days'"],
+    ["/api/recent?category=spreadsheet", "'category' must be one of"],
+    ["/api/recent?from=yesterday", "'from' must be an ISO 8601 time"],
+    ["/api/recent?from=2026-02-30T00:00:00Z&to=2026-03-01T00:00:00Z", "'from' must be an ISO 8601 time"],
+    ["/api/recent?days=3&from=2026-01-01T00:00:00Z", "either 'days' or 'from'/'to'"],
+    ["/api/recent?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "'from' must not be after 'to'"],
+    ["/api/recent?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "at most 31 days"],
+    ["/api/find", "'category' is required"],
+    ["/api/find?category=image&from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "at most 366 days"],
+    ["/api/problems?limit=1000", "'limit'"],
+    ["/api/duplicates?sha256=abc", "64 hex digits"],
+    ["/api/duplicates?limit=101", "'limit' must be an integer from 1 to 100"],
+    ["/api/stats?days=91", "'days' must be an integer from 1 to 90"],
+    ["/api/thumbnail", "'key' is required"],
+    ["/api/thumbnail?key=../x", "'..'"],
+  ])("GET %s", async (path, message) => {
+    const { status, body } = await getJson(path);
+    expect(status).toBe(400);
+    expect(body.error).toContain(message);
+  });
+
+  it("answers an unknown route with a JSON 404", async () => {
+    const { status, body } = await getJson("/api/nothing-here");
+    expect(status).toBe(404);
+    expect(body.error).toContain("/api/nothing-here");
+  });
+});
+
+describe("security headers and refusals", () => {
+  it.each(["/", "/app.js", "/api/health", "/api/object?key=../x", "/api/nothing-here"])(
+    "%s carries the CSP and nosniff",
+    async (path) => {
+      const response = await catalog.app.request(path);
+      expect(response.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+      expect(CONTENT_SECURITY_POLICY).toContain("default-src 'self'");
+      expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'");
+      expect(CONTENT_SECURITY_POLICY).toContain("frame-ancestors 'none'");
+      expect(CONTENT_SECURITY_POLICY).not.toContain("unsafe");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    },
+  );
+
+  it("serves the dashboard at / for deep links, with no inline script", async () => {
+    const response = await catalog.app.request("/?prefix=photos/2026/");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/html");
+    const html = await response.text();
+    expect(html).toContain('<script type="module" src="/app.js"></script>');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+  });
+
+  it("refuses a Host that is not loopback (DNS rebinding)", async () => {
+    const response = await catalog.app.request("http://attacker.example/api/health");
+    expect(response.status).toBe(421);
+  });
+
+  it("refuses an upload posted by another origin", async () => {
+    const response = await catalog.app.request("/api/upload", {
+      method: "POST",
+      headers: { Origin: "http://attacker.example" },
+      body: multipart([{ name: "x.txt", body: "x" }]),
+    });
+    expect(response.status).toBe(403);
+  });
+});
+
+describe("reading the catalog", () => {
+  it("lists a folder's objects and its sub-folders from S3, derived files hidden", async () => {
+    const root = await getJson("/api/folder");
+    expect(root.status).toBe(200);
+    expect(root.body.folders).toEqual(["docs/", "music/", "photos/", "quarantine/"]);
+    expect(root.body.items.map((item: { key: string }) => item.key)).toEqual(["root.txt"]);
+
+    const photos = await getJson("/api/folder?prefix=photos/2026");
+    expect(photos.body.prefix).toBe("photos/2026/");
+    expect(photos.body.folders).toEqual([]);
+    expect(photos.body.items.map((item: { key: string }) => item.key)).toEqual([
+      `photos/2026/copy-of-${JPEG}`,
+      `photos/2026/${JPEG}`,
+    ]);
+  });
+
+  it("pages a folder listing with a cursor", async () => {
+    const first = await getJson("/api/folder?prefix=photos/2026/&limit=1");
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.cursor).toEqual(expect.any(String));
+    const second = await getJson(`/api/folder?prefix=photos/2026/&limit=1&cursor=${first.body.cursor}`);
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.items[0].key).not.toBe(first.body.items[0].key);
+    expect(second.body.folders).toEqual([]);
+  });
+
+  it("returns a record with its metadata sections and audit history, index keys left out", async () => {
+    const { status, body } = await getJson(`/api/object?key=${encodeURIComponent(`photos/2026/${JPEG}`)}`);
+    expect(status).toBe(200);
+    expect(body.record).toMatchObject({
+      key: `photos/2026/${JPEG}`,
+      status: "ok",
+      category: "image",
+      size: 161713,
+    });
+    expect(body.record.image.exif.make).toBe("NIKON");
+    expect(body.record.image.exif.gps.lat).toBeCloseTo(43.467448, 5);
+    expect(body.record.image.exif.gps.lon).toBeCloseTo(11.885127, 5);
+    expect(body.record).not.toHaveProperty("folderPk");
+    expect(body.record).not.toHaveProperty("categoryPk");
+    expect(body.audit).toHaveLength(1);
+    expect(body.audit[0]).toMatchObject({ eventName: "ObjectCreated:Put", outcome: "created" });
+  });
+
+  it("answers 404 for a key the catalog does not hold", async () => {
+    const { status, body } = await getJson("/api/object?key=photos/none.jpg");
+    expect(status).toBe(404);
+    expect(body.error).toContain("not in the catalog");
+  });
+
+  it("lists recent uploads across every folder and category, newest first", async () => {
+    const { status, body } = await getJson("/api/recent?limit=50");
+    expect(status).toBe(200);
+    const keys = body.items.map((item: { key: string }) => item.key);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        `photos/2026/${JPEG}`,
+        `docs/${PDF}`,
+        `music/${MP3}`,
+        "root.txt",
+        "quarantine/blocked.pdf",
+      ]),
+    );
+    expect(keys.some((key: string) => key.startsWith("_derived/"))).toBe(false);
+    const times = body.items.map((item: { eventTime: string }) => item.eventTime);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(body.truncated).toBe(false);
+  });
+
+  it("filters recent uploads by category and limits them", async () => {
+    const images = await getJson("/api/recent?category=image");
+    expect(images.body.items.map((item: { category: string }) => item.category)).toEqual(["image", "image"]);
+    const one = await getJson("/api/recent?limit=1");
+    expect(one.body.items).toHaveLength(1);
+  });
+
+  it("finds by category within a time window", async () => {
+    const { body } = await getJson("/api/find?category=audio&days=1");
+    expect(body.items.map((item: { key: string }) => item.key)).toEqual([`music/${MP3}`]);
+    const past = await getJson("/api/find?category=audio&from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z");
+    expect(past.body.items).toEqual([]);
+  });
+
+  it("lists problems: the object under a denied prefix is rejected", async () => {
+    const { body } = await getJson("/api/problems");
+    expect(body.items).toEqual([
+      expect.objectContaining({ key: "quarantine/blocked.pdf", status: "rejected" }),
+    ]);
+  });
+
+  it("lists duplicate groups with their copies", async () => {
+    const { body } = await getJson("/api/duplicates");
+    const groups = body.items as { sha256: string; objects: { key: string }[] }[];
+    const jpeg = groups.find((group) => group.objects.some((object) => object.key === `photos/2026/${JPEG}`));
+    expect(jpeg?.objects.map((object) => object.key).sort()).toEqual([
+      `photos/2026/copy-of-${JPEG}`,
+      `photos/2026/${JPEG}`,
+    ]);
+    const copies = await getJson(`/api/duplicates?sha256=${jpeg?.sha256.toUpperCase()}`);
+    expect(copies.body.items).toHaveLength(2);
+  });
+
+  it("counts files and bytes by category and by day", async () => {
+    const { body } = await getJson("/api/stats?days=3");
+    const row = (category: string) =>
+      body.byCategory.find((entry: { category: string }) => entry.category === category);
+    expect(row("image")).toEqual({ category: "image", count: 2, bytes: 2 * files[JPEG]!.length });
+    expect(row("audio")).toEqual({ category: "audio", count: 1, bytes: files[MP3]!.length });
+    expect(row("video")).toEqual({ category: "video", count: 0, bytes: 0 });
+    expect(body.byDay).toHaveLength(3);
+    const today = body.byDay.at(-1);
+    expect(today.count).toBe(body.total.count);
+    expect(body.total.count).toBeGreaterThanOrEqual(6);
+    expect(body).toMatchObject({ readBound: 20_000, truncated: false, itemsRead: body.total.count });
+  });
+});
+
+describe("thumbnails", () => {
+  const key = `photos/2026/${JPEG}`;
+  const thumbnailKey = `_derived/thumbnails/photos/2026/${JPEG}.webp`;
+
+  async function setThumbnailKey(value: string): Promise<void> {
+    // The thumbnail step is not in the pipeline yet: write the field it will write.
+    const doc = DynamoDBDocumentClient.from(catalog.stack.dynamodbClient);
+    await doc.send(
+      new UpdateCommand({
+        TableName: catalog.stack.tableName,
+        Key: recordKey(catalog.stack.bucket, key),
+        UpdateExpression: "SET thumbnailKey = :t",
+        ExpressionAttributeValues: { ":t": value },
+      }),
+    );
+  }
+
+  it("answers 404 when the record has no thumbnail", async () => {
+    const { status, body } = await getJson(`/api/thumbnail?key=${encodeURIComponent(`docs/${PDF}`)}`);
+    expect(status).toBe(404);
+    expect(body.error).toContain("no thumbnail");
+  });
+
+  it("streams the derived thumbnail from S3 with an image type", async () => {
+    await setThumbnailKey(thumbnailKey);
+    const response = await catalog.app.request(`/api/thumbnail?key=${encodeURIComponent(key)}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("image/webp");
+    expect(Buffer.from(await response.arrayBuffer()).equals(files[WEBP]!)).toBe(true);
+  });
+
+  it("refuses to serve a thumbnail key outside the derived prefix", async () => {
+    await setThumbnailKey(`docs/${PDF}`);
+    const response = await catalog.app.request(`/api/thumbnail?key=${encodeURIComponent(key)}`);
+    expect(response.status).toBe(404);
+    await setThumbnailKey(thumbnailKey);
+  });
+});
+
+describe("upload", () => {
+  async function upload(
+    prefix: string | undefined,
+    form: FormData | string,
+    headers: Record<string, string> = {},
+  ) {
+    const query = prefix === undefined ? "" : `?prefix=${encodeURIComponent(prefix)}`;
+    const response = await catalog.app.request(`/api/upload${query}`, {
+      method: "POST",
+      body: form,
+      headers,
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  }
+
+  it("streams files into S3 under the prefix, and the pipeline catalogs them", async () => {
+    const { status, body } = await upload(
+      "inbox/",
+      multipart([
+        { name: "a b+c.txt", body: "first file\n" },
+        { name: PDF, body: files[PDF]! },
+      ]),
+    );
+    expect(status).toBe(201);
+    expect(body.uploaded).toEqual([
+      { key: "inbox/a b+c.txt", size: 11 },
+      { key: `inbox/${PDF}`, size: files[PDF]!.length },
+    ]);
+    const stored = await catalog.stack.s3Client.send(
+      new GetObjectCommand({ Bucket: catalog.stack.bucket, Key: `inbox/${PDF}` }),
+    );
+    expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(files[PDF]!)).toBe(true);
+    await catalog.stack.dispatcher.idle();
+    const record = await getJson(`/api/object?key=${encodeURIComponent(`inbox/${PDF}`)}`);
+    expect(record.body.record).toMatchObject({ category: "pdf", status: "ok" });
+  });
+
+  it("keeps only the last segment of a file name sent with a path", async () => {
+    const { body } = await upload("inbox/", multipart([{ name: "..\\..\\evil.txt", body: "x" }]));
+    expect(body.uploaded).toEqual([{ key: "inbox/evil.txt", size: 1 }]);
+  });
+
+  it("refuses a file over the limit with 413 and stores nothing of it", async () => {
+    const { status, body } = await upload(
+      "big/",
+      multipart([{ name: "big.bin", body: Buffer.alloc(UPLOAD_LIMIT + 1) }]),
+    );
+    expect(status).toBe(413);
+    expect(body.error).toContain(`upload limit of ${UPLOAD_LIMIT} bytes`);
+    const listing = await catalog.stack.s3Client
+      .send(new GetObjectCommand({ Bucket: catalog.stack.bucket, Key: "big/big.bin" }))
+      .then(
+        () => "stored",
+        (error: Error) => error.name,
+      );
+    expect(listing).toBe("NoSuchKey");
+  });
+
+  it("accepts a file of exactly the limit", async () => {
+    const { status } = await upload(
+      "big/",
+      multipart([{ name: "exact.bin", body: Buffer.alloc(UPLOAD_LIMIT) }]),
+    );
+    expect(status).toBe(201);
+  });
+
+  it.each([
+    ["../up/", "'..'"],
+    ["/abs/", "must not start with '/'"],
+    ["_derived/thumbnails/", "must not be under '_derived/'"],
+  ])("refuses the prefix %s", async (prefix, message) => {
+    const { status, body } = await upload(prefix, multipart([{ name: "x.txt", body: "x" }]));
+    expect(status).toBe(400);
+    expect(body.error).toContain(message);
+  });
+
+  it("refuses a key over 1,024 bytes", async () => {
+    const prefix = `${"d".repeat(200)}/`.repeat(5);
+    const { status, body } = await upload(prefix, multipart([{ name: `${"n".repeat(30)}.txt`, body: "x" }]));
+    expect(status).toBe(400);
+    expect(body.error).toContain("longer than 1024 bytes");
+  });
+
+  it("refuses a body that is not multipart, or carries no file", async () => {
+    const plain = await upload("", "just text", { "content-type": "text/plain" });
+    expect(plain.status).toBe(415);
+    const empty = new FormData();
+    empty.append("note", "no file here");
+    const none = await upload("", empty);
+    expect(none.status).toBe(400);
+    expect(none.body.error).toContain("no file");
+  });
+});
+
+describe("live updates", () => {
+  it("announces a processed upload on the event stream", async () => {
+    const controller = new AbortController();
+    const response = await catalog.app.request("/api/events", { signal: controller.signal });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const readUntil = async (needle: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!text.includes(needle) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+      return text;
+    };
+    expect(await readUntil("event: hello")).toContain('"live":true');
+    await put("live/new.txt", Buffer.from("fresh\n"));
+    await readUntil("live/new.txt");
+    const line = text
+      .split("\n")
+      .find((entry) => entry.startsWith("data:") && entry.includes("live/new.txt"));
+    expect(JSON.parse(line!.slice(5))).toMatchObject({
+      kind: "created",
+      key: "live/new.txt",
+      delivered: true,
+    });
+    controller.abort();
+    await reader.cancel().catch(() => undefined);
+  });
+});
