@@ -11,19 +11,24 @@ import type { AuditEntryInput, ObjectRecordInput, TombstoneInput, WriteResult } 
 export interface ObjectRef {
   bucket: string;
   key: string;
+  /** ETag from the event, with or without quotes; reads are pinned to it. */
   eTag?: string;
+  /** Version from the event; preferred over the ETag for pinning when present. */
   versionId?: string;
 }
 
 /** System metadata of the object (HeadObject). */
 export interface ObjectHead {
   size: number;
+  /** Without quotes. */
   eTag: string;
   versionId?: string;
   contentType?: string;
   /** ISO 8601. */
   lastModified?: string;
+  /** S3 omits the header for STANDARD; the S3 adapter fills it in. */
   storageClass?: string;
+  /** `x-amz-meta-*` headers, names lower-case without the prefix. */
   userMetadata: Record<string, string>;
   /** The checksum S3 stored at upload (`SHA256`, `CRC32C`, ...), base64, with its `FULL_OBJECT`/`COMPOSITE` type. */
   checksum?: { algorithm: string; value: string; type?: string };

@@ -16,33 +16,9 @@ import {
 } from "@aws-sdk/client-s3";
 import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceChangedError, SourceError } from "../engine/errors.js";
+import type { ObjectHead, ObjectRef } from "../pipeline/ports.js";
 
-/** Which object (and, optionally, which version of it) to read. */
-export interface ObjectRef {
-  bucket: string;
-  key: string;
-  /** ETag from the event, with or without quotes; reads are pinned to it. */
-  eTag?: string;
-  /** Version from the event; preferred over the ETag for pinning when present. */
-  versionId?: string;
-}
-
-/** System metadata of one object version, from HeadObject. */
-export interface ObjectHead {
-  size: number;
-  /** Without quotes. */
-  eTag: string;
-  versionId?: string;
-  contentType?: string;
-  /** ISO 8601. */
-  lastModified?: string;
-  /** S3 omits the header for STANDARD; it is filled in here. */
-  storageClass?: string;
-  /** `x-amz-meta-*` headers, names lower-case without the prefix. */
-  userMetadata: Record<string, string>;
-  /** The checksum S3 stored at upload, when there is one (it saves hashing the object). */
-  checksum?: { algorithm: string; value: string; type?: string };
-}
+export type { ObjectHead, ObjectRef };
 
 /**
  * A pinned S3 object version as a byte source.
