@@ -275,10 +275,15 @@ async function runMain(): Promise<void> {
       "zero-length and 1-byte inputs. Each input runs in a worker thread under a watchdog; failing inputs are",
       "kept in test/fixtures/regressions/ and replayed by test/engine/fuzz.test.ts.",
       failures.length > 0
-        ? `Failures this run: ${failures.map((f) => `#${f.index} ${f.what}`).join(", ")}.`
+        ? `Failures this run: ${failures.map((f) => `#${f.index} ${f.what}`).join(", ")}; their causes are in test/fixtures/regressions/README.md.`
         : "No failures this run.",
     ].join("\n");
-    recordSection("Fuzz", `npx tsx bench/fuzz.bench.ts --seed ${seed} --count ${count}`, figures, notes);
+    recordSection(
+      "Fuzz",
+      `npx tsx bench/fuzz.bench.ts --seed ${seed} --count ${count} --workers ${workers}`,
+      figures,
+      notes,
+    );
   }
   process.exitCode = failures.length > 0 ? 1 : 0;
 }
