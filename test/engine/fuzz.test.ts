@@ -83,8 +83,11 @@ describe("regression inputs", () => {
     async (name) => {
       const bytes = new Uint8Array(readFileSync(join(REGRESSIONS_DIR, name)));
       const started = performance.now();
+      const arrayBuffersBefore = process.memoryUsage().arrayBuffers;
       await extractBounded(bytes, name.replace(/^[0-9a-f]{8}-/, "").replace(/\.bin$/, ""));
       expect(performance.now() - started).toBeLessThan(TIME_BUDGET_MS + 1_000);
+      // Each of these once made exifr reserve hundreds of MiB to 16 GiB from a count in the file.
+      expect(process.memoryUsage().arrayBuffers - arrayBuffersBefore).toBeLessThan(64 * 1024 * 1024);
     },
     15_000,
   );

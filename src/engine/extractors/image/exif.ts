@@ -54,14 +54,72 @@ type ExifTags = Record<string, unknown>;
 export async function readExif(block: Uint8Array, warn: (message: string) => void): Promise<ExifReading> {
   let tags: ExifTags | undefined;
   try {
-    // A fresh copy: exifr reads `.buffer` in places and must not see the reader's shared blocks.
-    tags = (await exifr.parse(block.slice(), EXIFR_OPTIONS)) as ExifTags | undefined;
+    // A fresh copy: exifr reads `.buffer` in places and must not see the reader's shared blocks,
+    // and the copy is where impossible entry counts are neutralised.
+    const copy = block.slice();
+    const neutralised = neutraliseOversizedEntries(copy);
+    if (neutralised > 0)
+      warn(`EXIF: ${neutralised} entr${neutralised === 1 ? "y" : "ies"} pointing past the block ignored`);
+    tags = (await exifr.parse(copy, EXIFR_OPTIONS)) as ExifTags | undefined;
   } catch (error) {
     warn(`EXIF could not be decoded: ${error instanceof Error ? error.message : String(error)}`);
     return {};
   }
   if (!tags) return {};
   return exifReadingOf(tags, warn);
+}
+
+/** Bytes per value of each TIFF field type (1-13); others are unknown. */
+const TIFF_TYPE_BYTES = [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4] as const;
+
+/** IFD pointer tags inside IFD0: Exif, GPS, Interoperability (via Exif). */
+const IFD_POINTER_TAGS = new Set([0x8769, 0x8825, 0xa005]);
+
+/**
+ * Sets to zero the count of every IFD entry whose values would lie outside
+ * the block, in place, and returns how many it changed.
+ *
+ * exifr allocates `new Uint32Array(count)` (or an Array) from the count in
+ * the file before checking that the values fit, so one flipped bit in a
+ * 10 KiB JPEG made it reserve 16 GiB (test/fixtures/regressions/). Walking
+ * the directories first is cheap: a few hundred entries at most.
+ */
+export function neutraliseOversizedEntries(block: Uint8Array): number {
+  if (block.byteLength < 8) return 0;
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  const order = view.getUint16(0);
+  if (order !== 0x4949 && order !== 0x4d4d) return 0;
+  const little = order === 0x4949;
+  const u16 = (at: number) => view.getUint16(at, little);
+  const u32 = (at: number) => view.getUint32(at, little);
+  const pending = [u32(4)];
+  const visited = new Set<number>();
+  let changed = 0;
+  while (pending.length > 0 && visited.size < 16) {
+    const ifd = pending.pop() as number;
+    if (visited.has(ifd) || ifd < 8 || ifd + 2 > block.byteLength) continue;
+    visited.add(ifd);
+    const entries = u16(ifd);
+    for (let i = 0; i < entries; i++) {
+      const entry = ifd + 2 + i * 12;
+      if (entry + 12 > block.byteLength) break;
+      const tag = u16(entry);
+      const type = u16(entry + 2);
+      const count = u32(entry + 4);
+      const unit = TIFF_TYPE_BYTES[type as 1] ?? 0;
+      const bytes = unit * count;
+      const fits = unit > 0 && (bytes <= 4 || u32(entry + 8) + bytes <= block.byteLength);
+      if (!fits) {
+        view.setUint32(entry + 4, 0, little);
+        changed++;
+      } else if (IFD_POINTER_TAGS.has(tag) && count === 1) {
+        pending.push(u32(entry + 8));
+      }
+    }
+    const nextAt = ifd + 2 + entries * 12;
+    if (nextAt + 4 <= block.byteLength) pending.push(u32(nextAt));
+  }
+  return changed;
 }
 
 /** Maps exifr's merged tag object onto {@link ExifReading}; exported for tests of hostile values. */
