@@ -56,7 +56,7 @@ beforeAll(async () => {
   await put("quarantine/blocked.pdf", files[PDF]!);
   await put("root.txt", Buffer.from("hello catalog\n"));
   // A derived file raises no event (the dispatcher excludes the prefix) and must stay out of listings.
-  await put(`_derived/thumbnails/photos/2026/${JPEG}.webp`, files[WEBP]!);
+  await put(`_derived/fixtures/${JPEG}.webp`, files[WEBP]!);
   await catalog.stack.dispatcher.idle();
 });
 
@@ -269,10 +269,11 @@ describe("reading the catalog", () => {
 
 describe("thumbnails", () => {
   const key = `photos/2026/${JPEG}`;
-  const thumbnailKey = `_derived/thumbnails/photos/2026/${JPEG}.webp`;
+  // Not the thumbnail step's own path: the test's bytes must not be overwritten by a real thumbnail.
+  const thumbnailKey = `_derived/fixtures/${JPEG}.webp`;
 
   async function setThumbnailKey(value: string): Promise<void> {
-    // The thumbnail step is not in the pipeline yet: write the field it will write.
+    // Point the record at a known file, as the thumbnail step does with the ones it writes.
     const doc = DynamoDBDocumentClient.from(catalog.stack.dynamodbClient);
     await doc.send(
       new UpdateCommand({
@@ -285,7 +286,7 @@ describe("thumbnails", () => {
   }
 
   it("answers 404 when the record has no thumbnail", async () => {
-    const { status, body } = await getJson(`/api/thumbnail?key=${encodeURIComponent(`docs/${PDF}`)}`);
+    const { status, body } = await getJson("/api/thumbnail?key=root.txt");
     expect(status).toBe(404);
     expect(body.error).toContain("no thumbnail");
   });

@@ -731,10 +731,17 @@ async function showDetail(key) {
   clear(detailBody).append(...detailSections(key, result.record, result.audit));
 }
 
-/** A definition list of the fields that are present, in the given order, then any others. */
-function fields(object, labels = {}, formatters = {}) {
+/**
+ * A definition list of the fields that are present, in the given order, then
+ * any others (a section shows every field the engine wrote, even ones this page
+ * has no label for) unless `only` says the labelled ones are all there is.
+ */
+function fields(object, labels = {}, formatters = {}, { only = false } = {}) {
   const list = el("dl", { class: "fields" });
-  const names = [...Object.keys(labels), ...Object.keys(object).filter((name) => !(name in labels))];
+  const names = [
+    ...Object.keys(labels),
+    ...(only ? [] : Object.keys(object).filter((name) => !(name in labels))),
+  ];
   for (const name of names) {
     const value = object[name];
     if (value === undefined || value === null || value === "" || (Array.isArray(value) && value.length === 0))
@@ -798,6 +805,7 @@ function detailSections(key, record, audit) {
             sha256: (value) => el("span", { class: "mono", text: value }),
             etag: (value) => el("span", { class: "mono", text: value }),
           },
+          { only: true },
         ),
         "object",
       ),
@@ -1192,6 +1200,7 @@ function uploadFiles(files) {
         progress.value = 100;
         status.textContent = "uploaded";
         status.className = "state done";
+        hideUploadsWhenSettled();
       } else {
         let message = `${request.status}`;
         try {
@@ -1207,6 +1216,20 @@ function uploadFiles(files) {
     });
     request.send(form);
   }
+}
+
+let hideUploadsTimer;
+
+/** Once every upload in the panel succeeded, get the panel out of the way; failures keep it open. */
+function hideUploadsWhenSettled() {
+  clearTimeout(hideUploadsTimer);
+  hideUploadsTimer = setTimeout(() => {
+    const states = [...document.querySelectorAll("#upload-list .state")];
+    if (states.every((node) => node.classList.contains("done"))) {
+      document.getElementById("uploads").hidden = true;
+      clear(document.getElementById("upload-list"));
+    }
+  }, 4000);
 }
 
 function setUpUpload() {

@@ -1,0 +1,257 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's /usr/bin/chromium,
+ * driven by playwright-core) against the whole local catalog started in this
+ * process: uploads of real corpus files appear live, the detail panel shows
+ * their metadata, and metadata written as markup stays text.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordKey } from "../../src/store/keys.js";
+import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
+import { corpusFile } from "../support/corpus.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const ARTIFACTS = resolve("test-artifacts");
+const HOSTILE = "<img src=x onerror=alert(1)>";
+const HOSTILE_NAME = "title-<img src=x onerror=alert(2)>.pdf";
+const JPEG = "exifpy-DSCN0010.jpg";
+const PDF = "filetype-fixture.pdf";
+const MP3 = "filetype-fixture.mp3";
+const CORRUPT = "filetype-fixture-corrupt.png";
+
+/**
+ * Runs in the page (kept as source text: this project's TypeScript has no DOM
+ * types): drops one file on the window the way a person's drag does.
+ */
+const DROP_FILE = `({ name, base64 }) => {
+  const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type: "application/pdf" }));
+  for (const type of ["dragenter", "dragover", "drop"])
+    window.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+}`;
+
+/** Width of a loaded image element in the page, 0 while loading or when broken. */
+function loadedWidth(image: unknown): number {
+  const element = image as { complete: boolean; naturalWidth: number };
+  return element.complete ? element.naturalWidth : 0;
+}
+
+let catalog: LocalCatalog;
+let context: BrowserContext;
+let page: Page;
+let userDataDir: string;
+/** Everything the page did that it should not: dialogs, script errors, CSP violations. */
+const incidents: string[] = [];
+
+/** The page works asynchronously (fetches, live events): wait for a value, up to a bound. */
+function poll<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 20_000, interval: 100 });
+}
+
+function card(key: string) {
+  return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);
+}
+
+beforeAll(async () => {
+  // A missing browser is a failure, not a skip: CI installs it (.ci/run), and a silent skip would hide a broken page.
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
+    );
+  await mkdir(ARTIFACTS, { recursive: true });
+  catalog = await startLocalCatalog({ listen: true });
+  userDataDir = await mkdtemp(join(tmpdir(), "catalog-chromium-"));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("dialog", (dialog) => {
+    incidents.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") incidents.push(`console: ${message.text()}`);
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await catalog?.close();
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+});
+
+describe("dashboard in headless Chromium", () => {
+  it("shows uploads live, with metadata in the detail panel and hostile metadata as text", async () => {
+    await page.goto(`${catalog.url}/`);
+    await poll(() => page.textContent("#view-title")).toBe("Recent uploads");
+    await poll(() => page.textContent("#live")).toBe("live");
+    await poll(() => page.textContent("#content")).toContain("Nothing here yet");
+    await page.evaluate("window.marker = 'same page'");
+
+    // Act: four corpus files through the file picker, the hostile PDF by drag and drop.
+    await page.setInputFiles(
+      "#file-input",
+      [JPEG, PDF, MP3, CORRUPT].map((name) => corpusFile(name)),
+    );
+    const hostile = pdfWithTitle(HOSTILE).toString("base64");
+    await page.evaluate(`(${DROP_FILE})(${JSON.stringify({ name: HOSTILE_NAME, base64: hostile })})`);
+
+    // Assess: every upload finishes and every file appears without a reload.
+    await poll(() => page.locator("#upload-list .state.done").count()).toBe(5);
+    for (const key of [JPEG, PDF, MP3, CORRUPT, HOSTILE_NAME]) await poll(() => card(key).count()).toBe(1);
+    expect(await page.evaluate("window.marker")).toBe("same page");
+    // A record with a thumbnail shows it (loaded from the API); one without shows its category's placeholder.
+    for (const [key, placeholder] of [
+      [JPEG, "image file"],
+      [MP3, "audio file"],
+      [PDF, "pdf file"],
+    ] as const) {
+      const { record } = (await (await fetch(`${catalog.url}/api/object?key=${key}`)).json()) as {
+        record: { thumbnailKey?: string };
+      };
+      if (record.thumbnailKey)
+        await poll(() => card(key).locator("img").evaluate(loadedWidth)).toBeGreaterThan(0);
+      else expect(await card(key).locator(`svg[aria-label='${placeholder}']`).count()).toBe(1);
+    }
+
+    // The JPEG's detail panel: EXIF, GPS as a map link, audit trail.
+    await card(JPEG).click();
+    await page.waitForSelector("[data-section='gps'] a");
+    await page.locator("[data-section='exif']").scrollIntoViewIfNeeded();
+    expect(page.url()).toContain(`key=${JPEG}`);
+    expect(await page.textContent("[data-section='exif'] dd[data-field='make']")).toBe("NIKON");
+    expect(await page.textContent("[data-section='exif'] dd[data-field='model']")).toBe("COOLPIX P6000");
+    expect(await page.textContent("[data-section='image'] dd[data-field='width']")).toBe("640");
+    const map = new URL((await page.getAttribute("[data-section='gps'] a", "href")) ?? "");
+    expect(map.hostname).toBe("www.openstreetmap.org");
+    expect(Number(map.searchParams.get("mlat"))).toBeCloseTo(43.467448, 5);
+    expect(Number(map.searchParams.get("mlon"))).toBeCloseTo(11.885127, 5);
+    expect(await page.textContent("[data-section='audit']")).toContain("ObjectCreated:Put");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-recent-detail.png") });
+
+    // The MP3 shows the media section the API holds.
+    await card(MP3).click();
+    await page.waitForSelector("[data-section='media']");
+    const mp3 = (await (await fetch(`${catalog.url}/api/object?key=${MP3}`)).json()) as {
+      record: { media: { container: string; codecs: string[] } };
+    };
+    expect(await page.textContent("[data-section='media'] dd[data-field='container']")).toBe(
+      mp3.record.media.container,
+    );
+    expect(await page.textContent("[data-section='media'] dd[data-field='codecs']")).toBe(
+      mp3.record.media.codecs.join(", "),
+    );
+
+    // The corrupt file is shown with its status and reason, not hidden.
+    await card(CORRUPT).click();
+    await page.waitForSelector("[data-section='object'] dd[data-field='reason']");
+    expect(await page.textContent("[data-section='object'] dd[data-field='status']")).toMatch(
+      /partial|error/,
+    );
+
+    // The hostile PDF: its title, author and name are literal text, and nothing ran.
+    await card(HOSTILE_NAME).click();
+    await page.waitForSelector("[data-section='pdf'] dd[data-field='title']");
+    expect(await page.textContent("[data-section='pdf'] dd[data-field='title']")).toBe(HOSTILE);
+    expect(await page.textContent("[data-section='pdf'] dd[data-field='author']")).toBe(HOSTILE);
+    expect(await page.textContent("#detail-title")).toBe(HOSTILE_NAME);
+    expect(await card(HOSTILE_NAME).locator(".name").textContent()).toBe(HOSTILE_NAME);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.locator("#detail b, #content b").count()).toBe(0);
+    await page.locator("[data-section='pdf']").scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-hostile.png") });
+    expect(incidents).toEqual([]);
+  }, 90_000);
+
+  it("opens a folder from a deep link, with breadcrumbs, and shows a thumbnail when the record has one", async () => {
+    const s3 = catalog.stack.s3Client;
+    const bucket = catalog.stack.bucket;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `photos/2026/${JPEG}`,
+        Body: await readFile(corpusFile(JPEG)),
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: "photos/2026/trip/notes.txt", Body: "day one\n" }),
+    );
+    await catalog.stack.dispatcher.idle();
+    // A WebP under the derived prefix and its key on the record, as the thumbnail step writes them
+    // (at a path of the test's own, so the image is known whether or not that step ran).
+    const thumbnailKey = `_derived/fixtures/${JPEG}.webp`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: thumbnailKey,
+        Body: await readFile(corpusFile("filetype-fixture.webp")),
+        ContentType: "image/webp",
+      }),
+    );
+    await DynamoDBDocumentClient.from(catalog.stack.dynamodbClient).send(
+      new UpdateCommand({
+        TableName: catalog.stack.tableName,
+        Key: recordKey(bucket, `photos/2026/${JPEG}`),
+        UpdateExpression: "SET thumbnailKey = :t",
+        ExpressionAttributeValues: { ":t": thumbnailKey },
+      }),
+    );
+
+    await page.goto(`${catalog.url}/?prefix=photos/2026/`);
+    await poll(() => page.textContent("#view-title")).toBe("/photos/2026/");
+    expect(await page.locator("#breadcrumbs a").allTextContents()).toEqual(["uploads", "photos"]);
+    expect(await page.textContent("#breadcrumbs .current")).toBe("2026");
+    await page.waitForSelector(`#content [data-folder="photos/2026/trip/"]`);
+    const thumbnail = card(`photos/2026/${JPEG}`).locator("img");
+    await poll(() => thumbnail.evaluate(loadedWidth)).toBeGreaterThan(0);
+    expect(await thumbnail.getAttribute("src")).toBe(`/api/thumbnail?key=photos%2F2026%2F${JPEG}`);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-folder.png") });
+
+    await page.click(`#content [data-folder="photos/2026/trip/"]`);
+    await poll(() => page.url()).toContain("prefix=photos%2F2026%2Ftrip%2F");
+    await page.waitForSelector(`#content [data-key="photos/2026/trip/notes.txt"]`);
+    await page.click("#breadcrumbs a:has-text('photos')");
+    await poll(() => page.textContent("#view-title")).toBe("/photos/");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("draws the statistics charts, the problems and duplicates views", async () => {
+    await page.goto(`${catalog.url}/?view=stats`);
+    await page.waitForSelector("#chart-count svg rect");
+    const categories = await page.locator("#chart-count svg text:not(.value)").allTextContents();
+    expect(categories).toEqual(expect.arrayContaining(["image", "pdf", "audio"]));
+    // The default window is the last 7 days: one bar per day.
+    expect(await page.locator("#chart-days svg rect").count()).toBe(7);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-stats.png") });
+
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    await page.waitForSelector("#content .group");
+    expect(await page.textContent("#content .group")).toContain(`photos/2026/${JPEG}`);
+
+    await page.goto(`${catalog.url}/?view=problems`);
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+});
