@@ -27,7 +27,14 @@ export interface CatalogConfig {
   serviceName: string;
   /** CloudWatch metrics namespace. @default "S3MetadataCatalog" */
   metricsNamespace: string;
+  /** Key prefix of derived artefacts; events for keys under it are skipped. @default "_derived/" */
+  derivedPrefix: string;
+  /** Write WebP thumbnails of images under the derived prefix. @default true */
+  thumbnails: boolean;
 }
+
+/** Where derived artefacts go unless `DERIVED_PREFIX` says otherwise (the CDK app uses the same default). */
+export const DEFAULT_DERIVED_PREFIX = "_derived/";
 
 /** The environment does not describe a usable configuration. */
 export class ConfigError extends CatalogError {
@@ -44,7 +51,8 @@ type Environment = Record<string, string | undefined>;
  * (required), `AWS_REGION`, `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB`
  * (the names the SDK itself reads, or `AWS_ENDPOINT_URL` for both),
  * `S3_FORCE_PATH_STYLE`, `POLICY` (JSON) or `POLICY_FILE`, `CONCURRENCY`,
- * `TOMBSTONE_TTL_DAYS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`.
+ * `TOMBSTONE_TTL_DAYS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`,
+ * `DERIVED_PREFIX` (non-empty, ending in `/`), `THUMBNAILS` (true/false).
  *
  * @throws {ConfigError} when a value is missing or malformed.
  * @example
@@ -61,6 +69,11 @@ export function readConfig(env: Environment): CatalogConfig {
   const policyFile = text(env, "POLICY_FILE");
   if (policyJson && policyFile) throw new ConfigError("set POLICY or POLICY_FILE, not both");
   const ttlDays = integer(env, "TOMBSTONE_TTL_DAYS", 1, 36_500);
+  const derivedPrefix = text(env, "DERIVED_PREFIX") ?? DEFAULT_DERIVED_PREFIX;
+  // An empty or slash-less prefix would make every key (or `_derivedfoo.jpg`) look derived.
+  if (!/^[^/].*\/$/.test(derivedPrefix)) {
+    throw new ConfigError(`DERIVED_PREFIX must be non-empty and end with "/", got ${derivedPrefix}`);
+  }
   return {
     ...(region && { region }),
     ...(s3Endpoint && { s3Endpoint }),
@@ -73,6 +86,8 @@ export function readConfig(env: Environment): CatalogConfig {
     ...(ttlDays !== undefined && { tombstoneTtlSeconds: ttlDays * 86_400 }),
     serviceName: text(env, "POWERTOOLS_SERVICE_NAME") ?? "s3-metadata-catalog",
     metricsNamespace: text(env, "POWERTOOLS_METRICS_NAMESPACE") ?? "S3MetadataCatalog",
+    derivedPrefix,
+    thumbnails: flag(env, "THUMBNAILS") ?? true,
   };
 }
 

@@ -12,14 +12,15 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse } from "aws-lambda";
-import { type CatalogConfig, readConfig } from "../config/config.js";
+import { type CatalogConfig, DEFAULT_DERIVED_PREFIX, readConfig } from "../config/config.js";
 import { CatalogError, describeError } from "../engine/errors.js";
 import { type ObjectEvent, parseLambdaEvent } from "../events/s3-event.js";
-import type { ObjectStorage } from "../pipeline/ports.js";
+import type { DerivedWriter, ObjectStorage } from "../pipeline/ports.js";
 import { processEvents } from "../pipeline/process-events.js";
 import type { ObjectOutcome } from "../pipeline/process-object.js";
 import { loadPolicy, type Policy } from "../policy/policy.js";
 import { S3ByteSource, tagObject } from "../s3/s3-byte-source.js";
+import { S3DerivedWriter } from "../s3/s3-derived-writer.js";
 import { CatalogStore } from "../store/catalog-store.js";
 
 /** What a handler is built from. */
@@ -35,6 +36,12 @@ export interface HandlerDeps {
   metrics?: Metrics;
   /** Replaces the S3 reader (fault-injection tests); built from `s3` by default. */
   storage?: ObjectStorage;
+  /** Events for keys under this prefix are skipped: derived artefacts never trigger a run. @default "_derived/" */
+  derivedPrefix?: string;
+  /** Write WebP thumbnails of images under the derived prefix. @default true */
+  thumbnails?: boolean;
+  /** Replaces the derived-artefact writer (fault-injection tests); built from `s3` by default. */
+  derived?: DerivedWriter;
 }
 
 /** Direct and EventBridge invocations resolve to nothing; SQS ones to the failed messages. */
@@ -77,6 +84,18 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
     open: (ref) => S3ByteSource.open(deps.s3, ref),
     tag: (bucket, key, tags, options) => tagObject(deps.s3, bucket, key, tags, options),
   };
+  const derivedPrefix = deps.derivedPrefix ?? DEFAULT_DERIVED_PREFIX;
+  const thumbnails =
+    (deps.thumbnails ?? true)
+      ? { writer: deps.derived ?? new S3DerivedWriter(deps.s3), derivedPrefix }
+      : undefined;
+  // Defense in depth: the notification filter (AWS) and the dispatcher (local) already keep derived keys
+  // out, but a misconfigured trigger must not make the function feed on its own output.
+  const isDerived = (item: ObjectEvent): boolean => {
+    if (!item.key.startsWith(derivedPrefix)) return false;
+    logger.info("event ignored", { reason: "derived artefact", key: item.key, eventName: item.eventName });
+    return true;
+  };
 
   return async (event, context) => {
     if (context) logger.addContext(context);
@@ -85,6 +104,7 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
       storage,
       catalog,
       policy: deps.policy,
+      ...(thumbnails && { thumbnails }),
       logger: {
         info: (message: string, fields?: Record<string, unknown>) => logger.info(message, fields ?? {}),
         warn: (message: string, fields?: Record<string, unknown>) => logger.warn(message, fields ?? {}),
@@ -95,6 +115,9 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
         metrics.addMetric("BytesRead", MetricUnit.Bytes, outcome.bytesRead);
         if (outcome.extractionMs !== undefined) {
           metrics.addMetric("ExtractionDuration", MetricUnit.Milliseconds, outcome.extractionMs);
+        }
+        if (outcome.thumbnailMs !== undefined) {
+          metrics.addMetric("ThumbnailDuration", MetricUnit.Milliseconds, outcome.thumbnailMs);
         }
       },
     };
@@ -111,6 +134,7 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
         const owners: string[] = [];
         for (const message of envelope.messages) {
           for (const item of message.events) {
+            if (isDerived(item)) continue;
             events.push(item);
             owners.push(message.messageId);
           }
@@ -135,7 +159,11 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
         return { batchItemFailures };
       }
 
-      const results = await processEvents(envelope.events, pipeline, options);
+      const results = await processEvents(
+        envelope.events.filter((item) => !isDerived(item)),
+        pipeline,
+        options,
+      );
       const failures = results.flatMap((result) => {
         if (result.ok) return [];
         logFault(logger, result.event, result.error);
@@ -192,6 +220,8 @@ export async function handlerFromConfig(config: CatalogConfig): Promise<CatalogH
     policy,
     concurrency: config.concurrency,
     ...(config.tombstoneTtlSeconds !== undefined && { tombstoneTtlSeconds: config.tombstoneTtlSeconds }),
+    derivedPrefix: config.derivedPrefix,
+    thumbnails: config.thumbnails,
     logger: new Logger({ serviceName: config.serviceName }),
     metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
   });

@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   policy?: Policy;
   /** Keys under this prefix are derived files and raise no event. @default "_derived/" */
   derivedPrefix?: string;
+  /** Write WebP thumbnails of images under the derived prefix. @default true */
+  thumbnails?: boolean;
   /** Invocations running at once. @default 4 */
   concurrency?: number;
   /** Delays before the dispatcher's two retries. @default [500, 2000] */
@@ -152,6 +154,10 @@ export class LocalStack {
       dynamodb: dynamodbClient,
       tableName,
       policy: options.policy ?? DEFAULT_POLICY,
+      // The handler writes thumbnails through this stack's S3 client; the dispatcher below excludes the
+      // same prefix, so they raise no event.
+      derivedPrefix,
+      thumbnails: options.thumbnails ?? true,
       logger: new Logger({ serviceName: "s3-metadata-catalog", logLevel }),
     });
     const dispatcher = new Dispatcher({

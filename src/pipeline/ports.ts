@@ -45,6 +45,15 @@ export interface ObjectStorage {
   ): Promise<void>;
 }
 
+/**
+ * Writes derived artefacts (thumbnails) into the bucket, under a prefix that
+ * raises no event. `delete` of a missing key succeeds, as on S3.
+ */
+export interface DerivedWriter {
+  put(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  delete(bucket: string, key: string): Promise<void>;
+}
+
 /** The catalog writes the pipeline makes (implemented by `CatalogStore`). */
 export interface CatalogWriter {
   putRecord(input: ObjectRecordInput): Promise<WriteResult>;

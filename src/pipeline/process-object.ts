@@ -6,6 +6,7 @@ import { EXTRACTOR_VERSION } from "../engine/version.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { evaluate, type Policy, precheck } from "../policy/policy.js";
 import type { AuditOutcome, RecordStatus, WriteOutcome } from "../store/types.js";
+import { deleteThumbnail, deriveThumbnail, type ThumbnailSettings } from "../transform/derive-thumbnail.js";
 import {
   type CatalogWriter,
   type ObjectHead,
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   onOutcome?: (outcome: ObjectOutcome) => void;
   /** Overrides of the engine's per-object budget. */
   budget?: Partial<Budget>;
+  /** Thumbnails of images, written under the derived prefix; none when absent. */
+  thumbnails?: ThumbnailSettings;
 }
 
 /**
@@ -56,6 +59,8 @@ export interface ObjectOutcome {
   durationMs: number;
   /** Wall time of the engine alone. */
   extractionMs?: number;
+  /** Wall time of rendering the thumbnail, when one was made. */
+  thumbnailMs?: number;
 }
 
 /**
@@ -111,10 +116,20 @@ async function processRemoval(
   });
   const outcome: AuditOutcome =
     write.outcome === "created" || write.outcome === "updated" ? "deleted" : write.outcome;
+  const reasons: string[] = [];
+  // Only the delete that actually tombstoned the object removes its thumbnail: a stale one (an older
+  // version's delete) must not take the current version's thumbnail with it.
+  if (outcome === "deleted" && deps.thumbnails) {
+    const warning = await deleteThumbnail(event.bucket, event.key, deps.thumbnails);
+    if (warning) {
+      reasons.push(warning);
+      (deps.logger ?? SILENT_LOGGER).warn(warning, { bucket: event.bucket, key: event.key });
+    }
+  }
   return finish(event, deps, started, {
     outcome,
     ...(outcome === "deleted" && { status: "deleted" as const }),
-    reasons: [],
+    reasons,
     bytesRead: 0,
     readRequests: 0,
   });
@@ -160,11 +175,24 @@ async function processCreation(
       }
       reasons = evaluate(policy, { key: event.key, size: head.size, format: extraction.format });
     }
+    // The thumbnail is written before the record, so a record never names a thumbnail that is not there.
+    let derived: Awaited<ReturnType<typeof deriveThumbnail>> | undefined;
+    if (extraction && reasons.length === 0 && deps.thumbnails) {
+      try {
+        derived = await deriveThumbnail(
+          { bucket: event.bucket, key: event.key, source, extraction },
+          deps.thumbnails,
+        );
+      } catch (error) {
+        if (error instanceof SourceChangedError) return superseded(event, deps, started, error);
+        throw error;
+      }
+    }
     const status: Exclude<RecordStatus, "deleted"> =
       reasons.length > 0 ? "rejected" : (extraction?.status ?? "error");
     const allReasons = extraction?.reason ? [...reasons, extraction.reason] : reasons;
-    const bytesRead = extraction?.bytesRead ?? 0;
-    const readRequests = extraction?.readRequests ?? 0;
+    const bytesRead = (extraction?.bytesRead ?? 0) + (derived?.bytesRead ?? 0);
+    const readRequests = (extraction?.readRequests ?? 0) + (derived?.readRequests ?? 0);
     const write = await deps.catalog.putRecord({
       ...systemMetadata(event, head),
       sequencer: event.sequencer,
@@ -176,6 +204,8 @@ async function processCreation(
       readRequests,
       durationMs: elapsed(started),
       extractorVersion: extraction?.extractorVersion ?? EXTRACTOR_VERSION,
+      ...(derived?.thumbnail && { thumbnail: derived.thumbnail }),
+      ...(derived && derived.warnings.length > 0 && { transformWarnings: derived.warnings }),
     });
     if (status === "rejected" && policy.tagRejected && write.outcome !== "stale") {
       await tagRejected(event, deps, head.versionId ?? event.versionId);
@@ -188,6 +218,7 @@ async function processCreation(
       bytesRead,
       readRequests,
       ...(extraction && { extractionMs: extraction.durationMs }),
+      ...(derived?.thumbnail?.durationMs !== undefined && { thumbnailMs: derived.thumbnail.durationMs }),
     });
   } finally {
     await source.close?.();

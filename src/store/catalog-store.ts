@@ -86,6 +86,8 @@ const IDENTITY_ATTRIBUTES = new Set([
   "sha256",
   "mime",
   "category",
+  // A cut key would point at nothing.
+  "thumbnailKey",
   ...Object.values(INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]),
 ]);
 const RECORD_CONDITION = "attribute_not_exists(pk) OR seqKey < :seq";
@@ -410,7 +412,7 @@ export class CatalogStore {
       status: input.status,
       reason: input.reasons.length > 0 ? input.reasons.join("; ") : undefined,
       reasons: input.reasons,
-      warnings: extraction?.warnings ?? [],
+      warnings: [...(extraction?.warnings ?? []), ...(input.transformWarnings ?? [])],
       mime: extraction?.format.mime,
       category,
       format: extraction?.format,
@@ -426,6 +428,11 @@ export class CatalogStore {
       readRequests: input.readRequests,
       durationMs: input.durationMs,
       extractionMs: extraction?.durationMs,
+      thumbnailKey: input.thumbnail?.key,
+      thumbnailSize: input.thumbnail?.size,
+      thumbnailWidth: input.thumbnail?.width,
+      thumbnailHeight: input.thumbnail?.height,
+      thumbHash: input.thumbnail?.placeholder,
       [INDEXES.byFolder.partitionKey]: folderPk(input.bucket, folder),
       [INDEXES.byFolder.sortKey]: name,
       [INDEXES.byCategory.partitionKey]: categoryPk(input.bucket, category, day),

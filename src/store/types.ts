@@ -61,6 +61,28 @@ export interface ObjectRecordInput extends SystemMetadata, EventStamp {
   /** Wall time of the whole pipeline for this object. */
   durationMs: number;
   extractorVersion: string;
+  /** The derived thumbnail written for this version, when there is one. */
+  thumbnail?: ThumbnailRef;
+  /** Warnings of steps after extraction (thumbnail), appended to the engine's. */
+  transformWarnings?: string[];
+}
+
+/**
+ * A thumbnail written under the derived prefix.
+ *
+ * @example
+ * const ref: ThumbnailRef = { key: "_derived/thumbnails/a.jpg.webp", size: 11558, width: 192, height: 256 };
+ */
+export interface ThumbnailRef {
+  key: string;
+  /** Bytes of the WebP. */
+  size: number;
+  width: number;
+  height: number;
+  /** ThumbHash, base64: a blurred preview a page can paint before the thumbnail loads. */
+  placeholder?: string;
+  /** Time spent rendering it. */
+  durationMs?: number;
 }
 
 /** A tombstone: the object is gone as of this event. */
@@ -119,6 +141,11 @@ export interface CatalogRecord extends Partial<Omit<SystemMetadata, "bucket" | "
   /** True when long fields were cut to keep the item small. */
   truncated?: boolean;
   thumbnailKey?: string;
+  thumbnailSize?: number;
+  thumbnailWidth?: number;
+  thumbnailHeight?: number;
+  /** ThumbHash of the thumbnail, base64. */
+  thumbHash?: string;
 }
 
 /** A stored audit entry. */

@@ -18,7 +18,15 @@ describe("readConfig", () => {
       concurrency: 8,
       serviceName: "s3-metadata-catalog",
       metricsNamespace: "S3MetadataCatalog",
+      derivedPrefix: "_derived/",
+      thumbnails: true,
     });
+  });
+
+  it("DERIVED_PREFIX and THUMBNAILS", () => {
+    const config = readConfig({ TABLE_NAME: "t", DERIVED_PREFIX: "art/derived/", THUMBNAILS: "false" });
+    expect(config.derivedPrefix).toBe("art/derived/");
+    expect(config.thumbnails).toBe(false);
   });
 
   it("real AWS: no endpoints, virtual-hosted S3", () => {
@@ -52,6 +60,10 @@ describe("readConfig", () => {
     [{ TABLE_NAME: "t", AWS_ENDPOINT_URL_S3: "localhost:9000" }, /AWS_ENDPOINT_URL_S3/],
     [{ TABLE_NAME: "t", POLICY: "{}", POLICY_FILE: "p.json" }, /not both/],
     [{ TABLE_NAME: "t", S3_FORCE_PATH_STYLE: "maybe" }, /S3_FORCE_PATH_STYLE/],
+    // Without the slash, "_derivedphoto.jpg" would count as derived and never be cataloged.
+    [{ TABLE_NAME: "t", DERIVED_PREFIX: "_derived" }, /DERIVED_PREFIX/],
+    [{ TABLE_NAME: "t", DERIVED_PREFIX: "/" }, /DERIVED_PREFIX/],
+    [{ TABLE_NAME: "t", THUMBNAILS: "sometimes" }, /THUMBNAILS/],
   ])("rejects %j", (env, message) => {
     expect(() => readConfig(env)).toThrow(ConfigError);
     expect(() => readConfig(env)).toThrow(message);
