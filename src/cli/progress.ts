@@ -32,7 +32,7 @@ export function createProgress(options: { label: string; total: number; enabled?
   let shown = false;
   const bar = new SingleBar({
     stream: process.stderr,
-    format: `${options.label} {bar} {value}/{total}{more} | {rate}/s | ETA {eta}`,
+    format: `${options.label} {bar} {value}/{total}{more} | {rate}/s | ETA {remaining}`,
     hideCursor: true,
     clearOnComplete: false,
     etaBuffer: 50,
@@ -44,7 +44,7 @@ export function createProgress(options: { label: string; total: number; enabled?
     return {
       more: final ? "" : "+",
       rate: rate.toFixed(1),
-      eta: rate > 0 && final ? formatDuration(remaining / rate) : "-",
+      remaining: rate > 0 && final ? formatDuration(remaining / rate) : "-",
     };
   };
   const show = () => {
