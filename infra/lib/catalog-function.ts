@@ -32,7 +32,10 @@ export interface CatalogFunctionProps {
   readonly table: dynamodb.ITable;
   /** Limit object reads to keys under this prefix (the notification's prefix filter). @default - any key */
   readonly readPrefix?: string;
-  /** Allow PutObject under the bucket's derived prefix (thumbnails). @default false */
+  /**
+   * Write thumbnails: PutObject and DeleteObject under the bucket's derived prefix, `THUMBNAILS=true`, and
+   * sharp shipped for linux-arm64 beside the bundle. Off, the handler makes no thumbnails. @default false
+   */
   readonly writeDerived?: boolean;
   /**
    * The validation policy as JSON, passed as `POLICY`. It is parsed here with the handler's own parser, so
@@ -108,6 +111,8 @@ export class CatalogFunction extends Construct {
     const environment: Record<string, string> = {
       TABLE_NAME: table.tableName,
       DERIVED_PREFIX: catalogBucket.derivedPrefix,
+      // Without the grant a thumbnail write would fail on every image: off unless writes are allowed.
+      THUMBNAILS: props.writeDerived ? "true" : "false",
       POWERTOOLS_SERVICE_NAME: serviceName,
       POWERTOOLS_METRICS_NAMESPACE: serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? "INFO",
@@ -130,7 +135,7 @@ export class CatalogFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment,
-      bundling: lambdaBundlingOptions(),
+      bundling: lambdaBundlingOptions({ shipSharp: props.writeDerived ?? false }),
     });
 
     // Reads: GetObject covers HeadObject and ranged GETs; GetObjectVersion is needed when the event pins a
@@ -167,6 +172,8 @@ export class CatalogFunction extends Construct {
         this.function,
         `${catalogBucket.derivedPrefix}*`,
         "s3:PutObject",
+        // A deleted object's thumbnail goes with it.
+        "s3:DeleteObject",
         ...(catalogBucket.encryptionKey ? ["kms:GenerateDataKey"] : []),
       );
     }

@@ -15,7 +15,9 @@ import {
   esbuildBuildOptions,
   HANDLER_BUNDLE,
   HANDLER_NODE_OPTIONS,
+  installedSharpVersion,
   lambdaBundlingOptions,
+  sharpInstallCommand,
 } from "../../infra/lib/handler-bundle.js";
 import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from "../../src/store/schema.js";
 
@@ -401,6 +403,30 @@ describe("trigger", () => {
     const puts = resourcesOf(full, "s3:PutObject");
     expect(puts).toHaveLength(1);
     expect(puts[0]).toContain('"/_derived/*"');
+    // So is the only delete (a deleted object's thumbnail).
+    const deletes = resourcesOf(full, "s3:DeleteObject");
+    expect(deletes).toEqual(puts);
+  });
+
+  it("thumbnails are on exactly where the function may write them, with sharp shipped for linux-arm64", () => {
+    for (const [s, on] of [
+      [direct, false],
+      [sqs, false],
+      [full, true],
+    ] as const) {
+      s.template.hasResourceProperties("AWS::Lambda::Function", {
+        Environment: { Variables: Match.objectLike({ THUMBNAILS: on ? "true" : "false" }) },
+      });
+    }
+    expect(lambdaBundlingOptions().commandHooks).toBeUndefined();
+    const hooks = lambdaBundlingOptions({ shipSharp: true }).commandHooks;
+    const commands = hooks?.afterBundling("/project", "/tmp/asset") ?? [];
+    expect(commands).toEqual([sharpInstallCommand("/tmp/asset")]);
+    expect(commands[0]).toMatch(/^cd '\/tmp\/asset' && /);
+    expect(commands[0]).toContain(`--os=linux --cpu=arm64 --libc=glibc sharp@${installedSharpVersion()}`);
+    expect(installedSharpVersion()).toMatch(/^\d+\.\d+\.\d+$/);
+    // A quote in the asset path cannot end the shell word early.
+    expect(sharpInstallCommand("/tmp/it's", "1.0.0")).toMatch(/^cd '\/tmp\/it'\\''s' && /);
   });
 
   it("direct: failed asynchronous invocations are retried twice, then go to the DLQ", () => {
@@ -467,6 +493,7 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
         ...BASE_ACTIONS,
         "kms:Decrypt",
         "kms:GenerateDataKey",
+        "s3:DeleteObject",
         "s3:GetObjectTagging",
         "s3:GetObjectVersion",
         "s3:GetObjectVersionTagging",
