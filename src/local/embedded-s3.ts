@@ -1,14 +1,18 @@
 import { EventEmitter } from "node:events";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 
-/** The interface of the local stack's servers: loopback only, never a routable address. */
-export const LOOPBACK = "127.0.0.1";
+import { LOOPBACK } from "./local-defaults.js";
+
+export { LOOPBACK };
 
 interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
+  putObject(object: unknown): Promise<unknown>;
   deleteObject(bucket: string, key: string): Promise<void>;
 }
 interface S3rverRecord {
@@ -44,6 +48,7 @@ interface FilesystemStoreClass {
 const require = createRequire(import.meta.url);
 const S3rver = require("s3rver") as S3rverConstructor;
 const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as FilesystemStoreClass;
+const S3Object = require("s3rver/lib/models/object.js") as { ALLOWED_METADATA: string[] };
 
 // s3rver offers no hook for its key-to-path mapping; replacing the two static
 // methods it calls everywhere is the narrowest fix (see key-path.ts for why).
@@ -72,6 +77,79 @@ async function keepEmptyKeySegments(ctx: KoaContext, next: () => Promise<void>):
     ctx.path = `${match[1]}${match[2].replaceAll("/", "%2F")}`;
   }
   await next();
+}
+
+/**
+ * s3rver's DeleteObject removes the folders a delete leaves empty, and its
+ * PutObject creates the object's folder, then opens the file without an
+ * error handler. A put into a folder that a concurrent delete (of another
+ * key) has just removed therefore answers 200, stores no object, and throws
+ * an uncaught ENOENT that ends the process. This gate lets puts run
+ * together but makes each delete wait for the puts in flight and hold new
+ * ones until it is done. Once a put returns, its metadata file keeps the
+ * folder non-empty, so no later delete removes it.
+ */
+export class PutDeleteGate {
+  private puts = 0;
+  private putsDrained: (() => void)[] = [];
+  private deleting = false;
+  private deletes: Promise<unknown> = Promise.resolve();
+
+  /** Runs a put, after any delete under way. */
+  async put<T>(run: () => Promise<T>): Promise<T> {
+    while (this.deleting) await this.deletes;
+    this.puts++;
+    try {
+      return await run();
+    } finally {
+      this.puts--;
+      if (this.puts === 0) for (const resolve of this.putsDrained.splice(0)) resolve();
+    }
+  }
+
+  /** Runs a delete alone: after earlier deletes and every put in flight. */
+  delete<T>(run: () => Promise<T>): Promise<T> {
+    const turn = this.deletes.then(async () => {
+      this.deleting = true;
+      try {
+        if (this.puts > 0) await new Promise<void>((resolve) => this.putsDrained.push(resolve));
+        return await run();
+      } finally {
+        this.deleting = false;
+      }
+    });
+    this.deletes = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+/**
+ * s3rver's own putMetadata writes the metadata file in place: a process
+ * killed mid-write leaves it empty, and from then on every ListObjects of
+ * the bucket fails with InternalError (JSON.parse of the empty file), which
+ * also stops `catalog backfill` from recovering after the crash. Writing a
+ * temporary file and renaming it over the old one makes the write atomic;
+ * the fields kept are s3rver's (its allowed headers and `x-amz-meta-*`).
+ */
+async function writeMetadataAtomically(
+  store: S3rverStore,
+  bucket: string,
+  key: string,
+  metadata: Record<string, string>,
+  md5?: string,
+): Promise<void> {
+  const kept = Object.fromEntries(
+    Object.entries(metadata).filter(
+      ([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-"),
+    ),
+  );
+  const writeAtomically = async (path: string, text: string) => {
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temporary, text);
+    await rename(temporary, path);
+  };
+  if (md5) await writeAtomically(store.getResourcePath(bucket, key, "object.md5"), md5);
+  await writeAtomically(store.getResourcePath(bucket, key, "metadata.json"), JSON.stringify(kept, null, 2));
 }
 
 /**
@@ -157,9 +235,14 @@ export class EmbeddedS3 extends EventEmitter<{ object: [ObjectEvent] }> {
       }
     });
     const store = this.server.store;
+    store.putMetadata = (bucket, key, metadata, md5) =>
+      writeMetadataAtomically(store, bucket, key, metadata, md5);
+    const gate = new PutDeleteGate();
+    const putObject = store.putObject.bind(store);
+    store.putObject = (object) => gate.put(() => putObject(object));
     const deleteObject = store.deleteObject.bind(store);
     store.deleteObject = async (bucket, key) => {
-      await deleteObject(bucket, key);
+      await gate.delete(() => deleteObject(bucket, key));
       this.emit("object", {
         kind: "removed",
         eventName: "ObjectRemoved:Delete",
