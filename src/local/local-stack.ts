@@ -8,24 +8,14 @@ import { CatalogStore } from "../store/catalog-store.js";
 import { type DeliveryOutcome, Dispatcher } from "./dispatcher.js";
 import { EmbeddedDynamoDb } from "./embedded-dynamodb.js";
 import { EmbeddedS3 } from "./embedded-s3.js";
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_DEFAULTS,
+  LOCAL_REGION,
+  LOCAL_S3_CLIENT_OPTIONS,
+} from "./local-defaults.js";
 
-/** Credentials the embedded servers accept (s3rver's built-in pair); never real ones. */
-export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-export const LOCAL_REGION = "us-east-1";
-
-/**
- * Newer SDKs add CRC checksums (with aws-chunked framing) to uploads;
- * s3rver predates flexible checksums and would store the framing inside the
- * object. Computing checksums only where an operation requires them keeps
- * uploads byte-exact; real S3 is unaffected.
- */
-export const LOCAL_S3_CLIENT_OPTIONS = {
-  region: LOCAL_REGION,
-  credentials: LOCAL_CREDENTIALS,
-  forcePathStyle: true,
-  requestChecksumCalculation: "WHEN_REQUIRED",
-  responseChecksumValidation: "WHEN_REQUIRED",
-} as const;
+export { LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_REGION, LOCAL_S3_CLIENT_OPTIONS };
 
 export interface LocalStackOptions {
   /** @default 4569 */
@@ -51,17 +41,6 @@ export interface LocalStackOptions {
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
   onDelivery?: (outcome: DeliveryOutcome) => void;
 }
-
-/** Default ports and names of the local stack; the CLI uses them to find it. */
-export const LOCAL_DEFAULTS = {
-  s3Port: 4569,
-  dynamodbPort: 8000,
-  httpPort: 3000,
-  dataDir: ".catalog",
-  bucket: "uploads",
-  tableName: "catalog",
-  derivedPrefix: "_derived/",
-} as const;
 
 /** A port the stack wanted is taken; said in one line by the CLI. */
 export class PortInUseError extends Error {
