@@ -86,6 +86,27 @@ export function thumbnailKeyFor(derivedPrefix: string, key: string): string {
   return `${derivedPrefix}thumbnails/${key}.webp`;
 }
 
+/**
+ * Renders at once per process. The handler processes several objects concurrently; a decoded image can
+ * take up to `maxInputPixels` x 4 bytes, so renders queue rather than multiply that by the concurrency.
+ */
+export const MAX_CONCURRENT_RENDERS = 2;
+let rendering = 0;
+const waiting: (() => void)[] = [];
+
+async function withRenderSlot<T>(render: () => Promise<T>): Promise<T> {
+  // A finished render hands its slot straight to the next in line, so no newcomer can slip in between.
+  if (rendering < MAX_CONCURRENT_RENDERS) rendering += 1;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await render();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else rendering -= 1;
+  }
+}
+
 type Sharp = typeof import("sharp")["default"];
 let sharpModule: Promise<Sharp> | undefined;
 
@@ -127,30 +148,32 @@ export async function renderThumbnail(
     throw new ThumbnailError(`image of ${image.byteLength} bytes exceeds ${bounds.maxInputBytes} bytes`);
   }
   const sharp = await loadSharp();
-  const started = performance.now();
-  try {
-    const { data, info } = await sharp(image, {
-      limitInputPixels: bounds.maxInputPixels,
-      // A truncated image still gives a useful preview of what is there; a broken one fails.
-      failOn: "error",
-    })
-      .rotate()
-      .resize(bounds.maxSide, bounds.maxSide, { fit: "inside", withoutEnlargement: true })
-      .webp({ quality: bounds.quality })
-      .timeout({ seconds: Math.max(1, Math.ceil(bounds.timeoutMs / 1000)) })
-      .toBuffer({ resolveWithObject: true });
-    const placeholder = bounds.placeholder ? await thumbHashOf(sharp, data) : undefined;
-    return {
-      bytes: data,
-      width: info.width,
-      height: info.height,
-      ...(placeholder !== undefined && { placeholder }),
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    };
-  } catch (error) {
-    if (error instanceof ThumbnailError) throw error;
-    throw new ThumbnailError(firstLine(error), { cause: error });
-  }
+  return withRenderSlot(async () => {
+    const started = performance.now();
+    try {
+      const { data, info } = await sharp(image, {
+        limitInputPixels: bounds.maxInputPixels,
+        // A truncated image still gives a useful preview of what is there; a broken one fails.
+        failOn: "error",
+      })
+        .rotate()
+        .resize(bounds.maxSide, bounds.maxSide, { fit: "inside", withoutEnlargement: true })
+        .webp({ quality: bounds.quality })
+        .timeout({ seconds: Math.max(1, Math.ceil(bounds.timeoutMs / 1000)) })
+        .toBuffer({ resolveWithObject: true });
+      const placeholder = bounds.placeholder ? await thumbHashOf(sharp, data) : undefined;
+      return {
+        bytes: data,
+        width: info.width,
+        height: info.height,
+        ...(placeholder !== undefined && { placeholder }),
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      };
+    } catch (error) {
+      if (error instanceof ThumbnailError) throw error;
+      throw new ThumbnailError(firstLine(error), { cause: error });
+    }
+  });
 }
 
 /** ThumbHash wants at most 100x100 RGBA; it is computed from the thumbnail, which costs little. */

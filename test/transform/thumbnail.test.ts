@@ -4,6 +4,7 @@ import { thumbHashToApproximateAspectRatio } from "thumbhash";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_THUMBNAIL_LIMITS,
+  MAX_CONCURRENT_RENDERS,
   renderThumbnail,
   ThumbnailError,
   thumbnailKeyFor,
@@ -125,6 +126,22 @@ describe("what renderThumbnail refuses, as ThumbnailError with one line", () => 
     await expect(renderThumbnail(new TextEncoder().encode("not an image"))).rejects.toBeInstanceOf(
       ThumbnailError,
     );
+  });
+});
+
+describe("renders queue for a slot", () => {
+  it(`${MAX_CONCURRENT_RENDERS * 4} renders at once, some failing, all settle: failures free their slot`, async () => {
+    const good = await readFile(corpusFile("filetype-fixture.png"));
+    const bad = new TextEncoder().encode("not an image");
+    const inputs = Array.from({ length: MAX_CONCURRENT_RENDERS * 4 }, (_, index) =>
+      index % 3 === 0 ? bad : good,
+    );
+    const results = await Promise.allSettled(inputs.map((input) => renderThumbnail(input)));
+    expect(results.map((result) => result.status)).toEqual(
+      inputs.map((input) => (input === bad ? "rejected" : "fulfilled")),
+    );
+    // And the queue is empty again: one more render goes straight through.
+    await expect(renderThumbnail(good)).resolves.toMatchObject({ width: 200 });
   });
 });
 
