@@ -1,10 +1,8 @@
-import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { EXTRACTOR_VERSION } from "../engine/version.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import type { ObjectStorage } from "../pipeline/ports.js";
-import { processEvents } from "../pipeline/process-events.js";
 import type { Policy } from "../policy/policy.js";
-import { S3ByteSource, tagObject } from "../s3/s3-byte-source.js";
 import type { CatalogRecord } from "../store/types.js";
 import type { Progress } from "./progress.js";
 import type { Target } from "./target.js";
@@ -30,6 +28,8 @@ export async function* listObjectPages(
   bucket: string,
   prefix: string,
 ): AsyncGenerator<ListedObject[]> {
+  // The SDK command and the pipeline are imported when a pass runs, not when the CLI starts.
+  const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
   let token: string | undefined;
   do {
     const page = await s3.send(
@@ -179,6 +179,10 @@ export interface PassOptions {
  */
 export async function runCatalogPass(options: PassOptions): Promise<PassSummary> {
   const { target, progress } = options;
+  const [{ processEvents }, { S3ByteSource, tagObject }] = await Promise.all([
+    import("../pipeline/process-events.js"),
+    import("../s3/s3-byte-source.js"),
+  ]);
   const started = Date.now();
   const storage: ObjectStorage = {
     open: (ref) => S3ByteSource.open(target.s3, ref),

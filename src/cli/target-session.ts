@@ -1,5 +1,6 @@
 import { CliError } from "./cli-error.js";
-import { explainConnectionError, resolveTarget, type Target, type TargetFlags } from "./target.js";
+import type { Target } from "./target.js";
+import type { TargetFlags } from "./target-flags.js";
 
 /** Errors of the catalog that are the user's input, not a fault: said in one line. */
 const USER_ERRORS = new Set(["InvalidRangeError", "InvalidCursorError", "PolicyError"]);
@@ -14,6 +15,8 @@ const USER_ERRORS = new Set(["InvalidRangeError", "InvalidCursorError", "PolicyE
  * await withTarget(flags, async (target) => printJson(await target.store.getObject(target.bucket, key)));
  */
 export async function withTarget<T>(flags: TargetFlags, work: (target: Target) => Promise<T>): Promise<T> {
+  // Imported here, not at the top: SDK clients are not needed for --help or for `extract`.
+  const { explainConnectionError, resolveTarget } = await import("./target.js");
   const target = resolveTarget(flags);
   try {
     return await work(target);

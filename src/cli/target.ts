@@ -1,25 +1,16 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import type { Command } from "commander";
 import {
   LOCAL_CREDENTIALS,
   LOCAL_DEFAULTS,
   LOCAL_REGION,
   LOCAL_S3_CLIENT_OPTIONS,
-} from "../local/local-stack.js";
+} from "../local/local-defaults.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { CliError } from "./cli-error.js";
+import type { TargetFlags } from "./target-flags.js";
 
-/** Flags shared by every command that talks to a catalog. */
-export interface TargetFlags {
-  profile?: string;
-  region?: string;
-  bucket?: string;
-  table?: string;
-  s3Endpoint?: string;
-  dynamodbEndpoint?: string;
-  api?: string;
-}
+export type { TargetFlags };
 
 /** Where a command's S3 and DynamoDB calls go, with clients ready. */
 export interface Target {
@@ -32,18 +23,6 @@ export interface Target {
   /** The local stack's HTTP API (dead-letter replay lives there). */
   apiUrl: string;
   close(): void;
-}
-
-/** Adds the target flags to a command. */
-export function withTargetFlags(command: Command): Command {
-  return command
-    .option("--profile <name>", "AWS profile: talk to AWS instead of the local stack")
-    .option("--region <region>", "AWS region: talk to AWS instead of the local stack")
-    .option("--bucket <name>", `bucket (env CATALOG_BUCKET; local default ${LOCAL_DEFAULTS.bucket})`)
-    .option("--table <name>", `catalog table (env CATALOG_TABLE; local default ${LOCAL_DEFAULTS.tableName})`)
-    .option("--s3-endpoint <url>", "S3 endpoint (local default http://127.0.0.1:4569)")
-    .option("--dynamodb-endpoint <url>", "DynamoDB endpoint (local default http://127.0.0.1:8000)")
-    .option("--api <url>", "local stack HTTP API (default http://127.0.0.1:3000)");
 }
 
 function url(value: string, flag: string): string {
@@ -111,15 +90,6 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
       dynamodb.destroy();
     },
   };
-}
-
-/** Splits `s3://bucket/key` (or a bare key) into bucket and key. */
-export function parseS3Url(value: string, defaultBucket: string): { bucket: string; key: string } {
-  if (!value.startsWith("s3://")) return { bucket: defaultBucket, key: value };
-  const rest = value.slice("s3://".length);
-  const slash = rest.indexOf("/");
-  if (slash === 0) throw new CliError(`'${value}' has no bucket name`);
-  return slash < 0 ? { bucket: rest, key: "" } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
 }
 
 /** The error and its causes, outermost first (store and source errors wrap the SDK's). */

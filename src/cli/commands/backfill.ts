@@ -6,7 +6,7 @@ import { CliError } from "../cli-error.js";
 import { printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
-import { parseS3Url, type TargetFlags, withTargetFlags } from "../target.js";
+import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
 interface PassFlags extends TargetFlags {

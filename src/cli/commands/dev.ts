@@ -1,131 +1,7 @@
-import { relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { serve } from "@hono/node-server";
 import type { Command } from "commander";
-import { LOOPBACK } from "../../local/embedded-s3.js";
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_DEFAULTS,
-  LOCAL_REGION,
-  LocalStack,
-  PortInUseError,
-} from "../../local/local-stack.js";
-import { loadPolicy } from "../../policy/policy.js";
-import { createApp } from "../../server/app.js";
-import { RecordFeed } from "../../server/record-feed.js";
-import { CliError } from "../cli-error.js";
+import { LOCAL_DEFAULTS } from "../../local/local-defaults.js";
 import { parsePort } from "../options.js";
-
-interface DevFlags {
-  s3Port: number;
-  dynamodbPort: number;
-  httpPort: number;
-  dataDir: string;
-  bucket: string;
-  table: string;
-  policyFile?: string;
-  logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
-}
-
-const PACKAGE_ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
-
-/** A path a person can paste from the current directory. */
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel.startsWith("..") || rel === "" ? path : rel.startsWith(".") ? rel : `./${rel}`;
-}
-
-function listen(app: ReturnType<typeof createApp>, port: number): Promise<ReturnType<typeof serve>> {
-  return new Promise((resolvePromise, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: LOOPBACK, port }, () => resolvePromise(server));
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "EADDRINUSE" ? new PortInUseError("HTTP API", port, "--http-port") : error),
-    );
-  });
-}
-
-async function runDev(flags: DevFlags): Promise<void> {
-  // Locally there is no CloudWatch to read EMF metric lines; keep the console for the handler's logs.
-  process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
-  const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : undefined;
-  const feed = new RecordFeed();
-  let stack: LocalStack;
-  try {
-    stack = await LocalStack.start({
-      s3Port: flags.s3Port,
-      dynamodbPort: flags.dynamodbPort,
-      dataDir: flags.dataDir,
-      bucket: flags.bucket,
-      tableName: flags.table,
-      logLevel: flags.logLevel,
-      onDelivery: (outcome) => feed.publish(outcome),
-      ...(policy && { policy }),
-    });
-  } catch (error) {
-    if (error instanceof PortInUseError) throw new CliError(error.message);
-    throw error;
-  }
-  const app = createApp({
-    store: stack.store,
-    bucket: stack.bucket,
-    dispatcher: stack.dispatcher,
-    deadLetterFile: stack.deadLetterFile,
-    s3Client: stack.s3Client,
-    derivedPrefix: stack.derivedPrefix,
-    feed,
-  });
-  let http: ReturnType<typeof serve>;
-  try {
-    http = await listen(app, flags.httpPort);
-  } catch (error) {
-    await stack.close();
-    if (error instanceof PortInUseError) throw new CliError(error.message);
-    throw error;
-  }
-
-  const catalog = shown(resolve(PACKAGE_ROOT, "bin/catalog"));
-  const sample = shown(resolve(PACKAGE_ROOT, "README.md"));
-  const ports = [
-    flags.s3Port !== LOCAL_DEFAULTS.s3Port && `--s3-endpoint ${stack.s3.endpoint}`,
-    flags.dynamodbPort !== LOCAL_DEFAULTS.dynamodbPort && `--dynamodb-endpoint ${stack.dynamodb.endpoint}`,
-    flags.bucket !== LOCAL_DEFAULTS.bucket && `--bucket ${flags.bucket}`,
-    flags.table !== LOCAL_DEFAULTS.tableName && `--table ${flags.table}`,
-  ]
-    .filter(Boolean)
-    .join(" ");
-  const extra = ports ? ` ${ports}` : "";
-  process.stdout.write(
-    [
-      "s3-metadata-catalog is running locally (127.0.0.1 only)",
-      `  S3        ${stack.s3.endpoint}   bucket '${stack.bucket}'`,
-      `  DynamoDB  ${stack.dynamodb.endpoint}   table '${stack.tableName}'`,
-      `  HTTP API  http://${LOOPBACK}:${flags.httpPort}`,
-      `  data      ${stack.dataDir}`,
-      "",
-      "Try:",
-      `  ${catalog} upload ${sample} --prefix docs/${extra}`,
-      `  AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} aws --region ${LOCAL_REGION} --endpoint-url ${stack.s3.endpoint} s3 cp ${sample} s3://${stack.bucket}/docs/copy-of-README.md`,
-      `  ${catalog} show s3://${stack.bucket}/docs/README.md${extra}`,
-      "",
-      "Ctrl-C stops.",
-      "",
-    ].join("\n"),
-  );
-
-  await new Promise<void>((resolvePromise) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolvePromise();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
-  process.stdout.write("stopping: finishing queued events...\n");
-  await new Promise<void>((resolvePromise) => http.close(() => resolvePromise()));
-  await stack.close();
-  process.stdout.write("stopped.\n");
-}
+import type { DevFlags } from "./dev-run.js";
 
 /** `catalog dev`: the whole catalog on this machine. */
 export function registerDev(program: Command): void {
@@ -146,5 +22,6 @@ export function registerDev(program: Command): void {
     .option("--table <name>", "catalog table", LOCAL_DEFAULTS.tableName)
     .option("--policy-file <path>", "validation policy (JSON)")
     .option("--log-level <level>", "handler log level: DEBUG, INFO, WARN, ERROR, SILENT", "INFO")
-    .action((flags: DevFlags) => runDev(flags));
+    // The stack (both emulators, the handler, the server) loads only when `dev` runs.
+    .action(async (flags: DevFlags) => (await import("./dev-run.js")).runDev(flags));
 }

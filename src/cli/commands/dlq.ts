@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import type { DeadLetter } from "../../local/dispatcher.js";
 import { CliError } from "../cli-error.js";
 import { formatTable, printJson } from "../format.js";
-import { resolveTarget, type Target, type TargetFlags, withTargetFlags } from "../target.js";
+import type { Target } from "../target.js";
+import { type TargetFlags, withTargetFlags } from "../target-flags.js";
 
 interface DlqFlags extends TargetFlags {
   json?: boolean;
@@ -32,6 +33,7 @@ async function callApi<T>(target: Target, method: "GET" | "POST", path: string):
 
 /** Runs `work` on the local stack, or says in one line where the DLQ lives in AWS. */
 async function onLocalStack(flags: DlqFlags, work: (target: Target) => Promise<void>): Promise<void> {
+  const { resolveTarget } = await import("../target.js");
   const target = resolveTarget(flags);
   try {
     if (target.mode === "aws") {

@@ -1,7 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { extract, FileSource } from "../../engine/index.js";
 import type { ExtractionResult } from "../../engine/types.js";
 import { parsePositiveInt } from "../options.js";
 import { summarise } from "../summary.js";
@@ -28,6 +27,7 @@ async function* walk(path: string): AsyncGenerator<string> {
 }
 
 async function extractFile(path: string, flags: ExtractFlags): Promise<ExtractionResult> {
+  const { extract, FileSource } = await import("../../engine/index.js");
   const source = await FileSource.open(path);
   try {
     return await extract(source, {

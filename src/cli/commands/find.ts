@@ -4,7 +4,7 @@ import type { Page, RecordSummary, TimeRange } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
 import { parsePositiveInt, parseSince } from "../options.js";
-import { type TargetFlags, withTargetFlags } from "../target.js";
+import { type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
 interface FindFlags extends TargetFlags {

@@ -1,8 +1,8 @@
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import type { RecordSummary } from "../../store/types.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
-import { parseS3Url, type Target, type TargetFlags, withTargetFlags } from "../target.js";
+import type { Target } from "../target.js";
+import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
 interface LsFlags extends TargetFlags {
@@ -25,6 +25,7 @@ export interface FolderListing {
  * index, so their type and status are there without reading S3.
  */
 async function listFolder(target: Target, bucket: string, folder: string): Promise<FolderListing> {
+  const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
   const folders: string[] = [];
   let token: string | undefined;
   do {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { AuditEntry, CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
-import { parseS3Url, type TargetFlags, withTargetFlags } from "../target.js";
+import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
 interface ShowFlags extends TargetFlags {

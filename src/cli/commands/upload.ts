@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import mime from "mime";
 import type { CatalogStore } from "../../store/catalog-store.js";
@@ -11,7 +10,7 @@ import { formatBytes, summaryLine } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
 import type { Target, TargetFlags } from "../target.js";
-import { withTargetFlags } from "../target.js";
+import { withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
 interface UploadFlags extends TargetFlags {
@@ -99,6 +98,7 @@ function unquote(eTag: string | undefined): string {
 }
 
 async function uploadOne(target: Target, item: UploadItem): Promise<string> {
+  const { PutObjectCommand } = await import("@aws-sdk/client-s3");
   const output = await target.s3.send(
     new PutObjectCommand({
       Bucket: target.bucket,
