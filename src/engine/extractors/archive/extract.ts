@@ -25,6 +25,8 @@ import { readZipDirectory } from "./zip-directory.js";
 const GZIP_SAMPLE_INPUT_BYTES = 256 * 1024;
 /** Decompressed bytes a .tar.gz sample may produce. */
 const GZIP_SAMPLE_OUTPUT_BYTES = 1024 * 1024;
+/** Bytes a tar header walk may read beyond the planned windows before it extrapolates. */
+const TAR_WALK_READ_BYTES = 768 * 1024;
 /** Nested archives among the listed entries above which a warning is added. */
 const MANY_NESTED_ARCHIVES = 10;
 
@@ -79,10 +81,12 @@ async function extractZip(ctx: ExtractContext): Promise<ArchiveInfo> {
 
 function fromListing(kind: string, listing: TarListing, ctx: ExtractContext): ArchiveInfo {
   if (listing.stopReason) ctx.warn(`partial ${kind} listing: ${listing.stopReason}`);
+  // A walk stopped to bound its reads saw a prefix of the archive; scale by how far it got.
+  const scale = listing.boundedByReads && listing.offset ? Math.max(1, ctx.reader.size / listing.offset) : 1;
   return {
     kind,
-    entries: listing.entries,
-    uncompressedSize: listing.totalSize,
+    entries: Math.round(listing.entries * scale),
+    uncompressedSize: Math.round(listing.totalSize * scale),
     encrypted: false,
     sample: listing.sample,
     nestedArchives: countNested(listing.sample, ctx),
@@ -91,9 +95,13 @@ function fromListing(kind: string, listing: TarListing, ctx: ExtractContext): Ar
 }
 
 async function extractTar(ctx: ExtractContext): Promise<ArchiveInfo> {
+  // One header per entry, each possibly in its own block: a tar of many small files would cost a
+  // read per entry, so the walk stops after TAR_WALK_READ_BYTES and extrapolates.
+  const startBytes = ctx.reader.stats.bytesRead;
   const listing = await walkTar((offset, length) => ctx.reader.read(offset, length), {
     maxEntries: ctx.budget.maxEntries,
     sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+    readAllowanceSpent: () => ctx.reader.stats.bytesRead - startBytes > TAR_WALK_READ_BYTES,
   });
   return fromListing("tar", listing, ctx);
 }

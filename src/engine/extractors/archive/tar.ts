@@ -24,11 +24,17 @@ export interface TarListing {
   incomplete: boolean;
   /** Why the walk stopped early. */
   stopReason?: string;
+  /** Where the walk stopped: the byte offset of the next header it did not read. */
+  offset?: number;
+  /** True when the walk stopped only to bound its reads, so counts may be extrapolated. */
+  boundedByReads?: boolean;
 }
 
 export interface TarWalkOptions {
   maxEntries: number;
   sampleSize: number;
+  /** Asked before each header read; true ends the walk (a read allowance, e.g. 1 MiB). */
+  readAllowanceSpent?: () => boolean;
 }
 
 function text(bytes: Uint8Array): string {
@@ -88,6 +94,12 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
   for (;;) {
     if (listing.entries >= options.maxEntries) {
       listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
+      return listing;
+    }
+    if (options.readAllowanceSpent?.()) {
+      listing.stopReason = `listing stopped after ${listing.entries} entries to bound reads; counts extrapolated`;
+      listing.offset = offset;
+      listing.boundedByReads = true;
       return listing;
     }
     let header: Uint8Array;
