@@ -175,7 +175,8 @@ export class CatalogStore {
     if (this.tombstoneTtlSeconds !== undefined) {
       item[TTL_ATTRIBUTE] = Math.floor(this.now().getTime() / 1000) + this.tombstoneTtlSeconds;
     }
-    const result = await this.conditionalPut(input, item, seqKey, input.onlyVersion);
+    if (input.onlyVersion !== undefined) return this.tombstoneVersion(input, item);
+    const result = await this.conditionalPut(input, item, seqKey);
     if (result.outcome === "stale" || result.outcome === "duplicate") return result;
     if (result.previousSha256) await this.leaveHashGroup(result.previousSha256, input);
     return { outcome: "created", storedSeqKey: seqKey };
@@ -452,6 +453,54 @@ export class CatalogStore {
   }
 
   /**
+   * A permanent delete of one version (versioned bucket). It removes that
+   * version only, so it must not outrank the object's other versions: the
+   * tombstone keeps the sequencer of the record it replaces, and nothing is
+   * written when the record describes another version or does not exist
+   * (a late create of the deleted version cannot resurrect it: its read is
+   * pinned to the version, which no longer exists, so it ends superseded).
+   * Otherwise put v1, put v2, delete v1 delivered as delete-then-put-v2 would
+   * leave v2, the current version, hidden behind the tombstone.
+   */
+  private async tombstoneVersion(input: TombstoneInput, item: Record<string, unknown>): Promise<WriteResult> {
+    const target = { bucket: input.bucket, key: input.key };
+    let stored: Record<string, unknown> | undefined;
+    try {
+      const output = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: recordKey(input.bucket, input.key),
+          ConsistentRead: true,
+        }),
+      );
+      stored = output.Item;
+    } catch (error) {
+      throw new StoreError("record read", target, { cause: error });
+    }
+    const storedSeqKey = typeof stored?.seqKey === "string" ? stored.seqKey : undefined;
+    if (!stored || stored.status === "deleted" || stored.versionId !== input.onlyVersion || !storedSeqKey) {
+      return { outcome: "stale", ...(storedSeqKey && { storedSeqKey }) };
+    }
+    try {
+      this.writeCount += 1;
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...item, seqKey: storedSeqKey, sequencer: stored.sequencer },
+          // Optimistic: the record must still be the one read above.
+          ConditionExpression: "seqKey = :seq AND versionId = :version",
+          ExpressionAttributeValues: { ":seq": storedSeqKey, ":version": input.onlyVersion },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw new StoreError("record write", target, { cause: error });
+      return { outcome: "stale", storedSeqKey: (await this.storedSeqKey(target)) ?? storedSeqKey };
+    }
+    if (typeof stored.sha256 === "string") await this.leaveHashGroup(stored.sha256, input);
+    return { outcome: "created", storedSeqKey };
+  }
+
+  /**
    * The ordered put shared by records and tombstones. On a lost condition the
    * stored item (returned by DynamoDB with the failure) tells a redelivery
    * (same sequencer) from a late event.
@@ -460,15 +509,10 @@ export class CatalogStore {
     target: { bucket: string; key: string },
     item: Record<string, unknown>,
     seqKey: string,
-    onlyVersion?: string,
   ): Promise<{ outcome: WriteOutcome; previousSha256?: string; storedSeqKey?: string }> {
     const values: Record<string, unknown> = { ":seq": seqKey };
     let failure: unknown;
-    let condition = RECORD_CONDITION;
-    if (onlyVersion !== undefined) {
-      condition = `(${RECORD_CONDITION}) AND (attribute_not_exists(versionId) OR versionId = :version)`;
-      values[":version"] = onlyVersion;
-    }
+    const condition = RECORD_CONDITION;
     try {
       this.writeCount += 1;
       const output = await this.doc.send(
