@@ -1,6 +1,7 @@
 /**
  * Embedded S3 (s3rver) and DynamoDB (dynalite) servers for integration tests:
- * real HTTP protocol servers on 127.0.0.1, random ports, inside the vitest
+ * the very servers the local stack runs (src/local/embedded-*.ts), as real
+ * HTTP protocol servers on 127.0.0.1, random ports, inside the vitest
  * process, with SDK v3 clients already pointed at them.
  *
  * Behaviour measured with s3rver 3.7.1, dynalite 4.0.0 and AWS SDK v3
@@ -19,12 +20,11 @@
  *   carries with the pinned one; that is what detects an overwrite here.
  * - `Range: bytes=0-0` returns the whole object (its store reads `end || Infinity`),
  *   so never ask it for a one-byte range at offset 0 and expect one byte.
- * - Objects live as files named after the key (plus a 22-byte suffix), so a
- *   key segment (between slashes) over 233 UTF-8 bytes exceeds the file
- *   system's 255-byte name limit. s3rver then crashes the whole process with
- *   an unhandled ENAMETOOLONG stream error; the guard below answers
- *   `KeyTooLongError` (400) instead. Real S3 takes any key up to 1,024 bytes,
- *   so tests of long keys must put slashes in them.
+ * - Objects live as files named after the key, so raw s3rver writes `../x`
+ *   outside its folder, collapses `a//b` onto `a/b`, and crashes on a key
+ *   segment over the 255-byte file-name limit; EmbeddedS3 stores keys under
+ *   an encoding that avoids all three (src/local/key-path.ts), so keys of
+ *   1,024 bytes work with or without slashes.
  * - It emits S3-shaped events (`server.on("event")`) but with the key NOT
  *   URL-encoded, unlike S3; build events with `toS3Notification` instead.
  * - It does not send or check flexible checksums: see CHECKSUM_POLICY.
@@ -57,13 +57,12 @@
  * await servers.s3.send(new CreateBucketCommand({ Bucket: "uploads" }));
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { EmbeddedDynamoDb } from "../../src/local/embedded-dynamodb.js";
+import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
 
 /** Running servers and clients configured for them. */
 export interface TestServers {
@@ -95,49 +94,6 @@ export const CHECKSUM_POLICY = {
   responseChecksumValidation: "WHEN_REQUIRED",
 } as const;
 
-interface S3rverInstance {
-  store: { putObject(object: { key: string }): Promise<unknown> };
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: {
-  address: string;
-  port: number;
-  silent: boolean;
-  directory: string;
-  resetOnClose?: boolean;
-}) => S3rverInstance;
-type Dynalite = (options: {
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
-}) => Server;
-
-// Both are CommonJS packages without type declarations.
-const require = createRequire(import.meta.url);
-const S3rver = require("s3rver") as S3rverConstructor;
-const dynalite = require("dynalite") as Dynalite;
-const S3Error = require("s3rver/lib/models/error.js") as new (code: string, message: string) => Error;
-
-/** Longest key segment s3rver can store: 255-byte file names minus its `._S3rver_metadata.json` suffix. */
-export const S3RVER_MAX_SEGMENT_BYTES = 255 - "._S3rver_metadata.json".length;
-
-function guardKeyLength(s3rver: S3rverInstance): void {
-  const putObject = s3rver.store.putObject.bind(s3rver.store);
-  s3rver.store.putObject = async (object) => {
-    const tooLong = object.key
-      .split("/")
-      .some((segment) => Buffer.byteLength(segment) > S3RVER_MAX_SEGMENT_BYTES);
-    if (tooLong) {
-      throw new S3Error(
-        "KeyTooLongError",
-        `s3rver stores keys as file names: a key segment over ${S3RVER_MAX_SEGMENT_BYTES} bytes cannot be stored`,
-      );
-    }
-    return putObject(object);
-  };
-}
-
 /**
  * Starts both servers on free ports and returns clients bound to them.
  *
@@ -147,19 +103,10 @@ function guardKeyLength(s3rver: S3rverInstance): void {
  */
 export async function startServers(): Promise<TestServers> {
   const directory = await mkdtemp(join(tmpdir(), "catalog-s3rver-"));
-  const s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory });
-  guardKeyLength(s3rver);
-  const s3Address = await s3rver.run();
-
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once("error", reject);
-    dynamo.listen(0, "127.0.0.1", () => resolve());
-  });
-  const dynamoAddress = dynamo.address() as AddressInfo;
-
-  const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
-  const dynamodbEndpoint = `http://127.0.0.1:${dynamoAddress.port}`;
+  const s3Server = await EmbeddedS3.start({ port: 0, directory });
+  const dynamoServer = await EmbeddedDynamoDb.start({ port: 0 });
+  const s3Endpoint = s3Server.endpoint;
+  const dynamodbEndpoint = dynamoServer.endpoint;
   const s3 = new S3Client({
     region: TEST_REGION,
     endpoint: s3Endpoint,
@@ -181,12 +128,7 @@ export async function startServers(): Promise<TestServers> {
     async stop() {
       s3.destroy();
       dynamodb.destroy();
-      // dynalite's close waits for open connections; keep-alive sockets would hold it.
-      dynamo.closeAllConnections?.();
-      await Promise.all([
-        s3rver.close(),
-        new Promise<void>((resolve, reject) => dynamo.close((error) => (error ? reject(error) : resolve()))),
-      ]);
+      await Promise.all([s3Server.close(), dynamoServer.close()]);
       await rm(directory, { recursive: true, force: true });
     },
   };
