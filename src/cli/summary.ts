@@ -1,15 +1,5 @@
 import type { ExtractionResult } from "../engine/types.js";
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
+import { formatBytes } from "./format.js";
 
 /** The few facts a person wants first, on one line, for terminal output. */
 export function summarise(result: ExtractionResult): string {

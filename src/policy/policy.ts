@@ -5,6 +5,7 @@
  * A non-empty list of reasons means `status: "rejected"`.
  */
 import { readFile } from "node:fs/promises";
+import { CATEGORIES, isCategory } from "../engine/detect/category.js";
 import { CatalogError } from "../engine/errors.js";
 import type { Category, FormatInfo } from "../engine/types.js";
 
@@ -52,20 +53,6 @@ export class PolicyError extends CatalogError {
   }
 }
 
-// A Record keyed by Category makes the compiler insist this list stays complete.
-const CATEGORY_SET: Record<Category, true> = {
-  image: true,
-  video: true,
-  audio: true,
-  pdf: true,
-  document: true,
-  archive: true,
-  font: true,
-  text: true,
-  executable: true,
-  other: true,
-};
-const CATEGORIES = Object.keys(CATEGORY_SET) as Category[];
 const MIME_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;
 const FIELDS = new Set<keyof Policy>([
   "allowedCategories",
@@ -100,9 +87,7 @@ export function parsePolicy(json: unknown): Policy {
 
   if (input.allowedCategories !== undefined) {
     policy.allowedCategories = stringList(input.allowedCategories, "allowedCategories", (value) =>
-      CATEGORIES.includes(value as Category)
-        ? undefined
-        : `is not a category (one of: ${CATEGORIES.join(", ")})`,
+      isCategory(value) ? undefined : `is not a category (one of: ${CATEGORIES.join(", ")})`,
     ) as Category[];
   }
   for (const field of ["allowedMimes", "deniedMimes"] as const) {

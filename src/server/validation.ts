@@ -3,22 +3,11 @@
  * returns a typed value or throws a {@link RequestError} whose message names
  * the parameter, so every handler answers a bad input with the same 400.
  */
+import { CATEGORIES } from "../engine/detect/category.js";
 import type { Category } from "../engine/types.js";
 import { RequestError } from "./errors.js";
 
-/** Categories of the engine, in the order the dashboard shows them. */
-export const CATEGORIES: readonly Category[] = [
-  "image",
-  "video",
-  "audio",
-  "pdf",
-  "document",
-  "archive",
-  "text",
-  "font",
-  "executable",
-  "other",
-];
+export { CATEGORIES };
 
 /** S3's own limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { CATEGORIES, isCategory } from "../../engine/detect/category.js";
 import type { Category } from "../../engine/types.js";
 import type { Page, RecordSummary, TimeRange } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
@@ -16,24 +17,10 @@ interface FindFlags extends TargetFlags {
   json?: boolean;
 }
 
-/** Every category, checked against the engine's type so a new one is not forgotten here. */
-const CATEGORY_SET = {
-  image: true,
-  video: true,
-  audio: true,
-  pdf: true,
-  document: true,
-  archive: true,
-  font: true,
-  text: true,
-  executable: true,
-  other: true,
-} satisfies Record<Category, true>;
-const CATEGORIES = Object.keys(CATEGORY_SET);
-
-function parseCategory(value: string): string {
-  if (!CATEGORIES.includes(value))
+function parseCategory(value: string): Category {
+  if (!isCategory(value)) {
     throw new CliError(`unknown category '${value}': expected one of ${CATEGORIES.join(", ")}`);
+  }
   return value;
 }
 

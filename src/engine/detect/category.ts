@@ -1,5 +1,29 @@
 import type { Category } from "../types.js";
 
+// A Record keyed by Category makes the compiler insist that the list below stays complete.
+const CATEGORY_ORDER: Record<Category, number> = {
+  image: 0,
+  video: 1,
+  audio: 2,
+  pdf: 3,
+  document: 4,
+  archive: 5,
+  text: 6,
+  font: 7,
+  executable: 8,
+  other: 9,
+};
+
+/** Every category, in the order people browse them (images first, `other` last). */
+export const CATEGORIES: readonly Category[] = (Object.keys(CATEGORY_ORDER) as Category[]).sort(
+  (a, b) => CATEGORY_ORDER[a] - CATEGORY_ORDER[b],
+);
+
+/** True when `value` names a category. */
+export function isCategory(value: unknown): value is Category {
+  return typeof value === "string" && Object.hasOwn(CATEGORY_ORDER, value);
+}
+
 const DOCUMENT_MIMES = new Set([
   "application/msword",
   "application/vnd.ms-excel",
