@@ -3,7 +3,6 @@ import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aw
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
@@ -11,9 +10,9 @@ import { DEFAULT_POLICY, parsePolicy } from "../../src/policy/policy.js";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import {
   HANDLER_ENTRY,
-  HANDLER_EXPORT,
   HANDLER_NODE_OPTIONS,
-  lambdaBundlingOptions,
+  handlerCode,
+  LAMBDA_HANDLER,
   PROJECT_ROOT,
 } from "./handler-bundle.js";
 
@@ -77,7 +76,7 @@ export interface CatalogFunctionProps {
  */
 export class CatalogFunction extends Construct {
   /** The Lambda function. */
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   /** Its execution role, holding only the grants below. */
   public readonly role: iam.Role;
   /** Its log group. */
@@ -120,12 +119,15 @@ export class CatalogFunction extends Construct {
     };
     if (props.policy !== undefined) environment.POLICY = props.policy;
 
-    this.function = new NodejsFunction(this, "Function", {
+    // A plain Function over a locally built, code-split bundle rather than NodejsFunction (one
+    // --outfile, no chunks): the split halves cold start (see HANDLER_BUNDLE and docs/DEPLOY.md).
+    this.function = new lambda.Function(this, "Function", {
       description: "Extracts metadata from new and removed S3 objects into the catalog table",
-      entry: props.entry ?? path.join(PROJECT_ROOT, HANDLER_ENTRY),
-      handler: HANDLER_EXPORT,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
+      code: handlerCode({
+        entry: props.entry ?? path.join(PROJECT_ROOT, HANDLER_ENTRY),
+        shipSharp: props.writeDerived ?? false,
+      }),
+      handler: LAMBDA_HANDLER,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memoryMiB ?? 1024,
@@ -135,7 +137,6 @@ export class CatalogFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment,
-      bundling: lambdaBundlingOptions({ shipSharp: props.writeDerived ?? false }),
     });
 
     // Reads: GetObject covers HeadObject and ranged GETs; GetObjectVersion is needed when the event pins a
