@@ -1,0 +1,11 @@
+export { type QueueIdentity, queueIdentity, toSqsEvent } from "./sqs-records.js";
+export {
+  type BatchReport,
+  type SqsBatchHandler,
+  startWorker,
+  type Worker,
+  WorkerConfigError,
+  type WorkerLogger,
+  type WorkerOptions,
+  type WorkerStats,
+} from "./sqs-worker.js";
