@@ -10,6 +10,7 @@ import { registerLs } from "./commands/ls.js";
 import { registerReprocess } from "./commands/reprocess.js";
 import { registerShow } from "./commands/show.js";
 import { registerUpload } from "./commands/upload.js";
+import { registerWorker } from "./commands/worker.js";
 
 // The project supports Node.js 20 (package.json engines); the SDK's multi-line notice about its
 // own future Node.js 22 requirement would otherwise precede every command's output.
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerBackfill(program);
   registerReprocess(program);
   registerDlq(program);
+  registerWorker(program);
   return program;
 }
 

@@ -1,0 +1,144 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DEFAULT_DERIVED_PREFIX } from "../../config/config.js";
+import { describeError } from "../../engine/errors.js";
+import { createHandler } from "../../lambda/handler.js";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/local-defaults.js";
+import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
+import { queueIdentity } from "../../worker/sqs-records.js";
+import { startWorker } from "../../worker/sqs-worker.js";
+import { CliError } from "../cli-error.js";
+import { resolveTarget, type TargetFlags } from "../target.js";
+
+/** Flags of `catalog worker`, as Commander parses them. */
+export interface WorkerFlags extends TargetFlags {
+  queue: string;
+  sqsEndpoint?: string;
+  concurrency: number;
+  objectConcurrency: number;
+  batchSize: number;
+  waitTime: number;
+  visibilityTimeout: number;
+  heartbeat?: number;
+  policyFile?: string;
+  thumbnails: boolean;
+  logLevel: string;
+}
+
+function httpUrl(value: string, flag: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value;
+  } catch {
+    // fall through to the one-line error
+  }
+  throw new CliError(`${flag} must be an http(s) URL, got '${value}'`);
+}
+
+/**
+ * The SQS client for the target: on AWS, the profile/region of the other
+ * clients (the region defaults to the queue URL's); locally, the local
+ * stack's credentials and the emulator at `--sqs-endpoint`,
+ * AWS_ENDPOINT_URL_SQS, or the queue URL's own origin.
+ */
+function sqsClient(flags: WorkerFlags, mode: "local" | "aws", env: NodeJS.ProcessEnv): SQSClient {
+  const endpointFlag = flags.sqsEndpoint ?? env.AWS_ENDPOINT_URL_SQS;
+  const endpoint = endpointFlag === undefined ? undefined : httpUrl(endpointFlag, "--sqs-endpoint");
+  if (mode === "local") {
+    return new SQSClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: endpoint ?? new URL(flags.queue).origin,
+    });
+  }
+  const fromUrl = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(flags.queue).hostname)?.[1];
+  const region = flags.region ?? fromUrl;
+  return new SQSClient({
+    ...(region && { region }),
+    ...(flags.profile && { profile: flags.profile }),
+    ...(endpoint && { endpoint }),
+  });
+}
+
+/** Runs `catalog worker` until SIGINT/SIGTERM; a second signal quits at once. */
+export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!flags.queue) throw new CliError("no queue: pass --queue URL or set CATALOG_QUEUE_URL");
+  httpUrl(flags.queue, "--queue");
+  if (flags.batchSize > 10) throw new CliError(`--batch-size is 1 to 10, got ${flags.batchSize}`);
+  if (flags.waitTime > 20) throw new CliError(`--wait-time is 1 to 20 seconds, got ${flags.waitTime}`);
+  if (flags.heartbeat !== undefined && flags.heartbeat >= flags.visibilityTimeout) {
+    throw new CliError("--heartbeat must be shorter than --visibility-timeout");
+  }
+  const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
+  // EMF lines on stdout feed CloudWatch only where an agent collects them: off unless asked for.
+  env.POWERTOOLS_METRICS_DISABLED ??= "true";
+  const logLevel = flags.logLevel.toUpperCase() as "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
+  const logger = new Logger({ serviceName: "s3-metadata-catalog-worker", logLevel });
+
+  const target = resolveTarget(flags, env);
+  const sqs = sqsClient(flags, target.mode, env);
+  try {
+    const attributes = await sqs
+      .send(
+        new GetQueueAttributesCommand({
+          QueueUrl: flags.queue,
+          AttributeNames: ["VisibilityTimeout", "RedrivePolicy"],
+        }),
+      )
+      .catch((error: unknown) => {
+        throw new CliError(`cannot read queue ${flags.queue}: ${describeError(error)}`);
+      });
+    if (!attributes.Attributes?.RedrivePolicy) {
+      logger.warn("the queue has no redrive policy: a poison message is retried until it expires", {
+        queueUrl: flags.queue,
+      });
+    }
+
+    const handle = createHandler({
+      s3: target.s3,
+      dynamodb: target.dynamodb,
+      tableName: target.tableName,
+      policy,
+      concurrency: flags.objectConcurrency,
+      derivedPrefix: DEFAULT_DERIVED_PREFIX,
+      thumbnails: flags.thumbnails,
+      logger,
+      metrics: new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog-worker" }),
+    });
+    const worker = startWorker({
+      sqs,
+      queueUrl: flags.queue,
+      handle: (event) => handle(event),
+      concurrency: flags.concurrency,
+      batchSize: flags.batchSize,
+      waitTimeSeconds: flags.waitTime,
+      visibilityTimeout: flags.visibilityTimeout,
+      ...(flags.heartbeat !== undefined && { heartbeatInterval: flags.heartbeat }),
+      region: queueIdentity(flags.queue, target.mode === "local" ? LOCAL_REGION : flags.region).region,
+      logger: {
+        info: (message, fields) => logger.info(message, fields ?? {}),
+        warn: (message, fields) => logger.warn(message, fields ?? {}),
+        error: (message, fields) => logger.error(message, fields ?? {}),
+      },
+    });
+
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          // The batches in flight are abandoned; their messages reappear after the visibility timeout.
+          process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+        }
+        stopping = true;
+        logger.info("stopping after the batches in flight; signal again to quit now", { signal });
+        void worker.stop().then(resolve);
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+  } finally {
+    sqs.destroy();
+    target.close();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `catalog worker` as a process: the local target flags, an SQS emulator
+ * (fauxqs, real AWS JSON protocol over HTTP) at the queue URL, SIGTERM ends
+ * it with exit code 0 once the batch in flight is done.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { toS3Notification } from "../../src/events/s3-event.js";
+import { type HandlerStack, startStack, upload } from "../lambda/fixtures.js";
+import { TEST_CREDENTIALS, TEST_REGION } from "../support/servers.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+let stack: HandlerStack;
+let fauxqs: FauxqsServer;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  stack = await startStack();
+  fauxqs = await startFauxqs({ port: 0, logger: false });
+  sqs = new SQSClient({ region: TEST_REGION, endpoint: fauxqs.address, credentials: TEST_CREDENTIALS });
+});
+afterAll(async () => {
+  sqs?.destroy();
+  await fauxqs?.stop();
+  await stack?.servers.stop();
+});
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+it("catalogs what the queue announces, deletes the message, and exits 0 on SIGTERM", async () => {
+  const { queueUrl } = fauxqs.createQueue("cli-events");
+  const event = await upload(stack, "cli/worker.png", { corpus: "filetype-fixture.png" });
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(toS3Notification([event])) }),
+  );
+
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "worker",
+      "--queue",
+      queueUrl,
+      "--sqs-endpoint",
+      fauxqs.address,
+      "--bucket",
+      stack.bucket,
+      "--table",
+      stack.tableName,
+      "--s3-endpoint",
+      stack.servers.s3Endpoint,
+      "--dynamodb-endpoint",
+      stack.servers.dynamodbEndpoint,
+      "--wait-time",
+      "20",
+      "--concurrency",
+      "2",
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CATALOG_TARGET: "" } },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  try {
+    await until(async () => (await stack.store.getObject(stack.bucket, event.key)).record !== undefined);
+    await until(() => {
+      const state = fauxqs.inspectQueue("cli-events");
+      return state?.messages.ready.length === 0 && state.messages.inflight.length === 0;
+    });
+    const signalled = Date.now();
+    child.kill("SIGTERM");
+    // Both pollers sit in a 20 s long poll: stop cuts them short.
+    expect(await exited, output).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(8_000);
+  } finally {
+    child.kill("SIGKILL");
+  }
+  expect(output).toContain("batch processed");
+  expect(output).toContain("worker stopped");
+  const { record } = await stack.store.getObject(stack.bucket, event.key);
+  expect(record?.status).toBe("ok");
+}, 60_000);
