@@ -1,19 +1,5 @@
-import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
-import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
-import { LOOPBACK } from "./embedded-s3.js";
-
-type Dynalite = (options: {
-  path?: string;
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
-}) => Server;
-
-// dynalite is CommonJS without type declarations.
-const require = createRequire(import.meta.url);
-const dynalite = require("dynalite") as Dynalite;
+import { LOOPBACK } from "./local-defaults.js";
+import { ServerThread } from "./server-thread.js";
 
 export interface EmbeddedDynamoDbOptions {
   /** TCP port; 0 picks a free one. */
@@ -23,7 +9,9 @@ export interface EmbeddedDynamoDbOptions {
 }
 
 /**
- * A DynamoDB-compatible server (dynalite over LevelDB) on 127.0.0.1.
+ * A DynamoDB-compatible server (dynalite over LevelDB) on 127.0.0.1, on a
+ * worker thread of its own (embedded-dynamodb-thread.ts) so its JSON and
+ * LevelDB work does not compete with the pipeline's event loop.
  *
  * @example
  * const dynamodb = await EmbeddedDynamoDb.start({ port: 8000, directory: ".catalog/dynamodb" });
@@ -31,41 +19,27 @@ export interface EmbeddedDynamoDbOptions {
  * await dynamodb.close();
  */
 export class EmbeddedDynamoDb {
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
+  private constructor(private readonly thread: ServerThread) {}
+
+  /** TCP port the server listens on. */
+  get port(): number {
+    return this.thread.listeningPort;
+  }
 
   /** `http://127.0.0.1:<port>` */
   get endpoint(): string {
     return `http://${LOOPBACK}:${this.port}`;
   }
 
+  /** Starts the server; rejects with the listen error (code `EADDRINUSE`) when the port is taken. */
   static async start(options: EmbeddedDynamoDbOptions): Promise<EmbeddedDynamoDb> {
-    if (options.directory) await mkdir(options.directory, { recursive: true });
-    const server = dynalite({
-      ...(options.directory && { path: options.directory }),
-      // Tables are usable at once; there is no provisioning to wait for locally.
-      createTableMs: 0,
-      deleteTableMs: 0,
-      updateTableMs: 0,
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, LOOPBACK, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    return new EmbeddedDynamoDb(server, (server.address() as AddressInfo).port);
+    const thread = new ServerThread("embedded-dynamodb-thread", options);
+    await thread.ready;
+    return new EmbeddedDynamoDb(thread);
   }
 
-  /** Closes the server (and its LevelDB, flushing it to disk). */
+  /** Closes the server (and its LevelDB, flushing it to disk), then ends its thread. */
   async close(): Promise<void> {
-    // Keep-alive sockets from SDK clients would otherwise hold the server open.
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await this.thread.close();
   }
 }

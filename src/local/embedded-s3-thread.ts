@@ -1,0 +1,214 @@
+/**
+ * Entry of the embedded S3 server's worker thread (see server-thread.ts):
+ * s3rver with the local stack's fixes, announcing every object change to the
+ * owning {@link EmbeddedS3} on the main thread.
+ */
+import type { EventEmitter } from "node:events";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import type { ObjectEvent } from "../events/s3-event.js";
+import {
+  type EmbeddedS3Options,
+  type ObjectAnnouncement,
+  type ObjectReceipt,
+  PutDeleteGate,
+  SequencerClock,
+} from "./embedded-s3.js";
+import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
+import { LOOPBACK } from "./local-defaults.js";
+import { serveOnThread } from "./server-thread.js";
+
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
+  putObject(object: unknown): Promise<unknown>;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}
+interface S3rverRecord {
+  eventTime: string;
+  eventName: string;
+  requestParameters: { sourceIPAddress?: string };
+  responseElements: { "x-amz-request-id"?: string };
+  s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
+}
+interface KoaContext {
+  path: string;
+}
+type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+interface S3rverInstance extends EventEmitter {
+  store: S3rverStore;
+  middleware: KoaMiddleware[];
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+type S3rverConstructor = new (options: {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+  configureBuckets?: { name: string; configs: unknown[] }[];
+  allowMismatchedSignatures?: boolean;
+}) => S3rverInstance;
+interface FilesystemStoreClass {
+  encodeKeyPath(key: string): string;
+  decodeKeyPath(path: string): string;
+}
+
+// s3rver is CommonJS without type declarations.
+const require = createRequire(import.meta.url);
+const S3rver = require("s3rver") as S3rverConstructor;
+const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as FilesystemStoreClass;
+const S3Object = require("s3rver/lib/models/object.js") as { ALLOWED_METADATA: string[] };
+
+// s3rver offers no hook for its key-to-path mapping; replacing the two static
+// methods it calls everywhere is the narrowest fix (see key-path.ts for why).
+// This module is loaded on the server's thread, so the patch applies where s3rver runs.
+FilesystemStore.encodeKeyPath = encodeKeyPath;
+FilesystemStore.decodeKeyPath = decodeKeyPath;
+
+/**
+ * s3rver routes `/:bucket/:key+`, whose pattern cannot match an empty path
+ * segment, so a key such as `a//b` or `/x` answers 404. Encoding the key's
+ * slashes as `%2F` before routing gives the router one segment, which it
+ * decodes back to the same key; signatures are computed from that decoded
+ * key, so they still match what the client signed.
+ */
+async function keepEmptyKeySegments(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const match = /^(\/[^/]+\/)(.*)$/s.exec(ctx.path);
+  if (match?.[2]?.includes("//") || match?.[2]?.startsWith("/")) {
+    ctx.path = `${match[1]}${match[2].replaceAll("/", "%2F")}`;
+  }
+  await next();
+}
+
+/**
+ * s3rver's own putMetadata writes the metadata file in place: a process
+ * killed mid-write leaves it empty, and from then on every ListObjects of
+ * the bucket fails with InternalError (JSON.parse of the empty file), which
+ * also stops `catalog backfill` from recovering after the crash. Writing a
+ * temporary file and renaming it over the old one makes the write atomic;
+ * the fields kept are s3rver's (its allowed headers and `x-amz-meta-*`).
+ */
+async function writeMetadataAtomically(
+  store: S3rverStore,
+  bucket: string,
+  key: string,
+  metadata: Record<string, string>,
+  md5?: string,
+): Promise<void> {
+  const kept = Object.fromEntries(
+    Object.entries(metadata).filter(
+      ([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-"),
+    ),
+  );
+  const writeAtomically = async (path: string, text: string) => {
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temporary, text);
+    await rename(temporary, path);
+  };
+  if (md5) await writeAtomically(store.getResourcePath(bucket, key, "object.md5"), md5);
+  await writeAtomically(store.getResourcePath(bucket, key, "metadata.json"), JSON.stringify(kept, null, 2));
+}
+
+/**
+ * Announces object changes to the owner and holds each response until the
+ * owner has received every change announced so far. In one process the event
+ * was emitted before s3rver answered; keeping that order across threads means
+ * a client that has its PUT's answer can count on the event being queued
+ * (`await put(); await dispatcher.idle()` waits for the record).
+ */
+class Announcer {
+  private announced = 0;
+  private received = 0;
+  private readonly waiting: { count: number; resolve: () => void }[] = [];
+
+  constructor(private readonly send: (announcement: ObjectAnnouncement) => void) {}
+
+  announce(event: ObjectEvent): void {
+    this.announced++;
+    this.send({ event, count: this.announced });
+  }
+
+  receipt({ received }: ObjectReceipt): void {
+    this.received = Math.max(this.received, received);
+    for (let index = this.waiting.length - 1; index >= 0; index--) {
+      const waiter = this.waiting[index] as { count: number; resolve: () => void };
+      if (waiter.count <= this.received) {
+        this.waiting.splice(index, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /** Koa middleware: answers once the owner has every announcement made before the answer. */
+  readonly middleware: KoaMiddleware = async (_ctx, next) => {
+    await next();
+    const count = this.announced;
+    if (count > this.received) await new Promise<void>((resolve) => this.waiting.push({ count, resolve }));
+  };
+}
+
+async function start(options: EmbeddedS3Options, announcer: Announcer) {
+  await mkdir(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: LOOPBACK,
+    port: options.port,
+    silent: true,
+    directory: options.directory,
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+  });
+  server.middleware.unshift(announcer.middleware, keepEmptyKeySegments);
+  // One clock for every event of this server: sequencers are issued in the order changes happen here.
+  const clock = new SequencerClock();
+  server.on("event", (notification: { Records: S3rverRecord[] }) => {
+    for (const record of notification.Records) {
+      if (!record.eventName.startsWith("ObjectCreated:")) continue;
+      const object = record.s3.object;
+      announcer.announce({
+        kind: "created",
+        eventName: record.eventName,
+        bucket: record.s3.bucket.name,
+        key: object.key,
+        ...(object.size !== undefined && { size: Number(object.size) }),
+        ...(object.eTag && { eTag: object.eTag }),
+        sequencer: clock.next(),
+        eventTime: record.eventTime,
+        principalId: "local",
+        sourceIPAddress: (record.requestParameters.sourceIPAddress ?? LOOPBACK).replace(/^::ffff:/, ""),
+        ...(record.responseElements["x-amz-request-id"] && {
+          requestId: record.responseElements["x-amz-request-id"],
+        }),
+      });
+    }
+  });
+  const store = server.store;
+  store.putMetadata = (bucket, key, metadata, md5) =>
+    writeMetadataAtomically(store, bucket, key, metadata, md5);
+  const gate = new PutDeleteGate();
+  const putObject = store.putObject.bind(store);
+  store.putObject = (object) => gate.put(() => putObject(object));
+  const deleteObject = store.deleteObject.bind(store);
+  // Deletions are reported from the store, so DeleteObjects (which s3rver does not announce) is covered.
+  store.deleteObject = async (bucket, key) => {
+    await gate.delete(() => deleteObject(bucket, key));
+    announcer.announce({
+      kind: "removed",
+      eventName: "ObjectRemoved:Delete",
+      bucket,
+      key,
+      sequencer: clock.next(),
+      eventTime: new Date().toISOString(),
+      principalId: "local",
+      sourceIPAddress: LOOPBACK,
+    });
+  };
+  const address = await server.run();
+  return { port: address.port, close: () => server.close() };
+}
+
+serveOnThread(async (data, send) => {
+  const announcer = new Announcer(send);
+  const { port, close } = await start(data as EmbeddedS3Options, announcer);
+  return { port, close, receive: (body) => announcer.receipt(body as ObjectReceipt) };
+});

@@ -1,0 +1,190 @@
+import { EventEmitter } from "node:events";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { parentPort, Worker, workerData } from "node:worker_threads";
+
+/**
+ * The embedded servers run on worker threads of their own: on one event loop
+ * with the handler, every request to s3rver or dynalite (parsing, signing
+ * checks, file and LevelDB I/O) competed with extraction for a single core,
+ * and the pipeline drained at a fraction of the upload rate. On threads they
+ * use the other cores and the handler's loop carries only the handler.
+ *
+ * The protocol is small: the thread answers `ready` (with its port) or
+ * `failed` once, exchanges `message`s with its owner while it runs, and
+ * answers `close` with `closed` once its server has shut down (and flushed).
+ */
+type FromThread =
+  | { type: "ready"; port: number }
+  | { type: "failed"; error: SerializedError }
+  | { type: "closed"; error?: SerializedError }
+  | { type: "message"; body: unknown };
+type ToThread = { type: "close" } | { type: "message"; body: unknown };
+
+interface SerializedError {
+  message: string;
+  name?: string;
+  code?: string;
+}
+
+function serialize(error: unknown): SerializedError {
+  const { message, name, code } = error as NodeJS.ErrnoException;
+  return { message: String(message ?? error), ...(name && { name }), ...(code && { code }) };
+}
+
+function revive(error: SerializedError): Error {
+  // `code` is what callers test (EADDRINUSE becomes the CLI's port-in-use message).
+  return Object.assign(new Error(error.message), {
+    ...(error.name && { name: error.name }),
+    code: error.code,
+  });
+}
+
+/**
+ * Starts `entry` (a module beside this one, named without extension) on a
+ * worker thread. Built code runs `entry.js`; from the TypeScript sources
+ * (tsx, vitest) the thread registers tsx first, since a worker does not
+ * inherit the loader of the process that starts it.
+ */
+function spawn(entry: string, data: unknown): Worker {
+  const typescript = import.meta.url.endsWith(".ts");
+  const url = new URL(`./${entry}.${typescript ? "ts" : "js"}`, import.meta.url);
+  if (!typescript) return new Worker(url, { workerData: data });
+  // tsx's CommonJS build of this entry point resolves its loader wrongly inside a worker; the ESM one works.
+  const tsx = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve("tsx/esm/api")
+      .replace(/\.cjs$/, ".mjs"),
+  );
+  const bootstrap = `import(${JSON.stringify(tsx.href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
+}
+
+/**
+ * The owner's side of a server on a worker thread.
+ *
+ * A failure of the thread after it started is emitted as `error`; with no
+ * listener that ends the process, as an uncaught error of an in-process
+ * server did.
+ *
+ * @example
+ * const thread = new ServerThread("embedded-dynamodb-thread", { port: 0 });
+ * const port = await thread.ready;
+ * await thread.close();
+ */
+export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Error] }> {
+  /** Resolves with the port the server listens on, or rejects with why it could not start. */
+  readonly ready: Promise<number>;
+  private readonly worker: Worker;
+  private port = 0;
+  private closing: Promise<void> | undefined;
+  private onClosed: ((error?: Error) => void) | undefined;
+  private exited = false;
+
+  constructor(entry: string, data: unknown) {
+    super();
+    this.worker = spawn(entry, data);
+    this.ready = new Promise<number>((resolve, reject) => {
+      let started = false;
+      this.worker.on("message", (message: FromThread) => {
+        switch (message.type) {
+          case "ready":
+            started = true;
+            this.port = message.port;
+            resolve(message.port);
+            break;
+          case "failed":
+            void this.worker.terminate();
+            reject(revive(message.error));
+            break;
+          case "closed":
+            this.onClosed?.(message.error && revive(message.error));
+            break;
+          case "message":
+            this.emit("message", message.body);
+            break;
+        }
+      });
+      this.worker.on("error", (error) => {
+        if (!started) reject(error);
+        else if (this.onClosed) this.onClosed(error);
+        else this.emit("error", error);
+      });
+      this.worker.on("exit", (code) => {
+        this.exited = true;
+        const error = new Error(`the ${entry} thread exited (code ${code})`);
+        if (!started) reject(error);
+        else this.onClosed?.(code === 0 || code === 1 ? undefined : error);
+      });
+    });
+  }
+
+  /** Port of the running server (0 before {@link ready} resolves). */
+  get listeningPort(): number {
+    return this.port;
+  }
+
+  /** Sends one message to the thread's server. */
+  post(body: unknown): void {
+    if (!this.exited) this.worker.postMessage({ type: "message", body } satisfies ToThread);
+  }
+
+  /** Closes the server (waiting for it to flush), then ends the thread. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve, reject) => {
+      if (this.exited) {
+        resolve();
+        return;
+      }
+      this.onClosed = (error) => {
+        void this.worker.terminate();
+        if (error) reject(error);
+        else resolve();
+      };
+      this.worker.postMessage({ type: "close" } satisfies ToThread);
+    });
+    return this.closing;
+  }
+}
+
+/** What a thread entry starts: its server, and how to stop it. */
+export interface ThreadServer {
+  port: number;
+  close(): Promise<void>;
+  /** Messages from the owner. */
+  receive?(body: unknown): void;
+}
+
+/**
+ * The thread's side: starts the server with the data the owner passed and
+ * answers the protocol above. `send` posts a message to the owner.
+ *
+ * @example
+ * serveOnThread(async (data) => { const server = await listen(data); return { port, close } });
+ */
+export function serveOnThread(
+  start: (data: unknown, send: (body: unknown) => void) => Promise<ThreadServer>,
+): void {
+  const port = parentPort;
+  if (!port) throw new Error("serveOnThread runs on a worker thread only");
+  const send = (body: unknown) => port.postMessage({ type: "message", body } satisfies FromThread);
+  let server: ThreadServer | undefined;
+  port.on("message", (message: ToThread) => {
+    if (message.type === "message") server?.receive?.(message.body);
+    else if (message.type === "close") {
+      const closed = server ? server.close() : Promise.resolve();
+      closed.then(
+        () => port.postMessage({ type: "closed" } satisfies FromThread),
+        (error: unknown) =>
+          port.postMessage({ type: "closed", error: serialize(error) } satisfies FromThread),
+      );
+    }
+  });
+  start(workerData, send).then(
+    (started) => {
+      server = started;
+      port.postMessage({ type: "ready", port: started.port } satisfies FromThread);
+    },
+    (error: unknown) => port.postMessage({ type: "failed", error: serialize(error) } satisfies FromThread),
+  );
+}

@@ -1,0 +1,127 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ObjectEvent } from "../../src/events/s3-event.js";
+import { EmbeddedDynamoDb } from "../../src/local/embedded-dynamodb.js";
+import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
+import { LocalStack, PortInUseError } from "../../src/local/local-stack.js";
+import { CHECKSUM_POLICY, TEST_CREDENTIALS } from "../support/servers.js";
+
+// The embedded servers run on worker threads; these are the promises the in-process servers kept.
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "catalog-threads-"));
+});
+afterAll(() => rm(directory, { recursive: true, force: true }));
+
+const s3Client = (endpoint: string) =>
+  new S3Client({
+    region: "us-east-1",
+    endpoint,
+    credentials: TEST_CREDENTIALS,
+    forcePathStyle: true,
+    ...CHECKSUM_POLICY,
+  });
+const dynamoClient = (endpoint: string) =>
+  new DynamoDBClient({ region: "us-east-1", endpoint, credentials: TEST_CREDENTIALS });
+
+describe("EmbeddedS3 on its thread", () => {
+  it("has emitted a change before the request that made it is answered", async () => {
+    const s3 = await EmbeddedS3.start({ port: 0, directory: join(directory, "order"), buckets: ["uploads"] });
+    const client = s3Client(s3.endpoint);
+    const seen: string[] = [];
+    s3.on("object", (event: ObjectEvent) => seen.push(event.key));
+    try {
+      const keys = Array.from({ length: 40 }, (_, index) => `k/${index}.txt`);
+      await Promise.all(
+        keys.map(async (key) => {
+          await client.send(new PutObjectCommand({ Bucket: "uploads", Key: key, Body: key }));
+          // No waiting: the event must already be here when the answer is (the thread holds each
+          // answer until this thread has taken every announcement made before it).
+          expect(seen).toContain(key);
+        }),
+      );
+    } finally {
+      client.destroy();
+      await s3.close();
+    }
+  });
+
+  it("keeps objects across a restart on the same folder, and closing twice is harmless", async () => {
+    const folder = join(directory, "persist-s3");
+    const first = await EmbeddedS3.start({ port: 0, directory: folder, buckets: ["uploads"] });
+    let client = s3Client(first.endpoint);
+    await client.send(new PutObjectCommand({ Bucket: "uploads", Key: "kept.txt", Body: "still here" }));
+    client.destroy();
+    await first.close();
+    await first.close();
+
+    const second = await EmbeddedS3.start({ port: 0, directory: folder, buckets: ["uploads"] });
+    client = s3Client(second.endpoint);
+    try {
+      const output = await client.send(new GetObjectCommand({ Bucket: "uploads", Key: "kept.txt" }));
+      expect(await output.Body?.transformToString()).toBe("still here");
+    } finally {
+      client.destroy();
+      await second.close();
+    }
+  });
+});
+
+describe("EmbeddedDynamoDb on its thread", () => {
+  it("flushes its tables on close and finds them again on the same folder", async () => {
+    const folder = join(directory, "persist-dynamodb");
+    const first = await EmbeddedDynamoDb.start({ port: 0, directory: folder });
+    expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    let client = dynamoClient(first.endpoint);
+    await client.send(
+      new CreateTableCommand({
+        TableName: "kept",
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    client.destroy();
+    await first.close();
+
+    const second = await EmbeddedDynamoDb.start({ port: 0, directory: folder });
+    client = dynamoClient(second.endpoint);
+    try {
+      expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual(["kept"]);
+    } finally {
+      client.destroy();
+      await second.close();
+    }
+  });
+});
+
+describe("ports already in use", () => {
+  it.each([
+    ["S3 server", "--s3-port"],
+    ["DynamoDB server", "--dynamodb-port"],
+  ])("the %s's port is refused with the flag to change it", async (service, flag) => {
+    const taken =
+      service === "S3 server"
+        ? await EmbeddedS3.start({ port: 0, directory: join(directory, "taken") })
+        : await EmbeddedDynamoDb.start({ port: 0 });
+    try {
+      const attempt = LocalStack.start({
+        dataDir: join(directory, `clash-${flag}`),
+        s3Port: service === "S3 server" ? taken.port : 0,
+        dynamodbPort: service === "S3 server" ? 0 : taken.port,
+        logLevel: "SILENT",
+      });
+      await expect(attempt).rejects.toThrow(PortInUseError);
+      await expect(attempt).rejects.toThrow(
+        `port ${taken.port} for the ${service} is already in use (choose another with ${flag})`,
+      );
+    } finally {
+      await taken.close();
+    }
+  });
+});
