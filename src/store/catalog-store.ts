@@ -362,6 +362,23 @@ export class CatalogStore {
    */
   async createTable(): Promise<void> {
     await this.client.send(new CreateTableCommand(tableDefinition(this.tableName)));
+    await this.waitUntilActive();
+  }
+
+  /**
+   * A new table answers ResourceNotFoundException until it is ACTIVE (seconds
+   * on DynamoDB; a timer tick on dynalite, which on another thread can lose
+   * the race with the next request), so creation waits for it.
+   */
+  private async waitUntilActive(timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 2_000)) {
+      const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      if (Table?.TableStatus === "ACTIVE") return;
+      if (Date.now() > deadline)
+        throw new Error(`table ${this.tableName} is not ACTIVE after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   /**
@@ -373,6 +390,7 @@ export class CatalogStore {
   async ensureTable(): Promise<void> {
     try {
       await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      await this.waitUntilActive();
       return;
     } catch (error) {
       if (errorName(error) !== "ResourceNotFoundException") throw error;
@@ -382,6 +400,7 @@ export class CatalogStore {
     } catch (error) {
       // Another process created it between the two calls.
       if (errorName(error) !== "ResourceInUseException") throw error;
+      await this.waitUntilActive();
     }
   }
 

@@ -9,12 +9,12 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXTRACTOR_VERSION } from "../../src/engine/version.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_S3_CLIENT_OPTIONS } from "../../src/local/local-stack.js";
-import { CatalogStore, tableDefinition } from "../../src/store/catalog-store.js";
+import { CatalogStore } from "../../src/store/catalog-store.js";
 import { RECORD_SORT_KEY } from "../../src/store/schema.js";
 import type { AuditEntry, CatalogRecord } from "../../src/store/types.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
@@ -242,7 +242,8 @@ describe("the local stack, end to end", () => {
     expect(letters[0]?.error).toMatch(/ResourceNotFoundException/);
     for (const { key } of DURING_OUTAGE) expect(human.stdout).toContain(`s3://${BUCKET}/${key}`);
 
-    await dynamodb.send(new CreateTableCommand(tableDefinition(TABLE)));
+    // CatalogStore.createTable waits until the table is ACTIVE, as a deploy would.
+    await store.createTable();
     const replay = await catalogCli(ports, "dlq", "replay", "--json");
 
     // Assess: nothing lost.

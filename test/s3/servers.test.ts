@@ -10,6 +10,7 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
+  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
@@ -190,6 +191,11 @@ describe("dynalite", () => {
           },
         ],
       }),
+    );
+    // Tables are CREATING for a timer tick; wait as a deploy would.
+    await waitUntilTableExists(
+      { client: servers.dynamodb, maxWaitTime: 30, minDelay: 1 },
+      { TableName: TABLE },
     );
   });
 
