@@ -516,7 +516,7 @@ export function versionedHistory(
  * What the catalog holds after processing a key's events one by one in
  * sequencer order against the final bucket: a create whose version is gone
  * is superseded (no write); a delete marker tombstones; a permanent delete
- * tombstones only the record of that version. Shuffled, duplicated delivery
+ * tombstones only a live record of that version, keeping its sequencer. Shuffled, duplicated delivery
  * must end in the same state.
  */
 export function inOrderState(
@@ -541,16 +541,14 @@ export function inOrderState(
         ...(event.versionId && { versionId: event.versionId }),
         sequencer: event.sequencer,
       });
-    } else if (
-      current === undefined ||
-      current.versionId === undefined ||
-      current.versionId === event.versionId
-    ) {
-      state.set(event.key, {
-        status: "deleted",
-        ...(event.versionId && { versionId: event.versionId }),
-        sequencer: event.sequencer,
-      });
+    } else if (event.versionId !== undefined) {
+      // A permanent delete removes one version only: it tombstones a live record of exactly that
+      // version, keeping that record's sequencer, so it never outranks the object's other versions.
+      if (current?.status === "live" && current.versionId === event.versionId) {
+        state.set(event.key, { status: "deleted", versionId: event.versionId, sequencer: current.sequencer });
+      }
+    } else {
+      state.set(event.key, { status: "deleted", sequencer: event.sequencer });
     }
   }
   return state;
