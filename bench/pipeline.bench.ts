@@ -168,6 +168,6 @@ if (write) {
     heading,
     ["npx tsx bench/pipeline.bench.ts", ...flags].join(" "),
     figures,
-    "Embedded s3rver and dynalite on 127.0.0.1 in the same process as the handler, so latency is CPU-bound here and the servers' own cost is included; on AWS, S3 and DynamoDB round trips dominate instead. S3 body bytes include the SHA-256 pass when hashing is on: it reads every byte again in 1 MiB GETs past the engine's block cache, so with hashing the pipeline fetches more than the object's size (the default policy hashes objects up to 16 MiB; an S3-stored full-object SHA-256 checksum skips the pass). DynamoDB writes: record + audit entry (PutItem), plus one UpdateItem on the content's duplicate group when the object is hashed and another when the group first reaches two members.",
+    "Embedded s3rver and dynalite on 127.0.0.1 in the same process as the handler, so latency is CPU-bound here and the servers' own cost is included; on AWS, S3 and DynamoDB round trips dominate instead. S3 body bytes include the SHA-256 pass when hashing is on (it reuses the blocks extraction fetched and reads only the rest; the default policy hashes objects up to 16 MiB; an S3-stored full-object SHA-256 checksum skips the pass) and the thumbnail step, which reads each image whole a second time: that is why they exceed the bytes stored. DynamoDB writes: record + audit entry (PutItem), plus one UpdateItem on the content's duplicate group when the object is hashed and another when the group first reaches two members.",
   );
 }
