@@ -159,7 +159,7 @@ async function main(): Promise<void> {
         "deleted before delivery: correct. The dispatcher path applies the history through the local stack's S3",
         "while its dispatcher delivers, then enqueues 0-2 more copies of each event. Versioning is simulated",
         "(s3rver has none): in-memory versions behind the pipeline's ObjectStorage port, real DynamoDB.",
-        "Permanent version deletes are a known failure (test/reliability/replay.test.ts, it.fails).",
+        "A permanent version delete tombstones only a live record of that version and keeps that record's sequencer, so it never hides a newer version (test/reliability/replay.test.ts pins the two-event case).",
         "Faults (test/reliability/faults.test.ts, `npx vitest run test/reliability`): DynamoDB refused and reset",
         "behind a TCP proxy, 12 uploads each, every one retried 3 times, parked, then replayed: 0 lost;",
         "objects changed before or during the read: superseded, no stale record; `catalog dev` SIGKILLed",
