@@ -5,10 +5,9 @@
  * embedded S3 server, and `catalog dev` killed mid-batch (restart, backfill,
  * nothing lost or doubled).
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -29,6 +28,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_S3_CLIENT_OPTIONS } from "../../
 import type { ObjectStorage } from "../../src/pipeline/ports.js";
 import { S3ByteSource, tagObject } from "../../src/s3/s3-byte-source.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
+import { CATALOG, DevProcess, freePort } from "../e2e/stack-process.js";
 import { REPO_ROOT } from "../support/corpus.js";
 import { FaultProxy } from "./fault-proxy.js";
 import { quietHandler } from "./replay-harness.js";
@@ -267,63 +267,6 @@ describe("embedded S3: a put racing a delete in the same folder", () => {
 // The process killed mid-batch
 
 const run = promisify(execFile);
-const CATALOG = join(REPO_ROOT, "bin/catalog");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts `catalog dev` and resolves once its banner is out. */
-async function startDev(
-  dataDir: string,
-  ports: number[],
-): Promise<{ child: ChildProcess; output: () => string }> {
-  const [s3, dynamodb, http] = ports.map(String) as [string, string, string];
-  const child = spawn(
-    "node",
-    [
-      CATALOG,
-      "dev",
-      "--s3-port",
-      s3,
-      "--dynamodb-port",
-      dynamodb,
-      "--http-port",
-      http,
-      "--data-dir",
-      dataDir,
-      "--log-level",
-      "ERROR",
-    ],
-    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`catalog dev did not start:\n${output}`)), 30_000);
-    const check = () => {
-      if (output.includes("Ctrl-C stops.")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", check);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      reject(new Error(`catalog dev exited:\n${output}`));
-    });
-  });
-  return { child, output: () => output };
-}
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -351,7 +294,8 @@ describe("catalog dev killed mid-batch", () => {
 
   it("restart and backfill leave every acknowledged upload cataloged once", async () => {
     const ports = [await freePort(), await freePort(), await freePort()];
-    const first = await startDev(dataDir, ports);
+    const [s3Port, dynamodbPort, httpPort] = ports as [number, number, number];
+    const first = await DevProcess.start(dataDir, { s3: s3Port, dynamodb: dynamodbPort, http: httpPort });
     children.push(first.child);
     const s3 = new S3Client({
       ...LOCAL_S3_CLIENT_OPTIONS,
@@ -381,7 +325,7 @@ describe("catalog dev killed mid-batch", () => {
     expect(acknowledged.size).toBeGreaterThanOrEqual(total / 2);
     expect(acknowledged.size).toBeLessThan(total);
 
-    const second = await startDev(dataDir, ports);
+    const second = await DevProcess.start(dataDir, { s3: s3Port, dynamodb: dynamodbPort, http: httpPort });
     children.push(second.child);
     const endpoints = [
       "--s3-endpoint",
@@ -431,7 +375,6 @@ describe("catalog dev killed mid-batch", () => {
       dynamodb.destroy();
       s3.destroy();
     }
-    second.child.kill("SIGINT");
-    await exited(second.child);
+    await second.stop();
   }, 120_000);
 });

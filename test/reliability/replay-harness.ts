@@ -17,7 +17,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { SQSBatchResponse } from "aws-lambda";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { SourceChangedError } from "../../src/engine/errors.js";
 import { compareSequencers, type ObjectEvent, toS3Notification } from "../../src/events/index.js";
@@ -26,6 +26,7 @@ import type { ObjectStorage } from "../../src/pipeline/ports.js";
 import { DEFAULT_POLICY } from "../../src/policy/policy.js";
 import type { CatalogStore } from "../../src/store/catalog-store.js";
 import type { CatalogRecord } from "../../src/store/types.js";
+import { notificationBody, sqsBatch } from "../lambda/fixtures.js";
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed replays the same history. */
 export function seededRandom(seed: number): () => number {
@@ -246,27 +247,6 @@ export async function deliverDirect(
   return { ...stats, seconds: (performance.now() - started) / 1000 };
 }
 
-function sqsEvent(messages: { messageId: string; event: ObjectEvent }[]): SQSEvent {
-  return {
-    Records: messages.map(({ messageId, event }) => ({
-      messageId,
-      receiptHandle: `handle-${messageId}`,
-      body: JSON.stringify(toS3Notification([event])),
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: String(Date.now()),
-        SenderId: "AIDAREPLAY",
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:catalog-events",
-      awsRegion: "us-east-1",
-    })),
-  };
-}
-
 /**
  * Delivers events as an SQS event source mapping does: one message per S3
  * notification (a duplicate is a new message with a new id), batches of
@@ -287,7 +267,9 @@ export async function deliverSqs(
     while (queue.length > 0) {
       const batch = queue.splice(0, batchSize);
       stats.invocations++;
-      const response = (await handler(sqsEvent(batch))) as SQSBatchResponse;
+      const response = (await handler(
+        sqsBatch(batch.map(({ messageId, event }) => ({ messageId, body: notificationBody([event]) }))),
+      )) as SQSBatchResponse;
       const failed = new Set(response.batchItemFailures.map((item) => item.itemIdentifier));
       for (const message of batch) {
         if (!failed.has(message.messageId)) continue;

@@ -4,10 +4,10 @@
  * address of this machine), and the HTTP API refuses oversized uploads and
  * path-traversal keys and prefixes without storing anything.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,15 +15,8 @@ import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalStack } from "../../src/local/local-stack.js";
 import { createApp } from "../../src/server/app.js";
+import { DevProcess, freePort } from "../e2e/stack-process.js";
 import { REPO_ROOT } from "../support/corpus.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** "open" when a TCP connection to host:port is accepted, else the error code. */
 function probe(host: string, port: number): Promise<string> {
@@ -54,7 +47,7 @@ function otherAddresses(): string[] {
 describe("catalog dev binds 127.0.0.1 only", () => {
   const ports = { s3: 0, dynamodb: 0, http: 0 };
   let dataDir: string;
-  let child: ReturnType<typeof spawn>;
+  let dev: DevProcess | undefined;
 
   beforeAll(async () => {
     if (!existsSync(join(REPO_ROOT, "dist/cli/main.js")))
@@ -63,44 +56,10 @@ describe("catalog dev binds 127.0.0.1 only", () => {
     ports.dynamodb = await freePort();
     ports.http = await freePort();
     dataDir = await mkdtemp(join(tmpdir(), "catalog-bind-"));
-    child = spawn(
-      "node",
-      [
-        join(REPO_ROOT, "bin/catalog"),
-        "dev",
-        "--s3-port",
-        String(ports.s3),
-        "--dynamodb-port",
-        String(ports.dynamodb),
-        "--http-port",
-        String(ports.http),
-        "--data-dir",
-        dataDir,
-        "--log-level",
-        "ERROR",
-      ],
-      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`catalog dev did not start:\n${output}`)), 30_000);
-      child.stdout?.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ctrl-C stops.")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.stderr?.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-    });
+    dev = await DevProcess.start(dataDir, ports);
   }, 120_000);
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGINT");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
+    await dev?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
