@@ -15,6 +15,21 @@ export interface ObjectRef {
   eTag?: string;
   /** Version from the event; preferred over the ETag for pinning when present. */
   versionId?: string;
+  /** Size from the event, when it gave one. */
+  size?: number;
+  /**
+   * When `size` is known and at most this, the object is fetched whole with
+   * one GET whose headers stand in for HeadObject: one request instead of a
+   * HEAD and several ranged GETs, for objects that will be read whole anyway
+   * (hashed, thumbnailed) or are smaller than one block.
+   */
+  fetchWholeUpTo?: number;
+}
+
+/** What an opened object has cost so far: body bytes and GET requests (HEAD not counted). */
+export interface FetchCounter {
+  bytes: number;
+  requests: number;
 }
 
 /** System metadata of the object (HeadObject). */
@@ -36,7 +51,7 @@ export interface ObjectHead {
 
 /** Reads objects and tags them. `open` throws `SourceChangedError` when the pinned version is gone. */
 export interface ObjectStorage {
-  open(ref: ObjectRef): Promise<{ source: ByteSource; head: ObjectHead }>;
+  open(ref: ObjectRef): Promise<{ source: ByteSource; head: ObjectHead; fetched?: FetchCounter }>;
   tag(
     bucket: string,
     key: string,

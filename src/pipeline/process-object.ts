@@ -18,6 +18,14 @@ import {
 /** S3 charges per request: blocks this large make most small objects one GET. */
 export const S3_BLOCK_BYTES = 64 * 1024;
 
+/**
+ * Objects up to this size that will be read whole anyway (hashed) are
+ * fetched with one GET and kept in memory for extraction, hash and
+ * thumbnail alike; larger ones are read by ranges. Bounds the memory one
+ * object in flight can hold.
+ */
+export const WHOLE_OBJECT_MAX_BYTES = 16 * 1024 * 1024;
+
 /** Tag set on objects the policy rejects, when the policy asks for it. */
 export const REJECTED_TAG = { "catalog-status": "rejected" } as const;
 
@@ -148,12 +156,13 @@ async function processCreation(
       key: event.key,
       ...(event.eTag !== undefined && { eTag: event.eTag }),
       ...(event.versionId !== undefined && { versionId: event.versionId }),
+      ...(event.size !== undefined && { size: event.size, fetchWholeUpTo: wholeFetchLimit(event, policy) }),
     });
   } catch (error) {
     if (error instanceof SourceChangedError) return superseded(event, deps, started, error);
     throw error;
   }
-  const { source, head } = opened;
+  const { source, head, fetched } = opened;
   try {
     const early = precheck(policy, { key: event.key, size: head.size });
     let extraction: ExtractionResult | undefined;
@@ -191,8 +200,10 @@ async function processCreation(
     const status: Exclude<RecordStatus, "deleted"> =
       reasons.length > 0 ? "rejected" : (extraction?.status ?? "error");
     const allReasons = extraction?.reason ? [...reasons, extraction.reason] : reasons;
-    const bytesRead = (extraction?.bytesRead ?? 0) + (derived?.bytesRead ?? 0);
-    const readRequests = (extraction?.readRequests ?? 0) + (derived?.readRequests ?? 0);
+    // What the storage fetched is the truth (a whole-object GET serves every later read from memory);
+    // a storage that does not count is summed from the steps instead.
+    const bytesRead = fetched?.bytes ?? (extraction?.bytesRead ?? 0) + (derived?.bytesRead ?? 0);
+    const readRequests = fetched?.requests ?? (extraction?.readRequests ?? 0) + (derived?.readRequests ?? 0);
     const write = await deps.catalog.putRecord({
       ...systemMetadata(event, head),
       sequencer: event.sequencer,
@@ -223,6 +234,18 @@ async function processCreation(
   } finally {
     await source.close?.();
   }
+}
+
+/**
+ * How large an object may be and still be fetched in one GET: one block
+ * always (a ranged read of the first block would cost the same request),
+ * and up to {@link WHOLE_OBJECT_MAX_BYTES} when the policy hashes it (every
+ * byte is read then anyway). Nothing is fetched whole for an object the
+ * policy turns away on its name or size alone: that one needs only a HEAD.
+ */
+function wholeFetchLimit(event: ObjectEvent, policy: Policy): number {
+  if (event.size === undefined || precheck(policy, { key: event.key, size: event.size }).length > 0) return 0;
+  return Math.max(S3_BLOCK_BYTES, Math.min(policy.hashMaxBytes, WHOLE_OBJECT_MAX_BYTES));
 }
 
 function creationOutcome(write: WriteOutcome, status: RecordStatus): AuditOutcome {

@@ -7,6 +7,7 @@
 import {
   GetObjectCommand,
   type GetObjectCommandInput,
+  type GetObjectCommandOutput,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   type HeadObjectCommandInput,
@@ -16,9 +17,9 @@ import {
 } from "@aws-sdk/client-s3";
 import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceChangedError, SourceError } from "../engine/errors.js";
-import type { ObjectHead, ObjectRef } from "../pipeline/ports.js";
+import type { FetchCounter, ObjectHead, ObjectRef } from "../pipeline/ports.js";
 
-export type { ObjectHead, ObjectRef };
+export type { FetchCounter, ObjectHead, ObjectRef };
 
 /**
  * A pinned S3 object version as a byte source.
@@ -37,11 +38,15 @@ export type { ObjectHead, ObjectRef };
  */
 export class S3ByteSource implements ByteSource {
   readonly name: string;
+  /** Body bytes and GET requests made so far for this object. */
+  readonly fetched: FetchCounter = { bytes: 0, requests: 0 };
 
   private constructor(
     private readonly client: S3Client,
     private readonly ref: ObjectRef & { eTag: string },
     readonly size: number,
+    /** The whole object, when it was fetched in one GET: reads are then served from memory. */
+    private readonly whole?: Uint8Array,
   ) {
     this.name = `s3://${ref.bucket}/${ref.key}`;
   }
@@ -55,8 +60,14 @@ export class S3ByteSource implements ByteSource {
    * @example
    * const { source, head } = await S3ByteSource.open(s3, { bucket: "uploads", key: "a b.jpg" });
    */
-  static async open(client: S3Client, ref: ObjectRef): Promise<{ source: S3ByteSource; head: ObjectHead }> {
+  static async open(
+    client: S3Client,
+    ref: ObjectRef,
+  ): Promise<{ source: S3ByteSource; head: ObjectHead; fetched: FetchCounter }> {
     const name = `s3://${ref.bucket}/${ref.key}`;
+    if (ref.size !== undefined && ref.fetchWholeUpTo !== undefined && ref.size <= ref.fetchWholeUpTo) {
+      return S3ByteSource.fetchWhole(client, ref, name);
+    }
     const input: HeadObjectCommandInput = {
       Bucket: ref.bucket,
       Key: ref.key,
@@ -76,13 +87,56 @@ export class S3ByteSource implements ByteSource {
     // Later reads pin to what HEAD saw: the version when the bucket has versions, else the ETag.
     const versionId = ref.versionId ?? head.versionId;
     const pinned = { bucket: ref.bucket, key: ref.key, eTag: head.eTag, ...(versionId && { versionId }) };
-    return { source: new S3ByteSource(client, pinned, head.size), head };
+    const source = new S3ByteSource(client, pinned, head.size);
+    return { source, head, fetched: source.fetched };
+  }
+
+  /**
+   * One pinned GET of the whole object (no Range, so S3 also returns the
+   * stored full-object checksum); its headers are the head. The response is
+   * checked against the event's ETag and size, which catches an emulator
+   * that ignores `If-Match`.
+   */
+  private static async fetchWhole(
+    client: S3Client,
+    ref: ObjectRef,
+    name: string,
+  ): Promise<{ source: S3ByteSource; head: ObjectHead; fetched: FetchCounter }> {
+    let output: GetObjectCommandOutput;
+    let bytes: Uint8Array;
+    try {
+      output = await client.send(
+        new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ChecksumMode: "ENABLED", ...pin(ref) }),
+      );
+      if (ref.eTag !== undefined && output.ETag !== undefined && unquote(output.ETag) !== unquote(ref.eTag)) {
+        await output.Body?.transformToByteArray().catch(() => undefined);
+        throw new SourceChangedError(
+          name,
+          `ETag is ${unquote(output.ETag)}, the event named ${unquote(ref.eTag)}`,
+        );
+      }
+      if (!output.Body) throw new SourceError(name, "GetObject returned no body");
+      bytes = await output.Body.transformToByteArray();
+    } catch (error) {
+      throw mapS3Error(name, "GetObject", error);
+    }
+    const head = toHead({ ...output, ContentLength: bytes.byteLength });
+    if (ref.size !== undefined && bytes.byteLength !== ref.size) {
+      throw new SourceChangedError(name, `size is ${bytes.byteLength}, the event named ${ref.size}`);
+    }
+    const versionId = ref.versionId ?? head.versionId;
+    const pinned = { bucket: ref.bucket, key: ref.key, eTag: head.eTag, ...(versionId && { versionId }) };
+    const source = new S3ByteSource(client, pinned, bytes.byteLength, bytes);
+    source.fetched.bytes = bytes.byteLength;
+    source.fetched.requests = 1;
+    return { source, head, fetched: source.fetched };
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const start = Math.min(Math.max(0, offset), this.size);
     const end = Math.min(this.size, start + Math.max(0, length));
     if (end <= start) return new Uint8Array(0);
+    if (this.whole) return this.whole.subarray(start, end);
 
     const input: GetObjectCommandInput = {
       Bucket: this.ref.bucket,
@@ -104,6 +158,8 @@ export class S3ByteSource implements ByteSource {
     } catch (error) {
       throw mapS3Error(this.name, `GetObject ${input.Range}`, error);
     }
+    this.fetched.bytes += bytes.byteLength;
+    this.fetched.requests += 1;
     // s3rver answers `bytes=0-0` with the whole object; never hand back more than was asked for.
     return bytes.byteLength > end - start ? bytes.subarray(0, end - start) : bytes;
   }
@@ -151,7 +207,7 @@ function pin(ref: ObjectRef): { VersionId: string } | { IfMatch: string } | Reco
   return {};
 }
 
-function toHead(output: HeadObjectCommandOutput): ObjectHead {
+function toHead(output: HeadObjectCommandOutput | GetObjectCommandOutput): ObjectHead {
   const checksum = checksumOf(output);
   return {
     size: output.ContentLength ?? 0,
@@ -173,7 +229,7 @@ const CHECKSUM_FIELDS = [
   ["SHA1", "ChecksumSHA1"],
 ] as const;
 
-function checksumOf(output: HeadObjectCommandOutput): ObjectHead["checksum"] {
+function checksumOf(output: HeadObjectCommandOutput | GetObjectCommandOutput): ObjectHead["checksum"] {
   for (const [algorithm, field] of CHECKSUM_FIELDS) {
     const value = output[field];
     if (value) return { algorithm, value, ...(output.ChecksumType && { type: output.ChecksumType }) };

@@ -137,6 +137,62 @@ describe("S3ByteSource", () => {
     ).rejects.toBeInstanceOf(SourceChangedError);
   });
 
+  describe("fetched whole (size known and within fetchWholeUpTo)", () => {
+    it("makes one GET and no HEAD, and its headers are the head", async () => {
+      const eTag = await put("whole.bin", BYTES, {
+        ContentType: "application/x-test",
+        Metadata: { owner: "ann" },
+      });
+      const { client, sent } = countingClient(servers.s3);
+      const { source, head, fetched } = await S3ByteSource.open(client, {
+        bucket: BUCKET,
+        key: "whole.bin",
+        eTag,
+        size: BYTES.length,
+        fetchWholeUpTo: BYTES.length,
+      });
+      expect(head).toMatchObject({
+        size: BYTES.length,
+        eTag,
+        contentType: "application/x-test",
+        userMetadata: { owner: "ann" },
+        storageClass: "STANDARD",
+      });
+      expect(Buffer.from(await source.read(1000, 5000))).toEqual(Buffer.from(BYTES.subarray(1000, 6000)));
+      expect(Buffer.from(await source.read(0, BYTES.length))).toEqual(Buffer.from(BYTES));
+      expect(sent).toEqual(["GetObjectCommand"]);
+      expect(fetched).toEqual({ bytes: BYTES.length, requests: 1 });
+    });
+
+    it("reads by ranges after a HEAD when the object is over the limit", async () => {
+      const eTag = await put("ranged.bin", BYTES);
+      const { client, sent } = countingClient(servers.s3);
+      const { source, fetched } = await S3ByteSource.open(client, {
+        bucket: BUCKET,
+        key: "ranged.bin",
+        eTag,
+        size: BYTES.length,
+        fetchWholeUpTo: BYTES.length - 1,
+      });
+      await source.read(0, 100);
+      expect(sent).toEqual(["HeadObjectCommand", "GetObjectCommand"]);
+      expect(fetched).toEqual({ bytes: 100, requests: 1 });
+    });
+
+    it("refuses an object whose ETag or size is not the event's", async () => {
+      const eTag = await put("whole changed", "new content");
+      const open = (ref: { eTag: string; size: number }) =>
+        S3ByteSource.open(servers.s3, { bucket: BUCKET, key: "whole changed", fetchWholeUpTo: 1024, ...ref });
+      await expect(open({ eTag: "0123456789abcdef0123456789abcdef", size: 11 })).rejects.toBeInstanceOf(
+        SourceChangedError,
+      );
+      await expect(open({ eTag, size: 12 })).rejects.toBeInstanceOf(SourceChangedError);
+      await expect(
+        S3ByteSource.open(servers.s3, { bucket: BUCKET, key: "never there", size: 1, fetchWholeUpTo: 1024 }),
+      ).rejects.toBeInstanceOf(SourceChangedError);
+    });
+  });
+
   describe("faults the emulator cannot produce", () => {
     const failing = (error: unknown) => ({ send: async () => Promise.reject(error) }) as unknown as S3Client;
     const sdkError = (name: string, status: number, extra: object = {}) =>
