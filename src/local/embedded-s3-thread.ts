@@ -24,6 +24,12 @@ interface S3rverStore {
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
   putObject(object: unknown): Promise<unknown>;
   deleteObject(bucket: string, key: string): Promise<void>;
+  getBucket(bucket: string): Promise<unknown>;
+  putBucket(bucket: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<unknown>;
+  getSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<unknown>;
+  deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
 }
 interface S3rverRecord {
   eventTime: string;
@@ -112,6 +118,57 @@ async function writeMetadataAtomically(
 }
 
 /**
+ * s3rver looks its bucket up on disk (a stat) and reads the bucket's CORS
+ * and website configuration files (usually absent: a failed open each) on
+ * every request, three file-system calls before it does any work. This
+ * server is the only writer of its directory, so bucket facts are kept in
+ * memory and dropped whenever the bucket or one of its configurations
+ * changes through the API.
+ */
+function cacheBucketLookups(store: S3rverStore): void {
+  const buckets = new Map<string, Promise<unknown>>();
+  const configs = new Map<string, Promise<unknown>>();
+  const forget = (bucket: string) => {
+    buckets.delete(bucket);
+    for (const name of configs.keys()) if (name.startsWith(`${bucket}/`)) configs.delete(name);
+  };
+  const getBucket = store.getBucket.bind(store);
+  store.getBucket = (bucket) => {
+    let found = buckets.get(bucket);
+    if (!found) {
+      found = getBucket(bucket);
+      buckets.set(bucket, found);
+      // Only an existing bucket is remembered: a miss is looked up again next time.
+      found.then((value) => value ?? buckets.delete(bucket)).catch(() => buckets.delete(bucket));
+    }
+    return found;
+  };
+  const putBucket = store.putBucket.bind(store);
+  store.putBucket = (bucket) => putBucket(bucket).finally(() => forget(bucket));
+  const deleteBucket = store.deleteBucket.bind(store);
+  store.deleteBucket = (bucket) => deleteBucket(bucket).finally(() => forget(bucket));
+
+  const getSubresource = store.getSubresource.bind(store);
+  store.getSubresource = (bucket, key, type) => {
+    if (key) return getSubresource(bucket, key, type);
+    const name = `${bucket}/${type}`;
+    let found = configs.get(name);
+    if (!found) {
+      found = getSubresource(bucket, key, type);
+      configs.set(name, found);
+      found.catch(() => configs.delete(name));
+    }
+    return found;
+  };
+  const putSubresource = store.putSubresource.bind(store);
+  store.putSubresource = (bucket, key, resource) =>
+    putSubresource(bucket, key, resource).finally(() => configs.delete(`${bucket}/${resource.type}`));
+  const deleteSubresource = store.deleteSubresource.bind(store);
+  store.deleteSubresource = (bucket, key, type) =>
+    deleteSubresource(bucket, key, type).finally(() => configs.delete(`${bucket}/${type}`));
+}
+
+/**
  * Announces object changes to the owner and holds each response until the
  * owner has received every change announced so far. In one process the event
  * was emitted before s3rver answered; keeping that order across threads means
@@ -183,6 +240,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     }
   });
   const store = server.store;
+  cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);
   const gate = new PutDeleteGate();

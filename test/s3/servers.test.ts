@@ -14,10 +14,15 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteBucketCorsCommand,
   DeleteObjectCommand,
+  GetBucketCorsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketCorsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -120,6 +125,29 @@ describe("s3rver", () => {
     );
     expect(get.VersionId).toBeUndefined();
     expect(await get.Body!.transformToString()).toBe("v1");
+  });
+
+  it("sees bucket and CORS changes at once (bucket lookups are remembered between requests)", async () => {
+    const bucket = "servers-test-config";
+    await servers.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await servers.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    expect((await errorOf(servers.s3.send(new GetBucketCorsCommand({ Bucket: bucket }))))?.name).toBe(
+      "NoSuchCORSConfiguration",
+    );
+    const rule = { AllowedMethods: ["GET"], AllowedOrigins: ["http://127.0.0.1:3000"] };
+    await servers.s3.send(
+      new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [rule] } }),
+    );
+    const cors = await servers.s3.send(new GetBucketCorsCommand({ Bucket: bucket }));
+    expect(cors.CORSRules).toMatchObject([rule]);
+    await servers.s3.send(new DeleteBucketCorsCommand({ Bucket: bucket }));
+    expect((await errorOf(servers.s3.send(new GetBucketCorsCommand({ Bucket: bucket }))))?.name).toBe(
+      "NoSuchCORSConfiguration",
+    );
+    await servers.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    expect((await errorOf(servers.s3.send(new HeadBucketCommand({ Bucket: bucket }))))?.status).toBe(404);
+    await servers.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await servers.s3.send(new HeadBucketCommand({ Bucket: bucket }));
   });
 
   it("serves ranges: clipped at the end, 416 past it, but bytes=0-0 returns everything", async () => {
