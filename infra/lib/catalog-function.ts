@@ -10,10 +10,10 @@ import { DEFAULT_POLICY, parsePolicy } from "../../src/policy/policy.js";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import {
   HANDLER_ENTRY,
-  HANDLER_NODE_OPTIONS,
   handlerCode,
   LAMBDA_HANDLER,
   PROJECT_ROOT,
+  SOURCE_MAPS_NODE_OPTIONS,
 } from "./handler-bundle.js";
 
 /** Exactly the table actions the catalog store calls; anything more is not granted. */
@@ -59,6 +59,12 @@ export interface CatalogFunctionProps {
   readonly serviceName?: string;
   /** The handler module to bundle (absolute path). @default - src/lambda/handler.ts of this project */
   readonly entry?: string;
+  /**
+   * Map stack traces in the logs to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`). The maps
+   * are deployed either way; on, every cold start parses them, which costs init time.
+   * @default false
+   */
+  readonly sourceMaps?: boolean;
   /** Removal policy of the log group. @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -115,8 +121,8 @@ export class CatalogFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: serviceName,
       POWERTOOLS_METRICS_NAMESPACE: serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? "INFO",
-      NODE_OPTIONS: HANDLER_NODE_OPTIONS,
     };
+    if (props.sourceMaps) environment.NODE_OPTIONS = SOURCE_MAPS_NODE_OPTIONS;
     if (props.policy !== undefined) environment.POLICY = props.policy;
 
     // A plain Function over a locally built, code-split bundle rather than NodejsFunction (one

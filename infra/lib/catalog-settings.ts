@@ -53,6 +53,11 @@ export interface CatalogSettings {
   readonly logRetentionDays?: number;
   /** `tracing`: X-Ray active tracing. @default false */
   readonly tracing?: boolean;
+  /**
+   * `sourceMaps`: stack traces in the logs mapped to the TypeScript sources (`--enable-source-maps`); costs
+   * init time at every cold start. @default false
+   */
+  readonly sourceMaps?: boolean;
   /** `retryAttempts`: direct mode, asynchronous invocation retries (0-2). @default 2 */
   readonly retryAttempts?: number;
   /** `batchSize`: SQS mode, messages per invocation. @default 10 */
@@ -165,6 +170,7 @@ export function readCatalogSettings(node: ContextSource): CatalogSettings {
     logLevel: oneOf("logLevel", ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]),
     logRetentionDays: int("logRetentionDays", 1, 3653),
     tracing: bool("tracing"),
+    sourceMaps: bool("sourceMaps"),
     retryAttempts: int("retryAttempts", 0, 2),
     batchSize: int("batchSize", 1, 10_000),
     maxReceiveCount: int("maxReceiveCount", 1, 1000),

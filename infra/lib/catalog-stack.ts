@@ -73,6 +73,7 @@ export class CatalogStack extends Stack {
       logLevel: props.logLevel,
       logRetention: retentionDays(props.logRetentionDays ?? 30),
       tracing: props.tracing,
+      sourceMaps: props.sourceMaps,
       logRemovalPolicy: removalPolicy,
     });
     this.trigger = new CatalogTrigger(this, "Trigger", {

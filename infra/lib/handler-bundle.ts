@@ -31,10 +31,13 @@ export const CJS_REQUIRE_BANNER =
   "import { createRequire as topLevelCreateRequire } from 'node:module'; const require = topLevelCreateRequire(import.meta.url);";
 
 /**
- * Node options of the deployed function: stack traces in the logs point at the TypeScript sources. The
- * bundle benchmark starts its fresh processes with the same options, so their start-up cost is measured.
+ * `NODE_OPTIONS` of the function when the `sourceMaps` context turns source-mapped stack traces on: Node
+ * then maps every stack trace through the `.map` files deployed beside the bundle. Off by default, as AWS
+ * advises for Lambda: Node reads and parses the map of every module it loads, which measured +25 to +40 ms
+ * of init on the split bundle (bench/RESULTS.md, "Bundle and cold start"), and every error's stack trace
+ * costs a lookup. The maps are built and deployed either way, so turning it on is a configuration change.
  */
-export const HANDLER_NODE_OPTIONS = "--enable-source-maps";
+export const SOURCE_MAPS_NODE_OPTIONS = "--enable-source-maps";
 
 /**
  * The esbuild settings that matter for size and start-up, in one place.
@@ -50,7 +53,13 @@ export const HANDLER_BUNDLE = {
   target: "node22",
   format: "esm",
   minify: true,
+  /** Built and deployed always, so source-mapped stack traces are one setting away (`SOURCE_MAPS_NODE_OPTIONS`). */
   sourcemap: true,
+  /**
+   * Stack traces need only the mappings, not the sources: without them the maps are a third of the size
+   * (4.6 MB to 1.5 MB) and quicker to parse when `--enable-source-maps` is on.
+   */
+  sourcesContent: false,
   /** Prefer packages' ESM builds: smaller after tree-shaking, and no CJS interop shims. */
   mainFields: ["module", "main"],
   banner: CJS_REQUIRE_BANNER,
@@ -132,6 +141,7 @@ export function esbuildBuildOptions(
     format: HANDLER_BUNDLE.format,
     minify: HANDLER_BUNDLE.minify,
     sourcemap: HANDLER_BUNDLE.sourcemap,
+    sourcesContent: HANDLER_BUNDLE.sourcesContent,
     mainFields: [...HANDLER_BUNDLE.mainFields],
     banner: { js: HANDLER_BUNDLE.banner },
     external: [...HANDLER_BUNDLE.external],

@@ -17,10 +17,10 @@ import {
   bundleHandler,
   HANDLER_BUNDLE,
   HANDLER_FILE,
-  HANDLER_NODE_OPTIONS,
   handlerCode,
   installedSharpVersion,
   PROJECT_ROOT,
+  SOURCE_MAPS_NODE_OPTIONS,
   sharpInstallCommand,
 } from "../../infra/lib/handler-bundle.js";
 import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from "../../src/store/schema.js";
@@ -174,6 +174,7 @@ const FULL_CONTEXT = {
   versioned: "true",
   accessLogs: "true",
   tracing: "true",
+  sourceMaps: "true",
   alarmEmail: "ops@example.com",
   memoryMiB: "512",
   timeoutSeconds: "120",
@@ -280,12 +281,25 @@ describe("function", () => {
           DERIVED_PREFIX: "_derived/",
           POWERTOOLS_SERVICE_NAME: "s3-metadata-catalog",
           POWERTOOLS_LOG_LEVEL: "INFO",
-          NODE_OPTIONS: HANDLER_NODE_OPTIONS,
         }),
       },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp("^MetadataLogs") } },
     });
     s.template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+  });
+
+  // Source-mapped stack traces cost init time at every cold start (bench/RESULTS.md): opt-in, while the
+  // maps themselves are always deployed (see "the asset is the split bundle").
+  it.each([
+    ["direct", () => direct, undefined],
+    ["sqs", () => sqs, undefined],
+    ["full (sourceMaps=true)", () => full, SOURCE_MAPS_NODE_OPTIONS],
+  ])("%s: NODE_OPTIONS is %s", (_, get, nodeOptions) => {
+    const fn = metadataFunction(get());
+    const environment = fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
+    const variables = environment?.Variables ?? {};
+    expect(variables.TABLE_NAME).toBeDefined();
+    expect(variables.NODE_OPTIONS).toBe(nodeOptions);
   });
 
   it("memory, timeout, tracing and the policy come from context", () => {
@@ -707,6 +721,7 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ policy: "{not json" }, /context "policy".*valid JSON/],
     [{ policy: '{"tagEverything":true}' }, /tagEverything is not a known field/],
     [{ versioned: "yes" }, /context "versioned".*true or false/],
+    [{ sourceMaps: "on" }, /context "sourceMaps".*true or false/],
   ])("%j", (context, message) => {
     expect(() => buildCatalogApp({ ...SKIP_BUNDLING, ...context })).toThrow(message);
   });
