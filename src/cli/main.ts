@@ -1,16 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./cli-error.js";
-import { registerBackfill } from "./commands/backfill.js";
-import { registerDev } from "./commands/dev.js";
-import { registerDlq } from "./commands/dlq.js";
-import { registerExtract } from "./commands/extract.js";
-import { registerFind } from "./commands/find.js";
-import { registerLs } from "./commands/ls.js";
-import { registerReprocess } from "./commands/reprocess.js";
-import { registerShow } from "./commands/show.js";
-import { registerUpload } from "./commands/upload.js";
-import { registerWorker } from "./commands/worker.js";
 
 // The project supports Node.js 20 (package.json engines); the SDK's multi-line notice about its
 // own future Node.js 22 requirement would otherwise precede every command's output.
@@ -20,27 +10,49 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
   version: string;
 };
 
-/** Builds the `catalog` command line. Exported for tests. */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, in the order `catalog --help` lists them. A module
+ * is imported only when the command line names its command (or asks for the
+ * list), so `catalog extract` does not load the AWS SDK, the local stack or
+ * the dashboard before its first file.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  dev: async () => (await import("./commands/dev.js")).registerDev,
+  extract: async () => (await import("./commands/extract.js")).registerExtract,
+  upload: async () => (await import("./commands/upload.js")).registerUpload,
+  ls: async () => (await import("./commands/ls.js")).registerLs,
+  show: async () => (await import("./commands/show.js")).registerShow,
+  find: async () => (await import("./commands/find.js")).registerFind,
+  backfill: async () => (await import("./commands/backfill.js")).registerBackfill,
+  reprocess: async () => (await import("./commands/reprocess.js")).registerReprocess,
+  dlq: async () => (await import("./commands/dlq.js")).registerDlq,
+  worker: async () => (await import("./commands/worker.js")).registerWorker,
+};
+
+/**
+ * Builds the `catalog` command line: only the command `argv` names when it
+ * names one, every command otherwise (help, `--version`, a typo Commander
+ * should answer with the list).
+ *
+ * @example
+ * await (await buildProgram(["node", "catalog", "extract", "a.jpg"])).parseAsync(argv);
+ */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command("catalog")
     .description("s3-metadata-catalog: what is in your bucket, extracted and cataloged")
     .version(version)
     .exitOverride();
-  registerDev(program);
-  registerExtract(program);
-  registerUpload(program);
-  registerLs(program);
-  registerShow(program);
-  registerFind(program);
-  registerBackfill(program);
-  registerReprocess(program);
-  registerDlq(program);
-  registerWorker(program);
+  const named = argv[2];
+  const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+  const registers = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<Register>)()));
+  for (const register of registers) register(program);
   return program;
 }
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await buildProgram(process.argv)).parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CliError) {
     // Thrown by an action (not by an option parser, whose errors Commander prints itself).
