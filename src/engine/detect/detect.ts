@@ -1,4 +1,4 @@
-import { fileTypeFromTokenizer } from "file-type";
+import { fileTypeFromTokenizer } from "file-type/core";
 import mimeDb from "mime";
 import type { BlockReader } from "../byte-source/block-reader.js";
 import { ReaderTokenizer } from "../byte-source/reader-tokenizer.js";

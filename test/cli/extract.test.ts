@@ -1,0 +1,122 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { detectFile } from "../../src/engine/detect/detect-file.js";
+import { extract } from "../../src/engine/engine.js";
+import type { FormatInfo } from "../../src/engine/types.js";
+import { CORPUS_DIR, corpusFile, expectedEntries, REPO_ROOT } from "../support/corpus.js";
+
+const run = promisify(execFile);
+const CATALOG = join(REPO_ROOT, "bin/catalog");
+const BUNDLE = join(REPO_ROOT, "dist/engine/detect/detect-file.bundle.mjs");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (`npm run build` first; `npm test` does). */
+async function catalog(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await run("node", [CATALOG, ...args], {
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function engineDetection(path: string): Promise<FormatInfo> {
+  const source = await FileSource.open(path);
+  try {
+    return (await extract(source, { name: path, detectOnly: true })).format;
+  } finally {
+    await source.close();
+  }
+}
+
+const names = expectedEntries()
+  .map((entry) => entry.name)
+  .sort((a, b) => a.localeCompare(b));
+
+beforeAll(() => {
+  expect(existsSync(BUNDLE), "run `npm run build` first").toBe(true);
+  // A bundle older than the compiled CLI is skipped (stale code): these tests must exercise it.
+  expect(statSync(BUNDLE).mtimeMs).toBeGreaterThanOrEqual(
+    statSync(join(REPO_ROOT, "dist/cli/commands/extract.js")).mtimeMs,
+  );
+});
+
+describe("catalog extract --detect-only", () => {
+  let lines: { source: string; format: FormatInfo }[];
+  let result: Run;
+
+  beforeAll(async () => {
+    result = await catalog("extract", "--json", "--detect-only", CORPUS_DIR);
+    lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { source: string; format: FormatInfo });
+  }, 60_000);
+
+  it("prints one line per corpus file, in name order, and exits 0", () => {
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(lines.map((line) => line.source)).toEqual(names.map((name) => corpusFile(name)));
+  });
+
+  it.each(names)("%s: the format the engine detects", async (name) => {
+    const line = lines.find((entry) => entry.source === corpusFile(name));
+    expect(line).toBeDefined();
+    expect(line?.format).toEqual(await engineDetection(corpusFile(name)));
+  });
+});
+
+describe("the built detection bundle", () => {
+  it("answers what the source modules answer on every corpus file", async () => {
+    const bundled = (await import(BUNDLE)) as { detectFile: typeof detectFile };
+    const differences: string[] = [];
+    for (const name of names) {
+      const path = corpusFile(name);
+      const [ours, built] = await Promise.all([detectFile(path), bundled.detectFile(path)]);
+      if (JSON.stringify(ours) !== JSON.stringify(built)) differences.push(name);
+    }
+    expect(differences).toEqual([]);
+  });
+});
+
+describe("catalog extract: paths that cannot be read", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "catalog-extract-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it.each([["--detect-only"], ["--detect-only", "--hash"], []])(
+    "%j: one stderr line per bad path, the rest still printed, exit 1",
+    async (...flags) => {
+      const good = join(scratch, "note.txt");
+      writeFileSync(good, "hello\n");
+      const missing = join(scratch, "missing.jpg");
+      const result = await catalog("extract", "--json", ...flags, missing, "/dev/null", good);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split("\n")).toEqual([
+        `catalog extract: ${missing}: no such file or directory`,
+        "catalog extract: /dev/null: /dev/null: not a regular file",
+      ]);
+      const printed = result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { source: string; format: FormatInfo });
+      expect(printed).toHaveLength(1);
+      expect(printed[0]).toMatchObject({ source: good, format: { mime: "text/plain", category: "text" } });
+    },
+    30_000,
+  );
+});
