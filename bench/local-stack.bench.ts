@@ -11,6 +11,7 @@
  * Same defaults as `catalog dev` (4 invocations at once) unless told otherwise. The embedded
  * servers run on their own threads, as in `catalog dev`; the uploader runs on another.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +38,28 @@ const dispatchConcurrency = flag("--dispatch-concurrency", 4);
 const write = !args.includes("--no-write");
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
+
+/**
+ * CPU time (user + system, ms) of each of this process's threads, from
+ * /proc/self/task/<tid>/stat (clock ticks of 10 ms); empty where there is no /proc.
+ */
+function threadCpuTimes(): Map<number, number> {
+  const times = new Map<number, number>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        const fields = (stat.split(") ")[1] ?? "").split(" ");
+        times.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  } catch {
+    // Not Linux.
+  }
+  return times;
+}
 /** Milliseconds since the epoch, comparable across threads. */
 const now = () => performance.timeOrigin + performance.now();
 
@@ -47,6 +70,14 @@ const { readFileSync } = require("node:fs");
 const { basename } = require("node:path");
 const { S3Client, PutObjectCommand } = require("@aws-sdk/client-s3");
 const now = () => performance.timeOrigin + performance.now();
+// This thread's CPU (user + system, ms) from /proc; 0 where there is none.
+const threadCpu = () => {
+  try {
+    const fields = readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch { return 0; }
+};
+const cpuAtStart = threadCpu();
 const { endpoint, bucket, options, files, count, concurrency } = workerData;
 const bodies = files.map((path) => ({ name: basename(path), body: readFileSync(path) }));
 const s3 = new S3Client({ ...options, endpoint });
@@ -62,7 +93,7 @@ async function upload() {
   }
 }
 Promise.all(Array.from({ length: concurrency }, upload)).then(() => {
-  parentPort.postMessage({ end: true, doneAt: now() });
+  parentPort.postMessage({ end: true, doneAt: now(), cpuMs: threadCpu() - cpuAtStart });
   s3.destroy();
 });
 `;
@@ -147,7 +178,9 @@ async function main(): Promise<void> {
     // and how busy the handler's own event loop was: the budget for 100 objects/s on two cores is
     // 20 ms of CPU per object in all, 10 ms on the handler's thread.
     const cpuBefore = process.cpuUsage();
+    const threadsBefore = threadCpuTimes();
     const loopBefore = performance.eventLoopUtilization();
+    let uploaderCpuMs = 0;
     const uploadsDone = await new Promise<number>((resolve, reject) => {
       const worker = new Worker(UPLOADER, {
         eval: true,
@@ -162,8 +195,16 @@ async function main(): Promise<void> {
       });
       worker.on(
         "message",
-        (message: { key?: string; putAt: number; doneAt: number; bytes?: number; end?: true }) => {
+        (message: {
+          key?: string;
+          putAt: number;
+          doneAt: number;
+          bytes?: number;
+          end?: true;
+          cpuMs?: number;
+        }) => {
           if (message.end) {
+            uploaderCpuMs = message.cpuMs ?? 0;
             resolve(message.doneAt);
             return;
           }
@@ -180,7 +221,10 @@ async function main(): Promise<void> {
     await finished;
     const seconds = (lastDelivery - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const threadsAfter = threadCpuTimes();
     const loop = performance.eventLoopUtilization(loopBefore);
+    const threadCpu = (tid: number | undefined) =>
+      tid === undefined ? 0 : (threadsAfter.get(tid) ?? 0) - (threadsBefore.get(tid) ?? 0);
     const handlerCalls = [...calls].map(([name, times]) => [name, [...times]] as const);
 
     // Where the time goes: the pipeline's own figures, from the records.
@@ -240,6 +284,17 @@ async function main(): Promise<void> {
       "CPU per object, all threads / handler's event loop busy",
       `${ms((cpu.user + cpu.system) / 1000 / count)} / ${ms(loop.active / count)} (loop ${(loop.utilization * 100).toFixed(0)}% busy)`,
     ]);
+    if (threadsAfter.size > 0) {
+      const perObject = (value: number) => `${(value / count).toFixed(1)} ms`;
+      const handlerCpu = threadCpu(process.pid);
+      const s3Cpu = threadCpu(stack.s3.osThreadId);
+      const dynamoCpu = threadCpu(stack.dynamodb.osThreadId);
+      const total = (cpu.user + cpu.system) / 1000;
+      figures.push([
+        "  CPU per object by thread: handler / s3rver / dynalite / uploader / rest",
+        `${perObject(handlerCpu)} / ${perObject(s3Cpu)} / ${perObject(dynamoCpu)} / ${perObject(uploaderCpuMs)} / ${perObject(total - handlerCpu - s3Cpu - dynamoCpu - uploaderCpuMs)}`,
+      ]);
+    }
     figures.push(["load average during the run (1 min)", loadavg()[0]?.toFixed(1) ?? "?"]);
     for (const [label, value] of figures) console.log(`${label.padEnd(44)} ${value}`);
     if (write) {

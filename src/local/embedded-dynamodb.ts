@@ -26,6 +26,11 @@ export class EmbeddedDynamoDb {
     return this.thread.listeningPort;
   }
 
+  /** The server thread's operating-system id, where the platform has one (for CPU accounting). */
+  get osThreadId(): number | undefined {
+    return this.thread.osThreadId;
+  }
+
   /** `http://127.0.0.1:<port>` */
   get endpoint(): string {
     return `http://${LOOPBACK}:${this.port}`;

@@ -123,6 +123,11 @@ export class EmbeddedS3 extends EventEmitter<{ object: [ObjectEvent]; error: [Er
     return this.thread.listeningPort;
   }
 
+  /** The server thread's operating-system id, where the platform has one (for CPU accounting). */
+  get osThreadId(): number | undefined {
+    return this.thread.osThreadId;
+  }
+
   /** `http://127.0.0.1:<port>` */
   get endpoint(): string {
     return `http://${LOOPBACK}:${this.port}`;

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { readlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { parentPort, Worker, workerData } from "node:worker_threads";
@@ -15,7 +16,7 @@ import { parentPort, Worker, workerData } from "node:worker_threads";
  * answers `close` with `closed` once its server has shut down (and flushed).
  */
 type FromThread =
-  | { type: "ready"; port: number }
+  | { type: "ready"; port: number; osThreadId?: number }
   | { type: "failed"; error: SerializedError }
   | { type: "closed"; error?: SerializedError }
   | { type: "message"; body: unknown };
@@ -77,6 +78,7 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
   readonly ready: Promise<number>;
   private readonly worker: Worker;
   private port = 0;
+  private threadId: number | undefined;
   private closing: Promise<void> | undefined;
   private onClosed: ((error?: Error) => void) | undefined;
   private exited = false;
@@ -91,6 +93,7 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
           case "ready":
             started = true;
             this.port = message.port;
+            this.threadId = message.osThreadId;
             resolve(message.port);
             break;
           case "failed":
@@ -122,6 +125,14 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
   /** Port of the running server (0 before {@link ready} resolves). */
   get listeningPort(): number {
     return this.port;
+  }
+
+  /**
+   * The operating system's id of the thread (Linux only): its CPU time is in
+   * `/proc/self/task/<id>/stat`, which is how the benchmarks split a run's CPU by server.
+   */
+  get osThreadId(): number | undefined {
+    return this.threadId;
   }
 
   /** Sends one message to the thread's server. */
@@ -183,8 +194,23 @@ export function serveOnThread(
   start(workerData, send).then(
     (started) => {
       server = started;
-      port.postMessage({ type: "ready", port: started.port } satisfies FromThread);
+      const osThreadId = currentOsThreadId();
+      port.postMessage({
+        type: "ready",
+        port: started.port,
+        ...(osThreadId !== undefined && { osThreadId }),
+      } satisfies FromThread);
     },
     (error: unknown) => port.postMessage({ type: "failed", error: serialize(error) } satisfies FromThread),
   );
+}
+
+/** `/proc/thread-self` links to `<pid>/task/<tid>` on Linux; elsewhere there is no such id to give. */
+function currentOsThreadId(): number | undefined {
+  try {
+    const id = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    return Number.isInteger(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
