@@ -4,7 +4,10 @@
  * (as S3 invokes a function: usually one record per invocation), with a fixed
  * number of invocations in flight, as several warm containers would run.
  *
- * Run: `npx tsx bench/pipeline.bench.ts [--count 1000] [--inflight 8] [--hash-max-bytes N] [--no-write]`
+ * Run: `npx tsx bench/pipeline.bench.ts [--count 1000] [--inflight 8] [--hash-max-bytes N] [--no-thumbnails] [--no-write]`
+ *
+ * `--no-thumbnails` runs the handler as the CDK stack deploys it by default
+ * (`writeDerived` off: no thumbnails, so no derived PUTs).
  *
  * Figures: objects/s over the whole run, p50/p95 handler latency (one
  * invocation = one object), S3 requests and bytes per object counted on the
@@ -35,6 +38,7 @@ const count = argValue("--count", 1000);
 const inflight = Math.max(1, argValue("--inflight", 8));
 const hashMaxBytes = argValue("--hash-max-bytes", DEFAULT_POLICY.hashMaxBytes);
 const write = !process.argv.includes("--no-write");
+const thumbnails = !process.argv.includes("--no-thumbnails");
 
 process.env.POWERTOOLS_METRICS_DISABLED = "true";
 const servers = await startServers();
@@ -124,6 +128,7 @@ const handler = createHandler({
   dynamodb: servers.dynamodb,
   tableName,
   policy: { ...DEFAULT_POLICY, hashMaxBytes },
+  thumbnails,
   concurrency: 1,
   logger: new Logger({ serviceName: "bench", logLevel: "SILENT" }),
   metrics: new Metrics({ namespace: "Bench", serviceName: "bench" }),
@@ -165,6 +170,7 @@ const figures: Figure[] = [
   ],
   ["invocations in flight", String(inflight)],
   ["content hash", hashMaxBytes > 0 ? `on for objects <= ${hashMaxBytes} bytes` : "off"],
+  ["thumbnails", thumbnails ? "on (as `catalog dev` runs)" : "off (the CDK stack's default)"],
   ["objects/s", (count / seconds).toFixed(1)],
   ["handler latency p50", `${percentile(latencies, 50).toFixed(1)} ms`],
   ["handler latency p95", `${percentile(latencies, 95).toFixed(1)} ms`],
@@ -191,10 +197,14 @@ if (write) {
     count !== 1000 && `--count ${count}`,
     inflight !== 8 && `--inflight ${inflight}`,
     hashMaxBytes !== DEFAULT_POLICY.hashMaxBytes && `--hash-max-bytes ${hashMaxBytes}`,
+    !thumbnails && "--no-thumbnails",
   ].filter(Boolean);
-  const heading = hashMaxBytes > 0 ? "Pipeline" : "Pipeline (no content hash)";
+  const variants = [hashMaxBytes > 0 ? "" : "no content hash", thumbnails ? "" : "no thumbnails"].filter(
+    Boolean,
+  );
+  const title = variants.length > 0 ? `Pipeline (${variants.join(", ")})` : "Pipeline";
   recordSection(
-    heading,
+    title,
     ["npx tsx bench/pipeline.bench.ts", ...flags].join(" "),
     figures,
     "Embedded s3rver and dynalite on 127.0.0.1 in the same process as the handler, so latency is CPU-bound here and the servers' own cost is included; on AWS, S3 and DynamoDB round trips dominate instead. S3 body bytes include the SHA-256 pass when hashing is on (the default policy hashes objects up to 16 MiB). Objects the policy hashes (and any object of one block or less) are fetched whole with one GET whose headers stand in for HeadObject, and extraction, hash and thumbnail read that copy; larger ones take a HEAD and ranged GETs. DynamoDB writes: record + audit entry (PutItem), plus one UpdateItem on the content's duplicate group when the object is hashed and another when the group first reaches two members.",
