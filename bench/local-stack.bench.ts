@@ -6,7 +6,12 @@
  * delivery callback fires after the handler's conditional write and audit).
  *
  *   npx tsx bench/local-stack.bench.ts [--count 1000] [--upload-concurrency 16]
- *     [--dispatch-concurrency 4] [--no-write]
+ *     [--dispatch-concurrency 4] [--rate N] [--no-write]
+ *
+ * `--rate N` paces the uploads at N PUTs per second instead of as fast as the
+ * uploader can go: with N under the pipeline's capacity, upload-to-record
+ * latency is the pipeline's own, not time spent queueing. Without it the
+ * section written is "Local stack"; with it, "Local stack at N uploads/s".
  *
  * Same defaults as `catalog dev` (4 invocations at once) unless told otherwise. The embedded
  * servers run on their own threads, as in `catalog dev`; the uploader runs on another.
@@ -35,6 +40,7 @@ function flag(name: string, fallback: number): number {
 const count = flag("--count", 1000);
 const uploadConcurrency = flag("--upload-concurrency", 16);
 const dispatchConcurrency = flag("--dispatch-concurrency", 4);
+const rate = args.includes("--rate") ? flag("--rate", 0) : 0;
 const write = !args.includes("--no-write");
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -78,15 +84,21 @@ const threadCpu = () => {
   } catch { return 0; }
 };
 const cpuAtStart = threadCpu();
-const { endpoint, bucket, options, files, count, concurrency } = workerData;
+const { endpoint, bucket, options, files, count, concurrency, rate } = workerData;
 const bodies = files.map((path) => ({ name: basename(path), body: readFileSync(path) }));
 const s3 = new S3Client({ ...options, endpoint });
 let next = 0;
+const firstAt = now();
 async function upload() {
   while (next < count) {
     const index = next++;
     const file = bodies[index % bodies.length];
     const key = "bench/" + String(index).padStart(5, "0") + "-" + file.name;
+    // Paced: PUT number i starts at i / rate seconds (or as soon as an uploader is free after that).
+    if (rate > 0) {
+      const due = firstAt + (index * 1000) / rate;
+      if (due > now()) await new Promise((resolve) => setTimeout(resolve, due - now()));
+    }
     const putAt = now();
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: file.body }));
     parentPort.postMessage({ key, putAt, doneAt: now(), bytes: file.body.byteLength });
@@ -191,6 +203,7 @@ async function main(): Promise<void> {
           files: names.map((name) => join(CORPUS_DIR, name)),
           count,
           concurrency: uploadConcurrency,
+          rate,
         },
       });
       worker.on(
@@ -244,7 +257,10 @@ async function main(): Promise<void> {
         "objects",
         `${count} (corpus of ${names.length} files, cycled; ${(bytes / 1024 / 1024).toFixed(1)} MiB)`,
       ],
-      ["upload concurrency / dispatcher concurrency", `${uploadConcurrency} / ${dispatchConcurrency}`],
+      [
+        "upload concurrency / dispatcher concurrency",
+        `${uploadConcurrency} / ${dispatchConcurrency}${rate > 0 ? `, uploads paced at ${rate}/s` : ""}`,
+      ],
       [
         "end to end",
         `${(count / seconds).toFixed(1)} objects/s (${seconds.toFixed(1)} s, first PUT to last record)`,
@@ -299,8 +315,8 @@ async function main(): Promise<void> {
     for (const [label, value] of figures) console.log(`${label.padEnd(44)} ${value}`);
     if (write) {
       recordSection(
-        "Local stack",
-        `npx tsx bench/local-stack.bench.ts --count ${count} --upload-concurrency ${uploadConcurrency} --dispatch-concurrency ${dispatchConcurrency}`,
+        rate > 0 ? `Local stack at ${rate} uploads/s` : "Local stack",
+        `npx tsx bench/local-stack.bench.ts --count ${count} --upload-concurrency ${uploadConcurrency} --dispatch-concurrency ${dispatchConcurrency}${rate > 0 ? ` --rate ${rate}` : ""}`,
         figures,
         [
           "One Node.js process, as `catalog dev` runs it: s3rver and dynalite (LevelDB on disk) each on a",
