@@ -15,22 +15,35 @@ import { TEST_CREDENTIALS, TEST_REGION, type TestServers } from "../support/serv
 export interface ProbeTimings {
   importMs: number;
   callMs: number[];
+  /** CPU time (user + system, all threads) of the import: steadier than wall time on a loaded machine. */
+  importCpuMs: number;
+  /** CPU time of each invocation, in order. */
+  callCpuMs: number[];
 }
 
 // Timed inside the child, so node's own start-up is left out. Results go to stderr: the handler's
 // Powertools logger and metrics write to stdout.
 const PROBE = `
   const events = JSON.parse(process.env.PROBE_EVENTS);
+  const cpuMs = (since) => {
+    const { user, system } = process.cpuUsage(since);
+    return (user + system) / 1000;
+  };
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const mod = await import(process.env.PROBE_BUNDLE);
   const importMs = performance.now() - t0;
+  const importCpuMs = cpuMs(c0);
   const callMs = [];
+  const callCpuMs = [];
   for (const event of events) {
+    const c = process.cpuUsage();
     const t = performance.now();
     await mod.handler(event);
     callMs.push(performance.now() - t);
+    callCpuMs.push(cpuMs(c));
   }
-  process.stderr.write("PROBE " + JSON.stringify({ importMs, callMs }) + "\\n");
+  process.stderr.write("PROBE " + JSON.stringify({ importMs, callMs, importCpuMs, callCpuMs }) + "\\n");
   process.exit(0);
 `;
 
