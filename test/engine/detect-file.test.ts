@@ -58,9 +58,13 @@ describe("detectFile: the medium fails loudly, the content never does", () => {
     await expect(detectFile(missing)).rejects.toThrow(/ENOENT.*missing\.bin/);
   });
 
-  // Cuts at the head window's edge matter: reads past it go back to the file.
-  const cuts = [0, 1, 3, 16, 511, DETECT_HEAD_BYTES - 1, DETECT_HEAD_BYTES, DETECT_HEAD_BYTES + 1];
+  // Cuts at a block's edge and at the head's edge matter: reads past the head go back to the file.
+  const block = 16 * 1024;
+  const head = DETECT_HEAD_BYTES;
+  const cuts = [0, 1, 3, 16, 511, block - 1, block, block + 1, head - 1, head, head + 1];
   const samples = [
+    "filetype-fixture-mjpeg.mov",
+    "filetype-fixture.wv",
     "filetype-fixture.zip",
     "filetype-fixture.docx",
     "filetype-fixture.tar.gz",
@@ -85,5 +89,23 @@ describe("detectFile: the medium fails loudly, the content never does", () => {
       expect(fast, variant).toEqual(engine);
       expect(performance.now() - started, variant).toBeLessThan(5_000);
     }
+  });
+
+  it.each([
+    // An ID3v2 tag that claims to run past the head, then an MPEG frame: file-type skips the tag.
+    [
+      "long-id3.mp3",
+      [
+        Buffer.from([0x49, 0x44, 0x33, 4, 0, 0, 0x00, 0x12, 0x00, 0x00]),
+        Buffer.alloc(300_000),
+        Buffer.from([0xff, 0xfb, 0x90, 0x64]),
+      ],
+    ],
+    // A ZIP whose local headers go on past the head.
+    ["padded.zip", [readFileSync(corpusFile("filetype-fixture.zip")), Buffer.alloc(DETECT_HEAD_BYTES)]],
+  ] as const)("%s, longer than the head, agrees with the engine", async (name, parts) => {
+    const path = join(scratch, name);
+    writeFileSync(path, Buffer.concat(parts));
+    expect(await detectFile(path)).toEqual(await engineDetection(path));
   });
 });
