@@ -111,6 +111,18 @@ type Sharp = typeof import("sharp")["default"];
 let sharpModule: Promise<Sharp> | undefined;
 
 /**
+ * Loads sharp and ThumbHash now rather than with the first image, for
+ * long-running processes (see `preloadExtractors`). Rejects when sharp is
+ * not available; rendering then reports it per image as before.
+ *
+ * @example
+ * void preloadThumbnailer().catch(() => {});
+ */
+export async function preloadThumbnailer(): Promise<void> {
+  await Promise.all([loadSharp(), import("thumbhash")]);
+}
+
+/**
  * sharp is a native module loaded on first use, so objects that are not
  * images never pay its start-up, and a deployment that ships without it
  * still catalogs (with a warning per image) instead of failing to start.

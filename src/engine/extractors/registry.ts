@@ -30,3 +30,17 @@ for (const extractor of extractors) {
 export function extractorFor(format: FormatInfo, head: Uint8Array): ExtractorDescriptor | undefined {
   return byMime.get(format.mime) ?? extractors.find((extractor) => extractor.sniff?.(head, format));
 }
+
+/**
+ * Loads every extractor's code now instead of with the first file of its
+ * format. For long-running processes (the local stack): the first upload
+ * of each format then costs its extraction alone, not a module load too.
+ * The Lambda keeps loading lazily, where init time is billed and most
+ * formats never arrive.
+ *
+ * @example
+ * void preloadExtractors().catch(() => {}); // a failure shows again with the first file that needs it
+ */
+export async function preloadExtractors(): Promise<void> {
+  await Promise.all(extractors.map((extractor) => extractor.load()));
+}
