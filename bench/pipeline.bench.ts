@@ -7,7 +7,10 @@
  * Run: `npx tsx bench/pipeline.bench.ts [--count 1000] [--inflight 8] [--hash-max-bytes N] [--no-thumbnails] [--no-write]`
  *
  * `--no-thumbnails` runs the handler as the CDK stack deploys it by default
- * (`writeDerived` off: no thumbnails, so no derived PUTs).
+ * (`writeDerived` off: no thumbnails, so no derived PUTs). `--log-level
+ * INFO|WARN` turns the handler's Powertools logs and EMF metrics on and
+ * counts the bytes they write (swallowed, not printed): the log line of the
+ * cost model.
  *
  * Figures: objects/s over the whole run, p50/p95 handler latency (one
  * invocation = one object), S3 requests and bytes per object counted on the
@@ -40,7 +43,10 @@ const hashMaxBytes = argValue("--hash-max-bytes", DEFAULT_POLICY.hashMaxBytes);
 const write = !process.argv.includes("--no-write");
 const thumbnails = !process.argv.includes("--no-thumbnails");
 
-process.env.POWERTOOLS_METRICS_DISABLED = "true";
+const logLevelIndex = process.argv.indexOf("--log-level");
+const logLevel = logLevelIndex >= 0 ? (process.argv[logLevelIndex + 1] ?? "").toUpperCase() : "SILENT";
+if (!["SILENT", "INFO", "WARN"].includes(logLevel)) throw new Error("--log-level takes INFO or WARN");
+if (logLevel === "SILENT") process.env.POWERTOOLS_METRICS_DISABLED = "true";
 const servers = await startServers();
 const bucket = "bench";
 const tableName = "catalog-bench";
@@ -130,8 +136,11 @@ const handler = createHandler({
   policy: { ...DEFAULT_POLICY, hashMaxBytes },
   thumbnails,
   concurrency: 1,
-  logger: new Logger({ serviceName: "bench", logLevel: "SILENT" }),
-  metrics: new Metrics({ namespace: "Bench", serviceName: "bench" }),
+  logger: new Logger({
+    serviceName: "s3-metadata-catalog",
+    logLevel: logLevel as "SILENT" | "INFO" | "WARN",
+  }),
+  metrics: new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" }),
 });
 
 // Warm up (module loading, first connections) outside the measurement.
@@ -140,6 +149,24 @@ await handler({ Event: "s3:TestEvent", Bucket: bucket });
 counting = true;
 const latencies: number[] = [];
 let next = 0;
+// What Lambda passes: Powertools adds these fields to every log line, so log bytes count them.
+const LAMBDA_CONTEXT = {
+  functionName: "S3MetadataCatalog-CatalogFunction",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:S3MetadataCatalog-CatalogFunction",
+  memoryLimitInMB: "1024",
+  awsRequestId: "5f0c2a8e-4d1b-4a51-9a77-0c2b1f0e9d11",
+} as unknown as Parameters<typeof handler>[1];
+
+// Powertools writes logs and EMF blobs to stdout: counted here, not printed.
+let logBytes = 0;
+const writeStdout = process.stdout.write.bind(process.stdout);
+if (logLevel !== "SILENT") {
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    logBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+    return true;
+  }) as typeof process.stdout.write;
+}
 const started = performance.now();
 await Promise.all(
   Array.from({ length: inflight }, async () => {
@@ -147,12 +174,13 @@ await Promise.all(
       const event = events[next] as ObjectEvent;
       next += 1;
       const begin = performance.now();
-      await handler(toS3Notification([event]));
+      await handler(toS3Notification([event]), LAMBDA_CONTEXT);
       latencies.push(performance.now() - begin);
     }
   }),
 );
 const seconds = (performance.now() - started) / 1000;
+process.stdout.write = writeStdout;
 counting = false;
 await servers.stop();
 
@@ -186,6 +214,11 @@ const figures: Figure[] = [
     "DynamoDB writes per object",
     `${per(dynamoWrites)} (${[...dynamoCalls].map(([name, n]) => `${name.replace("Command", "")} ${per(n)}`).join(", ")})`,
   ],
+  ...(logLevel === "SILENT"
+    ? []
+    : ([
+        ["log bytes per object", `${(logBytes / count).toFixed(0)} B at ${logLevel} (lines + EMF metrics)`],
+      ] as Figure[])),
   [
     "DynamoDB write units per object",
     `${per(tableWriteUnits + indexWrites)} (table ${per(tableWriteUnits)}, secondary indexes ${per(indexWrites)})`,
@@ -198,6 +231,7 @@ if (write) {
     inflight !== 8 && `--inflight ${inflight}`,
     hashMaxBytes !== DEFAULT_POLICY.hashMaxBytes && `--hash-max-bytes ${hashMaxBytes}`,
     !thumbnails && "--no-thumbnails",
+    logLevel !== "SILENT" && `--log-level ${logLevel}`,
   ].filter(Boolean);
   const variants = [hashMaxBytes > 0 ? "" : "no content hash", thumbnails ? "" : "no thumbnails"].filter(
     Boolean,
