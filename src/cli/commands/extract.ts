@@ -18,15 +18,23 @@ interface ExtractFlags {
  * in microseconds, less than an asynchronous call's round trip costs.
  */
 function* walk(path: string): Generator<string> {
-  const info = statSync(path);
-  if (!info.isDirectory()) {
+  if (!statSync(path).isDirectory()) {
     yield path;
     return;
   }
-  const entries = readdirSync(path, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  yield* walkDirectory(path);
+}
+
+/** One collator for every listing: `localeCompare` builds one per comparison. */
+const byName = new Intl.Collator();
+
+function* walkDirectory(directory: string): Generator<string> {
+  const entries = readdirSync(directory, { withFileTypes: true });
+  entries.sort((a, b) => byName.compare(a.name, b.name));
   for (const entry of entries) {
-    if (entry.isDirectory() || entry.isFile()) yield* walk(join(path, entry.name));
+    // The listing already says what each entry is: no stat per file.
+    if (entry.isFile()) yield join(directory, entry.name);
+    else if (entry.isDirectory()) yield* walkDirectory(join(directory, entry.name));
   }
 }
 
