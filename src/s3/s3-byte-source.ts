@@ -108,12 +108,17 @@ export class S3ByteSource implements ByteSource {
       output = await client.send(
         new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ChecksumMode: "ENABLED", ...pin(ref) }),
       );
-      if (ref.eTag !== undefined && output.ETag !== undefined && unquote(output.ETag) !== unquote(ref.eTag)) {
-        await output.Body?.transformToByteArray().catch(() => undefined);
-        throw new SourceChangedError(
-          name,
-          `ETag is ${unquote(output.ETag)}, the event named ${unquote(ref.eTag)}`,
-        );
+      // Checked on the headers, before the body: an emulator that ignores If-Match could be sending a far
+      // larger object that replaced the one the event named, which must not be read into memory to find out.
+      const changed =
+        ref.eTag !== undefined && output.ETag !== undefined && unquote(output.ETag) !== unquote(ref.eTag)
+          ? `ETag is ${unquote(output.ETag)}, the event named ${unquote(ref.eTag)}`
+          : output.ContentLength !== undefined && output.ContentLength !== ref.size
+            ? `size is ${output.ContentLength}, the event named ${ref.size}`
+            : undefined;
+      if (changed) {
+        discard(output.Body);
+        throw new SourceChangedError(name, changed);
       }
       if (!output.Body) throw new SourceError(name, "GetObject returned no body");
       bytes = await output.Body.transformToByteArray();
@@ -199,6 +204,11 @@ export async function tagObject(
   } catch (error) {
     throw mapS3Error(name, "tagging", error);
   }
+}
+
+/** Ends a response body that will not be read, so its connection is released without the bytes being fetched. */
+function discard(body: GetObjectCommandOutput["Body"]): void {
+  (body as { destroy?: () => void } | undefined)?.destroy?.();
 }
 
 function pin(ref: ObjectRef): { VersionId: string } | { IfMatch: string } | Record<string, never> {
