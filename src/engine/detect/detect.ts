@@ -1,5 +1,4 @@
 import { fileTypeFromTokenizer } from "file-type/core";
-import mimeDb from "mime";
 import type { BlockReader } from "../byte-source/block-reader.js";
 import { ReaderTokenizer } from "../byte-source/reader-tokenizer.js";
 import type { FormatInfo } from "../types.js";
@@ -100,11 +99,37 @@ function extensionOf(name: string | undefined): string | undefined {
   return base.slice(dot + 1).toLowerCase();
 }
 
-/** Compares the uploader's claims with the content. */
-export function compareDeclared(
-  detected: Pick<FormatInfo, "mime">,
+type ExtensionTypes = (ext: string) => string | null;
+let extensionTypes: Promise<ExtensionTypes> | undefined;
+
+/**
+ * The extension → MIME table (the `mime` package: about a thousand types, a
+ * third of what detection loads) is needed only for a name whose extension
+ * is not the one detected, so it loads then, once; `catalog extract
+ * --detect-only` over typical files never pays for it.
+ */
+function loadExtensionTypes(): Promise<ExtensionTypes> {
+  extensionTypes ??= import("mime").then(
+    ({ default: mime }) =>
+      (ext: string) =>
+        mime.getType(ext),
+  );
+  return extensionTypes;
+}
+
+/**
+ * Compares the uploader's claims with the content. A name whose extension is
+ * the one detection gives the content agrees with it by construction; any
+ * other extension is looked up.
+ *
+ * @example
+ * await compareDeclared({ mime: "application/x-msdownload", ext: "exe" }, { name: "funny.gif" });
+ * // { declaredExt: "gif", mismatch: true, mismatchReason: "extension .gif suggests image/gif but ..." }
+ */
+export async function compareDeclared(
+  detected: Pick<FormatInfo, "mime"> & { ext?: string },
   hints: DetectHints,
-): Pick<FormatInfo, "declaredMime" | "declaredExt" | "mismatch" | "mismatchReason"> {
+): Promise<Pick<FormatInfo, "declaredMime" | "declaredExt" | "mismatch" | "mismatchReason">> {
   const declaredMime = normaliseMime(hints.declaredMime);
   const declaredExt = extensionOf(hints.name);
   const reasons: string[] = [];
@@ -112,9 +137,11 @@ export function compareDeclared(
   if (!unknown && !GENERIC_MIMES.has(declaredMime) && !mimesAgree(declaredMime, detected.mime)) {
     reasons.push(`declared Content-Type ${declaredMime} but content is ${detected.mime}`);
   }
-  const extMime = declaredExt ? mimeDb.getType(declaredExt) : null;
-  if (!unknown && extMime && !mimesAgree(extMime, detected.mime)) {
-    reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
+  if (!unknown && declaredExt && declaredExt !== detected.ext) {
+    const extMime = (await loadExtensionTypes())(declaredExt);
+    if (extMime && !mimesAgree(extMime, detected.mime)) {
+      reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
+    }
   }
   return {
     ...(declaredMime && { declaredMime }),
@@ -155,5 +182,5 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
       ext = guessed.ext;
     }
   }
-  return { mime, ext, category: categoryOf(mime), ...compareDeclared({ mime }, hints) };
+  return { mime, ext, category: categoryOf(mime), ...(await compareDeclared({ mime, ext }, hints)) };
 }
