@@ -162,7 +162,8 @@ export class LocalStack {
     // A laptop stack runs for hours: load every extractor (and the thumbnailer) now, in the background,
     // so the first upload of each format is not also the one that loads its code. A failure here shows
     // again, as a record's reason, with the first file that needs the module.
-    void preloadExtractors().catch(() => {});
+    // The handler imports the pipeline with its first object (a Lambda cold start stays small): load it too.
+    void Promise.all([import("../pipeline/process-events.js"), preloadExtractors()]).catch(() => {});
     if (options.thumbnails ?? true) void preloadThumbnailer().catch(() => {});
     return new LocalStack(
       s3,
