@@ -2,11 +2,10 @@ import { join, resolve } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import { preloadExtractors } from "../engine/extractors/registry.js";
 import { createHandler } from "../lambda/handler.js";
+import { warmUpPipeline } from "../pipeline/warm-up.js";
 import { DEFAULT_POLICY, type Policy } from "../policy/policy.js";
 import { CatalogStore } from "../store/catalog-store.js";
-import { preloadThumbnailer } from "../transform/thumbnail.js";
 import { type DeliveryOutcome, Dispatcher } from "./dispatcher.js";
 import { EmbeddedDynamoDb } from "./embedded-dynamodb.js";
 import { EmbeddedS3 } from "./embedded-s3.js";
@@ -159,12 +158,7 @@ export class LocalStack {
       ...(options.onDelivery && { onSettled: options.onDelivery }),
     });
     s3.on("object", (event) => dispatcher.enqueue(event));
-    // A laptop stack runs for hours: load every extractor (and the thumbnailer) now, in the background,
-    // so the first upload of each format is not also the one that loads its code. A failure here shows
-    // again, as a record's reason, with the first file that needs the module.
-    // The handler imports the pipeline with its first object (a Lambda cold start stays small): load it too.
-    void Promise.all([import("../pipeline/process-events.js"), preloadExtractors()]).catch(() => {});
-    if (options.thumbnails ?? true) void preloadThumbnailer().catch(() => {});
+    warmUpPipeline({ thumbnails: options.thumbnails ?? true });
     return new LocalStack(
       s3,
       dynamodb,

@@ -5,6 +5,7 @@ import { DEFAULT_DERIVED_PREFIX } from "../../config/config.js";
 import { describeError } from "../../engine/errors.js";
 import { createHandler } from "../../lambda/handler.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/local-defaults.js";
+import { warmUpPipeline } from "../../pipeline/warm-up.js";
 import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
 import { queueIdentity } from "../../worker/sqs-records.js";
 import { startWorker } from "../../worker/sqs-worker.js";
@@ -106,6 +107,7 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
       logger,
       metrics: new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog-worker" }),
     });
+    warmUpPipeline({ thumbnails: flags.thumbnails });
     const worker = startWorker({
       sqs,
       queueUrl: flags.queue,
