@@ -122,25 +122,107 @@ async function processRemoval(
     ...(event.versionId !== undefined && { versionId: event.versionId }),
     ...(permanentVersionDelete && { onlyVersion: event.versionId }),
   });
-  const outcome: AuditOutcome =
-    write.outcome === "created" || write.outcome === "updated" ? "deleted" : write.outcome;
+  const tombstoned = write.outcome === "created" || write.outcome === "updated";
+  // A version delete finds its own tombstone (`duplicate`) only when a delivery stopped after writing
+  // it: that retry must still look at what became current.
+  const lookForCurrent = permanentVersionDelete && (tombstoned || write.outcome === "duplicate");
+  const outcome: AuditOutcome = tombstoned ? "deleted" : write.outcome;
   const reasons: string[] = [];
   // Only the delete that actually tombstoned the object removes its thumbnail: a stale one (an older
-  // version's delete) must not take the current version's thumbnail with it.
-  if (outcome === "deleted" && deps.thumbnails) {
+  // version's delete) must not take the current version's thumbnail with it. It goes before the
+  // current version is cataloged, which writes that version's own thumbnail under the same key.
+  if ((outcome === "deleted" || lookForCurrent) && deps.thumbnails) {
     const warning = await deleteThumbnail(event.bucket, event.key, deps.thumbnails);
     if (warning) {
       reasons.push(warning);
       (deps.logger ?? SILENT_LOGGER).warn(warning, { bucket: event.bucket, key: event.key });
     }
   }
+  if (lookForCurrent) {
+    const current = await catalogCurrentVersion(event, deps, started);
+    if (current) {
+      return finish(event, deps, started, {
+        ...current,
+        outcome: "restored",
+        reasons: [
+          `version ${event.versionId} permanently deleted; version ${current.versionId ?? "(unknown)"} is current again`,
+          ...reasons,
+          ...current.reasons,
+        ],
+      });
+    }
+  }
   return finish(event, deps, started, {
     outcome,
-    ...(outcome === "deleted" && { status: "deleted" as const }),
+    ...((outcome === "deleted" || lookForCurrent) && { status: "deleted" as const }),
     reasons,
     bytesRead: 0,
     readRequests: 0,
   });
+}
+
+/**
+ * After a permanent delete tombstoned the current version, S3 has made the
+ * next-newest version current (or nothing, when none is left or a delete
+ * marker is on top): catalog it exactly as a creation is cataloged, by an
+ * unpinned read. It is written under the delete's sequencer: the delete is
+ * the event that made it current, so a later put or delete marker of the key
+ * (a higher sequencer) still wins in either delivery order, a late create of
+ * an older version is stale, and a redelivery of the delete finds a record of
+ * another version and changes nothing. What the read sees may already be a
+ * later state than the delete left; that state's own event carries a higher
+ * sequencer and rewrites it when it arrives.
+ *
+ * Returns undefined when nothing is current (the tombstone stays) or a
+ * later event already holds the record. The creation path's audit entry is
+ * not written: the delete's own entry says what happened, so the key keeps
+ * one entry per event and a redelivery only counts on it.
+ */
+async function catalogCurrentVersion(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  started: number,
+): Promise<(Omit<OutcomeBody, "outcome"> & { versionId?: string }) | undefined> {
+  const catalog: CatalogWriter = {
+    putRecord: (input) => deps.catalog.putRecord(input),
+    putTombstone: (input) => deps.catalog.putTombstone(input),
+    putAudit: async () => {},
+  };
+  let versionId: string | undefined;
+  const storage: ObjectStorage = {
+    open: async (ref) => {
+      const opened = await deps.storage.open(ref);
+      versionId = opened.head.versionId;
+      return opened;
+    },
+    tag: (...args) => deps.storage.tag(...args),
+  };
+  const current = await processCreation(
+    {
+      kind: "created",
+      eventName: event.eventName,
+      bucket: event.bucket,
+      key: event.key,
+      sequencer: event.sequencer,
+      eventTime: event.eventTime,
+    },
+    { ...deps, catalog, storage },
+    started,
+  );
+  // Superseded: no version is current. Stale: a later event of the key is already cataloged, and the
+  // record is that event's, not this delete's.
+  if (current.outcome === "superseded" || current.outcome === "stale") return undefined;
+  return {
+    ...(current.status !== undefined && { status: current.status }),
+    reasons: current.reasons,
+    ...(current.mime !== undefined && { mime: current.mime }),
+    ...(current.category !== undefined && { category: current.category }),
+    bytesRead: current.bytesRead,
+    readRequests: current.readRequests,
+    ...(current.extractionMs !== undefined && { extractionMs: current.extractionMs }),
+    ...(current.thumbnailMs !== undefined && { thumbnailMs: current.thumbnailMs }),
+    ...(versionId !== undefined && { versionId }),
+  };
 }
 
 async function processCreation(

@@ -480,6 +480,10 @@ export class CatalogStore {
    * pinned to the version, which no longer exists, so it ends superseded).
    * Otherwise put v1, put v2, delete v1 delivered as delete-then-put-v2 would
    * leave v2, the current version, hidden behind the tombstone.
+   *
+   * A stored tombstone of exactly this version is this delete's own, already
+   * written: `duplicate`, so a retry after a crash between the tombstone and
+   * what follows it (cataloging the version that became current) finishes that step.
    */
   private async tombstoneVersion(input: TombstoneInput, item: Record<string, unknown>): Promise<WriteResult> {
     const target = { bucket: input.bucket, key: input.key };
@@ -497,6 +501,9 @@ export class CatalogStore {
       throw new StoreError("record read", target, { cause: error });
     }
     const storedSeqKey = typeof stored?.seqKey === "string" ? stored.seqKey : undefined;
+    if (stored?.status === "deleted" && stored.versionId === input.onlyVersion && storedSeqKey) {
+      return { outcome: "duplicate", storedSeqKey };
+    }
     if (!stored || stored.status === "deleted" || stored.versionId !== input.onlyVersion || !storedSeqKey) {
       return { outcome: "stale", ...(storedSeqKey && { storedSeqKey }) };
     }

@@ -14,6 +14,8 @@ export type AuditOutcome =
   | "stale"
   | "superseded"
   | "deleted"
+  /** A permanent delete of the current version: the next-newest version became current and was cataloged. */
+  | "restored"
   | "rejected"
   | "error";
 

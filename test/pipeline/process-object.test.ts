@@ -105,15 +105,23 @@ describe("processObject", () => {
     expect(catalog.records[0]?.extraction?.sha256).toBe(createHash("sha256").update(png).digest("hex"));
   });
 
+  // The storage here answers every read, so after a permanent delete of one version another is
+  // current: it is cataloged (test/pipeline/permanent-version-delete.test.ts covers that path).
   it.each([
-    ["a plain delete in an unversioned bucket", { eventName: "ObjectRemoved:Delete" }, undefined],
+    ["a plain delete in an unversioned bucket", { eventName: "ObjectRemoved:Delete" }, undefined, "deleted"],
     [
       "a delete marker",
       { eventName: "ObjectRemoved:DeleteMarkerCreated", versionId: "m1", deleteMarker: true },
       undefined,
+      "deleted",
     ],
-    ["a permanent delete of one version", { eventName: "ObjectRemoved:Delete", versionId: "v1" }, "v1"],
-  ])("%s tombstones %s", async (_label, fields, onlyVersion) => {
+    [
+      "a permanent delete of one version",
+      { eventName: "ObjectRemoved:Delete", versionId: "v1" },
+      "v1",
+      "restored",
+    ],
+  ])("%s tombstones %s", async (_label, fields, onlyVersion, expected) => {
     const catalog = new RecordingCatalog();
     const event: ObjectEvent = { ...created("a.png"), kind: "removed", ...fields };
     const outcome = await processObject(event, {
@@ -121,7 +129,7 @@ describe("processObject", () => {
       catalog,
       policy: DEFAULT_POLICY,
     });
-    expect(outcome.outcome).toBe("deleted");
+    expect(outcome.outcome).toBe(expected);
     expect(catalog.tombstones[0]?.onlyVersion).toBe(onlyVersion);
   });
 
