@@ -393,24 +393,34 @@ export async function compareCatalog(
 // ---------------------------------------------------------------------------
 // Versioned bucket, simulated
 
-/** One version of an object in the simulated versioned bucket. */
-interface Version {
+/** One version of an object in the simulated versioned bucket, or a delete marker. */
+export interface Version {
   versionId: string;
   body: Buffer;
   eTag: string;
+  /** A delete marker: no content, and an unpinned read of a key with one on top answers 404. */
+  deleteMarker?: boolean;
 }
 
 /**
- * A versioned bucket in memory, as the pipeline's {@link ObjectStorage}:
- * `open` pins to the event's versionId and answers `SourceChangedError`
- * when that version was permanently deleted, as S3 answers 404.
+ * A versioned bucket in memory, as the pipeline's {@link ObjectStorage}.
+ * Each key's list is its version stack, oldest first. `open` pinned to a
+ * versionId answers `SourceChangedError` when that version was permanently
+ * deleted (S3: 404) or is a delete marker (405); unpinned, it reads the
+ * newest version, or answers `SourceChangedError` when none is left or a
+ * delete marker is on top, as S3 answers 404.
  */
 export class VersionedBucket implements ObjectStorage {
   readonly versions = new Map<string, Version[]>();
 
   async open(ref: { bucket: string; key: string; versionId?: string; eTag?: string }) {
-    const version = this.versions.get(ref.key)?.find((candidate) => candidate.versionId === ref.versionId);
-    if (!version) throw new SourceChangedError(`s3://${ref.bucket}/${ref.key}`, "version no longer exists");
+    const list = this.versions.get(ref.key) ?? [];
+    const version =
+      ref.versionId === undefined
+        ? list.at(-1)
+        : list.find((candidate) => candidate.versionId === ref.versionId);
+    if (!version || version.deleteMarker)
+      throw new SourceChangedError(`s3://${ref.bucket}/${ref.key}`, "no such version, or a delete marker");
     return {
       source: new BufferSource(version.body),
       head: {
@@ -424,22 +434,53 @@ export class VersionedBucket implements ObjectStorage {
   }
 
   async tag(): Promise<void> {}
+
+  /** The version an unpinned GET of `key` returns; undefined when none or a delete marker is on top. */
+  current(key: string): Version | undefined {
+    const top = this.versions.get(key)?.at(-1);
+    return top && !top.deleteMarker ? top : undefined;
+  }
+
+  /**
+   * Makes the change an event announces: a put adds its version (from
+   * `created`, by versionId), a delete marker goes on top, a permanent
+   * delete removes its version.
+   */
+  apply(event: ObjectEvent, created: ReadonlyMap<string, Version>): void {
+    const list = this.versions.get(event.key) ?? [];
+    this.versions.set(event.key, list);
+    if (event.versionId === undefined) throw new Error(`unversioned event for ${event.key}`);
+    if (event.kind === "created") {
+      const version = created.get(event.versionId);
+      if (!version) throw new Error(`no body for version ${event.versionId}`);
+      list.push(version);
+    } else if (event.deleteMarker) {
+      list.push({ versionId: event.versionId, body: Buffer.alloc(0), eTag: "", deleteMarker: true });
+    } else {
+      const index = list.findIndex((candidate) => candidate.versionId === event.versionId);
+      if (index >= 0) list.splice(index, 1);
+    }
+  }
 }
 
 /**
  * A history in a versioned bucket and its events: puts add versions, a plain
  * delete adds a delete marker (`ObjectRemoved:DeleteMarkerCreated`), and a
- * delete with a versionId removes that version for good
- * (`ObjectRemoved:Delete` with the versionId).
+ * delete with a versionId removes one object version for good
+ * (`ObjectRemoved:Delete` with the versionId), the current one as often as
+ * an older one. `storage` is the bucket after the whole history; `created`
+ * holds every version put, for replaying the history step by step with
+ * {@link VersionedBucket.apply}.
  */
 export function versionedHistory(
   count: number,
   bucket: string,
   random: () => number,
   options: { permanentDeletes?: boolean } = {},
-): { events: ObjectEvent[]; storage: VersionedBucket } {
+): { events: ObjectEvent[]; storage: VersionedBucket; created: Map<string, Version> } {
   const permanentShare = options.permanentDeletes === false ? 0 : 0.15;
   const storage = new VersionedBucket();
+  const created = new Map<string, Version>();
   const sequencers = new SequencerSource();
   const keyCount = Math.max(1, Math.floor(count / 5));
   const keys = Array.from({ length: keyCount }, (_, index) => `versioned/${index % 13}/obj ${index}.txt`);
@@ -447,8 +488,7 @@ export function versionedHistory(
   let versions = 0;
   for (let index = 0; index < count; index++) {
     const key = pick(random, keys);
-    const list = storage.versions.get(key) ?? [];
-    storage.versions.set(key, list);
+    const objects = (storage.versions.get(key) ?? []).filter((candidate) => !candidate.deleteMarker);
     const roll = random();
     const base = {
       bucket,
@@ -457,97 +497,161 @@ export function versionedHistory(
       eventTime: new Date().toISOString(),
       principalId: "AWS:AIDAREPLAY",
     };
-    if (list.length > 0 && roll < permanentShare) {
-      const victim = pick(random, list);
-      list.splice(list.indexOf(victim), 1);
-      events.push({
+    let event: ObjectEvent;
+    if (objects.length > 0 && roll < permanentShare) {
+      // Half the time the newest version: the delete that makes an older version current again.
+      const victim = random() < 0.5 ? (objects.at(-1) as Version) : pick(random, objects);
+      event = {
         ...base,
         kind: "removed",
         eventName: "ObjectRemoved:Delete",
         versionId: victim.versionId,
         deleteMarker: false,
-      });
-    } else if (list.length > 0 && roll < permanentShare + 0.2) {
+      };
+    } else if (objects.length > 0 && roll < permanentShare + 0.2) {
       versions++;
-      events.push({
+      event = {
         ...base,
         kind: "removed",
         eventName: "ObjectRemoved:DeleteMarkerCreated",
         versionId: `marker-${versions}`,
         deleteMarker: true,
-      });
+      };
     } else {
       versions++;
       const body = Buffer.from(`${key}\nversion ${versions}\n${"y".repeat(Math.floor(random() * 200))}\n`);
       const version = { versionId: `v-${versions}`, body, eTag: md5(body) };
-      list.push(version);
-      events.push({
+      created.set(version.versionId, version);
+      event = {
         ...base,
         kind: "created",
         eventName: "ObjectCreated:Put",
         size: body.byteLength,
         eTag: version.eTag,
         versionId: version.versionId,
-      });
+      };
     }
+    storage.apply(event, created);
+    events.push(event);
   }
-  return { events, storage };
+  return { events, storage, created };
 }
 
 /**
- * What the catalog holds after processing a key's events one by one in
- * sequencer order against the final bucket: a create whose version is gone
- * is superseded (no write); a delete marker tombstones; a permanent delete
- * tombstones only a live record of that version, keeping its sequencer. Shuffled, duplicated delivery
- * must end in the same state.
+ * Delivers a versioned history as it happens: the bucket (the one the
+ * handler reads) changes one event at a time, and now and then the events
+ * announced so far are delivered, 1-3 copies each, shuffled, a random share
+ * of them at once (the rest wait for a later round). So an event is often
+ * processed while its version is still there and before the next change,
+ * as in a live bucket, and the record a permanent delete meets is the one a
+ * real catalog would hold. The bucket does not change during a round: the
+ * pipeline's reads and writes are not raced by the history itself.
  */
-export function inOrderState(
-  events: readonly ObjectEvent[],
+export async function deliverVersionedLive(
+  handler: CatalogHandler,
   storage: VersionedBucket,
-): Map<string, { status: "live" | "deleted"; versionId?: string; sequencer: string }> {
-  const sorted = [...events].sort((a, b) => compareSequencers(a.sequencer, b.sequencer));
-  const state = new Map<string, { status: "live" | "deleted"; versionId?: string; sequencer: string }>();
-  for (const event of sorted) {
-    const current = state.get(event.key);
-    if (event.kind === "created") {
-      const exists = storage.versions.get(event.key)?.some((v) => v.versionId === event.versionId);
-      if (!exists) continue;
-      state.set(event.key, {
-        status: "live",
-        ...(event.versionId && { versionId: event.versionId }),
-        sequencer: event.sequencer,
-      });
-    } else if (event.deleteMarker) {
-      state.set(event.key, {
-        status: "deleted",
-        ...(event.versionId && { versionId: event.versionId }),
-        sequencer: event.sequencer,
-      });
-    } else if (event.versionId !== undefined) {
-      // A permanent delete removes one version only: it tombstones a live record of exactly that
-      // version, keeping that record's sequencer, so it never outranks the object's other versions.
-      if (current?.status === "live" && current.versionId === event.versionId) {
-        state.set(event.key, { status: "deleted", versionId: event.versionId, sequencer: current.sequencer });
-      }
-    } else {
-      state.set(event.key, { status: "deleted", sequencer: event.sequencer });
-    }
+  history: { events: readonly ObjectEvent[]; created: ReadonlyMap<string, Version> },
+  random: () => number,
+  concurrency = 16,
+): Promise<{ deliveries: ObjectEvent[]; stats: DeliveryStats }> {
+  const deliveries: ObjectEvent[] = [];
+  const stats: DeliveryStats = { invocations: 0, retried: 0, seconds: 0 };
+  let pending: ObjectEvent[] = [];
+  async function round(share: number): Promise<void> {
+    shuffle(random, pending);
+    const now = pending.splice(0, Math.ceil(pending.length * share));
+    const result = await deliverDirect(handler, now, concurrency);
+    stats.invocations += result.invocations;
+    stats.retried += result.retried;
+    stats.seconds += result.seconds;
+    deliveries.push(...now);
   }
-  return state;
+  for (const event of history.events) {
+    storage.apply(event, history.created);
+    const copies = 1 + Math.floor(random() * 3);
+    for (let copy = 0; copy < copies; copy++) pending.push(event);
+    if (random() < 0.3) await round(random());
+  }
+  await round(1);
+  pending = [];
+  return { deliveries, stats };
 }
 
-/** A record check against {@link inOrderState}. */
-export function checkInOrderState(state: ReturnType<typeof inOrderState>): RecordCheck {
+/**
+ * What a correct catalog holds for a key once every event of a versioned
+ * history has been delivered: the bucket's current state, whatever the
+ * delivery order. `live`: a record of exactly the current version, under a
+ * sequencer from that version's put up to the key's last event (a
+ * permanent delete that made it current again writes it under its own
+ * sequencer; its put, when delivered later, rewrites it under the put's).
+ * `hidden`: a delete marker is on top; a tombstone, at or after the marker.
+ * `gone`: no version is left; a tombstone, or no record when no version of
+ * the key was ever read while it existed.
+ */
+export type VersionedTruth =
+  | { state: "live"; versionId: string; eTag: string; from: string; to: string }
+  | { state: "hidden"; from: string }
+  | { state: "gone" };
+
+/** {@link VersionedTruth} per key from the history's events and the bucket after them. */
+export function versionedTruth(
+  events: readonly ObjectEvent[],
+  storage: VersionedBucket,
+): Map<string, VersionedTruth> {
+  const last = new Map<string, string>();
+  const putAt = new Map<string, string>();
+  for (const event of events) {
+    const previous = last.get(event.key);
+    if (!previous || compareSequencers(event.sequencer, previous) > 0) last.set(event.key, event.sequencer);
+    if (event.kind === "created" && event.versionId) putAt.set(event.versionId, event.sequencer);
+  }
+  const truth = new Map<string, VersionedTruth>();
+  for (const [key, to] of last) {
+    const top = storage.versions.get(key)?.at(-1);
+    if (!top) truth.set(key, { state: "gone" });
+    else if (top.deleteMarker) {
+      const from = events.find((event) => event.key === key && event.versionId === top.versionId)?.sequencer;
+      truth.set(key, { state: "hidden", from: from ?? to });
+    } else {
+      const from = putAt.get(top.versionId) ?? to;
+      truth.set(key, { state: "live", versionId: top.versionId, eTag: top.eTag, from, to });
+    }
+  }
+  return truth;
+}
+
+/** A record check against {@link versionedTruth}. */
+export function checkVersionedTruth(truth: ReadonlyMap<string, VersionedTruth>): RecordCheck {
   return ({ key }, record) => {
-    const want = state.get(key);
-    if (!want) return record ? `record ${record.status} where none was expected` : undefined;
-    if (!record) return `no record, expected ${want.status} ${want.versionId}`;
-    const status = record.status === "deleted" ? "deleted" : "live";
-    if (status !== want.status || compareSequencers(record.sequencer, want.sequencer) !== 0)
-      return `record ${status} ${record.versionId} @${record.sequencer}, expected ${want.status} ${want.versionId} @${want.sequencer}`;
+    const want = truth.get(key);
+    if (!want) return record ? `record ${record.status} for a key with no events` : undefined;
+    const seen = record ? `${record.status} ${record.versionId} @${record.sequencer}` : "no record";
+    if (want.state === "gone") {
+      return !record || record.status === "deleted" ? undefined : `${seen}, expected no live record`;
+    }
+    if (want.state === "hidden") {
+      if (record?.status !== "deleted") return `${seen}, expected a tombstone (delete marker on top)`;
+      return compareSequencers(record.sequencer, want.from) >= 0
+        ? undefined
+        : `${seen}, expected a tombstone at or after the marker @${want.from}`;
+    }
+    if (!record || record.status === "deleted") return `${seen}, expected live ${want.versionId}`;
+    if (record.versionId !== want.versionId || record.etag !== want.eTag)
+      return `${seen} etag ${record.etag}, expected live ${want.versionId} etag ${want.eTag}`;
+    if (
+      compareSequencers(record.sequencer, want.from) < 0 ||
+      compareSequencers(record.sequencer, want.to) > 0
+    )
+      return `${seen}, expected a sequencer from ${want.from} to ${want.to}`;
     return undefined;
   };
 }
+
+/** @deprecated The name of {@link versionedTruth} before it followed the bucket's current state. */
+export const inOrderState = versionedTruth;
+
+/** @deprecated The name of {@link checkVersionedTruth} before it followed the bucket's current state. */
+export const checkInOrderState = checkVersionedTruth;
 
 // ---------------------------------------------------------------------------
 // Local dispatcher path

@@ -17,19 +17,20 @@ import { startServers, type TestServers } from "../support/servers.js";
 import {
   applyHistory,
   type Comparison,
-  checkInOrderState,
+  checkVersionedTruth,
   compareCatalog,
   deliverDirect,
   deliverSqs,
+  deliverVersionedLive,
   duplicateAndShuffle,
   generateHistory,
-  inOrderState,
   quietHandler,
   runThroughDispatcher,
   seededRandom,
   truthOf,
   VersionedBucket,
   versionedHistory,
+  versionedTruth,
 } from "./replay-harness.js";
 
 const SEED = 20_261_107;
@@ -128,7 +129,7 @@ describe("the local stack: uploads and deletes through its S3, events through it
 });
 
 describe("versioned bucket, simulated (s3rver has no versioning)", () => {
-  it("new versions and delete markers, shuffled, end as processing in sequencer order does", async () => {
+  it("new versions and delete markers, shuffled, end in the bucket's current state", async () => {
     const random = seededRandom(SEED + 3);
     const { bucket, store, tableName } = await freshTarget();
     const { events, storage } = versionedHistory(EVENTS, bucket, random, { permanentDeletes: false });
@@ -140,17 +141,55 @@ describe("versioned bucket, simulated (s3rver has no versioning)", () => {
       store,
       bucket,
       truthOf(events, deliveries),
-      checkInOrderState(inOrderState(events, storage)),
+      checkVersionedTruth(versionedTruth(events, storage)),
     );
 
     expectConverged(comparison, events.length);
   });
 
-  // Known failure, reported: a permanent delete of one version (`ObjectRemoved:Delete` with a
-  // versionId) that arrives before a newer version's create writes a tombstone carrying its own,
-  // higher sequencer, so the newer version's create is then refused as stale. S3 reads pinned to a
-  // versionId can never return a permanently deleted version, so such a tombstone need not outrank
-  // anything; fixing it changes CatalogStore's conditional write (see the report).
+  it("permanent deletes too, delivered as the history unfolds: the current version stays cataloged", async () => {
+    const random = seededRandom(SEED + 4);
+    const { bucket, store, tableName } = await freshTarget();
+    const history = versionedHistory(EVENTS, bucket, random);
+    const live = new VersionedBucket();
+    const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName, storage: live });
+
+    const { deliveries, stats } = await deliverVersionedLive(handler, live, history, random);
+    const comparison = await compareCatalog(
+      store,
+      bucket,
+      truthOf(history.events, deliveries),
+      checkVersionedTruth(versionedTruth(history.events, live)),
+    );
+
+    expect(stats.retried).toBe(0);
+    expectConverged(comparison, history.events.length);
+    // The history reached the paths under test: deletes of the current version with an older one
+    // left, and redeliveries of deletes that had already restored it.
+    expect(comparison.outcomes.restored).toBeGreaterThan(0);
+    expect(comparison.outcomes.deleted).toBeGreaterThan(0);
+  });
+
+  it("permanent deletes delivered after the whole history converge the same way", async () => {
+    const random = seededRandom(SEED + 5);
+    const { bucket, store, tableName } = await freshTarget();
+    const { events, storage } = versionedHistory(EVENTS, bucket, random);
+    const deliveries = duplicateAndShuffle(events, random);
+    const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName, storage });
+
+    await deliverDirect(handler, deliveries, 16);
+    const comparison = await compareCatalog(
+      store,
+      bucket,
+      truthOf(events, deliveries),
+      checkVersionedTruth(versionedTruth(events, storage)),
+    );
+
+    expectConverged(comparison, events.length);
+  });
+
+  // A permanent delete of v1 that arrives before v2's create must not outrank it: the delete
+  // tombstones only a record of v1, and there is none yet.
   it("a late create of v2 is not hidden by an earlier-delivered permanent delete of v1", async () => {
     const { bucket, store, tableName } = await freshTarget();
     const storage = new VersionedBucket();
