@@ -647,12 +647,6 @@ export function checkVersionedTruth(truth: ReadonlyMap<string, VersionedTruth>):
   };
 }
 
-/** @deprecated The name of {@link versionedTruth} before it followed the bucket's current state. */
-export const inOrderState = versionedTruth;
-
-/** @deprecated The name of {@link checkVersionedTruth} before it followed the bucket's current state. */
-export const checkInOrderState = checkVersionedTruth;
-
 // ---------------------------------------------------------------------------
 // Local dispatcher path
 
