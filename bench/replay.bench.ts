@@ -21,20 +21,16 @@ import { CatalogStore } from "../src/store/catalog-store.js";
 import {
   applyHistory,
   type Comparison,
-  checkVersionedTruth,
   compareCatalog,
   deliverDirect,
   deliverSqs,
-  deliverVersionedLive,
   duplicateAndShuffle,
   generateHistory,
   quietHandler,
+  replayVersioned,
   runThroughDispatcher,
   seededRandom,
   truthOf,
-  VersionedBucket,
-  versionedHistory,
-  versionedTruth,
 } from "../test/reliability/replay-harness.js";
 import { startServers } from "../test/support/servers.js";
 import { type Figure, recordSection } from "./results.js";
@@ -70,7 +66,7 @@ async function main(): Promise<void> {
   const results: PathResult[] = [];
   const servers = await startServers();
   let tables = 0;
-  const target = async () => {
+  const targetTable = async () => {
     tables++;
     const bucket = `replay-${tables}`;
     const tableName = `replay-${tables}`;
@@ -82,7 +78,7 @@ async function main(): Promise<void> {
   try {
     for (const path of ["direct S3 notifications", "SQS batches of 10"] as const) {
       const random = seededRandom(SEED + results.length);
-      const { bucket, tableName, store } = await target();
+      const { bucket, tableName, store } = await targetTable();
       const events = await applyHistory(servers.s3, bucket, generateHistory(EVENTS, random));
       const deliveries = duplicateAndShuffle(events, random);
       const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName });
@@ -95,39 +91,21 @@ async function main(): Promise<void> {
       console.log(line(results.at(-1) as PathResult));
     }
 
-    for (const permanentDeletes of [false, true]) {
+    const versioned = [
+      ["no permanent version deletes", { permanentDeletes: false }],
+      ["with permanent version deletes", {}],
+      ["permanent version deletes, delivered as the history unfolds", { live: true }],
+    ] as const;
+    for (const [label, options] of versioned) {
       const random = seededRandom(SEED + results.length);
-      const { bucket, tableName, store } = await target();
-      const { events, storage } = versionedHistory(EVENTS, bucket, random, { permanentDeletes });
-      const deliveries = duplicateAndShuffle(events, random);
-      const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName, storage });
-      const stats = await deliverDirect(handler, deliveries, 16);
-      const comparison = await compareCatalog(
-        store,
-        bucket,
-        truthOf(events, deliveries),
-        checkVersionedTruth(versionedTruth(events, storage)),
-      );
-      const path = `versioned, simulated: ${permanentDeletes ? "with" : "no"} permanent version deletes`;
-      results.push({ path, comparison, retried: stats.retried, seconds: stats.seconds });
-      console.log(line(results.at(-1) as PathResult));
-    }
-
-    {
-      const random = seededRandom(SEED + results.length);
-      const { bucket, tableName, store } = await target();
-      const history = versionedHistory(EVENTS, bucket, random);
-      const live = new VersionedBucket();
-      const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName, storage: live });
-      const { deliveries, stats } = await deliverVersionedLive(handler, live, history, random);
-      const comparison = await compareCatalog(
-        store,
-        bucket,
-        truthOf(history.events, deliveries),
-        checkVersionedTruth(versionedTruth(history.events, live)),
-      );
-      const path = "versioned, simulated: permanent version deletes, delivered as the history unfolds";
-      results.push({ path, comparison, retried: stats.retried, seconds: stats.seconds });
+      const target = { s3: servers.s3, dynamodb: servers.dynamodb, ...(await targetTable()) };
+      const { comparison, stats } = await replayVersioned(target, random, { events: EVENTS, ...options });
+      results.push({
+        path: `versioned, simulated: ${label}`,
+        comparison,
+        retried: stats.retried,
+        seconds: stats.seconds,
+      });
       console.log(line(results.at(-1) as PathResult));
     }
   } finally {

@@ -647,6 +647,55 @@ export function checkVersionedTruth(truth: ReadonlyMap<string, VersionedTruth>):
   };
 }
 
+/** Where a replay writes: a fresh bucket name and table, on the servers the handler talks to. */
+export interface ReplayTarget {
+  s3: S3Client;
+  dynamodb: HandlerDeps["dynamodb"];
+  bucket: string;
+  tableName: string;
+  store: CatalogStore;
+}
+
+/**
+ * A versioned history of `events` replayed through the direct path and
+ * compared with {@link versionedTruth}: delivered after the whole history
+ * (duplicated, shuffled), or, with `live`, while it unfolds
+ * ({@link deliverVersionedLive}), the only order in which a permanent delete
+ * finds its version cataloged.
+ */
+export async function replayVersioned(
+  target: ReplayTarget,
+  random: () => number,
+  options: { events: number; permanentDeletes?: boolean; live?: boolean },
+): Promise<{ comparison: Comparison; stats: DeliveryStats }> {
+  const history = versionedHistory(options.events, target.bucket, random, {
+    ...(options.permanentDeletes !== undefined && { permanentDeletes: options.permanentDeletes }),
+  });
+  // Delivered live, the handler reads a bucket that grows with the deliveries; otherwise the final one.
+  const storage = options.live ? new VersionedBucket() : history.storage;
+  const handler = quietHandler({
+    s3: target.s3,
+    dynamodb: target.dynamodb,
+    tableName: target.tableName,
+    storage,
+  });
+  let deliveries: ObjectEvent[];
+  let stats: DeliveryStats;
+  if (options.live) {
+    ({ deliveries, stats } = await deliverVersionedLive(handler, storage, history, random));
+  } else {
+    deliveries = duplicateAndShuffle(history.events, random);
+    stats = await deliverDirect(handler, deliveries, 16);
+  }
+  const comparison = await compareCatalog(
+    target.store,
+    target.bucket,
+    truthOf(history.events, deliveries),
+    checkVersionedTruth(versionedTruth(history.events, storage)),
+  );
+  return { comparison, stats };
+}
+
 // ---------------------------------------------------------------------------
 // Local dispatcher path
 

@@ -17,20 +17,17 @@ import { startServers, type TestServers } from "../support/servers.js";
 import {
   applyHistory,
   type Comparison,
-  checkVersionedTruth,
   compareCatalog,
   deliverDirect,
   deliverSqs,
-  deliverVersionedLive,
   duplicateAndShuffle,
   generateHistory,
   quietHandler,
+  replayVersioned,
   runThroughDispatcher,
   seededRandom,
   truthOf,
   VersionedBucket,
-  versionedHistory,
-  versionedTruth,
 } from "./replay-harness.js";
 
 const SEED = 20_261_107;
@@ -129,41 +126,24 @@ describe("the local stack: uploads and deletes through its S3, events through it
 });
 
 describe("versioned bucket, simulated (s3rver has no versioning)", () => {
+  const target = async () => ({ s3: servers.s3, dynamodb: servers.dynamodb, ...(await freshTarget()) });
+
   it("new versions and delete markers, shuffled, end in the bucket's current state", async () => {
-    const random = seededRandom(SEED + 3);
-    const { bucket, store, tableName } = await freshTarget();
-    const { events, storage } = versionedHistory(EVENTS, bucket, random, { permanentDeletes: false });
-    const deliveries = duplicateAndShuffle(events, random);
-    const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName, storage });
-
-    await deliverDirect(handler, deliveries, 16);
-    const comparison = await compareCatalog(
-      store,
-      bucket,
-      truthOf(events, deliveries),
-      checkVersionedTruth(versionedTruth(events, storage)),
-    );
-
-    expectConverged(comparison, events.length);
+    const { comparison } = await replayVersioned(await target(), seededRandom(SEED + 3), {
+      events: EVENTS,
+      permanentDeletes: false,
+    });
+    expectConverged(comparison, EVENTS);
   });
 
   it("permanent deletes too, delivered as the history unfolds: the current version stays cataloged", async () => {
-    const random = seededRandom(SEED + 4);
-    const { bucket, store, tableName } = await freshTarget();
-    const history = versionedHistory(EVENTS, bucket, random);
-    const live = new VersionedBucket();
-    const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName, storage: live });
-
-    const { deliveries, stats } = await deliverVersionedLive(handler, live, history, random);
-    const comparison = await compareCatalog(
-      store,
-      bucket,
-      truthOf(history.events, deliveries),
-      checkVersionedTruth(versionedTruth(history.events, live)),
-    );
+    const { comparison, stats } = await replayVersioned(await target(), seededRandom(SEED + 4), {
+      events: EVENTS,
+      live: true,
+    });
 
     expect(stats.retried).toBe(0);
-    expectConverged(comparison, history.events.length);
+    expectConverged(comparison, EVENTS);
     // The history reached the paths under test: deletes of the current version with an older one
     // left, and redeliveries of deletes that had already restored it.
     expect(comparison.outcomes.restored).toBeGreaterThan(0);
@@ -171,21 +151,8 @@ describe("versioned bucket, simulated (s3rver has no versioning)", () => {
   });
 
   it("permanent deletes delivered after the whole history converge the same way", async () => {
-    const random = seededRandom(SEED + 5);
-    const { bucket, store, tableName } = await freshTarget();
-    const { events, storage } = versionedHistory(EVENTS, bucket, random);
-    const deliveries = duplicateAndShuffle(events, random);
-    const handler = quietHandler({ s3: servers.s3, dynamodb: servers.dynamodb, tableName, storage });
-
-    await deliverDirect(handler, deliveries, 16);
-    const comparison = await compareCatalog(
-      store,
-      bucket,
-      truthOf(events, deliveries),
-      checkVersionedTruth(versionedTruth(events, storage)),
-    );
-
-    expectConverged(comparison, events.length);
+    const { comparison } = await replayVersioned(await target(), seededRandom(SEED + 5), { events: EVENTS });
+    expectConverged(comparison, EVENTS);
   });
 
   // A permanent delete of v1 that arrives before v2's create must not outrank it: the delete
