@@ -66,7 +66,7 @@ export class S3ByteSource implements ByteSource {
   ): Promise<{ source: S3ByteSource; head: ObjectHead; fetched: FetchCounter }> {
     const name = `s3://${ref.bucket}/${ref.key}`;
     if (ref.size !== undefined && ref.fetchWholeUpTo !== undefined && ref.size <= ref.fetchWholeUpTo) {
-      return S3ByteSource.fetchWhole(client, ref, name);
+      return S3ByteSource.fetchWhole(client, { ...ref, size: ref.size }, name);
     }
     const input: HeadObjectCommandInput = {
       Bucket: ref.bucket,
@@ -84,10 +84,26 @@ export class S3ByteSource implements ByteSource {
     if (ref.eTag !== undefined && unquote(ref.eTag) !== head.eTag) {
       throw new SourceChangedError(name, `ETag is ${head.eTag}, the event named ${unquote(ref.eTag)}`);
     }
-    // Later reads pin to what HEAD saw: the version when the bucket has versions, else the ETag.
+    return S3ByteSource.opened(client, ref, head);
+  }
+
+  /**
+   * The source over what the head describes. Later reads pin to what it
+   * saw: the version when the bucket has versions, else the ETag.
+   */
+  private static opened(
+    client: S3Client,
+    ref: ObjectRef,
+    head: ObjectHead,
+    whole?: Uint8Array,
+  ): { source: S3ByteSource; head: ObjectHead; fetched: FetchCounter } {
     const versionId = ref.versionId ?? head.versionId;
     const pinned = { bucket: ref.bucket, key: ref.key, eTag: head.eTag, ...(versionId && { versionId }) };
-    const source = new S3ByteSource(client, pinned, head.size);
+    const source = new S3ByteSource(client, pinned, head.size, whole);
+    if (whole) {
+      source.fetched.bytes = whole.byteLength;
+      source.fetched.requests = 1;
+    }
     return { source, head, fetched: source.fetched };
   }
 
@@ -99,7 +115,7 @@ export class S3ByteSource implements ByteSource {
    */
   private static async fetchWhole(
     client: S3Client,
-    ref: ObjectRef,
+    ref: ObjectRef & { size: number },
     name: string,
   ): Promise<{ source: S3ByteSource; head: ObjectHead; fetched: FetchCounter }> {
     let output: GetObjectCommandOutput;
@@ -125,16 +141,11 @@ export class S3ByteSource implements ByteSource {
     } catch (error) {
       throw mapS3Error(name, "GetObject", error);
     }
-    const head = toHead({ ...output, ContentLength: bytes.byteLength });
-    if (ref.size !== undefined && bytes.byteLength !== ref.size) {
+    // A response without Content-Length is checked on what arrived.
+    if (bytes.byteLength !== ref.size) {
       throw new SourceChangedError(name, `size is ${bytes.byteLength}, the event named ${ref.size}`);
     }
-    const versionId = ref.versionId ?? head.versionId;
-    const pinned = { bucket: ref.bucket, key: ref.key, eTag: head.eTag, ...(versionId && { versionId }) };
-    const source = new S3ByteSource(client, pinned, bytes.byteLength, bytes);
-    source.fetched.bytes = bytes.byteLength;
-    source.fetched.requests = 1;
-    return { source, head, fetched: source.fetched };
+    return S3ByteSource.opened(client, ref, toHead({ ...output, ContentLength: bytes.byteLength }), bytes);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -155,7 +166,7 @@ export class S3ByteSource implements ByteSource {
       const eTag = output.ETag === undefined ? undefined : unquote(output.ETag);
       const total = totalOf(output.ContentRange);
       if ((eTag !== undefined && eTag !== this.ref.eTag) || (total !== undefined && total !== this.size)) {
-        await output.Body?.transformToByteArray().catch(() => undefined);
+        discard(output.Body);
         throw new SourceChangedError(this.name, `object changed since it was opened (ETag ${eTag ?? "?"})`);
       }
       if (!output.Body) throw new SourceError(this.name, `GetObject ${input.Range} returned no body`);
