@@ -212,17 +212,9 @@ async function catalogCurrentVersion(
   // Superseded: no version is current. Stale: a later event of the key is already cataloged, and the
   // record is that event's, not this delete's.
   if (current.outcome === "superseded" || current.outcome === "stale") return undefined;
-  return {
-    ...(current.status !== undefined && { status: current.status }),
-    reasons: current.reasons,
-    ...(current.mime !== undefined && { mime: current.mime }),
-    ...(current.category !== undefined && { category: current.category }),
-    bytesRead: current.bytesRead,
-    readRequests: current.readRequests,
-    ...(current.extractionMs !== undefined && { extractionMs: current.extractionMs }),
-    ...(current.thumbnailMs !== undefined && { thumbnailMs: current.thumbnailMs }),
-    ...(versionId !== undefined && { versionId }),
-  };
+  // The body of the creation's outcome; the event's own fields and outcome are the delete's.
+  const { bucket, key, eventName, sequencer, eventTime, durationMs, outcome, ...body } = current;
+  return { ...body, ...(versionId !== undefined && { versionId }) };
 }
 
 async function processCreation(
