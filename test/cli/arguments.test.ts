@@ -1,30 +1,11 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, runCatalog } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
 
-const run = promisify(execFile);
-const CATALOG = join(REPO_ROOT, "bin/catalog");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI (`npm run build` first; `npm test` does). */
-async function catalog(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await run("node", [CATALOG, ...args], { cwd: REPO_ROOT, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const catalog = (...args: string[]) => runCatalog(args);
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -35,7 +16,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function expectOneLineError(result: Run, pattern: RegExp): void {
+function expectOneLineError(result: CliRun, pattern: RegExp): void {
   expect(result.code).not.toBe(0);
   const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
   expect(lines, result.stderr).toHaveLength(1);

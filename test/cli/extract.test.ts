@@ -1,48 +1,15 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { detectFile } from "../../src/engine/detect/detect-file.js";
-import { extract } from "../../src/engine/engine.js";
 import type { FormatInfo } from "../../src/engine/types.js";
+import { type CliRun, runCatalog } from "../support/cli.js";
 import { CORPUS_DIR, corpusFile, expectedEntries, REPO_ROOT } from "../support/corpus.js";
+import { engineDetection } from "../support/engine.js";
 
-const run = promisify(execFile);
-const CATALOG = join(REPO_ROOT, "bin/catalog");
 const BUNDLE = join(REPO_ROOT, "dist/engine/detect/detect-file.bundle.mjs");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI (`npm run build` first; `npm test` does). */
-async function catalog(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await run("node", [CATALOG, ...args], {
-      cwd: REPO_ROOT,
-      timeout: 60_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-async function engineDetection(path: string): Promise<FormatInfo> {
-  const source = await FileSource.open(path);
-  try {
-    return (await extract(source, { name: path, detectOnly: true })).format;
-  } finally {
-    await source.close();
-  }
-}
+const catalog = (...args: string[]) => runCatalog(args, { timeoutMs: 60_000 });
 
 const names = expectedEntries()
   .map((entry) => entry.name)
@@ -58,7 +25,7 @@ beforeAll(() => {
 
 describe("catalog extract --detect-only", () => {
   let lines: { source: string; format: FormatInfo }[];
-  let result: Run;
+  let result: CliRun;
 
   beforeAll(async () => {
     result = await catalog("extract", "--json", "--detect-only", CORPUS_DIR);

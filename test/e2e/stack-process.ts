@@ -5,12 +5,13 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { promisify } from "node:util";
+import { CATALOG } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
 
+export { CATALOG };
+
 const run = promisify(execFile);
-export const CATALOG = join(REPO_ROOT, "bin/catalog");
 /** The Debian package's CLI: another `aws` may come first on PATH. */
 export const AWS_CLI = "/usr/bin/aws";
 

@@ -2,22 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { DETECT_HEAD_BYTES, detectFile } from "../../src/engine/detect/detect-file.js";
-import { extract } from "../../src/engine/engine.js";
 import { SourceError } from "../../src/engine/errors.js";
-import type { FormatInfo } from "../../src/engine/types.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
-
-/** What `catalog extract --detect-only` printed before detectFile existed: the engine's own answer. */
-async function engineDetection(path: string): Promise<FormatInfo> {
-  const source = await FileSource.open(path);
-  try {
-    return (await extract(source, { name: path, detectOnly: true })).format;
-  } finally {
-    await source.close();
-  }
-}
+import { engineDetection } from "../support/engine.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "detect-file-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
