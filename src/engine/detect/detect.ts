@@ -5,6 +5,8 @@ import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
 import { matchSignature } from "./signatures.js";
 import { sniffText } from "./text-sniff.js";
+// After file-type: replaces the ZIP entry inflation file-type installs (see the module).
+import "./zip-inflate.js";
 
 /**
  * Bytes file-type may look at. It scans forward through ZIP local headers and
