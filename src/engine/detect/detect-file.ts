@@ -89,6 +89,15 @@ class HeadReader extends BlockReader {
   }
 }
 
+/**
+ * Head buffers of finished detections, reused by the next ones (as many as
+ * detections ever ran at once). A fresh 256 KiB buffer per file made garbage
+ * collection a tenth of detecting a directory. Safe because a detection's
+ * answer holds no bytes of its head: file-type and the text sniffer return
+ * strings, and the reader is dropped with the detection.
+ */
+const spareHeads: Uint8Array[] = [];
+
 function readFully(fd: number, buffer: Uint8Array, position: number, name: string): number {
   let filled = 0;
   try {
@@ -119,9 +128,14 @@ export async function detectFile(path: string, hints: DetectHints = { name: path
   const source = SyncFileSource.open(path);
   try {
     const deadline = performance.now() + DEFAULT_BUDGET.maxMillis;
-    const head = new Uint8Array(Math.min(source.size, DETECT_HEAD_BYTES));
-    const filled = readFully(source.fd, head, 0, path);
-    return await detectFormat(new HeadReader(source, head.subarray(0, filled), deadline), hints);
+    const head = spareHeads.pop() ?? new Uint8Array(DETECT_HEAD_BYTES);
+    try {
+      const window = head.subarray(0, Math.min(source.size, DETECT_HEAD_BYTES));
+      const filled = readFully(source.fd, window, 0, path);
+      return await detectFormat(new HeadReader(source, head.subarray(0, filled), deadline), hints);
+    } finally {
+      spareHeads.push(head);
+    }
   } catch (error) {
     if (error instanceof SourceError) throw error;
     return { ...UNKNOWN_FORMAT };
