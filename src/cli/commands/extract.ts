@@ -2,6 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { ExtractionResult, FormatInfo } from "../../engine/types.js";
+import { LineWriter } from "../line-writer.js";
 import { parsePositiveInt } from "../options.js";
 import { summarise } from "../summary.js";
 
@@ -110,12 +111,18 @@ function render(result: Outcome, flags: ExtractFlags, asJson: boolean): string {
  */
 async function runExtract(paths: string[], flags: ExtractFlags): Promise<void> {
   const asJson = flags.json === true || !process.stdout.isTTY;
+  const out = new LineWriter(process.stdout);
   let failed = false;
+  const fail = (message: string) => {
+    failed = true;
+    out.flush();
+    process.stderr.write(`catalog extract: ${message}\n`);
+  };
   const queue: Promise<string | undefined>[] = [];
   const flushReady = async (limit: number) => {
     while (queue.length > limit) {
       const line = await queue.shift();
-      if (line !== undefined) process.stdout.write(`${line}\n`);
+      if (line !== undefined) out.line(line);
     }
   };
   for (const path of paths) {
@@ -125,8 +132,7 @@ async function runExtract(paths: string[], flags: ExtractFlags): Promise<void> {
           extractFile(file, flags).then(
             (result) => render(result, flags, asJson),
             (error: unknown) => {
-              failed = true;
-              process.stderr.write(`catalog extract: ${file}: ${(error as Error).message}\n`);
+              fail(`${file}: ${(error as Error).message}`);
               return undefined;
             },
           ),
@@ -134,13 +140,12 @@ async function runExtract(paths: string[], flags: ExtractFlags): Promise<void> {
         await flushReady(flags.concurrency);
       }
     } catch (error) {
-      failed = true;
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "no such file or directory" : (error as Error).message;
-      process.stderr.write(`catalog extract: ${path}: ${why}\n`);
+      fail(`${path}: ${code === "ENOENT" ? "no such file or directory" : (error as Error).message}`);
     }
   }
   await flushReady(0);
+  out.flush();
   if (failed) process.exitCode = 1;
 }
 
