@@ -7,6 +7,8 @@
  * (single-byte text using 0x80-0x9F, which ISO-8859-1 leaves to controls).
  */
 
+import { isAscii, isUtf8 } from "node:buffer";
+
 /** Result of sniffing bytes that carry no magic number. */
 export interface TextSniff {
   mime: string;
@@ -53,48 +55,31 @@ function bomEncoding(head: Uint8Array): TextEncoding | undefined {
 
 /**
  * Validates UTF-8. A sequence cut by the end of the window is accepted when
- * the window is not the whole file.
+ * the window is not the whole file. Node's `isAscii` and `isUtf8` (simdutf)
+ * do the byte work: a hand-written loop over every byte of the window was
+ * the largest part of detecting a text file.
  */
 function utf8Status(bytes: Uint8Array, complete: boolean): "ascii" | "utf-8" | "invalid" {
-  let multibyte = false;
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i] as number;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let min: number;
-    if (b >= 0xc2 && b <= 0xdf) {
-      need = 1;
-      min = 0x80;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      min = 0x800;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      min = 0x10000;
-    } else {
-      return "invalid";
-    }
-    if (i + need > bytes.length - 1) {
-      // Not enough bytes left: fine only when the window was cut mid-sequence.
-      if (complete) return "invalid";
-      for (let k = i + 1; k < bytes.length; k++) if (((bytes[k] as number) & 0xc0) !== 0x80) return "invalid";
-      return "utf-8";
-    }
-    let code = b & (0x3f >> need);
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k] as number;
-      if ((c & 0xc0) !== 0x80) return "invalid";
-      code = (code << 6) | (c & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return "invalid";
-    multibyte = true;
-    i += need + 1;
+  if (isAscii(bytes)) return "ascii";
+  if (isUtf8(bytes)) return "utf-8";
+  if (complete) return "invalid";
+  const cut = cutSequenceLength(bytes);
+  return cut > 0 && isUtf8(bytes.subarray(0, bytes.length - cut)) ? "utf-8" : "invalid";
+}
+
+/**
+ * Length of a multibyte sequence cut short by the end of `bytes` (its lead
+ * byte and the continuation bytes that made it in), or 0 when the bytes do not
+ * end that way.
+ */
+function cutSequenceLength(bytes: Uint8Array): number {
+  for (let back = 1; back <= 3 && back <= bytes.length; back++) {
+    const b = bytes[bytes.length - back] as number;
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+    return need >= back ? back : 0;
   }
-  return multibyte ? "utf-8" : "ascii";
+  return 0;
 }
 
 /** Bytes `file` treats as binary in text: C0 controls other than \a\b\t\n\v\f\r and ESC, and DEL. */
@@ -105,7 +90,7 @@ function isBinaryControl(b: number): boolean {
 function controlRatio(bytes: Uint8Array): number {
   if (bytes.length === 0) return 0;
   let controls = 0;
-  for (const b of bytes) if (isBinaryControl(b)) controls++;
+  for (let i = 0; i < bytes.length; i++) if (isBinaryControl(bytes[i] as number)) controls++;
   return controls / bytes.length;
 }
 
@@ -143,7 +128,8 @@ function utf16WithoutBom(head: Uint8Array): TextEncoding | undefined {
 function looksEbcdic(bytes: Uint8Array): boolean {
   let at = 0;
   let space = 0;
-  for (const b of bytes) {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
     if (b === 0x40) at++;
     else if (b === 0x20) space++;
   }
@@ -170,12 +156,8 @@ export function detectTextEncoding(head: Uint8Array, complete: boolean): TextEnc
   if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (looksEbcdic(head)) return undefined;
   let c1 = false;
-  for (const b of head) {
-    if (b >= 0x80 && b <= 0x9f) {
-      c1 = true;
-      break;
-    }
-  }
+  for (let i = 0; i < head.length && !c1; i++)
+    c1 = (head[i] as number) >= 0x80 && (head[i] as number) <= 0x9f;
   // WHATWG's "iso-8859-1" label decodes as windows-1252, which is identical outside 0x80-0x9F.
   return c1
     ? { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" }
