@@ -5,7 +5,7 @@ import type { ByteSource } from "./byte-source/byte-source.js";
 import { type DetectHints, detectFormat } from "./detect/detect.js";
 import { describeError, LimitExceededError, SourceError } from "./errors.js";
 import type { ExtractContext } from "./extractors/extractor.js";
-import { extractorFor } from "./extractors/registry.js";
+import { extractorFor, loadExtractor } from "./extractors/registry.js";
 import { type Budget, DEFAULT_BUDGET, HEAD_WINDOW_BYTES } from "./limits.js";
 import type { ExtractionResult, ExtractionStatus, FormatInfo, Sections } from "./types.js";
 import { EXTRACTOR_VERSION } from "./version.js";
@@ -81,7 +81,7 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
         };
         try {
           await reader.prefetch(extractor.plan(source.size));
-          const run = await extractor.load();
+          const run = await loadExtractor(extractor);
           sections = { ...ctx.partial, ...(await withDeadline(run(ctx), deadline.signal)) };
         } catch (error) {
           sections = ctx.partial;

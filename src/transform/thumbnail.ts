@@ -119,7 +119,7 @@ let sharpModule: Promise<Sharp> | undefined;
  * void preloadThumbnailer().catch(() => {});
  */
 export async function preloadThumbnailer(): Promise<void> {
-  await Promise.all([loadSharp(), import("thumbhash")]);
+  await Promise.all([loadSharp(), loadThumbHash()]);
 }
 
 /**
@@ -188,9 +188,17 @@ export async function renderThumbnail(
   });
 }
 
+let thumbHashModule: Promise<typeof import("thumbhash")> | undefined;
+
+/** Loaded with the first thumbnail, then kept: a repeated `import()` resolves again (see `loadExtractor`). */
+function loadThumbHash(): Promise<typeof import("thumbhash")> {
+  thumbHashModule ??= import("thumbhash");
+  return thumbHashModule;
+}
+
 /** ThumbHash wants at most 100x100 RGBA; it is computed from the thumbnail, which costs little. */
 async function thumbHashOf(sharp: Sharp, thumbnail: Buffer): Promise<string> {
-  const { rgbaToThumbHash } = await import("thumbhash");
+  const { rgbaToThumbHash } = await loadThumbHash();
   const { data, info } = await sharp(thumbnail)
     .resize(100, 100, { fit: "inside" })
     .ensureAlpha()

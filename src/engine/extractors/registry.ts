@@ -2,7 +2,7 @@ import type { FormatInfo } from "../types.js";
 import { archiveExtractor } from "./archive/index.js";
 import { documentExtractor } from "./document/index.js";
 import { executableExtractor } from "./executable/index.js";
-import type { ExtractorDescriptor } from "./extractor.js";
+import type { ExtractFunction, ExtractorDescriptor } from "./extractor.js";
 import { fontExtractor } from "./font/index.js";
 import { imageExtractor } from "./image/index.js";
 import { mediaExtractor } from "./media/index.js";
@@ -42,5 +42,27 @@ export function extractorFor(format: FormatInfo, head: Uint8Array): ExtractorDes
  * void preloadExtractors().catch(() => {}); // a failure shows again with the first file that needs it
  */
 export async function preloadExtractors(): Promise<void> {
-  await Promise.all(extractors.map((extractor) => extractor.load()));
+  await Promise.all(extractors.map(loadExtractor));
+}
+
+const loaded = new Map<ExtractorDescriptor, Promise<ExtractFunction>>();
+
+/**
+ * An extractor's code, loaded once per process. Calling `import()` again for
+ * a module already loaded still resolves its specifier through the module
+ * loader (and through any loader hooks, such as tsx's, on another thread)
+ * for every file; this answers from memory after the first time. A failed
+ * load is not kept, so the next file tries again.
+ *
+ * @example
+ * const run = await loadExtractor(extractorFor(format, head)!);
+ */
+export function loadExtractor(extractor: ExtractorDescriptor): Promise<ExtractFunction> {
+  let code = loaded.get(extractor);
+  if (!code) {
+    code = extractor.load();
+    loaded.set(extractor, code);
+    code.catch(() => loaded.delete(extractor));
+  }
+  return code;
 }
