@@ -1,5 +1,11 @@
 import type { ByteSource } from "../engine/byte-source/byte-source.js";
-import type { AuditEntryInput, ObjectRecordInput, TombstoneInput, WriteResult } from "../store/types.js";
+import type {
+  AuditEntryInput,
+  EventStamp,
+  ObjectRecordInput,
+  TombstoneInput,
+  WriteResult,
+} from "../store/types.js";
 
 /**
  * What the pipeline needs from the world, as interfaces: the Lambda handler,
@@ -74,6 +80,8 @@ export interface CatalogWriter {
   putRecord(input: ObjectRecordInput): Promise<WriteResult>;
   putTombstone(input: TombstoneInput): Promise<WriteResult>;
   putAudit(input: AuditEntryInput): Promise<unknown>;
+  /** The permanent delete of this version, if one has been processed (its sequencer and time). */
+  deletedVersion(bucket: string, key: string, versionId: string): Promise<EventStamp | undefined>;
 }
 
 /** Structured logging; Powertools Logger fits as is. */

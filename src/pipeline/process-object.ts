@@ -5,7 +5,7 @@ import type { Category, ExtractionResult } from "../engine/types.js";
 import { EXTRACTOR_VERSION } from "../engine/version.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { evaluate, type Policy, precheck } from "../policy/policy.js";
-import type { AuditOutcome, RecordStatus, WriteOutcome } from "../store/types.js";
+import type { AuditOutcome, EventStamp, RecordStatus, WriteOutcome } from "../store/types.js";
 import { deleteThumbnail, deriveThumbnail, type ThumbnailSettings } from "../transform/derive-thumbnail.js";
 import {
   type CatalogWriter,
@@ -183,11 +183,7 @@ async function catalogCurrentVersion(
   deps: PipelineDeps,
   started: number,
 ): Promise<(Omit<OutcomeBody, "outcome"> & { versionId?: string }) | undefined> {
-  const catalog: CatalogWriter = {
-    putRecord: (input) => deps.catalog.putRecord(input),
-    putTombstone: (input) => deps.catalog.putTombstone(input),
-    putAudit: async () => {},
-  };
+  const catalog = withoutAudit(deps.catalog);
   let versionId: string | undefined;
   const storage: ObjectStorage = {
     open: async (ref) => {
@@ -292,6 +288,13 @@ async function processCreation(
       ...(derived?.thumbnail && { thumbnail: derived.thumbnail }),
       ...(derived && derived.warnings.length > 0 && { transformWarnings: derived.warnings }),
     });
+    const versionId = head.versionId ?? event.versionId;
+    if (versionId !== undefined && (write.outcome === "created" || write.outcome === "updated")) {
+      const deletion = await deps.catalog.deletedVersion(event.bucket, event.key, versionId);
+      if (deletion) {
+        return deletedMeanwhile(event, deps, started, { versionId, deletion, bytesRead, readRequests });
+      }
+    }
     if (status === "rejected" && policy.tagRejected && write.outcome !== "stale") {
       await tagRejected(event, deps, head.versionId ?? event.versionId);
     }
@@ -341,6 +344,55 @@ async function tagRejected(
     if (error instanceof SourceChangedError) return;
     throw error;
   }
+}
+
+/**
+ * The version this creation cataloged was permanently deleted after it was
+ * read and before its record was written, and that delete, processed in
+ * between, found another version's record and changed nothing. The delete is
+ * applied now, exactly as if it had been delivered after the creation (the
+ * version's record is tombstoned and what S3 holds now as current is
+ * cataloged under the delete's sequencer); its own audit entry already exists,
+ * so none is written for it. The creation is audited as `superseded`.
+ */
+async function deletedMeanwhile(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  started: number,
+  found: { versionId: string; deletion: EventStamp; bytesRead: number; readRequests: number },
+): Promise<ObjectOutcome> {
+  const removal = await processRemoval(
+    {
+      kind: "removed",
+      eventName: "ObjectRemoved:Delete",
+      bucket: event.bucket,
+      key: event.key,
+      ...found.deletion,
+      versionId: found.versionId,
+      deleteMarker: false,
+    },
+    { ...deps, catalog: withoutAudit(deps.catalog) },
+    started,
+  );
+  const restored = removal.outcome === "restored" ? "; the version current since then is cataloged" : "";
+  return finish(event, deps, started, {
+    outcome: "superseded",
+    reasons: [
+      `version ${found.versionId} was permanently deleted while this event was being processed${restored}`,
+    ],
+    bytesRead: found.bytesRead,
+    readRequests: found.readRequests,
+  });
+}
+
+/** The same writer without audit entries, for a step whose event is audited by its caller. */
+function withoutAudit(catalog: CatalogWriter): CatalogWriter {
+  return {
+    putRecord: (input) => catalog.putRecord(input),
+    putTombstone: (input) => catalog.putTombstone(input),
+    putAudit: async () => {},
+    deletedVersion: (...args) => catalog.deletedVersion(...args),
+  };
 }
 
 async function superseded(

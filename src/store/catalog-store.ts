@@ -30,6 +30,7 @@ import {
   problemPk,
   recordKey,
   splitFolder,
+  versionGoneKey,
 } from "./keys.js";
 import {
   AUDIT_SORT_PREFIX,
@@ -47,6 +48,7 @@ import type {
   AuditWrite,
   CatalogRecord,
   DuplicateGroup,
+  EventStamp,
   ObjectRecordInput,
   Page,
   PageRequest,
@@ -91,6 +93,9 @@ const IDENTITY_ATTRIBUTES = new Set([
   ...Object.values(INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]),
 ]);
 const RECORD_CONDITION = "attribute_not_exists(pk) OR seqKey < :seq";
+
+/** How long a version-gone marker is kept: far longer than one delivery of the creation it may meet. */
+const VERSION_GONE_MARKER_SECONDS = 24 * 60 * 60;
 
 /**
  * The catalog in DynamoDB: conditional, idempotent writes of object records,
@@ -487,6 +492,9 @@ export class CatalogStore {
    */
   private async tombstoneVersion(input: TombstoneInput, item: Record<string, unknown>): Promise<WriteResult> {
     const target = { bucket: input.bucket, key: input.key };
+    // First the marker, then the record read: a creation of this version writes its record, then
+    // looks for the marker. Whichever comes second sees the other's write (see `deletedVersion`).
+    await this.markVersionGone(input, input.onlyVersion as string);
     let stored: Record<string, unknown> | undefined;
     try {
       const output = await this.doc.send(
@@ -524,6 +532,59 @@ export class CatalogStore {
     }
     if (typeof stored.sha256 === "string") await this.leaveHashGroup(stored.sha256, input);
     return { outcome: "created", storedSeqKey };
+  }
+
+  private async markVersionGone(input: TombstoneInput, versionId: string): Promise<void> {
+    try {
+      this.writeCount += 1;
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...versionGoneKey(input.bucket, input.key, versionId),
+            versionId,
+            sequencer: input.sequencer,
+            eventTime: input.eventTime,
+            [TTL_ATTRIBUTE]: Math.floor(this.now().getTime() / 1000) + VERSION_GONE_MARKER_SECONDS,
+          },
+        }),
+      );
+    } catch (error) {
+      throw new StoreError("version-gone marker write", input, { cause: error });
+    }
+  }
+
+  /**
+   * The permanent delete of one version (its sequencer and time), when one has
+   * been processed: read with a strongly consistent read after a creation wrote
+   * that version's record. A creation whose pinned read came before the delete
+   * and whose write came after it would otherwise leave a live record of a
+   * version that no longer exists, because a version delete never outranks a
+   * record by sequencer. The delete writes its marker before reading the record,
+   * and the creation reads the marker after writing the record, so at least one
+   * of the two sees the other.
+   *
+   * @example
+   * const gone = await store.deletedVersion("uploads", "a.jpg", "3HL4kqtJlcpXroDTDmJ");
+   * if (gone) await store.putTombstone({ bucket, key, ...gone, versionId, onlyVersion: versionId });
+   */
+  async deletedVersion(bucket: string, key: string, versionId: string): Promise<EventStamp | undefined> {
+    try {
+      const output = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: versionGoneKey(bucket, key, versionId),
+          ProjectionExpression: "sequencer, eventTime",
+          ConsistentRead: true,
+        }),
+      );
+      const item = output.Item;
+      return typeof item?.sequencer === "string" && typeof item.eventTime === "string"
+        ? { sequencer: item.sequencer, eventTime: item.eventTime }
+        : undefined;
+    } catch (error) {
+      throw new StoreError("version-gone marker read", { bucket, key }, { cause: error });
+    }
   }
 
   /**

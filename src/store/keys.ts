@@ -1,4 +1,9 @@
-import { AUDIT_SORT_PREFIX, HASH_GROUP_SORT_KEY, RECORD_SORT_KEY } from "./schema.js";
+import {
+  AUDIT_SORT_PREFIX,
+  HASH_GROUP_SORT_KEY,
+  RECORD_SORT_KEY,
+  VERSION_GONE_SORT_PREFIX,
+} from "./schema.js";
 
 /**
  * Key values of the catalog table, built in one place so that writers and
@@ -13,6 +18,11 @@ export function objectPk(bucket: string, key: string): string {
 /** Table key of an object's record. */
 export function recordKey(bucket: string, key: string): { pk: string; sk: string } {
   return { pk: objectPk(bucket, key), sk: RECORD_SORT_KEY };
+}
+
+/** Key of the marker a permanent delete of one version leaves in the object's partition. */
+export function versionGoneKey(bucket: string, key: string, versionId: string): { pk: string; sk: string } {
+  return { pk: objectPk(bucket, key), sk: `${VERSION_GONE_SORT_PREFIX}${versionId}` };
 }
 
 /**

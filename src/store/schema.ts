@@ -9,6 +9,7 @@
  * | object record | `OBJ#<bucket>#<key>`   | `#RECORD`                         |
  * | audit entry   | `OBJ#<bucket>#<key>`   | `AUDIT#<eventTime>#<sequencer>`   |
  * | hash group    | `SHA#<sha256>`         | `#GROUP`                          |
+ * | version gone  | `OBJ#<bucket>#<key>`   | `GONE#<versionId>`                |
  *
  * Secondary indexes (all sparse: an item carries an index's keys only when it
  * belongs there):
@@ -22,6 +23,13 @@
  * Audit entries use the normalised sequencer (`sequencerSortKey`) in their
  * sort key, so a redelivered event lands on the same item (which counts
  * `deliveries`) instead of adding a second entry.
+ *
+ * Version gone: a permanent delete of one version (versioned bucket) leaves
+ * this marker, with the delete's sequencer and time, before it looks at the
+ * record. A creation of that version whose pinned read came before the delete
+ * but whose record write comes after it finds the marker and applies the
+ * delete itself (see `processObject`). It expires after a day: the race it
+ * closes lasts as long as one delivery.
  *
  * Duplicates: each content hash has one group item holding `members`, a
  * string set of short member ids (a digest of bucket + key), maintained with
@@ -39,6 +47,7 @@ export const SORT_KEY = "sk";
 export const RECORD_SORT_KEY = "#RECORD";
 export const AUDIT_SORT_PREFIX = "AUDIT#";
 export const HASH_GROUP_SORT_KEY = "#GROUP";
+export const VERSION_GONE_SORT_PREFIX = "GONE#";
 
 /** Attributes copied into the listing indexes: enough to render a row without a second read. */
 export const SUMMARY_ATTRIBUTES = [

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
+import type { ObjectStorage } from "../../src/pipeline/ports.js";
 import { processObject } from "../../src/pipeline/process-object.js";
 import { DEFAULT_POLICY } from "../../src/policy/policy.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
@@ -223,5 +224,96 @@ describe("a permanent delete of one version", () => {
     await history.deliver(marker);
 
     expect((await history.state()).record).toMatchObject({ status: "deleted", sequencer: marker.sequencer });
+  });
+
+  describe("while a creation of that version is being processed (read before the delete, written after)", () => {
+    /**
+     * Delivers `creation` with a storage whose read of the version succeeds and
+     * then, before the pipeline goes on to write, lets `meanwhile` happen.
+     */
+    async function deliverAround(
+      history: KeyHistory,
+      creation: ObjectEvent,
+      meanwhile: () => Promise<unknown>,
+    ) {
+      let happened = false;
+      const storage: ObjectStorage = {
+        open: async (ref) => {
+          const opened = await history.bucket.open(ref);
+          if (!happened) {
+            happened = true;
+            await meanwhile();
+          }
+          return opened;
+        },
+        tag: async () => {},
+      };
+      return processObject(creation, { storage, catalog: store, policy: DEFAULT_POLICY });
+    }
+
+    it("the deleted version is not left live: the version current after the delete is cataloged", async () => {
+      // Prepare
+      const history = new KeyHistory();
+      await history.deliver(history.put("v1"));
+      const creation = history.put("v2");
+      let deletion: ObjectEvent | undefined;
+      // Act: v2 is read, then deleted for good and that delete processed (it finds v1's record: stale),
+      // then the creation writes v2's record.
+      const result = await deliverAround(history, creation, async () => {
+        deletion = history.deleteVersion("v2");
+        expect((await history.deliver(deletion)).outcome).toBe("stale");
+      });
+      // Assess
+      const { record, audit } = await history.state();
+      expect(record).toMatchObject({ status: "ok", versionId: "v1", sequencer: deletion?.sequencer });
+      expect(result.outcome).toBe("superseded");
+      expect(result.reasons).toEqual([
+        "version v2 was permanently deleted while this event was being processed; the version current since then is cataloged",
+      ]);
+      // One entry per event, each delivered once: the delete applied late writes no entry of its own.
+      expect(audit.map((entry) => [entry.versionId, entry.outcome, entry.deliveries])).toEqual([
+        ["v1", "created", 1],
+        ["v2", "superseded", 1],
+        ["v2", "stale", 1],
+      ]);
+    });
+
+    it("the only version deleted leaves a tombstone", async () => {
+      const history = new KeyHistory();
+      const creation = history.put("v1");
+
+      await deliverAround(history, creation, () => history.deliver(history.deleteVersion("v1")));
+
+      expect((await history.state()).record).toMatchObject({ status: "deleted", versionId: "v1" });
+    });
+
+    it("a newer version put meanwhile stays the record", async () => {
+      const history = new KeyHistory();
+      await history.deliver(history.put("v1"));
+      const creation = history.put("v2");
+      let newer: ObjectEvent | undefined;
+
+      await deliverAround(history, creation, async () => {
+        newer = history.put("v3");
+        await history.deliver(newer);
+        await history.deliver(history.deleteVersion("v2"));
+      });
+
+      expect((await history.state()).record).toMatchObject({
+        status: "ok",
+        versionId: "v3",
+        sequencer: newer?.sequencer,
+      });
+    });
+
+    it("with no delete meanwhile, the creation is cataloged as usual", async () => {
+      const history = new KeyHistory();
+      const creation = history.put("v1");
+
+      const result = await deliverAround(history, creation, async () => {});
+
+      expect(result.outcome).toBe("created");
+      expect((await history.state()).record).toMatchObject({ status: "ok", versionId: "v1" });
+    });
   });
 });

@@ -31,6 +31,9 @@ class RecordingCatalog implements CatalogWriter {
     this.audits.push(input);
     return "recorded";
   }
+  async deletedVersion() {
+    return undefined;
+  }
 }
 
 /** Storage over one in-memory object that counts body reads. */
