@@ -137,6 +137,29 @@ describe("BlockReader", () => {
     await expect(reader.read(5000, 10)).rejects.toMatchObject({ limit: "time" });
   });
 
+  it("answers reads inside a head it was given from memory, and the rest from the source", async () => {
+    // Prepare
+    const bytes = pattern(10_000);
+    const source = new RecordingSource(bytes);
+    const reader = new BlockReader(source, { blockSize: 1024, head: bytes.slice(0, 4096) });
+    // Act
+    const inside = await reader.read(100, 3996);
+    const callsForInside = source.calls.length;
+    const across = await reader.read(4000, 200);
+    // Assess
+    expect(inside).toEqual(bytes.subarray(100, 4096));
+    expect(callsForInside).toBe(0);
+    expect(across).toEqual(bytes.subarray(4000, 4200));
+    expect(source.calls).toEqual([[3072, 2048]]);
+    expect(reader.stats).toEqual({ bytesRead: 2048, requests: 1 });
+  });
+
+  it("keeps its deadline for reads answered from the head", async () => {
+    const bytes = pattern(1000);
+    const reader = new BlockReader(new BufferSource(bytes), { head: bytes, deadline: performance.now() - 1 });
+    await expect(reader.read(0, 10)).rejects.toBeInstanceOf(LimitExceededError);
+  });
+
   it("stops serving even cached blocks once its deadline has passed", async () => {
     const reader = new BlockReader(new BufferSource(pattern(10_000)), {
       blockSize: 1024,

@@ -33,6 +33,14 @@ export interface BlockReaderOptions {
    * only to microtasks, so the timer that aborts `signal` would never run.
    */
   deadline?: number;
+  /**
+   * The source's first bytes, already read by the caller: reads that fall
+   * inside them are answered from memory, as one resolved promise, without
+   * the cache. Detection peeks a few bytes at a time dozens of times per file;
+   * through the cache each peek is a chain of promises. Bytes served from here
+   * are not counted: whoever read them counted them.
+   */
+  head?: Uint8Array;
 }
 
 /**
@@ -58,6 +66,7 @@ export class BlockReader {
   private readonly budget: Pick<Budget, "maxBytes" | "maxRequests">;
   private readonly signal: AbortSignal | undefined;
   private readonly deadline: number;
+  private readonly head: Uint8Array | undefined;
   private readonly blocks = new Map<number, Uint8Array>();
   private readonly pending = new Map<number, Promise<void>>();
   private cachedBytes = 0;
@@ -78,6 +87,7 @@ export class BlockReader {
     };
     this.signal = options.signal;
     this.deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+    this.head = options.head;
   }
 
   /** Bytes and requests that reached the source so far. */
@@ -96,6 +106,7 @@ export class BlockReader {
     const start = Math.min(Math.max(0, Math.floor(offset)), this.size);
     const end = Math.min(this.size, start + Math.max(0, Math.floor(length)));
     if (end <= start) return new Uint8Array(0);
+    if (this.head && end <= this.head.byteLength) return this.head.subarray(start, end);
     const first = Math.floor(start / this.blockSize);
     const last = Math.floor((end - 1) / this.blockSize);
     // Concurrent readers may evict a block between the fetch and the copy; fetch again then.

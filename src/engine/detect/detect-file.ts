@@ -61,35 +61,6 @@ class SyncFileSource implements ByteSource {
 }
 
 /**
- * A block reader that answers reads inside the head it was given straight
- * from memory. file-type peeks a few bytes at a time, dozens of times per
- * file; through the block cache each peek is a chain of promises, which
- * cost detection about a fifth of its time. Reads it cannot answer from the
- * head take the cache's path, with its budget.
- */
-class HeadReader extends BlockReader {
-  private readonly deadlineAt: number;
-
-  constructor(
-    source: ByteSource,
-    private readonly head: Uint8Array,
-    deadline: number,
-  ) {
-    super(source, { budget: DEFAULT_BUDGET, deadline });
-    this.deadlineAt = deadline;
-  }
-
-  override read(offset: number, length: number): Promise<Uint8Array> {
-    // The same bounds and time check as BlockReader.read, so answers do not depend on the path taken.
-    if (performance.now() > this.deadlineAt) return super.read(offset, length);
-    const start = Math.min(Math.max(0, Math.floor(offset)), this.size);
-    const end = Math.min(this.size, start + Math.max(0, Math.floor(length)));
-    if (end > this.head.byteLength) return super.read(offset, length);
-    return Promise.resolve(this.head.subarray(start, end));
-  }
-}
-
-/**
  * Head buffers of finished detections, reused by the next ones (as many as
  * detections ever ran at once). A fresh 256 KiB buffer per file made garbage
  * collection a tenth of detecting a directory. Safe because a detection's
@@ -132,7 +103,12 @@ export async function detectFile(path: string, hints: DetectHints = { name: path
     try {
       const window = head.subarray(0, Math.min(source.size, DETECT_HEAD_BYTES));
       const filled = readFully(source.fd, window, 0, path);
-      return await detectFormat(new HeadReader(source, head.subarray(0, filled), deadline), hints);
+      const reader = new BlockReader(source, {
+        budget: DEFAULT_BUDGET,
+        deadline,
+        head: head.subarray(0, filled),
+      });
+      return await detectFormat(reader, hints);
     } finally {
       spareHeads.push(head);
     }
