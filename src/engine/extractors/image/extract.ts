@@ -10,7 +10,7 @@ import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
 import { endsWithIend, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
-import { readTiffHeader } from "./tiff.js";
+import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
 import { readWebpStructure } from "./webp.js";
 
 /** Format families this extractor decodes, keyed by detected MIME type. */
@@ -29,6 +29,7 @@ export type ImageKind =
   | "jxl"
   | "jp2"
   | "j2c"
+  | "jxr"
   | "other";
 
 /** MIME type (as detection names it) to format family. */
@@ -62,6 +63,9 @@ export const IMAGE_KINDS: Readonly<Record<string, ImageKind>> = {
   "image/jpx": "jp2",
   "image/j2c": "j2c",
   "image/x-jp2-codestream": "j2c",
+  // file-type names JPEG XR by its registered type, the `mime` table by the older one.
+  "image/vnd.ms-photo": "jxr",
+  "image/jxr": "jxr",
   "image/icns": "other",
   "image/ktx": "other",
 };
@@ -102,6 +106,7 @@ const DECODERS: Record<ImageKind, Decoder> = {
   jxl: decodeJxl,
   jp2: decodeJp2,
   j2c: decodeJ2c,
+  jxr: decodeJxr,
   other: async (ctx) => publish(ctx, sizeOf(await head(ctx), ctx.format.mime)),
 };
 
@@ -432,5 +437,14 @@ async function decodeJp2(ctx: ExtractContext): Promise<ImageInfo> {
 async function decodeJ2c(ctx: ExtractContext): Promise<ImageInfo> {
   const image = publish(ctx, sizeOf(await head(ctx), "JPEG 2000 codestream"));
   if (!endsWithEndMarker(await ctx.reader.tail(2))) truncated("no JPEG 2000 end-of-codestream marker");
+  return image;
+}
+
+async function decodeJxr(ctx: ExtractContext): Promise<ImageInfo> {
+  const { width, height, software, dataEnd } = await readJpegXrHeader(ctx.reader);
+  const image = publish(ctx, { width, height, ...(software !== undefined && { exif: { software } }) });
+  if (dataEnd !== undefined && dataEnd > ctx.reader.size) {
+    truncated(`JPEG XR image data ends at ${dataEnd}, the file has ${ctx.reader.size} bytes`);
+  }
   return image;
 }

@@ -8,7 +8,7 @@ const IMAGE_TAIL_BYTES = 1024;
 /**
  * Images: dimensions, depth, frames and EXIF (camera, exposure, date, GPS)
  * from headers only. JPEG, PNG/APNG, GIF, WebP, TIFF and TIFF-based RAW, RAF,
- * BMP, ICO, PSD, SVG, HEIC/HEIF/AVIF, JPEG XL and JPEG 2000.
+ * BMP, ICO, PSD, SVG, HEIC/HEIF/AVIF, JPEG XL, JPEG 2000 and JPEG XR.
  *
  * The plan asks for the head window (headers, and for most photos the whole
  * EXIF block) and a small tail (end markers); EXIF or TIFF directories that
@@ -46,6 +46,8 @@ export const imageExtractor: ExtractorDescriptor = {
     "image/jpx",
     "image/j2c",
     "image/x-jp2-codestream",
+    "image/vnd.ms-photo",
+    "image/jxr",
     "image/icns",
     "image/ktx",
   ],

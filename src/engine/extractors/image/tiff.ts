@@ -49,6 +49,12 @@ const TAG = {
   subIfds: 330,
   exifIfd: 34665,
   gpsIfd: 34853,
+  jpegXrWidth: 0xbc80,
+  jpegXrHeight: 0xbc81,
+  jpegXrImageOffset: 0xbcc0,
+  jpegXrImageBytes: 0xbcc1,
+  jpegXrAlphaOffset: 0xbcc2,
+  jpegXrAlphaBytes: 0xbcc3,
 } as const;
 
 const TYPE_SIZES: Record<number, number> = {
@@ -259,4 +265,51 @@ async function exifWindow(reader: BlockReader, walker: TiffWalker, ifd0: Directo
   sparse.set(head, 0);
   for (const window of windows) sparse.set(await reader.read(window.offset, window.length), window.offset);
   return sparse;
+}
+
+/** What a JPEG XR (HD Photo) container's first directory says about its main image. */
+export interface JpegXrHeader {
+  width: number;
+  height: number;
+  software?: string;
+  /** Where the last coded plane (image or alpha) ends, when the directory places them. */
+  dataEnd?: number;
+}
+
+/**
+ * Reads a JPEG XR file's first directory. The container is TIFF's layout
+ * with its own magic (little-endian "II" then 0x01BC) and its own size tags
+ * (0xBC80/0xBC81), so the same directory walker serves; image-size does not
+ * know the format.
+ *
+ * @example
+ * const { width, height } = await readJpegXrHeader(ctx.reader); // 200 x 133
+ */
+export async function readJpegXrHeader(reader: BlockReader): Promise<JpegXrHeader> {
+  const header = viewOf(await readExactly(reader, 0, 8, "JPEG XR header"));
+  // The specification allows little-endian only.
+  if (header.getUint16(0) !== 0x4949 || header.getUint16(2, true) !== 0x01bc) {
+    throw new ContentError("JPEG XR: bad header");
+  }
+  const walker = new TiffWalker(reader, true);
+  const ifd0 = await walker.directory(header.getUint32(4, true));
+  const width = await walker.integer(ifd0, TAG.jpegXrWidth);
+  const height = await walker.integer(ifd0, TAG.jpegXrHeight);
+  if (!width || !height) throw new ContentError("JPEG XR: the directory states no image size");
+  const software = await walker.ascii(ifd0, TAG.software);
+  let dataEnd: number | undefined;
+  for (const [offsetTag, bytesTag] of [
+    [TAG.jpegXrImageOffset, TAG.jpegXrImageBytes],
+    [TAG.jpegXrAlphaOffset, TAG.jpegXrAlphaBytes],
+  ] as const) {
+    const offset = await walker.integer(ifd0, offsetTag);
+    const bytes = await walker.integer(ifd0, bytesTag);
+    if (offset !== undefined && bytes !== undefined) dataEnd = Math.max(dataEnd ?? 0, offset + bytes);
+  }
+  return {
+    width,
+    height,
+    ...(software !== undefined && { software }),
+    ...(dataEnd !== undefined && { dataEnd }),
+  };
 }
