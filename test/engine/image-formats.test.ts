@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { xmpOrientation } from "../../src/engine/extractors/image/xmp.js";
 import { corpusFile } from "../support/corpus.js";
 
 /** Runs the whole engine over bytes held in memory, as an upload of that name would. */
@@ -63,5 +64,119 @@ describe("JPEG XR", () => {
     // Assess
     expect(result.status).toBe("error");
     expect(result.reason).toBe("JPEG XR: the directory states no image size");
+  });
+});
+
+/** An APP1 segment carrying `packet` under the XMP namespace identifier. */
+function xmpSegment(packet: string): Uint8Array {
+  const payload = new TextEncoder().encode(`http://ns.adobe.com/xap/1.0/\0${packet}`);
+  const segment = new Uint8Array(4 + payload.byteLength);
+  segment.set([0xff, 0xe1]);
+  new DataView(segment.buffer).setUint16(2, 2 + payload.byteLength);
+  segment.set(payload, 4);
+  return segment;
+}
+
+/** `jpeg` with `segment` inserted right after its start-of-image marker. */
+function withSegmentAfterSoi(jpeg: Uint8Array, segment: Uint8Array): Uint8Array {
+  const out = new Uint8Array(jpeg.byteLength + segment.byteLength);
+  out.set(jpeg.subarray(0, 2));
+  out.set(segment, 2);
+  out.set(jpeg.subarray(2), 2 + segment.byteLength);
+  return out;
+}
+
+const DESCRIPTION = (inner: string) =>
+  `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">${inner}</rdf:RDF></x:xmpmeta>`;
+
+describe("XMP orientation", () => {
+  it.each([
+    [
+      "attribute form",
+      '<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/>',
+      6,
+    ],
+    ["element form", "<rdf:Description><tiff:Orientation> 8 </tiff:Orientation></rdf:Description>", 8],
+    ["single quotes", "<rdf:Description tiff:Orientation = '3'/>", 3],
+    [
+      "another prefix bound to the TIFF namespace",
+      '<rdf:Description xmlns:t="http://ns.adobe.com/tiff/1.0/"><t:Orientation>5</t:Orientation></rdf:Description>',
+      5,
+    ],
+    ["no TIFF property", '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"/>', undefined],
+    ["an EXIF-namespace look-alike", '<rdf:Description exif:Orientation="6"/>', undefined],
+  ])("reads %s", (_, inner, expected) => {
+    // Act
+    const orientation = xmpOrientation(new TextEncoder().encode(DESCRIPTION(inner)), () => {});
+
+    // Assess
+    expect(orientation).toBe(expected);
+  });
+
+  it.each(["0", "9", "6.5", "up"])("ignores tiff:Orientation=%j with a warning", (value) => {
+    // Prepare
+    const warnings: string[] = [];
+    const packet = DESCRIPTION(`<rdf:Description tiff:Orientation="${value}"/>`);
+
+    // Act
+    const orientation = xmpOrientation(new TextEncoder().encode(packet), (m) => warnings.push(m));
+
+    // Assess
+    expect(orientation).toBeUndefined();
+    expect(warnings).toEqual([`XMP orientation ${value} is not 1-8`]);
+  });
+
+  it("scans a hostile 64 KiB packet quickly", () => {
+    // Prepare
+    const packet = new TextEncoder().encode(`<tiff:Orientation>${"<tiff:Orientation>".repeat(3600)}`);
+
+    // Act
+    const started = performance.now();
+    xmpOrientation(packet, () => {});
+
+    // Assess
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  const noExif = readFileSync(corpusFile("exifpy-image01137.jpg"));
+
+  it("takes the orientation from XMP when the JPEG has no EXIF orientation", async () => {
+    // Prepare: the fixture's XMP says 1; make it say 6.
+    const bytes = Buffer.from(noExif);
+    const at = bytes.indexOf("<tiff:Orientation>1<");
+    bytes.write("6", at + "<tiff:Orientation>".length, "latin1");
+
+    // Act
+    const result = await extractBytes(bytes, "xmp.jpg");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.image).toMatchObject({ width: 88, height: 64, orientation: 6 });
+  });
+
+  it("keeps the EXIF orientation when both state one", async () => {
+    // Prepare: the fixture's EXIF says 6; a leading XMP segment says 3.
+    const jpeg = readFileSync(corpusFile("exifpy-portrait_6.jpg"));
+    const segment = xmpSegment(DESCRIPTION('<rdf:Description tiff:Orientation="3"/>'));
+
+    // Act
+    const result = await extractBytes(withSegmentAfterSoi(jpeg, segment), "both.jpg");
+
+    // Assess
+    expect(result.image?.orientation).toBe(6);
+  });
+
+  it("reports an XMP segment running past the end of the file as an error", async () => {
+    // Prepare: the segment declares more bytes than the file holds.
+    const segment = xmpSegment(DESCRIPTION('<rdf:Description tiff:Orientation="3"/>'));
+    const jpeg = withSegmentAfterSoi(Uint8Array.of(0xff, 0xd8), segment);
+    new DataView(jpeg.buffer).setUint16(4, 0xfff0);
+
+    // Act
+    const result = await extractBytes(jpeg, "cut.jpg");
+
+    // Assess
+    expect(result.status).toBe("error");
+    expect(result.reason).toMatch(/truncated/);
   });
 });

@@ -24,11 +24,7 @@ const UNDECODED: Readonly<Record<string, string>> = {
 const KNOWN_FAILURES: Readonly<Record<Aspect, Readonly<Record<string, string>>>> = {
   size: UNDECODED,
   camera: UNDECODED,
-  orientation: {
-    ...UNDECODED,
-    "exifpy-image01137.jpg":
-      "Orientation is only in XMP (tiff:Orientation); EXIF has none and XMP is not read",
-  },
+  orientation: UNDECODED,
   date: {
     ...UNDECODED,
     "exifpy-Reconyx_HC500_Hyperfire.jpg": "the date is in Reconyx maker notes, which are not decoded",
@@ -229,6 +225,7 @@ function cutPoints(size: number): number[] {
 const END_CHECKED = [
   "filetype-fixture.jpg",
   "exifpy-DSCN0010.jpg",
+  "exifpy-image01137.jpg",
   "filetype-fixture.png",
   "filetype-fixture.apng",
   "filetype-fixture.gif",

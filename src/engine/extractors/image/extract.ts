@@ -12,6 +12,7 @@ import { endsWithIend, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
 import { readWebpStructure } from "./webp.js";
+import { xmpOrientation } from "./xmp.js";
 
 /** Format families this extractor decodes, keyed by detected MIME type. */
 export type ImageKind =
@@ -174,11 +175,19 @@ function truncated(message: string): never {
 
 async function decodeJpeg(ctx: ExtractContext): Promise<ImageInfo> {
   const header = await readJpegHeader(ctx.reader);
-  const image = await withExif(
+  let image = await withExif(
     ctx,
     { width: header.width, height: header.height, bitDepth: header.bitDepth, colorType: header.colorType },
     header.exif,
   );
+  if (image.orientation === undefined && header.xmp) {
+    const { offset, length } = header.xmp;
+    const orientation = xmpOrientation(
+      await readExactly(ctx.reader, offset, length, "JPEG XMP packet"),
+      ctx.warn,
+    );
+    if (orientation !== undefined) image = publish(ctx, { ...image, orientation });
+  }
   if (!endsWithEndMarker(await ctx.reader.tail(JPEG_TAIL_BYTES))) truncated("no JPEG end-of-image marker");
   return image;
 }

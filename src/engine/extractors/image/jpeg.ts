@@ -1,7 +1,8 @@
-import type { BlockReader } from "../../byte-source/block-reader.js";
+import type { BlockReader, ByteRange } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import { readExactly, startsWith, viewOf } from "./byte-reading.js";
+import { MAX_XMP_PACKET_BYTES } from "./xmp.js";
 
 /** What the JPEG markers before the first scan say. */
 export interface JpegHeader {
@@ -11,19 +12,22 @@ export interface JpegHeader {
   colorType: string;
   /** The TIFF structure inside the APP1 `Exif` segment, when there is one. */
   exif?: Uint8Array;
+  /** Where the packet of the APP1 XMP segment lies, when there is one (read only if needed). */
+  xmp?: ByteRange;
 }
 
 /** Marker segments walked before giving up on finding a frame header. */
 const MAX_JPEG_SEGMENTS = 1024;
 
 const EXIF_ID = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
+const XMP_ID = [...new TextEncoder().encode("http://ns.adobe.com/xap/1.0/\0")];
 
 const COLOR_BY_COMPONENTS: Record<number, string> = { 1: "grayscale", 3: "ycbcr", 4: "cmyk" };
 
 /**
  * Walks the JPEG marker segments from `base` (0 for a JPEG file; the preview's
  * offset inside a RAF) to the frame header, reading only segment headers,
- * the Exif APP1 payload and the SOF. A large Exif thumbnail or ICC profile
+ * the Exif APP1 payload and the SOF; the XMP APP1 packet is only located. A large Exif thumbnail or ICC profile
  * before the SOF costs one more ranged read instead of a bigger head window,
  * which is why this walks the markers itself instead of handing image-size a
  * contiguous buffer that must reach the SOF.
@@ -35,6 +39,7 @@ export async function readJpegHeader(reader: BlockReader, base = 0): Promise<Jpe
   const soi = await readExactly(reader, base, 2, "JPEG start marker");
   if (!startsWith(soi, [0xff, 0xd8])) throw new ContentError("JPEG: missing start-of-image marker");
   let exif: Uint8Array | undefined;
+  let xmp: ByteRange | undefined;
   let position = base + 2;
   for (let segment = 0; segment < MAX_JPEG_SEGMENTS; segment++) {
     const head = await readExactly(reader, position, 4, "JPEG marker");
@@ -63,13 +68,17 @@ export async function readJpegHeader(reader: BlockReader, base = 0): Promise<Jpe
         bitDepth: sof.getUint8(0),
         colorType: COLOR_BY_COMPONENTS[components] ?? `${components} components`,
         ...(exif && { exif }),
+        ...(xmp && { xmp }),
       };
     }
-    if (marker === 0xe1 && !exif && length > 8 + EXIF_ID.length) {
-      const id = await readExactly(reader, position + 4, EXIF_ID.length, "JPEG APP1");
-      if (startsWith(id, EXIF_ID)) {
+    if (marker === 0xe1 && length > 8 + EXIF_ID.length) {
+      const id = await readExactly(reader, position + 4, Math.min(length - 2, XMP_ID.length), "JPEG APP1");
+      if (!exif && startsWith(id, EXIF_ID)) {
         const payload = boundedLength(length - 2 - EXIF_ID.length, MAX_STRUCTURE_BYTES, "JPEG Exif segment");
         exif = await readExactly(reader, position + 4 + EXIF_ID.length, payload, "JPEG Exif segment");
+      } else if (!xmp && startsWith(id, XMP_ID)) {
+        const packet = boundedLength(length - 2 - XMP_ID.length, MAX_XMP_PACKET_BYTES, "JPEG XMP segment");
+        xmp = { offset: position + 4 + XMP_ID.length, length: packet };
       }
     }
     position += 2 + length;
