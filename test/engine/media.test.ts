@@ -61,12 +61,15 @@ const DURATION_DISAGREEMENTS: Readonly<Record<string, { duration: number | undef
     duration: 0.783673,
     reason: "CBR estimate either way: exiftool counts the ID3v1 tag as audio, music-metadata does not",
   },
+  "musicmetadata-issue-1163.bwf": {
+    duration: 0,
+    reason:
+      "its data chunk declares 0 bytes and the next chunk follows at once: no audio; exiftool's 0.584 s is the file size (headers and a 150 KB DGDA chunk) over the byte rate",
+  },
 };
 
 /** Files where we know our duration is missing or wrong, with the reason. */
 const KNOWN_DURATION_FAILURES: Readonly<Record<string, string>> = {
-  "musicmetadata-issue-1163.bwf":
-    "music-metadata sets no duration for this BWF (data chunk after a large JUNK/bext set)",
   "musicmetadata-outofbounds.mp3":
     "no Xing header and a damaged ID3v2 length: music-metadata gives no estimate",
 };

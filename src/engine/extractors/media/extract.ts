@@ -18,6 +18,7 @@ import {
   TRACK_LISTING_MIMES,
 } from "./mimes.js";
 import { lastGranulePosition, opusPreSkip, theoraPicture } from "./ogg.js";
+import { MAX_WAVE_CHUNKS, readWaveChunks, waveDuration } from "./riff-wave.js";
 import { parseTaggedAudio } from "./tagged-audio.js";
 
 /**
@@ -71,6 +72,8 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     const ogg = await completeOgg(ctx, media);
     media = ogg.media;
     category = ogg.category;
+  } else if (parserMime === "audio/wav" && media && media.duration === undefined) {
+    media = await completeWave(ctx, media);
   }
 
   if (media) ctx.partial.media = media;
@@ -168,6 +171,36 @@ async function completeOgg(
     }
   }
   return { media: merged, category: "audio" };
+}
+
+/** A content error or a bound on a decoded length: what a fallback reports as a warning and moves past. */
+function isContentFault(error: unknown): boolean {
+  return error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length");
+}
+
+/**
+ * Adds the duration (and any missing audio format) from the WAVE chunk
+ * headers when music-metadata states none (it states none when the `data`
+ * chunk is empty, for one). Music-metadata stays the first source.
+ */
+async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
+  let chunks: Awaited<ReturnType<typeof readWaveChunks>>;
+  try {
+    chunks = await readWaveChunks(ctx.reader, Math.min(MAX_WAVE_CHUNKS, ctx.budget.maxEntries));
+  } catch (error) {
+    if (!isContentFault(error)) throw error;
+    ctx.warn(describeError(error));
+    return media;
+  }
+  const merged: MediaInfo = { ...media };
+  if (merged.sampleRate === undefined && chunks.sampleRate) merged.sampleRate = chunks.sampleRate;
+  if (merged.channels === undefined && chunks.channels) merged.channels = chunks.channels;
+  const stated = waveDuration(chunks, ctx.reader.size);
+  if (stated) {
+    merged.duration = stated.duration;
+    for (const warning of stated.warnings) ctx.warn(warning);
+  }
+  return merged;
 }
 
 /** Speech frame payload sizes by frame type, for AMR narrow band and wide band. */

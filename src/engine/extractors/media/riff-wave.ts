@@ -1,0 +1,148 @@
+import type { BlockReader } from "../../byte-source/block-reader.js";
+import { ContentError } from "../../errors.js";
+import { boundedLength } from "../../limits.js";
+
+/*
+ * RIFF/WAVE chunk headers, walked by hand as a fallback for files where
+ * music-metadata states no duration. Only the 8-byte chunk headers and the
+ * small `fmt `, `fact` and `ds64` bodies are read; every other body,
+ * the audio above all, is skipped by offset.
+ */
+
+/** Chunks visited before the walk gives up (a file of tiny chunks would otherwise cost one read each). */
+export const MAX_WAVE_CHUNKS = 1024;
+
+/** `fmt ` bytes read: WAVEFORMATEX up to and including wBitsPerSample. */
+const FORMAT_BYTES = 16;
+
+/** Format tags whose data size divided by the byte rate is the duration; others prefer `fact`. */
+const UNCOMPRESSED_FORMATS: ReadonlySet<number> = new Set([
+  0x0001, // PCM
+  0x0003, // IEEE float
+  0x0006, // A-law
+  0x0007, // mu-law
+  0xfffe, // WAVE_FORMAT_EXTENSIBLE (its sub-format is PCM or float in practice)
+]);
+
+/** What a WAVE file's chunk headers declare. */
+export interface WaveChunks {
+  /** `RIFF`, `RF64` or `BW64`. */
+  form: string;
+  formatTag?: number;
+  channels?: number;
+  sampleRate?: number;
+  /** Average bytes per second. */
+  byteRate?: number;
+  blockAlign?: number;
+  /** Where the `data` body starts. */
+  dataOffset?: number;
+  /** The `data` size as declared (RF64: from `ds64`). */
+  dataSize?: number;
+  /** Sample frames per channel, from the `fact` chunk. */
+  factSamples?: number;
+}
+
+function fourcc(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(...bytes.subarray(at, at + 4));
+}
+
+/** A chunk id is four printable ASCII characters; anything else means the walk lost its footing. */
+function isChunkId(bytes: Uint8Array, at: number): boolean {
+  if (bytes.byteLength < at + 4) return false;
+  for (let i = at; i < at + 4; i++) {
+    const byte = bytes[i] as number;
+    if (byte < 0x20 || byte > 0x7e) return false;
+  }
+  return true;
+}
+
+/**
+ * Walks a WAVE file's chunk headers from the start, skipping bodies by offset.
+ * Stops once both `fmt ` and `data` are known, at the end of the file, or at
+ * {@link MAX_WAVE_CHUNKS}; a truncated header ends the walk with what was found.
+ *
+ * @example
+ * await readWaveChunks(reader) // { form: "RIFF", formatTag: 1, channels: 2, sampleRate: 48000, byteRate: 288000, dataOffset: 16384, dataSize: 0 }
+ */
+export async function readWaveChunks(reader: BlockReader, maxChunks = MAX_WAVE_CHUNKS): Promise<WaveChunks> {
+  const head = await reader.read(0, 12);
+  const form = fourcc(head, 0);
+  if (head.byteLength < 12 || !["RIFF", "RF64", "BW64"].includes(form) || fourcc(head, 8) !== "WAVE") {
+    throw new ContentError("WAVE: missing RIFF WAVE header");
+  }
+  const chunks: WaveChunks = { form };
+  let dataSize64: number | undefined;
+  let at = 12;
+  for (let visited = 0; at + 8 <= reader.size; visited++) {
+    if (visited >= maxChunks)
+      throw new ContentError(`WAVE: more than ${maxChunks} chunks before fmt and data`);
+    const header = await reader.read(at, 8);
+    if (header.byteLength < 8 || !isChunkId(header, 0)) break;
+    const id = fourcc(header, 0);
+    const size = new DataView(header.buffer, header.byteOffset, 8).getUint32(4, true);
+    const body = at + 8;
+    if (id === "fmt " && size >= FORMAT_BYTES) {
+      const format = await reader.read(body, FORMAT_BYTES);
+      if (format.byteLength < FORMAT_BYTES) break;
+      const view = new DataView(format.buffer, format.byteOffset, FORMAT_BYTES);
+      chunks.formatTag = view.getUint16(0, true);
+      chunks.channels = view.getUint16(2, true);
+      chunks.sampleRate = view.getUint32(4, true);
+      chunks.byteRate = view.getUint32(8, true);
+      chunks.blockAlign = view.getUint16(12, true);
+    } else if (id === "fact" && size >= 4) {
+      const fact = await reader.read(body, 4);
+      if (fact.byteLength === 4)
+        chunks.factSamples = new DataView(fact.buffer, fact.byteOffset, 4).getUint32(0, true);
+    } else if (id === "ds64" && size >= 16) {
+      // RF64/BW64: 64-bit RIFF size, then the 64-bit data size the `data` header leaves as 0xFFFFFFFF.
+      const ds64 = await reader.read(body, 16);
+      if (ds64.byteLength === 16) {
+        const declared = new DataView(ds64.buffer, ds64.byteOffset, 16).getBigUint64(8, true);
+        dataSize64 = Number(declared);
+      }
+    } else if (id === "data") {
+      chunks.dataOffset = body;
+      chunks.dataSize = size === 0xffff_ffff && dataSize64 !== undefined ? dataSize64 : size;
+    }
+    if (chunks.dataOffset !== undefined && chunks.formatTag !== undefined) break;
+    const skip = id === "data" ? (chunks.dataSize as number) : size;
+    // A chunk reaching past the end ends the walk; only `data` may legitimately be cut short.
+    at = body + boundedLength(skip, Number.MAX_SAFE_INTEGER, `WAVE ${id.trim()} chunk`) + (skip & 1);
+  }
+  return chunks;
+}
+
+/** A duration worked out from chunk headers, with what the caller should warn about. */
+export interface WaveDuration {
+  duration: number;
+  warnings: string[];
+}
+
+/**
+ * The duration a WAVE file's chunk headers state: the `fact` sample count for
+ * compressed formats, otherwise the `data` size over the byte rate, with a
+ * data size that runs past the end of the file cut to what is there.
+ *
+ * @example
+ * waveDuration({ form: "RIFF", formatTag: 1, byteRate: 192000, dataOffset: 44, dataSize: 384000 }, 384044)
+ * // { duration: 2, warnings: [] }
+ */
+export function waveDuration(chunks: WaveChunks, fileSize: number): WaveDuration | undefined {
+  const warnings: string[] = [];
+  const compressed = chunks.formatTag !== undefined && !UNCOMPRESSED_FORMATS.has(chunks.formatTag);
+  if (compressed && chunks.factSamples !== undefined && chunks.sampleRate) {
+    return { duration: chunks.factSamples / chunks.sampleRate, warnings };
+  }
+  if (chunks.dataOffset === undefined || chunks.dataSize === undefined || !chunks.byteRate) return undefined;
+  const present = Math.max(0, fileSize - chunks.dataOffset);
+  let dataSize = chunks.dataSize;
+  if (dataSize === 0) warnings.push("WAVE: the data chunk is empty");
+  if (dataSize > present) {
+    warnings.push(
+      `WAVE: data chunk declares ${dataSize} bytes, ${present} are present; duration counts those`,
+    );
+    dataSize = present;
+  }
+  return { duration: dataSize / chunks.byteRate, warnings };
+}

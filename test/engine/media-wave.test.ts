@@ -1,0 +1,235 @@
+import { describe, expect, it } from "vitest";
+import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
+import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
+import { ContentError } from "../../src/engine/errors.js";
+import { readWaveChunks, waveDuration } from "../../src/engine/extractors/media/riff-wave.js";
+import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
+
+interface Chunk {
+  id: string;
+  body: Uint8Array;
+  /** Size written in the header when it should differ from the body's. */
+  declared?: number;
+}
+
+/** A RIFF file from its chunks, each padded to an even size as the format requires. */
+function buildRiff(chunks: readonly Chunk[], form = "RIFF"): Uint8Array {
+  const length =
+    12 + chunks.reduce((sum, chunk) => sum + 8 + chunk.body.byteLength + (chunk.body.byteLength & 1), 0);
+  const bytes = new Uint8Array(length);
+  const view = new DataView(bytes.buffer);
+  const ascii = (text: string, at: number) => bytes.set(new TextEncoder().encode(text), at);
+  ascii(form, 0);
+  view.setUint32(4, form === "RIFF" ? length - 8 : 0xffff_ffff, true);
+  ascii("WAVE", 8);
+  let at = 12;
+  for (const chunk of chunks) {
+    ascii(chunk.id, at);
+    view.setUint32(at + 4, chunk.declared ?? chunk.body.byteLength, true);
+    bytes.set(chunk.body, at + 8);
+    at += 8 + chunk.body.byteLength + (chunk.body.byteLength & 1);
+  }
+  return bytes;
+}
+
+/** A WAVEFORMATEX `fmt ` chunk. */
+function fmt(
+  formatTag: number,
+  channels: number,
+  sampleRate: number,
+  bitsPerSample: number,
+  byteRate?: number,
+): Chunk {
+  const body = new Uint8Array(16);
+  const view = new DataView(body.buffer);
+  const blockAlign = (channels * bitsPerSample) / 8;
+  view.setUint16(0, formatTag, true);
+  view.setUint16(2, channels, true);
+  view.setUint32(4, sampleRate, true);
+  view.setUint32(8, byteRate ?? sampleRate * blockAlign, true);
+  view.setUint16(12, blockAlign, true);
+  view.setUint16(14, bitsPerSample, true);
+  return { id: "fmt ", body };
+}
+
+function uint32Chunk(id: string, value: number): Chunk {
+  const body = new Uint8Array(4);
+  new DataView(body.buffer).setUint32(0, value, true);
+  return { id, body };
+}
+
+/** One second of 16-bit stereo PCM at 44.1 kHz. */
+const ONE_SECOND_PCM = 44_100 * 4;
+
+async function walk(bytes: Uint8Array) {
+  const reader = new BlockReader(new BufferSource(bytes), { blockSize: 4096 });
+  const chunks = await readWaveChunks(reader);
+  return { chunks, stated: waveDuration(chunks, bytes.byteLength), reader };
+}
+
+describe("WAVE chunk walk", () => {
+  it("finds fmt and data behind a large JUNK and bext set, reading headers only", async () => {
+    // Prepare
+    const bytes = buildRiff([
+      { id: "JUNK", body: new Uint8Array(30_001) },
+      { id: "bext", body: new Uint8Array(602) },
+      fmt(1, 2, 44_100, 16),
+      { id: "data", body: new Uint8Array(ONE_SECOND_PCM) },
+    ]);
+    // Act
+    const { chunks, stated, reader } = await walk(bytes);
+    // Assess
+    expect(chunks).toMatchObject({ formatTag: 1, channels: 2, sampleRate: 44_100, byteRate: ONE_SECOND_PCM });
+    expect(chunks.dataOffset).toBe(12 + 8 + 30_002 + 8 + 602 + 8 + 16 + 8);
+    expect(stated).toEqual({ duration: 1, warnings: [] });
+    expect(reader.stats.bytesRead).toBeLessThan(ONE_SECOND_PCM / 4);
+  });
+
+  it("keeps walking past data for a fmt chunk that follows it", async () => {
+    const bytes = buildRiff([
+      { id: "data", body: new Uint8Array(ONE_SECOND_PCM / 2) },
+      fmt(1, 2, 44_100, 16),
+    ]);
+    const { stated } = await walk(bytes);
+    expect(stated?.duration).toBe(0.5);
+  });
+
+  it("cuts a data size that runs past the end of the file to what is there, with a warning", async () => {
+    // Prepare: the header claims ten seconds, one is present.
+    const bytes = buildRiff([
+      fmt(1, 2, 44_100, 16),
+      { id: "data", body: new Uint8Array(ONE_SECOND_PCM), declared: 10 * ONE_SECOND_PCM },
+    ]);
+    // Act
+    const { stated } = await walk(bytes);
+    // Assess
+    expect(stated?.duration).toBe(1);
+    expect(stated?.warnings.join(" ")).toMatch(/declares 1764000 bytes, 176400 are present/);
+  });
+
+  it("counts a compressed format's samples from its fact chunk", async () => {
+    // Prepare: IMA ADPCM, whose byte rate says nothing exact about the sample count.
+    const bytes = buildRiff([
+      fmt(0x11, 1, 44_100, 4, 22_311),
+      uint32Chunk("fact", 22_050),
+      { id: "data", body: new Uint8Array(11_264) },
+    ]);
+    // Act
+    const { stated } = await walk(bytes);
+    // Assess
+    expect(stated?.duration).toBe(0.5);
+  });
+
+  it("reports an empty data chunk as no audio, with a warning", async () => {
+    const bytes = buildRiff([
+      fmt(1, 2, 48_000, 24),
+      { id: "data", body: new Uint8Array(0) },
+      { id: "umid", body: new Uint8Array(24) },
+    ]);
+    const { stated } = await walk(bytes);
+    expect(stated).toEqual({ duration: 0, warnings: ["WAVE: the data chunk is empty"] });
+  });
+
+  it("takes an RF64 file's data size from its ds64 chunk", async () => {
+    // Prepare
+    const ds64 = new Uint8Array(28);
+    new DataView(ds64.buffer).setBigUint64(8, BigInt(2 * ONE_SECOND_PCM), true);
+    const bytes = buildRiff(
+      [
+        { id: "ds64", body: ds64 },
+        fmt(1, 2, 44_100, 16),
+        { id: "data", body: new Uint8Array(2 * ONE_SECOND_PCM), declared: 0xffff_ffff },
+      ],
+      "RF64",
+    );
+    // Act
+    const { chunks, stated } = await walk(bytes);
+    // Assess
+    expect(chunks.form).toBe("RF64");
+    expect(stated?.duration).toBe(2);
+  });
+
+  it.each([
+    ["no RIFF header", new TextEncoder().encode("not a wave file at all")],
+    ["a RIFF file of another form", new TextEncoder().encode("RIFF\x10\0\0\0AVI LIST")],
+    ["an empty file", new Uint8Array(0)],
+  ])("rejects %s as content", async (_, bytes) => {
+    await expect(walk(bytes)).rejects.toBeInstanceOf(ContentError);
+  });
+
+  it("gives up on a file of endless tiny chunks instead of reading each", async () => {
+    const bytes = buildRiff(Array.from({ length: 2000 }, () => ({ id: "pad ", body: new Uint8Array(2) })));
+    await expect(walk(bytes)).rejects.toThrow(/more than 1024 chunks/);
+  });
+
+  it("ends the walk with what it found at a truncated or garbled header", async () => {
+    const whole = buildRiff([fmt(1, 2, 44_100, 16), { id: "data", body: new Uint8Array(64) }]);
+    const garbled = whole.slice();
+    garbled.set([0, 1, 2, 3], 12 + 8 + 16);
+    for (const bytes of [whole.subarray(0, 12 + 8 + 16 + 5), garbled]) {
+      const { chunks, stated } = await walk(bytes);
+      expect(chunks.sampleRate).toBe(44_100);
+      expect(stated).toBeUndefined();
+    }
+  });
+});
+
+describe("WAVE fallback through extract()", () => {
+  const corpusWaves = expectedEntries().filter((entry) => /\.(wav|bwf)$/i.test(entry.name));
+
+  it.each(corpusWaves.map((entry) => [entry.name] as const))(
+    "%s: where music-metadata states a duration, the chunk walk states the same",
+    async (name) => {
+      // Prepare
+      const source = await FileSource.open(corpusFile(name));
+      try {
+        const reader = new BlockReader(source);
+        const parsed = await parseTaggedAudio(
+          reader,
+          "audio/wav",
+          "WAVE",
+          new AbortController().signal,
+          () => {},
+          () => {},
+        );
+        // Act
+        const stated = waveDuration(await readWaveChunks(reader), reader.size);
+        // Assess
+        if (parsed.media?.duration === undefined) expect(name).toBe("musicmetadata-issue-1163.bwf");
+        else expect(stated?.duration).toBeCloseTo(parsed.media.duration, 3);
+      } finally {
+        await source.close();
+      }
+    },
+  );
+
+  it("fills the duration of a WAV file music-metadata leaves without one", async () => {
+    // Prepare: music-metadata states no duration for an empty data chunk.
+    const bytes = buildRiff([
+      { id: "JUNK", body: new Uint8Array(92) },
+      fmt(1, 2, 48_000, 24),
+      { id: "data", body: new Uint8Array(0) },
+      { id: "regn", body: new Uint8Array(92) },
+    ]);
+    // Act
+    const result = await extract(new BufferSource(bytes, "empty.wav"));
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.media).toMatchObject({ duration: 0, sampleRate: 48_000, channels: 2 });
+    expect(result.warnings).toContain("WAVE: the data chunk is empty");
+  });
+
+  it.each([12, 20, 36, 44, 50])("a WAV file cut at %i bytes never throws or hangs", async (cut) => {
+    const bytes = buildRiff([
+      { id: "JUNK", body: new Uint8Array(10) },
+      fmt(1, 2, 44_100, 16),
+      { id: "data", body: new Uint8Array(1000) },
+    ]).subarray(0, cut);
+    const result = await extract(new BufferSource(bytes, "cut.wav"), { budget: { maxMillis: 2000 } });
+    expect(["ok", "partial", "error"]).toContain(result.status);
+    if (result.status !== "ok") expect(result.reason).toBeTruthy();
+    expect(result.durationMs).toBeLessThan(2500);
+  });
+});
