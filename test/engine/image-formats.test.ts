@@ -180,3 +180,87 @@ describe("XMP orientation", () => {
     expect(result.reason).toMatch(/truncated/);
   });
 });
+
+describe("Canon CR3", () => {
+  const cr3 = readFileSync(corpusFile("filetype-fixture.cr3"));
+  /** The fixture ends inside its last top-level box; its boxes up to this offset are whole. */
+  const WHOLE_BOXES_END = 96800;
+  const complete = cr3.subarray(0, WHOLE_BOXES_END);
+  const at = (type: string) => complete.indexOf(type) - 4; // box offset from its type's first occurrence
+
+  it("reads size, camera, orientation and date from the CMT boxes of a whole file", async () => {
+    // Act
+    const result = await extractBytes(complete, "IMG_0001.CR3");
+
+    // Assess
+    expect(result.format.mime).toBe("image/x-canon-cr3");
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.image).toEqual({
+      width: 6720,
+      height: 4480,
+      orientation: 6,
+      exif: {
+        make: "Canon",
+        model: "Canon EOS R",
+        lens: "EF24-105mm f/4L IS USM",
+        takenAt: "2019-12-05T13:32:49.54+08:00",
+        exposureTime: 0.008,
+        fNumber: 4,
+        iso: 100,
+        focalLength: 105,
+      },
+    });
+  });
+
+  it("reports the cut-short fixture as partial, keeping what the metadata boxes state", async () => {
+    // Act
+    const result = await extractBytes(cr3, "cut.cr3");
+
+    // Assess
+    expect(result.status).toBe("partial");
+    expect(result.reason).toMatch(
+      /^truncated: box 'uuid' at offset 96800 ends at \d+, past the end of the file$/,
+    );
+    expect(result.image).toMatchObject({ width: 6720, height: 4480, orientation: 6 });
+  });
+
+  it("reports a file cut inside moov as an error", async () => {
+    // Act
+    const result = await extractBytes(complete.subarray(0, at("CMT2")), "cut.cr3");
+
+    // Assess
+    expect(result.status).toBe("error");
+    expect(result.reason).toMatch(/^truncated: box 'moov' at offset 24 ends at 31240/);
+  });
+
+  it("reports a moov without Canon's uuid box as an error", async () => {
+    // Prepare: change one byte of the uuid.
+    const corrupt = Uint8Array.from(complete);
+    const uuidStart = at("CNCV") - 16;
+    corrupt[uuidStart] = (corrupt[uuidStart] ?? 0) ^ 0xff;
+
+    // Act
+    const result = await extractBytes(corrupt, "corrupt.cr3");
+
+    // Assess
+    expect(result.status).toBe("error");
+    expect(result.reason).toBe("CR3: no Canon metadata box in moov");
+  });
+
+  it("falls back to CMT2's pixel dimensions when CMT1 is corrupt, with a warning", async () => {
+    // Prepare: point CMT1's first directory past its end.
+    const corrupt = Uint8Array.from(complete);
+    new DataView(corrupt.buffer).setUint32(at("CMT1") + 8 + 4, 0xffff, true);
+
+    // Act
+    const result = await extractBytes(corrupt, "corrupt.cr3");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([expect.stringMatching(/^CR3: CMT1 could not be read \(TIFF directory/)]);
+    expect(result.image).toMatchObject({ width: 6720, height: 4480 });
+    expect(result.image?.exif).toMatchObject({ lens: "EF24-105mm f/4L IS USM" });
+    expect(result.image?.exif?.make).toBeUndefined();
+  });
+});

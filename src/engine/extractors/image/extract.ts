@@ -1,9 +1,12 @@
 import { imageSize } from "image-size";
-import { ContentError } from "../../errors.js";
+import { BlockReader } from "../../byte-source/block-reader.js";
+import { BufferSource } from "../../byte-source/byte-source.js";
+import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ImageInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { readExactly, startsWith, viewOf } from "./byte-reading.js";
+import { readCr3Metadata } from "./cr3.js";
 import { readExif } from "./exif.js";
 import { readGifStructure } from "./gif.js";
 import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from "./iso-boxes.js";
@@ -31,6 +34,7 @@ export type ImageKind =
   | "jp2"
   | "j2c"
   | "jxr"
+  | "cr3"
   | "other";
 
 /** MIME type (as detection names it) to format family. */
@@ -48,6 +52,7 @@ export const IMAGE_KINDS: Readonly<Record<string, ImageKind>> = {
   "image/x-olympus-orf": "tiff",
   "image/x-panasonic-rw2": "tiff",
   "image/x-fujifilm-raf": "raf",
+  "image/x-canon-cr3": "cr3",
   "image/bmp": "bmp",
   "image/x-ms-bmp": "bmp",
   "image/x-icon": "ico",
@@ -108,6 +113,7 @@ const DECODERS: Record<ImageKind, Decoder> = {
   jp2: decodeJp2,
   j2c: decodeJ2c,
   jxr: decodeJxr,
+  cr3: decodeCr3,
   other: async (ctx) => publish(ctx, sizeOf(await head(ctx), ctx.format.mime)),
 };
 
@@ -456,4 +462,45 @@ async function decodeJxr(ctx: ExtractContext): Promise<ImageInfo> {
     truncated(`JPEG XR image data ends at ${dataEnd}, the file has ${ctx.reader.size} bytes`);
   }
   return image;
+}
+
+/**
+ * Canon CR3: CMT1 is a complete TIFF IFD0, read by the TIFF reader over an
+ * in-memory source. Its ImageWidth/ImageHeight are the recorded image size,
+ * as exiftool reports it (the raw track's sample entry is larger: it counts
+ * masked sensor borders). CMT2 and CMT4 carry the Exif and GPS IFDs.
+ */
+async function decodeCr3(ctx: ExtractContext): Promise<ImageInfo> {
+  const { ifd0, exifIfd, gpsIfd, truncated: cut } = await readCr3Metadata(ctx.reader);
+  const tiff = ifd0 ? await readCmt1(ifd0, ctx.warn) : undefined;
+  const readings = await Promise.all(
+    [tiff?.exif, exifIfd, gpsIfd].map((block) => (block ? readExif(block, ctx.warn) : undefined)),
+  );
+  const exif = Object.assign({}, tiff?.strings, ...readings.map((reading) => reading?.exif));
+  const width = tiff?.width ?? readings[1]?.pixelWidth;
+  const height = tiff?.height ?? readings[1]?.pixelHeight;
+  if (!width || !height) {
+    if (cut) truncated(cut);
+    throw new ContentError("CR3: the metadata boxes state no image size");
+  }
+  const orientation = tiff?.orientation ?? readings[0]?.orientation;
+  const image = publish(ctx, {
+    width,
+    height,
+    ...(orientation !== undefined && { orientation }),
+    ...(Object.keys(exif).length > 0 && { exif }),
+  });
+  if (cut) truncated(cut);
+  return image;
+}
+
+/** A corrupt CMT1 costs its own fields only: CMT2 still states the size and date. */
+async function readCmt1(block: Uint8Array, warn: (message: string) => void) {
+  try {
+    return await readTiffHeader(new BlockReader(new BufferSource(block, "CR3 CMT1")));
+  } catch (error) {
+    if (!(error instanceof ContentError || error instanceof LimitExceededError)) throw error;
+    warn(`CR3: CMT1 could not be read (${error.message})`);
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@ const IMAGE_TAIL_BYTES = 1024;
 
 /**
  * Images: dimensions, depth, frames and EXIF (camera, exposure, date, GPS)
- * from headers only. JPEG, PNG/APNG, GIF, WebP, TIFF and TIFF-based RAW, RAF,
+ * from headers only. JPEG, PNG/APNG, GIF, WebP, TIFF and TIFF-based RAW, RAF, CR3,
  * BMP, ICO, PSD, SVG, HEIC/HEIF/AVIF, JPEG XL, JPEG 2000 and JPEG XR.
  *
  * The plan asks for the head window (headers, and for most photos the whole
@@ -30,6 +30,7 @@ export const imageExtractor: ExtractorDescriptor = {
     "image/x-olympus-orf",
     "image/x-panasonic-rw2",
     "image/x-fujifilm-raf",
+    "image/x-canon-cr3",
     "image/bmp",
     "image/x-ms-bmp",
     "image/x-icon",
