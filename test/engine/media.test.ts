@@ -61,6 +61,11 @@ const DURATION_DISAGREEMENTS: Readonly<Record<string, { duration: number | undef
     duration: 0.783673,
     reason: "CBR estimate either way: exiftool counts the ID3v1 tag as audio, music-metadata does not",
   },
+  "musicmetadata-outofbounds.mp3": {
+    duration: 0.496325,
+    reason:
+      "exiftool takes sync-like bytes at 2048 (inside a damaged ID3v2 tag: ID3 text frames follow) for a 128 kbit/s frame, (23324 - 2048 - 128) * 8 / 128000 = 1.32 s; the first frame the next one confirms is at 3343, 19 frames at 320 kbit/s: (23324 - 3343 - 128) * 8 / 320000",
+  },
   "musicmetadata-issue-1163.bwf": {
     duration: 0,
     reason:
@@ -69,10 +74,7 @@ const DURATION_DISAGREEMENTS: Readonly<Record<string, { duration: number | undef
 };
 
 /** Files where we know our duration is missing or wrong, with the reason. */
-const KNOWN_DURATION_FAILURES: Readonly<Record<string, string>> = {
-  "musicmetadata-outofbounds.mp3":
-    "no Xing header and a damaged ID3v2 length: music-metadata gives no estimate",
-};
+const KNOWN_DURATION_FAILURES: Readonly<Record<string, string>> = {};
 
 /** Closeness rule of the task: within 1 % or 0.05 s. */
 function closeDuration(actual: number | undefined, expected: number): boolean {
@@ -102,11 +104,14 @@ describe("media extractor against exiftool", () => {
       ).toBe(true);
   });
 
-  it.fails.each(Object.entries(KNOWN_DURATION_FAILURES))("%s: duration (known failure: %s)", async (name) => {
-    const entry = mediaEntries.find((candidate) => candidate.name === name) as ExpectedEntry;
-    const result = await extractFile(name);
-    expect(closeDuration(result.media?.duration, Number(entry.Duration))).toBe(true);
-  });
+  const knownFailures = Object.entries(KNOWN_DURATION_FAILURES);
+  // Registered only while some are listed.
+  if (knownFailures.length > 0)
+    it.fails.each(knownFailures)("%s: duration (known failure: %s)", async (name) => {
+      const entry = mediaEntries.find((candidate) => candidate.name === name) as ExpectedEntry;
+      const result = await extractFile(name);
+      expect(closeDuration(result.media?.duration, Number(entry.Duration))).toBe(true);
+    });
 
   // exiftool -n prints MPEG audio's sample-rate *index* (0, 1, 2), not a rate.
   const sampleRated = mediaEntries.filter(

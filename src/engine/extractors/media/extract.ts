@@ -17,6 +17,7 @@ import {
   parserMimeFor,
   TRACK_LISTING_MIMES,
 } from "./mimes.js";
+import { BITRATE_ESTIMATE_WARNING, estimateMpegDuration } from "./mpeg-frames.js";
 import { lastGranulePosition, opusPreSkip, theoraPicture } from "./ogg.js";
 import { MAX_WAVE_CHUNKS, readWaveChunks, waveDuration } from "./riff-wave.js";
 import { parseTaggedAudio } from "./tagged-audio.js";
@@ -74,6 +75,8 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     category = ogg.category;
   } else if (parserMime === "audio/wav" && media && media.duration === undefined) {
     media = await completeWave(ctx, media);
+  } else if (parserMime === "audio/mpeg" && media && media.duration === undefined) {
+    media = await completeMpeg(ctx, media);
   }
 
   if (media) ctx.partial.media = media;
@@ -201,6 +204,24 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Medi
     for (const warning of stated.warnings) ctx.warn(warning);
   }
   return merged;
+}
+
+/**
+ * Adds a constant-bitrate duration estimate to MPEG audio music-metadata
+ * states none for (no Xing/VBRI header, and a stream it could not measure).
+ */
+async function completeMpeg(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
+  let estimate: Awaited<ReturnType<typeof estimateMpegDuration>>;
+  try {
+    estimate = await estimateMpegDuration(ctx.reader);
+  } catch (error) {
+    if (!isContentFault(error)) throw error;
+    ctx.warn(describeError(error));
+    return media;
+  }
+  if (!estimate || !(estimate.duration > 0)) return media;
+  ctx.warn(BITRATE_ESTIMATE_WARNING);
+  return { ...media, duration: estimate.duration, bitrate: media.bitrate ?? estimate.bitrate };
 }
 
 /** Speech frame payload sizes by frame type, for AMR narrow band and wide band. */

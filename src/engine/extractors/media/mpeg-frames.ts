@@ -1,0 +1,158 @@
+import type { BlockReader } from "../../byte-source/block-reader.js";
+import { boundedLength } from "../../limits.js";
+
+/*
+ * MPEG audio frame headers, read by hand for a constant-bitrate estimate of
+ * the duration when music-metadata states none (no Xing/VBRI header and a
+ * stream it gave up on). Only a window after the ID3v2 tags is scanned.
+ */
+
+/** Warning that marks a duration worked out from a bitrate rather than stated by the file. */
+export const BITRATE_ESTIMATE_WARNING = "duration estimated from the bitrate";
+
+/** Bytes after the ID3v2 tags searched for the first frame. */
+export const MPEG_SCAN_BYTES = 64 * 1024;
+
+/** ID3v2 tags skipped in a row at the start (some files carry two or three). */
+const MAX_LEADING_TAGS = 4;
+
+const ID3V1_BYTES = 128;
+
+/** Bitrates in kbit/s by [MPEG-1 or not][layer 1-3][index 1-14]. */
+const BITRATES: Readonly<Record<"v1" | "v2", readonly (readonly number[])[]>> = {
+  v1: [
+    [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+    [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+    [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+  ],
+  v2: [
+    [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+    [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+    [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+  ],
+};
+
+/** Sample rates by version bits (0 = MPEG 2.5, 2 = MPEG 2, 3 = MPEG 1) and index. */
+const SAMPLE_RATES: Readonly<Record<number, readonly number[]>> = {
+  0: [11_025, 12_000, 8_000],
+  2: [22_050, 24_000, 16_000],
+  3: [44_100, 48_000, 32_000],
+};
+
+/** One decoded MPEG audio frame header. */
+export interface MpegFrameHeader {
+  /** Version bits: 0 = MPEG 2.5, 2 = MPEG 2, 3 = MPEG 1. */
+  versionBits: number;
+  layer: 1 | 2 | 3;
+  /** Bits per second. */
+  bitrate: number;
+  sampleRate: number;
+  /** Bytes of the whole frame, header included. */
+  length: number;
+}
+
+/**
+ * Decodes the 4-byte frame header at `at`, or undefined when those bytes are
+ * not one (no sync, a reserved version, layer, bitrate, sample rate or emphasis;
+ * free-format bitrates are refused too, since they give no frame length).
+ *
+ * @example
+ * parseMpegFrameHeader(Uint8Array.of(0xff, 0xfb, 0x90, 0x44), 0)
+ * // { versionBits: 3, layer: 3, bitrate: 128000, sampleRate: 44100, length: 417 }
+ */
+export function parseMpegFrameHeader(bytes: Uint8Array, at: number): MpegFrameHeader | undefined {
+  if (at < 0 || at + 4 > bytes.byteLength) return undefined;
+  const b0 = bytes[at] as number;
+  const b1 = bytes[at + 1] as number;
+  const b2 = bytes[at + 2] as number;
+  const b3 = bytes[at + 3] as number;
+  if (b0 !== 0xff || (b1 & 0xe0) !== 0xe0) return undefined;
+  const versionBits = (b1 >> 3) & 3;
+  const layerBits = (b1 >> 1) & 3;
+  const bitrateIndex = b2 >> 4;
+  const rateIndex = (b2 >> 2) & 3;
+  if (versionBits === 1 || layerBits === 0 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3)
+    return undefined;
+  if ((b3 & 3) === 2) return undefined;
+  const layer = (4 - layerBits) as 1 | 2 | 3;
+  const bitrates = BITRATES[versionBits === 3 ? "v1" : "v2"][layer - 1] as readonly number[];
+  const bitrate = (bitrates[bitrateIndex - 1] as number) * 1000;
+  const sampleRate = (SAMPLE_RATES[versionBits] as readonly number[])[rateIndex] as number;
+  const padding = (b2 >> 1) & 1;
+  const length =
+    layer === 1
+      ? (Math.floor((12 * bitrate) / sampleRate) + padding) * 4
+      : Math.floor(((layer === 3 && versionBits !== 3 ? 72 : 144) * bitrate) / sampleRate) + padding;
+  return { versionBits, layer, bitrate, sampleRate, length };
+}
+
+function sameStream(a: MpegFrameHeader, b: MpegFrameHeader): boolean {
+  return a.versionBits === b.versionBits && a.layer === b.layer && a.sampleRate === b.sampleRate;
+}
+
+/** A constant-bitrate duration estimate and the figures it rests on. */
+export interface MpegEstimate {
+  duration: number;
+  /** The first frame's bitrate, in bits per second. */
+  bitrate: number;
+  /** Offset of the first frame confirmed by the one after it. */
+  firstFrame: number;
+  /** Where the audio ends: the file's end, or the start of an ID3v1 tag. */
+  audioEnd: number;
+}
+
+/** End of the ID3v2 tags at the start of the file (0 when there are none). */
+async function leadingTagsEnd(reader: BlockReader): Promise<number> {
+  let at = 0;
+  for (let tags = 0; tags < MAX_LEADING_TAGS; tags++) {
+    const header = await reader.read(at, 10);
+    if (header.byteLength < 10 || header[0] !== 0x49 || header[1] !== 0x44 || header[2] !== 0x33) break;
+    const sizeBytes = header.subarray(6, 10);
+    if (sizeBytes.some((byte) => byte >= 0x80)) break;
+    const size = sizeBytes.reduce((sum, byte) => sum * 128 + byte, 0);
+    const footer = ((header[5] as number) & 0x10) !== 0 ? 10 : 0;
+    at += 10 + boundedLength(size, reader.size, "ID3v2 tag") + footer;
+  }
+  return at;
+}
+
+/**
+ * Estimates an MPEG audio file's duration as a constant-bitrate stream, as
+ * exiftool and ffmpeg do without a Xing/VBRI header: the bytes from the
+ * first frame to the end of the audio (before an ID3v1 tag), over the first
+ * frame's bitrate. Unlike exiftool, a frame counts as the first only when the
+ * next frame header follows at its computed length (or the audio ends
+ * there), so sync-like bytes inside a damaged tag are not taken for audio.
+ *
+ * @example
+ * await estimateMpegDuration(reader) // { duration: 0.496325, bitrate: 320000, firstFrame: 3343, audioEnd: 23196 }
+ */
+export async function estimateMpegDuration(reader: BlockReader): Promise<MpegEstimate | undefined> {
+  const audioStart = await leadingTagsEnd(reader);
+  let audioEnd = reader.size;
+  if (audioEnd - audioStart >= ID3V1_BYTES) {
+    const tag = await reader.read(audioEnd - ID3V1_BYTES, 3);
+    if (tag[0] === 0x54 && tag[1] === 0x41 && tag[2] === 0x47) audioEnd -= ID3V1_BYTES;
+  }
+  if (audioEnd - audioStart < 4) return undefined;
+  const window = await reader.read(audioStart, Math.min(MPEG_SCAN_BYTES, audioEnd - audioStart));
+  for (let i = 0; i + 4 <= window.byteLength; i++) {
+    if (window[i] !== 0xff) continue;
+    const header = parseMpegFrameHeader(window, i);
+    if (!header) continue;
+    const firstFrame = audioStart + i;
+    const next = firstFrame + header.length;
+    let confirmed = next === audioEnd;
+    if (!confirmed && next + 4 <= audioEnd) {
+      const inWindow = next - audioStart + 4 <= window.byteLength;
+      const bytes = inWindow ? window : await reader.read(next, 4);
+      const following = parseMpegFrameHeader(bytes, inWindow ? next - audioStart : 0);
+      confirmed = following !== undefined && sameStream(header, following);
+    }
+    if (confirmed) {
+      const duration = ((audioEnd - firstFrame) * 8) / header.bitrate;
+      return { duration, bitrate: header.bitrate, firstFrame, audioEnd };
+    }
+  }
+  return undefined;
+}
