@@ -1,0 +1,207 @@
+/**
+ * The local stack exactly as `npm start` runs it: `catalog dev` from the built
+ * package in a process of its own (no TypeScript loader, its own threads),
+ * N corpus files uploaded to it with the AWS SDK from this process, each
+ * counted when the handler's "object processed" log line comes out of the
+ * child. Measures objects/s, upload-to-record latency, and the child's CPU
+ * per object from /proc (the uploader's own CPU is this process's, not counted).
+ *
+ *   npx tsx bench/catalog-dev.bench.ts [--count 1000] [--upload-concurrency 16] [--rate N] [--no-write]
+ *
+ * bench/local-stack.bench.ts runs the same stack in one process from the
+ * sources, which lets it split CPU by component; this one checks the figure
+ * users get.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { LOCAL_DEFAULTS, LOCAL_S3_CLIENT_OPTIONS } from "../src/local/local-defaults.js";
+import { CORPUS_DIR, REPO_ROOT } from "../test/support/corpus.js";
+import { type Figure, percentile, recordSection } from "./results.js";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const args = process.argv.slice(2);
+function flag(name: string, fallback: number): number {
+  const index = args.indexOf(name);
+  const value = index >= 0 ? Number(args[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive integer`);
+  return value;
+}
+const count = flag("--count", 1000);
+const uploadConcurrency = flag("--upload-concurrency", 16);
+const rate = args.includes("--rate") ? flag("--rate", 0) : 0;
+const write = !args.includes("--no-write");
+
+const now = () => performance.timeOrigin + performance.now();
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** CPU (user + system, ms) of each thread of a process, from /proc/<pid>/task (clock ticks of 10 ms). */
+function threadCpu(pid: number): Map<number, number> {
+  const times = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = (readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
+      times.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return times;
+}
+
+const sum = (times: Map<number, number>) => [...times.values()].reduce((a, b) => a + b, 0);
+
+/** Lines the child prints, as parsed JSON objects (Powertools logs) or nothing. */
+function jsonLines(child: ChildProcess, onLine: (line: Record<string, unknown>) => void): void {
+  if (!child.stdout) throw new Error("catalog dev has no stdout pipe");
+  createInterface({ input: child.stdout }).on("line", (text) => {
+    if (!text.startsWith("{")) return;
+    try {
+      onLine(JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      // Not a log line.
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const names = readdirSync(CORPUS_DIR).sort();
+  const bodies = await Promise.all(
+    names.map(async (name) => ({ name, body: await readFile(join(CORPUS_DIR, name)) })),
+  );
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-bench-"));
+  const [s3Port, dynamodbPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO_ROOT, "bin/catalog"),
+      "dev",
+      "--s3-port",
+      String(s3Port),
+      "--dynamodb-port",
+      String(dynamodbPort),
+      "--http-port",
+      String(httpPort),
+      "--data-dir",
+      dataDir,
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: process.env,
+    },
+  );
+  const pid = child.pid as number;
+  const recordedAt = new Map<string, number>();
+  let ready: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  jsonLines(child, (line) => {
+    if (line.message === "object processed" && typeof line.key === "string") recordedAt.set(line.key, now());
+  });
+  child.stdout?.on("data", (chunk: Buffer) => {
+    if (chunk.toString().includes(`127.0.0.1:${s3Port}`)) ready();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    await Promise.race([
+      started,
+      exited.then(() => {
+        throw new Error("catalog dev exited before it was ready");
+      }),
+    ]);
+    const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${s3Port}` });
+    // One object through the whole path first: module loading is start-up, not per-object work.
+    await s3.send(
+      new PutObjectCommand({ Bucket: LOCAL_DEFAULTS.bucket, Key: "warm-up.jpg", Body: bodies[0]?.body }),
+    );
+    while (!recordedAt.has("warm-up.jpg")) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const cpuBefore = threadCpu(pid);
+    const putAt = new Map<string, number>();
+    const firstAt = now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: uploadConcurrency }, async () => {
+        while (next < count) {
+          const index = next++;
+          const file = bodies[index % bodies.length] as { name: string; body: Buffer };
+          const key = `bench/${String(index).padStart(5, "0")}-${file.name}`;
+          if (rate > 0) {
+            const due = firstAt + (index * 1000) / rate;
+            if (due > now()) await new Promise((resolve) => setTimeout(resolve, due - now()));
+          }
+          putAt.set(key, now());
+          await s3.send(new PutObjectCommand({ Bucket: LOCAL_DEFAULTS.bucket, Key: key, Body: file.body }));
+        }
+      }),
+    );
+    const uploadsDoneAt = now();
+    const deadline = now() + 10 * 60_000;
+    while ([...putAt.keys()].some((key) => !recordedAt.has(key)) && now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const cpuAfter = threadCpu(pid);
+    s3.destroy();
+    const keys = [...putAt.keys()].filter((key) => recordedAt.has(key));
+    const lastAt = Math.max(...keys.map((key) => recordedAt.get(key) as number));
+    const latencies = keys.map((key) => (recordedAt.get(key) as number) - (putAt.get(key) as number));
+    const cpuMs = sum(cpuAfter) - sum(cpuBefore);
+    const mainMs = (cpuAfter.get(pid) ?? 0) - (cpuBefore.get(pid) ?? 0);
+    const seconds = (lastAt - firstAt) / 1000;
+    const figures: Figure[] = [
+      [
+        "objects",
+        `${count} (corpus of ${names.length} files, cycled)${rate ? `, paced at ${rate} PUT/s` : ""}`,
+      ],
+      ["upload concurrency", String(uploadConcurrency)],
+      [
+        "end to end",
+        `${(keys.length / seconds).toFixed(1)} objects/s (${seconds.toFixed(1)} s, first PUT to last record)`,
+      ],
+      ["uploads alone", `${(count / ((uploadsDoneAt - firstAt) / 1000)).toFixed(1)} PUT/s`],
+      [
+        "upload-to-record latency p50 / p95",
+        `${ms(percentile(latencies, 50))} / ${ms(percentile(latencies, 95))}`,
+      ],
+      ["recorded / uploaded", `${keys.length} / ${count}`],
+      [
+        "catalog dev CPU per object, all threads / main thread",
+        `${(cpuMs / count).toFixed(1)} ms / ${(mainMs / count).toFixed(1)} ms`,
+      ],
+      ["load average during the run (1 min)", (loadavg()[0] ?? 0).toFixed(1)],
+    ];
+    for (const [label, value] of figures) console.log(`${label.padEnd(54)} ${value}`);
+    if (write) {
+      recordSection(
+        rate ? `catalog dev at ${rate} uploads/s` : "catalog dev",
+        `npx tsx bench/catalog-dev.bench.ts --count ${count} --upload-concurrency ${uploadConcurrency}${rate ? ` --rate ${rate}` : ""}`,
+        figures,
+        "`catalog dev` as `npm start` runs it (the built package, its own process, defaults: thumbnails on, 4 invocations at once), uploaded to from another process with the AWS SDK; a record counts when the handler's `object processed` line comes out. The child's CPU is read from /proc for all its threads (main thread, the S3 and DynamoDB server threads, V8's and libuv's pools, libvips); the uploader's is not in it.",
+      );
+    }
+  } finally {
+    child.kill("SIGINT");
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
