@@ -25,18 +25,13 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { DeliveryOutcome } from "../src/local/dispatcher.js";
 import { LOCAL_S3_CLIENT_OPTIONS, LocalStack } from "../src/local/local-stack.js";
 import { CORPUS_DIR } from "../test/support/corpus.js";
-import { type Figure, percentile, recordSection } from "./results.js";
+import { type Figure, percentile, positiveIntFlag, recordSection } from "./results.js";
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const args = process.argv.slice(2);
-function flag(name: string, fallback: number): number {
-  const index = args.indexOf(name);
-  const value = index >= 0 ? Number(args[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive integer`);
-  return value;
-}
+const flag = (name: string, fallback: number) => positiveIntFlag(args, name, fallback);
 const count = flag("--count", 1000);
 const uploadConcurrency = flag("--upload-concurrency", 16);
 const dispatchConcurrency = flag("--dispatch-concurrency", 4);

@@ -8,6 +8,20 @@ export type Figure = readonly [label: string, value: string];
 
 const RESULTS_PATH = join(REPO_ROOT, "bench/RESULTS.md");
 
+/**
+ * A positive integer option of a benchmark's command line (`--count 1000`),
+ * or `fallback` when absent; anything else stops the run with its name.
+ *
+ * @example
+ * const count = positiveIntFlag(process.argv.slice(2), "--count", 1000);
+ */
+export function positiveIntFlag(args: readonly string[], name: string, fallback: number): number {
+  const index = args.indexOf(name);
+  const value = index >= 0 ? Number(args[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive integer`);
+  return value;
+}
+
 /** The p-th percentile (0-100) of the samples, nearest-rank. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;

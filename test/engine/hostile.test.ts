@@ -4,6 +4,7 @@ import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
+import { concatBytes } from "../support/bytes.js";
 
 /**
  * Hostile files built byte by byte: decompression bombs that must be reported
@@ -29,10 +30,6 @@ function u32be(value: number): Uint8Array {
   new DataView(out.buffer).setUint32(0, value >>> 0, false);
   return out;
 }
-function concat(...parts: (Uint8Array | string)[]): Uint8Array {
-  const buffers = parts.map((part) => (typeof part === "string" ? Buffer.from(part, "latin1") : part));
-  return new Uint8Array(Buffer.concat(buffers));
-}
 
 interface ZipEntry {
   name: string;
@@ -50,7 +47,7 @@ function zip(entries: readonly ZipEntry[]): Uint8Array {
   let offset = 0;
   for (const entry of entries) {
     const name = Buffer.from(entry.name, "utf8");
-    const common = concat(
+    const common = concatBytes(
       u16le(20),
       u16le(0x0800),
       u16le(entry.method),
@@ -62,9 +59,9 @@ function zip(entries: readonly ZipEntry[]): Uint8Array {
       u16le(name.byteLength),
       u16le(0),
     );
-    const local = concat(u32le(0x04034b50), common, name, entry.stored);
+    const local = concatBytes(u32le(0x04034b50), common, name, entry.stored);
     centrals.push(
-      concat(
+      concatBytes(
         u32le(0x02014b50),
         u16le(20),
         common,
@@ -79,8 +76,8 @@ function zip(entries: readonly ZipEntry[]): Uint8Array {
     locals.push(local);
     offset += local.byteLength;
   }
-  const directory = concat(...centrals);
-  const end = concat(
+  const directory = concatBytes(...centrals);
+  const end = concatBytes(
     u32le(0x06054b50),
     u16le(0),
     u16le(0),
@@ -90,7 +87,7 @@ function zip(entries: readonly ZipEntry[]): Uint8Array {
     u32le(offset),
     u16le(0),
   );
-  return concat(...locals, directory, end);
+  return concatBytes(...locals, directory, end);
 }
 
 function deflatedEntry(name: string, content: Uint8Array): ZipEntry {
@@ -108,14 +105,14 @@ function storedEntry(name: string, content: Uint8Array): ZipEntry {
 }
 
 function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const body = concat(type, data);
-  return concat(u32be(data.byteLength), body, u32be(crc32(body)));
+  const body = concatBytes(type, data);
+  return concatBytes(u32be(data.byteLength), body, u32be(crc32(body)));
 }
 
 /** A PNG whose header claims `width` x `height` RGBA pixels over a few bytes of IDAT. */
 function pixelBombPng(width: number, height: number): Uint8Array {
-  const ihdr = concat(u32be(width), u32be(height), Uint8Array.of(8, 6, 0, 0, 0));
-  return concat(
+  const ihdr = concatBytes(u32be(width), u32be(height), Uint8Array.of(8, 6, 0, 0, 0));
+  return concatBytes(
     Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
     pngChunk("IHDR", ihdr),
     pngChunk("IDAT", deflateRawSync(new Uint8Array(64))),
@@ -125,7 +122,7 @@ function pixelBombPng(width: number, height: number): Uint8Array {
 
 /** A GIF whose screen and only image claim `width` x `height`. */
 function pixelBombGif(width: number, height: number): Uint8Array {
-  return concat(
+  return concatBytes(
     "GIF89a",
     u16le(width),
     u16le(height),
@@ -246,8 +243,8 @@ function tiffWithAscii(
 ): Uint8Array {
   const inline = size
     ? [
-        concat(u16le(0x0100), u16le(3), u32le(1), u16le(size[0]), u16le(0)),
-        concat(u16le(0x0101), u16le(3), u32le(1), u16le(size[1]), u16le(0)),
+        concatBytes(u16le(0x0100), u16le(3), u32le(1), u16le(size[0]), u16le(0)),
+        concatBytes(u16le(0x0101), u16le(3), u32le(1), u16le(size[1]), u16le(0)),
       ]
     : [];
   const ifdSize = 2 + (tags.length + inline.length) * 12 + 4;
@@ -255,17 +252,17 @@ function tiffWithAscii(
   const entries: Uint8Array[] = [...inline];
   const values: Uint8Array[] = [];
   for (const [tag, raw] of tags) {
-    const value = concat(raw, Uint8Array.of(0));
-    entries.push(concat(u16le(tag), u16le(2), u32le(value.byteLength), u32le(valueOffset)));
+    const value = concatBytes(raw, Uint8Array.of(0));
+    entries.push(concatBytes(u16le(tag), u16le(2), u32le(value.byteLength), u32le(valueOffset)));
     values.push(value);
     valueOffset += value.byteLength;
   }
-  return concat("II", u16le(42), u32le(8), u16le(entries.length), ...entries, u32le(0), ...values);
+  return concatBytes("II", u16le(42), u32le(8), u16le(entries.length), ...entries, u32le(0), ...values);
 }
 
 function jpegWithExif(tiff: Uint8Array): Uint8Array {
-  const app1 = concat("Exif\0\0", tiff);
-  const sof0 = concat(
+  const app1 = concatBytes("Exif\0\0", tiff);
+  const sof0 = concatBytes(
     Uint8Array.of(0xff, 0xc0),
     u16be(17),
     Uint8Array.of(8),
@@ -273,7 +270,7 @@ function jpegWithExif(tiff: Uint8Array): Uint8Array {
     u16be(64),
     Uint8Array.of(3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1),
   );
-  return concat(
+  return concatBytes(
     Uint8Array.of(0xff, 0xd8, 0xff, 0xe1),
     u16be(app1.byteLength + 2),
     app1,
@@ -293,24 +290,32 @@ function synchsafe(value: number): Uint8Array {
 
 /** ID3v2.3 frames (encoding byte included in `body`) followed by a few silent MPEG-1 layer III frames. */
 function mp3WithId3(frames: readonly (readonly [string, Uint8Array])[]): Uint8Array {
-  const body = concat(...frames.map(([id, data]) => concat(id, u32be(data.byteLength), u16be(0), data)));
-  const frame = concat(Uint8Array.of(0xff, 0xfb, 0x90, 0x64), new Uint8Array(413));
-  return concat("ID3", Uint8Array.of(3, 0, 0), synchsafe(body.byteLength), body, ...Array(20).fill(frame));
+  const body = concatBytes(
+    ...frames.map(([id, data]) => concatBytes(id, u32be(data.byteLength), u16be(0), data)),
+  );
+  const frame = concatBytes(Uint8Array.of(0xff, 0xfb, 0x90, 0x64), new Uint8Array(413));
+  return concatBytes(
+    "ID3",
+    Uint8Array.of(3, 0, 0),
+    synchsafe(body.byteLength),
+    body,
+    ...Array(20).fill(frame),
+  );
 }
 
 /** A one-page PDF with a classic xref table and the given raw /Info dictionary body. */
 function pdfWithInfo(info: Uint8Array): Uint8Array {
   const objects = [
-    concat("<< /Type /Catalog /Pages 2 0 R >>"),
-    concat("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
-    concat("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"),
-    concat("<< ", info, " >>"),
+    concatBytes("<< /Type /Catalog /Pages 2 0 R >>"),
+    concatBytes("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+    concatBytes("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"),
+    concatBytes("<< ", info, " >>"),
   ];
-  const parts: Uint8Array[] = [concat("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")];
+  const parts: Uint8Array[] = [concatBytes("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")];
   const offsets: number[] = [];
   let length = parts[0]?.byteLength ?? 0;
   objects.forEach((object, i) => {
-    const part = concat(`${i + 1} 0 obj\n`, object, "\nendobj\n");
+    const part = concatBytes(`${i + 1} 0 obj\n`, object, "\nendobj\n");
     offsets.push(length);
     parts.push(part);
     length += part.byteLength;
@@ -322,7 +327,7 @@ function pdfWithInfo(info: Uint8Array): Uint8Array {
     ...offsets.map((offset) => `${String(offset).padStart(10, "0")} 00000 n \n`),
     `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 4 0 R >>\nstartxref\n${length}\n%%EOF\n`,
   ].join("");
-  return concat(...parts, xref);
+  return concatBytes(...parts, xref);
 }
 
 describe("metadata as attack text comes back as plain, bounded strings", () => {
@@ -361,9 +366,15 @@ describe("metadata as attack text comes back as plain, bounded strings", () => {
 
   it("returns a hostile ID3 title as a bounded string and survives invalid UTF-8", async () => {
     const bytes = mp3WithId3([
-      ["TIT2", concat(Uint8Array.of(3), Buffer.from(`${SCRIPT}${CONTROLS}${"T".repeat(200_000)}`, "utf8"))],
-      ["TPE1", concat(Uint8Array.of(3), Uint8Array.of(0x41, 0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80, 0x42))],
-      ["TALB", concat(Uint8Array.of(1), Uint8Array.of(0xff, 0xfe, 0x00, 0xd8, 0x41, 0x00))],
+      [
+        "TIT2",
+        concatBytes(Uint8Array.of(3), Buffer.from(`${SCRIPT}${CONTROLS}${"T".repeat(200_000)}`, "utf8")),
+      ],
+      [
+        "TPE1",
+        concatBytes(Uint8Array.of(3), Uint8Array.of(0x41, 0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80, 0x42)),
+      ],
+      ["TALB", concatBytes(Uint8Array.of(1), Uint8Array.of(0xff, 0xfe, 0x00, 0xd8, 0x41, 0x00))],
     ]);
     const result = await run(bytes, "hostile.mp3");
     expectSafeStrings(result);
@@ -373,7 +384,7 @@ describe("metadata as attack text comes back as plain, bounded strings", () => {
 
   it("returns a hostile PDF /Title verbatim and survives invalid UTF-8 and UTF-16 strings", async () => {
     const bytes = pdfWithInfo(
-      concat(
+      concatBytes(
         `/Title (${IMG}) `,
         "/Author <FEFFD800004100420000> ",
         "/Subject (\xc3\x41\xff\xfe\xed\xa0\x80) ",

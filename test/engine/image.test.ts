@@ -5,6 +5,7 @@ import { extract } from "../../src/engine/engine.js";
 import { exifReadingOf, takenAtOf } from "../../src/engine/extractors/image/exif.js";
 import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
+import { concatBytes } from "../support/bytes.js";
 import { corpusFile, type ExpectedEntry, expectedEntries } from "../support/corpus.js";
 
 /** Corpus files that are images by name; videos with an ImageWidth tag are someone else's. */
@@ -308,13 +309,7 @@ function pngWithExif(exif: Uint8Array): Uint8Array {
     pngChunk("IDAT", new Uint8Array(0)),
     pngChunk("IEND", new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 describe("hostile EXIF values", () => {

@@ -8,8 +8,9 @@ import {
   estimateMpegDuration,
   parseMpegFrameHeader,
 } from "../../src/engine/extractors/media/mpeg-frames.js";
-import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
+import { concatBytes } from "../support/bytes.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { musicMetadataOf } from "../support/engine.js";
 
 /** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, no padding: 417-byte frames of 1152 samples. */
 const HEADER_128K = [0xff, 0xfb, 0x90, 0x44] as const;
@@ -32,16 +33,6 @@ function id3v1(): Uint8Array {
   const tag = new Uint8Array(128);
   tag.set([0x54, 0x41, 0x47]);
   return tag;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 function estimate(bytes: Uint8Array) {
@@ -97,7 +88,7 @@ describe("constant-bitrate duration estimate", () => {
   it("divides the audio bytes between the ID3v2 and ID3v1 tags by the first frame's bitrate", async () => {
     // Prepare
     const tag = id3v2(new Uint8Array(1000));
-    const bytes = concat(tag, cbrFrames(40), id3v1());
+    const bytes = concatBytes(tag, cbrFrames(40), id3v1());
     // Act
     const found = await estimate(bytes);
     // Assess
@@ -111,12 +102,12 @@ describe("constant-bitrate duration estimate", () => {
 
   it("passes over sync-like bytes the next frame does not confirm", async () => {
     // Prepare: a lone header followed by tag text, as in a damaged tag, then real frames.
-    const decoy = concat(
+    const decoy = concatBytes(
       Uint8Array.from(HEADER_128K),
       new TextEncoder().encode("TIT2\0\0\0\x05\0\0\0Title"),
       new Uint8Array(600),
     );
-    const bytes = concat(id3v2(new Uint8Array(10)), decoy, cbrFrames(10));
+    const bytes = concatBytes(id3v2(new Uint8Array(10)), decoy, cbrFrames(10));
     // Act
     const found = await estimate(bytes);
     // Assess
@@ -125,7 +116,7 @@ describe("constant-bitrate duration estimate", () => {
   });
 
   it("accepts a single frame that ends where the audio ends", async () => {
-    const found = await estimate(concat(cbrFrames(1), id3v1()));
+    const found = await estimate(concatBytes(cbrFrames(1), id3v1()));
     expect(found?.duration).toBeCloseTo((FRAME_128K * 8) / 128_000, 9);
   });
 
@@ -136,7 +127,7 @@ describe("constant-bitrate duration estimate", () => {
   });
 
   it("refuses an ID3v2 tag that claims more than the file holds", async () => {
-    const bytes = concat(id3v2(new Uint8Array(10), 1_000_000), cbrFrames(3));
+    const bytes = concatBytes(id3v2(new Uint8Array(10), 1_000_000), cbrFrames(3));
     await expect(estimate(bytes)).rejects.toBeInstanceOf(LimitExceededError);
   });
 });
@@ -148,17 +139,8 @@ describe("MPEG fallback through extract()", () => {
     "%s: a duration music-metadata states is kept; where it states none, the estimate is used and flagged",
     async (name) => {
       // Prepare
-      const source = await FileSource.open(corpusFile(name));
+      const { source, reader, parsed } = await musicMetadataOf(name, "audio/mpeg", "MPEG");
       try {
-        const reader = new BlockReader(source);
-        const parsed = await parseTaggedAudio(
-          reader,
-          "audio/mpeg",
-          "MPEG",
-          new AbortController().signal,
-          () => {},
-          () => {},
-        );
         const estimated = await estimateMpegDuration(reader);
         // Act
         const result = await extract(source, { name });
@@ -187,8 +169,8 @@ describe("MPEG fallback through extract()", () => {
   });
 
   it.each([
-    ["a tag claiming a megabyte", concat(id3v2(new Uint8Array(10), 1_000_000), cbrFrames(3))],
-    ["frames cut mid-way", concat(id3v2(new Uint8Array(10)), cbrFrames(5)).subarray(0, 900)],
+    ["a tag claiming a megabyte", concatBytes(id3v2(new Uint8Array(10), 1_000_000), cbrFrames(3))],
+    ["frames cut mid-way", concatBytes(id3v2(new Uint8Array(10)), cbrFrames(5)).subarray(0, 900)],
     ["a lone header", Uint8Array.from(HEADER_128K)],
   ])("%s never throws out of extract() or hangs", async (_, bytes) => {
     const result = await extract(new BufferSource(bytes, "damaged.mp3"), {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { readWaveChunks, waveDuration } from "../../src/engine/extractors/media/riff-wave.js";
-import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
-import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { expectedEntries } from "../support/corpus.js";
+import { musicMetadataOf } from "../support/engine.js";
 
 interface Chunk {
   id: string;
@@ -183,17 +183,8 @@ describe("WAVE fallback through extract()", () => {
     "%s: where music-metadata states a duration, the chunk walk states the same",
     async (name) => {
       // Prepare
-      const source = await FileSource.open(corpusFile(name));
+      const { source, reader, parsed } = await musicMetadataOf(name, "audio/wav", "WAVE");
       try {
-        const reader = new BlockReader(source);
-        const parsed = await parseTaggedAudio(
-          reader,
-          "audio/wav",
-          "WAVE",
-          new AbortController().signal,
-          () => {},
-          () => {},
-        );
         // Act
         const stated = waveDuration(await readWaveChunks(reader), reader.size);
         // Assess

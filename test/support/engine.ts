@@ -1,6 +1,9 @@
+import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
 import type { FormatInfo } from "../../src/engine/types.js";
+import { corpusFile } from "./corpus.js";
 
 /**
  * The engine's own answer for a local file's format: `extract({ detectOnly })`,
@@ -15,5 +18,33 @@ export async function engineDetection(path: string): Promise<FormatInfo> {
     return (await extract(source, { name: path, detectOnly: true })).format;
   } finally {
     await source.close();
+  }
+}
+
+/**
+ * A corpus audio file opened under a block reader, with what music-metadata
+ * alone makes of it (no fallback readers): the reference a fallback is
+ * checked against. The caller closes `source`.
+ *
+ * @example
+ * const { source, reader, parsed } = await musicMetadataOf("a.mp3", "audio/mpeg", "MPEG");
+ * try { expect(parsed.media?.duration).toBeDefined(); } finally { await source.close(); }
+ */
+export async function musicMetadataOf(name: string, parserMime: string, container: string) {
+  const source = await FileSource.open(corpusFile(name));
+  try {
+    const reader = new BlockReader(source);
+    const parsed = await parseTaggedAudio(
+      reader,
+      parserMime,
+      container,
+      new AbortController().signal,
+      () => {},
+      () => {},
+    );
+    return { source, reader, parsed };
+  } catch (error) {
+    await source.close();
+    throw error;
   }
 }
