@@ -350,10 +350,7 @@ async function tagRejected(
  * The version this creation cataloged was permanently deleted after it was
  * read and before its record was written, and that delete, processed in
  * between, found another version's record and changed nothing. The delete is
- * applied now, exactly as if it had been delivered after the creation (the
- * version's record is tombstoned and what S3 holds now as current is
- * cataloged under the delete's sequencer); its own audit entry already exists,
- * so none is written for it. The creation is audited as `superseded`.
+ * applied now (see {@link applyVersionDelete}); the creation is audited as `superseded`.
  */
 async function deletedMeanwhile(
   event: ObjectEvent,
@@ -361,20 +358,8 @@ async function deletedMeanwhile(
   started: number,
   found: { versionId: string; deletion: EventStamp; bytesRead: number; readRequests: number },
 ): Promise<ObjectOutcome> {
-  const removal = await processRemoval(
-    {
-      kind: "removed",
-      eventName: "ObjectRemoved:Delete",
-      bucket: event.bucket,
-      key: event.key,
-      ...found.deletion,
-      versionId: found.versionId,
-      deleteMarker: false,
-    },
-    { ...deps, catalog: withoutAudit(deps.catalog) },
-    started,
-  );
-  const restored = removal.outcome === "restored" ? "; the version current since then is cataloged" : "";
+  const outcome = await applyVersionDelete(event, found.versionId, found.deletion, deps, started);
+  const restored = outcome === "restored" ? "; the version current since then is cataloged" : "";
   return finish(event, deps, started, {
     outcome: "superseded",
     reasons: [
@@ -383,6 +368,36 @@ async function deletedMeanwhile(
     bytesRead: found.bytesRead,
     readRequests: found.readRequests,
   });
+}
+
+/**
+ * Applies a permanent delete of `versionId` found by its marker, exactly as if
+ * it had been delivered after the creation: the version's record, if it is the
+ * one stored, is tombstoned and what S3 holds now as current is cataloged
+ * under the delete's sequencer. Otherwise nothing changes (`stale`). The
+ * delete's own audit entry already exists, so none is written for it here.
+ */
+async function applyVersionDelete(
+  event: ObjectEvent,
+  versionId: string,
+  deletion: EventStamp,
+  deps: PipelineDeps,
+  started: number,
+): Promise<AuditOutcome> {
+  const removal = await processRemoval(
+    {
+      kind: "removed",
+      eventName: "ObjectRemoved:Delete",
+      bucket: event.bucket,
+      key: event.key,
+      ...deletion,
+      versionId,
+      deleteMarker: false,
+    },
+    { ...deps, catalog: withoutAudit(deps.catalog) },
+    started,
+  );
+  return removal.outcome;
 }
 
 /** The same writer without audit entries, for a step whose event is audited by its caller. */
@@ -395,15 +410,29 @@ function withoutAudit(catalog: CatalogWriter): CatalogWriter {
   };
 }
 
+/**
+ * The object changed, or its version is gone, since the event. For a version
+ * that is gone, a delivery of this creation may have written its record and
+ * stopped before looking for the version's permanent delete (see
+ * {@link deletedMeanwhile}): the retry, which ends here, applies that delete if
+ * it finds one; it changes nothing when the record is another version's.
+ */
 async function superseded(
   event: ObjectEvent,
   deps: PipelineDeps,
   started: number,
   error: SourceChangedError,
 ): Promise<ObjectOutcome> {
+  const reasons = [error.message];
+  if (event.kind === "created" && event.versionId !== undefined) {
+    const deletion = await deps.catalog.deletedVersion(event.bucket, event.key, event.versionId);
+    if (deletion && (await applyVersionDelete(event, event.versionId, deletion, deps, started)) !== "stale") {
+      reasons.push(`the permanent delete of version ${event.versionId} is applied to the catalog`);
+    }
+  }
   return finish(event, deps, started, {
     outcome: "superseded",
-    reasons: [error.message],
+    reasons,
     bytesRead: 0,
     readRequests: 0,
   });

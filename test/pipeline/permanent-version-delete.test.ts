@@ -306,6 +306,37 @@ describe("a permanent delete of one version", () => {
       });
     });
 
+    it("a delivery that stopped before looking for the delete is completed by its retry", async () => {
+      // Prepare: the first delivery writes v2's record, then fails (a lost connection) before it
+      // looks for a delete of v2; the delete was processed in between and found v1's record.
+      const history = new KeyHistory();
+      await history.deliver(history.put("v1"));
+      const creation = history.put("v2");
+      const storage: ObjectStorage = {
+        open: async (ref) => {
+          const opened = await history.bucket.open(ref);
+          await history.deliver(history.deleteVersion("v2"));
+          return opened;
+        },
+        tag: async () => {},
+      };
+      const failing = Object.assign(Object.create(store) as CatalogStore, {
+        deletedVersion: async () => {
+          throw new Error("connection reset");
+        },
+      });
+      await expect(
+        processObject(creation, { storage, catalog: failing, policy: DEFAULT_POLICY }),
+      ).rejects.toThrow("connection reset");
+      expect((await history.state()).record).toMatchObject({ status: "ok", versionId: "v2" });
+      // Act: the platform retries; v2 is gone now, so the read ends superseded.
+      const retry = await history.deliver(creation);
+      // Assess
+      expect(retry.outcome).toBe("superseded");
+      expect(retry.reasons).toContain("the permanent delete of version v2 is applied to the catalog");
+      expect((await history.state()).record).toMatchObject({ status: "ok", versionId: "v1" });
+    });
+
     it("with no delete meanwhile, the creation is cataloged as usual", async () => {
       const history = new KeyHistory();
       const creation = history.put("v1");
