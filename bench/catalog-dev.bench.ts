@@ -2,8 +2,8 @@
  * The local stack exactly as `npm start` runs it: `catalog dev` from the built
  * package in a process of its own (no TypeScript loader, its own threads),
  * N corpus files uploaded to it with the AWS SDK from this process, each
- * counted when the handler's "object processed" log line comes out of the
- * child. Measures objects/s, upload-to-record latency, and the child's CPU
+ * counted when the dashboard's live feed (`GET /api/events`) announces its
+ * record, as an open dashboard would see it. Measures objects/s, upload-to-record latency, and the child's CPU
  * per object from /proc (the uploader's own CPU is this process's, not counted).
  *
  *   npx tsx bench/catalog-dev.bench.ts [--count 1000] [--upload-concurrency 16] [--rate N] [--no-write]
@@ -12,13 +12,13 @@
  * sources, which lets it split CPU by component; this one checks the figure
  * users get.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { type ClientRequest, get } from "node:http";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { LOCAL_DEFAULTS, LOCAL_S3_CLIENT_OPTIONS } from "../src/local/local-defaults.js";
 import { CORPUS_DIR, REPO_ROOT } from "../test/support/corpus.js";
@@ -63,16 +63,33 @@ function threadCpu(pid: number): Map<number, number> {
 
 const sum = (times: Map<number, number>) => [...times.values()].reduce((a, b) => a + b, 0);
 
-/** Lines the child prints, as parsed JSON objects (Powertools logs) or nothing. */
-function jsonLines(child: ChildProcess, onLine: (line: Record<string, unknown>) => void): void {
-  if (!child.stdout) throw new Error("catalog dev has no stdout pipe");
-  createInterface({ input: child.stdout }).on("line", (text) => {
-    if (!text.startsWith("{")) return;
-    try {
-      onLine(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      // Not a log line.
-    }
+/**
+ * Follows the server-sent events of `GET /api/events` and calls `onRecord`
+ * with each announced key; resolves once the stream is open.
+ */
+function followRecords(httpPort: number, onRecord: (key: string) => void): Promise<ClientRequest> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: "127.0.0.1", port: httpPort, path: "/api/events" }, (response) => {
+      if (response.statusCode !== 200) {
+        reject(new Error(`GET /api/events answered ${response.statusCode}`));
+        return;
+      }
+      resolve(request);
+      let pending = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        pending += chunk;
+        let end = pending.indexOf("\n\n");
+        while (end >= 0) {
+          const message = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(message)?.[1];
+          if (/^event: record$/m.test(message) && data) onRecord((JSON.parse(data) as { key: string }).key);
+          end = pending.indexOf("\n\n");
+        }
+      });
+    });
+    request.on("error", reject);
   });
 }
 
@@ -108,9 +125,7 @@ async function main(): Promise<void> {
   const started = new Promise<void>((resolve) => {
     ready = resolve;
   });
-  jsonLines(child, (line) => {
-    if (line.message === "object processed" && typeof line.key === "string") recordedAt.set(line.key, now());
-  });
+  // The handler logs a line per object: drained as it comes, so a full pipe never stalls the child.
   child.stdout?.on("data", (chunk: Buffer) => {
     if (chunk.toString().includes(`127.0.0.1:${s3Port}`)) ready();
   });
@@ -122,6 +137,7 @@ async function main(): Promise<void> {
         throw new Error("catalog dev exited before it was ready");
       }),
     ]);
+    const feed = await followRecords(httpPort, (key) => recordedAt.set(key, now()));
     const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${s3Port}` });
     // One object through the whole path first: module loading is start-up, not per-object work.
     await s3.send(
@@ -155,6 +171,7 @@ async function main(): Promise<void> {
     }
     const cpuAfter = threadCpu(pid);
     s3.destroy();
+    feed.destroy();
     const keys = [...putAt.keys()].filter((key) => recordedAt.has(key));
     const lastAt = Math.max(...keys.map((key) => recordedAt.get(key) as number));
     const latencies = keys.map((key) => (recordedAt.get(key) as number) - (putAt.get(key) as number));
@@ -189,7 +206,7 @@ async function main(): Promise<void> {
         rate ? `catalog dev at ${rate} uploads/s` : "catalog dev",
         `npx tsx bench/catalog-dev.bench.ts --count ${count} --upload-concurrency ${uploadConcurrency}${rate ? ` --rate ${rate}` : ""}`,
         figures,
-        "`catalog dev` as `npm start` runs it (the built package, its own process, defaults: thumbnails on, 4 invocations at once), uploaded to from another process with the AWS SDK; a record counts when the handler's `object processed` line comes out. The child's CPU is read from /proc for all its threads (main thread, the S3 and DynamoDB server threads, V8's and libuv's pools, libvips); the uploader's is not in it.",
+        "`catalog dev` as `npm start` runs it (the built package, its own process, defaults: thumbnails on, 4 invocations at once), uploaded to from another process with the AWS SDK; a record counts when the dashboard's live feed (`GET /api/events`) announces it, which happens once it is written. The child's CPU is read from /proc for all its threads (main thread, the S3 and DynamoDB server threads, V8's and libuv's pools, libvips); the uploader's is not in it.",
       );
     }
   } finally {
