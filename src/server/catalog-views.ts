@@ -163,7 +163,8 @@ export async function computeStats(
 
 /**
  * One page of duplicate groups found in a window, each with (up to
- * `perGroup` of) its objects.
+ * `perGroup`, at least 2, of) its objects. Groups the index shows fewer than
+ * two copies of are left out.
  *
  * @example
  * const { items } = await listDuplicates(store, { from, to }, { limit: 20 }, 10);
@@ -181,7 +182,10 @@ export async function listDuplicates(
       objects: (await store.listByHash(group.sha256, { limit: perGroup })).items,
     })),
   );
-  return { items, ...(groups.cursor && { cursor: groups.cursor }) };
+  // A group that outgrew its tracked members stays listed after its copies are gone (see
+  // MAX_TRACKED_MEMBERS): the index decides whether it still holds duplicates.
+  const held = items.filter((group) => group.objects.length >= 2);
+  return { items: held, ...(groups.cursor && { cursor: groups.cursor }) };
 }
 
 function add(tally: Tally | undefined, size: number): void {

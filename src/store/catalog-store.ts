@@ -67,7 +67,30 @@ export interface CatalogStoreOptions {
   tombstoneTtlSeconds?: number;
   /** Clock, for tests. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Members a duplicate group tracks by id; past this it only notes that it
+   * holds more (see {@link MAX_TRACKED_MEMBERS}). @default 100
+   */
+  maxTrackedMembers?: number;
 }
+
+/**
+ * How many copies a duplicate group tracks one by one. Every join rewrites
+ * the group item and is billed by its size, and an item may not pass 400 KB:
+ * a set of every copy of common content (the same logo or `__init__.py` in
+ * thousands of places) would cost more write units with each copy and then
+ * fail. Past this, the group is marked `overflow` and stays listed; readers
+ * list the copies themselves from the `byHash` index.
+ */
+export const MAX_TRACKED_MEMBERS = 100;
+
+/**
+ * SHA-256 of no bytes. Empty objects (S3 console "folders", placeholders)
+ * are never duplicates worth listing, and in a large bucket they are many:
+ * they keep their hash but join no group and get no `byHash` row, which
+ * would otherwise put them all in one index partition.
+ */
+export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -113,6 +136,7 @@ export class CatalogStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tombstoneTtlSeconds: number | undefined;
   private readonly now: () => Date;
+  private readonly maxTrackedMembers: number;
   /** Writes sent, conditional failures included: what the table bills. */
   writeCount = 0;
 
@@ -126,6 +150,7 @@ export class CatalogStore {
     });
     this.tombstoneTtlSeconds = options.tombstoneTtlSeconds;
     this.now = options.now ?? (() => new Date());
+    this.maxTrackedMembers = options.maxTrackedMembers ?? MAX_TRACKED_MEMBERS;
   }
 
   /**
@@ -463,7 +488,7 @@ export class CatalogStore {
       [INDEXES.byCategory.partitionKey]: categoryPk(input.bucket, category, day),
       [INDEXES.byCategory.sortKey]: `${input.eventTime}#${input.key}`,
     };
-    if (sha256) {
+    if (sha256 && sha256 !== EMPTY_SHA256) {
       item[INDEXES.byHash.partitionKey] = hashPk(sha256);
       item[INDEXES.byHash.sortKey] = hashSk(input.bucket, input.key);
     }
@@ -648,9 +673,15 @@ export class CatalogStore {
     }
   }
 
-  /** Adds the object to its content's group; a group of two or more becomes listable as duplicates. */
+  /**
+   * Adds the object to its content's group; a group of two or more becomes
+   * listable as duplicates. A group already tracking {@link MAX_TRACKED_MEMBERS}
+   * others only notes that it holds more.
+   */
   private async joinHashGroup(sha256: string, target: ObjectRecordInput, size: number): Promise<void> {
+    if (sha256 === EMPTY_SHA256) return;
     const key = hashGroupKey(sha256);
+    const member = memberId(target);
     let members: Set<string> | undefined;
     let listed = false;
     try {
@@ -660,19 +691,36 @@ export class CatalogStore {
           TableName: this.tableName,
           Key: key,
           UpdateExpression: "ADD members :member SET sha256 = :sha, #size = :size",
+          ConditionExpression:
+            "attribute_not_exists(members) OR size(members) < :cap OR contains(members, :id)",
           ExpressionAttributeNames: { "#size": "size" },
           ExpressionAttributeValues: {
-            ":member": new Set([memberId(target)]),
+            ":member": new Set([member]),
+            ":id": member,
+            ":cap": this.maxTrackedMembers,
             ":sha": sha256,
             ":size": size,
           },
           ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
       members = output.Attributes?.members as Set<string> | undefined;
       listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
     } catch (error) {
-      throw new StoreError("duplicate group update", target, { cause: error });
+      if (!isConditionalFailure(error))
+        throw new StoreError("duplicate group update", target, { cause: error });
+      // Full, and this object is not among those tracked: the group has long been listed. The failure
+      // carries the group (a raw AttributeValue map) where the server returns it.
+      if ((error as { Item?: Record<string, { BOOL?: boolean }> }).Item?.overflow?.BOOL === true) return;
+      await this.guardedGroupUpdate(target, {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: "SET overflow = :yes",
+        ConditionExpression: "attribute_not_exists(overflow)",
+        ExpressionAttributeValues: { ":yes": true },
+      });
+      return;
     }
     if ((members?.size ?? 0) < 2 || listed) return;
     await this.guardedGroupUpdate(target, {
@@ -695,9 +743,11 @@ export class CatalogStore {
 
   /** Removes the object from its old content's group; a group left with one member is no longer listed. */
   private async leaveHashGroup(sha256: string, target: { bucket: string; key: string }): Promise<void> {
+    if (sha256 === EMPTY_SHA256) return;
     const key = hashGroupKey(sha256);
     let remaining = 0;
     let listed = false;
+    let overflow = false;
     try {
       this.writeCount += 1;
       const output = await this.doc.send(
@@ -711,15 +761,18 @@ export class CatalogStore {
       );
       remaining = (output.Attributes?.members as Set<string> | undefined)?.size ?? 0;
       listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
+      overflow = output.Attributes?.overflow === true;
     } catch (error) {
       throw new StoreError("duplicate group update", target, { cause: error });
     }
-    if (remaining >= 2 || !listed) return;
+    // A group that overflowed holds copies it does not track: it stays listed, and readers count the copies.
+    if (remaining >= 2 || !listed || overflow) return;
     await this.guardedGroupUpdate(target, {
       TableName: this.tableName,
       Key: key,
       UpdateExpression: "REMOVE #gpk, #gsk",
-      ConditionExpression: "attribute_not_exists(members) OR size(members) < :two",
+      ConditionExpression:
+        "(attribute_not_exists(members) OR size(members) < :two) AND attribute_not_exists(overflow)",
       ExpressionAttributeNames: {
         "#gpk": INDEXES.byCategory.partitionKey,
         "#gsk": INDEXES.byCategory.sortKey,

@@ -40,6 +40,11 @@
  * those keys are removed. `find --duplicates` is therefore one Query per day
  * on byCategory for the groups, then one Query on byHash per group for its
  * objects: no Scan, and no partition gathers a whole bucket.
+ *
+ * A group tracks at most `MAX_TRACKED_MEMBERS` ids, so its item, and what each
+ * join is billed, stays small; past that it is marked `overflow`, stays
+ * listed, and readers keep only groups whose `byHash` listing still shows two
+ * copies. Empty objects join no group and get no `byHash` row.
  */
 
 export const PARTITION_KEY = "pk";

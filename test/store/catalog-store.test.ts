@@ -1,7 +1,7 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionResult } from "../../src/engine/types.js";
-import { CatalogStore } from "../../src/store/catalog-store.js";
+import { CatalogStore, type CatalogStoreOptions, EMPTY_SHA256 } from "../../src/store/catalog-store.js";
 import { InvalidCursorError, InvalidRangeError } from "../../src/store/errors.js";
 import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
 import type { ObjectRecordInput } from "../../src/store/types.js";
@@ -11,9 +11,9 @@ let servers: TestServers;
 let store: CatalogStore;
 let tableCount = 0;
 
-async function freshStore(): Promise<CatalogStore> {
+async function freshStore(options: Partial<CatalogStoreOptions> = {}): Promise<CatalogStore> {
   tableCount += 1;
-  const fresh = new CatalogStore(servers.dynamodb, { tableName: `catalog-store-${tableCount}` });
+  const fresh = new CatalogStore(servers.dynamodb, { tableName: `catalog-store-${tableCount}`, ...options });
   await fresh.ensureTable();
   return fresh;
 }
@@ -344,6 +344,63 @@ describe("query patterns", () => {
       eventTime: "2024-05-02T10:00:00.000Z",
     });
     expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
+  });
+
+  it("lists no duplicates of empty objects, and gives them no hash index rows", async () => {
+    // Prepare
+    const listing = await freshStore();
+    const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
+    const empty = (key: string) =>
+      record({ key, size: 0, sequencer: "01", extraction: extraction({ size: 0, sha256: EMPTY_SHA256 }) });
+    // Act
+    for (const key of ["a/", "b/", "c/.keep"]) await listing.putRecord(empty(key));
+    await listing.putRecord({
+      ...empty("c/.keep"),
+      sequencer: "02",
+      extraction: extraction({ sha256: "c".repeat(64) }),
+    });
+    // Assess
+    expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
+    expect((await listing.listByHash(EMPTY_SHA256)).items).toEqual([]);
+    expect((await listing.getObject("uploads", "a/")).record?.sha256).toBe(EMPTY_SHA256);
+  });
+
+  it("a group past its tracked members stays listed and stays small; its copies come from the index", async () => {
+    // Prepare
+    const listing = await freshStore({ maxTrackedMembers: 3 });
+    const sha = "d".repeat(64);
+    const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
+    const keys = ["1", "2", "3", "4", "5"].map((n) => `logos/${n}.png`);
+    // Act
+    for (const key of keys) {
+      await listing.putRecord(record({ key, sequencer: "01", extraction: extraction({ sha256: sha }) }));
+    }
+    // A redelivery of an untracked copy changes nothing either.
+    await listing.putRecord(
+      record({ key: "logos/5.png", sequencer: "01", extraction: extraction({ sha256: sha }) }),
+    );
+    const listedWhileFull = (await listing.listDuplicateGroups(range)).items.map((group) => group.sha256);
+    const groupWhileFull = await servers.dynamodb.send(
+      new GetItemCommand({
+        TableName: listing.tableName,
+        Key: { pk: { S: `SHA#${sha}` }, sk: { S: "#GROUP" } },
+      }),
+    );
+    for (const key of keys.slice(0, 4)) {
+      await listing.putTombstone({
+        bucket: "uploads",
+        key,
+        sequencer: "02",
+        eventTime: "2024-05-02T10:00:00.000Z",
+      });
+    }
+    // Assess
+    expect(listedWhileFull).toEqual([sha]);
+    expect(groupWhileFull.Item?.members?.SS).toHaveLength(3);
+    expect(groupWhileFull.Item?.overflow?.BOOL).toBe(true);
+    // Still listed (it holds copies it does not track); the index says how many there are now.
+    expect((await listing.listDuplicateGroups(range)).items.map((item) => item.sha256)).toEqual([sha]);
+    expect((await listing.listByHash(sha)).items.map((item) => item.key)).toEqual(["logos/5.png"]);
   });
 
   it.each([

@@ -68,7 +68,8 @@ async function runFind(flags: FindFlags): Promise<void> {
       const withCopies = [];
       for (const group of groups.items) {
         const copies = await collect(1000, (page) => target.store.listByHash(group.sha256, page));
-        withCopies.push({ ...group, objects: copies.items });
+        // A group that outgrew its tracked members stays listed after its copies are gone: count them here.
+        if (copies.items.length >= 2) withCopies.push({ ...group, objects: copies.items });
       }
       if (flags.json) {
         printJson(withCopies);
