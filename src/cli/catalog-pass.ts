@@ -212,7 +212,7 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
         if (options.excludePrefixes.some((prefix) => object.key.startsWith(prefix))) {
           return { action: "skip", why: "excluded" } as const;
         }
-        const { record } = await target.store.getObject(options.bucket, object.key);
+        const record = await target.store.getRecord(options.bucket, object.key);
         return options.rule(object, record);
       });
       const events: ObjectEvent[] = [];

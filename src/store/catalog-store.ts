@@ -34,9 +34,9 @@ import {
 } from "./keys.js";
 import {
   AUDIT_SORT_PREFIX,
+  DEFAULT_AUDIT_LIMIT,
   INDEXES,
   PARTITION_KEY,
-  RECORD_SORT_KEY,
   SCHEMA_VERSION,
   SORT_KEY,
   SUMMARY_ATTRIBUTES,
@@ -260,34 +260,78 @@ export class CatalogStore {
   }
 
   /**
-   * An object's record (tombstones included) and its audit history, oldest
-   * event first, from one strongly consistent Query on its partition.
+   * An object's record (tombstones included), strongly consistent.
    *
    * @example
-   * const { record, audit } = await store.getObject("uploads", "a.jpg");
+   * const record = await store.getRecord("uploads", "a.jpg");
+   * if (record?.etag === object.ETag) skip();
    */
-  async getObject(bucket: string, key: string): Promise<{ record?: CatalogRecord; audit: AuditEntry[] }> {
-    let record: CatalogRecord | undefined;
-    const audit: AuditEntry[] = [];
+  async getRecord(bucket: string, key: string): Promise<CatalogRecord | undefined> {
+    try {
+      const output = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: recordKey(bucket, key), ConsistentRead: true }),
+      );
+      return output.Item ? (stripKeys(output.Item) as unknown as CatalogRecord) : undefined;
+    } catch (error) {
+      throw new StoreError("record read", { bucket, key }, { cause: error });
+    }
+  }
+
+  /**
+   * An object's record (tombstones included) and its newest audit entries,
+   * oldest of them first, read strongly consistent. A key rewritten every
+   * minute gathers half a million entries a year: the history is bounded
+   * (`auditLimit`, default {@link DEFAULT_AUDIT_LIMIT}), and `olderAudit` says
+   * that older entries exist. Pass `Infinity` for the whole history.
+   *
+   * @example
+   * const { record, audit, olderAudit } = await store.getObject("uploads", "a.jpg");
+   */
+  async getObject(
+    bucket: string,
+    key: string,
+    options: { auditLimit?: number } = {},
+  ): Promise<{ record?: CatalogRecord; audit: AuditEntry[]; olderAudit?: true }> {
+    const auditLimit = options.auditLimit ?? DEFAULT_AUDIT_LIMIT;
+    const [record, newest] = await Promise.all([
+      this.getRecord(bucket, key),
+      this.newestAudit(bucket, key, auditLimit),
+    ]);
+    return {
+      ...(record && { record }),
+      audit: newest.entries.reverse(),
+      ...(newest.older && { olderAudit: true as const }),
+    };
+  }
+
+  /** Up to `limit` audit entries of one object, newest first, and whether older ones exist. */
+  private async newestAudit(
+    bucket: string,
+    key: string,
+    limit: number,
+  ): Promise<{ entries: AuditEntry[]; older: boolean }> {
+    const entries: AuditEntry[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.query(
         {
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": objectPk(bucket, key) },
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :audit)",
+          ExpressionAttributeValues: { ":pk": objectPk(bucket, key), ":audit": AUDIT_SORT_PREFIX },
           ConsistentRead: true,
+          ScanIndexForward: false,
+          // One more than asked: it tells whether older entries exist.
+          ...(Number.isFinite(limit) && { Limit: Math.min(MAX_PAGE, limit - entries.length + 1) }),
           ...(start && { ExclusiveStartKey: start }),
         },
         { bucket, key },
       );
       for (const item of page.Items ?? []) {
-        if (item.sk === RECORD_SORT_KEY) record = stripKeys(item) as unknown as CatalogRecord;
-        else if (String(item.sk).startsWith(AUDIT_SORT_PREFIX))
-          audit.push(stripKeys(item) as unknown as AuditEntry);
+        if (entries.length === limit) return { entries, older: true };
+        entries.push(stripKeys(item) as unknown as AuditEntry);
       }
       start = page.LastEvaluatedKey;
     } while (start);
-    return { ...(record && { record }), audit };
+    return { entries, older: false };
   }
 
   /**

@@ -54,6 +54,9 @@ export const AUDIT_SORT_PREFIX = "AUDIT#";
 export const HASH_GROUP_SORT_KEY = "#GROUP";
 export const VERSION_GONE_SORT_PREFIX = "GONE#";
 
+/** Audit entries one read of an object returns unless told otherwise: the newest ones (access pattern 1). */
+export const DEFAULT_AUDIT_LIMIT = 100;
+
 /** Attributes copied into the listing indexes: enough to render a row without a second read. */
 export const SUMMARY_ATTRIBUTES = [
   "bucket",

@@ -51,6 +51,7 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["upload"], /missing required argument/],
     [["upload", "/no/such/file.jpg"], /\/no\/such\/file.jpg: no such file or directory/],
     [["show", "s3://uploads/"], /names no object/],
+    [["show", "s3://uploads/a.jpg", "--history", "0"], /--history/],
     [["show", "s3:///key"], /has no bucket name/],
     [["ls", "--s3-endpoint", "ftp://example.com"], /--s3-endpoint must be an http\(s\) URL/],
     [["backfill", "--concurrency", "zero"], /expected a positive integer/],

@@ -166,6 +166,42 @@ describe("audit", () => {
   });
 });
 
+describe("an object's history", () => {
+  it("returns the newest entries, oldest of them first, and says when older ones exist", async () => {
+    // Prepare: a record and five events.
+    const key = "history/status.json";
+    await store.putRecord(record({ key, sequencer: "05" }));
+    for (let n = 1; n <= 5; n++) {
+      await store.putAudit({
+        bucket: "uploads",
+        key,
+        eventName: "ObjectCreated:Put",
+        eventTime: `2024-05-01T10:00:0${n}.000Z`,
+        sequencer: `0${n}`,
+        outcome: "created",
+        durationMs: 1,
+        bytesRead: 1,
+      });
+    }
+    // Act
+    const bounded = await store.getObject("uploads", key, { auditLimit: 3 });
+    const exact = await store.getObject("uploads", key, { auditLimit: 5 });
+    const whole = await store.getObject("uploads", key, { auditLimit: Number.POSITIVE_INFINITY });
+    // Assess
+    expect(bounded.audit.map((entry) => entry.sequencer)).toEqual(["03", "04", "05"]);
+    expect(bounded.olderAudit).toBe(true);
+    expect(bounded.record?.key).toBe(key);
+    expect(exact.olderAudit).toBeUndefined();
+    expect(whole.audit).toHaveLength(5);
+    expect(await store.getRecord("uploads", key)).toEqual(bounded.record);
+  });
+
+  it("has no record and no history for an object never cataloged", async () => {
+    expect(await store.getObject("uploads", "history/none")).toEqual({ audit: [] });
+    expect(await store.getRecord("uploads", "history/none")).toBeUndefined();
+  });
+});
+
 describe("size bound", () => {
   it("truncates long strings and lists and flags the record", async () => {
     const sample = Array.from({ length: 5000 }, (_, index) => `${"dir/".repeat(40)}entry-${index}.bin`);

@@ -1,12 +1,15 @@
 import type { Command } from "commander";
+import { DEFAULT_AUDIT_LIMIT } from "../../store/schema.js";
 import type { AuditEntry, CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
+import { parsePositiveInt } from "../options.js";
 import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
 interface ShowFlags extends TargetFlags {
   json?: boolean;
+  history: number;
 }
 
 const SECTIONS = ["image", "media", "pdf", "document", "archive", "text", "font", "executable"] as const;
@@ -63,14 +66,19 @@ async function runShow(location: string, flags: ShowFlags): Promise<void> {
   await withTarget(flags, async (target) => {
     const { bucket, key } = parseS3Url(location, target.bucket);
     if (key === "") throw new CliError(`'${location}' names no object: expected s3://bucket/key`);
-    const { record, audit } = await target.store.getObject(bucket, key);
+    const { record, audit, olderAudit } = await target.store.getObject(bucket, key, {
+      auditLimit: flags.history,
+    });
     if (!record && audit.length === 0) throw new CliError(`s3://${bucket}/${key} is not in the catalog`);
     if (flags.json) {
-      printJson({ record: record ?? null, audit });
+      printJson({ record: record ?? null, audit, ...(olderAudit && { olderAudit }) });
       return;
     }
     const lines = record ? describeRecord(record) : [`s3://${bucket}/${key}`, "  no record (see history)"];
-    process.stdout.write(`${[...lines, ...describeAudit(audit)].join("\n")}\n`);
+    const older = olderAudit
+      ? [`  (the ${audit.length} newest events; older ones exist: raise --history)`]
+      : [];
+    process.stdout.write(`${[...lines, ...describeAudit(audit), ...older].join("\n")}\n`);
   });
 }
 
@@ -81,6 +89,7 @@ export function registerShow(program: Command): void {
       .command("show")
       .description("show an object's catalog record and its audit history")
       .argument("<location>", "s3://bucket/key (or a key in the default bucket)")
-      .option("--json", 'print { "record": {...}, "audit": [...] }'),
+      .option("--json", 'print { "record": {...}, "audit": [...] }')
+      .option("--history <n>", "newest audit entries shown", parsePositiveInt, DEFAULT_AUDIT_LIMIT),
   ).action((location: string, flags: ShowFlags) => runShow(location, flags));
 }

@@ -126,7 +126,7 @@ export async function waitForRecord(
   const deadline = Date.now() + timeoutMs;
   let delay = 100;
   for (;;) {
-    const { record } = await store.getObject(bucket, key);
+    const record = await store.getRecord(bucket, key);
     if (record && record.status !== "deleted" && unquote(record.etag) === eTag) return record;
     if (Date.now() >= deadline) return undefined;
     await new Promise((done) => setTimeout(done, delay));

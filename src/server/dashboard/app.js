@@ -728,7 +728,7 @@ async function showDetail(key) {
     return;
   }
   if (token !== detailToken) return;
-  clear(detailBody).append(...detailSections(key, result.record, result.audit));
+  clear(detailBody).append(...detailSections(key, result.record, result.audit, result.olderAudit === true));
 }
 
 /**
@@ -770,7 +770,7 @@ function section(title, body, id) {
   );
 }
 
-function detailSections(key, record, audit) {
+function detailSections(key, record, audit, olderAudit) {
   const parts = [];
   if (!record) {
     parts.push(el("p", { class: "view-note", text: "No record: only audit entries exist for this key." }));
@@ -1114,7 +1114,13 @@ function detailSections(key, record, audit) {
       ),
     );
   }
-  parts.push(section("Audit trail", auditTable(audit), "audit"));
+  const older = olderAudit
+    ? el("p", {
+        class: "view-note",
+        text: `The ${audit.length} newest events; older ones are kept in the catalog.`,
+      })
+    : null;
+  parts.push(section("Audit trail", [auditTable(audit), older], "audit"));
   parts.push(el("p", {}, navLink("Open folder", { view: "browse", prefix: folderOf(key), key })));
   return parts;
 }

@@ -45,14 +45,15 @@ function limitOf(value: string | undefined, fallback = 100): number {
 export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
   app.get("/api/object", async (c) => {
     const key = parseKey("key", c.req.query("key"));
-    const { record, audit } = await deps.store.getObject(deps.bucket, key);
+    const { record, audit, olderAudit } = await deps.store.getObject(deps.bucket, key);
     if (!record && audit.length === 0)
       throw new RequestError(404, `s3://${deps.bucket}/${key} is not in the catalog`);
     const shown = record
       ? Object.fromEntries(Object.entries(record).filter(([name]) => !INDEX_ATTRIBUTES.has(name)))
       : null;
-    // Newest event first: what a person looking at a history wants to see.
-    return c.json({ record: shown, audit: [...audit].reverse() });
+    // Newest event first: what a person looking at a history wants to see. `olderAudit`: the
+    // history holds more than the newest entries sent.
+    return c.json({ record: shown, audit: [...audit].reverse(), ...(olderAudit && { olderAudit }) });
   });
 
   app.get("/api/folder", async (c) => {

@@ -42,7 +42,7 @@ function s3Of(deps: FileRouteDeps): S3Client {
 export function mountFileRoutes(app: Hono, deps: FileRouteDeps): void {
   app.get("/api/thumbnail", async (c) => {
     const key = parseKey("key", c.req.query("key"));
-    const { record } = await deps.store.getObject(deps.bucket, key);
+    const record = await deps.store.getRecord(deps.bucket, key);
     const thumbnailKey = record?.status !== "deleted" ? record?.thumbnailKey : undefined;
     if (!thumbnailKey) throw new RequestError(404, `s3://${deps.bucket}/${key} has no thumbnail`);
     // Only derived files are served: the route must not become a reader of any object in the bucket.
