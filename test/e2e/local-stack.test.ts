@@ -190,9 +190,10 @@ describe("the local stack, end to end", () => {
   });
 
   it("lists the folder with ls and finds by category with find", async () => {
-    const [ls, sdkLs, images] = await Promise.all([
+    const [ls, sdkLs, firstOnly, images] = await Promise.all([
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/`, "--json"),
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/sdk/`, "--json"),
+      catalogCli(ports, "ls", `s3://${BUCKET}/e2e/sdk/`, "--json", "--limit", "1"),
       catalogCli(ports, "find", "--category", "image", "--since", "1h", "--json"),
     ]);
     expect(ls.code, ls.stderr).toBe(0);
@@ -201,6 +202,9 @@ describe("the local stack, end to end", () => {
     expect(sdk.objects.map((object: { key: string }) => object.key).sort()).toEqual(
       BY_SDK.map(({ key }) => key).sort(),
     );
+    expect(sdk.more).toBeUndefined();
+    // A limit stops the listing and says that there is more.
+    expect(JSON.parse(firstOnly.stdout)).toMatchObject({ more: true, objects: [sdk.objects[0]] });
 
     expect(images.code, images.stderr).toBe(0);
     expect(

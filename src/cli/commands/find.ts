@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { CATEGORIES, isCategory } from "../../engine/detect/category.js";
 import type { Category } from "../../engine/types.js";
-import type { Page, RecordSummary, TimeRange } from "../../store/types.js";
+import type { RecordSummary, TimeRange } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
 import { parsePositiveInt, parseSince } from "../options.js";
+import { collectPages } from "../paging.js";
 import { type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
@@ -22,21 +23,6 @@ function parseCategory(value: string): Category {
     throw new CliError(`unknown category '${value}': expected one of ${CATEGORIES.join(", ")}`);
   }
   return value;
-}
-
-/** Reads pages until `limit` items or the end. */
-async function collect<T>(
-  limit: number,
-  fetch: (page: { limit: number; cursor?: string }) => Promise<Page<T>>,
-): Promise<{ items: T[]; more: boolean }> {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await fetch({ limit: Math.min(1000, limit - items.length), ...(cursor && { cursor }) });
-    items.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor && items.length < limit);
-  return { items: items.slice(0, limit), more: cursor !== undefined || items.length > limit };
 }
 
 function rowsOf(items: RecordSummary[]): string[][] {
@@ -64,10 +50,10 @@ async function runFind(flags: FindFlags): Promise<void> {
   if (range.from > range.to) throw new CliError(`--since is in the future: ${range.from}`);
   await withTarget(flags, async (target) => {
     if (flags.duplicates) {
-      const groups = await collect(flags.limit, (page) => target.store.listDuplicateGroups(range, page));
+      const groups = await collectPages(flags.limit, (page) => target.store.listDuplicateGroups(range, page));
       const withCopies = [];
       for (const group of groups.items) {
-        const copies = await collect(1000, (page) => target.store.listByHash(group.sha256, page));
+        const copies = await collectPages(1000, (page) => target.store.listByHash(group.sha256, page));
         // A group that outgrew its tracked members stays listed after its copies are gone: count them here.
         if (copies.items.length >= 2) withCopies.push({ ...group, objects: copies.items });
       }
@@ -86,8 +72,8 @@ async function runFind(flags: FindFlags): Promise<void> {
       return;
     }
     const found = flags.problems
-      ? await collect(flags.limit, (page) => target.store.listProblems(target.bucket, range, page))
-      : await collect(flags.limit, (page) =>
+      ? await collectPages(flags.limit, (page) => target.store.listProblems(target.bucket, range, page))
+      : await collectPages(flags.limit, (page) =>
           target.store.listByCategory(target.bucket, flags.category as string, range, page),
         );
     if (flags.json) {

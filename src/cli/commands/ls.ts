@@ -1,12 +1,15 @@
 import type { Command } from "commander";
 import type { RecordSummary } from "../../store/types.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
+import { parsePositiveInt } from "../options.js";
+import { collectPages } from "../paging.js";
 import type { Target } from "../target.js";
 import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 
 interface LsFlags extends TargetFlags {
   json?: boolean;
+  limit: number;
 }
 
 /** What `catalog ls` shows for one folder. */
@@ -17,6 +20,8 @@ export interface FolderListing {
   folders: string[];
   /** Cataloged objects directly in the folder. */
   objects: RecordSummary[];
+  /** Set when the folder holds more sub-folders or objects than the limit let through. */
+  more?: true;
 }
 
 /**
@@ -24,7 +29,12 @@ export interface FolderListing {
  * S3 notion, not a catalog one. Objects come from the catalog, by the folder
  * index, so their type and status are there without reading S3.
  */
-async function listFolder(target: Target, bucket: string, folder: string): Promise<FolderListing> {
+async function listFolder(
+  target: Target,
+  bucket: string,
+  folder: string,
+  limit: number,
+): Promise<FolderListing> {
   const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
   const folders: string[] = [];
   let token: string | undefined;
@@ -39,15 +49,16 @@ async function listFolder(target: Target, bucket: string, folder: string): Promi
     );
     for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  const objects: RecordSummary[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await target.store.listFolder(bucket, folder, { limit: 1000, ...(cursor && { cursor }) });
-    objects.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return { bucket, folder, folders, objects };
+  } while (token && folders.length < limit);
+  const objects = await collectPages(limit, (page) => target.store.listFolder(bucket, folder, page));
+  const more = token !== undefined || folders.length > limit || objects.more;
+  return {
+    bucket,
+    folder,
+    folders: folders.slice(0, limit),
+    objects: objects.items,
+    ...(more && { more: true as const }),
+  };
 }
 
 /** A prefix names a folder: `docs` and `docs/` both list `docs/`; a prefix with a partial name lists its folder. */
@@ -59,7 +70,7 @@ function folderOf(prefix: string): string {
 async function runLs(location: string | undefined, flags: LsFlags): Promise<void> {
   await withTarget(flags, async (target) => {
     const { bucket, key } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
-    const listing = await listFolder(target, bucket, folderOf(key));
+    const listing = await listFolder(target, bucket, folderOf(key), flags.limit);
     if (flags.json) {
       printJson(listing);
       return;
@@ -80,6 +91,11 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
       return;
     }
     process.stdout.write(`${formatTable(rows)}\n`);
+    if (listing.more) {
+      process.stderr.write(
+        `(first ${flags.limit} sub-folders and objects of each kind; raise --limit for more)\n`,
+      );
+    }
   });
 }
 
@@ -90,6 +106,7 @@ export function registerLs(program: Command): void {
       .command("ls")
       .description("list a folder: sub-folders from S3, objects with size, type and status from the catalog")
       .argument("[location]", "s3://bucket/prefix/ (default: the root of the bucket)")
-      .option("--json", "print { bucket, folder, folders, objects } as JSON"),
+      .option("--json", "print { bucket, folder, folders, objects, more? } as JSON")
+      .option("--limit <n>", "at most this many sub-folders, and this many objects", parsePositiveInt, 1000),
   ).action((location: string | undefined, flags: LsFlags) => runLs(location, flags));
 }
