@@ -1,4 +1,5 @@
 import type { RecordSummary } from "../store/types.js";
+import { jsonTerminalSafe, terminalSafe } from "./terminal-text.js";
 
 /**
  * Bytes in binary units, one decimal: `532 B`, `1.5 KiB`, `2.1 MiB`.
@@ -25,7 +26,9 @@ export function formatBytes(bytes: number | undefined): string {
  * @example
  * formatTable([["NAME", "SIZE"], ["a.jpg", "10 B"]]) // "NAME   SIZE\na.jpg  10 B"
  */
-export function formatTable(rows: readonly (readonly string[])[]): string {
+export function formatTable(table: readonly (readonly string[])[]): string {
+  // Cells hold keys and metadata: shown, never acted on by the terminal.
+  const rows = table.map((row) => row.map(terminalSafe));
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, column) => {
@@ -53,10 +56,12 @@ export function summaryLine(
   record: Pick<RecordSummary, "bucket" | "key" | "size" | "mime" | "status" | "reason">,
 ): string {
   const reason = record.status !== "ok" && record.reason ? ` (${record.reason})` : "";
-  return `s3://${record.bucket}/${record.key}  ${record.mime ?? "-"}  ${formatBytes(record.size)}  ${record.status}${reason}`;
+  return terminalSafe(
+    `s3://${record.bucket}/${record.key}  ${record.mime ?? "-"}  ${formatBytes(record.size)}  ${record.status}${reason}`,
+  );
 }
 
 /** Writes a value as pretty JSON with a final newline (what `--json` prints). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${jsonTerminalSafe(JSON.stringify(value, null, 2))}\n`);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./cli-error.js";
+import { terminalSafe } from "./terminal-text.js";
 
 // The project supports Node.js 20 (package.json engines); the SDK's multi-line notice about its
 // own future Node.js 22 requirement would otherwise precede every command's output.
@@ -56,13 +57,15 @@ try {
 } catch (error) {
   if (error instanceof CliError) {
     // Thrown by an action (not by an option parser, whose errors Commander prints itself).
-    process.stderr.write(`catalog: ${error.message}\n`);
+    process.stderr.write(`catalog: ${terminalSafe(error.message)}\n`);
     process.exitCode = 1;
   } else if (error instanceof CommanderError) {
     // Commander already printed its one-line message (or the help text).
     process.exitCode = error.exitCode;
   } else {
-    process.stderr.write(`catalog: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `catalog: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -1,5 +1,6 @@
 import type { ExtractionResult } from "../engine/types.js";
 import { formatBytes } from "./format.js";
+import { terminalSafe } from "./terminal-text.js";
 
 /** The few facts a person wants first, on one line, for terminal output. */
 export function summarise(result: ExtractionResult): string {
@@ -15,5 +16,7 @@ export function summarise(result: ExtractionResult): string {
   if (result.text) facts.push(`${result.text.encoding}, ${result.text.lines} lines`);
   if (result.format.mismatch) facts.push("MISMATCH");
   const status = result.status === "ok" ? "" : ` [${result.status}: ${result.reason ?? ""}]`;
-  return `${result.source}\t${result.format.mime}\t${formatBytes(result.size)}\t${facts.join(", ")}${status}`;
+  return [result.source, result.format.mime, formatBytes(result.size), `${facts.join(", ")}${status}`]
+    .map(terminalSafe)
+    .join("\t");
 }

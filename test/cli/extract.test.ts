@@ -87,3 +87,26 @@ describe("catalog extract: paths that cannot be read", () => {
     30_000,
   );
 });
+
+describe("catalog extract: names and metadata a terminal would act on", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "catalog-extract-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it.each([[[]], [["--detect-only"]], [["--json"]], [["--json", "--detect-only"]]])(
+    "%j: prints no raw control or bidirectional character, and JSON keeps the name",
+    async (flags) => {
+      // Prepare: a file whose name clears the screen and reverses the text after it.
+      const name = "a\u001b[2J\u202egpj.exe";
+      const path = join(scratch, name);
+      writeFileSync(path, "hello\n");
+      // Act
+      const result = await catalog("extract", ...flags, path);
+      // Assess
+      expect(result.code).toBe(0);
+      expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      if (flags.includes("--json")) expect(JSON.parse(result.stdout).source).toBe(path);
+      else expect(result.stdout).toContain("a\\u001b[2J\\u202egpj.exe");
+    },
+    30_000,
+  );
+});

@@ -8,6 +8,7 @@ import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
 import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
+import { terminalSafe } from "../terminal-text.js";
 
 interface PassFlags extends TargetFlags {
   concurrency: number;
@@ -80,7 +81,9 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
         progress,
         onError: (key, error) => {
           if (errorLines++ < MAX_ERROR_LINES)
-            process.stderr.write(`catalog ${spec.name}: s3://${bucket}/${key}: ${describeError(error)}\n`);
+            process.stderr.write(
+              `catalog ${spec.name}: ${terminalSafe(`s3://${bucket}/${key}: ${describeError(error)}`)}\n`,
+            );
         },
         stopRequested: () => stopping,
       });

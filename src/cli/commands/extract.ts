@@ -5,6 +5,7 @@ import type { ExtractionResult, FormatInfo } from "../../engine/types.js";
 import { LineWriter } from "../line-writer.js";
 import { parsePositiveInt } from "../options.js";
 import { summarise } from "../summary.js";
+import { jsonTerminalSafe, terminalSafe } from "../terminal-text.js";
 
 interface ExtractFlags {
   hash?: boolean;
@@ -95,13 +96,14 @@ async function extractFile(path: string, flags: ExtractFlags): Promise<Outcome> 
   }
 }
 
+/** One line per file; file names and metadata are escaped so the terminal only shows them. */
 function render(result: Outcome, flags: ExtractFlags, asJson: boolean): string {
   if (flags.detectOnly || !("status" in result)) {
-    return asJson
-      ? JSON.stringify({ source: result.source, format: result.format })
-      : `${result.source}\t${result.format.mime}\t${result.format.category}${result.format.mismatch ? "\tMISMATCH" : ""}`;
+    if (asJson) return jsonTerminalSafe(JSON.stringify({ source: result.source, format: result.format }));
+    const { mime, category, mismatch } = result.format;
+    return [result.source, mime, category, ...(mismatch ? ["MISMATCH"] : [])].map(terminalSafe).join("\t");
   }
-  return asJson ? JSON.stringify(result) : summarise(result);
+  return asJson ? jsonTerminalSafe(JSON.stringify(result)) : summarise(result);
 }
 
 /**
@@ -116,7 +118,7 @@ async function runExtract(paths: string[], flags: ExtractFlags): Promise<void> {
   const fail = (message: string) => {
     failed = true;
     out.flush();
-    process.stderr.write(`catalog extract: ${message}\n`);
+    process.stderr.write(`catalog extract: ${terminalSafe(message)}\n`);
   };
   const queue: Promise<string | undefined>[] = [];
   const flushReady = async (limit: number) => {

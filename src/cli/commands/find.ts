@@ -8,6 +8,7 @@ import { parsePositiveInt, parseSince } from "../options.js";
 import { collectPages } from "../paging.js";
 import { type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
+import { terminalSafe } from "../terminal-text.js";
 
 interface FindFlags extends TargetFlags {
   category?: string;
@@ -66,7 +67,9 @@ async function runFind(flags: FindFlags): Promise<void> {
         process.stdout.write(
           `sha256 ${group.sha256}  ${formatBytes(group.size)}  ${group.objects.length} copies (since ${group.since})\n`,
         );
-        for (const object of group.objects) process.stdout.write(`  s3://${object.bucket}/${object.key}\n`);
+        for (const object of group.objects) {
+          process.stdout.write(`  ${terminalSafe(`s3://${object.bucket}/${object.key}`)}\n`);
+        }
       }
       if (groups.more) process.stderr.write(`(first ${flags.limit} groups; raise --limit for more)\n`);
       return;

@@ -6,6 +6,7 @@ import { formatBytes, formatTable, printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
+import { terminalSafe } from "../terminal-text.js";
 
 interface ShowFlags extends TargetFlags {
   json?: boolean;
@@ -78,7 +79,8 @@ async function runShow(location: string, flags: ShowFlags): Promise<void> {
     const older = olderAudit
       ? [`  (the ${audit.length} newest events; older ones exist: raise --history)`]
       : [];
-    process.stdout.write(`${[...lines, ...describeAudit(audit), ...older].join("\n")}\n`);
+    // One line per entry of `lines`: a value cannot add a line or act on the terminal.
+    process.stdout.write(`${[...lines.map(terminalSafe), ...describeAudit(audit), ...older].join("\n")}\n`);
   });
 }
 

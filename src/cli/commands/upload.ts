@@ -12,6 +12,7 @@ import { createProgress } from "../progress.js";
 import type { Target, TargetFlags } from "../target.js";
 import { withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
+import { terminalSafe } from "../terminal-text.js";
 
 interface UploadFlags extends TargetFlags {
   prefix: string;
@@ -184,7 +185,7 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
         progress.increment();
         // Printed after the bar stops when there is one, so lines do not tear it.
         if (items.length > 1 && process.stderr.isTTY && !flags.json) lines.push(line);
-        else process.stdout.write(`${line}\n`);
+        else process.stdout.write(`${terminalSafe(line)}\n`);
       }
     };
     try {
@@ -192,9 +193,10 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
     } finally {
       progress.stop();
     }
+    // Lines name local files and echo metadata: shown, never acted on by the terminal.
     for (const line of lines) {
-      if (line.startsWith("catalog upload: ")) process.stderr.write(`${line}\n`);
-      else process.stdout.write(`${line}\n`);
+      if (line.startsWith("catalog upload: ")) process.stderr.write(`${terminalSafe(line)}\n`);
+      else process.stdout.write(`${terminalSafe(line)}\n`);
     }
     if (failed > 0) throw new CliError(`${failed} of ${items.length} file(s) failed`);
   });
