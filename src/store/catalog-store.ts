@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -14,6 +13,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { sequencerSortKey } from "../events/sequencer.js";
+import { DuplicateGroups, EMPTY_SHA256 } from "./duplicate-groups.js";
 import { InvalidCursorError, InvalidRangeError, StoreError } from "./errors.js";
 import { fitItem, MAX_RECORD_BYTES } from "./item-size.js";
 import {
@@ -23,7 +23,6 @@ import {
   daysBetween,
   duplicatePk,
   folderPk,
-  hashGroupKey,
   hashPk,
   hashSk,
   objectPk,
@@ -69,28 +68,10 @@ export interface CatalogStoreOptions {
   now?: () => Date;
   /**
    * Members a duplicate group tracks by id; past this it only notes that it
-   * holds more (see {@link MAX_TRACKED_MEMBERS}). @default 100
+   * holds more (see `MAX_TRACKED_MEMBERS` in duplicate-groups.ts). @default 100
    */
   maxTrackedMembers?: number;
 }
-
-/**
- * How many copies a duplicate group tracks one by one. Every join rewrites
- * the group item and is billed by its size, and an item may not pass 400 KB:
- * a set of every copy of common content (the same logo or `__init__.py` in
- * thousands of places) would cost more write units with each copy and then
- * fail. Past this, the group is marked `overflow` and stays listed; readers
- * list the copies themselves from the `byHash` index.
- */
-export const MAX_TRACKED_MEMBERS = 100;
-
-/**
- * SHA-256 of no bytes. Empty objects (S3 console "folders", placeholders)
- * are never duplicates worth listing, and in a large bucket they are many:
- * they keep their hash but join no group and get no `byHash` row, which
- * would otherwise put them all in one index partition.
- */
-export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -136,9 +117,13 @@ export class CatalogStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tombstoneTtlSeconds: number | undefined;
   private readonly now: () => Date;
-  private readonly maxTrackedMembers: number;
+  private readonly groups: DuplicateGroups;
+  private ownWrites = 0;
+
   /** Writes sent, conditional failures included: what the table bills. */
-  writeCount = 0;
+  get writeCount(): number {
+    return this.ownWrites + this.groups.writeCount;
+  }
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -150,7 +135,7 @@ export class CatalogStore {
     });
     this.tombstoneTtlSeconds = options.tombstoneTtlSeconds;
     this.now = options.now ?? (() => new Date());
-    this.maxTrackedMembers = options.maxTrackedMembers ?? MAX_TRACKED_MEMBERS;
+    this.groups = new DuplicateGroups(this.doc, this.tableName, options.maxTrackedMembers);
   }
 
   /**
@@ -171,13 +156,13 @@ export class CatalogStore {
     const sha256 = typeof item.sha256 === "string" ? item.sha256 : undefined;
     if (result.outcome === "duplicate") {
       // A redelivery may follow a crash between the put and the group update: repeat the (idempotent) join.
-      if (sha256) await this.joinHashGroup(sha256, input, item.size as number);
+      if (sha256) await this.groups.join(sha256, input, item.size as number);
       return result;
     }
     if (result.previousSha256 && result.previousSha256 !== sha256) {
-      await this.leaveHashGroup(result.previousSha256, input);
+      await this.groups.leave(result.previousSha256, input);
     }
-    if (sha256) await this.joinHashGroup(sha256, input, item.size as number);
+    if (sha256) await this.groups.join(sha256, input, item.size as number);
     return { outcome: result.outcome, storedSeqKey: seqKey };
   }
 
@@ -208,7 +193,7 @@ export class CatalogStore {
     if (input.onlyVersion !== undefined) return this.tombstoneVersion(input, item);
     const result = await this.conditionalPut(input, item, seqKey);
     if (result.outcome === "stale" || result.outcome === "duplicate") return result;
-    if (result.previousSha256) await this.leaveHashGroup(result.previousSha256, input);
+    if (result.previousSha256) await this.groups.leave(result.previousSha256, input);
     return { outcome: "created", storedSeqKey: seqKey };
   }
 
@@ -231,7 +216,7 @@ export class CatalogStore {
       IDENTITY_ATTRIBUTES,
     ).item;
     try {
-      this.writeCount += 1;
+      this.ownWrites += 1;
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
@@ -244,7 +229,7 @@ export class CatalogStore {
       if (!isConditionalFailure(error)) throw new StoreError("audit write", input, { cause: error });
     }
     try {
-      this.writeCount += 1;
+      this.ownWrites += 1;
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -585,7 +570,7 @@ export class CatalogStore {
       return { outcome: "stale", ...(storedSeqKey && { storedSeqKey }) };
     }
     try {
-      this.writeCount += 1;
+      this.ownWrites += 1;
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
@@ -599,13 +584,13 @@ export class CatalogStore {
       if (!isConditionalFailure(error)) throw new StoreError("record write", target, { cause: error });
       return { outcome: "stale", storedSeqKey: (await this.storedSeqKey(target)) ?? storedSeqKey };
     }
-    if (typeof stored.sha256 === "string") await this.leaveHashGroup(stored.sha256, input);
+    if (typeof stored.sha256 === "string") await this.groups.leave(stored.sha256, input);
     return { outcome: "created", storedSeqKey };
   }
 
   private async markVersionGone(input: TombstoneInput, versionId: string): Promise<void> {
     try {
-      this.writeCount += 1;
+      this.ownWrites += 1;
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
@@ -670,7 +655,7 @@ export class CatalogStore {
     let failure: unknown;
     const condition = RECORD_CONDITION;
     try {
-      this.writeCount += 1;
+      this.ownWrites += 1;
       const output = await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
@@ -714,128 +699,6 @@ export class CatalogStore {
       return typeof value === "string" ? value : undefined;
     } catch (error) {
       throw new StoreError("record read", target, { cause: error });
-    }
-  }
-
-  /**
-   * Adds the object to its content's group; a group of two or more becomes
-   * listable as duplicates. A group already tracking {@link MAX_TRACKED_MEMBERS}
-   * others only notes that it holds more.
-   */
-  private async joinHashGroup(sha256: string, target: ObjectRecordInput, size: number): Promise<void> {
-    if (sha256 === EMPTY_SHA256) return;
-    const key = hashGroupKey(sha256);
-    const member = memberId(target);
-    let members: Set<string> | undefined;
-    let listed = false;
-    try {
-      this.writeCount += 1;
-      const output = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: "ADD members :member SET sha256 = :sha, #size = :size",
-          ConditionExpression:
-            "attribute_not_exists(members) OR size(members) < :cap OR contains(members, :id)",
-          ExpressionAttributeNames: { "#size": "size" },
-          ExpressionAttributeValues: {
-            ":member": new Set([member]),
-            ":id": member,
-            ":cap": this.maxTrackedMembers,
-            ":sha": sha256,
-            ":size": size,
-          },
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      members = output.Attributes?.members as Set<string> | undefined;
-      listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
-    } catch (error) {
-      if (!isConditionalFailure(error))
-        throw new StoreError("duplicate group update", target, { cause: error });
-      // Full, and this object is not among those tracked: the group has long been listed. The failure
-      // carries the group (a raw AttributeValue map) where the server returns it.
-      if ((error as { Item?: Record<string, { BOOL?: boolean }> }).Item?.overflow?.BOOL === true) return;
-      await this.guardedGroupUpdate(target, {
-        TableName: this.tableName,
-        Key: key,
-        UpdateExpression: "SET overflow = :yes",
-        ConditionExpression: "attribute_not_exists(overflow)",
-        ExpressionAttributeValues: { ":yes": true },
-      });
-      return;
-    }
-    if ((members?.size ?? 0) < 2 || listed) return;
-    await this.guardedGroupUpdate(target, {
-      TableName: this.tableName,
-      Key: key,
-      UpdateExpression: "SET #gpk = :gpk, #gsk = :gsk, eventTime = :time",
-      ConditionExpression: "size(members) >= :two AND attribute_not_exists(#gpk)",
-      ExpressionAttributeNames: {
-        "#gpk": INDEXES.byCategory.partitionKey,
-        "#gsk": INDEXES.byCategory.sortKey,
-      },
-      ExpressionAttributeValues: {
-        ":gpk": duplicatePk(dayOf(target.eventTime)),
-        ":gsk": `${target.eventTime}#${sha256}`,
-        ":time": target.eventTime,
-        ":two": 2,
-      },
-    });
-  }
-
-  /** Removes the object from its old content's group; a group left with one member is no longer listed. */
-  private async leaveHashGroup(sha256: string, target: { bucket: string; key: string }): Promise<void> {
-    if (sha256 === EMPTY_SHA256) return;
-    const key = hashGroupKey(sha256);
-    let remaining = 0;
-    let listed = false;
-    let overflow = false;
-    try {
-      this.writeCount += 1;
-      const output = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: "DELETE members :member",
-          ExpressionAttributeValues: { ":member": new Set([memberId(target)]) },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      remaining = (output.Attributes?.members as Set<string> | undefined)?.size ?? 0;
-      listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
-      overflow = output.Attributes?.overflow === true;
-    } catch (error) {
-      throw new StoreError("duplicate group update", target, { cause: error });
-    }
-    // A group that overflowed holds copies it does not track: it stays listed, and readers count the copies.
-    if (remaining >= 2 || !listed || overflow) return;
-    await this.guardedGroupUpdate(target, {
-      TableName: this.tableName,
-      Key: key,
-      UpdateExpression: "REMOVE #gpk, #gsk",
-      ConditionExpression:
-        "(attribute_not_exists(members) OR size(members) < :two) AND attribute_not_exists(overflow)",
-      ExpressionAttributeNames: {
-        "#gpk": INDEXES.byCategory.partitionKey,
-        "#gsk": INDEXES.byCategory.sortKey,
-      },
-      ExpressionAttributeValues: { ":two": 2 },
-    });
-  }
-
-  /** A group marker change that loses harmlessly to a concurrent change of membership. */
-  private async guardedGroupUpdate(
-    target: { bucket: string; key: string },
-    command: ConstructorParameters<typeof UpdateCommand>[0],
-  ): Promise<void> {
-    try {
-      this.writeCount += 1;
-      await this.doc.send(new UpdateCommand(command));
-    } catch (error) {
-      if (!isConditionalFailure(error))
-        throw new StoreError("duplicate group update", target, { cause: error });
     }
   }
 
@@ -993,10 +856,6 @@ function stripKeys(item: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Short, fixed-size id of an object within a hash group: keeps big groups far from the item limit. */
-function memberId(target: { bucket: string; key: string }): string {
-  return createHash("sha256").update(`${target.bucket}\u0000${target.key}`).digest("base64url").slice(0, 16);
-}
-
 function nonEmptyMap<T extends Record<string, string>>(map: T | undefined): T | undefined {
   return map && Object.keys(map).length > 0 ? map : undefined;
 }

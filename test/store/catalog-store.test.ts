@@ -1,7 +1,8 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionResult } from "../../src/engine/types.js";
-import { CatalogStore, type CatalogStoreOptions, EMPTY_SHA256 } from "../../src/store/catalog-store.js";
+import { CatalogStore, type CatalogStoreOptions } from "../../src/store/catalog-store.js";
+import { EMPTY_SHA256 } from "../../src/store/duplicate-groups.js";
 import { InvalidCursorError, InvalidRangeError } from "../../src/store/errors.js";
 import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
 import type { ObjectRecordInput } from "../../src/store/types.js";
