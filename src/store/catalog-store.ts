@@ -25,6 +25,7 @@ import {
   folderPk,
   hashPk,
   hashSk,
+  keyedSortKey,
   objectPk,
   problemPk,
   recordKey,
@@ -515,7 +516,7 @@ export class CatalogStore {
       [INDEXES.byFolder.partitionKey]: folderPk(input.bucket, folder),
       [INDEXES.byFolder.sortKey]: name,
       [INDEXES.byCategory.partitionKey]: categoryPk(input.bucket, category, day),
-      [INDEXES.byCategory.sortKey]: `${input.eventTime}#${input.key}`,
+      [INDEXES.byCategory.sortKey]: keyedSortKey(`${input.eventTime}#`, input.key),
     };
     if (sha256 && sha256 !== EMPTY_SHA256) {
       item[INDEXES.byHash.partitionKey] = hashPk(sha256);
@@ -523,7 +524,7 @@ export class CatalogStore {
     }
     if (input.status === "error" || input.status === "rejected") {
       item[INDEXES.byProblem.partitionKey] = problemPk(input.bucket, day);
-      item[INDEXES.byProblem.sortKey] = `${input.eventTime}#${input.key}`;
+      item[INDEXES.byProblem.sortKey] = keyedSortKey(`${input.eventTime}#`, input.key);
     }
     const fitted = fitItem(dropEmpty(item), MAX_RECORD_BYTES, IDENTITY_ATTRIBUTES);
     if (fitted.truncated) fitted.item.truncated = true;

@@ -5,6 +5,7 @@ import { CatalogStore, type CatalogStoreOptions } from "../../src/store/catalog-
 import { EMPTY_SHA256 } from "../../src/store/duplicate-groups.js";
 import { InvalidCursorError, InvalidRangeError } from "../../src/store/errors.js";
 import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
+import { INDEXES } from "../../src/store/schema.js";
 import type { ObjectRecordInput } from "../../src/store/types.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
@@ -438,6 +439,40 @@ describe("query patterns", () => {
     // Still listed (it holds copies it does not track); the index says how many there are now.
     expect((await listing.listDuplicateGroups(range)).items.map((item) => item.sha256)).toEqual([sha]);
     expect((await listing.listByHash(sha)).items.map((item) => item.key)).toEqual(["logos/5.png"]);
+  });
+
+  it("catalogs an object whose key is S3's longest, and every listing gives the key back whole", async () => {
+    // Prepare: 1,024 bytes of key, a rejected object (problems index) with a hash (hash index).
+    const listing = await freshStore();
+    const key = `long/${"k".repeat(1015)}.bin`;
+    const sha = "9".repeat(64);
+    const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-01T23:59:59.999Z" };
+    // Act
+    const written = await listing.putRecord(
+      record({ key, status: "rejected", reasons: ["too big"], extraction: extraction({ sha256: sha }) }),
+    );
+    // Assess
+    expect(Buffer.byteLength(key)).toBe(1024);
+    expect(written.outcome).toBe("created");
+    expect((await listing.listFolder("uploads", "long/")).items.map((item) => item.key)).toEqual([key]);
+    expect((await listing.listByCategory("uploads", "image", range)).items.map((item) => item.key)).toEqual([
+      key,
+    ]);
+    expect((await listing.listProblems("uploads", range)).items.map((item) => item.key)).toEqual([key]);
+    expect((await listing.listByHash(sha)).items.map((item) => item.key)).toEqual([key]);
+    // DynamoDB refuses an item whose index sort key passes 1,024 bytes; dynalite checks only the
+    // table's keys, so the limit is checked on the stored item itself.
+    const stored = await servers.dynamodb.send(
+      new GetItemCommand({
+        TableName: listing.tableName,
+        Key: { pk: { S: `OBJ#uploads#${key}` }, sk: { S: "#RECORD" } },
+      }),
+    );
+    for (const index of Object.values(INDEXES)) {
+      const sortKey = stored.Item?.[index.sortKey]?.S;
+      expect(sortKey, index.name).toBeDefined();
+      expect(Buffer.byteLength(sortKey ?? ""), index.name).toBeLessThanOrEqual(1024);
+    }
   });
 
   it.each([
