@@ -132,7 +132,15 @@ export class CatalogStore {
   ) {
     this.tableName = options.tableName;
     this.doc = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+      // Numbers past 2^53 come from files (a ZIP64 size, a word count): they are JavaScript doubles
+      // already, stored as such rather than refused, and read back as the same doubles (the default
+      // reads them as BigInt, which JSON output cannot hold).
+      marshallOptions: {
+        removeUndefinedValues: true,
+        convertEmptyValues: false,
+        allowImpreciseNumbers: true,
+      },
+      unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
     });
     this.tombstoneTtlSeconds = options.tombstoneTtlSeconds;
     this.now = options.now ?? (() => new Date());
@@ -856,16 +864,27 @@ function stripKeys(item: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-/** Short, fixed-size id of an object within a hash group: keeps big groups far from the item limit. */
 function nonEmptyMap<T extends Record<string, string>>(map: T | undefined): T | undefined {
   return map && Object.keys(map).length > 0 ? map : undefined;
 }
 
-/** DynamoDB rejects NaN and infinities; some emulators reject empty strings in maps. */
+/** DynamoDB's number range: magnitudes from 1E-130 up to, not including, 1E+126. */
+const NUMBER_CEILING = 1e126;
+const SMALLEST_NUMBER = 1e-130;
+
+/**
+ * What DynamoDB can store of a value made from a file: empty strings (some
+ * emulators refuse them in maps), NaN, infinities and magnitudes past
+ * DynamoDB's range are left out, and magnitudes below it become 0. A hostile
+ * file can state any number; one DynamoDB refuses would refuse the record.
+ */
 function dropEmpty(value: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(
     JSON.stringify(value, (_name, element: unknown) => {
-      if (typeof element === "number" && !Number.isFinite(element)) return undefined;
+      if (typeof element === "number") {
+        if (!Number.isFinite(element) || Math.abs(element) >= NUMBER_CEILING) return undefined;
+        if (element !== 0 && Math.abs(element) < SMALLEST_NUMBER) return 0;
+      }
       if (element === "") return undefined;
       return element;
     }),

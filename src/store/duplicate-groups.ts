@@ -170,6 +170,7 @@ export class DuplicateGroups {
   }
 }
 
+/** Short, fixed-size id of an object within a group: keeps a group's item small. */
 function memberId(target: { bucket: string; key: string }): string {
   return createHash("sha256").update(`${target.bucket}\u0000${target.key}`).digest("base64url").slice(0, 16);
 }

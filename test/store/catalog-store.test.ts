@@ -204,6 +204,38 @@ describe("an object's history", () => {
   });
 });
 
+describe("numbers a file states", () => {
+  it("stores any number JavaScript holds that DynamoDB can, and leaves out the rest instead of refusing the record", async () => {
+    // Prepare: a ZIP64 size past 2^53, a word count DynamoDB cannot hold, a rate below its range.
+    const key = "numbers/hostile.docx";
+    const input = record({
+      key,
+      extraction: extraction({
+        format: { mime: "application/zip", ext: "zip", category: "archive", mismatch: false },
+        archive: {
+          kind: "zip",
+          entries: 1,
+          uncompressedSize: 2 ** 63,
+          ratio: 1e200,
+          encrypted: false,
+          sample: [],
+        },
+        document: { kind: "ooxml", words: 1e300, pages: 1e-200 },
+      }),
+    });
+    // Act
+    const written = await store.putRecord(input);
+    // Assess
+    expect(written.outcome).toBe("created");
+    const { record: stored } = await store.getObject("uploads", key);
+    expect(stored?.archive).toMatchObject({ entries: 1, uncompressedSize: 2 ** 63 });
+    expect(stored?.archive).not.toHaveProperty("ratio");
+    expect(stored?.document).toEqual({ kind: "ooxml", pages: 0 });
+    // Read back as numbers: the JSON output of show and the API can hold them.
+    expect(() => JSON.stringify(stored)).not.toThrow();
+  });
+});
+
 describe("size bound", () => {
   it("truncates long strings and lists and flags the record", async () => {
     const sample = Array.from({ length: 5000 }, (_, index) => `${"dir/".repeat(40)}entry-${index}.bin`);
