@@ -59,26 +59,22 @@ export class DuplicateGroups {
     let members: Set<string> | undefined;
     let listed = false;
     try {
-      this.writeCount += 1;
-      const output = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: "ADD members :member SET sha256 = :sha, #size = :size",
-          ConditionExpression:
-            "attribute_not_exists(members) OR size(members) < :cap OR contains(members, :id)",
-          ExpressionAttributeNames: { "#size": "size" },
-          ExpressionAttributeValues: {
-            ":member": new Set([member]),
-            ":id": member,
-            ":cap": this.maxTrackedMembers,
-            ":sha": sha256,
-            ":size": size,
-          },
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      const output = await this.update({
+        Key: key,
+        UpdateExpression: "ADD members :member SET sha256 = :sha, #size = :size",
+        ConditionExpression:
+          "attribute_not_exists(members) OR size(members) < :cap OR contains(members, :id)",
+        ExpressionAttributeNames: { "#size": "size" },
+        ExpressionAttributeValues: {
+          ":member": new Set([member]),
+          ":id": member,
+          ":cap": this.maxTrackedMembers,
+          ":sha": sha256,
+          ":size": size,
+        },
+        ReturnValues: "ALL_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       members = output.Attributes?.members as Set<string> | undefined;
       listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
     } catch (error) {
@@ -88,7 +84,6 @@ export class DuplicateGroups {
       // carries the group (a raw AttributeValue map) where the server returns it.
       if ((error as { Item?: Record<string, { BOOL?: boolean }> }).Item?.overflow?.BOOL === true) return;
       await this.guardedUpdate(target, {
-        TableName: this.tableName,
         Key: key,
         UpdateExpression: "SET overflow = :yes",
         ConditionExpression: "attribute_not_exists(overflow)",
@@ -98,7 +93,6 @@ export class DuplicateGroups {
     }
     if ((members?.size ?? 0) < 2 || listed) return;
     await this.guardedUpdate(target, {
-      TableName: this.tableName,
       Key: key,
       UpdateExpression: "SET #gpk = :gpk, #gsk = :gsk, eventTime = :time",
       ConditionExpression: "size(members) >= :two AND attribute_not_exists(#gpk)",
@@ -123,16 +117,12 @@ export class DuplicateGroups {
     let listed = false;
     let overflow = false;
     try {
-      this.writeCount += 1;
-      const output = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: "DELETE members :member",
-          ExpressionAttributeValues: { ":member": new Set([memberId(target)]) },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
+      const output = await this.update({
+        Key: key,
+        UpdateExpression: "DELETE members :member",
+        ExpressionAttributeValues: { ":member": new Set([memberId(target)]) },
+        ReturnValues: "ALL_NEW",
+      });
       remaining = (output.Attributes?.members as Set<string> | undefined)?.size ?? 0;
       listed = output.Attributes?.[INDEXES.byCategory.partitionKey] !== undefined;
       overflow = output.Attributes?.overflow === true;
@@ -142,7 +132,6 @@ export class DuplicateGroups {
     // A group that overflowed holds copies it does not track: it stays listed, and readers count the copies.
     if (remaining >= 2 || !listed || overflow) return;
     await this.guardedUpdate(target, {
-      TableName: this.tableName,
       Key: key,
       UpdateExpression: "REMOVE #gpk, #gsk",
       ConditionExpression:
@@ -156,19 +145,24 @@ export class DuplicateGroups {
   }
 
   /** A group marker change that loses harmlessly to a concurrent change of membership. */
-  private async guardedUpdate(
-    target: { bucket: string; key: string },
-    command: ConstructorParameters<typeof UpdateCommand>[0],
-  ): Promise<void> {
+  private async guardedUpdate(target: { bucket: string; key: string }, input: GroupUpdate): Promise<void> {
     try {
-      this.writeCount += 1;
-      await this.doc.send(new UpdateCommand(command));
+      await this.update(input);
     } catch (error) {
       if (!isConditionalFailure(error))
         throw new StoreError("duplicate group update", target, { cause: error });
     }
   }
+
+  /** One UpdateItem on this table, counted: failed conditions are billed too. */
+  private update(input: GroupUpdate) {
+    this.writeCount += 1;
+    return this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+  }
 }
+
+/** An UpdateItem of a group, without the table name. */
+type GroupUpdate = Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">;
 
 /** Short, fixed-size id of an object within a group: keeps a group's item small. */
 function memberId(target: { bucket: string; key: string }): string {
