@@ -476,14 +476,15 @@ async function decodeCr3(ctx: ExtractContext): Promise<ImageInfo> {
   const readings = await Promise.all(
     [tiff?.exif, exifIfd, gpsIfd].map((block) => (block ? readExif(block, ctx.warn) : undefined)),
   );
+  const [fromCmt1, fromExifIfd] = readings;
   const exif = Object.assign({}, tiff?.strings, ...readings.map((reading) => reading?.exif));
-  const width = tiff?.width ?? readings[1]?.pixelWidth;
-  const height = tiff?.height ?? readings[1]?.pixelHeight;
+  const width = tiff?.width ?? fromExifIfd?.pixelWidth;
+  const height = tiff?.height ?? fromExifIfd?.pixelHeight;
   if (!width || !height) {
     if (cut) truncated(cut);
     throw new ContentError("CR3: the metadata boxes state no image size");
   }
-  const orientation = tiff?.orientation ?? readings[0]?.orientation;
+  const orientation = tiff?.orientation ?? fromCmt1?.orientation;
   const image = publish(ctx, {
     width,
     height,

@@ -62,9 +62,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
         failure = undefined;
       }
     } catch (error) {
-      const ofContent =
-        error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length");
-      if (!ofContent) throw error;
+      if (!isContentFault(error)) throw error;
       if (failure === undefined) ctx.warn(describeError(error));
     }
   } else if (ASF_MIMES.has(mime) && media) {
@@ -129,15 +127,8 @@ async function mergeMovieHeader(
 
 /** Adds the picture size and audio format ASF stream headers declare; a bad header only warns. */
 async function mergeAsfStreams(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
-  let streams: Awaited<ReturnType<typeof readAsfStreams>>;
-  try {
-    streams = await readAsfStreams(ctx.reader);
-  } catch (error) {
-    if (!(error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length")))
-      throw error;
-    ctx.warn(describeError(error));
-    return media;
-  }
+  const streams = await readOrWarn(ctx, () => readAsfStreams(ctx.reader));
+  if (!streams) return media;
   const merged: MediaInfo = { ...media };
   if (merged.width === undefined && streams.width && streams.height) {
     merged.width = streams.width;
@@ -176,9 +167,20 @@ async function completeOgg(
   return { media: merged, category: "audio" };
 }
 
-/** A content error or a bound on a decoded length: what a fallback reports as a warning and moves past. */
+/** A content error or a bound on a decoded length: what a secondary reader reports as a warning and moves past. */
 function isContentFault(error: unknown): boolean {
   return error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length");
+}
+
+/** What a secondary header reader finds, or undefined after warning about a content fault. */
+async function readOrWarn<T>(ctx: ExtractContext, read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!isContentFault(error)) throw error;
+    ctx.warn(describeError(error));
+    return undefined;
+  }
 }
 
 /**
@@ -187,14 +189,10 @@ function isContentFault(error: unknown): boolean {
  * chunk is empty, for one). Music-metadata stays the first source.
  */
 async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
-  let chunks: Awaited<ReturnType<typeof readWaveChunks>>;
-  try {
-    chunks = await readWaveChunks(ctx.reader, Math.min(MAX_WAVE_CHUNKS, ctx.budget.maxEntries));
-  } catch (error) {
-    if (!isContentFault(error)) throw error;
-    ctx.warn(describeError(error));
-    return media;
-  }
+  const chunks = await readOrWarn(ctx, () =>
+    readWaveChunks(ctx.reader, Math.min(MAX_WAVE_CHUNKS, ctx.budget.maxEntries)),
+  );
+  if (!chunks) return media;
   const merged: MediaInfo = { ...media };
   if (merged.sampleRate === undefined && chunks.sampleRate) merged.sampleRate = chunks.sampleRate;
   if (merged.channels === undefined && chunks.channels) merged.channels = chunks.channels;
@@ -211,14 +209,7 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Medi
  * states none for (no Xing/VBRI header, and a stream it could not measure).
  */
 async function completeMpeg(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
-  let estimate: Awaited<ReturnType<typeof estimateMpegDuration>>;
-  try {
-    estimate = await estimateMpegDuration(ctx.reader);
-  } catch (error) {
-    if (!isContentFault(error)) throw error;
-    ctx.warn(describeError(error));
-    return media;
-  }
+  const estimate = await readOrWarn(ctx, () => estimateMpegDuration(ctx.reader));
   if (!estimate || !(estimate.duration > 0)) return media;
   ctx.warn(BITRATE_ESTIMATE_WARNING);
   return { ...media, duration: estimate.duration, bitrate: media.bitrate ?? estimate.bitrate };
