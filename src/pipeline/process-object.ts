@@ -296,7 +296,7 @@ async function processCreation(
       }
     }
     if (status === "rejected" && policy.tagRejected && write.outcome !== "stale") {
-      await tagRejected(event, deps, head.versionId ?? event.versionId);
+      await tagRejected(event, deps, versionId);
     }
     return finish(event, deps, started, {
       outcome: creationOutcome(write.outcome, status),

@@ -558,19 +558,8 @@ export class CatalogStore {
     // First the marker, then the record read: a creation of this version writes its record, then
     // looks for the marker. Whichever comes second sees the other's write (see `deletedVersion`).
     await this.markVersionGone(input, input.onlyVersion as string);
-    let stored: Record<string, unknown> | undefined;
-    try {
-      const output = await this.doc.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: recordKey(input.bucket, input.key),
-          ConsistentRead: true,
-        }),
-      );
-      stored = output.Item;
-    } catch (error) {
-      throw new StoreError("record read", target, { cause: error });
-    }
+    // The stored item as it is, ordering attributes (`seqKey`) included.
+    const stored = (await this.getRecord(input.bucket, input.key)) as Record<string, unknown> | undefined;
     const storedSeqKey = typeof stored?.seqKey === "string" ? stored.seqKey : undefined;
     if (stored?.status === "deleted" && stored.versionId === input.onlyVersion && storedSeqKey) {
       return { outcome: "duplicate", storedSeqKey };
