@@ -1,10 +1,11 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { readWaveChunks, waveDuration } from "../../src/engine/extractors/media/riff-wave.js";
-import { expectedEntries } from "../support/corpus.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
 import { musicMetadataOf } from "../support/engine.js";
 
 interface Chunk {
@@ -62,6 +63,26 @@ function uint32Chunk(id: string, value: number): Chunk {
 
 /** One second of 16-bit stereo PCM at 44.1 kHz. */
 const ONE_SECOND_PCM = 44_100 * 4;
+
+/** Offset of the `data` chunk header, found by following the chunk sizes from the start. */
+function dataHeaderAt(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 12; at + 8 <= bytes.byteLength; ) {
+    const size = view.getUint32(at + 4, true);
+    if (String.fromCharCode(...bytes.subarray(at, at + 4)) === "data") return at;
+    at += 8 + size + (size & 1);
+  }
+  throw new Error("no data chunk");
+}
+
+/** A copy of `bytes` whose `data` chunk declares `size`, as a streaming writer leaves it. */
+function withDataSize(bytes: Uint8Array, size: number): Uint8Array {
+  const copy = bytes.slice();
+  new DataView(copy.buffer).setUint32(dataHeaderAt(copy) + 4, size, true);
+  return copy;
+}
+
+const PLACEHOLDER_WARNING = /data chunk size \d+ is a placeholder/;
 
 async function walk(bytes: Uint8Array) {
   const reader = new BlockReader(new BufferSource(bytes), { blockSize: 4096 });
@@ -151,6 +172,92 @@ describe("WAVE chunk walk", () => {
     expect(stated?.duration).toBe(2);
   });
 
+  it.each([0, 0xffff_ffff])(
+    "takes a placeholder data size of %i as audio running to the end of the file, in whole frames",
+    async (placeholder) => {
+      // Prepare: one second of 16-bit stereo, then half a frame a recorder cut off mid-write.
+      const bytes = buildRiff([
+        fmt(1, 2, 44_100, 16),
+        { id: "data", body: new Uint8Array(ONE_SECOND_PCM + 2), declared: placeholder },
+      ]);
+      // Act
+      const { chunks, stated } = await walk(bytes);
+      // Assess
+      expect(chunks.dataRunsToEnd).toBe(true);
+      expect(stated?.duration).toBe(1);
+      expect(stated?.warnings).toHaveLength(1);
+      expect(stated?.warnings[0]).toMatch(PLACEHOLDER_WARNING);
+    },
+  );
+
+  it("keeps an empty data chunk empty when a chunk follows its header", async () => {
+    // Prepare: the chunk after the empty data fits in the file, so the 0 is a real size.
+    const bytes = buildRiff([
+      fmt(1, 2, 44_100, 16),
+      { id: "data", body: new Uint8Array(0) },
+      { id: "LIST", body: new Uint8Array(ONE_SECOND_PCM) },
+    ]);
+    // Act
+    const { chunks, stated } = await walk(bytes);
+    // Assess
+    expect(chunks.dataRunsToEnd).toBeUndefined();
+    expect(stated).toEqual({ duration: 0, warnings: ["WAVE: the data chunk is empty"] });
+  });
+
+  it("takes audio that happens to read as a chunk id for audio when its size overruns the file", async () => {
+    // Prepare: loud samples whose bytes are printable ASCII, then a size no chunk could have here.
+    const audio = new Uint8Array(ONE_SECOND_PCM);
+    audio.set(new TextEncoder().encode("pZpZ"));
+    new DataView(audio.buffer).setUint32(4, ONE_SECOND_PCM, true);
+    const bytes = buildRiff([fmt(1, 2, 44_100, 16), { id: "data", body: audio, declared: 0 }]);
+    // Act
+    const { stated } = await walk(bytes);
+    // Assess
+    expect(stated?.duration).toBe(1);
+  });
+
+  it("calls a placeholder data chunk with no byte after its header empty", async () => {
+    const bytes = buildRiff([fmt(1, 2, 44_100, 16), { id: "data", body: new Uint8Array(0), declared: 0 }]);
+    const { stated } = await walk(bytes);
+    expect(stated).toEqual({ duration: 0, warnings: ["WAVE: the data chunk is empty"] });
+  });
+
+  it("measures a compressed stream by its byte rate when its fact count is a placeholder too", async () => {
+    // Prepare: IMA ADPCM at 22300 bytes/s whose writer left both fact and data at 0.
+    const bytes = buildRiff([
+      fmt(0x11, 1, 44_100, 4, 22_300),
+      uint32Chunk("fact", 0),
+      { id: "data", body: new Uint8Array(22_300), declared: 0 },
+    ]);
+    // Act
+    const { stated } = await walk(bytes);
+    // Assess
+    expect(stated?.duration).toBe(1);
+    expect(stated?.warnings[0]).toMatch(PLACEHOLDER_WARNING);
+  });
+
+  it("reads a ds64 data size over an RF64 placeholder, and the placeholder only without ds64", async () => {
+    // Prepare: the same RF64 file with and without its ds64 chunk (renamed out of the way).
+    const ds64 = new Uint8Array(28);
+    new DataView(ds64.buffer).setBigUint64(8, BigInt(ONE_SECOND_PCM / 2), true);
+    const file = (id: string) =>
+      buildRiff(
+        [
+          { id, body: ds64 },
+          fmt(1, 2, 44_100, 16),
+          { id: "data", body: new Uint8Array(ONE_SECOND_PCM), declared: 0xffff_ffff },
+        ],
+        "RF64",
+      );
+    // Act
+    const declared = await walk(file("ds64"));
+    const missing = await walk(file("JUNK"));
+    // Assess
+    expect(declared.stated?.duration).toBe(0.5);
+    expect(missing.stated?.duration).toBe(1);
+    expect(missing.stated?.warnings[0]).toMatch(PLACEHOLDER_WARNING);
+  });
+
   it.each([
     ["no RIFF header", new TextEncoder().encode("not a wave file at all")],
     ["a RIFF file of another form", new TextEncoder().encode("RIFF\x10\0\0\0AVI LIST")],
@@ -193,6 +300,52 @@ describe("WAVE fallback through extract()", () => {
       } finally {
         await source.close();
       }
+    },
+  );
+
+  it.each(["filetype-fixture.wav", "musicmetadata-riff_adobe_audition.wav"])(
+    "%s with its data size zeroed, as a streaming writer leaves it, lasts as long as the original",
+    async (name) => {
+      // Prepare: the original, and a copy cut just after its audio with the data size set to 0.
+      const original = new Uint8Array(readFileSync(corpusFile(name)));
+      const dataHeader = dataHeaderAt(original);
+      const dataSize = new DataView(original.buffer).getUint32(dataHeader + 4, true);
+      const streamed = withDataSize(original.subarray(0, dataHeader + 8 + dataSize), 0);
+      // Act
+      const expected = await extract(new BufferSource(original, name));
+      const result = await extract(new BufferSource(streamed, name));
+      // Assess
+      expect(result.status).toBe("ok");
+      expect(expected.media?.duration).toBeGreaterThan(0);
+      expect(result.media?.duration).toBeCloseTo(expected.media?.duration as number, 9);
+      expect(result.warnings.some((warning) => PLACEHOLDER_WARNING.test(warning))).toBe(true);
+    },
+  );
+
+  it("musicmetadata-issue-1163.bwf keeps its empty data chunk: regn, umid, DGDA and ID3 chunks follow it", async () => {
+    // Prepare
+    const bytes = new Uint8Array(readFileSync(corpusFile("musicmetadata-issue-1163.bwf")));
+    // Act
+    const result = await extract(new BufferSource(bytes, "musicmetadata-issue-1163.bwf"));
+    const { chunks } = await walk(bytes);
+    // Assess
+    expect(chunks.dataSize).toBe(0);
+    expect(chunks.dataRunsToEnd).toBeUndefined();
+    expect(result.media?.duration).toBe(0);
+    expect(result.warnings).toContain("WAVE: the data chunk is empty");
+  });
+
+  it.each([0, 1, 7, 8, 9, 100])(
+    "a streamed WAV file cut %i bytes after its data header never throws or hangs",
+    async (after) => {
+      const original = new Uint8Array(readFileSync(corpusFile("filetype-fixture.wav")));
+      const streamed = withDataSize(original, 0);
+      const bytes = streamed.subarray(0, dataHeaderAt(streamed) + 8 + after);
+      const result = await extract(new BufferSource(bytes, "cut.wav"), { budget: { maxMillis: 2000 } });
+      expect(["ok", "partial", "error"]).toContain(result.status);
+      if (result.status !== "ok") expect(result.reason).toBeTruthy();
+      else expect(result.media?.duration).toBeLessThanOrEqual(after / (22_050 * 4));
+      expect(result.durationMs).toBeLessThan(2500);
     },
   );
 

@@ -38,6 +38,12 @@ export interface WaveChunks {
   dataOffset?: number;
   /** The `data` size as declared (RF64: from `ds64`). */
   dataSize?: number;
+  /**
+   * True when the declared `data` size is a writer's placeholder (0 or
+   * 0xFFFFFFFF with no `ds64`) and no chunk follows the data header: the
+   * audio runs to the end of the file.
+   */
+  dataRunsToEnd?: boolean;
   /** Sample frames per channel, from the `fact` chunk. */
   factSamples?: number;
 }
@@ -45,6 +51,9 @@ export interface WaveChunks {
 function fourcc(bytes: Uint8Array, at: number): string {
   return String.fromCharCode(...bytes.subarray(at, at + 4));
 }
+
+/** Placeholder a streaming writer leaves in a 32-bit size it cannot fill (RF64 moves the real one to `ds64`). */
+const UNKNOWN_SIZE = 0xffff_ffff;
 
 /** A chunk id is four printable ASCII characters; anything else means the walk lost its footing. */
 function isChunkId(bytes: Uint8Array, at: number): boolean {
@@ -57,8 +66,25 @@ function isChunkId(bytes: Uint8Array, at: number): boolean {
 }
 
 /**
+ * Whether a chunk header that fits in the file starts at `at`. This is what
+ * tells a genuinely empty `data` chunk (its 0-byte body is followed by the next
+ * chunk at once, as in a BWF file whose recorder wrote no audio) from a
+ * streaming writer's placeholder 0 (audio samples follow the header, up to the
+ * end of the file). Audio rarely passes for a header: its first four bytes
+ * would all have to be printable ASCII (silence, the usual start of a
+ * recording, is zeros) and the next four a size that stays within the file.
+ */
+async function chunkFits(reader: BlockReader, at: number): Promise<boolean> {
+  const header = await reader.read(at, 8);
+  if (header.byteLength < 8 || !isChunkId(header, 0)) return false;
+  const size = new DataView(header.buffer, header.byteOffset, 8).getUint32(4, true);
+  return at + 8 + size <= reader.size;
+}
+
+/**
  * Walks a WAVE file's chunk headers from the start, skipping bodies by offset.
- * Stops once both `fmt ` and `data` are known, at the end of the file, or at
+ * Stops once both `fmt ` and `data` are known, at a `data` chunk whose size is
+ * a placeholder (see {@link WaveChunks.dataRunsToEnd}), at the end of the file, or at
  * {@link MAX_WAVE_CHUNKS}; a truncated header ends the walk with what was found.
  *
  * @example
@@ -103,7 +129,11 @@ export async function readWaveChunks(reader: BlockReader, maxChunks = MAX_WAVE_C
       }
     } else if (id === "data") {
       chunks.dataOffset = body;
-      chunks.dataSize = size === 0xffff_ffff && dataSize64 !== undefined ? dataSize64 : size;
+      chunks.dataSize = size === UNKNOWN_SIZE && dataSize64 !== undefined ? dataSize64 : size;
+      if (size === UNKNOWN_SIZE && dataSize64 === undefined) chunks.dataRunsToEnd = true;
+      else if (size === 0 && !(await chunkFits(reader, body))) chunks.dataRunsToEnd = true;
+      // Whatever follows streamed audio is more audio: no chunk after it can be found.
+      if (chunks.dataRunsToEnd) break;
     }
     if (chunks.dataOffset !== undefined && chunks.formatTag !== undefined) break;
     const skip = id === "data" ? (chunks.dataSize as number) : size;
@@ -122,7 +152,9 @@ export interface WaveDuration {
 /**
  * The duration a WAVE file's chunk headers state: the `fact` sample count for
  * compressed formats, otherwise the `data` size over the byte rate, with a
- * data size that runs past the end of the file cut to what is there.
+ * data size that runs past the end of the file cut to what is there, and a
+ * placeholder size replaced by the bytes up to the end of the file (PCM:
+ * whole sample frames), with a warning.
  *
  * @example
  * waveDuration({ form: "RIFF", formatTag: 1, byteRate: 192000, dataOffset: 44, dataSize: 384000 }, 384044)
@@ -131,11 +163,22 @@ export interface WaveDuration {
 export function waveDuration(chunks: WaveChunks, fileSize: number): WaveDuration | undefined {
   const warnings: string[] = [];
   const compressed = chunks.formatTag !== undefined && !UNCOMPRESSED_FORMATS.has(chunks.formatTag);
-  if (compressed && chunks.factSamples !== undefined && chunks.sampleRate) {
+  // A writer that could not fill in the data size could not count the samples either.
+  const factIsPlaceholder = chunks.dataRunsToEnd === true && chunks.factSamples === 0;
+  if (compressed && chunks.factSamples !== undefined && chunks.sampleRate && !factIsPlaceholder) {
     return { duration: chunks.factSamples / chunks.sampleRate, warnings };
   }
   if (chunks.dataOffset === undefined || chunks.dataSize === undefined || !chunks.byteRate) return undefined;
   const present = Math.max(0, fileSize - chunks.dataOffset);
+  if (chunks.dataRunsToEnd && present > 0) {
+    // A recording cut off mid-write may end inside a sample frame; only whole frames play.
+    const blockAlign = compressed ? 0 : (chunks.blockAlign ?? 0);
+    const audio = blockAlign > 0 ? present - (present % blockAlign) : present;
+    warnings.push(
+      `WAVE: data chunk size ${chunks.dataSize} is a placeholder; duration counts the ${audio} bytes to the end of the file`,
+    );
+    return { duration: audio / chunks.byteRate, warnings };
+  }
   let dataSize = chunks.dataSize;
   if (dataSize === 0) warnings.push("WAVE: the data chunk is empty");
   if (dataSize > present) {
