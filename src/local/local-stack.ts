@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { TerminalLogger } from "../cli/terminal-logger.js";
 import { createHandler } from "../lambda/handler.js";
 import { warmUpPipeline } from "../pipeline/warm-up.js";
 import { DEFAULT_POLICY, type Policy } from "../policy/policy.js";
@@ -147,7 +147,8 @@ export class LocalStack {
       // same prefix, so they raise no event.
       derivedPrefix,
       thumbnails: options.thumbnails ?? true,
-      logger: new Logger({ serviceName: "s3-metadata-catalog", logLevel }),
+      // These lines go to the terminal of `catalog dev` and carry uploaders' keys and metadata.
+      logger: new TerminalLogger({ serviceName: "s3-metadata-catalog", logLevel }),
     });
     const dispatcher = new Dispatcher({
       invoke: handler,

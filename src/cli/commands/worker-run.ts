@@ -1,4 +1,3 @@
-import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DEFAULT_DERIVED_PREFIX } from "../../config/config.js";
@@ -11,6 +10,7 @@ import { queueIdentity } from "../../worker/sqs-records.js";
 import { startWorker } from "../../worker/sqs-worker.js";
 import { CliError } from "../cli-error.js";
 import { resolveTarget, type TargetFlags } from "../target.js";
+import { TerminalLogger } from "../terminal-logger.js";
 
 /** Flags of `catalog worker`, as Commander parses them. */
 export interface WorkerFlags extends TargetFlags {
@@ -75,7 +75,9 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   // EMF lines on stdout feed CloudWatch only where an agent collects them: off unless asked for.
   env.POWERTOOLS_METRICS_DISABLED ??= "true";
   const logLevel = flags.logLevel.toUpperCase() as "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
-  const logger = new Logger({ serviceName: "s3-metadata-catalog-worker", logLevel });
+  // The worker's lines carry uploaders' keys and metadata and are often read in a terminal; a log agent
+  // parses the escaped line to the same values.
+  const logger = new TerminalLogger({ serviceName: "s3-metadata-catalog-worker", logLevel });
 
   const target = resolveTarget(flags, env);
   const sqs = sqsClient(flags, target.mode, env);
