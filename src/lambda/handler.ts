@@ -7,7 +7,8 @@
  * `batchItemFailures` for SQS.
  */
 
-import { Logger } from "@aws-lambda-powertools/logger";
+import { LogFormatter, Logger, LogItem, LogLevelThreshold } from "@aws-lambda-powertools/logger";
+import type { LogAttributes, LogLevel } from "@aws-lambda-powertools/logger/types";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -87,9 +88,10 @@ export class InvocationFaultError extends CatalogError {
  * await handle(toS3Notification(events));
  */
 export function createHandler(deps: HandlerDeps): CatalogHandler {
-  const logger = deps.logger ?? new Logger({ serviceName: "s3-metadata-catalog" });
+  const logger = deps.logger ?? catalogLogger({ serviceName: "s3-metadata-catalog" });
   const metrics =
-    deps.metrics ?? new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" });
+    deps.metrics ??
+    new CatalogMetrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" });
   const catalog = new CatalogStore(deps.dynamodb, {
     tableName: deps.tableName,
     ...(deps.tombstoneTtlSeconds !== undefined && { tombstoneTtlSeconds: deps.tombstoneTtlSeconds }),
@@ -185,15 +187,165 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
       if (failures.length > 0) throw new InvocationFaultError(failures);
       return undefined;
     } finally {
-      for (const [outcome, count] of counts) {
-        const single = metrics.singleMetric();
-        single.addDimension("outcome", outcome);
-        single.addMetric("ObjectsProcessed", MetricUnit.Count, count);
-      }
       // An invocation that processed nothing (s3:TestEvent) has nothing to publish.
-      if (counts.size > 0) metrics.publishStoredMetrics();
+      if (counts.size > 0) publishMetrics(metrics, counts);
     }
   };
+}
+
+/**
+ * `ObjectsProcessed` by [service, outcome] and the stored per-object metrics by [service] alone. A
+ * {@link CatalogMetrics} writes the first outcome's count into the same blob as the stored metrics (one
+ * blob per invocation when its objects share an outcome, as a direct invocation's one object does); any
+ * other outcome, or a plain `Metrics`, gets a blob of its own.
+ */
+function publishMetrics(metrics: Metrics, counts: Map<string, number>): void {
+  const outcomes = [...counts];
+  const shared = metrics instanceof CatalogMetrics ? outcomes.shift() : undefined;
+  for (const [outcome, count] of outcomes) {
+    const single = metrics.singleMetric();
+    single.addDimension("outcome", outcome);
+    single.addMetric("ObjectsProcessed", MetricUnit.Count, count);
+  }
+  if (shared && metrics instanceof CatalogMetrics) {
+    metrics.publishStoredMetricsWith({
+      name: "ObjectsProcessed",
+      dimension: "outcome",
+      key: shared[0],
+      count: shared[1],
+    });
+  } else {
+    metrics.publishStoredMetrics();
+  }
+}
+
+/** A count to publish beside the stored metrics, under one extra dimension. */
+export interface DimensionedCount {
+  /** Metric name, e.g. `ObjectsProcessed`. */
+  name: string;
+  /** The extra dimension's name, e.g. `outcome`. */
+  dimension: string;
+  /** The extra dimension's value, e.g. `created`. */
+  key: string;
+  count: number;
+}
+
+/**
+ * Powertools Metrics that can publish a dimensioned count in the same EMF blob as the stored metrics.
+ *
+ * Powertools writes one blob per dimension set: `ObjectsProcessed` by [service, outcome] and the
+ * per-object metrics by [service] cost two log lines per invocation, the second repeating the blob's
+ * envelope (≈ 290 B). The EMF specification lets one log event carry several metric directives, each with
+ * its own dimension sets, over the same root members; CloudWatch extracts each directive on its own, so
+ * the metrics, their dimensions and their values are exactly what two blobs would have given: the
+ * `outcome` member is read only by the directive that names it.
+ *
+ * @example
+ * const metrics = new CatalogMetrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" });
+ * metrics.addMetric("BytesRead", MetricUnit.Bytes, 906);
+ * metrics.publishStoredMetricsWith({ name: "ObjectsProcessed", dimension: "outcome", key: "created", count: 1 });
+ */
+export class CatalogMetrics extends Metrics {
+  /** Publishes the stored metrics and `count` in one blob, then clears the store as `publishStoredMetrics` does. */
+  publishStoredMetricsWith(count: DimensionedCount): void {
+    const stored = this.isDisabled() || !this.hasStoredMetrics() ? undefined : this.serializeMetrics();
+    const directive = stored?._aws.CloudWatchMetrics[0];
+    // A member already in the blob would be read by both directives: publish the count apart instead.
+    if (!stored || !directive || count.name in stored || count.dimension in stored) {
+      const single = this.singleMetric();
+      single.addDimension(count.dimension, count.key);
+      single.addMetric(count.name, MetricUnit.Count, count.count);
+      if (this.hasStoredMetrics()) this.publishStoredMetrics();
+      return;
+    }
+    try {
+      const blob = {
+        ...stored,
+        _aws: {
+          ...stored._aws,
+          CloudWatchMetrics: [
+            directive,
+            {
+              Namespace: directive.Namespace,
+              Dimensions: directive.Dimensions.map((set) => [...set, count.dimension]),
+              Metrics: [{ Name: count.name, Unit: MetricUnit.Count }],
+            },
+          ],
+        },
+        [count.dimension]: count.key,
+        [count.name]: count.count,
+      };
+      // Where Powertools' own console writes: straight to stdout, past Lambda's console.log prefix.
+      process.stdout.write(`${JSON.stringify(blob)}\n`);
+    } finally {
+      this.clearMetrics();
+      this.clearDimensions();
+      this.clearMetadata();
+    }
+  }
+}
+
+/**
+ * Powertools' standard JSON line without the keys that are the same on every line of the function's
+ * log group (≈ 190 B a line): its name, ARN and memory size, which the log group and the function's
+ * configuration already say, and a sampling rate of 0. `function_request_id` (which invocation) and
+ * `cold_start` stay.
+ */
+export class CatalogLogFormatter extends LogFormatter {
+  formatAttributes(
+    attributes: Parameters<LogFormatter["formatAttributes"]>[0],
+    additional: LogAttributes,
+  ): LogItem {
+    const base: LogAttributes = {
+      level: attributes.logLevel,
+      message: attributes.message,
+      timestamp: this.formatTimestamp(attributes.timestamp),
+      service: attributes.serviceName,
+      cold_start: attributes.lambdaContext?.coldStart,
+      function_request_id: attributes.lambdaContext?.awsRequestId,
+      ...(attributes.sampleRateValue > 0 && { sampling_rate: attributes.sampleRateValue }),
+      xray_trace_id: attributes.xRayTraceId,
+    };
+    return new LogItem({ attributes: base }).addAttributes(additional);
+  }
+}
+
+/**
+ * The handler's Powertools Logger: {@link CatalogLogFormatter} lines, at `logLevel` or stricter.
+ *
+ * Powertools takes Lambda's `AWS_LAMBDA_LOG_LEVEL` (advanced logging controls) over any level given to
+ * it. The stack never sets that stricter than INFO, because Lambda gives a line without a `level` key —
+ * every EMF blob — the level INFO and would drop the metrics with it; so a stricter `logLevel`
+ * (`POWERTOOLS_LOG_LEVEL`) is applied here, in front of Powertools.
+ *
+ * @example
+ * const logger = catalogLogger({ serviceName: "s3-metadata-catalog", logLevel: "WARN" });
+ * logger.info("not written");
+ */
+export function catalogLogger(options: { serviceName: string; logLevel?: string }): Logger {
+  const requested = options.logLevel?.toUpperCase();
+  const logger = new Logger({
+    serviceName: options.serviceName,
+    logFormatter: new CatalogLogFormatter(),
+    ...(isLogLevel(requested) && { logLevel: requested }),
+  });
+  if (!isLogLevel(requested)) return logger;
+  const floor = LogLevelThreshold[requested];
+  const methods = [
+    ["trace", LogLevelThreshold.TRACE],
+    ["debug", LogLevelThreshold.DEBUG],
+    ["info", LogLevelThreshold.INFO],
+    ["warn", LogLevelThreshold.WARN],
+    ["error", LogLevelThreshold.ERROR],
+  ] as const;
+  for (const [method, level] of methods) {
+    if (level < floor && logger.level < floor) logger[method] = () => undefined;
+  }
+  return logger;
+}
+
+function isLogLevel(level: string | undefined): level is Uppercase<LogLevel> {
+  return level !== undefined && level in LogLevelThreshold;
 }
 
 function logFault(logger: Logger, event: ObjectEvent, error: unknown): void {
@@ -212,7 +364,10 @@ function logFault(logger: Logger, event: ObjectEvent, error: unknown): void {
  * @example
  * const handle = await handlerFromConfig(readConfig(process.env));
  */
-export async function handlerFromConfig(config: CatalogConfig): Promise<CatalogHandler> {
+export async function handlerFromConfig(
+  config: CatalogConfig,
+  options: { logLevel?: string } = {},
+): Promise<CatalogHandler> {
   const s3 = new S3Client({
     ...(config.region && { region: config.region }),
     ...(config.s3Endpoint && { endpoint: config.s3Endpoint }),
@@ -235,8 +390,8 @@ export async function handlerFromConfig(config: CatalogConfig): Promise<CatalogH
     ...(config.tombstoneTtlSeconds !== undefined && { tombstoneTtlSeconds: config.tombstoneTtlSeconds }),
     derivedPrefix: config.derivedPrefix,
     thumbnails: config.thumbnails,
-    logger: new Logger({ serviceName: config.serviceName }),
-    metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
+    logger: catalogLogger({ serviceName: config.serviceName, logLevel: options.logLevel }),
+    metrics: new CatalogMetrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
   });
 }
 
@@ -247,7 +402,7 @@ let container: Promise<CatalogHandler> | undefined;
  * first invocation of a container, then reused.
  */
 export const handler: CatalogHandler = async (event, context) => {
-  container ??= handlerFromConfig(readConfig(process.env));
+  container ??= handlerFromConfig(readConfig(process.env), { logLevel: process.env.POWERTOOLS_LOG_LEVEL });
   const handle = await container.catch((error: unknown) => {
     container = undefined;
     throw error;
