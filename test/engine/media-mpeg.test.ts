@@ -1,8 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
-import { LimitExceededError } from "../../src/engine/errors.js";
+import { ContentError, LimitExceededError } from "../../src/engine/errors.js";
 import {
   BITRATE_ESTIMATE_WARNING,
   estimateMpegDuration,
@@ -33,6 +34,45 @@ function id3v1(): Uint8Array {
   const tag = new Uint8Array(128);
   tag.set([0x54, 0x41, 0x47]);
   return tag;
+}
+
+function u32le(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value, true);
+  return bytes;
+}
+
+/** One APEv2 item: value size, flags, NUL-terminated key, value. */
+function apeItem(key: string, value: string): Uint8Array {
+  return concatBytes(u32le(value.length), u32le(0), key, "\0", value);
+}
+
+/**
+ * An APE tag around `items`: a 32-byte footer (and header, when asked) whose
+ * size counts the items and the footer, never the header.
+ */
+function apeTag(items: Uint8Array, { header = true, version = 2000, declared = items.byteLength + 32 } = {}) {
+  const block = (isHeader: boolean) =>
+    concatBytes(
+      "APETAGEX",
+      u32le(version),
+      u32le(declared),
+      u32le(1),
+      u32le((header ? 0x8000_0000 : 0) | (isHeader ? 0x2000_0000 : 0)),
+      new Uint8Array(8),
+    );
+  return concatBytes(header ? block(true) : new Uint8Array(0), items, block(false));
+}
+
+/** A Lyrics3v2 block: LYRICSBEGIN, fields, the size of both as six digits, LYRICS200. */
+function lyrics3v2(lyrics: string, declared?: string): Uint8Array {
+  const body = `LYRICSBEGININD0000210LYR${String(lyrics.length).padStart(5, "0")}${lyrics}`;
+  return concatBytes(body, declared ?? String(body.length).padStart(6, "0"), "LYRICS200");
+}
+
+/** The ID3v1 tag at the end of `bytes`, and what precedes it. */
+function splitId3v1(bytes: Uint8Array): { body: Uint8Array; tag: Uint8Array } {
+  return { body: bytes.subarray(0, bytes.byteLength - 128), tag: bytes.subarray(bytes.byteLength - 128) };
 }
 
 function estimate(bytes: Uint8Array) {
@@ -126,6 +166,51 @@ describe("constant-bitrate duration estimate", () => {
     expect(await estimate(new Uint8Array(0))).toBeUndefined();
   });
 
+  it.each([
+    ["an APEv2 tag with a header", apeTag(apeItem("Title", "Appended"))],
+    ["an APEv2 tag without a header", apeTag(apeItem("Title", "Appended"), { header: false })],
+    ["an APEv1 tag", apeTag(apeItem("Title", "Appended"), { header: false, version: 1000 })],
+    ["a Lyrics3v2 block", lyrics3v2("La la la\r\nla la")],
+    ["a Lyrics3v2 block after an APEv2 tag", concatBytes(apeTag(apeItem("Title", "x")), lyrics3v2("La"))],
+    ["an APEv2 tag after a Lyrics3v2 block", concatBytes(lyrics3v2("La"), apeTag(apeItem("Title", "x")))],
+  ])("leaves %s before the ID3v1 tag out of the audio", async (_, trailer) => {
+    // Prepare
+    const frames = concatBytes(id3v2(new Uint8Array(100)), cbrFrames(40));
+    // Act
+    const plain = await estimate(concatBytes(frames, id3v1()));
+    const tagged = await estimate(concatBytes(frames, trailer, id3v1()));
+    // Assess
+    expect(tagged).toEqual(plain);
+    expect(tagged?.audioEnd).toBe(frames.byteLength);
+  });
+
+  it("leaves an APEv2 tag out of the audio when no ID3v1 tag follows it", async () => {
+    const frames = cbrFrames(40);
+    const found = await estimate(concatBytes(frames, apeTag(apeItem("Artist", "Someone"))));
+    expect(found?.audioEnd).toBe(frames.byteLength);
+    expect(found?.duration).toBeCloseTo((40 * FRAME_128K * 8) / 128_000, 9);
+  });
+
+  it("takes bytes that only look like a Lyrics3v2 end, with no six-digit size, for audio", async () => {
+    const trailer = lyrics3v2("La", "00x012");
+    const frames = cbrFrames(40);
+    const found = await estimate(concatBytes(frames, trailer, id3v1()));
+    expect(found?.audioEnd).toBe(frames.byteLength + trailer.byteLength);
+  });
+
+  it.each([
+    ["an APE tag claiming more than the file holds", apeTag(apeItem("Title", "x"), { declared: 1_000_000 })],
+    ["a Lyrics3v2 block claiming more than the file holds", lyrics3v2("La", "999999")],
+  ])("refuses %s", async (_, trailer) => {
+    const bytes = concatBytes(cbrFrames(3), trailer, id3v1());
+    await expect(estimate(bytes)).rejects.toBeInstanceOf(LimitExceededError);
+  });
+
+  it("refuses an APE tag smaller than its own footer", async () => {
+    const bytes = concatBytes(cbrFrames(3), apeTag(new Uint8Array(0), { header: false, declared: 8 }));
+    await expect(estimate(bytes)).rejects.toBeInstanceOf(ContentError);
+  });
+
   it("refuses an ID3v2 tag that claims more than the file holds", async () => {
     const bytes = concatBytes(id3v2(new Uint8Array(10), 1_000_000), cbrFrames(3));
     await expect(estimate(bytes)).rejects.toBeInstanceOf(LimitExceededError);
@@ -166,6 +251,68 @@ describe("MPEG fallback through extract()", () => {
     } finally {
       await source.close();
     }
+  });
+
+  const untrailed = corpusMpegs.filter((entry) => {
+    const text = readFileSync(corpusFile(entry.name)).toString("latin1");
+    return !text.includes("APETAGEX") && !text.includes("LYRICS200");
+  });
+
+  it.each(untrailed.map((entry) => [entry.name] as const))(
+    "%s: with no APE or Lyrics3 tag, the audio still ends at the file's end or its ID3v1 tag",
+    async (name) => {
+      // Prepare
+      const bytes = new Uint8Array(readFileSync(corpusFile(name)));
+      const hasId3v1 = Buffer.from(bytes.subarray(-128, -125)).toString("latin1") === "TAG";
+      // Act
+      const found = await estimate(bytes);
+      // Assess: that one file is an ID3v2 tag and nothing else.
+      if (found === undefined) expect(name).toBe("musicmetadata-id3v2-utf16.mp3");
+      else expect(found.audioEnd).toBe(bytes.byteLength - (hasId3v1 ? 128 : 0));
+    },
+  );
+
+  it("musicmetadata-issue-362.apev1.mp3: its 485-byte APEv2 tag before the ID3v1 tag is not audio", async () => {
+    const bytes = new Uint8Array(readFileSync(corpusFile("musicmetadata-issue-362.apev1.mp3")));
+    const found = await estimate(bytes);
+    expect(found?.audioEnd).toBe(5500 - 128 - 485);
+  });
+
+  it.each([
+    ["an APEv2 tag", apeTag(concatBytes(apeItem("Title", "Appended"), apeItem("Cover", "x".repeat(20_000))))],
+    ["a Lyrics3v2 block", lyrics3v2("La la la\r\n".repeat(300))],
+    ["an APEv2 tag and a Lyrics3v2 block", concatBytes(apeTag(apeItem("Title", "x")), lyrics3v2("La"))],
+  ])(
+    "musicmetadata-outofbounds.mp3 with %s before its ID3v1 tag: the estimate is unchanged",
+    async (_, trailer) => {
+      // Prepare
+      const name = "musicmetadata-outofbounds.mp3";
+      const original = new Uint8Array(readFileSync(corpusFile(name)));
+      const { body, tag } = splitId3v1(original);
+      const tagged = concatBytes(body, trailer, tag);
+      // Act
+      const expected = await extract(new BufferSource(original, name), { name });
+      const result = await extract(new BufferSource(tagged, name), { name });
+      // Assess
+      expect(result.media?.duration).toBe(expected.media?.duration);
+      expect(result.warnings).toContain(BITRATE_ESTIMATE_WARNING);
+    },
+  );
+
+  it.each([
+    ["an APE tag claiming a megabyte", apeTag(apeItem("Title", "x"), { declared: 1_000_000 })],
+    ["an APE footer cut short", apeTag(apeItem("Title", "x")).subarray(0, 60)],
+    ["a Lyrics3v2 end with no block", concatBytes("000100", "LYRICS200")],
+  ])("musicmetadata-outofbounds.mp3 with %s never throws out of extract() or hangs", async (_, trailer) => {
+    const name = "musicmetadata-outofbounds.mp3";
+    const { body, tag } = splitId3v1(new Uint8Array(readFileSync(corpusFile(name))));
+    const result = await extract(new BufferSource(concatBytes(body, trailer, tag), name), {
+      name,
+      budget: { maxMillis: 2000 },
+    });
+    expect(["ok", "partial", "error"]).toContain(result.status);
+    if (result.status !== "ok") expect(result.reason).toBeTruthy();
+    expect(result.durationMs).toBeLessThan(2500);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
+import { ContentError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
 
 /*
@@ -17,6 +18,18 @@ export const MPEG_SCAN_BYTES = 64 * 1024;
 const MAX_LEADING_TAGS = 4;
 
 const ID3V1_BYTES = 128;
+
+/** APEv2 and Lyrics3v2 blocks stripped in a row before the ID3v1 tag (a file may carry both). */
+const MAX_TRAILING_TAGS = 4;
+
+/** APE tag footer: "APETAGEX", version, tag size (items and footer), item count, flags, 8 reserved bytes. */
+const APE_FOOTER_BYTES = 32;
+
+/** APE flags bit saying a 32-byte header, which the tag size leaves out, precedes the items. */
+const APE_HAS_HEADER = 0x8000_0000;
+
+/** Lyrics3v2 end: the block's size as six ASCII digits, then "LYRICS200". */
+const LYRICS3V2_END_BYTES = 15;
 
 /** Bitrates in kbit/s by [MPEG-1 or not][layer 1-3][index 1-14]. */
 const BITRATES: Readonly<Record<"v1" | "v2", readonly (readonly number[])[]>> = {
@@ -97,7 +110,7 @@ export interface MpegEstimate {
   bitrate: number;
   /** Offset of the first frame confirmed by the one after it. */
   firstFrame: number;
-  /** Where the audio ends: the file's end, or the start of an ID3v1 tag. */
+  /** Where the audio ends: the file's end, or the start of the tags after it (APEv2, Lyrics3v2, ID3v1). */
   audioEnd: number;
 }
 
@@ -116,24 +129,70 @@ async function leadingTagsEnd(reader: BlockReader): Promise<number> {
   return at;
 }
 
+function ascii(bytes: Uint8Array, from: number, to: number): string {
+  return String.fromCharCode(...bytes.subarray(from, to));
+}
+
+/**
+ * Bytes of the APEv2 (or APEv1) tag or Lyrics3v2 block ending at `end`, 0 when
+ * neither does. Only their footers are read: the first ones lie in the tail
+ * the engine fetches up front, and only a footer behind a tag larger than that
+ * tail costs a read of its own. The sizes they state are bounded by the bytes
+ * between the leading tags and `end`.
+ */
+async function trailingTagLength(reader: BlockReader, audioStart: number, end: number): Promise<number> {
+  const room = end - audioStart;
+  if (room >= APE_FOOTER_BYTES) {
+    const footer = await reader.read(end - APE_FOOTER_BYTES, APE_FOOTER_BYTES);
+    if (ascii(footer, 0, 8) === "APETAGEX") {
+      const view = new DataView(footer.buffer, footer.byteOffset, APE_FOOTER_BYTES);
+      const size = view.getUint32(12, true);
+      if (size < APE_FOOTER_BYTES) throw new ContentError(`APE tag: size ${size} is smaller than its footer`);
+      const header = (view.getUint32(20, true) & APE_HAS_HEADER) !== 0 ? APE_FOOTER_BYTES : 0;
+      return boundedLength(size + header, room, "APE tag");
+    }
+  }
+  if (room >= LYRICS3V2_END_BYTES) {
+    const last = await reader.read(end - LYRICS3V2_END_BYTES, LYRICS3V2_END_BYTES);
+    const digits = ascii(last, 0, 6);
+    if (ascii(last, 6, 15) === "LYRICS200" && /^\d{6}$/.test(digits)) {
+      // The stated size runs from "LYRICSBEGIN" up to the digits themselves.
+      return boundedLength(Number(digits) + LYRICS3V2_END_BYTES, room, "Lyrics3v2 block");
+    }
+  }
+  return 0;
+}
+
+/** Where the audio ends: before an ID3v1 tag and the APEv2 and Lyrics3v2 blocks in front of it. */
+async function trailingTagsStart(reader: BlockReader, audioStart: number): Promise<number> {
+  let end = reader.size;
+  if (end - audioStart >= ID3V1_BYTES) {
+    const tag = await reader.read(end - ID3V1_BYTES, 3);
+    if (tag[0] === 0x54 && tag[1] === 0x41 && tag[2] === 0x47) end -= ID3V1_BYTES;
+  }
+  for (let tags = 0; tags < MAX_TRAILING_TAGS; tags++) {
+    const length = await trailingTagLength(reader, audioStart, end);
+    if (length === 0) break;
+    end -= length;
+  }
+  return end;
+}
+
 /**
  * Estimates an MPEG audio file's duration as a constant-bitrate stream, as
  * exiftool and ffmpeg do without a Xing/VBRI header: the bytes from the
- * first frame to the end of the audio (before an ID3v1 tag), over the first
- * frame's bitrate. Unlike exiftool, a frame counts as the first only when the
- * next frame header follows at its computed length (or the audio ends
- * there), so sync-like bytes inside a damaged tag are not taken for audio.
+ * first frame to the end of the audio (before the APEv2, Lyrics3v2 and ID3v1
+ * tags at the end of the file), over the first frame's bitrate. Unlike
+ * exiftool, a frame counts as the first only when the next frame header
+ * follows at its computed length (or the audio ends there), so sync-like
+ * bytes inside a damaged tag are not taken for audio.
  *
  * @example
  * await estimateMpegDuration(reader) // { duration: 0.496325, bitrate: 320000, firstFrame: 3343, audioEnd: 23196 }
  */
 export async function estimateMpegDuration(reader: BlockReader): Promise<MpegEstimate | undefined> {
   const audioStart = await leadingTagsEnd(reader);
-  let audioEnd = reader.size;
-  if (audioEnd - audioStart >= ID3V1_BYTES) {
-    const tag = await reader.read(audioEnd - ID3V1_BYTES, 3);
-    if (tag[0] === 0x54 && tag[1] === 0x41 && tag[2] === 0x47) audioEnd -= ID3V1_BYTES;
-  }
+  const audioEnd = await trailingTagsStart(reader, audioStart);
   if (audioEnd - audioStart < 4) return undefined;
   const window = await reader.read(audioStart, Math.min(MPEG_SCAN_BYTES, audioEnd - audioStart));
   for (let i = 0; i + 4 <= window.byteLength; i++) {
