@@ -12,6 +12,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import type { FormatInfo } from "../engine/types.js";
 import { sequencerSortKey } from "../events/sequencer.js";
 import { DuplicateGroups, EMPTY_SHA256 } from "./duplicate-groups.js";
 import { InvalidCursorError, InvalidRangeError, StoreError } from "./errors.js";
@@ -25,7 +26,6 @@ import {
   folderPk,
   hashPk,
   hashSk,
-  keyedSortKey,
   objectPk,
   problemPk,
   recordKey,
@@ -265,7 +265,7 @@ export class CatalogStore {
       const output = await this.doc.send(
         new GetCommand({ TableName: this.tableName, Key: recordKey(bucket, key), ConsistentRead: true }),
       );
-      return output.Item ? (stripKeys(output.Item) as unknown as CatalogRecord) : undefined;
+      return output.Item ? recordFromItem(output.Item) : undefined;
     } catch (error) {
       throw new StoreError("record read", { bucket, key }, { cause: error });
     }
@@ -379,14 +379,14 @@ export class CatalogStore {
   }
 
   /**
-   * Objects (in any bucket) whose content has this SHA-256.
+   * Objects (in any bucket) whose content has this SHA-256, by bucket and, within a page, by key.
    *
    * @example
    * const { items } = await store.listByHash("9f86d08...");
    */
   async listByHash(sha256: string, page: PageRequest = {}): Promise<Page<RecordSummary>> {
     const index = INDEXES.byHash;
-    return this.queryPage(
+    const result = await this.queryPage(
       {
         IndexName: index.name,
         KeyConditionExpression: `${index.partitionKey} = :pk`,
@@ -395,6 +395,9 @@ export class CatalogStore {
       page,
       {},
     );
+    // The index orders copies by bucket only (its sort key holds no object key): by key within a page.
+    result.items.sort((a, b) => compareText(a.bucket, b.bucket) || compareText(a.key, b.key));
+    return result;
   }
 
   /**
@@ -478,6 +481,7 @@ export class CatalogStore {
     const category = extraction?.format.category ?? "other";
     const day = dayOf(input.eventTime);
     const sha256 = (input.sha256 ?? extraction?.sha256)?.toLowerCase();
+    const warnings = [...(extraction?.warnings ?? []), ...(input.transformWarnings ?? [])];
     const sections: Record<string, unknown> = {};
     if (extraction) {
       for (const section of ["image", "media", "pdf", "document", "archive", "text", "font", "executable"]) {
@@ -499,11 +503,11 @@ export class CatalogStore {
       lastModified: input.lastModified,
       status: input.status,
       reason: input.reasons.length > 0 ? input.reasons.join("; ") : undefined,
-      reasons: input.reasons,
-      warnings: [...(extraction?.warnings ?? []), ...(input.transformWarnings ?? [])],
+      ...(input.reasons.length > 0 && { reasons: input.reasons }),
+      ...(warnings.length > 0 && { warnings }),
       mime: extraction?.format.mime,
       category,
-      format: extraction?.format,
+      format: extraction && storedFormat(extraction.format),
       sha256,
       ...sections,
       sequencer: input.sequencer,
@@ -524,15 +528,15 @@ export class CatalogStore {
       [INDEXES.byFolder.partitionKey]: folderPk(input.bucket, folder),
       [INDEXES.byFolder.sortKey]: name,
       [INDEXES.byCategory.partitionKey]: categoryPk(input.bucket, category, day),
-      [INDEXES.byCategory.sortKey]: keyedSortKey(`${input.eventTime}#`, input.key),
+      [INDEXES.byCategory.sortKey]: input.eventTime,
     };
     if (sha256 && sha256 !== EMPTY_SHA256) {
       item[INDEXES.byHash.partitionKey] = hashPk(sha256);
-      item[INDEXES.byHash.sortKey] = hashSk(input.bucket, input.key);
+      item[INDEXES.byHash.sortKey] = hashSk(input.bucket);
     }
     if (input.status === "error" || input.status === "rejected") {
       item[INDEXES.byProblem.partitionKey] = problemPk(input.bucket, day);
-      item[INDEXES.byProblem.sortKey] = keyedSortKey(`${input.eventTime}#`, input.key);
+      item[INDEXES.byProblem.sortKey] = input.eventTime;
     }
     const fitted = fitItem(dropEmpty(item), MAX_RECORD_BYTES, IDENTITY_ATTRIBUTES);
     if (fitted.truncated) fitted.item.truncated = true;
@@ -842,6 +846,39 @@ function toSummary(item: Record<string, unknown>): RecordSummary {
   const summary: Record<string, unknown> = {};
   for (const name of SUMMARY_ATTRIBUTES) if (item[name] !== undefined) summary[name] = item[name];
   return summary as unknown as RecordSummary;
+}
+
+/**
+ * The detected format as a record stores it: without `mime` and `category`,
+ * which the record holds at its top level (the listing indexes project them
+ * from there), and with `mismatch` only when true. A record is billed per
+ * started KB on every write, so it does not say the same thing twice.
+ * {@link recordFromItem} puts the whole format back.
+ */
+function storedFormat(format: FormatInfo): Record<string, unknown> {
+  const { mime: _mime, category: _category, mismatch, ...rest } = format;
+  return { ...rest, ...(mismatch && { mismatch }) };
+}
+
+/** A stored record as readers see it: table keys removed, the format whole again (see {@link storedFormat}). */
+function recordFromItem(item: Record<string, unknown>): CatalogRecord {
+  const record = stripKeys(item) as unknown as CatalogRecord;
+  const format = item.format as Partial<FormatInfo> | undefined;
+  if (format === undefined || format.mime !== undefined) return record;
+  return {
+    ...record,
+    format: {
+      ...format,
+      mime: record.mime ?? "application/octet-stream",
+      ext: format.ext ?? "bin",
+      category: record.category ?? "other",
+      mismatch: format.mismatch === true,
+    },
+  };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function stripKeys(item: Record<string, unknown>): Record<string, unknown> {

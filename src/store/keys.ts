@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   AUDIT_SORT_PREFIX,
   HASH_GROUP_SORT_KEY,
@@ -72,37 +71,14 @@ export function hashPk(sha256: string): string {
   return `SHA#${sha256}`;
 }
 
-/** Sort key of an object within its hash partition. */
-export function hashSk(bucket: string, key: string): string {
-  return keyedSortKey(`${bucket}#`, key);
-}
-
-/** DynamoDB's limit on a sort key value, in UTF-8 bytes, for tables and indexes alike. */
-export const MAX_SORT_KEY_BYTES = 1024;
-
 /**
- * An index sort key made of a prefix (a time, a bucket) and an object key,
- * within DynamoDB's 1,024-byte limit. An S3 key may itself be 1,024 bytes, so
- * `<eventTime>#<key>` can be 1,049: DynamoDB would refuse the whole record.
- * A key that does not fit is cut at a character boundary and ends with a
- * digest of the whole key, so sort keys stay unique and the prefix still
- * orders them; the item's `key` attribute keeps the key whole.
- *
- * @example
- * keyedSortKey("2024-05-01T10:00:00.000Z#", "photos/a.jpg") // "2024-05-01T10:00:00.000Z#photos/a.jpg"
+ * Sort key of an object within its hash partition: its bucket. The object key
+ * is not repeated here: the index row carries it as a projected attribute, an
+ * index sort key need not be unique, and every byte of a record's keys is
+ * billed on each write (a record over 1 KB costs two write units).
  */
-export function keyedSortKey(prefix: string, key: string): string {
-  const whole = `${prefix}${key}`;
-  if (Buffer.byteLength(whole) <= MAX_SORT_KEY_BYTES) return whole;
-  const digest = createHash("sha256").update(key).digest("base64url").slice(0, 16);
-  let room = MAX_SORT_KEY_BYTES - Buffer.byteLength(prefix) - 1 - digest.length;
-  let cut = "";
-  for (const character of key) {
-    room -= Buffer.byteLength(character);
-    if (room < 0) break;
-    cut += character;
-  }
-  return `${prefix}${cut}~${digest}`;
+export function hashSk(bucket: string): string {
+  return bucket;
 }
 
 /** Table key of the duplicate-group item of one content hash. */

@@ -14,11 +14,18 @@
  * Secondary indexes (all sparse: an item carries an index's keys only when it
  * belongs there):
  * - `byFolder`   `DIR#<bucket>#<prefix>` / `<name>`: a folder listing, paged.
- * - `byCategory` `CAT#<bucket>#<category>#<YYYY-MM-DD>` / `<eventTime>#<key>`:
+ * - `byCategory` `CAT#<bucket>#<category>#<YYYY-MM-DD>` / `<eventTime>`:
  *   one partition per category per day, so no key gathers a whole bucket; a time
  *   range is one Query per day.
- * - `byHash`     `SHA#<sha256>` / `<bucket>#<key>`: objects with the same content.
- * - `byProblem`  `PROBLEM#<bucket>#<YYYY-MM-DD>` / `<eventTime>#<key>`: errors and rejections.
+ * - `byHash`     `SHA#<sha256>` / `<bucket>`: objects with the same content.
+ * - `byProblem`  `PROBLEM#<bucket>#<YYYY-MM-DD>` / `<eventTime>`: errors and rejections.
+ *
+ * Index sort keys need not be unique, so they hold no object key: the key is
+ * already in `pk`, `key` and `folderSk`, and each copy would be billed on
+ * every write (a record over 1 KB costs two write units) and could pass
+ * DynamoDB's 1,024-byte sort-key limit. Records written before this layout
+ * have `<eventTime>#<key>` and `<bucket>#<key>` there; both sort and match the
+ * same way (a time range ends at `<to>#\uffff`).
  *
  * Audit entries use the normalised sequencer (`sequencerSortKey`) in their
  * sort key, so a redelivered event lands on the same item (which counts

@@ -1,4 +1,4 @@
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionResult } from "../../src/engine/types.js";
 import { CatalogStore, type CatalogStoreOptions } from "../../src/store/catalog-store.js";
@@ -6,7 +6,7 @@ import { EMPTY_SHA256 } from "../../src/store/duplicate-groups.js";
 import { InvalidCursorError, InvalidRangeError } from "../../src/store/errors.js";
 import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
 import { INDEXES } from "../../src/store/schema.js";
-import type { ObjectRecordInput } from "../../src/store/types.js";
+import type { ObjectRecordInput, Page, RecordSummary } from "../../src/store/types.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
 let servers: TestServers;
@@ -330,6 +330,111 @@ describe("query patterns", () => {
     expect(keys).toEqual(["cat/0.png", "cat/1.png", "cat/2.png", "cat/3.png"]);
     const text = await listing.listByCategory("uploads", "text", range);
     expect(text.items.map((item) => item.key)).toEqual(["cat/text.txt"]);
+  });
+
+  it("pages through objects cataloged at the same instant, each once, and by the record's old layout too", async () => {
+    // Prepare: index sort keys hold only the time, so these 25 share one; two records keep the
+    // layout written before (`<eventTime>#<key>`, `<bucket>#<key>`), as deployed tables still have.
+    const listing = await freshStore();
+    const eventTime = "2024-05-03T09:00:00.000Z";
+    const sha = "a".repeat(64);
+    for (let index = 0; index < 25; index += 1) {
+      await listing.putRecord(
+        record({
+          key: `same/${String(index).padStart(2, "0")}.png`,
+          eventTime,
+          status: "error",
+          reasons: ["unreadable"],
+          extraction: extraction({ sha256: sha }),
+        }),
+      );
+    }
+    for (const key of ["same/old-1.png", "same/old-2.png"]) {
+      await servers.dynamodb.send(
+        new PutItemCommand({
+          TableName: listing.tableName,
+          Item: {
+            pk: { S: `OBJ#uploads#${key}` },
+            sk: { S: "#RECORD" },
+            bucket: { S: "uploads" },
+            key: { S: key },
+            status: { S: "error" },
+            eventTime: { S: eventTime },
+            categoryPk: { S: "CAT#uploads#image#2024-05-03" },
+            categorySk: { S: `${eventTime}#${key}` },
+            problemPk: { S: "PROBLEM#uploads#2024-05-03" },
+            problemSk: { S: `${eventTime}#${key}` },
+            hashPk: { S: `SHA#${sha}` },
+            hashSk: { S: `uploads#${key}` },
+          },
+        }),
+      );
+    }
+    const range = { from: eventTime, to: eventTime };
+    const expected = [
+      ...Array.from({ length: 25 }, (_, index) => `same/${String(index).padStart(2, "0")}.png`),
+      "same/old-1.png",
+      "same/old-2.png",
+    ].sort();
+    const pagedKeys = async (
+      list: (page: { limit: number; cursor?: string }) => Promise<Page<RecordSummary>>,
+    ) => {
+      const keys: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 20; pages += 1) {
+        const page = await list({ limit: 4, ...(cursor && { cursor }) });
+        keys.push(...page.items.map((item) => item.key));
+        cursor = page.cursor;
+        if (!cursor) break;
+      }
+      return keys.sort();
+    };
+    // Act + Assess
+    expect(await pagedKeys((page) => listing.listByCategory("uploads", "image", range, page))).toEqual(
+      expected,
+    );
+    expect(await pagedKeys((page) => listing.listProblems("uploads", range, page))).toEqual(expected);
+    expect(await pagedKeys((page) => listing.listByHash(sha, page))).toEqual(expected);
+  });
+
+  it("stores each object key once in the index sort keys' place and the format without repeats, and reads it back whole", async () => {
+    // Prepare
+    const listing = await freshStore();
+    const key = "photos/2024/a long descriptive name.png";
+    const format = {
+      mime: "image/png",
+      ext: "png",
+      category: "image" as const,
+      declaredExt: "png",
+      mismatch: false,
+    };
+    // Act
+    await listing.putRecord(
+      record({
+        key,
+        status: "error",
+        reasons: ["bad"],
+        extraction: extraction({ format, sha256: "b".repeat(64) }),
+      }),
+    );
+    // Assess: the key is in `pk`, `key` and (its name) `folderSk`, nowhere else.
+    const stored = await servers.dynamodb.send(
+      new GetItemCommand({
+        TableName: listing.tableName,
+        Key: { pk: { S: `OBJ#uploads#${key}` }, sk: { S: "#RECORD" } },
+      }),
+    );
+    const item = stored.Item ?? {};
+    const holdingKey = Object.entries(item)
+      .filter(([, value]) => value.S?.includes("a long descriptive name"))
+      .map(([name]) => name)
+      .sort();
+    expect(holdingKey).toEqual(["folderSk", "key", "pk"]);
+    expect(item.format?.M).toEqual({ ext: { S: "png" }, declaredExt: { S: "png" } });
+    expect(item.warnings).toBeUndefined();
+    const { record: read } = await listing.getObject("uploads", key);
+    expect(read?.format).toEqual(format);
+    expect(read?.reasons).toEqual(["bad"]);
   });
 
   it("lists problems only, by time", async () => {
