@@ -8,6 +8,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { DEFAULT_POLICY, parsePolicy } from "../../src/policy/policy.js";
 import type { CatalogBucket } from "./catalog-bucket.js";
+import type { SystemLogLevelChoice } from "./catalog-settings.js";
 import {
   HANDLER_ENTRY,
   handlerCode,
@@ -51,6 +52,11 @@ export interface CatalogFunctionProps {
   readonly reservedConcurrency?: number;
   /** Powertools log level. @default "INFO" */
   readonly logLevel?: string;
+  /**
+   * Lambda's own log lines through advanced logging controls: JSON log format at this system level (see
+   * {@link lambdaLogging}). @default - plain-text START, END and REPORT lines on every invocation
+   */
+  readonly systemLogLevel?: SystemLogLevelChoice;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** X-Ray active tracing (adds the two X-Ray actions, which only exist on `*`). @default false */
@@ -113,6 +119,7 @@ export class CatalogFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const serviceName = props.serviceName ?? "s3-metadata-catalog";
+    const logLevel = props.logLevel ?? "INFO";
     const environment: Record<string, string> = {
       TABLE_NAME: table.tableName,
       DERIVED_PREFIX: catalogBucket.derivedPrefix,
@@ -120,7 +127,7 @@ export class CatalogFunction extends Construct {
       THUMBNAILS: props.writeDerived ? "true" : "false",
       POWERTOOLS_SERVICE_NAME: serviceName,
       POWERTOOLS_METRICS_NAMESPACE: serviceName,
-      POWERTOOLS_LOG_LEVEL: props.logLevel ?? "INFO",
+      POWERTOOLS_LOG_LEVEL: logLevel,
     };
     if (props.sourceMaps) environment.NODE_OPTIONS = SOURCE_MAPS_NODE_OPTIONS;
     if (props.policy !== undefined) environment.POLICY = props.policy;
@@ -142,6 +149,7 @@ export class CatalogFunction extends Construct {
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       role: this.role,
       logGroup: this.logGroup,
+      ...lambdaLogging(props.systemLogLevel, logLevel),
       environment,
     });
 
@@ -217,6 +225,35 @@ export class CatalogFunction extends Construct {
         : []),
     );
   }
+}
+
+/**
+ * Lambda's log format and levels for a system log level, or nothing (plain text) without one.
+ *
+ * Plain text stays the default: it keeps the REPORT line of every invocation, the only place that says
+ * how much memory an invocation used and how long its cold start took (the Duration, Errors and
+ * Throttles metrics do not), and as JSON those platform lines are larger (≈ 350 B an invocation against
+ * ≈ 270 B). `WARN` drops them for invocations that succeed, while a failed or timed-out invocation still
+ * gets its report and the Errors alarm still fires.
+ *
+ * The application level is never stricter than INFO: Lambda gives every line without a `level` key the
+ * level INFO, and the EMF blobs the custom metrics come from have none, so a WARN filter would drop the
+ * metrics. The handler applies a stricter `logLevel` itself (src/lambda/handler.ts, `catalogLogger`).
+ *
+ * @example
+ * lambdaLogging("WARN", "INFO"); // { loggingFormat: JSON, systemLogLevelV2: WARN, applicationLogLevelV2: INFO }
+ */
+export function lambdaLogging(
+  systemLogLevel: SystemLogLevelChoice | undefined,
+  logLevel: string,
+): Pick<lambda.FunctionProps, "loggingFormat" | "systemLogLevelV2" | "applicationLogLevelV2"> {
+  if (systemLogLevel === undefined) return {};
+  return {
+    loggingFormat: lambda.LoggingFormat.JSON,
+    systemLogLevelV2: lambda.SystemLogLevel[systemLogLevel],
+    applicationLogLevelV2:
+      logLevel.toUpperCase() === "DEBUG" ? lambda.ApplicationLogLevel.DEBUG : lambda.ApplicationLogLevel.INFO,
+  };
 }
 
 /** How cdk-nag renders this bucket's ARN inside a finding id. */

@@ -3,6 +3,9 @@ import type { Node } from "constructs";
 /** How S3 events reach the function. */
 export type TriggerMode = "direct" | "sqs";
 
+/** Lambda's system log level (advanced logging controls); setting one switches the function to JSON logs. */
+export type SystemLogLevelChoice = "DEBUG" | "INFO" | "WARN";
+
 /** Server-side encryption of a bucket the stack creates. */
 export type BucketEncryptionChoice = "s3" | "kms";
 
@@ -49,6 +52,13 @@ export interface CatalogSettings {
   readonly reservedConcurrency?: number;
   /** `logLevel`: Powertools log level. @default "INFO" */
   readonly logLevel?: string;
+  /**
+   * `systemLogLevel`: switch the function's logs to Lambda's JSON format and keep Lambda's own lines at this
+   * level: `INFO` keeps `platform.start` and `platform.report` (duration, billed duration, max memory used,
+   * init duration), `WARN` keeps only the reports of failed or timed-out invocations, `DEBUG` adds the
+   * runtime and extension events. @default - plain-text START, END and REPORT lines on every invocation
+   */
+  readonly systemLogLevel?: SystemLogLevelChoice;
   /** `logRetentionDays`. @default 30 */
   readonly logRetentionDays?: number;
   /** `tracing`: X-Ray active tracing. @default false */
@@ -168,6 +178,7 @@ export function readCatalogSettings(node: ContextSource): CatalogSettings {
     timeoutSeconds: int("timeoutSeconds", 1, 900),
     reservedConcurrency: int("reservedConcurrency", 1, 10_000),
     logLevel: oneOf("logLevel", ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]),
+    systemLogLevel: oneOf<SystemLogLevelChoice>("systemLogLevel", ["DEBUG", "INFO", "WARN"]),
     logRetentionDays: int("logRetentionDays", 1, 3653),
     tracing: bool("tracing"),
     sourceMaps: bool("sourceMaps"),

@@ -71,6 +71,7 @@ export class CatalogStack extends Stack {
       // source's maximum concurrency is the limit that works there.
       reservedConcurrency: mode === "direct" ? props.reservedConcurrency : undefined,
       logLevel: props.logLevel,
+      systemLogLevel: props.systemLogLevel,
       logRetention: retentionDays(props.logRetentionDays ?? 30),
       tracing: props.tracing,
       sourceMaps: props.sourceMaps,

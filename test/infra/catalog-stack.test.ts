@@ -302,6 +302,39 @@ describe("function", () => {
     expect(variables.NODE_OPTIONS).toBe(nodeOptions);
   });
 
+  // Plain text keeps every invocation's REPORT line (max memory used, init duration), which no metric gives.
+  it("logging: plain-text Lambda lines by default, no log-level filtering by Lambda", () => {
+    const config = metadataFunction(direct).Properties?.LoggingConfig as Record<string, unknown>;
+    expect(Object.keys(config)).toEqual(["LogGroup"]);
+  });
+
+  it.each([
+    [{ systemLogLevel: "WARN" }, { SystemLogLevel: "WARN", ApplicationLogLevel: "INFO" }, "INFO"],
+    // The handler drops INFO lines itself: Lambda's filter would drop the EMF blobs (no `level` key) as well.
+    [
+      { systemLogLevel: "WARN", logLevel: "WARN" },
+      { SystemLogLevel: "WARN", ApplicationLogLevel: "INFO" },
+      "WARN",
+    ],
+    [
+      { systemLogLevel: "INFO", logLevel: "DEBUG" },
+      { SystemLogLevel: "INFO", ApplicationLogLevel: "DEBUG" },
+      "DEBUG",
+    ],
+    [{ systemLogLevel: "DEBUG" }, { SystemLogLevel: "DEBUG", ApplicationLogLevel: "INFO" }, "INFO"],
+  ])("logging %j: JSON format, %j, POWERTOOLS_LOG_LEVEL %s, cdk-nag clean", (context, levels, powertools) => {
+    const s = synthesize({ ...SKIP_BUNDLING, ...context });
+    s.template.hasResourceProperties("AWS::Lambda::Function", {
+      LoggingConfig: {
+        LogFormat: "JSON",
+        ...levels,
+        LogGroup: { Ref: Match.stringLikeRegexp("^MetadataLogs") },
+      },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: powertools }) },
+    });
+    expect(s.nag).toEqual([]);
+  });
+
   it("memory, timeout, tracing and the policy come from context", () => {
     full.template.hasResourceProperties("AWS::Lambda::Function", {
       MemorySize: 512,
@@ -722,6 +755,7 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ policy: '{"tagEverything":true}' }, /tagEverything is not a known field/],
     [{ versioned: "yes" }, /context "versioned".*true or false/],
     [{ sourceMaps: "on" }, /context "sourceMaps".*true or false/],
+    [{ systemLogLevel: "ERROR" }, /context "systemLogLevel".*one of DEBUG, INFO, WARN/],
   ])("%j", (context, message) => {
     expect(() => buildCatalogApp({ ...SKIP_BUNDLING, ...context })).toThrow(message);
   });
