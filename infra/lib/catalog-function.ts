@@ -232,9 +232,9 @@ export class CatalogFunction extends Construct {
  *
  * Plain text stays the default: it keeps the REPORT line of every invocation, the only place that says
  * how much memory an invocation used and how long its cold start took (the Duration, Errors and
- * Throttles metrics do not), and as JSON those platform lines are larger (≈ 350 B an invocation against
- * ≈ 270 B). `WARN` drops them for invocations that succeed, while a failed or timed-out invocation still
- * gets its report and the Errors alarm still fires.
+ * Throttles metrics do not), and as JSON the same platform lines are larger, not smaller. `WARN` drops
+ * them for invocations that succeed, while a failed or timed-out invocation still gets its report and the
+ * Errors alarm still fires.
  *
  * The application level is never stricter than INFO: Lambda gives every line without a `level` key the
  * level INFO, and the EMF blobs the custom metrics come from have none, so a WARN filter would drop the
