@@ -12,6 +12,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { normaliseMime } from "../engine/detect/media-type.js";
 import type { FormatInfo } from "../engine/types.js";
 import { sequencerSortKey } from "../events/sequencer.js";
 import { DuplicateGroups, EMPTY_SHA256 } from "./duplicate-groups.js";
@@ -507,7 +508,7 @@ export class CatalogStore {
       ...(warnings.length > 0 && { warnings }),
       mime: extraction?.format.mime,
       category,
-      format: extraction && storedFormat(extraction.format),
+      format: extraction && storedFormat(extraction.format, input.contentType),
       sha256,
       ...sections,
       sequencer: input.sequencer,
@@ -851,20 +852,33 @@ function toSummary(item: Record<string, unknown>): RecordSummary {
 /**
  * The detected format as a record stores it: without `mime` and `category`,
  * which the record holds at its top level (the listing indexes project them
- * from there), and with `mismatch` only when true. A record is billed per
+ * from there), without `declaredMime` when it is the record's `contentType`
+ * as it stands, and with `mismatch` only when true. A record is billed per
  * started KB on every write, so it does not say the same thing twice.
  * {@link recordFromItem} puts the whole format back.
  */
-function storedFormat(format: FormatInfo): Record<string, unknown> {
-  const { mime: _mime, category: _category, mismatch, ...rest } = format;
-  return { ...rest, ...(mismatch && { mismatch }) };
+function storedFormat(format: FormatInfo, contentType: string | undefined): Record<string, unknown> {
+  const { mime: _mime, category: _category, mismatch, declaredMime, ...rest } = format;
+  return {
+    ...rest,
+    ...(declaredMime !== undefined && declaredMime !== contentType && { declaredMime }),
+    ...(mismatch && { mismatch }),
+  };
 }
 
-/** A stored record as readers see it: table keys removed, the format whole again (see {@link storedFormat}). */
+/**
+ * A stored record as readers see it: table keys removed, the format whole
+ * again (see {@link storedFormat}). `declaredMime` is the normalised
+ * Content-Type, so a `contentType` already in that form is where it was left out.
+ */
 function recordFromItem(item: Record<string, unknown>): CatalogRecord {
   const record = stripKeys(item) as unknown as CatalogRecord;
   const format = item.format as Partial<FormatInfo> | undefined;
   if (format === undefined || format.mime !== undefined) return record;
+  const contentType = record.contentType;
+  const declaredMime =
+    format.declaredMime ??
+    (contentType !== undefined && contentType === normaliseMime(contentType) ? contentType : undefined);
   return {
     ...record,
     format: {
@@ -872,6 +886,7 @@ function recordFromItem(item: Record<string, unknown>): CatalogRecord {
       mime: record.mime ?? "application/octet-stream",
       ext: format.ext ?? "bin",
       category: record.category ?? "other",
+      ...(declaredMime !== undefined && { declaredMime }),
       mismatch: format.mismatch === true,
     },
   };

@@ -405,18 +405,37 @@ describe("query patterns", () => {
       mime: "image/png",
       ext: "png",
       category: "image" as const,
+      declaredMime: "image/png",
       declaredExt: "png",
+      mismatch: false,
+    };
+    // A Content-Type with parameters is not what detection compares: that format keeps its declaredMime.
+    const textFormat = {
+      mime: "text/plain",
+      ext: "txt",
+      category: "text" as const,
+      declaredMime: "text/plain",
       mismatch: false,
     };
     // Act
     await listing.putRecord(
       record({
         key,
+        contentType: "image/png",
         status: "error",
         reasons: ["bad"],
         extraction: extraction({ format, sha256: "b".repeat(64) }),
       }),
     );
+    await listing.putRecord(
+      record({
+        key: "notes/a.txt",
+        contentType: "text/plain; charset=utf-8",
+        extraction: extraction({ format: textFormat, image: undefined }),
+      }),
+    );
+    const { declaredMime: _none, ...undeclared } = textFormat;
+    await listing.putRecord(record({ key: "notes/b.bin", extraction: extraction({ format: undeclared }) }));
     // Assess: the key is in `pk`, `key` and (its name) `folderSk`, nowhere else.
     const stored = await servers.dynamodb.send(
       new GetItemCommand({
@@ -435,6 +454,8 @@ describe("query patterns", () => {
     const { record: read } = await listing.getObject("uploads", key);
     expect(read?.format).toEqual(format);
     expect(read?.reasons).toEqual(["bad"]);
+    expect((await listing.getRecord("uploads", "notes/a.txt"))?.format).toEqual(textFormat);
+    expect((await listing.getRecord("uploads", "notes/b.bin"))?.format).toEqual(undeclared);
   });
 
   it("lists problems only, by time", async () => {

@@ -3,6 +3,7 @@ import type { BlockReader } from "../byte-source/block-reader.js";
 import { ReaderTokenizer } from "../byte-source/reader-tokenizer.js";
 import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
+import { normaliseMime } from "./media-type.js";
 import { matchSignature } from "./signatures.js";
 import { sniffText } from "./text-sniff.js";
 // After file-type: replaces the ZIP entry inflation file-type installs (see the module).
@@ -75,10 +76,6 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
 
 const ZIP_BASED =
   /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.oasis\.opendocument\..+)$/;
-
-function normaliseMime(mime: string | undefined): string {
-  return (mime ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-}
 
 /** True when `declared` is an acceptable name for content detected as `detected`. */
 export function mimesAgree(declared: string, detected: string): boolean {
