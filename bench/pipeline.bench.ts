@@ -19,9 +19,10 @@
  * "Pipeline" section of bench/RESULTS.md unless --no-write.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { type ObjectEvent, toS3Notification } from "../src/events/s3-event.js";
-import { CatalogMetrics, catalogLogger, createHandler } from "../src/lambda/handler.js";
+import { catalogLogger, createHandler } from "../src/lambda/handler.js";
 import { DEFAULT_POLICY } from "../src/policy/policy.js";
 import { CatalogStore } from "../src/store/catalog-store.js";
 import { INDEXES } from "../src/store/schema.js";
@@ -136,7 +137,7 @@ const handler = createHandler({
   concurrency: 1,
   // The logger and metrics the deployed function builds (handlerFromConfig), so the bytes are its bytes.
   logger: catalogLogger({ serviceName: "s3-metadata-catalog", logLevel }),
-  metrics: new CatalogMetrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" }),
+  metrics: new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" }),
 });
 
 // Warm up (module loading, first connections) outside the measurement.

@@ -90,8 +90,7 @@ export class InvocationFaultError extends CatalogError {
 export function createHandler(deps: HandlerDeps): CatalogHandler {
   const logger = deps.logger ?? catalogLogger({ serviceName: "s3-metadata-catalog" });
   const metrics =
-    deps.metrics ??
-    new CatalogMetrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" });
+    deps.metrics ?? new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" });
   const catalog = new CatalogStore(deps.dynamodb, {
     tableName: deps.tableName,
     ...(deps.tombstoneTtlSeconds !== undefined && { tombstoneTtlSeconds: deps.tombstoneTtlSeconds }),
@@ -188,101 +187,14 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
       return undefined;
     } finally {
       // An invocation that processed nothing (s3:TestEvent) has nothing to publish.
-      if (counts.size > 0) publishMetrics(metrics, counts);
+      for (const [outcome, count] of counts) {
+        const single = metrics.singleMetric();
+        single.addDimension("outcome", outcome);
+        single.addMetric("ObjectsProcessed", MetricUnit.Count, count);
+      }
+      if (counts.size > 0) metrics.publishStoredMetrics();
     }
   };
-}
-
-/**
- * `ObjectsProcessed` by [service, outcome] and the stored per-object metrics by [service] alone. A
- * {@link CatalogMetrics} writes the first outcome's count into the same blob as the stored metrics (one
- * blob per invocation when its objects share an outcome, as a direct invocation's one object does); any
- * other outcome, or a plain `Metrics`, gets a blob of its own.
- */
-function publishMetrics(metrics: Metrics, counts: Map<string, number>): void {
-  const outcomes = [...counts];
-  const shared = metrics instanceof CatalogMetrics ? outcomes.shift() : undefined;
-  for (const [outcome, count] of outcomes) {
-    const single = metrics.singleMetric();
-    single.addDimension("outcome", outcome);
-    single.addMetric("ObjectsProcessed", MetricUnit.Count, count);
-  }
-  if (shared && metrics instanceof CatalogMetrics) {
-    metrics.publishStoredMetricsWith({
-      name: "ObjectsProcessed",
-      dimension: "outcome",
-      key: shared[0],
-      count: shared[1],
-    });
-  } else {
-    metrics.publishStoredMetrics();
-  }
-}
-
-/** A count to publish beside the stored metrics, under one extra dimension. */
-export interface DimensionedCount {
-  /** Metric name, e.g. `ObjectsProcessed`. */
-  name: string;
-  /** The extra dimension's name, e.g. `outcome`. */
-  dimension: string;
-  /** The extra dimension's value, e.g. `created`. */
-  key: string;
-  count: number;
-}
-
-/**
- * Powertools Metrics that can publish a dimensioned count in the same EMF blob as the stored metrics.
- *
- * Powertools writes one blob per dimension set: `ObjectsProcessed` by [service, outcome] and the
- * per-object metrics by [service] cost two log lines per invocation, the second repeating the blob's
- * envelope (≈ 290 B). The EMF specification lets one log event carry several metric directives, each with
- * its own dimension sets, over the same root members; CloudWatch extracts each directive on its own, so
- * the metrics, their dimensions and their values are exactly what two blobs would have given: the
- * `outcome` member is read only by the directive that names it.
- *
- * @example
- * const metrics = new CatalogMetrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" });
- * metrics.addMetric("BytesRead", MetricUnit.Bytes, 906);
- * metrics.publishStoredMetricsWith({ name: "ObjectsProcessed", dimension: "outcome", key: "created", count: 1 });
- */
-export class CatalogMetrics extends Metrics {
-  /** Publishes the stored metrics and `count` in one blob, then clears the store as `publishStoredMetrics` does. */
-  publishStoredMetricsWith(count: DimensionedCount): void {
-    const stored = this.isDisabled() || !this.hasStoredMetrics() ? undefined : this.serializeMetrics();
-    const directive = stored?._aws.CloudWatchMetrics[0];
-    // A member already in the blob would be read by both directives: publish the count apart instead.
-    if (!stored || !directive || count.name in stored || count.dimension in stored) {
-      const single = this.singleMetric();
-      single.addDimension(count.dimension, count.key);
-      single.addMetric(count.name, MetricUnit.Count, count.count);
-      if (this.hasStoredMetrics()) this.publishStoredMetrics();
-      return;
-    }
-    try {
-      const blob = {
-        ...stored,
-        _aws: {
-          ...stored._aws,
-          CloudWatchMetrics: [
-            directive,
-            {
-              Namespace: directive.Namespace,
-              Dimensions: directive.Dimensions.map((set) => [...set, count.dimension]),
-              Metrics: [{ Name: count.name, Unit: MetricUnit.Count }],
-            },
-          ],
-        },
-        [count.dimension]: count.key,
-        [count.name]: count.count,
-      };
-      // Where Powertools' own console writes: straight to stdout, past Lambda's console.log prefix.
-      process.stdout.write(`${JSON.stringify(blob)}\n`);
-    } finally {
-      this.clearMetrics();
-      this.clearDimensions();
-      this.clearMetadata();
-    }
-  }
 }
 
 /**
@@ -391,7 +303,7 @@ export async function handlerFromConfig(
     derivedPrefix: config.derivedPrefix,
     thumbnails: config.thumbnails,
     logger: catalogLogger({ serviceName: config.serviceName, logLevel: options.logLevel }),
-    metrics: new CatalogMetrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
+    metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
   });
 }
 

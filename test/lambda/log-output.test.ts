@@ -1,14 +1,14 @@
 /**
- * What the handler writes to its log group, line by line: the EMF blob the
+ * What the handler writes to its log group, line by line: the EMF blobs the
  * metrics come from, the per-object line, and the level it writes them at
  * when Lambda's advanced logging controls set a level of their own.
  */
 
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { toS3Notification } from "../../src/events/s3-event.js";
-import { CatalogMetrics, catalogLogger } from "../../src/lambda/handler.js";
+import { catalogLogger } from "../../src/lambda/handler.js";
 import { type HandlerStack, startStack, upload } from "./fixtures.js";
 
 /** Every JSON line written to stdout or stderr (both reach the log group) while `act` runs. */
@@ -74,74 +74,6 @@ afterEach(() => {
   delete process.env.AWS_LAMBDA_LOG_LEVEL;
 });
 
-describe("CatalogMetrics", () => {
-  function record(metrics: Metrics): void {
-    metrics.addMetric("BytesRead", MetricUnit.Bytes, 906);
-    metrics.addMetric("BytesRead", MetricUnit.Bytes, 743);
-    metrics.addMetric("ExtractionDuration", MetricUnit.Milliseconds, 25.5);
-  }
-
-  it("publishes the outcome count in the stored metrics' blob, and CloudWatch extracts what two blobs gave", async () => {
-    // Prepare: what Powertools alone writes, a single metric per outcome plus the stored metrics.
-    const separate = await loggedLines(() => {
-      const metrics = new Metrics({ namespace: "CatalogTest", serviceName: "catalog-test" });
-      record(metrics);
-      const single = metrics.singleMetric();
-      single.addDimension("outcome", "created");
-      single.addMetric("ObjectsProcessed", MetricUnit.Count, 2);
-      metrics.publishStoredMetrics();
-    });
-    // Act
-    const merged = await loggedLines(() => {
-      const metrics = new CatalogMetrics({ namespace: "CatalogTest", serviceName: "catalog-test" });
-      record(metrics);
-      metrics.publishStoredMetricsWith({
-        name: "ObjectsProcessed",
-        dimension: "outcome",
-        key: "created",
-        count: 2,
-      });
-    });
-    // Assess
-    expect(separate).toHaveLength(2);
-    expect(merged).toHaveLength(1);
-    expect(extracted(merged)).toEqual(extracted(separate));
-    expect(extracted(merged)).toEqual([
-      "CatalogTest/BytesRead{service=catalog-test} Bytes [906,743]",
-      "CatalogTest/ExtractionDuration{service=catalog-test} Milliseconds 25.5",
-      "CatalogTest/ObjectsProcessed{service=catalog-test,outcome=created} Count 2",
-    ]);
-  });
-
-  it("clears the store, so the next invocation starts empty", async () => {
-    const metrics = new CatalogMetrics({ namespace: "CatalogTest", serviceName: "catalog-test" });
-    await loggedLines(() => {
-      record(metrics);
-      metrics.publishStoredMetricsWith({
-        name: "ObjectsProcessed",
-        dimension: "outcome",
-        key: "created",
-        count: 1,
-      });
-    });
-    expect(metrics.hasStoredMetrics()).toBe(false);
-  });
-
-  it("still publishes the count when nothing else is stored", async () => {
-    const lines = await loggedLines(() =>
-      new CatalogMetrics({ namespace: "CatalogTest", serviceName: "catalog-test" }).publishStoredMetricsWith({
-        name: "ObjectsProcessed",
-        dimension: "outcome",
-        key: "error",
-        count: 1,
-      }),
-    );
-    expect(extracted(lines)).toEqual([
-      "CatalogTest/ObjectsProcessed{service=catalog-test,outcome=error} Count 1",
-    ]);
-  });
-});
-
 describe("catalogLogger", () => {
   it("writes the request id and cold start, not what every line of the log group repeats", async () => {
     const logger = catalogLogger({ serviceName: "catalog-test", logLevel: "INFO" });
@@ -189,16 +121,17 @@ describe("the handler's log output per object", () => {
   });
   afterAll(() => stack.servers.stop());
 
-  it("is one structured line and one EMF blob for a direct invocation of one object", async () => {
+  it("is one structured line and the EMF blobs of its metrics for a direct invocation of one object", async () => {
     const event = await upload(stack, "logged/a.png", { corpus: "filetype-fixture.png" });
     const handle = stack.handler({
       logger: catalogLogger({ serviceName: "catalog-test", logLevel: "INFO" }),
-      metrics: new CatalogMetrics({ namespace: "CatalogTest", serviceName: "catalog-test" }),
+      metrics: new Metrics({ namespace: "CatalogTest", serviceName: "catalog-test" }),
     });
     const lines = await loggedLines(() => handle(toS3Notification([event]), LAMBDA_CONTEXT));
 
-    expect(lines).toHaveLength(2);
-    const [objectLine, emf] = lines;
+    // Powertools writes one blob per dimension set: ObjectsProcessed by outcome, the rest by service.
+    expect(lines).toHaveLength(3);
+    const [objectLine, ...emf] = lines;
     expect(objectLine).toMatchObject({
       message: "object processed",
       bucket: stack.bucket,
@@ -208,7 +141,7 @@ describe("the handler's log output per object", () => {
       function_request_id: LAMBDA_CONTEXT.awsRequestId,
     });
     expect(typeof objectLine?.durationMs).toBe("number");
-    expect(extracted(emf ? [emf] : [])).toEqual(
+    expect(extracted(emf)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^CatalogTest\/BytesRead\{service=catalog-test\} Bytes \d+$/),
         "CatalogTest/ObjectsProcessed{service=catalog-test,outcome=created} Count 1",
