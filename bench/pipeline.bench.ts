@@ -230,9 +230,13 @@ if (write) {
     !thumbnails && "--no-thumbnails",
     logLevel !== "SILENT" && `--log-level ${logLevel}`,
   ].filter(Boolean);
-  const variants = [hashMaxBytes > 0 ? "" : "no content hash", thumbnails ? "" : "no thumbnails"].filter(
-    Boolean,
-  );
+  // Past one pass over the corpus every object repeats earlier content: duplicate groups grow, which
+  // a bucket of mostly distinct files does not see. One pass is recorded as its own section.
+  const variants = [
+    hashMaxBytes > 0 ? "" : "no content hash",
+    thumbnails ? "" : "no thumbnails",
+    count <= files.length ? "distinct content" : "",
+  ].filter(Boolean);
   const title = variants.length > 0 ? `Pipeline (${variants.join(", ")})` : "Pipeline";
   recordSection(
     title,
