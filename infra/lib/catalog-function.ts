@@ -17,9 +17,14 @@ import {
   SOURCE_MAPS_NODE_OPTIONS,
 } from "./handler-bundle.js";
 
-/** Exactly the table actions the catalog store calls; anything more is not granted. */
+/**
+ * Exactly the table actions the catalog store calls; anything more is not
+ * granted. DeleteItem removes an object's copy item from its old content's
+ * partition (duplicates); records and audit entries are never deleted.
+ */
 export const TABLE_ACTIONS = [
   "dynamodb:PutItem",
+  "dynamodb:DeleteItem",
   "dynamodb:UpdateItem",
   "dynamodb:GetItem",
   "dynamodb:Query",

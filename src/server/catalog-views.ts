@@ -182,8 +182,8 @@ export async function listDuplicates(
       objects: (await store.listByHash(group.sha256, { limit: perGroup })).items,
     })),
   );
-  // A group that outgrew its tracked members stays listed after its copies are gone (see
-  // MAX_TRACKED_MEMBERS): the index decides whether it still holds duplicates.
+  // A group listed under the earlier layout can outlive its copies (see schema.ts, "Duplicates"):
+  // its copies decide whether it still holds duplicates.
   const held = items.filter((group) => group.objects.length >= 2);
   return { items: held, ...(groups.cursor && { cursor: groups.cursor }) };
 }

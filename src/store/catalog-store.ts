@@ -15,7 +15,7 @@ import {
 import { normaliseMime } from "../engine/detect/media-type.js";
 import type { FormatInfo } from "../engine/types.js";
 import { sequencerSortKey } from "../events/sequencer.js";
-import { DuplicateGroups, EMPTY_SHA256 } from "./duplicate-groups.js";
+import { type CopySummary, DuplicateGroups } from "./duplicate-groups.js";
 import { InvalidCursorError, InvalidRangeError, StoreError } from "./errors.js";
 import { fitItem, MAX_RECORD_BYTES } from "./item-size.js";
 import {
@@ -26,7 +26,6 @@ import {
   duplicatePk,
   folderPk,
   hashPk,
-  hashSk,
   objectPk,
   problemPk,
   recordKey,
@@ -35,6 +34,7 @@ import {
 } from "./keys.js";
 import {
   AUDIT_SORT_PREFIX,
+  COPY_SORT_PREFIX,
   DEFAULT_AUDIT_LIMIT,
   INDEXES,
   PARTITION_KEY,
@@ -68,11 +68,6 @@ export interface CatalogStoreOptions {
   tombstoneTtlSeconds?: number;
   /** Clock, for tests. @default () => new Date() */
   now?: () => Date;
-  /**
-   * Members a duplicate group tracks by id; past this it only notes that it
-   * holds more (see `MAX_TRACKED_MEMBERS` in duplicate-groups.ts). @default 100
-   */
-  maxTrackedMembers?: number;
 }
 
 const DEFAULT_PAGE = 100;
@@ -145,7 +140,7 @@ export class CatalogStore {
     });
     this.tombstoneTtlSeconds = options.tombstoneTtlSeconds;
     this.now = options.now ?? (() => new Date());
-    this.groups = new DuplicateGroups(this.doc, this.tableName, options.maxTrackedMembers);
+    this.groups = new DuplicateGroups(this.doc, this.tableName);
   }
 
   /**
@@ -166,13 +161,13 @@ export class CatalogStore {
     const sha256 = typeof item.sha256 === "string" ? item.sha256 : undefined;
     if (result.outcome === "duplicate") {
       // A redelivery may follow a crash between the put and the group update: repeat the (idempotent) join.
-      if (sha256) await this.groups.join(sha256, input, item.size as number);
+      if (sha256) await this.groups.join(sha256, item as CopySummary);
       return result;
     }
     if (result.previousSha256 && result.previousSha256 !== sha256) {
       await this.groups.leave(result.previousSha256, input);
     }
-    if (sha256) await this.groups.join(sha256, input, item.size as number);
+    if (sha256) await this.groups.join(sha256, item as CopySummary);
     return { outcome: result.outcome, storedSeqKey: seqKey };
   }
 
@@ -380,25 +375,42 @@ export class CatalogStore {
   }
 
   /**
-   * Objects (in any bucket) whose content has this SHA-256, by bucket and, within a page, by key.
+   * Objects (in any bucket) whose content has this SHA-256, by bucket and key:
+   * the content's copy items, then the `byHash` index rows of records written
+   * before copy items existed (see `schema.ts`, "Duplicates"). A record
+   * written again has a copy item and no index row, so none is listed twice.
    *
    * @example
    * const { items } = await store.listByHash("9f86d08...");
    */
   async listByHash(sha256: string, page: PageRequest = {}): Promise<Page<RecordSummary>> {
-    const index = INDEXES.byHash;
-    const result = await this.queryPage(
-      {
-        IndexName: index.name,
-        KeyConditionExpression: `${index.partitionKey} = :pk`,
-        ExpressionAttributeValues: { ":pk": hashPk(sha256.toLowerCase()) },
-      },
-      page,
-      {},
-    );
-    // The index orders copies by bucket only (its sort key holds no object key): by key within a page.
-    result.items.sort((a, b) => compareText(a.bucket, b.bucket) || compareText(a.key, b.key));
-    return result;
+    const pk = hashPk(sha256.toLowerCase());
+    const limit = pageLimit(page);
+    const cursor = page.cursor ? decodeCursor(page.cursor) : { d: 0 };
+    const items: RecordSummary[] = [];
+    let phase = cursor.d ?? 0;
+    let start = cursor.k;
+    while (phase < 2 && items.length < limit) {
+      const source =
+        phase === 0
+          ? {
+              KeyConditionExpression: "pk = :pk AND begins_with(sk, :copy)",
+              ExpressionAttributeValues: { ":pk": pk, ":copy": COPY_SORT_PREFIX },
+            }
+          : {
+              IndexName: INDEXES.byHash.name,
+              KeyConditionExpression: `${INDEXES.byHash.partitionKey} = :pk`,
+              ExpressionAttributeValues: { ":pk": pk },
+            };
+      const output = await this.query(
+        { ...source, Limit: limit - items.length, ...(start && { ExclusiveStartKey: start }) },
+        {},
+      );
+      items.push(...(output.Items ?? []).map(toSummary));
+      start = output.LastEvaluatedKey;
+      if (!start) phase += 1;
+    }
+    return { items, ...(phase < 2 && { cursor: encodeCursor({ d: phase, ...(start && { k: start }) }) }) };
   }
 
   /**
@@ -531,10 +543,6 @@ export class CatalogStore {
       [INDEXES.byCategory.partitionKey]: categoryPk(input.bucket, category, day),
       [INDEXES.byCategory.sortKey]: input.eventTime,
     };
-    if (sha256 && sha256 !== EMPTY_SHA256) {
-      item[INDEXES.byHash.partitionKey] = hashPk(sha256);
-      item[INDEXES.byHash.sortKey] = hashSk(input.bucket);
-    }
     if (input.status === "error" || input.status === "rejected") {
       item[INDEXES.byProblem.partitionKey] = problemPk(input.bucket, day);
       item[INDEXES.byProblem.sortKey] = input.eventTime;
@@ -890,10 +898,6 @@ function recordFromItem(item: Record<string, unknown>): CatalogRecord {
       mismatch: format.mismatch === true,
     },
   };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function stripKeys(item: Record<string, unknown>): Record<string, unknown> {

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import {
   AUDIT_SORT_PREFIX,
+  COPY_SORT_PREFIX,
   HASH_GROUP_SORT_KEY,
   RECORD_SORT_KEY,
   VERSION_GONE_SORT_PREFIX,
@@ -71,14 +73,37 @@ export function hashPk(sha256: string): string {
   return `SHA#${sha256}`;
 }
 
+/** Table key of an object's copy item in its content's partition (see `schema.ts`, "Duplicates"). */
+export function copyKey(sha256: string, bucket: string, key: string): { pk: string; sk: string } {
+  return { pk: hashPk(sha256), sk: keyedSortKey(`${COPY_SORT_PREFIX}${bucket}#`, key) };
+}
+
+/** DynamoDB's limit on a sort key value, in UTF-8 bytes, for tables and indexes alike. */
+export const MAX_SORT_KEY_BYTES = 1024;
+
 /**
- * Sort key of an object within its hash partition: its bucket. The object key
- * is not repeated here: the index row carries it as a projected attribute, an
- * index sort key need not be unique, and every byte of a record's keys is
- * billed on each write (a record over 1 KB costs two write units).
+ * A sort key made of a prefix and an object key, within DynamoDB's 1,024-byte
+ * limit. An S3 key may itself be 1,024 bytes, so `COPY#<bucket>#<key>` can
+ * pass it and DynamoDB would refuse the item. A key that does not fit is cut
+ * at a character boundary and ends with a digest of the whole key, so sort
+ * keys stay unique and the prefix still orders them; the item's `key`
+ * attribute keeps the key whole.
+ *
+ * @example
+ * keyedSortKey("COPY#uploads#", "photos/a.jpg") // "COPY#uploads#photos/a.jpg"
  */
-export function hashSk(bucket: string): string {
-  return bucket;
+export function keyedSortKey(prefix: string, key: string): string {
+  const whole = `${prefix}${key}`;
+  if (Buffer.byteLength(whole) <= MAX_SORT_KEY_BYTES) return whole;
+  const digest = createHash("sha256").update(key).digest("base64url").slice(0, 16);
+  let room = MAX_SORT_KEY_BYTES - Buffer.byteLength(prefix) - 1 - digest.length;
+  let cut = "";
+  for (const character of key) {
+    room -= Buffer.byteLength(character);
+    if (room < 0) break;
+    cut += character;
+  }
+  return `${prefix}${cut}~${digest}`;
 }
 
 /** Table key of the duplicate-group item of one content hash. */

@@ -9,6 +9,7 @@
  * | object record | `OBJ#<bucket>#<key>`   | `#RECORD`                         |
  * | audit entry   | `OBJ#<bucket>#<key>`   | `AUDIT#<eventTime>#<sequencer>`   |
  * | hash group    | `SHA#<sha256>`         | `#GROUP`                          |
+ * | copy          | `SHA#<sha256>`         | `COPY#<bucket>#<key>`             |
  * | version gone  | `OBJ#<bucket>#<key>`   | `GONE#<versionId>`                |
  *
  * Secondary indexes (all sparse: an item carries an index's keys only when it
@@ -17,15 +18,17 @@
  * - `byCategory` `CAT#<bucket>#<category>#<YYYY-MM-DD>` / `<eventTime>`:
  *   one partition per category per day, so no key gathers a whole bucket; a time
  *   range is one Query per day.
- * - `byHash`     `SHA#<sha256>` / `<bucket>`: objects with the same content.
+ * - `byHash`     `SHA#<sha256>` / `<bucket>#<key>`: objects with the same content,
+ *   as records written before copy items (below) list them; new records have no
+ *   keys for it, and it is read only until those records are written again.
  * - `byProblem`  `PROBLEM#<bucket>#<YYYY-MM-DD>` / `<eventTime>`: errors and rejections.
  *
  * Index sort keys need not be unique, so they hold no object key: the key is
  * already in `pk`, `key` and `folderSk`, and each copy would be billed on
  * every write (a record over 1 KB costs two write units) and could pass
  * DynamoDB's 1,024-byte sort-key limit. Records written before this layout
- * have `<eventTime>#<key>` and `<bucket>#<key>` there; both sort and match the
- * same way (a time range ends at `<to>#\uffff`).
+ * have `<eventTime>#<key>` there; both sort and match the same way (a time
+ * range ends at `<to>#\uffff`).
  *
  * Audit entries use the normalised sequencer (`sequencerSortKey`) in their
  * sort key, so a redelivered event lands on the same item (which counts
@@ -38,20 +41,24 @@
  * delete itself (see `processObject`). It expires after a day: the race it
  * closes lasts as long as one delivery.
  *
- * Duplicates: each content hash has one group item holding `members`, a
- * string set of short member ids (a digest of bucket + key), maintained with
- * atomic ADD/DELETE as records gain or lose that hash. When a group reaches
- * two members it gains `categoryPk = DUP#<YYYY-MM-DD>` / `categorySk =
- * <eventTime>#<sha256>` (the day it became a duplicate), so it appears in the
- * byCategory index under a partition no object record uses; below two members
- * those keys are removed. `find --duplicates` is therefore one Query per day
- * on byCategory for the groups, then one Query on byHash per group for its
- * objects: no Scan, and no partition gathers a whole bucket.
+ * Duplicates: each object with a content hash has a copy item in its
+ * content's partition `SHA#<sha256>`, holding the summary attributes, so the
+ * copies of one content are one Query of that partition, paged. The
+ * partition's group item is the listing marker: when a strongly consistent
+ * read of the partition after a copy's write shows two copies, the group
+ * gains `categoryPk = DUP#<YYYY-MM-DD>` / `categorySk = <eventTime>#<sha256>`
+ * (the day it became a duplicate), so it appears in the byCategory index under
+ * a partition no object record uses; when a read after a copy's removal shows
+ * fewer than two, those keys are removed (see `duplicate-groups.ts` for why
+ * this is right under concurrency). `find --duplicates` is therefore one Query
+ * per day on byCategory for the groups, then one Query per group for its
+ * copies: no Scan, and no partition gathers a whole bucket. Empty objects get
+ * no copy item (all of them would share one partition).
  *
- * A group tracks at most `MAX_TRACKED_MEMBERS` ids, so its item, and what each
- * join is billed, stays small; past that it is marked `overflow`, stays
- * listed, and readers keep only groups whose `byHash` listing still shows two
- * copies. Empty objects join no group and get no `byHash` row.
+ * Records written before copy items hold `hashPk`/`hashSk` for the byHash
+ * index instead, and their groups a set of member ids: readers list copies
+ * from both until those records are written again (`catalog reprocess`), and
+ * keep only groups that still show two copies.
  */
 
 export const PARTITION_KEY = "pk";
@@ -59,6 +66,7 @@ export const SORT_KEY = "sk";
 export const RECORD_SORT_KEY = "#RECORD";
 export const AUDIT_SORT_PREFIX = "AUDIT#";
 export const HASH_GROUP_SORT_KEY = "#GROUP";
+export const COPY_SORT_PREFIX = "COPY#";
 export const VERSION_GONE_SORT_PREFIX = "GONE#";
 
 /** Audit entries one read of an object returns unless told otherwise: the newest ones (access pattern 1). */

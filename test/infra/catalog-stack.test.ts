@@ -153,6 +153,7 @@ function delivers(config: NotificationConfig, key: string): boolean {
 }
 
 const BASE_ACTIONS = [
+  "dynamodb:DeleteItem",
   "dynamodb:GetItem",
   "dynamodb:PutItem",
   "dynamodb:Query",

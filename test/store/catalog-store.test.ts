@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionResult } from "../../src/engine/types.js";
 import { CatalogStore, type CatalogStoreOptions } from "../../src/store/catalog-store.js";
@@ -561,28 +561,38 @@ describe("query patterns", () => {
     expect((await listing.getObject("uploads", "a/")).record?.sha256).toBe(EMPTY_SHA256);
   });
 
-  it("a group past its tracked members stays listed and stays small; its copies come from the index", async () => {
+  it("content held many times: one small copy item each, the group listed while two remain, copies paged", async () => {
     // Prepare
-    const listing = await freshStore({ maxTrackedMembers: 3 });
+    const listing = await freshStore();
     const sha = "d".repeat(64);
     const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
-    const keys = ["1", "2", "3", "4", "5"].map((n) => `logos/${n}.png`);
-    // Act
-    for (const key of keys) {
-      await listing.putRecord(record({ key, sequencer: "01", extraction: extraction({ sha256: sha }) }));
-    }
-    // A redelivery of an untracked copy changes nothing either.
-    await listing.putRecord(
-      record({ key: "logos/5.png", sequencer: "01", extraction: extraction({ sha256: sha }) }),
+    const keys = Array.from({ length: 12 }, (_, n) => `logos/${String(n).padStart(2, "0")}.png`);
+    const copies = async () => {
+      const found: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 20; pages += 1) {
+        const page = await listing.listByHash(sha, { limit: 5, ...(cursor && { cursor }) });
+        found.push(...page.items.map((item) => item.key));
+        cursor = page.cursor;
+        if (!cursor) break;
+      }
+      return found;
+    };
+    // Act: the copies arrive at once, as a bulk upload's events do.
+    await Promise.all(
+      keys.map((key) =>
+        listing.putRecord(record({ key, sequencer: "01", extraction: extraction({ sha256: sha }) })),
+      ),
     );
-    const listedWhileFull = (await listing.listDuplicateGroups(range)).items.map((group) => group.sha256);
-    const groupWhileFull = await servers.dynamodb.send(
+    const listedAll = (await listing.listDuplicateGroups(range)).items.map((group) => group.sha256);
+    const copiesAll = await copies();
+    const group = await servers.dynamodb.send(
       new GetItemCommand({
         TableName: listing.tableName,
         Key: { pk: { S: `SHA#${sha}` }, sk: { S: "#GROUP" } },
       }),
     );
-    for (const key of keys.slice(0, 4)) {
+    for (const key of keys.slice(0, 10)) {
       await listing.putTombstone({
         bucket: "uploads",
         key,
@@ -590,13 +600,75 @@ describe("query patterns", () => {
         eventTime: "2024-05-02T10:00:00.000Z",
       });
     }
+    const listedTwo = (await listing.listDuplicateGroups(range)).items.map((item) => item.sha256);
+    await listing.putTombstone({
+      bucket: "uploads",
+      key: keys[10] as string,
+      sequencer: "02",
+      eventTime: "2024-05-02T10:00:00.000Z",
+    });
     // Assess
-    expect(listedWhileFull).toEqual([sha]);
-    expect(groupWhileFull.Item?.members?.SS).toHaveLength(3);
-    expect(groupWhileFull.Item?.overflow?.BOOL).toBe(true);
-    // Still listed (it holds copies it does not track); the index says how many there are now.
-    expect((await listing.listDuplicateGroups(range)).items.map((item) => item.sha256)).toEqual([sha]);
-    expect((await listing.listByHash(sha)).items.map((item) => item.key)).toEqual(["logos/5.png"]);
+    expect(listedAll).toEqual([sha]);
+    expect(copiesAll).toEqual(keys);
+    // The marker does not grow with the copies (a set of their ids did).
+    expect(JSON.stringify(group.Item).length).toBeLessThan(400);
+    expect(listedTwo).toEqual([sha]);
+    expect(await copies()).toEqual([keys[11]]);
+    expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
+  });
+
+  it("lists the copies and groups that records written before copy items left in the hash index", async () => {
+    // Prepare: two records as the earlier layout stored them (hashPk/hashSk, a group of member ids).
+    const listing = await freshStore();
+    const sha = "e".repeat(64);
+    const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
+    for (const key of ["old/a.png", "old/b.png"]) {
+      await servers.dynamodb.send(
+        new PutItemCommand({
+          TableName: listing.tableName,
+          Item: {
+            pk: { S: `OBJ#uploads#${key}` },
+            sk: { S: "#RECORD" },
+            bucket: { S: "uploads" },
+            key: { S: key },
+            status: { S: "ok" },
+            sha256: { S: sha },
+            eventTime: { S: "2024-05-01T10:00:00.000Z" },
+            seqKey: { S: "01".padEnd(64, "0") },
+            hashPk: { S: `SHA#${sha}` },
+            hashSk: { S: `uploads#${key}` },
+          },
+        }),
+      );
+    }
+    await servers.dynamodb.send(
+      new PutItemCommand({
+        TableName: listing.tableName,
+        Item: {
+          pk: { S: `SHA#${sha}` },
+          sk: { S: "#GROUP" },
+          sha256: { S: sha },
+          members: { SS: ["m1", "m2"] },
+          categoryPk: { S: "DUP#2024-05-01" },
+          categorySk: { S: `2024-05-01T10:00:00.000Z#${sha}` },
+          eventTime: { S: "2024-05-01T10:00:00.000Z" },
+        },
+      }),
+    );
+    // Act: a third copy under the new layout, and one old record written again.
+    await listing.putRecord(
+      record({ key: "new/c.png", sequencer: "01", extraction: extraction({ sha256: sha }) }),
+    );
+    await listing.putRecord(
+      record({ key: "old/b.png", sequencer: "02", extraction: extraction({ sha256: sha }) }),
+    );
+    // Assess: each copy once, the written-again record from its copy item.
+    expect((await listing.listByHash(sha)).items.map((item) => item.key)).toEqual([
+      "new/c.png",
+      "old/b.png",
+      "old/a.png",
+    ]);
+    expect((await listing.listDuplicateGroups(range)).items.map((group) => group.sha256)).toEqual([sha]);
   });
 
   it("catalogs an object whose key is S3's longest, and every listing gives the key back whole", async () => {
@@ -626,11 +698,21 @@ describe("query patterns", () => {
         Key: { pk: { S: `OBJ#uploads#${key}` }, sk: { S: "#RECORD" } },
       }),
     );
-    for (const index of Object.values(INDEXES)) {
+    // byHash holds only records written before copy items.
+    for (const index of Object.values(INDEXES).filter((index) => index !== INDEXES.byHash)) {
       const sortKey = stored.Item?.[index.sortKey]?.S;
       expect(sortKey, index.name).toBeDefined();
       expect(Buffer.byteLength(sortKey ?? ""), index.name).toBeLessThanOrEqual(1024);
     }
+    const copies = await servers.dynamodb.send(
+      new QueryCommand({
+        TableName: listing.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :copy)",
+        ExpressionAttributeValues: { ":pk": { S: `SHA#${sha}` }, ":copy": { S: "COPY#" } },
+      }),
+    );
+    expect(copies.Items?.map((item) => item.key?.S)).toEqual([key]);
+    expect(Buffer.byteLength(copies.Items?.[0]?.sk?.S ?? "")).toBeLessThanOrEqual(1024);
   });
 
   it.each([

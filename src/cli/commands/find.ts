@@ -55,7 +55,7 @@ async function runFind(flags: FindFlags): Promise<void> {
       const withCopies = [];
       for (const group of groups.items) {
         const copies = await collectPages(1000, (page) => target.store.listByHash(group.sha256, page));
-        // A group that outgrew its tracked members stays listed after its copies are gone: count them here.
+        // A group listed under the earlier layout can outlive its copies: count them here.
         if (copies.items.length >= 2) withCopies.push({ ...group, objects: copies.items });
       }
       if (flags.json) {
