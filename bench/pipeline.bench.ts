@@ -76,6 +76,7 @@ servers.s3.middlewareStack.add(
 let tableWriteUnits = 0;
 let indexWrites = 0;
 const INDEX_KEYS = Object.values(INDEXES).map((index) => index.partitionKey);
+const WRITE_COMMANDS = ["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand"];
 servers.dynamodb.middlewareStack.add(
   (next, context) => async (args) => {
     const name = context.commandName ?? "unknown";
@@ -85,7 +86,7 @@ servers.dynamodb.middlewareStack.add(
       UpdateExpression?: string;
       ExpressionAttributeNames?: Record<string, string>;
     };
-    const write = name === "PutItemCommand" || name === "UpdateItemCommand";
+    const write = WRITE_COMMANDS.includes(name);
     if (counting && write) input.ReturnConsumedCapacity = "TOTAL";
     const result = await next(args);
     if (counting) {
@@ -181,13 +182,18 @@ process.stdout.write = writeStdout;
 counting = false;
 await servers.stop();
 
+const dynamoReads = [...dynamoCalls]
+  .filter(([name]) => !WRITE_COMMANDS.includes(name))
+  .reduce((total, [, n]) => total + n, 0);
+const callList = (calls: Map<string, number>, keep: (name: string) => boolean) =>
+  [...calls]
+    .filter(([name]) => keep(name))
+    .map(([name, n]) => `${name.replace("Command", "")} ${per(n)}`)
+    .join(", ") || "none";
 const sum = (map: Map<string, number>) => [...map.values()].reduce((total, value) => total + value, 0);
 const per = (value: number) => (value / count).toFixed(2);
 const s3Requests = sum(s3Calls);
-const dynamoWrites = ["PutItemCommand", "UpdateItemCommand"].reduce(
-  (total, name) => total + (dynamoCalls.get(name) ?? 0),
-  0,
-);
+const dynamoWrites = WRITE_COMMANDS.reduce((total, name) => total + (dynamoCalls.get(name) ?? 0), 0);
 const figures: Figure[] = [
   [
     "objects",
@@ -209,7 +215,11 @@ const figures: Figure[] = [
   ],
   [
     "DynamoDB writes per object",
-    `${per(dynamoWrites)} (${[...dynamoCalls].map(([name, n]) => `${name.replace("Command", "")} ${per(n)}`).join(", ")})`,
+    `${per(dynamoWrites)} (${callList(dynamoCalls, (name) => WRITE_COMMANDS.includes(name))})`,
+  ],
+  [
+    "DynamoDB reads per object",
+    `${per(dynamoReads)} (${callList(dynamoCalls, (name) => !WRITE_COMMANDS.includes(name))})`,
   ],
   ...(logLevel === "SILENT"
     ? []
@@ -242,6 +252,6 @@ if (write) {
     title,
     ["npx tsx bench/pipeline.bench.ts", ...flags].join(" "),
     figures,
-    "Embedded s3rver and dynalite on 127.0.0.1 in the same process as the handler, so latency is CPU-bound here and the servers' own cost is included; on AWS, S3 and DynamoDB round trips dominate instead. S3 body bytes include the SHA-256 pass when hashing is on (the default policy hashes objects up to 16 MiB). Objects the policy hashes (and any object of one block or less) are fetched whole with one GET whose headers stand in for HeadObject, and extraction, hash and thumbnail read that copy; larger ones take a HEAD and ranged GETs. DynamoDB writes: record + audit entry (PutItem), plus one UpdateItem on the content's duplicate group when the object is hashed and another when the group first reaches two members.",
+    "Embedded s3rver and dynalite on 127.0.0.1 in the same process as the handler, so latency is CPU-bound here and the servers' own cost is included; on AWS, S3 and DynamoDB round trips dominate instead. S3 body bytes include the SHA-256 pass when hashing is on (the default policy hashes objects up to 16 MiB). Objects the policy hashes (and any object of one block or less) are fetched whole with one GET whose headers stand in for HeadObject, and extraction, hash and thumbnail read that copy; larger ones take a HEAD and ranged GETs. DynamoDB writes: record + audit entry + the object's copy item in its content's partition when it is hashed (PutItem), plus one UpdateItem when that content first shows two copies; reads: one strongly consistent Query of the content's partition per hashed object (is it held twice?).",
   );
 }
