@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionResult } from "../../src/engine/types.js";
 import { CatalogStore, type CatalogStoreOptions } from "../../src/store/catalog-store.js";
@@ -53,6 +53,30 @@ function record(overrides: Partial<ObjectRecordInput> = {}): ObjectRecordInput {
     extractorVersion: "test",
     ...overrides,
   };
+}
+
+/** A record as the layout before copy items stored it: in the byHash index, with no copy item. */
+async function putEarlierRecord(
+  listing: CatalogStore,
+  key: string,
+  sha256: string,
+  attributes: Record<string, AttributeValue>,
+): Promise<void> {
+  await servers.dynamodb.send(
+    new PutItemCommand({
+      TableName: listing.tableName,
+      Item: {
+        pk: { S: `OBJ#uploads#${key}` },
+        sk: { S: "#RECORD" },
+        bucket: { S: "uploads" },
+        key: { S: key },
+        sha256: { S: sha256 },
+        hashPk: { S: `SHA#${sha256}` },
+        hashSk: { S: `uploads#${key}` },
+        ...attributes,
+      },
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -350,25 +374,14 @@ describe("query patterns", () => {
       );
     }
     for (const key of ["same/old-1.png", "same/old-2.png"]) {
-      await servers.dynamodb.send(
-        new PutItemCommand({
-          TableName: listing.tableName,
-          Item: {
-            pk: { S: `OBJ#uploads#${key}` },
-            sk: { S: "#RECORD" },
-            bucket: { S: "uploads" },
-            key: { S: key },
-            status: { S: "error" },
-            eventTime: { S: eventTime },
-            categoryPk: { S: "CAT#uploads#image#2024-05-03" },
-            categorySk: { S: `${eventTime}#${key}` },
-            problemPk: { S: "PROBLEM#uploads#2024-05-03" },
-            problemSk: { S: `${eventTime}#${key}` },
-            hashPk: { S: `SHA#${sha}` },
-            hashSk: { S: `uploads#${key}` },
-          },
-        }),
-      );
+      await putEarlierRecord(listing, key, sha, {
+        status: { S: "error" },
+        eventTime: { S: eventTime },
+        categoryPk: { S: "CAT#uploads#image#2024-05-03" },
+        categorySk: { S: `${eventTime}#${key}` },
+        problemPk: { S: "PROBLEM#uploads#2024-05-03" },
+        problemSk: { S: `${eventTime}#${key}` },
+      });
     }
     const range = { from: eventTime, to: eventTime };
     const expected = [
@@ -623,23 +636,11 @@ describe("query patterns", () => {
     const sha = "e".repeat(64);
     const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
     for (const key of ["old/a.png", "old/b.png"]) {
-      await servers.dynamodb.send(
-        new PutItemCommand({
-          TableName: listing.tableName,
-          Item: {
-            pk: { S: `OBJ#uploads#${key}` },
-            sk: { S: "#RECORD" },
-            bucket: { S: "uploads" },
-            key: { S: key },
-            status: { S: "ok" },
-            sha256: { S: sha },
-            eventTime: { S: "2024-05-01T10:00:00.000Z" },
-            seqKey: { S: "01".padEnd(64, "0") },
-            hashPk: { S: `SHA#${sha}` },
-            hashSk: { S: `uploads#${key}` },
-          },
-        }),
-      );
+      await putEarlierRecord(listing, key, sha, {
+        status: { S: "ok" },
+        eventTime: { S: "2024-05-01T10:00:00.000Z" },
+        seqKey: { S: "01".padEnd(64, "0") },
+      });
     }
     await servers.dynamodb.send(
       new PutItemCommand({
