@@ -69,6 +69,8 @@ export interface ObjectOutcome {
   extractionMs?: number;
   /** Wall time of rendering the thumbnail, when one was made. */
   thumbnailMs?: number;
+  /** Content hash of the record written (or found written by an earlier delivery), when it has one. */
+  sha256?: string;
 }
 
 /**
@@ -307,6 +309,7 @@ async function processCreation(
       readRequests,
       ...(extraction && { extractionMs: extraction.durationMs }),
       ...(derived?.thumbnail?.durationMs !== undefined && { thumbnailMs: derived.thumbnail.durationMs }),
+      ...(write.sha256 !== undefined && { sha256: write.sha256 }),
     });
   } finally {
     await source.close?.();
@@ -469,6 +472,7 @@ async function finish(
     durationMs,
     bytesRead: body.bytesRead,
     readRequests: body.readRequests,
+    ...(body.sha256 !== undefined && { sha256: body.sha256 }),
   });
   return {
     bucket: event.bucket,

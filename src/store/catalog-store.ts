@@ -71,6 +71,8 @@ export interface CatalogStoreOptions {
 }
 
 const DEFAULT_PAGE = 100;
+/** Audit entries a retry reads for content the object had before (see `leaveEarlierContent`). */
+const RECENT_AUDIT_FOR_REPAIR = 5;
 const MAX_PAGE = 1000;
 /** Attributes never truncated: keys, identity and ordering. */
 const IDENTITY_ATTRIBUTES = new Set([
@@ -149,6 +151,12 @@ export class CatalogStore {
    * replaces a tombstone counts as `created`. Keeps the duplicate groups of
    * the old and new content hash in step.
    *
+   * The old content's copy item is removed after the put (its hash comes with
+   * the replaced record). A delivery that stops between the two leaves it
+   * behind, and its retry finds the record already written (`duplicate`) and
+   * the old hash gone with the old record: the retry removes the copies of
+   * the hashes the object's recent audit entries name instead.
+   *
    * @example
    * const { outcome } = await store.putRecord(input);
    * if (outcome === "stale") log("a later event already wrote this object");
@@ -160,15 +168,48 @@ export class CatalogStore {
     if (result.outcome === "stale") return result;
     const sha256 = typeof item.sha256 === "string" ? item.sha256 : undefined;
     if (result.outcome === "duplicate") {
-      // A redelivery may follow a crash between the put and the group update: repeat the (idempotent) join.
+      // A redelivery may follow a crash between the put and the copy bookkeeping: repeat it (idempotent).
+      await this.leaveEarlierContent(input, sha256);
       if (sha256) await this.groups.join(sha256, item as CopySummary);
-      return result;
+      return { ...result, ...(sha256 && { sha256 }) };
     }
     if (result.previousSha256 && result.previousSha256 !== sha256) {
       await this.groups.leave(result.previousSha256, input);
     }
     if (sha256) await this.groups.join(sha256, item as CopySummary);
-    return { outcome: result.outcome, storedSeqKey: seqKey };
+    return { outcome: result.outcome, storedSeqKey: seqKey, ...(sha256 && { sha256 }) };
+  }
+
+  /**
+   * Removes the object's copies under content it no longer has, as its newest
+   * audit entries name it: the repair a retry makes when its first delivery
+   * replaced the record but stopped before removing the old content's copy.
+   * Every step is idempotent; an object has a copy only under its current hash.
+   */
+  private async leaveEarlierContent(
+    target: { bucket: string; key: string; eventTime: string },
+    current: string | undefined,
+  ): Promise<void> {
+    const recent = await this.query(
+      {
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :audit)",
+        ExpressionAttributeValues: {
+          ":pk": objectPk(target.bucket, target.key),
+          ":audit": AUDIT_SORT_PREFIX,
+        },
+        ProjectionExpression: "sha256",
+        ConsistentRead: true,
+        ScanIndexForward: false,
+        Limit: RECENT_AUDIT_FOR_REPAIR,
+      },
+      target,
+    );
+    const earlier = new Set(
+      (recent.Items ?? [])
+        .map((entry) => entry.sha256)
+        .filter((hash): hash is string => typeof hash === "string" && hash !== current),
+    );
+    for (const hash of earlier) await this.groups.leave(hash, target);
   }
 
   /**
@@ -197,7 +238,12 @@ export class CatalogStore {
     }
     if (input.onlyVersion !== undefined) return this.tombstoneVersion(input, item);
     const result = await this.conditionalPut(input, item, seqKey);
-    if (result.outcome === "stale" || result.outcome === "duplicate") return result;
+    if (result.outcome === "stale") return result;
+    if (result.outcome === "duplicate") {
+      // As in putRecord: the first delivery may have stopped before removing the copy.
+      await this.leaveEarlierContent(input, undefined);
+      return result;
+    }
     if (result.previousSha256) await this.groups.leave(result.previousSha256, input);
     return { outcome: "created", storedSeqKey: seqKey };
   }
@@ -575,6 +621,7 @@ export class CatalogStore {
     const stored = (await this.getRecord(input.bucket, input.key)) as Record<string, unknown> | undefined;
     const storedSeqKey = typeof stored?.seqKey === "string" ? stored.seqKey : undefined;
     if (stored?.status === "deleted" && stored.versionId === input.onlyVersion && storedSeqKey) {
+      await this.leaveEarlierContent(input, undefined);
       return { outcome: "duplicate", storedSeqKey };
     }
     if (!stored || stored.status === "deleted" || stored.versionId !== input.onlyVersion || !storedSeqKey) {

@@ -53,7 +53,11 @@
  * this is right under concurrency). `find --duplicates` is therefore one Query
  * per day on byCategory for the groups, then one Query per group for its
  * copies: no Scan, and no partition gathers a whole bucket. Empty objects get
- * no copy item (all of them would share one partition).
+ * no copy item (all of them would share one partition). A copy item is not
+ * replaced with its record: when an object's content changes or it is
+ * deleted, the old content's copy is removed after the record write, and the
+ * audit entries name the hash each event wrote, so a retry of a delivery that
+ * stopped in between still finds it.
  *
  * Records written before copy items hold `hashPk`/`hashSk` for the byHash
  * index instead, and their groups a set of member ids: readers list copies

@@ -117,6 +117,12 @@ export interface AuditEntryInput extends EventStamp {
   durationMs: number;
   bytesRead: number;
   readRequests?: number;
+  /**
+   * Content hash of the record this event wrote or found already written:
+   * lets a later delivery find content the object no longer has (see
+   * `CatalogStore.putRecord`).
+   */
+  sha256?: string;
 }
 
 /** The stored record of an object (tombstones carry identity and ordering only). */
@@ -209,6 +215,8 @@ export interface WriteResult {
   outcome: WriteOutcome;
   /** The stored sequencer's sort key after the write was attempted. */
   storedSeqKey?: string;
+  /** Content hash the written record holds (lower-case hex), for a record write that was not stale. */
+  sha256?: string;
 }
 
 /** Whether an audit write added an entry or counted a redelivery of one. */

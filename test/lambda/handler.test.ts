@@ -71,6 +71,9 @@ describe("one file of every corpus category", () => {
       deliveries: 1,
     });
     expect(audit[0]?.bytesRead).toBe(record?.bytesRead);
+    // The content the event wrote: a retry finds there the copies an object no longer has.
+    expect(audit[0]?.sha256).toBe(record?.sha256);
+    expect(record?.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

@@ -630,6 +630,71 @@ describe("query patterns", () => {
     expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
   });
 
+  it.each([
+    ["new content", "content"],
+    ["a delete", "delete"],
+  ])(
+    "a retry after %s whose first delivery stopped before removing the old copy removes it",
+    async (_label, change) => {
+      // Prepare: one object, cataloged with its audit entry; a second copy elsewhere makes a group.
+      const listing = await freshStore();
+      const before = "7".repeat(64);
+      const after = "8".repeat(64);
+      const key = `retry/${change}.png`;
+      const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
+      await listing.putRecord(record({ key, sequencer: "01", extraction: extraction({ sha256: before }) }));
+      await listing.putAudit({
+        bucket: "uploads",
+        key,
+        eventName: "ObjectCreated:Put",
+        eventTime: "2024-05-01T10:00:00.000Z",
+        sequencer: "01",
+        outcome: "created",
+        durationMs: 3,
+        bytesRead: 100,
+        sha256: before,
+      });
+      await listing.putRecord(
+        record({ key: "retry/other.png", sequencer: "01", extraction: extraction({ sha256: before }) }),
+      );
+      const next =
+        change === "content"
+          ? () =>
+              listing.putRecord(record({ key, sequencer: "02", extraction: extraction({ sha256: after }) }))
+          : () =>
+              listing.putTombstone({
+                bucket: "uploads",
+                key,
+                sequencer: "02",
+                eventTime: "2024-05-02T10:00:00.000Z",
+              });
+      // Act: the first delivery fails at the copy's removal (a throttled DeleteItem), then is retried.
+      let failures = 1;
+      servers.dynamodb.middlewareStack.add(
+        (nextHandler, context) => async (args) => {
+          if (context.commandName === "DeleteItemCommand" && failures > 0) {
+            failures -= 1;
+            throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+          }
+          return nextHandler(args);
+        },
+        { step: "initialize", name: "failOneDelete" },
+      );
+      try {
+        await expect(next()).rejects.toThrow();
+      } finally {
+        servers.dynamodb.middlewareStack.remove("failOneDelete");
+      }
+      const leftBehind = (await listing.listByHash(before)).items.map((item) => item.key);
+      const retried = await next();
+      // Assess
+      expect(leftBehind).toContain(key);
+      expect(retried.outcome).toBe("duplicate");
+      expect((await listing.listByHash(before)).items.map((item) => item.key)).toEqual(["retry/other.png"]);
+      expect((await listing.listDuplicateGroups(range)).items).toEqual([]);
+    },
+  );
+
   it("lists the copies and groups that records written before copy items left in the hash index", async () => {
     // Prepare: two records as the earlier layout stored them (hashPk/hashSk, a group of member ids).
     const listing = await freshStore();
