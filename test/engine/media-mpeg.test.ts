@@ -7,7 +7,9 @@ import { ContentError, LimitExceededError } from "../../src/engine/errors.js";
 import {
   BITRATE_ESTIMATE_WARNING,
   estimateMpegDuration,
+  mpegFramesDuration,
   parseMpegFrameHeader,
+  readMpegFrameLayout,
 } from "../../src/engine/extractors/media/mpeg-frames.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
@@ -30,15 +32,23 @@ function id3v2(body: Uint8Array, declared = body.byteLength): Uint8Array {
   return Uint8Array.from([0x49, 0x44, 0x33, 3, 0, 0, ...syncsafe, ...body]);
 }
 
-function id3v1(): Uint8Array {
+/** An ID3v1 tag; zero-filled it names genre 0 (Blues), so music-metadata reads it as a tag. */
+function id3v1({ genre = 0 } = {}): Uint8Array {
   const tag = new Uint8Array(128);
   tag.set([0x54, 0x41, 0x47]);
+  tag[127] = genre;
   return tag;
 }
 
 function u32le(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
   new DataView(bytes.buffer).setUint32(0, value, true);
+  return bytes;
+}
+
+function u32be(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value);
   return bytes;
 }
 
@@ -77,6 +87,16 @@ function splitId3v1(bytes: Uint8Array): { body: Uint8Array; tag: Uint8Array } {
 
 function estimate(bytes: Uint8Array) {
   return estimateMpegDuration(new BlockReader(new BufferSource(bytes), { blockSize: 4096 }));
+}
+
+function layoutOf(bytes: Uint8Array) {
+  return readMpegFrameLayout(new BlockReader(new BufferSource(bytes), { blockSize: 4096 }));
+}
+
+async function durationOf(bytes: Uint8Array, name: string): Promise<number | undefined> {
+  const result = await extract(new BufferSource(bytes, name), { name });
+  expect(result.status, result.reason).toBe("ok");
+  return result.media?.duration;
 }
 
 describe("MPEG audio frame header", () => {
@@ -328,4 +348,183 @@ describe("MPEG fallback through extract()", () => {
     if (result.status !== "ok") expect(result.reason).toBeTruthy();
     expect(result.durationMs).toBeLessThan(2500);
   });
+});
+
+describe("frame layout of a constant-bitrate stream", () => {
+  /** `frames` with `text` written `at` bytes into the first one, where a stream-length header would sit. */
+  function withHeaderText(frames: Uint8Array, at: number, text: string): Uint8Array {
+    const bytes = frames.slice();
+    bytes.set(new TextEncoder().encode(text), at);
+    return bytes;
+  }
+
+  it("finds the first frame, the audio before the tags at the end, and the frame size to count by", async () => {
+    // Prepare
+    const tag = id3v2(new Uint8Array(100));
+    const frames = cbrFrames(40);
+    const bytes = concatBytes(tag, frames, apeTag(apeItem("Title", "x")), lyrics3v2("La"), id3v1());
+    // Act
+    const layout = await layoutOf(bytes);
+    // Assess
+    expect(layout).toEqual({
+      firstFrame: tag.byteLength,
+      audioEnd: tag.byteLength + frames.byteLength,
+      id3v1Start: bytes.byteLength - 128,
+      frameBytes: FRAME_128K,
+      samplesPerFrame: 1152,
+      sampleRate: 44_100,
+    });
+    expect(layout && mpegFramesDuration(layout, layout.audioEnd)).toBe((40 * 1152) / 44_100);
+  });
+
+  it("sizes frames by the fourth one, padded or not, as music-metadata does", async () => {
+    // Prepare: the fourth frame has its padding bit set and one byte more.
+    const padded = Uint8Array.from([0xff, 0xfb, 0x92, 0x44]);
+    const fourth = concatBytes(padded, new Uint8Array(FRAME_128K + 1 - 4));
+    const bytes = concatBytes(cbrFrames(3), fourth, cbrFrames(10));
+    // Act
+    const layout = await layoutOf(bytes);
+    // Assess
+    expect(layout?.frameBytes).toBe(FRAME_128K + 1);
+  });
+
+  it.each([
+    ["a Xing header after stereo side information", 36, "Xing"],
+    ["an Info header after stereo side information", 36, "Info"],
+    ["an Info header after a CRC and the side information", 38, "Info"],
+    ["a VBRI header", 36, "VBRI"],
+  ])("is undefined when the first frame carries %s: the stream states its length", async (_, at, text) => {
+    const bytes = concatBytes(withHeaderText(cbrFrames(40), at, text), apeTag(apeItem("Title", "x")));
+    expect(await layoutOf(bytes)).toBeUndefined();
+  });
+
+  it("is undefined when fewer than four frames follow each other", async () => {
+    expect(await layoutOf(concatBytes(cbrFrames(3), apeTag(apeItem("Title", "x")), id3v1()))).toBeUndefined();
+    expect(await layoutOf(concatBytes(cbrFrames(2), new Uint8Array(2000), cbrFrames(5)))).toBeUndefined();
+  });
+});
+
+describe("MPEG durations music-metadata states, with tags at the end", () => {
+  /** Corpus CBR files with no Xing/Info/VBRI header: music-metadata counts them from their size. */
+  const HEADERLESS_CBR = ["musicmetadata-id3v2.2.mp3", "musicmetadata-fl13.mp2"] as const;
+
+  const trailers = [
+    ["an APEv2 tag", apeTag(concatBytes(apeItem("Title", "Appended"), apeItem("Cover", "x".repeat(20_000))))],
+    ["an APEv1 tag", apeTag(apeItem("Title", "x".repeat(5000)), { header: false, version: 1000 })],
+    ["a Lyrics3v2 block", lyrics3v2("La la la\r\n".repeat(300))],
+    [
+      "an APEv2 tag and a Lyrics3v2 block",
+      concatBytes(apeTag(apeItem("Title", "x".repeat(3000))), lyrics3v2("La".repeat(2000))),
+    ],
+  ] as const;
+
+  const cases = HEADERLESS_CBR.flatMap((name) =>
+    trailers.map(([what, trailer]) => [name, what, trailer] as const),
+  );
+
+  it.each(cases)(
+    "%s with %s before an ID3v1 tag lasts as long as with the ID3v1 tag alone",
+    async (name, _, trailer) => {
+      // Prepare
+      const original = new Uint8Array(readFileSync(corpusFile(name)));
+      // Act
+      const expected = await durationOf(concatBytes(original, id3v1()), name);
+      const duration = await durationOf(concatBytes(original, trailer, id3v1()), name);
+      // Assess
+      expect(expected).toBe(await durationOf(original, name));
+      expect(duration).toBe(expected);
+    },
+  );
+
+  it.each(cases)("%s with %s at its end lasts as long as the original", async (name, _, trailer) => {
+    const original = new Uint8Array(readFileSync(corpusFile(name)));
+    expect(await durationOf(concatBytes(original, trailer), name)).toBe(await durationOf(original, name));
+  });
+
+  it("leaves out an empty ID3v1 tag music-metadata counts, with the APE tag in front of it", async () => {
+    // Prepare: no field and genre 255: music-metadata ignores the tag and counts its bytes as audio.
+    const name = "musicmetadata-id3v2.2.mp3";
+    const original = new Uint8Array(readFileSync(corpusFile(name)));
+    const trailer = apeTag(apeItem("Title", "x".repeat(20_000)));
+    // Act
+    const duration = await durationOf(concatBytes(original, trailer, id3v1({ genre: 255 })), name);
+    // Assess
+    expect(duration).toBe(await durationOf(original, name));
+  });
+
+  it("counts 3000 frames at 128 kbit/s with a 50 KB APE tag as 78.37 s, not 81.50 s", async () => {
+    const tag = apeTag(apeItem("Cover", "x".repeat(50_000 - 32 - 32 - 14)));
+    expect(tag.byteLength).toBe(50_000);
+    const duration = await durationOf(concatBytes(cbrFrames(3000), tag), "long.mp3");
+    expect(duration).toBe((3000 * 1152) / 44_100);
+  });
+
+  it("counts from the first frame the next one confirms, where music-metadata also counts a lone sync before it", async () => {
+    // Prepare: music-metadata takes a sync-like header inside tag text for the first frame.
+    const decoy = concatBytes(Uint8Array.from(HEADER_128K), "TIT2\0\0\0\x05\0\0\0Title", new Uint8Array(600));
+    const untagged = concatBytes(id3v2(new Uint8Array(10)), decoy, cbrFrames(40));
+    const tagged = concatBytes(untagged, apeTag(apeItem("Cover", "x".repeat(20_000))));
+    // Act
+    const plain = await durationOf(untagged, "decoy.mp3");
+    const duration = await durationOf(tagged, "decoy.mp3");
+    // Assess: with no tag at the end, music-metadata's figure stays, decoy bytes and all.
+    expect(plain).toBe((41 * 1152) / 44_100);
+    expect(duration).toBe((40 * 1152) / 44_100);
+  });
+
+  it("keeps the duration a Xing header states, tags at the end or not", async () => {
+    // Prepare: a Xing header with the frames and bytes flags (music-metadata wants both) counting
+    // 100 frames over 40 present, as in a cut file: the stated figure is kept all the same.
+    const xing = concatBytes("Xing", Uint8Array.of(0, 0, 0, 3, 0, 0, 0, 100), u32be(100 * FRAME_128K));
+    const frames = cbrFrames(40);
+    frames.set(xing, 36);
+    // Act
+    const plain = await durationOf(frames, "xing.mp3");
+    const tagged = await durationOf(
+      concatBytes(frames, apeTag(apeItem("Cover", "x".repeat(20_000)))),
+      "xing.mp3",
+    );
+    // Assess
+    expect(plain).toBe((100 * 1152) / 44_100);
+    expect(tagged).toBe(plain);
+  });
+
+  it("musicmetadata-issue-362.apev1.mp3: its Info header states its length, so its APE tag changes nothing", async () => {
+    // Prepare
+    const name = "musicmetadata-issue-362.apev1.mp3";
+    const { source, reader, parsed } = await musicMetadataOf(name, "audio/mpeg", "MPEG");
+    try {
+      // Act
+      const layout = await readMpegFrameLayout(reader);
+      const result = await extract(source, { name });
+      // Assess
+      expect(layout).toBeUndefined();
+      expect(result.media?.duration).toBe(parsed.media?.duration);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it.each([
+    ["an APE tag claiming a megabyte", apeTag(apeItem("Title", "x"), { declared: 1_000_000 })],
+    ["an APE tag smaller than its footer", apeTag(new Uint8Array(0), { header: false, declared: 8 })],
+    ["an APE footer cut short", apeTag(apeItem("Title", "x".repeat(3000))).subarray(0, 60)],
+    ["an APE tag cut at its start", apeTag(apeItem("Title", "x".repeat(3000))).subarray(100)],
+    ["a Lyrics3v2 block claiming more than the file holds", lyrics3v2("La", "999999")],
+    ["a Lyrics3v2 end with no block", concatBytes("000100", "LYRICS200")],
+  ])(
+    "musicmetadata-id3v2.2.mp3 with %s before an ID3v1 tag never throws out of extract()",
+    async (_, trailer) => {
+      // Prepare
+      const name = "musicmetadata-id3v2.2.mp3";
+      const bytes = concatBytes(new Uint8Array(readFileSync(corpusFile(name))), trailer, id3v1());
+      // Act
+      const result = await extract(new BufferSource(bytes, name), { name, budget: { maxMillis: 2000 } });
+      // Assess
+      expect(["ok", "partial", "error"]).toContain(result.status);
+      if (result.status !== "ok") expect(result.reason).toBeTruthy();
+      if (result.status === "ok") expect(result.media?.duration).toBeGreaterThan(0);
+      expect(result.durationMs).toBeLessThan(2500);
+    },
+  );
 });

@@ -17,7 +17,13 @@ import {
   parserMimeFor,
   TRACK_LISTING_MIMES,
 } from "./mimes.js";
-import { BITRATE_ESTIMATE_WARNING, estimateMpegDuration } from "./mpeg-frames.js";
+import {
+  BITRATE_ESTIMATE_WARNING,
+  estimateMpegDuration,
+  type MpegFrameLayout,
+  mpegFramesDuration,
+  readMpegFrameLayout,
+} from "./mpeg-frames.js";
 import { lastGranulePosition, opusPreSkip, theoraPicture } from "./ogg.js";
 import { MAX_WAVE_CHUNKS, readWaveChunks, waveDuration } from "./riff-wave.js";
 import { parseTaggedAudio } from "./tagged-audio.js";
@@ -73,8 +79,8 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     category = ogg.category;
   } else if (parserMime === "audio/wav" && media && media.duration === undefined) {
     media = await completeWave(ctx, media);
-  } else if (parserMime === "audio/mpeg" && media && media.duration === undefined) {
-    media = await completeMpeg(ctx, media);
+  } else if (parserMime === "audio/mpeg" && media) {
+    media = media.duration === undefined ? await completeMpeg(ctx, media) : await uncountMpegTags(ctx, media);
   }
 
   if (media) ctx.partial.media = media;
@@ -213,6 +219,29 @@ async function completeMpeg(ctx: ExtractContext, media: MediaInfo): Promise<Medi
   if (!estimate || !(estimate.duration > 0)) return media;
   ctx.warn(BITRATE_ESTIMATE_WARNING);
   return { ...media, duration: estimate.duration, bitrate: media.bitrate ?? estimate.bitrate };
+}
+
+/**
+ * Takes the APEv2 tags and Lyrics3v2 blocks at the end of a constant-bitrate
+ * MP3 out of music-metadata's duration. Without a Xing/Info/VBRI header
+ * music-metadata counts the frames from the first one to the end of the file
+ * (less an ID3v1 tag) and never subtracts those tags, so a 50 KB APE tag adds
+ * 3 s at 128 kbit/s. The frames up to the tags are counted the same way, so the
+ * file lasts as long as it would without them. Every other figure stays.
+ */
+async function uncountMpegTags(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
+  let layout: MpegFrameLayout | undefined;
+  try {
+    layout = await readMpegFrameLayout(ctx.reader);
+  } catch (error) {
+    // A tail this check cannot read leaves music-metadata's figure, and the record, as they were.
+    if (!isContentFault(error)) throw error;
+    return media;
+  }
+  if (!layout || layout.audioEnd === layout.id3v1Start || media.duration === undefined) return media;
+  const duration = mpegFramesDuration(layout, layout.audioEnd);
+  // A figure no larger than the frames up to the tags did not count them (or they round away): it stays.
+  return duration < media.duration ? { ...media, duration } : media;
 }
 
 /** Speech frame payload sizes by frame type, for AMR narrow band and wide band. */

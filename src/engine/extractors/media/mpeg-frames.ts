@@ -5,7 +5,9 @@ import { boundedLength } from "../../limits.js";
 /*
  * MPEG audio frame headers, read by hand for a constant-bitrate estimate of
  * the duration when music-metadata states none (no Xing/VBRI header and a
- * stream it gave up on). Only a window after the ID3v2 tags is scanned.
+ * stream it gave up on), and for a frame count that leaves trailing tags out
+ * where music-metadata's own count takes them for audio. Only a window after
+ * the ID3v2 tags is scanned, plus the footers of the tags at the end.
  */
 
 /** Warning that marks a duration worked out from a bitrate rather than stated by the file. */
@@ -30,6 +32,12 @@ const APE_HAS_HEADER = 0x8000_0000;
 
 /** Lyrics3v2 end: the block's size as six ASCII digits, then "LYRICS200". */
 const LYRICS3V2_END_BYTES = 15;
+
+/** Frames music-metadata reads before it calls a stream constant-bitrate and sizes its frames by the last. */
+const CBR_PROBE_FRAMES = 4;
+
+/** Offset of a VBRI header in its frame: the 4-byte header, then 32 bytes. */
+const VBRI_OFFSET = 36;
 
 /** Bitrates in kbit/s by [MPEG-1 or not][layer 1-3][index 1-14]. */
 const BITRATES: Readonly<Record<"v1" | "v2", readonly (readonly number[])[]>> = {
@@ -62,6 +70,10 @@ export interface MpegFrameHeader {
   sampleRate: number;
   /** Bytes of the whole frame, header included. */
   length: number;
+  /** Audio samples per channel the frame holds (384, 1152 or 576). */
+  samplesPerFrame: number;
+  padded: boolean;
+  mono: boolean;
 }
 
 /**
@@ -71,7 +83,8 @@ export interface MpegFrameHeader {
  *
  * @example
  * parseMpegFrameHeader(Uint8Array.of(0xff, 0xfb, 0x90, 0x44), 0)
- * // { versionBits: 3, layer: 3, bitrate: 128000, sampleRate: 44100, length: 417 }
+ * // { versionBits: 3, layer: 3, bitrate: 128000, sampleRate: 44100, length: 417,
+ * //   samplesPerFrame: 1152, padded: false, mono: false }
  */
 export function parseMpegFrameHeader(bytes: Uint8Array, at: number): MpegFrameHeader | undefined {
   if (at < 0 || at + 4 > bytes.byteLength) return undefined;
@@ -96,7 +109,18 @@ export function parseMpegFrameHeader(bytes: Uint8Array, at: number): MpegFrameHe
     layer === 1
       ? (Math.floor((12 * bitrate) / sampleRate) + padding) * 4
       : Math.floor(((layer === 3 && versionBits !== 3 ? 72 : 144) * bitrate) / sampleRate) + padding;
-  return { versionBits, layer, bitrate, sampleRate, length };
+  const samplesPerFrame = layer === 1 ? 384 : layer === 3 && versionBits !== 3 ? 576 : 1152;
+  const mono = b3 >> 6 === 3;
+  return {
+    versionBits,
+    layer,
+    bitrate,
+    sampleRate,
+    length,
+    samplesPerFrame,
+    padded: padding === 1,
+    mono,
+  };
 }
 
 function sameStream(a: MpegFrameHeader, b: MpegFrameHeader): boolean {
@@ -163,19 +187,47 @@ async function trailingTagLength(reader: BlockReader, audioStart: number, end: n
   return 0;
 }
 
+/** True when the file ends with an ID3v1 tag ("TAG" and 125 bytes) after `audioStart`. */
+async function hasId3v1(reader: BlockReader, audioStart: number): Promise<boolean> {
+  if (reader.size - audioStart < ID3V1_BYTES) return false;
+  const tag = await reader.read(reader.size - ID3V1_BYTES, 3);
+  return tag[0] === 0x54 && tag[1] === 0x41 && tag[2] === 0x47;
+}
+
 /** Where the audio ends: before an ID3v1 tag and the APEv2 and Lyrics3v2 blocks in front of it. */
 async function trailingTagsStart(reader: BlockReader, audioStart: number): Promise<number> {
-  let end = reader.size;
-  if (end - audioStart >= ID3V1_BYTES) {
-    const tag = await reader.read(end - ID3V1_BYTES, 3);
-    if (tag[0] === 0x54 && tag[1] === 0x41 && tag[2] === 0x47) end -= ID3V1_BYTES;
-  }
+  let end = reader.size - ((await hasId3v1(reader, audioStart)) ? ID3V1_BYTES : 0);
   for (let tags = 0; tags < MAX_TRAILING_TAGS; tags++) {
     const length = await trailingTagLength(reader, audioStart, end);
     if (length === 0) break;
     end -= length;
   }
   return end;
+}
+
+/** The first frame in the window after `audioStart` that the next frame header (or the audio's end) confirms. */
+async function findFirstFrame(
+  reader: BlockReader,
+  audioStart: number,
+  audioEnd: number,
+): Promise<{ at: number; header: MpegFrameHeader } | undefined> {
+  const window = await reader.read(audioStart, Math.min(MPEG_SCAN_BYTES, audioEnd - audioStart));
+  for (let i = 0; i + 4 <= window.byteLength; i++) {
+    if (window[i] !== 0xff) continue;
+    const header = parseMpegFrameHeader(window, i);
+    if (!header) continue;
+    const at = audioStart + i;
+    const next = at + header.length;
+    let confirmed = next === audioEnd;
+    if (!confirmed && next + 4 <= audioEnd) {
+      const inWindow = next - audioStart + 4 <= window.byteLength;
+      const bytes = inWindow ? window : await reader.read(next, 4);
+      const following = parseMpegFrameHeader(bytes, inWindow ? next - audioStart : 0);
+      confirmed = following !== undefined && sameStream(header, following);
+    }
+    if (confirmed) return { at, header };
+  }
+  return undefined;
 }
 
 /**
@@ -194,24 +246,106 @@ export async function estimateMpegDuration(reader: BlockReader): Promise<MpegEst
   const audioStart = await leadingTagsEnd(reader);
   const audioEnd = await trailingTagsStart(reader, audioStart);
   if (audioEnd - audioStart < 4) return undefined;
-  const window = await reader.read(audioStart, Math.min(MPEG_SCAN_BYTES, audioEnd - audioStart));
-  for (let i = 0; i + 4 <= window.byteLength; i++) {
-    if (window[i] !== 0xff) continue;
-    const header = parseMpegFrameHeader(window, i);
-    if (!header) continue;
-    const firstFrame = audioStart + i;
-    const next = firstFrame + header.length;
-    let confirmed = next === audioEnd;
-    if (!confirmed && next + 4 <= audioEnd) {
-      const inWindow = next - audioStart + 4 <= window.byteLength;
-      const bytes = inWindow ? window : await reader.read(next, 4);
-      const following = parseMpegFrameHeader(bytes, inWindow ? next - audioStart : 0);
-      confirmed = following !== undefined && sameStream(header, following);
-    }
-    if (confirmed) {
-      const duration = ((audioEnd - firstFrame) * 8) / header.bitrate;
-      return { duration, bitrate: header.bitrate, firstFrame, audioEnd };
-    }
+  const first = await findFirstFrame(reader, audioStart, audioEnd);
+  if (!first) return undefined;
+  const duration = ((audioEnd - first.at) * 8) / first.header.bitrate;
+  return { duration, bitrate: first.header.bitrate, firstFrame: first.at, audioEnd };
+}
+
+/** Where a constant-bitrate stream's frames lie and what one holds, for counting them. */
+export interface MpegFrameLayout {
+  /** Offset of the first frame. */
+  firstFrame: number;
+  /** Where the audio ends: before the APEv2, Lyrics3v2 and ID3v1 tags at the end of the file. */
+  audioEnd: number;
+  /** Where the ID3v1 tag at the end starts; the file's size when there is none. */
+  id3v1Start: number;
+  /**
+   * Bytes per frame for the count: the fourth frame's nominal length, the
+   * figure music-metadata divides by, so a file with tags at the end counts
+   * as many frames as the same file without them.
+   */
+  frameBytes: number;
+  samplesPerFrame: number;
+  sampleRate: number;
+}
+
+/**
+ * Bytes music-metadata takes a frame to hold: samples / 8 x bitrate / sample
+ * rate, plus the padding slot, rounded down (for Layer I not in whole 4-byte
+ * slots, unlike the frame's real length).
+ */
+function nominalFrameBytes(header: MpegFrameHeader): number {
+  const slot = header.layer === 1 ? 4 : 1;
+  return Math.floor(
+    ((header.samplesPerFrame / 8) * header.bitrate) / header.sampleRate + (header.padded ? slot : 0),
+  );
+}
+
+/** Which stream-length header the first frame carries: Xing or Info after the side information, VBRI at 36. */
+async function streamHeaderOf(
+  reader: BlockReader,
+  at: number,
+  header: MpegFrameHeader,
+): Promise<string | undefined> {
+  const sideInfo =
+    header.layer !== 3 ? 2 : header.versionBits === 3 ? (header.mono ? 17 : 32) : header.mono ? 9 : 17;
+  const bytes = await reader.read(at, Math.max(VBRI_OFFSET, 6 + sideInfo) + 4);
+  // music-metadata looks straight after the side information, a CRC or not; the specification puts the CRC first.
+  for (const offset of [4 + sideInfo, 6 + sideInfo]) {
+    const tag = ascii(bytes, offset, offset + 4);
+    if (tag === "Xing" || tag === "Info") return tag;
   }
-  return undefined;
+  return ascii(bytes, VBRI_OFFSET, VBRI_OFFSET + 4) === "VBRI" ? "VBRI" : undefined;
+}
+
+/**
+ * Reads the layout of a constant-bitrate MPEG audio stream: its first frame,
+ * where its audio ends before the tags at the end of the file, and the frame
+ * size and samples to count it by. Undefined when the first frame carries a
+ * Xing, Info or VBRI header (the stream states its own length), or when four
+ * frames of one stream do not follow each other from the first.
+ * The trailing tags are read only after those checks pass.
+ *
+ * @example
+ * const layout = await readMpegFrameLayout(reader);
+ * if (layout) mpegFramesDuration(layout, layout.audioEnd) // 78.367 for 3000 frames of 1152 samples at 44.1 kHz
+ */
+export async function readMpegFrameLayout(reader: BlockReader): Promise<MpegFrameLayout | undefined> {
+  const audioStart = await leadingTagsEnd(reader);
+  if (reader.size - audioStart < 4) return undefined;
+  const first = await findFirstFrame(reader, audioStart, reader.size);
+  if (!first || (await streamHeaderOf(reader, first.at, first.header)) !== undefined) return undefined;
+  let last = first.header;
+  let next = first.at + first.header.length;
+  for (let frame = 2; frame <= CBR_PROBE_FRAMES; frame++) {
+    const header = parseMpegFrameHeader(await reader.read(next, 4), 0);
+    if (!header || !sameStream(first.header, header)) return undefined;
+    last = header;
+    next += header.length;
+  }
+  const audioEnd = await trailingTagsStart(reader, audioStart);
+  if (next > audioEnd) return undefined;
+  const id3v1Start = reader.size - ((await hasId3v1(reader, audioStart)) ? ID3V1_BYTES : 0);
+  return {
+    firstFrame: first.at,
+    audioEnd,
+    id3v1Start,
+    frameBytes: nominalFrameBytes(last),
+    samplesPerFrame: first.header.samplesPerFrame,
+    sampleRate: first.header.sampleRate,
+  };
+}
+
+/**
+ * Duration of the frames from the layout's first frame up to `end`, counted
+ * as music-metadata counts a constant-bitrate stream: the bytes over the
+ * frame size, rounded to whole frames, times the samples per frame.
+ *
+ * @example
+ * mpegFramesDuration(layout, layout.audioEnd) // 78.36734693877551
+ */
+export function mpegFramesDuration(layout: MpegFrameLayout, end: number): number {
+  const frames = Math.round((end - layout.firstFrame) / layout.frameBytes);
+  return (frames * layout.samplesPerFrame) / layout.sampleRate;
 }
