@@ -151,11 +151,14 @@ export class CatalogStore {
    * replaces a tombstone counts as `created`. Keeps the duplicate groups of
    * the old and new content hash in step.
    *
-   * The old content's copy item is removed after the put (its hash comes with
-   * the replaced record). A delivery that stops between the two leaves it
-   * behind, and its retry finds the record already written (`duplicate`) and
-   * the old hash gone with the old record: the retry removes the copies of
-   * the hashes the object's recent audit entries name instead.
+   * The object's copy item under its content is written before the record, so
+   * a record never lacks its copy; a write that turns out stale takes its copy
+   * back unless the stored record holds the same content. The old content's
+   * copy is removed after the put (its hash comes with the replaced record). A
+   * delivery that stops between the two leaves it behind, and its retry finds
+   * the record already written (`duplicate`) and the old hash gone with the
+   * old record: the retry removes the copies of the hashes the object's recent
+   * audit entries name instead.
    *
    * @example
    * const { outcome } = await store.putRecord(input);
@@ -164,19 +167,21 @@ export class CatalogStore {
   async putRecord(input: ObjectRecordInput): Promise<WriteResult> {
     const seqKey = sequencerSortKey(input.sequencer);
     const item = this.recordItem(input, seqKey);
-    const result = await this.conditionalPut(input, item, seqKey);
-    if (result.outcome === "stale") return result;
     const sha256 = typeof item.sha256 === "string" ? item.sha256 : undefined;
+    if (sha256) await this.groups.join(sha256, item as CopySummary, seqKey);
+    const result = await this.conditionalPut(input, item, seqKey);
+    if (result.outcome === "stale") {
+      if (sha256 && result.storedSha256 !== sha256) await this.groups.leave(sha256, input, seqKey);
+      return { outcome: "stale", ...(result.storedSeqKey && { storedSeqKey: result.storedSeqKey }) };
+    }
     if (result.outcome === "duplicate") {
       // A redelivery may follow a crash between the put and the copy bookkeeping: repeat it (idempotent).
-      await this.leaveEarlierContent(input, sha256);
-      if (sha256) await this.groups.join(sha256, item as CopySummary);
-      return { ...result, ...(sha256 && { sha256 }) };
+      await this.leaveEarlierContent(input, sha256, seqKey);
+      return { outcome: "duplicate", storedSeqKey: seqKey, ...(sha256 && { sha256 }) };
     }
-    if (result.previousSha256 && result.previousSha256 !== sha256) {
-      await this.groups.leave(result.previousSha256, input);
+    if (result.previous?.sha256 && result.previous.sha256 !== sha256) {
+      await this.groups.leave(result.previous.sha256, input, result.previous.seqKey);
     }
-    if (sha256) await this.groups.join(sha256, item as CopySummary);
     return { outcome: result.outcome, storedSeqKey: seqKey, ...(sha256 && { sha256 }) };
   }
 
@@ -184,11 +189,13 @@ export class CatalogStore {
    * Removes the object's copies under content it no longer has, as its newest
    * audit entries name it: the repair a retry makes when its first delivery
    * replaced the record but stopped before removing the old content's copy.
-   * Every step is idempotent; an object has a copy only under its current hash.
+   * Every step is idempotent; an object has a copy only under its current
+   * hash, and only copies from events up to this one (`upTo`) are removed.
    */
   private async leaveEarlierContent(
     target: { bucket: string; key: string; eventTime: string },
     current: string | undefined,
+    upTo: string,
   ): Promise<void> {
     const recent = await this.query(
       {
@@ -209,7 +216,7 @@ export class CatalogStore {
         .map((entry) => entry.sha256)
         .filter((hash): hash is string => typeof hash === "string" && hash !== current),
     );
-    for (const hash of earlier) await this.groups.leave(hash, target);
+    for (const hash of earlier) await this.groups.leave(hash, target, upTo);
   }
 
   /**
@@ -238,13 +245,16 @@ export class CatalogStore {
     }
     if (input.onlyVersion !== undefined) return this.tombstoneVersion(input, item);
     const result = await this.conditionalPut(input, item, seqKey);
-    if (result.outcome === "stale") return result;
+    if (result.outcome === "stale") {
+      return { outcome: "stale", ...(result.storedSeqKey && { storedSeqKey: result.storedSeqKey }) };
+    }
     if (result.outcome === "duplicate") {
       // As in putRecord: the first delivery may have stopped before removing the copy.
-      await this.leaveEarlierContent(input, undefined);
-      return result;
+      await this.leaveEarlierContent(input, undefined, seqKey);
+      return { outcome: "duplicate", storedSeqKey: seqKey };
     }
-    if (result.previousSha256) await this.groups.leave(result.previousSha256, input);
+    if (result.previous?.sha256)
+      await this.groups.leave(result.previous.sha256, input, result.previous.seqKey);
     return { outcome: "created", storedSeqKey: seqKey };
   }
 
@@ -621,7 +631,7 @@ export class CatalogStore {
     const stored = (await this.getRecord(input.bucket, input.key)) as Record<string, unknown> | undefined;
     const storedSeqKey = typeof stored?.seqKey === "string" ? stored.seqKey : undefined;
     if (stored?.status === "deleted" && stored.versionId === input.onlyVersion && storedSeqKey) {
-      await this.leaveEarlierContent(input, undefined);
+      await this.leaveEarlierContent(input, undefined, storedSeqKey);
       return { outcome: "duplicate", storedSeqKey };
     }
     if (!stored || stored.status === "deleted" || stored.versionId !== input.onlyVersion || !storedSeqKey) {
@@ -640,9 +650,10 @@ export class CatalogStore {
       );
     } catch (error) {
       if (!isConditionalFailure(error)) throw new StoreError("record write", target, { cause: error });
-      return { outcome: "stale", storedSeqKey: (await this.storedSeqKey(target)) ?? storedSeqKey };
+      return { outcome: "stale", storedSeqKey: (await this.storedOrdering(target)).seqKey ?? storedSeqKey };
     }
-    if (typeof stored.sha256 === "string") await this.groups.leave(stored.sha256, input);
+    // The tombstone keeps the replaced record's sequencer: copies up to it are that record's.
+    if (typeof stored.sha256 === "string") await this.groups.leave(stored.sha256, input, storedSeqKey);
     return { outcome: "created", storedSeqKey };
   }
 
@@ -708,7 +719,14 @@ export class CatalogStore {
     target: { bucket: string; key: string },
     item: Record<string, unknown>,
     seqKey: string,
-  ): Promise<{ outcome: WriteOutcome; previousSha256?: string; storedSeqKey?: string }> {
+  ): Promise<{
+    outcome: WriteOutcome;
+    /** The record replaced, when there was one: its content and its event. */
+    previous?: { sha256?: string; seqKey: string };
+    /** On a lost condition: the stored record's event and content. */
+    storedSeqKey?: string;
+    storedSha256?: string;
+  }> {
     const values: Record<string, unknown> = { ":seq": seqKey };
     let failure: unknown;
     const condition = RECORD_CONDITION;
@@ -728,33 +746,49 @@ export class CatalogStore {
       const replacedLive = previous !== undefined && previous.status !== "deleted";
       return {
         outcome: replacedLive ? "updated" : "created",
-        ...(typeof previous?.sha256 === "string" && { previousSha256: previous.sha256 }),
+        ...(previous !== undefined && {
+          previous: {
+            // A record from before `seqKey` existed orders below every event.
+            seqKey: typeof previous.seqKey === "string" ? previous.seqKey : "",
+            ...(typeof previous.sha256 === "string" && { sha256: previous.sha256 }),
+          },
+        }),
       };
     } catch (error) {
       if (!isConditionalFailure(error)) throw new StoreError("record write", target, { cause: error });
       failure = error;
     }
     // The document client does not unmarshall the item carried by the failure: it is a raw AttributeValue map.
-    const carried = (failure as { Item?: Record<string, { S?: string }> }).Item?.seqKey?.S;
-    const stored = carried ?? (await this.storedSeqKey(target));
+    const carried = (failure as { Item?: Record<string, { S?: string }> }).Item;
+    const stored = carried
+      ? { seqKey: carried.seqKey?.S, sha256: carried.sha256?.S }
+      : await this.storedOrdering(target);
     return {
-      outcome: stored === seqKey ? "duplicate" : "stale",
-      ...(stored !== undefined && { storedSeqKey: stored }),
+      outcome: stored.seqKey === seqKey ? "duplicate" : "stale",
+      ...(stored.seqKey !== undefined && { storedSeqKey: stored.seqKey }),
+      ...(stored.sha256 !== undefined && { storedSha256: stored.sha256 }),
     };
   }
 
-  private async storedSeqKey(target: { bucket: string; key: string }): Promise<string | undefined> {
+  /** The stored record's event and content, read strongly consistent. */
+  private async storedOrdering(target: {
+    bucket: string;
+    key: string;
+  }): Promise<{ seqKey?: string; sha256?: string }> {
     try {
       const output = await this.doc.send(
         new GetCommand({
           TableName: this.tableName,
           Key: recordKey(target.bucket, target.key),
-          ProjectionExpression: "seqKey",
+          ProjectionExpression: "seqKey, sha256",
           ConsistentRead: true,
         }),
       );
-      const value = output.Item?.seqKey;
-      return typeof value === "string" ? value : undefined;
+      const { seqKey, sha256 } = output.Item ?? {};
+      return {
+        ...(typeof seqKey === "string" && { seqKey }),
+        ...(typeof sha256 === "string" && { sha256 }),
+      };
     } catch (error) {
       throw new StoreError("record read", target, { cause: error });
     }

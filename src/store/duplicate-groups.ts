@@ -33,7 +33,14 @@ export type CopySummary = { bucket: string; key: string; eventTime: string; size
  * A write then a strongly consistent read makes the marker right under
  * concurrency: of two copies written at once, the one whose read comes second
  * sees both. A removal re-reads after removing the marker and puts it back if
- * a copy arrived meanwhile. An object with content of its own costs one small
+ * a copy arrived meanwhile.
+ *
+ * Events of one object can run at once too (a key rewritten in quick
+ * succession), so a copy item carries the `seqKey` of the event that wrote it:
+ * a write only replaces a copy from an older event, and a removal only
+ * removes a copy from the event whose record is being replaced, or an older
+ * one. Without that, the removal of the previous content could delete the
+ * copy a newer event of the same content had just written. An object with content of its own costs one small
  * write and one read, where a group item holding every copy's id cost a write
  * that grew with the group and a secondary-index row besides.
  *
@@ -51,11 +58,11 @@ export class DuplicateGroups {
   ) {}
 
   /**
-   * Records the object as a copy of its content (idempotent: the copy item is
-   * replaced with the object's current summary); content held twice or more
-   * becomes listable as duplicates.
+   * Records the object as a copy of its content, as the event with sort key
+   * `seqKey` found it (idempotent; a copy from a later event is left as it
+   * is); content held twice or more becomes listable as duplicates.
    */
-  async join(sha256: string, copy: CopySummary): Promise<void> {
+  async join(sha256: string, copy: CopySummary, seqKey: string): Promise<void> {
     if (sha256 === EMPTY_SHA256) return;
     const target = { bucket: copy.bucket, key: copy.key };
     const summary: Record<string, unknown> = {};
@@ -65,25 +72,43 @@ export class DuplicateGroups {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...copyKey(sha256, copy.bucket, copy.key), ...summary, sha256 },
+          Item: { ...copyKey(sha256, copy.bucket, copy.key), ...summary, sha256, seqKey },
+          ConditionExpression: "attribute_not_exists(pk) OR seqKey <= :seq",
+          ExpressionAttributeValues: { ":seq": seqKey },
         }),
       );
     } catch (error) {
+      // A later event of this object holds the copy already, and keeps the group in step itself.
+      if (isConditionalFailure(error)) return;
       throw new StoreError("duplicate copy write", target, { cause: error });
     }
     const group = await this.readGroup(sha256, target);
     if (group.copies >= 2 && !group.listed) await this.list(sha256, copy, target);
   }
 
-  /** Removes the object from its old content's copies; content left with one copy is no longer listed. */
-  async leave(sha256: string, target: { bucket: string; key: string; eventTime: string }): Promise<void> {
+  /**
+   * Removes the object's copy of content it no longer has, if an event up to
+   * `upTo` (a `seqKey`) wrote it; content left with one copy is no longer listed.
+   */
+  async leave(
+    sha256: string,
+    target: { bucket: string; key: string; eventTime: string },
+    upTo: string,
+  ): Promise<void> {
     if (sha256 === EMPTY_SHA256) return;
     try {
       this.writeCount += 1;
       await this.doc.send(
-        new DeleteCommand({ TableName: this.tableName, Key: copyKey(sha256, target.bucket, target.key) }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: copyKey(sha256, target.bucket, target.key),
+          ConditionExpression: "attribute_not_exists(seqKey) OR seqKey <= :upTo",
+          ExpressionAttributeValues: { ":upTo": upTo },
+        }),
       );
     } catch (error) {
+      // A later event of this object wrote that copy: it is not this removal's to take.
+      if (isConditionalFailure(error)) return;
       throw new StoreError("duplicate copy delete", target, { cause: error });
     }
     const group = await this.readGroup(sha256, target);

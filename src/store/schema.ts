@@ -42,7 +42,9 @@
  * closes lasts as long as one delivery.
  *
  * Duplicates: each object with a content hash has a copy item in its
- * content's partition `SHA#<sha256>`, holding the summary attributes, so the
+ * content's partition `SHA#<sha256>`, holding the summary attributes and the
+ * `seqKey` of the event that wrote it (events of one key can run at once:
+ * see `duplicate-groups.ts`), written before the record, so the
  * copies of one content are one Query of that partition, paged. The
  * partition's group item is the listing marker: when a strongly consistent
  * read of the partition after a copy's write shows two copies, the group

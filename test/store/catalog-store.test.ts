@@ -695,6 +695,44 @@ describe("query patterns", () => {
     },
   );
 
+  it("events of one key that run at once leave it a copy under its final content only", async () => {
+    // Prepare: a key rewritten with alternating content, its events processed concurrently (as Lambda
+    // may), some of them late; another object holds each content, so a wrong copy would list a group.
+    const listing = await freshStore();
+    const contents = ["5".repeat(64), "6".repeat(64)];
+    for (const [index, sha256] of contents.entries()) {
+      await listing.putRecord(
+        record({ key: `race/other-${index}.png`, sequencer: "01", extraction: extraction({ sha256 }) }),
+      );
+    }
+    const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
+    for (let round = 0; round < 6; round += 1) {
+      const key = `race/${round}.png`;
+      const writes = Array.from({ length: 8 }, (_, index) => ({
+        sequencer: (0x10 + index).toString(16).toUpperCase(),
+        sha256: contents[(index + round) % 2] as string,
+      }));
+      // Act: a shuffled order of arrival, all at once.
+      const order = writes.map((_, index) => (index * 5 + round) % writes.length);
+      await Promise.all(
+        order.map((index) => {
+          const write = writes[index] as (typeof writes)[number];
+          return listing.putRecord(
+            record({ key, sequencer: write.sequencer, extraction: extraction({ sha256: write.sha256 }) }),
+          );
+        }),
+      );
+      // Assess: the newest event's content wins, and the key is a copy of that content only.
+      const final = (writes[writes.length - 1] as (typeof writes)[number]).sha256;
+      expect((await listing.getRecord("uploads", key))?.sha256).toBe(final);
+      for (const sha256 of contents) {
+        const copies = (await listing.listByHash(sha256)).items.map((item) => item.key);
+        expect(copies.includes(key), `round ${round}, ${sha256.slice(0, 4)}`).toBe(sha256 === final);
+      }
+    }
+    expect((await listing.listDuplicateGroups(range)).items.length).toBeGreaterThan(0);
+  });
+
   it("lists the copies and groups that records written before copy items left in the hash index", async () => {
     // Prepare: two records as the earlier layout stored them (hashPk/hashSk, a group of member ids).
     const listing = await freshStore();
