@@ -528,3 +528,133 @@ describe("MPEG durations music-metadata states, with tags at the end", () => {
     },
   );
 });
+
+describe("an APE tag at the end whose size music-metadata cannot follow", () => {
+  const corpusMpegs = expectedEntries().filter((entry) => /\.mp[23]$/i.test(entry.name));
+  const SKIPPED = /^APE tag at the end \(stated size \d+ bytes\) skipped: /;
+
+  /** A bare APEv2 footer (no header, no items) stating `declared` bytes. */
+  function apeFooter(declared: number, { fields = 1, flags = 0 } = {}): Uint8Array {
+    return concatBytes(
+      "APETAGEX",
+      u32le(2000),
+      u32le(declared),
+      u32le(fields),
+      u32le(flags),
+      new Uint8Array(8),
+    );
+  }
+
+  const footers = [
+    ["a size larger than the file", (size: number) => apeFooter(size + 32 + 1000)],
+    [
+      "a size reaching back to the file's first byte, before the audio",
+      (size: number) => apeFooter(size + 32),
+    ],
+  ] as const;
+
+  const cases = corpusMpegs.flatMap((entry) =>
+    footers.map(([what, footer]) => [entry.name, what, footer] as const),
+  );
+
+  it.each(cases)(
+    "%s with an APEv2 footer stating %s keeps its duration and warns",
+    async (name, _, footer) => {
+      // Prepare
+      const original = new Uint8Array(readFileSync(corpusFile(name)));
+      const tagged = concatBytes(original, footer(original.byteLength));
+      // Act
+      const expected = await extract(new BufferSource(original, name), { name });
+      const result = await extract(new BufferSource(tagged, name), { name, budget: { maxMillis: 2000 } });
+      // Assess
+      expect(result.status, result.reason).toBe(expected.status);
+      expect(result.media?.container).toBe(expected.media?.container);
+      expect(result.media?.codecs).toEqual(expected.media?.codecs);
+      expect(result.media?.sampleRate).toBe(expected.media?.sampleRate);
+      const duration = expected.media?.duration;
+      if (duration === undefined) expect(result.media?.duration).toBeUndefined();
+      else expect(Math.abs((result.media?.duration ?? 0) - duration) / duration).toBeLessThan(0.01);
+      if (expected.status === "ok") expect(result.warnings.filter((w) => SKIPPED.test(w))).toHaveLength(1);
+    },
+  );
+
+  it("names the tag, the size it states and what went wrong", async () => {
+    const name = "musicmetadata-notags.mp3";
+    const original = new Uint8Array(readFileSync(corpusFile(name)));
+    const declared = original.byteLength + 5000;
+    const result = await extract(new BufferSource(concatBytes(original, apeFooter(declared)), name), {
+      name,
+    });
+    expect(result.status).toBe("ok");
+    expect(result.warnings[0]).toMatch(
+      new RegExp(`^APE tag at the end \\(stated size ${declared} bytes\\) skipped: .+`),
+    );
+  });
+
+  it("still reads the ID3v1 tag after the APE tag it skips", async () => {
+    // Prepare
+    const name = "musicmetadata-notags.mp3";
+    const original = new Uint8Array(readFileSync(corpusFile(name)));
+    const tag = id3v1();
+    tag.set(new TextEncoder().encode("After the APE tag"), 3);
+    // Act
+    const result = await extract(
+      new BufferSource(concatBytes(original, apeFooter(original.byteLength * 4), tag), name),
+      { name },
+    );
+    // Assess
+    expect(result.status, result.reason).toBe("ok");
+    expect(result.media?.duration).toBe(await durationOf(concatBytes(original, tag), name));
+    expect(result.media?.tags?.title).toBe("After the APE tag");
+  });
+
+  it("keeps a FLAC file's stream facts too", async () => {
+    const name = "musicmetadata-testcase.flac";
+    const original = new Uint8Array(readFileSync(corpusFile(name)));
+    const expected = await extract(new BufferSource(original, name), { name });
+    const result = await extract(new BufferSource(concatBytes(original, apeFooter(1 << 30)), name), { name });
+    expect(result.status, result.reason).toBe("ok");
+    // The bitrate alone moves: music-metadata works it out from the file's size, footer included.
+    const { bitrate, ...facts } = result.media ?? { container: "", codecs: [] };
+    const { bitrate: expectedBitrate, ...expectedFacts } = expected.media ?? { container: "", codecs: [] };
+    expect(facts).toEqual(expectedFacts);
+    expect(Math.abs((bitrate ?? 0) - (expectedBitrate ?? 0)) / (expectedBitrate ?? 1)).toBeLessThan(0.01);
+    expect(result.warnings.some((w) => SKIPPED.test(w))).toBe(true);
+  });
+
+  it.each(corpusMpegs.map((entry) => [entry.name] as const))(
+    "%s as it is: parsed once, with no tag skipped",
+    async (name) => {
+      const warnings: string[] = [];
+      const { source } = await musicMetadataOf(name, "audio/mpeg", "MPEG");
+      try {
+        const result = await extract(source, { name });
+        warnings.push(...result.warnings);
+      } finally {
+        await source.close();
+      }
+      expect(warnings.filter((w) => SKIPPED.test(w))).toEqual([]);
+    },
+  );
+
+  it.each([
+    ["the largest size a footer can state", apeFooter(0xffff_ffff)],
+    ["a size smaller than the footer", apeFooter(8)],
+    ["a header flag and a size past the start", apeFooter(1 << 24, { flags: 0x8000_0000 })],
+    ["a footer flagged as a header", apeFooter(1 << 24, { flags: 0x2000_0000 })],
+    ["millions of items in a few bytes", apeFooter(64, { fields: 0xffff_ffff })],
+    ["two bad footers in a row", concatBytes(apeFooter(1 << 24), apeFooter(1 << 25))],
+    [
+      "a bad footer before a Lyrics3v2 end and an ID3v1 tag",
+      concatBytes(apeFooter(1 << 24), lyrics3v2("La"), id3v1()),
+    ],
+  ])("an MP3 ending in %s never throws out of extract() or hangs", async (_, trailer) => {
+    for (const name of ["musicmetadata-notags.mp3", "musicmetadata-id3v2.3.mp3"]) {
+      const bytes = concatBytes(new Uint8Array(readFileSync(corpusFile(name))), trailer);
+      const result = await extract(new BufferSource(bytes, name), { name, budget: { maxMillis: 2000 } });
+      expect(["ok", "partial", "error"]).toContain(result.status);
+      if (result.status !== "ok") expect(result.reason).toBeTruthy();
+      expect(result.durationMs).toBeLessThan(2500);
+    }
+  });
+});

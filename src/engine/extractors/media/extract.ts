@@ -1,4 +1,5 @@
 import { EndOfStreamError } from "strtok3";
+import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError, describeError, LimitExceededError } from "../../errors.js";
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
 import type { Category, MediaInfo, Sections } from "../../types.js";
@@ -20,6 +21,10 @@ import {
 import {
   BITRATE_ESTIMATE_WARNING,
   estimateMpegDuration,
+  findFirstFrame,
+  hasId3v1,
+  leadingTagsEnd,
+  type MpegEstimate,
   type MpegFrameLayout,
   mpegFramesDuration,
   readMpegFrameLayout,
@@ -80,7 +85,10 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   } else if (parserMime === "audio/wav" && media && media.duration === undefined) {
     media = await completeWave(ctx, media);
   } else if (parserMime === "audio/mpeg" && media) {
-    media = media.duration === undefined ? await completeMpeg(ctx, media) : await uncountMpegTags(ctx, media);
+    media =
+      media.duration === undefined
+        ? await completeMpeg(ctx, media, parsed.skippedAppendedTags === true)
+        : await uncountMpegTags(ctx, media);
   }
 
   if (media) ctx.partial.media = media;
@@ -214,11 +222,33 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Medi
  * Adds a constant-bitrate duration estimate to MPEG audio music-metadata
  * states none for (no Xing/VBRI header, and a stream it could not measure).
  */
-async function completeMpeg(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
-  const estimate = await readOrWarn(ctx, () => estimateMpegDuration(ctx.reader));
+async function completeMpeg(
+  ctx: ExtractContext,
+  media: MediaInfo,
+  unreadableApeTag: boolean,
+): Promise<MediaInfo> {
+  const estimate = await readOrWarn(ctx, () =>
+    unreadableApeTag ? estimateBeforeId3v1(ctx.reader) : estimateMpegDuration(ctx.reader),
+  );
   if (!estimate || !(estimate.duration > 0)) return media;
   ctx.warn(BITRATE_ESTIMATE_WARNING);
   return { ...media, duration: estimate.duration, bitrate: media.bitrate ?? estimate.bitrate };
+}
+
+/**
+ * The constant-bitrate estimate for a stream whose APE tag at the end states a
+ * size that does not fit (music-metadata's parse already failed on it): the
+ * audio runs to the ID3v1 tag or the file's end, footer included, as
+ * music-metadata's own count does; 32 bytes of it weigh less than a frame.
+ */
+async function estimateBeforeId3v1(reader: BlockReader): Promise<MpegEstimate | undefined> {
+  const audioStart = await leadingTagsEnd(reader);
+  const audioEnd = reader.size - ((await hasId3v1(reader, audioStart)) ? 128 : 0);
+  if (audioEnd - audioStart < 4) return undefined;
+  const first = await findFirstFrame(reader, audioStart, audioEnd);
+  if (!first) return undefined;
+  const duration = ((audioEnd - first.at) * 8) / first.header.bitrate;
+  return { duration, bitrate: first.header.bitrate, firstFrame: first.at, audioEnd };
 }
 
 /**

@@ -138,8 +138,13 @@ export interface MpegEstimate {
   audioEnd: number;
 }
 
-/** End of the ID3v2 tags at the start of the file (0 when there are none). */
-async function leadingTagsEnd(reader: BlockReader): Promise<number> {
+/**
+ * End of the ID3v2 tags at the start of the file (0 when there are none).
+ *
+ * @example
+ * await leadingTagsEnd(reader) // 3343
+ */
+export async function leadingTagsEnd(reader: BlockReader): Promise<number> {
   let at = 0;
   for (let tags = 0; tags < MAX_LEADING_TAGS; tags++) {
     const header = await reader.read(at, 10);
@@ -187,8 +192,13 @@ async function trailingTagLength(reader: BlockReader, audioStart: number, end: n
   return 0;
 }
 
-/** True when the file ends with an ID3v1 tag ("TAG" and 125 bytes) after `audioStart`. */
-async function hasId3v1(reader: BlockReader, audioStart: number): Promise<boolean> {
+/**
+ * True when the file ends with an ID3v1 tag ("TAG" and 125 bytes) after `audioStart`.
+ *
+ * @example
+ * await hasId3v1(reader, await leadingTagsEnd(reader)) // true
+ */
+export async function hasId3v1(reader: BlockReader, audioStart: number): Promise<boolean> {
   if (reader.size - audioStart < ID3V1_BYTES) return false;
   const tag = await reader.read(reader.size - ID3V1_BYTES, 3);
   return tag[0] === 0x54 && tag[1] === 0x41 && tag[2] === 0x47;
@@ -205,8 +215,13 @@ async function trailingTagsStart(reader: BlockReader, audioStart: number): Promi
   return end;
 }
 
-/** The first frame in the window after `audioStart` that the next frame header (or the audio's end) confirms. */
-async function findFirstFrame(
+/**
+ * The first frame in the window after `audioStart` that the next frame header (or the audio's end) confirms.
+ *
+ * @example
+ * (await findFirstFrame(reader, 3343, reader.size - 128))?.header.bitrate // 320000
+ */
+export async function findFirstFrame(
   reader: BlockReader,
   audioStart: number,
   audioEnd: number,

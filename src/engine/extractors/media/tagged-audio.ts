@@ -1,8 +1,8 @@
-import { type IAudioMetadata, type IOptions, parseFromTokenizer } from "music-metadata";
+import { type IAudioMetadata, type IOptions, parseFromTokenizer, scanAppendingHeaders } from "music-metadata";
 import type { IReadChunkOptions } from "strtok3";
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ReaderTokenizer } from "../../byte-source/reader-tokenizer.js";
-import { LimitExceededError, SourceError } from "../../errors.js";
+import { describeError, LimitExceededError, SourceError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
 import type { MediaInfo } from "../../types.js";
 
@@ -10,14 +10,22 @@ import type { MediaInfo } from "../../types.js";
  * A tokenizer that refuses every read once the time budget is spent, cache
  * hits included: music-metadata loops over what it has already read when a
  * file is corrupt, and such a loop must end when the engine gives up on it.
+ * Made forward-only, it keeps music-metadata from looking for tags appended at
+ * the end (its only option that does: `skipPostHeaders` skips them just when
+ * the file has tags at the start too); the ID3v1 tag is still read.
  */
 class DeadlineTokenizer extends ReaderTokenizer {
   constructor(
     reader: BlockReader,
     mimeType: string,
     private readonly signal: AbortSignal,
+    private readonly randomAccess = true,
   ) {
     super(reader, { mimeType });
+  }
+
+  override supportsRandomAccess(): boolean {
+    return this.randomAccess;
   }
 
   private check(): void {
@@ -57,6 +65,8 @@ export interface TaggedAudioResult {
   hasAudio?: boolean;
   /** Set when the parser threw; `media` then holds what was decoded before. */
   error?: unknown;
+  /** True when the APE tag at the end failed the parse and the file was parsed again without it. */
+  skippedAppendedTags?: boolean;
 }
 
 /**
@@ -117,10 +127,66 @@ export function toMediaInfo(metadata: IAudioMetadata, fallbackContainer: string)
   return empty ? undefined : media;
 }
 
+/** A budget or source fault: the engine's to report, never a fact about this file's content. */
+function isEngineFault(error: unknown): boolean {
+  return error instanceof SourceError || (error instanceof LimitExceededError && error.limit !== "length");
+}
+
+/**
+ * The size the footer of an APE tag appended at the end states, found as
+ * music-metadata finds it (before an ID3v1 tag and a Lyrics3v2 block), or
+ * undefined when the file ends with no APE tag.
+ */
+async function appendedApeTagSize(
+  reader: BlockReader,
+  parserMime: string,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  const options: NonNullable<Parameters<typeof scanAppendingHeaders>[1]> = {};
+  try {
+    await scanAppendingHeaders(new DeadlineTokenizer(reader, parserMime, signal), options);
+  } catch (error) {
+    if (isEngineFault(error)) throw error;
+    return undefined;
+  }
+  return options.apeHeader?.footer.size;
+}
+
+/**
+ * Parses the file again without the tags appended at the end, after a parse
+ * that failed, when the file ends with an APE tag: music-metadata throws on an
+ * APE footer whose size runs past the start of the file or into the audio, and
+ * that must not cost the stream's facts. Undefined when there is no such tag
+ * or the second parse fails too (the first failure then stands).
+ */
+async function parseWithoutAppendedTags(
+  reader: BlockReader,
+  parserMime: string,
+  signal: AbortSignal,
+  failure: unknown,
+  warn: (message: string) => void,
+): Promise<IAudioMetadata | undefined> {
+  const size = await appendedApeTagSize(reader, parserMime, signal);
+  if (size === undefined) return undefined;
+  let metadata: IAudioMetadata;
+  try {
+    metadata = await parseFromTokenizer(
+      new DeadlineTokenizer(reader, parserMime, signal, false),
+      PARSE_OPTIONS,
+    );
+  } catch (error) {
+    if (isEngineFault(error)) throw error;
+    return undefined;
+  }
+  warn(`APE tag at the end (stated size ${size} bytes) skipped: ${describeError(failure)}`);
+  return metadata;
+}
+
 /**
  * Runs music-metadata over the reader (through its cache and budget). Never
  * throws for content: a failure comes back in `error` next to what the parser
- * had decoded, which `onProgress` also receives as it goes.
+ * had decoded, which `onProgress` also receives as it goes. A file that fails
+ * on the APE tag at its end is parsed again without it, and says so in a warning.
  *
  * @example
  * const { media, error } = await parseTaggedAudio(reader, "audio/mpeg", "MPEG", signal, warn, (m) => {});
@@ -135,7 +201,8 @@ export async function parseTaggedAudio(
 ): Promise<TaggedAudioResult> {
   let latest: IAudioMetadata | undefined;
   const tokenizer = new DeadlineTokenizer(reader, parserMime, signal);
-  let metadata: IAudioMetadata;
+  let metadata: IAudioMetadata | undefined;
+  let skippedAppendedTags = false;
   try {
     metadata = await parseFromTokenizer(tokenizer, {
       ...PARSE_OPTIONS,
@@ -147,10 +214,13 @@ export async function parseTaggedAudio(
     });
   } catch (error) {
     // Budget and source faults are the engine's to report; anything else is this file's content.
-    if (error instanceof SourceError || (error instanceof LimitExceededError && error.limit !== "length"))
-      throw error;
-    const media = latest && toMediaInfo(latest, fallbackContainer);
-    return { ...(media && { media }), error };
+    if (isEngineFault(error)) throw error;
+    metadata = await parseWithoutAppendedTags(reader, parserMime, signal, error, warn);
+    if (!metadata) {
+      const media = latest && toMediaInfo(latest, fallbackContainer);
+      return { ...(media && { media }), error };
+    }
+    skippedAppendedTags = true;
   }
   const warnings = new Set(
     metadata.quality.warnings.map((warning) => warning.message).filter(isWorthForwarding),
@@ -161,5 +231,6 @@ export async function parseTaggedAudio(
     ...(media && { media }),
     ...(metadata.format.hasVideo !== undefined && { hasVideo: metadata.format.hasVideo }),
     ...(metadata.format.hasAudio !== undefined && { hasAudio: metadata.format.hasAudio }),
+    ...(skippedAppendedTags && { skippedAppendedTags }),
   };
 }
