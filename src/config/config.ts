@@ -27,6 +27,8 @@ export interface CatalogConfig {
   serviceName: string;
   /** CloudWatch metrics namespace. @default "S3MetadataCatalog" */
   metricsNamespace: string;
+  /** The handler's log level (`POWERTOOLS_LOG_LEVEL`), when set; see `catalogLogger` for why it is applied there. */
+  logLevel?: string;
   /** Key prefix of derived artefacts; events for keys under it are skipped. @default "_derived/" */
   derivedPrefix: string;
   /** Write WebP thumbnails of images under the derived prefix. @default true */
@@ -51,7 +53,7 @@ type Environment = Record<string, string | undefined>;
  * (required), `AWS_REGION`, `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB`
  * (the names the SDK itself reads, or `AWS_ENDPOINT_URL` for both),
  * `S3_FORCE_PATH_STYLE`, `POLICY` (JSON) or `POLICY_FILE`, `CONCURRENCY`,
- * `TOMBSTONE_TTL_DAYS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`,
+ * `TOMBSTONE_TTL_DAYS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL`,
  * `DERIVED_PREFIX` (non-empty, ending in `/`), `THUMBNAILS` (true/false).
  *
  * @throws {ConfigError} when a value is missing or malformed.
@@ -70,6 +72,7 @@ export function readConfig(env: Environment): CatalogConfig {
   if (policyJson && policyFile) throw new ConfigError("set POLICY or POLICY_FILE, not both");
   const ttlDays = integer(env, "TOMBSTONE_TTL_DAYS", 1, 36_500);
   const derivedPrefix = text(env, "DERIVED_PREFIX") ?? DEFAULT_DERIVED_PREFIX;
+  const logLevel = text(env, "POWERTOOLS_LOG_LEVEL");
   // An empty or slash-less prefix would make every key (or `_derivedfoo.jpg`) look derived.
   if (!/^[^/].*\/$/.test(derivedPrefix)) {
     throw new ConfigError(`DERIVED_PREFIX must be non-empty and end with "/", got ${derivedPrefix}`);
@@ -86,6 +89,7 @@ export function readConfig(env: Environment): CatalogConfig {
     ...(ttlDays !== undefined && { tombstoneTtlSeconds: ttlDays * 86_400 }),
     serviceName: text(env, "POWERTOOLS_SERVICE_NAME") ?? "s3-metadata-catalog",
     metricsNamespace: text(env, "POWERTOOLS_METRICS_NAMESPACE") ?? "S3MetadataCatalog",
+    ...(logLevel && { logLevel }),
     derivedPrefix,
     thumbnails: flag(env, "THUMBNAILS") ?? true,
   };

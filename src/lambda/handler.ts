@@ -276,10 +276,7 @@ function logFault(logger: Logger, event: ObjectEvent, error: unknown): void {
  * @example
  * const handle = await handlerFromConfig(readConfig(process.env));
  */
-export async function handlerFromConfig(
-  config: CatalogConfig,
-  options: { logLevel?: string } = {},
-): Promise<CatalogHandler> {
+export async function handlerFromConfig(config: CatalogConfig): Promise<CatalogHandler> {
   const s3 = new S3Client({
     ...(config.region && { region: config.region }),
     ...(config.s3Endpoint && { endpoint: config.s3Endpoint }),
@@ -302,7 +299,7 @@ export async function handlerFromConfig(
     ...(config.tombstoneTtlSeconds !== undefined && { tombstoneTtlSeconds: config.tombstoneTtlSeconds }),
     derivedPrefix: config.derivedPrefix,
     thumbnails: config.thumbnails,
-    logger: catalogLogger({ serviceName: config.serviceName, logLevel: options.logLevel }),
+    logger: catalogLogger({ serviceName: config.serviceName, logLevel: config.logLevel }),
     metrics: new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
   });
 }
@@ -314,7 +311,7 @@ let container: Promise<CatalogHandler> | undefined;
  * first invocation of a container, then reused.
  */
 export const handler: CatalogHandler = async (event, context) => {
-  container ??= handlerFromConfig(readConfig(process.env), { logLevel: process.env.POWERTOOLS_LOG_LEVEL });
+  container ??= handlerFromConfig(readConfig(process.env));
   const handle = await container.catch((error: unknown) => {
     container = undefined;
     throw error;

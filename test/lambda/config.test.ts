@@ -23,6 +23,11 @@ describe("readConfig", () => {
     });
   });
 
+  it("POWERTOOLS_LOG_LEVEL, which the handler's logger applies under Lambda's own level", () => {
+    expect(readConfig({ TABLE_NAME: "t", POWERTOOLS_LOG_LEVEL: "WARN" }).logLevel).toBe("WARN");
+    expect(readConfig({ TABLE_NAME: "t" }).logLevel).toBeUndefined();
+  });
+
   it("DERIVED_PREFIX and THUMBNAILS", () => {
     const config = readConfig({ TABLE_NAME: "t", DERIVED_PREFIX: "art/derived/", THUMBNAILS: "false" });
     expect(config.derivedPrefix).toBe("art/derived/");
