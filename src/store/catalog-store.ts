@@ -441,32 +441,21 @@ export class CatalogStore {
    */
   async listByHash(sha256: string, page: PageRequest = {}): Promise<Page<RecordSummary>> {
     const pk = hashPk(sha256.toLowerCase());
-    const limit = pageLimit(page);
-    const cursor = page.cursor ? decodeCursor(page.cursor) : { d: 0 };
-    const items: RecordSummary[] = [];
-    let phase = cursor.d ?? 0;
-    let start = cursor.k;
-    while (phase < 2 && items.length < limit) {
-      const source =
-        phase === 0
-          ? {
-              KeyConditionExpression: "pk = :pk AND begins_with(sk, :copy)",
-              ExpressionAttributeValues: { ":pk": pk, ":copy": COPY_SORT_PREFIX },
-            }
-          : {
-              IndexName: INDEXES.byHash.name,
-              KeyConditionExpression: `${INDEXES.byHash.partitionKey} = :pk`,
-              ExpressionAttributeValues: { ":pk": pk },
-            };
-      const output = await this.query(
-        { ...source, Limit: limit - items.length, ...(start && { ExclusiveStartKey: start }) },
-        {},
-      );
-      items.push(...(output.Items ?? []).map(toSummary));
-      start = output.LastEvaluatedKey;
-      if (!start) phase += 1;
-    }
-    return { items, ...(phase < 2 && { cursor: encodeCursor({ d: phase, ...(start && { k: start }) }) }) };
+    return this.queryInSequence(
+      [
+        {
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :copy)",
+          ExpressionAttributeValues: { ":pk": pk, ":copy": COPY_SORT_PREFIX },
+        },
+        {
+          IndexName: INDEXES.byHash.name,
+          KeyConditionExpression: `${INDEXES.byHash.partitionKey} = :pk`,
+          ExpressionAttributeValues: { ":pk": pk },
+        },
+      ],
+      page,
+      {},
+    );
   }
 
   /**
@@ -829,34 +818,45 @@ export class CatalogStore {
     page: PageRequest,
     target: { bucket?: string },
   ): Promise<Page<RecordSummary>> {
-    const days = dayPartitions(range);
+    const queries = dayPartitions(range).map((day) => ({
+      IndexName: index.name,
+      KeyConditionExpression: `${index.partitionKey} = :pk AND ${index.sortKey} BETWEEN :from AND :to`,
+      ExpressionAttributeValues: {
+        ":pk": partitionOf(day),
+        ":from": range.from,
+        // Sort keys are `<time>` (`<time>#<key>` in records written before): every key of the last
+        // instant sorts below `<to>#\uffff`.
+        ":to": `${range.to}#\uffff`,
+      },
+    }));
+    return this.queryInSequence(queries, page, target);
+  }
+
+  /**
+   * One page of summaries over queries read one after the other: the cursor
+   * names the query to continue (`d`) and the key to continue it from.
+   */
+  private async queryInSequence(
+    queries: readonly Omit<QueryCommandInput, "TableName">[],
+    page: PageRequest,
+    target: { bucket?: string },
+  ): Promise<Page<RecordSummary>> {
     const limit = pageLimit(page);
     const cursor = page.cursor ? decodeCursor(page.cursor) : { d: 0 };
     const items: RecordSummary[] = [];
-    let day = cursor.d ?? 0;
+    let at = cursor.d ?? 0;
     let start = cursor.k;
-    while (day < days.length && items.length < limit) {
+    while (at < queries.length && items.length < limit) {
       const output = await this.query(
-        {
-          IndexName: index.name,
-          KeyConditionExpression: `${index.partitionKey} = :pk AND ${index.sortKey} BETWEEN :from AND :to`,
-          ExpressionAttributeValues: {
-            ":pk": partitionOf(days[day] as string),
-            ":from": range.from,
-            // The sort key is `<time>#<rest>`: every key of the last instant sorts below `<to>#\uffff`.
-            ":to": `${range.to}#\uffff`,
-          },
-          Limit: limit - items.length,
-          ...(start && { ExclusiveStartKey: start }),
-        },
+        { ...queries[at], Limit: limit - items.length, ...(start && { ExclusiveStartKey: start }) },
         target,
       );
       items.push(...(output.Items ?? []).map(toSummary));
       start = output.LastEvaluatedKey;
-      if (!start) day += 1;
+      if (!start) at += 1;
     }
-    const more = day < days.length;
-    return { items, ...(more && { cursor: encodeCursor({ d: day, ...(start && { k: start }) }) }) };
+    const more = at < queries.length;
+    return { items, ...(more && { cursor: encodeCursor({ d: at, ...(start && { k: start }) }) }) };
   }
 }
 
