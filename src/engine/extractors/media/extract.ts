@@ -1,5 +1,4 @@
 import { EndOfStreamError } from "strtok3";
-import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError, describeError, LimitExceededError } from "../../errors.js";
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
 import type { Category, MediaInfo, Sections } from "../../types.js";
@@ -21,10 +20,6 @@ import {
 import {
   BITRATE_ESTIMATE_WARNING,
   estimateMpegDuration,
-  findFirstFrame,
-  hasId3v1,
-  leadingTagsEnd,
-  type MpegEstimate,
   type MpegFrameLayout,
   mpegFramesDuration,
   readMpegFrameLayout,
@@ -228,27 +223,11 @@ async function completeMpeg(
   unreadableApeTag: boolean,
 ): Promise<MediaInfo> {
   const estimate = await readOrWarn(ctx, () =>
-    unreadableApeTag ? estimateBeforeId3v1(ctx.reader) : estimateMpegDuration(ctx.reader),
+    estimateMpegDuration(ctx.reader, { appendedTags: unreadableApeTag ? "counted" : "left out" }),
   );
   if (!estimate || !(estimate.duration > 0)) return media;
   ctx.warn(BITRATE_ESTIMATE_WARNING);
   return { ...media, duration: estimate.duration, bitrate: media.bitrate ?? estimate.bitrate };
-}
-
-/**
- * The constant-bitrate estimate for a stream whose APE tag at the end states a
- * size that does not fit (music-metadata's parse already failed on it): the
- * audio runs to the ID3v1 tag or the file's end, footer included, as
- * music-metadata's own count does; 32 bytes of it weigh less than a frame.
- */
-async function estimateBeforeId3v1(reader: BlockReader): Promise<MpegEstimate | undefined> {
-  const audioStart = await leadingTagsEnd(reader);
-  const audioEnd = reader.size - ((await hasId3v1(reader, audioStart)) ? 128 : 0);
-  if (audioEnd - audioStart < 4) return undefined;
-  const first = await findFirstFrame(reader, audioStart, audioEnd);
-  if (!first) return undefined;
-  const duration = ((audioEnd - first.at) * 8) / first.header.bitrate;
-  return { duration, bitrate: first.header.bitrate, firstFrame: first.at, audioEnd };
 }
 
 /**

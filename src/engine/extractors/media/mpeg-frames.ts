@@ -138,13 +138,8 @@ export interface MpegEstimate {
   audioEnd: number;
 }
 
-/**
- * End of the ID3v2 tags at the start of the file (0 when there are none).
- *
- * @example
- * await leadingTagsEnd(reader) // 3343
- */
-export async function leadingTagsEnd(reader: BlockReader): Promise<number> {
+/** End of the ID3v2 tags at the start of the file (0 when there are none). */
+async function leadingTagsEnd(reader: BlockReader): Promise<number> {
   let at = 0;
   for (let tags = 0; tags < MAX_LEADING_TAGS; tags++) {
     const header = await reader.read(at, 10);
@@ -192,13 +187,8 @@ async function trailingTagLength(reader: BlockReader, audioStart: number, end: n
   return 0;
 }
 
-/**
- * True when the file ends with an ID3v1 tag ("TAG" and 125 bytes) after `audioStart`.
- *
- * @example
- * await hasId3v1(reader, await leadingTagsEnd(reader)) // true
- */
-export async function hasId3v1(reader: BlockReader, audioStart: number): Promise<boolean> {
+/** True when the file ends with an ID3v1 tag ("TAG" and 125 bytes) after `audioStart`. */
+async function hasId3v1(reader: BlockReader, audioStart: number): Promise<boolean> {
   if (reader.size - audioStart < ID3V1_BYTES) return false;
   const tag = await reader.read(reader.size - ID3V1_BYTES, 3);
   return tag[0] === 0x54 && tag[1] === 0x41 && tag[2] === 0x47;
@@ -215,13 +205,8 @@ async function trailingTagsStart(reader: BlockReader, audioStart: number): Promi
   return end;
 }
 
-/**
- * The first frame in the window after `audioStart` that the next frame header (or the audio's end) confirms.
- *
- * @example
- * (await findFirstFrame(reader, 3343, reader.size - 128))?.header.bitrate // 320000
- */
-export async function findFirstFrame(
+/** The first frame in the window after `audioStart` that the next frame header (or the audio's end) confirms. */
+async function findFirstFrame(
   reader: BlockReader,
   audioStart: number,
   audioEnd: number,
@@ -254,12 +239,23 @@ export async function findFirstFrame(
  * follows at its computed length (or the audio ends there), so sync-like
  * bytes inside a damaged tag are not taken for audio.
  *
+ * With `appendedTags: "counted"`, for a stream whose APE tag at the end states
+ * a size that does not fit (music-metadata's parse already failed on it), the
+ * audio runs to the ID3v1 tag or the file's end, footer included, as
+ * music-metadata's own count does; 32 bytes of it weigh less than a frame.
+ *
  * @example
  * await estimateMpegDuration(reader) // { duration: 0.496325, bitrate: 320000, firstFrame: 3343, audioEnd: 23196 }
  */
-export async function estimateMpegDuration(reader: BlockReader): Promise<MpegEstimate | undefined> {
+export async function estimateMpegDuration(
+  reader: BlockReader,
+  options: { appendedTags?: "left out" | "counted" } = {},
+): Promise<MpegEstimate | undefined> {
   const audioStart = await leadingTagsEnd(reader);
-  const audioEnd = await trailingTagsStart(reader, audioStart);
+  const audioEnd =
+    options.appendedTags === "counted"
+      ? reader.size - ((await hasId3v1(reader, audioStart)) ? ID3V1_BYTES : 0)
+      : await trailingTagsStart(reader, audioStart);
   if (audioEnd - audioStart < 4) return undefined;
   const first = await findFirstFrame(reader, audioStart, audioEnd);
   if (!first) return undefined;
