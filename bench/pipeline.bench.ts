@@ -25,7 +25,8 @@ import { type ObjectEvent, toS3Notification } from "../src/events/s3-event.js";
 import { catalogLogger, createHandler } from "../src/lambda/handler.js";
 import { DEFAULT_POLICY } from "../src/policy/policy.js";
 import { CatalogStore } from "../src/store/catalog-store.js";
-import { INDEXES } from "../src/store/schema.js";
+import { itemSize } from "../src/store/item-size.js";
+import { AUDIT_SORT_PREFIX, INDEXES, RECORD_SORT_KEY } from "../src/store/schema.js";
 import { CORPUS_DIR, corpusFile } from "../test/support/corpus.js";
 import { startServers } from "../test/support/servers.js";
 import { type Figure, percentile, recordSection } from "./results.js";
@@ -75,6 +76,9 @@ servers.s3.middlewareStack.add(
 // one index write, as in this benchmark, where every object is new).
 let tableWriteUnits = 0;
 let indexWrites = 0;
+// Items as written, by partition: record sizes decide whether a record costs one write unit or two.
+const recordItems = new Map<string, Record<string, unknown>>();
+const auditItems = new Map<string, Record<string, unknown>>();
 const INDEX_KEYS = Object.values(INDEXES).map((index) => index.partitionKey);
 const WRITE_COMMANDS = ["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand"];
 servers.dynamodb.middlewareStack.add(
@@ -93,8 +97,10 @@ servers.dynamodb.middlewareStack.add(
       dynamoCalls.set(name, (dynamoCalls.get(name) ?? 0) + 1);
       const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
       tableWriteUnits += consumed?.CapacityUnits ?? 0;
-      if (input.Item) indexWrites += INDEX_KEYS.filter((key) => key in (input.Item ?? {})).length;
-      else if (input.UpdateExpression?.startsWith("SET")) {
+      if (input.Item) {
+        indexWrites += INDEX_KEYS.filter((key) => key in (input.Item ?? {})).length;
+        keepItem(input.Item);
+      } else if (input.UpdateExpression?.startsWith("SET")) {
         const set = Object.values(input.ExpressionAttributeNames ?? {});
         indexWrites += INDEX_KEYS.filter((key) => set.includes(key)).length;
       }
@@ -103,6 +109,19 @@ servers.dynamodb.middlewareStack.add(
   },
   { step: "initialize", name: "benchCountDynamoDb" },
 );
+
+/** Keeps record and audit items (plain, or marshalled when the document client has already run). */
+function keepItem(item: Record<string, unknown>): void {
+  const plain =
+    typeof item.sk === "string"
+      ? item
+      : Object.fromEntries(
+          Object.entries(item).map(([name, value]) => [name, Object.values(value as object)[0]]),
+        );
+  const { pk, sk } = plain as { pk: string; sk: string };
+  if (sk === RECORD_SORT_KEY) recordItems.set(pk, plain);
+  else if (sk.startsWith(AUDIT_SORT_PREFIX)) auditItems.set(pk, plain);
+}
 
 const files = readdirSync(CORPUS_DIR)
   .filter((name) => statSync(corpusFile(name)).isFile())
@@ -126,6 +145,10 @@ for (let index = 0; index < count; index += 1) {
     eTag: (output.ETag ?? "").replace(/"/g, ""),
     sequencer: sequencer.toString(16).toUpperCase(),
     eventTime: new Date().toISOString(),
+    // What S3 puts in every notification; the audit entry keeps them.
+    principalId: "AWS:AIDAJDPLRKLG7UEXAMPLE",
+    sourceIPAddress: "203.0.113.10",
+    requestId: `C3D13FE58DE4${String(index).padStart(4, "0")}`,
   });
 }
 
@@ -194,6 +217,13 @@ const sum = (map: Map<string, number>) => [...map.values()].reduce((total, value
 const per = (value: number) => (value / count).toFixed(2);
 const s3Requests = sum(s3Calls);
 const dynamoWrites = WRITE_COMMANDS.reduce((total, name) => total + (dynamoCalls.get(name) ?? 0), 0);
+const recordSizes = [...recordItems.values()].map(itemSize);
+// The alternative of a record that is its own newest audit entry: the entry's fields the record lacks.
+const foldedSizes = [...recordItems].map(([pk, record]) => itemSize({ ...auditItems.get(pk), ...record }));
+const sizeFigure = (sizes: number[]) =>
+  `p50 ${percentile(sizes, 50).toFixed(0)} B, p95 ${percentile(sizes, 95).toFixed(0)} B; ` +
+  `${sizes.filter((size) => size <= 1024).length} of ${sizes.length} within 1 KB ` +
+  `(${(sizes.reduce((total, size) => total + Math.ceil(size / 1024), 0) / sizes.length).toFixed(2)} write units each)`;
 const figures: Figure[] = [
   [
     "objects",
@@ -230,8 +260,10 @@ const figures: Figure[] = [
     "DynamoDB write units per object",
     `${per(tableWriteUnits + indexWrites)} (table ${per(tableWriteUnits)}, secondary indexes ${per(indexWrites)})`,
   ],
+  ["record size", sizeFigure(recordSizes)],
+  ["record size with its audit entry's fields", sizeFigure(foldedSizes)],
 ];
-for (const [label, value] of figures) console.log(`${label.padEnd(28)} ${value}`);
+for (const [label, value] of figures) console.log(`${label.padEnd(42)} ${value}`);
 if (write) {
   const flags = [
     count !== 1000 && `--count ${count}`,
@@ -252,6 +284,6 @@ if (write) {
     title,
     ["npx tsx bench/pipeline.bench.ts", ...flags].join(" "),
     figures,
-    "Embedded s3rver and dynalite on 127.0.0.1 in the same process as the handler, so latency is CPU-bound here and the servers' own cost is included; on AWS, S3 and DynamoDB round trips dominate instead. S3 body bytes include the SHA-256 pass when hashing is on (the default policy hashes objects up to 16 MiB). Objects the policy hashes (and any object of one block or less) are fetched whole with one GET whose headers stand in for HeadObject, and extraction, hash and thumbnail read that copy; larger ones take a HEAD and ranged GETs. DynamoDB writes: record + audit entry + the object's copy item in its content's partition when it is hashed (PutItem), plus one UpdateItem when that content first shows two copies; reads: one strongly consistent Query of the content's partition per hashed object (is it held twice?).",
+    "Embedded s3rver and dynalite on 127.0.0.1 in the same process as the handler, so latency is CPU-bound here and the servers' own cost is included; on AWS, S3 and DynamoDB round trips dominate instead. S3 body bytes include the SHA-256 pass when hashing is on (the default policy hashes objects up to 16 MiB). Objects the policy hashes (and any object of one block or less) are fetched whole with one GET whose headers stand in for HeadObject, and extraction, hash and thumbnail read that copy; larger ones take a HEAD and ranged GETs. DynamoDB writes: record + audit entry + the object's copy item in its content's partition when it is hashed (PutItem), plus one UpdateItem when that content first shows two copies; reads: one strongly consistent Query of the content's partition per hashed object (is it held twice?). Record size is the record item as written, by DynamoDB's item-size rules; \"with its audit entry's fields\" sizes the same record carrying what its event's audit entry holds and it does not (event name, outcome, principal, source IP, request id, deliveries): the alternative of a record that is its own newest audit entry, weighed in docs/COST.md.",
   );
 }
