@@ -15,7 +15,7 @@ import type {
   S3ObjectDeletedNotificationEventDetail,
   SQSRecord,
 } from "aws-lambda";
-import { CatalogError } from "../engine/errors.js";
+import { CatalogError, describeError } from "../engine/errors.js";
 import { isSequencer } from "./sequencer.js";
 
 /** One change to one object, normalised from any event source. */
@@ -161,7 +161,9 @@ export function parseLambdaEvent(event: unknown): EventEnvelope {
     for (const record of records) collect(() => fromS3Record(record), events, ignored);
     return { source: "s3", events, ignored };
   }
-  throw new EventShapeError(`unsupported Records[].eventSource: ${[...sources].map(String).join(", ")}`);
+  throw new EventShapeError(
+    `unsupported Records[].eventSource: ${[...sources].map(describeValue).join(", ")}`,
+  );
 }
 
 /** Runs one record's parser, sorting its outcome into events or ignored. */
@@ -212,8 +214,11 @@ function fromSqsRecord(record: unknown, ignored: IgnoredEvent[]): SqsMessageEven
       if ("kind" in outcome) events.push(outcome);
       else ignored.push(outcome);
     } catch (error) {
-      if (!(error instanceof MalformedRecordError)) throw error;
-      errors.push(error.message);
+      // Whatever else a record can make the parser throw is still this message's fault alone: it
+      // goes to the DLQ on its own rather than failing its batch neighbours with it.
+      errors.push(
+        error instanceof MalformedRecordError ? error.message : `unreadable record: ${describeError(error)}`,
+      );
     }
   };
   if (isEventBridgeShape(body)) {
@@ -233,7 +238,10 @@ function fromS3Record(value: unknown): ObjectEvent | IgnoredEvent {
   if (typeof rawName !== "string") throw new MalformedRecordError("eventName missing");
   const eventName = rawName.replace(/^s3:/, "");
   if (record.eventSource !== "aws:s3") {
-    throw new MalformedRecordError(`eventSource is ${String(record.eventSource)}, not aws:s3`, eventName);
+    throw new MalformedRecordError(
+      `eventSource is ${describeValue(record.eventSource)}, not aws:s3`,
+      eventName,
+    );
   }
   const kind = kindOf(eventName);
   if (!kind) return { reason: `event ${eventName} does not change object content`, eventName };
@@ -288,13 +296,13 @@ function fromEventBridge(event: S3EventBridgeEvent): ObjectEvent | IgnoredEvent 
     if (prefix && suffix) eventName = `${prefix}:${suffix}`;
   } else {
     return {
-      reason: `EventBridge ${String(detailType)} does not change object content`,
+      reason: `EventBridge ${describeValue(detailType)} does not change object content`,
       eventName: detailType,
     };
   }
   if (!eventName) {
     throw new MalformedRecordError(
-      `unknown ${detailType} reason ${String(reason)}${deletionType ? `/${String(deletionType)}` : ""}`,
+      `unknown ${detailType} reason ${describeValue(reason)}${deletionType ? `/${describeValue(deletionType)}` : ""}`,
       detailType,
     );
   }
@@ -490,6 +498,20 @@ function isEventBridgeShape(
   value: Record<string, unknown>,
 ): value is S3EventBridgeEvent & Record<string, unknown> {
   return value.source === "aws.s3" && typeof value["detail-type"] === "string";
+}
+
+/**
+ * A field of untrusted JSON as text for a message. `String()` throws on what
+ * `JSON.parse('{"toString":1}')` returns, and a TypeError here would fail a
+ * whole batch instead of the one record.
+ */
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
 }
 
 function optionalString(value: unknown): string | undefined {

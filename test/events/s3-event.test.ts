@@ -213,6 +213,7 @@ describe("parseLambdaEvent: direct S3 notifications", () => {
     ["an object without Records", { foo: 1 }],
     ["a DynamoDB stream", { Records: [{ eventSource: "aws:dynamodb" }] }],
     ["mixed sources", { Records: [s3Record(), sqsRecord("m", "{}")] }],
+    ["an eventSource that cannot be turned into text", { Records: [{ eventSource: { toString: 1 } }] }],
   ])("rejects %s as an unknown shape", (_, event) => {
     expect(() => parseLambdaEvent(event)).toThrow(EventShapeError);
   });
@@ -260,6 +261,32 @@ describe("parseLambdaEvent: SQS-wrapped", () => {
     ]);
     expect(envelope.messages[4]?.error).toMatch(/malformed percent escape/);
     expect(envelope.ignored.map((i) => i.eventName)).toEqual(["s3:TestEvent", "ObjectTagging:Put"]);
+  });
+
+  // JSON.parse('{"toString":1}') makes an object that String() and template literals cannot convert:
+  // one such field must cost its own message, not throw a TypeError that fails the whole batch.
+  it.each([
+    [
+      "an S3 record's eventSource",
+      JSON.stringify({ Records: [{ ...s3Record(), eventSource: { toString: 1 } }] }),
+    ],
+    [
+      "an EventBridge reason",
+      JSON.stringify(eventBridge("Object Created", { reason: { toString: 1, valueOf: 2 } })),
+    ],
+    [
+      "an EventBridge deletion-type",
+      JSON.stringify(eventBridge("Object Deleted", { reason: "Nope", "deletion-type": { toString: 1 } })),
+    ],
+  ])("%s that cannot be turned into text makes its message poison, not the batch", (_, body) => {
+    const envelope = parseLambdaEvent({
+      Records: [sqsRecord("m-odd", body), sqsRecord("m-good", JSON.stringify({ Records: [s3Record()] }))],
+    });
+    if (envelope.source !== "sqs") throw new Error("expected sqs");
+    expect(envelope.messages.map((m) => [m.messageId, m.error !== undefined, m.events.length])).toEqual([
+      ["m-odd", true, 0],
+      ["m-good", false, 1],
+    ]);
   });
 
   it("keeps the same S3 event delivered twice as two messages with equal events", () => {
