@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, type ByteSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { ReaderTokenizer } from "../../src/engine/byte-source/reader-tokenizer.js";
 import { LimitExceededError } from "../../src/engine/errors.js";
 import { corpusFile } from "../support/corpus.js";
 
@@ -184,5 +185,25 @@ describe("BlockReader", () => {
     } finally {
       await source.close();
     }
+  });
+});
+
+describe("ReaderTokenizer", () => {
+  it("skips to the end for a length past it, however large, as for a file of known size", async () => {
+    // Prepare: EBML's "unknown size" (all length bits set) decodes to 2^56 - 1, past Number's safe integers.
+    const tokenizer = new ReaderTokenizer(new BlockReader(new BufferSource(pattern(100))));
+    tokenizer.setPosition(40);
+
+    // Act
+    const skipped = await tokenizer.ignore(2 ** 56 - 1);
+
+    // Assess
+    expect(skipped).toBe(60);
+    expect(tokenizer.position).toBe(100);
+  });
+
+  it("still refuses a negative length", async () => {
+    const tokenizer = new ReaderTokenizer(new BlockReader(new BufferSource(pattern(10))));
+    await expect(tokenizer.ignore(-1)).rejects.toBeInstanceOf(RangeError);
   });
 });

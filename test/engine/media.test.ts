@@ -179,6 +179,13 @@ describe("media extractor", () => {
     expect(result.media?.tags).toMatchObject(tags);
   });
 
+  it("reads a WebM whose clusters have an unknown size (as live recorders write them) in full", async () => {
+    // Its Segment and Cluster sizes are EBML's "unknown" (all ones); exiftool reads it without complaint.
+    const result = await extractFile("musicmetadata-no-duration.webm");
+    expect(result.status, result.reason).toBe("ok");
+    expect(result.media).toMatchObject({ codecs: ["OPUS"], sampleRate: 48000, channels: 1 });
+  });
+
   it("reads a QuickTime movie's moov at the end without reading its media data", async () => {
     const result = await extractFile("filetype-fixture-mjpeg.mov");
     expect(result.media).toMatchObject({ duration: 1.5, width: 640, height: 480, frameRate: 10 });

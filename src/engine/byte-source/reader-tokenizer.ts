@@ -34,6 +34,20 @@ export class ReaderTokenizer extends AbstractTokenizer {
     this.position = position;
   }
 
+  /**
+   * Skips `length` bytes, or to the end of the file when fewer are left.
+   * strtok3 refuses any length past Number's safe integers before it clamps,
+   * yet EBML's "unknown size" (all length bits set, 2^56 - 1) is exactly such a
+   * length: music-metadata skips a live WebM's Cluster by it and would fail a
+   * file that is whole. The size here is always known, so the end is the answer.
+   */
+  override async ignore(length: number): Promise<number> {
+    if (!(length >= 0)) throw new RangeError("ignore length must be ≥ 0 bytes");
+    const skipped = Math.min(length, Math.max(0, this.fileInfo.size - this.position));
+    this.position += skipped;
+    return skipped;
+  }
+
   async readBuffer(target: Uint8Array, options?: IReadChunkOptions): Promise<number> {
     const normalized = this.normalizeOptions(target, options);
     const count = await this.copy(target, normalized);
