@@ -4,8 +4,10 @@ import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { LimitExceededError } from "../../src/engine/errors.js";
+import { decodeMoov } from "../../src/engine/extractors/media/iso-bmff.js";
 import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
+import { concatBytes } from "../support/bytes.js";
 import { corpusFile, type ExpectedEntry, expectedEntries } from "../support/corpus.js";
 
 const MEDIA_NAME =
@@ -199,6 +201,50 @@ describe("media extractor", () => {
       expect(result.readRequests, entry.name).toBeLessThanOrEqual(2);
       expect(result.bytesRead, entry.name).toBeLessThanOrEqual(entry.size);
     }
+  });
+});
+
+/** An ISO-BMFF box: 32-bit size, type, body. */
+function box(type: string, ...body: (Uint8Array | string)[]): Uint8Array {
+  const content = concatBytes(...body);
+  const size = Buffer.alloc(4);
+  size.writeUInt32BE(8 + content.byteLength);
+  return concatBytes(size, type, content);
+}
+
+/** A 3GPP asset string box (TS 26.244): version and flags, packed language, then the string. */
+function assetBox(type: string, text: Uint8Array | string): Uint8Array {
+  return box(type, Uint8Array.of(0, 0, 0, 0, 0x15, 0xc7), text);
+}
+
+describe("3GPP asset metadata in an MP4's udta", () => {
+  it("gives filetype-fixture-imovie.mp4 the title exiftool reads from its titl box", async () => {
+    const result = await extractFile("filetype-fixture-imovie.mp4");
+    expect(result.media?.tags?.title).toBe("fixture");
+  });
+
+  it.each([
+    ["UTF-8, terminated", concatBytes("Ein Titel", Uint8Array.of(0))],
+    ["UTF-8, unterminated", "Ein Titel"],
+    [
+      "UTF-16 with a BOM",
+      concatBytes(
+        Uint8Array.of(0xfe, 0xff),
+        Buffer.from("Ein Titel", "utf16le").swap16(),
+        Uint8Array.of(0, 0),
+      ),
+    ],
+  ])("decodes titl and auth in %s", (_, text) => {
+    const movie = decodeMoov(box("udta", assetBox("titl", text), assetBox("auth", text)));
+    expect(movie).toMatchObject({ title: "Ein Titel", artist: "Ein Titel" });
+  });
+
+  it("ignores an asset box too short for its header, and one whose string is empty", () => {
+    const movie = decodeMoov(
+      box("udta", box("titl", Uint8Array.of(0, 0)), assetBox("auth", new Uint8Array(1))),
+    );
+    expect(movie.title).toBeUndefined();
+    expect(movie.artist).toBeUndefined();
   });
 });
 

@@ -125,6 +125,13 @@ async function mergeMovieHeader(
     if (merged.sampleRate === undefined && audio.sampleRate) merged.sampleRate = audio.sampleRate;
     if (merged.channels === undefined && audio.channels) merged.channels = audio.channels;
   }
+  // iTunes-style tags (read by music-metadata) win; 3GPP asset boxes fill what they leave out.
+  if (movie.title !== undefined || movie.artist !== undefined) {
+    const tags = { ...merged.tags };
+    if (tags.title === undefined && movie.title !== undefined) tags.title = movie.title;
+    if (tags.artist === undefined && movie.artist !== undefined) tags.artist = movie.artist;
+    merged.tags = tags;
+  }
   if (merged.codecs.length === 0) {
     for (const track of movie.tracks)
       if (track.codec && !merged.codecs.includes(track.codec)) merged.codecs.push(track.codec);

@@ -1,6 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
-import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 
 /*
  * A bounded walk of an ISO-BMFF / QuickTime `moov` box, written by hand because
@@ -46,6 +46,32 @@ export interface MovieHeader {
   /** `mvhd` duration in seconds, absent when zero (fragmented files). */
   duration?: number;
   tracks: MovieTrack[];
+  /** 3GPP asset boxes in the movie's `udta` (`titl`, `auth`), which music-metadata does not read. */
+  title?: string;
+  artist?: string;
+}
+
+/** Longest 3GPP asset string decoded, in bytes. */
+const MAX_ASSET_STRING_BYTES = 4096;
+
+/**
+ * A 3GPP asset string box body (TS 26.244 section 8): version and flags, a
+ * pad bit and packed ISO-639-2 language in two bytes, then a string that is
+ * UTF-16 when it starts with a BOM and UTF-8 otherwise, NUL-terminated.
+ */
+function assetString(content: Uint8Array): string | undefined {
+  if (content.byteLength <= 6) return undefined;
+  const bytes = content.subarray(6, 6 + MAX_ASSET_STRING_BYTES);
+  const bigEndian = bytes[0] === 0xfe && bytes[1] === 0xff;
+  const littleEndian = bytes[0] === 0xff && bytes[1] === 0xfe;
+  let text: string;
+  if (bigEndian || littleEndian) {
+    text = new TextDecoder(bigEndian ? "utf-16be" : "utf-16le").decode(bytes.subarray(2));
+  } else {
+    text = new TextDecoder("utf-8").decode(bytes);
+  }
+  const end = text.indexOf("\0");
+  return cleanString(end >= 0 ? text.slice(0, end) : text);
 }
 
 function fourcc(bytes: Uint8Array, at: number): string {
@@ -123,6 +149,12 @@ export function decodeMoov(body: Uint8Array): MovieHeader {
         walk(at + headerSize, at + size, track);
       } else if (type === "mvhd") {
         decodeMvhd(content, movie);
+      } else if (type === "udta" && !track) {
+        walk(at + headerSize, at + size, undefined);
+      } else if ((type === "titl" || type === "auth") && !track) {
+        const field = type === "titl" ? "title" : "artist";
+        const value = movie[field] ?? assetString(content);
+        if (value !== undefined) movie[field] = value;
       } else if (track) {
         decodeTrackBox(type, content, track);
       }
