@@ -47,10 +47,14 @@ export function createProgress(options: { label: string; total: number; enabled?
       remaining: rate > 0 && final ? formatDuration(remaining / rate) : "-",
     };
   };
+  // The bar hides the cursor and turns off line wrapping; a process.exit() (a second Ctrl-C) must
+  // not leave the user's terminal that way.
+  const restoreTerminal = () => bar.stop();
   const show = () => {
     if (shown || total < 2) return;
     shown = true;
     bar.start(total, value, payload());
+    process.once("exit", restoreTerminal);
   };
   show();
   return {
@@ -66,7 +70,9 @@ export function createProgress(options: { label: string; total: number; enabled?
       if (shown) bar.update(value, payload());
     },
     stop() {
-      if (shown) bar.stop();
+      if (!shown) return;
+      process.off("exit", restoreTerminal);
+      bar.stop();
     },
   };
 }

@@ -7,7 +7,8 @@ const USER_ERRORS = new Set(["InvalidRangeError", "InvalidCursorError", "PolicyE
 
 /**
  * Resolves the target from the command's flags, runs `work` against it, and
- * always closes its clients. Faults a user can act on (the local stack is
+ * always closes its clients. Against AWS, missing credentials or region are
+ * said before any work starts. Faults a user can act on (the local stack is
  * down, the table or bucket is missing, a bad range) become one-line
  * {@link CliError}s; anything else is rethrown for `main` to print.
  *
@@ -16,9 +17,10 @@ const USER_ERRORS = new Set(["InvalidRangeError", "InvalidCursorError", "PolicyE
  */
 export async function withTarget<T>(flags: TargetFlags, work: (target: Target) => Promise<T>): Promise<T> {
   // Imported here, not at the top: SDK clients are not needed for --help or for `extract`.
-  const { explainConnectionError, resolveTarget } = await import("./target.js");
+  const { checkAwsAccess, explainConnectionError, resolveTarget } = await import("./target.js");
   const target = resolveTarget(flags);
   try {
+    if (target.mode === "aws") await checkAwsAccess(target);
     return await work(target);
   } catch (error) {
     if (error instanceof CliError) throw error;

@@ -15,6 +15,8 @@ export type { TargetFlags };
 /** Where a command's S3 and DynamoDB calls go, with clients ready. */
 export interface Target {
   mode: "local" | "aws";
+  /** The AWS profile named by `--profile`, if any. */
+  profile?: string;
   s3: S3Client;
   dynamodb: DynamoDBClient;
   store: CatalogStore;
@@ -79,6 +81,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
   }
   return {
     mode: aws ? "aws" : "local",
+    ...(flags.profile !== undefined && { profile: flags.profile }),
     s3,
     dynamodb,
     store: new CatalogStore(dynamodb, { tableName }),
@@ -102,6 +105,42 @@ function causeChain(error: unknown): unknown[] {
   return chain;
 }
 
+/**
+ * Resolves the AWS credentials and region the clients will use, so a missing
+ * one is said once, in one line, before any work starts (an upload of a
+ * thousand files would otherwise fail a thousand times). The SDK memoises
+ * both, so the calls that follow reuse what is resolved here.
+ *
+ * @example
+ * if (target.mode === "aws") await checkAwsAccess(target);
+ */
+export async function checkAwsAccess(target: Target): Promise<void> {
+  try {
+    await target.s3.config.credentials();
+  } catch (error) {
+    if (isMissingRegion(error)) throw new CliError(NO_REGION);
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new CliError(
+      target.profile === undefined
+        ? `no AWS credentials: run 'aws configure', pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (${cause})`
+        : `no AWS credentials for profile '${target.profile}': run 'aws configure --profile ${target.profile}' or 'aws sso login --profile ${target.profile}' (${cause})`,
+    );
+  }
+  try {
+    await target.s3.config.region();
+  } catch (error) {
+    if (isMissingRegion(error)) throw new CliError(NO_REGION);
+    throw error;
+  }
+}
+
+const NO_REGION = "no AWS region: pass --region or set AWS_REGION (or give the profile a region)";
+
+/** The SDK's own words for a client with no region anywhere in its configuration chain. */
+function isMissingRegion(error: unknown): boolean {
+  return causeChain(error).some((link) => /^Region is missing/.test((link as Error).message ?? ""));
+}
+
 /** Turns an unreachable local endpoint (or a missing table or bucket) into the one line a user needs. */
 export function explainConnectionError(error: unknown, target: Target): never {
   const chain = causeChain(error);
@@ -114,6 +153,11 @@ export function explainConnectionError(error: unknown, target: Target): never {
   const names = chain.map((link) => (link as Error).name);
   if (names.includes("ResourceNotFoundException"))
     throw new CliError(`table '${target.tableName}' does not exist`);
-  if (names.includes("NoSuchBucket")) throw new CliError(`bucket '${target.bucket}' does not exist`);
+  const noSuchBucket = chain.find((link) => (link as Error).name === "NoSuchBucket");
+  if (noSuchBucket) {
+    // The bucket a command was pointed at (s3://other/...) is not always the target's default.
+    const bucket = (noSuchBucket as { BucketName?: string }).BucketName ?? target.bucket;
+    throw new CliError(`bucket '${bucket}' does not exist`);
+  }
   throw error;
 }

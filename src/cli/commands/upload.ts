@@ -146,9 +146,18 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
     });
     let failed = 0;
     let next = 0;
+    let uploaded = 0;
+    let stopping = false;
+    // First Ctrl-C: send no new file, finish those in flight and say what went up; second: quit now.
+    const onSignal = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      process.stderr.write("\nupload: stopping after the files in flight (Ctrl-C again to quit now)\n");
+    };
+    process.on("SIGINT", onSignal);
     const lines: string[] = [];
     const worker = async () => {
-      while (next < items.length) {
+      while (!stopping && next < items.length) {
         const item = items[next++] as UploadItem;
         const url = `s3://${target.bucket}/${item.key}`;
         let eTag: string;
@@ -161,6 +170,7 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
           progress.increment();
           continue;
         }
+        uploaded++;
         let line = flags.json
           ? JSON.stringify({ bucket: target.bucket, key: item.key, size: item.size, eTag })
           : `uploaded ${url} (${formatBytes(item.size)})`;
@@ -192,11 +202,20 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
       await Promise.all(Array.from({ length: Math.min(flags.concurrency, items.length) }, worker));
     } finally {
       progress.stop();
+      process.off("SIGINT", onSignal);
     }
     // Lines name local files and echo metadata: shown, never acted on by the terminal.
     for (const line of lines) {
       if (line.startsWith("catalog upload: ")) process.stderr.write(`${terminalSafe(line)}\n`);
       else process.stdout.write(`${terminalSafe(line)}\n`);
+    }
+    if (stopping) {
+      const failures = failed > 0 ? `, ${failed} failed` : "";
+      process.stderr.write(
+        `catalog upload: interrupted: ${uploaded} of ${items.length} file(s) uploaded${failures}\n`,
+      );
+      process.exitCode = 130;
+      return;
     }
     if (failed > 0) throw new CliError(`${failed} of ${items.length} file(s) failed`);
   });

@@ -1,0 +1,143 @@
+/**
+ * What a user sees when the target itself is wrong: a bucket that does not
+ * exist, AWS with no credentials or no region, an upload stopped with Ctrl-C.
+ * The CLI runs as a child process against the embedded servers.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CatalogStore } from "../../src/store/catalog-store.js";
+import { CATALOG, type CliRun } from "../support/cli.js";
+import { REPO_ROOT } from "../support/corpus.js";
+import { startServers, type TestServers } from "../support/servers.js";
+
+const run = promisify(execFile);
+
+let servers: TestServers;
+let home: string;
+let local: string[];
+
+/** Runs the built CLI with `env` in place of the AWS and catalog variables of this process. */
+async function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(AWS_|CATALOG_)/.test(name)),
+  );
+  try {
+    const { stdout, stderr } = await run("node", [CATALOG, ...args], {
+      cwd: REPO_ROOT,
+      timeout: 20_000,
+      // No shared config, no instance metadata: nothing to find credentials in.
+      env: { ...clean, HOME: home, AWS_EC2_METADATA_DISABLED: "true", ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function expectOneLineError(result: CliRun, pattern: RegExp): void {
+  expect(result.code, result.stdout).toBe(1);
+  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+}
+
+beforeAll(async () => {
+  expect(existsSync(join(REPO_ROOT, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
+  home = await mkdtemp(join(tmpdir(), "catalog-home-"));
+  servers = await startServers();
+  await servers.s3.send(new CreateBucketCommand({ Bucket: "uploads" }));
+  await new CatalogStore(servers.dynamodb, { tableName: "catalog" }).createTable();
+  local = ["--s3-endpoint", servers.s3Endpoint, "--dynamodb-endpoint", servers.dynamodbEndpoint];
+});
+
+afterAll(async () => {
+  await servers?.stop();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe.concurrent("catalog CLI: a bucket that does not exist is the one named", () => {
+  it.each([[["ls", "s3://no-such-bucket/photos/"]], [["backfill", "s3://no-such-bucket/"]]])(
+    "catalog %j",
+    async (args) => {
+      const result = await catalog([...args, ...local]);
+      expectOneLineError(result, /^catalog: bucket 'no-such-bucket' does not exist$/);
+    },
+  );
+});
+
+describe.concurrent("catalog CLI: AWS without credentials or region is one clear line", () => {
+  const aws = ["--bucket", "b", "--table", "t"];
+  it.each([
+    [["ls"]],
+    [["show", "s3://b/a.jpg"]],
+    [["find", "--problems"]],
+    [["upload", "README.md", "README.pt-BR.md"]],
+    [["backfill"]],
+    [["reprocess"]],
+  ])("catalog %j --region eu-west-1", async (args) => {
+    const result = await catalog([...args, "--region", "eu-west-1", ...aws]);
+    expectOneLineError(result, /^catalog: no AWS credentials: .*aws configure.*AWS_ACCESS_KEY_ID/);
+  });
+
+  it("names the profile that has none", async () => {
+    const result = await catalog(["ls", "--profile", "nosuch", ...aws]);
+    expectOneLineError(result, /^catalog: no AWS credentials for profile 'nosuch': /);
+  });
+
+  it("asks for a region when credentials come without one", async () => {
+    const result = await catalog(["find", "--problems", ...aws], {
+      CATALOG_TARGET: "aws",
+      AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret",
+    });
+    expectOneLineError(result, /^catalog: no AWS region: pass --region or set AWS_REGION/);
+  });
+});
+
+describe("catalog upload: Ctrl-C", () => {
+  it("finishes the files in flight, says how many went up, and exits 130", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "catalog-upload-int-"));
+    await mkdir(join(folder, "many"));
+    const count = 400;
+    await Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        writeFile(join(folder, "many", `file-${String(index).padStart(4, "0")}.txt`), `line ${index}\n`),
+      ),
+    );
+    const child: ChildProcess = spawn(
+      "node",
+      [CATALOG, "upload", join(folder, "many"), "--concurrency", "1", ...local],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, HOME: home },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.split("\n").length > 5 && !child.killed) child.kill("SIGINT");
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once("exit", (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+    );
+    await rm(folder, { recursive: true, force: true });
+
+    expect({ code, signal }, stderr).toEqual({ code: 130, signal: null });
+    const uploaded = stdout.split("\n").filter((line) => line.startsWith("uploaded s3://uploads/many/"));
+    expect(uploaded.length).toBeGreaterThan(4);
+    expect(uploaded.length).toBeLessThan(count);
+    expect(stderr).toContain(`catalog upload: interrupted: ${uploaded.length} of ${count} file(s) uploaded`);
+  });
+});
