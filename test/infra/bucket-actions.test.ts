@@ -186,7 +186,8 @@ it("sends only bucket requests the stack grants, on the keys it grants them for"
     (r) => !grants.some((g) => g.actions.includes(r.action) && g.resources.some((p) => matches(p, r.arn))),
   );
   expect(denied).toEqual([]);
-});
+  // The handler runs the whole pipeline (extraction, thumbnails) five times: give a loaded machine time.
+}, 120_000);
 
 it("grants no bucket action the handler never sends, except ListBucket (404 rather than 403)", () => {
   // ListBucket is granted for S3's answer to a missing key: without it, a HeadObject of an object deleted
