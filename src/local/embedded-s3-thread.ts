@@ -3,10 +3,16 @@
  * s3rver with the local stack's fixes, announcing every object change to the
  * owning {@link EmbeddedS3} on the main thread.
  */
+
+import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { ObjectEvent } from "../events/s3-event.js";
 import {
   type EmbeddedS3Options,
@@ -22,7 +28,8 @@ import { serveOnThread } from "./server-thread.js";
 interface S3rverStore {
   getResourcePath(bucket: string, key: string, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
-  putObject(object: unknown): Promise<unknown>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+  getObject(bucket: string, key: string, options?: unknown): Promise<unknown>;
   deleteObject(bucket: string, key: string): Promise<void>;
   getBucket(bucket: string): Promise<unknown>;
   putBucket(bucket: string): Promise<unknown>;
@@ -30,6 +37,12 @@ interface S3rverStore {
   getSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
   putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<unknown>;
   deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+}
+interface S3rverObject {
+  bucket: string;
+  key: string;
+  content: Buffer | Readable;
+  metadata: Record<string, string>;
 }
 interface S3rverRecord {
   eventTime: string;
@@ -115,6 +128,65 @@ async function writeMetadataAtomically(
   };
   if (md5) await writeAtomically(store.getResourcePath(bucket, key, "object.md5"), md5);
   await writeAtomically(store.getResourcePath(bucket, key, "metadata.json"), JSON.stringify(kept, null, 2));
+}
+
+/**
+ * s3rver's putObject streams the body into the object's file in place and
+ * reports it stored once the body has been hashed, not written. Two PUTs of
+ * one key at once (a key uploaded many times quickly) therefore interleave
+ * their bytes in one file, and the metadata of whichever finishes last names
+ * an MD5 that matches neither: readers, the pipeline among them, get bytes
+ * that are no upload at all. S3 makes each PUT atomic. Here each body goes to
+ * a file of its own, written out before the PUT is answered; then, one PUT of
+ * the key at a time, it is renamed over the object and its metadata written.
+ * GET and HEAD of the key (s3rver's getObject: metadata, then the file
+ * opened) take the same turn, so none sees one upload's bytes under
+ * another's ETag; an open file keeps its bytes when a later PUT replaces it.
+ */
+function putObjectsAtomically(store: S3rverStore): void {
+  const turns = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(path: string, run: () => Promise<T>): Promise<T> => {
+    const previous = turns.get(path) ?? Promise.resolve();
+    const turn = previous.then(run, run);
+    const settled = turn.catch(() => undefined);
+    turns.set(path, settled);
+    void settled.then(() => {
+      if (turns.get(path) === settled) turns.delete(path);
+    });
+    return turn;
+  };
+  store.putObject = async (object) => {
+    const path = store.getResourcePath(object.bucket, object.key, "object");
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const md5 = createHash("md5");
+    let size = 0;
+    try {
+      await pipeline(
+        Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content,
+        new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            md5.update(chunk);
+            size += chunk.length;
+            callback(null, chunk);
+          },
+        }),
+        createWriteStream(temporary),
+      );
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    const digest = md5.digest("hex");
+    await inTurn(path, async () => {
+      await rename(temporary, path);
+      await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    });
+    return { size, md5: digest };
+  };
+  const getObject = store.getObject.bind(store);
+  store.getObject = (bucket, key, options) =>
+    inTurn(store.getResourcePath(bucket, key, "object"), () => getObject(bucket, key, options));
 }
 
 /**
@@ -243,6 +315,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);
+  putObjectsAtomically(store);
   const gate = new PutDeleteGate();
   const putObject = store.putObject.bind(store);
   store.putObject = (object) => gate.put(() => putObject(object));
