@@ -5,6 +5,7 @@ import { readDeadLetters } from "../local/dispatcher.js";
 import type { CatalogStore } from "../store/catalog-store.js";
 import { findDashboardDir, mountDashboard } from "./dashboard-assets.js";
 import { RequestError } from "./errors.js";
+import { CursorSeal } from "./paging-cursor.js";
 import type { RecordFeed } from "./record-feed.js";
 import { mountCatalogRoutes } from "./routes/catalog-routes.js";
 import { mountFileRoutes } from "./routes/file-routes.js";
@@ -76,6 +77,7 @@ export function createApp(deps: ApiDeps): Hono {
     bucket: deps.bucket,
     derivedPrefix,
     now,
+    cursors: new CursorSeal(),
     ...(deps.s3Client && { s3Client: deps.s3Client }),
   });
   mountFileRoutes(app, {
@@ -93,11 +95,37 @@ export function createApp(deps: ApiDeps): Hono {
 
   mountDashboard(app, deps.dashboardDir ?? findDashboardDir());
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allow = allowed.get(path);
+    if (allow) {
+      c.header("Allow", allow);
+      return c.json({ error: `${c.req.method} is not allowed on ${path}: it allows ${allow}` }, 405);
+    }
+    return c.json({ error: `no route ${c.req.method} ${path}` }, 404);
+  });
   app.onError((error, c) => {
     if (error instanceof RequestError) return c.json({ error: error.message }, error.status);
     if (CALLER_ERRORS.has(error.name)) return c.json({ error: error.message }, 400);
     return c.json({ error: error.message }, 500);
   });
   return app;
+}
+
+/**
+ * The methods each mounted path answers, as an `Allow` header value, so a
+ * known path asked with another method gets a 405 rather than a 404 that
+ * says the path does not exist. Hono answers HEAD wherever it answers GET.
+ */
+function allowedMethods(app: Hono): Map<string, string> {
+  const methods = new Map<string, Set<string>>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const set = methods.get(route.path) ?? new Set<string>();
+    set.add(route.method);
+    if (route.method === "GET") set.add("HEAD");
+    methods.set(route.path, set);
+  }
+  return new Map([...methods].map(([path, set]) => [path, [...set].join(", ")]));
 }

@@ -94,10 +94,14 @@ export function parseCategory(name: string, value: string | undefined): Category
   return value as Category;
 }
 
-/** An opaque paging cursor: base64url, bounded, or undefined. The store checks the rest. */
+/**
+ * An opaque paging cursor: base64url with a `.tag` (see `CursorSeal` in paging-cursor.ts), bounded, or
+ * undefined. Whether this listing issued it is the seal's to check.
+ */
 export function parseCursor(name: string, value: string | undefined): string | undefined {
   if (value === undefined || value === "") return undefined;
-  if (value.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(value)) throw bad(`'${name}' is not a paging cursor`);
+  if (value.length > 2048 || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/.test(value))
+    throw bad(`'${name}' is not a paging cursor`);
   return value;
 }
 

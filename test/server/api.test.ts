@@ -80,7 +80,24 @@ describe("validation: a bad parameter is a 400 with a message naming it", () => 
     ["/api/folder?limit=501", "'limit'"],
     ["/api/folder?limit=ten", "'limit'"],
     ["/api/folder?cursor=not*a*cursor", "not a paging cursor"],
-    [`/api/folder?cursor=${Buffer.from("not json").toString("base64url")}`, "invalid paging cursor"],
+    [
+      `/api/folder?cursor=${Buffer.from("not json").toString("base64url")}`,
+      "not a cursor this listing issued",
+    ],
+    // Well-formed JSON whose start key has the wrong shape: the table would refuse it (a 500), so it must not get there.
+    [
+      `/api/folder?cursor=${Buffer.from('{"k":{"x":1}}').toString("base64url")}`,
+      "not a cursor this listing issued",
+    ],
+    [
+      `/api/problems?cursor=${Buffer.from('{"k":"text"}').toString("base64url")}`,
+      "not a cursor this listing issued",
+    ],
+    [
+      `/api/find?category=image&cursor=${Buffer.from('{"d":1}').toString("base64url")}`,
+      "not a cursor this listing issued",
+    ],
+    [`/api/folder?cursor=${"A".repeat(2049)}`, "not a paging cursor"],
     ["/api/recent?days=0", "'days' must be an integer from 1 to 31"],
     ["/api/recent?days=32", "'days'"],
     ["/api/recent?days=-1", "'days'"],
@@ -102,6 +119,20 @@ describe("validation: a bad parameter is a 400 with a message naming it", () => 
     const { status, body } = await getJson(path);
     expect(status).toBe(400);
     expect(body.error).toContain(message);
+  });
+
+  it.each([
+    ["POST", "/api/folder", "GET, HEAD"],
+    ["DELETE", "/api/object?key=root.txt", "GET, HEAD"],
+    ["PUT", "/api/upload", "POST"],
+    ["GET", "/api/upload", "POST"],
+    ["GET", "/api/dlq/replay", "POST"],
+    ["PATCH", "/", "GET, HEAD"],
+  ])("answers %s %s with a JSON 405 naming the allowed methods", async (method, path, allow) => {
+    const response = await catalog.app.request(path, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe(allow);
+    expect(((await response.json()) as Json).error).toContain(`allows ${allow}`);
   });
 
   it("answers an unknown route with a JSON 404", async () => {
@@ -174,6 +205,41 @@ describe("reading the catalog", () => {
     expect(second.body.items).toHaveLength(1);
     expect(second.body.items[0].key).not.toBe(first.body.items[0].key);
     expect(second.body.folders).toEqual([]);
+  });
+
+  it("refuses a cursor from another listing or one altered on the way", async () => {
+    const first = await getJson("/api/folder?prefix=photos/2026/&limit=1");
+    const cursor = first.body.cursor as string;
+    const other = await getJson(`/api/folder?prefix=docs/&limit=1&cursor=${cursor}`);
+    expect(other.status).toBe(400);
+    expect(other.body.error).toContain("not a cursor this listing issued");
+    const altered = `${cursor.slice(0, 5)}${cursor[5] === "A" ? "B" : "A"}${cursor.slice(6)}`;
+    const tampered = await getJson(`/api/folder?prefix=photos/2026/&limit=1&cursor=${altered}`);
+    expect(tampered.status).toBe(400);
+  });
+
+  it("pages a folder of odd keys to the end, every key once", async () => {
+    const names = [
+      "a b.txt",
+      "a+b.txt",
+      "50%.txt",
+      "%2F.txt",
+      "ünï 日本 🎉.txt",
+      "q?x=1#f&y.txt",
+      `${"l".repeat(900)}.txt`,
+    ];
+    for (const name of names) await put(`odd/${name}`, Buffer.from(name));
+    await catalog.stack.dispatcher.idle();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = new URLSearchParams({ prefix: "odd/", limit: "2", ...(cursor && { cursor }) });
+      const page = await getJson(`/api/folder?${query}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((item: { key: string }) => item.key));
+      cursor = page.body.cursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(names.map((name) => `odd/${name}`).sort());
   });
 
   it("returns a record with its metadata sections and audit history, index keys left out", async () => {

@@ -4,6 +4,7 @@ import type { CatalogStore } from "../../store/catalog-store.js";
 import { INDEXES } from "../../store/schema.js";
 import { computeStats, listDuplicates, listRecent } from "../catalog-views.js";
 import { RequestError } from "../errors.js";
+import type { CursorSeal } from "../paging-cursor.js";
 import {
   parseCategory,
   parseCursor,
@@ -22,6 +23,8 @@ export interface CatalogRouteDeps {
   /** Prefix of derived files (thumbnails): hidden from folder listings. */
   derivedPrefix: string;
   now: () => Date;
+  /** Signs the cursors these routes hand out, and refuses the ones they did not. */
+  cursors: CursorSeal;
 }
 
 /** Pages of sub-folders read from S3 for one listing; beyond it `foldersTruncated` is set. */
@@ -40,9 +43,18 @@ function limitOf(value: string | undefined, fallback = 100): number {
  * duplicates and stats. Every query parameter is validated (400 with a message).
  *
  * @example
- * mountCatalogRoutes(app, { store, bucket: "uploads", s3Client, derivedPrefix: "_derived/", now: () => new Date() });
+ * mountCatalogRoutes(app, { store, bucket: "uploads", s3Client, derivedPrefix: "_derived/",
+ *   now: () => new Date(), cursors: new CursorSeal() });
  */
 export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
+  // A cursor is bound to the listing that issued it: one folder's cursor is no cursor for another.
+  const cursorFor = (listing: string, value: string | undefined) =>
+    deps.cursors.open(listing, parseCursor("cursor", value));
+  const paged = <T extends { cursor?: string }>(listing: string, page: T): T => {
+    const { cursor, ...rest } = page;
+    const sealed = deps.cursors.seal(listing, cursor);
+    return { ...rest, ...(sealed && { cursor: sealed }) } as T;
+  };
   app.get("/api/object", async (c) => {
     const key = parseKey("key", c.req.query("key"));
     const { record, audit, olderAudit } = await deps.store.getObject(deps.bucket, key);
@@ -58,9 +70,13 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
 
   app.get("/api/folder", async (c) => {
     const prefix = parsePrefix("prefix", c.req.query("prefix"));
-    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const listing = `folder:${prefix}`;
+    const cursor = cursorFor(listing, c.req.query("cursor"));
     const limit = limitOf(c.req.query("limit"));
-    const page = await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) });
+    const page = paged(
+      listing,
+      await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) }),
+    );
     // Sub-folders come from S3 (the catalog has no folder items); on the first page only.
     const folders = cursor ? { names: [], truncated: false } : await subFolders(deps, prefix);
     return c.json({
@@ -84,35 +100,46 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const category = parseCategory("category", c.req.query("category"));
     if (!category) throw new RequestError(400, "'category' is required");
     const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 366 }, deps.now());
-    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const listing = `find:${category}`;
+    const cursor = cursorFor(listing, c.req.query("cursor"));
     const limit = limitOf(c.req.query("limit"));
-    const page = await deps.store.listByCategory(deps.bucket, category, window, {
-      limit,
-      ...(cursor && { cursor }),
-    });
+    const page = paged(
+      listing,
+      await deps.store.listByCategory(deps.bucket, category, window, { limit, ...(cursor && { cursor }) }),
+    );
     return c.json({ ...window, category, ...page });
   });
 
   app.get("/api/problems", async (c) => {
     const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 366 }, deps.now());
-    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const cursor = cursorFor("problems", c.req.query("cursor"));
     const limit = limitOf(c.req.query("limit"));
-    const page = await deps.store.listProblems(deps.bucket, window, { limit, ...(cursor && { cursor }) });
+    const page = paged(
+      "problems",
+      await deps.store.listProblems(deps.bucket, window, { limit, ...(cursor && { cursor }) }),
+    );
     return c.json({ ...window, ...page });
   });
 
   app.get("/api/duplicates", async (c) => {
     const sha = c.req.query("sha256");
     if (sha !== undefined) {
-      const page = await deps.store.listByHash(parseSha256("sha256", sha), {
+      const sha256 = parseSha256("sha256", sha);
+      const listing = `copies:${sha256}`;
+      const cursor = cursorFor(listing, c.req.query("cursor"));
+      const page = await deps.store.listByHash(sha256, {
         limit: limitOf(c.req.query("limit")),
+        ...(cursor && { cursor }),
       });
-      return c.json(page);
+      return c.json(paged(listing, page));
     }
     const window = parseWindow(c.req.query(), { fallbackDays: 30, maxDays: 366 }, deps.now());
-    const cursor = parseCursor("cursor", c.req.query("cursor"));
+    const cursor = cursorFor("duplicates", c.req.query("cursor"));
     const limit = parseInteger("limit", c.req.query("limit"), { min: 1, max: 100, fallback: 20 });
-    const page = await listDuplicates(deps.store, window, { limit, ...(cursor && { cursor }) }, 20);
+    const page = paged(
+      "duplicates",
+      await listDuplicates(deps.store, window, { limit, ...(cursor && { cursor }) }, 20),
+    );
     return c.json({ ...window, ...page });
   });
 
