@@ -264,3 +264,64 @@ describe("Canon CR3", () => {
     expect(result.image?.exif?.make).toBeUndefined();
   });
 });
+
+/** A big-endian TIFF structure whose first directory states Orientation 6 and Make "Acme". */
+function orientedTiff(): Uint8Array {
+  const bytes = Buffer.alloc(8 + 2 + 2 * 12 + 4 + 5);
+  bytes.write("MM", 0, "latin1");
+  bytes.writeUInt16BE(42, 2);
+  bytes.writeUInt32BE(8, 4);
+  bytes.writeUInt16BE(2, 8);
+  // Make: ASCII, 5 bytes, after the directory.
+  bytes.writeUInt16BE(0x010f, 10);
+  bytes.writeUInt16BE(2, 12);
+  bytes.writeUInt32BE(5, 14);
+  bytes.writeUInt32BE(38, 18);
+  // Orientation: SHORT 6, in the entry.
+  bytes.writeUInt16BE(0x0112, 22);
+  bytes.writeUInt16BE(3, 24);
+  bytes.writeUInt32BE(1, 26);
+  bytes.writeUInt16BE(6, 30);
+  bytes.write("Acme\0", 38, "latin1");
+  return new Uint8Array(bytes);
+}
+
+/** A PNG chunk with a zero CRC (nothing here checks it). */
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const chunk = Buffer.alloc(12 + data.byteLength);
+  chunk.writeUInt32BE(data.byteLength, 0);
+  chunk.write(type, 4, "latin1");
+  chunk.set(data, 8);
+  return new Uint8Array(chunk);
+}
+
+/** A 20 x 30 RGBA PNG with `exif` as its eXIf chunk. */
+function pngWithExif(exif: Uint8Array): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(20, 0);
+  ihdr.writeUInt32BE(30, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  return new Uint8Array(
+    Buffer.concat([
+      Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+      pngChunk("IHDR", ihdr),
+      pngChunk("eXIf", exif),
+      pngChunk("IDAT", new Uint8Array(4)),
+      pngChunk("IEND", new Uint8Array(0)),
+    ]),
+  );
+}
+
+describe("PNG eXIf", () => {
+  it("reads the TIFF structure the chunk holds", async () => {
+    const result = await extractBytes(pngWithExif(orientedTiff()), "a.png");
+    expect(result.image).toMatchObject({ width: 20, height: 30, orientation: 6, exif: { make: "Acme" } });
+  });
+
+  it("reads it after an Exif APP1 prefix some writers copy from JPEG (ImageMagick's reader skips it too)", async () => {
+    const prefixed = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), orientedTiff()]);
+    const result = await extractBytes(pngWithExif(new Uint8Array(prefixed)), "a.png");
+    expect(result.warnings).toEqual([]);
+    expect(result.image).toMatchObject({ orientation: 6, exif: { make: "Acme" } });
+  });
+});

@@ -16,6 +16,7 @@ export interface PngHeader {
 /** Chunks walked before the first IDAT; real files have a few dozen at most. */
 const MAX_PNG_CHUNKS = 1024;
 
+const EXIF_PREFIX = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const COLOR_TYPES: Record<number, string> = {
   0: "grayscale",
@@ -50,7 +51,9 @@ export async function readPngHeader(reader: BlockReader): Promise<PngHeader> {
       header.frames = viewOf(await readExactly(reader, offset + 8, 4, "PNG acTL")).getUint32(0);
     } else if (type === "eXIf" && !header.exif) {
       const size = boundedLength(length, MAX_STRUCTURE_BYTES, "PNG eXIf chunk");
-      header.exif = await readExactly(reader, offset + 8, size, "PNG eXIf chunk");
+      const payload = await readExactly(reader, offset + 8, size, "PNG eXIf chunk");
+      // The chunk holds the TIFF structure alone, yet some writers keep JPEG APP1's "Exif\0\0" before it.
+      header.exif = startsWith(payload, EXIF_PREFIX) ? payload.subarray(EXIF_PREFIX.length) : payload;
     }
     offset += 12 + length;
   }
