@@ -137,6 +137,50 @@ describe("image extractor against exiftool", () => {
   });
 });
 
+/**
+ * exiftool's Title is XMP dc:title and its Creator XMP dc:creator (else EXIF
+ * Artist); we read EXIF only: `title` is ImageDescription, `artist` is Artist,
+ * trimmed. Where the two conventions give different answers, what we report
+ * instead and why. Every other image with a Title or Creator must agree.
+ */
+const TITLE_CONVENTIONS: Readonly<Record<string, { title?: string; artist?: string; why: string }>> = {
+  "exifpy-BlueSquare.jpg": {
+    title: "XMPFiles BlueSquare test file, created in Photoshop CS2, saved as .psd, .jpg, and .tif.",
+    why: "dc:title differs from the EXIF ImageDescription, which we report",
+  },
+  "exifpy-long_description.jpg": {
+    why: "dc:title is a photo number; our title is the EXIF ImageDescription, a long caption",
+  },
+  "exifpy-Pentax_K10D.jpg": {
+    why: "dc:creator only: the file has no EXIF Artist (its name is in Copyright, which we report)",
+  },
+  "filetype-fixture.jpg": {
+    artist: "Sindre Sorhus",
+    why: "exiftool keeps Artist's trailing spaces; we trim",
+  },
+  "sharp-struct-image-04-t.svg": {
+    why: "the SVG <title> element is not read: our title comes from EXIF only",
+  },
+};
+
+describe("image title and artist against exiftool's Title and Creator", () => {
+  const titled = table((e) => typeof e.Title === "string" || typeof e.Creator === "string");
+
+  it("has oracle rows to compare with", () => {
+    expect(titled.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(titled)("%s", (name, entry) => {
+    const exif = result(name).image?.exif;
+    const convention = TITLE_CONVENTIONS[name];
+    if (convention?.title !== undefined) expect(exif?.title).toBe(convention.title);
+    else if (typeof entry.Title === "string" && !convention) expect(exif?.title).toBe(entry.Title);
+    if (convention?.artist !== undefined) expect(exif?.artist).toBe(convention.artist);
+    else if (typeof entry.Creator === "string" && !convention) expect(exif?.artist).toBe(entry.Creator);
+    if (convention) expect([exif?.title, exif?.artist]).not.toEqual([entry.Title, entry.Creator]);
+  });
+});
+
 describe("image extractor, beyond the oracle", () => {
   it.each([
     ["filetype-fixture.apng", 20, true],
