@@ -34,3 +34,23 @@ export function parseSince(value: string, now = Date.now()): string {
     throw new CliError(`expected a duration like 7d, 12h, 30m or a date, got '${value}'`);
   return new Date(absolute).toISOString();
 }
+
+/** The levels the handler's logger takes. */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Commander parser for `--log-level`, in any case.
+ *
+ * @example
+ * parseLogLevel("warn") // "WARN"
+ */
+export function parseLogLevel(value: string): LogLevel {
+  const level = value.toUpperCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new CliError(`expected one of ${LOG_LEVELS.join(", ")}, got '${value}'`);
+  }
+  return level as LogLevel;
+}

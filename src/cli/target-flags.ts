@@ -28,9 +28,30 @@ export function withTargetFlags(command: Command): Command {
     .option("--api <url>", "local stack HTTP API (default http://127.0.0.1:3000)");
 }
 
-/** Splits `s3://bucket/key` (or a bare key) into bucket and key. */
+/**
+ * What a mistyped location looks like: `S3://`, `s3:/`, `s3:bucket`, or
+ * another scheme's URL (`https://bucket.s3.amazonaws.com/key`). Taken as a
+ * bare key, each would list or show nothing and never say why.
+ */
+const NOT_AN_S3_URL = /^(s3:|[a-z][a-z0-9+.-]*:\/\/)/i;
+
+/**
+ * Splits `s3://bucket/key` (or a bare key) into bucket and key. A key that
+ * looks like a mistyped URL is refused; `s3://bucket/<that key>` still names it.
+ *
+ * @example
+ * parseS3Url("s3://photos/2024/a.jpg", "uploads") // { bucket: "photos", key: "2024/a.jpg" }
+ * parseS3Url("2024/a.jpg", "uploads") // { bucket: "uploads", key: "2024/a.jpg" }
+ */
 export function parseS3Url(value: string, defaultBucket: string): { bucket: string; key: string } {
-  if (!value.startsWith("s3://")) return { bucket: defaultBucket, key: value };
+  if (!value.startsWith("s3://")) {
+    if (NOT_AN_S3_URL.test(value)) {
+      throw new CliError(
+        `'${value}' is not an s3://bucket/key URL (a key of the default bucket would have no scheme)`,
+      );
+    }
+    return { bucket: defaultBucket, key: value };
+  }
   const rest = value.slice("s3://".length);
   const slash = rest.indexOf("/");
   if (slash === 0) throw new CliError(`'${value}' has no bucket name`);

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, runCatalog } from "../support/cli.js";
@@ -53,11 +55,15 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["show", "s3://uploads/"], /names no object/],
     [["show", "s3://uploads/a.jpg", "--history", "0"], /--history/],
     [["show", "s3:///key"], /has no bucket name/],
+    [["show", "https://uploads.s3.amazonaws.com/a.jpg"], /'https:.*' is not an s3:\/\/bucket\/key URL/],
+    [["ls", "S3://uploads/"], /'S3:\/\/uploads\/' is not an s3:\/\/bucket\/key URL/],
+    [["backfill", "s3:/uploads/photos"], /'s3:\/uploads\/photos' is not an s3:\/\/bucket\/key URL/],
     [["ls", "--s3-endpoint", "ftp://example.com"], /--s3-endpoint must be an http\(s\) URL/],
     [["backfill", "--concurrency", "zero"], /expected a positive integer/],
     [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],
     [["reprocess", "--bogus"], /unknown option '--bogus'/],
     [["dlq", "drain"], /unknown command 'drain'/],
+    [["worker", "--queue", "http://127.0.0.1:9/q", "--log-level", "loud"], /expected one of DEBUG, INFO/],
     [["show", "s3://uploads/a.jpg", "--region", "eu-west-1", "--bucket", "b"], /--table|CATALOG_TABLE/],
   ])("catalog %j", async (args, message) => {
     // Point the rest at a closed port: validation must fail before any call is made.
@@ -87,6 +93,20 @@ describe.concurrent("catalog CLI: help and AWS-only answers", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: catalog ${command}`);
     expect(result.stderr).toBe("");
+  });
+
+  it("catalog dev --log-level takes only the levels it names", async () => {
+    // Free ports and a temp dir: without the check, the stack would start (and time out here).
+    const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+    const ports = ["--s3-port", "0", "--dynamodb-port", "0", "--http-port", "0"];
+    const result = await runCatalog(["dev", "--log-level", "verbose", ...ports, "--data-dir", dataDir], {
+      timeoutMs: 10_000,
+    });
+    await rm(dataDir, { recursive: true, force: true });
+    expectOneLineError(
+      result,
+      /--log-level.*expected one of DEBUG, INFO, WARN, ERROR, SILENT, got 'verbose'/,
+    );
   });
 
   it("dlq ls against AWS says where the queue is and how to redrive it", async () => {

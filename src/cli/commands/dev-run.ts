@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
@@ -8,6 +9,7 @@ import { loadPolicy } from "../../policy/policy.js";
 import { createApp } from "../../server/app.js";
 import { RecordFeed } from "../../server/record-feed.js";
 import { CliError } from "../cli-error.js";
+import type { LogLevel } from "../options.js";
 
 export interface DevFlags {
   s3Port: number;
@@ -17,7 +19,7 @@ export interface DevFlags {
   bucket: string;
   table: string;
   policyFile?: string;
-  logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
+  logLevel: LogLevel;
 }
 
 const PACKAGE_ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
@@ -93,7 +95,8 @@ export async function runDev(flags: DevFlags): Promise<void> {
       "s3-metadata-catalog is running locally (127.0.0.1 only)",
       `  S3        ${stack.s3.endpoint}   bucket '${stack.bucket}'`,
       `  DynamoDB  ${stack.dynamodb.endpoint}   table '${stack.tableName}'`,
-      `  HTTP API  http://${LOOPBACK}:${flags.httpPort}`,
+      // With --http-port 0 the system chose the port: print that one.
+      `  HTTP API  http://${LOOPBACK}:${(http.address() as AddressInfo).port}`,
       `  data      ${stack.dataDir}`,
       "",
       "Try:",

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { LOCAL_DEFAULTS } from "../../local/local-defaults.js";
-import { parsePort } from "../options.js";
+import { LOG_LEVELS, parseLogLevel, parsePort } from "../options.js";
 import type { DevFlags } from "./dev-run.js";
 
 /** `catalog dev`: the whole catalog on this machine. */
@@ -21,7 +21,7 @@ export function registerDev(program: Command): void {
     .option("--bucket <name>", "bucket to create and watch", LOCAL_DEFAULTS.bucket)
     .option("--table <name>", "catalog table", LOCAL_DEFAULTS.tableName)
     .option("--policy-file <path>", "validation policy (JSON)")
-    .option("--log-level <level>", "handler log level: DEBUG, INFO, WARN, ERROR, SILENT", "INFO")
+    .option("--log-level <level>", `handler log level: ${LOG_LEVELS.join(", ")}`, parseLogLevel, "INFO")
     // The stack (both emulators, the handler, the server) loads only when `dev` runs.
     .action(async (flags: DevFlags) => (await import("./dev-run.js")).runDev(flags));
 }

@@ -9,6 +9,7 @@ import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
 import { queueIdentity } from "../../worker/sqs-records.js";
 import { startWorker } from "../../worker/sqs-worker.js";
 import { CliError } from "../cli-error.js";
+import type { LogLevel } from "../options.js";
 import { resolveTarget, type TargetFlags } from "../target.js";
 import { TerminalLogger } from "../terminal-logger.js";
 
@@ -24,7 +25,7 @@ export interface WorkerFlags extends TargetFlags {
   heartbeat?: number;
   policyFile?: string;
   thumbnails: boolean;
-  logLevel: string;
+  logLevel: LogLevel;
 }
 
 function httpUrl(value: string, flag: string): string {
@@ -74,10 +75,9 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
   // EMF lines on stdout feed CloudWatch only where an agent collects them: off unless asked for.
   env.POWERTOOLS_METRICS_DISABLED ??= "true";
-  const logLevel = flags.logLevel.toUpperCase() as "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
   // The worker's lines carry uploaders' keys and metadata and are often read in a terminal; a log agent
   // parses the escaped line to the same values.
-  const logger = new TerminalLogger({ serviceName: "s3-metadata-catalog-worker", logLevel });
+  const logger = new TerminalLogger({ serviceName: "s3-metadata-catalog-worker", logLevel: flags.logLevel });
 
   const target = resolveTarget(flags, env);
   const sqs = sqsClient(flags, target.mode, env);

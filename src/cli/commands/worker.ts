@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parsePositiveInt } from "../options.js";
+import { LOG_LEVELS, parseLogLevel, parsePositiveInt } from "../options.js";
 import { withTargetFlags } from "../target-flags.js";
 import type { WorkerFlags } from "./worker-run.js";
 
@@ -30,7 +30,7 @@ export function registerWorker(program: Command): void {
       )
       .option("--policy-file <path>", "validation policy (JSON)")
       .option("--no-thumbnails", "do not write thumbnails under the derived prefix")
-      .option("--log-level <level>", "log level: DEBUG, INFO, WARN, ERROR, SILENT", "INFO"),
+      .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")}`, parseLogLevel, "INFO"),
   )
     // SDK clients, the handler and sqs-consumer load only when `worker` runs.
     .action(async (flags: WorkerFlags) => (await import("./worker-run.js")).runWorker(flags));

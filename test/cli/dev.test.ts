@@ -1,0 +1,48 @@
+/**
+ * `catalog dev` as a user starts it: the banner must name the addresses the
+ * stack really listens on, including a port chosen by the system (`0`).
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { CATALOG } from "../support/cli.js";
+import { REPO_ROOT } from "../support/corpus.js";
+
+it("catalog dev --http-port 0 prints the port the HTTP API listens on", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  const child = spawn(
+    "node",
+    [CATALOG, "dev", "--s3-port", "0", "--dynamodb-port", "0", "--http-port", "0", "--data-dir", dataDir],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        const check = () => output.includes("Ctrl-C stops.") && resolve();
+        child.stdout.on("data", check);
+      }),
+      exited.then(() => {
+        throw new Error(`catalog dev exited:\n${output}`);
+      }),
+    ]);
+    const api = /HTTP API\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(output);
+    expect(api, output).not.toBeNull();
+    expect(Number(api?.[2])).toBeGreaterThan(0);
+    const response = await fetch(`${api?.[1]}/api/dlq`);
+    expect(response.status).toBe(200);
+  } finally {
+    child.kill("SIGINT");
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
