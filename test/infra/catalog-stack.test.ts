@@ -11,6 +11,7 @@ import { App, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { AwsSolutionsChecks } from "cdk-nag";
+import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
 import {
@@ -34,6 +35,8 @@ interface Synthesized {
   json: { Resources: Record<string, CfnResource>; Outputs: Record<string, { Value: unknown }> };
   /** cdk-nag errors and warnings that no acknowledgement covers. */
   nag: { rule: string; severity?: string; paths: (string | undefined)[] }[];
+  /** Acknowledgements (`path|rule`) declared in the app that no cdk-nag finding matched. */
+  unusedAcknowledgements: string[];
   outdir: string;
 }
 
@@ -48,7 +51,9 @@ function synthesize(context: Record<string, unknown>): Synthesized {
   outdirs.push(outdir);
   const { app, stack } = buildCatalogApp(context, { outdir, builtinCloudFormationValidation: false });
   const template = Template.fromStack(stack);
-  const report = new AwsSolutionsChecks(app).validateScope(app);
+  const checks = new AwsSolutionsChecks(app);
+  const used = recordAcknowledgementUse(checks);
+  const report = checks.validateScope(app);
   return {
     stack,
     template,
@@ -58,8 +63,46 @@ function synthesize(context: Record<string, unknown>): Synthesized {
       severity: v.severity,
       paths: v.violatingResources.map((r) => r.constructPath),
     })),
+    unusedAcknowledgements: declaredAcknowledgements(app).filter((ack) => !used.has(ack)),
     outdir,
   };
+}
+
+type AckLookup = (node: IConstruct, ruleId: string) => boolean;
+
+/**
+ * Records which acknowledgement (`path|rule` of the construct carrying it) silenced each finding, by
+ * wrapping cdk-nag's own lookup (private in its types, so reached by name).
+ */
+function recordAcknowledgementUse(checks: AwsSolutionsChecks): Set<string> {
+  const used = new Set<string>();
+  const target = checks as unknown as { isAcknowledged: AckLookup };
+  const lookup = target.isAcknowledged.bind(checks);
+  target.isAcknowledged = (node, ruleId) => {
+    const acknowledged = lookup(node, ruleId);
+    for (let current: IConstruct | undefined = node; acknowledged && current; current = current.node.scope) {
+      if (acknowledgedRules(current).includes(ruleId)) {
+        used.add(`${current.node.path}|${ruleId}`);
+        break;
+      }
+    }
+    return acknowledged;
+  };
+  return used;
+}
+
+function acknowledgedRules(construct: IConstruct): string[] {
+  return construct.node.metadata
+    .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((entry) => Object.keys((entry.data ?? {}) as Record<string, unknown>))
+    .map((key) => key.replace(/^annotation::/i, ""));
+}
+
+function declaredAcknowledgements(app: App): string[] {
+  return app.node
+    .findAll()
+    .flatMap((c) => acknowledgedRules(c).map((rule) => `${c.node.path}|${rule}`))
+    .filter((ack) => ack.includes("|AwsSolutions-"));
 }
 
 /** Every statement of every IAM policy attached to the function's role, plus any managed policy. */
@@ -651,6 +694,30 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
     expect(resourcesOf(direct, "s3:GetObject")[0]).toContain('"/*"');
   });
 
+  // CDK's own notification custom resource included: its inline policy names the watched bucket.
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqs],
+    ["full", () => full],
+    ["existing bucket", () => existing],
+  ])("%s: no statement of any policy in the stack is on Resource * but X-Ray's", (_, get) => {
+    const s = get();
+    const onStar = ofType(s, "AWS::IAM::Policy")
+      .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
+      .filter((st) => ([] as unknown[]).concat(st.Resource).includes("*"))
+      .flatMap((st) => ([] as string[]).concat(st.Action as string | string[]));
+    expect(onStar.filter((action) => !action.startsWith("xray:"))).toEqual([]);
+    const notifications = ofType(s, "AWS::IAM::Policy").filter((p) =>
+      JSON.stringify(p.Properties?.Roles).includes("BucketNotificationsHandler"),
+    );
+    expect(notifications).toHaveLength(1);
+    const statements = (notifications[0]?.Properties?.PolicyDocument as { Statement: unknown[] }).Statement;
+    for (const st of statements) {
+      expect(JSON.stringify(st)).toMatch(/"Action":"s3:(Put|Get)BucketNotification"/);
+      expect(JSON.stringify(st)).toMatch(/UploadsBucket[0-9A-F]{8}","Arn"|:s3:::my-existing-uploads"/);
+    }
+  });
+
   it("tagging is granted only when the policy tags rejected objects", () => {
     const untagged = synthesize({ ...SKIP_BUNDLING, policy: '{"tagRejected":false,"maxSizeBytes":1000}' });
     expect(actionSet(untagged).filter((a) => a.includes("Tagging"))).toEqual([]);
@@ -710,6 +777,19 @@ describe("cdk-nag AwsSolutions", () => {
     ["existing bucket", () => existing],
   ])("%s: no unacknowledged error or warning", (_, get) => {
     expect(get().nag).toEqual([]);
+  });
+
+  // An acknowledgement that matches no finding states a reason nobody checked and would silence a real
+  // finding that appears there later.
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqs],
+    ["full", () => full],
+    ["existing bucket", () => existing],
+  ])("%s: every acknowledgement silences a finding that exists", (_, get) => {
+    const s = get();
+    expect(s.unusedAcknowledgements).toEqual([]);
+    expect(declaredAcknowledgements(s.stack.node.root as App).length).toBeGreaterThan(3);
   });
 
   it("the check is live: the same pack flags an unprotected bucket", async () => {
