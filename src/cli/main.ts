@@ -44,7 +44,10 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
   const program = new Command("catalog")
     .description("s3-metadata-catalog: what is in your bucket, extracted and cataloged")
     .version(version)
-    .exitOverride();
+    .exitOverride()
+    // Commander's messages quote the arguments (an unknown option, a bad value): shown, never acted on.
+    // Set before the commands are added, which copy it.
+    .configureOutput({ outputError: (text, write) => write(`${terminalSafe(text.trimEnd())}\n`) });
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   const registers = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<Register>)()));

@@ -72,6 +72,19 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
   });
 });
 
+describe.concurrent("catalog CLI: arguments echoed in an error are shown, never acted on", () => {
+  it.each([
+    [["find", "--category", "\u001b[2Jimage"]],
+    [["show", "s3://uploads/a.jpg", "--\u001b]0;owned\u0007"]],
+    [["\u001b[31mbogus"]],
+  ])("catalog %j", async (args) => {
+    const result = await catalog(...args, ...down.slice(0, 4));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("\\u001b");
+    expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+});
+
 describe.concurrent("catalog CLI: an unreachable local stack is named, not dumped", () => {
   it.each([
     [["show", "s3://uploads/a.jpg"]],
