@@ -13,6 +13,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readCatalogSettings } from "../../infra/lib/catalog-settings.js";
 import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
 import {
   bundleHandler,
@@ -839,6 +840,19 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ systemLogLevel: "ERROR" }, /context "systemLogLevel".*one of DEBUG, INFO, WARN/],
   ])("%j", (context, message) => {
     expect(() => buildCatalogApp({ ...SKIP_BUNDLING, ...context })).toThrow(message);
+  });
+
+  // docs/DEPLOY.md is where a deployer learns the options: its table lists exactly the keys the app reads.
+  it("docs/DEPLOY.md lists every context key the app reads, and no other", () => {
+    const deploy = readFileSync(path.join(PROJECT_ROOT, "docs", "DEPLOY.md"), "utf8");
+    const section = deploy.slice(deploy.indexOf("## Deploy to AWS"), deploy.indexOf("## Worker mode"));
+    const documented = section
+      .split("\n")
+      .filter((line) => line.startsWith("| `"))
+      .flatMap((line) => [...(line.split("|")[1] ?? "").matchAll(/`(\w+)`/g)].map((m) => m[1]))
+      .sort();
+    const read = Object.keys(readCatalogSettings(new App().node)).sort();
+    expect(documented).toEqual(read);
   });
 
   it("context given with -c (strings) and in cdk.json (JSON) mean the same", () => {
