@@ -748,6 +748,28 @@ describe("alarms and outputs", () => {
     expect(ofType(s, "AWS::SNS::Topic")).toHaveLength(0);
   });
 
+  // Quiet periods have no Errors/Throttles datapoints at all: missing data is "no problem", not "unknown".
+  it("every alarm treats missing data as not breaching; errors and throttles over 5 minutes, queues over 1", () => {
+    for (const alarm of [
+      ...ofType(direct, "AWS::CloudWatch::Alarm"),
+      ...ofType(sqs, "AWS::CloudWatch::Alarm"),
+    ]) {
+      const p = alarm.Properties ?? {};
+      expect(p.TreatMissingData, String(p.MetricName)).toBe("notBreaching");
+      expect(p.Period, String(p.MetricName)).toBe(p.Namespace === "AWS/Lambda" ? 300 : 60);
+    }
+  });
+
+  it("sqs: batches above ten messages wait up to a second to fill; ten or fewer are sent at once", () => {
+    const big = synthesize({ ...SKIP_BUNDLING, mode: "sqs", batchSize: "100" });
+    big.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+    });
+    const mapping = only(sqs, "AWS::Lambda::EventSourceMapping").Properties ?? {};
+    expect(mapping.MaximumBatchingWindowInSeconds).toBeUndefined();
+  });
+
   it("an alarm email creates a TLS-only topic that every alarm notifies", () => {
     full.template.hasResourceProperties("AWS::SNS::Subscription", {
       Protocol: "email",
