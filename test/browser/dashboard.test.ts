@@ -47,6 +47,36 @@ const DROP_FILE = `({ name, base64 }) => {
     window.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
 }`;
 
+/**
+ * Runs in the page: every visible text of the page's regions whose colour on
+ * its nearest opaque background is below 4.5:1 (WCAG AA for normal text),
+ * disabled controls aside. Semi-transparent backgrounds count as opaque, which
+ * is close enough for the page's own tints.
+ */
+const LOW_CONTRAST = `(() => {
+  const parse = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const channel = (value) => { const c = value / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (node) => {
+    for (let at = node; at; at = at.parentElement) {
+      const rgba = parse(getComputedStyle(at).backgroundColor);
+      if (rgba.length === 3 || (rgba.length === 4 && rgba[3] > 0)) return rgba;
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  for (const node of document.querySelectorAll(".topbar *, .toolbar *, main *, #detail *")) {
+    const text = [...node.childNodes].filter((child) => child.nodeType === 3).map((child) => child.textContent).join("").trim();
+    if (!text || node.closest("[disabled], [aria-hidden='true'], .sep, svg") || !node.getClientRects().length) continue;
+    const style = getComputedStyle(node);
+    const fg = luminance(parse(style.color));
+    const bg = luminance(background(node));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (ratio < 4.5) found.push(node.tagName + "." + node.className + " '" + text.slice(0, 20) + "' " + ratio.toFixed(2));
+  }
+  return [...new Set(found)];
+})()`;
+
 /** Width of a loaded image element in the page, 0 while loading or when broken. */
 function loadedWidth(image: unknown): number {
   const element = image as { complete: boolean; naturalWidth: number };
@@ -253,5 +283,120 @@ describe("dashboard in headless Chromium", () => {
     await page.goto(`${catalog.url}/?view=problems`);
     await poll(() => page.textContent("#view-title")).toBe("Problems");
     expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("pages a folder of more than one page with a button a keyboard reaches", async () => {
+    // Prepare: 1,100 records in one folder, written to the catalog directly (the pipeline is not under test here).
+    const total = 1_100;
+    const eventTime = new Date().toISOString();
+    for (let start = 0; start < total; start += 50)
+      await Promise.all(
+        Array.from({ length: Math.min(50, total - start) }, (_, offset) =>
+          catalog.stack.store.putRecord({
+            bucket: catalog.stack.bucket,
+            key: `many/file ${String(start + offset).padStart(4, "0")}+%.txt`,
+            size: 10,
+            etag: '"e"',
+            sequencer: "01",
+            eventTime,
+            status: "ok",
+            reasons: [],
+            bytesRead: 10,
+            readRequests: 1,
+            durationMs: 1,
+            extractorVersion: "test",
+          }),
+        ),
+      );
+    await page.goto(`${catalog.url}/?prefix=many/`);
+    await poll(() => page.locator("#content [data-key]").count()).toBe(500);
+
+    // Act: the first "more" by mouse, the second by keyboard.
+    await page.click("#more");
+    await poll(() => page.locator("#content [data-key]").count()).toBe(1_000);
+    await page.focus("#more");
+    await page.keyboard.press("Enter");
+
+    // Assess: every record once, in key order, and no button once the listing is done.
+    await poll(() => page.locator("#more").count()).toBe(0);
+    const keys = await page
+      .locator("#content [data-key]")
+      .evaluateAll((nodes) =>
+        nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
+      );
+    expect(keys).toHaveLength(total);
+    expect(new Set(keys).size).toBe(total);
+    expect(keys[total - 1]).toBe("many/file 1099+%.txt");
+    expect(await page.textContent("#view-note")).toContain("1100 objects");
+    expect(incidents).toEqual([]);
+  }, 120_000);
+
+  it("is usable from the keyboard: upload, list rows and problem rows are reachable", async () => {
+    // The upload control is in the tab order.
+    await page.goto(`${catalog.url}/?view=browse`);
+    await poll(() => page.textContent("#view-title")).toBe("Bucket root");
+    const reached: string[] = [];
+    for (let step = 0; step < 15; step++) {
+      await page.keyboard.press("Tab");
+      reached.push(await page.evaluate("document.activeElement?.id ?? ''"));
+    }
+    expect(reached).toContain("file-input");
+
+    // In the list layout an object opens from the keyboard.
+    await page.click("#layout-list");
+    await page.goto(`${catalog.url}/?prefix=photos/2026/trip/`);
+    const row = page.locator(`#content tr[data-key="photos/2026/trip/notes.txt"] a`);
+    await row.focus();
+    await page.keyboard.press("Enter");
+    await poll(() => page.url()).toContain("key=photos%2F2026%2Ftrip%2Fnotes.txt");
+    await page.waitForSelector("#detail:not([hidden]) [data-section='object']");
+    await page.click("#layout-grid");
+
+    // A problem row holds a link too.
+    await catalog.stack.store.putRecord({
+      bucket: catalog.stack.bucket,
+      key: "broken/file.bin",
+      size: 1,
+      etag: '"b"',
+      sequencer: "01",
+      eventTime: new Date().toISOString(),
+      status: "error",
+      reasons: ["unreadable"],
+      bytesRead: 1,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
+    await page.goto(`${catalog.url}/?view=problems`);
+    await poll(() => page.locator("#content tr[data-key]").count()).toBeGreaterThan(0);
+    expect(await page.locator("#content tr[data-key] a").count()).toBe(
+      await page.locator("#content tr[data-key]").count(),
+    );
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("keeps text readable: at least 4.5:1 contrast for the text of every view", async () => {
+    const worst: string[] = [];
+    for (const path of ["/?prefix=photos/2026/", "/?view=problems", "/?view=stats"]) {
+      await page.goto(`${catalog.url}${path}`);
+      await page.waitForSelector("#content > *");
+      worst.push(...((await page.evaluate(LOW_CONTRAST)) as string[]));
+    }
+    expect(worst).toEqual([]);
+  }, 60_000);
+
+  it("shows bidirectional override characters in a key instead of letting them reorder it", async () => {
+    const key = "bidi/invoice\u202Efdp.exe";
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: "not a pdf" }),
+    );
+    await catalog.stack.dispatcher.idle();
+    await page.goto(`${catalog.url}/?prefix=bidi/`);
+    const name = await card(key).locator(".name").textContent();
+    expect(name).not.toContain("\u202E");
+    expect(name).toContain("U+202E");
+    await card(key).click();
+    await poll(() => page.textContent("#detail-title")).toContain("U+202E");
+    expect(await page.textContent("[data-section='object'] dd[data-field='key']")).toContain("U+202E");
   }, 60_000);
 });

@@ -29,15 +29,30 @@ const state = {
 
 // ---------------------------------------------------------------- DOM building
 
+/**
+ * Bidirectional embedding, override and isolate controls: in a key such as
+ * `invoice<U+202E>fdp.exe` they make the name read "invoiceexe.pdf". Shown
+ * text names them instead, so what a person reads is the key's real order.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+function visible(text) {
+  return String(text).replace(
+    BIDI_CONTROLS,
+    (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase()}⟩`,
+  );
+}
+
 /** Builds an element; children that are strings become text nodes. */
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(props ?? {})) {
     if (value === undefined || value === null || value === false) continue;
     if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = String(value);
+    else if (name === "text") node.textContent = visible(value);
     else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else if (name === "href") node.setAttribute("href", safeHref(value));
+    else if (name === "title" || name === "aria-label") node.setAttribute(name, visible(value));
     else node.setAttribute(name, String(value));
   }
   append(node, children);
@@ -47,7 +62,7 @@ function el(tag, props, ...children) {
 function append(node, children) {
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    node.append(child instanceof Node ? child : document.createTextNode(visible(child)));
   }
 }
 
@@ -291,9 +306,9 @@ const content = document.getElementById("content");
 let renderToken = 0;
 
 function setHeading(title, note) {
-  document.getElementById("view-title").textContent = title;
-  document.getElementById("view-note").textContent = note ?? "";
-  document.title = `${title} · metadata catalog`;
+  document.getElementById("view-title").textContent = visible(title);
+  document.getElementById("view-note").textContent = visible(note ?? "");
+  document.title = `${visible(title)} · metadata catalog`;
 }
 
 async function render() {
@@ -307,8 +322,8 @@ async function render() {
   document.getElementById("filter-category").disabled = state.view !== "recent";
   document.getElementById("filter-days").disabled = state.view === "browse" || state.view === "duplicates";
   renderBreadcrumbs();
-  document.getElementById("upload-target").textContent = `to /${uploadPrefix()}`;
-  document.getElementById("drop-target").textContent = `/${uploadPrefix()}`;
+  document.getElementById("upload-target").textContent = visible(`to /${uploadPrefix()}`);
+  document.getElementById("drop-target").textContent = visible(`/${uploadPrefix()}`);
   try {
     const views = {
       recent: renderRecent,
@@ -427,7 +442,9 @@ function listView(items, folders, showFolder) {
         {
           class: "row",
           "data-folder": folder,
-          onclick: () => navigate({ view: "browse", prefix: folder, key: "" }),
+          onclick: (event) => {
+            if (!event.defaultPrevented) navigate({ view: "browse", prefix: folder, key: "" });
+          },
         },
         el("td", { class: "icon-cell" }, folderIcon(32)),
         el("td", {}, navLink(`${baseName(folder)}/`, { view: "browse", prefix: folder, key: "" })),
@@ -445,10 +462,12 @@ function listView(items, folders, showFolder) {
         {
           class: `row${item.key === state.key ? " selected" : ""}`,
           "data-key": item.key,
-          onclick: () => navigate({ key: item.key }),
+          onclick: (event) => {
+            if (!event.defaultPrevented) navigate({ key: item.key });
+          },
         },
         el("td", { class: "icon-cell" }, preview(item, 32)),
-        el("td", { title: item.key }, showFolder ? item.key : baseName(item.key)),
+        el("td", { title: item.key }, navLink(showFolder ? item.key : baseName(item.key), { key: item.key })),
         el("td", { text: item.mime ?? item.category ?? "" }),
         el("td", {}, statusBadge(item.status)),
         el("td", { class: "num", text: formatBytes(item.size) }),
@@ -487,19 +506,89 @@ async function renderRecent() {
   return itemsView(result.items, { showFolder: true });
 }
 
-async function renderBrowse() {
-  const result = await api("/api/folder", { prefix: state.prefix, limit: 500 });
-  setHeading(
-    state.prefix ? `/${state.prefix}` : "Bucket root",
-    `${result.folders.length} folders, ${result.items.length} objects${result.cursor ? " (first 500 shown)" : ""}.`,
-  );
-  return itemsView(result.items, { folders: result.folders });
+/** Items asked of a paged listing at a time. */
+const PAGE_SIZE = 500;
+
+/**
+ * A listing drawn page by page: the first page, then a "Show more" button
+ * while the API hands back a cursor. Each press appends the next page and
+ * moves focus to its first item, so a keyboard user carries on from there.
+ * `draw(items)` builds the view of everything loaded; `note(count, more)`
+ * says how much that is.
+ */
+async function pagedView(path, params, { title, note, draw }) {
+  const token = renderToken;
+  const first = await api(path, { ...params, limit: PAGE_SIZE });
+  const items = [...first.items];
+  let cursor = first.cursor;
+  const view = el("div");
+  const redraw = (focusFrom) => {
+    setHeading(title, note(first, items.length, cursor !== undefined));
+    clear(view).append(draw(first, items));
+    if (cursor)
+      view.append(
+        el(
+          "p",
+          { class: "more" },
+          el(
+            "button",
+            { type: "button", id: "more", class: "button", onclick: more },
+            `Show ${PAGE_SIZE} more`,
+          ),
+        ),
+      );
+    if (focusFrom === undefined) return;
+    const next = view.querySelectorAll("[data-key]")[focusFrom];
+    (next?.matches("a, button") ? next : next?.querySelector("a"))?.focus();
+  };
+  async function more(event) {
+    event.currentTarget.disabled = true;
+    let page;
+    try {
+      page = await api(path, { ...params, limit: PAGE_SIZE, cursor });
+    } catch (error) {
+      toast(`Could not load more: ${error.message}`);
+      event.currentTarget.disabled = false;
+      return;
+    }
+    // The person moved on while the page loaded: the view this belongs to is gone.
+    if (token !== renderToken) return;
+    const loaded = items.length;
+    items.push(...page.items);
+    cursor = page.cursor;
+    redraw(loaded);
+  }
+  redraw();
+  return view;
 }
 
-async function renderProblems() {
-  const result = await api("/api/problems", { days: state.days, limit: 500 });
-  setHeading("Problems", `Files with an error or rejected by the policy, ${windowText()}.`);
-  const items = [...result.items].reverse();
+function renderBrowse() {
+  return pagedView(
+    "/api/folder",
+    { prefix: state.prefix },
+    {
+      title: state.prefix ? `/${state.prefix}` : "Bucket root",
+      note: (first, count, more) =>
+        `${first.folders.length} folders, ${count} objects${more ? " so far: more below" : ""}.`,
+      draw: (first, items) => itemsView(items, { folders: first.folders }),
+    },
+  );
+}
+
+function renderProblems() {
+  return pagedView(
+    "/api/problems",
+    { days: state.days },
+    {
+      title: "Problems",
+      note: (_first, count, more) =>
+        `Files with an error or rejected by the policy, ${windowText()}, oldest first: ${count}${more ? " so far" : ""}.`,
+      draw: (_first, items) => problemsTable(items),
+    },
+  );
+}
+
+function problemsTable(items) {
   if (items.length === 0) return el("div", { class: "empty", text: "No problems in this window." });
   const body = el("tbody");
   for (const item of items) {
@@ -509,10 +598,12 @@ async function renderProblems() {
         {
           class: `row${item.key === state.key ? " selected" : ""}`,
           "data-key": item.key,
-          onclick: () => navigate({ key: item.key }),
+          onclick: (event) => {
+            if (!event.defaultPrevented) navigate({ key: item.key });
+          },
         },
         el("td", { class: "icon-cell" }, categoryIcon(item.category, 32)),
-        el("td", { title: item.key, text: item.key }),
+        el("td", { title: item.key }, navLink(item.key, { key: item.key })),
         el("td", {}, statusBadge(item.status)),
         el("td", { text: item.reason ?? "" }),
         el("td", { class: "num", text: relativeTime(item.eventTime) }),
@@ -716,7 +807,7 @@ function hideDetail() {
 async function showDetail(key) {
   const token = ++detailToken;
   detail.hidden = false;
-  document.getElementById("detail-title").textContent = baseName(key);
+  document.getElementById("detail-title").textContent = visible(baseName(key));
   for (const node of document.querySelectorAll("[data-key]"))
     node.classList.toggle("selected", node.dataset.key === key);
   let result;
@@ -1301,7 +1392,7 @@ function setUpLive() {
   });
   source.addEventListener("record", (event) => {
     const announcement = JSON.parse(event.data);
-    toast(`${announcement.kind === "removed" ? "Removed" : "Cataloged"}: ${announcement.key}`);
+    toast(`${announcement.kind === "removed" ? "Removed" : "Cataloged"}: ${visible(announcement.key)}`);
     const affects =
       state.view !== "browse" ||
       folderOf(announcement.key).startsWith(state.prefix) ||
