@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { S3Event } from "aws-lambda";
 import { describeError } from "../engine/errors.js";
@@ -26,6 +26,12 @@ export interface DispatcherOptions {
   retries?: number;
   /** Delay before each retry, in milliseconds. @default [500, 2000] */
   backoffMs?: readonly number[];
+  /**
+   * An attempt still running after this long has failed, as a Lambda
+   * invocation past its function timeout has (the stack's function has
+   * 60 s): it is retried, then parked. @default 60000
+   */
+  attemptTimeoutMs?: number;
   /** Keys under these prefixes raise no event (derived files: thumbnails). */
   excludePrefixes?: readonly string[];
   /** Called after each delivery settles, for logs and live updates. */
@@ -42,9 +48,10 @@ export interface DeliveryOutcome {
 /**
  * Delivers object events to the handler with the semantics of an
  * asynchronous Lambda invocation: one notification per event with the key
- * URL-encoded as S3 sends it, bounded concurrency, two retries with backoff,
- * then the event is parked in a dead-letter file that `catalog dlq replay`
- * re-drives. Nothing is dropped silently.
+ * URL-encoded as S3 sends it, bounded concurrency, an attempt that outlives
+ * the function timeout counted as failed, two retries with backoff, then the
+ * event is parked in a dead-letter file that `catalog dlq replay` re-drives.
+ * Nothing is dropped silently, not even when that file refuses a write.
  *
  * @example
  * const dispatcher = new Dispatcher({ invoke: handler, deadLetterFile: ".catalog/dead-letter.jsonl" });
@@ -58,12 +65,17 @@ export class Dispatcher {
   private readonly concurrency: number;
   private readonly retries: number;
   private readonly backoffMs: readonly number[];
+  private readonly attemptTimeoutMs: number;
+  /** Settles when every dead letter so far is written or kept in `unwritten`; never rejects. */
   private deadLetterWrites: Promise<void> = Promise.resolve();
+  /** Dead letters the file refused (disk full, a directory in its place): written before the next one. */
+  private unwritten: DeadLetter[] = [];
 
   constructor(private readonly options: DispatcherOptions) {
     this.concurrency = options.concurrency ?? 4;
     this.retries = options.retries ?? 2;
     this.backoffMs = options.backoffMs ?? [500, 2000];
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   }
 
   /** Events waiting or in flight. */
@@ -101,7 +113,7 @@ export class Dispatcher {
     let lastError = "";
     for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
       try {
-        await this.options.invoke(notification);
+        await withTimeout(this.options.invoke(notification), this.attemptTimeoutMs);
         this.options.onSettled?.({ event, delivered: true, attempts: attempt });
         return;
       } catch (error) {
@@ -116,11 +128,32 @@ export class Dispatcher {
       attempts: this.retries + 1,
       failedAt: new Date().toISOString(),
     };
-    this.deadLetterWrites = this.deadLetterWrites.then(() =>
-      appendDeadLetter(this.options.deadLetterFile, letter),
-    );
-    await this.deadLetterWrites;
-    this.options.onSettled?.({ event, delivered: false, attempts: this.retries + 1, error: lastError });
+    const parked = this.deadLetterWrites.then(() => this.park(letter));
+    this.deadLetterWrites = parked.then(() => undefined);
+    const parkError = await parked;
+    this.options.onSettled?.({
+      event,
+      delivered: false,
+      attempts: this.retries + 1,
+      error: parkError ? `${lastError}; not yet in the dead-letter file: ${parkError}` : lastError,
+    });
+  }
+
+  /**
+   * Appends a dead letter, after any the file refused before. A refusal keeps
+   * them all in memory for the next try (never rejects: a rejected chain
+   * would stop every later dead letter, and end the process unhandled).
+   */
+  private async park(letter: DeadLetter): Promise<string | undefined> {
+    const letters = [...this.unwritten, letter];
+    try {
+      await appendDeadLetters(this.options.deadLetterFile, letters);
+      this.unwritten = [];
+      return undefined;
+    } catch (error) {
+      this.unwritten = letters;
+      return describeError(error);
+    }
   }
 
   /**
@@ -130,7 +163,9 @@ export class Dispatcher {
    */
   replay(): Promise<{ replayed: number; failed: number }> {
     const run = this.deadLetterWrites.then(() =>
-      replayDeadLetters(this.options.deadLetterFile, this.options.invoke),
+      replayDeadLetters(this.options.deadLetterFile, (event) =>
+        withTimeout(this.options.invoke(event), this.attemptTimeoutMs),
+      ),
     );
     this.deadLetterWrites = run.then(
       () => undefined,
@@ -140,35 +175,114 @@ export class Dispatcher {
   }
 }
 
-async function appendDeadLetter(file: string, letter: DeadLetter): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await appendFile(file, `${JSON.stringify(letter)}\n`);
+/** Lambda's own default is 3 s; the stack's function is given 60 s, and this stands in for it. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
+
+/** One invocation attempt that runs longer than a Lambda function may. */
+export class InvocationTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`invocation timed out after ${timeoutMs} ms`);
+    this.name = "InvocationTimeoutError";
+  }
 }
 
-/** Every parked event in a dead-letter file (none when it does not exist). */
+/**
+ * The attempt, or a timeout. Unlike Lambda the dispatcher cannot stop the
+ * attempt, which carries on unobserved; the handler's writes are conditional
+ * and idempotent, so it and the retry converge like two deliveries.
+ */
+function withTimeout(attempt: Promise<unknown>, timeoutMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InvocationTimeoutError(timeoutMs)), timeoutMs);
+  });
+  // A late failure of an abandoned attempt is nobody's to handle.
+  attempt.catch(() => undefined);
+  return Promise.race([attempt, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function appendDeadLetters(file: string, letters: readonly DeadLetter[]): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const text = letters.map((letter) => `${JSON.stringify(letter)}\n`).join("");
+  // A process killed mid-append leaves a line without its newline; appended to, that line would
+  // swallow this letter too.
+  await appendFile(file, (await endsMidLine(file)) ? `\n${text}` : text);
+}
+
+async function endsMidLine(file: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, "r");
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Every parked event in a dead-letter file (none when it does not exist).
+ * A line that is no dead letter (cut short by a crash mid-append) is left
+ * out here; {@link replayDeadLetters} keeps it in the file.
+ *
+ * @example
+ * for (const letter of await readDeadLetters(".catalog/dead-letter.jsonl")) console.log(letter.error);
+ */
 export async function readDeadLetters(file: string): Promise<DeadLetter[]> {
+  return (await readDeadLetterFile(file)).letters;
+}
+
+async function readDeadLetterFile(file: string): Promise<{ letters: DeadLetter[]; unreadable: string[] }> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { letters: [], unreadable: [] };
     throw error;
   }
-  return text
-    .split("\n")
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as DeadLetter);
+  const letters: DeadLetter[] = [];
+  const unreadable: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim().length === 0) continue;
+    const letter = parseDeadLetter(line);
+    if (letter) letters.push(letter);
+    else unreadable.push(line);
+  }
+  return { letters, unreadable };
+}
+
+function parseDeadLetter(line: string): DeadLetter | undefined {
+  try {
+    const value = JSON.parse(line) as Partial<DeadLetter> | null;
+    const event = value?.event as unknown;
+    if (typeof event !== "object" || event === null || !Array.isArray((event as S3Event).Records))
+      return undefined;
+    return value as DeadLetter;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Invokes the handler once per parked event and rewrites the file with the
- * ones that failed again (atomically: a temp file renamed over it).
+ * ones that failed again (atomically: a temp file renamed over it). Lines
+ * that are no dead letter stay as they were, for a person to look at:
+ * nothing parked is dropped because a neighbour is damaged.
+ *
+ * @example
+ * const { replayed, failed } = await replayDeadLetters(".catalog/dead-letter.jsonl", handler);
  */
 export async function replayDeadLetters(
   file: string,
   invoke: Invoke,
 ): Promise<{ replayed: number; failed: number }> {
-  const letters = await readDeadLetters(file);
+  const { letters, unreadable } = await readDeadLetterFile(file);
   const remaining: DeadLetter[] = [];
   for (const letter of letters) {
     try {
@@ -177,14 +291,15 @@ export async function replayDeadLetters(
       remaining.push({
         ...letter,
         error: describeError(error),
-        attempts: letter.attempts + 1,
+        attempts: (Number.isInteger(letter.attempts) ? letter.attempts : 0) + 1,
         failedAt: new Date().toISOString(),
       });
     }
   }
   if (letters.length > 0) {
     const temp = `${file}.tmp`;
-    await writeFile(temp, remaining.map((letter) => `${JSON.stringify(letter)}\n`).join(""));
+    const lines = [...unreadable, ...remaining.map((letter) => JSON.stringify(letter))];
+    await writeFile(temp, lines.map((line) => `${line}\n`).join(""));
     await rename(temp, file);
   }
   return { replayed: letters.length - remaining.length, failed: remaining.length };

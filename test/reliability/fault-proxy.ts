@@ -1,13 +1,15 @@
 import { createServer, type Server, type Socket } from "node:net";
 
-/** What the proxy does with connections: forward them, refuse new ones, or reset every one. */
-export type ProxyMode = "forward" | "refuse" | "reset";
+/** What the proxy does with connections: forward them, refuse new ones, reset every one, or hold new ones unanswered. */
+export type ProxyMode = "forward" | "refuse" | "reset" | "stall";
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a server, switchable at run time to
  * make that server look down: `refuse` closes each new connection at once
  * (the client sees the socket hang up), `reset` sends a TCP RST on every
- * connection, open ones included. Counts the connections it broke.
+ * connection, open ones included; `stall` accepts new connections and never
+ * answers them (a server that hangs: no error, no bytes). Counts the
+ * connections it broke or stalled.
  *
  * @example
  * const proxy = await FaultProxy.start(dynamodb.port);
@@ -40,7 +42,7 @@ export class FaultProxy {
 
   setMode(mode: ProxyMode): void {
     this.mode = mode;
-    if (mode === "forward") return;
+    if (mode === "forward" || mode === "stall") return;
     // Keep-alive connections would otherwise carry on as if nothing happened.
     for (const socket of this.sockets) this.breakSocket(socket);
   }
@@ -53,6 +55,12 @@ export class FaultProxy {
 
   private accept(client: Socket, targetPort: number): void {
     client.on("error", () => undefined);
+    if (this.mode === "stall") {
+      this.broken++;
+      this.sockets.add(client);
+      client.on("close", () => this.sockets.delete(client));
+      return;
+    }
     if (this.mode !== "forward") {
       this.breakSocket(client);
       return;
