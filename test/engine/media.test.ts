@@ -181,10 +181,7 @@ const BITRATE_DISAGREEMENTS: Readonly<Record<string, { bitrate: number; reason: 
 };
 
 /** MP3 files where our bitrate is known to be wrong, and why. */
-const KNOWN_BITRATE_FAILURES: Readonly<Record<string, string>> = {
-  "filetype-fixture.mp3":
-    "VBR: music-metadata divides the bytes after the first frame by the duration, and does not take the all-zero ID3v1 tag at the end for a tag, so it counts 128 bytes too many (78528 vs the Xing header's 7821 bytes, 77264 bit/s)",
-};
+const KNOWN_BITRATE_FAILURES: Readonly<Record<string, string>> = {};
 
 describe("media tags and bitrate against exiftool", () => {
   const titled = mediaEntries.filter((entry) => typeof entry.Title === "string" && entry.Title.trim() !== "");
@@ -210,12 +207,15 @@ describe("media tags and bitrate against exiftool", () => {
     const expected = BITRATE_DISAGREEMENTS[name]?.bitrate ?? (entry.AudioBitrate as number);
     expect(Math.abs((result.media?.bitrate ?? 0) - expected) / expected).toBeLessThan(0.001);
   });
-  it.fails.each(Object.keys(KNOWN_BITRATE_FAILURES))("%s: bitrate (known failure)", async (name) => {
-    const entry = mediaEntries.find((candidate) => candidate.name === name) as ExpectedEntry;
-    const result = await extractFile(name);
-    const expected = entry.AudioBitrate as number;
-    expect(Math.abs((result.media?.bitrate ?? 0) - expected) / expected).toBeLessThan(0.001);
-  });
+  const knownBitrateFailures = Object.keys(KNOWN_BITRATE_FAILURES);
+  // Registered only while some are listed.
+  if (knownBitrateFailures.length > 0)
+    it.fails.each(knownBitrateFailures)("%s: bitrate (known failure)", async (name) => {
+      const entry = mediaEntries.find((candidate) => candidate.name === name) as ExpectedEntry;
+      const result = await extractFile(name);
+      const expected = entry.AudioBitrate as number;
+      expect(Math.abs((result.media?.bitrate ?? 0) - expected) / expected).toBeLessThan(0.001);
+    });
 
   it("compares the rows it should", () => {
     expect(titled.length).toBeGreaterThanOrEqual(20);

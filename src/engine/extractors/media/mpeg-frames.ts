@@ -360,3 +360,29 @@ export function mpegFramesDuration(layout: MpegFrameLayout, end: number): number
   const frames = Math.round((end - layout.firstFrame) / layout.frameBytes);
   return (frames * layout.samplesPerFrame) / layout.sampleRate;
 }
+
+/** Where a variable-bitrate stream's audio lies: its first frame, and the start of the tags at the end. */
+export interface MpegAudioExtent {
+  firstFrame: number;
+  audioEnd: number;
+}
+
+/**
+ * The extent of a variable-bitrate MPEG audio stream, one whose first frame
+ * carries a Xing header (an Info header marks a constant-bitrate one):
+ * undefined for any other stream. Its average bitrate is these bytes over
+ * the duration the header states, as exiftool and music-metadata work it out,
+ * with every tag at the end left out, an ID3v1 tag whose fields are all empty included.
+ *
+ * @example
+ * const extent = await readVbrExtent(reader); // { firstFrame: 371, audioEnd: 8192 }
+ */
+export async function readVbrExtent(reader: BlockReader): Promise<MpegAudioExtent | undefined> {
+  const audioStart = await leadingTagsEnd(reader);
+  if (reader.size - audioStart < 4) return undefined;
+  const audioEnd = await trailingTagsStart(reader, audioStart);
+  if (audioEnd - audioStart < 4) return undefined;
+  const first = await findFirstFrame(reader, audioStart, audioEnd);
+  if (!first || (await streamHeaderOf(reader, first.at, first.header)) !== "Xing") return undefined;
+  return { firstFrame: first.at, audioEnd };
+}
