@@ -5,6 +5,7 @@ import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-sour
 import { extract } from "../../src/engine/engine.js";
 import { LimitExceededError } from "../../src/engine/errors.js";
 import { decodeMoov } from "../../src/engine/extractors/media/iso-bmff.js";
+import { matroskaFrameRate } from "../../src/engine/extractors/media/matroska.js";
 import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
 import { concatBytes } from "../support/bytes.js";
@@ -146,7 +147,7 @@ describe("media extractor against exiftool", () => {
     expect(result.format.category).toBe("video");
   });
 
-  const framed = mediaEntries.filter((entry) => entry.VideoFrameRate && !/\.(mkv|webm)$/.test(entry.name));
+  const framed = mediaEntries.filter((entry) => entry.VideoFrameRate);
   it.each(framed.map((entry) => [entry.name, entry] as const))("%s: frame rate", async (name, entry) => {
     const result = await extractFile(name);
     expect(result.media?.frameRate).toBeCloseTo(entry.VideoFrameRate as number, 3);
@@ -316,6 +317,49 @@ describe("3GPP asset metadata in an MP4's udta", () => {
     );
     expect(movie.title).toBeUndefined();
     expect(movie.artist).toBeUndefined();
+  });
+});
+
+/** An EBML element: its ID bytes, a size (8-byte unknown size when `unknown`), its children. */
+function ebml(id: number[], children: Uint8Array[], unknown = false): Uint8Array {
+  const body = concatBytes(...children);
+  const size = unknown
+    ? [0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+    : [0x40 | (body.byteLength >> 8), body.byteLength & 0xff];
+  return concatBytes(Uint8Array.from(id), Uint8Array.from(size), body);
+}
+
+const uint = (id: number[], value: number) =>
+  ebml(id, [Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff)]);
+const track = (type: number, nanos?: number) =>
+  ebml([0xae], [uint([0x83], type), ...(nanos === undefined ? [] : [uint([0x23, 0xe3, 0x83], nanos)])]);
+const matroska = (tracks: Uint8Array[], unknownSegment = false) =>
+  concatBytes(
+    ebml([0x1a, 0x45, 0xdf, 0xa3], [ebml([0x42, 0x82], [concatBytes("webm")])]),
+    ebml(
+      [0x18, 0x53, 0x80, 0x67],
+      [ebml([0x15, 0x49, 0xa9, 0x66], []), ebml([0x16, 0x54, 0xae, 0x6b], tracks)],
+      unknownSegment,
+    ),
+  );
+
+describe("Matroska frame rate", () => {
+  it("is 1e9 over the first video track's DefaultDuration, past an audio track's", () => {
+    expect(matroskaFrameRate(matroska([track(2, 20_000_000), track(1, 40_000_000)]))).toBe(25);
+  });
+
+  it("is read in a Segment of unknown size, as live recorders write it", () => {
+    expect(matroskaFrameRate(matroska([track(1, 33_366_667)], true))).toBeCloseTo(29.97, 2);
+  });
+
+  it("is absent when no video track states a DefaultDuration", () => {
+    expect(matroskaFrameRate(matroska([track(1), track(2, 20_000_000)]))).toBeUndefined();
+  });
+
+  it("never throws on a head cut anywhere", () => {
+    const bytes = matroska([track(1, 40_000_000)]);
+    for (let cut = 0; cut < bytes.byteLength; cut++)
+      expect(() => matroskaFrameRate(bytes.subarray(0, cut))).not.toThrow();
   });
 });
 

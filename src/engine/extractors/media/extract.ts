@@ -7,12 +7,14 @@ import { readAsfStreams } from "./asf.js";
 import { readAviHeader } from "./avi.js";
 import { readFlvHeader } from "./flv.js";
 import { readMovieHeader } from "./iso-bmff.js";
+import { matroskaFrameRate } from "./matroska.js";
 import {
   ASF_MIMES,
   AVI_MIMES,
   containerName,
   FLV_MIMES,
   ISO_BMFF_MIMES,
+  MATROSKA_MIMES,
   OGG_MIMES,
   parserMimeFor,
   TRACK_LISTING_MIMES,
@@ -74,6 +76,9 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     }
   } else if (ASF_MIMES.has(mime) && media) {
     media = await mergeAsfStreams(ctx, media);
+  } else if (MATROSKA_MIMES.has(mime) && media?.width !== undefined && media.frameRate === undefined) {
+    const frameRate = matroskaFrameRate(await ctx.reader.read(0, HEAD_WINDOW_BYTES));
+    if (frameRate !== undefined) media = { ...media, frameRate };
   } else if (OGG_MIMES.has(mime) && media) {
     const ogg = await completeOgg(ctx, media);
     media = ogg.media;

@@ -42,6 +42,16 @@ export const ASF_MIMES: ReadonlySet<string> = new Set([
   "audio/x-ms-wma",
 ]);
 
+/** Matroska and WebM, whose frame rate is read from the track entries. */
+export const MATROSKA_MIMES: ReadonlySet<string> = new Set([
+  "video/webm",
+  "audio/webm",
+  "video/matroska",
+  "video/x-matroska",
+  "audio/matroska",
+  "audio/x-matroska",
+]);
+
 /** Containers whose track list (from music-metadata) tells audio-only files from video. */
 export const TRACK_LISTING_MIMES: ReadonlySet<string> = new Set([
   ...ASF_MIMES,
