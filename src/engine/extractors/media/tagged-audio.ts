@@ -71,10 +71,17 @@ export interface TaggedAudioResult {
 
 /**
  * Drops the parser's chatter that says nothing about the file's health: zero
- * padding after ID3v2 frames, and RIFF chunks it merely does not interpret.
+ * padding after ID3v2 frames, RIFF chunks it merely does not interpret, and
+ * its first WAVE data-size warning, which compares the size with what follows
+ * the chunk rather than with the file, so it fires for most whole files (its
+ * second, "data chunk length exceeding file length", is the true check).
  */
 function isWorthForwarding(message: string): boolean {
-  return !message.includes("\0") && !message.startsWith("Ignore chunk");
+  return (
+    !message.includes("\0") &&
+    !message.startsWith("Ignore chunk") &&
+    message !== "Data chunk size exceeds file size"
+  );
 }
 
 function strip(codec: string | undefined): string | undefined {
