@@ -155,6 +155,7 @@ describe("constant-bitrate duration estimate", () => {
     expect(found).toEqual({
       duration: (40 * FRAME_128K * 8) / 128_000,
       bitrate: 128_000,
+      audioStart: tag.byteLength,
       firstFrame: tag.byteLength,
       audioEnd: bytes.byteLength - 128,
     });

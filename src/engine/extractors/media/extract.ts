@@ -226,6 +226,9 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Medi
   return merged;
 }
 
+/** Junk before the first MPEG frame that passes without a warning (some encoders pad a little). */
+const MAX_QUIET_GAP_BYTES = 1024;
+
 /**
  * Adds a constant-bitrate duration estimate to MPEG audio music-metadata
  * states none for (no Xing/VBRI header, and a stream it could not measure).
@@ -240,6 +243,9 @@ async function completeMpeg(
   );
   if (!estimate || !(estimate.duration > 0)) return media;
   ctx.warn(BITRATE_ESTIMATE_WARNING);
+  // Bytes that are neither tag nor audio: a tag whose stated size is short of its frames, often.
+  const gap = estimate.firstFrame - estimate.audioStart;
+  if (gap > MAX_QUIET_GAP_BYTES) ctx.warn(`MPEG: the first frame is ${gap} bytes after the ID3v2 tags`);
   return { ...media, duration: estimate.duration, bitrate: media.bitrate ?? estimate.bitrate };
 }
 

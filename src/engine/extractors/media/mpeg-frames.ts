@@ -132,6 +132,8 @@ export interface MpegEstimate {
   duration: number;
   /** The first frame's bitrate, in bits per second. */
   bitrate: number;
+  /** Where the audio may start: after the ID3v2 tags at the start of the file. */
+  audioStart: number;
   /** Offset of the first frame confirmed by the one after it. */
   firstFrame: number;
   /** Where the audio ends: the file's end, or the start of the tags after it (APEv2, Lyrics3v2, ID3v1). */
@@ -245,7 +247,7 @@ async function findFirstFrame(
  * music-metadata's own count does; 32 bytes of it weigh less than a frame.
  *
  * @example
- * await estimateMpegDuration(reader) // { duration: 0.496325, bitrate: 320000, firstFrame: 3343, audioEnd: 23196 }
+ * await estimateMpegDuration(reader) // { duration: 0.496325, bitrate: 320000, audioStart: 2048, firstFrame: 3343, audioEnd: 23196 }
  */
 export async function estimateMpegDuration(
   reader: BlockReader,
@@ -260,7 +262,7 @@ export async function estimateMpegDuration(
   const first = await findFirstFrame(reader, audioStart, audioEnd);
   if (!first) return undefined;
   const duration = ((audioEnd - first.at) * 8) / first.header.bitrate;
-  return { duration, bitrate: first.header.bitrate, firstFrame: first.at, audioEnd };
+  return { duration, bitrate: first.header.bitrate, audioStart, firstFrame: first.at, audioEnd };
 }
 
 /** Where a constant-bitrate stream's frames lie and what one holds, for counting them. */

@@ -69,6 +69,9 @@ export interface TaggedAudioResult {
   skippedAppendedTags?: boolean;
 }
 
+/** music-metadata's warning for an ID3v2 tag that ends with fewer bytes than a frame header. */
+const ID3V2_LENGTH_WARNING = "Illegal ID3v2 tag length";
+
 /**
  * Drops the parser's chatter that says nothing about the file's health: zero
  * padding after ID3v2 frames, RIFF chunks it merely does not interpret, and
@@ -229,9 +232,13 @@ export async function parseTaggedAudio(
     }
     skippedAppendedTags = true;
   }
-  const warnings = new Set(
-    metadata.quality.warnings.map((warning) => warning.message).filter(isWorthForwarding),
-  );
+  const messages = metadata.quality.warnings.map((warning) => warning.message);
+  const warnings = new Set(messages.filter(isWorthForwarding));
+  // Walking an ID3v2 tag's zero padding 10 bytes at a time, music-metadata reads an all-zero frame ID
+  // for each step, then calls the tag's length illegal when fewer than 10 bytes are left. Padding of
+  // any length is what the standard prescribes; a frame that overruns the tag gives no zero frame ID.
+  if (messages.some((message) => /frame-header-ID: \0{4}$/.test(message)))
+    warnings.delete(ID3V2_LENGTH_WARNING);
   for (const message of [...warnings].slice(0, MAX_FORWARDED_WARNINGS)) warn(message);
   const media = toMediaInfo(metadata, fallbackContainer);
   return {
