@@ -325,3 +325,33 @@ describe("PNG eXIf", () => {
     expect(result.image).toMatchObject({ orientation: 6, exif: { make: "Acme" } });
   });
 });
+
+/** An APP1 segment: "Exif\0\0" then `payload`. */
+function exifSegment(payload: Uint8Array): Uint8Array {
+  const segment = Buffer.alloc(4 + 6 + payload.byteLength);
+  segment.set([0xff, 0xe1]);
+  segment.writeUInt16BE(2 + 6 + payload.byteLength, 2);
+  segment.write("Exif\0\0", 4, "latin1");
+  segment.set(payload, 10);
+  return new Uint8Array(segment);
+}
+
+describe("JPEG with more than one Exif APP1 segment", () => {
+  it("reads the first one that holds a TIFF structure", async () => {
+    // Prepare: a baseline 30 x 20 frame header after an undecodable Exif segment and a valid one.
+    const sof = Uint8Array.of(0xff, 0xc0, 0, 17, 8, 0, 20, 0, 30, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1);
+    const jpeg = Buffer.concat([
+      Uint8Array.of(0xff, 0xd8),
+      exifSegment(new TextEncoder().encode("not a TIFF header")),
+      exifSegment(orientedTiff()),
+      sof,
+      Uint8Array.of(0xff, 0xd9),
+    ]);
+
+    // Act
+    const result = await extractBytes(new Uint8Array(jpeg), "two-exif.jpg");
+
+    // Assess
+    expect(result.image).toMatchObject({ width: 30, height: 20, orientation: 6, exif: { make: "Acme" } });
+  });
+});

@@ -22,6 +22,9 @@ const MAX_JPEG_SEGMENTS = 1024;
 const EXIF_ID = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
 const XMP_ID = [...new TextEncoder().encode("http://ns.adobe.com/xap/1.0/\0")];
 
+const TIFF_LITTLE = [0x49, 0x49, 0x2a, 0x00]; // "II*\0"
+const TIFF_BIG = [0x4d, 0x4d, 0x00, 0x2a]; // "MM\0*"
+
 const COLOR_BY_COMPONENTS: Record<number, string> = { 1: "grayscale", 3: "ycbcr", 4: "cmyk" };
 
 /**
@@ -39,6 +42,7 @@ export async function readJpegHeader(reader: BlockReader, base = 0): Promise<Jpe
   const soi = await readExactly(reader, base, 2, "JPEG start marker");
   if (!startsWith(soi, [0xff, 0xd8])) throw new ContentError("JPEG: missing start-of-image marker");
   let exif: Uint8Array | undefined;
+  let unusableExif: Uint8Array | undefined;
   let xmp: ByteRange | undefined;
   let position = base + 2;
   for (let segment = 0; segment < MAX_JPEG_SEGMENTS; segment++) {
@@ -62,12 +66,13 @@ export async function readJpegHeader(reader: BlockReader, base = 0): Promise<Jpe
       const width = sof.getUint16(3);
       const height = sof.getUint16(1);
       if (width === 0) throw new ContentError("JPEG: frame header gives a width of 0");
+      const exifBlock = exif ?? unusableExif;
       return {
         width,
         height,
         bitDepth: sof.getUint8(0),
         colorType: COLOR_BY_COMPONENTS[components] ?? `${components} components`,
-        ...(exif && { exif }),
+        ...(exifBlock && { exif: exifBlock }),
         ...(xmp && { xmp }),
       };
     }
@@ -75,7 +80,11 @@ export async function readJpegHeader(reader: BlockReader, base = 0): Promise<Jpe
       const id = await readExactly(reader, position + 4, Math.min(length - 2, XMP_ID.length), "JPEG APP1");
       if (!exif && startsWith(id, EXIF_ID)) {
         const payload = boundedLength(length - 2 - EXIF_ID.length, MAX_STRUCTURE_BYTES, "JPEG Exif segment");
-        exif = await readExactly(reader, position + 4 + EXIF_ID.length, payload, "JPEG Exif segment");
+        const block = await readExactly(reader, position + 4 + EXIF_ID.length, payload, "JPEG Exif segment");
+        // A segment that holds no TIFF structure (an editor's leftover) must not hide a later, valid one;
+        // it is decoded only when no other comes, so the record still warns about it.
+        if (startsWith(block, TIFF_LITTLE) || startsWith(block, TIFF_BIG)) exif = block;
+        else unusableExif ??= block;
       } else if (!xmp && startsWith(id, XMP_ID)) {
         const packet = boundedLength(length - 2 - XMP_ID.length, MAX_XMP_PACKET_BYTES, "JPEG XMP segment");
         xmp = { offset: position + 4 + XMP_ID.length, length: packet };
