@@ -87,6 +87,27 @@ FilesystemStore.encodeKeyPath = encodeKeyPath;
 FilesystemStore.decodeKeyPath = decodeKeyPath;
 
 /**
+ * s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with single DES,
+ * which OpenSSL 3 (Node.js 17 and later) no longer provides: every truncated
+ * listing answered InternalError, so a folder past 1,000 keys could not be
+ * listed, browsed or backfilled. Triple DES with the one key repeated three
+ * times computes single DES and is still available; the token is private to
+ * s3rver, and only this server's thread sees the substitution.
+ */
+const crypto = require("node:crypto") as typeof import("node:crypto");
+const { createCipheriv, createDecipheriv } = crypto;
+const asTripleDes = (algorithm: string, key: Buffer): [string, Buffer] =>
+  algorithm.toLowerCase() === "des" && key.length === 8
+    ? ["des-ede3-cbc", Buffer.concat([key, key, key])]
+    : [algorithm, key];
+Object.assign(crypto, {
+  createCipheriv: (algorithm: string, key: Buffer, iv: Buffer) =>
+    createCipheriv(...asTripleDes(algorithm, key), iv),
+  createDecipheriv: (algorithm: string, key: Buffer, iv: Buffer) =>
+    createDecipheriv(...asTripleDes(algorithm, key), iv),
+});
+
+/**
  * s3rver routes `/:bucket/:key+`, whose pattern cannot match an empty path
  * segment, so a key such as `a//b` or `/x` answers 404. Encoding the key's
  * slashes as `%2F` before routing gives the router one segment, which it

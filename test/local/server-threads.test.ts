@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
 import { EmbeddedDynamoDb } from "../../src/local/embedded-dynamodb.js";
@@ -68,6 +68,36 @@ describe("EmbeddedS3 on its thread", () => {
     } finally {
       client.destroy();
       await second.close();
+    }
+  });
+  it("pages a listing with continuation tokens, as backfill and the folder view do past 1,000 keys", async () => {
+    const s3 = await EmbeddedS3.start({ port: 0, directory: join(directory, "pages"), buckets: ["uploads"] });
+    const client = s3Client(s3.endpoint);
+    try {
+      const keys = Array.from({ length: 7 }, (_, index) => `many/file ${index}+%.txt`);
+      for (const key of keys)
+        await client.send(new PutObjectCommand({ Bucket: "uploads", Key: key, Body: key }));
+      const listed: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: "uploads",
+            Prefix: "many/",
+            MaxKeys: 3,
+            ContinuationToken: token,
+          }),
+        );
+        listed.push(...(page.Contents ?? []).map((object) => object.Key ?? ""));
+        token = page.NextContinuationToken;
+        pages += 1;
+      } while (token);
+      expect(pages).toBe(3);
+      expect(listed).toEqual([...keys].sort());
+    } finally {
+      client.destroy();
+      await s3.close();
     }
   });
 });
