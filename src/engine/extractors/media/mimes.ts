@@ -53,15 +53,7 @@ export const MATROSKA_MIMES: ReadonlySet<string> = new Set([
 ]);
 
 /** Containers whose track list (from music-metadata) tells audio-only files from video. */
-export const TRACK_LISTING_MIMES: ReadonlySet<string> = new Set([
-  ...ASF_MIMES,
-  "video/webm",
-  "audio/webm",
-  "video/matroska",
-  "video/x-matroska",
-  "audio/matroska",
-  "audio/x-matroska",
-]);
+export const TRACK_LISTING_MIMES: ReadonlySet<string> = new Set([...ASF_MIMES, ...MATROSKA_MIMES]);
 
 export const FLV_MIMES: ReadonlySet<string> = new Set(["video/x-flv"]);
 
