@@ -704,7 +704,11 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
   ])("%s: no statement of any policy in the stack is on Resource * but X-Ray's", (_, get) => {
     const s = get();
     const onStar = ofType(s, "AWS::IAM::Policy")
-      .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
+      .flatMap(
+        (p) =>
+          ((p.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: Record<string, unknown>[] })
+            .Statement,
+      )
       .filter((st) => ([] as unknown[]).concat(st.Resource).includes("*"))
       .flatMap((st) => ([] as string[]).concat(st.Action as string | string[]));
     expect(onStar.filter((action) => !action.startsWith("xray:"))).toEqual([]);
@@ -712,7 +716,9 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
       JSON.stringify(p.Properties?.Roles).includes("BucketNotificationsHandler"),
     );
     expect(notifications).toHaveLength(1);
-    const statements = (notifications[0]?.Properties?.PolicyDocument as { Statement: unknown[] }).Statement;
+    const statements = (
+      (notifications[0]?.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: unknown[] }
+    ).Statement;
     for (const st of statements) {
       expect(JSON.stringify(st)).toMatch(/"Action":"s3:(Put|Get)BucketNotification"/);
       expect(JSON.stringify(st)).toMatch(/UploadsBucket[0-9A-F]{8}","Arn"|:s3:::my-existing-uploads"/);
