@@ -4,6 +4,7 @@
  * owning {@link EmbeddedS3} on the main thread.
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { createWriteStream } from "node:fs";
@@ -15,6 +16,8 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ObjectEvent } from "../events/s3-event.js";
 import {
+  type CreatingRequest,
+  createdEventFields,
   type EmbeddedS3Options,
   type ObjectAnnouncement,
   type ObjectReceipt,
@@ -31,6 +34,7 @@ interface S3rverStore {
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
   getObject(bucket: string, key: string, options?: unknown): Promise<unknown>;
   deleteObject(bucket: string, key: string): Promise<void>;
+  copyObject(...args: unknown[]): Promise<{ etag?: string }>;
   getBucket(bucket: string): Promise<unknown>;
   putBucket(bucket: string): Promise<unknown>;
   deleteBucket(bucket: string): Promise<unknown>;
@@ -53,6 +57,8 @@ interface S3rverRecord {
 }
 interface KoaContext {
   path: string;
+  method: string;
+  query: Record<string, unknown>;
 }
 type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance extends EventEmitter {
@@ -308,7 +314,11 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     directory: options.directory,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
-  server.middleware.unshift(announcer.middleware, keepEmptyKeySegments);
+  // s3rver's events say neither which API made an object nor a copy's ETag; each request notes them here.
+  const requests = new AsyncLocalStorage<CreatingRequest>();
+  const noteRequest: KoaMiddleware = (ctx, next) =>
+    requests.run({ completesMultipartUpload: ctx.method === "POST" && "uploadId" in ctx.query }, next);
+  server.middleware.unshift(announcer.middleware, keepEmptyKeySegments, noteRequest);
   // One clock for every event of this server: sequencers are issued in the order changes happen here.
   const clock = new SequencerClock();
   server.on("event", (notification: { Records: S3rverRecord[] }) => {
@@ -317,11 +327,10 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
       const object = record.s3.object;
       announcer.announce({
         kind: "created",
-        eventName: record.eventName,
+        ...createdEventFields({ eventName: record.eventName, eTag: object.eTag }, requests.getStore()),
         bucket: record.s3.bucket.name,
         key: object.key,
         ...(object.size !== undefined && { size: Number(object.size) }),
-        ...(object.eTag && { eTag: object.eTag }),
         sequencer: clock.next(),
         eventTime: record.eventTime,
         principalId: "local",
@@ -333,6 +342,13 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     }
   });
   const store = server.store;
+  const copyObject = store.copyObject.bind(store);
+  store.copyObject = async (...args) => {
+    const metadata = await copyObject(...args);
+    const request = requests.getStore();
+    if (request && metadata.etag) request.copiedETag = metadata.etag.replace(/^"(.*)"$/, "$1");
+    return metadata;
+  };
   cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);

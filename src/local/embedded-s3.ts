@@ -83,6 +83,39 @@ export class SequencerClock {
 }
 
 /**
+ * What s3rver's own event does not say about the request that created an
+ * object, noted while the request runs (see embedded-s3-thread.ts).
+ */
+export interface CreatingRequest {
+  /** A POST with `uploadId`: CompleteMultipartUpload, which s3rver announces as a POST upload. */
+  completesMultipartUpload: boolean;
+  /** The ETag (unquoted) of the object a CopyObject wrote; s3rver's Copy event carries none. */
+  copiedETag?: string;
+}
+
+/**
+ * The event name and ETag S3 would send for an object s3rver announced.
+ * S3 names the API that made the object (`ObjectCreated:CompleteMultipartUpload`,
+ * where s3rver says `Post`) and gives every created object its ETag, copies
+ * included (where s3rver gives none).
+ *
+ * @example
+ * createdEventFields({ eventName: "ObjectCreated:Copy" }, { completesMultipartUpload: false, copiedETag: "9a03…" })
+ * // { eventName: "ObjectCreated:Copy", eTag: "9a03…" }
+ */
+export function createdEventFields(
+  announced: { eventName: string; eTag?: string },
+  request: CreatingRequest | undefined,
+): { eventName: string; eTag?: string } {
+  const eventName =
+    announced.eventName === "ObjectCreated:Post" && request?.completesMultipartUpload
+      ? "ObjectCreated:CompleteMultipartUpload"
+      : announced.eventName;
+  const eTag = announced.eTag || (eventName === "ObjectCreated:Copy" ? request?.copiedETag : undefined);
+  return { eventName, ...(eTag && { eTag }) };
+}
+
+/**
  * An S3-compatible server (s3rver) on 127.0.0.1 that stores objects under one
  * folder and reports every change as an {@link ObjectEvent}, as S3 would
  * send it to a notification target.
@@ -93,7 +126,8 @@ export class SequencerClock {
  * emitted before the request that made it is answered.
  *
  * Differences from s3rver's own events, on purpose: keys are the real keys
- * (the dispatcher encodes them as S3 does); sequencers increase strictly
+ * (the dispatcher encodes them as S3 does); event names and ETags are S3's
+ * (see {@link createdEventFields}); sequencers increase strictly
  * (one {@link SequencerClock} on the server's thread stamps every change in
  * the order it happens); deletions are reported from the store, so
  * multi-object deletes (DeleteObjects, used by `aws s3 rm --recursive`),
