@@ -326,6 +326,79 @@ describe("PNG eXIf", () => {
   });
 });
 
+/** A 20 x 30 RGBA PNG whose chunks after IHDR are `chunks`, then IEND. */
+function pngOf(...chunks: Uint8Array[]): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(20, 0);
+  ihdr.writeUInt32BE(30, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  return new Uint8Array(
+    Buffer.concat([
+      Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+      pngChunk("IHDR", ihdr),
+      ...chunks,
+      pngChunk("IEND", new Uint8Array(0)),
+    ]),
+  );
+}
+
+/** `total` bytes of image data cut into IDAT chunks of `each` bytes, as libpng writes them. */
+function idatRun(total: number, each: number): Uint8Array[] {
+  const data = new Uint8Array(total).map((_, i) => (i * 7919) % 251);
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < total; at += each) chunks.push(pngChunk("IDAT", data.subarray(at, at + each)));
+  return chunks;
+}
+
+describe("PNG eXIf after the image data (allowed since PNG 1.5's extensions; exiftool reads it)", () => {
+  const trailingWarning = "PNG: eXIf chunk after the image data (may be ignored by some readers)";
+
+  it("reads it in a small file, warning as exiftool does", async () => {
+    const result = await extractBytes(pngOf(...idatRun(100, 40), pngChunk("eXIf", orientedTiff())), "a.png");
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([trailingWarning]);
+    expect(result.image).toMatchObject({ width: 20, height: 30, orientation: 6, exif: { make: "Acme" } });
+  });
+
+  it("reads it at the end of a 1 MiB file from the tail, without walking the image data", async () => {
+    // Prepare: 8 KiB IDATs, a last one of 3000 bytes (past the planned 1 KiB tail), then eXIf and tEXt.
+    const big = pngOf(
+      ...idatRun(1024 * 1024, 8192),
+      pngChunk("IDAT", new Uint8Array(3000)),
+      pngChunk("eXIf", orientedTiff()),
+      pngChunk("tEXt", new TextEncoder().encode("Comment\0after the eXIf")),
+    );
+
+    // Act
+    const result = await extractBytes(big, "big.png");
+
+    // Assess
+    expect(result.warnings).toEqual([trailingWarning]);
+    expect(result.image).toMatchObject({ orientation: 6, exif: { make: "Acme" } });
+    expect(result.bytesRead).toBeLessThan(200 * 1024);
+    expect(result.readRequests).toBeLessThanOrEqual(4);
+  });
+
+  it("prefers an eXIf before the image data and does not look further", async () => {
+    const later = Buffer.from(orientedTiff());
+    later.write("Late", 38, "latin1");
+    const result = await extractBytes(
+      pngOf(pngChunk("eXIf", orientedTiff()), ...idatRun(100, 40), pngChunk("eXIf", later)),
+      "two.png",
+    );
+    expect(result.warnings).toEqual([]);
+    expect(result.image?.exif?.make).toBe("Acme");
+  });
+
+  it("takes no eXIf-looking bytes inside the image data for a chunk", async () => {
+    // Prepare: an IDAT whose data holds what looks like an eXIf chunk header; the chunk chain from IEND skips it.
+    const decoy = Buffer.concat([Buffer.alloc(16), pngChunk("eXIf", orientedTiff()), Buffer.alloc(16)]);
+    const result = await extractBytes(pngOf(pngChunk("IDAT", decoy)), "decoy.png");
+    expect(result.warnings).toEqual([]);
+    expect(result.image?.exif).toBeUndefined();
+  });
+});
+
 /** An APP1 segment: "Exif\0\0" then `payload`. */
 function exifSegment(payload: Uint8Array): Uint8Array {
   const segment = Buffer.alloc(4 + 6 + payload.byteLength);

@@ -202,6 +202,7 @@ async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
   const size = sizeOf(await head(ctx), "PNG");
   publish(ctx, size);
   const header = await readPngHeader(ctx.reader);
+  if (header.exifAfterData) ctx.warn("PNG: eXIf chunk after the image data (may be ignored by some readers)");
   const animated = header.frames !== undefined && header.frames > 1;
   const image = await withExif(
     ctx,

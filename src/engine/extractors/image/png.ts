@@ -1,6 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
-import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { boundedLength, MAX_STRUCTURE_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
 import { fourCC, readExactly, startsWith, viewOf } from "./byte-reading.js";
 
 /** What the PNG chunks before the image data say. */
@@ -11,10 +11,19 @@ export interface PngHeader {
   frames?: number;
   /** The TIFF structure of an eXIf chunk. */
   exif?: Uint8Array;
+  /** True when that eXIf chunk follows the image data, where some readers do not look. */
+  exifAfterData?: boolean;
 }
 
-/** Chunks walked before the first IDAT; real files have a few dozen at most. */
+/** Chunks walked before the first IDAT, or back from IEND; real files have a few dozen at most. */
 const MAX_PNG_CHUNKS = 1024;
+
+/**
+ * Tail windows searched, in turn, for chunks after the image data: first the
+ * 1 KiB the image plan already fetched (free), then the engine's tail window
+ * (one more ranged read, only for files whose last IDAT is longer).
+ */
+const TRAILING_WINDOWS = [1024, TAIL_WINDOW_BYTES] as const;
 
 const EXIF_PREFIX = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -28,7 +37,8 @@ const COLOR_TYPES: Record<number, string> = {
 
 /**
  * Reads IHDR and the ancillary chunks before the first IDAT (acTL for APNG,
- * eXIf), skipping chunk payloads by their declared length.
+ * eXIf), skipping chunk payloads by their declared length. With no eXIf
+ * there, looks for one among the chunks after the image data, as exiftool does.
  *
  * @example
  * const { bitDepth, frames } = await readPngHeader(ctx.reader);
@@ -46,18 +56,91 @@ export async function readPngHeader(reader: BlockReader): Promise<PngHeader> {
     const chunkHead = await readExactly(reader, offset, 8, "PNG chunk");
     const length = boundedLength(viewOf(chunkHead).getUint32(0), 0x7fffffff, "PNG chunk length");
     const type = fourCC(chunkHead, 4);
-    if (type === "IDAT" || type === "IEND") break;
+    if (type === "IDAT") {
+      if (!header.exif) {
+        const trailing = await readTrailingExif(reader, offset);
+        if (trailing) {
+          header.exif = withoutExifPrefix(trailing);
+          header.exifAfterData = true;
+        }
+      }
+      break;
+    }
+    if (type === "IEND") break;
     if (type === "acTL" && length >= 8) {
       header.frames = viewOf(await readExactly(reader, offset + 8, 4, "PNG acTL")).getUint32(0);
     } else if (type === "eXIf" && !header.exif) {
       const size = boundedLength(length, MAX_STRUCTURE_BYTES, "PNG eXIf chunk");
-      const payload = await readExactly(reader, offset + 8, size, "PNG eXIf chunk");
-      // The chunk holds the TIFF structure alone, yet some writers keep JPEG APP1's "Exif\0\0" before it.
-      header.exif = startsWith(payload, EXIF_PREFIX) ? payload.subarray(EXIF_PREFIX.length) : payload;
+      header.exif = withoutExifPrefix(await readExactly(reader, offset + 8, size, "PNG eXIf chunk"));
     }
     offset += 12 + length;
   }
   return header;
+}
+
+/** The chunk holds the TIFF structure alone, yet some writers keep JPEG APP1's "Exif\0\0" before it. */
+function withoutExifPrefix(payload: Uint8Array): Uint8Array {
+  return startsWith(payload, EXIF_PREFIX) ? payload.subarray(EXIF_PREFIX.length) : payload;
+}
+
+/**
+ * The payload of the first eXIf chunk between the image data (starting at
+ * `dataStart`) and IEND. Walking forward would mean reading every IDAT
+ * header, spread over the whole file; instead the chunk chain is followed
+ * backwards from IEND within a tail window, each chunk found by the one
+ * length that makes it end where its successor starts. An eXIf chunk larger
+ * than the tail window is not found.
+ */
+async function readTrailingExif(reader: BlockReader, dataStart: number): Promise<Uint8Array | undefined> {
+  for (const window of TRAILING_WINDOWS) {
+    const span = Math.min(window, reader.size - dataStart);
+    const found = chainFromIend(await reader.tail(span), reader.size - span, dataStart);
+    if (found.exif || found.reachedData || span === reader.size - dataStart) return found.exif;
+  }
+  return undefined;
+}
+
+/** Follows chunks back from the IEND that ends `tail` (file offset `base`) to the image data. */
+function chainFromIend(
+  tail: Uint8Array,
+  base: number,
+  dataStart: number,
+): { exif?: Uint8Array; reachedData: boolean } {
+  // A file that does not end with IEND is reported as truncated by the caller; there is no chain to follow.
+  if (!endsWithIend(tail)) return { reachedData: true };
+  let exif: Uint8Array | undefined;
+  let end = tail.byteLength - 12;
+  for (let chunk = 0; chunk < MAX_PNG_CHUNKS; chunk++) {
+    const start = chunkEndingAt(tail, end);
+    if (start === undefined) return { ...(exif && { exif }), reachedData: false };
+    const type = fourCC(tail, start + 4);
+    if (type === "IDAT" || base + start <= dataStart) break;
+    // Walking backwards, the last one seen is the first in the file.
+    if (type === "eXIf") exif = tail.subarray(start + 8, end - 4);
+    end = start;
+  }
+  return { ...(exif && { exif }), reachedData: true };
+}
+
+/**
+ * The start of the chunk that ends at `end`: the nearest offset whose length
+ * field says so and whose type is four ASCII letters. One pass over the
+ * window at most per call, and each call starts below the last one's answer.
+ */
+function chunkEndingAt(bytes: Uint8Array, end: number): number | undefined {
+  const view = viewOf(bytes);
+  for (let start = end - 12; start >= 0; start--) {
+    if (view.getUint32(start) === end - start - 12 && isChunkType(bytes, start + 4)) return start;
+  }
+  return undefined;
+}
+
+function isChunkType(bytes: Uint8Array, offset: number): boolean {
+  for (let i = offset; i < offset + 4; i++) {
+    const letter = (bytes[i] as number) | 0x20;
+    if (letter < 0x61 || letter > 0x7a) return false;
+  }
+  return true;
 }
 
 /** True when the file ends with the IEND chunk (its fixed 12 bytes). */
