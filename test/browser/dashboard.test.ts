@@ -99,6 +99,37 @@ function card(key: string) {
   return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);
 }
 
+/** Runs in the page: the key of the listing entry that holds focus, else the focused element's id. */
+const FOCUSED =
+  "document.activeElement?.closest('[data-key]')?.dataset.key ?? document.activeElement?.id ?? ''";
+
+/**
+ * Writes `count` records named `<prefix>file NNNN.txt` to the catalog
+ * directly (the pipeline is not under test where this is used).
+ */
+async function putRecords(prefix: string, count: number): Promise<void> {
+  const eventTime = new Date().toISOString();
+  for (let start = 0; start < count; start += 50)
+    await Promise.all(
+      Array.from({ length: Math.min(50, count - start) }, (_, offset) =>
+        catalog.stack.store.putRecord({
+          bucket: catalog.stack.bucket,
+          key: `${prefix}file ${String(start + offset).padStart(4, "0")}.txt`,
+          size: 10,
+          etag: '"e"',
+          sequencer: "01",
+          eventTime,
+          status: "ok",
+          reasons: [],
+          bytesRead: 10,
+          readRequests: 1,
+          durationMs: 1,
+          extractorVersion: "test",
+        }),
+      ),
+    );
+}
+
 beforeAll(async () => {
   // A missing browser is a failure, not a skip: CI installs it (.ci/run), and a silent skip would hide a broken page.
   if (!existsSync(CHROMIUM))
@@ -372,6 +403,48 @@ describe("dashboard in headless Chromium", () => {
     expect(await page.locator("#content tr[data-key] a").count()).toBe(
       await page.locator("#content tr[data-key]").count(),
     );
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("closes the detail panel with Escape or its close button and returns focus to what opened it", async () => {
+    await putRecords("escape/", 3);
+    const first = "escape/file 0000.txt";
+    const second = "escape/file 0001.txt";
+    await page.goto(`${catalog.url}/?prefix=escape/`);
+    await poll(() => card(first).count()).toBe(1);
+
+    // Grid: a card opened with Enter moves focus into the panel; Escape closes it and focus is back on the card.
+    await card(first).focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#detail:not([hidden]) [data-section='object']");
+    expect(await page.evaluate(FOCUSED)).toBe("detail-title");
+    await page.keyboard.press("Escape");
+    await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(page.url()).not.toContain("key=");
+    expect(await page.evaluate(FOCUSED)).toBe(first);
+    expect(await card(first).getAttribute("class")).not.toContain("selected");
+
+    // The close button, reached by Tab from the panel's heading, does the same.
+    await card(second).focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#detail:not([hidden]) [data-section='object']");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(FOCUSED)).toBe("detail-close");
+    await page.keyboard.press("Enter");
+    await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(await page.evaluate(FOCUSED)).toBe(second);
+
+    // List: the row's link opened it, and gets focus back.
+    await page.click("#layout-list");
+    const link = page.locator(`#content tr[data-key="${first}"] a`);
+    await link.focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#detail:not([hidden]) [data-section='object']");
+    await page.keyboard.press("Escape");
+    await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(await page.evaluate("document.activeElement?.tagName")).toBe("A");
+    expect(await page.evaluate(FOCUSED)).toBe(first);
+    await page.click("#layout-grid");
     expect(incidents).toEqual([]);
   }, 60_000);
 

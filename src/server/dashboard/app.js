@@ -276,12 +276,23 @@ function locationFor(changes) {
   return text ? `/?${text}` : "/";
 }
 
+/** The location of what the content area shows, without the open record. */
+function listingLocation() {
+  return locationFor({ key: "" });
+}
+
 function navigate(changes, { replace = false } = {}) {
+  const listing = listingLocation();
+  const opening = changes.key && changes.key !== state.key;
   const url = locationFor(changes);
   if (replace) history.replaceState(null, "", url);
   else history.pushState(null, "", url);
   readLocation();
-  render();
+  // Opening or closing a record leaves the listing as it is: redrawing it would drop the pages
+  // loaded with "Show more" and the element that opened the panel, where focus returns on close.
+  if (listingLocation() !== listing) render();
+  else if (state.key) showDetail(state.key, { focus: Boolean(opening) });
+  else hideDetail();
 }
 
 function navLink(text, changes, props = {}) {
@@ -799,17 +810,37 @@ const detail = document.getElementById("detail");
 const detailBody = document.getElementById("detail-body");
 let detailToken = 0;
 
+/** The listing element a person opened the panel from, where focus goes back when it closes. */
+let detailOpener = null;
+
 function hideDetail() {
+  ++detailToken;
   detail.hidden = true;
   clear(detailBody);
+  for (const node of content.querySelectorAll("[data-key].selected")) node.classList.remove("selected");
 }
 
-async function showDetail(key) {
+/**
+ * Shows the record of `key`. With `focus`, the person opened it from the
+ * listing: focus moves to the panel's heading (so the panel is read next and
+ * Tab reaches its close button), and the element that had focus is kept to
+ * return to on close.
+ */
+async function showDetail(key, { focus = false } = {}) {
   const token = ++detailToken;
+  const title = document.getElementById("detail-title");
+  if (focus) {
+    // A click on a table row's cell leaves focus where it was, maybe on another row: not the opener.
+    const active = document.activeElement;
+    const entry = active?.closest("[data-key]");
+    detailOpener =
+      active && content.contains(active) && (!entry || entry.dataset.key === key) ? active : null;
+  }
   detail.hidden = false;
-  document.getElementById("detail-title").textContent = visible(baseName(key));
+  title.textContent = visible(baseName(key));
   for (const node of document.querySelectorAll("[data-key]"))
     node.classList.toggle("selected", node.dataset.key === key);
+  if (focus) title.focus();
   let result;
   try {
     result = await api("/api/object", { key });
@@ -820,6 +851,26 @@ async function showDetail(key) {
   }
   if (token !== detailToken) return;
   clear(detailBody).append(...detailSections(key, result.record, result.audit, result.olderAudit === true));
+}
+
+/**
+ * Closes the panel (the close button, or Escape anywhere while it is open)
+ * and puts focus back where the record was opened: the element that opened
+ * it if it is still on the page, else the listing's entry for that key (a
+ * live refresh may have redrawn the listing), else the view's heading.
+ */
+function closeDetail() {
+  const key = state.key;
+  const opener = detailOpener;
+  detailOpener = null;
+  navigate({ key: "" });
+  const entry = [...content.querySelectorAll("[data-key]")].find((node) => node.dataset.key === key);
+  const target = opener?.isConnected
+    ? opener
+    : entry?.matches("a, button")
+      ? entry
+      : (entry?.querySelector("a") ?? document.getElementById("view-title"));
+  target.focus();
 }
 
 /**
@@ -1438,10 +1489,18 @@ async function start() {
       navigate({ view: link.dataset.nav, key: "", ...(link.dataset.nav === "browse" && { prefix: "" }) });
     });
   }
-  document.getElementById("detail-close").addEventListener("click", () => navigate({ key: "" }));
+  document.getElementById("detail-close").addEventListener("click", closeDetail);
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || detail.hidden || event.defaultPrevented || event.isComposing) return;
+    event.preventDefault();
+    closeDetail();
+  });
   window.addEventListener("popstate", () => {
+    const listing = listingLocation();
     readLocation();
-    render();
+    if (listingLocation() !== listing) render();
+    else if (state.key) showDetail(state.key);
+    else hideDetail();
   });
   setUpUpload();
   setUpLive();
