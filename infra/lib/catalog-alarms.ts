@@ -14,7 +14,16 @@ export interface CatalogAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** The event queue, in SQS mode. @default - no queue-age alarm */
   readonly queue?: sqs.IQueue;
-  /** Alarm when the oldest queued event is older than this. @default Duration.minutes(15) */
+  /**
+   * Direct mode: S3 invokes the function asynchronously, so events wait in Lambda's own queue, which no
+   * SQS metric sees; given, the alarms on that queue are created. An alternative to `queue`.
+   * @default - no asynchronous-invocation alarms
+   */
+  readonly asyncInvoke?: AsyncInvokeLimits;
+  /**
+   * Alarm when the oldest queued event (SQS mode) or invoked event (direct mode) had waited this long.
+   * @default Duration.minutes(15)
+   */
   readonly maxQueueAge?: Duration;
   /** Create an SNS topic for the alarms and subscribe this address. @default - no topic */
   readonly alarmEmail?: string;
@@ -22,9 +31,16 @@ export interface CatalogAlarmsProps {
   readonly alarmTopicArn?: string;
 }
 
+/** How long Lambda keeps an asynchronous event before dropping it, as configured on the function. */
+export interface AsyncInvokeLimits {
+  /** The function's maximum event age (`MaximumEventAgeInSeconds`). */
+  readonly maxEventAge: Duration;
+}
+
 /**
  * The alarms that say the catalog is falling behind or losing events: function errors, throttles,
- * dead-letter messages and (SQS mode) queue age. Optionally notifies an SNS topic.
+ * dead-letter messages, then per mode either queue age (SQS) or Lambda's asynchronous queue (direct):
+ * events dropped, failed deliveries to the dead-letter queue, and event age. Optionally notifies an SNS topic.
  *
  * @example
  * ```ts
@@ -32,7 +48,10 @@ export interface CatalogAlarmsProps {
  * ```
  */
 export class CatalogAlarms extends Construct {
-  /** Every alarm created, in a stable order: errors, throttles, DLQ depth, queue age. */
+  /**
+   * Every alarm created, in a stable order: errors, throttles, DLQ depth, then queue age (SQS mode) or
+   * dropped events, failed destination deliveries and event age (direct mode).
+   */
   public readonly alarms: cloudwatch.Alarm[];
   /** The topic the alarms notify, when one was configured. */
   public readonly topic?: sns.ITopic;
@@ -41,6 +60,17 @@ export class CatalogAlarms extends Construct {
     super(scope, id);
     if (props.alarmEmail !== undefined && props.alarmTopicArn !== undefined) {
       throw new Error("alarmEmail and alarmTopicArn are alternatives: give one");
+    }
+    if (props.queue !== undefined && props.asyncInvoke !== undefined) {
+      throw new Error("queue (SQS mode) and asyncInvoke (direct mode) are alternatives: give one");
+    }
+    const maxQueueAge = props.maxQueueAge ?? Duration.minutes(15);
+    if (props.asyncInvoke && maxQueueAge.toSeconds() >= props.asyncInvoke.maxEventAge.toSeconds()) {
+      // Lambda reports an event's age when it invokes the function; an event past the maximum age is dropped
+      // uninvoked, so an age alarm at or above that maximum has nothing to see.
+      throw new Error(
+        `maxQueueAge (${maxQueueAge.toHumanString()}) must be below the maximum event age (${props.asyncInvoke.maxEventAge.toHumanString()})`,
+      );
     }
     if (props.alarmTopicArn !== undefined) {
       this.topic = sns.Topic.fromTopicArn(this, "Topic", props.alarmTopicArn);
@@ -91,16 +121,66 @@ export class CatalogAlarms extends Construct {
           .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: "Maximum" })
           .createAlarm(this, "QueueAge", {
             alarmDescription: "Events wait too long in the queue: the function is falling behind.",
-            threshold: (props.maxQueueAge ?? Duration.minutes(15)).toSeconds(),
+            threshold: maxQueueAge.toSeconds(),
             evaluationPeriods: 5,
             comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
       );
     }
+    if (props.asyncInvoke) {
+      alarms.push(...asyncInvokeAlarms(this, props.function, maxQueueAge));
+    }
     if (this.topic) {
       for (const alarm of alarms) alarm.addAlarmAction(new actions.SnsAction(this.topic));
     }
     this.alarms = alarms;
   }
+}
+
+/**
+ * Lambda's asynchronous queue, seen through the AWS/Lambda metrics it emits per function (dimension
+ * `FunctionName`), and only when something happens: no datapoint means nothing went wrong.
+ * - `AsyncEventsDropped` counts every event Lambda gave up on (retries exhausted, older than the maximum
+ *   event age, or no concurrency at all), including the ones it then handed to the on-failure destination;
+ * - `DestinationDeliveryFailures` counts the hand-overs to that destination that failed: those events are
+ *   in no queue at all;
+ * - `AsyncEventAge` (milliseconds) is the wait of each event the function was invoked with, so it rises
+ *   while retries or throttling hold events back, before any is dropped. A function that is never invoked
+ *   reports no age at all; the Throttles and AsyncEventsDropped alarms see that case.
+ */
+function asyncInvokeAlarms(scope: Construct, fn: lambda.IFunction, maxAge: Duration): cloudwatch.Alarm[] {
+  const fiveMinutes = Duration.minutes(5);
+  const anyInFiveMinutes = {
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  };
+  return [
+    fn
+      .metric("AsyncEventsDropped", { period: fiveMinutes, statistic: "Sum" })
+      .createAlarm(scope, "AsyncEventsDropped", {
+        ...anyInFiveMinutes,
+        alarmDescription:
+          "Lambda gave up on an S3 event (retries exhausted or older than the maximum event age): it is in the dead-letter queue, unless the DestinationDeliveryFailures alarm fired too.",
+      }),
+    fn
+      .metric("DestinationDeliveryFailures", { period: fiveMinutes, statistic: "Sum" })
+      .createAlarm(scope, "DestinationDeliveryFailures", {
+        ...anyInFiveMinutes,
+        alarmDescription:
+          "Lambda could not write a failed S3 event to the dead-letter queue: the event is lost. Check the queue's policy and encryption; catalog backfill then records objects whose create event was lost.",
+      }),
+    fn
+      .metric("AsyncEventAge", { period: fiveMinutes, statistic: "Maximum" })
+      .createAlarm(scope, "AsyncEventAge", {
+        alarmDescription:
+          "S3 events wait too long in Lambda's asynchronous queue (retries or throttling): the function is falling behind, and events past the maximum event age are dropped.",
+        threshold: maxAge.toMilliseconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+  ];
 }

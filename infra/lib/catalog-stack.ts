@@ -97,6 +97,7 @@ export class CatalogStack extends Stack {
       function: this.metadataFunction.function,
       deadLetterQueue: this.trigger.deadLetterQueue,
       queue: this.trigger.queue,
+      asyncInvoke: this.trigger.maxEventAge && { maxEventAge: this.trigger.maxEventAge },
       alarmEmail: props.alarmEmail,
       alarmTopicArn: props.alarmTopicArn,
     });

@@ -71,6 +71,8 @@ export class CatalogTrigger extends Construct {
   public readonly derivedExclusion: DerivedExclusion;
   /** The mode in effect. */
   public readonly mode: TriggerMode;
+  /** Direct mode: how long Lambda keeps an event in its asynchronous queue before dropping it. */
+  public readonly maxEventAge?: Duration;
 
   constructor(scope: Construct, id: string, props: CatalogTriggerProps) {
     super(scope, id);
@@ -132,10 +134,11 @@ export class CatalogTrigger extends Construct {
       this.queue = queue;
       destination = new s3n.SqsDestination(queue);
     } else {
+      this.maxEventAge = Duration.hours(6);
       props.function.configureAsyncInvoke({
         onFailure: new LambdaSqsDestination(this.deadLetterQueue),
         retryAttempts: props.retryAttempts ?? 2,
-        maxEventAge: Duration.hours(6),
+        maxEventAge: this.maxEventAge,
       });
       destination = new s3n.LambdaDestination(props.function);
       Validations.of(this.deadLetterQueue).acknowledge({

@@ -734,25 +734,35 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
 
 describe("alarms and outputs", () => {
   it.each([
-    ["direct", () => direct, 3],
+    ["direct", () => direct, 6],
     ["sqs", () => sqs, 4],
-  ])("%s: errors, throttles, DLQ depth > 0 (and queue age with SQS)", (_, get, count) => {
-    const s = get();
-    expect(ofType(s, "AWS::CloudWatch::Alarm")).toHaveLength(count);
-    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Errors", Threshold: 1 });
-    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Throttles", Threshold: 1 });
-    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "ApproximateNumberOfMessagesVisible",
-      Threshold: 0,
-      ComparisonOperator: "GreaterThanThreshold",
-    });
-    if (count === 4) {
+  ])(
+    "%s: errors, throttles, DLQ depth > 0, then queue age (SQS) or Lambda's async queue (direct)",
+    (_, get, count) => {
+      const s = get();
+      expect(ofType(s, "AWS::CloudWatch::Alarm")).toHaveLength(count);
+      s.template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Errors", Threshold: 1 });
+      s.template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Throttles", Threshold: 1 });
       s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-        MetricName: "ApproximateAgeOfOldestMessage",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanThreshold",
       });
-    }
-    expect(ofType(s, "AWS::SNS::Topic")).toHaveLength(0);
-  });
+      if (s === sqs) {
+        s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+          MetricName: "ApproximateAgeOfOldestMessage",
+        });
+      } else {
+        for (const metric of ["AsyncEventsDropped", "DestinationDeliveryFailures", "AsyncEventAge"]) {
+          s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+            Namespace: "AWS/Lambda",
+            MetricName: metric,
+          });
+        }
+      }
+      expect(ofType(s, "AWS::SNS::Topic")).toHaveLength(0);
+    },
+  );
 
   // Quiet periods have no Errors/Throttles datapoints at all: missing data is "no problem", not "unknown".
   it("every alarm treats missing data as not breaching; errors and throttles over 5 minutes, queues over 1", () => {

@@ -1,0 +1,180 @@
+/**
+ * The alarms that keep an event from being lost silently, checked on the synthesized template. In direct
+ * mode S3 hands each event to Lambda's own asynchronous queue, so the alarms there watch that queue; in SQS
+ * mode the queue and its dead-letter queue are SQS's, watched by the queue metrics.
+ */
+import { Duration, Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CatalogAlarms } from "../../infra/lib/catalog-alarms.js";
+import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
+
+const SKIP_BUNDLING = { "aws:cdk:bundling-stacks": [] };
+const ASYNC_METRICS = ["AsyncEventsDropped", "DestinationDeliveryFailures", "AsyncEventAge"];
+
+interface Alarm {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+function synth(context: Record<string, unknown>): { stack: CatalogStack; template: Template } {
+  const { stack } = buildCatalogApp({ ...SKIP_BUNDLING, ...context });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+function alarms(template: Template): Alarm[] {
+  return Object.values(template.findResources("AWS::CloudWatch::Alarm")) as Alarm[];
+}
+
+function alarmOn(template: Template, metricName: string): Alarm {
+  const found = alarms(template).filter((a) => a.Properties.MetricName === metricName);
+  expect(found, metricName).toHaveLength(1);
+  return found[0] as Alarm;
+}
+
+let direct: { stack: CatalogStack; template: Template };
+let sqsMode: { stack: CatalogStack; template: Template };
+
+beforeAll(() => {
+  direct = synth({});
+  sqsMode = synth({ mode: "sqs" });
+}, 120_000);
+
+describe("direct mode: Lambda's asynchronous queue", () => {
+  function functionRef(): unknown {
+    return {
+      Ref: direct.stack.getLogicalId(direct.stack.metadataFunction.function.node.defaultChild as never),
+    };
+  }
+
+  it.each([["AsyncEventsDropped"], ["DestinationDeliveryFailures"]])(
+    "%s: one event in five minutes is an alarm",
+    (metricName) => {
+      const alarm = alarmOn(direct.template, metricName);
+      expect(alarm.Properties).toMatchObject({
+        Namespace: "AWS/Lambda",
+        Dimensions: [{ Name: "FunctionName", Value: functionRef() }],
+        Statistic: "Sum",
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+      });
+    },
+  );
+
+  it("AsyncEventAge: the oldest invoked event's wait, in milliseconds, well below the maximum event age", () => {
+    const alarm = alarmOn(direct.template, "AsyncEventAge");
+    expect(alarm.Properties).toMatchObject({
+      Namespace: "AWS/Lambda",
+      Dimensions: [{ Name: "FunctionName", Value: functionRef() }],
+      Statistic: "Maximum",
+      Period: 300,
+      EvaluationPeriods: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+    });
+    // The metric is in milliseconds: fifteen minutes, as the SQS queue-age alarm.
+    expect(alarm.Properties.Threshold).toBe(15 * 60 * 1000);
+    const invokeConfig = Object.values(direct.template.findResources("AWS::Lambda::EventInvokeConfig"));
+    expect(invokeConfig).toHaveLength(1);
+    const maxEventAgeSeconds = invokeConfig[0]?.Properties?.MaximumEventAgeInSeconds as number;
+    expect(maxEventAgeSeconds).toBe(6 * 3600);
+    // An event older than the maximum is dropped, never invoked, so never reported: the alarm must sit below.
+    expect(alarm.Properties.Threshold as number).toBeLessThan(maxEventAgeSeconds * 1000);
+  });
+
+  it("the alarms tell the operator what happened to the event", () => {
+    expect(
+      String(alarmOn(direct.template, "DestinationDeliveryFailures").Properties.AlarmDescription),
+    ).toMatch(/lost/i);
+    expect(String(alarmOn(direct.template, "AsyncEventsDropped").Properties.AlarmDescription)).toMatch(
+      /dead-letter queue/i,
+    );
+  });
+
+  it("every alarm, the asynchronous ones included, notifies the alarm topic", () => {
+    const { template } = synth({ alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops" });
+    const all = alarms(template);
+    expect(all.map((a) => a.Properties.MetricName)).toEqual(expect.arrayContaining(ASYNC_METRICS));
+    for (const alarm of all) {
+      expect(alarm.Properties.AlarmActions, String(alarm.Properties.MetricName)).toEqual([
+        "arn:aws:sns:eu-west-1:123456789012:ops",
+      ]);
+    }
+  });
+});
+
+describe("sqs mode", () => {
+  it("no alarm on Lambda's asynchronous queue: S3 sends to SQS, and the queue alarms watch it", () => {
+    const names = alarms(sqsMode.template).map((a) => a.Properties.MetricName);
+    for (const metric of ASYNC_METRICS) expect(names).not.toContain(metric);
+    sqsMode.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateAgeOfOldestMessage",
+      Threshold: 15 * 60,
+    });
+    expect(Object.keys(sqsMode.template.findResources("AWS::Lambda::EventInvokeConfig"))).toHaveLength(0);
+  });
+});
+
+describe("CatalogAlarms", () => {
+  function parts(): { stack: Stack; fn: lambda.Function; dlq: sqs.Queue } {
+    const stack = new Stack();
+    const fn = new lambda.Function(stack, "Fn", {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: "index.handler",
+      code: lambda.Code.fromInline("export const handler = async () => {};"),
+    });
+    return { stack, fn, dlq: new sqs.Queue(stack, "Dlq") };
+  }
+
+  it("an age threshold at or above the maximum event age is refused: that alarm could never fire", () => {
+    const { stack, fn, dlq } = parts();
+    expect(
+      () =>
+        new CatalogAlarms(stack, "Alarms", {
+          function: fn,
+          deadLetterQueue: dlq,
+          asyncInvoke: { maxEventAge: Duration.minutes(10) },
+        }),
+    ).toThrow(/maxQueueAge .* must be below the maximum event age/);
+  });
+
+  it("the age threshold follows maxQueueAge", () => {
+    const { stack, fn, dlq } = parts();
+    new CatalogAlarms(stack, "Alarms", {
+      function: fn,
+      deadLetterQueue: dlq,
+      asyncInvoke: { maxEventAge: Duration.hours(1) },
+      maxQueueAge: Duration.minutes(5),
+    });
+    Template.fromStack(stack).hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "AsyncEventAge",
+      Threshold: 5 * 60 * 1000,
+    });
+  });
+
+  it("a queue and asynchronous invocation are alternatives: one mode at a time", () => {
+    const { stack, fn, dlq } = parts();
+    expect(
+      () =>
+        new CatalogAlarms(stack, "Alarms", {
+          function: fn,
+          deadLetterQueue: dlq,
+          queue: new sqs.Queue(stack, "Queue"),
+          asyncInvoke: { maxEventAge: Duration.hours(6) },
+        }),
+    ).toThrow(/alternatives/);
+  });
+
+  it("without asynchronous invocation, no asynchronous alarm", () => {
+    const { stack, fn, dlq } = parts();
+    new CatalogAlarms(stack, "Alarms", { function: fn, deadLetterQueue: dlq });
+    const names = alarms(Template.fromStack(stack)).map((a) => a.Properties.MetricName);
+    expect(names.sort()).toEqual(["ApproximateNumberOfMessagesVisible", "Errors", "Throttles"]);
+  });
+});
