@@ -6,8 +6,11 @@ import { readEpub } from "./epub.js";
 import { readMobi } from "./mobi.js";
 import { readOdf } from "./odf.js";
 import { readOoxml } from "./ooxml.js";
+import { readPostScript } from "./postscript.js";
 import { readRtf } from "./rtf.js";
 import { ZipPackage } from "./zip-package.js";
+
+const POSTSCRIPT_MIMES = new Set(["application/postscript", "application/eps", "image/x-eps"]);
 
 function isOoxml(mime: string): boolean {
   return /^application\/vnd\.(openxmlformats-officedocument\.|ms-(word|excel|powerpoint)\..*macroenabled)/.test(
@@ -18,7 +21,7 @@ function isOoxml(mime: string): boolean {
 /**
  * Extracts the document section: title, authors, dates, application and
  * counts from the package's metadata parts, read by range from the ZIP central
- * directory (OOXML, ODF, EPUB) or from headers (CFB, RTF, MOBI).
+ * directory (OOXML, ODF, EPUB) or from headers (CFB, RTF, MOBI, PostScript).
  *
  * @example
  * const { document } = await extractDocument(ctx);
@@ -38,6 +41,10 @@ export async function extractDocument(ctx: ExtractContext): Promise<Sections> {
     document = readRtf(await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES)));
   } else if (mime === "application/x-mobipocket-ebook") {
     document = await readMobi(ctx.reader);
+  } else if (POSTSCRIPT_MIMES.has(mime)) {
+    const { document: postscript, bounds } = await readPostScript(ctx.reader);
+    // The bounding box is what exiftool reports as the image size of an EPS.
+    return bounds ? { document: postscript, image: bounds } : { document: postscript };
   } else {
     const kind = mime === "application/epub+zip" ? "epub" : isOoxml(mime) ? "ooxml" : "odf";
     ctx.partial.document = { kind };

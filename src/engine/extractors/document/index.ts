@@ -4,12 +4,13 @@ import { headRange, tailRange } from "../extractor.js";
 
 /**
  * Office and e-book documents: OOXML, OpenDocument and EPUB through the ZIP
- * central directory and their small metadata parts; legacy CFB, RTF and MOBI
- * from their headers.
+ * central directory and their small metadata parts; legacy CFB, RTF, MOBI
+ * and PostScript/EPS (structuring comments) from their headers.
  *
  * The plan asks for the head (RTF info group, CFB header and first sectors,
- * MOBI record 0, the first zip local headers) and the tail (the ZIP End Of
- * Central Directory and, for most packages, the directory and docProps parts).
+ * MOBI record 0, the first zip local headers, PostScript header comments) and
+ * the tail (the ZIP End Of Central Directory and, for most packages, the
+ * directory and docProps parts; a PostScript trailer's `(atend)` values).
  */
 export const documentExtractor: ExtractorDescriptor = {
   id: "document",
@@ -44,6 +45,9 @@ export const documentExtractor: ExtractorDescriptor = {
     "application/rtf",
     "text/rtf",
     "application/x-mobipocket-ebook",
+    "application/postscript",
+    "application/eps",
+    "image/x-eps",
   ],
   plan: (size) => [headRange(size, HEAD_WINDOW_BYTES), tailRange(size, TAIL_WINDOW_BYTES)],
   load: async () => (await import("./extract.js")).extractDocument,
