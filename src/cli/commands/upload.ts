@@ -68,6 +68,26 @@ export async function uploadPlan(paths: readonly string[], prefix: string): Prom
   return items;
 }
 
+/**
+ * Commander parser for `--prefix`: the folder files go into. People type
+ * `--prefix docs` meaning a folder, so the `/` is added; a leading `/`, `./`
+ * and empty segments are dropped, since S3 would keep them as a folder with
+ * an empty or `.` name. A `..` segment is refused: S3 keys have no parent,
+ * and tools that treat keys as paths (browsers, sync tools) would resolve it.
+ *
+ * @example
+ * folderPrefix("docs") // "docs/"
+ * folderPrefix("/photos//2024/") // "photos/2024/"
+ * folderPrefix("") // ""
+ */
+export function folderPrefix(value: string): string {
+  const segments = value.split("/").filter((segment) => segment !== "" && segment !== ".");
+  if (segments.includes("..")) {
+    throw new CliError("'..' is not a folder name: S3 keys have no parent folder");
+  }
+  return segments.map((segment) => `${segment}/`).join("");
+}
+
 async function* walk(directory: string): AsyncGenerator<{ path: string; size: number }> {
   const entries = await readdir(directory, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -228,7 +248,12 @@ export function registerUpload(program: Command): void {
       .command("upload")
       .description("upload files and directories (recursively) to the bucket; the pipeline catalogs them")
       .argument("<paths...>", "files or directories")
-      .option("--prefix <prefix>", "key prefix, e.g. photos/2024/", "")
+      .option(
+        "--prefix <folder>",
+        "folder in the bucket, e.g. photos/2024 (the trailing / is added; a leading / or ./ is dropped)",
+        folderPrefix,
+        "",
+      )
       .option("--wait", "wait until each file is cataloged and print its summary")
       .option("--timeout <seconds>", "with --wait: how long to wait for each record", parsePositiveInt, 60)
       .option("--concurrency <n>", "uploads at once", parsePositiveInt, 4)

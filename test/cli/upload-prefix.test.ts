@@ -1,0 +1,114 @@
+/**
+ * `catalog upload --prefix` names a folder: the keys the built CLI writes to
+ * the embedded S3 server, listed back over HTTP, for the prefixes people type.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CatalogStore } from "../../src/store/catalog-store.js";
+import { runCatalog } from "../support/cli.js";
+import { REPO_ROOT } from "../support/corpus.js";
+import { startServers, type TestServers } from "../support/servers.js";
+
+let servers: TestServers;
+let folder: string;
+let local: string[];
+let buckets = 0;
+
+/** A bucket of its own per case, so its listing is exactly what that upload wrote. */
+async function freshBucket(): Promise<string> {
+  const bucket = `prefix-case-${buckets++}`;
+  await servers.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+async function keysIn(bucket: string): Promise<string[]> {
+  const listing = await servers.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (listing.Contents ?? []).map((object) => object.Key as string).sort();
+}
+
+beforeAll(async () => {
+  expect(existsSync(join(REPO_ROOT, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
+  servers = await startServers();
+  await new CatalogStore(servers.dynamodb, { tableName: "catalog" }).createTable();
+  local = ["--s3-endpoint", servers.s3Endpoint, "--dynamodb-endpoint", servers.dynamodbEndpoint];
+  folder = await mkdtemp(join(tmpdir(), "catalog-prefix-"));
+  await writeFile(join(folder, "notes.txt"), "notes\n");
+  await mkdir(join(folder, "photos", "2024"), { recursive: true });
+  await writeFile(join(folder, "photos", "2024", "a.txt"), "a\n");
+});
+
+afterAll(async () => {
+  await servers?.stop();
+  if (folder) await rm(folder, { recursive: true, force: true });
+});
+
+describe.concurrent("catalog upload --prefix is a folder", () => {
+  it.each([
+    ["docs", ["docs/notes.txt"]],
+    ["docs/", ["docs/notes.txt"]],
+    ["docs/2024", ["docs/2024/notes.txt"]],
+    ["", ["notes.txt"]],
+    ["/", ["notes.txt"]],
+    ["/docs", ["docs/notes.txt"]],
+    ["./docs", ["docs/notes.txt"]],
+    ["docs//2024/./", ["docs/2024/notes.txt"]],
+    ["relatório final", ["relatório final/notes.txt"]],
+  ])("--prefix %j", async (prefix, keys) => {
+    const bucket = await freshBucket();
+    const result = await runCatalog([
+      "upload",
+      join(folder, "notes.txt"),
+      "--prefix",
+      prefix,
+      "--json",
+      "--bucket",
+      bucket,
+      ...local,
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(await keysIn(bucket)).toEqual(keys);
+    expect(JSON.parse(result.stdout).key).toBe(keys[0]);
+  });
+
+  it("puts a directory, with its name and tree, inside the folder", async () => {
+    const bucket = await freshBucket();
+    const result = await runCatalog([
+      "upload",
+      join(folder, "photos"),
+      join(folder, "notes.txt"),
+      "--prefix",
+      "in",
+      "--bucket",
+      bucket,
+      ...local,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await keysIn(bucket)).toEqual(["in/notes.txt", "in/photos/2024/a.txt"]);
+  });
+
+  it.each(["..", "../docs", "docs/../../x", "docs/.."])(
+    "refuses --prefix %j in one line and uploads nothing",
+    async (prefix) => {
+      const bucket = await freshBucket();
+      const result = await runCatalog([
+        "upload",
+        join(folder, "notes.txt"),
+        "--prefix",
+        prefix,
+        "--bucket",
+        bucket,
+        ...local,
+      ]);
+      expect(result.code).not.toBe(0);
+      const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/--prefix.*'\.\.'/);
+      expect(await keysIn(bucket)).toEqual([]);
+    },
+  );
+});
