@@ -399,6 +399,47 @@ describe("PNG eXIf after the image data (allowed since PNG 1.5's extensions; exi
   });
 });
 
+describe("SVG title: the root element's first <title> child, as exiftool reads it", () => {
+  const svg = (body: string, prolog = "") =>
+    new TextEncoder().encode(
+      `${prolog}<svg xmlns="http://www.w3.org/2000/svg" width="10" height="20">${body}</svg>`,
+    );
+
+  it("decodes the predefined and numeric entities and CDATA, and folds whitespace", async () => {
+    const result = await extractBytes(
+      svg(
+        "<desc>d</desc><title>\n  A &amp; B &#169; &#x41;<![CDATA[ <x> ]]>\n two </title><title>second</title>",
+      ),
+      "a.svg",
+    );
+    expect(result.image).toMatchObject({ width: 10, height: 20, exif: { title: "A & B © A <x> two" } });
+  });
+
+  it("expands no entity a DOCTYPE declares and fetches nothing it names", async () => {
+    const prolog =
+      '<?xml version="1.0"?>\n<!DOCTYPE svg SYSTEM "http://127.0.0.1:9/x.dtd" [<!ENTITY who "Ann"><!ENTITY lol "&who;&who;">]>\n';
+    const result = await extractBytes(svg("<title>by &who; &lol;</title>", prolog), "dtd.svg");
+    expect(result.image?.exif?.title).toBe("by &who; &lol;");
+  });
+
+  it("takes no <title> of a nested element, nor one inside a comment", async () => {
+    const result = await extractBytes(
+      svg('<!-- <title>commented</title> --><g><title>group</title></g><a href="#"><title>link</title></a>'),
+      "nested.svg",
+    );
+    expect(result.image).toEqual({ width: 10, height: 20 });
+  });
+
+  it("reads a title after a long first child, and none from a head window cut inside the title", async () => {
+    const late = svg(`<desc>${"d".repeat(30_000)}</desc><title a='>'>Late</title>`);
+    expect((await extractBytes(late, "late.svg")).image?.exif?.title).toBe("Late");
+
+    const unclosed = svg(`<title>${"x".repeat(100_000)}`).subarray(0, 90_000);
+    const result = await extractBytes(unclosed, "cut.svg");
+    expect(result.image?.exif?.title).toBeUndefined();
+  });
+});
+
 /** An APP1 segment: "Exif\0\0" then `payload`. */
 function exifSegment(payload: Uint8Array): Uint8Array {
   const segment = Buffer.alloc(4 + 6 + payload.byteLength);

@@ -140,7 +140,7 @@ describe("image extractor against exiftool", () => {
 /**
  * exiftool's Title is XMP dc:title and its Creator XMP dc:creator (else EXIF
  * Artist); we read EXIF only: `title` is ImageDescription, `artist` is Artist,
- * trimmed. Where the two conventions give different answers, what we report
+ * trimmed; an SVG's `title` is its root <title> element. Where the two conventions give different answers, what we report
  * instead and why. Every other image with a Title or Creator must agree.
  */
 const TITLE_CONVENTIONS: Readonly<Record<string, { title?: string; artist?: string; why: string }>> = {
@@ -157,9 +157,6 @@ const TITLE_CONVENTIONS: Readonly<Record<string, { title?: string; artist?: stri
   "filetype-fixture.jpg": {
     artist: "Sindre Sorhus",
     why: "exiftool keeps Artist's trailing spaces; we trim",
-  },
-  "sharp-struct-image-04-t.svg": {
-    why: "the SVG <title> element is not read: our title comes from EXIF only",
   },
 };
 

@@ -13,6 +13,7 @@ import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
 import { endsWithIend, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
+import { readSvgTitle } from "./svg.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
 import { readWebpStructure } from "./webp.js";
 import { xmpOrientation } from "./xmp.js";
@@ -338,7 +339,7 @@ async function decodePsd(ctx: ExtractContext): Promise<ImageInfo> {
 /**
  * image-size looks for the `<svg` root only in the first 1000 characters, so
  * it is handed the text from the root element on (a long prolog or comment
- * header is common).
+ * header is common). The root's `<title>` is the image's title.
  */
 async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(await head(ctx));
@@ -358,7 +359,8 @@ async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
     ctx.warn("SVG: the root element states no usable width, height or viewBox");
     return undefined;
   }
-  return publish(ctx, { width: size.width, height: size.height });
+  const title = readSvgTitle(text, root);
+  return publish(ctx, { width: size.width, height: size.height, ...(title && { exif: { title } }) });
 }
 
 /**
