@@ -1,6 +1,6 @@
 import { extract } from "../engine/engine.js";
 import { SourceChangedError } from "../engine/errors.js";
-import type { Budget } from "../engine/limits.js";
+import { type Budget, DEFAULT_BUDGET } from "../engine/limits.js";
 import type { Category, ExtractionResult } from "../engine/types.js";
 import { EXTRACTOR_VERSION } from "../engine/version.js";
 import type { ObjectEvent } from "../events/s3-event.js";
@@ -14,6 +14,7 @@ import {
   type PipelineLogger,
   SILENT_LOGGER,
 } from "./ports.js";
+import { WatchedSource } from "./watched-source.js";
 
 /** S3 charges per request: blocks this large make most small objects one GET. */
 export const S3_BLOCK_BYTES = 64 * 1024;
@@ -78,7 +79,9 @@ export interface ObjectOutcome {
  * → extract → policy → conditional record write → audit. Removals write a
  * tombstone. An object changed since the event is `superseded` (audited, no
  * record). A bad file never throws; storage and catalog faults do, so the
- * platform retries (every write is idempotent, so a retry is safe).
+ * platform retries (every write is idempotent, so a retry is safe). S3 too
+ * slow to deliver the bytes within the extraction's time budget is such a
+ * fault, not a time limit of the file.
  *
  * @example
  * const outcome = await processObject(event, { storage, catalog, policy: DEFAULT_POLICY });
@@ -240,8 +243,10 @@ async function processCreation(
     let extraction: ExtractionResult | undefined;
     let reasons = early;
     if (early.length === 0) {
+      // The engine reports a spent time budget as the file's cost; whether S3 spent it instead is told here.
+      const watched = new WatchedSource(source, deps.budget?.maxMillis ?? DEFAULT_BUDGET.maxMillis);
       try {
-        extraction = await extract(source, {
+        extraction = await extract(watched, {
           blockSize: S3_BLOCK_BYTES,
           // S3's stored full-object SHA-256 saves reading every byte again.
           hash: fullObjectSha256(head.checksum) === undefined && head.size <= policy.hashMaxBytes,
@@ -250,6 +255,8 @@ async function processCreation(
           sourceName: `s3://${event.bucket}/${event.key}`,
           ...(deps.budget && { budget: deps.budget }),
         });
+        const fault = watched.faultOf(extraction.durationMs);
+        if (fault) throw fault;
       } catch (error) {
         if (error instanceof SourceChangedError) return superseded(event, deps, started, error);
         throw error;

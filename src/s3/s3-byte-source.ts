@@ -21,6 +21,21 @@ import type { FetchCounter, ObjectHead, ObjectRef } from "../pipeline/ports.js";
 
 export type { FetchCounter, ObjectHead, ObjectRef };
 
+/** How reads of one object behave. */
+export interface S3ReadOptions {
+  /**
+   * A GET that receives no byte (headers or body) for this long is abandoned
+   * with a {@link SourceError}, a transient fault that is retried. Below the
+   * engine's 10 s time budget, so a stalled body surfaces as the fault it is
+   * rather than as the file's time limit, and a whole-object GET (outside any
+   * budget) cannot hang an invocation until its timeout. @default 5000
+   */
+  stallTimeoutMs?: number;
+}
+
+/** See {@link S3ReadOptions.stallTimeoutMs}. */
+export const DEFAULT_STALL_TIMEOUT_MS = 5_000;
+
 /**
  * A pinned S3 object version as a byte source.
  *
@@ -45,6 +60,7 @@ export class S3ByteSource implements ByteSource {
     private readonly client: S3Client,
     private readonly ref: ObjectRef & { eTag: string },
     readonly size: number,
+    private readonly stallTimeoutMs: number,
     /** The whole object, when it was fetched in one GET: reads are then served from memory. */
     private readonly whole?: Uint8Array,
   ) {
@@ -63,10 +79,12 @@ export class S3ByteSource implements ByteSource {
   static async open(
     client: S3Client,
     ref: ObjectRef,
+    options: S3ReadOptions = {},
   ): Promise<{ source: S3ByteSource; head: ObjectHead; fetched: FetchCounter }> {
     const name = `s3://${ref.bucket}/${ref.key}`;
+    const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     if (ref.size !== undefined && ref.fetchWholeUpTo !== undefined && ref.size <= ref.fetchWholeUpTo) {
-      return S3ByteSource.fetchWhole(client, { ...ref, size: ref.size }, name);
+      return S3ByteSource.fetchWhole(client, { ...ref, size: ref.size }, name, stallTimeoutMs);
     }
     const input: HeadObjectCommandInput = {
       Bucket: ref.bucket,
@@ -84,7 +102,7 @@ export class S3ByteSource implements ByteSource {
     if (ref.eTag !== undefined && unquote(ref.eTag) !== head.eTag) {
       throw new SourceChangedError(name, `ETag is ${head.eTag}, the event named ${unquote(ref.eTag)}`);
     }
-    return S3ByteSource.opened(client, ref, head);
+    return S3ByteSource.opened(client, ref, head, stallTimeoutMs);
   }
 
   /**
@@ -95,11 +113,12 @@ export class S3ByteSource implements ByteSource {
     client: S3Client,
     ref: ObjectRef,
     head: ObjectHead,
+    stallTimeoutMs: number,
     whole?: Uint8Array,
   ): { source: S3ByteSource; head: ObjectHead; fetched: FetchCounter } {
     const versionId = ref.versionId ?? head.versionId;
     const pinned = { bucket: ref.bucket, key: ref.key, eTag: head.eTag, ...(versionId && { versionId }) };
-    const source = new S3ByteSource(client, pinned, head.size, whole);
+    const source = new S3ByteSource(client, pinned, head.size, stallTimeoutMs, whole);
     if (whole) {
       source.fetched.bytes = whole.byteLength;
       source.fetched.requests = 1;
@@ -117,12 +136,15 @@ export class S3ByteSource implements ByteSource {
     client: S3Client,
     ref: ObjectRef & { size: number },
     name: string,
+    stallTimeoutMs: number,
   ): Promise<{ source: S3ByteSource; head: ObjectHead; fetched: FetchCounter }> {
     let output: GetObjectCommandOutput;
     let bytes: Uint8Array;
+    const watch = new StallWatch(stallTimeoutMs);
     try {
       output = await client.send(
         new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ChecksumMode: "ENABLED", ...pin(ref) }),
+        { abortSignal: watch.signal },
       );
       // Checked on the headers, before the body: an emulator that ignores If-Match could be sending a far
       // larger object that replaced the one the event named, which must not be read into memory to find out.
@@ -137,15 +159,18 @@ export class S3ByteSource implements ByteSource {
         throw new SourceChangedError(name, changed);
       }
       if (!output.Body) throw new SourceError(name, "GetObject returned no body");
-      bytes = await output.Body.transformToByteArray();
+      bytes = await watch.body(output.Body);
     } catch (error) {
-      throw mapS3Error(name, "GetObject", error);
+      throw watch.stalled(name, "GetObject") ?? mapS3Error(name, "GetObject", error);
+    } finally {
+      watch.end();
     }
     // A response without Content-Length is checked on what arrived.
     if (bytes.byteLength !== ref.size) {
       throw new SourceChangedError(name, `size is ${bytes.byteLength}, the event named ${ref.size}`);
     }
-    return S3ByteSource.opened(client, ref, toHead({ ...output, ContentLength: bytes.byteLength }), bytes);
+    const head = toHead({ ...output, ContentLength: bytes.byteLength });
+    return S3ByteSource.opened(client, ref, head, stallTimeoutMs, bytes);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -161,8 +186,9 @@ export class S3ByteSource implements ByteSource {
       ...pin(this.ref),
     };
     let bytes: Uint8Array;
+    const watch = new StallWatch(this.stallTimeoutMs);
     try {
-      const output = await this.client.send(new GetObjectCommand(input));
+      const output = await this.client.send(new GetObjectCommand(input), { abortSignal: watch.signal });
       const eTag = output.ETag === undefined ? undefined : unquote(output.ETag);
       const total = totalOf(output.ContentRange);
       if ((eTag !== undefined && eTag !== this.ref.eTag) || (total !== undefined && total !== this.size)) {
@@ -170,9 +196,14 @@ export class S3ByteSource implements ByteSource {
         throw new SourceChangedError(this.name, `object changed since it was opened (ETag ${eTag ?? "?"})`);
       }
       if (!output.Body) throw new SourceError(this.name, `GetObject ${input.Range} returned no body`);
-      bytes = await output.Body.transformToByteArray();
+      bytes = await watch.body(output.Body);
     } catch (error) {
-      throw mapS3Error(this.name, `GetObject ${input.Range}`, error);
+      throw (
+        watch.stalled(this.name, `GetObject ${input.Range}`) ??
+        mapS3Error(this.name, `GetObject ${input.Range}`, error)
+      );
+    } finally {
+      watch.end();
     }
     this.fetched.bytes += bytes.byteLength;
     this.fetched.requests += 1;
@@ -214,6 +245,64 @@ export async function tagObject(
     );
   } catch (error) {
     throw mapS3Error(name, "tagging", error);
+  }
+}
+
+/**
+ * Abandons one GET once no byte has arrived for a while: aborts the request
+ * while the headers are awaited, and ends the body while it is read. Bytes
+ * arriving slowly but steadily keep it alive; the engine's time budget (see
+ * the pipeline's WatchedSource) judges those.
+ */
+class StallWatch {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private received = 0;
+  private fired = false;
+  private reading: { destroy?: (error?: Error) => void } | undefined;
+
+  constructor(private readonly timeoutMs: number) {
+    this.arm();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.controller.abort();
+      this.reading?.destroy?.(new Error("stalled"));
+    }, this.timeoutMs);
+  }
+
+  /** The body's bytes, the stall timer restarted by every chunk. */
+  async body(body: NonNullable<GetObjectCommandOutput["Body"]>): Promise<Uint8Array> {
+    this.arm();
+    this.reading = body as { destroy?: (error?: Error) => void };
+    if (!(Symbol.asyncIterator in body)) return body.transformToByteArray();
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      chunks.push(chunk);
+      this.received += chunk.byteLength;
+      this.arm();
+    }
+    return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+  }
+
+  /** The fault to report when the timer, not S3, ended the request. */
+  stalled(name: string, operation: string): SourceError | undefined {
+    if (!this.fired) return undefined;
+    return new SourceError(
+      name,
+      `${operation} stalled: no byte from S3 for ${this.timeoutMs} ms (${this.received} body bytes received)`,
+    );
+  }
+
+  end(): void {
+    clearTimeout(this.timer);
   }
 }
 
