@@ -3,6 +3,8 @@
  * mode S3 hands each event to Lambda's own asynchronous queue, so the alarms there watch that queue; in SQS
  * mode the queue and its dead-letter queue are SQS's, watched by the queue metrics.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Duration, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -10,6 +12,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CatalogAlarms } from "../../infra/lib/catalog-alarms.js";
 import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
+import { PROJECT_ROOT } from "../../infra/lib/handler-bundle.js";
 
 const SKIP_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 const ASYNC_METRICS = ["AsyncEventsDropped", "DestinationDeliveryFailures", "AsyncEventAge"];
@@ -176,5 +179,26 @@ describe("CatalogAlarms", () => {
     new CatalogAlarms(stack, "Alarms", { function: fn, deadLetterQueue: dlq });
     const names = alarms(Template.fromStack(stack)).map((a) => a.Properties.MetricName);
     expect(names.sort()).toEqual(["ApproximateNumberOfMessagesVisible", "Errors", "Throttles"]);
+  });
+});
+
+// docs/DEPLOY.md is where an operator learns what an alarm means: its table names exactly the alarms of each mode.
+describe("docs/DEPLOY.md", () => {
+  it("the alarm table lists every alarm of each mode by its construct id, and no other", () => {
+    const deploy = readFileSync(path.join(PROJECT_ROOT, "docs", "DEPLOY.md"), "utf8");
+    const table = deploy.slice(deploy.indexOf("| alarm (construct id) |"));
+    const rows = table
+      .split("\n")
+      .slice(2)
+      .filter((line, i, lines) => line.startsWith("| ") && lines.slice(0, i).every((l) => l.startsWith("| ")))
+      .map((line) => line.split("|").map((cell) => cell.trim()));
+    const documented = (mode: string) =>
+      rows
+        .filter((cells) => cells[2] === mode || cells[2] === "both")
+        .map((cells) => cells[1])
+        .sort();
+    const built = (stack: CatalogStack) => stack.alarms.alarms.map((alarm) => alarm.node.id).sort();
+    expect(documented("direct")).toEqual(built(direct.stack));
+    expect(documented("sqs")).toEqual(built(sqsMode.stack));
   });
 });
