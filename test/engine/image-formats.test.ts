@@ -379,6 +379,22 @@ describe("PNG eXIf after the image data (allowed since PNG 1.5's extensions; exi
     expect(result.readRequests).toBeLessThanOrEqual(4);
   });
 
+  it("costs no read beyond the plan when one IDAT runs up to IEND or the last IDATs lie in the planned tail", async () => {
+    // Prepare: 1 MiB files, one with a single IDAT, one with libpng's 8 KiB IDATs; the plan is head + 1 KiB tail.
+    for (const chunks of [
+      [pngChunk("IDAT", new Uint8Array(1024 * 1024))],
+      idatRun(1024 * 1024 - 3000, 8192),
+    ]) {
+      // Act
+      const result = await extractBytes(pngOf(...chunks), "plain.png");
+
+      // Assess: detection's head block, the planned head window and the planned tail blocks, nothing more.
+      expect(result.image?.exif).toBeUndefined();
+      expect(result.readRequests).toBeLessThanOrEqual(3);
+      expect(result.bytesRead).toBeLessThan(100 * 1024);
+    }
+  });
+
   it("prefers an eXIf before the image data and does not look further", async () => {
     const later = Buffer.from(orientedTiff());
     later.write("Late", 38, "latin1");

@@ -18,12 +18,8 @@ export interface PngHeader {
 /** Chunks walked before the first IDAT, or back from IEND; real files have a few dozen at most. */
 const MAX_PNG_CHUNKS = 1024;
 
-/**
- * Tail windows searched, in turn, for chunks after the image data: first the
- * 1 KiB the image plan already fetched (free), then the engine's tail window
- * (one more ranged read, only for files whose last IDAT is longer).
- */
-const TRAILING_WINDOWS = [1024, TAIL_WINDOW_BYTES] as const;
+/** The tail the image plan fetches; the reader rounds it out to whole blocks. */
+const PLANNED_TAIL_BYTES = 1024;
 
 const EXIF_PREFIX = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -58,7 +54,7 @@ export async function readPngHeader(reader: BlockReader): Promise<PngHeader> {
     const type = fourCC(chunkHead, 4);
     if (type === "IDAT") {
       if (!header.exif) {
-        const trailing = await readTrailingExif(reader, offset);
+        const trailing = await readTrailingExif(reader, offset, offset + 12 + length);
         if (trailing) {
           header.exif = withoutExifPrefix(trailing);
           header.exifAfterData = true;
@@ -91,8 +87,17 @@ function withoutExifPrefix(payload: Uint8Array): Uint8Array {
  * length that makes it end where its successor starts. An eXIf chunk larger
  * than the tail window is not found.
  */
-async function readTrailingExif(reader: BlockReader, dataStart: number): Promise<Uint8Array | undefined> {
-  for (const window of TRAILING_WINDOWS) {
+async function readTrailingExif(
+  reader: BlockReader,
+  dataStart: number,
+  firstDataEnd: number,
+): Promise<Uint8Array | undefined> {
+  // One IDAT running up to IEND, as most encoders but libpng write it: nothing follows the data.
+  if (firstDataEnd === reader.size - 12 && endsWithIend(await reader.tail(12))) return undefined;
+  // First the whole blocks the planned tail brought in (free), then one read of the engine's tail window.
+  const cachedBlocks = Math.floor(Math.max(0, reader.size - PLANNED_TAIL_BYTES) / reader.blockSize);
+  const planned = Math.min(reader.size - cachedBlocks * reader.blockSize, TAIL_WINDOW_BYTES);
+  for (const window of [planned, TAIL_WINDOW_BYTES]) {
     const span = Math.min(window, reader.size - dataStart);
     const found = chainFromIend(await reader.tail(span), reader.size - span, dataStart);
     if (found.exif || found.reachedData || span === reader.size - dataStart) return found.exif;
