@@ -448,6 +448,48 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("keeps the pages loaded with Show more, and focus, when a live update refreshes the folder", async () => {
+    // Prepare: a folder of more than two pages, two of them loaded, focus on an entry of the second.
+    await putRecords("live-paged/", 1_050);
+    await page.goto(`${catalog.url}/?prefix=live-paged/`);
+    await poll(() => page.locator("#content [data-key]").count()).toBe(500);
+    await page.click("#more");
+    await poll(() => page.locator("#content [data-key]").count()).toBe(1_000);
+    await card("live-paged/file 0900.txt").focus();
+
+    // Act: an upload that sorts into the first page, announced by the live feed.
+    const added = "live-paged/file 0000a.txt";
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: added, Body: "new\n" }),
+    );
+    await catalog.stack.dispatcher.idle();
+
+    // Assess: the new record in its place, everything loaded before still there once, focus kept.
+    await poll(() => card(added).count()).toBe(1);
+    const keys = async () =>
+      page
+        .locator("#content [data-key]")
+        .evaluateAll((nodes) =>
+          nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
+        );
+    const refreshed = await keys();
+    expect(new Set(refreshed).size).toBe(refreshed.length);
+    expect(refreshed.slice(0, 3)).toEqual(["live-paged/file 0000.txt", added, "live-paged/file 0001.txt"]);
+    // Everything loaded before, and at most a short top-up past it, with more still to show.
+    expect(refreshed).toContain("live-paged/file 0999.txt");
+    expect(refreshed.length).toBeLessThanOrEqual(1_001 + 25);
+    expect(await page.locator("#more").count()).toBe(1);
+    expect(await page.evaluate(FOCUSED)).toBe("live-paged/file 0900.txt");
+
+    // The cursor goes on from the end of the loaded range: the rest once, nothing twice.
+    await page.click("#more");
+    await poll(() => page.locator("#more").count()).toBe(0);
+    const all = await keys();
+    expect(all).toHaveLength(1_051);
+    expect(new Set(all).size).toBe(1_051);
+    expect(incidents).toEqual([]);
+  }, 120_000);
+
   it("keeps text readable: at least 4.5:1 contrast for the text of every view", async () => {
     const worst: string[] = [];
     for (const path of ["/?prefix=photos/2026/", "/?view=problems", "/?view=stats"]) {

@@ -322,7 +322,14 @@ function setHeading(title, note) {
   document.title = `${visible(title)} · metadata catalog`;
 }
 
-async function render() {
+/**
+ * Draws the current view. `live`: a refresh for changes announced by the
+ * live feed rather than a person's navigation, so the view keeps their place:
+ * a paged listing reloads as much as they had loaded, focus stays on the
+ * entry it was on, and the open record is fetched again only if
+ * `detailChanged`.
+ */
+async function render({ live = false, detailChanged = true } = {}) {
   const token = ++renderToken;
   for (const tab of document.querySelectorAll(".tabs a")) {
     if (tab.dataset.nav === state.view) tab.setAttribute("aria-current", "page");
@@ -343,15 +350,38 @@ async function render() {
       duplicates: renderDuplicates,
       stats: renderStats,
     };
-    const draw = await (views[state.view] ?? renderRecent)();
+    const draw = await (views[state.view] ?? renderRecent)({ live });
     if (token !== renderToken) return;
+    const focused = live ? focusedEntry() : undefined;
     clear(content).append(draw);
+    if (focused) refocus(focused);
   } catch (error) {
     if (token !== renderToken) return;
     clear(content).append(el("div", { class: "error-box", text: error.message }));
   }
-  if (state.key) showDetail(state.key);
-  else hideDetail();
+  if (!state.key) hideDetail();
+  else if (!live || detailChanged || detail.hidden) showDetail(state.key);
+}
+
+/** What holds focus in the content area: a listing entry's key or an element id. */
+function focusedEntry() {
+  const active = document.activeElement;
+  if (!active || !content.contains(active)) return undefined;
+  const key = active.closest("[data-key]")?.dataset.key;
+  if (key !== undefined) return { key, tag: active.tagName };
+  return active.id ? { id: active.id } : undefined;
+}
+
+/** Focus on the redrawn counterpart of what {@link focusedEntry} saw, without scrolling to it. */
+function refocus(focused) {
+  let target = focused.id ? document.getElementById(focused.id) : undefined;
+  if (focused.key !== undefined) {
+    const entry = [...content.querySelectorAll("[data-key]")].find(
+      (node) => node.dataset.key === focused.key,
+    );
+    target = entry?.tagName === focused.tag ? entry : entry?.querySelector(focused.tag);
+  }
+  target?.focus({ preventScroll: true });
 }
 
 function renderBreadcrumbs() {
@@ -520,18 +550,62 @@ async function renderRecent() {
 /** Items asked of a paged listing at a time. */
 const PAGE_SIZE = 500;
 
+/** The paged listing on screen, how many items of it are loaded and the last one, for a live refresh. */
+let loadedListing = { id: "", count: 0, last: undefined };
+
+/**
+ * Items asked at a time while a live refresh looks past the loaded count for
+ * the last loaded item (records announced since pushed it down): small, as
+ * whatever it reads past that item is shown too.
+ */
+const TOP_UP_SIZE = 25;
+
 /**
  * A listing drawn page by page: the first page, then a "Show more" button
  * while the API hands back a cursor. Each press appends the next page and
  * moves focus to its first item, so a keyboard user carries on from there.
  * `draw(items)` builds the view of everything loaded; `note(count, more)`
  * says how much that is.
+ *
+ * A `live` refresh of the same listing reads again from the first page as
+ * many items as were loaded and on until the last of them, so pages loaded
+ * with "Show more" stay, records announced since appear in their place, and
+ * the cursor goes on from the end of the loaded range. It reads at most one
+ * page more than was loaded (the last item may be gone): about one request
+ * per page the person loaded. Merging announced records into the loaded
+ * items instead would need each listing's sort order here.
  */
-async function pagedView(path, params, { title, note, draw }) {
+async function pagedView(path, params, { title, note, draw }, { live = false } = {}) {
   const token = renderToken;
+  const id = `${path}?${new URLSearchParams(params)}`;
+  const again = live && loadedListing.id === id;
+  const wanted = again ? loadedListing.count : 0;
+  const last = again ? loadedListing.last : undefined;
   const first = await api(path, { ...params, limit: PAGE_SIZE });
-  const items = [...first.items];
+  const items = [];
+  // A record whose sort key changed between two page reads can be in both: list it once.
+  const seen = new Set();
+  const add = (page) => {
+    for (const item of page.items) {
+      if (seen.has(item.key)) continue;
+      seen.add(item.key);
+      items.push(item);
+    }
+  };
+  add(first);
   let cursor = first.cursor;
+  const behind = () => items.length < wanted || (last !== undefined && !seen.has(last));
+  while (cursor && behind() && items.length < wanted + PAGE_SIZE) {
+    const limit = Math.min(PAGE_SIZE, Math.max(wanted - items.length, TOP_UP_SIZE));
+    const page = await api(path, { ...params, limit, cursor });
+    if (token !== renderToken) break;
+    add(page);
+    cursor = page.cursor;
+  }
+  const remember = () => {
+    loadedListing = { id, count: items.length, last: items.at(-1)?.key };
+  };
+  if (token === renderToken) remember();
   const view = el("div");
   const redraw = (focusFrom) => {
     setHeading(title, note(first, items.length, cursor !== undefined));
@@ -565,15 +639,16 @@ async function pagedView(path, params, { title, note, draw }) {
     // The person moved on while the page loaded: the view this belongs to is gone.
     if (token !== renderToken) return;
     const loaded = items.length;
-    items.push(...page.items);
+    add(page);
     cursor = page.cursor;
+    remember();
     redraw(loaded);
   }
   redraw();
   return view;
 }
 
-function renderBrowse() {
+function renderBrowse(options) {
   return pagedView(
     "/api/folder",
     { prefix: state.prefix },
@@ -583,10 +658,11 @@ function renderBrowse() {
         `${first.folders.length} folders, ${count} objects${more ? " so far: more below" : ""}.`,
       draw: (first, items) => itemsView(items, { folders: first.folders }),
     },
+    options,
   );
 }
 
-function renderProblems() {
+function renderProblems(options) {
   return pagedView(
     "/api/problems",
     { days: state.days },
@@ -596,6 +672,7 @@ function renderProblems() {
         `Files with an error or rejected by the policy, ${windowText()}, oldest first: ${count}${more ? " so far" : ""}.`,
       draw: (_first, items) => problemsTable(items),
     },
+    options,
   );
 }
 
@@ -1419,6 +1496,37 @@ function setUpUpload() {
 
 let refreshTimer;
 let toastTimer;
+/** The live refresh in flight, if any, and whether the feed announced more while it ran. */
+let refreshing;
+let refreshAgain = false;
+/** Whether a change announced since the last refresh concerns the open record. */
+let detailChanged = false;
+
+/**
+ * Several files usually land together: one refresh for a burst (after a
+ * quiet 250 ms), and never two at once, so a busy feed costs at most one
+ * refresh in flight and one waiting.
+ */
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(runRefresh, 250);
+}
+
+async function runRefresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
+  const changed = detailChanged;
+  detailChanged = false;
+  refreshing = render({ live: true, detailChanged: changed });
+  await refreshing;
+  refreshing = undefined;
+  if (refreshAgain) {
+    refreshAgain = false;
+    runRefresh();
+  }
+}
 
 function toast(text) {
   const node = document.getElementById("toast");
@@ -1448,10 +1556,8 @@ function setUpLive() {
       state.view !== "browse" ||
       folderOf(announcement.key).startsWith(state.prefix) ||
       state.prefix.startsWith(folderOf(announcement.key));
-    if (!affects) return;
-    // Several files usually land together: one refresh for the burst.
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => render(), 250);
+    if (announcement.key === state.key) detailChanged = true;
+    if (affects || detailChanged) scheduleRefresh();
   });
 }
 
