@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { LOCAL_DEFAULTS } from "../local/local-defaults.js";
 import { CliError } from "./cli-error.js";
 
@@ -13,19 +13,94 @@ export interface TargetFlags {
   table?: string;
   s3Endpoint?: string;
   dynamodbEndpoint?: string;
+}
+
+/** Flags of a command that calls the local stack's HTTP API (`dlq`). */
+export interface LocalApiFlags {
+  profile?: string;
+  region?: string;
   api?: string;
 }
 
-/** Adds the target flags to a command. */
+const LOCAL_API = `http://127.0.0.1:${LOCAL_DEFAULTS.httpPort}`;
+
+/**
+ * Hidden options: accepted and unused, so a script can pass one set of
+ * target flags to every command (as `catalog dev` suggests) without each
+ * command's help listing flags that change nothing for it.
+ */
+function acceptUnused(command: Command, flags: readonly string[]): Command {
+  for (const spec of flags) command.addOption(new Option(spec).hideHelp());
+  return command;
+}
+
+/** Adds the target flags to a command that reaches a catalog. */
 export function withTargetFlags(command: Command): Command {
-  return command
+  command
     .option("--profile <name>", "AWS profile: talk to AWS instead of the local stack")
     .option("--region <region>", "AWS region: talk to AWS instead of the local stack")
     .option("--bucket <name>", `bucket (env CATALOG_BUCKET; local default ${LOCAL_DEFAULTS.bucket})`)
     .option("--table <name>", `catalog table (env CATALOG_TABLE; local default ${LOCAL_DEFAULTS.tableName})`)
     .option("--s3-endpoint <url>", "S3 endpoint (local default http://127.0.0.1:4569)")
-    .option("--dynamodb-endpoint <url>", "DynamoDB endpoint (local default http://127.0.0.1:8000)")
-    .option("--api <url>", "local stack HTTP API (default http://127.0.0.1:3000)");
+    .option("--dynamodb-endpoint <url>", "DynamoDB endpoint (local default http://127.0.0.1:8000)");
+  return acceptUnused(command, ["--api <url>"]);
+}
+
+/**
+ * Adds the flags of `dlq`, which works through the local stack's HTTP API
+ * and, against AWS, only says where the dead-letter queue is.
+ */
+export function withLocalApiFlags(command: Command): Command {
+  command
+    .option("--profile <name>", "AWS profile: print where the dead-letter queue is in AWS")
+    .option("--region <region>", "AWS region: print where the dead-letter queue is in AWS")
+    .option("--api <url>", `local stack HTTP API (default ${LOCAL_API})`);
+  return acceptUnused(command, [
+    "--bucket <name>",
+    "--table <name>",
+    "--s3-endpoint <url>",
+    "--dynamodb-endpoint <url>",
+  ]);
+}
+
+/**
+ * Whether the flags (or CATALOG_TARGET=aws) point at AWS rather than the local stack.
+ *
+ * @example
+ * targetsAws({ region: "eu-west-1" }, {}) // true
+ * targetsAws({}, { CATALOG_TARGET: "aws" }) // true
+ */
+export function targetsAws(
+  flags: { profile?: string; region?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return flags.profile !== undefined || flags.region !== undefined || env.CATALOG_TARGET === "aws";
+}
+
+/**
+ * `value` without a trailing `/` when it is an http(s) URL; a one-line error naming `flag` otherwise.
+ *
+ * @example
+ * httpUrl("http://127.0.0.1:3000/", "--api") // "http://127.0.0.1:3000"
+ */
+export function httpUrl(value: string, flag: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") return value.replace(/\/$/, "");
+  } catch {
+    // fall through to the one-line error
+  }
+  throw new CliError(`${flag} must be an http(s) URL, got '${value}'`);
+}
+
+/**
+ * The local stack's HTTP API named by `--api`, or the default one.
+ *
+ * @example
+ * localApiUrl({}) // "http://127.0.0.1:3000"
+ */
+export function localApiUrl(flags: LocalApiFlags): string {
+  return httpUrl(flags.api ?? LOCAL_API, "--api");
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 } from "../local/local-defaults.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { CliError } from "./cli-error.js";
-import type { TargetFlags } from "./target-flags.js";
+import { type TargetFlags, targetsAws, httpUrl as url } from "./target-flags.js";
 
 export type { TargetFlags };
 
@@ -22,19 +22,7 @@ export interface Target {
   store: CatalogStore;
   bucket: string;
   tableName: string;
-  /** The local stack's HTTP API (dead-letter replay lives there). */
-  apiUrl: string;
   close(): void;
-}
-
-function url(value: string, flag: string): string {
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol === "http:" || parsed.protocol === "https:") return value.replace(/\/$/, "");
-  } catch {
-    // fall through to the one-line error
-  }
-  throw new CliError(`${flag} must be an http(s) URL, got '${value}'`);
 }
 
 /**
@@ -43,12 +31,11 @@ function url(value: string, flag: string): string {
  * Configuration is read here, at the edge, and passed down.
  */
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
-  const aws = flags.profile !== undefined || flags.region !== undefined || env.CATALOG_TARGET === "aws";
+  const aws = targetsAws(flags, env);
   const bucket = flags.bucket ?? env.CATALOG_BUCKET ?? (aws ? undefined : LOCAL_DEFAULTS.bucket);
   const tableName = flags.table ?? env.CATALOG_TABLE ?? (aws ? undefined : LOCAL_DEFAULTS.tableName);
   if (!bucket) throw new CliError("no bucket: pass --bucket or set CATALOG_BUCKET");
   if (!tableName) throw new CliError("no catalog table: pass --table or set CATALOG_TABLE");
-  const apiUrl = url(flags.api ?? `http://127.0.0.1:${LOCAL_DEFAULTS.httpPort}`, "--api");
 
   let s3: S3Client;
   let dynamodb: DynamoDBClient;
@@ -87,7 +74,6 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
     store: new CatalogStore(dynamodb, { tableName }),
     bucket,
     tableName,
-    apiUrl,
     close() {
       s3.destroy();
       dynamodb.destroy();

@@ -61,7 +61,9 @@ function flagsIn(text: string): string[] {
 
 let commands: CommandOptions[];
 let rootOptions: string[];
-const TARGET_FLAGS = withTargetFlags(new Command("any")).options.map((option) => option.long as string);
+const TARGET_FLAGS = withTargetFlags(new Command("any"))
+  .options.filter((option) => !option.hidden)
+  .map((option) => option.long as string);
 
 /** The commands a row's first cell names (`catalog dlq ls` / `catalog dlq replay` names two). */
 function commandsOfRow(firstCell: string): CommandOptions[] {

@@ -2,10 +2,9 @@ import type { Command } from "commander";
 import type { DeadLetter } from "../../local/dispatcher.js";
 import { CliError } from "../cli-error.js";
 import { formatTable, printJson } from "../format.js";
-import type { Target } from "../target.js";
-import { type TargetFlags, withTargetFlags } from "../target-flags.js";
+import { type LocalApiFlags, localApiUrl, targetsAws, withLocalApiFlags } from "../target-flags.js";
 
-interface DlqFlags extends TargetFlags {
+interface DlqFlags extends LocalApiFlags {
   json?: boolean;
 }
 
@@ -15,14 +14,14 @@ const AWS_DLQ =
   "against AWS the dead-letter queue is an SQS queue (see the stack's outputs): inspect it in the SQS console and redrive it with 'aws sqs start-message-move-task --source-arn <dead-letter queue ARN>'";
 
 /** Calls the local stack's HTTP API; the dead-letter file is the running stack's to read and rewrite. */
-async function callApi<T>(target: Target, method: "GET" | "POST", path: string): Promise<T> {
+async function callApi<T>(apiUrl: string, method: "GET" | "POST", path: string): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`${target.apiUrl}${path}`, { method });
+    response = await fetch(`${apiUrl}${path}`, { method });
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code;
     if (code === "ECONNREFUSED") throw new CliError(NOT_RUNNING);
-    throw new CliError(`cannot reach the local stack at ${target.apiUrl}: ${(error as Error).message}`);
+    throw new CliError(`cannot reach the local stack at ${apiUrl}: ${(error as Error).message}`);
   }
   const body = (await response.json().catch(() => ({}))) as T & { error?: string };
   if (!response.ok) {
@@ -31,19 +30,17 @@ async function callApi<T>(target: Target, method: "GET" | "POST", path: string):
   return body;
 }
 
-/** Runs `work` on the local stack, or says in one line where the DLQ lives in AWS. */
-async function onLocalStack(flags: DlqFlags, work: (target: Target) => Promise<void>): Promise<void> {
-  const { resolveTarget } = await import("../target.js");
-  const target = resolveTarget(flags);
-  try {
-    if (target.mode === "aws") {
-      process.stdout.write(`${AWS_DLQ}\n`);
-      return;
-    }
-    await work(target);
-  } finally {
-    target.close();
+/**
+ * Runs `work` against the local stack's HTTP API, or says in one line where the DLQ lives in AWS.
+ * Neither needs the bucket, the table or an SDK client.
+ */
+async function onLocalStack(flags: DlqFlags, work: (apiUrl: string) => Promise<void>): Promise<void> {
+  const apiUrl = localApiUrl(flags);
+  if (targetsAws(flags)) {
+    process.stdout.write(`${AWS_DLQ}\n`);
+    return;
   }
+  await work(apiUrl);
 }
 
 function letterRow(letter: DeadLetter): string[] {
@@ -59,8 +56,8 @@ function letterRow(letter: DeadLetter): string[] {
 }
 
 async function runLs(flags: DlqFlags): Promise<void> {
-  await onLocalStack(flags, async (target) => {
-    const { items } = await callApi<{ items: DeadLetter[] }>(target, "GET", "/api/dlq");
+  await onLocalStack(flags, async (apiUrl) => {
+    const { items } = await callApi<{ items: DeadLetter[] }>(apiUrl, "GET", "/api/dlq");
     if (flags.json) {
       printJson(items);
       return;
@@ -76,8 +73,8 @@ async function runLs(flags: DlqFlags): Promise<void> {
 }
 
 async function runReplay(flags: DlqFlags): Promise<void> {
-  await onLocalStack(flags, async (target) => {
-    const result = await callApi<{ replayed: number; failed: number }>(target, "POST", "/api/dlq/replay");
+  await onLocalStack(flags, async (apiUrl) => {
+    const result = await callApi<{ replayed: number; failed: number }>(apiUrl, "POST", "/api/dlq/replay");
     if (flags.json) printJson(result);
     else process.stdout.write(`replayed ${result.replayed}, still failing ${result.failed}\n`);
     if (result.failed > 0) {
@@ -92,13 +89,13 @@ export function registerDlq(program: Command): void {
   const dlq = program
     .command("dlq")
     .description("events that failed every delivery attempt (the local stack's dead-letter file)");
-  withTargetFlags(
+  withLocalApiFlags(
     dlq
       .command("ls")
       .description("list the dead-lettered events")
       .option("--json", "print the dead letters as JSON"),
   ).action((flags: DlqFlags) => runLs(flags));
-  withTargetFlags(
+  withLocalApiFlags(
     dlq
       .command("replay")
       .description("deliver every dead-lettered event again; those that fail again stay")

@@ -1,0 +1,86 @@
+/**
+ * `catalog dlq ls|replay` read the local stack's dead-letter file through its
+ * HTTP API, or say where the queue is in AWS: their help lists the options
+ * that decide that and no other, and against AWS they need no bucket or table.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CATALOG, type CliRun } from "../support/cli.js";
+import { REPO_ROOT } from "../support/corpus.js";
+
+const run = promisify(execFile);
+
+/** Runs the built CLI with no AWS_ or CATALOG_ variable of this process, plus `env`. */
+async function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(AWS_|CATALOG_)/.test(name)),
+  );
+  try {
+    const { stdout, stderr } = await run("node", [CATALOG, ...args], {
+      cwd: REPO_ROOT,
+      timeout: 20_000,
+      env: { ...clean, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** The long options an Options block of `--help` lists. */
+function listedOptions(help: string): string[] {
+  const block = help.slice(help.indexOf("Options:"));
+  return [...block.matchAll(/^ {2}(?:-\w, )?(--[a-z][\w-]*)/gm)].map((match) => match[1] as string).sort();
+}
+
+beforeAll(() => {
+  expect(existsSync(join(REPO_ROOT, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
+});
+
+describe.concurrent("catalog dlq: options", () => {
+  it.each(["ls", "replay"])("dlq %s --help lists only what it uses", async (command) => {
+    const result = await catalog(["dlq", command, "--help"]);
+    expect(result.code).toBe(0);
+    expect(listedOptions(result.stdout)).toEqual(["--api", "--help", "--json", "--profile", "--region"]);
+  });
+
+  it.each([
+    [["--region", "eu-west-1"], {}],
+    [["--profile", "ops"], {}],
+    [[], { CATALOG_TARGET: "aws" }],
+  ])("dlq ls %j %j against AWS needs no bucket or table", async (args, env) => {
+    const result = await catalog(["dlq", "ls", ...args], env);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^against AWS the dead-letter queue is an SQS queue/);
+  });
+
+  it("still accepts the catalog's flags, so one set of flags fits every command", async () => {
+    const result = await catalog([
+      "dlq",
+      "replay",
+      "--region",
+      "eu-west-1",
+      "--bucket",
+      "b",
+      "--table",
+      "t",
+      "--s3-endpoint",
+      "http://127.0.0.1:9",
+      "--dynamodb-endpoint",
+      "http://127.0.0.1:9",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/aws sqs start-message-move-task/);
+  });
+
+  it("refuses an --api that is not an http(s) URL", async () => {
+    const result = await catalog(["dlq", "ls", "--api", "localhost:3000"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("catalog: --api must be an http(s) URL, got 'localhost:3000'\n");
+  });
+});
