@@ -34,16 +34,23 @@ function acceptUnused(command: Command, flags: readonly string[]): Command {
   return command;
 }
 
-/** Adds the target flags to a command that reaches a catalog. */
-export function withTargetFlags(command: Command): Command {
+/**
+ * Adds the target flags to a command that reaches a catalog. A command whose
+ * buckets come from the events it receives (`worker`) takes `bucket: false`:
+ * `--bucket` is then accepted but not offered.
+ */
+export function withTargetFlags(command: Command, { bucket = true }: { bucket?: boolean } = {}): Command {
   command
     .option("--profile <name>", "AWS profile: talk to AWS instead of the local stack")
-    .option("--region <region>", "AWS region: talk to AWS instead of the local stack")
-    .option("--bucket <name>", `bucket (env CATALOG_BUCKET; local default ${LOCAL_DEFAULTS.bucket})`)
+    .option("--region <region>", "AWS region: talk to AWS instead of the local stack");
+  if (bucket) {
+    command.option("--bucket <name>", `bucket (env CATALOG_BUCKET; local default ${LOCAL_DEFAULTS.bucket})`);
+  }
+  command
     .option("--table <name>", `catalog table (env CATALOG_TABLE; local default ${LOCAL_DEFAULTS.tableName})`)
     .option("--s3-endpoint <url>", "S3 endpoint (local default http://127.0.0.1:4569)")
     .option("--dynamodb-endpoint <url>", "DynamoDB endpoint (local default http://127.0.0.1:8000)");
-  return acceptUnused(command, ["--api <url>"]);
+  return acceptUnused(command, bucket ? ["--api <url>"] : ["--api <url>", "--bucket <name>"]);
 }
 
 /**

@@ -13,16 +13,20 @@ import { type TargetFlags, targetsAws, httpUrl as url } from "./target-flags.js"
 export type { TargetFlags };
 
 /** Where a command's S3 and DynamoDB calls go, with clients ready. */
-export interface Target {
+export interface CatalogConnection {
   mode: "local" | "aws";
   /** The AWS profile named by `--profile`, if any. */
   profile?: string;
   s3: S3Client;
   dynamodb: DynamoDBClient;
   store: CatalogStore;
-  bucket: string;
   tableName: string;
   close(): void;
+}
+
+/** A connection and the bucket a command works on by default. */
+export interface Target extends CatalogConnection {
+  bucket: string;
 }
 
 /**
@@ -31,10 +35,23 @@ export interface Target {
  * Configuration is read here, at the edge, and passed down.
  */
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
-  const aws = targetsAws(flags, env);
-  const bucket = flags.bucket ?? env.CATALOG_BUCKET ?? (aws ? undefined : LOCAL_DEFAULTS.bucket);
-  const tableName = flags.table ?? env.CATALOG_TABLE ?? (aws ? undefined : LOCAL_DEFAULTS.tableName);
+  const bucket =
+    flags.bucket ?? env.CATALOG_BUCKET ?? (targetsAws(flags, env) ? undefined : LOCAL_DEFAULTS.bucket);
   if (!bucket) throw new CliError("no bucket: pass --bucket or set CATALOG_BUCKET");
+  return { ...connectCatalog(flags, env), bucket };
+}
+
+/**
+ * The clients and catalog of {@link resolveTarget} without a default bucket,
+ * for commands that learn their buckets from the events they receive
+ * (`catalog worker`): against AWS they need no `--bucket`.
+ *
+ * @example
+ * const connection = connectCatalog({ region: "eu-west-1", table: "catalog" });
+ */
+export function connectCatalog(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): CatalogConnection {
+  const aws = targetsAws(flags, env);
+  const tableName = flags.table ?? env.CATALOG_TABLE ?? (aws ? undefined : LOCAL_DEFAULTS.tableName);
   if (!tableName) throw new CliError("no catalog table: pass --table or set CATALOG_TABLE");
 
   let s3: S3Client;
@@ -72,7 +89,6 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
     s3,
     dynamodb,
     store: new CatalogStore(dynamodb, { tableName }),
-    bucket,
     tableName,
     close() {
       s3.destroy();

@@ -104,7 +104,10 @@ describe.each(READMES)("%s, section CLI", (file) => {
         missing.push(`catalog ${command.path} (no row)`);
         continue;
       }
-      const takesTargetFlags = TARGET_FLAGS.every((flag) => command.options.includes(flag));
+      // `worker` takes every target flag but `--bucket` (its events name their buckets).
+      const takesTargetFlags = TARGET_FLAGS.every(
+        (flag) => flag === "--bucket" || command.options.includes(flag),
+      );
       for (const option of command.options) {
         const shared = takesTargetFlags && TARGET_FLAGS.includes(option) && names(targetTable, option);
         if (!names(row, option) && !shared) missing.push(`catalog ${command.path} ${option}`);

@@ -1,7 +1,8 @@
 /**
  * `catalog worker` as a process: the local target flags, an SQS emulator
  * (fauxqs, real AWS JSON protocol over HTTP) at the queue URL, SIGTERM ends
- * it with exit code 0 once the batch in flight is done.
+ * it with exit code 0 once the batch in flight is done. Against AWS (here the
+ * same servers behind endpoint flags) it needs no bucket: events name theirs.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -44,32 +45,7 @@ it("catalogs what the queue announces, deletes the message, and exits 0 on SIGTE
     new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(toS3Notification([event])) }),
   );
 
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
-      "worker",
-      "--queue",
-      queueUrl,
-      "--sqs-endpoint",
-      fauxqs.address,
-      "--bucket",
-      stack.bucket,
-      "--table",
-      stack.tableName,
-      "--s3-endpoint",
-      stack.servers.s3Endpoint,
-      "--dynamodb-endpoint",
-      stack.servers.dynamodbEndpoint,
-      "--wait-time",
-      "20",
-      "--concurrency",
-      "2",
-    ],
-    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CATALOG_TARGET: "" } },
-  );
+  const child = spawnWorker(queueUrl, ["--bucket", stack.bucket], { ...process.env, CATALOG_TARGET: "" });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => {
     output += chunk.toString();
@@ -97,3 +73,68 @@ it("catalogs what the queue announces, deletes the message, and exits 0 on SIGTE
   const { record } = await stack.store.getObject(stack.bucket, event.key);
   expect(record?.status).toBe("ok");
 }, 60_000);
+
+it("against AWS, starts without a bucket and catalogs the bucket each event names", async () => {
+  const { queueUrl } = fauxqs.createQueue("cli-aws-events");
+  const event = await upload(stack, "cli/aws-worker.png", { corpus: "filetype-fixture.png" });
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(toS3Notification([event])) }),
+  );
+  const { CATALOG_BUCKET: _unset, ...env } = process.env;
+  const child = spawnWorker(queueUrl, ["--region", TEST_REGION], {
+    ...env,
+    CATALOG_TARGET: "aws",
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  try {
+    await Promise.race([
+      until(async () => (await stack.store.getObject(stack.bucket, event.key)).record !== undefined),
+      exited.then((code) => {
+        throw new Error(`worker exited with ${code}: ${output}`);
+      }),
+    ]);
+    child.kill("SIGTERM");
+    expect(await exited, output).toBe(0);
+  } finally {
+    child.kill("SIGKILL");
+  }
+  expect((await stack.store.getObject(stack.bucket, event.key)).record?.status).toBe("ok");
+}, 60_000);
+
+/** `catalog worker` on the test stack's servers and the queue, with `extra` flags and exactly `env`. */
+function spawnWorker(queueUrl: string, extra: string[], env: NodeJS.ProcessEnv) {
+  return spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "worker",
+      "--queue",
+      queueUrl,
+      "--sqs-endpoint",
+      fauxqs.address,
+      ...extra,
+      "--table",
+      stack.tableName,
+      "--s3-endpoint",
+      stack.servers.s3Endpoint,
+      "--dynamodb-endpoint",
+      stack.servers.dynamodbEndpoint,
+      "--wait-time",
+      "20",
+      "--concurrency",
+      "2",
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env },
+  );
+}

@@ -10,7 +10,7 @@ import { queueIdentity } from "../../worker/sqs-records.js";
 import { startWorker } from "../../worker/sqs-worker.js";
 import { CliError } from "../cli-error.js";
 import type { LogLevel } from "../options.js";
-import { resolveTarget, type TargetFlags } from "../target.js";
+import { connectCatalog, type TargetFlags } from "../target.js";
 import { TerminalLogger } from "../terminal-logger.js";
 
 /** Flags of `catalog worker`, as Commander parses them. */
@@ -79,7 +79,7 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   // parses the escaped line to the same values.
   const logger = new TerminalLogger({ serviceName: "s3-metadata-catalog-worker", logLevel: flags.logLevel });
 
-  const target = resolveTarget(flags, env);
+  const target = connectCatalog(flags, env);
   const sqs = sqsClient(flags, target.mode, env);
   try {
     const attributes = await sqs

@@ -31,6 +31,8 @@ export function registerWorker(program: Command): void {
       .option("--policy-file <path>", "validation policy (JSON)")
       .option("--no-thumbnails", "do not write thumbnails under the derived prefix")
       .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")}`, parseLogLevel, "INFO"),
+    // Each event names its bucket: the worker has no default one to take.
+    { bucket: false },
   )
     // SDK clients, the handler and sqs-consumer load only when `worker` runs.
     .action(async (flags: WorkerFlags) => (await import("./worker-run.js")).runWorker(flags));
