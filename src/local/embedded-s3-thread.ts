@@ -344,6 +344,18 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   const store = server.store;
   const copyObject = store.copyObject.bind(store);
   store.copyObject = async (...args) => {
+    const [srcBucket, srcKey, destBucket, destKey, replacementMetadata] = args as [
+      string,
+      string,
+      string,
+      string,
+      unknown,
+    ];
+    // A copy that replaces metadata writes no MD5 file, so s3rver kept the overwritten object's and
+    // answered its ETag; without one, the ETag is computed from the copied bytes.
+    if (replacementMetadata && (srcBucket !== destBucket || srcKey !== destKey)) {
+      await rm(store.getResourcePath(destBucket, destKey, "object.md5"), { force: true });
+    }
     const metadata = await copyObject(...args);
     const request = requests.getStore();
     if (request && metadata.etag) request.copiedETag = metadata.etag.replace(/^"(.*)"$/, "$1");

@@ -1,8 +1,16 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
 import { EmbeddedDynamoDb } from "../../src/local/embedded-dynamodb.js";
@@ -95,6 +103,36 @@ describe("EmbeddedS3 on its thread", () => {
       } while (token);
       expect(pages).toBe(3);
       expect(listed).toEqual([...keys].sort());
+    } finally {
+      client.destroy();
+      await s3.close();
+    }
+  });
+
+  it("gives a copy that replaces metadata over an existing key the ETag of what it copied", async () => {
+    const s3 = await EmbeddedS3.start({
+      port: 0,
+      directory: join(directory, "copies"),
+      buckets: ["uploads"],
+    });
+    const client = s3Client(s3.endpoint);
+    const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+    try {
+      await client.send(new PutObjectCommand({ Bucket: "uploads", Key: "source.txt", Body: "new content" }));
+      await client.send(new PutObjectCommand({ Bucket: "uploads", Key: "target.txt", Body: "old content" }));
+      const copied = await client.send(
+        new CopyObjectCommand({
+          Bucket: "uploads",
+          Key: "target.txt",
+          CopySource: "uploads/source.txt",
+          MetadataDirective: "REPLACE",
+          ContentType: "text/plain",
+        }),
+      );
+      const head = await client.send(new HeadObjectCommand({ Bucket: "uploads", Key: "target.txt" }));
+      expect(copied.CopyObjectResult?.ETag).toBe(`"${md5("new content")}"`);
+      expect(head.ETag).toBe(`"${md5("new content")}"`);
+      expect(head.ContentType).toBe("text/plain");
     } finally {
       client.destroy();
       await s3.close();
