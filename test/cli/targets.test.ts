@@ -72,6 +72,18 @@ describe.concurrent("catalog CLI: a bucket that does not exist is the one named"
   );
 });
 
+describe.concurrent("catalog find: an empty answer names the range it searched", () => {
+  it.each([
+    [["--duplicates"], "no duplicates in the last 30 days (--since to look further back)"],
+    [["--problems"], "nothing found in the last 7 days (--since to look further back)"],
+    [["--category", "image", "--since", "2026-01-02"], "nothing found since 2026-01-02T00:00:00.000Z"],
+  ])("catalog find %j", async (args, answer) => {
+    const result = await catalog(["find", ...args, ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${answer}\n`);
+  });
+});
+
 describe.concurrent("catalog CLI: AWS without credentials or region is one clear line", () => {
   const aws = ["--bucket", "b", "--table", "t"];
   it.each([

@@ -44,10 +44,16 @@ async function runFind(flags: FindFlags): Promise<void> {
     Boolean,
   ).length;
   if (modes !== 1) throw new CliError("choose exactly one of --category <name>, --duplicates, --problems");
+  const defaultSince = flags.duplicates ? "30d" : "7d";
   const range: TimeRange = {
-    from: flags.since ?? parseSince(flags.duplicates ? "30d" : "7d"),
+    from: flags.since ?? parseSince(defaultSince),
     to: new Date().toISOString(),
   };
+  // An empty answer names the range it searched, so a default window is not mistaken for an empty catalog.
+  const searched =
+    flags.since === undefined
+      ? `in the last ${defaultSince === "30d" ? "30 days" : "7 days"} (--since to look further back)`
+      : `since ${range.from}`;
   if (range.from > range.to) throw new CliError(`--since is in the future: ${range.from}`);
   await withTarget(flags, async (target) => {
     if (flags.duplicates) {
@@ -62,7 +68,7 @@ async function runFind(flags: FindFlags): Promise<void> {
         printJson(withCopies);
         return;
       }
-      if (withCopies.length === 0) process.stdout.write("no duplicates in that time range\n");
+      if (withCopies.length === 0) process.stdout.write(`no duplicates ${searched}\n`);
       for (const group of withCopies) {
         process.stdout.write(
           `sha256 ${group.sha256}  ${formatBytes(group.size)}  ${group.objects.length} copies (since ${group.since})\n`,
@@ -83,7 +89,7 @@ async function runFind(flags: FindFlags): Promise<void> {
       printJson(found.items);
       return;
     }
-    if (found.items.length === 0) process.stdout.write("nothing found in that time range\n");
+    if (found.items.length === 0) process.stdout.write(`nothing found ${searched}\n`);
     else process.stdout.write(`${formatTable(rowsOf(found.items))}\n`);
     if (found.more) process.stderr.write(`(first ${flags.limit} results; raise --limit for more)\n`);
   });
