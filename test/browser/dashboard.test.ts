@@ -104,14 +104,15 @@ const FOCUSED =
   "document.activeElement?.closest('[data-key]')?.dataset.key ?? document.activeElement?.id ?? ''";
 
 /**
- * Writes `count` records named `<prefix>file NNNN.txt` to the catalog
- * directly (the pipeline is not under test where this is used).
+ * Writes `count` records named `<prefix>file NNNN.txt`, numbered from
+ * `first`, to the catalog directly: the pipeline is not under test where this
+ * is used, and nothing is announced on the live feed.
  */
-async function putRecords(prefix: string, count: number): Promise<void> {
+async function putRecords(prefix: string, count: number, first = 0): Promise<void> {
   const eventTime = new Date().toISOString();
-  for (let start = 0; start < count; start += 50)
+  for (let start = first; start < first + count; start += 50)
     await Promise.all(
-      Array.from({ length: Math.min(50, count - start) }, (_, offset) =>
+      Array.from({ length: Math.min(50, first + count - start) }, (_, offset) =>
         catalog.stack.store.putRecord({
           bucket: catalog.stack.bucket,
           key: `${prefix}file ${String(start + offset).padStart(4, "0")}.txt`,
@@ -489,6 +490,29 @@ describe("dashboard in headless Chromium", () => {
     expect(new Set(all).size).toBe(1_051);
     expect(incidents).toEqual([]);
   }, 120_000);
+
+  it("reloads the view when the live stream says it dropped announcements (resync)", async () => {
+    await putRecords("resync/", 1);
+    await page.goto(`${catalog.url}/?prefix=resync/`);
+    await poll(() => card("resync/file 0000.txt").count()).toBe(1);
+    await poll(() => page.textContent("#live")).toBe("live");
+
+    // Act: a record the feed does not announce, then a burst elsewhere larger than the server holds
+    // for one client at once, so the page gets a resync instead of the burst.
+    await putRecords("resync/", 1, 1);
+    for (let index = 0; index < 40; index++)
+      catalog.feed.emit("record", {
+        kind: "created",
+        bucket: catalog.stack.bucket,
+        key: `elsewhere/${index}-${"x".repeat(4_000)}`,
+        eventTime: new Date().toISOString(),
+        delivered: true,
+      });
+
+    // Assess: only a reload can show the unannounced record.
+    await poll(() => card("resync/file 0001.txt").count()).toBe(1);
+    expect(incidents).toEqual([]);
+  }, 60_000);
 
   it("keeps text readable: at least 4.5:1 contrast for the text of every view", async () => {
     const worst: string[] = [];

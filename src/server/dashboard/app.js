@@ -1541,13 +1541,26 @@ function toast(text) {
 function setUpLive() {
   const indicator = document.getElementById("live");
   const source = new EventSource("/api/events");
+  // Announcements made while the stream was down are lost: after a reconnection, reload the view.
+  let missed = false;
   source.addEventListener("open", () => {
     indicator.textContent = "live";
     indicator.classList.add("on");
+    if (!missed) return;
+    missed = false;
+    detailChanged = true;
+    scheduleRefresh();
   });
   source.addEventListener("error", () => {
     indicator.textContent = "reconnecting";
     indicator.classList.remove("on");
+    missed = true;
+  });
+  // The server dropped announcements this page did not take in time (a background tab, a slow
+  // link): what is shown may be stale, so reload it, open record included.
+  source.addEventListener("resync", () => {
+    detailChanged = true;
+    scheduleRefresh();
   });
   source.addEventListener("record", (event) => {
     const announcement = JSON.parse(event.data);
