@@ -47,21 +47,24 @@ function freePort(): Promise<number> {
   });
 }
 
-/** CPU (user + system, ms) of each thread of a process, from /proc/<pid>/task (clock ticks of 10 ms). */
-function threadCpu(pid: number): Map<number, number> {
-  const times = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const fields = (readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
-      times.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return times;
+/**
+ * CPU (user + system, ms) of the whole process, threads that have ended included: libvips starts and
+ * ends worker threads as thumbnails come and go, and a sum over the live threads would miss theirs.
+ */
+function processCpu(pid: number): number {
+  return statCpu(`/proc/${pid}/stat`);
 }
 
-const sum = (times: Map<number, number>) => [...times.values()].reduce((a, b) => a + b, 0);
+/** CPU (user + system, ms) of a process's main thread. */
+function mainThreadCpu(pid: number): number {
+  return statCpu(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** utime + stime of a /proc stat file, in ms (clock ticks of 10 ms). */
+function statCpu(path: string): number {
+  const fields = (readFileSync(path, "utf8").split(") ")[1] ?? "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 /**
  * Follows the server-sent events of `GET /api/events` and calls `onRecord`
@@ -145,7 +148,8 @@ async function main(): Promise<void> {
     );
     while (!recordedAt.has("warm-up.jpg")) await new Promise((resolve) => setTimeout(resolve, 20));
 
-    const cpuBefore = threadCpu(pid);
+    const processCpuBefore = processCpu(pid);
+    const mainCpuBefore = mainThreadCpu(pid);
     const putAt = new Map<string, number>();
     const firstAt = now();
     let next = 0;
@@ -169,14 +173,13 @@ async function main(): Promise<void> {
     while ([...putAt.keys()].some((key) => !recordedAt.has(key)) && now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const cpuAfter = threadCpu(pid);
     s3.destroy();
     feed.destroy();
     const keys = [...putAt.keys()].filter((key) => recordedAt.has(key));
     const lastAt = Math.max(...keys.map((key) => recordedAt.get(key) as number));
     const latencies = keys.map((key) => (recordedAt.get(key) as number) - (putAt.get(key) as number));
-    const cpuMs = sum(cpuAfter) - sum(cpuBefore);
-    const mainMs = (cpuAfter.get(pid) ?? 0) - (cpuBefore.get(pid) ?? 0);
+    const cpuMs = processCpu(pid) - processCpuBefore;
+    const mainMs = mainThreadCpu(pid) - mainCpuBefore;
     const seconds = (lastAt - firstAt) / 1000;
     const figures: Figure[] = [
       [
