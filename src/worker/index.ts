@@ -1,3 +1,4 @@
+export { awsQueueRegion } from "./aws-queue-url.js";
 export { type QueueIdentity, queueIdentity, toSqsEvent } from "./sqs-records.js";
 export {
   type BatchReport,

@@ -6,11 +6,12 @@ import { createHandler } from "../../lambda/handler.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/local-defaults.js";
 import { warmUpPipeline } from "../../pipeline/warm-up.js";
 import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
+import { awsQueueRegion } from "../../worker/aws-queue-url.js";
 import { queueIdentity } from "../../worker/sqs-records.js";
 import { startWorker } from "../../worker/sqs-worker.js";
 import { CliError } from "../cli-error.js";
 import type { LogLevel } from "../options.js";
-import { connectCatalog, type TargetFlags } from "../target.js";
+import { type CatalogConnection, checkAwsAccess, connectCatalog, type TargetFlags } from "../target.js";
 import { TerminalLogger } from "../terminal-logger.js";
 
 /** Flags of `catalog worker`, as Commander parses them. */
@@ -39,12 +40,18 @@ function httpUrl(value: string, flag: string): string {
 }
 
 /**
- * The SQS client for the target: on AWS, the profile/region of the other
- * clients (the region defaults to the queue URL's); locally, the local
- * stack's credentials and the emulator at `--sqs-endpoint`,
- * AWS_ENDPOINT_URL_SQS, or the queue URL's own origin.
+ * The SQS client for the target. On AWS it signs for the queue's own region
+ * (the URL's, else `--region`, else AWS_REGION or the profile's): the SDK
+ * sends each call to the queue URL's host, which answers only for its region.
+ * Locally it uses the local stack's credentials and the emulator at
+ * `--sqs-endpoint`, AWS_ENDPOINT_URL_SQS, or the queue URL's own origin.
  */
-function sqsClient(flags: WorkerFlags, mode: "local" | "aws", env: NodeJS.ProcessEnv): SQSClient {
+function sqsClient(
+  flags: WorkerFlags,
+  mode: "local" | "aws",
+  queueRegion: string | undefined,
+  env: NodeJS.ProcessEnv,
+): SQSClient {
   const endpointFlag = flags.sqsEndpoint ?? env.AWS_ENDPOINT_URL_SQS;
   const endpoint = endpointFlag === undefined ? undefined : httpUrl(endpointFlag, "--sqs-endpoint");
   if (mode === "local") {
@@ -54,13 +61,48 @@ function sqsClient(flags: WorkerFlags, mode: "local" | "aws", env: NodeJS.Proces
       endpoint: endpoint ?? new URL(flags.queue).origin,
     });
   }
-  const fromUrl = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(flags.queue).hostname)?.[1];
-  const region = flags.region ?? fromUrl;
+  const region = queueRegion ?? flags.region;
   return new SQSClient({
     ...(region && { region }),
     ...(flags.profile && { profile: flags.profile }),
     ...(endpoint && { endpoint }),
   });
+}
+
+/** The clients `catalog worker` reads its queue and writes its catalog with. */
+export interface WorkerConnection {
+  /** S3 and DynamoDB, as the handler uses them. */
+  target: CatalogConnection;
+  sqs: SQSClient;
+  close(): void;
+}
+
+/**
+ * Builds the worker's clients. A queue URL on Amazon SQS
+ * (`https://sqs.<region>.amazonaws.com/...`) targets AWS by itself, and its
+ * region is the default of every client: the buckets that notify a queue are
+ * in its region, and so, most often, is the table. `--region` still chooses
+ * the region of S3 and DynamoDB. An emulator's queue URL leaves the choice to
+ * the usual flags (`--profile`, `--region`, CATALOG_TARGET=aws).
+ *
+ * @example
+ * const { target, sqs } = connectWorker({ ...flags, queue: "https://sqs.eu-west-1.amazonaws.com/123456789012/q" });
+ * await target.s3.config.region(); // "eu-west-1"
+ */
+export function connectWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = process.env): WorkerConnection {
+  const queueRegion = awsQueueRegion(flags.queue);
+  const targetFlags =
+    queueRegion !== undefined && flags.region === undefined ? { ...flags, region: queueRegion } : flags;
+  const target = connectCatalog(targetFlags, env);
+  const sqs = sqsClient(flags, target.mode, queueRegion, env);
+  return {
+    target,
+    sqs,
+    close() {
+      sqs.destroy();
+      target.close();
+    },
+  };
 }
 
 /** Runs `catalog worker` until SIGINT/SIGTERM; a second signal quits at once. */
@@ -79,9 +121,11 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   // parses the escaped line to the same values.
   const logger = new TerminalLogger({ serviceName: "s3-metadata-catalog-worker", logLevel: flags.logLevel });
 
-  const target = connectCatalog(flags, env);
-  const sqs = sqsClient(flags, target.mode, env);
+  const connection = connectWorker(flags, env);
+  const { target, sqs } = connection;
   try {
+    // A missing region or credentials is said once here, not once per message.
+    if (target.mode === "aws") await checkAwsAccess({ ...target, bucket: "" });
     const attributes = await sqs
       .send(
         new GetQueueAttributesCommand({
@@ -142,7 +186,6 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
       process.on("SIGTERM", onSignal);
     });
   } finally {
-    sqs.destroy();
-    target.close();
+    connection.close();
   }
 }

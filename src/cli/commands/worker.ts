@@ -11,7 +11,11 @@ export function registerWorker(program: Command): void {
       .description(
         "long-poll an SQS queue of S3 notifications and catalog each object, as the SQS-triggered function does",
       )
-      .requiredOption("--queue <url>", "SQS queue URL (env CATALOG_QUEUE_URL)", process.env.CATALOG_QUEUE_URL)
+      .requiredOption(
+        "--queue <url>",
+        "SQS queue URL (env CATALOG_QUEUE_URL); an Amazon SQS URL means AWS, in its region",
+        process.env.CATALOG_QUEUE_URL,
+      )
       .option("--sqs-endpoint <url>", "SQS endpoint for emulators (env AWS_ENDPOINT_URL_SQS)")
       .option("--concurrency <n>", "batches in flight at once", parsePositiveInt, 1)
       .option("--object-concurrency <n>", "objects processed at once within a batch", parsePositiveInt, 8)
@@ -34,6 +38,14 @@ export function registerWorker(program: Command): void {
     // Each event names its bucket: the worker has no default one to take.
     { bucket: false },
   )
+    .addHelpText(
+      "after",
+      `
+Target: a queue URL on Amazon SQS (https://sqs.<region>.amazonaws.com/...) means AWS,
+and its region is every client's default: --region, if given, names the region of
+the table and buckets. An emulator's queue URL works on the local stack unless
+--profile, --region or CATALOG_TARGET=aws says AWS.`,
+    )
     // SDK clients, the handler and sqs-consumer load only when `worker` runs.
     .action(async (flags: WorkerFlags) => (await import("./worker-run.js")).runWorker(flags));
 }
