@@ -165,16 +165,36 @@ function splice(random: Random, head: CorpusSample, body: CorpusSample): [Uint8A
 }
 
 /**
+ * The corpus files whose name matches `pattern` (case-insensitive), to aim
+ * a run at a few extractors; every file when there is no pattern.
+ *
+ * @example
+ * const seeds = selectSeeds(loadCorpus(), "\\.(e?ps|svg|png)$"); // PostScript, SVG and PNG files
+ */
+export function selectSeeds(corpus: readonly CorpusSample[], pattern?: string): CorpusSample[] {
+  if (pattern === undefined) return [...corpus];
+  const matcher = new RegExp(pattern, "i");
+  return corpus.filter((sample) => matcher.test(sample.name));
+}
+
+/**
  * Builds input `index` of `seed`: the corpus file is `corpus[index % n]`, so
  * every file gets its share; the mutation and its parameters come from a PRNG
- * seeded by (seed, index) alone.
+ * seeded by (seed, index) alone. A splice takes its body from `splicePool`
+ * (the same files by default), so a focused run still grafts its headers onto
+ * every kind of body.
  *
  * @example
  * const corpus = loadCorpus();
  * const input = fuzzInput(corpus, 1, 1234);
  * await extract(new BufferSource(input.bytes, input.name));
  */
-export function fuzzInput(corpus: readonly CorpusSample[], seed: number, index: number): FuzzInput {
+export function fuzzInput(
+  corpus: readonly CorpusSample[],
+  seed: number,
+  index: number,
+  splicePool: readonly CorpusSample[] = corpus,
+): FuzzInput {
   const sample = corpus[index % corpus.length];
   if (!sample) throw new RangeError("empty corpus");
   const random = mulberry32((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
@@ -197,7 +217,7 @@ export function fuzzInput(corpus: readonly CorpusSample[], seed: number, index: 
       made = inflate(random, sample.bytes, true);
       break;
     case "splice": {
-      const body = corpus[integer(random, corpus.length)] as CorpusSample;
+      const body = splicePool[integer(random, splicePool.length)] as CorpusSample;
       made = splice(random, sample, body);
       break;
     }

@@ -1,8 +1,11 @@
 /**
  * Fuzzing the extraction engine with mutations of the shared corpus.
  *
- *   npx tsx bench/fuzz.bench.ts [--seed 1] [--count 10000] [--workers 4] [--no-write]
+ *   npx tsx bench/fuzz.bench.ts [--seed 1] [--count 10000] [--workers 4] [--files REGEX] [--no-write]
  *
+ * `--files` draws the inputs from the corpus files whose name matches the
+ * pattern (case-insensitive), e.g. `'\.(e?ps|svg|png)$'` after a change to
+ * those extractors; splices still take their body from the whole corpus.
  * Every input runs through `extract()` over a BufferSource with the default
  * budget (time cut to 5 s) inside a worker thread. A watchdog terminates a
  * worker that has not answered 1 s after the time budget, so a synchronous
@@ -22,7 +25,7 @@ import { BufferSource } from "../src/engine/byte-source/byte-source.js";
 import { extract } from "../src/engine/engine.js";
 import { describeError } from "../src/engine/errors.js";
 import { REPO_ROOT } from "../test/support/corpus.js";
-import { fuzzInput, loadCorpus } from "./fuzz-inputs.js";
+import { type CorpusSample, fuzzInput, loadCorpus, selectSeeds } from "./fuzz-inputs.js";
 import { type Figure, percentile, recordSection } from "./results.js";
 
 /** The engine's time budget per input in this run. */
@@ -46,6 +49,8 @@ const WORKER_BOOT = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))
 interface Job {
   seed: number;
   index: number;
+  /** The `--files` pattern choosing the seed files, if any. */
+  files?: string;
 }
 
 /** What a worker reports for one input. */
@@ -74,9 +79,15 @@ function runWorker(): void {
     port.postMessage({ type: "escaped", index: current, crash: `escaped: ${describeError(error)}` });
   process.on("uncaughtException", escaped);
   process.on("unhandledRejection", escaped);
+  const seedsByPattern = new Map<string | undefined, CorpusSample[]>();
   port.on("message", async (job: Job) => {
     current = job.index;
-    const input = fuzzInput(corpus, job.seed, job.index);
+    let seeds = seedsByPattern.get(job.files);
+    if (!seeds) {
+      seeds = selectSeeds(corpus, job.files);
+      seedsByPattern.set(job.files, seeds);
+    }
+    const input = fuzzInput(seeds, job.seed, job.index, corpus);
     const started = performance.now();
     const outcome: Outcome = { index: job.index, millis: 0, allocated: 0 };
     const before = process.memoryUsage();
@@ -116,9 +127,19 @@ async function runMain(): Promise<void> {
   const count = option("--count", 10_000);
   const workers = Math.max(1, option("--workers", Math.min(4, Math.max(1, availableParallelism() - 1))));
   const write = !args.includes("--no-write");
+  const filesAt = args.indexOf("--files");
+  const files = filesAt >= 0 ? args[filesAt + 1] : undefined;
 
   const corpus = loadCorpus();
-  console.log(`fuzz: seed ${seed}, ${count} inputs over ${corpus.length} corpus files, ${workers} workers`);
+  const seeds = selectSeeds(corpus, files);
+  if (seeds.length === 0) {
+    console.error(`fuzz: no corpus file matches --files ${files}`);
+    process.exit(2);
+  }
+  const scope = files === undefined ? "" : ` matching /${files}/i`;
+  console.log(
+    `fuzz: seed ${seed}, ${count} inputs over ${seeds.length} corpus files${scope}, ${workers} workers`,
+  );
 
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
@@ -199,7 +220,7 @@ async function runMain(): Promise<void> {
           () => retire("hang", `no result ${TIME_BUDGET_MS + HANG_GRACE_MS} ms after start`),
           TIME_BUDGET_MS + HANG_GRACE_MS,
         );
-        worker.postMessage({ seed, index: job } satisfies Job);
+        worker.postMessage({ seed, index: job, ...(files !== undefined && { files }) } satisfies Job);
       };
       worker.on("message", (message: { type: string } & Partial<Outcome>) => {
         if (message.type === "ready") {
@@ -227,7 +248,7 @@ async function runMain(): Promise<void> {
   clearInterval(sampler);
   const wallSeconds = (performance.now() - started) / 1000;
 
-  const saved = saveFailures(corpus, seed, failures);
+  const saved = saveFailures(seeds, corpus, seed, files, failures);
   const crashes = failures.filter(
     (failure) => failure.what === "crash" || failure.what === "worker died",
   ).length;
@@ -235,7 +256,8 @@ async function runMain(): Promise<void> {
   const hangs = failures.filter((failure) => failure.what === "hang").length;
   const withStatus = [...statuses.values()].reduce((sum, n) => sum + n, 0);
   const figures: Figure[] = [
-    ["inputs", `${count} (seed ${seed}, ${corpus.length} corpus files)`],
+    ["inputs", `${count} (seed ${seed}, ${seeds.length} corpus files${scope})`],
+    ...(files === undefined ? [] : [["inputs per seed file type", inputsPerType(seeds, count)] as Figure]),
     ["inputs with a result and a status", `${withStatus} of ${count}`],
     ["uncaught exceptions (thrown, escaped, worker died)", String(crashes)],
     [`hangs (no result ${TIME_BUDGET_MS + HANG_GRACE_MS} ms after start)`, String(hangs)],
@@ -261,7 +283,7 @@ async function runMain(): Promise<void> {
     console.log(`  ${String(n).padStart(5)}  ${reason}`);
   }
   for (const failure of failures) {
-    const input = fuzzInput(corpus, seed, failure.index);
+    const input = fuzzInput(seeds, seed, failure.index, corpus);
     console.log(
       `FAIL ${failure.what} #${failure.index} ${input.name} ${input.kind} (${input.detail}): ${failure.message}`,
     );
@@ -280,7 +302,7 @@ async function runMain(): Promise<void> {
     ].join("\n");
     recordSection(
       "Fuzz",
-      `npx tsx bench/fuzz.bench.ts --seed ${seed} --count ${count} --workers ${workers}`,
+      `npx tsx bench/fuzz.bench.ts --seed ${seed} --count ${count} --workers ${workers}${files === undefined ? "" : ` --files '${files}'`}`,
       figures,
       notes,
     );
@@ -293,8 +315,10 @@ async function runMain(): Promise<void> {
  * it is replayed forever; larger ones are listed by seed and index.
  */
 function saveFailures(
-  corpus: ReturnType<typeof loadCorpus>,
+  seeds: readonly CorpusSample[],
+  corpus: readonly CorpusSample[],
   seed: number,
+  files: string | undefined,
   failures: readonly Failure[],
 ): string[] {
   if (failures.length === 0) return [];
@@ -306,9 +330,10 @@ function saveFailures(
   for (const failure of failures) {
     if (seen.has(failure.index)) continue;
     seen.add(failure.index);
-    const input = fuzzInput(corpus, seed, failure.index);
+    const input = fuzzInput(seeds, seed, failure.index, corpus);
     const sha8 = createHash("sha256").update(input.bytes).digest("hex").slice(0, 8);
-    const origin = `seed ${seed} index ${failure.index}, ${input.kind} of ${input.name} (${input.detail})`;
+    const focus = files === undefined ? "" : ` of --files '${files}'`;
+    const origin = `seed ${seed} index ${failure.index}${focus}, ${input.kind} of ${input.name} (${input.detail})`;
     const fileName = `${sha8}-${input.name}.bin`;
     const line =
       input.bytes.byteLength <= MAX_FIXTURE_BYTES
@@ -322,4 +347,18 @@ function saveFailures(
   }
   writeFileSync(readmePath, readme);
   return saved;
+}
+
+/** How many inputs each file extension among the seeds received (input i uses seed i mod n). */
+function inputsPerType(seeds: readonly CorpusSample[], count: number): string {
+  const perType = new Map<string, number>();
+  seeds.forEach((sample, at) => {
+    const share = Math.floor(count / seeds.length) + (at < count % seeds.length ? 1 : 0);
+    const type = /\.([^.]+)$/.exec(sample.name)?.[1]?.toLowerCase() ?? "(none)";
+    perType.set(type, (perType.get(type) ?? 0) + share);
+  });
+  return [...perType]
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, n]) => `${type} ${n}`)
+    .join(", ");
 }
