@@ -13,7 +13,7 @@ import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
 import { endsWithIend, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
-import { readSvgTitle } from "./svg.js";
+import { findSvgRoot, readSvgTitle } from "./svg.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
 import { readWebpStructure } from "./webp.js";
 import { xmpOrientation } from "./xmp.js";
@@ -343,8 +343,8 @@ async function decodePsd(ctx: ExtractContext): Promise<ImageInfo> {
  */
 async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(await head(ctx));
-  const root = text.search(/<svg[\s>]/);
-  if (root < 0) {
+  const root = findSvgRoot(text);
+  if (root === undefined) {
     ctx.warn("SVG: no <svg> root element in the head window");
     return undefined;
   }

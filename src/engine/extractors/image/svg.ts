@@ -45,6 +45,51 @@ export function readSvgTitle(text: string, rootStart: number): string | undefine
   return undefined;
 }
 
+/**
+ * Where the root element opens: the first element after the XML declaration,
+ * comments, processing instructions and a DOCTYPE, or undefined when that
+ * element is not `<svg>` or the prolog does not end in `text`. An `<svg>`
+ * quoted in a leading comment or written in an entity value of the internal
+ * DTD subset is text, not the root, and must not lend it a size or a title.
+ *
+ * @example
+ * findSvgRoot('<!-- <svg width="1"> --><svg width="10">') // 25
+ */
+export function findSvgRoot(text: string): number | undefined {
+  let at = 0;
+  for (;;) {
+    const open = text.indexOf("<", at);
+    if (open < 0) return undefined;
+    const skipped = text.startsWith("<!DOCTYPE", open) ? doctypeEnd(text, open) : skipMarkup(text, open);
+    if (skipped === undefined) return /^<svg[\s>]/.test(text.slice(open, open + 5)) ? open : undefined;
+    if (skipped < 0) return undefined;
+    at = skipped;
+  }
+}
+
+/**
+ * Where a DOCTYPE ends, -1 when cut: its internal subset (in brackets) may
+ * hold `>` and `]` in quoted values and comments, so those are stepped over.
+ */
+function doctypeEnd(text: string, open: number): number {
+  let quote: string | undefined;
+  let inSubset = false;
+  for (let at = open + "<!DOCTYPE".length; at < text.length; at++) {
+    const char = text[at];
+    if (quote) {
+      if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'") quote = char;
+    else if (inSubset && text.startsWith("<!--", at)) {
+      const end = text.indexOf("-->", at + 4);
+      if (end < 0) return -1;
+      at = end + 2;
+    } else if (char === "[") inSubset = true;
+    else if (char === "]") inSubset = false;
+    else if (char === ">" && !inSubset) return at + 1;
+  }
+  return -1;
+}
+
 /** Comments, CDATA, processing instructions and declarations: where they end, -1 when cut, undefined when `open` starts none. */
 function skipMarkup(text: string, open: number): number | undefined {
   for (const [start, close] of [
@@ -101,7 +146,10 @@ function titleText(text: string, from: number, name: string): string | undefined
     }
     const end = tagEnd(text, open);
     if (end === undefined) return undefined;
-    if (text.startsWith(`</${name}`, open)) return cleanString(content.replace(/\s+/g, " "));
+    // `</titlex>` closes a child element, not the title.
+    if (text.startsWith(`</${name}`, open) && /[\s>]/.test(text[open + name.length + 2] ?? "")) {
+      return cleanString(content.replace(/\s+/g, " "));
+    }
     at = end + 1;
   }
 }

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
+import { concatBytes } from "../support/bytes.js";
+
+/**
+ * Hostile SVG built by hand: markup that only looks like the root or the
+ * title, a head window cut inside the title, nesting and unterminated
+ * constructs. SVG is uploaded by anyone, so the title must come from the
+ * root's own `<title>` child or from nowhere, and every pass stays linear.
+ */
+
+function extractBytes(bytes: Uint8Array, name: string) {
+  return extract(new BufferSource(bytes, name), { name });
+}
+
+const ROOT = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="20">';
+const HEAD_WINDOW = 64 * 1024;
+
+describe("SVG root element", () => {
+  it("is not an <svg> quoted in a comment before it", async () => {
+    // Prepare: a usage example in a leading comment, then the real root.
+    const bytes = concatBytes(
+      '<?xml version="1.0"?>\n<!-- usage: <svg width="1" height="1"><title>from a comment</title></svg> -->\n',
+      ROOT,
+      "<title>real</title></svg>",
+    );
+
+    // Act
+    const result = await extractBytes(bytes, "commented.svg");
+
+    // Assess
+    expect(result.image).toEqual({ width: 10, height: 20, exif: { title: "real" } });
+  });
+
+  it("is not markup written in an entity value of the internal DTD subset", async () => {
+    // Prepare: an internal subset whose entity value holds a whole <svg> with a title, and a '>' in a quoted value.
+    const bytes = concatBytes(
+      '<?xml version="1.0"?>\n<!DOCTYPE svg [\n',
+      "  <!ENTITY fake \"<svg width='1' height='1'><title>from the DTD</title></svg>\">\n",
+      "  <!-- a comment in the subset with a ] and a > -->\n",
+      "]>\n",
+      ROOT,
+      "<title>real &fake;</title></svg>",
+    );
+
+    // Act
+    const result = await extractBytes(bytes, "dtd.svg");
+
+    // Assess: the size and title are the real root's; the declared entity stays unexpanded.
+    expect(result.image).toEqual({ width: 10, height: 20, exif: { title: "real &fake;" } });
+  });
+
+  it("is not found inside a DOCTYPE whose internal subset never closes", async () => {
+    // Prepare: detection names it SVG from the DOCTYPE; everything after '[' is still the subset.
+    const bytes = concatBytes('<!DOCTYPE svg [ <!ENTITY a "x"> ', ROOT, "<title>t</title></svg>");
+
+    // Act
+    const result = await extractBytes(bytes, "cut.svg");
+
+    // Assess
+    expect(result.format.mime).toBe("image/svg+xml");
+    expect(result.warnings).toEqual(["SVG: no <svg> root element in the head window"]);
+    expect(result.image).toBeUndefined();
+  });
+});
+
+describe("SVG title", () => {
+  it("ends only at its own end tag, not at one whose name merely starts with 'title'", async () => {
+    const bytes = concatBytes(ROOT, "<title>a<titlex>b</titlex>c</title></svg>");
+    const result = await extractBytes(bytes, "titlex.svg");
+    expect(result.image?.exif?.title).toBe("abc");
+  });
+
+  it("does not expand an internal-DTD entity (&xxe; to a file, or a billion laughs)", async () => {
+    // Prepare: an external entity to a local file and a nested expansion 10^9 characters long.
+    const laughs = Array.from({ length: 9 }, (_, i) => {
+      const inner = i === 0 ? "a" : `l${i - 1}`;
+      return `<!ENTITY l${i} "&${inner};&${inner};&${inner};&${inner};&${inner};&${inner};&${inner};&${inner};&${inner};&${inner};">`;
+    }).join("");
+    const bytes = concatBytes(
+      `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY a "lol">${laughs}]>`,
+      ROOT,
+      "<title>&xxe;&l8;</title></svg>",
+    );
+
+    // Act
+    const result = await extractBytes(bytes, "xxe.svg");
+
+    // Assess
+    expect(result.image?.exif?.title).toBe("&xxe;&l8;");
+  });
+
+  it("is read up to the edge of the head window, and dropped (not cut short) when it straddles it", async () => {
+    // Prepare: a comment pads the root's content so the title ends exactly at, then just past, 64 KiB.
+    const titled = (closeAt: number) => {
+      const tail = "<title>abcdefgh</title>";
+      const pad = closeAt - ROOT.length - "<!---->".length - tail.length;
+      return concatBytes(ROOT, `<!--${"p".repeat(pad)}-->`, tail, "</svg>");
+    };
+
+    // Act
+    const inside = await extractBytes(titled(HEAD_WINDOW), "inside.svg");
+    const straddling = await extractBytes(titled(HEAD_WINDOW + 4), "straddling.svg");
+
+    // Assess
+    expect(inside.image?.exif?.title).toBe("abcdefgh");
+    expect(straddling.image).toEqual({ width: 10, height: 20 });
+    expect(straddling.bytesRead).toBeLessThanOrEqual(straddling.size);
+  });
+
+  it("stays fast and bounded over deep nesting and unterminated comments, CDATA and PIs", async () => {
+    const inputs = [
+      concatBytes(ROOT, "<g>".repeat(30_000), "<title>deep</title>"),
+      concatBytes(ROOT, "<!--", "x".repeat(200_000)),
+      concatBytes(ROOT, "<title><![CDATA[", "x".repeat(200_000)),
+      concatBytes(ROOT, "<?pi ", "x".repeat(200_000)),
+      concatBytes(ROOT, '<g a="', "x>".repeat(100_000)),
+      concatBytes(ROOT, "<title>", "<!---->".repeat(20_000), "</title>"),
+      concatBytes("<svg ".repeat(40_000)),
+    ];
+    for (const bytes of inputs) {
+      const started = performance.now();
+      const result = await extractBytes(bytes, "hostile.svg");
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(result.status).toBe("ok");
+      expect(result.image?.exif).toBeUndefined();
+      expect(result.bytesRead).toBeLessThan(200 * 1024);
+    }
+  });
+});
