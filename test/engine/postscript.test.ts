@@ -130,3 +130,101 @@ describe("PostScript header comments", () => {
     expect(cut.reason).toMatch(/EPS/);
   });
 });
+
+describe("PostScript hostile structuring comments", () => {
+  const eps = (...lines: string[]) => concatBytes(`%!PS-Adobe-3.0 EPSF-3.0\n${lines.join("\n")}\n`);
+
+  it.each([
+    ["overflowing reals whose difference is infinite", "-1e308 0 1e308 10"],
+    ["sizes beyond any PostScript integer", "0 0 100000000000000000000 10"],
+    ["hexadecimal and binary literals, which PostScript does not write so", "0 0 0x10 0b11"],
+    ["a negative size (corners swapped)", "100 100 0 0"],
+    ["three numbers", "0 0 10"],
+  ])("gives no size from a bounding box of %s", async (_, box) => {
+    const result = await extractBytes(eps(`%%BoundingBox: ${box}`), "box.eps");
+    expect(result.status).toBe("ok");
+    expect(result.image).toBeUndefined();
+  });
+
+  it("still reads real-valued and signed boxes as exiftool does", async () => {
+    const result = await extractBytes(eps("%%BoundingBox: -10.5 +20 .5 820.25"), "box.eps");
+    expect(result.image).toEqual({ width: 11, height: 800 });
+  });
+
+  it.each([
+    ["a count past 2^53", "99999999999999999999"],
+    ["a negative count", "-3"],
+  ])("gives no page count for %s", async (_, pages) => {
+    const result = await extractBytes(eps(`%%Pages: ${pages}`), "pages.eps");
+    expect(result.document).toEqual({ kind: "eps" });
+  });
+
+  it("leaves out (atend) values when there is no trailer, or the trailer defers them again", async () => {
+    const header = ["%%Title: (atend)", "%%BoundingBox: (atend)", "%%Pages: (atend)", "%%EndComments"];
+    for (const bytes of [
+      eps(...header, "showpage", "%%EOF"),
+      eps(...header, "%%Trailer", "%%Title: (atend)", "%%BoundingBox: (atend)", "%%Pages: (atend)"),
+    ]) {
+      const result = await extractBytes(bytes, "atend.eps");
+      expect(result.status).toBe("ok");
+      expect(result.document).toEqual({ kind: "eps" });
+      expect(result.image).toBeUndefined();
+    }
+  });
+
+  it("leaves out a creation date that names no real day", async () => {
+    for (const date of ["2/31/2010", "D:20100230120000", "2010-04-31"]) {
+      const result = await extractBytes(eps(`%%CreationDate: ${date}`), "date.eps");
+      expect(result.document?.created, date).toBeUndefined();
+    }
+    const leap = await extractBytes(eps("%%CreationDate: 2/29/2012"), "leap.eps");
+    expect(leap.document?.created).toBe("2012-02-29T00:00:00");
+  });
+
+  it("refuses a DOS EPS header whose section starts inside the header, wraps past 2^32 or runs past the end", async () => {
+    const header = (start: number, length: number) =>
+      concatBytes(
+        Uint8Array.of(0xc5, 0xd0, 0xd3, 0xc6),
+        u32le(start),
+        u32le(length),
+        u32le(0),
+        u32le(0),
+        u32le(0),
+        u32le(0),
+        Uint8Array.of(0xff, 0xff),
+        "%!PS-Adobe-3.0 EPSF-3.0\n%%Title: (inside)\n",
+      );
+    for (const [start, length] of [
+      [4, 20],
+      [0xffff_fff0, 0x20],
+      [30, 0xffff_ffff],
+    ] as const) {
+      const result = await extractBytes(header(start, length), "dos.eps");
+      expect(result.status, `${start}+${length}`).toBe("error");
+      expect(result.reason).toMatch(/^EPS: PostScript section/);
+    }
+  });
+
+  it("bounds megabyte DSC lines without a newline, in the header and in the trailer", async () => {
+    // Prepare: a Title deferred to a trailer that lies behind 3 MB of one line, and itself runs 3 MB unclosed.
+    const bytes = concatBytes(
+      "%!PS-Adobe-3.0 EPSF-3.0\n%%Title: (atend)\n%%CreationDate: Wed",
+      " ".repeat(60_000),
+      "X\n%%EndComments\n",
+      "x".repeat(3_000_000),
+      "%%Trailer\n%%Title: (",
+      "y".repeat(3_000_000),
+    );
+
+    // Act
+    const started = performance.now();
+    const result = await extractBytes(bytes, "long.eps");
+
+    // Assess: the trailer starts before the 64 KiB tail window, so the title is not found; only the two windows were read.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(result.status).toBe("ok");
+    expect(result.document?.title).toBeUndefined();
+    expect(result.document?.created).toBeUndefined();
+    expect(result.bytesRead).toBeLessThan(200 * 1024);
+  });
+});

@@ -41,7 +41,11 @@ export async function readPostScript(reader: BlockReader): Promise<PostScriptRea
   const deferred = KEYS.filter((key) => header[key] === "(atend)");
   const trailer =
     deferred.length > 0 ? trailerComments(await tailText(reader, start, end)) : ({} as Comments);
-  const value = (key: Key) => (header[key] === "(atend)" ? trailer[key] : header[key]);
+  // A trailer that defers a value again states nothing.
+  const value = (key: Key) => {
+    const stated = header[key] === "(atend)" ? trailer[key] : header[key];
+    return stated === "(atend)" ? undefined : stated;
+  };
 
   const document: DocumentInfo = { kind: /^%!PS-Adobe-\d+\.\d+\s+EPSF-/.test(head) ? "eps" : "postscript" };
   const title = cleanString(textValue(value("Title")));
@@ -180,8 +184,10 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 function dscDate(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const pad = (n: number | string) => String(n).padStart(2, "0");
+  // Day 0 of the next month is the last day of this one, so 2/31 and 2/29 of a common year fail.
+  const daysIn = (y: number, mo: number) => new Date(Date.UTC(y, mo, 0)).getUTCDate();
   const stamp = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0, zone = "") =>
-    mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 60
+    mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h <= 23 && mi <= 59 && s <= 60
       ? `${y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${zone}`
       : undefined;
   let m = /^D:(\d{4})(\d\d)?(\d\d)?(\d\d)?(\d\d)?(\d\d)?(?:(Z)|([+-])(\d\d)'?(\d\d)?'?)?/.exec(value);
@@ -234,10 +240,21 @@ function dscDate(value: string | undefined): string | undefined {
   return undefined;
 }
 
-/** `llx lly urx ury`: integers by the spec, reals from some writers; sizes rounded to whole points. */
+/** A DSC number: an integer or a plain decimal real; no exponent, radix or `0x` forms. */
+const DSC_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** Coordinates past a PostScript integer's range (the spec's type for them) describe no real page. */
+const MAX_COORDINATE = 2 ** 31;
+
+/**
+ * `llx lly urx ury`: integers by the spec, reals from some writers; sizes rounded to whole points.
+ * `Number()` alone would take `0x10`, `1e308` and a difference of two huge reals that is Infinity.
+ */
 function boundingBox(value: string | undefined): Pick<ImageInfo, "width" | "height"> | undefined {
-  const numbers = value?.split(/\s+/).map(Number);
-  if (numbers?.length !== 4 || numbers.some((n) => !Number.isFinite(n))) return undefined;
+  const fields = value?.split(/\s+/);
+  if (fields?.length !== 4 || !fields.every((field) => DSC_NUMBER.test(field))) return undefined;
+  const numbers = fields.map(Number);
+  if (numbers.some((n) => Math.abs(n) > MAX_COORDINATE)) return undefined;
   const [llx, lly, urx, ury] = numbers as [number, number, number, number];
   const width = Math.round(urx - llx);
   const height = Math.round(ury - lly);
