@@ -116,7 +116,7 @@ function causeChain(error: unknown): unknown[] {
  * @example
  * if (target.mode === "aws") await checkAwsAccess(target);
  */
-export async function checkAwsAccess(target: Target): Promise<void> {
+export async function checkAwsAccess(target: Pick<CatalogConnection, "s3" | "profile">): Promise<void> {
   try {
     await target.s3.config.credentials();
   } catch (error) {

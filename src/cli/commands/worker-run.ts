@@ -125,7 +125,7 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   const { target, sqs } = connection;
   try {
     // A missing region or credentials is said once here, not once per message.
-    if (target.mode === "aws") await checkAwsAccess({ ...target, bucket: "" });
+    if (target.mode === "aws") await checkAwsAccess(target);
     const attributes = await sqs
       .send(
         new GetQueueAttributesCommand({
