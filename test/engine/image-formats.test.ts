@@ -485,3 +485,58 @@ describe("JPEG with more than one Exif APP1 segment", () => {
     expect(result.image).toMatchObject({ width: 30, height: 20, orientation: 6, exif: { make: "Acme" } });
   });
 });
+
+describe("PNG chunk chains built to mislead the eXIf search", () => {
+  const crcFree = (type: string, length: number) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(length >>> 0, 0);
+    head.write(type, 4, "latin1");
+    return new Uint8Array(head);
+  };
+
+  it("ignores a chunk before IEND whose length would start it before the file", async () => {
+    // Prepare: a tEXt header claiming 0xFFFFFFF0 bytes, 8 stray bytes, then IEND.
+    const png = pngOf(...idatRun(100, 40), crcFree("tEXt", 0xffff_fff0), new Uint8Array(8));
+
+    // Act
+    const result = await extractBytes(png, "before-start.png");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.image).toMatchObject({ width: 20, height: 30 });
+    expect(result.image?.exif).toBeUndefined();
+  });
+
+  it("stops at a chunk length that would wrap the walk back onto the same chunk (2^32 - 12)", async () => {
+    const png = pngOf(crcFree("tEXt", 0xffff_fff4), ...idatRun(100, 40));
+    const result = await extractBytes(png, "wrap.png");
+    expect(result.status).toBe("partial");
+    expect(result.reason).toMatch(/PNG chunk length/);
+  });
+
+  it("finds an eXIf next to IEND behind thousands of empty chunks, in bounded reads", async () => {
+    // Prepare: 1 MiB of image data, 6000 zero-length private chunks, the eXIf, then IEND.
+    const empties = Array.from({ length: 6000 }, () => pngChunk("zzZz", new Uint8Array(0)));
+    const png = pngOf(...idatRun(1024 * 1024, 8192), ...empties, pngChunk("eXIf", orientedTiff()));
+
+    // Act
+    const started = performance.now();
+    const result = await extractBytes(png, "empties.png");
+
+    // Assess
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(result.image).toMatchObject({ orientation: 6, exif: { make: "Acme" } });
+    expect(result.bytesRead).toBeLessThan(200 * 1024);
+    expect(result.readRequests).toBeLessThanOrEqual(4);
+  });
+
+  it("reads no eXIf from a tail of zero bytes or 0xFF bytes between the data and IEND", async () => {
+    for (const fill of [0x00, 0xff]) {
+      const png = pngOf(...idatRun(100, 40), new Uint8Array(70_000).fill(fill));
+      const result = await extractBytes(png, "filler.png");
+      expect(result.status).toBe("ok");
+      expect(result.image?.exif).toBeUndefined();
+      expect(result.bytesRead).toBeLessThanOrEqual(result.size);
+    }
+  });
+});
