@@ -540,3 +540,37 @@ describe("PNG chunk chains built to mislead the eXIf search", () => {
     }
   });
 });
+
+describe("PNG cut inside its IHDR chunk", () => {
+  it.each([16, 23, 30])(
+    "at %i bytes is reported as truncated, not with a byte-reader's message",
+    async (cut) => {
+      // Prepare: the signature and a cut-short IHDR of a real 20 x 30 PNG (the fuzzer's truncations of the corpus).
+      const png = pngOf(...idatRun(100, 40)).subarray(0, cut);
+
+      // Act
+      const result = await extractBytes(png, "cut.png");
+
+      // Assess
+      expect(result.format.mime).toBe("image/png");
+      expect(result.status).toBe("error");
+      expect(result.reason).toBe("truncated: PNG ends inside its IHDR chunk");
+    },
+  );
+});
+
+describe("image sizes from a short file held in a larger buffer", () => {
+  it("come from the file's own bytes, never from the buffer past its end", async () => {
+    // Prepare: a GIF logical screen of 30 x 20 whose file is cut after the width; the height's bytes lie past the view.
+    const whole = Buffer.from("GIF89a\x1e\x00\x14\x00\x80\x00\x00", "latin1");
+    const cut = new Uint8Array(whole.buffer, whole.byteOffset, 8);
+
+    // Act
+    const result = await extractBytes(cut, "cut.gif");
+
+    // Assess
+    expect(result.format.mime).toBe("image/gif");
+    expect(result.status).toBe("error");
+    expect(result.image?.height).toBeUndefined();
+  });
+});

@@ -129,11 +129,18 @@ async function head(ctx: ExtractContext, length = HEAD_WINDOW_BYTES): Promise<Ui
   return ctx.reader.read(0, Math.min(ctx.reader.size, length));
 }
 
-/** image-size over bytes we hold; its TypeErrors become content errors. */
+/**
+ * image-size over bytes we hold; its TypeErrors become content errors.
+ * It reads through `new DataView(bytes.buffer, offset)` with no length, so
+ * over a view into a larger buffer (a cached block, a pooled Buffer) a short
+ * file would be sized from bytes past its end; it gets a buffer of its own.
+ */
 function sizeOf(bytes: Uint8Array, what: string): ImageInfo & { images?: number } {
+  const exact =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
   let size: ReturnType<typeof imageSize>;
   try {
-    size = imageSize(bytes);
+    size = imageSize(exact);
   } catch (error) {
     throw new ContentError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -199,7 +206,11 @@ async function decodeJpeg(ctx: ExtractContext): Promise<ImageInfo> {
   return image;
 }
 
+/** The signature and the IHDR chunk, which holds the size. */
+const PNG_IHDR_END = 33;
+
 async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
+  if (ctx.reader.size < PNG_IHDR_END) truncated("PNG ends inside its IHDR chunk");
   const size = sizeOf(await head(ctx), "PNG");
   publish(ctx, size);
   const header = await readPngHeader(ctx.reader);
