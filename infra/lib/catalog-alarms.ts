@@ -12,8 +12,19 @@ export interface CatalogAlarmsProps {
   readonly function: lambda.IFunction;
   /** The dead-letter queue; any message in it is an event the catalog has not recorded. */
   readonly deadLetterQueue: sqs.IQueue;
+  /**
+   * How long the dead-letter queue keeps a message (its retention period). SQS then deletes it unread, so an
+   * alarm fires when the oldest parked event is halfway to that (see {@link deadLetterAgeThreshold}).
+   */
+  readonly deadLetterRetention: Duration;
   /** The event queue, in SQS mode. @default - no queue-age alarm */
   readonly queue?: sqs.IQueue;
+  /**
+   * With `queue`, required: how long it keeps a message. A message SQS moves to the dead-letter queue keeps
+   * its first enqueue time and expires by it, so its time in this queue is time it no longer has there.
+   * @default - no event queue
+   */
+  readonly queueRetention?: Duration;
   /**
    * Direct mode: S3 invokes the function asynchronously, so events wait in Lambda's own queue, which no
    * SQS metric sees; given, the alarms on that queue are created. An alternative to `queue`.
@@ -38,8 +49,31 @@ export interface AsyncInvokeLimits {
 }
 
 /**
+ * When the oldest message of the dead-letter queue is worth a second alarm: half the time it is sure to stay
+ * there. Lambda's on-failure destination sends a new message, which SQS keeps for the whole retention period;
+ * a message SQS moves from the event queue (a standard queue) keeps its first enqueue time, and may have spent
+ * up to that queue's retention period there, while the DLQ's ApproximateAgeOfOldestMessage counts from the
+ * move. Half leaves the other half to fix the cause and redrive.
+ *
+ * @example
+ * ```ts
+ * deadLetterAgeThreshold(Duration.days(14)); // 7 days (direct mode)
+ * deadLetterAgeThreshold(Duration.days(14), Duration.days(4)); // 5 days (SQS mode)
+ * ```
+ */
+export function deadLetterAgeThreshold(deadLetterRetention: Duration, queueRetention?: Duration): Duration {
+  const guaranteed = deadLetterRetention.toSeconds() - (queueRetention?.toSeconds() ?? 0);
+  if (guaranteed <= 0) {
+    throw new Error(
+      `queueRetention (${queueRetention?.toHumanString()}) must be below the dead-letter retention (${deadLetterRetention.toHumanString()}): a moved message could expire as it arrives`,
+    );
+  }
+  return Duration.seconds(Math.floor(guaranteed / 2));
+}
+
+/**
  * The alarms that say the catalog is falling behind or losing events: function errors, throttles,
- * dead-letter messages, then per mode either queue age (SQS) or Lambda's asynchronous queue (direct):
+ * dead-letter messages and their age, then per mode either queue age (SQS) or Lambda's asynchronous queue (direct):
  * events dropped, failed deliveries to the dead-letter queue, and event age. Optionally notifies an SNS topic.
  *
  * @example
@@ -49,7 +83,7 @@ export interface AsyncInvokeLimits {
  */
 export class CatalogAlarms extends Construct {
   /**
-   * Every alarm created, in a stable order: errors, throttles, DLQ depth, then queue age (SQS mode) or
+   * Every alarm created, in a stable order: errors, throttles, DLQ depth, DLQ age, then queue age (SQS mode) or
    * dropped events, failed destination deliveries and event age (direct mode).
    */
   public readonly alarms: cloudwatch.Alarm[];
@@ -64,6 +98,15 @@ export class CatalogAlarms extends Construct {
     if (props.queue !== undefined && props.asyncInvoke !== undefined) {
       throw new Error("queue (SQS mode) and asyncInvoke (direct mode) are alternatives: give one");
     }
+    if (props.queue !== undefined && props.queueRetention === undefined) {
+      throw new Error(
+        "queue needs queueRetention: the dead-letter age alarm takes the event queue's retention off the DLQ's",
+      );
+    }
+    if (props.queue === undefined && props.queueRetention !== undefined) {
+      throw new Error("queueRetention is the retention of queue (SQS mode): give both or neither");
+    }
+    const deadLetterAge = deadLetterAgeThreshold(props.deadLetterRetention, props.queueRetention);
     const maxQueueAge = props.maxQueueAge ?? Duration.minutes(15);
     if (props.asyncInvoke && maxQueueAge.toSeconds() >= props.asyncInvoke.maxEventAge.toSeconds()) {
       // Lambda reports an event's age when it invokes the function; an event past the maximum age is dropped
@@ -114,6 +157,18 @@ export class CatalogAlarms extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
+      // DeadLetters notifies once, on the first message, and stays in ALARM while any is left: this is the
+      // reminder before SQS deletes what nobody redrove. The age grows a second per second and the threshold
+      // is days away, so an hourly maximum is enough, and a missing minute cannot flap it back to OK.
+      props.deadLetterQueue
+        .metricApproximateAgeOfOldestMessage({ period: Duration.hours(1), statistic: "Maximum" })
+        .createAlarm(this, "DeadLetterAge", {
+          alarmDescription: deadLetterAgeDescription(props, deadLetterAge),
+          threshold: deadLetterAge.toSeconds(),
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
     ];
     if (props.queue) {
       alarms.push(
@@ -136,6 +191,26 @@ export class CatalogAlarms extends Construct {
     }
     this.alarms = alarms;
   }
+}
+
+/** What the operator reads in the notification: how long is left, and the redrive for this stack's mode. */
+function deadLetterAgeDescription(props: CatalogAlarmsProps, threshold: Duration): string {
+  const left = Duration.seconds(threshold.toSeconds() * 2).toHumanString();
+  const lost =
+    `An S3 event has waited ${threshold.toHumanString()} in the dead-letter queue; SQS may delete it unread as soon ` +
+    `as ${left} after it arrived, and its object is then never cataloged (or its deletion never recorded). Fix the cause ` +
+    "(the function's logs), then";
+  const guide = 'Commands: docs/DEPLOY.md, "Redriving the dead-letter queue".';
+  if (props.queue) {
+    return `${lost} move the events back to the event queue: aws sqs start-message-move-task --source-arn ${props.deadLetterQueue.queueArn}. ${guide}`;
+  }
+  if (props.asyncInvoke) {
+    return (
+      `${lost} invoke ${props.function.functionName} again (--invocation-type Event) with each message's requestPayload, ` +
+      `the original S3 event, and delete the message. A move task cannot redrive these: Lambda sent them, not an SQS queue. ${guide}`
+    );
+  }
+  return `${lost} redrive it. ${guide}`;
 }
 
 /**

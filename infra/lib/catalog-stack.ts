@@ -96,7 +96,9 @@ export class CatalogStack extends Stack {
     this.alarms = new CatalogAlarms(this, "Alarms", {
       function: this.metadataFunction.function,
       deadLetterQueue: this.trigger.deadLetterQueue,
+      deadLetterRetention: this.trigger.deadLetterRetention,
       queue: this.trigger.queue,
+      queueRetention: this.trigger.queueRetention,
       asyncInvoke: this.trigger.maxEventAge && { maxEventAge: this.trigger.maxEventAge },
       alarmEmail: props.alarmEmail,
       alarmTopicArn: props.alarmTopicArn,
@@ -110,6 +112,7 @@ export class CatalogStack extends Stack {
     new CfnOutput(this, "FunctionName", { value: this.metadataFunction.function.functionName });
     new CfnOutput(this, "DeadLetterQueueName", { value: this.trigger.deadLetterQueue.queueName });
     new CfnOutput(this, "DeadLetterQueueUrl", { value: this.trigger.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "DeadLetterQueueArn", { value: this.trigger.deadLetterQueue.queueArn });
     if (this.trigger.queue) new CfnOutput(this, "QueueUrl", { value: this.trigger.queue.queueUrl });
     new CfnOutput(this, "DerivedExclusion", { value: this.trigger.derivedExclusion });
     new CfnOutput(this, "UploadCommand", {

@@ -10,6 +10,19 @@ import type { CatalogBucket } from "./catalog-bucket.js";
 import type { TriggerMode } from "./catalog-settings.js";
 
 /**
+ * How long the dead-letter queue keeps a message: 14 days, the most SQS allows, so that fixing the cause
+ * and redriving has as long as it can get before SQS deletes a parked event.
+ */
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/**
+ * How long the SQS-mode event queue keeps a message (SQS's default). It must stay below
+ * {@link DEAD_LETTER_RETENTION}: a message moved to the dead-letter queue expires by the time it was first
+ * enqueued here.
+ */
+export const EVENT_QUEUE_RETENTION = Duration.days(4);
+
+/**
  * Why derived artefacts never trigger the function. S3 notification filters only include (one prefix and
  * one suffix per configuration); they cannot exclude the derived prefix. So:
  * - `prefix-filter`: a prefix filter is set and the derived prefix lies outside it, so S3 sends no event
@@ -73,6 +86,10 @@ export class CatalogTrigger extends Construct {
   public readonly mode: TriggerMode;
   /** Direct mode: how long Lambda keeps an event in its asynchronous queue before dropping it. */
   public readonly maxEventAge?: Duration;
+  /** How long the dead-letter queue keeps a message. */
+  public readonly deadLetterRetention = DEAD_LETTER_RETENTION;
+  /** SQS mode: how long the event queue keeps a message. */
+  public readonly queueRetention?: Duration;
 
   constructor(scope: Construct, id: string, props: CatalogTriggerProps) {
     super(scope, id);
@@ -108,7 +125,7 @@ export class CatalogTrigger extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: this.deadLetterRetention,
     });
 
     let destination: s3.IBucketNotificationDestination;
@@ -118,7 +135,7 @@ export class CatalogTrigger extends Construct {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout: Duration.seconds(Math.max(30, props.functionTimeout.toSeconds() * 6)),
-        retentionPeriod: Duration.days(4),
+        retentionPeriod: EVENT_QUEUE_RETENTION,
         deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
       });
       const batchSize = props.batchSize ?? 10;
@@ -132,6 +149,7 @@ export class CatalogTrigger extends Construct {
         }),
       );
       this.queue = queue;
+      this.queueRetention = EVENT_QUEUE_RETENTION;
       destination = new s3n.SqsDestination(queue);
     } else {
       this.maxEventAge = Duration.hours(6);

@@ -125,6 +125,7 @@ describe("sqs mode", () => {
 });
 
 describe("CatalogAlarms", () => {
+  const deadLetterRetention = Duration.days(14);
   function parts(): { stack: Stack; fn: lambda.Function; dlq: sqs.Queue } {
     const stack = new Stack();
     const fn = new lambda.Function(stack, "Fn", {
@@ -142,6 +143,7 @@ describe("CatalogAlarms", () => {
         new CatalogAlarms(stack, "Alarms", {
           function: fn,
           deadLetterQueue: dlq,
+          deadLetterRetention,
           asyncInvoke: { maxEventAge: Duration.minutes(10) },
         }),
     ).toThrow(/maxQueueAge .* must be below the maximum event age/);
@@ -152,6 +154,7 @@ describe("CatalogAlarms", () => {
     new CatalogAlarms(stack, "Alarms", {
       function: fn,
       deadLetterQueue: dlq,
+      deadLetterRetention,
       asyncInvoke: { maxEventAge: Duration.hours(1) },
       maxQueueAge: Duration.minutes(5),
     });
@@ -168,7 +171,9 @@ describe("CatalogAlarms", () => {
         new CatalogAlarms(stack, "Alarms", {
           function: fn,
           deadLetterQueue: dlq,
+          deadLetterRetention,
           queue: new sqs.Queue(stack, "Queue"),
+          queueRetention: Duration.days(4),
           asyncInvoke: { maxEventAge: Duration.hours(6) },
         }),
     ).toThrow(/alternatives/);
@@ -176,9 +181,156 @@ describe("CatalogAlarms", () => {
 
   it("without asynchronous invocation, no asynchronous alarm", () => {
     const { stack, fn, dlq } = parts();
-    new CatalogAlarms(stack, "Alarms", { function: fn, deadLetterQueue: dlq });
+    new CatalogAlarms(stack, "Alarms", { function: fn, deadLetterQueue: dlq, deadLetterRetention });
     const names = alarms(Template.fromStack(stack)).map((a) => a.Properties.MetricName);
-    expect(names.sort()).toEqual(["ApproximateNumberOfMessagesVisible", "Errors", "Throttles"]);
+    expect(names.sort()).toEqual([
+      "ApproximateAgeOfOldestMessage",
+      "ApproximateNumberOfMessagesVisible",
+      "Errors",
+      "Throttles",
+    ]);
+  });
+});
+
+/**
+ * SQS deletes a message once it is older than the queue's retention period, whether anyone read it or not; a
+ * parked S3 event that expires is an object never cataloged (or a deletion never recorded). The DeadLetters
+ * alarm notifies once, on the first message, and then stays in ALARM, so a second alarm, on the age of the
+ * oldest parked event, fires while there is still time to redrive it.
+ */
+describe("the dead-letter queue: a parked event cannot expire unnoticed", () => {
+  const SQS_MAX_RETENTION_SECONDS = 14 * 24 * 3600;
+
+  function queueProps(s: { stack: CatalogStack; template: Template }, queue: sqs.IQueue) {
+    const id = s.stack.getLogicalId(queue.node.defaultChild as never);
+    return s.template.toJSON().Resources[id].Properties as Record<string, unknown>;
+  }
+
+  function deadLetterAgeAlarm(s: { stack: CatalogStack; template: Template }): Alarm {
+    const dlqId = s.stack.getLogicalId(s.stack.trigger.deadLetterQueue.node.defaultChild as never);
+    const found = alarms(s.template).filter(
+      (a) =>
+        a.Properties.MetricName === "ApproximateAgeOfOldestMessage" &&
+        JSON.stringify(a.Properties.Dimensions) ===
+          JSON.stringify([{ Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } }]),
+    );
+    expect(found).toHaveLength(1);
+    return found[0] as Alarm;
+  }
+
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqsMode],
+  ])("%s: the dead-letter queue keeps a message as long as SQS allows (14 days)", (_, get) => {
+    const s = get();
+    expect(queueProps(s, s.stack.trigger.deadLetterQueue).MessageRetentionPeriod).toBe(
+      SQS_MAX_RETENTION_SECONDS,
+    );
+  });
+
+  it("direct: Lambda sends each failed event to the DLQ as a new message; the alarm fires at half its retention", () => {
+    const alarm = deadLetterAgeAlarm(direct);
+    const retention = queueProps(direct, direct.stack.trigger.deadLetterQueue)
+      .MessageRetentionPeriod as number;
+    expect(alarm.Properties).toMatchObject({
+      Namespace: "AWS/SQS",
+      Statistic: "Maximum",
+      Period: 3600,
+      EvaluationPeriods: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+    });
+    expect(alarm.Properties.Threshold).toBe(retention / 2);
+  });
+
+  // A standard queue's message keeps its first enqueue time when SQS moves it to the DLQ, and expires by it,
+  // while the DLQ's age metric starts at the move: a message that waited in the event queue has that much
+  // less time left in the DLQ than its age there suggests.
+  it("sqs: the wait in the event queue is taken off the DLQ's retention before halving it", () => {
+    const alarm = deadLetterAgeAlarm(sqsMode);
+    const dlqRetention = queueProps(sqsMode, sqsMode.stack.trigger.deadLetterQueue)
+      .MessageRetentionPeriod as number;
+    const queue = sqsMode.stack.trigger.queue;
+    expect(queue).toBeDefined();
+    const queueRetention = queueProps(sqsMode, queue as sqs.IQueue).MessageRetentionPeriod as number;
+    expect(queueRetention).toBeLessThan(dlqRetention);
+    expect(alarm.Properties).toMatchObject({
+      Namespace: "AWS/SQS",
+      Statistic: "Maximum",
+      Period: 3600,
+      EvaluationPeriods: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+    });
+    expect(alarm.Properties.Threshold).toBe((dlqRetention - queueRetention) / 2);
+  });
+
+  it("the description says what to do in each mode, with this stack's queue or function", () => {
+    const dlqId = sqsMode.stack.getLogicalId(
+      sqsMode.stack.trigger.deadLetterQueue.node.defaultChild as never,
+    );
+    const sqsText = JSON.stringify(deadLetterAgeAlarm(sqsMode).Properties.AlarmDescription);
+    expect(sqsText).toContain("aws sqs start-message-move-task --source-arn");
+    expect(sqsText).toContain(JSON.stringify({ "Fn::GetAtt": [dlqId, "Arn"] }));
+    const fnId = direct.stack.getLogicalId(direct.stack.metadataFunction.function.node.defaultChild as never);
+    const directText = JSON.stringify(deadLetterAgeAlarm(direct).Properties.AlarmDescription);
+    expect(directText).toContain("requestPayload");
+    expect(directText).toContain(JSON.stringify({ Ref: fnId }));
+    // A move task only redrives messages that an SQS queue's redrive policy moved; Lambda's are refused.
+    expect(directText).not.toContain("aws sqs start-message-move-task --source-arn");
+    for (const text of [sqsText, directText]) expect(text).toContain("Redriving the dead-letter queue");
+  });
+
+  it("notifies the alarm topic, as every other alarm does", () => {
+    const { stack, template } = synth({ mode: "sqs", alarmEmail: "ops@example.com" });
+    const topicId = stack.getLogicalId(stack.alarms.topic?.node.defaultChild as never);
+    expect(deadLetterAgeAlarm({ stack, template }).Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  describe("CatalogAlarms", () => {
+    function parts(): { stack: Stack; fn: lambda.Function; dlq: sqs.Queue } {
+      const stack = new Stack();
+      const fn = new lambda.Function(stack, "Fn", {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: "index.handler",
+        code: lambda.Code.fromInline("export const handler = async () => {};"),
+      });
+      return { stack, fn, dlq: new sqs.Queue(stack, "Dlq") };
+    }
+
+    it("the threshold follows the retention it is given", () => {
+      const { stack, fn, dlq } = parts();
+      new CatalogAlarms(stack, "Alarms", {
+        function: fn,
+        deadLetterQueue: dlq,
+        deadLetterRetention: Duration.days(4),
+      });
+      Template.fromStack(stack).hasResourceProperties("AWS::CloudWatch::Alarm", {
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Threshold: 2 * 24 * 3600,
+      });
+    });
+
+    it.each([
+      [
+        "as long as the DLQ's",
+        { queueRetention: Duration.days(14) },
+        /queueRetention .* must be below the dead-letter retention/,
+      ],
+      ["missing", { queueRetention: undefined }, /queue needs queueRetention/],
+    ])("SQS mode: the event queue's retention is needed, and below the DLQ's (%s)", (_, extra, error) => {
+      const { stack, fn, dlq } = parts();
+      expect(
+        () =>
+          new CatalogAlarms(stack, "Alarms", {
+            function: fn,
+            deadLetterQueue: dlq,
+            deadLetterRetention: Duration.days(14),
+            queue: new sqs.Queue(stack, "Queue"),
+            ...extra,
+          }),
+      ).toThrow(error);
+    });
   });
 });
 

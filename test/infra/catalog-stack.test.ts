@@ -734,10 +734,10 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
 
 describe("alarms and outputs", () => {
   it.each([
-    ["direct", () => direct, 6],
-    ["sqs", () => sqs, 4],
+    ["direct", () => direct, 7],
+    ["sqs", () => sqs, 5],
   ])(
-    "%s: errors, throttles, DLQ depth > 0, then queue age (SQS) or Lambda's async queue (direct)",
+    "%s: errors, throttles, DLQ depth > 0 and age, then queue age (SQS) or Lambda's async queue (direct)",
     (_, get, count) => {
       const s = get();
       expect(ofType(s, "AWS::CloudWatch::Alarm")).toHaveLength(count);
@@ -765,14 +765,16 @@ describe("alarms and outputs", () => {
   );
 
   // Quiet periods have no Errors/Throttles datapoints at all: missing data is "no problem", not "unknown".
-  it("every alarm treats missing data as not breaching; errors and throttles over 5 minutes, queues over 1", () => {
-    for (const alarm of [
-      ...ofType(direct, "AWS::CloudWatch::Alarm"),
-      ...ofType(sqs, "AWS::CloudWatch::Alarm"),
-    ]) {
-      const p = alarm.Properties ?? {};
-      expect(p.TreatMissingData, String(p.MetricName)).toBe("notBreaching");
-      expect(p.Period, String(p.MetricName)).toBe(p.Namespace === "AWS/Lambda" ? 300 : 60);
+  // The DLQ's age alarm watches a threshold days away, so an hour is its period.
+  it("every alarm treats missing data as not breaching; Lambda over 5 minutes, queues over 1, DLQ age over 60", () => {
+    for (const s of [direct, sqs]) {
+      const dlqAge = s.stack.alarms.alarms.find((a) => a.node.id === "DeadLetterAge");
+      const dlqAgeId = s.stack.getLogicalId(dlqAge?.node.defaultChild as never);
+      for (const [id, alarm] of Object.entries(s.template.findResources("AWS::CloudWatch::Alarm"))) {
+        const p = alarm.Properties ?? {};
+        expect(p.TreatMissingData, id).toBe("notBreaching");
+        expect(p.Period, id).toBe(id === dlqAgeId ? 3600 : p.Namespace === "AWS/Lambda" ? 300 : 60);
+      }
     }
   });
 
@@ -798,7 +800,14 @@ describe("alarms and outputs", () => {
   });
 
   it("outputs name the bucket, table, function and DLQ and give ready commands", () => {
-    for (const name of ["BucketName", "TableName", "FunctionName", "DeadLetterQueueName", "QueryCommand"]) {
+    for (const name of [
+      "BucketName",
+      "TableName",
+      "FunctionName",
+      "DeadLetterQueueName",
+      "DeadLetterQueueArn",
+      "QueryCommand",
+    ]) {
       expect(direct.json.Outputs[name], name).toBeDefined();
     }
     const query = JSON.stringify(direct.json.Outputs.QueryCommand?.Value);
