@@ -75,7 +75,7 @@ describe.concurrent("catalog dlq: options", () => {
       "http://127.0.0.1:9",
     ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/aws sqs start-message-move-task/);
+    expect(result.stdout).toMatch(/SQS mode.*aws sqs start-message-move-task.*direct mode.*requestPayload/);
   });
 
   it("refuses an --api that is not an http(s) URL", async () => {

@@ -10,8 +10,10 @@ interface DlqFlags extends LocalApiFlags {
 
 const NOT_RUNNING = "the local stack is not running: start it with 'npm start' (catalog dev)";
 
+// A move task only works for a queue's own redrive (SQS mode); in direct mode the messages are Lambda's
+// failure records, which are re-invoked one by one: the deploy guide has both procedures.
 const AWS_DLQ =
-  "against AWS the dead-letter queue is an SQS queue (see the stack's outputs): inspect it in the SQS console and redrive it with 'aws sqs start-message-move-task --source-arn <dead-letter queue ARN>'";
+  "against AWS the dead-letter queue is an SQS queue (see the stack's outputs): in SQS mode redrive it with 'aws sqs start-message-move-task --source-arn <dead-letter queue ARN>'; in direct mode re-invoke the function with each message's requestPayload (docs/DEPLOY.md, 'Redriving the dead-letter queue')";
 
 /** Calls the local stack's HTTP API; the dead-letter file is the running stack's to read and rewrite. */
 async function callApi<T>(apiUrl: string, method: "GET" | "POST", path: string): Promise<T> {
