@@ -152,6 +152,16 @@ describe("PostScript hostile structuring comments", () => {
   });
 
   it.each([
+    ["3 1", 3],
+    ["12 -1", 12],
+    ["0 0", 0],
+  ])("reads the page count of %s, a count with the DSC 3.0 page order after it", async (pages, count) => {
+    const result = await extractBytes(eps(`%%Pages: ${pages}`), "pages.eps");
+    expect(result.document?.pages).toBe(count);
+  });
+
+  it.each([
+    ["a count with a page order that is not -1, 0 or 1", "3 7"],
     ["a count past 2^53", "99999999999999999999"],
     ["a negative count", "-3"],
   ])("gives no page count for %s", async (_, pages) => {

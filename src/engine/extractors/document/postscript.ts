@@ -52,7 +52,9 @@ export async function readPostScript(reader: BlockReader): Promise<PostScriptRea
   const application = cleanString(textValue(value("Creator")));
   const creator = cleanString(textValue(value("For")));
   const created = dscDate(textValue(value("CreationDate")));
-  const pages = value("Pages")?.match(/^\d+$/) ? Number(value("Pages")) : undefined;
+  // DSC 3.0: `%%Pages: <count> [<page order>]`, the order being -1, 0 or 1.
+  const pagesMatch = /^(\d+)(?:\s+-?[01])?$/.exec(value("Pages") ?? "");
+  const pages = pagesMatch ? Number(pagesMatch[1]) : undefined;
   if (title) document.title = title;
   if (application) document.application = application;
   if (creator) document.creator = creator;
