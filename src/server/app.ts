@@ -9,7 +9,7 @@ import { CursorSeal } from "./paging-cursor.js";
 import type { RecordFeed } from "./record-feed.js";
 import { mountCatalogRoutes } from "./routes/catalog-routes.js";
 import { mountFileRoutes } from "./routes/file-routes.js";
-import { mountLiveRoute } from "./routes/live-route.js";
+import { type LiveRouteOptions, mountLiveRoute } from "./routes/live-route.js";
 import { securityHeaders } from "./security.js";
 import { CATEGORIES } from "./validation.js";
 
@@ -29,6 +29,8 @@ export interface ApiDeps {
   derivedPrefix?: string;
   /** Announces processed events to `GET /api/events`. */
   feed?: RecordFeed;
+  /** Timings and bounds of `GET /api/events`, for tests. @default see {@link LiveRouteOptions} */
+  live?: LiveRouteOptions;
   /** Largest file one upload may carry, in bytes. @default 256 MiB */
   uploadLimitBytes?: number;
   /** Folder of the dashboard's static files. @default found beside this module or in src/server/dashboard */
@@ -87,7 +89,7 @@ export function createApp(deps: ApiDeps): Hono {
     uploadLimitBytes,
     ...(deps.s3Client && { s3Client: deps.s3Client }),
   });
-  mountLiveRoute(app, deps.feed);
+  mountLiveRoute(app, deps.feed, deps.live);
 
   app.get("/api/dlq", async (c) => c.json({ items: await readDeadLetters(deps.deadLetterFile) }));
 

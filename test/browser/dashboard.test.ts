@@ -457,6 +457,7 @@ describe("dashboard in headless Chromium", () => {
     await page.click("#more");
     await poll(() => page.locator("#content [data-key]").count()).toBe(1_000);
     await card("live-paged/file 0900.txt").focus();
+    await poll(() => page.textContent("#live")).toBe("live");
 
     // Act: an upload that sorts into the first page, announced by the live feed.
     const added = "live-paged/file 0000a.txt";
@@ -512,6 +513,59 @@ describe("dashboard in headless Chromium", () => {
     // Assess: only a reload can show the unannounced record.
     await poll(() => card("resync/file 0001.txt").count()).toBe(1);
     expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("reads the view again when the live stream opens only after the view was drawn", async () => {
+    await putRecords("late-stream/", 1);
+    // Hold the stream's request, so the page draws its view without it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route("**/api/events", async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${catalog.url}/?prefix=late-stream/`);
+      await poll(() => card("late-stream/file 0000.txt").count()).toBe(1);
+      expect(await page.textContent("#live")).not.toBe("live");
+
+      // Act: a record written while no stream listens (so announced to no one), then the stream opens.
+      await putRecords("late-stream/", 1, 1);
+      release();
+
+      // Assess: only a reload once the stream is open can show it.
+      await poll(() => page.textContent("#live")).toBe("live");
+      await poll(() => card("late-stream/file 0001.txt").count()).toBe(1);
+    } finally {
+      release();
+      await page.unroute("**/api/events");
+    }
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("reconnects after the server closes the live stream, and reloads the view", async () => {
+    await putRecords("reconnect/", 1);
+    await page.goto(`${catalog.url}/?prefix=reconnect/`);
+    await poll(() => card("reconnect/file 0000.txt").count()).toBe(1);
+    await poll(() => page.textContent("#live")).toBe("live");
+
+    // Act: a record the feed does not announce, then the server drops every connection, the
+    // stream's among them, as it drops a stream that stopped taking writes.
+    await putRecords("reconnect/", 1, 1);
+    catalog.http?.closeAllConnections();
+
+    // Assess: the page reconnects by itself, and only a reload can show the unannounced record.
+    await poll(() => card("reconnect/file 0001.txt").count()).toBe(1);
+    await poll(() => page.textContent("#live")).toBe("live");
+    // Then live announcements reach it again.
+    const added = "reconnect/after.txt";
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: added, Body: "after\n" }),
+    );
+    await catalog.stack.dispatcher.idle();
+    await poll(() => card(added).count()).toBe(1);
   }, 60_000);
 
   it("keeps text readable: at least 4.5:1 contrast for the text of every view", async () => {

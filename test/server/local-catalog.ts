@@ -4,6 +4,7 @@
  * plus the HTTP app, optionally listening on a free port for a browser.
  */
 import { mkdtemp, rm } from "node:fs/promises";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { LocalStack } from "../../src/local/local-stack.js";
 import type { Policy } from "../../src/policy/policy.js";
 import { createApp } from "../../src/server/app.js";
 import { RecordFeed } from "../../src/server/record-feed.js";
+import type { LiveRouteOptions } from "../../src/server/routes/live-route.js";
 
 export interface LocalCatalog {
   stack: LocalStack;
@@ -20,6 +22,8 @@ export interface LocalCatalog {
   feed: RecordFeed;
   /** `http://127.0.0.1:<port>` when started with `listen: true`. */
   url?: string;
+  /** The listening HTTP server, when started with `listen: true`: its sockets are the server's side of each connection. */
+  http?: Server;
   close(): Promise<void>;
 }
 
@@ -32,7 +36,13 @@ export interface LocalCatalog {
  * await catalog.close();
  */
 export async function startLocalCatalog(
-  options: { uploadLimitBytes?: number; policy?: Policy; listen?: boolean; now?: () => Date } = {},
+  options: {
+    uploadLimitBytes?: number;
+    policy?: Policy;
+    listen?: boolean;
+    now?: () => Date;
+    live?: LiveRouteOptions;
+  } = {},
 ): Promise<LocalCatalog> {
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
   const dataDir = await mkdtemp(join(tmpdir(), "catalog-server-"));
@@ -56,6 +66,7 @@ export async function startLocalCatalog(
     feed,
     ...(options.uploadLimitBytes !== undefined && { uploadLimitBytes: options.uploadLimitBytes }),
     ...(options.now && { now: options.now }),
+    ...(options.live && { live: options.live }),
   });
   let server: ReturnType<typeof serve> | undefined;
   let url: string | undefined;
@@ -70,6 +81,7 @@ export async function startLocalCatalog(
     app,
     feed,
     ...(url && { url }),
+    ...(server && { http: server as Server }),
     async close() {
       if (server) {
         // Open event streams would hold close() forever.

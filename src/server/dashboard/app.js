@@ -1538,12 +1538,33 @@ function toast(text) {
   }, 3000);
 }
 
+/** Longest the first view waits for the live stream to open, so a stream that never does costs little. */
+const FIRST_OPEN_WAIT_MS = 2000;
+
+/**
+ * Opens the live stream. Resolves once it is open (or failed, or after
+ * {@link FIRST_OPEN_WAIT_MS}): the server listens for announcements before
+ * the stream opens, so a view read after that misses no record, while a view
+ * read before it could miss one written in between, announced to no one.
+ * When the view had to be read first, the stream's opening reloads it.
+ */
 function setUpLive() {
   const indicator = document.getElementById("live");
   const source = new EventSource("/api/events");
   // Announcements made while the stream was down are lost: after a reconnection, reload the view.
   let missed = false;
+  let open = false;
+  let settle;
+  const opened = new Promise((resolve) => {
+    settle = resolve;
+    setTimeout(() => {
+      if (!open) missed = true;
+      resolve();
+    }, FIRST_OPEN_WAIT_MS);
+  });
   source.addEventListener("open", () => {
+    open = true;
+    settle();
     indicator.textContent = "live";
     indicator.classList.add("on");
     if (!missed) return;
@@ -1552,6 +1573,8 @@ function setUpLive() {
     scheduleRefresh();
   });
   source.addEventListener("error", () => {
+    open = false;
+    settle();
     indicator.textContent = "reconnecting";
     indicator.classList.remove("on");
     missed = true;
@@ -1572,6 +1595,7 @@ function setUpLive() {
     if (announcement.key === state.key) detailChanged = true;
     if (affects || detailChanged) scheduleRefresh();
   });
+  return opened;
 }
 
 // ---------------------------------------------------------------- start
@@ -1622,7 +1646,7 @@ async function start() {
     else hideDetail();
   });
   setUpUpload();
-  setUpLive();
+  await setUpLive();
   await render();
 }
 
