@@ -45,15 +45,8 @@ it("catalogs what the queue announces, deletes the message, and exits 0 on SIGTE
     new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(toS3Notification([event])) }),
   );
 
-  const child = spawnWorker(queueUrl, ["--bucket", stack.bucket], { ...process.env, CATALOG_TARGET: "" });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const worker = spawnWorker(queueUrl, ["--bucket", stack.bucket], { ...process.env, CATALOG_TARGET: "" });
+  const { child, exited } = worker;
   try {
     await until(async () => (await stack.store.getObject(stack.bucket, event.key)).record !== undefined);
     await until(() => {
@@ -63,13 +56,13 @@ it("catalogs what the queue announces, deletes the message, and exits 0 on SIGTE
     const signalled = Date.now();
     child.kill("SIGTERM");
     // Both pollers sit in a 20 s long poll: stop cuts them short.
-    expect(await exited, output).toBe(0);
+    expect(await exited, worker.output()).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(8_000);
   } finally {
     child.kill("SIGKILL");
   }
-  expect(output).toContain("batch processed");
-  expect(output).toContain("worker stopped");
+  expect(worker.output()).toContain("batch processed");
+  expect(worker.output()).toContain("worker stopped");
   const { record } = await stack.store.getObject(stack.bucket, event.key);
   expect(record?.status).toBe("ok");
 }, 60_000);
@@ -81,29 +74,22 @@ it("against AWS, starts without a bucket and catalogs the bucket each event name
     new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(toS3Notification([event])) }),
   );
   const { CATALOG_BUCKET: _unset, ...env } = process.env;
-  const child = spawnWorker(queueUrl, ["--region", TEST_REGION], {
+  const worker = spawnWorker(queueUrl, ["--region", TEST_REGION], {
     ...env,
     CATALOG_TARGET: "aws",
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
   });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const { child, exited } = worker;
   try {
     await Promise.race([
       until(async () => (await stack.store.getObject(stack.bucket, event.key)).record !== undefined),
       exited.then((code) => {
-        throw new Error(`worker exited with ${code}: ${output}`);
+        throw new Error(`worker exited with ${code}: ${worker.output()}`);
       }),
     ]);
     child.kill("SIGTERM");
-    expect(await exited, output).toBe(0);
+    expect(await exited, worker.output()).toBe(0);
   } finally {
     child.kill("SIGKILL");
   }
@@ -112,7 +98,7 @@ it("against AWS, starts without a bucket and catalogs the bucket each event name
 
 /** `catalog worker` on the test stack's servers and the queue, with `extra` flags and exactly `env`. */
 function spawnWorker(queueUrl: string, extra: string[], env: NodeJS.ProcessEnv) {
-  return spawn(
+  const child = spawn(
     process.execPath,
     [
       "--import",
@@ -137,4 +123,13 @@ function spawnWorker(queueUrl: string, extra: string[], env: NodeJS.ProcessEnv) 
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env },
   );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, exited, output: () => output };
 }
