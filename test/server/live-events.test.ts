@@ -1,7 +1,9 @@
 /**
  * The live stream (`GET /api/events`) over real HTTP: a client that stops
  * reading costs the server a bounded amount of memory and gets one `resync`
- * event when it reads again, while a client that reads gets every event.
+ * event when it reads again, while a client that reads gets every event; a
+ * client whose writes stay stuck past the stall timeout is disconnected and
+ * forgotten, while one that reads but hears nothing gets pings and stays.
  */
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
@@ -151,4 +153,107 @@ describe("GET /api/events with a client that stops reading", () => {
     stalled.socket.destroy();
     reading.close();
   }, 120_000);
+});
+
+/** Short timings, so a stall and several pings fit in a test. */
+const PING_INTERVAL_MS = 200;
+const STALL_TIMEOUT_MS = 1_500;
+/** Slack for timers and the event loop of a loaded machine. */
+const TIMER_SLACK_MS = 3_000;
+
+describe("GET /api/events keeps healthy streams and closes stalled ones", () => {
+  let timed: LocalCatalog;
+  let timedUrl: URL;
+  /** The server's side of each connection, by the client's port. */
+  const serverSockets = new Map<number, Socket>();
+
+  beforeAll(async () => {
+    timed = await startLocalCatalog({
+      listen: true,
+      live: { pingIntervalMs: PING_INTERVAL_MS, stallTimeoutMs: STALL_TIMEOUT_MS },
+    });
+    timedUrl = new URL(timed.url ?? "");
+    timed.http?.on("connection", (socket: Socket) => {
+      if (socket.remotePort !== undefined) serverSockets.set(socket.remotePort, socket);
+    });
+  });
+
+  afterAll(() => timed?.close());
+
+  async function open(): Promise<{
+    socket: Socket;
+    text: () => string;
+    closed: () => boolean;
+    server: Socket;
+  }> {
+    const socket = connect(Number(timedUrl.port), timedUrl.hostname);
+    let text = "";
+    let closed = false;
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    socket.on("close", () => {
+      closed = true;
+    });
+    socket.on("error", () => undefined);
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    socket.write(`GET /api/events HTTP/1.1\r\nHost: ${timedUrl.host}\r\nAccept: text/event-stream\r\n\r\n`);
+    await expect.poll(() => eventNames(text), { timeout: 10_000 }).toContain("hello");
+    const server = serverSockets.get(socket.localPort ?? 0);
+    if (!server) throw new Error("the server's side of the connection was not seen");
+    return { socket, text: () => text, closed: () => closed, server };
+  }
+
+  it("closes a stream whose writes have not drained within the stall timeout, and releases its state", async () => {
+    // Prepare: a client that reads nothing after the greeting.
+    const stalled = await open();
+    expect(timed.feed.listenerCount("record")).toBe(1);
+    stalled.socket.pause();
+
+    // Act: announcements until both sides' socket buffers are full and the server holds unsent bytes.
+    const flooding = Date.now();
+    while (!stalled.server.writableNeedDrain && !stalled.server.destroyed) {
+      if (Date.now() - flooding > 60_000) throw new Error("the connection never filled up");
+      for (let index = 0; index < BATCH; index++)
+        timed.feed.emit("record", announcement(randomBytes(KEY_BYTES / 2).toString("hex")));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const stuck = Date.now();
+
+    // Assess: the server drops the client's listener and its socket within the stall timeout of the stuck write.
+    await expect
+      .poll(() => timed.feed.listenerCount("record"), {
+        timeout: STALL_TIMEOUT_MS + TIMER_SLACK_MS,
+        interval: 20,
+      })
+      .toBe(0);
+    await expect.poll(() => stalled.server.destroyed, { timeout: 1_000 }).toBe(true);
+    const released = Date.now() - stuck;
+    expect(released).toBeLessThan(STALL_TIMEOUT_MS + TIMER_SLACK_MS);
+    // The client, reading again, finds the connection closed after what was in flight.
+    stalled.socket.resume();
+    await expect.poll(() => stalled.closed(), { timeout: 10_000 }).toBe(true);
+  }, 90_000);
+
+  it("keeps a reading client that is idle for longer than the stall timeout, with pings", async () => {
+    const idle = await open();
+    const pings = () => idle.text().match(/^: ping$/gm)?.length ?? 0;
+
+    // Idle for twice the stall timeout, counted in pings.
+    const needed = Math.ceil((2 * STALL_TIMEOUT_MS) / PING_INTERVAL_MS);
+    await expect
+      .poll(pings, { timeout: 2 * STALL_TIMEOUT_MS + 10 * TIMER_SLACK_MS })
+      .toBeGreaterThanOrEqual(needed);
+
+    // Still connected and still served.
+    expect(idle.closed()).toBe(false);
+    expect(timed.feed.listenerCount("record")).toBe(1);
+    timed.feed.emit("record", announcement("after-the-idle-time"));
+    await expect.poll(() => idle.text().includes("after-the-idle-time"), { timeout: 10_000 }).toBe(true);
+
+    // A client that goes away is released too.
+    idle.socket.destroy();
+    await expect.poll(() => timed.feed.listenerCount("record"), { timeout: 10_000 }).toBe(0);
+  }, 60_000);
 });

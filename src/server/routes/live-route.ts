@@ -2,8 +2,21 @@ import type { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { RecordAnnouncement, RecordFeed } from "../record-feed.js";
 
-/** Comment line sent while idle, so proxies and the browser keep the stream open. */
-const HEARTBEAT_MS = 15_000;
+/**
+ * A comment line (`: ping`) goes out after this long without a write, so
+ * intermediaries that cut idle connections leave a healthy stream alone, and
+ * a vanished peer shows up as a write that fails or is never taken.
+ */
+export const PING_INTERVAL_MS = 15_000;
+
+/**
+ * A write the connection has not taken after this long means the client
+ * stopped reading (or is gone without a word): the stream is closed and its
+ * state released. A reading client, however idle, takes every ping at once.
+ * A browser's EventSource reconnects by itself, and the dashboard reloads
+ * what it shows after a reconnection.
+ */
+export const STALL_TIMEOUT_MS = 60_000;
 
 /**
  * Most bytes of announcements held for one client while its connection takes
@@ -16,6 +29,10 @@ export const MAX_PENDING_BYTES = 64 * 1024;
 export interface LiveRouteOptions {
   /** @default MAX_PENDING_BYTES */
   maxPendingBytes?: number;
+  /** @default PING_INTERVAL_MS */
+  pingIntervalMs?: number;
+  /** @default STALL_TIMEOUT_MS */
+  stallTimeoutMs?: number;
 }
 
 /**
@@ -32,6 +49,11 @@ export interface LiveRouteOptions {
  * show", and the stream goes on. So a client that stops reading costs the
  * server a bounded amount of memory, however busy the feed.
  *
+ * After `pingIntervalMs` without a write the stream carries a `: ping`
+ * comment. A write that the connection has not taken within
+ * `stallTimeoutMs` closes the connection and drops the client's state, so a
+ * client that stops reading for good does not hold a socket forever.
+ *
  * @example
  * mountLiveRoute(app, feed);
  * // browser: const events = new EventSource("/api/events");
@@ -44,6 +66,8 @@ export function mountLiveRoute(
   options: LiveRouteOptions = {},
 ): void {
   const maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
+  const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
+  const stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   app.get("/api/events", (c) => {
     c.header("Cache-Control", "no-store");
     return streamSSE(c, async (stream) => {
@@ -67,31 +91,60 @@ export function mountLiveRoute(
         wake?.();
       };
       feed?.on("record", listener);
-      stream.onAbort(() => wake?.());
+      let aborted!: () => void;
+      const abortion = new Promise<void>((resolve) => {
+        aborted = resolve;
+      });
+      stream.onAbort(() => {
+        aborted();
+        wake?.();
+      });
+      /**
+       * Waits for the connection to take one write, at most `stallTimeoutMs`;
+       * past that, closes it. Not waiting on the stuck write any longer is
+       * what lets the state go: it settles only when the socket does.
+       */
+      const send = async (write: () => Promise<unknown>) => {
+        let timer: NodeJS.Timeout | undefined;
+        const stalled = new Promise<"stalled">((resolve) => {
+          timer = setTimeout(() => resolve("stalled"), stallTimeoutMs);
+        });
+        const outcome = await Promise.race([write(), abortion, stalled]);
+        clearTimeout(timer);
+        if (outcome !== "stalled") return;
+        stream.abort();
+        // Behind a stuck write, ending the response would wait for a drain that never comes.
+        (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy();
+      };
       try {
-        await stream.writeSSE({ event: "hello", data: JSON.stringify({ live: feed !== undefined }) });
+        await send(() =>
+          stream.writeSSE({ event: "hello", data: JSON.stringify({ live: feed !== undefined }) }),
+        );
         while (!stream.aborted) {
           if (resync) {
             // Cleared before the write: what is announced while it waits comes after it, in order.
             resync = false;
-            await stream.writeSSE({ event: "resync", data: JSON.stringify({ reason: "fell behind" }) });
+            await send(() =>
+              stream.writeSSE({ event: "resync", data: JSON.stringify({ reason: "fell behind" }) }),
+            );
             continue;
           }
           const next = pending.shift();
           if (next !== undefined) {
             pendingBytes -= Buffer.byteLength(next);
-            await stream.writeSSE({ event: "record", data: next });
+            await send(() => stream.writeSSE({ event: "record", data: next }));
             continue;
           }
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, HEARTBEAT_MS);
+            const timer = setTimeout(resolve, pingIntervalMs);
             wake = () => {
               clearTimeout(timer);
               resolve();
             };
           });
           wake = undefined;
-          if (pending.length === 0 && !resync && !stream.aborted) await stream.write(": heartbeat\n\n");
+          if (pending.length === 0 && !resync && !stream.aborted)
+            await send(() => stream.write(": ping\n\n"));
         }
       } finally {
         feed?.off("record", listener);
