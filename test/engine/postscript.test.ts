@@ -146,6 +146,19 @@ describe("PostScript hostile structuring comments", () => {
     expect(result.image).toBeUndefined();
   });
 
+  it("checks a bounding box number in time linear in its length (a 60,000-digit field that is no number)", async () => {
+    // Prepare: an ambiguous number pattern would try every split of the digits between integer and fraction part.
+    const bytes = eps(`%%BoundingBox: 0 0 0 ${"1".repeat(60_000)}x`);
+
+    // Act
+    const started = performance.now();
+    const result = await extractBytes(bytes, "box.eps");
+
+    // Assess
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(result.image).toBeUndefined();
+  });
+
   it("still reads real-valued and signed boxes as exiftool does", async () => {
     const result = await extractBytes(eps("%%BoundingBox: -10.5 +20 .5 820.25"), "box.eps");
     expect(result.image).toEqual({ width: 11, height: 800 });

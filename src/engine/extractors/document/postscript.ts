@@ -242,8 +242,12 @@ function dscDate(value: string | undefined): string | undefined {
   return undefined;
 }
 
-/** A DSC number: an integer or a plain decimal real; no exponent, radix or `0x` forms. */
-const DSC_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+/**
+ * A DSC number: an integer or a plain decimal real; no exponent, radix or `0x` forms.
+ * Each digit can belong to one part only: `\d+\.?\d*` lets a dotless run split anywhere,
+ * and a long run that fails at its end then costs time quadratic in its length.
+ */
+const DSC_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 /** Coordinates past a PostScript integer's range (the spec's type for them) describe no real page. */
 const MAX_COORDINATE = 2 ** 31;
