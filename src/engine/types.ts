@@ -106,7 +106,7 @@ export interface PdfInfo {
 }
 
 export interface DocumentInfo {
-  /** ooxml, odf, epub, cfb, rtf, mobi ... */
+  /** ooxml, odf, epub, cfb, rtf, mobi, postscript, eps ... */
   kind: string;
   title?: string;
   creator?: string;
