@@ -255,7 +255,7 @@ async function processCreation(
           sourceName: `s3://${event.bucket}/${event.key}`,
           ...(deps.budget && { budget: deps.budget }),
         });
-        const fault = watched.faultOf(extraction.durationMs);
+        const fault = watched.faultOf(extraction);
         if (fault) throw fault;
       } catch (error) {
         if (error instanceof SourceChangedError) return superseded(event, deps, started, error);

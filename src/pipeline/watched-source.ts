@@ -1,5 +1,9 @@
 import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceError } from "../engine/errors.js";
+import type { ExtractionResult } from "../engine/types.js";
+
+/** How the engine words a spent time budget, in a result's reason or warnings. */
+const TIME_LIMIT_TEXT = "time budget exhausted";
 
 /**
  * The engine's time budget ran out because the source did not deliver the
@@ -22,7 +26,7 @@ export class SourceTooSlowError extends SourceError {
  * @example
  * const watched = new WatchedSource(source, budget.maxMillis);
  * const result = await extract(watched, { budget });
- * const fault = watched.faultOf(result.durationMs);
+ * const fault = watched.faultOf(result);
  * if (fault) throw fault;
  */
 export class WatchedSource implements ByteSource {
@@ -57,16 +61,19 @@ export class WatchedSource implements ByteSource {
   }
 
   /**
-   * The source's fault behind an extraction that took `durationMs`, if there
-   * was one: a read that failed, or a time budget spent waiting on the source
-   * (a read still outstanding when the budget ran out, or reads outstanding
-   * for over half of it). A budget spent while the source answered promptly
-   * is the file's own cost: undefined. Reads after the budget (the hash pass)
-   * are not counted.
+   * The source's fault behind an extraction's `result`, if there was one: a
+   * read that failed, or a time budget spent waiting on the source (a read
+   * still outstanding when the budget ran out, or reads outstanding for over
+   * half of it). A budget spent while the source answered promptly is the
+   * file's own cost: undefined. Only a result that says the budget ran out
+   * is judged: the hash pass follows the extraction outside its budget, so a
+   * long one over a large object is no fault, however it makes the whole call
+   * outlast the budget.
    */
-  faultOf(durationMs: number): SourceError | undefined {
+  faultOf(result: Pick<ExtractionResult, "reason" | "warnings">): SourceError | undefined {
     if (this.fault) return this.fault;
-    if (durationMs < this.maxMillis) return undefined;
+    const ranOutOfTime = [result.reason, ...result.warnings].some((text) => text?.includes(TIME_LIMIT_TEXT));
+    if (!ranOutOfTime) return undefined;
     const cut = Math.min(this.deadline, performance.now());
     const outstanding = this.reads.some((read) => read.start < cut && (read.end ?? cut) >= cut);
     const waitedMs = Math.round(this.waitedUntil(cut));

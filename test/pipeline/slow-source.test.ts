@@ -5,6 +5,7 @@
  * lost. S3 is the embedded server behind a TCP proxy that can stop passing
  * response bytes part way through a body; DynamoDB is the embedded server.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server, Socket } from "node:net";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -26,6 +27,8 @@ import { CHECKSUM_POLICY, startServers, TEST_CREDENTIALS, type TestServers } fro
  */
 class BodyStallProxy {
   stallAfter: number | undefined;
+  /** With this set, each connection made from then on passes response bytes at this rate. */
+  bytesPerSecond: number | undefined;
   private readonly sockets = new Set<Socket>();
   private constructor(
     private readonly server: Server,
@@ -42,6 +45,7 @@ class BodyStallProxy {
 
   private accept(client: Socket, targetPort: number): void {
     const allowance = this.stallAfter ?? Number.POSITIVE_INFINITY;
+    const rate = this.bytesPerSecond;
     let passed = 0;
     const upstream = new Socket();
     this.sockets.add(client).add(upstream);
@@ -54,6 +58,17 @@ class BodyStallProxy {
     upstream.connect(targetPort, "127.0.0.1");
     client.pipe(upstream);
     upstream.on("data", (chunk: Buffer) => {
+      if (rate !== undefined) {
+        upstream.pause();
+        setTimeout(
+          () => {
+            client.write(chunk);
+            upstream.resume();
+          },
+          (chunk.length / rate) * 1000,
+        );
+        return;
+      }
       const room = allowance - passed;
       if (room > 0) client.write(chunk.subarray(0, room));
       passed += chunk.length;
@@ -69,6 +84,9 @@ class BodyStallProxy {
 const BUCKET = "uploads";
 const KEY = "camera/trail cam.jpg";
 const OVER_BUDGET_KEY = "camera/over budget.jpg";
+/** A photo padded to 4 MiB: extracted from its first block, hashed from every byte. */
+const LARGE_KEY = "camera/large.jpg";
+let large: Uint8Array;
 let servers: TestServers;
 let proxy: BodyStallProxy;
 let s3: S3Client;
@@ -81,6 +99,11 @@ beforeAll(async () => {
   const bytes = await readFile(corpusFile("exifpy-Reconyx_HC500_Hyperfire.jpg"));
   const put = await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: bytes }));
   await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: OVER_BUDGET_KEY, Body: bytes }));
+  large = new Uint8Array(4 * 1024 * 1024);
+  large.set(bytes);
+  // Filler after the image, then an end-of-image marker where a JPEG's tail is looked for.
+  large.set([0xff, 0xd9], large.length - 2);
+  await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: LARGE_KEY, Body: large }));
   event = {
     kind: "created",
     eventName: "ObjectCreated:Put",
@@ -123,6 +146,10 @@ function deps(options: { stallTimeoutMs?: number; maxMillis: number; hash?: bool
   // Without the hash pass, nothing but the time budget ends a stalled extraction.
   const policy = options.hash === false ? { ...DEFAULT_POLICY, hashMaxBytes: 0 } : DEFAULT_POLICY;
   return { storage, catalog: store, policy, budget: { maxMillis: options.maxMillis } };
+}
+
+function md5Hex(bytes: Uint8Array): string {
+  return createHash("md5").update(bytes).digest("hex");
 }
 
 /** The event without its size: the object is then headed and read by ranges, under the budget. */
@@ -174,6 +201,24 @@ describe("a slow S3 body", () => {
     const outcome = await run(event, deps({ maxMillis: 10_000, stallTimeoutMs: 500 }));
     expect(outcome).toMatchObject({ outcome: "created", status: "ok", mime: "image/jpeg" });
     expect((await store.getRecord(BUCKET, KEY))?.status).toBe("ok");
+  });
+
+  it("a hash pass that outlasts the time budget, with extraction done in time, is still a record", async () => {
+    // Prepare: 2 MiB/s, so the first blocks come at once and the 4 MiB hash takes about 2 s.
+    proxy.bytesPerSecond = 2 * 1024 * 1024;
+    try {
+      // Act
+      const outcome = await run(
+        withoutSize({ ...event, key: LARGE_KEY, eTag: md5Hex(large) }),
+        deps({ maxMillis: 1_000 }),
+      );
+      // Assess
+      expect(outcome).toMatchObject({ outcome: "created", status: "ok", mime: "image/jpeg" });
+      const record = await store.getRecord(BUCKET, LARGE_KEY);
+      expect(record?.sha256).toBe(createHash("sha256").update(large).digest("hex"));
+    } finally {
+      proxy.bytesPerSecond = undefined;
+    }
   });
 
   it("an extraction over budget with S3 answering at once is still a record with a reason", async () => {
