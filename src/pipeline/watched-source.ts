@@ -6,6 +6,15 @@ import type { ExtractionResult } from "../engine/types.js";
 const TIME_LIMIT_TEXT = "time budget exhausted";
 
 /**
+ * A read that takes this long (or half the time budget, if less) is a slow
+ * read: a healthy S3 answers a ranged GET in tens of milliseconds. Only slow
+ * reads count as waiting on the source, so a file whose extractor makes many
+ * prompt reads until its budget runs out is recorded with its time limit, as
+ * the file's cost, instead of being retried for a fault that never clears.
+ */
+export const SLOW_READ_MS = 500;
+
+/**
  * The engine's time budget ran out because the source did not deliver the
  * bytes, not because the file is costly: transient, so the invocation fails
  * and is retried (then parked) instead of recording a time limit.
@@ -62,10 +71,10 @@ export class WatchedSource implements ByteSource {
 
   /**
    * The source's fault behind an extraction's `result`, if there was one: a
-   * read that failed, or a time budget spent waiting on the source (a read
-   * still outstanding when the budget ran out, or reads outstanding for over
-   * half of it). A budget spent while the source answered promptly is the
-   * file's own cost: undefined. Only a result that says the budget ran out
+   * read that failed, or a time budget spent waiting on the source (a slow
+   * read, see {@link SLOW_READ_MS}, still outstanding when the budget ran out,
+   * or slow reads outstanding for over half of it). A budget spent while the
+   * source answered promptly is the file's own cost: undefined. Only a result that says the budget ran out
    * is judged: the hash pass follows the extraction outside its budget, so a
    * long one over a large object is no fault, however it makes the whole call
    * outlast the budget.
@@ -75,8 +84,13 @@ export class WatchedSource implements ByteSource {
     const ranOutOfTime = [result.reason, ...result.warnings].some((text) => text?.includes(TIME_LIMIT_TEXT));
     if (!ranOutOfTime) return undefined;
     const cut = Math.min(this.deadline, performance.now());
-    const outstanding = this.reads.some((read) => read.start < cut && (read.end ?? cut) >= cut);
-    const waitedMs = Math.round(this.waitedUntil(cut));
+    const slowMs = Math.min(SLOW_READ_MS, this.maxMillis / 2);
+    // Reads as long as they had lasted by the cut: one still outstanding there counts for what it took so far.
+    const slow = this.reads.filter(
+      (read) => read.start < cut && Math.min(read.end ?? cut, cut) - read.start >= slowMs,
+    );
+    const outstanding = slow.some((read) => (read.end ?? cut) >= cut);
+    const waitedMs = Math.round(waitedUntil(slow, cut));
     if (outstanding || waitedMs * 2 > this.maxMillis) {
       return new SourceTooSlowError(
         this.name,
@@ -86,20 +100,20 @@ export class WatchedSource implements ByteSource {
     return undefined;
   }
 
-  /** Milliseconds before `cut` during which at least one read was outstanding (overlaps count once). */
-  private waitedUntil(cut: number): number {
-    let total = 0;
-    let coveredTo = Number.NEGATIVE_INFINITY;
-    for (const read of [...this.reads].sort((a, b) => a.start - b.start)) {
-      const from = Math.max(read.start, coveredTo);
-      const to = Math.min(read.end ?? cut, cut);
-      if (to > from) total += to - from;
-      coveredTo = Math.max(coveredTo, to);
-    }
-    return total;
-  }
-
   close(): Promise<void> {
     return this.inner.close?.() ?? Promise.resolve();
   }
+}
+
+/** Milliseconds before `cut` during which at least one of `reads` was outstanding (overlaps count once). */
+function waitedUntil(reads: readonly { start: number; end?: number }[], cut: number): number {
+  let total = 0;
+  let coveredTo = Number.NEGATIVE_INFINITY;
+  for (const read of [...reads].sort((a, b) => a.start - b.start)) {
+    const from = Math.max(read.start, coveredTo);
+    const to = Math.min(read.end ?? cut, cut);
+    if (to > from) total += to - from;
+    coveredTo = Math.max(coveredTo, to);
+  }
+  return total;
 }
