@@ -91,12 +91,9 @@ export function mountLiveRoute(
         wake?.();
       };
       feed?.on("record", listener);
-      let aborted!: () => void;
-      const abortion = new Promise<void>((resolve) => {
-        aborted = resolve;
-      });
+      let aborted: (() => void) | undefined;
       stream.onAbort(() => {
-        aborted();
+        aborted?.();
         wake?.();
       });
       /**
@@ -109,7 +106,14 @@ export function mountLiveRoute(
         const stalled = new Promise<"stalled">((resolve) => {
           timer = setTimeout(() => resolve("stalled"), stallTimeoutMs);
         });
+        // One abort promise per write, not one for the stream: a race leaves a reaction on every promise
+        // it is given, and one that stays pending for the stream's life would keep one per write.
+        const abortion = new Promise<void>((resolve) => {
+          aborted = resolve;
+          if (stream.aborted) resolve();
+        });
         const outcome = await Promise.race([write(), abortion, stalled]);
+        aborted = undefined;
         clearTimeout(timer);
         if (outcome !== "stalled") return;
         stream.abort();
