@@ -1,12 +1,13 @@
 /**
  * Host names of Amazon SQS queue URLs, with the region they name: the current
  * form (`sqs.<region>.amazonaws.com`, FIPS `sqs-fips.<region>…`, China
- * `….amazonaws.com.cn`) and the legacy `<region>.queue.amazonaws.com`.
+ * `….amazonaws.com.cn`), the dual-stack `sqs.<region>.api.aws` (and its FIPS
+ * form), and the legacy `<region>.queue.amazonaws.com`.
  * Emulators' URLs (fauxqs, ElasticMQ, LocalStack's `….localstack.cloud`)
  * match none of them.
  */
 const AWS_QUEUE_HOSTS = [
-  /^sqs(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/,
+  /^sqs(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/,
   /^([a-z0-9-]+)\.queue\.amazonaws\.com(?:\.cn)?$/,
 ];
 
