@@ -3,7 +3,7 @@ import { EndOfStreamError } from "strtok3";
 import { BlockReader } from "./byte-source/block-reader.js";
 import type { ByteSource } from "./byte-source/byte-source.js";
 import { type DetectHints, detectFormat } from "./detect/detect.js";
-import { describeError, LimitExceededError, SourceError } from "./errors.js";
+import { describeError, LimitExceededError, type LimitKind, SourceError } from "./errors.js";
 import type { ExtractContext } from "./extractors/extractor.js";
 import { extractorFor, loadExtractor } from "./extractors/registry.js";
 import { type Budget, DEFAULT_BUDGET, HEAD_WINDOW_BYTES } from "./limits.js";
@@ -30,7 +30,8 @@ const HASH_CHUNK_BYTES = 1024 * 1024;
  * Extracts one file's metadata, reading only what its format needs.
  *
  * Content problems never throw: a corrupt file yields `status: "error"` with a
- * `reason`, a limit yields `"partial"` with what was decoded. Only
+ * `reason`, a limit yields `"partial"` with what was decoded and `limit` naming
+ * the bound (`"error"` if nothing was decoded yet). Only
  * {@link SourceError} (the medium failed) propagates, so callers can retry.
  *
  * @example
@@ -63,6 +64,7 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
   let sections: Sections = {};
   let status: ExtractionStatus = "ok";
   let reason: string | undefined;
+  let limit: LimitKind | undefined;
   let sha256: string | undefined;
 
   try {
@@ -95,8 +97,11 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
       throw error;
     }
     ({ status, reason } = classify(error, Object.keys(sections).length > 0));
+    if (error instanceof LimitExceededError) limit = error.limit;
   }
   clearTimeout(timer);
+  // An extractor may catch a refused read and finish with what it has; the budget still cut it short.
+  limit ??= reader.limitReached;
 
   if (options.hash) sha256 = await hashAll(reader);
   const stats = reader.stats;
@@ -105,6 +110,7 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
     size: source.size,
     status,
     ...(reason !== undefined && { reason }),
+    ...(limit !== undefined && { limit }),
     warnings,
     format,
     ...sections,

@@ -20,7 +20,15 @@ export class ContentError extends CatalogError {
   }
 }
 
-/** Which bound an extraction hit. */
+/**
+ * Which bound an extraction hit: the `Budget`'s `bytes` read, read
+ * `requests`, wall `time`, listed `entries` or nesting `depth`, or a `length`
+ * decoded from the file over its named limit (see `limits.ts`). A result
+ * names it in `limit`.
+ *
+ * @example
+ * if (result.limit === "time") retryLater(result.source);
+ */
 export type LimitKind = "bytes" | "requests" | "time" | "entries" | "depth" | "length";
 
 /** Input exceeded a named bound (see `limits.ts`); the engine reports a partial result. */

@@ -4,6 +4,8 @@
  * field changes meaning, of the catalog's `schemaVersion`).
  */
 
+import type { LimitKind } from "./errors.js";
+
 /** Broad families used for browsing, policy and the category index. */
 export type Category =
   | "image"
@@ -197,6 +199,12 @@ export interface Sections {
  *   "image": { "width": 640, "height": 480, "exif": { "make": "Canon" } },
  *   "bytesRead": 16384, "durationMs": 3, "extractorVersion": "1.0.0" }
  * ```
+ *
+ * A file cut short by its budget keeps what was decoded and names the bound:
+ * ```json
+ * { "status": "partial", "reason": "limit reached: time budget exhausted while parsing media",
+ *   "limit": "time", "media": { "container": "MPEG", "codecs": ["MPEG 1 Layer 3"] }, ... }
+ * ```
  */
 export interface ExtractionResult extends Sections {
   /** Where the bytes came from: a path, or `s3://bucket/key`. */
@@ -205,6 +213,23 @@ export interface ExtractionResult extends Sections {
   status: ExtractionStatus;
   /** Human-readable cause when status is not `ok`. */
   reason?: string;
+  /**
+   * The bound that cut decoding short, for callers that act on it without
+   * parsing `reason` (the pipeline tells a time budget spent waiting on S3 from
+   * one spent on the file). Set when a limit error ended the extraction
+   * (status `partial` or `error`; any {@link LimitKind}), or when a read was
+   * refused for the byte, request or time budget, even if the extractor went
+   * on with what it had (status may stay `ok`, with a warning). Absent when
+   * nothing was cut; a listing stopped at the entry budget says so in
+   * `warnings` and `estimated` instead.
+   *
+   * @example
+   * ```ts
+   * const result = await extract(source, { budget: { maxMillis: 50 } });
+   * if (result.limit === "time") console.warn(`${result.source}: ${result.reason ?? result.warnings.join("; ")}`);
+   * ```
+   */
+  limit?: LimitKind;
   warnings: string[];
   format: FormatInfo;
   /** Hex SHA-256 of the whole content, when asked for (it reads every byte). */

@@ -1,4 +1,4 @@
-import { LimitExceededError } from "../errors.js";
+import { LimitExceededError, type LimitKind } from "../errors.js";
 import type { Budget } from "../limits.js";
 import type { ByteSource } from "./byte-source.js";
 
@@ -71,6 +71,7 @@ export class BlockReader {
   private readonly pending = new Map<number, Promise<void>>();
   private cachedBytes = 0;
   private readonly counters: ReadStats = { bytesRead: 0, requests: 0 };
+  private firstLimit: LimitKind | undefined;
 
   constructor(
     readonly source: ByteSource,
@@ -96,12 +97,25 @@ export class BlockReader {
   }
 
   /**
+   * The budget (bytes, requests or time) the first refused read hit, or
+   * undefined while every read was served. Kept here because a caller may
+   * catch the error and carry on with what it has (a tar listing stopped at
+   * a read limit): the extraction was still cut short by that budget.
+   *
+   * @example
+   * if (reader.limitReached === "time") console.warn("ran out of time before the whole file was read");
+   */
+  get limitReached(): LimitKind | undefined {
+    return this.firstLimit;
+  }
+
+  /**
    * Reads `length` bytes at `offset`. Returns fewer only at the end of the
    * source; an offset past the end returns an empty array.
    */
   async read(offset: number, length: number): Promise<Uint8Array> {
     if (this.signal?.aborted || performance.now() > this.deadline) {
-      throw new LimitExceededError("time", `time budget exhausted while reading ${this.name}`);
+      throw this.refuse("time", `time budget exhausted while reading ${this.name}`);
     }
     const start = Math.min(Math.max(0, Math.floor(offset)), this.size);
     const end = Math.min(this.size, start + Math.max(0, Math.floor(length)));
@@ -253,13 +267,13 @@ export class BlockReader {
 
   private async fetch(offset: number, length: number): Promise<Uint8Array> {
     if (this.signal?.aborted) {
-      throw new LimitExceededError("time", `time budget exhausted before reading ${this.name}`);
+      throw this.refuse("time", `time budget exhausted before reading ${this.name}`);
     }
     if (this.counters.requests + 1 > this.budget.maxRequests) {
-      throw new LimitExceededError("requests", `read request budget of ${this.budget.maxRequests} exhausted`);
+      throw this.refuse("requests", `read request budget of ${this.budget.maxRequests} exhausted`);
     }
     if (this.counters.bytesRead + length > this.budget.maxBytes) {
-      throw new LimitExceededError("bytes", `read budget of ${this.budget.maxBytes} bytes exhausted`);
+      throw this.refuse("bytes", `read budget of ${this.budget.maxBytes} bytes exhausted`);
     }
     this.counters.requests += 1;
     this.counters.bytesRead += length;
@@ -269,6 +283,11 @@ export class BlockReader {
       this.counters.bytesRead -= length - bytes.byteLength;
     }
     return bytes;
+  }
+
+  private refuse(limit: LimitKind, message: string): LimitExceededError {
+    this.firstLimit ??= limit;
+    return new LimitExceededError(limit, message);
   }
 
   private store(index: number, block: Uint8Array): void {

@@ -1,0 +1,106 @@
+/**
+ * A result names the bound that cut its extraction short in `limit`, so a
+ * caller can act on it (the pipeline judges a spent time budget) without
+ * matching the words of `reason` or `warnings`.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BufferSource, type ByteSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
+import { corpusFile } from "../support/corpus.js";
+
+const JPEG = readFileSync(corpusFile("exifpy-Canon_40D.jpg"));
+
+/** A buffer whose every read is answered `delayMs` later, as a remote store would. */
+class LatentSource implements ByteSource {
+  readonly size: number;
+  private readonly inner: BufferSource;
+  constructor(
+    bytes: Uint8Array,
+    readonly name: string,
+    private readonly delayMs: number,
+  ) {
+    this.inner = new BufferSource(bytes, name);
+    this.size = bytes.byteLength;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return this.inner.read(offset, length);
+  }
+}
+
+/** A ustar header for a regular file of `size` bytes, followed by its zero-padded content. */
+function tarEntry(name: string, size: number): Uint8Array {
+  const header = new Uint8Array(512);
+  const put = (offset: number, text: string) => header.set(Buffer.from(text, "latin1"), offset);
+  put(0, name);
+  put(100, "0000644\0");
+  put(108, "0000000\0");
+  put(116, "0000000\0");
+  put(124, `${size.toString(8).padStart(11, "0")}\0`);
+  put(136, "00000000000\0");
+  put(156, "0");
+  put(257, "ustar\0");
+  put(263, "00");
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (header[i] as number);
+  put(148, `${sum.toString(8).padStart(6, "0")}\0 `);
+  const body = new Uint8Array(Math.ceil(size / 512) * 512);
+  return new Uint8Array(Buffer.concat([header, body]));
+}
+
+/** A tar of `count` files of `size` bytes each: one header per entry, spread through the archive. */
+function spreadTar(count: number, size: number): Uint8Array {
+  const entries = Array.from({ length: count }, (_, i) => tarEntry(`file-${i}.bin`, size));
+  return new Uint8Array(Buffer.concat([...entries, new Uint8Array(1024)]));
+}
+
+describe("the limit that ended an extraction", () => {
+  it("is absent when nothing was cut short", async () => {
+    const result = await extract(new BufferSource(JPEG, "whole.jpg"));
+    expect(result.status).toBe("ok");
+    expect(result.limit).toBeUndefined();
+  });
+
+  it("is the byte budget when reads were refused for bytes", async () => {
+    // Prepare: one 1 KiB block allowed, and a JPEG whose EXIF needs more.
+    const source = new BufferSource(JPEG, "byte-budget.jpg");
+    // Act
+    const result = await extract(source, { blockSize: 1024, budget: { maxBytes: 1024 } });
+    // Assess
+    expect(result.status).not.toBe("ok");
+    expect(result.limit).toBe("bytes");
+  });
+
+  it("is the request budget when reads were refused for requests", async () => {
+    const result = await extract(new BufferSource(JPEG, "request-budget.jpg"), {
+      blockSize: 1024,
+      budget: { maxRequests: 1 },
+    });
+    expect(result.status).not.toBe("ok");
+    expect(result.limit).toBe("requests");
+  });
+
+  it("is the time budget when a tiny one runs out before the bytes come", async () => {
+    // Prepare: each read takes 50 ms, the whole budget is 1 ms.
+    const source = new LatentSource(JPEG, "time-budget.jpg", 50);
+    // Act
+    const result = await extract(source, { budget: { maxMillis: 1 } });
+    // Assess
+    expect(result.status).toBe("error");
+    expect(result.reason).toMatch(/limit reached/);
+    expect(result.limit).toBe("time");
+  });
+
+  it("is named even when the extractor keeps what it listed before a refused read", async () => {
+    // Prepare: 40 entries of 100 KiB, so the header walk needs a read per entry beyond the planned windows.
+    const tar = spreadTar(40, 100 * 1024);
+    // Act
+    const result = await extract(new BufferSource(tar, "spread.tar"), { budget: { maxRequests: 4 } });
+    // Assess: a listing of the first entries, with the budget that stopped it.
+    expect(result.status).toBe("ok");
+    expect(result.archive).toMatchObject({ kind: "tar", estimated: true });
+    expect(result.warnings.join(" ")).toMatch(/read limit/);
+    expect(result.limit).toBe("requests");
+  });
+});
