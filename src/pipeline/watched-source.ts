@@ -2,9 +2,6 @@ import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceError } from "../engine/errors.js";
 import type { ExtractionResult } from "../engine/types.js";
 
-/** How the engine words a spent time budget, in a result's reason or warnings. */
-const TIME_LIMIT_TEXT = "time budget exhausted";
-
 /**
  * A read that takes this long (or half the time budget, if less) is a slow
  * read: a healthy S3 answers a ranged GET in tens of milliseconds. Only slow
@@ -74,15 +71,14 @@ export class WatchedSource implements ByteSource {
    * read that failed, or a time budget spent waiting on the source (a slow
    * read, see {@link SLOW_READ_MS}, still outstanding when the budget ran out,
    * or slow reads outstanding for over half of it). A budget spent while the
-   * source answered promptly is the file's own cost: undefined. Only a result that says the budget ran out
-   * is judged: the hash pass follows the extraction outside its budget, so a
-   * long one over a large object is no fault, however it makes the whole call
-   * outlast the budget.
+   * source answered promptly is the file's own cost: undefined. Only a result
+   * whose `limit` is `"time"` is judged: the hash pass follows the extraction
+   * outside its budget, so a long one over a large object is no fault, however
+   * it makes the whole call outlast the budget.
    */
-  faultOf(result: Pick<ExtractionResult, "reason" | "warnings">): SourceError | undefined {
+  faultOf(result: Pick<ExtractionResult, "limit">): SourceError | undefined {
     if (this.fault) return this.fault;
-    const ranOutOfTime = [result.reason, ...result.warnings].some((text) => text?.includes(TIME_LIMIT_TEXT));
-    if (!ranOutOfTime) return undefined;
+    if (result.limit !== "time") return undefined;
     const cut = Math.min(this.deadline, performance.now());
     const slowMs = Math.min(SLOW_READ_MS, this.maxMillis / 2);
     // Reads as long as they had lasted by the cut: one still outstanding there counts for what it took so far.

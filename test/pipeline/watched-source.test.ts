@@ -25,7 +25,11 @@ class LatentSource implements ByteSource {
   }
 }
 
-const TIMED_OUT = { reason: "limit reached: time budget exhausted while reading latent", warnings: [] };
+const TIMED_OUT = {
+  reason: "limit reached: time budget exhausted while reading latent",
+  warnings: [],
+  limit: "time" as const,
+};
 
 /** Reads one block after another, as an extractor walking a file does, until the budget is spent. */
 async function readUntilSpent(source: WatchedSource, maxMillis: number): Promise<void> {
@@ -54,6 +58,16 @@ describe("a time budget spent reading", () => {
   it("is not judged when the result does not say the budget ran out", async () => {
     const watched = new WatchedSource(new LatentSource(new Uint8Array(64 * 1024), 300), 400);
     await readUntilSpent(watched, 400);
-    expect(watched.faultOf({ warnings: [] })).toBeUndefined();
+    expect(watched.faultOf({})).toBeUndefined();
+  });
+
+  it("is judged by the limit the result names, not by the wording of its reason", async () => {
+    // Prepare: slow reads, but the engine says its byte budget, not its time, ended the extraction.
+    const watched = new WatchedSource(new LatentSource(new Uint8Array(64 * 1024), 300), 400);
+    await readUntilSpent(watched, 400);
+    // Act
+    const fault = watched.faultOf({ ...TIMED_OUT, limit: "bytes" });
+    // Assess
+    expect(fault).toBeUndefined();
   });
 });
