@@ -221,7 +221,8 @@ export interface ExtractionResult extends Sections {
    * refused for the byte, request or time budget, even if the extractor went
    * on with what it had (status may stay `ok`, with a warning). Absent when
    * nothing was cut; a listing stopped at the entry budget says so in
-   * `warnings` and `estimated` instead.
+   * `warnings` and `estimated` instead. Catalog records do not store it: their
+   * `reason` already names the limit, and no query selects by it.
    *
    * @example
    * ```ts
