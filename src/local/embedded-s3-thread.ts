@@ -30,11 +30,18 @@ import { serveOnThread } from "./server-thread.js";
 
 interface S3rverStore {
   getResourcePath(bucket: string, key: string, resource: string): string;
+  getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
   getObject(bucket: string, key: string, options?: unknown): Promise<unknown>;
   deleteObject(bucket: string, key: string): Promise<void>;
-  copyObject(...args: unknown[]): Promise<{ etag?: string }>;
+  copyObject(
+    srcBucket: string,
+    srcKey: string,
+    destBucket: string,
+    destKey: string,
+    replacementMetadata: Record<string, string> | null,
+  ): Promise<Record<string, string>>;
   getBucket(bucket: string): Promise<unknown>;
   putBucket(bucket: string): Promise<unknown>;
   deleteBucket(bucket: string): Promise<unknown>;
@@ -85,6 +92,11 @@ const require = createRequire(import.meta.url);
 const S3rver = require("s3rver") as S3rverConstructor;
 const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as FilesystemStoreClass;
 const S3Object = require("s3rver/lib/models/object.js") as { ALLOWED_METADATA: string[] };
+const S3Error = require("s3rver/lib/models/error.js") as new (
+  code: string,
+  message: string,
+  detail?: Record<string, string>,
+) => Error;
 
 // s3rver offers no hook for its key-to-path mapping; replacing the two static
 // methods it calls everywhere is the narrowest fix (see key-path.ts for why).
@@ -169,6 +181,15 @@ async function writeMetadataAtomically(
  * GET and HEAD of the key (s3rver's getObject: metadata, then the file
  * opened) take the same turn, so none sees one upload's bytes under
  * another's ETag; an open file keeps its bytes when a later PUT replaces it.
+ *
+ * s3rver's copyObject had the same flaws and one more: it copies the file in
+ * place outside any turn, and a GET or HEAD that finds no MD5 file (a copy
+ * that replaces metadata has none) hashes the half-copied file and saves
+ * that MD5, which the copy then answers and keeps. S3 makes a copy atomic
+ * too, so a copy here is a PUT of the source's bytes: read through the
+ * source's turn (its metadata and an open file that keep together), written
+ * to a file of its own, and renamed over the destination in the
+ * destination's turn, with the MD5 of the bytes copied.
  */
 function putObjectsAtomically(store: S3rverStore): void {
   const turns = new Map<string, Promise<unknown>>();
@@ -182,7 +203,11 @@ function putObjectsAtomically(store: S3rverStore): void {
     });
     return turn;
   };
-  store.putObject = async (object) => {
+  /** Stores `object` as one whole; `answer` runs in the key's turn, once the object and its metadata are in place. */
+  const storeObject = async <T>(
+    object: S3rverObject,
+    answer: (stored: { size: number; md5: string }) => Promise<T>,
+  ): Promise<T> => {
     const path = store.getResourcePath(object.bucket, object.key, "object");
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
@@ -205,15 +230,35 @@ function putObjectsAtomically(store: S3rverStore): void {
       throw error;
     }
     const digest = md5.digest("hex");
-    await inTurn(path, async () => {
+    return inTurn(path, async () => {
       await rename(temporary, path);
       await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+      return answer({ size, md5: digest });
     });
-    return { size, md5: digest };
   };
+  store.putObject = (object) => storeObject(object, async (stored) => stored);
   const getObject = store.getObject.bind(store);
   store.getObject = (bucket, key, options) =>
     inTurn(store.getResourcePath(bucket, key, "object"), () => getObject(bucket, key, options));
+  const getMetadata = store.getMetadata.bind(store);
+  store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
+    const source = (await store.getObject(srcBucket, srcKey)) as {
+      content: Readable;
+      metadata: Record<string, string>;
+    } | null;
+    // Deleted since s3rver checked that it exists.
+    if (!source) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: srcKey });
+    return storeObject(
+      {
+        bucket: destBucket,
+        key: destKey,
+        content: source.content,
+        metadata: replacementMetadata ?? source.metadata,
+      },
+      // Read in the turn: the answer (and the copy's event) describes this copy, not a later PUT.
+      () => getMetadata(destBucket, destKey),
+    );
+  };
 }
 
 /**
@@ -342,25 +387,6 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     }
   });
   const store = server.store;
-  const copyObject = store.copyObject.bind(store);
-  store.copyObject = async (...args) => {
-    const [srcBucket, srcKey, destBucket, destKey, replacementMetadata] = args as [
-      string,
-      string,
-      string,
-      string,
-      unknown,
-    ];
-    // A copy that replaces metadata writes no MD5 file, so s3rver kept the overwritten object's and
-    // answered its ETag; without one, the ETag is computed from the copied bytes.
-    if (replacementMetadata && (srcBucket !== destBucket || srcKey !== destKey)) {
-      await rm(store.getResourcePath(destBucket, destKey, "object.md5"), { force: true });
-    }
-    const metadata = await copyObject(...args);
-    const request = requests.getStore();
-    if (request && metadata.etag) request.copiedETag = metadata.etag.replace(/^"(.*)"$/, "$1");
-    return metadata;
-  };
   cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);
@@ -368,6 +394,16 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   const gate = new PutDeleteGate();
   const putObject = store.putObject.bind(store);
   store.putObject = (object) => gate.put(() => putObject(object));
+  const copyObject = store.copyObject.bind(store);
+  // A copy creates its destination's folder as a put does, so a delete must not empty it meanwhile.
+  store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
+    const metadata = await gate.put(() =>
+      copyObject(srcBucket, srcKey, destBucket, destKey, replacementMetadata),
+    );
+    const request = requests.getStore();
+    if (request && metadata.etag) request.copiedETag = metadata.etag.replace(/^"(.*)"$/, "$1");
+    return metadata;
+  };
   const deleteObject = store.deleteObject.bind(store);
   // Deletions are reported from the store, so DeleteObjects (which s3rver does not announce) is covered.
   store.deleteObject = async (bucket, key) => {
