@@ -109,6 +109,41 @@ describe("EmbeddedS3 on its thread", () => {
     }
   });
 
+  it("copies an object onto itself to change its metadata, keeping its bytes and ETag", async () => {
+    const s3 = await EmbeddedS3.start({
+      port: 0,
+      directory: join(directory, "self-copies"),
+      buckets: ["uploads"],
+    });
+    const client = s3Client(s3.endpoint);
+    try {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: "uploads",
+          Key: "self.txt",
+          Body: "same bytes",
+          ContentType: "text/x-old",
+        }),
+      );
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: "uploads",
+          Key: "self.txt",
+          CopySource: "uploads/self.txt",
+          MetadataDirective: "REPLACE",
+          ContentType: "text/plain",
+        }),
+      );
+      const got = await client.send(new GetObjectCommand({ Bucket: "uploads", Key: "self.txt" }));
+      expect(await got.Body?.transformToString()).toBe("same bytes");
+      expect(got.ETag).toBe(`"${createHash("md5").update("same bytes").digest("hex")}"`);
+      expect(got.ContentType).toBe("text/plain");
+    } finally {
+      client.destroy();
+      await s3.close();
+    }
+  });
+
   it("gives a copy that replaces metadata over an existing key the ETag of what it copied", async () => {
     const s3 = await EmbeddedS3.start({
       port: 0,
