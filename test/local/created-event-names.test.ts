@@ -1,12 +1,3 @@
-/**
- * What the dispatcher delivers for objects made by CopyObject and by a
- * multipart upload, compared with what S3 sends for the same requests
- * (docs: "Event notification types", "Event message structure"): the name
- * says which API made the object, and `s3.object.eTag` is the new object's
- * ETag, the one its reads are pinned to.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CompleteMultipartUploadCommand,
@@ -14,16 +5,17 @@ import {
   CreateMultipartUploadCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import type { S3Event, S3EventRecord } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Dispatcher } from "../../src/local/dispatcher.js";
-import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
-import { CHECKSUM_POLICY, TEST_CREDENTIALS } from "../support/servers.js";
+import type { EmbeddedS3 } from "../../src/local/embedded-s3.js";
+import { startTestS3, type TestS3 } from "../support/servers.js";
 
 const MIB = 1024 * 1024;
+let server: TestS3;
 let directory: string;
 let s3: EmbeddedS3;
 let client: S3Client;
@@ -31,8 +23,8 @@ let dispatcher: Dispatcher;
 const delivered: S3Event[] = [];
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "catalog-created-names-"));
-  s3 = await EmbeddedS3.start({ port: 0, directory: join(directory, "s3"), buckets: ["uploads"] });
+  server = await startTestS3("created-names");
+  ({ s3, client, directory } = server);
   dispatcher = new Dispatcher({
     invoke: async (notification) => {
       delivered.push(notification);
@@ -40,20 +32,9 @@ beforeAll(async () => {
     deadLetterFile: join(directory, "dead-letter.jsonl"),
   });
   s3.on("object", (event) => dispatcher.enqueue(event));
-  client = new S3Client({
-    region: "us-east-1",
-    endpoint: s3.endpoint,
-    credentials: TEST_CREDENTIALS,
-    forcePathStyle: true,
-    ...CHECKSUM_POLICY,
-  });
 });
 
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => server?.stop());
 
 beforeEach(() => {
   delivered.length = 0;

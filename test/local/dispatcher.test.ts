@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import {
   CopyObjectCommand,
@@ -7,39 +6,29 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import type { S3Event } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ObjectEvent, parseLambdaEvent } from "../../src/events/s3-event.js";
 import { compareSequencers } from "../../src/events/sequencer.js";
 import { Dispatcher, readDeadLetters } from "../../src/local/dispatcher.js";
-import { EmbeddedS3, SequencerClock } from "../../src/local/embedded-s3.js";
-import { CHECKSUM_POLICY, TEST_CREDENTIALS } from "../support/servers.js";
+import { type EmbeddedS3, SequencerClock } from "../../src/local/embedded-s3.js";
+import { startTestS3, type TestS3 } from "../support/servers.js";
 
+let server: TestS3;
 let directory: string;
 let s3: EmbeddedS3;
 let client: S3Client;
 const events: ObjectEvent[] = [];
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "catalog-local-"));
-  s3 = await EmbeddedS3.start({ port: 0, directory: join(directory, "s3"), buckets: ["uploads"] });
+  server = await startTestS3("local");
+  ({ s3, client, directory } = server);
   s3.on("object", (event) => events.push(event));
-  client = new S3Client({
-    region: "us-east-1",
-    endpoint: s3.endpoint,
-    credentials: TEST_CREDENTIALS,
-    forcePathStyle: true,
-    ...CHECKSUM_POLICY,
-  });
 });
 
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => server?.stop());
 
 async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const started = Date.now();

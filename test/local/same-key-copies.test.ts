@@ -8,40 +8,27 @@
  * a PUT racing a copy could leave one object's bytes under the other's ETag.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CopyObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
-import { CHECKSUM_POLICY, TEST_CREDENTIALS } from "../support/servers.js";
+import { startTestS3, type TestS3 } from "../support/servers.js";
 
+let server: TestS3;
 let directory: string;
-let s3: EmbeddedS3;
 let client: S3Client;
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "catalog-same-key-copies-"));
-  s3 = await EmbeddedS3.start({ port: 0, directory, buckets: ["uploads"] });
-  client = new S3Client({
-    region: "us-east-1",
-    endpoint: s3.endpoint,
-    credentials: TEST_CREDENTIALS,
-    forcePathStyle: true,
-    ...CHECKSUM_POLICY,
-  });
+  server = await startTestS3("same-key-copies");
+  ({ client, dataDirectory: directory } = server);
 });
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => server?.stop());
 
 const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
 const put = (Key: string, Body: Buffer) =>

@@ -133,3 +133,51 @@ export async function startServers(): Promise<TestServers> {
     },
   };
 }
+
+/** An embedded S3 server of its own with the bucket `uploads`, for tests of the server itself. */
+export interface TestS3 {
+  s3: EmbeddedS3;
+  client: S3Client;
+  /** A temporary folder of the test's; the server keeps its data in `dataDirectory` inside it. */
+  directory: string;
+  dataDirectory: string;
+  /** Destroys the client, closes the server and removes `directory`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an embedded S3 server on a free port, in a new temporary folder
+ * named after `name`, with a client pointed at it.
+ *
+ * @example
+ * const { client, stop } = await startTestS3("copies");
+ * try { ... } finally { await stop(); }
+ */
+export async function startTestS3(name: string): Promise<TestS3> {
+  const directory = await mkdtemp(join(tmpdir(), `catalog-${name}-`));
+  const dataDirectory = join(directory, "s3");
+  const s3 = await EmbeddedS3.start({ port: 0, directory: dataDirectory, buckets: ["uploads"] });
+  const client = testS3Client(s3.endpoint);
+  return {
+    s3,
+    client,
+    directory,
+    dataDirectory,
+    async stop() {
+      client.destroy();
+      await s3.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An SDK client for an embedded S3 server at `endpoint` (path-style, its credentials, no flexible checksums). */
+export function testS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    region: TEST_REGION,
+    endpoint,
+    credentials: TEST_CREDENTIALS,
+    forcePathStyle: true,
+    ...CHECKSUM_POLICY,
+  });
+}
