@@ -125,7 +125,9 @@ describe.concurrent("catalog CLI: help and AWS-only answers", () => {
   it("dlq ls against AWS says where the queue is and how to redrive it", async () => {
     const result = await catalog("dlq", "ls", "--region", "eu-west-1", "--bucket", "b", "--table", "t");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/SQS queue.*aws sqs start-message-move-task.*direct mode.*Redriving the dead-letter queue/);
+    expect(result.stdout).toMatch(
+      /SQS queue.*aws sqs start-message-move-task.*direct mode.*Redriving the dead-letter queue/,
+    );
     expect(result.stdout.trim().split("\n")).toHaveLength(1);
   });
 });
