@@ -124,17 +124,19 @@ describe("sqs mode", () => {
   });
 });
 
+/** A bare stack with a function and a queue, for the alarms construct on its own. */
+function parts(): { stack: Stack; fn: lambda.Function; dlq: sqs.Queue } {
+  const stack = new Stack();
+  const fn = new lambda.Function(stack, "Fn", {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: "index.handler",
+    code: lambda.Code.fromInline("export const handler = async () => {};"),
+  });
+  return { stack, fn, dlq: new sqs.Queue(stack, "Dlq") };
+}
+
 describe("CatalogAlarms", () => {
   const deadLetterRetention = Duration.days(14);
-  function parts(): { stack: Stack; fn: lambda.Function; dlq: sqs.Queue } {
-    const stack = new Stack();
-    const fn = new lambda.Function(stack, "Fn", {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: "index.handler",
-      code: lambda.Code.fromInline("export const handler = async () => {};"),
-    });
-    return { stack, fn, dlq: new sqs.Queue(stack, "Dlq") };
-  }
 
   it("an age threshold at or above the maximum event age is refused: that alarm could never fire", () => {
     const { stack, fn, dlq } = parts();
@@ -288,16 +290,6 @@ describe("the dead-letter queue: a parked event cannot expire unnoticed", () => 
   });
 
   describe("CatalogAlarms", () => {
-    function parts(): { stack: Stack; fn: lambda.Function; dlq: sqs.Queue } {
-      const stack = new Stack();
-      const fn = new lambda.Function(stack, "Fn", {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: "index.handler",
-        code: lambda.Code.fromInline("export const handler = async () => {};"),
-      });
-      return { stack, fn, dlq: new sqs.Queue(stack, "Dlq") };
-    }
-
     it("the threshold follows the retention it is given", () => {
       const { stack, fn, dlq } = parts();
       new CatalogAlarms(stack, "Alarms", {
