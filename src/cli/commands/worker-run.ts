@@ -12,6 +12,7 @@ import { startWorker } from "../../worker/sqs-worker.js";
 import { CliError } from "../cli-error.js";
 import type { LogLevel } from "../options.js";
 import { type CatalogConnection, checkAwsAccess, connectCatalog, type TargetFlags } from "../target.js";
+import { httpUrl } from "../target-flags.js";
 import { TerminalLogger } from "../terminal-logger.js";
 
 /** Flags of `catalog worker`, as Commander parses them. */
@@ -27,16 +28,6 @@ export interface WorkerFlags extends TargetFlags {
   policyFile?: string;
   thumbnails: boolean;
   logLevel: LogLevel;
-}
-
-function httpUrl(value: string, flag: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol === "http:" || url.protocol === "https:") return value;
-  } catch {
-    // fall through to the one-line error
-  }
-  throw new CliError(`${flag} must be an http(s) URL, got '${value}'`);
 }
 
 /**
