@@ -269,8 +269,12 @@ class StallWatch {
     return this.controller.signal;
   }
 
+  /** Starts the timer, or restarts it without making a new one: it runs again on every chunk of a body. */
   private arm(): void {
-    clearTimeout(this.timer);
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
     this.timer = setTimeout(() => {
       this.fired = true;
       this.controller.abort();
