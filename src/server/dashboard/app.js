@@ -288,11 +288,24 @@ function navigate(changes, { replace = false } = {}) {
   if (replace) history.replaceState(null, "", url);
   else history.pushState(null, "", url);
   readLocation();
-  // Opening or closing a record leaves the listing as it is: redrawing it would drop the pages
-  // loaded with "Show more" and the element that opened the panel, where focus returns on close.
+  showLocation(listing, { focus: Boolean(opening) });
+}
+
+/**
+ * Shows the location just read, which was `listing` before: a changed listing
+ * is drawn again, while opening or closing a record leaves it as it is
+ * (redrawing it would drop the pages loaded with "Show more" and the element
+ * that opened the panel, where focus returns on close).
+ */
+function showLocation(listing, { focus = false } = {}) {
   if (listingLocation() !== listing) render();
-  else if (state.key) showDetail(state.key, { focus: Boolean(opening) });
+  else if (state.key) showDetail(state.key, { focus });
   else hideDetail();
+}
+
+/** The listing's entry for `key`, if it is on screen. */
+function listingEntry(key) {
+  return [...content.querySelectorAll("[data-key]")].find((node) => node.dataset.key === key);
 }
 
 function navLink(text, changes, props = {}) {
@@ -376,9 +389,7 @@ function focusedEntry() {
 function refocus(focused) {
   let target = focused.id ? document.getElementById(focused.id) : undefined;
   if (focused.key !== undefined) {
-    const entry = [...content.querySelectorAll("[data-key]")].find(
-      (node) => node.dataset.key === focused.key,
-    );
+    const entry = listingEntry(focused.key);
     target = entry?.tagName === focused.tag ? entry : entry?.querySelector(focused.tag);
   }
   target?.focus({ preventScroll: true });
@@ -941,7 +952,7 @@ function closeDetail() {
   const opener = detailOpener;
   detailOpener = null;
   navigate({ key: "" });
-  const entry = [...content.querySelectorAll("[data-key]")].find((node) => node.dataset.key === key);
+  const entry = listingEntry(key);
   const target = opener?.isConnected
     ? opener
     : entry?.matches("a, button")
@@ -1641,9 +1652,7 @@ async function start() {
   window.addEventListener("popstate", () => {
     const listing = listingLocation();
     readLocation();
-    if (listingLocation() !== listing) render();
-    else if (state.key) showDetail(state.key);
-    else hideDetail();
+    showLocation(listing);
   });
   setUpUpload();
   await setUpLive();
