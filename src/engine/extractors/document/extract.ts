@@ -3,14 +3,13 @@ import type { DocumentInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { readCfb } from "./cfb.js";
 import { readEpub } from "./epub.js";
+import { POSTSCRIPT_MIMES } from "./index.js";
 import { readMobi } from "./mobi.js";
 import { readOdf } from "./odf.js";
 import { readOoxml } from "./ooxml.js";
 import { readPostScript } from "./postscript.js";
 import { readRtf } from "./rtf.js";
 import { ZipPackage } from "./zip-package.js";
-
-const POSTSCRIPT_MIMES = new Set(["application/postscript", "application/eps", "image/x-eps"]);
 
 function isOoxml(mime: string): boolean {
   return /^application\/vnd\.(openxmlformats-officedocument\.|ms-(word|excel|powerpoint)\..*macroenabled)/.test(

@@ -2,6 +2,13 @@ import { HEAD_WINDOW_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
 import type { ExtractorDescriptor } from "../extractor.js";
 import { headRange, tailRange } from "../extractor.js";
 
+/** PostScript and EPS, as detection names them: read from their structuring comments. */
+export const POSTSCRIPT_MIMES: ReadonlySet<string> = new Set([
+  "application/postscript",
+  "application/eps",
+  "image/x-eps",
+]);
+
 /**
  * Office and e-book documents: OOXML, OpenDocument and EPUB through the ZIP
  * central directory and their small metadata parts; legacy CFB, RTF, MOBI
@@ -45,9 +52,7 @@ export const documentExtractor: ExtractorDescriptor = {
     "application/rtf",
     "text/rtf",
     "application/x-mobipocket-ebook",
-    "application/postscript",
-    "application/eps",
-    "image/x-eps",
+    ...POSTSCRIPT_MIMES,
   ],
   plan: (size) => [headRange(size, HEAD_WINDOW_BYTES), tailRange(size, TAIL_WINDOW_BYTES)],
   load: async () => (await import("./extract.js")).extractDocument,
