@@ -1,34 +1,12 @@
-/**
- * `catalog dlq ls|replay` read the local stack's dead-letter file through its
- * HTTP API, or say where the queue is in AWS: their help lists the options
- * that decide that and no other, and against AWS they need no bucket or table.
- */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CATALOG, type CliRun } from "../support/cli.js";
+import { type CliRun, runCatalog, withoutTargetVariables } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
 
-const run = promisify(execFile);
-
 /** Runs the built CLI with no AWS_ or CATALOG_ variable of this process, plus `env`. */
-async function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(AWS_|CATALOG_)/.test(name)),
-  );
-  try {
-    const { stdout, stderr } = await run("node", [CATALOG, ...args], {
-      cwd: REPO_ROOT,
-      timeout: 20_000,
-      env: { ...clean, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runCatalog(args, { env: { ...withoutTargetVariables(), ...env } });
 }
 
 /** The long options an Options block of `--help` lists. */

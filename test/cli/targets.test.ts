@@ -3,42 +3,29 @@
  * exist, AWS with no credentials or no region, an upload stopped with Ctrl-C.
  * The CLI runs as a child process against the embedded servers.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogStore } from "../../src/store/catalog-store.js";
-import { CATALOG, type CliRun } from "../support/cli.js";
+import { CATALOG, type CliRun, runCatalog, withoutTargetVariables } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
-const run = promisify(execFile);
 
 let servers: TestServers;
 let home: string;
 let local: string[];
 
 /** Runs the built CLI with `env` in place of the AWS and catalog variables of this process. */
-async function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(AWS_|CATALOG_)/.test(name)),
-  );
-  try {
-    const { stdout, stderr } = await run("node", [CATALOG, ...args], {
-      cwd: REPO_ROOT,
-      timeout: 20_000,
-      // No shared config, no instance metadata: nothing to find credentials in.
-      env: { ...clean, HOME: home, AWS_EC2_METADATA_DISABLED: "true", ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  // No shared config, no instance metadata: nothing to find credentials in.
+  return runCatalog(args, {
+    env: { ...withoutTargetVariables(), HOME: home, AWS_EC2_METADATA_DISABLED: "true", ...env },
+  });
 }
 
 function expectOneLineError(result: CliRun, pattern: RegExp): void {

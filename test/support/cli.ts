@@ -24,17 +24,29 @@ export interface CliRun {
  */
 export async function runCatalog(
   args: readonly string[],
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliRun> {
   try {
     const { stdout, stderr } = await run("node", [CATALOG, ...args], {
       cwd: REPO_ROOT,
       timeout: options.timeoutMs ?? 20_000,
       maxBuffer: 64 * 1024 * 1024,
+      ...(options.env && { env: options.env }),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/**
+ * This process's environment without its AWS_ and CATALOG_ variables, so a
+ * CLI run under test chooses its target from what the test gives it only.
+ *
+ * @example
+ * await runCatalog(["ls"], { env: { ...withoutTargetVariables(), CATALOG_TARGET: "aws" } });
+ */
+export function withoutTargetVariables(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CATALOG_)/.test(name)));
 }
