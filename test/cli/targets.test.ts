@@ -15,7 +15,6 @@ import { CATALOG, type CliRun, runCatalog, withoutTargetVariables } from "../sup
 import { REPO_ROOT } from "../support/corpus.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
-
 let servers: TestServers;
 let home: string;
 let local: string[];
