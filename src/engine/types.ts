@@ -217,12 +217,13 @@ export interface ExtractionResult extends Sections {
    * The bound that cut decoding short, for callers that act on it without
    * parsing `reason` (the pipeline tells a time budget spent waiting on S3 from
    * one spent on the file). Set when a limit error ended the extraction
-   * (status `partial` or `error`; any {@link LimitKind}), or when a read was
-   * refused for the byte, request or time budget, even if the extractor went
-   * on with what it had (status may stay `ok`, with a warning). Absent when
-   * nothing was cut; a listing stopped at the entry budget says so in
-   * `warnings` and `estimated` instead. Catalog records do not store it: their
-   * `reason` already names the limit, and no query selects by it.
+   * (status `partial` or `error`; any {@link LimitKind}), when a read was
+   * refused for the byte, request or time budget, or when an archive or
+   * package listing (ZIP, tar, cpio, RAR) stopped at the entry budget
+   * (`entries`), even if the extractor went on with what it had (status may
+   * stay `ok`, with a warning and `estimated` counts). Absent when nothing was
+   * cut. Catalog records do not store it: their `reason` already names the
+   * limit, and no query selects by it.
    *
    * @example
    * ```ts

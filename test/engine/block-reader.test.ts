@@ -127,6 +127,23 @@ describe("BlockReader", () => {
     await expect(reader.read(20_000, 1)).rejects.toMatchObject({ limit: "requests" });
   });
 
+  it("names the first bound that cut it short, refused or noted", async () => {
+    // Prepare: two requests allowed.
+    const reader = new BlockReader(new BufferSource(pattern(100_000)), {
+      blockSize: 1024,
+      budget: { maxBytes: 1e9, maxRequests: 2 },
+    });
+    await reader.read(0, 1);
+    // Act: a walk notes the entry budget, then a read is refused for requests.
+    const before = reader.limitReached;
+    reader.noteLimit("entries");
+    await reader.read(10_000, 1);
+    await expect(reader.read(20_000, 1)).rejects.toMatchObject({ limit: "requests" });
+    // Assess
+    expect(before).toBeUndefined();
+    expect(reader.limitReached).toBe("entries");
+  });
+
   it("stops reading once its signal is aborted", async () => {
     const deadline = new AbortController();
     const reader = new BlockReader(new BufferSource(pattern(10_000)), {

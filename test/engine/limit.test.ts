@@ -4,9 +4,11 @@
  * matching the words of `reason` or `warnings`.
  */
 import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { BufferSource, type ByteSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { concatBytes } from "../support/bytes.js";
 import { corpusFile } from "../support/corpus.js";
 
 const JPEG = readFileSync(corpusFile("exifpy-Canon_40D.jpg"));
@@ -53,6 +55,36 @@ function tarEntry(name: string, size: number): Uint8Array {
 function spreadTar(count: number, size: number): Uint8Array {
   const entries = Array.from({ length: count }, (_, i) => tarEntry(`file-${i}.bin`, size));
   return new Uint8Array(Buffer.concat([...entries, new Uint8Array(1024)]));
+}
+
+/** A portable ASCII ("odc") cpio of `count` files of `size` bytes each, ended by its trailer. */
+function odcCpio(count: number, size: number): Uint8Array {
+  const octal = (value: number, width: number) => value.toString(8).padStart(width, "0");
+  const record = (name: string, fileSize: number) => {
+    const fixed = [0, 1, 0o100644, 0, 0, 1, 0].map((field) => octal(field, 6)).join("");
+    const header = `070707${fixed}${octal(0, 11)}${octal(name.length + 1, 6)}${octal(fileSize, 11)}`;
+    return concatBytes(header, name, "\0", new Uint8Array(fileSize));
+  };
+  const files = Array.from({ length: count }, (_, i) => record(`file-${i}.bin`, size));
+  return concatBytes(...files, record("TRAILER!!!", 0));
+}
+
+/** A RAR 4 archive of `count` stored files of `size` bytes each (checksums are not read, so left zero). */
+function rar4(count: number, size: number): Uint8Array {
+  const u16 = (value: number) => Buffer.from([value & 0xff, value >> 8]);
+  const u32 = (value: number) => {
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt32LE(value);
+    return bytes;
+  };
+  const main = concatBytes(u16(0), "\x73", u16(0), u16(13), new Uint8Array(6));
+  const file = (name: string) =>
+    concatBytes(
+      ...[u16(0), "\x74", u16(0x8000), u16(32 + name.length), u32(size), u32(size), "\x02", u32(0)],
+      ...[u32(0), "\x1d\x30", u16(name.length), u32(0x20), name, new Uint8Array(size)],
+    );
+  const files = Array.from({ length: count }, (_, i) => file(`file-${i}.bin`));
+  return concatBytes("Rar!\x1a\x07\x00", main, ...files, u16(0), "\x7b", u16(0x4000), u16(7));
 }
 
 describe("the limit that ended an extraction", () => {
@@ -102,5 +134,60 @@ describe("the limit that ended an extraction", () => {
     expect(result.archive).toMatchObject({ kind: "tar", estimated: true });
     expect(result.warnings.join(" ")).toMatch(/read limit/);
     expect(result.limit).toBe("requests");
+  });
+
+  describe("the entry budget", () => {
+    const listings = [
+      { kind: "zip", name: "seven.key", bytes: () => readFileSync(corpusFile("tika-testKeynote2018.key")) },
+      { kind: "tar", name: "five.tar", bytes: () => spreadTar(5, 10) },
+      { kind: "gzip", name: "five.tar.gz", bytes: () => new Uint8Array(gzipSync(spreadTar(5, 10))) },
+      { kind: "cpio", name: "five.cpio", bytes: () => odcCpio(5, 10) },
+      { kind: "rar", name: "five.rar", bytes: () => rar4(5, 10) },
+    ];
+
+    it.each(listings)(
+      "is named when the $kind listing of $name stops at it",
+      async ({ kind, name, bytes }) => {
+        // Act: a budget of three entries over an archive of five or seven.
+        const result = await extract(new BufferSource(bytes(), name), { budget: { maxEntries: 3 } });
+        // Assess: the listing is kept and estimated, and says which bound cut it.
+        expect(result.status).toBe("ok");
+        expect(result.archive).toMatchObject({ kind, estimated: true });
+        expect(result.limit).toBe("entries");
+      },
+    );
+
+    it.each([
+      { kind: "tar", name: "five.tar", bytes: () => spreadTar(5, 10) },
+      { kind: "gzip", name: "five.tar.gz", bytes: () => new Uint8Array(gzipSync(spreadTar(5, 10))) },
+      { kind: "cpio", name: "five.cpio", bytes: () => odcCpio(5, 10) },
+      { kind: "rar", name: "five.rar", bytes: () => rar4(5, 10) },
+    ])("is not reached by a $kind listing of exactly the budget", async ({ kind, name, bytes }) => {
+      const result = await extract(new BufferSource(bytes(), name), { budget: { maxEntries: 5 } });
+      expect(result.status).toBe("ok");
+      expect(result.archive).toMatchObject({ kind, entries: 5 });
+      expect(result.archive?.estimated).toBeUndefined();
+      expect(result.warnings).toEqual([]);
+      expect(result.limit).toBeUndefined();
+    });
+
+    it("is named when a document package's listing stops at it", async () => {
+      const bytes = readFileSync(corpusFile("tika-testWORD.docx"));
+      const result = await extract(new BufferSource(bytes, "word.docx"), { budget: { maxEntries: 3 } });
+      expect(result.document?.kind).toBe("ooxml");
+      expect(result.warnings.join(" ")).toMatch(/entry budget/);
+      expect(result.limit).toBe("entries");
+    });
+
+    it("gives way to the read budget that stopped a listing first", async () => {
+      // Prepare: 40 entries of 100 KiB, whose header walk runs out of requests before it lists 30.
+      const tar = spreadTar(40, 100 * 1024);
+      // Act
+      const result = await extract(new BufferSource(tar, "spread.tar"), {
+        budget: { maxRequests: 4, maxEntries: 30 },
+      });
+      // Assess
+      expect(result.limit).toBe("requests");
+    });
   });
 });

@@ -97,16 +97,30 @@ export class BlockReader {
   }
 
   /**
-   * The budget (bytes, requests or time) the first refused read hit, or
-   * undefined while every read was served. Kept here because a caller may
-   * catch the error and carry on with what it has (a tar listing stopped at
-   * a read limit): the extraction was still cut short by that budget.
+   * The first bound that cut reading short: the budget (bytes, requests or
+   * time) of the first refused read, or a bound an extractor enforced itself
+   * and recorded with {@link noteLimit}; undefined while nothing was cut.
+   * Kept here because a caller may catch the error or stop early and carry on
+   * with what it has (a tar listing stopped at a read limit or at the entry
+   * budget): the extraction was still cut short by that bound.
    *
    * @example
    * if (reader.limitReached === "time") console.warn("ran out of time before the whole file was read");
    */
   get limitReached(): LimitKind | undefined {
     return this.firstLimit;
+  }
+
+  /**
+   * Records a bound that stopped a walk over this source without a refused
+   * read (an archive listing that reached the entry budget), so that
+   * {@link limitReached} names it. The first bound recorded wins.
+   *
+   * @example
+   * if (listed >= budget.maxEntries) reader.noteLimit("entries");
+   */
+  noteLimit(limit: LimitKind): void {
+    this.firstLimit ??= limit;
   }
 
   /**
@@ -286,7 +300,7 @@ export class BlockReader {
   }
 
   private refuse(limit: LimitKind, message: string): LimitExceededError {
-    this.firstLimit ??= limit;
+    this.noteLimit(limit);
     return new LimitExceededError(limit, message);
   }
 

@@ -27,16 +27,13 @@ export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promis
   let offset = 0;
   const decoder = new TextDecoder("utf-8");
   for (;;) {
-    if (listing.entries >= options.maxEntries) {
-      listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
-      return listing;
-    }
     let header: Uint8Array;
     try {
       header = await read(offset, 110);
     } catch (error) {
       if (!(error instanceof LimitExceededError)) throw error;
       listing.stopReason = `listing stopped at a read limit: ${error.message}`;
+      listing.limit = error.limit;
       return listing;
     }
     const magic = new TextDecoder("latin1").decode(header.subarray(0, 6));
@@ -69,6 +66,12 @@ export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promis
     );
     if (name === TRAILER) {
       listing.incomplete = false;
+      return listing;
+    }
+    // Checked past the trailer, so that an archive of exactly the budget is whole.
+    if (listing.entries >= options.maxEntries) {
+      listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
+      listing.limit = "entries";
       return listing;
     }
     listing.entries += 1;

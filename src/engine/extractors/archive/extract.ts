@@ -81,6 +81,7 @@ async function extractZip(ctx: ExtractContext): Promise<ArchiveInfo> {
 
 function fromListing(kind: string, listing: TarListing, ctx: ExtractContext): ArchiveInfo {
   if (listing.stopReason) ctx.warn(`partial ${kind} listing: ${listing.stopReason}`);
+  if (listing.limit) ctx.reader.noteLimit(listing.limit);
   // A walk stopped to bound its reads saw a prefix of the archive; scale by how far it got.
   const scale = listing.boundedByReads && listing.offset ? Math.max(1, ctx.reader.size / listing.offset) : 1;
   return {
@@ -152,6 +153,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     maxEntries: ctx.budget.maxEntries,
     sampleSize: ARCHIVE_SAMPLE_ENTRIES,
   });
+  if (listing.limit) ctx.reader.noteLimit(listing.limit);
   info.entries = listing.entries;
   info.sample = listing.sample;
   info.nestedArchives = countNested(listing.sample, ctx);

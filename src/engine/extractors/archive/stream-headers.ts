@@ -145,8 +145,9 @@ const RAR4_END = 0x7b;
 
 /**
  * RAR: version 4 headers are walked (entries, sizes, names, per-file
- * encryption) up to the entry bound; version 5 reports only whether its
- * headers are encrypted.
+ * encryption) up to the entry bound, which a longer archive records as the
+ * reader's `limitReached`; version 5 reports only whether its headers are
+ * encrypted.
  */
 export async function readRar(
   reader: BlockReader,
@@ -164,10 +165,6 @@ export async function readRar(
   let entries = 0;
   let total = 0;
   for (;;) {
-    if (entries >= options.maxEntries) {
-      facts.estimated = true;
-      break;
-    }
     const block = await reader.read(offset, 32);
     if (block.byteLength < 7) {
       facts.estimated = true;
@@ -189,6 +186,12 @@ export async function readRar(
       dataSize = data.getUint32(7, true);
     }
     if (type === RAR4_FILE && block.byteLength >= 32) {
+      // Checked at a file header, not before the end block, so that an archive of exactly the budget is whole.
+      if (entries >= options.maxEntries) {
+        facts.estimated = true;
+        reader.noteLimit("entries");
+        break;
+      }
       entries += 1;
       if ((flags & 0x0004) !== 0) facts.encrypted = true;
       const large = (flags & 0x0100) !== 0;

@@ -4,7 +4,7 @@
  * by hand because the tar libraries on npm (tar, tar-stream) consume a stream
  * end to end and cannot seek past bodies.
  */
-import { ContentError, LimitExceededError } from "../../errors.js";
+import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { cleanString } from "../../limits.js";
 
 const BLOCK = 512;
@@ -24,6 +24,8 @@ export interface TarListing {
   incomplete: boolean;
   /** Why the walk stopped early. */
   stopReason?: string;
+  /** The budget that stopped the walk early (`entries`, or the read budget that refused a header). */
+  limit?: LimitKind;
   /** Where the walk stopped: the byte offset of the next header it did not read. */
   offset?: number;
   /** True when the walk stopped only to bound its reads, so counts may be extrapolated. */
@@ -92,10 +94,6 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
   let longName: string | undefined;
   let pax = new Map<string, string>();
   for (;;) {
-    if (listing.entries >= options.maxEntries) {
-      listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
-      return listing;
-    }
     if (options.readAllowanceSpent?.()) {
       listing.stopReason = `listing stopped after ${listing.entries} entries to bound reads; counts extrapolated`;
       listing.offset = offset;
@@ -108,6 +106,7 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     } catch (error) {
       if (!(error instanceof LimitExceededError)) throw error;
       listing.stopReason = `listing stopped at a read limit: ${error.message}`;
+      listing.limit = error.limit;
       return listing;
     }
     if (header.byteLength < BLOCK) {
@@ -121,6 +120,12 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     if (!isTarHeader(header)) {
       if (offset === 0) throw new ContentError("not a tar archive: bad header checksum");
       listing.stopReason = `bad tar header checksum at byte ${offset}`;
+      return listing;
+    }
+    // Checked here, past the end-of-archive marker, so that an archive of exactly the budget is whole.
+    if (listing.entries >= options.maxEntries) {
+      listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
+      listing.limit = "entries";
       return listing;
     }
     const type = String.fromCharCode(header[156] ?? 0);

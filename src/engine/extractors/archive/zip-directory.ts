@@ -171,7 +171,8 @@ function applyExtra(entry: ZipEntry, extra: DataView, localOffsetRaw: number): n
 /**
  * Lists the central directory, bounded by entries and bytes. A listing cut
  * short by a bound or a damaged record comes back with `truncated: true`
- * rather than an error, so callers keep what was read.
+ * rather than an error, so callers keep what was read; one stopped at the
+ * entry bound also records `entries` as the reader's `limitReached`.
  *
  * @example
  * const directory = await readZipDirectory(reader, { maxEntries: 10_000 });
@@ -196,10 +197,6 @@ export async function readZipDirectory(
   const cut =
     wanted < end.directorySize ? `central directory larger than the ${wanted}-byte bound` : undefined;
   while (saturated || entries.length < end.totalEntries) {
-    if (entries.length >= options.maxEntries) {
-      stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
-      break;
-    }
     const atSignature =
       at + CENTRAL_FIXED_BYTES <= bytes.byteLength && data.getUint32(at, true) === CENTRAL_SIGNATURE;
     if (!atSignature) {
@@ -210,6 +207,12 @@ export async function readZipDirectory(
         (at >= bytes.byteLength
           ? "central directory ends early (truncated)"
           : `bad central-directory record at byte ${at}`);
+      break;
+    }
+    // Checked at a record, so that a saturated count's list of exactly the budget ends whole.
+    if (entries.length >= options.maxEntries) {
+      stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
+      reader.noteLimit("entries");
       break;
     }
     const flags = data.getUint16(at + 8, true);
