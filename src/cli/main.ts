@@ -1,11 +1,14 @@
 import { CommanderError } from "commander";
 import { CliError } from "./cli-error.js";
+import { exitQuietlyWhenOutputCloses } from "./closed-output.js";
 import { buildProgram } from "./program.js";
 import { terminalSafe } from "./terminal-text.js";
 
 // The project supports Node.js 20 (package.json engines); the SDK's multi-line notice about its
 // own future Node.js 22 requirement would otherwise precede every command's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+exitQuietlyWhenOutputCloses(process.argv);
 
 try {
   await (await buildProgram(process.argv)).parseAsync(process.argv);
