@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
@@ -26,6 +27,7 @@ import {
 } from "./embedded-s3.js";
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
+import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { serveOnThread } from "./server-thread.js";
 
 interface S3rverStore {
@@ -66,6 +68,7 @@ interface KoaContext {
   path: string;
   method: string;
   query: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
 }
 type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance extends EventEmitter {
@@ -81,6 +84,7 @@ type S3rverConstructor = new (options: {
   directory: string;
   configureBuckets?: { name: string; configs: unknown[] }[];
   allowMismatchedSignatures?: boolean;
+  vhostBuckets?: boolean;
 }) => S3rverInstance;
 interface FilesystemStoreClass {
   encodeKeyPath(key: string): string;
@@ -137,6 +141,32 @@ async function keepEmptyKeySegments(ctx: KoaContext, next: () => Promise<void>):
   if (match?.[2]?.includes("//") || match?.[2]?.startsWith("/")) {
     ctx.path = `${match[1]}${match[2].replaceAll("/", "%2F")}`;
   }
+  await next();
+}
+
+/**
+ * Refuses, before s3rver sees them, requests from web pages of other sites
+ * and requests addressed to a name other than loopback (see
+ * loopback-guard.ts): s3rver serves anonymous requests, its browser POST
+ * upload among them, to any page that can reach it. The answer is S3's
+ * AccessDenied, as XML.
+ */
+async function refuseForeignRequests(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const reason = foreignRequestReason(ctx.headers);
+  if (reason) throw new S3Error("AccessDenied", reason);
+  await next();
+}
+
+/**
+ * Virtual-hosted-style addressing on this machine: `<bucket>.localhost`.
+ * s3rver's own rule takes any host name that is not an IP address or
+ * `localhost` for the bucket's whole name (`uploads.localhost` meant a bucket
+ * of that name, which cannot exist), and it would also take a rebinding
+ * page's name for one; its rule is turned off and this one applies instead.
+ */
+async function addressBucketsByHostname(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const hostname = ctx.headers.host === undefined ? undefined : hostnameOf(ctx.headers.host);
+  if (hostname?.endsWith(".localhost")) ctx.path = `/${hostname.slice(0, -".localhost".length)}${ctx.path}`;
   await next();
 }
 
@@ -358,12 +388,20 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     silent: true,
     directory: options.directory,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+    // See addressBucketsByHostname.
+    vhostBuckets: false,
   });
   // s3rver's events say neither which API made an object nor a copy's ETag; each request notes them here.
   const requests = new AsyncLocalStorage<CreatingRequest>();
   const noteRequest: KoaMiddleware = (ctx, next) =>
     requests.run({ completesMultipartUpload: ctx.method === "POST" && "uploadId" in ctx.query }, next);
-  server.middleware.unshift(announcer.middleware, keepEmptyKeySegments, noteRequest);
+  server.middleware.unshift(
+    refuseForeignRequests,
+    announcer.middleware,
+    addressBucketsByHostname,
+    keepEmptyKeySegments,
+    noteRequest,
+  );
   // One clock for every event of this server: sequencers are issued in the order changes happen here.
   const clock = new SequencerClock();
   server.on("event", (notification: { Records: S3rverRecord[] }) => {
