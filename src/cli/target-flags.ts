@@ -136,6 +136,6 @@ export function parseS3Url(value: string, defaultBucket: string): { bucket: stri
   }
   const rest = value.slice("s3://".length);
   const slash = rest.indexOf("/");
-  if (slash === 0) throw new CliError(`'${value}' has no bucket name`);
+  if (slash === 0 || rest === "") throw new CliError(`'${value}' has no bucket name`);
   return slash < 0 ? { bucket: rest, key: "" } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
 }

@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { describeError } from "../../engine/errors.js";
 import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
 import { BACKFILL_RULE, type PassRule, type PassSummary, runCatalogPass } from "../catalog-pass.js";
-import { CliError } from "../cli-error.js";
 import { printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -53,7 +52,6 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
   await withTarget(flags, async (target) => {
     const { bucket, key: prefix } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
-    if (bucket === "") throw new CliError(`'${location}' has no bucket name`);
     let stopping = false;
     // First Ctrl-C: finish the objects in flight and print the summary (a rerun resumes); second: quit now.
     const onSignal = () => {
