@@ -65,6 +65,97 @@ describe("SVG root element", () => {
   });
 });
 
+describe("SVG root element with a namespace prefix", () => {
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  it("is SVG's when its prefix is bound to the SVG namespace, and its title is the prefixed title child", async () => {
+    const bytes = concatBytes(
+      `<svg:svg xmlns:svg="${SVG_NS}" width="40" height="30">`,
+      "<svg:desc>d</svg:desc><svg:title>T</svg:title></svg:svg>",
+    );
+    const result = await extractBytes(bytes, "prefixed.svg");
+    expect(result.warnings).toEqual([]);
+    expect(result.image).toEqual({ width: 40, height: 30, exif: { title: "T" } });
+  });
+
+  it.each([
+    ["bound to another namespace", '<svg:svg xmlns:svg="urn:not-svg" width="40" height="30">'],
+    ["bound nowhere", '<svg:svg width="40" height="30">'],
+    [
+      "bound on a later element only",
+      '<svg:svg width="40" height="30"><g xmlns:svg="http://www.w3.org/2000/svg">',
+    ],
+  ])("is not SVG's when its prefix is %s", async (_, start) => {
+    const result = await extractBytes(concatBytes(start, "<svg:title>T</svg:title></svg:svg>"), "other.svg");
+    expect(result.warnings).toEqual(["SVG: no <svg> root element in the head window"]);
+    expect(result.image).toBeUndefined();
+  });
+
+  it("is not SVG's when unprefixed but in another default namespace", async () => {
+    const bytes = concatBytes('<svg xmlns="urn:not-svg" width="40" height="30"><title>T</title></svg>');
+    const result = await extractBytes(bytes, "default-other.svg");
+    expect(result.image).toBeUndefined();
+  });
+
+  it.each([
+    [
+      "an unprefixed title outside any default namespace",
+      `<s:svg xmlns:s="${SVG_NS}"><title>T</title>`,
+      undefined,
+    ],
+    [
+      "an unprefixed title in the default SVG namespace",
+      `<s:svg xmlns:s="${SVG_NS}" xmlns="${SVG_NS}"><title>T</title>`,
+      "T",
+    ],
+    [
+      "a title whose own start tag binds its prefix",
+      `<s:svg xmlns:s="${SVG_NS}"><t:title xmlns:t="${SVG_NS}">T</t:title>`,
+      "T",
+    ],
+    [
+      "a Dublin Core title",
+      '<svg><dc:title xmlns:dc="http://purl.org/dc/elements/1.1/">DC</dc:title><title>T</title>',
+      "T",
+    ],
+    [
+      "a title that redeclares the default namespace",
+      '<svg><title xmlns="urn:not-svg">X</title><title>T</title>',
+      "T",
+    ],
+  ])("takes as its title %s only when it is in the SVG namespace", async (_, start, title) => {
+    const bytes = concatBytes(start.replace(/>/, ' width="4" height="3">'), "</svg>");
+    const result = await extractBytes(bytes, "title-ns.svg");
+    expect(result.image).toMatchObject({ width: 4, height: 3 });
+    expect(result.image?.exif?.title).toBe(title);
+  });
+});
+
+describe("SVG size", () => {
+  it("is read from a root start tag longer than 1000 characters", async () => {
+    const bytes = concatBytes(
+      `<svg xmlns="http://www.w3.org/2000/svg" data-x="${"y".repeat(1200)}" width="40" height="30"/>`,
+    );
+    const result = await extractBytes(bytes, "long-root.svg");
+    expect(result.image).toEqual({ width: 40, height: 30 });
+  });
+
+  it("is not a width written inside another attribute's value", async () => {
+    const bytes = concatBytes(
+      `<svg xmlns="http://www.w3.org/2000/svg" data-x=" width='999'" width="40" height="30"/>`,
+    );
+    const result = await extractBytes(bytes, "quoted-width.svg");
+    expect(result.image).toEqual({ width: 40, height: 30 });
+  });
+
+  it("is not a nested <svg>'s when the root states none", async () => {
+    const bytes = concatBytes('<svg><svg width="5" height="6"/></svg>');
+    const result = await extractBytes(bytes, "nested-size.svg");
+    expect(result.warnings).toEqual(["SVG: the root element states no usable width, height or viewBox"]);
+    expect(result.image).toBeUndefined();
+  });
+});
+
 describe("SVG title", () => {
   it("ends only at its own end tag, not at one whose name merely starts with 'title'", async () => {
     const bytes = concatBytes(ROOT, "<title>a<titlex>b</titlex>c</title></svg>");
@@ -118,6 +209,11 @@ describe("SVG title", () => {
       concatBytes(ROOT, '<g a="', "x>".repeat(100_000)),
       concatBytes(ROOT, "<title>", "<!---->".repeat(20_000), "</title>"),
       concatBytes("<svg ".repeat(40_000)),
+      concatBytes('<s:svg xmlns:s="http://www.w3.org/2000/svg"', " a='\"'".repeat(30_000), ">"),
+      concatBytes('<s:svg xmlns:s="http://www.w3.org/2000/svg"', ' a="'.repeat(40_000)),
+      concatBytes('<s:svg xmlns:s="http://www.w3.org/2000/svg"', " = a =".repeat(30_000), ">"),
+      concatBytes(ROOT, '<title xmlns:t="', "x".repeat(200_000)),
+      concatBytes(ROOT, "<t:title ".repeat(30_000)),
     ];
     for (const bytes of inputs) {
       const started = performance.now();

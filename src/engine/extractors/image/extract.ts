@@ -13,7 +13,7 @@ import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
 import { endsWithIend, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
-import { findSvgRoot, readSvgTitle } from "./svg.js";
+import { findSvgRoot, readSvgTitle, svgSizingTag } from "./svg.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
 import { readWebpStructure } from "./webp.js";
 import { xmpOrientation } from "./xmp.js";
@@ -348,9 +348,10 @@ async function decodePsd(ctx: ExtractContext): Promise<ImageInfo> {
 }
 
 /**
- * image-size looks for the `<svg` root only in the first 1000 characters, so
- * it is handed the text from the root element on (a long prolog or comment
- * header is common). The root's `<title>` is the image's title.
+ * The root element is found here, past any prolog, and image-size is handed
+ * only its sizing attributes: it looks for an unprefixed `<svg` in the first
+ * 1000 characters, which a long prolog or root tag or a prefixed root defeats.
+ * The root's `<title>` is the image's title.
  */
 async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(await head(ctx));
@@ -361,7 +362,7 @@ async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
   }
   let size: ReturnType<typeof imageSize>;
   try {
-    size = imageSize(new TextEncoder().encode(text.slice(root)));
+    size = imageSize(new TextEncoder().encode(svgSizingTag(root)));
   } catch {
     ctx.warn("SVG: the root element states no usable width, height or viewBox");
     return undefined;
