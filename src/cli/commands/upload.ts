@@ -1,5 +1,5 @@
-import { createReadStream } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { createReadStream, type Dirent, type Stats } from "node:fs";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import mime from "mime";
@@ -25,6 +25,9 @@ interface UploadFlags extends TargetFlags {
 /** Files up to this size are read into memory before the PUT (a streamed body cannot be retried). */
 const BUFFERED_UPLOAD_BYTES = 16 * 1024 * 1024;
 
+/** S3 refuses a key longer than this many bytes of UTF-8 (the embedded S3 server does not). */
+const MAX_KEY_BYTES = 1024;
+
 /** A local file and the key it is uploaded under. */
 export interface UploadItem {
   path: string;
@@ -32,32 +35,55 @@ export interface UploadItem {
   size: number;
 }
 
+/** Something found in a directory that cannot be uploaded, and why. */
+export interface SkippedPath {
+  path: string;
+  reason: string;
+}
+
+/** What `catalog upload` will send, and what it found and cannot send. */
+export interface UploadPlan {
+  items: UploadItem[];
+  skipped: SkippedPath[];
+}
+
 /**
  * The files named by the arguments, with their keys: a file goes under
  * `prefix + basename`; a directory is walked (in name order) and each file
  * goes under `prefix + its path relative to the directory's parent`, so
  * `upload photos/` yields `photos/a.jpg`, as `aws s3 cp --recursive` users
- * would expect of a folder. A missing path fails before anything is sent.
+ * would expect of a folder. Symbolic links are followed, as `aws s3 cp`
+ * does, except into a folder they are in. What a directory holds that cannot
+ * be uploaded (a broken link, a socket, a name that is not UTF-8, a folder
+ * that cannot be read) is listed in `skipped`, for the caller to say. A
+ * missing path, or a key over S3's 1,024 bytes, fails before anything is
+ * sent.
  *
  * @example
- * await uploadPlan(["photos", "notes.txt"], "2024/") // [{ key: "2024/photos/a.jpg", ... }, { key: "2024/notes.txt", ... }]
+ * await uploadPlan(["photos", "notes.txt"], "2024/") // { items: [{ key: "2024/photos/a.jpg", ... }, { key: "2024/notes.txt", ... }], skipped: [] }
  */
-export async function uploadPlan(paths: readonly string[], prefix: string): Promise<UploadItem[]> {
+export async function uploadPlan(paths: readonly string[], prefix: string): Promise<UploadPlan> {
   const items: UploadItem[] = [];
+  const skipped: SkippedPath[] = [];
   for (const path of paths) {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new CliError(
-        `${path}: ${code === "ENOENT" ? "no such file or directory" : (error as Error).message}`,
-      );
+      throw new CliError(`${path}: ${code === "ENOENT" ? "no such file or directory" : unreadable(error)}`);
     }
     if (info.isDirectory()) {
       const parent = dirname(resolve(path));
-      for await (const file of walk(resolve(path))) {
-        items.push({ path: file.path, key: prefix + toKey(relative(parent, file.path)), size: file.size });
+      const root = resolve(path);
+      for await (const found of walk(root, new Set([await realpath(root)]))) {
+        if ("reason" in found) skipped.push(found);
+        else
+          items.push({
+            path: found.path,
+            key: prefix + toKey(relative(parent, found.path)),
+            size: found.size,
+          });
       }
     } else if (info.isFile()) {
       items.push({ path, key: prefix + basename(path), size: info.size });
@@ -65,7 +91,15 @@ export async function uploadPlan(paths: readonly string[], prefix: string): Prom
       throw new CliError(`${path}: not a file or directory`);
     }
   }
-  return items;
+  const tooLong = items.filter((item) => Buffer.byteLength(item.key) > MAX_KEY_BYTES);
+  const first = tooLong[0];
+  if (first) {
+    const others = tooLong.length > 1 ? ` (and ${tooLong.length - 1} more)` : "";
+    throw new CliError(
+      `${first.path}: its key would be ${Buffer.byteLength(first.key)} bytes, over S3's limit of ${MAX_KEY_BYTES}${others}: use a shorter --prefix or shorter names`,
+    );
+  }
+  return { items, skipped };
 }
 
 /**
@@ -88,13 +122,55 @@ export function folderPrefix(value: string): string {
   return segments.map((segment) => `${segment}/`).join("");
 }
 
-async function* walk(directory: string): AsyncGenerator<{ path: string; size: number }> {
-  const entries = await readdir(directory, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** Why a directory entry's name or a failed call means it cannot be uploaded. */
+function unreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "broken symbolic link";
+  if (code === "ELOOP") return "symbolic link loop";
+  return `cannot be read (${code ?? (error as Error).message})`;
+}
+
+/**
+ * The files under `directory`, depth first in name order, and what cannot be
+ * uploaded. `ancestors` holds the real paths of the folders being walked, so
+ * a link to one of them is skipped instead of walked forever.
+ */
+async function* walk(
+  directory: string,
+  ancestors: ReadonlySet<string>,
+): AsyncGenerator<{ path: string; size: number } | SkippedPath> {
+  let entries: Dirent<Buffer>[];
+  try {
+    // Names as bytes: one that is not UTF-8 would be decoded with U+FFFD and name no file.
+    entries = await readdir(directory, { withFileTypes: true, encoding: "buffer" });
+  } catch (error) {
+    yield { path: directory, reason: unreadable(error) };
+    return;
+  }
+  entries.sort((a, b) => Buffer.compare(a.name, b.name));
   for (const entry of entries) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.isFile()) yield { path, size: (await stat(path)).size };
+    const name = entry.name.toString("utf8");
+    const path = join(directory, name);
+    if (!Buffer.from(name).equals(entry.name)) {
+      yield { path, reason: "its name is not UTF-8, as S3 keys must be" };
+      continue;
+    }
+    let info: Stats | undefined;
+    try {
+      info = entry.isSymbolicLink() || entry.isFile() || entry.isDirectory() ? await stat(path) : undefined;
+    } catch (error) {
+      yield { path, reason: unreadable(error) };
+      continue;
+    }
+    if (info?.isFile()) {
+      yield { path, size: info.size };
+    } else if (info?.isDirectory()) {
+      const real = await realpath(path);
+      if (ancestors.has(real)) yield { path, reason: "symbolic link to a folder it is in" };
+      else yield* walk(path, new Set([...ancestors, real]));
+    } else {
+      yield { path, reason: "not a file or directory" };
+    }
   }
 }
 
@@ -156,8 +232,15 @@ export async function waitForRecord(
 }
 
 async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
-  const items = await uploadPlan(paths, flags.prefix);
-  if (items.length === 0) throw new CliError("nothing to upload: the directories are empty");
+  const { items, skipped } = await uploadPlan(paths, flags.prefix);
+  for (const { path, reason } of skipped) {
+    process.stderr.write(`catalog upload: ${terminalSafe(path)}: skipped: ${reason}\n`);
+  }
+  if (items.length === 0) {
+    throw new CliError(
+      skipped.length > 0 ? "nothing to upload" : "nothing to upload: the directories are empty",
+    );
+  }
   await withTarget(flags, async (target) => {
     const progress = createProgress({
       label: "upload",
@@ -229,15 +312,21 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
       if (line.startsWith("catalog upload: ")) process.stderr.write(`${terminalSafe(line)}\n`);
       else process.stdout.write(`${terminalSafe(line)}\n`);
     }
+    const skippedToo = skipped.length > 0 ? `, ${skipped.length} skipped` : "";
     if (stopping) {
-      const failures = failed > 0 ? `, ${failed} failed` : "";
+      const failures = `${failed > 0 ? `, ${failed} failed` : ""}${skippedToo}`;
       process.stderr.write(
         `catalog upload: interrupted: ${uploaded} of ${items.length} file(s) uploaded${failures}\n`,
       );
       process.exitCode = 130;
       return;
     }
-    if (failed > 0) throw new CliError(`${failed} of ${items.length} file(s) failed`);
+    if (failed > 0) throw new CliError(`${failed} of ${items.length} file(s) failed${skippedToo}`);
+    if (skipped.length > 0) {
+      throw new CliError(
+        `${skipped.length} file(s) or folder(s) skipped; the ${items.length} other(s) uploaded`,
+      );
+    }
   });
 }
 
