@@ -1,9 +1,16 @@
 import { CliError } from "./cli-error.js";
 
-/** Commander parser for a positive integer flag. */
+/**
+ * Commander parser for a positive integer flag: decimal digits only, so
+ * `1e3`, `0x10` or `2.0` (which `Number` would read as 1000, 16 and 2) are
+ * refused rather than taken for something the user may not have meant.
+ *
+ * @example
+ * parsePositiveInt("8") // 8
+ */
 export function parsePositiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
+  const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < 1)
     throw new CliError(`expected a positive integer, got '${value}'`);
   return parsed;
 }
@@ -17,22 +24,43 @@ export function parsePort(value: string): number {
   return parsed;
 }
 
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** The earliest instant a JavaScript Date holds (271,821 BC). */
+const EARLIEST_MS = -8.64e15;
+
+/** A calendar date, alone or followed by a time: `2024-05-01`, `2024-05-01T10:00Z`. */
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].+)?$/;
+
 /**
- * Commander parser for a time ago: `7d`, `12h`, `30m`, or an ISO date.
- * Returns the ISO instant it denotes.
+ * Commander parser for a time ago: `7d`, `12h`, `30m`, `2w`, or a date
+ * (`2024-05-01`, with a time if wanted). Returns the ISO instant it denotes.
+ * Only dates written year first are taken: `Date.parse` alone reads `12` as
+ * December 2001 and `2024-02-30` as the 1st of March.
+ *
+ * @example
+ * parseSince("2024-05-01") // "2024-05-01T00:00:00.000Z"
  */
 export function parseSince(value: string, now = Date.now()): string {
-  const relative = /^(\d+)\s*([mhdw])$/.exec(value.trim());
+  const text = value.trim();
+  const relative = /^(\d+)\s*([mhdw])$/.exec(text);
   if (relative) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
-      relative[2] as "m" | "h" | "d" | "w"
-    ];
-    return new Date(now - Number(relative[1]) * unit).toISOString();
+    const from = now - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
+    if (!(from >= EARLIEST_MS)) throw new CliError(`'${value}' goes back further than any date`);
+    return new Date(from).toISOString();
   }
-  const absolute = Date.parse(value);
-  if (Number.isNaN(absolute))
-    throw new CliError(`expected a duration like 7d, 12h, 30m or a date, got '${value}'`);
+  const date = DATE.exec(text);
+  const absolute = date ? Date.parse(text) : Number.NaN;
+  if (!date || Number.isNaN(absolute) || !isCalendarDay(Number(date[1]), Number(date[2]), Number(date[3]))) {
+    throw new CliError(`expected a duration like 7d, 12h, 30m or a date like 2024-05-01, got '${value}'`);
+  }
   return new Date(absolute).toISOString();
+}
+
+/** Whether the day exists in that month (`2024-02-30` does not). */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** The levels the handler's logger takes. */
