@@ -253,3 +253,44 @@ describe("truncated and corrupt archives", () => {
     expect(result.archive).toMatchObject({ kind: "tar", entries: 1, estimated: true });
   });
 });
+
+/** A cpio "newc" archive (`cpio -H newc`) of the given files, ended by its trailer. */
+function newcCpio(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Uint8Array {
+  const align = (bytes: Buffer) => Buffer.concat([bytes, Buffer.alloc((4 - (bytes.byteLength % 4)) % 4)]);
+  const record = (name: string, data: Uint8Array) => {
+    const fields = [1, 0o100644, 0, 0, 1, 0, data.byteLength, 0, 0, 0, 0, name.length + 1, 0];
+    const header = `070701${fields.map((field) => field.toString(16).toUpperCase().padStart(8, "0")).join("")}`;
+    return Buffer.concat([align(Buffer.from(`${header}${name}\0`, "latin1")), align(Buffer.from(data))]);
+  };
+  const records = files.map((file) => record(file.name, file.data));
+  return new Uint8Array(Buffer.concat([...records, record("TRAILER!!!", new Uint8Array(0))]));
+}
+
+describe("cpio in the newc format", () => {
+  it("is detected by its whole fixed header and listed", async () => {
+    // Prepare: what initramfs and RPM payloads are written in; names and sizes chosen to need padding.
+    const bytes = newcCpio([
+      { name: "init", data: randomBytes(5) },
+      { name: "etc/hostname", data: randomBytes(1000) },
+      { name: "bin/sh", data: randomBytes(7) },
+    ]);
+    // Act
+    const result = await extract(new BufferSource(bytes, "initramfs.img"), { name: "initramfs.img" });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.format).toMatchObject({ mime: "application/x-cpio", category: "archive" });
+    expect(result.archive).toMatchObject({
+      kind: "cpio",
+      entries: 3,
+      uncompressedSize: 1012,
+      sample: ["init", "etc/hostname", "bin/sh"],
+    });
+    expect(result.archive?.estimated).toBeUndefined();
+  });
+
+  it("is not text that merely starts with its six-digit magic", async () => {
+    const bytes = new TextEncoder().encode("070701 is a date, 070702 another\nand a second line\n");
+    const result = await extract(new BufferSource(bytes, "dates.txt"), { name: "dates.txt" });
+    expect(result.format.mime).toBe("text/plain");
+  });
+});

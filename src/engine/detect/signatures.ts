@@ -36,6 +36,16 @@ const SIGNATURES: readonly Signature[] = [
   { mime: "audio/mpeg", ext: "mp3", offset: 0, bytes: ascii("ID3") },
 ];
 
+/**
+ * A cpio "newc" (SVR4) header, with or without CRC: the magic, then thirteen
+ * 8-digit hex fields. file-type knows only the older "odc" and binary cpio,
+ * while newc is what initramfs images and RPM payloads are written in. The
+ * whole fixed header is checked, not the six-digit magic alone, which text
+ * may start with.
+ */
+const NEWC_CPIO_HEADER = /^07070[12][0-9A-Fa-f]{104}/;
+const NEWC_CPIO_HEADER_BYTES = 110;
+
 /** The format whose signature the head starts with, if any. */
 export function matchSignature(head: Uint8Array): { mime: string; ext: string } | undefined {
   const found = SIGNATURES.find(
@@ -43,5 +53,8 @@ export function matchSignature(head: Uint8Array): { mime: string; ext: string } 
       head.byteLength >= signature.offset + signature.bytes.length &&
       signature.bytes.every((byte, i) => head[signature.offset + i] === byte),
   );
-  return found && { mime: found.mime, ext: found.ext };
+  if (found) return { mime: found.mime, ext: found.ext };
+  const header = new TextDecoder("latin1").decode(head.subarray(0, NEWC_CPIO_HEADER_BYTES));
+  if (NEWC_CPIO_HEADER.test(header)) return { mime: "application/x-cpio", ext: "cpio" };
+  return undefined;
 }
