@@ -7,12 +7,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
-import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ObjectEvent } from "../events/s3-event.js";
@@ -31,10 +31,16 @@ import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { serveOnThread } from "./server-thread.js";
 
 interface S3rverStore {
-  getResourcePath(bucket: string, key: string, resource: string): string;
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+  putPart(bucket: string, uploadId: string, partNumber: string, content: Readable): Promise<unknown>;
+  putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    parts: { number: number; etag: string }[],
+  ): Promise<{ size: number; md5: string }>;
   getObject(bucket: string, key: string, options?: unknown): Promise<unknown>;
   deleteObject(bucket: string, key: string): Promise<void>;
   copyObject(
@@ -101,6 +107,11 @@ const S3Error = require("s3rver/lib/models/error.js") as new (
   message: string,
   detail?: Record<string, string>,
 ) => Error;
+
+/** S3's highest part number. */
+const MAX_PART_NUMBER = 10_000;
+/** The upload IDs s3rver issues: 16 random bytes in hex. */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 // s3rver offers no hook for its key-to-path mapping; replacing the two static
 // methods it calls everywhere is the narrowest fix (see key-path.ts for why).
@@ -233,10 +244,14 @@ function putObjectsAtomically(store: S3rverStore): void {
     });
     return turn;
   };
-  /** Stores `object` as one whole; `answer` runs in the key's turn, once the object and its metadata are in place. */
+  /**
+   * Stores `object` as one whole; `answer` runs in the key's turn, once the object and its metadata are in place.
+   * The object's ETag is the MD5 of its bytes unless `eTag` gives another (a multipart upload's).
+   */
   const storeObject = async <T>(
     object: S3rverObject,
     answer: (stored: { size: number; md5: string }) => Promise<T>,
+    eTag?: (md5: string) => string,
   ): Promise<T> => {
     const path = store.getResourcePath(object.bucket, object.key, "object");
     await mkdir(dirname(path), { recursive: true });
@@ -259,7 +274,7 @@ function putObjectsAtomically(store: S3rverStore): void {
       await rm(temporary, { force: true });
       throw error;
     }
-    const digest = md5.digest("hex");
+    const digest = eTag ? eTag(md5.digest("hex")) : md5.digest("hex");
     return inTurn(path, async () => {
       await rename(temporary, path);
       await store.putMetadata(object.bucket, object.key, object.metadata, digest);
@@ -267,6 +282,21 @@ function putObjectsAtomically(store: S3rverStore): void {
     });
   };
   store.putObject = (object) => storeObject(object, async (stored) => stored);
+  store.putObjectMultipart = async (bucket, uploadId, parts) => {
+    const upload = await multipartUpload(store, bucket, uploadId, parts);
+    const stored = await storeObject(
+      {
+        bucket,
+        key: upload.key,
+        content: Readable.from(concatenated(upload.partFiles)),
+        metadata: upload.metadata,
+      },
+      async (stored) => stored,
+      () => upload.eTag,
+    );
+    await rm(upload.directory, { recursive: true, force: true });
+    return stored;
+  };
   const getObject = store.getObject.bind(store);
   store.getObject = (bucket, key, options) =>
     inTurn(store.getResourcePath(bucket, key, "object"), () => getObject(bucket, key, options));
@@ -288,6 +318,136 @@ function putObjectsAtomically(store: S3rverStore): void {
       // Read in the turn: the answer (and the copy's event) describes this copy, not a later PUT.
       () => getMetadata(destBucket, destKey),
     );
+  };
+}
+
+/** The bytes of `files`, one after the other. */
+async function* concatenated(files: readonly string[]): AsyncGenerator<Buffer> {
+  for (const file of files) yield* createReadStream(file);
+}
+
+/**
+ * S3's NoSuchUpload. Unlike S3's, these errors name no value from the
+ * request: s3rver copies an error's details into response headers, where
+ * text a header cannot carry would fail the answer.
+ */
+function noSuchUpload(): Error {
+  return new S3Error(
+    "NoSuchUpload",
+    "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+  );
+}
+
+/**
+ * The folder of a multipart upload. s3rver joined the request's `uploadId`
+ * (and UploadPart's `partNumber`) to its uploads folder as given, so
+ * `uploadId=../../x` wrote a part, or read a key and metadata, anywhere the
+ * process may; upload IDs are the 32 hex digits s3rver issues, and any
+ * other is an upload that does not exist.
+ */
+function uploadDirectory(store: S3rverStore, bucket: string, uploadId: string): string {
+  if (!UPLOAD_ID.test(uploadId)) throw noSuchUpload();
+  return join(store.getResourcePath(bucket, undefined, "uploads"), uploadId);
+}
+
+/**
+ * UploadPart with S3's checks: the upload exists (s3rver created a folder
+ * for any ID it was given) and the part number is a whole number from 1 to
+ * 10,000 (s3rver used the text as a file name).
+ */
+function checkUploadedParts(store: S3rverStore): void {
+  const putPart = store.putPart.bind(store);
+  store.putPart = async (bucket, uploadId, partNumber, content) => {
+    const directory = uploadDirectory(store, bucket, uploadId);
+    if (!/^[1-9]\d{0,4}$/.test(partNumber) || Number(partNumber) > MAX_PART_NUMBER) {
+      throw new S3Error(
+        "InvalidArgument",
+        `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`,
+        { ArgumentName: "partNumber" },
+      );
+    }
+    try {
+      await stat(join(directory, "key"));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
+      throw error;
+    }
+    return putPart(bucket, uploadId, partNumber, content);
+  };
+}
+
+/** A multipart upload ready to complete: the object's key and metadata, its parts' files in order and its ETag. */
+interface CompletedUpload {
+  directory: string;
+  key: string;
+  metadata: Record<string, string>;
+  partFiles: string[];
+  eTag: string;
+}
+
+/**
+ * Checks a CompleteMultipartUpload's part list against the parts uploaded,
+ * as S3 does, and computes the object's ETag as S3 does:
+ * `<hex MD5 of the parts' binary MD5s, concatenated>-<number of parts>`.
+ * s3rver stored the MD5 of the whole content instead (what S3 gives a
+ * single PUT), so a client or a catalog record comparing ETags with S3's
+ * saw another value, and it assembled whatever part files it found,
+ * whatever ETags the request listed.
+ */
+async function multipartUpload(
+  store: S3rverStore,
+  bucket: string,
+  uploadId: string,
+  parts: readonly { number: number; etag: string }[],
+): Promise<CompletedUpload> {
+  const directory = uploadDirectory(store, bucket, uploadId);
+  let key: string;
+  let metadata: Record<string, string>;
+  try {
+    [key, metadata] = await Promise.all([
+      readFile(join(directory, "key"), "utf8"),
+      readFile(join(directory, "metadata"), "utf8").then(
+        (text) => JSON.parse(text) as Record<string, string>,
+      ),
+    ]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
+    throw error;
+  }
+  // Named by its number only: the ETag is the request's text (see noSuchUpload).
+  const invalidPart = (part: { number: number }) =>
+    new S3Error(
+      "InvalidPart",
+      "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+      Number.isInteger(part.number) ? { PartNumber: String(part.number) } : {},
+    );
+  const digests: Buffer[] = [];
+  for (const [index, part] of parts.entries()) {
+    if (!Number.isInteger(part.number) || part.number < 1 || part.number > MAX_PART_NUMBER)
+      throw invalidPart(part);
+    if (index > 0 && part.number <= (parts[index - 1] as { number: number }).number) {
+      throw new S3Error(
+        "InvalidPartOrder",
+        "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+        { UploadId: uploadId },
+      );
+    }
+    const uploaded = await readFile(join(directory, `${part.number}.md5`), "utf8").catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return undefined;
+        throw error;
+      },
+    );
+    if (uploaded === undefined || uploaded.toLowerCase() !== part.etag.toLowerCase()) throw invalidPart(part);
+    digests.push(Buffer.from(uploaded, "hex"));
+  }
+  const eTag = `${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${parts.length}`;
+  return {
+    directory,
+    key,
+    metadata,
+    partFiles: parts.map((part) => join(directory, String(part.number))),
+    eTag,
   };
 }
 
@@ -429,9 +589,13 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);
   putObjectsAtomically(store);
+  checkUploadedParts(store);
   const gate = new PutDeleteGate();
   const putObject = store.putObject.bind(store);
   store.putObject = (object) => gate.put(() => putObject(object));
+  const putObjectMultipart = store.putObjectMultipart.bind(store);
+  store.putObjectMultipart = (bucket, uploadId, parts) =>
+    gate.put(() => putObjectMultipart(bucket, uploadId, parts));
   const copyObject = store.copyObject.bind(store);
   // A copy creates its destination's folder as a put does, so a delete must not empty it meanwhile.
   store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
