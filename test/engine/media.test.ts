@@ -375,6 +375,14 @@ describe("damaged media", () => {
     },
   );
 
+  it("says a file is cut short when the parser reads past the bytes it holds, and keeps what it decoded", async () => {
+    // filetype-fixture.ogv is the first 256 bytes of a video: its Theora and Vorbis headers, then a cut page.
+    const result = await extractFile("filetype-fixture.ogv");
+    expect(result.status).toBe("partial");
+    expect(result.reason).toMatch(/^truncated or damaged: /);
+    expect(result.media).toMatchObject({ width: 400, height: 300, codecs: ["Vorbis I", "Theora"] });
+  });
+
   it("reports the damaged ID3v2 tag of musicmetadata-outofbounds.mp3 and keeps its tags", async () => {
     // Its tag states 2038 bytes and ends in zero padding, but ID3 frames go on after it: the first
     // MPEG frame the next one confirms is at 3343, 1295 bytes past the tag's stated end.

@@ -95,7 +95,10 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   if (media) ctx.partial.media = media;
   if (failure !== undefined) {
     if (failure instanceof EndOfStreamError) throw failure;
-    throw new ContentError(describeError(failure), { cause: failure });
+    // A structure whose stated length the bytes do not hold (a cut Ogg page) surfaces from the parser
+    // as a RangeError of its DataView, whose message alone does not say what is wrong with the file.
+    const damage = failure instanceof RangeError ? "truncated or damaged: " : "";
+    throw new ContentError(`${damage}${describeError(failure)}`, { cause: failure });
   }
   if (!media) return finish(ctx, { container: fallback, codecs: [] });
   if (category) ctx.format.category = category;
