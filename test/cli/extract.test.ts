@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,7 +76,7 @@ describe("catalog extract: paths that cannot be read", () => {
       expect(result.code).toBe(1);
       expect(result.stderr.trim().split("\n")).toEqual([
         `catalog extract: ${missing}: no such file or directory`,
-        "catalog extract: /dev/null: /dev/null: not a regular file",
+        "catalog extract: /dev/null: not a file or directory",
       ]);
       const printed = result.stdout
         .trim()
@@ -86,6 +87,50 @@ describe("catalog extract: paths that cannot be read", () => {
     },
     30_000,
   );
+});
+
+describe("catalog extract: what a folder holds besides plain files", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "catalog-extract-links-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("follows links, names what it cannot read, never waits on a FIFO, exits 1", async () => {
+    const folder = join(scratch, "mixed");
+    mkdirSync(join(folder, "sub"), { recursive: true });
+    mkdirSync(join(scratch, "elsewhere"));
+    writeFileSync(join(folder, "plain.txt"), "plain\n");
+    writeFileSync(join(scratch, "elsewhere", "target.txt"), "target\n");
+    symlinkSync(join(scratch, "elsewhere", "target.txt"), join(folder, "link-to-file.txt"));
+    symlinkSync(join(scratch, "elsewhere"), join(folder, "link-to-folder"));
+    symlinkSync(join(scratch, "nowhere"), join(folder, "dangling"));
+    symlinkSync("loop-b", join(folder, "loop-a"));
+    symlinkSync("loop-a", join(folder, "loop-b"));
+    symlinkSync("..", join(folder, "sub", "up"));
+    writeFileSync(Buffer.from(join(folder, "latin1-caf\xe9.txt"), "latin1"), "latin-1\n");
+    execFileSync("mkfifo", [join(folder, "fifo")]);
+
+    const result = await catalog("extract", "--json", "--detect-only", folder, join(folder, "fifo"));
+
+    expect(result.code).toBe(1);
+    expect(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { source: string }).source),
+    ).toEqual([
+      join(folder, "link-to-file.txt"),
+      join(folder, "link-to-folder", "target.txt"),
+      join(folder, "plain.txt"),
+    ]);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `catalog extract: ${folder}/dangling: broken symbolic link`,
+      `catalog extract: ${folder}/fifo: not a file or directory`,
+      `catalog extract: ${folder}/latin1-caf\ufffd.txt: its name is not UTF-8`,
+      `catalog extract: ${folder}/loop-a: symbolic link loop`,
+      `catalog extract: ${folder}/loop-b: symbolic link loop`,
+      `catalog extract: ${folder}/sub/up: symbolic link to a folder it is in`,
+      `catalog extract: ${folder}/fifo: not a file or directory`,
+    ]);
+  }, 30_000);
 });
 
 describe("catalog extract: names and metadata a terminal would act on", () => {

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { ExtractionResult, FormatInfo } from "../../engine/types.js";
@@ -14,17 +14,38 @@ interface ExtractFlags {
   concurrency: number;
 }
 
+/** A file to extract, or something found that cannot be, and why. */
+type Found = { file: string } | { path: string; problem: string };
+
+/** Why a path cannot be read, in a few words. */
+function problemOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "ELOOP") return "symbolic link loop";
+  return (error as Error).message;
+}
+
 /**
- * Files under `path` (itself when it is a file), depth first, in name order.
+ * Files under `path` (itself when it is a file), depth first, in name order;
+ * symbolic links are followed, except into a folder they are in. What cannot
+ * be read (a broken link, a FIFO, whose reads would wait forever, a folder
+ * that cannot be listed) is yielded as a problem, not skipped in silence.
  * Synchronous: a stat or a directory listing answers from the kernel's cache
  * in microseconds, less than an asynchronous call's round trip costs.
  */
-function* walk(path: string): Generator<string> {
-  if (!statSync(path).isDirectory()) {
-    yield path;
+function* walk(path: string): Generator<Found> {
+  let info: Stats;
+  try {
+    info = statSync(path);
+  } catch (error) {
+    yield { path, problem: problemOf(error) };
     return;
   }
-  yield* walkDirectory(path);
+  if (info.isFile()) yield { file: path };
+  else if (info.isDirectory()) {
+    const real = realpathSync(path);
+    yield* walkDirectory(path, real, new Set([real]));
+  } else yield { path, problem: "not a file or directory" };
 }
 
 /**
@@ -34,16 +55,57 @@ function* walk(path: string): Generator<string> {
  */
 let byName: Intl.Collator | undefined;
 
-function* walkDirectory(directory: string): Generator<string> {
-  const entries = readdirSync(directory, { withFileTypes: true });
+/** `real`: the directory's real path; `ancestors`: those of the folders being walked, its own among them. */
+function* walkDirectory(directory: string, real: string, ancestors: ReadonlySet<string>): Generator<Found> {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(directory, { withFileTypes: true });
+  } catch (error) {
+    yield { path: directory, problem: problemOf(error) };
+    return;
+  }
   byName ??= new Intl.Collator();
   const collator = byName;
   entries.sort((a, b) => collator.compare(a.name, b.name));
   for (const entry of entries) {
-    // The listing already says what each entry is: no stat per file.
-    if (entry.isFile()) yield join(directory, entry.name);
-    else if (entry.isDirectory()) yield* walkDirectory(join(directory, entry.name));
+    const path = join(directory, entry.name);
+    // The listing already says what each entry is: no stat per file, only per link.
+    if (entry.isFile()) {
+      // A name that is not UTF-8 was decoded with U+FFFD in its place and names no file.
+      if (entry.name.includes("\ufffd") && !existsSync(path))
+        yield { path, problem: "its name is not UTF-8" };
+      else yield { file: path };
+    } else if (entry.isDirectory()) {
+      const inner = join(real, entry.name);
+      yield* walkDirectory(path, inner, new Set([...ancestors, inner]));
+    } else if (entry.isSymbolicLink()) {
+      yield* walkLink(path, ancestors);
+    } else {
+      yield { path, problem: "not a file or directory" };
+    }
   }
+}
+
+function* walkLink(path: string, ancestors: ReadonlySet<string>): Generator<Found> {
+  let info: Stats;
+  try {
+    info = statSync(path);
+  } catch (error) {
+    const problem = problemOf(error);
+    yield { path, problem: problem === "no such file or directory" ? "broken symbolic link" : problem };
+    return;
+  }
+  if (info.isFile()) {
+    yield { file: path };
+    return;
+  }
+  if (!info.isDirectory()) {
+    yield { path, problem: "not a file or directory" };
+    return;
+  }
+  const real = realpathSync(path);
+  if (ancestors.has(real)) yield { path, problem: "symbolic link to a folder it is in" };
+  else yield* walkDirectory(path, real, new Set([...ancestors, real]));
 }
 
 /** What is printed for a file: the whole result, or only what detection says. */
@@ -128,22 +190,22 @@ async function runExtract(paths: string[], flags: ExtractFlags): Promise<void> {
     }
   };
   for (const path of paths) {
-    try {
-      for (const file of walk(path)) {
-        queue.push(
-          extractFile(file, flags).then(
-            (result) => render(result, flags, asJson),
-            (error: unknown) => {
-              fail(`${file}: ${(error as Error).message}`);
-              return undefined;
-            },
-          ),
-        );
-        await flushReady(flags.concurrency);
+    for (const found of walk(path)) {
+      if ("problem" in found) {
+        fail(`${found.path}: ${found.problem}`);
+        continue;
       }
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      fail(`${path}: ${code === "ENOENT" ? "no such file or directory" : (error as Error).message}`);
+      const file = found.file;
+      queue.push(
+        extractFile(file, flags).then(
+          (result) => render(result, flags, asJson),
+          (error: unknown) => {
+            fail(`${file}: ${(error as Error).message}`);
+            return undefined;
+          },
+        ),
+      );
+      await flushReady(flags.concurrency);
     }
   }
   await flushReady(0);
