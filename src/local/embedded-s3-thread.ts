@@ -182,6 +182,33 @@ async function addressBucketsByHostname(ctx: KoaContext, next: () => Promise<voi
 }
 
 /**
+ * S3 reads `x-amz-copy-source` as `bucket/key`, URL-encoded, optionally
+ * followed by `?versionId=`; the AWS CLI and SDKs encode every character
+ * but letters, digits and `-_.~/`. s3rver decodes it with decodeURI, which
+ * leaves `%2B` (`+`), `%26`, `%3D`, `%2C`, `%40`, `%3F` and the like
+ * encoded, so `aws s3 mv` of a key with a `+` answered NoSuchKey. The
+ * header is decoded here as S3 decodes it and handed on in the form
+ * decodeURI turns back into the same text; a malformed one is S3's
+ * InvalidArgument instead of an internal error. There are no versions
+ * here, so a `versionId` names the only one.
+ */
+async function decodeCopySource(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const header = ctx.headers["x-amz-copy-source"];
+  if (typeof header === "string") {
+    let source: string;
+    try {
+      source = decodeURIComponent(header.replace(/\?versionId=[^&]*$/, ""));
+    } catch {
+      throw new S3Error("InvalidArgument", "Invalid copy source encoding.", {
+        ArgumentName: "x-amz-copy-source",
+      });
+    }
+    ctx.headers["x-amz-copy-source"] = encodeURI(source);
+  }
+  await next();
+}
+
+/**
  * s3rver's own putMetadata writes the metadata file in place: a process
  * killed mid-write leaves it empty, and from then on every ListObjects of
  * the bucket fails with InternalError (JSON.parse of the empty file), which
@@ -560,6 +587,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     announcer.middleware,
     addressBucketsByHostname,
     keepEmptyKeySegments,
+    decodeCopySource,
     noteRequest,
   );
   // One clock for every event of this server: sequencers are issued in the order changes happen here.
