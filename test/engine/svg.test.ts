@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { findSvgRoot } from "../../src/engine/extractors/image/svg.js";
 import { concatBytes } from "../support/bytes.js";
 
 /**
@@ -85,15 +86,21 @@ describe("SVG root element with a namespace prefix", () => {
       "bound on a later element only",
       '<svg:svg width="40" height="30"><g xmlns:svg="http://www.w3.org/2000/svg">',
     ],
-  ])("is not SVG's when its prefix is %s", async (_, start) => {
-    const result = await extractBytes(concatBytes(start, "<svg:title>T</svg:title></svg:svg>"), "other.svg");
-    expect(result.warnings).toEqual(["SVG: no <svg> root element in the head window"]);
+  ])("is not SVG's when its prefix is %s, and the document is detected as XML", async (_, start) => {
+    const text = `${start}<svg:title>T</svg:title></svg:svg>`;
+    const result = await extractBytes(concatBytes(text), "other.svg");
+    expect(findSvgRoot(text)).toBeUndefined();
+    expect(result.format).toMatchObject({ mime: "application/xml", mismatch: true });
+    expect(result.warnings).toEqual([]);
     expect(result.image).toBeUndefined();
   });
 
-  it("is not SVG's when unprefixed but in another default namespace", async () => {
-    const bytes = concatBytes('<svg xmlns="urn:not-svg" width="40" height="30"><title>T</title></svg>');
-    const result = await extractBytes(bytes, "default-other.svg");
+  it("is not SVG's when unprefixed but in another default namespace, and the document is XML", async () => {
+    const text = '<svg xmlns="urn:not-svg" width="40" height="30"><title>T</title></svg>';
+    const result = await extractBytes(concatBytes(text), "default-other.svg");
+    expect(findSvgRoot(text)).toBeUndefined();
+    expect(result.format.mime).toBe("application/xml");
+    expect(result.warnings).toEqual([]);
     expect(result.image).toBeUndefined();
   });
 

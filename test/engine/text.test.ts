@@ -262,6 +262,22 @@ describe("sniffText", () => {
       "image/svg+xml",
     ],
     [
+      "SVG with a prefix bound to SVG's namespace",
+      '<s:svg xmlns:s="http://www.w3.org/2000/svg"/>',
+      "image/svg+xml",
+    ],
+    [
+      "an svg root with its prefix in another namespace is XML",
+      '<x:svg xmlns:x="urn:other"/>',
+      "application/xml",
+    ],
+    ["an svg root in another default namespace is XML", '<svg xmlns="urn:other"></svg>', "application/xml"],
+    [
+      "an SVG doctype over another root is XML",
+      '<?xml version="1.0"?><!DOCTYPE svg SYSTEM "x"><r/>',
+      "application/xml",
+    ],
+    [
       "XML with an internal subset",
       '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]><r/>',
       "application/xml",
@@ -283,6 +299,11 @@ describe("sniffText", () => {
   ])("%s", (_label, text, mime) => {
     const bytes = encode(text);
     expect(sniffText(bytes, bytes.length)?.mime).toBe(mime);
+  });
+
+  it("names SVG a root svg whose start tag runs past the window, as it cannot tell the namespace", () => {
+    const bytes = encode(`<svg xmlns="http://www.w3.org/2000/svg" data-x="${"y".repeat(200)}`);
+    expect(sniffText(bytes, bytes.length + 1000)?.mime).toBe("image/svg+xml");
   });
 
   it("accepts UTF-8 cut mid-character at the end of the window, not at the end of the file", () => {

@@ -8,6 +8,7 @@
  */
 
 import { isAscii, isUtf8 } from "node:buffer";
+import { isSvgDocument } from "../extractors/image/svg.js";
 
 /** Result of sniffing bytes that carry no magic number. */
 export interface TextSniff {
@@ -254,7 +255,11 @@ function markupKind(text: string): { mime: string; ext: string } | undefined {
   const declared = text.startsWith("<?xml");
   const { name, doctype } = rootElement(text);
   const local = name?.toLowerCase().split(":").pop();
-  if (local === "svg" || doctype === "svg") return { mime: "image/svg+xml", ext: "svg" };
+  // SVG is what the SVG extractor can read: a root named svg in the SVG namespace. When the
+  // window ends before the root's start tag does, the name or the DOCTYPE has to do.
+  if ((local === "svg" || doctype === "svg") && (isSvgDocument(text) ?? true)) {
+    return { mime: "image/svg+xml", ext: "svg" };
+  }
   if (doctype === "html" || (local && HTML_ROOTS.has(local))) return { mime: "text/html", ext: "html" };
   if (declared) return { mime: "application/xml", ext: "xml" };
   if (name) {

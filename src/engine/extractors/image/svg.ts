@@ -83,12 +83,34 @@ export function readSvgTitle(text: string, root: SvgRoot): string | undefined {
  * findSvgRoot('<!-- <svg width="1"> --><svg width="10">')?.start // 25
  */
 export function findSvgRoot(text: string): SvgRoot | undefined {
+  const open = rootOpen(text);
+  return open === undefined ? undefined : rootAt(text, open);
+}
+
+/**
+ * Whether a text is an SVG document by the rule {@link findSvgRoot} applies,
+ * so that detection names SVG exactly what the SVG extractor can read: true
+ * when the root is `svg` in the SVG namespace, false when the root is another
+ * element (`<x:svg xmlns:x="urn:other">` is XML), undefined when the prolog
+ * or the root's start tag does not end in `text` and so cannot tell.
+ *
+ * @example
+ * isSvgDocument('<x:svg xmlns:x="urn:other"/>') // false
+ */
+export function isSvgDocument(text: string): boolean | undefined {
+  const open = rootOpen(text);
+  if (open === undefined || tagEnd(text, open) === undefined) return undefined;
+  return rootAt(text, open) !== undefined;
+}
+
+/** Offset of the `<` opening the first element past the prolog, undefined when there is none in `text`. */
+function rootOpen(text: string): number | undefined {
   let at = 0;
   for (;;) {
     const open = text.indexOf("<", at);
     if (open < 0) return undefined;
     const skipped = text.startsWith("<!DOCTYPE", open) ? doctypeEnd(text, open) : skipMarkup(text, open);
-    if (skipped === undefined) return rootAt(text, open);
+    if (skipped === undefined) return open;
     if (skipped < 0) return undefined;
     at = skipped;
   }
