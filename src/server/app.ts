@@ -11,7 +11,7 @@ import { mountCatalogRoutes } from "./routes/catalog-routes.js";
 import { mountFileRoutes } from "./routes/file-routes.js";
 import { type LiveRouteOptions, mountLiveRoute } from "./routes/live-route.js";
 import { securityHeaders } from "./security.js";
-import { CATEGORIES } from "./validation.js";
+import { CATEGORIES, checkQueryString } from "./validation.js";
 
 /** Default largest upload: 256 MiB per file. */
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -61,6 +61,12 @@ export function createApp(deps: ApiDeps): Hono {
   const uploadLimitBytes = deps.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
   const now = deps.now ?? (() => new Date());
   app.use("*", securityHeaders());
+  app.use("/api/*", async (c, next) => {
+    const url = c.req.url;
+    const query = url.indexOf("?");
+    if (query >= 0) checkQueryString(url.slice(query + 1));
+    await next();
+  });
 
   app.get("/api/health", (c) =>
     c.json({

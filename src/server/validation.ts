@@ -18,50 +18,120 @@ function bad(message: string): RequestError {
   return new RequestError(400, message);
 }
 
+/** Within S3's limit on a key. */
+function checkKeyLength(name: string, value: string): void {
+  if (Buffer.byteLength(value, "utf8") > MAX_KEY_BYTES)
+    throw bad(`'${name}' is longer than ${MAX_KEY_BYTES} bytes`);
+}
+
 /**
- * Rejects what would let a key or prefix name something other than what it
- * says: `.`/`..` segments, a leading `/`, backslashes and control characters.
- * S3 itself would accept them, but a browser, a file system or a log reading
- * them later might not agree on what they mean.
+ * Rejects what would let a new key name something other than what it says:
+ * `.`/`..` segments, a leading `/`, empty segments, backslashes and control
+ * characters. S3 itself would accept them, but a browser, a file system or a
+ * log reading them later might not agree on what they mean, so the API never
+ * creates such a key.
  */
 function checkPathLike(name: string, value: string): void {
   if (value.startsWith("/")) throw bad(`'${name}' must not start with '/'`);
   if (value.includes("\\")) throw bad(`'${name}' must not contain '\\'`);
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw bad(`'${name}' must not contain control characters`);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw bad(`'${name}' must not contain control characters`);
   if (value.split("/").some((segment) => segment === ".." || segment === "."))
     throw bad(`'${name}' must not contain '.' or '..' path segments`);
+  if (value.includes("//")) throw bad(`'${name}' must not contain empty path segments ('//')`);
 }
 
 /**
- * An object key: non-empty, at most 1,024 UTF-8 bytes, no traversal.
+ * The key of an object to read: any key S3 can hold (non-empty, at most
+ * 1,024 UTF-8 bytes). Keys such as `../x`, `/a`, `a//b` or ones with control
+ * characters are S3 keys like any other: the pipeline catalogs them, so the
+ * API must show them. A key is only ever a lookup value here, never a path.
  *
  * @example
  * parseKey("key", "photos/a.jpg") // "photos/a.jpg"
- * parseKey("key", "../etc/passwd") // throws RequestError 400
+ * parseKey("key", "../x.jpg") // "../x.jpg"
  */
 export function parseKey(name: string, value: string | undefined): string {
   if (value === undefined || value === "") throw bad(`'${name}' is required and must not be empty`);
-  if (Buffer.byteLength(value, "utf8") > MAX_KEY_BYTES)
-    throw bad(`'${name}' is longer than ${MAX_KEY_BYTES} bytes`);
-  checkPathLike(name, value);
-  if (value.endsWith("/")) throw bad(`'${name}' names a folder, not an object`);
+  checkKeyLength(name, value);
   return value;
 }
 
 /**
- * A folder prefix: empty for the root, otherwise ending in `/` (one is added
- * when missing), at most 1,024 bytes, no traversal.
+ * The key of an object the API creates (an upload): a {@link parseKey} with
+ * no traversal, no empty segments, no control characters and no trailing `/`.
+ *
+ * @example
+ * parseNewKey("file name", "photos/a.jpg") // "photos/a.jpg"
+ * parseNewKey("file name", "../etc/passwd") // throws RequestError 400
+ */
+export function parseNewKey(name: string, value: string | undefined): string {
+  const key = parseKey(name, value);
+  checkPathLike(name, key);
+  if (key.endsWith("/")) throw bad(`'${name}' names a folder, not an object`);
+  return key;
+}
+
+/**
+ * A folder prefix to list: empty for the root, otherwise ending in `/` (one
+ * is added when missing), at most 1,024 bytes. Like {@link parseKey}, any
+ * folder S3 can hold: `../`, `/` and `a//` are folders of cataloged keys.
  *
  * @example
  * parsePrefix("prefix", "photos/2026") // "photos/2026/"
  */
 export function parsePrefix(name: string, value: string | undefined): string {
   if (value === undefined || value === "") return "";
-  if (Buffer.byteLength(value, "utf8") > MAX_KEY_BYTES)
-    throw bad(`'${name}' is longer than ${MAX_KEY_BYTES} bytes`);
-  checkPathLike(name, value);
-  if (value.includes("//")) throw bad(`'${name}' must not contain empty path segments ('//')`);
-  return value.endsWith("/") ? value : `${value}/`;
+  const prefix = value.endsWith("/") ? value : `${value}/`;
+  checkKeyLength(name, prefix);
+  return prefix;
+}
+
+/**
+ * A folder prefix the API writes under (an upload): a {@link parsePrefix}
+ * with no traversal, no empty segments and no control characters.
+ *
+ * @example
+ * parseNewPrefix("prefix", "photos/2026") // "photos/2026/"
+ * parseNewPrefix("prefix", "../up") // throws RequestError 400
+ */
+export function parseNewPrefix(name: string, value: string | undefined): string {
+  const prefix = parsePrefix(name, value);
+  checkPathLike(name, prefix);
+  return prefix;
+}
+
+/** One name or value of a query string, decoded as Hono decodes it ('+' is a space), or undefined. */
+function decodeQueryPart(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw.replaceAll("+", " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks a raw query string before any handler reads it: each parameter at
+ * most once, and every name and value valid percent-encoded UTF-8. The
+ * router would otherwise take the first of two values without a word, and
+ * keep `%FF` as those three characters: a lookup of a key nobody asked for.
+ *
+ * @example
+ * checkQueryString("limit=5&prefix=a%2F") // passes
+ * checkQueryString("limit=5&limit=6") // throws RequestError 400
+ * checkQueryString("key=%FF") // throws RequestError 400
+ */
+export function checkQueryString(query: string): void {
+  const seen = new Set<string>();
+  for (const pair of query.split("&")) {
+    if (pair === "") continue;
+    const split = pair.indexOf("=");
+    const name = decodeQueryPart(split < 0 ? pair : pair.slice(0, split));
+    if (name === undefined) throw bad("a query parameter's name is not valid percent-encoded UTF-8");
+    if (split >= 0 && decodeQueryPart(pair.slice(split + 1)) === undefined)
+      throw bad(`'${name}' is not valid percent-encoded UTF-8`);
+    if (seen.has(name)) throw bad(`'${name}' is given more than once`);
+    seen.add(name);
+  }
 }
 
 /**

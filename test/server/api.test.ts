@@ -67,15 +67,17 @@ describe("validation: a bad parameter is a 400 with a message naming it", () => 
   it.each([
     ["/api/object", "'key' is required"],
     ["/api/object?key=", "'key' is required"],
-    ["/api/object?key=../etc/passwd", "'..'"],
-    ["/api/object?key=photos/./a.jpg", "'..'"],
-    ["/api/object?key=%2Fabs.jpg", "must not start with '/'"],
-    ["/api/object?key=a%5Cb.jpg", "must not contain '\\'"],
-    ["/api/object?key=a%00b", "control characters"],
     [`/api/object?key=${longKey}`, "longer than 1024 bytes"],
-    ["/api/object?key=photos/", "names a folder"],
-    ["/api/folder?prefix=photos/../..", "'..'"],
-    ["/api/folder?prefix=photos//2026/", "empty path segments"],
+    [`/api/folder?prefix=${longKey}`, "longer than 1024 bytes"],
+    ["/api/object?key=%FF.jpg", "'key' is not valid percent-encoded UTF-8"],
+    ["/api/object?key=%ED%A0%80", "'key' is not valid percent-encoded UTF-8"],
+    ["/api/folder?prefix=a%E2%80", "'prefix' is not valid percent-encoded UTF-8"],
+    ["/api/folder?%FF=1", "name is not valid percent-encoded UTF-8"],
+    ["/api/folder?limit=5&limit=6", "'limit' is given more than once"],
+    ["/api/recent?days=1&days=2", "'days' is given more than once"],
+    ["/api/recent?category=image&category=pdf", "'category' is given more than once"],
+    ["/api/object?key=a&key=b", "'key' is given more than once"],
+    ["/api/folder?prefix=a&pre%66ix=b", "'prefix' is given more than once"],
     ["/api/folder?limit=0", "'limit' must be an integer from 1 to 500"],
     ["/api/folder?limit=501", "'limit'"],
     ["/api/folder?limit=ten", "'limit'"],
@@ -114,7 +116,7 @@ describe("validation: a bad parameter is a 400 with a message naming it", () => 
     ["/api/duplicates?limit=101", "'limit' must be an integer from 1 to 100"],
     ["/api/stats?days=91", "'days' must be an integer from 1 to 90"],
     ["/api/thumbnail", "'key' is required"],
-    ["/api/thumbnail?key=../x", "'..'"],
+    ["/api/thumbnail?key=a%FF", "not valid percent-encoded UTF-8"],
   ])("GET %s", async (path, message) => {
     const { status, body } = await getJson(path);
     expect(status).toBe(400);
@@ -143,18 +145,22 @@ describe("validation: a bad parameter is a 400 with a message naming it", () => 
 });
 
 describe("security headers and refusals", () => {
-  it.each(["/", "/app.js", "/api/health", "/api/object?key=../x", "/api/nothing-here"])(
-    "%s carries the CSP and nosniff",
-    async (path) => {
-      const response = await catalog.app.request(path);
-      expect(response.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
-      expect(CONTENT_SECURITY_POLICY).toContain("default-src 'self'");
-      expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'");
-      expect(CONTENT_SECURITY_POLICY).toContain("frame-ancestors 'none'");
-      expect(CONTENT_SECURITY_POLICY).not.toContain("unsafe");
-      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-    },
-  );
+  it.each([
+    "/",
+    "/app.js",
+    "/api/health",
+    "/api/object?key=",
+    "/api/folder?limit=1&limit=2",
+    "/api/nothing-here",
+  ])("%s carries the CSP and nosniff", async (path) => {
+    const response = await catalog.app.request(path);
+    expect(response.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).toContain("default-src 'self'");
+    expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'");
+    expect(CONTENT_SECURITY_POLICY).toContain("frame-ancestors 'none'");
+    expect(CONTENT_SECURITY_POLICY).not.toContain("unsafe");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
 
   it("serves the dashboard at / for deep links, with no inline script", async () => {
     const response = await catalog.app.request("/?prefix=photos/2026/");

@@ -6,7 +6,7 @@ import Busboy from "busboy";
 import type { Hono } from "hono";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import { RequestError } from "../errors.js";
-import { parseKey, parsePrefix } from "../validation.js";
+import { parseKey, parseNewKey, parseNewPrefix } from "../validation.js";
 
 /** What the thumbnail and upload routes need. */
 export interface FileRouteDeps {
@@ -77,7 +77,7 @@ export function mountFileRoutes(app: Hono, deps: FileRouteDeps): void {
   });
 
   app.post("/api/upload", async (c) => {
-    const prefix = parsePrefix("prefix", c.req.query("prefix"));
+    const prefix = parseNewPrefix("prefix", c.req.query("prefix"));
     if (prefix.startsWith(deps.derivedPrefix))
       throw new RequestError(400, `'prefix' must not be under '${deps.derivedPrefix}' (derived files)`);
     const type = c.req.header("content-type") ?? "";
@@ -146,7 +146,7 @@ function streamUpload(
       const name = (info.filename ?? "").split(/[\\/]/).pop() ?? "";
       let key: string;
       try {
-        key = parseKey("file name", `${prefix}${name}`);
+        key = parseNewKey("file name", `${prefix}${name}`);
       } catch (error) {
         file.resume();
         fail(error as Error);
