@@ -26,4 +26,7 @@ try {
     );
     process.exitCode = 1;
   }
+  // Said once, the error ends the command: a server or timer a failed command left running (the
+  // local stack's, when `dev` fails half-way through starting) must not keep the process alive.
+  process.exit();
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { CATALOG } from "../support/cli.js";
+import { CATALOG, runCatalog } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
 
 it("catalog dev --http-port 0 prints the port the HTTP API listens on", async () => {
@@ -43,6 +43,21 @@ it("catalog dev --http-port 0 prints the port the HTTP API listens on", async ()
   } finally {
     child.kill("SIGINT");
     await exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+it("catalog dev that fails while starting says why in one line and exits, its servers with it", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  try {
+    // The servers start, then the table is refused (DynamoDB table names have 3 to 255 characters).
+    const ports = ["--s3-port", "0", "--dynamodb-port", "0", "--http-port", "0"];
+    const result = await runCatalog(["dev", ...ports, "--data-dir", dataDir, "--table", "ab"], {
+      timeoutMs: 15_000,
+    });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/^catalog: TableName must be at least 3 characters long[^\n]*\n$/);
+  } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
 });
