@@ -116,6 +116,9 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((error, c) => {
     if (error instanceof RequestError) return c.json({ error: error.message }, error.status);
     if (CALLER_ERRORS.has(error.name)) return c.json({ error: error.message }, 400);
+    // The table did not answer (down, unreachable, throttling): the service is unavailable, the request was fine.
+    if (error.name === "StoreError")
+      return c.json({ error: `the catalog is unavailable, try again later: ${error.message}` }, 503);
     return c.json({ error: error.message }, 500);
   });
   return app;

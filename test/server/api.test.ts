@@ -1,9 +1,13 @@
 import { readFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
+import { createApp } from "../../src/server/app.js";
 import { CONTENT_SECURITY_POLICY } from "../../src/server/security.js";
+import { CatalogStore } from "../../src/store/catalog-store.js";
 import { recordKey } from "../../src/store/keys.js";
 import { corpusFile } from "../support/corpus.js";
 import { type LocalCatalog, startLocalCatalog } from "./local-catalog.js";
@@ -505,3 +509,47 @@ describe("live updates", () => {
     await reader.cancel().catch(() => undefined);
   });
 });
+
+describe("when the catalog's table does not answer", () => {
+  it.each(["/api/folder", "/api/object?key=root.txt", "/api/recent", "/api/problems", "/api/stats"])(
+    "GET %s is a 503 that says the catalog is unavailable",
+    async (path) => {
+      // Prepare: the same API over a store whose DynamoDB endpoint is a port nothing listens on.
+      const closed = await closedPort();
+      const client = new DynamoDBClient({
+        endpoint: `http://127.0.0.1:${closed}`,
+        region: "us-east-1",
+        credentials: { accessKeyId: "x", secretAccessKey: "x" },
+        maxAttempts: 1,
+      });
+      const app = createApp({
+        store: new CatalogStore(client, { tableName: catalog.stack.tableName }),
+        bucket: catalog.stack.bucket,
+        dispatcher: catalog.stack.dispatcher,
+        deadLetterFile: catalog.stack.deadLetterFile,
+        s3Client: catalog.stack.s3Client,
+      });
+
+      // Act
+      const response = await app.request(path);
+
+      // Assess
+      expect(response.status).toBe(503);
+      expect(response.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+      const body = (await response.json()) as Json;
+      expect(body.error).toContain("the catalog is unavailable");
+      expect(body.error).toContain("ECONNREFUSED");
+      expect(JSON.stringify(body)).not.toMatch(/\bat .+\.[jt]s:\d+/);
+      client.destroy();
+    },
+  );
+});
+
+/** A loopback port that was free a moment ago and that nothing listens on now. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
