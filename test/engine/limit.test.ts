@@ -154,8 +154,25 @@ describe("the limit that ended an extraction", () => {
         expect(result.status).toBe("ok");
         expect(result.archive).toMatchObject({ kind, estimated: true });
         expect(result.limit).toBe("entries");
+        expect(result.warnings).toContainEqual(
+          expect.stringMatching(/listing stopped at the entry budget of 3$/),
+        );
       },
     );
+
+    it("is not named for a RAR cut inside an entry's data, which warns that it is truncated", async () => {
+      // Prepare: the last of five entries loses its last data byte and the end block.
+      const whole = rar4(5, 10);
+      const cut = whole.subarray(0, whole.length - 8);
+      // Act
+      const result = await extract(new BufferSource(cut, "cut.rar"));
+      // Assess
+      expect(result.archive).toMatchObject({ kind: "rar", entries: 5, estimated: true });
+      expect(result.warnings).toEqual([
+        "partial RAR listing: archive ends inside an entry's data (truncated)",
+      ]);
+      expect(result.limit).toBeUndefined();
+    });
 
     it.each([
       { kind: "tar", name: "five.tar", bytes: () => spreadTar(5, 10) },
@@ -168,6 +185,19 @@ describe("the limit that ended an extraction", () => {
       expect(result.archive).toMatchObject({ kind, entries: 5 });
       expect(result.archive?.estimated).toBeUndefined();
       expect(result.warnings).toEqual([]);
+      expect(result.limit).toBeUndefined();
+    });
+
+    it("is not named for a tar.gz counted in its inflated sample, which warns that it is a sample", async () => {
+      // Prepare: 4 MB of tar, past the 1 MiB inflated for a sample, in far fewer entries than the budget.
+      const bytes = new Uint8Array(gzipSync(spreadTar(40, 100 * 1024)));
+      // Act
+      const result = await extract(new BufferSource(bytes, "big.tar.gz"));
+      // Assess
+      expect(result.archive).toMatchObject({ kind: "gzip", estimated: true });
+      expect(result.warnings).toEqual([
+        expect.stringMatching(/^tar entries counted in the first \d+ decompressed/),
+      ]);
       expect(result.limit).toBeUndefined();
     });
 

@@ -159,8 +159,11 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
   info.nestedArchives = countNested(listing.sample, ctx);
   if (listing.incomplete) {
     info.estimated = true;
+    // The end of an inflated sample reads to the walk as a truncated tar; the entry budget is its own reason.
     ctx.warn(
-      `tar entries counted in the first ${prefix.bytes.byteLength} decompressed bytes only (a sample)`,
+      listing.stopReason && (listing.limit === "entries" || prefix.complete)
+        ? `partial tar listing: ${listing.stopReason}`
+        : `tar entries counted in the first ${prefix.bytes.byteLength} decompressed bytes only (a sample)`,
     );
   }
   if (
@@ -172,6 +175,15 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     info.estimated = true;
   }
   return info;
+}
+
+async function extractRar(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
+  const { facts, stopReason } = await readRar(ctx.reader, head, {
+    maxEntries: ctx.budget.maxEntries,
+    sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+  });
+  if (stopReason) ctx.warn(`partial RAR listing: ${stopReason}`);
+  return withAssessment(facts, ctx.reader.size);
 }
 
 function withAssessment(facts: HeaderFacts, size: number): ArchiveInfo {
@@ -189,7 +201,6 @@ function withAssessment(facts: HeaderFacts, size: number): ArchiveInfo {
 export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
   const head = await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES));
   const size = ctx.reader.size;
-  const sampleOptions = { maxEntries: ctx.budget.maxEntries, sampleSize: ARCHIVE_SAMPLE_ENTRIES };
   let archive: ArchiveInfo;
   switch (ctx.format.mime) {
     case "application/gzip":
@@ -216,7 +227,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       break;
     case "application/x-rar-compressed":
     case "application/vnd.rar":
-      archive = withAssessment(await readRar(ctx.reader, head, sampleOptions), size);
+      archive = await extractRar(ctx, head);
       break;
     case "application/x-bzip2":
       archive = kindOnly("bzip2");

@@ -143,31 +143,40 @@ const RAR4_FILE = 0x74;
 const RAR4_MAIN = 0x73;
 const RAR4_END = 0x7b;
 
+/** A RAR header walk: what the headers state, and why the walk stopped short when it did. */
+export interface RarListing {
+  facts: HeaderFacts;
+  /** Set when the listing is partial (`facts.estimated`), for the caller's warning. */
+  stopReason?: string;
+}
+
 /**
  * RAR: version 4 headers are walked (entries, sizes, names, per-file
  * encryption) up to the entry bound, which a longer archive records as the
  * reader's `limitReached`; version 5 reports only whether its headers are
- * encrypted.
+ * encrypted. A walk that stops short (entry bound, truncated file) says why in
+ * `stopReason`, as the tar and cpio walks do.
  */
 export async function readRar(
   reader: BlockReader,
   head: Uint8Array,
   options: { maxEntries: number; sampleSize: number },
-): Promise<HeaderFacts> {
+): Promise<RarListing> {
   const facts: HeaderFacts = { kind: "rar", encrypted: false, sample: [] };
   if (startsWith(head, [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x01, 0x00])) {
     // RAR5: CRC32, header size (vint), header type (vint); type 4 is the archive encryption header.
     const type = head[8 + 4 + 1];
     if (type === 4) facts.encrypted = true;
-    return facts;
+    return { facts };
   }
+  let stopReason: string | undefined;
   let offset = 7;
   let entries = 0;
   let total = 0;
   for (;;) {
     const block = await reader.read(offset, 32);
     if (block.byteLength < 7) {
-      facts.estimated = true;
+      stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
       break;
     }
     const data = view(block);
@@ -178,17 +187,20 @@ export async function readRar(
     if (type === RAR4_MAIN && (flags & 0x0080) !== 0) {
       // Encrypted headers: nothing past this point is readable without the password.
       facts.encrypted = true;
-      return facts;
+      return { facts };
     }
     let dataSize = 0;
     if ((flags & 0x8000) !== 0 || type === RAR4_FILE) {
-      if (block.byteLength < 11) break;
+      if (block.byteLength < 11) {
+        stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+        break;
+      }
       dataSize = data.getUint32(7, true);
     }
     if (type === RAR4_FILE && block.byteLength >= 32) {
       // Checked at a file header, not before the end block, so that an archive of exactly the budget is whole.
       if (entries >= options.maxEntries) {
-        facts.estimated = true;
+        stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
         reader.noteLimit("entries");
         break;
       }
@@ -217,13 +229,14 @@ export async function readRar(
     offset += headerSize + dataSize;
     // Archives written without an end block simply stop at the end of the file.
     if (offset >= reader.size) {
-      if (offset > reader.size) facts.estimated = true;
+      if (offset > reader.size) stopReason = "archive ends inside an entry's data (truncated)";
       break;
     }
   }
   facts.entries = entries;
   facts.uncompressedSize = total;
-  return facts;
+  if (stopReason) facts.estimated = true;
+  return { facts, ...(stopReason && { stopReason }) };
 }
 
 /** Kind names for formats whose headers state nothing cheap beyond what they are. */
