@@ -75,6 +75,8 @@ interface KoaContext {
   method: string;
   query: Record<string, unknown>;
   headers: IncomingHttpHeaders;
+  body?: unknown;
+  type?: string;
 }
 type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance extends EventEmitter {
@@ -403,6 +405,83 @@ function checkUploadedParts(store: S3rverStore): void {
   };
 }
 
+/** At most `count` bytes of `stream`, then it is closed. */
+async function* firstBytes(stream: Readable, count: number): AsyncGenerator<Buffer> {
+  let left = count;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (left <= 0) break;
+    const piece = chunk.subarray(0, left);
+    left -= piece.length;
+    yield piece;
+  }
+}
+
+/**
+ * UploadPartCopy, which s3rver answers NotImplemented: `aws s3 cp` and
+ * `aws s3 mv` between keys copy an object of 8 MB or more part by part with
+ * it, so neither worked for a big object. The part is read from the source
+ * object in its key's turn (a reader never sees half of a PUT), from
+ * `x-amz-copy-source-range` when given, and stored as UploadPart stores a
+ * part, with the same checks of upload ID and part number.
+ */
+function copyUploadParts(store: S3rverStore): KoaMiddleware {
+  return async (ctx, next) => {
+    const header = ctx.headers["x-amz-copy-source"];
+    if (ctx.method !== "PUT" || !("uploadId" in ctx.query) || typeof header !== "string") return next();
+    const bucket = /^\/([^/]+)\//.exec(ctx.path)?.[1];
+    if (!bucket || !(await store.getBucket(bucket))) {
+      throw new S3Error("NoSuchBucket", "The specified bucket does not exist");
+    }
+    // decodeCopySource has left the header in the form decodeURI reads.
+    const [sourceBucket = "", ...sourceKey] = decodeURI(header).replace(/^\//, "").split("/");
+    const rangeHeader = ctx.headers["x-amz-copy-source-range"];
+    let range: { start: number; end: number } | undefined;
+    if (rangeHeader !== undefined) {
+      const match = /^bytes=(\d+)-(\d+)$/.exec(String(rangeHeader));
+      if (!match || Number(match[1]) > Number(match[2])) {
+        throw new S3Error(
+          "InvalidArgument",
+          "The x-amz-copy-source-range value must be of the form bytes=first-last.",
+          {
+            ArgumentName: "x-amz-copy-source-range",
+          },
+        );
+      }
+      range = { start: Number(match[1]), end: Number(match[2]) };
+    }
+    const source = (await store.getObject(sourceBucket, sourceKey.join("/"), range)) as {
+      content: Readable | null;
+      size: number;
+    } | null;
+    if (!source) throw new S3Error("NoSuchKey", "The specified key does not exist.");
+    if (!source.content || (range && range.end >= source.size)) {
+      source.content?.destroy();
+      throw new S3Error("InvalidRange", "The requested range is not satisfiable");
+    }
+    const content = range
+      ? Readable.from(firstBytes(source.content, range.end - range.start + 1))
+      : source.content;
+    let md5: string;
+    try {
+      ({ md5 } = (await store.putPart(
+        bucket,
+        String(ctx.query.uploadId),
+        String(ctx.query.partNumber),
+        content,
+      )) as {
+        md5: string;
+      });
+    } finally {
+      source.content.destroy();
+    }
+    ctx.type = "application/xml";
+    ctx.body = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5}"</ETag></CopyPartResult>`,
+    ].join("\n");
+  };
+}
+
 /** A multipart upload ready to complete: the object's key and metadata, its parts' files in order and its ETag. */
 interface CompletedUpload {
   directory: string;
@@ -618,6 +697,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     writeMetadataAtomically(store, bucket, key, metadata, md5);
   putObjectsAtomically(store);
   checkUploadedParts(store);
+  server.middleware.splice(server.middleware.indexOf(noteRequest) + 1, 0, copyUploadParts(store));
   const gate = new PutDeleteGate();
   const putObject = store.putObject.bind(store);
   store.putObject = (object) => gate.put(() => putObject(object));
