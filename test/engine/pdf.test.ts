@@ -397,4 +397,16 @@ describe("pdf syntax", () => {
     expect(decodeTextString(Uint8Array.of(0xef, 0xbb, 0xbf, 0xc3, 0xa9))).toBe("é");
     expect(decodeTextString(Uint8Array.of(0x93, 0x41, 0x84, 0xa0, 0xe9))).toBe("ﬁA—€é");
   });
+
+  it.each([
+    ["UTF-16BE, language only", [0xfe, 0xff, 0, 0x1b, 0x65, 0x6e, 0, 0x1b, 0, 0x48, 0, 0x69], "Hi"],
+    [
+      "UTF-16BE, language and country, mid-string",
+      [0xfe, 0xff, 0, 0x48, 0, 0x1b, 0x64, 0x65, 0x44, 0x45, 0, 0x1b, 0, 0x69],
+      "Hi",
+    ],
+    ["UTF-8", [0xef, 0xbb, 0xbf, 0x1b, 0x66, 0x72, 0x1b, 0xc3, 0xa9], "é"],
+  ])("drops the language escapes of a %s text string", (_label, bytes, text) => {
+    expect(decodeTextString(Uint8Array.from(bytes))).toBe(text);
+  });
 });

@@ -48,17 +48,30 @@ const PDF_DOC_ENCODING: Record<number, number> = {
 };
 
 /**
+ * Language escapes of Unicode text strings (§7.9.2.2.2): ESC, an ISO 639
+ * language code and optional ISO 3166 country code of two bytes each, ESC.
+ * Decoded as UTF-16 those bytes are one or two code units; as UTF-8, two or
+ * four ASCII letters. They mark the language of what follows and are no text.
+ */
+const UTF16_LANGUAGE_ESCAPE = /\u001b[^\u001b]{1,2}\u001b/g;
+const UTF8_LANGUAGE_ESCAPE = /\u001b(?:[A-Za-z]{2}){1,2}\u001b/g;
+
+/**
  * Decodes a PDF text string's bytes.
  *
  * @example
  * decodeTextString(Uint8Array.of(0xfe, 0xff, 0x00, 0x41)); // "A"
  */
 export function decodeTextString(bytes: Uint8Array): string {
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    return new TextDecoder("utf-16be").decode(bytes.subarray(2)).replace(UTF16_LANGUAGE_ESCAPE, "");
+  }
   // Not allowed by the standard, but some producers write little-endian with its mark.
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+    return new TextDecoder("utf-16le").decode(bytes.subarray(2)).replace(UTF16_LANGUAGE_ESCAPE, "");
+  }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    return new TextDecoder("utf-8").decode(bytes.subarray(3));
+    return new TextDecoder("utf-8").decode(bytes.subarray(3)).replace(UTF8_LANGUAGE_ESCAPE, "");
   }
   let text = "";
   for (const byte of bytes) text += String.fromCharCode(PDF_DOC_ENCODING[byte] ?? byte);
