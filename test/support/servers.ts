@@ -34,6 +34,14 @@
  *   use PutObjectTagging. Get/PutObjectTagging themselves work.
  * - Bucket names need 3-63 characters, as on S3; objects put without a
  *   Content-Type come back as `application/octet-stream`.
+ * - Raw s3rver gives a multipart object the MD5 of its whole content, decodes
+ *   `x-amz-copy-source` with decodeURI (a key with `+` is then not found) and
+ *   has no UploadPartCopy; EmbeddedS3 gives S3's `<md5 of part MD5s>-<parts>`
+ *   ETag, decodes copy sources as S3 does and copies parts
+ *   (test/local/multipart-etags.test.ts, copy-source.test.ts).
+ * - Raw s3rver and dynalite answer any Host and any web page (dynalite checks
+ *   no signature); EmbeddedS3 and EmbeddedDynamoDb refuse non-loopback Hosts
+ *   and cross-site requests (src/local/loopback-guard.ts).
  *
  * dynalite
  * - In memory unless given a path. Enforces DynamoDB's validation (attribute
