@@ -4,7 +4,7 @@ import type { PdfInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { latin1, PdfDict, PdfParser, PdfRef, PdfString, type PdfValue } from "./lexer.js";
 import { isBudgetLimit, PdfFile } from "./pdf-file.js";
-import { scanForObjects } from "./scan.js";
+import { type ScanResult, scanForObjects } from "./scan.js";
 import { firstFileId, openWithEmptyPassword } from "./security.js";
 import { decodeTextString, parsePdfDate } from "./text-string.js";
 
@@ -58,13 +58,24 @@ export async function extractPdf(ctx: ExtractContext): Promise<Sections> {
   else ctx.warn("no %PDF-x.y header in the first KiB");
   ctx.partial.pdf = pdf;
 
-  const file = new PdfFile(reader, { maxDepth: ctx.budget.maxDepth, warn: (message) => ctx.warn(message) });
+  let scan: Promise<ScanResult | undefined> | undefined;
+  const relocate = async (num: number): Promise<number | undefined> => {
+    scan ??= scanForObjects(reader);
+    const entry = await (await scan)?.sections[0]?.lookup(num);
+    return entry?.type === "offset" ? entry.offset : undefined;
+  };
+  const file = new PdfFile(reader, {
+    maxDepth: ctx.budget.maxDepth,
+    warn: (message) => ctx.warn(message),
+    relocate,
+  });
   try {
     await file.loadXref(await findStartxref(file));
     await readDocument(file, pdf, ctx);
   } catch (error) {
     if (isBudgetLimit(error)) throw error;
-    const scanned = await scanForObjects(reader);
+    scan ??= scanForObjects(reader);
+    const scanned = await scan;
     if (!scanned) throw new ContentError(`no readable objects: ${describeError(error)}`, { cause: error });
     ctx.warn(
       `cross-reference data is broken (${describeError(error)}); objects were found by scanning the file`,

@@ -73,7 +73,15 @@ export class PdfFile {
 
   constructor(
     readonly reader: BlockReader,
-    readonly options: { maxDepth: number; warn(message: string): void },
+    readonly options: {
+      maxDepth: number;
+      warn(message: string): void;
+      /**
+       * Where object `num` really starts, for one the cross-reference data
+       * misplaces (found by scanning the file), or undefined.
+       */
+      relocate?(num: number): Promise<number | undefined>;
+    },
   ) {
     this.read = (offset, length) => reader.read(offset, length);
   }
@@ -191,12 +199,7 @@ export class PdfFile {
     if (!entry || entry.type === "free") {
       loaded = { value: null, compressed: false };
     } else if (entry.type === "offset") {
-      const object = await this.readObjectAt(entry.offset);
-      if (object.num !== ref.num) {
-        throw new ContentError(
-          `xref points object ${ref.num} at offset ${entry.offset}, found ${object.num}`,
-        );
-      }
+      const object = await this.objectAtOffset(ref.num, entry.offset);
       let value = object.value;
       if (this.decryptor && !this.plainObjects.has(ref.num)) value = this.decryptStrings(value, ref, 0);
       loaded = {
@@ -208,6 +211,33 @@ export class PdfFile {
       loaded = { value: await this.fromObjectStream(entry.stream, entry.index, ref.num), compressed: true };
     }
     return loaded;
+  }
+
+  /**
+   * Object `num` at the offset the cross-reference gives, or, when another
+   * object or no object starts there (offsets shifted by an edit or a line-end
+   * conversion), where a scan of the file finds it, with a warning: a reader
+   * repairs such a file, and a metadata field must not vanish or come from
+   * the wrong object without a word.
+   */
+  private async objectAtOffset(num: number, offset: number): Promise<IndirectObject & { streamAt?: number }> {
+    let problem: string;
+    try {
+      const object = await this.readObjectAt(offset);
+      if (object.num === num) return object;
+      problem = `found object ${object.num}`;
+    } catch (error) {
+      if (isBudgetLimit(error)) throw error;
+      problem = `found no object (${(error as Error).message})`;
+    }
+    const found = await this.options.relocate?.(num);
+    if (found === undefined || found === offset) {
+      throw new ContentError(`xref points object ${num} at offset ${offset}, ${problem}`);
+    }
+    const object = await this.readObjectAt(found);
+    if (object.num !== num) throw new ContentError(`xref points object ${num} at offset ${offset}, ${problem}`);
+    this.options.warn(`xref points object ${num} at offset ${offset}, ${problem}; read it at ${found}`);
+    return object;
   }
 
   private async lookup(num: number): Promise<XrefEntry | undefined> {
