@@ -89,7 +89,9 @@ describe("PDF cross-reference offsets that do not match the file", () => {
     expect(result.status).toBe("ok");
     expect(result.pdf).toMatchObject({ pages: 2, title: "New title" });
     expect(result.warnings).toEqual([
-      expect.stringMatching(new RegExp(`^xref points object 5 at offset ${infoAt + 3}, .*; read it at ${infoAt}$`)),
+      expect.stringMatching(
+        new RegExp(`^xref points object 5 at offset ${infoAt + 3}, .*; read it at ${infoAt}$`),
+      ),
     ]);
   });
 
@@ -103,7 +105,9 @@ describe("PDF cross-reference offsets that do not match the file", () => {
     );
     const result = await extractPdf(crossed);
     expect(result.pdf).toMatchObject({ title: "New title" });
-    expect(result.warnings.join(" ")).toMatch(/xref points object 5 at offset \d+, found object 4; read it at/);
+    expect(result.warnings.join(" ")).toMatch(
+      /xref points object 5 at offset \d+, found object 4; read it at/,
+    );
   });
 
   it("say so when the misplaced object is nowhere in the file", async () => {
@@ -117,7 +121,7 @@ describe("PDF cross-reference offsets that do not match the file", () => {
 });
 
 describe("PDF titles", () => {
-  it.each([
+  it.each<[string, string, Record<number, string>, string]>([
     ["a literal string", "(Plain)", {}, "Plain"],
     ["a hex string", "<506C61696E>", {}, "Plain"],
     ["UTF-16BE with its BOM, in hex", "<FEFF00C9007400E9>", {}, "Été"],
