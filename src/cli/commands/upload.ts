@@ -259,6 +259,14 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
     };
     process.on("SIGINT", onSignal);
     const lines: string[] = [];
+    // Lines name local files and echo metadata: shown, never acted on by the terminal.
+    const printLines = () => {
+      progress.stop();
+      for (const line of lines.splice(0)) {
+        if (line.startsWith("catalog upload: ")) process.stderr.write(`${terminalSafe(line)}\n`);
+        else process.stdout.write(`${terminalSafe(line)}\n`);
+      }
+    };
     const worker = async () => {
       while (!stopping && next < items.length) {
         const item = items[next++] as UploadItem;
@@ -303,15 +311,21 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
     };
     try {
       await Promise.all(Array.from({ length: Math.min(flags.concurrency, items.length) }, worker));
+    } catch (error) {
+      // The fault is said next (the stack went away, the bucket was deleted); say first what went up.
+      stopping = true;
+      printLines();
+      if (uploaded > 0) {
+        process.stderr.write(
+          `catalog upload: stopped after ${uploaded} of ${items.length} file(s) uploaded\n`,
+        );
+      }
+      throw error;
     } finally {
       progress.stop();
       process.off("SIGINT", onSignal);
     }
-    // Lines name local files and echo metadata: shown, never acted on by the terminal.
-    for (const line of lines) {
-      if (line.startsWith("catalog upload: ")) process.stderr.write(`${terminalSafe(line)}\n`);
-      else process.stdout.write(`${terminalSafe(line)}\n`);
-    }
+    printLines();
     const skippedToo = skipped.length > 0 ? `, ${skipped.length} skipped` : "";
     if (stopping) {
       const failures = `${failed > 0 ? `, ${failed} failed` : ""}${skippedToo}`;
