@@ -125,6 +125,20 @@ describe("pdf extractor over the corpus", () => {
     }
   });
 
+  it("counts the pages of a linearized file whose page tree is encrypted from its linearization dictionary", async () => {
+    // Prepare: the same file as written, and with bytes appended since, which /L no longer describes.
+    const bytes = readFileSync(corpusFile("pdfjs-issue3371.pdf"));
+    const appended = Buffer.concat([bytes, Buffer.from("\n% appended\n", "latin1")]);
+    // Act
+    const whole = await extract(new BufferSource(bytes, "locked.pdf"));
+    const changed = await extract(new BufferSource(appended, "locked.pdf"));
+    // Assess
+    expect(whole.pdf).toMatchObject({ encrypted: true, linearized: true, pages: 1 });
+    expect(whole.warnings).toContain("page count taken from the linearization dictionary");
+    expect(changed.pdf?.pages).toBeUndefined();
+    expect(changed.warnings.join(" ")).toMatch(/page tree unreadable without the password/);
+  });
+
   it("repairs files whose xref is broken by scanning for objects, with a warning", async () => {
     for (const name of ["pdfjs-GHOSTSCRIPT-698804-1-fuzzed.pdf", "pdfjs-helloworld-bad.pdf"]) {
       const result = await run(name);

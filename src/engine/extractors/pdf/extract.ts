@@ -53,7 +53,8 @@ export async function extractPdf(ctx: ExtractContext): Promise<Sections> {
   const head = await reader.read(0, PDF_HEAD_BYTES);
   const headText = latin1(head);
   const header = /%PDF-(\d+\.\d+)/.exec(headText);
-  const pdf: PdfInfo = { encrypted: false, linearized: isLinearized(head) };
+  const linearization = linearizationDict(head);
+  const pdf: PdfInfo = { encrypted: false, linearized: linearization !== undefined };
   if (header?.[1]) pdf.version = header[1];
   else ctx.warn("no %PDF-x.y header in the first KiB");
   ctx.partial.pdf = pdf;
@@ -71,7 +72,7 @@ export async function extractPdf(ctx: ExtractContext): Promise<Sections> {
   });
   try {
     await file.loadXref(await findStartxref(file));
-    await readDocument(file, pdf, ctx);
+    await readDocument(file, pdf, ctx, linearization);
   } catch (error) {
     if (isBudgetLimit(error)) throw error;
     scan ??= scanForObjects(reader);
@@ -83,7 +84,7 @@ export async function extractPdf(ctx: ExtractContext): Promise<Sections> {
     if (!scanned.complete) ctx.warn("the file was scanned only at its head and tail");
     file.useSections(scanned.sections);
     file.decryptor = undefined;
-    await readDocument(file, pdf, ctx);
+    await readDocument(file, pdf, ctx, linearization);
   }
   return { pdf };
 }
@@ -106,17 +107,31 @@ async function findStartxref(file: PdfFile): Promise<number> {
   throw new ContentError("no startxref in the tail of the file");
 }
 
-/** True when the first object is a linearization parameter dictionary. */
-function isLinearized(head: Uint8Array): boolean {
+/** The first object, when it is a linearization parameter dictionary. */
+function linearizationDict(head: Uint8Array): PdfDict | undefined {
   const text = latin1(head);
   const first = /(?<![0-9])\d{1,8}\s+\d{1,5}\s+obj\b/.exec(text);
-  if (!first) return false;
+  if (!first) return undefined;
   try {
     const object = new PdfParser(head, first.index).parseIndirectObject();
-    return object.value instanceof PdfDict && object.value.get("Linearized") !== undefined;
+    return object.value instanceof PdfDict && object.value.get("Linearized") !== undefined
+      ? object.value
+      : undefined;
   } catch {
-    return false; // a first object longer than the head is no linearization dictionary
+    return undefined; // a first object longer than the head is no linearization dictionary
   }
+}
+
+/**
+ * The page count a linearization dictionary states (/N), trusted only while
+ * its /L still equals the file's length: an incremental update appended
+ * since may have added or removed pages. The dictionary holds no strings and
+ * is never encrypted, so it is readable when the page tree is not.
+ */
+function linearizedPageCount(linearization: PdfDict | undefined, size: number): number | undefined {
+  const pages = linearization?.number("N");
+  if (linearization?.number("L") !== size || pages === undefined) return undefined;
+  return Number.isInteger(pages) && pages >= 0 ? pages : undefined;
 }
 
 /**
@@ -124,7 +139,12 @@ function isLinearized(head: Uint8Array): boolean {
  * A missing catalog means the cross-reference data is wrong and throws; a bad
  * information dictionary only warns.
  */
-async function readDocument(file: PdfFile, pdf: PdfInfo, ctx: ExtractContext): Promise<void> {
+async function readDocument(
+  file: PdfFile,
+  pdf: PdfInfo,
+  ctx: ExtractContext,
+  linearization: PdfDict | undefined,
+): Promise<void> {
   const encryptRef = file.trailerValue("Encrypt");
   pdf.encrypted = encryptRef !== undefined && encryptRef !== null;
   let canDecrypt = !pdf.encrypted;
@@ -149,6 +169,7 @@ async function readDocument(file: PdfFile, pdf: PdfInfo, ctx: ExtractContext): P
     if (isBudgetLimit(error) || canDecrypt) throw error;
     // The catalog sits in an encrypted object stream: nothing more to read without the password.
     ctx.warn(`catalog unreadable without the password: ${describeError(error)}`);
+    pagesFromLinearization(pdf, ctx, linearization, file.size);
     return;
   }
   if (!root) throw new ContentError("the trailer names no readable /Root catalog");
@@ -169,6 +190,7 @@ async function readDocument(file: PdfFile, pdf: PdfInfo, ctx: ExtractContext): P
   } catch (error) {
     if (isBudgetLimit(error) || canDecrypt) throw error;
     ctx.warn(`page tree unreadable without the password: ${describeError(error)}`);
+    pagesFromLinearization(pdf, ctx, linearization, file.size);
   }
 
   if (!canDecrypt) return;
@@ -179,6 +201,19 @@ async function readDocument(file: PdfFile, pdf: PdfInfo, ctx: ExtractContext): P
     if (isBudgetLimit(error)) throw error;
     ctx.warn(`document information unreadable: ${describeError(error)}`);
   }
+}
+
+/** Falls back on the linearization dictionary's page count, saying where the figure came from. */
+function pagesFromLinearization(
+  pdf: PdfInfo,
+  ctx: ExtractContext,
+  linearization: PdfDict | undefined,
+  size: number,
+): void {
+  const pages = linearizedPageCount(linearization, size);
+  if (pages === undefined) return;
+  pdf.pages = pages;
+  ctx.warn("page count taken from the linearization dictionary");
 }
 
 async function readInfo(file: PdfFile, info: PdfDict, pdf: PdfInfo, ctx: ExtractContext): Promise<void> {
