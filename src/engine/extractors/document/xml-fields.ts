@@ -27,12 +27,42 @@ const parser = new XMLParser({
  * const core = parseXml(text); // { coreProperties: { title: "Q3 report", creator: "Ann" } }
  */
 export function parseXml(bytes: Uint8Array): XmlNode {
-  const text = new TextDecoder("utf-8").decode(bytes);
+  const text = withoutDoctype(new TextDecoder("utf-8").decode(bytes));
   try {
     return parser.parse(text) as XmlNode;
   } catch (error) {
     throw new ContentError("malformed XML metadata part", { cause: error });
   }
+}
+
+/**
+ * The text without its DOCTYPE. Metadata parts never need one (OPC forbids
+ * DTDs in package parts), and an internal subset is where an attacker
+ * declares entities: fast-xml-parser would expand `<!ENTITY a "...">` into a
+ * title and refuse the whole part over an external one, losing every field.
+ * Without the declaration, `&a;` stays as written, as the SVG reader leaves it.
+ * Quoted values, comments and the bracketed subset may hold `>`; a DOCTYPE
+ * that never ends is left for the parser to reject.
+ */
+function withoutDoctype(text: string): string {
+  const open = text.search(/<!DOCTYPE/i);
+  if (open < 0 || /<[A-Za-z_]/.test(text.slice(0, open))) return text;
+  let quote: string | undefined;
+  let inSubset = false;
+  for (let at = open + 9; at < text.length; at++) {
+    const char = text[at];
+    if (quote) {
+      if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'") quote = char;
+    else if (inSubset && text.startsWith("<!--", at)) {
+      const end = text.indexOf("-->", at + 4);
+      if (end < 0) return text;
+      at = end + 2;
+    } else if (char === "[") inSubset = true;
+    else if (char === "]") inSubset = false;
+    else if (char === ">" && !inSubset) return text.slice(0, open) + text.slice(at + 1);
+  }
+  return text;
 }
 
 /** The child element `name` of a node (the first when repeated). */
