@@ -105,16 +105,16 @@ const FOCUSED =
 
 /**
  * Writes `count` records named `<prefix>file NNNN.txt`, numbered from
- * `first`, to the catalog directly: the pipeline is not under test where this
+ * `first`, to the catalog (`target`, the shared one unless given) directly: the pipeline is not under test where this
  * is used, and nothing is announced on the live feed.
  */
-async function putRecords(prefix: string, count: number, first = 0): Promise<void> {
+async function putRecords(prefix: string, count: number, first = 0, target = catalog): Promise<void> {
   const eventTime = new Date().toISOString();
   for (let start = first; start < first + count; start += 50)
     await Promise.all(
       Array.from({ length: Math.min(50, first + count - start) }, (_, offset) =>
-        catalog.stack.store.putRecord({
-          bucket: catalog.stack.bucket,
+        target.stack.store.putRecord({
+          bucket: target.stack.bucket,
           key: `${prefix}file ${String(start + offset).padStart(4, "0")}.txt`,
           size: 10,
           etag: '"e"',
@@ -551,10 +551,17 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => card("reconnect/file 0000.txt").count()).toBe(1);
     await poll(() => page.textContent("#live")).toBe("live");
 
-    // Act: a record the feed does not announce, then the server drops every connection, the
-    // stream's among them, as it drops a stream that stopped taking writes.
-    await putRecords("reconnect/", 1, 1);
+    // Act: the server drops every connection, the stream's among them, as it drops a stream that
+    // stopped taking writes; then a record is written and announced while the page is away.
     catalog.http?.closeAllConnections();
+    await putRecords("reconnect/", 1, 1);
+    catalog.feed.emit("record", {
+      kind: "created",
+      bucket: catalog.stack.bucket,
+      key: "reconnect/file 0001.txt",
+      eventTime: new Date().toISOString(),
+      delivered: true,
+    });
 
     // Assess: the page reconnects by itself, and only a reload can show the unannounced record.
     await poll(() => card("reconnect/file 0001.txt").count()).toBe(1);
@@ -566,6 +573,55 @@ describe("dashboard in headless Chromium", () => {
     );
     await catalog.stack.dispatcher.idle();
     await poll(() => card(added).count()).toBe(1);
+  }, 60_000);
+
+  it("keeps the view as it is when its stream ends after its lifetime and comes back having missed nothing", async () => {
+    // Prepare: a catalog whose streams end after a short lifetime, and a folder view of it.
+    const short = await startLocalCatalog({ listen: true, live: { maxStreamMs: 1_500 } });
+    // The test before cuts connections, which the page reports: only what happens here counts.
+    const earlier = incidents.length;
+    const reads: string[] = [];
+    const streams: string[] = [];
+    const seen = (request: { url(): string }) => {
+      if (request.url().includes("/api/folder")) reads.push(request.url());
+      if (request.url().includes("/api/events")) streams.push(request.url());
+    };
+    page.on("request", seen);
+    try {
+      await putRecords("resume/", 1, 0, short);
+      await page.goto(`${short.url}/?prefix=resume/`);
+      await poll(() => card("resume/file 0000.txt").count()).toBe(1);
+      await poll(() => page.textContent("#live")).toBe("live");
+      expect(reads).toHaveLength(1);
+
+      // Act: the stream ends twice and the page reconnects, while nothing is announced.
+      await poll(() => streams.length).toBeGreaterThanOrEqual(3);
+      await poll(() => page.textContent("#live")).toBe("live");
+      await page.waitForTimeout(500);
+
+      // Assess: nothing was read again (a needless reload would drop what "Show more" loaded).
+      expect(reads).toHaveLength(1);
+
+      // An announcement made while the page is between two streams (none listens) is not lost:
+      // the next stream says so, and the view reloads.
+      const routeListeners = short.feed.listenerCount("record") - 1;
+      const deadline = Date.now() + 10_000;
+      while (short.feed.listenerCount("record") > routeListeners && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      short.feed.emit("record", {
+        kind: "created",
+        bucket: short.stack.bucket,
+        key: "elsewhere/while-away.txt",
+        eventTime: new Date().toISOString(),
+        delivered: true,
+      });
+      await poll(() => reads.length).toBeGreaterThan(1);
+    } finally {
+      page.off("request", seen);
+      await page.goto("about:blank");
+      await short.close();
+    }
+    expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
 
   it("keeps text readable: at least 4.5:1 contrast for the text of every view", async () => {

@@ -178,6 +178,15 @@ describe("GET /api/events with a client that reads", () => {
   }, 120_000);
 });
 
+/**
+ * Listeners of one client's stream on a feed: what the feed has beyond those
+ * the route keeps for itself (its count of announcements), measured at start.
+ */
+function streamListeners(catalog: LocalCatalog): number {
+  return catalog.feed.listenerCount("record") - (routeListeners.get(catalog) ?? 0);
+}
+const routeListeners = new Map<LocalCatalog, number>();
+
 /** Short timings, so a stall and several pings fit in a test. */
 const PING_INTERVAL_MS = 200;
 const STALL_TIMEOUT_MS = 1_500;
@@ -196,6 +205,7 @@ describe("GET /api/events keeps healthy streams and closes stalled ones", () => 
       live: { pingIntervalMs: PING_INTERVAL_MS, stallTimeoutMs: STALL_TIMEOUT_MS },
     });
     timedUrl = new URL(timed.url ?? "");
+    routeListeners.set(timed, timed.feed.listenerCount("record"));
     timed.http?.on("connection", (socket: Socket) => {
       if (socket.remotePort !== undefined) serverSockets.set(socket.remotePort, socket);
     });
@@ -231,7 +241,7 @@ describe("GET /api/events keeps healthy streams and closes stalled ones", () => 
   it("closes a stream whose writes have not drained within the stall timeout, and releases its state", async () => {
     // Prepare: a client that reads nothing after the greeting.
     const stalled = await open();
-    expect(timed.feed.listenerCount("record")).toBe(1);
+    expect(streamListeners(timed)).toBe(1);
     stalled.socket.pause();
 
     // Act: announcements until both sides' socket buffers are full and the server holds unsent bytes.
@@ -246,7 +256,7 @@ describe("GET /api/events keeps healthy streams and closes stalled ones", () => 
 
     // Assess: the server drops the client's listener and its socket within the stall timeout of the stuck write.
     await expect
-      .poll(() => timed.feed.listenerCount("record"), {
+      .poll(() => streamListeners(timed), {
         timeout: STALL_TIMEOUT_MS + TIMER_SLACK_MS,
         interval: 20,
       })
@@ -271,12 +281,114 @@ describe("GET /api/events keeps healthy streams and closes stalled ones", () => 
 
     // Still connected and still served.
     expect(idle.closed()).toBe(false);
-    expect(timed.feed.listenerCount("record")).toBe(1);
+    expect(streamListeners(timed)).toBe(1);
     timed.feed.emit("record", announcement("after-the-idle-time"));
     await expect.poll(() => idle.text().includes("after-the-idle-time"), { timeout: 10_000 }).toBe(true);
 
     // A client that goes away is released too.
     idle.socket.destroy();
-    await expect.poll(() => timed.feed.listenerCount("record"), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => streamListeners(timed), { timeout: 10_000 }).toBe(0);
   }, 60_000);
+});
+
+describe("GET /api/events ends every stream after its lifetime", () => {
+  /** Short enough for a test; pings well inside it, and a stall timeout that a quiet feed never reaches. */
+  const MAX_STREAM_MS = 1_500;
+  let short: LocalCatalog;
+  let shortUrl: URL;
+  const serverSockets = new Map<number, Socket>();
+
+  beforeAll(async () => {
+    short = await startLocalCatalog({
+      listen: true,
+      live: { pingIntervalMs: PING_INTERVAL_MS, stallTimeoutMs: 60_000, maxStreamMs: MAX_STREAM_MS },
+    });
+    shortUrl = new URL(short.url ?? "");
+    routeListeners.set(short, short.feed.listenerCount("record"));
+    short.http?.on("connection", (socket: Socket) => {
+      if (socket.remotePort !== undefined) serverSockets.set(socket.remotePort, socket);
+    });
+  });
+
+  afterAll(() => short?.close());
+
+  /** A raw client of the stream, sending `lastEventId` as a browser does when it reconnects. */
+  async function open(lastEventId?: string) {
+    const socket = connect(Number(shortUrl.port), shortUrl.hostname);
+    let text = "";
+    let closed = false;
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    socket.on("close", () => {
+      closed = true;
+    });
+    socket.on("error", () => undefined);
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    const resume = lastEventId === undefined ? "" : `Last-Event-ID: ${lastEventId}\r\n`;
+    socket.write(
+      `GET /api/events HTTP/1.1\r\nHost: ${shortUrl.host}\r\nAccept: text/event-stream\r\n${resume}\r\n`,
+    );
+    await expect.poll(() => eventNames(text), { timeout: 10_000 }).toContain("hello");
+    const server = serverSockets.get(socket.localPort ?? 0);
+    if (!server) throw new Error("the server's side of the connection was not seen");
+    const hello = /event: hello\ndata: (.*)\nid: (.*)\n/.exec(text);
+    return {
+      socket,
+      server,
+      text: () => text,
+      closed: () => closed,
+      hello: JSON.parse(hello?.[1] ?? "{}") as { live: boolean; resumed: boolean },
+      /** The last event id the stream carried, as a browser keeps it. */
+      lastId: () => [...text.matchAll(/^id: (.*)$/gm)].at(-1)?.[1],
+    };
+  }
+
+  it("closes a client that stopped reading on a quiet feed, which no write ever shows as stalled", async () => {
+    // Prepare: a client that reads nothing after the greeting, on a feed that announces nothing.
+    const stalled = await open();
+    expect(streamListeners(short)).toBe(1);
+    stalled.socket.pause();
+    const opened = Date.now();
+
+    // Assess: its listener and its socket are gone once the stream's lifetime is up, pings or not.
+    await expect
+      .poll(() => streamListeners(short), { timeout: MAX_STREAM_MS + TIMER_SLACK_MS, interval: 20 })
+      .toBe(0);
+    await expect
+      .poll(() => stalled.server.destroyed, { timeout: MAX_STREAM_MS + TIMER_SLACK_MS, interval: 20 })
+      .toBe(true);
+    expect(Date.now() - opened).toBeLessThan(MAX_STREAM_MS + TIMER_SLACK_MS);
+    // The client, reading again, finds pings and then the end of the stream.
+    stalled.socket.resume();
+    await expect.poll(() => stalled.closed(), { timeout: 10_000 }).toBe(true);
+    expect(stalled.text()).toContain(": ping");
+  }, 30_000);
+
+  it("lets a client that comes back having missed nothing resume, and tells one that missed announcements", async () => {
+    // Prepare: a reading client that gets one announcement, then sees its stream end.
+    const first = await open();
+    expect(first.hello).toEqual({ live: true, resumed: false });
+    short.feed.emit("record", announcement("before-the-end"));
+    await expect.poll(() => first.text().includes("before-the-end"), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => first.closed(), { timeout: MAX_STREAM_MS + TIMER_SLACK_MS }).toBe(true);
+    const lastId = first.lastId();
+    expect(lastId).toMatch(/\.\d+$/);
+
+    // Act and assess: nothing announced since its last event, so it resumes.
+    const second = await open(lastId);
+    expect(second.hello).toEqual({ live: true, resumed: true });
+    second.socket.destroy();
+
+    // An announcement it did not get (while it was away): not resumed, it must reload what it shows.
+    short.feed.emit("record", announcement("while-away"));
+    const third = await open(lastId);
+    expect(third.hello).toEqual({ live: true, resumed: false });
+    // An id from another server process (before a restart) never resumes.
+    const fourth = await open(`another${lastId?.slice(lastId.indexOf("."))}`);
+    expect(fourth.hello.resumed).toBe(false);
+    third.socket.destroy();
+    fourth.socket.destroy();
+  }, 30_000);
 });

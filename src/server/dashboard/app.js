@@ -1562,7 +1562,9 @@ const FIRST_OPEN_WAIT_MS = 2000;
 function setUpLive() {
   const indicator = document.getElementById("live");
   const source = new EventSource("/api/events");
-  // Announcements made while the stream was down are lost: after a reconnection, reload the view.
+  // Announcements made while the stream was down are lost: after a reconnection, reload the view,
+  // unless the server says nothing was announced since the last event this page read. (It ends
+  // every stream after a few minutes, so a reconnection is routine, not a sign of loss.)
   let missed = false;
   let open = false;
   let settle;
@@ -1578,8 +1580,12 @@ function setUpLive() {
     settle();
     indicator.textContent = "live";
     indicator.classList.add("on");
+  });
+  source.addEventListener("hello", (event) => {
+    const resumed = JSON.parse(event.data).resumed === true;
     if (!missed) return;
     missed = false;
+    if (resumed) return;
     detailChanged = true;
     scheduleRefresh();
   });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { RecordAnnouncement, RecordFeed } from "../record-feed.js";
@@ -14,9 +15,23 @@ export const PING_INTERVAL_MS = 15_000;
  * stopped reading (or is gone without a word): the stream is closed and its
  * state released. A reading client, however idle, takes every ping at once.
  * A browser's EventSource reconnects by itself, and the dashboard reloads
- * what it shows after a reconnection.
+ * what it shows after a reconnection that missed announcements.
  */
 export const STALL_TIMEOUT_MS = 60_000;
+
+/**
+ * Longest one stream stays open. A client that stops reading shows up only
+ * as a write the connection does not take, and on a quiet feed a few bytes
+ * of ping every 15 s fill the socket buffers only after days: ending every
+ * stream after this long is what bounds the time a client that stopped
+ * reading holds its connection, however quiet the feed. A reading browser
+ * reconnects within {@link RECONNECT_MS} and, if nothing was announced in
+ * between, keeps what it shows (see `resumed` in the `hello` event).
+ */
+export const MAX_STREAM_MS = 5 * 60_000;
+
+/** How long a browser waits before it reconnects a stream that ended (the SSE `retry` field). */
+export const RECONNECT_MS = 1_000;
 
 /**
  * Most bytes of announcements held for one client while its connection takes
@@ -33,6 +48,8 @@ export interface LiveRouteOptions {
   pingIntervalMs?: number;
   /** @default STALL_TIMEOUT_MS */
   stallTimeoutMs?: number;
+  /** @default MAX_STREAM_MS */
+  maxStreamMs?: number;
 }
 
 /**
@@ -52,7 +69,15 @@ export interface LiveRouteOptions {
  * After `pingIntervalMs` without a write the stream carries a `: ping`
  * comment. A write that the connection has not taken within
  * `stallTimeoutMs` closes the connection and drops the client's state, so a
- * client that stops reading for good does not hold a socket forever.
+ * client that stops reading for good does not hold a socket forever; and
+ * every stream ends after `maxStreamMs` (its connection with it), which
+ * bounds that time on a quiet feed too, where no write ever waits.
+ *
+ * Each `record` and `resync` event, and the `hello` that opens a stream,
+ * carries an id: a number that counts announcements, behind a mark of this
+ * server process. A browser sends the last id it read when it reconnects
+ * (`Last-Event-ID`), and `hello` says `resumed: true` when that id is still
+ * the newest, that is when the client missed nothing while it was away.
  *
  * @example
  * mountLiveRoute(app, feed);
@@ -68,10 +93,21 @@ export function mountLiveRoute(
   const maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
   const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
   const stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+  const maxStreamMs = options.maxStreamMs ?? MAX_STREAM_MS;
+  // Ids of an earlier server process must not match this one's: its count started again from 0.
+  const epoch = randomBytes(6).toString("base64url");
+  let announced = 0;
+  const newestId = () => `${epoch}.${announced}`;
+  // Registered before any stream's listener, so a stream reading `newestId()` in its own sees this announcement's id.
+  feed?.on("record", () => {
+    announced += 1;
+  });
   app.get("/api/events", (c) => {
     c.header("Cache-Control", "no-store");
-    return streamSSE(c, async (stream) => {
-      const pending: string[] = [];
+    const response = streamSSE(c, async (stream) => {
+      const deadline = Date.now() + maxStreamMs;
+      const resumed = c.req.header("last-event-id") === newestId();
+      const pending: { id: string; data: string }[] = [];
       let pendingBytes = 0;
       let resync = false;
       let wake: (() => void) | undefined;
@@ -85,7 +121,7 @@ export function mountLiveRoute(
           pendingBytes = 0;
           resync = true;
         } else {
-          pending.push(data);
+          pending.push({ id: newestId(), data });
           pendingBytes += bytes;
         }
         wake?.();
@@ -122,37 +158,48 @@ export function mountLiveRoute(
       };
       try {
         await send(() =>
-          stream.writeSSE({ event: "hello", data: JSON.stringify({ live: feed !== undefined }) }),
+          stream.writeSSE({
+            event: "hello",
+            data: JSON.stringify({ live: feed !== undefined, resumed }),
+            id: newestId(),
+            retry: RECONNECT_MS,
+          }),
         );
-        while (!stream.aborted) {
+        while (!stream.aborted && Date.now() < deadline) {
           if (resync) {
             // Cleared before the write: what is announced while it waits comes after it, in order.
             resync = false;
+            const id = newestId();
             await send(() =>
-              stream.writeSSE({ event: "resync", data: JSON.stringify({ reason: "fell behind" }) }),
+              stream.writeSSE({ event: "resync", data: JSON.stringify({ reason: "fell behind" }), id }),
             );
             continue;
           }
           const next = pending.shift();
           if (next !== undefined) {
-            pendingBytes -= Buffer.byteLength(next);
-            await send(() => stream.writeSSE({ event: "record", data: next }));
+            pendingBytes -= Buffer.byteLength(next.data);
+            await send(() => stream.writeSSE({ event: "record", data: next.data, id: next.id }));
             continue;
           }
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, pingIntervalMs);
+            const timer = setTimeout(resolve, Math.min(pingIntervalMs, deadline - Date.now()));
             wake = () => {
               clearTimeout(timer);
               resolve();
             };
           });
           wake = undefined;
-          if (pending.length === 0 && !resync && !stream.aborted)
+          if (pending.length === 0 && !resync && !stream.aborted && Date.now() < deadline)
             await send(() => stream.write(": ping\n\n"));
         }
+        // Time is up: end the response, which a client that stopped reading cannot hold up either.
+        if (!stream.aborted) await send(() => stream.close());
       } finally {
         feed?.off("record", listener);
       }
     });
+    // The connection ends with the stream: no idle keep-alive socket is left to a client that stopped reading.
+    response.headers.set("Connection", "close");
+    return response;
   });
 }
