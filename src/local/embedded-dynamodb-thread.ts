@@ -2,7 +2,6 @@
  * Entry of the embedded DynamoDB server's worker thread (see server-thread.ts):
  * dynalite over LevelDB on 127.0.0.1.
  */
-import { mkdir } from "node:fs/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -21,6 +20,31 @@ type Dynalite = (options: {
 // dynalite is CommonJS without type declarations.
 const require = createRequire(import.meta.url);
 const dynalite = require("dynalite") as Dynalite;
+// dynalite's own LevelDB binding (a dependency of dynalite, resolved from it), for checkFolderOpens.
+const { Level } = createRequire(require.resolve("dynalite"))("level") as {
+  Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+};
+
+/**
+ * dynalite opens its LevelDB in the background, after the server listens;
+ * when that fails (another process holds the folder's lock, as a second
+ * `catalog dev` on the same data folder does, or the folder is not
+ * writable) its first request fails with an error nothing catches, which
+ * ended this thread, and the process, with a stack trace. Opening the folder
+ * once before dynalite does turns that into a start failure with its reason.
+ */
+async function checkFolderOpens(path: string): Promise<void> {
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+    if (cause?.code === "LEVEL_LOCKED")
+      throw Object.assign(new Error("another process has its database open"), { code: cause.code });
+    throw cause ?? error;
+  }
+  await db.close();
+}
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -57,7 +81,7 @@ function refuseForeignRequests(server: Server): void {
 
 serveOnThread(async (data) => {
   const options = data as EmbeddedDynamoDbOptions;
-  if (options.directory) await mkdir(options.directory, { recursive: true });
+  if (options.directory) await checkFolderOpens(options.directory);
   const server = dynalite({
     ...(options.directory && { path: options.directory }),
     // Tables are usable at once; there is no provisioning to wait for locally.

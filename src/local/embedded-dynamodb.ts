@@ -1,5 +1,5 @@
 import { LOOPBACK } from "./local-defaults.js";
-import { ServerThread } from "./server-thread.js";
+import { createFolder, ServerThread } from "./server-thread.js";
 
 export interface EmbeddedDynamoDbOptions {
   /** TCP port; 0 picks a free one. */
@@ -36,8 +36,12 @@ export class EmbeddedDynamoDb {
     return `http://${LOOPBACK}:${this.port}`;
   }
 
-  /** Starts the server; rejects with the listen error (code `EADDRINUSE`) when the port is taken. */
+  /**
+   * Starts the server; rejects with the listen error (code `EADDRINUSE`) when the port is taken, or
+   * with mkdir's (`ENOENT`, `EACCES`, `ENOTDIR`...) when its folder cannot be made.
+   */
   static async start(options: EmbeddedDynamoDbOptions): Promise<EmbeddedDynamoDb> {
+    if (options.directory) await createFolder(options.directory);
     const thread = new ServerThread("embedded-dynamodb-thread", options);
     await thread.ready;
     return new EmbeddedDynamoDb(thread);

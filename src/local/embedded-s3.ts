@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { LOOPBACK } from "./local-defaults.js";
-import { ServerThread } from "./server-thread.js";
+import { createFolder, ServerThread } from "./server-thread.js";
 
 export { LOOPBACK };
 
@@ -167,8 +167,12 @@ export class EmbeddedS3 extends EventEmitter<{ object: [ObjectEvent]; error: [Er
     return `http://${LOOPBACK}:${this.port}`;
   }
 
-  /** Starts the server; rejects with the listen error (code `EADDRINUSE`) when the port is taken. */
+  /**
+   * Starts the server; rejects with the listen error (code `EADDRINUSE`) when the port is taken, or
+   * with mkdir's (`ENOENT`, `EACCES`, `ENOTDIR`...) when its folder cannot be made.
+   */
   static async start(options: EmbeddedS3Options): Promise<EmbeddedS3> {
+    await createFolder(options.directory);
     const embedded = new EmbeddedS3(new ServerThread("embedded-s3-thread", options));
     await embedded.thread.ready;
     return embedded;

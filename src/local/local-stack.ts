@@ -55,16 +55,52 @@ export class PortInUseError extends Error {
   }
 }
 
-async function claimPort<T>(
+/** A server's folder under the data folder cannot be made or used; said in one line by the CLI. */
+export class DataFolderError extends Error {
+  constructor(
+    readonly service: string,
+    readonly folder: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `cannot use ${folder} for the ${service}: ${reason} (choose another folder with --data-dir)`,
+      options,
+    );
+    this.name = "DataFolderError";
+  }
+}
+
+/** What making, opening or locking a folder fails with (LEVEL_LOCKED: another process has its database). */
+const FOLDER_ERROR_CODES = new Set([
+  "EACCES",
+  "EPERM",
+  "ENOENT",
+  "ENOTDIR",
+  "EEXIST",
+  "EISDIR",
+  "EROFS",
+  "ENOSPC",
+  "EDQUOT",
+  "ELOOP",
+  "ENAMETOOLONG",
+  "LEVEL_LOCKED",
+]);
+
+/** Starts one server, turning a taken port or an unusable folder into the error that names its flag. */
+async function startServer<T>(
   service: string,
-  port: number,
-  flag: string,
+  port: { port: number; flag: string },
+  folder: string,
   start: () => Promise<T>,
 ): Promise<T> {
   try {
     return await start();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new PortInUseError(service, port, flag);
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === "EADDRINUSE") throw new PortInUseError(service, port.port, port.flag);
+    if (code && FOLDER_ERROR_CODES.has(code))
+      throw new DataFolderError(service, folder, String(message), { cause: error });
     throw error;
   }
 }
@@ -107,71 +143,82 @@ export class LocalStack {
     const s3Port = options.s3Port ?? LOCAL_DEFAULTS.s3Port;
     const dynamodbPort = options.dynamodbPort ?? LOCAL_DEFAULTS.dynamodbPort;
 
-    const s3 = await claimPort("S3 server", s3Port, "--s3-port", () =>
-      EmbeddedS3.start({ port: s3Port, directory: join(dataDir, "s3"), buckets: [bucket] }),
+    const s3Folder = join(dataDir, "s3");
+    const s3 = await startServer("S3 server", { port: s3Port, flag: "--s3-port" }, s3Folder, () =>
+      EmbeddedS3.start({ port: s3Port, directory: s3Folder, buckets: [bucket] }),
     );
-    let dynamodb: EmbeddedDynamoDb;
+    // From here on, a step that fails closes what the earlier ones started: a server left running
+    // would keep the process (a test, a benchmark) alive after the error it was given.
+    const started: { close(): Promise<void> | void }[] = [s3];
     try {
-      dynamodb = await claimPort("DynamoDB server", dynamodbPort, "--dynamodb-port", () =>
-        EmbeddedDynamoDb.start({ port: dynamodbPort, directory: join(dataDir, "dynamodb") }),
+      const dynamodbFolder = join(dataDir, "dynamodb");
+      const dynamodb = await startServer(
+        "DynamoDB server",
+        { port: dynamodbPort, flag: "--dynamodb-port" },
+        dynamodbFolder,
+        () => EmbeddedDynamoDb.start({ port: dynamodbPort, directory: dynamodbFolder }),
+      );
+      started.push(dynamodb);
+      // Every object costs the handler several SDK calls, and the SDK's own work per call (resolving the
+      // middleware stack, endpoint, signing) is most of the pipeline's CPU here. Resolving each S3
+      // command's middleware once per client instead of once per call saves part of it; nothing adds
+      // middleware to this client after it has sent. The DynamoDB document client refuses the option.
+      // (Keep-alive needs no setting: the SDK's default agent keeps connections alive, 50 sockets.)
+      const s3Client = new S3Client({
+        ...LOCAL_S3_CLIENT_OPTIONS,
+        endpoint: s3.endpoint,
+        cacheMiddleware: true,
+      });
+      started.push({ close: () => s3Client.destroy() });
+      const dynamodbClient = new DynamoDBClient({
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: dynamodb.endpoint,
+      });
+      started.push({ close: () => dynamodbClient.destroy() });
+      const store = new CatalogStore(dynamodbClient, { tableName });
+      await store.ensureTable();
+
+      const logLevel = options.logLevel ?? "INFO";
+      const handler = createHandler({
+        s3: s3Client,
+        dynamodb: dynamodbClient,
+        tableName,
+        policy: options.policy ?? DEFAULT_POLICY,
+        // The handler writes thumbnails through this stack's S3 client; the dispatcher below excludes the
+        // same prefix, so they raise no event.
+        derivedPrefix,
+        thumbnails: options.thumbnails ?? true,
+        // These lines go to the terminal of `catalog dev` and carry uploaders' keys and metadata.
+        logger: new TerminalLogger({ serviceName: "s3-metadata-catalog", logLevel }),
+      });
+      const dispatcher = new Dispatcher({
+        invoke: handler,
+        deadLetterFile: join(dataDir, "dead-letter.jsonl"),
+        concurrency: options.concurrency ?? 4,
+        ...(options.retryBackoffMs && { backoffMs: options.retryBackoffMs }),
+        excludePrefixes: [derivedPrefix],
+        ...(options.onDelivery && { onSettled: options.onDelivery }),
+      });
+      s3.on("object", (event) => dispatcher.enqueue(event));
+      warmUpPipeline({ thumbnails: options.thumbnails ?? true });
+      return new LocalStack(
+        s3,
+        dynamodb,
+        s3Client,
+        dynamodbClient,
+        store,
+        dispatcher,
+        bucket,
+        tableName,
+        dataDir,
+        derivedPrefix,
       );
     } catch (error) {
-      await s3.close();
+      // The error that stopped the start is the one to report; one from closing would hide it.
+      await Promise.allSettled(started.reverse().map(async (part) => part.close()));
       throw error;
     }
-    // Every object costs the handler several SDK calls, and the SDK's own work per call (resolving the
-    // middleware stack, endpoint, signing) is most of the pipeline's CPU here. Resolving each S3
-    // command's middleware once per client instead of once per call saves part of it; nothing adds
-    // middleware to this client after it has sent. The DynamoDB document client refuses the option.
-    // (Keep-alive needs no setting: the SDK's default agent keeps connections alive, 50 sockets.)
-    const s3Client = new S3Client({
-      ...LOCAL_S3_CLIENT_OPTIONS,
-      endpoint: s3.endpoint,
-      cacheMiddleware: true,
-    });
-    const dynamodbClient = new DynamoDBClient({
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: dynamodb.endpoint,
-    });
-    const store = new CatalogStore(dynamodbClient, { tableName });
-    await store.ensureTable();
-
-    const logLevel = options.logLevel ?? "INFO";
-    const handler = createHandler({
-      s3: s3Client,
-      dynamodb: dynamodbClient,
-      tableName,
-      policy: options.policy ?? DEFAULT_POLICY,
-      // The handler writes thumbnails through this stack's S3 client; the dispatcher below excludes the
-      // same prefix, so they raise no event.
-      derivedPrefix,
-      thumbnails: options.thumbnails ?? true,
-      // These lines go to the terminal of `catalog dev` and carry uploaders' keys and metadata.
-      logger: new TerminalLogger({ serviceName: "s3-metadata-catalog", logLevel }),
-    });
-    const dispatcher = new Dispatcher({
-      invoke: handler,
-      deadLetterFile: join(dataDir, "dead-letter.jsonl"),
-      concurrency: options.concurrency ?? 4,
-      ...(options.retryBackoffMs && { backoffMs: options.retryBackoffMs }),
-      excludePrefixes: [derivedPrefix],
-      ...(options.onDelivery && { onSettled: options.onDelivery }),
-    });
-    s3.on("object", (event) => dispatcher.enqueue(event));
-    warmUpPipeline({ thumbnails: options.thumbnails ?? true });
-    return new LocalStack(
-      s3,
-      dynamodb,
-      s3Client,
-      dynamodbClient,
-      store,
-      dispatcher,
-      bucket,
-      tableName,
-      dataDir,
-      derivedPrefix,
-    );
   }
 
   /** Waits for queued events, then closes clients and servers (LevelDB is flushed on close). */

@@ -1,6 +1,8 @@
 import { EventEmitter } from "node:events";
 import { readlinkSync } from "node:fs";
+import { mkdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parentPort, Worker, workerData } from "node:worker_threads";
 
@@ -212,5 +214,36 @@ function currentOsThreadId(): number | undefined {
     return Number.isInteger(id) ? id : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Creates a server's folder and its missing parents, before its thread
+ * starts. Node 20's `mkdir(path, { recursive: true })` never settles (and
+ * spins a core) where a folder cannot be made in a parent that exists but
+ * answers ENOENT, as any new name under `/proc` does; a thread stuck there
+ * never reports, and `catalog dev --data-dir /proc/x` hung. Here each level
+ * is tried at most twice, and the error is mkdir's own.
+ *
+ * @example
+ * await createFolder(".catalog/s3");
+ */
+export async function createFolder(path: string, parentsMade = false): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && (await isFolder(path))) return;
+    if (code !== "ENOENT" || parentsMade || dirname(path) === path) throw error;
+    await createFolder(dirname(path));
+    await createFolder(path, true);
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }

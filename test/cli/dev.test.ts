@@ -3,6 +3,7 @@
  * stack really listens on, including a port chosen by the system (`0`).
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,3 +62,17 @@ it("catalog dev that fails while starting says why in one line and exits, its se
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+it.skipIf(!existsSync("/proc/self"))(
+  "catalog dev with a data folder that cannot be made says so in one line, naming --data-dir",
+  async () => {
+    const ports = ["--s3-port", "0", "--dynamodb-port", "0", "--http-port", "0"];
+    const result = await runCatalog(["dev", ...ports, "--data-dir", "/proc/no-such-folder"], {
+      timeoutMs: 15_000,
+    });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toBe(
+      "catalog: cannot use /proc/no-such-folder/s3 for the S3 server: ENOENT: no such file or directory, mkdir '/proc/no-such-folder' (choose another folder with --data-dir)\n",
+    );
+  },
+);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { LOOPBACK } from "../../local/embedded-s3.js";
 import { LOCAL_CREDENTIALS, LOCAL_DEFAULTS, LOCAL_REGION } from "../../local/local-defaults.js";
-import { LocalStack, PortInUseError } from "../../local/local-stack.js";
+import { DataFolderError, LocalStack, PortInUseError } from "../../local/local-stack.js";
 import { loadPolicy } from "../../policy/policy.js";
 import { createApp } from "../../server/app.js";
 import { RecordFeed } from "../../server/record-feed.js";
@@ -58,7 +58,8 @@ export async function runDev(flags: DevFlags): Promise<void> {
       ...(policy && { policy }),
     });
   } catch (error) {
-    if (error instanceof PortInUseError) throw new CliError(error.message);
+    if (error instanceof PortInUseError || error instanceof DataFolderError)
+      throw new CliError(error.message);
     throw error;
   }
   const app = createApp({

@@ -1,0 +1,95 @@
+/**
+ * A local stack that cannot start says why and leaves nothing running: the
+ * servers it had started are closed (a process that only tried to start it
+ * ends by itself), and a folder it cannot use is an error naming the flag,
+ * never a start that waits forever.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DataFolderError, LocalStack } from "../../src/local/local-stack.js";
+import { REPO_ROOT } from "../support/corpus.js";
+
+const run = promisify(execFile);
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "stack-start-"));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** Starts a stack in a process of its own that prints the start's error and then has nothing left to do. */
+async function startInChild(options: Record<string, unknown>): Promise<{ code: number; stdout: string }> {
+  const script = `
+    const { LocalStack } = await import("./src/local/local-stack.ts");
+    try {
+      await LocalStack.start(${JSON.stringify({ s3Port: 0, dynamodbPort: 0, logLevel: "SILENT", ...options })});
+      console.log("started");
+    } catch (error) {
+      console.log("refused: " + error.message);
+    }
+  `;
+  // A leaked server keeps the child alive for ever; the timeout only turns that into a failure.
+  try {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: REPO_ROOT,
+      timeout: 25_000,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code: number | null; signal?: string; stdout: string };
+    return { code: failed.code ?? -1, stdout: `${failed.stdout}(ended by ${failed.signal})` };
+  }
+}
+
+describe("LocalStack.start that fails", () => {
+  it("after its servers started closes them and reports the step's error", async () => {
+    // Both servers start, then DynamoDB refuses the table (names have 3 to 255 characters).
+    const result = await startInChild({ dataDir: join(directory, "bad-table"), tableName: "ab" });
+    expect(result).toEqual({
+      code: 0,
+      stdout: "refused: TableName must be at least 3 characters long and at most 255 characters long\n",
+    });
+  }, 30_000);
+
+  it.skipIf(!existsSync("/proc/self"))(
+    "under a folder that cannot be made in /proc rejects at once, naming --data-dir",
+    async () => {
+      const attempt = LocalStack.start({ dataDir: "/proc/no-such-folder", s3Port: 0, dynamodbPort: 0 });
+      await expect(attempt).rejects.toThrow(DataFolderError);
+      await expect(attempt).rejects.toThrow(
+        "cannot use /proc/no-such-folder/s3 for the S3 server: ENOENT: no such file or directory, mkdir '/proc/no-such-folder' (choose another folder with --data-dir)",
+      );
+    },
+  );
+
+  it("on a data folder that is a file rejects, naming --data-dir", async () => {
+    const file = join(directory, "a-file");
+    await writeFile(file, "");
+    await expect(LocalStack.start({ dataDir: file, s3Port: 0, dynamodbPort: 0 })).rejects.toThrow(
+      `cannot use ${file}/s3 for the S3 server: ENOTDIR`,
+    );
+  });
+
+  it("on the data folder of a running stack rejects, and the running one keeps its table", async () => {
+    const dataDir = join(directory, "shared");
+    const first = await LocalStack.start({ dataDir, s3Port: 0, dynamodbPort: 0, logLevel: "SILENT" });
+    try {
+      const second = LocalStack.start({ dataDir, s3Port: 0, dynamodbPort: 0, logLevel: "SILENT" });
+      await expect(second).rejects.toThrow(
+        `cannot use ${dataDir}/dynamodb for the DynamoDB server: another process has its database open (choose another folder with --data-dir)`,
+      );
+      await first.store.ensureTable();
+      expect((await first.store.getObject(first.bucket, "none")).record).toBeUndefined();
+    } finally {
+      await first.close();
+    }
+  });
+});
