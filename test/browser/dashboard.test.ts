@@ -648,4 +648,42 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => page.textContent("#detail-title")).toContain("U+202E");
     expect(await page.textContent("[data-section='object'] dd[data-field='key']")).toContain("U+202E");
   }, 60_000);
+
+  it("shows control characters in a key by name, so two keys never look the same", async () => {
+    const key = "controls/bell\u0007\u001b.txt";
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: "text" }),
+    );
+    await catalog.stack.dispatcher.idle();
+    await page.goto(`${catalog.url}/?prefix=controls/`);
+    const name = await card(key).locator(".name").textContent();
+    expect(name).toBe("bell⟨U+0007⟩⟨U+001B⟩.txt");
+    await card(key).click();
+    await poll(() => page.textContent("[data-section='object'] dd[data-field='key']")).toBe(
+      "controls/bell⟨U+0007⟩⟨U+001B⟩.txt",
+    );
+  }, 60_000);
+
+  it("names the view that could not be loaded, instead of saying it is still loading", async () => {
+    // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
+    await page.route("**/api/folder?*", (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: "application/json",
+        body: JSON.stringify({ error: "the catalog is unavailable, try again later: connect ECONNREFUSED" }),
+      }),
+    );
+    const earlier = incidents.length;
+    try {
+      await page.goto(`${catalog.url}/?prefix=photos/`);
+      await poll(() => page.textContent("#content .error-box")).toContain("the catalog is unavailable");
+      expect(await page.textContent("#view-title")).toBe("/photos/");
+      expect(await page.textContent("#view-note")).toContain("Could not be loaded");
+      expect(await page.title()).not.toContain("Loading");
+    } finally {
+      await page.unroute("**/api/folder?*");
+    }
+    // The failed request itself is reported by the browser; nothing else is.
+    expect(incidents.slice(earlier).filter((text) => !text.includes("503"))).toEqual([]);
+  }, 60_000);
 });

@@ -34,12 +34,20 @@ const state = {
  * `invoice<U+202E>fdp.exe` they make the name read "invoiceexe.pdf". Shown
  * text names them instead, so what a person reads is the key's real order.
  */
-const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+const BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069";
+
+/**
+ * Control characters other than tab and line breaks: invisible, so keys
+ * `a<U+0000>b` and `ab` would look the same. Named like the bidi controls.
+ */
+const CONTROLS = "\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+
+const HIDDEN = new RegExp(`[${BIDI_CONTROLS}${CONTROLS}]`, "g");
 
 function visible(text) {
   return String(text).replace(
-    BIDI_CONTROLS,
-    (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase()}⟩`,
+    HIDDEN,
+    (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`,
   );
 }
 
@@ -370,10 +378,23 @@ async function render({ live = false, detailChanged = true } = {}) {
     if (focused) refocus(focused);
   } catch (error) {
     if (token !== renderToken) return;
-    clear(content).append(el("div", { class: "error-box", text: error.message }));
+    // The view's own heading, not the "Loading…" it had: the page says what failed to load.
+    setHeading(viewTitle(), "Could not be loaded:");
+    clear(content).append(el("div", { class: "error-box", role: "alert", text: error.message }));
   }
   if (!state.key) hideDetail();
   else if (!live || detailChanged || detail.hidden) showDetail(state.key);
+}
+
+/** The heading of the current view, as each view sets it once loaded. */
+function viewTitle() {
+  const titles = {
+    browse: state.prefix ? `/${state.prefix}` : "Bucket root",
+    problems: "Problems",
+    duplicates: "Duplicates",
+    stats: "Statistics",
+  };
+  return titles[state.view] ?? "Recent uploads";
 }
 
 /** What holds focus in the content area: a listing entry's key or an element id. */
