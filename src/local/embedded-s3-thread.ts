@@ -8,11 +8,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ObjectEvent } from "../events/s3-event.js";
@@ -77,6 +77,7 @@ interface KoaContext {
   headers: IncomingHttpHeaders;
   body?: unknown;
   type?: string;
+  status: number;
 }
 type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance extends EventEmitter {
@@ -104,6 +105,9 @@ const require = createRequire(import.meta.url);
 const S3rver = require("s3rver") as S3rverConstructor;
 const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as FilesystemStoreClass;
 const S3Object = require("s3rver/lib/models/object.js") as { ALLOWED_METADATA: string[] };
+const { DUMMY_ACCOUNT } = require("s3rver/lib/models/account.js") as {
+  DUMMY_ACCOUNT: { id: number; displayName: string };
+};
 const S3Error = require("s3rver/lib/models/error.js") as new (
   code: string,
   message: string,
@@ -230,13 +234,65 @@ async function writeMetadataAtomically(
       ([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-"),
     ),
   );
-  const writeAtomically = async (path: string, text: string) => {
-    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  };
-  if (md5) await writeAtomically(store.getResourcePath(bucket, key, "object.md5"), md5);
-  await writeAtomically(store.getResourcePath(bucket, key, "metadata.json"), JSON.stringify(kept, null, 2));
+  if (md5) await writeFileAtomically(store.getResourcePath(bucket, key, "object.md5"), md5);
+  await writeFileAtomically(
+    store.getResourcePath(bucket, key, "metadata.json"),
+    JSON.stringify(kept, null, 2),
+  );
+}
+
+/** A name next to `path` for a file written before it takes `path`'s place; it never names an object or a part. */
+function temporaryPath(path: string): string {
+  return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+}
+
+/** Writes `text` to `path` through a temporary file, so a reader or a crash never sees half of it. */
+async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const temporary = temporaryPath(path);
+  await writeFile(temporary, text);
+  await rename(temporary, path);
+}
+
+/** Writes `content` to the new file `path` and returns its size and hex MD5; on failure the file is removed. */
+async function writeHashed(content: Buffer | Readable, path: string): Promise<{ size: number; md5: string }> {
+  const md5 = createHash("md5");
+  let size = 0;
+  try {
+    await pipeline(
+      Buffer.isBuffer(content) ? Readable.from([content]) : content,
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          md5.update(chunk);
+          size += chunk.length;
+          callback(null, chunk);
+        },
+      }),
+      createWriteStream(path),
+    );
+  } catch (error) {
+    await rm(path, { force: true });
+    throw error;
+  }
+  return { size, md5: md5.digest("hex") };
+}
+
+/**
+ * Runs tasks one at a time per name (an object's file, a multipart upload's
+ * folder), in the order they were asked for; a failed task does not stop the next.
+ */
+class Turns {
+  private readonly last = new Map<string, Promise<unknown>>();
+
+  run<T>(name: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.last.get(name) ?? Promise.resolve();
+    const turn = previous.then(task, task);
+    const settled = turn.catch(() => undefined);
+    this.last.set(name, settled);
+    void settled.then(() => {
+      if (this.last.get(name) === settled) this.last.delete(name);
+    });
+    return turn;
+  }
 }
 
 /**
@@ -261,18 +317,7 @@ async function writeMetadataAtomically(
  * to a file of its own, and renamed over the destination in the
  * destination's turn, with the MD5 of the bytes copied.
  */
-function putObjectsAtomically(store: S3rverStore): void {
-  const turns = new Map<string, Promise<unknown>>();
-  const inTurn = <T>(path: string, run: () => Promise<T>): Promise<T> => {
-    const previous = turns.get(path) ?? Promise.resolve();
-    const turn = previous.then(run, run);
-    const settled = turn.catch(() => undefined);
-    turns.set(path, settled);
-    void settled.then(() => {
-      if (turns.get(path) === settled) turns.delete(path);
-    });
-    return turn;
-  };
+function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
   /**
    * Stores `object` as one whole; `answer` runs in the key's turn, once the object and its metadata are in place.
    * The object's ETag is the MD5 of its bytes unless `eTag` gives another (a multipart upload's).
@@ -284,51 +329,38 @@ function putObjectsAtomically(store: S3rverStore): void {
   ): Promise<T> => {
     const path = store.getResourcePath(object.bucket, object.key, "object");
     await mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    const md5 = createHash("md5");
-    let size = 0;
-    try {
-      await pipeline(
-        Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content,
-        new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            md5.update(chunk);
-            size += chunk.length;
-            callback(null, chunk);
-          },
-        }),
-        createWriteStream(temporary),
-      );
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
-    const digest = eTag ? eTag(md5.digest("hex")) : md5.digest("hex");
-    return inTurn(path, async () => {
+    const temporary = temporaryPath(path);
+    const { size, md5 } = await writeHashed(object.content, temporary);
+    const digest = eTag ? eTag(md5) : md5;
+    return turns.run(path, async () => {
       await rename(temporary, path);
       await store.putMetadata(object.bucket, object.key, object.metadata, digest);
       return answer({ size, md5: digest });
     });
   };
   store.putObject = (object) => storeObject(object, async (stored) => stored);
+  // In the upload's turn, which UploadPart takes to add a part and AbortMultipartUpload to remove them all.
   store.putObjectMultipart = async (bucket, uploadId, parts) => {
-    const upload = await multipartUpload(store, bucket, uploadId, parts);
-    const stored = await storeObject(
-      {
-        bucket,
-        key: upload.key,
-        content: Readable.from(concatenated(upload.partFiles)),
-        metadata: upload.metadata,
-      },
-      async (stored) => stored,
-      () => upload.eTag,
-    );
-    await rm(upload.directory, { recursive: true, force: true });
-    return stored;
+    const directory = uploadDirectory(store, bucket, uploadId);
+    return turns.run(directory, async () => {
+      const upload = await multipartUpload(store, bucket, uploadId, parts);
+      const stored = await storeObject(
+        {
+          bucket,
+          key: upload.key,
+          content: Readable.from(concatenated(upload.partFiles)),
+          metadata: upload.metadata,
+        },
+        async (stored) => stored,
+        () => upload.eTag,
+      );
+      await removeUpload(directory);
+      return stored;
+    });
   };
   const getObject = store.getObject.bind(store);
   store.getObject = (bucket, key, options) =>
-    inTurn(store.getResourcePath(bucket, key, "object"), () => getObject(bucket, key, options));
+    turns.run(store.getResourcePath(bucket, key, "object"), () => getObject(bucket, key, options));
   const getMetadata = store.getMetadata.bind(store);
   store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
     const source = (await store.getObject(srcBucket, srcKey)) as {
@@ -380,12 +412,48 @@ function uploadDirectory(store: S3rverStore, bucket: string, uploadId: string): 
 }
 
 /**
- * UploadPart with S3's checks: the upload exists (s3rver created a folder
- * for any ID it was given) and the part number is a whole number from 1 to
- * 10,000 (s3rver used the text as a file name).
+ * The key a multipart upload was started for; NoSuchUpload when the upload
+ * does not exist (never started, aborted or completed) or when `key`, the
+ * key a request names, is another (S3 keeps an upload to its key; s3rver
+ * completed it under its own key and announced the request's).
  */
-function checkUploadedParts(store: S3rverStore): void {
-  const putPart = store.putPart.bind(store);
+async function uploadKey(directory: string, key?: string): Promise<string> {
+  let uploaded: string;
+  try {
+    uploaded = await readFile(join(directory, "key"), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
+    throw error;
+  }
+  if (key !== undefined && uploaded !== key) throw noSuchUpload();
+  return uploaded;
+}
+
+/**
+ * Removes a multipart upload's folder, in the upload's turn. It is renamed
+ * away first: a part still being received has its file in the folder, and
+ * a file created while the folder was being emptied would leave it behind.
+ */
+async function removeUpload(directory: string): Promise<void> {
+  const removed = `${directory}.${process.pid}.${Math.random().toString(36).slice(2)}.removed`;
+  await rename(directory, removed);
+  await rm(removed, { recursive: true, force: true });
+}
+
+/**
+ * UploadPart with S3's checks and S3's atomicity. The upload must exist
+ * (s3rver created a folder for any ID it was given) and the part number be
+ * a whole number from 1 to 10,000 (s3rver used the text as a file name).
+ * s3rver wrote the part over the file of an earlier upload of that number
+ * and its MD5 after the last byte: a retried part whose connection broke
+ * left the earlier part's MD5 beside half of the new bytes, and completing
+ * with the earlier ETag assembled them. Here the bytes go to a file of
+ * their own; in the upload's turn, if the upload still exists, it replaces
+ * the part and its MD5 is written. A part received after its upload was
+ * aborted or completed is dropped (NoSuchUpload), so it cannot bring the
+ * upload's folder back.
+ */
+function storeUploadedParts(store: S3rverStore, turns: Turns): void {
   store.putPart = async (bucket, uploadId, partNumber, content) => {
     const directory = uploadDirectory(store, bucket, uploadId);
     if (!/^[1-9]\d{0,4}$/.test(partNumber) || Number(partNumber) > MAX_PART_NUMBER) {
@@ -395,13 +463,30 @@ function checkUploadedParts(store: S3rverStore): void {
         { ArgumentName: "partNumber" },
       );
     }
+    await uploadKey(directory);
+    const part = join(directory, partNumber);
+    const temporary = temporaryPath(part);
+    let written: { size: number; md5: string };
     try {
-      await stat(join(directory, "key"));
+      written = await writeHashed(content, temporary);
     } catch (error) {
+      // The folder was removed before the part's file was opened.
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
       throw error;
     }
-    return putPart(bucket, uploadId, partNumber, content);
+    return turns.run(directory, async () => {
+      try {
+        await uploadKey(directory);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+      // Without its MD5 a part is not there to complete with, so a crash from here on loses it whole.
+      await rm(`${part}.md5`, { force: true });
+      await rename(temporary, part);
+      await writeFileAtomically(`${part}.md5`, written.md5);
+      return written;
+    });
   };
 }
 
@@ -557,6 +642,251 @@ async function multipartUpload(
   };
 }
 
+/** The bucket and key a request's path names, decoded as s3rver's router decodes them; no key for the bucket itself. */
+function addressOf(ctx: KoaContext): { bucket: string; key?: string } | undefined {
+  const decoded = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const match = /^\/([^/]+)(?:\/(.*))?$/s.exec(ctx.path);
+  if (!match?.[1]) return undefined;
+  return { bucket: decoded(match[1]), ...(match[2] && { key: decoded(match[2]) }) };
+}
+
+/** A query parameter's text (the first, if given twice); `undefined` when absent. */
+function queryText(ctx: KoaContext, name: string): string | undefined {
+  const value = ctx.query[name];
+  if (value === undefined) return undefined;
+  return String(Array.isArray(value) ? value[0] : value);
+}
+
+/** S3's most results in one listing page. */
+const MAX_LISTED = 1000;
+
+/** A paging parameter, a whole number from 0 (`undefined` when absent); anything else is InvalidArgument. */
+function pagingNumber(ctx: KoaContext, name: string): number | undefined {
+  const text = queryText(ctx, name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1) {
+    throw new S3Error("InvalidArgument", `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+    });
+  }
+  return Number(text);
+}
+
+/** The owner and initiator of every upload: s3rver's one account. */
+const OWNER = { ID: String(DUMMY_ACCOUNT.id), DisplayName: DUMMY_ACCOUNT.displayName };
+
+/**
+ * S3's multipart API beyond what s3rver has, in front of its router:
+ *
+ * - AbortMultipartUpload (`DELETE /bucket/key?uploadId=`), which s3rver
+ *   refused with MethodNotAllowed: an interrupted `aws s3 cp`, or a failed
+ *   lib-storage Upload, could not remove its parts, which then stayed on
+ *   disk for good. The upload's folder is removed in the upload's turn, so
+ *   a Complete under way finishes first (and the abort then finds no
+ *   upload) or finds none; no event is sent, as S3 sends none.
+ * - ListParts (`GET /bucket/key?uploadId=`) and ListMultipartUploads
+ *   (`GET /bucket?uploads`), which s3rver did not implement, with S3's
+ *   paging (`max-parts`, `part-number-marker`; `max-uploads`, `key-marker`,
+ *   `upload-id-marker`, `prefix`, `delimiter`, `encoding-type=url`).
+ * - UploadPart, UploadPartCopy and CompleteMultipartUpload of an upload
+ *   under a key other than its own answer NoSuchUpload, as on S3.
+ *
+ * s3rver's signature check runs in its router, so it does not see these
+ * requests; it lets unsigned requests through anyway.
+ */
+function multipartRequests(store: S3rverStore, turns: Turns): KoaMiddleware {
+  return async (ctx, next) => {
+    const address = addressOf(ctx);
+    const uploadId = queryText(ctx, "uploadId");
+    const listsUploads = ctx.method === "GET" && address?.key === undefined && "uploads" in ctx.query;
+    if (!address || (uploadId === undefined && !listsUploads) || (uploadId !== undefined && !address.key)) {
+      return next();
+    }
+    const { bucket, key } = address;
+    if (!(await store.getBucket(bucket))) {
+      throw new S3Error("NoSuchBucket", "The specified bucket does not exist");
+    }
+    if (listsUploads) {
+      ctx.body = await listUploads(store, bucket, ctx);
+      return;
+    }
+    const directory = uploadDirectory(store, bucket, uploadId as string);
+    switch (ctx.method) {
+      case "DELETE":
+        await turns.run(directory, async () => {
+          await uploadKey(directory, key);
+          await removeUpload(directory);
+        });
+        ctx.status = 204;
+        return;
+      case "GET":
+        ctx.body = await turns.run(directory, () => listParts(directory, bucket, key as string, ctx));
+        return;
+      case "PUT":
+      case "POST":
+        await uploadKey(directory, key);
+        return next();
+      default:
+        return next();
+    }
+  };
+}
+
+/** ListParts' answer: the parts uploaded so far, in part-number order, a page at a time. */
+async function listParts(directory: string, bucket: string, key: string, ctx: KoaContext) {
+  await uploadKey(directory, key);
+  const maxParts = Math.min(pagingNumber(ctx, "max-parts") ?? MAX_LISTED, MAX_LISTED);
+  const marker = pagingNumber(ctx, "part-number-marker") ?? 0;
+  const names = new Set(await readdir(directory));
+  // A part is there once its MD5 is (see storeUploadedParts).
+  const numbers = [...names]
+    .filter((name) => /^[1-9]\d*$/.test(name) && names.has(`${name}.md5`))
+    .map(Number)
+    .filter((number) => number > marker)
+    .sort((a, b) => a - b);
+  const page = numbers.slice(0, maxParts);
+  const truncated = page.length > 0 && numbers.length > page.length;
+  const parts = await Promise.all(
+    page.map(async (number) => {
+      const part = join(directory, String(number));
+      const [facts, md5] = await Promise.all([stat(part), readFile(`${part}.md5`, "utf8")]);
+      return {
+        PartNumber: number,
+        LastModified: facts.mtime.toISOString(),
+        ETag: JSON.stringify(md5),
+        Size: facts.size,
+      };
+    }),
+  );
+  return {
+    ListPartsResult: {
+      "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
+      Bucket: bucket,
+      Key: key,
+      UploadId: basename(directory),
+      Initiator: OWNER,
+      Owner: OWNER,
+      StorageClass: "STANDARD",
+      PartNumberMarker: marker,
+      // Only when truncated: the SDK's paginator asks for another page while a next marker is given.
+      NextPartNumberMarker: truncated ? page.at(-1) : undefined,
+      MaxParts: maxParts,
+      IsTruncated: truncated,
+      Part: parts,
+    },
+  };
+}
+
+/**
+ * ListMultipartUploads' answer: the bucket's uploads in progress by key, then
+ * by when they were started, a page at a time; with a delimiter, the keys
+ * under a common prefix are one entry.
+ */
+async function listUploads(store: S3rverStore, bucket: string, ctx: KoaContext) {
+  const prefix = queryText(ctx, "prefix") ?? "";
+  const delimiter = queryText(ctx, "delimiter") ?? "";
+  const keyMarker = queryText(ctx, "key-marker") ?? "";
+  const uploadIdMarker = keyMarker === "" ? "" : (queryText(ctx, "upload-id-marker") ?? "");
+  const maxUploads = Math.min(pagingNumber(ctx, "max-uploads") ?? MAX_LISTED, MAX_LISTED);
+  const encodingType = queryText(ctx, "encoding-type");
+  if (encodingType !== undefined && encodingType !== "url") {
+    throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", {
+      ArgumentName: "encoding-type",
+    });
+  }
+  const encoded = (text: string) => (encodingType === "url" ? encodeURIComponent(text) : text);
+
+  const root = store.getResourcePath(bucket, undefined, "uploads");
+  const ids = await readdir(root).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [];
+    throw error;
+  });
+  const found = await Promise.all(
+    ids
+      .filter((id) => UPLOAD_ID.test(id))
+      .map(async (id) => {
+        const directory = join(root, id);
+        try {
+          const [key, facts] = await Promise.all([uploadKey(directory), stat(join(directory, "key"))]);
+          return { id, key, initiated: facts.mtime };
+        } catch {
+          // Completed or aborted while listed.
+          return undefined;
+        }
+      }),
+  );
+  const uploads = found
+    .filter((upload) => upload !== undefined)
+    .sort(
+      (a, b) =>
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) ||
+        a.initiated.getTime() - b.initiated.getTime() ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
+  const markerIndex = uploads.findIndex((upload) => upload.key === keyMarker && upload.id === uploadIdMarker);
+  const after =
+    markerIndex >= 0
+      ? uploads.slice(markerIndex + 1)
+      : uploads.filter(
+          (upload) =>
+            upload.key > keyMarker ||
+            (uploadIdMarker !== "" && upload.key === keyMarker && upload.id > uploadIdMarker),
+        );
+
+  const listed: { id: string; key: string; initiated: Date }[] = [];
+  const prefixes: string[] = [];
+  let last: { key: string; id?: string } | undefined;
+  let truncated = false;
+  for (const upload of after) {
+    if (!upload.key.startsWith(prefix)) continue;
+    const cut = delimiter ? upload.key.indexOf(delimiter, prefix.length) : -1;
+    const common = cut >= 0 ? upload.key.slice(0, cut + delimiter.length) : undefined;
+    // A common prefix is one entry, listed once, and not again on the page after the one that ended with it.
+    if (common !== undefined && (common <= keyMarker || prefixes.at(-1) === common)) continue;
+    if (listed.length + prefixes.length >= maxUploads) {
+      truncated = maxUploads > 0;
+      break;
+    }
+    if (common !== undefined) {
+      prefixes.push(common);
+      last = { key: common };
+    } else {
+      listed.push(upload);
+      last = { key: upload.key, id: upload.id };
+    }
+  }
+  return {
+    ListMultipartUploadsResult: {
+      "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
+      Bucket: bucket,
+      KeyMarker: encoded(keyMarker),
+      UploadIdMarker: uploadIdMarker,
+      NextKeyMarker: truncated && last ? encoded(last.key) : undefined,
+      NextUploadIdMarker: truncated && last ? (last.id ?? "") : undefined,
+      Prefix: encoded(prefix),
+      Delimiter: delimiter ? encoded(delimiter) : undefined,
+      MaxUploads: maxUploads,
+      IsTruncated: truncated,
+      EncodingType: encodingType,
+      Upload: listed.map((upload) => ({
+        Key: encoded(upload.key),
+        UploadId: upload.id,
+        Initiator: OWNER,
+        Owner: OWNER,
+        StorageClass: "STANDARD",
+        Initiated: upload.initiated.toISOString(),
+      })),
+      CommonPrefixes: prefixes.map((common) => ({ Prefix: encoded(common) })),
+    },
+  };
+}
+
 /**
  * s3rver looks its bucket up on disk (a stat) and reads the bucket's CORS
  * and website configuration files (usually absent: a failed open each) on
@@ -695,9 +1025,13 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);
-  putObjectsAtomically(store);
-  checkUploadedParts(store);
-  server.middleware.splice(server.middleware.indexOf(noteRequest) + 1, 0, copyUploadParts(store));
+  const turns = new Turns();
+  putObjectsAtomically(store, turns);
+  storeUploadedParts(store, turns);
+  // Just before s3rver's router (its last middleware), after the one that writes answers out as XML.
+  const router = server.middleware.at(-1);
+  if (router?.name !== "dispatch") throw new Error("s3rver's router is not its last middleware");
+  server.middleware.splice(-1, 0, multipartRequests(store, turns), copyUploadParts(store));
   const gate = new PutDeleteGate();
   const putObject = store.putObject.bind(store);
   store.putObject = (object) => gate.put(() => putObject(object));
