@@ -48,7 +48,18 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["find", "--category", "photos"], /unknown category 'photos'.*image/],
     [["find", "--problems", "--since", "last tuesday"], /expected a duration like 7d/],
     [["find", "--problems", "--since", "2100-01-01"], /--since is in the future/],
-    [["find", "--problems", "--since", "5000d"], /more than 366 days/],
+    [
+      ["find", "--problems", "--since", "5000d"],
+      /^catalog: --since goes back to .*, but find searches at most 366 days/,
+    ],
+    [
+      ["find", "--duplicates", "--since", "366d"],
+      /--since .* at most 366 days, today included: use at most 365d, or a date from \d{4}-\d\d-\d\d$/,
+    ],
+    [
+      ["find", "--category", "image", "--since", "2001-01-01"],
+      /^catalog: --since goes back to 2001-01-01T00:00:00.000Z, but find/,
+    ],
     [["find", "--problems", "--limit", "0"], /expected a positive integer/],
     [["find", "--problems", "--limit", "1e3"], /expected a positive integer, got '1e3'/],
     [["find", "--problems", "--since", "12"], /expected a duration like 7d.*got '12'/],

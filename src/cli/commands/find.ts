@@ -39,6 +39,23 @@ function rowsOf(items: RecordSummary[]): string[][] {
   ];
 }
 
+/**
+ * The store walks one day partition per UTC day of the range, at most
+ * MAX_RANGE_DAYS of them, and says so in its own terms ("range spans more
+ * than 366 days"); said here in the terms of the flag that set the range.
+ */
+async function checkSinceWithinReach(range: TimeRange): Promise<void> {
+  // The store is loaded with the SDK clients anyway once the command runs; not at start-up (--help).
+  const { MAX_RANGE_DAYS } = await import("../../store/catalog-store.js");
+  const to = new Date(range.to);
+  const earliest = Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - (MAX_RANGE_DAYS - 1));
+  if (Date.parse(range.from) >= earliest) return;
+  throw new CliError(
+    `--since goes back to ${range.from}, but find searches at most ${MAX_RANGE_DAYS} days, ` +
+      `today included: use at most ${MAX_RANGE_DAYS - 1}d, or a date from ${new Date(earliest).toISOString().slice(0, 10)}`,
+  );
+}
+
 async function runFind(flags: FindFlags): Promise<void> {
   const modes = [flags.category !== undefined, flags.duplicates === true, flags.problems === true].filter(
     Boolean,
@@ -55,6 +72,7 @@ async function runFind(flags: FindFlags): Promise<void> {
       ? `in the last ${defaultSince === "30d" ? "30 days" : "7 days"} (--since to look further back)`
       : `since ${range.from}`;
   if (range.from > range.to) throw new CliError(`--since is in the future: ${range.from}`);
+  await checkSinceWithinReach(range);
   await withTarget(flags, async (target) => {
     if (flags.duplicates) {
       const groups = await collectPages(flags.limit, (page) => target.store.listDuplicateGroups(range, page));
