@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { isLoopbackHostname } from "../local/loopback-guard.js";
 
 /**
  * No inline script, no eval, nothing from elsewhere: the dashboard is three
@@ -13,13 +14,14 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join("; ");
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
 /**
  * Headers on every response, and two refusals that a server on loopback
  * still needs: a Host that is not loopback (a DNS-rebinding page reaching
- * 127.0.0.1 through its own name) and a state-changing request sent by
- * another origin (a page elsewhere posting a form to localhost).
+ * 127.0.0.1 through its own name; the same names as the embedded S3 and
+ * DynamoDB servers accept, see loopback-guard.ts) and a state-changing
+ * request sent by another origin (a page elsewhere posting a form to
+ * localhost). Reads need no origin check: no CORS header is ever sent,
+ * so a page of another origin cannot read the answers.
  *
  * @example
  * app.use("*", securityHeaders());
@@ -27,7 +29,7 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     const url = new URL(c.req.url);
-    if (!LOOPBACK_HOSTS.has(url.hostname)) {
+    if (!isLoopbackHostname(url.hostname)) {
       return c.json(
         { error: `host '${url.hostname}' is not served: this server answers on loopback only` },
         421,

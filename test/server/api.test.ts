@@ -177,8 +177,17 @@ describe("security headers and refusals", () => {
   });
 
   it("refuses a Host that is not loopback (DNS rebinding)", async () => {
-    const response = await catalog.app.request("http://attacker.example/api/health");
-    expect(response.status).toBe(421);
+    for (const host of ["attacker.example", "localhost.attacker.example", "127.0.0.1.nip.io"]) {
+      const response = await catalog.app.request(`http://${host}/api/health`);
+      expect(response.status, host).toBe(421);
+    }
+  });
+
+  it("answers the loopback names the embedded servers answer, <name>.localhost among them", async () => {
+    for (const host of ["127.0.0.1:3000", "localhost", "[::1]:3000", "catalog.localhost"]) {
+      const response = await catalog.app.request(`http://${host}/api/health`);
+      expect(response.status, host).toBe(200);
+    }
   });
 
   it("refuses an upload posted by another origin", async () => {
