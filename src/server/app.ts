@@ -119,9 +119,32 @@ export function createApp(deps: ApiDeps): Hono {
     // The table did not answer (down, unreachable, throttling): the service is unavailable, the request was fine.
     if (error.name === "StoreError")
       return c.json({ error: `the catalog is unavailable, try again later: ${error.message}` }, 503);
+    // The table's faults arrive as StoreError above, so a service that did not answer here is the bucket.
+    if (isUnavailable(error))
+      return c.json({ error: `the bucket is unavailable, try again later: ${error.message}` }, 503);
     return c.json({ error: error.message }, 500);
   });
   return app;
+}
+
+/** Errors of a connection that failed, as Node and the SDK's HTTP handler raise them. */
+const CONNECTION_FAILURES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+]);
+
+/**
+ * Whether an SDK call failed because its service did not answer or answered
+ * with a fault of its own (5xx, throttling after the SDK's retries), rather
+ * than because of what was asked: the request was fine, try again later.
+ */
+function isUnavailable(error: Error): boolean {
+  const { code, $fault } = error as { code?: string; $fault?: string };
+  return $fault === "server" || error.name === "TimeoutError" || CONNECTION_FAILURES.has(code ?? "");
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
@@ -552,6 +552,44 @@ describe("when the catalog's table does not answer", () => {
       client.destroy();
     },
   );
+});
+
+describe("when the bucket does not answer", () => {
+  it.each([
+    ["GET", "/api/folder"],
+    ["POST", "/api/upload?prefix=docs/"],
+  ])("%s %s is a 503 that says the bucket is unavailable", async (method, path) => {
+    // Prepare: the same API over the live table, with an S3 endpoint on a port nothing listens on.
+    const closed = await closedPort();
+    const s3Client = new S3Client({
+      endpoint: `http://127.0.0.1:${closed}`,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+      maxAttempts: 1,
+    });
+    const app = createApp({
+      store: catalog.stack.store,
+      bucket: catalog.stack.bucket,
+      dispatcher: catalog.stack.dispatcher,
+      deadLetterFile: catalog.stack.deadLetterFile,
+      s3Client,
+    });
+
+    // Act
+    const response = await app.request(path, {
+      method,
+      ...(method === "POST" && { body: multipart([{ name: "x.txt", body: "x" }]) }),
+    });
+
+    // Assess
+    expect(response.status).toBe(503);
+    expect(response.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+    const body = (await response.json()) as Json;
+    expect(body.error).toContain("the bucket is unavailable");
+    expect(body.error).toContain("ECONNREFUSED");
+    s3Client.destroy();
+  });
 });
 
 /** A loopback port that was free a moment ago and that nothing listens on now. */
