@@ -1,6 +1,7 @@
 import { type Command, Option } from "commander";
 import { LOCAL_DEFAULTS } from "../local/local-defaults.js";
 import { CliError } from "./cli-error.js";
+import { parseBucketName } from "./options.js";
 
 // What every command needs at start-up (its flags), apart from target.ts,
 // which builds SDK clients and is imported only when a command runs.
@@ -44,7 +45,11 @@ export function withTargetFlags(command: Command, { bucket = true }: { bucket?: 
     .option("--profile <name>", "AWS profile: talk to AWS instead of the local stack")
     .option("--region <region>", "AWS region: talk to AWS instead of the local stack");
   if (bucket) {
-    command.option("--bucket <name>", `bucket (env CATALOG_BUCKET; local default ${LOCAL_DEFAULTS.bucket})`);
+    command.option(
+      "--bucket <name>",
+      `bucket (env CATALOG_BUCKET; local default ${LOCAL_DEFAULTS.bucket})`,
+      parseBucketName,
+    );
   }
   command
     .option("--table <name>", `catalog table (env CATALOG_TABLE; local default ${LOCAL_DEFAULTS.tableName})`)

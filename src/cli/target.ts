@@ -8,6 +8,7 @@ import {
 } from "../local/local-defaults.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { CliError } from "./cli-error.js";
+import { bucketNameProblem } from "./options.js";
 import { type TargetFlags, targetsAws, httpUrl as url } from "./target-flags.js";
 
 export type { TargetFlags };
@@ -38,6 +39,9 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
   const bucket =
     flags.bucket ?? env.CATALOG_BUCKET ?? (targetsAws(flags, env) ? undefined : LOCAL_DEFAULTS.bucket);
   if (!bucket) throw new CliError("no bucket: pass --bucket or set CATALOG_BUCKET");
+  // --bucket was checked as it was parsed; the variable is checked here, where it is read.
+  const problem = flags.bucket === undefined ? bucketNameProblem(bucket) : undefined;
+  if (problem) throw new CliError(`CATALOG_BUCKET '${bucket}' is not an S3 bucket name: ${problem}`);
   return { ...connectCatalog(flags, env), bucket };
 }
 

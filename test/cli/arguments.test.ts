@@ -65,6 +65,28 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["find", "--problems", "--since", "12"], /expected a duration like 7d.*got '12'/],
     [["find", "--problems", "--since", "2024-02-30"], /expected a duration like 7d.*got '2024-02-30'/],
     [["find", "--problems", "--since", "99999999999999999999d"], /goes back further than any date/],
+    [
+      ["dev", "--bucket", "Bad_Bucket"],
+      /'--bucket <name>' argument 'Bad_Bucket' is invalid\. not an S3 bucket name: only lowercase/,
+    ],
+    [["ls", "--bucket", "ab"], /--bucket.*not an S3 bucket name: a name has 3 to 63 characters/],
+    [
+      ["show", "a.jpg", "--bucket", "192.168.5.4"],
+      /--bucket.*not an S3 bucket name: a name is not an IP address/,
+    ],
+    [
+      ["find", "--problems", "--bucket", "my..photos"],
+      /--bucket.*not an S3 bucket name: a name has no two '\.'/,
+    ],
+    [
+      ["upload", "README.md", "--bucket", "-photos"],
+      /--bucket.*not an S3 bucket name: a name begins and ends/,
+    ],
+    [["backfill", "--bucket", "xn--photos"], /--bucket.*names beginning with 'xn--' are reserved by S3/],
+    [
+      ["reprocess", "--bucket", "photos-s3alias"],
+      /--bucket.*names ending with '-s3alias' are reserved by S3/,
+    ],
     [["upload"], /missing required argument/],
     [["upload", "/no/such/file.jpg"], /\/no\/such\/file.jpg: no such file or directory/],
     [["show", "s3://uploads/"], /names no object/],
@@ -82,7 +104,7 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["reprocess", "--bogus"], /unknown option '--bogus'/],
     [["dlq", "drain"], /unknown command 'drain'/],
     [["worker", "--queue", "http://127.0.0.1:9/q", "--log-level", "loud"], /expected one of DEBUG, INFO/],
-    [["show", "s3://uploads/a.jpg", "--region", "eu-west-1", "--bucket", "b"], /--table|CATALOG_TABLE/],
+    [["show", "s3://uploads/a.jpg", "--region", "eu-west-1", "--bucket", "photos"], /--table|CATALOG_TABLE/],
   ])("catalog %j", async (args, message) => {
     // Point the rest at a closed port: validation must fail before any call is made.
     const result = await catalog(...args, ...(args.includes("--s3-endpoint") ? [] : down.slice(0, 4)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePositiveInt, parseSince } from "../../src/cli/options.js";
+import { bucketNameProblem, parseBucketName, parsePositiveInt, parseSince } from "../../src/cli/options.js";
 
 const NOW = Date.parse("2026-03-10T12:00:00.000Z");
 
@@ -57,4 +57,44 @@ describe("parsePositiveInt", () => {
       expect(() => parsePositiveInt(value)).toThrow(`expected a positive integer, got '${value}'`);
     },
   );
+});
+
+describe("bucket names, as S3 names general purpose buckets", () => {
+  it.each([
+    "uploads",
+    "abc",
+    "a".repeat(63),
+    "my.photos-2024",
+    "1photos9",
+    "192.168.5.4x",
+    "xn-photos",
+    "photos-s3",
+  ])("%j is one", (name) => {
+    expect(bucketNameProblem(name)).toBeUndefined();
+    expect(parseBucketName(name)).toBe(name);
+  });
+
+  it.each([
+    ["ab", "a name has 3 to 63 characters, this one 2"],
+    ["a".repeat(64), "a name has 3 to 63 characters, this one 64"],
+    ["Bad_Bucket", "only lowercase letters, digits, '.' and '-' are allowed"],
+    ["Uploads", "only lowercase letters, digits, '.' and '-' are allowed"],
+    ["up loads", "only lowercase letters, digits, '.' and '-' are allowed"],
+    ["uplöads", "only lowercase letters, digits, '.' and '-' are allowed"],
+    ["-uploads", "a name begins and ends with a letter or digit"],
+    ["uploads.", "a name begins and ends with a letter or digit"],
+    ["my..photos", "a name has no two '.' in a row"],
+    ["192.168.5.4", "a name is not an IP address"],
+    ["xn--photos", "names beginning with 'xn--' are reserved by S3"],
+    ["sthree-configurator", "names beginning with 'sthree-' are reserved by S3"],
+    ["amzn-s3-demo-photos", "names beginning with 'amzn-s3-demo-' are reserved by S3"],
+    ["photos-s3alias", "names ending with '-s3alias' are reserved by S3"],
+    ["photos--ol-s3", "names ending with '--ol-s3' are reserved by S3"],
+    ["photos.mrap", "names ending with '.mrap' are reserved by S3"],
+    ["photos--use1-az4--x-s3", "names ending with '--x-s3' are reserved by S3"],
+    ["photos--table-s3", "names ending with '--table-s3' are reserved by S3"],
+  ])("%j is not: %s", (name, problem) => {
+    expect(bucketNameProblem(name)).toBe(problem);
+    expect(() => parseBucketName(name)).toThrow(`not an S3 bucket name: ${problem}`);
+  });
 });

@@ -70,11 +70,19 @@ describe.concurrent("catalog find: an empty answer names the range it searched",
   });
 });
 
+it("catalog ls with a CATALOG_BUCKET that S3 would refuse names the variable in one line", async () => {
+  const result = await catalog(["ls", ...local], { CATALOG_BUCKET: "Bad_Bucket" });
+  expectOneLineError(
+    result,
+    /^catalog: CATALOG_BUCKET 'Bad_Bucket' is not an S3 bucket name: only lowercase letters, digits, '\.' and '-' are allowed$/,
+  );
+});
+
 describe.concurrent("catalog CLI: AWS without credentials or region is one clear line", () => {
-  const aws = ["--bucket", "b", "--table", "t"];
+  const aws = ["--bucket", "photos", "--table", "t"];
   it.each([
     [["ls"]],
-    [["show", "s3://b/a.jpg"]],
+    [["show", "s3://photos/a.jpg"]],
     [["find", "--problems"]],
     [["upload", "README.md", "README.pt-BR.md"]],
     [["backfill"]],

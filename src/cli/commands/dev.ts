@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { LOCAL_DEFAULTS } from "../../local/local-defaults.js";
-import { LOG_LEVELS, parseLogLevel, parsePort } from "../options.js";
+import { LOG_LEVELS, parseBucketName, parseLogLevel, parsePort } from "../options.js";
 import type { DevFlags } from "./dev-run.js";
 
 /** `catalog dev`: the whole catalog on this machine. */
@@ -18,7 +18,7 @@ export function registerDev(program: Command): void {
       "where objects, the table and the dead-letter file live",
       LOCAL_DEFAULTS.dataDir,
     )
-    .option("--bucket <name>", "bucket to create and watch", LOCAL_DEFAULTS.bucket)
+    .option("--bucket <name>", "bucket to create and watch", parseBucketName, LOCAL_DEFAULTS.bucket)
     .option("--table <name>", "catalog table", LOCAL_DEFAULTS.tableName)
     .option("--policy-file <path>", "validation policy (JSON)")
     .option("--log-level <level>", `handler log level: ${LOG_LEVELS.join(", ")}`, parseLogLevel, "INFO")
