@@ -441,6 +441,25 @@ async function removeUpload(directory: string): Promise<void> {
 }
 
 /**
+ * Removes what {@link removeUpload} left when the server stopped halfway
+ * through: a folder renamed away that no request can name any more, which
+ * would otherwise stay in the data folder for good.
+ */
+async function removeHalfRemovedUploads(store: S3rverStore, directory: string): Promise<void> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  for (const bucket of entries.filter((entry) => entry.isDirectory())) {
+    const uploads = store.getResourcePath(bucket.name, undefined, "uploads");
+    const names = await readdir(uploads).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+      throw error;
+    });
+    for (const name of names.filter((name) => name.endsWith(".removed"))) {
+      await rm(join(uploads, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/**
  * UploadPart with S3's checks and S3's atomicity. The upload must exist
  * (s3rver created a folder for any ID it was given) and the part number be
  * a whole number from 1 to 10,000 (s3rver used the text as a file name).
@@ -1025,6 +1044,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);
+  await removeHalfRemovedUploads(store, options.directory);
   const turns = new Turns();
   putObjectsAtomically(store, turns);
   storeUploadedParts(store, turns);

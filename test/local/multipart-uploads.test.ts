@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +29,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
+import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
 import { AWS_CLI, awsCli } from "../e2e/stack-process.js";
 import { rawRequest } from "../support/raw-http.js";
 import { startTestS3, type TestS3 } from "../support/servers.js";
@@ -487,6 +488,31 @@ describe("lib-storage's Upload", () => {
     expect(await uploadFiles()).toEqual([]);
     expect(await exists(key)).toBe(false);
     expect(events.filter((event) => event.key === key)).toEqual([]);
+  });
+});
+
+describe("a server started where removing an upload was cut short", () => {
+  it("removes what is left of it and keeps the uploads in progress", async () => {
+    // Prepare: an upload in progress, and one that was being removed when the server stopped.
+    const folder = await mkdtemp(join(tmpdir(), "catalog-half-removed-"));
+    const uploads = join(folder, BUCKET, "._S3rver_uploads");
+    const kept = "0123456789abcdef0123456789abcdef";
+    const removed = "fedcba9876543210fedcba9876543210.123.abc.removed";
+    await mkdir(join(uploads, kept), { recursive: true });
+    await writeFile(join(uploads, kept, "key"), "kept.bin");
+    await writeFile(join(uploads, kept, "metadata"), "{}");
+    await mkdir(join(uploads, removed), { recursive: true });
+    await writeFile(join(uploads, removed, "1"), "part bytes");
+
+    // Act
+    const s3 = await EmbeddedS3.start({ port: 0, directory: folder, buckets: [BUCKET] });
+    try {
+      // Assess
+      expect(await readdir(uploads)).toEqual([kept]);
+    } finally {
+      await s3.close();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 
