@@ -37,14 +37,17 @@ export function parseXml(bytes: Uint8Array): XmlNode {
 
 /**
  * The text without its DOCTYPE. Metadata parts never need one (OPC forbids
- * DTDs in package parts), and an internal subset is where an attacker
+ * DTDs in package parts, XMP packets have none), and an internal subset is where an attacker
  * declares entities: fast-xml-parser would expand `<!ENTITY a "...">` into a
  * title and refuse the whole part over an external one, losing every field.
  * Without the declaration, `&a;` stays as written, as the SVG reader leaves it.
  * Quoted values, comments and the bracketed subset may hold `>`; a DOCTYPE
  * that never ends is left for the parser to reject.
+ *
+ * @example
+ * withoutDoctype('<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'); // "<a>&x;</a>"
  */
-function withoutDoctype(text: string): string {
+export function withoutDoctype(text: string): string {
   const open = text.search(/<!DOCTYPE/i);
   if (open < 0 || /<[A-Za-z_]/.test(text.slice(0, open))) return text;
   let quote: string | undefined;

@@ -7,6 +7,7 @@ import { isBudgetLimit, PdfFile } from "./pdf-file.js";
 import { type ScanResult, scanForObjects } from "./scan.js";
 import { firstFileId, openWithEmptyPassword } from "./security.js";
 import { decodeTextString, parsePdfDate } from "./text-string.js";
+import { parseXmp, type XmpFields } from "./xmp.js";
 
 /**
  * PDF metadata read by ranges: header, tail (`startxref`, trailer), the
@@ -41,6 +42,24 @@ const INFO_DATE_FIELDS = [
   ["CreationDate", "created"],
   ["ModDate", "modified"],
 ] as const;
+
+/** Fields both the information dictionary and the XMP packet state. */
+const DOCUMENT_FIELDS = [
+  "title",
+  "author",
+  "subject",
+  "keywords",
+  "producer",
+  "creator",
+  "created",
+  "modified",
+] as const;
+
+/**
+ * Largest XMP packet read. Real ones are a few KiB, and a few hundred with an
+ * embedded thumbnail; past this the information dictionary has to do.
+ */
+export const MAX_XMP_BYTES = 1024 * 1024;
 
 /**
  * Extracts the `pdf` section.
@@ -148,9 +167,12 @@ async function readDocument(
   const encryptRef = file.trailerValue("Encrypt");
   pdf.encrypted = encryptRef !== undefined && encryptRef !== null;
   let canDecrypt = !pdf.encrypted;
+  // Under /EncryptMetadata false the XMP stream is in the clear, readable without the password.
+  let clearMetadata = !pdf.encrypted;
   if (pdf.encrypted) {
     if (encryptRef instanceof PdfRef) file.plainObjects.add(encryptRef.num);
     const encrypt = await file.resolveDict(encryptRef);
+    clearMetadata = encrypt?.get("EncryptMetadata") === false;
     const opened = encrypt
       ? openWithEmptyPassword(encrypt, firstFileId(file.trailerValue("ID")))
       : { ok: false as const, reason: "the encryption dictionary is missing" };
@@ -193,14 +215,83 @@ async function readDocument(
     pagesFromLinearization(pdf, ctx, linearization, file.size);
   }
 
-  if (!canDecrypt) return;
+  if (canDecrypt) {
+    try {
+      const info = await file.resolveDict(file.trailerValue("Info"));
+      if (info) await readInfo(file, info, pdf, ctx);
+    } catch (error) {
+      if (isBudgetLimit(error)) throw error;
+      ctx.warn(`document information unreadable: ${describeError(error)}`);
+    }
+  }
+  if (canDecrypt || clearMetadata) {
+    const xmp = await readXmp(file, root, ctx, !clearMetadata);
+    if (xmp) mergeXmp(pdf, xmp);
+  }
+}
+
+/**
+ * The fields of the catalog's /Metadata stream, or undefined when it has none
+ * or it cannot be read (with a warning: the information dictionary may still
+ * hold them).
+ */
+async function readXmp(
+  file: PdfFile,
+  root: PdfDict,
+  ctx: ExtractContext,
+  decrypt: boolean,
+): Promise<XmpFields | undefined> {
+  const ref = root.get("Metadata");
+  if (ref === undefined || ref === null) return undefined;
   try {
-    const info = await file.resolveDict(file.trailerValue("Info"));
-    if (info) await readInfo(file, info, pdf, ctx);
+    if (!(ref instanceof PdfRef)) throw new ContentError("/Metadata is not a reference to a stream");
+    const stream = await file.fetch(ref);
+    const length = await file.resolve(
+      stream.value instanceof PdfDict ? stream.value.get("Length") : undefined,
+    );
+    if (typeof length === "number" && length > MAX_XMP_BYTES) {
+      throw new ContentError(`the stream of ${length} bytes exceeds the limit of ${MAX_XMP_BYTES}`);
+    }
+    const content = await file.streamContent(ref, { decrypt, maxBytes: MAX_XMP_BYTES });
+    if (!content) throw new ContentError("/Metadata is not a stream");
+    return parseXmp(content.data);
   } catch (error) {
     if (isBudgetLimit(error)) throw error;
-    ctx.warn(`document information unreadable: ${describeError(error)}`);
+    ctx.warn(`XMP metadata unreadable: ${describeError(error)}`);
+    return undefined;
   }
+}
+
+/**
+ * Takes the XMP packet's fields over the information dictionary's, as PDF
+ * readers do (PDF 2.0 deprecates the dictionary for XMP): a field only one of
+ * them states comes from it; where both do, XMP wins unless the dictionary's
+ * /ModDate is later than xmp:MetadataDate, which means a tool that knows
+ * only the dictionary edited the file after the packet was written.
+ * `pdf` holds the dictionary's fields when this is called.
+ */
+function mergeXmp(pdf: PdfInfo, xmp: XmpFields): void {
+  const infoDate = pdf.modified === undefined ? undefined : instant(pdf.modified);
+  const xmpDate = xmp.metadataDate === undefined ? undefined : instant(xmp.metadataDate);
+  const infoIsNewer = infoDate !== undefined && xmpDate !== undefined && infoDate > xmpDate;
+  for (const field of DOCUMENT_FIELDS) {
+    const value = xmp[field];
+    if (value !== undefined && (pdf[field] === undefined || !infoIsNewer)) pdf[field] = value;
+  }
+}
+
+/**
+ * Milliseconds since the epoch of a date in the form `parsePdfDate` and
+ * `parseXmpDate` write; one without a zone is taken as UTC, the best guess
+ * for a file that does not say.
+ */
+function instant(iso: string): number | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(Z|([+-])(\d{2}):(\d{2}))?$/.exec(iso);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
+  const utc = Date.UTC(year as number, (month as number) - 1, day, hour, minute, second);
+  const offset = match[8] ? (match[8] === "-" ? -1 : 1) * (Number(match[9]) * 60 + Number(match[10])) : 0;
+  return utc - offset * 60_000;
 }
 
 /** Falls back on the linearization dictionary's page count, saying where the figure came from. */

@@ -14,12 +14,17 @@ import { PdfDict, PdfName, type PdfValue } from "./lexer.js";
 export const MAX_DECODED_STREAM_BYTES = MAX_STRUCTURE_BYTES * 4;
 
 /**
- * Applies a stream dictionary's /Filter chain with its /DecodeParms.
+ * Applies a stream dictionary's /Filter chain with its /DecodeParms,
+ * inflating at most `maxBytes`.
  *
  * @example
  * const data = decodeStream(dict, rawBytes); // inflated and un-predicted xref stream rows
  */
-export function decodeStream(dict: PdfDict, raw: Uint8Array): Uint8Array {
+export function decodeStream(
+  dict: PdfDict,
+  raw: Uint8Array,
+  maxBytes = MAX_DECODED_STREAM_BYTES,
+): Uint8Array {
   const filters = asArray(dict.get("Filter") ?? dict.get("F"));
   const parms = asArray(dict.get("DecodeParms") ?? dict.get("DP"));
   let data = raw;
@@ -30,7 +35,7 @@ export function decodeStream(dict: PdfDict, raw: Uint8Array): Uint8Array {
     switch (filter.value) {
       case "FlateDecode":
       case "Fl":
-        data = applyPredictor(inflate(data), params);
+        data = applyPredictor(inflate(data, maxBytes), params);
         break;
       case "ASCIIHexDecode":
       case "AHx":
@@ -41,7 +46,7 @@ export function decodeStream(dict: PdfDict, raw: Uint8Array): Uint8Array {
         data = ascii85Decode(data);
         break;
       case "Crypt":
-        break; // an /Identity crypt filter; real decryption happens before the filters
+        break; // decryption, by this filter's crypt filter or the file's, happens before the filters
       default:
         throw new ContentError(`unsupported stream filter ${filter.value}`);
     }
@@ -54,17 +59,17 @@ function asArray(value: PdfValue | undefined): PdfValue[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function inflate(data: Uint8Array): Uint8Array {
+function inflate(data: Uint8Array, maxBytes: number): Uint8Array {
   try {
-    return inflateSync(data, { maxOutputLength: MAX_DECODED_STREAM_BYTES });
+    return inflateSync(data, { maxOutputLength: maxBytes });
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-      throw new ContentError(`decoded stream exceeds ${MAX_DECODED_STREAM_BYTES} bytes`, { cause: error });
+      throw new ContentError(`decoded stream exceeds ${maxBytes} bytes`, { cause: error });
     }
     // Streams cut short (or with a bad checksum) still hold their first rows: keep what inflates.
     try {
       return inflateSync(data, {
-        maxOutputLength: MAX_DECODED_STREAM_BYTES,
+        maxOutputLength: maxBytes,
         finishFlush: constants.Z_SYNC_FLUSH,
       });
     } catch (retry) {

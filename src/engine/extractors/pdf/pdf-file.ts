@@ -235,7 +235,8 @@ export class PdfFile {
       throw new ContentError(`xref points object ${num} at offset ${offset}, ${problem}`);
     }
     const object = await this.readObjectAt(found);
-    if (object.num !== num) throw new ContentError(`xref points object ${num} at offset ${offset}, ${problem}`);
+    if (object.num !== num)
+      throw new ContentError(`xref points object ${num} at offset ${offset}, ${problem}`);
     this.options.warn(`xref points object ${num} at offset ${offset}, ${problem}; read it at ${found}`);
     return object;
   }
@@ -289,15 +290,23 @@ export class PdfFile {
     return window.subarray(0, length);
   }
 
-  /** Decoded (decrypted and unfiltered) data of a stream object. */
-  async streamContent(ref: PdfRef): Promise<{ dict: PdfDict; data: Uint8Array } | undefined> {
+  /**
+   * Decoded (decrypted and unfiltered) data of a stream object. `decrypt:
+   * false` reads a stream the file leaves in the clear although it is
+   * encrypted (a metadata stream under `/EncryptMetadata false`); `maxBytes`
+   * bounds the decoded size.
+   */
+  async streamContent(
+    ref: PdfRef,
+    options: { decrypt?: boolean; maxBytes?: number } = {},
+  ): Promise<{ dict: PdfDict; data: Uint8Array } | undefined> {
     const object = await this.fetch(ref);
     if (!(object.value instanceof PdfDict) || object.streamAt === undefined) return undefined;
     let raw = await this.streamData(object.value, object.streamAt, 0);
-    if (this.decryptor && object.value.name("Type") !== "XRef") {
-      raw = this.decryptor.decrypt(raw, ref.num, ref.gen, "stream");
-    }
-    return { dict: object.value, data: decodeStream(object.value, raw) };
+    const decrypt =
+      options.decrypt !== false && object.value.name("Type") !== "XRef" && !identityCryptFilter(object.value);
+    if (this.decryptor && decrypt) raw = this.decryptor.decrypt(raw, ref.num, ref.gen, "stream");
+    return { dict: object.value, data: decodeStream(object.value, raw, options.maxBytes) };
   }
 
   private async fromObjectStream(streamNum: number, index: number, num: number): Promise<PdfValue> {
@@ -344,6 +353,22 @@ export class PdfFile {
     this.objectStreams.clear();
     this.fetches = 0;
   }
+}
+
+/**
+ * True when a stream's filter chain opens with the /Identity crypt filter
+ * (ISO 32000-2 §7.4.10): the stream is stored in the clear in an encrypted
+ * file, and the file's own decryption must not touch it. A /Crypt filter
+ * without /Name is Identity.
+ */
+function identityCryptFilter(dict: PdfDict): boolean {
+  const filter = dict.get("Filter");
+  const first = Array.isArray(filter) ? filter[0] : filter;
+  if (!isName(first, "Crypt")) return false;
+  const parms = dict.get("DecodeParms");
+  const firstParms = Array.isArray(parms) ? parms[0] : parms;
+  const name = firstParms instanceof PdfDict ? firstParms.name("Name") : undefined;
+  return name === undefined || name === "Identity";
 }
 
 function parseObjectStreamHeader(dict: PdfDict, data: Uint8Array): ObjectStream {
