@@ -39,6 +39,11 @@
  *   has no UploadPartCopy; EmbeddedS3 gives S3's `<md5 of part MD5s>-<parts>`
  *   ETag, decodes copy sources as S3 does and copies parts
  *   (test/local/multipart-etags.test.ts, copy-source.test.ts).
+ * - Raw s3rver refuses AbortMultipartUpload (MethodNotAllowed), has no
+ *   ListParts or ListMultipartUploads, and writes a part over the earlier
+ *   upload of its number in place; EmbeddedS3 aborts (204, the parts removed,
+ *   no event), lists with S3's paging, and stores each part whole or not at
+ *   all (test/local/multipart-uploads.test.ts).
  * - Raw s3rver and dynalite answer any Host and any web page (dynalite checks
  *   no signature); EmbeddedS3 and EmbeddedDynamoDb refuse non-loopback Hosts
  *   and cross-site requests (src/local/loopback-guard.ts).
