@@ -1,5 +1,5 @@
 import type { RecordSummary } from "../store/types.js";
-import { jsonTerminalSafe, terminalSafe } from "./terminal-text.js";
+import { displayWidth, jsonTerminalSafe, terminalSafe } from "./terminal-text.js";
 
 /**
  * Bytes in binary units, one decimal: `532 B`, `1.5 KiB`, `2.1 MiB`.
@@ -21,7 +21,9 @@ export function formatBytes(bytes: number | undefined): string {
 
 /**
  * Rows as left-aligned columns separated by two spaces; the last column is
- * not padded, so long reasons do not push trailing blanks.
+ * not padded, so long reasons do not push trailing blanks. Columns are sized
+ * by the width the terminal gives the text (see {@link displayWidth}), so
+ * names with combining accents, CJK characters or emoji stay aligned.
  *
  * @example
  * formatTable([["NAME", "SIZE"], ["a.jpg", "10 B"]]) // "NAME   SIZE\na.jpg  10 B"
@@ -29,16 +31,21 @@ export function formatBytes(bytes: number | undefined): string {
 export function formatTable(table: readonly (readonly string[])[]): string {
   // Cells hold keys and metadata: shown, never acted on by the terminal.
   const rows = table.map((row) => row.map(terminalSafe));
+  const cellWidths = rows.map((row) => row.map(displayWidth));
   const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, column) => {
-      widths[column] = Math.max(widths[column] ?? 0, cell.length);
+  for (const row of cellWidths) {
+    row.forEach((width, column) => {
+      widths[column] = Math.max(widths[column] ?? 0, width);
     });
   }
   return rows
-    .map((row) =>
+    .map((row, index) =>
       row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .map((cell, column) =>
+          column === row.length - 1
+            ? cell
+            : cell + " ".repeat((widths[column] ?? 0) - (cellWidths[index]?.[column] ?? 0)),
+        )
         .join("  "),
     )
     .join("\n");

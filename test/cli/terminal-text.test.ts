@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, summaryLine } from "../../src/cli/format.js";
-import { jsonTerminalSafe, terminalSafe } from "../../src/cli/terminal-text.js";
+import { displayWidth, jsonTerminalSafe, terminalSafe } from "../../src/cli/terminal-text.js";
 
 describe("terminal-safe text", () => {
   it.each([
@@ -37,5 +37,41 @@ describe("terminal-safe text", () => {
     ]);
     const line = summaryLine({ bucket: "b", key: "x\u202ey", size: 1, mime: "text/plain", status: "ok" });
     expect(line).toBe("s3://b/x\\u202ey  text/plain  1 B  ok");
+  });
+});
+
+describe("display width, as a terminal lays text out", () => {
+  it.each([
+    ["ASCII", "photo.jpg", 9],
+    ["an accent composed (NFC)", "Café", 4],
+    ["an accent combined (NFD)", "Cafe\u0301", 4],
+    ["several combining marks on one letter", "a\u0301\u0323\u0308", 1],
+    ["CJK ideographs", "東京.jpg", 8],
+    ["Hangul syllables", "사진", 4],
+    ["Hangul written as combining jamo", "\u1109\u1161\u110c\u1175\u11ab", 4],
+    ["fullwidth Latin letters", "ＡＢＣ", 6],
+    ["an ideographic space", "a\u3000b", 4],
+    ["an emoji", "📷", 2],
+    ["a family emoji joined by ZWJ", "👨\u200d👩\u200d👧", 2],
+    ["a flag (two regional indicators)", "🇧🇷", 2],
+    ["a text pictograph made emoji by VS16", "\u2764\ufe0f", 2],
+    ["a text pictograph without it", "\u2764", 1],
+    ["an escaped control character, as printed", terminalSafe("a\u001bb"), 8],
+    ["an escaped zero-width space, as printed", terminalSafe("pay\u200bpal"), 12],
+  ])("counts %s", (_what, text, width) => {
+    expect(displayWidth(text)).toBe(width);
+  });
+
+  it("aligns table columns whatever the names are written in", () => {
+    const table = formatTable([
+      ["NAME", "SIZE", "STATUS"],
+      ["Cafe\u0301.jpg", "1 B", "ok"],
+      ["東京.jpg", "2 B", "ok"],
+      ["ＡＢ.png", "3 B", "ok"],
+      ["📷\u001b.jpg", "4 B", "ok"],
+    ]);
+    const sizeColumn = table.split("\n").map((line) => displayWidth(line.slice(0, line.search(/SIZE|\d B/))));
+    expect(sizeColumn).toEqual([14, 14, 14, 14, 14]);
+    expect(table.split("\n")[4]).toBe("📷\\u001b.jpg  4 B   ok");
   });
 });
