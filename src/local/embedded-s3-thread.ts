@@ -697,6 +697,9 @@ function pagingNumber(ctx: KoaContext, name: string): number | undefined {
   return Number(text);
 }
 
+/** The methods of requests about one multipart upload: abort, list its parts, upload or copy a part, complete it. */
+const UPLOAD_METHODS = ["DELETE", "GET", "PUT", "POST"];
+
 /** The owner and initiator of every upload: s3rver's one account. */
 const OWNER = { ID: String(DUMMY_ACCOUNT.id), DisplayName: DUMMY_ACCOUNT.displayName };
 
@@ -724,9 +727,10 @@ function multipartRequests(store: S3rverStore, turns: Turns): KoaMiddleware {
     const address = addressOf(ctx);
     const uploadId = queryText(ctx, "uploadId");
     const listsUploads = ctx.method === "GET" && address?.key === undefined && "uploads" in ctx.query;
-    if (!address || (uploadId === undefined && !listsUploads) || (uploadId !== undefined && !address.key)) {
-      return next();
-    }
+    // Other methods (a CORS preflight among them) are s3rver's to answer.
+    const namesUpload =
+      uploadId !== undefined && address?.key !== undefined && UPLOAD_METHODS.includes(ctx.method);
+    if (!address || (!listsUploads && !namesUpload)) return next();
     const { bucket, key } = address;
     if (!(await store.getBucket(bucket))) {
       throw new S3Error("NoSuchBucket", "The specified bucket does not exist");
@@ -747,11 +751,9 @@ function multipartRequests(store: S3rverStore, turns: Turns): KoaMiddleware {
       case "GET":
         ctx.body = await turns.run(directory, () => listParts(directory, bucket, key as string, ctx));
         return;
-      case "PUT":
-      case "POST":
-        await uploadKey(directory, key);
-        return next();
       default:
+        // UploadPart, UploadPartCopy or CompleteMultipartUpload.
+        await uploadKey(directory, key);
         return next();
     }
   };

@@ -311,6 +311,22 @@ describe("UploadPart", () => {
   });
 });
 
+describe("a CORS preflight naming an upload", () => {
+  it("is answered by s3rver's CORS rules, not as a request about the upload", async () => {
+    const response = await rawRequest(
+      server.s3.port,
+      "OPTIONS",
+      `/${BUCKET}/x.bin?uploadId=0123456789abcdef0123456789abcdef&partNumber=1`,
+      {
+        Host: `127.0.0.1:${server.s3.port}`,
+        Origin: "http://127.0.0.1:3000",
+        "Access-Control-Request-Method": "PUT",
+      },
+    );
+    expect(response.body).toContain("<Code>CORSResponse</Code>");
+  });
+});
+
 describe("ListParts", () => {
   it("lists the parts uploaded, in order, a page at a time through the SDK's paginator", async () => {
     // Prepare: parts sent out of order, one of them twice.
