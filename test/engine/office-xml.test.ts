@@ -102,6 +102,19 @@ describe("OOXML core properties with a DTD", () => {
   });
 });
 
+describe("OOXML core properties with elements named like JavaScript internals", () => {
+  it.each(["constructor", "__proto__", "prototype"])("keep every field beside a <cp:%s>", async (name) => {
+    const xml =
+      '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" ' +
+      `xmlns:dc="http://purl.org/dc/elements/1.1/"><cp:${name} cp:${name}="1">x</cp:${name}>` +
+      "<dc:title>Kept</dc:title></cp:coreProperties>";
+    const result = await docx(xml);
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ title: "Kept", application: "Writer" });
+    expect(Object.getPrototypeOf(result.document)).toBe(Object.prototype);
+  });
+});
+
 describe("OOXML core properties with unusual namespaces", () => {
   it("read elements under any prefix", async () => {
     const xml =

@@ -10,6 +10,9 @@ import { cleanString } from "../../limits.js";
 /** A parsed element: child elements by local name, attributes as `@_name`, text as `#text`. */
 export type XmlNode = { [key: string]: unknown };
 
+/** Names fast-xml-parser refuses outright (prototype pollution); renamed so the rest of the part stays readable. */
+const RESERVED_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   removeNSPrefix: true,
@@ -18,6 +21,8 @@ const parser = new XMLParser({
   processEntities: true,
   htmlEntities: true,
   trimValues: true,
+  transformTagName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
+  transformAttributeName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
 });
 
 /**
