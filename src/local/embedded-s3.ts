@@ -178,6 +178,19 @@ export class EmbeddedS3 extends EventEmitter<{ object: [ObjectEvent]; error: [Er
     return embedded;
   }
 
+  /**
+   * Refuses from now on every request that would change an object (PUT,
+   * POST, DELETE: uploads, copies, multipart, deletes) with S3's 503
+   * ServiceUnavailable, which SDKs retry and then report, while reads are
+   * answered as before: a stack that is stopping takes no new work but its
+   * handler can still read what it was given. Resolves with whether the
+   * server refuses them, once it does and the writes already under way have
+   * been answered (their events emitted).
+   */
+  refuseWrites(): Promise<boolean> {
+    return this.thread.refuseWrites();
+  }
+
   /** Stops accepting requests, lets those under way finish, then ends the server's thread. */
   async close(): Promise<void> {
     await this.thread.close();

@@ -221,8 +221,16 @@ export class LocalStack {
     }
   }
 
-  /** Waits for queued events, then closes clients and servers (LevelDB is flushed on close). */
+  /**
+   * Stops taking uploads, finishes the events already accepted, then closes
+   * clients and servers (LevelDB is flushed on close). Writes to the S3
+   * server are refused first (503, see {@link EmbeddedS3.refuseWrites}):
+   * while uploads kept arriving the queue never emptied, and a client that
+   * kept uploading kept the stack from stopping. Reads still work, for the
+   * handler; every event accepted is delivered or ends in the dead-letter file.
+   */
   async close(): Promise<void> {
+    await this.s3.refuseWrites();
     await this.dispatcher.idle();
     this.s3Client.destroy();
     this.dynamodbClient.destroy();

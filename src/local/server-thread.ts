@@ -14,15 +14,18 @@ import { parentPort, Worker, workerData } from "node:worker_threads";
  * use the other cores and the handler's loop carries only the handler.
  *
  * The protocol is small: the thread answers `ready` (with its port) or
- * `failed` once, exchanges `message`s with its owner while it runs, and
- * answers `close` with `closed` once its server has shut down (and flushed).
+ * `failed` once, exchanges `message`s with its owner while it runs, answers
+ * `refuse-writes` with `refusing-writes` once its server refuses requests
+ * that would change what it stores (saying whether it can), and answers
+ * `close` with `closed` once its server has shut down (and flushed).
  */
 type FromThread =
   | { type: "ready"; port: number; osThreadId?: number }
   | { type: "failed"; error: SerializedError }
+  | { type: "refusing-writes"; refusing: boolean }
   | { type: "closed"; error?: SerializedError }
   | { type: "message"; body: unknown };
-type ToThread = { type: "close" } | { type: "message"; body: unknown };
+type ToThread = { type: "close" } | { type: "refuse-writes" } | { type: "message"; body: unknown };
 
 interface SerializedError {
   message: string;
@@ -82,6 +85,8 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
   private port = 0;
   private threadId: number | undefined;
   private closing: Promise<void> | undefined;
+  private refusing: Promise<boolean> | undefined;
+  private onRefusing: ((refusing: boolean) => void) | undefined;
   private onClosed: ((error?: Error) => void) | undefined;
   private exited = false;
 
@@ -102,6 +107,9 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
             void this.worker.terminate();
             reject(revive(message.error));
             break;
+          case "refusing-writes":
+            this.onRefusing?.(message.refusing);
+            break;
           case "closed":
             this.onClosed?.(message.error && revive(message.error));
             break;
@@ -120,6 +128,8 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
         const error = new Error(`the ${entry} thread exited (code ${code})`);
         if (!started) reject(error);
         else this.onClosed?.(code === 0 || code === 1 ? undefined : error);
+        // A thread that has ended stores nothing more: its server refuses every write.
+        this.onRefusing?.(true);
       });
     });
   }
@@ -140,6 +150,25 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
   /** Sends one message to the thread's server. */
   post(body: unknown): void {
     if (!this.exited) this.worker.postMessage({ type: "message", body } satisfies ToThread);
+  }
+
+  /**
+   * Asks the server to refuse, from now on, every request that would change
+   * what it stores, while it keeps answering reads. Resolves with whether it
+   * does (a server that cannot refuse writes says false) once it refuses them
+   * and the writes under way have been answered, their changes announced.
+   * Safe to call twice.
+   */
+  refuseWrites(): Promise<boolean> {
+    this.refusing ??= new Promise<boolean>((resolve) => {
+      if (this.exited) {
+        resolve(true);
+        return;
+      }
+      this.onRefusing = resolve;
+      this.worker.postMessage({ type: "refuse-writes" } satisfies ToThread);
+    });
+    return this.refusing;
   }
 
   /** Closes the server (waiting for it to flush), then ends the thread. Safe to call twice. */
@@ -166,6 +195,14 @@ export interface ThreadServer {
   close(): Promise<void>;
   /** Messages from the owner. */
   receive?(body: unknown): void;
+  /**
+   * From now on, refuse requests that would change what the server stores
+   * (as S3 does when unavailable: 503), answering reads as before; settles
+   * once the writes already under way have been answered, so the owner has
+   * every change they announced. A server without it is told so and keeps
+   * accepting writes.
+   */
+  refuseWrites?(): Promise<void> | void;
 }
 
 /**
@@ -184,7 +221,13 @@ export function serveOnThread(
   let server: ThreadServer | undefined;
   port.on("message", (message: ToThread) => {
     if (message.type === "message") server?.receive?.(message.body);
-    else if (message.type === "close") {
+    else if (message.type === "refuse-writes") {
+      const refusing = server?.refuseWrites !== undefined;
+      // Said after the writes under way were answered: their announcements have reached the owner first.
+      Promise.resolve(server?.refuseWrites?.())
+        .catch(() => undefined)
+        .then(() => port.postMessage({ type: "refusing-writes", refusing } satisfies FromThread));
+    } else if (message.type === "close") {
       const closed = server ? server.close() : Promise.resolve();
       closed.then(
         () => port.postMessage({ type: "closed" } satisfies FromThread),

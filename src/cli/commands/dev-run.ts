@@ -119,7 +119,11 @@ export async function runDev(flags: DevFlags): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
-  process.stdout.write("stopping: finishing queued events...\n");
+  // Past the first Ctrl-C the handlers above are gone: a second one ends the process at once, as before.
+  process.stdout.write(
+    "stopping: refusing uploads, finishing queued events (Ctrl-C again stops at once)...\n",
+  );
+  await stack.s3.refuseWrites();
   await new Promise<void>((resolvePromise) => http.close(() => resolvePromise()));
   await stack.close();
   process.stdout.write("stopped.\n");
