@@ -60,7 +60,10 @@ export function openWithEmptyPassword(encrypt: PdfDict, fileId: Uint8Array): Ope
   if (!legacyUserPasswordMatches(revision, key, user, fileId)) {
     return { ok: false, reason: "a user password is required" };
   }
-  return { ok: true, decryptor: makeDecryptor(key, streamMethod, stringMethod, true) };
+  return {
+    ok: true,
+    decryptor: makeDecryptor(objectKeyBase(key, version), streamMethod, stringMethod, true),
+  };
 }
 
 function stringBytes(value: unknown): Uint8Array | undefined {
@@ -124,6 +127,21 @@ function legacyKey(
   let hash = md5(...parts);
   if (revision >= 3) for (let i = 0; i < 50; i++) hash = md5(hash.subarray(0, length));
   return hash.slice(0, length);
+}
+
+/**
+ * The file key that object keys are derived from. Under /V 4 Acrobat zero-pads
+ * a key shorter than 16 bytes to 16 before Algorithm 1, which the standard
+ * does not say but files with `/V 4 /R 4 /Length 40` need (pdf.js does the
+ * same since its issue 19484). The password check above still uses the short
+ * key; older /V values keep the key as it is, so 40-bit revision 2 and 3
+ * files are unchanged.
+ */
+function objectKeyBase(key: Uint8Array, version: number): Uint8Array {
+  if (version !== 4 || key.length >= 16) return key;
+  const padded = new Uint8Array(16);
+  padded.set(key);
+  return padded;
 }
 
 /** Algorithms 4 and 5: does the empty password reproduce /U? */
