@@ -349,3 +349,66 @@ describe("PDF XMP metadata in encrypted files", () => {
     expect(result.pdf).toMatchObject({ title: "XMP title", producer: "XMP producer" });
   });
 });
+
+/**
+ * A PDF with a cross-reference stream whose page tree root (object 2) sits in
+ * an object stream whose FlateDecode data is corrupt, as when an object
+ * stream does not decrypt; the information dictionary (object 5) and the
+ * metadata stream (object 4) are plain objects.
+ */
+function pdfWithBrokenPageTree(xmp: string, info: string): Uint8Array {
+  const objects: Record<number, string> = {
+    1: CATALOG,
+    4: stream("/Type/Metadata/Subtype/XML", utf8(xmp)),
+    5: info,
+    6: stream(
+      "/Type/ObjStm/N 1/First 4/Filter/FlateDecode",
+      Uint8Array.of(0x78, 0x9c, 0xff, 0xff, 0xff, 0xff),
+    ),
+  };
+  let text = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
+  const offsets = new Map<number, number>();
+  for (const [num, body] of Object.entries(objects)) {
+    offsets.set(Number(num), text.length);
+    text += `${num} 0 obj\n${body}\nendobj\n`;
+  }
+  const xrefAt = text.length;
+  // Rows of /W [1 4 2]: type, offset or object stream number, generation or index.
+  const row = (type: number, second: number, third: number) => {
+    const bytes = Buffer.alloc(7);
+    bytes.writeUInt8(type, 0);
+    bytes.writeUInt32BE(second, 1);
+    bytes.writeUInt16BE(third, 5);
+    return bytes;
+  };
+  const rows = Buffer.concat([
+    row(0, 0, 65535),
+    row(1, offsets.get(1) as number, 0),
+    row(2, 6, 0),
+    row(0, 0, 0),
+    row(1, offsets.get(4) as number, 0),
+    row(1, offsets.get(5) as number, 0),
+    row(1, offsets.get(6) as number, 0),
+    row(1, xrefAt, 0),
+  ]);
+  text += `7 0 obj\n${stream("/Type/XRef/Size 8/W[1 4 2]/Root 1 0 R/Info 5 0 R", rows)}\nendobj\n`;
+  text += `startxref\n${xrefAt}\n%%EOF\n`;
+  return new Uint8Array(Buffer.from(text, "latin1"));
+}
+
+describe("PDF metadata when the page tree is unreadable", () => {
+  it("still reads the information dictionary and the XMP packet, with a warning", async () => {
+    // Prepare
+    const xmp = packet(
+      `<rdf:Description rdf:about="" ${NAMESPACES}><pdf:Producer>XMP producer</pdf:Producer></rdf:Description>`,
+    );
+    const bytes = pdfWithBrokenPageTree(xmp, "<</Title(Info title)>>");
+    // Act
+    const result = await run(bytes);
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.pdf).toMatchObject({ title: "Info title", producer: "XMP producer" });
+    expect(result.pdf?.pages).toBeUndefined();
+    expect(result.warnings).toEqual(["page tree unreadable: corrupt FlateDecode stream"]);
+  });
+});

@@ -155,8 +155,10 @@ function linearizedPageCount(linearization: PdfDict | undefined, size: number): 
 
 /**
  * Reads encryption, catalog, page count and document information into `pdf`.
- * A missing catalog means the cross-reference data is wrong and throws; a bad
- * information dictionary only warns.
+ * A missing catalog means the cross-reference data is wrong and throws. The
+ * page count, the information dictionary and the XMP packet are read each on
+ * its own: one that fails (a page tree in an object stream that does not
+ * inflate) costs its own fields, with a warning, not the others'.
  */
 async function readDocument(
   file: PdfFile,
@@ -210,8 +212,8 @@ async function readDocument(
       ctx.warn("the page tree root has no valid /Count");
     }
   } catch (error) {
-    if (isBudgetLimit(error) || canDecrypt) throw error;
-    ctx.warn(`page tree unreadable without the password: ${describeError(error)}`);
+    if (isBudgetLimit(error)) throw error;
+    ctx.warn(`page tree unreadable${canDecrypt ? "" : " without the password"}: ${describeError(error)}`);
     pagesFromLinearization(pdf, ctx, linearization, file.size);
   }
 
