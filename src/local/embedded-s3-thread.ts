@@ -174,6 +174,57 @@ async function refuseForeignRequests(ctx: KoaContext, next: () => Promise<void>)
   await next();
 }
 
+/** Methods that change nothing: answered while the server refuses changes. */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Once the stack is stopping, refuses every request that would change an
+ * object with S3's 503 ServiceUnavailable (SDKs and the AWS CLI retry it,
+ * then report it), so a client that keeps uploading cannot keep the stack
+ * from stopping; reads are answered as before, and so are single-object
+ * writes under the derived prefix, which the handler finishing its queued
+ * events makes (thumbnails). `refuse()` resolves once the changes already
+ * under way have been answered: they sit outside the announcer's middleware,
+ * so by then every one of their events has reached the dispatcher's queue.
+ */
+class WriteRefusal {
+  private refusing = false;
+  private inFlight = 0;
+  private drained: (() => void)[] = [];
+
+  constructor(private readonly derivedPrefix: string | undefined) {}
+
+  readonly middleware: KoaMiddleware = async (ctx, next) => {
+    if (READ_METHODS.has(ctx.method)) return next();
+    if (this.refusing && !this.isDerivedWrite(ctx))
+      throw new S3Error("ServiceUnavailable", "The server is stopping and accepts no more changes.");
+    this.inFlight++;
+    try {
+      await next();
+    } finally {
+      if (--this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
+    }
+  };
+
+  async refuse(): Promise<void> {
+    this.refusing = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+  }
+
+  /** A PUT or DELETE of one object (no copy, multipart or batch delete) under the derived prefix. */
+  private isDerivedWrite(ctx: KoaContext): boolean {
+    if (!this.derivedPrefix || (ctx.method !== "PUT" && ctx.method !== "DELETE")) return false;
+    if (ctx.headers["x-amz-copy-source"] !== undefined) return false;
+    if (["uploadId", "uploads", "partNumber", "delete"].some((name) => name in ctx.query)) return false;
+    const key = ctx.path.split("/").slice(2).join("/");
+    try {
+      return decodeURIComponent(key).startsWith(this.derivedPrefix);
+    } catch {
+      return false;
+    }
+  }
+}
+
 /**
  * Virtual-hosted-style addressing on this machine: `<bucket>.localhost`.
  * s3rver's own rule takes any host name that is not an IP address or
@@ -1012,8 +1063,10 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   const requests = new AsyncLocalStorage<CreatingRequest>();
   const noteRequest: KoaMiddleware = (ctx, next) =>
     requests.run({ completesMultipartUpload: ctx.method === "POST" && "uploadId" in ctx.query }, next);
+  const refusal = new WriteRefusal(options.derivedPrefix);
   server.middleware.unshift(
     refuseForeignRequests,
+    refusal.middleware,
     announcer.middleware,
     addressBucketsByHostname,
     keepEmptyKeySegments,
@@ -1086,11 +1139,11 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     });
   };
   const address = await server.run();
-  return { port: address.port, close: () => server.close() };
+  return { port: address.port, close: () => server.close(), refuseWrites: () => refusal.refuse() };
 }
 
 serveOnThread(async (data, send) => {
   const announcer = new Announcer(send);
-  const { port, close } = await start(data as EmbeddedS3Options, announcer);
-  return { port, close, receive: (body) => announcer.receipt(body as ObjectReceipt) };
+  const { port, close, refuseWrites } = await start(data as EmbeddedS3Options, announcer);
+  return { port, close, refuseWrites, receive: (body) => announcer.receipt(body as ObjectReceipt) };
 });

@@ -12,6 +12,13 @@ export interface EmbeddedS3Options {
   directory: string;
   /** Buckets created at start when missing. */
   buckets?: readonly string[];
+  /**
+   * The prefix the pipeline writes its own files under (thumbnails). Writes
+   * there are still taken once the server refuses others (see
+   * {@link EmbeddedS3.refuseWrites}), so the events being finished can write
+   * and delete their thumbnails.
+   */
+  derivedPrefix?: string;
 }
 
 /** One object change, as the server's thread posts it; `count` numbers the announcements. */
@@ -183,7 +190,8 @@ export class EmbeddedS3 extends EventEmitter<{ object: [ObjectEvent]; error: [Er
    * POST, DELETE: uploads, copies, multipart, deletes) with S3's 503
    * ServiceUnavailable, which SDKs retry and then report, while reads are
    * answered as before: a stack that is stopping takes no new work but its
-   * handler can still read what it was given. Resolves with whether the
+   * handler can still read what it was given, and write and delete under
+   * the derived prefix (its thumbnails). Resolves with whether the
    * server refuses them, once it does and the writes already under way have
    * been answered (their events emitted).
    */

@@ -145,7 +145,7 @@ export class LocalStack {
 
     const s3Folder = join(dataDir, "s3");
     const s3 = await startServer("S3 server", { port: s3Port, flag: "--s3-port" }, s3Folder, () =>
-      EmbeddedS3.start({ port: s3Port, directory: s3Folder, buckets: [bucket] }),
+      EmbeddedS3.start({ port: s3Port, directory: s3Folder, buckets: [bucket], derivedPrefix }),
     );
     // From here on, a step that fails closes what the earlier ones started: a server left running
     // would keep the process (a test, a benchmark) alive after the error it was given.

@@ -4,13 +4,20 @@
  * cataloged before it closes; a client that keeps uploading cannot keep it
  * from stopping.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_S3_CLIENT_OPTIONS, LocalStack } from "../../src/local/local-stack.js";
 import { ServerThread } from "../../src/local/server-thread.js";
+import { corpusFile } from "../support/corpus.js";
 
 let directory: string;
 beforeAll(async () => {
@@ -43,9 +50,49 @@ describe("refusing writes on a server thread", () => {
 });
 
 describe("a local stack that is stopping", () => {
-  // Expected to fail until the S3 server's thread implements refuseWrites (see ThreadServer.refuseWrites):
-  // it then refuses PUT, POST and DELETE with 503 ServiceUnavailable and answers reads as before.
-  it.fails("refuses uploads with 503, still serves reads, and catalogs what it had accepted", async () => {
+  it("still lets the handler write and delete under the derived prefix, so accepted images get their thumbnail", async () => {
+    // Prepare: thumbnails on, one image accepted before the refusal.
+    const stack = await LocalStack.start({
+      dataDir: join(directory, "stack-thumbnails"),
+      s3Port: 0,
+      dynamodbPort: 0,
+      logLevel: "SILENT",
+      thumbnails: true,
+    });
+    const client = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: stack.s3.endpoint, maxAttempts: 1 });
+    try {
+      const image = await readFile(corpusFile("exifpy-DSCN0010.jpg"));
+      await client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: "photo.jpg", Body: image }));
+
+      // Act
+      expect(await stack.s3.refuseWrites()).toBe(true);
+      await stack.dispatcher.idle();
+      const outsider = await client
+        .send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: "photo.jpg" }))
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      const derivedKey = `${stack.derivedPrefix}probe.webp`;
+      await client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: derivedKey, Body: "x" }));
+      await client.send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: derivedKey }));
+
+      // Assess
+      const { record } = await stack.store.getObject(stack.bucket, "photo.jpg");
+      expect(record?.status).toBe("ok");
+      expect(record?.thumbnailKey).toMatch(new RegExp(`^${stack.derivedPrefix}`));
+      const thumbnail = await client.send(
+        new GetObjectCommand({ Bucket: stack.bucket, Key: record?.thumbnailKey as string }),
+      );
+      expect((await thumbnail.Body?.transformToByteArray())?.length).toBeGreaterThan(0);
+      expect((outsider as S3ServiceException).$metadata.httpStatusCode).toBe(503);
+    } finally {
+      client.destroy();
+      await stack.close();
+    }
+  });
+
+  it("refuses uploads with 503, still serves reads, and catalogs what it had accepted", async () => {
     // Prepare
     const stack = await LocalStack.start({
       dataDir: join(directory, "stack"),
