@@ -3,6 +3,7 @@ import { EndOfStreamError } from "strtok3";
 import { BlockReader } from "./byte-source/block-reader.js";
 import type { ByteSource } from "./byte-source/byte-source.js";
 import { type DetectHints, detectFormat } from "./detect/detect.js";
+import { refineZipFormat } from "./detect/zip-container.js";
 import { describeError, LimitExceededError, type LimitKind, SourceError } from "./errors.js";
 import type { ExtractContext } from "./extractors/extractor.js";
 import { extractorFor, loadExtractor } from "./extractors/registry.js";
@@ -71,7 +72,16 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
     format = await withDeadline(detectFormat(reader, options), deadline.signal);
     if (!options.detectOnly && source.size > 0) {
       const head = await reader.read(0, Math.min(source.size, HEAD_WINDOW_BYTES / 4));
-      const extractor = extractorFor(format, head);
+      let extractor = extractorFor(format, head);
+      if (extractor && format.mime === "application/zip") {
+        // The archive plan fetches the tail, where the central directory may show a document package.
+        await reader.prefetch(extractor.plan(source.size));
+        format = await withDeadline(
+          refineZipFormat(reader, format, options, budget.maxEntries),
+          deadline.signal,
+        );
+        extractor = extractorFor(format, head);
+      }
       if (extractor) {
         const ctx: ExtractContext = {
           reader,

@@ -1,5 +1,6 @@
 import { deflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { typeFromZipEntries } from "../../src/engine/detect/zip-container.js";
 import { BufferSource, extract } from "../../src/engine/index.js";
 
 /**
@@ -163,13 +164,27 @@ describe("OOXML packages in other ZIP layouts", () => {
     expect(result.document).toEqual({ kind: "ooxml", title: "Packed", creator: "Ann" });
   });
 
-  // Known failure: with ZIP64 sizes in the local headers, file-type's walk of
-  // them cannot tell the package from a plain zip, so detection says
-  // application/zip and the document extractor never runs. The directory
-  // reader itself reads these records (the ZIP64 data descriptor case above).
-  it.fails("is detected as OOXML with ZIP64 sizes in its local headers", async () => {
+  // file-type cannot walk local headers with ZIP64 sizes and calls the file
+  // application/zip; extraction then tells the package from its central directory.
+  it("is detected as OOXML with ZIP64 sizes in its local headers", async () => {
     const result = await run(buildZip(docxParts(), { zip64: true }), "packed.docx");
+    expect(result.format).toMatchObject({
+      mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      ext: "docx",
+      category: "document",
+      mismatch: false,
+    });
+    expect(result.warnings).toEqual([]);
     expect(result.document).toEqual({ kind: "ooxml", title: "Packed", creator: "Ann" });
+  });
+
+  it("with ZIP64 local headers stays a zip when only detection runs, which reads no tail", async () => {
+    const bytes = buildZip(docxParts(), { zip64: true });
+    const result = await extract(new BufferSource(bytes, "packed.docx"), {
+      name: "packed.docx",
+      detectOnly: true,
+    });
+    expect(result.format.mime).toBe("application/zip");
   });
 
   it("without docProps/ is a valid document with no properties", async () => {
@@ -185,6 +200,45 @@ const ODF_META =
   'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/">' +
   "<office:meta><dc:title>Minutes</dc:title><meta:initial-creator>Jürgen</meta:initial-creator>" +
   '<meta:document-statistic meta:page-count="3"/></office:meta></office:document-meta>';
+
+describe("ZIP64 local headers", () => {
+  it("leave a plain zip a zip, listed by the archive extractor", async () => {
+    const bytes = buildZip(
+      [
+        { name: "word/notes.txt", content: "not a package: no [Content_Types].xml" },
+        { name: "mimetype", content: "text/plain", method: "store" },
+      ],
+      { zip64: true },
+    );
+    const result = await run(bytes, "bundle.zip");
+    expect(result.format).toMatchObject({ mime: "application/zip", ext: "zip", mismatch: false });
+    expect(result.archive).toMatchObject({ kind: "zip", entries: 2 });
+    expect(result.document).toBeUndefined();
+  });
+
+  it("do not hide an OpenDocument package named by its mimetype entry", async () => {
+    const bytes = buildZip(
+      [
+        { name: "mimetype", content: "application/vnd.oasis.opendocument.text", method: "store" },
+        { name: "content.xml", content: "<office:document-content/>" },
+        { name: "meta.xml", content: ODF_META },
+      ],
+      { zip64: true },
+    );
+    const result = await run(bytes, "minutes.odt");
+    expect(result.format).toMatchObject({ mime: "application/vnd.oasis.opendocument.text", ext: "odt" });
+    expect(result.document).toMatchObject({ kind: "odf", title: "Minutes", pages: 3 });
+  });
+
+  it("still let the declared name be compared with the package found", async () => {
+    const result = await run(buildZip(docxParts(), { zip64: true }), "packed.pdf");
+    expect(result.format.mime).toBe(
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    );
+    expect(result.format.mismatch).toBe(true);
+    expect(result.format.mismatchReason).toMatch(/extension \.pdf suggests application\/pdf/);
+  });
+});
 
 describe("OpenDocument meta.xml", () => {
   it.each(["store", "deflate"] as const)("is read when %sd", async (method) => {
@@ -265,5 +319,21 @@ describe("EPUB 3 title refinements", () => {
       '<meta refines="#b" property="title-type">subtitle</meta>';
     const result = await run(epub("content.opf", "content.opf", opf(metadata)), "book.epub");
     expect(result.document?.title).toBe("First");
+  });
+});
+
+describe("zip-based formats by entry names", () => {
+  it.each([
+    [["[Content_Types].xml", "_rels/.rels", "word/document.xml"], undefined, "docx"],
+    [["[Content_Types].xml", "ppt/presentation.xml"], undefined, "pptx"],
+    [["[Content_Types].xml", "xl/workbook.xml"], undefined, "xlsx"],
+    [["mimetype", "content.xml"], "application/vnd.oasis.opendocument.spreadsheet", "ods"],
+    [["mimetype", "OEBPS/content.opf"], "application/epub+zip\n", "epub"],
+    // A folder name alone, or a mimetype entry naming no package format, is a plain zip.
+    [["word/document.xml"], undefined, undefined],
+    [["[Content_Types].xml", "docs/readme.txt"], undefined, undefined],
+    [["mimetype", "a.txt"], "text/plain", undefined],
+  ] as const)("%j (mimetype %j) is %s", (names, mimetype, ext) => {
+    expect(typeFromZipEntries(names, mimetype)?.ext).toBe(ext);
   });
 });

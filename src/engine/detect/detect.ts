@@ -11,8 +11,9 @@ import "./zip-inflate.js";
 
 /**
  * Bytes file-type may look at. It scans forward through ZIP local headers and
- * skips over ID3 tags; past this window a zip is a zip (the document extractor
- * tells OOXML from the central directory) and an ID3 tag means MP3.
+ * skips over ID3 tags; past this window a zip is a zip (extraction then tells
+ * a document package from the central directory, see `refineZipFormat`) and
+ * an ID3 tag means MP3.
  */
 export const DETECTION_WINDOW_BYTES = 256 * 1024;
 
