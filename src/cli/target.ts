@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SDK_HTTP_TIMEOUTS } from "../config/config.js";
 import {
   LOCAL_CREDENTIALS,
   LOCAL_DEFAULTS,
@@ -64,6 +65,7 @@ export function connectCatalog(flags: TargetFlags, env: NodeJS.ProcessEnv = proc
     const common = {
       ...(flags.region && { region: flags.region }),
       ...(flags.profile && { profile: flags.profile }),
+      requestHandler: SDK_HTTP_TIMEOUTS,
     };
     s3 = new S3Client({
       ...common,
@@ -77,10 +79,12 @@ export function connectCatalog(flags: TargetFlags, env: NodeJS.ProcessEnv = proc
     s3 = new S3Client({
       ...LOCAL_S3_CLIENT_OPTIONS,
       endpoint: url(flags.s3Endpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.s3Port}`, "--s3-endpoint"),
+      requestHandler: SDK_HTTP_TIMEOUTS,
     });
     dynamodb = new DynamoDBClient({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
+      requestHandler: SDK_HTTP_TIMEOUTS,
       endpoint: url(
         flags.dynamodbEndpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.dynamodbPort}`,
         "--dynamodb-endpoint",

@@ -38,6 +38,18 @@ export interface CatalogConfig {
 /** Where derived artefacts go unless `DERIVED_PREFIX` says otherwise (the CDK app uses the same default). */
 export const DEFAULT_DERIVED_PREFIX = "_derived/";
 
+/**
+ * Time limits for the HTTP requests of every S3 and DynamoDB client the
+ * catalog makes (the handler's, the local stack's, the CLI's). The SDK waits
+ * forever by default: a server that takes the connection and never answers
+ * would hold a Lambda invocation until its timeout, and a CLI command or an
+ * API request for good. Their calls answer in milliseconds; `socketTimeout`
+ * counts only silence, so a body that keeps arriving is never cut, and a
+ * request that timed out is retried by the SDK like any transient fault.
+ * Not for SQS, whose long polls are silent for up to 20 s by design.
+ */
+export const SDK_HTTP_TIMEOUTS = { connectionTimeout: 3_000, socketTimeout: 5_000 } as const;
+
 /** The environment does not describe a usable configuration. */
 export class ConfigError extends CatalogError {
   constructor(message: string, options?: ErrorOptions) {

@@ -13,7 +13,12 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse } from "aws-lambda";
-import { type CatalogConfig, DEFAULT_DERIVED_PREFIX, readConfig } from "../config/config.js";
+import {
+  type CatalogConfig,
+  DEFAULT_DERIVED_PREFIX,
+  readConfig,
+  SDK_HTTP_TIMEOUTS,
+} from "../config/config.js";
 import { CatalogError, describeError } from "../engine/errors.js";
 import { type ObjectEvent, parseLambdaEvent } from "../events/s3-event.js";
 import type { DerivedWriter, ObjectStorage } from "../pipeline/ports.js";
@@ -281,10 +286,12 @@ export async function handlerFromConfig(config: CatalogConfig): Promise<CatalogH
     ...(config.region && { region: config.region }),
     ...(config.s3Endpoint && { endpoint: config.s3Endpoint }),
     forcePathStyle: config.s3ForcePathStyle,
+    requestHandler: SDK_HTTP_TIMEOUTS,
   });
   const dynamodb = new DynamoDBClient({
     ...(config.region && { region: config.region }),
     ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
+    requestHandler: SDK_HTTP_TIMEOUTS,
   });
   const policy = await loadPolicy({
     ...(config.policyJson !== undefined && { json: config.policyJson }),

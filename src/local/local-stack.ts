@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { TerminalLogger } from "../cli/terminal-logger.js";
+import { SDK_HTTP_TIMEOUTS } from "../config/config.js";
 import { createHandler } from "../lambda/handler.js";
 import { warmUpPipeline } from "../pipeline/warm-up.js";
 import { DEFAULT_POLICY, type Policy } from "../policy/policy.js";
@@ -168,12 +169,14 @@ export class LocalStack {
         ...LOCAL_S3_CLIENT_OPTIONS,
         endpoint: s3.endpoint,
         cacheMiddleware: true,
+        requestHandler: SDK_HTTP_TIMEOUTS,
       });
       started.push({ close: () => s3Client.destroy() });
       const dynamodbClient = new DynamoDBClient({
         region: LOCAL_REGION,
         credentials: LOCAL_CREDENTIALS,
         endpoint: dynamodb.endpoint,
+        requestHandler: SDK_HTTP_TIMEOUTS,
       });
       started.push({ close: () => dynamodbClient.destroy() });
       const store = new CatalogStore(dynamodbClient, { tableName });
