@@ -146,13 +146,16 @@ describe("HTTP API: oversized uploads and traversal", () => {
     expect(await storedKeys()).toContain(key);
   });
 
+  // S3 holds such keys and the pipeline catalogs them, so a read takes them; a key is only ever the
+  // value of a DynamoDB lookup, never a path, so there is nothing to climb out of.
   it.each(["../x", "a/../../x", "/x", "a\u0000b", "a\nb"])(
-    "GET /api/object?key=%j is refused with 400",
+    "GET /api/object?key=%j is a lookup of that very key: 404 when it is not cataloged",
     async (key) => {
       const response = await app.fetch(
         new Request(`http://127.0.0.1/api/object?key=${encodeURIComponent(key)}`),
       );
-      expect(response.status).toBe(400);
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { error: string }).error).not.toMatch(/\bat .+\.[jt]s:\d+/);
     },
   );
 
