@@ -13,17 +13,27 @@ export type XmlNode = { [key: string]: unknown };
 /** Names fast-xml-parser refuses outright (prototype pollution); renamed so the rest of the part stays readable. */
 const RESERVED_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: true,
-  htmlEntities: true,
-  trimValues: true,
-  transformTagName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
-  transformAttributeName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
-});
+/**
+ * The parser metadata parts are read with: attributes kept, nothing typed,
+ * the five XML entities and HTML's named ones decoded (a DTD's never: see
+ * withoutDoctype), reserved names renamed. Namespace prefixes are dropped
+ * unless the reader resolves namespaces itself (XMP does).
+ */
+export function metadataXmlParser(options: { keepPrefixes: boolean }): XMLParser {
+  return new XMLParser({
+    ignoreAttributes: false,
+    removeNSPrefix: !options.keepPrefixes,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    processEntities: true,
+    htmlEntities: true,
+    trimValues: true,
+    transformTagName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
+    transformAttributeName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
+  });
+}
+
+const parser = metadataXmlParser({ keepPrefixes: false });
 
 /**
  * Parses a small XML part (already bounded by the caller).
@@ -55,22 +65,35 @@ export function parseXml(bytes: Uint8Array): XmlNode {
 export function withoutDoctype(text: string): string {
   const open = text.search(/<!DOCTYPE/i);
   if (open < 0 || /<[A-Za-z_]/.test(text.slice(0, open))) return text;
+  const end = doctypeEnd(text, open);
+  return end < 0 ? text : text.slice(0, open) + text.slice(end);
+}
+
+/**
+ * Where the DOCTYPE that starts at `open` ends (just past its `>`), -1 when
+ * cut: its internal subset (in brackets) may hold `>` and `]` in quoted
+ * values and comments, so those are stepped over.
+ *
+ * @example
+ * doctypeEnd('<!DOCTYPE a [<!ENTITY x ">">]><a/>', 0); // 30
+ */
+export function doctypeEnd(text: string, open: number): number {
   let quote: string | undefined;
   let inSubset = false;
-  for (let at = open + 9; at < text.length; at++) {
+  for (let at = open + "<!DOCTYPE".length; at < text.length; at++) {
     const char = text[at];
     if (quote) {
       if (char === quote) quote = undefined;
     } else if (char === '"' || char === "'") quote = char;
     else if (inSubset && text.startsWith("<!--", at)) {
       const end = text.indexOf("-->", at + 4);
-      if (end < 0) return text;
+      if (end < 0) return -1;
       at = end + 2;
     } else if (char === "[") inSubset = true;
     else if (char === "]") inSubset = false;
-    else if (char === ">" && !inSubset) return text.slice(0, open) + text.slice(at + 1);
+    else if (char === ">" && !inSubset) return at + 1;
   }
-  return text;
+  return -1;
 }
 
 /** The child element `name` of a node (the first when repeated). */

@@ -1,4 +1,5 @@
 import { cleanString } from "../../limits.js";
+import { doctypeEnd } from "../document/xml-fields.js";
 
 /** The namespace an SVG root and its title are in. */
 const SVG_NAMESPACE = "http://www.w3.org/2000/svg";
@@ -214,29 +215,6 @@ function namespaceOf(name: string, scopes: readonly Map<string, string>[]): stri
     if (namespace !== undefined) return namespace;
   }
   return undefined;
-}
-
-/**
- * Where a DOCTYPE ends, -1 when cut: its internal subset (in brackets) may
- * hold `>` and `]` in quoted values and comments, so those are stepped over.
- */
-function doctypeEnd(text: string, open: number): number {
-  let quote: string | undefined;
-  let inSubset = false;
-  for (let at = open + "<!DOCTYPE".length; at < text.length; at++) {
-    const char = text[at];
-    if (quote) {
-      if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") quote = char;
-    else if (inSubset && text.startsWith("<!--", at)) {
-      const end = text.indexOf("-->", at + 4);
-      if (end < 0) return -1;
-      at = end + 2;
-    } else if (char === "[") inSubset = true;
-    else if (char === "]") inSubset = false;
-    else if (char === ">" && !inSubset) return at + 1;
-  }
-  return -1;
 }
 
 /** Comments, CDATA, processing instructions and declarations: where they end, -1 when cut, undefined when `open` starts none. */

@@ -1,7 +1,6 @@
-import { XMLParser } from "fast-xml-parser";
 import { ContentError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
-import { withoutDoctype } from "../document/xml-fields.js";
+import { metadataXmlParser, withoutDoctype } from "../document/xml-fields.js";
 
 /**
  * The XMP packet of a PDF's /Metadata stream (ISO 16684-1), read for the
@@ -33,20 +32,7 @@ const PDF = "http://ns.adobe.com/pdf/1.3/";
 /** Elements between the document root and rdf:RDF: x:xmpmeta, its older x:xapmeta, or none. */
 const MAX_RDF_DEPTH = 2;
 
-/** Names fast-xml-parser refuses outright (prototype pollution); renamed so the rest of the packet stays readable. */
-const RESERVED_NAMES = new Set(["__proto__", "constructor", "prototype"]);
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  removeNSPrefix: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: true,
-  htmlEntities: true,
-  trimValues: true,
-  transformTagName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
-  transformAttributeName: (name) => (RESERVED_NAMES.has(name) ? `${name}_` : name),
-});
+const parser = metadataXmlParser({ keepPrefixes: true });
 
 type XmlNode = { [key: string]: unknown };
 /** Namespace prefix ("" for the default namespace) → URI, as declared on the way down. */
