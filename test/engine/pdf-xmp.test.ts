@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { parseXmpDate } from "../../src/engine/extractors/pdf/xmp.js";
+import { FILE_ID, md5, OWNER, PADDING, PERMISSIONS, rc4 } from "../support/pdf-rc4.js";
 
 /**
  * The XMP packet of the catalog's /Metadata stream, in PDFs written by hand:
@@ -224,33 +224,6 @@ describe("XMP dates", () => {
 });
 
 // The standard security handler with the empty user password, RC4 128-bit (ISO 32000-2 §7.6.4).
-
-const PADDING = Buffer.from("28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a", "hex");
-const FILE_ID = Buffer.from("00112233445566778899aabbccddeeff", "hex");
-const OWNER = Buffer.alloc(32, 0x42);
-const PERMISSIONS = -4;
-
-function md5(...parts: Uint8Array[]): Buffer {
-  const hash = createHash("md5");
-  for (const part of parts) hash.update(part);
-  return hash.digest();
-}
-
-function rc4(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const s = Uint8Array.from({ length: 256 }, (_, i) => i);
-  for (let i = 0, j = 0; i < 256; i++) {
-    j = (j + (s[i] as number) + (key[i % key.length] as number)) & 0xff;
-    [s[i], s[j]] = [s[j] as number, s[i] as number];
-  }
-  const out = new Uint8Array(data.length);
-  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
-    i = (i + 1) & 0xff;
-    j = (j + (s[i] as number)) & 0xff;
-    [s[i], s[j]] = [s[j] as number, s[i] as number];
-    out[n] = (data[n] as number) ^ (s[((s[i] as number) + (s[j] as number)) & 0xff] as number);
-  }
-  return out;
-}
 
 /** The file key and /U entry for the empty user password (algorithms 2 and 5). */
 function emptyPasswordKey(revision: 3 | 4, encryptMetadata: boolean) {
