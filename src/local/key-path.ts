@@ -12,6 +12,7 @@
  * `encode(prefix + rest)` — s3rver's listing prunes directories by comparing
  * encoded prefixes and stays correct. Escapes use `&` + two hex digits:
  * - `&` itself, anywhere;
+ * - NUL, anywhere (S3 takes it in a key; no file name can hold it);
  * - `.` at the start of a segment (so no segment is `.` or `..`);
  * - `/` at the start of a segment (so no segment is empty).
  * A segment whose encoded form would exceed {@link MAX_SEGMENT_BYTES} is cut,
@@ -34,7 +35,7 @@ export function encodeKeyPath(key: string): string {
   for (const char of key) {
     const atSegmentStart = segmentBytes === 0;
     let piece: string;
-    if (char === "&") piece = escapeChar(char);
+    if (char === "&" || char === "\0") piece = escapeChar(char);
     else if (atSegmentStart && (char === "." || char === "/")) piece = escapeChar(char);
     else piece = char;
     if (piece === "/") {

@@ -23,6 +23,7 @@ const NASTY_KEYS = [
   "emoji/😀.png",
   "percent%20and+plus",
   "line\nbreak",
+  "nul\u0000byte",
   "x".repeat(1024),
   `${"é".repeat(300)}/${"y".repeat(700)}`,
 ];

@@ -35,6 +35,7 @@ const KEYS: [string, string][] = [
   ["trailing slash", "folder-marker/"],
   ["only dots", ".."],
   ["newline and tab", "line\nbreak\tand tab.txt"],
+  ["NUL byte", "nul\u0000byte.txt"],
   ["plus, percent, space", "a+b %2B 100%.txt"],
   ["percent escape lookalike", "%2e%2e/%2F%00.txt"],
   ["ampersand escape lookalike", "&2e&2e/&~/x.txt"],
