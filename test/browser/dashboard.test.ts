@@ -664,6 +664,23 @@ describe("dashboard in headless Chromium", () => {
     );
   }, 60_000);
 
+  it("names an empty folder name (a//b) in cards and breadcrumbs, and browses into it", async () => {
+    const key = "gaps//inner.txt";
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: "between two slashes" }),
+    );
+    await catalog.stack.dispatcher.idle();
+    await page.goto(`${catalog.url}/?prefix=gaps/`);
+    const folder = page.locator(`#content [data-folder="gaps//"]`);
+    expect(await folder.locator(".name").textContent()).toBe("(no name)");
+    await folder.click();
+    await page.waitForSelector(`#content [data-key="${key}"]`);
+    expect(await page.locator("#breadcrumbs a").allTextContents()).toEqual(["uploads", "gaps"]);
+    expect(await page.textContent("#breadcrumbs .current")).toBe("(no name)");
+    await page.click("#breadcrumbs a:has-text('gaps')");
+    await page.waitForSelector(`#content [data-folder="gaps//"]`);
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

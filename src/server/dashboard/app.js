@@ -139,6 +139,15 @@ function baseName(key) {
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
 }
 
+/**
+ * A folder's or file's name as shown: S3 keys may hold an empty one (the
+ * folder between the slashes of `a//b`, the first of `/x`), which would
+ * otherwise be a blank label and a breadcrumb that cannot be clicked.
+ */
+function shownName(name) {
+  return name === "" ? "(no name)" : name;
+}
+
 function folderOf(key) {
   return key.slice(0, key.lastIndexOf("/") + 1);
 }
@@ -429,12 +438,14 @@ function renderBreadcrumbs() {
       { class: state.prefix ? "" : "current" },
     ),
   );
-  const parts = state.prefix.split("/").filter(Boolean);
+  // Every segment counts, empty ones included: `a//` is a folder of its own inside `a/`.
+  const parts = state.prefix ? state.prefix.replace(/\/$/, "").split("/") : [];
   parts.forEach((part, index) => {
     crumbs.append(el("span", { class: "sep", text: "/" }));
     const prefix = `${parts.slice(0, index + 1).join("/")}/`;
-    if (index === parts.length - 1) crumbs.append(el("span", { class: "current", text: part }));
-    else crumbs.append(navLink(part, { view: "browse", prefix, key: "" }));
+    const label = shownName(part);
+    if (index === parts.length - 1) crumbs.append(el("span", { class: "current", text: label }));
+    else crumbs.append(navLink(label, { view: "browse", prefix, key: "" }));
   });
 }
 
@@ -468,7 +479,7 @@ function gridView(items, folders, showFolder) {
         el(
           "div",
           { class: "meta" },
-          el("span", { class: "name", text: baseName(folder) }),
+          el("span", { class: "name", text: shownName(baseName(folder)) }),
           el("span", { class: "sub", text: "folder" }),
         ),
       ),
@@ -520,7 +531,7 @@ function listView(items, folders, showFolder) {
           },
         },
         el("td", { class: "icon-cell" }, folderIcon(32)),
-        el("td", {}, navLink(`${baseName(folder)}/`, { view: "browse", prefix: folder, key: "" })),
+        el("td", {}, navLink(`${shownName(baseName(folder))}/`, { view: "browse", prefix: folder, key: "" })),
         el("td", { text: "folder" }),
         el("td"),
         el("td"),
