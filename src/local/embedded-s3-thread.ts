@@ -216,12 +216,7 @@ class WriteRefusal {
     if (!this.derivedPrefix || (ctx.method !== "PUT" && ctx.method !== "DELETE")) return false;
     if (ctx.headers["x-amz-copy-source"] !== undefined) return false;
     if (["uploadId", "uploads", "partNumber", "delete"].some((name) => name in ctx.query)) return false;
-    const key = ctx.path.split("/").slice(2).join("/");
-    try {
-      return decodeURIComponent(key).startsWith(this.derivedPrefix);
-    } catch {
-      return false;
-    }
+    return addressOf(ctx)?.key?.startsWith(this.derivedPrefix) === true;
   }
 }
 
