@@ -1,7 +1,7 @@
-import { type Dirent, existsSync, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
-import { join } from "node:path";
+import { type Stats, statSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExtractionResult, FormatInfo } from "../../engine/types.js";
+import { type WalkProblem, walkFolder } from "../folder-walk.js";
 import { LineWriter } from "../line-writer.js";
 import { parsePositiveInt } from "../options.js";
 import { summarise } from "../summary.js";
@@ -25,13 +25,32 @@ function problemOf(error: unknown): string {
   return (error as Error).message;
 }
 
+/** A walk's problem, in extract's words. */
+function describe(problem: WalkProblem): string {
+  switch (problem.kind) {
+    case "error":
+      return problem.link && problem.error.code === "ENOENT"
+        ? "broken symbolic link"
+        : problemOf(problem.error);
+    case "not-utf8":
+      return "its name is not UTF-8";
+    case "special":
+      return "not a file or directory";
+    case "cycle":
+      return "symbolic link to a folder it is in";
+  }
+}
+
 /**
- * Files under `path` (itself when it is a file), depth first, in name order;
- * symbolic links are followed, except into a folder they are in. What cannot
- * be read (a broken link, a FIFO, whose reads would wait forever, a folder
- * that cannot be listed) is yielded as a problem, not skipped in silence.
- * Synchronous: a stat or a directory listing answers from the kernel's cache
- * in microseconds, less than an asynchronous call's round trip costs.
+ * One collator for every listing (`localeCompare` builds one per comparison),
+ * made on the first directory: building it loads ICU's locale data, a few
+ * milliseconds that a run over named files does not need.
+ */
+let byName: Intl.Collator | undefined;
+
+/**
+ * Files under `path` (itself when it is a file), depth first, in name order
+ * (see folder-walk.ts for links and what cannot be read).
  */
 function* walk(path: string): Generator<Found> {
   let info: Stats;
@@ -43,69 +62,11 @@ function* walk(path: string): Generator<Found> {
   }
   if (info.isFile()) yield { file: path };
   else if (info.isDirectory()) {
-    const real = realpathSync(path);
-    yield* walkDirectory(path, real, new Set([real]));
+    byName ??= new Intl.Collator();
+    const collator = byName;
+    for (const entry of walkFolder(path, (a, b) => collator.compare(a.toString("utf8"), b.toString("utf8"))))
+      yield "file" in entry ? entry : { path: entry.path, problem: describe(entry.problem) };
   } else yield { path, problem: "not a file or directory" };
-}
-
-/**
- * One collator for every listing (`localeCompare` builds one per comparison),
- * made on the first directory: building it loads ICU's locale data, a few
- * milliseconds that a run over named files does not need.
- */
-let byName: Intl.Collator | undefined;
-
-/** `real`: the directory's real path; `ancestors`: those of the folders being walked, its own among them. */
-function* walkDirectory(directory: string, real: string, ancestors: ReadonlySet<string>): Generator<Found> {
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(directory, { withFileTypes: true });
-  } catch (error) {
-    yield { path: directory, problem: problemOf(error) };
-    return;
-  }
-  byName ??= new Intl.Collator();
-  const collator = byName;
-  entries.sort((a, b) => collator.compare(a.name, b.name));
-  for (const entry of entries) {
-    const path = join(directory, entry.name);
-    // The listing already says what each entry is: no stat per file, only per link.
-    if (entry.isFile()) {
-      // A name that is not UTF-8 was decoded with U+FFFD in its place and names no file.
-      if (entry.name.includes("\ufffd") && !existsSync(path))
-        yield { path, problem: "its name is not UTF-8" };
-      else yield { file: path };
-    } else if (entry.isDirectory()) {
-      const inner = join(real, entry.name);
-      yield* walkDirectory(path, inner, new Set([...ancestors, inner]));
-    } else if (entry.isSymbolicLink()) {
-      yield* walkLink(path, ancestors);
-    } else {
-      yield { path, problem: "not a file or directory" };
-    }
-  }
-}
-
-function* walkLink(path: string, ancestors: ReadonlySet<string>): Generator<Found> {
-  let info: Stats;
-  try {
-    info = statSync(path);
-  } catch (error) {
-    const problem = problemOf(error);
-    yield { path, problem: problem === "no such file or directory" ? "broken symbolic link" : problem };
-    return;
-  }
-  if (info.isFile()) {
-    yield { file: path };
-    return;
-  }
-  if (!info.isDirectory()) {
-    yield { path, problem: "not a file or directory" };
-    return;
-  }
-  const real = realpathSync(path);
-  if (ancestors.has(real)) yield { path, problem: "symbolic link to a folder it is in" };
-  else yield* walkDirectory(path, real, new Set([...ancestors, real]));
 }
 
 /** What is printed for a file: the whole result, or only what detection says. */

@@ -1,11 +1,12 @@
-import { createReadStream, type Dirent, type Stats } from "node:fs";
-import { readdir, readFile, realpath, stat } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import mime from "mime";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import type { CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
+import { type WalkProblem, walkFolder } from "../folder-walk.js";
 import { formatBytes, summaryLine } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -75,15 +76,19 @@ export async function uploadPlan(paths: readonly string[], prefix: string): Prom
     }
     if (info.isDirectory()) {
       const parent = dirname(resolve(path));
-      const root = resolve(path);
-      for await (const found of walk(root, new Set([await realpath(root)]))) {
-        if ("reason" in found) skipped.push(found);
-        else
-          items.push({
-            path: found.path,
-            key: prefix + toKey(relative(parent, found.path)),
-            size: found.size,
-          });
+      for (const found of walkFolder(resolve(path), Buffer.compare)) {
+        if ("problem" in found) {
+          skipped.push({ path: found.path, reason: describe(found.problem) });
+          continue;
+        }
+        let size: number;
+        try {
+          size = (await stat(found.file)).size;
+        } catch (error) {
+          skipped.push({ path: found.file, reason: unreadable(error) });
+          continue;
+        }
+        items.push({ path: found.file, key: prefix + toKey(relative(parent, found.file)), size });
       }
     } else if (info.isFile()) {
       items.push({ path, key: prefix + basename(path), size: info.size });
@@ -130,47 +135,17 @@ function unreadable(error: unknown): string {
   return `cannot be read (${code ?? (error as Error).message})`;
 }
 
-/**
- * The files under `directory`, depth first in name order, and what cannot be
- * uploaded. `ancestors` holds the real paths of the folders being walked, so
- * a link to one of them is skipped instead of walked forever.
- */
-async function* walk(
-  directory: string,
-  ancestors: ReadonlySet<string>,
-): AsyncGenerator<{ path: string; size: number } | SkippedPath> {
-  let entries: Dirent<Buffer>[];
-  try {
-    // Names as bytes: one that is not UTF-8 would be decoded with U+FFFD and name no file.
-    entries = await readdir(directory, { withFileTypes: true, encoding: "buffer" });
-  } catch (error) {
-    yield { path: directory, reason: unreadable(error) };
-    return;
-  }
-  entries.sort((a, b) => Buffer.compare(a.name, b.name));
-  for (const entry of entries) {
-    const name = entry.name.toString("utf8");
-    const path = join(directory, name);
-    if (!Buffer.from(name).equals(entry.name)) {
-      yield { path, reason: "its name is not UTF-8, as S3 keys must be" };
-      continue;
-    }
-    let info: Stats | undefined;
-    try {
-      info = entry.isSymbolicLink() || entry.isFile() || entry.isDirectory() ? await stat(path) : undefined;
-    } catch (error) {
-      yield { path, reason: unreadable(error) };
-      continue;
-    }
-    if (info?.isFile()) {
-      yield { path, size: info.size };
-    } else if (info?.isDirectory()) {
-      const real = await realpath(path);
-      if (ancestors.has(real)) yield { path, reason: "symbolic link to a folder it is in" };
-      else yield* walk(path, new Set([...ancestors, real]));
-    } else {
-      yield { path, reason: "not a file or directory" };
-    }
+/** A walk's problem, in upload's words. */
+function describe(problem: WalkProblem): string {
+  switch (problem.kind) {
+    case "error":
+      return unreadable(problem.error);
+    case "not-utf8":
+      return "its name is not UTF-8, as S3 keys must be";
+    case "special":
+      return "not a file or directory";
+    case "cycle":
+      return "symbolic link to a folder it is in";
   }
 }
 
