@@ -1,5 +1,6 @@
 import { ContentError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
+import type { PdfInfo } from "../../types.js";
 import { metadataXmlParser, withoutDoctype } from "../document/xml-fields.js";
 
 /**
@@ -10,19 +11,14 @@ import { metadataXmlParser, withoutDoctype } from "../document/xml-fields.js";
  * read: a property as a child element and as an attribute of rdf:Description.
  */
 
-/** What an XMP packet states; dates are ISO 8601, as the PDF dates beside them. */
-export interface XmpFields {
-  title?: string;
-  author?: string;
-  subject?: string;
-  keywords?: string;
-  producer?: string;
-  creator?: string;
-  created?: string;
-  modified?: string;
+/** What an XMP packet states of the Info dictionary's fields; dates are ISO 8601, as the PDF dates beside them. */
+export type XmpFields = Pick<
+  PdfInfo,
+  "title" | "author" | "subject" | "keywords" | "producer" | "creator" | "created" | "modified"
+> & {
   /** xmp:MetadataDate: when the packet itself was last written. */
   metadataDate?: string;
-}
+};
 
 const RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const DC = "http://purl.org/dc/elements/1.1/";
