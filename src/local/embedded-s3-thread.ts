@@ -5,17 +5,15 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { basename, dirname, join } from "node:path";
-import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { dirname } from "node:path";
+import { Readable } from "node:stream";
 import type { ObjectEvent } from "../events/s3-event.js";
+import { Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import {
   type CreatingRequest,
   createdEventFields,
@@ -25,12 +23,24 @@ import {
   PutDeleteGate,
   SequencerClock,
 } from "./embedded-s3.js";
+import {
+  addressOf,
+  concatenated,
+  copyUploadParts,
+  multipartRequests,
+  multipartUpload,
+  removeHalfRemovedUploads,
+  removeUpload,
+  storeUploadedParts,
+  uploadDirectory,
+} from "./embedded-s3-multipart.js";
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { serveOnThread } from "./server-thread.js";
 
-interface S3rverStore {
+// s3rver's types, as far as this server uses them; embedded-s3-multipart.ts imports them as types only.
+export interface S3rverStore {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
@@ -57,7 +67,7 @@ interface S3rverStore {
   putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<unknown>;
   deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
 }
-interface S3rverObject {
+export interface S3rverObject {
   bucket: string;
   key: string;
   content: Buffer | Readable;
@@ -70,7 +80,7 @@ interface S3rverRecord {
   responseElements: { "x-amz-request-id"?: string };
   s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
 }
-interface KoaContext {
+export interface KoaContext {
   path: string;
   method: string;
   query: Record<string, unknown>;
@@ -79,7 +89,7 @@ interface KoaContext {
   type?: string;
   status: number;
 }
-type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+export type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance extends EventEmitter {
   store: S3rverStore;
   middleware: KoaMiddleware[];
@@ -105,19 +115,11 @@ const require = createRequire(import.meta.url);
 const S3rver = require("s3rver") as S3rverConstructor;
 const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as FilesystemStoreClass;
 const S3Object = require("s3rver/lib/models/object.js") as { ALLOWED_METADATA: string[] };
-const { DUMMY_ACCOUNT } = require("s3rver/lib/models/account.js") as {
-  DUMMY_ACCOUNT: { id: number; displayName: string };
-};
 const S3Error = require("s3rver/lib/models/error.js") as new (
   code: string,
   message: string,
   detail?: Record<string, string>,
 ) => Error;
-
-/** S3's highest part number. */
-const MAX_PART_NUMBER = 10_000;
-/** The upload IDs s3rver issues: 16 random bytes in hex. */
-const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 // s3rver offers no hook for its key-to-path mapping; replacing the two static
 // methods it calls everywhere is the narrowest fix (see key-path.ts for why).
@@ -287,60 +289,6 @@ async function writeMetadataAtomically(
   );
 }
 
-/** A name next to `path` for a file written before it takes `path`'s place; it never names an object or a part. */
-function temporaryPath(path: string): string {
-  return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-}
-
-/** Writes `text` to `path` through a temporary file, so a reader or a crash never sees half of it. */
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temporary = temporaryPath(path);
-  await writeFile(temporary, text);
-  await rename(temporary, path);
-}
-
-/** Writes `content` to the new file `path` and returns its size and hex MD5; on failure the file is removed. */
-async function writeHashed(content: Buffer | Readable, path: string): Promise<{ size: number; md5: string }> {
-  const md5 = createHash("md5");
-  let size = 0;
-  try {
-    await pipeline(
-      Buffer.isBuffer(content) ? Readable.from([content]) : content,
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          md5.update(chunk);
-          size += chunk.length;
-          callback(null, chunk);
-        },
-      }),
-      createWriteStream(path),
-    );
-  } catch (error) {
-    await rm(path, { force: true });
-    throw error;
-  }
-  return { size, md5: md5.digest("hex") };
-}
-
-/**
- * Runs tasks one at a time per name (an object's file, a multipart upload's
- * folder), in the order they were asked for; a failed task does not stop the next.
- */
-class Turns {
-  private readonly last = new Map<string, Promise<unknown>>();
-
-  run<T>(name: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.last.get(name) ?? Promise.resolve();
-    const turn = previous.then(task, task);
-    const settled = turn.catch(() => undefined);
-    this.last.set(name, settled);
-    void settled.then(() => {
-      if (this.last.get(name) === settled) this.last.delete(name);
-    });
-    return turn;
-  }
-}
-
 /**
  * s3rver's putObject streams the body into the object's file in place and
  * reports it stored once the body has been hashed, not written. Two PUTs of
@@ -425,532 +373,6 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       // Read in the turn: the answer (and the copy's event) describes this copy, not a later PUT.
       () => getMetadata(destBucket, destKey),
     );
-  };
-}
-
-/** The bytes of `files`, one after the other. */
-async function* concatenated(files: readonly string[]): AsyncGenerator<Buffer> {
-  for (const file of files) yield* createReadStream(file);
-}
-
-/**
- * S3's NoSuchUpload. Unlike S3's, these errors name no value from the
- * request: s3rver copies an error's details into response headers, where
- * text a header cannot carry would fail the answer.
- */
-function noSuchUpload(): Error {
-  return new S3Error(
-    "NoSuchUpload",
-    "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-  );
-}
-
-/**
- * The folder of a multipart upload. s3rver joined the request's `uploadId`
- * (and UploadPart's `partNumber`) to its uploads folder as given, so
- * `uploadId=../../x` wrote a part, or read a key and metadata, anywhere the
- * process may; upload IDs are the 32 hex digits s3rver issues, and any
- * other is an upload that does not exist.
- */
-function uploadDirectory(store: S3rverStore, bucket: string, uploadId: string): string {
-  if (!UPLOAD_ID.test(uploadId)) throw noSuchUpload();
-  return join(store.getResourcePath(bucket, undefined, "uploads"), uploadId);
-}
-
-/**
- * The key a multipart upload was started for; NoSuchUpload when the upload
- * does not exist (never started, aborted or completed) or when `key`, the
- * key a request names, is another (S3 keeps an upload to its key; s3rver
- * completed it under its own key and announced the request's).
- */
-async function uploadKey(directory: string, key?: string): Promise<string> {
-  let uploaded: string;
-  try {
-    uploaded = await readFile(join(directory, "key"), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
-    throw error;
-  }
-  if (key !== undefined && uploaded !== key) throw noSuchUpload();
-  return uploaded;
-}
-
-/**
- * Removes a multipart upload's folder, in the upload's turn. It is renamed
- * away first: a part still being received has its file in the folder, and
- * a file created while the folder was being emptied would leave it behind.
- */
-async function removeUpload(directory: string): Promise<void> {
-  const removed = `${directory}.${process.pid}.${Math.random().toString(36).slice(2)}.removed`;
-  await rename(directory, removed);
-  await rm(removed, { recursive: true, force: true });
-}
-
-/**
- * Removes what {@link removeUpload} left when the server stopped halfway
- * through: a folder renamed away that no request can name any more, which
- * would otherwise stay in the data folder for good.
- */
-async function removeHalfRemovedUploads(store: S3rverStore, directory: string): Promise<void> {
-  const entries = await readdir(directory, { withFileTypes: true });
-  for (const bucket of entries.filter((entry) => entry.isDirectory())) {
-    const uploads = store.getResourcePath(bucket.name, undefined, "uploads");
-    const names = await readdir(uploads).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
-      throw error;
-    });
-    for (const name of names.filter((name) => name.endsWith(".removed"))) {
-      await rm(join(uploads, name), { recursive: true, force: true });
-    }
-  }
-}
-
-/**
- * UploadPart with S3's checks and S3's atomicity. The upload must exist
- * (s3rver created a folder for any ID it was given) and the part number be
- * a whole number from 1 to 10,000 (s3rver used the text as a file name).
- * s3rver wrote the part over the file of an earlier upload of that number
- * and its MD5 after the last byte: a retried part whose connection broke
- * left the earlier part's MD5 beside half of the new bytes, and completing
- * with the earlier ETag assembled them. Here the bytes go to a file of
- * their own; in the upload's turn, if the upload still exists, it replaces
- * the part and its MD5 is written. A part received after its upload was
- * aborted or completed is dropped (NoSuchUpload), so it cannot bring the
- * upload's folder back.
- */
-function storeUploadedParts(store: S3rverStore, turns: Turns): void {
-  store.putPart = async (bucket, uploadId, partNumber, content) => {
-    const directory = uploadDirectory(store, bucket, uploadId);
-    if (!/^[1-9]\d{0,4}$/.test(partNumber) || Number(partNumber) > MAX_PART_NUMBER) {
-      throw new S3Error(
-        "InvalidArgument",
-        `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`,
-        { ArgumentName: "partNumber" },
-      );
-    }
-    await uploadKey(directory);
-    const part = join(directory, partNumber);
-    const temporary = temporaryPath(part);
-    let written: { size: number; md5: string };
-    try {
-      written = await writeHashed(content, temporary);
-    } catch (error) {
-      // The folder was removed before the part's file was opened.
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
-      throw error;
-    }
-    return turns.run(directory, async () => {
-      try {
-        await uploadKey(directory);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
-      // Without its MD5 a part is not there to complete with, so a crash from here on loses it whole.
-      await rm(`${part}.md5`, { force: true });
-      await rename(temporary, part);
-      await writeFileAtomically(`${part}.md5`, written.md5);
-      return written;
-    });
-  };
-}
-
-/** At most `count` bytes of `stream`, then it is closed. */
-async function* firstBytes(stream: Readable, count: number): AsyncGenerator<Buffer> {
-  let left = count;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (left <= 0) break;
-    const piece = chunk.subarray(0, left);
-    left -= piece.length;
-    yield piece;
-  }
-}
-
-/**
- * UploadPartCopy, which s3rver answers NotImplemented: `aws s3 cp` and
- * `aws s3 mv` between keys copy an object of 8 MB or more part by part with
- * it, so neither worked for a big object. The part is read from the source
- * object in its key's turn (a reader never sees half of a PUT), from
- * `x-amz-copy-source-range` when given, and stored as UploadPart stores a
- * part, with the same checks of upload ID and part number.
- */
-function copyUploadParts(store: S3rverStore): KoaMiddleware {
-  return async (ctx, next) => {
-    const header = ctx.headers["x-amz-copy-source"];
-    if (ctx.method !== "PUT" || !("uploadId" in ctx.query) || typeof header !== "string") return next();
-    const bucket = /^\/([^/]+)\//.exec(ctx.path)?.[1];
-    if (!bucket || !(await store.getBucket(bucket))) {
-      throw new S3Error("NoSuchBucket", "The specified bucket does not exist");
-    }
-    // decodeCopySource has left the header in the form decodeURI reads.
-    const [sourceBucket = "", ...sourceKey] = decodeURI(header).replace(/^\//, "").split("/");
-    const rangeHeader = ctx.headers["x-amz-copy-source-range"];
-    let range: { start: number; end: number } | undefined;
-    if (rangeHeader !== undefined) {
-      const match = /^bytes=(\d+)-(\d+)$/.exec(String(rangeHeader));
-      if (!match || Number(match[1]) > Number(match[2])) {
-        throw new S3Error(
-          "InvalidArgument",
-          "The x-amz-copy-source-range value must be of the form bytes=first-last.",
-          {
-            ArgumentName: "x-amz-copy-source-range",
-          },
-        );
-      }
-      range = { start: Number(match[1]), end: Number(match[2]) };
-    }
-    const source = (await store.getObject(sourceBucket, sourceKey.join("/"), range)) as {
-      content: Readable | null;
-      size: number;
-    } | null;
-    if (!source) throw new S3Error("NoSuchKey", "The specified key does not exist.");
-    if (!source.content || (range && range.end >= source.size)) {
-      source.content?.destroy();
-      throw new S3Error("InvalidRange", "The requested range is not satisfiable");
-    }
-    const content = range
-      ? Readable.from(firstBytes(source.content, range.end - range.start + 1))
-      : source.content;
-    let md5: string;
-    try {
-      ({ md5 } = (await store.putPart(
-        bucket,
-        String(ctx.query.uploadId),
-        String(ctx.query.partNumber),
-        content,
-      )) as {
-        md5: string;
-      });
-    } finally {
-      source.content.destroy();
-    }
-    ctx.type = "application/xml";
-    ctx.body = [
-      '<?xml version="1.0" encoding="UTF-8"?>',
-      `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5}"</ETag></CopyPartResult>`,
-    ].join("\n");
-  };
-}
-
-/** A multipart upload ready to complete: the object's key and metadata, its parts' files in order and its ETag. */
-interface CompletedUpload {
-  directory: string;
-  key: string;
-  metadata: Record<string, string>;
-  partFiles: string[];
-  eTag: string;
-}
-
-/**
- * Checks a CompleteMultipartUpload's part list against the parts uploaded,
- * as S3 does, and computes the object's ETag as S3 does:
- * `<hex MD5 of the parts' binary MD5s, concatenated>-<number of parts>`.
- * s3rver stored the MD5 of the whole content instead (what S3 gives a
- * single PUT), so a client or a catalog record comparing ETags with S3's
- * saw another value, and it assembled whatever part files it found,
- * whatever ETags the request listed.
- */
-async function multipartUpload(
-  store: S3rverStore,
-  bucket: string,
-  uploadId: string,
-  parts: readonly { number: number; etag: string }[],
-): Promise<CompletedUpload> {
-  const directory = uploadDirectory(store, bucket, uploadId);
-  let key: string;
-  let metadata: Record<string, string>;
-  try {
-    [key, metadata] = await Promise.all([
-      readFile(join(directory, "key"), "utf8"),
-      readFile(join(directory, "metadata"), "utf8").then(
-        (text) => JSON.parse(text) as Record<string, string>,
-      ),
-    ]);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
-    throw error;
-  }
-  // Named by its number only: the ETag is the request's text (see noSuchUpload).
-  const invalidPart = (part: { number: number }) =>
-    new S3Error(
-      "InvalidPart",
-      "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-      Number.isInteger(part.number) ? { PartNumber: String(part.number) } : {},
-    );
-  const digests: Buffer[] = [];
-  for (const [index, part] of parts.entries()) {
-    if (!Number.isInteger(part.number) || part.number < 1 || part.number > MAX_PART_NUMBER)
-      throw invalidPart(part);
-    if (index > 0 && part.number <= (parts[index - 1] as { number: number }).number) {
-      throw new S3Error(
-        "InvalidPartOrder",
-        "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
-        { UploadId: uploadId },
-      );
-    }
-    const uploaded = await readFile(join(directory, `${part.number}.md5`), "utf8").catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return undefined;
-        throw error;
-      },
-    );
-    if (uploaded === undefined || uploaded.toLowerCase() !== part.etag.toLowerCase()) throw invalidPart(part);
-    digests.push(Buffer.from(uploaded, "hex"));
-  }
-  const eTag = `${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${parts.length}`;
-  return {
-    directory,
-    key,
-    metadata,
-    partFiles: parts.map((part) => join(directory, String(part.number))),
-    eTag,
-  };
-}
-
-/** The bucket and key a request's path names, decoded as s3rver's router decodes them; no key for the bucket itself. */
-function addressOf(ctx: KoaContext): { bucket: string; key?: string } | undefined {
-  const decoded = (text: string) => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      return text;
-    }
-  };
-  const match = /^\/([^/]+)(?:\/(.*))?$/s.exec(ctx.path);
-  if (!match?.[1]) return undefined;
-  return { bucket: decoded(match[1]), ...(match[2] && { key: decoded(match[2]) }) };
-}
-
-/** A query parameter's text (the first, if given twice); `undefined` when absent. */
-function queryText(ctx: KoaContext, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (value === undefined) return undefined;
-  return String(Array.isArray(value) ? value[0] : value);
-}
-
-/** S3's most results in one listing page. */
-const MAX_LISTED = 1000;
-
-/** A paging parameter, a whole number from 0 (`undefined` when absent); anything else is InvalidArgument. */
-function pagingNumber(ctx: KoaContext, name: string): number | undefined {
-  const text = queryText(ctx, name);
-  if (text === undefined) return undefined;
-  if (!/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1) {
-    throw new S3Error("InvalidArgument", `Provided ${name} not an integer or within integer range`, {
-      ArgumentName: name,
-    });
-  }
-  return Number(text);
-}
-
-/** The methods of requests about one multipart upload: abort, list its parts, upload or copy a part, complete it. */
-const UPLOAD_METHODS = ["DELETE", "GET", "PUT", "POST"];
-
-/** The owner and initiator of every upload: s3rver's one account. */
-const OWNER = { ID: String(DUMMY_ACCOUNT.id), DisplayName: DUMMY_ACCOUNT.displayName };
-
-/**
- * S3's multipart API beyond what s3rver has, in front of its router:
- *
- * - AbortMultipartUpload (`DELETE /bucket/key?uploadId=`), which s3rver
- *   refused with MethodNotAllowed: an interrupted `aws s3 cp`, or a failed
- *   lib-storage Upload, could not remove its parts, which then stayed on
- *   disk for good. The upload's folder is removed in the upload's turn, so
- *   a Complete under way finishes first (and the abort then finds no
- *   upload) or finds none; no event is sent, as S3 sends none.
- * - ListParts (`GET /bucket/key?uploadId=`) and ListMultipartUploads
- *   (`GET /bucket?uploads`), which s3rver did not implement, with S3's
- *   paging (`max-parts`, `part-number-marker`; `max-uploads`, `key-marker`,
- *   `upload-id-marker`, `prefix`, `delimiter`, `encoding-type=url`).
- * - UploadPart, UploadPartCopy and CompleteMultipartUpload of an upload
- *   under a key other than its own answer NoSuchUpload, as on S3.
- *
- * s3rver's signature check runs in its router, so it does not see these
- * requests; it lets unsigned requests through anyway.
- */
-function multipartRequests(store: S3rverStore, turns: Turns): KoaMiddleware {
-  return async (ctx, next) => {
-    const address = addressOf(ctx);
-    const uploadId = queryText(ctx, "uploadId");
-    const listsUploads = ctx.method === "GET" && address?.key === undefined && "uploads" in ctx.query;
-    // Other methods (a CORS preflight among them) are s3rver's to answer.
-    const namesUpload =
-      uploadId !== undefined && address?.key !== undefined && UPLOAD_METHODS.includes(ctx.method);
-    if (!address || (!listsUploads && !namesUpload)) return next();
-    const { bucket, key } = address;
-    if (!(await store.getBucket(bucket))) {
-      throw new S3Error("NoSuchBucket", "The specified bucket does not exist");
-    }
-    if (listsUploads) {
-      ctx.body = await listUploads(store, bucket, ctx);
-      return;
-    }
-    const directory = uploadDirectory(store, bucket, uploadId as string);
-    switch (ctx.method) {
-      case "DELETE":
-        await turns.run(directory, async () => {
-          await uploadKey(directory, key);
-          await removeUpload(directory);
-        });
-        ctx.status = 204;
-        return;
-      case "GET":
-        ctx.body = await turns.run(directory, () => listParts(directory, bucket, key as string, ctx));
-        return;
-      default:
-        // UploadPart, UploadPartCopy or CompleteMultipartUpload.
-        await uploadKey(directory, key);
-        return next();
-    }
-  };
-}
-
-/** ListParts' answer: the parts uploaded so far, in part-number order, a page at a time. */
-async function listParts(directory: string, bucket: string, key: string, ctx: KoaContext) {
-  await uploadKey(directory, key);
-  const maxParts = Math.min(pagingNumber(ctx, "max-parts") ?? MAX_LISTED, MAX_LISTED);
-  const marker = pagingNumber(ctx, "part-number-marker") ?? 0;
-  const names = new Set(await readdir(directory));
-  // A part is there once its MD5 is (see storeUploadedParts).
-  const numbers = [...names]
-    .filter((name) => /^[1-9]\d*$/.test(name) && names.has(`${name}.md5`))
-    .map(Number)
-    .filter((number) => number > marker)
-    .sort((a, b) => a - b);
-  const page = numbers.slice(0, maxParts);
-  const truncated = page.length > 0 && numbers.length > page.length;
-  const parts = await Promise.all(
-    page.map(async (number) => {
-      const part = join(directory, String(number));
-      const [facts, md5] = await Promise.all([stat(part), readFile(`${part}.md5`, "utf8")]);
-      return {
-        PartNumber: number,
-        LastModified: facts.mtime.toISOString(),
-        ETag: JSON.stringify(md5),
-        Size: facts.size,
-      };
-    }),
-  );
-  return {
-    ListPartsResult: {
-      "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
-      Bucket: bucket,
-      Key: key,
-      UploadId: basename(directory),
-      Initiator: OWNER,
-      Owner: OWNER,
-      StorageClass: "STANDARD",
-      PartNumberMarker: marker,
-      // Only when truncated: the SDK's paginator asks for another page while a next marker is given.
-      NextPartNumberMarker: truncated ? page.at(-1) : undefined,
-      MaxParts: maxParts,
-      IsTruncated: truncated,
-      Part: parts,
-    },
-  };
-}
-
-/**
- * ListMultipartUploads' answer: the bucket's uploads in progress by key, then
- * by when they were started, a page at a time; with a delimiter, the keys
- * under a common prefix are one entry.
- */
-async function listUploads(store: S3rverStore, bucket: string, ctx: KoaContext) {
-  const prefix = queryText(ctx, "prefix") ?? "";
-  const delimiter = queryText(ctx, "delimiter") ?? "";
-  const keyMarker = queryText(ctx, "key-marker") ?? "";
-  const uploadIdMarker = keyMarker === "" ? "" : (queryText(ctx, "upload-id-marker") ?? "");
-  const maxUploads = Math.min(pagingNumber(ctx, "max-uploads") ?? MAX_LISTED, MAX_LISTED);
-  const encodingType = queryText(ctx, "encoding-type");
-  if (encodingType !== undefined && encodingType !== "url") {
-    throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", {
-      ArgumentName: "encoding-type",
-    });
-  }
-  const encoded = (text: string) => (encodingType === "url" ? encodeURIComponent(text) : text);
-
-  const root = store.getResourcePath(bucket, undefined, "uploads");
-  const ids = await readdir(root).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return [];
-    throw error;
-  });
-  const found = await Promise.all(
-    ids
-      .filter((id) => UPLOAD_ID.test(id))
-      .map(async (id) => {
-        const directory = join(root, id);
-        try {
-          const [key, facts] = await Promise.all([uploadKey(directory), stat(join(directory, "key"))]);
-          return { id, key, initiated: facts.mtime };
-        } catch {
-          // Completed or aborted while listed.
-          return undefined;
-        }
-      }),
-  );
-  const uploads = found
-    .filter((upload) => upload !== undefined)
-    .sort(
-      (a, b) =>
-        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) ||
-        a.initiated.getTime() - b.initiated.getTime() ||
-        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-    );
-  const markerIndex = uploads.findIndex((upload) => upload.key === keyMarker && upload.id === uploadIdMarker);
-  const after =
-    markerIndex >= 0
-      ? uploads.slice(markerIndex + 1)
-      : uploads.filter(
-          (upload) =>
-            upload.key > keyMarker ||
-            (uploadIdMarker !== "" && upload.key === keyMarker && upload.id > uploadIdMarker),
-        );
-
-  const listed: { id: string; key: string; initiated: Date }[] = [];
-  const prefixes: string[] = [];
-  let last: { key: string; id?: string } | undefined;
-  let truncated = false;
-  for (const upload of after) {
-    if (!upload.key.startsWith(prefix)) continue;
-    const cut = delimiter ? upload.key.indexOf(delimiter, prefix.length) : -1;
-    const common = cut >= 0 ? upload.key.slice(0, cut + delimiter.length) : undefined;
-    // A common prefix is one entry, listed once, and not again on the page after the one that ended with it.
-    if (common !== undefined && (common <= keyMarker || prefixes.at(-1) === common)) continue;
-    if (listed.length + prefixes.length >= maxUploads) {
-      truncated = maxUploads > 0;
-      break;
-    }
-    if (common !== undefined) {
-      prefixes.push(common);
-      last = { key: common };
-    } else {
-      listed.push(upload);
-      last = { key: upload.key, id: upload.id };
-    }
-  }
-  return {
-    ListMultipartUploadsResult: {
-      "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
-      Bucket: bucket,
-      KeyMarker: encoded(keyMarker),
-      UploadIdMarker: uploadIdMarker,
-      NextKeyMarker: truncated && last ? encoded(last.key) : undefined,
-      NextUploadIdMarker: truncated && last ? (last.id ?? "") : undefined,
-      Prefix: encoded(prefix),
-      Delimiter: delimiter ? encoded(delimiter) : undefined,
-      MaxUploads: maxUploads,
-      IsTruncated: truncated,
-      EncodingType: encodingType,
-      Upload: listed.map((upload) => ({
-        Key: encoded(upload.key),
-        UploadId: upload.id,
-        Initiator: OWNER,
-        Owner: OWNER,
-        StorageClass: "STANDARD",
-        Initiated: upload.initiated.toISOString(),
-      })),
-      CommonPrefixes: prefixes.map((common) => ({ Prefix: encoded(common) })),
-    },
   };
 }
 
