@@ -1610,11 +1610,18 @@ function setUpLive() {
   source.addEventListener("open", () => {
     open = true;
     settle();
-    indicator.textContent = "live";
-    indicator.classList.add("on");
   });
+  // The stream's opening is not enough to claim "live": a server with no feed opens one that
+  // carries heartbeats only, and says so in its hello.
   source.addEventListener("hello", (event) => {
-    const resumed = JSON.parse(event.data).resumed === true;
+    const hello = JSON.parse(event.data);
+    const live = hello.live === true;
+    indicator.textContent = live ? "live" : "not live";
+    indicator.title = live
+      ? "live updates: new files appear by themselves"
+      : "this server sends no live updates: reload the page to see new files";
+    indicator.classList.toggle("on", live);
+    const resumed = hello.resumed === true;
     if (!missed) return;
     missed = false;
     if (resumed) return;
@@ -1625,6 +1632,7 @@ function setUpLive() {
     open = false;
     settle();
     indicator.textContent = "reconnecting";
+    indicator.title = "live updates are reconnecting";
     indicator.classList.remove("on");
     missed = true;
   });

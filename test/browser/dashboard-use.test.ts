@@ -1,0 +1,118 @@
+/**
+ * The dashboard in headless Chromium as people use it, and as someone who
+ * controls file names and metadata would: what the live indicator claims,
+ * text that is long or invisible, a phone-sized screen, uploads that are
+ * renamed or refused. Each test runs against a real local catalog started in
+ * this process (embedded S3 and DynamoDB, the pipeline, the HTTP app).
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LocalStack } from "../../src/local/local-stack.js";
+import { createApp } from "../../src/server/app.js";
+import { type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let catalog: LocalCatalog;
+let browser: Browser;
+let page: Page;
+/** Everything the page did that it should not: dialogs, script errors, CSP violations. */
+let incidents: string[] = [];
+
+function poll<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 20_000, interval: 100 });
+}
+
+/** A fresh page of the given size, its incidents recorded. */
+async function openPage(width = 1440, height = 900): Promise<Page> {
+  await page?.close();
+  incidents = [];
+  page = await browser.newPage({ viewport: { width, height } });
+  page.on("dialog", (dialog) => {
+    incidents.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") incidents.push(`console: ${message.text()}`);
+  });
+  return page;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
+    );
+  catalog = await startLocalCatalog({ listen: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}, 60_000);
+
+afterEach(async () => {
+  await page?.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await catalog?.close();
+});
+
+describe("dashboard as people use it", () => {
+  it("says 'not live' when the server's stream announces nothing (hello.live: false)", async () => {
+    // Prepare: the catalog's HTTP app without a record feed, as an embedder may mount it.
+    const dataDir = await mkdtemp(join(tmpdir(), "catalog-not-live-"));
+    const stack = await LocalStack.start({ s3Port: 0, dynamodbPort: 0, dataDir, logLevel: "SILENT" });
+    const app = createApp({
+      store: stack.store,
+      bucket: stack.bucket,
+      dispatcher: stack.dispatcher,
+      deadLetterFile: stack.deadLetterFile,
+      s3Client: stack.s3Client,
+      derivedPrefix: stack.derivedPrefix,
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
+    });
+    try {
+      await openPage();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+      // Act
+      await page.goto(`${url}/?view=browse`);
+      await poll(() => page.textContent("#view-title")).toBe("Bucket root");
+
+      // Assess: the stream is open, yet the page does not claim updates it will never get.
+      await poll(() => page.textContent("#live")).toBe("not live");
+      expect(await page.getAttribute("#live", "class")).not.toContain("on");
+      expect(await page.getAttribute("#live", "title")).toContain("reload");
+    } finally {
+      await page.close();
+      (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stack.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+
+    // And a server with a feed is still "live".
+    await openPage();
+    await page.goto(`${catalog.url}/?view=browse`);
+    await poll(() => page.textContent("#live")).toBe("live");
+    expect(await page.getAttribute("#live", "class")).toContain("on");
+  }, 60_000);
+});
