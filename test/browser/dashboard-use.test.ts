@@ -10,6 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -38,6 +39,21 @@ let incidents: string[] = [];
 function poll<T>(read: () => Promise<T> | T) {
   return expect.poll(read, { timeout: 20_000, interval: 100 });
 }
+
+function card(key: string) {
+  return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);
+}
+
+/** Puts an object in the bucket and waits until the pipeline has cataloged it. */
+async function put(key: string, body: string | Uint8Array): Promise<void> {
+  await catalog.stack.s3Client.send(
+    new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
+  );
+  await catalog.stack.dispatcher.idle();
+}
+
+/** Runs in the page: how far the document is wider than the window (0 when nothing sticks out). */
+const OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth";
 
 /** A fresh page of the given size, its incidents recorded. */
 async function openPage(width = 1440, height = 900): Promise<Page> {
@@ -115,4 +131,59 @@ describe("dashboard as people use it", () => {
     await poll(() => page.textContent("#live")).toBe("live");
     expect(await page.getAttribute("#live", "class")).toContain("on");
   }, 60_000);
+
+  it("breaks keys of a thousand characters instead of widening the page, in every view", async () => {
+    // Prepare: a deep folder of two 300-character names, a 900-character key, two of them with the
+    // same content (a duplicate group), and a problem whose key and reason are as long.
+    const folder = `${"F".repeat(300)}/${"G".repeat(300)}/`;
+    const long = `long/${"L".repeat(900)}.txt`;
+    await put(`${folder}deep.txt`, "same bytes");
+    await put(long, "same bytes");
+    await catalog.stack.store.putRecord({
+      bucket: catalog.stack.bucket,
+      key: `long/${"P".repeat(900)}.bin`,
+      size: 1,
+      etag: '"p"',
+      sequencer: "01",
+      eventTime: new Date().toISOString(),
+      status: "error",
+      reasons: [`unreadable: ${"R".repeat(2_000)}`],
+      bytesRead: 1,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
+    await openPage();
+    await page.goto(`${catalog.url}/`);
+
+    for (const layout of ["grid", "list"]) {
+      await page.evaluate(`localStorage.setItem("layout", "${layout}")`);
+      for (const [path, ready] of [
+        ["/", card(long)],
+        [`/?${new URLSearchParams({ prefix: folder })}`, card(`${folder}deep.txt`)],
+        ["/?prefix=long/", card(long)],
+        [
+          `/?${new URLSearchParams({ prefix: "long/", key: long })}`,
+          page.locator("#detail [data-section='audit']"),
+        ],
+        ["/?view=problems", page.locator("#content tr[data-key]")],
+        ["/?view=duplicates", page.locator("#content .group")],
+      ] as const) {
+        await page.goto(`${catalog.url}${path}`);
+        await ready.first().waitFor();
+        await page.screenshot({ path: join(tmpdir(), `catalog-long-${layout}-${path.length}.png`) });
+        // Assess: nothing sticks out of the window, whatever the length of a key.
+        expect({ layout, path: path.slice(0, 40), overflow: await page.evaluate(OVERFLOW) }).toEqual({
+          layout,
+          path: path.slice(0, 40),
+          overflow: 0,
+        });
+      }
+    }
+    // A folder's crumb is cut short but still names the whole folder.
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: folder })}`);
+    await poll(() => page.textContent("#view-title")).toBe(`/${folder}`);
+    expect(await page.getAttribute("#breadcrumbs a[title]", "title")).toBe("F".repeat(300));
+    expect(incidents).toEqual([]);
+  }, 90_000);
 });

@@ -444,8 +444,9 @@ function renderBreadcrumbs() {
     crumbs.append(el("span", { class: "sep", text: "/" }));
     const prefix = `${parts.slice(0, index + 1).join("/")}/`;
     const label = shownName(part);
-    if (index === parts.length - 1) crumbs.append(el("span", { class: "current", text: label }));
-    else crumbs.append(navLink(label, { view: "browse", prefix, key: "" }));
+    if (index === parts.length - 1)
+      crumbs.append(el("span", { class: "current", title: label, text: label }));
+    else crumbs.append(navLink(label, { view: "browse", prefix, key: "" }, { title: label }));
   });
 }
 
@@ -531,7 +532,11 @@ function listView(items, folders, showFolder) {
           },
         },
         el("td", { class: "icon-cell" }, folderIcon(32)),
-        el("td", {}, navLink(`${shownName(baseName(folder))}/`, { view: "browse", prefix: folder, key: "" })),
+        el(
+          "td",
+          { class: "name" },
+          navLink(`${shownName(baseName(folder))}/`, { view: "browse", prefix: folder, key: "" }),
+        ),
         el("td", { text: "folder" }),
         el("td"),
         el("td"),
@@ -551,7 +556,11 @@ function listView(items, folders, showFolder) {
           },
         },
         el("td", { class: "icon-cell" }, preview(item, 32)),
-        el("td", { title: item.key }, navLink(showFolder ? item.key : baseName(item.key), { key: item.key })),
+        el(
+          "td",
+          { class: "name", title: item.key },
+          navLink(showFolder ? item.key : baseName(item.key), { key: item.key }),
+        ),
         el("td", { text: item.mime ?? item.category ?? "" }),
         el("td", {}, statusBadge(item.status)),
         el("td", { class: "num", text: formatBytes(item.size) }),
@@ -734,9 +743,9 @@ function problemsTable(items) {
           },
         },
         el("td", { class: "icon-cell" }, categoryIcon(item.category, 32)),
-        el("td", { title: item.key }, navLink(item.key, { key: item.key })),
+        el("td", { class: "name", title: item.key }, navLink(item.key, { key: item.key })),
         el("td", {}, statusBadge(item.status)),
-        el("td", { text: item.reason ?? "" }),
+        el("td", { class: "reason", text: item.reason ?? "" }),
         el("td", { class: "num", text: relativeTime(item.eventTime) }),
       ),
     );
