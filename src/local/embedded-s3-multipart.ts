@@ -35,6 +35,9 @@ const MAX_PART_NUMBER = 10_000;
 /** The upload IDs s3rver issues: 16 random bytes in hex. */
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
+/** S3's smallest part but the last of a completed upload: 5 MiB. */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
 /** The bytes of `files`, one after the other. */
 export async function* concatenated(files: readonly string[]): AsyncGenerator<Buffer> {
   for (const file of files) yield* createReadStream(file);
@@ -239,6 +242,20 @@ export function copyUploadParts(store: S3rverStore): KoaMiddleware {
   };
 }
 
+/**
+ * S3's answer to completing an upload with a part, other than the last,
+ * under {@link MIN_PART_SIZE}: it names the first such part, its size and
+ * its ETag (unquoted).
+ */
+function entityTooSmall(size: number, partNumber: number, eTag: string): Error {
+  return new S3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", {
+    ProposedSize: String(size),
+    MinSizeAllowed: String(MIN_PART_SIZE),
+    PartNumber: String(partNumber),
+    ETag: eTag,
+  });
+}
+
 /** A multipart upload ready to complete: the object's key and metadata, its parts' files in order and its ETag. */
 export interface CompletedUpload {
   directory: string;
@@ -255,7 +272,9 @@ export interface CompletedUpload {
  * s3rver stored the MD5 of the whole content instead (what S3 gives a
  * single PUT), so a client or a catalog record comparing ETags with S3's
  * saw another value, and it assembled whatever part files it found,
- * whatever ETags the request listed.
+ * whatever ETags the request listed. It also completed uploads whose parts
+ * but the last were under S3's 5 MiB (EntityTooSmall on S3), so a client
+ * that sent small parts worked here and failed on AWS.
  */
 export async function multipartUpload(
   store: S3rverStore,
@@ -303,6 +322,12 @@ export async function multipartUpload(
     );
     if (uploaded === undefined || uploaded.toLowerCase() !== part.etag.toLowerCase()) throw invalidPart(part);
     digests.push(Buffer.from(uploaded, "hex"));
+  }
+  // Every part listed but the last: the last may be as small as it likes.
+  for (const [index, part] of parts.slice(0, -1).entries()) {
+    const { size } = await stat(join(directory, String(part.number)));
+    if (size < MIN_PART_SIZE)
+      throw entityTooSmall(size, part.number, (digests[index] as Buffer).toString("hex"));
   }
   const eTag = `${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${parts.length}`;
   return {

@@ -4,8 +4,9 @@
  * client or the pipeline sees one: CompleteMultipartUpload's answer, HEAD,
  * GET, ListObjectsV2 and the event. s3rver gave them the MD5 of the whole
  * content, what S3 gives a single PUT. Completing checks the listed parts as
- * S3 does, and upload IDs and part numbers never name a path outside the
- * server's folder.
+ * S3 does (their ETags, their order, 5 MiB at least for all but the last),
+ * and upload IDs and part numbers never name a path outside the server's
+ * folder.
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -243,6 +244,81 @@ describe("completing a multipart upload", () => {
     await expect(
       complete("refused/unknown.bin", "0123456789abcdef0123456789abcdef", [{ ETag: '"x"', PartNumber: 1 }]),
     ).rejects.toMatchObject({ name: "NoSuchUpload" });
+  });
+});
+
+describe("part sizes", () => {
+  /** CompleteMultipartUpload's request body listing `parts`. */
+  const completeBody = (parts: readonly { ETag?: string; PartNumber: number }[]) =>
+    `<CompleteMultipartUpload>${parts
+      .map((part) => `<Part><PartNumber>${part.PartNumber}</PartNumber><ETag>${part.ETag}</ETag></Part>`)
+      .join("")}</CompleteMultipartUpload>`;
+
+  it("refuses a part but the last under 5 MiB with S3's EntityTooSmall, naming the part", async () => {
+    // Prepare: a middle part one byte short of 5 MiB.
+    const key = "sizes/short middle part.bin";
+    const bodies = [Buffer.alloc(5 * MIB, 1), Buffer.alloc(5 * MIB - 1, 2), Buffer.from("tail")];
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: stack.bucket, Key: key }),
+    );
+    const parts = [];
+    for (const [index, Body] of bodies.entries()) {
+      const { ETag } = await client.send(
+        new UploadPartCommand({ Bucket: stack.bucket, Key: key, UploadId, PartNumber: index + 1, Body }),
+      );
+      parts.push({ ETag, PartNumber: index + 1 });
+    }
+
+    // Act
+    const response = await rawRequest(
+      stack.s3.port,
+      "POST",
+      `/${stack.bucket}/${encodeURIComponent(key)}?uploadId=${UploadId}`,
+      { Host: `127.0.0.1:${stack.s3.port}`, "Content-Type": "application/xml" },
+      completeBody(parts),
+    );
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body).toContain(
+      [
+        "<Error><Code>EntityTooSmall</Code>",
+        "<Message>Your proposed upload is smaller than the minimum allowed size</Message>",
+        `<ProposedSize>${5 * MIB - 1}</ProposedSize><MinSizeAllowed>${5 * MIB}</MinSizeAllowed>`,
+        `<PartNumber>2</PartNumber><ETag>${md5(bodies[1] as Buffer).toString("hex")}</ETag></Error>`,
+      ].join(""),
+    );
+    await expect(
+      client.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key })),
+    ).rejects.toMatchObject({ name: "NotFound" });
+    // The upload is still there, and a list that leaves the short part out completes.
+    const kept = [parts[0], parts[2]] as { ETag?: string; PartNumber: number }[];
+    const done = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: stack.bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: kept },
+      }),
+    );
+    expect(unquoted(done.ETag)).toBe(multipartETag([bodies[0] as Buffer, bodies[2] as Buffer]));
+  });
+
+  it("names the SDK's error EntityTooSmall", async () => {
+    await expect(
+      uploadInParts("sizes/small first part.bin", [Buffer.from("small"), Buffer.from("last")]),
+    ).rejects.toMatchObject({ name: "EntityTooSmall", $metadata: { httpStatusCode: 400 } });
+  });
+
+  it.each([
+    ["one part under 5 MiB", [Buffer.from("one small part")]],
+    ["one empty part", [Buffer.alloc(0)]],
+    ["parts of exactly 5 MiB and a short last one", [Buffer.alloc(5 * MIB, 3), Buffer.from("x")]],
+  ])("completes %s", async (_, bodies) => {
+    const key = `sizes/${bodies.length} parts ${Math.random().toString(36).slice(2)}.bin`;
+    const eTag = await uploadInParts(key, bodies);
+    expect(unquoted(eTag)).toBe(multipartETag(bodies));
+    expect((await eTagsSeen(key)).body.equals(Buffer.concat(bodies))).toBe(true);
   });
 });
 
