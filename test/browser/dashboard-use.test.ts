@@ -186,4 +186,34 @@ describe("dashboard as people use it", () => {
     expect(await page.getAttribute("#breadcrumbs a[title]", "title")).toBe("F".repeat(300));
     expect(incidents).toEqual([]);
   }, 90_000);
+
+  it("fits a 375 px phone screen: no sideways scrolling, the record over the whole screen", async () => {
+    await put("phone/photo notes.txt", "notes");
+    await openPage(375, 800);
+    await page.goto(`${catalog.url}/`);
+    for (const layout of ["grid", "list"]) {
+      await page.evaluate(`localStorage.setItem("layout", "${layout}")`);
+      for (const path of ["/", "/?prefix=phone/", "/?view=problems", "/?view=duplicates", "/?view=stats"]) {
+        await page.goto(`${catalog.url}${path}`);
+        await page.locator("#content > *").first().waitFor();
+        await page.screenshot({ path: join(tmpdir(), `catalog-phone-${layout}-${path.length}.png`) });
+        expect({ layout, path, overflow: await page.evaluate(OVERFLOW) }).toEqual({
+          layout,
+          path,
+          overflow: 0,
+        });
+      }
+    }
+
+    // A record opened on a phone covers the screen, its close button in reach, and closes back to the listing.
+    await page.goto(`${catalog.url}/?prefix=phone/`);
+    await card("phone/photo notes.txt").click();
+    await page.waitForSelector("#detail:not([hidden]) [data-section='object']");
+    expect(await page.locator("#detail").boundingBox()).toMatchObject({ x: 0, width: 375 });
+    const close = await page.locator("#detail-close").boundingBox();
+    expect(close && close.x + close.width).toBeLessThanOrEqual(375);
+    await page.click("#detail-close");
+    await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(incidents).toEqual([]);
+  }, 60_000);
 });

@@ -537,10 +537,10 @@ function listView(items, folders, showFolder) {
           { class: "name" },
           navLink(`${shownName(baseName(folder))}/`, { view: "browse", prefix: folder, key: "" }),
         ),
-        el("td", { text: "folder" }),
+        el("td", { class: "type", text: "folder" }),
         el("td"),
         el("td"),
-        el("td"),
+        el("td", { class: "when" }),
       ),
     );
   }
@@ -561,10 +561,10 @@ function listView(items, folders, showFolder) {
           { class: "name", title: item.key },
           navLink(showFolder ? item.key : baseName(item.key), { key: item.key }),
         ),
-        el("td", { text: item.mime ?? item.category ?? "" }),
+        el("td", { class: "type", text: item.mime ?? item.category ?? "" }),
         el("td", {}, statusBadge(item.status)),
         el("td", { class: "num", text: formatBytes(item.size) }),
-        el("td", { class: "num", title: item.eventTime, text: relativeTime(item.eventTime) }),
+        el("td", { class: "num when", title: item.eventTime, text: relativeTime(item.eventTime) }),
       ),
     );
   }
@@ -579,10 +579,10 @@ function listView(items, folders, showFolder) {
         {},
         el("th"),
         el("th", { text: "Name" }),
-        el("th", { text: "Type" }),
+        el("th", { class: "type", text: "Type" }),
         el("th", { text: "Status" }),
         el("th", { class: "num", text: "Size" }),
-        el("th", { class: "num", text: "Uploaded" }),
+        el("th", { class: "num when", text: "Uploaded" }),
       ),
     ),
     body,
