@@ -6,6 +6,7 @@ import { DETECT_HEAD_BYTES, detectFile } from "../../src/engine/detect/detect-fi
 import { SourceError } from "../../src/engine/errors.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
 import { engineDetection } from "../support/engine.js";
+import { buildZip } from "../support/zip.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "detect-file-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -25,6 +26,25 @@ describe("detectFile answers exactly what extract({ detectOnly }) answers", () =
     writeFileSync(path, readFileSync(corpusFile("exifpy-Canon_40D.jpg")));
     const format = await detectFile(path);
     expect(format).toMatchObject({ mime: "image/jpeg", declaredExt: "pdf", mismatch: true });
+  });
+
+  it("names an OOXML package whose local headers it cannot walk from the directory at the tail", async () => {
+    // Prepare: ZIP64 sizes in every local header, which file-type does not follow.
+    const path = join(scratch, "macros.docm");
+    const contentTypes =
+      '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+      '<Override PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>';
+    const parts = [
+      { name: "[Content_Types].xml", content: contentTypes },
+      { name: "word/document.xml", content: "<w:document/>" },
+    ];
+    writeFileSync(path, buildZip(parts, { zip64: true }));
+    // Act
+    const [fast, engine] = await Promise.all([detectFile(path), engineDetection(path)]);
+    // Assess
+    expect(fast).toMatchObject({ mime: "application/vnd.ms-word.document.macroenabled.12", ext: "docm" });
+    expect(fast).toMatchObject({ category: "document", mismatch: false });
+    expect(fast).toEqual(engine);
   });
 
   it("uses the hints it is given instead of the path", async () => {

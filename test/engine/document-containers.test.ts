@@ -1,7 +1,11 @@
-import { deflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { typeFromZipEntries } from "../../src/engine/detect/zip-container.js";
+import {
+  contentTypeOf,
+  parseContentTypes,
+  typeFromZipEntries,
+} from "../../src/engine/detect/zip-container.js";
 import { BufferSource, extract } from "../../src/engine/index.js";
+import { buildZip, type Part } from "../support/zip.js";
 
 /**
  * Office and EPUB packages built by hand in the ZIP layouts writers produce:
@@ -9,126 +13,16 @@ import { BufferSource, extract } from "../../src/engine/index.js";
  * an EPUB container may name its package document by.
  */
 
-interface Part {
-  name: string;
-  content: string;
-  /** @default "deflate" */
-  method?: "store" | "deflate";
-  /** Sizes left zero in the local header and written after the data (general purpose bit 3). */
-  descriptor?: boolean;
-}
-
-/**
- * A ZIP of `parts` (CRCs left zero: the reader does not check them). `zip64`
- * writes every size and offset through ZIP64 extra fields and ends the archive
- * with a ZIP64 end record and locator, as writers do past 4 GiB or 65535 entries.
- */
-function buildZip(parts: readonly Part[], options: { zip64?: boolean } = {}): Uint8Array {
-  const chunks: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  const push = (chunk: Buffer) => {
-    chunks.push(chunk);
-    offset += chunk.byteLength;
-  };
-  for (const part of parts) {
-    const name = Buffer.from(part.name, "utf8");
-    const data = Buffer.from(part.content, "utf8");
-    const stored = part.method === "store";
-    const body = stored ? data : deflateRawSync(data);
-    const flags = 0x0800 | (part.descriptor ? 0x0008 : 0);
-    const localAt = offset;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(options.zip64 ? 45 : 20, 4);
-    local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(stored ? 0 : 8, 8);
-    if (!part.descriptor) {
-      local.writeUInt32LE(options.zip64 ? 0xffffffff : body.byteLength, 18);
-      local.writeUInt32LE(options.zip64 ? 0xffffffff : data.byteLength, 22);
-    }
-    const localExtra = Buffer.alloc(options.zip64 ? 20 : 0);
-    if (options.zip64) {
-      localExtra.writeUInt16LE(0x0001, 0);
-      localExtra.writeUInt16LE(16, 2);
-      if (!part.descriptor) {
-        localExtra.writeBigUInt64LE(BigInt(data.byteLength), 4);
-        localExtra.writeBigUInt64LE(BigInt(body.byteLength), 12);
-      }
-    }
-    local.writeUInt16LE(name.byteLength, 26);
-    local.writeUInt16LE(localExtra.byteLength, 28);
-    push(local);
-    push(name);
-    push(localExtra);
-    push(body);
-    if (part.descriptor) {
-      const descriptor = Buffer.alloc(options.zip64 ? 24 : 16);
-      descriptor.writeUInt32LE(0x08074b50, 0);
-      if (options.zip64) {
-        descriptor.writeBigUInt64LE(BigInt(body.byteLength), 8);
-        descriptor.writeBigUInt64LE(BigInt(data.byteLength), 16);
-      } else {
-        descriptor.writeUInt32LE(body.byteLength, 8);
-        descriptor.writeUInt32LE(data.byteLength, 12);
-      }
-      push(descriptor);
-    }
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(options.zip64 ? 45 : 20, 4);
-    central.writeUInt16LE(options.zip64 ? 45 : 20, 6);
-    central.writeUInt16LE(flags, 8);
-    central.writeUInt16LE(stored ? 0 : 8, 10);
-    central.writeUInt32LE(options.zip64 ? 0xffffffff : body.byteLength, 20);
-    central.writeUInt32LE(options.zip64 ? 0xffffffff : data.byteLength, 24);
-    central.writeUInt16LE(name.byteLength, 28);
-    central.writeUInt32LE(options.zip64 ? 0xffffffff : localAt, 42);
-    const centralExtra = Buffer.alloc(options.zip64 ? 28 : 0);
-    if (options.zip64) {
-      centralExtra.writeUInt16LE(0x0001, 0);
-      centralExtra.writeUInt16LE(24, 2);
-      centralExtra.writeBigUInt64LE(BigInt(data.byteLength), 4);
-      centralExtra.writeBigUInt64LE(BigInt(body.byteLength), 12);
-      centralExtra.writeBigUInt64LE(BigInt(localAt), 20);
-    }
-    central.writeUInt16LE(centralExtra.byteLength, 30);
-    centrals.push(central, name, centralExtra);
-  }
-  const directory = Buffer.concat(centrals);
-  const directoryAt = offset;
-  push(directory);
-  const count = parts.length;
-  if (options.zip64) {
-    const recordAt = offset;
-    const record = Buffer.alloc(56);
-    record.writeUInt32LE(0x06064b50, 0);
-    record.writeBigUInt64LE(44n, 4);
-    record.writeUInt16LE(45, 12);
-    record.writeUInt16LE(45, 14);
-    record.writeBigUInt64LE(BigInt(count), 24);
-    record.writeBigUInt64LE(BigInt(count), 32);
-    record.writeBigUInt64LE(BigInt(directory.byteLength), 40);
-    record.writeBigUInt64LE(BigInt(directoryAt), 48);
-    push(record);
-    const locator = Buffer.alloc(20);
-    locator.writeUInt32LE(0x07064b50, 0);
-    locator.writeBigUInt64LE(BigInt(recordAt), 8);
-    locator.writeUInt32LE(1, 16);
-    push(locator);
-  }
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(options.zip64 ? 0xffff : count, 8);
-  end.writeUInt16LE(options.zip64 ? 0xffff : count, 10);
-  end.writeUInt32LE(options.zip64 ? 0xffffffff : directory.byteLength, 12);
-  end.writeUInt32LE(options.zip64 ? 0xffffffff : directoryAt, 16);
-  push(end);
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
 function run(bytes: Uint8Array, name: string) {
   return extract(new BufferSource(bytes, name), { name });
+}
+
+function detectOnly(bytes: Uint8Array, name: string, declaredMime?: string) {
+  return extract(new BufferSource(bytes, name), {
+    name,
+    detectOnly: true,
+    ...(declaredMime !== undefined && { declaredMime }),
+  });
 }
 
 const CONTENT_TYPES =
@@ -178,13 +72,31 @@ describe("OOXML packages in other ZIP layouts", () => {
     expect(result.document).toEqual({ kind: "ooxml", title: "Packed", creator: "Ann" });
   });
 
-  it("with ZIP64 local headers stays a zip when only detection runs, which reads no tail", async () => {
+  it("with ZIP64 local headers is named by detection alone, from the directory at its tail", async () => {
     const bytes = buildZip(docxParts(), { zip64: true });
-    const result = await extract(new BufferSource(bytes, "packed.docx"), {
-      name: "packed.docx",
-      detectOnly: true,
+    const result = await detectOnly(bytes, "packed.docx");
+    expect(result.format).toMatchObject({
+      mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      ext: "docx",
+      category: "document",
+      mismatch: false,
     });
-    expect(result.format.mime).toBe("application/zip");
+  });
+
+  it("with a directory longer than detection's bound is named by extraction, which lists it whole", async () => {
+    // About 1,500 records of 46 + 40 bytes: more than the 64 KiB detection lists.
+    const media = Array.from({ length: 1500 }, (_, i) => ({
+      name: `word/media/image-${String(i).padStart(5, "0")}-abcdefghijklmno.png`,
+      content: "",
+      method: "store" as const,
+    }));
+    const bytes = buildZip([...docxParts(), ...media], { zip64: true });
+    const detected = await detectOnly(bytes, "album.docx");
+    const extracted = await run(bytes, "album.docx");
+    expect(detected.format.mime).toBe("application/zip");
+    expect(detected.bytesRead).toBeLessThanOrEqual(256 * 1024 + 2 * 64 * 1024);
+    expect(extracted.format.ext).toBe("docx");
+    expect(extracted.document).toEqual({ kind: "ooxml", title: "Packed", creator: "Ann" });
   });
 
   it("without docProps/ is a valid document with no properties", async () => {
@@ -322,18 +234,292 @@ describe("EPUB 3 title refinements", () => {
   });
 });
 
+const XLSB = "application/vnd.ms-excel.sheet.binary.macroEnabled.main";
+
+function typesOf(xml: string) {
+  return parseContentTypes(Buffer.from(xml, "utf8"));
+}
+
 describe("zip-based formats by entry names", () => {
   it.each([
     [["[Content_Types].xml", "_rels/.rels", "word/document.xml"], undefined, "docx"],
     [["[Content_Types].xml", "ppt/presentation.xml"], undefined, "pptx"],
     [["[Content_Types].xml", "xl/workbook.xml"], undefined, "xlsx"],
-    [["mimetype", "content.xml"], "application/vnd.oasis.opendocument.spreadsheet", "ods"],
-    [["mimetype", "OEBPS/content.opf"], "application/epub+zip\n", "epub"],
+    // The main part's content type decides over folders; an unknown or unread one leaves them to.
+    [
+      ["[Content_Types].xml", "xl/workbook.bin"],
+      { contentTypes: typesOf(contentTypes("xl/workbook.bin", XLSB)) },
+      "xlsb",
+    ],
+    [
+      ["[Content_Types].xml", "word/document.xml"],
+      {
+        contentTypes: typesOf(
+          "<Types><Default Extension='xml' ContentType='application/vnd.ms-word.document.macroEnabled.main+xml'/></Types>",
+        ),
+      },
+      "docm",
+    ],
+    [
+      ["[Content_Types].xml", "word/document.xml"],
+      { contentTypes: typesOf(contentTypes("word/document.xml", "application/x-unknown.main+xml")) },
+      "docx",
+    ],
+    [["[Content_Types].xml", "word/document.xml"], { contentTypes: typesOf("not xml") }, "docx"],
+    [["mimetype", "content.xml"], { mimetype: "application/vnd.oasis.opendocument.spreadsheet" }, "ods"],
+    [
+      ["mimetype", "content.xml"],
+      { mimetype: "application/vnd.oasis.opendocument.graphics-template" },
+      "otg",
+    ],
+    [["mimetype", "OEBPS/content.opf"], { mimetype: "application/epub+zip\n" }, "epub"],
     // A folder name alone, or a mimetype entry naming no package format, is a plain zip.
     [["word/document.xml"], undefined, undefined],
     [["[Content_Types].xml", "docs/readme.txt"], undefined, undefined],
-    [["mimetype", "a.txt"], "text/plain", undefined],
-  ] as const)("%j (mimetype %j) is %s", (names, mimetype, ext) => {
-    expect(typeFromZipEntries(names, mimetype)?.ext).toBe(ext);
+    [["mimetype", "a.txt"], { mimetype: "text/plain" }, undefined],
+  ] as const)("%j (%j) is %s", (names, texts, ext) => {
+    expect(typeFromZipEntries(names, texts)?.ext).toBe(ext);
+  });
+});
+
+/** `[Content_Types].xml` giving `mainPart` the content type `mainType`, plus `extra` elements. */
+function contentTypes(mainPart: string, mainType: string, extra = ""): string {
+  return (
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+    '<Default Extension="xml" ContentType="application/xml"/>' +
+    `<Override PartName="/${mainPart}" ContentType="${mainType}"/>${extra}</Types>`
+  );
+}
+
+/** A package whose main part `mainPart` has content type `mainType`, with `more` parts after it. */
+function ooxml(mainPart: string, mainType: string, more: readonly Part[] = [], extraTypes = ""): Part[] {
+  return [
+    { name: "[Content_Types].xml", content: contentTypes(mainPart, mainType, extraTypes) },
+    { name: "_rels/.rels", content: "<Relationships/>" },
+    { name: mainPart, content: "<main/>" },
+    ...more,
+    { name: "docProps/core.xml", content: CORE },
+  ];
+}
+
+/** Main-part content type (as Office writes it), main part, media type and extension of each OOXML kind. */
+const OOXML_KINDS = [
+  [
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "word/document.xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "docx",
+  ],
+  [
+    "application/vnd.ms-word.document.macroEnabled.main+xml",
+    "word/document.xml",
+    "application/vnd.ms-word.document.macroenabled.12",
+    "docm",
+  ],
+  [
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    "word/document.xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+    "dotx",
+  ],
+  [
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+    "word/document.xml",
+    "application/vnd.ms-word.template.macroenabled.12",
+    "dotm",
+  ],
+  [
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "xl/workbook.xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx",
+  ],
+  [
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "xl/workbook.xml",
+    "application/vnd.ms-excel.sheet.macroenabled.12",
+    "xlsm",
+  ],
+  [
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "xl/workbook.xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+    "xltx",
+  ],
+  [
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "xl/workbook.xml",
+    "application/vnd.ms-excel.template.macroenabled.12",
+    "xltm",
+  ],
+  [
+    "application/vnd.ms-excel.sheet.binary.macroEnabled.main",
+    "xl/workbook.bin",
+    "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+    "xlsb",
+  ],
+  [
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml",
+    "xl/workbook.xml",
+    "application/vnd.ms-excel.addin.macroenabled.12",
+    "xlam",
+  ],
+  [
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+    "ppt/presentation.xml",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "pptx",
+  ],
+  [
+    "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+    "ppt/presentation.xml",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.12",
+    "pptm",
+  ],
+  [
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml",
+    "ppt/presentation.xml",
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+    "ppsx",
+  ],
+  [
+    "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
+    "ppt/presentation.xml",
+    "application/vnd.ms-powerpoint.slideshow.macroenabled.12",
+    "ppsm",
+  ],
+  [
+    "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
+    "ppt/presentation.xml",
+    "application/vnd.openxmlformats-officedocument.presentationml.template",
+    "potx",
+  ],
+  [
+    "application/vnd.ms-powerpoint.template.macroEnabled.main+xml",
+    "ppt/presentation.xml",
+    "application/vnd.ms-powerpoint.template.macroenabled.12",
+    "potm",
+  ],
+  [
+    "application/vnd.ms-powerpoint.addin.macroEnabled.main+xml",
+    "ppt/presentation.xml",
+    "application/vnd.ms-powerpoint.addin.macroenabled.12",
+    "ppam",
+  ],
+] as const;
+
+describe("OOXML kinds by the content type of the main part", () => {
+  // Local headers file-type can walk, ZIP64 ones it cannot (the central directory decides).
+  const layouts = [
+    ["plain", {}],
+    ["ZIP64", { zip64: true }],
+  ] as const;
+  const cases = layouts.flatMap(([layout, options]) =>
+    OOXML_KINDS.map(
+      ([mainType, mainPart, mime, ext]) => [ext, layout, options, mainType, mainPart, mime] as const,
+    ),
+  );
+
+  it.each(cases)(
+    "%s (%s local headers) is named alike by extraction and detection",
+    async (ext, _layout, options, mainType, mainPart, mime) => {
+      // Prepare
+      const bytes = buildZip(ooxml(mainPart, mainType), options);
+      // Act
+      const extracted = await run(bytes, `file.${ext}`);
+      const detected = await detectOnly(bytes, `file.${ext}`, mime);
+      // Assess
+      for (const format of [extracted.format, detected.format]) {
+        expect(format).toMatchObject({ mime, ext, category: "document", mismatch: false });
+      }
+      expect(extracted.status).toBe("ok");
+      expect(extracted.document).toMatchObject({ kind: "ooxml", title: "Packed" });
+    },
+  );
+
+  it.each([
+    ["text", "ott"],
+    ["spreadsheet", "ots"],
+    ["presentation", "otp"],
+    ["graphics", "otg"],
+  ])("an OpenDocument %s template with ZIP64 local headers is %s, detected alone too", async (kind, ext) => {
+    const mime = `application/vnd.oasis.opendocument.${kind}-template`;
+    const bytes = buildZip(
+      [
+        { name: "mimetype", content: mime, method: "store" },
+        { name: "content.xml", content: "<office:document-content/>" },
+        { name: "meta.xml", content: ODF_META },
+      ],
+      { zip64: true },
+    );
+    const extracted = await run(bytes, `template.${ext}`);
+    const detected = await detectOnly(bytes, `template.${ext}`);
+    for (const format of [extracted.format, detected.format]) {
+      expect(format).toMatchObject({ mime, ext, category: "document", mismatch: false });
+    }
+    expect(extracted.document).toMatchObject({ kind: "odf", title: "Minutes" });
+  });
+
+  it("a macro-enabled main part is named even when [Content_Types].xml comes last", async () => {
+    const parts = ooxml("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml");
+    const bytes = buildZip([...parts.slice(1), ...parts.slice(0, 1)], { zip64: true });
+    expect((await detectOnly(bytes, "m.docm")).format.ext).toBe("docm");
+    expect((await run(bytes, "m.docm")).format.ext).toBe("docm");
+  });
+});
+
+describe("a package's type against what the uploader declared", () => {
+  const docm = "application/vnd.ms-word.document.macroEnabled.main+xml";
+  const docxMime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+  it.each([
+    ["plain", {}],
+    ["ZIP64", { zip64: true }],
+  ] as const)(
+    "report.docx declared as docx whose content is docm is a mismatch (%s local headers)",
+    async (_layout, options) => {
+      const bytes = buildZip(
+        ooxml("word/document.xml", docm, [{ name: "word/vbaProject.bin", content: "VBA" }]),
+        options,
+      );
+      const result = await extract(new BufferSource(bytes, "report.docx"), {
+        name: "report.docx",
+        declaredMime: docxMime,
+      });
+      expect(result.format).toMatchObject({
+        mime: "application/vnd.ms-word.document.macroenabled.12",
+        ext: "docm",
+        declaredExt: "docx",
+        mismatch: true,
+      });
+      expect(result.format.mismatchReason).toBe(
+        `declared Content-Type ${docxMime} but content is application/vnd.ms-word.document.macroenabled.12; ` +
+          `extension .docx suggests ${docxMime} but content is application/vnd.ms-word.document.macroenabled.12`,
+      );
+    },
+  );
+
+  it.each([
+    ["application/zip", "bundle.zip"],
+    ["application/vnd.ms-word.document.macroEnabled.12", "report.docm"],
+  ])("a docm declared as %s is no mismatch", async (declaredMime, name) => {
+    const bytes = buildZip(ooxml("word/document.xml", docm), { zip64: true });
+    const result = await extract(new BufferSource(bytes, name), { name, declaredMime });
+    expect(result.format).toMatchObject({ ext: "docm", mismatch: false });
+  });
+});
+
+describe("[Content_Types].xml", () => {
+  it("is read with any quoting, prefix and case, part names as entry names", () => {
+    const types = typesOf(
+      "<ct:Types xmlns:ct='http://schemas.openxmlformats.org/package/2006/content-types'>" +
+        "<ct:Default Extension='BIN' ContentType='Application/Vnd.MS-Office.VbaProject' />" +
+        '<ct:Override  ContentType = "X/Main+XML"  PartName="/Word/Document.xml"/></ct:Types>',
+    );
+    expect(types.defaults).toEqual(new Map([["bin", "application/vnd.ms-office.vbaproject"]]));
+    expect(types.overrides).toEqual(new Map([["word/document.xml", "x/main+xml"]]));
+    expect(contentTypeOf(types, "word/document.xml")).toBe("x/main+xml");
+    expect(contentTypeOf(types, "xl/vbaProject.BIN")).toBe("application/vnd.ms-office.vbaproject");
+    expect(contentTypeOf(types, "xl.bin/noextension")).toBeUndefined();
   });
 });

@@ -6,14 +6,15 @@ import { categoryOf } from "./category.js";
 import { normaliseMime } from "./media-type.js";
 import { matchSignature } from "./signatures.js";
 import { sniffText } from "./text-sniff.js";
+import { zipPackageType } from "./zip-container.js";
 // After file-type: replaces the ZIP entry inflation file-type installs (see the module).
 import "./zip-inflate.js";
 
 /**
  * Bytes file-type may look at. It scans forward through ZIP local headers and
- * skips over ID3 tags; past this window a zip is a zip (extraction then tells
- * a document package from the central directory, see `refineZipFormat`) and
- * an ID3 tag means MP3.
+ * skips over ID3 tags; past this window an ID3 tag means MP3, and a zip is
+ * told from a document package by the central directory at its tail
+ * (`zipPackageType` here, `refineZipFormat` on the extraction path).
  */
 export const DETECTION_WINDOW_BYTES = 256 * 1024;
 
@@ -76,7 +77,7 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
 ];
 
 const ZIP_BASED =
-  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.oasis\.opendocument\..+)$/;
+  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.oasis\.opendocument\..+)$/;
 
 /** True when `declared` is an acceptable name for content detected as `detected`. */
 export function mimesAgree(declared: string, detected: string): boolean {
@@ -171,6 +172,10 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
     // file-type may add parameters ("audio/ogg; codecs=opus"); the catalog keys on the bare type.
     mime = normaliseMime(found.mime);
     ext = found.ext;
+  }
+  if (mime === "application/zip") {
+    // file-type stops at local headers it cannot follow; the directory at the tail lists every entry.
+    ({ mime, ext } = (await zipPackageType(reader)) ?? { mime, ext });
   }
   // file-type reads a UTF-16LE BOM (FF FE) as an MPEG audio frame sync; text with a BOM wins.
   const bomMisread = mime === "audio/mpeg";

@@ -1,22 +1,50 @@
 import type { BlockReader } from "../byte-source/block-reader.js";
-import { SourceError } from "../errors.js";
+import { ContentError, SourceError } from "../errors.js";
 import { readZipDirectory, type ZipEntry } from "../extractors/archive/zip-directory.js";
 import { readZipEntry } from "../extractors/archive/zip-entry.js";
+import { child, parseXml, type XmlNode } from "../extractors/document/xml-fields.js";
+import { TAIL_WINDOW_BYTES } from "../limits.js";
 import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
 import { compareDeclared, type DetectHints } from "./detect.js";
+import { MAX_INFLATED_ZIP_ENTRY_BYTES } from "./zip-inflate.js";
 
 /**
  * Zip-based document formats told from the central directory, for a file
- * detection could only call `application/zip`. file-type walks the local
+ * file-type could only call `application/zip`. file-type walks the local
  * headers from the head of the file and gives up on some it cannot follow
- * (ZIP64 sizes in them, for one); the directory at the tail lists the same
- * names. Detection itself stays within its head window, so this runs on the
- * extraction path only, once the extractor's plan has fetched the tail.
+ * (ZIP64 sizes in them, for one, or a `[Content_Types].xml` stored past the
+ * detection window); the directory at the tail lists the same names.
+ * Detection looks at a bounded tail ({@link zipPackageType}); extraction,
+ * once the extractor's plan has fetched the tail, at the whole directory
+ * ({@link refineZipFormat}).
  */
 
 /** Bytes of a `mimetype` entry read: the longest type named below is 55 bytes. */
 const MAX_MIMETYPE_ENTRY_BYTES = 256;
+
+/**
+ * Compressed bytes of `[Content_Types].xml` read to name an OOXML package. A
+ * few KiB in real packages (a 500-slide deck's is under 10 KiB deflated); a
+ * larger one leaves the main-part folder to decide.
+ */
+const MAX_CONTENT_TYPES_COMPRESSED_BYTES = 64 * 1024;
+
+/**
+ * Central-directory bytes detection lists: about a thousand entries, more
+ * than office documents and e-books carry. A longer directory is left to the
+ * extraction path, which lists it whole.
+ */
+const DETECTION_DIRECTORY_BYTES = TAIL_WINDOW_BYTES;
+
+/** The content type of a VBA project part (MS-OFFMACRO2), lower-case as {@link parseContentTypes} gives it. */
+export const VBA_PROJECT_CONTENT_TYPE = "application/vnd.ms-office.vbaproject";
+
+/** A detected type: media type and canonical extension. */
+interface PackageType {
+  mime: string;
+  ext: string;
+}
 
 /** What an ODF or EPUB `mimetype` entry may say, and the extension that goes with it. */
 const PACKAGE_MIMETYPES: ReadonlyMap<string, string> = new Map([
@@ -31,7 +59,110 @@ const PACKAGE_MIMETYPES: ReadonlyMap<string, string> = new Map([
   ["application/vnd.oasis.opendocument.graphics-template", "otg"],
 ]);
 
-/** OOXML main-part folders, in the order file-type weighs them. */
+/**
+ * OOXML packages by the content type of their main part in
+ * `[Content_Types].xml` (ECMA-376 Part 1 and MS-OFFMACRO2 for the
+ * macro-enabled ones, MS-XLSB for the binary workbook), with the media type
+ * registered for the file (IANA) and its extension. Media types are
+ * case-insensitive; the catalog keeps them lower-case, as file-type and the
+ * `mime` table write them (IANA spells `macroEnabled`).
+ */
+const OOXML_MAIN_PARTS: ReadonlyMap<string, PackageType> = new Map(
+  (
+    [
+      [
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx",
+      ],
+      [
+        "application/vnd.ms-word.document.macroenabled.main+xml",
+        "application/vnd.ms-word.document.macroenabled.12",
+        "docm",
+      ],
+      [
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+        "dotx",
+      ],
+      [
+        "application/vnd.ms-word.template.macroenabledtemplate.main+xml",
+        "application/vnd.ms-word.template.macroenabled.12",
+        "dotm",
+      ],
+      [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+      ],
+      [
+        "application/vnd.ms-excel.sheet.macroenabled.main+xml",
+        "application/vnd.ms-excel.sheet.macroenabled.12",
+        "xlsm",
+      ],
+      [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+        "xltx",
+      ],
+      [
+        "application/vnd.ms-excel.template.macroenabled.main+xml",
+        "application/vnd.ms-excel.template.macroenabled.12",
+        "xltm",
+      ],
+      [
+        "application/vnd.ms-excel.sheet.binary.macroenabled.main",
+        "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+        "xlsb",
+      ],
+      [
+        "application/vnd.ms-excel.addin.macroenabled.main+xml",
+        "application/vnd.ms-excel.addin.macroenabled.12",
+        "xlam",
+      ],
+      [
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "pptx",
+      ],
+      [
+        "application/vnd.ms-powerpoint.presentation.macroenabled.main+xml",
+        "application/vnd.ms-powerpoint.presentation.macroenabled.12",
+        "pptm",
+      ],
+      [
+        "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+        "ppsx",
+      ],
+      [
+        "application/vnd.ms-powerpoint.slideshow.macroenabled.main+xml",
+        "application/vnd.ms-powerpoint.slideshow.macroenabled.12",
+        "ppsm",
+      ],
+      [
+        "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.template",
+        "potx",
+      ],
+      [
+        "application/vnd.ms-powerpoint.template.macroenabled.main+xml",
+        "application/vnd.ms-powerpoint.template.macroenabled.12",
+        "potm",
+      ],
+      [
+        "application/vnd.ms-powerpoint.addin.macroenabled.main+xml",
+        "application/vnd.ms-powerpoint.addin.macroenabled.12",
+        "ppam",
+      ],
+    ] as const
+  ).map(([partType, mime, ext]) => [partType, { mime, ext }]),
+);
+
+/**
+ * OOXML main-part folders, in the order file-type weighs them: the plain
+ * type of each, for a package whose content types name no main part.
+ */
 const OOXML_FOLDERS = [
   ["word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"],
   ["ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"],
@@ -39,9 +170,78 @@ const OOXML_FOLDERS = [
 ] as const;
 
 /**
- * The document format a ZIP's entry names show: an OOXML package by its
- * `[Content_Types].xml` and main-part folder (the rule file-type applies to
- * local headers), an ODF or EPUB package by the text of its `mimetype` entry.
+ * An OPC package's `[Content_Types].xml`: content types by extension
+ * (`Default`) and by part name (`Override`), all lower-case (OPC compares
+ * both case-insensitively), part names without their leading slash so they
+ * read as ZIP entry names.
+ */
+export interface ContentTypes {
+  defaults: ReadonlyMap<string, string>;
+  overrides: ReadonlyMap<string, string>;
+}
+
+/**
+ * Reads `[Content_Types].xml` with the parser every metadata part is read
+ * with (namespace prefixes dropped, no DTD). Throws a ContentError when the
+ * part is not XML.
+ *
+ * @example
+ * parseContentTypes(bytes); // { defaults: Map { "xml" => "application/xml" }, overrides: Map { "word/document.xml" => "..." } }
+ */
+export function parseContentTypes(bytes: Uint8Array): ContentTypes {
+  const types = child(parseXml(bytes), "Types");
+  const lower = (value: unknown) => (typeof value === "string" ? value.trim().toLowerCase() : "");
+  const defaults = new Map<string, string>();
+  const overrides = new Map<string, string>();
+  for (const element of elements(types?.Default)) {
+    const extension = lower(element["@_Extension"]);
+    const contentType = lower(element["@_ContentType"]);
+    if (extension && contentType && !defaults.has(extension)) defaults.set(extension, contentType);
+  }
+  for (const element of elements(types?.Override)) {
+    const partName = lower(element["@_PartName"]).replace(/^\//, "");
+    const contentType = lower(element["@_ContentType"]);
+    if (partName && contentType && !overrides.has(partName)) overrides.set(partName, contentType);
+  }
+  return { defaults, overrides };
+}
+
+function elements(value: unknown): XmlNode[] {
+  return (Array.isArray(value) ? value : [value]).filter(
+    (item): item is XmlNode => typeof item === "object" && item !== null,
+  );
+}
+
+/**
+ * The content type of the part stored as ZIP entry `name`: its `Override`,
+ * else the `Default` for its extension (OPC 10.1.2.4).
+ *
+ * @example
+ * contentTypeOf(types, "word/vbaProject.bin"); // "application/vnd.ms-office.vbaproject"
+ */
+export function contentTypeOf(types: ContentTypes, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  const override = types.overrides.get(lower);
+  if (override !== undefined) return override;
+  const slash = lower.lastIndexOf("/");
+  const dot = lower.lastIndexOf(".");
+  return dot > slash ? types.defaults.get(lower.slice(dot + 1)) : undefined;
+}
+
+/** What a package's small naming entries say, when they could be read. */
+export interface PackageNaming {
+  /** The text of an ODF or EPUB `mimetype` entry. */
+  mimetype?: string;
+  /** An OOXML package's `[Content_Types].xml`. */
+  contentTypes?: ContentTypes;
+}
+
+/**
+ * The document format a ZIP's entries show: an ODF or EPUB package by the
+ * text of its `mimetype` entry; an OOXML package (one with a
+ * `[Content_Types].xml`) by the content type of its main part, or, when
+ * that part's type is unknown or unread, by its main-part folder (the rule
+ * file-type applies to local headers).
  *
  * @example
  * typeFromZipEntries(["[Content_Types].xml", "word/document.xml"]);
@@ -49,17 +249,45 @@ const OOXML_FOLDERS = [
  */
 export function typeFromZipEntries(
   names: readonly string[],
-  mimetype?: string,
-): { mime: string; ext: string } | undefined {
+  naming: PackageNaming = {},
+): PackageType | undefined {
+  const mimetype = naming.mimetype?.trim();
   if (mimetype !== undefined) {
-    const ext = PACKAGE_MIMETYPES.get(mimetype.trim());
-    if (ext) return { mime: mimetype.trim(), ext };
+    const ext = PACKAGE_MIMETYPES.get(mimetype);
+    if (ext) return { mime: mimetype, ext };
   }
   if (!names.includes("[Content_Types].xml")) return undefined;
+  if (naming.contentTypes !== undefined) {
+    const { overrides, defaults } = naming.contentTypes;
+    // The main part has an Override; a writer that gives it a Default instead still names it.
+    for (const contentType of [...overrides.values(), ...defaults.values()]) {
+      const found = OOXML_MAIN_PARTS.get(contentType);
+      if (found) return found;
+    }
+  }
   for (const [folder, mime, ext] of OOXML_FOLDERS) {
     if (names.some((name) => name.startsWith(folder))) return { mime, ext };
   }
   return undefined;
+}
+
+/**
+ * The document format a ZIP's central directory shows, reading no more than
+ * a bounded tail: the End Of Central Directory and a directory of at most
+ * {@link DETECTION_DIRECTORY_BYTES}, then the `mimetype` or
+ * `[Content_Types].xml` entry when small. Undefined for a plain zip, for a
+ * directory longer than the bound (extraction lists it whole), or for one
+ * that cannot be read. Only a failing medium throws.
+ *
+ * @example
+ * await zipPackageType(reader); // { mime: "application/vnd.ms-word.document.macroenabled.12", ext: "docm" }
+ */
+export async function zipPackageType(reader: BlockReader): Promise<PackageType | undefined> {
+  return packageType(reader, {
+    // The byte bound is the one that applies: it holds fewer records than this.
+    maxEntries: Number.MAX_SAFE_INTEGER,
+    maxDirectoryBytes: DETECTION_DIRECTORY_BYTES,
+  });
 }
 
 /**
@@ -78,27 +306,65 @@ export async function refineZipFormat(
   maxEntries: number,
 ): Promise<FormatInfo> {
   if (format.mime !== "application/zip") return format;
-  let found: { mime: string; ext: string } | undefined;
-  try {
-    const directory = await readZipDirectory(reader, { maxEntries });
-    const names = directory.entries.map((entry) => entry.name);
-    found = typeFromZipEntries(names, await mimetypeOf(reader, directory.entries));
-  } catch (error) {
-    if (error instanceof SourceError) throw error;
-    return format;
-  }
+  const found = await packageType(reader, { maxEntries });
   if (!found) return format;
   return { ...found, category: categoryOf(found.mime), ...(await compareDeclared(found, hints)) };
 }
 
-/** The text of the package's `mimetype` entry, when it has a small readable one. */
-async function mimetypeOf(reader: BlockReader, entries: readonly ZipEntry[]): Promise<string | undefined> {
-  const entry = entries.find((candidate) => candidate.name === "mimetype");
-  if (!entry || entry.encrypted || entry.compressedSize > MAX_MIMETYPE_ENTRY_BYTES) return undefined;
+async function packageType(
+  reader: BlockReader,
+  bounds: { maxEntries: number; maxDirectoryBytes?: number },
+): Promise<PackageType | undefined> {
   try {
-    return new TextDecoder("utf-8").decode(await readZipEntry(reader, entry, MAX_MIMETYPE_ENTRY_BYTES));
+    const directory = await readZipDirectory(reader, bounds);
+    // A partial listing may lack the entry that decides; extraction lists the whole directory.
+    if (bounds.maxDirectoryBytes !== undefined && directory.truncated) return undefined;
+    const names = directory.entries.map((entry) => entry.name);
+    const [mimetype, contentTypes] = await Promise.all([
+      entryBytes(reader, directory.entries, "mimetype", MAX_MIMETYPE_ENTRY_BYTES, MAX_MIMETYPE_ENTRY_BYTES),
+      entryBytes(
+        reader,
+        directory.entries,
+        "[Content_Types].xml",
+        MAX_CONTENT_TYPES_COMPRESSED_BYTES,
+        MAX_INFLATED_ZIP_ENTRY_BYTES,
+      ),
+    ]);
+    const types = contentTypes && contentTypesOrUndefined(contentTypes);
+    return typeFromZipEntries(names, {
+      ...(mimetype !== undefined && { mimetype: new TextDecoder("utf-8").decode(mimetype) }),
+      ...(types !== undefined && { contentTypes: types }),
+    });
   } catch (error) {
-    // A damaged `mimetype` entry leaves the other names to decide.
+    if (error instanceof SourceError) throw error;
+    return undefined;
+  }
+}
+
+/** Content types that are not XML leave the main-part folders to decide. */
+function contentTypesOrUndefined(bytes: Uint8Array): ContentTypes | undefined {
+  try {
+    return parseContentTypes(bytes);
+  } catch (error) {
+    if (error instanceof ContentError) return undefined;
+    throw error;
+  }
+}
+
+/** The bytes of entry `name`, when the package has a small readable one (its data and its inflation bounded). */
+async function entryBytes(
+  reader: BlockReader,
+  entries: readonly ZipEntry[],
+  name: string,
+  maxCompressedBytes: number,
+  maxBytes: number,
+): Promise<Uint8Array | undefined> {
+  const entry = entries.find((candidate) => candidate.name === name);
+  if (!entry || entry.encrypted || entry.compressedSize > maxCompressedBytes) return undefined;
+  try {
+    return await readZipEntry(reader, entry, maxBytes);
+  } catch (error) {
+    // A damaged entry leaves the other names to decide.
     if (error instanceof SourceError) throw error;
     return undefined;
   }
