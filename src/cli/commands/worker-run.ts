@@ -1,12 +1,13 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_DERIVED_PREFIX } from "../../config/config.js";
+import { DEFAULT_DERIVED_PREFIX, SDK_HTTP_TIMEOUTS } from "../../config/config.js";
 import { describeError } from "../../engine/errors.js";
 import { createHandler } from "../../lambda/handler.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/local-defaults.js";
 import { warmUpPipeline } from "../../pipeline/warm-up.js";
 import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
 import { awsQueueRegion } from "../../worker/aws-queue-url.js";
+import { sqsHttpTimeouts } from "../../worker/sqs-http-timeouts.js";
 import { queueIdentity } from "../../worker/sqs-records.js";
 import { startWorker } from "../../worker/sqs-worker.js";
 import { CliError } from "../cli-error.js";
@@ -36,12 +37,14 @@ export interface WorkerFlags extends TargetFlags {
  * sends each call to the queue URL's host, which answers only for its region.
  * Locally it uses the local stack's credentials and the emulator at
  * `--sqs-endpoint`, AWS_ENDPOINT_URL_SQS, or the queue URL's own origin.
+ * `timeouts` are its HTTP time limits.
  */
 function sqsClient(
   flags: WorkerFlags,
   mode: "local" | "aws",
   queueRegion: string | undefined,
   env: NodeJS.ProcessEnv,
+  timeouts: { connectionTimeout: number; socketTimeout: number },
 ): SQSClient {
   const endpointFlag = flags.sqsEndpoint ?? env.AWS_ENDPOINT_URL_SQS;
   const endpoint = endpointFlag === undefined ? undefined : httpUrl(endpointFlag, "--sqs-endpoint");
@@ -50,6 +53,7 @@ function sqsClient(
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       endpoint: endpoint ?? new URL(flags.queue).origin,
+      requestHandler: timeouts,
     });
   }
   const region = queueRegion ?? flags.region;
@@ -57,6 +61,7 @@ function sqsClient(
     ...(region && { region }),
     ...(flags.profile && { profile: flags.profile }),
     ...(endpoint && { endpoint }),
+    requestHandler: timeouts,
   });
 }
 
@@ -64,7 +69,10 @@ function sqsClient(
 export interface WorkerConnection {
   /** S3 and DynamoDB, as the handler uses them. */
   target: CatalogConnection;
+  /** Polls, deletes and extends visibility: its socket may stay silent for a whole long poll. */
   sqs: SQSClient;
+  /** For calls that answer at once (the start-up check): it gives up as soon as S3 and DynamoDB calls do. */
+  sqsCheck: SQSClient;
   close(): void;
 }
 
@@ -85,12 +93,15 @@ export function connectWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = proce
   const targetFlags =
     queueRegion !== undefined && flags.region === undefined ? { ...flags, region: queueRegion } : flags;
   const target = connectCatalog(targetFlags, env);
-  const sqs = sqsClient(flags, target.mode, queueRegion, env);
+  const sqs = sqsClient(flags, target.mode, queueRegion, env, sqsHttpTimeouts(flags.waitTime));
+  const sqsCheck = sqsClient(flags, target.mode, queueRegion, env, SDK_HTTP_TIMEOUTS);
   return {
     target,
     sqs,
+    sqsCheck,
     close() {
       sqs.destroy();
+      sqsCheck.destroy();
       target.close();
     },
   };
@@ -113,11 +124,11 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   const logger = new TerminalLogger({ serviceName: "s3-metadata-catalog-worker", logLevel: flags.logLevel });
 
   const connection = connectWorker(flags, env);
-  const { target, sqs } = connection;
+  const { target, sqs, sqsCheck } = connection;
   try {
     // A missing region or credentials is said once here, not once per message.
     if (target.mode === "aws") await checkAwsAccess(target);
-    const attributes = await sqs
+    const attributes = await sqsCheck
       .send(
         new GetQueueAttributesCommand({
           QueueUrl: flags.queue,
