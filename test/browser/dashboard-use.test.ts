@@ -6,7 +6,7 @@
  * this process (embedded S3 and DynamoDB, the pipeline, the HTTP app).
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalStack } from "../../src/local/local-stack.js";
 import { createApp } from "../../src/server/app.js";
 import { type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
+import { corpusFile } from "../support/corpus.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -50,6 +51,32 @@ async function put(key: string, body: string | Uint8Array): Promise<void> {
     new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
   );
   await catalog.stack.dispatcher.idle();
+}
+
+/**
+ * An MP3 whose ID3v2.4 tag holds the given title and artist (UTF-8 text
+ * frames) ahead of a real MPEG stream from the corpus.
+ */
+async function mp3WithTitle(title: string): Promise<Buffer> {
+  const frame = (id: string, text: string) => {
+    const data = Buffer.concat([Buffer.from([3]), Buffer.from(text, "utf8")]);
+    const header = Buffer.alloc(10);
+    header.write(id, 0, "latin1");
+    // ID3v2.4 frame sizes are synchsafe: seven bits a byte.
+    header.writeUInt32BE(
+      ((data.length & 0xfe00000) << 3) |
+        ((data.length & 0x1fc000) << 2) |
+        ((data.length & 0x3f80) << 1) |
+        (data.length & 0x7f),
+      4,
+    );
+    return Buffer.concat([header, data]);
+  };
+  const frames = Buffer.concat([frame("TIT2", title), frame("TPE1", title)]);
+  const size = frames.length;
+  const tagSize = Buffer.from([(size >> 21) & 0x7f, (size >> 14) & 0x7f, (size >> 7) & 0x7f, size & 0x7f]);
+  const audio = await readFile(corpusFile("filetype-fixture.mp3"));
+  return Buffer.concat([Buffer.from("ID3\x04\x00\x00", "latin1"), tagSize, frames, audio]);
 }
 
 /** Runs in the page: how far the document is wider than the window (0 when nothing sticks out). */
@@ -214,6 +241,35 @@ describe("dashboard as people use it", () => {
     expect(close && close.x + close.width).toBeLessThanOrEqual(375);
     await page.click("#detail-close");
     await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("names zero-width characters, so two keys or titles that differ by one never look the same", async () => {
+    // Prepare: a key and an ID3 title with a zero-width space, the key without it, and a key whose
+    // zero-width joiners build an emoji (where they are not hidden but shape what is shown).
+    const disguised = "zero-width/pay\u200Bpal.txt";
+    const plain = "zero-width/paypal.txt";
+    const family = "zero-width/\u{1F468}\u200D\u{1F469}\u200D\u{1F467}.txt";
+    await put(disguised, "one");
+    await put(plain, "two");
+    await put(family, "three");
+    await put("zero-width/song.mp3", await mp3WithTitle("pay\u200Bpal\u2060"));
+    await openPage();
+
+    // Act
+    await page.goto(`${catalog.url}/?prefix=zero-width/`);
+    await card(plain).waitFor();
+
+    // Assess: the disguised key reads differently from the plain one; the emoji stays whole.
+    expect(await card(disguised).locator(".name").textContent()).toBe("pay⟨U+200B⟩pal.txt");
+    expect(await card(plain).locator(".name").textContent()).toBe("paypal.txt");
+    expect(await card(family).locator(".name").textContent()).toBe(
+      "\u{1F468}\u200D\u{1F469}\u200D\u{1F467}.txt",
+    );
+    await card("zero-width/song.mp3").click();
+    await poll(() => page.textContent("[data-section='tags'] dd[data-field='title']")).toBe(
+      "pay⟨U+200B⟩pal⟨U+2060⟩",
+    );
     expect(incidents).toEqual([]);
   }, 60_000);
 });

@@ -42,7 +42,17 @@ const BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069";
  */
 const CONTROLS = "\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
 
-const HIDDEN = new RegExp(`[${BIDI_CONTROLS}${CONTROLS}]`, "g");
+/**
+ * Characters that take no space: `pay<U+200B>pal.txt` and `paypal.txt` would
+ * read the same. Bidi marks, the soft hyphen, word joiner and BOM are always
+ * named. The zero-width joiner and non-joiner shape emoji sequences and
+ * Indic and Persian words, so they are named only beside ASCII or at an end,
+ * where they shape nothing.
+ */
+const INVISIBLE = "\u00ad\u061c\u180e\u200b\u200e\u200f\u2060-\u2064\ufeff";
+const JOINERS = "(?<![^\\x00-\\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\\x00-\\x7f])";
+
+const HIDDEN = new RegExp(`[${BIDI_CONTROLS}${CONTROLS}${INVISIBLE}]|${JOINERS}`, "g");
 
 function visible(text) {
   return String(text).replace(
