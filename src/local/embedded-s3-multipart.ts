@@ -34,6 +34,8 @@ const S3Error = require("s3rver/lib/models/error.js") as new (
 const MAX_PART_NUMBER = 10_000;
 /** The upload IDs s3rver issues: 16 random bytes in hex. */
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
+/** What a part's MD5 file holds once written whole: the hex MD5 of its bytes. */
+const PART_MD5 = /^[0-9a-f]{32}$/;
 
 /** S3's smallest part but the last of a completed upload: 5 MiB. */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -97,21 +99,76 @@ export async function removeUpload(directory: string): Promise<void> {
 }
 
 /**
- * Removes what {@link removeUpload} left when the server stopped halfway
- * through: a folder renamed away that no request can name any more, which
- * would otherwise stay in the data folder for good.
+ * Removes, when the server starts, what a stop or a crash left of uploads
+ * that no request can ever complete, and keeps every upload in progress
+ * (S3 keeps one until it is aborted):
+ *
+ * - a folder {@link removeUpload} renamed away and did not finish removing;
+ * - an upload whose `key` or `metadata` is missing or unreadable: s3rver
+ *   writes both in place, after creating the folder, and answers
+ *   CreateMultipartUpload only once both are written, so no client has its
+ *   ID; such an upload could not be completed (or, without a key, named);
+ * - in an upload kept, the temporary files of parts and MD5s being written
+ *   (see {@link storeUploadedParts}), and a part file without its MD5 or an
+ *   MD5 without its part: a part is there only with both, so either alone
+ *   can never be completed, and UploadPart of its number replaces it.
+ *
+ * This runs before the server answers any request, so nothing it removes is
+ * being written.
  */
-export async function removeHalfRemovedUploads(store: S3rverStore, directory: string): Promise<void> {
+export async function sweepUploadLeftovers(store: S3rverStore, directory: string): Promise<void> {
   const entries = await readdir(directory, { withFileTypes: true });
   for (const bucket of entries.filter((entry) => entry.isDirectory())) {
     const uploads = store.getResourcePath(bucket.name, undefined, "uploads");
-    const names = await readdir(uploads).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
-      throw error;
-    });
-    for (const name of names.filter((name) => name.endsWith(".removed"))) {
-      await rm(join(uploads, name), { recursive: true, force: true });
+    for (const name of await namesIn(uploads)) {
+      const upload = join(uploads, name);
+      if (name.endsWith(".removed")) await rm(upload, { recursive: true, force: true });
+      else if (UPLOAD_ID.test(name)) {
+        if (await startedWhole(upload)) await removeUnfinishedParts(upload);
+        else await rm(upload, { recursive: true, force: true });
+      }
     }
+  }
+}
+
+/** The names in the folder `path`; none when it does not exist or is a file. */
+async function namesIn(path: string): Promise<string[]> {
+  return readdir(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+    throw error;
+  });
+}
+
+/** Whether the upload in `directory` has the key and the metadata CreateMultipartUpload writes. */
+async function startedWhole(directory: string): Promise<boolean> {
+  try {
+    const [key, metadata] = await Promise.all([
+      readFile(join(directory, "key"), "utf8"),
+      readFile(join(directory, "metadata"), "utf8"),
+    ]);
+    JSON.parse(metadata);
+    return key !== "";
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof SyntaxError || code === "ENOENT" || code === "ENOTDIR") return false;
+    throw error;
+  }
+}
+
+/** Removes from an upload's folder every file that is not its key, its metadata or a whole part. */
+async function removeUnfinishedParts(directory: string): Promise<void> {
+  const names = new Set(await namesIn(directory));
+  const md5s = new Map<string, string>();
+  for (const name of names) {
+    if (!/^[1-9]\d*\.md5$/.test(name)) continue;
+    md5s.set(name.slice(0, -".md5".length), await readFile(join(directory, name), "utf8"));
+  }
+  const whole = (part: string) => names.has(part) && PART_MD5.test(md5s.get(part) ?? "");
+  for (const name of names) {
+    if (name === "key" || name === "metadata") continue;
+    const part = name.endsWith(".md5") ? name.slice(0, -".md5".length) : name;
+    if (/^[1-9]\d*$/.test(part) && whole(part)) continue;
+    await rm(join(directory, name), { recursive: true, force: true });
   }
 }
 

@@ -29,9 +29,9 @@ import {
   copyUploadParts,
   multipartRequests,
   multipartUpload,
-  removeHalfRemovedUploads,
   removeUpload,
   storeUploadedParts,
+  sweepUploadLeftovers,
   uploadDirectory,
 } from "./embedded-s3-multipart.js";
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
@@ -516,7 +516,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
     writeMetadataAtomically(store, bucket, key, metadata, md5);
-  await removeHalfRemovedUploads(store, options.directory);
+  await sweepUploadLeftovers(store, options.directory);
   const turns = new Turns();
   putObjectsAtomically(store, turns);
   storeUploadedParts(store, turns);

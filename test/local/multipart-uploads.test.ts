@@ -4,9 +4,11 @@
  * or a failed lib-storage Upload left its parts on disk for good), ListParts
  * and ListMultipartUploads (which s3rver did not implement). An aborted
  * upload leaves nothing in the data folder and sends no event; a part never
- * half-replaces an earlier upload of its number.
+ * half-replaces an earlier upload of its number; a restart removes what a
+ * crash left that no request can complete, and keeps uploads in progress.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
@@ -32,7 +34,7 @@ import type { ObjectEvent } from "../../src/events/s3-event.js";
 import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
 import { AWS_CLI, awsCli } from "../e2e/stack-process.js";
 import { rawRequest } from "../support/raw-http.js";
-import { startTestS3, type TestS3 } from "../support/servers.js";
+import { startTestS3, type TestS3, testS3Client } from "../support/servers.js";
 
 const MIB = 1024 * 1024;
 const BUCKET = "uploads";
@@ -526,6 +528,81 @@ describe("a server started where removing an upload was cut short", () => {
       // Assess
       expect(await readdir(uploads)).toEqual([kept]);
     } finally {
+      await s3.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a server started on a data folder a crash left behind", () => {
+  it("removes what no request can complete, and the upload in progress completes with its whole parts", async () => {
+    // Prepare: the uploads folder as a process killed mid-request leaves it.
+    const folder = await mkdtemp(join(tmpdir(), "catalog-crashed-"));
+    const uploads = join(folder, BUCKET, "._S3rver_uploads");
+    const inProgress = "0123456789abcdef0123456789abcdef";
+    const first = Buffer.alloc(5 * MIB, 1);
+    const second = Buffer.from("second part");
+    const hex = (bytes: Buffer) => createHash("md5").update(bytes).digest("hex");
+    const files: Record<string, string | Buffer> = {
+      // An upload in progress with two whole parts.
+      [`${inProgress}/key`]: "in progress.bin",
+      [`${inProgress}/metadata`]: '{"content-type":"application/x-test"}',
+      [`${inProgress}/1`]: first,
+      [`${inProgress}/1.md5`]: hex(first),
+      [`${inProgress}/2`]: second,
+      [`${inProgress}/2.md5`]: hex(second),
+      // Part 3 cut off while it was received; part 4 renamed into place, its MD5 not yet written.
+      [`${inProgress}/3.4242.k3j2h1.tmp`]: "half a pa",
+      [`${inProgress}/4`]: "a part without its MD5",
+      [`${inProgress}/4.md5.4242.x9y8z7.tmp`]: "",
+      // CreateMultipartUpload cut off: a folder only, then a key without its metadata, then half the metadata.
+      "00000000000000000000000000000001/": "",
+      "00000000000000000000000000000002/key": "no metadata.bin",
+      "00000000000000000000000000000003/key": "half metadata.bin",
+      "00000000000000000000000000000003/metadata": '{"content-ty',
+      // AbortMultipartUpload cut off after its rename.
+      "fedcba9876543210fedcba9876543210.4242.abc.removed/1": "part bytes",
+    };
+    for (const [name, content] of Object.entries(files)) {
+      const path = join(uploads, name);
+      await mkdir(name.endsWith("/") ? path : join(path, ".."), { recursive: true });
+      if (!name.endsWith("/")) await writeFile(path, content);
+    }
+
+    // Act
+    const s3 = await EmbeddedS3.start({ port: 0, directory: folder, buckets: [BUCKET] });
+    const restarted = testS3Client(s3.endpoint);
+    try {
+      // Assess
+      expect(await readdir(uploads)).toEqual([inProgress]);
+      expect((await readdir(join(uploads, inProgress))).sort()).toEqual(
+        ["1", "1.md5", "2", "2.md5", "key", "metadata"].sort(),
+      );
+      const { Uploads } = await restarted.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+      expect(Uploads?.map((upload) => upload.UploadId)).toEqual([inProgress]);
+      const { Parts } = await restarted.send(
+        new ListPartsCommand({ Bucket: BUCKET, Key: "in progress.bin", UploadId: inProgress }),
+      );
+      expect(Parts?.map((part) => [part.PartNumber, part.Size])).toEqual([
+        [1, first.length],
+        [2, second.length],
+      ]);
+      await restarted.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: "in progress.bin",
+          UploadId: inProgress,
+          MultipartUpload: { Parts: Parts?.map(({ ETag, PartNumber }) => ({ ETag, PartNumber })) },
+        }),
+      );
+      const got = await restarted.send(new GetObjectCommand({ Bucket: BUCKET, Key: "in progress.bin" }));
+      expect(got.ContentType).toBe("application/x-test");
+      const bytes = await (
+        got.Body as { transformToByteArray(): Promise<Uint8Array> }
+      ).transformToByteArray();
+      expect(Buffer.from(bytes).equals(Buffer.concat([first, second]))).toBe(true);
+    } finally {
+      restarted.destroy();
       await s3.close();
       await rm(folder, { recursive: true, force: true });
     }
