@@ -91,6 +91,16 @@ export class WorkerConfigError extends CatalogError {
 const SILENT: WorkerLogger = { info() {}, warn() {}, error() {} };
 
 /**
+ * Pause before polling again after a ReceiveMessage failed, doubled for each
+ * failure in a row up to the maximum. sqs-consumer polls again at once after
+ * most failures (an unreachable endpoint, a timeout), which would fill the
+ * log with error lines and spin the CPU for as long as the queue is away.
+ */
+export const RECEIVE_RETRY_BASE_MS = 1_000;
+/** The longest pause between failed receives; the worker is back this soon after the queue is. */
+export const RECEIVE_RETRY_MAX_MS = 20_000;
+
+/**
  * Starts polling `queueUrl` with `concurrency` pollers; each turns a batch
  * into an SQS event, runs `handle`, deletes the messages not listed in
  * `batchItemFailures` and leaves those for redelivery (and, after the
@@ -139,7 +149,15 @@ export function startWorker(options: WorkerOptions): Worker {
   };
 
   const pollers = Array.from({ length: concurrency }, (_, index) => {
-    const poller = { busy: false, consumer: undefined as unknown as Consumer };
+    const poller = {
+      busy: false,
+      consumer: undefined as unknown as Consumer,
+      /** Set before each receive, cleared once it returned: still set at the next one, it failed. */
+      receiving: false,
+      failedReceives: 0,
+      /** Ends the pause before a retry early (stop). */
+      wake: () => {},
+    };
     poller.consumer = Consumer.create({
       queueUrl: options.queueUrl,
       sqs: options.sqs,
@@ -151,6 +169,26 @@ export function startWorker(options: WorkerOptions): Worker {
       terminateVisibilityTimeout: false,
       attributeNames: [],
       messageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "SenderId"],
+      preReceiveMessageCallback: async () => {
+        poller.failedReceives = poller.receiving ? poller.failedReceives + 1 : 0;
+        poller.receiving = true;
+        if (poller.failedReceives === 0 || stopping) return;
+        const pause = Math.min(
+          RECEIVE_RETRY_MAX_MS,
+          RECEIVE_RETRY_BASE_MS * 2 ** (poller.failedReceives - 1),
+        );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          poller.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        poller.wake = () => {};
+      },
+      postReceiveMessageCallback: async () => {
+        poller.receiving = false;
+      },
       handleMessageBatch: async (messages) => {
         if (stopping) {
           await release(messages);
@@ -241,7 +279,10 @@ export function startWorker(options: WorkerOptions): Worker {
       stopped ??= (async () => {
         stopping = true;
         // A busy poller finishes its batch and delete; an idle one is in a long poll, cut short.
-        for (const poller of pollers) poller.consumer.stop(poller.busy ? undefined : { abort: true });
+        for (const poller of pollers) {
+          poller.consumer.stop(poller.busy ? undefined : { abort: true });
+          poller.wake();
+        }
         while (inFlight > 0 || pollers.some((poller) => poller.consumer.status.isPolling)) {
           await new Promise((resolve) => setTimeout(resolve, 25));
         }
