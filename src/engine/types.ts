@@ -122,6 +122,12 @@ export interface DocumentInfo {
   slides?: number;
   sheets?: number;
   encrypted?: boolean;
+  /**
+   * OOXML: true when the package carries macros, a VBA project
+   * (`vbaProject.bin`) or Excel 4.0 macro sheets, whatever its type says;
+   * absent otherwise.
+   */
+  macros?: boolean;
 }
 
 export interface ArchiveInfo {

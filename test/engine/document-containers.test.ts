@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   contentTypeOf,
@@ -5,6 +6,7 @@ import {
   typeFromZipEntries,
 } from "../../src/engine/detect/zip-container.js";
 import { BufferSource, extract } from "../../src/engine/index.js";
+import { corpusFile } from "../support/corpus.js";
 import { buildZip, type Part } from "../support/zip.js";
 
 /**
@@ -496,6 +498,7 @@ describe("a package's type against what the uploader declared", () => {
         `declared Content-Type ${docxMime} but content is application/vnd.ms-word.document.macroenabled.12; ` +
           `extension .docx suggests ${docxMime} but content is application/vnd.ms-word.document.macroenabled.12`,
       );
+      expect(result.document?.macros).toBe(true);
     },
   );
 
@@ -506,6 +509,99 @@ describe("a package's type against what the uploader declared", () => {
     const bytes = buildZip(ooxml("word/document.xml", docm), { zip64: true });
     const result = await extract(new BufferSource(bytes, name), { name, declaredMime });
     expect(result.format).toMatchObject({ ext: "docm", mismatch: false });
+  });
+});
+
+describe("OOXML macros", () => {
+  const xlsm = "application/vnd.ms-excel.sheet.macroEnabled.main+xml";
+  const docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml";
+  const vba = "application/vnd.ms-office.vbaProject";
+
+  it.each([
+    [
+      "a VBA project where Word writes one",
+      "word/document.xml",
+      docx,
+      [{ name: "word/vbaProject.bin", content: "VBA" }],
+      "",
+    ],
+    [
+      "a VBA project where Excel writes one",
+      "xl/workbook.xml",
+      xlsm,
+      [{ name: "xl/vbaProject.bin", content: "VBA" }],
+      "",
+    ],
+    [
+      "a VBA project where PowerPoint writes one",
+      "ppt/presentation.xml",
+      docx,
+      [{ name: "ppt/VBAProject.bin", content: "VBA" }],
+      "",
+    ],
+    [
+      "a VBA project under another name, by its Override",
+      "xl/workbook.xml",
+      xlsm,
+      [{ name: "xl/code.bin", content: "VBA" }],
+      `<Override PartName="/xl/code.bin" ContentType="${vba}"/>`,
+    ],
+    [
+      "a VBA project under another name, by the Default for its extension",
+      "xl/workbook.xml",
+      xlsm,
+      [{ name: "xl/code.vba", content: "VBA" }],
+      `<Default Extension="vba" ContentType="${vba}"/>`,
+    ],
+    [
+      "an Override declaring a VBA project the listing does not show",
+      "xl/workbook.xml",
+      xlsm,
+      [],
+      `<Override PartName="/xl/vbaProject.bin" ContentType="${vba}"/>`,
+    ],
+    [
+      "an Excel 4.0 macro sheet",
+      "xl/workbook.xml",
+      xlsm,
+      [{ name: "xl/macrosheets/sheet1.xml", content: "<xm:macrosheet/>" }],
+      '<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/>',
+    ],
+  ] as const)("are reported for %s", async (_label, mainPart, mainType, more, extraTypes) => {
+    const result = await run(buildZip(ooxml(mainPart, mainType, more, extraTypes)), "book.bin");
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ kind: "ooxml", macros: true });
+  });
+
+  it.each([
+    ["a plain document", "word/document.xml", docx, [], ""],
+    ["a macro-enabled type with no macro part", "xl/workbook.xml", xlsm, [], ""],
+    [
+      "a Default naming a VBA project for an extension no part has",
+      "xl/workbook.xml",
+      xlsm,
+      [{ name: "xl/printerSettings.bin", content: "DEVMODE" }],
+      `<Default Extension="vba" ContentType="${vba}"/>`,
+    ],
+    [
+      "a vbaProject.bin outside the Office folders",
+      "word/document.xml",
+      docx,
+      [{ name: "customXml/vbaProject.bin", content: "data" }],
+      "",
+    ],
+  ] as const)("are absent for %s", async (_label, mainPart, mainType, more, extraTypes) => {
+    const result = await run(buildZip(ooxml(mainPart, mainType, more, extraTypes)), "book.bin");
+    expect(result.status).toBe("ok");
+    expect(result.document?.kind).toBe("ooxml");
+    expect(result.document).not.toHaveProperty("macros");
+  });
+
+  it("are absent from the corpus's OOXML files, which carry none", async () => {
+    for (const name of ["tika-testWORD.docx", "tika-testEXCEL.xlsx", "tika-testPPT.pptx"]) {
+      const result = await extract(new BufferSource(readFileSync(corpusFile(name)), name), { name });
+      expect(result.document, name).not.toHaveProperty("macros");
+    }
   });
 });
 

@@ -1,10 +1,34 @@
+import {
+  type ContentTypes,
+  contentTypeOf,
+  parseContentTypes,
+  VBA_PROJECT_CONTENT_TYPE,
+} from "../../detect/zip-container.js";
+import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
 import { child, count, parseXml, text, texts } from "./xml-fields.js";
 import type { ZipPackage } from "./zip-package.js";
 
 /**
+ * Content types of the parts that hold macros: a VBA project (MS-OFFMACRO2)
+ * and Excel 4.0 macro sheets, XML (MS-XLSX) or binary (MS-XLSB).
+ */
+const MACRO_CONTENT_TYPES: ReadonlySet<string> = new Set([
+  VBA_PROJECT_CONTENT_TYPE,
+  "application/vnd.ms-excel.macrosheet+xml",
+  "application/vnd.ms-excel.intlmacrosheet+xml",
+  "application/vnd.ms-excel.macrosheet",
+  "application/vnd.ms-excel.intlmacrosheet",
+]);
+
+/** Where Word, Excel and PowerPoint store a VBA project, for content types that do not say. */
+const VBA_PROJECT_PART = /^(word|xl|ppt)\/vbaproject\.bin$/i;
+
+/**
  * Office Open XML (docx, xlsx, pptx and their macro/template variants): core
- * properties (docProps/core.xml) and extended properties (docProps/app.xml).
+ * properties (docProps/core.xml), extended properties (docProps/app.xml),
+ * and whether the package carries macros, whatever its type claims (a .docx
+ * may hold a VBA project that Word will not run, but that is still there).
  *
  * @example
  * await readOoxml(pkg) // { kind: "ooxml", title: "Q3", creator: "Ann", application: "Microsoft Office Word", pages: 2 }
@@ -46,5 +70,29 @@ export async function readOoxml(pkg: ZipPackage): Promise<DocumentInfo> {
   // Worksheet parts are authoritative; TitlesOfParts also lists named ranges.
   const sheets = pkg.names().filter((name) => /^xl\/worksheets\/[^/]+\.xml$/.test(name)).length;
   if (sheets > 0) info.sheets = sheets;
+  if (await hasMacros(pkg)) info.macros = true;
   return info;
+}
+
+/**
+ * True when a part holds macros by its content type (its Override, or the
+ * Default for its extension), when an Override declares such a part (the
+ * listing may have stopped before it), or when a VBA project sits where
+ * Office writes one.
+ */
+async function hasMacros(pkg: ZipPackage): Promise<boolean> {
+  const names = pkg.names();
+  if (names.some((name) => VBA_PROJECT_PART.test(name))) return true;
+  const bytes = await pkg.part("[Content_Types].xml");
+  if (!bytes) return false;
+  let types: ContentTypes;
+  try {
+    types = parseContentTypes(bytes);
+  } catch (error) {
+    // Content types that are not XML say nothing more; the rest of the package may still be read.
+    if (error instanceof ContentError) return false;
+    throw error;
+  }
+  if ([...types.overrides.values()].some((type) => MACRO_CONTENT_TYPES.has(type))) return true;
+  return names.some((name) => MACRO_CONTENT_TYPES.has(contentTypeOf(types, name) ?? ""));
 }
