@@ -6,6 +6,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { CatalogConfigError } from "./errors.js";
 
 export interface CatalogAlarmsProps {
   /** The metadata function. */
@@ -64,7 +65,7 @@ export interface AsyncInvokeLimits {
 export function deadLetterAgeThreshold(deadLetterRetention: Duration, queueRetention?: Duration): Duration {
   const guaranteed = deadLetterRetention.toSeconds() - (queueRetention?.toSeconds() ?? 0);
   if (guaranteed <= 0) {
-    throw new Error(
+    throw new CatalogConfigError(
       `queueRetention (${queueRetention?.toHumanString()}) must be below the dead-letter retention (${deadLetterRetention.toHumanString()}): a moved message could expire as it arrives`,
     );
   }
@@ -93,25 +94,29 @@ export class CatalogAlarms extends Construct {
   constructor(scope: Construct, id: string, props: CatalogAlarmsProps) {
     super(scope, id);
     if (props.alarmEmail !== undefined && props.alarmTopicArn !== undefined) {
-      throw new Error("alarmEmail and alarmTopicArn are alternatives: give one");
+      throw new CatalogConfigError("alarmEmail and alarmTopicArn are alternatives: give one");
     }
     if (props.queue !== undefined && props.asyncInvoke !== undefined) {
-      throw new Error("queue (SQS mode) and asyncInvoke (direct mode) are alternatives: give one");
+      throw new CatalogConfigError(
+        "queue (SQS mode) and asyncInvoke (direct mode) are alternatives: give one",
+      );
     }
     if (props.queue !== undefined && props.queueRetention === undefined) {
-      throw new Error(
+      throw new CatalogConfigError(
         "queue needs queueRetention: the dead-letter age alarm takes the event queue's retention off the DLQ's",
       );
     }
     if (props.queue === undefined && props.queueRetention !== undefined) {
-      throw new Error("queueRetention is the retention of queue (SQS mode): give both or neither");
+      throw new CatalogConfigError(
+        "queueRetention is the retention of queue (SQS mode): give both or neither",
+      );
     }
     const deadLetterAge = deadLetterAgeThreshold(props.deadLetterRetention, props.queueRetention);
     const maxQueueAge = props.maxQueueAge ?? Duration.minutes(15);
     if (props.asyncInvoke && maxQueueAge.toSeconds() >= props.asyncInvoke.maxEventAge.toSeconds()) {
       // Lambda reports an event's age when it invokes the function; an event past the maximum age is dropped
       // uninvoked, so an age alarm at or above that maximum has nothing to see.
-      throw new Error(
+      throw new CatalogConfigError(
         `maxQueueAge (${maxQueueAge.toHumanString()}) must be below the maximum event age (${props.asyncInvoke.maxEventAge.toHumanString()})`,
       );
     }

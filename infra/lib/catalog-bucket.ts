@@ -3,6 +3,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import type { BucketEncryptionChoice } from "./catalog-settings.js";
+import { CatalogConfigError } from "./errors.js";
 
 /** Where derived artefacts go unless told otherwise; the handler reads the same default. */
 export const DEFAULT_DERIVED_PREFIX = "_derived/";
@@ -60,7 +61,9 @@ export class CatalogBucket extends Construct {
     super(scope, id);
     this.derivedPrefix = props.derivedPrefix ?? DEFAULT_DERIVED_PREFIX;
     if (!/^[^/].*\/$/.test(this.derivedPrefix)) {
-      throw new Error(`derivedPrefix "${this.derivedPrefix}" must be non-empty and end with "/"`);
+      throw new CatalogConfigError(
+        `derivedPrefix "${this.derivedPrefix}" must be non-empty and end with "/"`,
+      );
     }
 
     if (props.existingBucketName !== undefined) {
@@ -68,7 +71,7 @@ export class CatalogBucket extends Construct {
         ["encryption", "versioned", "accessLogs", "derivedExpirationDays", "removalPolicy"] as const
       ).filter((k) => props[k] !== undefined);
       if (conflicting.length > 0) {
-        throw new Error(
+        throw new CatalogConfigError(
           `existingBucketName cannot be combined with ${conflicting.join(", ")}: the stack does not manage an existing bucket's settings`,
         );
       }

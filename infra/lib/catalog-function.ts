@@ -6,9 +6,10 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { DEFAULT_POLICY, parsePolicy } from "../../src/policy/policy.js";
+import { DEFAULT_POLICY, type Policy, parsePolicy } from "../../src/policy/policy.js";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import type { SystemLogLevelChoice } from "./catalog-settings.js";
+import { CatalogConfigError } from "./errors.js";
 import {
   HANDLER_ENTRY,
   handlerCode,
@@ -106,9 +107,9 @@ export class CatalogFunction extends Construct {
     const { bucket: catalogBucket, table } = props;
     const bucket = catalogBucket.bucket;
     this.timeout = props.timeout ?? Duration.seconds(60);
-    const policy = props.policy === undefined ? DEFAULT_POLICY : parsePolicy(JSON.parse(props.policy));
+    const policy = props.policy === undefined ? DEFAULT_POLICY : parsedPolicy(props.policy);
     if (props.readPrefix?.startsWith(catalogBucket.derivedPrefix)) {
-      throw new Error(`readPrefix "${props.readPrefix}" lies inside the derived prefix`);
+      throw new CatalogConfigError(`readPrefix "${props.readPrefix}" lies inside the derived prefix`);
     }
 
     this.logGroup = new logs.LogGroup(this, "Logs", {
@@ -259,6 +260,15 @@ export function lambdaLogging(
     applicationLogLevelV2:
       logLevel.toUpperCase() === "DEBUG" ? lambda.ApplicationLogLevel.DEBUG : lambda.ApplicationLogLevel.INFO,
   };
+}
+
+/** The policy as the handler will read it; a policy the handler would refuse fails the synth instead. */
+function parsedPolicy(json: string): Policy {
+  try {
+    return parsePolicy(JSON.parse(json));
+  } catch (error) {
+    throw new CatalogConfigError(`invalid policy: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** How cdk-nag renders this bucket's ARN inside a finding id. */

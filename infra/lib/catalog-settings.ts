@@ -1,4 +1,7 @@
 import type { Node } from "constructs";
+import { CatalogSettingsError } from "./errors.js";
+
+export { CatalogSettingsError } from "./errors.js";
 
 /** How S3 events reach the function. */
 export type TriggerMode = "direct" | "sqs";
@@ -80,14 +83,6 @@ export interface CatalogSettings {
   readonly alarmTopicArn?: string;
   /** `retain`: keep the table and the bucket when the stack is deleted. @default true */
   readonly retain?: boolean;
-}
-
-/** A context value that cannot be used; names the key and what it accepts. */
-export class CatalogSettingsError extends Error {
-  constructor(key: string, value: unknown, expected: string) {
-    super(`context "${key}": ${JSON.stringify(value)} is not ${expected}`);
-    this.name = "CatalogSettingsError";
-  }
 }
 
 type ContextSource = Pick<Node, "tryGetContext">;

@@ -19,6 +19,7 @@ import { CatalogFunction } from "./catalog-function.js";
 import { type CatalogSettings, readCatalogSettings } from "./catalog-settings.js";
 import { CatalogTable } from "./catalog-table.js";
 import { CatalogTrigger } from "./catalog-trigger.js";
+import { CatalogSettingsError } from "./errors.js";
 
 export type CatalogStackProps = StackProps &
   Omit<CatalogSettings, "stackName"> & {
@@ -133,10 +134,17 @@ export class CatalogStack extends Stack {
   }
 }
 
+/** A retention period CloudWatch Logs accepts; never-expire (`INFINITE`) is not offered: logs get a retention. */
 function retentionDays(days: number): logs.RetentionDays {
-  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === "number");
+  const allowed = Object.values(logs.RetentionDays).filter(
+    (v): v is number => typeof v === "number" && v !== logs.RetentionDays.INFINITE,
+  );
   if (!allowed.includes(days)) {
-    throw new Error(`logRetentionDays ${days} is not one CloudWatch Logs accepts (${allowed.join(", ")})`);
+    throw new CatalogSettingsError(
+      "logRetentionDays",
+      days,
+      `a retention CloudWatch Logs accepts (${allowed.join(", ")})`,
+    );
   }
   return days as logs.RetentionDays;
 }

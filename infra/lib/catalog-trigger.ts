@@ -8,6 +8,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import type { TriggerMode } from "./catalog-settings.js";
+import { CatalogConfigError } from "./errors.js";
 
 /**
  * How long the dead-letter queue keeps a message: 14 days, the most SQS allows, so that fixing the cause
@@ -98,25 +99,26 @@ export class CatalogTrigger extends Construct {
     const prefix = props.prefix;
     if (prefix !== undefined) {
       if (prefix === "" || derivedPrefix.startsWith(prefix) || prefix.startsWith(derivedPrefix)) {
-        throw new Error(
+        throw new CatalogConfigError(
           `prefix "${prefix}" overlaps the derived prefix "${derivedPrefix}": derived artefacts would trigger the function`,
         );
       }
     }
     if (props.derivedWrites && prefix === undefined) {
-      throw new Error(
+      throw new CatalogConfigError(
         `derived writes need a prefix filter: S3 notification filters cannot exclude "${derivedPrefix}", so watching the whole bucket would let every derived artefact trigger the function again (set prefix, e.g. "uploads/")`,
       );
     }
-    if (props.suffixes?.some((s) => s === "")) throw new Error("suffixes must not contain an empty suffix");
+    if (props.suffixes?.some((s) => s === ""))
+      throw new CatalogConfigError("suffixes must not contain an empty suffix");
     const sqsOnly = (["batchSize", "maxReceiveCount", "maxConcurrency"] as const).filter(
       (k) => props[k] !== undefined,
     );
     if (this.mode === "direct" && sqsOnly.length > 0) {
-      throw new Error(`${sqsOnly.join(", ")} only apply to mode "sqs"`);
+      throw new CatalogConfigError(`${sqsOnly.join(", ")} only apply to mode "sqs"`);
     }
     if (this.mode === "sqs" && props.retryAttempts !== undefined) {
-      throw new Error(
+      throw new CatalogConfigError(
         'retryAttempts only applies to mode "direct" (SQS mode retries through maxReceiveCount)',
       );
     }
