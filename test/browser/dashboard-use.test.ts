@@ -272,4 +272,29 @@ describe("dashboard as people use it", () => {
     );
     expect(incidents).toEqual([]);
   }, 60_000);
+
+  it("names each upload in its panel as stored, and keeps a refused file's name in sight", async () => {
+    await openPage();
+    await page.goto(`${catalog.url}/?prefix=renamed/`);
+    await poll(() => page.textContent("#view-title")).toBe("/renamed/");
+
+    // Act: a Linux file name with a backslash (the server keeps what follows it), and one the
+    // server refuses with a long message.
+    await page.setInputFiles("#file-input", [
+      { name: "draft\\final.txt", mimeType: "text/plain", buffer: Buffer.from("text") },
+      { name: "invoice\u202Efdp.exe", mimeType: "text/plain", buffer: Buffer.from("text") },
+    ]);
+
+    // Assess: the panel names the key the catalog shows, and a failure does not hide its file.
+    await card("renamed/final.txt").waitFor();
+    const stored = page.locator("#upload-list li", { has: page.locator(".state.done") });
+    await poll(() => stored.locator(".file").textContent()).toBe("/renamed/final.txt");
+    const refused = page.locator("#upload-list li", { has: page.locator(".state.failed") });
+    await poll(() => refused.locator(".state").textContent()).toContain("failed");
+    expect(await refused.locator(".file").textContent()).toBe("/renamed/invoice⟨U+202E⟩fdp.exe");
+    expect((await refused.locator(".file").boundingBox())?.width).toBeGreaterThan(100);
+    await page.screenshot({ path: join(tmpdir(), "catalog-upload-panel.png") });
+    // The refusal itself is reported by the browser as a failed request; nothing else is.
+    expect(incidents.filter((text) => !text.includes("400"))).toEqual([]);
+  }, 60_000);
 });

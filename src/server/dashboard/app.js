@@ -1459,13 +1459,8 @@ function uploadFiles(files) {
   for (const file of files) {
     const progress = el("progress", { max: 100, value: 0 });
     const status = el("span", { class: "state", text: "waiting" });
-    const row = el(
-      "li",
-      { "data-upload": file.name },
-      el("span", { class: "file", title: file.name, text: `/${prefix}${file.name}` }),
-      status,
-      progress,
-    );
+    const label = el("span", { class: "file", title: file.name, text: `/${prefix}${file.name}` });
+    const row = el("li", { "data-upload": file.name }, label, status, progress);
     list.prepend(row);
     const limit = state.health?.uploadLimitBytes;
     if (limit && file.size > limit) {
@@ -1484,6 +1479,15 @@ function uploadFiles(files) {
     });
     request.addEventListener("load", () => {
       if (request.status === 201) {
+        // The server names the object (a name with a backslash keeps only its last part): show that key.
+        let stored;
+        try {
+          stored = JSON.parse(request.responseText).uploaded?.[0]?.key;
+        } catch {}
+        if (typeof stored === "string") {
+          label.textContent = visible(`/${stored}`);
+          label.setAttribute("title", visible(stored));
+        }
         progress.value = 100;
         status.textContent = "uploaded";
         status.className = "state done";
