@@ -297,4 +297,25 @@ describe("dashboard as people use it", () => {
     // The refusal itself is reported by the browser as a failed request; nothing else is.
     expect(incidents.filter((text) => !text.includes("400"))).toEqual([]);
   }, 60_000);
+
+  it("lists in Processing only what no other section of the record shows", async () => {
+    await put("processing/notes.txt", "notes");
+    await openPage();
+    await page.goto(
+      `${catalog.url}/?${new URLSearchParams({ prefix: "processing/", key: "processing/notes.txt" })}`,
+    );
+    await page.waitForSelector("#detail [data-section='processing'] dd");
+    const shown = (section: string) =>
+      page
+        .locator(`#detail [data-section='${section}'] dd`)
+        .evaluateAll((nodes) =>
+          nodes.map((node) => (node as unknown as { dataset: { field: string } }).dataset.field),
+        );
+    const processing = await shown("processing");
+    expect(processing).toEqual(expect.arrayContaining(["bytesRead", "extractorVersion"]));
+    // Nothing of the Object section again, nor the table's keys.
+    for (const field of [...(await shown("object")), "bucket", "seqKey"])
+      expect(processing).not.toContain(field);
+    expect(incidents).toEqual([]);
+  }, 60_000);
 });

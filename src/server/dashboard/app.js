@@ -1051,6 +1051,30 @@ function section(title, body, id) {
   );
 }
 
+/** The Object section's fields, in order. */
+const OBJECT_LABELS = {
+  key: "Key",
+  status: "Status",
+  reason: "Reason",
+  size: "Size",
+  mime: "Type",
+  category: "Category",
+  contentType: "Declared type",
+  lastModified: "Last modified",
+  eventTime: "Uploaded",
+  processedAt: "Processed",
+  etag: "ETag",
+  sha256: "SHA-256",
+  versionId: "Version",
+};
+
+/**
+ * Top-level record fields that the Processing section, which lists the
+ * record's remaining ones, leaves out: shown in another section already, or
+ * the table's own keys (the bucket is the page's, `seqKey` a sort key).
+ */
+const SHOWN_ELSEWHERE = new Set([...Object.keys(OBJECT_LABELS), "warnings", "reasons", "bucket", "seqKey"]);
+
 function detailSections(key, record, audit, olderAudit) {
   const parts = [];
   if (!record) {
@@ -1062,21 +1086,7 @@ function detailSections(key, record, audit, olderAudit) {
         "Object",
         fields(
           record,
-          {
-            key: "Key",
-            status: "Status",
-            reason: "Reason",
-            size: "Size",
-            mime: "Type",
-            category: "Category",
-            contentType: "Declared type",
-            lastModified: "Last modified",
-            eventTime: "Uploaded",
-            processedAt: "Processed",
-            etag: "ETag",
-            sha256: "SHA-256",
-            versionId: "Version",
-          },
+          OBJECT_LABELS,
           {
             status: (value) => statusBadge(value),
             size: (value) => `${formatBytes(value)} (${value.toLocaleString()} bytes)`,
@@ -1375,7 +1385,8 @@ function detailSections(key, record, audit, olderAudit) {
       section(
         "Processing",
         fields(
-          record,
+          // The record's other top-level fields, not those the Object and Warnings sections show.
+          Object.fromEntries(Object.entries(record).filter(([name]) => !SHOWN_ELSEWHERE.has(name))),
           {
             bytesRead: "Bytes read",
             readRequests: "Read requests",
