@@ -1,5 +1,5 @@
 import type { Node } from "constructs";
-import { CatalogSettingsError } from "./errors.js";
+import { CatalogConfigError, CatalogSettingsError } from "./errors.js";
 
 export { CatalogSettingsError } from "./errors.js";
 
@@ -85,12 +85,20 @@ export interface CatalogSettings {
   readonly retain?: boolean;
 }
 
-type ContextSource = Pick<Node, "tryGetContext">;
+type ContextSource = Pick<Node, "tryGetContext" | "getAllContext">;
+
+/**
+ * Context keys shaped like this app's own (a plain identifier) that it does not read are mistakes: a typo
+ * (`memorymib`) would otherwise leave its default in place without a word. CDK's keys have other shapes
+ * (`@aws-cdk/...` feature flags, `aws:cdk:...`, `cli-telemetry`, lookups such as `availability-zones:...`).
+ */
+const OWN_KEY_SHAPE = /^[A-Za-z][A-Za-z0-9]*$/;
 
 /**
  * Reads the stack's settings from CDK context. Values given with `-c` arrive as strings and values in
  * `cdk.json` as JSON, so both `"512"` and `512` are accepted; anything else throws
- * {@link CatalogSettingsError} before a resource is built.
+ * {@link CatalogSettingsError} before a resource is built, and a key the app does not read throws
+ * {@link CatalogConfigError}.
  *
  * @example
  * ```ts
@@ -98,7 +106,14 @@ type ContextSource = Pick<Node, "tryGetContext">;
  * readCatalogSettings(app.node); // { stackName: "S3MetadataCatalog", mode: "sqs", memoryMiB: 512, ... }
  * ```
  */
-export function readCatalogSettings(node: ContextSource): CatalogSettings {
+export function readCatalogSettings(source: ContextSource): CatalogSettings {
+  const known = new Set<string>();
+  const node = {
+    tryGetContext(key: string): unknown {
+      known.add(key);
+      return source.tryGetContext(key);
+    },
+  };
   const str = (key: string): string | undefined => {
     const value: unknown = node.tryGetContext(key);
     if (value === undefined || value === null || value === "") return undefined;
@@ -156,7 +171,7 @@ export function readCatalogSettings(node: ContextSource): CatalogSettings {
     throw new CatalogSettingsError(key, value, "a JSON object");
   };
 
-  return {
+  const settings: CatalogSettings = {
     stackName: str("stackName") ?? "S3MetadataCatalog",
     mode: oneOf<TriggerMode>("mode", ["direct", "sqs"]) ?? "direct",
     existingBucketName: str("existingBucketName"),
@@ -184,4 +199,18 @@ export function readCatalogSettings(node: ContextSource): CatalogSettings {
     alarmTopicArn: str("alarmTopicArn"),
     retain: bool("retain"),
   };
+  rejectUnknownKeys(Object.keys(source.getAllContext() ?? {}), known);
+  return settings;
+}
+
+function rejectUnknownKeys(given: readonly string[], known: ReadonlySet<string>): void {
+  for (const key of given) {
+    if (!OWN_KEY_SHAPE.test(key) || known.has(key)) continue;
+    const meant = [...known].find((k) => k.toLowerCase() === key.toLowerCase());
+    throw new CatalogConfigError(
+      meant
+        ? `context "${key}" is not an option of this app; did you mean "${meant}"?`
+        : `context "${key}" is not an option of this app (options: ${[...known].join(", ")})`,
+    );
+  }
 }

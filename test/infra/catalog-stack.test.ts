@@ -886,6 +886,9 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ versioned: "yes" }, /context "versioned".*true or false/],
     [{ sourceMaps: "on" }, /context "sourceMaps".*true or false/],
     [{ systemLogLevel: "ERROR" }, /context "systemLogLevel".*one of DEBUG, INFO, WARN/],
+    // A mistyped key would otherwise leave its default in place without a word.
+    [{ memorymib: "512" }, /context "memorymib" is not an option of this app; did you mean "memoryMiB"\?/],
+    [{ memorySize: "512" }, /context "memorySize" is not an option of this app \(options: stackName, mode,/],
   ])("%j", (context, message) => {
     expect(() => buildCatalogApp({ ...SKIP_BUNDLING, ...context })).toThrow(message);
   });
