@@ -161,7 +161,7 @@ export class Dispatcher {
    * in the file (with the new error). Serialised with new dead letters so the
    * file is never rewritten under a concurrent append.
    */
-  replay(): Promise<{ replayed: number; failed: number }> {
+  replay(): Promise<ReplayResult> {
     const run = this.deadLetterWrites.then(() =>
       replayDeadLetters(this.options.deadLetterFile, (event) =>
         withTimeout(this.options.invoke(event), this.attemptTimeoutMs),
@@ -269,19 +269,30 @@ function parseDeadLetter(line: string): DeadLetter | undefined {
   }
 }
 
+/** What a replay did. */
+export interface ReplayResult {
+  /** Dead letters delivered this time, now gone from the file. */
+  replayed: number;
+  /** Dead letters that failed again and stay in the file. */
+  failed: number;
+  /**
+   * Lines that are no dead letter (cut short by a crash, edited by hand):
+   * kept in the file as they are, never delivered. Absent when there are none.
+   */
+  unreadable?: number;
+}
+
 /**
  * Invokes the handler once per parked event and rewrites the file with the
  * ones that failed again (atomically: a temp file renamed over it). Lines
- * that are no dead letter stay as they were, for a person to look at:
- * nothing parked is dropped because a neighbour is damaged.
+ * that are no dead letter stay as they were, for a person to look at, and
+ * are counted: nothing parked is dropped because a neighbour is damaged,
+ * and nothing is left behind unsaid.
  *
  * @example
  * const { replayed, failed } = await replayDeadLetters(".catalog/dead-letter.jsonl", handler);
  */
-export async function replayDeadLetters(
-  file: string,
-  invoke: Invoke,
-): Promise<{ replayed: number; failed: number }> {
+export async function replayDeadLetters(file: string, invoke: Invoke): Promise<ReplayResult> {
   const { letters, unreadable } = await readDeadLetterFile(file);
   const remaining: DeadLetter[] = [];
   for (const letter of letters) {
@@ -302,5 +313,9 @@ export async function replayDeadLetters(
     await writeFile(temp, lines.map((line) => `${line}\n`).join(""));
     await rename(temp, file);
   }
-  return { replayed: letters.length - remaining.length, failed: remaining.length };
+  return {
+    replayed: letters.length - remaining.length,
+    failed: remaining.length,
+    ...(unreadable.length > 0 && { unreadable: unreadable.length }),
+  };
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { DeadLetter } from "../../local/dispatcher.js";
+import type { DeadLetter, ReplayResult } from "../../local/dispatcher.js";
 import { CliError } from "../cli-error.js";
 import { formatTable, printJson } from "../format.js";
 import { type LocalApiFlags, localApiUrl, targetsAws, withLocalApiFlags } from "../target-flags.js";
@@ -45,15 +45,37 @@ async function onLocalStack(flags: DlqFlags, work: (apiUrl: string) => Promise<v
   await work(apiUrl);
 }
 
+/**
+ * The object a dead letter names, as `s3://bucket/key`, or `?`. The file is
+ * anyone's to edit and its lines are only checked for a `Records` array, so
+ * every field may be missing or of another type, and a key may be no valid
+ * URL encoding: a damaged letter gets a `?`, never stops the listing.
+ */
+function letterObject(record: unknown): string {
+  const s3 = (record as { s3?: { bucket?: { name?: unknown }; object?: { key?: unknown } } } | undefined)?.s3;
+  const bucket = s3?.bucket?.name;
+  const key = s3?.object?.key;
+  if (typeof bucket !== "string" || typeof key !== "string") return "?";
+  const spaced = key.replace(/\+/g, " ");
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(spaced);
+  } catch {
+    // S3 never sends a malformed escape; shown as stored rather than not at all.
+    decoded = spaced;
+  }
+  return `s3://${bucket}/${decoded}`;
+}
+
 function letterRow(letter: DeadLetter): string[] {
-  const record = letter.event.Records?.[0];
-  const key = record ? decodeURIComponent(record.s3.object.key.replace(/\+/g, " ")) : "?";
+  const record: unknown = letter.event.Records[0];
+  const eventName = (record as { eventName?: unknown } | undefined)?.eventName;
   return [
-    letter.failedAt,
-    record ? `s3://${record.s3.bucket.name}/${key}` : "?",
-    record?.eventName ?? "?",
-    String(letter.attempts),
-    letter.error,
+    String(letter.failedAt ?? "?"),
+    letterObject(record),
+    typeof eventName === "string" ? eventName : "?",
+    String(letter.attempts ?? "?"),
+    String(letter.error ?? ""),
   ];
 }
 
@@ -76,13 +98,19 @@ async function runLs(flags: DlqFlags): Promise<void> {
 
 async function runReplay(flags: DlqFlags): Promise<void> {
   await onLocalStack(flags, async (apiUrl) => {
-    const result = await callApi<{ replayed: number; failed: number }>(apiUrl, "POST", "/api/dlq/replay");
+    const result = await callApi<ReplayResult>(apiUrl, "POST", "/api/dlq/replay");
+    const unreadable = result.unreadable ?? 0;
     if (flags.json) printJson(result);
     else process.stdout.write(`replayed ${result.replayed}, still failing ${result.failed}\n`);
-    if (result.failed > 0) {
-      if (!flags.json) process.stderr.write("catalog dlq replay: see 'catalog dlq ls' for the errors\n");
-      process.exitCode = 1;
+    if (!flags.json && result.failed > 0) {
+      process.stderr.write("catalog dlq replay: see 'catalog dlq ls' for the errors\n");
     }
+    if (!flags.json && unreadable > 0) {
+      process.stderr.write(
+        `catalog dlq replay: ${unreadable} line(s) of the dead-letter file (dead-letter.jsonl in the stack's --data-dir) are no event: kept as they are, for you to fix or remove\n`,
+      );
+    }
+    if (result.failed > 0 || unreadable > 0) process.exitCode = 1;
   });
 }
 
