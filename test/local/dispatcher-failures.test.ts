@@ -143,7 +143,7 @@ describe("the dead-letter file", () => {
       "later.txt",
     ]);
     healthy = true;
-    await expect(dispatcher.replay()).resolves.toEqual({ replayed: 2, failed: 0 });
+    await expect(dispatcher.replay()).resolves.toEqual({ replayed: 2, failed: 0, unreadable: 1 });
     expect(replayed).toEqual(["earlier.txt", "later.txt"]);
     expect(await readFile(file, "utf8")).toBe(`${cut}\n`);
   });
