@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
+import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 
 // s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
@@ -204,6 +205,12 @@ export function storeUploadedParts(store: S3rverStore, turns: Turns): void {
     } catch (error) {
       // The folder was removed before the part's file was opened.
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
+      throw error;
+    }
+    try {
+      checkContentMd5(written.md5);
+    } catch (error) {
+      await rm(temporary, { force: true });
       throw error;
     }
     return turns.run(directory, async () => {

@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { EventEmitter } from "node:events";
-import { mkdir, rename } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
+import { checkContentMd5, readContentMd5 } from "./content-md5.js";
 import {
   type CreatingRequest,
   createdEventFields,
@@ -325,6 +326,12 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     await mkdir(dirname(path), { recursive: true });
     const temporary = temporaryPath(path);
     const { size, md5 } = await writeHashed(object.content, temporary);
+    try {
+      checkContentMd5(md5);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
     const digest = eTag ? eTag(md5) : md5;
     return turns.run(path, async () => {
       await rename(temporary, path);
@@ -488,6 +495,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     addressBucketsByHostname,
     keepEmptyKeySegments,
     decodeCopySource,
+    readContentMd5,
     noteRequest,
   );
   // One clock for every event of this server: sequencers are issued in the order changes happen here.
