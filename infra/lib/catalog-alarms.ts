@@ -43,6 +43,9 @@ export interface CatalogAlarmsProps {
   readonly alarmTopicArn?: string;
 }
 
+/** An SNS topic's ARN, in any partition. */
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
 /** How long Lambda keeps an asynchronous event before dropping it, as configured on the function. */
 export interface AsyncInvokeLimits {
   /** The function's maximum event age (`MaximumEventAgeInSeconds`). */
@@ -95,6 +98,15 @@ export class CatalogAlarms extends Construct {
     super(scope, id);
     if (props.alarmEmail !== undefined && props.alarmTopicArn !== undefined) {
       throw new CatalogConfigError("alarmEmail and alarmTopicArn are alternatives: give one");
+    }
+    // SNS would refuse either only at deploy time, half-way through creating the stack.
+    if (props.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
+      throw new CatalogConfigError(`alarmEmail "${props.alarmEmail}" is not an email address`);
+    }
+    if (props.alarmTopicArn !== undefined && !SNS_TOPIC_ARN.test(props.alarmTopicArn)) {
+      throw new CatalogConfigError(
+        `alarmTopicArn "${props.alarmTopicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`,
+      );
     }
     if (props.queue !== undefined && props.asyncInvoke !== undefined) {
       throw new CatalogConfigError(

@@ -89,10 +89,7 @@ export class CatalogStack extends Stack {
       retryAttempts: props.retryAttempts,
       batchSize: props.batchSize,
       maxReceiveCount: props.maxReceiveCount,
-      maxConcurrency:
-        mode === "sqs" && props.reservedConcurrency !== undefined
-          ? Math.max(2, props.reservedConcurrency)
-          : undefined,
+      maxConcurrency: mode === "sqs" ? sqsMaxConcurrency(props.reservedConcurrency) : undefined,
     });
     this.alarms = new CatalogAlarms(this, "Alarms", {
       function: this.metadataFunction.function,
@@ -132,6 +129,21 @@ export class CatalogStack extends Stack {
       value: `catalog show s3://${bucketName}/${exampleKey} --region ${this.region} --table ${tableName}`,
     });
   }
+}
+
+/**
+ * In SQS mode `reservedConcurrency` becomes the event source's maximum concurrency, which Lambda takes from 2
+ * to 1000; a value outside is refused rather than quietly raised or left to fail the deploy.
+ */
+function sqsMaxConcurrency(reservedConcurrency: number | undefined): number | undefined {
+  if (reservedConcurrency !== undefined && (reservedConcurrency < 2 || reservedConcurrency > 1000)) {
+    throw new CatalogSettingsError(
+      "reservedConcurrency",
+      reservedConcurrency,
+      'from 2 to 1000: in mode "sqs" it is the SQS event source\'s maximum concurrency, which Lambda takes in that range',
+    );
+  }
+  return reservedConcurrency;
 }
 
 /** A retention period CloudWatch Logs accepts; never-expire (`INFINITE`) is not offered: logs get a retention. */

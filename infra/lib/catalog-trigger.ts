@@ -109,8 +109,7 @@ export class CatalogTrigger extends Construct {
         `derived writes need a prefix filter: S3 notification filters cannot exclude "${derivedPrefix}", so watching the whole bucket would let every derived artefact trigger the function again (set prefix, e.g. "uploads/")`,
       );
     }
-    if (props.suffixes?.some((s) => s === ""))
-      throw new CatalogConfigError("suffixes must not contain an empty suffix");
+    checkFilterValues(prefix, props.suffixes ?? []);
     const sqsOnly = (["batchSize", "maxReceiveCount", "maxConcurrency"] as const).filter(
       (k) => props[k] !== undefined,
     );
@@ -178,6 +177,39 @@ export class CatalogTrigger extends Construct {
       }
     }
     suppressNotificationHandlerFindings(Stack.of(this));
+  }
+}
+
+/**
+ * What S3 would accept but never match, or refuse at deploy time. Filters compare key text literally: no
+ * wildcards, and a key uploaded as `s3://bucket/uploads/a.jpg` is `uploads/a.jpg`, with no leading `/`.
+ * Two configurations for the same event type whose suffixes overlap (one ends with the other) under the
+ * same prefix make S3 reject the whole notification configuration ("Configurations overlap").
+ */
+function checkFilterValues(prefix: string | undefined, suffixes: readonly string[]): void {
+  if (prefix !== undefined && (prefix.startsWith("/") || /^s3:\/\//i.test(prefix))) {
+    throw new CatalogConfigError(
+      `prefix "${prefix}" cannot match: S3 keys have no leading "/" or s3:// (for s3://bucket/uploads/a.jpg the prefix is "uploads/")`,
+    );
+  }
+  for (const [name, value] of [["prefix", prefix], ...suffixes.map((s) => ["suffix", s])]) {
+    if (value?.includes("*")) {
+      throw new CatalogConfigError(
+        `${name} "${value}" cannot contain "*": S3 filters match key text literally (write ".jpg", not "*.jpg")`,
+      );
+    }
+  }
+  if (suffixes.some((s) => s === ""))
+    throw new CatalogConfigError("suffixes must not contain an empty suffix");
+  for (const [i, a] of suffixes.entries()) {
+    const b = suffixes.find((other, j) => j !== i && a.endsWith(other));
+    if (b !== undefined) {
+      throw new CatalogConfigError(
+        a === b
+          ? `suffixes lists "${a}" twice: S3 refuses two notifications for the same keys ("Configurations overlap")`
+          : `suffixes "${b}" and "${a}" overlap (every key ending in "${a}" ends in "${b}"): S3 refuses the notifications ("Configurations overlap"); keep "${b}" alone`,
+      );
+    }
   }
 }
 

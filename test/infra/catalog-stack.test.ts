@@ -886,6 +886,23 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ versioned: "yes" }, /context "versioned".*true or false/],
     [{ sourceMaps: "on" }, /context "sourceMaps".*true or false/],
     [{ systemLogLevel: "ERROR" }, /context "systemLogLevel".*one of DEBUG, INFO, WARN/],
+    // S3 accepts these filters but no key ever matches them.
+    [{ prefix: "/uploads/" }, /prefix "\/uploads\/" cannot match: S3 keys have no leading/],
+    [{ prefix: "s3://photos/uploads/" }, /prefix "s3:\/\/photos\/uploads\/" cannot match/],
+    [{ suffixes: "*.jpg" }, /suffix "\*\.jpg" cannot contain "\*"/],
+    // S3 refuses these at deploy time ("Configurations overlap").
+    [{ suffixes: ".jpg,.png,.jpg" }, /suffixes lists "\.jpg" twice/],
+    [{ suffixes: ".jpeg,jpeg" }, /suffixes "jpeg" and "\.jpeg" overlap/],
+    // In SQS mode it is the event source's maximum concurrency, which Lambda takes from 2 to 1000.
+    [{ mode: "sqs", reservedConcurrency: "1" }, /context "reservedConcurrency": 1 is not from 2 to 1000/],
+    [
+      { mode: "sqs", reservedConcurrency: "5000" },
+      /context "reservedConcurrency": 5000 is not from 2 to 1000/,
+    ],
+    // SNS refuses these only at deploy time.
+    [{ alarmEmail: "ops" }, /alarmEmail "ops" is not an email address/],
+    [{ alarmTopicArn: "alarms" }, /alarmTopicArn "alarms" is not an SNS topic ARN/],
+    [{ alarmTopicArn: "arn:aws:sqs:eu-west-1:123456789012:q" }, /is not an SNS topic ARN/],
     // A mistyped key would otherwise leave its default in place without a word.
     [{ memorymib: "512" }, /context "memorymib" is not an option of this app; did you mean "memoryMiB"\?/],
     [{ memorySize: "512" }, /context "memorySize" is not an option of this app \(options: stackName, mode,/],
