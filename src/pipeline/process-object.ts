@@ -261,7 +261,12 @@ async function processCreation(
         if (error instanceof SourceChangedError) return superseded(event, deps, started, error);
         throw error;
       }
-      reasons = evaluate(policy, { key: event.key, size: head.size, format: extraction.format });
+      reasons = evaluate(policy, {
+        key: event.key,
+        size: head.size,
+        format: extraction.format,
+        ...(extraction.document?.macros && { macros: true }),
+      });
     }
     // The thumbnail is written before the record, so a record never names a thumbnail that is not there.
     let derived: Awaited<ReturnType<typeof deriveThumbnail>> | undefined;

@@ -16,7 +16,7 @@ import type { Category, FormatInfo } from "../engine/types.js";
  * ```json
  * { "allowedCategories": ["image", "pdf"], "deniedMimes": ["image/svg+xml"],
  *   "maxSizeBytes": 104857600, "deniedPrefixes": ["tmp/"], "onMismatch": "reject",
- *   "tagRejected": true, "hashMaxBytes": 16777216 }
+ *   "rejectMacros": true, "tagRejected": true, "hashMaxBytes": 16777216 }
  * ```
  */
 export interface Policy {
@@ -32,15 +32,21 @@ export interface Policy {
   deniedPrefixes?: string[];
   /** A declared type or extension contradicting the content: keep the flag only, or reject. */
   onMismatch: "flag" | "reject";
+  /**
+   * Reject documents that carry macros (`document.macros`: a VBA project or
+   * Excel 4.0 macro sheets), whatever their declared type says.
+   */
+  rejectMacros: boolean;
   /** Tag rejected objects `catalog-status=rejected` in S3. */
   tagRejected: boolean;
   /** Compute SHA-256 for objects up to this size (it reads the whole object); 0 = never. */
   hashMaxBytes: number;
 }
 
-/** Accepts everything, flags mismatches, tags nothing, hashes objects up to 16 MiB. */
+/** Accepts everything (macros included), flags mismatches, tags nothing, hashes objects up to 16 MiB. */
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   onMismatch: "flag",
+  rejectMacros: false,
   tagRejected: false,
   hashMaxBytes: 16 * 1024 * 1024,
 });
@@ -61,6 +67,7 @@ const FIELDS = new Set<keyof Policy>([
   "maxSizeBytes",
   "deniedPrefixes",
   "onMismatch",
+  "rejectMacros",
   "tagRejected",
   "hashMaxBytes",
 ]);
@@ -111,13 +118,12 @@ export function parsePolicy(json: unknown): Policy {
     }
     policy.onMismatch = input.onMismatch;
   }
-  if (input.tagRejected !== undefined) {
-    if (typeof input.tagRejected !== "boolean") {
-      throw new PolicyError(
-        `policy.tagRejected must be true or false, got ${JSON.stringify(input.tagRejected)}`,
-      );
+  for (const field of ["rejectMacros", "tagRejected"] as const) {
+    if (input[field] === undefined) continue;
+    if (typeof input[field] !== "boolean") {
+      throw new PolicyError(`policy.${field} must be true or false, got ${JSON.stringify(input[field])}`);
     }
-    policy.tagRejected = input.tagRejected;
+    policy[field] = input[field];
   }
   return policy;
 }
@@ -185,8 +191,8 @@ export function precheck(policy: Policy, object: { key: string; size: number }):
 /**
  * Every reason to reject an object once its format is known: the
  * {@link precheck} reasons, then the allow-lists (categories or MIME types),
- * the MIME deny-list, and a declared-type mismatch when `onMismatch` is
- * `"reject"`. Empty means accepted.
+ * the MIME deny-list, a declared-type mismatch when `onMismatch` is
+ * `"reject"`, and macros when `rejectMacros` is set. Empty means accepted.
  *
  * @example
  * evaluate({ ...DEFAULT_POLICY, allowedCategories: ["image"] }, { key: "a.zip", size: 9, format })
@@ -194,7 +200,7 @@ export function precheck(policy: Policy, object: { key: string; size: number }):
  */
 export function evaluate(
   policy: Policy,
-  object: { key: string; size: number; format: FormatInfo },
+  object: { key: string; size: number; format: FormatInfo; macros?: boolean },
 ): string[] {
   const reasons = precheck(policy, object);
   const { format } = object;
@@ -221,6 +227,9 @@ export function evaluate(
     reasons.push(
       `declared type contradicts the content: ${format.mismatchReason ?? describeMismatch(format)}`,
     );
+  }
+  if (object.macros && policy.rejectMacros) {
+    reasons.push("document carries macros (a VBA project or Excel 4.0 macro sheets)");
   }
   return reasons;
 }

@@ -14,6 +14,7 @@ import { processObject } from "../../src/pipeline/process-object.js";
 import { DEFAULT_POLICY } from "../../src/policy/policy.js";
 import type { AuditEntryInput, ObjectRecordInput, TombstoneInput } from "../../src/store/types.js";
 import { corpusFile } from "../support/corpus.js";
+import { buildZip } from "../support/zip.js";
 
 class RecordingCatalog implements CatalogWriter {
   records: ObjectRecordInput[] = [];
@@ -84,6 +85,41 @@ describe("processObject", () => {
     expect(reads).toEqual([]);
     expect(catalog.records[0]?.extraction).toBeUndefined();
     expect(tags).toEqual([{ "catalog-status": "rejected" }]);
+  });
+
+  it("a document carrying macros is rejected under rejectMacros, and only the record says why", async () => {
+    const docx = buildZip([
+      {
+        name: "[Content_Types].xml",
+        content:
+          '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+          '<Override PartName="/word/document.xml" ' +
+          'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>' +
+          "</Types>",
+      },
+      { name: "_rels/.rels", content: "<Relationships/>" },
+      { name: "word/document.xml", content: "<main/>" },
+      { name: "word/vbaProject.bin", content: "VBA" },
+    ]);
+    const runWith = async (rejectMacros: boolean) => {
+      const { storage, tags } = memoryStorage(docx);
+      const catalog = new RecordingCatalog();
+      const policy = { ...DEFAULT_POLICY, rejectMacros, tagRejected: true };
+      const outcome = await processObject(created("report.docx"), { storage, catalog, policy });
+      return { outcome, record: catalog.records[0], tags };
+    };
+
+    const accepted = await runWith(false);
+    expect(accepted.record).toMatchObject({ status: "ok" });
+    expect(accepted.record?.extraction?.document?.macros).toBe(true);
+
+    const rejected = await runWith(true);
+    expect(rejected.outcome.outcome).toBe("rejected");
+    expect(rejected.record).toMatchObject({
+      status: "rejected",
+      reasons: ["document carries macros (a VBA project or Excel 4.0 macro sheets)"],
+    });
+    expect(rejected.tags).toEqual([{ "catalog-status": "rejected" }]);
   });
 
   it("uses S3's full-object SHA-256 instead of reading every byte", async () => {

@@ -29,6 +29,7 @@ describe("DEFAULT_POLICY", () => {
   it("accepts everything, flags mismatches only, tags nothing, hashes up to 16 MiB", () => {
     expect(DEFAULT_POLICY).toEqual({
       onMismatch: "flag",
+      rejectMacros: false,
       tagRejected: false,
       hashMaxBytes: 16 * 1024 * 1024,
     });
@@ -56,6 +57,7 @@ describe("parsePolicy", () => {
       maxSizeBytes: 1024,
       deniedPrefixes: ["private/"],
       onMismatch: "reject",
+      rejectMacros: true,
       tagRejected: true,
       hashMaxBytes: 0,
     };
@@ -87,6 +89,11 @@ describe("parsePolicy", () => {
     ["a size as text", { maxSizeBytes: "10MB" }, /policy\.maxSizeBytes must be a whole number/],
     ["an empty prefix", { deniedPrefixes: [""] }, /policy\.deniedPrefixes\[0\] "" is empty/],
     ["an unknown mismatch action", { onMismatch: "warn" }, /policy\.onMismatch must be "flag" or "reject"/],
+    [
+      "a macro rule that is not a boolean",
+      { rejectMacros: "yes" },
+      /policy\.rejectMacros must be true or false/,
+    ],
     ["tagRejected as text", { tagRejected: "yes" }, /policy\.tagRejected must be true or false/],
   ])("rejects %s, naming the field", (_, json, message) => {
     expect(() => parsePolicy(json)).toThrow(PolicyError);
@@ -194,6 +201,21 @@ describe("evaluate", () => {
   ];
   it.each(cases)("%s", (_, overrides, format, reasons) => {
     expect(evaluate({ ...DEFAULT_POLICY, ...overrides }, { key: "k", size: 1, format })).toEqual(reasons);
+  });
+
+  it("rejects a document carrying macros only when the policy says so", () => {
+    const DOCX: FormatInfo = {
+      mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      ext: "docx",
+      category: "document",
+      mismatch: false,
+    };
+    const object = { key: "k.docx", size: 1, format: DOCX, macros: true };
+    expect(evaluate(DEFAULT_POLICY, object)).toEqual([]);
+    expect(evaluate({ ...DEFAULT_POLICY, rejectMacros: true }, object)).toEqual([
+      "document carries macros (a VBA project or Excel 4.0 macro sheets)",
+    ]);
+    expect(evaluate({ ...DEFAULT_POLICY, rejectMacros: true }, { ...object, macros: false })).toEqual([]);
   });
 
   it("includes the pre-check reasons", () => {

@@ -1288,6 +1288,7 @@ function detailSections(key, record, audit, olderAudit) {
             slides: "Slides",
             sheets: "Sheets",
             encrypted: "Encrypted",
+            macros: "Macros",
           }),
           "document",
         ),
