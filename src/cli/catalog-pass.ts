@@ -134,9 +134,15 @@ export const REPROCESS_RULE: PassRule = (object, record) => {
   return { action: "process", sequencer: passSequencer(record.sequencer), eventTime: record.eventTime };
 };
 
-/** Counts of a pass, printed at the end (`--json` prints this object). */
+/**
+ * Counts of a pass, printed at the end (`--json` prints this object).
+ * `scanned` is `cataloged + skipped + errors`: the objects the pass reached.
+ */
 export interface PassSummary {
+  /** Objects the pass looked at; an interrupted pass reached fewer than it listed. */
   scanned: number;
+  /** Objects listed so far; above `scanned` only when the pass was interrupted. */
+  listed: number;
   cataloged: number;
   skipped: number;
   errors: number;
@@ -190,6 +196,7 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
   };
   const summary: PassSummary = {
     scanned: 0,
+    listed: 0,
     cataloged: 0,
     skipped: 0,
     errors: 0,
@@ -200,14 +207,15 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
   // Big enough to keep every worker busy, small enough that Ctrl-C stops soon.
   const chunkSize = Math.max(16, options.concurrency * 4);
   for await (const page of listObjectPages(target.s3, options.bucket, options.prefix)) {
-    summary.scanned += page.length;
-    progress.setTotal(summary.scanned);
+    summary.listed += page.length;
+    progress.setTotal(summary.listed);
     for (let start = 0; start < page.length; start += chunkSize) {
       if (options.stopRequested()) {
         summary.interrupted = true;
         break;
       }
       const chunk = page.slice(start, start + chunkSize);
+      summary.scanned += chunk.length;
       const decisions = await mapBounded(chunk, options.concurrency, async (object) => {
         if (options.excludePrefixes.some((prefix) => object.key.startsWith(prefix))) {
           return { action: "skip", why: "excluded" } as const;
@@ -264,7 +272,8 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
       break;
     }
   }
-  progress.setTotal(summary.scanned, true);
+  // An interrupted pass leaves its total open: the rest of the listing was never read.
+  progress.setTotal(summary.listed, !summary.interrupted);
   summary.seconds = Math.round((Date.now() - started) / 100) / 10;
   return summary;
 }

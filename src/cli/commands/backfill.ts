@@ -30,13 +30,20 @@ const MAX_ERROR_LINES = 20;
 /** Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too. */
 const EXCLUDE_DEFAULT = ["_derived/"];
 
-function printSummary(spec: PassCommandSpec, summary: PassSummary, json: boolean): void {
+function printSummary(spec: PassCommandSpec, summary: PassSummary, location: string, json: boolean): void {
   if (json) {
     printJson(summary);
     return;
   }
+  // A mistyped prefix lists nothing: say where nothing was found rather than count zeros.
+  if (summary.listed === 0 && !summary.interrupted) {
+    process.stdout.write(`${spec.name}: no objects under ${terminalSafe(location)}\n`);
+    return;
+  }
   const parts = [
-    `scanned ${summary.scanned}`,
+    summary.interrupted
+      ? `scanned ${summary.scanned} of ${summary.listed} listed`
+      : `scanned ${summary.scanned}`,
     `cataloged ${summary.cataloged}`,
     `skipped ${summary.skipped}`,
     `errors ${summary.errors}`,
@@ -89,7 +96,7 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
       progress.stop();
       process.off("SIGINT", onSignal);
     }
-    printSummary(spec, summary, flags.json === true);
+    printSummary(spec, summary, `s3://${bucket}/${prefix}`, flags.json === true);
     if (summary.interrupted) process.exitCode = 130;
     else if (summary.errors > 0) process.exitCode = 1;
   });
