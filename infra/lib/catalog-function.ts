@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -137,6 +137,7 @@ export class CatalogFunction extends Construct {
     };
     if (props.sourceMaps) environment.NODE_OPTIONS = SOURCE_MAPS_NODE_OPTIONS;
     if (props.policy !== undefined) environment.POLICY = props.policy;
+    checkEnvironmentSize(environment);
 
     // A plain Function over a locally built, code-split bundle rather than NodejsFunction (one
     // --outfile, no chunks): the split halves cold start (see HANDLER_BUNDLE and docs/DEPLOY.md).
@@ -260,6 +261,30 @@ export function lambdaLogging(
     applicationLogLevelV2:
       logLevel.toUpperCase() === "DEBUG" ? lambda.ApplicationLogLevel.DEBUG : lambda.ApplicationLogLevel.INFO,
   };
+}
+
+/** Lambda's limit on a function's environment, names and values together; past it the deploy fails. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/** Room for a value only known at deploy time (the table's name, which DynamoDB caps at 255 characters). */
+const UNRESOLVED_VALUE_BYTES = 255;
+
+/**
+ * Refuses an environment Lambda would refuse. Only `POLICY` can grow large (allow- and deny-lists), so the
+ * message says how large it is.
+ */
+function checkEnvironmentSize(environment: Record<string, string>): void {
+  let size = 0;
+  for (const [name, value] of Object.entries(environment)) {
+    size += Buffer.byteLength(name);
+    size += Token.isUnresolved(value) ? UNRESOLVED_VALUE_BYTES : Buffer.byteLength(value);
+  }
+  if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    const policy = environment.POLICY === undefined ? 0 : Buffer.byteLength(environment.POLICY);
+    throw new CatalogConfigError(
+      `the function's environment would take up to ${size} bytes, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; the policy is ${policy} of them: shorten it (minified JSON, fewer list entries)`,
+    );
+  }
 }
 
 /** The policy as the handler will read it; a policy the handler would refuse fails the synth instead. */

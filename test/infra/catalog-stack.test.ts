@@ -864,6 +864,10 @@ describe("cdk-nag AwsSolutions", () => {
   });
 });
 
+/** Denied prefixes whose policy (13 bytes an entry) fits Lambda's 4 KB alone, but not with the rest of the environment. */
+const prefixList = (n: number) => Array.from({ length: n }, (_, i) => `tmp-${String(i).padStart(5, "0")}/`);
+const LONG_PREFIX_LIST = prefixList(300);
+
 describe("conflicting or invalid settings are rejected before anything is built", () => {
   it.each([
     [{ existingBucketName: "b", encryption: "kms" }, /existingBucketName cannot be combined with encryption/],
@@ -903,11 +907,25 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ alarmEmail: "ops" }, /alarmEmail "ops" is not an email address/],
     [{ alarmTopicArn: "alarms" }, /alarmTopicArn "alarms" is not an SNS topic ARN/],
     [{ alarmTopicArn: "arn:aws:sqs:eu-west-1:123456789012:q" }, /is not an SNS topic ARN/],
+    // Lambda refuses an environment over 4 KB; the policy is the part that can grow.
+    [
+      { policy: JSON.stringify({ deniedPrefixes: LONG_PREFIX_LIST }) },
+      /environment would take up to \d+ bytes, over Lambda's limit of 4096; the policy is \d+ of them/,
+    ],
     // A mistyped key would otherwise leave its default in place without a word.
     [{ memorymib: "512" }, /context "memorymib" is not an option of this app; did you mean "memoryMiB"\?/],
     [{ memorySize: "512" }, /context "memorySize" is not an option of this app \(options: stackName, mode,/],
   ])("%j", (context, message) => {
     expect(() => buildCatalogApp({ ...SKIP_BUNDLING, ...context })).toThrow(message);
+  });
+
+  it("a policy of a few KB that leaves room for the rest of the environment is deployed", () => {
+    const policy = JSON.stringify({ deniedPrefixes: prefixList(250) });
+    expect(policy.length).toBeGreaterThan(3000);
+    const { stack } = buildCatalogApp({ ...SKIP_BUNDLING, policy });
+    Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ POLICY: policy }) },
+    });
   });
 
   // docs/DEPLOY.md is where a deployer learns the options: its table lists exactly the keys the app reads.
