@@ -104,7 +104,8 @@ export class CatalogStack extends Stack {
 
     const bucketName = this.bucket.bucket.bucketName;
     const tableName = this.table.table.tableName;
-    const exampleKey = `${props.prefix ?? ""}photo.jpg`;
+    const exampleFile = exampleFileName(props.suffixes);
+    const exampleKey = `${props.prefix ?? ""}${exampleFile}`;
     new CfnOutput(this, "BucketName", { value: bucketName });
     new CfnOutput(this, "TableName", { value: tableName });
     new CfnOutput(this, "FunctionName", { value: this.metadataFunction.function.functionName });
@@ -115,7 +116,7 @@ export class CatalogStack extends Stack {
     new CfnOutput(this, "DerivedExclusion", { value: this.trigger.derivedExclusion });
     new CfnOutput(this, "UploadCommand", {
       description: "Upload a file; its record appears in the table within seconds",
-      value: `aws s3 cp ./photo.jpg s3://${bucketName}/${exampleKey} --region ${this.region}`,
+      value: `aws s3 cp ./${exampleFile} s3://${bucketName}/${exampleKey} --region ${this.region}`,
     });
     new CfnOutput(this, "QueryCommand", {
       description: "Read one object's record and audit history",
@@ -129,6 +130,17 @@ export class CatalogStack extends Stack {
       value: `catalog show s3://${bucketName}/${exampleKey} --region ${this.region} --table ${tableName}`,
     });
   }
+}
+
+/**
+ * The file the output commands upload and look up: `photo.jpg`, unless the suffix filters would keep its
+ * event from the function; then a name with the first suffix, so the commands show a record that exists.
+ */
+function exampleFileName(suffixes: readonly string[] | undefined): string {
+  const photo = "photo.jpg";
+  if (suffixes === undefined || suffixes.length === 0 || suffixes.some((s) => photo.endsWith(s)))
+    return photo;
+  return `example${suffixes[0]}`;
 }
 
 /**

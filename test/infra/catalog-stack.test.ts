@@ -799,6 +799,23 @@ describe("alarms and outputs", () => {
     }
   });
 
+  // Outputs hold CloudFormation functions; the keys in them are plain text between the tokens.
+  it.each([
+    [{}, "photo.jpg"],
+    [{ prefix: "in/" }, "in/photo.jpg"],
+    [{ suffixes: ".jpg,.png" }, "photo.jpg"],
+    [{ prefix: "in/", suffixes: ".pdf,.docx" }, "in/example.pdf"],
+  ])("%j: the ready commands name a key the notification filters deliver (%s)", (context, key) => {
+    const { stack } = buildCatalogApp({ ...SKIP_BUNDLING, ...context });
+    const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
+    const text = (name: string) => JSON.stringify(outputs[name]?.Value);
+    const file = key.slice(key.lastIndexOf("/") + 1);
+    expect(text("UploadCommand")).toContain(`aws s3 cp ./${file} s3://`);
+    expect(text("UploadCommand")).toContain(`/${key} --region `);
+    expect(text("QueryCommand")).toContain(`#${key}\\"}}'`);
+    expect(text("CatalogCommand")).toContain(`/${key} --region `);
+  });
+
   it("outputs name the bucket, table, function and DLQ and give ready commands", () => {
     for (const name of [
       "BucketName",
