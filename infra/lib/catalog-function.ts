@@ -50,6 +50,11 @@ export interface CatalogFunctionProps {
    * @default - the handler's default policy (tags nothing)
    */
   readonly policy?: string;
+  /**
+   * Days after which DynamoDB's TTL deletes a removed object's tombstone (`TOMBSTONE_TTL_DAYS`).
+   * @default - tombstones are kept
+   */
+  readonly tombstoneTtlDays?: number;
   /** @default 1024 */
   readonly memoryMiB?: number;
   /** @default Duration.seconds(60) */
@@ -137,6 +142,7 @@ export class CatalogFunction extends Construct {
     };
     if (props.sourceMaps) environment.NODE_OPTIONS = SOURCE_MAPS_NODE_OPTIONS;
     if (props.policy !== undefined) environment.POLICY = props.policy;
+    if (props.tombstoneTtlDays !== undefined) environment.TOMBSTONE_TTL_DAYS = String(props.tombstoneTtlDays);
     checkEnvironmentSize(environment);
 
     // A plain Function over a locally built, code-split bundle rather than NodejsFunction (one

@@ -81,6 +81,11 @@ export interface CatalogSettings {
   readonly alarmEmail?: string;
   /** `alarmTopicArn`: send alarms to an existing SNS topic. @default - no topic */
   readonly alarmTopicArn?: string;
+  /**
+   * `tombstoneTtlDays`: a removed object's record (its tombstone) is deleted by DynamoDB's TTL this many
+   * days after the removal, its audit entries staying. @default - tombstones are kept
+   */
+  readonly tombstoneTtlDays?: number;
   /** `retain`: keep the table and the bucket when the stack is deleted. @default true */
   readonly retain?: boolean;
 }
@@ -197,6 +202,7 @@ export function readCatalogSettings(source: ContextSource): CatalogSettings {
     maxReceiveCount: int("maxReceiveCount", 1, 1000),
     alarmEmail: str("alarmEmail"),
     alarmTopicArn: str("alarmTopicArn"),
+    tombstoneTtlDays: int("tombstoneTtlDays", 1, 36_500),
     retain: bool("retain"),
   };
   rejectUnknownKeys(Object.keys(source.getAllContext() ?? {}), known);

@@ -66,6 +66,7 @@ export class CatalogStack extends Stack {
       readPrefix: props.prefix,
       writeDerived: props.writeDerived,
       policy: props.policy,
+      tombstoneTtlDays: props.tombstoneTtlDays,
       memoryMiB: props.memoryMiB,
       timeout: props.timeoutSeconds === undefined ? undefined : Duration.seconds(props.timeoutSeconds),
       // With SQS, reserved concurrency throttles the poller and sends messages to the DLQ early; the event

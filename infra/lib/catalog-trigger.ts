@@ -171,7 +171,13 @@ export class CatalogTrigger extends Construct {
       props.suffixes && props.suffixes.length > 0
         ? props.suffixes.map((suffix) => ({ prefix, suffix }))
         : [prefix === undefined ? {} : { prefix }];
-    for (const event of [s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED]) {
+    // Objects a lifecycle rule expires raise LifecycleExpiration events, not ObjectRemoved: without them
+    // the catalog would keep every expired object live.
+    for (const event of [
+      s3.EventType.OBJECT_CREATED,
+      s3.EventType.OBJECT_REMOVED,
+      s3.EventType.LIFECYCLE_EXPIRATION,
+    ]) {
       for (const filter of filters) {
         props.bucket.bucket.addEventNotification(event, destination, ...(isEmpty(filter) ? [] : [filter]));
       }

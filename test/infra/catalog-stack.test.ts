@@ -224,6 +224,7 @@ const FULL_CONTEXT = {
   memoryMiB: "512",
   timeoutSeconds: "120",
   reservedConcurrency: "20",
+  tombstoneTtlDays: "30",
 };
 
 let direct: Synthesized;
@@ -528,9 +529,14 @@ describe("trigger", () => {
   it.each([
     ["direct", () => direct, "LambdaFunctionArn"],
     ["sqs", () => sqs, "QueueArn"],
-  ])("%s: ObjectCreated and ObjectRemoved of the whole bucket", (_, get, target) => {
+  ])("%s: ObjectCreated, ObjectRemoved and LifecycleExpiration of the whole bucket", (_, get, target) => {
     const configs = notificationConfigs(get());
-    expect(configs.map((c) => c.Events).sort()).toEqual([["s3:ObjectCreated:*"], ["s3:ObjectRemoved:*"]]);
+    // A lifecycle rule's expirations are not ObjectRemoved events; without them expired objects stay live.
+    expect(configs.map((c) => c.Events).sort()).toEqual([
+      ["s3:LifecycleExpiration:*"],
+      ["s3:ObjectCreated:*"],
+      ["s3:ObjectRemoved:*"],
+    ]);
     for (const c of configs) expect(c[target as keyof NotificationConfig]).toBeDefined();
   });
 
@@ -547,7 +553,7 @@ describe("trigger", () => {
     expect(full.stack.trigger.derivedExclusion).toBe("prefix-filter");
     const configs = notificationConfigs(full);
     // One configuration per suffix and event type.
-    expect(configs).toHaveLength(4);
+    expect(configs).toHaveLength(6);
     for (const key of ["_derived/uploads/a.jpg", "_derived/a.png", "_derived/thumb/uploads/b.png"]) {
       expect(
         configs.filter((c) => delivers(c, key)),
@@ -558,7 +564,7 @@ describe("trigger", () => {
       expect(
         configs.filter((c) => delivers(c, key)),
         key,
-      ).toHaveLength(2);
+      ).toHaveLength(3);
     }
     expect(configs.filter((c) => delivers(c, "uploads/a.gif"))).toEqual([]);
     // The only write the function may make is under the derived prefix, which no filter covers.
@@ -568,6 +574,18 @@ describe("trigger", () => {
     // So is the only delete (a deleted object's thumbnail).
     const deletes = resourcesOf(full, "s3:DeleteObject");
     expect(deletes).toEqual(puts);
+  });
+
+  it("tombstones expire only when tombstoneTtlDays says so, through the table's TTL attribute", () => {
+    full.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ TOMBSTONE_TTL_DAYS: "30" }) },
+    });
+    direct.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.not(Match.objectLike({ TOMBSTONE_TTL_DAYS: Match.anyValue() })) },
+    });
+    full.template.hasResourceProperties("AWS::DynamoDB::Table", {
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    });
   });
 
   it("thumbnails are on exactly where the function may write them, with sharp shipped for linux-arm64", () => {
@@ -907,6 +925,7 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ versioned: "yes" }, /context "versioned".*true or false/],
     [{ sourceMaps: "on" }, /context "sourceMaps".*true or false/],
     [{ systemLogLevel: "ERROR" }, /context "systemLogLevel".*one of DEBUG, INFO, WARN/],
+    [{ tombstoneTtlDays: "0" }, /context "tombstoneTtlDays".*an integer from 1 to 36500/],
     // S3 accepts these filters but no key ever matches them.
     [{ prefix: "/uploads/" }, /prefix "\/uploads\/" cannot match: S3 keys have no leading/],
     [{ prefix: "s3://photos/uploads/" }, /prefix "s3:\/\/photos\/uploads\/" cannot match/],

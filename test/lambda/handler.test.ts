@@ -1,9 +1,13 @@
 import { readFile } from "node:fs/promises";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extract, FileSource } from "../../src/engine/index.js";
 import { toS3Notification } from "../../src/events/s3-event.js";
 import { DEFAULT_POLICY } from "../../src/policy/policy.js";
+import { recordKey } from "../../src/store/keys.js";
+import { TTL_ATTRIBUTE } from "../../src/store/schema.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
 import { type HandlerStack, notificationBody, removal, sqsBatch, startStack, upload } from "./fixtures.js";
 
@@ -160,6 +164,39 @@ describe("at-least-once, unordered delivery", () => {
     expect(record?.etag).toBe(second.eTag);
     expect(record?.mime).toBe("image/gif");
     expect(audit.find((entry) => entry.sequencer === first.sequencer)?.outcome).toMatch(/superseded|stale/);
+  });
+
+  it("a lifecycle expiration tombstones the object, which then expires itself after the TTL", async () => {
+    const key = "lifecycle/old.png";
+    const create = await upload(stack, key, { corpus: "filetype-fixture.png" });
+    await stack.servers.s3.send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: key }));
+    const expiration = {
+      ...removal(stack, key),
+      eventName: "LifecycleExpiration:Delete",
+      principalId: "s3.amazonaws.com",
+      lifecycle: true,
+    };
+    const handle = stack.handler({ tombstoneTtlSeconds: 30 * 86_400 });
+    await handle(toS3Notification([create]));
+    const before = Math.floor(Date.now() / 1000);
+    await handle(toS3Notification([expiration]));
+
+    const { record, audit } = await stack.store.getObject(stack.bucket, key);
+    expect(record).toMatchObject({ status: "deleted", sequencer: expiration.sequencer });
+    expect(audit.map((entry) => entry.eventName)).toEqual([
+      "ObjectCreated:Put",
+      "LifecycleExpiration:Delete",
+    ]);
+    const { Item } = await stack.servers.dynamodb.send(
+      new GetItemCommand({
+        TableName: stack.tableName,
+        Key: marshall(recordKey(stack.bucket, key)),
+        ConsistentRead: true,
+      }),
+    );
+    const expiresAt = Number(Item?.[TTL_ATTRIBUTE]?.N);
+    expect(expiresAt - before).toBeGreaterThanOrEqual(30 * 86_400);
+    expect(expiresAt - before).toBeLessThan(30 * 86_400 + 60);
   });
 
   it("an object overwritten between event and read is superseded: audited, no record, no failure", async () => {
