@@ -44,6 +44,9 @@
  *   upload of its number in place; EmbeddedS3 aborts (204, the parts removed,
  *   no event), lists with S3's paging, and stores each part whole or not at
  *   all (test/local/multipart-uploads.test.ts).
+ * - Raw s3rver completes uploads with parts under 5 MiB and ignores
+ *   Content-MD5; EmbeddedS3 answers EntityTooSmall, and BadDigest or
+ *   InvalidDigest (test/local/multipart-etags.test.ts, content-md5.test.ts).
  * - Raw s3rver and dynalite answer any Host and any web page (dynalite checks
  *   no signature); EmbeddedS3 and EmbeddedDynamoDb refuse non-loopback Hosts
  *   and cross-site requests (src/local/loopback-guard.ts).
