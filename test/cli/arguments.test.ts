@@ -44,6 +44,8 @@ beforeAll(async () => {
 describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit", () => {
   it.each([
     [["find"], /choose exactly one of --category/],
+    [["backfill", "--exclude", ""], /--exclude '' would skip every object/],
+    [["reprocess", "--exclude", "tmp/", "--exclude", ""], /--exclude '' would skip every object/],
     [["find", "--category", "image", "--problems"], /choose exactly one/],
     [["find", "--category", "photos"], /unknown category 'photos'.*image/],
     [["find", "--problems", "--since", "last tuesday"], /expected a duration like 7d/],

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { CATALOG, type CliRun, runCatalog, withoutTargetVariables } from "../support/cli.js";
@@ -105,6 +105,53 @@ describe.concurrent("catalog CLI: AWS without credentials or region is one clear
     });
     expectOneLineError(result, /^catalog: no AWS region: pass --region or set AWS_REGION/);
   });
+});
+
+describe("catalog backfill: SIGTERM", () => {
+  it("stops after the objects in flight, prints its summary and exits 143, as on Ctrl-C", async () => {
+    const count = 300;
+    for (let index = 0; index < count; index += 25) {
+      await Promise.all(
+        Array.from({ length: 25 }, (_, offset) =>
+          servers.s3.send(
+            new PutObjectCommand({
+              Bucket: "uploads",
+              Key: `term/${String(index + offset).padStart(4, "0")}.txt`,
+              Body: `line ${index + offset}\n`,
+            }),
+          ),
+        ),
+      );
+    }
+    const store = new CatalogStore(servers.dynamodb, { tableName: "catalog" });
+    const child: ChildProcess = spawn(
+      "node",
+      [CATALOG, "backfill", "s3://uploads/term/", "--concurrency", "1", ...local],
+      { cwd: REPO_ROOT, env: { ...process.env, HOME: home }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once("exit", (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+    );
+    // The pass is under way once its first object is in the catalog.
+    while ((await store.getObject("uploads", "term/0000.txt")).record === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill("SIGTERM");
+    const [code, signal] = await exited;
+
+    expect({ code, signal }, stderr).toEqual({ code: 143, signal: null });
+    expect(stdout).toMatch(
+      /^backfill: scanned \d+ of 300 listed, .* \(interrupted: run it again to resume\)$/m,
+    );
+  }, 60_000);
 });
 
 describe("catalog upload: Ctrl-C", () => {

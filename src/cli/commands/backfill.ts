@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { describeError } from "../../engine/errors.js";
 import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
 import { BACKFILL_RULE, type PassRule, type PassSummary, runCatalogPass } from "../catalog-pass.js";
+import { CliError } from "../cli-error.js";
 import { printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -29,6 +30,12 @@ const MAX_ERROR_LINES = 20;
 
 /** Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too. */
 const EXCLUDE_DEFAULT = ["_derived/"];
+
+/** An `--exclude` value; the empty prefix starts every key, so it would skip the whole pass. */
+function excludePrefix(value: string, previous: string[] | undefined): string[] {
+  if (value === "") throw new CliError("--exclude '' would skip every object; give a prefix such as 'tmp/'");
+  return previous === EXCLUDE_DEFAULT || previous === undefined ? [value] : [...previous, value];
+}
 
 function printSummary(spec: PassCommandSpec, summary: PassSummary, location: string, json: boolean): void {
   if (json) {
@@ -59,16 +66,18 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
   await withTarget(flags, async (target) => {
     const { bucket, key: prefix } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
-    let stopping = false;
-    // First Ctrl-C: finish the objects in flight and print the summary (a rerun resumes); second: quit now.
-    const onSignal = () => {
-      if (stopping) process.exit(130);
-      stopping = true;
+    let stopping: NodeJS.Signals | undefined;
+    // First Ctrl-C (or SIGTERM, as from a container stop or `timeout`): finish the objects in flight and
+    // print the summary (a rerun resumes); a second signal quits now.
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) process.exit(signal === "SIGTERM" ? 143 : 130);
+      stopping = signal;
       process.stderr.write(
         `\n${spec.name}: stopping after the objects in flight (Ctrl-C again to quit now)\n`,
       );
     };
     process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     const progress = createProgress({ label: spec.name, total: 0, enabled: !flags.json });
     let errorLines = 0;
     let summary: PassSummary;
@@ -90,14 +99,15 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
               `catalog ${spec.name}: ${terminalSafe(`s3://${bucket}/${key}: ${describeError(error)}`)}\n`,
             );
         },
-        stopRequested: () => stopping,
+        stopRequested: () => stopping !== undefined,
       });
     } finally {
       progress.stop();
       process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
     }
     printSummary(spec, summary, `s3://${bucket}/${prefix}`, flags.json === true);
-    if (summary.interrupted) process.exitCode = 130;
+    if (summary.interrupted) process.exitCode = stopping === "SIGTERM" ? 143 : 130;
     else if (summary.errors > 0) process.exitCode = 1;
   });
 }
@@ -114,8 +124,7 @@ export function registerPassCommand(program: Command, spec: PassCommandSpec): vo
       .option(
         "--exclude <prefix>",
         "skip keys under this prefix (repeatable)",
-        (value: string, previous: string[] | undefined) =>
-          previous === EXCLUDE_DEFAULT || previous === undefined ? [value] : [...previous, value],
+        excludePrefix,
         EXCLUDE_DEFAULT,
       )
       .option("--json", "print the summary as JSON"),
