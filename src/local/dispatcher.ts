@@ -238,7 +238,13 @@ export async function readDeadLetters(file: string): Promise<DeadLetter[]> {
   return (await readDeadLetterFile(file)).letters;
 }
 
-async function readDeadLetterFile(file: string): Promise<{ letters: DeadLetter[]; unreadable: string[] }> {
+/**
+ * A dead-letter file's letters, and its lines that are no letter (a line
+ * cut short by a crash, or edited by hand), as they are.
+ */
+export async function readDeadLetterFile(
+  file: string,
+): Promise<{ letters: DeadLetter[]; unreadable: string[] }> {
   let text: string;
   try {
     text = await readFile(file, "utf8");

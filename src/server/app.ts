@@ -1,7 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Hono } from "hono";
 import type { Dispatcher } from "../local/dispatcher.js";
-import { readDeadLetters } from "../local/dispatcher.js";
+import { readDeadLetterFile } from "../local/dispatcher.js";
 import type { CatalogStore } from "../store/catalog-store.js";
 import { findDashboardDir, mountDashboard } from "./dashboard-assets.js";
 import { RequestError } from "./errors.js";
@@ -97,9 +97,12 @@ export function createApp(deps: ApiDeps): Hono {
   });
   mountLiveRoute(app, deps.feed, deps.live);
 
-  app.get("/api/dlq", async (c) => c.json({ items: await readDeadLetters(deps.deadLetterFile) }));
-
-  app.post("/api/dlq/replay", async (c) => c.json(await deps.dispatcher.replay()));
+  app.get("/api/dlq", async (c) => {
+    const { letters, unreadable } = await readDeadLetterFile(deps.deadLetterFile);
+    // Lines that are no event cannot be listed, only counted: a replay keeps them for the user to fix.
+    return c.json({ items: letters, unreadable: unreadable.length });
+  }),
+    app.post("/api/dlq/replay", async (c) => c.json(await deps.dispatcher.replay()));
 
   mountDashboard(app, deps.dashboardDir ?? findDashboardDir());
 

@@ -62,6 +62,25 @@ describe("a dead-letter file edited by hand", () => {
     expect(rows[2]).toMatch(/ \? +\? +many *$/);
   });
 
+  it("lists what it can and counts a line cut short, with exit code 1", async () => {
+    // Prepare
+    const cut = '{"event":{"Records":[{"eventName":"ObjectCr';
+    await writeFile(join(dataDir, "dead-letter.jsonl"), `${letter({ Records: [] })}\n${cut}\n${cut}`);
+
+    // Act
+    const listed = await catalogCli(ports, "dlq", "ls");
+    const json = await catalogCli(ports, "dlq", "ls", "--json");
+
+    // Assess
+    expect(listed.code).toBe(1);
+    expect(listed.stdout.trim().split("\n")).toHaveLength(2);
+    expect(listed.stderr).toMatch(
+      /^catalog dlq ls: 2 line\(s\) of the dead-letter file .* are no event: kept/,
+    );
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toHaveLength(1);
+  });
+
   it("replays what it can, keeps a line cut short, and says so with exit code 1", async () => {
     // Prepare
     const file = join(dataDir, "dead-letter.jsonl");

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import type { Command } from "commander";
 import type { DeadLetter, ReplayResult } from "../../local/dispatcher.js";
 import { CliError } from "../cli-error.js";
@@ -15,21 +16,50 @@ const NOT_RUNNING = "the local stack is not running: start it with 'npm start' (
 const AWS_DLQ =
   "against AWS the dead-letter queue is an SQS queue (see the stack's outputs): in SQS mode redrive it with 'aws sqs start-message-move-task --source-arn <dead-letter queue ARN>'; in direct mode re-invoke the function with each message's requestPayload (docs/DEPLOY.md, 'Redriving the dead-letter queue')";
 
-/** Calls the local stack's HTTP API; the dead-letter file is the running stack's to read and rewrite. */
+/**
+ * Calls the local stack's HTTP API; the dead-letter file is the running stack's to read and rewrite.
+ * node:http rather than fetch: fetch gives up on a response whose headers take over 300 s, and a replay
+ * of a large file answers only once every letter has been delivered again.
+ */
 async function callApi<T>(apiUrl: string, method: "GET" | "POST", path: string): Promise<T> {
-  let response: Response;
+  let status: number;
+  let text: string;
   try {
-    response = await fetch(`${apiUrl}${path}`, { method });
+    ({ status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const call = request(new URL(path, apiUrl), { method }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+        );
+        response.on("error", reject);
+      });
+      call.on("error", reject);
+      call.end();
+    }));
   } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (code === "ECONNREFUSED") throw new CliError(NOT_RUNNING);
+    if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") throw new CliError(NOT_RUNNING);
     throw new CliError(`cannot reach the local stack at ${apiUrl}: ${(error as Error).message}`);
   }
-  const body = (await response.json().catch(() => ({}))) as T & { error?: string };
-  if (!response.ok) {
-    throw new CliError(`${method} ${path} failed: ${response.status} ${body.error ?? response.statusText}`);
+  let body: T & { error?: string };
+  try {
+    body = JSON.parse(text) as T & { error?: string };
+  } catch {
+    body = {} as T & { error?: string };
+  }
+  if (status < 200 || status > 299) {
+    throw new CliError(`${method} ${path} failed: ${status} ${body.error ?? "no answer in JSON"}`);
   }
   return body;
+}
+
+/** One stderr line for the lines of the dead-letter file that are no event, which no listing can show. */
+function reportUnreadable(command: string, unreadable: number): void {
+  if (unreadable === 0) return;
+  process.stderr.write(
+    `catalog dlq ${command}: ${unreadable} line(s) of the dead-letter file (dead-letter.jsonl in the stack's --data-dir) are no event: kept as they are, for you to fix or remove\n`,
+  );
+  process.exitCode = 1;
 }
 
 /**
@@ -81,18 +111,19 @@ function letterRow(letter: DeadLetter): string[] {
 
 async function runLs(flags: DlqFlags): Promise<void> {
   await onLocalStack(flags, async (apiUrl) => {
-    const { items } = await callApi<{ items: DeadLetter[] }>(apiUrl, "GET", "/api/dlq");
-    if (flags.json) {
-      printJson(items);
-      return;
-    }
-    if (items.length === 0) {
-      process.stdout.write("the dead-letter file is empty\n");
-      return;
-    }
-    process.stdout.write(
-      `${formatTable([["FAILED AT", "OBJECT", "EVENT", "ATTEMPTS", "ERROR"], ...items.map(letterRow)])}\n`,
+    const { items, unreadable = 0 } = await callApi<{ items: DeadLetter[]; unreadable?: number }>(
+      apiUrl,
+      "GET",
+      "/api/dlq",
     );
+    if (flags.json) printJson(items);
+    else if (items.length === 0 && unreadable === 0) process.stdout.write("the dead-letter file is empty\n");
+    else if (items.length > 0) {
+      process.stdout.write(
+        `${formatTable([["FAILED AT", "OBJECT", "EVENT", "ATTEMPTS", "ERROR"], ...items.map(letterRow)])}\n`,
+      );
+    }
+    reportUnreadable("ls", unreadable);
   });
 }
 
@@ -105,11 +136,7 @@ async function runReplay(flags: DlqFlags): Promise<void> {
     if (!flags.json && result.failed > 0) {
       process.stderr.write("catalog dlq replay: see 'catalog dlq ls' for the errors\n");
     }
-    if (!flags.json && unreadable > 0) {
-      process.stderr.write(
-        `catalog dlq replay: ${unreadable} line(s) of the dead-letter file (dead-letter.jsonl in the stack's --data-dir) are no event: kept as they are, for you to fix or remove\n`,
-      );
-    }
+    if (!flags.json) reportUnreadable("replay", unreadable);
     if (result.failed > 0 || unreadable > 0) process.exitCode = 1;
   });
 }
