@@ -101,8 +101,8 @@ export function createApp(deps: ApiDeps): Hono {
     const { letters, unreadable } = await readDeadLetterFile(deps.deadLetterFile);
     // Lines that are no event cannot be listed, only counted: a replay keeps them for the user to fix.
     return c.json({ items: letters, unreadable: unreadable.length });
-  }),
-    app.post("/api/dlq/replay", async (c) => c.json(await deps.dispatcher.replay()));
+  });
+  app.post("/api/dlq/replay", async (c) => c.json(await deps.dispatcher.replay()));
 
   mountDashboard(app, deps.dashboardDir ?? findDashboardDir());
 
