@@ -46,7 +46,9 @@ export const DEFAULT_DERIVED_PREFIX = "_derived/";
  * API request for good. Their calls answer in milliseconds; `socketTimeout`
  * counts only silence, so a body that keeps arriving is never cut, and a
  * request that timed out is retried by the SDK like any transient fault.
- * Not for SQS, whose long polls are silent for up to 20 s by design.
+ * Not for the worker's SQS polling, whose long polls are silent for up to
+ * 20 s by design: it allows the wait time plus the same 5 s
+ * (src/worker/sqs-http-timeouts.ts).
  */
 export const SDK_HTTP_TIMEOUTS = { connectionTimeout: 3_000, socketTimeout: 5_000 } as const;
 
