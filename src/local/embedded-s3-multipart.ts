@@ -19,6 +19,7 @@ import { Readable } from "node:stream";
 import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
+import { receivedBody } from "./upload-body.js";
 
 // s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
 const require = createRequire(import.meta.url);
@@ -199,15 +200,17 @@ export function storeUploadedParts(store: S3rverStore, turns: Turns): void {
     await uploadKey(directory);
     const part = join(directory, partNumber);
     const temporary = temporaryPath(part);
+    const received = receivedBody(content);
     let written: { size: number; md5: string };
     try {
-      written = await writeHashed(content, temporary);
+      written = await writeHashed(received.content, temporary);
     } catch (error) {
       // The folder was removed before the part's file was opened.
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
       throw error;
     }
     try {
+      received.check();
       checkContentMd5(written.md5);
     } catch (error) {
       await rm(temporary, { force: true });

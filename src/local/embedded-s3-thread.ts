@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
+import { withoutAwsChunked } from "./aws-chunked.js";
 import { checkContentMd5, readContentMd5 } from "./content-md5.js";
 import {
   type CreatingRequest,
@@ -39,6 +40,7 @@ import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { serveOnThread } from "./server-thread.js";
+import { readUploadBody, receivedBody } from "./upload-body.js";
 
 // s3rver's types, as far as this server uses them; embedded-s3-multipart.ts imports them as types only.
 export interface S3rverStore {
@@ -325,8 +327,10 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     const path = store.getResourcePath(object.bucket, object.key, "object");
     await mkdir(dirname(path), { recursive: true });
     const temporary = temporaryPath(path);
-    const { size, md5 } = await writeHashed(object.content, temporary);
+    const received = receivedBody(object.content);
+    const { size, md5 } = await writeHashed(received.content, temporary);
     try {
+      received.check();
       checkContentMd5(md5);
     } catch (error) {
       await rm(temporary, { force: true });
@@ -335,7 +339,7 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     const digest = eTag ? eTag(md5) : md5;
     return turns.run(path, async () => {
       await rename(temporary, path);
-      await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+      await store.putMetadata(object.bucket, object.key, withoutAwsChunked(object.metadata), digest);
       return answer({ size, md5: digest });
     });
   };
@@ -496,6 +500,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     keepEmptyKeySegments,
     decodeCopySource,
     readContentMd5,
+    readUploadBody,
     noteRequest,
   );
   // One clock for every event of this server: sequencers are issued in the order changes happen here.
