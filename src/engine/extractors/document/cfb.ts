@@ -9,21 +9,34 @@ const MINI_STREAM_CUTOFF = 4096;
 const XLS_FILEPASS = 0x002f;
 const XLS_BOUNDSHEET = 0x0085;
 
-interface StreamEntry {
+/** Directory entry object types (MS-CFB 2.6.1). */
+const STORAGE_OBJECT = 1;
+const STREAM_OBJECT = 2;
+/** Sibling and child ids above this are NOSTREAM (0xFFFFFFFF) or reserved. */
+const MAX_ENTRY_ID = 0xfffffffa;
+
+interface DirectoryEntry {
   name: string;
+  type: number;
+  left: number;
+  right: number;
+  child: number;
   startSector: number;
   size: number;
 }
 
 /**
  * Legacy Compound File Binary (.doc/.xls/.ppt) and the CFB wrapper of an
- * encrypted OOXML file. Reads only the header and the first directory sector
- * (the root's first entries, where Office writes its main streams), and for
- * Word and Excel the first bytes of the main stream for their encryption flag.
- * Anything deeper (the FAT chain, SummaryInformation) is left out.
+ * encrypted OOXML file. Reads the header and the directory (see
+ * {@link readDirectory}), and for Word and Excel the first bytes of the main
+ * stream for their encryption flag. Macros are told from the directory alone:
+ * a VBA project is a storage any Office application names by the same rule
+ * (see {@link hasVbaProject}). Anything deeper (SummaryInformation, Excel 4.0
+ * macro sheets among the Workbook's BOUNDSHEET records, the VBA project
+ * PowerPoint compresses inside its main stream) is left out.
  *
  * @example
- * await readCfb(reader) // { kind: "cfb", application: "Microsoft Word", encrypted: false }
+ * await readCfb(reader) // { kind: "cfb", application: "Microsoft Word", encrypted: false, macros: true }
  */
 export async function readCfb(reader: BlockReader): Promise<DocumentInfo> {
   const header = await reader.read(0, 512);
@@ -59,7 +72,53 @@ export async function readCfb(reader: BlockReader): Promise<DocumentInfo> {
     if (workbook.size >= MINI_STREAM_CUTOFF)
       info.encrypted = await workbookHasFilePass(reader, sectorOffset(workbook.startSector), sectorSize);
   }
+  if (hasVbaProject(entries)) info.macros = true;
   return info;
+}
+
+/**
+ * True when the directory holds a VBA project ([MS-OVBA] 2.2.1): a storage
+ * named `VBA` (names compare case-insensitively) holding the `dir` and
+ * `_VBA_PROJECT` streams. Word keeps it under `Macros`, Excel under
+ * `_VBA_PROJECT_CUR`, an embedded object under its own storage in
+ * `ObjectPool`; the rule is the same wherever it sits. A `VBA` storage whose
+ * children lie past the entries read counts too: the name is all there is to
+ * go by, and missing a project is the costlier mistake.
+ */
+function hasVbaProject(entries: readonly DirectoryEntry[]): boolean {
+  return entries.some((entry) => {
+    if (entry.type !== STORAGE_OBJECT || entry.name.toUpperCase() !== "VBA") return false;
+    const { streams, complete } = childStreams(entries, entry.child);
+    return !complete || (streams.has("DIR") && streams.has("_VBA_PROJECT"));
+  });
+}
+
+/**
+ * The upper-cased names of the streams directly in a storage, from the
+ * red-black tree of its children (each visited once, so a cyclic tree ends),
+ * and whether every child was among the entries read.
+ */
+function childStreams(
+  entries: readonly DirectoryEntry[],
+  root: number,
+): { streams: Set<string>; complete: boolean } {
+  const streams = new Set<string>();
+  const seen = new Set<number>();
+  const pending = [root];
+  let complete = true;
+  while (pending.length > 0) {
+    const id = pending.pop() as number;
+    if (id >= MAX_ENTRY_ID || seen.has(id)) continue;
+    seen.add(id);
+    const entry = entries[id];
+    if (!entry) {
+      complete = false;
+      continue;
+    }
+    if (entry.type === STREAM_OBJECT) streams.add(entry.name.toUpperCase());
+    pending.push(entry.left, entry.right);
+  }
+  return { streams, complete };
 }
 
 /** Directory sectors followed along the FAT chain; Office's main streams sit in the first few. */
@@ -75,7 +134,7 @@ async function readDirectory(
   reader: BlockReader,
   header: DataView,
   sectorSize: number,
-): Promise<StreamEntry[]> {
+): Promise<DirectoryEntry[]> {
   const sectorOffset = (sector: number) => (sector + 1) * sectorSize;
   const perFatSector = sectorSize / 4;
   const fatCache = new Map<number, DataView>();
@@ -92,17 +151,28 @@ async function readDirectory(
     }
     return fat.getUint32((sector % perFatSector) * 4, true);
   };
-  const entries: StreamEntry[] = [];
+  // Indexed by entry id (unused slots included), as sibling and child links name them.
+  const entries: DirectoryEntry[] = [];
   let sector = header.getUint32(48, true);
   for (let walked = 0; walked < MAX_DIRECTORY_SECTORS && sector < 0xfffffffa; walked++) {
     const directory = await reader.read(sectorOffset(sector), sectorSize);
     for (let at = 0; at + DIRECTORY_ENTRY_BYTES <= directory.byteLength; at += DIRECTORY_ENTRY_BYTES) {
       const view = new DataView(directory.buffer, directory.byteOffset + at, DIRECTORY_ENTRY_BYTES);
       const nameBytes = Math.min(64, view.getUint16(64, true));
-      if (nameBytes < 2) continue;
-      const name = new TextDecoder("utf-16le").decode(directory.subarray(at, at + nameBytes - 2));
-      entries.push({ name, startSector: view.getUint32(116, true), size: view.getUint32(120, true) });
+      const name =
+        nameBytes < 2 ? "" : new TextDecoder("utf-16le").decode(directory.subarray(at, at + nameBytes - 2));
+      entries.push({
+        name,
+        type: view.getUint8(66),
+        left: view.getUint32(68, true),
+        right: view.getUint32(72, true),
+        child: view.getUint32(76, true),
+        startSector: view.getUint32(116, true),
+        size: view.getUint32(120, true),
+      });
     }
+    // A short sector is the end of the file; reading on would shift the ids of later entries.
+    if (directory.byteLength < sectorSize) break;
     sector = await nextSector(sector);
   }
   return entries;

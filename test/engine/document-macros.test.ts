@@ -1,0 +1,133 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BufferSource, extract } from "../../src/engine/index.js";
+import { buildCfb, type CfbNode } from "../support/cfb.js";
+import { corpusFile } from "../support/corpus.js";
+
+/**
+ * Macros in legacy Office (CFB) files, built byte by byte in the layouts
+ * Office writes; the corpus holds none.
+ */
+
+function run(bytes: Uint8Array, name: string) {
+  return extract(new BufferSource(bytes, name), { name });
+}
+
+/** A VBA project's storages and streams ([MS-OVBA] 2.2.1), contents beside the point. */
+function vbaProject(root: string, modules: readonly string[] = ["ThisDocument"]): CfbNode {
+  return {
+    name: root,
+    children: [
+      {
+        name: "VBA",
+        children: [
+          { name: "dir", content: "compressed dir stream" },
+          { name: "_VBA_PROJECT", content: "\xcc\x61\xff\xff\x00" },
+          ...modules.map((module) => ({ name: module, content: "Attribute VB_Name" })),
+        ],
+      },
+      { name: "PROJECT", content: 'ID="{00000000-0000-0000-0000-000000000000}"' },
+      { name: "PROJECTwm", content: "ThisDocument\0" },
+    ],
+  };
+}
+
+/** Word's main stream, long enough to be read: a FIB whose flags say not encrypted. */
+const WORD_DOCUMENT: CfbNode = { name: "WordDocument", content: new Uint8Array(4096) };
+/** Excel's main stream, long enough to be read: a BIFF8 BOF record, then nothing of note. */
+const WORKBOOK: CfbNode = {
+  name: "Workbook",
+  content: Buffer.concat([Buffer.from([0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00]), Buffer.alloc(4096)]),
+};
+
+describe("legacy Office macros", () => {
+  it.each([
+    [
+      "a Word document's Macros storage",
+      [WORD_DOCUMENT, { name: "1Table", content: "table" }, vbaProject("Macros")],
+      "Microsoft Word",
+    ],
+    [
+      "an Excel workbook's _VBA_PROJECT_CUR storage",
+      [WORKBOOK, vbaProject("_VBA_PROJECT_CUR", ["ThisWorkbook", "Sheet1", "Module1"])],
+      "Microsoft Excel",
+    ],
+    [
+      "a project in an embedded object's storage",
+      [WORD_DOCUMENT, { name: "ObjectPool", children: [vbaProject("_1234567890")] }],
+      "Microsoft Word",
+    ],
+    [
+      "names in another case",
+      [
+        WORD_DOCUMENT,
+        {
+          name: "MACROS",
+          children: [
+            {
+              name: "vba",
+              children: [
+                { name: "DIR", content: "d" },
+                { name: "_vba_project", content: "p" },
+              ],
+            },
+          ],
+        },
+      ],
+      "Microsoft Word",
+    ],
+  ] as const)("are reported for %s", async (_label, tree, application) => {
+    const result = await run(buildCfb(tree), "report.doc");
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({ kind: "cfb", application, encrypted: false, macros: true });
+  });
+
+  it.each([
+    ["a plain Word document", [WORD_DOCUMENT, { name: "1Table", content: "table" }]],
+    ["a plain Excel workbook", [WORKBOOK]],
+    [
+      "a VBA storage without the dir and _VBA_PROJECT streams",
+      [
+        WORD_DOCUMENT,
+        { name: "Macros", children: [{ name: "VBA", children: [{ name: "Module1", content: "x" }] }] },
+      ],
+    ],
+    ["an empty VBA storage", [WORD_DOCUMENT, { name: "Macros", children: [{ name: "VBA", children: [] }] }]],
+    ["a stream named VBA", [WORD_DOCUMENT, { name: "VBA", content: "not a storage" }]],
+  ] as const)("are absent for %s", async (_label, tree) => {
+    const result = await run(buildCfb(tree), "report.doc");
+    expect(result.status).toBe("ok");
+    expect(result.document?.kind).toBe("cfb");
+    expect(result.document).not.toHaveProperty("macros");
+  });
+
+  /** Root entries that push a project's entry ids to where the test wants them. */
+  const fillers = (count: number): CfbNode[] =>
+    Array.from({ length: count }, (_, i) => ({ name: `Filler${i}`, content: "" }));
+
+  it("are reported for a VBA storage whose streams lie past the directory sectors read", async () => {
+    // Ids are breadth first: the root's 126 children take 1-126, VBA 127 (the last
+    // entry of the 32nd sector), and its streams from 128 on go unread.
+    const tree = [...fillers(124), WORD_DOCUMENT, vbaProject("Macros")];
+    const result = await run(buildCfb(tree), "report.doc");
+    expect(result.document).toMatchObject({ kind: "cfb", macros: true });
+  });
+
+  // The directory is read up to 32 sectors (128 entries of a 512-byte-sector file).
+  it.fails("are reported for a project whose VBA storage lies past the directory sectors read", async () => {
+    const tree = [...fillers(200), WORD_DOCUMENT, vbaProject("Macros")];
+    const result = await run(buildCfb(tree), "report.doc");
+    expect(result.document).toMatchObject({ kind: "cfb", macros: true });
+  });
+
+  it.each([
+    "filetype-fixture.doc.cfb",
+    "filetype-fixture.xls.cfb",
+    "filetype-fixture-password-protected.xls",
+    "tika-testWORD_protected_passtika.docx",
+  ])("are absent from the corpus's %s, which carries none", async (name) => {
+    const result = await run(readFileSync(corpusFile(name)), name);
+    expect(result.document?.kind).toBe("cfb");
+    expect(result.document).not.toHaveProperty("macros");
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * Compound File Binary (OLE2) files built byte by byte, for tests that need a
+ * legacy Office file the corpus lacks: version 3 (512-byte sectors), streams
+ * under the 4096-byte cutoff in the mini stream as [MS-CFB] requires, each
+ * storage's children in a balanced red-black tree.
+ */
+
+/** A stream (with `content`) or a storage (with `children`) in a file built by {@link buildCfb}. */
+export type CfbNode =
+  | { name: string; content: Uint8Array | string }
+  | { name: string; children: readonly CfbNode[] };
+
+const SECTOR = 512;
+const MINI_SECTOR = 64;
+const MINI_STREAM_CUTOFF = 4096;
+const FREE = 0xffffffff;
+const END_OF_CHAIN = 0xfffffffe;
+const FAT_SECTOR = 0xfffffffd;
+const NO_STREAM = 0xffffffff;
+
+interface Entry {
+  name: string;
+  type: 1 | 2 | 5;
+  content?: Buffer;
+  children: number[];
+  left: number;
+  right: number;
+  child: number;
+  red: boolean;
+  start: number;
+  size: number;
+}
+
+/**
+ * A compound file whose root storage holds `children`. Entry ids are given
+ * breadth first (the root's children, then theirs), so a test can tell which
+ * entry lands in which directory sector: four entries to a sector, the root
+ * first.
+ *
+ * @example
+ * buildCfb([{ name: "WordDocument", content: fib }, { name: "Macros", children: [...] }])
+ */
+export function buildCfb(children: readonly CfbNode[]): Uint8Array {
+  const entries = flatten(children);
+  for (const entry of entries) linkChildren(entries, entry);
+
+  const bytes = (entry: Entry) => entry.content?.byteLength ?? 0;
+  const small = entries.filter(
+    (entry) => entry.type === 2 && bytes(entry) > 0 && bytes(entry) < MINI_STREAM_CUTOFF,
+  );
+  const large = entries.filter((entry) => entry.type === 2 && bytes(entry) >= MINI_STREAM_CUTOFF);
+
+  // The mini stream: small streams in 64-byte mini sectors, chained in the mini FAT.
+  const miniFat: number[] = [];
+  const miniChunks: Buffer[] = [];
+  for (const entry of small) {
+    const count = Math.ceil(bytes(entry) / MINI_SECTOR);
+    entry.start = miniFat.length;
+    entry.size = bytes(entry);
+    for (let i = 0; i < count; i++) miniFat.push(i === count - 1 ? END_OF_CHAIN : miniFat.length + 1);
+    miniChunks.push(pad(entry.content as Buffer, count * MINI_SECTOR));
+  }
+  const miniStream = Buffer.concat(miniChunks);
+
+  const directorySectors = Math.ceil((entries.length * 128) / SECTOR);
+  const miniFatSectors = Math.ceil((miniFat.length * 4) / SECTOR);
+  const miniStreamSectors = Math.ceil(miniStream.byteLength / SECTOR);
+  const largeSectors = large.reduce((sum, entry) => sum + Math.ceil(bytes(entry) / SECTOR), 0);
+  const dataSectors = directorySectors + miniFatSectors + miniStreamSectors + largeSectors;
+  let fatSectors = 1;
+  while (fatSectors * (SECTOR / 4) < fatSectors + dataSectors) fatSectors++;
+  if (fatSectors > 109) throw new Error("buildCfb: too large for a header-only DIFAT");
+
+  const fat: number[] = Array(fatSectors).fill(FAT_SECTOR);
+  const chain = (count: number): number => {
+    if (count === 0) return END_OF_CHAIN;
+    const start = fat.length;
+    for (let i = 0; i < count; i++) fat.push(i === count - 1 ? END_OF_CHAIN : fat.length + 1);
+    return start;
+  };
+  const directoryStart = chain(directorySectors);
+  const miniFatStart = chain(miniFatSectors);
+  const root = entries[0] as Entry;
+  root.start = chain(miniStreamSectors);
+  root.size = miniStream.byteLength;
+  const largeChunks: Buffer[] = [];
+  for (const entry of large) {
+    const count = Math.ceil(bytes(entry) / SECTOR);
+    entry.start = chain(count);
+    entry.size = bytes(entry);
+    largeChunks.push(pad(entry.content as Buffer, count * SECTOR));
+  }
+
+  const header = Buffer.alloc(SECTOR);
+  Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).copy(header, 0);
+  header.writeUInt16LE(0x003e, 24);
+  header.writeUInt16LE(3, 26);
+  header.writeUInt16LE(0xfffe, 28);
+  header.writeUInt16LE(9, 30);
+  header.writeUInt16LE(6, 32);
+  header.writeUInt32LE(fatSectors, 44);
+  header.writeUInt32LE(directoryStart, 48);
+  header.writeUInt32LE(MINI_STREAM_CUTOFF, 56);
+  header.writeUInt32LE(miniFatStart, 60);
+  header.writeUInt32LE(miniFatSectors, 64);
+  header.writeUInt32LE(END_OF_CHAIN, 68);
+  for (let i = 0; i < 109; i++) header.writeUInt32LE(i < fatSectors ? i : FREE, 76 + i * 4);
+
+  return Buffer.concat([
+    header,
+    table(fat, fatSectors * SECTOR),
+    ...entries.map(directoryEntry),
+    ...Array.from({ length: directorySectors * (SECTOR / 128) - entries.length }, unusedEntry),
+    table(miniFat, miniFatSectors * SECTOR),
+    pad(miniStream, miniStreamSectors * SECTOR),
+    ...largeChunks,
+  ]);
+}
+
+/** The root and every node below it, breadth first, each storage listing its children's ids. */
+function flatten(children: readonly CfbNode[]): Entry[] {
+  const entry = (name: string, type: Entry["type"], content?: Buffer): Entry => ({
+    name,
+    type,
+    ...(content && { content }),
+    children: [],
+    left: NO_STREAM,
+    right: NO_STREAM,
+    child: NO_STREAM,
+    red: false,
+    // A storage's start sector is zero; an empty stream's has no chain.
+    start: type === 1 ? 0 : END_OF_CHAIN,
+    size: 0,
+  });
+  const entries: Entry[] = [entry("Root Entry", 5)];
+  const queue: { id: number; nodes: readonly CfbNode[] }[] = [{ id: 0, nodes: children }];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    for (const node of next.nodes) {
+      const id = entries.length;
+      if ("children" in node) {
+        entries.push(entry(node.name, 1));
+        queue.push({ id, nodes: node.children });
+      } else {
+        entries.push(entry(node.name, 2, Buffer.from(node.content)));
+      }
+      (entries[next.id] as Entry).children.push(id);
+    }
+  }
+  return entries;
+}
+
+/**
+ * A storage's children as a balanced binary search tree in [MS-CFB]'s order
+ * (shorter names first, then by upper-cased code units), black but for an
+ * incomplete last level, which is red: a valid red-black tree.
+ */
+function linkChildren(entries: Entry[], storage: Entry): void {
+  const sorted = [...storage.children].sort((a, b) =>
+    compareNames((entries[a] as Entry).name, (entries[b] as Entry).name),
+  );
+  const depth = Math.floor(Math.log2(sorted.length + 1));
+  const complete = sorted.length === 2 ** depth - 1;
+  const build = (from: number, to: number, level: number): number => {
+    if (from >= to) return NO_STREAM;
+    const middle = Math.floor((from + to) / 2);
+    const id = sorted[middle] as number;
+    const node = entries[id] as Entry;
+    node.left = build(from, middle, level + 1);
+    node.right = build(middle + 1, to, level + 1);
+    node.red = !complete && level === depth;
+    return id;
+  };
+  storage.child = build(0, sorted.length, 0);
+}
+
+function compareNames(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  const upperA = a.toUpperCase();
+  const upperB = b.toUpperCase();
+  return upperA < upperB ? -1 : upperA > upperB ? 1 : 0;
+}
+
+function directoryEntry(entry: Entry): Buffer {
+  const out = Buffer.alloc(128);
+  const name = Buffer.from(`${entry.name}\0`, "utf16le");
+  if (name.byteLength > 64) throw new Error(`buildCfb: name too long: ${entry.name}`);
+  name.copy(out, 0);
+  out.writeUInt16LE(name.byteLength, 64);
+  out.writeUInt8(entry.type, 66);
+  out.writeUInt8(entry.red ? 0 : 1, 67);
+  out.writeUInt32LE(entry.left, 68);
+  out.writeUInt32LE(entry.right, 72);
+  out.writeUInt32LE(entry.child, 76);
+  out.writeUInt32LE(entry.start, 116);
+  out.writeUInt32LE(entry.size, 120);
+  return out;
+}
+
+/** An unallocated directory slot: zeros, but for sibling and child ids of NOSTREAM. */
+function unusedEntry(): Buffer {
+  const out = Buffer.alloc(128);
+  for (const at of [68, 72, 76]) out.writeUInt32LE(NO_STREAM, at);
+  return out;
+}
+
+function table(values: readonly number[], length: number): Buffer {
+  const out = Buffer.alloc(length, 0xff);
+  values.forEach((value, i) => {
+    out.writeUInt32LE(value, i * 4);
+  });
+  return out;
+}
+
+function pad(bytes: Buffer, length: number): Buffer {
+  return Buffer.concat([bytes, Buffer.alloc(length - bytes.byteLength)]);
+}
