@@ -123,8 +123,9 @@ export interface DocumentInfo {
   sheets?: number;
   encrypted?: boolean;
   /**
-   * OOXML: true when the package carries macros, a VBA project
-   * (`vbaProject.bin`) or Excel 4.0 macro sheets, whatever its type says;
+   * True when the document carries macros, whatever its type says: a VBA
+   * project (OOXML `vbaProject.bin`, a legacy Word/Excel file's VBA storage)
+   * or Excel 4.0 macro sheets (OOXML), or Basic modules and scripts (ODF);
    * absent otherwise.
    */
   macros?: boolean;

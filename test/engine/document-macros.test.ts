@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 import { BufferSource, extract } from "../../src/engine/index.js";
 import { buildCfb, type CfbNode } from "../support/cfb.js";
 import { corpusFile } from "../support/corpus.js";
+import { buildZip, type Part } from "../support/zip.js";
 
 /**
- * Macros in legacy Office (CFB) files, built byte by byte in the layouts
- * Office writes; the corpus holds none.
+ * Macros in legacy Office (CFB) files and OpenDocument packages, built byte by
+ * byte in the layouts Office and LibreOffice write; the corpus holds none.
  */
 
 function run(bytes: Uint8Array, name: string) {
@@ -128,6 +129,124 @@ describe("legacy Office macros", () => {
   ])("are absent from the corpus's %s, which carries none", async (name) => {
     const result = await run(readFileSync(corpusFile(name)), name);
     expect(result.document?.kind).toBe("cfb");
+    expect(result.document).not.toHaveProperty("macros");
+  });
+});
+
+const ODT = "application/vnd.oasis.opendocument.text";
+
+function manifest(paths: readonly string[]): string {
+  const entries = ["/", ...paths].map(
+    (path) => `<manifest:file-entry manifest:full-path="${path}" manifest:media-type="text/xml"/>`,
+  );
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">' +
+    `${entries.join("")}</manifest:manifest>`
+  );
+}
+
+/** An .odt with `extra` entries, its manifest listing `listed` (by default, the extra entries). */
+function odt(extra: readonly Part[], listed: readonly string[] = extra.map((part) => part.name)): Uint8Array {
+  return buildZip([
+    { name: "mimetype", content: ODT, method: "store" },
+    { name: "content.xml", content: "<office:document-content/>" },
+    ...extra,
+    { name: "META-INF/manifest.xml", content: manifest(["content.xml", ...listed]) },
+  ]);
+}
+
+const LIBRARY_CONTAINER: Part = {
+  name: "Basic/script-lc.xml",
+  content:
+    '<library:libraries xmlns:library="http://openoffice.org/2000/library"><library:library library:name="Standard" library:link="false"/></library:libraries>',
+};
+
+function library(modules: readonly string[]): Part {
+  const elements = modules.map((module) => `<library:element library:name="${module}"/>`).join("");
+  return {
+    name: "Basic/Standard/script-lb.xml",
+    content: `<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard">${elements}</library:library>`,
+  };
+}
+
+const MODULE: Part = {
+  name: "Basic/Standard/Module1.xml",
+  content:
+    '<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" script:language="StarBasic">Sub Main\nShell("calc")\nEnd Sub</script:module>',
+};
+
+describe("OpenDocument macros", () => {
+  it.each([
+    ["a Basic module", [LIBRARY_CONTAINER, library(["Module1"]), MODULE], undefined],
+    [
+      "a password-protected library's module",
+      [LIBRARY_CONTAINER, library(["Module1"]), { name: "Basic/Standard/Module1.pba", content: "\x01\x02" }],
+      undefined,
+    ],
+    ["a Python script", [{ name: "Scripts/python/hello.py", content: "def hello(*args): pass" }], undefined],
+    [
+      "a module the manifest lists and the listing does not show",
+      [LIBRARY_CONTAINER, library(["Module1"])],
+      [LIBRARY_CONTAINER.name, "Basic/Standard/script-lb.xml", MODULE.name],
+    ],
+  ] as const)("are reported for %s", async (_label, extra, listed) => {
+    const result = await run(odt(extra, listed), "minutes.odt");
+    expect(result.format.mime).toBe(ODT);
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ kind: "odf", macros: true });
+  });
+
+  it.each([
+    ["a library container with no library", [LIBRARY_CONTAINER]],
+    ["an empty Standard library", [LIBRARY_CONTAINER, library([])]],
+    [
+      "folder entries alone",
+      [
+        { name: "Basic/Standard/", content: "", method: "store" },
+        { name: "Scripts/python/", content: "", method: "store" },
+      ],
+    ],
+    [
+      "a dialog library, which holds no code",
+      [
+        { name: "Dialogs/dialog-lc.xml", content: "<library:libraries/>" },
+        { name: "Dialogs/Standard/Dialog1.xml", content: "<dlg:window/>" },
+      ],
+    ],
+  ] as const)("are absent for %s", async (_label, extra) => {
+    const result = await run(odt(extra), "minutes.odt");
+    expect(result.status).toBe("ok");
+    expect(result.document?.kind).toBe("odf");
+    expect(result.document).not.toHaveProperty("macros");
+  });
+
+  it("are reported for an encrypted package, whose entry names stay readable", async () => {
+    const encrypted = manifest([MODULE.name]).replace(
+      `manifest:full-path="${MODULE.name}" manifest:media-type="text/xml"/>`,
+      `manifest:full-path="${MODULE.name}" manifest:media-type="text/xml"><manifest:encryption-data/></manifest:file-entry>`,
+    );
+    const bytes = buildZip([
+      { name: "mimetype", content: ODT, method: "store" },
+      { name: MODULE.name, content: "\x8f\x13 ciphertext" },
+      { name: "META-INF/manifest.xml", content: encrypted },
+    ]);
+    const result = await run(bytes, "secret.odt");
+    expect(result.document).toMatchObject({ kind: "odf", encrypted: true, macros: true });
+  });
+
+  it.each([
+    "filetype-fixture.odt",
+    "filetype-fixture.ods",
+    "tika-LibreOfficeWriter_odt_1.3.odt",
+    "tika-test-columnar.ods",
+    "tika-testMasterFooter.odp",
+    "tika-testODTEncrypted.odt",
+    "tika-testODTNoMeta.odt",
+    "tika-testOpenOffice2.odt",
+  ])("are absent from the corpus's %s, which carries none", async (name) => {
+    const result = await run(readFileSync(corpusFile(name)), name);
+    expect(result.document?.kind).toBe("odf");
     expect(result.document).not.toHaveProperty("macros");
   });
 });

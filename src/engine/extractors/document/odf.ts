@@ -4,8 +4,19 @@ import { child, count, parseXml, text, type XmlNode } from "./xml-fields.js";
 import type { ZipPackage } from "./zip-package.js";
 
 /**
- * OpenDocument (odt, ods, odp ...): meta.xml, and encryption from the manifest
- * (encrypted packages keep an unencrypted manifest with `encryption-data`).
+ * Where a package keeps macros: a Basic module (`Basic/<library>/<module>.xml`,
+ * or `.pba` when the library has a password) beside its library's
+ * `script-lb.xml`, or a script of another language under `Scripts/`
+ * (`Scripts/python/hello.py`). The library containers alone
+ * (`Basic/script-lc.xml`, an empty library's `script-lb.xml`) hold no code.
+ */
+const MACRO_PATH = /^(Basic\/[^/]+\/(?!script-lb\.xml$)[^/]+|Scripts\/(.+\/)?[^/]+)$/;
+
+/**
+ * OpenDocument (odt, ods, odp ...): meta.xml, encryption from the manifest
+ * (encrypted packages keep an unencrypted manifest with `encryption-data`),
+ * and whether the package carries macros, by the names of its entries and of
+ * the files its manifest lists (entry names stay readable when encrypted).
  *
  * @example
  * await readOdf(pkg, false) // { kind: "odf", title: "Minutes", creator: "Jürgen", pages: 3, words: 812, encrypted: false }
@@ -14,6 +25,7 @@ export async function readOdf(pkg: ZipPackage, spreadsheet: boolean): Promise<Do
   const info: DocumentInfo = { kind: "odf", encrypted: false };
   const manifest = await pkg.part("META-INF/manifest.xml");
   if (manifest && new TextDecoder().decode(manifest).includes("encryption-data")) info.encrypted = true;
+  if ([...pkg.names(), ...manifestPaths(manifest)].some((name) => MACRO_PATH.test(name))) info.macros = true;
   let meta: XmlNode | undefined;
   try {
     const metaBytes = await pkg.part("meta.xml");
@@ -51,4 +63,25 @@ export async function readOdf(pkg: ZipPackage, spreadsheet: boolean): Promise<Do
     ...(sheets !== undefined && { sheets }),
   });
   return info;
+}
+
+/**
+ * The paths the manifest lists (`manifest:full-path`), which name a module
+ * even when the package listing stopped before it; none when the manifest is
+ * absent or not XML.
+ */
+function manifestPaths(manifest: Uint8Array | undefined): string[] {
+  if (!manifest) return [];
+  let entries: unknown;
+  try {
+    entries = child(parseXml(manifest), "manifest")?.["file-entry"];
+  } catch (error) {
+    if (error instanceof ContentError) return [];
+    throw error;
+  }
+  const list = Array.isArray(entries) ? entries : [entries];
+  return list
+    .map((entry) => (entry as XmlNode | undefined)?.["@_full-path"])
+    .filter((path): path is string => typeof path === "string")
+    .map((path) => path.replace(/^\//, ""));
 }
