@@ -6,6 +6,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { METRICS_NAMESPACE } from "../../src/config/config.js";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "../../src/policy/policy.js";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import type { SystemLogLevelChoice } from "./catalog-settings.js";
@@ -72,7 +73,7 @@ export interface CatalogFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** X-Ray active tracing (adds the two X-Ray actions, which only exist on `*`). @default false */
   readonly tracing?: boolean;
-  /** Powertools service name, also the metrics namespace. @default "s3-metadata-catalog" */
+  /** Powertools service name, the `service` dimension of the metrics. @default "s3-metadata-catalog" */
   readonly serviceName?: string;
   /** The handler module to bundle (absolute path). @default - src/lambda/handler.ts of this project */
   readonly entry?: string;
@@ -137,7 +138,7 @@ export class CatalogFunction extends Construct {
       // Without the grant a thumbnail write would fail on every image: off unless writes are allowed.
       THUMBNAILS: props.writeDerived ? "true" : "false",
       POWERTOOLS_SERVICE_NAME: serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: logLevel,
     };
     if (props.sourceMaps) environment.NODE_OPTIONS = SOURCE_MAPS_NODE_OPTIONS;

@@ -25,7 +25,7 @@ export interface CatalogConfig {
   tombstoneTtlSeconds?: number;
   /** Service name in logs and metrics. @default "s3-metadata-catalog" */
   serviceName: string;
-  /** CloudWatch metrics namespace. @default "S3MetadataCatalog" */
+  /** CloudWatch metrics namespace. @default METRICS_NAMESPACE */
   metricsNamespace: string;
   /** The handler's log level (`POWERTOOLS_LOG_LEVEL`), when set; see `catalogLogger` for why it is applied there. */
   logLevel?: string;
@@ -50,6 +50,13 @@ export const DEFAULT_DERIVED_PREFIX = "_derived/";
  * 20 s by design: it allows the wait time plus the same 5 s
  * (src/worker/sqs-http-timeouts.ts).
  */
+/**
+ * The CloudWatch namespace of the catalog's own metrics, wherever the pipeline runs: the deployed
+ * function, `catalog worker` and the local stack publish under one name, told apart by their `service`
+ * dimension, so one dashboard or alarm covers them all.
+ */
+export const METRICS_NAMESPACE = "S3MetadataCatalog";
+
 export const SDK_HTTP_TIMEOUTS = { connectionTimeout: 3_000, socketTimeout: 5_000 } as const;
 
 /** The environment does not describe a usable configuration. */
@@ -102,7 +109,7 @@ export function readConfig(env: Environment): CatalogConfig {
     concurrency: integer(env, "CONCURRENCY", 1, 256) ?? 8,
     ...(ttlDays !== undefined && { tombstoneTtlSeconds: ttlDays * 86_400 }),
     serviceName: text(env, "POWERTOOLS_SERVICE_NAME") ?? "s3-metadata-catalog",
-    metricsNamespace: text(env, "POWERTOOLS_METRICS_NAMESPACE") ?? "S3MetadataCatalog",
+    metricsNamespace: text(env, "POWERTOOLS_METRICS_NAMESPACE") ?? METRICS_NAMESPACE,
     ...(logLevel && { logLevel }),
     derivedPrefix,
     thumbnails: flag(env, "THUMBNAILS") ?? true,

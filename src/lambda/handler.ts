@@ -16,6 +16,7 @@ import type { Context, SQSBatchResponse } from "aws-lambda";
 import {
   type CatalogConfig,
   DEFAULT_DERIVED_PREFIX,
+  METRICS_NAMESPACE,
   readConfig,
   SDK_HTTP_TIMEOUTS,
 } from "../config/config.js";
@@ -95,7 +96,7 @@ export class InvocationFaultError extends CatalogError {
 export function createHandler(deps: HandlerDeps): CatalogHandler {
   const logger = deps.logger ?? catalogLogger({ serviceName: "s3-metadata-catalog" });
   const metrics =
-    deps.metrics ?? new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog" });
+    deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "s3-metadata-catalog" });
   const catalog = new CatalogStore(deps.dynamodb, {
     tableName: deps.tableName,
     ...(deps.tombstoneTtlSeconds !== undefined && { tombstoneTtlSeconds: deps.tombstoneTtlSeconds }),

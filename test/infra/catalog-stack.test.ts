@@ -25,6 +25,7 @@ import {
   SOURCE_MAPS_NODE_OPTIONS,
   sharpInstallCommand,
 } from "../../infra/lib/handler-bundle.js";
+import { METRICS_NAMESPACE } from "../../src/config/config.js";
 import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from "../../src/store/schema.js";
 
 const SKIP_BUNDLING = { "aws:cdk:bundling-stacks": [] };
@@ -327,6 +328,8 @@ describe("function", () => {
           DERIVED_PREFIX: "_derived/",
           POWERTOOLS_SERVICE_NAME: "s3-metadata-catalog",
           POWERTOOLS_LOG_LEVEL: "INFO",
+          // The namespace `catalog worker` and the local stack publish to as well.
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         }),
       },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp("^MetadataLogs") } },

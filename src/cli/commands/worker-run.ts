@@ -1,6 +1,6 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_DERIVED_PREFIX, SDK_HTTP_TIMEOUTS } from "../../config/config.js";
+import { DEFAULT_DERIVED_PREFIX, METRICS_NAMESPACE, SDK_HTTP_TIMEOUTS } from "../../config/config.js";
 import { describeError } from "../../engine/errors.js";
 import { createHandler } from "../../lambda/handler.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/local-defaults.js";
@@ -153,7 +153,7 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
       derivedPrefix: DEFAULT_DERIVED_PREFIX,
       thumbnails: flags.thumbnails,
       logger,
-      metrics: new Metrics({ namespace: "S3MetadataCatalog", serviceName: "s3-metadata-catalog-worker" }),
+      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "s3-metadata-catalog-worker" }),
     });
     warmUpPipeline({ thumbnails: flags.thumbnails });
     const worker = startWorker({
