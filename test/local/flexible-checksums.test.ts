@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
+import { crc32 as zlibCrc32 } from "node:zlib";
 import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -23,6 +24,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
+import { rawRequest } from "../support/raw-http.js";
 import { startTestS3, TEST_CREDENTIALS, TEST_REGION, type TestS3 } from "../support/servers.js";
 
 const BUCKET = "uploads";
@@ -190,6 +192,228 @@ describe("UploadPart from a client with the SDK's default checksums", () => {
     expect(ETag).toBe(`"${md5Hex(bytes)}"`);
     const { Parts } = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key, UploadId }));
     expect(Parts?.map((part) => part.Size)).toEqual([bytes.length]);
+    await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId }));
+  });
+});
+
+/** The port of the test's server, for requests sent byte for byte. */
+const port = () => Number(new URL(server.s3.endpoint).port);
+const crc32 = (bytes: Buffer) => {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(zlibCrc32(bytes));
+  return value.toString("base64");
+};
+/** A chunk signature's place: the server reads past it, as s3rver checks no payload signature. */
+const SIGNATURE = "a".repeat(64);
+
+/** `pieces` framed aws-chunked, with `trailers` after the last chunk; `signed` adds chunk signatures. */
+function awsChunked(pieces: Buffer[], trailers: string[], signed: boolean): Buffer {
+  const extension = signed ? `;chunk-signature=${SIGNATURE}` : "";
+  const chunks = [...pieces, Buffer.alloc(0)].map((piece) =>
+    Buffer.concat([Buffer.from(`${piece.length.toString(16)}${extension}\r\n`), piece, Buffer.from("\r\n")]),
+  );
+  const trailer = [
+    ...trailers,
+    ...(signed && trailers.length > 0 ? [`x-amz-trailer-signature:${SIGNATURE}`] : []),
+  ];
+  // The last chunk's own CRLF ends a body without trailers; trailers take its place, then an empty line.
+  const end = trailer.length > 0 ? `${trailer.map((line) => `${line}\r\n`).join("")}\r\n` : "";
+  const body = Buffer.concat(chunks);
+  return Buffer.concat([trailer.length > 0 ? body.subarray(0, -2) : body, Buffer.from(end)]);
+}
+
+/** PUT `body` to `path` as an SDK streams it: aws-chunked, `decoded` bytes once decoded. */
+function putChunked(path: string, body: Buffer, decoded: number, headers: Record<string, string>) {
+  return rawRequest(
+    port(),
+    "PUT",
+    path,
+    {
+      "Content-Encoding": "aws-chunked",
+      "Content-Length": String(body.length),
+      "x-amz-decoded-content-length": String(decoded),
+      ...headers,
+    },
+    body,
+  );
+}
+
+const exists = (key: string) =>
+  client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
+    () => true,
+    (error: Error) => (error.name === "NotFound" ? false : Promise.reject(error)),
+  );
+
+describe("aws-chunked bodies sent byte for byte", () => {
+  const bytes = randomBytes(20_000);
+  const pieces = [bytes.subarray(0, 8192), bytes.subarray(8192, 8193), bytes.subarray(8193)];
+
+  it.each([
+    ["unsigned, with a CRC32 trailer", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", false, "x-amz-checksum-crc32"],
+    ["signed, without a trailer", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", true, undefined],
+    [
+      "signed, with a CRC32 trailer",
+      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+      true,
+      "x-amz-checksum-crc32",
+    ],
+  ])("stores a body %s as its bytes", async (name, payload, signed, trailer) => {
+    // Prepare
+    const key = `raw/${name}.bin`;
+    const body = awsChunked(pieces, trailer ? [`${trailer}:${crc32(bytes)}`] : [], signed);
+
+    // Act
+    const response = await putChunked(`/${BUCKET}/${encodeURIComponent(key)}`, body, bytes.length, {
+      "x-amz-content-sha256": payload,
+      ...(trailer && { "x-amz-trailer": trailer }),
+    });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.etag).toBe(`"${md5Hex(bytes)}"`);
+    expect((await stored(key)).equals(bytes)).toBe(true);
+  });
+
+  it.each([
+    [
+      "a trailer whose CRC32 is another",
+      [`x-amz-checksum-crc32:${crc32(Buffer.from("other bytes"))}`],
+      bytes.length,
+      pieces,
+      400,
+      "BadDigest",
+      "The CRC32 you specified did not match the calculated checksum.",
+    ],
+    ["no trailer where one was announced", [], bytes.length, pieces, 400, "MalformedTrailerError", undefined],
+    [
+      "a trailer that is no CRC32",
+      ["x-amz-checksum-crc32:not base64"],
+      bytes.length,
+      pieces,
+      400,
+      "InvalidRequest",
+      undefined,
+    ],
+    [
+      "a decoded length that is another",
+      [`x-amz-checksum-crc32:${crc32(bytes)}`],
+      bytes.length + 1,
+      pieces,
+      400,
+      "IncompleteBody",
+      undefined,
+    ],
+  ] as const)(
+    "refuses a body with %s and stores nothing",
+    async (name, trailers, decoded, parts, status, code, message) => {
+      const key = `refused/${name}.bin`;
+      const response = await putChunked(
+        `/${BUCKET}/${encodeURIComponent(key)}`,
+        awsChunked([...parts], [...trailers], false),
+        decoded,
+        {
+          "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+          "x-amz-trailer": "x-amz-checksum-crc32",
+        },
+      );
+      expect(response.status).toBe(status);
+      expect(response.body).toContain(`<Code>${code}</Code>`);
+      if (message) expect(response.body).toContain(`<Message>${message}</Message>`);
+      expect(await exists(key)).toBe(false);
+    },
+  );
+
+  it.each([
+    ["a chunk size that is no number", Buffer.from("zz\r\nhello\r\n0\r\n\r\n"), "InvalidRequest"],
+    ["a chunk without its CRLF", Buffer.from("5\r\nhelloX0\r\n\r\n"), "InvalidRequest"],
+    ["a body cut inside a chunk", Buffer.from("a\r\nhello"), "IncompleteBody"],
+    ["a body cut before the last chunk", Buffer.from("5\r\nhello\r\n"), "IncompleteBody"],
+  ])("refuses %s and stores nothing", async (name, body, code) => {
+    const key = `malformed/${name}.bin`;
+    const response = await putChunked(`/${BUCKET}/${encodeURIComponent(key)}`, body, 5, {
+      "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD",
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toContain(`<Code>${code}</Code>`);
+    expect(await exists(key)).toBe(false);
+  });
+});
+
+describe("checksum headers", () => {
+  it("refuses a PutObject whose x-amz-checksum-crc32 is not its bytes', and keeps the object", async () => {
+    // Prepare
+    const key = "header/kept.txt";
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "first" }));
+
+    // Act
+    const refused = client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Body: "second",
+        ChecksumCRC32: crc32(Buffer.from("other")),
+      }),
+    );
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({
+      name: "BadDigest",
+      message: "The CRC32 you specified did not match the calculated checksum.",
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect((await stored(key)).toString()).toBe("first");
+  });
+
+  it.each([
+    ["a CRC32C that is another", { "x-amz-checksum-crc32c": "AAAAAA==" }, "BadDigest"],
+    ["a CRC32 that is no CRC32", { "x-amz-checksum-crc32": "AAAA" }, "InvalidRequest"],
+    [
+      "two checksums",
+      {
+        "x-amz-checksum-crc32": crc32(Buffer.from("body")),
+        "x-amz-checksum-sha1": "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+      },
+      "InvalidRequest",
+    ],
+  ])("refuses a plain body with %s", async (name, headers, code) => {
+    const key = `header/${name}.txt`;
+    const response = await rawRequest(
+      port(),
+      "PUT",
+      `/${BUCKET}/${encodeURIComponent(key)}`,
+      headers,
+      "body",
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toContain(`<Code>${code}</Code>`);
+    expect(await exists(key)).toBe(false);
+  });
+
+  it("refuses an UploadPart whose trailer is not its bytes', and keeps the part uploaded before", async () => {
+    // Prepare
+    const Key = "parts/checked.bin";
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key }));
+    const { ETag } = await client.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: 1, Body: "first" }),
+    );
+    const second = Buffer.from("second");
+
+    // Act
+    const response = await putChunked(
+      `/${BUCKET}/${Key}?partNumber=1&uploadId=${UploadId}`,
+      awsChunked([second], [`x-amz-checksum-crc32:${crc32(Buffer.from("other"))}`], false),
+      second.length,
+      {
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "x-amz-trailer": "x-amz-checksum-crc32",
+      },
+    );
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body).toContain("<Code>BadDigest</Code>");
+    const { Parts } = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key, UploadId }));
+    expect(Parts?.map((part) => [part.ETag, part.Size])).toEqual([[ETag, 5]]);
     await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId }));
   });
 });
