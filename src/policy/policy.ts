@@ -33,8 +33,9 @@ export interface Policy {
   /** A declared type or extension contradicting the content: keep the flag only, or reject. */
   onMismatch: "flag" | "reject";
   /**
-   * Reject documents that carry macros (`document.macros`: a VBA project or
-   * Excel 4.0 macro sheets), whatever their declared type says.
+   * Reject documents that carry macros (`document.macros`: a VBA project,
+   * Excel 4.0 macro sheets, OpenDocument Basic modules or scripts), whatever
+   * their declared type says.
    */
   rejectMacros: boolean;
   /** Tag rejected objects `catalog-status=rejected` in S3. */
@@ -229,7 +230,7 @@ export function evaluate(
     );
   }
   if (object.macros && policy.rejectMacros) {
-    reasons.push("document carries macros (a VBA project or Excel 4.0 macro sheets)");
+    reasons.push("document carries macros (document.macros)");
   }
   return reasons;
 }

@@ -117,7 +117,7 @@ describe("processObject", () => {
     expect(rejected.outcome.outcome).toBe("rejected");
     expect(rejected.record).toMatchObject({
       status: "rejected",
-      reasons: ["document carries macros (a VBA project or Excel 4.0 macro sheets)"],
+      reasons: ["document carries macros (document.macros)"],
     });
     expect(rejected.tags).toEqual([{ "catalog-status": "rejected" }]);
   });
