@@ -135,8 +135,10 @@ export function receivedBody(content: Buffer | Readable): ReceivedBody {
   const checksum = body.checksum && createChecksum(body.checksum.algorithm);
   let size = 0;
   const source: AsyncIterable<Buffer> = Buffer.isBuffer(content) ? Readable.from([content]) : content;
+  const decoded = body.chunked ? decodeAwsChunked(source, trailers) : source;
+  // Nothing here ends the loop early: that would destroy the request before its error is answered.
   async function* bytes(): AsyncGenerator<Buffer> {
-    for await (const piece of body?.chunked ? decodeAwsChunked(source, trailers) : source) {
+    for await (const piece of decoded) {
       size += piece.length;
       checksum?.update(piece);
       yield piece;
