@@ -298,6 +298,38 @@ describe("dashboard as people use it", () => {
     expect(incidents.filter((text) => !text.includes("400"))).toEqual([]);
   }, 60_000);
 
+  it("names the open record, else the open folder, in the window title, back button included", async () => {
+    const photo = "titled/a.jpg";
+    const disguised = "titled/pay\u200Bpal\u202Efdp.exe";
+    await put(photo, "not really a photo");
+    await put(disguised, "text");
+    await openPage();
+
+    // Act and assess: a folder, then two records opened in turn, then back twice.
+    await page.goto(`${catalog.url}/?prefix=titled/`);
+    await poll(() => page.title()).toBe("/titled/ — s3-metadata-catalog");
+    await card(photo).click();
+    await poll(() => page.title()).toBe("a.jpg — s3-metadata-catalog");
+    await card(disguised).click();
+    // Invisible and reordering characters are named, as everywhere on the page.
+    await poll(() => page.title()).toBe("pay⟨U+200B⟩pal⟨U+202E⟩fdp.exe — s3-metadata-catalog");
+    await page.goBack();
+    await poll(() => page.title()).toBe("a.jpg — s3-metadata-catalog");
+    await page.goBack();
+    await poll(() => page.title()).toBe("/titled/ — s3-metadata-catalog");
+
+    // Another view, and back to the record from a deep link.
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "titled/", key: photo })}`);
+    await poll(() => page.title()).toBe("a.jpg — s3-metadata-catalog");
+    await page.click("#tab-stats");
+    await poll(() => page.title()).toBe("Statistics — s3-metadata-catalog");
+    await page.goBack();
+    await poll(() => page.title()).toBe("a.jpg — s3-metadata-catalog");
+    await page.click("#detail-close");
+    await poll(() => page.title()).toBe("/titled/ — s3-metadata-catalog");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("lists in Processing only what no other section of the record shows", async () => {
     await put("processing/notes.txt", "notes");
     await openPage();

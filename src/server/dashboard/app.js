@@ -359,7 +359,20 @@ let renderToken = 0;
 function setHeading(title, note) {
   document.getElementById("view-title").textContent = visible(title);
   document.getElementById("view-note").textContent = visible(note ?? "");
-  document.title = `${visible(title)} · metadata catalog`;
+}
+
+/** The product's name, after what is open in the browser's tab title. */
+const PRODUCT_NAME = "s3-metadata-catalog";
+
+/**
+ * Names what is open in the browser's tab and history: the open record's
+ * file name, else the view (a folder's path). Read from the location, so it
+ * follows the back button; set before the view loads, so a slow view is
+ * named rather than "Loading".
+ */
+function setDocumentTitle() {
+  const open = state.key ? shownName(baseName(state.key)) : viewTitle();
+  document.title = `${visible(open)} — ${PRODUCT_NAME}`;
 }
 
 /**
@@ -371,6 +384,7 @@ function setHeading(title, note) {
  */
 async function render({ live = false, detailChanged = true } = {}) {
   const token = ++renderToken;
+  setDocumentTitle();
   for (const tab of document.querySelectorAll(".tabs a")) {
     if (tab.dataset.nav === state.view) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
@@ -954,6 +968,7 @@ let detailOpener = null;
 
 function hideDetail() {
   ++detailToken;
+  setDocumentTitle();
   detail.hidden = true;
   clear(detailBody);
   for (const node of content.querySelectorAll("[data-key].selected")) node.classList.remove("selected");
@@ -977,6 +992,7 @@ async function showDetail(key, { focus = false } = {}) {
   }
   detail.hidden = false;
   title.textContent = visible(baseName(key));
+  setDocumentTitle();
   for (const node of document.querySelectorAll("[data-key]"))
     node.classList.toggle("selected", node.dataset.key === key);
   if (focus) title.focus();
