@@ -35,12 +35,14 @@ interface Entry {
  * A compound file whose root storage holds `children`. Entry ids are given
  * breadth first (the root's children, then theirs), so a test can tell which
  * entry lands in which directory sector: four entries to a sector, the root
- * first.
+ * first. With `scattered`, each stream of 4096 bytes or more has its sectors
+ * laid out last first, so only a reader that follows the FAT chain reads it
+ * in order.
  *
  * @example
  * buildCfb([{ name: "WordDocument", content: fib }, { name: "Macros", children: [...] }])
  */
-export function buildCfb(children: readonly CfbNode[]): Uint8Array {
+export function buildCfb(children: readonly CfbNode[], options: { scattered?: boolean } = {}): Uint8Array {
   const entries = flatten(children);
   for (const entry of entries) linkChildren(entries, entry);
 
@@ -86,9 +88,20 @@ export function buildCfb(children: readonly CfbNode[]): Uint8Array {
   const largeChunks: Buffer[] = [];
   for (const entry of large) {
     const count = Math.ceil(bytes(entry) / SECTOR);
-    entry.start = chain(count);
+    const content = pad(entry.content as Buffer, count * SECTOR);
     entry.size = bytes(entry);
-    largeChunks.push(pad(entry.content as Buffer, count * SECTOR));
+    if (!options.scattered) {
+      entry.start = chain(count);
+      largeChunks.push(content);
+      continue;
+    }
+    // Sector first + i holds chunk count - 1 - i and links to the sector before it.
+    const first = fat.length;
+    for (let i = 0; i < count; i++) {
+      fat.push(i === 0 ? END_OF_CHAIN : first + i - 1);
+      largeChunks.push(content.subarray((count - 1 - i) * SECTOR, (count - i) * SECTOR));
+    }
+    entry.start = first + count - 1;
   }
 
   const header = Buffer.alloc(SECTOR);
@@ -213,4 +226,88 @@ function table(values: readonly number[], length: number): Buffer {
 
 function pad(bytes: Buffer, length: number): Buffer {
   return Buffer.concat([bytes, Buffer.alloc(length - bytes.byteLength)]);
+}
+
+/** A BIFF record: type, body length, body ([MS-XLS] 2.1.4). */
+export function biffRecord(type: number, body: Uint8Array = new Uint8Array(0)): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt16LE(type, 0);
+  header.writeUInt16LE(body.byteLength, 2);
+  return Buffer.concat([header, body]);
+}
+
+/** BoundSheet8 `dt` values ([MS-XLS] 2.4.28) and the BOF `dt` of the substream each begins. */
+const SHEET_TYPES = {
+  worksheet: { dt: 0x00, bof: 0x0010 },
+  macro: { dt: 0x01, bof: 0x0040 },
+  chart: { dt: 0x02, bof: 0x0020 },
+  module: { dt: 0x06, bof: 0x0006 },
+} as const;
+
+/** One sheet of a workbook built by {@link buildWorkbookStream}. */
+export interface XlsSheet {
+  name: string;
+  type: keyof typeof SHEET_TYPES;
+  /** BoundSheet8 `hsState`. @default "visible" */
+  state?: "visible" | "hidden" | "veryHidden";
+}
+
+/**
+ * A BIFF8 Workbook stream: the globals substream (BOF, `filler` bytes of
+ * padding records of up to 1 KiB, a FILEPASS when `encrypted`, one
+ * BOUNDSHEET per sheet, EOF), then each sheet's substream (BOF, EOF). An
+ * encrypted stream scrambles what [MS-XLS] 2.2.10 encrypts after FILEPASS:
+ * record bodies, but for BOF and a BOUNDSHEET's stream position.
+ *
+ * @example
+ * buildCfb([{ name: "Workbook", content: buildWorkbookStream([{ name: "Macro1", type: "macro", state: "veryHidden" }]) }])
+ */
+export function buildWorkbookStream(
+  sheets: readonly XlsSheet[],
+  options: { filler?: number; encrypted?: boolean } = {},
+): Buffer {
+  const bof = (dt: number) => {
+    const body = Buffer.alloc(16);
+    body.writeUInt16LE(0x0600, 0);
+    body.writeUInt16LE(dt, 2);
+    return biffRecord(0x0809, body);
+  };
+  const scramble = (body: Buffer, from = 0) => {
+    if (options.encrypted) for (let i = from; i < body.byteLength; i++) body[i] = (body[i] as number) ^ 0xa5;
+    return body;
+  };
+  const filler: Buffer[] = [];
+  for (let left = options.filler ?? 0; left > 0; ) {
+    const length = Math.min(left - 4, 1000);
+    filler.push(biffRecord(0x00e0, scramble(Buffer.alloc(Math.max(0, length), 0x11))));
+    left -= 4 + Math.max(0, length);
+  }
+  const filePass = options.encrypted
+    ? [biffRecord(0x002f, Buffer.from([0x01, 0x00, 0x01, 0x00, 0x01, 0x00]))]
+    : [];
+  const boundSheet = (sheet: XlsSheet, position: number) => {
+    const name = Buffer.from(sheet.name, "latin1");
+    const body = Buffer.alloc(8 + name.byteLength);
+    body.writeUInt32LE(position, 0);
+    body.writeUInt8({ visible: 0, hidden: 1, veryHidden: 2 }[sheet.state ?? "visible"], 4);
+    body.writeUInt8(SHEET_TYPES[sheet.type].dt, 5);
+    body.writeUInt8(name.byteLength, 6);
+    name.copy(body, 8);
+    return biffRecord(0x0085, scramble(body, 4));
+  };
+  const head = [bof(0x0005), ...filePass, ...filler];
+  const eof = biffRecord(0x000a);
+  // Positions depend only on lengths, which a first pass with placeholder positions gives.
+  const globalsLength =
+    head.reduce((sum, record) => sum + record.byteLength, 0) +
+    sheets.reduce((sum, sheet) => sum + boundSheet(sheet, 0).byteLength, 0) +
+    eof.byteLength;
+  const substreams = sheets.map((sheet) => Buffer.concat([bof(SHEET_TYPES[sheet.type].bof), eof]));
+  let position = globalsLength;
+  const boundSheets = sheets.map((sheet, i) => {
+    const record = boundSheet(sheet, position);
+    position += (substreams[i] as Buffer).byteLength;
+    return record;
+  });
+  return Buffer.concat([...head, ...boundSheets, eof, ...substreams]);
 }

@@ -1,13 +1,13 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
+import { readWorkbookGlobals, type StreamBytes } from "./workbook-globals.js";
 
 const CFB_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 const DIRECTORY_ENTRY_BYTES = 128;
-/** Streams below this size live in the mini stream, which this cheap reader does not follow. */
+/** Streams below this size live in the mini stream, in 64-byte mini sectors. */
 const MINI_STREAM_CUTOFF = 4096;
-const XLS_FILEPASS = 0x002f;
-const XLS_BOUNDSHEET = 0x0085;
+const MINI_SECTOR_BYTES = 64;
 
 /** Directory entry object types (MS-CFB 2.6.1). */
 const STORAGE_OBJECT = 1;
@@ -28,17 +28,22 @@ interface DirectoryEntry {
 /**
  * Legacy Compound File Binary (.doc/.xls/.ppt) and the CFB wrapper of an
  * encrypted OOXML file. Reads the header and the directory (see
- * {@link readDirectory}), and for Word and Excel the first bytes of the main
- * stream for their encryption flag. Macros are told from the directory alone:
- * a VBA project is a storage any Office application names by the same rule
- * (see {@link hasVbaProject}). Anything deeper (SummaryInformation, Excel 4.0
- * macro sheets among the Workbook's BOUNDSHEET records, the VBA project
- * PowerPoint compresses inside its main stream) is left out.
+ * {@link readDirectory}), Word's FIB for its encryption flag, and Excel's
+ * workbook globals (see {@link readWorkbookGlobals}) for FILEPASS and the
+ * sheet list. Macros are a VBA project, told from the directory alone (a
+ * storage any Office application names by the same rule, see
+ * {@link hasVbaProject}), or an Excel 4.0 macro sheet in the sheet list.
+ * Anything deeper (SummaryInformation, the VBA project PowerPoint compresses
+ * inside its main stream) is left out. Oddities met on the way, a read budget
+ * reached among them, go to `warn`.
  *
  * @example
- * await readCfb(reader) // { kind: "cfb", application: "Microsoft Word", encrypted: false, macros: true }
+ * await readCfb(reader, ctx.warn) // { kind: "cfb", application: "Microsoft Excel", encrypted: false, macros: true }
  */
-export async function readCfb(reader: BlockReader): Promise<DocumentInfo> {
+export async function readCfb(
+  reader: BlockReader,
+  warn: (message: string) => void = () => {},
+): Promise<DocumentInfo> {
   const header = await reader.read(0, 512);
   if (header.byteLength < 512 || !CFB_SIGNATURE.every((byte, i) => header[i] === byte)) {
     throw new ContentError("not a Compound File Binary (bad signature)");
@@ -49,7 +54,8 @@ export async function readCfb(reader: BlockReader): Promise<DocumentInfo> {
     throw new ContentError(`CFB sector shift ${sectorShift} is invalid`);
   const sectorSize = 2 ** sectorShift;
   const sectorOffset = (sector: number) => (sector + 1) * sectorSize;
-  const entries = await readDirectory(reader, data, sectorSize);
+  const chains = new SectorChains(reader, data, sectorSize);
+  const entries = await readDirectory(reader, data, chains);
   const named = (name: string) => entries.find((entry) => entry.name === name);
   const info: DocumentInfo = { kind: "cfb" };
   if (named("EncryptedPackage") || named("EncryptionInfo")) {
@@ -69,8 +75,12 @@ export async function readCfb(reader: BlockReader): Promise<DocumentInfo> {
     }
   } else if (workbook) {
     info.application = "Microsoft Excel";
-    if (workbook.size >= MINI_STREAM_CUTOFF)
-      info.encrypted = await workbookHasFilePass(reader, sectorOffset(workbook.startSector), sectorSize);
+    // The root entry's stream is the mini stream, where a Workbook under the cutoff lives.
+    const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
+    const stream = new CfbStream(reader, chains, workbook, miniStream);
+    const globals = await readWorkbookGlobals(stream, warn);
+    if (globals.encrypted !== undefined) info.encrypted = globals.encrypted;
+    if (globals.macroSheets > 0) info.macros = true;
   }
   if (hasVbaProject(entries)) info.macros = true;
   return info;
@@ -123,39 +133,151 @@ function childStreams(
 
 /** Directory sectors followed along the FAT chain; Office's main streams sit in the first few. */
 const MAX_DIRECTORY_SECTORS = 32;
+/** FAT sectors the header lists (its DIFAT); a file needing more is read through these alone. */
+const HEADER_FAT_SECTORS = 109;
+/** Sector ids from here up are markers (end of chain, free, FAT or DIFAT sector), not sectors. */
+const FIRST_MARKER = 0xfffffffa;
 const END_OF_CHAIN = 0xfffffffe;
 
 /**
- * The directory's entries, following its sector chain through the FAT sectors
- * the header lists (the first 109, enough for files up to ~7 MB of 512-byte
- * sectors; beyond that the walk stops early and later entries go unseen).
+ * The FAT and the mini FAT of one file: the next sector of a chain. FAT
+ * sectors are those the header lists (the first 109, enough for files up to
+ * ~7 MB of 512-byte sectors; beyond that chains end early); the mini FAT is
+ * followed along its own chain, up to the sector count the header gives.
  */
+class SectorChains {
+  private readonly perSector: number;
+  private readonly fatCache = new Map<number, DataView>();
+  private readonly miniFatSectors: number[] = [];
+
+  constructor(
+    private readonly reader: BlockReader,
+    private readonly header: DataView,
+    readonly sectorSize: number,
+  ) {
+    this.perSector = sectorSize / 4;
+  }
+
+  /** File offset of a regular sector. */
+  offset(sector: number): number {
+    return (sector + 1) * this.sectorSize;
+  }
+
+  /** The sector after `sector` in its chain, or a marker at or above {@link FIRST_MARKER}. */
+  async next(sector: number): Promise<number> {
+    const index = Math.floor(sector / this.perSector);
+    if (index >= HEADER_FAT_SECTORS) return END_OF_CHAIN;
+    const fatSector = this.header.getUint32(76 + index * 4, true);
+    if (fatSector >= FIRST_MARKER) return END_OF_CHAIN;
+    let fat = this.fatCache.get(fatSector);
+    if (!fat) {
+      const bytes = await this.reader.read(this.offset(fatSector), this.sectorSize);
+      if (bytes.byteLength < this.sectorSize) return END_OF_CHAIN;
+      fat = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.fatCache.set(fatSector, fat);
+    }
+    return fat.getUint32((sector % this.perSector) * 4, true);
+  }
+
+  /** The mini sector after `miniSector` in its chain, or a marker. */
+  async nextMini(miniSector: number): Promise<number> {
+    const index = Math.floor(miniSector / this.perSector);
+    if (index >= this.header.getUint32(64, true)) return END_OF_CHAIN;
+    while (this.miniFatSectors.length <= index) {
+      const previous = this.miniFatSectors.at(-1);
+      const sector = previous === undefined ? this.header.getUint32(60, true) : await this.next(previous);
+      if (sector >= FIRST_MARKER) return END_OF_CHAIN;
+      this.miniFatSectors.push(sector);
+    }
+    const at = this.offset(this.miniFatSectors[index] as number) + (miniSector % this.perSector) * 4;
+    const entry = await this.reader.read(at, 4);
+    if (entry.byteLength < 4) return END_OF_CHAIN;
+    return new DataView(entry.buffer, entry.byteOffset, 4).getUint32(0, true);
+  }
+}
+
+/**
+ * One stream's bytes by position, following its chain through the FAT or,
+ * under the cutoff, through the mini FAT into the mini stream. The chain is
+ * walked as far as reads need it, and no further than the stream's size or
+ * the sectors the file holds, so a cyclic chain ends.
+ */
+class CfbStream implements StreamBytes {
+  readonly size: number;
+  private readonly unit: number;
+  private readonly maxSectors: number;
+  private readonly sectors: number[] = [];
+
+  /** `miniStream` is the root entry's stream, where a stream under the cutoff lives. */
+  constructor(
+    private readonly reader: BlockReader,
+    private readonly chains: SectorChains,
+    private readonly entry: DirectoryEntry,
+    private readonly miniStream?: CfbStream,
+  ) {
+    this.size = entry.size;
+    const mini = miniStream !== undefined && entry.size < MINI_STREAM_CUTOFF;
+    this.unit = mini ? MINI_SECTOR_BYTES : chains.sectorSize;
+    const container = mini ? miniStream.size : reader.size;
+    this.maxSectors = Math.ceil(Math.min(entry.size, container) / this.unit);
+  }
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    const end = Math.min(this.size, position + length);
+    const parts: Uint8Array[] = [];
+    for (let at = position; at < end; ) {
+      const sector = await this.sectorAt(Math.floor(at / this.unit));
+      if (sector === undefined) break;
+      const within = at % this.unit;
+      const wanted = Math.min(this.unit - within, end - at);
+      const bytes =
+        this.unit === MINI_SECTOR_BYTES && this.miniStream
+          ? await this.miniStream.read(sector * MINI_SECTOR_BYTES + within, wanted)
+          : await this.reader.read(this.chains.offset(sector) + within, wanted);
+      parts.push(bytes);
+      at += bytes.byteLength;
+      if (bytes.byteLength < wanted) break;
+    }
+    if (parts.length === 1) return parts[0] as Uint8Array;
+    const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.byteLength;
+    }
+    return out;
+  }
+
+  /** The `index`th sector of the chain, or undefined past its end. */
+  private async sectorAt(index: number): Promise<number | undefined> {
+    if (index >= this.maxSectors) return undefined;
+    while (this.sectors.length <= index) {
+      const previous = this.sectors.at(-1);
+      const sector =
+        previous === undefined
+          ? this.entry.startSector
+          : this.unit === MINI_SECTOR_BYTES
+            ? await this.chains.nextMini(previous)
+            : await this.chains.next(previous);
+      if (sector >= FIRST_MARKER) return undefined;
+      this.sectors.push(sector);
+    }
+    return this.sectors[index];
+  }
+}
+
+/** The directory's entries, following its sector chain. */
 async function readDirectory(
   reader: BlockReader,
   header: DataView,
-  sectorSize: number,
+  chains: SectorChains,
 ): Promise<DirectoryEntry[]> {
-  const sectorOffset = (sector: number) => (sector + 1) * sectorSize;
-  const perFatSector = sectorSize / 4;
-  const fatCache = new Map<number, DataView>();
-  const nextSector = async (sector: number): Promise<number> => {
-    const index = Math.floor(sector / perFatSector);
-    if (index >= 109) return END_OF_CHAIN;
-    const fatSector = header.getUint32(76 + index * 4, true);
-    let fat = fatCache.get(fatSector);
-    if (!fat) {
-      const bytes = await reader.read(sectorOffset(fatSector), sectorSize);
-      if (bytes.byteLength < sectorSize) return END_OF_CHAIN;
-      fat = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      fatCache.set(fatSector, fat);
-    }
-    return fat.getUint32((sector % perFatSector) * 4, true);
-  };
+  const sectorSize = chains.sectorSize;
   // Indexed by entry id (unused slots included), as sibling and child links name them.
   const entries: DirectoryEntry[] = [];
   let sector = header.getUint32(48, true);
-  for (let walked = 0; walked < MAX_DIRECTORY_SECTORS && sector < 0xfffffffa; walked++) {
-    const directory = await reader.read(sectorOffset(sector), sectorSize);
+  for (let walked = 0; walked < MAX_DIRECTORY_SECTORS && sector < FIRST_MARKER; walked++) {
+    const directory = await reader.read(chains.offset(sector), sectorSize);
     for (let at = 0; at + DIRECTORY_ENTRY_BYTES <= directory.byteLength; at += DIRECTORY_ENTRY_BYTES) {
       const view = new DataView(directory.buffer, directory.byteOffset + at, DIRECTORY_ENTRY_BYTES);
       const nameBytes = Math.min(64, view.getUint16(64, true));
@@ -173,25 +295,7 @@ async function readDirectory(
     }
     // A short sector is the end of the file; reading on would shift the ids of later entries.
     if (directory.byteLength < sectorSize) break;
-    sector = await nextSector(sector);
+    sector = await chains.next(sector);
   }
   return entries;
-}
-
-/** BIFF8: a FILEPASS record sits among the first globals records, before any BOUNDSHEET. */
-async function workbookHasFilePass(
-  reader: BlockReader,
-  offset: number,
-  sectorSize: number,
-): Promise<boolean> {
-  const stream = await reader.read(offset, sectorSize);
-  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-  for (let at = 0; at + 4 <= stream.byteLength; ) {
-    const type = view.getUint16(at, true);
-    const length = view.getUint16(at + 2, true);
-    if (type === XLS_FILEPASS) return true;
-    if (type === XLS_BOUNDSHEET) return false;
-    at += 4 + length;
-  }
-  return false;
 }

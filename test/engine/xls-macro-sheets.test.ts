@@ -1,0 +1,173 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
+import { readCfb } from "../../src/engine/extractors/document/cfb.js";
+import { BufferSource, extract } from "../../src/engine/index.js";
+import { biffRecord, buildCfb, buildWorkbookStream, type XlsSheet } from "../support/cfb.js";
+import { CORPUS_DIR } from "../support/corpus.js";
+
+/**
+ * Excel 4.0 (XLM) macro sheets in legacy .xls files: listed by the BOUNDSHEET
+ * records of the Workbook stream's globals substream, which the reader
+ * follows through the FAT or the mini stream. Workbooks are built byte by
+ * byte; the corpus holds no macro sheet.
+ */
+
+const SHEET: XlsSheet = { name: "Sheet1", type: "worksheet" };
+const MACRO: XlsSheet = { name: "Macro1", type: "macro", state: "veryHidden" };
+
+function run(bytes: Uint8Array, name = "book.xls") {
+  return extract(new BufferSource(bytes, name), { name });
+}
+
+/** readCfb on its own, for the warnings it gives. */
+async function read(bytes: Uint8Array, budget?: { maxBytes: number; maxRequests: number }) {
+  const warnings: string[] = [];
+  const reader = new BlockReader(new BufferSource(bytes, "book.xls"), {
+    blockSize: 512,
+    ...(budget && { budget }),
+  });
+  const document = await readCfb(reader, (message) => warnings.push(message));
+  return { document, warnings, reader };
+}
+
+function xls(workbook: Uint8Array, options: { scattered?: boolean } = {}): Uint8Array {
+  return buildCfb([{ name: "Workbook", content: workbook }], options);
+}
+
+/** The stream offset of the `n`th BOUNDSHEET record (0x0085) of a stream built by buildWorkbookStream. */
+function boundSheetAt(stream: Buffer, n: number): number {
+  let seen = 0;
+  for (let at = 0; at + 4 <= stream.byteLength; at += 4 + stream.readUInt16LE(at + 2)) {
+    if (stream.readUInt16LE(at) === 0x0085 && seen++ === n) return at;
+  }
+  throw new Error(`no BOUNDSHEET ${n}`);
+}
+
+describe("Excel 4.0 macro sheets", () => {
+  it.each([
+    ["in the mini stream", {}, {}],
+    ["past the first sector of the mini stream", { filler: 1500 }, {}],
+    ["in regular sectors", { filler: 5000 }, {}],
+    ["in regular sectors chained out of order", { filler: 5000 }, { scattered: true }],
+  ])("are reported for a very hidden second sheet %s", async (_label, stream, layout) => {
+    const result = await run(xls(buildWorkbookStream([SHEET, MACRO], stream), layout));
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Excel",
+      encrypted: false,
+      macros: true,
+    });
+  });
+
+  it("are reported when the BOUNDSHEET lies sectors past the start of the Workbook stream", async () => {
+    const stream = buildWorkbookStream([SHEET, MACRO], { filler: 5000 });
+    expect(boundSheetAt(stream, 1)).toBeGreaterThan(4 * 512);
+    const { document, warnings } = await read(xls(stream, { scattered: true }));
+    expect(document.macros).toBe(true);
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([
+    ["a worksheet", [SHEET], {}],
+    [
+      "a worksheet, a chart and a VBA module sheet",
+      [SHEET, { name: "Chart1", type: "chart" }, { name: "Module1", type: "module" }],
+      {},
+    ],
+    [
+      "hidden worksheets in regular sectors",
+      [
+        { ...SHEET, state: "veryHidden" },
+        { name: "Sheet2", type: "worksheet", state: "hidden" },
+      ],
+      { filler: 5000 },
+    ],
+  ] as const)("are absent for %s", async (_label, sheets, stream) => {
+    const result = await run(xls(buildWorkbookStream(sheets, stream)));
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: false });
+  });
+
+  it("are reported for an encrypted workbook, from the BOF record each sheet position points to", async () => {
+    const result = await run(xls(buildWorkbookStream([SHEET, MACRO], { encrypted: true, filler: 300 })));
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Excel",
+      encrypted: true,
+      macros: true,
+    });
+  });
+
+  it("are not read from an encrypted BOUNDSHEET's type byte, which is ciphertext", async () => {
+    const stream = buildWorkbookStream([SHEET], { encrypted: true });
+    stream[boundSheetAt(stream, 0) + 4 + 5] = 0x01;
+    const result = await run(xls(stream));
+    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: true });
+  });
+
+  it("are reported when the stream is cut after the macro sheet's BOUNDSHEET", async () => {
+    const stream = buildWorkbookStream([SHEET, MACRO]);
+    const cut = boundSheetAt(stream, 1) + 4 + stream.readUInt16LE(boundSheetAt(stream, 1) + 2);
+    const { document, warnings } = await read(xls(stream.subarray(0, cut)));
+    expect(document.macros).toBe(true);
+    expect(warnings).toEqual(["Workbook stream ends before the globals' EOF record"]);
+  });
+
+  it.each([
+    [
+      "a BOUNDSHEET whose length runs past the end",
+      (stream: Buffer) => stream.subarray(0, boundSheetAt(stream, 1) + 6),
+      "runs past the stream",
+    ],
+    [
+      "a record header cut short",
+      (stream: Buffer) => stream.subarray(0, boundSheetAt(stream, 1) + 2),
+      "inside a record header",
+    ],
+    [
+      "a record longer than BIFF8 allows",
+      (stream: Buffer) => {
+        const out = Buffer.from(stream);
+        out.writeUInt16LE(0xffff, boundSheetAt(out, 1) + 2);
+        return out;
+      },
+      "exceeds the limit of 8224",
+    ],
+    [
+      "a stream that is no workbook globals",
+      (stream: Buffer) => Buffer.concat([biffRecord(0x0809, Buffer.alloc(16)), stream.subarray(20)]),
+      "does not begin with a workbook globals BOF",
+    ],
+  ])("leave macros unset, with a warning, for %s", async (_label, damage, warning) => {
+    const bytes = xls(damage(buildWorkbookStream([SHEET, MACRO], { filler: 100 })));
+    const { document, warnings } = await read(bytes);
+    expect(document).not.toHaveProperty("macros");
+    expect(warnings).toEqual([expect.stringContaining(warning)]);
+    const result = await run(bytes);
+    expect(result.status).toBe("ok");
+    expect(result.document).not.toHaveProperty("macros");
+  });
+
+  it("leave macros unset, with a warning, when the read budget runs out before the sheet list", async () => {
+    const bytes = xls(buildWorkbookStream([SHEET, MACRO], { filler: 20_000 }));
+    const { document, warnings, reader } = await read(bytes, { maxBytes: 8 * 512, maxRequests: 100 });
+    expect(document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: false });
+    expect(warnings).toEqual([expect.stringContaining("read budget of 4096 bytes exhausted")]);
+    expect(reader.limitReached).toBe("bytes");
+  });
+
+  const corpusCfb = readdirSync(CORPUS_DIR).filter((name) =>
+    readFileSync(join(CORPUS_DIR, name)).subarray(0, 8).equals(Buffer.from("d0cf11e0a1b11ae1", "hex")),
+  );
+
+  it.each(corpusCfb)("are absent from the corpus's %s, read without a warning", async (name) => {
+    const bytes = readFileSync(join(CORPUS_DIR, name));
+    const result = await run(bytes, name);
+    expect(result.status).toBe("ok");
+    expect(result.document).not.toHaveProperty("macros");
+    expect((await read(bytes)).warnings).toEqual([]);
+  });
+});
