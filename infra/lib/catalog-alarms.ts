@@ -76,6 +76,32 @@ export function deadLetterAgeThreshold(deadLetterRetention: Duration, queueReten
 }
 
 /**
+ * Refuses alarm targets SNS would refuse only at deploy time, half-way through creating the stack (an
+ * address or an ARN of the wrong shape), and both targets at once. {@link CatalogAlarms} runs it on its
+ * props; the stack runs it on the settings before it builds anything.
+ *
+ * @example
+ * ```ts
+ * checkAlarmTargets({ alarmEmail: "ops@example.com" }); // passes
+ * checkAlarmTargets({ alarmTopicArn: "alarms" }); // throws CatalogConfigError
+ * ```
+ */
+export function checkAlarmTargets(targets: Pick<CatalogAlarmsProps, "alarmEmail" | "alarmTopicArn">): void {
+  const { alarmEmail, alarmTopicArn } = targets;
+  if (alarmEmail !== undefined && alarmTopicArn !== undefined) {
+    throw new CatalogConfigError("alarmEmail and alarmTopicArn are alternatives: give one");
+  }
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
+    throw new CatalogConfigError(`alarmEmail "${alarmEmail}" is not an email address`);
+  }
+  if (alarmTopicArn !== undefined && !SNS_TOPIC_ARN.test(alarmTopicArn)) {
+    throw new CatalogConfigError(
+      `alarmTopicArn "${alarmTopicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`,
+    );
+  }
+}
+
+/**
  * The alarms that say the catalog is falling behind or losing events: function errors, throttles,
  * dead-letter messages and their age, then per mode either queue age (SQS) or Lambda's asynchronous queue (direct):
  * events dropped, failed deliveries to the dead-letter queue, and event age. Optionally notifies an SNS topic.
@@ -96,18 +122,7 @@ export class CatalogAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogAlarmsProps) {
     super(scope, id);
-    if (props.alarmEmail !== undefined && props.alarmTopicArn !== undefined) {
-      throw new CatalogConfigError("alarmEmail and alarmTopicArn are alternatives: give one");
-    }
-    // SNS would refuse either only at deploy time, half-way through creating the stack.
-    if (props.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
-      throw new CatalogConfigError(`alarmEmail "${props.alarmEmail}" is not an email address`);
-    }
-    if (props.alarmTopicArn !== undefined && !SNS_TOPIC_ARN.test(props.alarmTopicArn)) {
-      throw new CatalogConfigError(
-        `alarmTopicArn "${props.alarmTopicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`,
-      );
-    }
+    checkAlarmTargets(props);
     if (props.queue !== undefined && props.asyncInvoke !== undefined) {
       throw new CatalogConfigError(
         "queue (SQS mode) and asyncInvoke (direct mode) are alternatives: give one",

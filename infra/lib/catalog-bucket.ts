@@ -35,6 +35,33 @@ export interface CatalogBucketProps {
 }
 
 /**
+ * Refuses bucket props the construct cannot honour: a derived prefix that is empty, starts with `/` or
+ * does not end with `/`, and, with `existingBucketName`, any prop that would configure that bucket.
+ * {@link CatalogBucket} runs it on its props; the stack runs it on the settings before it builds anything.
+ *
+ * @example
+ * ```ts
+ * checkBucketProps({ existingBucketName: "photos", encryption: "kms" }); // throws CatalogConfigError
+ * ```
+ */
+export function checkBucketProps(props: CatalogBucketProps): void {
+  const derivedPrefix = props.derivedPrefix ?? DEFAULT_DERIVED_PREFIX;
+  if (!/^[^/].*\/$/.test(derivedPrefix)) {
+    throw new CatalogConfigError(`derivedPrefix "${derivedPrefix}" must be non-empty and end with "/"`);
+  }
+  if (props.existingBucketName !== undefined) {
+    const conflicting = (
+      ["encryption", "versioned", "accessLogs", "derivedExpirationDays", "removalPolicy"] as const
+    ).filter((k) => props[k] !== undefined);
+    if (conflicting.length > 0) {
+      throw new CatalogConfigError(
+        `existingBucketName cannot be combined with ${conflicting.join(", ")}: the stack does not manage an existing bucket's settings`,
+      );
+    }
+  }
+}
+
+/**
  * The watched bucket: created with encryption, Block Public Access, a TLS-only policy and a lifecycle for
  * derived artefacts, or an existing bucket imported by name.
  *
@@ -59,22 +86,10 @@ export class CatalogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogBucketProps = {}) {
     super(scope, id);
+    checkBucketProps(props);
     this.derivedPrefix = props.derivedPrefix ?? DEFAULT_DERIVED_PREFIX;
-    if (!/^[^/].*\/$/.test(this.derivedPrefix)) {
-      throw new CatalogConfigError(
-        `derivedPrefix "${this.derivedPrefix}" must be non-empty and end with "/"`,
-      );
-    }
 
     if (props.existingBucketName !== undefined) {
-      const conflicting = (
-        ["encryption", "versioned", "accessLogs", "derivedExpirationDays", "removalPolicy"] as const
-      ).filter((k) => props[k] !== undefined);
-      if (conflicting.length > 0) {
-        throw new CatalogConfigError(
-          `existingBucketName cannot be combined with ${conflicting.join(", ")}: the stack does not manage an existing bucket's settings`,
-        );
-      }
       this.bucket = s3.Bucket.fromBucketName(this, "Bucket", props.existingBucketName);
       this.managed = false;
       this.versioned = false;

@@ -294,8 +294,18 @@ function checkEnvironmentSize(environment: Record<string, string>): void {
   }
 }
 
-/** The policy as the handler will read it; a policy the handler would refuse fails the synth instead. */
-function parsedPolicy(json: string): Policy {
+/**
+ * The policy as the handler will read it (its own parser); a policy the handler would refuse fails the
+ * synth instead, with a {@link CatalogConfigError}. {@link CatalogFunction} reads its `policy` prop with
+ * it; the stack runs it on the settings before it builds anything.
+ *
+ * @example
+ * ```ts
+ * parsedPolicy('{"tagRejected":true}').tagRejected; // true
+ * parsedPolicy('{"tagEverything":true}'); // throws: invalid policy: policy.tagEverything is not a known field
+ * ```
+ */
+export function parsedPolicy(json: string): Policy {
   try {
     return parsePolicy(JSON.parse(json));
   } catch (error) {

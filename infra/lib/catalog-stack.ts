@@ -13,16 +13,21 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import type { Construct } from "constructs";
 import { objectPk } from "../../src/store/keys.js";
 import { PARTITION_KEY } from "../../src/store/schema.js";
-import { CatalogAlarms } from "./catalog-alarms.js";
-import { CatalogBucket } from "./catalog-bucket.js";
-import { CatalogFunction } from "./catalog-function.js";
+import { CatalogAlarms, checkAlarmTargets } from "./catalog-alarms.js";
+import {
+  CatalogBucket,
+  type CatalogBucketProps,
+  checkBucketProps,
+  DEFAULT_DERIVED_PREFIX,
+} from "./catalog-bucket.js";
+import { CatalogFunction, parsedPolicy } from "./catalog-function.js";
 import { type CatalogSettings, readCatalogSettings } from "./catalog-settings.js";
 import { CatalogTable } from "./catalog-table.js";
-import { CatalogTrigger } from "./catalog-trigger.js";
+import { CatalogTrigger, type CatalogTriggerOptions, checkTriggerOptions } from "./catalog-trigger.js";
 import { CatalogSettingsError } from "./errors.js";
 
 export type CatalogStackProps = StackProps &
-  Omit<CatalogSettings, "stackName"> & {
+  CatalogStackSettings & {
     /** The handler module to bundle. @default - src/lambda/handler.ts */
     readonly handlerEntry?: string;
   };
@@ -44,20 +49,13 @@ export class CatalogStack extends Stack {
   public readonly alarms: CatalogAlarms;
 
   constructor(scope: Construct, id: string, props: CatalogStackProps = { mode: "direct" }) {
+    // Before super: a refused setting leaves no half-built stack in the app.
+    validateCatalogSettings(props);
     super(scope, id, props);
-    const retain = props.retain ?? true;
-    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = stackRemovalPolicy(props);
     const mode = props.mode ?? "direct";
 
-    this.bucket = new CatalogBucket(this, "Uploads", {
-      existingBucketName: props.existingBucketName,
-      encryption: props.encryption,
-      versioned: props.versioned,
-      accessLogs: props.accessLogs,
-      derivedPrefix: props.derivedPrefix,
-      derivedExpirationDays: props.derivedExpirationDays,
-      removalPolicy: props.existingBucketName === undefined ? removalPolicy : undefined,
-    });
+    this.bucket = new CatalogBucket(this, "Uploads", bucketProps(props));
     this.table = new CatalogTable(this, "Catalog", { removalPolicy });
     this.metadataFunction = new CatalogFunction(this, "Metadata", {
       bucket: this.bucket,
@@ -80,17 +78,10 @@ export class CatalogStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
     this.trigger = new CatalogTrigger(this, "Trigger", {
+      ...triggerOptions(props),
       bucket: this.bucket,
       function: this.metadataFunction.function,
       functionTimeout: this.metadataFunction.timeout,
-      mode,
-      prefix: props.prefix,
-      derivedWrites: props.writeDerived ?? false,
-      suffixes: props.suffixes,
-      retryAttempts: props.retryAttempts,
-      batchSize: props.batchSize,
-      maxReceiveCount: props.maxReceiveCount,
-      maxConcurrency: mode === "sqs" ? sqsMaxConcurrency(props.reservedConcurrency) : undefined,
     });
     this.alarms = new CatalogAlarms(this, "Alarms", {
       function: this.metadataFunction.function,
@@ -131,6 +122,63 @@ export class CatalogStack extends Stack {
       value: `catalog show s3://${bucketName}/${exampleKey} --region ${this.region} --table ${tableName}`,
     });
   }
+}
+
+/** The settings the stack is built from: all of {@link CatalogSettings} but the stack's name. */
+export type CatalogStackSettings = Omit<CatalogSettings, "stackName">;
+
+/**
+ * Refuses settings the stack cannot be built with, or that S3, SNS, Lambda or CloudWatch Logs would refuse
+ * at deploy time, before any construct is built: the handler's bundle, the slow part of a synth, is only
+ * made for settings that passed. The checks are the constructs' own, run on the props the stack would
+ * give them; the constructs run them again, for use without these settings. Only the size of the
+ * function's environment is left to {@link CatalogFunction}, which composes it, before its code is bundled.
+ *
+ * @example
+ * ```ts
+ * validateCatalogSettings({ mode: "direct", suffixes: ["*.jpg"] }); // throws CatalogConfigError
+ * ```
+ */
+export function validateCatalogSettings(settings: CatalogStackSettings): void {
+  const bucket = bucketProps(settings);
+  checkBucketProps(bucket);
+  if (settings.policy !== undefined) parsedPolicy(settings.policy);
+  retentionDays(settings.logRetentionDays ?? 30);
+  checkTriggerOptions(triggerOptions(settings), bucket.derivedPrefix ?? DEFAULT_DERIVED_PREFIX);
+  checkAlarmTargets(settings);
+}
+
+/** Kept by default: deleting the stack must not delete the catalog or the uploads. */
+function stackRemovalPolicy(settings: CatalogStackSettings): RemovalPolicy {
+  return (settings.retain ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
+
+/** The watched bucket's props; an existing bucket is not the stack's to keep or delete. */
+function bucketProps(settings: CatalogStackSettings): CatalogBucketProps {
+  return {
+    existingBucketName: settings.existingBucketName,
+    encryption: settings.encryption,
+    versioned: settings.versioned,
+    accessLogs: settings.accessLogs,
+    derivedPrefix: settings.derivedPrefix,
+    derivedExpirationDays: settings.derivedExpirationDays,
+    removalPolicy: settings.existingBucketName === undefined ? stackRemovalPolicy(settings) : undefined,
+  };
+}
+
+/** The trigger's options; in SQS mode `reservedConcurrency` becomes the event source's maximum concurrency. */
+function triggerOptions(settings: CatalogStackSettings): CatalogTriggerOptions {
+  const mode = settings.mode ?? "direct";
+  return {
+    mode,
+    prefix: settings.prefix,
+    derivedWrites: settings.writeDerived ?? false,
+    suffixes: settings.suffixes,
+    retryAttempts: settings.retryAttempts,
+    batchSize: settings.batchSize,
+    maxReceiveCount: settings.maxReceiveCount,
+    maxConcurrency: mode === "sqs" ? sqsMaxConcurrency(settings.reservedConcurrency) : undefined,
+  };
 }
 
 /**

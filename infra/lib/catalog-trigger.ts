@@ -66,6 +66,49 @@ export interface CatalogTriggerProps {
   readonly maxConcurrency?: number;
 }
 
+/** The trigger's props besides the resources it connects: what {@link checkTriggerOptions} checks. */
+export type CatalogTriggerOptions = Omit<CatalogTriggerProps, "bucket" | "function" | "functionTimeout">;
+
+/**
+ * Refuses options the trigger cannot honour: a prefix that would let derived artefacts (under
+ * `derivedPrefix`) trigger the function, filters S3 would never match or would refuse, and options of the
+ * other mode. {@link CatalogTrigger} runs it on its props; the stack runs it on the settings before it
+ * builds anything, so a wrong filter is reported before the handler is bundled.
+ *
+ * @example
+ * ```ts
+ * checkTriggerOptions({ mode: "sqs", retryAttempts: 1 }, "_derived/"); // throws CatalogConfigError
+ * ```
+ */
+export function checkTriggerOptions(options: CatalogTriggerOptions, derivedPrefix: string): void {
+  const mode = options.mode ?? "direct";
+  const prefix = options.prefix;
+  if (prefix !== undefined) {
+    if (prefix === "" || derivedPrefix.startsWith(prefix) || prefix.startsWith(derivedPrefix)) {
+      throw new CatalogConfigError(
+        `prefix "${prefix}" overlaps the derived prefix "${derivedPrefix}": derived artefacts would trigger the function`,
+      );
+    }
+  }
+  if (options.derivedWrites && prefix === undefined) {
+    throw new CatalogConfigError(
+      `derived writes need a prefix filter: S3 notification filters cannot exclude "${derivedPrefix}", so watching the whole bucket would let every derived artefact trigger the function again (set prefix, e.g. "uploads/")`,
+    );
+  }
+  checkFilterValues(prefix, options.suffixes ?? []);
+  const sqsOnly = (["batchSize", "maxReceiveCount", "maxConcurrency"] as const).filter(
+    (k) => options[k] !== undefined,
+  );
+  if (mode === "direct" && sqsOnly.length > 0) {
+    throw new CatalogConfigError(`${sqsOnly.join(", ")} only apply to mode "sqs"`);
+  }
+  if (mode === "sqs" && options.retryAttempts !== undefined) {
+    throw new CatalogConfigError(
+      'retryAttempts only applies to mode "direct" (SQS mode retries through maxReceiveCount)',
+    );
+  }
+}
+
 /**
  * Delivers ObjectCreated and ObjectRemoved events of the watched bucket to the function, directly or
  * through an SQS queue, and parks what fails for good in a dead-letter queue.
@@ -94,33 +137,9 @@ export class CatalogTrigger extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogTriggerProps) {
     super(scope, id);
+    checkTriggerOptions(props, props.bucket.derivedPrefix);
     this.mode = props.mode ?? "direct";
-    const derivedPrefix = props.bucket.derivedPrefix;
     const prefix = props.prefix;
-    if (prefix !== undefined) {
-      if (prefix === "" || derivedPrefix.startsWith(prefix) || prefix.startsWith(derivedPrefix)) {
-        throw new CatalogConfigError(
-          `prefix "${prefix}" overlaps the derived prefix "${derivedPrefix}": derived artefacts would trigger the function`,
-        );
-      }
-    }
-    if (props.derivedWrites && prefix === undefined) {
-      throw new CatalogConfigError(
-        `derived writes need a prefix filter: S3 notification filters cannot exclude "${derivedPrefix}", so watching the whole bucket would let every derived artefact trigger the function again (set prefix, e.g. "uploads/")`,
-      );
-    }
-    checkFilterValues(prefix, props.suffixes ?? []);
-    const sqsOnly = (["batchSize", "maxReceiveCount", "maxConcurrency"] as const).filter(
-      (k) => props[k] !== undefined,
-    );
-    if (this.mode === "direct" && sqsOnly.length > 0) {
-      throw new CatalogConfigError(`${sqsOnly.join(", ")} only apply to mode "sqs"`);
-    }
-    if (this.mode === "sqs" && props.retryAttempts !== undefined) {
-      throw new CatalogConfigError(
-        'retryAttempts only applies to mode "direct" (SQS mode retries through maxReceiveCount)',
-      );
-    }
     this.derivedExclusion = prefix === undefined ? "no-derived-writes" : "prefix-filter";
 
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {

@@ -4,7 +4,7 @@
  * trace, and with no template written.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -21,14 +21,18 @@ interface AppRun {
   outdir: string;
 }
 
-/** Runs infra/app.ts the way the CDK CLI does, without bundling; resolves to its exit code and output. */
-function runApp(context: Record<string, unknown>): Promise<AppRun> {
+/**
+ * Runs infra/app.ts the way the CDK CLI does, without bundling unless `bundle` is set; resolves to its exit
+ * code and output.
+ */
+function runApp(context: Record<string, unknown>, { bundle = false } = {}): Promise<AppRun> {
   const outdir = mkdtempSync(path.join(tmpdir(), "catalog-app-"));
   outdirs.push(outdir);
+  const bundling = bundle ? {} : { "aws:cdk:bundling-stacks": [] };
   const env = {
     ...process.env,
     CDK_OUTDIR: outdir,
-    CDK_CONTEXT_JSON: JSON.stringify({ "aws:cdk:bundling-stacks": [], ...context }),
+    CDK_CONTEXT_JSON: JSON.stringify({ ...bundling, ...context }),
   };
   const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
   return new Promise((resolve) => {
@@ -75,6 +79,17 @@ describe.concurrent("a wrong context value ends the synth with one line", () => 
     },
     60_000,
   );
+
+  // As `npx cdk synth -c suffixes='*.jpg'` runs it: bundling on, and the one line comes before the handler
+  // is bundled (CDK prints "Bundling asset ..." when it starts, and the bundle lands in the outdir).
+  it("a wrong setting is reported before the handler is bundled", async () => {
+    const { status, lines, outdir } = await runApp({ suffixes: "*.jpg" }, { bundle: true });
+    expect(lines).toEqual([
+      'suffix "*.jpg" cannot contain "*": S3 filters match key text literally (write ".jpg", not "*.jpg")',
+    ]);
+    expect(status).toBe(1);
+    expect(readdirSync(outdir)).toEqual([]);
+  }, 60_000);
 
   it("right values synthesize a template", async () => {
     const { status, lines, outdir } = await runApp({ mode: "sqs", memoryMiB: "512", versioned: "false" });

@@ -7,14 +7,20 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { App, Stack, Validations } from "aws-cdk-lib";
+import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sqsLib from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CatalogAlarms } from "../../infra/lib/catalog-alarms.js";
+import { CatalogBucket } from "../../infra/lib/catalog-bucket.js";
+import { CatalogFunction } from "../../infra/lib/catalog-function.js";
 import { readCatalogSettings } from "../../infra/lib/catalog-settings.js";
 import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
+import { CatalogTable } from "../../infra/lib/catalog-table.js";
+import { CatalogTrigger } from "../../infra/lib/catalog-trigger.js";
 import {
   bundleHandler,
   HANDLER_BUNDLE,
@@ -902,6 +908,15 @@ describe("cdk-nag AwsSolutions", () => {
   });
 });
 
+/** A function with inline code, for a construct built without the stack. */
+function inlineFunction(stack: Stack): lambda.Function {
+  return new lambda.Function(stack, "Fn", {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: "index.handler",
+    code: lambda.Code.fromInline("export const handler = async () => {};"),
+  });
+}
+
 /** Denied prefixes whose policy (13 bytes an entry) fits Lambda's 4 KB alone, but not with the rest of the environment. */
 const prefixList = (n: number) => Array.from({ length: n }, (_, i) => `tmp-${String(i).padStart(5, "0")}/`);
 const LONG_PREFIX_LIST = prefixList(300);
@@ -955,7 +970,55 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ memorymib: "512" }, /context "memorymib" is not an option of this app; did you mean "memoryMiB"\?/],
     [{ memorySize: "512" }, /context "memorySize" is not an option of this app \(options: stackName, mode,/],
   ])("%j", (context, message) => {
-    expect(() => buildCatalogApp({ ...SKIP_BUNDLING, ...context })).toThrow(message);
+    const outdir = mkdtempSync(path.join(tmpdir(), "catalog-refused-"));
+    outdirs.push(outdir);
+    // Bundling stays on: the handler's bundle is the slow part of a synth, and it writes its directory
+    // into the outdir, so an empty outdir shows the setting was refused before it.
+    expect(() => buildCatalogApp(context, { outdir })).toThrow(message);
+    expect(readdirSync(outdir)).toEqual([]);
+  });
+
+  // Each construct is usable without the settings (and without the stack's validation): it keeps the checks.
+  it.each<[string, (stack: Stack) => unknown, RegExp]>([
+    [
+      "CatalogBucket",
+      (stack) => new CatalogBucket(stack, "Uploads", { existingBucketName: "b", versioned: true }),
+      /existingBucketName cannot be combined with versioned/,
+    ],
+    [
+      "CatalogFunction",
+      (stack) =>
+        new CatalogFunction(stack, "Metadata", {
+          bucket: new CatalogBucket(stack, "Uploads"),
+          table: new CatalogTable(stack, "Catalog").table,
+          policy: '{"tagEverything":true}',
+        }),
+      /tagEverything is not a known field/,
+    ],
+    [
+      "CatalogTrigger",
+      (stack) =>
+        new CatalogTrigger(stack, "Trigger", {
+          bucket: new CatalogBucket(stack, "Uploads"),
+          function: inlineFunction(stack),
+          functionTimeout: Duration.seconds(60),
+          suffixes: ["*.jpg"],
+        }),
+      /suffix "\*\.jpg" cannot contain "\*"/,
+    ],
+    [
+      "CatalogAlarms",
+      (stack) =>
+        new CatalogAlarms(stack, "Alarms", {
+          function: inlineFunction(stack),
+          deadLetterQueue: new sqsLib.Queue(stack, "DeadLetters"),
+          deadLetterRetention: Duration.days(14),
+          alarmTopicArn: "alarms",
+        }),
+      /alarmTopicArn "alarms" is not an SNS topic ARN/,
+    ],
+  ])("%s built on its own refuses the same values", (_name, build, message) => {
+    expect(() => build(new Stack(new App({ context: SKIP_BUNDLING }), "Bare"))).toThrow(message);
   });
 
   it("a policy of a few KB that leaves room for the rest of the environment is deployed", () => {
