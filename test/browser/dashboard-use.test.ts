@@ -330,6 +330,46 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("shows a refused upload's bar as failed, not full as if it had succeeded", async () => {
+    await openPage();
+    await page.goto(`${catalog.url}/?prefix=refused/`);
+    await poll(() => page.textContent("#view-title")).toBe("/refused/");
+
+    // Act: one file the server stores, and one whose name it refuses once every byte is sent.
+    await page.setInputFiles("#file-input", [
+      { name: "kept.txt", mimeType: "text/plain", buffer: Buffer.from("text") },
+      { name: "invoice\u202Efdp.exe", mimeType: "text/plain", buffer: Buffer.from("text") },
+    ]);
+    const stored = page.locator("#upload-list li", { has: page.locator(".state.done") });
+    const refused = page.locator("#upload-list li", { has: page.locator(".state.failed") });
+    await poll(() => stored.count()).toBe(1);
+    await poll(() => refused.count()).toBe(1);
+
+    // Assess: the refused bar is drawn and announced as failed, the stored one as it was.
+    const bar = (row: typeof stored) =>
+      row.locator("progress").evaluate((node) => {
+        const progress = node as unknown as { getAttribute(name: string): string | null };
+        const view = globalThis as unknown as { getComputedStyle(node: unknown): { accentColor: string } };
+        return {
+          valuetext: progress.getAttribute("aria-valuetext"),
+          accent: view.getComputedStyle(node).accentColor,
+        };
+      });
+    expect(await bar(refused)).toEqual({ valuetext: "failed", accent: "rgb(176, 42, 42)" });
+    expect(await bar(stored)).toEqual({ valuetext: null, accent: "auto" });
+    // The bar is described by the message, which is whole and inside the panel.
+    const message = refused.locator(".state");
+    expect(await message.textContent()).toMatch(/^failed: .*control characters/);
+    const described = await refused.locator("progress").getAttribute("aria-describedby");
+    expect(await message.getAttribute("id")).toBe(described);
+    const box = await message.boundingBox();
+    const panel = await page.locator("#uploads").boundingBox();
+    expect(box && panel && box.x + box.width <= panel.x + panel.width).toBe(true);
+    expect(await page.locator("#uploads").evaluate((node) => node.scrollWidth - node.clientWidth)).toBe(0);
+    await refused.screenshot({ path: join(tmpdir(), "catalog-upload-refused.png") });
+    expect(incidents.filter((text) => !text.includes("400"))).toEqual([]);
+  }, 60_000);
+
   it("lists in Processing only what no other section of the record shows", async () => {
     await put("processing/notes.txt", "notes");
     await openPage();

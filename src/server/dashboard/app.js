@@ -1485,15 +1485,21 @@ function uploadFiles(files) {
   panel.hidden = false;
   const prefix = uploadPrefix();
   for (const file of files) {
-    const progress = el("progress", { max: 100, value: 0 });
-    const status = el("span", { class: "state", text: "waiting" });
+    const statusId = `upload-state-${++uploadCount}`;
+    const progress = el("progress", {
+      max: 100,
+      value: 0,
+      "aria-label": `/${prefix}${file.name}`,
+      "aria-describedby": statusId,
+    });
+    const status = el("span", { class: "state", id: statusId, text: "waiting" });
     const label = el("span", { class: "file", title: file.name, text: `/${prefix}${file.name}` });
     const row = el("li", { "data-upload": file.name }, label, status, progress);
     list.prepend(row);
+    const fail = (message) => showUploadFailed(status, progress, message);
     const limit = state.health?.uploadLimitBytes;
     if (limit && file.size > limit) {
-      status.textContent = `too large (limit ${formatBytes(limit)})`;
-      status.className = "state failed";
+      fail(`too large (limit ${formatBytes(limit)})`);
       continue;
     }
     const form = new FormData();
@@ -1525,16 +1531,28 @@ function uploadFiles(files) {
         try {
           message = JSON.parse(request.responseText).error ?? message;
         } catch {}
-        status.textContent = `failed: ${message}`;
-        status.className = "state failed";
+        fail(`failed: ${message}`);
       }
     });
-    request.addEventListener("error", () => {
-      status.textContent = "failed: network error";
-      status.className = "state failed";
-    });
+    request.addEventListener("error", () => fail("failed: network error"));
     request.send(form);
   }
+}
+
+/** Upload rows made so far: each row's status gets an id of its own, which its bar points to. */
+let uploadCount = 0;
+
+/**
+ * Shows an upload as failed. Its bar, full once every byte was sent even if
+ * the server then refused the file, must not read as done: it turns the
+ * colour of failure and says "failed" to assistive technology. The server's
+ * message may quote the file's name, so it is shown like any other name.
+ */
+function showUploadFailed(status, progress, message) {
+  status.textContent = visible(message);
+  status.className = "state failed";
+  progress.classList.add("failed");
+  progress.setAttribute("aria-valuetext", "failed");
 }
 
 let hideUploadsTimer;
