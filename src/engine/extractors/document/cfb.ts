@@ -158,6 +158,11 @@ class SectorChains {
     this.perSector = sectorSize / 4;
   }
 
+  /** Bytes in the sectors the header's FAT sectors describe: a longer chain must cycle. */
+  get addressableBytes(): number {
+    return HEADER_FAT_SECTORS * this.perSector * this.sectorSize;
+  }
+
   /** File offset of a regular sector. */
   offset(sector: number): number {
     return (sector + 1) * this.sectorSize;
@@ -199,8 +204,8 @@ class SectorChains {
 /**
  * One stream's bytes by position, following its chain through the FAT or,
  * under the cutoff, through the mini FAT into the mini stream. The chain is
- * walked as far as reads need it, and no further than the stream's size or
- * the sectors the file holds, so a cyclic chain ends.
+ * walked as far as reads need it, and no further than the stream's size, the
+ * file's size or what the header's FAT sectors address, so a cyclic chain ends.
  */
 class CfbStream implements StreamBytes {
   readonly size: number;
@@ -218,7 +223,7 @@ class CfbStream implements StreamBytes {
     this.size = entry.size;
     const mini = miniStream !== undefined && entry.size < MINI_STREAM_CUTOFF;
     this.unit = mini ? MINI_SECTOR_BYTES : chains.sectorSize;
-    const container = mini ? miniStream.size : reader.size;
+    const container = mini ? miniStream.size : Math.min(reader.size, chains.addressableBytes);
     this.maxSectors = Math.ceil(Math.min(entry.size, container) / this.unit);
   }
 
