@@ -244,6 +244,38 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("keeps every tab in sight on a phone, with no sideways scrolling of the tab row", async () => {
+    for (const width of [375, 320]) {
+      await openPage(width, 800);
+      await page.goto(`${catalog.url}/`);
+      await poll(() => page.textContent("#view-title")).toBe("Recent uploads");
+
+      // Assess: every tab lies wholly inside the window, and the tab row has nothing to scroll to.
+      const tabs = page.locator(".tabs a");
+      expect(await tabs.count()).toBe(5);
+      for (const tab of await tabs.all()) {
+        const box = await tab.boundingBox();
+        expect({
+          width,
+          tab: await tab.textContent(),
+          inside: box && box.x >= 0 && box.x + box.width <= width,
+        }).toEqual({
+          width,
+          tab: await tab.textContent(),
+          inside: true,
+        });
+      }
+      expect(await page.locator(".tabs").evaluate((node) => node.scrollWidth - node.clientWidth)).toBe(0);
+      await page.screenshot({ path: join(tmpdir(), `catalog-phone-tabs-${width}.png`) });
+
+      // And the last one opens its view with a plain tap where it is.
+      const stats = await page.locator("#tab-stats").boundingBox();
+      await page.mouse.click((stats?.x ?? 0) + 5, (stats?.y ?? 0) + 5);
+      await poll(() => page.textContent("#view-title")).toBe("Statistics");
+    }
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("names zero-width characters, so two keys or titles that differ by one never look the same", async () => {
     // Prepare: a key and an ID3 title with a zero-width space, the key without it, and a key whose
     // zero-width joiners build an emoji (where they are not hidden but shape what is shown).
