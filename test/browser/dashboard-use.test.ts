@@ -16,7 +16,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalStack } from "../../src/local/local-stack.js";
 import { createApp } from "../../src/server/app.js";
-import { type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
+import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
 import { corpusFile } from "../support/corpus.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -400,6 +400,66 @@ describe("dashboard as people use it", () => {
     expect(await page.locator("#uploads").evaluate((node) => node.scrollWidth - node.clientWidth)).toBe(0);
     await refused.screenshot({ path: join(tmpdir(), "catalog-upload-refused.png") });
     expect(incidents.filter((text) => !text.includes("400"))).toEqual([]);
+  }, 60_000);
+
+  it("cuts a title of 10,000 characters to a few lines, with a button that shows it all", async () => {
+    // Prepare: a PDF and an MP3 whose titles (and author, artist) are 10,000 characters of words.
+    const title = "A title that goes on and on ".repeat(400).slice(0, 10_000);
+    await put("long-title/report.pdf", pdfWithTitle(title));
+    await put("long-title/song.mp3", await mp3WithTitle(title));
+    await openPage(1440, 900);
+
+    for (const [key, section, kind] of [
+      ["long-title/report.pdf", "pdf", "pdf"],
+      ["long-title/song.mp3", "tags", "media"],
+    ] as const) {
+      const response = await fetch(`${catalog.url}/api/object?${new URLSearchParams({ key })}`);
+      const { record } = (await response.json()) as {
+        record: { pdf?: { title?: string }; media?: { tags?: { title?: string } } };
+      };
+      // The catalog keeps a bounded part of the title: still hundreds of pixels tall in full.
+      const stored = (kind === "pdf" ? record.pdf?.title : record.media?.tags?.title) ?? "";
+      expect(stored.length).toBeGreaterThan(1_000);
+      const field = page.locator(`#detail [data-section='${section}'] dd[data-field='title']`);
+      const value = field.locator(".long-value");
+      const toggle = field.getByRole("button", { name: "Show all" });
+
+      // Act
+      await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "long-title/", key })}`);
+      await field.waitFor();
+
+      // Assess: the title takes a few lines, its whole text on the page, the panel of a sensible height.
+      // One line of the panel: the object's size.
+      const lineHeight = (await page.locator("#detail dd[data-field='size']").boundingBox())
+        ?.height as number;
+      // Four lines and the button's.
+      expect((await field.boundingBox())?.height).toBeLessThanOrEqual(6 * lineHeight);
+      expect(await value.textContent()).toBe(stored);
+      expect(await page.locator("#detail").evaluate((node) => node.scrollHeight)).toBeLessThan(2_000);
+      expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+      expect(await toggle.getAttribute("aria-controls")).toBe(await value.getAttribute("id"));
+
+      // The button works from the keyboard: Enter shows it all, Space cuts it short again.
+      await toggle.focus();
+      await page.keyboard.press("Enter");
+      const expanded = field.getByRole("button", { name: "Show less" });
+      expect(await expanded.getAttribute("aria-expanded")).toBe("true");
+      const shown = await value.evaluate((node) => ({
+        client: node.clientHeight,
+        scroll: node.scrollHeight,
+      }));
+      expect(shown.client).toBe(shown.scroll);
+      expect(shown.client).toBeGreaterThan(10 * lineHeight);
+      // Once shown, the whole text is selected with a triple click, as any paragraph.
+      await value.click({ clickCount: 3 });
+      expect(await page.evaluate("String(getSelection())")).toContain(stored);
+      await expanded.focus();
+      await page.keyboard.press("Space");
+      expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+      expect((await value.boundingBox())?.height).toBeLessThanOrEqual(4 * lineHeight + 1);
+    }
+    await page.screenshot({ path: join(tmpdir(), "catalog-long-title.png") });
+    expect(incidents).toEqual([]);
   }, 60_000);
 
   it("lists in Processing only what no other section of the record shows", async () => {

@@ -1053,9 +1053,50 @@ function fields(object, labels = {}, formatters = {}, { only = false } = {}) {
             ? "yes"
             : "no"
           : String(value);
-    list.append(el("dt", { text: labels[name] ?? name }), el("dd", { "data-field": name }, shown));
+    list.append(
+      el("dt", { text: labels[name] ?? name }),
+      el("dd", { "data-field": name }, typeof shown === "string" ? longText(shown) : shown),
+    );
   }
   return list;
+}
+
+/**
+ * Characters past which a value is shown cut short: at the panel's width
+ * about five lines, so what is cut is always more than the four shown.
+ */
+const LONG_VALUE_CHARS = 200;
+
+/** Long values made so far: each gets an id of its own, which its button controls. */
+let longValueCount = 0;
+
+/**
+ * A value as the record panel shows it. One that is long (a PDF title of a
+ * thousand characters) is cut to a few lines, with a button that shows it
+ * all, so one field cannot make the panel thousands of pixels tall. The
+ * whole text is on the page either way, to find and to select.
+ */
+function longText(text) {
+  if (text.length <= LONG_VALUE_CHARS) return text;
+  const id = `long-value-${++longValueCount}`;
+  const value = el("span", { class: "long-value", id, text });
+  const toggle = el(
+    "button",
+    {
+      type: "button",
+      class: "show-all",
+      "aria-expanded": "false",
+      "aria-controls": id,
+      onclick: () => {
+        const expanded = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", String(expanded));
+        toggle.textContent = expanded ? "Show less" : "Show all";
+        value.classList.toggle("expanded", expanded);
+      },
+    },
+    "Show all",
+  );
+  return [value, toggle];
 }
 
 function section(title, body, id) {
@@ -1124,7 +1165,7 @@ function detailSections(key, record, audit, olderAudit) {
           el(
             "ul",
             { class: "plain" },
-            record.warnings.map((text) => el("li", { text })),
+            record.warnings.map((text) => el("li", {}, longText(text))),
           ),
           "warnings",
         ),
