@@ -462,6 +462,28 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("cuts a name of a thousand characters to three lines in the record's heading", async () => {
+    const name = `${"N".repeat(1_000)}.txt`;
+    const key = `long-name/${name}`;
+    await put(key, "text");
+    await openPage();
+
+    // Act
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "long-name/", key })}`);
+    const field = page.locator("#detail [data-section='object'] dd[data-field='key']");
+    await field.waitFor();
+
+    // Assess: the heading is a few lines tall yet holds the whole name; the Key field shows it all on demand.
+    const heading = page.locator("#detail-title");
+    expect((await heading.boundingBox())?.height).toBeLessThan(80);
+    expect(await heading.textContent()).toBe(name);
+    expect(await field.locator(".long-value").textContent()).toBe(key);
+    await field.getByRole("button", { name: "Show all" }).click();
+    expect(await field.getByRole("button", { name: "Show less" }).getAttribute("aria-expanded")).toBe("true");
+    expect(await page.evaluate(OVERFLOW)).toBe(0);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("lists in Processing only what no other section of the record shows", async () => {
     await put("processing/notes.txt", "notes");
     await openPage();
