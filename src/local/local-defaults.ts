@@ -12,17 +12,15 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RV
 export const LOCAL_REGION = "us-east-1";
 
 /**
- * Newer SDKs add CRC checksums (with aws-chunked framing) to uploads;
- * s3rver predates flexible checksums and would store the framing inside the
- * object. Computing checksums only where an operation requires them keeps
- * uploads byte-exact; real S3 is unaffected.
+ * How the catalog's own S3 clients reach the embedded S3: path-style, with
+ * the SDK's default checksums (CRC32 on every upload, `aws-chunked` framing
+ * on streams), which the embedded S3 decodes and checks as S3 does, so the
+ * CLI and the pipeline take the path a user's SDK or AWS CLI takes.
  */
 export const LOCAL_S3_CLIENT_OPTIONS = {
   region: LOCAL_REGION,
   credentials: LOCAL_CREDENTIALS,
   forcePathStyle: true,
-  requestChecksumCalculation: "WHEN_REQUIRED",
-  responseChecksumValidation: "WHEN_REQUIRED",
 } as const;
 
 /** Default ports and names of the local stack; the CLI uses them to find it. */

@@ -126,9 +126,6 @@ export async function probeStack(
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_S3: servers.s3Endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: servers.dynamodbEndpoint,
-    // s3rver predates flexible checksums (see CHECKSUM_POLICY in test/support/servers.ts).
-    AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
-    AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
     POWERTOOLS_SERVICE_NAME: "s3-metadata-catalog",
     POWERTOOLS_LOG_LEVEL: "WARN",
     POWERTOOLS_METRICS_DISABLED: "true",

@@ -12,7 +12,7 @@ import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { toS3Notification } from "../../src/events/s3-event.js";
 import { InvocationFaultError } from "../../src/lambda/handler.js";
-import { CHECKSUM_POLICY, TEST_CREDENTIALS, TEST_REGION } from "../support/servers.js";
+import { TEST_CREDENTIALS, TEST_REGION } from "../support/servers.js";
 import { type HandlerStack, notificationBody, sqsBatch, startStack, upload } from "./fixtures.js";
 
 let stack: HandlerStack;
@@ -63,7 +63,6 @@ function faultyS3(marker: string, active: { on: boolean }): S3Client {
     credentials: TEST_CREDENTIALS,
     forcePathStyle: true,
     maxAttempts: 1,
-    ...CHECKSUM_POLICY,
   });
   const slowDown = () =>
     new S3ServiceException({

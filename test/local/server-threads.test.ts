@@ -16,7 +16,7 @@ import type { ObjectEvent } from "../../src/events/s3-event.js";
 import { EmbeddedDynamoDb } from "../../src/local/embedded-dynamodb.js";
 import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
 import { LocalStack, PortInUseError } from "../../src/local/local-stack.js";
-import { CHECKSUM_POLICY, TEST_CREDENTIALS } from "../support/servers.js";
+import { TEST_CREDENTIALS } from "../support/servers.js";
 
 // The embedded servers run on worker threads; these are the promises the in-process servers kept.
 
@@ -32,7 +32,6 @@ const s3Client = (endpoint: string) =>
     endpoint,
     credentials: TEST_CREDENTIALS,
     forcePathStyle: true,
-    ...CHECKSUM_POLICY,
   });
 const dynamoClient = (endpoint: string) =>
   new DynamoDBClient({ region: "us-east-1", endpoint, credentials: TEST_CREDENTIALS });

@@ -18,7 +18,7 @@ import { DEFAULT_POLICY } from "../../src/policy/policy.js";
 import { S3ByteSource } from "../../src/s3/s3-byte-source.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { corpusFile } from "../support/corpus.js";
-import { CHECKSUM_POLICY, startServers, TEST_CREDENTIALS, type TestServers } from "../support/servers.js";
+import { startServers, TEST_CREDENTIALS, type TestServers } from "../support/servers.js";
 
 /**
  * Forwards TCP to a port; with `stallAfter` set, each connection made from
@@ -121,7 +121,6 @@ beforeAll(async () => {
     credentials: TEST_CREDENTIALS,
     forcePathStyle: true,
     maxAttempts: 1,
-    ...CHECKSUM_POLICY,
   });
   store = new CatalogStore(servers.dynamodb, { tableName: "catalog-slow-source" });
   await store.ensureTable();

@@ -27,7 +27,9 @@
  *   1,024 bytes work with or without slashes.
  * - It emits S3-shaped events (`server.on("event")`) but with the key NOT
  *   URL-encoded, unlike S3; build events with `toS3Notification` instead.
- * - It does not send or check flexible checksums: see CHECKSUM_POLICY.
+ * - It does not check flexible checksums and stores `aws-chunked` bodies
+ *   with their framing inside; EmbeddedS3 decodes them and checks every
+ *   declared checksum (test/local/flexible-checksums.test.ts).
  *   Reads, HeadObject with ChecksumMode and PutObjectTagging also work from
  *   a client with the SDK's default checksum settings; streamed uploads do not.
  * - It ignores the `x-amz-tagging` header of PutObject (no tags are stored);
@@ -97,20 +99,6 @@ export const TEST_REGION = "us-east-1";
 export const TEST_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
 /**
- * SDK v3 (since early 2025) adds a CRC32/CRC64 checksum to every upload
- * (with `aws-chunked` trailing headers on streams) and validates response
- * checksums. s3rver predates flexible checksums: it neither stores nor
- * returns them, and it does not decode `aws-chunked` bodies, so streamed
- * uploads would be stored with the chunk framing inside. Computing them
- * only when an operation requires it restores the pre-2025 behaviour that
- * s3rver understands; real S3 is unaffected by this choice.
- */
-export const CHECKSUM_POLICY = {
-  requestChecksumCalculation: "WHEN_REQUIRED",
-  responseChecksumValidation: "WHEN_REQUIRED",
-} as const;
-
-/**
  * Starts both servers on free ports and returns clients bound to them.
  *
  * @example
@@ -128,7 +116,6 @@ export async function startServers(): Promise<TestServers> {
     endpoint: s3Endpoint,
     credentials: TEST_CREDENTIALS,
     forcePathStyle: true,
-    ...CHECKSUM_POLICY,
   });
   const dynamodb = new DynamoDBClient({
     region: TEST_REGION,
@@ -194,6 +181,5 @@ export function testS3Client(endpoint: string): S3Client {
     endpoint,
     credentials: TEST_CREDENTIALS,
     forcePathStyle: true,
-    ...CHECKSUM_POLICY,
   });
 }
