@@ -124,9 +124,10 @@ export interface DocumentInfo {
   encrypted?: boolean;
   /**
    * True when the document carries macros, whatever its type says: a VBA
-   * project (OOXML `vbaProject.bin`, a legacy Word/Excel file's VBA storage)
-   * or Excel 4.0 macro sheets (OOXML), or Basic modules and scripts (ODF);
-   * absent otherwise.
+   * project (OOXML `vbaProject.bin`, a legacy Word/Excel file's VBA storage),
+   * Excel 4.0 macro sheets (OOXML, and the BOUNDSHEET records of a legacy
+   * .xls/.xlt, encrypted workbooks included), or Basic modules and scripts
+   * (ODF); absent otherwise.
    */
   macros?: boolean;
 }

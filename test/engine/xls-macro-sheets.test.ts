@@ -149,6 +149,7 @@ describe("Excel 4.0 macro sheets", () => {
     const result = await run(bytes);
     expect(result.status).toBe("ok");
     expect(result.document).not.toHaveProperty("macros");
+    expect(result.warnings).toEqual([expect.stringContaining(warning)]);
   });
 
   it("leave macros unset, with a warning, when the read budget runs out before the sheet list", async () => {

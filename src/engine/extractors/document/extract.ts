@@ -35,7 +35,7 @@ export async function extractDocument(ctx: ExtractContext): Promise<Sections> {
     mime === "application/vnd.ms-excel" ||
     mime === "application/vnd.ms-powerpoint"
   ) {
-    document = await readCfb(ctx.reader);
+    document = await readCfb(ctx.reader, ctx.warn);
   } else if (mime === "application/rtf" || mime === "text/rtf") {
     document = readRtf(await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES)));
   } else if (mime === "application/x-mobipocket-ebook") {
