@@ -311,3 +311,189 @@ export function buildWorkbookStream(
   });
   return Buffer.concat([...head, ...boundSheets, eof, ...substreams]);
 }
+
+/** A PowerPoint record ([MS-PPT] 2.3.1): recVer and recInstance, type, body length, body. */
+export function pptRecord(
+  type: number,
+  body: Uint8Array = new Uint8Array(0),
+  header: { version?: number; instance?: number } = {},
+): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUInt16LE(((header.instance ?? 0) << 4) | (header.version ?? 0), 0);
+  out.writeUInt16LE(type, 2);
+  out.writeUInt32LE(body.byteLength, 4);
+  return Buffer.concat([out, body]);
+}
+
+/** A container record: recVer 0xF, its children as the body. */
+function pptContainer(type: number, children: readonly Uint8Array[], instance = 0): Buffer {
+  return pptRecord(type, Buffer.concat(children), { version: 0xf, instance });
+}
+
+/** The DocumentContainer one save of {@link buildPowerPointStreams} writes. */
+export interface PptDocument {
+  /** fHasMacros of a VBAInfoAtom in the DocInfoList; omitted, the list holds no VBAInfoContainer. */
+  hasMacros?: number;
+  /** Bytes of other child records ahead of the DocInfoList. @default 0 */
+  filler?: number;
+  /** Body bytes of each of those records. @default 1000 */
+  fillerRecord?: number;
+}
+
+/** One save of a presentation: always a slide; the DocumentContainer when `document` is given. */
+export interface PptSave {
+  document?: PptDocument;
+}
+
+/** The two streams of a presentation, and where the last save put its records. */
+export interface PptStreams {
+  currentUser: Buffer;
+  document: Buffer;
+  at: {
+    userEdit: number;
+    persistDirectory: number;
+    /** The last DocumentContainer written, its DocInfoList and its VBAInfoAtom record. */
+    document: number;
+    docInfoList: number;
+    vbaInfoAtom?: number;
+  };
+}
+
+const PERSIST = { document: 1, slide: 2, cryptSession: 3, vbaProject: 4 } as const;
+
+/**
+ * The `Current User` and `PowerPoint Document` streams of a PowerPoint 97-2003
+ * presentation saved `saves.length` times: the first a full save, each later
+ * one appended as a fast save does, with its own persist directory and a
+ * UserEditAtom pointing back to the previous one ([MS-PPT] 3.2). Persist ids:
+ * 1 the DocumentContainer, 2 a slide, 3 the CryptSession10Container, 4 the VBA
+ * project storage (written with a VBAInfoAtom whose fHasMacros is not 0).
+ * With `encrypted`, every persist object but the CryptSession10Container's
+ * header is scrambled, as [MS-PPT] 2.3.7 encrypts them.
+ *
+ * @example
+ * const { currentUser, document } = buildPowerPointStreams([{ document: { hasMacros: 1 } }]);
+ * buildCfb([{ name: "Current User", content: currentUser }, { name: "PowerPoint Document", content: document }])
+ */
+export function buildPowerPointStreams(
+  saves: readonly PptSave[],
+  options: { encrypted?: boolean } = {},
+): PptStreams {
+  const scramble = (record: Buffer, from = 0) => {
+    if (options.encrypted)
+      for (let i = from; i < record.byteLength; i++) record[i] = (record[i] as number) ^ 0xa5;
+    return record;
+  };
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const append = (record: Buffer) => {
+    const at = length;
+    chunks.push(record);
+    length += record.byteLength;
+    return at;
+  };
+  let lastEdit = 0;
+  let persistIdSeed = 0;
+  const at: Partial<PptStreams["at"]> = {};
+  for (const [index, save] of saves.entries()) {
+    const offsets = new Map<number, number>();
+    if (save.document) {
+      const { record, docInfoList, vbaInfoAtom } = documentContainer(save.document);
+      const documentAt = append(scramble(record));
+      offsets.set(PERSIST.document, documentAt);
+      at.document = documentAt;
+      at.docInfoList = documentAt + docInfoList;
+      if (vbaInfoAtom === undefined) delete at.vbaInfoAtom;
+      else at.vbaInfoAtom = documentAt + vbaInfoAtom;
+      if (save.document.hasMacros) {
+        // A VbaProjectStg: its decompressed size, then zlib data, beside the point here.
+        const project = Buffer.from([0x00, 0x10, 0x00, 0x00, 0x78, 0x9c, 0x03, 0x00]);
+        offsets.set(PERSIST.vbaProject, append(scramble(pptRecord(0x1011, project, { instance: 1 }))));
+      }
+    }
+    offsets.set(PERSIST.slide, append(scramble(pptContainer(0x03ee, [pptRecord(0x03ef, Buffer.alloc(24))]))));
+    const encrypted = options.encrypted && index === 0;
+    if (encrypted) {
+      const session = pptRecord(0x2f14, Buffer.alloc(64, 0x5a), { version: 0xf });
+      offsets.set(PERSIST.cryptSession, append(scramble(session, 8)));
+    }
+    persistIdSeed = Math.max(persistIdSeed, ...offsets.keys());
+    const persistDirectory = append(pptRecord(0x1772, persistDirectoryEntries(offsets)));
+    const userEdit = Buffer.alloc(encrypted ? 0x20 : 0x1c);
+    userEdit.writeUInt32LE(0x100, 0);
+    userEdit.writeUInt8(3, 7);
+    userEdit.writeUInt32LE(lastEdit, 8);
+    userEdit.writeUInt32LE(persistDirectory, 12);
+    userEdit.writeUInt32LE(PERSIST.document, 16);
+    userEdit.writeUInt32LE(persistIdSeed, 20);
+    userEdit.writeUInt16LE(1, 24);
+    if (encrypted) userEdit.writeUInt32LE(PERSIST.cryptSession, 28);
+    lastEdit = append(pptRecord(0x0ff5, userEdit));
+    at.userEdit = lastEdit;
+    at.persistDirectory = persistDirectory;
+  }
+  if (at.document === undefined) throw new Error("buildPowerPointStreams: no save writes the document");
+
+  const user = Buffer.from("Ana", "latin1");
+  const fixed = Buffer.alloc(20);
+  fixed.writeUInt32LE(0x14, 0);
+  fixed.writeUInt32LE(options.encrypted ? 0xf3d1c4df : 0xe391c05f, 4);
+  fixed.writeUInt32LE(lastEdit, 8);
+  fixed.writeUInt16LE(user.byteLength, 12);
+  fixed.writeUInt16LE(0x03f4, 14);
+  fixed.writeUInt8(3, 16);
+  const relVersion = Buffer.from([0x08, 0x00, 0x00, 0x00]);
+  const currentUser = pptRecord(
+    0x0ff6,
+    Buffer.concat([fixed, user, relVersion, Buffer.from("Ana", "utf16le")]),
+  );
+  return { currentUser, document: Buffer.concat(chunks), at: at as PptStreams["at"] };
+}
+
+/** A DocumentContainer (DocumentAtom, filler, a DocInfoList, EndDocumentAtom), and offsets within it. */
+function documentContainer(document: PptDocument): {
+  record: Buffer;
+  docInfoList: number;
+  vbaInfoAtom?: number;
+} {
+  const children: Buffer[] = [pptRecord(0x03e9, Buffer.alloc(40), { version: 1 })];
+  const fillerRecord = document.fillerRecord ?? 1000;
+  for (let left = document.filler ?? 0; left > 0; ) {
+    const body = Math.max(0, Math.min(left - 8, fillerRecord));
+    // An atom the walk skips: a CString, as a document's named shows hold.
+    children.push(pptRecord(0x0fba, Buffer.alloc(body, 0x11)));
+    left -= 8 + body;
+  }
+  const progTags = pptContainer(0x1388, []);
+  const list: Buffer[] = [progTags];
+  if (document.hasMacros !== undefined) {
+    const atom = Buffer.alloc(12);
+    atom.writeUInt32LE(document.hasMacros ? PERSIST.vbaProject : 0, 0);
+    atom.writeUInt32LE(document.hasMacros, 4);
+    atom.writeUInt32LE(2, 8);
+    list.push(pptContainer(0x03ff, [pptRecord(0x0400, atom, { version: 2 })], 1));
+  }
+  const before = children.reduce((sum, child) => sum + child.byteLength, 0);
+  children.push(pptContainer(0x07d0, list), pptRecord(0x03ea));
+  const record = pptContainer(0x03e8, children);
+  const docInfoList = 8 + before;
+  // Past the list's header, ProgTags and the VBAInfoContainer's header.
+  const vbaInfoAtom = docInfoList + 8 + progTags.byteLength + 8;
+  return document.hasMacros === undefined ? { record, docInfoList } : { record, docInfoList, vbaInfoAtom };
+}
+
+/** Persist directory entries: each run of consecutive ids as a count and first id, then its offsets. */
+function persistDirectoryEntries(offsets: ReadonlyMap<number, number>): Buffer {
+  const ids = [...offsets.keys()].sort((a, b) => a - b);
+  const entries: Buffer[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let run = 1;
+    while (ids[i + run] === (ids[i] as number) + run) run++;
+    const entry = Buffer.alloc(4 + run * 4);
+    entry.writeUInt32LE(((run << 20) | (ids[i] as number)) >>> 0, 0);
+    for (let j = 0; j < run; j++) entry.writeUInt32LE(offsets.get(ids[i + j] as number) as number, 4 + j * 4);
+    entries.push(entry);
+    i += run;
+  }
+  return Buffer.concat(entries);
+}

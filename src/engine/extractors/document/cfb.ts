@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
+import { readPowerPointDocument } from "./powerpoint-document.js";
 import { readWorkbookGlobals, type StreamBytes } from "./workbook-globals.js";
 
 const CFB_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
@@ -28,14 +29,17 @@ interface DirectoryEntry {
 /**
  * Legacy Compound File Binary (.doc/.xls/.ppt) and the CFB wrapper of an
  * encrypted OOXML file. Reads the header and the directory (see
- * {@link readDirectory}), Word's FIB for its encryption flag, and Excel's
+ * {@link readDirectory}), Word's FIB for its encryption flag, Excel's
  * workbook globals (see {@link readWorkbookGlobals}) for FILEPASS and the
- * sheet list. Macros are a VBA project, told from the directory alone (a
+ * sheet list, and PowerPoint's chain from the current edit to the
+ * DocumentContainer (see {@link readPowerPointDocument}) for its encryption
+ * and VBA flags. Macros are a VBA project, told from the directory alone (a
  * storage any Office application names by the same rule, see
- * {@link hasVbaProject}), or an Excel 4.0 macro sheet in the sheet list.
- * Anything deeper (SummaryInformation, the VBA project PowerPoint compresses
- * inside its main stream) is left out. Oddities met on the way, a read budget
- * reached among them, go to `warn`.
+ * {@link hasVbaProject}) or, for PowerPoint, which compresses its project
+ * inside its main stream, from the VBAInfoAtom's flag; or an Excel 4.0 macro
+ * sheet in the sheet list. Anything deeper (SummaryInformation, the objects
+ * PowerPoint embeds compressed in its main stream) is left out. Oddities met
+ * on the way, a read budget reached among them, go to `warn`.
  *
  * @example
  * await readCfb(reader, ctx.warn) // { kind: "cfb", application: "Microsoft Excel", encrypted: false, macros: true }
@@ -64,7 +68,10 @@ export async function readCfb(
   }
   const word = named("WordDocument");
   const workbook = named("Workbook") ?? named("Book");
-  if (named("PowerPoint Document")) info.application = "Microsoft PowerPoint";
+  const presentation = named("PowerPoint Document");
+  // The root entry's stream is the mini stream, where a stream under the cutoff lives.
+  const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
+  const stream = (entry: DirectoryEntry) => new CfbStream(reader, chains, entry, miniStream);
   if (word) {
     info.application = "Microsoft Word";
     if (word.size >= MINI_STREAM_CUTOFF) {
@@ -75,12 +82,19 @@ export async function readCfb(
     }
   } else if (workbook) {
     info.application = "Microsoft Excel";
-    // The root entry's stream is the mini stream, where a Workbook under the cutoff lives.
-    const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
-    const stream = new CfbStream(reader, chains, workbook, miniStream);
-    const globals = await readWorkbookGlobals(stream, warn);
+    const globals = await readWorkbookGlobals(stream(workbook), warn);
     if (globals.encrypted !== undefined) info.encrypted = globals.encrypted;
     if (globals.macroSheets > 0) info.macros = true;
+  } else if (presentation) {
+    info.application = "Microsoft PowerPoint";
+    const currentUser = named("Current User");
+    const found = await readPowerPointDocument(
+      stream(presentation),
+      currentUser && stream(currentUser),
+      warn,
+    );
+    if (found.encrypted !== undefined) info.encrypted = found.encrypted;
+    if (found.macros) info.macros = true;
   }
   if (hasVbaProject(entries)) info.macros = true;
   return info;
