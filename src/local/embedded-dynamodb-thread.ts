@@ -5,6 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { closeHttpServer } from "./close-http-server.js";
 import type { EmbeddedDynamoDbOptions } from "./embedded-dynamodb.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason } from "./loopback-guard.js";
@@ -100,12 +101,6 @@ serveOnThread(async (data) => {
   return {
     port: (server.address() as AddressInfo).port,
     // dynalite's close also closes its LevelDB, flushing it to disk.
-    close: async () => {
-      // Keep-alive sockets from SDK clients would otherwise hold the server open.
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
-    },
+    close: () => closeHttpServer(server),
   };
 });

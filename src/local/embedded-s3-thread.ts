@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { EventEmitter } from "node:events";
 import { mkdir, rename, rm } from "node:fs/promises";
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
@@ -15,6 +15,7 @@ import { Readable } from "node:stream";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
+import { closeHttpServer } from "./close-http-server.js";
 import { checkContentMd5, readContentMd5 } from "./content-md5.js";
 import {
   type CreatingRequest,
@@ -97,7 +98,8 @@ interface S3rverInstance extends EventEmitter {
   store: S3rverStore;
   middleware: KoaMiddleware[];
   run(): Promise<AddressInfo>;
-  close(): Promise<void>;
+  /** The HTTP server `run` started. */
+  httpServer: Server;
 }
 type S3rverConstructor = new (options: {
   address: string;
@@ -569,7 +571,11 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     });
   };
   const address = await server.run();
-  return { port: address.port, close: () => server.close(), refuseWrites: () => refusal.refuse() };
+  return {
+    port: address.port,
+    close: () => closeHttpServer(server.httpServer),
+    refuseWrites: () => refusal.refuse(),
+  };
 }
 
 serveOnThread(async (data, send) => {

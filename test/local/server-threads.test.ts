@@ -26,15 +26,21 @@ beforeAll(async () => {
 });
 afterAll(() => rm(directory, { recursive: true, force: true }));
 
-const s3Client = (endpoint: string) =>
+const s3Client = (endpoint: string, maxAttempts?: number) =>
   new S3Client({
     region: "us-east-1",
     endpoint,
     credentials: TEST_CREDENTIALS,
     forcePathStyle: true,
+    ...(maxAttempts && { maxAttempts }),
   });
-const dynamoClient = (endpoint: string) =>
-  new DynamoDBClient({ region: "us-east-1", endpoint, credentials: TEST_CREDENTIALS });
+const dynamoClient = (endpoint: string, maxAttempts?: number) =>
+  new DynamoDBClient({
+    region: "us-east-1",
+    endpoint,
+    credentials: TEST_CREDENTIALS,
+    ...(maxAttempts && { maxAttempts }),
+  });
 
 describe("EmbeddedS3 on its thread", () => {
   it("has emitted a change before the request that made it is answered", async () => {
@@ -198,6 +204,64 @@ describe("EmbeddedDynamoDb on its thread", () => {
     } finally {
       client.destroy();
       await second.close();
+    }
+  });
+});
+
+describe("closing a server while a client keeps sending on one keep-alive connection", () => {
+  /**
+   * Sends `send` one request after another, each waiting for the last, as an
+   * upload of many files one at a time does; stops at the first failure.
+   */
+  function keepSending(send: (n: number) => Promise<unknown>) {
+    const state = { sent: 0, error: undefined as unknown };
+    const done = (async () => {
+      try {
+        for (; state.sent < 100_000; state.sent++) await send(state.sent);
+      } catch (error) {
+        state.error = error;
+      }
+    })();
+    return { state, done };
+  }
+
+  async function afterRequests(state: { sent: number }, count: number): Promise<void> {
+    while (state.sent < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  it("settles for the S3 server, and the client's next request is refused", async () => {
+    const s3 = await EmbeddedS3.start({
+      port: 0,
+      directory: join(directory, "close-busy-s3"),
+      buckets: ["uploads"],
+    });
+    const client = s3Client(s3.endpoint, 1);
+    const { state, done } = keepSending((n) =>
+      client.send(new PutObjectCommand({ Bucket: "uploads", Key: `k${n}`, Body: "x" })),
+    );
+    try {
+      await afterRequests(state, 10);
+      await s3.close();
+      await done;
+      expect(state.sent).toBeLessThan(100_000);
+      expect(String(state.error)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("settles for the DynamoDB server, and the client's next request is refused", async () => {
+    const dynamodb = await EmbeddedDynamoDb.start({ port: 0 });
+    const client = dynamoClient(dynamodb.endpoint, 1);
+    const { state, done } = keepSending(() => client.send(new ListTablesCommand({})));
+    try {
+      await afterRequests(state, 10);
+      await dynamodb.close();
+      await done;
+      expect(state.sent).toBeLessThan(100_000);
+      expect(String(state.error)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
+    } finally {
+      client.destroy();
     }
   });
 });
