@@ -270,24 +270,30 @@ export function lambdaLogging(
   };
 }
 
-/** Lambda's limit on a function's environment, names and values together; past it the deploy fails. */
+/** Lambda's limit on a function's environment, measured as one JSON object; past it the deploy fails. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /** Room for a value only known at deploy time (the table's name, which DynamoDB caps at 255 characters). */
 const UNRESOLVED_VALUE_BYTES = 255;
 
 /**
- * Refuses an environment Lambda would refuse. Only `POLICY` can grow large (allow- and deny-lists), so the
- * message says how large it is.
+ * Refuses an environment Lambda would refuse. Lambda measures the variables as one JSON object
+ * (`{"NAME":"value",...}`, its error says "String measured: ..."), so quotes and escapes count: every `"`
+ * of the policy counts twice. Only `POLICY` can grow large (allow- and deny-lists), so the message says
+ * how large it is.
  */
 function checkEnvironmentSize(environment: Record<string, string>): void {
-  let size = 0;
-  for (const [name, value] of Object.entries(environment)) {
-    size += Buffer.byteLength(name);
-    size += Token.isUnresolved(value) ? UNRESOLVED_VALUE_BYTES : Buffer.byteLength(value);
-  }
+  const measured = Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => [
+      name,
+      Token.isUnresolved(value) ? "x".repeat(UNRESOLVED_VALUE_BYTES) : value,
+    ]),
+  );
+  const size = Buffer.byteLength(JSON.stringify(measured));
   if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-    const policy = environment.POLICY === undefined ? 0 : Buffer.byteLength(environment.POLICY);
+    // As Lambda counts it: escaped, without the enclosing quotes.
+    const policy =
+      environment.POLICY === undefined ? 0 : Buffer.byteLength(JSON.stringify(environment.POLICY)) - 2;
     throw new CatalogConfigError(
       `the function's environment would take up to ${size} bytes, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; the policy is ${policy} of them: shorten it (minified JSON, fewer list entries)`,
     );

@@ -920,6 +920,11 @@ function inlineFunction(stack: Stack): lambda.Function {
 /** Denied prefixes whose policy (13 bytes an entry) fits Lambda's 4 KB alone, but not with the rest of the environment. */
 const prefixList = (n: number) => Array.from({ length: n }, (_, i) => `tmp-${String(i).padStart(5, "0")}/`);
 const LONG_PREFIX_LIST = prefixList(300);
+/**
+ * 3.5 KB of policy: names and values of the environment add up to under 4 KB, but Lambda measures the
+ * environment as JSON, where each entry's two quotes are escaped (15 bytes an entry).
+ */
+const QUOTED_PREFIX_LIST = prefixList(270);
 
 describe("conflicting or invalid settings are rejected before anything is built", () => {
   it.each([
@@ -965,6 +970,10 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [
       { policy: JSON.stringify({ deniedPrefixes: LONG_PREFIX_LIST }) },
       /environment would take up to \d+ bytes, over Lambda's limit of 4096; the policy is \d+ of them/,
+    ],
+    [
+      { policy: JSON.stringify({ deniedPrefixes: QUOTED_PREFIX_LIST }) },
+      /environment would take up to \d+ bytes, over Lambda's limit of 4096; the policy is 4072 of them/,
     ],
     // A mistyped key would otherwise leave its default in place without a word.
     [{ memorymib: "512" }, /context "memorymib" is not an option of this app; did you mean "memoryMiB"\?/],
@@ -1022,8 +1031,8 @@ describe("conflicting or invalid settings are rejected before anything is built"
   });
 
   it("a policy of a few KB that leaves room for the rest of the environment is deployed", () => {
-    const policy = JSON.stringify({ deniedPrefixes: prefixList(250) });
-    expect(policy.length).toBeGreaterThan(3000);
+    const policy = JSON.stringify({ deniedPrefixes: prefixList(220) });
+    expect(policy.length).toBeGreaterThan(2800);
     const { stack } = buildCatalogApp({ ...SKIP_BUNDLING, policy });
     Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
       Environment: { Variables: Match.objectLike({ POLICY: policy }) },
