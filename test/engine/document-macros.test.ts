@@ -221,6 +221,31 @@ describe("OpenDocument macros", () => {
     expect(result.document).not.toHaveProperty("macros");
   });
 
+  // A Base database keeps its macros like any other ODF package; a plain zip would hide them.
+  it.each([
+    ["application/vnd.oasis.opendocument.base", "odb"],
+    ["application/vnd.oasis.opendocument.database", "odb"],
+    ["application/vnd.oasis.opendocument.text-master", "odm"],
+    ["application/vnd.oasis.opendocument.formula", "odf"],
+    ["application/vnd.oasis.opendocument.chart", "odc"],
+  ])("are reported for a package whose mimetype is %s (.%s)", async (mime, ext) => {
+    const bytes = buildZip([
+      { name: "mimetype", content: mime, method: "store" },
+      { name: "content.xml", content: "<office:document-content/>" },
+      LIBRARY_CONTAINER,
+      library(["Module1"]),
+      MODULE,
+      { name: "META-INF/manifest.xml", content: manifest([MODULE.name]) },
+    ]);
+    const result = await extract(new BufferSource(bytes, `file.${ext}`), {
+      name: `file.${ext}`,
+      declaredMime: "application/vnd.oasis.opendocument.database",
+    });
+    expect(result.format).toMatchObject({ mime, ext, category: "document" });
+    expect(result.format.mismatch).toBe(!mime.includes(".base") && !mime.includes(".database"));
+    expect(result.document).toMatchObject({ kind: "odf", macros: true });
+  });
+
   it("are reported for an encrypted package, whose entry names stay readable", async () => {
     const encrypted = manifest([MODULE.name]).replace(
       `manifest:full-path="${MODULE.name}" manifest:media-type="text/xml"/>`,

@@ -67,6 +67,7 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/zstd", "application/x-zstd"],
   ["application/xml", "text/xml"],
   ["application/rtf", "text/rtf"],
+  ["application/vnd.oasis.opendocument.base", "application/vnd.oasis.opendocument.database"],
   ["application/x-cfb", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"],
   ["application/postscript", "application/eps", "image/x-eps"],
   ["font/ttf", "font/sfnt", "application/x-font-ttf", "application/font-sfnt"],

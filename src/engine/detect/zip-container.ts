@@ -57,6 +57,18 @@ const PACKAGE_MIMETYPES: ReadonlyMap<string, string> = new Map([
   ["application/vnd.oasis.opendocument.presentation-template", "otp"],
   ["application/vnd.oasis.opendocument.graphics", "odg"],
   ["application/vnd.oasis.opendocument.graphics-template", "otg"],
+  ["application/vnd.oasis.opendocument.chart", "odc"],
+  ["application/vnd.oasis.opendocument.chart-template", "otc"],
+  ["application/vnd.oasis.opendocument.formula", "odf"],
+  ["application/vnd.oasis.opendocument.formula-template", "otf"],
+  ["application/vnd.oasis.opendocument.image", "odi"],
+  ["application/vnd.oasis.opendocument.image-template", "oti"],
+  ["application/vnd.oasis.opendocument.text-master", "odm"],
+  ["application/vnd.oasis.opendocument.text-master-template", "otm"],
+  ["application/vnd.oasis.opendocument.text-web", "oth"],
+  // A Base database (LibreOffice writes `base`; `database` is its deprecated alias), where macros often live.
+  ["application/vnd.oasis.opendocument.base", "odb"],
+  ["application/vnd.oasis.opendocument.database", "odb"],
 ]);
 
 /**
