@@ -597,6 +597,15 @@ describe("OOXML macros", () => {
     expect(result.document).not.toHaveProperty("macros");
   });
 
+  it("leave the properties read when [Content_Types].xml cannot be inflated", async () => {
+    const bytes = buildZip(ooxml("word/document.xml", docx));
+    // The first entry's deflate data follows its 30-byte local header and name.
+    bytes.fill(0xff, 30 + "[Content_Types].xml".length, 36 + "[Content_Types].xml".length);
+    const result = await run(bytes, "report.docx");
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({ kind: "ooxml", title: "Packed", creator: "Ann" });
+  });
+
   it("are absent from the corpus's OOXML files, which carry none", async () => {
     for (const name of ["tika-testWORD.docx", "tika-testEXCEL.xlsx", "tika-testPPT.pptx"]) {
       const result = await extract(new BufferSource(readFileSync(corpusFile(name)), name), { name });

@@ -83,13 +83,13 @@ export async function readOoxml(pkg: ZipPackage): Promise<DocumentInfo> {
 async function hasMacros(pkg: ZipPackage): Promise<boolean> {
   const names = pkg.names();
   if (names.some((name) => VBA_PROJECT_PART.test(name))) return true;
-  const bytes = await pkg.part("[Content_Types].xml");
-  if (!bytes) return false;
   let types: ContentTypes;
   try {
+    const bytes = await pkg.part("[Content_Types].xml");
+    if (!bytes) return false;
     types = parseContentTypes(bytes);
   } catch (error) {
-    // Content types that are not XML say nothing more; the rest of the package may still be read.
+    // Content types that are damaged or not XML say nothing more; the rest of the package was read.
     if (error instanceof ContentError) return false;
     throw error;
   }
