@@ -35,8 +35,8 @@ export interface CatalogBucketProps {
 }
 
 /**
- * Refuses bucket props the construct cannot honour: a derived prefix that is empty, starts with `/` or
- * does not end with `/`, and, with `existingBucketName`, any prop that would configure that bucket.
+ * Refuses bucket props the construct cannot honour: a derived prefix that is empty, starts with `/`,
+ * does not end with `/` or holds an IAM wildcard, and, with `existingBucketName`, any prop that would configure that bucket.
  * {@link CatalogBucket} runs it on its props; the stack runs it on the settings before it builds anything.
  *
  * @example
@@ -48,6 +48,14 @@ export function checkBucketProps(props: CatalogBucketProps): void {
   const derivedPrefix = props.derivedPrefix ?? DEFAULT_DERIVED_PREFIX;
   if (!/^[^/].*\/$/.test(derivedPrefix)) {
     throw new CatalogConfigError(`derivedPrefix "${derivedPrefix}" must be non-empty and end with "/"`);
+  }
+  // Keys and lifecycle rules read the prefix literally, but the function's write grant names
+  // `${derivedPrefix}*` in IAM, where "*" and "?" are wildcards: "*/" would let it overwrite and
+  // delete the uploads themselves.
+  if (/[*?]/.test(derivedPrefix)) {
+    throw new CatalogConfigError(
+      `derivedPrefix "${derivedPrefix}" cannot contain "*" or "?": keys match it literally, and in the function's IAM grants they are wildcards`,
+    );
   }
   if (props.existingBucketName !== undefined) {
     const conflicting = (

@@ -935,6 +935,12 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ prefix: "_derived/in/" }, /lies inside the derived prefix|overlaps the derived prefix/],
     [{ prefix: "_" }, /overlaps the derived prefix/],
     [{ derivedPrefix: "thumbs" }, /must be non-empty and end with/],
+    // The write grant would be bucket/*/*: every upload in a folder, not the derived artefacts.
+    [
+      { derivedPrefix: "*/", prefix: "uploads/", writeDerived: "true" },
+      /derivedPrefix "\*\/" cannot contain "\*" or "\?"/,
+    ],
+    [{ derivedPrefix: "thumb?/" }, /derivedPrefix "thumb\?\/" cannot contain/],
     [{ mode: "sqs", retryAttempts: "1" }, /retryAttempts only applies to mode "direct"/],
     [{ batchSize: "5" }, /only apply to mode "sqs"/],
     [{ alarmEmail: "a@b.c", alarmTopicArn: "arn:aws:sns:eu-west-1:1:t" }, /alternatives/],
