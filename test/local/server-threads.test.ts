@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
@@ -13,6 +14,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
+import { CLOSE_GRACE_MS } from "../../src/local/close-http-server.js";
 import { EmbeddedDynamoDb } from "../../src/local/embedded-dynamodb.js";
 import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
 import { LocalStack, PortInUseError } from "../../src/local/local-stack.js";
@@ -262,6 +264,48 @@ describe("closing a server while a client keeps sending on one keep-alive connec
       expect(String(state.error)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
     } finally {
       client.destroy();
+    }
+  });
+
+  it("settles once a request under way when closing began is answered, not after the grace period", async () => {
+    // Prepare: a PUT on a keep-alive connection, half its body sent.
+    const s3 = await EmbeddedS3.start({
+      port: 0,
+      directory: join(directory, "close-under-way-s3"),
+      buckets: ["uploads"],
+    });
+    const agent = new Agent({ keepAlive: true });
+    const put = request({
+      host: "127.0.0.1",
+      port: Number(new URL(s3.endpoint).port),
+      method: "PUT",
+      path: "/uploads/under-way.txt",
+      headers: { "Content-Length": "10" },
+      agent,
+    });
+    const answered = new Promise<number | undefined>((resolve, reject) => {
+      put.on("response", (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode));
+      });
+      put.on("error", reject);
+    });
+    put.write("12345");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    try {
+      // Act: close, then send the rest of the body.
+      const started = Date.now();
+      const closed = s3.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      put.end("67890");
+
+      // Assess
+      expect(await answered).toBe(200);
+      await closed;
+      expect(Date.now() - started).toBeLessThan(CLOSE_GRACE_MS / 2);
+    } finally {
+      agent.destroy();
     }
   });
 });
