@@ -917,7 +917,7 @@ function inlineFunction(stack: Stack): lambda.Function {
   });
 }
 
-/** Denied prefixes whose policy (13 bytes an entry) fits Lambda's 4 KB alone, but not with the rest of the environment. */
+/** Denied prefixes, 13 bytes an entry in the policy; 300 of them are too many for Lambda's 4 KB however it is counted. */
 const prefixList = (n: number) => Array.from({ length: n }, (_, i) => `tmp-${String(i).padStart(5, "0")}/`);
 const LONG_PREFIX_LIST = prefixList(300);
 /**
