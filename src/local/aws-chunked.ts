@@ -90,7 +90,9 @@ const CRLF = Buffer.from("\r\n");
  * The bytes an aws-chunked `body` carries, without its framing; its
  * trailing headers (names in lower case) are put in `trailers` once the
  * last chunk has been read. Framing that is not aws-chunked, or a body that
- * ends inside it, throws S3's error, so whoever reads the bytes stores none.
+ * ends inside it, throws S3's error, so whoever reads the bytes stores none;
+ * what is left of `body` is read past first, as it is when the bytes'
+ * reader stops early.
  *
  * @example
  * const trailers = new Map<string, string>();
@@ -102,6 +104,16 @@ export async function* decodeAwsChunked(
   trailers: Map<string, string>,
 ): AsyncGenerator<Buffer> {
   const source = body[Symbol.asyncIterator]();
+  try {
+    yield* decode(source, trailers);
+  } finally {
+    // A request whose body is left unread holds its connection, which then answers no other request.
+    for (;;) if ((await source.next().catch(() => ({ done: true }))).done) break;
+  }
+}
+
+/** {@link decodeAwsChunked} of the body `source` iterates. */
+async function* decode(source: AsyncIterator<Buffer>, trailers: Map<string, string>): AsyncGenerator<Buffer> {
   let buffered: Buffer = Buffer.alloc(0);
   let ended = false;
   /** Reads more of the body into `buffered`; false once it has ended. */

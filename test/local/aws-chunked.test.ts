@@ -59,6 +59,19 @@ describe("decodeAwsChunked", () => {
   ])("refuses %s", async (_, body, code) => {
     await expect(decoded(Buffer.from(body), 3)).rejects.toMatchObject({ code, status: 400 });
   });
+
+  it("reads the rest of a body it refuses to its end, so the request's connection can take the next", async () => {
+    let read = 0;
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const piece of inPieces(Buffer.from(`zz\r\n${"x".repeat(100)}`), 10)) {
+        read += piece.length;
+        yield piece;
+      }
+    }
+    const decoding = decodeAwsChunked(counted(), new Map());
+    await expect(decoding.next()).rejects.toMatchObject({ code: "InvalidRequest" });
+    expect(read).toBe(104);
+  });
 });
 
 describe("withoutAwsChunked", () => {

@@ -9,6 +9,7 @@
  * s3rver stored the chunk framing inside the object.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import { Readable } from "node:stream";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import {
@@ -336,6 +337,51 @@ describe("aws-chunked bodies sent byte for byte", () => {
     expect(response.status).toBe(400);
     expect(response.body).toContain(`<Code>${code}</Code>`);
     expect(await exists(key)).toBe(false);
+  });
+});
+
+/**
+ * Sends `requests`, each whole, one after the other on one connection and
+ * gives back the status of each answer received within two seconds.
+ */
+async function statusesOnOneConnection(requests: Buffer[]): Promise<number[]> {
+  const socket = connect(port(), "127.0.0.1");
+  let received = "";
+  socket.on("data", (data: Buffer) => {
+    received += data.toString("latin1");
+  });
+  const statuses = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+  try {
+    for (const request of requests) await new Promise((resolve) => socket.write(request, resolve));
+    const deadline = Date.now() + 2000;
+    while (statuses().length < requests.length && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    return statuses();
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe("aws-chunked bodies refused mid-body", () => {
+  it("reads the rest of the body past, so its connection answers the next request", async () => {
+    // Prepare: framing that is wrong from its first line, then 200 kB more of the body.
+    const body = Buffer.concat([Buffer.from("zz\r\n"), randomBytes(200_000)]);
+    const put = Buffer.concat([
+      Buffer.from(
+        `PUT /${BUCKET}/malformed/kept-alive.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          "Content-Encoding: aws-chunked\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD\r\n" +
+          `x-amz-decoded-content-length: 5\r\nContent-Length: ${body.length}\r\n\r\n`,
+      ),
+      body,
+    ]);
+    const list = Buffer.from(`GET /${BUCKET}?list-type=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+
+    // Act
+    const statuses = await statusesOnOneConnection([put, list]);
+
+    // Assess
+    expect(statuses).toEqual([400, 200]);
+    expect(await exists("malformed/kept-alive.bin")).toBe(false);
   });
 });
 
