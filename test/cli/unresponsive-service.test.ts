@@ -1,7 +1,8 @@
 /**
  * A server that takes the connection and never answers (a hung emulator, a
  * black-holed proxy) must not hold a command forever: the SDK clients the
- * catalog makes give up on silence, retry, and the command fails with one line.
+ * catalog makes give up on silence, retry, and the command fails with one line;
+ * so does `dlq ls`, whose answer is one file read by the stack.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 describe("a catalog whose servers never answer", () => {
-  it("makes show fail with one line naming the timeout, instead of waiting for good", async () => {
+  it.concurrent("makes show fail with one line naming the timeout, instead of waiting for good", async () => {
     // Act
     const endpoint = `http://127.0.0.1:${port}`;
     const run = await runCatalog(
@@ -39,4 +40,16 @@ describe("a catalog whose servers never answer", () => {
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
     expect(run.stderr).toMatch(/timed out after \d+ ms of inactivity/);
   }, 100_000);
+
+  it.concurrent("makes dlq ls fail with one line naming the timeout, instead of waiting for good", async () => {
+    // Act
+    const run = await runCatalog(["dlq", "ls", "--api", `http://127.0.0.1:${port}`], { timeoutMs: 60_000 });
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /^catalog: cannot reach the local stack at .*: timed out after \d+ ms of inactivity/,
+    );
+  }, 70_000);
 });

@@ -17,11 +17,23 @@ const AWS_DLQ =
   "against AWS the dead-letter queue is an SQS queue (see the stack's outputs): in SQS mode redrive it with 'aws sqs start-message-move-task --source-arn <dead-letter queue ARN>'; in direct mode re-invoke the function with each message's requestPayload (docs/DEPLOY.md, 'Redriving the dead-letter queue')";
 
 /**
+ * How long `dlq ls` waits in silence: the stack answers it by reading one file, so a server quiet
+ * this long is hung, not busy. A replay has no limit (see callApi).
+ */
+const LIST_SILENCE_MS = 15_000;
+
+/**
  * Calls the local stack's HTTP API; the dead-letter file is the running stack's to read and rewrite.
  * node:http rather than fetch: fetch gives up on a response whose headers take over 300 s, and a replay
- * of a large file answers only once every letter has been delivered again.
+ * of a large file answers only once every letter has been delivered again. `silenceMs`, when given,
+ * ends the call once the connection has been quiet that long.
  */
-async function callApi<T>(apiUrl: string, method: "GET" | "POST", path: string): Promise<T> {
+async function callApi<T>(
+  apiUrl: string,
+  method: "GET" | "POST",
+  path: string,
+  silenceMs?: number,
+): Promise<T> {
   let status: number;
   let text: string;
   try {
@@ -35,6 +47,11 @@ async function callApi<T>(apiUrl: string, method: "GET" | "POST", path: string):
         response.on("error", reject);
       });
       call.on("error", reject);
+      if (silenceMs !== undefined) {
+        call.setTimeout(silenceMs, () =>
+          call.destroy(new Error(`timed out after ${silenceMs} ms of inactivity`)),
+        );
+      }
       call.end();
     }));
   } catch (error) {
@@ -115,6 +132,7 @@ async function runLs(flags: DlqFlags): Promise<void> {
       apiUrl,
       "GET",
       "/api/dlq",
+      LIST_SILENCE_MS,
     );
     if (flags.json) printJson(items);
     else if (items.length === 0 && unreadable === 0) process.stdout.write("the dead-letter file is empty\n");
