@@ -39,6 +39,13 @@ export interface CatalogConfig {
 export const DEFAULT_DERIVED_PREFIX = "_derived/";
 
 /**
+ * The CloudWatch namespace of the catalog's own metrics, wherever the pipeline runs: the deployed
+ * function, `catalog worker` and the local stack publish under one name, told apart by their `service`
+ * dimension, so one dashboard or alarm covers them all.
+ */
+export const METRICS_NAMESPACE = "S3MetadataCatalog";
+
+/**
  * Time limits for the HTTP requests of every S3 and DynamoDB client the
  * catalog makes (the handler's, the local stack's, the CLI's). The SDK waits
  * forever by default: a server that takes the connection and never answers
@@ -50,13 +57,6 @@ export const DEFAULT_DERIVED_PREFIX = "_derived/";
  * 20 s by design: it allows the wait time plus the same 5 s
  * (src/worker/sqs-http-timeouts.ts).
  */
-/**
- * The CloudWatch namespace of the catalog's own metrics, wherever the pipeline runs: the deployed
- * function, `catalog worker` and the local stack publish under one name, told apart by their `service`
- * dimension, so one dashboard or alarm covers them all.
- */
-export const METRICS_NAMESPACE = "S3MetadataCatalog";
-
 export const SDK_HTTP_TIMEOUTS = { connectionTimeout: 3_000, socketTimeout: 5_000 } as const;
 
 /** The environment does not describe a usable configuration. */
