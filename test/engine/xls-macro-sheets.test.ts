@@ -1,10 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { readCfb } from "../../src/engine/extractors/document/cfb.js";
 import { BufferSource, extract } from "../../src/engine/index.js";
-import { biffRecord, buildCfb, buildWorkbookStream, type XlsSheet } from "../support/cfb.js";
+import {
+  biffRecord,
+  buildCfb,
+  buildWorkbookStream,
+  readCfbWithWarnings,
+  type XlsSheet,
+} from "../support/cfb.js";
 import { CORPUS_DIR } from "../support/corpus.js";
 
 /**
@@ -22,14 +26,8 @@ function run(bytes: Uint8Array, name = "book.xls") {
 }
 
 /** readCfb on its own, for the warnings it gives. */
-async function read(bytes: Uint8Array, budget?: { maxBytes: number; maxRequests: number }) {
-  const warnings: string[] = [];
-  const reader = new BlockReader(new BufferSource(bytes, "book.xls"), {
-    blockSize: 512,
-    ...(budget && { budget }),
-  });
-  const document = await readCfb(reader, (message) => warnings.push(message));
-  return { document, warnings, reader };
+function read(bytes: Uint8Array, budget?: { maxBytes: number; maxRequests: number }) {
+  return readCfbWithWarnings(bytes, "book.xls", budget);
 }
 
 function xls(workbook: Uint8Array, options: { scattered?: boolean } = {}): Uint8Array {

@@ -5,6 +5,11 @@
  * storage's children in a balanced red-black tree.
  */
 
+import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
+import { readCfb } from "../../src/engine/extractors/document/cfb.js";
+import { BufferSource } from "../../src/engine/index.js";
+import type { DocumentInfo } from "../../src/engine/types.js";
+
 /** A stream (with `content`) or a storage (with `children`) in a file built by {@link buildCfb}. */
 export type CfbNode =
   | { name: string; content: Uint8Array | string }
@@ -496,4 +501,22 @@ function persistDirectoryEntries(offsets: ReadonlyMap<number, number>): Buffer {
     i += run;
   }
   return Buffer.concat(entries);
+}
+
+/**
+ * Reads `bytes` with readCfb alone, in 512-byte blocks under `budget`, for
+ * the warnings it gives, which `extract` folds into the record.
+ */
+export async function readCfbWithWarnings(
+  bytes: Uint8Array,
+  name: string,
+  budget?: { maxBytes: number; maxRequests: number },
+): Promise<{ document: DocumentInfo; warnings: string[]; reader: BlockReader }> {
+  const warnings: string[] = [];
+  const reader = new BlockReader(new BufferSource(bytes, name), {
+    blockSize: 512,
+    ...(budget && { budget }),
+  });
+  const document = await readCfb(reader, (message) => warnings.push(message));
+  return { document, warnings, reader };
 }
