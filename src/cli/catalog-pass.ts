@@ -267,10 +267,9 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
         }
       }
     }
-    if (summary.interrupted || options.stopRequested()) {
-      summary.interrupted = true;
-      break;
-    }
+    // A stop asked for during this page's last chunk counts only if another page follows: the check
+    // above, at that page's first chunk, tells a pass that reached everything from one cut short.
+    if (summary.interrupted) break;
   }
   // An interrupted pass leaves its total open: the rest of the listing was never read.
   progress.setTotal(summary.listed, !summary.interrupted);

@@ -1,7 +1,8 @@
 /**
  * A backfill stopped part-way (Ctrl-C) says how far it got: `scanned` counts
  * the objects it reached, not the ones it had listed, and a second run
- * catalogs exactly the rest. Real S3 and DynamoDB servers, objects put
+ * catalogs exactly the rest; a stop that comes once the last object is under
+ * way leaves a complete pass. Real S3 and DynamoDB servers, objects put
  * straight into S3 so that no event catalogs them first.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
@@ -78,4 +79,13 @@ it("counts only the objects an interrupted pass reached, and the rerun catalogs 
     cataloged: OBJECTS - first.cataloged,
     errors: 0,
   });
+}, 60_000);
+
+it("is complete, not interrupted, when the stop comes while the last chunk of the listing is under way", async () => {
+  // Act: 40 objects at concurrency 1 make chunks of 16, 16 and 8; the stop comes after the third has begun.
+  let checks = 0;
+  const summary = await backfill(() => ++checks > 3);
+
+  // Assess
+  expect(summary).toMatchObject({ interrupted: false, listed: OBJECTS, scanned: OBJECTS, errors: 0 });
 }, 60_000);
