@@ -462,6 +462,44 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("cuts a reason of a thousand characters in the Problems list, and its button does not open the record", async () => {
+    // Prepare: a rejection whose reason quotes a declared type the uploader made up.
+    const key = "long-reason/file.bin";
+    const reason = `declared type contradicts the content: ${"application/x-made-up; ".repeat(50)}`;
+    await catalog.stack.store.putRecord({
+      bucket: catalog.stack.bucket,
+      key,
+      size: 1,
+      etag: '"r"',
+      sequencer: "01",
+      eventTime: new Date().toISOString(),
+      status: "rejected",
+      reasons: [reason],
+      bytesRead: 1,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
+    await openPage(1440, 900);
+
+    // Act
+    await page.goto(`${catalog.url}/?view=problems`);
+    const cell = page.locator(`#content tr[data-key="${key}"] td.reason`);
+    await cell.waitFor();
+    const toggle = cell.getByRole("button", { name: "Show all" });
+    const cut = (await cell.boundingBox())?.height as number;
+    await toggle.click();
+
+    // Assess: a few lines until asked, all of it then, and the list is still the list.
+    expect(cut).toBeLessThan(120);
+    expect(await cell.locator(".long-value").textContent()).toBe(reason);
+    expect(await cell.getByRole("button", { name: "Show less" }).getAttribute("aria-expanded")).toBe("true");
+    expect((await cell.boundingBox())?.height).toBeGreaterThan(cut);
+    expect(new URL(page.url()).searchParams.get("key")).toBeNull();
+    expect(await page.locator("#detail").isHidden()).toBe(true);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("cuts a name of a thousand characters to three lines in the record's heading", async () => {
     const name = `${"N".repeat(1_000)}.txt`;
     const key = `long-name/${name}`;

@@ -769,7 +769,7 @@ function problemsTable(items) {
         el("td", { class: "icon-cell" }, categoryIcon(item.category, 32)),
         el("td", { class: "name", title: item.key }, navLink(item.key, { key: item.key })),
         el("td", {}, statusBadge(item.status)),
-        el("td", { class: "reason", text: item.reason ?? "" }),
+        el("td", { class: "reason" }, longText(item.reason ?? "")),
         el("td", { class: "num", text: relativeTime(item.eventTime) }),
       ),
     );
@@ -1071,10 +1071,12 @@ const LONG_VALUE_CHARS = 200;
 let longValueCount = 0;
 
 /**
- * A value as the record panel shows it. One that is long (a PDF title of a
- * thousand characters) is cut to a few lines, with a button that shows it
- * all, so one field cannot make the panel thousands of pixels tall. The
- * whole text is on the page either way, to find and to select.
+ * A value as the record panel, the Problems list and the audit trail show
+ * it. One that is long (a PDF title of a thousand characters, a reason that
+ * quotes a declared type the uploader made up) is cut to a few lines, with a
+ * button that shows it all, so one field cannot make a panel or a row
+ * thousands of pixels tall. The whole text is on the page either way, to
+ * find and to select.
  */
 function longText(text) {
   if (text.length <= LONG_VALUE_CHARS) return text;
@@ -1087,7 +1089,9 @@ function longText(text) {
       class: "show-all",
       "aria-expanded": "false",
       "aria-controls": id,
-      onclick: () => {
+      onclick: (event) => {
+        // Inside a Problems row, a click on the button is not one that opens the record.
+        event.preventDefault();
         const expanded = toggle.getAttribute("aria-expanded") !== "true";
         toggle.setAttribute("aria-expanded", String(expanded));
         toggle.textContent = expanded ? "Show less" : "Show all";
@@ -1504,7 +1508,9 @@ function auditTable(audit) {
             "td",
             {},
             entry.eventName,
-            entry.reasons?.length ? el("div", { class: "view-note", text: entry.reasons.join("; ") }) : null,
+            entry.reasons?.length
+              ? el("div", { class: "view-note" }, longText(entry.reasons.join("; ")))
+              : null,
           ),
           el("td", {}, statusBadge(entry.outcome), entry.deliveries > 1 ? ` ×${entry.deliveries}` : ""),
           el("td", { class: "num", text: `${Math.round(entry.durationMs ?? 0)} ms` }),
