@@ -12,14 +12,16 @@ import {
 import { CORPUS_DIR } from "../support/corpus.js";
 
 /**
- * Excel 4.0 (XLM) macro sheets in legacy .xls files: listed by the BOUNDSHEET
- * records of the Workbook stream's globals substream, which the reader
- * follows through the FAT or the mini stream. Workbooks are built byte by
- * byte; the corpus holds no macro sheet.
+ * Excel 4.0 (XLM) macro sheets and Excel 5/95 VBA module sheets in legacy
+ * .xls files: listed by the BOUNDSHEET records of the Workbook (or Book)
+ * stream's globals substream, which the reader follows through the FAT or the
+ * mini stream. Workbooks are built byte by byte; the corpus holds no macro
+ * sheet.
  */
 
 const SHEET: XlsSheet = { name: "Sheet1", type: "worksheet" };
 const MACRO: XlsSheet = { name: "Macro1", type: "macro", state: "veryHidden" };
+const MODULE: XlsSheet = { name: "Module1", type: "module" };
 
 function run(bytes: Uint8Array, name = "book.xls") {
   return extract(new BufferSource(bytes, name), { name });
@@ -30,8 +32,10 @@ function read(bytes: Uint8Array, budget?: { maxBytes: number; maxRequests: numbe
   return readCfbWithWarnings(bytes, "book.xls", budget);
 }
 
-function xls(workbook: Uint8Array, options: { scattered?: boolean } = {}): Uint8Array {
-  return buildCfb([{ name: "Workbook", content: workbook }], options);
+/** A compound file holding `workbook` as its `stream` (Excel 5/95 named it `Book`). */
+function xls(workbook: Uint8Array, options: { scattered?: boolean; stream?: string } = {}): Uint8Array {
+  const { stream = "Workbook", ...layout } = options;
+  return buildCfb([{ name: stream, content: workbook }], layout);
 }
 
 /** The stream offset of the `n`th BOUNDSHEET record (0x0085) of a stream built by buildWorkbookStream. */
@@ -70,11 +74,7 @@ describe("Excel 4.0 macro sheets", () => {
 
   it.each([
     ["a worksheet", [SHEET], {}],
-    [
-      "a worksheet, a chart and a VBA module sheet",
-      [SHEET, { name: "Chart1", type: "chart" }, { name: "Module1", type: "module" }],
-      {},
-    ],
+    ["a worksheet and a chart", [SHEET, { name: "Chart1", type: "chart" }], {}],
     [
       "hidden worksheets in regular sectors",
       [
@@ -168,5 +168,64 @@ describe("Excel 4.0 macro sheets", () => {
     expect(result.status).toBe("ok");
     expect(result.document).not.toHaveProperty("macros");
     expect((await read(bytes)).warnings).toEqual([]);
+  });
+});
+
+describe("Excel 5/95 VBA module sheets", () => {
+  it.each([
+    ["a BIFF8 Workbook stream", { name: "Workbook", biff5: false }, [SHEET, MODULE], {}],
+    ["an Excel 5/95 Book stream", { name: "Book", biff5: true }, [SHEET, MODULE], {}],
+    [
+      "a very hidden module in regular sectors",
+      { name: "Book", biff5: true },
+      [SHEET, { ...MODULE, state: "veryHidden" }],
+      { filler: 5000 },
+    ],
+    [
+      "a module beside a chart",
+      { name: "Book", biff5: true },
+      [SHEET, { name: "Chart1", type: "chart" }, MODULE],
+      {},
+    ],
+  ] as const)("are reported as macros in %s", async (_label, { name, biff5 }, sheets, stream) => {
+    // Prepare
+    const bytes = xls(buildWorkbookStream(sheets, { ...stream, biff5 }), { stream: name });
+    // Act
+    const result = await run(bytes);
+    const { warnings } = await read(bytes);
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Excel",
+      encrypted: false,
+      macros: true,
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it("are reported for an encrypted workbook, from the module's BOF record", async () => {
+    const stream = buildWorkbookStream([SHEET, MODULE], { encrypted: true, filler: 300 });
+    const result = await run(xls(stream));
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Excel",
+      encrypted: true,
+      macros: true,
+    });
+  });
+
+  it("are not read from a BOUNDSHEET's type byte when the workbook is encrypted", async () => {
+    const stream = buildWorkbookStream([SHEET], { encrypted: true });
+    stream[boundSheetAt(stream, 0) + 4 + 5] = 0x06;
+    const result = await run(xls(stream));
+    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: true });
+  });
+
+  it("leave a Book stream of worksheets and charts without macros", async () => {
+    const stream = buildWorkbookStream([SHEET, { name: "Chart1", type: "chart" }], { biff5: true });
+    const result = await run(xls(stream, { stream: "Book" }));
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: false });
   });
 });

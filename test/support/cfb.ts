@@ -241,7 +241,10 @@ export function biffRecord(type: number, body: Uint8Array = new Uint8Array(0)): 
   return Buffer.concat([header, body]);
 }
 
-/** BoundSheet8 `dt` values ([MS-XLS] 2.4.28) and the BOF `dt` of the substream each begins. */
+/**
+ * BoundSheet8 `dt` values ([MS-XLS] 2.4.28) and the BOF `dt` of the substream
+ * each begins (a VBA module's, 0x0006, from the BIFF5 format Excel 5/95 wrote).
+ */
 const SHEET_TYPES = {
   worksheet: { dt: 0x00, bof: 0x0010 },
   macro: { dt: 0x01, bof: 0x0040 },
@@ -262,18 +265,20 @@ export interface XlsSheet {
  * padding records of up to 1 KiB, a FILEPASS when `encrypted`, one
  * BOUNDSHEET per sheet, EOF), then each sheet's substream (BOF, EOF). An
  * encrypted stream scrambles what [MS-XLS] 2.2.10 encrypts after FILEPASS:
- * record bodies, but for BOF and a BOUNDSHEET's stream position.
+ * record bodies, but for BOF and a BOUNDSHEET's stream position. `biff5`
+ * writes the records as Excel 5/95 did (BOF version 0x0500 in an 8-byte
+ * body, sheet names as a byte count and 8-bit characters), for a `Book` stream.
  *
  * @example
  * buildCfb([{ name: "Workbook", content: buildWorkbookStream([{ name: "Macro1", type: "macro", state: "veryHidden" }]) }])
  */
 export function buildWorkbookStream(
   sheets: readonly XlsSheet[],
-  options: { filler?: number; encrypted?: boolean } = {},
+  options: { filler?: number; encrypted?: boolean; biff5?: boolean } = {},
 ): Buffer {
   const bof = (dt: number) => {
-    const body = Buffer.alloc(16);
-    body.writeUInt16LE(0x0600, 0);
+    const body = Buffer.alloc(options.biff5 ? 8 : 16);
+    body.writeUInt16LE(options.biff5 ? 0x0500 : 0x0600, 0);
     body.writeUInt16LE(dt, 2);
     return biffRecord(0x0809, body);
   };
@@ -292,12 +297,14 @@ export function buildWorkbookStream(
     : [];
   const boundSheet = (sheet: XlsSheet, position: number) => {
     const name = Buffer.from(sheet.name, "latin1");
-    const body = Buffer.alloc(8 + name.byteLength);
+    // BIFF8 names carry a flags byte (0: 8-bit characters) after the count; BIFF5 names do not.
+    const nameAt = options.biff5 ? 7 : 8;
+    const body = Buffer.alloc(nameAt + name.byteLength);
     body.writeUInt32LE(position, 0);
     body.writeUInt8({ visible: 0, hidden: 1, veryHidden: 2 }[sheet.state ?? "visible"], 4);
     body.writeUInt8(SHEET_TYPES[sheet.type].dt, 5);
     body.writeUInt8(name.byteLength, 6);
-    name.copy(body, 8);
+    name.copy(body, nameAt);
     return biffRecord(0x0085, scramble(body, 4));
   };
   const head = [bof(0x0005), ...filePass, ...filler];

@@ -37,7 +37,7 @@ interface DirectoryEntry {
  * storage any Office application names by the same rule, see
  * {@link hasVbaProject}) or, for PowerPoint, which compresses its project
  * inside its main stream, from the VBAInfoAtom's flag; or an Excel 4.0 macro
- * sheet in the sheet list. Anything deeper (SummaryInformation, the objects
+ * sheet or an Excel 5/95 VBA module sheet in the sheet list. Anything deeper (SummaryInformation, the objects
  * PowerPoint embeds compressed in its main stream) is left out. Oddities met
  * on the way, a read budget reached among them, go to `warn`.
  *

@@ -22,9 +22,10 @@ const FILEPASS = 0x002f;
 const BOUNDSHEET = 0x0085;
 /** BOF `dt`: the substream that follows. */
 const BOF_GLOBALS = 0x0005;
-const BOF_MACRO_SHEET = 0x0040;
-/** BoundSheet8 `dt`: the sheet's type. */
-const SHEET_MACRO = 0x01;
+/** Sheets that hold code: a VBA module (BIFF5/7; [MS-XLS] 2.4.21 lists no such BOF) and an Excel 4.0 macro sheet. */
+const BOF_CODE_SHEETS: ReadonlySet<number> = new Set([0x0006, 0x0040]);
+/** BoundSheet8 `dt` of sheets that hold code ([MS-XLS] 2.4.28): an Excel 4.0 macro sheet, a VBA module. */
+const SHEET_CODE_TYPES: ReadonlySet<number> = new Set([0x01, 0x06]);
 
 /** A stream's bytes by position, whatever sector chain holds them. */
 export interface StreamBytes {
@@ -39,7 +40,10 @@ export interface WorkbookGlobals {
   encrypted?: boolean;
   /** BOUNDSHEET records read. */
   sheets: number;
-  /** Of those, Excel 4.0 (XLM) macro sheets, whatever their hidden state. */
+  /**
+   * Of those, sheets that hold code, whatever their hidden state: Excel 4.0
+   * (XLM) macro sheets, and the VBA module sheets of Excel 5/95 workbooks.
+   */
   macroSheets: number;
 }
 
@@ -47,10 +51,11 @@ export interface WorkbookGlobals {
  * Walks the globals substream from its BOF record to its EOF record (at most
  * {@link MAX_GLOBALS_BYTES}) and counts the sheets and macro sheets its
  * BOUNDSHEET records list. A BOUNDSHEET's type byte tells a macro sheet
- * (`dt` 0x01), except in an encrypted workbook: after FILEPASS only record
- * headers, BOF records and a BOUNDSHEET's stream position stay in the clear
- * ([MS-XLS] 2.2.10), so there the type comes from the BOF record (`dt`
- * 0x0040) each position points to. A walk cut short by the read budget, a
+ * (`dt` 0x01) or a VBA module sheet (`dt` 0x06), except in an encrypted
+ * workbook: after FILEPASS only record headers, BOF records and a
+ * BOUNDSHEET's stream position stay in the clear ([MS-XLS] 2.2.10), so
+ * there the type comes from the BOF record (`dt` 0x0040, or 0x0006 for a
+ * module) each position points to. A walk cut short by the read budget, a
  * record running past the stream or an oversized length keeps what it read
  * and says so through `warn`.
  *
@@ -103,14 +108,14 @@ export async function readWorkbookGlobals(
         if (sheet.byteLength < 6) break;
         globals.sheets += 1;
         if (globals.encrypted) hidden.push(u32(sheet, 0));
-        else if (sheet[5] === SHEET_MACRO) globals.macroSheets += 1;
+        else if (SHEET_CODE_TYPES.has(sheet[5] as number)) globals.macroSheets += 1;
       }
       position = body + length;
     }
     for (const at of hidden) {
       if (at + 8 > stream.size) continue;
       const sheetBof = await stream.read(at, 8);
-      if (sheetBof.byteLength === 8 && u16(sheetBof, 0) === BOF && u16(sheetBof, 6) === BOF_MACRO_SHEET) {
+      if (sheetBof.byteLength === 8 && u16(sheetBof, 0) === BOF && BOF_CODE_SHEETS.has(u16(sheetBof, 6))) {
         globals.macroSheets += 1;
       }
     }
