@@ -124,14 +124,15 @@ export interface DocumentInfo {
   encrypted?: boolean;
   /**
    * True when the document carries macros, whatever its type says: a VBA
-   * project (OOXML `vbaProject.bin`, a legacy Word/Excel file's VBA storage,
-   * a legacy PowerPoint file's VBAInfoAtom flag, reached through the current
-   * edit's persist directory), Excel 4.0 macro sheets (OOXML, and the
-   * BOUNDSHEET records of a legacy .xls/.xlt, encrypted workbooks included)
-   * and the VBA module sheets those records list in Excel 5/95 workbooks,
-   * or Basic modules and scripts (ODF); absent otherwise, and absent with a
-   * warning when a legacy file could not be read far enough to tell (an
-   * encrypted or damaged presentation, a read budget run out).
+   * project (OOXML `vbaProject.bin`, in Visio's packages too, a legacy
+   * Word/Excel file's VBA storage, a legacy PowerPoint file's VBAInfoAtom
+   * flag, reached through the current edit's persist directory), Excel 4.0
+   * macro sheets (OOXML, and the BOUNDSHEET records of a legacy .xls/.xlt,
+   * encrypted workbooks included) and the VBA module sheets those records
+   * list in Excel 5/95 workbooks, or Basic modules and scripts (ODF);
+   * absent otherwise, and absent with a warning when a legacy file could
+   * not be read far enough to tell (an encrypted or damaged presentation, a
+   * read budget run out).
    */
   macros?: boolean;
 }

@@ -247,6 +247,7 @@ describe("zip-based formats by entry names", () => {
     [["[Content_Types].xml", "_rels/.rels", "word/document.xml"], undefined, "docx"],
     [["[Content_Types].xml", "ppt/presentation.xml"], undefined, "pptx"],
     [["[Content_Types].xml", "xl/workbook.xml"], undefined, "xlsx"],
+    [["[Content_Types].xml", "visio/document.xml"], undefined, "vsdx"],
     // The main part's content type decides over folders; an unknown or unread one leaves them to.
     [
       ["[Content_Types].xml", "xl/workbook.bin"],
@@ -268,6 +269,11 @@ describe("zip-based formats by entry names", () => {
       "docx",
     ],
     [["[Content_Types].xml", "word/document.xml"], { contentTypes: typesOf("not xml") }, "docx"],
+    [
+      ["[Content_Types].xml", "visio/document.xml"],
+      { contentTypes: typesOf(contentTypes("visio/document.xml", VISIO_KINDS[5][0])) },
+      "vssm",
+    ],
     [["mimetype", "content.xml"], { mimetype: "application/vnd.oasis.opendocument.spreadsheet" }, "ods"],
     [
       ["mimetype", "content.xml"],
@@ -303,6 +309,46 @@ function ooxml(mainPart: string, mainType: string, more: readonly Part[] = [], e
     { name: "docProps/core.xml", content: CORE },
   ];
 }
+
+/** Visio's packages ([MS-VSDX] 2.3.3.3 and its template and stencil variants), as in {@link OOXML_KINDS}. */
+const VISIO_KINDS = [
+  [
+    "application/vnd.ms-visio.drawing.main+xml",
+    "visio/document.xml",
+    "application/vnd.ms-visio.drawing",
+    "vsdx",
+  ],
+  [
+    "application/vnd.ms-visio.drawing.macroEnabled.main+xml",
+    "visio/document.xml",
+    "application/vnd.ms-visio.drawing.macroenabled.12",
+    "vsdm",
+  ],
+  [
+    "application/vnd.ms-visio.template.main+xml",
+    "visio/document.xml",
+    "application/vnd.ms-visio.template",
+    "vstx",
+  ],
+  [
+    "application/vnd.ms-visio.template.macroEnabled.main+xml",
+    "visio/document.xml",
+    "application/vnd.ms-visio.template.macroenabled.12",
+    "vstm",
+  ],
+  [
+    "application/vnd.ms-visio.stencil.main+xml",
+    "visio/document.xml",
+    "application/vnd.ms-visio.stencil",
+    "vssx",
+  ],
+  [
+    "application/vnd.ms-visio.stencil.macroEnabled.main+xml",
+    "visio/document.xml",
+    "application/vnd.ms-visio.stencil.macroenabled.12",
+    "vssm",
+  ],
+] as const;
 
 /** Main-part content type (as Office writes it), main part, media type and extension of each OOXML kind. */
 const OOXML_KINDS = [
@@ -408,6 +454,7 @@ const OOXML_KINDS = [
     "application/vnd.ms-powerpoint.addin.macroenabled.12",
     "ppam",
   ],
+  ...VISIO_KINDS,
 ] as const;
 
 describe("OOXML kinds by the content type of the main part", () => {
@@ -515,6 +562,8 @@ describe("a package's type against what the uploader declared", () => {
 describe("OOXML macros", () => {
   const xlsm = "application/vnd.ms-excel.sheet.macroEnabled.main+xml";
   const docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml";
+  const vsdm = "application/vnd.ms-visio.drawing.macroEnabled.main+xml";
+  const vsdx = "application/vnd.ms-visio.drawing.main+xml";
   const vba = "application/vnd.ms-office.vbaProject";
 
   it.each([
@@ -567,6 +616,20 @@ describe("OOXML macros", () => {
       [{ name: "xl/macrosheets/sheet1.xml", content: "<xm:macrosheet/>" }],
       '<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/>',
     ],
+    [
+      "a VBA project where Visio writes one",
+      "visio/document.xml",
+      vsdm,
+      [{ name: "visio/vbaProject.bin", content: "VBA" }],
+      "",
+    ],
+    [
+      "a VBA project in a Visio drawing that is not macro-enabled, by its Override",
+      "visio/document.xml",
+      vsdx,
+      [{ name: "visio/code.bin", content: "VBA" }],
+      `<Override PartName="/visio/code.bin" ContentType="${vba}"/>`,
+    ],
   ] as const)("are reported for %s", async (_label, mainPart, mainType, more, extraTypes) => {
     const result = await run(buildZip(ooxml(mainPart, mainType, more, extraTypes)), "book.bin");
     expect(result.status).toBe("ok");
@@ -576,6 +639,7 @@ describe("OOXML macros", () => {
   it.each([
     ["a plain document", "word/document.xml", docx, [], ""],
     ["a macro-enabled type with no macro part", "xl/workbook.xml", xlsm, [], ""],
+    ["a macro-enabled Visio drawing with no macro part", "visio/document.xml", vsdm, [], ""],
     [
       "a Default naming a VBA project for an extension no part has",
       "xl/workbook.xml",
@@ -611,6 +675,99 @@ describe("OOXML macros", () => {
       const result = await extract(new BufferSource(readFileSync(corpusFile(name)), name), { name });
       expect(result.document, name).not.toHaveProperty("macros");
     }
+  });
+});
+
+/** Visio's extended properties: no <Pages>, its page count in HeadingPairs alone. */
+const VISIO_APP =
+  '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" ' +
+  'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">' +
+  "<Template>BASFLO_M.VSTX</Template><Application>Microsoft Visio</Application>" +
+  '<HeadingPairs><vt:vector size="2" baseType="variant"><vt:variant><vt:lpstr>Pages</vt:lpstr></vt:variant>' +
+  "<vt:variant><vt:i4>2</vt:i4></vt:variant></vt:vector></HeadingPairs><AppVersion>16.0000</AppVersion></Properties>";
+
+/** A Visio drawing as Visio lays one out: a document part, a page index and two pages, its properties. */
+function visioDrawing(mainType: string, more: readonly Part[] = []): Part[] {
+  return ooxml("visio/document.xml", mainType, [
+    { name: "visio/pages/pages.xml", content: "<Pages/>" },
+    { name: "visio/pages/page1.xml", content: "<PageContents/>" },
+    { name: "visio/pages/page2.xml", content: "<PageContents/>" },
+    { name: "visio/masters/masters.xml", content: "<Masters/>" },
+    { name: "visio/masters/master1.xml", content: "<MasterContents/>" },
+    { name: "docProps/app.xml", content: VISIO_APP },
+    ...more,
+  ]);
+}
+
+describe("Visio packages", () => {
+  const vsdx = "application/vnd.ms-visio.drawing.main+xml";
+  const vsdm = "application/vnd.ms-visio.drawing.macroEnabled.main+xml";
+
+  it.each([
+    ["plain", {}],
+    ["ZIP64", { zip64: true }],
+  ] as const)(
+    "read a drawing's properties and count its pages (%s local headers)",
+    async (_layout, options) => {
+      const result = await run(buildZip(visioDrawing(vsdx), options), "flow.vsdx");
+      expect(result.status).toBe("ok");
+      expect(result.warnings).toEqual([]);
+      expect(result.format).toMatchObject({
+        mime: "application/vnd.ms-visio.drawing",
+        ext: "vsdx",
+        category: "document",
+        mismatch: false,
+      });
+      expect(result.document).toEqual({
+        kind: "ooxml",
+        title: "Packed",
+        creator: "Ann",
+        application: "Microsoft Visio",
+        pages: 2,
+      });
+    },
+  );
+
+  it.each([
+    ["plain", {}],
+    ["ZIP64", { zip64: true }],
+  ] as const)("report a macro-enabled drawing's VBA project (%s local headers)", async (_layout, options) => {
+    const vbaPart: Part = { name: "visio/vbaProject.bin", content: "VBA" };
+    const bytes = buildZip(visioDrawing(vsdm, [vbaPart]), options);
+    const extracted = await run(bytes, "flow.vsdm");
+    const detected = await detectOnly(bytes, "flow.vsdm");
+    for (const format of [extracted.format, detected.format]) {
+      expect(format).toMatchObject({
+        mime: "application/vnd.ms-visio.drawing.macroenabled.12",
+        ext: "vsdm",
+        mismatch: false,
+      });
+    }
+    expect(extracted.document).toMatchObject({ kind: "ooxml", application: "Microsoft Visio", macros: true });
+  });
+
+  // `mime` gives .vsdx the legacy .vsd type, and uploaders send it.
+  it.each([
+    ["application/vnd.visio", false],
+    ["application/zip", false],
+    ["application/vnd.ms-visio.drawing.macroEnabled.12", true],
+  ])("a vsdx declared as %s is a mismatch: %s", async (declaredMime, mismatch) => {
+    const bytes = buildZip(visioDrawing(vsdx));
+    const result = await extract(new BufferSource(bytes, "flow.vsdx"), { name: "flow.vsdx", declaredMime });
+    expect(result.format).toMatchObject({ mime: "application/vnd.ms-visio.drawing", mismatch });
+  });
+
+  it("a vsdm named .vsdx is a mismatch, as a docm named .docx is", async () => {
+    const bytes = buildZip(visioDrawing(vsdm, [{ name: "visio/vbaProject.bin", content: "VBA" }]));
+    const result = await run(bytes, "flow.vsdx");
+    expect(result.format).toMatchObject({
+      ext: "vsdm",
+      declaredExt: "vsdx",
+      mismatch: true,
+      mismatchReason:
+        "extension .vsdx suggests application/vnd.visio but content is application/vnd.ms-visio.drawing.macroenabled.12",
+    });
+    expect(result.document?.macros).toBe(true);
   });
 });
 

@@ -107,7 +107,8 @@ export function categoryOf(mime: string): Category {
   if (
     sub.startsWith("vnd.openxmlformats-officedocument") ||
     sub.startsWith("vnd.oasis.opendocument") ||
-    /^vnd\.ms-(word|excel|powerpoint)\..*macroenabled/.test(sub)
+    /^vnd\.ms-(word|excel|powerpoint)\..*macroenabled/.test(sub) ||
+    /^vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?$/.test(sub)
   ) {
     return "document";
   }

@@ -18,6 +18,16 @@ import "./zip-inflate.js";
  */
 export const DETECTION_WINDOW_BYTES = 256 * 1024;
 
+/**
+ * file-type names a Visio drawing package (.vsdx), when it can walk the local
+ * headers, by the type of the legacy binary .vsd; the catalog names it, as it
+ * names the other Visio packages and a .vsdx with ZIP64 headers, by the type
+ * registered for its main part.
+ */
+const FILE_TYPE_RENAMES: ReadonlyMap<string, { mime: string; ext: string }> = new Map([
+  ["application/vnd.visio", { mime: "application/vnd.ms-visio.drawing", ext: "vsdx" }],
+]);
+
 /** Bytes text sniffing looks at when no magic number matched. */
 export const TEXT_SNIFF_BYTES = 8 * 1024;
 
@@ -69,6 +79,8 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/rtf", "text/rtf"],
   ["application/vnd.oasis.opendocument.base", "application/vnd.oasis.opendocument.database"],
   ["application/x-cfb", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"],
+  // `mime` and many uploaders give a .vsdx Visio's older type, which file-type also names it by.
+  ["application/vnd.ms-visio.drawing", "application/vnd.visio"],
   ["application/postscript", "application/eps", "image/x-eps"],
   ["font/ttf", "font/sfnt", "application/x-font-ttf", "application/font-sfnt"],
   ["font/otf", "font/sfnt", "application/x-font-otf", "application/vnd.ms-opentype"],
@@ -78,7 +90,7 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
 ];
 
 const ZIP_BASED =
-  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.oasis\.opendocument\..+)$/;
+  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?|vnd\.oasis\.opendocument\..+)$/;
 
 /** True when `declared` is an acceptable name for content detected as `detected`. */
 export function mimesAgree(declared: string, detected: string): boolean {
@@ -173,6 +185,7 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
     // file-type may add parameters ("audio/ogg; codecs=opus"); the catalog keys on the bare type.
     mime = normaliseMime(found.mime);
     ext = found.ext;
+    ({ mime, ext } = FILE_TYPE_RENAMES.get(mime) ?? { mime, ext });
   }
   if (mime === "application/zip") {
     // file-type stops at local headers it cannot follow; the directory at the tail lists every entry.

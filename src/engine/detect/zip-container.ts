@@ -74,8 +74,9 @@ const PACKAGE_MIMETYPES: ReadonlyMap<string, string> = new Map([
 /**
  * OOXML packages by the content type of their main part in
  * `[Content_Types].xml` (ECMA-376 Part 1 and MS-OFFMACRO2 for the
- * macro-enabled ones, MS-XLSB for the binary workbook), with the media type
- * registered for the file (IANA) and its extension. Media types are
+ * macro-enabled ones, MS-XLSB for the binary workbook, MS-VSDX for Visio's
+ * drawings, templates and stencils), with the media type registered for the
+ * file (IANA) and its extension. Media types are
  * case-insensitive; the catalog keeps them lower-case, as file-type and the
  * `mime` table write them (IANA spells `macroEnabled`).
  */
@@ -167,18 +168,38 @@ const OOXML_MAIN_PARTS: ReadonlyMap<string, PackageType> = new Map(
         "application/vnd.ms-powerpoint.addin.macroenabled.12",
         "ppam",
       ],
+      ["application/vnd.ms-visio.drawing.main+xml", "application/vnd.ms-visio.drawing", "vsdx"],
+      [
+        "application/vnd.ms-visio.drawing.macroenabled.main+xml",
+        "application/vnd.ms-visio.drawing.macroenabled.12",
+        "vsdm",
+      ],
+      ["application/vnd.ms-visio.template.main+xml", "application/vnd.ms-visio.template", "vstx"],
+      [
+        "application/vnd.ms-visio.template.macroenabled.main+xml",
+        "application/vnd.ms-visio.template.macroenabled.12",
+        "vstm",
+      ],
+      ["application/vnd.ms-visio.stencil.main+xml", "application/vnd.ms-visio.stencil", "vssx"],
+      [
+        "application/vnd.ms-visio.stencil.macroenabled.main+xml",
+        "application/vnd.ms-visio.stencil.macroenabled.12",
+        "vssm",
+      ],
     ] as const
   ).map(([partType, mime, ext]) => [partType, { mime, ext }]),
 );
 
 /**
- * OOXML main-part folders, in the order file-type weighs them: the plain
- * type of each, for a package whose content types name no main part.
+ * OOXML main-part folders, in the order file-type weighs them (Visio's,
+ * which file-type does not weigh, last): the plain type of each, for a
+ * package whose content types name no main part.
  */
 const OOXML_FOLDERS = [
   ["word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"],
   ["ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"],
   ["xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"],
+  ["visio/", "application/vnd.ms-visio.drawing", "vsdx"],
 ] as const;
 
 /**

@@ -12,7 +12,7 @@ import { readRtf } from "./rtf.js";
 import { ZipPackage } from "./zip-package.js";
 
 function isOoxml(mime: string): boolean {
-  return /^application\/vnd\.(openxmlformats-officedocument\.|ms-(word|excel|powerpoint)\..*macroenabled)/.test(
+  return /^application\/vnd\.(openxmlformats-officedocument\.|ms-(word|excel|powerpoint)\..*macroenabled|ms-visio\.(drawing|template|stencil))/.test(
     mime,
   );
 }

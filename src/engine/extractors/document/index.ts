@@ -10,9 +10,10 @@ export const POSTSCRIPT_MIMES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Office and e-book documents: OOXML, OpenDocument and EPUB through the ZIP
- * central directory and their small metadata parts; legacy CFB, RTF, MOBI
- * and PostScript/EPS (structuring comments) from their headers.
+ * Office and e-book documents: OOXML (Visio's packages included),
+ * OpenDocument and EPUB through the ZIP central directory and their small
+ * metadata parts; legacy CFB, RTF, MOBI and PostScript/EPS (structuring
+ * comments) from their headers.
  *
  * The plan asks for the head (RTF info group, CFB header and first sectors,
  * MOBI record 0, the first zip local headers, PostScript header comments) and
@@ -39,6 +40,12 @@ export const documentExtractor: ExtractorDescriptor = {
     "application/vnd.ms-powerpoint.slideshow.macroenabled.12",
     "application/vnd.ms-powerpoint.template.macroenabled.12",
     "application/vnd.ms-powerpoint.addin.macroenabled.12",
+    "application/vnd.ms-visio.drawing",
+    "application/vnd.ms-visio.drawing.macroenabled.12",
+    "application/vnd.ms-visio.template",
+    "application/vnd.ms-visio.template.macroenabled.12",
+    "application/vnd.ms-visio.stencil",
+    "application/vnd.ms-visio.stencil.macroenabled.12",
     "application/vnd.oasis.opendocument.text",
     "application/vnd.oasis.opendocument.text-template",
     "application/vnd.oasis.opendocument.spreadsheet",

@@ -21,14 +21,18 @@ const MACRO_CONTENT_TYPES: ReadonlySet<string> = new Set([
   "application/vnd.ms-excel.intlmacrosheet",
 ]);
 
-/** Where Word, Excel and PowerPoint store a VBA project, for content types that do not say. */
-const VBA_PROJECT_PART = /^(word|xl|ppt)\/vbaproject\.bin$/i;
+/** Where Word, Excel, PowerPoint and Visio store a VBA project, for content types that do not say. */
+const VBA_PROJECT_PART = /^(word|xl|ppt|visio)\/vbaproject\.bin$/i;
+
+/** A Visio page part, where Visio writes them; `pages.xml` beside them is the index of pages, not a page. */
+const VISIO_PAGE_PART = /^visio\/pages\/(?!pages\.xml$)[^/]+\.xml$/i;
 
 /**
- * Office Open XML (docx, xlsx, pptx and their macro/template variants): core
- * properties (docProps/core.xml), extended properties (docProps/app.xml),
- * and whether the package carries macros, whatever its type claims (a .docx
- * may hold a VBA project that Word will not run, but that is still there).
+ * Office Open XML (docx, xlsx, pptx, Visio's vsdx, and their macro/template
+ * variants): core properties (docProps/core.xml), extended properties
+ * (docProps/app.xml), and whether the package carries macros, whatever its
+ * type claims (a .docx may hold a VBA project that Word will not run, but
+ * that is still there).
  *
  * @example
  * await readOoxml(pkg) // { kind: "ooxml", title: "Q3", creator: "Ann", application: "Microsoft Office Word", pages: 2 }
@@ -70,6 +74,9 @@ export async function readOoxml(pkg: ZipPackage): Promise<DocumentInfo> {
   // Worksheet parts are authoritative; TitlesOfParts also lists named ranges.
   const sheets = pkg.names().filter((name) => /^xl\/worksheets\/[^/]+\.xml$/.test(name)).length;
   if (sheets > 0) info.sheets = sheets;
+  // Visio's app.xml has no <Pages> and counts pages only in HeadingPairs, which not every writer fills in.
+  const drawingPages = pkg.names().filter((name) => VISIO_PAGE_PART.test(name)).length;
+  if (drawingPages > 0) info.pages = drawingPages;
   if (await hasMacros(pkg)) info.macros = true;
   return info;
 }
