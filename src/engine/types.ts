@@ -125,7 +125,7 @@ export interface DocumentInfo {
   /**
    * True when the document carries macros, whatever its type says: a VBA
    * project (OOXML `vbaProject.bin`, in Visio's packages too, a legacy
-   * Word/Excel file's VBA storage, a legacy PowerPoint file's VBAInfoAtom
+   * Word/Excel/Visio file's VBA storage, a legacy PowerPoint file's VBAInfoAtom
    * flag, reached through the current edit's persist directory), Excel 4.0
    * macro sheets (OOXML, and the BOUNDSHEET records of a legacy .xls/.xlt,
    * encrypted workbooks included) and the VBA module sheets those records

@@ -145,6 +145,10 @@ describe("declared type and name", () => {
     ["application/x-msdownload", "image/gif", "funny.gif", true],
     ["audio/mpeg", "audio/mp3", "song.mp3", false],
     ["video/mp4", "video/quicktime", "clip.mov", false],
+    ["application/x-cfb", "application/vnd.visio", "drawing.vsd", false],
+    ["application/x-cfb", undefined, "shapes.vss", false],
+    ["application/vnd.ms-visio.drawing", "application/vnd.visio", "drawing.vsdx", false],
+    ["application/x-cfb", "image/png", "drawing.vsd", true],
   ] as const)("content %s declared %s named %s: mismatch %s", async (mime, declaredMime, name, mismatch) => {
     const result = await compareDeclared({ mime }, { ...(declaredMime && { declaredMime }), name });
     expect(result.mismatch).toBe(mismatch);

@@ -41,6 +41,9 @@ const WORKBOOK: CfbNode = {
   content: Buffer.concat([Buffer.from([0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00]), Buffer.alloc(4096)]),
 };
 
+/** A binary Visio drawing's main stream; its content is not read. */
+const VISIO_DOCUMENT: CfbNode = { name: "VisioDocument", content: new Uint8Array(5000) };
+
 describe("legacy Office macros", () => {
   it.each([
     [
@@ -81,6 +84,20 @@ describe("legacy Office macros", () => {
     const result = await run(buildCfb(tree), "report.doc");
     expect(result.status).toBe("ok");
     expect(result.document).toEqual({ kind: "cfb", application, encrypted: false, macros: true });
+  });
+
+  it.each([
+    ["with a VBA project", [VISIO_DOCUMENT, vbaProject("_VBA_PROJECT_CUR")], true],
+    ["without one", [VISIO_DOCUMENT], false],
+  ] as const)("are told for a binary Visio drawing %s", async (_label, tree, macros) => {
+    const result = await run(buildCfb(tree), "drawing.vsd");
+    expect(result.status).toBe("ok");
+    expect(result.format).toMatchObject({ mime: "application/x-cfb", mismatch: false });
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Visio",
+      ...(macros && { macros: true }),
+    });
   });
 
   it.each([

@@ -78,7 +78,14 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/xml", "text/xml"],
   ["application/rtf", "text/rtf"],
   ["application/vnd.oasis.opendocument.base", "application/vnd.oasis.opendocument.database"],
-  ["application/x-cfb", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"],
+  // Compound files: a binary Visio drawing, stencil or template (.vsd, .vss, .vst) is one too.
+  [
+    "application/x-cfb",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.visio",
+  ],
   // `mime` and many uploaders give a .vsdx Visio's older type, which file-type also names it by.
   ["application/vnd.ms-visio.drawing", "application/vnd.visio"],
   ["application/postscript", "application/eps", "image/x-eps"],

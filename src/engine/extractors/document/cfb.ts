@@ -95,6 +95,9 @@ export async function readCfb(
     );
     if (found.encrypted !== undefined) info.encrypted = found.encrypted;
     if (found.macros) info.macros = true;
+  } else if (named("VisioDocument")) {
+    // A binary Visio drawing, stencil or template; its VBA project is a storage like Office's.
+    info.application = "Microsoft Visio";
   }
   if (hasVbaProject(entries)) info.macros = true;
   return info;
