@@ -1,5 +1,6 @@
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
+import { u16, u32 } from "./little-endian.js";
 import type { StreamBytes } from "./workbook-globals.js";
 
 /**
@@ -302,12 +303,4 @@ class RecordReader {
   private bound(within: number): string {
     return within === this.stream.size ? "the PowerPoint Document stream" : "its container";
   }
-}
-
-function u16(bytes: Uint8Array, at: number): number {
-  return (bytes[at] as number) | ((bytes[at + 1] as number) << 8);
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return u16(bytes, at) + u16(bytes, at + 2) * 0x10000;
 }

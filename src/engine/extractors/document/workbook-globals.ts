@@ -1,5 +1,6 @@
 import { LimitExceededError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
+import { u16, u32 } from "./little-endian.js";
 
 /**
  * The globals substream of a legacy Excel (BIFF5/BIFF8) Workbook stream,
@@ -124,12 +125,4 @@ export async function readWorkbookGlobals(
     warn(`Workbook globals read in part, macro sheets may go unseen: ${error.message}`);
   }
   return globals;
-}
-
-function u16(bytes: Uint8Array, at: number): number {
-  return (bytes[at] as number) | ((bytes[at + 1] as number) << 8);
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return u16(bytes, at) + u16(bytes, at + 2) * 0x10000;
 }
