@@ -190,6 +190,14 @@ const OOXML_MAIN_PARTS: ReadonlyMap<string, PackageType> = new Map(
   ).map(([partType, mime, ext]) => [partType, { mime, ext }]),
 );
 
+/** Every media type detection names an OOXML package by (Visio's included), from the table above. */
+export const OOXML_PACKAGE_MIMES: ReadonlySet<string> = new Set(
+  [...OOXML_MAIN_PARTS.values()].map(({ mime }) => mime),
+);
+
+/** Every media type detection names a package by from its `mimetype` entry: OpenDocument's and EPUB. */
+export const MIMETYPE_PACKAGE_MIMES: ReadonlySet<string> = new Set(PACKAGE_MIMETYPES.keys());
+
 /**
  * OOXML main-part folders, in the order file-type weighs them (Visio's,
  * which file-type does not weigh, last): the plain type of each, for a

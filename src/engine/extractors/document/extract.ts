@@ -1,3 +1,4 @@
+import { OOXML_PACKAGE_MIMES } from "../../detect/zip-container.js";
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
 import type { DocumentInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
@@ -10,12 +11,6 @@ import { readOoxml } from "./ooxml.js";
 import { readPostScript } from "./postscript.js";
 import { readRtf } from "./rtf.js";
 import { ZipPackage } from "./zip-package.js";
-
-function isOoxml(mime: string): boolean {
-  return /^application\/vnd\.(openxmlformats-officedocument\.|ms-(word|excel|powerpoint)\..*macroenabled|ms-visio\.(drawing|template|stencil))/.test(
-    mime,
-  );
-}
 
 /**
  * Extracts the document section: title, authors, dates, application and
@@ -45,7 +40,7 @@ export async function extractDocument(ctx: ExtractContext): Promise<Sections> {
     // The bounding box is what exiftool reports as the image size of an EPS.
     return bounds ? { document: postscript, image: bounds } : { document: postscript };
   } else {
-    const kind = mime === "application/epub+zip" ? "epub" : isOoxml(mime) ? "ooxml" : "odf";
+    const kind = mime === "application/epub+zip" ? "epub" : OOXML_PACKAGE_MIMES.has(mime) ? "ooxml" : "odf";
     ctx.partial.document = { kind };
     const pkg = await ZipPackage.open(ctx);
     document =
