@@ -36,7 +36,8 @@ export interface CatalogBucketProps {
 
 /**
  * Refuses bucket props the construct cannot honour: a derived prefix that is empty, starts with `/`,
- * does not end with `/` or holds an IAM wildcard, and, with `existingBucketName`, any prop that would configure that bucket.
+ * does not end with `/` or holds an IAM wildcard, and, with `existingBucketName`, any prop that would
+ * configure that bucket.
  * {@link CatalogBucket} runs it on its props; the stack runs it on the settings before it builds anything.
  *
  * @example

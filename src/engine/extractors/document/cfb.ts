@@ -27,7 +27,7 @@ interface DirectoryEntry {
 }
 
 /**
- * Legacy Compound File Binary (.doc/.xls/.ppt) and the CFB wrapper of an
+ * Legacy Compound File Binary (.doc/.xls/.ppt/.vsd) and the CFB wrapper of an
  * encrypted OOXML file. Reads the header and the directory (see
  * {@link readDirectory}), Word's FIB for its encryption flag, Excel's
  * workbook globals (see {@link readWorkbookGlobals}) for FILEPASS and the
@@ -37,9 +37,10 @@ interface DirectoryEntry {
  * storage any Office application names by the same rule, see
  * {@link hasVbaProject}) or, for PowerPoint, which compresses its project
  * inside its main stream, from the VBAInfoAtom's flag; or an Excel 4.0 macro
- * sheet or an Excel 5/95 VBA module sheet in the sheet list. Anything deeper (SummaryInformation, the objects
- * PowerPoint embeds compressed in its main stream) is left out. Oddities met
- * on the way, a read budget reached among them, go to `warn`.
+ * sheet or an Excel 5/95 VBA module sheet in the sheet list. Anything deeper
+ * (SummaryInformation, the objects PowerPoint embeds compressed in its main
+ * stream) is left out. Oddities met on the way, a read budget reached among
+ * them, go to `warn`.
  *
  * @example
  * await readCfb(reader, ctx.warn) // { kind: "cfb", application: "Microsoft Excel", encrypted: false, macros: true }
