@@ -213,22 +213,25 @@ describe("EmbeddedDynamoDb on its thread", () => {
 describe("closing a server while a client keeps sending on one keep-alive connection", () => {
   /**
    * Sends `send` one request after another, each waiting for the last, as an
-   * upload of many files one at a time does; stops at the first failure.
+   * upload of many files one at a time does, and closes `server` once ten
+   * have been answered: how many went out, and the failure that stopped them.
    */
-  function keepSending(send: (n: number) => Promise<unknown>) {
+  async function closeWhileSending(
+    server: { close(): Promise<void> },
+    send: (n: number) => Promise<unknown>,
+  ): Promise<{ sent: number; error: unknown }> {
     const state = { sent: 0, error: undefined as unknown };
-    const done = (async () => {
+    const sending = (async () => {
       try {
         for (; state.sent < 100_000; state.sent++) await send(state.sent);
       } catch (error) {
         state.error = error;
       }
     })();
-    return { state, done };
-  }
-
-  async function afterRequests(state: { sent: number }, count: number): Promise<void> {
-    while (state.sent < count) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (state.sent < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+    await server.close();
+    await sending;
+    return state;
   }
 
   it("settles for the S3 server, and the client's next request is refused", async () => {
@@ -238,13 +241,10 @@ describe("closing a server while a client keeps sending on one keep-alive connec
       buckets: ["uploads"],
     });
     const client = s3Client(s3.endpoint, 1);
-    const { state, done } = keepSending((n) =>
-      client.send(new PutObjectCommand({ Bucket: "uploads", Key: `k${n}`, Body: "x" })),
-    );
     try {
-      await afterRequests(state, 10);
-      await s3.close();
-      await done;
+      const state = await closeWhileSending(s3, (n) =>
+        client.send(new PutObjectCommand({ Bucket: "uploads", Key: `k${n}`, Body: "x" })),
+      );
       expect(state.sent).toBeLessThan(100_000);
       expect(String(state.error)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
     } finally {
@@ -255,11 +255,8 @@ describe("closing a server while a client keeps sending on one keep-alive connec
   it("settles for the DynamoDB server, and the client's next request is refused", async () => {
     const dynamodb = await EmbeddedDynamoDb.start({ port: 0 });
     const client = dynamoClient(dynamodb.endpoint, 1);
-    const { state, done } = keepSending(() => client.send(new ListTablesCommand({})));
     try {
-      await afterRequests(state, 10);
-      await dynamodb.close();
-      await done;
+      const state = await closeWhileSending(dynamodb, () => client.send(new ListTablesCommand({})));
       expect(state.sent).toBeLessThan(100_000);
       expect(String(state.error)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
     } finally {
