@@ -89,22 +89,34 @@ describe("Excel 4.0 macro sheets", () => {
     expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: false });
   });
 
-  it("are reported for an encrypted workbook, from the BOF record each sheet position points to", async () => {
-    const result = await run(xls(buildWorkbookStream([SHEET, MACRO], { encrypted: true, filler: 300 })));
-    expect(result.document).toEqual({
-      kind: "cfb",
-      application: "Microsoft Excel",
-      encrypted: true,
-      macros: true,
-    });
-  });
+  // The same two cases hold for a VBA module sheet, whose BOF and BOUNDSHEET types differ.
+  const CODE_SHEETS = [
+    ["an Excel 4.0 macro sheet", MACRO, 0x01],
+    ["a VBA module sheet", MODULE, 0x06],
+  ] as const;
 
-  it("are not read from an encrypted BOUNDSHEET's type byte, which is ciphertext", async () => {
-    const stream = buildWorkbookStream([SHEET], { encrypted: true });
-    stream[boundSheetAt(stream, 0) + 4 + 5] = 0x01;
-    const result = await run(xls(stream));
-    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: true });
-  });
+  it.each(CODE_SHEETS)(
+    "are reported for %s of an encrypted workbook, from its BOF record",
+    async (_label, sheet) => {
+      const result = await run(xls(buildWorkbookStream([SHEET, sheet], { encrypted: true, filler: 300 })));
+      expect(result.document).toEqual({
+        kind: "cfb",
+        application: "Microsoft Excel",
+        encrypted: true,
+        macros: true,
+      });
+    },
+  );
+
+  it.each(CODE_SHEETS)(
+    "are not read for %s from an encrypted BOUNDSHEET's type byte, which is ciphertext",
+    async (_label, _sheet, type) => {
+      const stream = buildWorkbookStream([SHEET], { encrypted: true });
+      stream[boundSheetAt(stream, 0) + 4 + 5] = type;
+      const result = await run(xls(stream));
+      expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: true });
+    },
+  );
 
   it("are reported when the stream is cut after the macro sheet's BOUNDSHEET", async () => {
     const stream = buildWorkbookStream([SHEET, MACRO]);
@@ -202,24 +214,6 @@ describe("Excel 5/95 VBA module sheets", () => {
       macros: true,
     });
     expect(warnings).toEqual([]);
-  });
-
-  it("are reported for an encrypted workbook, from the module's BOF record", async () => {
-    const stream = buildWorkbookStream([SHEET, MODULE], { encrypted: true, filler: 300 });
-    const result = await run(xls(stream));
-    expect(result.document).toEqual({
-      kind: "cfb",
-      application: "Microsoft Excel",
-      encrypted: true,
-      macros: true,
-    });
-  });
-
-  it("are not read from a BOUNDSHEET's type byte when the workbook is encrypted", async () => {
-    const stream = buildWorkbookStream([SHEET], { encrypted: true });
-    stream[boundSheetAt(stream, 0) + 4 + 5] = 0x06;
-    const result = await run(xls(stream));
-    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Excel", encrypted: true });
   });
 
   it("leave a Book stream of worksheets and charts without macros", async () => {
