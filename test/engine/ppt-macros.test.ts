@@ -6,6 +6,7 @@ import {
   type PptSave,
   type PptStreams,
   readCfbWithWarnings,
+  STREAM_PLACEMENTS,
 } from "../support/cfb.js";
 
 /**
@@ -43,18 +44,16 @@ function saved(document: PptSave["document"] = {}): PptStreams {
 }
 
 describe("legacy PowerPoint macros", () => {
-  it.each([
-    ["in the mini stream", {}, {}],
-    ["past the first sector of the mini stream", { filler: 1500 }, {}],
-    ["in regular sectors", { filler: 5000 }, {}],
-    ["in regular sectors chained out of order", { filler: 5000 }, { scattered: true }],
-  ])("are reported for a VBAInfoAtom whose fHasMacros is 1, %s", async (_label, filler, layout) => {
-    const bytes = ppt(saved({ hasMacros: 1, ...filler }), layout);
-    const result = await run(bytes);
-    expect(result.status).toBe("ok");
-    expect(result.document).toEqual(MACROS);
-    expect(result.warnings).toEqual([]);
-  });
+  it.each(STREAM_PLACEMENTS)(
+    "are reported for a VBAInfoAtom whose fHasMacros is 1, %s",
+    async (_label, filler, layout) => {
+      const bytes = ppt(saved({ hasMacros: 1, ...filler }), layout);
+      const result = await run(bytes);
+      expect(result.status).toBe("ok");
+      expect(result.document).toEqual(MACROS);
+      expect(result.warnings).toEqual([]);
+    },
+  );
 
   it.each(["deck.ppt", "show.pps", "template.pot"])("are reported for %s alike", async (name) => {
     const result = await run(ppt(saved({ hasMacros: 1 })), name);

@@ -7,6 +7,7 @@ import {
   buildCfb,
   buildWorkbookStream,
   readCfbWithWarnings,
+  STREAM_PLACEMENTS,
   type XlsSheet,
 } from "../support/cfb.js";
 import { CORPUS_DIR } from "../support/corpus.js";
@@ -48,21 +49,19 @@ function boundSheetAt(stream: Buffer, n: number): number {
 }
 
 describe("Excel 4.0 macro sheets", () => {
-  it.each([
-    ["in the mini stream", {}, {}],
-    ["past the first sector of the mini stream", { filler: 1500 }, {}],
-    ["in regular sectors", { filler: 5000 }, {}],
-    ["in regular sectors chained out of order", { filler: 5000 }, { scattered: true }],
-  ])("are reported for a very hidden second sheet %s", async (_label, stream, layout) => {
-    const result = await run(xls(buildWorkbookStream([SHEET, MACRO], stream), layout));
-    expect(result.status).toBe("ok");
-    expect(result.document).toEqual({
-      kind: "cfb",
-      application: "Microsoft Excel",
-      encrypted: false,
-      macros: true,
-    });
-  });
+  it.each(STREAM_PLACEMENTS)(
+    "are reported for a very hidden second sheet %s",
+    async (_label, stream, layout) => {
+      const result = await run(xls(buildWorkbookStream([SHEET, MACRO], stream), layout));
+      expect(result.status).toBe("ok");
+      expect(result.document).toEqual({
+        kind: "cfb",
+        application: "Microsoft Excel",
+        encrypted: false,
+        macros: true,
+      });
+    },
+  );
 
   it("are reported when the BOUNDSHEET lies sectors past the start of the Workbook stream", async () => {
     const stream = buildWorkbookStream([SHEET, MACRO], { filler: 5000 });

@@ -527,3 +527,17 @@ export async function readCfbWithWarnings(
   const document = await readCfb(reader, (message) => warnings.push(message));
   return { document, warnings, reader };
 }
+
+/**
+ * Where a suite's main stream may lie in a built file, for readers that must
+ * find it wherever it is: a label, the filler that sets the stream's size
+ * (under the 4096-byte cutoff or past it), and {@link buildCfb}'s layout.
+ */
+export const STREAM_PLACEMENTS: ReadonlyArray<
+  readonly [label: string, size: { filler?: number }, layout: { scattered?: boolean }]
+> = [
+  ["in the mini stream", {}, {}],
+  ["past the first sector of the mini stream", { filler: 1500 }, {}],
+  ["in regular sectors", { filler: 5000 }, {}],
+  ["in regular sectors chained out of order", { filler: 5000 }, { scattered: true }],
+];
