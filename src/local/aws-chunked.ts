@@ -91,8 +91,8 @@ const CRLF = Buffer.from("\r\n");
  * trailing headers (names in lower case) are put in `trailers` once the
  * last chunk has been read. Framing that is not aws-chunked, or a body that
  * ends inside it, throws S3's error, so whoever reads the bytes stores none;
- * what is left of `body` is read past first, as it is when the bytes'
- * reader stops early.
+ * the rest of `body` is read and dropped first, as it is when the bytes'
+ * reader stops early, so the connection can carry the next request.
  *
  * @example
  * const trailers = new Map<string, string>();
