@@ -11,7 +11,6 @@
  */
 
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, join } from "node:path";
@@ -19,7 +18,8 @@ import { Readable } from "node:stream";
 import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
-import { receivedBody } from "./upload-body.js";
+import { answerWritten } from "./stored-checksums.js";
+import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
 
 // s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
 const require = createRequire(import.meta.url);
@@ -41,11 +41,6 @@ const PART_MD5 = /^[0-9a-f]{32}$/;
 
 /** S3's smallest part but the last of a completed upload: 5 MiB. */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
-
-/** The bytes of `files`, one after the other. */
-export async function* concatenated(files: readonly string[]): AsyncGenerator<Buffer> {
-  for (const file of files) yield* createReadStream(file);
-}
 
 /**
  * S3's NoSuchUpload. Unlike S3's, these errors name no value from the
@@ -209,13 +204,15 @@ export function storeUploadedParts(store: S3rverStore, turns: Turns): void {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
       throw error;
     }
+    let declared: DeclaredChecksum | undefined;
     try {
-      received.check();
+      declared = received.check();
       checkContentMd5(written.md5);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
+    if (declared) answerWritten(declared);
     return turns.run(directory, async () => {
       try {
         await uploadKey(directory);

@@ -15,6 +15,7 @@ import { Readable } from "node:stream";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
+import { type ChecksumAlgorithm, isChecksumAlgorithm } from "./checksums.js";
 import { closeHttpServer } from "./close-http-server.js";
 import { checkContentMd5, readContentMd5 } from "./content-md5.js";
 import {
@@ -28,7 +29,6 @@ import {
 } from "./embedded-s3.js";
 import {
   addressOf,
-  concatenated,
   copyUploadParts,
   multipartRequests,
   multipartUpload,
@@ -41,6 +41,22 @@ import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { serveOnThread } from "./server-thread.js";
+import {
+  answerChecksums,
+  answerRead,
+  answerWritten,
+  type Checksummed,
+  checkMultipartChecksum,
+  checksumFields,
+  checksummed,
+  checksummedParts,
+  DEFAULT_CHECKSUM_ALGORITHM,
+  isChecksumField,
+  multipartChecksum,
+  type StoredChecksum,
+  storedChecksum,
+  withoutChecksumFields,
+} from "./stored-checksums.js";
 import { readUploadBody, receivedBody } from "./upload-body.js";
 
 // s3rver's types, as far as this server uses them; embedded-s3-multipart.ts imports them as types only.
@@ -92,6 +108,8 @@ export interface KoaContext {
   body?: unknown;
   type?: string;
   status: number;
+  /** Sets a header of the answer. */
+  set(name: string, value: string): void;
 }
 export type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance extends EventEmitter {
@@ -273,7 +291,8 @@ async function decodeCopySource(ctx: KoaContext, next: () => Promise<void>): Pro
  * the bucket fails with InternalError (JSON.parse of the empty file), which
  * also stops `catalog backfill` from recovering after the crash. Writing a
  * temporary file and renaming it over the old one makes the write atomic;
- * the fields kept are s3rver's (its allowed headers and `x-amz-meta-*`).
+ * the fields kept are s3rver's (its allowed headers and `x-amz-meta-*`) and the
+ * object's checksum (see stored-checksums.ts).
  */
 async function writeMetadataAtomically(
   store: S3rverStore,
@@ -284,7 +303,8 @@ async function writeMetadataAtomically(
 ): Promise<void> {
   const kept = Object.fromEntries(
     Object.entries(metadata).filter(
-      ([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-"),
+      ([name]) =>
+        S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-") || isChecksumField(name),
     ),
   );
   if (md5) await writeFileAtomically(store.getResourcePath(bucket, key, "object.md5"), md5);
@@ -319,29 +339,44 @@ async function writeMetadataAtomically(
 function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
   /**
    * Stores `object` as one whole; `answer` runs in the key's turn, once the object and its metadata are in place.
-   * The object's ETag is the MD5 of its bytes unless `eTag` gives another (a multipart upload's).
+   * The object's ETag is the MD5 of its bytes unless `eTag` gives another (a multipart upload's). Its checksum
+   * is the one its request declared, or else what `checksum` computes over the bytes (by default S3's CRC64NVME).
    */
   const storeObject = async <T>(
     object: S3rverObject,
     answer: (stored: { size: number; md5: string }) => Promise<T>,
-    eTag?: (md5: string) => string,
+    options: {
+      eTag?: (md5: string) => string;
+      checksum?: (content: AsyncIterable<Buffer>) => Checksummed;
+    } = {},
   ): Promise<T> => {
     const path = store.getResourcePath(object.bucket, object.key, "object");
     await mkdir(dirname(path), { recursive: true });
     const temporary = temporaryPath(path);
     const received = receivedBody(object.content);
-    const { size, md5 } = await writeHashed(received.content, temporary);
+    const bytes = Buffer.isBuffer(received.content) ? Readable.from([received.content]) : received.content;
+    const computed = received.declaresChecksum
+      ? undefined
+      : (options.checksum ?? ((content) => checksummed(content, DEFAULT_CHECKSUM_ALGORITHM)))(bytes);
+    const { size, md5 } = await writeHashed(computed ? Readable.from(computed.content) : bytes, temporary);
+    let checksum: StoredChecksum;
     try {
-      received.check();
+      const declared = received.check();
       checkContentMd5(md5);
+      checksum = declared ? { ...declared, type: "FULL_OBJECT" } : (computed as Checksummed).result();
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
-    const digest = eTag ? eTag(md5) : md5;
+    const digest = options.eTag ? options.eTag(md5) : md5;
+    const metadata = {
+      ...withoutChecksumFields(withoutAwsChunked(object.metadata)),
+      ...checksumFields(checksum),
+    };
     return turns.run(path, async () => {
       await rename(temporary, path);
-      await store.putMetadata(object.bucket, object.key, withoutAwsChunked(object.metadata), digest);
+      await store.putMetadata(object.bucket, object.key, metadata, digest);
+      answerWritten(checksum);
       return answer({ size, md5: digest });
     });
   };
@@ -351,31 +386,45 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     const directory = uploadDirectory(store, bucket, uploadId);
     return turns.run(directory, async () => {
       const upload = await multipartUpload(store, bucket, uploadId, parts);
+      // What its CreateMultipartUpload asked for (s3rver kept that request's headers as the upload's metadata).
+      const parted = checksummedParts(upload.partFiles, multipartChecksum(upload.metadata));
       const stored = await storeObject(
-        {
-          bucket,
-          key: upload.key,
-          content: Readable.from(concatenated(upload.partFiles)),
-          metadata: upload.metadata,
-        },
+        { bucket, key: upload.key, content: Readable.from(parted.content), metadata: upload.metadata },
         async (stored) => stored,
-        () => upload.eTag,
+        { eTag: () => upload.eTag, checksum: () => parted },
       );
       await removeUpload(directory);
       return stored;
     });
   };
+  // Metadata read inside `reading` is noted there: how getObject tells its caller the object's stored checksum.
+  const reading = new AsyncLocalStorage<{ checksum?: StoredChecksum }>();
+  const getMetadata = store.getMetadata.bind(store);
+  store.getMetadata = async (bucket, key) => {
+    const metadata = await getMetadata(bucket, key);
+    const read = reading.getStore();
+    if (read) read.checksum = storedChecksum(metadata);
+    return metadata;
+  };
   const getObject = store.getObject.bind(store);
   store.getObject = (bucket, key, options) =>
-    turns.run(store.getResourcePath(bucket, key, "object"), () => getObject(bucket, key, options));
-  const getMetadata = store.getMetadata.bind(store);
+    turns.run(store.getResourcePath(bucket, key, "object"), async () => {
+      const read: { checksum?: StoredChecksum } = {};
+      const object = (await reading.run(read, () => getObject(bucket, key, options))) as object | null;
+      if (object) answerRead(read.checksum);
+      return object && Object.assign(object, { storedChecksum: read.checksum });
+    });
   store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
     const source = (await store.getObject(srcBucket, srcKey)) as {
       content: Readable;
       metadata: Record<string, string>;
+      storedChecksum?: StoredChecksum;
     } | null;
     // Deleted since s3rver checked that it exists.
     if (!source) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: srcKey });
+    // The algorithm the copy asks for, else the source's: a copy is a new object, its checksum over its bytes.
+    const asked = copyRequests.getStore()?.checksumAlgorithm;
+    const algorithm = asked ?? source.storedChecksum?.algorithm ?? DEFAULT_CHECKSUM_ALGORITHM;
     return storeObject(
       {
         bucket: destBucket,
@@ -385,8 +434,27 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       },
       // Read in the turn: the answer (and the copy's event) describes this copy, not a later PUT.
       () => getMetadata(destBucket, destKey),
+      { checksum: (content) => checksummed(content, algorithm) },
     );
   };
+}
+
+/** A CopyObject's `x-amz-checksum-algorithm`, the algorithm the copy's checksum is to be in. */
+const copyRequests = new AsyncLocalStorage<{ checksumAlgorithm?: ChecksumAlgorithm }>();
+
+/**
+ * Koa middleware: notes the checksum algorithm a CopyObject asks for (its
+ * `x-amz-checksum-algorithm`) for the copy's store; one S3 does not know
+ * is S3's InvalidRequest.
+ */
+async function readCopyChecksumAlgorithm(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const header = ctx.headers["x-amz-checksum-algorithm"];
+  if (ctx.method !== "PUT" || ctx.headers["x-amz-copy-source"] === undefined || header === undefined)
+    return next();
+  const algorithm = String(header).toLowerCase();
+  if (!isChecksumAlgorithm(algorithm))
+    throw new S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.");
+  await copyRequests.run({ checksumAlgorithm: algorithm }, next);
 }
 
 /**
@@ -503,6 +571,8 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     decodeCopySource,
     readContentMd5,
     readUploadBody,
+    checkMultipartChecksum,
+    readCopyChecksumAlgorithm,
     noteRequest,
   );
   // One clock for every event of this server: sequencers are issued in the order changes happen here.
@@ -538,7 +608,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   // Just before s3rver's router (its last middleware), after the one that writes answers out as XML.
   const router = server.middleware.at(-1);
   if (router?.name !== "dispatch") throw new Error("s3rver's router is not its last middleware");
-  server.middleware.splice(-1, 0, multipartRequests(store, turns), copyUploadParts(store));
+  server.middleware.splice(-1, 0, answerChecksums, multipartRequests(store, turns), copyUploadParts(store));
   const gate = new PutDeleteGate();
   const putObject = store.putObject.bind(store);
   store.putObject = (object) => gate.put(() => putObject(object));

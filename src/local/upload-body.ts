@@ -107,15 +107,25 @@ export const readUploadBody: KoaMiddleware = async (ctx, next) => {
   );
 };
 
+/** A checksum a request declared for its body, and the body's bytes matched. */
+export interface DeclaredChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64, as the request gave it. */
+  value: string;
+}
+
 /** A request's body as it is written: its bytes, and the checks to make once they all are. */
 export interface ReceivedBody {
   content: Buffer | Readable;
+  /** Whether the request declared a checksum, which `check()` then returns. */
+  declaresChecksum: boolean;
   /**
    * Throws S3's error when the bytes read are not the body the request
    * declared: IncompleteBody for another size, MalformedTrailerError for a
-   * missing checksum trailer, BadDigest for another checksum.
+   * missing checksum trailer, BadDigest for another checksum. Returns the
+   * checksum declared, which the bytes match.
    */
-  check(): void;
+  check(): DeclaredChecksum | undefined;
 }
 
 /**
@@ -130,7 +140,7 @@ export interface ReceivedBody {
  */
 export function receivedBody(content: Buffer | Readable): ReceivedBody {
   const body = declared.getStore();
-  if (!body) return { content, check: () => undefined };
+  if (!body) return { content, declaresChecksum: false, check: () => undefined };
   const trailers = new Map<string, string>();
   const checksum = body.checksum && createChecksum(body.checksum.algorithm);
   let size = 0;
@@ -146,6 +156,7 @@ export function receivedBody(content: Buffer | Readable): ReceivedBody {
   }
   return {
     content: Readable.from(bytes()),
+    declaresChecksum: body.checksum !== undefined,
     check() {
       if (body.decodedLength !== undefined && size !== body.decodedLength) {
         throw new S3Error(
@@ -153,7 +164,7 @@ export function receivedBody(content: Buffer | Readable): ReceivedBody {
           "You did not provide the number of bytes specified by the Content-Length HTTP header.",
         );
       }
-      if (body.checksum && checksum) checkChecksum(body.checksum, checksum, trailers);
+      return body.checksum && checksum ? checkChecksum(body.checksum, checksum, trailers) : undefined;
     },
   };
 }
@@ -162,7 +173,7 @@ function checkChecksum(
   declaredChecksum: NonNullable<DeclaredBody["checksum"]>,
   computed: Checksum,
   trailers: ReadonlyMap<string, string>,
-): void {
+): DeclaredChecksum {
   const { algorithm } = declaredChecksum;
   const expected = declaredChecksum.value ?? trailers.get(`${CHECKSUM_HEADER}${algorithm}`);
   if (expected === undefined) throw malformedTrailer();
@@ -174,4 +185,5 @@ function checkChecksum(
       `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`,
     );
   }
+  return { algorithm, value: expected };
 }

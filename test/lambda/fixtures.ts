@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { type ChecksumAlgorithm, CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SQSEvent } from "aws-lambda";
 import { type ObjectEvent, toS3Notification } from "../../src/events/s3-event.js";
 import { createHandler, type HandlerDeps } from "../../src/lambda/handler.js";
@@ -63,7 +63,7 @@ export async function upload(
   stack: HandlerStack,
   key: string,
   body: Uint8Array | { corpus: string },
-  options: { contentType?: string } = {},
+  options: { contentType?: string; checksumAlgorithm?: ChecksumAlgorithm } = {},
 ): Promise<ObjectEvent> {
   const bytes = body instanceof Uint8Array ? body : await readFile(corpusFile(body.corpus));
   const output = await stack.servers.s3.send(
@@ -72,6 +72,7 @@ export async function upload(
       Key: key,
       Body: bytes,
       ...(options.contentType && { ContentType: options.contentType }),
+      ...(options.checksumAlgorithm && { ChecksumAlgorithm: options.checksumAlgorithm }),
     }),
   );
   return {

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { crc32 as zlibCrc32 } from "node:zlib";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { marshall } from "@aws-sdk/util-dynamodb";
@@ -78,6 +80,36 @@ describe("one file of every corpus category", () => {
     // The content the event wrote: a retry finds there the copies an object no longer has.
     expect(audit[0]?.sha256).toBe(record?.sha256);
     expect(record?.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("the checksum S3 keeps with the object", () => {
+  it("is in the record: the CRC32 a current SDK sends with every upload", async () => {
+    const bytes = await readFile(corpusFile("filetype-fixture.webm"));
+    const event = await upload(stack, "checksums/default.webm", bytes);
+    await stack.handler()(toS3Notification([event]));
+
+    const { record } = await stack.store.getObject(stack.bucket, event.key);
+    const crc32 = Buffer.alloc(4);
+    crc32.writeUInt32BE(zlibCrc32(bytes));
+    expect(record?.checksum).toEqual({ crc32: crc32.toString("base64"), type: "FULL_OBJECT" });
+    expect(record?.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+  });
+
+  it("gives the content hash when it is a full-object SHA-256, without a hashing pass over the bytes", async () => {
+    const name = "exifpy-Reconyx_HC500_Hyperfire.jpg";
+    const bytes = await readFile(corpusFile(name));
+    const sha256 = createHash("sha256").update(bytes);
+    const event = await upload(stack, `checksums/${name}`, bytes, { checksumAlgorithm: "SHA256" });
+    // Over the policy's hash limit, so the object is read by ranges, unless the stored checksum was missed.
+    await stack.handler({ policy: { ...DEFAULT_POLICY, hashMaxBytes: 1 }, thumbnails: false })(
+      toS3Notification([event]),
+    );
+
+    const { record } = await stack.store.getObject(stack.bucket, event.key);
+    expect(record?.checksum).toEqual({ sha256: sha256.copy().digest("base64"), type: "FULL_OBJECT" });
+    expect(record?.sha256).toBe(sha256.digest("hex"));
+    expect(record?.bytesRead).toBeLessThan(bytes.length);
   });
 });
 
