@@ -13,6 +13,7 @@ import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXTRACTOR_VERSION } from "../../src/engine/version.js";
+import { createChecksum } from "../../src/local/checksums.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_S3_CLIENT_OPTIONS } from "../../src/local/local-stack.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { RECORD_SORT_KEY } from "../../src/store/schema.js";
@@ -141,6 +142,24 @@ describe("the local stack, end to end", () => {
       expect(audit[0]).toMatchObject({ eventName: "ObjectCreated:Put", outcome: "created", deliveries: 1 });
       if (uploadedETags.has(key)) expect(record.etag).toBe(uploadedETags.get(key));
     });
+    // The checksum S3 keeps: the CRC32 a current SDK declares; S3's own CRC64NVME for this AWS CLI, which declares none.
+    const bytesOf = (file: string) => readFile(corpusFile(file));
+    for (const { file, key } of BY_SDK) {
+      const crc32 = createChecksum("crc32");
+      crc32.update(await bytesOf(file));
+      expect(shown[uploads.findIndex((upload) => upload.key === key)]?.record.checksum).toEqual({
+        crc32: crc32.digest(),
+        type: "FULL_OBJECT",
+      });
+    }
+    for (const { file, key } of BY_AWS_CLI) {
+      const crc64 = createChecksum("crc64nvme");
+      crc64.update(await bytesOf(file));
+      expect(shown[uploads.findIndex((upload) => upload.key === key)]?.record.checksum).toEqual({
+        crc64nvme: crc64.digest(),
+        type: "FULL_OBJECT",
+      });
+    }
   }, 40_000);
 
   it("prints exactly { record, audit } with show --json, and one line for a key not in the catalog", async () => {
@@ -149,6 +168,8 @@ describe("the local stack, end to end", () => {
       catalogCli(ports, "show", `s3://${BUCKET}/e2e/nothing-here.txt`),
     ]);
     expect(Object.keys(JSON.parse(raw.stdout))).toEqual(["record", "audit"]);
+    const text = await catalogCli(ports, "show", `s3://${BUCKET}/${BY_SDK[0].key}`);
+    expect(text.stdout).toMatch(/^ {2}checksum {3}crc32 [A-Za-z0-9+/]{6}== \(FULL_OBJECT\)$/m);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`catalog: s3://${BUCKET}/e2e/nothing-here.txt is not in the catalog\n`);
   });

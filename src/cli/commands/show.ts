@@ -15,6 +15,20 @@ interface ShowFlags extends TargetFlags {
 
 const SECTIONS = ["image", "media", "pdf", "document", "archive", "text", "font", "executable"] as const;
 
+/**
+ * The checksum S3 keeps with the object, as `crc32 DUoRhQ== (FULL_OBJECT)`.
+ *
+ * @example
+ * describeChecksum({ crc32: "DUoRhQ==", type: "FULL_OBJECT" }); // "crc32 DUoRhQ== (FULL_OBJECT)"
+ */
+function describeChecksum(checksum: CatalogRecord["checksum"]): string | undefined {
+  if (!checksum) return undefined;
+  const { type, ...values } = checksum;
+  const named = Object.entries(values).map(([algorithm, value]) => `${algorithm} ${value}`);
+  if (named.length === 0) return undefined;
+  return `${named.join(", ")}${type ? ` (${type})` : ""}`;
+}
+
 function describeRecord(record: CatalogRecord): string[] {
   const lines = [
     `s3://${record.bucket}/${record.key}`,
@@ -27,6 +41,8 @@ function describeRecord(record: CatalogRecord): string[] {
       `  etag       ${record.etag ?? "-"}`,
     );
     if (record.sha256) lines.push(`  sha256     ${record.sha256}`);
+    const checksum = describeChecksum(record.checksum);
+    if (checksum) lines.push(`  checksum   ${checksum}`);
     if (record.contentType) lines.push(`  declared   ${record.contentType}`);
   }
   lines.push(
