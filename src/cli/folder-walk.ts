@@ -8,7 +8,7 @@
  * trip costs.
  */
 import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /** Why a path found under the folder cannot be read. */
 export type WalkProblem =
@@ -18,7 +18,7 @@ export type WalkProblem =
   | { kind: "not-utf8" }
   /** A FIFO, socket or device: reading one could wait forever. */
   | { kind: "special" }
-  /** A symbolic link to a folder it is in, which would be walked forever. */
+  /** A symbolic link to a folder it is in (the walked folder or one above it), which would be walked again. */
   | { kind: "cycle" };
 
 /** A file to read, or a path that cannot be, and why. */
@@ -36,10 +36,21 @@ export type NameOrder = (a: Buffer, b: Buffer) => number;
  */
 export function walkFolder(folder: string, order: NameOrder): Generator<WalkEntry> {
   const real = realpathSync(folder);
-  return walkDirectory(folder, real, new Set([real]), order);
+  return walkDirectory(folder, real, withFoldersAbove(real), order);
 }
 
-/** `real`: the folder's real path; `ancestors`: those of the folders being walked, its own among them. */
+/**
+ * `real` and every folder above it: the walk is in each of them, so a link
+ * to one (`ln -s .. up`) would walk the whole tree around the folder, the
+ * folder again among it.
+ */
+function withFoldersAbove(real: string): Set<string> {
+  const folders = new Set([real]);
+  for (let folder = real; dirname(folder) !== folder; folder = dirname(folder)) folders.add(dirname(folder));
+  return folders;
+}
+
+/** `real`: the folder's real path; `ancestors`: those of the folders it is in, its own among them. */
 function* walkDirectory(
   directory: string,
   real: string,

@@ -133,6 +133,45 @@ describe("catalog extract: what a folder holds besides plain files", () => {
   }, 30_000);
 });
 
+describe("catalog extract: links to the folder or above it", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "catalog-extract-up-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("skips a link to the folder or to a folder above it, and follows one to a folder beside it", async () => {
+    const outer = join(scratch, "outer");
+    const tree = join(outer, "tree");
+    mkdirSync(join(tree, "deep"), { recursive: true });
+    mkdirSync(join(outer, "beside"));
+    writeFileSync(join(scratch, "above.txt"), "above\n");
+    writeFileSync(join(outer, "side.txt"), "side\n");
+    writeFileSync(join(outer, "beside", "b.txt"), "b\n");
+    writeFileSync(join(tree, "a.txt"), "a\n");
+    symlinkSync(".", join(tree, "self"));
+    symlinkSync("..", join(tree, "up"));
+    symlinkSync("../..", join(tree, "top"));
+    symlinkSync(outer, join(tree, "absolute-up"));
+    symlinkSync("../beside", join(tree, "beside"));
+    symlinkSync("..", join(tree, "deep", "back"));
+
+    const result = await catalog("extract", "--json", "--detect-only", tree);
+
+    expect(result.code).toBe(1);
+    expect(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { source: string }).source),
+    ).toEqual([join(tree, "a.txt"), join(tree, "beside", "b.txt")]);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `catalog extract: ${tree}/absolute-up: symbolic link to a folder it is in`,
+      `catalog extract: ${tree}/deep/back: symbolic link to a folder it is in`,
+      `catalog extract: ${tree}/self: symbolic link to a folder it is in`,
+      `catalog extract: ${tree}/top: symbolic link to a folder it is in`,
+      `catalog extract: ${tree}/up: symbolic link to a folder it is in`,
+    ]);
+  }, 30_000);
+});
+
 describe("catalog extract: names and metadata a terminal would act on", () => {
   const scratch = mkdtempSync(join(tmpdir(), "catalog-extract-"));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));

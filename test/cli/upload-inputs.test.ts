@@ -52,6 +52,21 @@ beforeAll(async () => {
   // A name with a byte that is not UTF-8, as another system's tools can leave behind.
   await writeFile(Buffer.from(join(mixed, "latin1-caf\xe9.txt"), "latin1"), "latin-1\n");
   execFileSync("mkfifo", [join(mixed, "fifo")]);
+  // A folder with links to itself, to the folders above it and to one beside it.
+  const outer = join(root, "nest", "outer");
+  const tree = join(outer, "tree");
+  await mkdir(join(tree, "deep"), { recursive: true });
+  await mkdir(join(outer, "beside"));
+  await writeFile(join(root, "nest", "above.txt"), "above\n");
+  await writeFile(join(outer, "side.txt"), "side\n");
+  await writeFile(join(outer, "beside", "b.txt"), "b\n");
+  await writeFile(join(tree, "a.txt"), "a\n");
+  await symlink(".", join(tree, "self"));
+  await symlink("..", join(tree, "up"));
+  await symlink("../..", join(tree, "top"));
+  await symlink(outer, join(tree, "absolute-up"));
+  await symlink("../beside", join(tree, "beside"));
+  await symlink("..", join(tree, "deep", "back"));
 });
 
 afterAll(async () => {
@@ -78,6 +93,22 @@ describe.concurrent("catalog upload: what a folder holds besides plain files", (
       `catalog upload: ${mixed}/loop-b: skipped: symbolic link loop`,
       `catalog upload: ${mixed}/sub/up: skipped: symbolic link to a folder it is in`,
       "catalog: 6 file(s) or folder(s) skipped; the 3 other(s) uploaded",
+    ]);
+  });
+
+  it("skips a link to the folder or to a folder above it, and follows one to a folder beside it", async () => {
+    const bucket = await freshBucket();
+    const tree = join(root, "nest", "outer", "tree");
+    const result = await runCatalog(["upload", tree, "--bucket", bucket, ...local]);
+    expect(result.code).toBe(1);
+    expect(await keysIn(bucket)).toEqual(["tree/a.txt", "tree/beside/b.txt"]);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      `catalog upload: ${tree}/absolute-up: skipped: symbolic link to a folder it is in`,
+      `catalog upload: ${tree}/deep/back: skipped: symbolic link to a folder it is in`,
+      `catalog upload: ${tree}/self: skipped: symbolic link to a folder it is in`,
+      `catalog upload: ${tree}/top: skipped: symbolic link to a folder it is in`,
+      `catalog upload: ${tree}/up: skipped: symbolic link to a folder it is in`,
+      "catalog: 5 file(s) or folder(s) skipped; the 2 other(s) uploaded",
     ]);
   });
 
