@@ -39,6 +39,19 @@ export interface CatalogConfig {
 export const DEFAULT_DERIVED_PREFIX = "_derived/";
 
 /**
+ * Whether `key` (or a folder prefix) is under the derived prefix. Keys there
+ * raise no event, so nothing put there is ever cataloged: an upload into it
+ * is refused, and a pass over the bucket leaves it alone.
+ *
+ * @example
+ * isDerivedKey("_derived/thumbnails/a.jpg.webp") // true
+ * isDerivedKey("_derivedfoo.jpg") // false
+ */
+export function isDerivedKey(key: string, derivedPrefix: string = DEFAULT_DERIVED_PREFIX): boolean {
+  return key.startsWith(derivedPrefix);
+}
+
+/**
  * The CloudWatch namespace of the catalog's own metrics, wherever the pipeline runs: the deployed
  * function, `catalog worker` and the local stack publish under one name, told apart by their `service`
  * dimension, so one dashboard or alarm covers them all.

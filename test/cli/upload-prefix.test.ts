@@ -111,4 +111,46 @@ describe.concurrent("catalog upload --prefix is a folder", () => {
       expect(await keysIn(bucket)).toEqual([]);
     },
   );
+
+  it.each([
+    ["_derived/zz", "_derived/zz/"],
+    ["_derived", "_derived/"],
+    ["./_derived//thumbnails", "_derived/thumbnails/"],
+  ])(
+    "refuses --prefix %j, under the derived prefix, in one line and uploads nothing",
+    async (prefix, normalized) => {
+      const bucket = await freshBucket();
+      const result = await runCatalog([
+        "upload",
+        join(folder, "notes.txt"),
+        "--prefix",
+        prefix,
+        "--bucket",
+        bucket,
+        ...local,
+      ]);
+      expect(result.code).not.toBe(0);
+      const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toContain(
+        `--prefix <folder>' argument '${prefix}' is invalid. '${normalized}' is under '_derived/', where derived files go: nothing there is cataloged`,
+      );
+      expect(await keysIn(bucket)).toEqual([]);
+    },
+  );
+
+  it("takes a folder whose name only begins like the derived prefix", async () => {
+    const bucket = await freshBucket();
+    const result = await runCatalog([
+      "upload",
+      join(folder, "notes.txt"),
+      "--prefix",
+      "_derived-old",
+      "--bucket",
+      bucket,
+      ...local,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await keysIn(bucket)).toEqual(["_derived-old/notes.txt"]);
+  });
 });

@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import mime from "mime";
+import { DEFAULT_DERIVED_PREFIX, isDerivedKey } from "../../config/config.js";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import type { CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
@@ -113,6 +114,8 @@ export async function uploadPlan(paths: readonly string[], prefix: string): Prom
  * and empty segments are dropped, since S3 would keep them as a folder with
  * an empty or `.` name. A `..` segment is refused: S3 keys have no parent,
  * and tools that treat keys as paths (browsers, sync tools) would resolve it.
+ * A folder under the derived prefix is refused as the HTTP API refuses it:
+ * files there are never cataloged.
  *
  * @example
  * folderPrefix("docs") // "docs/"
@@ -124,7 +127,13 @@ export function folderPrefix(value: string): string {
   if (segments.includes("..")) {
     throw new CliError("'..' is not a folder name: S3 keys have no parent folder");
   }
-  return segments.map((segment) => `${segment}/`).join("");
+  const prefix = segments.map((segment) => `${segment}/`).join("");
+  if (isDerivedKey(prefix)) {
+    throw new CliError(
+      `'${prefix}' is under '${DEFAULT_DERIVED_PREFIX}', where derived files go: nothing there is cataloged`,
+    );
+  }
+  return prefix;
 }
 
 /** Why a directory entry's name or a failed call means it cannot be uploaded. */

@@ -4,6 +4,7 @@ import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from "@a
 import { Upload } from "@aws-sdk/lib-storage";
 import Busboy from "busboy";
 import type { Hono } from "hono";
+import { isDerivedKey } from "../../config/config.js";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import { RequestError } from "../errors.js";
 import { parseKey, parseNewKey, parseNewPrefix } from "../validation.js";
@@ -78,7 +79,7 @@ export function mountFileRoutes(app: Hono, deps: FileRouteDeps): void {
 
   app.post("/api/upload", async (c) => {
     const prefix = parseNewPrefix("prefix", c.req.query("prefix"));
-    if (prefix.startsWith(deps.derivedPrefix))
+    if (isDerivedKey(prefix, deps.derivedPrefix))
       throw new RequestError(400, `'prefix' must not be under '${deps.derivedPrefix}' (derived files)`);
     const type = c.req.header("content-type") ?? "";
     if (!type.toLowerCase().startsWith("multipart/form-data"))
