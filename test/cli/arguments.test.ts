@@ -100,6 +100,14 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["show", "https://uploads.s3.amazonaws.com/a.jpg"], /'https:.*' is not an s3:\/\/bucket\/key URL/],
     [["ls", "S3://uploads/"], /'S3:\/\/uploads\/' is not an s3:\/\/bucket\/key URL/],
     [["backfill", "s3:/uploads/photos"], /'s3:\/uploads\/photos' is not an s3:\/\/bucket\/key URL/],
+    [
+      ["backfill", "s3://uploads/_derived/"],
+      /^catalog: nothing to backfill under s3:\/\/uploads\/_derived\/: keys under '_derived\/' are derived files, never cataloged$/,
+    ],
+    [
+      ["reprocess", "_derived/thumbnails/", "--exclude", "tmp/"],
+      /^catalog: nothing to reprocess under s3:\/\/uploads\/_derived\/thumbnails\/: keys under '_derived\/' are derived/,
+    ],
     [["ls", "--s3-endpoint", "ftp://example.com"], /--s3-endpoint must be an http\(s\) URL/],
     [["backfill", "--concurrency", "zero"], /expected a positive integer/],
     [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],

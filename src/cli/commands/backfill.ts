@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { DEFAULT_DERIVED_PREFIX, isDerivedKey } from "../../config/config.js";
 import { describeError } from "../../engine/errors.js";
 import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
 import { BACKFILL_RULE, type PassRule, type PassSummary, runCatalogPass } from "../catalog-pass.js";
@@ -13,7 +14,7 @@ import { terminalSafe } from "../terminal-text.js";
 interface PassFlags extends TargetFlags {
   concurrency: number;
   policyFile?: string;
-  exclude: string[];
+  exclude?: string[];
   json?: boolean;
 }
 
@@ -28,13 +29,10 @@ export interface PassCommandSpec {
 
 const MAX_ERROR_LINES = 20;
 
-/** Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too. */
-const EXCLUDE_DEFAULT = ["_derived/"];
-
 /** An `--exclude` value; the empty prefix starts every key, so it would skip the whole pass. */
 function excludePrefix(value: string, previous: string[] | undefined): string[] {
   if (value === "") throw new CliError("--exclude '' would skip every object; give a prefix such as 'tmp/'");
-  return previous === EXCLUDE_DEFAULT || previous === undefined ? [value] : [...previous, value];
+  return [...(previous ?? []), value];
 }
 
 function printSummary(spec: PassCommandSpec, summary: PassSummary, location: string, json: boolean): void {
@@ -66,6 +64,12 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
   await withTarget(flags, async (target) => {
     const { bucket, key: prefix } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
+    // Every key there would be skipped: say why rather than count zeros.
+    if (isDerivedKey(prefix)) {
+      throw new CliError(
+        `nothing to ${spec.name} under s3://${bucket}/${prefix}: keys under '${DEFAULT_DERIVED_PREFIX}' are derived files, never cataloged`,
+      );
+    }
     let stopping: NodeJS.Signals | undefined;
     // First Ctrl-C (or SIGTERM, as from a container stop or `timeout`): finish the objects in flight and
     // print the summary (a rerun resumes); a second signal quits now.
@@ -91,7 +95,8 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
         rule: spec.rule,
         policy,
         concurrency: flags.concurrency,
-        excludePrefixes: flags.exclude,
+        // Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too.
+        excludePrefixes: [DEFAULT_DERIVED_PREFIX, ...(flags.exclude ?? [])],
         progress,
         onError: (key, error) => {
           if (errorLines++ < MAX_ERROR_LINES)
@@ -123,9 +128,8 @@ export function registerPassCommand(program: Command, spec: PassCommandSpec): vo
       .option("--policy-file <path>", "validation policy (JSON); the default policy otherwise")
       .option(
         "--exclude <prefix>",
-        "skip keys under this prefix (repeatable)",
+        `skip keys under this prefix too (repeatable); those under ${DEFAULT_DERIVED_PREFIX} always are`,
         excludePrefix,
-        EXCLUDE_DEFAULT,
       )
       .option("--json", "print the summary as JSON"),
   ).action((location: string | undefined, flags: PassFlags) => runPass(spec, location, flags));
