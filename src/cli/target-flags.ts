@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { LOCAL_DEFAULTS } from "../local/local-defaults.js";
 import { CliError } from "./cli-error.js";
-import { parseBucketName } from "./options.js";
+import { bucketNameProblem, parseBucketName } from "./options.js";
 
 // What every command needs at start-up (its flags), apart from target.ts,
 // which builds SDK clients and is imported only when a command runs.
@@ -125,6 +125,7 @@ const NOT_AN_S3_URL = /^(s3:|[a-z][a-z0-9+.-]*:\/\/)/i;
 /**
  * Splits `s3://bucket/key` (or a bare key) into bucket and key. A key that
  * looks like a mistyped URL is refused; `s3://bucket/<that key>` still names it.
+ * A bucket name S3 would refuse is refused too, as `--bucket` refuses it.
  *
  * @example
  * parseS3Url("s3://photos/2024/a.jpg", "uploads") // { bucket: "photos", key: "2024/a.jpg" }
@@ -142,5 +143,9 @@ export function parseS3Url(value: string, defaultBucket: string): { bucket: stri
   const rest = value.slice("s3://".length);
   const slash = rest.indexOf("/");
   if (slash === 0 || rest === "") throw new CliError(`'${value}' has no bucket name`);
-  return slash < 0 ? { bucket: rest, key: "" } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  // Checked as --bucket is: otherwise "does not exist" or "not in the catalog" would hide the typo.
+  const problem = bucketNameProblem(bucket);
+  if (problem) throw new CliError(`'${bucket}' in '${value}' is not an S3 bucket name: ${problem}`);
+  return { bucket, key: slash < 0 ? "" : rest.slice(slash + 1) };
 }

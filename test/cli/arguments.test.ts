@@ -108,6 +108,22 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
       ["reprocess", "_derived/thumbnails/", "--exclude", "tmp/"],
       /^catalog: nothing to reprocess under s3:\/\/uploads\/_derived\/thumbnails\/: keys under '_derived\/' are derived/,
     ],
+    [
+      ["ls", "s3://Bad_Bucket/"],
+      /^catalog: 'Bad_Bucket' in 's3:\/\/Bad_Bucket\/' is not an S3 bucket name: only lowercase letters/,
+    ],
+    [
+      ["show", "s3://192.168.1.1/x"],
+      /^catalog: '192\.168\.1\.1' in 's3:\/\/192\.168\.1\.1\/x' is not an S3 bucket name: a name is not an IP address$/,
+    ],
+    [
+      ["backfill", "s3://ab"],
+      /^catalog: 'ab' in 's3:\/\/ab' is not an S3 bucket name: a name has 3 to 63 characters/,
+    ],
+    [
+      ["reprocess", "s3://photos-s3alias/2024/"],
+      /^catalog: 'photos-s3alias' in .* is not an S3 bucket name: names ending with '-s3alias' are reserved by S3$/,
+    ],
     [["ls", "--s3-endpoint", "ftp://example.com"], /--s3-endpoint must be an http\(s\) URL/],
     [["backfill", "--concurrency", "zero"], /expected a positive integer/],
     [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],

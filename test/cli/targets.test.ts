@@ -58,6 +58,26 @@ describe.concurrent("catalog CLI: a bucket that does not exist is the one named"
   );
 });
 
+describe.concurrent("catalog CLI: a bucket name S3 would refuse in an s3:// URL is named", () => {
+  it.each([
+    [
+      ["ls", "s3://Bad_Bucket/"],
+      "'Bad_Bucket' in 's3://Bad_Bucket/'",
+      "only lowercase letters, digits, '.' and '-' are allowed",
+    ],
+    [["show", "s3://192.168.1.1/x"], "'192.168.1.1' in 's3://192.168.1.1/x'", "a name is not an IP address"],
+    [
+      ["backfill", "s3://Bad_Bucket/photos/"],
+      "'Bad_Bucket' in 's3://Bad_Bucket/photos/'",
+      "only lowercase letters, digits, '.' and '-' are allowed",
+    ],
+  ])("catalog %j", async (args, named, problem) => {
+    const result = await catalog([...args, ...local]);
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stderr).toBe(`catalog: ${named} is not an S3 bucket name: ${problem}\n`);
+  });
+});
+
 describe.concurrent("catalog find: an empty answer names the range it searched", () => {
   it.each([
     [["--duplicates"], "no duplicates in the last 30 days (--since to look further back)"],
