@@ -27,6 +27,7 @@ import {
   PutDeleteGate,
   SequencerClock,
 } from "./embedded-s3.js";
+import { listKeys, listObjectsRequests } from "./embedded-s3-listing.js";
 import {
   addressOf,
   copyUploadParts,
@@ -61,7 +62,12 @@ import { readUploadBody, receivedBody } from "./upload-body.js";
 
 // s3rver's types, as far as this server uses them; embedded-s3-multipart.ts imports them as types only.
 export interface S3rverStore {
+  getBucketPath(bucket: string): string;
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  listObjects(
+    bucket: string,
+    options: { prefix?: string; delimiter?: string; startAfter?: string; maxKeys?: number },
+  ): Promise<{ objects: unknown[]; commonPrefixes: string[]; isTruncated: boolean }>;
   getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
@@ -149,27 +155,6 @@ const S3Error = require("s3rver/lib/models/error.js") as new (
 // This module is loaded on the server's thread, so the patch applies where s3rver runs.
 FilesystemStore.encodeKeyPath = encodeKeyPath;
 FilesystemStore.decodeKeyPath = decodeKeyPath;
-
-/**
- * s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with single DES,
- * which OpenSSL 3 (Node.js 17 and later) no longer provides: every truncated
- * listing answered InternalError, so a folder past 1,000 keys could not be
- * listed, browsed or backfilled. Triple DES with the one key repeated three
- * times computes single DES and is still available; the token is private to
- * s3rver, and only this server's thread sees the substitution.
- */
-const crypto = require("node:crypto") as typeof import("node:crypto");
-const { createCipheriv, createDecipheriv } = crypto;
-const asTripleDes = (algorithm: string, key: Buffer): [string, Buffer] =>
-  algorithm.toLowerCase() === "des" && key.length === 8
-    ? ["des-ede3-cbc", Buffer.concat([key, key, key])]
-    : [algorithm, key];
-Object.assign(crypto, {
-  createCipheriv: (algorithm: string, key: Buffer, iv: Buffer) =>
-    createCipheriv(...asTripleDes(algorithm, key), iv),
-  createDecipheriv: (algorithm: string, key: Buffer, iv: Buffer) =>
-    createDecipheriv(...asTripleDes(algorithm, key), iv),
-});
 
 /**
  * s3rver routes `/:bucket/:key+`, whose pattern cannot match an empty path
@@ -608,7 +593,28 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   // Just before s3rver's router (its last middleware), after the one that writes answers out as XML.
   const router = server.middleware.at(-1);
   if (router?.name !== "dispatch") throw new Error("s3rver's router is not its last middleware");
-  server.middleware.splice(-1, 0, answerChecksums, multipartRequests(store, turns), copyUploadParts(store));
+  server.middleware.splice(
+    -1,
+    0,
+    answerChecksums,
+    listObjectsRequests(store),
+    multipartRequests(store, turns),
+    copyUploadParts(store),
+  );
+  // Its other caller, DeleteBucket, asks whether the bucket holds any object.
+  store.listObjects = async (bucket, options) => {
+    const page = await listKeys(store.getBucketPath(bucket), {
+      prefix: options.prefix,
+      delimiter: options.delimiter,
+      after: options.startAfter,
+      maxKeys: Math.min(options.maxKeys ?? 1000, 1000),
+    });
+    return {
+      objects: page.keys.map((key) => ({ key })),
+      commonPrefixes: page.commonPrefixes,
+      isTruncated: page.truncated,
+    };
+  };
   const gate = new PutDeleteGate();
   const putObject = store.putObject.bind(store);
   store.putObject = (object) => gate.put(() => putObject(object));

@@ -1,0 +1,314 @@
+/**
+ * ListObjects and ListObjectsV2 on the embedded S3 server (see
+ * embedded-s3-thread.ts, which installs them in front of s3rver's router),
+ * with S3's order and paging.
+ *
+ * s3rver walked the bucket's folders in the order the file system gave
+ * them, not sorted, and paged by skipping keys up to the last one
+ * returned: a listing past one page repeated some keys and never showed
+ * others (of 9,174 objects under one prefix, 408 listed twice and 15 not
+ * at all), so `aws s3 sync`, `aws s3 rm --recursive` and `catalog backfill`
+ * missed objects. It also left out the common prefix of a folder that
+ * holds only folders, and did not count common prefixes toward
+ * `max-keys`. Here keys are listed in S3's order (their UTF-8 bytes),
+ * common prefixes count as entries, and a page resumes after its last
+ * entry, a key or a common prefix (a common prefix no later than where a
+ * page starts is not listed again, which is how S3 reads a marker too).
+ *
+ * Each page walks the folders under the prefix again: a folder that cannot
+ * hold a key of the page (outside the prefix, wholly before the marker, or
+ * inside one common prefix) is not read.
+ */
+
+import type { Dirent } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
+import { decodeKeyPath } from "./key-path.js";
+import { storedChecksum } from "./stored-checksums.js";
+
+// s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
+const require = createRequire(import.meta.url);
+const { DUMMY_ACCOUNT } = require("s3rver/lib/models/account.js") as {
+  DUMMY_ACCOUNT: { id: number; displayName: string };
+};
+const S3Error = require("s3rver/lib/models/error.js") as new (
+  code: string,
+  message: string,
+  detail?: Record<string, string>,
+) => Error;
+
+/** What names an object's file: s3rver's suffix for it. */
+const OBJECT_SUFFIX = "._S3rver_object";
+/**
+ * s3rver's own folders in a bucket (its uploads) start so, and no key's do (key-path.ts escapes a leading
+ * `.`); so do its files, the object of a key that ends in `/` (`a/._S3rver_object`) among them.
+ */
+const INTERNAL = "._S3rver_";
+/** S3's most entries in one page. */
+const MAX_LISTED = 1000;
+
+/** Orders strings by their UTF-8 bytes, as S3 orders keys (JavaScript's `<` compares UTF-16 code units). */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export interface ListingOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** Entries up to this one (a key or a common prefix) are not listed. */
+  after?: string;
+  maxKeys: number;
+}
+
+/** One page of a listing: keys and common prefixes, each list in S3's order. */
+export interface ListingPage {
+  keys: string[];
+  commonPrefixes: string[];
+  /** Whether entries follow the page. */
+  truncated: boolean;
+  /** The page's last entry, where the next page starts after. */
+  last?: string;
+}
+
+/**
+ * One page of the keys in the bucket folder `bucketPath`, as S3 lists them.
+ *
+ * @example
+ * await listKeys(store.getBucketPath("uploads"), { prefix: "a/", delimiter: "/", maxKeys: 1000 });
+ * // { keys: ["a/1.txt"], commonPrefixes: ["a/b/"], truncated: false, last: "a/b/" }
+ */
+export async function listKeys(bucketPath: string, options: ListingOptions): Promise<ListingPage> {
+  const prefix = options.prefix ?? "";
+  const delimiter = options.delimiter ?? "";
+  const { after } = options;
+  const keys: string[] = [];
+  const commonPrefixes = new Set<string>();
+  const afterMarker = (entry: string) => after === undefined || compareKeys(entry, after) > 0;
+
+  /** The common prefix `key` (or a folder's key prefix) rolls into, if the remainder after the prefix holds the delimiter. */
+  const rolledInto = (key: string): string | undefined => {
+    if (!delimiter) return undefined;
+    const at = key.indexOf(delimiter, prefix.length);
+    return at === -1 ? undefined : key.slice(0, at + delimiter.length);
+  };
+
+  const visit = async (folder: string, relative: string): Promise<void> => {
+    for (const entry of await entriesOf(folder)) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (entry.name.startsWith(INTERNAL)) continue;
+        // Every key in the folder starts with this (key-path.ts keeps encoded prefixes prefixes).
+        const held = decodeKeyPath(`${path}/`);
+        if (!held.startsWith(prefix) && !prefix.startsWith(held)) continue;
+        if (after !== undefined && compareKeys(held, after) < 0 && !after.startsWith(held)) continue;
+        const common = held.startsWith(prefix) ? rolledInto(held) : undefined;
+        if (common !== undefined) {
+          if (
+            afterMarker(common) &&
+            !commonPrefixes.has(common) &&
+            (await holdsObject(join(folder, entry.name)))
+          )
+            commonPrefixes.add(common);
+          continue;
+        }
+        await visit(join(folder, entry.name), path);
+      } else if (entry.name.endsWith(OBJECT_SUFFIX)) {
+        const key = decodeKeyPath(path.slice(0, -OBJECT_SUFFIX.length));
+        if (!key.startsWith(prefix)) continue;
+        const common = rolledInto(key);
+        if (common !== undefined) {
+          if (afterMarker(common)) commonPrefixes.add(common);
+        } else if (afterMarker(key)) keys.push(key);
+      }
+    }
+  };
+  await visit(bucketPath, "");
+
+  const entries = [
+    ...keys.map((key) => ({ key, bytes: Buffer.from(key) })),
+    ...[...commonPrefixes].map((common) => ({ common, bytes: Buffer.from(common) })),
+  ].sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  const page = entries.slice(0, options.maxKeys);
+  const lastEntry = page.at(-1);
+  return {
+    keys: page.flatMap((entry) => ("key" in entry ? [entry.key] : [])),
+    commonPrefixes: page.flatMap((entry) => ("common" in entry ? [entry.common] : [])),
+    truncated: entries.length > page.length,
+    ...(lastEntry && { last: "key" in lastEntry ? lastEntry.key : lastEntry.common }),
+  };
+}
+
+/** A folder's entries; none when it is gone (emptied and removed by a delete meanwhile). */
+async function entriesOf(folder: string): Promise<Dirent[]> {
+  return readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+    throw error;
+  });
+}
+
+/** Whether an object's file is anywhere under `folder`; stops at the first. */
+async function holdsObject(folder: string): Promise<boolean> {
+  for (const entry of await entriesOf(folder)) {
+    if (entry.isDirectory()) {
+      if (!entry.name.startsWith(INTERNAL) && (await holdsObject(join(folder, entry.name)))) return true;
+    } else if (entry.name.endsWith(OBJECT_SUFFIX)) return true;
+  }
+  return false;
+}
+
+/** Query parameters of a listing; a GET of a bucket with any other (`?location`, `?cors`, `?uploads`...) is not one. */
+const LISTING_PARAMETERS = new Set([
+  "list-type",
+  "prefix",
+  "delimiter",
+  "max-keys",
+  "marker",
+  "start-after",
+  "continuation-token",
+  "fetch-owner",
+  "encoding-type",
+  "x-id",
+]);
+
+/** A query parameter's text (the first, if given twice); `undefined` when absent. */
+function queryText(ctx: KoaContext, name: string): string | undefined {
+  const value = ctx.query[name];
+  if (value === undefined) return undefined;
+  return String(Array.isArray(value) ? value[0] : value);
+}
+
+/** A continuation token: the entry the next page starts after, opaque to clients as S3's are. */
+function continuationToken(bucket: string, after: string): string {
+  return Buffer.from(JSON.stringify({ bucket, after })).toString("base64");
+}
+
+function tokenAfter(bucket: string, token: string): string {
+  try {
+    const decoded = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as {
+      bucket?: unknown;
+      after?: unknown;
+    };
+    if (decoded.bucket === bucket && typeof decoded.after === "string") return decoded.after;
+  } catch {
+    // Not one of ours: answered below.
+  }
+  throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", {
+    ArgumentName: "continuation-token",
+  });
+}
+
+/** `max-keys` as S3 reads it: a whole number, at most 1,000 used; InvalidArgument otherwise. */
+function maxKeysOf(ctx: KoaContext): number {
+  const text = queryText(ctx, "max-keys");
+  if (text === undefined) return MAX_LISTED;
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1)
+    throw new S3Error("InvalidArgument", "Provided max-keys not an integer or within integer range", {
+      ArgumentName: "max-keys",
+    });
+  return Math.min(Number(text), MAX_LISTED);
+}
+
+/**
+ * Koa middleware answering ListObjects (`GET /bucket`) and ListObjectsV2
+ * (`GET /bucket?list-type=2`) with {@link listKeys}: `prefix`,
+ * `delimiter`, `max-keys`, `marker` / `start-after` / `continuation-token`,
+ * `fetch-owner` and `encoding-type=url`, each object with its ETag, size,
+ * date and the algorithm and type of its stored checksum.
+ */
+export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
+  return async (ctx, next) => {
+    const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
+    if (ctx.method !== "GET" || bucket === undefined) return next();
+    if (!Object.keys(ctx.query).every((name) => LISTING_PARAMETERS.has(name))) return next();
+    if (!(await store.getBucket(bucket))) {
+      // Named as S3 names it (clients report it), when it is text a header can carry (see multipart's noSuchUpload).
+      const named = /^[\x21-\x7e]{1,255}$/.test(bucket) ? { BucketName: bucket } : undefined;
+      throw new S3Error("NoSuchBucket", "The specified bucket does not exist", named);
+    }
+
+    const v2 = queryText(ctx, "list-type") === "2";
+    const token = queryText(ctx, "continuation-token");
+    if (v2 && "marker" in ctx.query)
+      throw new S3Error("InvalidArgument", "Marker unsupported with REST.GET.BUCKET in list-type=2", {
+        ArgumentName: "marker",
+      });
+    if (!v2 && (token !== undefined || "start-after" in ctx.query))
+      throw new S3Error("InvalidArgument", "continuation-token and start-after need list-type=2", {
+        ArgumentName: token !== undefined ? "continuation-token" : "start-after",
+      });
+    const encodingType = queryText(ctx, "encoding-type");
+    if (encodingType !== undefined && encodingType !== "url")
+      throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", {
+        ArgumentName: "encoding-type",
+      });
+    const encoded = (text: string) => (encodingType === "url" ? encodeURIComponent(text) : text);
+
+    const prefix = queryText(ctx, "prefix") ?? "";
+    const delimiter = queryText(ctx, "delimiter") ?? "";
+    const maxKeys = maxKeysOf(ctx);
+    const startAfter = v2 ? queryText(ctx, "start-after") : undefined;
+    const marker = v2 ? undefined : (queryText(ctx, "marker") ?? "");
+    const after = token !== undefined ? tokenAfter(bucket, token) : v2 ? startAfter : marker || undefined;
+    const page =
+      maxKeys === 0
+        ? { keys: [], commonPrefixes: [], truncated: false }
+        : await listKeys(store.getBucketPath(bucket), { prefix, delimiter, after, maxKeys });
+    const fetchOwner = !v2 || queryText(ctx, "fetch-owner") === "true";
+    const contents = (
+      await Promise.all(
+        page.keys.map(async (key) => {
+          const metadata = await store.getMetadata(bucket, key).catch((error: NodeJS.ErrnoException) => {
+            // Deleted since it was listed.
+            if (error.code === "ENOENT") return undefined;
+            throw error;
+          });
+          if (!metadata) return undefined;
+          const checksum = storedChecksum(metadata);
+          return {
+            Key: encoded(key),
+            LastModified: new Date(metadata["last-modified"] as string).toISOString(),
+            ETag: metadata.etag,
+            ...(checksum && {
+              ChecksumAlgorithm: checksum.algorithm.toUpperCase(),
+              ChecksumType: checksum.type,
+            }),
+            Size: Number(metadata["content-length"]),
+            Owner: fetchOwner
+              ? { ID: String(DUMMY_ACCOUNT.id), DisplayName: DUMMY_ACCOUNT.displayName }
+              : undefined,
+            StorageClass: "STANDARD",
+          };
+        }),
+      )
+    ).filter((entry) => entry !== undefined);
+    const resumeAfter = page.truncated ? page.last : undefined;
+    ctx.body = {
+      ListBucketResult: {
+        "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
+        Name: bucket,
+        Prefix: encoded(prefix),
+        ...(v2
+          ? {
+              StartAfter: token === undefined && startAfter !== undefined ? encoded(startAfter) : undefined,
+              ContinuationToken: token,
+              NextContinuationToken:
+                resumeAfter === undefined ? undefined : continuationToken(bucket, resumeAfter),
+              KeyCount: contents.length + page.commonPrefixes.length,
+            }
+          : {
+              Marker: encoded(marker ?? ""),
+              // S3 gives it only with a delimiter; without one a client resumes after the last key.
+              NextMarker: resumeAfter !== undefined && delimiter ? encoded(resumeAfter) : undefined,
+            }),
+        MaxKeys: maxKeys,
+        Delimiter: delimiter ? encoded(delimiter) : undefined,
+        EncodingType: encodingType,
+        IsTruncated: page.truncated,
+        Contents: contents,
+        CommonPrefixes: page.commonPrefixes.map((common) => ({ Prefix: encoded(common) })),
+      },
+    };
+  };
+}
