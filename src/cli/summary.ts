@@ -9,10 +9,12 @@ export function summarise(result: ExtractionResult): string {
   if (result.image?.exif?.model) facts.push(result.image.exif.model);
   if (result.media?.duration !== undefined) facts.push(`${result.media.duration.toFixed(2)} s`);
   if (result.media?.codecs.length) facts.push(result.media.codecs.join("+"));
-  if (result.pdf?.pages !== undefined) facts.push(`${result.pdf.pages} pages`);
+  if (result.pdf?.pages !== undefined)
+    facts.push(`${result.pdf.pages} page${result.pdf.pages === 1 ? "" : "s"}`);
   if (result.pdf?.title ?? result.document?.title)
     facts.push(JSON.stringify(result.pdf?.title ?? result.document?.title));
-  if (result.archive?.entries !== undefined) facts.push(`${result.archive.entries} entries`);
+  if (result.archive?.entries !== undefined)
+    facts.push(`${result.archive.entries} ${result.archive.entries === 1 ? "entry" : "entries"}`);
   if (result.text) facts.push(`${result.text.encoding}, ${result.text.lines} lines`);
   if (result.format.mismatch) facts.push("MISMATCH");
   const status = result.status === "ok" ? "" : ` [${result.status}: ${result.reason ?? ""}]`;

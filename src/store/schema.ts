@@ -123,6 +123,21 @@ export const INDEXES = {
   },
 } as const satisfies Record<string, IndexDefinition>;
 
+/** The secondary indexes' key attributes: the table's business, not what a reader of the catalog is shown. */
+export const INDEX_KEY_ATTRIBUTES: ReadonlySet<string> = new Set(
+  Object.values(INDEXES).flatMap((index: IndexDefinition) => [index.partitionKey, index.sortKey]),
+);
+
+/**
+ * `item` without its secondary indexes' keys, as the CLI's `--json` and the HTTP API show records.
+ *
+ * @example
+ * withoutIndexKeys({ key: "a.jpg", folderPk: "F#uploads#", folderSk: "a.jpg" }); // { key: "a.jpg" }
+ */
+export function withoutIndexKeys<T extends object>(item: T): T {
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !INDEX_KEY_ATTRIBUTES.has(name))) as T;
+}
+
 /** Attribute holding an epoch-seconds expiry; set on tombstones when a TTL is configured. */
 export const TTL_ATTRIBUTE = "expiresAt";
 

@@ -168,6 +168,10 @@ describe("the local stack, end to end", () => {
       catalogCli(ports, "show", `s3://${BUCKET}/e2e/nothing-here.txt`),
     ]);
     expect(Object.keys(JSON.parse(raw.stdout))).toEqual(["record", "audit"]);
+    // The indexes' keys are the table's business: --json shows the record as the HTTP API does.
+    const { record } = JSON.parse(raw.stdout);
+    for (const name of ["folderPk", "folderSk", "categoryPk", "categorySk"])
+      expect(record).not.toHaveProperty(name);
     const text = await catalogCli(ports, "show", `s3://${BUCKET}/${BY_SDK[0].key}`);
     expect(text.stdout).toMatch(/^ {2}checksum {3}crc32 [A-Za-z0-9+/]{6}== \(FULL_OBJECT\)$/m);
     expect(missing.code).toBe(1);
@@ -211,15 +215,17 @@ describe("the local stack, end to end", () => {
   });
 
   it("lists the folder with ls and finds by category with find", async () => {
-    const [ls, sdkLs, firstOnly, images] = await Promise.all([
+    const [ls, sdkLs, firstOnly, images, firstImage] = await Promise.all([
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/`, "--json"),
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/sdk/`, "--json"),
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/sdk/`, "--json", "--limit", "1"),
       catalogCli(ports, "find", "--category", "image", "--since", "1h", "--json"),
+      catalogCli(ports, "find", "--category", "image", "--since", "1h", "--json", "--limit", "1"),
     ]);
     expect(ls.code, ls.stderr).toBe(0);
     expect(JSON.parse(ls.stdout).folders).toEqual(["e2e/cli/", "e2e/sdk/"]);
     const sdk = JSON.parse(sdkLs.stdout);
+    expect(sdk.objects[0]).not.toHaveProperty("folderPk");
     expect(sdk.objects.map((object: { key: string }) => object.key).sort()).toEqual(
       BY_SDK.map(({ key }) => key).sort(),
     );
@@ -233,6 +239,9 @@ describe("the local stack, end to end", () => {
         .map((item: { key: string }) => item.key)
         .sort(),
     ).toEqual([BY_SDK[0].key, BY_AWS_CLI[0].key].sort());
+    // stdout stays the JSON array; the note that there is more goes to stderr.
+    expect(JSON.parse(firstImage.stdout)).toHaveLength(1);
+    expect(firstImage.stderr).toBe("(first 1 results; raise --limit for more)\n");
   });
 
   it("keeps objects and records across a Ctrl-C and a restart on the same data dir", async () => {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { CATEGORIES, isCategory } from "../../engine/detect/category.js";
 import type { Category } from "../../engine/types.js";
+import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary, TimeRange } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
@@ -83,7 +84,9 @@ async function runFind(flags: FindFlags): Promise<void> {
         if (copies.items.length >= 2) withCopies.push({ ...group, objects: copies.items });
       }
       if (flags.json) {
-        printJson(withCopies);
+        printJson(withCopies.map((group) => ({ ...group, objects: group.objects.map(withoutIndexKeys) })));
+        // On stderr, so stdout stays the JSON array.
+        if (groups.more) process.stderr.write(`(first ${flags.limit} groups; raise --limit for more)\n`);
         return;
       }
       if (withCopies.length === 0) process.stdout.write(`no duplicates ${searched}\n`);
@@ -104,7 +107,8 @@ async function runFind(flags: FindFlags): Promise<void> {
           target.store.listByCategory(target.bucket, flags.category as string, range, page),
         );
     if (flags.json) {
-      printJson(found.items);
+      printJson(found.items.map(withoutIndexKeys));
+      if (found.more) process.stderr.write(`(first ${flags.limit} results; raise --limit for more)\n`);
       return;
     }
     if (found.items.length === 0) process.stdout.write(`nothing found ${searched}\n`);

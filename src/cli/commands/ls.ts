@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary } from "../../store/types.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
@@ -56,7 +57,7 @@ async function listFolder(
     bucket,
     folder,
     folders: folders.slice(0, limit),
-    objects: objects.items,
+    objects: objects.items.map(withoutIndexKeys),
     ...(more && { more: true as const }),
   };
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_AUDIT_LIMIT } from "../../store/schema.js";
+import { DEFAULT_AUDIT_LIMIT, withoutIndexKeys } from "../../store/schema.js";
 import type { AuditEntry, CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
@@ -88,7 +88,11 @@ async function runShow(location: string, flags: ShowFlags): Promise<void> {
     });
     if (!record && audit.length === 0) throw new CliError(`s3://${bucket}/${key} is not in the catalog`);
     if (flags.json) {
-      printJson({ record: record ?? null, audit, ...(olderAudit && { olderAudit }) });
+      printJson({
+        record: record ? withoutIndexKeys(record) : null,
+        audit,
+        ...(olderAudit && { olderAudit }),
+      });
       return;
     }
     const lines = record ? describeRecord(record) : [`s3://${bucket}/${key}`, "  no record (see history)"];

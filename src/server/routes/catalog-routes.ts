@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import type { Hono } from "hono";
 import type { CatalogStore } from "../../store/catalog-store.js";
-import { INDEXES } from "../../store/schema.js";
+import { withoutIndexKeys } from "../../store/schema.js";
 import { computeStats, listDuplicates, listRecent } from "../catalog-views.js";
 import { RequestError } from "../errors.js";
 import type { CursorSeal } from "../paging-cursor.js";
@@ -29,11 +29,6 @@ export interface CatalogRouteDeps {
 
 /** Pages of sub-folders read from S3 for one listing; beyond it `foldersTruncated` is set. */
 const FOLDER_PAGES_BOUND = 5;
-/** Index keys are the table's business, not the API's. */
-const INDEX_ATTRIBUTES = new Set<string>(
-  Object.values(INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]),
-);
-
 function limitOf(value: string | undefined, fallback = 100): number {
   return parseInteger("limit", value, { min: 1, max: 500, fallback });
 }
@@ -60,9 +55,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const { record, audit, olderAudit } = await deps.store.getObject(deps.bucket, key);
     if (!record && audit.length === 0)
       throw new RequestError(404, `s3://${deps.bucket}/${key} is not in the catalog`);
-    const shown = record
-      ? Object.fromEntries(Object.entries(record).filter(([name]) => !INDEX_ATTRIBUTES.has(name)))
-      : null;
+    const shown = record ? withoutIndexKeys(record) : null;
     // Newest event first: what a person looking at a history wants to see. `olderAudit`: the
     // history holds more than the newest entries sent.
     return c.json({ record: shown, audit: [...audit].reverse(), ...(olderAudit && { olderAudit }) });
