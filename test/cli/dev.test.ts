@@ -1,15 +1,20 @@
 /**
- * `catalog dev` as a user starts it: the banner must name the addresses the
- * stack really listens on, including a port chosen by the system (`0`).
+ * `catalog dev` as a user starts and stops it: the banner must name the
+ * addresses the stack really listens on, including a port chosen by the
+ * system (`0`); a failed start says why in one line; a second Ctrl-C says
+ * what the stop at once left undone.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { expect, it } from "vitest";
+import { LOCAL_S3_CLIENT_OPTIONS } from "../../src/local/local-stack.js";
+import { DevProcess, freePort } from "../e2e/stack-process.js";
 import { CATALOG, runCatalog } from "../support/cli.js";
-import { REPO_ROOT } from "../support/corpus.js";
+import { corpusFile, REPO_ROOT } from "../support/corpus.js";
 
 it("catalog dev --http-port 0 prints the port the HTTP API listens on", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
@@ -76,3 +81,32 @@ it.skipIf(!existsSync("/proc/self"))(
     );
   },
 );
+
+it("catalog dev stopped by a second Ctrl-C says how many events it dropped and how to catalog their objects", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
+  const dev = await DevProcess.start(dataDir, ports);
+  const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${ports.s3}` });
+  try {
+    // More events than the stack finishes in the moment between the two Ctrl-Cs.
+    const body = await readFile(corpusFile("exifpy-Canon_40D.jpg"));
+    await Promise.all(
+      Array.from({ length: 120 }, (_, index) =>
+        s3.send(new PutObjectCommand({ Bucket: "uploads", Key: `burst/${index}.jpg`, Body: body })),
+      ),
+    );
+    const exited = new Promise<number | null>((resolve) => dev.child.once("exit", (code) => resolve(code)));
+    dev.child.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    dev.child.kill("SIGINT");
+
+    expect(await exited, dev.output).toBe(130);
+    expect(dev.output).toMatch(
+      /^stopped at once: \d+ event\(s\) not finished; after the next start, `catalog backfill s3:\/\/uploads\/` catalogs the objects they left out$/m,
+    );
+  } finally {
+    s3.destroy();
+    await dev.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);

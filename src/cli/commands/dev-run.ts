@@ -119,7 +119,18 @@ export async function runDev(flags: DevFlags): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
-  // Past the first Ctrl-C the handlers above are gone: a second one ends the process at once, as before.
+  // A second Ctrl-C ends the process at once, saying what the events it drops leave uncataloged.
+  const stopAtOnce = () => {
+    const left = stack.dispatcher.pending;
+    process.stderr.write(
+      left > 0
+        ? `stopped at once: ${left} event(s) not finished; after the next start, \`catalog backfill s3://${stack.bucket}/\` catalogs the objects they left out\n`
+        : "stopped at once.\n",
+    );
+    process.exit(130);
+  };
+  process.once("SIGINT", stopAtOnce);
+  process.once("SIGTERM", stopAtOnce);
   process.stdout.write(
     "stopping: refusing uploads, finishing queued events (Ctrl-C again stops at once)...\n",
   );
