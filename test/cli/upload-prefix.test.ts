@@ -1,6 +1,7 @@
 /**
  * `catalog upload --prefix` names a folder: the keys the built CLI writes to
- * the embedded S3 server, listed back over HTTP, for the prefixes people type.
+ * the embedded S3 server, listed back over HTTP, for the prefixes people type;
+ * and a `--wait` that could never see a record says so before uploading.
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -152,5 +153,24 @@ describe.concurrent("catalog upload --prefix is a folder", () => {
     ]);
     expect(result.code, result.stderr).toBe(0);
     expect(await keysIn(bucket)).toEqual(["_derived-old/notes.txt"]);
+  });
+});
+
+describe("catalog upload --wait", () => {
+  it("names a table that does not exist in one line, before anything goes up", async () => {
+    const bucket = await freshBucket();
+    const result = await runCatalog([
+      "upload",
+      join(folder, "notes.txt"),
+      "--wait",
+      "--table",
+      "no-such-table",
+      "--bucket",
+      bucket,
+      ...local,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("catalog: table 'no-such-table' does not exist\n");
+    expect(await keysIn(bucket)).toEqual([]);
   });
 });

@@ -226,6 +226,8 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
     );
   }
   await withTarget(flags, async (target) => {
+    // --wait reads the catalog: a table that is not there is said before anything goes up.
+    if (flags.wait) await target.store.getRecord(target.bucket, (items[0] as UploadItem).key);
     const progress = createProgress({
       label: "upload",
       total: items.length,
