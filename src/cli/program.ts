@@ -41,9 +41,13 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .description("s3-metadata-catalog: what is in your bucket, extracted and cataloged")
     .version(version)
     .exitOverride()
-    // Commander's messages quote the arguments (an unknown option, a bad value): shown, never acted on.
+    // Commander's messages quote the arguments (an unknown option, a bad value): shown, never acted on,
+    // and named as every other error of the program is (`catalog: ...`, where Commander writes `error: ...`).
     // Set before the commands are added, which copy it.
-    .configureOutput({ outputError: (text, write) => write(`${terminalSafe(text.trimEnd())}\n`) });
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`${terminalSafe(text.trimEnd().replace(/^error: /, "catalog: "))}\n`),
+    });
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   const registers = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<Register>)()));
