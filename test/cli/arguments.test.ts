@@ -111,6 +111,10 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
       /^catalog: nothing to reprocess under s3:\/\/uploads\/_derived\/thumbnails\/: keys under '_derived\/' are derived/,
     ],
     [
+      ["backfill", "s3://uploads/tmp/old/", "--exclude", "tmp/"],
+      /^catalog: nothing to backfill under s3:\/\/uploads\/tmp\/old\/: every key there is under --exclude 'tmp\/'$/,
+    ],
+    [
       ["ls", "s3://Bad_Bucket/"],
       /^catalog: 'Bad_Bucket' in 's3:\/\/Bad_Bucket\/' is not an S3 bucket name: only lowercase letters/,
     ],

@@ -70,6 +70,12 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
         `nothing to ${spec.name} under s3://${bucket}/${prefix}: keys under '${DEFAULT_DERIVED_PREFIX}' are derived files, never cataloged`,
       );
     }
+    const excluded = (flags.exclude ?? []).find((exclude) => prefix.startsWith(exclude));
+    if (excluded !== undefined) {
+      throw new CliError(
+        `nothing to ${spec.name} under s3://${bucket}/${prefix}: every key there is under --exclude '${excluded}'`,
+      );
+    }
     let stopping: NodeJS.Signals | undefined;
     // First Ctrl-C (or SIGTERM, as from a container stop or `timeout`): finish the objects in flight and
     // print the summary (a rerun resumes); a second signal quits now.
