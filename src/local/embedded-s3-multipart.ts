@@ -10,6 +10,7 @@
  * the compiled code.
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -18,7 +19,7 @@ import { Readable } from "node:stream";
 import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
-import { answerWritten } from "./stored-checksums.js";
+import { answerWritten, askedMultipartChecksum, checkPartChecksum, checksummed } from "./stored-checksums.js";
 import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
 
 // s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
@@ -208,6 +209,9 @@ export function storeUploadedParts(store: S3rverStore, turns: Turns): void {
     try {
       declared = received.check();
       checkContentMd5(written.md5);
+      // A copied part's checksum is computed here, in the upload's algorithm (see copyUploadParts).
+      if (!copyingPart.getStore())
+        checkPartChecksum(askedMultipartChecksum(await uploadMetadata(directory)), declared?.algorithm);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -227,6 +231,19 @@ export function storeUploadedParts(store: S3rverStore, turns: Turns): void {
       return written;
     });
   };
+}
+
+/** Set while UploadPartCopy stores a part: its bytes come from an object, not with a checksum of the request's. */
+const copyingPart = new AsyncLocalStorage<true>();
+
+/** The headers CreateMultipartUpload was sent with, which s3rver keeps as the upload's metadata. */
+async function uploadMetadata(directory: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(join(directory, "metadata"), "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw noSuchUpload();
+    throw error;
+  }
 }
 
 /** At most `count` bytes of `stream`, then it is closed. */
@@ -282,26 +299,34 @@ export function copyUploadParts(store: S3rverStore): KoaMiddleware {
       source.content?.destroy();
       throw new S3Error("InvalidRange", "The requested range is not satisfiable");
     }
-    const content = range
+    const read = range
       ? Readable.from(firstBytes(source.content, range.end - range.start + 1))
       : source.content;
+    // An upload that named its checksum gets each copied part's in it, to list when completing, as S3 answers.
+    const uploadId = String(ctx.query.uploadId);
+    const asked = askedMultipartChecksum(await uploadMetadata(uploadDirectory(store, bucket, uploadId)));
+    const summed = asked && checksummed(read, asked.algorithm);
     let md5: string;
     try {
-      ({ md5 } = (await store.putPart(
-        bucket,
-        String(ctx.query.uploadId),
-        String(ctx.query.partNumber),
-        content,
-      )) as {
-        md5: string;
-      });
+      ({ md5 } = (await copyingPart.run(true, () =>
+        store.putPart(
+          bucket,
+          uploadId,
+          String(ctx.query.partNumber),
+          summed ? Readable.from(summed.content) : read,
+        ),
+      )) as { md5: string });
     } finally {
       source.content.destroy();
     }
+    const checksum = summed?.result();
+    const checksumElement = checksum
+      ? `<Checksum${checksum.algorithm.toUpperCase()}>${checksum.value}</Checksum${checksum.algorithm.toUpperCase()}>`
+      : "";
     ctx.type = "application/xml";
     ctx.body = [
       '<?xml version="1.0" encoding="UTF-8"?>',
-      `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5}"</ETag></CopyPartResult>`,
+      `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5}"</ETag>${checksumElement}</CopyPartResult>`,
     ].join("\n");
   };
 }

@@ -46,6 +46,7 @@ import {
   answerChecksums,
   answerRead,
   answerWritten,
+  askedMultipartChecksum,
   type Checksummed,
   checkMultipartChecksum,
   checksumFields,
@@ -53,7 +54,9 @@ import {
   checksummedParts,
   DEFAULT_CHECKSUM_ALGORITHM,
   isChecksumField,
+  listedPartChecksums,
   multipartChecksum,
+  noteCompleteRequest,
   type StoredChecksum,
   storedChecksum,
   withoutChecksumFields,
@@ -372,7 +375,24 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     return turns.run(directory, async () => {
       const upload = await multipartUpload(store, bucket, uploadId, parts);
       // What its CreateMultipartUpload asked for (s3rver kept that request's headers as the upload's metadata).
-      const parted = checksummedParts(upload.partFiles, multipartChecksum(upload.metadata));
+      const plan = multipartChecksum(upload.metadata);
+      const listed = listedPartChecksums(plan.algorithm);
+      // A COMPOSITE checksum is made of the parts': S3 wants each listed, to check it.
+      const unlisted = parts.find((part) => !listed.has(part.number));
+      if (askedMultipartChecksum(upload.metadata)?.type === "COMPOSITE" && unlisted) {
+        throw new S3Error(
+          "InvalidRequest",
+          `The upload was created using a ${plan.algorithm} checksum. The complete request must include the checksum for each part. It was missing for part ${unlisted.number} in the request.`,
+        );
+      }
+      const parted = checksummedParts(
+        parts.map((part, index) => ({
+          file: upload.partFiles[index] as string,
+          number: part.number,
+          listed: listed.get(part.number),
+        })),
+        plan,
+      );
       const stored = await storeObject(
         { bucket, key: upload.key, content: Readable.from(parted.content), metadata: upload.metadata },
         async (stored) => stored,
@@ -558,6 +578,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     readUploadBody,
     checkMultipartChecksum,
     readCopyChecksumAlgorithm,
+    noteCompleteRequest,
     noteRequest,
   );
   // One clock for every event of this server: sequencers are issued in the order changes happen here.

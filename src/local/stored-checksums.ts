@@ -138,37 +138,101 @@ export function multipartChecksum(headers: Record<string, unknown>): MultipartCh
   return { algorithm, type: chosen };
 }
 
+/** A part of a multipart upload being completed: its file, its number, and the checksum the request lists for it. */
+export interface CompletedPart {
+  file: string;
+  number: number;
+  listed?: string;
+}
+
 /**
- * The bytes of a multipart upload's part files, one after the other, with
- * the object's checksum as `plan` asks: over the bytes (FULL_OBJECT), or
- * over the parts' own checksums (COMPOSITE, `<base64>-<parts>`).
+ * The bytes of a multipart upload's parts, one after the other, with the
+ * object's checksum as `plan` asks: over the bytes (FULL_OBJECT), or over
+ * the parts' own checksums (COMPOSITE, `<base64>-<parts>`). A part whose
+ * checksum the request lists is checked against its bytes: `result()`
+ * throws S3's InvalidPart for the first that does not match.
  */
-export function checksummedParts(files: readonly string[], plan: MultipartChecksum): Checksummed {
-  if (plan.type === "FULL_OBJECT") return checksummed(concatenated(files), plan.algorithm);
+export function checksummedParts(parts: readonly CompletedPart[], plan: MultipartChecksum): Checksummed {
+  const whole = plan.type === "FULL_OBJECT" ? createChecksum(plan.algorithm) : undefined;
   const partDigests: Buffer[] = [];
+  let mismatched: CompletedPart | undefined;
   async function* bytes(): AsyncGenerator<Buffer> {
-    for (const file of files) {
-      const part = createChecksum(plan.algorithm);
-      for await (const piece of createReadStream(file) as AsyncIterable<Buffer>) {
-        part.update(piece);
+    for (const part of parts) {
+      const own = whole && part.listed === undefined ? undefined : createChecksum(plan.algorithm);
+      for await (const piece of createReadStream(part.file) as AsyncIterable<Buffer>) {
+        whole?.update(piece);
+        own?.update(piece);
         yield piece;
       }
-      partDigests.push(Buffer.from(part.digest(), "base64"));
+      if (!own) continue;
+      const digest = own.digest();
+      partDigests.push(Buffer.from(digest, "base64"));
+      if (part.listed !== undefined && part.listed !== digest) mismatched ??= part;
     }
   }
   return {
     content: bytes(),
     result: () => {
-      const whole = createChecksum(plan.algorithm);
-      whole.update(Buffer.concat(partDigests));
-      return { algorithm: plan.algorithm, value: `${whole.digest()}-${files.length}`, type: "COMPOSITE" };
+      if (mismatched) {
+        throw new S3Error(
+          "InvalidPart",
+          `One or more of the specified parts could not be found. The part may not have been uploaded, or the specified checksum may not match the part's checksum (part ${mismatched.number}).`,
+        );
+      }
+      if (whole) return { algorithm: plan.algorithm, value: whole.digest(), type: "FULL_OBJECT" };
+      const composite = createChecksum(plan.algorithm);
+      composite.update(Buffer.concat(partDigests));
+      return { algorithm: plan.algorithm, value: `${composite.digest()}-${parts.length}`, type: "COMPOSITE" };
     },
   };
 }
 
-/** The bytes of `files`, one after the other. */
-async function* concatenated(files: readonly string[]): AsyncGenerator<Buffer> {
-  for (const file of files) yield* createReadStream(file) as AsyncIterable<Buffer>;
+/** The checksum a CreateMultipartUpload named itself (`x-amz-checksum-algorithm`); none when it left it to S3. */
+export function askedMultipartChecksum(metadata: Record<string, unknown>): MultipartChecksum | undefined {
+  return metadata["x-amz-checksum-algorithm"] === undefined ? undefined : multipartChecksum(metadata);
+}
+
+/**
+ * S3's refusal of an UploadPart whose checksum is not the one its upload
+ * named: another algorithm, or none for a COMPOSITE upload (whose object
+ * checksum is made of its parts'). A part of an upload that named none may
+ * carry any.
+ */
+export function checkPartChecksum(
+  asked: MultipartChecksum | undefined,
+  declared: ChecksumAlgorithm | undefined,
+): void {
+  if (!asked) return;
+  if (declared === undefined ? asked.type === "COMPOSITE" : declared !== asked.algorithm) {
+    throw new S3Error(
+      "InvalidRequest",
+      `Checksum Type mismatch occurred, expected checksum Type: ${asked.algorithm}, actual checksum Type: ${declared ?? "null"}`,
+    );
+  }
+}
+
+/** The CompleteMultipartUpload being answered, whose XML s3rver has parsed into `request.body` by the time it completes. */
+const completing = new AsyncLocalStorage<{ request?: { body?: unknown } }>();
+
+/** Koa middleware: keeps CompleteMultipartUpload's context at hand for {@link listedPartChecksums}. */
+export const noteCompleteRequest: KoaMiddleware = (ctx, next) =>
+  ctx.method === "POST" && "uploadId" in ctx.query
+    ? completing.run(ctx as unknown as { request?: { body?: unknown } }, next)
+    : next();
+
+/** The `Checksum<ALGORITHM>` the CompleteMultipartUpload being answered lists for each part, by part number. */
+export function listedPartChecksums(algorithm: ChecksumAlgorithm): Map<number, string> {
+  const body = completing.getStore()?.request?.body as
+    | { CompleteMultipartUpload?: { Part?: Record<string, unknown> | Record<string, unknown>[] } }
+    | undefined;
+  const parts = body?.CompleteMultipartUpload?.Part;
+  const element = `Checksum${algorithm.toUpperCase()}`;
+  const listed = new Map<number, string>();
+  for (const part of parts === undefined ? [] : Array.isArray(parts) ? parts : [parts]) {
+    const value = part[element];
+    if (value !== undefined && value !== "") listed.set(Number(part.PartNumber), String(value));
+  }
+  return listed;
 }
 
 /** The checksums a request's answer may carry: the object's (or part's, with no type) it wrote, or the object's it read. */

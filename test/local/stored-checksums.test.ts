@@ -20,6 +20,7 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -250,6 +251,127 @@ describe("multipart uploads", () => {
         }),
       ),
     ).rejects.toMatchObject({ name: "InvalidRequest" });
+  });
+});
+
+describe("the parts of an upload that named a COMPOSITE checksum, as S3 checks them", () => {
+  const start = async (Key: string) =>
+    (await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key, ChecksumAlgorithm: "CRC32" })))
+      .UploadId as string;
+
+  it("refuse a part that declares no checksum, or another algorithm's", async () => {
+    const Key = "composite/parts.bin";
+    const UploadId = await start(Key);
+    const part = { Bucket: BUCKET, Key, UploadId, PartNumber: 1, Body: randomBytes(1000) };
+    await expect(plainClient.send(new UploadPartCommand(part))).rejects.toMatchObject({
+      name: "InvalidRequest",
+      message: "Checksum Type mismatch occurred, expected checksum Type: crc32, actual checksum Type: null",
+    });
+    await expect(
+      client.send(new UploadPartCommand({ ...part, ChecksumAlgorithm: "CRC32C" })),
+    ).rejects.toMatchObject({
+      name: "InvalidRequest",
+      message: "Checksum Type mismatch occurred, expected checksum Type: crc32, actual checksum Type: crc32c",
+    });
+    await expect(client.send(new UploadPartCommand(part))).resolves.toMatchObject({
+      ChecksumCRC32: crc32Of(part.Body),
+    });
+  });
+
+  it("refuse to complete without each part's checksum, or with one its bytes do not have", async () => {
+    const Key = "composite/complete.bin";
+    const UploadId = await start(Key);
+    const Body = randomBytes(1000);
+    const { ETag } = await client.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: 1, Body }),
+    );
+    const complete = (part: Record<string, string | number | undefined>) =>
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag, ...part }] },
+        }),
+      );
+
+    await expect(complete({})).rejects.toMatchObject({
+      name: "InvalidRequest",
+      message:
+        "The upload was created using a crc32 checksum. The complete request must include the checksum for each part. It was missing for part 1 in the request.",
+    });
+    await expect(complete({ ChecksumCRC32: crc32Of(randomBytes(10)) })).rejects.toMatchObject({
+      name: "InvalidPart",
+    });
+    const done = await complete({ ChecksumCRC32: crc32Of(Body) });
+    expect(done.ChecksumCRC32).toBe(`${checksumOf("crc32", Buffer.from(crc32Of(Body), "base64"))}-1`);
+  });
+
+  it("answer a copied part with its checksum, which completing then lists", async () => {
+    const source = randomBytes(6 * MIB);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "composite/source.bin", Body: source }));
+    const Key = "composite/copied.bin";
+    const UploadId = await start(Key);
+    const copied = await client.send(
+      new UploadPartCopyCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        PartNumber: 1,
+        CopySource: `${BUCKET}/composite/source.bin`,
+        CopySourceRange: `bytes=0-${5 * MIB - 1}`,
+      }),
+    );
+    const first = source.subarray(0, 5 * MIB);
+    expect(copied.CopyPartResult?.ChecksumCRC32).toBe(crc32Of(first));
+    const last = source.subarray(5 * MIB);
+    const uploaded = await client.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: 2, Body: last }),
+    );
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            {
+              PartNumber: 1,
+              ETag: copied.CopyPartResult?.ETag,
+              ChecksumCRC32: copied.CopyPartResult?.ChecksumCRC32,
+            },
+            { PartNumber: 2, ETag: uploaded.ETag, ChecksumCRC32: uploaded.ChecksumCRC32 },
+          ],
+        },
+      }),
+    );
+    const read = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+    expect(Buffer.from((await read.Body?.transformToByteArray()) ?? []).equals(source)).toBe(true);
+  });
+
+  it("leave a FULL_OBJECT upload's parts free to carry no checksum", async () => {
+    const Key = "composite/full.bin";
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        ChecksumAlgorithm: "CRC32",
+        ChecksumType: "FULL_OBJECT",
+      }),
+    );
+    const Body = randomBytes(1000);
+    const { ETag } = await plainClient.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: 1, Body }),
+    );
+    await plainClient.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] },
+      }),
+    );
+    expect((await head(Key, "ENABLED")).ChecksumCRC32).toBe(crc32Of(Body));
   });
 });
 
