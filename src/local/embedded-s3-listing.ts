@@ -24,15 +24,13 @@ import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
+import type { KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { decodeKeyPath } from "./key-path.js";
+import { compareKeys, encodingOf, OWNER, pageSize, queryText } from "./listing-requests.js";
 import { storedChecksum } from "./stored-checksums.js";
 
-// s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
+// s3rver is CommonJS without type declarations; its error module only defines the class.
 const require = createRequire(import.meta.url);
-const { DUMMY_ACCOUNT } = require("s3rver/lib/models/account.js") as {
-  DUMMY_ACCOUNT: { id: number; displayName: string };
-};
 const S3Error = require("s3rver/lib/models/error.js") as new (
   code: string,
   message: string,
@@ -46,13 +44,6 @@ const OBJECT_SUFFIX = "._S3rver_object";
  * `.`); so do its files, the object of a key that ends in `/` (`a/._S3rver_object`) among them.
  */
 const INTERNAL = "._S3rver_";
-/** S3's most entries in one page. */
-const MAX_LISTED = 1000;
-
-/** Orders strings by their UTF-8 bytes, as S3 orders keys (JavaScript's `<` compares UTF-16 code units). */
-export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 export interface ListingOptions {
   prefix?: string;
@@ -172,13 +163,6 @@ const LISTING_PARAMETERS = new Set([
   "x-id",
 ]);
 
-/** A query parameter's text (the first, if given twice); `undefined` when absent. */
-function queryText(ctx: KoaContext, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (value === undefined) return undefined;
-  return String(Array.isArray(value) ? value[0] : value);
-}
-
 /** A continuation token: the entry the next page starts after, opaque to clients as S3's are. */
 function continuationToken(bucket: string, after: string): string {
   return Buffer.from(JSON.stringify({ bucket, after })).toString("base64");
@@ -197,17 +181,6 @@ function tokenAfter(bucket: string, token: string): string {
   throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", {
     ArgumentName: "continuation-token",
   });
-}
-
-/** `max-keys` as S3 reads it: a whole number, at most 1,000 used; InvalidArgument otherwise. */
-function maxKeysOf(ctx: KoaContext): number {
-  const text = queryText(ctx, "max-keys");
-  if (text === undefined) return MAX_LISTED;
-  if (!/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1)
-    throw new S3Error("InvalidArgument", "Provided max-keys not an integer or within integer range", {
-      ArgumentName: "max-keys",
-    });
-  return Math.min(Number(text), MAX_LISTED);
 }
 
 /**
@@ -238,16 +211,11 @@ export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
       throw new S3Error("InvalidArgument", "continuation-token and start-after need list-type=2", {
         ArgumentName: token !== undefined ? "continuation-token" : "start-after",
       });
-    const encodingType = queryText(ctx, "encoding-type");
-    if (encodingType !== undefined && encodingType !== "url")
-      throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", {
-        ArgumentName: "encoding-type",
-      });
-    const encoded = (text: string) => (encodingType === "url" ? encodeURIComponent(text) : text);
+    const { encodingType, encoded } = encodingOf(ctx);
 
     const prefix = queryText(ctx, "prefix") ?? "";
     const delimiter = queryText(ctx, "delimiter") ?? "";
-    const maxKeys = maxKeysOf(ctx);
+    const maxKeys = pageSize(ctx, "max-keys");
     const startAfter = v2 ? queryText(ctx, "start-after") : undefined;
     const marker = v2 ? undefined : (queryText(ctx, "marker") ?? "");
     const after = token !== undefined ? tokenAfter(bucket, token) : v2 ? startAfter : marker || undefined;
@@ -275,9 +243,7 @@ export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
               ChecksumType: checksum.type,
             }),
             Size: Number(metadata["content-length"]),
-            Owner: fetchOwner
-              ? { ID: String(DUMMY_ACCOUNT.id), DisplayName: DUMMY_ACCOUNT.displayName }
-              : undefined,
+            Owner: fetchOwner ? OWNER : undefined,
             StorageClass: "STANDARD",
           };
         }),

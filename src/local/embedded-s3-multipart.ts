@@ -19,14 +19,12 @@ import { Readable } from "node:stream";
 import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
+import { encodingOf, OWNER, pageSize, pagingNumber, queryText } from "./listing-requests.js";
 import { answerWritten, askedMultipartChecksum, checkPartChecksum, checksummed } from "./stored-checksums.js";
 import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
 
-// s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
+// s3rver is CommonJS without type declarations; its error module only defines the class.
 const require = createRequire(import.meta.url);
-const { DUMMY_ACCOUNT } = require("s3rver/lib/models/account.js") as {
-  DUMMY_ACCOUNT: { id: number; displayName: string };
-};
 const S3Error = require("s3rver/lib/models/error.js") as new (
   code: string,
   message: string,
@@ -442,33 +440,8 @@ export function addressOf(ctx: KoaContext): { bucket: string; key?: string } | u
   return { bucket: decoded(match[1]), ...(match[2] && { key: decoded(match[2]) }) };
 }
 
-/** A query parameter's text (the first, if given twice); `undefined` when absent. */
-function queryText(ctx: KoaContext, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (value === undefined) return undefined;
-  return String(Array.isArray(value) ? value[0] : value);
-}
-
-/** S3's most results in one listing page. */
-const MAX_LISTED = 1000;
-
-/** A paging parameter, a whole number from 0 (`undefined` when absent); anything else is InvalidArgument. */
-function pagingNumber(ctx: KoaContext, name: string): number | undefined {
-  const text = queryText(ctx, name);
-  if (text === undefined) return undefined;
-  if (!/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1) {
-    throw new S3Error("InvalidArgument", `Provided ${name} not an integer or within integer range`, {
-      ArgumentName: name,
-    });
-  }
-  return Number(text);
-}
-
 /** The methods of requests about one multipart upload: abort, list its parts, upload or copy a part, complete it. */
 const UPLOAD_METHODS = ["DELETE", "GET", "PUT", "POST"];
-
-/** The owner and initiator of every upload: s3rver's one account. */
-const OWNER = { ID: String(DUMMY_ACCOUNT.id), DisplayName: DUMMY_ACCOUNT.displayName };
 
 /**
  * S3's multipart API beyond what s3rver has, in front of its router:
@@ -529,7 +502,7 @@ export function multipartRequests(store: S3rverStore, turns: Turns): KoaMiddlewa
 /** ListParts' answer: the parts uploaded so far, in part-number order, a page at a time. */
 async function listParts(directory: string, bucket: string, key: string, ctx: KoaContext) {
   await uploadKey(directory, key);
-  const maxParts = Math.min(pagingNumber(ctx, "max-parts") ?? MAX_LISTED, MAX_LISTED);
+  const maxParts = pageSize(ctx, "max-parts");
   const marker = pagingNumber(ctx, "part-number-marker") ?? 0;
   const names = new Set(await readdir(directory));
   // A part is there once its MD5 is (see storeUploadedParts).
@@ -581,14 +554,8 @@ async function listUploads(store: S3rverStore, bucket: string, ctx: KoaContext) 
   const delimiter = queryText(ctx, "delimiter") ?? "";
   const keyMarker = queryText(ctx, "key-marker") ?? "";
   const uploadIdMarker = keyMarker === "" ? "" : (queryText(ctx, "upload-id-marker") ?? "");
-  const maxUploads = Math.min(pagingNumber(ctx, "max-uploads") ?? MAX_LISTED, MAX_LISTED);
-  const encodingType = queryText(ctx, "encoding-type");
-  if (encodingType !== undefined && encodingType !== "url") {
-    throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", {
-      ArgumentName: "encoding-type",
-    });
-  }
-  const encoded = (text: string) => (encodingType === "url" ? encodeURIComponent(text) : text);
+  const maxUploads = pageSize(ctx, "max-uploads");
+  const { encodingType, encoded } = encodingOf(ctx);
 
   const root = store.getResourcePath(bucket, undefined, "uploads");
   const ids = await readdir(root).catch((error: NodeJS.ErrnoException) => {
