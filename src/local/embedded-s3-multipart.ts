@@ -19,7 +19,7 @@ import { Readable } from "node:stream";
 import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
-import { encodingOf, OWNER, pageSize, pagingNumber, queryText } from "./listing-requests.js";
+import { compareKeys, encodingOf, OWNER, pageSize, pagingNumber, queryText } from "./listing-requests.js";
 import { answerWritten, askedMultipartChecksum, checkPartChecksum, checksummed } from "./stored-checksums.js";
 import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
 
@@ -545,7 +545,7 @@ async function listParts(directory: string, bucket: string, key: string, ctx: Ko
 }
 
 /**
- * ListMultipartUploads' answer: the bucket's uploads in progress by key, then
+ * ListMultipartUploads' answer: the bucket's uploads in progress by key (in S3's order, by UTF-8 bytes), then
  * by when they were started, a page at a time; with a delimiter, the keys
  * under a common prefix are one entry.
  */
@@ -580,7 +580,7 @@ async function listUploads(store: S3rverStore, bucket: string, ctx: KoaContext) 
     .filter((upload) => upload !== undefined)
     .sort(
       (a, b) =>
-        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) ||
+        compareKeys(a.key, b.key) ||
         a.initiated.getTime() - b.initiated.getTime() ||
         (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
@@ -590,7 +590,7 @@ async function listUploads(store: S3rverStore, bucket: string, ctx: KoaContext) 
       ? uploads.slice(markerIndex + 1)
       : uploads.filter(
           (upload) =>
-            upload.key > keyMarker ||
+            compareKeys(upload.key, keyMarker) > 0 ||
             (uploadIdMarker !== "" && upload.key === keyMarker && upload.id > uploadIdMarker),
         );
 
@@ -603,7 +603,7 @@ async function listUploads(store: S3rverStore, bucket: string, ctx: KoaContext) 
     const cut = delimiter ? upload.key.indexOf(delimiter, prefix.length) : -1;
     const common = cut >= 0 ? upload.key.slice(0, cut + delimiter.length) : undefined;
     // A common prefix is one entry, listed once, and not again on the page after the one that ended with it.
-    if (common !== undefined && (common <= keyMarker || prefixes.at(-1) === common)) continue;
+    if (common !== undefined && (compareKeys(common, keyMarker) <= 0 || prefixes.at(-1) === common)) continue;
     if (listed.length + prefixes.length >= maxUploads) {
       truncated = maxUploads > 0;
       break;

@@ -383,7 +383,8 @@ describe("ListParts", () => {
 });
 
 describe("ListMultipartUploads", () => {
-  const keys = ["b/one", "a/two", "a/two", "c & <three>", "b/one", "a/zero"];
+  // U+1F600 sorts after U+FF5E by UTF-8 bytes, as S3 orders keys, and before it by UTF-16 code units.
+  const keys = ["b/one", "a/two", "a/two", "c & <three>", "b/one", "a/zero", "d\u{1f600}", "d\u{ff5e}"];
   let inProgress: { Key: string; UploadId: string }[];
   const list = (pageSize: number, more: { Prefix?: string; Delimiter?: string } = {}) =>
     allUploads(pageSize, more);
@@ -401,8 +402,10 @@ describe("ListMultipartUploads", () => {
   });
 
   const byKeyThenStart = () =>
-    [...inProgress].sort((a, b) =>
-      a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : inProgress.indexOf(a) - inProgress.indexOf(b),
+    [...inProgress].sort(
+      (a, b) =>
+        Buffer.compare(Buffer.from(a.Key), Buffer.from(b.Key)) ||
+        inProgress.indexOf(a) - inProgress.indexOf(b),
     );
 
   it.each([1, 2, 4, 1000])(
