@@ -317,15 +317,13 @@ export function copyUploadParts(store: S3rverStore): KoaMiddleware {
     } finally {
       source.content.destroy();
     }
-    const checksum = summed?.result();
-    const checksumElement = checksum
-      ? `<Checksum${checksum.algorithm.toUpperCase()}>${checksum.value}</Checksum${checksum.algorithm.toUpperCase()}>`
-      : "";
-    ctx.type = "application/xml";
-    ctx.body = [
-      '<?xml version="1.0" encoding="UTF-8"?>',
-      `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5}"</ETag>${checksumElement}</CopyPartResult>`,
-    ].join("\n");
+    // answerChecksums (stored-checksums.ts) adds the part's checksum, as it does to the other writes' answers.
+    if (summed) {
+      // A part's checksum, without the object's type (CopyPartResult has none).
+      const { algorithm, value } = summed.result();
+      answerWritten({ algorithm, value });
+    }
+    ctx.body = { CopyPartResult: { LastModified: new Date().toISOString(), ETag: JSON.stringify(md5) } };
   };
 }
 

@@ -15,7 +15,7 @@ import { Readable } from "node:stream";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
-import { type ChecksumAlgorithm, isChecksumAlgorithm } from "./checksums.js";
+import type { ChecksumAlgorithm } from "./checksums.js";
 import { closeHttpServer } from "./close-http-server.js";
 import { checkContentMd5, readContentMd5 } from "./content-md5.js";
 import {
@@ -57,6 +57,7 @@ import {
   listedPartChecksums,
   multipartChecksum,
   noteCompleteRequest,
+  requestedAlgorithm,
   type StoredChecksum,
   storedChecksum,
   withoutChecksumFields,
@@ -456,10 +457,7 @@ async function readCopyChecksumAlgorithm(ctx: KoaContext, next: () => Promise<vo
   const header = ctx.headers["x-amz-checksum-algorithm"];
   if (ctx.method !== "PUT" || ctx.headers["x-amz-copy-source"] === undefined || header === undefined)
     return next();
-  const algorithm = String(header).toLowerCase();
-  if (!isChecksumAlgorithm(algorithm))
-    throw new S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.");
-  await copyRequests.run({ checksumAlgorithm: algorithm }, next);
+  await copyRequests.run({ checksumAlgorithm: requestedAlgorithm(header) }, next);
 }
 
 /**

@@ -39,16 +39,23 @@ export interface StoredChecksum {
 /** What S3 computes for an object whose upload named no checksum. */
 export const DEFAULT_CHECKSUM_ALGORITHM: ChecksumAlgorithm = "crc64nvme";
 
+const FIELD_PREFIX = "x-amz-checksum-";
 const TYPE_FIELD = "x-amz-checksum-type";
+
+/** The algorithm whose value a metadata field (`x-amz-checksum-<algorithm>`) holds; none for any other field. */
+function fieldAlgorithm(name: string): ChecksumAlgorithm | undefined {
+  const algorithm = name.slice(FIELD_PREFIX.length);
+  return name.startsWith(FIELD_PREFIX) && isChecksumAlgorithm(algorithm) ? algorithm : undefined;
+}
 
 /** Whether a metadata field is one a stored checksum is kept under. */
 export function isChecksumField(name: string): boolean {
-  return name === TYPE_FIELD || isChecksumAlgorithm(name.replace(/^x-amz-checksum-/, ""));
+  return name === TYPE_FIELD || fieldAlgorithm(name) !== undefined;
 }
 
 /** The metadata fields that keep `checksum`: `{ "x-amz-checksum-crc32": "…", "x-amz-checksum-type": "FULL_OBJECT" }`. */
 export function checksumFields(checksum: StoredChecksum): Record<string, string> {
-  return { [`x-amz-checksum-${checksum.algorithm}`]: checksum.value, [TYPE_FIELD]: checksum.type };
+  return { [`${FIELD_PREFIX}${checksum.algorithm}`]: checksum.value, [TYPE_FIELD]: checksum.type };
 }
 
 /** `metadata` without the fields of a checksum: what an object's new checksum replaces. */
@@ -59,9 +66,8 @@ export function withoutChecksumFields(metadata: Record<string, string>): Record<
 /** The checksum an object's metadata file keeps; none for objects stored before checksums were. */
 export function storedChecksum(metadata: Record<string, string>): StoredChecksum | undefined {
   for (const [name, value] of Object.entries(metadata)) {
-    const algorithm = name.replace(/^x-amz-checksum-/, "");
-    if (name === TYPE_FIELD || !name.startsWith("x-amz-checksum-") || !isChecksumAlgorithm(algorithm))
-      continue;
+    const algorithm = fieldAlgorithm(name);
+    if (algorithm === undefined) continue;
     const type = metadata[TYPE_FIELD] === "COMPOSITE" ? "COMPOSITE" : "FULL_OBJECT";
     return { algorithm, value, type };
   }
@@ -121,12 +127,7 @@ export function multipartChecksum(headers: Record<string, unknown>): MultipartCh
       );
     return { algorithm: DEFAULT_CHECKSUM_ALGORITHM, type: "FULL_OBJECT" };
   }
-  const algorithm = String(algorithmHeader).toLowerCase();
-  if (!isChecksumAlgorithm(algorithm))
-    throw new S3Error(
-      "InvalidRequest",
-      "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
-    );
+  const algorithm = requestedAlgorithm(algorithmHeader);
   const fullOnly = algorithm === "crc64nvme";
   const compositeOnly = algorithm === "sha1" || algorithm === "sha256";
   const chosen: ChecksumType = type === undefined ? (fullOnly ? "FULL_OBJECT" : "COMPOSITE") : type;
@@ -136,6 +137,21 @@ export function multipartChecksum(headers: Record<string, unknown>): MultipartCh
       `The ${chosen} checksum type cannot be used with the ${algorithm} checksum algorithm.`,
     );
   return { algorithm, type: chosen };
+}
+
+/**
+ * The algorithm an `x-amz-checksum-algorithm` header names (`CRC32`, any
+ * case), as CreateMultipartUpload and CopyObject read it; one S3 does not
+ * know is its InvalidRequest.
+ */
+export function requestedAlgorithm(header: unknown): ChecksumAlgorithm {
+  const algorithm = String(header).toLowerCase();
+  if (!isChecksumAlgorithm(algorithm))
+    throw new S3Error(
+      "InvalidRequest",
+      "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+    );
+  return algorithm;
 }
 
 /** A part of a multipart upload being completed: its file, its number, and the checksum the request lists for it. */
@@ -265,8 +281,8 @@ function checksumElements(checksum: NonNullable<Answered["written"]>): Record<st
 /**
  * Koa middleware, in front of s3rver's router, after the one that writes
  * answers out as XML: the checksum of the object written goes into the
- * answer of PutObject and UploadPart (headers), CopyObject and
- * CompleteMultipartUpload (their XML); the stored checksum of an object read
+ * answer of PutObject and UploadPart (headers), CopyObject, UploadPartCopy
+ * and CompleteMultipartUpload (their XML); the stored checksum of an object read
  * into the headers of a GET or HEAD of all of it that asks for checksums.
  * S3 gives none for a range: the SDKs would check the range's bytes
  * against the whole object's checksum.
@@ -281,14 +297,14 @@ export const answerChecksums: KoaMiddleware = async (ctx, next) => {
     if (ctx.headers.range !== undefined || "partNumber" in ctx.query) return;
     setChecksumHeaders(ctx, answer.read);
   } else if ((ctx.method === "PUT" || ctx.method === "POST") && answer.written) {
-    const result = body?.CopyObjectResult ?? body?.CompleteMultipartUploadResult;
+    const result = body?.CopyObjectResult ?? body?.CopyPartResult ?? body?.CompleteMultipartUploadResult;
     if (result) Object.assign(result, checksumElements(answer.written));
     else setChecksumHeaders(ctx, answer.written);
   }
 };
 
 function setChecksumHeaders(ctx: KoaContext, checksum: NonNullable<Answered["written"]>): void {
-  ctx.set(`x-amz-checksum-${checksum.algorithm}`, checksum.value);
+  ctx.set(`${FIELD_PREFIX}${checksum.algorithm}`, checksum.value);
   if (checksum.type) ctx.set(TYPE_FIELD, checksum.type);
 }
 
