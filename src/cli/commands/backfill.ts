@@ -64,17 +64,15 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
   await withTarget(flags, async (target) => {
     const { bucket, key: prefix } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
+    // Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too.
+    const excludePrefixes = [DEFAULT_DERIVED_PREFIX, ...(flags.exclude ?? [])];
     // Every key there would be skipped: say why rather than count zeros.
-    if (isDerivedKey(prefix)) {
-      throw new CliError(
-        `nothing to ${spec.name} under s3://${bucket}/${prefix}: keys under '${DEFAULT_DERIVED_PREFIX}' are derived files, never cataloged`,
-      );
-    }
-    const excluded = (flags.exclude ?? []).find((exclude) => prefix.startsWith(exclude));
-    if (excluded !== undefined) {
-      throw new CliError(
-        `nothing to ${spec.name} under s3://${bucket}/${prefix}: every key there is under --exclude '${excluded}'`,
-      );
+    const covering = excludePrefixes.find((exclude) => prefix.startsWith(exclude));
+    if (covering !== undefined) {
+      const why = isDerivedKey(covering)
+        ? `keys under '${DEFAULT_DERIVED_PREFIX}' are derived files, never cataloged`
+        : `every key there is under --exclude '${covering}'`;
+      throw new CliError(`nothing to ${spec.name} under s3://${bucket}/${prefix}: ${why}`);
     }
     let stopping: NodeJS.Signals | undefined;
     // First Ctrl-C (or SIGTERM, as from a container stop or `timeout`): finish the objects in flight and
@@ -101,8 +99,7 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
         rule: spec.rule,
         policy,
         concurrency: flags.concurrency,
-        // Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too.
-        excludePrefixes: [DEFAULT_DERIVED_PREFIX, ...(flags.exclude ?? [])],
+        excludePrefixes,
         progress,
         onError: (key, error) => {
           if (errorLines++ < MAX_ERROR_LINES)
