@@ -11,6 +11,12 @@ import { engineDetection } from "../support/engine.js";
 
 const BUNDLE = join(REPO_ROOT, "dist/engine/detect/detect-file.bundle.mjs");
 const catalog = (...args: string[]) => runCatalog(args, { timeoutMs: 60_000 });
+/** The `source` of each JSON line `extract --json` printed, in order. */
+const sourcesOf = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .map((line) => (JSON.parse(line) as { source: string }).source);
 
 const names = expectedEntries()
   .map((entry) => entry.name)
@@ -111,12 +117,7 @@ describe("catalog extract: what a folder holds besides plain files", () => {
     const result = await catalog("extract", "--json", "--detect-only", folder, join(folder, "fifo"));
 
     expect(result.code).toBe(1);
-    expect(
-      result.stdout
-        .trim()
-        .split("\n")
-        .map((line) => (JSON.parse(line) as { source: string }).source),
-    ).toEqual([
+    expect(sourcesOf(result.stdout)).toEqual([
       join(folder, "link-to-file.txt"),
       join(folder, "link-to-folder", "target.txt"),
       join(folder, "plain.txt"),
@@ -156,12 +157,7 @@ describe("catalog extract: links to the folder or above it", () => {
     const result = await catalog("extract", "--json", "--detect-only", tree);
 
     expect(result.code).toBe(1);
-    expect(
-      result.stdout
-        .trim()
-        .split("\n")
-        .map((line) => (JSON.parse(line) as { source: string }).source),
-    ).toEqual([join(tree, "a.txt"), join(tree, "beside", "b.txt")]);
+    expect(sourcesOf(result.stdout)).toEqual([join(tree, "a.txt"), join(tree, "beside", "b.txt")]);
     expect(result.stderr.trim().split("\n")).toEqual([
       `catalog extract: ${tree}/absolute-up: symbolic link to a folder it is in`,
       `catalog extract: ${tree}/deep/back: symbolic link to a folder it is in`,
