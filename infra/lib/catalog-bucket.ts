@@ -2,11 +2,12 @@ import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { DEFAULT_DERIVED_PREFIX, derivedPrefixProblem } from "../../src/config/config.js";
 import type { BucketEncryptionChoice } from "./catalog-settings.js";
 import { CatalogConfigError } from "./errors.js";
 
-/** Where derived artefacts go unless told otherwise; the handler reads the same default. */
-export const DEFAULT_DERIVED_PREFIX = "_derived/";
+/** Where derived artefacts go unless told otherwise: the handler's own default. */
+export { DEFAULT_DERIVED_PREFIX };
 
 export interface CatalogBucketProps {
   /**
@@ -47,9 +48,8 @@ export interface CatalogBucketProps {
  */
 export function checkBucketProps(props: CatalogBucketProps): void {
   const derivedPrefix = props.derivedPrefix ?? DEFAULT_DERIVED_PREFIX;
-  if (!/^[^/].*\/$/.test(derivedPrefix)) {
-    throw new CatalogConfigError(`derivedPrefix "${derivedPrefix}" must be non-empty and end with "/"`);
-  }
+  const problem = derivedPrefixProblem(derivedPrefix);
+  if (problem) throw new CatalogConfigError(`derivedPrefix "${derivedPrefix}" ${problem}`);
   // Keys and lifecycle rules read the prefix literally, but the function's write grant names
   // `${derivedPrefix}*` in IAM, where "*" and "?" are wildcards: "*/" would let it overwrite and
   // delete the uploads themselves.

@@ -165,6 +165,12 @@ export interface PassOptions {
   concurrency: number;
   /** Keys under these prefixes are never processed (derived files). */
   excludePrefixes: readonly string[];
+  /**
+   * Thumbnails written under `derivedPrefix`, as the pipeline writes them: for every image
+   * (`"all"`), or only where the record being replaced has one (`"kept"`: a reprocess against a stack
+   * that may not write them keeps what its function made). None when absent: the new record has none.
+   */
+  thumbnails?: { derivedPrefix: string; for: "all" | "kept" };
   progress: Progress;
   /** Told about each object that failed with an infrastructure fault. */
   onError: (key: string, error: unknown) => void;
@@ -185,14 +191,19 @@ export interface PassOptions {
  */
 export async function runCatalogPass(options: PassOptions): Promise<PassSummary> {
   const { target, progress } = options;
-  const [{ processEvents }, { S3ByteSource, tagObject }] = await Promise.all([
+  const [{ processEvents }, { S3ByteSource, tagObject }, { S3DerivedWriter }] = await Promise.all([
     import("../pipeline/process-events.js"),
     import("../s3/s3-byte-source.js"),
+    import("../s3/s3-derived-writer.js"),
   ]);
   const started = Date.now();
   const storage: ObjectStorage = {
     open: (ref) => S3ByteSource.open(target.s3, ref),
     tag: (bucket, key, tags, tagOptions) => tagObject(target.s3, bucket, key, tags, tagOptions),
+  };
+  const thumbnails = options.thumbnails && {
+    writer: new S3DerivedWriter(target.s3),
+    derivedPrefix: options.thumbnails.derivedPrefix,
   };
   const summary: PassSummary = {
     scanned: 0,
@@ -218,21 +229,28 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
       summary.scanned += chunk.length;
       const decisions = await mapBounded(chunk, options.concurrency, async (object) => {
         if (options.excludePrefixes.some((prefix) => object.key.startsWith(prefix))) {
-          return { action: "skip", why: "excluded" } as const;
+          return { decision: { action: "skip", why: "excluded" } as const, hadThumbnail: false };
         }
         const record = await target.store.getRecord(options.bucket, object.key);
-        return options.rule(object, record);
+        return { decision: options.rule(object, record), hadThumbnail: record?.thumbnailKey !== undefined };
       });
+      // Objects that get a thumbnail, and those that do not, go through the pipeline apart.
       const events: ObjectEvent[] = [];
+      const thumbnailed: ObjectEvent[] = [];
       chunk.forEach((object, index) => {
-        const decision = decisions[index] as PassDecision;
+        const { decision, hadThumbnail } = decisions[index] as {
+          decision: PassDecision;
+          hadThumbnail: boolean;
+        };
         if (decision.action === "skip") {
           summary.skipped++;
           if (decision.why === "uncataloged") summary.uncataloged++;
           progress.increment();
           return;
         }
-        events.push({
+        const withThumbnail =
+          options.thumbnails?.for === "all" || (options.thumbnails !== undefined && hadThumbnail);
+        (withThumbnail ? thumbnailed : events).push({
           kind: "created",
           eventName: options.eventName,
           bucket: options.bucket,
@@ -244,16 +262,24 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
           principalId: options.principalId,
         });
       });
-      const results = await processEvents(
-        events,
-        {
-          storage,
-          catalog: target.store,
-          policy: options.policy,
-          onOutcome: () => progress.increment(),
-        },
-        { concurrency: options.concurrency },
-      );
+      const pipeline = {
+        storage,
+        catalog: target.store,
+        policy: options.policy,
+        onOutcome: () => progress.increment(),
+      };
+      const results = [
+        ...(events.length > 0
+          ? await processEvents(events, pipeline, { concurrency: options.concurrency })
+          : []),
+        ...(thumbnailed.length > 0 && thumbnails
+          ? await processEvents(
+              thumbnailed,
+              { ...pipeline, thumbnails },
+              { concurrency: options.concurrency },
+            )
+          : []),
+      ];
       for (const result of results) {
         if (result.ok) {
           // "stale": a real S3 event wrote the key meanwhile; "superseded": the object changed under us.

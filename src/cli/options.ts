@@ -1,3 +1,4 @@
+import { derivedPrefixProblem } from "../config/config.js";
 import { CliError } from "./cli-error.js";
 
 /**
@@ -117,5 +118,18 @@ export function bucketNameProblem(name: string): string | undefined {
 export function parseBucketName(value: string): string {
   const problem = bucketNameProblem(value);
   if (problem) throw new CliError(`not an S3 bucket name: ${problem}`);
+  return value;
+}
+
+/**
+ * Commander parser for `--derived-prefix`: the folder a deployed stack's
+ * `derivedPrefix` names, as the function reads it.
+ *
+ * @example
+ * parseDerivedPrefix("thumbs/") // "thumbs/"
+ */
+export function parseDerivedPrefix(value: string): string {
+  const problem = derivedPrefixProblem(value);
+  if (problem) throw new CliError(`a derived prefix ${problem}, as the stack's derivedPrefix does`);
   return value;
 }

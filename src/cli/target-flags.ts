@@ -1,7 +1,8 @@
 import { type Command, Option } from "commander";
+import { DEFAULT_DERIVED_PREFIX, derivedPrefixProblem } from "../config/config.js";
 import { LOCAL_DEFAULTS } from "../local/local-defaults.js";
 import { CliError } from "./cli-error.js";
-import { bucketNameProblem, parseBucketName } from "./options.js";
+import { bucketNameProblem, parseBucketName, parseDerivedPrefix } from "./options.js";
 
 // What every command needs at start-up (its flags), apart from target.ts,
 // which builds SDK clients and is imported only when a command runs.
@@ -14,6 +15,7 @@ export interface TargetFlags {
   table?: string;
   s3Endpoint?: string;
   dynamodbEndpoint?: string;
+  derivedPrefix?: string;
 }
 
 /** Flags of a command that calls the local stack's HTTP API (`dlq`). */
@@ -38,9 +40,14 @@ function acceptUnused(command: Command, flags: readonly string[]): Command {
 /**
  * Adds the target flags to a command that reaches a catalog. A command whose
  * buckets come from the events it receives (`worker`) takes `bucket: false`:
- * `--bucket` is then accepted but not offered.
+ * `--bucket` is then accepted but not offered. One that writes or skips
+ * derived files (`upload`, `backfill`, `reprocess`, `worker`) takes
+ * `derived: true` and offers `--derived-prefix`; the others accept it.
  */
-export function withTargetFlags(command: Command, { bucket = true }: { bucket?: boolean } = {}): Command {
+export function withTargetFlags(
+  command: Command,
+  { bucket = true, derived = false }: { bucket?: boolean; derived?: boolean } = {},
+): Command {
   command
     .option("--profile <name>", "AWS profile: talk to AWS instead of the local stack")
     .option("--region <region>", "AWS region: talk to AWS instead of the local stack");
@@ -55,7 +62,29 @@ export function withTargetFlags(command: Command, { bucket = true }: { bucket?: 
     .option("--table <name>", `catalog table (env CATALOG_TABLE; local default ${LOCAL_DEFAULTS.tableName})`)
     .option("--s3-endpoint <url>", "S3 endpoint (local default http://127.0.0.1:4569)")
     .option("--dynamodb-endpoint <url>", "DynamoDB endpoint (local default http://127.0.0.1:8000)");
+  const derivedFlag = new Option(
+    "--derived-prefix <prefix>",
+    `where thumbnails go, the stack's derivedPrefix (env CATALOG_DERIVED_PREFIX; default ${DEFAULT_DERIVED_PREFIX})`,
+  ).argParser(parseDerivedPrefix);
+  command.addOption(derived ? derivedFlag : derivedFlag.hideHelp());
   return acceptUnused(command, bucket ? ["--api <url>"] : ["--api <url>", "--bucket <name>"]);
+}
+
+/**
+ * The derived prefix from `--derived-prefix`, then CATALOG_DERIVED_PREFIX,
+ * then the default every stack uses unless deployed with another: keys under
+ * it are never cataloged, and thumbnails are written there.
+ *
+ * @example
+ * derivedPrefixOf({}, { CATALOG_DERIVED_PREFIX: "thumbs/" }) // "thumbs/"
+ */
+export function derivedPrefixOf(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): string {
+  if (flags.derivedPrefix !== undefined) return flags.derivedPrefix;
+  const fromEnv = env.CATALOG_DERIVED_PREFIX;
+  if (fromEnv === undefined || fromEnv === "") return DEFAULT_DERIVED_PREFIX;
+  const problem = derivedPrefixProblem(fromEnv);
+  if (problem) throw new CliError(`CATALOG_DERIVED_PREFIX '${fromEnv}' ${problem}`);
+  return fromEnv;
 }
 
 /**

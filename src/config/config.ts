@@ -52,6 +52,19 @@ export function isDerivedKey(key: string, derivedPrefix: string = DEFAULT_DERIVE
 }
 
 /**
+ * Why `prefix` cannot be the derived prefix, or undefined when it can. An
+ * empty or slash-less prefix would make every key (or `_derivedfoo.jpg`) look
+ * derived; one starting with `/` names a folder no S3 client writes to.
+ *
+ * @example
+ * derivedPrefixProblem("thumbs/") // undefined
+ * derivedPrefixProblem("thumbs") // 'must be non-empty, end with "/" and not start with "/"'
+ */
+export function derivedPrefixProblem(prefix: string): string | undefined {
+  return /^[^/].*\/$/.test(prefix) ? undefined : 'must be non-empty, end with "/" and not start with "/"';
+}
+
+/**
  * The CloudWatch namespace of the catalog's own metrics, wherever the pipeline runs: the deployed
  * function, `catalog worker` and the local stack publish under one name, told apart by their `service`
  * dimension, so one dashboard or alarm covers them all.
@@ -107,10 +120,8 @@ export function readConfig(env: Environment): CatalogConfig {
   const ttlDays = integer(env, "TOMBSTONE_TTL_DAYS", 1, 36_500);
   const derivedPrefix = text(env, "DERIVED_PREFIX") ?? DEFAULT_DERIVED_PREFIX;
   const logLevel = text(env, "POWERTOOLS_LOG_LEVEL");
-  // An empty or slash-less prefix would make every key (or `_derivedfoo.jpg`) look derived.
-  if (!/^[^/].*\/$/.test(derivedPrefix)) {
-    throw new ConfigError(`DERIVED_PREFIX must be non-empty and end with "/", got ${derivedPrefix}`);
-  }
+  const derivedProblem = derivedPrefixProblem(derivedPrefix);
+  if (derivedProblem) throw new ConfigError(`DERIVED_PREFIX ${derivedProblem}, got ${derivedPrefix}`);
   return {
     ...(region && { region }),
     ...(s3Endpoint && { s3Endpoint }),

@@ -93,13 +93,14 @@ describe.concurrent("catalog upload --prefix is a folder", () => {
   });
 
   /** Uploads with `--prefix prefix` into a bucket of its own: the one line of error, once nothing went up. */
-  async function refusedPrefix(prefix: string): Promise<string> {
+  async function refusedPrefix(prefix: string, more: string[] = []): Promise<string> {
     const bucket = await freshBucket();
     const result = await runCatalog([
       "upload",
       join(folder, "notes.txt"),
       "--prefix",
       prefix,
+      ...more,
       "--bucket",
       bucket,
       ...local,
@@ -125,11 +126,81 @@ describe.concurrent("catalog upload --prefix is a folder", () => {
   ])(
     "refuses --prefix %j, under the derived prefix, in one line and uploads nothing",
     async (prefix, normalized) => {
-      expect(await refusedPrefix(prefix)).toContain(
-        `--prefix <folder>' argument '${prefix}' is invalid. '${normalized}' is under '_derived/', where derived files go: nothing there is cataloged`,
+      expect(await refusedPrefix(prefix)).toBe(
+        `catalog: --prefix '${normalized}' is under '_derived/', where derived files go: nothing there is cataloged`,
       );
     },
   );
+
+  it("refuses a --prefix under the stack's --derived-prefix, and takes _derived/ then", async () => {
+    expect(await refusedPrefix("thumbs/x", ["--derived-prefix", "thumbs/"])).toBe(
+      "catalog: --prefix 'thumbs/x/' is under 'thumbs/', where derived files go: nothing there is cataloged",
+    );
+    const bucket = await freshBucket();
+    const result = await runCatalog([
+      "upload",
+      join(folder, "notes.txt"),
+      "--prefix",
+      "_derived",
+      "--bucket",
+      bucket,
+      ...local,
+      "--derived-prefix",
+      "thumbs/",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await keysIn(bucket)).toEqual(["_derived/notes.txt"]);
+  });
+
+  it.each([
+    [
+      "--derived-prefix",
+      "thumbs",
+      [],
+      /^catalog: option '--derived-prefix <prefix>' argument 'thumbs' is invalid\. a derived prefix must be non-empty, end with "\/"/,
+    ],
+    [
+      "CATALOG_DERIVED_PREFIX",
+      "/thumbs/",
+      ["CATALOG_DERIVED_PREFIX"],
+      /^catalog: CATALOG_DERIVED_PREFIX '\/thumbs\/' must be non-empty, end with "\/" and not start with "\/"$/,
+    ],
+  ])("refuses a malformed derived prefix from %s in one line", async (_, value, viaEnv, message) => {
+    const bucket = await freshBucket();
+    const args = ["upload", join(folder, "notes.txt"), "--bucket", bucket, ...local];
+    const result = await runCatalog(viaEnv.length > 0 ? args : [...args, "--derived-prefix", value], {
+      env: { ...process.env, ...(viaEnv.length > 0 && { CATALOG_DERIVED_PREFIX: value }) },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(await keysIn(bucket)).toEqual([]);
+  });
+
+  it("skips a folder that would land under the derived prefix, as one line, and uploads the rest", async () => {
+    const root = await mkdtemp(join(tmpdir(), "catalog-synced-"));
+    try {
+      await mkdir(join(root, "_derived", "thumbnails"), { recursive: true });
+      await writeFile(join(root, "_derived", "thumbnails", "a.jpg.webp"), "webp");
+      await writeFile(join(root, "a.txt"), "a\n");
+      const bucket = await freshBucket();
+      const result = await runCatalog([
+        "upload",
+        join(root, "_derived"),
+        join(root, "a.txt"),
+        "--bucket",
+        bucket,
+        ...local,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `catalog upload: ${join(root, "_derived")}: skipped: its key would be under '_derived/', where derived files go`,
+      );
+      expect(await keysIn(bucket)).toEqual(["a.txt"]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 
   it("takes a folder whose name only begins like the derived prefix", async () => {
     const bucket = await freshBucket();

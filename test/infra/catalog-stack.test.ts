@@ -934,7 +934,7 @@ describe("conflicting or invalid settings are rejected before anything is built"
     [{ prefix: "_derived/" }, /lies inside the derived prefix|overlaps the derived prefix/],
     [{ prefix: "_derived/in/" }, /lies inside the derived prefix|overlaps the derived prefix/],
     [{ prefix: "_" }, /overlaps the derived prefix/],
-    [{ derivedPrefix: "thumbs" }, /must be non-empty and end with/],
+    [{ derivedPrefix: "thumbs" }, /must be non-empty, end with "\/"/],
     // The write grant would be bucket/*/*: every upload in a folder, not the derived artefacts.
     [
       { derivedPrefix: "*/", prefix: "uploads/", writeDerived: "true" },

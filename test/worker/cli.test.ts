@@ -67,14 +67,14 @@ it("catalogs what the queue announces, deletes the message, and exits 0 on SIGTE
   expect(record?.status).toBe("ok");
 }, 60_000);
 
-it("against AWS, starts without a bucket and catalogs the bucket each event names", async () => {
+it("against AWS, starts without a bucket, catalogs the bucket each event names, thumbnails under --derived-prefix", async () => {
   const { queueUrl } = fauxqs.createQueue("cli-aws-events");
   const event = await upload(stack, "cli/aws-worker.png", { corpus: "filetype-fixture.png" });
   await sqs.send(
     new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(toS3Notification([event])) }),
   );
   const { CATALOG_BUCKET: _unset, ...env } = process.env;
-  const worker = spawnWorker(queueUrl, ["--region", TEST_REGION], {
+  const worker = spawnWorker(queueUrl, ["--region", TEST_REGION, "--derived-prefix", "art/derived/"], {
     ...env,
     CATALOG_TARGET: "aws",
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
@@ -93,7 +93,9 @@ it("against AWS, starts without a bucket and catalogs the bucket each event name
   } finally {
     child.kill("SIGKILL");
   }
-  expect((await stack.store.getObject(stack.bucket, event.key)).record?.status).toBe("ok");
+  const { record } = await stack.store.getObject(stack.bucket, event.key);
+  expect(record?.status).toBe("ok");
+  expect(record?.thumbnailKey).toBe("art/derived/thumbnails/cli/aws-worker.png.webp");
 }, 60_000);
 
 /** `catalog worker` on the test stack's servers and the queue, with `extra` flags and exactly `env`. */

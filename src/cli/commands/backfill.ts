@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_DERIVED_PREFIX, isDerivedKey } from "../../config/config.js";
+import { DEFAULT_DERIVED_PREFIX } from "../../config/config.js";
 import { describeError } from "../../engine/errors.js";
 import { DEFAULT_POLICY, loadPolicy } from "../../policy/policy.js";
 import { BACKFILL_RULE, type PassRule, type PassSummary, runCatalogPass } from "../catalog-pass.js";
@@ -7,7 +7,8 @@ import { CliError } from "../cli-error.js";
 import { printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
-import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
+import type { Target } from "../target.js";
+import { derivedPrefixOf, parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
 
@@ -15,6 +16,7 @@ interface PassFlags extends TargetFlags {
   concurrency: number;
   policyFile?: string;
   exclude?: string[];
+  thumbnails?: boolean;
   json?: boolean;
 }
 
@@ -60,18 +62,30 @@ function printSummary(spec: PassCommandSpec, summary: PassSummary, location: str
   );
 }
 
+/**
+ * Which objects a pass makes thumbnails for, unless `--no-thumbnails`: as the pipeline of its target
+ * would. The local stack makes them for every image; a deployed stack makes them only with
+ * `writeDerived`, which the CLI cannot see, so against AWS a pass keeps the thumbnails records have
+ * (none for a backfill's new records) unless `--thumbnails` asks for all.
+ */
+function thumbnailsFor(flags: PassFlags, target: Target): "all" | "kept" {
+  return flags.thumbnails === true || target.mode === "local" ? "all" : "kept";
+}
+
 async function runPass(spec: PassCommandSpec, location: string | undefined, flags: PassFlags): Promise<void> {
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
+  const derivedPrefix = derivedPrefixOf(flags);
   await withTarget(flags, async (target) => {
     const { bucket, key: prefix } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
     // Derived files (thumbnails) raise no event in the pipeline; a pass leaves them alone too.
-    const excludePrefixes = [DEFAULT_DERIVED_PREFIX, ...(flags.exclude ?? [])];
+    const excludePrefixes = [derivedPrefix, ...(flags.exclude ?? [])];
     // Every key there would be skipped: say why rather than count zeros.
     const covering = excludePrefixes.find((exclude) => prefix.startsWith(exclude));
     if (covering !== undefined) {
-      const why = isDerivedKey(covering)
-        ? `keys under '${DEFAULT_DERIVED_PREFIX}' are derived files, never cataloged`
-        : `every key there is under --exclude '${covering}'`;
+      const why =
+        covering === derivedPrefix
+          ? `keys under '${derivedPrefix}' are derived files, never cataloged`
+          : `every key there is under --exclude '${covering}'`;
       throw new CliError(`nothing to ${spec.name} under s3://${bucket}/${prefix}: ${why}`);
     }
     let stopping: NodeJS.Signals | undefined;
@@ -100,6 +114,9 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
         policy,
         concurrency: flags.concurrency,
         excludePrefixes,
+        ...(flags.thumbnails !== false && {
+          thumbnails: { derivedPrefix, for: thumbnailsFor(flags, target) },
+        }),
         progress,
         onError: (key, error) => {
           if (errorLines++ < MAX_ERROR_LINES)
@@ -131,10 +148,16 @@ export function registerPassCommand(program: Command, spec: PassCommandSpec): vo
       .option("--policy-file <path>", "validation policy (JSON); the default policy otherwise")
       .option(
         "--exclude <prefix>",
-        `skip keys under this prefix too (repeatable); those under ${DEFAULT_DERIVED_PREFIX} always are`,
+        `skip keys under this prefix too (repeatable); those under the derived prefix (${DEFAULT_DERIVED_PREFIX}) always are`,
         excludePrefix,
       )
+      .option(
+        "--thumbnails",
+        "write thumbnails of images (locally the default; against AWS only records' own)",
+      )
+      .option("--no-thumbnails", "write no thumbnails")
       .option("--json", "print the summary as JSON"),
+    { derived: true },
   ).action((location: string | undefined, flags: PassFlags) => runPass(spec, location, flags));
 }
 

@@ -12,7 +12,7 @@ import { formatBytes, summaryLine } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
 import type { Target, TargetFlags } from "../target.js";
-import { withTargetFlags } from "../target-flags.js";
+import { derivedPrefixOf, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
 
@@ -57,16 +57,27 @@ export interface UploadPlan {
  * would expect of a folder. Symbolic links are followed, as `aws s3 cp`
  * does, except into a folder they are in. What a directory holds that cannot
  * be uploaded (a broken link, a socket, a name that is not UTF-8, a folder
- * that cannot be read) is listed in `skipped`, for the caller to say. A
- * missing path, or a key over S3's 1,024 bytes, fails before anything is
+ * that cannot be read, a file whose key would be under the derived prefix,
+ * where nothing is cataloged) is listed in `skipped`, for the caller to say.
+ * A missing path, or a key over S3's 1,024 bytes, fails before anything is
  * sent.
  *
  * @example
  * await uploadPlan(["photos", "notes.txt"], "2024/") // { items: [{ key: "2024/photos/a.jpg", ... }, { key: "2024/notes.txt", ... }], skipped: [] }
  */
-export async function uploadPlan(paths: readonly string[], prefix: string): Promise<UploadPlan> {
+export async function uploadPlan(
+  paths: readonly string[],
+  prefix: string,
+  derivedPrefix: string = DEFAULT_DERIVED_PREFIX,
+): Promise<UploadPlan> {
   const items: UploadItem[] = [];
   const skipped: SkippedPath[] = [];
+  // A folder copied down from the bucket (`aws s3 sync`) brings its thumbnails folder along.
+  const derived = (path: string, key: string): boolean => {
+    if (!isDerivedKey(key, derivedPrefix)) return false;
+    skipped.push({ path, reason: `its key would be under '${derivedPrefix}', where derived files go` });
+    return true;
+  };
   for (const path of paths) {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
@@ -77,6 +88,7 @@ export async function uploadPlan(paths: readonly string[], prefix: string): Prom
     }
     if (info.isDirectory()) {
       const parent = dirname(resolve(path));
+      if (derived(path, `${prefix}${toKey(relative(parent, resolve(path)))}/`)) continue;
       for (const found of walkFolder(resolve(path), Buffer.compare)) {
         if ("problem" in found) {
           skipped.push({ path: found.path, reason: describe(found.problem) });
@@ -89,10 +101,12 @@ export async function uploadPlan(paths: readonly string[], prefix: string): Prom
           skipped.push({ path: found.file, reason: unreadable(error) });
           continue;
         }
-        items.push({ path: found.file, key: prefix + toKey(relative(parent, found.file)), size });
+        const key = prefix + toKey(relative(parent, found.file));
+        if (!derived(found.file, key)) items.push({ path: found.file, key, size });
       }
     } else if (info.isFile()) {
-      items.push({ path, key: prefix + basename(path), size: info.size });
+      const key = prefix + basename(path);
+      if (!derived(path, key)) items.push({ path, key, size: info.size });
     } else {
       throw new CliError(`${path}: not a file or directory`);
     }
@@ -114,8 +128,8 @@ export async function uploadPlan(paths: readonly string[], prefix: string): Prom
  * and empty segments are dropped, since S3 would keep them as a folder with
  * an empty or `.` name. A `..` segment is refused: S3 keys have no parent,
  * and tools that treat keys as paths (browsers, sync tools) would resolve it.
- * A folder under the derived prefix is refused as the HTTP API refuses it:
- * files there are never cataloged.
+ * A folder under the derived prefix is refused by `runUpload`, once the
+ * prefix is known.
  *
  * @example
  * folderPrefix("docs") // "docs/"
@@ -127,13 +141,7 @@ export function folderPrefix(value: string): string {
   if (segments.includes("..")) {
     throw new CliError("'..' is not a folder name: S3 keys have no parent folder");
   }
-  const prefix = segments.map((segment) => `${segment}/`).join("");
-  if (isDerivedKey(prefix)) {
-    throw new CliError(
-      `'${prefix}' is under '${DEFAULT_DERIVED_PREFIX}', where derived files go: nothing there is cataloged`,
-    );
-  }
-  return prefix;
+  return segments.map((segment) => `${segment}/`).join("");
 }
 
 /** Why a directory entry's name or a failed call means it cannot be uploaded. */
@@ -216,7 +224,14 @@ export async function waitForRecord(
 }
 
 async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
-  const { items, skipped } = await uploadPlan(paths, flags.prefix);
+  const derivedPrefix = derivedPrefixOf(flags);
+  // Refused as the HTTP API refuses it: files there are never cataloged.
+  if (isDerivedKey(flags.prefix, derivedPrefix)) {
+    throw new CliError(
+      `--prefix '${flags.prefix}' is under '${derivedPrefix}', where derived files go: nothing there is cataloged`,
+    );
+  }
+  const { items, skipped } = await uploadPlan(paths, flags.prefix, derivedPrefix);
   for (const { path, reason } of skipped) {
     process.stderr.write(`catalog upload: ${terminalSafe(path)}: skipped: ${reason}\n`);
   }
@@ -347,5 +362,6 @@ export function registerUpload(program: Command): void {
       .option("--timeout <seconds>", "with --wait: how long to wait for each record", parsePositiveInt, 60)
       .option("--concurrency <n>", "uploads at once", parsePositiveInt, 4)
       .option("--json", "one JSON object per file"),
+    { derived: true },
   ).action((paths: string[], flags: UploadFlags) => runUpload(paths, flags));
 }

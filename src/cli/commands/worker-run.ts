@@ -1,6 +1,6 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_DERIVED_PREFIX, METRICS_NAMESPACE, SDK_HTTP_TIMEOUTS } from "../../config/config.js";
+import { METRICS_NAMESPACE, SDK_HTTP_TIMEOUTS } from "../../config/config.js";
 import { describeError } from "../../engine/errors.js";
 import { createHandler } from "../../lambda/handler.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/local-defaults.js";
@@ -13,7 +13,7 @@ import { startWorker } from "../../worker/sqs-worker.js";
 import { CliError } from "../cli-error.js";
 import type { LogLevel } from "../options.js";
 import { type CatalogConnection, checkAwsAccess, connectCatalog, type TargetFlags } from "../target.js";
-import { httpUrl } from "../target-flags.js";
+import { derivedPrefixOf, httpUrl } from "../target-flags.js";
 import { TerminalLogger } from "../terminal-logger.js";
 
 /** Flags of `catalog worker`, as Commander parses them. */
@@ -116,6 +116,7 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   if (flags.heartbeat !== undefined && flags.heartbeat >= flags.visibilityTimeout) {
     throw new CliError("--heartbeat must be shorter than --visibility-timeout");
   }
+  const derivedPrefix = derivedPrefixOf(flags, env);
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : DEFAULT_POLICY;
   // EMF lines on stdout feed CloudWatch only where an agent collects them: off unless asked for.
   env.POWERTOOLS_METRICS_DISABLED ??= "true";
@@ -150,7 +151,7 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
       tableName: target.tableName,
       policy,
       concurrency: flags.objectConcurrency,
-      derivedPrefix: DEFAULT_DERIVED_PREFIX,
+      derivedPrefix,
       thumbnails: flags.thumbnails,
       logger,
       metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "s3-metadata-catalog-worker" }),

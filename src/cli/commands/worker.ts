@@ -36,7 +36,7 @@ export function registerWorker(program: Command): void {
       .option("--no-thumbnails", "do not write thumbnails under the derived prefix")
       .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")}`, parseLogLevel, "INFO"),
     // Each event names its bucket: the worker has no default one to take.
-    { bucket: false },
+    { bucket: false, derived: true },
   )
     .addHelpText(
       "after",
