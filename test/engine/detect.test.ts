@@ -149,6 +149,12 @@ describe("declared type and name", () => {
     ["application/x-cfb", undefined, "shapes.vss", false],
     ["application/vnd.ms-visio.drawing", "application/vnd.visio", "drawing.vsdx", false],
     ["application/x-cfb", "image/png", "drawing.vsd", true],
+    // Extensions registered as application/octet-stream name no type.
+    ["application/x-elf", undefined, "libssl.so", false],
+    ["application/x-elf", undefined, "firmware.bin", false],
+    ["application/x-msdownload", undefined, "helper.dll", false],
+    ["application/x-cfb", undefined, "setup.msi", false],
+    ["application/x-elf", undefined, "libssl.so.jpg", true],
   ] as const)("content %s declared %s named %s: mismatch %s", async (mime, declaredMime, name, mismatch) => {
     const result = await compareDeclared({ mime }, { ...(declaredMime && { declaredMime }), name });
     expect(result.mismatch).toBe(mismatch);

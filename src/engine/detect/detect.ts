@@ -141,7 +141,8 @@ function loadExtensionTypes(): Promise<ExtensionTypes> {
 /**
  * Compares the uploader's claims with the content. A name whose extension is
  * the one detection gives the content agrees with it by construction; any
- * other extension is looked up.
+ * other extension is looked up. A generic type (application/octet-stream),
+ * declared or looked up, claims nothing.
  *
  * @example
  * await compareDeclared({ mime: "application/x-msdownload", ext: "exe" }, { name: "funny.gif" });
@@ -160,7 +161,8 @@ export async function compareDeclared(
   }
   if (!unknown && declaredExt && declaredExt !== detected.ext) {
     const extMime = (await loadExtensionTypes())(declaredExt);
-    if (extMime && !mimesAgree(extMime, detected.mime)) {
+    // .bin, .so, .dll, .msi... are registered as application/octet-stream: "some binary", no claim.
+    if (extMime && !GENERIC_MIMES.has(extMime) && !mimesAgree(extMime, detected.mime)) {
       reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
     }
   }
