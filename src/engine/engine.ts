@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { EndOfStreamError } from "strtok3";
 import { BlockReader } from "./byte-source/block-reader.js";
 import type { ByteSource } from "./byte-source/byte-source.js";
+import { refineCfbFormat } from "./detect/cfb-format.js";
 import { type DetectHints, detectFormat } from "./detect/detect.js";
 import { refineZipFormat } from "./detect/zip-container.js";
 import { describeError, LimitExceededError, type LimitKind, SourceError } from "./errors.js";
@@ -95,6 +96,8 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
           await reader.prefetch(extractor.plan(source.size));
           const run = await loadExtractor(extractor);
           sections = { ...ctx.partial, ...(await withDeadline(run(ctx), deadline.signal)) };
+          // A compound file's directory names its application: a Word document is application/msword.
+          if (sections.document) format = await refineCfbFormat(format, sections.document, options);
         } catch (error) {
           sections = ctx.partial;
           throw error;

@@ -149,6 +149,9 @@ describe("declared type and name", () => {
     ["application/x-cfb", undefined, "shapes.vss", false],
     ["application/vnd.ms-visio.drawing", "application/vnd.visio", "drawing.vsdx", false],
     ["application/x-cfb", "image/png", "drawing.vsd", true],
+    ["application/x-cfb", "application/vnd.ms-outlook", "Re: invoice.msg", false],
+    ["application/x-cfb", undefined, "flyer.pub", false],
+    ["application/msword", "application/vnd.ms-excel", "budget.xls", true],
     // Extensions registered as application/octet-stream name no type.
     ["application/x-elf", undefined, "libssl.so", false],
     ["application/x-elf", undefined, "firmware.bin", false],

@@ -92,7 +92,7 @@ describe("legacy Office macros", () => {
   ] as const)("are told for a binary Visio drawing %s", async (_label, tree, macros) => {
     const result = await run(buildCfb(tree), "drawing.vsd");
     expect(result.status).toBe("ok");
-    expect(result.format).toMatchObject({ mime: "application/x-cfb", mismatch: false });
+    expect(result.format).toMatchObject({ mime: "application/vnd.visio", mismatch: false });
     expect(result.document).toEqual({
       kind: "cfb",
       application: "Microsoft Visio",

@@ -78,14 +78,16 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/xml", "text/xml"],
   ["application/rtf", "text/rtf"],
   ["application/vnd.oasis.opendocument.base", "application/vnd.oasis.opendocument.database"],
-  // Compound files: a binary Visio drawing, stencil or template (.vsd, .vss, .vst) is one too.
-  [
-    "application/x-cfb",
-    "application/msword",
-    "application/vnd.ms-excel",
-    "application/vnd.ms-powerpoint",
-    "application/vnd.visio",
-  ],
+  // Compound files: file-type names each application/x-cfb. Extraction names Word, Excel, PowerPoint
+  // and binary Visio files from the directory (refineCfbFormat), which then disagree with one another;
+  // Outlook messages, Publisher and Works files stay x-cfb.
+  ["application/x-cfb", "application/msword"],
+  ["application/x-cfb", "application/vnd.ms-excel"],
+  ["application/x-cfb", "application/vnd.ms-powerpoint"],
+  ["application/x-cfb", "application/vnd.visio"],
+  ["application/x-cfb", "application/vnd.ms-outlook"],
+  ["application/x-cfb", "application/x-mspublisher"],
+  ["application/x-cfb", "application/vnd.ms-works"],
   // `mime` and many uploaders give a .vsdx Visio's older type, which file-type also names it by.
   ["application/vnd.ms-visio.drawing", "application/vnd.visio"],
   ["application/postscript", "application/eps", "image/x-eps"],
@@ -142,7 +144,8 @@ function loadExtensionTypes(): Promise<ExtensionTypes> {
  * Compares the uploader's claims with the content. A name whose extension is
  * the one detection gives the content agrees with it by construction; any
  * other extension is looked up. A generic type (application/octet-stream),
- * declared or looked up, claims nothing.
+ * declared or looked up, claims nothing. `alsoAgrees` accepts more declared
+ * types where the content allows several (an encrypted OOXML package).
  *
  * @example
  * await compareDeclared({ mime: "application/x-msdownload", ext: "exe" }, { name: "funny.gif" });
@@ -151,18 +154,20 @@ function loadExtensionTypes(): Promise<ExtensionTypes> {
 export async function compareDeclared(
   detected: Pick<FormatInfo, "mime"> & { ext?: string },
   hints: DetectHints,
+  alsoAgrees: (declared: string) => boolean = () => false,
 ): Promise<Pick<FormatInfo, "declaredMime" | "declaredExt" | "mismatch" | "mismatchReason">> {
   const declaredMime = normaliseMime(hints.declaredMime);
   const declaredExt = extensionOf(hints.name);
   const reasons: string[] = [];
   const unknown = detected.mime === "application/octet-stream";
-  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !mimesAgree(declaredMime, detected.mime)) {
+  const agree = (declared: string) => mimesAgree(declared, detected.mime) || alsoAgrees(declared);
+  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !agree(declaredMime)) {
     reasons.push(`declared Content-Type ${declaredMime} but content is ${detected.mime}`);
   }
   if (!unknown && declaredExt && declaredExt !== detected.ext) {
     const extMime = (await loadExtensionTypes())(declaredExt);
     // .bin, .so, .dll, .msi... are registered as application/octet-stream: "some binary", no claim.
-    if (extMime && !GENERIC_MIMES.has(extMime) && !mimesAgree(extMime, detected.mime)) {
+    if (extMime && !GENERIC_MIMES.has(extMime) && !agree(extMime)) {
       reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
     }
   }

@@ -1,4 +1,5 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
+import { CFB_APPLICATIONS } from "../../detect/cfb-format.js";
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
 import { readPowerPointDocument } from "./powerpoint-document.js";
@@ -65,7 +66,7 @@ export async function readCfb(
   const info: DocumentInfo = { kind: "cfb" };
   if (named("EncryptedPackage") || named("EncryptionInfo")) {
     // An encrypted OOXML file: the zip package is inside, encrypted.
-    return { ...info, application: "Office Open XML (encrypted)", encrypted: true };
+    return { ...info, application: CFB_APPLICATIONS.encryptedOoxml, encrypted: true };
   }
   const word = named("WordDocument");
   const workbook = named("Workbook") ?? named("Book");
@@ -74,7 +75,7 @@ export async function readCfb(
   const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
   const stream = (entry: DirectoryEntry) => new CfbStream(reader, chains, entry, miniStream);
   if (word) {
-    info.application = "Microsoft Word";
+    info.application = CFB_APPLICATIONS.word;
     if (word.size >= MINI_STREAM_CUTOFF) {
       // FIB base: flags word at 0x0A, fEncrypted is bit 8.
       const fib = await reader.read(sectorOffset(word.startSector), 12);
@@ -82,12 +83,12 @@ export async function readCfb(
         info.encrypted = (new DataView(fib.buffer, fib.byteOffset, 12).getUint16(10, true) & 0x0100) !== 0;
     }
   } else if (workbook) {
-    info.application = "Microsoft Excel";
+    info.application = CFB_APPLICATIONS.excel;
     const globals = await readWorkbookGlobals(stream(workbook), warn);
     if (globals.encrypted !== undefined) info.encrypted = globals.encrypted;
     if (globals.macroSheets > 0) info.macros = true;
   } else if (presentation) {
-    info.application = "Microsoft PowerPoint";
+    info.application = CFB_APPLICATIONS.powerPoint;
     const currentUser = named("Current User");
     const found = await readPowerPointDocument(
       stream(presentation),
@@ -98,7 +99,7 @@ export async function readCfb(
     if (found.macros) info.macros = true;
   } else if (named("VisioDocument")) {
     // A binary Visio drawing, stencil or template; its VBA project is a storage like Office's.
-    info.application = "Microsoft Visio";
+    info.application = CFB_APPLICATIONS.visio;
   }
   if (hasVbaProject(entries)) info.macros = true;
   return info;
