@@ -21,6 +21,7 @@ const MINI_STREAM_CUTOFF = 4096;
 const FREE = 0xffffffff;
 const END_OF_CHAIN = 0xfffffffe;
 const FAT_SECTOR = 0xfffffffd;
+const DIFAT_SECTOR = 0xfffffffc;
 const NO_STREAM = 0xffffffff;
 
 interface Entry {
@@ -42,12 +43,17 @@ interface Entry {
  * entry lands in which directory sector: four entries to a sector, the root
  * first. With `scattered`, each stream of 4096 bytes or more has its sectors
  * laid out last first, so only a reader that follows the FAT chain reads it
- * in order.
+ * in order. With `directoryLast`, the directory follows every stream, as Word
+ * writes it. A file of more sectors than the header's 109 FAT sectors map
+ * (about 7 MB) lists the rest of its FAT sectors in DIFAT sectors.
  *
  * @example
  * buildCfb([{ name: "WordDocument", content: fib }, { name: "Macros", children: [...] }])
  */
-export function buildCfb(children: readonly CfbNode[], options: { scattered?: boolean } = {}): Uint8Array {
+export function buildCfb(
+  children: readonly CfbNode[],
+  options: { scattered?: boolean; directoryLast?: boolean } = {},
+): Uint8Array {
   const entries = flatten(children);
   for (const entry of entries) linkChildren(entries, entry);
 
@@ -74,18 +80,21 @@ export function buildCfb(children: readonly CfbNode[], options: { scattered?: bo
   const miniStreamSectors = Math.ceil(miniStream.byteLength / SECTOR);
   const largeSectors = large.reduce((sum, entry) => sum + Math.ceil(bytes(entry) / SECTOR), 0);
   const dataSectors = directorySectors + miniFatSectors + miniStreamSectors + largeSectors;
+  const perSector = SECTOR / 4;
+  const difatSectorsFor = (fatSectors: number) =>
+    Math.max(0, Math.ceil((fatSectors - 109) / (perSector - 1)));
   let fatSectors = 1;
-  while (fatSectors * (SECTOR / 4) < fatSectors + dataSectors) fatSectors++;
-  if (fatSectors > 109) throw new Error("buildCfb: too large for a header-only DIFAT");
+  while (fatSectors * perSector < fatSectors + difatSectorsFor(fatSectors) + dataSectors) fatSectors++;
+  const difatSectors = difatSectorsFor(fatSectors);
 
-  const fat: number[] = Array(fatSectors).fill(FAT_SECTOR);
+  const fat: number[] = [...Array(fatSectors).fill(FAT_SECTOR), ...Array(difatSectors).fill(DIFAT_SECTOR)];
   const chain = (count: number): number => {
     if (count === 0) return END_OF_CHAIN;
     const start = fat.length;
     for (let i = 0; i < count; i++) fat.push(i === count - 1 ? END_OF_CHAIN : fat.length + 1);
     return start;
   };
-  const directoryStart = chain(directorySectors);
+  let directoryStart = options.directoryLast ? END_OF_CHAIN : chain(directorySectors);
   const miniFatStart = chain(miniFatSectors);
   const root = entries[0] as Entry;
   root.start = chain(miniStreamSectors);
@@ -108,6 +117,7 @@ export function buildCfb(children: readonly CfbNode[], options: { scattered?: bo
     }
     entry.start = first + count - 1;
   }
+  if (options.directoryLast) directoryStart = chain(directorySectors);
 
   const header = Buffer.alloc(SECTOR);
   Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).copy(header, 0);
@@ -121,17 +131,30 @@ export function buildCfb(children: readonly CfbNode[], options: { scattered?: bo
   header.writeUInt32LE(MINI_STREAM_CUTOFF, 56);
   header.writeUInt32LE(miniFatStart, 60);
   header.writeUInt32LE(miniFatSectors, 64);
-  header.writeUInt32LE(END_OF_CHAIN, 68);
+  header.writeUInt32LE(difatSectors > 0 ? fatSectors : END_OF_CHAIN, 68);
+  header.writeUInt32LE(difatSectors, 72);
   for (let i = 0; i < 109; i++) header.writeUInt32LE(i < fatSectors ? i : FREE, 76 + i * 4);
+  // Each DIFAT sector lists the next FAT sectors' ids and ends with the next DIFAT sector's.
+  const difat = Array.from({ length: difatSectors }, (_, k) => {
+    const ids = Array.from({ length: perSector - 1 }, (_, i) => 109 + k * (perSector - 1) + i).map((id) =>
+      id < fatSectors ? id : FREE,
+    );
+    return table([...ids, k === difatSectors - 1 ? END_OF_CHAIN : fatSectors + k + 1], SECTOR);
+  });
 
+  const directory = [
+    ...entries.map(directoryEntry),
+    ...Array.from({ length: directorySectors * (SECTOR / 128) - entries.length }, unusedEntry),
+  ];
   return Buffer.concat([
     header,
     table(fat, fatSectors * SECTOR),
-    ...entries.map(directoryEntry),
-    ...Array.from({ length: directorySectors * (SECTOR / 128) - entries.length }, unusedEntry),
+    ...difat,
+    ...(options.directoryLast ? [] : directory),
     table(miniFat, miniFatSectors * SECTOR),
     pad(miniStream, miniStreamSectors * SECTOR),
     ...largeChunks,
+    ...(options.directoryLast ? directory : []),
   ]);
 }
 

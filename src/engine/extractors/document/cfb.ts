@@ -152,7 +152,7 @@ function childStreams(
 
 /** Directory sectors followed along the FAT chain; Office's main streams sit in the first few. */
 const MAX_DIRECTORY_SECTORS = 32;
-/** FAT sectors the header lists (its DIFAT); a file needing more is read through these alone. */
+/** FAT sectors the header lists (the start of the DIFAT); DIFAT sectors list the rest. */
 const HEADER_FAT_SECTORS = 109;
 /** Sector ids from here up are markers (end of chain, free, FAT or DIFAT sector), not sectors. */
 const FIRST_MARKER = 0xfffffffa;
@@ -161,13 +161,20 @@ const END_OF_CHAIN = 0xfffffffe;
 /**
  * The FAT and the mini FAT of one file: the next sector of a chain. FAT
  * sectors are those the header lists (the first 109, enough for files up to
- * ~7 MB of 512-byte sectors; beyond that chains end early); the mini FAT is
+ * ~7 MB of 512-byte sectors), then those the DIFAT sectors list, read along
+ * their chain when a sector past that is first asked for; the mini FAT is
  * followed along its own chain, up to the sector count the header gives.
  */
 class SectorChains {
   private readonly perSector: number;
   private readonly fatCache = new Map<number, DataView>();
   private readonly miniFatSectors: number[] = [];
+  /** FAT sector ids after the header's 109, from the DIFAT sectors read so far. */
+  private readonly difatFatSectors: number[] = [];
+  private nextDifatSector: number;
+  private difatSectorsLeft: number;
+  /** Bytes in the sectors the FAT can describe: a longer chain must cycle. */
+  readonly addressableBytes: number;
 
   constructor(
     private readonly reader: BlockReader,
@@ -175,11 +182,16 @@ class SectorChains {
     readonly sectorSize: number,
   ) {
     this.perSector = sectorSize / 4;
-  }
-
-  /** Bytes in the sectors the header's FAT sectors describe: a longer chain must cycle. */
-  get addressableBytes(): number {
-    return HEADER_FAT_SECTORS * this.perSector * this.sectorSize;
+    this.nextDifatSector = header.getUint32(68, true);
+    // No more DIFAT sectors than the file could need: a count (or a chain) that says more is damage.
+    const fileSectors = Math.ceil(reader.size / sectorSize);
+    const neededFatSectors = Math.ceil(fileSectors / this.perSector);
+    this.difatSectorsLeft = Math.min(
+      header.getUint32(72, true),
+      Math.ceil(Math.max(0, neededFatSectors - HEADER_FAT_SECTORS) / (this.perSector - 1)),
+    );
+    const fatSectors = HEADER_FAT_SECTORS + this.difatSectorsLeft * (this.perSector - 1);
+    this.addressableBytes = fatSectors * this.perSector * sectorSize;
   }
 
   /** File offset of a regular sector. */
@@ -189,9 +201,7 @@ class SectorChains {
 
   /** The sector after `sector` in its chain, or a marker at or above {@link FIRST_MARKER}. */
   async next(sector: number): Promise<number> {
-    const index = Math.floor(sector / this.perSector);
-    if (index >= HEADER_FAT_SECTORS) return END_OF_CHAIN;
-    const fatSector = this.header.getUint32(76 + index * 4, true);
+    const fatSector = await this.fatSector(Math.floor(sector / this.perSector));
     if (fatSector >= FIRST_MARKER) return END_OF_CHAIN;
     let fat = this.fatCache.get(fatSector);
     if (!fat) {
@@ -201,6 +211,23 @@ class SectorChains {
       this.fatCache.set(fatSector, fat);
     }
     return fat.getUint32((sector % this.perSector) * 4, true);
+  }
+
+  /** The id of the `index`th FAT sector, from the header or the DIFAT chain; a marker past the end. */
+  private async fatSector(index: number): Promise<number> {
+    if (index < HEADER_FAT_SECTORS) return this.header.getUint32(76 + index * 4, true);
+    const listed = index - HEADER_FAT_SECTORS;
+    while (this.difatFatSectors.length <= listed) {
+      if (this.difatSectorsLeft === 0 || this.nextDifatSector >= FIRST_MARKER) return END_OF_CHAIN;
+      const bytes = await this.reader.read(this.offset(this.nextDifatSector), this.sectorSize);
+      if (bytes.byteLength < this.sectorSize) return END_OF_CHAIN;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // Each DIFAT sector lists perSector - 1 FAT sectors and ends with the next DIFAT sector's id.
+      for (let at = 0; at < this.perSector - 1; at++) this.difatFatSectors.push(view.getUint32(at * 4, true));
+      this.nextDifatSector = view.getUint32((this.perSector - 1) * 4, true);
+      this.difatSectorsLeft--;
+    }
+    return this.difatFatSectors[listed] as number;
   }
 
   /** The mini sector after `miniSector` in its chain, or a marker. */
