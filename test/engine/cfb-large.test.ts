@@ -71,4 +71,41 @@ describe("compound files larger than the header's FAT sectors map", () => {
     const result = await run(bytes, "thesis.doc");
     expect(result.document).toMatchObject({ application: "Microsoft Word" });
   });
+
+  it("finds a VBA project in the last of 60 embedded objects, past the first 128 entries", async () => {
+    const vba = {
+      name: "VBA",
+      children: [
+        { name: "dir", content: "dir" },
+        { name: "_VBA_PROJECT", content: "project" },
+      ],
+    };
+    const objects = Array.from({ length: 60 }, (_, i) => ({
+      name: `_${1_000_000 + i}`,
+      children: [
+        { name: "\x01Ole", content: "ole" },
+        { name: "\x01CompObj", content: "compobj" },
+        ...(i === 59 ? [vba] : [{ name: "CONTENTS", content: "contents" }]),
+      ],
+    }));
+    const bytes = buildCfb([
+      { name: "WordDocument", content: new Uint8Array(4096) },
+      { name: "ObjectPool", children: objects },
+    ]);
+    const result = await run(bytes, "report.doc");
+    expect(result.warnings).toEqual([]);
+    expect(result.document).toMatchObject({ application: "Microsoft Word", macros: true });
+  });
+
+  it("says so when the directory goes on past its budget", async () => {
+    const streams = Array.from({ length: 2100 }, (_, i) => ({ name: `s${i}`, content: "x" }));
+    const result = await run(
+      buildCfb([{ name: "WordDocument", content: new Uint8Array(4096) }, ...streams]),
+      "a.doc",
+    );
+    expect(result.document).toMatchObject({ application: "Microsoft Word" });
+    expect(result.warnings).toEqual([
+      "CFB directory longer than 512 sectors (or looping): entries past them not read",
+    ]);
+  });
 });

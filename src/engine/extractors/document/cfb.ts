@@ -61,7 +61,7 @@ export async function readCfb(
   const sectorSize = 2 ** sectorShift;
   const sectorOffset = (sector: number) => (sector + 1) * sectorSize;
   const chains = new SectorChains(reader, data, sectorSize);
-  const entries = await readDirectory(reader, data, chains);
+  const entries = await readDirectory(reader, data, chains, warn);
   const named = (name: string) => entries.find((entry) => entry.name === name);
   const info: DocumentInfo = { kind: "cfb" };
   if (named("EncryptedPackage") || named("EncryptionInfo")) {
@@ -150,8 +150,11 @@ function childStreams(
   return { streams, complete };
 }
 
-/** Directory sectors followed along the FAT chain; Office's main streams sit in the first few. */
-const MAX_DIRECTORY_SECTORS = 32;
+/**
+ * Directory sectors followed along the FAT chain: 2,048 entries of 512-byte sectors. Office's main
+ * streams sit in the first few, but a VBA project can come after every embedded object's storage.
+ */
+const MAX_DIRECTORY_SECTORS = 512;
 /** FAT sectors the header lists (the start of the DIFAT); DIFAT sectors list the rest. */
 const HEADER_FAT_SECTORS = 109;
 /** Sector ids from here up are markers (end of chain, free, FAT or DIFAT sector), not sectors. */
@@ -317,23 +320,30 @@ class CfbStream implements StreamBytes {
   }
 }
 
-/** The directory's entries, following its sector chain. */
+/** The directory's entries, following its sector chain; `warn` is told when the chain goes on past the budget. */
 async function readDirectory(
   reader: BlockReader,
   header: DataView,
   chains: SectorChains,
+  warn: (message: string) => void,
 ): Promise<DirectoryEntry[]> {
   const sectorSize = chains.sectorSize;
+  const utf16 = new TextDecoder("utf-16le");
   // Indexed by entry id (unused slots included), as sibling and child links name them.
   const entries: DirectoryEntry[] = [];
   let sector = header.getUint32(48, true);
-  for (let walked = 0; walked < MAX_DIRECTORY_SECTORS && sector < FIRST_MARKER; walked++) {
+  for (let walked = 0; sector < FIRST_MARKER; walked++) {
+    if (walked === MAX_DIRECTORY_SECTORS) {
+      warn(
+        `CFB directory longer than ${MAX_DIRECTORY_SECTORS} sectors (or looping): entries past them not read`,
+      );
+      break;
+    }
     const directory = await reader.read(chains.offset(sector), sectorSize);
     for (let at = 0; at + DIRECTORY_ENTRY_BYTES <= directory.byteLength; at += DIRECTORY_ENTRY_BYTES) {
       const view = new DataView(directory.buffer, directory.byteOffset + at, DIRECTORY_ENTRY_BYTES);
       const nameBytes = Math.min(64, view.getUint16(64, true));
-      const name =
-        nameBytes < 2 ? "" : new TextDecoder("utf-16le").decode(directory.subarray(at, at + nameBytes - 2));
+      const name = nameBytes < 2 ? "" : utf16.decode(directory.subarray(at, at + nameBytes - 2));
       entries.push({
         name,
         type: view.getUint8(66),
