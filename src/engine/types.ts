@@ -74,6 +74,8 @@ export interface ImageInfo {
   /** Number of frames or pages (animated GIF/PNG/WebP, multi-page TIFF, ICO images). */
   frames?: number;
   animated?: boolean;
+  /** An animation's total display time in seconds, its frames' delays added up (GIF, WebP). */
+  duration?: number;
   exif?: ExifInfo;
 }
 

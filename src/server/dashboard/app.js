@@ -1195,15 +1195,20 @@ function detailSections(key, record, audit, olderAudit) {
       parts.push(
         section(
           "Image",
-          fields(image, {
-            width: "Width",
-            height: "Height",
-            orientation: "Orientation",
-            bitDepth: "Bit depth",
-            colorType: "Colour",
-            frames: "Frames",
-            animated: "Animated",
-          }),
+          fields(
+            image,
+            {
+              width: "Width",
+              height: "Height",
+              orientation: "Orientation",
+              bitDepth: "Bit depth",
+              colorType: "Colour",
+              frames: "Frames",
+              animated: "Animated",
+              duration: "Duration",
+            },
+            { duration: formatDuration },
+          ),
           "image",
         ),
       );

@@ -154,7 +154,7 @@ function sizeOf(bytes: Uint8Array, what: string): ImageInfo & { images?: number 
 
 /** Records what is known so far; a later content error still leaves a partial result. */
 function publish(ctx: ExtractContext, image: ImageInfo): ImageInfo {
-  const { width, height, orientation, bitDepth, colorType, frames, animated, exif } = image;
+  const { width, height, orientation, bitDepth, colorType, frames, animated, duration, exif } = image;
   const clean: ImageInfo = {
     width,
     height,
@@ -163,6 +163,7 @@ function publish(ctx: ExtractContext, image: ImageInfo): ImageInfo {
     ...(colorType !== undefined && { colorType }),
     ...(frames !== undefined && { frames }),
     ...(animated !== undefined && { animated }),
+    ...(duration !== undefined && { duration }),
     ...(exif !== undefined && { exif }),
   };
   ctx.partial.image = clean;
@@ -243,6 +244,7 @@ async function decodeGif(ctx: ExtractContext): Promise<ImageInfo> {
     colorType: "palette",
     ...(structure.complete && { frames: structure.frames }),
     ...((structure.complete || structure.frames > 1) && { animated: structure.frames > 1 }),
+    ...(structure.complete && structure.frames > 1 && { duration: structure.delayCentiseconds / 100 }),
   });
   if (structure.truncated) truncated("GIF ends before its trailer");
   return image;
@@ -260,6 +262,7 @@ async function decodeWebp(ctx: ExtractContext): Promise<ImageInfo> {
       colorType: structure.alpha ? "rgba" : "rgb",
       ...(structure.frames !== undefined && { frames: structure.frames }),
       animated: structure.animated,
+      ...(structure.durationMs !== undefined && { duration: structure.durationMs / 1000 }),
     },
     structure.exif,
   );

@@ -7,6 +7,8 @@ export interface GifStructure {
   bitDepth: number;
   /** Image descriptors seen; exact only when `complete`. */
   frames: number;
+  /** Sum of the Graphic Control Extensions' delays, in hundredths of a second; exact only when `complete`. */
+  delayCentiseconds: number;
   /** True when the walk reached the trailer. */
   complete: boolean;
   /** True when the walk ran off the end of the file before the trailer. */
@@ -21,7 +23,7 @@ export interface GifStructure {
 export const GIF_SCAN_BYTES = 1024 * 1024;
 
 /**
- * Counts the image descriptors of a GIF over one bounded read.
+ * Counts the image descriptors of a GIF, and adds up their delays, over one bounded read.
  *
  * @example
  * const { frames, complete } = await readGifStructure(ctx.reader);
@@ -35,6 +37,7 @@ export async function readGifStructure(reader: BlockReader): Promise<GifStructur
   const structure: GifStructure = {
     bitDepth: ((packed & 0x80 ? packed : packed >> 4) & 7) + 1,
     frames: 0,
+    delayCentiseconds: 0,
     complete: false,
     truncated: false,
   };
@@ -54,6 +57,10 @@ export async function readGifStructure(reader: BlockReader): Promise<GifStructur
       return structure;
     }
     if (introducer === 0x21) {
+      // A Graphic Control Extension (label F9, block size 4) holds the next frame's delay at bytes 4-5.
+      if (bytes[at + 1] === 0xf9 && bytes[at + 2] === 4 && at + 6 <= bytes.byteLength) {
+        structure.delayCentiseconds += (bytes[at + 4] as number) | ((bytes[at + 5] as number) << 8);
+      }
       at += 2;
       if (!skipSubBlocks()) break;
     } else if (introducer === 0x2c) {

@@ -9,6 +9,8 @@ export interface WebpStructure {
   alpha: boolean;
   /** ANMF chunks; undefined when the walk stopped before the end. */
   frames?: number;
+  /** Sum of the ANMF frames' durations in milliseconds; with `frames`, when the animation has any. */
+  durationMs?: number;
   /** The TIFF structure of the EXIF chunk. */
   exif?: Uint8Array;
   /** Set when the RIFF size or a chunk runs past the end of the file. */
@@ -45,6 +47,7 @@ export async function readWebpStructure(reader: BlockReader): Promise<WebpStruct
   const end = Math.min(declaredEnd, reader.size);
   let wantExif = false;
   let frames = 0;
+  let durationMs = 0;
   let counting = true;
   let offset = 12;
   for (let chunk = 0; offset + 8 <= end; chunk++) {
@@ -67,6 +70,12 @@ export async function readWebpStructure(reader: BlockReader): Promise<WebpStruct
       wantExif = (flags & VP8X_EXIF) !== 0;
     } else if (type === "ANMF") {
       frames += 1;
+      // ANMF payload: X, Y, width - 1, height - 1, then the frame's duration, 24-bit little-endian ms.
+      if (counting && size >= 16) {
+        const duration = await readExactly(reader, offset + 8 + 12, 3, "WebP ANMF");
+        durationMs +=
+          (duration[0] as number) | ((duration[1] as number) << 8) | ((duration[2] as number) << 16);
+      }
     } else if (type === "EXIF" && !structure.exif) {
       const payload = await readExactly(
         reader,
@@ -80,6 +89,9 @@ export async function readWebpStructure(reader: BlockReader): Promise<WebpStruct
     }
     offset += 8 + size + (size & 1);
   }
-  if (counting && !structure.truncated) structure.frames = structure.animated ? frames : 1;
+  if (counting && !structure.truncated) {
+    structure.frames = structure.animated ? frames : 1;
+    if (structure.animated && frames > 0) structure.durationMs = durationMs;
+  }
   return structure;
 }
