@@ -71,10 +71,10 @@ export interface ImageInfo {
   orientation?: number;
   bitDepth?: number;
   colorType?: string;
-  /** Number of frames or pages (animated GIF/PNG/WebP, multi-page TIFF, ICO images). */
+  /** Number of frames or pages (animated GIF/PNG/WebP, AVIF/HEIF sequences, multi-page TIFF, ICO images). */
   frames?: number;
   animated?: boolean;
-  /** An animation's total display time in seconds, its frames' delays added up (GIF, WebP). */
+  /** An animation's total display time in seconds: its frames' delays added up (GIF, APNG, WebP), or an AVIF/HEIF sequence's movie duration. */
   duration?: number;
   exif?: ExifInfo;
 }

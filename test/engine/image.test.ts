@@ -188,27 +188,32 @@ describe("image extractor, beyond the oracle", () => {
     ["tika-testWebp_Alpha_Lossy.webp", 1, false],
     ["filetype-fixture.ico", 1, false],
     ["sharp-G31D_MULTI.TIF", 2, false],
+    ["filetype-fixture-sequence.avif", 100, true],
   ] as const)("%s has %i frame(s), animated %s", (name, frames, animated) => {
     expect(result(name).image).toMatchObject({ frames, animated });
   });
 
-  // exiftool's Duration agrees for sharp-big-height.webp (97 frames, 19.4 s). For the two loop-3 files it
+  // exiftool's Duration agrees for sharp-big-height.webp (97 frames, 19.4 s) and the AVIF sequence (its moov's 4 s); it gives none for the APNG, whose 20 fcTL delays add up to 1.5 s. For the two loop-3 files it
   // gives 3 and 29.712 s; their frames hold nine delays of 3 s and a last of 15 s (GIF Graphic Control
   // Extensions of 300 and 1500 hundredths, WebP ANMF durations of 3000 and 15000 ms): 42 s, as players run them.
   it.each([
     ["sharp-big-height.webp", 19.4],
+    ["filetype-fixture-sequence.avif", 4],
+    ["filetype-fixture.apng", 1.5],
     ["sharp-animated-loop-3.gif", 42],
     ["sharp-animated-loop-3.webp", 42],
   ] as const)("%s plays for %f s, its frames' delays added up", (name, duration) => {
     expect(result(name).image?.duration).toBeCloseTo(duration, 6);
   });
 
-  it.each(["filetype-fixture.gif", "tika-testWebp_Alpha_Lossy.webp", "filetype-fixture.png"])(
-    "%s, a still image, has no duration",
-    (name) => {
-      expect(result(name).image).not.toHaveProperty("duration");
-    },
-  );
+  it.each([
+    "filetype-fixture.gif",
+    "tika-testWebp_Alpha_Lossy.webp",
+    "filetype-fixture.png",
+    "exifpy-mountains.avif",
+  ])("%s, a still image, has no duration", (name) => {
+    expect(result(name).image).not.toHaveProperty("duration");
+  });
 
   it.each([
     ["filetype-fixture.png", 8, "rgb"],

@@ -9,9 +9,15 @@ import { readExactly, startsWith, viewOf } from "./byte-reading.js";
 import { readCr3Metadata } from "./cr3.js";
 import { readExif } from "./exif.js";
 import { readGifStructure } from "./gif.js";
-import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from "./iso-boxes.js";
+import {
+  childBoxes,
+  exifItemLocation,
+  listTopLevelBoxes,
+  readExifPayload,
+  sequenceTiming,
+} from "./iso-boxes.js";
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
-import { endsWithIend, readPngHeader } from "./png.js";
+import { endsWithIend, readApngDuration, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
 import { findSvgRoot, readSvgTitle, svgSizingTag } from "./svg.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
@@ -217,6 +223,7 @@ async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
   const header = await readPngHeader(ctx.reader);
   if (header.exifAfterData) ctx.warn("PNG: eXIf chunk after the image data (may be ignored by some readers)");
   const animated = header.frames !== undefined && header.frames > 1;
+  const duration = animated ? await readApngDuration(ctx.reader) : undefined;
   const image = await withExif(
     ctx,
     {
@@ -226,6 +233,7 @@ async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
       colorType: header.colorType,
       frames: header.frames ?? 1,
       animated,
+      ...(duration !== undefined && { duration }),
     },
     header.exif,
   );
@@ -394,7 +402,19 @@ async function decodeHeif(ctx: ExtractContext): Promise<ImageInfo> {
   const ftypBytes = await readExactly(ctx.reader, ftyp.offset, ftyp.end - ftyp.offset, "HEIF ftyp");
   const metaLength = boundedLength(meta.end - meta.offset, MAX_STRUCTURE_BYTES, "HEIF meta box");
   const metaBytes = await readExactly(ctx.reader, meta.offset, metaLength, "HEIF meta box");
-  const size = heifSize(ftypBytes, metaBytes);
+  let size = heifSize(ftypBytes, metaBytes);
+  // An image sequence (AVIF avis, HEIF msf1) keeps its frames as a track, timed in `moov`.
+  const moov = boxes.find((box) => box.type === "moov");
+  if (moov) {
+    const moovLength = boundedLength(moov.end - moov.offset, MAX_STRUCTURE_BYTES, "HEIF moov box");
+    const timing = sequenceTiming(
+      await readExactly(ctx.reader, moov.offset, moovLength, "HEIF moov box"),
+      moov.start - moov.offset,
+    );
+    if (timing.frames !== undefined) size = { ...size, frames: timing.frames, animated: timing.frames > 1 };
+    if (timing.duration !== undefined && (timing.frames ?? 2) > 1)
+      size = { ...size, duration: timing.duration };
+  }
   publish(ctx, size);
   const payloadStart = meta.start - meta.offset;
   const location = exifItemLocation(metaBytes.subarray(payloadStart), meta.start);

@@ -189,3 +189,51 @@ export async function readExifPayload(
   if (4 + skip >= bytes.byteLength) return undefined;
   return bytes.subarray(4 + skip);
 }
+
+/** What the `moov` box of an image sequence (AVIF `avis`, HEIF `msf1`) says of its animation. */
+export interface SequenceTiming {
+  /** Samples of the first picture (or video) track. */
+  frames?: number;
+  /** The movie's duration in seconds, from `mvhd`. */
+  duration?: number;
+}
+
+/**
+ * Reads the frame count of the first `pict` or `vide` track (its `stsz`
+ * sample count) and the movie duration (`mvhd`) from a `moov` box already in
+ * memory; `base` is its payload's offset in `moov`.
+ *
+ * @example
+ * sequenceTiming(moovBytes, 8) // { frames: 48, duration: 4 }
+ */
+export function sequenceTiming(moov: Uint8Array, base: number): SequenceTiming {
+  const view = viewOf(moov);
+  const children = (box: Box, skip = 0) => childBoxes(moov.subarray(0, box.end), box.start + skip, 0);
+  const top = childBoxes(moov, base, 0);
+  const timing: SequenceTiming = {};
+  const mvhd = top.find((box) => box.type === "mvhd");
+  if (mvhd && mvhd.end - mvhd.start >= 32) {
+    const version = moov[mvhd.start] as number;
+    const timescale = view.getUint32(mvhd.start + (version === 1 ? 20 : 12));
+    const duration =
+      version === 1
+        ? view.getUint32(mvhd.start + 24) * 2 ** 32 + view.getUint32(mvhd.start + 28)
+        : view.getUint32(mvhd.start + 16);
+    // All ones means "unknown" (ISO/IEC 14496-12 8.2.2.3).
+    if (timescale > 0 && duration !== 0xffffffff && duration < 2 ** 53 - 1)
+      timing.duration = duration / timescale;
+  }
+  for (const trak of top.filter((box) => box.type === "trak")) {
+    const mdia = children(trak).find((box) => box.type === "mdia");
+    if (!mdia) continue;
+    const hdlr = children(mdia).find((box) => box.type === "hdlr");
+    const handler = hdlr && hdlr.end - hdlr.start >= 12 ? fourCC(moov, hdlr.start + 8) : undefined;
+    if (handler !== "pict" && handler !== "vide") continue;
+    const minf = children(mdia).find((box) => box.type === "minf");
+    const stbl = minf && children(minf).find((box) => box.type === "stbl");
+    const stsz = stbl && children(stbl).find((box) => box.type === "stsz");
+    if (stsz && stsz.end - stsz.start >= 12) timing.frames = view.getUint32(stsz.start + 8);
+    break;
+  }
+  return timing;
+}

@@ -152,3 +152,37 @@ function isChunkType(bytes: Uint8Array, offset: number): boolean {
 export function endsWithIend(tail: Uint8Array): boolean {
   return tail.byteLength >= 12 && fourCC(tail, tail.byteLength - 8) === "IEND";
 }
+
+/** Chunk headers an APNG's frame walk reads, and how far into the file; past either, no duration. */
+const MAX_APNG_CHUNKS = 4096;
+const APNG_WALK_BYTES = 1024 * 1024;
+
+/**
+ * An APNG's play time in seconds: the delays of its fcTL chunks added up
+ * (`delay_num / delay_den`, a zero denominator meaning hundredths). fcTL
+ * chunks sit between the frames' data, so every chunk header is read, up to
+ * IEND within a bounded walk; undefined when the walk stops before it.
+ *
+ * @example
+ * await readApngDuration(ctx.reader) // 2
+ */
+export async function readApngDuration(reader: BlockReader): Promise<number | undefined> {
+  let seconds = 0;
+  let offset = 8;
+  for (let chunk = 0; chunk < MAX_APNG_CHUNKS && offset <= APNG_WALK_BYTES; chunk++) {
+    if (offset + 8 > reader.size) return undefined;
+    const chunkHead = await readExactly(reader, offset, 8, "PNG chunk");
+    const length = viewOf(chunkHead).getUint32(0);
+    const type = fourCC(chunkHead, 4);
+    // Rounded to the microsecond: added-up fractions such as 7/100 leave binary noise.
+    if (type === "IEND") return Math.round(seconds * 1e6) / 1e6;
+    if (type === "fcTL" && length >= 26) {
+      const delay = viewOf(await readExactly(reader, offset + 8 + 20, 4, "PNG fcTL"));
+      const numerator = delay.getUint16(0);
+      const denominator = delay.getUint16(2) || 100;
+      seconds += numerator / denominator;
+    }
+    offset += 12 + length;
+  }
+  return undefined;
+}
