@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { EventEmitter } from "node:events";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import type { IncomingHttpHeaders, Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -41,6 +41,7 @@ import {
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
+import { readObjectTagging, requestedTagging, taggingDocument } from "./object-tags.js";
 import { serveOnThread } from "./server-thread.js";
 import {
   answerChecksums,
@@ -330,6 +331,7 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
    * Stores `object` as one whole; `answer` runs in the key's turn, once the object and its metadata are in place.
    * The object's ETag is the MD5 of its bytes unless `eTag` gives another (a multipart upload's). Its checksum
    * is the one its request declared, or else what `checksum` computes over the bytes (by default S3's CRC64NVME).
+   * Its tags are `tagging` (a tagging document), none without it: the tags of the object it replaces go.
    */
   const storeObject = async <T>(
     object: S3rverObject,
@@ -337,6 +339,7 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     options: {
       eTag?: (md5: string) => string;
       checksum?: (content: AsyncIterable<Buffer>) => Checksummed;
+      tagging?: string | undefined;
     } = {},
   ): Promise<T> => {
     const path = store.getResourcePath(object.bucket, object.key, "object");
@@ -365,11 +368,15 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     return turns.run(path, async () => {
       await rename(temporary, path);
       await store.putMetadata(object.bucket, object.key, metadata, digest);
+      const tags = store.getResourcePath(object.bucket, object.key, "tagging.xml");
+      if (options.tagging === undefined) await rm(tags, { force: true });
+      else await writeFileAtomically(tags, options.tagging);
       answerWritten(checksum);
       return answer({ size, md5: digest });
     });
   };
-  store.putObject = (object) => storeObject(object, async (stored) => stored);
+  store.putObject = (object) =>
+    storeObject(object, async (stored) => stored, { tagging: requestedTagging().document });
   // In the upload's turn, which UploadPart takes to add a part and AbortMultipartUpload to remove them all.
   store.putObjectMultipart = async (bucket, uploadId, parts) => {
     const directory = uploadDirectory(store, bucket, uploadId);
@@ -397,7 +404,11 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       const stored = await storeObject(
         { bucket, key: upload.key, content: Readable.from(parted.content), metadata: upload.metadata },
         async (stored) => stored,
-        { eTag: () => upload.eTag, checksum: () => parted },
+        {
+          eTag: () => upload.eTag,
+          checksum: () => parted,
+          tagging: taggingDocument(upload.metadata["x-amz-tagging"]),
+        },
       );
       await removeUpload(directory);
       return stored;
@@ -431,6 +442,8 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
     // The algorithm the copy asks for, else the source's: a copy is a new object, its checksum over its bytes.
     const asked = copyRequests.getStore()?.checksumAlgorithm;
     const algorithm = asked ?? source.storedChecksum?.algorithm ?? DEFAULT_CHECKSUM_ALGORITHM;
+    const tagging = requestedTagging();
+    const sourceTags = store.getResourcePath(srcBucket, srcKey, "tagging.xml");
     return storeObject(
       {
         bucket: destBucket,
@@ -440,9 +453,18 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       },
       // Read in the turn: the answer (and the copy's event) describes this copy, not a later PUT.
       () => getMetadata(destBucket, destKey),
-      { checksum: (content) => checksummed(content, algorithm) },
+      {
+        checksum: (content) => checksummed(content, algorithm),
+        tagging: tagging.fromSource ? await readFile(sourceTags, "utf8").catch(absent) : tagging.document,
+      },
     );
   };
+}
+
+/** A file that is not there reads as undefined; any other failure stands. */
+function absent(error: NodeJS.ErrnoException): undefined {
+  if (error.code === "ENOENT") return undefined;
+  throw error;
 }
 
 /** A CopyObject's `x-amz-checksum-algorithm`, the algorithm the copy's checksum is to be in. */
@@ -576,6 +598,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     readUploadBody,
     checkMultipartChecksum,
     readCopyChecksumAlgorithm,
+    readObjectTagging,
     noteCompleteRequest,
     noteRequest,
   );
@@ -653,7 +676,11 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   const deleteObject = store.deleteObject.bind(store);
   // Deletions are reported from the store, so DeleteObjects (which s3rver does not announce) is covered.
   store.deleteObject = async (bucket, key) => {
-    await gate.delete(() => deleteObject(bucket, key));
+    await gate.delete(async () => {
+      // The tags go with the object, before s3rver removes the folder the delete leaves empty.
+      await rm(store.getResourcePath(bucket, key, "tagging.xml"), { force: true });
+      await deleteObject(bucket, key);
+    });
     announcer.announce({
       kind: "removed",
       eventName: "ObjectRemoved:Delete",

@@ -265,7 +265,6 @@ describe("extract() over S3 equals extract() over a file", () => {
 describe("tagObject", () => {
   it("adds tags and keeps the ones already there", async () => {
     await put("tagged", "x");
-    // s3rver ignores the x-amz-tagging header on PutObject, so the first tags go on separately.
     await tagObject(servers.s3, BUCKET, "tagged", { team: "blue", stage: "raw" });
     await tagObject(servers.s3, BUCKET, "tagged", { "catalog-status": "rejected", stage: "checked" });
     const { GetObjectTaggingCommand } = await import("@aws-sdk/client-s3");

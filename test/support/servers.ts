@@ -32,8 +32,10 @@
  *   declared checksum (test/local/flexible-checksums.test.ts).
  *   Reads, HeadObject with ChecksumMode and PutObjectTagging also work from
  *   a client with the SDK's default checksum settings; streamed uploads do not.
- * - It ignores the `x-amz-tagging` header of PutObject (no tags are stored);
- *   use PutObjectTagging. Get/PutObjectTagging themselves work.
+ * - Raw s3rver ignores the `x-amz-tagging` header of PutObject and keeps tags
+ *   by key, so an object put over a tagged one, or after a delete, had the old
+ *   one's tags; EmbeddedS3 gives each new object the tags its request asked
+ *   for, as S3 does (test/local/object-tags.test.ts).
  * - Bucket names need 3-63 characters, as on S3; objects put without a
  *   Content-Type come back as `application/octet-stream`.
  * - Raw s3rver gives a multipart object the MD5 of its whole content, decodes
