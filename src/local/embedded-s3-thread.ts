@@ -176,6 +176,25 @@ async function keepEmptyKeySegments(ctx: KoaContext, next: () => Promise<void>):
   await next();
 }
 
+/** S3's longest object key, in bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * Refuses a write (PutObject, CopyObject, CreateMultipartUpload and the
+ * rest) to a key over {@link MAX_KEY_BYTES} with S3's KeyTooLongError, as
+ * S3 does; s3rver stored it, so an object that S3 could never hold was
+ * stored and cataloged here.
+ */
+async function refuseLongKeys(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const key = ctx.method === "PUT" || ctx.method === "POST" ? addressOf(ctx)?.key : undefined;
+  if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES)
+    throw new S3Error("KeyTooLongError", "Your key is too long", {
+      Size: String(Buffer.byteLength(key)),
+      MaxSizeAllowed: String(MAX_KEY_BYTES),
+    });
+  await next();
+}
+
 /**
  * Refuses, before s3rver sees them, requests from web pages of other sites
  * and requests addressed to a name other than loopback (see
@@ -592,6 +611,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     refusal.middleware,
     announcer.middleware,
     addressBucketsByHostname,
+    refuseLongKeys,
     keepEmptyKeySegments,
     decodeCopySource,
     readContentMd5,

@@ -13,7 +13,9 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteBucketCorsCommand,
   DeleteObjectCommand,
@@ -165,6 +167,21 @@ describe("s3rver", () => {
       await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `long ${key.length}` }));
       expect((await body(key)).text).toBe(`long ${key.length}`);
     }
+  });
+
+  it("refuses a key over 1,024 bytes with KeyTooLongError, as S3 does, for a put, a copy and an upload", async () => {
+    const key = `${"é".repeat(511)}xyz`;
+    expect(Buffer.byteLength(key)).toBe(1025);
+    const refusals = [
+      servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "x" })),
+      servers.s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: key, CopySource: `${BUCKET}/ranges` })),
+      servers.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key })),
+    ];
+    for (const refusal of refusals) {
+      expect(await errorOf(refusal)).toEqual({ name: "KeyTooLongError", status: 400 });
+    }
+    const listed = await servers.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "é" }));
+    expect(listed.KeyCount).toBe(0);
   });
 
   it("stores streamed uploads intact: the SDK's default aws-chunked framing is decoded", async () => {

@@ -24,7 +24,8 @@
  *   outside its folder, collapses `a//b` onto `a/b`, and crashes on a key
  *   segment over the 255-byte file-name limit; EmbeddedS3 stores keys under
  *   an encoding that avoids all three (src/local/key-path.ts), so keys of
- *   1,024 bytes work with or without slashes.
+ *   1,024 bytes work with or without slashes. Raw s3rver stores longer keys
+ *   too; EmbeddedS3 refuses a write to one with KeyTooLongError, as S3 does.
  * - It emits S3-shaped events (`server.on("event")`) but with the key NOT
  *   URL-encoded, unlike S3; build events with `toS3Notification` instead.
  * - It does not check flexible checksums and stores `aws-chunked` bodies
