@@ -312,6 +312,12 @@ async function processCreation(
     if (status === "rejected" && policy.tagRejected && write.outcome !== "stale") {
       await tagRejected(event, deps, versionId);
     }
+    // The content replaced had a thumbnail and this one has none (not an image, rejected, not renderable):
+    // the old one would outlive it, showing what the object no longer is.
+    if (write.replacedThumbnailKey && !derived?.thumbnail && deps.thumbnails) {
+      const warning = await deleteThumbnail(event.bucket, event.key, deps.thumbnails);
+      if (warning) (deps.logger ?? SILENT_LOGGER).warn(warning, { bucket: event.bucket, key: event.key });
+    }
     return finish(event, deps, started, {
       outcome: creationOutcome(write.outcome, status),
       status,

@@ -182,7 +182,13 @@ export class CatalogStore {
     if (result.previous?.sha256 && result.previous.sha256 !== sha256) {
       await this.groups.leave(result.previous.sha256, input, result.previous.seqKey);
     }
-    return { outcome: result.outcome, storedSeqKey: seqKey, ...(sha256 && { sha256 }) };
+    const replacedThumbnailKey = result.previous?.thumbnailKey;
+    return {
+      outcome: result.outcome,
+      storedSeqKey: seqKey,
+      ...(sha256 && { sha256 }),
+      ...(replacedThumbnailKey && { replacedThumbnailKey }),
+    };
   }
 
   /**
@@ -710,8 +716,8 @@ export class CatalogStore {
     seqKey: string,
   ): Promise<{
     outcome: WriteOutcome;
-    /** The record replaced, when there was one: its content and its event. */
-    previous?: { sha256?: string; seqKey: string };
+    /** The record replaced, when there was one: its content, its event and its thumbnail. */
+    previous?: { sha256?: string; seqKey: string; thumbnailKey?: string };
     /** On a lost condition: the stored record's event and content. */
     storedSeqKey?: string;
     storedSha256?: string;
@@ -740,6 +746,7 @@ export class CatalogStore {
             // A record from before `seqKey` existed orders below every event.
             seqKey: typeof previous.seqKey === "string" ? previous.seqKey : "",
             ...(typeof previous.sha256 === "string" && { sha256: previous.sha256 }),
+            ...(typeof previous.thumbnailKey === "string" && { thumbnailKey: previous.thumbnailKey }),
           },
         }),
       };

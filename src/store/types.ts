@@ -217,6 +217,8 @@ export interface WriteResult {
   storedSeqKey?: string;
   /** Content hash the written record holds (lower-case hex), for a record write that was not stale. */
   sha256?: string;
+  /** The thumbnail the record this write replaced named, for a record write that replaced one. */
+  replacedThumbnailKey?: string;
 }
 
 /** Whether an audit write added an entry or counted a redelivery of one. */

@@ -16,6 +16,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryOutcome } from "../../src/local/dispatcher.js";
 import { LocalStack } from "../../src/local/local-stack.js";
+import { DEFAULT_POLICY } from "../../src/policy/policy.js";
 import { corpusFile } from "../support/corpus.js";
 
 let stack: LocalStack;
@@ -31,6 +32,8 @@ beforeAll(async () => {
     dataDir,
     logLevel: "SILENT",
     retryBackoffMs: [10, 10],
+    // A declared type that contradicts the content is rejected: how an image comes to be rejected below.
+    policy: { ...DEFAULT_POLICY, onMismatch: "reject" },
     onDelivery: (outcome) => deliveries.push(outcome),
   });
 });
@@ -99,5 +102,35 @@ describe("local stack thumbnails", () => {
     ]);
     expect((await stack.store.getObject(stack.bucket, key)).record?.status).toBe("deleted");
     expect(await keysUnder(stack.derivedPrefix)).toEqual([]);
+  });
+
+  it.each([
+    ["content that is no image", "plain words", "ok"],
+    ["an image the policy rejects", "exifpy-portrait_6.jpg", "rejected"],
+  ])("an image put over by %s loses its thumbnail", async (_, replacement, status) => {
+    // Prepare: no extension in the key, so only the declared type can contradict the content.
+    const key = `camera/replaced-by-${status}`;
+    const derived = `${stack.derivedPrefix}thumbnails/${key}.webp`;
+    await stack.s3Client.send(
+      new PutObjectCommand({
+        Bucket: stack.bucket,
+        Key: key,
+        Body: await readFile(corpusFile("exifpy-portrait_6.jpg")),
+        ContentType: "image/jpeg",
+      }),
+    );
+    await stack.dispatcher.idle();
+    expect(await keysUnder(derived)).toEqual([derived]);
+    // Act
+    const Body = status === "ok" ? replacement : await readFile(corpusFile(replacement));
+    await stack.s3Client.send(
+      new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body, ContentType: "text/plain" }),
+    );
+    await stack.dispatcher.idle();
+    // Assess
+    const { record } = await stack.store.getObject(stack.bucket, key);
+    expect(record).toMatchObject({ status });
+    expect(record?.thumbnailKey).toBeUndefined();
+    expect(await keysUnder(derived)).toEqual([]);
   });
 });
