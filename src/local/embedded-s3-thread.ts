@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { EventEmitter } from "node:events";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import type { IncomingHttpHeaders, Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -64,6 +64,7 @@ import {
   withoutChecksumFields,
 } from "./stored-checksums.js";
 import { readUploadBody, receivedBody } from "./upload-body.js";
+import { checkWriteConditions, readWriteConditions } from "./write-conditions.js";
 
 // s3rver's types, as far as this server uses them; embedded-s3-multipart.ts imports them as types only.
 export interface S3rverStore {
@@ -385,6 +386,12 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       ...checksumFields(checksum),
     };
     return turns.run(path, async () => {
+      try {
+        await checkWriteConditions(() => storedETag(store, object.bucket, object.key));
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
       await rename(temporary, path);
       await store.putMetadata(object.bucket, object.key, metadata, digest);
       const tags = store.getResourcePath(object.bucket, object.key, "tagging.xml");
@@ -478,6 +485,14 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       },
     );
   };
+}
+
+/** The ETag (unquoted) of the object stored under `key`; undefined when there is none. */
+async function storedETag(store: S3rverStore, bucket: string, key: string): Promise<string | undefined> {
+  const eTag = await readFile(store.getResourcePath(bucket, key, "object.md5"), "utf8").catch(absent);
+  if (eTag !== undefined) return eTag.trim();
+  // An object stored without its ETag file (by s3rver itself) exists all the same; no ETag matches it.
+  return (await stat(store.getResourcePath(bucket, key, "object")).catch(absent)) ? "" : undefined;
 }
 
 /** A file that is not there reads as undefined; any other failure stands. */
@@ -619,6 +634,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     checkMultipartChecksum,
     readCopyChecksumAlgorithm,
     readObjectTagging,
+    readWriteConditions,
     noteCompleteRequest,
     noteRequest,
   );

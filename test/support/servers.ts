@@ -49,6 +49,9 @@
  *   upload of its number in place; EmbeddedS3 aborts (204, the parts removed,
  *   no event), lists with S3's paging, and stores each part whole or not at
  *   all (test/local/multipart-uploads.test.ts).
+ * - Raw s3rver ignores `If-None-Match` and `If-Match` on writes; EmbeddedS3
+ *   refuses a PutObject, CopyObject or CompleteMultipartUpload whose
+ *   condition does not hold, as S3 does (test/local/write-conditions.test.ts).
  * - Raw s3rver completes uploads with parts under 5 MiB and ignores
  *   Content-MD5; EmbeddedS3 answers EntityTooSmall, and BadDigest or
  *   InvalidDigest (test/local/multipart-etags.test.ts, content-md5.test.ts).

@@ -1,0 +1,123 @@
+/**
+ * Conditional writes: S3 stores an object sent with `If-None-Match: *` only
+ * when its key holds none, and one sent with `If-Match` only over the object
+ * with that ETag; otherwise it answers 412 (404 for `If-Match` on an empty
+ * key) and changes nothing. s3rver ignored both headers, so a create-only
+ * upload replaced the object it was meant to leave alone.
+ */
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestS3, type TestS3 } from "../support/servers.js";
+
+let server: TestS3;
+let client: S3Client;
+
+beforeAll(async () => {
+  server = await startTestS3("write-conditions");
+  ({ client } = server);
+});
+afterAll(() => server?.stop());
+
+const Bucket = "uploads";
+
+const read = async (Key: string) => {
+  const got = await client.send(new GetObjectCommand({ Bucket, Key }));
+  return got.Body?.transformToString();
+};
+
+const refusal = async (work: Promise<unknown>) => {
+  try {
+    await work;
+  } catch (error) {
+    const e = error as { name: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode };
+  }
+  return { name: "no error" };
+};
+
+describe("a PutObject with a precondition", () => {
+  it("If-None-Match: * creates the object once, then is refused and leaves it alone", async () => {
+    await client.send(new PutObjectCommand({ Bucket, Key: "once.txt", Body: "first", IfNoneMatch: "*" }));
+    expect(
+      await refusal(
+        client.send(new PutObjectCommand({ Bucket, Key: "once.txt", Body: "second", IfNoneMatch: "*" })),
+      ),
+    ).toEqual({ name: "PreconditionFailed", status: 412 });
+    expect(await read("once.txt")).toBe("first");
+  });
+
+  it("If-Match replaces only the object with that ETag", async () => {
+    const { ETag } = await client.send(new PutObjectCommand({ Bucket, Key: "swap.txt", Body: "v1" }));
+    expect(
+      await refusal(
+        client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: "swap.txt",
+            Body: "lost",
+            IfMatch: '"0123456789abcdef0123456789abcdef"',
+          }),
+        ),
+      ),
+    ).toEqual({ name: "PreconditionFailed", status: 412 });
+    await client.send(new PutObjectCommand({ Bucket, Key: "swap.txt", Body: "v2", IfMatch: ETag }));
+    expect(await read("swap.txt")).toBe("v2");
+  });
+
+  it("If-Match on a key that holds nothing is NoSuchKey, and stores nothing", async () => {
+    expect(
+      await refusal(
+        client.send(new PutObjectCommand({ Bucket, Key: "nothing.txt", Body: "x", IfMatch: '"abc"' })),
+      ),
+    ).toEqual({ name: "NoSuchKey", status: 404 });
+    expect(await refusal(read("nothing.txt"))).toEqual({ name: "NoSuchKey", status: 404 });
+  });
+});
+
+describe("a copy or a completed upload with If-None-Match: *", () => {
+  it("is refused over an existing object", async () => {
+    // Prepare
+    await client.send(new PutObjectCommand({ Bucket, Key: "source.txt", Body: "source" }));
+    await client.send(new PutObjectCommand({ Bucket, Key: "kept.txt", Body: "kept" }));
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: "kept.txt" }));
+    const { ETag } = await client.send(
+      new UploadPartCommand({ Bucket, Key: "kept.txt", UploadId, PartNumber: 1, Body: "part" }),
+    );
+    // Act
+    const copied = await refusal(
+      client.send(
+        new CopyObjectCommand({
+          Bucket,
+          Key: "kept.txt",
+          CopySource: `${Bucket}/source.txt`,
+          IfNoneMatch: "*",
+        }),
+      ),
+    );
+    const completed = await refusal(
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: "kept.txt",
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] },
+          IfNoneMatch: "*",
+        }),
+      ),
+    );
+    // Assess
+    expect([copied, completed]).toEqual([
+      { name: "PreconditionFailed", status: 412 },
+      { name: "PreconditionFailed", status: 412 },
+    ]);
+    expect(await read("kept.txt")).toBe("kept");
+  });
+});
