@@ -42,6 +42,7 @@ import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { readObjectTagging, requestedTagging, taggingDocument } from "./object-tags.js";
+import { checkReadConditions, readReadConditions } from "./read-conditions.js";
 import { serveOnThread } from "./server-thread.js";
 import {
   answerChecksums,
@@ -453,8 +454,19 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
   store.getObject = (bucket, key, options) =>
     turns.run(store.getResourcePath(bucket, key, "object"), async () => {
       const read: { checksum?: StoredChecksum } = {};
-      const object = (await reading.run(read, () => getObject(bucket, key, options))) as object | null;
-      if (object) answerRead(read.checksum);
+      const object = (await reading.run(read, () => getObject(bucket, key, options))) as {
+        metadata: Record<string, string>;
+        content?: Readable;
+      } | null;
+      if (object) {
+        try {
+          checkReadConditions(object.metadata);
+        } catch (error) {
+          object.content?.destroy();
+          throw error;
+        }
+        answerRead(read.checksum);
+      }
       return object && Object.assign(object, { storedChecksum: read.checksum });
     });
   store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
@@ -635,6 +647,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     readCopyChecksumAlgorithm,
     readObjectTagging,
     readWriteConditions,
+    readReadConditions,
     noteCompleteRequest,
     noteRequest,
   );

@@ -106,17 +106,39 @@ describe("s3rver", () => {
     );
   });
 
-  it("ignores If-Match on GET and HEAD (real S3 answers 412)", async () => {
-    await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "pinned", Body: "v1" }));
+  it("answers a GET or HEAD whose If-Match or If-Unmodified-Since does not hold with 412, as S3 does", async () => {
+    const { ETag } = await servers.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: "pinned", Body: "v1" }),
+    );
+    const other = '"00000000000000000000000000000000"';
+    const long = new Date(Date.now() - 3_600_000);
+    const refused = { name: "PreconditionFailed", status: 412 };
+    expect(
+      await errorOf(servers.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: other }))),
+    ).toEqual(refused);
+    expect(
+      await errorOf(
+        servers.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: other })),
+      ),
+    ).toMatchObject({ status: 412 }); // a HEAD answer has no body to name the error
+    // Checked before the range: 412, not 416.
+    expect(
+      await errorOf(
+        servers.s3.send(
+          new GetObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: other, Range: "bytes=100-200" }),
+        ),
+      ),
+    ).toEqual(refused);
+    expect(
+      await errorOf(
+        servers.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "pinned", IfUnmodifiedSince: long })),
+      ),
+    ).toEqual(refused);
+    // If-Match that holds wins over If-Unmodified-Since that does not, as on S3.
     const get = await servers.s3.send(
-      new GetObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: '"00000000000000000000000000000000"' }),
+      new GetObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: ETag, IfUnmodifiedSince: long }),
     );
-    expect(get.$metadata.httpStatusCode).toBe(200);
-    await get.Body!.transformToString();
-    const head = await servers.s3.send(
-      new HeadObjectCommand({ Bucket: BUCKET, Key: "pinned", IfMatch: '"00000000000000000000000000000000"' }),
-    );
-    expect(head.$metadata.httpStatusCode).toBe(200);
+    expect(await get.Body?.transformToString()).toBe("v1");
   });
 
   it("ignores versionId (no versioning)", async () => {

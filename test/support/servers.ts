@@ -14,10 +14,10 @@
  *   unicode round-trip through the SDK unchanged.
  * - A missing key is 404: GetObject throws `NoSuchKey`, HeadObject throws
  *   `NotFound` (a HEAD response has no body, so the SDK names it by status).
- * - It ignores `If-Match` on GET and HEAD (no 412; only If-None-Match and
- *   If-Modified-Since are implemented) and ignores `versionId` (no
- *   versioning). S3ByteSource therefore also compares the ETag each response
- *   carries with the pinned one; that is what detects an overwrite here.
+ * - Raw s3rver ignores `If-Match` and `If-Unmodified-Since` on GET and HEAD;
+ *   EmbeddedS3 answers 412 as S3 does. It ignores `versionId` (no
+ *   versioning). S3ByteSource also compares the ETag each response carries
+ *   with the pinned one, for emulators that ignore `If-Match`.
  * - `Range: bytes=0-0` returns the whole object (its store reads `end || Infinity`),
  *   so never ask it for a one-byte range at offset 0 and expect one byte.
  * - Objects live as files named after the key, so raw s3rver writes `../x`
