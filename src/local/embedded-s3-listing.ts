@@ -163,6 +163,48 @@ const LISTING_PARAMETERS = new Set([
   "x-id",
 ]);
 
+/** Throws S3's NoSuchBucket unless `bucket` exists. */
+export async function requireBucket(store: S3rverStore, bucket: string): Promise<void> {
+  if (await store.getBucket(bucket)) return;
+  // Named as S3 names it (clients report it), when it is text a header can carry (see multipart's noSuchUpload).
+  const named = /^[\x21-\x7e]{1,255}$/.test(bucket) ? { BucketName: bucket } : undefined;
+  throw new S3Error("NoSuchBucket", "The specified bucket does not exist", named);
+}
+
+/**
+ * What a listing says of each of `keys`: key (through `encoded`), date, ETag,
+ * size and the stored checksum's algorithm and type. A key deleted since it
+ * was listed is left out.
+ */
+export async function listedObjects(
+  store: S3rverStore,
+  bucket: string,
+  keys: readonly string[],
+  encoded: (text: string) => string,
+) {
+  const entries = await Promise.all(
+    keys.map(async (key) => {
+      const metadata = await store.getMetadata(bucket, key).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return undefined;
+        throw error;
+      });
+      if (!metadata) return undefined;
+      const checksum = storedChecksum(metadata);
+      return {
+        Key: encoded(key),
+        LastModified: new Date(metadata["last-modified"] as string).toISOString(),
+        ETag: metadata.etag,
+        ...(checksum && {
+          ChecksumAlgorithm: checksum.algorithm.toUpperCase(),
+          ChecksumType: checksum.type,
+        }),
+        Size: Number(metadata["content-length"]),
+      };
+    }),
+  );
+  return entries.filter((entry) => entry !== undefined);
+}
+
 /** A continuation token: the entry the next page starts after, opaque to clients as S3's are. */
 function continuationToken(bucket: string, after: string): string {
   return Buffer.from(JSON.stringify({ bucket, after })).toString("base64");
@@ -195,11 +237,7 @@ export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
     const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
     if (ctx.method !== "GET" || bucket === undefined) return next();
     if (!Object.keys(ctx.query).every((name) => LISTING_PARAMETERS.has(name))) return next();
-    if (!(await store.getBucket(bucket))) {
-      // Named as S3 names it (clients report it), when it is text a header can carry (see multipart's noSuchUpload).
-      const named = /^[\x21-\x7e]{1,255}$/.test(bucket) ? { BucketName: bucket } : undefined;
-      throw new S3Error("NoSuchBucket", "The specified bucket does not exist", named);
-    }
+    await requireBucket(store, bucket);
 
     const v2 = queryText(ctx, "list-type") === "2";
     const token = queryText(ctx, "continuation-token");
@@ -224,31 +262,11 @@ export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
         ? { keys: [], commonPrefixes: [], truncated: false }
         : await listKeys(store.getBucketPath(bucket), { prefix, delimiter, after, maxKeys });
     const fetchOwner = !v2 || queryText(ctx, "fetch-owner") === "true";
-    const contents = (
-      await Promise.all(
-        page.keys.map(async (key) => {
-          const metadata = await store.getMetadata(bucket, key).catch((error: NodeJS.ErrnoException) => {
-            // Deleted since it was listed.
-            if (error.code === "ENOENT") return undefined;
-            throw error;
-          });
-          if (!metadata) return undefined;
-          const checksum = storedChecksum(metadata);
-          return {
-            Key: encoded(key),
-            LastModified: new Date(metadata["last-modified"] as string).toISOString(),
-            ETag: metadata.etag,
-            ...(checksum && {
-              ChecksumAlgorithm: checksum.algorithm.toUpperCase(),
-              ChecksumType: checksum.type,
-            }),
-            Size: Number(metadata["content-length"]),
-            Owner: fetchOwner ? OWNER : undefined,
-            StorageClass: "STANDARD",
-          };
-        }),
-      )
-    ).filter((entry) => entry !== undefined);
+    const contents = (await listedObjects(store, bucket, page.keys, encoded)).map((entry) => ({
+      ...entry,
+      Owner: fetchOwner ? OWNER : undefined,
+      StorageClass: "STANDARD",
+    }));
     const resumeAfter = page.truncated ? page.last : undefined;
     ctx.body = {
       ListBucketResult: {

@@ -38,6 +38,7 @@ import {
   sweepUploadLeftovers,
   uploadDirectory,
 } from "./embedded-s3-multipart.js";
+import { bucketVersioningRequests } from "./embedded-s3-versions.js";
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
@@ -689,6 +690,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     0,
     answerChecksums,
     listObjectsRequests(store),
+    bucketVersioningRequests(store),
     multipartRequests(store, turns),
     copyUploadParts(store),
   );
