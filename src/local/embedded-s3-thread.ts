@@ -693,6 +693,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     bucketVersioningRequests(store),
     multipartRequests(store, turns),
     copyUploadParts(store),
+    closeUnsentReads(store),
   );
   // Its other caller, DeleteBucket, asks whether the bucket holds any object.
   store.listObjects = async (bucket, options) => {
@@ -748,6 +749,33 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     port: address.port,
     close: () => closeHttpServer(server.httpServer),
     refuseWrites: () => refusal.refuse(),
+  };
+}
+
+/**
+ * s3rver answers a GET whose If-None-Match or If-Modified-Since holds with
+ * 304 after opening the object's file, and never closes that stream: one
+ * file descriptor lost per answer, for good. Koa middleware that closes,
+ * once the request is answered, every object stream it opened and did not
+ * send (a copy's source has been read to its end by then).
+ */
+function closeUnsentReads(store: S3rverStore): KoaMiddleware {
+  const opened = new AsyncLocalStorage<Readable[]>();
+  const getObject = store.getObject.bind(store);
+  store.getObject = async (bucket, key, options) => {
+    const object = (await getObject(bucket, key, options)) as { content?: Readable } | null;
+    if (object?.content) opened.getStore()?.push(object.content);
+    return object;
+  };
+  return (ctx, next) => {
+    const streams: Readable[] = [];
+    return opened.run(streams, async () => {
+      try {
+        await next();
+      } finally {
+        for (const stream of streams) if (ctx.body !== stream) stream.destroy();
+      }
+    });
   };
 }
 

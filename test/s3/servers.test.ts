@@ -2,6 +2,7 @@
  * Pins the behaviour of the embedded servers that the rest of the suite relies
  * on (and the quirks it works around), as documented in test/support/servers.ts.
  */
+import { existsSync, readdirSync } from "node:fs";
 import { Readable } from "node:stream";
 import {
   ConditionalCheckFailedException,
@@ -141,6 +142,28 @@ describe("s3rver", () => {
     expect(await get.Body?.transformToString()).toBe("v1");
   });
 
+  it.skipIf(!existsSync("/proc/self/fd"))(
+    "answers 304 to a GET whose If-None-Match or If-Modified-Since holds, and keeps no file open for it",
+    async () => {
+      const { ETag } = await servers.s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: "cached", Body: "cached" }),
+      );
+      const openFiles = () => readdirSync("/proc/self/fd").length;
+      const before = openFiles();
+      for (let i = 0; i < 100; i++) {
+        const conditions =
+          i % 2 === 0 ? { IfNoneMatch: ETag } : { IfModifiedSince: new Date(Date.now() + 60_000) };
+        expect(
+          await errorOf(
+            servers.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "cached", ...conditions })),
+          ),
+        ).toMatchObject({ status: 304 });
+      }
+      // Sockets come and go; a file held per answer would add a hundred.
+      expect(openFiles() - before).toBeLessThan(20);
+    },
+  );
+
   it("ignores versionId (no versioning)", async () => {
     await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "versioned", Body: "v1" }));
     const get = await servers.s3.send(
@@ -194,13 +217,15 @@ describe("s3rver", () => {
   it("refuses a key over 1,024 bytes with KeyTooLongError, as S3 does, for a put, a copy and an upload", async () => {
     const key = `${"é".repeat(511)}xyz`;
     expect(Buffer.byteLength(key)).toBe(1025);
+    // Each refusal is awaited as it is made: one left pending while another is awaited would be unhandled.
     const refusals = [
-      servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "x" })),
-      servers.s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: key, CopySource: `${BUCKET}/ranges` })),
-      servers.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key })),
+      () => servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "x" })),
+      () =>
+        servers.s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: key, CopySource: `${BUCKET}/ranges` })),
+      () => servers.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key })),
     ];
     for (const refusal of refusals) {
-      expect(await errorOf(refusal)).toEqual({ name: "KeyTooLongError", status: 400 });
+      expect(await errorOf(refusal())).toEqual({ name: "KeyTooLongError", status: 400 });
     }
     const listed = await servers.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "é" }));
     expect(listed.KeyCount).toBe(0);
