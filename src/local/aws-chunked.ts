@@ -11,11 +11,7 @@
  * payload signature either (it checks the request's headers only).
  */
 
-import { createRequire } from "node:module";
-
-// s3rver is CommonJS without type declarations; its error module only defines the class.
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error.js") as new (code: string, message: string) => Error;
+import { S3Error } from "./s3-error.js";
 
 /** The longest chunk-size line read: a size and one signature fit many times over. */
 export const MAX_CHUNK_LINE_BYTES = 4096;

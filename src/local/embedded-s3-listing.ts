@@ -22,20 +22,12 @@
 
 import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { decodeKeyPath } from "./key-path.js";
 import { compareKeys, encodingOf, OWNER, pageSize, queryText } from "./listing-requests.js";
+import { S3Error } from "./s3-error.js";
 import { storedChecksum } from "./stored-checksums.js";
-
-// s3rver is CommonJS without type declarations; its error module only defines the class.
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error.js") as new (
-  code: string,
-  message: string,
-  detail?: Record<string, string>,
-) => Error;
 
 /** What names an object's file: s3rver's suffix for it. */
 const OBJECT_SUFFIX = "._S3rver_object";

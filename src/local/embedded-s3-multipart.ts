@@ -13,23 +13,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { compareKeys, encodingOf, OWNER, pageSize, pagingNumber, queryText } from "./listing-requests.js";
+import { S3Error } from "./s3-error.js";
 import { answerWritten, askedMultipartChecksum, checkPartChecksum, checksummed } from "./stored-checksums.js";
 import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
-
-// s3rver is CommonJS without type declarations; its error module only defines the class.
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error.js") as new (
-  code: string,
-  message: string,
-  detail?: Record<string, string>,
-) => Error;
 
 /** S3's highest part number. */
 const MAX_PART_NUMBER = 10_000;

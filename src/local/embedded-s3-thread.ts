@@ -44,6 +44,7 @@ import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { readObjectTagging, requestedTagging, taggingDocument } from "./object-tags.js";
 import { checkReadConditions, readReadConditions } from "./read-conditions.js";
+import { S3Error } from "./s3-error.js";
 import { serveOnThread } from "./server-thread.js";
 import {
   answerChecksums,
@@ -152,11 +153,6 @@ const require = createRequire(import.meta.url);
 const S3rver = require("s3rver") as S3rverConstructor;
 const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as FilesystemStoreClass;
 const S3Object = require("s3rver/lib/models/object.js") as { ALLOWED_METADATA: string[] };
-const S3Error = require("s3rver/lib/models/error.js") as new (
-  code: string,
-  message: string,
-  detail?: Record<string, string>,
-) => Error;
 
 // s3rver offers no hook for its key-to-path mapping; replacing the two static
 // methods it calls everywhere is the narrowest fix (see key-path.ts for why).

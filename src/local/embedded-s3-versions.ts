@@ -6,17 +6,10 @@
  * refused as not implemented. s3rver routed these as other requests: a 500,
  * a "method not allowed" and a misleading BucketAlreadyExists.
  */
-import { createRequire } from "node:module";
 import { listedObjects, listKeys, requireBucket } from "./embedded-s3-listing.js";
 import type { KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { encodingOf, OWNER, pageSize, queryText } from "./listing-requests.js";
-
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error.js") as new (
-  code: string,
-  message: string,
-  detail?: Record<string, string>,
-) => Error;
+import { S3Error } from "./s3-error.js";
 
 const XMLNS = { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" };
 

@@ -8,17 +8,13 @@
 
 import { createRequire } from "node:module";
 import type { KoaContext } from "./embedded-s3-thread.js";
+import { S3Error } from "./s3-error.js";
 
 // s3rver is CommonJS without type declarations; these two of its modules only define classes and values.
 const require = createRequire(import.meta.url);
 const { DUMMY_ACCOUNT } = require("s3rver/lib/models/account.js") as {
   DUMMY_ACCOUNT: { id: number; displayName: string };
 };
-const S3Error = require("s3rver/lib/models/error.js") as new (
-  code: string,
-  message: string,
-  detail?: Record<string, string>,
-) => Error;
 
 /** S3's most results in one listing page. */
 export const MAX_LISTED = 1000;

@@ -16,12 +16,8 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createRequire } from "node:module";
 import type { KoaMiddleware } from "./embedded-s3-thread.js";
-
-// s3rver is CommonJS without type declarations; its error module only defines the class.
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error.js") as new (code: string, message: string) => Error;
+import { S3Error } from "./s3-error.js";
 
 /** S3's limits on one object's tags. */
 const MAX_TAGS = 10;

@@ -18,13 +18,9 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createReadStream } from "node:fs";
-import { createRequire } from "node:module";
 import { type ChecksumAlgorithm, createChecksum, isChecksumAlgorithm } from "./checksums.js";
 import type { KoaContext, KoaMiddleware } from "./embedded-s3-thread.js";
-
-// s3rver is CommonJS without type declarations; its error module only defines the class.
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error.js") as new (code: string, message: string) => Error;
+import { S3Error } from "./s3-error.js";
 
 /** FULL_OBJECT: a checksum of the bytes. COMPOSITE: a multipart upload's checksum of its parts' checksums, `<base64>-<parts>`. */
 export type ChecksumType = "FULL_OBJECT" | "COMPOSITE";

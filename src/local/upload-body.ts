@@ -15,7 +15,6 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { decodeAwsChunked, isAwsChunked, malformedTrailer } from "./aws-chunked.js";
 import {
@@ -26,10 +25,7 @@ import {
   isChecksumAlgorithm,
 } from "./checksums.js";
 import type { KoaMiddleware } from "./embedded-s3-thread.js";
-
-// s3rver is CommonJS without type declarations; its error module only defines the class.
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error.js") as new (code: string, message: string) => Error;
+import { S3Error } from "./s3-error.js";
 
 /** How the request being answered sends its body, and the checksum it declares for it. */
 interface DeclaredBody {
