@@ -475,6 +475,26 @@ describe("upload", () => {
     expect(body.error).toContain("longer than 1024 bytes");
   });
 
+  it("refuses a body that ends inside a file with 400, stores nothing of it and keeps serving", async () => {
+    // Prepare: a file part whose body stops before its closing boundary, as a cut connection leaves it.
+    const cut = '--cut\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n\r\nhalf a fi';
+    // Act
+    const { status, body } = await upload("cut/", cut, {
+      "content-type": "multipart/form-data; boundary=cut",
+    });
+    // Assess
+    expect(status).toBe(400);
+    expect(body.error).toContain("malformed multipart request");
+    const stored = await catalog.stack.s3Client
+      .send(new GetObjectCommand({ Bucket: catalog.stack.bucket, Key: "cut/cut.txt" }))
+      .then(
+        () => "stored",
+        (error: Error) => error.name,
+      );
+    expect(stored).toBe("NoSuchKey");
+    expect((await getJson("/api/health")).status).toBe(200);
+  });
+
   it("refuses a body that is not multipart, or carries no file", async () => {
     const plain = await upload("", "just text", { "content-type": "text/plain" });
     expect(plain.status).toBe(415);

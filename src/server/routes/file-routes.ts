@@ -167,6 +167,11 @@ function streamUpload(
           else callback(null, chunk);
         },
       });
+      // A body that ends inside a file (a cut connection, a closed tab) fails the file's stream: an
+      // 'error' nobody listens for would end the whole process. pipe() forwards no error, so it is passed on.
+      file.once("error", (error) =>
+        counter.destroy(new RequestError(400, `malformed multipart request: ${error.message}`)),
+      );
       file.pipe(counter);
       const upload = new Upload({
         client: s3,
