@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordKey } from "../../src/store/keys.js";
 import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
@@ -76,6 +77,21 @@ const LOW_CONTRAST = `(() => {
   }
   return [...new Set(found)];
 })()`;
+
+/**
+ * Runs in the page on the image a selector finds: "red" or "blue" for a picture of that colour, else
+ * its mean colour ("" while it is missing or loading).
+ */
+const IMAGE_COLOUR = `(selector) => {
+  const image = document.querySelector(selector);
+  if (!image || !image.complete || !image.naturalWidth) return "";
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 1;
+  const context = canvas.getContext("2d");
+  context.drawImage(image, 0, 0, 1, 1);
+  const [r, g, b] = context.getImageData(0, 0, 1, 1).data;
+  return r > 200 && b < 60 ? "red" : b > 200 && r < 60 ? "blue" : "rgb(" + r + "," + g + "," + b + ")";
+}`;
 
 /** Width of a loaded image element in the page, 0 while loading or when broken. */
 function loadedWidth(image: unknown): number {
@@ -288,7 +304,9 @@ describe("dashboard in headless Chromium", () => {
     await page.waitForSelector(`#content [data-folder="photos/2026/trip/"]`);
     const thumbnail = card(`photos/2026/${JPEG}`).locator("img");
     await poll(() => thumbnail.evaluate(loadedWidth)).toBeGreaterThan(0);
-    expect(await thumbnail.getAttribute("src")).toBe(`/api/thumbnail?key=photos%2F2026%2F${JPEG}`);
+    const src = new URL((await thumbnail.getAttribute("src")) ?? "", catalog.url);
+    expect(src.pathname).toBe("/api/thumbnail");
+    expect(src.searchParams.get("key")).toBe(`photos/2026/${JPEG}`);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-folder.png") });
 
     await page.click(`#content [data-folder="photos/2026/trip/"]`);
@@ -296,6 +314,34 @@ describe("dashboard in headless Chromium", () => {
     await page.waitForSelector(`#content [data-key="photos/2026/trip/notes.txt"]`);
     await page.click("#breadcrumbs a:has-text('photos')");
     await poll(() => page.textContent("#view-title")).toBe("/photos/");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("shows the new thumbnail of an image written again under its key, not the one it replaced", async () => {
+    // Prepare: a red square, its thumbnail on screen.
+    const key = "repainted/square.jpg";
+    const square = (colour: string) =>
+      sharp({ create: { width: 64, height: 64, channels: 3, background: colour } })
+        .jpeg()
+        .toBuffer();
+    const write = async (colour: string) => {
+      await catalog.stack.s3Client.send(
+        new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: await square(colour) }),
+      );
+      await catalog.stack.dispatcher.idle();
+    };
+    await write("#ff0000");
+    await page.goto(`${catalog.url}/?prefix=repainted/`);
+    const colour = (selector: string) => page.evaluate(`(${IMAGE_COLOUR})(${JSON.stringify(selector)})`);
+    await poll(() => colour(`#content [data-key="${key}"] img`)).toBe("red");
+
+    // Act: the same key, now a blue square; the live feed redraws the folder.
+    await write("#0000ff");
+
+    // Assess: the card and the record's panel show the blue thumbnail.
+    await poll(() => colour(`#content [data-key="${key}"] img`)).toBe("blue");
+    await card(key).click();
+    await poll(() => colour("#detail .preview img")).toBe("blue");
     expect(incidents).toEqual([]);
   }, 60_000);
 

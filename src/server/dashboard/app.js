@@ -175,8 +175,14 @@ async function api(path, params = {}) {
   return body;
 }
 
-function thumbnailUrl(key) {
-  return `/api/thumbnail?${new URLSearchParams({ key })}`;
+/**
+ * The thumbnail's address for this version of the object. The browser keeps
+ * an image by its address (the route allows a minute of caching, and a page
+ * reuses an image it already has), so without the ETag an object written
+ * again under its key would go on showing the picture of what it replaced.
+ */
+function thumbnailUrl(item) {
+  return `/api/thumbnail?${new URLSearchParams({ key: item.key, ...(item.etag && { v: item.etag }) })}`;
 }
 
 // ---------------------------------------------------------------- icons
@@ -268,7 +274,7 @@ function folderIcon(size = 56) {
 /** The record's thumbnail from the API, falling back to the placeholder if it cannot be loaded. */
 function preview(item, size) {
   if (!item.thumbnailKey) return categoryIcon(item.category, size);
-  const image = el("img", { src: thumbnailUrl(item.key), alt: "", loading: "lazy" });
+  const image = el("img", { src: thumbnailUrl(item), alt: "", loading: "lazy" });
   image.addEventListener("error", () => image.replaceWith(categoryIcon(item.category, size)), { once: true });
   return image;
 }
