@@ -46,6 +46,8 @@ export interface CatalogStats extends Window {
 /** A duplicate group with the objects holding that content. */
 export interface DuplicateGroupView extends DuplicateGroup {
   objects: RecordSummary[];
+  /** More objects hold this content than `objects` lists: `listByHash` lists them all. */
+  moreObjects?: true;
 }
 
 /** Reads a listing page after page until it ends or `budget.left` runs out. */
@@ -163,8 +165,8 @@ export async function computeStats(
 
 /**
  * One page of duplicate groups found in a window, each with (up to
- * `perGroup`, at least 2, of) its objects. Groups the index shows fewer than
- * two copies of are left out.
+ * `perGroup`, at least 2, of) its objects, and `moreObjects` when it holds
+ * more than that. Groups the index shows fewer than two copies of are left out.
  *
  * @example
  * const { items } = await listDuplicates(store, { from, to }, { limit: 20 }, 10);
@@ -177,10 +179,12 @@ export async function listDuplicates(
 ): Promise<Page<DuplicateGroupView>> {
   const groups = await store.listDuplicateGroups(window, page);
   const items = await Promise.all(
-    groups.items.map(async (group) => ({
-      ...group,
-      objects: (await store.listByHash(group.sha256, { limit: perGroup })).items,
-    })),
+    groups.items.map(async (group) => {
+      // One more than is listed: a full page has a cursor whether or not anything follows it.
+      const copies = await store.listByHash(group.sha256, { limit: perGroup + 1 });
+      const objects = copies.items.slice(0, perGroup);
+      return { ...group, objects, ...(copies.items.length > perGroup && { moreObjects: true as const }) };
+    }),
   );
   // A group listed under the earlier layout can outlive its copies (see schema.ts, "Duplicates"):
   // its copies decide whether it still holds duplicates.

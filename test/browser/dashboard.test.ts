@@ -363,6 +363,39 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("does not count a duplicate group of more copies than it lists as only those listed", async () => {
+    // Prepare: one content held by 25 objects, more than a group lists.
+    const sha256 = "c".repeat(64);
+    const eventTime = new Date().toISOString();
+    await Promise.all(
+      Array.from({ length: 25 }, (_, index) =>
+        catalog.stack.store.putRecord({
+          bucket: catalog.stack.bucket,
+          key: `many-copies/copy ${String(index).padStart(2, "0")}.txt`,
+          size: 10,
+          etag: '"e"',
+          sequencer: "01",
+          eventTime,
+          status: "ok",
+          reasons: [],
+          sha256,
+          bytesRead: 10,
+          readRequests: 1,
+          durationMs: 1,
+          extractorVersion: "test",
+        }),
+      ),
+    );
+    // Act
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    // Assess: the group's heading does not claim the 20 listed are all there are.
+    const group = page.locator("#content .group", { hasText: `sha256 ${sha256}` });
+    await poll(() => group.count()).toBe(1);
+    expect(await group.locator("li").count()).toBe(20);
+    expect(await group.locator("h3").textContent()).toMatch(/^More than 20 copies \(the first 20 listed\)/);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("pages a folder of more than one page with a button a keyboard reaches", async () => {
     // Prepare: 1,100 records in one folder, written to the catalog directly (the pipeline is not under test here).
     const total = 1_100;

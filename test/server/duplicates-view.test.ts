@@ -66,4 +66,23 @@ describe("the duplicates view", () => {
       [kept, ["x.png", "y.png"]],
     ]);
   });
+
+  it("says when a group holds more objects than it lists, and only then", async () => {
+    // Prepare: one content held by three objects, another by exactly as many as a group lists.
+    const store = new CatalogStore(servers.dynamodb, { tableName: "duplicates-more" });
+    await store.ensureTable();
+    const window = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-02T00:00:00.000Z" };
+    const three = "a".repeat(64);
+    const two = "b".repeat(64);
+    for (const key of ["1.png", "2.png", "3.png"]) await store.putRecord(copy(key, three));
+    for (const key of ["4.png", "5.png"]) await store.putRecord(copy(key, two));
+    // Act: at most two objects per group.
+    const page = await listDuplicates(store, window, { limit: 20 }, 2);
+    // Assess
+    const groups = Object.fromEntries(page.items.map((group) => [group.sha256, group]));
+    expect(groups[three]?.objects).toHaveLength(2);
+    expect(groups[three]?.moreObjects).toBe(true);
+    expect(groups[two]?.objects).toHaveLength(2);
+    expect(groups[two]?.moreObjects).toBeUndefined();
+  });
 });

@@ -816,7 +816,7 @@ async function renderDuplicates() {
         el(
           "h3",
           {},
-          `${group.objects.length} copies · ${formatBytes(group.size)} each · since ${formatTime(group.since)}`,
+          `${copiesText(group)} · ${formatBytes(group.size)} each · since ${formatTime(group.since)}`,
         ),
         el("div", { class: "mono", text: `sha256 ${group.sha256}` }),
         el(
@@ -828,6 +828,12 @@ async function renderDuplicates() {
     );
   }
   return groups;
+}
+
+/** How many objects hold a group's content, as far as the listing says: it lists only the first few. */
+function copiesText(group) {
+  const listed = group.objects.length;
+  return group.moreObjects ? `More than ${listed} copies (the first ${listed} listed)` : `${listed} copies`;
 }
 
 function windowText() {
