@@ -396,6 +396,54 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("pages duplicate groups past the first hundred, so the newest are not left out", async () => {
+    // Prepare: 110 contents held by two objects each, the last one the newest group of all.
+    const sha = (index: number) => index.toString(16).padStart(64, "d");
+    for (let start = 0; start < 110; start += 25)
+      await Promise.all(
+        Array.from({ length: 25 }, (_, offset) => start + offset).flatMap((index) =>
+          ["a", "b"].map((copy) =>
+            catalog.stack.store.putRecord({
+              bucket: catalog.stack.bucket,
+              key: `paged-duplicates/${index} ${copy}.txt`,
+              size: 10,
+              etag: '"e"',
+              sequencer: "01",
+              eventTime: new Date().toISOString(),
+              status: "ok",
+              reasons: [],
+              sha256: sha(index),
+              bytesRead: 10,
+              readRequests: 1,
+              durationMs: 1,
+              extractorVersion: "test",
+            }),
+          ),
+        ),
+      );
+    const newest = page.locator("#content .group", { hasText: `sha256 ${sha(109)}` });
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    await poll(() => page.locator("#content .group").count()).toBe(100);
+    expect(await newest.count()).toBe(0);
+
+    // Act: the button that shows the next groups, from the keyboard.
+    await page.focus("#more");
+    await page.keyboard.press("Enter");
+
+    // Assess: every group, the newest included, once; focus on the first group just shown.
+    await poll(() => page.locator("#more").count()).toBe(0);
+    expect(await newest.count()).toBe(1);
+    const shown = await page.locator("#content .group .mono").allTextContents();
+    expect(new Set(shown).size).toBe(shown.length);
+    for (let index = 0; index < 110; index++) expect(shown).toContain(`sha256 ${sha(index)}`);
+    expect(
+      await page.evaluate(
+        "document.activeElement.closest('.group') === document.querySelectorAll('#content .group')[100]",
+      ),
+    ).toBe(true);
+    expect(incidents).toEqual([]);
+  }, 90_000);
+
   it("pages a folder of more than one page with a button a keyboard reaches", async () => {
     // Prepare: 1,100 records in one folder, written to the catalog directly (the pipeline is not under test here).
     const total = 1_100;

@@ -800,34 +800,83 @@ function problemsTable(items) {
   );
 }
 
+/** Duplicate groups asked at a time: the most the API gives in one answer. */
+const DUPLICATES_PAGE_SIZE = 100;
+
+/**
+ * Duplicate groups in the order the API lists them, oldest first, with a
+ * "Show more" button while it hands back a cursor: one answer holds at most
+ * 100 groups, and the ones past it are the newest.
+ */
 async function renderDuplicates() {
-  const result = await api("/api/duplicates", { days: 90, limit: 100 });
+  const token = renderToken;
+  const params = { days: 90, limit: DUPLICATES_PAGE_SIZE };
+  const first = await api("/api/duplicates", params);
   setHeading(
     "Duplicates",
-    "Objects with identical content (same SHA-256), by when the second copy arrived, last 90 days.",
+    "Objects with identical content (same SHA-256), by when the second copy arrived, oldest first, last 90 days.",
   );
-  if (result.items.length === 0) return el("div", { class: "empty", text: "No duplicates found." });
+  // A page can hold no group that still has two copies and yet have more after it.
+  if (first.items.length === 0 && !first.cursor)
+    return el("div", { class: "empty", text: "No duplicates found." });
   const groups = el("div");
-  for (const group of [...result.items].reverse()) {
-    groups.append(
+  const view = el("div", {}, groups);
+  let cursor;
+  const add = (page) => {
+    for (const group of page.items) groups.append(duplicateGroup(group));
+    cursor = page.cursor;
+  };
+  add(first);
+  if (cursor) {
+    const more = el(
+      "p",
+      { class: "more" },
       el(
-        "section",
-        { class: "group" },
-        el(
-          "h3",
-          {},
-          `${copiesText(group)} · ${formatBytes(group.size)} each · since ${formatTime(group.since)}`,
-        ),
-        el("div", { class: "mono", text: `sha256 ${group.sha256}` }),
-        el(
-          "ul",
-          { class: "plain" },
-          group.objects.map((object) => el("li", {}, navLink(object.key, { key: object.key }))),
-        ),
+        "button",
+        {
+          type: "button",
+          id: "more",
+          class: "button",
+          onclick: async (event) => {
+            const button = event.currentTarget;
+            button.disabled = true;
+            let page;
+            try {
+              page = await api("/api/duplicates", { ...params, cursor });
+            } catch (error) {
+              toast(`Could not load more: ${error.message}`);
+              button.disabled = false;
+              return;
+            }
+            if (token !== renderToken) return;
+            const loaded = groups.children.length;
+            add(page);
+            // A keyboard user carries on from the first group just loaded.
+            groups.children[loaded]?.querySelector("a")?.focus();
+            if (cursor) button.disabled = false;
+            else more.remove();
+          },
+        },
+        `Show ${DUPLICATES_PAGE_SIZE} more`,
       ),
     );
+    view.append(more);
   }
-  return groups;
+  return view;
+}
+
+function duplicateGroup(group) {
+  return el(
+    "section",
+    { class: "group" },
+    el("h3", {}, `${copiesText(group)} · ${formatBytes(group.size)} each · since ${formatTime(group.since)}`),
+    el("div", { class: "mono", text: `sha256 ${group.sha256}` }),
+    el(
+      "ul",
+      { class: "plain" },
+      group.objects.map((object) => el("li", {}, navLink(object.key, { key: object.key }))),
+    ),
+  );
 }
 
 /** How many objects hold a group's content, as far as the listing says: it lists only the first few. */
