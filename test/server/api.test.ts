@@ -237,6 +237,37 @@ describe("reading the catalog", () => {
     expect(tampered.status).toBe(400);
   });
 
+  it.each([
+    ["/api/find?category=image", "/api/find?category=image&days=1"],
+    ["/api/find?category=image", "/api/find?category=image&days=30"],
+    ["/api/problems?days=30", "/api/problems?days=7"],
+    ["/api/duplicates?days=30", "/api/duplicates?days=7"],
+  ])("refuses a cursor of %s on %s, another time window", async (path, otherWindow) => {
+    // Prepare: a cursor for the first page of one window.
+    const first = await getJson(`${path}&limit=1`);
+    expect(first.body.cursor).toEqual(expect.any(String));
+    // Act: the next page asked for with another window.
+    const next = await getJson(`${otherWindow}&limit=1&cursor=${first.body.cursor}`);
+    // Assess: the caller's mistake, said as such, not a page of another window nor an outage.
+    expect(next.status).toBe(400);
+    expect(next.body.error).toContain("not a cursor this listing issued");
+  });
+
+  it("pages a listing over a time window of days to its end, with the same window", async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await getJson(
+        `/api/find?category=image&days=30&limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((item: { key: string }) => item.key));
+      cursor = page.body.cursor;
+    } while (cursor);
+    expect(seen).toContain(`photos/2026/${JPEG}`);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it("pages a folder of odd keys to the end, every key once", async () => {
     const names = [
       "a b.txt",

@@ -45,6 +45,10 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
   // A cursor is bound to the listing that issued it: one folder's cursor is no cursor for another.
   const cursorFor = (listing: string, value: string | undefined) =>
     deps.cursors.open(listing, parseCursor("cursor", value));
+  // A listing over a time window reads its days by position: a cursor is good only for the window it
+  // was issued for. The window as asked, not as computed: with `days`, its end is a new "now" each page.
+  const windowed = (name: string, query: Record<string, string>) =>
+    `${name}:${JSON.stringify([query.days, query.from, query.to])}`;
   const paged = <T extends { cursor?: string }>(listing: string, page: T): T => {
     const { cursor, ...rest } = page;
     const sealed = deps.cursors.seal(listing, cursor);
@@ -93,7 +97,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const category = parseCategory("category", c.req.query("category"));
     if (!category) throw new RequestError(400, "'category' is required");
     const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 366 }, deps.now());
-    const listing = `find:${category}`;
+    const listing = windowed(`find:${category}`, c.req.query());
     const cursor = cursorFor(listing, c.req.query("cursor"));
     const limit = limitOf(c.req.query("limit"));
     const page = paged(
@@ -105,10 +109,11 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
 
   app.get("/api/problems", async (c) => {
     const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 366 }, deps.now());
-    const cursor = cursorFor("problems", c.req.query("cursor"));
+    const listing = windowed("problems", c.req.query());
+    const cursor = cursorFor(listing, c.req.query("cursor"));
     const limit = limitOf(c.req.query("limit"));
     const page = paged(
-      "problems",
+      listing,
       await deps.store.listProblems(deps.bucket, window, { limit, ...(cursor && { cursor }) }),
     );
     return c.json({ ...window, ...page });
@@ -127,10 +132,11 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
       return c.json(paged(listing, page));
     }
     const window = parseWindow(c.req.query(), { fallbackDays: 30, maxDays: 366 }, deps.now());
-    const cursor = cursorFor("duplicates", c.req.query("cursor"));
+    const listing = windowed("duplicates", c.req.query());
+    const cursor = cursorFor(listing, c.req.query("cursor"));
     const limit = parseInteger("limit", c.req.query("limit"), { min: 1, max: 100, fallback: 20 });
     const page = paged(
-      "duplicates",
+      listing,
       await listDuplicates(deps.store, window, { limit, ...(cursor && { cursor }) }, 20),
     );
     return c.json({ ...window, ...page });
