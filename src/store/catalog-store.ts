@@ -133,10 +133,13 @@ export class CatalogStore {
       // Numbers past 2^53 come from files (a ZIP64 size, a word count): they are JavaScript doubles
       // already, stored as such rather than refused, and read back as the same doubles (the default
       // reads them as BigInt, which JSON output cannot hold).
+      // Every map written is plain data; the marshaller tells one from a class instance by its
+      // `constructor`, which a map keyed by an uploader's names (x-amz-meta-constructor) overrides.
       marshallOptions: {
         removeUndefinedValues: true,
         convertEmptyValues: false,
         allowImpreciseNumbers: true,
+        convertClassInstanceToMap: true,
       },
       unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
     });

@@ -260,6 +260,20 @@ describe("numbers a file states", () => {
   });
 });
 
+describe("names an uploader chooses", () => {
+  it("stores user metadata named like a property every object has (constructor)", async () => {
+    // Prepare: x-amz-meta-constructor, which S3 hands over as a user metadata name.
+    const key = "names/meta.txt";
+    const userMetadata = { constructor: "made by hand", author: "someone" };
+    // Act
+    const written = await store.putRecord(record({ key, userMetadata }));
+    // Assess: the record is written, its user metadata whole.
+    expect(written.outcome).toBe("created");
+    const { record: stored } = await store.getObject("uploads", key);
+    expect(stored?.userMetadata).toEqual(userMetadata);
+  });
+});
+
 describe("size bound", () => {
   it("truncates long strings and lists and flags the record", async () => {
     const sample = Array.from({ length: 5000 }, (_, index) => `${"dir/".repeat(40)}entry-${index}.bin`);
