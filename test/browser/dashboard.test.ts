@@ -9,12 +9,15 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordKey } from "../../src/store/keys.js";
-import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
+import {
+  type LocalCatalog,
+  pdfWithTitle,
+  startLocalCatalog,
+  writeThumbnailKey,
+} from "../server/local-catalog.js";
 import { corpusFile } from "../support/corpus.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -288,14 +291,7 @@ describe("dashboard in headless Chromium", () => {
         ContentType: "image/webp",
       }),
     );
-    await DynamoDBDocumentClient.from(catalog.stack.dynamodbClient).send(
-      new UpdateCommand({
-        TableName: catalog.stack.tableName,
-        Key: recordKey(bucket, `photos/2026/${JPEG}`),
-        UpdateExpression: "SET thumbnailKey = :t",
-        ExpressionAttributeValues: { ":t": thumbnailKey },
-      }),
-    );
+    await writeThumbnailKey(catalog, `photos/2026/${JPEG}`, thumbnailKey);
 
     await page.goto(`${catalog.url}/?prefix=photos/2026/`);
     await poll(() => page.textContent("#view-title")).toBe("/photos/2026/");

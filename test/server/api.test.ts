@@ -2,15 +2,13 @@ import { readFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { createApp } from "../../src/server/app.js";
 import { CONTENT_SECURITY_POLICY } from "../../src/server/security.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
-import { recordKey } from "../../src/store/keys.js";
 import { corpusFile } from "../support/corpus.js";
-import { type LocalCatalog, startLocalCatalog } from "./local-catalog.js";
+import { type LocalCatalog, startLocalCatalog, writeThumbnailKey } from "./local-catalog.js";
 
 const UPLOAD_LIMIT = 300_000;
 const JPEG = "exifpy-DSCN0010.jpg";
@@ -390,15 +388,7 @@ describe("thumbnails", () => {
 
   async function setThumbnailKey(value: string): Promise<void> {
     // Point the record at a known file, as the thumbnail step does with the ones it writes.
-    const doc = DynamoDBDocumentClient.from(catalog.stack.dynamodbClient);
-    await doc.send(
-      new UpdateCommand({
-        TableName: catalog.stack.tableName,
-        Key: recordKey(catalog.stack.bucket, key),
-        UpdateExpression: "SET thumbnailKey = :t",
-        ExpressionAttributeValues: { ":t": value },
-      }),
-    );
+    await writeThumbnailKey(catalog, key, value);
   }
 
   it("answers 404 when the record has no thumbnail", async () => {

@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { LocalStack } from "../../src/local/local-stack.js";
@@ -15,6 +16,7 @@ import type { Policy } from "../../src/policy/policy.js";
 import { createApp } from "../../src/server/app.js";
 import { RecordFeed } from "../../src/server/record-feed.js";
 import type { LiveRouteOptions } from "../../src/server/routes/live-route.js";
+import { recordKey } from "../../src/store/keys.js";
 
 export interface LocalCatalog {
   stack: LocalStack;
@@ -92,6 +94,31 @@ export async function startLocalCatalog(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Points the record of `key` at a thumbnail, as the thumbnail step does with
+ * the ones it writes. Written with the plain DynamoDB client: lib-dynamodb
+ * keeps a document client's options on the client it wraps, so another
+ * document client over the stack's would change how the store writes.
+ *
+ * @example
+ * await writeThumbnailKey(catalog, "photos/a.jpg", "_derived/fixtures/a.jpg.webp");
+ */
+export async function writeThumbnailKey(
+  catalog: LocalCatalog,
+  key: string,
+  thumbnailKey: string,
+): Promise<void> {
+  const { pk, sk } = recordKey(catalog.stack.bucket, key);
+  await catalog.stack.dynamodbClient.send(
+    new UpdateItemCommand({
+      TableName: catalog.stack.tableName,
+      Key: { pk: { S: pk }, sk: { S: sk } },
+      UpdateExpression: "SET thumbnailKey = :t",
+      ExpressionAttributeValues: { ":t": { S: thumbnailKey } },
+    }),
+  );
 }
 
 /**
