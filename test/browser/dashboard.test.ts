@@ -341,6 +341,28 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("shows user metadata named like a property every object has (constructor)", async () => {
+    // Prepare: x-amz-meta-constructor, which any uploader may send.
+    const key = "named/meta.txt";
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({
+        Bucket: catalog.stack.bucket,
+        Key: key,
+        Body: "hello\n",
+        Metadata: { constructor: "made by hand", author: "someone" },
+      }),
+    );
+    await catalog.stack.dispatcher.idle();
+    // Act
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ key })}`);
+    // Assess: both fields, each under its own name.
+    const section = page.locator("[data-section='user-metadata']");
+    await poll(() => section.locator("dd[data-field='author']").textContent()).toBe("someone");
+    expect(await section.locator("dt").allTextContents()).toEqual(["constructor", "author"]);
+    expect(await section.locator("dd[data-field='constructor']").textContent()).toBe("made by hand");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("draws the statistics charts, the problems and duplicates views", async () => {
     await page.goto(`${catalog.url}/?view=stats`);
     await page.waitForSelector("#chart-count svg rect");

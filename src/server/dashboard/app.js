@@ -1096,17 +1096,20 @@ function closeDetail() {
  */
 function fields(object, labels = {}, formatters = {}, { only = false } = {}) {
   const list = el("dl", { class: "fields" });
+  // Own entries only: a field an uploader names (x-amz-meta-constructor) is no label or formatter
+  // that every object inherits.
   const names = [
     ...Object.keys(labels),
-    ...(only ? [] : Object.keys(object).filter((name) => !(name in labels))),
+    ...(only ? [] : Object.keys(object).filter((name) => !Object.hasOwn(labels, name))),
   ];
   for (const name of names) {
     const value = object[name];
+    const format = Object.hasOwn(formatters, name) ? formatters[name] : undefined;
     if (value === undefined || value === null || value === "" || (Array.isArray(value) && value.length === 0))
       continue;
-    if (typeof value === "object" && !Array.isArray(value) && !formatters[name]) continue;
-    const shown = formatters[name]
-      ? formatters[name](value, object)
+    if (typeof value === "object" && !Array.isArray(value) && !format) continue;
+    const shown = format
+      ? format(value, object)
       : Array.isArray(value)
         ? value.join(", ")
         : typeof value === "boolean"
@@ -1115,7 +1118,7 @@ function fields(object, labels = {}, formatters = {}, { only = false } = {}) {
             : "no"
           : String(value);
     list.append(
-      el("dt", { text: labels[name] ?? name }),
+      el("dt", { text: Object.hasOwn(labels, name) ? labels[name] : name }),
       el("dd", { "data-field": name }, typeof shown === "string" ? longText(shown) : shown),
     );
   }
