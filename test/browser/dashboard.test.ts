@@ -660,6 +660,25 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("says an event that went to the dead-letter file was not cataloged, rather than 'Cataloged'", async () => {
+    await page.goto(`${catalog.url}/?prefix=parked/`);
+    await poll(() => page.textContent("#live")).toBe("live");
+    // Act: the dispatcher gave up on an event and parked it.
+    catalog.feed.emit("record", {
+      kind: "created",
+      bucket: catalog.stack.bucket,
+      key: "parked/report.pdf",
+      eventTime: new Date().toISOString(),
+      delivered: false,
+      error: "catalog record write failed",
+    });
+    // Assess
+    await poll(() => page.textContent("#toast")).toBe(
+      "Not cataloged (kept in the dead-letter file): parked/report.pdf",
+    );
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("reads the view again when the live stream opens only after the view was drawn", async () => {
     await putRecords("late-stream/", 1);
     // Hold the stream's request, so the page draws its view without it.

@@ -1829,7 +1829,14 @@ function setUpLive() {
   });
   source.addEventListener("record", (event) => {
     const announcement = JSON.parse(event.data);
-    toast(`${announcement.kind === "removed" ? "Removed" : "Cataloged"}: ${visible(announcement.key)}`);
+    // An event the pipeline gave up on went to the dead-letter file: its object is not in the catalog.
+    const outcome =
+      announcement.delivered === false
+        ? "Not cataloged (kept in the dead-letter file)"
+        : announcement.kind === "removed"
+          ? "Removed"
+          : "Cataloged";
+    toast(`${outcome}: ${visible(announcement.key)}`);
     const affects =
       state.view !== "browse" ||
       folderOf(announcement.key).startsWith(state.prefix) ||
