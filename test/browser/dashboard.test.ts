@@ -828,6 +828,34 @@ describe("dashboard in headless Chromium", () => {
     );
   }, 60_000);
 
+  it("names tabs and line breaks in a key, so it never looks like the key with a space", async () => {
+    // Prepare: three keys that a page drawing whitespace as space would show alike.
+    const earlier = incidents.length;
+    const keys = ["breaks/a b.txt", "breaks/a\tb.txt", "breaks/a\nb.txt"];
+    for (const key of keys)
+      await catalog.stack.s3Client.send(
+        new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: key }),
+      );
+    await catalog.stack.dispatcher.idle();
+    // Act
+    await page.goto(`${catalog.url}/?prefix=breaks/`);
+    // Assess: each card, and the record's panel, reads differently.
+    const shown = () =>
+      page.evaluate(
+        `Object.fromEntries([...document.querySelectorAll("#content [data-key]")].map((node) => [node.dataset.key, node.querySelector(".name").innerText]))`,
+      ) as Promise<Record<string, string>>;
+    await poll(async () => {
+      const names = await shown();
+      return keys.map((key) => names[key]);
+    }).toEqual(["a b.txt", "a⟨U+0009⟩b.txt", "a⟨U+000A⟩b.txt"]);
+    await page.locator("#content [data-key]", { hasText: "a⟨U+000A⟩b.txt" }).click();
+    await poll(() => page.textContent("[data-section='object'] dd[data-field='key']")).toBe(
+      "breaks/a⟨U+000A⟩b.txt",
+    );
+    expect(await page.textContent("#detail-title")).toBe("a⟨U+000A⟩b.txt");
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
+
   it("names an empty folder name (a//b) in cards and breadcrumbs, and browses into it", async () => {
     const key = "gaps//inner.txt";
     await catalog.stack.s3Client.send(

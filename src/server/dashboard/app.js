@@ -54,11 +54,12 @@ const JOINERS = "(?<![^\\x00-\\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\\x00-\\x7
 
 const HIDDEN = new RegExp(`[${BIDI_CONTROLS}${CONTROLS}${INVISIBLE}]|${JOINERS}`, "g");
 
+function codePointName(char) {
+  return `⟨U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`;
+}
+
 function visible(text) {
-  return String(text).replace(
-    HIDDEN,
-    (char) => `⟨U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`,
-  );
+  return String(text).replace(HIDDEN, codePointName);
 }
 
 /** Builds an element; children that are strings become text nodes. */
@@ -152,10 +153,21 @@ function baseName(key) {
 /**
  * A folder's or file's name as shown: S3 keys may hold an empty one (the
  * folder between the slashes of `a//b`, the first of `/x`), which would
- * otherwise be a blank label and a breadcrumb that cannot be clicked.
+ * otherwise be a blank label and a breadcrumb that cannot be clicked; and,
+ * like any part of a key, with its tabs and line breaks named.
  */
 function shownName(name) {
-  return name === "" ? "(no name)" : name;
+  return name === "" ? "(no name)" : shownKey(name);
+}
+
+/**
+ * A key, or part of one, as shown: tabs and line breaks named too. A long
+ * text (a title, a reason) keeps them, as they mean what they say there; in
+ * a key they would read as the space they are drawn as, and `a<TAB>b.txt`,
+ * `a<LF>b.txt` and `a b.txt` would look the same.
+ */
+function shownKey(key) {
+  return key.replace(/[\t\n\r]/g, codePointName);
 }
 
 function folderOf(key) {
@@ -428,7 +440,7 @@ async function render({ live = false, detailChanged = true } = {}) {
 /** The heading of the current view, as each view sets it once loaded. */
 function viewTitle() {
   const titles = {
-    browse: state.prefix ? `/${state.prefix}` : "Bucket root",
+    browse: state.prefix ? `/${shownKey(state.prefix)}` : "Bucket root",
     problems: "Problems",
     duplicates: "Duplicates",
     stats: "Statistics",
@@ -524,15 +536,15 @@ function gridView(items, folders, showFolder) {
           type: "button",
           class: `card${item.key === state.key ? " selected" : ""}`,
           "data-key": item.key,
-          title: item.key,
+          title: shownKey(item.key),
           onclick: () => navigate({ key: item.key }),
         },
         el("div", { class: "thumb" }, preview(item, 64)),
         el(
           "div",
           { class: "meta" },
-          el("span", { class: "name", text: baseName(item.key) }),
-          showFolder ? el("span", { class: "sub", text: `/${folderOf(item.key)}` }) : null,
+          el("span", { class: "name", text: shownName(baseName(item.key)) }),
+          showFolder ? el("span", { class: "sub", text: `/${shownKey(folderOf(item.key))}` }) : null,
           el(
             "span",
             { class: "sub" },
@@ -588,8 +600,8 @@ function listView(items, folders, showFolder) {
         el("td", { class: "icon-cell" }, preview(item, 32)),
         el(
           "td",
-          { class: "name", title: item.key },
-          navLink(showFolder ? item.key : baseName(item.key), { key: item.key }),
+          { class: "name", title: shownKey(item.key) },
+          navLink(showFolder ? shownKey(item.key) : shownName(baseName(item.key)), { key: item.key }),
         ),
         el("td", { class: "type", text: item.mime ?? item.category ?? "" }),
         el("td", {}, statusBadge(item.status)),
@@ -735,7 +747,7 @@ function renderBrowse(options) {
     "/api/folder",
     { prefix: state.prefix },
     {
-      title: state.prefix ? `/${state.prefix}` : "Bucket root",
+      title: state.prefix ? `/${shownKey(state.prefix)}` : "Bucket root",
       note: (first, count, more) =>
         `${first.folders.length} folders, ${count} objects${more ? " so far: more below" : ""}.`,
       draw: (first, items) => itemsView(items, { folders: first.folders }),
@@ -773,7 +785,11 @@ function problemsTable(items) {
           },
         },
         el("td", { class: "icon-cell" }, categoryIcon(item.category, 32)),
-        el("td", { class: "name", title: item.key }, navLink(item.key, { key: item.key })),
+        el(
+          "td",
+          { class: "name", title: shownKey(item.key) },
+          navLink(shownKey(item.key), { key: item.key }),
+        ),
         el("td", {}, statusBadge(item.status)),
         el("td", { class: "reason" }, longText(item.reason ?? "")),
         el("td", { class: "num", text: relativeTime(item.eventTime) }),
@@ -874,7 +890,7 @@ function duplicateGroup(group) {
     el(
       "ul",
       { class: "plain" },
-      group.objects.map((object) => el("li", {}, navLink(object.key, { key: object.key }))),
+      group.objects.map((object) => el("li", {}, navLink(shownKey(object.key), { key: object.key }))),
     ),
   );
 }
@@ -1052,7 +1068,7 @@ async function showDetail(key, { focus = false } = {}) {
       active && content.contains(active) && (!entry || entry.dataset.key === key) ? active : null;
   }
   detail.hidden = false;
-  title.textContent = visible(baseName(key));
+  title.textContent = visible(shownName(baseName(key)));
   setDocumentTitle();
   for (const node of document.querySelectorAll("[data-key]"))
     node.classList.toggle("selected", node.dataset.key === key);
@@ -1213,6 +1229,7 @@ function detailSections(key, record, audit, olderAudit) {
           record,
           OBJECT_LABELS,
           {
+            key: shownKey,
             status: (value) => statusBadge(value),
             size: (value) => `${formatBytes(value)} (${value.toLocaleString()} bytes)`,
             lastModified: formatTime,
@@ -1836,7 +1853,7 @@ function setUpLive() {
         : announcement.kind === "removed"
           ? "Removed"
           : "Cataloged";
-    toast(`${outcome}: ${visible(announcement.key)}`);
+    toast(`${outcome}: ${visible(shownKey(announcement.key))}`);
     const affects =
       state.view !== "browse" ||
       folderOf(announcement.key).startsWith(state.prefix) ||
