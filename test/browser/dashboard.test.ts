@@ -363,6 +363,24 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("shows a video's frame rate rounded, with its unit", async () => {
+    // Prepare: a Matroska file whose frame rate the extractor works out as 23.809523809523810.
+    const key = "videos/filetype-fixture.mkv";
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({
+        Bucket: catalog.stack.bucket,
+        Key: key,
+        Body: await readFile(corpusFile("filetype-fixture.mkv")),
+      }),
+    );
+    await catalog.stack.dispatcher.idle();
+    // Act
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "videos/", key })}`);
+    // Assess
+    await poll(() => page.textContent("[data-section='media'] dd[data-field='frameRate']")).toBe("23.81 fps");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("draws the statistics charts, the problems and duplicates views", async () => {
     await page.goto(`${catalog.url}/?view=stats`);
     await page.waitForSelector("#chart-count svg rect");

@@ -1376,6 +1376,8 @@ function detailSections(key, record, audit, olderAudit) {
               duration: formatDuration,
               bitrate: (value) => `${Math.round(value / 1000)} kb/s`,
               sampleRate: (value) => `${value} Hz`,
+              // A rate worked out from timestamps (1000 / 42 ms) has as many digits as a double holds.
+              frameRate: (value) => `${Number(value.toFixed(2))} fps`,
             },
           ),
           "media",
