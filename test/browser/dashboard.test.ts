@@ -381,6 +381,33 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it.each([
+    ["4/5", "0.8 s"],
+    ["2/5", "0.4 s"],
+    ["1/250", "1/250 s"],
+    ["1/3", "1/3 s"],
+    ["30/1", "30 s"],
+  ])(
+    "shows an exposure time of %s s as %s",
+    async (exposure, shown) => {
+      // Prepare: a photo whose EXIF states that exposure time.
+      const key = `exposures/${exposure.replace("/", " over ")}.jpg`;
+      const photo = await sharp({ create: { width: 32, height: 32, channels: 3, background: "#888888" } })
+        .jpeg()
+        .withExif({ IFD0: { Make: "Test" }, IFD2: { ExposureTime: exposure } })
+        .toBuffer();
+      await catalog.stack.s3Client.send(
+        new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: photo }),
+      );
+      await catalog.stack.dispatcher.idle();
+      // Act
+      await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "exposures/", key })}`);
+      // Assess
+      await poll(() => page.textContent("[data-section='exif'] dd[data-field='exposureTime']")).toBe(shown);
+    },
+    60_000,
+  );
+
   it("draws the statistics charts, the problems and duplicates views", async () => {
     await page.goto(`${catalog.url}/?view=stats`);
     await page.waitForSelector("#chart-count svg rect");

@@ -136,6 +136,18 @@ function relativeTime(iso) {
   return formatTime(iso);
 }
 
+/**
+ * An exposure time as a camera shows it: 1/250 s for a fraction of one
+ * over a whole number, else in seconds. 0.8 s is 1/1.25 s, which rounding
+ * the denominator would make 1/1 s.
+ */
+function formatExposure(seconds) {
+  const denominator = 1 / seconds;
+  if (seconds > 0 && seconds < 1 && Math.abs(denominator - Math.round(denominator)) < 0.05 * denominator)
+    return `1/${Math.round(denominator)} s`;
+  return `${Number(seconds.toFixed(2))} s`;
+}
+
 function formatDuration(seconds) {
   if (typeof seconds !== "number") return String(seconds);
   const whole = Math.round(seconds);
@@ -1314,8 +1326,7 @@ function detailSections(key, record, audit, olderAudit) {
                 copyright: "Copyright",
               },
               {
-                exposureTime: (value) =>
-                  value > 0 && value < 1 ? `1/${Math.round(1 / value)} s` : `${value} s`,
+                exposureTime: formatExposure,
                 fNumber: (value) => `f/${value}`,
                 focalLength: (value) => `${value} mm`,
               },
