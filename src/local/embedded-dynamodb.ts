@@ -47,6 +47,14 @@ export class EmbeddedDynamoDb {
     return new EmbeddedDynamoDb(thread);
   }
 
+  /**
+   * Ends the server's thread at once, for a process about to exit (see
+   * {@link ServerThread.halt}); LevelDB recovers what was written from its log on the next start.
+   */
+  halt(): Promise<void> {
+    return this.thread.halt();
+  }
+
   /** Closes the server (and its LevelDB, flushing it to disk), then ends its thread. */
   async close(): Promise<void> {
     await this.thread.close();

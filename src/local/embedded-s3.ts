@@ -199,6 +199,11 @@ export class EmbeddedS3 extends EventEmitter<{ object: [ObjectEvent]; error: [Er
     return this.thread.refuseWrites();
   }
 
+  /** Ends the server's thread at once, for a process about to exit (see {@link ServerThread.halt}). */
+  halt(): Promise<void> {
+    return this.thread.halt();
+  }
+
   /** Stops accepting requests, lets those under way finish, then ends the server's thread. */
   async close(): Promise<void> {
     await this.thread.close();

@@ -239,4 +239,12 @@ export class LocalStack {
     this.dynamodbClient.destroy();
     await Promise.all([this.s3.close(), this.dynamodb.close()]);
   }
+
+  /**
+   * Ends both servers' threads at once, leaving queued events undone: what a
+   * process that exits now calls first (see {@link ServerThread.halt}).
+   */
+  async halt(): Promise<void> {
+    await Promise.all([this.s3.halt(), this.dynamodb.halt()]);
+  }
 }

@@ -17,7 +17,8 @@ import { parentPort, Worker, workerData } from "node:worker_threads";
  * `failed` once, exchanges `message`s with its owner while it runs, answers
  * `refuse-writes` with `refusing-writes` once its server refuses requests
  * that would change what it stores (saying whether it can), and answers
- * `close` with `closed` once its server has shut down (and flushed).
+ * `close` with `closed` once its server has shut down (and flushed). On
+ * `halt` the thread ends itself at once, answering nothing.
  */
 type FromThread =
   | { type: "ready"; port: number; osThreadId?: number }
@@ -25,7 +26,11 @@ type FromThread =
   | { type: "refusing-writes"; refusing: boolean }
   | { type: "closed"; error?: SerializedError }
   | { type: "message"; body: unknown };
-type ToThread = { type: "close" } | { type: "refuse-writes" } | { type: "message"; body: unknown };
+type ToThread =
+  | { type: "close" }
+  | { type: "halt" }
+  | { type: "refuse-writes" }
+  | { type: "message"; body: unknown };
 
 interface SerializedError {
   message: string;
@@ -171,6 +176,31 @@ export class ServerThread extends EventEmitter<{ message: [unknown]; error: [Err
     return this.refusing;
   }
 
+  /**
+   * Ends the thread now, without closing its server: for a process about to
+   * exit at once. An exit that ends a worker thread while it parses an HTTP
+   * request can abort Node.js with a fatal error (in its HTTP parser's
+   * callback); a thread that ends itself, between two events of its own
+   * loop, cannot be in one. Resolves once the thread has ended, or after
+   * `timeoutMs`, when it is terminated from here.
+   */
+  halt(timeoutMs = 1_000): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.worker.terminate().then(
+          () => resolve(),
+          () => resolve(),
+        );
+      }, timeoutMs);
+      this.worker.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.worker.postMessage({ type: "halt" } satisfies ToThread);
+    });
+  }
+
   /** Closes the server (waiting for it to flush), then ends the thread. Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve, reject) => {
@@ -227,6 +257,9 @@ export function serveOnThread(
       Promise.resolve(server?.refuseWrites?.())
         .catch(() => undefined)
         .then(() => port.postMessage({ type: "refusing-writes", refusing } satisfies FromThread));
+    } else if (message.type === "halt") {
+      // In a worker thread, process.exit() ends the thread, here between two events of its loop.
+      process.exit(0);
     } else if (message.type === "close") {
       const closed = server ? server.close() : Promise.resolve();
       closed.then(

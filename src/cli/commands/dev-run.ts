@@ -120,13 +120,15 @@ export async function runDev(flags: DevFlags): Promise<void> {
     process.on("SIGTERM", stop);
   });
   // A second Ctrl-C ends the process at once, saying what the events it drops leave uncataloged.
-  const stopAtOnce = () => {
+  const stopAtOnce = async () => {
     const left = stack.dispatcher.pending;
     process.stderr.write(
       left > 0
         ? `stopped at once: ${left} event(s) not finished; after the next start, \`catalog backfill s3://${stack.bucket}/\` catalogs the objects they left out\n`
         : "stopped at once.\n",
     );
+    // Exiting while a server thread parses a request can abort Node.js with a fatal error: they end first.
+    await stack.halt();
     process.exit(130);
   };
   process.once("SIGINT", stopAtOnce);
