@@ -22,11 +22,29 @@ export interface RecordAnnouncement {
  * const stack = await LocalStack.start({ onDelivery: (outcome) => feed.publish(outcome) });
  * createApp({ ...deps, feed });
  */
-export class RecordFeed extends EventEmitter<{ record: [RecordAnnouncement] }> {
+export class RecordFeed extends EventEmitter<{ record: [RecordAnnouncement]; end: [] }> {
+  private over = false;
+
   constructor() {
     super();
     // One listener per open dashboard tab; the default of 10 would warn on a normal day.
     this.setMaxListeners(1_000);
+  }
+
+  /** True once {@link end} was called: live streams end, and new ones end at once. */
+  get ended(): boolean {
+    return this.over;
+  }
+
+  /**
+   * Ends every live stream (the server is stopping): an open dashboard tab
+   * would otherwise hold its connection, and the server's close, until the
+   * stream's own time is up.
+   */
+  end(): void {
+    if (this.over) return;
+    this.over = true;
+    this.emit("end");
   }
 
   /** Turns a dispatcher outcome into an announcement. */

@@ -2,7 +2,7 @@
  * `catalog dev` as a user starts and stops it: the banner must name the
  * addresses the stack really listens on, including a port chosen by the
  * system (`0`); a failed start says why in one line; a second Ctrl-C says
- * what the stop at once left undone.
+ * what the stop at once left undone; an open dashboard does not hold up a stop.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -106,6 +106,33 @@ it("catalog dev stopped by a second Ctrl-C says how many events it dropped and h
     );
   } finally {
     s3.destroy();
+    await dev.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+it("catalog dev stops on Ctrl-C while a dashboard tab holds its live stream, and ends that stream", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
+  const dev = await DevProcess.start(dataDir, ports);
+  try {
+    const response = await fetch(`http://127.0.0.1:${ports.http}/api/events`);
+    const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+    if (!reader) throw new Error("no body");
+    let text = "";
+    while (!text.includes("event: hello")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended before its hello: ${text}`);
+      text += value;
+    }
+    // The stream would otherwise last five minutes, and the stop with it.
+    expect(await dev.stop(10_000), dev.output).toBe(0);
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+    expect(dev.output).toContain("stopped.");
+  } finally {
     await dev.kill();
     await rm(dataDir, { recursive: true, force: true });
   }

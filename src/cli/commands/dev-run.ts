@@ -137,6 +137,8 @@ export async function runDev(flags: DevFlags): Promise<void> {
     "stopping: refusing uploads, finishing queued events (Ctrl-C again stops at once)...\n",
   );
   await stack.s3.refuseWrites();
+  // Open dashboard tabs hold a live stream each: end them, or the server's close waits for their time to run out.
+  feed.end();
   await new Promise<void>((resolvePromise) => http.close(() => resolvePromise()));
   await stack.close();
   process.stdout.write("stopped.\n");

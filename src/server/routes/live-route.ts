@@ -127,6 +127,12 @@ export function mountLiveRoute(
         wake?.();
       };
       feed?.on("record", listener);
+      let ending = feed?.ended ?? false;
+      const onEnd = () => {
+        ending = true;
+        wake?.();
+      };
+      feed?.once("end", onEnd);
       let aborted: (() => void) | undefined;
       stream.onAbort(() => {
         aborted?.();
@@ -165,7 +171,7 @@ export function mountLiveRoute(
             retry: RECONNECT_MS,
           }),
         );
-        while (!stream.aborted && Date.now() < deadline) {
+        while (!stream.aborted && !ending && Date.now() < deadline) {
           if (resync) {
             // Cleared before the write: what is announced while it waits comes after it, in order.
             resync = false;
@@ -189,13 +195,15 @@ export function mountLiveRoute(
             };
           });
           wake = undefined;
-          if (pending.length === 0 && !resync && !stream.aborted && Date.now() < deadline)
+          if (pending.length === 0 && !resync && !stream.aborted && !ending && Date.now() < deadline)
             await send(() => stream.write(": ping\n\n"));
         }
-        // Time is up: end the response, which a client that stopped reading cannot hold up either.
+        // Time is up, or the server is stopping: end the response, which a client that stopped reading
+        // cannot hold up either.
         if (!stream.aborted) await send(() => stream.close());
       } finally {
         feed?.off("record", listener);
+        feed?.off("end", onEnd);
       }
     });
     // The connection ends with the stream: no idle keep-alive socket is left to a client that stopped reading.
