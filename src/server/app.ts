@@ -117,7 +117,7 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json({ error: `no route ${c.req.method} ${path}` }, 404);
   });
   app.onError((error, c) => {
-    if (error instanceof RequestError) return c.json({ error: error.message }, error.status);
+    if (error instanceof RequestError) return c.json({ error: error.message, ...error.fields }, error.status);
     if (CALLER_ERRORS.has(error.name)) return c.json({ error: error.message }, 400);
     // The table did not answer (down, unreachable, throttling): the service is unavailable, the request was fine.
     if (error.name === "StoreError")

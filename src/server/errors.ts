@@ -12,9 +12,15 @@ export class RequestError extends CatalogError {
   constructor(
     readonly status: 400 | 404 | 413 | 415,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & {
+      /** Fields the answer carries beside `error`, e.g. what an upload stored before it was refused. */
+      fields?: Record<string, unknown>;
+    },
   ) {
     super(message, options);
     this.name = "RequestError";
+    this.fields = options?.fields ?? {};
   }
+
+  readonly fields: Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { createApp } from "../../src/server/app.js";
@@ -469,6 +469,38 @@ describe("upload", () => {
         (error: Error) => error.name,
       );
     expect(listing).toBe("NoSuchKey");
+  });
+
+  it("refused at the 21st file, says which 20 it stored (the pipeline catalogs those)", async () => {
+    const parts = Array.from({ length: 21 }, (_, i) => ({
+      name: `f${String(i).padStart(2, "0")}.txt`,
+      body: "x",
+    }));
+    const { status, body } = await upload("many/", multipart(parts));
+    expect(status).toBe(413);
+    expect(body.error).toBe("at most 20 files per upload");
+    const listed = (body.uploaded as { key: string }[]).map((file) => file.key).sort();
+    expect(listed).toEqual(parts.slice(0, 20).map((part) => `many/${part.name}`));
+    const stored = await catalog.stack.s3Client.send(
+      new ListObjectsV2Command({ Bucket: catalog.stack.bucket, Prefix: "many/" }),
+    );
+    expect((stored.Contents ?? []).map((object) => object.Key).sort()).toEqual(listed);
+  });
+
+  it("refused at an oversized second file, names the first as stored and stores nothing of the second", async () => {
+    const { status, body } = await upload(
+      "mixed/",
+      multipart([
+        { name: "small.txt", body: "small\n" },
+        { name: "big.bin", body: Buffer.alloc(UPLOAD_LIMIT + 1) },
+      ]),
+    );
+    expect(status).toBe(413);
+    expect(body.uploaded).toEqual([{ key: "mixed/small.txt", size: 6 }]);
+    const stored = await catalog.stack.s3Client.send(
+      new ListObjectsV2Command({ Bucket: catalog.stack.bucket, Prefix: "mixed/" }),
+    );
+    expect((stored.Contents ?? []).map((object) => object.Key)).toEqual(["mixed/small.txt"]);
   });
 
   it("accepts a file of exactly the limit", async () => {

@@ -19,7 +19,7 @@ export interface FileRouteDeps {
   uploadLimitBytes: number;
 }
 
-/** Files in one upload request; more is refused rather than half-stored. */
+/** Files in one upload request; the request is refused at the next one (what was stored is said). */
 export const MAX_FILES_PER_UPLOAD = 20;
 /** Types a thumbnail is served as; anything else (SVG above all: it can carry script) is refused. */
 const THUMBNAIL_TYPES = new Set(["image/webp", "image/jpeg", "image/png", "image/avif", "image/gif"]);
@@ -105,7 +105,11 @@ export interface UploadedFile {
  * Parses the multipart body as it arrives and pipes each file into an S3
  * upload (lib-storage: one PUT for small files, a multipart upload for big
  * ones), through a byte counter that fails the file once it passes the
- * limit, so an oversized file is never stored in part.
+ * limit, so an oversized file is never stored in part. Files are stored as
+ * they arrive, so a request refused at a later file (over the size or count
+ * limit, a bad name) has stored the ones before it: the refusal waits for
+ * the uploads in flight and lists what was stored in `uploaded`, since the
+ * pipeline catalogs those whatever the answer.
  */
 function streamUpload(
   deps: FileRouteDeps,
@@ -131,12 +135,24 @@ function streamUpload(
       return;
     }
     const uploads: Promise<UploadedFile>[] = [];
+    const stored: UploadedFile[] = [];
     let failure: Error | undefined;
     const fail = (error: Error) => {
-      failure ??= error;
+      if (failure) return;
+      failure = error;
       source.unpipe(parser);
       source.destroy();
-      reject(failure);
+      const refused = error;
+      void Promise.allSettled(uploads).then(() =>
+        reject(
+          refused instanceof RequestError
+            ? new RequestError(refused.status, refused.message, {
+                cause: refused,
+                fields: { uploaded: stored },
+              })
+            : refused,
+        ),
+      );
     };
     parser.on("file", (_field, file, info) => {
       if (failure) {
@@ -185,7 +201,10 @@ function streamUpload(
       });
       const counted = new Promise<never>((_resolve, rejectCount) => counter.once("error", rejectCount));
       const done = Promise.race([upload.done(), counted]).then(
-        () => ({ key, size }),
+        () => {
+          stored.push({ key, size });
+          return { key, size };
+        },
         async (error: Error) => {
           await upload.abort().catch(() => undefined);
           file.resume();
