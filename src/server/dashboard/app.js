@@ -754,6 +754,11 @@ async function pagedView(path, params, { title, note, draw }, { live = false } =
   return view;
 }
 
+/** "1 folder", "2 folders". */
+function counted(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 function renderBrowse(options) {
   return pagedView(
     "/api/folder",
@@ -761,7 +766,7 @@ function renderBrowse(options) {
     {
       title: state.prefix ? `/${shownKey(state.prefix)}` : "Bucket root",
       note: (first, count, more) =>
-        `${first.folders.length} folders, ${count} objects${more ? " so far: more below" : ""}.`,
+        `${counted(first.folders.length, "folder")}${first.foldersTruncated ? " (the first ones: there are more)" : ""}, ${counted(count, "object")}${more ? " so far: more below" : ""}.`,
       draw: (first, items) => itemsView(items, { folders: first.folders }),
     },
     options,
