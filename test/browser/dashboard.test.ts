@@ -416,6 +416,10 @@ describe("dashboard in headless Chromium", () => {
     // The default window is the last 7 days: one bar per day.
     expect(await page.locator("#chart-days svg rect").count()).toBe(7);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-stats.png") });
+    // "today" in the Time filter is one day, as the other views read it, not a week.
+    await page.goto(`${catalog.url}/?view=stats&days=1`);
+    await poll(() => page.textContent("#view-note")).toMatch(/^Uploads today, /);
+    await poll(() => page.locator("#chart-days svg rect").count()).toBe(1);
 
     await page.goto(`${catalog.url}/?view=duplicates`);
     await page.waitForSelector("#content .group");

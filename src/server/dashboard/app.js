@@ -923,11 +923,12 @@ function windowText() {
 }
 
 async function renderStats() {
-  const days = state.days === "1" ? 7 : Number(state.days);
+  // The window the Time filter names ("today" included: one day, one bar).
+  const days = Number(state.days);
   const stats = await api("/api/stats", { days });
   setHeading(
     "Statistics",
-    `Uploads in the last ${days} days, from the category index (reads at most ${stats.readBound.toLocaleString()} records${stats.truncated ? "; bound reached, figures are lower bounds" : ""}).`,
+    `Uploads ${days === 1 ? "today" : `in the last ${days} days`}, from the category index (reads at most ${stats.readBound.toLocaleString()} records${stats.truncated ? "; bound reached, figures are lower bounds" : ""}).`,
   );
   const rows = stats.byCategory.filter((row) => row.count > 0);
   return el(
