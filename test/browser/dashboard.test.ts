@@ -118,6 +118,19 @@ function card(key: string) {
   return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);
 }
 
+/** Puts an object into the stack's bucket, as an uploader would, and waits until the pipeline has cataloged it. */
+async function putCataloged(key: string, body: string | Uint8Array, metadata?: Record<string, string>) {
+  await catalog.stack.s3Client.send(
+    new PutObjectCommand({
+      Bucket: catalog.stack.bucket,
+      Key: key,
+      Body: body,
+      ...(metadata && { Metadata: metadata }),
+    }),
+  );
+  await catalog.stack.dispatcher.idle();
+}
+
 /** Runs in the page: the key of the listing entry that holds focus, else the focused element's id. */
 const FOCUSED =
   "document.activeElement?.closest('[data-key]')?.dataset.key ?? document.activeElement?.id ?? ''";
@@ -321,10 +334,7 @@ describe("dashboard in headless Chromium", () => {
         .jpeg()
         .toBuffer();
     const write = async (colour: string) => {
-      await catalog.stack.s3Client.send(
-        new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: await square(colour) }),
-      );
-      await catalog.stack.dispatcher.idle();
+      await putCataloged(key, await square(colour));
     };
     await write("#ff0000");
     await page.goto(`${catalog.url}/?prefix=repainted/`);
@@ -344,15 +354,7 @@ describe("dashboard in headless Chromium", () => {
   it("shows user metadata named like a property every object has (constructor)", async () => {
     // Prepare: x-amz-meta-constructor, which any uploader may send.
     const key = "named/meta.txt";
-    await catalog.stack.s3Client.send(
-      new PutObjectCommand({
-        Bucket: catalog.stack.bucket,
-        Key: key,
-        Body: "hello\n",
-        Metadata: { constructor: "made by hand", author: "someone" },
-      }),
-    );
-    await catalog.stack.dispatcher.idle();
+    await putCataloged(key, "hello\n", { constructor: "made by hand", author: "someone" });
     // Act
     await page.goto(`${catalog.url}/?${new URLSearchParams({ key })}`);
     // Assess: both fields, each under its own name.
@@ -366,14 +368,7 @@ describe("dashboard in headless Chromium", () => {
   it("shows a video's frame rate rounded, with its unit", async () => {
     // Prepare: a Matroska file whose frame rate the extractor works out as 23.809523809523810.
     const key = "videos/filetype-fixture.mkv";
-    await catalog.stack.s3Client.send(
-      new PutObjectCommand({
-        Bucket: catalog.stack.bucket,
-        Key: key,
-        Body: await readFile(corpusFile("filetype-fixture.mkv")),
-      }),
-    );
-    await catalog.stack.dispatcher.idle();
+    await putCataloged(key, await readFile(corpusFile("filetype-fixture.mkv")));
     // Act
     await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "videos/", key })}`);
     // Assess
@@ -396,10 +391,7 @@ describe("dashboard in headless Chromium", () => {
         .jpeg()
         .withExif({ IFD0: { Make: "Test" }, IFD2: { ExposureTime: exposure } })
         .toBuffer();
-      await catalog.stack.s3Client.send(
-        new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: photo }),
-      );
-      await catalog.stack.dispatcher.idle();
+      await putCataloged(key, photo);
       // Act
       await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "exposures/", key })}`);
       // Assess
@@ -658,10 +650,7 @@ describe("dashboard in headless Chromium", () => {
 
     // Act: an upload that sorts into the first page, announced by the live feed.
     const added = "live-paged/file 0000a.txt";
-    await catalog.stack.s3Client.send(
-      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: added, Body: "new\n" }),
-    );
-    await catalog.stack.dispatcher.idle();
+    await putCataloged(added, "new\n");
 
     // Assess: the new record in its place, everything loaded before still there once, focus kept.
     await poll(() => card(added).count()).toBe(1);
@@ -784,10 +773,7 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => page.textContent("#live")).toBe("live");
     // Then live announcements reach it again.
     const added = "reconnect/after.txt";
-    await catalog.stack.s3Client.send(
-      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: added, Body: "after\n" }),
-    );
-    await catalog.stack.dispatcher.idle();
+    await putCataloged(added, "after\n");
     await poll(() => card(added).count()).toBe(1);
   }, 60_000);
 
@@ -852,10 +838,7 @@ describe("dashboard in headless Chromium", () => {
 
   it("shows bidirectional override characters in a key instead of letting them reorder it", async () => {
     const key = "bidi/invoice\u202Efdp.exe";
-    await catalog.stack.s3Client.send(
-      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: "not a pdf" }),
-    );
-    await catalog.stack.dispatcher.idle();
+    await putCataloged(key, "not a pdf");
     await page.goto(`${catalog.url}/?prefix=bidi/`);
     const name = await card(key).locator(".name").textContent();
     expect(name).not.toContain("\u202E");
@@ -867,10 +850,7 @@ describe("dashboard in headless Chromium", () => {
 
   it("shows control characters in a key by name, so two keys never look the same", async () => {
     const key = "controls/bell\u0007\u001b.txt";
-    await catalog.stack.s3Client.send(
-      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: "text" }),
-    );
-    await catalog.stack.dispatcher.idle();
+    await putCataloged(key, "text");
     await page.goto(`${catalog.url}/?prefix=controls/`);
     const name = await card(key).locator(".name").textContent();
     expect(name).toBe("bell⟨U+0007⟩⟨U+001B⟩.txt");
@@ -884,11 +864,7 @@ describe("dashboard in headless Chromium", () => {
     // Prepare: three keys that a page drawing whitespace as space would show alike.
     const earlier = incidents.length;
     const keys = ["breaks/a b.txt", "breaks/a\tb.txt", "breaks/a\nb.txt"];
-    for (const key of keys)
-      await catalog.stack.s3Client.send(
-        new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: key }),
-      );
-    await catalog.stack.dispatcher.idle();
+    for (const key of keys) await putCataloged(key, key);
     // Act
     await page.goto(`${catalog.url}/?prefix=breaks/`);
     // Assess: each card, and the record's panel, reads differently.
@@ -910,10 +886,7 @@ describe("dashboard in headless Chromium", () => {
 
   it("names an empty folder name (a//b) in cards and breadcrumbs, and browses into it", async () => {
     const key = "gaps//inner.txt";
-    await catalog.stack.s3Client.send(
-      new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: "between two slashes" }),
-    );
-    await catalog.stack.dispatcher.idle();
+    await putCataloged(key, "between two slashes");
     await page.goto(`${catalog.url}/?prefix=gaps/`);
     const folder = page.locator(`#content [data-folder="gaps//"]`);
     expect(await folder.locator(".name").textContent()).toBe("(no name)");
