@@ -451,7 +451,7 @@ describe("dashboard in headless Chromium", () => {
     const group = page.locator("#content .group", { hasText: `sha256 ${sha256}` });
     await poll(() => group.count()).toBe(1);
     expect(await group.locator("li").count()).toBe(20);
-    expect(await group.locator("h3").textContent()).toMatch(/^More than 20 copies \(the first 20 listed\)/);
+    expect(await group.locator("h2").textContent()).toMatch(/^More than 20 copies \(the first 20 listed\)/);
     expect(incidents).toEqual([]);
   }, 60_000);
 
@@ -551,6 +551,35 @@ describe("dashboard in headless Chromium", () => {
     expect(await page.locator("#main[aria-live], #content[aria-live]").count()).toBe(0);
     expect(incidents).toEqual([]);
   }, 120_000);
+
+  it("names its toolbar as a landmark and every column header, and skips no heading level", async () => {
+    await page.goto(`${catalog.url}/?view=browse&prefix=photos/2026/trip/`);
+    await page.click("#layout-list");
+    await page.waitForSelector("#content table.list thead th");
+    expect(await page.getByRole("region", { name: "Folder and filters" }).count()).toBe(1);
+    const headers = await page.locator("#content table.list thead th").allTextContents();
+    expect(
+      headers.every((text) => text.trim() !== ""),
+      headers.join("|"),
+    ).toBe(true);
+    await page.click("#layout-grid");
+    /** Heading levels of the main view, in document order. */
+    const levels = () =>
+      page
+        .locator("main h1, main h2, main h3, main h4")
+        .evaluateAll((nodes) => nodes.map((node) => Number(node.tagName[1])));
+    for (const view of ["stats", "duplicates"]) {
+      await page.goto(`${catalog.url}/?view=${view}`);
+      await page.waitForSelector("main h2");
+      const seen = await levels();
+      expect(seen[0]).toBe(1);
+      expect(
+        seen.every((level, index) => index === 0 || level <= (seen[index - 1] as number) + 1),
+        seen.join(","),
+      ).toBe(true);
+    }
+    expect(incidents).toEqual([]);
+  }, 60_000);
 
   it("is usable from the keyboard: upload, list rows and problem rows are reachable", async () => {
     // The upload control is in the tab order.

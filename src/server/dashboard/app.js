@@ -631,7 +631,7 @@ function listView(items, folders, showFolder) {
       el(
         "tr",
         {},
-        el("th"),
+        el("th", {}, el("span", { class: "visually-hidden", text: "Preview" })),
         el("th", { text: "Name" }),
         el("th", { class: "type", text: "Type" }),
         el("th", { text: "Status" }),
@@ -822,7 +822,7 @@ function problemsTable(items) {
       el(
         "tr",
         {},
-        el("th"),
+        el("th", {}, el("span", { class: "visually-hidden", text: "Type" })),
         el("th", { text: "Key" }),
         el("th", { text: "Status" }),
         el("th", { text: "Reason" }),
@@ -902,7 +902,7 @@ function duplicateGroup(group) {
   return el(
     "section",
     { class: "group" },
-    el("h3", {}, `${copiesText(group)} · ${formatBytes(group.size)} each · since ${formatTime(group.since)}`),
+    el("h2", {}, `${copiesText(group)} · ${formatBytes(group.size)} each · since ${formatTime(group.since)}`),
     el("div", { class: "mono", text: `sha256 ${group.sha256}` }),
     el(
       "ul",
@@ -957,7 +957,7 @@ async function renderStats() {
       el(
         "section",
         { class: "chart", id: "chart-count" },
-        el("h3", { text: "Files by category" }),
+        el("h2", { text: "Files by category" }),
         barChart(
           rows,
           (row) => row.count,
@@ -967,13 +967,13 @@ async function renderStats() {
       el(
         "section",
         { class: "chart", id: "chart-bytes" },
-        el("h3", { text: "Bytes by category" }),
+        el("h2", { text: "Bytes by category" }),
         barChart(rows, (row) => row.bytes, formatBytes),
       ),
       el(
         "section",
         { class: "chart", id: "chart-days" },
-        el("h3", { text: "Uploads per day" }),
+        el("h2", { text: "Uploads per day" }),
         dayChart(stats.byDay),
       ),
     ),
