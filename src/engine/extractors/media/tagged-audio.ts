@@ -96,6 +96,22 @@ function positive(value: number | undefined): number | undefined {
 }
 
 /**
+ * The performers one tag names, joined with "; " as a document's authors are.
+ * music-metadata keeps the first value of a repeated artist tag (ID3v2 TPE1
+ * values, Vorbis or APE ARTIST fields) as `artist` and lists them all in
+ * `artists`. When `artists` comes from a tag of its own (ARTISTS, beside a
+ * credit such as "A feat. B"), it does not start with the credit, which is
+ * kept as written.
+ */
+function artistOf(common: IAudioMetadata["common"]): string | undefined {
+  const artist = cleanString(common.artist);
+  const artists = (common.artists ?? []).map((name) => cleanString(name));
+  if (artist === undefined || artists[0] !== artist) return artist;
+  const names = artists.filter((name): name is string => name !== undefined);
+  return cleanString([...new Set(names)].join("; "));
+}
+
+/**
  * Maps music-metadata's result to the catalog's media section.
  *
  * @example
@@ -124,7 +140,7 @@ export function toMediaInfo(metadata: IAudioMetadata, fallbackContainer: string)
   }
   const tags: NonNullable<MediaInfo["tags"]> = {};
   const title = cleanString(common.title);
-  const artist = cleanString(common.artist);
+  const artist = artistOf(common);
   const album = cleanString(common.album);
   const genre = cleanString(common.genre?.find((g) => cleanString(g)));
   if (title) tags.title = title;
