@@ -241,7 +241,9 @@ describe("media extractor", () => {
   });
 
   it.each([
-    ["musicmetadata-id3v2.4.mp3", { title: "Home", year: 2004, genre: "Soundtrack" }],
+    // Its TCON frame holds two genres, NUL-separated; exiftool shows "Soundtrack/OST".
+    ["musicmetadata-id3v2.4.mp3", { title: "Home", year: 2004, genre: "Soundtrack; OST" }],
+    ["musicmetadata-id3v2.3.mp3", { genre: "Soundtrack" }],
     [
       "tika-testMP4_coverArt.m4a",
       { title: "Test Title", artist: "Test Artist", album: "Test Album", year: 2008 },

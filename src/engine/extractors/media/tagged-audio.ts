@@ -142,7 +142,9 @@ export function toMediaInfo(metadata: IAudioMetadata, fallbackContainer: string)
   const title = cleanString(common.title);
   const artist = artistOf(common);
   const album = cleanString(common.album);
-  const genre = cleanString(common.genre?.find((g) => cleanString(g)));
+  // An ID3v2.4 TCON frame, like repeated Vorbis GENRE fields, may name several genres.
+  const genres = (common.genre ?? []).map((g) => cleanString(g)).filter((g): g is string => g !== undefined);
+  const genre = cleanString([...new Set(genres)].join("; "));
   if (title) tags.title = title;
   if (artist) tags.artist = artist;
   if (album) tags.album = album;
