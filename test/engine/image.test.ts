@@ -326,10 +326,11 @@ describe("truncated images", () => {
     expect(["ok", "partial", "error"]).toContain(result.status);
   });
 
-  it("reports corrupt chunk lengths in a PNG as partial, keeping the size", () => {
+  it("reports corrupt chunk lengths in a PNG as partial, keeping what its IHDR says", () => {
     const png = result("filetype-fixture-corrupt.png");
     expect(png.status).toBe("partial");
-    expect(png.image).toMatchObject({ width: 1642, height: 1095 });
+    // exiftool: BitDepth 8, ColorType 2 (RGB).
+    expect(png.image).toMatchObject({ width: 1642, height: 1095, bitDepth: 8, colorType: "rgb" });
   });
 });
 

@@ -17,7 +17,7 @@ import {
   sequenceTiming,
 } from "./iso-boxes.js";
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
-import { endsWithIend, readApngDuration, readPngHeader } from "./png.js";
+import { endsWithIend, pngPixelFormat, readApngDuration, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
 import { findSvgRoot, readSvgTitle, svgSizingTag } from "./svg.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
@@ -218,8 +218,10 @@ const PNG_IHDR_END = 33;
 
 async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
   if (ctx.reader.size < PNG_IHDR_END) truncated("PNG ends inside its IHDR chunk");
-  const size = sizeOf(await head(ctx), "PNG");
-  publish(ctx, size);
+  const bytes = await head(ctx);
+  const size = sizeOf(bytes, "PNG");
+  // Published with the size, its IHDR neighbour: a damaged chunk further on must not cost them.
+  publish(ctx, { ...size, ...pngPixelFormat(bytes) });
   const header = await readPngHeader(ctx.reader);
   if (header.exifAfterData) ctx.warn("PNG: eXIf chunk after the image data (may be ignored by some readers)");
   const animated = header.frames !== undefined && header.frames > 1;

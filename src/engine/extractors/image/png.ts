@@ -32,6 +32,21 @@ const COLOR_TYPES: Record<number, string> = {
 };
 
 /**
+ * The bit depth and colour type an IHDR chunk states, from the file's first 33 bytes.
+ *
+ * @example
+ * pngPixelFormat(await reader.read(0, 33)) // { bitDepth: 8, colorType: "rgb" }
+ */
+export function pngPixelFormat(head: Uint8Array): { bitDepth: number; colorType: string } {
+  if (head.byteLength < 33 || !startsWith(head, SIGNATURE) || fourCC(head, 12) !== "IHDR")
+    throw new ContentError("PNG: missing IHDR");
+  return {
+    bitDepth: head[24] as number,
+    colorType: COLOR_TYPES[head[25] as number] ?? `color type ${head[25]}`,
+  };
+}
+
+/**
  * Reads IHDR and the ancillary chunks before the first IDAT (acTL for APNG,
  * eXIf), skipping chunk payloads by their declared length. With no eXIf
  * there, looks for one among the chunks after the image data, as exiftool does.
@@ -40,13 +55,7 @@ const COLOR_TYPES: Record<number, string> = {
  * const { bitDepth, frames } = await readPngHeader(ctx.reader);
  */
 export async function readPngHeader(reader: BlockReader): Promise<PngHeader> {
-  const head = await readExactly(reader, 0, 33, "PNG header");
-  if (!startsWith(head, SIGNATURE) || fourCC(head, 12) !== "IHDR")
-    throw new ContentError("PNG: missing IHDR");
-  const header: PngHeader = {
-    bitDepth: head[24] as number,
-    colorType: COLOR_TYPES[head[25] as number] ?? `color type ${head[25]}`,
-  };
+  const header: PngHeader = pngPixelFormat(await readExactly(reader, 0, 33, "PNG header"));
   let offset = 33;
   for (let chunk = 0; chunk < MAX_PNG_CHUNKS && offset + 8 <= reader.size; chunk++) {
     const chunkHead = await readExactly(reader, offset, 8, "PNG chunk");
