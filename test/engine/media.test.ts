@@ -256,8 +256,8 @@ describe("media extractor", () => {
   });
 
   it.each([
-    // ID3v2.3 separates a frame's values with "/", ID3v2.4 with NUL; exiftool shows "/" for both.
-    ["musicmetadata-id3v2.3.mp3", "Explosions In The Sky; Another; And Another"],
+    // ID3v2.3 separates a frame's values with "/", kept as written (names contain it too); ID3v2.4 with NUL.
+    ["musicmetadata-id3v2.3.mp3", "Explosions In The Sky/Another/And Another"],
     ["musicmetadata-id3v2.4.mp3", "Explo; ions; nodejsftws"],
     ["musicmetadata-flac-multiple-album-artists-tags.flac", "Artist One; Artist Two"],
     ["filetype-fixture-monkeysaudio.ape", "Audioslave; Chris Cornell"],
@@ -265,6 +265,36 @@ describe("media extractor", () => {
   ])("%s: every artist its tag names", async (name, artist) => {
     const result = await extractFile(name);
     expect(result.media?.tags?.artist).toBe(artist);
+  });
+
+  it("keeps an ID3v2.3 artist whose name holds its separator, AC/DC, as written", async () => {
+    // Prepare: an ID3v2.3 tag (one TPE1 text frame) before a run of MPEG audio frames.
+    const text = (id: string, value: string) => {
+      const body = Buffer.concat([Buffer.from([0]), Buffer.from(value, "latin1")]);
+      const header = Buffer.alloc(10);
+      header.write(id, 0, "latin1");
+      header.writeUInt32BE(body.length, 4);
+      return Buffer.concat([header, body]);
+    };
+    const frames = Buffer.concat([text("TPE1", "AC/DC"), text("TIT2", "Thunderstruck")]);
+    const tag = Buffer.concat([
+      Buffer.from("ID3\x03\x00\x00", "latin1"),
+      Buffer.from([0, 0, frames.length >> 7, frames.length & 0x7f]),
+      frames,
+    ]);
+    const audio = Buffer.concat(
+      Array.from({ length: 20 }, () =>
+        Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x00]), Buffer.alloc(413)]),
+      ),
+    );
+
+    // Act
+    const result = await extract(new BufferSource(Buffer.concat([tag, audio]), "song.mp3"), {
+      name: "song.mp3",
+    });
+
+    // Assess
+    expect(result.media?.tags).toMatchObject({ title: "Thunderstruck", artist: "AC/DC" });
   });
 
   it("keeps a credit line that already names each performer of an ARTISTS tag", async () => {

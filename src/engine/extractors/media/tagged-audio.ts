@@ -101,14 +101,18 @@ function positive(value: number | undefined): number | undefined {
  * values, Vorbis or APE ARTIST fields) as `artist` and lists them all in
  * `artists`. When `artists` comes from a tag of its own (ARTISTS, beside a
  * credit such as "A feat. B"), it does not start with the credit, which is
- * kept as written.
+ * kept as written. An ID3v2.3 TPE1 frame is one text that music-metadata
+ * splits at every "/", its separator, which names such as "AC/DC" contain
+ * too: its values are joined with "/" again, giving the text as written.
  */
-function artistOf(common: IAudioMetadata["common"]): string | undefined {
+function artistOf(metadata: IAudioMetadata): string | undefined {
+  const { common } = metadata;
   const artist = cleanString(common.artist);
   const artists = (common.artists ?? []).map((name) => cleanString(name));
   if (artist === undefined || artists[0] !== artist) return artist;
   const names = artists.filter((name): name is string => name !== undefined);
-  return cleanString([...new Set(names)].join("; "));
+  const id3v23 = metadata.format.tagTypes?.includes("ID3v2.3") === true;
+  return cleanString((id3v23 ? names : [...new Set(names)]).join(id3v23 ? "/" : "; "));
 }
 
 /**
@@ -140,7 +144,7 @@ export function toMediaInfo(metadata: IAudioMetadata, fallbackContainer: string)
   }
   const tags: NonNullable<MediaInfo["tags"]> = {};
   const title = cleanString(common.title);
-  const artist = artistOf(common);
+  const artist = artistOf(metadata);
   const album = cleanString(common.album);
   // An ID3v2.4 TCON frame, like repeated Vorbis GENRE fields, may name several genres.
   const genres = (common.genre ?? []).map((g) => cleanString(g)).filter((g): g is string => g !== undefined);
