@@ -690,6 +690,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     multipartRequests(store, turns),
     copyUploadParts(store),
     closeUnsentReads(store),
+    quietDeletes,
   );
   // Its other caller, DeleteBucket, asks whether the bucket holds any object.
   store.listObjects = async (bucket, options) => {
@@ -747,6 +748,21 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     refuseWrites: () => refusal.refuse(),
   };
 }
+
+/**
+ * DeleteObjects with `<Quiet>true</Quiet>` answers, as on S3, only the keys
+ * it could not delete (none here); s3rver listed every key. Koa middleware
+ * around s3rver's handler, which parses the request body.
+ */
+const quietDeletes: KoaMiddleware = async (ctx, next) => {
+  if (ctx.method !== "POST" || !("delete" in ctx.query)) return next();
+  const request = (ctx as unknown as { request: { body?: { Delete?: { Quiet?: unknown } } } }).request;
+  await next();
+  const body = ctx.body as { DeleteResult?: { Deleted?: unknown } } | undefined;
+  if (String(request.body?.Delete?.Quiet).toLowerCase() === "true" && body?.DeleteResult) {
+    body.DeleteResult.Deleted = undefined;
+  }
+};
 
 /**
  * s3rver answers a GET whose If-None-Match or If-Modified-Since holds with

@@ -20,6 +20,7 @@ import {
   DeleteBucketCommand,
   DeleteBucketCorsCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetBucketCorsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -163,6 +164,26 @@ describe("s3rver", () => {
       expect(openFiles() - before).toBeLessThan(20);
     },
   );
+
+  it("answers a quiet DeleteObjects with the keys it could not delete only, as S3 does", async () => {
+    const keys = ["batch/a.txt", "batch/b.txt", "batch/c.txt"];
+    for (const Key of keys) await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: Key }));
+    const objects = (names: string[]) => names.map((Key) => ({ Key }));
+    const quiet = await servers.s3.send(
+      new DeleteObjectsCommand({
+        Bucket: BUCKET,
+        Delete: { Objects: objects(keys.slice(0, 2)), Quiet: true },
+      }),
+    );
+    expect(quiet.Deleted ?? []).toEqual([]);
+    expect(quiet.Errors ?? []).toEqual([]);
+    const verbose = await servers.s3.send(
+      new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: objects(keys.slice(2)) } }),
+    );
+    expect(verbose.Deleted?.map((deleted) => deleted.Key)).toEqual(["batch/c.txt"]);
+    const left = await servers.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "batch/" }));
+    expect(left.KeyCount).toBe(0);
+  });
 
   it("ignores versionId (no versioning)", async () => {
     await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "versioned", Body: "v1" }));
