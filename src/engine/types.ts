@@ -91,6 +91,8 @@ export interface MediaInfo {
   width?: number;
   height?: number;
   frameRate?: number;
+  /** Where it was recorded, from a QuickTime/MP4 location (ISO 6709), as phones write it. */
+  gps?: GpsPosition;
   tags?: { title?: string; artist?: string; album?: string; year?: number; genre?: string };
 }
 

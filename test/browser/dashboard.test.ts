@@ -365,6 +365,17 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("shows where a video was recorded as a map link, as for a photo", async () => {
+    const key = "videos/located.mov";
+    await putCataloged(key, await readFile(corpusFile("tika-testMP4_QuickTimeMetadata.mov")));
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "videos/", key })}`);
+    const link = page.locator("[data-section='gps'] a#gps-link");
+    await poll(() => link.textContent()).toBe("12.34560, -98.76540");
+    expect(await link.getAttribute("href")).toContain("mlat=12.345600&mlon=-98.765400");
+    expect(await page.textContent("[data-section='gps']")).toContain("10.5 m");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("shows a video's frame rate rounded, with its unit", async () => {
     // Prepare: a Matroska file whose frame rate the extractor works out as 23.809523809523810.
     const key = "videos/filetype-fixture.mkv";

@@ -4,7 +4,7 @@ import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { LimitExceededError } from "../../src/engine/errors.js";
-import { decodeMoov } from "../../src/engine/extractors/media/iso-bmff.js";
+import { decodeMoov, iso6709 } from "../../src/engine/extractors/media/iso-bmff.js";
 import { matroskaFrameRate } from "../../src/engine/extractors/media/matroska.js";
 import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
@@ -265,6 +265,36 @@ describe("media extractor", () => {
   ])("%s: every artist its tag names", async (name, artist) => {
     const result = await extractFile(name);
     expect(result.media?.tags?.artist).toBe(artist);
+  });
+
+  it.each(["tika-testMP4_udtaLocation.mp4", "tika-testMP4_QuickTimeMetadata.mov"])(
+    "%s: where it was recorded, as exiftool reads it (12.3456, -98.7654, 10.5 m)",
+    async (name) => {
+      const result = await extractFile(name);
+      expect(result.media?.gps).toEqual({ lat: 12.3456, lon: -98.7654, altitude: 10.5 });
+    },
+  );
+
+  it("gives no position for a movie that records none", async () => {
+    expect((await extractFile("filetype-fixture.mov")).media).not.toHaveProperty("gps");
+  });
+
+  it.each([
+    ["+12.3456-098.7654+010.500/", { lat: 12.3456, lon: -98.7654, altitude: 10.5 }],
+    ["+40.7128-074.0060/", { lat: 40.7128, lon: -74.006 }],
+    // Degrees and minutes, then degrees, minutes and seconds.
+    ["+4042.77-07400.36/", { lat: 40.7128333, lon: -74.006 }],
+    ["-334512+1512030/", { lat: -33.753333, lon: 151.341667 }],
+    ["+95.0000+010.0000/", undefined],
+    ["somewhere", undefined],
+  ] as const)("ISO 6709 %s", (text, position) => {
+    const point = iso6709(text);
+    if (position === undefined) expect(point).toBeUndefined();
+    else {
+      expect(point?.lat).toBeCloseTo(position.lat, 5);
+      expect(point?.lon).toBeCloseTo(position.lon, 5);
+      expect(point?.altitude).toBe("altitude" in position ? position.altitude : undefined);
+    }
   });
 
   it("keeps an ID3v2.3 artist whose name holds its separator, AC/DC, as written", async () => {

@@ -754,6 +754,36 @@ async function pagedView(path, params, { title, note, draw }, { live = false } =
   return view;
 }
 
+/** The GPS section of a position (a photo's EXIF, a video's location), linked to a map; null without one. */
+function gpsSection(gps) {
+  if (!gps || !Number.isFinite(gps.lat) || !Number.isFinite(gps.lon)) return null;
+  const map = new URL("https://www.openstreetmap.org/");
+  map.searchParams.set("mlat", gps.lat.toFixed(6));
+  map.searchParams.set("mlon", gps.lon.toFixed(6));
+  map.hash = `map=15/${gps.lat.toFixed(6)}/${gps.lon.toFixed(6)}`;
+  return section(
+    "GPS",
+    el(
+      "dl",
+      { class: "fields" },
+      el("dt", { text: "Position" }),
+      el(
+        "dd",
+        {},
+        el(
+          "a",
+          { href: map.href, target: "_blank", rel: "noopener noreferrer", id: "gps-link" },
+          `${gps.lat.toFixed(5)}, ${gps.lon.toFixed(5)}`,
+        ),
+      ),
+      Number.isFinite(gps.altitude)
+        ? [el("dt", { text: "Altitude" }), el("dd", { text: `${gps.altitude} m` })]
+        : null,
+    ),
+    "gps",
+  );
+}
+
 /** "1 folder", "2 folders". */
 function counted(count, noun) {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
@@ -1340,36 +1370,8 @@ function detailSections(key, record, audit, olderAudit) {
             "exif",
           ),
         );
-        const gps = image.exif.gps;
-        if (gps && Number.isFinite(gps.lat) && Number.isFinite(gps.lon)) {
-          const map = new URL("https://www.openstreetmap.org/");
-          map.searchParams.set("mlat", gps.lat.toFixed(6));
-          map.searchParams.set("mlon", gps.lon.toFixed(6));
-          map.hash = `map=15/${gps.lat.toFixed(6)}/${gps.lon.toFixed(6)}`;
-          parts.push(
-            section(
-              "GPS",
-              el(
-                "dl",
-                { class: "fields" },
-                el("dt", { text: "Position" }),
-                el(
-                  "dd",
-                  {},
-                  el(
-                    "a",
-                    { href: map.href, target: "_blank", rel: "noopener noreferrer", id: "gps-link" },
-                    `${gps.lat.toFixed(5)}, ${gps.lon.toFixed(5)}`,
-                  ),
-                ),
-                gps.altitude !== undefined
-                  ? [el("dt", { text: "Altitude" }), el("dd", { text: `${gps.altitude} m` })]
-                  : null,
-              ),
-              "gps",
-            ),
-          );
-        }
+        const gps = gpsSection(image.exif.gps);
+        if (gps) parts.push(gps);
       }
     }
     if (record.media) {
@@ -1400,6 +1402,8 @@ function detailSections(key, record, audit, olderAudit) {
           "media",
         ),
       );
+      const gps = gpsSection(record.media.gps);
+      if (gps) parts.push(gps);
       if (record.media.tags)
         parts.push(
           section(

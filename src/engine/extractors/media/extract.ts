@@ -134,6 +134,7 @@ async function mergeMovieHeader(
     if (merged.sampleRate === undefined && audio.sampleRate) merged.sampleRate = audio.sampleRate;
     if (merged.channels === undefined && audio.channels) merged.channels = audio.channels;
   }
+  if (movie.location) merged.gps = movie.location;
   // iTunes-style tags (read by music-metadata) win; 3GPP asset boxes fill what they leave out.
   if (movie.title !== undefined || movie.artist !== undefined) {
     const tags = { ...merged.tags };

@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import type { GpsPosition } from "../../types.js";
 
 /*
  * A bounded walk of an ISO-BMFF / QuickTime `moov` box, written by hand because
@@ -49,7 +50,49 @@ export interface MovieHeader {
   /** 3GPP asset boxes in the movie's `udta` (`titl`, `auth`), which music-metadata does not read. */
   title?: string;
   artist?: string;
+  /**
+   * Where it was recorded: an ISO 6709 point from the QuickTime metadata key
+   * `com.apple.quicktime.location.ISO6709` (phones) or a `udta` `©xyz` box.
+   */
+  location?: GpsPosition;
 }
+
+/** The metadata key phones record a movie's location under (QuickTime `keys`/`ilst`). */
+const LOCATION_KEY = "com.apple.quicktime.location.ISO6709";
+
+/**
+ * A point written in ISO 6709 (`+12.3456-098.7654+010.500/`): latitude and
+ * longitude in decimal degrees, or as degrees and minutes (DDMM.M, DDDMM.M)
+ * or with seconds (DDMMSS.S, DDDMMSS.S), then an optional altitude in metres.
+ * Undefined when the text is no such point or lies outside the globe.
+ *
+ * @example
+ * iso6709("+12.3456-098.7654+010.500/") // { lat: 12.3456, lon: -98.7654, altitude: 10.5 }
+ */
+export function iso6709(text: string): GpsPosition | undefined {
+  const match = /^([+-])(\d+(?:\.\d+)?)([+-])(\d+(?:\.\d+)?)(?:([+-]\d+(?:\.\d+)?))?/.exec(text.trim());
+  if (!match) return undefined;
+  const degrees = (sign: string, value: string, degreeDigits: number): number | undefined => {
+    const whole = value.split(".")[0]?.length ?? 0;
+    const number = Number(value);
+    let result: number;
+    if (whole === degreeDigits) result = number;
+    else if (whole === degreeDigits + 2) result = Math.trunc(number / 100) + (number % 100) / 60;
+    else if (whole === degreeDigits + 4)
+      result = Math.trunc(number / 10_000) + (Math.trunc(number / 100) % 100) / 60 + (number % 100) / 3600;
+    else return undefined;
+    return sign === "-" ? -result : result;
+  };
+  const lat = degrees(match[1] as string, match[2] as string, 2);
+  const lon = degrees(match[3] as string, match[4] as string, 3);
+  if (lat === undefined || lon === undefined || Math.abs(lat) > 90 || Math.abs(lon) > 180) return undefined;
+  const position: GpsPosition = { lat: round(lat), lon: round(lon) };
+  if (match[5] !== undefined) position.altitude = Number(match[5]);
+  return position;
+}
+
+/** Degrees to the sixth decimal (about 0.1 m): what minutes and seconds convert to, without binary noise. */
+const round = (value: number) => Math.round(value * 1e6) / 1e6;
 
 /** Longest 3GPP asset string decoded, in bytes. */
 const MAX_ASSET_STRING_BYTES = 4096;
@@ -155,6 +198,16 @@ export function decodeMoov(body: Uint8Array): MovieHeader {
         const field = type === "titl" ? "title" : "artist";
         const value = movie[field] ?? assetString(content);
         if (value !== undefined) movie[field] = value;
+      } else if (type === "\u00a9xyz" && !track) {
+        // A QuickTime user-data text: 16-bit length, 16-bit language, then the text.
+        if (content.byteLength > 4 && !movie.location) {
+          const length = Math.min(viewOf(content).getUint16(0), content.byteLength - 4);
+          const point = iso6709(new TextDecoder("utf-8").decode(content.subarray(4, 4 + length)));
+          if (point) movie.location = point;
+        }
+      } else if (type === "meta" && !track) {
+        const point = quickTimeLocation(content);
+        if (point) movie.location = point;
       } else if (track) {
         decodeTrackBox(type, content, track);
       }
@@ -163,6 +216,51 @@ export function decodeMoov(body: Uint8Array): MovieHeader {
   };
   walk(0, body.byteLength, undefined);
   return movie;
+}
+
+/**
+ * The location a QuickTime `meta` box holds under {@link LOCATION_KEY}: its
+ * `keys` box names each metadata item by a 1-based index, and the `ilst`
+ * item of that index holds a `data` box whose value is the ISO 6709 text.
+ * An ISO `meta` box (version and flags before its children) is read alike.
+ */
+function quickTimeLocation(meta: Uint8Array): GpsPosition | undefined {
+  const childrenAt = fourcc(meta, 4) === "hdlr" ? 0 : 4;
+  const children = boxesIn(meta, childrenAt);
+  const keys = children.find((box) => box.type === "keys");
+  const items = children.find((box) => box.type === "ilst");
+  if (!keys || !items) return undefined;
+  // keys: version and flags, a count, then entries of size, namespace and name.
+  let index = 0;
+  let wanted: number | undefined;
+  for (let at = keys.start + 8; at + 8 <= keys.end; ) {
+    const size = viewOf(meta).getUint32(at);
+    if (size < 8 || at + size > keys.end) break;
+    index += 1;
+    if (new TextDecoder("utf-8").decode(meta.subarray(at + 8, at + size)) === LOCATION_KEY) wanted = index;
+    at += size;
+  }
+  if (wanted === undefined) return undefined;
+  for (const item of boxesIn(meta.subarray(0, items.end), items.start)) {
+    if (viewOf(meta).getUint32(item.start - 4) !== wanted) continue;
+    const data = boxesIn(meta.subarray(0, item.end), item.start).find((box) => box.type === "data");
+    // data: a type indicator and a locale (four bytes each), then the value.
+    if (data && data.end - data.start > 8)
+      return iso6709(new TextDecoder("utf-8").decode(meta.subarray(data.start + 8, data.end)));
+  }
+  return undefined;
+}
+
+/** The boxes laid end to end from `from` to the end of `bytes`, each with its type and payload bounds. */
+function boxesIn(bytes: Uint8Array, from: number): { type: string; start: number; end: number }[] {
+  const boxes: { type: string; start: number; end: number }[] = [];
+  for (let at = from; at + 8 <= bytes.byteLength; ) {
+    const size = viewOf(bytes).getUint32(at);
+    if (size < 8 || at + size > bytes.byteLength) break;
+    boxes.push({ type: fourcc(bytes, at + 4), start: at + 8, end: at + size });
+    at += size;
+  }
+  return boxes;
 }
 
 function viewOf(content: Uint8Array): DataView {
