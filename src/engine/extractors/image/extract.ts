@@ -5,17 +5,12 @@ import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ImageInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { decodeMoov, type MovieHeader } from "../media/iso-bmff.js";
 import { readExactly, startsWith, viewOf } from "./byte-reading.js";
 import { readCr3Metadata } from "./cr3.js";
 import { readExif } from "./exif.js";
 import { readGifStructure } from "./gif.js";
-import {
-  childBoxes,
-  exifItemLocation,
-  listTopLevelBoxes,
-  readExifPayload,
-  sequenceTiming,
-} from "./iso-boxes.js";
+import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from "./iso-boxes.js";
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
 import { endsWithIend, pngPixelFormat, readApngDuration, readPngHeader } from "./png.js";
 import { readPsdHeader } from "./psd.js";
@@ -409,13 +404,21 @@ async function decodeHeif(ctx: ExtractContext): Promise<ImageInfo> {
   const moov = boxes.find((box) => box.type === "moov");
   if (moov) {
     const moovLength = boundedLength(moov.end - moov.offset, MAX_STRUCTURE_BYTES, "HEIF moov box");
-    const timing = sequenceTiming(
-      await readExactly(ctx.reader, moov.offset, moovLength, "HEIF moov box"),
-      moov.start - moov.offset,
-    );
-    if (timing.frames !== undefined) size = { ...size, frames: timing.frames, animated: timing.frames > 1 };
-    if (timing.duration !== undefined && (timing.frames ?? 2) > 1)
-      size = { ...size, duration: timing.duration };
+    const moovBytes = await readExactly(ctx.reader, moov.offset, moovLength, "HEIF moov box");
+    // The same walk a movie's moov gets: the first picture (or video) track's samples are the frames.
+    // A damaged moov costs the timing only (with a warning): the still image is described all the same.
+    let movie: MovieHeader | undefined;
+    try {
+      movie = decodeMoov(moovBytes.subarray(moov.start - moov.offset));
+    } catch (error) {
+      if (!(error instanceof ContentError)) throw error;
+      ctx.warn(error.message);
+    }
+    const frames = movie?.tracks.find(
+      (track) => track.handler === "pict" || track.handler === "vide",
+    )?.sampleCount;
+    if (frames !== undefined) size = { ...size, frames, animated: frames > 1 };
+    if (movie?.duration !== undefined && (frames ?? 2) > 1) size = { ...size, duration: movie.duration };
   }
   publish(ctx, size);
   const payloadStart = meta.start - meta.offset;

@@ -2,6 +2,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { GpsPosition } from "../../types.js";
+import { childBoxes } from "../image/iso-boxes.js";
 
 /*
  * A bounded walk of an ISO-BMFF / QuickTime `moov` box, written by hand because
@@ -226,7 +227,7 @@ export function decodeMoov(body: Uint8Array): MovieHeader {
  */
 function quickTimeLocation(meta: Uint8Array): GpsPosition | undefined {
   const childrenAt = fourcc(meta, 4) === "hdlr" ? 0 : 4;
-  const children = boxesIn(meta, childrenAt);
+  const children = childBoxes(meta, childrenAt, 0);
   const keys = children.find((box) => box.type === "keys");
   const items = children.find((box) => box.type === "ilst");
   if (!keys || !items) return undefined;
@@ -241,26 +242,14 @@ function quickTimeLocation(meta: Uint8Array): GpsPosition | undefined {
     at += size;
   }
   if (wanted === undefined) return undefined;
-  for (const item of boxesIn(meta.subarray(0, items.end), items.start)) {
+  for (const item of childBoxes(meta.subarray(0, items.end), items.start, 0)) {
     if (viewOf(meta).getUint32(item.start - 4) !== wanted) continue;
-    const data = boxesIn(meta.subarray(0, item.end), item.start).find((box) => box.type === "data");
+    const data = childBoxes(meta.subarray(0, item.end), item.start, 0).find((box) => box.type === "data");
     // data: a type indicator and a locale (four bytes each), then the value.
     if (data && data.end - data.start > 8)
       return iso6709(new TextDecoder("utf-8").decode(meta.subarray(data.start + 8, data.end)));
   }
   return undefined;
-}
-
-/** The boxes laid end to end from `from` to the end of `bytes`, each with its type and payload bounds. */
-function boxesIn(bytes: Uint8Array, from: number): { type: string; start: number; end: number }[] {
-  const boxes: { type: string; start: number; end: number }[] = [];
-  for (let at = from; at + 8 <= bytes.byteLength; ) {
-    const size = viewOf(bytes).getUint32(at);
-    if (size < 8 || at + size > bytes.byteLength) break;
-    boxes.push({ type: fourcc(bytes, at + 4), start: at + 8, end: at + size });
-    at += size;
-  }
-  return boxes;
 }
 
 function viewOf(content: Uint8Array): DataView {
