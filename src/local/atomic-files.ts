@@ -67,3 +67,15 @@ export class Turns {
     return turn;
   }
 }
+
+/**
+ * For `.catch()` on a file read: a file that is not there reads as
+ * undefined; any other failure stands.
+ *
+ * @example
+ * const text = await readFile(path, "utf8").catch(absent); // undefined when there is no such file
+ */
+export function absent(error: NodeJS.ErrnoException): undefined {
+  if (error.code === "ENOENT") return undefined;
+  throw error;
+}

@@ -23,10 +23,11 @@
 import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { absent } from "./atomic-files.js";
 import type { KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { decodeKeyPath } from "./key-path.js";
 import { compareKeys, encodingOf, OWNER, pageSize, queryText } from "./listing-requests.js";
-import { S3Error } from "./s3-error.js";
+import { S3_XMLNS, S3Error } from "./s3-error.js";
 import { storedChecksum } from "./stored-checksums.js";
 
 /** What names an object's file: s3rver's suffix for it. */
@@ -63,6 +64,8 @@ export interface ListingPage {
  * // { keys: ["a/1.txt"], commonPrefixes: ["a/b/"], truncated: false, last: "a/b/" }
  */
 export async function listKeys(bucketPath: string, options: ListingOptions): Promise<ListingPage> {
+  // A page of no entries: nothing is walked, and nothing is said to follow (as S3 answers max-keys=0).
+  if (options.maxKeys === 0) return { keys: [], commonPrefixes: [], truncated: false };
   const prefix = options.prefix ?? "";
   const delimiter = options.delimiter ?? "";
   const { after } = options;
@@ -176,10 +179,8 @@ export async function listedObjects(
 ) {
   const entries = await Promise.all(
     keys.map(async (key) => {
-      const metadata = await store.getMetadata(bucket, key).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return undefined;
-        throw error;
-      });
+      // Deleted since it was listed: left out.
+      const metadata = await store.getMetadata(bucket, key).catch(absent);
       if (!metadata) return undefined;
       const checksum = storedChecksum(metadata);
       return {
@@ -249,10 +250,7 @@ export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
     const startAfter = v2 ? queryText(ctx, "start-after") : undefined;
     const marker = v2 ? undefined : (queryText(ctx, "marker") ?? "");
     const after = token !== undefined ? tokenAfter(bucket, token) : v2 ? startAfter : marker || undefined;
-    const page =
-      maxKeys === 0
-        ? { keys: [], commonPrefixes: [], truncated: false }
-        : await listKeys(store.getBucketPath(bucket), { prefix, delimiter, after, maxKeys });
+    const page = await listKeys(store.getBucketPath(bucket), { prefix, delimiter, after, maxKeys });
     const fetchOwner = !v2 || queryText(ctx, "fetch-owner") === "true";
     const contents = (await listedObjects(store, bucket, page.keys, encoded)).map((entry) => ({
       ...entry,
@@ -262,7 +260,7 @@ export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
     const resumeAfter = page.truncated ? page.last : undefined;
     ctx.body = {
       ListBucketResult: {
-        "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
+        "@": S3_XMLNS,
         Name: bucket,
         Prefix: encoded(prefix),
         ...(v2

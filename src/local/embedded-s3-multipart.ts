@@ -15,11 +15,11 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
-import { type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
+import { absent, type Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { compareKeys, encodingOf, OWNER, pageSize, pagingNumber, queryText } from "./listing-requests.js";
-import { S3Error } from "./s3-error.js";
+import { S3_XMLNS, S3Error } from "./s3-error.js";
 import { answerWritten, askedMultipartChecksum, checkPartChecksum, checksummed } from "./stored-checksums.js";
 import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
 
@@ -391,12 +391,7 @@ export async function multipartUpload(
         { UploadId: uploadId },
       );
     }
-    const uploaded = await readFile(join(directory, `${part.number}.md5`), "utf8").catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return undefined;
-        throw error;
-      },
-    );
+    const uploaded = await readFile(join(directory, `${part.number}.md5`), "utf8").catch(absent);
     if (uploaded === undefined || uploaded.toLowerCase() !== part.etag.toLowerCase()) throw invalidPart(part);
     digests.push(Buffer.from(uploaded, "hex"));
   }
@@ -517,7 +512,7 @@ async function listParts(directory: string, bucket: string, key: string, ctx: Ko
   );
   return {
     ListPartsResult: {
-      "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
+      "@": S3_XMLNS,
       Bucket: bucket,
       Key: key,
       UploadId: basename(directory),
@@ -608,7 +603,7 @@ async function listUploads(store: S3rverStore, bucket: string, ctx: KoaContext) 
   }
   return {
     ListMultipartUploadsResult: {
-      "@": { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" },
+      "@": S3_XMLNS,
       Bucket: bucket,
       KeyMarker: encoded(keyMarker),
       UploadIdMarker: uploadIdMarker,

@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import type { ObjectEvent } from "../events/s3-event.js";
-import { Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
+import { absent, Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
 import type { ChecksumAlgorithm } from "./checksums.js";
 import { closeHttpServer } from "./close-http-server.js";
@@ -502,12 +502,6 @@ async function storedETag(store: S3rverStore, bucket: string, key: string): Prom
   if (eTag !== undefined) return eTag.trim();
   // An object stored without its ETag file (by s3rver itself) exists all the same; no ETag matches it.
   return (await stat(store.getResourcePath(bucket, key, "object")).catch(absent)) ? "" : undefined;
-}
-
-/** A file that is not there reads as undefined; any other failure stands. */
-function absent(error: NodeJS.ErrnoException): undefined {
-  if (error.code === "ENOENT") return undefined;
-  throw error;
 }
 
 /** A CopyObject's `x-amz-checksum-algorithm`, the algorithm the copy's checksum is to be in. */

@@ -9,9 +9,7 @@
 import { listedObjects, listKeys, requireBucket } from "./embedded-s3-listing.js";
 import type { KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { encodingOf, OWNER, pageSize, queryText } from "./listing-requests.js";
-import { S3Error } from "./s3-error.js";
-
-const XMLNS = { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" };
+import { S3_XMLNS, S3Error } from "./s3-error.js";
 
 /** Query parameters of ListObjectVersions (`GET /bucket?versions`). */
 const VERSIONS_PARAMETERS = new Set([
@@ -41,7 +39,7 @@ export function bucketVersioningRequests(store: S3rverStore): KoaMiddleware {
           "The embedded S3 server keeps one version of each object: bucket versioning cannot be enabled",
         );
       }
-      ctx.body = { VersioningConfiguration: { "@": XMLNS } };
+      ctx.body = { VersioningConfiguration: { "@": S3_XMLNS } };
       return;
     }
     if (ctx.method !== "GET" || !("versions" in ctx.query)) return next();
@@ -59,15 +57,12 @@ export function bucketVersioningRequests(store: S3rverStore): KoaMiddleware {
       });
     }
     // Each key has the one version `null`: resuming at a key's version resumes after the key.
-    const page =
-      maxKeys === 0
-        ? { keys: [], commonPrefixes: [], truncated: false }
-        : await listKeys(store.getBucketPath(bucket), {
-            prefix,
-            delimiter,
-            after: keyMarker || undefined,
-            maxKeys,
-          });
+    const page = await listKeys(store.getBucketPath(bucket), {
+      prefix,
+      delimiter,
+      after: keyMarker || undefined,
+      maxKeys,
+    });
     const versions = (await listedObjects(store, bucket, page.keys, encoded)).map(
       ({ Key, LastModified, ETag, Size, ...checksum }) => ({
         Key,
@@ -84,7 +79,7 @@ export function bucketVersioningRequests(store: S3rverStore): KoaMiddleware {
     const resumeAfter = page.truncated ? page.last : undefined;
     ctx.body = {
       ListVersionsResult: {
-        "@": XMLNS,
+        "@": S3_XMLNS,
         Name: bucket,
         Prefix: encoded(prefix),
         KeyMarker: encoded(keyMarker),

@@ -18,6 +18,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { KoaMiddleware } from "./embedded-s3-thread.js";
 import { S3Error } from "./s3-error.js";
+import { putsObject } from "./write-conditions.js";
 
 /** S3's limits on one object's tags. */
 const MAX_TAGS = 10;
@@ -84,8 +85,7 @@ export const readObjectTagging: KoaMiddleware = async (ctx, next) => {
     taggingDocument(header);
     return next();
   }
-  if (ctx.method !== "PUT" || ["tagging", "partNumber", "uploadId"].some((name) => name in ctx.query))
-    return next();
+  if (!putsObject(ctx)) return next();
   if (ctx.headers["x-amz-copy-source"] === undefined) {
     return requests.run({ fromSource: false, document: taggingDocument(header) }, next);
   }

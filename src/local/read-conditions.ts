@@ -13,7 +13,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { KoaMiddleware } from "./embedded-s3-thread.js";
-import { S3Error } from "./s3-error.js";
+import { preconditionFailed } from "./s3-error.js";
 
 interface ReadConditions {
   /** `If-Match`: the ETags (unquoted) one of which the object must have; `*` matches any. */
@@ -74,8 +74,3 @@ export function checkReadConditions(metadata: Record<string, string>): void {
   )
     throw preconditionFailed("If-Unmodified-Since");
 }
-
-const preconditionFailed = (condition: string) =>
-  new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
-    Condition: condition,
-  });

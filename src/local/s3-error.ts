@@ -17,3 +17,15 @@ export const S3Error = require("s3rver/lib/models/error.js") as new (
   message?: string,
   detail?: Record<string, string>,
 ) => Error & { status: number };
+
+/**
+ * S3's 412 answer to a request whose `condition` header (If-Match,
+ * If-None-Match, If-Unmodified-Since) does not hold.
+ */
+export const preconditionFailed = (condition: string): Error =>
+  new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+    Condition: condition,
+  });
+
+/** The S3 XML namespace, the `@` attributes of an answer's root element. */
+export const S3_XMLNS = { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" } as const;

@@ -13,8 +13,8 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { KoaMiddleware } from "./embedded-s3-thread.js";
-import { S3Error } from "./s3-error.js";
+import type { KoaContext, KoaMiddleware } from "./embedded-s3-thread.js";
+import { preconditionFailed, S3Error } from "./s3-error.js";
 
 /** The preconditions of the write being answered. */
 interface WriteConditions {
@@ -29,14 +29,20 @@ const requested = new AsyncLocalStorage<WriteConditions>();
 const unquoted = (eTag: string) => eTag.trim().replace(/^"(.*)"$/, "$1");
 
 /**
+ * Whether the request is a PutObject or a CopyObject: a PUT of a key that is
+ * not about its tags or a part of a multipart upload.
+ */
+export function putsObject(ctx: KoaContext): boolean {
+  return ctx.method === "PUT" && !["tagging", "partNumber", "uploadId"].some((name) => name in ctx.query);
+}
+
+/**
  * Koa middleware: notes the `If-None-Match` and `If-Match` of a request
  * that writes an object (PutObject, CopyObject, CompleteMultipartUpload)
  * for {@link checkWriteConditions}.
  */
 export const readWriteConditions: KoaMiddleware = async (ctx, next) => {
-  const writesObject =
-    (ctx.method === "PUT" && !["tagging", "partNumber", "uploadId"].some((name) => name in ctx.query)) ||
-    (ctx.method === "POST" && "uploadId" in ctx.query);
+  const writesObject = putsObject(ctx) || (ctx.method === "POST" && "uploadId" in ctx.query);
   const noneMatch = ctx.headers["if-none-match"];
   const match = ctx.headers["if-match"];
   if (!writesObject || (noneMatch === undefined && match === undefined)) return next();
@@ -64,8 +70,3 @@ export async function checkWriteConditions(current: () => Promise<string | undef
   if (eTag === undefined) throw new S3Error("NoSuchKey", "The specified key does not exist.");
   if (conditions.eTag !== eTag) throw preconditionFailed("If-Match");
 }
-
-const preconditionFailed = (condition: string) =>
-  new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
-    Condition: condition,
-  });
