@@ -229,28 +229,26 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
       summary.scanned += chunk.length;
       const decisions = await mapBounded(chunk, options.concurrency, async (object) => {
         if (options.excludePrefixes.some((prefix) => object.key.startsWith(prefix))) {
-          return { decision: { action: "skip", why: "excluded" } as const, hadThumbnail: false };
+          return { decision: { action: "skip", why: "excluded" } as const, thumbnail: false };
         }
         const record = await target.store.getRecord(options.bucket, object.key);
-        return { decision: options.rule(object, record), hadThumbnail: record?.thumbnailKey !== undefined };
+        const thumbnail =
+          options.thumbnails !== undefined &&
+          (options.thumbnails.for === "all" || record?.thumbnailKey !== undefined);
+        return { decision: options.rule(object, record), thumbnail };
       });
       // Objects that get a thumbnail, and those that do not, go through the pipeline apart.
       const events: ObjectEvent[] = [];
       const thumbnailed: ObjectEvent[] = [];
       chunk.forEach((object, index) => {
-        const { decision, hadThumbnail } = decisions[index] as {
-          decision: PassDecision;
-          hadThumbnail: boolean;
-        };
+        const { decision, thumbnail } = decisions[index] as { decision: PassDecision; thumbnail: boolean };
         if (decision.action === "skip") {
           summary.skipped++;
           if (decision.why === "uncataloged") summary.uncataloged++;
           progress.increment();
           return;
         }
-        const withThumbnail =
-          options.thumbnails?.for === "all" || (options.thumbnails !== undefined && hadThumbnail);
-        (withThumbnail ? thumbnailed : events).push({
+        (thumbnail ? thumbnailed : events).push({
           kind: "created",
           eventName: options.eventName,
           bucket: options.bucket,
