@@ -486,6 +486,52 @@ describe("JPEG with more than one Exif APP1 segment", () => {
   });
 });
 
+/** An APNG fcTL chunk (26 bytes) whose frame shows for `numerator / denominator` seconds. */
+function fcTL(numerator: number, denominator: number): Uint8Array {
+  const data = Buffer.alloc(26);
+  data.writeUInt16BE(numerator, 20);
+  data.writeUInt16BE(denominator, 22);
+  return pngChunk("fcTL", data);
+}
+
+describe("APNG frames and play time, in one walk over the chunks", () => {
+  const acTL = (frames: number) => pngChunk("acTL", Uint8Array.of(0, 0, 0, frames, 0, 0, 0, 0));
+
+  it("adds up the delays before and after the image data, and reads the eXIf after it", async () => {
+    // Prepare: the default image's fcTL before IDAT, two more frames after it (a zero denominator is hundredths), then eXIf.
+    const png = pngOf(
+      acTL(3),
+      fcTL(1, 10),
+      ...idatRun(100, 40),
+      fcTL(7, 0),
+      pngChunk("fdAT", new Uint8Array(8)),
+      fcTL(1, 2),
+      pngChunk("fdAT", new Uint8Array(8)),
+      pngChunk("eXIf", orientedTiff()),
+    );
+
+    const result = await extractBytes(png, "a.png");
+
+    expect(result.image).toMatchObject({
+      frames: 3,
+      animated: true,
+      duration: 0.67,
+      bitDepth: 8,
+      colorType: "rgba",
+    });
+    expect(result.image?.orientation).toBe(6);
+  });
+
+  it("gives a still image no duration, whatever fcTL-looking chunks follow its data", async () => {
+    const png = pngOf(...idatRun(100, 40), fcTL(5, 1));
+
+    const result = await extractBytes(png, "a.png");
+
+    expect(result.image).toMatchObject({ frames: 1, animated: false });
+    expect(result.image?.duration).toBeUndefined();
+  });
+});
+
 describe("PNG chunk chains built to mislead the eXIf search", () => {
   const crcFree = (type: string, length: number) => {
     const head = Buffer.alloc(8);

@@ -12,7 +12,7 @@ import { readExif } from "./exif.js";
 import { readGifStructure } from "./gif.js";
 import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from "./iso-boxes.js";
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
-import { endsWithIend, pngPixelFormat, readApngDuration, readPngHeader } from "./png.js";
+import { endsWithIend, pngPixelFormat, readPngChunks } from "./png.js";
 import { readPsdHeader } from "./psd.js";
 import { findSvgRoot, readSvgTitle, svgSizingTag } from "./svg.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
@@ -216,23 +216,21 @@ async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
   const bytes = await head(ctx);
   const size = sizeOf(bytes, "PNG");
   // Published with the size, its IHDR neighbour: a damaged chunk further on must not cost them.
-  publish(ctx, { ...size, ...pngPixelFormat(bytes) });
-  const header = await readPngHeader(ctx.reader);
-  if (header.exifAfterData) ctx.warn("PNG: eXIf chunk after the image data (may be ignored by some readers)");
-  const animated = header.frames !== undefined && header.frames > 1;
-  const duration = animated ? await readApngDuration(ctx.reader) : undefined;
+  const pixelFormat = pngPixelFormat(bytes);
+  publish(ctx, { ...size, ...pixelFormat });
+  const chunks = await readPngChunks(ctx.reader);
+  if (chunks.exifAfterData) ctx.warn("PNG: eXIf chunk after the image data (may be ignored by some readers)");
   const image = await withExif(
     ctx,
     {
       width: size.width,
       height: size.height,
-      bitDepth: header.bitDepth,
-      colorType: header.colorType,
-      frames: header.frames ?? 1,
-      animated,
-      ...(duration !== undefined && { duration }),
+      ...pixelFormat,
+      frames: chunks.frames ?? 1,
+      animated: chunks.frames !== undefined && chunks.frames > 1,
+      ...(chunks.duration !== undefined && { duration: chunks.duration }),
     },
-    header.exif,
+    chunks.exif,
   );
   if (!endsWithIend(await ctx.reader.tail(12))) truncated("no PNG IEND chunk at the end");
   return image;

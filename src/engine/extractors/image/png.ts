@@ -3,12 +3,12 @@ import { ContentError } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
 import { fourCC, readExactly, startsWith, viewOf } from "./byte-reading.js";
 
-/** What the PNG chunks before the image data say. */
-export interface PngHeader {
-  bitDepth: number;
-  colorType: string;
+/** What the PNG chunks after IHDR say. */
+export interface PngChunks {
   /** acTL frame count (APNG). */
   frames?: number;
+  /** An APNG's play time in seconds: its fcTL delays added up, when the walk reached IEND. */
+  duration?: number;
   /** The TIFF structure of an eXIf chunk. */
   exif?: Uint8Array;
   /** True when that eXIf chunk follows the image data, where some readers do not look. */
@@ -17,6 +17,14 @@ export interface PngHeader {
 
 /** Chunks walked before the first IDAT, or back from IEND; real files have a few dozen at most. */
 const MAX_PNG_CHUNKS = 1024;
+
+/**
+ * Chunk headers an APNG's walk reads in all, and how far into the file: fcTL
+ * chunks sit between the frames' data, so its duration needs every chunk
+ * header up to IEND. Past either bound, no duration.
+ */
+const MAX_APNG_CHUNKS = 4096;
+const APNG_WALK_BYTES = 1024 * 1024;
 
 /** The tail the image plan fetches; the reader rounds it out to whole blocks. */
 const PLANNED_TAIL_BYTES = 1024;
@@ -31,6 +39,9 @@ const COLOR_TYPES: Record<number, string> = {
   6: "rgba",
 };
 
+/** The signature and the IHDR chunk; the chunks after it start here. */
+const IHDR_END = 33;
+
 /**
  * The bit depth and colour type an IHDR chunk states, from the file's first 33 bytes.
  *
@@ -38,7 +49,7 @@ const COLOR_TYPES: Record<number, string> = {
  * pngPixelFormat(await reader.read(0, 33)) // { bitDepth: 8, colorType: "rgb" }
  */
 export function pngPixelFormat(head: Uint8Array): { bitDepth: number; colorType: string } {
-  if (head.byteLength < 33 || !startsWith(head, SIGNATURE) || fourCC(head, 12) !== "IHDR")
+  if (head.byteLength < IHDR_END || !startsWith(head, SIGNATURE) || fourCC(head, 12) !== "IHDR")
     throw new ContentError("PNG: missing IHDR");
   return {
     bitDepth: head[24] as number,
@@ -47,40 +58,72 @@ export function pngPixelFormat(head: Uint8Array): { bitDepth: number; colorType:
 }
 
 /**
- * Reads IHDR and the ancillary chunks before the first IDAT (acTL for APNG,
- * eXIf), skipping chunk payloads by their declared length. With no eXIf
- * there, looks for one among the chunks after the image data, as exiftool does.
+ * One walk over the chunks after IHDR, skipping payloads by their declared
+ * length. Before the first IDAT: acTL (APNG) and eXIf; with no eXIf there,
+ * one is looked for among the chunks after the image data, as exiftool does.
+ * An animated PNG's walk goes on to IEND, adding up the fcTL delays
+ * (`delay_num / delay_den`, a zero denominator meaning hundredths); a still
+ * image's stops at its data.
  *
  * @example
- * const { bitDepth, frames } = await readPngHeader(ctx.reader);
+ * const { frames, duration, exif } = await readPngChunks(ctx.reader);
  */
-export async function readPngHeader(reader: BlockReader): Promise<PngHeader> {
-  const header: PngHeader = pngPixelFormat(await readExactly(reader, 0, 33, "PNG header"));
-  let offset = 33;
-  for (let chunk = 0; chunk < MAX_PNG_CHUNKS && offset + 8 <= reader.size; chunk++) {
-    const chunkHead = await readExactly(reader, offset, 8, "PNG chunk");
-    const length = boundedLength(viewOf(chunkHead).getUint32(0), 0x7fffffff, "PNG chunk length");
-    const type = fourCC(chunkHead, 4);
-    if (type === "IDAT") {
-      if (!header.exif) {
-        const trailing = await readTrailingExif(reader, offset, offset + 12 + length);
-        if (trailing) {
-          header.exif = withoutExifPrefix(trailing);
-          header.exifAfterData = true;
-        }
-      }
+export async function readPngChunks(reader: BlockReader): Promise<PngChunks> {
+  const found: PngChunks = {};
+  let seconds = 0;
+  let inData = false;
+  let count = 0;
+  for await (const chunk of chunkHeaders(reader, IHDR_END)) {
+    count++;
+    if (chunk.type === "IEND") {
+      // Rounded to the microsecond: added-up fractions such as 7/100 leave binary noise.
+      if (isAnimated(found)) found.duration = Math.round(seconds * 1e6) / 1e6;
       break;
     }
-    if (type === "IEND") break;
-    if (type === "acTL" && length >= 8) {
-      header.frames = viewOf(await readExactly(reader, offset + 8, 4, "PNG acTL")).getUint32(0);
-    } else if (type === "eXIf" && !header.exif) {
-      const size = boundedLength(length, MAX_STRUCTURE_BYTES, "PNG eXIf chunk");
-      header.exif = withoutExifPrefix(await readExactly(reader, offset + 8, size, "PNG eXIf chunk"));
+    if (!inData) {
+      if (count > MAX_PNG_CHUNKS) break;
+      boundedLength(chunk.length, 0x7fffffff, "PNG chunk length");
+    } else if (count > MAX_APNG_CHUNKS || chunk.offset > APNG_WALK_BYTES) {
+      break;
     }
+    if (chunk.type === "IDAT" && !inData) {
+      inData = true;
+      if (!found.exif) {
+        const trailing = await readTrailingExif(reader, chunk.offset, chunk.offset + 12 + chunk.length);
+        if (trailing) {
+          found.exif = withoutExifPrefix(trailing);
+          found.exifAfterData = true;
+        }
+      }
+      if (!isAnimated(found)) break;
+    } else if (chunk.type === "acTL" && !inData && chunk.length >= 8) {
+      found.frames = viewOf(await readExactly(reader, chunk.offset + 8, 4, "PNG acTL")).getUint32(0);
+    } else if (chunk.type === "eXIf" && !inData && !found.exif) {
+      const size = boundedLength(chunk.length, MAX_STRUCTURE_BYTES, "PNG eXIf chunk");
+      found.exif = withoutExifPrefix(await readExactly(reader, chunk.offset + 8, size, "PNG eXIf chunk"));
+    } else if (chunk.type === "fcTL" && chunk.length >= 26) {
+      const delay = viewOf(await readExactly(reader, chunk.offset + 8 + 20, 4, "PNG fcTL"));
+      seconds += delay.getUint16(0) / (delay.getUint16(2) || 100);
+    }
+  }
+  return found;
+}
+
+function isAnimated(found: PngChunks): boolean {
+  return found.frames !== undefined && found.frames > 1;
+}
+
+/** The header (offset, payload length, type) of each chunk from `offset` on, while one fits in the file. */
+async function* chunkHeaders(
+  reader: BlockReader,
+  offset: number,
+): AsyncGenerator<{ offset: number; length: number; type: string }> {
+  while (offset + 8 <= reader.size) {
+    const head = await readExactly(reader, offset, 8, "PNG chunk");
+    const length = viewOf(head).getUint32(0);
+    yield { offset, length, type: fourCC(head, 4) };
     offset += 12 + length;
   }
-  return header;
 }
 
 /** The chunk holds the TIFF structure alone, yet some writers keep JPEG APP1's "Exif\0\0" before it. */
@@ -160,38 +203,4 @@ function isChunkType(bytes: Uint8Array, offset: number): boolean {
 /** True when the file ends with the IEND chunk (its fixed 12 bytes). */
 export function endsWithIend(tail: Uint8Array): boolean {
   return tail.byteLength >= 12 && fourCC(tail, tail.byteLength - 8) === "IEND";
-}
-
-/** Chunk headers an APNG's frame walk reads, and how far into the file; past either, no duration. */
-const MAX_APNG_CHUNKS = 4096;
-const APNG_WALK_BYTES = 1024 * 1024;
-
-/**
- * An APNG's play time in seconds: the delays of its fcTL chunks added up
- * (`delay_num / delay_den`, a zero denominator meaning hundredths). fcTL
- * chunks sit between the frames' data, so every chunk header is read, up to
- * IEND within a bounded walk; undefined when the walk stops before it.
- *
- * @example
- * await readApngDuration(ctx.reader) // 2
- */
-export async function readApngDuration(reader: BlockReader): Promise<number | undefined> {
-  let seconds = 0;
-  let offset = 8;
-  for (let chunk = 0; chunk < MAX_APNG_CHUNKS && offset <= APNG_WALK_BYTES; chunk++) {
-    if (offset + 8 > reader.size) return undefined;
-    const chunkHead = await readExactly(reader, offset, 8, "PNG chunk");
-    const length = viewOf(chunkHead).getUint32(0);
-    const type = fourCC(chunkHead, 4);
-    // Rounded to the microsecond: added-up fractions such as 7/100 leave binary noise.
-    if (type === "IEND") return Math.round(seconds * 1e6) / 1e6;
-    if (type === "fcTL" && length >= 26) {
-      const delay = viewOf(await readExactly(reader, offset + 8 + 20, 4, "PNG fcTL"));
-      const numerator = delay.getUint16(0);
-      const denominator = delay.getUint16(2) || 100;
-      seconds += numerator / denominator;
-    }
-    offset += 12 + length;
-  }
-  return undefined;
 }
