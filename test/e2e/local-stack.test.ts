@@ -174,6 +174,13 @@ describe("the local stack, end to end", () => {
       expect(record).not.toHaveProperty(name);
     const text = await catalogCli(ports, "show", `s3://${BUCKET}/${BY_SDK[0].key}`);
     expect(text.stdout).toMatch(/^ {2}checksum {3}crc32 [A-Za-z0-9+/]{6}== \(FULL_OBJECT\)$/m);
+    // Content as name-value lines under their section, the thumbnail where it is, and where each event came from.
+    expect(text.stdout).toMatch(
+      /^ {2}thumbnail {2}s3:\/\/uploads\/_derived\/thumbnails\/e2e\/sdk\/red flower\+canon\.jpg\.webp \(100x68, [\d.]+ KiB\)$/m,
+    );
+    expect(text.stdout).toMatch(/^ {2}image\n {4}width +100\n {4}height +68$/m);
+    expect(text.stdout).toMatch(/^ {4}exif\.model +Canon EOS 40D$/m);
+    expect(text.stdout).toMatch(/^ {2}TIME +EVENT +OUTCOME +BY +FROM +DELIVERIES\n.* 127\.0\.0\.1 +1$/m);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`catalog: s3://${BUCKET}/e2e/nothing-here.txt is not in the catalog\n`);
   });

@@ -4,6 +4,7 @@ import type { AuditEntry, CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
+import { sectionLines } from "../section-lines.js";
 import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
@@ -52,22 +53,32 @@ function describeRecord(record: CatalogRecord): string[] {
   if (record.bytesRead !== undefined)
     lines.push(`  read       ${formatBytes(record.bytesRead)} in ${record.readRequests ?? 0} request(s)`);
   for (const warning of record.warnings ?? []) lines.push(`  warning    ${warning}`);
+  if (record.thumbnailKey) {
+    const size =
+      record.thumbnailWidth && record.thumbnailHeight
+        ? `${record.thumbnailWidth}x${record.thumbnailHeight}, `
+        : "";
+    lines.push(
+      `  thumbnail  s3://${record.bucket}/${record.thumbnailKey} (${size}${formatBytes(record.thumbnailSize)})`,
+    );
+  }
   for (const section of SECTIONS) {
     const value = record[section];
-    if (value !== undefined) lines.push(`  ${section.padEnd(10)} ${JSON.stringify(value)}`);
+    if (value !== undefined) lines.push(...sectionLines(section, value).map((line) => `  ${line}`));
   }
   return lines;
 }
 
 function describeAudit(audit: AuditEntry[]): string[] {
   if (audit.length === 0) return ["history: none"];
-  const rows = [["TIME", "EVENT", "OUTCOME", "BY", "DELIVERIES"]];
+  const rows = [["TIME", "EVENT", "OUTCOME", "BY", "FROM", "DELIVERIES"]];
   for (const entry of audit) {
     rows.push([
       entry.eventTime,
       entry.eventName,
       entry.outcome + (entry.reasons?.length ? ` (${entry.reasons.join("; ")})` : ""),
       entry.principalId ?? "-",
+      entry.sourceIPAddress ?? "-",
       String(entry.deliveries),
     ]);
   }
