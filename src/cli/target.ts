@@ -154,11 +154,14 @@ function isMissingRegion(error: unknown): boolean {
 /** Turns an unreachable local endpoint (or a missing table or bucket) into the one line a user needs. */
 export function explainConnectionError(error: unknown, target: Target): never {
   const chain = causeChain(error);
-  const refused = chain.some(
+  const refused = chain.filter(
     (link) => (link as { code?: string }).code === "ECONNREFUSED" || /ECONNREFUSED/.test(String(link)),
-  );
-  if (target.mode === "local" && refused) {
-    throw new CliError("the local stack is not running: start it with 'npm start' (catalog dev)");
+  ) as { address?: string; port?: number }[];
+  if (target.mode === "local" && refused.length > 0) {
+    // Named, since a stack started on other ports is running yet not here.
+    const located = refused.find((link) => link.address && link.port);
+    const where = located ? `; nothing answers at http://${located.address}:${located.port}` : "";
+    throw new CliError(`the local stack is not running: start it with 'npm start' (catalog dev)${where}`);
   }
   const names = chain.map((link) => (link as Error).name);
   if (names.includes("ResourceNotFoundException"))

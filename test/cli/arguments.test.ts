@@ -168,6 +168,8 @@ describe.concurrent("catalog CLI: an unreachable local stack is named, not dumpe
   ])("catalog %j", async (args) => {
     const result = await catalog(...args, ...down);
     expectOneLineError(result, /the local stack is not running: start it with 'npm start'/);
+    // Where it looked, since a stack on other ports runs yet is not there.
+    expect(result.stderr).toContain(`; nothing answers at ${down[1]}`);
     expect(result.code).toBe(1);
   });
 });

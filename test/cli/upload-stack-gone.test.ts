@@ -75,6 +75,6 @@ it("says how many files went up before the stack stopped answering", async () =>
   // A PUT cut off as the server closed may fail on its own first: a line of its own, before these.
   expect(stderr.trimEnd().split("\n").slice(-2)).toEqual([
     `catalog upload: stopped after ${uploaded} of ${count} file(s) uploaded`,
-    "catalog: the local stack is not running: start it with 'npm start' (catalog dev)",
+    `catalog: the local stack is not running: start it with 'npm start' (catalog dev); nothing answers at ${running.s3Endpoint}`,
   ]);
 }, 60_000);

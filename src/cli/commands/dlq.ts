@@ -9,8 +9,6 @@ interface DlqFlags extends LocalApiFlags {
   json?: boolean;
 }
 
-const NOT_RUNNING = "the local stack is not running: start it with 'npm start' (catalog dev)";
-
 // A move task only works for a queue's own redrive (SQS mode); in direct mode the messages are Lambda's
 // failure records, which are re-invoked one by one: the deploy guide has both procedures.
 const AWS_DLQ =
@@ -55,7 +53,11 @@ async function callApi<T>(
       call.end();
     }));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") throw new CliError(NOT_RUNNING);
+    if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") {
+      throw new CliError(
+        `the local stack is not running: start it with 'npm start' (catalog dev); nothing answers at ${apiUrl} (--api names the HTTP API of a stack on another port)`,
+      );
+    }
     throw new CliError(`cannot reach the local stack at ${apiUrl}: ${(error as Error).message}`);
   }
   let body: T & { error?: string };
