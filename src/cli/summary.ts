@@ -7,6 +7,7 @@ export function summarise(result: ExtractionResult): string {
   const facts: string[] = [];
   if (result.image) facts.push(`${result.image.width}x${result.image.height}`);
   if (result.image?.exif?.model) facts.push(result.image.exif.model);
+  if (result.media?.model) facts.push(result.media.model);
   if (result.media?.duration !== undefined) facts.push(`${result.media.duration.toFixed(2)} s`);
   if (result.media?.codecs.length) facts.push(result.media.codecs.join("+"));
   if (result.pdf?.pages !== undefined)

@@ -93,6 +93,14 @@ export interface MediaInfo {
   frameRate?: number;
   /** Where it was recorded, from a QuickTime/MP4 location (ISO 6709), as phones write it. */
   gps?: GpsPosition;
+  /**
+   * The recording device's maker and model, named as a photo's `exif.make` and
+   * `exif.model`: from a QuickTime/MP4 movie's metadata keys (Apple's
+   * `com.apple.quicktime.make`/`.model`, Android's `com.android.manufacturer`/`.model`)
+   * or its user data (`©mak`/`©mod`, a camera's `manu`/`modl`).
+   */
+  make?: string;
+  model?: string;
   tags?: { title?: string; artist?: string; album?: string; year?: number; genre?: string };
 }
 

@@ -118,6 +118,27 @@ function card(key: string) {
   return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);
 }
 
+/** A QuickTime movie with no tracks whose user data names the device it was recorded with (`©mak`, `©mod`). */
+function movieMadeBy(make: string, model: string): Uint8Array {
+  const box = (type: string, body: Uint8Array) => {
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(8 + body.byteLength);
+    header.write(type, 4, "latin1");
+    return Buffer.concat([header, body]);
+  };
+  // A user-data text: 16-bit length, 16-bit language (packed ISO 639 "und": UTF-8), the text.
+  const text = (type: string, value: string) => {
+    const bytes = Buffer.from(value, "utf8");
+    const header = Buffer.alloc(4);
+    header.writeUInt16BE(bytes.byteLength);
+    header.writeUInt16BE(0x55c4, 2);
+    return box(type, Buffer.concat([header, bytes]));
+  };
+  const ftyp = box("ftyp", Buffer.from("qt  \0\0\0\0qt  ", "latin1"));
+  const udta = box("udta", Buffer.concat([text("\u00a9mak", make), text("\u00a9mod", model)]));
+  return new Uint8Array(Buffer.concat([ftyp, box("moov", udta)]));
+}
+
 /** Puts an object into the stack's bucket, as an uploader would, and waits until the pipeline has cataloged it. */
 async function putCataloged(key: string, body: string | Uint8Array, metadata?: Record<string, string>) {
   await catalog.stack.s3Client.send(
@@ -373,6 +394,27 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => link.textContent()).toBe("12.34560, -98.76540");
     expect(await link.getAttribute("href")).toContain("mlat=12.345600&mlon=-98.765400");
     expect(await page.textContent("[data-section='gps']")).toContain("10.5 m");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("shows the device a video was recorded with, as a photo's camera, as text", async () => {
+    // Prepare: the corpus movie exiftool reads Apple / MacBookPro11,3 from, and one whose make is markup.
+    await putCataloged("videos/device.mov", await readFile(corpusFile("filetype-fixture.mov")));
+    await putCataloged("videos/hostile-device.mov", movieMadeBy(HOSTILE, "iPhone 15 Pro"));
+    const field = (name: string) => page.textContent(`[data-section='media'] dd[data-field='${name}']`);
+    // Act
+    await page.goto(
+      `${catalog.url}/?${new URLSearchParams({ prefix: "videos/", key: "videos/device.mov" })}`,
+    );
+    // Assess
+    await poll(() => field("make")).toBe("Apple");
+    expect(await field("model")).toBe("MacBookPro11,3");
+    await page.goto(
+      `${catalog.url}/?${new URLSearchParams({ prefix: "videos/", key: "videos/hostile-device.mov" })}`,
+    );
+    await poll(() => field("make")).toBe(HOSTILE);
+    expect(await field("model")).toBe("iPhone 15 Pro");
+    expect(await page.locator("[data-section='media'] img").count()).toBe(0);
     expect(incidents).toEqual([]);
   }, 60_000);
 

@@ -279,6 +279,28 @@ describe("media extractor", () => {
     expect((await extractFile("filetype-fixture.mov")).media).not.toHaveProperty("gps");
   });
 
+  const made = mediaEntries.filter((entry) => entry.Make !== undefined || entry.Model !== undefined);
+  it("has a corpus movie that names its device", () => {
+    expect(made.map((entry) => entry.name)).toContain("filetype-fixture.mov");
+  });
+
+  it.each(made.map((entry) => [entry.name, entry] as const))(
+    "%s: the recording device's make and model, as exiftool reads them",
+    async (name, entry) => {
+      const { media } = await extractFile(name);
+      expect({ make: media?.make, model: media?.model }).toEqual({ make: entry.Make, model: entry.Model });
+    },
+  );
+
+  it.each(mediaEntries.filter((entry) => entry.Make === undefined).map((entry) => [entry.name] as const))(
+    "%s: no device where exiftool reads none",
+    async (name) => {
+      const { media } = await extractFile(name);
+      expect(media?.make).toBeUndefined();
+      expect(media?.model).toBeUndefined();
+    },
+  );
+
   it.each([
     ["+12.3456-098.7654+010.500/", { lat: 12.3456, lon: -98.7654, altitude: 10.5 }],
     ["+40.7128-074.0060/", { lat: 40.7128, lon: -74.006 }],
@@ -402,6 +424,100 @@ describe("3GPP asset metadata in an MP4's udta", () => {
     );
     expect(movie.title).toBeUndefined();
     expect(movie.artist).toBeUndefined();
+  });
+});
+
+/** A QuickTime user-data text box (`©mak` ...): 16-bit length, 16-bit language, the text. */
+function userDataText(type: string, text: string, language = 0x15c7): Uint8Array {
+  const bytes = Buffer.from(text, language < 0x400 ? "latin1" : "utf8");
+  return box(
+    type,
+    Uint8Array.of(bytes.byteLength >> 8, bytes.byteLength & 0xff, language >> 8, language & 0xff),
+    bytes,
+  );
+}
+
+/** A QuickTime `meta` box naming each value by an `mdta` key (`keys`), the values in `ilst` (UTF-8 `data`). */
+function quickTimeMeta(entries: ReadonlyArray<readonly [key: string, value: string]>): Uint8Array {
+  const u32 = (value: number) => {
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt32BE(value);
+    return bytes;
+  };
+  const keys = entries.map(([key]) => concatBytes(u32(8 + Buffer.byteLength(key)), "mdta", Buffer.from(key)));
+  const items = entries.map(([, value], i) => {
+    const data = box("data", u32(1), u32(0), Buffer.from(value));
+    return concatBytes(u32(8 + data.byteLength), u32(i + 1), data);
+  });
+  return box(
+    "meta",
+    box("hdlr", new Uint8Array(8), "mdta", new Uint8Array(12)),
+    box("keys", u32(0), u32(entries.length), ...keys),
+    box("ilst", ...items),
+  );
+}
+
+describe("the device a QuickTime or MP4 movie was recorded with", () => {
+  it.each([
+    [
+      "Apple's metadata keys",
+      quickTimeMeta([
+        ["com.apple.quicktime.make", "Apple"],
+        ["com.apple.quicktime.model", "iPhone 15 Pro"],
+      ]),
+    ],
+    [
+      "Android's metadata keys",
+      quickTimeMeta([
+        ["com.android.version", "14"],
+        ["com.android.manufacturer", "Apple"],
+        ["com.android.model", "iPhone 15 Pro"],
+      ]),
+    ],
+    [
+      "udta \u00a9mak and \u00a9mod",
+      box("udta", userDataText("\u00a9mak", "Apple"), userDataText("\u00a9mod", "iPhone 15 Pro")),
+    ],
+    [
+      "udta manu and modl",
+      box(
+        "udta",
+        box("manu", "Apple\0"),
+        box("modl", Uint8Array.of(0, 0, 0, 0, 0x15, 0xc7), "iPhone 15 Pro\0junk"),
+      ),
+    ],
+  ])("reads %s", (_, moov) => {
+    expect(decodeMoov(moov)).toMatchObject({ make: "Apple", model: "iPhone 15 Pro" });
+  });
+
+  it("decodes a \u00a9mak in Mac Roman when a Macintosh language code says so", () => {
+    const movie = decodeMoov(box("udta", userDataText("\u00a9mak", "Caf\u00e9", 0)));
+    // Mac Roman 0xE9 is "È": the text was written latin1 here to show the decoder is the Mac's.
+    expect(movie.make).toBe("Caf\u00c8");
+  });
+
+  it("prefers the metadata keys to the user data, make and model alike", () => {
+    const movie = decodeMoov(
+      concatBytes(
+        box("udta", userDataText("\u00a9mak", "Other"), userDataText("\u00a9mod", "Other model")),
+        quickTimeMeta([
+          ["com.apple.quicktime.make", "Apple"],
+          ["com.apple.quicktime.model", "iPhone 15 Pro"],
+        ]),
+      ),
+    );
+    expect(movie).toMatchObject({ make: "Apple", model: "iPhone 15 Pro" });
+  });
+
+  it("ignores empty values and a track's own metadata", () => {
+    const movie = decodeMoov(
+      concatBytes(
+        box("udta", userDataText("\u00a9mak", "  ")),
+        box("trak", quickTimeMeta([["com.apple.quicktime.make", "Apple"]])),
+      ),
+    );
+    expect(movie).not.toHaveProperty("make");
+    expect(movie).not.toHaveProperty("model");
   });
 });
 

@@ -1390,6 +1390,8 @@ function detailSections(key, record, audit, olderAudit) {
               width: "Width",
               height: "Height",
               frameRate: "Frame rate",
+              make: "Make",
+              model: "Model",
             },
             {
               duration: formatDuration,

@@ -135,6 +135,8 @@ async function mergeMovieHeader(
     if (merged.channels === undefined && audio.channels) merged.channels = audio.channels;
   }
   if (movie.location) merged.gps = movie.location;
+  if (movie.make !== undefined) merged.make = movie.make;
+  if (movie.model !== undefined) merged.model = movie.model;
   // iTunes-style tags (read by music-metadata) win; 3GPP asset boxes fill what they leave out.
   if (movie.title !== undefined || movie.artist !== undefined) {
     const tags = { ...merged.tags };

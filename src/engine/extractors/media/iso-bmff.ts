@@ -56,10 +56,35 @@ export interface MovieHeader {
    * `com.apple.quicktime.location.ISO6709` (phones) or a `udta` `©xyz` box.
    */
   location?: GpsPosition;
+  /**
+   * The recording device's maker and model, as exiftool reads them: the
+   * QuickTime metadata keys `com.apple.quicktime.make`/`.model` (Apple's
+   * devices and software), else Android's `com.android.manufacturer`/`.model`,
+   * else the `udta` boxes `©mak`/`©mod`, else `manu`/`modl` (cameras).
+   */
+  make?: string;
+  model?: string;
 }
 
 /** The metadata key phones record a movie's location under (QuickTime `keys`/`ilst`). */
 const LOCATION_KEY = "com.apple.quicktime.location.ISO6709";
+
+/**
+ * Where a movie's device maker and model are read from, best first: each
+ * source is a QuickTime metadata key or a `udta` box type, for make then model.
+ */
+const DEVICE_SOURCES: ReadonlyArray<{ make: string; model: string }> = [
+  { make: "com.apple.quicktime.make", model: "com.apple.quicktime.model" },
+  { make: "com.android.manufacturer", model: "com.android.model" },
+  { make: "\u00a9mak", model: "\u00a9mod" },
+  { make: "manu", model: "modl" },
+];
+
+/** The QuickTime metadata keys decoded from a `meta` box's `keys`/`ilst`. */
+const METADATA_KEYS = new Set([LOCATION_KEY, ...DEVICE_SOURCES.flatMap(({ make, model }) => [make, model])]);
+
+/** `udta` boxes that hold a device's make or model. */
+const DEVICE_USER_DATA = new Set(DEVICE_SOURCES.slice(2).flatMap(({ make, model }) => [make, model]));
 
 /**
  * A point written in ISO 6709 (`+12.3456-098.7654+010.500/`): latitude and
@@ -166,6 +191,8 @@ export async function readMovieHeader(reader: BlockReader): Promise<MovieHeader 
  */
 export function decodeMoov(body: Uint8Array): MovieHeader {
   const movie: MovieHeader = { tracks: [] };
+  // Device names by metadata key or udta box type, chosen between once the walk is done.
+  const found = new Map<string, string>();
   let visited = 0;
   const walk = (start: number, end: number, track: MovieTrack | undefined): void => {
     let at = start;
@@ -200,15 +227,18 @@ export function decodeMoov(body: Uint8Array): MovieHeader {
         const value = movie[field] ?? assetString(content);
         if (value !== undefined) movie[field] = value;
       } else if (type === "\u00a9xyz" && !track) {
-        // A QuickTime user-data text: 16-bit length, 16-bit language, then the text.
-        if (content.byteLength > 4 && !movie.location) {
-          const length = Math.min(viewOf(content).getUint16(0), content.byteLength - 4);
-          const point = iso6709(new TextDecoder("utf-8").decode(content.subarray(4, 4 + length)));
-          if (point) movie.location = point;
-        }
+        const text = userDataText(content);
+        const point = text === undefined ? undefined : iso6709(text);
+        if (point && !movie.location) movie.location = point;
+      } else if (DEVICE_USER_DATA.has(type) && !track) {
+        const text = type.startsWith("\u00a9") ? userDataText(content) : cameraUserDataText(content);
+        if (text !== undefined) found.set(type, text);
       } else if (type === "meta" && !track) {
-        const point = quickTimeLocation(content);
+        const values = quickTimeMetadata(content);
+        const location = values.get(LOCATION_KEY);
+        const point = location === undefined ? undefined : iso6709(location);
         if (point) movie.location = point;
+        for (const [key, value] of values) if (key !== LOCATION_KEY) found.set(key, value);
       } else if (track) {
         decodeTrackBox(type, content, track);
       }
@@ -216,40 +246,83 @@ export function decodeMoov(body: Uint8Array): MovieHeader {
     }
   };
   walk(0, body.byteLength, undefined);
+  const make = DEVICE_SOURCES.map((source) => found.get(source.make)).find((value) => value !== undefined);
+  const model = DEVICE_SOURCES.map((source) => found.get(source.model)).find((value) => value !== undefined);
+  if (make !== undefined) movie.make = make;
+  if (model !== undefined) movie.model = model;
   return movie;
 }
 
+/** Longest user-data text decoded, in bytes. */
+const MAX_USER_DATA_TEXT_BYTES = 4096;
+
 /**
- * The location a QuickTime `meta` box holds under {@link LOCATION_KEY}: its
- * `keys` box names each metadata item by a 1-based index, and the `ilst`
- * item of that index holds a `data` box whose value is the ISO 6709 text.
- * An ISO `meta` box (version and flags before its children) is read alike.
+ * The first text of a QuickTime user-data text box (`©xyz`, `©mak` ...): a
+ * 16-bit length, a 16-bit language, then the text. A Macintosh language code
+ * (below 0x400) means Mac Roman text; a packed ISO 639 code means UTF-8.
  */
-function quickTimeLocation(meta: Uint8Array): GpsPosition | undefined {
+function userDataText(content: Uint8Array): string | undefined {
+  if (content.byteLength <= 4) return undefined;
+  const view = viewOf(content);
+  const length = Math.min(view.getUint16(0), content.byteLength - 4, MAX_USER_DATA_TEXT_BYTES);
+  const language = view.getUint16(2);
+  const label = language < 0x400 ? "macintosh" : "utf-8";
+  return cleanString(new TextDecoder(label).decode(content.subarray(4, 4 + length)));
+}
+
+/**
+ * A camera's `manu`/`modl` box: a string up to its first NUL, after version,
+ * flags and a language (four NULs and two bytes) when some makers (Canon) put them first.
+ */
+function cameraUserDataText(content: Uint8Array): string | undefined {
+  let bytes = content.subarray(0, MAX_USER_DATA_TEXT_BYTES + 6);
+  if (bytes.byteLength > 6 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0 && bytes[3] === 0) {
+    bytes = bytes.subarray(6);
+  }
+  const end = bytes.indexOf(0);
+  return cleanString(new TextDecoder("utf-8").decode(end >= 0 ? bytes.subarray(0, end) : bytes));
+}
+
+/**
+ * The values a QuickTime `meta` box holds under {@link METADATA_KEYS}: its
+ * `keys` box names each metadata item by a 1-based index, and the `ilst` item
+ * of that index holds a `data` box whose value is the text (UTF-8, or UTF-16
+ * for type 2). An ISO `meta` box (version and flags before its children) is read alike.
+ */
+function quickTimeMetadata(meta: Uint8Array): Map<string, string> {
+  const values = new Map<string, string>();
   const childrenAt = fourcc(meta, 4) === "hdlr" ? 0 : 4;
   const children = childBoxes(meta, childrenAt, 0);
   const keys = children.find((box) => box.type === "keys");
   const items = children.find((box) => box.type === "ilst");
-  if (!keys || !items) return undefined;
+  if (!keys || !items) return values;
   // keys: version and flags, a count, then entries of size, namespace and name.
+  const wanted = new Map<number, string>();
   let index = 0;
-  let wanted: number | undefined;
   for (let at = keys.start + 8; at + 8 <= keys.end; ) {
     const size = viewOf(meta).getUint32(at);
     if (size < 8 || at + size > keys.end) break;
     index += 1;
-    if (new TextDecoder("utf-8").decode(meta.subarray(at + 8, at + size)) === LOCATION_KEY) wanted = index;
+    const name = new TextDecoder("utf-8").decode(meta.subarray(at + 8, at + size));
+    if (METADATA_KEYS.has(name)) wanted.set(index, name);
     at += size;
   }
-  if (wanted === undefined) return undefined;
+  if (wanted.size === 0) return values;
   for (const item of childBoxes(meta.subarray(0, items.end), items.start, 0)) {
-    if (viewOf(meta).getUint32(item.start - 4) !== wanted) continue;
+    const name = wanted.get(viewOf(meta).getUint32(item.start - 4));
+    if (name === undefined || values.has(name)) continue;
     const data = childBoxes(meta.subarray(0, item.end), item.start, 0).find((box) => box.type === "data");
     // data: a type indicator and a locale (four bytes each), then the value.
-    if (data && data.end - data.start > 8)
-      return iso6709(new TextDecoder("utf-8").decode(meta.subarray(data.start + 8, data.end)));
+    if (!data || data.end - data.start <= 8) continue;
+    const label = viewOf(meta).getUint32(data.start) === 2 ? "utf-16be" : "utf-8";
+    const text = cleanString(
+      new TextDecoder(label).decode(
+        meta.subarray(data.start + 8, Math.min(data.end, data.start + 8 + MAX_USER_DATA_TEXT_BYTES)),
+      ),
+    );
+    if (text !== undefined) values.set(name, text);
   }
-  return undefined;
+  return values;
 }
 
 function viewOf(content: Uint8Array): DataView {
