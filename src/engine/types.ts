@@ -171,7 +171,12 @@ export interface ArchiveInfo {
 }
 
 export interface TextInfo {
-  /** utf-8, utf-16le, utf-16be, iso-8859-1, ascii ... */
+  /**
+   * Named as `file --mime-encoding` names it (us-ascii, utf-8, utf-16le,
+   * utf-16be, iso-8859-1; windows-1252 for its unknown-8bit), or, for text in
+   * another legacy character set, by its WHATWG label: windows-1251, koi8-r,
+   * ibm866, x-mac-cyrillic, iso-8859-7, windows-1256, big5, euc-kr, shift_jis ...
+   */
   encoding: string;
   bom: boolean;
   lineEndings: "lf" | "crlf" | "cr" | "mixed" | "none";

@@ -5,16 +5,21 @@
  * Encoding names follow `file --mime-encoding` (us-ascii, utf-8, utf-16le,
  * utf-16be, iso-8859-1), with `windows-1252` where `file` says `unknown-8bit`
  * (single-byte text using 0x80-0x9F, which ISO-8859-1 leaves to controls).
+ * Where `file` has no better answer than those two for text in another legacy
+ * character set (Cyrillic, Greek, Hebrew, Arabic, Big5, EUC-KR ...), the set
+ * is named by its WHATWG label (`windows-1251`, `ibm866`, `big5` ...): see
+ * {@link legacyCharset}.
  */
 
 import { isAscii, isUtf8 } from "node:buffer";
 import { isSvgDocument } from "../extractors/image/svg.js";
+import { legacyCharset } from "./legacy-charset.js";
 
 /** Result of sniffing bytes that carry no magic number. */
 export interface TextSniff {
   mime: string;
   ext: string;
-  /** us-ascii, utf-8, utf-16le, utf-16be, utf-32le, utf-32be, iso-8859-1, windows-1252 */
+  /** us-ascii, utf-8, utf-16le, utf-16be, utf-32le, utf-32be, iso-8859-1, windows-1252, or another legacy set's WHATWG label */
   encoding: string;
   bom: boolean;
 }
@@ -156,6 +161,8 @@ export function detectTextEncoding(head: Uint8Array, complete: boolean): TextEnc
   if (utf8 === "ascii") return { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (looksEbcdic(head)) return undefined;
+  const legacy = legacyCharset(head);
+  if (legacy) return { encoding: legacy, bom: false, bomLength: 0, decoderLabel: legacy };
   let c1 = false;
   for (let i = 0; i < head.length && !c1; i++)
     c1 = (head[i] as number) >= 0x80 && (head[i] as number) <= 0x9f;

@@ -1,0 +1,131 @@
+/**
+ * Which legacy (pre-Unicode) character set single-byte-looking text is in,
+ * when it is neither ASCII nor UTF-8: Cyrillic, Greek, Hebrew, Arabic, Central
+ * European code pages, or a multibyte East Asian one.
+ *
+ * chardet (ICU's detector) decides most of them; it knows no IBM866 (DOS) or
+ * x-mac-cyrillic, and a Russian text in either gets a wrong or weak answer,
+ * so the Cyrillic code pages are chosen here first, by Russian letter
+ * frequencies. The one library that also knows those two (jschardet) adds
+ * over 1 MiB to the Lambda bundle.
+ */
+
+import { analyse } from "chardet";
+
+/** Bytes above 0x7F needed before a character set is guessed: fewer say too little about any. */
+export const MIN_HIGH_BYTES = 16;
+
+/** chardet confidence (0-100) below which its answer is not taken. */
+const MIN_CHARDET_CONFIDENCE = 50;
+
+/** Score (0-1) a Cyrillic code page needs: letter frequencies alike and the high bytes read as letters. */
+const MIN_CYRILLIC_SCORE = 0.75;
+
+/** chardet's answers taken, by its name, as the name `TextDecoder` and the record use. */
+const CHARDET_ENCODINGS = new Map(
+  [
+    "Shift_JIS",
+    "Big5",
+    "EUC-JP",
+    "EUC-KR",
+    "GB18030",
+    "ISO-8859-2",
+    "ISO-8859-5",
+    "ISO-8859-6",
+    "ISO-8859-7",
+    "ISO-8859-8",
+    "ISO-8859-9",
+    "windows-1250",
+    "windows-1251",
+    "windows-1253",
+    "windows-1254",
+    "windows-1255",
+    "windows-1256",
+    "KOI8-R",
+  ].map((name) => [name, name.toLowerCase()]),
+);
+
+/** Cyrillic single-byte code pages, each tried as a decoding of the text. */
+const CYRILLIC_CODE_PAGES = ["windows-1251", "koi8-r", "ibm866", "x-mac-cyrillic", "iso-8859-5"] as const;
+
+/** Russian letters а-я (ё counted as е), per mille of running text. */
+const RUSSIAN_LETTERS = [
+  80, 16, 45, 17, 30, 85, 9, 17, 74, 12, 35, 44, 32, 67, 110, 28, 47, 55, 63, 26, 3, 10, 5, 14, 7, 4, 0.4, 19,
+  17, 3, 6, 20,
+];
+
+/**
+ * The legacy character set of text that has at least {@link MIN_HIGH_BYTES}
+ * bytes above 0x7F and is not UTF-8, or undefined when none stands out (the
+ * caller keeps ISO-8859-1 / windows-1252). Latin-1 answers are left to the caller.
+ *
+ * @example
+ * legacyCharset(windows1256Bytes) // "windows-1256"
+ */
+export function legacyCharset(bytes: Uint8Array): string | undefined {
+  let high = 0;
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) high++;
+  if (high < MIN_HIGH_BYTES) return undefined;
+  const cyrillic = cyrillicCodePage(bytes, high);
+  if (cyrillic) return cyrillic;
+  const [best] = analyse(bytes);
+  if (!best || best.confidence < MIN_CHARDET_CONFIDENCE) return undefined;
+  return CHARDET_ENCODINGS.get(best.name);
+}
+
+/**
+ * The Cyrillic code page under which the text reads most like Russian: its
+ * letters' frequencies closest to Russian's (cosine), times the share of its
+ * high bytes that decode to a Cyrillic letter not capitalised mid-word.
+ * Undefined unless Cyrillic letters outnumber Latin ones and the best score
+ * reaches {@link MIN_CYRILLIC_SCORE}.
+ */
+function cyrillicCodePage(bytes: Uint8Array, high: number): string | undefined {
+  let best: string | undefined;
+  let bestScore = MIN_CYRILLIC_SCORE;
+  for (const label of CYRILLIC_CODE_PAGES) {
+    // Single-byte and all in the BMP: character i is byte i.
+    const text = new TextDecoder(label).decode(bytes);
+    const counts = new Array<number>(32).fill(0);
+    let letters = 0;
+    let latin = 0;
+    let afterLetter = false;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if ((bytes[i] as number) < 0x80) {
+        afterLetter = (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+        if (afterLetter) latin++;
+        continue;
+      }
+      const upper = (code >= 0x410 && code <= 0x42f) || code === 0x401;
+      const lower = (code >= 0x430 && code <= 0x44f) || code === 0x451;
+      if (lower || (upper && !afterLetter)) {
+        const folded = code === 0x401 || code === 0x451 ? 5 : (code - 0x410) % 32;
+        counts[folded] = (counts[folded] as number) + 1;
+        letters++;
+      }
+      afterLetter = upper || lower;
+    }
+    if (letters <= latin) continue;
+    const score = cosine(counts, RUSSIAN_LETTERS) * (letters / high);
+    if (score > bestScore) {
+      best = label;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let normA = 0;
+  let normB = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    dot += x * y;
+    normA += x * x;
+    normB += y * y;
+  }
+  return normA === 0 || normB === 0 ? 0 : dot / Math.sqrt(normA * normB);
+}
