@@ -67,7 +67,7 @@ import {
   withoutChecksumFields,
 } from "./stored-checksums.js";
 import { readUploadBody, receivedBody } from "./upload-body.js";
-import { checkWriteConditions, readWriteConditions } from "./write-conditions.js";
+import { checkDeleteConditions, checkWriteConditions, readWriteConditions } from "./write-conditions.js";
 
 // s3rver's types, as far as this server uses them; embedded-s3-multipart.ts imports them as types only.
 export interface S3rverStore {
@@ -720,6 +720,8 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   // Deletions are reported from the store, so DeleteObjects (which s3rver does not announce) is covered.
   store.deleteObject = async (bucket, key) => {
     await gate.delete(async () => {
+      // No put runs while a delete holds the gate: the ETag checked is the one removed.
+      await checkDeleteConditions(() => storedETag(store, bucket, key));
       // The tags go with the object, before s3rver removes the folder the delete leaves empty.
       await rm(store.getResourcePath(bucket, key, "tagging.xml"), { force: true });
       await deleteObject(bucket, key);

@@ -7,12 +7,20 @@
  * ignored both headers, so a create-only upload silently replaced the
  * object it was meant to leave alone.
  *
+ * DeleteObject with `If-Match` (an ETag, or `*` for any object) removes
+ * the object only when the key holds a matching one: 412 PreconditionFailed
+ * when it holds another, 404 NoSuchKey when it holds none (S3's conditional
+ * deletes, general purpose buckets, since September 2025). s3rver ignored the
+ * header and deleted whatever the key held.
+ *
  * {@link readWriteConditions} reads the headers when the request arrives;
  * the code that puts an object in place calls {@link checkWriteConditions}
- * with the key's current ETag, in the key's turn, just before it does.
+ * with the key's current ETag, in the key's turn, just before it does, and
+ * the code that removes one calls {@link checkDeleteConditions} likewise.
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { addressOf } from "./embedded-s3-multipart.js";
 import type { KoaContext, KoaMiddleware } from "./embedded-s3-thread.js";
 import { preconditionFailed, S3Error } from "./s3-error.js";
 
@@ -24,7 +32,16 @@ interface WriteConditions {
   eTag?: string;
 }
 
+/** The precondition of the DeleteObject being answered. */
+interface DeleteConditions {
+  /** `If-Match`: the ETags (unquoted) one of which the key's object must have; `*` matches any. */
+  eTags: string[];
+  /** Whether the store looked at the key's object; s3rver skips the store when the key holds none. */
+  checked: boolean;
+}
+
 const requested = new AsyncLocalStorage<WriteConditions>();
+const deleteRequested = new AsyncLocalStorage<DeleteConditions>();
 
 const unquoted = (eTag: string) => eTag.trim().replace(/^"(.*)"$/, "$1");
 
@@ -36,15 +53,29 @@ export function putsObject(ctx: KoaContext): boolean {
   return ctx.method === "PUT" && !["tagging", "partNumber", "uploadId"].some((name) => name in ctx.query);
 }
 
+/** Whether the request is a DeleteObject: a DELETE of a key that is not about its tags or a multipart upload. */
+function deletesObject(ctx: KoaContext): boolean {
+  if (ctx.method !== "DELETE" || ["tagging", "uploadId"].some((name) => name in ctx.query)) return false;
+  return addressOf(ctx)?.key !== undefined;
+}
+
 /**
  * Koa middleware: notes the `If-None-Match` and `If-Match` of a request
  * that writes an object (PutObject, CopyObject, CompleteMultipartUpload)
- * for {@link checkWriteConditions}.
+ * for {@link checkWriteConditions}, and the `If-Match` of a DeleteObject
+ * for {@link checkDeleteConditions}.
  */
 export const readWriteConditions: KoaMiddleware = async (ctx, next) => {
-  const writesObject = putsObject(ctx) || (ctx.method === "POST" && "uploadId" in ctx.query);
   const noneMatch = ctx.headers["if-none-match"];
   const match = ctx.headers["if-match"];
+  if (match !== undefined && deletesObject(ctx)) {
+    const conditions: DeleteConditions = { eTags: match.split(",").map(unquoted), checked: false };
+    await deleteRequested.run(conditions, next);
+    // s3rver answers 204 without asking the store when the key holds nothing: no object to match.
+    if (!conditions.checked) throw new S3Error("NoSuchKey", "The specified key does not exist.");
+    return;
+  }
+  const writesObject = putsObject(ctx) || (ctx.method === "POST" && "uploadId" in ctx.query);
   if (!writesObject || (noneMatch === undefined && match === undefined)) return next();
   await requested.run(
     { absent: noneMatch?.trim() === "*", ...(match !== undefined && { eTag: unquoted(match) }) },
@@ -69,4 +100,24 @@ export async function checkWriteConditions(current: () => Promise<string | undef
   if (conditions.eTag === undefined) return;
   if (eTag === undefined) throw new S3Error("NoSuchKey", "The specified key does not exist.");
   if (conditions.eTag !== eTag) throw preconditionFailed("If-Match");
+}
+
+/**
+ * Throws S3's error when the DeleteObject being answered has an `If-Match`
+ * that the key's object does not meet; `current` gives that object's ETag
+ * (unquoted; undefined when the key holds none), and is called only for a
+ * delete with a precondition. Call it in the key's turn, just before the
+ * object is removed, so no write can come between the check and the delete.
+ *
+ * @example
+ * await checkDeleteConditions(() => currentETag(bucket, key)); // PreconditionFailed for If-Match naming another ETag
+ */
+export async function checkDeleteConditions(current: () => Promise<string | undefined>): Promise<void> {
+  const conditions = deleteRequested.getStore();
+  if (!conditions) return;
+  conditions.checked = true;
+  const eTag = await current();
+  if (eTag === undefined) throw new S3Error("NoSuchKey", "The specified key does not exist.");
+  if (!conditions.eTags.includes("*") && !conditions.eTags.includes(eTag))
+    throw preconditionFailed("If-Match");
 }

@@ -3,12 +3,14 @@
  * when its key holds none, and one sent with `If-Match` only over the object
  * with that ETag; otherwise it answers 412 (404 for `If-Match` on an empty
  * key) and changes nothing. s3rver ignored both headers, so a create-only
- * upload replaced the object it was meant to leave alone.
+ * upload replaced the object it was meant to leave alone. A DeleteObject
+ * with `If-Match` is held to the same rule.
  */
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   PutObjectCommand,
   type S3Client,
@@ -32,6 +34,9 @@ const read = async (Key: string) => {
   const got = await client.send(new GetObjectCommand({ Bucket, Key }));
   return got.Body?.transformToString();
 };
+
+const S3_ERROR_XML =
+  /^<\?xml[^>]*>\s*<Error>\s*<Code>PreconditionFailed<\/Code>[\s\S]*<Condition>If-Match<\/Condition>/;
 
 const refusal = async (work: Promise<unknown>) => {
   try {
@@ -119,5 +124,62 @@ describe("a copy or a completed upload with If-None-Match: *", () => {
       { name: "PreconditionFailed", status: 412 },
     ]);
     expect(await read("kept.txt")).toBe("kept");
+  });
+});
+
+describe("a DeleteObject with If-Match", () => {
+  it("removes the object with that ETag, quoted or not", async () => {
+    const { ETag: quoted } = await client.send(new PutObjectCommand({ Bucket, Key: "gone.txt", Body: "a" }));
+    await client.send(new DeleteObjectCommand({ Bucket, Key: "gone.txt", IfMatch: quoted }));
+    expect(await refusal(read("gone.txt"))).toEqual({ name: "NoSuchKey", status: 404 });
+
+    const { ETag } = await client.send(new PutObjectCommand({ Bucket, Key: "gone.txt", Body: "b" }));
+    await client.send(
+      new DeleteObjectCommand({ Bucket, Key: "gone.txt", IfMatch: (ETag as string).replaceAll('"', "") }),
+    );
+    expect(await refusal(read("gone.txt"))).toEqual({ name: "NoSuchKey", status: 404 });
+  });
+
+  it("is refused with 412 over another object, which stays", async () => {
+    // Prepare
+    const { ETag: older } = await client.send(
+      new PutObjectCommand({ Bucket, Key: "kept-delete.txt", Body: "v1" }),
+    );
+    await client.send(new PutObjectCommand({ Bucket, Key: "kept-delete.txt", Body: "v2" }));
+    // Act
+    const refused = await refusal(
+      client.send(new DeleteObjectCommand({ Bucket, Key: "kept-delete.txt", IfMatch: older })),
+    );
+    // Assess
+    expect(refused).toEqual({ name: "PreconditionFailed", status: 412 });
+    expect(await read("kept-delete.txt")).toBe("v2");
+  });
+
+  it("answers the raw 412 as S3's XML error naming the If-Match condition", async () => {
+    await client.send(new PutObjectCommand({ Bucket, Key: "raw-delete.txt", Body: "v" }));
+    const response = await fetch(`${server.s3.endpoint}/${Bucket}/raw-delete.txt`, {
+      method: "DELETE",
+      headers: { "If-Match": '"0123456789abcdef0123456789abcdef"' },
+    });
+    expect(response.status).toBe(412);
+    expect(await response.text()).toMatch(S3_ERROR_XML);
+    expect(await read("raw-delete.txt")).toBe("v");
+  });
+
+  it("If-Match: * removes whatever object the key holds", async () => {
+    await client.send(new PutObjectCommand({ Bucket, Key: "any.txt", Body: "x" }));
+    await client.send(new DeleteObjectCommand({ Bucket, Key: "any.txt", IfMatch: "*" }));
+    expect(await refusal(read("any.txt"))).toEqual({ name: "NoSuchKey", status: 404 });
+  });
+
+  it("on a key that holds nothing is NoSuchKey (404), with an ETag or *, where a plain delete is 204", async () => {
+    expect(
+      await refusal(client.send(new DeleteObjectCommand({ Bucket, Key: "never.txt", IfMatch: '"abc"' }))),
+    ).toEqual({ name: "NoSuchKey", status: 404 });
+    expect(
+      await refusal(client.send(new DeleteObjectCommand({ Bucket, Key: "never.txt", IfMatch: "*" }))),
+    ).toEqual({ name: "NoSuchKey", status: 404 });
+    const plain = await client.send(new DeleteObjectCommand({ Bucket, Key: "never.txt" }));
+    expect(plain.$metadata.httpStatusCode).toBe(204);
   });
 });
