@@ -90,7 +90,8 @@ export interface CatalogFunctionProps {
 /**
  * The metadata function: the bundled handler on Node.js 22 / arm64 with its own role, log group and the
  * grants for exactly the calls it makes (ranged GetObject/HeadObject, tagging when the policy tags
- * rejected objects, derived PutObject when enabled, four DynamoDB item actions). No managed policy, no wildcard action.
+ * rejected objects, derived PutObject and conditional DeleteObject when enabled, four DynamoDB item
+ * actions). No managed policy, no wildcard action.
  *
  * @example
  * ```ts
@@ -203,6 +204,9 @@ export class CatalogFunction extends Construct {
         "s3:PutObject",
         // A deleted object's thumbnail goes with it.
         "s3:DeleteObject",
+        // ...but only while it is the one the record named: DeleteObject with If-Match, which S3 authorizes
+        // with s3:GetObject on the key besides s3:DeleteObject.
+        "s3:GetObject",
         ...(catalogBucket.encryptionKey ? ["kms:GenerateDataKey"] : []),
       );
     }

@@ -71,8 +71,14 @@ export interface ObjectStorage {
  * raises no event. `delete` of a missing key succeeds, as on S3.
  */
 export interface DerivedWriter {
-  put(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void>;
-  delete(bucket: string, key: string): Promise<void>;
+  /** Resolves to the ETag (unquoted) the store gave the written object, when it gave one. */
+  put(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<{ eTag?: string }>;
+  /**
+   * Removes the object under `key`; with `ifMatch` (an ETag), only if the
+   * object there still has it. Resolves `"kept"` when another object has
+   * taken the key since (S3's 412), `"deleted"` when none is left there.
+   */
+  delete(bucket: string, key: string, options?: { ifMatch?: string }): Promise<"deleted" | "kept">;
 }
 
 /** The catalog writes the pipeline makes (implemented by `CatalogStore`). */

@@ -133,11 +133,13 @@ async function processRemoval(
   const lookForCurrent = permanentVersionDelete && (tombstoned || write.outcome === "duplicate");
   const outcome: AuditOutcome = tombstoned ? "deleted" : write.outcome;
   const reasons: string[] = [];
-  // Only the delete that actually tombstoned the object removes its thumbnail: a stale one (an older
-  // version's delete) must not take the current version's thumbnail with it. It goes before the
-  // current version is cataloged, which writes that version's own thumbnail under the same key.
-  if ((outcome === "deleted" || lookForCurrent) && deps.thumbnails) {
-    const warning = await deleteThumbnail(event.bucket, event.key, deps.thumbnails);
+  // Only the delete that actually tombstoned a record removes the thumbnail that record named: a stale
+  // one (an older version's delete) must not take the current version's thumbnail with it. A newer
+  // event of the key may have written its own thumbnail there meanwhile, which the delete, conditional
+  // on the replaced thumbnail's ETag, leaves alone. It goes before the current version is cataloged,
+  // which writes that version's own thumbnail under the same key.
+  if (write.replacedThumbnail && deps.thumbnails) {
+    const warning = await deleteThumbnail(event.bucket, write.replacedThumbnail, deps.thumbnails);
     if (warning) {
       reasons.push(warning);
       (deps.logger ?? SILENT_LOGGER).warn(warning, { bucket: event.bucket, key: event.key });
@@ -313,9 +315,10 @@ async function processCreation(
       await tagRejected(event, deps, versionId);
     }
     // The content replaced had a thumbnail and this one has none (not an image, rejected, not renderable):
-    // the old one would outlive it, showing what the object no longer is.
-    if (write.replacedThumbnailKey && !derived?.thumbnail && deps.thumbnails) {
-      const warning = await deleteThumbnail(event.bucket, event.key, deps.thumbnails);
+    // the old one would outlive it, showing what the object no longer is. Conditional on its ETag, as
+    // on a delete: a newer event's thumbnail written there meanwhile stays.
+    if (write.replacedThumbnail && !derived?.thumbnail && deps.thumbnails) {
+      const warning = await deleteThumbnail(event.bucket, write.replacedThumbnail, deps.thumbnails);
       if (warning) (deps.logger ?? SILENT_LOGGER).warn(warning, { bucket: event.bucket, key: event.key });
     }
     return finish(event, deps, started, {

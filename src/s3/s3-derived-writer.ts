@@ -17,9 +17,9 @@ import type { DerivedWriter } from "../pipeline/ports.js";
 export class S3DerivedWriter implements DerivedWriter {
   constructor(private readonly client: S3Client) {}
 
-  async put(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void> {
+  async put(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<{ eTag?: string }> {
     try {
-      await this.client.send(
+      const output = await this.client.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
@@ -29,15 +29,35 @@ export class S3DerivedWriter implements DerivedWriter {
           CacheControl: "no-cache",
         }),
       );
+      return output.ETag ? { eTag: output.ETag.replace(/^"(.*)"$/, "$1") } : {};
     } catch (error) {
       throw failure(bucket, key, "PutObject", error);
     }
   }
 
-  async delete(bucket: string, key: string): Promise<void> {
+  /**
+   * DeleteObject; with `ifMatch`, a conditional delete (S3 general purpose
+   * buckets honour `If-Match` on DeleteObject since September 2025; it needs
+   * `s3:GetObject` on the key besides `s3:DeleteObject`). S3 answers 412
+   * when the key holds an object with another ETag, which is left alone,
+   * and 404 when it holds none, which is what the delete was for.
+   */
+  async delete(bucket: string, key: string, options: { ifMatch?: string } = {}): Promise<"deleted" | "kept"> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await this.client.send(
+        new DeleteObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(options.ifMatch !== undefined && { IfMatch: `"${options.ifMatch}"` }),
+        }),
+      );
+      return "deleted";
     } catch (error) {
+      if (options.ifMatch !== undefined) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 412) return "kept";
+        if (status === 404) return "deleted";
+      }
       throw failure(bucket, key, "DeleteObject", error);
     }
   }

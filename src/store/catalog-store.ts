@@ -91,8 +91,9 @@ const IDENTITY_ATTRIBUTES = new Set([
   "sha256",
   "mime",
   "category",
-  // A cut key would point at nothing.
+  // A cut key would point at nothing, and a cut ETag would match nothing.
   "thumbnailKey",
+  "thumbnailEtag",
   ...Object.values(INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]),
 ]);
 const RECORD_CONDITION = "attribute_not_exists(pk) OR seqKey < :seq";
@@ -185,12 +186,12 @@ export class CatalogStore {
     if (result.previous?.sha256 && result.previous.sha256 !== sha256) {
       await this.groups.leave(result.previous.sha256, input, result.previous.seqKey);
     }
-    const replacedThumbnailKey = result.previous?.thumbnailKey;
+    const replacedThumbnail = result.previous?.thumbnail;
     return {
       outcome: result.outcome,
       storedSeqKey: seqKey,
       ...(sha256 && { sha256 }),
-      ...(replacedThumbnailKey && { replacedThumbnailKey }),
+      ...(replacedThumbnail && { replacedThumbnail }),
     };
   }
 
@@ -264,7 +265,8 @@ export class CatalogStore {
     }
     if (result.previous?.sha256)
       await this.groups.leave(result.previous.sha256, input, result.previous.seqKey);
-    return { outcome: "created", storedSeqKey: seqKey };
+    const replacedThumbnail = result.previous?.thumbnail;
+    return { outcome: "created", storedSeqKey: seqKey, ...(replacedThumbnail && { replacedThumbnail }) };
   }
 
   /**
@@ -588,6 +590,7 @@ export class CatalogStore {
       durationMs: input.durationMs,
       extractionMs: extraction?.durationMs,
       thumbnailKey: input.thumbnail?.key,
+      thumbnailEtag: input.thumbnail?.eTag,
       thumbnailSize: input.thumbnail?.size,
       thumbnailWidth: input.thumbnail?.width,
       thumbnailHeight: input.thumbnail?.height,
@@ -652,7 +655,8 @@ export class CatalogStore {
     }
     // The tombstone keeps the replaced record's sequencer: copies up to it are that record's.
     if (typeof stored.sha256 === "string") await this.groups.leave(stored.sha256, input, storedSeqKey);
-    return { outcome: "created", storedSeqKey };
+    const replacedThumbnail = thumbnailOf(stored);
+    return { outcome: "created", storedSeqKey, ...(replacedThumbnail && { replacedThumbnail }) };
   }
 
   private async markVersionGone(input: TombstoneInput, versionId: string): Promise<void> {
@@ -720,7 +724,7 @@ export class CatalogStore {
   ): Promise<{
     outcome: WriteOutcome;
     /** The record replaced, when there was one: its content, its event and its thumbnail. */
-    previous?: { sha256?: string; seqKey: string; thumbnailKey?: string };
+    previous?: { sha256?: string; seqKey: string; thumbnail?: { key: string; eTag?: string } };
     /** On a lost condition: the stored record's event and content. */
     storedSeqKey?: string;
     storedSha256?: string;
@@ -742,6 +746,7 @@ export class CatalogStore {
       );
       const previous = output.Attributes;
       const replacedLive = previous !== undefined && previous.status !== "deleted";
+      const thumbnail = previous && thumbnailOf(previous);
       return {
         outcome: replacedLive ? "updated" : "created",
         ...(previous !== undefined && {
@@ -749,7 +754,7 @@ export class CatalogStore {
             // A record from before `seqKey` existed orders below every event.
             seqKey: typeof previous.seqKey === "string" ? previous.seqKey : "",
             ...(typeof previous.sha256 === "string" && { sha256: previous.sha256 }),
-            ...(typeof previous.thumbnailKey === "string" && { thumbnailKey: previous.thumbnailKey }),
+            ...(thumbnail && { thumbnail }),
           },
         }),
       };
@@ -1033,4 +1038,13 @@ function errorName(error: unknown): string | undefined {
 
 function isConditionalFailure(error: unknown): boolean {
   return errorName(error) === "ConditionalCheckFailedException";
+}
+
+/** The thumbnail a stored record names, with the ETag it was written with when the record kept it. */
+function thumbnailOf(item: Record<string, unknown>): { key: string; eTag?: string } | undefined {
+  if (typeof item.thumbnailKey !== "string") return undefined;
+  return {
+    key: item.thumbnailKey,
+    ...(typeof item.thumbnailEtag === "string" && { eTag: item.thumbnailEtag }),
+  };
 }

@@ -77,6 +77,12 @@ export interface ObjectRecordInput extends SystemMetadata, EventStamp {
  */
 export interface ThumbnailRef {
   key: string;
+  /**
+   * ETag S3 gave the written thumbnail (unquoted). Every event of a key writes
+   * its thumbnail under the same key, so removing the one a record named is a
+   * delete conditional on this ETag: a newer event's thumbnail stays.
+   */
+  eTag?: string;
   /** Bytes of the WebP. */
   size: number;
   width: number;
@@ -149,6 +155,8 @@ export interface CatalogRecord extends Partial<Omit<SystemMetadata, "bucket" | "
   /** True when long fields were cut to keep the item small. */
   truncated?: boolean;
   thumbnailKey?: string;
+  /** ETag of the thumbnail this record's event wrote (absent on records of older versions). */
+  thumbnailEtag?: string;
   thumbnailSize?: number;
   thumbnailWidth?: number;
   thumbnailHeight?: number;
@@ -217,8 +225,11 @@ export interface WriteResult {
   storedSeqKey?: string;
   /** Content hash the written record holds (lower-case hex), for a record write that was not stale. */
   sha256?: string;
-  /** The thumbnail the record this write replaced named, for a record write that replaced one. */
-  replacedThumbnailKey?: string;
+  /**
+   * The thumbnail the record this write replaced named, for a record or
+   * tombstone write that replaced one: its key and, when the record kept it, its ETag.
+   */
+  replacedThumbnail?: { key: string; eTag?: string };
 }
 
 /** Whether an audit write added an entry or counted a redelivery of one. */

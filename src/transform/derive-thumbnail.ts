@@ -88,8 +88,9 @@ export async function deriveThumbnail(
   }
 
   const thumbnailKey = thumbnailKeyFor(settings.derivedPrefix, key);
+  let written: { eTag?: string };
   try {
-    await settings.writer.put(bucket, thumbnailKey, rendered.bytes, THUMBNAIL_CONTENT_TYPE);
+    written = await settings.writer.put(bucket, thumbnailKey, rendered.bytes, THUMBNAIL_CONTENT_TYPE);
   } catch (error) {
     // A thumbnail is optional: the record is written without it and a reprocess can make it again.
     const message = error instanceof SourceError ? error.message : String((error as Error)?.message ?? error);
@@ -100,6 +101,7 @@ export async function deriveThumbnail(
     warnings: [],
     thumbnail: {
       key: thumbnailKey,
+      ...(written.eTag !== undefined && { eTag: written.eTag }),
       size: rendered.bytes.byteLength,
       width: rendered.width,
       height: rendered.height,
@@ -110,20 +112,30 @@ export async function deriveThumbnail(
 }
 
 /**
- * Removes the thumbnail of a deleted object. Best effort: a failure is
- * returned as a warning, since the lifecycle rule on the derived prefix
- * expires it anyway.
+ * Removes the thumbnail a replaced or deleted record named. Every event of
+ * a key writes its thumbnail under the same key, so a newer event may have
+ * put its own there already: the delete is conditional on the ETag the
+ * record kept, and a thumbnail with another ETag stays (not an error). A
+ * record written before thumbnails kept their ETag gets a plain delete.
+ * Best effort: a failure is returned as a warning, since the lifecycle rule
+ * on the derived prefix expires the thumbnail anyway.
  *
  * @example
- * const warning = await deleteThumbnail("uploads", "photos/a.jpg", settings);
+ * const warning = await deleteThumbnail("uploads", { key: record.thumbnailKey, eTag: record.thumbnailEtag }, settings);
  */
 export async function deleteThumbnail(
   bucket: string,
-  key: string,
+  thumbnail: { key: string; eTag?: string },
   settings: ThumbnailSettings,
 ): Promise<string | undefined> {
+  // A record names only what the pipeline wrote; anything else is not the pipeline's to delete.
+  if (!thumbnail.key.startsWith(settings.derivedPrefix)) {
+    return `thumbnail: not deleted: ${thumbnail.key} is outside the derived prefix ${settings.derivedPrefix}`;
+  }
   try {
-    await settings.writer.delete(bucket, thumbnailKeyFor(settings.derivedPrefix, key));
+    await settings.writer.delete(bucket, thumbnail.key, {
+      ...(thumbnail.eTag !== undefined && { ifMatch: thumbnail.eTag }),
+    });
     return undefined;
   } catch (error) {
     return `thumbnail: not deleted: ${(error as Error)?.message ?? String(error)}`;

@@ -37,26 +37,30 @@ const CONTEXT = {
 };
 
 /**
- * Which IAM action authorizes an S3 request; a request the handler newly makes fails the test here
- * until it is mapped (and granted).
- * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations.html, "Permissions" of each operation.
+ * Which IAM actions authorize an S3 request (all of them must be allowed); a request the handler newly
+ * makes fails the test here until it is mapped (and granted).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations.html, "Permissions" of each operation;
+ * a DeleteObject with an ETag in If-Match needs s3:GetObject too
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html).
  */
-function iamAction(command: string, input: { VersionId?: string }): string {
+function iamActions(command: string, input: { VersionId?: string; IfMatch?: string }): string[] {
   const versioned = input.VersionId !== undefined;
   switch (command) {
     case "HeadObject":
     case "GetObject":
-      return versioned ? "s3:GetObjectVersion" : "s3:GetObject";
+      return [versioned ? "s3:GetObjectVersion" : "s3:GetObject"];
     case "GetObjectTagging":
-      return versioned ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging";
+      return [versioned ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging"];
     case "PutObjectTagging":
-      return versioned ? "s3:PutObjectVersionTagging" : "s3:PutObjectTagging";
+      return [versioned ? "s3:PutObjectVersionTagging" : "s3:PutObjectTagging"];
     case "PutObject":
-      return "s3:PutObject";
-    case "DeleteObject":
-      return versioned ? "s3:DeleteObjectVersion" : "s3:DeleteObject";
+      return ["s3:PutObject"];
+    case "DeleteObject": {
+      const deletion = versioned ? "s3:DeleteObjectVersion" : "s3:DeleteObject";
+      return input.IfMatch !== undefined && input.IfMatch !== "*" ? [deletion, "s3:GetObject"] : [deletion];
+    }
     case "ListObjectsV2":
-      return "s3:ListBucket";
+      return ["s3:ListBucket"];
     default:
       throw new Error(
         `S3 ${command} has no IAM action mapped in this test: map it, and grant it in the stack`,
@@ -122,13 +126,11 @@ beforeAll(async () => {
     (next, context) => async (args) => {
       if (!recording) return next(args);
       const command = (context.commandName ?? "").replace(/Command$/, "");
-      const input = args.input as { Bucket?: string; Key?: string; VersionId?: string };
+      const input = args.input as { Bucket?: string; Key?: string; VersionId?: string; IfMatch?: string };
       const object = input.Key === undefined ? "" : `/${input.Key}`;
-      requests.push({
-        command,
-        action: iamAction(command, input),
-        arn: `arn:aws:s3:::${input.Bucket}${object}`,
-      });
+      for (const action of iamActions(command, input)) {
+        requests.push({ command, action, arn: `arn:aws:s3:::${input.Bucket}${object}` });
+      }
       return next(args);
     },
     { step: "initialize", name: "recordBucketActions" },
@@ -181,6 +183,10 @@ it("sends only bucket requests the stack grants, on the keys it grants them for"
     "s3:PutObjectVersionTagging",
   ]);
   expect(requests.some((r) => r.action === "s3:PutObject" && r.arn.includes("/_derived/"))).toBe(true);
+  // The thumbnail's delete is conditional on its ETag, which S3 authorizes with GetObject on the thumbnail.
+  expect(
+    requests.filter((r) => r.command === "DeleteObject" && r.arn.includes("/_derived/")).map((r) => r.action),
+  ).toEqual(["s3:DeleteObject", "s3:GetObject"]);
   // ...and each is allowed on its own object by some statement of the function's role.
   const denied = requests.filter(
     (r) => !grants.some((g) => g.actions.includes(r.action) && g.resources.some((p) => matches(p, r.arn))),

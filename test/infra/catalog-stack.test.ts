@@ -580,9 +580,14 @@ describe("trigger", () => {
     const puts = resourcesOf(full, "s3:PutObject");
     expect(puts).toHaveLength(1);
     expect(puts[0]).toContain('"/_derived/*"');
-    // So is the only delete (a deleted object's thumbnail).
+    // So is the only delete (a deleted object's thumbnail), in the statement that grants the GetObject
+    // S3 checks for a delete conditional on an ETag.
     const deletes = resourcesOf(full, "s3:DeleteObject");
     expect(deletes).toEqual(puts);
+    const derived = functionRoleStatements(full).filter((st) => st.actions.includes("s3:DeleteObject"));
+    expect(derived.map((st) => st.actions.filter((a) => a.startsWith("s3:")).sort())).toEqual([
+      ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+    ]);
   });
 
   it("tombstones expire only when tombstoneTtlDays says so, through the table's TTL attribute", () => {
@@ -710,11 +715,16 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
   });
 
   it("reads are scoped to the watched prefix; tagging to the same keys; table actions to the table and its indexes", () => {
-    for (const action of ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging"]) {
+    for (const action of ["s3:GetObjectVersion", "s3:PutObjectTagging"]) {
       const resources = resourcesOf(full, action);
       expect(resources, action).toHaveLength(1);
       expect(resources[0], action).toContain('"/uploads/*"');
     }
+    // GetObject also on the derived prefix, for the thumbnail deletes conditional on an ETag (see below).
+    const gets = resourcesOf(full, "s3:GetObject");
+    expect(gets).toHaveLength(2);
+    expect(gets[0]).toContain('"/uploads/*"');
+    expect(gets[1]).toContain('"/_derived/*"');
     const table = resourcesOf(direct, "dynamodb:PutItem");
     expect(table).toHaveLength(2);
     expect(table[0]).toMatch(/CatalogTable.*Arn/);

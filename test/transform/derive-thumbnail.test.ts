@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { BufferSource, extract } from "../../src/engine/index.js";
@@ -7,14 +8,15 @@ import { deriveThumbnail } from "../../src/transform/derive-thumbnail.js";
 import { corpusFile } from "../support/corpus.js";
 import { pixelBombPng } from "./pixel-bomb.js";
 
-/** A writer that keeps what it was given, and a source that counts what was read. */
+/** A writer that keeps what it was given and answers S3's ETag (the MD5 of the bytes), and a source that counts what was read. */
 function recording() {
   const written: { bucket: string; key: string; bytes: number; contentType: string }[] = [];
   const writer: DerivedWriter = {
     put: async (bucket, key, bytes, contentType) => {
       written.push({ bucket, key, bytes: bytes.byteLength, contentType });
+      return { eTag: createHash("md5").update(bytes).digest("hex") };
     },
-    delete: async () => {},
+    delete: async () => "deleted",
   };
   return { writer, written };
 }
@@ -44,6 +46,7 @@ describe("deriveThumbnail", () => {
     );
     expect(step.thumbnail).toMatchObject({
       key: "_derived/thumbnails/p/a.jpg.webp",
+      eTag: expect.stringMatching(/^[0-9a-f]{32}$/),
       width: 192,
       height: 256,
     });

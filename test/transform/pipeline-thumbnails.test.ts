@@ -1,8 +1,10 @@
 /**
  * Thumbnails through the real handler against the embedded S3 and DynamoDB
  * servers: what gets one, what gets a warning instead, that derived keys
- * never become records, and that a delete takes the thumbnail along.
+ * never become records, that a delete takes the thumbnail along, and that it
+ * takes only the one its record named when a newer event of the key races it.
  */
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -11,9 +13,14 @@ import {
 } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ObjectEvent } from "../../src/events/s3-event.js";
 import { toS3Notification } from "../../src/events/s3-event.js";
-import type { DerivedWriter } from "../../src/pipeline/ports.js";
+import type { CatalogWriter, DerivedWriter } from "../../src/pipeline/ports.js";
+import { type PipelineDeps, processObject } from "../../src/pipeline/process-object.js";
 import { DEFAULT_POLICY } from "../../src/policy/policy.js";
+import { S3ByteSource, tagObject } from "../../src/s3/index.js";
+import { S3DerivedWriter } from "../../src/s3/s3-derived-writer.js";
+import { recordKey } from "../../src/store/keys.js";
 import { thumbnailKeyFor } from "../../src/transform/thumbnail.js";
 import {
   type HandlerStack,
@@ -142,7 +149,7 @@ describe("no thumbnail, a warning, and still an ok record", () => {
       put: async () => {
         throw new Error("AccessDenied (403)");
       },
-      delete: async () => {},
+      delete: async () => "deleted",
     };
     await stack.handler({ derived: failing })(
       toS3Notification([await upload(stack, key, { corpus: "filetype-fixture.png" })]),
@@ -241,7 +248,7 @@ describe("deleting an object deletes its thumbnail", () => {
     const key = "photos/undeletable.png";
     await stack.handler()(toS3Notification([await upload(stack, key, { corpus: "filetype-fixture.png" })]));
     const failing: DerivedWriter = {
-      put: async () => {},
+      put: async () => ({}),
       delete: async () => {
         throw new Error("SlowDown (503)");
       },
@@ -255,5 +262,145 @@ describe("deleting an object deletes its thumbnail", () => {
       outcome: "deleted",
       reasons: ["thumbnail: not deleted: SlowDown (503)"],
     });
+  });
+});
+
+/**
+ * Every event of a key writes its thumbnail under the same key. A handler
+ * that removes the thumbnail a replaced record named must not take the one a
+ * newer event has written there meanwhile. The interleavings are forced by
+ * holding one event's record write (the pipeline's own port) while the other
+ * event runs; S3 and DynamoDB are the embedded servers throughout.
+ */
+describe("a newer event's thumbnail survives the removal of the one an older record named", () => {
+  const deps = (): PipelineDeps => ({
+    storage: {
+      open: (ref) => S3ByteSource.open(stack.servers.s3, ref),
+      tag: (bucket, key, tags, options) => tagObject(stack.servers.s3, bucket, key, tags, options),
+    },
+    catalog: stack.store,
+    policy: DEFAULT_POLICY,
+    thumbnails: { writer: new S3DerivedWriter(stack.servers.s3), derivedPrefix: "_derived/" },
+  });
+  /** The store, with `before` run ahead of each record write. */
+  const holdingRecordWrites = (before: () => Promise<unknown>): CatalogWriter => ({
+    putRecord: async (input) => {
+      await before();
+      return stack.store.putRecord(input);
+    },
+    putTombstone: (input) => stack.store.putTombstone(input),
+    putAudit: (input) => stack.store.putAudit(input),
+    deletedVersion: (...args) => stack.store.deletedVersion(...args),
+  });
+  /** The ETag of the object under `key`, unquoted; undefined when there is none. */
+  const eTagOf = async (key: string): Promise<string | undefined> => {
+    try {
+      const head = await stack.servers.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
+      return head.ETag?.replaceAll('"', "");
+    } catch {
+      return undefined;
+    }
+  };
+
+  it.each([["a different image", "races/delete-other.jpg", "exifpy-portrait_6.jpg"]])(
+    "a delete, then an upload of %s",
+    async (_, key, second) => {
+      // Prepare: v1 cataloged with its thumbnail; then S3 saw the delete, then the upload of v2.
+      await processObject(await upload(stack, key, { corpus: "exifpy-landscape_6.jpg" }), deps());
+      const v1 = (await stack.store.getObject(stack.bucket, key)).record;
+      const deleted = removal(stack, key);
+      const v2 = await upload(stack, key, { corpus: second });
+
+      // Act: v2's handler has written its thumbnail; the delete's handler runs to its end before v2's record is written.
+      let deletion: Awaited<ReturnType<typeof processObject>> | undefined;
+      const racing = holdingRecordWrites(async () => {
+        deletion ??= await processObject(deleted, deps());
+      });
+      await processObject(v2, { ...deps(), catalog: racing });
+
+      // Assess: the delete tombstoned v1, v2's record replaced the tombstone, and the thumbnail it names is there.
+      expect(deletion).toMatchObject({ outcome: "deleted", reasons: [] });
+      const { record, audit } = await stack.store.getObject(stack.bucket, key);
+      expect(record).toMatchObject({ status: "ok", sequencer: v2.sequencer });
+      expect(await exists(record?.thumbnailKey as string)).toBe(true);
+      expect(await eTagOf(record?.thumbnailKey as string)).toBe(record?.thumbnailEtag);
+      expect(record?.thumbnailEtag).not.toBe(v1?.thumbnailEtag);
+      // Leaving the newer thumbnail is no warning.
+      expect(audit.find((entry) => entry.sequencer === deleted.sequencer)?.reasons).toBeUndefined();
+    },
+  );
+
+  it("an overwrite with no thumbnail, with a newer image uploaded after it", async () => {
+    // Prepare: v1, an image, cataloged with its thumbnail.
+    const key = "races/overwrite.jpg";
+    await processObject(await upload(stack, key, { corpus: "exifpy-landscape_6.jpg" }), deps());
+    const v2 = await upload(stack, key, { corpus: "filetype-fixture.pdf" });
+
+    // Act: v2 (a PDF) has been read and is about to replace v1's record when v3 (an image) is
+    // uploaded and its handler writes its thumbnail; v3's record is written once v2's handler is done.
+    let v3: ObjectEvent | undefined;
+    let v3Done: ReturnType<typeof processObject> | undefined;
+    let atRecord: () => void = () => {};
+    const v3AtRecord = new Promise<void>((resolve) => {
+      atRecord = resolve;
+    });
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = holdingRecordWrites(async () => {
+      atRecord();
+      await released;
+    });
+    const racing = holdingRecordWrites(async () => {
+      if (v3) return;
+      v3 = await upload(stack, key, { corpus: "exifpy-portrait_6.jpg" });
+      v3Done = processObject(v3, { ...deps(), catalog: held });
+      // A v3 that fails before its record write fails this one too, instead of leaving it waiting.
+      await Promise.race([v3AtRecord, v3Done]);
+    });
+    let overwrite: Awaited<ReturnType<typeof processObject>>;
+    try {
+      overwrite = await processObject(v2, { ...deps(), catalog: racing });
+    } finally {
+      release();
+    }
+    await v3Done;
+
+    // Assess: v2's record replaced v1's and removed v1's thumbnail, not v3's; v3's record names v3's.
+    expect(overwrite).toMatchObject({ outcome: "updated", reasons: [] });
+    const { record } = await stack.store.getObject(stack.bucket, key);
+    expect(record).toMatchObject({ status: "ok", sequencer: v3?.sequencer, thumbnailWidth: 192 });
+    expect(await exists(record?.thumbnailKey as string)).toBe(true);
+    expect(await eTagOf(record?.thumbnailKey as string)).toBe(record?.thumbnailEtag);
+  });
+
+  it("a record from before thumbnails kept their ETag still has its thumbnail deleted", async () => {
+    // Prepare: a record as an older version of the pipeline wrote it, without thumbnailEtag.
+    const key = "races/older-record.png";
+    await processObject(await upload(stack, key, { corpus: "filetype-fixture.png" }), deps());
+    const { pk, sk } = recordKey(stack.bucket, key);
+    await stack.servers.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: stack.tableName,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+        UpdateExpression: "REMOVE thumbnailEtag",
+      }),
+    );
+    // Act
+    const outcome = await processObject(removal(stack, key), deps());
+    // Assess
+    expect(outcome).toMatchObject({ outcome: "deleted", reasons: [] });
+    expect(await exists(thumbnailKeyFor("_derived/", key))).toBe(false);
+  });
+
+  it("a thumbnail already gone (expired by the lifecycle rule) is no warning", async () => {
+    const key = "races/expired.png";
+    await processObject(await upload(stack, key, { corpus: "filetype-fixture.png" }), deps());
+    await stack.servers.s3.send(
+      new DeleteObjectCommand({ Bucket: stack.bucket, Key: thumbnailKeyFor("_derived/", key) }),
+    );
+    const outcome = await processObject(removal(stack, key), deps());
+    expect(outcome).toMatchObject({ outcome: "deleted", reasons: [] });
   });
 });
