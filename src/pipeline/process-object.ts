@@ -275,7 +275,7 @@ async function processCreation(
     if (extraction && reasons.length === 0 && deps.thumbnails) {
       try {
         derived = await deriveThumbnail(
-          { bucket: event.bucket, key: event.key, source, extraction },
+          { bucket: event.bucket, key: event.key, sequencer: event.sequencer, source, extraction },
           deps.thumbnails,
         );
       } catch (error) {

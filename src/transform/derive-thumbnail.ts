@@ -54,10 +54,16 @@ export interface ThumbnailStep {
  * step.thumbnail?.key // "_derived/thumbnails/photos/a.jpg.webp"
  */
 export async function deriveThumbnail(
-  target: { bucket: string; key: string; source: ByteSource; extraction: ExtractionResult },
+  target: {
+    bucket: string;
+    key: string;
+    sequencer: string;
+    source: ByteSource;
+    extraction: ExtractionResult;
+  },
   settings: ThumbnailSettings,
 ): Promise<ThumbnailStep> {
-  const { bucket, key, source, extraction } = target;
+  const { bucket, key, sequencer, source, extraction } = target;
   const limits = { ...DEFAULT_THUMBNAIL_LIMITS, ...settings.limits };
   const skipped = (warning?: string): ThumbnailStep => ({
     warnings: warning ? [`thumbnail: ${warning}`] : [],
@@ -81,7 +87,10 @@ export async function deriveThumbnail(
   const read = { bytesRead: image.byteLength, readRequests: 1, attempted: true };
   let rendered: Awaited<ReturnType<typeof renderThumbnail>>;
   try {
-    rendered = await renderThumbnail(image, limits);
+    // Naming the event in the thumbnail gives each event's thumbnail an ETag of its own, even when
+    // the image is the same as before (deleted and uploaded again): a conditional delete of the
+    // previous record's thumbnail then never matches this one.
+    rendered = await renderThumbnail(image, limits, { description: `s3 event sequencer ${sequencer}` });
   } catch (error) {
     if (!(error instanceof ThumbnailError)) throw error;
     return { ...read, warnings: [`thumbnail: not made: ${error.message}`] };

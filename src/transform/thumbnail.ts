@@ -57,6 +57,12 @@ export const THUMBNAIL_MIMES: ReadonlySet<string> = new Set([
 /** Content type of every thumbnail. */
 export const THUMBNAIL_CONTENT_TYPE = "image/webp";
 
+/** What a thumbnail says about itself. */
+export interface ThumbnailLabel {
+  /** ASCII text stored as the thumbnail's EXIF ImageDescription; none when absent. */
+  description?: string;
+}
+
 /** A rendered thumbnail. */
 export interface Thumbnail {
   bytes: Uint8Array;
@@ -145,6 +151,9 @@ async function loadSharp(): Promise<Sharp> {
  * (`rotate()` reads EXIF), longest side at most `maxSide`, first frame of
  * an animation, never enlarged.
  *
+ * The image's own metadata is not carried over; `label.description`, when
+ * given, is the only metadata written.
+ *
  * @throws {ThumbnailError} when the image is refused (too many pixels, too
  *   slow) or cannot be decoded; the message is one line for a record.
  * @example
@@ -154,6 +163,7 @@ async function loadSharp(): Promise<Sharp> {
 export async function renderThumbnail(
   image: Uint8Array,
   limits: Partial<ThumbnailLimits> = {},
+  label: ThumbnailLabel = {},
 ): Promise<Thumbnail> {
   const bounds = { ...DEFAULT_THUMBNAIL_LIMITS, ...limits };
   if (image.byteLength > bounds.maxInputBytes) {
@@ -163,14 +173,18 @@ export async function renderThumbnail(
   return withRenderSlot(async () => {
     const started = performance.now();
     try {
-      const { data, info } = await sharp(image, {
+      let pipeline = sharp(image, {
         limitInputPixels: bounds.maxInputPixels,
         // A truncated image still gives a useful preview of what is there; a broken one fails.
         failOn: "error",
       })
         .rotate()
         .resize(bounds.maxSide, bounds.maxSide, { fit: "inside", withoutEnlargement: true })
-        .webp({ quality: bounds.quality })
+        .webp({ quality: bounds.quality });
+      if (label.description !== undefined) {
+        pipeline = pipeline.withExif({ IFD0: { ImageDescription: label.description } });
+      }
+      const { data, info } = await pipeline
         .timeout({ seconds: Math.max(1, Math.ceil(bounds.timeoutMs / 1000)) })
         .toBuffer({ resolveWithObject: true });
       const placeholder = bounds.placeholder ? await thumbHashOf(sharp, data) : undefined;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { BufferSource, extract } from "../../src/engine/index.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
@@ -11,14 +12,16 @@ import { pixelBombPng } from "./pixel-bomb.js";
 /** A writer that keeps what it was given and answers S3's ETag (the MD5 of the bytes), and a source that counts what was read. */
 function recording() {
   const written: { bucket: string; key: string; bytes: number; contentType: string }[] = [];
+  const contents: Uint8Array[] = [];
   const writer: DerivedWriter = {
     put: async (bucket, key, bytes, contentType) => {
       written.push({ bucket, key, bytes: bytes.byteLength, contentType });
+      contents.push(bytes);
       return { eTag: createHash("md5").update(bytes).digest("hex") };
     },
     delete: async () => "deleted",
   };
-  return { writer, written };
+  return { writer, written, contents };
 }
 
 class CountingSource extends BufferSource {
@@ -41,7 +44,7 @@ describe("deriveThumbnail", () => {
     const { source, extraction } = await prepared(bytes, "a.jpg");
     const { writer, written } = recording();
     const step = await deriveThumbnail(
-      { bucket: "b", key: "p/a.jpg", source, extraction },
+      { bucket: "b", key: "p/a.jpg", sequencer: "0055AED6DCD90281E5", source, extraction },
       { writer, derivedPrefix: "_derived/" },
     );
     expect(step.thumbnail).toMatchObject({
@@ -62,12 +65,32 @@ describe("deriveThumbnail", () => {
     ]);
   });
 
+  it("each event's thumbnail of the same image has bytes, and so an ETag, of its own", async () => {
+    // Prepare: one image, uploaded, deleted and uploaded again (two events of one key).
+    const bytes = await readFile(corpusFile("filetype-fixture.png"));
+    const { writer, contents } = recording();
+    const settings = { writer, derivedPrefix: "_derived/" };
+    // Act
+    const steps = [];
+    for (const sequencer of ["0055AED6DCD90281E5", "0055AED6DCD90281E7"]) {
+      const { source, extraction } = await prepared(bytes, "a.png");
+      steps.push(
+        await deriveThumbnail({ bucket: "b", key: "a.png", sequencer, source, extraction }, settings),
+      );
+    }
+    // Assess: a delete conditional on the first ETag cannot take the second thumbnail.
+    expect(steps[0]?.thumbnail?.eTag).not.toBe(steps[1]?.thumbnail?.eTag);
+    const exif = (await sharp(contents[1] as Uint8Array).metadata()).exif;
+    expect(exif?.toString("latin1")).toContain("s3 event sequencer 0055AED6DCD90281E7");
+    expect([steps[0]?.thumbnail?.width, steps[1]?.thumbnail?.width]).toEqual([200, 200]);
+  });
+
   it("an object over maxInputBytes is not read", async () => {
     const bytes = await readFile(corpusFile("filetype-fixture.png"));
     const { source, extraction } = await prepared(bytes, "a.png");
     const { writer, written } = recording();
     const step = await deriveThumbnail(
-      { bucket: "b", key: "a.png", source, extraction },
+      { bucket: "b", key: "a.png", sequencer: "01", source, extraction },
       { writer, derivedPrefix: "_derived/", limits: { maxInputBytes: 1000 } },
     );
     expect(step.thumbnail).toBeUndefined();
@@ -87,7 +110,7 @@ describe("deriveThumbnail", () => {
     const { writer, written } = recording();
     const started = performance.now();
     const step = await deriveThumbnail(
-      { bucket: "b", key: "bomb.png", source, extraction: blind },
+      { bucket: "b", key: "bomb.png", sequencer: "01", source, extraction: blind },
       { writer, derivedPrefix: "_derived/" },
     );
     expect(performance.now() - started).toBeLessThan(1_000);
@@ -105,7 +128,7 @@ describe("deriveThumbnail", () => {
     const { source, extraction } = await prepared(bytes, name);
     const { writer, written } = recording();
     const step = await deriveThumbnail(
-      { bucket: "b", key: name, source, extraction },
+      { bucket: "b", key: name, sequencer: "01", source, extraction },
       { writer, derivedPrefix: "_derived/" },
     );
     expect(step).toEqual({ warnings: [], bytesRead: 0, readRequests: 0, attempted: false });

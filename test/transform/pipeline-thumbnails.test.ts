@@ -302,33 +302,33 @@ describe("a newer event's thumbnail survives the removal of the one an older rec
     }
   };
 
-  it.each([["a different image", "races/delete-other.jpg", "exifpy-portrait_6.jpg"]])(
-    "a delete, then an upload of %s",
-    async (_, key, second) => {
-      // Prepare: v1 cataloged with its thumbnail; then S3 saw the delete, then the upload of v2.
-      await processObject(await upload(stack, key, { corpus: "exifpy-landscape_6.jpg" }), deps());
-      const v1 = (await stack.store.getObject(stack.bucket, key)).record;
-      const deleted = removal(stack, key);
-      const v2 = await upload(stack, key, { corpus: second });
+  it.each([
+    ["a different image", "races/delete-other.jpg", "exifpy-portrait_6.jpg"],
+    ["the same image", "races/delete-same.jpg", "exifpy-landscape_6.jpg"],
+  ])("a delete, then an upload of %s", async (_, key, second) => {
+    // Prepare: v1 cataloged with its thumbnail; then S3 saw the delete, then the upload of v2.
+    await processObject(await upload(stack, key, { corpus: "exifpy-landscape_6.jpg" }), deps());
+    const v1 = (await stack.store.getObject(stack.bucket, key)).record;
+    const deleted = removal(stack, key);
+    const v2 = await upload(stack, key, { corpus: second });
 
-      // Act: v2's handler has written its thumbnail; the delete's handler runs to its end before v2's record is written.
-      let deletion: Awaited<ReturnType<typeof processObject>> | undefined;
-      const racing = holdingRecordWrites(async () => {
-        deletion ??= await processObject(deleted, deps());
-      });
-      await processObject(v2, { ...deps(), catalog: racing });
+    // Act: v2's handler has written its thumbnail; the delete's handler runs to its end before v2's record is written.
+    let deletion: Awaited<ReturnType<typeof processObject>> | undefined;
+    const racing = holdingRecordWrites(async () => {
+      deletion ??= await processObject(deleted, deps());
+    });
+    await processObject(v2, { ...deps(), catalog: racing });
 
-      // Assess: the delete tombstoned v1, v2's record replaced the tombstone, and the thumbnail it names is there.
-      expect(deletion).toMatchObject({ outcome: "deleted", reasons: [] });
-      const { record, audit } = await stack.store.getObject(stack.bucket, key);
-      expect(record).toMatchObject({ status: "ok", sequencer: v2.sequencer });
-      expect(await exists(record?.thumbnailKey as string)).toBe(true);
-      expect(await eTagOf(record?.thumbnailKey as string)).toBe(record?.thumbnailEtag);
-      expect(record?.thumbnailEtag).not.toBe(v1?.thumbnailEtag);
-      // Leaving the newer thumbnail is no warning.
-      expect(audit.find((entry) => entry.sequencer === deleted.sequencer)?.reasons).toBeUndefined();
-    },
-  );
+    // Assess: the delete tombstoned v1, v2's record replaced the tombstone, and the thumbnail it names is there.
+    expect(deletion).toMatchObject({ outcome: "deleted", reasons: [] });
+    const { record, audit } = await stack.store.getObject(stack.bucket, key);
+    expect(record).toMatchObject({ status: "ok", sequencer: v2.sequencer });
+    expect(await exists(record?.thumbnailKey as string)).toBe(true);
+    expect(await eTagOf(record?.thumbnailKey as string)).toBe(record?.thumbnailEtag);
+    expect(record?.thumbnailEtag).not.toBe(v1?.thumbnailEtag);
+    // Leaving the newer thumbnail is no warning.
+    expect(audit.find((entry) => entry.sequencer === deleted.sequencer)?.reasons).toBeUndefined();
+  });
 
   it("an overwrite with no thumbnail, with a newer image uploaded after it", async () => {
     // Prepare: v1, an image, cataloged with its thumbnail.
