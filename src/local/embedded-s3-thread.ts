@@ -87,6 +87,7 @@ export interface S3rverStore {
     parts: { number: number; etag: string }[],
   ): Promise<{ size: number; md5: string }>;
   getObject(bucket: string, key: string, options?: unknown): Promise<unknown>;
+  existsObject(bucket: string, key: string): Promise<boolean>;
   deleteObject(bucket: string, key: string): Promise<void>;
   copyObject(
     srcBucket: string,
@@ -684,7 +685,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     multipartRequests(store, turns),
     copyUploadParts(store),
     closeUnsentReads(store),
-    quietDeletes,
+    deleteRequests(store),
   );
   // Its other caller, DeleteBucket, asks whether the bucket holds any object.
   store.listObjects = async (bucket, options) => {
@@ -745,20 +746,46 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   };
 }
 
+/** The most objects one DeleteObjects may name, on S3. */
+const MAX_DELETE_OBJECTS = 1000;
+
+/** The DeleteObjects request being answered, as s3rver's handler has parsed it. */
+const deleting = new AsyncLocalStorage<{
+  request: { body?: { Delete?: { Object?: unknown; Quiet?: unknown } } };
+}>();
+
 /**
- * DeleteObjects with `<Quiet>true</Quiet>` answers, as on S3, only the keys
- * it could not delete (none here); s3rver listed every key. Koa middleware
- * around s3rver's handler, which parses the request body.
+ * DeleteObjects as S3 answers it, around s3rver's handler (which parses the
+ * request body):
+ *
+ * - a request naming more than {@link MAX_DELETE_OBJECTS} objects deletes
+ *   none and is S3's MalformedXML (400); s3rver deleted them all. The check
+ *   sits in the store's `existsObject`, which s3rver's handler calls for
+ *   every key once the body is parsed and before it deletes any;
+ * - with `<Quiet>true</Quiet>` the answer lists only the keys it could not
+ *   delete (none here); s3rver listed every key.
  */
-const quietDeletes: KoaMiddleware = async (ctx, next) => {
-  if (ctx.method !== "POST" || !("delete" in ctx.query)) return next();
-  const request = (ctx as unknown as { request: { body?: { Delete?: { Quiet?: unknown } } } }).request;
-  await next();
-  const body = ctx.body as { DeleteResult?: { Deleted?: unknown } } | undefined;
-  if (String(request.body?.Delete?.Quiet).toLowerCase() === "true" && body?.DeleteResult) {
-    body.DeleteResult.Deleted = undefined;
-  }
-};
+function deleteRequests(store: S3rverStore): KoaMiddleware {
+  const existsObject = store.existsObject.bind(store);
+  store.existsObject = async (bucket, key) => {
+    const objects = deleting.getStore()?.request.body?.Delete?.Object;
+    if (Array.isArray(objects) && objects.length > MAX_DELETE_OBJECTS)
+      throw new S3Error(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+      );
+    return existsObject(bucket, key);
+  };
+  return async (ctx, next) => {
+    if (ctx.method !== "POST" || !("delete" in ctx.query)) return next();
+    const request = (ctx as unknown as { request: { body?: { Delete?: { Quiet?: unknown } } } }).request;
+    await deleting.run({ request }, next);
+    const body = ctx.body as { DeleteResult?: { Deleted?: unknown } } | undefined;
+    if (String(request.body?.Delete?.Quiet).toLowerCase() === "true" && body?.DeleteResult) {
+      body.DeleteResult.Deleted = undefined;
+    }
+  };
+}
 
 /**
  * s3rver answers a GET whose If-None-Match or If-Modified-Since holds with

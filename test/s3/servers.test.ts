@@ -185,6 +185,30 @@ describe("s3rver", () => {
     expect(left.KeyCount).toBe(0);
   });
 
+  it("refuses a DeleteObjects of more than 1,000 keys with MalformedXML and deletes none, as S3 does", async () => {
+    // Prepare: two objects among 1,001 keys; 1,000 is still one request's worth.
+    for (const Key of ["limit/first.txt", "limit/last.txt"])
+      await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: Key }));
+    const keys = Array.from({ length: 999 }, (_, index) => ({ Key: `limit/absent-${index}.txt` }));
+    const batch = [{ Key: "limit/first.txt" }, ...keys, { Key: "limit/last.txt" }];
+
+    // Act
+    const refused = await errorOf(
+      servers.s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: batch } })),
+    );
+    const listed = await servers.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "limit/" }));
+    const accepted = await servers.s3.send(
+      new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: batch.slice(1) } }),
+    );
+
+    // Assess
+    expect(refused).toEqual({ name: "MalformedXML", status: 400 });
+    expect(listed.Contents?.map((object) => object.Key)).toEqual(["limit/first.txt", "limit/last.txt"]);
+    expect(accepted.Deleted).toHaveLength(1000);
+    const left = await servers.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "limit/" }));
+    expect(left.Contents?.map((object) => object.Key)).toEqual(["limit/first.txt"]);
+  });
+
   it("ignores versionId (no versioning)", async () => {
     await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "versioned", Body: "v1" }));
     const get = await servers.s3.send(

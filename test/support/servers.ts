@@ -55,6 +55,8 @@
  * - Raw s3rver completes uploads with parts under 5 MiB and ignores
  *   Content-MD5; EmbeddedS3 answers EntityTooSmall, and BadDigest or
  *   InvalidDigest (test/local/multipart-etags.test.ts, content-md5.test.ts).
+ * - Raw s3rver deletes every key a DeleteObjects names, however many;
+ *   EmbeddedS3 refuses more than 1,000 with MalformedXML, as S3 does.
  * - Raw s3rver and dynalite answer any Host and any web page (dynalite checks
  *   no signature); EmbeddedS3 and EmbeddedDynamoDb refuse non-loopback Hosts
  *   and cross-site requests (src/local/loopback-guard.ts).
