@@ -19,6 +19,7 @@ import { absent, type Turns, temporaryPath, writeFileAtomically, writeHashed } f
 import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { compareKeys, encodingOf, OWNER, pageSize, pagingNumber, queryText } from "./listing-requests.js";
+import type { StoredPart } from "./object-parts.js";
 import { S3_XMLNS, S3Error } from "./s3-error.js";
 import { answerWritten, askedMultipartChecksum, checkPartChecksum, checksummed } from "./stored-checksums.js";
 import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
@@ -333,12 +334,16 @@ function entityTooSmall(size: number, partNumber: number, eTag: string): Error {
   });
 }
 
-/** A multipart upload ready to complete: the object's key and metadata, its parts' files in order and its ETag. */
+/**
+ * A multipart upload ready to complete: the object's key and metadata, its parts' files in order, their numbers
+ * and sizes, and its ETag.
+ */
 export interface CompletedUpload {
   directory: string;
   key: string;
   metadata: Record<string, string>;
   partFiles: string[];
+  parts: StoredPart[];
   eTag: string;
 }
 
@@ -395,11 +400,15 @@ export async function multipartUpload(
     if (uploaded === undefined || uploaded.toLowerCase() !== part.etag.toLowerCase()) throw invalidPart(part);
     digests.push(Buffer.from(uploaded, "hex"));
   }
-  // Every part listed but the last: the last may be as small as it likes.
-  for (const [index, part] of parts.slice(0, -1).entries()) {
+  const sized: StoredPart[] = [];
+  for (const part of parts) {
     const { size } = await stat(join(directory, String(part.number)));
-    if (size < MIN_PART_SIZE)
-      throw entityTooSmall(size, part.number, (digests[index] as Buffer).toString("hex"));
+    sized.push({ number: part.number, size });
+  }
+  // Every part listed but the last: the last may be as small as it likes.
+  for (const [index, part] of sized.slice(0, -1).entries()) {
+    if (part.size < MIN_PART_SIZE)
+      throw entityTooSmall(part.size, part.number, (digests[index] as Buffer).toString("hex"));
   }
   const eTag = `${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${parts.length}`;
   return {
@@ -407,6 +416,7 @@ export async function multipartUpload(
     key,
     metadata,
     partFiles: parts.map((part) => join(directory, String(part.number))),
+    parts: sized,
     eTag,
   };
 }

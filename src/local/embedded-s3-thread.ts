@@ -42,6 +42,7 @@ import { bucketVersioningRequests } from "./embedded-s3-versions.js";
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
+import { PARTS_RESOURCE, partRange, readPartNumber, type StoredPart } from "./object-parts.js";
 import { readObjectTagging, requestedTagging, taggingDocument } from "./object-tags.js";
 import { checkReadConditions, readReadConditions } from "./read-conditions.js";
 import { S3Error } from "./s3-error.js";
@@ -359,6 +360,7 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       eTag?: (md5: string) => string;
       checksum?: (content: AsyncIterable<Buffer>) => Checksummed;
       tagging?: string | undefined;
+      parts?: StoredPart[];
     } = {},
   ): Promise<T> => {
     const path = store.getResourcePath(object.bucket, object.key, "object");
@@ -391,11 +393,15 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
         await rm(temporary, { force: true });
         throw error;
       }
+      // The parts of the object replaced go first: if this stops midway, the object left reads as one part.
+      const parts = store.getResourcePath(object.bucket, object.key, PARTS_RESOURCE);
+      await rm(parts, { force: true });
       await rename(temporary, path);
       await store.putMetadata(object.bucket, object.key, metadata, digest);
       const tags = store.getResourcePath(object.bucket, object.key, "tagging.xml");
       if (options.tagging === undefined) await rm(tags, { force: true });
       else await writeFileAtomically(tags, options.tagging);
+      if (options.parts) await writeFileAtomically(parts, JSON.stringify(options.parts));
       answerWritten(checksum);
       return answer({ size, md5: digest });
     });
@@ -433,6 +439,7 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
           eTag: () => upload.eTag,
           checksum: () => parted,
           tagging: taggingDocument(upload.metadata["x-amz-tagging"]),
+          parts: upload.parts,
         },
       );
       await removeUpload(directory);
@@ -451,8 +458,15 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
   const getObject = store.getObject.bind(store);
   store.getObject = (bucket, key, options) =>
     turns.run(store.getResourcePath(bucket, key, "object"), async () => {
+      const part = await partRange(
+        store.getResourcePath(bucket, key, "object"),
+        store.getResourcePath(bucket, key, PARTS_RESOURCE),
+      );
+      // A part of an object that does not exist: s3rver's answer for no object.
+      if (part === undefined) return null;
+      const range = part === "whole" ? options : part;
       const read: { checksum?: StoredChecksum } = {};
-      const object = (await reading.run(read, () => getObject(bucket, key, options))) as {
+      const object = (await reading.run(read, () => getObject(bucket, key, range))) as {
         metadata: Record<string, string>;
         content?: Readable;
       } | null;
@@ -640,6 +654,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     readObjectTagging,
     readWriteConditions,
     readReadConditions,
+    readPartNumber,
     noteCompleteRequest,
     noteRequest,
   );
@@ -723,8 +738,9 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     await gate.delete(async () => {
       // No put runs while a delete holds the gate: the ETag checked is the one removed.
       await checkDeleteConditions(() => storedETag(store, bucket, key));
-      // The tags go with the object, before s3rver removes the folder the delete leaves empty.
+      // The tags and parts go with the object, before s3rver removes the folder the delete leaves empty.
       await rm(store.getResourcePath(bucket, key, "tagging.xml"), { force: true });
+      await rm(store.getResourcePath(bucket, key, PARTS_RESOURCE), { force: true });
       await deleteObject(bucket, key);
     });
     announcer.announce({

@@ -57,6 +57,9 @@
  *   InvalidDigest (test/local/multipart-etags.test.ts, content-md5.test.ts).
  * - Raw s3rver deletes every key a DeleteObjects names, however many;
  *   EmbeddedS3 refuses more than 1,000 with MalformedXML, as S3 does.
+ * - Raw s3rver ignores `partNumber` on GET and HEAD (the whole object, 200);
+ *   EmbeddedS3 answers a multipart object's part with its range and parts
+ *   count, and an object stored whole as part 1 (test/local/part-numbers.test.ts).
  * - Raw s3rver and dynalite answer any Host and any web page (dynalite checks
  *   no signature); EmbeddedS3 and EmbeddedDynamoDb refuse non-loopback Hosts
  *   and cross-site requests (src/local/loopback-guard.ts).
