@@ -119,6 +119,9 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((error, c) => {
     if (error instanceof RequestError) return c.json({ error: error.message, ...error.fields }, error.status);
     if (CALLER_ERRORS.has(error.name)) return c.json({ error: error.message }, 400);
+    // The table answered that the request it was sent is invalid: asking again would get the same answer.
+    if (error.name === "StoreError" && isRefusedAsInvalid(error.cause))
+      return c.json({ error: `the catalog cannot answer this request: ${error.message}` }, 400);
     // The table did not answer (down, unreachable, throttling): the service is unavailable, the request was fine.
     if (error.name === "StoreError")
       return c.json({ error: `the catalog is unavailable, try again later: ${error.message}` }, 503);
@@ -128,6 +131,15 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json({ error: error.message }, 500);
   });
   return app;
+}
+
+/**
+ * Whether an SDK call failed because DynamoDB found the request itself
+ * invalid (a ValidationException: a value too long for a key, an
+ * expression it cannot read), rather than because it could not answer.
+ */
+function isRefusedAsInvalid(cause: unknown): boolean {
+  return cause instanceof Error && cause.name === "ValidationException";
 }
 
 /** Errors of a connection that failed, as Node and the SDK's HTTP handler raise them. */
