@@ -980,6 +980,38 @@ describe("dashboard in headless Chromium", () => {
     await page.waitForSelector(`#content [data-folder="gaps//"]`);
   }, 60_000);
 
+  it("shows a folder a console's Create folder made as a folder, empty or not, in Browse and in Recent", async () => {
+    // Prepare: folder markers as the S3 console makes them, empty objects whose keys end in '/'.
+    const earlier = incidents.length;
+    await putCataloged("made/", "");
+    await putCataloged("made/inner/", "");
+
+    // Browse: each folder where S3 lists it; the marker is no file in its own folder; the empty one opens empty.
+    await page.goto(`${catalog.url}/?view=browse`);
+    await page.click(`#content [data-folder="made/"]`);
+    await page.waitForSelector(`#content [data-folder="made/inner/"]`);
+    expect(await page.locator("#content [data-key]").count()).toBe(0);
+    await page.click(`#content [data-folder="made/inner/"]`);
+    await poll(() => page.textContent("#view-note")).toBe("0 folders, 0 objects.");
+    expect(await page.textContent("#breadcrumbs .current")).toBe("inner");
+
+    // A folder made while its parent is shown appears there, as any new folder does.
+    await page.goto(`${catalog.url}/?prefix=made/`);
+    await page.waitForSelector(`#content [data-folder="made/inner/"]`);
+    await putCataloged("made/later/", "");
+    await page.waitForSelector(`#content [data-folder="made/later/"]`);
+
+    // Recent: each marker is the folder it makes, opening it in Browse, not a nameless empty file.
+    await page.goto(`${catalog.url}/`);
+    const marker = page.locator(`#content [data-folder="made/inner/"]`);
+    await marker.waitFor();
+    expect(await page.locator(`#content [data-key$="/"]`).count()).toBe(0);
+    expect(await marker.textContent()).toContain("inner");
+    await marker.click();
+    await poll(() => page.textContent("#view-title")).toBe("/made/inner/");
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

@@ -515,32 +515,75 @@ function itemsView(items, { showFolder = false, folders = [] } = {}) {
     : gridView(items, folders, showFolder);
 }
 
+/**
+ * Whether a listed object is a folder marker: the empty object a console's
+ * "Create folder" puts at `photos/`. The pipeline catalogs it like any
+ * object, but to a person it is the folder, and Browse lists it as one (its
+ * parent's listing of S3 names it), so the other views show it as a folder too.
+ */
+function isFolderMarker(item) {
+  return item.key.endsWith("/");
+}
+
+/** A folder's card, opening it in Browse; `where` (its parent, shown) and `when` (its marker's time) when known. */
+function folderCard(folder, { where, when } = {}) {
+  return el(
+    "a",
+    {
+      class: "card folder",
+      href: locationFor({ view: "browse", prefix: folder, key: "" }),
+      "data-folder": folder,
+      onclick: (event) => {
+        event.preventDefault();
+        navigate({ view: "browse", prefix: folder, key: "" });
+      },
+    },
+    el("div", { class: "thumb" }, folderIcon(64)),
+    el(
+      "div",
+      { class: "meta" },
+      el("span", { class: "name", text: shownName(baseName(folder)) }),
+      where === undefined ? null : el("span", { class: "sub", text: where }),
+      el("span", { class: "sub", text: when === undefined ? "folder" : `folder · ${relativeTime(when)}` }),
+    ),
+  );
+}
+
+/** A folder's row, opening it in Browse; `label` instead of its name, and its marker's time, when given. */
+function folderRow(folder, { label, when } = {}) {
+  return el(
+    "tr",
+    {
+      class: "row",
+      "data-folder": folder,
+      onclick: (event) => {
+        if (!event.defaultPrevented) navigate({ view: "browse", prefix: folder, key: "" });
+      },
+    },
+    el("td", { class: "icon-cell" }, folderIcon(32)),
+    el(
+      "td",
+      { class: "name" },
+      navLink(label ?? `${shownName(baseName(folder))}/`, { view: "browse", prefix: folder, key: "" }),
+    ),
+    el("td", { class: "type", text: "folder" }),
+    el("td"),
+    el("td"),
+    when === undefined
+      ? el("td", { class: "when" })
+      : el("td", { class: "num when", title: when, text: relativeTime(when) }),
+  );
+}
+
 function gridView(items, folders, showFolder) {
   const grid = el("div", { class: "grid" });
-  for (const folder of folders) {
-    grid.append(
-      el(
-        "a",
-        {
-          class: "card folder",
-          href: locationFor({ view: "browse", prefix: folder, key: "" }),
-          "data-folder": folder,
-          onclick: (event) => {
-            event.preventDefault();
-            navigate({ view: "browse", prefix: folder, key: "" });
-          },
-        },
-        el("div", { class: "thumb" }, folderIcon(64)),
-        el(
-          "div",
-          { class: "meta" },
-          el("span", { class: "name", text: shownName(baseName(folder)) }),
-          el("span", { class: "sub", text: "folder" }),
-        ),
-      ),
-    );
-  }
+  for (const folder of folders) grid.append(folderCard(folder));
   for (const item of items) {
+    if (isFolderMarker(item)) {
+      const where = showFolder ? `/${shownKey(folderOf(item.key.slice(0, -1)))}` : undefined;
+      grid.append(folderCard(item.key, { where, when: item.eventTime }));
+      continue;
+    }
     grid.append(
       el(
         "button",
@@ -574,31 +617,14 @@ function gridView(items, folders, showFolder) {
 
 function listView(items, folders, showFolder) {
   const body = el("tbody");
-  for (const folder of folders) {
-    body.append(
-      el(
-        "tr",
-        {
-          class: "row",
-          "data-folder": folder,
-          onclick: (event) => {
-            if (!event.defaultPrevented) navigate({ view: "browse", prefix: folder, key: "" });
-          },
-        },
-        el("td", { class: "icon-cell" }, folderIcon(32)),
-        el(
-          "td",
-          { class: "name" },
-          navLink(`${shownName(baseName(folder))}/`, { view: "browse", prefix: folder, key: "" }),
-        ),
-        el("td", { class: "type", text: "folder" }),
-        el("td"),
-        el("td"),
-        el("td", { class: "when" }),
-      ),
-    );
-  }
+  for (const folder of folders) body.append(folderRow(folder));
   for (const item of items) {
+    if (isFolderMarker(item)) {
+      body.append(
+        folderRow(item.key, { label: showFolder ? shownKey(item.key) : undefined, when: item.eventTime }),
+      );
+      continue;
+    }
     body.append(
       el(
         "tr",
