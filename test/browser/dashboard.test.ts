@@ -1012,6 +1012,37 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
 
+  it("keeps no time window in the Duplicates address, and the next view with one shows the one chosen", async () => {
+    const days = () => new URL(page.url()).searchParams.get("days");
+    await page.goto(`${catalog.url}/`);
+    await page.selectOption("#filter-days", "31");
+    await poll(days).toBe("31");
+
+    // Duplicates always looks 90 days back: its address has no window and the filter is off.
+    await page.click("#tab-duplicates");
+    await poll(() => page.textContent("#view-title")).toBe("Duplicates");
+    expect(days()).toBeNull();
+    expect(await page.isDisabled("#filter-days")).toBe(true);
+
+    // The window chosen before is the next windowed view's, in its address too.
+    await page.click("#tab-stats");
+    await poll(() => page.textContent("#view-note")).toMatch(/^Uploads in the last 31 days/);
+    expect(days()).toBe("31");
+
+    // Back and forth through history, each address says what its view shows.
+    await page.goBack();
+    await poll(() => page.textContent("#view-title")).toBe("Duplicates");
+    expect(days()).toBeNull();
+    await page.goBack();
+    await poll(() => page.textContent("#view-note")).toContain("last 31 days");
+    expect(days()).toBe("31");
+
+    // A link that gives Duplicates a window it does not use loses it.
+    await page.goto(`${catalog.url}/?view=duplicates&days=31`);
+    await poll(() => page.textContent("#view-title")).toBe("Duplicates");
+    expect(days()).toBeNull();
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

@@ -309,13 +309,21 @@ function statusBadge(status) {
 
 // ---------------------------------------------------------------- navigation
 
+/**
+ * The views that show a time window, chosen with `days`. The others (Browse,
+ * and Duplicates, which always looks 90 days back) keep no `days` in their
+ * location, and leave the window chosen before as it was, for the next view
+ * that shows one.
+ */
+const WINDOWED_VIEWS = new Set(["recent", "problems", "stats"]);
+
 function readLocation() {
   const params = new URLSearchParams(location.search);
   const prefix = params.get("prefix");
   state.view = params.get("view") ?? (prefix !== null ? "browse" : "recent");
   state.prefix = prefix ?? "";
   state.category = params.get("category") ?? "";
-  state.days = params.get("days") ?? "7";
+  if (WINDOWED_VIEWS.has(state.view)) state.days = params.get("days") ?? "7";
   state.key = params.get("key") ?? "";
 }
 
@@ -327,7 +335,7 @@ function locationFor(changes) {
     else params.set("view", "browse");
   } else if (next.view !== "recent") params.set("view", next.view);
   if (next.category && next.view === "recent") params.set("category", next.category);
-  if (next.days !== "7" && next.view !== "browse") params.set("days", next.days);
+  if (next.days !== "7" && WINDOWED_VIEWS.has(next.view)) params.set("days", next.days);
   if (next.key) params.set("key", next.key);
   const text = params.toString();
   return text ? `/?${text}` : "/";
@@ -422,7 +430,7 @@ async function render({ live = false, detailChanged = true } = {}) {
   document.getElementById("filter-category").value = state.category;
   document.getElementById("filter-days").value = state.days;
   document.getElementById("filter-category").disabled = state.view !== "recent";
-  document.getElementById("filter-days").disabled = state.view === "browse" || state.view === "duplicates";
+  document.getElementById("filter-days").disabled = !WINDOWED_VIEWS.has(state.view);
   renderBreadcrumbs();
   document.getElementById("upload-target").textContent = visible(`to /${uploadPrefix()}`);
   document.getElementById("drop-target").textContent = visible(`/${uploadPrefix()}`);
@@ -1919,6 +1927,9 @@ function setUpLive() {
 
 async function start() {
   readLocation();
+  // A link from before may carry what its view does not use (`days` on Duplicates): the address says what is shown.
+  const shown = locationFor({});
+  if (`${location.pathname}${location.search}` !== shown) history.replaceState(null, "", shown);
   const categorySelect = document.getElementById("filter-category");
   try {
     state.health = await api("/api/health");
