@@ -1,5 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { EXTRACTOR_VERSION } from "../engine/version.js";
+import { unquoteETag } from "../events/etag.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import type { ObjectStorage } from "../pipeline/ports.js";
 import type { Policy } from "../policy/policy.js";
@@ -46,7 +47,7 @@ export async function* listObjectPages(
             {
               key: object.Key,
               size: object.Size ?? 0,
-              eTag: (object.ETag ?? "").replace(/^"(.*)"$/, "$1"),
+              eTag: unquoteETag(object.ETag ?? ""),
               ...(object.LastModified && { lastModified: object.LastModified.toISOString() }),
             },
           ],

@@ -16,6 +16,7 @@ import type {
   SQSRecord,
 } from "aws-lambda";
 import { CatalogError, describeError } from "../engine/errors.js";
+import { unquoteETag } from "./etag.js";
 import { isSequencer } from "./sequencer.js";
 
 /** One change to one object, normalised from any event source. */
@@ -353,7 +354,8 @@ function buildEvent(eventName: string, kind: ObjectEvent["kind"], raw: RawFields
   if (raw.size !== undefined && !(Number.isSafeInteger(raw.size) && (raw.size as number) >= 0)) {
     throw new MalformedRecordError("size is not a non-negative integer", eventName);
   }
-  const eTag = optionalString(raw.eTag)?.replace(/^"(.*)"$/, "$1");
+  const rawETag = optionalString(raw.eTag);
+  const eTag = rawETag === undefined ? undefined : unquoteETag(rawETag);
   const versionId = optionalString(raw.versionId);
   const principalId = optionalString(raw.principalId);
   const sourceIPAddress = optionalString(raw.sourceIPAddress);

@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
+import { unquoteETag } from "../events/etag.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { absent, Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
@@ -729,7 +730,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
       copyObject(srcBucket, srcKey, destBucket, destKey, replacementMetadata),
     );
     const request = requests.getStore();
-    if (request && metadata.etag) request.copiedETag = metadata.etag.replace(/^"(.*)"$/, "$1");
+    if (request && metadata.etag) request.copiedETag = unquoteETag(metadata.etag);
     return metadata;
   };
   const deleteObject = store.deleteObject.bind(store);

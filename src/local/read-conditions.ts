@@ -12,6 +12,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { unquoteETag } from "../events/etag.js";
 import type { KoaMiddleware } from "./embedded-s3-thread.js";
 import { preconditionFailed } from "./s3-error.js";
 
@@ -41,7 +42,7 @@ export const readReadConditions: KoaMiddleware = async (ctx, next) => {
   await requested.run(
     {
       ...(match !== undefined && {
-        eTags: match.split(",").map((eTag) => eTag.trim().replace(/^"(.*)"$/, "$1")),
+        eTags: match.split(",").map(unquoteETag),
       }),
       // A date that does not parse is ignored, as HTTP says.
       ...(!Number.isNaN(since) && { unmodifiedSince: since }),
@@ -62,7 +63,7 @@ export function checkReadConditions(metadata: Record<string, string>): void {
   const conditions = requested.getStore();
   if (!conditions) return;
   if (conditions.eTags) {
-    const eTag = (metadata.etag ?? "").replace(/^"(.*)"$/, "$1");
+    const eTag = unquoteETag(metadata.etag ?? "");
     if (conditions.eTags.includes("*") || conditions.eTags.includes(eTag)) return;
     throw preconditionFailed("If-Match");
   }

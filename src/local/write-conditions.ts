@@ -20,6 +20,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { unquoteETag } from "../events/etag.js";
 import { addressOf } from "./embedded-s3-multipart.js";
 import type { KoaContext, KoaMiddleware } from "./embedded-s3-thread.js";
 import { preconditionFailed, S3Error } from "./s3-error.js";
@@ -42,8 +43,6 @@ interface DeleteConditions {
 
 const requested = new AsyncLocalStorage<WriteConditions>();
 const deleteRequested = new AsyncLocalStorage<DeleteConditions>();
-
-const unquoted = (eTag: string) => eTag.trim().replace(/^"(.*)"$/, "$1");
 
 /**
  * Whether the request is a PutObject or a CopyObject: a PUT of a key that is
@@ -69,7 +68,7 @@ export const readWriteConditions: KoaMiddleware = async (ctx, next) => {
   const noneMatch = ctx.headers["if-none-match"];
   const match = ctx.headers["if-match"];
   if (match !== undefined && deletesObject(ctx)) {
-    const conditions: DeleteConditions = { eTags: match.split(",").map(unquoted), checked: false };
+    const conditions: DeleteConditions = { eTags: match.split(",").map(unquoteETag), checked: false };
     await deleteRequested.run(conditions, next);
     // s3rver answers 204 without asking the store when the key holds nothing: no object to match.
     if (!conditions.checked) throw new S3Error("NoSuchKey", "The specified key does not exist.");
@@ -78,7 +77,7 @@ export const readWriteConditions: KoaMiddleware = async (ctx, next) => {
   const writesObject = putsObject(ctx) || (ctx.method === "POST" && "uploadId" in ctx.query);
   if (!writesObject || (noneMatch === undefined && match === undefined)) return next();
   await requested.run(
-    { absent: noneMatch?.trim() === "*", ...(match !== undefined && { eTag: unquoted(match) }) },
+    { absent: noneMatch?.trim() === "*", ...(match !== undefined && { eTag: unquoteETag(match) }) },
     next,
   );
 };

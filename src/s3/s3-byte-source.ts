@@ -17,6 +17,7 @@ import {
 } from "@aws-sdk/client-s3";
 import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceChangedError, SourceError } from "../engine/errors.js";
+import { unquoteETag } from "../events/etag.js";
 import type { FetchCounter, ObjectHead, ObjectRef } from "../pipeline/ports.js";
 
 export type { FetchCounter, ObjectHead, ObjectRef };
@@ -99,8 +100,8 @@ export class S3ByteSource implements ByteSource {
       throw mapS3Error(name, "HeadObject", error);
     }
     const head = toHead(output);
-    if (ref.eTag !== undefined && unquote(ref.eTag) !== head.eTag) {
-      throw new SourceChangedError(name, `ETag is ${head.eTag}, the event named ${unquote(ref.eTag)}`);
+    if (ref.eTag !== undefined && unquoteETag(ref.eTag) !== head.eTag) {
+      throw new SourceChangedError(name, `ETag is ${head.eTag}, the event named ${unquoteETag(ref.eTag)}`);
     }
     return S3ByteSource.opened(client, ref, head, stallTimeoutMs);
   }
@@ -149,8 +150,10 @@ export class S3ByteSource implements ByteSource {
       // Checked on the headers, before the body: an emulator that ignores If-Match could be sending a far
       // larger object that replaced the one the event named, which must not be read into memory to find out.
       const changed =
-        ref.eTag !== undefined && output.ETag !== undefined && unquote(output.ETag) !== unquote(ref.eTag)
-          ? `ETag is ${unquote(output.ETag)}, the event named ${unquote(ref.eTag)}`
+        ref.eTag !== undefined &&
+        output.ETag !== undefined &&
+        unquoteETag(output.ETag) !== unquoteETag(ref.eTag)
+          ? `ETag is ${unquoteETag(output.ETag)}, the event named ${unquoteETag(ref.eTag)}`
           : output.ContentLength !== undefined && output.ContentLength !== ref.size
             ? `size is ${output.ContentLength}, the event named ${ref.size}`
             : undefined;
@@ -189,7 +192,7 @@ export class S3ByteSource implements ByteSource {
     const watch = new StallWatch(this.stallTimeoutMs);
     try {
       const output = await this.client.send(new GetObjectCommand(input), { abortSignal: watch.signal });
-      const eTag = output.ETag === undefined ? undefined : unquote(output.ETag);
+      const eTag = output.ETag === undefined ? undefined : unquoteETag(output.ETag);
       const total = totalOf(output.ContentRange);
       if ((eTag !== undefined && eTag !== this.ref.eTag) || (total !== undefined && total !== this.size)) {
         discard(output.Body);
@@ -317,7 +320,7 @@ function discard(body: GetObjectCommandOutput["Body"]): void {
 
 function pin(ref: ObjectRef): { VersionId: string } | { IfMatch: string } | Record<string, never> {
   if (ref.versionId) return { VersionId: ref.versionId };
-  if (ref.eTag) return { IfMatch: `"${unquote(ref.eTag)}"` };
+  if (ref.eTag) return { IfMatch: `"${unquoteETag(ref.eTag)}"` };
   return {};
 }
 
@@ -325,7 +328,7 @@ function toHead(output: HeadObjectCommandOutput | GetObjectCommandOutput): Objec
   const checksum = checksumOf(output);
   return {
     size: output.ContentLength ?? 0,
-    eTag: unquote(output.ETag ?? ""),
+    eTag: unquoteETag(output.ETag ?? ""),
     ...(output.VersionId && output.VersionId !== "null" && { versionId: output.VersionId }),
     ...(output.ContentType && { contentType: output.ContentType }),
     ...(output.LastModified && { lastModified: output.LastModified.toISOString() }),
@@ -355,10 +358,6 @@ function checksumOf(output: HeadObjectCommandOutput | GetObjectCommandOutput): O
 function totalOf(contentRange: string | undefined): number | undefined {
   const match = contentRange?.match(/\/(\d+)$/);
   return match ? Number(match[1]) : undefined;
-}
-
-function unquote(eTag: string): string {
-  return eTag.replace(/^"(.*)"$/, "$1");
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { SourceError } from "../engine/errors.js";
+import { unquoteETag } from "../events/etag.js";
 import type { DerivedWriter } from "../pipeline/ports.js";
 
 /**
@@ -29,7 +30,7 @@ export class S3DerivedWriter implements DerivedWriter {
           CacheControl: "no-cache",
         }),
       );
-      return output.ETag ? { eTag: output.ETag.replace(/^"(.*)"$/, "$1") } : {};
+      return output.ETag ? { eTag: unquoteETag(output.ETag) } : {};
     } catch (error) {
       throw failure(bucket, key, "PutObject", error);
     }

@@ -4,6 +4,7 @@ import { basename, dirname, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import mime from "mime";
 import { DEFAULT_DERIVED_PREFIX, isDerivedKey } from "../../config/config.js";
+import { unquoteETag } from "../../events/etag.js";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import type { CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
@@ -182,10 +183,6 @@ function isFatal(error: unknown): boolean {
   );
 }
 
-function unquote(eTag: string | undefined): string {
-  return (eTag ?? "").replace(/^"(.*)"$/, "$1");
-}
-
 async function uploadOne(target: Target, item: UploadItem): Promise<string> {
   const { PutObjectCommand } = await import("@aws-sdk/client-s3");
   const output = await target.s3.send(
@@ -198,7 +195,7 @@ async function uploadOne(target: Target, item: UploadItem): Promise<string> {
       ContentType: mime.getType(item.path) ?? "application/octet-stream",
     }),
   );
-  return unquote(output.ETag);
+  return unquoteETag(output.ETag ?? "");
 }
 
 /**
@@ -216,7 +213,7 @@ export async function waitForRecord(
   let delay = 100;
   for (;;) {
     const record = await store.getRecord(bucket, key);
-    if (record && record.status !== "deleted" && unquote(record.etag) === eTag) return record;
+    if (record && record.status !== "deleted" && unquoteETag(record.etag ?? "") === eTag) return record;
     if (Date.now() >= deadline) return undefined;
     await new Promise((done) => setTimeout(done, delay));
     delay = Math.min(1000, delay * 1.5);
