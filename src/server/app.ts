@@ -119,9 +119,14 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((error, c) => {
     if (error instanceof RequestError) return c.json({ error: error.message, ...error.fields }, error.status);
     if (CALLER_ERRORS.has(error.name)) return c.json({ error: error.message }, 400);
-    // The table answered that the request it was sent is invalid: asking again would get the same answer.
+    // The table refused the query this server built as invalid. The API checks what callers send before
+    // it reaches the table, so this is the server's fault (its configuration, a bug), not the request's:
+    // a 500, and not a 503, since asking again would get the same answer.
     if (error.name === "StoreError" && isRefusedAsInvalid(error.cause))
-      return c.json({ error: `the catalog cannot answer this request: ${error.message}` }, 400);
+      return c.json(
+        { error: `the catalog's table refused the query this server sent: ${error.message}` },
+        500,
+      );
     // The table did not answer (down, unreachable, throttling): the service is unavailable, the request was fine.
     if (error.name === "StoreError")
       return c.json({ error: `the catalog is unavailable, try again later: ${error.message}` }, 503);

@@ -629,7 +629,7 @@ describe("when the catalog's table does not answer", () => {
 
 describe("when the catalog's table refuses a request as invalid", () => {
   it.each(["/api/folder", "/api/object?key=root.txt", "/api/recent"])(
-    "GET %s is a 400 that says why, not a 503 that says to try again",
+    "GET %s is a 500 that says why, not a 503 that says to try again",
     async (path) => {
       // Prepare: the same API over a store whose every request DynamoDB (dynalite) answers with a
       // ValidationException: a table name shorter than DynamoDB's three characters.
@@ -645,10 +645,10 @@ describe("when the catalog's table refuses a request as invalid", () => {
       const response = await app.request(path);
 
       // Assess
-      expect(response.status).toBe(400);
+      expect(response.status).toBe(500);
       expect(response.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
       const body = (await response.json()) as Json;
-      expect(body.error).toContain("the catalog cannot answer this request");
+      expect(body.error).toContain("the catalog's table refused the query this server sent");
       expect(body.error).toContain("ValidationException");
       expect(body.error).not.toContain("try again");
       expect(JSON.stringify(body)).not.toMatch(/\bat .+\.[jt]s:\d+/);
