@@ -1043,6 +1043,41 @@ describe("dashboard in headless Chromium", () => {
     expect(days()).toBeNull();
   }, 60_000);
 
+  it("keeps no category in the address of a view that lists every one, and Recent shows the one chosen again", async () => {
+    const category = () => new URL(page.url()).searchParams.get("category");
+    const recentNote = () => page.textContent("#view-note");
+    await page.goto(`${catalog.url}/?category=image`);
+    await poll(recentNote).toMatch(/^Newest image files/);
+
+    // Problems lists files of every category: its address has none and the filter is off.
+    await page.click("#tab-problems");
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    expect(category()).toBeNull();
+    expect(await page.isDisabled("#filter-category")).toBe(true);
+
+    // Back in Recent, the category chosen before, in its address too.
+    await page.click("#tab-recent");
+    await poll(recentNote).toMatch(/^Newest image files/);
+    expect(category()).toBe("image");
+    expect(await page.inputValue("#filter-category")).toBe("image");
+
+    // Back and forth through history, each address says what its view shows.
+    await page.goBack();
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    expect(category()).toBeNull();
+    await page.goForward();
+    await poll(recentNote).toMatch(/^Newest image files/);
+    expect(category()).toBe("image");
+
+    // A link that gives Problems a category it does not use loses it, and Recent does not take it up.
+    await page.goto(`${catalog.url}/?view=problems&category=image`);
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    expect(category()).toBeNull();
+    await page.click("#tab-recent");
+    await poll(recentNote).toMatch(/^Newest uploads/);
+    expect(category()).toBeNull();
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

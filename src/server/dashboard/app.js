@@ -310,20 +310,35 @@ function statusBadge(status) {
 // ---------------------------------------------------------------- navigation
 
 /**
- * The views that show a time window, chosen with `days`. The others (Browse,
- * and Duplicates, which always looks 90 days back) keep no `days` in their
- * location, and leave the window chosen before as it was, for the next view
- * that shows one.
+ * The filters each view uses, each kept in its location: Recent's category
+ * and time window, the window of Problems and Stats. Duplicates always looks
+ * 90 days back and Browse lists a folder whole, so they use neither. A view
+ * keeps no filter it does not use in its location, and leaves it as chosen
+ * before, so the next view that uses it shows it again.
  */
-const WINDOWED_VIEWS = new Set(["recent", "problems", "stats"]);
+const VIEW_FILTERS = {
+  recent: ["category", "days"],
+  browse: [],
+  problems: ["days"],
+  duplicates: [],
+  stats: ["days"],
+};
+
+/** What each filter is when a location names none. */
+const FILTER_DEFAULTS = { category: "", days: "7" };
+
+/** Whether `view` uses `filter`; a view the page does not know is drawn as Recent. */
+function usesFilter(view, filter) {
+  return (VIEW_FILTERS[view] ?? VIEW_FILTERS.recent).includes(filter);
+}
 
 function readLocation() {
   const params = new URLSearchParams(location.search);
   const prefix = params.get("prefix");
   state.view = params.get("view") ?? (prefix !== null ? "browse" : "recent");
   state.prefix = prefix ?? "";
-  state.category = params.get("category") ?? "";
-  if (WINDOWED_VIEWS.has(state.view)) state.days = params.get("days") ?? "7";
+  for (const [filter, value] of Object.entries(FILTER_DEFAULTS))
+    if (usesFilter(state.view, filter)) state[filter] = params.get(filter) ?? value;
   state.key = params.get("key") ?? "";
 }
 
@@ -334,8 +349,8 @@ function locationFor(changes) {
     if (next.prefix) params.set("prefix", next.prefix);
     else params.set("view", "browse");
   } else if (next.view !== "recent") params.set("view", next.view);
-  if (next.category && next.view === "recent") params.set("category", next.category);
-  if (next.days !== "7" && WINDOWED_VIEWS.has(next.view)) params.set("days", next.days);
+  for (const [filter, value] of Object.entries(FILTER_DEFAULTS))
+    if (usesFilter(next.view, filter) && next[filter] !== value) params.set(filter, next[filter]);
   if (next.key) params.set("key", next.key);
   const text = params.toString();
   return text ? `/?${text}` : "/";
@@ -429,8 +444,8 @@ async function render({ live = false, detailChanged = true } = {}) {
   }
   document.getElementById("filter-category").value = state.category;
   document.getElementById("filter-days").value = state.days;
-  document.getElementById("filter-category").disabled = state.view !== "recent";
-  document.getElementById("filter-days").disabled = !WINDOWED_VIEWS.has(state.view);
+  document.getElementById("filter-category").disabled = !usesFilter(state.view, "category");
+  document.getElementById("filter-days").disabled = !usesFilter(state.view, "days");
   renderBreadcrumbs();
   document.getElementById("upload-target").textContent = visible(`to /${uploadPrefix()}`);
   document.getElementById("drop-target").textContent = visible(`/${uploadPrefix()}`);
@@ -1927,7 +1942,7 @@ function setUpLive() {
 
 async function start() {
   readLocation();
-  // A link from before may carry what its view does not use (`days` on Duplicates): the address says what is shown.
+  // A link from before may carry a filter its view does not use (`days` on Duplicates): the address says what is shown.
   const shown = locationFor({});
   if (`${location.pathname}${location.search}` !== shown) history.replaceState(null, "", shown);
   const categorySelect = document.getElementById("filter-category");
