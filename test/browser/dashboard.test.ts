@@ -1078,6 +1078,41 @@ describe("dashboard in headless Chromium", () => {
     expect(category()).toBeNull();
   }, 60_000);
 
+  it("keeps no folder in the address of a view without one, and the Browse tab opens the folder left", async () => {
+    const prefix = () => new URL(page.url()).searchParams.get("prefix");
+    const title = () => page.textContent("#view-title");
+    await page.goto(`${catalog.url}/?prefix=photos/2026/`);
+    await poll(title).toBe("/photos/2026/");
+
+    await page.click("#tab-stats");
+    await poll(title).toBe("Statistics");
+    expect(prefix()).toBeNull();
+
+    // Browse opens where it was left, in its address too; the bucket's top is a breadcrumb away.
+    await page.click("#tab-browse");
+    await poll(title).toBe("/photos/2026/");
+    expect(prefix()).toBe("photos/2026/");
+    await page.click("#breadcrumbs a:has-text('uploads')");
+    await poll(title).toBe("Bucket root");
+
+    // Back and forth through history, each address says what its view shows.
+    await page.goBack();
+    await poll(title).toBe("/photos/2026/");
+    await page.goBack();
+    await poll(title).toBe("Statistics");
+    expect(prefix()).toBeNull();
+    await page.goForward();
+    await poll(title).toBe("/photos/2026/");
+    expect(prefix()).toBe("photos/2026/");
+
+    // A link that gives Stats a folder it does not use loses it, and Browse does not take it up.
+    await page.goto(`${catalog.url}/?view=stats&prefix=photos/`);
+    await poll(title).toBe("Statistics");
+    expect(prefix()).toBeNull();
+    await page.click("#tab-browse");
+    await poll(title).toBe("Bucket root");
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

@@ -310,22 +310,23 @@ function statusBadge(status) {
 // ---------------------------------------------------------------- navigation
 
 /**
- * The filters each view uses, each kept in its location: Recent's category
- * and time window, the window of Problems and Stats. Duplicates always looks
- * 90 days back and Browse lists a folder whole, so they use neither. A view
- * keeps no filter it does not use in its location, and leaves it as chosen
- * before, so the next view that uses it shows it again.
+ * The filters each view uses, each kept in its location: Browse's folder,
+ * Recent's category and time window, the window of Problems and Stats.
+ * Duplicates always looks 90 days back and uses none. A view keeps no filter
+ * it does not use in its location, and leaves it as chosen before, so the
+ * next view that uses it shows it again: the Browse tab opens the folder
+ * left, not the bucket's top.
  */
 const VIEW_FILTERS = {
   recent: ["category", "days"],
-  browse: [],
+  browse: ["prefix"],
   problems: ["days"],
   duplicates: [],
   stats: ["days"],
 };
 
 /** What each filter is when a location names none. */
-const FILTER_DEFAULTS = { category: "", days: "7" };
+const FILTER_DEFAULTS = { prefix: "", category: "", days: "7" };
 
 /** Whether `view` uses `filter`; a view the page does not know is drawn as Recent. */
 function usesFilter(view, filter) {
@@ -334,9 +335,7 @@ function usesFilter(view, filter) {
 
 function readLocation() {
   const params = new URLSearchParams(location.search);
-  const prefix = params.get("prefix");
-  state.view = params.get("view") ?? (prefix !== null ? "browse" : "recent");
-  state.prefix = prefix ?? "";
+  state.view = params.get("view") ?? (params.has("prefix") ? "browse" : "recent");
   for (const [filter, value] of Object.entries(FILTER_DEFAULTS))
     if (usesFilter(state.view, filter)) state[filter] = params.get(filter) ?? value;
   state.key = params.get("key") ?? "";
@@ -345,10 +344,8 @@ function readLocation() {
 function locationFor(changes) {
   const next = { ...state, ...changes };
   const params = new URLSearchParams();
-  if (next.view === "browse") {
-    if (next.prefix) params.set("prefix", next.prefix);
-    else params.set("view", "browse");
-  } else if (next.view !== "recent") params.set("view", next.view);
+  // A folder's location needs no view: `?prefix=` alone is Browse.
+  if (next.view !== "recent" && !(next.view === "browse" && next.prefix)) params.set("view", next.view);
   for (const [filter, value] of Object.entries(FILTER_DEFAULTS))
     if (usesFilter(next.view, filter) && next[filter] !== value) params.set(filter, next[filter]);
   if (next.key) params.set("key", next.key);
@@ -1972,7 +1969,7 @@ async function start() {
     link.addEventListener("click", (event) => {
       if (event.metaKey || event.ctrlKey || event.shiftKey) return;
       event.preventDefault();
-      navigate({ view: link.dataset.nav, key: "", ...(link.dataset.nav === "browse" && { prefix: "" }) });
+      navigate({ view: link.dataset.nav, key: "" });
     });
   }
   document.getElementById("detail-close").addEventListener("click", closeDetail);
