@@ -1113,6 +1113,30 @@ describe("dashboard in headless Chromium", () => {
     await poll(title).toBe("Bucket root");
   }, 60_000);
 
+  it("links each view's tab to what a click on it shows, with the filters chosen before", async () => {
+    const target = async (tab: string) => {
+      const url = new URL((await page.getAttribute(tab, "href")) ?? "", catalog.url);
+      return `${url.pathname}${url.search}`;
+    };
+    await page.goto(`${catalog.url}/?category=pdf&days=31`);
+    await poll(() => page.textContent("#view-note")).toMatch(/^Newest pdf files/);
+    await page.click("#tab-browse");
+    await poll(() => page.textContent("#view-title")).toBe("Bucket root");
+    await page.click(`#content [data-folder="photos/"]`);
+    await poll(() => page.textContent("#view-title")).toBe("/photos/");
+
+    // A tab opened in a new tab, or its address copied, shows what a click on it would.
+    expect(await target("#tab-recent")).toBe("/?category=pdf&days=31");
+    expect(await target("#tab-problems")).toBe("/?view=problems&days=31");
+    expect(await target("#tab-stats")).toBe("/?view=stats&days=31");
+    expect(await target("#tab-duplicates")).toBe("/?view=duplicates");
+    await page.click("#tab-stats");
+    await poll(() => page.textContent("#view-title")).toBe("Statistics");
+    expect(await target("#tab-browse")).toBe("/?prefix=photos%2F");
+    await page.click("#tab-browse");
+    await poll(() => page.textContent("#view-title")).toBe("/photos/");
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

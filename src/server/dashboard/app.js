@@ -439,6 +439,9 @@ async function render({ live = false, detailChanged = true } = {}) {
     if (tab.dataset.nav === state.view) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
   }
+  // A tab opened in a new tab, or its address copied, shows what a click on it would: the filters chosen.
+  for (const link of document.querySelectorAll("[data-nav]"))
+    link.setAttribute("href", locationFor({ view: link.dataset.nav, key: "" }));
   document.getElementById("filter-category").value = state.category;
   document.getElementById("filter-days").value = state.days;
   document.getElementById("filter-category").disabled = !usesFilter(state.view, "category");
