@@ -1137,6 +1137,72 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => page.textContent("#view-title")).toBe("/photos/");
   }, 60_000);
 
+  it("shows a folder marker in Problems and in Duplicates as the folder, opening it in Browse", async () => {
+    // Prepare: a folder marker a policy rejected, and one holding the same (empty) content as a file.
+    const earlier = incidents.length;
+    const record = (
+      key: string,
+      fields: { status: "ok" | "rejected"; reasons?: string[]; sha256?: string },
+    ) =>
+      catalog.stack.store.putRecord({
+        bucket: catalog.stack.bucket,
+        key,
+        size: 0,
+        etag: '"d41d8cd98f00b204e9800998ecf8427e"',
+        sequencer: "01",
+        eventTime: new Date().toISOString(),
+        reasons: [],
+        bytesRead: 0,
+        readRequests: 0,
+        durationMs: 1,
+        extractorVersion: "test",
+        ...fields,
+      });
+    await record("refused-folder/", {
+      status: "rejected",
+      reasons: [`empty objects are refused ${HOSTILE}`],
+    });
+    const sha256 = "f".repeat(64);
+    await record("twin-folder/", { status: "ok", sha256 });
+    await record("twin-folder.txt", { status: "ok", sha256 });
+
+    // Problems: the folder's row, with its status and reason, opening it in Browse.
+    await page.goto(`${catalog.url}/?view=problems`);
+    const problem = page.locator(`#content tr[data-folder="refused-folder/"]`);
+    await problem.waitFor();
+    expect(await page.locator(`#content [data-key="refused-folder/"]`).count()).toBe(0);
+    expect(await problem.locator("svg").getAttribute("aria-label")).toBe("folder");
+    expect(await problem.locator(".name").textContent()).toBe("refused-folder/");
+    expect(await problem.locator(".badge").textContent()).toBe("rejected");
+    expect(await problem.locator(".reason").textContent()).toBe(`empty objects are refused ${HOSTILE}`);
+    await problem.locator("a").click();
+    await poll(() => page.textContent("#view-title")).toBe("/refused-folder/");
+    expect(new URL(page.url()).searchParams.get("key")).toBeNull();
+
+    // Duplicates: the folder among the copies is a link to it; the file still opens its record.
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    const group = page.locator("#content .group", { hasText: `sha256 ${sha256}` });
+    await page.waitForSelector("#content .group");
+    // The newest group, past the first page when earlier tests made many.
+    while ((await group.count()) === 0 && (await page.locator("#more:not([disabled])").count()) > 0) {
+      const shown = await page.locator("#content .group").count();
+      await page.click("#more");
+      await poll(() => page.locator("#content .group").count()).toBeGreaterThan(shown);
+    }
+    expect(await group.count()).toBe(1);
+    const folder = group.locator(`[data-folder="twin-folder/"]`);
+    expect(await folder.textContent()).toContain("twin-folder/");
+    expect(await folder.locator("svg").getAttribute("aria-label")).toBe("folder");
+    const file = new URL(
+      (await group.locator("a", { hasText: "twin-folder.txt" }).getAttribute("href")) ?? "",
+      catalog.url,
+    );
+    expect(file.searchParams.get("key")).toBe("twin-folder.txt");
+    await folder.locator("a").click();
+    await poll(() => page.textContent("#view-title")).toBe("/twin-folder/");
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

@@ -870,22 +870,22 @@ function problemsTable(items) {
   if (items.length === 0) return el("div", { class: "empty", text: "No problems in this window." });
   const body = el("tbody");
   for (const item of items) {
+    // A folder marker is the folder, as in Recent, opening it in Browse; its status and reason stay in view.
+    const marker = isFolderMarker(item);
+    const opens = marker ? { view: "browse", prefix: item.key, key: "" } : { key: item.key };
     body.append(
       el(
         "tr",
         {
-          class: `row${item.key === state.key ? " selected" : ""}`,
-          "data-key": item.key,
+          class: `row${!marker && item.key === state.key ? " selected" : ""}`,
+          "data-key": marker ? undefined : item.key,
+          "data-folder": marker ? item.key : undefined,
           onclick: (event) => {
-            if (!event.defaultPrevented) navigate({ key: item.key });
+            if (!event.defaultPrevented) navigate(opens);
           },
         },
-        el("td", { class: "icon-cell" }, categoryIcon(item.category, 32)),
-        el(
-          "td",
-          { class: "name", title: shownKey(item.key) },
-          navLink(shownKey(item.key), { key: item.key }),
-        ),
+        el("td", { class: "icon-cell" }, marker ? folderIcon(32) : categoryIcon(item.category, 32)),
+        el("td", { class: "name", title: shownKey(item.key) }, navLink(shownKey(item.key), opens)),
         el("td", {}, statusBadge(item.status)),
         el("td", { class: "reason" }, longText(item.reason ?? "")),
         el("td", { class: "num", text: relativeTime(item.eventTime) }),
@@ -986,7 +986,16 @@ function duplicateGroup(group) {
     el(
       "ul",
       { class: "plain" },
-      group.objects.map((object) => el("li", {}, navLink(shownKey(object.key), { key: object.key }))),
+      group.objects.map((object) =>
+        isFolderMarker(object)
+          ? el(
+              "li",
+              { "data-folder": object.key },
+              folderIcon(16),
+              navLink(shownKey(object.key), { view: "browse", prefix: object.key, key: "" }),
+            )
+          : el("li", {}, navLink(shownKey(object.key), { key: object.key })),
+      ),
     ),
   );
 }
