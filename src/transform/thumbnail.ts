@@ -59,7 +59,7 @@ export const THUMBNAIL_CONTENT_TYPE = "image/webp";
 
 /** What a thumbnail says about itself. */
 export interface ThumbnailLabel {
-  /** ASCII text stored as the thumbnail's EXIF ImageDescription; none when absent. */
+  /** Text stored as the thumbnail's XMP description (`dc:description`); none when absent. */
   description?: string;
 }
 
@@ -146,6 +146,16 @@ async function loadSharp(): Promise<Sharp> {
   });
 }
 
+/** An XMP packet holding `text` as the image's description (Dublin Core), escaped for XML. */
+function xmpDescribing(text: string): string {
+  const escaped = text.replace(/[<>&"]/g, (character) => `&#${character.charCodeAt(0)};`);
+  return (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+    '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description><rdf:Alt>' +
+    `<rdf:li xml:lang="x-default">${escaped}</rdf:li></rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>`
+  );
+}
+
 /**
  * Renders a WebP thumbnail of an encoded image: orientation applied
  * (`rotate()` reads EXIF), longest side at most `maxSide`, first frame of
@@ -181,9 +191,9 @@ export async function renderThumbnail(
         .rotate()
         .resize(bounds.maxSide, bounds.maxSide, { fit: "inside", withoutEnlargement: true })
         .webp({ quality: bounds.quality });
-      if (label.description !== undefined) {
-        pipeline = pipeline.withExif({ IFD0: { ImageDescription: label.description } });
-      }
+      // XMP, not EXIF: libvips builds the EXIF it writes on the input's, which carries the source's
+      // own preview image (IFD1), and a thumbnail must show no more than itself.
+      if (label.description !== undefined) pipeline = pipeline.withXmp(xmpDescribing(label.description));
       const { data, info } = await pipeline
         .timeout({ seconds: Math.max(1, Math.ceil(bounds.timeoutMs / 1000)) })
         .toBuffer({ resolveWithObject: true });

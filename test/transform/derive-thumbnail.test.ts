@@ -80,8 +80,8 @@ describe("deriveThumbnail", () => {
     }
     // Assess: a delete conditional on the first ETag cannot take the second thumbnail.
     expect(steps[0]?.thumbnail?.eTag).not.toBe(steps[1]?.thumbnail?.eTag);
-    const exif = (await sharp(contents[1] as Uint8Array).metadata()).exif;
-    expect(exif?.toString("latin1")).toContain("s3 event sequencer 0055AED6DCD90281E7");
+    const xmp = (await sharp(contents[1] as Uint8Array).metadata()).xmp;
+    expect(xmp?.toString("utf8")).toContain("s3 event sequencer 0055AED6DCD90281E7");
     expect([steps[0]?.thumbnail?.width, steps[1]?.thumbnail?.width]).toEqual([200, 200]);
   });
 

@@ -64,6 +64,27 @@ describe("renderThumbnail over corpus images", () => {
     expect(written.pages ?? 1).toBe(1);
   });
 
+  it.each([
+    // Its EXIF holds a 1,378-byte preview of the original (IFD1), which EXIF written on top would carry along.
+    "exifpy-Canon_40D.jpg",
+    "exifpy-45-gps_ifd.jpg",
+  ])("%s: the label is the only metadata the thumbnail carries", async (name) => {
+    const thumbnail = await renderThumbnail(
+      await readFile(corpusFile(name)),
+      {},
+      {
+        description: 's3 event sequencer 01 <&">',
+      },
+    );
+
+    const written = await sharp(thumbnail.bytes).metadata();
+    expect(written.exif).toBeUndefined();
+    expect(written.icc).toBeUndefined();
+    const xmp = written.xmp?.toString("utf8") ?? "";
+    expect(xmp).toContain('<rdf:li xml:lang="x-default">s3 event sequencer 01 &#60;&#38;&#34;&#62;</rdf:li>');
+    expect(xmp).not.toMatch(/Canon|GPS|exif:/i);
+  });
+
   it("portrait_6 comes out 192x256: the rotation is applied, not just recorded", async () => {
     const thumbnail = await renderThumbnail(await readFile(corpusFile("exifpy-portrait_6.jpg")));
     expect([thumbnail.width, thumbnail.height]).toEqual([192, 256]);
