@@ -592,6 +592,17 @@ describe("live updates", () => {
   });
 });
 
+/** The API of the running local catalog with its store or its S3 client swapped for another. */
+function apiOver(swap: { store?: CatalogStore; s3Client?: S3Client }) {
+  return createApp({
+    store: swap.store ?? catalog.stack.store,
+    bucket: catalog.stack.bucket,
+    dispatcher: catalog.stack.dispatcher,
+    deadLetterFile: catalog.stack.deadLetterFile,
+    s3Client: swap.s3Client ?? catalog.stack.s3Client,
+  });
+}
+
 describe("when the catalog's table does not answer", () => {
   it.each(["/api/folder", "/api/object?key=root.txt", "/api/recent", "/api/problems", "/api/stats"])(
     "GET %s is a 503 that says the catalog is unavailable",
@@ -604,13 +615,7 @@ describe("when the catalog's table does not answer", () => {
         credentials: { accessKeyId: "x", secretAccessKey: "x" },
         maxAttempts: 1,
       });
-      const app = createApp({
-        store: new CatalogStore(client, { tableName: catalog.stack.tableName }),
-        bucket: catalog.stack.bucket,
-        dispatcher: catalog.stack.dispatcher,
-        deadLetterFile: catalog.stack.deadLetterFile,
-        s3Client: catalog.stack.s3Client,
-      });
+      const app = apiOver({ store: new CatalogStore(client, { tableName: catalog.stack.tableName }) });
 
       // Act
       const response = await app.request(path);
@@ -633,13 +638,7 @@ describe("when the catalog's table refuses a request as invalid", () => {
     async (path) => {
       // Prepare: the same API over a store whose every request DynamoDB (dynalite) answers with a
       // ValidationException: a table name shorter than DynamoDB's three characters.
-      const app = createApp({
-        store: new CatalogStore(catalog.stack.dynamodbClient, { tableName: "no" }),
-        bucket: catalog.stack.bucket,
-        dispatcher: catalog.stack.dispatcher,
-        deadLetterFile: catalog.stack.deadLetterFile,
-        s3Client: catalog.stack.s3Client,
-      });
+      const app = apiOver({ store: new CatalogStore(catalog.stack.dynamodbClient, { tableName: "no" }) });
 
       // Act
       const response = await app.request(path);
@@ -670,13 +669,7 @@ describe("when the bucket does not answer", () => {
       credentials: { accessKeyId: "x", secretAccessKey: "x" },
       maxAttempts: 1,
     });
-    const app = createApp({
-      store: catalog.stack.store,
-      bucket: catalog.stack.bucket,
-      dispatcher: catalog.stack.dispatcher,
-      deadLetterFile: catalog.stack.deadLetterFile,
-      s3Client,
-    });
+    const app = apiOver({ s3Client });
 
     // Act
     const response = await app.request(path, {
