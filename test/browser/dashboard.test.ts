@@ -760,6 +760,58 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 120_000);
 
+  it("brings a listing back with Back as it was left: the pages loaded, the scroll, the cursor after them", async () => {
+    // Prepare: two of the three pages of the folder written above loaded, scrolled down, a record of the second open.
+    const keys = async () =>
+      page
+        .locator("#content [data-key]")
+        .evaluateAll((nodes) =>
+          nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
+        );
+    const shown = "many/file 0900+%.txt";
+    await page.goto(`${catalog.url}/?prefix=many/`);
+    await poll(() => page.locator("#content [data-key]").count()).toBe(500);
+    await page.click("#more");
+    await poll(() => page.locator("#content [data-key]").count()).toBe(1_000);
+    await card(shown).click();
+    await poll(() => page.textContent("#detail-title")).toBe("file 0900+%.txt");
+    const scroll = Number(await page.evaluate("window.scrollY"));
+    expect(scroll).toBeGreaterThan(1_000);
+
+    // Act: another view, then Back to the listing with the record open.
+    await page.click("#tab-problems");
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    await page.goBack();
+
+    // Assess: both pages read again, in order, scrolled as they were, the record open on them.
+    await poll(() => page.locator("#content [data-key]").count()).toBe(1_000);
+    expect(await page.textContent("#view-title")).toBe("/many/");
+    expect((await keys()).at(-1)).toBe("many/file 0999+%.txt");
+    expect(await page.evaluate("window.scrollY")).toBe(scroll);
+    await poll(() => page.textContent("#detail-title")).toBe("file 0900+%.txt");
+
+    // Back past the entry that opened the record closes it and keeps the listing as it is.
+    await page.goBack();
+    await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(await page.locator("#content [data-key]").count()).toBe(1_000);
+
+    // "Show more" goes on after the last item loaded: the rest once, nothing twice.
+    await page.click("#more");
+    await poll(() => page.locator("#more").count()).toBe(0);
+    const all = await keys();
+    expect(all).toHaveLength(1_100);
+    expect(new Set(all).size).toBe(1_100);
+
+    // A click on a tab is a fresh start: the folder from its first page.
+    await page.click("#tab-problems");
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    await page.click("#tab-browse");
+    await poll(() => page.textContent("#view-title")).toBe("/many/");
+    await poll(() => page.locator("#content [data-key]").count()).toBe(500);
+    expect(await page.locator("#more").count()).toBe(1);
+    expect(incidents).toEqual([]);
+  }, 120_000);
+
   it("reloads the view when the live stream says it dropped announcements (resync)", async () => {
     await putRecords("resync/", 1);
     await page.goto(`${catalog.url}/?prefix=resync/`);

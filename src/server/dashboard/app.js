@@ -358,24 +358,80 @@ function listingLocation() {
   return locationFor({ key: "" });
 }
 
+// ---------------------------------------------------------------- history
+
+/**
+ * Listings left that Back or Forward draws again as they were: the last few
+ * only, as each costs a read of everything it had loaded when it comes back.
+ */
+const KEPT_LISTINGS_LIMIT = 5;
+
+/**
+ * The listings left, by the token of the history entries that showed them,
+ * oldest first: how much of each was loaded ({@link loadedListing}) and how
+ * far down it was scrolled. Entries that open or close a record on a listing
+ * share its token, so going back past them finds it too. Kept in memory
+ * only: after a reload, Back draws a listing from its first page.
+ */
+const keptListings = new Map();
+
+/** Set apart for each load of the page: entries still carry the tokens of an earlier load, kept nowhere now. */
+const tokenPrefix = `${Math.round(performance.timeOrigin).toString(36)}.`;
+let tokenCount = 0;
+
+/** The token of the listing on screen, as its history entry carries it. */
+let shownToken = `${tokenPrefix}${++tokenCount}`;
+
+/** Remembers the listing on screen, about to be left, under its token; forgets the oldest beyond the bound. */
+function keepListing() {
+  keptListings.delete(shownToken);
+  keptListings.set(shownToken, { loaded: loadedListing, scroll: window.scrollY });
+  for (const token of keptListings.keys()) {
+    if (keptListings.size <= KEPT_LISTINGS_LIMIT) break;
+    keptListings.delete(token);
+  }
+}
+
 function navigate(changes, { replace = false } = {}) {
   const listing = listingLocation();
   const opening = changes.key && changes.key !== state.key;
   const url = locationFor(changes);
-  if (replace) history.replaceState(null, "", url);
-  else history.pushState(null, "", url);
+  // A new listing is a fresh start from its first page; opening or closing a record stays on the one shown.
+  if (locationFor({ ...changes, key: "" }) !== listing) {
+    // The entry replaced is gone, and what it showed with it.
+    if (!replace) keepListing();
+    shownToken = `${tokenPrefix}${++tokenCount}`;
+  }
+  if (replace) history.replaceState({ listing: shownToken }, "", url);
+  else history.pushState({ listing: shownToken }, "", url);
   readLocation();
   showLocation(listing, { focus: Boolean(opening) });
 }
 
+/** Back or Forward: the listing of the entry gone to comes back as it was left, if it is kept. */
+function traverse() {
+  const listing = listingLocation();
+  // An entry the page did not make (a link to a #fragment) shows the listing on screen.
+  if (history.state?.listing === undefined) history.replaceState({ listing: shownToken }, "");
+  const token = history.state.listing;
+  const left = token !== shownToken;
+  if (left) {
+    keepListing();
+    shownToken = token;
+  }
+  readLocation();
+  showLocation(listing, { kept: left ? keptListings.get(token) : undefined });
+}
+
 /**
  * Shows the location just read, which was `listing` before: a changed listing
- * is drawn again, while opening or closing a record leaves it as it is
- * (redrawing it would drop the pages loaded with "Show more" and the element
- * that opened the panel, where focus returns on close).
+ * is drawn again, from what was `kept` of it if anything was, while opening
+ * or closing a record leaves it as it is (redrawing it would drop the pages
+ * loaded with "Show more" and the element that opened the panel, where focus
+ * returns on close).
  */
-function showLocation(listing, { focus = false } = {}) {
-  if (listingLocation() !== listing) render();
+function showLocation(listing, { focus = false, kept } = {}) {
+  if (listingLocation() !== listing || kept) render({ kept });
   else if (state.key) showDetail(state.key, { focus });
   else hideDetail();
 }
@@ -430,10 +486,14 @@ function setDocumentTitle() {
  * live feed rather than a person's navigation, so the view keeps their place:
  * a paged listing reloads as much as they had loaded, focus stays on the
  * entry it was on, and the open record is fetched again only if
- * `detailChanged`.
+ * `detailChanged`. `kept`: what was kept of the listing when it was left
+ * (see {@link keptListings}), which Back brings it back to: as much as was
+ * loaded, scrolled as it was.
  */
-async function render({ live = false, detailChanged = true } = {}) {
+async function render({ live = false, kept, detailChanged = true } = {}) {
   const token = ++renderToken;
+  // Until the view is drawn, nothing of it is loaded: leaving it now keeps no pages of the one before.
+  if (!live) loadedListing = { id: "", count: 0, last: undefined };
   setDocumentTitle();
   for (const tab of document.querySelectorAll(".tabs a")) {
     if (tab.dataset.nav === state.view) tab.setAttribute("aria-current", "page");
@@ -457,7 +517,7 @@ async function render({ live = false, detailChanged = true } = {}) {
       duplicates: renderDuplicates,
       stats: renderStats,
     };
-    const draw = await (views[state.view] ?? renderRecent)({ live });
+    const draw = await (views[state.view] ?? renderRecent)({ live, kept });
     if (token !== renderToken) return;
     const focused = live ? focusedEntry() : undefined;
     clear(content).append(draw);
@@ -470,6 +530,8 @@ async function render({ live = false, detailChanged = true } = {}) {
   }
   if (!state.key) hideDetail();
   else if (!live || detailChanged || detail.hidden) showDetail(state.key);
+  // Once the panel is shown or hidden: it narrows the listing, which makes it taller.
+  if (kept) window.scrollTo(0, kept.scroll);
 }
 
 /** The heading of the current view, as each view sets it once loaded. */
@@ -705,7 +767,7 @@ async function renderRecent() {
 /** Items asked of a paged listing at a time. */
 const PAGE_SIZE = 500;
 
-/** The paged listing on screen, how many items of it are loaded and the last one, for a live refresh. */
+/** The paged listing on screen, how many items of it are loaded and the last one, for a live refresh or Back. */
 let loadedListing = { id: "", count: 0, last: undefined };
 
 /**
@@ -722,20 +784,23 @@ const TOP_UP_SIZE = 25;
  * `draw(items)` builds the view of everything loaded; `note(count, more)`
  * says how much that is.
  *
- * A `live` refresh of the same listing reads again from the first page as
- * many items as were loaded and on until the last of them, so pages loaded
- * with "Show more" stay, records announced since appear in their place, and
- * the cursor goes on from the end of the loaded range. It reads at most one
- * page more than was loaded (the last item may be gone): about one request
- * per page the person loaded. Merging announced records into the loaded
- * items instead would need each listing's sort order here.
+ * A `live` refresh of the same listing, or Back to it with what was `kept`
+ * of it, reads again from the first page as many items as were loaded and on
+ * until the last of them, so pages loaded with "Show more" stay, records
+ * announced since appear in their place, and the cursor goes on from the end
+ * of the loaded range. It reads at most one page more than was loaded (the
+ * last item may be gone): about one request per page the person loaded.
+ * Merging announced records into the loaded items instead would need each
+ * listing's sort order here; keeping the items themselves would show Back
+ * a listing as stale as the time spent away.
  */
-async function pagedView(path, params, { title, note, draw }, { live = false } = {}) {
+async function pagedView(path, params, { title, note, draw }, { live = false, kept } = {}) {
   const token = renderToken;
   const id = `${path}?${new URLSearchParams(params)}`;
-  const again = live && loadedListing.id === id;
-  const wanted = again ? loadedListing.count : 0;
-  const last = again ? loadedListing.last : undefined;
+  const loaded = live ? loadedListing : kept?.loaded;
+  const again = loaded?.id === id;
+  const wanted = again ? loaded.count : 0;
+  const last = again ? loaded.last : undefined;
   const first = await api(path, { ...params, limit: PAGE_SIZE });
   const items = [];
   // A record whose sort key changed between two page reads can be in both: list it once.
@@ -1953,7 +2018,10 @@ async function start() {
   readLocation();
   // A link from before may carry a filter its view does not use (`days` on Duplicates): the address says what is shown.
   const shown = locationFor({});
-  if (`${location.pathname}${location.search}` !== shown) history.replaceState(null, "", shown);
+  // The browser would scroll back before a listing is drawn again: the page does it once it is.
+  history.scrollRestoration = "manual";
+  shownToken = history.state?.listing ?? shownToken;
+  history.replaceState({ listing: shownToken }, "", shown);
   const categorySelect = document.getElementById("filter-category");
   try {
     state.health = await api("/api/health");
@@ -1990,11 +2058,7 @@ async function start() {
     event.preventDefault();
     closeDetail();
   });
-  window.addEventListener("popstate", () => {
-    const listing = listingLocation();
-    readLocation();
-    showLocation(listing);
-  });
+  window.addEventListener("popstate", traverse);
   setUpUpload();
   await setUpLive();
   await render();
