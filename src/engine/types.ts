@@ -194,6 +194,8 @@ export interface FontInfo {
   subfamily?: string;
   fullName?: string;
   version?: string;
+  /** The `name` table's copyright notice (name ID 0). */
+  copyright?: string;
   /** Number of faces in a collection (TTC). */
   faces?: number;
 }

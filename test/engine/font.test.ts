@@ -16,16 +16,36 @@ async function extractFile(path: string): Promise<ExtractionResult> {
 
 const FONT_AWESOME = { family: "FontAwesome", subfamily: "Regular", version: "Version 4.3.0 2015" };
 
+/** Font Awesome's name ID 0, in every format that keeps the `name` table. */
+const FONT_AWESOME_COPYRIGHT = "Copyright Dave Gandy 2015. All rights reserved.";
+
 /**
  * Names verified with `fc-scan --format "%{family} %{style} %{fullname}"`
  * (fontconfig 2.14); version is name ID 5 (fc-scan prints head.fontRevision
- * 262341 = 4.003 instead). The EOT's names are its header's, checked with xxd.
+ * 262341 = 4.003 instead). The EOT's names are its header's, checked with xxd:
+ * that header has no copyright, and the embedded font is not read.
  */
 const CORPUS_FONTS = [
-  ["filetype-fixture.ttf", "font/ttf", { ...FONT_AWESOME, fullName: "FontAwesome Regular" }],
-  ["filetype-fixture.otf", "font/otf", { ...FONT_AWESOME, fullName: "FontAwesome" }],
-  ["filetype-fixture.woff", "font/woff", { ...FONT_AWESOME, fullName: "FontAwesome Regular" }],
-  ["filetype-fixture.woff2", "font/woff2", { ...FONT_AWESOME, fullName: "FontAwesome Regular" }],
+  [
+    "filetype-fixture.ttf",
+    "font/ttf",
+    { ...FONT_AWESOME, fullName: "FontAwesome Regular", copyright: FONT_AWESOME_COPYRIGHT },
+  ],
+  [
+    "filetype-fixture.otf",
+    "font/otf",
+    { ...FONT_AWESOME, fullName: "FontAwesome", copyright: FONT_AWESOME_COPYRIGHT },
+  ],
+  [
+    "filetype-fixture.woff",
+    "font/woff",
+    { ...FONT_AWESOME, fullName: "FontAwesome Regular", copyright: FONT_AWESOME_COPYRIGHT },
+  ],
+  [
+    "filetype-fixture.woff2",
+    "font/woff2",
+    { ...FONT_AWESOME, fullName: "FontAwesome Regular", copyright: FONT_AWESOME_COPYRIGHT },
+  ],
   [
     "filetype-fixture.eot",
     "application/vnd.ms-fontobject",
@@ -39,6 +59,19 @@ describe("font names over the corpus", () => {
     expect(result.format.mime).toBe(mime);
     expect(result.status).toBe("ok");
     expect(result.font).toEqual(expected);
+  });
+
+  /*
+   * exiftool 12.57's copyright for the fonts it reads, from `exiftool -j -G1 -a
+   * -Copyright*` (expected.jsonl does not record the tag). The TTF names its
+   * copyright in Windows English only, which exiftool reports as Copyright-en-US.
+   */
+  it.each([
+    ["filetype-fixture.otf", "Copyright Dave Gandy 2015. All rights reserved."],
+    ["filetype-fixture.ttf", "Copyright Dave Gandy 2015. All rights reserved."],
+  ])("%s: copyright %j, as exiftool reads it", async (name, copyright) => {
+    const result = await extractFile(corpusFile(name));
+    expect(result.font?.copyright).toBe(copyright);
   });
 
   it("reports the 5-byte TTC fixture (only its 'ttcf' tag) as truncated, not as a crash", async () => {
@@ -116,7 +149,12 @@ describe("font structures", () => {
     const ttf = new Uint8Array(readFileSync(corpusFile("filetype-fixture.ttf")));
     const result = await extract(new BufferSource(collectionOf(ttf, 3), "fonts.ttc"));
     expect(result.format.mime).toBe("font/collection");
-    expect(result.font).toEqual({ ...FONT_AWESOME, fullName: "FontAwesome Regular", faces: 3 });
+    expect(result.font).toEqual({
+      ...FONT_AWESOME,
+      fullName: "FontAwesome Regular",
+      copyright: FONT_AWESOME_COPYRIGHT,
+      faces: 3,
+    });
   });
 
   it("prefers Windows English names, then typographic family and subfamily over the legacy ones", () => {
@@ -129,6 +167,20 @@ describe("font structures", () => {
       [3, 1, 0x0409, 17, utf16be("Light")],
     ]);
     expect(parseNameTable(table)).toEqual({ family: "Family", subfamily: "Light" });
+  });
+
+  it("takes the copyright from name ID 0, Windows English first, and none from an empty one", () => {
+    const table = nameTable([
+      [1, 0, 0, 0, new TextEncoder().encode("(c) Mac")],
+      [3, 1, 0x0409, 0, utf16be("\u00a9 2024 Foundry")],
+      [3, 1, 0x0409, 1, utf16be("Family")],
+    ]);
+    expect(parseNameTable(table)).toEqual({ family: "Family", copyright: "\u00a9 2024 Foundry" });
+    const blank = nameTable([
+      [3, 1, 0x0409, 0, utf16be("  ")],
+      [3, 1, 0x0409, 1, utf16be("Family")],
+    ]);
+    expect(parseNameTable(blank)).toEqual({ family: "Family" });
   });
 
   it("decodes Mac Roman names when the font has no Windows ones", () => {
@@ -148,6 +200,9 @@ describe("font structures", () => {
       subfamily: "Bold",
       fullName: "DejaVu Sans Bold",
       version: "Version 2.37",
+      // exiftool's Copyright, less the final newline every string is trimmed of.
+      copyright:
+        "Copyright (c) 2003 by Bitstream, Inc. All Rights Reserved.\nCopyright (c) 2006 by Tavmjong Bah. All Rights Reserved.\nDejaVu changes are in public domain",
     });
   });
 });

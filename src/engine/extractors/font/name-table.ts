@@ -31,6 +31,7 @@ function rank(record: NameRecord): number {
  * Decodes the OpenType `name` table into a font's names, preferring the
  * Windows platform (UTF-16BE) and then the Mac platform (Mac Roman); the
  * typographic family and subfamily (IDs 16, 17) win over the legacy ones (1, 2).
+ * The copyright notice is name ID 0.
  *
  * @example
  * parseNameTable(await reader.read(nameOffset, nameLength))
@@ -46,7 +47,7 @@ export function parseNameTable(table: Uint8Array): FontInfo {
     const at = 6 + i * 12;
     if (at + 12 > table.length) break;
     const nameId = view.getUint16(at + 6);
-    if (![1, 2, 4, 5, 16, 17].includes(nameId)) continue;
+    if (![0, 1, 2, 4, 5, 16, 17].includes(nameId)) continue;
     const platform = view.getUint16(at);
     const encoding = view.getUint16(at + 2);
     const start = storage + view.getUint16(at + 10);
@@ -65,10 +66,12 @@ export function parseNameTable(table: Uint8Array): FontInfo {
   const subfamily = best(17) ?? best(2);
   const fullName = best(4);
   const version = best(5);
+  const copyright = best(0);
   return {
     ...(family && { family }),
     ...(subfamily && { subfamily }),
     ...(fullName && { fullName }),
     ...(version && { version }),
+    ...(copyright && { copyright }),
   };
 }
