@@ -101,7 +101,18 @@ export interface MediaInfo {
    */
   make?: string;
   model?: string;
-  tags?: { title?: string; artist?: string; album?: string; year?: number; genre?: string };
+  tags?: {
+    title?: string;
+    artist?: string;
+    album?: string;
+    year?: number;
+    genre?: string;
+    /**
+     * The copyright notice the file states: an ID3v2 TCOP, MP4 `cprt`/`©cpy`,
+     * Vorbis, APE or ASF Copyright, AIFF `(c) ` chunk, or a RIFF INFO list's `ICOP`.
+     */
+    copyright?: string;
+  };
 }
 
 export interface PdfInfo {

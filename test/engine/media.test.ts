@@ -154,6 +154,19 @@ describe("media extractor against exiftool", () => {
   });
 });
 
+/**
+ * exiftool 12.57's Copyright for the media files that state one, from
+ * `exiftool -j -Copyright` over the corpus (expected.jsonl does not record the
+ * tag). The WAVE file's is its RIFF INFO ICOP; the AIFF file's is its ID3v2
+ * TCOP, which exiftool prefers to the "(c) " chunk's "undefined.", as
+ * music-metadata does. musicmetadata-issue-362.apev1.mp3 has an empty TCOP:
+ * no copyright. Every other media file states none.
+ */
+const EXIFTOOL_COPYRIGHTS: Readonly<Record<string, string>> = {
+  "musicmetadata-riff_adobe_audition.wav": "Copyright 2018",
+  "musicmetadata-No_Sanctuary_Here.aiff": "undefined",
+};
+
 /** Files whose exiftool Title is not what we should report, and why. */
 const TITLE_DISAGREEMENTS: Readonly<Record<string, string>> = {
   "tika-testMP4_udtaLocation.mp4":
@@ -301,6 +314,19 @@ describe("media extractor", () => {
     },
   );
 
+  it.each(mediaEntries.map((entry) => [entry.name, EXIFTOOL_COPYRIGHTS[entry.name]] as const))(
+    "%s: copyright %j, as exiftool reads it",
+    async (name, copyright) => {
+      const { media } = await extractFile(name);
+      expect(media?.tags?.copyright).toBe(copyright);
+    },
+  );
+
+  it("has corpus files with a copyright among the media files", () => {
+    const names = new Set(mediaEntries.map((entry) => entry.name));
+    expect(Object.keys(EXIFTOOL_COPYRIGHTS).filter((name) => names.has(name))).toHaveLength(2);
+  });
+
   it.each([
     ["+12.3456-098.7654+010.500/", { lat: 12.3456, lon: -98.7654, altitude: 10.5 }],
     ["+40.7128-074.0060/", { lat: 40.7128, lon: -74.006 }],
@@ -413,9 +439,11 @@ describe("3GPP asset metadata in an MP4's udta", () => {
         Uint8Array.of(0, 0),
       ),
     ],
-  ])("decodes titl and auth in %s", (_, text) => {
-    const movie = decodeMoov(box("udta", assetBox("titl", text), assetBox("auth", text)));
-    expect(movie).toMatchObject({ title: "Ein Titel", artist: "Ein Titel" });
+  ])("decodes titl, auth and cprt in %s", (_, text) => {
+    const movie = decodeMoov(
+      box("udta", assetBox("titl", text), assetBox("auth", text), assetBox("cprt", text)),
+    );
+    expect(movie).toMatchObject({ title: "Ein Titel", artist: "Ein Titel", copyright: "Ein Titel" });
   });
 
   it("ignores an asset box too short for its header, and one whose string is empty", () => {

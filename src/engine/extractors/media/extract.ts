@@ -138,10 +138,11 @@ async function mergeMovieHeader(
   if (movie.make !== undefined) merged.make = movie.make;
   if (movie.model !== undefined) merged.model = movie.model;
   // iTunes-style tags (read by music-metadata) win; 3GPP asset boxes fill what they leave out.
-  if (movie.title !== undefined || movie.artist !== undefined) {
+  if (movie.title !== undefined || movie.artist !== undefined || movie.copyright !== undefined) {
     const tags = { ...merged.tags };
     if (tags.title === undefined && movie.title !== undefined) tags.title = movie.title;
     if (tags.artist === undefined && movie.artist !== undefined) tags.artist = movie.artist;
+    if (tags.copyright === undefined && movie.copyright !== undefined) tags.copyright = movie.copyright;
     merged.tags = tags;
   }
   if (merged.codecs.length === 0) {

@@ -48,9 +48,10 @@ export interface MovieHeader {
   /** `mvhd` duration in seconds, absent when zero (fragmented files). */
   duration?: number;
   tracks: MovieTrack[];
-  /** 3GPP asset boxes in the movie's `udta` (`titl`, `auth`), which music-metadata does not read. */
+  /** 3GPP asset boxes in the movie's `udta` (`titl`, `auth`, `cprt`), which music-metadata does not read. */
   title?: string;
   artist?: string;
+  copyright?: string;
   /**
    * Where it was recorded: an ISO 6709 point from the QuickTime metadata key
    * `com.apple.quicktime.location.ISO6709` (phones) or a `udta` `©xyz` box.
@@ -119,6 +120,13 @@ export function iso6709(text: string): GpsPosition | undefined {
 
 /** Degrees to the sixth decimal (about 0.1 m): what minutes and seconds convert to, without binary noise. */
 const round = (value: number) => Math.round(value * 1e6) / 1e6;
+
+/** The 3GPP asset boxes read, by the field each fills. */
+const ASSET_FIELDS: ReadonlyMap<string, "title" | "artist" | "copyright"> = new Map([
+  ["titl", "title"],
+  ["auth", "artist"],
+  ["cprt", "copyright"],
+]);
 
 /** Longest 3GPP asset string decoded, in bytes. */
 const MAX_ASSET_STRING_BYTES = 4096;
@@ -222,8 +230,8 @@ export function decodeMoov(body: Uint8Array): MovieHeader {
         decodeMvhd(content, movie);
       } else if (type === "udta" && !track) {
         walk(at + headerSize, at + size, undefined);
-      } else if ((type === "titl" || type === "auth") && !track) {
-        const field = type === "titl" ? "title" : "artist";
+      } else if (ASSET_FIELDS.has(type) && !track) {
+        const field = ASSET_FIELDS.get(type) as "title" | "artist" | "copyright";
         const value = movie[field] ?? assetString(content);
         if (value !== undefined) movie[field] = value;
       } else if (type === "\u00a9xyz" && !track) {

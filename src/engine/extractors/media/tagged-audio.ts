@@ -116,6 +116,19 @@ function artistOf(metadata: IAudioMetadata): string | undefined {
 }
 
 /**
+ * The copyright notice a file's tags state. music-metadata maps ID3v2 TCOP,
+ * MP4 `cprt`/`©cpy`, Vorbis, APE and ASF Copyright and AIFF's `(c) ` chunk to
+ * its common `copyright`, but leaves a RIFF INFO list's ICOP among the native
+ * tags (its INFO map has no entry for it), so a WAVE file's is taken from there.
+ */
+function copyrightOf(metadata: IAudioMetadata): string | undefined {
+  const common = cleanString(metadata.common.copyright);
+  if (common) return common;
+  const icop = metadata.native?.exif?.find((tag) => tag.id === "ICOP")?.value;
+  return typeof icop === "string" ? cleanString(icop) : undefined;
+}
+
+/**
  * Maps music-metadata's result to the catalog's media section.
  *
  * @example
@@ -149,11 +162,13 @@ export function toMediaInfo(metadata: IAudioMetadata, fallbackContainer: string)
   // An ID3v2.4 TCON frame, like repeated Vorbis GENRE fields, may name several genres.
   const genres = (common.genre ?? []).map((g) => cleanString(g)).filter((g): g is string => g !== undefined);
   const genre = cleanString([...new Set(genres)].join("; "));
+  const copyright = copyrightOf(metadata);
   if (title) tags.title = title;
   if (artist) tags.artist = artist;
   if (album) tags.album = album;
   if (common.year && Number.isInteger(common.year) && common.year > 0) tags.year = common.year;
   if (genre) tags.genre = genre;
+  if (copyright) tags.copyright = copyright;
   if (Object.keys(tags).length > 0) media.tags = tags;
   const empty = !format.container && codecs.length === 0 && sampleRate === undefined && !media.tags;
   return empty ? undefined : media;
