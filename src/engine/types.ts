@@ -109,7 +109,7 @@ export interface MediaInfo {
     genre?: string;
     /**
      * The copyright notice the file states: an ID3v2 TCOP, MP4 `cprt`/`©cpy`,
-     * Vorbis, APE or ASF Copyright, AIFF `(c) ` chunk, or a RIFF INFO list's `ICOP`.
+     * Vorbis, APE or ASF Copyright, AIFF `(c) ` chunk, or a RIFF INFO list's `ICOP` (WAVE, AVI).
      */
     copyright?: string;
   };

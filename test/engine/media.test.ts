@@ -455,6 +455,45 @@ describe("3GPP asset metadata in an MP4's udta", () => {
   });
 });
 
+/** A little-endian RIFF chunk: id, 32-bit size, body, a pad byte after an odd body. */
+function riffChunk(id: string, ...body: (Uint8Array | string)[]): Uint8Array {
+  const content = concatBytes(...body);
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(content.byteLength);
+  return concatBytes(id, size, content, new Uint8Array(content.byteLength & 1));
+}
+
+describe("an AVI file's RIFF INFO copyright", () => {
+  const avi = readFileSync(corpusFile("filetype-fixture.avi"));
+  // The fixture's hdrl list ends at 8862, where its INFO list (ISFT only) begins; movi follows a JUNK chunk.
+  const hdrlEnd = 20 + avi.readUInt32LE(16);
+  const infoEnd = hdrlEnd + 8 + avi.readUInt32LE(hdrlEnd + 4);
+  const withInfo = (...chunks: Uint8Array[]) =>
+    concatBytes(avi.subarray(0, hdrlEnd), ...chunks, avi.subarray(infoEnd));
+
+  it("reads ICOP as exiftool does, past JUNK and another field, keeping the stream facts", async () => {
+    const copyright = Buffer.from("\u00a9 2024 Caf\u00e9 Films\0", "latin1");
+    const bytes = withInfo(
+      riffChunk("JUNK", new Uint8Array(5)),
+      riffChunk("LIST", "INFO", riffChunk("ISFT", "Lavf\0"), riffChunk("ICOP", copyright)),
+    );
+    const result = await extract(new BufferSource(bytes, "info.avi"));
+    expect(result.media?.tags).toEqual({ copyright: "\u00a9 2024 Caf\u00e9 Films" });
+    expect(result.media?.width).toBe(640);
+  });
+
+  it("gives none for an INFO list without ICOP, and none for a damaged list", async () => {
+    const damaged = riffChunk("LIST", "INFO");
+    damaged.set([0xff, 0xff, 0xff, 0x7f], 4);
+    for (const chunk of [riffChunk("LIST", "INFO", riffChunk("INAM", "A title\0")), damaged]) {
+      const result = await extract(new BufferSource(withInfo(chunk), "info.avi"));
+      expect(result.status).toBe("ok");
+      expect(result.media?.tags).toBeUndefined();
+      expect(result.media?.codecs.length).toBeGreaterThan(0);
+    }
+  });
+});
+
 /** A QuickTime user-data text box (`©mak` ...): 16-bit length, 16-bit language, the text. */
 function userDataText(type: string, text: string, language = 0x15c7): Uint8Array {
   const bytes = Buffer.from(text, language < 0x400 ? "latin1" : "utf8");

@@ -1,12 +1,13 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
-import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { MediaInfo } from "../../types.js";
 
 /*
  * AVI headers (RIFF `hdrl`: `avih`, then one `strl` with `strh` and `strf` per
  * stream), decoded by hand: music-metadata reads RIFF/WAVE only, and the
- * header list sits at the start of the file, ahead of the `movi` data.
+ * header list sits at the start of the file, ahead of the `movi` data, and so
+ * does the INFO list whose copyright is read.
  */
 
 /** Chunks visited inside `hdrl`, all levels together. */
@@ -89,7 +90,48 @@ export async function readAviHeader(reader: BlockReader): Promise<MediaInfo> {
 
   if (microsPerFrame > 0 && totalFrames > 0) media.duration = (microsPerFrame * totalFrames) / 1_000_000;
   if (media.frameRate === undefined && microsPerFrame > 0) media.frameRate = 1_000_000 / microsPerFrame;
+  const copyright = await readInfoCopyright(reader, 20 + listSize + (listSize & 1));
+  if (copyright) media.tags = { copyright };
   return media;
+}
+
+/** Top-level chunks looked at after `hdrl` for an INFO list (writers put JUNK padding between). */
+const MAX_CHUNKS_BEFORE_INFO = 8;
+
+/** An INFO list beyond this holds more than short text fields. */
+const MAX_INFO_BYTES = 64 * 1024;
+
+/**
+ * The ICOP field of the RIFF INFO list that follows the header list, as
+ * exiftool reads it; the walk stops at the `movi` data. INFO text is
+ * NUL-terminated and in no stated character set: Latin-1 keeps every byte.
+ */
+async function readInfoCopyright(reader: BlockReader, start: number): Promise<string | undefined> {
+  let at = start;
+  for (let i = 0; i < MAX_CHUNKS_BEFORE_INFO && at + 12 <= reader.size; i++) {
+    const header = await reader.read(at, 12);
+    if (header.byteLength < 12) return undefined;
+    const size = new DataView(header.buffer, header.byteOffset, 12).getUint32(4, true);
+    const id = fourcc(header, 0);
+    const list = id === "LIST" ? fourcc(header, 8) : undefined;
+    if (list === "movi") return undefined;
+    if (list === "INFO") {
+      // A damaged INFO list costs its copyright, not the stream facts already decoded.
+      if (size < 4 || size - 4 > MAX_INFO_BYTES) return undefined;
+      const info = await reader.read(at + 12, size - 4);
+      for (let field = 0; field + 8 <= info.byteLength; ) {
+        const length = new DataView(info.buffer, info.byteOffset + field, 8).getUint32(4, true);
+        if (fourcc(info, field) === "ICOP") {
+          const text = new TextDecoder("latin1").decode(info.subarray(field + 8, field + 8 + length));
+          return cleanString(text.split("\0")[0]);
+        }
+        field += 8 + length + (length & 1);
+      }
+      return undefined;
+    }
+    at += 8 + size + (size & 1);
+  }
+  return undefined;
 }
 
 function decodeStreamFormat(
