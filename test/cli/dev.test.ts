@@ -44,6 +44,8 @@ it("catalog dev --http-port 0 prints the port the HTTP API listens on", async ()
     const api = /HTTP API\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(output);
     expect(api, output).not.toBeNull();
     expect(Number(api?.[2])).toBeGreaterThan(0);
+    // A newcomer learns from the banner where the dashboard is.
+    expect(output).toMatch(/HTTP API\s+http:\/\/127\.0\.0\.1:\d+ {3}the dashboard: open it in a browser\n/);
     const response = await fetch(`${api?.[1]}/api/dlq`);
     expect(response.status).toBe(200);
   } finally {

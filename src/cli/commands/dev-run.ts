@@ -97,7 +97,7 @@ export async function runDev(flags: DevFlags): Promise<void> {
       `  S3        ${stack.s3.endpoint}   bucket '${stack.bucket}'`,
       `  DynamoDB  ${stack.dynamodb.endpoint}   table '${stack.tableName}'`,
       // With --http-port 0 the system chose the port: print that one.
-      `  HTTP API  http://${LOOPBACK}:${(http.address() as AddressInfo).port}`,
+      `  HTTP API  http://${LOOPBACK}:${(http.address() as AddressInfo).port}   the dashboard: open it in a browser`,
       `  data      ${stack.dataDir}`,
       "",
       "Try:",
