@@ -20,7 +20,7 @@ import { checkContentMd5 } from "./content-md5.js";
 import type { KoaContext, KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { compareKeys, encodingOf, OWNER, pageSize, pagingNumber, queryText } from "./listing-requests.js";
 import type { StoredPart } from "./object-parts.js";
-import { S3_XMLNS, S3Error } from "./s3-error.js";
+import { noSuchKey, S3_XMLNS, S3Error } from "./s3-error.js";
 import { answerWritten, askedMultipartChecksum, checkPartChecksum, checksummed } from "./stored-checksums.js";
 import { type DeclaredChecksum, receivedBody } from "./upload-body.js";
 
@@ -285,7 +285,7 @@ export function copyUploadParts(store: S3rverStore): KoaMiddleware {
       content: Readable | null;
       size: number;
     } | null;
-    if (!source) throw new S3Error("NoSuchKey", "The specified key does not exist.");
+    if (!source) throw noSuchKey();
     if (!source.content || (range && range.end >= source.size)) {
       source.content?.destroy();
       throw new S3Error("InvalidRange", "The requested range is not satisfiable");

@@ -46,7 +46,7 @@ import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { PARTS_RESOURCE, partRange, readPartNumber, type StoredPart } from "./object-parts.js";
 import { readObjectTagging, requestedTagging, taggingDocument } from "./object-tags.js";
 import { checkReadConditions, readReadConditions } from "./read-conditions.js";
-import { S3Error } from "./s3-error.js";
+import { noSuchKey, S3Error } from "./s3-error.js";
 import { serveOnThread } from "./server-thread.js";
 import {
   answerChecksums,
@@ -489,7 +489,7 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       storedChecksum?: StoredChecksum;
     } | null;
     // Deleted since s3rver checked that it exists.
-    if (!source) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: srcKey });
+    if (!source) throw noSuchKey({ Key: srcKey });
     // The algorithm the copy asks for, else the source's: a copy is a new object, its checksum over its bytes.
     const asked = copyRequests.getStore()?.checksumAlgorithm;
     const algorithm = asked ?? source.storedChecksum?.algorithm ?? DEFAULT_CHECKSUM_ALGORITHM;

@@ -29,6 +29,21 @@ const requested = new AsyncLocalStorage<ReadConditions>();
 const SUBRESOURCES = ["acl", "tagging", "uploadId", "torrent", "legal-hold", "retention", "attributes"];
 
 /**
+ * The ETags (unquoted) an `If-Match` header lists, `*` standing for any object.
+ *
+ * @example
+ * ifMatchETags('"abc", "def"') // ["abc", "def"]
+ */
+export function ifMatchETags(header: string): string[] {
+  return header.split(",").map(unquoteETag);
+}
+
+/** Whether an object with `eTag` (unquoted) meets an `If-Match` listing `eTags`. */
+export function meetsIfMatch(eTags: readonly string[], eTag: string): boolean {
+  return eTags.includes("*") || eTags.includes(eTag);
+}
+
+/**
  * Koa middleware: notes the `If-Match` and `If-Unmodified-Since` of a
  * GetObject or HeadObject for {@link checkReadConditions}.
  */
@@ -41,9 +56,7 @@ export const readReadConditions: KoaMiddleware = async (ctx, next) => {
   const since = unmodifiedSince === undefined ? Number.NaN : Date.parse(unmodifiedSince);
   await requested.run(
     {
-      ...(match !== undefined && {
-        eTags: match.split(",").map(unquoteETag),
-      }),
+      ...(match !== undefined && { eTags: ifMatchETags(match) }),
       // A date that does not parse is ignored, as HTTP says.
       ...(!Number.isNaN(since) && { unmodifiedSince: since }),
     },
@@ -64,7 +77,7 @@ export function checkReadConditions(metadata: Record<string, string>): void {
   if (!conditions) return;
   if (conditions.eTags) {
     const eTag = unquoteETag(metadata.etag ?? "");
-    if (conditions.eTags.includes("*") || conditions.eTags.includes(eTag)) return;
+    if (meetsIfMatch(conditions.eTags, eTag)) return;
     throw preconditionFailed("If-Match");
   }
   const modified = Date.parse(metadata["last-modified"] ?? "");

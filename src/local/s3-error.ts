@@ -27,5 +27,9 @@ export const preconditionFailed = (condition: string): Error =>
     Condition: condition,
   });
 
+/** S3's 404 answer for a key that holds no object; `detail` adds elements such as the key. */
+export const noSuchKey = (detail?: Record<string, string>): Error =>
+  new S3Error("NoSuchKey", "The specified key does not exist.", detail);
+
 /** The S3 XML namespace, the `@` attributes of an answer's root element. */
 export const S3_XMLNS = { xmlns: "http://s3.amazonaws.com/doc/2006-03-01/" } as const;

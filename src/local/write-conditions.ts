@@ -23,7 +23,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { unquoteETag } from "../events/etag.js";
 import { addressOf } from "./embedded-s3-multipart.js";
 import type { KoaContext, KoaMiddleware } from "./embedded-s3-thread.js";
-import { preconditionFailed, S3Error } from "./s3-error.js";
+import { ifMatchETags, meetsIfMatch } from "./read-conditions.js";
+import { noSuchKey, preconditionFailed } from "./s3-error.js";
 
 /** The preconditions of the write being answered. */
 interface WriteConditions {
@@ -68,10 +69,10 @@ export const readWriteConditions: KoaMiddleware = async (ctx, next) => {
   const noneMatch = ctx.headers["if-none-match"];
   const match = ctx.headers["if-match"];
   if (match !== undefined && deletesObject(ctx)) {
-    const conditions: DeleteConditions = { eTags: match.split(",").map(unquoteETag), checked: false };
+    const conditions: DeleteConditions = { eTags: ifMatchETags(match), checked: false };
     await deleteRequested.run(conditions, next);
     // s3rver answers 204 without asking the store when the key holds nothing: no object to match.
-    if (!conditions.checked) throw new S3Error("NoSuchKey", "The specified key does not exist.");
+    if (!conditions.checked) throw noSuchKey();
     return;
   }
   const writesObject = putsObject(ctx) || (ctx.method === "POST" && "uploadId" in ctx.query);
@@ -97,7 +98,7 @@ export async function checkWriteConditions(current: () => Promise<string | undef
   const eTag = await current();
   if (conditions.absent && eTag !== undefined) throw preconditionFailed("If-None-Match");
   if (conditions.eTag === undefined) return;
-  if (eTag === undefined) throw new S3Error("NoSuchKey", "The specified key does not exist.");
+  if (eTag === undefined) throw noSuchKey();
   if (conditions.eTag !== eTag) throw preconditionFailed("If-Match");
 }
 
@@ -116,7 +117,6 @@ export async function checkDeleteConditions(current: () => Promise<string | unde
   if (!conditions) return;
   conditions.checked = true;
   const eTag = await current();
-  if (eTag === undefined) throw new S3Error("NoSuchKey", "The specified key does not exist.");
-  if (!conditions.eTags.includes("*") && !conditions.eTags.includes(eTag))
-    throw preconditionFailed("If-Match");
+  if (eTag === undefined) throw noSuchKey();
+  if (!meetsIfMatch(conditions.eTags, eTag)) throw preconditionFailed("If-Match");
 }
