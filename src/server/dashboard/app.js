@@ -571,11 +571,7 @@ function renderBreadcrumbs() {
     return;
   }
   crumbs.append(
-    navLink(
-      state.health?.bucket ?? "bucket",
-      { view: "browse", prefix: "", key: "" },
-      { class: state.prefix ? "" : "current" },
-    ),
+    navLink(state.health?.bucket ?? "bucket", folderLocation(""), { class: state.prefix ? "" : "current" }),
   );
   // Every segment counts, empty ones included: `a//` is a folder of its own inside `a/`.
   const parts = state.prefix ? state.prefix.replace(/\/$/, "").split("/") : [];
@@ -585,7 +581,7 @@ function renderBreadcrumbs() {
     const label = shownName(part);
     if (index === parts.length - 1)
       crumbs.append(el("span", { class: "current", title: label, text: label }));
-    else crumbs.append(navLink(label, { view: "browse", prefix, key: "" }, { title: label }));
+    else crumbs.append(navLink(label, folderLocation(prefix), { title: label }));
   });
 }
 
@@ -598,6 +594,11 @@ function itemsView(items, { showFolder = false, folders = [] } = {}) {
   return state.layout === "list"
     ? listView(items, folders, showFolder)
     : gridView(items, folders, showFolder);
+}
+
+/** The changes to the location that open `prefix` (`""`: the bucket's top) in Browse, no record open. */
+function folderLocation(prefix) {
+  return { view: "browse", prefix, key: "" };
 }
 
 /**
@@ -616,11 +617,11 @@ function folderCard(folder, { where, when } = {}) {
     "a",
     {
       class: "card folder",
-      href: locationFor({ view: "browse", prefix: folder, key: "" }),
+      href: locationFor(folderLocation(folder)),
       "data-folder": folder,
       onclick: (event) => {
         event.preventDefault();
-        navigate({ view: "browse", prefix: folder, key: "" });
+        navigate(folderLocation(folder));
       },
     },
     el("div", { class: "thumb" }, folderIcon(64)),
@@ -642,15 +643,11 @@ function folderRow(folder, { label, when } = {}) {
       class: "row",
       "data-folder": folder,
       onclick: (event) => {
-        if (!event.defaultPrevented) navigate({ view: "browse", prefix: folder, key: "" });
+        if (!event.defaultPrevented) navigate(folderLocation(folder));
       },
     },
     el("td", { class: "icon-cell" }, folderIcon(32)),
-    el(
-      "td",
-      { class: "name" },
-      navLink(label ?? `${shownName(baseName(folder))}/`, { view: "browse", prefix: folder, key: "" }),
-    ),
+    el("td", { class: "name" }, navLink(label ?? `${shownName(baseName(folder))}/`, folderLocation(folder))),
     el("td", { class: "type", text: "folder" }),
     el("td"),
     el("td"),
@@ -937,7 +934,7 @@ function problemsTable(items) {
   for (const item of items) {
     // A folder marker is the folder, as in Recent, opening it in Browse; its status and reason stay in view.
     const marker = isFolderMarker(item);
-    const opens = marker ? { view: "browse", prefix: item.key, key: "" } : { key: item.key };
+    const opens = marker ? folderLocation(item.key) : { key: item.key };
     body.append(
       el(
         "tr",
@@ -1057,7 +1054,7 @@ function duplicateGroup(group) {
               "li",
               { "data-folder": object.key },
               folderIcon(16),
-              navLink(shownKey(object.key), { view: "browse", prefix: object.key, key: "" }),
+              navLink(shownKey(object.key), folderLocation(object.key)),
             )
           : el("li", {}, navLink(shownKey(object.key), { key: object.key })),
       ),
