@@ -124,12 +124,12 @@ describe("text detection over the corpus", () => {
   });
 
   it.each(Object.keys(ENCODING_DISAGREEMENTS))(
-    "%s: detected the same way before extraction",
+    "%s: typed before extraction without naming its set, as a single-byte reading gives the same type",
     async (name) => {
       const bytes = readFileSync(corpusFile(name));
-      expect(sniffText(bytes.subarray(0, 8192), bytes.length)?.encoding).toBe(
-        ENCODING_DISAGREEMENTS[name]?.ours,
-      );
+      const sniffed = sniffText(bytes.subarray(0, 8192), bytes.length);
+      expect(sniffed?.encoding).toMatch(/^(iso-8859-1|windows-1252)$/);
+      expect(sniffed?.mime).toBe((await extractFile(name)).format.mime);
     },
   );
 

@@ -19,7 +19,12 @@ import { legacyCharset } from "./legacy-charset.js";
 export interface TextSniff {
   mime: string;
   ext: string;
-  /** us-ascii, utf-8, utf-16le, utf-16be, utf-32le, utf-32be, iso-8859-1, windows-1252, or another legacy set's WHATWG label */
+  /**
+   * us-ascii, utf-8, utf-16le, utf-16be, utf-32le, utf-32be, iso-8859-1 or
+   * windows-1252: text in another legacy set is read as one of the last two
+   * here, since its type does not depend on which (the text extractor names
+   * the set).
+   */
   encoding: string;
   bom: boolean;
 }
@@ -145,12 +150,18 @@ function looksEbcdic(bytes: Uint8Array): boolean {
 /**
  * Decides whether bytes are text and how they are encoded. `complete` says the
  * bytes are the whole file (a multibyte sequence may otherwise be cut at the end).
+ * With `nameLegacySet: false`, text in a legacy set is answered iso-8859-1 or
+ * windows-1252 without asking {@link legacyCharset} which set it is.
  *
  * @example
  * detectTextEncoding(new TextEncoder().encode("héllo"), true)
  * // { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" }
  */
-export function detectTextEncoding(head: Uint8Array, complete: boolean): TextEncoding | undefined {
+export function detectTextEncoding(
+  head: Uint8Array,
+  complete: boolean,
+  { nameLegacySet = true }: { nameLegacySet?: boolean } = {},
+): TextEncoding | undefined {
   if (head.length === 0) return undefined;
   const withBom = bomEncoding(head);
   // A BOM is two or three bytes: binary data may start with them by chance.
@@ -161,7 +172,7 @@ export function detectTextEncoding(head: Uint8Array, complete: boolean): TextEnc
   if (utf8 === "ascii") return { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (looksEbcdic(head)) return undefined;
-  const legacy = legacyCharset(head);
+  const legacy = nameLegacySet ? legacyCharset(head) : undefined;
   if (legacy) return { encoding: legacy, bom: false, bomLength: 0, decoderLabel: legacy };
   let c1 = false;
   for (let i = 0; i < head.length && !c1; i++)
@@ -439,7 +450,13 @@ function textKind(text: string, complete: boolean): { mime: string; ext: string 
  */
 export function sniffText(head: Uint8Array, size: number): TextSniff | undefined {
   const complete = head.length >= size;
-  const encoding = detectTextEncoding(head, complete);
+  // Naming a legacy set takes chardet's statistics over the whole window
+  // (about 1 µs a byte, several times that before the JIT warms up), and the
+  // kinds of text are told apart by ASCII: markup, brackets, delimiters,
+  // which read the same in every single-byte set. In an East Asian multibyte
+  // set a second byte may fall in ASCII's range; such a JSON text that then
+  // fails to parse is still named by its opening.
+  const encoding = detectTextEncoding(head, complete, { nameLegacySet: false });
   if (!encoding) return undefined;
   const text = decodeText(head, encoding, complete);
   return { ...textKind(text, complete), encoding: encoding.encoding, bom: encoding.bom };
