@@ -1277,4 +1277,82 @@ describe("dashboard in headless Chromium", () => {
     // The failed request itself is reported by the browser; nothing else is.
     expect(incidents.slice(earlier).filter((text) => !text.includes("503"))).toEqual([]);
   }, 60_000);
+
+  it("makes a folder card a link to the folder in Browse, which a modified click opens in a new tab", async () => {
+    // Prepare: a folder whose name is markup, beside those written above.
+    const earlier = incidents.length;
+    await putCataloged(`${HOSTILE}/inside.txt`, "in a folder named as markup");
+    const browseAddress = (prefix: string) => `/?${new URLSearchParams({ prefix })}`;
+    const target = async (link: ReturnType<Page["locator"]>) => {
+      const url = new URL((await link.getAttribute("href")) ?? "", catalog.url);
+      return `${url.pathname}${url.search}`;
+    };
+    /** Clicks `link` as `how` says, and answers the address of the tab it opened. */
+    const openedElsewhere = async (
+      link: ReturnType<Page["locator"]>,
+      how: { modifiers?: ["ControlOrMeta"]; button?: "middle" },
+    ) => {
+      const opened = context.waitForEvent("page");
+      await link.click(how);
+      const tab = await opened;
+      await tab.waitForURL(/\?/);
+      const url = new URL(tab.url());
+      await tab.close();
+      return `${url.pathname}${url.search}`;
+    };
+
+    // Browse: each folder's card is a link to it, its name shown as text.
+    await page.goto(`${catalog.url}/?view=browse`);
+    const photos = page.locator(`#content .card.folder[data-folder="photos/"]`);
+    await photos.waitFor();
+    expect(await photos.evaluate((node) => node.tagName)).toBe("A");
+    expect(await target(photos)).toBe(browseAddress("photos/"));
+    const hostile = page.locator("#content .card.folder").filter({ hasText: HOSTILE });
+    expect(await hostile.getAttribute("data-folder")).toBe(`${HOSTILE}/`);
+    expect(await hostile.locator(".name").textContent()).toBe(HOSTILE);
+    expect(await target(hostile)).toBe(browseAddress(`${HOSTILE}/`));
+    expect(await page.locator("#content img[src='x']").count()).toBe(0);
+
+    // Act: Ctrl/Cmd-click and middle-click open the folder in a new tab; this one stays where it is.
+    expect(await openedElsewhere(photos, { modifiers: ["ControlOrMeta"] })).toBe(browseAddress("photos/"));
+    expect(await openedElsewhere(photos, { button: "middle" })).toBe(browseAddress("photos/"));
+    expect(await page.textContent("#view-title")).toBe("Bucket root");
+    expect(new URL(page.url()).search).toBe("?view=browse");
+
+    // The keyboard opens it here, as a plain click does.
+    await photos.focus();
+    await page.keyboard.press("Enter");
+    await poll(() => page.textContent("#view-title")).toBe("/photos/");
+    expect(new URL(page.url()).search).toBe(browseAddress("photos/").slice(1));
+
+    // In the list layout, a folder row's link too.
+    await page.goto(`${catalog.url}/?view=browse`);
+    await page.click("#layout-list");
+    const row = page.locator(`#content tr[data-folder="photos/"] a`);
+    expect(await openedElsewhere(row, { modifiers: ["ControlOrMeta"] })).toBe(browseAddress("photos/"));
+    expect(await page.textContent("#view-title")).toBe("Bucket root");
+    expect(new URL(page.url()).search).toBe("?view=browse");
+    await page.click("#layout-grid");
+
+    // Recent: a folder marker's card links to the folder.
+    await page.goto(`${catalog.url}/`);
+    const marker = page.locator(`#content .card.folder[data-folder="made/inner/"]`);
+    await marker.waitFor();
+    expect(await marker.evaluate((node) => node.tagName)).toBe("A");
+    expect(await target(marker)).toBe(browseAddress("made/inner/"));
+
+    // Problems: the marker's row keeps its status and reason; its link opens elsewhere, the row stays here.
+    await page.goto(`${catalog.url}/?view=problems`);
+    const problem = page.locator(`#content tr[data-folder="refused-folder/"]`);
+    await problem.waitFor();
+    expect(await problem.locator(".badge").textContent()).toBe("rejected");
+    expect(await problem.locator(".reason").textContent()).toBe(`empty objects are refused ${HOSTILE}`);
+    expect(await target(problem.locator("a"))).toBe(browseAddress("refused-folder/"));
+    expect(await openedElsewhere(problem.locator("a"), { modifiers: ["ControlOrMeta"] })).toBe(
+      browseAddress("refused-folder/"),
+    );
+    expect(await page.textContent("#view-title")).toBe("Problems");
+    expect(new URL(page.url()).searchParams.get("view")).toBe("problems");
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
 });

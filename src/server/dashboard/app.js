@@ -441,19 +441,34 @@ function listingEntry(key) {
   return [...content.querySelectorAll("[data-key]")].find((node) => node.dataset.key === key);
 }
 
-function navLink(text, changes, props = {}) {
+/**
+ * Whether a click is a plain one, which the page answers itself. With Ctrl,
+ * Cmd or Shift held, or another button, a person asks the browser to open
+ * the link in a new tab or window: the page leaves that to the browser and
+ * does not change what it shows.
+ */
+function isPlainClick(event) {
+  return event.button === 0 && !(event.metaKey || event.ctrlKey || event.shiftKey);
+}
+
+/**
+ * A link to the location `changes` make: its href is that address, to open in
+ * a new tab or to copy, and a plain click goes there without a page load.
+ * `content`: its text, or the elements it holds (a card's).
+ */
+function navLink(content, changes, props = {}) {
   return el(
     "a",
     {
       ...props,
       href: locationFor(changes),
       onclick: (event) => {
-        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+        if (!isPlainClick(event)) return;
         event.preventDefault();
         navigate(changes);
       },
     },
-    text,
+    content,
   );
 }
 
@@ -611,28 +626,35 @@ function isFolderMarker(item) {
   return item.key.endsWith("/");
 }
 
-/** A folder's card, opening it in Browse; `where` (its parent, shown) and `when` (its marker's time) when known. */
+/**
+ * A folder's card: a link to it in Browse, like any other, so it opens in a
+ * new tab too and its address can be copied. `where` (its parent, shown) and
+ * `when` (its marker's time) when known.
+ */
 function folderCard(folder, { where, when } = {}) {
-  return el(
-    "a",
-    {
-      class: "card folder",
-      href: locationFor(folderLocation(folder)),
-      "data-folder": folder,
-      onclick: (event) => {
-        event.preventDefault();
-        navigate(folderLocation(folder));
-      },
-    },
-    el("div", { class: "thumb" }, folderIcon(64)),
-    el(
-      "div",
-      { class: "meta" },
-      el("span", { class: "name", text: shownName(baseName(folder)) }),
-      where === undefined ? null : el("span", { class: "sub", text: where }),
-      el("span", { class: "sub", text: when === undefined ? "folder" : `folder · ${relativeTime(when)}` }),
-    ),
+  return navLink(
+    [
+      el("div", { class: "thumb" }, folderIcon(64)),
+      el(
+        "div",
+        { class: "meta" },
+        el("span", { class: "name", text: shownName(baseName(folder)) }),
+        where === undefined ? null : el("span", { class: "sub", text: where }),
+        el("span", { class: "sub", text: when === undefined ? "folder" : `folder · ${relativeTime(when)}` }),
+      ),
+    ],
+    folderLocation(folder),
+    { class: "card folder", "data-folder": folder },
   );
+}
+
+/**
+ * Whether a click on a listing row is the row's to answer: a plain click its
+ * link or a button inside it did not take. A modified click on the row's link
+ * opens a new tab, and must leave this one as it is.
+ */
+function opensRow(event) {
+  return !event.defaultPrevented && isPlainClick(event);
 }
 
 /** A folder's row, opening it in Browse; `label` instead of its name, and its marker's time, when given. */
@@ -643,7 +665,7 @@ function folderRow(folder, { label, when } = {}) {
       class: "row",
       "data-folder": folder,
       onclick: (event) => {
-        if (!event.defaultPrevented) navigate(folderLocation(folder));
+        if (opensRow(event)) navigate(folderLocation(folder));
       },
     },
     el("td", { class: "icon-cell" }, folderIcon(32)),
@@ -714,7 +736,7 @@ function listView(items, folders, showFolder) {
           class: `row${item.key === state.key ? " selected" : ""}`,
           "data-key": item.key,
           onclick: (event) => {
-            if (!event.defaultPrevented) navigate({ key: item.key });
+            if (opensRow(event)) navigate({ key: item.key });
           },
         },
         el("td", { class: "icon-cell" }, preview(item, 32)),
@@ -943,7 +965,7 @@ function problemsTable(items) {
           "data-key": marker ? undefined : item.key,
           "data-folder": marker ? item.key : undefined,
           onclick: (event) => {
-            if (!event.defaultPrevented) navigate(opens);
+            if (opensRow(event)) navigate(opens);
           },
         },
         el("td", { class: "icon-cell" }, marker ? folderIcon(32) : categoryIcon(item.category, 32)),
@@ -2046,7 +2068,7 @@ async function start() {
   }
   for (const link of document.querySelectorAll("[data-nav]")) {
     link.addEventListener("click", (event) => {
-      if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+      if (!isPlainClick(event)) return;
       event.preventDefault();
       navigate({ view: link.dataset.nav, key: "" });
     });
