@@ -4,6 +4,7 @@
  * process: uploads of real corpus files appear live, the detail panel shows
  * their metadata, and metadata written as markup stays text.
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -809,6 +810,89 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => page.textContent("#view-title")).toBe("/many/");
     await poll(() => page.locator("#content [data-key]").count()).toBe(500);
     expect(await page.locator("#more").count()).toBe(1);
+    expect(incidents).toEqual([]);
+  }, 120_000);
+
+  it("brings Duplicates back with Back as it was left: the groups loaded past the first hundred, read again, and the scroll", async () => {
+    // Prepare: every group loaded (more than a hundred, written above), scrolled down into the second page.
+    const groups = page.locator("#content .group");
+    const hashes = () => page.locator("#content .group .mono").allTextContents();
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    await page.waitForSelector("#more");
+    const firstPage = await groups.count();
+    await page.click("#more");
+    await poll(() => page.locator("#more").count()).toBe(0);
+    const loaded = await hashes();
+    expect(loaded.length).toBeGreaterThan(firstPage);
+    const below = groups.nth(firstPage + 5);
+    await below.scrollIntoViewIfNeeded();
+    const scroll = Number(await page.evaluate("window.scrollY"));
+    expect(scroll).toBeGreaterThan(1_000);
+    const sha256 = (loaded[firstPage + 5] ?? "").replace(/^sha256 /, "");
+    expect(await below.locator("h2").textContent()).toMatch(/^2 copies/);
+
+    // Act: another view, a third copy of that content written meanwhile (not announced), then Back.
+    await page.click("#tab-problems");
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    await catalog.stack.store.putRecord({
+      bucket: catalog.stack.bucket,
+      key: "back-duplicates/third copy.txt",
+      size: 10,
+      etag: '"e"',
+      sequencer: "01",
+      eventTime: new Date().toISOString(),
+      status: "ok",
+      reasons: [],
+      sha256,
+      bytesRead: 10,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
+    await page.goBack();
+
+    // Assess: every group loaded before, in order, as the catalog has it now, scrolled as it was.
+    await poll(() => groups.count()).toBe(loaded.length);
+    expect(await hashes()).toEqual(loaded);
+    expect(await page.locator("#more").count()).toBe(0);
+    expect(await page.evaluate("window.scrollY")).toBe(scroll);
+    const changed = groups.filter({ hasText: `sha256 ${sha256}` });
+    expect(await changed.locator("h2").textContent()).toMatch(/^3 copies/);
+
+    // A click on the tab is a fresh start: the first page, with the button for the rest.
+    await page.click("#tab-problems");
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    await page.click("#tab-duplicates");
+    await poll(() => page.locator("#more").count()).toBe(1);
+    expect(await groups.count()).toBe(firstPage);
+    expect(incidents).toEqual([]);
+  }, 120_000);
+
+  it("keeps the duplicate groups loaded with Show more, and the scroll, when a live record arrives", async () => {
+    // Prepare: every group loaded, scrolled down into the second page.
+    const groups = page.locator("#content .group");
+    const hashes = () => page.locator("#content .group .mono").allTextContents();
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    await page.waitForSelector("#more");
+    const firstPage = await groups.count();
+    await page.click("#more");
+    await poll(() => page.locator("#more").count()).toBe(0);
+    const loaded = await hashes();
+    await groups.nth(firstPage + 5).scrollIntoViewIfNeeded();
+    const scroll = Number(await page.evaluate("window.scrollY"));
+    await poll(() => page.textContent("#live")).toBe("live");
+
+    // Act: two uploads of one new content, each announced by the live feed: the newest group of all.
+    const body = `live duplicate ${Date.now()}\n`;
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    await putCataloged("live-duplicates/a.txt", body);
+    await putCataloged("live-duplicates/b.txt", body);
+
+    // Assess: the new group last, after every group loaded before, each once; the scroll kept.
+    await poll(() => groups.filter({ hasText: `sha256 ${sha256}` }).count()).toBe(1);
+    expect(await hashes()).toEqual([...loaded, `sha256 ${sha256}`]);
+    expect(await page.locator("#more").count()).toBe(0);
+    expect(await page.evaluate("window.scrollY")).toBe(scroll);
     expect(incidents).toEqual([]);
   }, 120_000);
 

@@ -508,7 +508,7 @@ function setDocumentTitle() {
 async function render({ live = false, kept, detailChanged = true } = {}) {
   const token = ++renderToken;
   // Until the view is drawn, nothing of it is loaded: leaving it now keeps no pages of the one before.
-  if (!live) loadedListing = { id: "", count: 0, last: undefined };
+  if (!live) loadedListing = NOTHING_LOADED;
   setDocumentTitle();
   for (const tab of document.querySelectorAll(".tabs a")) {
     if (tab.dataset.nav === state.view) tab.setAttribute("aria-current", "page");
@@ -783,16 +783,24 @@ async function renderRecent() {
   return itemsView(result.items, { showFolder: true });
 }
 
-/** Items asked of a paged listing at a time. */
+/** Items asked of a paged listing at a time, unless it asks for fewer. */
 const PAGE_SIZE = 500;
 
-/** The paged listing on screen, how many items of it are loaded and the last one, for a live refresh or Back. */
-let loadedListing = { id: "", count: 0, last: undefined };
+/** What is loaded of a listing before its first page is read. */
+const NOTHING_LOADED = { id: "", count: 0, last: undefined, complete: false };
+
+/**
+ * What is loaded of the paged listing on screen, for a live refresh or Back:
+ * how many items, what tells the last one apart (its key, a duplicate group's
+ * hash), and whether they are `complete`, the listing loaded to its end.
+ */
+let loadedListing = NOTHING_LOADED;
 
 /**
  * Items asked at a time while a live refresh looks past the loaded count for
- * the last loaded item (records announced since pushed it down): small, as
- * whatever it reads past that item is shown too.
+ * the last loaded item (records announced since pushed it down), or for the
+ * end of a listing loaded to its end: small, as whatever it reads past that
+ * item is shown too.
  */
 const TOP_UP_SIZE = 25;
 
@@ -800,76 +808,95 @@ const TOP_UP_SIZE = 25;
  * A listing drawn page by page: the first page, then a "Show more" button
  * while the API hands back a cursor. Each press appends the next page and
  * moves focus to its first item, so a keyboard user carries on from there.
- * `draw(items)` builds the view of everything loaded; `note(count, more)`
- * says how much that is.
+ * `draw(first, items, more)` builds the view of everything loaded (`more`:
+ * whether the API has more after it); `note(first, count, more)` says how
+ * much that is. `pageSize` items are asked at a time; `identify(item)` tells
+ * items apart (an object's key unless given); `entries` selects the drawn
+ * entries, one per item and in their order, where focus goes.
  *
  * A `live` refresh of the same listing, or Back to it with what was `kept`
  * of it, reads again from the first page as many items as were loaded and on
- * until the last of them, so pages loaded with "Show more" stay, records
- * announced since appear in their place, and the cursor goes on from the end
- * of the loaded range. It reads at most one page more than was loaded (the
- * last item may be gone): about one request per page the person loaded.
+ * until the last of them, or to the end if it was loaded to its end, so pages
+ * loaded with "Show more" stay, records announced since appear in their
+ * place, and the cursor goes on from the end of the loaded range. It reads
+ * at most one page more than was loaded (the last item may be gone): about
+ * one request per page the person loaded.
  * Merging announced records into the loaded items instead would need each
  * listing's sort order here; keeping the items themselves would show Back
  * a listing as stale as the time spent away.
  */
-async function pagedView(path, params, { title, note, draw }, { live = false, kept } = {}) {
+async function pagedView(
+  path,
+  params,
+  { title, note, draw, pageSize = PAGE_SIZE, identify = (item) => item.key, entries = "[data-key]" },
+  { live = false, kept } = {},
+) {
   const token = renderToken;
   const id = `${path}?${new URLSearchParams(params)}`;
   const loaded = live ? loadedListing : kept?.loaded;
   const again = loaded?.id === id;
   const wanted = again ? loaded.count : 0;
   const last = again ? loaded.last : undefined;
-  const first = await api(path, { ...params, limit: PAGE_SIZE });
+  // A listing loaded to its end comes back to its end: what came since (up to a page) is shown, not left to "Show more".
+  const complete = again && loaded.complete;
+  const first = await api(path, { ...params, limit: pageSize });
   const items = [];
-  // A record whose sort key changed between two page reads can be in both: list it once.
+  // An item whose sort key changed between two page reads can be in both: list it once.
   const seen = new Set();
   const add = (page) => {
     for (const item of page.items) {
-      if (seen.has(item.key)) continue;
-      seen.add(item.key);
+      const itemId = identify(item);
+      if (seen.has(itemId)) continue;
+      seen.add(itemId);
       items.push(item);
     }
   };
   add(first);
   let cursor = first.cursor;
-  const behind = () => items.length < wanted || (last !== undefined && !seen.has(last));
-  while (cursor && behind() && items.length < wanted + PAGE_SIZE) {
-    const limit = Math.min(PAGE_SIZE, Math.max(wanted - items.length, TOP_UP_SIZE));
+  const behind = () => complete || items.length < wanted || (last !== undefined && !seen.has(last));
+  while (cursor && behind() && items.length < wanted + pageSize) {
+    const limit = Math.min(pageSize, Math.max(wanted - items.length, TOP_UP_SIZE));
     const page = await api(path, { ...params, limit, cursor });
     if (token !== renderToken) break;
     add(page);
     cursor = page.cursor;
   }
   const remember = () => {
-    loadedListing = { id, count: items.length, last: items.at(-1)?.key };
+    const lastItem = items.at(-1);
+    loadedListing = {
+      id,
+      count: items.length,
+      last: lastItem && identify(lastItem),
+      complete: cursor === undefined,
+    };
   };
   if (token === renderToken) remember();
   const view = el("div");
   const redraw = (focusFrom) => {
-    setHeading(title, note(first, items.length, cursor !== undefined));
-    clear(view).append(draw(first, items));
-    if (cursor)
+    const more = cursor !== undefined;
+    setHeading(title, note(first, items.length, more));
+    clear(view).append(draw(first, items, more));
+    if (more)
       view.append(
         el(
           "p",
           { class: "more" },
           el(
             "button",
-            { type: "button", id: "more", class: "button", onclick: more },
-            `Show ${PAGE_SIZE} more`,
+            { type: "button", id: "more", class: "button", onclick: showMore },
+            `Show ${pageSize} more`,
           ),
         ),
       );
     if (focusFrom === undefined) return;
-    const next = view.querySelectorAll("[data-key]")[focusFrom];
+    const next = view.querySelectorAll(entries)[focusFrom];
     (next?.matches("a, button") ? next : next?.querySelector("a"))?.focus();
   };
-  async function more(event) {
+  async function showMore(event) {
     event.currentTarget.disabled = true;
     let page;
     try {
-      page = await api(path, { ...params, limit: PAGE_SIZE, cursor });
+      page = await api(path, { ...params, limit: pageSize, cursor });
     } catch (error) {
       toast(`Could not load more: ${error.message}`);
       event.currentTarget.disabled = false;
@@ -1000,65 +1027,29 @@ function problemsTable(items) {
 const DUPLICATES_PAGE_SIZE = 100;
 
 /**
- * Duplicate groups in the order the API lists them, oldest first, with a
- * "Show more" button while it hands back a cursor: one answer holds at most
- * 100 groups, and the ones past it are the newest.
+ * Duplicate groups in the order the API lists them, oldest first, paged like
+ * a folder: one answer holds at most 100 groups, and the ones past it are
+ * the newest. A group is told apart by its content's hash.
  */
-async function renderDuplicates() {
-  const token = renderToken;
-  const params = { days: 90, limit: DUPLICATES_PAGE_SIZE };
-  const first = await api("/api/duplicates", params);
-  setHeading(
-    "Duplicates",
-    "Objects with identical content (same SHA-256), by when the second copy arrived, oldest first, last 90 days.",
+function renderDuplicates(options) {
+  return pagedView(
+    "/api/duplicates",
+    { days: 90 },
+    {
+      title: "Duplicates",
+      note: () =>
+        "Objects with identical content (same SHA-256), by when the second copy arrived, oldest first, last 90 days.",
+      pageSize: DUPLICATES_PAGE_SIZE,
+      identify: (group) => group.sha256,
+      entries: ".group",
+      // A page can hold no group that still has two copies and yet have more after it.
+      draw: (_first, groups, more) =>
+        groups.length === 0 && !more
+          ? el("div", { class: "empty", text: "No duplicates found." })
+          : el("div", {}, groups.map(duplicateGroup)),
+    },
+    options,
   );
-  // A page can hold no group that still has two copies and yet have more after it.
-  if (first.items.length === 0 && !first.cursor)
-    return el("div", { class: "empty", text: "No duplicates found." });
-  const groups = el("div");
-  const view = el("div", {}, groups);
-  let cursor;
-  const add = (page) => {
-    for (const group of page.items) groups.append(duplicateGroup(group));
-    cursor = page.cursor;
-  };
-  add(first);
-  if (cursor) {
-    const more = el(
-      "p",
-      { class: "more" },
-      el(
-        "button",
-        {
-          type: "button",
-          id: "more",
-          class: "button",
-          onclick: async (event) => {
-            const button = event.currentTarget;
-            button.disabled = true;
-            let page;
-            try {
-              page = await api("/api/duplicates", { ...params, cursor });
-            } catch (error) {
-              toast(`Could not load more: ${error.message}`);
-              button.disabled = false;
-              return;
-            }
-            if (token !== renderToken) return;
-            const loaded = groups.children.length;
-            add(page);
-            // A keyboard user carries on from the first group just loaded.
-            groups.children[loaded]?.querySelector("a")?.focus();
-            if (cursor) button.disabled = false;
-            else more.remove();
-          },
-        },
-        `Show ${DUPLICATES_PAGE_SIZE} more`,
-      ),
-    );
-    view.append(more);
-  }
-  return view;
 }
 
 function duplicateGroup(group) {
