@@ -20,6 +20,16 @@ export const TEXT_EXACT_BYTES = 1024 * 1024;
 /** Longest metadata string kept on a record; longer ones are truncated. */
 export const MAX_FIELD_CHARS = 1024;
 
+/**
+ * Longest font licence text (name ID 13) kept on a record; longer ones are
+ * truncated. Fonts that quote their licence whole (the SIL Open Font License,
+ * about 4,400 characters; the Bitstream Vera licence in DejaVu's, 4,765; the
+ * Apache License 2.0, about 11,000) keep it whole. At three UTF-8 bytes a
+ * character at worst that is 48 KiB, within the store's 64 KiB record bound,
+ * so the store does not cut it again; each KiB of it is a DynamoDB write unit.
+ */
+export const MAX_LICENSE_CHARS = 16 * 1024;
+
 /** Entries names kept in `archive.sample`. */
 export const ARCHIVE_SAMPLE_ENTRIES = 20;
 

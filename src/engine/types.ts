@@ -200,6 +200,40 @@ export interface TextInfo {
   json?: { valid: boolean; topLevel?: "object" | "array" | "string" | "number" | "boolean" | "null" };
 }
 
+/**
+ * How a font may be embedded in documents, from its `OS/2` table's `fsType`
+ * (OpenType specification, OS/2 table). The font's vendor grants these
+ * rights; the licence ({@link FontInfo.license}) is what binds.
+ */
+export interface FontEmbedding {
+  /**
+   * The usage permission, fsType bits 0-3: `installable` (no bit set: may be
+   * embedded and installed for good on the system that receives it),
+   * `editable` (bit 3: embedded and loaded temporarily; documents may be
+   * edited and saved), `preview-and-print` (bit 2: embedded and loaded
+   * temporarily; documents open read-only) or `restricted-license` (bit 1:
+   * not to be modified, embedded or exchanged without the owner's
+   * permission). The specification allows one; a font that sets several gets
+   * the least restrictive of them, with a warning.
+   */
+  usage: "installable" | "editable" | "preview-and-print" | "restricted-license";
+  /** Bit 8: the font may be embedded only whole, never as a subset. */
+  noSubsetting: boolean;
+  /** Bit 9: only the font's bitmaps may be embedded, no outlines. */
+  bitmapOnly: boolean;
+  /** The field as the font stores it, to compare with other tools (fontTools, FreeType). */
+  fsType: number;
+}
+
+/** One design axis of a variable font, from its `fvar` table. */
+export interface FontAxis {
+  /** The axis tag: `wght`, `wdth`, `opsz`, `ital`, `slnt`, or a foundry's own (upper case). */
+  tag: string;
+  min: number;
+  default: number;
+  max: number;
+}
+
 export interface FontInfo {
   family?: string;
   subfamily?: string;
@@ -207,6 +241,37 @@ export interface FontInfo {
   version?: string;
   /** The `name` table's copyright notice (name ID 0). */
   copyright?: string;
+  /** Trademark notice (name ID 7). */
+  trademark?: string;
+  /**
+   * The foundry, as the font names it (name ID 8, "Manufacturer"). The
+   * four-letter vendor code of the `OS/2` table is {@link FontInfo.vendorId}.
+   */
+  vendor?: string;
+  /**
+   * The `OS/2` table's `achVendID`: the vendor's four-character code in
+   * Microsoft's registry (`ADBE`, `GOOG`, `MONO`). Font editors write their
+   * own when the designer sets none (FontForge `PfEd`), so it names the
+   * vendor less surely than {@link FontInfo.vendor}.
+   */
+  vendorId?: string;
+  /** Designer (name ID 9). */
+  designer?: string;
+  /**
+   * The licence description (name ID 13): a summary or the whole licence
+   * text, kept up to 16,384 characters (longer ones end in "…").
+   */
+  license?: string;
+  /** Where the licence is published (name ID 14). */
+  licenseUrl?: string;
+  /** Embedding permissions (`OS/2` fsType); absent when the font has no `OS/2` table. */
+  embedding?: FontEmbedding;
+  /** Number of glyphs (`maxp` numGlyphs). */
+  glyphs?: number;
+  /** A variable font's design axes (`fvar`), in the font's order. */
+  axes?: FontAxis[];
+  /** A variable font's named instances (`fvar`), such as "Bold" or "Condensed Light". */
+  instances?: number;
   /** Number of faces in a collection (TTC). */
   faces?: number;
 }

@@ -2,8 +2,26 @@ import { existsSync, readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseNameTable } from "../../src/engine/extractors/font/name-table.js";
-import { BufferSource, type ExtractionResult, extract, FileSource } from "../../src/engine/index.js";
+import {
+  BufferSource,
+  type ExtractionResult,
+  extract,
+  FileSource,
+  type FontInfo,
+} from "../../src/engine/index.js";
 import { corpusFile } from "../support/corpus.js";
+import {
+  type FontTables,
+  fvarTable,
+  maxpTable,
+  nameTable,
+  os2Table,
+  sfnt,
+  utf16be,
+  windowsNames,
+  woff,
+  woff2,
+} from "../support/font.js";
 
 async function extractFile(path: string): Promise<ExtractionResult> {
   const source = await FileSource.open(path);
@@ -20,36 +38,62 @@ const FONT_AWESOME = { family: "FontAwesome", subfamily: "Regular", version: "Ve
 const FONT_AWESOME_COPYRIGHT = "Copyright Dave Gandy 2015. All rights reserved.";
 
 /**
+ * What Font Awesome's `name` table says beside its names (IDs 7, 8, 9, 14; it
+ * has no licence text, ID 13), as exiftool 12.57 reads it from the TTF and
+ * the OTF (Trademark, Manufacturer, Designer, LicenseInfoURL) and fontTools
+ * 4.38 from all four (`TTFont(path)["name"].getDebugName(id)`).
+ */
+const FONT_AWESOME_RIGHTS = {
+  copyright: FONT_AWESOME_COPYRIGHT,
+  trademark: "Please refer to the Copyright section for the font trademark attribution notices.",
+  vendor: "Fort Awesome",
+  designer: "Dave Gandy",
+  licenseUrl: "http://fontawesome.io/license/",
+};
+
+/**
+ * OS/2 and maxp as fontTools 4.38 reads them (`font["OS/2"].fsType`,
+ * `.achVendID`, `font["maxp"].numGlyphs`; exiftool reads neither table): the
+ * TrueType builds say preview & print (fsType 4) and have 557 glyphs, the
+ * CFF one installable (0) and 540.
+ */
+const PREVIEW_AND_PRINT = { usage: "preview-and-print", noSubsetting: false, bitmapOnly: false, fsType: 4 };
+const FONT_AWESOME_TRUETYPE = {
+  ...FONT_AWESOME,
+  fullName: "FontAwesome Regular",
+  ...FONT_AWESOME_RIGHTS,
+  vendorId: "pyrs",
+  embedding: PREVIEW_AND_PRINT,
+  glyphs: 557,
+};
+
+/**
  * Names verified with `fc-scan --format "%{family} %{style} %{fullname}"`
  * (fontconfig 2.14); version is name ID 5 (fc-scan prints head.fontRevision
  * 262341 = 4.003 instead). The EOT's names are its header's, checked with xxd:
- * that header has no copyright, and the embedded font is not read.
+ * that header has no copyright, and the embedded font is not read; its fsType
+ * (bytes 32-33, little-endian: 04 00) is the TTF's.
  */
 const CORPUS_FONTS = [
-  [
-    "filetype-fixture.ttf",
-    "font/ttf",
-    { ...FONT_AWESOME, fullName: "FontAwesome Regular", copyright: FONT_AWESOME_COPYRIGHT },
-  ],
+  ["filetype-fixture.ttf", "font/ttf", FONT_AWESOME_TRUETYPE],
   [
     "filetype-fixture.otf",
     "font/otf",
-    { ...FONT_AWESOME, fullName: "FontAwesome", copyright: FONT_AWESOME_COPYRIGHT },
+    {
+      ...FONT_AWESOME,
+      fullName: "FontAwesome",
+      ...FONT_AWESOME_RIGHTS,
+      vendorId: "pyrs",
+      embedding: { usage: "installable", noSubsetting: false, bitmapOnly: false, fsType: 0 },
+      glyphs: 540,
+    },
   ],
-  [
-    "filetype-fixture.woff",
-    "font/woff",
-    { ...FONT_AWESOME, fullName: "FontAwesome Regular", copyright: FONT_AWESOME_COPYRIGHT },
-  ],
-  [
-    "filetype-fixture.woff2",
-    "font/woff2",
-    { ...FONT_AWESOME, fullName: "FontAwesome Regular", copyright: FONT_AWESOME_COPYRIGHT },
-  ],
+  ["filetype-fixture.woff", "font/woff", FONT_AWESOME_TRUETYPE],
+  ["filetype-fixture.woff2", "font/woff2", FONT_AWESOME_TRUETYPE],
   [
     "filetype-fixture.eot",
     "application/vnd.ms-fontobject",
-    { ...FONT_AWESOME, fullName: "FontAwesome Regular" },
+    { ...FONT_AWESOME, fullName: "FontAwesome Regular", embedding: PREVIEW_AND_PRINT },
   ],
 ] as const;
 
@@ -72,6 +116,33 @@ describe("font names over the corpus", () => {
   ])("%s: copyright %j, as exiftool reads it", async (name, copyright) => {
     const result = await extractFile(corpusFile(name));
     expect(result.font?.copyright).toBe(copyright);
+  });
+
+  /*
+   * exiftool 12.57's Designer, Manufacturer, Trademark and LicenseInfoURL,
+   * from `exiftool -j -G1 -a` on the corpus (expected.jsonl does not record
+   * them); it reads no WOFF, WOFF2 or EOT names.
+   */
+  it.each([
+    ["filetype-fixture.otf", "designer", "Dave Gandy"],
+    ["filetype-fixture.otf", "vendor", "Fort Awesome"],
+    ["filetype-fixture.otf", "licenseUrl", "http://fontawesome.io/license/"],
+    [
+      "filetype-fixture.otf",
+      "trademark",
+      "Please refer to the Copyright section for the font trademark attribution notices.",
+    ],
+    ["filetype-fixture.ttf", "designer", "Dave Gandy"],
+    ["filetype-fixture.ttf", "vendor", "Fort Awesome"],
+    ["filetype-fixture.ttf", "licenseUrl", "http://fontawesome.io/license/"],
+    [
+      "filetype-fixture.ttf",
+      "trademark",
+      "Please refer to the Copyright section for the font trademark attribution notices.",
+    ],
+  ] as const)("%s: %s %j, as exiftool reads it", async (name, field, value) => {
+    const result = await extractFile(corpusFile(name));
+    expect(result.font?.[field]).toBe(value);
   });
 
   it("reports the 5-byte TTC fixture (only its 'ttcf' tag) as truncated, not as a crash", async () => {
@@ -111,50 +182,12 @@ function collectionOf(font: Uint8Array, faces: number): Uint8Array {
   return out;
 }
 
-/** A name table with the given records, strings stored as given. */
-function nameTable(
-  records: ReadonlyArray<
-    [platform: number, encoding: number, language: number, id: number, bytes: Uint8Array]
-  >,
-) {
-  const storageStart = 6 + records.length * 12;
-  const total = storageStart + records.reduce((sum, record) => sum + record[4].length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  view.setUint16(2, records.length);
-  view.setUint16(4, storageStart);
-  let offset = 0;
-  records.forEach(([platform, encoding, language, id, bytes], i) => {
-    const at = 6 + i * 12;
-    view.setUint16(at, platform);
-    view.setUint16(at + 2, encoding);
-    view.setUint16(at + 4, language);
-    view.setUint16(at + 6, id);
-    view.setUint16(at + 8, bytes.length);
-    view.setUint16(at + 10, offset);
-    out.set(bytes, storageStart + offset);
-    offset += bytes.length;
-  });
-  return out;
-}
-
-function utf16be(text: string): Uint8Array {
-  const out = new Uint8Array(text.length * 2);
-  for (let i = 0; i < text.length; i++) new DataView(out.buffer).setUint16(i * 2, text.charCodeAt(i));
-  return out;
-}
-
 describe("font structures", () => {
   it("counts the faces of a collection and names the first", async () => {
     const ttf = new Uint8Array(readFileSync(corpusFile("filetype-fixture.ttf")));
     const result = await extract(new BufferSource(collectionOf(ttf, 3), "fonts.ttc"));
     expect(result.format.mime).toBe("font/collection");
-    expect(result.font).toEqual({
-      ...FONT_AWESOME,
-      fullName: "FontAwesome Regular",
-      copyright: FONT_AWESOME_COPYRIGHT,
-      faces: 3,
-    });
+    expect(result.font).toEqual({ ...FONT_AWESOME_TRUETYPE, faces: 3 });
   });
 
   it("prefers Windows English names, then typographic family and subfamily over the legacy ones", () => {
@@ -203,6 +236,202 @@ describe("font structures", () => {
       // exiftool's Copyright, less the final newline every string is trimmed of.
       copyright:
         "Copyright (c) 2003 by Bitstream, Inc. All Rights Reserved.\nCopyright (c) 2006 by Tavmjong Bah. All Rights Reserved.\nDejaVu changes are in public domain",
+      // exiftool's Manufacturer and LicenseInfoURL; fontTools' achVendID, fsType and numGlyphs.
+      vendor: "DejaVu fonts team",
+      license: expect.any(String),
+      licenseUrl: "http://dejavu.sourceforge.net/wiki/index.php/License",
+      vendorId: "PfEd",
+      embedding: { usage: "installable", noSubsetting: false, bitmapOnly: false, fsType: 0 },
+      glyphs: 6196,
+    });
+    // exiftool's License (`exiftool -b -License`): the whole Bitstream Vera and Arev licence, 4,765 characters.
+    const license = result.font?.license ?? "";
+    expect(license).toHaveLength(4765);
+    expect(
+      license.startsWith("Fonts are (c) Bitstream (see below). DejaVu changes are in public domain."),
+    ).toBe(true);
+    expect(license.endsWith("For further information, contact: tavmjong @ free\n. fr.")).toBe(true);
+  });
+});
+
+/** The tables of a font that states everything a team shipping it asks about. */
+function shippingTables(overrides: FontTables = {}): FontTables {
+  return {
+    name: windowsNames({
+      0: "Copyright 2024 Nobody Type",
+      1: "Test Variable",
+      2: "Regular",
+      7: "Test is a trademark of Nobody Type.",
+      8: "Nobody Type",
+      9: "A. Designer",
+      13: "This Font Software is licensed under the SIL Open Font License, Version 1.1.",
+      14: "https://openfontlicense.org",
+    }),
+    "OS/2": os2Table(0x0108, "NOBD"),
+    maxp: maxpTable(3),
+    fvar: fvarTable(
+      [
+        { tag: "wght", min: 100, default: 400, max: 900 },
+        { tag: "opsz", min: 8, default: 14.4, max: 144 },
+        { tag: "slnt", min: -10, default: 0, max: 0 },
+      ],
+      5,
+    ),
+    ...overrides,
+  };
+}
+
+/**
+ * The built variable font as fontTools 4.38 reads it from each of the three
+ * containers (`ttx -t fvar` prints the opsz default, 16.16 fixed 0x000E6666,
+ * as 14.4).
+ */
+const SHIPPING_FONT: FontInfo = {
+  family: "Test Variable",
+  subfamily: "Regular",
+  copyright: "Copyright 2024 Nobody Type",
+  trademark: "Test is a trademark of Nobody Type.",
+  vendor: "Nobody Type",
+  designer: "A. Designer",
+  license: "This Font Software is licensed under the SIL Open Font License, Version 1.1.",
+  licenseUrl: "https://openfontlicense.org",
+  vendorId: "NOBD",
+  embedding: { usage: "editable", noSubsetting: true, bitmapOnly: false, fsType: 0x0108 },
+  glyphs: 3,
+  axes: [
+    { tag: "wght", min: 100, default: 400, max: 900 },
+    { tag: "opsz", min: 8, default: 14.4, max: 144 },
+    { tag: "slnt", min: -10, default: 0, max: 0 },
+  ],
+  instances: 5,
+};
+
+describe("what a font says about shipping it", () => {
+  it.each([
+    ["OpenType", "font/otf", sfnt],
+    ["WOFF", "font/woff", woff],
+    ["WOFF2", "font/woff2", (tables: FontTables) => woff2(tables)],
+  ] as const)(
+    "reads licence, vendor, embedding, glyphs and axes from a variable %s font",
+    async (_, mime, build) => {
+      const result = await extract(new BufferSource(build(shippingTables()), "variable.font"));
+      expect(result.format.mime).toBe(mime);
+      expect(result.status).toBe("ok");
+      expect(result.warnings).toEqual([]);
+      expect(result.font).toEqual(SHIPPING_FONT);
+    },
+  );
+
+  // The OpenType spec's OS/2 fsType: bits 1-3 the usage permission, none of them installable; bit 8 no subsetting, bit 9 bitmaps only.
+  it.each([
+    ["0x0000", "installable", false, false],
+    ["0x0002", "restricted-license", false, false],
+    ["0x0004", "preview-and-print", false, false],
+    ["0x0008", "editable", false, false],
+    ["0x0100", "installable", true, false],
+    ["0x0200", "installable", false, true],
+    ["0x0302", "restricted-license", true, true],
+    ["0x0204", "preview-and-print", false, true],
+  ])("fsType %s: %s, no subsetting %s, bitmap only %s", async (hex, usage, noSubsetting, bitmapOnly) => {
+    const fsType = Number(hex);
+    const font = sfnt(shippingTables({ "OS/2": os2Table(fsType) }));
+    const result = await extract(new BufferSource(font, "embedding.otf"));
+    expect(result.warnings).toEqual([]);
+    expect(result.font?.embedding).toEqual({ usage, noSubsetting, bitmapOnly, fsType });
+  });
+
+  it("takes the least restrictive of several usage permissions, and says so", async () => {
+    const font = sfnt(shippingTables({ "OS/2": os2Table(0x0006) }));
+    const result = await extract(new BufferSource(font, "two-permissions.otf"));
+    expect(result.status).toBe("ok");
+    expect(result.font?.embedding?.usage).toBe("preview-and-print");
+    expect(result.warnings).toEqual([
+      "OS/2 fsType 0x0006 sets more than one usage permission; the least restrictive, preview-and-print, applies",
+    ]);
+    const all = await extract(
+      new BufferSource(sfnt(shippingTables({ "OS/2": os2Table(0x000e) })), "all.otf"),
+    );
+    expect(all.font?.embedding?.usage).toBe("editable");
+  });
+
+  it("keeps a licence text whole up to 16,384 characters and cuts a longer one", async () => {
+    const clause = "Permission is hereby granted, free of charge, to any person obtaining a copy. ";
+    const whole = clause.repeat(64).trim(); // 4,991 characters: more than the 1,024 other names keep
+    const long = clause.repeat(256).trim(); // 19,967 characters
+    const read = async (license: string) =>
+      (
+        await extract(
+          new BufferSource(sfnt(shippingTables({ name: windowsNames({ 1: "Long", 13: license }) })), "l.otf"),
+        )
+      ).font?.license;
+    expect(await read(whole)).toBe(whole);
+    expect(await read(long)).toBe(`${long.slice(0, 16_384)}…`);
+  });
+
+  it("has no embedding for a font without an OS/2 table, and no axes for a static one", async () => {
+    const { "OS/2": _, fvar: __, ...tables } = shippingTables();
+    const result = await extract(new BufferSource(sfnt(tables, 0x00010000), "mac.ttf"));
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.font).not.toHaveProperty("embedding");
+    expect(result.font).not.toHaveProperty("axes");
+    expect(result.font).not.toHaveProperty("instances");
+    expect(result.font?.glyphs).toBe(3);
+  });
+
+  it("keeps a variable font's instance count when it has no named instances or its axes cannot be read", async () => {
+    const none = sfnt(
+      shippingTables({ fvar: fvarTable([{ tag: "wght", min: 300, default: 300, max: 700 }], 0) }),
+    );
+    expect((await extract(new BufferSource(none, "v.otf"))).font).toMatchObject({
+      axes: [{ tag: "wght", min: 300, default: 300, max: 700 }],
+      instances: 0,
+    });
+    const fvar = fvarTable([{ tag: "wght", min: 300, default: 300, max: 700 }], 2);
+    new DataView(fvar.buffer).setUint16(10, 8); // axisSize shorter than an axis record
+    const result = await extract(new BufferSource(sfnt(shippingTables({ fvar })), "v.otf"));
+    expect(result.font).not.toHaveProperty("axes");
+    expect(result.font?.instances).toBe(2);
+    expect(result.warnings).toEqual([
+      "fvar table: axis records of 8 bytes, shorter than the 20 an axis takes",
+    ]);
+  });
+
+  it("keeps the first 64 axes of a font that lists more", async () => {
+    const axes = Array.from({ length: 70 }, (_, i) => ({
+      tag: `X${String(i).padStart(3, "0")}`,
+      min: 0,
+      default: 0,
+      max: i,
+    }));
+    const result = await extract(
+      new BufferSource(sfnt(shippingTables({ fvar: fvarTable(axes, 0) })), "v.otf"),
+    );
+    expect(result.font?.axes).toHaveLength(64);
+    expect(result.font?.axes?.[63]).toEqual({ tag: "X063", min: 0, default: 0, max: 63 });
+    expect(result.warnings).toEqual(["fvar table: 70 axes, the first 64 kept"]);
+  });
+
+  it("reads the same names, designer and licence from the Mac platform when there are no Windows ones", () => {
+    const mac = (id: number, text: string): [number, number, number, number, Uint8Array] => [
+      1,
+      0,
+      0,
+      id,
+      new TextEncoder().encode(text),
+    ];
+    const table = nameTable([
+      mac(1, "Mac Family"),
+      mac(8, "Mac Foundry"),
+      mac(9, "Mac Designer"),
+      mac(13, "Mac licence"),
+      [3, 1, 0x0409, 9, utf16be("Windows Designer")],
+    ]);
+    expect(parseNameTable(table)).toEqual({
+      family: "Mac Family",
+      vendor: "Mac Foundry",
+      designer: "Windows Designer",
+      license: "Mac licence",
     });
   });
 });
@@ -242,17 +471,68 @@ describe("damaged fonts", () => {
   });
 
   it("reports a WOFF name table that does not inflate as an error", async () => {
-    const woff = new Uint8Array(readFileSync(corpusFile("filetype-fixture.woff")));
-    const view = new DataView(woff.buffer);
+    const broken = new Uint8Array(readFileSync(corpusFile("filetype-fixture.woff")));
+    const view = new DataView(broken.buffer);
     for (let i = 0; i < view.getUint16(12); i++) {
       const at = 44 + i * 20;
       if (view.getUint32(at) !== 0x6e616d65) continue;
       const offset = view.getUint32(at + 4);
-      woff.set(deflateSync(new Uint8Array(8)).subarray(0, 2), offset); // valid zlib header, then garbage
-      woff.fill(0xff, offset + 2, offset + 12);
+      broken.set(deflateSync(new Uint8Array(8)).subarray(0, 2), offset); // valid zlib header, then garbage
+      broken.fill(0xff, offset + 2, offset + 12);
     }
-    const result = await extract(new BufferSource(woff, "broken.woff"));
+    const result = await extract(new BufferSource(broken, "broken.woff"));
     expect(result.status).toBe("error");
     expect(result.reason).toMatch(/inflate/);
+  });
+
+  it("never throws on built fonts cut short or corrupted, in any container", async () => {
+    for (const font of [sfnt(shippingTables()), woff(shippingTables()), woff2(shippingTables())]) {
+      for (let cut = 1; cut < font.length; cut += 13) {
+        const result = await extract(new BufferSource(font.subarray(0, cut), "cut.font"));
+        expect(["ok", "partial", "error"]).toContain(result.status);
+      }
+      for (let i = 4; i < font.length; i += 5) {
+        const corrupt = font.slice();
+        corrupt[i] = (corrupt[i] as number) ^ 0xff;
+        const result = await extract(new BufferSource(corrupt, "corrupt.font"));
+        expect(["ok", "partial", "error"]).toContain(result.status);
+      }
+    }
+  });
+
+  it("warns about an OS/2 table too short for fsType and keeps the rest", async () => {
+    const font = sfnt(shippingTables({ "OS/2": new Uint8Array(8) }));
+    const result = await extract(new BufferSource(font, "short-os2.otf"));
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual(["OS/2 table: 8 bytes, too short for fsType"]);
+    expect(result.font).not.toHaveProperty("embedding");
+    expect(result.font).toMatchObject({ family: "Test Variable", glyphs: 3, instances: 5 });
+  });
+
+  it("keeps the names, partial, when a later table lies past the end of the file", async () => {
+    const font = sfnt(shippingTables());
+    const view = new DataView(font.buffer);
+    for (let i = 0; i < view.getUint16(4); i++) {
+      const at = 12 + i * 16;
+      if (view.getUint32(at) === 0x6d617870 /* maxp */) view.setUint32(at + 8, font.length - 2);
+    }
+    const result = await extract(new BufferSource(font, "maxp-past-end.otf"));
+    expect(result.status).toBe("partial");
+    expect(result.reason).toMatch(/maxp table: truncated/);
+    expect(result.font).toMatchObject({ family: "Test Variable", license: SHIPPING_FONT.license });
+    expect(result.font?.embedding?.usage).toBe("editable");
+    expect(result.font).not.toHaveProperty("glyphs");
+  });
+
+  it("does not read a WOFF2 table under a transform the format reserves, and says so", async () => {
+    const font = woff2(shippingTables(), { name: 1 });
+    const result = await extract(new BufferSource(font, "transformed-name.woff2"));
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([
+      "WOFF2 name table is transformed (version 1): not read",
+      "font has no name table",
+    ]);
+    expect(result.font).not.toHaveProperty("family");
+    expect(result.font).toMatchObject({ glyphs: 3, instances: 5, vendorId: "NOBD" });
   });
 });

@@ -1,18 +1,17 @@
 /**
  * Font headers read by hand: fontkit and opentype.js want the whole font in
- * memory, while the names need only the table directory and the `name` table
- * (or, for EOT, its own header). Every offset and length comes through
- * boundedLength and every read through the budgeted reader.
+ * memory, while what is described here needs only the table directory and
+ * four small tables, `name`, `OS/2`, `maxp` and `fvar` (or, for EOT, its own
+ * header). Every offset and length comes through boundedLength and every read
+ * through the budgeted reader.
  */
 import { createBrotliDecompress, inflateSync } from "node:zlib";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { FontInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { embeddingOf, parseFvar, parseMaxp, parseOs2 } from "./font-tables.js";
 import { parseNameTable } from "./name-table.js";
-
-/** A name table beyond this is not a name table. */
-const MAX_NAME_TABLE_BYTES = 1024 * 1024;
 
 /** Tables in one font (the format's field is 16 bits; real fonts have a few dozen). */
 const MAX_TABLES = 4096;
@@ -23,7 +22,29 @@ const MAX_FACES = 65_536;
 const SFNT_FLAVOURS = new Set([
   0x00010000, 0x4f54544f /* OTTO */, 0x74727565 /* true */, 0x74797031 /* typ1 */,
 ]);
-const TAG_NAME = 0x6e616d65;
+
+/** A table read here beyond this is not one: name tables run to tens of KiB, the others to far less. */
+const MAX_TABLE_BYTES = 1024 * 1024;
+
+/** The tables read, `name` first: the names are kept when a later table turns out damaged. */
+const WANTED_TABLES = ["name", "OS/2", "maxp", "fvar"] as const;
+type WantedTable = (typeof WANTED_TABLES)[number];
+
+function isWanted(tag: string): tag is WantedTable {
+  return (WANTED_TABLES as readonly string[]).includes(tag);
+}
+
+/** One of the font's tables, whole, or undefined when the font has none. */
+type TableReader = (tag: WantedTable) => Promise<Uint8Array | undefined>;
+
+/** What each table other than `name` adds, read in this order. */
+const TABLE_PARSERS: ReadonlyArray<
+  [WantedTable, (table: Uint8Array, warn: (message: string) => void) => FontInfo]
+> = [
+  ["OS/2", parseOs2],
+  ["maxp", parseMaxp],
+  ["fvar", parseFvar],
+];
 
 function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -41,58 +62,96 @@ async function readExactly(
   return bytes;
 }
 
-/** Names of the sfnt font whose offset table starts at `base`. */
-async function sfntNames(ctx: ExtractContext, base: number): Promise<FontInfo> {
+function tagOf(view: DataView, at: number): string {
+  return String.fromCharCode(
+    view.getUint8(at),
+    view.getUint8(at + 1),
+    view.getUint8(at + 2),
+    view.getUint8(at + 3),
+  );
+}
+
+/**
+ * Describes one face from its tables: names first, then embedding and vendor
+ * code, glyph count and variation axes, each kept in `ctx.partial` as it is
+ * read so that a damaged later table leaves the earlier ones.
+ */
+async function describeFace(ctx: ExtractContext, read: TableReader, extra: FontInfo = {}): Promise<FontInfo> {
+  const name = await read("name");
+  if (!name) ctx.warn("font has no name table");
+  let described: FontInfo = name ? parseNameTable(name) : {};
+  ctx.partial.font = { ...described, ...extra };
+  for (const [tag, parse] of TABLE_PARSERS) {
+    const table = await read(tag);
+    if (!table) continue;
+    described = { ...described, ...parse(table, (message) => ctx.warn(message)) };
+    ctx.partial.font = { ...described, ...extra };
+  }
+  return { ...described, ...extra };
+}
+
+/** The tables of the sfnt font whose offset table starts at `base`. */
+async function sfntTables(ctx: ExtractContext, base: number): Promise<TableReader> {
   const header = await readExactly(ctx, base, 12, "offset table");
   const flavour = viewOf(header).getUint32(0);
   if (!SFNT_FLAVOURS.has(flavour))
     throw new ContentError(`not an sfnt font (flavour 0x${flavour.toString(16)})`);
   const tables = boundedLength(viewOf(header).getUint16(4), MAX_TABLES, "table count");
   const directory = viewOf(await readExactly(ctx, base + 12, tables * 16, "table directory"));
+  const found = new Map<WantedTable, { offset: number; length: number }>();
   for (let i = 0; i < tables; i++) {
-    if (directory.getUint32(i * 16) !== TAG_NAME) continue;
-    const offset = boundedLength(directory.getUint32(i * 16 + 8), ctx.reader.size, "name table offset");
-    const length = boundedLength(directory.getUint32(i * 16 + 12), MAX_NAME_TABLE_BYTES, "name table length");
-    return parseNameTable(await readExactly(ctx, offset, length, "name table"));
+    const tag = tagOf(directory, i * 16);
+    if (!isWanted(tag) || found.has(tag)) continue;
+    found.set(tag, { offset: directory.getUint32(i * 16 + 8), length: directory.getUint32(i * 16 + 12) });
   }
-  ctx.warn("font has no name table");
-  return {};
+  return async (tag) => {
+    const entry = found.get(tag);
+    if (!entry) return undefined;
+    const offset = boundedLength(entry.offset, ctx.reader.size, `${tag} table offset`);
+    const length = boundedLength(entry.length, MAX_TABLE_BYTES, `${tag} table length`);
+    return readExactly(ctx, offset, length, `${tag} table`);
+  };
 }
 
-/** TrueType collection: face count, then the first face's names. */
-async function collectionNames(ctx: ExtractContext): Promise<FontInfo> {
+/** TrueType collection: face count, then the first face. */
+async function collectionFace(ctx: ExtractContext): Promise<FontInfo> {
   const header = viewOf(await readExactly(ctx, 0, 16, "collection header"));
   const faces = boundedLength(header.getUint32(8), MAX_FACES, "face count");
   ctx.partial.font = { faces };
   if (faces === 0) return { faces };
   const first = header.getUint32(12);
-  return { ...(await sfntNames(ctx, first)), faces };
+  return describeFace(ctx, await sfntTables(ctx, first), { faces });
 }
 
-/** WOFF 1: each table is zlib-compressed on its own, so only `name` is inflated. */
-async function woffNames(ctx: ExtractContext): Promise<FontInfo> {
+/** WOFF 1: each table is zlib-compressed on its own, so only the tables read are inflated. */
+async function woffTables(ctx: ExtractContext): Promise<TableReader> {
   const header = viewOf(await readExactly(ctx, 0, 44, "WOFF header"));
   const tables = boundedLength(header.getUint16(12), MAX_TABLES, "table count");
   const directory = viewOf(await readExactly(ctx, 44, tables * 20, "WOFF table directory"));
+  const found = new Map<WantedTable, { offset: number; stored: number; original: number }>();
   for (let i = 0; i < tables; i++) {
-    if (directory.getUint32(i * 20) !== TAG_NAME) continue;
-    const offset = boundedLength(directory.getUint32(i * 20 + 4), ctx.reader.size, "name table offset");
-    const stored = boundedLength(directory.getUint32(i * 20 + 8), MAX_NAME_TABLE_BYTES, "name table length");
-    const original = boundedLength(
-      directory.getUint32(i * 20 + 12),
-      MAX_NAME_TABLE_BYTES,
-      "name table length",
-    );
-    const bytes = await readExactly(ctx, offset, stored, "WOFF name table");
-    if (stored >= original) return parseNameTable(bytes.subarray(0, original));
-    try {
-      return parseNameTable(inflateSync(bytes, { maxOutputLength: original }));
-    } catch (error) {
-      throw new ContentError("WOFF name table does not inflate", { cause: error });
-    }
+    const tag = tagOf(directory, i * 20);
+    if (!isWanted(tag) || found.has(tag)) continue;
+    found.set(tag, {
+      offset: directory.getUint32(i * 20 + 4),
+      stored: directory.getUint32(i * 20 + 8),
+      original: directory.getUint32(i * 20 + 12),
+    });
   }
-  ctx.warn("font has no name table");
-  return {};
+  return async (tag) => {
+    const entry = found.get(tag);
+    if (!entry) return undefined;
+    const offset = boundedLength(entry.offset, ctx.reader.size, `${tag} table offset`);
+    const stored = boundedLength(entry.stored, MAX_TABLE_BYTES, `${tag} table length`);
+    const original = boundedLength(entry.original, MAX_TABLE_BYTES, `${tag} table length`);
+    const bytes = await readExactly(ctx, offset, stored, `WOFF ${tag} table`);
+    if (stored >= original) return bytes.subarray(0, original);
+    try {
+      return inflateSync(bytes, { maxOutputLength: original });
+    } catch (error) {
+      throw new ContentError(`WOFF ${tag} table does not inflate`, { cause: error });
+    }
+  };
 }
 
 /** WOFF 2's known-table tags, by the 6-bit index its directory uses. */
@@ -162,10 +221,11 @@ async function brotliPrefix(
 
 /**
  * WOFF 2 compresses all tables as one brotli stream, in directory order; the
- * `name` table is never transformed, so it is the slice after the tables
- * before it. Only that prefix is decompressed.
+ * tables read here are never transformed (only `glyf`, `loca` and `hmtx`
+ * are), so each is the slice after the tables before it. Only the prefix
+ * that ends with the last of them is decompressed, once, on the first read.
  */
-async function woff2Names(ctx: ExtractContext): Promise<FontInfo> {
+async function woff2Tables(ctx: ExtractContext): Promise<TableReader | undefined> {
   const header = viewOf(await readExactly(ctx, 0, 48, "WOFF2 header"));
   const flavour = header.getUint32(4);
   const tables = boundedLength(header.getUint16(12), MAX_TABLES, "table count");
@@ -173,8 +233,7 @@ async function woff2Names(ctx: ExtractContext): Promise<FontInfo> {
   // 1 flag byte, an optional 4-byte tag, two base-128 numbers of up to 5 bytes: 14 bytes per entry at most.
   const directory = await ctx.reader.read(48, tables * 14);
   const at = { pos: 0 };
-  let nameStart: number | undefined;
-  let nameLength = 0;
+  const found = new Map<WantedTable, { start: number; length: number }>();
   let position = 0;
   for (let i = 0; i < tables; i++) {
     if (at.pos >= directory.length) throw new ContentError("WOFF2 table directory: truncated");
@@ -191,33 +250,40 @@ async function woff2Names(ctx: ExtractContext): Promise<FontInfo> {
     const glyphData = tag === "glyf" || tag === "loca";
     const transformed = glyphData ? version === 0 : version !== 0;
     const stored = transformed ? readBase128(directory, at) : original;
-    if (tag === "name") {
-      nameStart = position;
-      nameLength = boundedLength(original, MAX_NAME_TABLE_BYTES, "name table length");
+    if (isWanted(tag) && !found.has(tag)) {
+      // Transform versions other than glyf's, loca's and hmtx's are reserved: such a table cannot be read.
+      if (transformed) ctx.warn(`WOFF2 ${tag} table is transformed (version ${version}): not read`);
+      else
+        found.set(tag, {
+          start: position,
+          length: boundedLength(original, MAX_TABLE_BYTES, `${tag} table length`),
+        });
     }
     position += stored;
   }
   if (flavour === 0x74746366 /* ttcf */) {
     ctx.warn("WOFF2 collection: face names not read");
-    return {};
+    return undefined;
   }
-  if (nameStart === undefined) {
-    ctx.warn("font has no name table");
-    return {};
-  }
-  const wanted = boundedLength(
-    nameStart + nameLength,
-    MAX_STRUCTURE_BYTES * 4,
-    "WOFF2 data before the name table",
-  );
-  const data = await brotliPrefix(ctx, 48 + at.pos, compressed, wanted);
-  return parseNameTable(data.subarray(nameStart, nameStart + nameLength));
+  let data: Promise<Uint8Array> | undefined;
+  const end = Math.max(0, ...[...found.values()].map((entry) => entry.start + entry.length));
+  return async (tag) => {
+    const entry = found.get(tag);
+    if (!entry) return undefined;
+    data ??= brotliPrefix(
+      ctx,
+      48 + at.pos,
+      compressed,
+      boundedLength(end, MAX_STRUCTURE_BYTES * 4, "WOFF2 data up to the tables read"),
+    );
+    return (await data).subarray(entry.start, entry.start + entry.length);
+  };
 }
 
 /**
  * EOT keeps family, style, version and full name in its own header as
- * length-prefixed UTF-16LE strings, so the embedded (possibly MTX-compressed)
- * font is never touched.
+ * length-prefixed UTF-16LE strings, and a copy of the font's fsType, so the
+ * embedded (possibly MTX-compressed) font is never touched.
  */
 async function eotNames(ctx: ExtractContext): Promise<FontInfo> {
   const head = await ctx.reader.read(0, 4096);
@@ -241,6 +307,7 @@ async function eotNames(ctx: ExtractContext): Promise<FontInfo> {
     ...(subfamily && { subfamily }),
     ...(fullName && { fullName }),
     ...(version && { version }),
+    embedding: embeddingOf(view.getUint16(32, true), (message) => ctx.warn(message)),
   };
 }
 
@@ -250,17 +317,21 @@ async function eotNames(ctx: ExtractContext): Promise<FontInfo> {
  *
  * @example
  * const { font } = await extractFont(ctx);
- * // { family: "FontAwesome", subfamily: "Regular", fullName: "FontAwesome Regular", version: "Version 4.3.0 2015" }
+ * // { family: "FontAwesome", subfamily: "Regular", fullName: "FontAwesome Regular", version: "Version 4.3.0 2015",
+ * //   vendor: "Fort Awesome", designer: "Dave Gandy", licenseUrl: "http://fontawesome.io/license/",
+ * //   embedding: { usage: "preview-and-print", noSubsetting: false, bitmapOnly: false, fsType: 4 }, glyphs: 557, ... }
  */
 export async function extractFont(ctx: ExtractContext): Promise<Sections> {
   const head = await readExactly(ctx, 0, Math.min(ctx.reader.size, 36), "font header");
   if (head.length < 12) throw new ContentError("font: shorter than any font header");
   const magic = viewOf(head).getUint32(0);
   let font: FontInfo;
-  if (magic === 0x74746366 /* ttcf */) font = await collectionNames(ctx);
-  else if (magic === 0x774f4646 /* wOFF */) font = await woffNames(ctx);
-  else if (magic === 0x774f4632 /* wOF2 */) font = await woff2Names(ctx);
-  else if (SFNT_FLAVOURS.has(magic)) font = await sfntNames(ctx, 0);
+  if (magic === 0x74746366 /* ttcf */) font = await collectionFace(ctx);
+  else if (magic === 0x774f4646 /* wOFF */) font = await describeFace(ctx, await woffTables(ctx));
+  else if (magic === 0x774f4632 /* wOF2 */) {
+    const read = await woff2Tables(ctx);
+    font = read ? await describeFace(ctx, read) : {};
+  } else if (SFNT_FLAVOURS.has(magic)) font = await describeFace(ctx, await sfntTables(ctx, 0));
   else if (head.length >= 36 && viewOf(head).getUint16(34, true) === 0x504c) font = await eotNames(ctx);
   else throw new ContentError(`font: unknown signature 0x${magic.toString(16)}`);
   return { font };

@@ -1,9 +1,27 @@
 import { ContentError } from "../../errors.js";
-import { cleanString } from "../../limits.js";
+import { cleanString, MAX_LICENSE_CHARS } from "../../limits.js";
 import type { FontInfo } from "../../types.js";
 
 /** English (United States), the language most fonts name themselves in first. */
 const WINDOWS_EN_US = 0x0409;
+
+/** The name IDs read (OpenType `name` table, "Name IDs"). */
+const NAME_IDS = {
+  copyright: 0,
+  family: 1,
+  subfamily: 2,
+  fullName: 4,
+  version: 5,
+  trademark: 7,
+  manufacturer: 8,
+  designer: 9,
+  license: 13,
+  licenseUrl: 14,
+  typographicFamily: 16,
+  typographicSubfamily: 17,
+} as const;
+
+const WANTED_IDS: ReadonlySet<number> = new Set(Object.values(NAME_IDS));
 
 interface NameRecord {
   platform: number;
@@ -31,11 +49,14 @@ function rank(record: NameRecord): number {
  * Decodes the OpenType `name` table into a font's names, preferring the
  * Windows platform (UTF-16BE) and then the Mac platform (Mac Roman); the
  * typographic family and subfamily (IDs 16, 17) win over the legacy ones (1, 2).
- * The copyright notice is name ID 0.
+ * Beside the names come what a team shipping the font needs: copyright (0),
+ * trademark (7), manufacturer (8, as `vendor`), designer (9), licence (13,
+ * kept up to {@link MAX_LICENSE_CHARS}) and licence URL (14).
  *
  * @example
  * parseNameTable(await reader.read(nameOffset, nameLength))
- * // { family: "Noto Sans", subfamily: "Bold", fullName: "Noto Sans Bold", version: "Version 2.013" }
+ * // { family: "Noto Sans", subfamily: "Bold", fullName: "Noto Sans Bold", version: "Version 2.013",
+ * //   designer: "Monotype Design Team", license: "This Font Software is licensed under the SIL Open Font License, Version 1.1. ..." }
  */
 export function parseNameTable(table: Uint8Array): FontInfo {
   if (table.length < 6) throw new ContentError("name table: shorter than its header");
@@ -47,7 +68,7 @@ export function parseNameTable(table: Uint8Array): FontInfo {
     const at = 6 + i * 12;
     if (at + 12 > table.length) break;
     const nameId = view.getUint16(at + 6);
-    if (![0, 1, 2, 4, 5, 16, 17].includes(nameId)) continue;
+    if (!WANTED_IDS.has(nameId)) continue;
     const platform = view.getUint16(at);
     const encoding = view.getUint16(at + 2);
     const start = storage + view.getUint16(at + 10);
@@ -57,21 +78,31 @@ export function parseNameTable(table: Uint8Array): FontInfo {
     if (value === undefined) continue;
     records.push({ platform, encoding, language: view.getUint16(at + 4), nameId, value });
   }
-  const best = (nameId: number): string | undefined => {
+  const best = (nameId: number, maxChars?: number): string | undefined => {
     const candidates = records.filter((record) => record.nameId === nameId && cleanString(record.value));
     candidates.sort((a, b) => rank(a) - rank(b));
-    return cleanString(candidates[0]?.value);
+    return cleanString(candidates[0]?.value, maxChars);
   };
-  const family = best(16) ?? best(1);
-  const subfamily = best(17) ?? best(2);
-  const fullName = best(4);
-  const version = best(5);
-  const copyright = best(0);
+  const family = best(NAME_IDS.typographicFamily) ?? best(NAME_IDS.family);
+  const subfamily = best(NAME_IDS.typographicSubfamily) ?? best(NAME_IDS.subfamily);
+  const fullName = best(NAME_IDS.fullName);
+  const version = best(NAME_IDS.version);
+  const copyright = best(NAME_IDS.copyright);
+  const trademark = best(NAME_IDS.trademark);
+  const vendor = best(NAME_IDS.manufacturer);
+  const designer = best(NAME_IDS.designer);
+  const license = best(NAME_IDS.license, MAX_LICENSE_CHARS);
+  const licenseUrl = best(NAME_IDS.licenseUrl);
   return {
     ...(family && { family }),
     ...(subfamily && { subfamily }),
     ...(fullName && { fullName }),
     ...(version && { version }),
     ...(copyright && { copyright }),
+    ...(trademark && { trademark }),
+    ...(vendor && { vendor }),
+    ...(designer && { designer }),
+    ...(license && { license }),
+    ...(licenseUrl && { licenseUrl }),
   };
 }
