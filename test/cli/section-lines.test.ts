@@ -37,4 +37,34 @@ describe("a record section as lines", () => {
   it("writes an empty list as a dash", () => {
     expect(sectionLines("archive", { sample: [] })).toEqual(["archive", "  sample  -"]);
   });
+
+  it("writes a list of objects an object a line, as name-value pairs, however short", () => {
+    const lines = sectionLines("font", {
+      glyphs: 3,
+      axes: [{ tag: "wght", min: 100, default: 400, max: 900 }],
+      instances: 0,
+    });
+
+    expect(lines).toEqual([
+      "font",
+      "  glyphs     3",
+      "  axes",
+      "    tag wght, min 100, default 400, max 900",
+      "  instances  0",
+    ]);
+  });
+
+  it("cuts text past 200 characters and says how long it is, never inside a surrogate pair", () => {
+    const license = "x".repeat(4_765);
+    const emoji = `${"y".repeat(199)}\u{1F600}tail`;
+
+    const [, licenseLine, emojiLine] = sectionLines("font", { license, designer: emoji });
+
+    expect(licenseLine).toBe(`  license   ${"x".repeat(200)}… (4,765 characters; --json shows all)`);
+    expect(emojiLine).toBe(`  designer  ${"y".repeat(199)}… (205 characters; --json shows all)`);
+    expect(sectionLines("font", { vendor: "v".repeat(200) })).toEqual([
+      "font",
+      `  vendor  ${"v".repeat(200)}`,
+    ]);
+  });
 });
