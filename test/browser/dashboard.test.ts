@@ -20,6 +20,7 @@ import {
   writeThumbnailKey,
 } from "../server/local-catalog.js";
 import { corpusFile } from "../support/corpus.js";
+import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -416,6 +417,56 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => field("make")).toBe(HOSTILE);
     expect(await field("model")).toBe("iPhone 15 Pro");
     expect(await page.locator("[data-section='media'] img").count()).toBe(0);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("shows what a font says about shipping it, its names as text and its licence's lines kept", async () => {
+    // Prepare: a variable WOFF2 font whose vendor is markup and whose licence runs to several lines.
+    const license = "Licensed under the Open Font License.\nNo warranty.\nSee the licence URL.";
+    const font = woff2({
+      name: windowsNames({
+        1: "Brand Sans",
+        2: "Regular",
+        8: HOSTILE,
+        9: "A. Designer",
+        13: license,
+        14: "https://example.com/ofl",
+      }),
+      "OS/2": os2Table(0x0104, "NOBD"),
+      maxp: maxpTable(1234),
+      fvar: fvarTable([{ tag: "wght", min: 100, default: 400, max: 900 }], 9),
+    });
+    const key = "fonts/Brand Sans.woff2";
+    await putCataloged(key, font);
+    const field = (name: string) => page.locator(`[data-section='font'] dd[data-field='${name}']`);
+    // Act
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "fonts/", key })}`);
+    // Assess
+    await poll(() => field("family").textContent()).toBe("Brand Sans");
+    expect(await field("vendor").textContent()).toBe(HOSTILE);
+    expect(await page.locator("[data-section='font'] img").count()).toBe(0);
+    expect(await field("designer").textContent()).toBe("A. Designer");
+    expect(await field("vendorId").textContent()).toBe("NOBD");
+    expect(await field("licenseUrl").textContent()).toBe("https://example.com/ofl");
+    // biome-ignore lint/performance/useDomNodeTextContent: the text as laid out, whose line breaks are what is tested
+    expect(await field("license").innerText()).toBe(license);
+    expect(await field("embedding").textContent()).toBe("Preview & print, no subsetting (fsType 0x0104)");
+    expect(await field("glyphs").textContent()).toBe("1,234");
+    expect(await field("axes").locator("li").allTextContents()).toEqual(["wght 100 to 900, default 400"]);
+    expect(await field("instances").textContent()).toBe("9");
+    expect(await page.locator("[data-section='font'] dt").allTextContents()).toEqual([
+      "Family",
+      "Style",
+      "Designer",
+      "Vendor",
+      "Vendor ID",
+      "Licence",
+      "Licence URL",
+      "Embedding",
+      "Glyphs",
+      "Axes",
+      "Named instances",
+    ]);
     expect(incidents).toEqual([]);
   }, 60_000);
 

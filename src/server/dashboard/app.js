@@ -157,6 +157,42 @@ function formatDuration(seconds) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
+/** A font's usage permission (OS/2 fsType bits 0-3) as the OpenType specification names it. */
+const EMBEDDING_USAGE = {
+  installable: "Installable",
+  editable: "Editable",
+  "preview-and-print": "Preview & print",
+  "restricted-license": "Restricted licence",
+};
+
+/** A font's embedding permissions on one line: "Preview & print, no subsetting (fsType 0x0104)". */
+function formatEmbedding(embedding) {
+  const usage = Object.hasOwn(EMBEDDING_USAGE, embedding.usage)
+    ? EMBEDDING_USAGE[embedding.usage]
+    : String(embedding.usage);
+  const parts = [usage];
+  if (embedding.noSubsetting) parts.push("no subsetting");
+  if (embedding.bitmapOnly) parts.push("bitmaps only");
+  const fsType = Number.isInteger(embedding.fsType)
+    ? ` (fsType 0x${embedding.fsType.toString(16).padStart(4, "0")})`
+    : "";
+  return `${parts.join(", ")}${fsType}`;
+}
+
+/** A variable font's axes, one a line: "wght 100 to 900, default 400". */
+function fontAxes(axes) {
+  return el(
+    "ul",
+    { class: "plain" },
+    axes.map((axis) => el("li", { text: `${axis.tag} ${axis.min} to ${axis.max}, default ${axis.default}` })),
+  );
+}
+
+/** Text whose line breaks are the author's (a licence, a copyright notice), kept as they are. */
+function paragraphs(text) {
+  return el("span", { class: "paragraphs" }, longText(String(text)));
+}
+
 function baseName(key) {
   const trimmed = key.endsWith("/") ? key.slice(0, -1) : key;
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
@@ -1661,14 +1697,35 @@ function detailSections(key, record, audit, olderAudit) {
       parts.push(
         section(
           "Font",
-          fields(record.font, {
-            family: "Family",
-            subfamily: "Style",
-            fullName: "Full name",
-            version: "Version",
-            copyright: "Copyright",
-            faces: "Faces",
-          }),
+          fields(
+            record.font,
+            {
+              family: "Family",
+              subfamily: "Style",
+              fullName: "Full name",
+              version: "Version",
+              designer: "Designer",
+              vendor: "Vendor",
+              vendorId: "Vendor ID",
+              copyright: "Copyright",
+              trademark: "Trademark",
+              license: "Licence",
+              licenseUrl: "Licence URL",
+              embedding: "Embedding",
+              glyphs: "Glyphs",
+              axes: "Axes",
+              instances: "Named instances",
+              faces: "Faces",
+            },
+            {
+              copyright: paragraphs,
+              trademark: paragraphs,
+              license: paragraphs,
+              embedding: formatEmbedding,
+              glyphs: (value) => value.toLocaleString(),
+              axes: fontAxes,
+            },
+          ),
           "font",
         ),
       );
