@@ -1,3 +1,9 @@
+/**
+ * The `OS/2`, `maxp` and `fvar` tables, decoded by hand for the reason the
+ * rest of the font extractor is: fontkit and opentype.js parse a whole font
+ * held in memory, and these need a few fixed fields of three small tables.
+ * Oddities (a table too short, an axis past the end) are warnings.
+ */
 import type { FontAxis, FontEmbedding, FontInfo } from "../../types.js";
 
 /** Axes kept from `fvar` (real variable fonts have one to a dozen or so). */
