@@ -32,6 +32,12 @@ import {
 
 const SEED = 20_261_107;
 const EVENTS = 400;
+/**
+ * Each case drives hundreds of handler runs through the embedded servers:
+ * 5-7 s on a quiet two-core machine, several times that on a busy one, where
+ * the suite's 30 s default cut one short. A correctness test, not a timing one.
+ */
+const WORKLOAD = { timeout: 180_000 };
 
 let servers: TestServers;
 let tables = 0;
@@ -59,7 +65,7 @@ function expectConverged(comparison: Comparison, events: number): void {
   expect(comparison.deliveryCountMismatches).toBe(0);
 }
 
-describe("unversioned bucket, real objects in the embedded S3 server", () => {
+describe("unversioned bucket, real objects in the embedded S3 server", WORKLOAD, () => {
   it("direct notifications, duplicated and shuffled, converge on the last event per key", async () => {
     const random = seededRandom(SEED);
     const { bucket, store, tableName } = await freshTarget();
@@ -93,39 +99,43 @@ describe("unversioned bucket, real objects in the embedded S3 server", () => {
   });
 });
 
-describe("the local stack: uploads and deletes through its S3, events through its dispatcher", () => {
-  let dataDir: string;
-  let stack: LocalStack;
-  const failures = { count: 0 };
+describe(
+  "the local stack: uploads and deletes through its S3, events through its dispatcher",
+  WORKLOAD,
+  () => {
+    let dataDir: string;
+    let stack: LocalStack;
+    const failures = { count: 0 };
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "catalog-replay-"));
-    stack = await LocalStack.start({
-      dataDir,
-      s3Port: 0,
-      dynamodbPort: 0,
-      logLevel: "SILENT",
-      onDelivery: (outcome) => {
-        if (!outcome.delivered) failures.count++;
-      },
+    beforeAll(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), "catalog-replay-"));
+      stack = await LocalStack.start({
+        dataDir,
+        s3Port: 0,
+        dynamodbPort: 0,
+        logLevel: "SILENT",
+        onDelivery: (outcome) => {
+          if (!outcome.delivered) failures.count++;
+        },
+      });
     });
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await stack?.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
 
-  it("converges while events race the uploads, and again after shuffled redeliveries", async () => {
-    const random = seededRandom(SEED + 2);
-    const run = await runThroughDispatcher(stack, generateHistory(EVENTS / 2, random), random, failures);
-    const comparison = await compareCatalog(stack.store, stack.bucket, truthOf(run.events, run.deliveries));
+    it("converges while events race the uploads, and again after shuffled redeliveries", async () => {
+      const random = seededRandom(SEED + 2);
+      const run = await runThroughDispatcher(stack, generateHistory(EVENTS / 2, random), random, failures);
+      const comparison = await compareCatalog(stack.store, stack.bucket, truthOf(run.events, run.deliveries));
 
-    expect(run.failedDeliveries).toBe(0);
-    expectConverged(comparison, EVENTS / 2);
-  });
-});
+      expect(run.failedDeliveries).toBe(0);
+      expectConverged(comparison, EVENTS / 2);
+    });
+  },
+);
 
-describe("versioned bucket, simulated (s3rver has no versioning)", () => {
+describe("versioned bucket, simulated (s3rver has no versioning)", WORKLOAD, () => {
   const target = async () => ({ s3: servers.s3, dynamodb: servers.dynamodb, ...(await freshTarget()) });
 
   it("new versions and delete markers, shuffled, end in the bucket's current state", async () => {
