@@ -5,7 +5,11 @@
  * that one; otherwise S3 answers 412 PreconditionFailed (404 NoSuchKey for
  * `If-Match` on a key that holds nothing) and stores nothing. s3rver
  * ignored both headers, so a create-only upload silently replaced the
- * object it was meant to leave alone.
+ * object it was meant to leave alone. Of two writes whose condition holds
+ * when they arrive, the first to finish wins and the other is 412, as on S3.
+ * S3's 409 ConditionalRequestConflict, for a delete that finishes while a
+ * conditional write is under way, never arises here: a delete waits for the
+ * writes in flight (`PutDeleteGate`), so the write finishes first.
  *
  * DeleteObject with `If-Match` (an ETag, or `*` for any object) removes
  * the object only when the key holds a matching one: 412 PreconditionFailed

@@ -12,6 +12,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -84,6 +85,45 @@ describe("a PutObject with a precondition", () => {
       ),
     ).toEqual({ name: "NoSuchKey", status: 404 });
     expect(await refusal(read("nothing.txt"))).toEqual({ name: "NoSuchKey", status: 404 });
+  });
+
+  it("keeps the user metadata it was sent, which HeadObject answers, replacing the earlier object's", async () => {
+    // Prepare
+    const Key = "labelled.webp";
+    const first = await client.send(
+      new PutObjectCommand({
+        Bucket,
+        Key,
+        Body: "a",
+        IfNoneMatch: "*",
+        Metadata: { "event-sequencer": "0A" },
+      }),
+    );
+    // Act
+    await client.send(
+      new PutObjectCommand({
+        Bucket,
+        Key,
+        Body: "b",
+        IfMatch: first.ETag,
+        Metadata: { "event-sequencer": "0B", "source-etag": "abc" },
+      }),
+    );
+    // Assess
+    const head = await client.send(new HeadObjectCommand({ Bucket, Key }));
+    expect(head.Metadata).toEqual({ "event-sequencer": "0B", "source-etag": "abc" });
+  });
+
+  it("of two writes expecting the same state, the first to finish wins and the other is 412", async () => {
+    const Key = "contended.txt";
+    const { ETag } = await client.send(new PutObjectCommand({ Bucket, Key, Body: "v1" }));
+    const answers = await Promise.all(
+      ["v2", "v3"].map((Body) =>
+        refusal(client.send(new PutObjectCommand({ Bucket, Key, Body, IfMatch: ETag }))),
+      ),
+    );
+    expect(answers.map((answer) => answer.name).sort()).toEqual(["PreconditionFailed", "no error"]);
+    expect(["v2", "v3"]).toContain(await read(Key));
   });
 });
 
