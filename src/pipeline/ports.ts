@@ -66,19 +66,65 @@ export interface ObjectStorage {
   ): Promise<void>;
 }
 
+/** A derived artefact as HeadObject shows it. */
+export interface DerivedHead {
+  /** Without quotes. */
+  eTag: string;
+  size: number;
+  /** `x-amz-meta-*` headers, names lower-case without the prefix. */
+  userMetadata: Record<string, string>;
+}
+
+/**
+ * What a conditional PUT expects the key to hold: the object with this ETag
+ * (`If-Match`), or none (`If-None-Match: *`).
+ */
+export type DerivedPrecondition = { ifMatch: string } | { ifNoneMatch: "*" };
+
+/** What a PUT of a derived artefact did. */
+export type DerivedPut =
+  /** Stored; `eTag` (unquoted) is the one the store gave it, when it gave one. */
+  | { outcome: "written"; eTag?: string }
+  /**
+   * Not stored: the key no longer holds what the precondition expected (S3's
+   * 412 PreconditionFailed, 409 ConditionalRequestConflict when a delete
+   * finished during the write, or 404 for `If-Match` on a key emptied since).
+   */
+  | { outcome: "changed" }
+  /** Not stored: the store does not do conditional writes (501 NotImplemented). */
+  | { outcome: "unsupported" };
+
 /**
  * Writes derived artefacts (thumbnails) into the bucket, under a prefix that
  * raises no event. `delete` of a missing key succeeds, as on S3.
  */
 export interface DerivedWriter {
-  /** Resolves to the ETag (unquoted) the store gave the written object, when it gave one. */
-  put(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<{ eTag?: string }>;
+  /** HeadObject of `key`; undefined when the key holds no object. */
+  head(bucket: string, key: string): Promise<DerivedHead | undefined>;
+  /**
+   * PutObject of `bytes` under `key`, with `userMetadata` as its
+   * `x-amz-meta-*` headers and, when given, a `precondition` on what the key
+   * holds.
+   */
+  put(
+    bucket: string,
+    key: string,
+    bytes: Uint8Array,
+    contentType: string,
+    options?: { userMetadata?: Record<string, string>; precondition?: DerivedPrecondition },
+  ): Promise<DerivedPut>;
   /**
    * Removes the object under `key`; with `ifMatch` (an ETag), only if the
    * object there still has it. Resolves `"kept"` when another object has
-   * taken the key since (S3's 412), `"deleted"` when none is left there.
+   * taken the key since (S3's 412), `"deleted"` when none is left there, and
+   * `"unsupported"` when the store does not do conditional deletes (501), in
+   * which case nothing was deleted.
    */
-  delete(bucket: string, key: string, options?: { ifMatch?: string }): Promise<"deleted" | "kept">;
+  delete(
+    bucket: string,
+    key: string,
+    options?: { ifMatch?: string },
+  ): Promise<"deleted" | "kept" | "unsupported">;
 }
 
 /** The catalog writes the pipeline makes (implemented by `CatalogStore`). */

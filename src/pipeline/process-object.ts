@@ -275,7 +275,14 @@ async function processCreation(
     if (extraction && reasons.length === 0 && deps.thumbnails) {
       try {
         derived = await deriveThumbnail(
-          { bucket: event.bucket, key: event.key, sequencer: event.sequencer, source, extraction },
+          {
+            bucket: event.bucket,
+            key: event.key,
+            sequencer: event.sequencer,
+            eTag: head.eTag,
+            source,
+            extraction,
+          },
           deps.thumbnails,
         );
       } catch (error) {
@@ -304,6 +311,14 @@ async function processCreation(
       ...(derived?.thumbnail && { thumbnail: derived.thumbnail }),
       ...(derived && derived.warnings.length > 0 && { transformWarnings: derived.warnings }),
     });
+    if (derived?.newerThumbnail !== undefined) {
+      (deps.logger ?? SILENT_LOGGER).info("thumbnail left to a newer event", {
+        bucket: event.bucket,
+        key: event.key,
+        sequencer: event.sequencer,
+        newerSequencer: derived.newerThumbnail,
+      });
+    }
     const versionId = head.versionId ?? event.versionId;
     if (versionId !== undefined && (write.outcome === "created" || write.outcome === "updated")) {
       const deletion = await deps.catalog.deletedVersion(event.bucket, event.key, versionId);

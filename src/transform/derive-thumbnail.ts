@@ -4,11 +4,18 @@
  * the derived prefix. Every way this can go wrong with the *content* is a
  * warning for the record; only faults reading the source (which the
  * pipeline retries or records as superseded) escape.
+ *
+ * Every event of a key writes its thumbnail under the same key, so writes
+ * move only forward in event order: each thumbnail carries its event's
+ * sequencer in user metadata, a HEAD reads it before the write, a thumbnail
+ * of a newer event is never replaced, and the PUT is conditional on what the
+ * HEAD saw, so a writer that got in between is seen on the next look.
  */
 import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceError } from "../engine/errors.js";
 import type { ExtractionResult } from "../engine/types.js";
-import type { DerivedWriter } from "../pipeline/ports.js";
+import { compareSequencers, isSequencer } from "../events/sequencer.js";
+import type { DerivedPrecondition, DerivedWriter } from "../pipeline/ports.js";
 import type { ThumbnailRef } from "../store/types.js";
 import {
   DEFAULT_THUMBNAIL_LIMITS,
@@ -20,6 +27,27 @@ import {
   thumbnailKeyFor,
 } from "./thumbnail.js";
 
+/**
+ * User metadata of a thumbnail (`x-amz-meta-event-sequencer`): the sequencer
+ * of the event that wrote it. A HEAD answers it, where the XMP description
+ * inside the WebP would take a GET.
+ */
+export const THUMBNAIL_SEQUENCER_METADATA = "event-sequencer";
+
+/**
+ * User metadata of a thumbnail (`x-amz-meta-source-etag`): the ETag of the
+ * object version it was made from, so a retry of the same event keeps a
+ * thumbnail only when it shows the same content.
+ */
+export const THUMBNAIL_SOURCE_METADATA = "source-etag";
+
+/**
+ * Looks at the thumbnail key (a HEAD, then a conditional PUT) at most this
+ * many times while other writers keep changing it in between; then the
+ * record goes without a thumbnail and says why.
+ */
+export const MAX_THUMBNAIL_WRITE_ATTEMPTS = 4;
+
 /** How thumbnails are made and where they go; absent from the pipeline's deps means no thumbnails. */
 export interface ThumbnailSettings {
   writer: DerivedWriter;
@@ -30,8 +58,17 @@ export interface ThumbnailSettings {
 
 /** What the step did for one object. */
 export interface ThumbnailStep {
-  /** The written thumbnail, when there is one. */
+  /**
+   * This event's thumbnail, when the key holds one: written now, or kept as
+   * an earlier delivery of the same event wrote it.
+   */
   thumbnail?: ThumbnailRef;
+  /**
+   * The sequencer of the newer event whose thumbnail the key holds, when that
+   * is why none was written. Not a warning: this event's record is stale, or
+   * about to be replaced by that newer event's.
+   */
+  newerThumbnail?: string;
   /** Why there is none (or anything odd on the way), each prefixed `thumbnail: `. */
   warnings: string[];
   /** Bytes fetched from the source for the thumbnail. */
@@ -45,7 +82,8 @@ export interface ThumbnailStep {
  * Makes and stores the thumbnail of one extracted object, if it is an image.
  * The object is read with one more pinned GET (the engine read only the
  * ranges it needed), never over `maxInputBytes`; a header claiming more
- * than `maxInputPixels` is refused before that read.
+ * than `maxInputPixels` is refused before that read. The write moves only
+ * forward in event order (see {@link placeInOrder}).
  *
  * @throws {SourceError} when reading the pinned object fails (including
  *   `SourceChangedError` when it was overwritten meanwhile).
@@ -58,6 +96,8 @@ export async function deriveThumbnail(
     bucket: string;
     key: string;
     sequencer: string;
+    /** ETag (unquoted) of the object version read. */
+    eTag: string;
     source: ByteSource;
     extraction: ExtractionResult;
   },
@@ -97,27 +137,101 @@ export async function deriveThumbnail(
   }
 
   const thumbnailKey = thumbnailKeyFor(settings.derivedPrefix, key);
-  let written: { eTag?: string };
+  let placed: Placement;
   try {
-    written = await settings.writer.put(bucket, thumbnailKey, rendered.bytes, THUMBNAIL_CONTENT_TYPE);
+    placed = await placeInOrder(
+      { bucket, key: thumbnailKey, bytes: rendered.bytes },
+      { [THUMBNAIL_SEQUENCER_METADATA]: sequencer, [THUMBNAIL_SOURCE_METADATA]: target.eTag },
+      settings.writer,
+    );
   } catch (error) {
     // A thumbnail is optional: the record is written without it and a reprocess can make it again.
     const message = error instanceof SourceError ? error.message : String((error as Error)?.message ?? error);
     return { ...read, warnings: [`thumbnail: not written: ${message}`] };
+  }
+  if ("newer" in placed) return { ...read, warnings: [], newerThumbnail: placed.newer };
+  if ("contended" in placed) {
+    return {
+      ...read,
+      warnings: [
+        `thumbnail: not written: ${thumbnailKey} was changed by other writers ${MAX_THUMBNAIL_WRITE_ATTEMPTS} times in a row`,
+      ],
+    };
   }
   return {
     ...read,
     warnings: [],
     thumbnail: {
       key: thumbnailKey,
-      ...(written.eTag !== undefined && { eTag: written.eTag }),
-      size: rendered.bytes.byteLength,
+      ...(placed.eTag !== undefined && { eTag: placed.eTag }),
+      size: placed.size,
       width: rendered.width,
       height: rendered.height,
       ...(rendered.placeholder !== undefined && { placeholder: rendered.placeholder }),
       durationMs: rendered.durationMs,
     },
   };
+}
+
+/** Where {@link placeInOrder} left the key. */
+type Placement =
+  /** The key holds this event's thumbnail, with this ETag and size. */
+  | { eTag?: string; size: number }
+  /** The key holds the thumbnail of a newer event, of this sequencer. */
+  | { newer: string }
+  /** Other writers changed the key between every look and write. */
+  | { contended: true };
+
+/**
+ * Puts a thumbnail under its key unless a newer event's is there. Before
+ * each PUT a HEAD reads the sequencer the thumbnail there carries
+ * ({@link THUMBNAIL_SEQUENCER_METADATA}):
+ * - a newer event's: nothing is written (a late retry of an older event,
+ *   hours later, or a handler that lost a race to a newer one);
+ * - this event's, made from the same object version: kept as it is. An
+ *   earlier delivery of the event wrote it and may have written its record
+ *   too, which names that ETag;
+ * - an older event's, one without the metadata (written before it was
+ *   kept), or none: replaced with `If-Match` on the ETag seen, or written
+ *   with `If-None-Match: *`. S3 refuses the PUT when another writer got in
+ *   between (412; 409 or 404 when it was a delete); the key is looked at
+ *   again, at most {@link MAX_THUMBNAIL_WRITE_ATTEMPTS} times.
+ *
+ * A store without conditional writes (501 NotImplemented, as some
+ * S3-compatible stores answer) gets the same PUT without its condition,
+ * right after the HEAD: a late retry meets no writer in between, so it still
+ * never replaces a newer thumbnail; only two handlers racing within that one
+ * round trip can leave the older one's thumbnail, as before this ordering.
+ * Stores that ignore the condition headers behave the same way.
+ */
+async function placeInOrder(
+  target: { bucket: string; key: string; bytes: Uint8Array },
+  label: { [THUMBNAIL_SEQUENCER_METADATA]: string; [THUMBNAIL_SOURCE_METADATA]: string },
+  writer: DerivedWriter,
+): Promise<Placement> {
+  const { bucket, key, bytes } = target;
+  const sequencer = label[THUMBNAIL_SEQUENCER_METADATA];
+  for (let attempt = 0; attempt < MAX_THUMBNAIL_WRITE_ATTEMPTS; attempt++) {
+    const there = await writer.head(bucket, key);
+    const theirs = there?.userMetadata[THUMBNAIL_SEQUENCER_METADATA];
+    if (there && theirs !== undefined && isSequencer(theirs)) {
+      const order = compareSequencers(theirs, sequencer);
+      if (order > 0) return { newer: theirs };
+      if (order === 0 && there.userMetadata[THUMBNAIL_SOURCE_METADATA] === label[THUMBNAIL_SOURCE_METADATA]) {
+        return { eTag: there.eTag, size: there.size };
+      }
+    }
+    const precondition: DerivedPrecondition = there ? { ifMatch: there.eTag } : { ifNoneMatch: "*" };
+    const options = { userMetadata: { ...label } };
+    let put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, { ...options, precondition });
+    if (put.outcome === "unsupported") {
+      put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, options);
+    }
+    if (put.outcome === "written") {
+      return { ...(put.eTag !== undefined && { eTag: put.eTag }), size: bytes.byteLength };
+    }
+  }
+  return { contended: true };
 }
 
 /**

@@ -4,24 +4,40 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { BufferSource, extract } from "../../src/engine/index.js";
 import type { ExtractionResult } from "../../src/engine/types.js";
-import type { DerivedWriter } from "../../src/pipeline/ports.js";
-import { deriveThumbnail } from "../../src/transform/derive-thumbnail.js";
+import type { DerivedPrecondition, DerivedWriter } from "../../src/pipeline/ports.js";
+import { deriveThumbnail, MAX_THUMBNAIL_WRITE_ATTEMPTS } from "../../src/transform/derive-thumbnail.js";
 import { corpusFile } from "../support/corpus.js";
 import { pixelBombPng } from "./pixel-bomb.js";
 
-/** A writer that keeps what it was given and answers S3's ETag (the MD5 of the bytes), and a source that counts what was read. */
+/**
+ * A writer that keeps what it was given in memory and answers as S3 does: the
+ * ETag is the MD5 of the bytes, a HEAD gives it with the user metadata, and a
+ * PUT whose precondition does not hold is `changed`.
+ */
 function recording() {
   const written: { bucket: string; key: string; bytes: number; contentType: string }[] = [];
   const contents: Uint8Array[] = [];
+  const puts: DerivedPrecondition[] = [];
+  const stored = new Map<string, { eTag: string; size: number; userMetadata: Record<string, string> }>();
   const writer: DerivedWriter = {
-    put: async (bucket, key, bytes, contentType) => {
+    head: async (_bucket, key) => stored.get(key),
+    put: async (bucket, key, bytes, contentType, options = {}) => {
+      const there = stored.get(key);
+      const { precondition } = options;
+      if (precondition) puts.push(precondition);
+      if (precondition && "ifNoneMatch" in precondition && there) return { outcome: "changed" };
+      if (precondition && "ifMatch" in precondition && there?.eTag !== precondition.ifMatch) {
+        return { outcome: "changed" };
+      }
       written.push({ bucket, key, bytes: bytes.byteLength, contentType });
       contents.push(bytes);
-      return { eTag: createHash("md5").update(bytes).digest("hex") };
+      const eTag = createHash("md5").update(bytes).digest("hex");
+      stored.set(key, { eTag, size: bytes.byteLength, userMetadata: { ...options.userMetadata } });
+      return { outcome: "written", eTag };
     },
     delete: async () => "deleted",
   };
-  return { writer, written, contents };
+  return { writer, written, contents, puts, stored };
 }
 
 class CountingSource extends BufferSource {
@@ -44,7 +60,7 @@ describe("deriveThumbnail", () => {
     const { source, extraction } = await prepared(bytes, "a.jpg");
     const { writer, written } = recording();
     const step = await deriveThumbnail(
-      { bucket: "b", key: "p/a.jpg", sequencer: "0055AED6DCD90281E5", source, extraction },
+      { bucket: "b", key: "p/a.jpg", sequencer: "0055AED6DCD90281E5", eTag: "e1", source, extraction },
       { writer, derivedPrefix: "_derived/" },
     );
     expect(step.thumbnail).toMatchObject({
@@ -75,7 +91,10 @@ describe("deriveThumbnail", () => {
     for (const sequencer of ["0055AED6DCD90281E5", "0055AED6DCD90281E7"]) {
       const { source, extraction } = await prepared(bytes, "a.png");
       steps.push(
-        await deriveThumbnail({ bucket: "b", key: "a.png", sequencer, source, extraction }, settings),
+        await deriveThumbnail(
+          { bucket: "b", key: "a.png", sequencer, eTag: "e1", source, extraction },
+          settings,
+        ),
       );
     }
     // Assess: a delete conditional on the first ETag cannot take the second thumbnail.
@@ -90,7 +109,7 @@ describe("deriveThumbnail", () => {
     const { source, extraction } = await prepared(bytes, "a.png");
     const { writer, written } = recording();
     const step = await deriveThumbnail(
-      { bucket: "b", key: "a.png", sequencer: "01", source, extraction },
+      { bucket: "b", key: "a.png", sequencer: "01", eTag: "e1", source, extraction },
       { writer, derivedPrefix: "_derived/", limits: { maxInputBytes: 1000 } },
     );
     expect(step.thumbnail).toBeUndefined();
@@ -110,7 +129,7 @@ describe("deriveThumbnail", () => {
     const { writer, written } = recording();
     const started = performance.now();
     const step = await deriveThumbnail(
-      { bucket: "b", key: "bomb.png", sequencer: "01", source, extraction: blind },
+      { bucket: "b", key: "bomb.png", sequencer: "01", eTag: "e1", source, extraction: blind },
       { writer, derivedPrefix: "_derived/" },
     );
     expect(performance.now() - started).toBeLessThan(1_000);
@@ -128,11 +147,97 @@ describe("deriveThumbnail", () => {
     const { source, extraction } = await prepared(bytes, name);
     const { writer, written } = recording();
     const step = await deriveThumbnail(
-      { bucket: "b", key: name, sequencer: "01", source, extraction },
+      { bucket: "b", key: name, sequencer: "01", eTag: "e1", source, extraction },
       { writer, derivedPrefix: "_derived/" },
     );
     expect(step).toEqual({ warnings: [], bytesRead: 0, readRequests: 0, attempted: false });
     expect(source.bytesRead).toBe(0);
     expect(written).toEqual([]);
+  });
+});
+
+describe("the thumbnail's write moves only forward in event order", () => {
+  const OLDER = "0055AED6DCD90281E5";
+  const NEWER = "0055AED6DCD90281E7";
+  const derive = async (writer: DerivedWriter, sequencer: string, eTag = "source-1") => {
+    const bytes = await readFile(corpusFile("filetype-fixture.png"));
+    const { source, extraction } = await prepared(bytes, "a.png");
+    return deriveThumbnail(
+      { bucket: "b", key: "a.png", sequencer, eTag, source, extraction },
+      { writer, derivedPrefix: "_derived/" },
+    );
+  };
+
+  it("an empty key is written with If-None-Match: *, the thumbnail labelled with its event and source", async () => {
+    const { writer, puts, stored } = recording();
+    const step = await derive(writer, OLDER);
+    expect(puts).toEqual([{ ifNoneMatch: "*" }]);
+    expect(stored.get("_derived/thumbnails/a.png.webp")?.userMetadata).toEqual({
+      "event-sequencer": OLDER,
+      "source-etag": "source-1",
+    });
+    expect(step.thumbnail?.eTag).toBe(stored.get("_derived/thumbnails/a.png.webp")?.eTag);
+  });
+
+  it("an older event's thumbnail is replaced with If-Match on the ETag seen", async () => {
+    const { writer, puts } = recording();
+    const older = await derive(writer, OLDER);
+    const newer = await derive(writer, NEWER, "source-2");
+    expect(puts).toEqual([{ ifNoneMatch: "*" }, { ifMatch: older.thumbnail?.eTag }]);
+    expect(newer.thumbnail?.eTag).not.toBe(older.thumbnail?.eTag);
+  });
+
+  it("a newer event's thumbnail stays: nothing written, no thumbnail claimed, no warning", async () => {
+    const { writer, written } = recording();
+    await derive(writer, NEWER, "source-2");
+    const step = await derive(writer, OLDER);
+    expect(written).toHaveLength(1);
+    expect(step.thumbnail).toBeUndefined();
+    expect(step.warnings).toEqual([]);
+    expect(step.newerThumbnail).toBe(NEWER);
+  });
+
+  it("this event's thumbnail is kept when made from the same object, replaced when from another", async () => {
+    const { writer, written } = recording();
+    const first = await derive(writer, OLDER);
+    const again = await derive(writer, OLDER);
+    expect(written).toHaveLength(1);
+    expect(again.thumbnail).toEqual({ ...first.thumbnail, durationMs: again.thumbnail?.durationMs });
+    // The same sequencer over other content: a catalog pass writes "0" for every object it finds uncataloged.
+    await derive(writer, OLDER, "source-2");
+    expect(written).toHaveLength(2);
+  });
+
+  it("a key other writers keep changing is looked at a bounded number of times, then left with a warning", async () => {
+    const { writer } = recording();
+    let heads = 0;
+    const contended: DerivedWriter = {
+      ...writer,
+      head: async (...args) => {
+        heads++;
+        return writer.head(...args);
+      },
+      put: async () => ({ outcome: "changed" }),
+    };
+    const step = await derive(contended, OLDER);
+    expect(heads).toBe(MAX_THUMBNAIL_WRITE_ATTEMPTS);
+    expect(step.thumbnail).toBeUndefined();
+    expect(step.warnings).toEqual([
+      `thumbnail: not written: _derived/thumbnails/a.png.webp was changed by other writers ${MAX_THUMBNAIL_WRITE_ATTEMPTS} times in a row`,
+    ]);
+  });
+
+  it("a store without conditional writes (501) gets the same PUT without its condition", async () => {
+    const { writer, written } = recording();
+    const unconditional: DerivedWriter = {
+      ...writer,
+      put: async (bucket, key, bytes, contentType, options = {}) =>
+        options.precondition
+          ? { outcome: "unsupported" }
+          : writer.put(bucket, key, bytes, contentType, { ...options }),
+    };
+    const step = await derive(unconditional, OLDER);
+    expect(written).toHaveLength(1);
+    expect(step.thumbnail?.key).toBe("_derived/thumbnails/a.png.webp");
   });
 });

@@ -146,6 +146,7 @@ describe("no thumbnail, a warning, and still an ok record", () => {
   it("a failing derived writer leaves a warning and a record without thumbnailKey", async () => {
     const key = "photos/unwritable.png";
     const failing: DerivedWriter = {
+      head: async () => undefined,
       put: async () => {
         throw new Error("AccessDenied (403)");
       },
@@ -248,7 +249,8 @@ describe("deleting an object deletes its thumbnail", () => {
     const key = "photos/undeletable.png";
     await stack.handler()(toS3Notification([await upload(stack, key, { corpus: "filetype-fixture.png" })]));
     const failing: DerivedWriter = {
-      put: async () => ({}),
+      head: async () => undefined,
+      put: async () => ({ outcome: "written" }),
       delete: async () => {
         throw new Error("SlowDown (503)");
       },
