@@ -5,7 +5,7 @@ import type { Category, ExtractionResult } from "../engine/types.js";
 import { EXTRACTOR_VERSION } from "../engine/version.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { evaluate, type Policy, precheck } from "../policy/policy.js";
-import type { AuditOutcome, EventStamp, RecordStatus, WriteOutcome } from "../store/types.js";
+import type { AuditOutcome, EventStamp, RecordStatus, ThumbnailRef, WriteOutcome } from "../store/types.js";
 import { deleteThumbnail, deriveThumbnail, type ThumbnailSettings } from "../transform/derive-thumbnail.js";
 import {
   type CatalogWriter,
@@ -319,6 +319,12 @@ async function processCreation(
         newerSequencer: derived.newerThumbnail,
       });
     }
+    // A newer event of the key holds the record (or its tombstone): the thumbnail this event wrote
+    // would outlive it as an orphan, or stand under the newer record. It goes, conditional on its ETag,
+    // so one a newer event has written over it since stays.
+    if (write.outcome === "stale" && derived?.thumbnail && deps.thumbnails) {
+      await withdrawThumbnail(event, derived.thumbnail, deps.thumbnails, deps.logger ?? SILENT_LOGGER);
+    }
     const versionId = head.versionId ?? event.versionId;
     if (versionId !== undefined && (write.outcome === "created" || write.outcome === "updated")) {
       const deletion = await deps.catalog.deletedVersion(event.bucket, event.key, versionId);
@@ -350,6 +356,29 @@ async function processCreation(
   } finally {
     await source.close?.();
   }
+}
+
+/**
+ * Removes the thumbnail an event wrote for a record that was refused as
+ * stale. Only with its ETag: a plain delete could take a newer event's
+ * thumbnail written there since, so without one (a store that answered no
+ * ETag) it stays for the lifecycle rule to expire.
+ */
+async function withdrawThumbnail(
+  event: ObjectEvent,
+  thumbnail: ThumbnailRef,
+  settings: ThumbnailSettings,
+  logger: PipelineLogger,
+): Promise<void> {
+  if (thumbnail.eTag === undefined) {
+    logger.warn(`thumbnail: not deleted: the store gave ${thumbnail.key} no ETag to delete it by`, {
+      bucket: event.bucket,
+      key: event.key,
+    });
+    return;
+  }
+  const warning = await deleteThumbnail(event.bucket, thumbnail, settings);
+  if (warning) logger.warn(warning, { bucket: event.bucket, key: event.key });
 }
 
 /**

@@ -2,9 +2,9 @@
  * Thumbnails move only forward in event order. Every event of a key writes
  * its thumbnail under one key; a handler of an older event that runs late
  * (an asynchronous retry in a versioned bucket, its read pinned to its own
- * version) or races a newer one must not replace the newer event's
- * thumbnail, and a record never names a thumbnail other than the one at the
- * key.
+ * version) or races a newer one must neither replace the newer event's
+ * thumbnail nor leave its own behind once its record is refused, and a
+ * record never names a thumbnail other than the one at the key.
  *
  * Thumbnails and records live in the embedded S3 and DynamoDB servers. The
  * versioned source is the replay harness's in-memory bucket, since the
@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
@@ -142,6 +142,13 @@ async function expectNamedThumbnail(key: string, shape: { width: number; height:
   expect(thumbnail).toMatchObject({ eTag: record?.thumbnailEtag, ...shape });
 }
 
+async function derivedKeysOf(key: string): Promise<string[]> {
+  const listing = await stack.servers.s3.send(
+    new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: thumbnailKeyFor("_derived/", key) }),
+  );
+  return (listing.Contents ?? []).map((object) => object.Key as string);
+}
+
 const PORTRAIT_SHAPE = { width: 192, height: 256 };
 const LANDSCAPE_SHAPE = { width: 256, height: 192 };
 
@@ -221,7 +228,24 @@ describe("an older event's handler never replaces a newer event's thumbnail", ()
   });
 });
 
-describe("a retry of the same event", () => {
+describe("a handler whose record is refused leaves no thumbnail behind", () => {
+  it("a retry of an upload after the key's delete removes the thumbnail it wrote", async () => {
+    // Prepare: v1 cataloged with its thumbnail, then deleted (a delete marker): tombstone, thumbnail gone.
+    const history = new VersionedKey("order/after-delete.jpg");
+    const v1 = await history.put(LANDSCAPE);
+    await processObject(v1, deps(history.storage));
+    await processObject(history.deleteMarker(), deps(history.storage));
+    expect(await thumbnailAt(history.key)).toBeUndefined();
+
+    // Act: v1's event delivered again; its version is still readable under the delete marker.
+    const late = await processObject(v1, deps(history.storage));
+
+    // Assess
+    expect(late.outcome).toBe("stale");
+    expect((await recordOf(history.key))?.status).toBe("deleted");
+    expect(await derivedKeysOf(history.key)).toEqual([]);
+  });
+
   it("a redelivery of an event keeps the thumbnail its first delivery wrote", async () => {
     // Prepare: the first delivery wrote the thumbnail, then failed on the record write (a DynamoDB fault).
     const history = new VersionedKey("order/redelivered.jpg");
