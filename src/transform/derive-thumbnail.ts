@@ -235,13 +235,20 @@ async function placeInOrder(
 }
 
 /**
- * Removes the thumbnail a replaced or deleted record named. Every event of
+ * Removes the thumbnail a replaced or deleted record named, or the one a
+ * handler wrote for a record that was then refused as stale. Every event of
  * a key writes its thumbnail under the same key, so a newer event may have
  * put its own there already: the delete is conditional on the ETag the
  * record kept, and a thumbnail with another ETag stays (not an error). A
  * record written before thumbnails kept their ETag gets a plain delete.
  * Best effort: a failure is returned as a warning, since the lifecycle rule
  * on the derived prefix expires the thumbnail anyway.
+ *
+ * A store without conditional deletes (501 NotImplemented) gets a HEAD and,
+ * when the key still holds that ETag, a plain delete: a late retry meets no
+ * writer in between and removes exactly its own thumbnail; a newer event
+ * writing within that one round trip would lose its thumbnail (its record
+ * then shows none), where leaving every such thumbnail would orphan it.
  *
  * @example
  * const warning = await deleteThumbnail("uploads", { key: record.thumbnailKey, eTag: record.thumbnailEtag }, settings);
@@ -255,10 +262,14 @@ export async function deleteThumbnail(
   if (!thumbnail.key.startsWith(settings.derivedPrefix)) {
     return `thumbnail: not deleted: ${thumbnail.key} is outside the derived prefix ${settings.derivedPrefix}`;
   }
+  const { writer } = settings;
   try {
-    await settings.writer.delete(bucket, thumbnail.key, {
+    const deleted = await writer.delete(bucket, thumbnail.key, {
       ...(thumbnail.eTag !== undefined && { ifMatch: thumbnail.eTag }),
     });
+    if (deleted === "unsupported" && (await writer.head(bucket, thumbnail.key))?.eTag === thumbnail.eTag) {
+      await writer.delete(bucket, thumbnail.key);
+    }
     return undefined;
   } catch (error) {
     return `thumbnail: not deleted: ${(error as Error)?.message ?? String(error)}`;

@@ -322,4 +322,21 @@ describe("a store that answers 501 to conditional requests", () => {
     expect(unconditional.refused).toBe(refusedBefore);
     await expectNamedThumbnail(history.key, PORTRAIT_SHAPE);
   });
+
+  it("removes a deleted object's thumbnail, and a late retry's, with a look and a plain delete", async () => {
+    // Prepare
+    const history = new VersionedKey("order/unconditional-delete.jpg");
+    const v1 = await history.put(LANDSCAPE);
+    await processObject(v1, deps(history.storage, unconditional.client));
+    const deleted = await processObject(history.deleteMarker(), deps(history.storage, unconditional.client));
+    expect(deleted).toMatchObject({ outcome: "deleted", reasons: [] });
+    expect(await thumbnailAt(history.key)).toBeUndefined();
+
+    // Act
+    const late = await processObject(v1, deps(history.storage, unconditional.client));
+
+    // Assess
+    expect(late.outcome).toBe("stale");
+    expect(await derivedKeysOf(history.key)).toEqual([]);
+  });
 });
