@@ -40,8 +40,8 @@ export interface CatalogFunctionProps {
   /** Limit object reads to keys under this prefix (the notification's prefix filter). @default - any key */
   readonly readPrefix?: string;
   /**
-   * Write thumbnails: PutObject and DeleteObject under the bucket's derived prefix, `THUMBNAILS=true`, and
-   * sharp shipped for linux-arm64 beside the bundle. Off, the handler makes no thumbnails. @default false
+   * Write thumbnails: HeadObject, PutObject and DeleteObject under the bucket's derived prefix,
+   * `THUMBNAILS=true`, and sharp shipped for linux-arm64 beside the bundle. Off, the handler makes no thumbnails. @default false
    */
   readonly writeDerived?: boolean;
   /**
@@ -90,8 +90,8 @@ export interface CatalogFunctionProps {
 /**
  * The metadata function: the bundled handler on Node.js 22 / arm64 with its own role, log group and the
  * grants for exactly the calls it makes (ranged GetObject/HeadObject, tagging when the policy tags
- * rejected objects, derived PutObject and conditional DeleteObject when enabled, four DynamoDB item
- * actions). No managed policy, no wildcard action.
+ * rejected objects, derived HeadObject and conditional PutObject and DeleteObject when enabled, four
+ * DynamoDB item actions). No managed policy, no wildcard action.
  *
  * @example
  * ```ts
@@ -205,7 +205,9 @@ export class CatalogFunction extends Construct {
         // A deleted object's thumbnail goes with it.
         "s3:DeleteObject",
         // ...but only while it is the one the record named: DeleteObject with If-Match, which S3 authorizes
-        // with s3:GetObject on the key besides s3:DeleteObject.
+        // with s3:GetObject on the key besides s3:DeleteObject. The same action covers the HeadObject that
+        // reads which event's thumbnail the key holds before each write, and the PutObject with If-Match
+        // that replaces an older one (also authorized with s3:GetObject besides s3:PutObject).
         "s3:GetObject",
         ...(catalogBucket.encryptionKey ? ["kms:GenerateDataKey"] : []),
       );

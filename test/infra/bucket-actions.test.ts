@@ -41,7 +41,9 @@ const CONTEXT = {
  * makes fails the test here until it is mapped (and granted).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations.html, "Permissions" of each operation;
  * a DeleteObject with an ETag in If-Match needs s3:GetObject too
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html).
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html), and so does a PutObject
+ * with If-Match (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html); one with
+ * If-None-Match needs s3:PutObject alone.
  */
 function iamActions(command: string, input: { VersionId?: string; IfMatch?: string }): string[] {
   const versioned = input.VersionId !== undefined;
@@ -54,7 +56,7 @@ function iamActions(command: string, input: { VersionId?: string; IfMatch?: stri
     case "PutObjectTagging":
       return [versioned ? "s3:PutObjectVersionTagging" : "s3:PutObjectTagging"];
     case "PutObject":
-      return ["s3:PutObject"];
+      return input.IfMatch !== undefined ? ["s3:PutObject", "s3:GetObject"] : ["s3:PutObject"];
     case "DeleteObject": {
       const deletion = versioned ? "s3:DeleteObjectVersion" : "s3:DeleteObject";
       return input.IfMatch !== undefined && input.IfMatch !== "*" ? [deletion, "s3:GetObject"] : [deletion];
@@ -156,9 +158,11 @@ it("sends only bucket requests the stack grants, on the keys it grants them for"
   };
   const version = (n: number) => `3HL4kqtJlcpXroDTDmJ${n}`;
 
-  // Act: read and thumbnail an image, a pinned version of one, a rejected file (tagged) and a rejected
-  // version (tagged by version), then delete the first image, which deletes its thumbnail.
+  // Act: read and thumbnail an image, then a new upload of it (its thumbnail replaced with If-Match), a
+  // pinned version of one, a rejected file (tagged) and a rejected version (tagged by version), then delete
+  // the first image, which deletes its thumbnail.
   await run(await upload(stack, "in/a.png", { corpus: "filetype-fixture.png" }));
+  await run(await upload(stack, "in/a.png", { corpus: "filetype-fixture.gif" }));
   await run({
     ...(await upload(stack, "in/b.png", { corpus: "filetype-fixture.png" })),
     versionId: version(1),
@@ -182,7 +186,12 @@ it("sends only bucket requests the stack grants, on the keys it grants them for"
     "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging",
   ]);
-  expect(requests.some((r) => r.action === "s3:PutObject" && r.arn.includes("/_derived/"))).toBe(true);
+  // Each thumbnail write looks at the key first (HeadObject: GetObject), then writes with If-None-Match
+  // (PutObject alone) or, over an older thumbnail, with If-Match (which S3 authorizes with GetObject too).
+  const derived = (command: string) =>
+    requests.filter((r) => r.command === command && r.arn.includes("/_derived/")).map((r) => r.action);
+  expect(derived("HeadObject")).toEqual(["s3:GetObject", "s3:GetObject", "s3:GetObject"]);
+  expect(derived("PutObject")).toEqual(["s3:PutObject", "s3:PutObject", "s3:GetObject", "s3:PutObject"]);
   // The thumbnail's delete is conditional on its ETag, which S3 authorizes with GetObject on the thumbnail.
   expect(
     requests.filter((r) => r.command === "DeleteObject" && r.arn.includes("/_derived/")).map((r) => r.action),
