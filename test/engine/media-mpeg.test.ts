@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
@@ -12,7 +12,7 @@ import {
   readMpegFrameLayout,
 } from "../../src/engine/extractors/media/mpeg-frames.js";
 import { concatBytes } from "../support/bytes.js";
-import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { corpusFile, cutCopy, expectedEntries } from "../support/corpus.js";
 import { musicMetadataOf } from "../support/engine.js";
 
 /** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, no padding: 417-byte frames of 1152 samples. */
@@ -238,8 +238,16 @@ describe("constant-bitrate duration estimate", () => {
   });
 });
 
+/** Corpus MP3s cut short before the length their Info header states (see the last describe). */
+const CUT_SHORT_MPEGS = new Set([
+  "musicmetadata-bug-utf16bom-encoding.mp3",
+  "musicmetadata-issue-362.apev1.mp3",
+]);
+
 describe("MPEG fallback through extract()", () => {
-  const corpusMpegs = expectedEntries().filter((entry) => /\.mp[23]$/i.test(entry.name));
+  const corpusMpegs = expectedEntries().filter(
+    (entry) => /\.mp[23]$/i.test(entry.name) && !CUT_SHORT_MPEGS.has(entry.name),
+  );
 
   it.each(corpusMpegs.map((entry) => [entry.name] as const))(
     "%s: a duration music-metadata states is kept; where it states none, the estimate is used and flagged",
@@ -473,25 +481,28 @@ describe("MPEG durations music-metadata states, with tags at the end", () => {
     expect(duration).toBe((40 * 1152) / 44_100);
   });
 
-  it("keeps the duration a Xing header states, tags at the end or not", async () => {
+  it("counts the frames a cut file holds when its Xing header counts more, tags at the end or not", async () => {
     // Prepare: a Xing header with the frames and bytes flags (music-metadata wants both) counting
-    // 100 frames over 40 present, as in a cut file: the stated figure is kept all the same.
+    // 100 frames over 40 present, as in a cut file.
     const xing = concatBytes("Xing", Uint8Array.of(0, 0, 0, 3, 0, 0, 0, 100), u32be(100 * FRAME_128K));
     const frames = cbrFrames(40);
     frames.set(xing, 36);
+    const tagged = concatBytes(frames, apeTag(apeItem("Cover", "x".repeat(20_000))));
     // Act
-    const plain = await durationOf(frames, "xing.mp3");
-    const tagged = await durationOf(
-      concatBytes(frames, apeTag(apeItem("Cover", "x".repeat(20_000)))),
-      "xing.mp3",
-    );
+    const plain = await extract(new BufferSource(frames, "xing.mp3"), { name: "xing.mp3" });
+    const withTag = await extract(new BufferSource(tagged, "xing.mp3"), { name: "xing.mp3" });
     // Assess
-    expect(plain).toBe((100 * 1152) / 44_100);
-    expect(tagged).toBe(plain);
+    for (const result of [plain, withTag]) {
+      expect(result.status).toBe("partial");
+      expect(result.media?.duration).toBeCloseTo((40 * 1152) / 44_100, 9);
+      expect(result.warnings).toContain(
+        `MPEG: cut short: the Xing header promises ${100 * FRAME_128K} bytes, the file has ${40 * FRAME_128K}; duration counts those`,
+      );
+    }
   });
 
   it("musicmetadata-issue-362.apev1.mp3: its Info header states its length, so its APE tag changes nothing", async () => {
-    // Prepare
+    // Prepare: a cut file; its Info header counts 3541785 bytes, 3760 of them before the APE tag.
     const name = "musicmetadata-issue-362.apev1.mp3";
     const { source, reader, parsed } = await musicMetadataOf(name, "audio/mpeg", "MPEG");
     try {
@@ -500,7 +511,7 @@ describe("MPEG durations music-metadata states, with tags at the end", () => {
       const result = await extract(source, { name });
       // Assess
       expect(layout).toBeUndefined();
-      expect(result.media?.duration).toBe(parsed.media?.duration);
+      expect(result.media?.duration).toBeCloseTo(((parsed.media?.duration ?? 0) * 3760) / 3_541_785, 9);
     } finally {
       await source.close();
     }
@@ -574,6 +585,8 @@ describe("an APE tag at the end whose size music-metadata cannot follow", () => 
       expect(result.media?.sampleRate).toBe(expected.media?.sampleRate);
       const duration = expected.media?.duration;
       if (duration === undefined) expect(result.media?.duration).toBeUndefined();
+      // A cut file's duration counts its bytes; tags at the end it cannot size count among them.
+      else if (CUT_SHORT_MPEGS.has(name)) expect(result.media?.duration).toBeGreaterThanOrEqual(duration);
       else expect(Math.abs((result.media?.duration ?? 0) - duration) / duration).toBeLessThan(0.01);
       if (expected.status === "ok") expect(result.warnings.filter((w) => SKIPPED.test(w))).toHaveLength(1);
     },
@@ -658,4 +671,77 @@ describe("an APE tag at the end whose size music-metadata cannot follow", () => 
       expect(result.durationMs).toBeLessThan(2500);
     }
   });
+});
+
+describe("an MP3 cut short before the length its Xing, Info or VBRI header states", () => {
+  it("musicmetadata-bug-utf16bom-encoding.mp3: lasts as long as the frames it holds, as exiftool measures it", async () => {
+    // Prepare: its Info header counts 4144 frames, 1732439 bytes; 4016 bytes follow its ID3v2 tag.
+    const name = "musicmetadata-bug-utf16bom-encoding.mp3";
+    const entry = expectedEntries().find((candidate) => candidate.name === name);
+    const source = await FileSource.open(corpusFile(name));
+    try {
+      // Act
+      const result = await extract(source, { name });
+      // Assess
+      expect(result.status).toBe("partial");
+      expect(result.reason).toBe("truncated: the file ends before the audio its header states");
+      expect(result.warnings).toContain(
+        "MPEG: cut short: the Info header promises 1732439 bytes, the file has 4016; duration counts those",
+      );
+      expect(result.media?.duration).toBeCloseTo(Number(entry?.Duration), 3);
+      expect(result.media?.tags?.title).toBe("It's All Over You Know");
+    } finally {
+      await source.close();
+    }
+  });
+
+  // [file, offset of its first frame, bytes its header counts]
+  it.each([
+    ["filetype-fixture.mp3", 371, 7821],
+    ["musicmetadata-notags.mp3", 0, 12_636],
+    ["musicmetadata-chapters.mp3", 2410, 12_636],
+    ["musicmetadata-silence-2s-16000_no-tags.CBR-128.mp3", 0, 33_984],
+  ] as const)(
+    "%s cut in half lasts its stated duration times the share of its bytes left",
+    async (name, firstFrame, promised) => {
+      // Prepare
+      const whole = await FileSource.open(corpusFile(name));
+      const full = await extract(whole, { name }).finally(() => whole.close());
+      const length = Math.floor(full.size / 2);
+      const { path, dir } = cutCopy(name, length);
+      try {
+        const source = await FileSource.open(path);
+        // Act
+        const result = await extract(source, { name }).finally(() => source.close());
+        // Assess
+        expect(full.status).toBe("ok");
+        expect(result.status).toBe("partial");
+        expect(result.warnings).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              `^MPEG: cut short: the (Xing|Info) header promises ${promised} bytes, the file has ${length - firstFrame};`,
+            ),
+          ),
+        );
+        const expected = ((full.media?.duration ?? 0) * (length - firstFrame)) / promised;
+        expect(result.media?.duration).toBeCloseTo(expected, 9);
+        expect(result.bytesRead).toBeLessThanOrEqual(length);
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    },
+  );
+
+  const whole = expectedEntries().filter(
+    (entry) => /\.mp[23]$/.test(entry.name) && !CUT_SHORT_MPEGS.has(entry.name),
+  );
+  it.each(whole.map((entry) => [entry.name] as const))(
+    "%s, whole, is not taken for a cut file",
+    async (name) => {
+      const source = await FileSource.open(corpusFile(name));
+      const result = await extract(source, { name }).finally(() => source.close());
+      expect(result.warnings.filter((warning) => warning.includes("cut short"))).toEqual([]);
+      expect(result.reason ?? "").not.toMatch(/header states/);
+    },
+  );
 });

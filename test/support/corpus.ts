@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -56,4 +57,20 @@ export function expectedEntries(): ExpectedEntry[] {
 /** Absolute path of a corpus file. */
 export function corpusFile(name: string): string {
   return join(CORPUS_DIR, name);
+}
+
+/**
+ * A copy of a corpus file's first `length` bytes in a new temporary folder, as
+ * an interrupted download or upload leaves it (the corpus itself is never
+ * written). The caller removes `dir`.
+ *
+ * @example
+ * const { path, dir } = cutCopy("filetype-fixture.wav", 50_000);
+ * try { ... } finally { rmSync(dir, { recursive: true }); }
+ */
+export function cutCopy(name: string, length: number): { path: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "cut-"));
+  const path = join(dir, name);
+  writeFileSync(path, readFileSync(corpusFile(name)).subarray(0, length));
+  return { path, dir };
 }

@@ -23,8 +23,10 @@ import {
   BITRATE_ESTIMATE_WARNING,
   estimateMpegDuration,
   type MpegFrameLayout,
+  type MpegShortfall,
   mpegFramesDuration,
   readMpegFrameLayout,
+  readMpegShortfall,
   readVbrExtent,
 } from "./mpeg-frames.js";
 import { lastGranulePosition, opusPreSkip, theoraPicture } from "./ogg.js";
@@ -55,6 +57,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   let media = parsed.media;
   let failure = parsed.error;
   let category: Category | undefined;
+  let cutShort: string | undefined;
   if (TRACK_LISTING_MIMES.has(mime)) {
     if (parsed.hasVideo === true) category = "video";
     else if (parsed.hasAudio === true && parsed.hasVideo === false) category = "audio";
@@ -86,10 +89,13 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   } else if (parserMime === "audio/wav" && media && media.duration === undefined) {
     media = await completeWave(ctx, media);
   } else if (parserMime === "audio/mpeg" && media) {
-    media =
-      media.duration === undefined
-        ? await completeMpeg(ctx, media, parsed.skippedAppendedTags === true)
-        : await averageVbrBitrate(ctx, await uncountMpegTags(ctx, media));
+    if (media.duration === undefined)
+      media = await completeMpeg(ctx, media, parsed.skippedAppendedTags === true);
+    else {
+      const counted = await countMpegPresent(ctx, await uncountMpegTags(ctx, media));
+      media = await averageVbrBitrate(ctx, counted.media);
+      cutShort = counted.cutShort;
+    }
   }
 
   if (media) ctx.partial.media = media;
@@ -102,7 +108,37 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   }
   if (!media) return finish(ctx, { container: fallback, codecs: [] });
   if (category) ctx.format.category = category;
-  return finish(ctx, media);
+  finish(ctx, media);
+  // The engine turns this into a `partial` result that keeps the duration of what is there.
+  if (cutShort) throw new ContentError(`truncated: ${cutShort}`);
+  return { media };
+}
+
+/** A duration cut to the audio a file holds, and what to say about it when it was cut. */
+interface Counted {
+  media: MediaInfo;
+  /** Set when the file ends before the audio its header states. */
+  cutShort?: string;
+}
+
+/**
+ * The duration of the audio a file holds when its header promises more bytes
+ * than there are (a download or upload cut short): the stated duration
+ * scaled to the bytes present, with a warning naming both counts.
+ */
+function countPresent(
+  ctx: ExtractContext,
+  media: MediaInfo,
+  what: string,
+  promised: number,
+  present: number,
+): Counted {
+  ctx.warn(`${what} promises ${promised} bytes, the file has ${present}; duration counts those`);
+  const duration = media.duration === undefined ? undefined : (media.duration * present) / promised;
+  return {
+    media: { ...media, ...(duration !== undefined && { duration }) },
+    cutShort: "the file ends before the audio its header states",
+  };
 }
 
 function finish(ctx: ExtractContext, media: MediaInfo): Sections {
@@ -277,6 +313,34 @@ async function uncountMpegTags(ctx: ExtractContext, media: MediaInfo): Promise<M
   const duration = mpegFramesDuration(layout, layout.audioEnd);
   // A figure no larger than the frames up to the tags did not count them (or they round away): it stays.
   return duration < media.duration ? { ...media, duration } : media;
+}
+
+/**
+ * Cuts an MP3's duration to the frames the file holds when its Xing, Info or
+ * VBRI header counts more (music-metadata takes the header's frame count as
+ * it stands). Tags at the end whose stated sizes do not fit are counted as
+ * audio, which only ever makes the file look longer; a stream header this
+ * check cannot read leaves the duration as it was.
+ */
+async function countMpegPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+  let shortfall: MpegShortfall | undefined;
+  try {
+    shortfall = await readMpegShortfall(ctx.reader).catch((error: unknown) => {
+      if (!isContentFault(error)) throw error;
+      return readMpegShortfall(ctx.reader, { appendedTags: "counted" });
+    });
+  } catch (error) {
+    if (!isContentFault(error)) throw error;
+    return { media };
+  }
+  if (!shortfall) return { media };
+  return countPresent(
+    ctx,
+    media,
+    `MPEG: cut short: the ${shortfall.tag} header`,
+    shortfall.promised,
+    shortfall.present,
+  );
 }
 
 /**

@@ -295,21 +295,53 @@ function nominalFrameBytes(header: MpegFrameHeader): number {
   );
 }
 
-/** Which stream-length header the first frame carries: Xing or Info after the side information, VBRI at 36. */
+/** What a stream-length header in the first frame states: its tag, and the frames and bytes it counts. */
+interface StreamLengthHeader {
+  tag: "Xing" | "Info" | "VBRI";
+  /** Frames in the stream, when the header counts them. */
+  frames?: number;
+  /** Bytes of the stream, the header's own frame included, when the header counts them. */
+  bytes?: number;
+}
+
+/** Xing/Info flags: a frame count follows, then a byte count. */
+const XING_FRAMES = 1;
+const XING_BYTES = 2;
+
+/** Which stream-length header the first frame carries (Xing or Info after the side information, VBRI at 36), with its counts. */
 async function streamHeaderOf(
   reader: BlockReader,
   at: number,
   header: MpegFrameHeader,
-): Promise<string | undefined> {
+): Promise<StreamLengthHeader | undefined> {
   const sideInfo =
     header.layer !== 3 ? 2 : header.versionBits === 3 ? (header.mono ? 17 : 32) : header.mono ? 9 : 17;
-  const bytes = await reader.read(at, Math.max(VBRI_OFFSET, 6 + sideInfo) + 4);
+  // The VBRI header runs 18 bytes from its tag to its frame count; Xing 16 to its byte count.
+  const bytes = await reader.read(at, Math.max(VBRI_OFFSET + 18, 6 + sideInfo + 16));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (offset: number) => (offset + 4 <= bytes.byteLength ? view.getUint32(offset) : undefined);
   // music-metadata looks straight after the side information, a CRC or not; the specification puts the CRC first.
   for (const offset of [4 + sideInfo, 6 + sideInfo]) {
     const tag = ascii(bytes, offset, offset + 4);
-    if (tag === "Xing" || tag === "Info") return tag;
+    if (tag !== "Xing" && tag !== "Info") continue;
+    const flags = u32(offset + 4) ?? 0;
+    const frames = flags & XING_FRAMES ? u32(offset + 8) : undefined;
+    const streamBytes = flags & XING_BYTES ? u32(offset + (flags & XING_FRAMES ? 12 : 8)) : undefined;
+    return {
+      tag,
+      ...(frames !== undefined && { frames }),
+      ...(streamBytes !== undefined && { bytes: streamBytes }),
+    };
   }
-  return ascii(bytes, VBRI_OFFSET, VBRI_OFFSET + 4) === "VBRI" ? "VBRI" : undefined;
+  if (ascii(bytes, VBRI_OFFSET, VBRI_OFFSET + 4) !== "VBRI") return undefined;
+  // VBRI: tag, version, delay and quality (2 bytes each), then the byte and frame counts.
+  const streamBytes = u32(VBRI_OFFSET + 10);
+  const frames = u32(VBRI_OFFSET + 14);
+  return {
+    tag: "VBRI",
+    ...(frames !== undefined && { frames }),
+    ...(streamBytes !== undefined && { bytes: streamBytes }),
+  };
 }
 
 /**
@@ -385,6 +417,57 @@ export async function readVbrExtent(reader: BlockReader): Promise<MpegAudioExten
   const audioEnd = await trailingTagsStart(reader, audioStart);
   if (audioEnd - audioStart < 4) return undefined;
   const first = await findFirstFrame(reader, audioStart, audioEnd);
-  if (!first || (await streamHeaderOf(reader, first.at, first.header)) !== "Xing") return undefined;
+  if (!first || (await streamHeaderOf(reader, first.at, first.header))?.tag !== "Xing") return undefined;
   return { firstFrame: first.at, audioEnd };
+}
+
+/** A stream-length header that counts more audio than the file holds, and the audio that is there. */
+export interface MpegShortfall {
+  /** The header that states the length: Xing, Info or VBRI. */
+  tag: string;
+  /** Bytes of audio the header promises, counted from its own frame. */
+  promised: number;
+  /** Bytes of audio the file holds from that frame up to the tags at its end. */
+  present: number;
+}
+
+/**
+ * Whether the file ends before the stream its Xing, Info or VBRI header
+ * counts: the header's byte count, or (with none) its frame count times the
+ * first frame's length, against the bytes from the first frame to the tags at
+ * the end of the file. A file cut short this way plays for a share of the
+ * duration the header states; a player cannot tell until it gets there.
+ * Undefined for a stream with no such header, or one the file holds in full.
+ * Headers that count the ID3v2 tags in front of the audio as well pass:
+ * the bytes before the first frame are allowed for. With `appendedTags:
+ * "counted"` (for tags at the end whose stated sizes do not fit), the audio
+ * runs to the ID3v1 tag or the file's end, as in {@link estimateMpegDuration}.
+ *
+ * @example
+ * await readMpegShortfall(reader) // { tag: "Info", promised: 1732439, present: 4016 }
+ */
+export async function readMpegShortfall(
+  reader: BlockReader,
+  options: { appendedTags?: "left out" | "counted" } = {},
+): Promise<MpegShortfall | undefined> {
+  const audioStart = await leadingTagsEnd(reader);
+  if (reader.size - audioStart < 4) return undefined;
+  const audioEnd =
+    options.appendedTags === "counted"
+      ? reader.size - ((await hasId3v1(reader, audioStart)) ? ID3V1_BYTES : 0)
+      : await trailingTagsStart(reader, audioStart);
+  if (audioEnd - audioStart < 4) return undefined;
+  const first = await findFirstFrame(reader, audioStart, audioEnd);
+  if (!first) return undefined;
+  const stated = await streamHeaderOf(reader, first.at, first.header);
+  if (!stated) return undefined;
+  // Without a byte count, only a constant-bitrate stream's frame count says how many bytes it spans.
+  const promised =
+    stated.bytes ??
+    (stated.tag === "Info" && stated.frames ? stated.frames * first.header.length : undefined);
+  const present = audioEnd - first.at;
+  // A frame's padding byte and tags some encoders count along with the audio fall within the allowance.
+  const allowance = first.at + first.header.length;
+  if (promised === undefined || promised <= present + allowance) return undefined;
+  return { tag: stated.tag, promised, present };
 }
