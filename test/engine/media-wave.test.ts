@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
+import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
-import { readWaveChunks, waveDuration } from "../../src/engine/extractors/media/riff-wave.js";
-import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { readWaveChunks, waveDuration, waveShortfall } from "../../src/engine/extractors/media/riff-wave.js";
+import { corpusFile, cutCopy, expectedEntries } from "../support/corpus.js";
 import { musicMetadataOf } from "../support/engine.js";
 
 interface Chunk {
@@ -117,17 +117,26 @@ describe("WAVE chunk walk", () => {
     expect(stated?.duration).toBe(0.5);
   });
 
-  it("cuts a data size that runs past the end of the file to what is there, with a warning", async () => {
+  it("cuts a data size that runs past the end of the file to what is there, and names both sizes", async () => {
     // Prepare: the header claims ten seconds, one is present.
     const bytes = buildRiff([
       fmt(1, 2, 44_100, 16),
       { id: "data", body: new Uint8Array(ONE_SECOND_PCM), declared: 10 * ONE_SECOND_PCM },
     ]);
     // Act
-    const { stated } = await walk(bytes);
+    const { chunks, stated } = await walk(bytes);
+    const result = await extract(new BufferSource(bytes, "cut.wav"), { name: "cut.wav" });
     // Assess
     expect(stated?.duration).toBe(1);
-    expect(stated?.warnings.join(" ")).toMatch(/declares 1764000 bytes, 176400 are present/);
+    expect(waveShortfall(chunks, bytes.byteLength)).toEqual({
+      promised: 10 * ONE_SECOND_PCM,
+      present: ONE_SECOND_PCM,
+    });
+    expect(result.status).toBe("partial");
+    expect(result.media?.duration).toBe(1);
+    expect(result.warnings).toEqual([
+      `WAVE: cut short: the data chunk promises ${10 * ONE_SECOND_PCM} bytes, the file has ${ONE_SECOND_PCM}; duration counts those`,
+    ]);
   });
 
   it("counts a compressed format's samples from its fact chunk", async () => {
@@ -395,6 +404,54 @@ describe("the data chunk overrun warning", () => {
   it("is given for musicmetadata-odd-list-type.wav, cut to 100 bytes of a 49 MB data chunk", async () => {
     const name = "musicmetadata-odd-list-type.wav";
     const result = await extract(new BufferSource(readFileSync(corpusFile(name)), name), { name });
-    expect(result.warnings).toEqual(["data chunk length exceeding file length"]);
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe("truncated: the file ends before the audio its header states");
+    expect(result.warnings).toEqual([
+      "WAVE: cut short: the data chunk promises 49503120 bytes, the file has 20; duration counts those",
+    ]);
+  });
+});
+
+describe("a WAVE file cut short before the end of its data chunk", () => {
+  // [file, bytes kept, duration of the whole sample frames kept (exiftool's figure also counts the headers)]
+  it.each([
+    ["filetype-fixture.wav", 54_046, (54_002 - (54_002 % 4)) / 88_200],
+    ["musicmetadata-riff_adobe_audition.wav", 44_067, (44_021 - (44_021 % 6)) / 288_000],
+    ["musicmetadata-alaw.wav", 4456, 4364 / 88_200],
+  ] as const)(
+    "%s cut to %i bytes lasts as long as the sample frames left",
+    async (name, length, expected) => {
+      // Prepare
+      const { path, dir } = cutCopy(name, length);
+      try {
+        const source = await FileSource.open(path);
+        // Act
+        const result = await extract(source, { name }).finally(() => source.close());
+        // Assess
+        expect(result.status).toBe("partial");
+        expect(result.media?.duration).toBeCloseTo(expected, 9);
+        expect(result.warnings).toContainEqual(
+          expect.stringMatching(/^WAVE: cut short: the data chunk promises \d+ bytes, the file has \d+;/),
+        );
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    },
+  );
+
+  it("musicmetadata-dvi_adpcm.wav cut in half: its fact chunk's samples scaled to the ADPCM bytes left", async () => {
+    // Prepare: 4410 samples in 5120 bytes of IMA ADPCM; 2513 of them are left.
+    const name = "musicmetadata-dvi_adpcm.wav";
+    const { path, dir } = cutCopy(name, 2607);
+    try {
+      const source = await FileSource.open(path);
+      // Act
+      const result = await extract(source, { name }).finally(() => source.close());
+      // Assess
+      expect(result.status).toBe("partial");
+      expect(result.media?.duration).toBeCloseTo((0.1 * 2513) / 5120, 9);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });

@@ -30,7 +30,13 @@ import {
   readVbrExtent,
 } from "./mpeg-frames.js";
 import { lastGranulePosition, opusPreSkip, theoraPicture } from "./ogg.js";
-import { MAX_WAVE_CHUNKS, readWaveChunks, waveDuration } from "./riff-wave.js";
+import {
+  MAX_WAVE_CHUNKS,
+  readWaveChunks,
+  uncompressedDuration,
+  waveDuration,
+  waveShortfall,
+} from "./riff-wave.js";
 import { parseTaggedAudio } from "./tagged-audio.js";
 
 /**
@@ -86,8 +92,10 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     const ogg = await completeOgg(ctx, media);
     media = ogg.media;
     category = ogg.category;
-  } else if (parserMime === "audio/wav" && media && media.duration === undefined) {
-    media = await completeWave(ctx, media);
+  } else if (parserMime === "audio/wav" && media) {
+    const counted = await completeWave(ctx, media);
+    media = counted.media;
+    cutShort = counted.cutShort;
   } else if (parserMime === "audio/mpeg" && media) {
     if (media.duration === undefined)
       media = await completeMpeg(ctx, media, parsed.skippedAppendedTags === true);
@@ -251,22 +259,44 @@ async function readOrWarn<T>(ctx: ExtractContext, read: () => Promise<T>): Promi
 /**
  * Adds the duration (and any missing audio format) from the WAVE chunk
  * headers when music-metadata states none (it states none when the `data`
- * chunk is empty, for one). Music-metadata stays the first source.
+ * chunk is empty, for one), and says when the file ends before its `data`
+ * chunk does. Music-metadata stays the first source, except in a cut file:
+ * there an uncompressed format lasts as long as the whole sample frames
+ * present, and a compressed one its stated duration scaled to the bytes present.
  */
-async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
-  const chunks = await readOrWarn(ctx, () =>
-    readWaveChunks(ctx.reader, Math.min(MAX_WAVE_CHUNKS, ctx.budget.maxEntries)),
-  );
-  if (!chunks) return media;
+async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+  const maxChunks = Math.min(MAX_WAVE_CHUNKS, ctx.budget.maxEntries);
+  // With a duration stated, a walk that fails changes nothing and says nothing.
+  const chunks =
+    media.duration === undefined
+      ? await readOrWarn(ctx, () => readWaveChunks(ctx.reader, maxChunks))
+      : await readWaveChunks(ctx.reader, maxChunks).catch((error: unknown) => {
+          if (!isContentFault(error)) throw error;
+          return undefined;
+        });
+  if (!chunks) return { media };
   const merged: MediaInfo = { ...media };
-  if (merged.sampleRate === undefined && chunks.sampleRate) merged.sampleRate = chunks.sampleRate;
-  if (merged.channels === undefined && chunks.channels) merged.channels = chunks.channels;
-  const stated = waveDuration(chunks, ctx.reader.size);
-  if (stated) {
-    merged.duration = stated.duration;
-    for (const warning of stated.warnings) ctx.warn(warning);
+  if (merged.duration === undefined) {
+    if (merged.sampleRate === undefined && chunks.sampleRate) merged.sampleRate = chunks.sampleRate;
+    if (merged.channels === undefined && chunks.channels) merged.channels = chunks.channels;
+    const stated = waveDuration(chunks, ctx.reader.size);
+    if (stated) {
+      merged.duration = stated.duration;
+      for (const warning of stated.warnings) ctx.warn(warning);
+    }
   }
-  return merged;
+  const shortfall = waveShortfall(chunks, ctx.reader.size);
+  if (!shortfall) return { media: merged };
+  const counted = countPresent(
+    ctx,
+    merged,
+    "WAVE: cut short: the data chunk",
+    shortfall.promised,
+    shortfall.present,
+  );
+  // music-metadata takes a `fact` chunk's count whenever there is one, even for PCM or A-law.
+  const exact = uncompressedDuration(chunks, shortfall.present);
+  return exact === undefined ? counted : { ...counted, media: { ...merged, duration: exact } };
 }
 
 /** Junk before the first MPEG frame that passes without a warning (some encoders pad a little). */

@@ -152,9 +152,9 @@ export interface WaveDuration {
 /**
  * The duration a WAVE file's chunk headers state: the `fact` sample count for
  * compressed formats, otherwise the `data` size over the byte rate, with a
- * data size that runs past the end of the file cut to what is there, and a
- * placeholder size replaced by the bytes up to the end of the file (PCM:
- * whole sample frames), with a warning.
+ * data size that runs past the end of the file cut to what is there (see
+ * {@link waveShortfall}), and a placeholder size replaced by the bytes up to
+ * the end of the file (PCM: whole sample frames), with a warning.
  *
  * @example
  * waveDuration({ form: "RIFF", formatTag: 1, byteRate: 192000, dataOffset: 44, dataSize: 384000 }, 384044)
@@ -179,13 +179,39 @@ export function waveDuration(chunks: WaveChunks, fileSize: number): WaveDuration
     );
     return { duration: audio / chunks.byteRate, warnings };
   }
-  let dataSize = chunks.dataSize;
+  const dataSize = Math.min(chunks.dataSize, present);
   if (dataSize === 0) warnings.push("WAVE: the data chunk is empty");
-  if (dataSize > present) {
-    warnings.push(
-      `WAVE: data chunk declares ${dataSize} bytes, ${present} are present; duration counts those`,
-    );
-    dataSize = present;
-  }
   return { duration: dataSize / chunks.byteRate, warnings };
+}
+
+/**
+ * The bytes a `data` chunk declares and the bytes the file holds of it, when
+ * the file ends first (a placeholder size aside): the file is cut short.
+ *
+ * @example
+ * waveShortfall({ form: "RIFF", dataOffset: 44, dataSize: 1764000 }, 176444) // { promised: 1764000, present: 176400 }
+ */
+export function waveShortfall(
+  chunks: WaveChunks,
+  fileSize: number,
+): { promised: number; present: number } | undefined {
+  if (chunks.dataOffset === undefined || chunks.dataSize === undefined || chunks.dataRunsToEnd)
+    return undefined;
+  const present = Math.max(0, fileSize - chunks.dataOffset);
+  return chunks.dataSize > present ? { promised: chunks.dataSize, present } : undefined;
+}
+
+/**
+ * How long the audio bytes a WAVE file holds last, when its byte rate says so
+ * exactly (PCM, float, A-law, mu-law: whole sample frames); undefined for a
+ * compressed format, whose duration is scaled to those bytes instead.
+ *
+ * @example
+ * uncompressedDuration({ form: "RIFF", formatTag: 1, byteRate: 176400, blockAlign: 4 }, 88201) // 0.5
+ */
+export function uncompressedDuration(chunks: WaveChunks, bytes: number): number | undefined {
+  if (chunks.formatTag === undefined || !UNCOMPRESSED_FORMATS.has(chunks.formatTag) || !chunks.byteRate)
+    return undefined;
+  const blockAlign = chunks.blockAlign ?? 0;
+  return (blockAlign > 0 ? bytes - (bytes % blockAlign) : bytes) / chunks.byteRate;
 }

@@ -75,15 +75,17 @@ const ID3V2_LENGTH_WARNING = "Illegal ID3v2 tag length";
 /**
  * Drops the parser's chatter that says nothing about the file's health: zero
  * padding after ID3v2 frames, RIFF chunks it merely does not interpret, and
- * its first WAVE data-size warning, which compares the size with what follows
- * the chunk rather than with the file, so it fires for most whole files (its
- * second, "data chunk length exceeding file length", is the true check).
+ * its WAVE data-size warnings: the first compares the size with what follows
+ * the chunk rather than with the file, so it fires for most whole files; the
+ * second, "data chunk length exceeding file length", is the true check, which
+ * the WAVE chunk walk makes again and words with both sizes.
  */
 function isWorthForwarding(message: string): boolean {
   return (
     !message.includes("\0") &&
     !message.startsWith("Ignore chunk") &&
-    message !== "Data chunk size exceeds file size"
+    message !== "Data chunk size exceeds file size" &&
+    message !== "data chunk length exceeding file length"
   );
 }
 
