@@ -32,6 +32,15 @@ export interface DispatcherOptions {
    * 60 s): it is retried, then parked. @default 60000
    */
   attemptTimeoutMs?: number;
+  /**
+   * The bucket whose notification this dispatcher stands for. On S3 the
+   * notification is configured on one bucket, so changes in any other raise
+   * no event: here they are not delivered either, only counted (see
+   * {@link Dispatcher.unwatched}). Absent: every bucket's changes are delivered.
+   */
+  bucket?: string;
+  /** Called the first time a change in a bucket other than `bucket` is left undelivered, once per bucket. */
+  onUnwatched?: (bucket: string) => void;
   /** Keys under these prefixes raise no event (derived files: thumbnails). */
   excludePrefixes?: readonly string[];
   /** Called after each delivery settles, for logs and live updates. */
@@ -70,6 +79,7 @@ export class Dispatcher {
   private deadLetterWrites: Promise<void> = Promise.resolve();
   /** Dead letters the file refused (disk full, a directory in its place): written before the next one. */
   private unwritten: DeadLetter[] = [];
+  private readonly unwatchedChanges = new Map<string, number>();
 
   constructor(private readonly options: DispatcherOptions) {
     this.concurrency = options.concurrency ?? 4;
@@ -83,9 +93,29 @@ export class Dispatcher {
     return this.queue.length + this.running;
   }
 
-  /** Queues one event; returns at once. Events under an excluded prefix are dropped here, as S3's filter would. */
+  /**
+   * Changes seen in buckets other than the watched one, by bucket: not
+   * cataloged, as S3 would send no event for them.
+   */
+  get unwatched(): ReadonlyMap<string, number> {
+    return this.unwatchedChanges;
+  }
+
+  /**
+   * Queues one event; returns at once. Events of another bucket than the
+   * watched one, or under an excluded prefix, are dropped here, as S3's
+   * notification configuration and its filter would; the first are counted.
+   */
   enqueue(event: ObjectEvent): void {
+    // Derived files (a backfill's thumbnails, in whichever bucket) are no change anyone made: not counted.
     if (this.options.excludePrefixes?.some((prefix) => event.key.startsWith(prefix))) return;
+    const { bucket } = this.options;
+    if (bucket !== undefined && event.bucket !== bucket) {
+      const seen = this.unwatchedChanges.get(event.bucket) ?? 0;
+      this.unwatchedChanges.set(event.bucket, seen + 1);
+      if (seen === 0) this.options.onUnwatched?.(event.bucket);
+      return;
+    }
     this.queue.push(event);
     this.pump();
   }

@@ -42,6 +42,12 @@ export interface LocalStackOptions {
   /** Handler log level (Powertools). @default "INFO" */
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
   onDelivery?: (outcome: DeliveryOutcome) => void;
+  /**
+   * Called the first time an object changes in a bucket other than `bucket`
+   * (made with `aws s3 mb`, say), once per bucket: the stack catalogs only the
+   * bucket it watches, as the deployed notification does.
+   */
+  onUnwatchedBucket?: (bucket: string) => void;
 }
 
 /** A port the stack wanted is taken; said in one line by the CLI. */
@@ -109,8 +115,10 @@ async function startServer<T>(
 /**
  * S3, DynamoDB and the pipeline on one laptop: an embedded S3 server, an
  * embedded DynamoDB server (persisted under the data folder), and a
- * dispatcher that turns every object change into the notification S3 would
- * send and hands it to the same handler the Lambda runs.
+ * dispatcher that turns every object change in the watched bucket into the
+ * notification S3 would send and hands it to the same handler the Lambda
+ * runs. Changes in other buckets of the embedded server are counted, not
+ * cataloged (`catalog backfill s3://other/` catalogs one on demand).
  *
  * @example
  * const stack = await LocalStack.start({ dataDir: ".catalog" });
@@ -200,6 +208,9 @@ export class LocalStack {
         deadLetterFile: join(dataDir, "dead-letter.jsonl"),
         concurrency: options.concurrency ?? 4,
         ...(options.retryBackoffMs && { backoffMs: options.retryBackoffMs }),
+        // The deployed stack's notification is configured on its one bucket; other buckets are not watched.
+        bucket,
+        ...(options.onUnwatchedBucket && { onUnwatched: options.onUnwatchedBucket }),
         excludePrefixes: [derivedPrefix],
         ...(options.onDelivery && { onSettled: options.onDelivery }),
       });

@@ -73,6 +73,7 @@ export function createApp(deps: ApiDeps): Hono {
       ok: true,
       bucket: deps.bucket,
       pending: deps.dispatcher.pending,
+      unwatched: Object.fromEntries(deps.dispatcher.unwatched),
       live: deps.feed !== undefined,
       uploadLimitBytes,
       derivedPrefix,

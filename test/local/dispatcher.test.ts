@@ -2,6 +2,7 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import {
   CopyObjectCommand,
+  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -164,5 +165,37 @@ describe("Dispatcher", () => {
     healthy = true;
     expect(await dispatcher.replay()).toEqual({ replayed: 5, failed: 0 });
     expect(await readDeadLetters(file)).toEqual([]);
+  });
+
+  it("delivers the watched bucket's changes only, and counts another bucket's, said once per bucket", async () => {
+    // Prepare: a dispatcher for uploads, fed by the server, and a second bucket beside it.
+    const delivered: string[] = [];
+    const said: string[] = [];
+    const dispatcher = new Dispatcher({
+      invoke: async (notification) => {
+        const record = notification.Records[0];
+        delivered.push(`${record?.s3.bucket.name}/${record?.s3.object.key}`);
+      },
+      deadLetterFile: join(directory, "dlq-buckets.jsonl"),
+      bucket: "uploads",
+      onUnwatched: (bucket) => said.push(bucket),
+      excludePrefixes: ["_derived/"],
+    });
+    const listener = (event: ObjectEvent) => dispatcher.enqueue(event);
+    s3.on("object", listener);
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: "legacy-bucket" }));
+      // Act: changes in both buckets; a derived file in the other one is no change anyone made.
+      for (const key of ["old/a.txt", "old/b.txt", "_derived/thumbnails/old/a.webp"])
+        await client.send(new PutObjectCommand({ Bucket: "legacy-bucket", Key: key, Body: key }));
+      await client.send(new PutObjectCommand({ Bucket: "uploads", Key: "watched/a.txt", Body: "a" }));
+      await dispatcher.idle();
+    } finally {
+      s3.off("object", listener);
+    }
+    // Assess
+    expect(delivered).toEqual(["uploads/watched/a.txt"]);
+    expect(Object.fromEntries(dispatcher.unwatched)).toEqual({ "legacy-bucket": 2 });
+    expect(said).toEqual(["legacy-bucket"]);
   });
 });

@@ -10,6 +10,7 @@ import { createApp } from "../../server/app.js";
 import { RecordFeed } from "../../server/record-feed.js";
 import { CliError } from "../cli-error.js";
 import type { LogLevel } from "../options.js";
+import { terminalSafe } from "../terminal-text.js";
 
 export interface DevFlags {
   s3Port: number;
@@ -55,6 +56,13 @@ export async function runDev(flags: DevFlags): Promise<void> {
       tableName: flags.table,
       logLevel: flags.logLevel,
       onDelivery: (outcome) => feed.publish(outcome),
+      // Said once per bucket, where the person who made that bucket is looking; /api/health keeps the counts.
+      onUnwatchedBucket: (other) =>
+        process.stderr.write(
+          `${terminalSafe(
+            `s3://${other}/ is not watched: its changes are not cataloged (this stack catalogs '${flags.bucket}'; \`catalog backfill s3://${other}/\` catalogs what it holds)`,
+          )}\n`,
+        ),
       ...(policy && { policy }),
     });
   } catch (error) {

@@ -18,7 +18,14 @@ export function registerDev(program: Command): void {
       "where objects, the table and the dead-letter file live",
       LOCAL_DEFAULTS.dataDir,
     )
-    .option("--bucket <name>", "bucket to create and watch", parseBucketName, LOCAL_DEFAULTS.bucket)
+    .option(
+      "--bucket <name>",
+      "bucket to create and watch: the only one cataloged, as on AWS; changes in other buckets of the " +
+        "embedded S3 are counted (a line here, /api/health) and left out (`catalog backfill s3://other/` " +
+        "catalogs one)",
+      parseBucketName,
+      LOCAL_DEFAULTS.bucket,
+    )
     .option("--table <name>", "catalog table", LOCAL_DEFAULTS.tableName)
     .option("--policy-file <path>", "validation policy (JSON)")
     .option("--log-level <level>", `handler log level: ${LOG_LEVELS.join(", ")}`, parseLogLevel, "INFO")
