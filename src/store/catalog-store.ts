@@ -442,56 +442,79 @@ export class CatalogStore {
   }
 
   /**
-   * Objects (in any bucket) whose content has this SHA-256, by bucket and key:
-   * the content's copy items, then the `byHash` index rows of records written
-   * before copy items existed (see `schema.ts`, "Duplicates"). A record
-   * written again has a copy item and no index row, so none is listed twice.
+   * Objects whose content has this SHA-256, by bucket and key, in every
+   * bucket or, with `scope.bucket`, in that one only: the content's copy
+   * items, then the `byHash` index rows of records written before copy items
+   * existed (see `schema.ts`, "Duplicates"). A record written again has a
+   * copy item and no index row, so none is listed twice. Both sort by bucket
+   * first (a bucket name holds no `#`), so one bucket's copies are a range of
+   * each: no copy of another bucket is read for them.
    *
    * @example
    * const { items } = await store.listByHash("9f86d08...");
+   * const here = await store.listByHash("9f86d08...", { limit: 1 }, { bucket: "uploads" });
    */
-  async listByHash(sha256: string, page: PageRequest = {}): Promise<Page<RecordSummary>> {
+  async listByHash(
+    sha256: string,
+    page: PageRequest = {},
+    scope: { bucket?: string } = {},
+  ): Promise<Page<RecordSummary>> {
     const pk = hashPk(sha256.toLowerCase());
+    const inBucket = scope.bucket === undefined ? "" : `${scope.bucket}#`;
     return this.queryInSequence(
       [
         {
           KeyConditionExpression: "pk = :pk AND begins_with(sk, :copy)",
-          ExpressionAttributeValues: { ":pk": pk, ":copy": COPY_SORT_PREFIX },
+          ExpressionAttributeValues: { ":pk": pk, ":copy": `${COPY_SORT_PREFIX}${inBucket}` },
         },
         {
           IndexName: INDEXES.byHash.name,
-          KeyConditionExpression: `${INDEXES.byHash.partitionKey} = :pk`,
-          ExpressionAttributeValues: { ":pk": pk },
+          KeyConditionExpression: `${INDEXES.byHash.partitionKey} = :pk${inBucket && ` AND begins_with(${INDEXES.byHash.sortKey}, :bucket)`}`,
+          ExpressionAttributeValues: { ":pk": pk, ...(inBucket && { ":bucket": inBucket }) },
         },
       ],
       page,
-      {},
+      scope.bucket === undefined ? {} : { bucket: scope.bucket },
     );
   }
 
   /**
    * Content hashes held by two or more objects, by the day the second copy
    * arrived (see `schema.ts`, "Duplicates"); list each group's objects with
-   * {@link listByHash}.
+   * {@link listByHash}. Groups span buckets: with `scope.bucket`, only those
+   * with a copy in that bucket are kept, which costs one Query of at most
+   * one item per group listed (groups are kept per content, not per bucket,
+   * so no index lists one bucket's groups). A page can then hold fewer than
+   * `limit` groups, or none, and still have a cursor.
    *
    * @example
-   * for (const group of (await store.listDuplicateGroups({ from, to })).items) {
+   * for (const group of (await store.listDuplicateGroups({ from, to }, {}, { bucket: "uploads" })).items) {
    *   const copies = await store.listByHash(group.sha256);
    * }
    */
-  async listDuplicateGroups(range: TimeRange, page: PageRequest = {}): Promise<Page<DuplicateGroup>> {
+  async listDuplicateGroups(
+    range: TimeRange,
+    page: PageRequest = {},
+    scope: { bucket?: string } = {},
+  ): Promise<Page<DuplicateGroup>> {
     const result = await this.queryDays(INDEXES.byCategory, duplicatePk, range, page, {});
-    return {
-      items: result.items.map((item) => {
-        const raw = item as unknown as { sha256: string; size?: number; eventTime: string };
-        return {
-          sha256: raw.sha256,
-          ...(raw.size !== undefined && { size: raw.size }),
-          since: raw.eventTime,
-        };
-      }),
-      ...(result.cursor && { cursor: result.cursor }),
-    };
+    const groups: DuplicateGroup[] = result.items.map((item) => {
+      const raw = item as unknown as { sha256: string; size?: number; eventTime: string };
+      return {
+        sha256: raw.sha256,
+        ...(raw.size !== undefined && { size: raw.size }),
+        since: raw.eventTime,
+      };
+    });
+    const { bucket } = scope;
+    const items =
+      bucket === undefined
+        ? groups
+        : await keepWhere(groups, async (group) => {
+            const here = await this.listByHash(group.sha256, { limit: 1 }, { bucket });
+            return here.items.length > 0;
+          });
+    return { items, ...(result.cursor && { cursor: result.cursor }) };
   }
 
   /**
@@ -1047,4 +1070,18 @@ function thumbnailOf(item: Record<string, unknown>): { key: string; eTag?: strin
     key: item.thumbnailKey,
     ...(typeof item.thumbnailEtag === "string" && { eTag: item.thumbnailEtag }),
   };
+}
+
+/** Group checks run at once: a page of 1,000 groups must not open 1,000 requests. */
+const CHECKS_AT_ONCE = 16;
+
+/** The items `keep` says yes to, in their order, at most {@link CHECKS_AT_ONCE} checks at a time. */
+async function keepWhere<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept: T[] = [];
+  for (let start = 0; start < items.length; start += CHECKS_AT_ONCE) {
+    const batch = items.slice(start, start + CHECKS_AT_ONCE);
+    const verdicts = await Promise.all(batch.map(keep));
+    kept.push(...batch.filter((_, index) => verdicts[index]));
+  }
+  return kept;
 }

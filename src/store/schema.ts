@@ -54,7 +54,9 @@
  * fewer than two, those keys are removed (see `duplicate-groups.ts` for why
  * this is right under concurrency). `find --duplicates` is therefore one Query
  * per day on byCategory for the groups, then one Query per group for its
- * copies: no Scan, and no partition gathers a whole bucket. Empty objects get
+ * copies: no Scan, and no partition gathers a whole bucket. Groups span
+ * buckets; copy sort keys start with the bucket, so whether a group has a copy
+ * in one bucket is a Query of one item (`begins_with(sk, "COPY#<bucket>#")`). Empty objects get
  * no copy item (all of them would share one partition). A copy item is not
  * replaced with its record: when an object's content changes or it is
  * deleted, the old content's copy is removed after the record write, and the

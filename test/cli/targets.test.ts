@@ -80,7 +80,10 @@ describe.concurrent("catalog CLI: a bucket name S3 would refuse in an s3:// URL 
 
 describe.concurrent("catalog find: an empty answer names the range it searched", () => {
   it.each([
-    [["--duplicates"], "no duplicates in the last 30 days (--since to look further back)"],
+    [
+      ["--duplicates"],
+      "no duplicates with a copy in uploads in the last 30 days (--since to look further back)",
+    ],
     [["--problems"], "nothing found in the last 7 days (--since to look further back)"],
     [["--category", "image", "--since", "2026-01-02"], "nothing found since 2026-01-02T00:00:00.000Z"],
   ])("catalog find %j", async (args, answer) => {

@@ -789,6 +789,59 @@ describe("query patterns", () => {
     expect((await listing.listDuplicateGroups(range)).items.map((group) => group.sha256)).toEqual([sha]);
   });
 
+  it("lists one bucket's copies and the groups with a copy there, whatever buckets hold the rest", async () => {
+    // Prepare: content in uploads (one record of the earlier layout, one copy item) and in uploads-old,
+    // whose name starts with the other's; content held twice in uploads-old only.
+    const listing = await freshStore();
+    const across = "c".repeat(64);
+    const elsewhere = "d".repeat(64);
+    const range = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-03T00:00:00.000Z" };
+    await putEarlierRecord(listing, "old/a.png", across, {
+      status: { S: "ok" },
+      eventTime: { S: "2024-05-01T10:00:00.000Z" },
+    });
+    await listing.putRecord(
+      record({ key: "new/b.png", sequencer: "01", extraction: extraction({ sha256: across }) }),
+    );
+    for (const key of ["x.png", "y.png"]) {
+      await listing.putRecord(
+        record({ bucket: "uploads-old", key, sequencer: "01", extraction: extraction({ sha256: across }) }),
+      );
+    }
+    for (const key of ["p.png", "q.png"]) {
+      await listing.putRecord(
+        record({
+          bucket: "uploads-old",
+          key,
+          sequencer: "01",
+          extraction: extraction({ sha256: elsewhere }),
+        }),
+      );
+    }
+    const shown = (page: { items: { bucket: string; key: string }[] }) =>
+      page.items.map((item) => `${item.bucket}/${item.key}`);
+    // Act and assess: a bucket's copies, from copy items and the hash index alike, and no other's.
+    expect(shown(await listing.listByHash(across, {}, { bucket: "uploads" }))).toEqual([
+      "uploads/new/b.png",
+      "uploads/old/a.png",
+    ]);
+    expect(shown(await listing.listByHash(across, {}, { bucket: "uploads-old" }))).toEqual([
+      "uploads-old/x.png",
+      "uploads-old/y.png",
+    ]);
+    expect(shown(await listing.listByHash(elsewhere, {}, { bucket: "uploads" }))).toEqual([]);
+    expect(shown(await listing.listByHash(across))).toHaveLength(4);
+    // Groups: every one without a bucket, those with a copy in it with one.
+    const groupsIn = async (bucket?: string) =>
+      (await listing.listDuplicateGroups(range, {}, bucket === undefined ? {} : { bucket })).items
+        .map((group) => group.sha256)
+        .sort();
+    expect(await groupsIn()).toEqual([across, elsewhere]);
+    expect(await groupsIn("uploads")).toEqual([across]);
+    expect(await groupsIn("uploads-old")).toEqual([across, elsewhere]);
+    expect(await groupsIn("legacy-bucket")).toEqual([]);
+  });
+
   it("catalogs an object whose key is S3's longest, and every listing gives the key back whole", async () => {
     // Prepare: 1,024 bytes of key, a rejected object (problems index) with a hash (hash index).
     const listing = await freshStore();

@@ -76,7 +76,11 @@ async function runFind(flags: FindFlags): Promise<void> {
   await checkSinceWithinReach(range);
   await withTarget(flags, async (target) => {
     if (flags.duplicates) {
-      const groups = await collectPages(flags.limit, (page) => target.store.listDuplicateGroups(range, page));
+      // Content held in the bucket and anywhere else too: a copy elsewhere is what makes one here
+      // redundant, so every copy is listed, each with its bucket.
+      const groups = await collectPages(flags.limit, (page) =>
+        target.store.listDuplicateGroups(range, page, { bucket: target.bucket }),
+      );
       const withCopies = [];
       for (const group of groups.items) {
         const copies = await collectPages(1000, (page) => target.store.listByHash(group.sha256, page));
@@ -89,7 +93,8 @@ async function runFind(flags: FindFlags): Promise<void> {
         if (groups.more) process.stderr.write(`(first ${flags.limit} groups; raise --limit for more)\n`);
         return;
       }
-      if (withCopies.length === 0) process.stdout.write(`no duplicates ${searched}\n`);
+      if (withCopies.length === 0)
+        process.stdout.write(`no duplicates with a copy in ${terminalSafe(target.bucket)} ${searched}\n`);
       for (const group of withCopies) {
         process.stdout.write(
           `sha256 ${group.sha256}  ${formatBytes(group.size)}  ${group.objects.length} copies (since ${group.since})\n`,
@@ -124,7 +129,11 @@ export function registerFind(program: Command): void {
       .command("find")
       .description("find objects: by category uploaded since a time, duplicated content, or problems")
       .option("--category <name>", `objects of one category (${CATEGORIES.join(", ")})`, parseCategory)
-      .option("--duplicates", "content stored more than once (by SHA-256)")
+      .option(
+        "--duplicates",
+        "content stored more than once (by SHA-256) with a copy in --bucket; every copy is listed, " +
+          "in whichever bucket it is",
+      )
       .option("--problems", "objects with status error or rejected")
       .option(
         "--since <when>",
