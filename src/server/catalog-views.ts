@@ -164,26 +164,33 @@ export async function computeStats(
 }
 
 /**
- * One page of duplicate groups found in a window, each with (up to
- * `perGroup`, at least 2, of) its objects, and `moreObjects` when it holds
- * more than that. Groups the index shows fewer than two copies of are left out.
+ * One page of the duplicate groups found in a window that have a copy in
+ * `bucket`, each with (up to `perGroup`, at least 2, of) its objects: the
+ * bucket's own first, then those in other buckets (each object names its
+ * bucket), and `moreObjects` when it holds more than that. Groups the index
+ * shows fewer than two copies of are left out.
  *
  * @example
- * const { items } = await listDuplicates(store, { from, to }, { limit: 20 }, 10);
+ * const { items } = await listDuplicates(store, "uploads", { from, to }, { limit: 20 }, 10);
  */
 export async function listDuplicates(
   store: CatalogStore,
+  bucket: string,
   window: Window,
   page: { limit: number; cursor?: string },
   perGroup: number,
 ): Promise<Page<DuplicateGroupView>> {
-  const groups = await store.listDuplicateGroups(window, page);
+  const groups = await store.listDuplicateGroups(window, page, { bucket });
   const items = await Promise.all(
     groups.items.map(async (group) => {
       // One more than is listed: a full page has a cursor whether or not anything follows it.
-      const copies = await store.listByHash(group.sha256, { limit: perGroup + 1 });
-      const objects = copies.items.slice(0, perGroup);
-      return { ...group, objects, ...(copies.items.length > perGroup && { moreObjects: true as const }) };
+      const [here, all] = await Promise.all([
+        store.listByHash(group.sha256, { limit: perGroup + 1 }, { bucket }),
+        store.listByHash(group.sha256, { limit: perGroup + 1 }),
+      ]);
+      const elsewhere = all.items.filter((object) => object.bucket !== bucket);
+      const objects = [...here.items, ...elsewhere].slice(0, perGroup);
+      return { ...group, objects, ...(all.items.length > perGroup && { moreObjects: true as const }) };
     }),
   );
   // A group listed under the earlier layout can outlive its copies (see schema.ts, "Duplicates"):

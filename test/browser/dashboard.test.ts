@@ -1390,6 +1390,58 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
 
+  it("names a duplicate's copy in another bucket in full, with no link, and leaves out groups held only there", async () => {
+    // Prepare: content held here and in legacy-bucket (under a key written as markup), and content
+    // held twice in legacy-bucket only, as `catalog backfill s3://legacy-bucket/` would catalog them.
+    const earlier = incidents.length;
+    const record = (bucket: string, key: string, sha256: string) =>
+      catalog.stack.store.putRecord({
+        bucket,
+        key,
+        size: 10,
+        etag: '"e"',
+        sequencer: "01",
+        eventTime: new Date().toISOString(),
+        status: "ok",
+        reasons: [],
+        sha256,
+        bytesRead: 10,
+        readRequests: 1,
+        durationMs: 1,
+        extractorVersion: "test",
+      });
+    const across = "a1".repeat(32);
+    const legacyOnly = "b2".repeat(32);
+    await record("legacy-bucket", `old/${HOSTILE}.gif`, across);
+    await record(catalog.stack.bucket, "new/x.gif", across);
+    await record("legacy-bucket", "old/a.gif", legacyOnly);
+    await record("legacy-bucket", "old/b.gif", legacyOnly);
+
+    // Act
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    const group = page.locator("#content .group", { hasText: `sha256 ${across}` });
+    await page.waitForSelector("#content .group");
+    // Every group, the newest past the first page when earlier tests made many.
+    while ((await page.locator("#more:not([disabled])").count()) > 0) {
+      const shown = await page.locator("#content .group").count();
+      await page.click("#more");
+      await poll(() => page.locator("#content .group").count()).toBeGreaterThan(shown);
+    }
+
+    // Assess: this bucket's copy first, a link to its record; the other bucket's named, as text.
+    expect(await group.count()).toBe(1);
+    const items = group.locator("li");
+    expect(await items.count()).toBe(2);
+    expect(await items.nth(0).locator("a").textContent()).toBe("new/x.gif");
+    const elsewhere = items.nth(1);
+    expect(await elsewhere.getAttribute("data-bucket")).toBe("legacy-bucket");
+    expect(await elsewhere.locator("a").count()).toBe(0);
+    expect(await elsewhere.textContent()).toBe(`s3://legacy-bucket/old/${HOSTILE}.gif · in another bucket`);
+    expect(await page.locator("#content .group", { hasText: `sha256 ${legacyOnly}` }).count()).toBe(0);
+    expect(await page.locator("#content img[src='x']").count()).toBe(0);
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
+
   it("names the view that could not be loaded, instead of saying it is still loading", async () => {
     // The API's answer when the catalog's table does not answer (see test/server/api.test.ts).
     await page.route("**/api/folder?*", (route) =>

@@ -1,7 +1,14 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { createApp } from "../../src/server/app.js";
@@ -589,6 +596,69 @@ describe("live updates", () => {
     });
     controller.abort();
     await reader.cancel().catch(() => undefined);
+  });
+});
+
+describe("another bucket of the embedded S3", () => {
+  const LEGACY = "legacy-bucket";
+  const twin = Buffer.from("held twice in the legacy bucket only\n");
+  const sha256Of = (body: Buffer) => createHash("sha256").update(body).digest("hex");
+
+  /** A record of an object in the legacy bucket, as `catalog backfill s3://legacy-bucket/` writes it. */
+  function backfilled(key: string, body: Buffer) {
+    return catalog.stack.store.putRecord({
+      bucket: LEGACY,
+      key,
+      size: body.length,
+      etag: '"e"',
+      sequencer: "0",
+      eventTime: new Date().toISOString(),
+      status: "ok",
+      reasons: [],
+      sha256: sha256Of(body),
+      bytesRead: body.length,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
+  }
+
+  beforeAll(async () => {
+    await catalog.stack.s3Client.send(new CreateBucketCommand({ Bucket: LEGACY }));
+    for (const [key, body] of [
+      ["old/x.jpg", files[JPEG]!],
+      ["old/a.txt", twin],
+      ["old/b.txt", twin],
+    ] as const)
+      await catalog.stack.s3Client.send(new PutObjectCommand({ Bucket: LEGACY, Key: key, Body: body }));
+    await catalog.stack.dispatcher.idle();
+  });
+
+  it("is not cataloged, as only the stack's bucket is watched, and its changes are counted", async () => {
+    expect((await catalog.stack.store.getObject(LEGACY, "old/x.jpg")).record).toBeUndefined();
+    const { body } = await getJson("/api/health");
+    expect(body).toMatchObject({ bucket: "uploads", unwatched: { [LEGACY]: 3 } });
+  });
+
+  it("adds its copies to the groups of this bucket's content, each named with its bucket", async () => {
+    // Prepare: the legacy bucket cataloged on demand.
+    await backfilled("old/x.jpg", files[JPEG]!);
+    await backfilled("old/a.txt", twin);
+    await backfilled("old/b.txt", twin);
+    // Act
+    const { body } = await getJson("/api/duplicates");
+    // Assess: this bucket's copies first; content held only in the other bucket is not this bucket's.
+    const groups = body.items as { sha256: string; objects: { bucket: string; key: string }[] }[];
+    const jpeg = groups.find((group) => group.sha256 === sha256Of(files[JPEG]!));
+    expect(jpeg?.objects.map((object) => `${object.bucket}/${object.key}`)).toEqual([
+      `uploads/photos/2026/copy-of-${JPEG}`,
+      `uploads/photos/2026/${JPEG}`,
+      `${LEGACY}/old/x.jpg`,
+    ]);
+    expect(groups.find((group) => group.sha256 === sha256Of(twin))).toBeUndefined();
+    // The copies of one content, asked by its hash, are every bucket's.
+    const copies = await getJson(`/api/duplicates?sha256=${sha256Of(twin)}`);
+    expect(copies.body.items.map((object: { bucket: string }) => object.bucket)).toEqual([LEGACY, LEGACY]);
   });
 });
 

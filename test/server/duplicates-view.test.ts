@@ -11,9 +11,9 @@ beforeAll(async () => {
 });
 afterAll(() => servers.stop());
 
-function copy(key: string, sha256: string, sequencer = "01"): ObjectRecordInput {
+function copy(key: string, sha256: string, sequencer = "01", bucket = "uploads"): ObjectRecordInput {
   return {
-    bucket: "uploads",
+    bucket,
     key,
     size: 100,
     etag: '"e1"',
@@ -56,7 +56,7 @@ describe("the duplicates view", () => {
     await store.putRecord(copy("a.png", shared));
     for (const key of ["x.png", "y.png"]) await store.putRecord(copy(key, kept));
     // Act
-    const page = await listDuplicates(store, window, { limit: 20 }, 20);
+    const page = await listDuplicates(store, "uploads", window, { limit: 20 }, 20);
     // Assess: the store still lists both groups; the view shows only the one that holds duplicates.
     expect((await store.listDuplicateGroups(window)).items.map((group) => group.sha256).sort()).toEqual([
       shared,
@@ -77,12 +77,67 @@ describe("the duplicates view", () => {
     for (const key of ["1.png", "2.png", "3.png"]) await store.putRecord(copy(key, three));
     for (const key of ["4.png", "5.png"]) await store.putRecord(copy(key, two));
     // Act: at most two objects per group.
-    const page = await listDuplicates(store, window, { limit: 20 }, 2);
+    const page = await listDuplicates(store, "uploads", window, { limit: 20 }, 2);
     // Assess
     const groups = Object.fromEntries(page.items.map((group) => [group.sha256, group]));
     expect(groups[three]?.objects).toHaveLength(2);
     expect(groups[three]?.moreObjects).toBe(true);
     expect(groups[two]?.objects).toHaveLength(2);
     expect(groups[two]?.moreObjects).toBeUndefined();
+  });
+
+  it("lists the groups with a copy in the bucket served, its own copies first, the others with their bucket", async () => {
+    // Prepare: content held in uploads and in legacy-bucket, content held twice in legacy-bucket only,
+    // and content held twice in uploads.
+    const store = new CatalogStore(servers.dynamodb, { tableName: "duplicates-buckets" });
+    await store.ensureTable();
+    const window = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-02T00:00:00.000Z" };
+    const across = "1".repeat(64);
+    const legacyOnly = "2".repeat(64);
+    const here = "3".repeat(64);
+    await store.putRecord(copy("old/x.gif", across, "01", "legacy-bucket"));
+    await store.putRecord(copy("new/x.gif", across));
+    await store.putRecord(copy("old/a.png", legacyOnly, "01", "legacy-bucket"));
+    await store.putRecord(copy("old/b.png", legacyOnly, "01", "legacy-bucket"));
+    await store.putRecord(copy("p.png", here));
+    await store.putRecord(copy("q.png", here));
+    // Act
+    const uploads = await listDuplicates(store, "uploads", window, { limit: 20 }, 20);
+    const legacy = await listDuplicates(store, "legacy-bucket", window, { limit: 20 }, 20);
+    // Assess
+    const shown = (page: typeof uploads) =>
+      Object.fromEntries(
+        page.items.map((group) => [
+          group.sha256,
+          group.objects.map((object) => `${object.bucket}/${object.key}`),
+        ]),
+      );
+    expect(shown(uploads)).toEqual({
+      [across]: ["uploads/new/x.gif", "legacy-bucket/old/x.gif"],
+      [here]: ["uploads/p.png", "uploads/q.png"],
+    });
+    expect(shown(legacy)).toEqual({
+      [across]: ["legacy-bucket/old/x.gif", "uploads/new/x.gif"],
+      [legacyOnly]: ["legacy-bucket/old/a.png", "legacy-bucket/old/b.png"],
+    });
+  });
+
+  it("lists the bucket's own copies first even when others fill the group's listing", async () => {
+    // Prepare: three copies in "aaa-first" (sorting before the bucket served) and one in uploads.
+    const store = new CatalogStore(servers.dynamodb, { tableName: "duplicates-order" });
+    await store.ensureTable();
+    const window = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-02T00:00:00.000Z" };
+    const sha = "4".repeat(64);
+    for (const key of ["1.png", "2.png", "3.png"]) await store.putRecord(copy(key, sha, "01", "aaa-first"));
+    await store.putRecord(copy("mine.png", sha));
+    // Act: at most two objects per group.
+    const page = await listDuplicates(store, "uploads", window, { limit: 20 }, 2);
+    // Assess
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]?.objects.map((object) => `${object.bucket}/${object.key}`)).toEqual([
+      "uploads/mine.png",
+      "aaa-first/1.png",
+    ]);
+    expect(page.items[0]?.moreObjects).toBe(true);
   });
 });

@@ -1074,7 +1074,7 @@ function renderDuplicates(options) {
     {
       title: "Duplicates",
       note: () =>
-        "Objects with identical content (same SHA-256), by when the second copy arrived, oldest first, last 90 days.",
+        "Objects with identical content (same SHA-256) and a copy in this bucket, by when the second copy arrived, oldest first, last 90 days; copies in other buckets are named in full.",
       pageSize: DUPLICATES_PAGE_SIZE,
       identify: (group) => group.sha256,
       entries: ".group",
@@ -1098,16 +1098,32 @@ function duplicateGroup(group) {
       "ul",
       { class: "plain" },
       group.objects.map((object) =>
-        isFolderMarker(object)
-          ? el(
-              "li",
-              { "data-folder": object.key },
-              folderIcon(16),
-              navLink(shownKey(object.key), folderLocation(object.key)),
-            )
-          : el("li", {}, navLink(shownKey(object.key), { key: object.key })),
+        state.health && object.bucket !== state.health.bucket
+          ? copyElsewhere(object)
+          : isFolderMarker(object)
+            ? el(
+                "li",
+                { "data-folder": object.key },
+                folderIcon(16),
+                navLink(shownKey(object.key), folderLocation(object.key)),
+              )
+            : el("li", {}, navLink(shownKey(object.key), { key: object.key })),
       ),
     ),
+  );
+}
+
+/**
+ * A copy in another bucket (the catalog can hold several: `catalog backfill
+ * s3://other/`): named in full, with no link, since this page browses its
+ * own bucket only and would not find it there.
+ */
+function copyElsewhere(object) {
+  return el(
+    "li",
+    { class: "elsewhere", "data-bucket": object.bucket },
+    el("span", { class: "mono", text: `s3://${object.bucket}/${shownKey(object.key)}` }),
+    el("span", { class: "where", text: " · in another bucket" }),
   );
 }
 

@@ -137,7 +137,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const limit = parseInteger("limit", c.req.query("limit"), { min: 1, max: 100, fallback: 20 });
     const page = paged(
       listing,
-      await listDuplicates(deps.store, window, { limit, ...(cursor && { cursor }) }, 20),
+      await listDuplicates(deps.store, deps.bucket, window, { limit, ...(cursor && { cursor }) }, 20),
     );
     return c.json({ ...window, ...page });
   });
