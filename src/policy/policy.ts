@@ -182,7 +182,7 @@ export async function loadPolicy(source: { json?: string; file?: string }): Prom
 export function precheck(policy: Policy, object: { key: string; size: number }): string[] {
   const reasons: string[] = [];
   if (policy.maxSizeBytes !== undefined && object.size > policy.maxSizeBytes) {
-    reasons.push(`size ${object.size} bytes exceeds the limit of ${policy.maxSizeBytes} bytes`);
+    reasons.push(`size ${bytes(object.size)} exceeds the limit of ${bytes(policy.maxSizeBytes)}`);
   }
   const prefix = policy.deniedPrefixes?.find((denied) => object.key.startsWith(denied));
   if (prefix !== undefined) reasons.push(`key is under the denied prefix ${JSON.stringify(prefix)}`);
@@ -194,10 +194,12 @@ export function precheck(policy: Policy, object: { key: string; size: number }):
  * {@link precheck} reasons, then the allow-lists (categories or MIME types),
  * the MIME deny-list, a declared-type mismatch when `onMismatch` is
  * `"reject"`, and macros when `rejectMacros` is set. Empty means accepted.
+ * Each reason is a sentence a person reads in a listing: it names the
+ * object's type and the policy entry that refused it, once.
  *
  * @example
  * evaluate({ ...DEFAULT_POLICY, allowedCategories: ["image"] }, { key: "a.zip", size: 9, format })
- * // ["application/zip (archive) is not allowed: allowed categories image"]
+ * // ["application/zip (archive) is not allowed: the policy allows only the category image"]
  */
 export function evaluate(
   policy: Policy,
@@ -213,21 +215,20 @@ export function evaluate(
     const allowed =
       (categories?.includes(format.category) ?? false) ||
       (mimes?.some((pattern) => mimeMatches(pattern, mime)) ?? false);
-    if (!allowed) {
-      const lists = [
-        categories && `allowed categories ${categories.join(", ") || "(none)"}`,
-        mimes && `allowed MIME types ${mimes.join(", ") || "(none)"}`,
-      ].filter(Boolean);
-      reasons.push(`${mime} (${format.category}) is not allowed: ${lists.join("; ")}`);
-    }
+    if (!allowed)
+      reasons.push(`${mime} (${format.category}) is not allowed: ${allowedText(categories, mimes)}`);
   }
-  const denied = policy.deniedMimes?.find((pattern) => mimeMatches(pattern, mime));
-  if (denied !== undefined) reasons.push(`${mime} is denied by ${denied}`);
+  // The entry naming the type itself says most; a wildcard covering it comes next.
+  const denied =
+    policy.deniedMimes?.find((pattern) => pattern === mime) ??
+    policy.deniedMimes?.find((pattern) => mimeMatches(pattern, mime));
+  if (denied === mime) reasons.push(`${mime} is a denied type`);
+  else if (denied !== undefined) reasons.push(`${mime} is denied, as every ${denied} type is`);
 
+  // The engine's reason already says what was declared and what the content is
+  // ("extension .jpg suggests image/jpeg but content is application/pdf").
   if (format.mismatch && policy.onMismatch === "reject") {
-    reasons.push(
-      `declared type contradicts the content: ${format.mismatchReason ?? describeMismatch(format)}`,
-    );
+    reasons.push(format.mismatchReason ?? describeMismatch(format));
   }
   if (object.macros && policy.rejectMacros) {
     reasons.push("document carries macros (document.macros)");
@@ -235,11 +236,40 @@ export function evaluate(
   return reasons;
 }
 
+/**
+ * What the allow-lists admit, as the end of a sentence:
+ * "the policy allows only the categories image and pdf, and the type text/plain".
+ */
+function allowedText(
+  categories: readonly string[] | undefined,
+  mimes: readonly string[] | undefined,
+): string {
+  const parts: string[] = [];
+  if (categories?.length)
+    parts.push(`the ${plural(categories.length, "category", "categories")} ${LIST.format(categories)}`);
+  if (mimes?.length) parts.push(`the ${plural(mimes.length, "type", "types")} ${LIST.format(mimes)}`);
+  return parts.length === 0 ? "the policy allows nothing" : `the policy allows only ${parts.join(", and ")}`;
+}
+
+/** Reasons are English whatever the host's locale: "a", "a and b", "a, b, and c". */
+const LIST = new Intl.ListFormat("en", { style: "long", type: "conjunction" });
+
+function plural(count: number, one: string, many: string): string {
+  return count === 1 ? one : many;
+}
+
+/** "1 byte", "2 bytes". */
+function bytes(count: number): string {
+  return `${count} ${plural(count, "byte", "bytes")}`;
+}
+
 function describeMismatch(format: FormatInfo): string {
   const declared = [format.declaredMime, format.declaredExt && `.${format.declaredExt}`]
     .filter(Boolean)
     .join(", ");
-  return `declared ${declared || "?"}, content is ${format.mime}`;
+  return declared
+    ? `declared ${declared} but content is ${format.mime}`
+    : `declared type contradicts the content, which is ${format.mime}`;
 }
 
 function baseMime(mime: string): string {

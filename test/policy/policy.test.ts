@@ -22,7 +22,7 @@ const PDF_AS_JPG: FormatInfo = {
   category: "pdf",
   declaredExt: "jpg",
   mismatch: true,
-  mismatchReason: "extension .jpg, content is application/pdf",
+  mismatchReason: "extension .jpg suggests image/jpeg but content is application/pdf",
 };
 
 describe("DEFAULT_POLICY", () => {
@@ -148,6 +148,15 @@ describe("precheck", () => {
   ])("%s of %i bytes -> %j", (key, size, reasons) => {
     expect(precheck(policy, { key, size })).toEqual(reasons);
   });
+
+  it("says one byte, not one bytes", () => {
+    expect(precheck(parsePolicy({ maxSizeBytes: 1 }), { key: "k", size: 2 })).toEqual([
+      "size 2 bytes exceeds the limit of 1 byte",
+    ]);
+    expect(precheck(parsePolicy({ maxSizeBytes: 0 }), { key: "k", size: 1 })).toEqual([
+      "size 1 byte exceeds the limit of 0 bytes",
+    ]);
+  });
 });
 
 describe("evaluate", () => {
@@ -157,35 +166,73 @@ describe("evaluate", () => {
       "category refused",
       { allowedCategories: ["image", "pdf"] },
       ZIP,
-      ["application/zip (archive) is not allowed: allowed categories image, pdf"],
+      ["application/zip (archive) is not allowed: the policy allows only the categories image and pdf"],
+    ],
+    [
+      "category refused, one allowed",
+      { allowedCategories: ["image"] },
+      ZIP,
+      ["application/zip (archive) is not allowed: the policy allows only the category image"],
     ],
     ["MIME wildcard allowed", { allowedMimes: ["image/*"] }, PNG, []],
     [
       "MIME refused",
       { allowedMimes: ["image/*"] },
       ZIP,
-      ["application/zip (archive) is not allowed: allowed MIME types image/*"],
+      ["application/zip (archive) is not allowed: the policy allows only the type image/*"],
+    ],
+    [
+      "refused by both allow-lists",
+      { allowedCategories: ["image", "pdf", "text"], allowedMimes: ["audio/*", "video/mp4"] },
+      ZIP,
+      [
+        "application/zip (archive) is not allowed: the policy allows only the categories image, pdf, and text, " +
+          "and the types audio/* and video/mp4",
+      ],
+    ],
+    [
+      "empty allow-lists",
+      { allowedCategories: [], allowedMimes: [] },
+      PNG,
+      ["image/png (image) is not allowed: the policy allows nothing"],
     ],
     ["either allow-list admits", { allowedCategories: ["pdf"], allowedMimes: ["application/zip"] }, ZIP, []],
     [
       "deny beats allow",
       { allowedCategories: ["image"], deniedMimes: ["image/svg+xml"] },
       SVG,
-      ["image/svg+xml is denied by image/svg+xml"],
+      ["image/svg+xml is a denied type"],
     ],
-    ["deny by wildcard", { deniedMimes: ["image/*"] }, PNG, ["image/png is denied by image/*"]],
+    [
+      "deny by wildcard",
+      { deniedMimes: ["image/*"] },
+      PNG,
+      ["image/png is denied, as every image/* type is"],
+    ],
+    [
+      "deny by the type itself, listed after a wildcard covering it",
+      { deniedMimes: ["image/*", "image/svg+xml"] },
+      SVG,
+      ["image/svg+xml is a denied type"],
+    ],
     ["mismatch flagged only", { onMismatch: "flag" }, PDF_AS_JPG, []],
     [
       "mismatch rejected",
       { onMismatch: "reject" },
       PDF_AS_JPG,
-      ["declared type contradicts the content: extension .jpg, content is application/pdf"],
+      ["extension .jpg suggests image/jpeg but content is application/pdf"],
     ],
     [
       "mismatch rejected, no reason given",
       { onMismatch: "reject" },
       { ...PDF_AS_JPG, mismatchReason: undefined } as FormatInfo,
-      ["declared type contradicts the content: declared .jpg, content is application/pdf"],
+      ["declared .jpg but content is application/pdf"],
+    ],
+    [
+      "mismatch rejected, no reason and nothing declared given",
+      { onMismatch: "reject" },
+      { ...PDF_AS_JPG, mismatchReason: undefined, declaredExt: undefined } as FormatInfo,
+      ["declared type contradicts the content, which is application/pdf"],
     ],
     [
       "MIME parameters and case ignored",
@@ -221,8 +268,8 @@ describe("evaluate", () => {
   it("includes the pre-check reasons", () => {
     const policy = { ...DEFAULT_POLICY, maxSizeBytes: 1, allowedCategories: ["pdf" as const] };
     expect(evaluate(policy, { key: "k", size: 2, format: PNG })).toEqual([
-      "size 2 bytes exceeds the limit of 1 bytes",
-      "image/png (image) is not allowed: allowed categories pdf",
+      "size 2 bytes exceeds the limit of 1 byte",
+      "image/png (image) is not allowed: the policy allows only the category pdf",
     ]);
   });
 });
