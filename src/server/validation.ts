@@ -25,16 +25,23 @@ function checkKeyLength(name: string, value: string): void {
 }
 
 /**
+ * Control characters, and the bidirectional embedding, override and isolate
+ * controls, which make a name read as another (`invoice<U+202E>fdp.exe` reads
+ * "invoiceexe.pdf").
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/**
  * Rejects what would let a new key name something other than what it says:
  * `.`/`..` segments, a leading `/`, empty segments, backslashes and control
- * characters. S3 itself would accept them, but a browser, a file system or a
- * log reading them later might not agree on what they mean, so the API never
- * creates such a key.
+ * characters (bidirectional ones included). S3 itself would accept them, but
+ * a browser, a file system or a log reading them later might not agree on
+ * what they mean, so the API never creates such a key.
  */
 function checkPathLike(name: string, value: string): void {
   if (value.startsWith("/")) throw bad(`'${name}' must not start with '/'`);
   if (value.includes("\\")) throw bad(`'${name}' must not contain '\\'`);
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw bad(`'${name}' must not contain control characters`);
+  if (CONTROL_CHARACTERS.test(value)) throw bad(`'${name}' must not contain control characters`);
   if (value.split("/").some((segment) => segment === ".." || segment === "."))
     throw bad(`'${name}' must not contain '.' or '..' path segments`);
   if (value.includes("//")) throw bad(`'${name}' must not contain empty path segments ('//')`);

@@ -78,6 +78,7 @@ describe("keys S3 holds that the API would not create", () => {
     ["strange//", "empty path segments"],
     ["back\\slash/", "must not contain '\\'"],
     ["bell\u0085/", "control characters"],
+    ["over\u202Eride/", "control characters"],
   ])("still refuses to upload under the prefix %j", async (prefix, message) => {
     const form = new FormData();
     form.append("file", new Blob(["x"]), "x.txt");
