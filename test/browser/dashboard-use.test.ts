@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -328,6 +328,38 @@ describe("dashboard as people use it", () => {
     await page.screenshot({ path: join(tmpdir(), "catalog-upload-panel.png") });
     // The refusal itself is reported by the browser as a failed request; nothing else is.
     expect(incidents.filter((text) => !text.includes("400"))).toEqual([]);
+  }, 60_000);
+
+  it("uploads files named in any script under their own names, as S3 lists them back", async () => {
+    const names = [
+      "spa ce+plus ção.jpg",
+      "Расчёт иска.txt",
+      "日本語テスト.txt",
+      "تقرير ٢٠٢٦.txt",
+      "🦀 crab.txt",
+    ];
+    await openPage();
+    await page.goto(`${catalog.url}/?prefix=scripts/`);
+    await poll(() => page.textContent("#view-title")).toBe("/scripts/");
+
+    // Act: the browser's own upload, which sends each name as raw UTF-8 in filename=.
+    await page.setInputFiles(
+      "#file-input",
+      names.map((name) => ({ name, mimeType: "text/plain", buffer: Buffer.from(name) })),
+    );
+
+    // Assess: each card and each stored key bears the name as chosen.
+    for (const name of names) await card(`scripts/${name}`).waitFor();
+    const listed = await catalog.stack.s3Client.send(
+      new ListObjectsV2Command({ Bucket: catalog.stack.bucket, Prefix: "scripts/" }),
+    );
+    expect((listed.Contents ?? []).map((object) => object.Key).sort()).toEqual(
+      names.map((name) => `scripts/${name}`).sort(),
+    );
+    expect(await card("scripts/spa ce+plus ção.jpg").locator(".name").textContent()).toBe(
+      "spa ce+plus ção.jpg",
+    );
+    expect(incidents).toEqual([]);
   }, 60_000);
 
   it("names the open record, else the open folder, in the window title, back button included", async () => {

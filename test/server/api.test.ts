@@ -423,7 +423,7 @@ describe("thumbnails", () => {
 describe("upload", () => {
   async function upload(
     prefix: string | undefined,
-    form: FormData | string,
+    form: FormData | string | Uint8Array,
     headers: Record<string, string> = {},
   ) {
     const query = prefix === undefined ? "" : `?prefix=${encodeURIComponent(prefix)}`;
@@ -460,6 +460,77 @@ describe("upload", () => {
   it("keeps only the last segment of a file name sent with a path", async () => {
     const { body } = await upload("inbox/", multipart([{ name: "..\\..\\evil.txt", body: "x" }]));
     expect(body.uploaded).toEqual([{ key: "inbox/evil.txt", size: 1 }]);
+  });
+
+  /** Keys the embedded S3 lists under a prefix. */
+  async function storedKeys(prefix: string): Promise<string[]> {
+    const listed = await catalog.stack.s3Client.send(
+      new ListObjectsV2Command({ Bucket: catalog.stack.bucket, Prefix: prefix }),
+    );
+    return (listed.Contents ?? []).map((object) => object.Key ?? "");
+  }
+
+  /** One file part whose Content-Disposition carries `disposition` (its bytes as given) after the field name. */
+  function rawMultipart(disposition: Buffer): { body: Buffer; headers: Record<string, string> } {
+    const body = Buffer.concat([
+      Buffer.from('--names\r\nContent-Disposition: form-data; name="file"; '),
+      disposition,
+      Buffer.from("\r\nContent-Type: text/plain\r\n\r\nx\r\n--names--\r\n"),
+    ]);
+    return { body, headers: { "content-type": "multipart/form-data; boundary=names" } };
+  }
+
+  /** The three ways a client names a file: fetch's FormData, raw UTF-8 as browsers and curl send it, RFC 5987. */
+  const NAMINGS = {
+    FormData: (name: string) => ({ body: multipart([{ name, body: "x" }]), headers: {} }),
+    "filename= in UTF-8": (name: string) => rawMultipart(Buffer.from(`filename="${name}"`, "utf8")),
+    "filename*=UTF-8''": (name: string) =>
+      rawMultipart(Buffer.from(`filename*=UTF-8''${encodeURIComponent(name)}`, "ascii")),
+  };
+
+  it.each(
+    [
+      "spa ce+plus ção.jpg",
+      "Расчёт иска.txt",
+      "日本語テスト.txt",
+      "تقرير ٢٠٢٦.txt",
+      "दस्तावेज़.txt",
+      "Ελληνικά.txt",
+      "🦀 crab.txt",
+    ].flatMap((name) => Object.keys(NAMINGS).map((naming) => [name, naming] as const)),
+  )("keeps the file name %s sent as %s, as S3 lists it back", async (name, naming) => {
+    // Prepare
+    // One folder per name and naming, so a listing shows what this upload stored and nothing else.
+    const prefix = `names/${naming.replace(/\W+/g, "-")}/${Buffer.from(name).toString("hex")}/`;
+    const { body: form, headers } = NAMINGS[naming as keyof typeof NAMINGS](name);
+    // Act
+    const { status, body } = await upload(prefix, form, headers);
+    // Assess
+    expect(status).toBe(201);
+    expect(body.uploaded).toEqual([{ key: `${prefix}${name}`, size: 1 }]);
+    expect(await storedKeys(prefix)).toEqual([`${prefix}${name}`]);
+  });
+
+  it("refuses a file name with a bidirectional override, which makes it read as another", async () => {
+    // "invoice<U+202E>fdp.exe" reads "invoiceexe.pdf".
+    const { status, body } = await upload("bidi/", multipart([{ name: "invoice\u202Efdp.exe", body: "x" }]));
+    expect(status).toBe(400);
+    expect(body.error).toBe("'file name' must not contain control characters");
+    expect(await storedKeys("bidi/")).toEqual([]);
+  });
+
+  it("refuses a file name sent in bytes that are not UTF-8, and stores nothing", async () => {
+    // Prepare: "café.txt" in latin1, as an old client may send it.
+    const { body: form, headers } = rawMultipart(Buffer.from('filename="café.txt"', "latin1"));
+    // Act
+    const { status, body } = await upload("latin1/", form, headers);
+    // Assess
+    expect(status).toBe(400);
+    expect(body.error).toBe(
+      "'file name' is not valid UTF-8 (send a name in another charset as filename*=charset''name)",
+    );
+    expect(body.uploaded).toEqual([]);
+    expect(await storedKeys("latin1/")).toEqual([]);
   });
 
   it("refuses a file over the limit with 413 and stores nothing of it", async () => {

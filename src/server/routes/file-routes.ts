@@ -25,6 +25,8 @@ export const MAX_FILES_PER_UPLOAD = 20;
 const THUMBNAIL_TYPES = new Set(["image/webp", "image/jpeg", "image/png", "image/avif", "image/gif"]);
 /** Multipart framing (boundaries, part headers) allowed on top of the file bytes. */
 const MULTIPART_OVERHEAD = 64 * 1024;
+/** What a UTF-8 decoder puts in place of bytes that are not UTF-8 (U+FFFD). */
+const NOT_DECODED = "\uFFFD";
 
 function s3Of(deps: FileRouteDeps): S3Client {
   if (!deps.s3Client) throw new RequestError(404, "this server has no S3 client: files are not served");
@@ -123,6 +125,10 @@ function streamUpload(
     try {
       parser = Busboy({
         headers: { "content-type": contentType },
+        // Browsers (the HTML multipart rules), curl and fetch's FormData put a file name in
+        // `filename=` as raw UTF-8; busboy's default reads it as latin1 and garbles every
+        // non-ASCII name. A `filename*=` (RFC 5987) names its own charset and is read by it.
+        defParamCharset: "utf8",
         limits: {
           files: MAX_FILES_PER_UPLOAD,
           fields: 10,
@@ -163,6 +169,14 @@ function streamUpload(
       const name = (info.filename ?? "").split(/[\\/]/).pop() ?? "";
       let key: string;
       try {
+        // A name sent in bytes that are not UTF-8 decodes with replacement characters: refused
+        // rather than stored under a name that is not the file's (one that holds U+FFFD itself
+        // is refused too: the two cannot be told apart).
+        if (name.includes(NOT_DECODED))
+          throw new RequestError(
+            400,
+            "'file name' is not valid UTF-8 (send a name in another charset as filename*=charset''name)",
+          );
         key = parseNewKey("file name", `${prefix}${name}`);
       } catch (error) {
         file.resume();
