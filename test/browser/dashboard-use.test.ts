@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -551,6 +551,30 @@ describe("dashboard as people use it", () => {
     await field.getByRole("button", { name: "Show all" }).click();
     expect(await field.getByRole("button", { name: "Show less" }).getAttribute("aria-expanded")).toBe("true");
     expect(await page.evaluate(OVERFLOW)).toBe(0);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("shows when a deleted object was deleted, labelled so, not as its upload time", async () => {
+    await put("deleted/gone.txt", "gone");
+    await catalog.stack.s3Client.send(
+      new DeleteObjectCommand({ Bucket: catalog.stack.bucket, Key: "deleted/gone.txt" }),
+    );
+    await catalog.stack.dispatcher.idle();
+    await openPage();
+
+    // Act
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ key: "deleted/gone.txt" })}`);
+    const object = page.locator("#detail [data-section='object']");
+    await object.locator("dd[data-field='eventTime']").waitFor();
+
+    // Assess: the one time the tombstone keeps is the delete's, and says so.
+    const labels = await object.locator("dt").allTextContents();
+    expect(labels).toContain("Deleted");
+    expect(labels).not.toContain("Uploaded");
+    const removal = page.locator("#detail [data-section='audit'] tr", { hasText: "ObjectRemoved" });
+    expect(await object.locator("dd[data-field='eventTime']").textContent()).toBe(
+      await removal.locator("td").first().textContent(),
+    );
     expect(incidents).toEqual([]);
   }, 60_000);
 

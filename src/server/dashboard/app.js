@@ -1443,6 +1443,14 @@ const OBJECT_LABELS = {
 };
 
 /**
+ * The Object section's labels for a record: a tombstone replaces the record,
+ * upload time included, so its event time is when the object was deleted.
+ */
+function objectLabels(record) {
+  return record.status === "deleted" ? { ...OBJECT_LABELS, eventTime: "Deleted" } : OBJECT_LABELS;
+}
+
+/**
  * Top-level record fields that the Processing section, which lists the
  * record's remaining ones, leaves out: shown in another section already, or
  * the table's own keys (the bucket is the page's, `seqKey` a sort key).
@@ -1460,7 +1468,7 @@ function detailSections(key, record, audit, olderAudit) {
         "Object",
         fields(
           record,
-          OBJECT_LABELS,
+          objectLabels(record),
           {
             key: shownKey,
             status: (value) => statusBadge(value),
