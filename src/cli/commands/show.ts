@@ -46,8 +46,10 @@ function describeRecord(record: CatalogRecord): string[] {
     if (checksum) lines.push(`  checksum   ${checksum}`);
     if (record.contentType) lines.push(`  declared   ${record.contentType}`);
   }
+  // A tombstone replaces the record, upload time included: its event is the delete.
+  const event = record.status === "deleted" ? "deleted " : "uploaded";
   lines.push(
-    `  event      ${record.eventTime} (sequencer ${record.sequencer})`,
+    `  ${event}   ${record.eventTime} (sequencer ${record.sequencer})`,
     `  processed  ${record.processedAt}${record.extractorVersion ? ` by extractor ${record.extractorVersion}` : ""}`,
   );
   if (record.bytesRead !== undefined)
