@@ -1205,16 +1205,27 @@ describe("dashboard in headless Chromium", () => {
     await page.selectOption("#filter-days", "31");
     await poll(days).toBe("31");
 
-    // Duplicates always looks 90 days back: its address has no window and the filter is off.
+    // Duplicates always looks 90 days back: its address has no window and the filter is off, showing
+    // the window the view uses, as its note does, not the one chosen for the others.
     await page.click("#tab-duplicates");
     await poll(() => page.textContent("#view-title")).toBe("Duplicates");
     expect(days()).toBeNull();
     expect(await page.isDisabled("#filter-days")).toBe(true);
+    expect(await page.locator("#filter-days option:checked").textContent()).toBe("last 90 days");
+    expect(await page.textContent("#view-note")).toContain("last 90 days");
+    // Browse has no window at all: every object of the folder, whenever it came.
+    await page.click("#tab-browse");
+    await poll(() => page.locator("#filter-days option:checked").textContent()).toBe("any time");
+    expect(await page.isDisabled("#filter-days")).toBe(true);
+    await page.goBack();
+    await poll(() => page.textContent("#view-title")).toBe("Duplicates");
 
     // The window chosen before is the next windowed view's, in its address too.
     await page.click("#tab-stats");
     await poll(() => page.textContent("#view-note")).toMatch(/^Uploads in the last 31 days/);
     expect(days()).toBe("31");
+    expect(await page.isDisabled("#filter-days")).toBe(false);
+    expect(await page.inputValue("#filter-days")).toBe("31");
 
     // Back and forth through history, each address says what its view shows.
     await page.goBack();
@@ -1236,11 +1247,12 @@ describe("dashboard in headless Chromium", () => {
     await page.goto(`${catalog.url}/?category=image`);
     await poll(recentNote).toMatch(/^Newest image files/);
 
-    // Problems lists files of every category: its address has none and the filter is off.
+    // Problems lists files of every category: its address has none and the filter is off, showing all.
     await page.click("#tab-problems");
     await poll(() => page.textContent("#view-title")).toBe("Problems");
     expect(category()).toBeNull();
     expect(await page.isDisabled("#filter-category")).toBe(true);
+    expect(await page.locator("#filter-category option:checked").textContent()).toBe("all");
 
     // Back in Recent, the category chosen before, in its address too.
     await page.click("#tab-recent");

@@ -345,6 +345,9 @@ function statusBadge(status) {
 
 // ---------------------------------------------------------------- navigation
 
+/** How far back Duplicates looks, whatever time window the other views were given. */
+const DUPLICATES_DAYS = 90;
+
 /**
  * The filters each view uses, each kept in its location: Browse's folder,
  * Recent's category and time window, the window of Problems and Stats.
@@ -359,6 +362,17 @@ const VIEW_FILTERS = {
   problems: ["days"],
   duplicates: [],
   stats: ["days"],
+};
+
+/**
+ * What the greyed control of a filter a view does not use shows: what the
+ * view covers instead, never the choice it ignores. Every view without a
+ * category covers all of them (""); Browse covers any time, Duplicates its
+ * own window.
+ */
+const UNUSED_FILTER_VALUES = {
+  browse: { days: "any" },
+  duplicates: { days: String(DUPLICATES_DAYS) },
 };
 
 /** What each filter is when a location names none. */
@@ -553,10 +567,12 @@ async function render({ live = false, kept, detailChanged = true } = {}) {
   // A tab opened in a new tab, or its address copied, shows what a click on it would: the filters chosen.
   for (const link of document.querySelectorAll("[data-nav]"))
     link.setAttribute("href", locationFor({ view: link.dataset.nav, key: "" }));
-  document.getElementById("filter-category").value = state.category;
-  document.getElementById("filter-days").value = state.days;
-  document.getElementById("filter-category").disabled = !usesFilter(state.view, "category");
-  document.getElementById("filter-days").disabled = !usesFilter(state.view, "days");
+  for (const filter of ["category", "days"]) {
+    const control = document.getElementById(`filter-${filter}`);
+    const used = usesFilter(state.view, filter);
+    control.disabled = !used;
+    control.value = used ? state[filter] : (UNUSED_FILTER_VALUES[state.view]?.[filter] ?? "");
+  }
   renderBreadcrumbs();
   document.getElementById("upload-target").textContent = visible(`to /${uploadPrefix()}`);
   document.getElementById("drop-target").textContent = visible(`/${uploadPrefix()}`);
@@ -1070,11 +1086,11 @@ const DUPLICATES_PAGE_SIZE = 100;
 function renderDuplicates(options) {
   return pagedView(
     "/api/duplicates",
-    { days: 90 },
+    { days: DUPLICATES_DAYS },
     {
       title: "Duplicates",
       note: () =>
-        "Objects with identical content (same SHA-256) and a copy in this bucket, by when the second copy arrived, oldest first, last 90 days; copies in other buckets are named in full.",
+        `Objects with identical content (same SHA-256) and a copy in this bucket, by when the second copy arrived, oldest first, last ${DUPLICATES_DAYS} days; copies in other buckets are named in full.`,
       pageSize: DUPLICATES_PAGE_SIZE,
       identify: (group) => group.sha256,
       entries: ".group",
