@@ -578,6 +578,45 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("labels every field of Processing for people, the long ones whole and wrapping", async () => {
+    const key = "labelled/photo.jpg";
+    await put(key, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
+    const record = await catalog.stack.store.getRecord(catalog.stack.bucket, key);
+    expect(record?.thumbnailKey).toBeTruthy();
+    await openPage(375, 800);
+
+    // Act
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "labelled/", key })}`);
+    const processing = page.locator("#detail [data-section='processing']");
+    await processing.locator("dd[data-field='thumbHash']").waitFor();
+
+    // Assess: each field is named in words, not by its name in the record.
+    const pairs = await processing.locator("dt").evaluateAll((nodes) =>
+      nodes.map((node) => {
+        const term = node as unknown as {
+          textContent: string;
+          nextElementSibling: { dataset: { field: string } };
+        };
+        return [term.textContent, term.nextElementSibling.dataset.field];
+      }),
+    );
+    for (const [label, field] of pairs) expect({ field, label }).not.toEqual({ field, label: field });
+    const shown = Object.fromEntries(pairs.map(([label, field]) => [field, label]));
+    expect(shown).toMatchObject({
+      storageClass: "Storage class",
+      sequencer: "Sequencer",
+      thumbnailKey: "Thumbnail",
+      thumbHash: "Placeholder",
+    });
+    const value = (field: string) => processing.locator(`dd[data-field='${field}']`).textContent();
+    expect(await value("sequencer")).toBe(record?.sequencer);
+    expect(await value("thumbHash")).toBe(record?.thumbHash);
+    expect(await value("thumbnailKey")).toBe(record?.thumbnailKey);
+    expect(await page.evaluate(OVERFLOW)).toBe(0);
+    await page.screenshot({ path: join(tmpdir(), "catalog-processing-375.png"), fullPage: true });
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("lists in Processing only what no other section of the record shows", async () => {
     await put("processing/notes.txt", "notes");
     await openPage();

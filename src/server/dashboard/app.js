@@ -1793,18 +1793,36 @@ function detailSections(key, record, audit, olderAudit) {
           // The record's other top-level fields, not those the Object and Warnings sections show.
           Object.fromEntries(Object.entries(record).filter(([name]) => !SHOWN_ELSEWHERE.has(name))),
           {
+            storageClass: "Storage class",
+            sequencer: "Sequencer",
             bytesRead: "Bytes read",
             readRequests: "Read requests",
             durationMs: "Pipeline time",
             extractionMs: "Extraction time",
             extractorVersion: "Extractor",
             schemaVersion: "Schema",
+            thumbnailKey: "Thumbnail",
+            thumbnailWidth: "Thumbnail width",
+            thumbnailHeight: "Thumbnail height",
+            thumbnailSize: "Thumbnail size",
+            thumbnailEtag: "Thumbnail ETag",
+            thumbHash: "Placeholder",
             truncated: "Truncated",
+            expiresAt: "Expires",
           },
           {
+            // Hex and base64 wrap anywhere, whole on the page to select and copy.
+            sequencer: (value) => el("span", { class: "mono", text: value }),
             bytesRead: formatBytes,
             durationMs: (value) => `${Math.round(value)} ms`,
             extractionMs: (value) => `${Math.round(value)} ms`,
+            thumbnailKey: shownKey,
+            thumbnailSize: formatBytes,
+            thumbnailEtag: (value) => el("span", { class: "mono", text: value }),
+            // A ThumbHash: a blurred preview a page can paint before the thumbnail loads.
+            thumbHash: (value) => el("span", { class: "mono", text: value }),
+            // Epoch seconds, when the table's time to live removes the tombstone.
+            expiresAt: (value) => formatTime(value * 1000),
           },
         ),
         "processing",
