@@ -1,3 +1,4 @@
+import type { FormatInfo } from "../engine/types.js";
 import type { RecordSummary } from "../store/types.js";
 import { displayWidth, jsonTerminalSafe, terminalSafe } from "./terminal-text.js";
 
@@ -52,19 +53,47 @@ export function formatTable(table: readonly (readonly string[])[]): string {
 }
 
 /**
+ * An object's status as a listing row shows it: with `type mismatch` when
+ * the content contradicts the declared type or extension (the dashboard's
+ * "Mismatch"), and the reason when the status is not `ok`. `why: true` gives
+ * the mismatch's reason too, where the line has room for it.
+ *
+ * @example
+ * statusText({ status: "ok", mismatch: true }) // "ok, type mismatch"
+ * statusText({ status: "rejected", reason: "size over 100 MiB" }) // "rejected (size over 100 MiB)"
+ */
+export function statusText(
+  summary: Pick<RecordSummary, "status" | "reason" | "mismatch" | "mismatchReason">,
+  { why = false }: { why?: boolean } = {},
+): string {
+  const reasons = [
+    ...(summary.status !== "ok" && summary.reason ? [summary.reason] : []),
+    ...(why && summary.mismatch && summary.mismatchReason ? [summary.mismatchReason] : []),
+  ];
+  return `${summary.status}${summary.mismatch ? ", type mismatch" : ""}${reasons.length > 0 ? ` (${reasons.join("; ")})` : ""}`;
+}
+
+/**
  * One line for a cataloged object: where it is, what it is, how big, and its
- * status with the reason when it is not `ok`.
+ * status with the reason when it is not `ok`, and why when its type is a
+ * mismatch (from a summary's `mismatch` or a record's `format`).
  *
  * @example
  * summaryLine({ bucket: "uploads", key: "a.jpg", size: 2048, mime: "image/jpeg", status: "ok", eventTime })
  * // "s3://uploads/a.jpg  image/jpeg  2.0 KiB  ok"
  */
 export function summaryLine(
-  record: Pick<RecordSummary, "bucket" | "key" | "size" | "mime" | "status" | "reason">,
+  record: Pick<
+    RecordSummary,
+    "bucket" | "key" | "size" | "mime" | "status" | "reason" | "mismatch" | "mismatchReason"
+  > & { format?: Pick<FormatInfo, "mismatch" | "mismatchReason"> },
 ): string {
-  const reason = record.status !== "ok" && record.reason ? ` (${record.reason})` : "";
+  const format = record.format;
+  const status = format?.mismatch
+    ? statusText({ ...record, mismatch: true, mismatchReason: format.mismatchReason }, { why: true })
+    : statusText(record, { why: true });
   return terminalSafe(
-    `s3://${record.bucket}/${record.key}  ${record.mime ?? "-"}  ${formatBytes(record.size)}  ${record.status}${reason}`,
+    `s3://${record.bucket}/${record.key}  ${record.mime ?? "-"}  ${formatBytes(record.size)}  ${status}`,
   );
 }
 

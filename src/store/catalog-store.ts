@@ -5,6 +5,8 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -71,6 +73,10 @@ export interface CatalogStoreOptions {
 }
 
 const DEFAULT_PAGE = 100;
+/** Keys one BatchGetItem may name (DynamoDB's limit). */
+const BATCH_GET_KEYS = 100;
+/** Rounds of a BatchGetItem's unprocessed keys (DynamoDB returns some under load) before giving up. */
+const BATCH_GET_ROUNDS = 6;
 /** Audit entries a retry reads for content the object had before (see `leaveEarlierContent`). */
 const RECENT_AUDIT_FOR_REPAIR = 5;
 const MAX_PAGE = 1000;
@@ -389,6 +395,83 @@ export class CatalogStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return { entries, older: false };
+  }
+
+  /**
+   * `items` with `mismatch` and `mismatchReason` added from their records
+   * where the content contradicts the declared type. The listing indexes do
+   * not hold the format, and an index's projection cannot change without
+   * rebuilding it: this reads the records, one BatchGetItem per 100 items,
+   * asking only for those two fields (DynamoDB bills each record whole all the same).
+   *
+   * @example
+   * const page = await store.listFolder("uploads", "docs/");
+   * for (const item of await store.withTypeMismatches(page.items)) if (item.mismatch) warn(item.key);
+   */
+  async withTypeMismatches(items: RecordSummary[]): Promise<RecordSummary[]> {
+    const keys = new Map(
+      items.map((item) => [objectPk(item.bucket, item.key), recordKey(item.bucket, item.key)]),
+    );
+    const batches: { pk: string; sk: string }[][] = [];
+    const all = [...keys.values()];
+    for (let start = 0; start < all.length; start += BATCH_GET_KEYS)
+      batches.push(all.slice(start, start + BATCH_GET_KEYS));
+    const mismatches = new Map<string, string | undefined>();
+    await Promise.all(
+      batches.map(async (batch) => {
+        for (const item of await this.batchGet(batch)) {
+          const format = item.format as Pick<FormatInfo, "mismatch" | "mismatchReason"> | undefined;
+          if (format?.mismatch === true) mismatches.set(item[PARTITION_KEY] as string, format.mismatchReason);
+        }
+      }),
+    );
+    return items.map((item) => {
+      const id = objectPk(item.bucket, item.key);
+      if (!mismatches.has(id)) return item;
+      const reason = mismatches.get(id);
+      return { ...item, mismatch: true as const, ...(reason !== undefined && { mismatchReason: reason }) };
+    });
+  }
+
+  /**
+   * Records by table key, only their partition key and their format's
+   * mismatch fields. The SDK hands back unprocessed keys (DynamoDB leaves
+   * some under load) instead of retrying them: they are asked again here,
+   * after a growing pause, as DynamoDB's documentation advises.
+   */
+  private async batchGet(tableKeys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    let keys = tableKeys;
+    for (let round = 0; keys.length > 0; round++) {
+      if (round === BATCH_GET_ROUNDS) {
+        throw new StoreError("record read", {}, { cause: new Error(`${keys.length} record(s) left unread`) });
+      }
+      if (round > 0) await new Promise((done) => setTimeout(done, 50 * 2 ** round));
+      let output: BatchGetCommandOutput;
+      try {
+        output = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ProjectionExpression: "#pk, #format.#mismatch, #format.#reason",
+                ExpressionAttributeNames: {
+                  "#pk": PARTITION_KEY,
+                  "#format": "format",
+                  "#mismatch": "mismatch",
+                  "#reason": "mismatchReason",
+                },
+              },
+            },
+          }),
+        );
+      } catch (error) {
+        throw new StoreError("record read", {}, { cause: error });
+      }
+      found.push(...(output.Responses?.[this.tableName] ?? []));
+      keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return found;
   }
 
   /**

@@ -187,6 +187,14 @@ export interface RecordSummary {
   sha256?: string;
   reason?: string;
   thumbnailKey?: string;
+  /**
+   * Set when the content contradicts the declared type or extension (the
+   * record's `format.mismatch`). Not in the indexes: added by
+   * `CatalogStore.withTypeMismatches`.
+   */
+  mismatch?: true;
+  /** Why, as the record's `format.mismatchReason` says it. */
+  mismatchReason?: string;
 }
 
 /** A set of objects with identical content. */

@@ -900,3 +900,49 @@ describe("query patterns", () => {
     );
   });
 });
+
+describe("type mismatches of listed objects", () => {
+  it("adds mismatch and its reason from the records, over more objects than one batch read takes", async () => {
+    // Prepare: 150 records in one folder, every tenth flagged
+    const listing = await freshStore();
+    const reason = "extension .pdf suggests application/pdf but content is image/png";
+    await Promise.all(
+      Array.from({ length: 150 }, (_, index) =>
+        listing.putRecord(
+          record({
+            key: `mixed/${String(index).padStart(3, "0")}.pdf`,
+            extraction: extraction(
+              index % 10 === 0
+                ? {
+                    format: {
+                      mime: "image/png",
+                      ext: "png",
+                      category: "image",
+                      declaredExt: "pdf",
+                      mismatch: true,
+                      mismatchReason: reason,
+                    },
+                  }
+                : {},
+            ),
+          }),
+        ),
+      ),
+    );
+    const { items } = await listing.listFolder("uploads", "mixed/", { limit: 1000 });
+    expect(items).toHaveLength(150);
+    expect(items.some((item) => "mismatch" in item)).toBe(false);
+
+    // Act
+    const decorated = await listing.withTypeMismatches(items);
+
+    // Assess: the same rows in the same order, the flagged ones with the reason
+    expect(decorated.map((item) => item.key)).toEqual(items.map((item) => item.key));
+    const flagged = decorated.filter((item) => item.mismatch);
+    expect(flagged.map((item) => item.key)).toEqual(
+      Array.from({ length: 15 }, (_, index) => `mixed/${String(index * 10).padStart(3, "0")}.pdf`),
+    );
+    for (const item of flagged) expect(item.mismatchReason).toBe(reason);
+    expect(await listing.withTypeMismatches([])).toEqual([]);
+  });
+});

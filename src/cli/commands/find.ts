@@ -4,7 +4,7 @@ import type { Category } from "../../engine/types.js";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary, TimeRange } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
-import { formatBytes, formatTable, printJson } from "../format.js";
+import { formatBytes, formatTable, printJson, statusText } from "../format.js";
 import { parsePositiveInt, parseSince } from "../options.js";
 import { collectPages } from "../paging.js";
 import { type TargetFlags, withTargetFlags } from "../target-flags.js";
@@ -35,7 +35,7 @@ function rowsOf(items: RecordSummary[]): string[][] {
       `s3://${item.bucket}/${item.key}`,
       formatBytes(item.size),
       item.mime ?? "-",
-      item.status + (item.status !== "ok" && item.reason ? ` (${item.reason})` : ""),
+      statusText(item),
     ]),
   ];
 }
@@ -111,13 +111,14 @@ async function runFind(flags: FindFlags): Promise<void> {
       : await collectPages(flags.limit, (page) =>
           target.store.listByCategory(target.bucket, flags.category as string, range, page),
         );
+    const items = await target.store.withTypeMismatches(found.items);
     if (flags.json) {
-      printJson(found.items.map(withoutIndexKeys));
+      printJson(items.map(withoutIndexKeys));
       if (found.more) process.stderr.write(`(first ${flags.limit} results; raise --limit for more)\n`);
       return;
     }
-    if (found.items.length === 0) process.stdout.write(`nothing found ${searched}\n`);
-    else process.stdout.write(`${formatTable(rowsOf(found.items))}\n`);
+    if (items.length === 0) process.stdout.write(`nothing found ${searched}\n`);
+    else process.stdout.write(`${formatTable(rowsOf(items))}\n`);
     if (found.more) process.stderr.write(`(first ${flags.limit} results; raise --limit for more)\n`);
   });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary } from "../../store/types.js";
-import { formatBytes, formatTable, printJson } from "../format.js";
+import { formatBytes, formatTable, printJson, statusText } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { collectPages } from "../paging.js";
 import type { Target } from "../target.js";
@@ -19,7 +19,7 @@ export interface FolderListing {
   folder: string;
   /** Sub-folders, full prefixes ending in `/`. */
   folders: string[];
-  /** Cataloged objects directly in the folder. */
+  /** Cataloged objects directly in the folder, with `mismatch` read from their records. */
   objects: RecordSummary[];
   /** Set when the folder holds more sub-folders or objects than the limit let through. */
   more?: true;
@@ -57,7 +57,7 @@ async function listFolder(
     bucket,
     folder,
     folders: folders.slice(0, limit),
-    objects: objects.items.map(withoutIndexKeys),
+    objects: (await target.store.withTypeMismatches(objects.items)).map(withoutIndexKeys),
     ...(more && { more: true as const }),
   };
 }
@@ -84,7 +84,7 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
         object.key.slice(listing.folder.length),
         formatBytes(object.size),
         object.mime ?? "-",
-        object.status + (object.status !== "ok" && object.reason ? ` (${object.reason})` : ""),
+        statusText(object),
       ]);
     }
     if (rows.length === 1) {

@@ -45,6 +45,11 @@ function describeRecord(record: CatalogRecord): string[] {
     const checksum = describeChecksum(record.checksum);
     if (checksum) lines.push(`  checksum   ${checksum}`);
     if (record.contentType) lines.push(`  declared   ${record.contentType}`);
+    // Said as the dashboard's Format section says it ("Mismatch", "Why"): the reason names both types.
+    if (record.format?.mismatch)
+      lines.push(
+        `  mismatch   ${record.format.mismatchReason ?? "the content contradicts the declared type"}`,
+      );
   }
   // A tombstone replaces the record, upload time included: its event is the delete.
   const event = record.status === "deleted" ? "deleted " : "uploaded";
