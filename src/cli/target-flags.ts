@@ -151,9 +151,13 @@ export function localApiUrl(flags: LocalApiFlags): string {
  */
 const NOT_AN_S3_URL = /^(s3:|[a-z][a-z0-9+.-]*:\/\/)/i;
 
+/** What a local path looks like (`/home/me/photos`, `./photos`, `../photos`): no key a person means. */
+const LOCAL_PATH = /^(\/|\.\.?\/)/;
+
 /**
  * Splits `s3://bucket/key` (or a bare key) into bucket and key. A key that
- * looks like a mistyped URL is refused; `s3://bucket/<that key>` still names it.
+ * looks like a mistyped URL or a local path is refused; `s3://bucket/<that key>`
+ * still names it.
  * A bucket name S3 would refuse is refused too, as `--bucket` refuses it.
  *
  * @example
@@ -165,6 +169,11 @@ export function parseS3Url(value: string, defaultBucket: string): { bucket: stri
     if (NOT_AN_S3_URL.test(value)) {
       throw new CliError(
         `'${value}' is not an s3://bucket/key URL (a key of the default bucket would have no scheme)`,
+      );
+    }
+    if (LOCAL_PATH.test(value)) {
+      throw new CliError(
+        `'${value}' is a local path, not a key: write s3://bucket/key (a key of the default bucket has no leading '/' or './')`,
       );
     }
     return { bucket: defaultBucket, key: value };

@@ -103,6 +103,12 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["ls", "S3://uploads/"], /'S3:\/\/uploads\/' is not an s3:\/\/bucket\/key URL/],
     [["backfill", "s3:/uploads/photos"], /'s3:\/uploads\/photos' is not an s3:\/\/bucket\/key URL/],
     [
+      ["ls", "/local/path"],
+      /^catalog: '\/local\/path' is a local path, not a key: write s3:\/\/bucket\/key \(a key/,
+    ],
+    [["show", "./photos/a.jpg"], /^catalog: '\.\/photos\/a\.jpg' is a local path, not a key/],
+    [["backfill", "../photos"], /^catalog: '\.\.\/photos' is a local path, not a key/],
+    [
       ["backfill", "s3://uploads/_derived/"],
       /^catalog: nothing to backfill under s3:\/\/uploads\/_derived\/: keys under '_derived\/' are derived files, never cataloged$/,
     ],

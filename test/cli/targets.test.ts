@@ -93,6 +93,35 @@ describe.concurrent("catalog find: an empty answer names the range it searched",
   });
 });
 
+describe.concurrent("catalog ls: a location that names an object, not a folder, says so", () => {
+  beforeAll(async () => {
+    for (const key of ["named/photo.jpg", "named/both", "named/both/inside.txt"]) {
+      await servers.s3.send(new PutObjectCommand({ Bucket: "uploads", Key: key, Body: key }));
+    }
+  });
+
+  it.each([["s3://uploads/named/photo.jpg"], ["named/photo.jpg"]])("catalog ls %s", async (location) => {
+    const result = await catalog(["ls", location, ...local]);
+    expectOneLineError(
+      result,
+      /^catalog: s3:\/\/uploads\/named\/photo\.jpg is an object, not a folder: 'catalog show s3:\/\/uploads\/named\/photo\.jpg' shows its record$/,
+    );
+    expect(result.stdout).toBe("");
+  });
+
+  it("lists the folder when a folder has the object's name too (nothing in it cataloged here)", async () => {
+    const result = await catalog(["ls", "s3://uploads/named/both", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe("s3://uploads/named/both/: empty\n");
+  });
+
+  it("calls a prefix that names neither an empty folder, as before", async () => {
+    const result = await catalog(["ls", "s3://uploads/named/pho", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe("s3://uploads/named/pho/: empty\n");
+  });
+});
+
 it("catalog ls with a CATALOG_BUCKET that S3 would refuse names the variable in one line", async () => {
   const result = await catalog(["ls", ...local], { CATALOG_BUCKET: "Bad_Bucket" });
   expectOneLineError(

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary } from "../../store/types.js";
+import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson, statusText } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { collectPages } from "../paging.js";
@@ -68,10 +69,33 @@ function folderOf(prefix: string): string {
   return `${prefix}/`;
 }
 
+/**
+ * Whether `key` names an object and no folder of the bucket. Asked by
+ * listing, with the permission `ls` needs anyway (HeadObject would need
+ * s3:GetObject): a key sorts before every longer key it begins, so it is the
+ * first one listed.
+ */
+async function isObjectOnly(target: Target, bucket: string, key: string): Promise<boolean> {
+  const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+  const [named, inside] = await Promise.all(
+    [key, `${key}/`].map((prefix) =>
+      target.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 })),
+    ),
+  );
+  return named?.Contents?.[0]?.Key === key && !inside?.Contents?.length;
+}
+
 async function runLs(location: string | undefined, flags: LsFlags): Promise<void> {
   await withTarget(flags, async (target) => {
     const { bucket, key } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
     const listing = await listFolder(target, bucket, folderOf(key), flags.limit);
+    const empty = listing.folders.length === 0 && listing.objects.length === 0;
+    // `ls s3://uploads/a.jpg` asks for a folder that is not there: "empty" would hide that a.jpg is.
+    if (empty && key !== listing.folder && (await isObjectOnly(target, bucket, key))) {
+      throw new CliError(
+        `s3://${bucket}/${key} is an object, not a folder: 'catalog show s3://${bucket}/${key}' shows its record`,
+      );
+    }
     if (flags.json) {
       printJson(listing);
       return;
@@ -106,7 +130,7 @@ export function registerLs(program: Command): void {
     program
       .command("ls")
       .description("list a folder: sub-folders from S3, objects with size, type and status from the catalog")
-      .argument("[location]", "s3://bucket/prefix/ (default: the root of the bucket)")
+      .argument("[location]", "s3://bucket/prefix/, or a prefix of the default bucket (default: its root)")
       .option("--json", "print { bucket, folder, folders, objects, more? } as JSON")
       .option("--limit <n>", "at most this many sub-folders, and this many objects", parsePositiveInt, 1000),
   ).action((location: string | undefined, flags: LsFlags) => runLs(location, flags));
