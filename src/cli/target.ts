@@ -164,6 +164,12 @@ export function explainConnectionError(error: unknown, target: Target): never {
     throw new CliError(`the local stack is not running: start it with 'npm start' (catalog dev)${where}`);
   }
   const names = chain.map((link) => (link as Error).name);
+  // The local stack answers 503 only once Ctrl-C has stopped it taking changes (see `catalog dev`).
+  if (target.mode === "local" && names.includes("ServiceUnavailable")) {
+    throw new CliError(
+      "the local stack is stopping and accepts no more changes: start it again with 'npm start' (catalog dev)",
+    );
+  }
   if (names.includes("ResourceNotFoundException"))
     throw new CliError(`table '${target.tableName}' does not exist`);
   const noSuchBucket = chain.find((link) => (link as Error).name === "NoSuchBucket");

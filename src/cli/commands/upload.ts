@@ -172,14 +172,20 @@ function toKey(path: string): string {
   return sep === "/" ? path : path.split(sep).join("/");
 }
 
-/** Faults that every other upload would hit too: stop and say it once. */
-function isFatal(error: unknown): boolean {
+/**
+ * Faults that every other upload would hit too: stop and say it once. The
+ * local stack answers 503 ServiceUnavailable only once it is stopping (Ctrl-C
+ * on `catalog dev`), after the SDK's retries too; S3 may answer it under
+ * load, and there the next file may well go up.
+ */
+function isFatal(error: unknown, target: Target): boolean {
   const { name, code } = error as { name?: string; code?: string };
   return (
     code === "ECONNREFUSED" ||
     name === "NoSuchBucket" ||
     name === "CredentialsProviderError" ||
-    name === "InvalidAccessKeyId"
+    name === "InvalidAccessKeyId" ||
+    (name === "ServiceUnavailable" && target.mode === "local")
   );
 }
 
@@ -273,7 +279,7 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
         try {
           eTag = await uploadOne(target, item);
         } catch (error) {
-          if (isFatal(error)) throw error;
+          if (isFatal(error, target)) throw error;
           failed++;
           lines.push(`catalog upload: ${item.path}: ${(error as Error).message}`);
           progress.increment();
@@ -315,7 +321,7 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
       printLines();
       if (uploaded > 0) {
         process.stderr.write(
-          `catalog upload: stopped after ${uploaded} of ${items.length} file(s) uploaded\n`,
+          `catalog upload: stopped: ${uploaded} of ${items.length} file(s) uploaded, ${items.length - uploaded} not\n`,
         );
       }
       throw error;
