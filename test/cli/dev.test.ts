@@ -139,3 +139,36 @@ it("catalog dev stops on Ctrl-C while a dashboard tab holds its live stream, and
     await rm(dataDir, { recursive: true, force: true });
   }
 }, 60_000);
+
+it("catalog dev on other ports prints flags that every command it names can take as they are, dlq included", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
+  const dev = await DevProcess.start(dataDir, ports);
+  try {
+    // Prepare: the flags as the banner's upload suggestion prints them
+    const suggestion = /^ {2}\S+ upload \S+ --prefix docs\/ (.+)$/m.exec(dev.output);
+    expect(suggestion, dev.output).not.toBeNull();
+    const flags = (suggestion?.[1] ?? "").split(" ");
+    expect(flags).toEqual([
+      "--s3-endpoint",
+      `http://127.0.0.1:${ports.s3}`,
+      "--dynamodb-endpoint",
+      `http://127.0.0.1:${ports.dynamodb}`,
+      "--api",
+      `http://127.0.0.1:${ports.http}`,
+    ]);
+    expect(dev.output).toContain("  (ls, find, backfill, reprocess and dlq take the same flags)\n");
+
+    // Act: a command that reads S3 and DynamoDB, and one that calls the HTTP API
+    const [ls, dlq] = await Promise.all([runCatalog(["ls", ...flags]), runCatalog(["dlq", "ls", ...flags])]);
+
+    // Assess
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toBe("s3://uploads/: empty\n");
+    expect(dlq.code, dlq.stderr).toBe(0);
+    expect(dlq.stdout).toBe("the dead-letter file is empty\n");
+  } finally {
+    await dev.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);

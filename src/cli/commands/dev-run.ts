@@ -90,9 +90,14 @@ export async function runDev(flags: DevFlags): Promise<void> {
 
   const catalog = shown(resolve(PACKAGE_ROOT, "bin/catalog"));
   const sample = shown(resolve(PACKAGE_ROOT, "README.md"));
+  // With --http-port 0 the system chose the port: print that one.
+  const api = `http://${LOOPBACK}:${(http.address() as AddressInfo).port}`;
+  // One set of flags for every command: each takes those it does not use (`dlq` needs only --api,
+  // the others all but --api), so the ones printed here can be passed to any command as they are.
   const ports = [
     flags.s3Port !== LOCAL_DEFAULTS.s3Port && `--s3-endpoint ${stack.s3.endpoint}`,
     flags.dynamodbPort !== LOCAL_DEFAULTS.dynamodbPort && `--dynamodb-endpoint ${stack.dynamodb.endpoint}`,
+    flags.httpPort !== LOCAL_DEFAULTS.httpPort && `--api ${api}`,
     flags.bucket !== LOCAL_DEFAULTS.bucket && `--bucket ${flags.bucket}`,
     flags.table !== LOCAL_DEFAULTS.tableName && `--table ${flags.table}`,
   ]
@@ -104,14 +109,14 @@ export async function runDev(flags: DevFlags): Promise<void> {
       "s3-metadata-catalog is running locally (127.0.0.1 only)",
       `  S3        ${stack.s3.endpoint}   bucket '${stack.bucket}'`,
       `  DynamoDB  ${stack.dynamodb.endpoint}   table '${stack.tableName}'`,
-      // With --http-port 0 the system chose the port: print that one.
-      `  HTTP API  http://${LOOPBACK}:${(http.address() as AddressInfo).port}   the dashboard: open it in a browser`,
+      `  HTTP API  ${api}   the dashboard: open it in a browser`,
       `  data      ${stack.dataDir}`,
       "",
       "Try:",
       `  ${catalog} upload ${sample} --prefix docs/${extra}`,
       `  AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} aws --region ${LOCAL_REGION} --endpoint-url ${stack.s3.endpoint} s3 cp ${sample} s3://${stack.bucket}/docs/copy-of-README.md`,
       `  ${catalog} show s3://${stack.bucket}/docs/README.md${extra}`,
+      ...(ports ? ["  (ls, find, backfill, reprocess and dlq take the same flags)"] : []),
       "",
       "Ctrl-C stops.",
       "",
