@@ -3,6 +3,7 @@ import { ContentError, describeError, LimitExceededError } from "../../errors.js
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
 import type { Category, MediaInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { aiffFramesIn, aiffShortfall, MAX_AIFF_CHUNKS, readAiffChunks } from "./aiff.js";
 import { readAsfStreams } from "./asf.js";
 import { readAviHeader } from "./avi.js";
 import { readFlvHeader } from "./flv.js";
@@ -96,6 +97,10 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     const counted = await completeWave(ctx, media);
     media = counted.media;
     cutShort = counted.cutShort;
+  } else if (parserMime === "audio/aiff" && media) {
+    const counted = await countAiffPresent(ctx, media);
+    media = counted.media;
+    cutShort = counted.cutShort;
   } else if (parserMime === "audio/mpeg" && media) {
     if (media.duration === undefined)
       media = await completeMpeg(ctx, media, parsed.skippedAppendedTags === true);
@@ -131,8 +136,8 @@ interface Counted {
 
 /**
  * The duration of the audio a file holds when its header promises more bytes
- * than there are (a download or upload cut short): the stated duration
- * scaled to the bytes present, with a warning naming both counts.
+ * (or samples) than there are (a download or upload cut short): the stated
+ * duration scaled to what is present, with a warning naming both counts.
  */
 function countPresent(
   ctx: ExtractContext,
@@ -140,8 +145,9 @@ function countPresent(
   what: string,
   promised: number,
   present: number,
+  unit: "bytes" | "samples" = "bytes",
 ): Counted {
-  ctx.warn(`${what} promises ${promised} bytes, the file has ${present}; duration counts those`);
+  ctx.warn(`${what} promises ${promised} ${unit}, the file has ${present}; duration counts those`);
   const duration = media.duration === undefined ? undefined : (media.duration * present) / promised;
   return {
     media: { ...media, ...(duration !== undefined && { duration }) },
@@ -297,6 +303,33 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Coun
   // music-metadata takes a `fact` chunk's count whenever there is one, even for PCM or A-law.
   const exact = uncompressedDuration(chunks, shortfall.present);
   return exact === undefined ? counted : { ...counted, media: { ...merged, duration: exact } };
+}
+
+/**
+ * Cuts an AIFF or AIFC file's duration to the sound data it holds when its
+ * `SSND` chunk runs past the end of the file (music-metadata takes the `COMM`
+ * chunk's frame count as it stands): the whole sample frames present when
+ * every frame takes the same bytes, else the stated duration scaled to the
+ * bytes present. A chunk walk that fails leaves the duration as it was.
+ */
+async function countAiffPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+  const maxChunks = Math.min(MAX_AIFF_CHUNKS, ctx.budget.maxEntries);
+  const chunks = await readAiffChunks(ctx.reader, maxChunks).catch((error: unknown) => {
+    if (!isContentFault(error)) throw error;
+    return undefined;
+  });
+  const shortfall = chunks && aiffShortfall(chunks, ctx.reader.size);
+  if (!chunks || !shortfall) return { media };
+  const counted = countPresent(
+    ctx,
+    media,
+    "AIFF: cut short: the SSND chunk",
+    shortfall.promised,
+    shortfall.present,
+  );
+  const frames = aiffFramesIn(chunks, shortfall.present);
+  if (frames === undefined || !media.sampleRate) return counted;
+  return { ...counted, media: { ...media, duration: frames / media.sampleRate } };
 }
 
 /** Junk before the first MPEG frame that passes without a warning (some encoders pad a little). */

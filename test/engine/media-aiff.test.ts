@@ -1,0 +1,105 @@
+import { readFileSync, rmSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
+import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
+import { ContentError } from "../../src/engine/errors.js";
+import { aiffShortfall, readAiffChunks } from "../../src/engine/extractors/media/aiff.js";
+import { corpusFile, cutCopy, expectedEntries } from "../support/corpus.js";
+
+const corpusAiffs = expectedEntries().filter((entry) => /\.aiff?$/i.test(entry.name));
+
+async function walk(bytes: Uint8Array) {
+  const reader = new BlockReader(new BufferSource(bytes), { blockSize: 4096 });
+  return { chunks: await readAiffChunks(reader), reader };
+}
+
+describe("AIFF chunk walk", () => {
+  it("finds COMM and SSND past ANNO, NAME and APPL chunks, reading headers only", async () => {
+    // Prepare: COMM, NAME, AUTH, (c), APPL, then 88200 bytes of sound data and an ID3 chunk.
+    const bytes = new Uint8Array(readFileSync(corpusFile("musicmetadata-No_Sanctuary_Here.aiff")));
+    // Act
+    const { chunks, reader } = await walk(bytes);
+    // Assess
+    expect(chunks).toEqual({
+      form: "AIFF",
+      channels: 2,
+      sampleFrames: 22_050,
+      dataOffset: 164,
+      dataSize: 88_200,
+    });
+    expect(aiffShortfall(chunks, bytes.byteLength)).toBeUndefined();
+    expect(reader.stats.bytesRead).toBeLessThan(88_200 / 4);
+  });
+
+  it("reads an AIFC file's chunks the same way", async () => {
+    const { chunks } = await walk(new Uint8Array(readFileSync(corpusFile("filetype-fixture.aif"))));
+    expect(chunks).toEqual({
+      form: "AIFC",
+      channels: 2,
+      sampleFrames: 23_493,
+      dataOffset: 162,
+      dataSize: 46_986,
+    });
+  });
+
+  it.each([
+    ["no FORM header", new TextEncoder().encode("not an aiff file at all")],
+    ["a FORM file of another type", new TextEncoder().encode("FORM\0\0\0\x10ILBMBMHD")],
+    ["an empty file", new Uint8Array(0)],
+  ])("rejects %s as content", async (_, bytes) => {
+    await expect(walk(bytes)).rejects.toBeInstanceOf(ContentError);
+  });
+});
+
+describe("an AIFF file cut short before the end of its SSND chunk", () => {
+  // [file, bytes kept, where its sound data starts, bytes per sample frame, sample rate]
+  it.each([
+    ["filetype-fixture.aif", 23_574, 162, 2, 8000],
+    ["musicmetadata-M1F1-int8-AFsp.aif", 23_561, 136, 2, 8000],
+    ["musicmetadata-No_Sanctuary_Here.aiff", 56_503, 164, 4, 44_100],
+  ] as const)(
+    "%s cut to %i bytes lasts as long as the sample frames left",
+    async (name, length, dataOffset, frameBytes, sampleRate) => {
+      // Prepare
+      const { path, dir } = cutCopy(name, length);
+      try {
+        const source = await FileSource.open(path);
+        // Act
+        const result = await extract(source, { name }).finally(() => source.close());
+        // Assess
+        const present = length - dataOffset;
+        expect(result.status).toBe("partial");
+        expect(result.reason).toBe("truncated: the file ends before the audio its header states");
+        expect(result.media?.duration).toBeCloseTo(Math.floor(present / frameBytes) / sampleRate, 9);
+        expect(result.warnings).toEqual([
+          expect.stringMatching(
+            new RegExp(`^AIFF: cut short: the SSND chunk promises \\d+ bytes, the file has ${present};`),
+          ),
+        ]);
+        expect(result.bytesRead).toBeLessThanOrEqual(length);
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    },
+  );
+
+  it.each(corpusAiffs.map((entry) => [entry.name] as const))(
+    "%s, whole, is not taken for a cut file",
+    async (name) => {
+      const source = await FileSource.open(corpusFile(name));
+      const result = await extract(source, { name }).finally(() => source.close());
+      expect(result.status).toBe("ok");
+      expect(result.warnings.filter((warning) => warning.includes("cut short"))).toEqual([]);
+    },
+  );
+
+  it.each([12, 20, 30, 40, 130, 140, 150])("an AIFF file cut at %i bytes never throws", async (cut) => {
+    const bytes = readFileSync(corpusFile("musicmetadata-M1F1-int8-AFsp.aif")).subarray(0, cut);
+    const result = await extract(new BufferSource(new Uint8Array(bytes), "cut.aif"), {
+      budget: { maxMillis: 2000 },
+    });
+    expect(["ok", "partial", "error"]).toContain(result.status);
+    if (result.status !== "ok") expect(result.reason).toBeTruthy();
+  });
+});
