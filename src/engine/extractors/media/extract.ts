@@ -6,6 +6,7 @@ import type { ExtractContext } from "../extractor.js";
 import { aiffFramesIn, aiffShortfall, MAX_AIFF_CHUNKS, readAiffChunks } from "./aiff.js";
 import { readAsfStreams } from "./asf.js";
 import { readAviHeader } from "./avi.js";
+import { flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
 import { readMovieHeader } from "./iso-bmff.js";
 import { matroskaFrameRate } from "./matroska.js";
@@ -95,6 +96,10 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     category = ogg.category;
   } else if (parserMime === "audio/wav" && media) {
     const counted = await completeWave(ctx, media);
+    media = counted.media;
+    cutShort = counted.cutShort;
+  } else if (parserMime === "audio/flac" && media) {
+    const counted = await countFlacPresent(ctx, media);
     media = counted.media;
     cutShort = counted.cutShort;
   } else if (parserMime === "audio/aiff" && media) {
@@ -330,6 +335,31 @@ async function countAiffPresent(ctx: ExtractContext, media: MediaInfo): Promise<
   const frames = aiffFramesIn(chunks, shortfall.present);
   if (frames === undefined || !media.sampleRate) return counted;
   return { ...counted, media: { ...media, duration: frames / media.sampleRate } };
+}
+
+/**
+ * Cuts a FLAC file's duration to the whole frames it holds when the last frame
+ * header near its end starts more than a block before the total STREAMINFO
+ * states (music-metadata takes that total as it stands). A stream header or
+ * tail this check cannot read leaves the duration as it was.
+ */
+async function countFlacPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+  let shortfall: Awaited<ReturnType<typeof flacShortfall>>;
+  try {
+    shortfall = await flacShortfall(ctx.reader, await readFlacStream(ctx.reader));
+  } catch (error) {
+    if (!isContentFault(error)) throw error;
+    return { media };
+  }
+  if (!shortfall) return { media };
+  return countPresent(
+    ctx,
+    media,
+    "FLAC: cut short: STREAMINFO",
+    shortfall.promised,
+    shortfall.present,
+    "samples",
+  );
 }
 
 /** Junk before the first MPEG frame that passes without a warning (some encoders pad a little). */

@@ -140,8 +140,13 @@ export interface MpegEstimate {
   audioEnd: number;
 }
 
-/** End of the ID3v2 tags at the start of the file (0 when there are none). */
-async function leadingTagsEnd(reader: BlockReader): Promise<number> {
+/**
+ * End of the ID3v2 tags at the start of the file (0 when there are none).
+ *
+ * @example
+ * await leadingTagsEnd(reader) // 2410
+ */
+export async function leadingTagsEnd(reader: BlockReader): Promise<number> {
   let at = 0;
   for (let tags = 0; tags < MAX_LEADING_TAGS; tags++) {
     const header = await reader.read(at, 10);
