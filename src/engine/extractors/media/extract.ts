@@ -8,7 +8,7 @@ import { readAsfStreams } from "./asf.js";
 import { readAviHeader } from "./avi.js";
 import { flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
-import { readMovieHeader } from "./iso-bmff.js";
+import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
 import { matroskaFrameRate } from "./matroska.js";
 import {
   ASF_MIMES,
@@ -74,13 +74,17 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   if (ISO_BMFF_MIMES.has(mime)) {
     try {
       const movie = await mergeMovieHeader(ctx, media ?? { container: fallback, codecs: [] });
-      media = movie.media;
       // The movie's handlers decide: music-metadata calls a file with no tracks at all "audio".
       category = movie.category;
-      if (failure !== undefined) {
-        ctx.warn(`music-metadata: ${describeError(failure)}`);
-        failure = undefined;
-      }
+      const counted = await countMediaDataPresent(ctx, movie.media);
+      media = counted.media;
+      cutShort = counted.cutShort;
+      // With the moov read whole, the atom music-metadata finds running past the end is the cut mdat,
+      // which the warning just given names with both sizes.
+      const saidAlready =
+        cutShort !== undefined && /^Atom size exceeds remaining bytes/.test(describeError(failure));
+      if (failure !== undefined && !saidAlready) ctx.warn(`music-metadata: ${describeError(failure)}`);
+      failure = undefined;
     } catch (error) {
       if (!isContentFault(error)) throw error;
       if (failure === undefined) ctx.warn(describeError(error));
@@ -207,6 +211,23 @@ async function mergeMovieHeader(
   ctx.partial.media = merged;
   const category: Category | undefined = video ? "video" : audio ? "audio" : undefined;
   return { media: merged, ...(category && { category }) };
+}
+
+/**
+ * Cuts an MP4/QuickTime movie's duration to the media data it holds when the
+ * file ends inside an `mdat` box that follows its `moov`: the header duration
+ * scaled to the `mdat` bytes present (the sample tables would say it exactly,
+ * but a long movie's run to megabytes, past the bytes an extraction may read).
+ * A box walk that fails leaves the duration as it was.
+ */
+async function countMediaDataPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+  if (media.duration === undefined) return { media };
+  const shortfall = await mediaDataShortfall(ctx.reader).catch((error: unknown) => {
+    if (!isContentFault(error)) throw error;
+    return undefined;
+  });
+  if (!shortfall) return { media };
+  return countPresent(ctx, media, "ISO-BMFF: cut short: the mdat box", shortfall.promised, shortfall.present);
 }
 
 /** Adds the picture size and audio format ASF stream headers declare; a bad header only warns. */

@@ -155,15 +155,20 @@ function fourcc(bytes: Uint8Array, at: number): string {
   return String.fromCharCode(...bytes.subarray(at, at + 4));
 }
 
+/** A top-level box header: its type, where it starts, and its size, header included. */
+interface TopLevelBox {
+  type: string;
+  offset: number;
+  size: number;
+  headerSize: number;
+}
+
 /**
- * Finds the `moov` box by following top-level box sizes and decodes it.
- * Returns undefined when the file has no `moov` box.
- *
- * @example
- * const movie = await readMovieHeader(reader);
- * movie?.tracks.find((t) => t.handler === "vide")?.width // 1920
+ * The top-level box headers from the start of the file, following their
+ * sizes: at most {@link MAX_TOP_LEVEL_BOXES}, the last one possibly running
+ * past the end of a cut file.
  */
-export async function readMovieHeader(reader: BlockReader): Promise<MovieHeader | undefined> {
+async function* topLevelBoxes(reader: BlockReader): AsyncGenerator<TopLevelBox> {
   let offset = 0;
   for (let count = 0; count < MAX_TOP_LEVEL_BOXES && offset + 8 <= reader.size; count++) {
     const header = await reader.read(offset, 16);
@@ -180,15 +185,52 @@ export async function readMovieHeader(reader: BlockReader): Promise<MovieHeader 
       size = reader.size - offset;
     }
     if (size < headerSize) throw new ContentError(`ISO-BMFF: box ${type} at ${offset} has size ${size}`);
-    if (type === "moov") {
-      const length = boundedLength(size - headerSize, MAX_STRUCTURE_BYTES, "moov box");
-      const body = await reader.read(offset + headerSize, length);
-      if (body.byteLength < length) throw new ContentError("ISO-BMFF: moov box truncated");
-      return decodeMoov(body);
-    }
+    yield { type, offset, size, headerSize };
     offset += size;
   }
+}
+
+/**
+ * Finds the `moov` box by following top-level box sizes and decodes it.
+ * Returns undefined when the file has no `moov` box.
+ *
+ * @example
+ * const movie = await readMovieHeader(reader);
+ * movie?.tracks.find((t) => t.handler === "vide")?.width // 1920
+ */
+export async function readMovieHeader(reader: BlockReader): Promise<MovieHeader | undefined> {
+  for await (const box of topLevelBoxes(reader)) {
+    if (box.type !== "moov") continue;
+    const length = boundedLength(box.size - box.headerSize, MAX_STRUCTURE_BYTES, "moov box");
+    const body = await reader.read(box.offset + box.headerSize, length);
+    if (body.byteLength < length) throw new ContentError("ISO-BMFF: moov box truncated");
+    return decodeMoov(body);
+  }
   return undefined;
+}
+
+/**
+ * The media data bytes the `mdat` boxes declare and the bytes the file holds
+ * of them, when the file ends inside one: a movie whose `moov` comes first,
+ * cut short. Only top-level box headers are read; the walk stops at the first
+ * `moof`, as a fragmented movie's `moov` states no duration those bytes could scale.
+ *
+ * @example
+ * await mediaDataShortfall(reader) // { promised: 9323, present: 4049 }
+ */
+export async function mediaDataShortfall(
+  reader: BlockReader,
+): Promise<{ promised: number; present: number } | undefined> {
+  let promised = 0;
+  let present = 0;
+  for await (const box of topLevelBoxes(reader)) {
+    if (box.type === "moof") return undefined;
+    if (box.type !== "mdat") continue;
+    const body = box.offset + box.headerSize;
+    promised += box.size - box.headerSize;
+    present += Math.max(0, Math.min(box.offset + box.size, reader.size) - body);
+  }
+  return promised > present ? { promised, present } : undefined;
 }
 
 /**
