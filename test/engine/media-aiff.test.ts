@@ -70,7 +70,7 @@ describe("an AIFF file cut short before the end of its SSND chunk", () => {
         // Assess
         const present = length - dataOffset;
         expect(result.status).toBe("partial");
-        expect(result.reason).toBe("truncated: the file ends before the audio its header states");
+        expect(result.reason).toBe("truncated: the file is shorter than its header states");
         expect(result.media?.duration).toBeCloseTo(Math.floor(present / frameBytes) / sampleRate, 9);
         expect(result.warnings).toEqual([
           expect.stringMatching(

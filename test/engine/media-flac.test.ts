@@ -63,7 +63,7 @@ describe("a FLAC file cut short before the samples its STREAMINFO states", () =>
     const result = await extractCut("musicmetadata-testcase.flac", 17_369);
     // Assess
     expect(result.status).toBe("partial");
-    expect(result.reason).toBe("truncated: the file ends before the audio its header states");
+    expect(result.reason).toBe("truncated: the file is shorter than its header states");
     expect(result.media?.duration).toBeCloseTo(12_288 / 44_100, 9);
     expect(result.warnings).toEqual([
       "FLAC: cut short: STREAMINFO promises 44100 samples, the file has 12288; duration counts those",

@@ -75,7 +75,7 @@ describe("an MP4 or QuickTime file whose moov comes first, cut short inside its 
       // Assess
       expect(full.status).toBe("ok");
       expect(result.status).toBe("partial");
-      expect(result.reason).toBe("truncated: the file ends before the audio its header states");
+      expect(result.reason).toBe("truncated: the file is shorter than its header states");
       expect(result.warnings).toEqual([
         `ISO-BMFF: cut short: the mdat box promises ${size - 8} bytes, the file has ${present}; duration counts those`,
       ]);

@@ -684,7 +684,7 @@ describe("an MP3 cut short before the length its Xing, Info or VBRI header state
       const result = await extract(source, { name });
       // Assess
       expect(result.status).toBe("partial");
-      expect(result.reason).toBe("truncated: the file ends before the audio its header states");
+      expect(result.reason).toBe("truncated: the file is shorter than its header states");
       expect(result.warnings).toContain(
         "MPEG: cut short: the Info header promises 1732439 bytes, the file has 4016; duration counts those",
       );

@@ -139,7 +139,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
 /** A duration cut to the audio a file holds, and what to say about it when it was cut. */
 interface Counted {
   media: MediaInfo;
-  /** Set when the file ends before the audio its header states. */
+  /** Set when the file is shorter than its header states. */
   cutShort?: string;
 }
 
@@ -160,7 +160,7 @@ function countPresent(
   const duration = media.duration === undefined ? undefined : (media.duration * present) / promised;
   return {
     media: { ...media, ...(duration !== undefined && { duration }) },
-    cutShort: "the file ends before the audio its header states",
+    cutShort: "the file is shorter than its header states",
   };
 }
 
