@@ -238,6 +238,30 @@ async function findFirstFrame(
 }
 
 /**
+ * Where an MPEG audio file's audio lies: from the end of the ID3v2 tags in
+ * front to the start of the tags at the end (with `appendedTags: "counted"`,
+ * to the ID3v1 tag or the file's end; see {@link estimateMpegDuration}), and
+ * the first frame in it. Undefined when there is no room for a frame header
+ * or no frame.
+ */
+async function audioSpan(
+  reader: BlockReader,
+  options: { appendedTags?: "left out" | "counted" },
+): Promise<
+  { audioStart: number; audioEnd: number; first: { at: number; header: MpegFrameHeader } } | undefined
+> {
+  const audioStart = await leadingTagsEnd(reader);
+  if (reader.size - audioStart < 4) return undefined;
+  const audioEnd =
+    options.appendedTags === "counted"
+      ? reader.size - ((await hasId3v1(reader, audioStart)) ? ID3V1_BYTES : 0)
+      : await trailingTagsStart(reader, audioStart);
+  if (audioEnd - audioStart < 4) return undefined;
+  const first = await findFirstFrame(reader, audioStart, audioEnd);
+  return first && { audioStart, audioEnd, first };
+}
+
+/**
  * Estimates an MPEG audio file's duration as a constant-bitrate stream, as
  * exiftool and ffmpeg do without a Xing/VBRI header: the bytes from the
  * first frame to the end of the audio (before the APEv2, Lyrics3v2 and ID3v1
@@ -258,14 +282,9 @@ export async function estimateMpegDuration(
   reader: BlockReader,
   options: { appendedTags?: "left out" | "counted" } = {},
 ): Promise<MpegEstimate | undefined> {
-  const audioStart = await leadingTagsEnd(reader);
-  const audioEnd =
-    options.appendedTags === "counted"
-      ? reader.size - ((await hasId3v1(reader, audioStart)) ? ID3V1_BYTES : 0)
-      : await trailingTagsStart(reader, audioStart);
-  if (audioEnd - audioStart < 4) return undefined;
-  const first = await findFirstFrame(reader, audioStart, audioEnd);
-  if (!first) return undefined;
+  const span = await audioSpan(reader, options);
+  if (!span) return undefined;
+  const { audioStart, audioEnd, first } = span;
   const duration = ((audioEnd - first.at) * 8) / first.header.bitrate;
   return { duration, bitrate: first.header.bitrate, audioStart, firstFrame: first.at, audioEnd };
 }
@@ -455,15 +474,9 @@ export async function readMpegShortfall(
   reader: BlockReader,
   options: { appendedTags?: "left out" | "counted" } = {},
 ): Promise<MpegShortfall | undefined> {
-  const audioStart = await leadingTagsEnd(reader);
-  if (reader.size - audioStart < 4) return undefined;
-  const audioEnd =
-    options.appendedTags === "counted"
-      ? reader.size - ((await hasId3v1(reader, audioStart)) ? ID3V1_BYTES : 0)
-      : await trailingTagsStart(reader, audioStart);
-  if (audioEnd - audioStart < 4) return undefined;
-  const first = await findFirstFrame(reader, audioStart, audioEnd);
-  if (!first) return undefined;
+  const span = await audioSpan(reader, options);
+  if (!span) return undefined;
+  const { audioEnd, first } = span;
   const stated = await streamHeaderOf(reader, first.at, first.header);
   if (!stated) return undefined;
   // Without a byte count, only a constant-bitrate stream's frame count says how many bytes it spans.
