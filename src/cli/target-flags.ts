@@ -173,7 +173,7 @@ export function parseS3Url(value: string, defaultBucket: string): { bucket: stri
     }
     if (LOCAL_PATH.test(value)) {
       throw new CliError(
-        `'${value}' is a local path, not a key: write s3://bucket/key (a key of the default bucket has no leading '/' or './')`,
+        `'${value}' is a local path, not a place in S3: write s3://bucket/key, or s3://bucket/folder/ (a key or folder of the default bucket has no leading '/' or './')`,
       );
     }
     return { bucket: defaultBucket, key: value };

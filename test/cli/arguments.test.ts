@@ -104,10 +104,10 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["backfill", "s3:/uploads/photos"], /'s3:\/uploads\/photos' is not an s3:\/\/bucket\/key URL/],
     [
       ["ls", "/local/path"],
-      /^catalog: '\/local\/path' is a local path, not a key: write s3:\/\/bucket\/key \(a key/,
+      /^catalog: '\/local\/path' is a local path, not a place in S3: write s3:\/\/bucket\/key, or s3:\/\/bucket\/folder\/ \(a key/,
     ],
-    [["show", "./photos/a.jpg"], /^catalog: '\.\/photos\/a\.jpg' is a local path, not a key/],
-    [["backfill", "../photos"], /^catalog: '\.\.\/photos' is a local path, not a key/],
+    [["show", "./photos/a.jpg"], /^catalog: '\.\/photos\/a\.jpg' is a local path, not a place in S3/],
+    [["backfill", "../photos"], /^catalog: '\.\.\/photos' is a local path, not a place in S3/],
     [
       ["backfill", "s3://uploads/_derived/"],
       /^catalog: nothing to backfill under s3:\/\/uploads\/_derived\/: keys under '_derived\/' are derived files, never cataloged$/,
