@@ -24,8 +24,6 @@ import {
 import {
   BITRATE_ESTIMATE_WARNING,
   estimateMpegDuration,
-  type MpegFrameLayout,
-  type MpegShortfall,
   mpegFramesDuration,
   readMpegFrameLayout,
   readMpegShortfall,
@@ -222,10 +220,7 @@ async function mergeMovieHeader(
  */
 async function countMediaDataPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
   if (media.duration === undefined) return { media };
-  const shortfall = await mediaDataShortfall(ctx.reader).catch((error: unknown) => {
-    if (!isContentFault(error)) throw error;
-    return undefined;
-  });
+  const shortfall = await readOrSkip(() => mediaDataShortfall(ctx.reader));
   if (!shortfall) return { media };
   return countPresent(ctx, media, "ISO-BMFF: cut short: the mdat box", shortfall.promised, shortfall.present);
 }
@@ -277,6 +272,19 @@ function isContentFault(error: unknown): boolean {
   return error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length");
 }
 
+/**
+ * What a secondary check finds, or undefined on a content fault, said to no
+ * one: for checks that only refine a figure another reader already gave.
+ */
+async function readOrSkip<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!isContentFault(error)) throw error;
+    return undefined;
+  }
+}
+
 /** What a secondary header reader finds, or undefined after warning about a content fault. */
 async function readOrWarn<T>(ctx: ExtractContext, read: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -302,10 +310,7 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Coun
   const chunks =
     media.duration === undefined
       ? await readOrWarn(ctx, () => readWaveChunks(ctx.reader, maxChunks))
-      : await readWaveChunks(ctx.reader, maxChunks).catch((error: unknown) => {
-          if (!isContentFault(error)) throw error;
-          return undefined;
-        });
+      : await readOrSkip(() => readWaveChunks(ctx.reader, maxChunks));
   if (!chunks) return { media };
   const merged: MediaInfo = { ...media };
   if (merged.duration === undefined) {
@@ -340,10 +345,7 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Coun
  */
 async function countAiffPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
   const maxChunks = Math.min(MAX_AIFF_CHUNKS, ctx.budget.maxEntries);
-  const chunks = await readAiffChunks(ctx.reader, maxChunks).catch((error: unknown) => {
-    if (!isContentFault(error)) throw error;
-    return undefined;
-  });
+  const chunks = await readOrSkip(() => readAiffChunks(ctx.reader, maxChunks));
   const shortfall = chunks && aiffShortfall(chunks, ctx.reader.size);
   if (!chunks || !shortfall) return { media };
   const counted = countPresent(
@@ -365,13 +367,7 @@ async function countAiffPresent(ctx: ExtractContext, media: MediaInfo): Promise<
  * tail this check cannot read leaves the duration as it was.
  */
 async function countFlacPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
-  let shortfall: Awaited<ReturnType<typeof flacShortfall>>;
-  try {
-    shortfall = await flacShortfall(ctx.reader, await readFlacStream(ctx.reader));
-  } catch (error) {
-    if (!isContentFault(error)) throw error;
-    return { media };
-  }
+  const shortfall = await readOrSkip(async () => flacShortfall(ctx.reader, await readFlacStream(ctx.reader)));
   if (!shortfall) return { media };
   return countPresent(
     ctx,
@@ -415,14 +411,8 @@ async function completeMpeg(
  * file lasts as long as it would without them. Every other figure stays.
  */
 async function uncountMpegTags(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
-  let layout: MpegFrameLayout | undefined;
-  try {
-    layout = await readMpegFrameLayout(ctx.reader);
-  } catch (error) {
-    // A tail this check cannot read leaves music-metadata's figure, and the record, as they were.
-    if (!isContentFault(error)) throw error;
-    return media;
-  }
+  // A tail this check cannot read leaves music-metadata's figure, and the record, as they were.
+  const layout = await readOrSkip(() => readMpegFrameLayout(ctx.reader));
   if (!layout || layout.audioEnd === layout.id3v1Start || media.duration === undefined) return media;
   const duration = mpegFramesDuration(layout, layout.audioEnd);
   // A figure no larger than the frames up to the tags did not count them (or they round away): it stays.
@@ -437,16 +427,13 @@ async function uncountMpegTags(ctx: ExtractContext, media: MediaInfo): Promise<M
  * check cannot read leaves the duration as it was.
  */
 async function countMpegPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
-  let shortfall: MpegShortfall | undefined;
-  try {
-    shortfall = await readMpegShortfall(ctx.reader).catch((error: unknown) => {
+  const shortfall = await readOrSkip(() =>
+    readMpegShortfall(ctx.reader).catch((error: unknown) => {
+      // Tags at the end whose stated sizes do not fit: read again with them counted as audio.
       if (!isContentFault(error)) throw error;
       return readMpegShortfall(ctx.reader, { appendedTags: "counted" });
-    });
-  } catch (error) {
-    if (!isContentFault(error)) throw error;
-    return { media };
-  }
+    }),
+  );
   if (!shortfall) return { media };
   return countPresent(
     ctx,
@@ -465,13 +452,7 @@ async function countMpegPresent(ctx: ExtractContext, media: MediaInfo): Promise<
  */
 async function averageVbrBitrate(ctx: ExtractContext, media: MediaInfo): Promise<MediaInfo> {
   if (media.duration === undefined) return media;
-  let extent: Awaited<ReturnType<typeof readVbrExtent>>;
-  try {
-    extent = await readVbrExtent(ctx.reader);
-  } catch (error) {
-    if (!isContentFault(error)) throw error;
-    return media;
-  }
+  const extent = await readOrSkip(() => readVbrExtent(ctx.reader));
   if (!extent) return media;
   return { ...media, bitrate: Math.round(((extent.audioEnd - extent.firstFrame) * 8) / media.duration) };
 }
