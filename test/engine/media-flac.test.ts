@@ -1,4 +1,3 @@
-import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { FileSource } from "../../src/engine/byte-source/byte-source.js";
@@ -8,7 +7,8 @@ import {
   lastFrameFirstSample,
   readFlacStream,
 } from "../../src/engine/extractors/media/flac.js";
-import { corpusFile, cutCopy, expectedEntries } from "../support/corpus.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { extractCut } from "../support/engine.js";
 
 const corpusFlacs = expectedEntries().filter((entry) => /\.flac$/i.test(entry.name));
 
@@ -24,16 +24,6 @@ async function streamOf(path: string) {
     };
   } finally {
     await source.close();
-  }
-}
-
-async function extractCut(name: string, length: number) {
-  const { path, dir } = cutCopy(name, length);
-  try {
-    const source = await FileSource.open(path);
-    return await extract(source, { name }).finally(() => source.close());
-  } finally {
-    rmSync(dir, { recursive: true });
   }
 }
 

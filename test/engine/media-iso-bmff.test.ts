@@ -1,11 +1,11 @@
-import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { mediaDataShortfall } from "../../src/engine/extractors/media/iso-bmff.js";
 import { concatBytes } from "../support/bytes.js";
-import { corpusFile, cutCopy, expectedEntries } from "../support/corpus.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { extractCut } from "../support/engine.js";
 
 const corpusMovies = expectedEntries().filter((entry) => /\.(mp4|m4a|mov|3gp)$/i.test(entry.name));
 
@@ -18,16 +18,6 @@ function box(type: string, body: Uint8Array, declared = body.byteLength): Uint8A
 
 function shortfallOf(bytes: Uint8Array) {
   return mediaDataShortfall(new BlockReader(new BufferSource(bytes), { blockSize: 4096 }));
-}
-
-async function extractCut(name: string, length: number) {
-  const { path, dir } = cutCopy(name, length);
-  try {
-    const source = await FileSource.open(path);
-    return await extract(source, { name }).finally(() => source.close());
-  } finally {
-    rmSync(dir, { recursive: true });
-  }
 }
 
 describe("media data the top-level boxes declare", () => {

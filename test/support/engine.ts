@@ -1,9 +1,10 @@
+import { rmSync } from "node:fs";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
-import type { FormatInfo } from "../../src/engine/types.js";
-import { corpusFile } from "./corpus.js";
+import type { ExtractionResult, FormatInfo } from "../../src/engine/types.js";
+import { corpusFile, cutCopy } from "./corpus.js";
 
 /**
  * The engine's own answer for a local file's format: `extract({ detectOnly })`,
@@ -46,5 +47,23 @@ export async function musicMetadataOf(name: string, parserMime: string, containe
   } catch (error) {
     await source.close();
     throw error;
+  }
+}
+
+/**
+ * The engine's answer for the first `length` bytes of a corpus file, as a
+ * file cut short in a download or upload would give it (the cut copy is
+ * written to a temporary folder, never into the corpus, and removed).
+ *
+ * @example
+ * const result = await extractCut("musicmetadata-testcase.flac", 20_000);
+ */
+export async function extractCut(name: string, length: number): Promise<ExtractionResult> {
+  const { path, dir } = cutCopy(name, length);
+  try {
+    const source = await FileSource.open(path);
+    return await extract(source, { name }).finally(() => source.close());
+  } finally {
+    rmSync(dir, { recursive: true });
   }
 }
