@@ -1,11 +1,12 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { aiffShortfall, readAiffChunks } from "../../src/engine/extractors/media/aiff.js";
-import { corpusFile, cutCopy, expectedEntries } from "../support/corpus.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { extractCut } from "../support/engine.js";
 
 const corpusAiffs = expectedEntries().filter((entry) => /\.aiff?$/i.test(entry.name));
 
@@ -61,26 +62,19 @@ describe("an AIFF file cut short before the end of its SSND chunk", () => {
   ] as const)(
     "%s cut to %i bytes lasts as long as the sample frames left",
     async (name, length, dataOffset, frameBytes, sampleRate) => {
-      // Prepare
-      const { path, dir } = cutCopy(name, length);
-      try {
-        const source = await FileSource.open(path);
-        // Act
-        const result = await extract(source, { name }).finally(() => source.close());
-        // Assess
-        const present = length - dataOffset;
-        expect(result.status).toBe("partial");
-        expect(result.reason).toBe("truncated: the file is shorter than its header states");
-        expect(result.media?.duration).toBeCloseTo(Math.floor(present / frameBytes) / sampleRate, 9);
-        expect(result.warnings).toEqual([
-          expect.stringMatching(
-            new RegExp(`^AIFF: cut short: the SSND chunk promises \\d+ bytes, the file has ${present};`),
-          ),
-        ]);
-        expect(result.bytesRead).toBeLessThanOrEqual(length);
-      } finally {
-        rmSync(dir, { recursive: true });
-      }
+      // Act
+      const result = await extractCut(name, length);
+      // Assess
+      const present = length - dataOffset;
+      expect(result.status).toBe("partial");
+      expect(result.reason).toBe("truncated: the file is shorter than its header states");
+      expect(result.media?.duration).toBeCloseTo(Math.floor(present / frameBytes) / sampleRate, 9);
+      expect(result.warnings).toEqual([
+        expect.stringMatching(
+          new RegExp(`^AIFF: cut short: the SSND chunk promises \\d+ bytes, the file has ${present};`),
+        ),
+      ]);
+      expect(result.bytesRead).toBeLessThanOrEqual(length);
     },
   );
 

@@ -1,12 +1,12 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { readWaveChunks, waveDuration, waveShortfall } from "../../src/engine/extractors/media/riff-wave.js";
-import { corpusFile, cutCopy, expectedEntries } from "../support/corpus.js";
-import { musicMetadataOf } from "../support/engine.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { extractCut, musicMetadataOf } from "../support/engine.js";
 
 interface Chunk {
   id: string;
@@ -421,37 +421,24 @@ describe("a WAVE file cut short before the end of its data chunk", () => {
   ] as const)(
     "%s cut to %i bytes lasts as long as the sample frames left",
     async (name, length, expected) => {
-      // Prepare
-      const { path, dir } = cutCopy(name, length);
-      try {
-        const source = await FileSource.open(path);
-        // Act
-        const result = await extract(source, { name }).finally(() => source.close());
-        // Assess
-        expect(result.status).toBe("partial");
-        expect(result.media?.duration).toBeCloseTo(expected, 9);
-        expect(result.warnings).toContainEqual(
-          expect.stringMatching(/^WAVE: cut short: the data chunk promises \d+ bytes, the file has \d+;/),
-        );
-      } finally {
-        rmSync(dir, { recursive: true });
-      }
+      // Act
+      const result = await extractCut(name, length);
+      // Assess
+      expect(result.status).toBe("partial");
+      expect(result.media?.duration).toBeCloseTo(expected, 9);
+      expect(result.warnings).toContainEqual(
+        expect.stringMatching(/^WAVE: cut short: the data chunk promises \d+ bytes, the file has \d+;/),
+      );
     },
   );
 
   it("musicmetadata-dvi_adpcm.wav cut in half: its fact chunk's samples scaled to the ADPCM bytes left", async () => {
     // Prepare: 4410 samples in 5120 bytes of IMA ADPCM; 2513 of them are left.
     const name = "musicmetadata-dvi_adpcm.wav";
-    const { path, dir } = cutCopy(name, 2607);
-    try {
-      const source = await FileSource.open(path);
-      // Act
-      const result = await extract(source, { name }).finally(() => source.close());
-      // Assess
-      expect(result.status).toBe("partial");
-      expect(result.media?.duration).toBeCloseTo((0.1 * 2513) / 5120, 9);
-    } finally {
-      rmSync(dir, { recursive: true });
-    }
+    // Act
+    const result = await extractCut(name, 2607);
+    // Assess
+    expect(result.status).toBe("partial");
+    expect(result.media?.duration).toBeCloseTo((0.1 * 2513) / 5120, 9);
   });
 });
