@@ -412,10 +412,7 @@ export class CatalogStore {
     const keys = new Map(
       items.map((item) => [objectPk(item.bucket, item.key), recordKey(item.bucket, item.key)]),
     );
-    const batches: { pk: string; sk: string }[][] = [];
-    const all = [...keys.values()];
-    for (let start = 0; start < all.length; start += BATCH_GET_KEYS)
-      batches.push(all.slice(start, start + BATCH_GET_KEYS));
+    const batches = groupsOf([...keys.values()], BATCH_GET_KEYS);
     const mismatches = new Map<string, string | undefined>();
     await Promise.all(
       batches.map(async (batch) => {
@@ -1161,10 +1158,16 @@ const CHECKS_AT_ONCE = 16;
 /** The items `keep` says yes to, in their order, at most {@link CHECKS_AT_ONCE} checks at a time. */
 async function keepWhere<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
   const kept: T[] = [];
-  for (let start = 0; start < items.length; start += CHECKS_AT_ONCE) {
-    const batch = items.slice(start, start + CHECKS_AT_ONCE);
+  for (const batch of groupsOf(items, CHECKS_AT_ONCE)) {
     const verdicts = await Promise.all(batch.map(keep));
     kept.push(...batch.filter((_, index) => verdicts[index]));
   }
   return kept;
+}
+
+/** `items` in consecutive groups of `size`, the last one shorter when they do not divide evenly. */
+function groupsOf<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let start = 0; start < items.length; start += size) groups.push(items.slice(start, start + size));
+  return groups;
 }
