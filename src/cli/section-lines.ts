@@ -1,3 +1,5 @@
+import { leadingChars } from "../engine/limits.js";
+
 /** List items a section shows before saying how many more `--json` has. */
 const MAX_LIST_ITEMS = 10;
 
@@ -95,7 +97,5 @@ function scalar(value: unknown): string {
 /** Text cut to {@link LONG_VALUE_CHARS}, never between the two halves of a surrogate pair. */
 function shortened(text: string): string {
   if (text.length <= LONG_VALUE_CHARS) return text;
-  const code = text.charCodeAt(LONG_VALUE_CHARS - 1);
-  const end = code >= 0xd800 && code <= 0xdbff ? LONG_VALUE_CHARS - 1 : LONG_VALUE_CHARS;
-  return `${text.slice(0, end)}… (${text.length.toLocaleString("en-US")} characters; --json shows all)`;
+  return `${leadingChars(text, LONG_VALUE_CHARS)}… (${text.length.toLocaleString("en-US")} characters; --json shows all)`;
 }

@@ -82,6 +82,20 @@ export function cleanString(value: unknown, max = MAX_FIELD_CHARS): string | und
   if (value === undefined || value === null) return undefined;
   let text = (typeof value === "string" ? value : String(value)).replace(/\0+/g, "").trim();
   if (text.length === 0) return undefined;
-  if (text.length > max) text = `${text.slice(0, max)}…`;
+  if (text.length > max) text = `${leadingChars(text, max)}…`;
   return text;
+}
+
+/**
+ * The first `max` UTF-16 code units of `text`, one fewer when the last would be
+ * the first half of a surrogate pair: a lone half is invalid UTF-16, which
+ * DynamoDB refuses and a terminal shows as a replacement character.
+ *
+ * @example
+ * leadingChars("ab😀", 3); // "ab"
+ */
+export function leadingChars(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }

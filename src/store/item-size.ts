@@ -5,6 +5,7 @@
  * overhead per list or map plus one per element. The SDK has no size
  * function, so this follows the documented rules ("Item sizes and formats").
  */
+import { leadingChars } from "../engine/limits.js";
 
 /** DynamoDB's hard limit on one item. */
 export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
@@ -77,11 +78,7 @@ interface TruncationLimits {
 
 function truncateString(value: string, chars: number): string {
   if (value.length <= chars) return value;
-  let end = chars;
-  // Never cut a surrogate pair in half: DynamoDB rejects invalid UTF-16.
-  const code = value.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${value.slice(0, end)}…`;
+  return `${leadingChars(value, chars)}…`;
 }
 
 function truncateValue(value: unknown, limits: TruncationLimits, changed: { value: boolean }): unknown {

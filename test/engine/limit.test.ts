@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { BufferSource, type ByteSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { cleanString, MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile } from "../support/corpus.js";
 
@@ -219,5 +220,18 @@ describe("the limit that ended an extraction", () => {
       // Assess
       expect(result.limit).toBe("requests");
     });
+  });
+});
+
+describe("metadata text cut at its limit", () => {
+  it("never ends in half of a surrogate pair", () => {
+    const title = `${"a".repeat(MAX_FIELD_CHARS - 1)}😀 and more`;
+    const cut = cleanString(title) ?? "";
+    expect(cut).toBe(`${"a".repeat(MAX_FIELD_CHARS - 1)}…`);
+  });
+
+  it("keeps a pair that fits whole", () => {
+    const title = `${"a".repeat(MAX_FIELD_CHARS - 2)}😀 and more`;
+    expect(cleanString(title)).toBe(`${"a".repeat(MAX_FIELD_CHARS - 2)}😀…`);
   });
 });
