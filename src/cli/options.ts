@@ -1,4 +1,5 @@
 import { derivedPrefixProblem } from "../config/config.js";
+import { bucketNameProblem } from "../s3/bucket-name.js";
 import { CliError } from "./cli-error.js";
 
 /**
@@ -82,31 +83,6 @@ export function parseLogLevel(value: string): LogLevel {
     throw new CliError(`expected one of ${LOG_LEVELS.join(", ")}, got '${value}'`);
   }
   return level as LogLevel;
-}
-
-/** Beginnings and endings S3 keeps for itself (access point aliases, directory and table buckets...). */
-const RESERVED_BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"] as const;
-const RESERVED_BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] as const;
-
-/**
- * What breaks S3's naming rules for general purpose buckets in `name`, or
- * undefined when it keeps them. S3 (and the embedded server) would refuse
- * the name later, further from the flag that gave it.
- *
- * @example
- * bucketNameProblem("Bad_Bucket") // "only lowercase letters, digits, '.' and '-' are allowed"
- */
-export function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return `a name has 3 to 63 characters, this one ${name.length}`;
-  if (/[^a-z0-9.-]/.test(name)) return "only lowercase letters, digits, '.' and '-' are allowed";
-  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return "a name begins and ends with a letter or digit";
-  if (name.includes("..")) return "a name has no two '.' in a row";
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "a name is not an IP address";
-  const prefix = RESERVED_BUCKET_PREFIXES.find((reserved) => name.startsWith(reserved));
-  if (prefix) return `names beginning with '${prefix}' are reserved by S3`;
-  const suffix = RESERVED_BUCKET_SUFFIXES.find((reserved) => name.endsWith(reserved));
-  if (suffix) return `names ending with '${suffix}' are reserved by S3`;
-  return undefined;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_DERIVED_PREFIX, derivedPrefixProblem } from "../config/config.js";
 import { LOCAL_DEFAULTS } from "../local/local-defaults.js";
+import { bucketNameProblem } from "../s3/bucket-name.js";
 import { CliError } from "./cli-error.js";
-import { bucketNameProblem, parseBucketName, parseDerivedPrefix } from "./options.js";
+import { parseBucketName, parseDerivedPrefix } from "./options.js";
 
 // What every command needs at start-up (its flags), apart from target.ts,
 // which builds SDK clients and is imported only when a command runs.

@@ -7,9 +7,9 @@ import {
   LOCAL_REGION,
   LOCAL_S3_CLIENT_OPTIONS,
 } from "../local/local-defaults.js";
+import { bucketNameProblem } from "../s3/bucket-name.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { CliError } from "./cli-error.js";
-import { bucketNameProblem } from "./options.js";
 import { type TargetFlags, targetsAws, httpUrl as url } from "./target-flags.js";
 
 export type { TargetFlags };

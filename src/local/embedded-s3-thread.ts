@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { unquoteETag } from "../events/etag.js";
 import type { ObjectEvent } from "../events/s3-event.js";
+import { bucketNameProblem } from "../s3/bucket-name.js";
 import { absent, Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
 import type { ChecksumAlgorithm } from "./checksums.js";
@@ -176,6 +177,41 @@ async function keepEmptyKeySegments(ctx: KoaContext, next: () => Promise<void>):
     ctx.path = `${match[1]}${match[2].replaceAll("/", "%2F")}`;
   }
   await next();
+}
+
+/**
+ * s3rver turns a bucket's name into its folder with `path.join(root, name)`
+ * and checks names only when a bucket is created, so a request naming the
+ * bucket `..`, or `..%2F..%2Fdir`, reached folders outside its own: a
+ * DeleteBucket removed one (s3rver's `fs.remove`), a PutObject wrote into
+ * one. A request naming a bucket, or copying from one, whose name S3's rules
+ * refuse is answered with S3's InvalidBucketName before s3rver sees it; those
+ * rules leave a name no way out of the data folder.
+ */
+async function refuseBadBucketNames(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const bucket = addressOf(ctx)?.bucket;
+  if (bucket !== undefined) refuseBucketName(bucket);
+  const copySource = ctx.headers["x-amz-copy-source"];
+  if (typeof copySource === "string") refuseBucketName(copySourceBucket(copySource));
+  await next();
+}
+
+function refuseBucketName(name: string): void {
+  const problem = bucketNameProblem(name);
+  if (problem)
+    throw new S3Error("InvalidBucketName", `The specified bucket is not valid: ${problem}.`, {
+      BucketName: name,
+    });
+}
+
+/** The bucket of an `x-amz-copy-source` (`[/]bucket/key`, URL-encoded), decoded. */
+function copySourceBucket(header: string): string {
+  const name = header.replace(/^\//, "").split("/")[0] ?? "";
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 /** S3's longest object key, in bytes of UTF-8. */
@@ -645,6 +681,7 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     refusal.middleware,
     announcer.middleware,
     addressBucketsByHostname,
+    refuseBadBucketNames,
     refuseLongKeys,
     keepEmptyKeySegments,
     decodeCopySource,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bucketNameProblem, parseBucketName, parsePositiveInt, parseSince } from "../../src/cli/options.js";
+import { parseBucketName, parsePositiveInt, parseSince } from "../../src/cli/options.js";
+import { bucketNameProblem } from "../../src/s3/bucket-name.js";
 
 const NOW = Date.parse("2026-03-10T12:00:00.000Z");
 
