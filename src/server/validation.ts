@@ -32,9 +32,19 @@ function checkKeyLength(name: string, value: string): void {
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /**
+ * Characters that take no space or break a line where none shows, so that
+ * `pay<U+200B>pal.txt` reads as `paypal.txt`: the soft hyphen, bidi marks,
+ * zero-width space, word joiner and invisible operators, the BOM, and the
+ * line and paragraph separators. The dashboard shows these by their code
+ * point (app.js INVISIBLE). The zero-width joiner and non-joiner are allowed:
+ * emoji sequences and Persian and Indic words need them.
+ */
+const INVISIBLE_CHARACTERS = /[\u00ad\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u2060-\u2064\ufeff]/;
+
+/**
  * Rejects what would let a new key name something other than what it says:
- * `.`/`..` segments, a leading `/`, empty segments, backslashes and control
- * characters (bidirectional ones included). S3 itself would accept them, but
+ * `.`/`..` segments, a leading `/`, empty segments, backslashes, control
+ * characters (bidirectional ones included) and invisible ones. S3 itself would accept them, but
  * a browser, a file system or a log reading them later might not agree on
  * what they mean, so the API never creates such a key.
  */
@@ -42,6 +52,7 @@ function checkPathLike(name: string, value: string): void {
   if (value.startsWith("/")) throw bad(`'${name}' must not start with '/'`);
   if (value.includes("\\")) throw bad(`'${name}' must not contain '\\'`);
   if (CONTROL_CHARACTERS.test(value)) throw bad(`'${name}' must not contain control characters`);
+  if (INVISIBLE_CHARACTERS.test(value)) throw bad(`'${name}' must not contain invisible characters`);
   if (value.split("/").some((segment) => segment === ".." || segment === "."))
     throw bad(`'${name}' must not contain '.' or '..' path segments`);
   if (value.includes("//")) throw bad(`'${name}' must not contain empty path segments ('//')`);

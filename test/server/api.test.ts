@@ -497,6 +497,9 @@ describe("upload", () => {
       "दस्तावेज़.txt",
       "Ελληνικά.txt",
       "🦀 crab.txt",
+      // Joined by U+200D and U+200C, which emoji sequences and Persian words need.
+      "👩\u200D💻 dev.txt",
+      "می\u200Cخواهم.txt",
     ].flatMap((name) => Object.keys(NAMINGS).map((naming) => [name, naming] as const)),
   )("keeps the file name %s sent as %s, as S3 lists it back", async (name, naming) => {
     // Prepare
@@ -517,6 +520,17 @@ describe("upload", () => {
     expect(status).toBe(400);
     expect(body.error).toBe("'file name' must not contain control characters");
     expect(await storedKeys("bidi/")).toEqual([]);
+  });
+
+  it("refuses a file name with a zero-width space, which makes it read as another", async () => {
+    // "pay<U+200B>pal.txt" reads "paypal.txt".
+    const { status, body } = await upload(
+      "zero-width/",
+      multipart([{ name: "pay\u200Bpal.txt", body: "x" }]),
+    );
+    expect(status).toBe(400);
+    expect(body.error).toBe("'file name' must not contain invisible characters");
+    expect(await storedKeys("zero-width/")).toEqual([]);
   });
 
   it("refuses a file name sent in bytes that are not UTF-8, and stores nothing", async () => {

@@ -79,6 +79,9 @@ describe("keys S3 holds that the API would not create", () => {
     ["back\\slash/", "must not contain '\\'"],
     ["bell\u0085/", "control characters"],
     ["over\u202Eride/", "control characters"],
+    ["pay\u200Bpal/", "invisible characters"],
+    ["line\u2028break/", "invisible characters"],
+    ["soft\u00ADhyphen/", "invisible characters"],
   ])("still refuses to upload under the prefix %j", async (prefix, message) => {
     const form = new FormData();
     form.append("file", new Blob(["x"]), "x.txt");
