@@ -2,7 +2,8 @@ import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import type { Hono } from "hono";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import { withoutIndexKeys } from "../../store/schema.js";
-import { computeStats, listDuplicates, listRecent } from "../catalog-views.js";
+import type { Page, RecordSummary } from "../../store/types.js";
+import { computeStats, listDuplicates, listRecent, withGroupTypeMismatches } from "../catalog-views.js";
 import { RequestError } from "../errors.js";
 import type { CursorSeal } from "../paging-cursor.js";
 import {
@@ -36,6 +37,9 @@ function limitOf(value: string | undefined, fallback = 100): number {
 /**
  * JSON routes over the catalog: folder, object, recent, find, problems,
  * duplicates and stats. Every query parameter is validated (400 with a message).
+ * Every object a listing names carries `mismatch` and `mismatchReason` when
+ * its content contradicts its declared type, read from its record
+ * (`CatalogStore.withTypeMismatches`): the indexes do not hold them.
  *
  * @example
  * mountCatalogRoutes(app, { store, bucket: "uploads", s3Client, derivedPrefix: "_derived/",
@@ -54,6 +58,10 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const sealed = deps.cursors.seal(listing, cursor);
     return { ...rest, ...(sealed && { cursor: sealed }) } as T;
   };
+  const marked = async <T extends Page<RecordSummary>>(page: T): Promise<T> => ({
+    ...page,
+    items: await deps.store.withTypeMismatches(page.items),
+  });
   app.get("/api/object", async (c) => {
     const key = parseKey("key", c.req.query("key"));
     const { record, audit, olderAudit } = await deps.store.getObject(deps.bucket, key);
@@ -72,7 +80,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const limit = limitOf(c.req.query("limit"));
     const page = paged(
       listing,
-      await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) }),
+      await marked(await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) })),
     );
     // Sub-folders come from S3 (the catalog has no folder items); on the first page only.
     const folders = cursor ? { names: [], truncated: false } : await subFolders(deps, prefix);
@@ -89,7 +97,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 31 }, deps.now());
     const category = parseCategory("category", c.req.query("category"));
     const limit = limitOf(c.req.query("limit"), 50);
-    const recent = await listRecent(deps.store, deps.bucket, window, limit, category);
+    const recent = await marked(await listRecent(deps.store, deps.bucket, window, limit, category));
     return c.json({ ...window, ...recent });
   });
 
@@ -102,7 +110,9 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const limit = limitOf(c.req.query("limit"));
     const page = paged(
       listing,
-      await deps.store.listByCategory(deps.bucket, category, window, { limit, ...(cursor && { cursor }) }),
+      await marked(
+        await deps.store.listByCategory(deps.bucket, category, window, { limit, ...(cursor && { cursor }) }),
+      ),
     );
     return c.json({ ...window, category, ...page });
   });
@@ -114,7 +124,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const limit = limitOf(c.req.query("limit"));
     const page = paged(
       listing,
-      await deps.store.listProblems(deps.bucket, window, { limit, ...(cursor && { cursor }) }),
+      await marked(await deps.store.listProblems(deps.bucket, window, { limit, ...(cursor && { cursor }) })),
     );
     return c.json({ ...window, ...page });
   });
@@ -129,7 +139,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
         limit: limitOf(c.req.query("limit")),
         ...(cursor && { cursor }),
       });
-      return c.json(paged(listing, page));
+      return c.json(paged(listing, await marked(page)));
     }
     const window = parseWindow(c.req.query(), { fallbackDays: 30, maxDays: 366 }, deps.now());
     const listing = windowed("duplicates", c.req.query());
@@ -139,7 +149,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
       listing,
       await listDuplicates(deps.store, deps.bucket, window, { limit, ...(cursor && { cursor }) }, 20),
     );
-    return c.json({ ...window, ...page });
+    return c.json({ ...window, ...page, items: await withGroupTypeMismatches(deps.store, page.items) });
   });
 
   app.get("/api/stats", async (c) => {
