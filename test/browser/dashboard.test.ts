@@ -141,14 +141,22 @@ function movieMadeBy(make: string, model: string): Uint8Array {
   return new Uint8Array(Buffer.concat([ftyp, box("moov", udta)]));
 }
 
-/** Puts an object into the stack's bucket, as an uploader would, and waits until the pipeline has cataloged it. */
-async function putCataloged(key: string, body: string | Uint8Array, metadata?: Record<string, string>) {
+/**
+ * Puts an object into the stack's bucket, as an uploader would (with its user metadata and the Content-Type it
+ * declares, when given), and waits until the pipeline has cataloged it.
+ */
+async function putCataloged(
+  key: string,
+  body: string | Uint8Array,
+  { metadata, contentType }: { metadata?: Record<string, string>; contentType?: string } = {},
+) {
   await catalog.stack.s3Client.send(
     new PutObjectCommand({
       Bucket: catalog.stack.bucket,
       Key: key,
       Body: body,
       ...(metadata && { Metadata: metadata }),
+      ...(contentType && { ContentType: contentType }),
     }),
   );
   await catalog.stack.dispatcher.idle();
@@ -377,7 +385,7 @@ describe("dashboard in headless Chromium", () => {
   it("shows user metadata named like a property every object has (constructor)", async () => {
     // Prepare: x-amz-meta-constructor, which any uploader may send.
     const key = "named/meta.txt";
-    await putCataloged(key, "hello\n", { constructor: "made by hand", author: "someone" });
+    await putCataloged(key, "hello\n", { metadata: { constructor: "made by hand", author: "someone" } });
     // Act
     await page.goto(`${catalog.url}/?${new URLSearchParams({ key })}`);
     // Assess: both fields, each under its own name.
@@ -1552,6 +1560,110 @@ describe("dashboard in headless Chromium", () => {
     );
     expect(await page.textContent("#view-title")).toBe("Problems");
     expect(new URL(page.url()).searchParams.get("view")).toBe("problems");
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
+
+  it("marks a file whose content contradicts its declared type in every list, its reason as text", async () => {
+    // Prepare: one PNG three times, declared as a PDF, as markup, and truthfully (one duplicate group),
+    // and a rejected record whose format is a mismatch, as `onMismatch: "reject"` writes it.
+    const earlier = incidents.length;
+    const png = await readFile(corpusFile("filetype-fixture.png"));
+    const lying = "mismatched/drawing.png";
+    const marked = "mismatched/markup.png";
+    const honest = "mismatched/honest.png";
+    const refused = "mismatched/refused.png";
+    const reason = "declared Content-Type application/pdf but content is image/png";
+    const markupReason = `declared Content-Type application/${HOSTILE} but content is image/png`;
+    await putCataloged(lying, png, { contentType: "application/pdf" });
+    await putCataloged(marked, png, { contentType: `application/${HOSTILE}` });
+    await putCataloged(honest, png, { contentType: "image/png" });
+    const format = { mime: "image/png", ext: "png", category: "image" as const };
+    await catalog.stack.store.putRecord({
+      bucket: catalog.stack.bucket,
+      key: refused,
+      size: 10,
+      etag: '"e"',
+      sequencer: "01",
+      eventTime: new Date().toISOString(),
+      status: "rejected",
+      reasons: [reason],
+      extraction: {
+        source: refused,
+        size: 10,
+        status: "ok",
+        warnings: [],
+        format: { ...format, declaredMime: "application/pdf", mismatch: true, mismatchReason: reason },
+        bytesRead: 10,
+        readRequests: 1,
+        durationMs: 1,
+        extractorVersion: "test",
+      },
+      bytesRead: 10,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
+    /** The mark of `entry`: its label and hidden reason as text, and its title. */
+    const mark = async (entry: ReturnType<Page["locator"]>) => {
+      const badge = entry.locator(".badge.mismatch");
+      return { text: await badge.textContent(), title: await badge.getAttribute("title") };
+    };
+    const expectMarks = async (entryOf: (key: string) => ReturnType<Page["locator"]>) => {
+      expect(await mark(entryOf(lying))).toEqual({ text: `type mismatch: ${reason}`, title: reason });
+      expect(await mark(entryOf(marked))).toEqual({
+        text: `type mismatch: ${markupReason}`,
+        title: markupReason,
+      });
+      expect(await entryOf(honest).locator(".badge.mismatch").count()).toBe(0);
+    };
+
+    // Browse, grid and list: the mark beside the status, readable, the markup in the reason as text.
+    await page.goto(`${catalog.url}/?prefix=mismatched/`);
+    await card(honest).waitFor();
+    await expectMarks(card);
+    expect(await card(lying).locator(".badge.mismatch").isVisible()).toBe(true);
+    expect(await page.evaluate(LOW_CONTRAST)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-mismatch-grid.png") });
+    await page.click("#layout-list");
+    await page.locator(`#content tr[data-key="${honest}"]`).waitFor();
+    await expectMarks(card);
+    expect(await card(lying).locator("td.status .badge").allTextContents()).toEqual([
+      "ok",
+      `type mismatch: ${reason}`,
+    ]);
+    expect(await page.evaluate(LOW_CONTRAST)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-mismatch-list.png") });
+    await page.click("#layout-grid");
+
+    // Recent: across folders, the same marks.
+    await page.goto(`${catalog.url}/`);
+    await card(honest).waitFor();
+    await expectMarks(card);
+
+    // Problems: the rejected record's row.
+    await page.goto(`${catalog.url}/?view=problems`);
+    await card(refused).waitFor();
+    expect(await mark(card(refused))).toEqual({ text: `type mismatch: ${reason}`, title: reason });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-mismatch-problems.png") });
+    expect(await page.evaluate(LOW_CONTRAST)).toEqual([]);
+
+    // Duplicates: the copies of the PNG, the newest group, past the first page when earlier tests made many.
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    const group = page.locator("#content .group", { hasText: lying });
+    await page.waitForSelector("#content .group");
+    while ((await group.count()) === 0 && (await page.locator("#more:not([disabled])").count()) > 0) {
+      const shown = await page.locator("#content .group").count();
+      await page.click("#more");
+      await poll(() => page.locator("#content .group").count()).toBeGreaterThan(shown);
+    }
+    expect(await group.count()).toBe(1);
+    await group.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-mismatch-duplicates.png") });
+    await expectMarks((key) =>
+      group.locator("li", { has: page.locator(`a[href*="${encodeURIComponent(key)}"]`) }),
+    );
+
+    expect(await page.locator("#content img[src='x']").count()).toBe(0);
     expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
 });

@@ -343,6 +343,23 @@ function statusBadge(status) {
   return el("span", { class: `badge ${status ?? ""}`, text: status ?? "?" });
 }
 
+/**
+ * The mark of a listed object whose content contradicts its declared type
+ * (the API's `mismatch`), null for any other: a short label, and the reason
+ * as its title for a pointer and as hidden text for a screen reader. The
+ * reason quotes the uploader's Content-Type, so it only ever goes in as text.
+ */
+function mismatchBadge(item) {
+  if (!item.mismatch) return null;
+  const reason = item.mismatchReason ?? "the content contradicts the declared type";
+  return el(
+    "span",
+    { class: "badge mismatch", title: reason },
+    "type mismatch",
+    el("span", { class: "visually-hidden", text: `: ${reason}` }),
+  );
+}
+
 // ---------------------------------------------------------------- navigation
 
 /** How far back Duplicates looks, whatever time window the other views were given. */
@@ -764,6 +781,8 @@ function gridView(items, folders, showFolder) {
             " · ",
             relativeTime(item.eventTime),
           ),
+          // A line of its own: the status line is cut at the card's width.
+          item.mismatch ? el("span", { class: "sub" }, mismatchBadge(item)) : null,
         ),
       ),
     );
@@ -798,7 +817,7 @@ function listView(items, folders, showFolder) {
           navLink(showFolder ? shownKey(item.key) : shownName(baseName(item.key)), { key: item.key }),
         ),
         el("td", { class: "type", text: item.mime ?? item.category ?? "" }),
-        el("td", {}, statusBadge(item.status)),
+        el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
         el("td", { class: "num", text: formatBytes(item.size) }),
         el("td", { class: "num when", title: item.eventTime, text: relativeTime(item.eventTime) }),
       ),
@@ -1049,7 +1068,7 @@ function problemsTable(items) {
         },
         el("td", { class: "icon-cell" }, marker ? folderIcon(32) : categoryIcon(item.category, 32)),
         el("td", { class: "name", title: shownKey(item.key) }, navLink(shownKey(item.key), opens)),
-        el("td", {}, statusBadge(item.status)),
+        el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
         el("td", { class: "reason" }, longText(item.reason ?? "")),
         el("td", { class: "num", text: relativeTime(item.eventTime) }),
       ),
@@ -1123,7 +1142,7 @@ function duplicateGroup(group) {
                 folderIcon(16),
                 navLink(shownKey(object.key), folderLocation(object.key)),
               )
-            : el("li", {}, navLink(shownKey(object.key), { key: object.key })),
+            : el("li", {}, navLink(shownKey(object.key), { key: object.key }), mismatchBadge(object)),
       ),
     ),
   );
@@ -1140,6 +1159,7 @@ function copyElsewhere(object) {
     { class: "elsewhere", "data-bucket": object.bucket },
     el("span", { class: "mono", text: `s3://${object.bucket}/${shownKey(object.key)}` }),
     el("span", { class: "where", text: " · in another bucket" }),
+    mismatchBadge(object),
   );
 }
 
