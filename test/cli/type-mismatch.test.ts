@@ -1,8 +1,9 @@
 /**
  * A file whose content contradicts its name and declared type (a GIF uploaded
  * as `looks-like.pdf`, so `application/pdf`) is flagged wherever the CLI
- * shows it: the per-file result of `upload --wait`, `show`, and the rows of
- * `ls` and `find`, their `--json` included. The built CLI against
+ * shows it: the per-file result of `upload --wait`, `show`, the rows of
+ * `ls` and `find`, and the copies `find --duplicates` lists, their `--json`
+ * included. The built CLI against
  * `catalog dev` on free ports, the record written by the real pipeline.
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
@@ -26,6 +27,8 @@ beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), "catalog-flagged-files-"));
   await copyFile(corpusFile("filetype-fixture.gif"), join(folder, "looks-like.pdf"));
   await copyFile(corpusFile("exifpy-32-lens_data.jpeg"), join(folder, "photo.jpg"));
+  // The same bytes under their own name and type: a duplicate of the flagged file that is not flagged.
+  await copyFile(corpusFile("filetype-fixture.gif"), join(folder, "honest.gif"));
   ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
   dev = await DevProcess.start(dataDir, ports);
   uploaded = await catalogCli(ports, "upload", folder, "--prefix", "mixed", "--wait", "--concurrency", "1");
@@ -79,7 +82,7 @@ describe("a type mismatch, as the CLI shows it", () => {
     ]);
     expect(table.code, table.stderr).toBe(0);
     const { rows, starts } = statusColumn(table.stdout);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     expect(new Set(starts)).toEqual(new Set([starts[0]]));
     expect(rows.find((row) => row.startsWith("looks-like.pdf "))?.slice(starts[0])).toBe("ok, type mismatch");
     expect(rows.find((row) => row.startsWith("photo.jpg "))?.slice(starts[0])).toBe("ok");
@@ -102,7 +105,7 @@ describe("a type mismatch, as the CLI shows it", () => {
     ]);
     expect(table.code, table.stderr).toBe(0);
     const { rows, starts } = statusColumn(table.stdout);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     expect(new Set(starts)).toEqual(new Set([starts[0]]));
     expect(rows.find((row) => row.includes("/looks-like.pdf "))?.slice(starts[0])).toBe("ok, type mismatch");
     expect(rows.find((row) => row.includes("/photo.jpg "))?.slice(starts[0])).toBe("ok");
@@ -114,5 +117,27 @@ describe("a type mismatch, as the CLI shows it", () => {
       mismatchReason: REASON,
     });
     expect(items.find((item) => String(item.key).endsWith("photo.jpg"))).not.toHaveProperty("mismatch");
+  });
+
+  it("find --duplicates marks the flagged copy, and --json carries it", async () => {
+    const folderName = folder.split("/").pop();
+    const [text, json] = await Promise.all([
+      catalogCli(ports, "find", "--duplicates", "--since", "1h"),
+      catalogCli(ports, "find", "--duplicates", "--since", "1h", "--json"),
+    ]);
+    expect(text.code, text.stderr).toBe(0);
+    const lines = text.stdout.trimEnd().split("\n");
+    expect(lines).toContain(`  s3://uploads/mixed/${folderName}/looks-like.pdf  type mismatch`);
+    expect(lines).toContain(`  s3://uploads/mixed/${folderName}/honest.gif`);
+
+    expect(json.code, json.stderr).toBe(0);
+    const [group] = JSON.parse(json.stdout) as { objects: Record<string, unknown>[] }[];
+    expect(group?.objects.find((object) => String(object.key).endsWith("looks-like.pdf"))).toMatchObject({
+      mismatch: true,
+      mismatchReason: REASON,
+    });
+    expect(group?.objects.find((object) => String(object.key).endsWith("honest.gif"))).not.toHaveProperty(
+      "mismatch",
+    );
   });
 });

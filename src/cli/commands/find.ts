@@ -85,7 +85,8 @@ async function runFind(flags: FindFlags): Promise<void> {
       for (const group of groups.items) {
         const copies = await collectPages(1000, (page) => target.store.listByHash(group.sha256, page));
         // A group listed under the earlier layout can outlive its copies: count them here.
-        if (copies.items.length >= 2) withCopies.push({ ...group, objects: copies.items });
+        if (copies.items.length >= 2)
+          withCopies.push({ ...group, objects: await target.store.withTypeMismatches(copies.items) });
       }
       if (flags.json) {
         printJson(withCopies.map((group) => ({ ...group, objects: group.objects.map(withoutIndexKeys) })));
@@ -100,7 +101,8 @@ async function runFind(flags: FindFlags): Promise<void> {
           `sha256 ${group.sha256}  ${formatBytes(group.size)}  ${group.objects.length} copies (since ${group.since})\n`,
         );
         for (const object of group.objects) {
-          process.stdout.write(`  ${terminalSafe(`s3://${object.bucket}/${object.key}`)}\n`);
+          const mark = object.mismatch ? "  type mismatch" : "";
+          process.stdout.write(`  ${terminalSafe(`s3://${object.bucket}/${object.key}`)}${mark}\n`);
         }
       }
       if (groups.more) process.stderr.write(`(first ${flags.limit} groups; raise --limit for more)\n`);
