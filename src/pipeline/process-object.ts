@@ -321,8 +321,13 @@ async function processCreation(
     }
     // A newer event of the key holds the record (or its tombstone): the thumbnail this event wrote
     // would outlive it as an orphan, or stand under the newer record. It goes, conditional on its ETag,
-    // so one a newer event has written over it since stays.
-    if (write.outcome === "stale" && derived?.thumbnail && deps.thumbnails) {
+    // so one a newer event has written over it since stays. One shared with a newer event is not ours.
+    if (
+      write.outcome === "stale" &&
+      derived?.thumbnail &&
+      derived.sharedWith === undefined &&
+      deps.thumbnails
+    ) {
       await withdrawThumbnail(event, derived.thumbnail, deps.thumbnails, deps.logger ?? SILENT_LOGGER);
     }
     const versionId = head.versionId ?? event.versionId;

@@ -155,7 +155,10 @@ export interface CatalogRecord extends Partial<Omit<SystemMetadata, "bucket" | "
   /** True when long fields were cut to keep the item small. */
   truncated?: boolean;
   thumbnailKey?: string;
-  /** ETag of the thumbnail this record's event wrote (absent on records of older versions). */
+  /**
+   * ETag of the thumbnail this record's event wrote, or of a newer event's made from the same object
+   * version (absent on records of older versions).
+   */
   thumbnailEtag?: string;
   thumbnailSize?: number;
   thumbnailWidth?: number;

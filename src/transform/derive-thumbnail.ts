@@ -64,6 +64,14 @@ export interface ThumbnailStep {
    */
   thumbnail?: ThumbnailRef;
   /**
+   * Set with `thumbnail` when the key holds the thumbnail of a newer event
+   * (this sequencer) made from the same object version: it shows this
+   * content, so the record names it (a backfill after the table was lost
+   * finds the thumbnails its pipeline made), but it stays that event's: a
+   * refused record never withdraws it.
+   */
+  sharedWith?: string;
+  /**
    * The sequencer of the newer event whose thumbnail the key holds, when that
    * is why none was written. Not a warning: this event's record is stale, or
    * about to be replaced by that newer event's.
@@ -161,6 +169,7 @@ export async function deriveThumbnail(
   return {
     ...read,
     warnings: [],
+    ...("sharedWith" in placed && { sharedWith: placed.sharedWith }),
     thumbnail: {
       key: thumbnailKey,
       ...(placed.eTag !== undefined && { eTag: placed.eTag }),
@@ -177,6 +186,8 @@ export async function deriveThumbnail(
 type Placement =
   /** The key holds this event's thumbnail, with this ETag and size. */
   | { eTag?: string; size: number }
+  /** The key holds the thumbnail of a newer event (this sequencer) of the same object version. */
+  | { sharedWith: string; eTag?: string; size: number }
   /** The key holds the thumbnail of a newer event, of this sequencer. */
   | { newer: string }
   /** Other writers changed the key between every look and write. */
@@ -187,7 +198,10 @@ type Placement =
  * each PUT a HEAD reads the sequencer the thumbnail there carries
  * ({@link THUMBNAIL_SEQUENCER_METADATA}):
  * - a newer event's: nothing is written (a late retry of an older event,
- *   hours later, or a handler that lost a race to a newer one);
+ *   hours later, or a handler that lost a race to a newer one); made from
+ *   the same object version, it shows what this event's would, so it is
+ *   named as shared rather than left out (a backfill, whose sequencer is
+ *   the smallest there is, meets the thumbnails of every real event);
  * - this event's, made from the same object version: kept as it is. An
  *   earlier delivery of the event wrote it and may have written its record
  *   too, which names that ETag;
@@ -216,10 +230,11 @@ async function placeInOrder(
     const theirs = there?.userMetadata[THUMBNAIL_SEQUENCER_METADATA];
     if (there && theirs !== undefined && isSequencer(theirs)) {
       const order = compareSequencers(theirs, sequencer);
-      if (order > 0) return { newer: theirs };
-      if (order === 0 && there.userMetadata[THUMBNAIL_SOURCE_METADATA] === label[THUMBNAIL_SOURCE_METADATA]) {
-        return { eTag: there.eTag, size: there.size };
+      const sameSource = there.userMetadata[THUMBNAIL_SOURCE_METADATA] === label[THUMBNAIL_SOURCE_METADATA];
+      if (order > 0) {
+        return sameSource ? { sharedWith: theirs, eTag: there.eTag, size: there.size } : { newer: theirs };
       }
+      if (order === 0 && sameSource) return { eTag: there.eTag, size: there.size };
     }
     const precondition: DerivedPrecondition = there ? { ifMatch: there.eTag } : { ifNoneMatch: "*" };
     const options = { userMetadata: { ...label } };

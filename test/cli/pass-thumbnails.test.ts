@@ -7,6 +7,8 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
@@ -18,6 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PassSummary, REPROCESS_RULE, runCatalogPass } from "../../src/cli/catalog-pass.js";
 import { createProgress } from "../../src/cli/progress.js";
 import type { Target } from "../../src/cli/target.js";
+import { toS3Notification } from "../../src/events/s3-event.js";
+import { createHandler } from "../../src/lambda/handler.js";
 import { DEFAULT_POLICY } from "../../src/policy/policy.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { recordKey } from "../../src/store/keys.js";
@@ -30,6 +34,7 @@ let store: CatalogStore;
 let local: string[];
 let photo: Buffer;
 let buckets = 0;
+let tables = 0;
 
 /** A bucket of its own per case, holding a photo and a text file. */
 async function freshBucket(): Promise<string> {
@@ -56,6 +61,51 @@ async function ageRecord(bucket: string, key: string): Promise<void> {
       ExpressionAttributeValues: { ":old": { S: "0.0.1" } },
     }),
   );
+}
+
+/**
+ * Runs the Lambda handler on the event S3 would send for `key` as it is now, with an S3 sequencer,
+ * so its thumbnail carries a real event's sequencer and the object's ETag.
+ */
+async function catalogByEvent(bucket: string, key: string, sequencer: string): Promise<void> {
+  process.env.POWERTOOLS_METRICS_DISABLED = "true";
+  const head = await servers.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  const handler = createHandler({
+    s3: servers.s3,
+    dynamodb: servers.dynamodb,
+    tableName: "catalog",
+    policy: DEFAULT_POLICY,
+    logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
+    metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
+  });
+  await handler(
+    toS3Notification([
+      {
+        kind: "created",
+        eventName: "ObjectCreated:Put",
+        bucket,
+        key,
+        size: head.ContentLength ?? 0,
+        eTag: (head.ETag ?? "").replaceAll('"', ""),
+        sequencer,
+        eventTime: new Date().toISOString(),
+      },
+    ]),
+  );
+}
+
+/** A table of its own: the catalog as a lost (or new) table leaves it, with no records. */
+async function freshTable(): Promise<string> {
+  const tableName = `catalog-lost-${tables++}`;
+  await new CatalogStore(servers.dynamodb, { tableName }).createTable();
+  return tableName;
+}
+
+const THUMBNAIL_KEY = "_derived/thumbnails/photos/a.jpg.webp";
+
+async function thumbnailHead(bucket: string) {
+  const head = await servers.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: THUMBNAIL_KEY }));
+  return { eTag: head.ETag?.replaceAll('"', ""), metadata: head.Metadata };
 }
 
 async function pass(args: string[]): Promise<PassSummary> {
@@ -171,5 +221,64 @@ describe.concurrent("catalog passes and thumbnails", () => {
     );
     expect((await store.getRecord(bucket, "photos/b.jpg"))?.thumbnailKey).toBeUndefined();
     expect(await keysIn(bucket)).not.toContain("_derived/thumbnails/photos/b.jpg.webp");
+  });
+});
+
+describe.concurrent("a backfill into a table that lost its records, over the thumbnails the pipeline made", () => {
+  it("names the thumbnail made from the object as it is now, and leaves it as it was", async () => {
+    // Prepare: the pipeline cataloged the photo with its thumbnail; then the records were lost.
+    const bucket = await freshBucket();
+    await catalogByEvent(bucket, "photos/a.jpg", "0055AED6DCD90281E5");
+    const made = await thumbnailHead(bucket);
+    const before = await store.getRecord(bucket, "photos/a.jpg");
+    const table = await freshTable();
+
+    // Act
+    expect(await pass(["backfill", "--bucket", bucket, "--table", table])).toMatchObject({
+      cataloged: 2,
+      errors: 0,
+    });
+
+    // Assess: the new record names that thumbnail as the pipeline's record did; S3 holds it unchanged.
+    const record = await new CatalogStore(servers.dynamodb, { tableName: table }).getRecord(
+      bucket,
+      "photos/a.jpg",
+    );
+    expect(record).toMatchObject({
+      sequencer: "0",
+      thumbnailKey: THUMBNAIL_KEY,
+      thumbnailEtag: made.eTag,
+      thumbnailSize: before?.thumbnailSize,
+      thumbnailWidth: before?.thumbnailWidth,
+      thumbnailHeight: before?.thumbnailHeight,
+    });
+    expect(record?.warnings ?? []).toEqual([]);
+    expect(await thumbnailHead(bucket)).toEqual(made);
+  });
+
+  it("names none made from other content by a newer event, and leaves that one in place", async () => {
+    // Prepare: the thumbnail shows the photo; the object was overwritten since, its event never handled.
+    const bucket = await freshBucket();
+    await catalogByEvent(bucket, "photos/a.jpg", "0055AED6DCD90281E5");
+    const made = await thumbnailHead(bucket);
+    const other = await readFile(corpusFile("exifpy-portrait_6.jpg"));
+    await servers.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "photos/a.jpg", Body: other }));
+    const table = await freshTable();
+
+    // Act
+    expect(await pass(["backfill", "--bucket", bucket, "--table", table])).toMatchObject({
+      cataloged: 2,
+      errors: 0,
+    });
+
+    // Assess: the record of the new content names no thumbnail, and the newer event's is untouched.
+    const record = await new CatalogStore(servers.dynamodb, { tableName: table }).getRecord(
+      bucket,
+      "photos/a.jpg",
+    );
+    expect(record?.status).toBe("ok");
+    expect(record?.thumbnailKey).toBeUndefined();
+    expect(record?.thumbnailEtag).toBeUndefined();
+    expect(await thumbnailHead(bucket)).toEqual(made);
   });
 });

@@ -283,6 +283,25 @@ describe("a handler whose record is refused leaves no thumbnail behind", () => {
   });
 });
 
+describe("a thumbnail a newer event made from the same object version is shared, never taken", () => {
+  it("a late retry of an older upload of the same bytes leaves the newer event's thumbnail", async () => {
+    // Prepare: the same image uploaded twice; the second upload's event is handled first.
+    const history = new VersionedKey("order/same-bytes.jpg");
+    const v1 = await history.put(LANDSCAPE);
+    const v2 = await history.put(LANDSCAPE);
+    await processObject(v2, deps(history.storage));
+
+    // Act: the first upload's event, retried late, meets v2's thumbnail of the same content.
+    const late = await processObject(v1, deps(history.storage));
+
+    // Assess: its record is refused, and the thumbnail it shared stays, v2's, named by v2's record.
+    expect(late.outcome).toBe("stale");
+    expect(await recordOf(history.key)).toMatchObject({ sequencer: v2.sequencer });
+    await expectNamedThumbnail(history.key, LANDSCAPE_SHAPE);
+    expect((await thumbnailAt(history.key))?.metadata).toMatchObject({ "event-sequencer": v2.sequencer });
+  });
+});
+
 describe("uploads in order each replace the thumbnail", () => {
   it("three uploads through the handler: each record names its own thumbnail, labelled with its event", async () => {
     const key = "order/sequence.jpg";
