@@ -112,13 +112,89 @@ describe.concurrent("catalog ls: a location that names an object, not a folder, 
   it("lists the folder when a folder has the object's name too (nothing in it cataloged here)", async () => {
     const result = await catalog(["ls", "s3://uploads/named/both", ...local]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe("s3://uploads/named/both/: empty\n");
+    expect(result.stdout).toBe(
+      "s3://uploads/named/both/: 1 object in S3, none cataloged: 'catalog backfill s3://uploads/named/both/' catalogs it\n",
+    );
   });
 
   it("calls a prefix that names neither an empty folder, as before", async () => {
     const result = await catalog(["ls", "s3://uploads/named/pho", ...local]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe("s3://uploads/named/pho/: empty\n");
+  });
+});
+
+describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog does not says so", () => {
+  beforeAll(async () => {
+    const keys = [
+      "unlisted/a.txt",
+      "unlisted/b.txt",
+      "backfilled/a.txt",
+      "mixed/a.txt",
+      "mixed/sub/b.txt",
+      "marked/",
+      "_derived/thumbnails/a.jpg.webp",
+    ];
+    for (const key of keys) {
+      await servers.s3.send(new PutObjectCommand({ Bucket: "uploads", Key: key, Body: key }));
+    }
+  });
+
+  it("names how many there are and the command that catalogs them", async () => {
+    const result = await catalog(["ls", "s3://uploads/unlisted/", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(
+      "s3://uploads/unlisted/: 2 objects in S3, none cataloged: 'catalog backfill s3://uploads/unlisted/' catalogs them\n",
+    );
+    expect(result.stderr).toBe("");
+  });
+
+  it("--json keeps its shape and counts them in uncataloged", async () => {
+    const result = await catalog(["ls", "unlisted", "--json", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      bucket: "uploads",
+      folder: "unlisted/",
+      folders: [],
+      objects: [],
+      uncataloged: 2,
+    });
+  });
+
+  it("after the command it names, lists them and says nothing more", async () => {
+    const backfill = await catalog(["backfill", "s3://uploads/backfilled/", ...local]);
+    expect(backfill.code, backfill.stderr).toBe(0);
+    const [text, json] = await Promise.all([
+      catalog(["ls", "s3://uploads/backfilled/", ...local]),
+      catalog(["ls", "s3://uploads/backfilled/", "--json", ...local]),
+    ]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^NAME +SIZE +TYPE +STATUS\na\.txt +/);
+    expect(text.stderr).toBe("");
+    expect(JSON.parse(json.stdout)).not.toHaveProperty("uncataloged");
+  });
+
+  it("beside sub-folders, says it below the table", async () => {
+    const result = await catalog(["ls", "s3://uploads/mixed/", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\nsub\/ +- +folder +-\n$/);
+    expect(result.stderr).toBe(
+      "(1 object in S3, none cataloged: 'catalog backfill s3://uploads/mixed/' catalogs it)\n",
+    );
+  });
+
+  it("calls a folder holding only its console marker empty", async () => {
+    const result = await catalog(["ls", "s3://uploads/marked/", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe("s3://uploads/marked/: empty\n");
+  });
+
+  it("says thumbnails under the derived prefix are never cataloged, naming no backfill", async () => {
+    const result = await catalog(["ls", "s3://uploads/_derived/thumbnails/", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(
+      "s3://uploads/_derived/thumbnails/: 1 object in S3, derived files (thumbnails) that are never cataloged\n",
+    );
   });
 });
 

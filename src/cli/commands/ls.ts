@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isDerivedKey } from "../../config/config.js";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
@@ -6,8 +7,9 @@ import { formatBytes, formatTable, printJson, statusText } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { collectPages } from "../paging.js";
 import type { Target } from "../target.js";
-import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
+import { derivedPrefixOf, parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
+import { terminalSafe } from "../terminal-text.js";
 
 interface LsFlags extends TargetFlags {
   json?: boolean;
@@ -24,12 +26,19 @@ export interface FolderListing {
   objects: RecordSummary[];
   /** Set when the folder holds more sub-folders or objects than the limit let through. */
   more?: true;
+  /**
+   * Objects S3 holds directly in the folder, set when the catalog has none of
+   * them (a lower bound with `more`): `catalog backfill` of the folder catalogs them.
+   */
+  uncataloged?: number;
 }
 
 /**
  * Sub-folders come from S3 (ListObjectsV2 with Delimiter "/"): a folder is an
  * S3 notion, not a catalog one. Objects come from the catalog, by the folder
- * index, so their type and status are there without reading S3.
+ * index, so their type and status are there without reading S3. The same
+ * listing names S3's objects of the folder too: when the catalog has none,
+ * their count tells an uncataloged folder from an empty one at no extra request.
  */
 async function listFolder(
   target: Target,
@@ -39,6 +48,7 @@ async function listFolder(
 ): Promise<FolderListing> {
   const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
   const folders: string[] = [];
+  let inS3 = 0;
   let token: string | undefined;
   do {
     const page = await target.s3.send(
@@ -50,6 +60,8 @@ async function listFolder(
       }),
     );
     for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
+    // The folder's own key is the empty marker a console's "Create folder" puts there: the folder, not a file in it.
+    for (const object of page.Contents ?? []) if (object.Key !== folder) inS3++;
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token && folders.length < limit);
   const objects = await collectPages(limit, (page) => target.store.listFolder(bucket, folder, page));
@@ -60,6 +72,7 @@ async function listFolder(
     folders: folders.slice(0, limit),
     objects: (await target.store.withTypeMismatches(objects.items)).map(withoutIndexKeys),
     ...(more && { more: true as const }),
+    ...(objects.items.length === 0 && inS3 > 0 && { uncataloged: inS3 }),
   };
 }
 
@@ -83,6 +96,21 @@ async function isObjectOnly(target: Target, bucket: string, key: string): Promis
     ),
   );
   return named?.Contents?.[0]?.Key === key && !inside?.Contents?.length;
+}
+
+/**
+ * What to say of a folder whose objects are in S3 and not in the catalog:
+ * how many, and the command that catalogs them. Under the derived prefix
+ * they are thumbnails, which nothing catalogs (and backfill refuses).
+ */
+function uncatalogedNote(listing: FolderListing, derivedPrefix: string): string {
+  const count = `${listing.more ? "at least " : ""}${listing.uncataloged} object${listing.uncataloged === 1 ? "" : "s"} in S3`;
+  const location = `s3://${listing.bucket}/${listing.folder}`;
+  if (isDerivedKey(listing.folder, derivedPrefix))
+    return `${count}, derived files (thumbnails) that are never cataloged`;
+  return terminalSafe(
+    `${count}, none cataloged: 'catalog backfill ${location}' catalogs ${listing.uncataloged === 1 ? "it" : "them"}`,
+  );
 }
 
 async function runLs(location: string | undefined, flags: LsFlags): Promise<void> {
@@ -111,11 +139,15 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
         statusText(object),
       ]);
     }
+    const note =
+      listing.uncataloged === undefined ? undefined : uncatalogedNote(listing, derivedPrefixOf(flags));
     if (rows.length === 1) {
-      process.stdout.write(`s3://${bucket}/${listing.folder}: empty\n`);
+      // "empty" only when S3 agrees: a folder nobody cataloged says so, and how to catalog it.
+      process.stdout.write(`${terminalSafe(`s3://${bucket}/${listing.folder}`)}: ${note ?? "empty"}\n`);
       return;
     }
     process.stdout.write(`${formatTable(rows)}\n`);
+    if (note) process.stderr.write(`(${note})\n`);
     if (listing.more) {
       process.stderr.write(
         `(first ${flags.limit} sub-folders and objects of each kind; raise --limit for more)\n`,
@@ -131,7 +163,7 @@ export function registerLs(program: Command): void {
       .command("ls")
       .description("list a folder: sub-folders from S3, objects with size, type and status from the catalog")
       .argument("[location]", "s3://bucket/prefix/, or a prefix of the default bucket (default: its root)")
-      .option("--json", "print { bucket, folder, folders, objects, more? } as JSON")
+      .option("--json", "print { bucket, folder, folders, objects, more?, uncataloged? } as JSON")
       .option("--limit <n>", "at most this many sub-folders, and this many objects", parsePositiveInt, 1000),
   ).action((location: string | undefined, flags: LsFlags) => runLs(location, flags));
 }
