@@ -16,6 +16,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalStack } from "../../src/local/local-stack.js";
 import { createApp } from "../../src/server/app.js";
+import { CatalogStore } from "../../src/store/catalog-store.js";
 import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
 import { corpusFile } from "../support/corpus.js";
 
@@ -157,6 +158,48 @@ describe("dashboard as people use it", () => {
     await page.goto(`${catalog.url}/?view=browse`);
     await poll(() => page.textContent("#live")).toBe("live");
     expect(await page.getAttribute("#live", "class")).toContain("on");
+  }, 60_000);
+
+  it("names the backfill for a folder whose objects S3 holds and the catalog does not", async () => {
+    // Prepare: two files cataloged here, then the app over a table that lost its records.
+    await put("never-cataloged/a.txt", "a\n");
+    await put("never-cataloged/sub/b.txt", "b\n");
+    await put("never-cataloged/sub/c.txt", "c\n");
+    const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName: "catalog-lost" });
+    await store.createTable();
+    const app = createApp({
+      store,
+      bucket: catalog.stack.bucket,
+      dispatcher: catalog.stack.dispatcher,
+      deadLetterFile: catalog.stack.deadLetterFile,
+      s3Client: catalog.stack.s3Client,
+      derivedPrefix: catalog.stack.derivedPrefix,
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
+    });
+    try {
+      await openPage();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const bucket = catalog.stack.bucket;
+
+      // Act: a folder with only files, then one with a sub-folder beside them.
+      await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("never-cataloged/sub/")}`);
+
+      // Assess: the listing says what S3 holds and the command, not "nothing here".
+      await poll(() => page.textContent("#content .empty")).toBe(
+        `2 objects in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/sub/ catalogs them.`,
+      );
+      await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("never-cataloged/")}`);
+      await poll(() => page.textContent("#view-note")).toBe(
+        `1 folder, 0 objects. 1 object in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/ catalogs it.`,
+      );
+      expect(incidents).toEqual([]);
+    } finally {
+      await page.close();
+      (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }, 60_000);
 
   it("breaks keys of a thousand characters instead of widening the page, in every view", async () => {

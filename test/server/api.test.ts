@@ -221,6 +221,66 @@ describe("reading the catalog", () => {
     ]);
   });
 
+  it("counts the objects S3 holds in a folder only when the catalog has none of them", async () => {
+    // Prepare: the same bucket over a table that lost its records.
+    const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName: "catalog-lost" });
+    await store.createTable();
+    const lost = createApp({
+      store,
+      bucket: catalog.stack.bucket,
+      dispatcher: catalog.stack.dispatcher,
+      deadLetterFile: catalog.stack.deadLetterFile,
+      s3Client: catalog.stack.s3Client,
+      derivedPrefix: catalog.stack.derivedPrefix,
+    });
+    const folder = async (app: typeof lost, prefix: string) =>
+      (await (await app.request(`/api/folder?prefix=${prefix}`)).json()) as Json;
+
+    // Act
+    const [photos, root, cataloged] = await Promise.all([
+      folder(lost, "photos/2026/"),
+      folder(lost, ""),
+      folder(catalog.app, "photos/2026/"),
+    ]);
+
+    // Assess: the two photos and root.txt are counted; a cataloged folder has no count.
+    expect(photos).toMatchObject({ folders: [], items: [], uncataloged: 2 });
+    expect(root).toMatchObject({ items: [], uncataloged: 1 });
+    expect(root.folders).toContain("photos/");
+    expect(cataloged.items).toHaveLength(2);
+    expect(cataloged).not.toHaveProperty("uncataloged");
+  });
+
+  it("does not count a folder's own console marker or derived files", async () => {
+    // Prepare: a marker, as a console's "Create folder" makes it, and a derived file; the pipeline
+    // catalogs the marker, so the folder is read from a table that has none of it.
+    await put("made-in-console/", Buffer.alloc(0));
+    await catalog.stack.dispatcher.idle();
+    const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName: "catalog-markers" });
+    await store.createTable();
+    const app = createApp({
+      store,
+      bucket: catalog.stack.bucket,
+      dispatcher: catalog.stack.dispatcher,
+      deadLetterFile: catalog.stack.deadLetterFile,
+      s3Client: catalog.stack.s3Client,
+      derivedPrefix: catalog.stack.derivedPrefix,
+    });
+
+    // Act
+    const [marked, derived] = await Promise.all(
+      ["made-in-console/", "_derived/fixtures/"].map(
+        async (prefix) => (await (await app.request(`/api/folder?prefix=${prefix}`)).json()) as Json,
+      ),
+    );
+
+    // Assess
+    expect(marked).toMatchObject({ items: [] });
+    expect(marked).not.toHaveProperty("uncataloged");
+    expect(derived).toMatchObject({ items: [] });
+    expect(derived).not.toHaveProperty("uncataloged");
+  });
+
   it("pages a folder listing with a cursor", async () => {
     const first = await getJson("/api/folder?prefix=photos/2026/&limit=1");
     expect(first.body.items).toHaveLength(1);

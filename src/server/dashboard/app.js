@@ -669,11 +669,11 @@ function renderBreadcrumbs() {
   });
 }
 
-function itemsView(items, { showFolder = false, folders = [] } = {}) {
+function itemsView(items, { showFolder = false, folders = [], empty } = {}) {
   if (items.length === 0 && folders.length === 0)
     return el("div", {
       class: "empty",
-      text: "Nothing here yet. Drop files anywhere on this page to upload them.",
+      text: empty ?? "Nothing here yet. Drop files anywhere on this page to upload them.",
     });
   return state.layout === "list"
     ? listView(items, folders, showFolder)
@@ -1020,6 +1020,15 @@ function counted(count, noun) {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
+/**
+ * What Browse says of a folder whose objects S3 holds and the catalog does
+ * not (`uncataloged` of /api/folder): how many, and the command that catalogs them.
+ */
+function uncatalogedText(count) {
+  const location = `s3://${state.health?.bucket ?? "bucket"}/${state.prefix}`;
+  return `${counted(count, "object")} in S3 here, none cataloged: catalog backfill ${location} catalogs ${count === 1 ? "it" : "them"}.`;
+}
+
 function renderBrowse(options) {
   return pagedView(
     "/api/folder",
@@ -1027,8 +1036,13 @@ function renderBrowse(options) {
     {
       title: state.prefix ? `/${shownKey(state.prefix)}` : "Bucket root",
       note: (first, count, more) =>
-        `${counted(first.folders.length, "folder")}${first.foldersTruncated ? " (the first ones: there are more)" : ""}, ${counted(count, "object")}${more ? " so far: more below" : ""}.`,
-      draw: (first, items) => itemsView(items, { folders: first.folders }),
+        `${counted(first.folders.length, "folder")}${first.foldersTruncated ? " (the first ones: there are more)" : ""}, ${counted(count, "object")}${more ? " so far: more below" : ""}.${first.uncataloged && first.folders.length > 0 ? ` ${uncatalogedText(first.uncataloged)}` : ""}`,
+      // With no sub-folders the listing shows nothing else, so it says it in place of "nothing here".
+      draw: (first, items) =>
+        itemsView(items, {
+          folders: first.folders,
+          ...(first.uncataloged && { empty: uncatalogedText(first.uncataloged) }),
+        }),
     },
     options,
   );

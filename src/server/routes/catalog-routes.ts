@@ -83,13 +83,16 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
       await marked(await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) })),
     );
     // Sub-folders come from S3 (the catalog has no folder items); on the first page only.
-    const folders = cursor ? { names: [], truncated: false } : await subFolders(deps, prefix);
+    const folders = cursor ? { names: [], truncated: false, objects: 0 } : await subFolders(deps, prefix);
+    // A folder whose objects S3 holds and the catalog does not is no empty folder: say how many.
+    const uncataloged = page.items.length === 0 && folders.objects > 0 ? folders.objects : undefined;
     return c.json({
       prefix,
       folders: folders.names,
       foldersTruncated: folders.truncated,
       items: page.items,
       ...(page.cursor && { cursor: page.cursor }),
+      ...(uncataloged !== undefined && { uncataloged }),
     });
   });
 
@@ -158,12 +161,18 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
   });
 }
 
+/**
+ * A folder's sub-folders as S3 lists them, and how many objects the same
+ * listing names directly in it: derived files and the folder's own console
+ * marker (`prefix/`, which Browse shows as the folder) are not counted.
+ */
 async function subFolders(
   deps: CatalogRouteDeps,
   prefix: string,
-): Promise<{ names: string[]; truncated: boolean }> {
-  if (!deps.s3Client) return { names: [], truncated: false };
+): Promise<{ names: string[]; truncated: boolean; objects: number }> {
+  if (!deps.s3Client) return { names: [], truncated: false, objects: 0 };
   const names: string[] = [];
+  let objects = 0;
   let token: string | undefined;
   for (let page = 0; page < FOLDER_PAGES_BOUND; page++) {
     const output = await deps.s3Client.send(
@@ -177,8 +186,11 @@ async function subFolders(
     for (const common of output.CommonPrefixes ?? []) {
       if (common.Prefix && !common.Prefix.startsWith(deps.derivedPrefix)) names.push(common.Prefix);
     }
+    for (const object of output.Contents ?? []) {
+      if (object.Key && object.Key !== prefix && !object.Key.startsWith(deps.derivedPrefix)) objects++;
+    }
     token = output.IsTruncated ? output.NextContinuationToken : undefined;
-    if (!token) return { names, truncated: false };
+    if (!token) return { names, truncated: false, objects };
   }
-  return { names, truncated: true };
+  return { names, truncated: true, objects };
 }
