@@ -582,6 +582,13 @@ describe("upload", () => {
     expect(await storedKeys("bidi/")).toEqual([]);
   });
 
+  it.each([".", ".."])("refuses a file named %j, which names no file, and stores nothing", async (name) => {
+    const { status, body } = await upload("dots/", multipart([{ name, body: "x" }]));
+    expect(status).toBe(400);
+    expect(body.error).toBe(`'file name' is missing: each file part needs filename="NAME"`);
+    expect(await storedKeys("dots/")).toEqual([]);
+  });
+
   it("refuses a file name with a zero-width space, which makes it read as another", async () => {
     // "pay<U+200B>pal.txt" reads "paypal.txt".
     const { status, body } = await upload(

@@ -177,6 +177,9 @@ function streamUpload(
             400,
             "'file name' is not valid UTF-8 (send a name in another charset as filename*=charset''name)",
           );
+        // A part with no name, or named `.` or `..` (which busboy reduces to nothing), names no file.
+        if (name === "" || name === "." || name === "..")
+          throw new RequestError(400, "'file name' is missing: each file part needs filename=\"NAME\"");
         key = parseNewKey("file name", `${prefix}${name}`);
       } catch (error) {
         file.resume();
