@@ -464,8 +464,12 @@ describe("an AVI file's RIFF INFO copyright", () => {
   // The fixture's hdrl list ends at 8862, where its INFO list (ISFT only) begins; movi follows a JUNK chunk.
   const hdrlEnd = 20 + avi.readUInt32LE(16);
   const infoEnd = hdrlEnd + 8 + avi.readUInt32LE(hdrlEnd + 4);
-  const withInfo = (...chunks: Uint8Array[]) =>
-    concatBytes(avi.subarray(0, hdrlEnd), ...chunks, avi.subarray(infoEnd));
+  const withInfo = (...chunks: Uint8Array[]) => {
+    const bytes = concatBytes(avi.subarray(0, hdrlEnd), ...chunks, avi.subarray(infoEnd));
+    // The RIFF size follows, or the file would read as one cut short (or with bytes after its end).
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(4, bytes.byteLength - 8, true);
+    return bytes;
+  };
 
   it("reads ICOP as exiftool does, past JUNK and another field, keeping the stream facts", async () => {
     const copyright = Buffer.from("\u00a9 2024 Caf\u00e9 Films\0", "latin1");

@@ -134,6 +134,49 @@ async function readInfoCopyright(reader: BlockReader, start: number): Promise<st
   return undefined;
 }
 
+/** Top-level chunks looked at for the `movi` list: `hdrl`, then INFO and JUNK padding in the files seen. */
+const MAX_CHUNKS_BEFORE_MOVI = 16;
+
+/** What a cut AVI file lacks, from its top-level chunk headers. */
+export type AviShortfall =
+  /** The file ends before its `movi` list starts: no frame is there. */
+  | { lacks: "frames"; promised?: undefined; present?: undefined }
+  /** The file ends inside its `movi` list: bytes it declares (after its list type) and bytes present. */
+  | { lacks: "frames"; promised: number; present: number }
+  /** The frames are whole; the RIFF list's bytes and those present: what follows `movi`, the `idx1` index, is cut. */
+  | { lacks: "index"; promised: number; present: number };
+
+/**
+ * What an AVI file lacks when it ends before its RIFF list does: its frames
+ * (all, or those past the end of its `movi` list), or only the index after
+ * them. Only top-level chunk headers are read. A RIFF size of 0 (some
+ * streaming writers never fill it in) or one that fits the file says nothing
+ * is missing. OpenDML's `AVIX` lists, which follow the first RIFF list in
+ * files of a GiB and more, are not followed.
+ *
+ * @example
+ * await aviShortfall(reader) // { lacks: "frames", promised: 42428, present: 16292 }
+ */
+export async function aviShortfall(reader: BlockReader): Promise<AviShortfall | undefined> {
+  const riff = await reader.read(0, 12);
+  if (riff.byteLength < 12) return undefined;
+  const riffSize = new DataView(riff.buffer, riff.byteOffset, 12).getUint32(4, true);
+  if (8 + riffSize <= reader.size) return undefined;
+  let at = 12;
+  for (let i = 0; i < MAX_CHUNKS_BEFORE_MOVI; i++) {
+    if (at + 12 > reader.size) return { lacks: "frames" };
+    const header = await reader.read(at, 12);
+    const size = new DataView(header.buffer, header.byteOffset, 12).getUint32(4, true);
+    if (fourcc(header, 0) === "LIST" && fourcc(header, 8) === "movi") {
+      return at + 8 + size > reader.size
+        ? { lacks: "frames", promised: size - 4, present: reader.size - (at + 12) }
+        : { lacks: "index", promised: riffSize, present: reader.size - 8 };
+    }
+    at += 8 + size + (size & 1);
+  }
+  return undefined;
+}
+
 function decodeStreamFormat(
   type: string | undefined,
   body: DataView,

@@ -5,7 +5,7 @@ import type { Category, MediaInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { aiffFramesIn, aiffShortfall, MAX_AIFF_CHUNKS, readAiffChunks } from "./aiff.js";
 import { readAsfStreams } from "./asf.js";
-import { readAviHeader } from "./avi.js";
+import { aviShortfall, readAviHeader } from "./avi.js";
 import { flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
 import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
@@ -50,7 +50,8 @@ import { parseTaggedAudio } from "./tagged-audio.js";
  */
 export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   const mime = ctx.format.mime;
-  if (AVI_MIMES.has(mime)) return finish(ctx, await readAviHeader(ctx.reader));
+  if (AVI_MIMES.has(mime))
+    return finishCounted(ctx, await countAviPresent(ctx, await readAviHeader(ctx.reader)));
   if (FLV_MIMES.has(mime)) return finish(ctx, await readFlvHeader(ctx.reader, ctx.warn));
   if (mime === "audio/amr") return finish(ctx, await readAmrHeader(ctx));
   const parserMime = parserMimeFor(mime);
@@ -128,11 +129,11 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   }
   if (!media) return finish(ctx, { container: fallback, codecs: [] });
   if (category) ctx.format.category = category;
-  finish(ctx, media);
-  // The engine turns this into a `partial` result that keeps the duration of what is there.
-  if (cutShort) throw new ContentError(`truncated: ${cutShort}`);
-  return { media };
+  return finishCounted(ctx, { media, ...(cutShort && { cutShort }) });
 }
+
+/** Why a file cut short is partial. */
+const CUT_SHORT = "the file is shorter than its header states";
 
 /** A duration cut to the audio a file holds, and what to say about it when it was cut. */
 interface Counted {
@@ -158,13 +159,44 @@ function countPresent(
   const duration = media.duration === undefined ? undefined : (media.duration * present) / promised;
   return {
     media: { ...media, ...(duration !== undefined && { duration }) },
-    cutShort: "the file is shorter than its header states",
+    cutShort: CUT_SHORT,
   };
 }
 
 function finish(ctx: ExtractContext, media: MediaInfo): Sections {
   ctx.partial.media = media;
   return { media };
+}
+
+/** Like `finish`, then says a file cut short is so. */
+function finishCounted(ctx: ExtractContext, { media, cutShort }: Counted): Sections {
+  finish(ctx, media);
+  // The engine turns this into a `partial` result that keeps the duration of what is there.
+  if (cutShort) throw new ContentError(`truncated: ${cutShort}`);
+  return { media };
+}
+
+/**
+ * Cuts an AVI file's duration to the frames it holds when it ends before its
+ * RIFF list does (the `avih` header counts the frames of the whole file): the
+ * header duration scaled to the `movi` bytes present (counting the frames would
+ * take a read per chunk, all through the file), none when the file ends before
+ * its `movi` list, and the whole when only the index after it is cut.
+ */
+async function countAviPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+  const shortfall = await aviShortfall(ctx.reader);
+  if (!shortfall) return { media };
+  if (shortfall.lacks === "frames" && shortfall.promised !== undefined)
+    return countPresent(ctx, media, "AVI: cut short: the movi list", shortfall.promised, shortfall.present);
+  const { duration: _, ...rest } = media;
+  if (shortfall.lacks === "frames") {
+    ctx.warn("AVI: cut short: the file ends before its movi list; no duration");
+    return { media: rest, cutShort: CUT_SHORT };
+  }
+  ctx.warn(
+    `AVI: cut short: the RIFF list promises ${shortfall.promised} bytes, the file has ${shortfall.present}; the frames are whole, the index after them is not`,
+  );
+  return { media, cutShort: CUT_SHORT };
 }
 
 /** Fills an MP4/QuickTime result from its `moov` box, which states the header duration. */
