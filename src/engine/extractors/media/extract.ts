@@ -9,7 +9,7 @@ import { aviShortfall, readAviHeader } from "./avi.js";
 import { flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
 import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
-import { matroskaFrameRate } from "./matroska.js";
+import { matroskaFrameRate, matroskaShortfall } from "./matroska.js";
 import {
   ASF_MIMES,
   AVI_MIMES,
@@ -90,9 +90,14 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     }
   } else if (ASF_MIMES.has(mime) && media) {
     media = await mergeAsfStreams(ctx, media);
-  } else if (MATROSKA_MIMES.has(mime) && media?.width !== undefined && media.frameRate === undefined) {
-    const frameRate = matroskaFrameRate(await ctx.reader.read(0, HEAD_WINDOW_BYTES));
-    if (frameRate !== undefined) media = { ...media, frameRate };
+  } else if (MATROSKA_MIMES.has(mime) && media) {
+    if (media.width !== undefined && media.frameRate === undefined) {
+      const frameRate = matroskaFrameRate(await ctx.reader.read(0, HEAD_WINDOW_BYTES));
+      if (frameRate !== undefined) media = { ...media, frameRate };
+    }
+    const counted = await countMatroskaPresent(ctx, media);
+    media = counted.media;
+    cutShort = counted.cutShort;
   } else if (OGG_MIMES.has(mime) && media) {
     const ogg = await completeOgg(ctx, media);
     media = ogg.media;
@@ -255,6 +260,31 @@ async function countMediaDataPresent(ctx: ExtractContext, media: MediaInfo): Pro
   const shortfall = await readOrSkip(() => mediaDataShortfall(ctx.reader));
   if (!shortfall) return { media };
   return countPresent(ctx, media, "ISO-BMFF: cut short: the mdat box", shortfall.promised, shortfall.present);
+}
+
+/**
+ * Cuts a Matroska/WebM file's duration to the blocks it holds when it ends
+ * before its Segment (or last Cluster) does: up to the start of the last whole
+ * block of the Cluster it ends inside, when that Cluster starts in the tail
+ * (finding one further back would mean reading the file through); none when
+ * no Cluster is found there; the stated one when only the Cues or Tags after
+ * the last Cluster are cut.
+ */
+async function countMatroskaPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+  const shortfall = await readOrSkip(() => matroskaShortfall(ctx.reader));
+  if (!shortfall) return { media };
+  const said = `Matroska: cut short: the ${shortfall.element} promises ${shortfall.promised} bytes, the file has ${shortfall.present}`;
+  const { duration: _, ...rest } = media;
+  if (shortfall.clustersWhole) {
+    ctx.warn(`${said}; its clusters are whole`);
+    return { media, cutShort: CUT_SHORT };
+  }
+  if (shortfall.blocksUntil === undefined) {
+    ctx.warn(`${said}; no cluster found near its end, so no duration`);
+    return { media: rest, cutShort: CUT_SHORT };
+  }
+  ctx.warn(`${said}; duration runs to the last whole block`);
+  return { media: { ...rest, duration: shortfall.blocksUntil }, cutShort: CUT_SHORT };
 }
 
 /** Adds the picture size and audio format ASF stream headers declare; a bad header only warns. */
