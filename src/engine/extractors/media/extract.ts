@@ -29,7 +29,7 @@ import {
   readMpegShortfall,
   readVbrExtent,
 } from "./mpeg-frames.js";
-import { lastGranulePosition, opusPreSkip, theoraPicture } from "./ogg.js";
+import { opusPreSkip, readOggEnd, theoraPicture } from "./ogg.js";
 import {
   MAX_WAVE_CHUNKS,
   readWaveChunks,
@@ -102,6 +102,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     const ogg = await completeOgg(ctx, media);
     media = ogg.media;
     category = ogg.category;
+    cutShort = ogg.cutShort;
   } else if (parserMime === "audio/wav" && media) {
     const counted = await completeWave(ctx, media);
     media = counted.media;
@@ -303,30 +304,31 @@ async function mergeAsfStreams(ctx: ExtractContext, media: MediaInfo): Promise<M
 
 /**
  * Adds what the first Ogg pages do not state: the duration from the last
- * page's granule position, and a Theora stream's picture.
+ * page's granule position, and a Theora stream's picture. A file that ends
+ * inside a page, or whose last page does not end its stream, is cut short:
+ * it lasts until the last whole page (music-metadata counts the cut one).
  */
-async function completeOgg(
-  ctx: ExtractContext,
-  media: MediaInfo,
-): Promise<{ media: MediaInfo; category: Category }> {
+async function completeOgg(ctx: ExtractContext, media: MediaInfo): Promise<Counted & { category: Category }> {
   const head = await ctx.reader.read(0, HEAD_WINDOW_BYTES);
   const merged: MediaInfo = { ...media };
+  const end = await readOggEnd(ctx.reader);
+  let category: Category = "audio";
   const picture = theoraPicture(head);
   if (picture) {
     Object.assign(merged, picture);
     if (!merged.codecs.includes("Theora")) merged.codecs = [...merged.codecs, "Theora"];
-    return { media: merged, category: "video" };
+    category = "video";
+  } else if (merged.sampleRate && (merged.duration === undefined || end?.cut)) {
+    const isOpus = merged.codecs.some((codec) => /opus/i.test(codec));
+    const samples = Number(end?.granule ?? 0n) - (isOpus ? (opusPreSkip(head) ?? 0) : 0);
+    const rate = isOpus ? 48_000 : merged.sampleRate;
+    if (samples > 0) merged.duration = samples / rate;
+    else delete merged.duration;
   }
-  if (merged.duration === undefined && merged.sampleRate) {
-    const granule = await lastGranulePosition(ctx.reader);
-    if (granule !== undefined) {
-      const isOpus = merged.codecs.some((codec) => /opus/i.test(codec));
-      const samples = Number(granule) - (isOpus ? (opusPreSkip(head) ?? 0) : 0);
-      const rate = isOpus ? 48_000 : merged.sampleRate;
-      if (samples > 0) merged.duration = samples / rate;
-    }
-  }
-  return { media: merged, category: "audio" };
+  if (!end?.cut) return { media: merged, category };
+  const counted = merged.duration === undefined ? "" : "; duration counts the whole pages";
+  ctx.warn(`Ogg: cut short: the file ends ${end.cut}${counted}`);
+  return { media: merged, category, cutShort: CUT_SHORT };
 }
 
 /** A content error or a bound on a decoded length: what a secondary reader reports as a warning and moves past. */

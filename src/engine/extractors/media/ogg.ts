@@ -66,30 +66,70 @@ export function opusPreSkip(head: Uint8Array): number | undefined {
   return new DataView(head.buffer, head.byteOffset + at + 10, 2).getUint16(0, true);
 }
 
+/** What the last pages of an Ogg file say about its end. */
+export interface OggEnd {
+  /**
+   * The granule position of the last whole page of the first logical stream
+   * found in the tail (for audio codecs, the samples up to its end).
+   */
+  granule?: bigint;
+  /**
+   * How the file shows it was cut short: it ends inside its last page, or
+   * its last page, whole, is not marked as the end of its stream.
+   */
+  cut?: "inside a page" | "without an end-of-stream page";
+}
+
+/** The page header's flag for a logical stream's last page. */
+const END_OF_STREAM = 0x04;
+
 /**
- * The granule position of the last page of the first logical stream, read
- * from the tail of the file. For audio codecs it counts samples.
+ * Reads the last pages of an Ogg file from its tail: the granule position of
+ * the first logical stream's last whole page, and whether the file's last
+ * page is whole and ends a stream. Bytes after the last page (an ID3v1 tag
+ * some taggers append) are passed over.
  *
  * @example
- * const granule = await lastGranulePosition(reader); // 139_520n
+ * await readOggEnd(reader) // { granule: 139_520n }
  */
-export async function lastGranulePosition(reader: BlockReader): Promise<bigint | undefined> {
+export async function readOggEnd(reader: BlockReader): Promise<OggEnd | undefined> {
   const first = await reader.read(0, 27);
   if (first.byteLength < 27 || indexOfBytes(first, CAPTURE) !== 0) return undefined;
   const serial = new DataView(first.buffer, first.byteOffset).getUint32(14, true);
+  let end: OggEnd | undefined;
   for (const window of [FIRST_TAIL_BYTES, TAIL_WINDOW_BYTES]) {
     const tail = await reader.tail(window);
+    end = undefined;
     for (
       let at = lastIndexOfBytes(tail, CAPTURE, tail.byteLength);
       at >= 0;
       at = lastIndexOfBytes(tail, CAPTURE, at - 1)
     ) {
-      if (at + 27 > tail.byteLength) continue;
+      if (at + 27 > tail.byteLength) {
+        end ??= { cut: "inside a page" };
+        continue;
+      }
       const view = new DataView(tail.buffer, tail.byteOffset + at, 27);
+      if (view.getUint8(4) !== 0) continue;
+      const whole = pageEnd(tail, at) <= tail.byteLength;
+      if (!end) {
+        const endsStream = (view.getUint8(5) & END_OF_STREAM) !== 0;
+        end = whole ? (endsStream ? {} : { cut: "without an end-of-stream page" }) : { cut: "inside a page" };
+      }
       const granule = view.getBigInt64(6, true);
-      if (view.getUint8(4) === 0 && view.getUint32(14, true) === serial && granule >= 0n) return granule;
+      if (whole && view.getUint32(14, true) === serial && granule >= 0n) return { ...end, granule };
     }
     if (tail.byteLength >= reader.size) break;
   }
-  return undefined;
+  return end;
+}
+
+/** Where the page at `at` ends, by its segment table; past the bytes when the table is cut. */
+function pageEnd(bytes: Uint8Array, at: number): number {
+  const segments = bytes[at + 26] as number;
+  const bodyAt = at + 27 + segments;
+  if (bodyAt > bytes.byteLength) return Number.POSITIVE_INFINITY;
+  let end = bodyAt;
+  for (let i = at + 27; i < bodyAt; i++) end += bytes[i] as number;
+  return end;
 }
