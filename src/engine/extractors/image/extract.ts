@@ -185,6 +185,13 @@ async function withExif(
   return publish(ctx, merged);
 }
 
+/** Says an animation cut short lasts as long as the frames whole in it. */
+function warnWholeFrames(ctx: ExtractContext, format: string, frames: number): void {
+  ctx.warn(
+    `${format}: cut short: ${frames} whole frame${frames === 1 ? "" : "s"}; duration counts ${frames === 1 ? "it" : "those"}`,
+  );
+}
+
 function truncated(message: string): never {
   throw new ContentError(`truncated: ${message}`);
 }
@@ -229,9 +236,11 @@ async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
       frames: chunks.frames ?? 1,
       animated: chunks.frames !== undefined && chunks.frames > 1,
       ...(chunks.duration !== undefined && { duration: chunks.duration }),
+      ...(chunks.whole && { duration: chunks.whole.duration }),
     },
     chunks.exif,
   );
+  if (chunks.whole) warnWholeFrames(ctx, "APNG", chunks.whole.frames);
   if (!endsWithIend(await ctx.reader.tail(12))) truncated("no PNG IEND chunk at the end");
   return image;
 }
@@ -248,7 +257,9 @@ async function decodeGif(ctx: ExtractContext): Promise<ImageInfo> {
     ...(structure.complete && { frames: structure.frames }),
     ...((structure.complete || structure.frames > 1) && { animated: structure.frames > 1 }),
     ...(structure.complete && structure.frames > 1 && { duration: structure.delayCentiseconds / 100 }),
+    ...(structure.truncated && structure.frames > 1 && { duration: structure.whole.delayCentiseconds / 100 }),
   });
+  if (structure.truncated && structure.frames > 1) warnWholeFrames(ctx, "GIF", structure.whole.frames);
   if (structure.truncated) truncated("GIF ends before its trailer");
   return image;
 }
@@ -266,9 +277,11 @@ async function decodeWebp(ctx: ExtractContext): Promise<ImageInfo> {
       ...(structure.frames !== undefined && { frames: structure.frames }),
       animated: structure.animated,
       ...(structure.durationMs !== undefined && { duration: structure.durationMs / 1000 }),
+      ...(structure.whole && { duration: structure.whole.durationMs / 1000 }),
     },
     structure.exif,
   );
+  if (structure.whole) warnWholeFrames(ctx, "WebP", structure.whole.frames);
   if (structure.truncated) truncated(structure.truncated);
   return image;
 }

@@ -13,6 +13,8 @@ export interface GifStructure {
   complete: boolean;
   /** True when the walk ran off the end of the file before the trailer. */
   truncated: boolean;
+  /** Frames whose image data is whole, and their delays in hundredths of a second: what a cut file shows. */
+  whole: { frames: number; delayCentiseconds: number };
 }
 
 /**
@@ -40,7 +42,10 @@ export async function readGifStructure(reader: BlockReader): Promise<GifStructur
     delayCentiseconds: 0,
     complete: false,
     truncated: false,
+    whole: { frames: 0, delayCentiseconds: 0 },
   };
+  // The delay a Graphic Control Extension gives the frame that follows it.
+  let pendingDelay = 0;
   let at = 13 + (packed & 0x80 ? 3 * 2 ** ((packed & 7) + 1) : 0);
   const skipSubBlocks = (): boolean => {
     for (;;) {
@@ -59,7 +64,8 @@ export async function readGifStructure(reader: BlockReader): Promise<GifStructur
     if (introducer === 0x21) {
       // A Graphic Control Extension (label F9, block size 4) holds the next frame's delay at bytes 4-5.
       if (bytes[at + 1] === 0xf9 && bytes[at + 2] === 4 && at + 6 <= bytes.byteLength) {
-        structure.delayCentiseconds += (bytes[at + 4] as number) | ((bytes[at + 5] as number) << 8);
+        pendingDelay = (bytes[at + 4] as number) | ((bytes[at + 5] as number) << 8);
+        structure.delayCentiseconds += pendingDelay;
       }
       at += 2;
       if (!skipSubBlocks()) break;
@@ -69,6 +75,9 @@ export async function readGifStructure(reader: BlockReader): Promise<GifStructur
       const local = bytes[at + 9] as number;
       at += 10 + (local & 0x80 ? 3 * 2 ** ((local & 7) + 1) : 0) + 1;
       if (!skipSubBlocks()) break;
+      structure.whole.frames += 1;
+      structure.whole.delayCentiseconds += pendingDelay;
+      pendingDelay = 0;
     } else {
       throw new ContentError(`GIF: unknown block 0x${(introducer ?? 0).toString(16)} at offset ${at}`);
     }

@@ -13,6 +13,11 @@ export interface PngChunks {
   exif?: Uint8Array;
   /** True when that eXIf chunk follows the image data, where some readers do not look. */
   exifAfterData?: boolean;
+  /**
+   * In an APNG that ends before IEND: the frames another fcTL follows (so
+   * their data is whole), and their delays added up in seconds.
+   */
+  whole?: { frames: number; duration: number };
 }
 
 /** Chunks walked before the first IDAT, or back from IEND; real files have a few dozen at most. */
@@ -71,19 +76,24 @@ export function pngPixelFormat(head: Uint8Array): { bitDepth: number; colorType:
 export async function readPngChunks(reader: BlockReader): Promise<PngChunks> {
   const found: PngChunks = {};
   let seconds = 0;
+  // Frames another fcTL has closed, and their delays: what an APNG cut short shows.
+  let closed = { frames: -1, seconds: 0 };
   let inData = false;
   let count = 0;
+  let ranOut = true;
   for await (const chunk of chunkHeaders(reader, IHDR_END)) {
     count++;
     if (chunk.type === "IEND") {
       // Rounded to the microsecond: added-up fractions such as 7/100 leave binary noise.
       if (isAnimated(found)) found.duration = Math.round(seconds * 1e6) / 1e6;
+      ranOut = false;
       break;
     }
     if (!inData) {
       if (count > MAX_PNG_CHUNKS) break;
       boundedLength(chunk.length, 0x7fffffff, "PNG chunk length");
     } else if (count > MAX_APNG_CHUNKS || chunk.offset > APNG_WALK_BYTES) {
+      ranOut = false;
       break;
     }
     if (chunk.type === "IDAT" && !inData) {
@@ -95,7 +105,10 @@ export async function readPngChunks(reader: BlockReader): Promise<PngChunks> {
           found.exifAfterData = true;
         }
       }
-      if (!isAnimated(found)) break;
+      if (!isAnimated(found)) {
+        ranOut = false;
+        break;
+      }
     } else if (chunk.type === "acTL" && !inData && chunk.length >= 8) {
       found.frames = viewOf(await readExactly(reader, chunk.offset + 8, 4, "PNG acTL")).getUint32(0);
     } else if (chunk.type === "eXIf" && !inData && !found.exif) {
@@ -103,9 +116,12 @@ export async function readPngChunks(reader: BlockReader): Promise<PngChunks> {
       found.exif = withoutExifPrefix(await readExactly(reader, chunk.offset + 8, size, "PNG eXIf chunk"));
     } else if (chunk.type === "fcTL" && chunk.length >= 26) {
       const delay = viewOf(await readExactly(reader, chunk.offset + 8 + 20, 4, "PNG fcTL"));
+      closed = { frames: closed.frames + 1, seconds };
       seconds += delay.getUint16(0) / (delay.getUint16(2) || 100);
     }
   }
+  if (ranOut && isAnimated(found) && closed.frames > 0)
+    found.whole = { frames: closed.frames, duration: Math.round(closed.seconds * 1e6) / 1e6 };
   return found;
 }
 

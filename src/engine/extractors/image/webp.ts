@@ -15,6 +15,8 @@ export interface WebpStructure {
   exif?: Uint8Array;
   /** Set when the RIFF size or a chunk runs past the end of the file. */
   truncated?: string;
+  /** In an animation cut short: the ANMF frames whole before the cut, and their durations in milliseconds. */
+  whole?: { frames: number; durationMs: number };
 }
 
 /**
@@ -93,5 +95,8 @@ export async function readWebpStructure(reader: BlockReader): Promise<WebpStruct
     structure.frames = structure.animated ? frames : 1;
     if (structure.animated && frames > 0) structure.durationMs = durationMs;
   }
+  // The walk stops at the chunk the file ends inside, so the frames it counted are whole.
+  if (counting && structure.truncated && structure.animated && frames > 0)
+    structure.whole = { frames, durationMs };
   return structure;
 }
