@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -139,6 +139,26 @@ function movieMadeBy(make: string, model: string): Uint8Array {
   const ftyp = box("ftyp", Buffer.from("qt  \0\0\0\0qt  ", "latin1"));
   const udta = box("udta", Buffer.concat([text("\u00a9mak", make), text("\u00a9mod", model)]));
   return new Uint8Array(Buffer.concat([ftyp, box("moov", udta)]));
+}
+
+/** The address a link points to, as a path and query. */
+async function target(link: Locator): Promise<string> {
+  const url = new URL((await link.getAttribute("href")) ?? "", catalog.url);
+  return `${url.pathname}${url.search}`;
+}
+
+/** Clicks `link` as `how` says, and answers the address of the tab it opened. */
+async function openedElsewhere(
+  link: Locator,
+  how: { modifiers?: ["ControlOrMeta"]; button?: "middle" },
+): Promise<string> {
+  const opened = context.waitForEvent("page");
+  await link.click(how);
+  const tab = await opened;
+  await tab.waitForURL(/\?/);
+  const url = new URL(tab.url());
+  await tab.close();
+  return `${url.pathname}${url.search}`;
 }
 
 /**
@@ -1490,23 +1510,6 @@ describe("dashboard in headless Chromium", () => {
     const earlier = incidents.length;
     await putCataloged(`${HOSTILE}/inside.txt`, "in a folder named as markup");
     const browseAddress = (prefix: string) => `/?${new URLSearchParams({ prefix })}`;
-    const target = async (link: ReturnType<Page["locator"]>) => {
-      const url = new URL((await link.getAttribute("href")) ?? "", catalog.url);
-      return `${url.pathname}${url.search}`;
-    };
-    /** Clicks `link` as `how` says, and answers the address of the tab it opened. */
-    const openedElsewhere = async (
-      link: ReturnType<Page["locator"]>,
-      how: { modifiers?: ["ControlOrMeta"]; button?: "middle" },
-    ) => {
-      const opened = context.waitForEvent("page");
-      await link.click(how);
-      const tab = await opened;
-      await tab.waitForURL(/\?/);
-      const url = new URL(tab.url());
-      await tab.close();
-      return `${url.pathname}${url.search}`;
-    };
 
     // Browse: each folder's card is a link to it, its name shown as text.
     await page.goto(`${catalog.url}/?view=browse`);
@@ -1664,6 +1667,46 @@ describe("dashboard in headless Chromium", () => {
     );
 
     expect(await page.locator("#content img[src='x']").count()).toBe(0);
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
+
+  it("makes a file card a link to its record, which a modified click opens in a new tab", async () => {
+    // Prepare: a folder of two files, seen in the grid layout.
+    const earlier = incidents.length;
+    await putRecords("file-cards/", 2);
+    const first = "file-cards/file 0000.txt";
+    const recordAddress = (key: string) => `/?${new URLSearchParams({ prefix: "file-cards/", key })}`;
+    await page.goto(`${catalog.url}/?prefix=file-cards/`);
+    await poll(() => card(first).count()).toBe(1);
+
+    // Assess: the card is a link to the record, its address to copy, drawn as a card, not as underlined text.
+    expect(await card(first).evaluate((node) => node.tagName)).toBe("A");
+    expect(await target(card(first))).toBe(recordAddress(first));
+    await card(first).hover();
+    const decoration = await card(first).evaluate((node) => {
+      const view = node.ownerDocument.defaultView as unknown as {
+        getComputedStyle(element: unknown): { textDecorationLine: string };
+      };
+      return view.getComputedStyle(node).textDecorationLine;
+    });
+    expect(decoration).toBe("none");
+
+    // Act: Ctrl/Cmd-click and middle-click open the record in a new tab; this one stays where it is.
+    expect(await openedElsewhere(card(first), { modifiers: ["ControlOrMeta"] })).toBe(recordAddress(first));
+    expect(await openedElsewhere(card(first), { button: "middle" })).toBe(recordAddress(first));
+    expect(new URL(page.url()).searchParams.has("key")).toBe(false);
+    expect(await page.locator("#detail").isHidden()).toBe(true);
+
+    // A plain click opens it here, and so does Enter on the next card, reached by Tab.
+    await card(first).click();
+    await poll(() => page.textContent("#detail-title")).toBe("file 0000.txt");
+    expect(new URL(page.url()).search).toBe(recordAddress(first).slice(1));
+    await card(first).focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(FOCUSED)).toBe("file-cards/file 0001.txt");
+    await page.keyboard.press("Enter");
+    await poll(() => page.textContent("#detail-title")).toBe("file 0001.txt");
+    expect(await page.evaluate(FOCUSED)).toBe("detail-title");
     expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
 });

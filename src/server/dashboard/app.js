@@ -757,37 +757,43 @@ function gridView(items, folders, showFolder) {
       grid.append(folderCard(item.key, { where, when: item.eventTime }));
       continue;
     }
-    grid.append(
-      el(
-        "button",
-        {
-          type: "button",
-          class: `card${item.key === state.key ? " selected" : ""}`,
-          "data-key": item.key,
-          title: shownKey(item.key),
-          onclick: () => navigate({ key: item.key }),
-        },
-        el("div", { class: "thumb" }, preview(item, 64)),
-        el(
-          "div",
-          { class: "meta" },
-          el("span", { class: "name", text: shownName(baseName(item.key)) }),
-          showFolder ? el("span", { class: "sub", text: `/${shownKey(folderOf(item.key))}` }) : null,
-          el(
-            "span",
-            { class: "sub" },
-            statusBadge(item.status),
-            formatBytes(item.size),
-            " · ",
-            relativeTime(item.eventTime),
-          ),
-          // A line of its own: the status line is cut at the card's width.
-          item.mismatch ? el("span", { class: "sub" }, mismatchBadge(item)) : null,
-        ),
-      ),
-    );
+    grid.append(fileCard(item, showFolder));
   }
   return grid;
+}
+
+/**
+ * A file's card: a link to its record, like a list row's and a folder card's,
+ * so it opens in a new tab too and its address can be copied.
+ */
+function fileCard(item, showFolder) {
+  return navLink(
+    [
+      el("div", { class: "thumb" }, preview(item, 64)),
+      el(
+        "div",
+        { class: "meta" },
+        el("span", { class: "name", text: shownName(baseName(item.key)) }),
+        showFolder ? el("span", { class: "sub", text: `/${shownKey(folderOf(item.key))}` }) : null,
+        el(
+          "span",
+          { class: "sub" },
+          statusBadge(item.status),
+          formatBytes(item.size),
+          " · ",
+          relativeTime(item.eventTime),
+        ),
+        // A line of its own: the status line is cut at the card's width.
+        item.mismatch ? el("span", { class: "sub" }, mismatchBadge(item)) : null,
+      ),
+    ],
+    { key: item.key },
+    {
+      class: `card${item.key === state.key ? " selected" : ""}`,
+      "data-key": item.key,
+      title: shownKey(item.key),
+    },
+  );
 }
 
 function listView(items, folders, showFolder) {
