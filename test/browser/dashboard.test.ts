@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -1707,6 +1707,32 @@ describe("dashboard in headless Chromium", () => {
     await page.keyboard.press("Enter");
     await poll(() => page.textContent("#detail-title")).toBe("file 0001.txt");
     expect(await page.evaluate(FOCUSED)).toBe("detail-title");
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
+
+  it("shows the record of an object deleted while it is open as deleted, not as a file of unknown kind", async () => {
+    // Prepare: a PDF cataloged, its record open beside its folder.
+    const earlier = incidents.length;
+    const key = "deleted-preview/report.pdf";
+    await putCataloged(key, pdfWithTitle("Report"));
+    await page.goto(`${catalog.url}/?prefix=deleted-preview/`);
+    await poll(() => page.textContent("#live")).toBe("live");
+    await card(key).click();
+    const tile = page.locator("#detail .preview");
+    await poll(() => tile.locator("svg[aria-label='pdf file']").count()).toBe(1);
+
+    // Act: the object deleted from the bucket, announced by the live feed.
+    await catalog.stack.s3Client.send(new DeleteObjectCommand({ Bucket: catalog.stack.bucket, Key: key }));
+    await catalog.stack.dispatcher.idle();
+
+    // Assess: the open record is its tombstone, whose tile and words say the object was deleted.
+    await poll(() => page.textContent("[data-section='object'] dd[data-field='status']")).toBe("deleted");
+    expect(await tile.locator("svg[aria-label='deleted file']").count()).toBe(1);
+    expect(await tile.locator("svg[aria-label='other file']").count()).toBe(0);
+    expect(await tile.textContent()).toBe("This object was deleted from the bucket.");
+    // The folder lists objects in the bucket only: the card is gone.
+    await poll(() => card(key).count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-deleted.png") });
     expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
 });

@@ -331,8 +331,34 @@ function folderIcon(size = 56) {
   );
 }
 
+/**
+ * The tile of a deleted object: its page dashed and crossed out. A tombstone
+ * keeps no content fields, category included, so a category's placeholder
+ * would be the "?" of a file of unknown kind.
+ */
+function deletedIcon(size = 56) {
+  const color = "#5b6270";
+  return svg(
+    "svg",
+    { viewBox: "0 0 58 58", width: size, height: size, role: "img", "aria-label": "deleted file" },
+    svg("path", {
+      d: "M12 6h24l10 10v36a2 2 0 0 1-2 2H12a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z",
+      fill: "#f7f8fa",
+      stroke: "#9aa1ad",
+      "stroke-dasharray": "4 3",
+    }),
+    svg("path", {
+      d: "M21 26l14 14M35 26L21 40",
+      stroke: color,
+      "stroke-width": 3,
+      "stroke-linecap": "round",
+    }),
+  );
+}
+
 /** The record's thumbnail from the API, falling back to the placeholder if it cannot be loaded. */
 function preview(item, size) {
+  if (item.status === "deleted") return deletedIcon(size);
   if (!item.thumbnailKey) return categoryIcon(item.category, size);
   const image = el("img", { src: thumbnailUrl(item), alt: "", loading: "lazy" });
   image.addEventListener("error", () => image.replaceWith(categoryIcon(item.category, size)), { once: true });
@@ -1518,7 +1544,16 @@ function detailSections(key, record, audit, olderAudit) {
   if (!record) {
     parts.push(el("p", { class: "view-note", text: "No record: only audit entries exist for this key." }));
   } else {
-    parts.push(el("div", { class: "preview" }, preview(record, 96)));
+    parts.push(
+      record.status === "deleted"
+        ? el(
+            "div",
+            { class: "preview deleted" },
+            preview(record, 96),
+            el("span", { text: "This object was deleted from the bucket." }),
+          )
+        : el("div", { class: "preview" }, preview(record, 96)),
+    );
     parts.push(
       section(
         "Object",
