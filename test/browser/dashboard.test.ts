@@ -1735,4 +1735,39 @@ describe("dashboard in headless Chromium", () => {
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-deleted.png") });
     expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
+
+  it("names each checksum S3 keeps by its algorithm in words, its value as stored", async () => {
+    // Prepare: two objects uploaded with different checksum algorithms.
+    const earlier = incidents.length;
+    const uploads = [
+      { key: "checksums/sha.txt", algorithm: "SHA256", field: "sha256", label: "SHA-256" },
+      { key: "checksums/crc.txt", algorithm: "CRC32C", field: "crc32c", label: "CRC32C" },
+    ] as const;
+    for (const { key, algorithm } of uploads)
+      await catalog.stack.s3Client.send(
+        new PutObjectCommand({
+          Bucket: catalog.stack.bucket,
+          Key: key,
+          Body: `checked with ${algorithm}\n`,
+          ChecksumAlgorithm: algorithm,
+        }),
+      );
+    await catalog.stack.dispatcher.idle();
+
+    for (const { key, field, label } of uploads) {
+      const { record } = (await (
+        await fetch(`${catalog.url}/api/object?${new URLSearchParams({ key })}`)
+      ).json()) as { record: { checksum: Record<string, string> } };
+      // Act
+      await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "checksums/", key })}`);
+      const checksums = page.locator("[data-section='checksum']");
+      await checksums.waitFor();
+
+      // Assess: labels in words, in order; values as the record holds them.
+      expect(await checksums.locator("dt").allTextContents()).toEqual([label, "Checksum type"]);
+      expect(await checksums.locator(`dd[data-field='${field}']`).textContent()).toBe(record.checksum[field]);
+      expect(await checksums.locator("dd[data-field='type']").textContent()).toBe("FULL_OBJECT");
+    }
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 60_000);
 });

@@ -1533,6 +1533,21 @@ function objectLabels(record) {
 }
 
 /**
+ * The Checksums section's labels: the checksum S3 keeps with the object, by
+ * algorithm as the record names it (`crc32c`), then whether it covers the
+ * whole object or is composed of its parts' checksums. An algorithm not named
+ * here is listed under its record name.
+ */
+const CHECKSUM_LABELS = {
+  crc32: "CRC32",
+  crc32c: "CRC32C",
+  crc64nvme: "CRC64NVME",
+  sha1: "SHA-1",
+  sha256: "SHA-256",
+  type: "Checksum type",
+};
+
+/**
  * Top-level record fields that the Processing section, which lists the
  * record's remaining ones, leaves out: shown in another section already, or
  * the table's own keys (the bucket is the page's, `seqKey` a sort key).
@@ -1860,7 +1875,8 @@ function detailSections(key, record, audit, olderAudit) {
       );
     if (record.userMetadata)
       parts.push(section("User metadata", fields(record.userMetadata), "user-metadata"));
-    if (record.checksum) parts.push(section("Checksums", fields(record.checksum), "checksum"));
+    if (record.checksum)
+      parts.push(section("Checksums", fields(record.checksum, CHECKSUM_LABELS), "checksum"));
     parts.push(
       section(
         "Processing",
