@@ -1770,4 +1770,44 @@ describe("dashboard in headless Chromium", () => {
     }
     expect(incidents.slice(earlier)).toEqual([]);
   }, 60_000);
+
+  it("keeps focus on a duplicate's copy, and on a folder among them, when a live update redraws Duplicates", async () => {
+    // Prepare: every group loaded, that of a folder and a file holding one content among them (written above).
+    const earlier = incidents.length;
+    const groups = page.locator("#content .group");
+    await page.goto(`${catalog.url}/?view=duplicates`);
+    await page.waitForSelector("#content .group");
+    while ((await page.locator("#more:not([disabled])").count()) > 0) {
+      const shown = await groups.count();
+      await page.click("#more");
+      await poll(() => groups.count()).toBeGreaterThan(shown);
+    }
+    const twins = groups.filter({ hasText: `sha256 ${"f".repeat(64)}` });
+    await poll(() => page.textContent("#live")).toBe("live");
+    /** Two uploads of one new content, each announced by the live feed, and the group they make drawn. */
+    const newGroup = async (name: string) => {
+      const body = `${name} ${Date.now()}\n`;
+      const sha256 = createHash("sha256").update(body).digest("hex");
+      await putCataloged(`live-focus/${name} a.txt`, body);
+      await putCataloged(`live-focus/${name} b.txt`, body);
+      await poll(() => groups.filter({ hasText: `sha256 ${sha256}` }).count()).toBe(1);
+    };
+
+    // Act: focus on the file's link, then a live update.
+    await twins.locator("a", { hasText: "twin-folder.txt" }).focus();
+    await newGroup("first");
+
+    // Assess: focus on the same copy's link in the redrawn group.
+    expect(await page.evaluate(FOCUSED)).toBe("twin-folder.txt");
+    expect(await page.evaluate("document.activeElement.tagName")).toBe("A");
+
+    // The same for the folder's link.
+    await twins.locator(`[data-folder="twin-folder/"] a`).focus();
+    await newGroup("second");
+    expect(await page.evaluate("document.activeElement.closest('[data-folder]')?.dataset.folder")).toBe(
+      "twin-folder/",
+    );
+    expect(await page.evaluate("document.activeElement.tagName")).toBe("A");
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 120_000);
 });

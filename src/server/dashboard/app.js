@@ -529,9 +529,9 @@ function showLocation(listing, { focus = false, kept } = {}) {
   else hideDetail();
 }
 
-/** The listing's entry for `key`, if it is on screen. */
-function listingEntry(key) {
-  return [...content.querySelectorAll("[data-key]")].find((node) => node.dataset.key === key);
+/** The listing's entry for `key` (a record's; a folder's with `kind` "folder"), if it is on screen. */
+function listingEntry(key, kind = "key") {
+  return [...content.querySelectorAll(`[data-${kind}]`)].find((node) => node.dataset[kind] === key);
 }
 
 /**
@@ -655,12 +655,19 @@ function viewTitle() {
   return titles[state.view] ?? "Recent uploads";
 }
 
-/** What holds focus in the content area: a listing entry's key or an element id. */
+/**
+ * What holds focus in the content area: the listing entry it is in, a
+ * record's (`data-key`) or a folder's (`data-folder`), in every view that
+ * lists them (a card, a row, a copy in a duplicate group); else an element id.
+ */
 function focusedEntry() {
   const active = document.activeElement;
   if (!active || !content.contains(active)) return undefined;
-  const key = active.closest("[data-key]")?.dataset.key;
-  if (key !== undefined) return { key, tag: active.tagName };
+  const entry = active.closest("[data-key], [data-folder]");
+  if (entry) {
+    const kind = entry.dataset.key !== undefined ? "key" : "folder";
+    return { kind, key: entry.dataset[kind], tag: active.tagName };
+  }
   return active.id ? { id: active.id } : undefined;
 }
 
@@ -668,7 +675,7 @@ function focusedEntry() {
 function refocus(focused) {
   let target = focused.id ? document.getElementById(focused.id) : undefined;
   if (focused.key !== undefined) {
-    const entry = listingEntry(focused.key);
+    const entry = listingEntry(focused.key, focused.kind);
     target = entry?.tagName === focused.tag ? entry : entry?.querySelector(focused.tag);
   }
   target?.focus({ preventScroll: true });
@@ -1188,7 +1195,12 @@ function duplicateGroup(group) {
                 folderIcon(16),
                 navLink(shownKey(object.key), folderLocation(object.key)),
               )
-            : el("li", {}, navLink(shownKey(object.key), { key: object.key }), mismatchBadge(object)),
+            : el(
+                "li",
+                { "data-key": object.key },
+                navLink(shownKey(object.key), { key: object.key }),
+                mismatchBadge(object),
+              ),
       ),
     ),
   );
