@@ -107,6 +107,21 @@ describe("a Matroska/WebM file cut short", () => {
     },
   );
 
+  it.each([
+    [BOY, 11_900, 12_674],
+    ["filetype-fixture.webm", 588, 4_760],
+  ])(
+    "%s cut anywhere from %i to %i bytes gives the cut as its reason, never the parser's",
+    async (name, from, to) => {
+      // The parser fails on many of these cuts (an element length past the end, at times a TypeError of its own).
+      for (let length = from; length < to; length += 37) {
+        const result = await extractCut(name, length);
+        expect(result.status, `${length} bytes`).toBe("partial");
+        expect(result.reason, `${length} bytes`).toBe(CUT_REASON);
+      }
+    },
+  );
+
   it.each(corpusMatroska.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {

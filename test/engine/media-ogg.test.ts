@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
@@ -83,6 +83,18 @@ describe("an Ogg file cut short", () => {
       expect(result.reason).toBe(CUT_REASON);
       expect(result.media?.duration).toBeUndefined();
       expect(result.warnings).toContain("Ogg: cut short: the file ends inside a page");
+    },
+  );
+
+  it.each(["musicmetadata-audio.vorbis.ogg", "musicmetadata-audio.opus.ogg", "filetype-fixture.oga"])(
+    "%s cut at a tenth of its length and every tenth after gives the cut as its reason, never the parser's",
+    async (name) => {
+      const size = statSync(corpusFile(name)).size;
+      for (let tenth = 1; tenth < 10; tenth++) {
+        const result = await extractCut(name, Math.floor((size * tenth) / 10));
+        expect(result.status, `${tenth}/10`).toBe("partial");
+        expect(result.reason, `${tenth}/10`).toBe(CUT_REASON);
+      }
     },
   );
 

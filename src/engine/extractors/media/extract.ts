@@ -126,6 +126,12 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   }
 
   if (media) ctx.partial.media = media;
+  // In a file found cut short, the parser failing on the missing bytes is the cut itself: what it
+  // said (a bound, an element length, at times a TypeError of its own) is a warning, the cut the reason.
+  if (failure !== undefined && cutShort !== undefined) {
+    ctx.warn(`music-metadata: ${describeError(failure)}`);
+    failure = undefined;
+  }
   if (failure !== undefined) {
     if (failure instanceof EndOfStreamError) throw failure;
     // A structure whose stated length the bytes do not hold (a cut Ogg page) surfaces from the parser
