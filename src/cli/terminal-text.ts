@@ -3,12 +3,18 @@
  * (ESC starts the sequences that move the cursor, clear the screen or set the
  * window title; CSI is one character in C1), DEL, and the invisible
  * formatting characters that reorder or hide text (bidirectional overrides
- * and isolates, zero-width characters).
+ * and isolates, zero-width characters, the soft hyphen, the combining
+ * grapheme joiner, word joiner, Hangul fillers), and the line and paragraph
+ * separators, which some terminals break a line at. The combining grapheme
+ * joiner stands apart: in a character class it would read as combining with
+ * the character before it.
  */
-const ACTIVE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const ACTIVE =
+  /\u034f|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/g;
 
 /** Same set without the C0 controls, which JSON already escapes. */
-const ACTIVE_IN_JSON = /[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const ACTIVE_IN_JSON =
+  /\u034f|[\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/g;
 
 const escaped = (character: string) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
 

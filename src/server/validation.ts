@@ -33,13 +33,16 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u206
 
 /**
  * Characters that take no space or break a line where none shows, so that
- * `pay<U+200B>pal.txt` reads as `paypal.txt`: the soft hyphen, bidi marks,
- * zero-width space, word joiner and invisible operators, the BOM, and the
- * line and paragraph separators. The dashboard shows these by their code
- * point (app.js INVISIBLE). The zero-width joiner and non-joiner are allowed:
- * emoji sequences and Persian and Indic words need them.
+ * `pay<U+200B>pal.txt` reads as `paypal.txt`: the soft hyphen, the combining
+ * grapheme joiner, bidi marks, zero-width space, word joiner and invisible
+ * operators, the Hangul fillers, the BOM, and the line and paragraph
+ * separators; and the zero-width joiner and non-joiner beside ASCII or at an
+ * end, where they join nothing (emoji sequences and Persian and Indic words
+ * need them elsewhere). The dashboard shows the same characters by their
+ * code point (app.js INVISIBLE and JOINERS).
  */
-const INVISIBLE_CHARACTERS = /[\u00ad\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u2060-\u2064\ufeff]/;
+const INVISIBLE_CHARACTERS =
+  /\u034f|[\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028\u2029\u2060-\u2064\u3164\ufeff\uffa0]|(?<![^\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])/;
 
 /**
  * Rejects what would let a new key name something other than what it says:

@@ -11,6 +11,11 @@ describe("terminal-safe text", () => {
     ["the one-character CSI of C1", "x\u009b31my", "x\\u009b31my"],
     ["a right-to-left override that reverses what follows", "invoice\u202egpj.exe", "invoice\\u202egpj.exe"],
     ["a zero-width space", "pay\u200bpal", "pay\\u200bpal"],
+    ["a soft hyphen", "pay\u00adpal", "pay\\u00adpal"],
+    ["a combining grapheme joiner", "pay\u034fpal", "pay\\u034fpal"],
+    ["a word joiner", "pay\u2060pal", "pay\\u2060pal"],
+    ["a Hangul filler", "pay\u3164pal", "pay\\u3164pal"],
+    ["a line separator", "a.jpg\u2028ok", "a.jpg\\u2028ok"],
   ])("escapes %s", (_what, text, shown) => {
     expect(terminalSafe(text)).toBe(shown);
   });

@@ -82,6 +82,10 @@ describe("keys S3 holds that the API would not create", () => {
     ["pay\u200Bpal/", "invisible characters"],
     ["line\u2028break/", "invisible characters"],
     ["soft\u00ADhyphen/", "invisible characters"],
+    ["pay\u200Dpal/", "invisible characters"],
+    ["end\u200C/", "invisible characters"],
+    ["cgj\u034Fx/", "invisible characters"],
+    ["filler\u3164/", "invisible characters"],
   ])("still refuses to upload under the prefix %j", async (prefix, message) => {
     const form = new FormData();
     form.append("file", new Blob(["x"]), "x.txt");

@@ -44,12 +44,12 @@ const CONTROLS = "\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
 
 /**
  * Characters that take no space: `pay<U+200B>pal.txt` and `paypal.txt` would
- * read the same. Bidi marks, the soft hyphen, word joiner and BOM are always
- * named. The zero-width joiner and non-joiner shape emoji sequences and
+ * read the same. Bidi marks, the soft hyphen, combining grapheme joiner,
+ * word joiner, Hangul fillers and BOM are always named. The zero-width joiner and non-joiner shape emoji sequences and
  * Indic and Persian words, so they are named only beside ASCII or at an end,
  * where they shape nothing.
  */
-const INVISIBLE = "\u00ad\u061c\u180e\u200b\u200e\u200f\u2060-\u2064\ufeff";
+const INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2060-\u2064\u3164\ufeff\uffa0";
 const JOINERS = "(?<![^\\x00-\\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\\x00-\\x7f])";
 
 const HIDDEN = new RegExp(`[${BIDI_CONTROLS}${CONTROLS}${INVISIBLE}]|${JOINERS}`, "g");
