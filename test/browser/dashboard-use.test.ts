@@ -194,6 +194,13 @@ describe("dashboard as people use it", () => {
       await poll(() => page.textContent("#view-note")).toBe(
         `1 folder, 0 objects. 1 object in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/ catalogs it.`,
       );
+
+      // A folder under the derived prefix, reached by its address: its files are never cataloged, and
+      // the page says so rather than inviting uploads there.
+      await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent(catalog.stack.derivedPrefix)}`);
+      await poll(() => page.textContent("#content .empty")).toBe(
+        "Derived files (thumbnails) are kept here. They are never cataloged: each is shown in the record of the file it was made from.",
+      );
       expect(incidents).toEqual([]);
     } finally {
       await page.close();

@@ -1068,6 +1068,18 @@ function uncatalogedText(count) {
   return `${counted(count, "object")} in S3 here, none cataloged: catalog backfill ${location} catalogs ${count === 1 ? "it" : "them"}.`;
 }
 
+/**
+ * What Browse says of a folder under the derived prefix, reached by its
+ * address: nothing there is cataloged, and nothing can be uploaded there.
+ */
+const DERIVED_FOLDER_TEXT =
+  "Derived files (thumbnails) are kept here. They are never cataloged: each is shown in the record of the file it was made from.";
+
+function isDerivedFolder() {
+  const derived = state.health?.derivedPrefix;
+  return Boolean(derived) && state.prefix.startsWith(derived);
+}
+
 function renderBrowse(options) {
   return pagedView(
     "/api/folder",
@@ -1080,6 +1092,7 @@ function renderBrowse(options) {
       draw: (first, items) =>
         itemsView(items, {
           folders: first.folders,
+          ...(isDerivedFolder() && { empty: DERIVED_FOLDER_TEXT }),
           ...(first.uncataloged && { empty: uncatalogedText(first.uncataloged) }),
         }),
     },
