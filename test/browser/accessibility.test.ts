@@ -1,0 +1,225 @@
+/**
+ * The dashboard checked by axe-core, a real accessibility engine, against the
+ * WCAG 2.1 A and AA rules: every view in both layouts, the detail panel of
+ * the records people open most (a photo with EXIF, a deleted object, a
+ * rejected one), and the upload drop zone and panel. The catalog, started in
+ * this process, holds its own real files, so the result does not depend on
+ * what other test files put in theirs.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import axe from "axe-core";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parsePolicy } from "../../src/policy/policy.js";
+import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
+import { corpusFile } from "../support/corpus.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const HOSTILE = "<img src=x onerror=alert(1)>";
+const PHOTO = "photos/2026/DSCN0010.jpg";
+const PDF = "photos/2026/scan.pdf";
+const CORRUPT = "photos/broken.png";
+const DELETED = "reports/gone.pdf";
+const REJECTED = "quarantine/setup.txt";
+const COPIES = ["copies/first.txt", "copies/second.txt"];
+const LAYOUTS = ["grid", "list"] as const;
+/** Every view, with the element that says its content is drawn. */
+const VIEWS = [
+  { name: "Recent", path: "/" },
+  { name: "Browse, the bucket's top", path: "/?view=browse" },
+  { name: "Browse, a folder", path: "/?prefix=photos/2026/" },
+  { name: "Problems", path: "/?view=problems" },
+  { name: "Duplicates", path: "/?view=duplicates" },
+  { name: "Stats", path: "/?view=stats" },
+];
+
+/**
+ * Runs in the page once axe is in it: the WCAG 2.1 A and AA violations of
+ * the whole document, one line each per element (rule, selector, what is
+ * wrong), so a failure names what to fix.
+ */
+const AXE_RUN = `axe.run(document, {
+  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  resultTypes: ["violations"],
+}).then((results) => results.violations.flatMap((violation) =>
+  violation.nodes.map((node) => violation.id + " " + node.target.join(" ") + ": " + node.failureSummary.replace(/\\s+/g, " "))))`;
+
+/**
+ * Runs in the page: starts dragging one file over the window, as a person's
+ * drag from the desktop does, without dropping it.
+ */
+const DRAG_FILE = `(() => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File(["draft"], "draft.txt", { type: "text/plain" }));
+  window.dispatchEvent(new DragEvent("dragenter", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+})()`;
+
+let catalog: LocalCatalog;
+let browser: Browser;
+let page: Page;
+/** Everything the page did that it should not: dialogs, script errors, CSP violations. */
+let incidents: string[] = [];
+
+function poll<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 20_000, interval: 100 });
+}
+
+/** Puts an object in the bucket and waits until the pipeline has cataloged it. */
+async function put(key: string, body: string | Uint8Array): Promise<void> {
+  await catalog.stack.s3Client.send(
+    new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
+  );
+  await catalog.stack.dispatcher.idle();
+}
+
+/** A fresh page with the given layout remembered, its incidents recorded. */
+async function openPage(layout: (typeof LAYOUTS)[number]): Promise<Page> {
+  await page?.close();
+  incidents = [];
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+  page.on("close", () => void context.close());
+  page.on("dialog", (dialog) => {
+    incidents.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") incidents.push(`console: ${message.text()}`);
+  });
+  // The layout a person chose last time, as the page keeps it, before the page's own script reads it.
+  await page.addInitScript(`localStorage.setItem("layout", ${JSON.stringify(layout)})`);
+  return page;
+}
+
+/** Opens `path` and waits until its view is drawn and the live stream is open. */
+async function show(path: string): Promise<void> {
+  await page.goto(`${catalog.url}${path}`);
+  await poll(() => page.textContent("#live")).toBe("live");
+  await page.waitForSelector("#content > *");
+  await poll(() => page.textContent("#view-title")).not.toBe("Loading…");
+}
+
+/**
+ * The page's WCAG 2.1 A and AA violations as axe reports them. Axe is
+ * evaluated through the browser's debugging protocol, which the page's
+ * Content-Security-Policy (no inline script) does not govern, so the page is
+ * checked with its real policy in force.
+ */
+async function violations(): Promise<string[]> {
+  if (!(await page.evaluate("typeof window.axe === 'object'"))) await page.evaluate(axe.source);
+  return (await page.evaluate(AXE_RUN)) as string[];
+}
+
+beforeAll(async () => {
+  // A missing browser is a failure, not a skip: CI installs it (.ci/run), and a silent skip would hide a broken page.
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
+    );
+  catalog = await startLocalCatalog({
+    listen: true,
+    policy: parsePolicy({ deniedPrefixes: ["quarantine/"] }),
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  // Real files through the real pipeline: a photo with EXIF and GPS, a PDF whose title is markup, a file
+  // that fails to decode, two copies of one content, an object the policy refuses and one deleted since.
+  await put(PHOTO, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
+  await put(PDF, pdfWithTitle(HOSTILE));
+  await put(CORRUPT, await readFile(corpusFile("filetype-fixture-corrupt.png")));
+  for (const key of COPIES) await put(key, "the same words in two places\n");
+  await put(REJECTED, "installer\n");
+  await put(DELETED, pdfWithTitle("Quarterly report"));
+  await catalog.stack.s3Client.send(new DeleteObjectCommand({ Bucket: catalog.stack.bucket, Key: DELETED }));
+  await catalog.stack.dispatcher.idle();
+}, 120_000);
+
+afterEach(async () => {
+  await page?.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await catalog?.close();
+});
+
+describe.each(LAYOUTS)("dashboard accessibility, %s layout (axe-core, WCAG 2.1 A and AA)", (layout) => {
+  it.each(VIEWS)("$name has no violations", async ({ path }) => {
+    await openPage(layout);
+    await show(path);
+    expect(await page.getAttribute(`#layout-${layout}`, "aria-pressed")).toBe("true");
+    expect(await violations()).toEqual([]);
+    expect(incidents).toEqual([]);
+  });
+
+  it.each([
+    { name: "a photo with EXIF", key: PHOTO, section: "exif" },
+    { name: "a deleted object", key: DELETED, section: "audit" },
+    { name: "a rejected object", key: REJECTED, section: "audit" },
+    { name: "a file that failed to decode", key: CORRUPT, section: "audit" },
+  ])("the detail panel of $name has no violations", async ({ key, section }) => {
+    await openPage(layout);
+    const prefix = key.slice(0, key.lastIndexOf("/") + 1);
+    await show(`/?${new URLSearchParams({ prefix, key })}`);
+    await page.waitForSelector(`#detail [data-section='${section}']`);
+    expect(await violations()).toEqual([]);
+    expect(incidents).toEqual([]);
+  });
+
+  it("the upload drop zone and the uploads panel have no violations", async () => {
+    await openPage(layout);
+    await show("/?prefix=uploads/");
+
+    // A file dragged over the window: the drop zone covers the page.
+    await page.evaluate(DRAG_FILE);
+    await page.waitForSelector("#drop-overlay:not([hidden])");
+    expect(await violations()).toEqual([]);
+    await page.evaluate(`window.dispatchEvent(new DragEvent("dragleave", { bubbles: true }))`);
+
+    // Files picked: the uploads panel lists them, one refused by the server.
+    await page.setInputFiles("#file-input", [
+      { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("notes\n") },
+      { name: "bad\u0001name.txt", mimeType: "text/plain", buffer: Buffer.from("refused\n") },
+    ]);
+    await poll(() => page.locator("#upload-list .state.failed").count()).toBe(1);
+    await poll(() => page.locator("#upload-list .state.done").count()).toBe(1);
+    expect(await violations()).toEqual([]);
+    // The browser logs the server's refusal of the badly named file; nothing else may go wrong.
+    expect(incidents.filter((incident) => !incident.includes("400 (Bad Request)"))).toEqual([]);
+  });
+});
+
+describe("the accessibility check itself", () => {
+  it("finds what it is meant to find: an image without a text alternative, text too faint to read", async () => {
+    // Prepare: a view axe finds nothing wrong with, then two faults put in it as a careless change would.
+    await openPage("grid");
+    await show("/?view=problems");
+    expect(await violations()).toEqual([]);
+
+    // Act
+    await page.evaluate(`(() => {
+      const image = document.createElement("img");
+      image.src = "/favicon.svg";
+      const faint = document.createElement("p");
+      faint.textContent = "faint";
+      faint.style.color = "#ddd";
+      document.getElementById("content").append(image, faint);
+    })()`);
+
+    // Assess
+    const found = await violations();
+    expect(found.map((line) => line.split(" ")[0]).sort()).toEqual(["color-contrast", "image-alt"]);
+  });
+});
