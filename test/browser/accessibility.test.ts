@@ -66,6 +66,9 @@ const DRAG_FILE = `(() => {
   window.dispatchEvent(new DragEvent("dragenter", { dataTransfer: transfer, bubbles: true, cancelable: true }));
 })()`;
 
+/** Runs in the page: how far the document is wider than the window (0 when nothing sticks out). */
+const OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth";
+
 let catalog: LocalCatalog;
 let browser: Browser;
 let page: Page;
@@ -221,5 +224,37 @@ describe("the accessibility check itself", () => {
     // Assess
     const found = await violations();
     expect(found.map((line) => line.split(" ")[0]).sort()).toEqual(["color-contrast", "image-alt"]);
+  });
+});
+
+describe("dashboard accessibility axe cannot judge", () => {
+  it("gives the Stats charts' figures to assistive technology as tables, the drawings hidden", async () => {
+    // Prepare: what the API counts over the view's window.
+    const stats = (await (await fetch(`${catalog.url}/api/stats?days=7`)).json()) as {
+      byCategory: { category: string; count: number }[];
+      byDay: { day: string; count: number }[];
+    };
+    const counted = stats.byCategory.filter((row) => row.count > 0);
+    expect(counted.length).toBeGreaterThan(1);
+
+    // Act
+    await openPage("grid");
+    await show("/?view=stats");
+
+    // Assess: each chart is a table of what the API counted, and no image a screen reader would stop at.
+    const files = page.locator("#chart-count").getByRole("table");
+    expect(await files.getByRole("rowheader").allTextContents()).toEqual(counted.map((row) => row.category));
+    expect(await files.getByRole("cell").allTextContents()).toEqual(counted.map((row) => String(row.count)));
+    expect(await page.locator("#chart-bytes").getByRole("rowheader").count()).toBe(counted.length);
+    const days = page.locator("#chart-days").getByRole("table");
+    expect(await days.getByRole("rowheader").allTextContents()).toEqual(stats.byDay.map((day) => day.day));
+    expect(await page.locator("#content").getByRole("img").count()).toBe(0);
+    // The tables are for assistive technology only: the page looks as it did.
+    for (const chart of ["count", "bytes", "days"]) {
+      const box = await page.locator(`#chart-${chart} .visually-hidden:has(table)`).boundingBox();
+      expect(box && Math.max(box.width, box.height)).toBeLessThanOrEqual(1);
+    }
+    expect(await page.evaluate(OVERFLOW)).toBe(0);
+    expect(incidents).toEqual([]);
   });
 });
