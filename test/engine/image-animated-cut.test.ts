@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FileSource } from "../../src/engine/byte-source/byte-source.js";
-import { extract } from "../../src/engine/engine.js";
-import { corpusFile } from "../support/corpus.js";
-import { extractCut } from "../support/engine.js";
+import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 // sharp-animated-loop-3.gif and .webp: 10 frames of 3 s, the last one 15 s.
 // filetype-fixture.apng: 20 frames of 75 ms, whose fcTL chunks start at 53, 4728, 8993, ... 28560, 31246.
@@ -47,8 +44,7 @@ describe("an animation cut short lasts as long as its whole frames", () => {
     ["sharp-big-height.webp", 97, 19.4],
     ["filetype-fixture.apng", 20, 1.5],
   ])("%s, whole, keeps its %i frames and %d s", async (name, frames, duration) => {
-    const source = await FileSource.open(corpusFile(name));
-    const result = await extract(source, { name }).finally(() => source.close());
+    const result = await extractCorpusFile(name);
     expect(result.status).toBe("ok");
     expect(result.image).toMatchObject({ frames, animated: true, duration });
     expect(result.warnings).toEqual([]);

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { aiffShortfall, readAiffChunks } from "../../src/engine/extractors/media/aiff.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
-import { extractCut } from "../support/engine.js";
+import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 const corpusAiffs = expectedEntries().filter((entry) => /\.aiff?$/i.test(entry.name));
 
@@ -81,8 +81,7 @@ describe("an AIFF file cut short before the end of its SSND chunk", () => {
   it.each(corpusAiffs.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {
-      const source = await FileSource.open(corpusFile(name));
-      const result = await extract(source, { name }).finally(() => source.close());
+      const result = await extractCorpusFile(name);
       expect(result.status).toBe("ok");
       expect(result.warnings.filter((warning) => warning.includes("cut short"))).toEqual([]);
     },

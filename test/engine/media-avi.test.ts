@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
-import { extract } from "../../src/engine/engine.js";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { aviShortfall } from "../../src/engine/extractors/media/avi.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
-import { extractCut } from "../support/engine.js";
+import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 const corpusAvis = expectedEntries().filter((entry) => /\.avi$/i.test(entry.name));
 
@@ -98,8 +97,7 @@ describe("an AVI file cut short", () => {
   it.each(corpusAvis.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {
-      const source = await FileSource.open(corpusFile(name));
-      const result = await extract(source, { name }).finally(() => source.close());
+      const result = await extractCorpusFile(name);
       expect(result.status).toBe("ok");
       expect(result.warnings).toEqual([]);
     },

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { FileSource } from "../../src/engine/byte-source/byte-source.js";
-import { extract } from "../../src/engine/engine.js";
 import {
   flacShortfall,
   lastFrameFirstSample,
   readFlacStream,
 } from "../../src/engine/extractors/media/flac.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
-import { extractCut } from "../support/engine.js";
+import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 const corpusFlacs = expectedEntries().filter((entry) => /\.flac$/i.test(entry.name));
 
@@ -93,8 +92,7 @@ describe("a FLAC file cut short before the samples its STREAMINFO states", () =>
   it.each(corpusFlacs.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {
-      const source = await FileSource.open(corpusFile(name));
-      const result = await extract(source, { name }).finally(() => source.close());
+      const result = await extractCorpusFile(name);
       expect(result.status).toBe("ok");
       expect(result.warnings.filter((warning) => warning.includes("cut short"))).toEqual([]);
     },

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
-import { extract } from "../../src/engine/engine.js";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { mediaDataShortfall } from "../../src/engine/extractors/media/iso-bmff.js";
 import { concatBytes } from "../support/bytes.js";
-import { corpusFile, expectedEntries } from "../support/corpus.js";
-import { extractCut } from "../support/engine.js";
+import { expectedEntries } from "../support/corpus.js";
+import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 const corpusMovies = expectedEntries().filter((entry) => /\.(mp4|m4a|mov|3gp)$/i.test(entry.name));
 
@@ -56,8 +55,7 @@ describe("an MP4 or QuickTime file whose moov comes first, cut short inside its 
     "%s cut in half lasts its stated duration times the share of mdat bytes left",
     async (name, mdat, size) => {
       // Prepare
-      const whole = await FileSource.open(corpusFile(name));
-      const full = await extract(whole, { name }).finally(() => whole.close());
+      const full = await extractCorpusFile(name);
       const length = Math.floor(full.size / 2);
       const present = length - mdat - 8;
       // Act
@@ -83,8 +81,7 @@ describe("an MP4 or QuickTime file whose moov comes first, cut short inside its 
   it.each(corpusMovies.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {
-      const source = await FileSource.open(corpusFile(name));
-      const result = await extract(source, { name }).finally(() => source.close());
+      const result = await extractCorpusFile(name);
       expect(result.warnings.filter((warning) => warning.includes("cut short"))).toEqual([]);
       expect(result.reason ?? "").not.toMatch(/header states/);
     },

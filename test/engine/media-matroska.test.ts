@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
-import { extract } from "../../src/engine/engine.js";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { matroskaShortfall } from "../../src/engine/extractors/media/matroska.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
-import { extractCut } from "../support/engine.js";
+import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 // The damaged fixture is an error either way; media.test.ts covers it.
 const corpusMatroska = expectedEntries().filter(
@@ -125,8 +124,7 @@ describe("a Matroska/WebM file cut short", () => {
   it.each(corpusMatroska.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {
-      const source = await FileSource.open(corpusFile(name));
-      const result = await extract(source, { name }).finally(() => source.close());
+      const result = await extractCorpusFile(name);
       expect(result.status).toBe("ok");
       expect(result.warnings).toEqual([]);
     },

@@ -13,7 +13,7 @@ import {
 } from "../../src/engine/extractors/media/mpeg-frames.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
-import { extractCut, musicMetadataOf } from "../support/engine.js";
+import { extractCorpusFile, extractCut, musicMetadataOf } from "../support/engine.js";
 
 /** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, no padding: 417-byte frames of 1152 samples. */
 const HEADER_128K = [0xff, 0xfb, 0x90, 0x44] as const;
@@ -705,8 +705,7 @@ describe("an MP3 cut short before the length its Xing, Info or VBRI header state
     "%s cut in half lasts its stated duration times the share of its bytes left",
     async (name, firstFrame, promised) => {
       // Prepare
-      const whole = await FileSource.open(corpusFile(name));
-      const full = await extract(whole, { name }).finally(() => whole.close());
+      const full = await extractCorpusFile(name);
       const length = Math.floor(full.size / 2);
       // Act
       const result = await extractCut(name, length);
@@ -732,8 +731,7 @@ describe("an MP3 cut short before the length its Xing, Info or VBRI header state
   it.each(whole.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {
-      const source = await FileSource.open(corpusFile(name));
-      const result = await extract(source, { name }).finally(() => source.close());
+      const result = await extractCorpusFile(name);
       expect(result.warnings.filter((warning) => warning.includes("cut short"))).toEqual([]);
       expect(result.reason ?? "").not.toMatch(/header states/);
     },

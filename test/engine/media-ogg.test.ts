@@ -6,7 +6,7 @@ import { extract } from "../../src/engine/engine.js";
 import { readOggEnd } from "../../src/engine/extractors/media/ogg.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
-import { extractCut } from "../support/engine.js";
+import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 const CUT_REASON = "truncated: the file is shorter than its header states";
 
@@ -113,8 +113,7 @@ describe("an Ogg file cut short", () => {
   it.each(corpusOggs.map((entry) => [entry.name] as const))(
     "%s, whole, is not taken for a cut file",
     async (name) => {
-      const source = await FileSource.open(corpusFile(name));
-      const result = await extract(source, { name }).finally(() => source.close());
+      const result = await extractCorpusFile(name);
       expect(result.status).toBe("ok");
       expect(result.warnings).toEqual([]);
     },

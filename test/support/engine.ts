@@ -51,6 +51,17 @@ export async function musicMetadataOf(name: string, parserMime: string, containe
 }
 
 /**
+ * The engine's answer for a corpus file, whole.
+ *
+ * @example
+ * const result = await extractCorpusFile("musicmetadata-testcase.flac");
+ */
+export async function extractCorpusFile(name: string): Promise<ExtractionResult> {
+  const source = await FileSource.open(corpusFile(name));
+  return await extract(source, { name }).finally(() => source.close());
+}
+
+/**
  * The engine's answer for the first `length` bytes of a corpus file, as a
  * file cut short in a download or upload would give it (the cut copy is
  * written to a temporary folder, never into the corpus, and removed).
