@@ -1,12 +1,3 @@
-/**
- * The dashboard checked by axe-core, a real accessibility engine, against the
- * WCAG 2.1 A and AA rules: every view in both layouts, the detail panel of
- * the records people open most (a photo with EXIF, a deleted object, a
- * rejected one), and the upload drop zone and panel. The catalog, started in
- * this process, holds its own real files, so the result does not depend on
- * what other test files put in theirs.
- */
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import axe from "axe-core";
@@ -14,19 +5,9 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const HOSTILE = "<img src=x onerror=alert(1)>";
 const PHOTO = "photos/2026/DSCN0010.jpg";
 const PDF = "photos/2026/scan.pdf";
@@ -127,11 +108,7 @@ async function violations(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  // A missing browser is a failure, not a skip: CI installs it (.ci/run), and a silent skip would hide a broken page.
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
-    );
+  requireChromium();
   catalog = await startLocalCatalog({
     listen: true,
     policy: parsePolicy({ deniedPrefixes: ["quarantine/"] }),

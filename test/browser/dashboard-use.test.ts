@@ -1,11 +1,3 @@
-/**
- * The dashboard in headless Chromium as people use it, and as someone who
- * controls file names and metadata would: what the live indicator claims,
- * text that is long or invisible, a phone-sized screen, uploads that are
- * renamed or refused. Each test runs against a real local catalog started in
- * this process (embedded S3 and DynamoDB, the pipeline, the HTTP app).
- */
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,19 +10,8 @@ import { LocalStack } from "../../src/local/local-stack.js";
 import { createApp } from "../../src/server/app.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let catalog: LocalCatalog;
 let browser: Browser;
@@ -100,10 +81,7 @@ async function openPage(width = 1440, height = 900): Promise<Page> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
-    );
+  requireChromium();
   catalog = await startLocalCatalog({ listen: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }, 60_000);

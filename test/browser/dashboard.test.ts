@@ -5,7 +5,6 @@
  * their metadata, and metadata written as markup stays text.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,20 +18,10 @@ import {
   startLocalCatalog,
   writeThumbnailKey,
 } from "../server/local-catalog.js";
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ARTIFACTS = resolve("test-artifacts");
 const HOSTILE = "<img src=x onerror=alert(1)>";
 const HOSTILE_NAME = "title-<img src=x onerror=alert(2)>.pdf";
@@ -215,11 +204,7 @@ async function putRecords(prefix: string, count: number, first = 0, target = cat
 }
 
 beforeAll(async () => {
-  // A missing browser is a failure, not a skip: CI installs it (.ci/run), and a silent skip would hide a broken page.
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
-    );
+  requireChromium();
   await mkdir(ARTIFACTS, { recursive: true });
   catalog = await startLocalCatalog({ listen: true });
   userDataDir = await mkdtemp(join(tmpdir(), "catalog-chromium-"));

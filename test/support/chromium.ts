@@ -1,0 +1,34 @@
+/**
+ * Debian's Chromium, as the browser tests drive it with playwright-core. The
+ * flags let it run as root without a GPU and keep it off the network it
+ * would otherwise call at every start (updates, sync, QUIC), which a closed
+ * machine refuses.
+ */
+import { existsSync } from "node:fs";
+
+export const CHROMIUM = "/usr/bin/chromium";
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Fails when Chromium is missing: a failure, not a skip, since CI installs it
+ * (.ci/run) and a silent skip would hide a broken page.
+ *
+ * @example
+ * beforeAll(async () => { requireChromium(); browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }); });
+ */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
+    );
+}
