@@ -8,8 +8,12 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalStack } from "../../src/local/local-stack.js";
 import { createApp } from "../../src/server/app.js";
-import { CatalogStore } from "../../src/store/catalog-store.js";
-import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
+import {
+  appOverNewTable,
+  type LocalCatalog,
+  pdfWithTitle,
+  startLocalCatalog,
+} from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
@@ -143,16 +147,7 @@ describe("dashboard as people use it", () => {
     await put("never-cataloged/a.txt", "a\n");
     await put("never-cataloged/sub/b.txt", "b\n");
     await put("never-cataloged/sub/c.txt", "c\n");
-    const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName: "catalog-lost" });
-    await store.createTable();
-    const app = createApp({
-      store,
-      bucket: catalog.stack.bucket,
-      dispatcher: catalog.stack.dispatcher,
-      deadLetterFile: catalog.stack.deadLetterFile,
-      s3Client: catalog.stack.s3Client,
-      derivedPrefix: catalog.stack.derivedPrefix,
-    });
+    const { app } = await appOverNewTable(catalog, "catalog-lost");
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
     });

@@ -15,7 +15,7 @@ import { createApp } from "../../src/server/app.js";
 import { CONTENT_SECURITY_POLICY } from "../../src/server/security.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { corpusFile } from "../support/corpus.js";
-import { type LocalCatalog, startLocalCatalog, writeThumbnailKey } from "./local-catalog.js";
+import { appOverNewTable, type LocalCatalog, startLocalCatalog, writeThumbnailKey } from "./local-catalog.js";
 
 const UPLOAD_LIMIT = 300_000;
 const JPEG = "exifpy-DSCN0010.jpg";
@@ -223,16 +223,7 @@ describe("reading the catalog", () => {
 
   it("counts the objects S3 holds in a folder only when the catalog has none of them", async () => {
     // Prepare: the same bucket over a table that lost its records.
-    const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName: "catalog-lost" });
-    await store.createTable();
-    const lost = createApp({
-      store,
-      bucket: catalog.stack.bucket,
-      dispatcher: catalog.stack.dispatcher,
-      deadLetterFile: catalog.stack.deadLetterFile,
-      s3Client: catalog.stack.s3Client,
-      derivedPrefix: catalog.stack.derivedPrefix,
-    });
+    const { app: lost } = await appOverNewTable(catalog, "catalog-lost");
     const folder = async (app: typeof lost, prefix: string) =>
       (await (await app.request(`/api/folder?prefix=${prefix}`)).json()) as Json;
 
@@ -256,16 +247,7 @@ describe("reading the catalog", () => {
     // catalogs the marker, so the folder is read from a table that has none of it.
     await put("made-in-console/", Buffer.alloc(0));
     await catalog.stack.dispatcher.idle();
-    const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName: "catalog-markers" });
-    await store.createTable();
-    const app = createApp({
-      store,
-      bucket: catalog.stack.bucket,
-      dispatcher: catalog.stack.dispatcher,
-      deadLetterFile: catalog.stack.deadLetterFile,
-      s3Client: catalog.stack.s3Client,
-      derivedPrefix: catalog.stack.derivedPrefix,
-    });
+    const { app } = await appOverNewTable(catalog, "catalog-markers");
 
     // Act
     const [marked, derived] = await Promise.all(

@@ -16,6 +16,7 @@ import type { Policy } from "../../src/policy/policy.js";
 import { createApp } from "../../src/server/app.js";
 import { RecordFeed } from "../../src/server/record-feed.js";
 import type { LiveRouteOptions } from "../../src/server/routes/live-route.js";
+import { CatalogStore } from "../../src/store/catalog-store.js";
 import { recordKey } from "../../src/store/keys.js";
 
 export interface LocalCatalog {
@@ -119,6 +120,31 @@ export async function writeThumbnailKey(
       ExpressionAttributeValues: { ":t": { S: thumbnailKey } },
     }),
   );
+}
+
+/**
+ * The API over the catalog's bucket and a new, empty table: the bucket's
+ * objects as a catalog that lost its records, or a new one, sees them.
+ *
+ * @example
+ * const { app } = await appOverNewTable(catalog, "catalog-lost");
+ */
+export async function appOverNewTable(
+  catalog: LocalCatalog,
+  tableName: string,
+): Promise<{ store: CatalogStore; app: Hono }> {
+  const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName });
+  await store.createTable();
+  const { stack } = catalog;
+  const app = createApp({
+    store,
+    bucket: stack.bucket,
+    dispatcher: stack.dispatcher,
+    deadLetterFile: stack.deadLetterFile,
+    s3Client: stack.s3Client,
+    derivedPrefix: stack.derivedPrefix,
+  });
+  return { store, app };
 }
 
 /**
