@@ -147,7 +147,24 @@ describe("dashboard as people use it", () => {
     await put("never-cataloged/a.txt", "a\n");
     await put("never-cataloged/sub/b.txt", "b\n");
     await put("never-cataloged/sub/c.txt", "c\n");
-    const { app } = await appOverNewTable(catalog, "catalog-lost");
+    await put("partly-cataloged/x.txt", "x\n");
+    await put("partly-cataloged/y.txt", "y\n");
+    const { app, store } = await appOverNewTable(catalog, "catalog-lost");
+    // Of the second folder, the table holds one record, as a lost event leaves it.
+    await store.putRecord({
+      bucket: catalog.stack.bucket,
+      key: "partly-cataloged/x.txt",
+      size: 2,
+      etag: '"e"',
+      sequencer: "01",
+      eventTime: new Date().toISOString(),
+      status: "ok",
+      reasons: [],
+      bytesRead: 2,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
     });
@@ -166,6 +183,12 @@ describe("dashboard as people use it", () => {
       await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("never-cataloged/")}`);
       await poll(() => page.textContent("#view-note")).toBe(
         `1 folder, 0 objects. 1 object in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/ catalogs it.`,
+      );
+
+      // A folder partly cataloged lists what the catalog has and says what it lacks.
+      await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("partly-cataloged/")}`);
+      await poll(() => page.textContent("#view-note")).toBe(
+        `0 folders, 1 object. 1 object in S3 here is not cataloged: catalog backfill s3://${bucket}/partly-cataloged/ catalogs it.`,
       );
 
       // A folder under the derived prefix, reached by its address: its files are never cataloged, and

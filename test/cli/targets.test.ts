@@ -132,6 +132,9 @@ describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog
       "backfilled/a.txt",
       "mixed/a.txt",
       "mixed/sub/b.txt",
+      "partly/a.txt",
+      "partly/b.txt",
+      "partly/c.txt",
       "marked/",
       "_derived/thumbnails/a.jpg.webp",
     ];
@@ -181,6 +184,26 @@ describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog
     expect(result.stderr).toBe(
       "(1 object in S3, none cataloged: 'catalog backfill s3://uploads/mixed/' catalogs it)\n",
     );
+  });
+
+  it("in a folder partly cataloged, says how many are not, below the table, and --json counts them", async () => {
+    // Prepare: one of the three cataloged, as a backfill cut short or a lost event would leave them.
+    const backfill = await catalog(["backfill", "s3://uploads/partly/a", ...local]);
+    expect(backfill.code, backfill.stderr).toBe(0);
+
+    // Act
+    const [text, json] = await Promise.all([
+      catalog(["ls", "s3://uploads/partly/", ...local]),
+      catalog(["ls", "s3://uploads/partly/", "--json", ...local]),
+    ]);
+
+    // Assess
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^NAME +SIZE +TYPE +STATUS\na\.txt +[^\n]+\n$/);
+    expect(text.stderr).toBe(
+      "(2 objects in S3 are not cataloged: 'catalog backfill s3://uploads/partly/' catalogs them)\n",
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({ folder: "partly/", uncataloged: 2 });
   });
 
   it("calls a folder holding only its console marker empty", async () => {

@@ -242,6 +242,39 @@ describe("reading the catalog", () => {
     expect(cataloged).not.toHaveProperty("uncataloged");
   });
 
+  it("counts the objects a folder's records lack when it has every record of the folder", async () => {
+    // Prepare: a table that holds the record of one of the two photos, as a lost event leaves it.
+    const { app, store } = await appOverNewTable(catalog, "catalog-partly");
+    await store.putRecord({
+      bucket: catalog.stack.bucket,
+      key: `photos/2026/${JPEG}`,
+      size: files[JPEG]?.byteLength ?? 0,
+      etag: '"e"',
+      sequencer: "01",
+      eventTime: new Date().toISOString(),
+      status: "ok",
+      reasons: [],
+      bytesRead: 10,
+      readRequests: 1,
+      durationMs: 1,
+      extractorVersion: "test",
+    });
+
+    // Act
+    const folder = async (query: string) =>
+      (await (await app.request(`/api/folder?${query}`)).json()) as Json;
+    // A page that may not hold every record of the folder says nothing of what it lacks.
+    const [whole, paged] = await Promise.all([
+      folder("prefix=photos/2026/"),
+      folder("prefix=photos/2026/&limit=1"),
+    ]);
+
+    // Assess
+    expect(whole).toMatchObject({ items: [{ key: `photos/2026/${JPEG}` }], uncataloged: 1 });
+    expect(paged).toMatchObject({ items: [{ key: `photos/2026/${JPEG}` }] });
+    expect(paged).not.toHaveProperty("uncataloged");
+  });
+
   it("does not count a folder's own console marker or derived files", async () => {
     // Prepare: a marker, as a console's "Create folder" makes it, and a derived file; the pipeline
     // catalogs the marker, so the folder is read from a table that has none of it.

@@ -27,8 +27,10 @@ export interface FolderListing {
   /** Set when the folder holds more sub-folders or objects than the limit let through. */
   more?: true;
   /**
-   * Objects S3 holds directly in the folder, set when the catalog has none of
-   * them (a lower bound with `more`): `catalog backfill` of the folder catalogs them.
+   * Objects S3 holds directly in the folder that the catalog does not: set
+   * when the catalog has none of them (a lower bound with `more`), or, when
+   * both listings are whole, when it lacks some. `catalog backfill` of the
+   * folder catalogs them (it skips those cataloged already).
    */
   uncataloged?: number;
 }
@@ -37,8 +39,9 @@ export interface FolderListing {
  * Sub-folders come from S3 (ListObjectsV2 with Delimiter "/"): a folder is an
  * S3 notion, not a catalog one. Objects come from the catalog, by the folder
  * index, so their type and status are there without reading S3. The same
- * listing names S3's objects of the folder too: when the catalog has none,
- * their count tells an uncataloged folder from an empty one at no extra request.
+ * listing names S3's objects of the folder too: those the catalog lacks tell
+ * an uncataloged or partly cataloged folder from a cataloged one at no extra
+ * request.
  */
 async function listFolder(
   target: Target,
@@ -47,8 +50,11 @@ async function listFolder(
   limit: number,
 ): Promise<FolderListing> {
   const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+  const objects = await collectPages(limit, (page) => target.store.listFolder(bucket, folder, page));
+  const cataloged = new Set(objects.items.map((item) => item.key));
   const folders: string[] = [];
   let inS3 = 0;
+  let missing = 0;
   let token: string | undefined;
   do {
     const page = await target.s3.send(
@@ -61,18 +67,23 @@ async function listFolder(
     );
     for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
     // The folder's own key is the empty marker a console's "Create folder" puts there: the folder, not a file in it.
-    for (const object of page.Contents ?? []) if (object.Key !== folder) inS3++;
+    for (const object of page.Contents ?? []) {
+      if (object.Key === undefined || object.Key === folder) continue;
+      inS3++;
+      if (!cataloged.has(object.Key)) missing++;
+    }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token && folders.length < limit);
-  const objects = await collectPages(limit, (page) => target.store.listFolder(bucket, folder, page));
   const more = token !== undefined || folders.length > limit || objects.more;
+  // With either listing cut short, only a catalog with nothing here says how many it lacks (at least).
+  const uncataloged = objects.items.length === 0 ? inS3 : token === undefined && !objects.more ? missing : 0;
   return {
     bucket,
     folder,
     folders: folders.slice(0, limit),
     objects: (await target.store.withTypeMismatches(objects.items)).map(withoutIndexKeys),
     ...(more && { more: true as const }),
-    ...(objects.items.length === 0 && inS3 > 0 && { uncataloged: inS3 }),
+    ...(uncataloged > 0 && { uncataloged }),
   };
 }
 
@@ -99,8 +110,8 @@ async function isObjectOnly(target: Target, bucket: string, key: string): Promis
 }
 
 /**
- * What to say of a folder whose objects are in S3 and not in the catalog:
- * how many, and the command that catalogs them. Under the derived prefix
+ * What to say of a folder whose objects, all or some, are in S3 and not in
+ * the catalog: how many, and the command that catalogs them. Under the derived prefix
  * they are thumbnails, which nothing catalogs (and backfill refuses).
  */
 function uncatalogedNote(listing: FolderListing, derivedPrefix: string): string {
@@ -108,9 +119,12 @@ function uncatalogedNote(listing: FolderListing, derivedPrefix: string): string 
   const location = `s3://${listing.bucket}/${listing.folder}`;
   if (isDerivedKey(listing.folder, derivedPrefix))
     return `${count}, derived files (thumbnails) that are never cataloged`;
-  return terminalSafe(
-    `${count}, none cataloged: 'catalog backfill ${location}' catalogs ${listing.uncataloged === 1 ? "it" : "them"}`,
-  );
+  const one = listing.uncataloged === 1;
+  const which =
+    listing.objects.length === 0
+      ? `${count}, none cataloged`
+      : `${count} ${one ? "is" : "are"} not cataloged`;
+  return terminalSafe(`${which}: 'catalog backfill ${location}' catalogs ${one ? "it" : "them"}`);
 }
 
 async function runLs(location: string | undefined, flags: LsFlags): Promise<void> {

@@ -1061,11 +1061,15 @@ function counted(count, noun) {
 
 /**
  * What Browse says of a folder whose objects S3 holds and the catalog does
- * not (`uncataloged` of /api/folder): how many, and the command that catalogs them.
+ * not, all or (`some`) a few (`uncataloged` of /api/folder): how many, and
+ * the command that catalogs them.
  */
-function uncatalogedText(count) {
+function uncatalogedText(count, { some = false } = {}) {
   const location = `s3://${state.health?.bucket ?? "bucket"}/${state.prefix}`;
-  return `${counted(count, "object")} in S3 here, none cataloged: catalog backfill ${location} catalogs ${count === 1 ? "it" : "them"}.`;
+  const which = some
+    ? `${counted(count, "object")} in S3 here ${count === 1 ? "is" : "are"} not cataloged`
+    : `${counted(count, "object")} in S3 here, none cataloged`;
+  return `${which}: catalog backfill ${location} catalogs ${count === 1 ? "it" : "them"}.`;
 }
 
 /**
@@ -1087,7 +1091,7 @@ function renderBrowse(options) {
     {
       title: state.prefix ? `/${shownKey(state.prefix)}` : "Bucket root",
       note: (first, count, more) =>
-        `${counted(first.folders.length, "folder")}${first.foldersTruncated ? " (the first ones: there are more)" : ""}, ${counted(count, "object")}${more ? " so far: more below" : ""}.${first.uncataloged && first.folders.length > 0 ? ` ${uncatalogedText(first.uncataloged)}` : ""}`,
+        `${counted(first.folders.length, "folder")}${first.foldersTruncated ? " (the first ones: there are more)" : ""}, ${counted(count, "object")}${more ? " so far: more below" : ""}.${first.uncataloged && (first.folders.length > 0 || count > 0) ? ` ${uncatalogedText(first.uncataloged, { some: count > 0 })}` : ""}`,
       // With no sub-folders the listing shows nothing else, so it says it in place of "nothing here".
       draw: (first, items) =>
         itemsView(items, {

@@ -83,9 +83,14 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
       await marked(await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) })),
     );
     // Sub-folders come from S3 (the catalog has no folder items); on the first page only.
-    const folders = cursor ? { names: [], truncated: false, objects: 0 } : await subFolders(deps, prefix);
-    // A folder whose objects S3 holds and the catalog does not is no empty folder: say how many.
-    const uncataloged = page.items.length === 0 && folders.objects > 0 ? folders.objects : undefined;
+    const folders = cursor
+      ? { names: [], truncated: false, objects: 0, missing: 0 }
+      : await subFolders(deps, prefix, new Set(page.items.map((item) => item.key)));
+    // A folder whose objects S3 holds and the catalog does not is no empty folder: say how many. Some
+    // lacking are counted when both listings are whole (one page of records, S3 listed to its end).
+    const whole = !page.cursor && !folders.truncated;
+    const lacking = page.items.length === 0 ? folders.objects : whole ? folders.missing : 0;
+    const uncataloged = lacking > 0 ? lacking : undefined;
     return c.json({
       prefix,
       folders: folders.names,
@@ -162,17 +167,20 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
 }
 
 /**
- * A folder's sub-folders as S3 lists them, and how many objects the same
- * listing names directly in it: derived files and the folder's own console
- * marker (`prefix/`, which Browse shows as the folder) are not counted.
+ * A folder's sub-folders as S3 lists them, how many objects the same
+ * listing names directly in it, and how many of those are not among
+ * `cataloged`: derived files and the folder's own console marker (`prefix/`,
+ * which Browse shows as the folder) are not counted.
  */
 async function subFolders(
   deps: CatalogRouteDeps,
   prefix: string,
-): Promise<{ names: string[]; truncated: boolean; objects: number }> {
-  if (!deps.s3Client) return { names: [], truncated: false, objects: 0 };
+  cataloged: Set<string>,
+): Promise<{ names: string[]; truncated: boolean; objects: number; missing: number }> {
+  if (!deps.s3Client) return { names: [], truncated: false, objects: 0, missing: 0 };
   const names: string[] = [];
   let objects = 0;
+  let missing = 0;
   let token: string | undefined;
   for (let page = 0; page < FOLDER_PAGES_BOUND; page++) {
     const output = await deps.s3Client.send(
@@ -187,10 +195,12 @@ async function subFolders(
       if (common.Prefix && !common.Prefix.startsWith(deps.derivedPrefix)) names.push(common.Prefix);
     }
     for (const object of output.Contents ?? []) {
-      if (object.Key && object.Key !== prefix && !object.Key.startsWith(deps.derivedPrefix)) objects++;
+      if (!object.Key || object.Key === prefix || object.Key.startsWith(deps.derivedPrefix)) continue;
+      objects++;
+      if (!cataloged.has(object.Key)) missing++;
     }
     token = output.IsTruncated ? output.NextContinuationToken : undefined;
-    if (!token) return { names, truncated: false, objects };
+    if (!token) return { names, truncated: false, objects, missing };
   }
-  return { names, truncated: true, objects };
+  return { names, truncated: true, objects, missing };
 }
