@@ -5,7 +5,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -55,10 +55,6 @@ let browser: Browser;
 let page: Page;
 /** Everything the page did that it should not: dialogs, script errors, CSP violations. */
 let incidents: string[] = [];
-
-function poll<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: 20_000, interval: 100 });
-}
 
 /** Puts an object in the bucket and waits until the pipeline has cataloged it. */
 async function put(key: string, body: string | Uint8Array): Promise<void> {

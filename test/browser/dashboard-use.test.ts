@@ -14,7 +14,7 @@ import {
   pdfWithTitle,
   startLocalCatalog,
 } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
 let catalog: LocalCatalog;
@@ -22,10 +22,6 @@ let browser: Browser;
 let page: Page;
 /** Everything the page did that it should not: dialogs, script errors, CSP violations. */
 let incidents: string[] = [];
-
-function poll<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: 20_000, interval: 100 });
-}
 
 function card(key: string) {
   return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);

@@ -18,7 +18,7 @@ import {
   startLocalCatalog,
   writeThumbnailKey,
 } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
 
@@ -99,11 +99,6 @@ let page: Page;
 let userDataDir: string;
 /** Everything the page did that it should not: dialogs, script errors, CSP violations. */
 const incidents: string[] = [];
-
-/** The page works asynchronously (fetches, live events): wait for a value, up to a bound. */
-function poll<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: 20_000, interval: 100 });
-}
 
 function card(key: string) {
   return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);

@@ -5,6 +5,7 @@
  * machine refuses.
  */
 import { existsSync } from "node:fs";
+import { expect } from "vitest";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -31,4 +32,15 @@ export function requireChromium(): void {
     throw new Error(
       `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
     );
+}
+
+/**
+ * Waits for a value the page shows, up to a bound: the page works
+ * asynchronously (fetches, live events).
+ *
+ * @example
+ * await poll(() => page.textContent("#detail-title")).toBe("a.jpg");
+ */
+export function poll<T>(read: () => Promise<T> | T): ReturnType<typeof expect.poll<Promise<T> | T>> {
+  return expect.poll(read, { timeout: 20_000, interval: 100 });
 }
