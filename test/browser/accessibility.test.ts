@@ -27,12 +27,12 @@ const VIEWS = [
 ];
 
 /**
- * Runs in the page once axe is in it: the WCAG 2.1 A and AA violations of
+ * Runs in the page once axe is in it: the WCAG 2.2 A and AA violations of
  * the whole document, one line each per element (rule, selector, what is
  * wrong), so a failure names what to fix.
  */
 const AXE_RUN = `axe.run(document, {
-  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
   resultTypes: ["violations"],
 }).then((results) => results.violations.flatMap((violation) =>
   violation.nodes.map((node) => violation.id + " " + node.target.join(" ") + ": " + node.failureSummary.replace(/\\s+/g, " "))))`;
@@ -93,7 +93,7 @@ async function show(path: string): Promise<void> {
 }
 
 /**
- * The page's WCAG 2.1 A and AA violations as axe reports them. Axe is
+ * The page's WCAG 2.2 A and AA violations as axe reports them. Axe is
  * evaluated through the browser's debugging protocol, which the page's
  * Content-Security-Policy (no inline script) does not govern, so the page is
  * checked with its real policy in force.
@@ -131,7 +131,7 @@ afterAll(async () => {
   await catalog?.close();
 });
 
-describe.each(LAYOUTS)("dashboard accessibility, %s layout (axe-core, WCAG 2.1 A and AA)", (layout) => {
+describe.each(LAYOUTS)("dashboard accessibility, %s layout (axe-core, WCAG 2.2 A and AA)", (layout) => {
   it.each(VIEWS)("$name has no violations", async ({ path }) => {
     await openPage(layout);
     await show(path);
