@@ -64,7 +64,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   let media = parsed.media;
   let failure = parsed.error;
   let category: Category | undefined;
-  let cutShort: string | undefined;
+  let cutShort: true | undefined;
   if (TRACK_LISTING_MIMES.has(mime)) {
     if (parsed.hasVideo === true) category = "video";
     else if (parsed.hasAudio === true && parsed.hasVideo === false) category = "audio";
@@ -75,13 +75,10 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
       const movie = await mergeMovieHeader(ctx, media ?? { container: fallback, codecs: [] });
       // The movie's handlers decide: music-metadata calls a file with no tracks at all "audio".
       category = movie.category;
-      const counted = await countMediaDataPresent(ctx, movie.media);
-      media = counted.media;
-      cutShort = counted.cutShort;
+      ({ media, cutShort } = await countMediaDataPresent(ctx, movie.media));
       // With the moov read whole, the atom music-metadata finds running past the end is the cut mdat,
       // which the warning just given names with both sizes.
-      const saidAlready =
-        cutShort !== undefined && /^Atom size exceeds remaining bytes/.test(describeError(failure));
+      const saidAlready = cutShort && /^Atom size exceeds remaining bytes/.test(describeError(failure));
       if (failure !== undefined && !saidAlready) ctx.warn(`music-metadata: ${describeError(failure)}`);
       failure = undefined;
     } catch (error) {
@@ -95,40 +92,28 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
       const frameRate = matroskaFrameRate(await ctx.reader.read(0, HEAD_WINDOW_BYTES));
       if (frameRate !== undefined) media = { ...media, frameRate };
     }
-    const counted = await countMatroskaPresent(ctx, media);
-    media = counted.media;
-    cutShort = counted.cutShort;
+    ({ media, cutShort } = await countMatroskaPresent(ctx, media));
   } else if (OGG_MIMES.has(mime) && media) {
-    const ogg = await completeOgg(ctx, media);
-    media = ogg.media;
-    category = ogg.category;
-    cutShort = ogg.cutShort;
+    ({ media, category, cutShort } = await completeOgg(ctx, media));
   } else if (parserMime === "audio/wav" && media) {
-    const counted = await completeWave(ctx, media);
-    media = counted.media;
-    cutShort = counted.cutShort;
+    ({ media, cutShort } = await completeWave(ctx, media));
   } else if (parserMime === "audio/flac" && media) {
-    const counted = await countFlacPresent(ctx, media);
-    media = counted.media;
-    cutShort = counted.cutShort;
+    ({ media, cutShort } = await countFlacPresent(ctx, media));
   } else if (parserMime === "audio/aiff" && media) {
-    const counted = await countAiffPresent(ctx, media);
-    media = counted.media;
-    cutShort = counted.cutShort;
+    ({ media, cutShort } = await countAiffPresent(ctx, media));
   } else if (parserMime === "audio/mpeg" && media) {
     if (media.duration === undefined)
       media = await completeMpeg(ctx, media, parsed.skippedAppendedTags === true);
     else {
-      const counted = await countMpegPresent(ctx, await uncountMpegTags(ctx, media));
-      media = await averageVbrBitrate(ctx, counted.media);
-      cutShort = counted.cutShort;
+      ({ media, cutShort } = await countMpegPresent(ctx, await uncountMpegTags(ctx, media)));
+      media = await averageVbrBitrate(ctx, media);
     }
   }
 
   if (media) ctx.partial.media = media;
   // In a file found cut short, the parser failing on the missing bytes is the cut itself: what it
   // said (a bound, an element length, at times a TypeError of its own) is a warning, the cut the reason.
-  if (failure !== undefined && cutShort !== undefined) {
+  if (failure !== undefined && cutShort) {
     ctx.warn(`music-metadata: ${describeError(failure)}`);
     failure = undefined;
   }
@@ -151,7 +136,7 @@ const CUT_SHORT = "the file is shorter than its header states";
 interface Counted {
   media: MediaInfo;
   /** Set when the file is shorter than its header states. */
-  cutShort?: string;
+  cutShort?: true;
 }
 
 /**
@@ -171,7 +156,7 @@ function countPresent(
   const duration = media.duration === undefined ? undefined : (media.duration * present) / promised;
   return {
     media: { ...media, ...(duration !== undefined && { duration }) },
-    cutShort: CUT_SHORT,
+    cutShort: true,
   };
 }
 
@@ -184,7 +169,7 @@ function finish(ctx: ExtractContext, media: MediaInfo): Sections {
 function finishCounted(ctx: ExtractContext, { media, cutShort }: Counted): Sections {
   finish(ctx, media);
   // The engine turns this into a `partial` result that keeps the duration of what is there.
-  if (cutShort) throw new ContentError(`truncated: ${cutShort}`);
+  if (cutShort) throw new ContentError(`truncated: ${CUT_SHORT}`);
   return { media };
 }
 
@@ -203,12 +188,12 @@ async function countAviPresent(ctx: ExtractContext, media: MediaInfo): Promise<C
   const { duration: _, ...rest } = media;
   if (shortfall.lacks === "frames") {
     ctx.warn("AVI: cut short: the file ends before its movi list; no duration");
-    return { media: rest, cutShort: CUT_SHORT };
+    return { media: rest, cutShort: true };
   }
   ctx.warn(
     `AVI: cut short: the RIFF list promises ${shortfall.promised} bytes, the file has ${shortfall.present}; the frames are whole, the index after them is not`,
   );
-  return { media, cutShort: CUT_SHORT };
+  return { media, cutShort: true };
 }
 
 /** Fills an MP4/QuickTime result from its `moov` box, which states the header duration. */
@@ -284,14 +269,14 @@ async function countMatroskaPresent(ctx: ExtractContext, media: MediaInfo): Prom
   const { duration: _, ...rest } = media;
   if (shortfall.clustersWhole) {
     ctx.warn(`${said}; its clusters are whole`);
-    return { media, cutShort: CUT_SHORT };
+    return { media, cutShort: true };
   }
   if (shortfall.blocksUntil === undefined) {
     ctx.warn(`${said}; no cluster found near its end, so no duration`);
-    return { media: rest, cutShort: CUT_SHORT };
+    return { media: rest, cutShort: true };
   }
   ctx.warn(`${said}; duration runs to the last whole block`);
-  return { media: { ...rest, duration: shortfall.blocksUntil }, cutShort: CUT_SHORT };
+  return { media: { ...rest, duration: shortfall.blocksUntil }, cutShort: true };
 }
 
 /** Adds the picture size and audio format ASF stream headers declare; a bad header only warns. */
@@ -334,7 +319,7 @@ async function completeOgg(ctx: ExtractContext, media: MediaInfo): Promise<Count
   if (!end?.cut) return { media: merged, category };
   const counted = merged.duration === undefined ? "" : "; duration counts the whole pages";
   ctx.warn(`Ogg: cut short: the file ends ${end.cut}${counted}`);
-  return { media: merged, category, cutShort: CUT_SHORT };
+  return { media: merged, category, cutShort: true };
 }
 
 /** A content error or a bound on a decoded length: what a secondary reader reports as a warning and moves past. */
