@@ -9,6 +9,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
+import { indexOfBytes } from "../byte-search.js";
 
 /** Fields a header walk may establish; `kind`, `encrypted` and `sample` always come back. */
 export type HeaderFacts = Pick<ArchiveInfo, "kind" | "encrypted" | "sample"> &
@@ -113,14 +114,6 @@ export function readLz4(head: Uint8Array): HeaderFacts {
 
 const AES_CODER = [0x06, 0xf1, 0x07, 0x01];
 
-function contains(bytes: Uint8Array, needle: readonly number[]): boolean {
-  outer: for (let i = 0; i + needle.length <= bytes.byteLength; i++) {
-    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
-}
-
 /**
  * 7z: the signature header points at the next header, usually at the end. An
  * AES-256 coder id (06 F1 07 01) in it means encrypted content or headers;
@@ -135,7 +128,7 @@ export async function readSevenZip(reader: BlockReader, head: Uint8Array): Promi
   const at = 32 + nextOffset;
   if (at + nextSize > reader.size) throw new ContentError("7z next header lies past the end (truncated)");
   const header = await reader.read(at, boundedLength(nextSize, MAX_STRUCTURE_BYTES, "7z header"));
-  facts.encrypted = contains(header, AES_CODER);
+  facts.encrypted = indexOfBytes(header, AES_CODER) >= 0;
   return facts;
 }
 

@@ -1,5 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { HEAD_WINDOW_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
+import { lastIndexOfBytes } from "../byte-search.js";
 
 /*
  * The video frame rate of a Matroska/WebM file, from its first video track's
@@ -224,9 +225,9 @@ interface TailClusters {
  */
 function lastClusters(tail: Uint8Array): TailClusters | undefined {
   for (
-    let at = lastIndexOf(tail, CLUSTER_BYTES, tail.byteLength);
+    let at = lastIndexOfBytes(tail, CLUSTER_BYTES, tail.byteLength);
     at >= 0;
-    at = lastIndexOf(tail, CLUSTER_BYTES, at - 1)
+    at = lastIndexOfBytes(tail, CLUSTER_BYTES, at - 1)
   ) {
     const cluster = elementAt(tail, at, tail.byteLength);
     const first = cluster && elementAt(tail, cluster.start, tail.byteLength);
@@ -290,12 +291,4 @@ function blockRelativeTime(bytes: Uint8Array, block: Element): number | undefine
   const at = block.start + trackWidth;
   if (trackWidth === 0 || at + 2 > block.end) return undefined;
   return new DataView(bytes.buffer, bytes.byteOffset + at, 2).getInt16(0);
-}
-
-function lastIndexOf(haystack: Uint8Array, needle: readonly number[], before: number): number {
-  outer: for (let i = Math.min(before, haystack.byteLength - needle.length); i >= 0; i--) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
 }

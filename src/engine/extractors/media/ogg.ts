@@ -1,5 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { TAIL_WINDOW_BYTES } from "../../limits.js";
+import { indexOfBytes, lastIndexOfBytes } from "../byte-search.js";
 
 /*
  * Ogg facts music-metadata leaves out when it stops after the first pages (as
@@ -11,22 +12,6 @@ const CAPTURE = [0x4f, 0x67, 0x67, 0x53]; // "OggS"
 
 /** Smaller first try at the tail; Ogg pages are usually a few KiB. */
 const FIRST_TAIL_BYTES = 16 * 1024;
-
-function indexOfBytes(haystack: Uint8Array, needle: readonly number[], from = 0): number {
-  outer: for (let i = from; i + needle.length <= haystack.byteLength; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
-}
-
-function lastIndexOfBytes(haystack: Uint8Array, needle: readonly number[], before: number): number {
-  outer: for (let i = Math.min(before, haystack.byteLength - needle.length); i >= 0; i--) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
-}
 
 /** Picture size and frame rate from a Theora identification header. */
 export interface TheoraPicture {
