@@ -9,7 +9,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
-import { indexOfBytes } from "../byte-search.js";
+import { indexOfBytes } from "../bytes.js";
 
 /** Fields a header walk may establish; `kind`, `encrypted` and `sample` always come back. */
 export type HeaderFacts = Pick<ArchiveInfo, "kind" | "encrypted" | "sample"> &

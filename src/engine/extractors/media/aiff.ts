@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
+import { fourcc } from "../bytes.js";
 
 /*
  * AIFF/AIFC chunk headers, walked by hand because music-metadata takes the
@@ -24,10 +25,6 @@ export interface AiffChunks {
   dataOffset?: number;
   /** The sound data bytes the `SSND` chunk declares. */
   dataSize?: number;
-}
-
-function fourcc(bytes: Uint8Array, at: number): string {
-  return String.fromCharCode(...bytes.subarray(at, at + 4));
 }
 
 /**

@@ -2,6 +2,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { MediaInfo } from "../../types.js";
+import { fourcc } from "../bytes.js";
 
 /*
  * AVI headers (RIFF `hdrl`: `avih`, then one `strl` with `strh` and `strf` per
@@ -28,10 +29,6 @@ const AUDIO_FORMATS: Readonly<Record<number, string>> = {
   8192: "AC-3",
   8193: "DTS",
 };
-
-function fourcc(bytes: Uint8Array, at: number): string {
-  return String.fromCharCode(...bytes.subarray(at, at + 4));
-}
 
 /**
  * Decodes an AVI file's header list.

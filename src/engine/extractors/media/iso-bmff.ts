@@ -2,6 +2,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { GpsPosition } from "../../types.js";
+import { fourcc } from "../bytes.js";
 import { childBoxes } from "../image/iso-boxes.js";
 
 /*
@@ -149,10 +150,6 @@ function assetString(content: Uint8Array): string | undefined {
   }
   const end = text.indexOf("\0");
   return cleanString(end >= 0 ? text.slice(0, end) : text);
-}
-
-function fourcc(bytes: Uint8Array, at: number): string {
-  return String.fromCharCode(...bytes.subarray(at, at + 4));
 }
 
 /** A top-level box header: its type, where it starts, and its size, header included. */

@@ -1,6 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { HEAD_WINDOW_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
-import { lastIndexOfBytes } from "../byte-search.js";
+import { lastIndexOfBytes } from "../bytes.js";
 
 /*
  * The video frame rate of a Matroska/WebM file, from its first video track's

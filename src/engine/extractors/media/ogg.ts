@@ -1,6 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { TAIL_WINDOW_BYTES } from "../../limits.js";
-import { indexOfBytes, lastIndexOfBytes } from "../byte-search.js";
+import { indexOfBytes, lastIndexOfBytes } from "../bytes.js";
 
 /*
  * Ogg facts music-metadata leaves out when it stops after the first pages (as

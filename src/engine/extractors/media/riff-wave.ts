@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
+import { fourcc } from "../bytes.js";
 
 /*
  * RIFF/WAVE chunk headers, walked by hand as a fallback for files where
@@ -46,10 +47,6 @@ export interface WaveChunks {
   dataRunsToEnd?: boolean;
   /** Sample frames per channel, from the `fact` chunk. */
   factSamples?: number;
-}
-
-function fourcc(bytes: Uint8Array, at: number): string {
-  return String.fromCharCode(...bytes.subarray(at, at + 4));
 }
 
 /** Placeholder a streaming writer leaves in a 32-bit size it cannot fill (RF64 moves the real one to `ds64`). */

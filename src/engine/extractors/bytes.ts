@@ -1,9 +1,21 @@
 /**
- * Searches for a short byte sequence (a signature, a chunk or element ID) in
- * bytes read from a file. Uint8Array has no sequence search of its own, and
- * Buffer's reads a negative start as counting from the end, which a backward
- * scan that reaches the start must not do.
+ * Small readings of bytes from a file that several extractors share: a
+ * chunk's four-character code, and a search for a short byte sequence (a
+ * signature, a chunk or element ID). Uint8Array has no sequence search of
+ * its own, and Buffer's reads a negative start as counting from the end,
+ * which a backward scan that reaches the start must not do.
  */
+
+/**
+ * The four characters at `at`, as RIFF, AIFF and ISO-BMFF name their chunks
+ * and boxes; fewer when the bytes end first.
+ *
+ * @example
+ * fourcc(header, 0) // "LIST"
+ */
+export function fourcc(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(...bytes.subarray(at, at + 4));
+}
 
 /**
  * Where `needle` first starts in `haystack` at or after `from`, or -1.
