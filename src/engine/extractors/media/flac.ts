@@ -1,5 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
+import { fourcc } from "../bytes.js";
 import { leadingTagsEnd } from "./mpeg-frames.js";
 
 /*
@@ -39,11 +40,7 @@ export interface FlacStream {
 export async function readFlacStream(reader: BlockReader): Promise<FlacStream> {
   const start = await leadingTagsEnd(reader);
   const head = await reader.read(start, 4 + 4 + 34);
-  if (
-    head.byteLength < 42 ||
-    String.fromCharCode(...head.subarray(0, 4)) !== "fLaC" ||
-    (head[4] as number) & 0x7f
-  ) {
+  if (head.byteLength < 42 || fourcc(head, 0) !== "fLaC" || (head[4] as number) & 0x7f) {
     throw new ContentError("FLAC: no fLaC marker followed by STREAMINFO");
   }
   const view = new DataView(head.buffer, head.byteOffset + 8, 34);
