@@ -199,29 +199,6 @@ export async function listDuplicates(
   return { items: held, ...(groups.cursor && { cursor: groups.cursor }) };
 }
 
-/**
- * `groups` with each object's type mismatch marked, as
- * `CatalogStore.withTypeMismatches` marks a listing's items: the objects of
- * every group are read together, so a page of groups costs one BatchGetItem
- * per 100 objects rather than one per group.
- *
- * @example
- * const page = await listDuplicates(store, "uploads", window, { limit: 20 }, 20);
- * const items = await withGroupTypeMismatches(store, page.items);
- */
-export async function withGroupTypeMismatches(
-  store: CatalogStore,
-  groups: DuplicateGroupView[],
-): Promise<DuplicateGroupView[]> {
-  const marked = await store.withTypeMismatches(groups.flatMap((group) => group.objects));
-  let next = 0;
-  return groups.map((group) => {
-    const objects = marked.slice(next, next + group.objects.length);
-    next += group.objects.length;
-    return { ...group, objects };
-  });
-}
-
 function add(tally: Tally | undefined, size: number): void {
   if (!tally) return;
   tally.count += 1;

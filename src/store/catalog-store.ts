@@ -431,6 +431,25 @@ export class CatalogStore {
   }
 
   /**
+   * `groups` with each of their objects' type mismatch marked, as
+   * {@link withTypeMismatches} marks a listing: the objects of every group
+   * are read together, so a page of duplicate groups costs one BatchGetItem
+   * per 100 objects rather than one per group.
+   *
+   * @example
+   * const groups = await store.withGroupTypeMismatches([{ sha256, objects: copies.items }]);
+   */
+  async withGroupTypeMismatches<G extends { objects: RecordSummary[] }>(groups: G[]): Promise<G[]> {
+    const marked = await this.withTypeMismatches(groups.flatMap((group) => group.objects));
+    let next = 0;
+    return groups.map((group) => {
+      const objects = marked.slice(next, next + group.objects.length);
+      next += group.objects.length;
+      return { ...group, objects };
+    });
+  }
+
+  /**
    * Records by table key, only their partition key and their format's
    * mismatch fields. The SDK hands back unprocessed keys (DynamoDB leaves
    * some under load) instead of retrying them: they are asked again here,

@@ -81,13 +81,13 @@ async function runFind(flags: FindFlags): Promise<void> {
       const groups = await collectPages(flags.limit, (page) =>
         target.store.listDuplicateGroups(range, page, { bucket: target.bucket }),
       );
-      const withCopies = [];
+      const listed = [];
       for (const group of groups.items) {
         const copies = await collectPages(1000, (page) => target.store.listByHash(group.sha256, page));
         // A group listed under the earlier layout can outlive its copies: count them here.
-        if (copies.items.length >= 2)
-          withCopies.push({ ...group, objects: await target.store.withTypeMismatches(copies.items) });
+        if (copies.items.length >= 2) listed.push({ ...group, objects: copies.items });
       }
+      const withCopies = await target.store.withGroupTypeMismatches(listed);
       if (flags.json) {
         printJson(withCopies.map((group) => ({ ...group, objects: group.objects.map(withoutIndexKeys) })));
         // On stderr, so stdout stays the JSON array.

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { Page, RecordSummary } from "../../store/types.js";
-import { computeStats, listDuplicates, listRecent, withGroupTypeMismatches } from "../catalog-views.js";
+import { computeStats, listDuplicates, listRecent } from "../catalog-views.js";
 import { RequestError } from "../errors.js";
 import type { CursorSeal } from "../paging-cursor.js";
 import {
@@ -157,7 +157,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
       listing,
       await listDuplicates(deps.store, deps.bucket, window, { limit, ...(cursor && { cursor }) }, 20),
     );
-    return c.json({ ...window, ...page, items: await withGroupTypeMismatches(deps.store, page.items) });
+    return c.json({ ...window, ...page, items: await deps.store.withGroupTypeMismatches(page.items) });
   });
 
   app.get("/api/stats", async (c) => {
