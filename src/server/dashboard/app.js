@@ -45,9 +45,10 @@ const CONTROLS = "\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
 /**
  * Characters that take no space: `pay<U+200B>pal.txt` and `paypal.txt` would
  * read the same. Bidi marks, the soft hyphen, combining grapheme joiner,
- * word joiner, Hangul fillers and BOM are always named. The zero-width joiner and non-joiner shape emoji sequences and
- * Indic and Persian words, so they are named only beside ASCII or at an end,
- * where they shape nothing.
+ * word joiner, Hangul fillers and BOM are always named. The zero-width
+ * joiner and non-joiner shape emoji sequences and Indic and Persian words,
+ * so they are named only beside ASCII or at an end, where they shape nothing.
+ * New keys refuse the same set (INVISIBLE_CHARACTERS in src/server/validation.ts).
  */
 const INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2060-\u2064\u3164\ufeff\uffa0";
 const JOINERS = "(?<![^\\x00-\\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\\x00-\\x7f])";
