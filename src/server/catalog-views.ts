@@ -2,8 +2,9 @@
  * Views over the catalog that the store has no single call for: the newest
  * uploads across every category, per-category and per-day totals, and
  * duplicate groups with their copies. Each is built from the store's Query
- * listings only (never a Scan) and reads a bounded number of summaries, so a
- * busy bucket makes an answer partial (`truncated: true`), never slow without end.
+ * listings only (never a Scan) and reads a bounded number of summaries: the
+ * newest uploads are exact at any rate of upload; totals over a busy window
+ * stop at a read bound and say so (`truncated: true`), never slow without end.
  */
 import type { Category } from "../engine/types.js";
 import type { CatalogStore } from "../store/catalog-store.js";
@@ -11,18 +12,14 @@ import { dayOf, daysBetween } from "../store/keys.js";
 import type { DuplicateGroup, Page, RecordSummary } from "../store/types.js";
 import { CATEGORIES, type Window } from "./validation.js";
 
-/** Most summaries one "recent uploads" answer reads from the category index. */
-export const RECENT_READ_BOUND = 5_000;
 /** Most summaries one stats answer reads from the category index. */
 export const STATS_READ_BOUND = 20_000;
 /** Page size asked of the store while walking a listing. */
 const WALK_PAGE = 1_000;
 
-/** Newest uploads first, with whether the walk stopped at its bound. */
+/** Newest uploads first. */
 export interface RecentUploads {
   items: RecordSummary[];
-  /** True when the read bound cut the walk short: older items may be missing. */
-  truncated: boolean;
 }
 
 /** Totals for one category or one day. */
@@ -72,8 +69,12 @@ async function drain(
 
 /**
  * The newest uploads in a window across every category (or one): walks UTC
- * days from the newest, querying every category's day partition in
- * parallel, and stops after the day that fills `limit`.
+ * days from the newest; for each, asks every category's day partition in
+ * parallel for its newest `limit`, and stops after the day that fills
+ * `limit`. The answer is exact however busy a day is, and reads at most
+ * `limit` summaries per category per day: every upload of an earlier day is
+ * older than any of a later one, and no category can place more than
+ * `limit` among the newest.
  *
  * @example
  * const { items } = await listRecent(store, "uploads", { from, to }, 50);
@@ -86,33 +87,20 @@ export async function listRecent(
   category?: Category,
 ): Promise<RecentUploads> {
   const categories = category ? [category] : CATEGORIES;
-  const days = daysBetween(window.from, window.to).reverse();
-  const budget = { left: RECENT_READ_BOUND };
   const items: RecordSummary[] = [];
-  let truncated = false;
-  for (const day of days) {
+  for (const day of daysBetween(window.from, window.to).reverse()) {
     const range = {
       from: maxTime(`${day}T00:00:00.000Z`, window.from),
       to: minTime(`${day}T23:59:59.999Z`, window.to),
     };
-    const cut = await Promise.all(
-      categories.map((name) =>
-        drain(
-          (cursor) =>
-            store.listByCategory(bucket, name, range, { limit: WALK_PAGE, ...(cursor && { cursor }) }),
-          budget,
-          (item) => items.push(item),
-        ),
-      ),
+    const pages = await Promise.all(
+      categories.map((name) => store.listByCategory(bucket, name, range, { limit, newestFirst: true })),
     );
-    if (cut.some(Boolean)) {
-      truncated = true;
-      break;
-    }
+    for (const page of pages) items.push(...page.items);
     if (items.length >= limit) break;
   }
   items.sort((a, b) => (a.eventTime < b.eventTime ? 1 : a.eventTime > b.eventTime ? -1 : 0));
-  return { items: items.slice(0, limit), truncated };
+  return { items: items.slice(0, limit) };
 }
 
 /**

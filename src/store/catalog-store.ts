@@ -512,8 +512,9 @@ export class CatalogStore {
   }
 
   /**
-   * Objects of one category uploaded within a time range, oldest first:
-   * one Query per day partition, merged in day order, paged across days.
+   * Objects of one category uploaded within a time range, oldest first
+   * (newest first with `page.newestFirst`): one Query per day partition,
+   * merged in day order, paged across days.
    *
    * @example
    * const page = await store.listByCategory("uploads", "image",
@@ -955,8 +956,11 @@ export class CatalogStore {
     page: PageRequest,
     target: { bucket?: string },
   ): Promise<Page<RecordSummary>> {
-    const queries = dayPartitions(range).map((day) => ({
+    const days = dayPartitions(range);
+    if (page.newestFirst) days.reverse();
+    const queries = days.map((day) => ({
       IndexName: index.name,
+      ...(page.newestFirst && { ScanIndexForward: false }),
       KeyConditionExpression: `${index.partitionKey} = :pk AND ${index.sortKey} BETWEEN :from AND :to`,
       ExpressionAttributeValues: {
         ":pk": partitionOf(day),

@@ -219,8 +219,10 @@ export interface Page<T> {
 export interface PageRequest {
   /** Items per page. @default 100 */
   limit?: number;
-  /** From the previous page. */
+  /** From the previous page, asked in the same order. */
   cursor?: string;
+  /** Time-ordered listings only: newest first, where they list oldest first by default. */
+  newestFirst?: boolean;
 }
 
 /** A time range, ISO 8601 at both ends, inclusive. */

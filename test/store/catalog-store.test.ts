@@ -368,6 +368,19 @@ describe("query patterns", () => {
     expect(keys).toEqual(["cat/0.png", "cat/1.png", "cat/2.png", "cat/3.png"]);
     const text = await listing.listByCategory("uploads", "text", range);
     expect(text.items.map((item) => item.key)).toEqual(["cat/text.txt"]);
+    const newest: string[] = [];
+    cursor = undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await listing.listByCategory("uploads", "image", range, {
+        limit: 2,
+        newestFirst: true,
+        ...(cursor && { cursor }),
+      });
+      newest.push(...page.items.map((item) => item.key));
+      cursor = page.cursor;
+      if (!cursor) break;
+    }
+    expect(newest).toEqual(["cat/3.png", "cat/2.png", "cat/1.png", "cat/0.png"]);
   });
 
   it("pages through objects cataloged at the same instant, each once, and by the record's old layout too", async () => {

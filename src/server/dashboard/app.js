@@ -887,10 +887,7 @@ function listView(items, folders, showFolder) {
 async function renderRecent() {
   const result = await api("/api/recent", { days: state.days, category: state.category, limit: 200 });
   const what = state.category ? `${state.category} files` : "uploads";
-  setHeading(
-    "Recent uploads",
-    `Newest ${what} across all folders, ${windowText()}${result.truncated ? " (partial: read bound reached)" : ""}.`,
-  );
+  setHeading("Recent uploads", `Newest ${what} across all folders, ${windowText()}.`);
   return itemsView(result.items, { showFolder: true });
 }
 
