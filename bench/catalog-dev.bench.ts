@@ -7,6 +7,10 @@
  * per object from /proc (the uploader's own CPU is this process's, not counted).
  *
  *   npx tsx bench/catalog-dev.bench.ts [--count 1000] [--upload-concurrency 16] [--rate N] [--runs 3] [--no-write]
+ *     [--node-flags "--flag ..."]
+ *
+ * `--node-flags` starts `catalog dev` under those Node.js/V8 flags (V8's own,
+ * such as `--no-opt`, are refused in NODE_OPTIONS); use it with `--no-write`.
  *
  * Each run starts a fresh `catalog dev`; with several runs the figures are the
  * median, with every run's value after it, since run-to-run spread on a small
@@ -37,6 +41,13 @@ const uploadConcurrency = flag("--upload-concurrency", 16);
 const rate = args.includes("--rate") ? flag("--rate", 0) : 0;
 const runs = flag("--runs", 1);
 const write = !args.includes("--no-write");
+const nodeFlagsAt = args.indexOf("--node-flags");
+const nodeFlags = nodeFlagsAt >= 0 ? (args[nodeFlagsAt + 1] ?? "").split(" ").filter(Boolean) : [];
+if (nodeFlags.length > 0 && write) {
+  // RESULTS.md records the stack as users run it; a run under other flags is an experiment.
+  console.error("--node-flags needs --no-write");
+  process.exit(2);
+}
 
 const now = () => performance.timeOrigin + performance.now();
 const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -121,6 +132,7 @@ async function runOnce(bodies: Corpus): Promise<Run> {
   const child = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       join(REPO_ROOT, "bin/catalog"),
       "dev",
       "--s3-port",
