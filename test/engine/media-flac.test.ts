@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
 import {
+  flacCommentCountProblem,
   flacShortfall,
   lastFrameFirstSample,
   readFlacStream,
@@ -106,4 +109,47 @@ describe("a FLAC file cut short before the samples its STREAMINFO states", () =>
       if (result.status !== "ok") expect(result.reason).toBeTruthy();
     },
   );
+});
+
+describe("a FLAC file whose VORBIS_COMMENT block states more comments than it holds", () => {
+  /** The corpus file with the comment count of its VORBIS_COMMENT block (after a 32-byte vendor string) set. */
+  function withCommentCount(count: number): Uint8Array {
+    const bytes = new Uint8Array(readFileSync(corpusFile("musicmetadata-testcase.flac")));
+    // fLaC, STREAMINFO (4 + 34), then the VORBIS_COMMENT header (4), the vendor's length (4) and its 32 bytes.
+    const countAt = 4 + 38 + 4 + 4 + 32;
+    expect(bytes[42]).toBe(4);
+    new DataView(bytes.buffer).setUint32(countAt, count, true);
+    return bytes;
+  }
+
+  it("is partial with what STREAMINFO states, and the count as the reason, without parsing the comments", async () => {
+    // Act: music-metadata would make an array of 16,777,215 slots (128 MiB) before reading the first.
+    const result = await extract(new BufferSource(withCommentCount(0xff_ffff), "damaged.flac"));
+    // Assess
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe(
+      "damaged: FLAC: the VORBIS_COMMENT block states 16777215 comments, more than its 176 bytes can hold",
+    );
+    expect(result.media).toEqual({
+      container: "FLAC",
+      codecs: ["FLAC"],
+      duration: 1,
+      sampleRate: 44_100,
+      channels: 1,
+    });
+  });
+
+  it("is read as usual when the count fits its block, and no corpus FLAC is refused", async () => {
+    // 176 bytes: 8 for the two lengths, 32 for the vendor, 136 for 34 comments of 4 bytes at least.
+    const fits = await extract(new BufferSource(withCommentCount(34), "fits.flac"));
+    expect(fits.reason ?? "").not.toContain("VORBIS_COMMENT");
+    for (const entry of corpusFlacs) {
+      const source = await FileSource.open(corpusFile(entry.name));
+      try {
+        expect(await flacCommentCountProblem(new BlockReader(source)), entry.name).toBeUndefined();
+      } finally {
+        await source.close();
+      }
+    }
+  });
 });

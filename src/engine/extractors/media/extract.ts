@@ -6,7 +6,7 @@ import type { ExtractContext } from "../extractor.js";
 import { aiffFramesIn, aiffShortfall, MAX_AIFF_CHUNKS, readAiffChunks } from "./aiff.js";
 import { readAsfStreams } from "./asf.js";
 import { aviShortfall, readAviHeader } from "./avi.js";
-import { flacShortfall, readFlacStream } from "./flac.js";
+import { flacCommentCountProblem, flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
 import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
 import { matroskaFrameRate, matroskaShortfall } from "./matroska.js";
@@ -58,6 +58,10 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   if (!parserMime) return finish(ctx, { container: containerName(mime), codecs: [] });
 
   const fallback = containerName(mime);
+  if (parserMime === "audio/flac") {
+    const problem = await readOrSkip(() => flacCommentCountProblem(ctx.reader));
+    if (problem) return streamInfoOnly(ctx, problem);
+  }
   const parsed = await parseTaggedAudio(ctx.reader, parserMime, fallback, ctx.signal, ctx.warn, (media) => {
     ctx.partial.media = media;
   });
@@ -413,6 +417,22 @@ async function countAiffPresent(ctx: ExtractContext, media: MediaInfo): Promise<
   const frames = aiffFramesIn(chunks, shortfall.present);
   if (frames === undefined || !media.sampleRate) return counted;
   return { ...counted, media: { ...media, duration: frames / media.sampleRate } };
+}
+
+/**
+ * A FLAC file music-metadata must not parse (see {@link flacCommentCountProblem}):
+ * `partial`, with what STREAMINFO states and the problem as the reason.
+ */
+async function streamInfoOnly(ctx: ExtractContext, problem: string): Promise<never> {
+  const stream = await readOrSkip(() => readFlacStream(ctx.reader));
+  const media: MediaInfo = { container: "FLAC", codecs: ["FLAC"] };
+  if (stream && stream.sampleRate > 0) {
+    if (stream.totalSamples > 0) media.duration = stream.totalSamples / stream.sampleRate;
+    media.sampleRate = stream.sampleRate;
+    media.channels = stream.channels;
+  }
+  ctx.partial.media = media;
+  throw new ContentError(`damaged: ${problem}`);
 }
 
 /**

@@ -54,17 +54,71 @@ export async function readFlacStream(reader: BlockReader): Promise<FlacStream> {
     bitsPerSample: ((packed >>> 4) & 0x1f) + 1,
     totalSamples: (packed & 0x0f) * 2 ** 32 + view.getUint32(14),
   };
-  let at = start + 4;
+  let audioStart = reader.size;
+  for await (const block of metadataBlocks(reader, start + 4)) {
+    const end = block.data + block.length;
+    // A file cut inside its metadata blocks (a large picture, padding) holds no frame at all.
+    audioStart = block.last || end >= reader.size ? end : reader.size;
+  }
+  return { ...stream, audioStart };
+}
+
+/** One metadata block header: the block's type, where its data starts, its length, and whether it is the last. */
+interface MetadataBlock {
+  type: number;
+  data: number;
+  length: number;
+  last: boolean;
+}
+
+/**
+ * The metadata block headers from `at` (just past `fLaC`), up to the last
+ * block, the end of the file, or a header the file ends inside.
+ */
+async function* metadataBlocks(reader: BlockReader, at: number): AsyncGenerator<MetadataBlock> {
   for (let blocks = 0; ; blocks++) {
     if (blocks >= MAX_METADATA_BLOCKS)
       throw new ContentError(`FLAC: more than ${MAX_METADATA_BLOCKS} metadata blocks`);
     const header = await reader.read(at, 4);
-    // A file cut inside its metadata blocks (a large picture, padding) holds no frame at all.
-    if (header.byteLength < 4) return { ...stream, audioStart: reader.size };
+    if (header.byteLength < 4) return;
     const length = ((header[1] as number) << 16) | ((header[2] as number) << 8) | (header[3] as number);
+    const last = ((header[0] as number) & 0x80) !== 0;
+    yield { type: (header[0] as number) & 0x7f, data: at + 4, length, last };
     at += 4 + length;
-    if ((header[0] as number) & 0x80 || at >= reader.size) return { ...stream, audioStart: at };
+    if (last || at >= reader.size) return;
   }
+}
+
+/** The VORBIS_COMMENT metadata block type (RFC 9639 section 8.1). */
+const VORBIS_COMMENT = 4;
+
+/**
+ * What is wrong with the comment count of a FLAC file's VORBIS_COMMENT block,
+ * when it states more comments than the block can hold (each takes at least
+ * its 4-byte length). music-metadata makes an array as long as the stated
+ * count before it reads one comment, 8 bytes a slot: a damaged count of
+ * 16,777,215 in a block of 176 bytes costs 128 MiB. Undefined for a sound
+ * block, or one too short to state a count, which music-metadata reports
+ * itself without that cost.
+ *
+ * @example
+ * await flacCommentCountProblem(reader) // "FLAC: the VORBIS_COMMENT block states 16777215 comments, more than its 176 bytes can hold"
+ */
+export async function flacCommentCountProblem(reader: BlockReader): Promise<string | undefined> {
+  for await (const block of metadataBlocks(reader, (await leadingTagsEnd(reader)) + 4)) {
+    if (block.type !== VORBIS_COMMENT) continue;
+    const vendor = await reader.read(block.data, 4);
+    if (vendor.byteLength < 4) return undefined;
+    const vendorLength = new DataView(vendor.buffer, vendor.byteOffset, 4).getUint32(0, true);
+    const commentBytes = block.length - 8 - vendorLength;
+    const count = await reader.read(block.data + 4 + vendorLength, 4);
+    if (commentBytes < 0 || count.byteLength < 4) return undefined;
+    const stated = new DataView(count.buffer, count.byteOffset, 4).getUint32(0, true);
+    return stated > commentBytes / 4
+      ? `FLAC: the VORBIS_COMMENT block states ${stated} comments, more than its ${block.length} bytes can hold`
+      : undefined;
+  }
+  return undefined;
 }
 
 /** Block sizes by the 4-bit code of a frame header; 0 reserved, 6 and 7 stated after the number. */
