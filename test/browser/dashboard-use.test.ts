@@ -16,6 +16,7 @@ import {
 } from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
+import { testRecord } from "../support/records.js";
 
 let catalog: LocalCatalog;
 let browser: Browser;
@@ -147,20 +148,14 @@ describe("dashboard as people use it", () => {
     await put("partly-cataloged/y.txt", "y\n");
     const { app, store } = await appOverNewTable(catalog, "catalog-lost");
     // Of the second folder, the table holds one record, as a lost event leaves it.
-    await store.putRecord({
-      bucket: catalog.stack.bucket,
-      key: "partly-cataloged/x.txt",
-      size: 2,
-      etag: '"e"',
-      sequencer: "01",
-      eventTime: new Date().toISOString(),
-      status: "ok",
-      reasons: [],
-      bytesRead: 2,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    await store.putRecord(
+      testRecord({
+        bucket: catalog.stack.bucket,
+        key: "partly-cataloged/x.txt",
+        size: 2,
+        eventTime: new Date().toISOString(),
+      }),
+    );
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
     });
@@ -208,20 +203,15 @@ describe("dashboard as people use it", () => {
     const long = `long/${"L".repeat(900)}.txt`;
     await put(`${folder}deep.txt`, "same bytes");
     await put(long, "same bytes");
-    await catalog.stack.store.putRecord({
-      bucket: catalog.stack.bucket,
-      key: `long/${"P".repeat(900)}.bin`,
-      size: 1,
-      etag: '"p"',
-      sequencer: "01",
-      eventTime: new Date().toISOString(),
-      status: "error",
-      reasons: [`unreadable: ${"R".repeat(2_000)}`],
-      bytesRead: 1,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    await catalog.stack.store.putRecord(
+      testRecord({
+        bucket: catalog.stack.bucket,
+        key: `long/${"P".repeat(900)}.bin`,
+        eventTime: new Date().toISOString(),
+        status: "error",
+        reasons: [`unreadable: ${"R".repeat(2_000)}`],
+      }),
+    );
     await openPage();
     await page.goto(`${catalog.url}/`);
 
@@ -540,20 +530,15 @@ describe("dashboard as people use it", () => {
     // Prepare: a rejection whose reason quotes a declared type the uploader made up.
     const key = "long-reason/file.bin";
     const reason = `declared type contradicts the content: ${"application/x-made-up; ".repeat(50)}`;
-    await catalog.stack.store.putRecord({
-      bucket: catalog.stack.bucket,
-      key,
-      size: 1,
-      etag: '"r"',
-      sequencer: "01",
-      eventTime: new Date().toISOString(),
-      status: "rejected",
-      reasons: [reason],
-      bytesRead: 1,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    await catalog.stack.store.putRecord(
+      testRecord({
+        bucket: catalog.stack.bucket,
+        key,
+        eventTime: new Date().toISOString(),
+        status: "rejected",
+        reasons: [reason],
+      }),
+    );
     await openPage(1440, 900);
 
     // Act

@@ -21,6 +21,7 @@ import {
 import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
+import { testExtraction, testFormat, testRecord } from "../support/records.js";
 
 const ARTIFACTS = resolve("test-artifacts");
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -180,20 +181,13 @@ async function putRecords(prefix: string, count: number, first = 0, target = cat
   for (let start = first; start < first + count; start += 50)
     await Promise.all(
       Array.from({ length: Math.min(50, first + count - start) }, (_, offset) =>
-        target.stack.store.putRecord({
-          bucket: target.stack.bucket,
-          key: `${prefix}file ${String(start + offset).padStart(4, "0")}.txt`,
-          size: 10,
-          etag: '"e"',
-          sequencer: "01",
-          eventTime,
-          status: "ok",
-          reasons: [],
-          bytesRead: 10,
-          readRequests: 1,
-          durationMs: 1,
-          extractorVersion: "test",
-        }),
+        target.stack.store.putRecord(
+          testRecord({
+            bucket: target.stack.bucket,
+            key: `${prefix}file ${String(start + offset).padStart(4, "0")}.txt`,
+            eventTime,
+          }),
+        ),
       ),
     );
 }
@@ -541,21 +535,14 @@ describe("dashboard in headless Chromium", () => {
     const eventTime = new Date().toISOString();
     await Promise.all(
       Array.from({ length: 25 }, (_, index) =>
-        catalog.stack.store.putRecord({
-          bucket: catalog.stack.bucket,
-          key: `many-copies/copy ${String(index).padStart(2, "0")}.txt`,
-          size: 10,
-          etag: '"e"',
-          sequencer: "01",
-          eventTime,
-          status: "ok",
-          reasons: [],
-          sha256,
-          bytesRead: 10,
-          readRequests: 1,
-          durationMs: 1,
-          extractorVersion: "test",
-        }),
+        catalog.stack.store.putRecord(
+          testRecord({
+            bucket: catalog.stack.bucket,
+            key: `many-copies/copy ${String(index).padStart(2, "0")}.txt`,
+            eventTime,
+            sha256,
+          }),
+        ),
       ),
     );
     // Act
@@ -575,21 +562,14 @@ describe("dashboard in headless Chromium", () => {
       await Promise.all(
         Array.from({ length: 25 }, (_, offset) => start + offset).flatMap((index) =>
           ["a", "b"].map((copy) =>
-            catalog.stack.store.putRecord({
-              bucket: catalog.stack.bucket,
-              key: `paged-duplicates/${index} ${copy}.txt`,
-              size: 10,
-              etag: '"e"',
-              sequencer: "01",
-              eventTime: new Date().toISOString(),
-              status: "ok",
-              reasons: [],
-              sha256: sha(index),
-              bytesRead: 10,
-              readRequests: 1,
-              durationMs: 1,
-              extractorVersion: "test",
-            }),
+            catalog.stack.store.putRecord(
+              testRecord({
+                bucket: catalog.stack.bucket,
+                key: `paged-duplicates/${index} ${copy}.txt`,
+                eventTime: new Date().toISOString(),
+                sha256: sha(index),
+              }),
+            ),
           ),
         ),
       );
@@ -623,20 +603,13 @@ describe("dashboard in headless Chromium", () => {
     for (let start = 0; start < total; start += 50)
       await Promise.all(
         Array.from({ length: Math.min(50, total - start) }, (_, offset) =>
-          catalog.stack.store.putRecord({
-            bucket: catalog.stack.bucket,
-            key: `many/file ${String(start + offset).padStart(4, "0")}+%.txt`,
-            size: 10,
-            etag: '"e"',
-            sequencer: "01",
-            eventTime,
-            status: "ok",
-            reasons: [],
-            bytesRead: 10,
-            readRequests: 1,
-            durationMs: 1,
-            extractorVersion: "test",
-          }),
+          catalog.stack.store.putRecord(
+            testRecord({
+              bucket: catalog.stack.bucket,
+              key: `many/file ${String(start + offset).padStart(4, "0")}+%.txt`,
+              eventTime,
+            }),
+          ),
         ),
       );
     await page.goto(`${catalog.url}/?prefix=many/`);
@@ -716,20 +689,15 @@ describe("dashboard in headless Chromium", () => {
     await page.click("#layout-grid");
 
     // A problem row holds a link too.
-    await catalog.stack.store.putRecord({
-      bucket: catalog.stack.bucket,
-      key: "broken/file.bin",
-      size: 1,
-      etag: '"b"',
-      sequencer: "01",
-      eventTime: new Date().toISOString(),
-      status: "error",
-      reasons: ["unreadable"],
-      bytesRead: 1,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    await catalog.stack.store.putRecord(
+      testRecord({
+        bucket: catalog.stack.bucket,
+        key: "broken/file.bin",
+        eventTime: new Date().toISOString(),
+        status: "error",
+        reasons: ["unreadable"],
+      }),
+    );
     await page.goto(`${catalog.url}/?view=problems`);
     await poll(() => page.locator("#content tr[data-key]").count()).toBeGreaterThan(0);
     expect(await page.locator("#content tr[data-key] a").count()).toBe(
@@ -893,21 +861,14 @@ describe("dashboard in headless Chromium", () => {
     // Act: another view, a third copy of that content written meanwhile (not announced), then Back.
     await page.click("#tab-problems");
     await poll(() => page.textContent("#view-title")).toBe("Problems");
-    await catalog.stack.store.putRecord({
-      bucket: catalog.stack.bucket,
-      key: "back-duplicates/third copy.txt",
-      size: 10,
-      etag: '"e"',
-      sequencer: "01",
-      eventTime: new Date().toISOString(),
-      status: "ok",
-      reasons: [],
-      sha256,
-      bytesRead: 10,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    await catalog.stack.store.putRecord(
+      testRecord({
+        bucket: catalog.stack.bucket,
+        key: "back-duplicates/third copy.txt",
+        eventTime: new Date().toISOString(),
+        sha256,
+      }),
+    );
     await page.goBack();
 
     // Assess: every group loaded before, in order, as the catalog has it now, scrolled as it was.
@@ -1351,20 +1312,17 @@ describe("dashboard in headless Chromium", () => {
       key: string,
       fields: { status: "ok" | "rejected"; reasons?: string[]; sha256?: string },
     ) =>
-      catalog.stack.store.putRecord({
-        bucket: catalog.stack.bucket,
-        key,
-        size: 0,
-        etag: '"d41d8cd98f00b204e9800998ecf8427e"',
-        sequencer: "01",
-        eventTime: new Date().toISOString(),
-        reasons: [],
-        bytesRead: 0,
-        readRequests: 0,
-        durationMs: 1,
-        extractorVersion: "test",
-        ...fields,
-      });
+      catalog.stack.store.putRecord(
+        testRecord({
+          bucket: catalog.stack.bucket,
+          key,
+          size: 0,
+          etag: '"d41d8cd98f00b204e9800998ecf8427e"',
+          eventTime: new Date().toISOString(),
+          readRequests: 0,
+          ...fields,
+        }),
+      );
     await record("refused-folder/", {
       status: "rejected",
       reasons: [`empty objects are refused ${HOSTILE}`],
@@ -1415,21 +1373,7 @@ describe("dashboard in headless Chromium", () => {
     // held twice in legacy-bucket only, as `catalog backfill s3://legacy-bucket/` would catalog them.
     const earlier = incidents.length;
     const record = (bucket: string, key: string, sha256: string) =>
-      catalog.stack.store.putRecord({
-        bucket,
-        key,
-        size: 10,
-        etag: '"e"',
-        sequencer: "01",
-        eventTime: new Date().toISOString(),
-        status: "ok",
-        reasons: [],
-        sha256,
-        bytesRead: 10,
-        readRequests: 1,
-        durationMs: 1,
-        extractorVersion: "test",
-      });
+      catalog.stack.store.putRecord(testRecord({ bucket, key, eventTime: new Date().toISOString(), sha256 }));
     const across = "a1".repeat(32);
     const legacyOnly = "b2".repeat(32);
     await record("legacy-bucket", `old/${HOSTILE}.gif`, across);
@@ -1560,32 +1504,19 @@ describe("dashboard in headless Chromium", () => {
     await putCataloged(lying, png, { contentType: "application/pdf" });
     await putCataloged(marked, png, { contentType: `application/${HOSTILE}` });
     await putCataloged(honest, png, { contentType: "image/png" });
-    const format = { mime: "image/png", ext: "png", category: "image" as const };
-    await catalog.stack.store.putRecord({
-      bucket: catalog.stack.bucket,
-      key: refused,
-      size: 10,
-      etag: '"e"',
-      sequencer: "01",
-      eventTime: new Date().toISOString(),
-      status: "rejected",
-      reasons: [reason],
-      extraction: {
-        source: refused,
-        size: 10,
-        status: "ok",
-        warnings: [],
-        format: { ...format, declaredMime: "application/pdf", mismatch: true, mismatchReason: reason },
-        bytesRead: 10,
-        readRequests: 1,
-        durationMs: 1,
-        extractorVersion: "test",
-      },
-      bytesRead: 10,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    const format = testFormat("image/png", "png", "image");
+    await catalog.stack.store.putRecord(
+      testRecord({
+        bucket: catalog.stack.bucket,
+        key: refused,
+        eventTime: new Date().toISOString(),
+        status: "rejected",
+        reasons: [reason],
+        extraction: testExtraction({
+          format: { ...format, declaredMime: "application/pdf", mismatch: true, mismatchReason: reason },
+        }),
+      }),
+    );
     /** The mark of `entry`: its label and hidden reason as text, and its title. */
     const mark = async (entry: ReturnType<Page["locator"]>) => {
       const badge = entry.locator(".badge.mismatch");

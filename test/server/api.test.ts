@@ -15,6 +15,7 @@ import { createApp } from "../../src/server/app.js";
 import { CONTENT_SECURITY_POLICY } from "../../src/server/security.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { corpusFile } from "../support/corpus.js";
+import { testRecord } from "../support/records.js";
 import { appOverNewTable, type LocalCatalog, startLocalCatalog, writeThumbnailKey } from "./local-catalog.js";
 
 const UPLOAD_LIMIT = 300_000;
@@ -245,20 +246,14 @@ describe("reading the catalog", () => {
   it("counts the objects a folder's records lack when it has every record of the folder", async () => {
     // Prepare: a table that holds the record of one of the two photos, as a lost event leaves it.
     const { app, store } = await appOverNewTable(catalog, "catalog-partly");
-    await store.putRecord({
-      bucket: catalog.stack.bucket,
-      key: `photos/2026/${JPEG}`,
-      size: files[JPEG]?.byteLength ?? 0,
-      etag: '"e"',
-      sequencer: "01",
-      eventTime: new Date().toISOString(),
-      status: "ok",
-      reasons: [],
-      bytesRead: 10,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    await store.putRecord(
+      testRecord({
+        bucket: catalog.stack.bucket,
+        key: `photos/2026/${JPEG}`,
+        size: files[JPEG]?.byteLength ?? 0,
+        eventTime: new Date().toISOString(),
+      }),
+    );
 
     // Act
     const folder = async (query: string) =>
@@ -773,21 +768,16 @@ describe("another bucket of the embedded S3", () => {
 
   /** A record of an object in the legacy bucket, as `catalog backfill s3://legacy-bucket/` writes it. */
   function backfilled(key: string, body: Buffer) {
-    return catalog.stack.store.putRecord({
-      bucket: LEGACY,
-      key,
-      size: body.length,
-      etag: '"e"',
-      sequencer: "0",
-      eventTime: new Date().toISOString(),
-      status: "ok",
-      reasons: [],
-      sha256: sha256Of(body),
-      bytesRead: body.length,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    });
+    return catalog.stack.store.putRecord(
+      testRecord({
+        bucket: LEGACY,
+        key,
+        size: body.length,
+        sequencer: "0",
+        eventTime: new Date().toISOString(),
+        sha256: sha256Of(body),
+      }),
+    );
   }
 
   beforeAll(async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listDuplicates } from "../../src/server/catalog-views.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import type { ObjectRecordInput } from "../../src/store/types.js";
+import { testRecord } from "../support/records.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
 let servers: TestServers;
@@ -11,22 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => servers.stop());
 
+/** A record of `key` holding `sha256`, cataloged on 2024-05-01: in the window these tests list. */
 function copy(key: string, sha256: string, sequencer = "01", bucket = "uploads"): ObjectRecordInput {
-  return {
-    bucket,
-    key,
-    size: 100,
-    etag: '"e1"',
-    sequencer,
-    eventTime: "2024-05-01T10:00:00.000Z",
-    status: "ok",
-    reasons: [],
-    sha256,
-    bytesRead: 100,
-    readRequests: 1,
-    durationMs: 1,
-    extractorVersion: "test",
-  };
+  return testRecord({ bucket, key, sequencer, eventTime: "2024-05-01T10:00:00.000Z", sha256 });
 }
 
 describe("the duplicates view", () => {

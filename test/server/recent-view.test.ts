@@ -9,6 +9,7 @@ import type {
   RecordSummary,
   TimeRange,
 } from "../../src/store/types.js";
+import { testExtraction, testFormat, testRecord } from "../support/records.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
 let servers: TestServers;
@@ -35,31 +36,8 @@ class CountingStore extends CatalogStore {
 }
 
 function upload(key: string, eventTime: string, mime: string, category: "image" | "pdf"): ObjectRecordInput {
-  return {
-    bucket: "uploads",
-    key,
-    size: 100,
-    etag: '"e1"',
-    sequencer: "01",
-    eventTime,
-    status: "ok",
-    reasons: [],
-    extraction: {
-      source: `s3://uploads/${key}`,
-      size: 100,
-      status: "ok",
-      warnings: [],
-      format: { mime, ext: category === "image" ? "png" : "pdf", category, mismatch: false },
-      bytesRead: 100,
-      readRequests: 1,
-      durationMs: 1,
-      extractorVersion: "test",
-    },
-    bytesRead: 100,
-    readRequests: 1,
-    durationMs: 1,
-    extractorVersion: "test",
-  };
+  const format = testFormat(mime, category === "image" ? "png" : "pdf", category);
+  return testRecord({ bucket: "uploads", key, eventTime, extraction: testExtraction({ format }) });
 }
 
 describe("the recent uploads view", () => {

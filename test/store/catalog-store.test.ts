@@ -7,6 +7,7 @@ import { InvalidCursorError, InvalidRangeError } from "../../src/store/errors.js
 import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
 import { INDEXES } from "../../src/store/schema.js";
 import type { ObjectRecordInput, Page, RecordSummary } from "../../src/store/types.js";
+import { testExtraction, testFormat, testRecord } from "../support/records.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
 let servers: TestServers;
@@ -20,39 +21,24 @@ async function freshStore(options: Partial<CatalogStoreOptions> = {}): Promise<C
   return fresh;
 }
 
+/** The engine's result for the PNGs these tests catalog, unless a test says otherwise. */
 function extraction(overrides: Partial<ExtractionResult> = {}): ExtractionResult {
-  return {
-    source: "s3://b/k",
-    size: 100,
-    status: "ok",
-    warnings: [],
-    format: { mime: "image/png", ext: "png", category: "image", mismatch: false },
+  return testExtraction({
+    format: testFormat("image/png", "png", "image"),
     image: { width: 10, height: 20 },
-    bytesRead: 100,
-    readRequests: 1,
-    durationMs: 1,
-    extractorVersion: "test",
     ...overrides,
-  };
+  });
 }
 
+/** A record of a 100-byte PNG in `uploads`, cataloged on 2024-05-01 at 10:00, unless a test says otherwise. */
 function record(overrides: Partial<ObjectRecordInput> = {}): ObjectRecordInput {
-  return {
+  return testRecord({
     bucket: "uploads",
-    key: "photos/a.png",
     size: 100,
-    etag: '"e1"',
-    sequencer: "0055AEB7E14E6B9A2C",
     eventTime: "2024-05-01T10:00:00.000Z",
-    status: "ok",
-    reasons: [],
     extraction: extraction(),
-    bytesRead: 100,
-    readRequests: 1,
-    durationMs: 5,
-    extractorVersion: "test",
     ...overrides,
-  };
+  });
 }
 
 /** A record as the layout before copy items stored it: in the byHash index, with no copy item. */
@@ -235,7 +221,7 @@ describe("numbers a file states", () => {
     const input = record({
       key,
       extraction: extraction({
-        format: { mime: "application/zip", ext: "zip", category: "archive", mismatch: false },
+        format: testFormat("application/zip", "zip", "archive"),
         archive: {
           kind: "zip",
           entries: 1,
@@ -282,7 +268,7 @@ describe("size bound", () => {
       record({
         key,
         extraction: extraction({
-          format: { mime: "application/zip", ext: "zip", category: "archive", mismatch: false },
+          format: testFormat("application/zip", "zip", "archive"),
           archive: { kind: "zip", encrypted: false, sample, entries: 5000 },
           image: undefined,
           warnings: ["x".repeat(200_000)],
@@ -348,7 +334,7 @@ describe("query patterns", () => {
         eventTime: "2024-05-02T01:00:00.000Z",
         sequencer: "01",
         extraction: extraction({
-          format: { mime: "text/plain", ext: "txt", category: "text", mismatch: false },
+          format: testFormat("text/plain", "txt", "text"),
         }),
       }),
     );
