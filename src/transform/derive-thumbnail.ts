@@ -15,13 +15,14 @@ import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceError } from "../engine/errors.js";
 import type { ExtractionResult } from "../engine/types.js";
 import { compareSequencers, isSequencer } from "../events/sequencer.js";
-import type { DerivedPrecondition, DerivedWriter } from "../pipeline/ports.js";
+import type { DerivedHead, DerivedPrecondition, DerivedWriter } from "../pipeline/ports.js";
 import type { ThumbnailRef } from "../store/types.js";
 import {
   DEFAULT_THUMBNAIL_LIMITS,
   renderThumbnail,
   THUMBNAIL_CONTENT_TYPE,
   THUMBNAIL_MIMES,
+  type Thumbnail,
   ThumbnailError,
   type ThumbnailLimits,
   thumbnailKeyFor,
@@ -40,6 +41,17 @@ export const THUMBNAIL_SEQUENCER_METADATA = "event-sequencer";
  * thumbnail only when it shows the same content.
  */
 export const THUMBNAIL_SOURCE_METADATA = "source-etag";
+
+/**
+ * User metadata of a thumbnail: its width and height in pixels and its
+ * ThumbHash placeholder, so that a thumbnail kept or shared (see
+ * {@link ThumbnailStep.sharedWith}) is named from a HEAD without reading and
+ * rendering the image again. One written before these were kept is rendered
+ * once more to describe it.
+ */
+export const THUMBNAIL_WIDTH_METADATA = "thumbnail-width";
+export const THUMBNAIL_HEIGHT_METADATA = "thumbnail-height";
+export const THUMBNAIL_PLACEHOLDER_METADATA = "thumbnail-placeholder";
 
 /**
  * Looks at the thumbnail key (a HEAD, then a conditional PUT) at most this
@@ -91,7 +103,11 @@ export interface ThumbnailStep {
  * The object is read with one more pinned GET (the engine read only the
  * ranges it needed), never over `maxInputBytes`; a header claiming more
  * than `maxInputPixels` is refused before that read. The write moves only
- * forward in event order (see {@link placeInOrder}).
+ * forward in event order (see {@link placeInOrder}), and the image is read
+ * and rendered only when there is a thumbnail to write: a late retry that
+ * meets a newer event's thumbnail, a redelivery that meets its own, and a
+ * backfill or reprocess that meets one made from the same object version
+ * cost a HEAD.
  *
  * @throws {SourceError} when reading the pinned object fails (including
  *   `SourceChangedError` when it was overwritten meanwhile).
@@ -131,28 +147,41 @@ export async function deriveThumbnail(
     return skipped(`not made: ${source.size} bytes is over the limit of ${limits.maxInputBytes} bytes`);
   }
 
-  const image = await source.read(0, source.size);
-  const read = { bytesRead: image.byteLength, readRequests: 1, attempted: true };
-  let rendered: Awaited<ReturnType<typeof renderThumbnail>>;
-  try {
+  let read = { bytesRead: 0, readRequests: 0, attempted: true };
+  let rendered: Thumbnail | undefined;
+  const render = async (): Promise<Thumbnail> => {
+    if (rendered) return rendered;
+    const image = await source.read(0, source.size);
+    read = { bytesRead: image.byteLength, readRequests: 1, attempted: true };
     // Naming the event in the thumbnail gives each event's thumbnail an ETag of its own, even when
     // the image is the same as before (deleted and uploaded again): a conditional delete of the
     // previous record's thumbnail then never matches this one.
     rendered = await renderThumbnail(image, limits, { description: `s3 event sequencer ${sequencer}` });
-  } catch (error) {
+    return rendered;
+  };
+  // What reading or rendering the image threw: the source's faults escape, a bad image is a warning.
+  let renderFault: { error: unknown } | undefined;
+  const renderOrNote = () =>
+    render().catch((error: unknown) => {
+      renderFault = { error };
+      throw error;
+    });
+  const notMade = (error: unknown): ThumbnailStep => {
     if (!(error instanceof ThumbnailError)) throw error;
     return { ...read, warnings: [`thumbnail: not made: ${error.message}`] };
-  }
+  };
 
   const thumbnailKey = thumbnailKeyFor(settings.derivedPrefix, key);
   let placed: Placement;
   try {
     placed = await placeInOrder(
-      { bucket, key: thumbnailKey, bytes: rendered.bytes },
+      { bucket, key: thumbnailKey },
       { [THUMBNAIL_SEQUENCER_METADATA]: sequencer, [THUMBNAIL_SOURCE_METADATA]: target.eTag },
+      async () => describedBy(await renderOrNote()),
       settings.writer,
     );
   } catch (error) {
+    if (renderFault) return notMade(renderFault.error);
     // A thumbnail is optional: the record is written without it and a reprocess can make it again.
     const message = error instanceof SourceError ? error.message : String((error as Error)?.message ?? error);
     return { ...read, warnings: [`thumbnail: not written: ${message}`] };
@@ -166,36 +195,73 @@ export async function deriveThumbnail(
       ],
     };
   }
+  let looks = "written" in placed ? rendered : shapeIn(placed.kept.userMetadata);
+  if (!looks) {
+    try {
+      looks = await render();
+    } catch (error) {
+      return notMade(error);
+    }
+  }
+  const stored = "written" in placed ? placed.written : placed.kept;
   return {
     ...read,
     warnings: [],
     ...("sharedWith" in placed && { sharedWith: placed.sharedWith }),
     thumbnail: {
       key: thumbnailKey,
-      ...(placed.eTag !== undefined && { eTag: placed.eTag }),
-      size: placed.size,
-      width: rendered.width,
-      height: rendered.height,
-      ...(rendered.placeholder !== undefined && { placeholder: rendered.placeholder }),
-      durationMs: rendered.durationMs,
+      ...(stored.eTag !== undefined && { eTag: stored.eTag }),
+      size: stored.size,
+      width: looks.width,
+      height: looks.height,
+      ...(looks.placeholder !== undefined && { placeholder: looks.placeholder }),
+      ...(rendered && { durationMs: rendered.durationMs }),
     },
   };
 }
 
+/** A thumbnail's size and placeholder, as its user metadata keeps them. */
+type Shape = Pick<Thumbnail, "width" | "height" | "placeholder">;
+
+/** The bytes to write and the user metadata that describes them. */
+function describedBy(thumbnail: Thumbnail): { bytes: Uint8Array; userMetadata: Record<string, string> } {
+  return {
+    bytes: thumbnail.bytes,
+    userMetadata: {
+      [THUMBNAIL_WIDTH_METADATA]: String(thumbnail.width),
+      [THUMBNAIL_HEIGHT_METADATA]: String(thumbnail.height),
+      ...(thumbnail.placeholder !== undefined && { [THUMBNAIL_PLACEHOLDER_METADATA]: thumbnail.placeholder }),
+    },
+  };
+}
+
+/** The shape a stored thumbnail's user metadata states; undefined for one written before it was kept. */
+function shapeIn(userMetadata: Record<string, string>): Shape | undefined {
+  const width = Number(userMetadata[THUMBNAIL_WIDTH_METADATA]);
+  const height = Number(userMetadata[THUMBNAIL_HEIGHT_METADATA]);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) return undefined;
+  const placeholder = userMetadata[THUMBNAIL_PLACEHOLDER_METADATA];
+  return { width, height, ...(placeholder !== undefined && { placeholder }) };
+}
+
 /** Where {@link placeInOrder} left the key. */
 type Placement =
-  /** The key holds this event's thumbnail, with this ETag and size. */
-  | { eTag?: string; size: number }
-  /** The key holds the thumbnail of a newer event (this sequencer) of the same object version. */
-  | { sharedWith: string; eTag?: string; size: number }
+  /** The key holds this event's thumbnail, written now, with this ETag and size. */
+  | { written: { eTag?: string; size: number } }
+  /**
+   * The key already holds a thumbnail of this object version: this event's,
+   * from an earlier delivery, or (with `sharedWith`, its sequencer) a newer event's.
+   */
+  | { kept: DerivedHead; sharedWith?: string }
   /** The key holds the thumbnail of a newer event, of this sequencer. */
   | { newer: string }
   /** Other writers changed the key between every look and write. */
   | { contended: true };
 
 /**
- * Puts a thumbnail under its key unless a newer event's is there. Before
- * each PUT a HEAD reads the sequencer the thumbnail there carries
+ * Puts a thumbnail under its key unless a newer event's is there, asking
+ * `content` for it (once) only when it is to be written. Before each PUT a
+ * HEAD reads the sequencer the thumbnail there carries
  * ({@link THUMBNAIL_SEQUENCER_METADATA}):
  * - a newer event's: nothing is written (a late retry of an older event,
  *   hours later, or a handler that lost a race to a newer one); made from
@@ -219,11 +285,12 @@ type Placement =
  * Stores that ignore the condition headers behave the same way.
  */
 async function placeInOrder(
-  target: { bucket: string; key: string; bytes: Uint8Array },
+  target: { bucket: string; key: string },
   label: { [THUMBNAIL_SEQUENCER_METADATA]: string; [THUMBNAIL_SOURCE_METADATA]: string },
+  content: () => Promise<{ bytes: Uint8Array; userMetadata: Record<string, string> }>,
   writer: DerivedWriter,
 ): Promise<Placement> {
-  const { bucket, key, bytes } = target;
+  const { bucket, key } = target;
   const sequencer = label[THUMBNAIL_SEQUENCER_METADATA];
   for (let attempt = 0; attempt < MAX_THUMBNAIL_WRITE_ATTEMPTS; attempt++) {
     const there = await writer.head(bucket, key);
@@ -231,19 +298,18 @@ async function placeInOrder(
     if (there && theirs !== undefined && isSequencer(theirs)) {
       const order = compareSequencers(theirs, sequencer);
       const sameSource = there.userMetadata[THUMBNAIL_SOURCE_METADATA] === label[THUMBNAIL_SOURCE_METADATA];
-      if (order > 0) {
-        return sameSource ? { sharedWith: theirs, eTag: there.eTag, size: there.size } : { newer: theirs };
-      }
-      if (order === 0 && sameSource) return { eTag: there.eTag, size: there.size };
+      if (order > 0) return sameSource ? { kept: there, sharedWith: theirs } : { newer: theirs };
+      if (order === 0 && sameSource) return { kept: there };
     }
+    const { bytes, userMetadata } = await content();
     const precondition: DerivedPrecondition = there ? { ifMatch: there.eTag } : { ifNoneMatch: "*" };
-    const options = { userMetadata: { ...label } };
+    const options = { userMetadata: { ...label, ...userMetadata } };
     let put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, { ...options, precondition });
     if (put.outcome === "unsupported") {
       put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, options);
     }
     if (put.outcome === "written") {
-      return { ...(put.eTag !== undefined && { eTag: put.eTag }), size: bytes.byteLength };
+      return { written: { ...(put.eTag !== undefined && { eTag: put.eTag }), size: bytes.byteLength } };
     }
   }
   return { contended: true };

@@ -168,13 +168,17 @@ describe("the thumbnail's write moves only forward in event order", () => {
     );
   };
 
-  it("an empty key is written with If-None-Match: *, the thumbnail labelled with its event and source", async () => {
+  it("an empty key is written with If-None-Match: *, the thumbnail labelled with its event, source and shape", async () => {
     const { writer, puts, stored } = recording();
     const step = await derive(writer, OLDER);
     expect(puts).toEqual([{ ifNoneMatch: "*" }]);
+    expect(step.thumbnail?.placeholder).toMatch(/^[A-Za-z0-9+/]+=*$/);
     expect(stored.get("_derived/thumbnails/a.png.webp")?.userMetadata).toEqual({
       "event-sequencer": OLDER,
       "source-etag": "source-1",
+      "thumbnail-width": String(step.thumbnail?.width),
+      "thumbnail-height": String(step.thumbnail?.height),
+      "thumbnail-placeholder": step.thumbnail?.placeholder,
     });
     expect(step.thumbnail?.eTag).toBe(stored.get("_derived/thumbnails/a.png.webp")?.eTag);
   });
@@ -202,10 +206,59 @@ describe("the thumbnail's write moves only forward in event order", () => {
     const first = await derive(writer, OLDER);
     const again = await derive(writer, OLDER);
     expect(written).toHaveLength(1);
-    expect(again.thumbnail).toEqual({ ...first.thumbnail, durationMs: again.thumbnail?.durationMs });
+    // Named from the HEAD alone: the image is neither read nor rendered again.
+    const { durationMs: _, ...described } = first.thumbnail ?? {};
+    expect(again.thumbnail).toEqual(described);
+    expect(again).toMatchObject({ bytesRead: 0, readRequests: 0, attempted: true, warnings: [] });
     // The same sequencer over other content: a catalog pass writes "0" for every object it finds uncataloged.
     await derive(writer, OLDER, "source-2");
     expect(written).toHaveLength(2);
+  });
+
+  it("a late retry that meets a newer event's thumbnail, of other content, reads nothing", async () => {
+    const { writer } = recording();
+    await derive(writer, NEWER, "source-2");
+    const late = await derive(writer, OLDER);
+    expect(late).toEqual({
+      bytesRead: 0,
+      readRequests: 0,
+      attempted: true,
+      warnings: [],
+      newerThumbnail: NEWER,
+    });
+  });
+
+  it("a newer event's thumbnail of the same object is shared as it is, without rendering", async () => {
+    const { writer, written } = recording();
+    const newer = await derive(writer, NEWER);
+    const backfill = await derive(writer, OLDER);
+    expect(written).toHaveLength(1);
+    const { durationMs: _, ...described } = newer.thumbnail ?? {};
+    expect(backfill).toEqual({
+      bytesRead: 0,
+      readRequests: 0,
+      attempted: true,
+      warnings: [],
+      sharedWith: NEWER,
+      thumbnail: described,
+    });
+  });
+
+  it("a kept thumbnail written before its shape was in its metadata is rendered once to describe it", async () => {
+    const { writer, written, stored } = recording();
+    const first = await derive(writer, OLDER);
+    const there = stored.get("_derived/thumbnails/a.png.webp");
+    if (!there) throw new Error("no thumbnail stored");
+    there.userMetadata = { "event-sequencer": OLDER, "source-etag": "source-1" };
+    const again = await derive(writer, OLDER);
+    expect(written).toHaveLength(1);
+    expect(again.readRequests).toBe(1);
+    expect(again.thumbnail).toMatchObject({
+      eTag: first.thumbnail?.eTag,
+      width: first.thumbnail?.width,
+      height: first.thumbnail?.height,
+      placeholder: first.thumbnail?.placeholder,
+    });
   });
 
   it("a key other writers keep changing is looked at a bounded number of times, then left with a warning", async () => {
