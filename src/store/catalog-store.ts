@@ -493,18 +493,38 @@ export class CatalogStore {
   /**
    * Objects directly in one folder (`prefix` up to and including its last
    * `/`; `""` for the root), by name, paged. Deleted objects are not listed.
+   * With `filter.startsWith`, only those whose name in the folder starts with
+   * it (case-sensitive, as keys are; `""` is no filter): the index sorts by
+   * that name, so this is a range of the folder's partition in the Query's
+   * key condition, and a page reads no object it does not list. A cursor is
+   * good only with the filter it was issued for.
    *
    * @example
    * let page = await store.listFolder("uploads", "photos/2024/", { limit: 50 });
    * while (page.cursor) page = await store.listFolder("uploads", "photos/2024/", { cursor: page.cursor });
+   * const invoices = await store.listFolder("uploads", "docs/", {}, { startsWith: "invoice-" });
    */
-  async listFolder(bucket: string, folder: string, page: PageRequest = {}): Promise<Page<RecordSummary>> {
+  async listFolder(
+    bucket: string,
+    folder: string,
+    page: PageRequest = {},
+    filter: { startsWith?: string } = {},
+  ): Promise<Page<RecordSummary>> {
     const index = INDEXES.byFolder;
+    // DynamoDB refuses an empty string as an expression's value: no start is no range.
+    const start = filter.startsWith || undefined;
+    // DynamoDB refuses a start key outside the range as an invalid query: say it of the cursor instead.
+    const from = page.cursor === undefined ? undefined : decodeCursor(page.cursor).k?.[index.sortKey];
+    if (start !== undefined && from !== undefined && !(typeof from === "string" && from.startsWith(start)))
+      throw new InvalidCursorError();
     return this.queryPage(
       {
         IndexName: index.name,
-        KeyConditionExpression: `${index.partitionKey} = :pk`,
-        ExpressionAttributeValues: { ":pk": folderPk(bucket, folder) },
+        KeyConditionExpression: `${index.partitionKey} = :pk${start === undefined ? "" : ` AND begins_with(${index.sortKey}, :start)`}`,
+        ExpressionAttributeValues: {
+          ":pk": folderPk(bucket, folder),
+          ...(start !== undefined && { ":start": start }),
+        },
       },
       page,
       { bucket },

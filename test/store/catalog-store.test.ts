@@ -316,6 +316,51 @@ describe("query patterns", () => {
     expect(pages).toBeGreaterThanOrEqual(2);
   });
 
+  it("lists the names of a folder that start with some text, case-sensitive, paged within them", async () => {
+    // Prepare: names before, among and after the wanted ones, one in another case, one in a sub-folder.
+    const listing = await freshStore();
+    const names = ["AAA.png", "IMG_2023_9.png", "IMG_2024_1.png", "IMG_2024_2.png", "IMG_2024_3.png"];
+    for (const name of [...names, "img_2024_4.png", "Z.png", "IMG_2024/inside.png"])
+      await listing.putRecord(record({ key: `camera/${name}`, sequencer: "01" }));
+    await listing.putTombstone({
+      bucket: "uploads",
+      key: "camera/IMG_2024_2.png",
+      sequencer: "02",
+      eventTime: "2024-05-02T00:00:00.000Z",
+    });
+
+    // Act: pages of two.
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listing.listFolder(
+        "uploads",
+        "camera/",
+        { limit: 2, ...(cursor && { cursor }) },
+        { startsWith: "IMG_2024" },
+      );
+      pages.push(page.items.map((item) => item.key));
+      cursor = page.cursor;
+    } while (cursor && pages.length < 10);
+    const unfiltered = await listing.listFolder("uploads", "camera/", {}, { startsWith: "" });
+
+    // Assess: the first page is full, as only a range of the index (no filter after reading) makes it.
+    expect(pages[0]).toEqual(["camera/IMG_2024_1.png", "camera/IMG_2024_3.png"]);
+    expect(pages.flat()).toEqual(["camera/IMG_2024_1.png", "camera/IMG_2024_3.png"]);
+    expect(unfiltered.items).toHaveLength(6);
+  });
+
+  it("refuses a folder cursor outside the names a filter asks for as a cursor, not a failed query", async () => {
+    const listing = await freshStore();
+    for (const name of ["a.png", "b.png", "c.png"])
+      await listing.putRecord(record({ key: `docs/${name}`, sequencer: "01" }));
+    const first = await listing.listFolder("uploads", "docs/", { limit: 1 });
+    expect(first.cursor).toEqual(expect.any(String));
+    await expect(
+      listing.listFolder("uploads", "docs/", { limit: 1, cursor: first.cursor }, { startsWith: "c" }),
+    ).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
   it("lists a category across day partitions in time order, paged", async () => {
     const listing = await freshStore();
     const times = [
