@@ -108,6 +108,25 @@ export function parsePrefix(name: string, value: string | undefined): string {
 }
 
 /**
+ * The start of the names to list in the folder `prefix` (as {@link parsePrefix}
+ * returns it): empty (or absent) for every name. A name in a folder holds no
+ * `/`, and the folder and the start together are the start of a key, within
+ * S3's limit on one. Case-sensitive, as keys are; anything else a key can
+ * hold is taken as it is.
+ *
+ * @example
+ * parseNameStart("startsWith", "IMG_2024", "photos/") // "IMG_2024"
+ * parseNameStart("startsWith", "2024/IMG", "photos/") // throws RequestError 400
+ */
+export function parseNameStart(name: string, value: string | undefined, prefix: string): string {
+  if (value === undefined || value === "") return "";
+  if (value.includes("/")) throw bad(`'${name}' must not contain '/': a name in a folder holds none`);
+  if (Buffer.byteLength(prefix + value, "utf8") > MAX_KEY_BYTES)
+    throw bad(`'${name}' with the folder is longer than ${MAX_KEY_BYTES} bytes`);
+  return value;
+}
+
+/**
  * A folder prefix the API writes under (an upload): a {@link parsePrefix}
  * with no traversal, no empty segments and no control characters.
  *

@@ -110,6 +110,9 @@ describe("validation: a bad parameter is a 400 with a message naming it", () => 
       "not a cursor this listing issued",
     ],
     [`/api/folder?cursor=${"A".repeat(2049)}`, "not a paging cursor"],
+    ["/api/folder?prefix=photos/&startsWith=2026/DSC", "'startsWith' must not contain '/'"],
+    ["/api/folder?startsWith=IMG&startsWith=DSC", "'startsWith' is given more than once"],
+    [`/api/folder?prefix=${"a".repeat(1000)}&startsWith=${"b".repeat(30)}`, "longer than 1024 bytes"],
     ["/api/recent?days=0", "'days' must be an integer from 1 to 31"],
     ["/api/recent?days=32", "'days'"],
     ["/api/recent?days=-1", "'days'"],
@@ -365,6 +368,110 @@ describe("reading the catalog", () => {
       cursor = page.body.cursor;
     } while (cursor);
     expect(seen.sort()).toEqual(names.map((name) => `odd/${name}`).sort());
+  });
+
+  describe("a folder narrowed to the names that start with some text", () => {
+    const NAMES = ["IMG_2023.txt", "IMG_2024_1.txt", "IMG_2024_2.txt", "IMG_2024_3.txt", "img_2024.txt"];
+    const keysOf = (body: Json) => body.items.map((item: { key: string }) => item.key);
+    const folder = (query: Record<string, string>) => getJson(`/api/folder?${new URLSearchParams(query)}`);
+
+    beforeAll(async () => {
+      for (const name of NAMES) await put(`camera/${name}`, Buffer.from(name));
+      for (const key of ["camera/IMG_2024-trip/a.txt", "camera/other/b.txt"])
+        await put(key, Buffer.from(key));
+      await catalog.stack.dispatcher.idle();
+    });
+
+    it("lists only the objects and sub-folders whose names start with it, case-sensitive", async () => {
+      const { status, body } = await folder({ prefix: "camera/", startsWith: "IMG_2024" });
+      expect(status).toBe(200);
+      expect(body).toMatchObject({
+        prefix: "camera/",
+        startsWith: "IMG_2024",
+        folders: ["camera/IMG_2024-trip/"],
+      });
+      expect(keysOf(body)).toEqual([
+        "camera/IMG_2024_1.txt",
+        "camera/IMG_2024_2.txt",
+        "camera/IMG_2024_3.txt",
+      ]);
+      expect(body).not.toHaveProperty("uncataloged");
+    });
+
+    it("takes an empty start as no filter", async () => {
+      const [empty, none] = await Promise.all([
+        folder({ prefix: "camera/", startsWith: "" }),
+        folder({ prefix: "camera/" }),
+      ]);
+      expect(empty.body).toEqual(none.body);
+      expect(empty.body.folders).toEqual(["camera/IMG_2024-trip/", "camera/other/"]);
+      expect(keysOf(empty.body)).toHaveLength(NAMES.length);
+    });
+
+    it("pages the names it lists to their end, and a cursor serves only the filter it was issued with", async () => {
+      // Act: pages of one.
+      const seen: string[] = [];
+      const cursors: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await folder({
+          prefix: "camera/",
+          startsWith: "IMG_2024_",
+          limit: "1",
+          ...(cursor && { cursor }),
+        });
+        expect(page.status).toBe(200);
+        seen.push(...keysOf(page.body));
+        cursor = page.body.cursor;
+        if (cursor) cursors.push(cursor);
+      } while (cursor && seen.length < 10);
+      const unfiltered = await folder({ prefix: "camera/", limit: "1" });
+
+      // Assess: every name once, and the cursors refused with another filter or none.
+      expect(seen).toEqual(["camera/IMG_2024_1.txt", "camera/IMG_2024_2.txt", "camera/IMG_2024_3.txt"]);
+      const refused = await Promise.all([
+        folder({ prefix: "camera/", limit: "1", cursor: cursors[0]! }),
+        folder({ prefix: "camera/", startsWith: "IMG_2024", limit: "1", cursor: cursors[0]! }),
+        folder({ prefix: "camera/", startsWith: "IMG_2024_", limit: "1", cursor: unfiltered.body.cursor }),
+      ]);
+      for (const answer of refused) {
+        expect(answer.status).toBe(400);
+        expect(answer.body.error).toContain("not a cursor this listing issued");
+      }
+    });
+
+    it("counts only the objects S3 holds under the start that the catalog lacks", async () => {
+      // Prepare: a table holding one of the three IMG_2024_ records, as lost events leave it.
+      const { app, store } = await appOverNewTable(catalog, "catalog-names");
+      await store.putRecord({
+        bucket: catalog.stack.bucket,
+        key: "camera/IMG_2024_2.txt",
+        size: 14,
+        etag: '"e"',
+        sequencer: "01",
+        eventTime: new Date().toISOString(),
+        status: "ok",
+        reasons: [],
+        bytesRead: 14,
+        readRequests: 1,
+        durationMs: 1,
+        extractorVersion: "test",
+      });
+      const over = async (query: Record<string, string>) =>
+        (await (await app.request(`/api/folder?${new URLSearchParams(query)}`)).json()) as Json;
+
+      // Act
+      const [some, none, whole] = await Promise.all([
+        over({ prefix: "camera/", startsWith: "IMG_2024_" }),
+        over({ prefix: "camera/", startsWith: "IMG_2023" }),
+        over({ prefix: "camera/" }),
+      ]);
+
+      // Assess: IMG_2024_1 and _3 lack records; of IMG_2023*, the one object; of the folder, four of five.
+      expect(some).toMatchObject({ items: [{ key: "camera/IMG_2024_2.txt" }], uncataloged: 2 });
+      expect(none).toMatchObject({ items: [], folders: [], uncataloged: 1 });
+      expect(whole).toMatchObject({ uncataloged: NAMES.length - 1 });
+    });
   });
 
   it("returns a record with its metadata sections and audit history, index keys left out", async () => {

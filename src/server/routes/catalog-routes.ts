@@ -11,6 +11,7 @@ import {
   parseCursor,
   parseInteger,
   parseKey,
+  parseNameStart,
   parsePrefix,
   parseSha256,
   parseWindow,
@@ -75,17 +76,26 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
 
   app.get("/api/folder", async (c) => {
     const prefix = parsePrefix("prefix", c.req.query("prefix"));
-    const listing = `folder:${prefix}`;
+    const startsWith = parseNameStart("startsWith", c.req.query("startsWith"), prefix);
+    // A cursor continues the names it was issued for: the folder's, or those starting with some text.
+    const listing = `folder:${JSON.stringify([prefix, startsWith])}`;
     const cursor = cursorFor(listing, c.req.query("cursor"));
     const limit = limitOf(c.req.query("limit"));
     const page = paged(
       listing,
-      await marked(await deps.store.listFolder(deps.bucket, prefix, { limit, ...(cursor && { cursor }) })),
+      await marked(
+        await deps.store.listFolder(
+          deps.bucket,
+          prefix,
+          { limit, ...(cursor && { cursor }) },
+          { startsWith },
+        ),
+      ),
     );
     // Sub-folders come from S3 (the catalog has no folder items); on the first page only.
     const folders = cursor
       ? { names: [], truncated: false, objects: 0, missing: 0 }
-      : await subFolders(deps, prefix, new Set(page.items.map((item) => item.key)));
+      : await subFolders(deps, prefix, startsWith, new Set(page.items.map((item) => item.key)));
     // A folder whose objects S3 holds and the catalog does not is no empty folder: say how many. Some
     // lacking are counted when both listings are whole (one page of records, S3 listed to its end).
     const whole = !page.cursor && !folders.truncated;
@@ -93,6 +103,7 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const uncataloged = lacking > 0 ? lacking : undefined;
     return c.json({
       prefix,
+      startsWith,
       folders: folders.names,
       foldersTruncated: folders.truncated,
       items: page.items,
@@ -170,11 +181,14 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
  * A folder's sub-folders as S3 lists them, how many objects the same
  * listing names directly in it, and how many of those are not among
  * `cataloged`: derived files and the folder's own console marker (`prefix/`,
- * which Browse shows as the folder) are not counted.
+ * which Browse shows as the folder) are not counted. With `startsWith`, only
+ * the sub-folders and objects whose names start with it: S3 filters both by
+ * the longer Prefix, as the catalog's listing filters its records.
  */
 async function subFolders(
   deps: CatalogRouteDeps,
   prefix: string,
+  startsWith: string,
   cataloged: Set<string>,
 ): Promise<{ names: string[]; truncated: boolean; objects: number; missing: number }> {
   if (!deps.s3Client) return { names: [], truncated: false, objects: 0, missing: 0 };
@@ -186,7 +200,7 @@ async function subFolders(
     const output = await deps.s3Client.send(
       new ListObjectsV2Command({
         Bucket: deps.bucket,
-        Prefix: prefix,
+        Prefix: prefix + startsWith,
         Delimiter: "/",
         ...(token && { ContinuationToken: token }),
       }),
