@@ -17,6 +17,23 @@ export function parsePositiveInt(value: string): number {
   return parsed;
 }
 
+/**
+ * Commander parser for `--starts-with`: the start of names in one folder,
+ * which hold no `/`, given once (Commander would keep the last of two without
+ * a word). Empty is no filter.
+ *
+ * @example
+ * parseNameStart("IMG_2024", undefined) // "IMG_2024"
+ */
+export function parseNameStart(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new CliError("--starts-with is given more than once");
+  if (value.includes("/"))
+    throw new CliError(
+      `a name in a folder holds no '/': give the folder in the location (s3://bucket/folder/) and the start of its names here, got '${value}'`,
+    );
+  return value;
+}
+
 /** Commander parser for a TCP port (0 picks a free one). */
 export function parsePort(value: string): number {
   const parsed = Number(value);

@@ -137,6 +137,15 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
       /^catalog: 'photos-s3alias' in .* is not an S3 bucket name: names ending with '-s3alias' are reserved by S3$/,
     ],
     [["ls", "--s3-endpoint", "ftp://example.com"], /--s3-endpoint must be an http\(s\) URL/],
+    [
+      ["ls", "s3://uploads/photos/", "--starts-with", "2024/IMG"],
+      /^catalog: option '--starts-with <text>' argument '2024\/IMG' is invalid\. a name in a folder holds no '\/'/,
+    ],
+    [["ls", "--starts-with", "IMG", "--starts-with", "DSC"], /--starts-with is given more than once$/],
+    [
+      ["ls", `s3://uploads/${"a".repeat(1000)}/`, "--starts-with", "b".repeat(30)],
+      /^catalog: --starts-with with the folder is longer than 1024 bytes, the longest key S3 holds$/,
+    ],
     [["backfill", "--concurrency", "zero"], /expected a positive integer/],
     [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],
     [["reprocess", "--bogus"], /unknown option '--bogus'/],
@@ -153,6 +162,7 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
 describe.concurrent("catalog CLI: arguments echoed in an error are shown, never acted on", () => {
   it.each([
     [["find", "--category", "\u001b[2Jimage"]],
+    [["ls", "--starts-with", "\u001b[2J/"]],
     [["show", "s3://uploads/a.jpg", "--\u001b]0;owned\u0007"]],
     [["\u001b[31mbogus"]],
   ])("catalog %j", async (args) => {

@@ -221,6 +221,80 @@ describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog
   });
 });
 
+describe.concurrent("catalog ls --starts-with: the names of a folder that start with some text", () => {
+  beforeAll(async () => {
+    const keys = [
+      "camera/IMG_2023.txt",
+      "camera/IMG_2024_1.txt",
+      "camera/IMG_2024_2.txt",
+      "camera/IMG_2024_3.txt",
+      "camera/img_2024.txt",
+      "camera/IMG_2024-trip/a.txt",
+      "camera/other/b.txt",
+    ];
+    for (const key of keys) {
+      await servers.s3.send(new PutObjectCommand({ Bucket: "uploads", Key: key, Body: key }));
+    }
+    // Two of the three IMG_2024_ files cataloged, as a backfill cut short leaves them.
+    for (const name of ["IMG_2024_1", "IMG_2024_2"]) {
+      const backfill = await catalog(["backfill", `s3://uploads/camera/${name}`, ...local]);
+      expect(backfill.code, backfill.stderr).toBe(0);
+    }
+  });
+
+  it("lists only the sub-folders and objects whose names start with it, case-sensitive", async () => {
+    const result = await catalog(["ls", "s3://uploads/camera/", "--starts-with", "IMG_2024", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    const names = result.stdout
+      .split("\n")
+      .slice(1, -1)
+      .map((line) => line.split(/ +/)[0]);
+    expect(names).toEqual(["IMG_2024-trip/", "IMG_2024_1.txt", "IMG_2024_2.txt"]);
+    expect(result.stderr).toBe(
+      "(1 object in S3 is not cataloged: 'catalog backfill s3://uploads/camera/IMG_2024' catalogs it)\n",
+    );
+  });
+
+  it("--json names the start, and counts only the objects under it that the catalog lacks", async () => {
+    const result = await catalog([
+      "ls",
+      "camera/",
+      "--starts-with",
+      "IMG_2024_",
+      "--limit",
+      "1",
+      "--json",
+      ...local,
+    ]);
+    const whole = await catalog(["ls", "camera/", "--starts-with", "IMG_2024_", "--json", ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    // A page of one: the catalog's listing goes on, so nothing is said of what it lacks.
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      folder: "camera/",
+      startsWith: "IMG_2024_",
+      folders: [],
+      objects: [{ key: "camera/IMG_2024_1.txt" }],
+      more: true,
+    });
+    expect(JSON.parse(result.stdout)).not.toHaveProperty("uncataloged");
+    expect(JSON.parse(whole.stdout)).toMatchObject({
+      objects: [{ key: "camera/IMG_2024_1.txt" }, { key: "camera/IMG_2024_2.txt" }],
+      uncataloged: 1,
+    });
+  });
+
+  it("says when no name starts with it, and takes an empty start as none", async () => {
+    const [none, empty] = await Promise.all([
+      catalog(["ls", "s3://uploads/camera/", "--starts-with", "DSC", ...local]),
+      catalog(["ls", "s3://uploads/camera/", "--starts-with", "", "--json", ...local]),
+    ]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe("s3://uploads/camera/ (names starting with 'DSC'): empty\n");
+    expect(JSON.parse(empty.stdout)).not.toHaveProperty("startsWith");
+    expect(JSON.parse(empty.stdout).folders).toEqual(["camera/IMG_2024-trip/", "camera/other/"]);
+  });
+});
+
 it("catalog ls with a CATALOG_BUCKET that S3 would refuse names the variable in one line", async () => {
   const result = await catalog(["ls", ...local], { CATALOG_BUCKET: "Bad_Bucket" });
   expectOneLineError(

@@ -4,7 +4,7 @@ import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson, statusText } from "../format.js";
-import { parsePositiveInt } from "../options.js";
+import { parseNameStart, parsePositiveInt } from "../options.js";
 import { collectPages } from "../paging.js";
 import type { Target } from "../target.js";
 import { derivedPrefixOf, parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
@@ -14,12 +14,18 @@ import { terminalSafe } from "../terminal-text.js";
 interface LsFlags extends TargetFlags {
   json?: boolean;
   limit: number;
+  startsWith?: string;
 }
+
+/** S3's limit on a key, in UTF-8 bytes: a folder and a name start past it name nothing. */
+const MAX_KEY_BYTES = 1024;
 
 /** What `catalog ls` shows for one folder. */
 export interface FolderListing {
   bucket: string;
   folder: string;
+  /** Set when only the sub-folders and objects whose names in the folder start with it are listed. */
+  startsWith?: string;
   /** Sub-folders, full prefixes ending in `/`. */
   folders: string[];
   /** Cataloged objects directly in the folder, with `mismatch` read from their records. */
@@ -29,8 +35,9 @@ export interface FolderListing {
   /**
    * Objects S3 holds directly in the folder that the catalog does not: set
    * when the catalog has none of them (a lower bound with `more`), or, when
-   * both listings are whole, when it lacks some. `catalog backfill` of the
-   * folder catalogs them (it skips those cataloged already).
+   * both listings are whole, when it lacks some (of those whose names start
+   * with `startsWith`, when set). `catalog backfill` of the folder (and the
+   * start) catalogs them (it skips those cataloged already).
    */
   uncataloged?: number;
 }
@@ -41,16 +48,20 @@ export interface FolderListing {
  * index, so their type and status are there without reading S3. The same
  * listing names S3's objects of the folder too: those the catalog lacks tell
  * an uncataloged or partly cataloged folder from a cataloged one at no extra
- * request.
+ * request. With `startsWith`, both are asked for the names that start with
+ * it only: S3 by the longer Prefix, the catalog by a range of its index.
  */
 async function listFolder(
   target: Target,
   bucket: string,
   folder: string,
   limit: number,
+  startsWith: string,
 ): Promise<FolderListing> {
   const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
-  const objects = await collectPages(limit, (page) => target.store.listFolder(bucket, folder, page));
+  const objects = await collectPages(limit, (page) =>
+    target.store.listFolder(bucket, folder, page, { startsWith }),
+  );
   const cataloged = new Set(objects.items.map((item) => item.key));
   const folders: string[] = [];
   let inS3 = 0;
@@ -60,7 +71,7 @@ async function listFolder(
     const page = await target.s3.send(
       new ListObjectsV2Command({
         Bucket: bucket,
-        Prefix: folder,
+        Prefix: folder + startsWith,
         Delimiter: "/",
         ...(token && { ContinuationToken: token }),
       }),
@@ -80,6 +91,7 @@ async function listFolder(
   return {
     bucket,
     folder,
+    ...(startsWith && { startsWith }),
     folders: folders.slice(0, limit),
     objects: (await target.store.withTypeMismatches(objects.items)).map(withoutIndexKeys),
     ...(more && { more: true as const }),
@@ -116,7 +128,7 @@ async function isObjectOnly(target: Target, bucket: string, key: string): Promis
  */
 function uncatalogedNote(listing: FolderListing, derivedPrefix: string): string {
   const count = `${listing.more ? "at least " : ""}${listing.uncataloged} object${listing.uncataloged === 1 ? "" : "s"} in S3`;
-  const location = `s3://${listing.bucket}/${listing.folder}`;
+  const location = `s3://${listing.bucket}/${listing.folder}${listing.startsWith ?? ""}`;
   if (isDerivedKey(listing.folder, derivedPrefix))
     return `${count}, derived files (thumbnails) that are never cataloged`;
   const one = listing.uncataloged === 1;
@@ -130,7 +142,12 @@ function uncatalogedNote(listing: FolderListing, derivedPrefix: string): string 
 async function runLs(location: string | undefined, flags: LsFlags): Promise<void> {
   await withTarget(flags, async (target) => {
     const { bucket, key } = parseS3Url(location ?? `s3://${target.bucket}/`, target.bucket);
-    const listing = await listFolder(target, bucket, folderOf(key), flags.limit);
+    const startsWith = flags.startsWith ?? "";
+    if (Buffer.byteLength(folderOf(key) + startsWith) > MAX_KEY_BYTES)
+      throw new CliError(
+        `--starts-with with the folder is longer than ${MAX_KEY_BYTES} bytes, the longest key S3 holds`,
+      );
+    const listing = await listFolder(target, bucket, folderOf(key), flags.limit, startsWith);
     const empty = listing.folders.length === 0 && listing.objects.length === 0;
     // `ls s3://uploads/a.jpg` asks for a folder that is not there: "empty" would hide that a.jpg is.
     if (empty && key !== listing.folder && (await isObjectOnly(target, bucket, key))) {
@@ -157,7 +174,10 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
       listing.uncataloged === undefined ? undefined : uncatalogedNote(listing, derivedPrefixOf(flags));
     if (rows.length === 1) {
       // "empty" only when S3 agrees: a folder nobody cataloged says so, and how to catalog it.
-      process.stdout.write(`${terminalSafe(`s3://${bucket}/${listing.folder}`)}: ${note ?? "empty"}\n`);
+      const names = startsWith ? ` (names starting with '${startsWith}')` : "";
+      process.stdout.write(
+        `${terminalSafe(`s3://${bucket}/${listing.folder}${names}`)}: ${note ?? "empty"}\n`,
+      );
       return;
     }
     process.stdout.write(`${formatTable(rows)}\n`);
@@ -177,7 +197,15 @@ export function registerLs(program: Command): void {
       .command("ls")
       .description("list a folder: sub-folders from S3, objects with size, type and status from the catalog")
       .argument("[location]", "s3://bucket/prefix/, or a prefix of the default bucket (default: its root)")
-      .option("--json", "print { bucket, folder, folders, objects, more?, uncataloged? } as JSON")
-      .option("--limit <n>", "at most this many sub-folders, and this many objects", parsePositiveInt, 1000),
+      .option(
+        "--json",
+        "print { bucket, folder, startsWith?, folders, objects, more?, uncataloged? } as JSON",
+      )
+      .option("--limit <n>", "at most this many sub-folders, and this many objects", parsePositiveInt, 1000)
+      .option(
+        "--starts-with <text>",
+        "only the sub-folders and objects whose names in the folder start with this (case-sensitive)",
+        parseNameStart,
+      ),
   ).action((location: string | undefined, flags: LsFlags) => runLs(location, flags));
 }
