@@ -21,6 +21,10 @@ const VIEWS = [
   { name: "Recent", path: "/" },
   { name: "Browse, the bucket's top", path: "/?view=browse" },
   { name: "Browse, a folder", path: "/?prefix=photos/2026/" },
+  {
+    name: "Browse, a folder narrowed to names starting with some text",
+    path: "/?prefix=photos/2026/&startsWith=DSC",
+  },
   { name: "Problems", path: "/?view=problems" },
   { name: "Duplicates", path: "/?view=duplicates" },
   { name: "Stats", path: "/?view=stats" },

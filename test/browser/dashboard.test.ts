@@ -1721,4 +1721,76 @@ describe("dashboard in headless Chromium", () => {
     expect(await page.evaluate("document.activeElement.tagName")).toBe("A");
     expect(incidents.slice(earlier)).toEqual([]);
   }, 120_000);
+
+  it("narrows a folder to the names that start with what is typed, kept in its address and over a reload", async () => {
+    // Prepare: names that differ by their start and by case, a sub-folder among them, one written as markup.
+    const earlier = incidents.length;
+    const marked = `names/IMG_2024 ${HOSTILE}.txt`;
+    for (const key of [
+      "names/IMG_2023.txt",
+      "names/IMG_2024_1.txt",
+      "names/img_2024.txt",
+      "names/IMG_2024-trip/a.txt",
+      marked,
+    ])
+      await putCataloged(key, key);
+    const field = page.getByLabel("Names starting with");
+    const keys = () =>
+      page
+        .locator("#content [data-key]")
+        .evaluateAll((nodes) =>
+          nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
+        );
+    const folders = () =>
+      page
+        .locator("#content [data-folder]")
+        .evaluateAll((nodes) =>
+          nodes.map((node) => (node as unknown as { dataset: { folder: string } }).dataset.folder),
+        );
+    const note = () => page.textContent("#view-note");
+    await page.goto(`${catalog.url}/?prefix=names/`);
+    await poll(note).toBe("1 folder, 4 objects.");
+    expect(await field.isEnabled()).toBe(true);
+
+    // Act: typed a key at a time, as a person types.
+    await field.pressSequentially("IMG_2024");
+
+    // Assess: the listing narrows, case-sensitive, the sub-folder kept, said in the heading, the name as text.
+    await poll(note).toBe("Names starting with “IMG_2024”: 1 folder, 2 objects.");
+    expect(await keys()).toEqual([marked, "names/IMG_2024_1.txt"]);
+    expect(await folders()).toEqual(["names/IMG_2024-trip/"]);
+    expect(new URL(page.url()).searchParams.get("startsWith")).toBe("IMG_2024");
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await field.inputValue()).toBe("IMG_2024");
+
+    // A reload shows the same, the field filled in.
+    await page.reload();
+    await poll(note).toBe("Names starting with “IMG_2024”: 1 folder, 2 objects.");
+    expect(await field.inputValue()).toBe("IMG_2024");
+    expect(await keys()).toEqual([marked, "names/IMG_2024_1.txt"]);
+
+    // More typed narrows further; nothing matching says so.
+    await field.fill("IMG_2024_9");
+    await poll(() => page.textContent("#content")).toBe("No name in this folder starts with “IMG_2024_9”.");
+    expect(new URL(page.url()).searchParams.get("startsWith")).toBe("IMG_2024_9");
+
+    // Another folder opens with all of its names, its field empty.
+    await page.goto(`${catalog.url}/?prefix=names/&startsWith=IMG`);
+    await poll(note).toBe("Names starting with “IMG”: 1 folder, 3 objects.");
+    await page.click(`#content [data-folder="names/IMG_2024-trip/"]`);
+    await poll(note).toBe("0 folders, 1 object.");
+    expect(new URL(page.url()).searchParams.has("startsWith")).toBe(false);
+    expect(await field.inputValue()).toBe("");
+    // Back returns to the narrowed folder, as it was.
+    await page.goBack();
+    await poll(note).toBe("Names starting with “IMG”: 1 folder, 3 objects.");
+    expect(await field.inputValue()).toBe("IMG");
+
+    // A view that lists every name greys the field and keeps no start in its address.
+    await page.click("#tab-recent");
+    await poll(() => page.textContent("#view-title")).toBe("Recent uploads");
+    expect(await field.isEnabled()).toBe(false);
+    expect(new URL(page.url()).searchParams.has("startsWith")).toBe(false);
+    expect(incidents.slice(earlier)).toEqual([]);
+  }, 120_000);
 });

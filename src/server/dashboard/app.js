@@ -20,6 +20,7 @@ const CATEGORY_COLORS = {
 const state = {
   view: "recent",
   prefix: "",
+  startsWith: "",
   category: "",
   days: "7",
   layout: localStorage.getItem("layout") === "list" ? "list" : "grid",
@@ -393,8 +394,9 @@ function mismatchBadge(item) {
 const DUPLICATES_DAYS = 90;
 
 /**
- * The filters each view uses, each kept in its location: Browse's folder,
- * Recent's category and time window, the window of Problems and Stats.
+ * The filters each view uses, each kept in its location: Browse's folder and
+ * the start of the names listed in it, Recent's category and time window, the
+ * window of Problems and Stats.
  * Duplicates always looks 90 days back and uses none. A view keeps no filter
  * it does not use in its location, and leaves it as chosen before, so the
  * next view that uses it shows it again: the Browse tab opens the folder
@@ -402,7 +404,7 @@ const DUPLICATES_DAYS = 90;
  */
 const VIEW_FILTERS = {
   recent: ["category", "days"],
-  browse: ["prefix"],
+  browse: ["prefix", "startsWith"],
   problems: ["days"],
   duplicates: [],
   stats: ["days"],
@@ -420,7 +422,7 @@ const UNUSED_FILTER_VALUES = {
 };
 
 /** What each filter is when a location names none. */
-const FILTER_DEFAULTS = { prefix: "", category: "", days: "7" };
+const FILTER_DEFAULTS = { prefix: "", startsWith: "", category: "", days: "7" };
 
 /** Whether `view` uses `filter`; a view the page does not know is drawn as Recent. */
 function usesFilter(view, filter) {
@@ -437,6 +439,9 @@ function readLocation() {
 
 function locationFor(changes) {
   const next = { ...state, ...changes };
+  // The start of the names is one folder's: another folder opens with all of its names.
+  if (changes.prefix !== undefined && changes.prefix !== state.prefix && changes.startsWith === undefined)
+    next.startsWith = "";
   const params = new URLSearchParams();
   // A folder's location needs no view: `?prefix=` alone is Browse.
   if (next.view !== "recent" && !(next.view === "browse" && next.prefix)) params.set("view", next.view);
@@ -603,6 +608,8 @@ async function render({ live = false, kept, detailChanged = true } = {}) {
   const token = ++renderToken;
   // Until the view is drawn, nothing of it is loaded: leaving it now keeps no pages of the one before.
   if (!live) loadedListing = NOTHING_LOADED;
+  // A person who goes elsewhere while typing a name's start leaves it: it is not asked of where they went.
+  if (!live) forgetTypedNameStart();
   setDocumentTitle();
   for (const tab of document.querySelectorAll(".tabs a")) {
     if (tab.dataset.nav === state.view) tab.setAttribute("aria-current", "page");
@@ -611,10 +618,12 @@ async function render({ live = false, kept, detailChanged = true } = {}) {
   // A tab opened in a new tab, or its address copied, shows what a click on it would: the filters chosen.
   for (const link of document.querySelectorAll("[data-nav]"))
     link.setAttribute("href", locationFor({ view: link.dataset.nav, key: "" }));
-  for (const filter of ["category", "days"]) {
+  for (const filter of ["category", "days", "startsWith"]) {
     const control = document.getElementById(`filter-${filter}`);
     const used = usesFilter(state.view, filter);
     control.disabled = !used;
+    // What a person is typing, not yet asked for, stays as typed.
+    if (filter === "startsWith" && nameStartTyped) continue;
     control.value = used ? state[filter] : (UNUSED_FILTER_VALUES[state.view]?.[filter] ?? "");
   }
   renderBreadcrumbs();
@@ -1063,7 +1072,8 @@ function counted(count, noun) {
  * the command that catalogs them.
  */
 function uncatalogedText(count, { some = false } = {}) {
-  const location = `s3://${state.health?.bucket ?? "bucket"}/${state.prefix}`;
+  // Backfill takes any start of a key: the folder and the start of the names shown are one.
+  const location = `s3://${state.health?.bucket ?? "bucket"}/${state.prefix}${state.startsWith}`;
   const which = some
     ? `${counted(count, "object")} in S3 here ${count === 1 ? "is" : "are"} not cataloged`
     : `${counted(count, "object")} in S3 here, none cataloged`;
@@ -1083,18 +1093,22 @@ function isDerivedFolder() {
 }
 
 function renderBrowse(options) {
+  const start = state.startsWith;
+  // Said first: a folder that looks nearly empty may be one narrowed to a few names.
+  const narrowed = start ? `Names starting with “${start}”: ` : "";
   return pagedView(
     "/api/folder",
-    { prefix: state.prefix },
+    { prefix: state.prefix, startsWith: start },
     {
       title: state.prefix ? `/${shownKey(state.prefix)}` : "Bucket root",
       note: (first, count, more) =>
-        `${counted(first.folders.length, "folder")}${first.foldersTruncated ? " (the first ones: there are more)" : ""}, ${counted(count, "object")}${more ? " so far: more below" : ""}.${first.uncataloged && (first.folders.length > 0 || count > 0) ? ` ${uncatalogedText(first.uncataloged, { some: count > 0 })}` : ""}`,
+        `${narrowed}${counted(first.folders.length, "folder")}${first.foldersTruncated ? " (the first ones: there are more)" : ""}, ${counted(count, "object")}${more ? " so far: more below" : ""}.${first.uncataloged && (first.folders.length > 0 || count > 0) ? ` ${uncatalogedText(first.uncataloged, { some: count > 0 })}` : ""}`,
       // With no sub-folders the listing shows nothing else, so it says it in place of "nothing here".
       draw: (first, items) =>
         itemsView(items, {
           folders: first.folders,
-          ...(isDerivedFolder() && { empty: DERIVED_FOLDER_TEXT }),
+          ...(start && { empty: `No name in this folder starts with “${start}”.` }),
+          ...(isDerivedFolder() && !start && { empty: DERIVED_FOLDER_TEXT }),
           ...(first.uncataloged && { empty: uncatalogedText(first.uncataloged) }),
         }),
     },
@@ -2292,6 +2306,48 @@ function setUpLive() {
   return opened;
 }
 
+// ---------------------------------------------------------------- name filter
+
+/** How long typing pauses before the folder is asked for the names typed: one request per pause, not per key. */
+const NAME_START_DELAY_MS = 300;
+
+let nameStartTimer;
+/** Whether the name field holds text typed since the folder was last asked for what it holds. */
+let nameStartTyped = false;
+/** The token of the history entry the name field last made: further typing replaces it rather than adding one per pause. */
+let nameStartEntry;
+
+/**
+ * The Browse field that narrows the folder to the names starting with what
+ * is typed, case-sensitive as keys are, once typing pauses. The first change
+ * adds a history entry, so Back returns to the folder as it was; later ones
+ * while the same entry is shown replace it.
+ */
+function setUpNameStart() {
+  const field = document.getElementById("filter-startsWith");
+  const apply = () => {
+    forgetTypedNameStart();
+    if (field.value === state.startsWith || !usesFilter(state.view, "startsWith")) return;
+    navigate({ startsWith: field.value, key: "" }, { replace: nameStartEntry === shownToken });
+    nameStartEntry = shownToken;
+  };
+  field.addEventListener("input", () => {
+    nameStartTyped = true;
+    clearTimeout(nameStartTimer);
+    nameStartTimer = setTimeout(apply, NAME_START_DELAY_MS);
+  });
+  // Enter asks at once, without waiting for the pause.
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.isComposing) apply();
+  });
+}
+
+/** Drops what was typed in the name field and not yet asked for. */
+function forgetTypedNameStart() {
+  clearTimeout(nameStartTimer);
+  nameStartTyped = false;
+}
+
 // ---------------------------------------------------------------- start
 
 async function start() {
@@ -2312,6 +2368,7 @@ async function start() {
     toast(`API unavailable: ${error.message}`);
   }
   categorySelect.addEventListener("change", () => navigate({ category: categorySelect.value, key: "" }));
+  setUpNameStart();
   const daysSelect = document.getElementById("filter-days");
   daysSelect.addEventListener("change", () => navigate({ days: daysSelect.value }));
   for (const layout of ["grid", "list"]) {
