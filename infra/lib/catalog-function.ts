@@ -32,6 +32,9 @@ export const TABLE_ACTIONS = [
   "dynamodb:Query",
 ];
 
+/** The function's timeout unless told otherwise. */
+export const DEFAULT_FUNCTION_TIMEOUT = Duration.seconds(60);
+
 export interface CatalogFunctionProps {
   /** The watched bucket; the function reads its objects and, if allowed, writes derived artefacts. */
   readonly bucket: CatalogBucket;
@@ -113,7 +116,7 @@ export class CatalogFunction extends Construct {
     super(scope, id);
     const { bucket: catalogBucket, table } = props;
     const bucket = catalogBucket.bucket;
-    this.timeout = props.timeout ?? Duration.seconds(60);
+    this.timeout = props.timeout ?? DEFAULT_FUNCTION_TIMEOUT;
     const policy = props.policy === undefined ? DEFAULT_POLICY : parsedPolicy(props.policy);
     if (props.readPrefix?.startsWith(catalogBucket.derivedPrefix)) {
       throw new CatalogConfigError(`readPrefix "${props.readPrefix}" lies inside the derived prefix`);

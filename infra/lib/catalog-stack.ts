@@ -20,10 +20,16 @@ import {
   checkBucketProps,
   DEFAULT_DERIVED_PREFIX,
 } from "./catalog-bucket.js";
-import { CatalogFunction, parsedPolicy } from "./catalog-function.js";
+import { CatalogFunction, DEFAULT_FUNCTION_TIMEOUT, parsedPolicy } from "./catalog-function.js";
 import { type CatalogSettings, readCatalogSettings } from "./catalog-settings.js";
 import { CatalogTable } from "./catalog-table.js";
-import { CatalogTrigger, type CatalogTriggerOptions, checkTriggerOptions } from "./catalog-trigger.js";
+import {
+  CatalogTrigger,
+  type CatalogTriggerOptions,
+  checkRedriveWithinRetention,
+  checkTriggerOptions,
+  DEFAULT_MAX_RECEIVE_COUNT,
+} from "./catalog-trigger.js";
 import { CatalogSettingsError } from "./errors.js";
 
 export type CatalogStackProps = StackProps &
@@ -145,6 +151,14 @@ export function validateCatalogSettings(settings: CatalogStackSettings): void {
   if (settings.policy !== undefined) parsedPolicy(settings.policy);
   retentionDays(settings.logRetentionDays ?? 30);
   checkTriggerOptions(triggerOptions(settings), bucket.derivedPrefix ?? DEFAULT_DERIVED_PREFIX);
+  if (settings.mode === "sqs") {
+    checkRedriveWithinRetention(
+      settings.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+      settings.timeoutSeconds === undefined
+        ? DEFAULT_FUNCTION_TIMEOUT
+        : Duration.seconds(settings.timeoutSeconds),
+    );
+  }
   checkAlarmTargets(settings);
 }
 

@@ -23,6 +23,47 @@ export const DEAD_LETTER_RETENTION = Duration.days(14);
  */
 export const EVENT_QUEUE_RETENTION = Duration.days(4);
 
+/** SQS mode: receives before a message moves to the dead-letter queue, unless told otherwise. */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+
+/**
+ * The SQS-mode event queue's visibility timeout: six times the function's timeout, Lambda's guidance for
+ * an SQS event source (room to retry a batch the function was throttled on), and never below SQS's 30 s.
+ *
+ * @example
+ * ```ts
+ * eventQueueVisibilityTimeout(Duration.seconds(60)).toSeconds(); // 360
+ * ```
+ */
+export function eventQueueVisibilityTimeout(functionTimeout: Duration): Duration {
+  return Duration.seconds(Math.max(30, functionTimeout.toSeconds() * 6));
+}
+
+/**
+ * Refuses a redrive policy under which a failing event cannot reach the dead-letter queue. A message the
+ * function reports as failed becomes visible again when its visibility timeout runs out, so it is moved
+ * to the dead-letter queue only after `maxReceiveCount` timeouts; SQS deletes it once it is
+ * {@link EVENT_QUEUE_RETENTION} old, moved or not. Past that, the event is lost without a trace: it never
+ * reaches the dead-letter queue, and the event queue's age metric stops counting a message received three
+ * times or more. The stack runs it on the settings before it builds anything.
+ *
+ * @example
+ * ```ts
+ * checkRedriveWithinRetention(5, Duration.seconds(60)); // passes: 5 x 6 minutes
+ * checkRedriveWithinRetention(100, Duration.seconds(900)); // throws: 100 x 90 minutes is over 4 days
+ * ```
+ */
+export function checkRedriveWithinRetention(maxReceiveCount: number, functionTimeout: Duration): void {
+  const visibility = eventQueueVisibilityTimeout(functionTimeout);
+  const toDeadLetters = Duration.seconds(maxReceiveCount * visibility.toSeconds());
+  if (toDeadLetters.toSeconds() > EVENT_QUEUE_RETENTION.toSeconds()) {
+    const most = Math.floor(EVENT_QUEUE_RETENTION.toSeconds() / visibility.toSeconds());
+    throw new CatalogConfigError(
+      `maxReceiveCount ${maxReceiveCount} with a ${functionTimeout.toSeconds()} s function timeout (a ${visibility.toSeconds()} s visibility timeout per receive) takes ${toDeadLetters.toHumanString()} to move a failing event to the dead-letter queue, longer than the event queue keeps it (${EVENT_QUEUE_RETENTION.toHumanString()}): it would expire unseen; keep maxReceiveCount at ${most} or below, or lower timeoutSeconds`,
+    );
+  }
+}
+
 /**
  * Why derived artefacts never trigger the function. S3 notification filters only include (one prefix and
  * one suffix per configuration); they cannot exclude the derived prefix. So:
@@ -150,13 +191,15 @@ export class CatalogTrigger extends Construct {
 
     let destination: s3.IBucketNotificationDestination;
     if (this.mode === "sqs") {
+      const maxReceiveCount = props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
+      checkRedriveWithinRetention(maxReceiveCount, props.functionTimeout);
       const queue = new sqs.Queue(this, "Queue", {
         // SSE-SQS rather than KMS: S3 can publish to it without a key policy.
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        visibilityTimeout: Duration.seconds(Math.max(30, props.functionTimeout.toSeconds() * 6)),
+        visibilityTimeout: eventQueueVisibilityTimeout(props.functionTimeout),
         retentionPeriod: EVENT_QUEUE_RETENTION,
-        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
       });
       const batchSize = props.batchSize ?? 10;
       props.function.addEventSource(

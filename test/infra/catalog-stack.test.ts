@@ -978,6 +978,13 @@ describe("conflicting or invalid settings are rejected before anything is built"
       { mode: "sqs", reservedConcurrency: "5000" },
       /context "reservedConcurrency": 5000 is not from 2 to 1000/,
     ],
+    // A failing event is received once per visibility timeout (six function timeouts): 100 x 90 minutes
+    // outlasts the event queue's 4 days, so SQS would delete it before it reached the DLQ.
+    [
+      { mode: "sqs", maxReceiveCount: "100", timeoutSeconds: "900" },
+      /maxReceiveCount 100 with a 900 s function timeout .* longer than the event queue keeps it \(4 days\): it would expire unseen; keep maxReceiveCount at 64 or below/,
+    ],
+    [{ mode: "sqs", maxReceiveCount: "1000" }, /maxReceiveCount 1000 .*keep maxReceiveCount at 960 or below/],
     // SNS refuses these only at deploy time.
     [{ alarmEmail: "ops" }, /alarmEmail "ops" is not an email address/],
     [{ alarmTopicArn: "alarms" }, /alarmTopicArn "alarms" is not an SNS topic ARN/],
@@ -1032,6 +1039,18 @@ describe("conflicting or invalid settings are rejected before anything is built"
       /suffix "\*\.jpg" cannot contain "\*"/,
     ],
     [
+      "CatalogTrigger (sqs)",
+      (stack) =>
+        new CatalogTrigger(stack, "Trigger", {
+          bucket: new CatalogBucket(stack, "Uploads"),
+          function: inlineFunction(stack),
+          functionTimeout: Duration.seconds(900),
+          mode: "sqs",
+          maxReceiveCount: 65,
+        }),
+      /keep maxReceiveCount at 64 or below/,
+    ],
+    [
       "CatalogAlarms",
       (stack) =>
         new CatalogAlarms(stack, "Alarms", {
@@ -1044,6 +1063,20 @@ describe("conflicting or invalid settings are rejected before anything is built"
     ],
   ])("%s built on its own refuses the same values", (_name, build, message) => {
     expect(() => build(new Stack(new App({ context: SKIP_BUNDLING }), "Bare"))).toThrow(message);
+  });
+
+  it("sqs: the most receives that still reach the DLQ before the event queue drops a message are deployed", () => {
+    // 4 days of 360-second visibility timeouts (six times the default 60-second function timeout).
+    const { stack } = buildCatalogApp({ ...SKIP_BUNDLING, mode: "sqs", maxReceiveCount: "960" });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      VisibilityTimeout: 360,
+      MessageRetentionPeriod: 4 * 24 * 3600,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 960 }),
+    });
+    expect(() => buildCatalogApp({ ...SKIP_BUNDLING, mode: "sqs", maxReceiveCount: "961" })).toThrow(
+      /keep maxReceiveCount at 960 or below/,
+    );
   });
 
   it("a policy of a few KB that leaves room for the rest of the environment is deployed", () => {
