@@ -21,6 +21,12 @@ export interface CatalogAlarmsProps {
   /** The event queue, in SQS mode. @default - no queue-age alarm */
   readonly queue?: sqs.IQueue;
   /**
+   * SQS mode: the events the function handed back for a retry (the handler's `EventsFailed` metric). A
+   * partial batch response is a successful invocation, so Lambda's Errors metric does not count them;
+   * given, the EventsFailed alarm watches this instead. @default - no EventsFailed alarm
+   */
+  readonly eventsFailed?: cloudwatch.Metric;
+  /**
    * With `queue`, required: how long it keeps a message. A message SQS moves to the dead-letter queue keeps
    * its first enqueue time and expires by it, so its time in this queue is time it no longer has there.
    * @default - no event queue
@@ -113,8 +119,8 @@ export function checkAlarmTargets(targets: Pick<CatalogAlarmsProps, "alarmEmail"
  */
 export class CatalogAlarms extends Construct {
   /**
-   * Every alarm created, in a stable order: errors, throttles, DLQ depth, DLQ age, then queue age (SQS mode) or
-   * dropped events, failed destination deliveries and event age (direct mode).
+   * Every alarm created, in a stable order: errors, throttles, DLQ depth, DLQ age, then queue age and events
+   * failed (SQS mode) or dropped events, failed destination deliveries and event age (direct mode).
    */
   public readonly alarms: cloudwatch.Alarm[];
   /** The topic the alarms notify, when one was configured. */
@@ -164,7 +170,7 @@ export class CatalogAlarms extends Construct {
     const alarms = [
       props.function.metricErrors({ period: fiveMinutes, statistic: "Sum" }).createAlarm(this, "Errors", {
         alarmDescription:
-          "The metadata function failed (infrastructure fault); failed events are retried, then parked in the DLQ.",
+          "The metadata function failed: in direct mode an object hit an infrastructure fault, in SQS mode a whole batch failed (a timeout, a crash); failed events are retried, then parked in the DLQ.",
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -213,6 +219,18 @@ export class CatalogAlarms extends Construct {
             comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
+      );
+    }
+    if (props.eventsFailed) {
+      alarms.push(
+        props.eventsFailed.createAlarm(this, "EventsFailed", {
+          alarmDescription:
+            "The metadata function handed S3 events back to the queue (infrastructure faults, or messages that are not S3 events); they are retried, then parked in the DLQ. Its logs say which objects.",
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       );
     }
     if (props.asyncInvoke) {

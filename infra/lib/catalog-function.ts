@@ -1,12 +1,13 @@
 import path from "node:path";
 import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE } from "../../src/config/config.js";
+import { EVENTS_FAILED_METRIC, METRICS_NAMESPACE } from "../../src/config/config.js";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "../../src/policy/policy.js";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import type { SystemLogLevelChoice } from "./catalog-settings.js";
@@ -111,6 +112,8 @@ export class CatalogFunction extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** Its timeout, which the SQS trigger sizes the visibility timeout from. */
   public readonly timeout: Duration;
+  /** Powertools service name: the `service` dimension of the function's own metrics. */
+  public readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: CatalogFunctionProps) {
     super(scope, id);
@@ -135,6 +138,7 @@ export class CatalogFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const serviceName = props.serviceName ?? "s3-metadata-catalog";
+    this.serviceName = serviceName;
     const logLevel = props.logLevel ?? "INFO";
     const environment: Record<string, string> = {
       TABLE_NAME: table.tableName,
@@ -248,6 +252,30 @@ export class CatalogFunction extends Construct {
         : []),
     );
   }
+}
+
+/**
+ * The S3 events the handler handed back to the platform for a retry (objects that hit an infrastructure
+ * fault, SQS messages that are not S3 events), from the EMF metric {@link EVENTS_FAILED_METRIC} it writes with its
+ * logs under the function's service name. Written only when there are some.
+ *
+ * @example
+ * ```ts
+ * eventsFailedMetric(metadata.serviceName).createAlarm(this, "EventsFailed", { threshold: 1, evaluationPeriods: 1 });
+ * ```
+ */
+export function eventsFailedMetric(
+  serviceName: string,
+  props: Omit<cloudwatch.MetricProps, "namespace" | "metricName" | "dimensionsMap"> = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    statistic: "Sum",
+    period: Duration.minutes(5),
+    ...props,
+    namespace: METRICS_NAMESPACE,
+    metricName: EVENTS_FAILED_METRIC,
+    dimensionsMap: { service: serviceName },
+  });
 }
 
 /**

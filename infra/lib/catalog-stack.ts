@@ -20,7 +20,12 @@ import {
   checkBucketProps,
   DEFAULT_DERIVED_PREFIX,
 } from "./catalog-bucket.js";
-import { CatalogFunction, DEFAULT_FUNCTION_TIMEOUT, parsedPolicy } from "./catalog-function.js";
+import {
+  CatalogFunction,
+  DEFAULT_FUNCTION_TIMEOUT,
+  eventsFailedMetric,
+  parsedPolicy,
+} from "./catalog-function.js";
 import { type CatalogSettings, readCatalogSettings } from "./catalog-settings.js";
 import { CatalogTable } from "./catalog-table.js";
 import {
@@ -95,6 +100,7 @@ export class CatalogStack extends Stack {
       deadLetterRetention: this.trigger.deadLetterRetention,
       queue: this.trigger.queue,
       queueRetention: this.trigger.queueRetention,
+      eventsFailed: this.trigger.queue && eventsFailedMetric(this.metadataFunction.serviceName),
       asyncInvoke: this.trigger.maxEventAge && { maxEventAge: this.trigger.maxEventAge },
       alarmEmail: props.alarmEmail,
       alarmTopicArn: props.alarmTopicArn,

@@ -72,6 +72,12 @@ export function derivedPrefixProblem(prefix: string): string | undefined {
 export const METRICS_NAMESPACE = "S3MetadataCatalog";
 
 /**
+ * The metric (count, by `service`) of S3 events the handler hands back to the platform for a retry; the
+ * stack's SQS-mode alarm watches it, since a partial batch response is not a Lambda error.
+ */
+export const EVENTS_FAILED_METRIC = "EventsFailed";
+
+/**
  * Time limits for the HTTP requests of every S3 and DynamoDB client the
  * catalog makes (the handler's, the local stack's, the CLI's). The SDK waits
  * forever by default: a server that takes the connection and never answers

@@ -16,6 +16,7 @@ import type { Context, SQSBatchResponse } from "aws-lambda";
 import {
   type CatalogConfig,
   DEFAULT_DERIVED_PREFIX,
+  EVENTS_FAILED_METRIC,
   METRICS_NAMESPACE,
   readConfig,
   SDK_HTTP_TIMEOUTS,
@@ -121,6 +122,9 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
   return async (event, context) => {
     if (context) logger.addContext(context);
     const counts = new Map<string, number>();
+    // Handed back to the platform: in SQS mode a partial batch response is a successful invocation, so
+    // Lambda's Errors metric never counts these; this metric is what the stack's EventsFailed alarm watches.
+    let eventsFailed = 0;
     const pipeline = {
       storage,
       catalog,
@@ -174,6 +178,7 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
           logFault(logger, result.event, result.error);
           failed.add(owners[index] as string);
         });
+        eventsFailed = failed.size;
         // Report in the order SQS delivered, so a FIFO queue's ordering rule holds.
         const batchItemFailures = envelope.messages
           .filter((message) => failed.has(message.messageId))
@@ -189,6 +194,7 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
         logFault(logger, result.event, result.error);
         return [{ bucket: result.event.bucket, key: result.event.key, error: result.error }];
       });
+      eventsFailed = failures.length;
       if (failures.length > 0) throw new InvocationFaultError(failures);
       return undefined;
     } finally {
@@ -198,7 +204,8 @@ export function createHandler(deps: HandlerDeps): CatalogHandler {
         single.addDimension("outcome", outcome);
         single.addMetric("ObjectsProcessed", MetricUnit.Count, count);
       }
-      if (counts.size > 0) metrics.publishStoredMetrics();
+      if (eventsFailed > 0) metrics.addMetric(EVENTS_FAILED_METRIC, MetricUnit.Count, eventsFailed);
+      if (counts.size > 0 || eventsFailed > 0) metrics.publishStoredMetrics();
     }
   };
 }

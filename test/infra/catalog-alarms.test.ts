@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { CatalogAlarms } from "../../infra/lib/catalog-alarms.js";
 import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
 import { PROJECT_ROOT } from "../../infra/lib/handler-bundle.js";
+import { EVENTS_FAILED_METRIC } from "../../src/config/config.js";
 
 const SKIP_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 const ASYNC_METRICS = ["AsyncEventsDropped", "DestinationDeliveryFailures", "AsyncEventAge"];
@@ -121,6 +122,36 @@ describe("sqs mode", () => {
       Threshold: 15 * 60,
     });
     expect(Object.keys(sqsMode.template.findResources("AWS::Lambda::EventInvokeConfig"))).toHaveLength(0);
+  });
+
+  // A partial batch response is a successful invocation: an object's infrastructure fault raises no Lambda
+  // Error here, so the alarm watches the count the handler writes under the function's own service name.
+  it("EventsFailed: one event handed back to the queue in five minutes is an alarm", () => {
+    const alarm = alarmOn(sqsMode.template, EVENTS_FAILED_METRIC);
+    const fn = sqsMode.template.findResources("AWS::Lambda::Function", {
+      Properties: { Handler: "index.handler" },
+    });
+    const service = (Object.values(fn)[0] as Alarm).Properties.Environment as {
+      Variables: { POWERTOOLS_SERVICE_NAME: string; POWERTOOLS_METRICS_NAMESPACE: string };
+    };
+    expect(alarm.Properties).toMatchObject({
+      Namespace: service.Variables.POWERTOOLS_METRICS_NAMESPACE,
+      Dimensions: [{ Name: "service", Value: service.Variables.POWERTOOLS_SERVICE_NAME }],
+      Statistic: "Sum",
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+    });
+  });
+});
+
+describe("direct mode: a failed object fails the invocation", () => {
+  it("no EventsFailed alarm: Lambda's Errors alarm counts those invocations", () => {
+    const names = alarms(direct.template).map((a) => a.Properties.MetricName);
+    expect(names).toContain("Errors");
+    expect(names).not.toContain(EVENTS_FAILED_METRIC);
   });
 });
 

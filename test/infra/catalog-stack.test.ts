@@ -772,9 +772,9 @@ describe("IAM: the function's role grants exactly what the handler calls", () =>
 describe("alarms and outputs", () => {
   it.each([
     ["direct", () => direct, 7],
-    ["sqs", () => sqs, 5],
+    ["sqs", () => sqs, 6],
   ])(
-    "%s: errors, throttles, DLQ depth > 0 and age, then queue age (SQS) or Lambda's async queue (direct)",
+    "%s: errors, throttles, DLQ depth > 0 and age, then queue age and events failed (SQS) or Lambda's async queue (direct)",
     (_, get, count) => {
       const s = get();
       expect(ofType(s, "AWS::CloudWatch::Alarm")).toHaveLength(count);
@@ -788,6 +788,10 @@ describe("alarms and outputs", () => {
       if (s === sqs) {
         s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
           MetricName: "ApproximateAgeOfOldestMessage",
+        });
+        s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+          Namespace: METRICS_NAMESPACE,
+          MetricName: "EventsFailed",
         });
       } else {
         for (const metric of ["AsyncEventsDropped", "DestinationDeliveryFailures", "AsyncEventAge"]) {
@@ -803,14 +807,15 @@ describe("alarms and outputs", () => {
 
   // Quiet periods have no Errors/Throttles datapoints at all: missing data is "no problem", not "unknown".
   // The DLQ's age alarm watches a threshold days away, so an hour is its period.
-  it("every alarm treats missing data as not breaching; Lambda over 5 minutes, queues over 1, DLQ age over 60", () => {
+  it("every alarm treats missing data as not breaching; Lambda and the catalog's own metrics over 5 minutes, queues over 1, DLQ age over 60", () => {
     for (const s of [direct, sqs]) {
       const dlqAge = s.stack.alarms.alarms.find((a) => a.node.id === "DeadLetterAge");
       const dlqAgeId = s.stack.getLogicalId(dlqAge?.node.defaultChild as never);
       for (const [id, alarm] of Object.entries(s.template.findResources("AWS::CloudWatch::Alarm"))) {
         const p = alarm.Properties ?? {};
         expect(p.TreatMissingData, id).toBe("notBreaching");
-        expect(p.Period, id).toBe(id === dlqAgeId ? 3600 : p.Namespace === "AWS/Lambda" ? 300 : 60);
+        const perFiveMinutes = p.Namespace === "AWS/Lambda" || p.Namespace === METRICS_NAMESPACE;
+        expect(p.Period, id).toBe(id === dlqAgeId ? 3600 : perFiveMinutes ? 300 : 60);
       }
     }
   });

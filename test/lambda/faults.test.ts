@@ -161,5 +161,52 @@ describe("observability", () => {
     expect(emf.some((line) => line.BytesRead !== undefined && line.ExtractionDuration !== undefined)).toBe(
       true,
     );
+    expect(emf.filter((line) => line.EventsFailed !== undefined)).toEqual([]);
+  });
+
+  // A partial batch response is a successful invocation: Lambda's Errors metric does not count what it
+  // hands back, so the handler counts it itself, by service, for the stack's EventsFailed alarm.
+  it("SQS: messages handed back for retry are counted in EventsFailed, by service", async () => {
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+    const active = { on: true };
+    const s3 = faultyS3("counted-slow-down", active);
+    const good = await upload(stack, "faults/counted-fine.png", { corpus: "filetype-fixture.png" });
+    const bad = await upload(stack, "faults/counted-slow-down.png", { corpus: "filetype-fixture.png" });
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const response = await stack.handler({
+      s3,
+      logger: new Logger({ serviceName: "catalog-test", logLevel: "ERROR" }),
+      metrics: new Metrics({ namespace: "CatalogTest", serviceName: "catalog-test" }),
+    })(
+      sqsBatch([
+        { messageId: "m-1", body: notificationBody([good]) },
+        { messageId: "m-2", body: notificationBody([bad]) },
+        { messageId: "m-3", body: "not an S3 notification" },
+      ]),
+    );
+    vi.restoreAllMocks();
+    s3.destroy();
+
+    expect(response?.batchItemFailures.map((item) => item.itemIdentifier)).toEqual(["m-2", "m-3"]);
+    const emf = lines
+      .flatMap((line) => line.split("\n"))
+      .filter((line) => line.startsWith("{"))
+      .map(
+        (line) => JSON.parse(line) as Record<string, unknown> & { _aws?: { CloudWatchMetrics: unknown[] } },
+      )
+      .filter((line) => line._aws !== undefined && line.EventsFailed !== undefined);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ EventsFailed: 2, service: "catalog-test" });
+    expect(emf[0]?._aws?.CloudWatchMetrics).toEqual([
+      expect.objectContaining({
+        Namespace: "CatalogTest",
+        Dimensions: [["service"]],
+        Metrics: expect.arrayContaining([{ Name: "EventsFailed", Unit: "Count" }]),
+      }),
+    ]);
   });
 });
