@@ -343,6 +343,12 @@ describe("function", () => {
     s.template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
   });
 
+  // cdk-nag's L1 (not the latest runtime) is acknowledged because the runtime is the bundle's target.
+  it("the runtime is the Node.js version the bundle is built for", () => {
+    const runtime = metadataFunction(direct).Properties?.Runtime;
+    expect(runtime).toBe(`${HANDLER_BUNDLE.target.replace(/^node/, "nodejs")}.x`);
+  });
+
   // Source-mapped stack traces cost init time at every cold start (bench/RESULTS.md): opt-in, while the
   // maps themselves are always deployed (see "the asset is the split bundle").
   it.each([
