@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
@@ -82,8 +82,9 @@ export function deadLetterAgeThreshold(deadLetterRetention: Duration, queueReten
 }
 
 /**
- * Refuses alarm targets SNS would refuse only at deploy time, half-way through creating the stack (an
- * address or an ARN of the wrong shape), and both targets at once. {@link CatalogAlarms} runs it on its
+ * Refuses alarm targets SNS or CloudWatch would refuse only at deploy time, half-way through creating the
+ * stack (an address or an ARN of the wrong shape, a topic in another region than the stack's, when that
+ * region is known), and both targets at once. {@link CatalogAlarms} runs it on its
  * props; the stack runs it on the settings before it builds anything.
  *
  * @example
@@ -92,7 +93,10 @@ export function deadLetterAgeThreshold(deadLetterRetention: Duration, queueReten
  * checkAlarmTargets({ alarmTopicArn: "alarms" }); // throws CatalogConfigError
  * ```
  */
-export function checkAlarmTargets(targets: Pick<CatalogAlarmsProps, "alarmEmail" | "alarmTopicArn">): void {
+export function checkAlarmTargets(
+  targets: Pick<CatalogAlarmsProps, "alarmEmail" | "alarmTopicArn">,
+  region?: string,
+): void {
   const { alarmEmail, alarmTopicArn } = targets;
   if (alarmEmail !== undefined && alarmTopicArn !== undefined) {
     throw new CatalogConfigError("alarmEmail and alarmTopicArn are alternatives: give one");
@@ -103,6 +107,19 @@ export function checkAlarmTargets(targets: Pick<CatalogAlarmsProps, "alarmEmail"
   if (alarmTopicArn !== undefined && !SNS_TOPIC_ARN.test(alarmTopicArn)) {
     throw new CatalogConfigError(
       `alarmTopicArn "${alarmTopicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`,
+    );
+  }
+  // CloudWatch refuses an alarm action on a topic in another region ("Invalid region ... specified"), at
+  // deploy time, after the rest of the stack was created. An environment-agnostic stack cannot tell.
+  const topicRegion = alarmTopicArn?.split(":")[3];
+  if (
+    topicRegion !== undefined &&
+    region !== undefined &&
+    !Token.isUnresolved(region) &&
+    topicRegion !== region
+  ) {
+    throw new CatalogConfigError(
+      `alarmTopicArn "${alarmTopicArn}" is in ${topicRegion}, and alarms in ${region}, where the stack deploys, can only notify a topic in ${region}`,
     );
   }
 }
@@ -128,7 +145,7 @@ export class CatalogAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogAlarmsProps) {
     super(scope, id);
-    checkAlarmTargets(props);
+    checkAlarmTargets(props, Stack.of(this).region);
     if (props.queue !== undefined && props.asyncInvoke !== undefined) {
       throw new CatalogConfigError(
         "queue (SQS mode) and asyncInvoke (direct mode) are alternatives: give one",

@@ -61,7 +61,7 @@ export class CatalogStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CatalogStackProps = { mode: "direct" }) {
     // Before super: a refused setting leaves no half-built stack in the app.
-    validateCatalogSettings(props);
+    validateCatalogSettings(props, props.env?.region);
     super(scope, id, props);
     const removalPolicy = stackRemovalPolicy(props);
     const mode = props.mode ?? "direct";
@@ -140,10 +140,11 @@ export class CatalogStack extends Stack {
 export type CatalogStackSettings = Omit<CatalogSettings, "stackName">;
 
 /**
- * Refuses settings the stack cannot be built with, or that S3, SNS, Lambda or CloudWatch Logs would refuse
- * at deploy time, before any construct is built: the handler's bundle, the slow part of a synth, is only
- * made for settings that passed. The checks are the constructs' own, run on the props the stack would
- * give them; the constructs run them again, for use without these settings. Only the size of the
+ * Refuses settings the stack cannot be built with, or that S3, SNS, Lambda, CloudWatch or CloudWatch Logs
+ * would refuse at deploy time, before any construct is built: the handler's bundle, the slow part of a
+ * synth, is only made for settings that passed. `region` is the stack's; without one (an
+ * environment-agnostic stack) the checks that need it are skipped. The checks are the constructs' own,
+ * run on the props the stack would give them; the constructs run them again, for use without these settings. Only the size of the
  * function's environment is left to {@link CatalogFunction}, which composes it, before its code is bundled.
  *
  * @example
@@ -151,7 +152,7 @@ export type CatalogStackSettings = Omit<CatalogSettings, "stackName">;
  * validateCatalogSettings({ mode: "direct", suffixes: ["*.jpg"] }); // throws CatalogConfigError
  * ```
  */
-export function validateCatalogSettings(settings: CatalogStackSettings): void {
+export function validateCatalogSettings(settings: CatalogStackSettings, region?: string): void {
   const bucket = bucketProps(settings);
   checkBucketProps(bucket);
   if (settings.policy !== undefined) parsedPolicy(settings.policy);
@@ -165,7 +166,7 @@ export function validateCatalogSettings(settings: CatalogStackSettings): void {
         : Duration.seconds(settings.timeoutSeconds),
     );
   }
-  checkAlarmTargets(settings);
+  checkAlarmTargets(settings, region);
 }
 
 /** Kept by default: deleting the stack must not delete the catalog or the uploads. */

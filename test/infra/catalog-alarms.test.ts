@@ -3,13 +3,14 @@
  * mode S3 hands each event to Lambda's own asynchronous queue, so the alarms there watch that queue; in SQS
  * mode the queue and its dead-letter queue are SQS's, watched by the queue metrics.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { Duration, Stack } from "aws-cdk-lib";
+import { Duration, Stack, Token } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CatalogAlarms } from "../../infra/lib/catalog-alarms.js";
 import { buildCatalogApp, type CatalogStack } from "../../infra/lib/catalog-stack.js";
 import { PROJECT_ROOT } from "../../infra/lib/handler-bundle.js";
@@ -354,6 +355,62 @@ describe("the dead-letter queue: a parked event cannot expire unnoticed", () => 
           }),
       ).toThrow(error);
     });
+  });
+});
+
+// CloudWatch refuses an alarm action on a topic in another region ("Invalid region ... specified. Only
+// <region> is supported"), at deploy time, once the rest of the stack is created: refused at synth instead.
+describe("alarmTopicArn: a topic in the stack's region", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("a topic in another region than the one the stack deploys to is refused before anything is built", () => {
+    vi.stubEnv("CDK_DEFAULT_REGION", "us-east-1");
+    const outdir = mkdtempSync(path.join(tmpdir(), "catalog-topic-"));
+    try {
+      expect(() =>
+        buildCatalogApp({ alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops" }, { outdir }),
+      ).toThrow(
+        'alarmTopicArn "arn:aws:sns:eu-west-1:123456789012:ops" is in eu-west-1, and alarms in us-east-1, where the stack deploys, can only notify a topic in us-east-1',
+      );
+      expect(readdirSync(outdir)).toEqual([]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("a topic in the stack's region is every alarm's action", () => {
+    vi.stubEnv("CDK_DEFAULT_REGION", "eu-west-1");
+    const topic = "arn:aws:sns:eu-west-1:123456789012:ops";
+    const { stack, template } = synth({ alarmTopicArn: topic });
+    expect(stack.region).toBe("eu-west-1");
+    for (const alarm of alarms(template)) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+  });
+
+  it("an environment-agnostic stack cannot tell its region, and takes the topic as given", () => {
+    vi.stubEnv("CDK_DEFAULT_REGION", undefined);
+    const { stack, template } = synth({ alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops" });
+    expect(Token.isUnresolved(stack.region)).toBe(true);
+    expect(alarms(template).length).toBeGreaterThan(0);
+  });
+
+  it("CatalogAlarms on its own refuses the same topic", () => {
+    const stack = new Stack(undefined, "Bare", { env: { region: "us-east-1" } });
+    const fn = new lambda.Function(stack, "Fn", {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: "index.handler",
+      code: lambda.Code.fromInline("export const handler = async () => {};"),
+    });
+    expect(
+      () =>
+        new CatalogAlarms(stack, "Alarms", {
+          function: fn,
+          deadLetterQueue: new sqs.Queue(stack, "Dlq"),
+          deadLetterRetention: Duration.days(14),
+          alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops",
+        }),
+    ).toThrow(/is in eu-west-1, and alarms in us-east-1/);
   });
 });
 
