@@ -15,6 +15,7 @@ import { Readable } from "node:stream";
 import { unquoteETag } from "../events/etag.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { bucketNameProblem } from "../s3/bucket-name.js";
+import { MAX_KEY_BYTES } from "../s3/object-key.js";
 import { absent, Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
 import type { ChecksumAlgorithm } from "./checksums.js";
@@ -213,9 +214,6 @@ function copySourceBucket(header: string): string {
     return name;
   }
 }
-
-/** S3's longest object key, in bytes of UTF-8. */
-const MAX_KEY_BYTES = 1024;
 
 /**
  * Refuses a write (PutObject, CopyObject, CreateMultipartUpload and the

@@ -5,12 +5,11 @@
  */
 import { CATEGORIES } from "../engine/detect/category.js";
 import type { Category } from "../engine/types.js";
+import { MAX_KEY_BYTES } from "../s3/object-key.js";
 import { RequestError } from "./errors.js";
 
 export { CATEGORIES };
 
-/** S3's own limit on a key, in UTF-8 bytes. */
-export const MAX_KEY_BYTES = 1024;
 const DAY_MS = 86_400_000;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

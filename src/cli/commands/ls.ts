@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { isDerivedKey } from "../../config/config.js";
+import { MAX_KEY_BYTES } from "../../s3/object-key.js";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
@@ -16,9 +17,6 @@ interface LsFlags extends TargetFlags {
   limit: number;
   startsWith?: string;
 }
-
-/** S3's limit on a key, in UTF-8 bytes: a folder and a name start past it name nothing. */
-const MAX_KEY_BYTES = 1024;
 
 /** What `catalog ls` shows for one folder. */
 export interface FolderListing {

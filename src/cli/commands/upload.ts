@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import mime from "mime";
 import { DEFAULT_DERIVED_PREFIX, isDerivedKey } from "../../config/config.js";
 import { unquoteETag } from "../../events/etag.js";
+import { MAX_KEY_BYTES } from "../../s3/object-key.js";
 import type { CatalogStore } from "../../store/catalog-store.js";
 import type { CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
@@ -27,9 +28,6 @@ interface UploadFlags extends TargetFlags {
 
 /** Files up to this size are read into memory before the PUT (a streamed body cannot be retried). */
 const BUFFERED_UPLOAD_BYTES = 16 * 1024 * 1024;
-
-/** S3 refuses a key longer than this many bytes of UTF-8 (the embedded S3 server does not). */
-const MAX_KEY_BYTES = 1024;
 
 /** A local file and the key it is uploaded under. */
 export interface UploadItem {
