@@ -5,7 +5,10 @@ import { LimitExceededError } from "./errors.js";
  * through {@link boundedLength}; every extraction runs under a {@link Budget}.
  */
 
-/** Head window every extractor's `sniff` sees, and the first block detection reads. */
+/**
+ * Head window the extractors' plans fetch up front and read their headers
+ * from. `sniff` is handed only its first quarter (16 KiB).
+ */
 export const HEAD_WINDOW_BYTES = 64 * 1024;
 
 /** Tail window for formats whose index sits at the end (ZIP, PDF, ID3v1, MP4 moov). */

@@ -39,7 +39,7 @@ export interface ExtractorDescriptor {
   id: string;
   /** Detected MIME types this extractor handles. */
   mimes: readonly string[];
-  /** Optional claim over the head window for content detection did not name. */
+  /** Optional claim over the object's first 16 KiB, for content detection did not name. */
   sniff?(head: Uint8Array, format: FormatInfo): boolean;
   /** Ranges to fetch before `extract` runs (clamped to the object). */
   plan(size: number): ByteRange[];
