@@ -76,7 +76,8 @@ export interface ObjectOutcome {
 
 /**
  * Runs one object event through the pipeline: read pinned → policy pre-check
- * → extract → policy → conditional record write → audit. Removals write a
+ * → extract → policy → thumbnail (when enabled) → conditional record write →
+ * tag if rejected (when the policy asks) → audit. Removals write a
  * tombstone. An object changed since the event is `superseded` (audited, no
  * record). A bad file never throws; storage and catalog faults do, so the
  * platform retries (every write is idempotent, so a retry is safe). S3 too
