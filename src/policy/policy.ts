@@ -136,7 +136,7 @@ export function parsePolicy(json: unknown): Policy {
  *
  * @throws {PolicyError} for unreadable, unparsable or invalid policies.
  * @example
- * const policy = await loadPolicy({ json: process.env.CATALOG_POLICY });
+ * const policy = await loadPolicy({ json: process.env.POLICY ?? "" }); // empty: the default policy
  */
 export async function loadPolicy(source: { json?: string; file?: string }): Promise<Policy> {
   const hasJson = source.json !== undefined && source.json.trim() !== "";

@@ -46,7 +46,7 @@ export type CopySummary = { bucket: string; key: string; eventTime: string; size
  *
  * @example
  * const groups = new DuplicateGroups(doc, "catalog");
- * await groups.join(sha256, { bucket, key, eventTime, size, status: "ok" });
+ * await groups.join(sha256, { bucket, key, eventTime, size, status: "ok" }, seqKey);
  */
 export class DuplicateGroups {
   /** Writes sent, conditional failures included: what the table bills. */

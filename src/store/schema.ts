@@ -134,7 +134,7 @@ export const INDEX_KEY_ATTRIBUTES: ReadonlySet<string> = new Set(
  * `item` without its secondary indexes' keys, as the CLI's `--json` and the HTTP API show records.
  *
  * @example
- * withoutIndexKeys({ key: "a.jpg", folderPk: "F#uploads#", folderSk: "a.jpg" }); // { key: "a.jpg" }
+ * withoutIndexKeys({ key: "a.jpg", folderPk: "DIR#uploads#", folderSk: "a.jpg" }); // { key: "a.jpg" }
  */
 export function withoutIndexKeys<T extends object>(item: T): T {
   return Object.fromEntries(Object.entries(item).filter(([name]) => !INDEX_KEY_ATTRIBUTES.has(name))) as T;

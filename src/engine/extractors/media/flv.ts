@@ -141,7 +141,7 @@ function positive(value: AmfValue): number | undefined {
  * Decodes an FLV file's header, `onMetaData` and first audio/video tag headers.
  *
  * @example
- * await readFlvHeader(reader) // { container: "FLV", codecs: ["Sorenson H.263"], duration: 0.717, width: 268, ... }
+ * await readFlvHeader(reader, ctx.warn) // { container: "FLV", codecs: ["Sorenson H.263"], duration: 0.717, width: 268, ... }
  */
 export async function readFlvHeader(
   reader: BlockReader,
