@@ -103,11 +103,11 @@ type Environment = Record<string, string | undefined>;
 
 /**
  * Reads the configuration from environment variables: `TABLE_NAME`
- * (required), `AWS_REGION`, `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB`
+ * (required), `AWS_REGION` (else `AWS_DEFAULT_REGION`), `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB`
  * (the names the SDK itself reads, or `AWS_ENDPOINT_URL` for both),
  * `S3_FORCE_PATH_STYLE`, `POLICY` (JSON) or `POLICY_FILE`, `CONCURRENCY`,
  * `TOMBSTONE_TTL_DAYS`, `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL`,
- * `DERIVED_PREFIX` (non-empty, ending in `/`), `THUMBNAILS` (true/false).
+ * `DERIVED_PREFIX` (non-empty, ending in `/`, not starting with one), `THUMBNAILS` (true/false).
  *
  * @throws {ConfigError} when a value is missing or malformed.
  * @example
