@@ -1,8 +1,11 @@
 /**
- * The S3 adapter for the engine: an object version as a {@link ByteSource}
- * read with ranged GETs. Caching, coalescing and counting happen above it in
- * the engine's BlockReader; this class only fetches exactly what it is asked
- * for, pinned to one version of the object.
+ * The S3 adapter for the engine: an object version as a {@link ByteSource},
+ * read with ranged GETs or, when the caller allows it for a small object
+ * (`fetchWholeUpTo`), fetched whole with one GET and served from memory.
+ * Caching, coalescing and budgets happen above it in the engine's
+ * BlockReader; this class only fetches what it is asked for, pinned to one
+ * version of the object, and counts it (`fetched`). {@link tagObject} tags
+ * objects the policy rejects.
  */
 import {
   GetObjectCommand,
