@@ -21,8 +21,10 @@ import {
 } from "./handler-bundle.js";
 
 /**
- * Exactly the table actions the catalog store calls; anything more is not
- * granted. DeleteItem removes an object's copy item from its old content's
+ * Exactly the table actions the function's use of the catalog store makes;
+ * anything more is not granted (the store's BatchGetItem, for listings, and
+ * its table creation serve the CLI and the local stack, never the function).
+ * DeleteItem removes an object's copy item from its old content's
  * partition (duplicates); records and audit entries are never deleted.
  */
 export const TABLE_ACTIONS = [
@@ -94,8 +96,8 @@ export interface CatalogFunctionProps {
 /**
  * The metadata function: the bundled handler on Node.js 22 / arm64 with its own role, log group and the
  * grants for exactly the calls it makes (ranged GetObject/HeadObject, tagging when the policy tags
- * rejected objects, derived HeadObject and conditional PutObject and DeleteObject when enabled, four
- * DynamoDB item actions). No managed policy, no wildcard action.
+ * rejected objects, derived HeadObject and conditional PutObject and DeleteObject when enabled, the
+ * DynamoDB actions of {@link TABLE_ACTIONS}). No managed policy, no wildcard action.
  *
  * @example
  * ```ts
