@@ -38,7 +38,7 @@ export interface WorkerStats {
   received: number;
   /** Messages whose DeleteMessageBatch returned. */
   deleted: number;
-  /** Messages left on the queue because the handler reported them failed. */
+  /** Messages left on the queue because the handler reported them failed (all of a batch when it threw). */
   failed: number;
   /** Messages received after stop was requested and given back at once. */
   released: number;
