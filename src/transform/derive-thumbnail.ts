@@ -100,8 +100,9 @@ export interface ThumbnailStep {
 
 /**
  * Makes and stores the thumbnail of one extracted object, if it is an image.
- * The object is read with one more pinned GET (the engine read only the
- * ranges it needed), never over `maxInputBytes`; a header claiming more
+ * The object is read whole through its pinned source: one more GET (the
+ * engine read only the ranges it needed) unless the source fetched it whole
+ * when it was opened, and never over `maxInputBytes`; a header claiming more
  * than `maxInputPixels` is refused before that read. The write moves only
  * forward in event order (see {@link placeInOrder}), and the image is read
  * and rendered only when there is a thumbnail to write: a late retry that
@@ -112,7 +113,8 @@ export interface ThumbnailStep {
  * @throws {SourceError} when reading the pinned object fails (including
  *   `SourceChangedError` when it was overwritten meanwhile).
  * @example
- * const step = await deriveThumbnail({ bucket, key, source, extraction }, { writer, derivedPrefix: "_derived/" });
+ * const step = await deriveThumbnail({ bucket, key, sequencer, eTag: head.eTag, source, extraction },
+ *   { writer, derivedPrefix: "_derived/" });
  * step.thumbnail?.key // "_derived/thumbnails/photos/a.jpg.webp"
  */
 export async function deriveThumbnail(
