@@ -52,8 +52,9 @@ export interface UploadPlan {
  * The files named by the arguments, with their keys: a file goes under
  * `prefix + basename`; a directory is walked (in name order) and each file
  * goes under `prefix + its path relative to the directory's parent`, so
- * `upload photos/` yields `photos/a.jpg`, as `aws s3 cp --recursive` users
- * would expect of a folder. Symbolic links are followed, as `aws s3 cp`
+ * `upload photos/` yields `photos/a.jpg`, as `cp -r photos/ dest/` keeps the
+ * folder's name (where `aws s3 cp --recursive photos/ s3://b/` would put
+ * `a.jpg` at the root, as `upload photos/*` does). Symbolic links are followed, as `aws s3 cp`
  * does, except into a folder they are in. What a directory holds that cannot
  * be uploaded (a broken link, a socket, a name that is not UTF-8, a folder
  * that cannot be read, a file whose key would be under the derived prefix,
