@@ -1,9 +1,10 @@
 /**
  * The pipeline's transform step for one object: decide whether it gets a
- * thumbnail, read it whole through its pinned source, render, write under
- * the derived prefix. Every way this can go wrong with the *content* is a
- * warning for the record; only faults reading the source (which the
- * pipeline retries or records as superseded) escape.
+ * thumbnail, look at its key under the derived prefix, and, unless the key
+ * already holds one for this object version or a newer event, read it whole
+ * through its pinned source, render and write. Every way this can go wrong
+ * with the *content* is a warning for the record; only faults reading the
+ * source (which the pipeline retries or records as superseded) escape.
  *
  * Every event of a key writes its thumbnail under the same key, so writes
  * move only forward in event order: each thumbnail carries its event's
