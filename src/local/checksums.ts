@@ -36,7 +36,7 @@ export interface Checksum {
   digest(): string;
 }
 
-/** Whether `name` (any case) is one of S3's checksum algorithms. */
+/** Whether `name`, in lower case (as callers pass header names), is one of S3's checksum algorithms. */
 export function isChecksumAlgorithm(name: string): name is ChecksumAlgorithm {
   return (CHECKSUM_ALGORITHMS as readonly string[]).includes(name);
 }
