@@ -94,7 +94,7 @@ export const readWriteConditions: KoaMiddleware = async (ctx, next) => {
  * write with a precondition.
  *
  * @example
- * await checkWriteConditions(() => currentETag(bucket, key)); // PreconditionFailed for If-None-Match: * on an existing key
+ * await checkWriteConditions(() => storedETag(store, bucket, key)); // PreconditionFailed for If-None-Match: * on an existing key
  */
 export async function checkWriteConditions(current: () => Promise<string | undefined>): Promise<void> {
   const conditions = requested.getStore();
@@ -114,7 +114,7 @@ export async function checkWriteConditions(current: () => Promise<string | undef
  * object is removed, so no write can come between the check and the delete.
  *
  * @example
- * await checkDeleteConditions(() => currentETag(bucket, key)); // PreconditionFailed for If-Match naming another ETag
+ * await checkDeleteConditions(() => storedETag(store, bucket, key)); // PreconditionFailed for If-Match naming another ETag
  */
 export async function checkDeleteConditions(current: () => Promise<string | undefined>): Promise<void> {
   const conditions = deleteRequested.getStore();
