@@ -97,7 +97,10 @@ async function listFolder(
   };
 }
 
-/** A prefix names a folder: `docs` and `docs/` both list `docs/`; a prefix with a partial name lists its folder. */
+/**
+ * A prefix names a folder: `docs` and `docs/` both list `docs/`, and `docs/ph` lists `docs/ph/`, not
+ * `docs/` (the start of names in a folder is `--starts-with`).
+ */
 function folderOf(prefix: string): string {
   if (prefix === "" || prefix.endsWith("/")) return prefix;
   return `${prefix}/`;
