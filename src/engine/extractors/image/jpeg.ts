@@ -104,7 +104,7 @@ function isStartOfFrame(marker: number): boolean {
 const END_MARKER = [0xff, 0xd9];
 
 /**
- * True when an end-of-image marker sits in the last `window` bytes. Entropy-
+ * True when an end-of-image marker sits in `tail`, the file's last bytes. Entropy-
  * coded data never contains FF D9, so its absence in the tail means the scan
  * was cut off (trailers such as MPF append whole JPEGs, which end in FF D9 too).
  */
