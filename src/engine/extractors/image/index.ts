@@ -8,7 +8,8 @@ const IMAGE_TAIL_BYTES = 1024;
 /**
  * Images: dimensions, depth, frames and EXIF (camera, exposure, date, GPS)
  * from headers only. JPEG, PNG/APNG, GIF, WebP, TIFF and TIFF-based RAW, RAF, CR3,
- * BMP, ICO, PSD, SVG, HEIC/HEIF/AVIF, JPEG XL, JPEG 2000 and JPEG XR.
+ * BMP, ICO, PSD, SVG, HEIC/HEIF/AVIF, JPEG XL, JPEG 2000 and JPEG XR; ICNS and KTX
+ * give their dimensions only.
  *
  * The plan asks for the head window (headers, and for most photos the whole
  * EXIF block) and a small tail (end markers); EXIF or TIFF directories that
