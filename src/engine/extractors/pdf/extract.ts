@@ -11,13 +11,14 @@ import { parseXmp, type XmpFields } from "./xmp.js";
 
 /**
  * PDF metadata read by ranges: header, tail (`startxref`, trailer), the
- * cross-reference chain, then only the catalog, the page tree root and the
- * document information dictionary.
+ * cross-reference chain, then only the catalog, the page tree root, the
+ * document information dictionary and the catalog's XMP packet (/Metadata).
  *
  * Hand-written because no PDF library reads by ranges cheaply: pdf.js needs a
  * worker, a range transport and megabytes of code, and the others load the
  * whole file. Only the object syntax, xref tables and streams, object
- * streams, FlateDecode and the standard security handler are implemented.
+ * streams, FlateDecode (with its predictors), the two ASCII filters and the
+ * standard security handler are implemented.
  */
 
 /** Head bytes holding the `%PDF-x.y` header and, in linearized files, the linearization dictionary. */
