@@ -3,7 +3,8 @@
  * embedded-s3-thread.ts, which installs it into s3rver): part and upload
  * checks as S3 makes them, parts stored whole, S3's multipart ETag, and the
  * calls s3rver lacks (AbortMultipartUpload, ListParts, ListMultipartUploads,
- * UploadPartCopy).
+ * UploadPartCopy); at start, what a stop or crash left of unfinished uploads
+ * is swept away.
  *
  * s3rver's types are declared by the thread's module, whose import starts
  * the server: they are imported as types only, which leaves no import in
