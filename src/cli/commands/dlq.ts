@@ -176,6 +176,6 @@ export function registerDlq(program: Command): void {
     dlq
       .command("replay")
       .description("deliver every dead-lettered event again; those that fail again stay")
-      .option("--json", "print { replayed, failed } as JSON"),
+      .option("--json", "print { replayed, failed, unreadable? } as JSON"),
   ).action((flags: DlqFlags) => runReplay(flags));
 }

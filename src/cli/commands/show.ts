@@ -129,7 +129,10 @@ export function registerShow(program: Command): void {
       .command("show")
       .description("show an object's catalog record and its audit history")
       .argument("<location>", "s3://bucket/key (or a key in the default bucket)")
-      .option("--json", 'print { "record": {...}, "audit": [...] }')
+      .option(
+        "--json",
+        'print { "record": {...}, "audit": [...] } ("olderAudit": true when --history left older events out)',
+      )
       .option("--history <n>", "newest audit entries shown", parsePositiveInt, DEFAULT_AUDIT_LIMIT),
   ).action((location: string, flags: ShowFlags) => runShow(location, flags));
 }
