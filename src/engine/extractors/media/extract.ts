@@ -42,7 +42,9 @@ import { parseTaggedAudio } from "./tagged-audio.js";
 /**
  * Extracts duration, codecs, audio format, picture size and tags from audio
  * and video files: music-metadata for what it parses, small header readers
- * for what it leaves out (MP4 picture size and frame rate, AVI, FLV, Ogg tail).
+ * for what it leaves out (MP4 picture size and frame rate, ASF stream
+ * headers, Matroska frame rate, AVI, FLV, AMR, the Ogg tail, WAVE chunks),
+ * and a duration cut to what a file shorter than its header states holds.
  *
  * @example
  * const { media } = await extractMedia(ctx);
