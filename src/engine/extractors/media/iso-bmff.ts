@@ -11,6 +11,7 @@ import { childBoxes } from "../image/iso-boxes.js";
  * and for QuickTime files (`qt  ` brand) often no duration or audio format.
  * Only top-level box headers are read on the way to `moov`, so a `moov` stored
  * after a large `mdat` costs one header read per box, never the media body.
+ * The same headers tell how many `mdat` bytes a file cut short lacks.
  */
 
 /** Top-level boxes visited before giving up on finding `moov`. */
