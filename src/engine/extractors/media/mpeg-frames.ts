@@ -6,8 +6,10 @@ import { boundedLength } from "../../limits.js";
  * MPEG audio frame headers, read by hand for a constant-bitrate estimate of
  * the duration when music-metadata states none (no Xing/VBRI header and a
  * stream it gave up on), and for a frame count that leaves trailing tags out
- * where music-metadata's own count takes them for audio. Only a window after
- * the ID3v2 tags is scanned, plus the footers of the tags at the end.
+ * where music-metadata's own count takes them for audio; and the first
+ * frame's Xing, Info or VBRI header, for the bytes a file cut short lacks and
+ * a variable-bitrate stream's average bitrate. Only a window after the ID3v2
+ * tags is scanned, plus the footers of the tags at the end.
  */
 
 /** Warning that marks a duration worked out from a bitrate rather than stated by the file. */
@@ -457,9 +459,10 @@ export interface MpegShortfall {
 
 /**
  * Whether the file ends before the stream its Xing, Info or VBRI header
- * counts: the header's byte count, or (with none) its frame count times the
- * first frame's length, against the bytes from the first frame to the tags at
- * the end of the file. A file cut short this way plays for a share of the
+ * counts: the header's byte count, or (with none, and only in an Info
+ * header, which marks a constant bitrate) its frame count times the first
+ * frame's length, against the bytes from the first frame to the tags at the
+ * end of the file. A file cut short this way plays for a share of the
  * duration the header states; a player cannot tell until it gets there.
  * Undefined for a stream with no such header, or one the file holds in full.
  * Headers that count the ID3v2 tags in front of the audio as well pass:
