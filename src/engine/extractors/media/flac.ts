@@ -8,7 +8,9 @@ import { leadingTagsEnd } from "./mpeg-frames.js";
  * and the block sizes STREAMINFO states, and the number the last frame header
  * near the end of the file carries. music-metadata reads only the metadata
  * blocks, and no maintained library decodes a frame header without decoding
- * the audio, so the header (RFC 9639 section 9.1) is read here by hand.
+ * the audio, so the header (RFC 9639 section 9.1) is read here by hand. And
+ * whether a VORBIS_COMMENT block can hold the comments it counts, checked
+ * before music-metadata allocates for them.
  */
 
 /** Metadata blocks visited before the walk gives up. */
