@@ -5,7 +5,8 @@ import { indexOfBytes, lastIndexOfBytes } from "../bytes.js";
 /*
  * Ogg facts music-metadata leaves out when it stops after the first pages (as
  * it does without `duration: true`, which would read every page): the last
- * page's granule position, found in the tail, and Theora's picture size.
+ * page's granule position and whether the file ends cut short, found in the
+ * tail; Opus's pre-skip; and Theora's picture size and frame rate.
  */
 
 const CAPTURE = [0x4f, 0x67, 0x67, 0x53]; // "OggS"
