@@ -8,7 +8,8 @@ import { fourcc } from "../bytes.js";
  * AVI headers (RIFF `hdrl`: `avih`, then one `strl` with `strh` and `strf` per
  * stream), decoded by hand: music-metadata reads RIFF/WAVE only, and the
  * header list sits at the start of the file, ahead of the `movi` data, and so
- * does the INFO list whose copyright is read.
+ * does the INFO list whose copyright is read. The top-level chunk headers up
+ * to `movi` also tell what a file cut short lacks.
  */
 
 /** Chunks visited inside `hdrl`, all levels together. */
