@@ -29,8 +29,10 @@ export interface AiffChunks {
 
 /**
  * Walks an AIFF or AIFC file's chunk headers from the start, skipping bodies
- * by offset, until both `COMM` and `SSND` are known, the file ends, or
- * {@link MAX_AIFF_CHUNKS} is reached; a truncated header ends the walk with what was found.
+ * by offset, until both `COMM` and `SSND` are known or the file ends; a
+ * truncated header ends the walk with what was found. A walk that would visit
+ * more than `maxChunks` ({@link MAX_AIFF_CHUNKS} unless given) throws a
+ * ContentError instead.
  *
  * @example
  * await readAiffChunks(reader) // { form: "AIFF", channels: 2, sampleFrames: 23493, dataOffset: 136, dataSize: 46986 }

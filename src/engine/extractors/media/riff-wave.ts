@@ -5,9 +5,10 @@ import { fourcc } from "../bytes.js";
 
 /*
  * RIFF/WAVE chunk headers, walked by hand as a fallback for files where
- * music-metadata states no duration. Only the 8-byte chunk headers and the
- * small `fmt `, `fact` and `ds64` bodies are read; every other body,
- * the audio above all, is skipped by offset.
+ * music-metadata states no duration, and to tell a file that ends before its
+ * `data` chunk does. Only the 8-byte chunk headers and the small `fmt `,
+ * `fact` and `ds64` bodies are read; every other body, the audio above all,
+ * is skipped by offset.
  */
 
 /** Chunks visited before the walk gives up (a file of tiny chunks would otherwise cost one read each). */
@@ -81,8 +82,10 @@ async function chunkFits(reader: BlockReader, at: number): Promise<boolean> {
 /**
  * Walks a WAVE file's chunk headers from the start, skipping bodies by offset.
  * Stops once both `fmt ` and `data` are known, at a `data` chunk whose size is
- * a placeholder (see {@link WaveChunks.dataRunsToEnd}), at the end of the file, or at
- * {@link MAX_WAVE_CHUNKS}; a truncated header ends the walk with what was found.
+ * a placeholder (see {@link WaveChunks.dataRunsToEnd}), at the end of the file,
+ * or at a header that is cut or names no chunk, with what was found; a walk
+ * that would visit more than `maxChunks` ({@link MAX_WAVE_CHUNKS} unless
+ * given) throws a ContentError instead.
  *
  * @example
  * await readWaveChunks(reader) // { form: "RIFF", formatTag: 1, channels: 2, sampleRate: 48000, byteRate: 288000, dataOffset: 16384, dataSize: 0 }
