@@ -253,8 +253,9 @@ class SectorChains {
 /**
  * One stream's bytes by position, following its chain through the FAT or,
  * under the cutoff, through the mini FAT into the mini stream. The chain is
- * walked as far as reads need it, and no further than the stream's size, the
- * file's size or what the header's FAT sectors address, so a cyclic chain ends.
+ * walked as far as reads need it, and no further than the stream's size and
+ * the size of what holds it (the mini stream, or the file up to the bytes the
+ * FAT can address, DIFAT sectors included), so a cyclic chain ends.
  */
 class CfbStream implements StreamBytes {
   readonly size: number;
