@@ -30,9 +30,10 @@ const VISIO_PAGE_PART = /^visio\/pages\/(?!pages\.xml$)[^/]+\.xml$/i;
 /**
  * Office Open XML (docx, xlsx, pptx, Visio's vsdx, and their macro/template
  * variants): core properties (docProps/core.xml), extended properties
- * (docProps/app.xml), and whether the package carries macros, whatever its
- * type claims (a .docx may hold a VBA project that Word will not run, but
- * that is still there).
+ * (docProps/app.xml), a workbook's sheets and a drawing's pages counted by
+ * their parts, and whether the package carries macros, whatever its type
+ * claims (a .docx may hold a VBA project that Word will not run, but that is
+ * still there).
  *
  * @example
  * await readOoxml(pkg) // { kind: "ooxml", title: "Q3", creator: "Ann", application: "Microsoft Office Word", pages: 2 }
