@@ -39,7 +39,7 @@ const parser = metadataXmlParser({ keepPrefixes: false });
  * Parses a small XML part (already bounded by the caller).
  *
  * @example
- * const core = parseXml(text); // { coreProperties: { title: "Q3 report", creator: "Ann" } }
+ * const core = parseXml(coreBytes); // { coreProperties: { title: "Q3 report", creator: "Ann" } }
  */
 export function parseXml(bytes: Uint8Array): XmlNode {
   const text = withoutDoctype(new TextDecoder("utf-8").decode(bytes));
