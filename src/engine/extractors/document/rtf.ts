@@ -50,7 +50,7 @@ function creatim(info: string, word: string): string | undefined {
 
 /**
  * RTF: the `{\info ...}` group of the head window (title, author, operator,
- * creation and revision times). Where a title appears twice, the `\ud`
+ * creation and revision times). Where a field appears twice, the `\ud`
  * (Unicode) form wins over the ANSI one.
  *
  * @example
