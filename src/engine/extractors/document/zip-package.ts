@@ -42,7 +42,7 @@ export class ZipPackage {
 
   /**
    * A part's bytes, or undefined when it is absent, encrypted, or too large;
-   * the reason goes to the warnings, since the other parts may still be read.
+   * the last two go to the warnings, since the other parts may still be read.
    */
   async part(name: string): Promise<Uint8Array | undefined> {
     const entry = this.entry(name);
