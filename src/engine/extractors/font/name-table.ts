@@ -47,7 +47,8 @@ function rank(record: NameRecord): number {
 
 /**
  * Decodes the OpenType `name` table into a font's names, preferring the
- * Windows platform (UTF-16BE) and then the Mac platform (Mac Roman); the
+ * Windows platform (UTF-16BE, US English first), then the Unicode platform
+ * (UTF-16BE), then the Mac platform (Mac Roman, English first); the
  * typographic family and subfamily (IDs 16, 17) win over the legacy ones (1, 2).
  * Beside the names come what a team shipping the font needs: copyright (0),
  * trademark (7), manufacturer (8, as `vendor`), designer (9), licence (13,
