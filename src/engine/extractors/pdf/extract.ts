@@ -13,6 +13,8 @@ import { parseXmp, type XmpFields } from "./xmp.js";
  * PDF metadata read by ranges: header, tail (`startxref`, trailer), the
  * cross-reference chain, then only the catalog, the page tree root, the
  * document information dictionary and the catalog's XMP packet (/Metadata).
+ * When the cross-reference data is broken, the same objects are read again
+ * through the ones a scan of the file finds (see `scanForObjects`).
  *
  * Hand-written because no PDF library reads by ranges cheaply: pdf.js needs a
  * worker, a range transport and megabytes of code, and the others load the
