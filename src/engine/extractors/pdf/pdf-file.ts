@@ -388,14 +388,15 @@ function parseObjectStreamHeader(dict: PdfDict, data: Uint8Array): ObjectStream 
   return { data, first, offsets, indexed };
 }
 
-/** Type guard for names, for callers that read /Type and friends. */
+/** True when `value` is the name `name`, for callers that read /Type and friends. */
 export function isName(value: PdfValue | undefined, name: string): boolean {
   return value instanceof PdfName && value.value === name;
 }
 
 /**
- * True for limits of the whole extraction (bytes, requests, time, depth),
- * which end it; a bad length decoded from the file is corruption instead.
+ * True for limits of the whole extraction (bytes, requests, time, depth, and
+ * entries, which the objects read count against), which end it; a bad length
+ * decoded from the file is corruption instead.
  *
  * @example
  * catch (error) { if (isBudgetLimit(error)) throw error; ctx.warn(String(error)); }
