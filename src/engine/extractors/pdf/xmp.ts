@@ -92,7 +92,11 @@ export function parseXmp(bytes: Uint8Array): XmpFields {
   return fields;
 }
 
-/** XMP may be UTF-8, UTF-16 or (rarely) UTF-32; the packet header's BOM or the first `<` tells which. */
+/**
+ * XMP may be UTF-8 or UTF-16; the BOM or the zero byte beside the first `<`
+ * tells which. The rare UTF-32 packet is not recognised: it is read as UTF-8
+ * (big-endian) or UTF-16LE (little-endian).
+ */
 function decodePacket(bytes: Uint8Array): string {
   const [first, second] = [bytes[0], bytes[1]];
   if ((first === 0xfe && second === 0xff) || (first === 0x00 && second === 0x3c)) {
