@@ -5,7 +5,8 @@ import { headRange, tailRange } from "../extractor.js";
 /**
  * Archives and compressed streams: listings from the ZIP central directory and
  * tar/cpio/RAR headers, declared sizes from gzip/xz/zstd/lz4 trailers and
- * headers, never by decompressing the content.
+ * headers, never by decompressing the content, except a gzip's first MiB,
+ * inflated to sample the entries of a tarball inside.
  *
  * The plan asks for the head (local headers, gzip/zstd/7z headers, the first
  * tar headers) and the tail (the ZIP End Of Central Directory and, for most
