@@ -230,8 +230,8 @@ async function woff2Tables(ctx: ExtractContext): Promise<TableReader | undefined
   const flavour = header.getUint32(4);
   const tables = boundedLength(header.getUint16(12), MAX_TABLES, "table count");
   const compressed = boundedLength(header.getUint32(20), MAX_STRUCTURE_BYTES, "WOFF2 compressed size");
-  // 1 flag byte, an optional 4-byte tag, two base-128 numbers of up to 5 bytes: 14 bytes per entry at most.
-  const directory = await ctx.reader.read(48, tables * 14);
+  // 1 flag byte, an optional 4-byte tag, two base-128 numbers of up to 5 bytes: 15 bytes per entry at most.
+  const directory = await ctx.reader.read(48, tables * 15);
   const at = { pos: 0 };
   const found = new Map<WantedTable, { start: number; length: number }>();
   let position = 0;
