@@ -788,6 +788,29 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 120_000);
 
+  it("adds the page Show more reads to the entries drawn, leaving those as they are", async () => {
+    // Prepare: the first page of the folder written above (1,051 records), its first entry held on to.
+    await page.goto(`${catalog.url}/?prefix=live-paged/`);
+    await poll(() => page.locator("#content [data-key]").count()).toBe(500);
+    await page.evaluate("window.firstEntry = document.querySelector('#content [data-key]')");
+
+    // Act
+    await page.click("#more");
+    await poll(() => page.locator("#content [data-key]").count()).toBe(1_000);
+
+    // Assess: the entry drawn first is the same element, not one drawn again; focus on the first one added.
+    expect(await page.evaluate("document.querySelector('#content [data-key]') === window.firstEntry")).toBe(
+      true,
+    );
+    expect(
+      await page.evaluate(
+        "document.activeElement.closest('[data-key]') === document.querySelectorAll('#content [data-key]')[500]",
+      ),
+    ).toBe(true);
+    expect(await page.textContent("#view-note")).toContain("1000 objects so far");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("brings a listing back with Back as it was left: the pages loaded, the scroll, the cursor after them", async () => {
     // Prepare: two of the three pages of the folder written above loaded, scrolled down, a record of the second open.
     const keys = async () =>

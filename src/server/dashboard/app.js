@@ -791,18 +791,29 @@ function folderRow(folder, { label, when } = {}) {
   );
 }
 
+/**
+ * The entries of `items` as the chosen layout draws them (cards or rows), to
+ * add to the element marked `data-entries` of what {@link itemsView} drew.
+ */
+function itemEntries(items, showFolder) {
+  return state.layout === "list" ? listEntries(items, showFolder) : gridEntries(items, showFolder);
+}
+
 function gridView(items, folders, showFolder) {
-  const grid = el("div", { class: "grid" });
-  for (const folder of folders) grid.append(folderCard(folder));
-  for (const item of items) {
-    if (isFolderMarker(item)) {
-      const where = showFolder ? `/${shownKey(folderOf(item.key.slice(0, -1)))}` : undefined;
-      grid.append(folderCard(item.key, { where, when: item.eventTime }));
-      continue;
-    }
-    grid.append(fileCard(item, showFolder));
-  }
-  return grid;
+  return el(
+    "div",
+    { class: "grid", "data-entries": "" },
+    folders.map((folder) => folderCard(folder)),
+    gridEntries(items, showFolder),
+  );
+}
+
+function gridEntries(items, showFolder) {
+  return items.map((item) => {
+    if (!isFolderMarker(item)) return fileCard(item, showFolder);
+    const where = showFolder ? `/${shownKey(folderOf(item.key.slice(0, -1)))}` : undefined;
+    return folderCard(item.key, { where, when: item.eventTime });
+  });
 }
 
 /**
@@ -840,38 +851,12 @@ function fileCard(item, showFolder) {
 }
 
 function listView(items, folders, showFolder) {
-  const body = el("tbody");
-  for (const folder of folders) body.append(folderRow(folder));
-  for (const item of items) {
-    if (isFolderMarker(item)) {
-      body.append(
-        folderRow(item.key, { label: showFolder ? shownKey(item.key) : undefined, when: item.eventTime }),
-      );
-      continue;
-    }
-    body.append(
-      el(
-        "tr",
-        {
-          class: `row${item.key === state.key ? " selected" : ""}`,
-          "data-key": item.key,
-          onclick: (event) => {
-            if (opensRow(event)) navigate({ key: item.key });
-          },
-        },
-        el("td", { class: "icon-cell" }, preview(item, 32)),
-        el(
-          "td",
-          { class: "name", title: shownKey(item.key) },
-          navLink(showFolder ? shownKey(item.key) : shownName(baseName(item.key)), { key: item.key }),
-        ),
-        el("td", { class: "type", text: item.mime ?? item.category ?? "" }),
-        el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
-        el("td", { class: "num", text: formatBytes(item.size) }),
-        el("td", { class: "num when", title: item.eventTime, text: relativeTime(item.eventTime) }),
-      ),
-    );
-  }
+  const body = el(
+    "tbody",
+    { "data-entries": "" },
+    folders.map((folder) => folderRow(folder)),
+    listEntries(items, showFolder),
+  );
   return el(
     "table",
     { class: "list" },
@@ -891,6 +876,36 @@ function listView(items, folders, showFolder) {
     ),
     body,
   );
+}
+
+function listEntries(items, showFolder) {
+  return items.map((item) => {
+    if (isFolderMarker(item))
+      return folderRow(item.key, {
+        label: showFolder ? shownKey(item.key) : undefined,
+        when: item.eventTime,
+      });
+    return el(
+      "tr",
+      {
+        class: `row${item.key === state.key ? " selected" : ""}`,
+        "data-key": item.key,
+        onclick: (event) => {
+          if (opensRow(event)) navigate({ key: item.key });
+        },
+      },
+      el("td", { class: "icon-cell" }, preview(item, 32)),
+      el(
+        "td",
+        { class: "name", title: shownKey(item.key) },
+        navLink(showFolder ? shownKey(item.key) : shownName(baseName(item.key)), { key: item.key }),
+      ),
+      el("td", { class: "type", text: item.mime ?? item.category ?? "" }),
+      el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
+      el("td", { class: "num", text: formatBytes(item.size) }),
+      el("td", { class: "num when", title: item.eventTime, text: relativeTime(item.eventTime) }),
+    );
+  });
 }
 
 async function renderRecent() {
@@ -927,7 +942,11 @@ const TOP_UP_SIZE = 25;
  * moves focus to its first item, so a keyboard user carries on from there.
  * `draw(first, items, more)` builds the view of everything loaded (`more`:
  * whether the API has more after it); `note(first, count, more)` says how
- * much that is. `pageSize` items are asked at a time; `identify(item)` tells
+ * much that is. With `entriesOf(items)`, the entries of more items, a press
+ * adds the entries of the page it read to the element `draw` marked
+ * `data-entries` and leaves those drawn as they are: drawing every loaded
+ * item again per press would cost the whole listing each time, thousands of
+ * entries by the tenth page. `pageSize` items are asked at a time; `identify(item)` tells
  * items apart (an object's key unless given); `entries` selects the drawn
  * entries, one per item and in their order, where focus goes.
  *
@@ -945,7 +964,15 @@ const TOP_UP_SIZE = 25;
 async function pagedView(
   path,
   params,
-  { title, note, draw, pageSize = PAGE_SIZE, identify = (item) => item.key, entries = "[data-key]" },
+  {
+    title,
+    note,
+    draw,
+    entriesOf,
+    pageSize = PAGE_SIZE,
+    identify = (item) => item.key,
+    entries = "[data-key]",
+  },
   { live = false, kept } = {},
 ) {
   const token = renderToken;
@@ -1005,18 +1032,22 @@ async function pagedView(
           ),
         ),
       );
-    if (focusFrom === undefined) return;
-    const next = view.querySelectorAll(entries)[focusFrom];
+    if (focusFrom !== undefined) focusEntry(focusFrom);
+  };
+  const focusEntry = (index) => {
+    const next = view.querySelectorAll(entries)[index];
     (next?.matches("a, button") ? next : next?.querySelector("a"))?.focus();
   };
   async function showMore(event) {
-    event.currentTarget.disabled = true;
+    // Gone from the event once its dispatch ends, before the page is read.
+    const button = event.currentTarget;
+    button.disabled = true;
     let page;
     try {
       page = await api(path, { ...params, limit: pageSize, cursor });
     } catch (error) {
       toast(`Could not load more: ${error.message}`);
-      event.currentTarget.disabled = false;
+      button.disabled = false;
       return;
     }
     // The person moved on while the page loaded: the view this belongs to is gone.
@@ -1025,7 +1056,16 @@ async function pagedView(
     add(page);
     cursor = page.cursor;
     remember();
-    redraw(loaded);
+    const drawn = entriesOf && loaded > 0 ? view.querySelector("[data-entries]") : null;
+    if (!drawn) {
+      redraw(loaded);
+      return;
+    }
+    drawn.append(...entriesOf(items.slice(loaded)));
+    setHeading(title, note(first, items.length, cursor !== undefined));
+    if (cursor === undefined) button.closest(".more")?.remove();
+    else button.disabled = false;
+    focusEntry(loaded);
   }
   redraw();
   return view;
@@ -1111,6 +1151,7 @@ function renderBrowse(options) {
           ...(isDerivedFolder() && !start && { empty: DERIVED_FOLDER_TEXT }),
           ...(first.uncataloged && { empty: uncatalogedText(first.uncataloged) }),
         }),
+      entriesOf: (items) => itemEntries(items, false),
     },
     options,
   );
@@ -1125,6 +1166,7 @@ function renderProblems(options) {
       note: (_first, count, more) =>
         `Files with an error or rejected by the policy, ${windowText()}, oldest first: ${count}${more ? " so far" : ""}.`,
       draw: (_first, items) => problemsTable(items),
+      entriesOf: problemRows,
     },
     options,
   );
@@ -1132,30 +1174,7 @@ function renderProblems(options) {
 
 function problemsTable(items) {
   if (items.length === 0) return el("div", { class: "empty", text: "No problems in this window." });
-  const body = el("tbody");
-  for (const item of items) {
-    // A folder marker is the folder, as in Recent, opening it in Browse; its status and reason stay in view.
-    const marker = isFolderMarker(item);
-    const opens = marker ? folderLocation(item.key) : { key: item.key };
-    body.append(
-      el(
-        "tr",
-        {
-          class: `row${!marker && item.key === state.key ? " selected" : ""}`,
-          "data-key": marker ? undefined : item.key,
-          "data-folder": marker ? item.key : undefined,
-          onclick: (event) => {
-            if (opensRow(event)) navigate(opens);
-          },
-        },
-        el("td", { class: "icon-cell" }, marker ? folderIcon(32) : categoryIcon(item.category, 32)),
-        el("td", { class: "name", title: shownKey(item.key) }, navLink(shownKey(item.key), opens)),
-        el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
-        el("td", { class: "reason" }, longText(item.reason ?? "")),
-        el("td", { class: "num", text: relativeTime(item.eventTime) }),
-      ),
-    );
-  }
+  const body = el("tbody", { "data-entries": "" }, problemRows(items));
   return el(
     "table",
     { class: "list" },
@@ -1174,6 +1193,30 @@ function problemsTable(items) {
     ),
     body,
   );
+}
+
+function problemRows(items) {
+  return items.map((item) => {
+    // A folder marker is the folder, as in Recent, opening it in Browse; its status and reason stay in view.
+    const marker = isFolderMarker(item);
+    const opens = marker ? folderLocation(item.key) : { key: item.key };
+    return el(
+      "tr",
+      {
+        class: `row${!marker && item.key === state.key ? " selected" : ""}`,
+        "data-key": marker ? undefined : item.key,
+        "data-folder": marker ? item.key : undefined,
+        onclick: (event) => {
+          if (opensRow(event)) navigate(opens);
+        },
+      },
+      el("td", { class: "icon-cell" }, marker ? folderIcon(32) : categoryIcon(item.category, 32)),
+      el("td", { class: "name", title: shownKey(item.key) }, navLink(shownKey(item.key), opens)),
+      el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
+      el("td", { class: "reason" }, longText(item.reason ?? "")),
+      el("td", { class: "num", text: relativeTime(item.eventTime) }),
+    );
+  });
 }
 
 /** Duplicate groups asked at a time: the most the API gives in one answer. */
@@ -1199,7 +1242,8 @@ function renderDuplicates(options) {
       draw: (_first, groups, more) =>
         groups.length === 0 && !more
           ? el("div", { class: "empty", text: "No duplicates found." })
-          : el("div", {}, groups.map(duplicateGroup)),
+          : el("div", { "data-entries": "" }, groups.map(duplicateGroup)),
+      entriesOf: (groups) => groups.map(duplicateGroup),
     },
     options,
   );
