@@ -811,6 +811,34 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("reads the folder again for no upload past the names loaded, and for one among them", async () => {
+    // Prepare: the first page of the folder written above, its requests to the folder listing counted.
+    const reads: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/api/folder") reads.push(request.url());
+    });
+    await page.goto(`${catalog.url}/?prefix=live-paged/`);
+    await poll(() => page.locator("#content [data-key]").count()).toBe(500);
+    await poll(() => page.textContent("#live")).toBe("live");
+    reads.length = 0;
+
+    // Act: an upload whose name sorts after the 500 loaded, announced by the live feed.
+    await putCataloged("live-paged/zz past the loaded names.txt", "later\n");
+    await poll(() => page.textContent("#toast")).toContain("zz past the loaded names.txt");
+    // Longer than the pause a burst of announcements is given before a refresh.
+    await page.waitForTimeout(1_000);
+
+    // Assess: nothing read again; "Show more" will read it in its place.
+    expect(reads).toEqual([]);
+    expect(await page.locator("#content [data-key]").count()).toBe(500);
+
+    // An upload among the names loaded is shown in its place, as before.
+    await putCataloged("live-paged/file 0000b.txt", "new\n");
+    await poll(() => card("live-paged/file 0000b.txt").count()).toBe(1);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("brings a listing back with Back as it was left: the pages loaded, the scroll, the cursor after them", async () => {
     // Prepare: two of the three pages of the folder written above loaded, scrolled down, a record of the second open.
     const keys = async () =>

@@ -2342,12 +2342,46 @@ function setUpLive() {
     toast(`${outcome}: ${visible(shownKey(announcement.key))}`);
     const affects =
       state.view !== "browse" ||
-      folderOf(announcement.key).startsWith(state.prefix) ||
-      state.prefix.startsWith(folderOf(announcement.key));
+      ((folderOf(announcement.key).startsWith(state.prefix) ||
+        state.prefix.startsWith(folderOf(announcement.key))) &&
+        !unseenInFolder(announcement.key));
     if (announcement.key === state.key) detailChanged = true;
     if (affects || detailChanged) scheduleRefresh();
   });
   return opened;
+}
+
+/**
+ * Whether a change to `key` is one Browse does not show of the folder open:
+ * a name in it that does not start with the text it is narrowed to, or one
+ * past the last name loaded while more are left to load ("Show more" reads
+ * it in its place). A live refresh reads every loaded page again: in a big
+ * folder, with thousands of names loaded, a burst of uploads past them would
+ * reload them all for nothing new to show.
+ */
+function unseenInFolder(key) {
+  if (folderOf(key) !== state.prefix) return false;
+  if (!key.slice(state.prefix.length).startsWith(state.startsWith)) return true;
+  const { id, last, complete } = loadedListing;
+  const shown = `/api/folder?${new URLSearchParams({ prefix: state.prefix, startsWith: state.startsWith })}`;
+  return id === shown && !complete && last !== undefined && compareAsStored(key, last) > 0;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Orders two keys as the folder index sorts names: DynamoDB compares strings
+ * by their UTF-8 bytes, which JavaScript's `<` (UTF-16 code units) does not
+ * match past U+FFFF. No browser API compares bytes; this is a few lines.
+ */
+function compareAsStored(a, b) {
+  const left = utf8.encode(a);
+  const right = utf8.encode(b);
+  const length = Math.min(left.length, right.length);
+  for (let index = 0; index < length; index++) {
+    if (left[index] !== right[index]) return left[index] - right[index];
+  }
+  return left.length - right.length;
 }
 
 // ---------------------------------------------------------------- name filter
