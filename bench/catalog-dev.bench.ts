@@ -24,13 +24,12 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { type ClientRequest, get } from "node:http";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { LOCAL_DEFAULTS, LOCAL_S3_CLIENT_OPTIONS } from "../src/local/local-defaults.js";
 import { CORPUS_DIR, REPO_ROOT } from "../test/support/corpus.js";
-import { type Figure, percentile, positiveIntFlag, recordSection } from "./results.js";
+import { type Figure, freePort, percentile, positiveIntFlag, recordSection } from "./results.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -51,17 +50,6 @@ if (nodeFlags.length > 0 && write) {
 
 const now = () => performance.timeOrigin + performance.now();
 const ms = (value: number) => `${value.toFixed(0)} ms`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * CPU (user + system, ms) of the whole process, threads that have ended included: libvips starts and

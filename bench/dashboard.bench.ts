@@ -21,7 +21,6 @@
 import { execFile, spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -40,7 +39,7 @@ import { CatalogStore } from "../src/store/catalog-store.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../test/support/chromium.js";
 import { CORPUS_DIR, REPO_ROOT } from "../test/support/corpus.js";
 import { testExtraction, testFormat, testRecord } from "../test/support/records.js";
-import { type Figure, positiveIntFlag, recordSection } from "./results.js";
+import { type Figure, freePort, positiveIntFlag, recordSection } from "./results.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -74,17 +73,6 @@ const run = promisify(execFile);
 const now = () => performance.now();
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** Runs `work(i)` for i in [0, count) with `width` at a time. */
 async function inParallel(count: number, width: number, work: (index: number) => Promise<unknown>) {

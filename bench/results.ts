@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../test/support/corpus.js";
@@ -63,4 +64,21 @@ export function recordSection(
     ? existing.replace(pattern, body.trimEnd())
     : `${existing.trimEnd()}\n\n${body}`;
   writeFileSync(RESULTS_PATH, `${updated.trimEnd()}\n`);
+}
+
+/**
+ * A TCP port free on 127.0.0.1 a moment ago, for a `catalog dev` a benchmark starts.
+ *
+ * @example
+ * const s3Port = await freePort();
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
 }
