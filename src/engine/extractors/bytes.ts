@@ -1,6 +1,7 @@
 /**
  * Small readings of bytes from a file that several extractors share: a
- * chunk's four-character code, and a search for a short byte sequence (a
+ * chunk's four-character code, little-endian integers at any offset, and a
+ * search for a short byte sequence (a
  * signature, a chunk or element ID). Uint8Array has no sequence search of
  * its own, and Buffer's reads a negative start as counting from the end,
  * which a backward scan that reaches the start must not do.
@@ -44,4 +45,25 @@ export function lastIndexOfBytes(haystack: Uint8Array, needle: readonly number[]
     return i;
   }
   return -1;
+}
+
+/**
+ * The little-endian 16-bit integer at `at`, as the legacy Office formats,
+ * RIFF and Vorbis comments store them; read from any offset, aligned or not.
+ *
+ * @example
+ * u16(Uint8Array.of(0x34, 0x12), 0) // 0x1234
+ */
+export function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at] as number) | ((bytes[at + 1] as number) << 8);
+}
+
+/**
+ * The little-endian unsigned 32-bit integer at `at` (see {@link u16}).
+ *
+ * @example
+ * u32(Uint8Array.of(0xff, 0xff, 0xff, 0x00), 0) // 16777215
+ */
+export function u32(bytes: Uint8Array, at: number): number {
+  return u16(bytes, at) + u16(bytes, at + 2) * 0x10000;
 }

@@ -1,6 +1,6 @@
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
-import { u16, u32 } from "./little-endian.js";
+import { u16, u32 } from "../bytes.js";
 import type { StreamBytes } from "./workbook-globals.js";
 
 /**

@@ -1,6 +1,6 @@
 import { LimitExceededError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
-import { u16, u32 } from "./little-endian.js";
+import { u16, u32 } from "../bytes.js";
 
 /**
  * The globals substream of a legacy Excel (BIFF5/BIFF8) Workbook stream,

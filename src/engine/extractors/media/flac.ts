@@ -1,6 +1,6 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
-import { fourcc } from "../bytes.js";
+import { fourcc, u32 } from "../bytes.js";
 import { leadingTagsEnd } from "./mpeg-frames.js";
 
 /*
@@ -111,11 +111,12 @@ export async function flacCommentCountProblem(reader: BlockReader): Promise<stri
     if (block.type !== VORBIS_COMMENT) continue;
     const vendor = await reader.read(block.data, 4);
     if (vendor.byteLength < 4) return undefined;
-    const vendorLength = new DataView(vendor.buffer, vendor.byteOffset, 4).getUint32(0, true);
+    const vendorLength = u32(vendor, 0);
     const commentBytes = block.length - 8 - vendorLength;
+    if (commentBytes < 0) return undefined;
     const count = await reader.read(block.data + 4 + vendorLength, 4);
-    if (commentBytes < 0 || count.byteLength < 4) return undefined;
-    const stated = new DataView(count.buffer, count.byteOffset, 4).getUint32(0, true);
+    if (count.byteLength < 4) return undefined;
+    const stated = u32(count, 0);
     return stated > commentBytes / 4
       ? `FLAC: the VORBIS_COMMENT block states ${stated} comments, more than its ${block.length} bytes can hold`
       : undefined;

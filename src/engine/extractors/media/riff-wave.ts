@@ -1,7 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength } from "../../limits.js";
-import { fourcc } from "../bytes.js";
+import { fourcc, u32 } from "../bytes.js";
 
 /*
  * RIFF/WAVE chunk headers, walked by hand as a fallback for files where
@@ -118,8 +118,7 @@ export async function readWaveChunks(reader: BlockReader, maxChunks = MAX_WAVE_C
       chunks.blockAlign = view.getUint16(12, true);
     } else if (id === "fact" && size >= 4) {
       const fact = await reader.read(body, 4);
-      if (fact.byteLength === 4)
-        chunks.factSamples = new DataView(fact.buffer, fact.byteOffset, 4).getUint32(0, true);
+      if (fact.byteLength === 4) chunks.factSamples = u32(fact, 0);
     } else if (id === "ds64" && size >= 16) {
       // RF64/BW64: 64-bit RIFF size, then the 64-bit data size the `data` header leaves as 0xFFFFFFFF.
       const ds64 = await reader.read(body, 16);
