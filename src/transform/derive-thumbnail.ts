@@ -16,7 +16,7 @@ import type { ByteSource } from "../engine/byte-source/byte-source.js";
 import { SourceError } from "../engine/errors.js";
 import type { ExtractionResult } from "../engine/types.js";
 import { compareSequencers, isSequencer } from "../events/sequencer.js";
-import type { DerivedHead, DerivedPrecondition, DerivedWriter } from "../pipeline/ports.js";
+import type { DerivedHead, DerivedPrecondition, DerivedPut, DerivedWriter } from "../pipeline/ports.js";
 import type { ThumbnailRef } from "../store/types.js";
 import {
   DEFAULT_THUMBNAIL_LIMITS,
@@ -163,12 +163,6 @@ export async function deriveThumbnail(
     return rendered;
   };
   // What reading or rendering the image threw: the source's faults escape, a bad image is a warning.
-  let renderFault: { error: unknown } | undefined;
-  const renderOrNote = () =>
-    render().catch((error: unknown) => {
-      renderFault = { error };
-      throw error;
-    });
   const notMade = (error: unknown): ThumbnailStep => {
     if (!(error instanceof ThumbnailError)) throw error;
     return { ...read, warnings: [`thumbnail: not made: ${error.message}`] };
@@ -180,12 +174,15 @@ export async function deriveThumbnail(
     placed = await placeInOrder(
       { bucket, key: thumbnailKey },
       { [THUMBNAIL_SEQUENCER_METADATA]: sequencer, [THUMBNAIL_SOURCE_METADATA]: target.eTag },
-      async () => describedBy(await renderOrNote()),
+      async () => describedBy(await render()),
       settings.writer,
     );
   } catch (error) {
-    if (renderFault) return notMade(renderFault.error);
+    return notMade(error);
+  }
+  if ("unwritten" in placed) {
     // A thumbnail is optional: the record is written without it and a reprocess can make it again.
+    const error = placed.unwritten;
     const message = error instanceof SourceError ? error.message : String((error as Error)?.message ?? error);
     return { ...read, warnings: [`thumbnail: not written: ${message}`] };
   }
@@ -259,11 +256,14 @@ type Placement =
   /** The key holds the thumbnail of a newer event, of this sequencer. */
   | { newer: string }
   /** Other writers changed the key between every look and write. */
-  | { contended: true };
+  | { contended: true }
+  /** The store failed a HEAD or a PUT of the key, with this error. */
+  | { unwritten: unknown };
 
 /**
  * Puts a thumbnail under its key unless a newer event's is there, asking
- * `content` for it (once) only when it is to be written. Before each PUT a
+ * `content` for it only when it is to be written (what `content` throws
+ * escapes; a HEAD or PUT the store fails ends as `unwritten`). Before each PUT a
  * HEAD reads the sequencer the thumbnail there carries
  * ({@link THUMBNAIL_SEQUENCER_METADATA}):
  * - a newer event's: nothing is written (a late retry of an older event,
@@ -296,7 +296,12 @@ async function placeInOrder(
   const { bucket, key } = target;
   const sequencer = label[THUMBNAIL_SEQUENCER_METADATA];
   for (let attempt = 0; attempt < MAX_THUMBNAIL_WRITE_ATTEMPTS; attempt++) {
-    const there = await writer.head(bucket, key);
+    let there: DerivedHead | undefined;
+    try {
+      there = await writer.head(bucket, key);
+    } catch (error) {
+      return { unwritten: error };
+    }
     const theirs = there?.userMetadata[THUMBNAIL_SEQUENCER_METADATA];
     if (there && theirs !== undefined && isSequencer(theirs)) {
       const order = compareSequencers(theirs, sequencer);
@@ -307,9 +312,13 @@ async function placeInOrder(
     const { bytes, userMetadata } = await content();
     const precondition: DerivedPrecondition = there ? { ifMatch: there.eTag } : { ifNoneMatch: "*" };
     const options = { userMetadata: { ...label, ...userMetadata } };
-    let put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, { ...options, precondition });
-    if (put.outcome === "unsupported") {
-      put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, options);
+    let put: DerivedPut;
+    try {
+      put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, { ...options, precondition });
+      if (put.outcome === "unsupported")
+        put = await writer.put(bucket, key, bytes, THUMBNAIL_CONTENT_TYPE, options);
+    } catch (error) {
+      return { unwritten: error };
     }
     if (put.outcome === "written") {
       return { written: { ...(put.eTag !== undefined && { eTag: put.eTag }), size: bytes.byteLength } };
