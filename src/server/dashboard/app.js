@@ -936,6 +936,16 @@ let loadedListing = NOTHING_LOADED;
  */
 const TOP_UP_SIZE = 25;
 
+/** What tells one listing from another in {@link loadedListing}: its route and parameters. */
+function listingId(path, params) {
+  return `${path}?${new URLSearchParams(params)}`;
+}
+
+/** The parameters of the folder Browse shows: the folder, and the start of its names when narrowed. */
+function browseParams() {
+  return { prefix: state.prefix, startsWith: state.startsWith };
+}
+
 /**
  * A listing drawn page by page: the first page, then a "Show more" button
  * while the API hands back a cursor. Each press appends the next page and
@@ -976,7 +986,7 @@ async function pagedView(
   { live = false, kept } = {},
 ) {
   const token = renderToken;
-  const id = `${path}?${new URLSearchParams(params)}`;
+  const id = listingId(path, params);
   const loaded = live ? loadedListing : kept?.loaded;
   const again = loaded?.id === id;
   const wanted = again ? loaded.count : 0;
@@ -1138,7 +1148,7 @@ function renderBrowse(options) {
   const narrowed = start ? `Names starting with “${start}”: ` : "";
   return pagedView(
     "/api/folder",
-    { prefix: state.prefix, startsWith: start },
+    browseParams(),
     {
       title: state.prefix ? `/${shownKey(state.prefix)}` : "Bucket root",
       note: (first, count, more) =>
@@ -2363,8 +2373,12 @@ function unseenInFolder(key) {
   if (folderOf(key) !== state.prefix) return false;
   if (!key.slice(state.prefix.length).startsWith(state.startsWith)) return true;
   const { id, last, complete } = loadedListing;
-  const shown = `/api/folder?${new URLSearchParams({ prefix: state.prefix, startsWith: state.startsWith })}`;
-  return id === shown && !complete && last !== undefined && compareAsStored(key, last) > 0;
+  return (
+    id === listingId("/api/folder", browseParams()) &&
+    !complete &&
+    last !== undefined &&
+    compareAsStored(key, last) > 0
+  );
 }
 
 const utf8 = new TextEncoder();
