@@ -4,8 +4,9 @@ import { extract } from "../../src/engine/engine.js";
 
 /**
  * PDFs written by hand, object by object, to pin down which revision and
- * which object each field comes from: incremental updates, cross-reference
- * offsets that no longer match the file, and the ways a title is written.
+ * which object each field comes from: incremental updates, which of several
+ * cross-reference rows for an object is read, offsets that no longer match the
+ * file, and the ways a title is written.
  */
 
 /** One revision: object bodies by number (without `obj`/`endobj`) and its trailer entries. */
@@ -14,29 +15,70 @@ interface Revision {
   trailer: string;
 }
 
+/** A cross-reference row: object `num` starts at offset `at`, or is free. */
+type Row = readonly [num: number, at: number | "free"];
+
+/** A PDF written piece by piece; each piece is appended, and `object`, `table` and `stream` return where it starts. */
+class PdfWriter {
+  text = "%PDF-1.5\n%\xe2\xe3\xcf\xd3\n";
+
+  object(num: number, body: string): number {
+    const at = this.text.length;
+    this.text += `${num} 0 obj\n${body}\nendobj\n`;
+    return at;
+  }
+
+  /** A classic section with one subsection a row, in the order given (so a repeated number is two subsections). */
+  table(rows: readonly Row[], trailer: string): number {
+    const at = this.text.length;
+    this.text += "xref\n";
+    for (const [num, where] of rows) {
+      const row = where === "free" ? "0000000000 65535 f" : `${String(where).padStart(10, "0")} 00000 n`;
+      this.text += `${num} 1\n${row} \n`;
+    }
+    this.text += `trailer\n<<${trailer}>>\n`;
+    return at;
+  }
+
+  /** An unencoded cross-reference stream, object `num`, whose /Index has one range a row, in the order given. */
+  stream(num: number, rows: readonly Row[], entries: string): number {
+    const data = Buffer.alloc(rows.length * 7);
+    for (const [i, [, where]] of rows.entries()) {
+      data.writeUInt8(where === "free" ? 0 : 1, i * 7);
+      data.writeUInt32BE(where === "free" ? 0 : where, i * 7 + 1);
+    }
+    const index = rows.map(([row]) => `${row} 1`).join(" ");
+    return this.object(
+      num,
+      `<</Type/XRef/W[1 4 2]/Index[${index}]/Length ${data.length}${entries}>>\nstream\n${data.toString("latin1")}\nendstream`,
+    );
+  }
+
+  /** The `startxref` tail that makes `section` the newest. */
+  end(section: number): void {
+    this.text += `startxref\n${section}\n%%EOF\n`;
+  }
+}
+
 /**
  * A PDF whose first revision is `revisions[0]`, each later one appended as an
  * incremental update with its own classic xref section linked by /Prev.
  */
 function buildPdf(revisions: readonly Revision[]): string {
-  let text = "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n";
+  const pdf = new PdfWriter();
   let prev: number | undefined;
   let size = 1;
   for (const revision of revisions) {
-    const offsets: [number, number][] = [];
+    const rows: Row[] = prev === undefined ? [[0, "free"]] : [];
     for (const [num, body] of Object.entries(revision.objects)) {
-      offsets.push([Number(num), text.length]);
-      text += `${num} 0 obj\n${body}\nendobj\n`;
+      rows.push([Number(num), pdf.object(Number(num), body)]);
       size = Math.max(size, Number(num) + 1);
     }
-    const xrefAt = text.length;
-    text += prev === undefined ? "xref\n0 1\n0000000000 65535 f \n" : "xref\n";
-    for (const [num, offset] of offsets) text += `${num} 1\n${String(offset).padStart(10, "0")} 00000 n \n`;
     const link = prev === undefined ? "" : `/Prev ${prev}`;
-    text += `trailer\n<</Size ${size}${link}${revision.trailer}>>\nstartxref\n${xrefAt}\n%%EOF\n`;
-    prev = xrefAt;
+    prev = pdf.table(rows, `/Size ${size}${link}${revision.trailer}`);
+    pdf.end(prev);
   }
-  return text;
+  return pdf.text;
 }
 
 function extractPdf(text: string) {
@@ -133,5 +175,100 @@ describe("PDF titles", () => {
     const result = await extractPdf(buildPdf([{ ...ORIGINAL, objects: { ...ORIGINAL.objects, ...info } }]));
     expect(result.warnings).toEqual([]);
     expect(result.pdf?.title).toBe(expected);
+  });
+});
+
+/** Writes one cross-reference section of either kind, object 9 when it is a stream. */
+type WriteSection = (pdf: PdfWriter, rows: readonly Row[], trailer: string) => number;
+
+const SECTION_KINDS: [string, WriteSection][] = [
+  ["a classic table", (pdf, rows, trailer) => pdf.table(rows, trailer)],
+  ["an xref stream", (pdf, rows, trailer) => pdf.stream(9, rows, `/Size 10${trailer}`)],
+];
+
+/** Catalog, page tree and page, with their rows. */
+function pageTree(pdf: PdfWriter): Row[] {
+  return [
+    [0, "free"],
+    [1, pdf.object(1, "<</Type/Catalog/Pages 2 0 R>>")],
+    [2, pdf.object(2, "<</Type/Pages/Count 1/Kids[3 0 R]>>")],
+    [3, pdf.object(3, "<</Type/Page/Parent 2 0 R>>")],
+  ];
+}
+
+const INFO_TRAILER = "/Root 1 0 R/Info 4 0 R";
+
+describe("PDF cross-reference precedence", () => {
+  it.each(SECTION_KINDS)(
+    "takes the first of two rows for an object in one section of %s",
+    async (_label, write) => {
+      // Prepare: object 4 written twice, both rows in the same section.
+      const pdf = new PdfWriter();
+      const rows = pageTree(pdf);
+      rows.push([4, pdf.object(4, "<</Title(First row)>>")], [4, pdf.object(4, "<</Title(Second row)>>")]);
+      pdf.end(write(pdf, rows, `/Size 5${INFO_TRAILER}`));
+      // Act
+      const result = await extractPdf(pdf.text);
+      // Assess: the row Acrobat and pdf.js read.
+      expect(result.warnings).toEqual([]);
+      expect(result.pdf?.title).toBe("First row");
+    },
+  );
+
+  describe.each(SECTION_KINDS)("over an update written as %s", (_label, write) => {
+    /** An original classic section listing object 4 as `Old title`, and an update whose section lists `update`. */
+    function updated(update: (pdf: PdfWriter) => Row[]): string {
+      const pdf = new PdfWriter();
+      const rows = pageTree(pdf);
+      rows.push([4, pdf.object(4, "<</Title(Old title)>>")]);
+      const original = pdf.table(rows, `/Size 5${INFO_TRAILER}`);
+      pdf.end(original);
+      pdf.end(write(pdf, update(pdf), `/Size 5/Prev ${original}${INFO_TRAILER}`));
+      return pdf.text;
+    }
+
+    it("takes the newest row for an object", async () => {
+      const result = await extractPdf(updated((pdf) => [[4, pdf.object(4, "<</Title(New title)>>")]]));
+      expect(result.warnings).toEqual([]);
+      expect(result.pdf?.title).toBe("New title");
+    });
+
+    it("lets a newer free row delete an object an older section lists", async () => {
+      const result = await extractPdf(updated(() => [[4, "free"]]));
+      expect(result.status).toBe("ok");
+      expect(result.pdf?.pages).toBe(1);
+      expect(result.pdf?.title).toBeUndefined();
+    });
+  });
+
+  describe("in a hybrid file", () => {
+    /**
+     * An original section listing object 4 as `Old title`, then an update
+     * whose classic table lists `tableRows` and whose /XRefStm stream lists
+     * object 4 as `Stream title`.
+     */
+    function hybrid(tableRows: (pdf: PdfWriter) => Row[]): string {
+      const pdf = new PdfWriter();
+      const rows = pageTree(pdf);
+      rows.push([4, pdf.object(4, "<</Title(Old title)>>")]);
+      const original = pdf.table(rows, `/Size 5${INFO_TRAILER}`);
+      pdf.end(original);
+      const stream = pdf.stream(9, [[4, pdf.object(4, "<</Title(Stream title)>>")]], "/Size 10");
+      const table = pdf.table(tableRows(pdf), `/Size 10/Prev ${original}/XRefStm ${stream}${INFO_TRAILER}`);
+      pdf.end(table);
+      return pdf.text;
+    }
+
+    it("reads the /XRefStm stream's row before the /Prev section's", async () => {
+      const result = await extractPdf(hybrid(() => []));
+      expect(result.warnings).toEqual([]);
+      expect(result.pdf?.title).toBe("Stream title");
+    });
+
+    it("reads the update's table before its /XRefStm stream", async () => {
+      const result = await extractPdf(hybrid((pdf) => [[4, pdf.object(4, "<</Title(Table title)>>")]]));
+      expect(result.warnings).toEqual([]);
+      expect(result.pdf?.title).toBe("Table title");
+    });
   });
 });

@@ -241,6 +241,12 @@ export class PdfFile {
     return object;
   }
 
+  /**
+   * The row for `num` in the newest section that lists it, a free row included
+   * (ISO 32000-1 §7.5.6). `loadXref` keeps the sections newest first and puts a
+   * hybrid section's /XRefStm stream after its table and before its /Prev
+   * section (§7.5.8.4), the order pdf.js reads them in.
+   */
   private async lookup(num: number): Promise<XrefEntry | undefined> {
     for (const section of this.sections) {
       const entry = await section.lookup(num);

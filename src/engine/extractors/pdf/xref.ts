@@ -6,6 +6,12 @@ import { latin1, NeedMoreBytes, PdfDict, PdfParser } from "./lexer.js";
  * Cross-reference sections (ISO 32000-2 §7.5.4, §7.5.8): classic `xref`
  * tables, read lazily because their rows have a fixed width (only the rows of
  * the objects we look up are read), and cross-reference streams, decoded whole.
+ *
+ * Within one section both kinds keep the first row listing an object number.
+ * The standard forbids a second one; Acrobat (PDF Reference 1.7, implementation
+ * note 15) and pdf.js read the first, so a damaged table names the same object
+ * here as in the viewers. Which section wins across a file's updates is
+ * `PdfFile`'s business.
  */
 
 /** Where one object lives. */
@@ -90,9 +96,7 @@ function tableSection(read: ReadBytes, subsections: Subsection[], trailer: PdfDi
   return {
     trailer,
     async lookup(num) {
-      // The last subsection listing a number wins, as in a file updated in place.
-      for (let i = subsections.length - 1; i >= 0; i--) {
-        const sub = subsections[i] as Subsection;
+      for (const sub of subsections) {
         if (num < sub.start || num >= sub.start + sub.count) continue;
         const row = latin1(await read(sub.at + (num - sub.start) * sub.rowBytes, sub.rowBytes + 2));
         const match = /^\s*(\d{1,10})\s+(\d{1,5})\s+([nf])/.exec(row);
@@ -178,7 +182,6 @@ export function xrefStreamSection(dict: PdfDict, data: Uint8Array): XrefSection 
       const type = w0 === 0 ? 1 : field(at, w0);
       const second = field(at + w0, w1);
       const third = field(at + w0 + w1, w2);
-      // The first section listing an object number wins; later rows for it are stale.
       if (entries.has(start + i)) continue;
       if (type === 0) entries.set(start + i, { type: "free" });
       else if (type === 1) entries.set(start + i, { type: "offset", offset: second, gen: third });
