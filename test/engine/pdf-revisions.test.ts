@@ -15,8 +15,11 @@ interface Revision {
   trailer: string;
 }
 
-/** A cross-reference row: object `num` starts at offset `at`, or is free. */
-type Row = readonly [num: number, at: number | "free"];
+/**
+ * A cross-reference row: object `num` starts at offset `at`, is free, or (in a
+ * stream only) has a row of another type.
+ */
+type Row = readonly [num: number, at: number | "free" | { type: number }];
 
 /** A PDF written piece by piece; each piece is appended, and `object`, `table` and `stream` return where it starts. */
 class PdfWriter {
@@ -33,6 +36,7 @@ class PdfWriter {
     const at = this.text.length;
     this.text += "xref\n";
     for (const [num, where] of rows) {
+      if (typeof where === "object") throw new Error("a classic table row is in use or free");
       const row = where === "free" ? "0000000000 65535 f" : `${String(where).padStart(10, "0")} 00000 n`;
       this.text += `${num} 1\n${row} \n`;
     }
@@ -44,8 +48,9 @@ class PdfWriter {
   stream(num: number, rows: readonly Row[], entries: string): number {
     const data = Buffer.alloc(rows.length * 7);
     for (const [i, [, where]] of rows.entries()) {
-      data.writeUInt8(where === "free" ? 0 : 1, i * 7);
-      data.writeUInt32BE(where === "free" ? 0 : where, i * 7 + 1);
+      const type = where === "free" ? 0 : typeof where === "number" ? 1 : where.type;
+      data.writeUInt8(type, i * 7);
+      data.writeUInt32BE(typeof where === "number" ? where : 0, i * 7 + 1);
     }
     const index = rows.map(([row]) => `${row} 1`).join(" ");
     return this.object(
@@ -239,6 +244,22 @@ describe("PDF cross-reference precedence", () => {
       expect(result.pdf?.pages).toBe(1);
       expect(result.pdf?.title).toBeUndefined();
     });
+  });
+
+  it("reads a stream row of a reserved type as the null object, hiding older rows", async () => {
+    // Prepare: object 4 in the original table, then an update whose stream gives it type 7.
+    const pdf = new PdfWriter();
+    const rows = pageTree(pdf);
+    rows.push([4, pdf.object(4, "<</Title(Old title)>>")]);
+    const original = pdf.table(rows, `/Size 5${INFO_TRAILER}`);
+    pdf.end(original);
+    pdf.end(pdf.stream(9, [[4, { type: 7 }]], `/Size 10/Prev ${original}${INFO_TRAILER}`));
+    // Act
+    const result = await extractPdf(pdf.text);
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.pdf?.pages).toBe(1);
+    expect(result.pdf?.title).toBeUndefined();
   });
 
   describe("in a hybrid file", () => {

@@ -186,6 +186,8 @@ export function xrefStreamSection(dict: PdfDict, data: Uint8Array): XrefSection 
       if (type === 0) entries.set(start + i, { type: "free" });
       else if (type === 1) entries.set(start + i, { type: "offset", offset: second, gen: third });
       else if (type === 2) entries.set(start + i, { type: "compressed", stream: second, index: third });
+      // Types past 2 are reserved and name the null object (ISO 32000-1 §7.5.8.3), as a free row does.
+      else entries.set(start + i, { type: "free" });
     }
   }
   return { trailer: dict, lookup: async (num) => entries.get(num) };
