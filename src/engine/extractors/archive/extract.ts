@@ -21,13 +21,13 @@ import {
 import { isTarHeader, type TarListing, walkTar } from "./tar.js";
 import { readZipDirectory } from "./zip-directory.js";
 
-/** Compressed bytes of a .tar.gz inflated to sample its first tar headers. */
+/** Compressed bytes of a gzip inflated to see whether a tar is inside and sample its first headers. */
 const GZIP_SAMPLE_INPUT_BYTES = 256 * 1024;
-/** Decompressed bytes a .tar.gz sample may produce. */
+/** Decompressed bytes that sample may produce. */
 const GZIP_SAMPLE_OUTPUT_BYTES = 1024 * 1024;
 /** Bytes a tar header walk may read beyond the planned windows before it extrapolates. */
 const TAR_WALK_READ_BYTES = 768 * 1024;
-/** Nested archives among the listed entries above which a warning is added. */
+/** A warning is added when at least this many entries are archives themselves. */
 const MANY_NESTED_ARCHIVES = 10;
 
 const NESTED_ARCHIVE_NAME =
@@ -40,6 +40,10 @@ function assess(uncompressed: number | undefined, size: number): Pick<ArchiveInf
   return { ratio, bomb: ratio > BOMB_RATIO || uncompressed > BOMB_UNCOMPRESSED_BYTES };
 }
 
+/**
+ * Counts the names that are archives themselves: every directory entry of a
+ * zip, but only the sampled names of a tar or cpio, whose walks keep no others.
+ */
 function countNested(names: readonly string[], ctx: ExtractContext): number {
   const nested = names.filter((name) => NESTED_ARCHIVE_NAME.test(name)).length;
   if (nested >= MANY_NESTED_ARCHIVES) ctx.warn(`${nested} entries are archives themselves (nested archives)`);
@@ -130,8 +134,9 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     sample: [],
     ...(header.originalName && { originalName: header.originalName }),
   };
-  // ISIZE is modulo 2^32 and covers only the last member: beyond 4 GiB, or
-  // when it is smaller than a sane minimum, it is no measure of the content.
+  // ISIZE is modulo 2^32 and covers only the last member. A file of 4 GiB or
+  // more holds at least that much content, so its ISIZE has wrapped and is not
+  // reported; a smaller one is checked against the inflated sample below.
   if (size >= 2 ** 32) {
     info.estimated = true;
     ctx.warn("gzip ISIZE is modulo 2^32; the uncompressed size of a file this large is unknown");
@@ -196,7 +201,7 @@ function withAssessment(facts: HeaderFacts, size: number): ArchiveInfo {
  *
  * @example
  * const { archive } = await extractArchive(ctx);
- * // { kind: "zip", entries: 7, uncompressedSize: 78300, ratio: 1.21, encrypted: false, bomb: false, sample: [...] }
+ * // { kind: "zip", entries: 7, uncompressedSize: 78300, ratio: 1.21, bomb: false, encrypted: false, sample: [...], nestedArchives: 0 }
  */
 export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
   const head = await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES));

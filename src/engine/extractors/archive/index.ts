@@ -5,12 +5,14 @@ import { headRange, tailRange } from "../extractor.js";
 /**
  * Archives and compressed streams: listings from the ZIP central directory and
  * tar/cpio/RAR headers, declared sizes from gzip/xz/zstd/lz4 trailers and
- * headers, never by decompressing the content, except a gzip's first MiB,
- * inflated to sample the entries of a tarball inside.
+ * headers, never by decompressing the content, except the start of a gzip
+ * (at most 1 MiB of its content), inflated to see whether a tarball is inside
+ * and sample its entries.
  *
- * The plan asks for the head (local headers, gzip/zstd/7z headers, the first
- * tar headers) and the tail (the ZIP End Of Central Directory and, for most
- * zips, the whole directory; the xz index; the gzip ISIZE).
+ * The plan asks for the head (the gzip/zstd/lz4/7z/RAR headers, the first tar
+ * and cpio headers) and the tail (the ZIP End Of Central Directory and, for
+ * most zips, the whole directory; the xz footer and usually its index; the
+ * gzip ISIZE).
  */
 export const archiveExtractor: ExtractorDescriptor = {
   id: "archive",
