@@ -254,6 +254,43 @@ describe("truncated and corrupt archives", () => {
   });
 });
 
+/** A ustar header block for an entry of `size` bytes; `type` "L" is a GNU long name for the next entry. */
+function tarHeader(name: string, size: number, type = "0"): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, "utf8");
+  header.write("0000644\0", 100);
+  header.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
+  header.write(" ".repeat(8), 148);
+  header.write(type, 156);
+  header.write("ustar\u000000", 257);
+  const sum = header.reduce((total, byte) => total + byte, 0);
+  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  return header;
+}
+
+describe("tar walks", () => {
+  it("keep the entries already listed when a long name's body is past the byte budget", async () => {
+    // Prepare: one file of 300 KiB, then a GNU long-name header claiming 1 MiB. With 192 KiB to
+    // read, the header after the first file still fits; the long name's body does not.
+    const bytes = Buffer.concat([
+      tarHeader("first.txt", 300 * 1024),
+      Buffer.alloc(300 * 1024),
+      tarHeader("././@LongLink", 1024 * 1024, "L"),
+      Buffer.alloc(1024 * 1024),
+      tarHeader("second.txt", 0),
+      Buffer.alloc(1024),
+    ]);
+    // Act
+    const result = await extract(new BufferSource(bytes, "long.tar"), { budget: { maxBytes: 192 * 1024 } });
+    // Assess
+    expect(result.limit).toBe("bytes");
+    expect(result.archive).toMatchObject({ kind: "tar", entries: 1, sample: ["first.txt"], estimated: true });
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^partial tar listing: listing stopped at a read limit/),
+    ]);
+  });
+});
+
 /** A cpio "newc" archive (`cpio -H newc`) of the given files, ended by its trailer. */
 function newcCpio(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Uint8Array {
   const align = (bytes: Buffer) => Buffer.concat([bytes, Buffer.alloc((4 - (bytes.byteLength % 4)) % 4)]);

@@ -24,9 +24,9 @@ export interface TarListing {
   incomplete: boolean;
   /** Why the walk stopped early. */
   stopReason?: string;
-  /** The budget that stopped the walk early (`entries`, or the read budget that refused a header). */
+  /** The budget that stopped the walk early (`entries`, or the read budget that refused a read). */
   limit?: LimitKind;
-  /** Where the walk stopped: the byte offset of the next header it did not read. */
+  /** Set when the walk stopped to bound its reads: the byte offset of the next header it did not read. */
   offset?: number;
   /** True when the walk stopped only to bound its reads, so counts may be extrapolated. */
   boundedByReads?: boolean;
@@ -35,7 +35,7 @@ export interface TarListing {
 export interface TarWalkOptions {
   maxEntries: number;
   sampleSize: number;
-  /** Asked before each header read; true ends the walk (a read allowance, e.g. 1 MiB). */
+  /** Asked before each header read; true ends the walk, whose counts the caller may then extrapolate. */
   readAllowanceSpent?: () => boolean;
 }
 
@@ -83,7 +83,7 @@ function paxRecords(body: Uint8Array): Map<string, string> {
 
 /**
  * Walks tar headers through `read`, bounded by entries; a read that hits the
- * byte or request budget ends the walk with what it found.
+ * byte, request or time budget ends the walk with what it found.
  *
  * @example
  * const listing = await walkTar((offset, length) => reader.read(offset, length), { maxEntries: 1000, sampleSize: 20 });
@@ -93,6 +93,17 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
   let offset = 0;
   let longName: string | undefined;
   let pax = new Map<string, string>();
+  // A budget that refuses any read, a header's or a long name's, ends the walk but keeps its listing.
+  const readWithinBudget = async (at: number, length: number): Promise<Uint8Array | undefined> => {
+    try {
+      return await read(at, length);
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) throw error;
+      listing.stopReason = `listing stopped at a read limit: ${error.message}`;
+      listing.limit = error.limit;
+      return undefined;
+    }
+  };
   for (;;) {
     if (options.readAllowanceSpent?.()) {
       listing.stopReason = `listing stopped after ${listing.entries} entries to bound reads; counts extrapolated`;
@@ -100,15 +111,8 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
       listing.boundedByReads = true;
       return listing;
     }
-    let header: Uint8Array;
-    try {
-      header = await read(offset, BLOCK);
-    } catch (error) {
-      if (!(error instanceof LimitExceededError)) throw error;
-      listing.stopReason = `listing stopped at a read limit: ${error.message}`;
-      listing.limit = error.limit;
-      return listing;
-    }
+    const header = await readWithinBudget(offset, BLOCK);
+    if (!header) return listing;
     if (header.byteLength < BLOCK) {
       listing.stopReason = "archive ends without an end-of-archive marker (truncated)";
       return listing;
@@ -139,7 +143,8 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     offset = bodyOffset + Math.ceil(size / BLOCK) * BLOCK;
     if (type === "L" || type === "x") {
       // Metadata for the next header: its long name (GNU) or its pax records. Small by nature.
-      const body = await read(bodyOffset, Math.min(size, 64 * 1024));
+      const body = await readWithinBudget(bodyOffset, Math.min(size, 64 * 1024));
+      if (!body) return listing;
       if (type === "L") longName = text(body);
       else pax = paxRecords(body);
       continue;
