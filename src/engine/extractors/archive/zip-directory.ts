@@ -1,8 +1,9 @@
 /**
  * ZIP central-directory reader over a {@link BlockReader}: finds the End Of
  * Central Directory in the tail (ZIP64 too) and lists the directory, never the
- * entries' data. Shared by the archive extractor and the zip-based document
- * formats (OOXML, ODF, EPUB), which then read single entries by range.
+ * entries' data. Shared by the archive extractor, zip container detection and
+ * the zip-based document formats (OOXML, ODF, EPUB), which then read single
+ * entries by range.
  *
  * Written by hand rather than through yauzl: yauzl's RandomAccessReader wants
  * a readable stream per range and aborts the whole listing on the first
@@ -79,7 +80,8 @@ function readUint64(data: DataView, offset: number): number {
 }
 
 /**
- * Locates and decodes the End Of Central Directory from the last 64 KiB.
+ * Locates and decodes the End Of Central Directory from the last 64 KiB and
+ * 22 bytes: the record itself and the longest comment it can carry.
  *
  * @example
  * const end = await readZipEnd(reader); // { totalEntries: 12, directoryOffset: 9876, ... }
@@ -89,7 +91,8 @@ export async function readZipEnd(reader: BlockReader): Promise<ZipEnd> {
   const tailStart = reader.size - tail.byteLength;
   const data = view(tail);
   // Scan backwards: a comment may itself contain the signature, so prefer the
-  // last record whose comment length reaches exactly (or nearly) the end.
+  // last record whose comment fits in the file (bytes after it are tolerated),
+  // and fall back on the last signature when none does.
   let found = -1;
   for (let i = tail.byteLength - EOCD_BYTES; i >= 0; i--) {
     if (data.getUint32(i, true) !== EOCD_SIGNATURE) continue;
@@ -131,6 +134,8 @@ export async function readZipEnd(reader: BlockReader): Promise<ZipEnd> {
 function decodeName(bytes: Uint8Array, utf8Flag: boolean): string {
   if (!utf8Flag) {
     // Legacy names are CP437 by the spec but in practice often UTF-8; ASCII is common to both.
+    // Other names are read as windows-1252 (TextDecoder's "latin1"), since TextDecoder has no CP437:
+    // every byte becomes a character, though CP437's accented letters come out as other ones.
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
