@@ -1,7 +1,8 @@
 /**
  * What the headers of single-stream compressors and solid archives state
  * cheaply: a declared content size (xz index, zstd/lz4 frame headers), an
- * encryption flag (7z, RAR). Nothing here decompresses. Hand-written because
+ * encryption flag (7z, RAR), and RAR 4's entry listing. Nothing here
+ * decompresses. Hand-written because
  * the npm decoders for these formats decompress whole streams and none reads
  * a header by range.
  */
@@ -158,6 +159,7 @@ export async function readRar(
   const facts: HeaderFacts = { kind: "rar", encrypted: false, sample: [] };
   if (startsWith(head, [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x01, 0x00])) {
     // RAR5: CRC32, header size (vint), header type (vint); type 4 is the archive encryption header.
+    // The first header is small enough for its size to take one byte, so the type is at byte 13.
     const type = head[8 + 4 + 1];
     if (type === 4) facts.encrypted = true;
     return { facts };
