@@ -215,6 +215,14 @@ describe("text statistics", () => {
     expect(text?.json).toEqual({ valid, topLevel });
   });
 
+  it("splits words where glibc's iswspace does: not at NEL (U+0085) or a no-break space", async () => {
+    // `POSIXLY_CORRECT=1 LC_ALL=C.UTF-8 wc -w` counts 4 here.
+    const { text } = await extractBytes(
+      new TextEncoder().encode("one\u0085two three\u00a0four five\u2003six\n"),
+    );
+    expect(text?.words).toBe(4);
+  });
+
   it("reports broken JSON as JSON that is not valid", async () => {
     const { format, text } = await extractBytes(new TextEncoder().encode('{"a": [1, 2,\n "b": }'));
     expect(format.mime).toBe("application/json");

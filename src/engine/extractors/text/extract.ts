@@ -23,14 +23,15 @@ const SAMPLE_CHARS = 64 * 1024;
 const CSV_SAMPLE_RECORDS = 50;
 
 /**
- * Whitespace as `wc -w` sees it under a UTF-8 locale (glibc `iswspace`): ASCII
- * spaces plus the Unicode spaces, but not the no-break ones.
+ * Whitespace as glibc's `iswspace` defines it in a UTF-8 locale, which is
+ * where `POSIXLY_CORRECT=1 wc -w` splits words: ASCII whitespace and the
+ * Unicode space and line separators, but not NEL (U+0085, a control) or the
+ * no-break spaces (plain `wc -w` of coreutils 9.1 also splits at those).
  */
 function isWordSeparator(code: number): boolean {
   if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
-  if (code < 0x85) return false;
+  if (code < 0x1680) return false;
   return (
-    code === 0x85 ||
     code === 0x1680 ||
     (code >= 0x2000 && code <= 0x2006) ||
     (code >= 0x2008 && code <= 0x200a) ||
