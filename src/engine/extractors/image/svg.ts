@@ -81,7 +81,7 @@ export function readSvgTitle(text: string, root: SvgRoot): string | undefined {
  * must not lend it a size or a title.
  *
  * @example
- * findSvgRoot('<!-- <svg width="1"> --><svg width="10">')?.start // 25
+ * findSvgRoot('<!-- <svg width="1"> --><svg width="10">')?.start // 24
  */
 export function findSvgRoot(text: string): SvgRoot | undefined {
   const open = rootOpen(text);
