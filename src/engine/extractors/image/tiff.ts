@@ -14,7 +14,7 @@ export interface TiffHeader {
   orientation?: number;
   /** IFD0's own Make/Model/Software, read without exifr (see {@link readTiffHeader}). */
   strings: Pick<ExifInfo, "make" | "model" | "software">;
-  /** Directories in the main chain; undefined when the chain is longer than we follow. */
+  /** Directories in the main chain; undefined when the chain loops or is longer than we follow. */
   pages?: number;
   /**
    * The bytes exifr needs: the head of the file plus windows at the IFD0,
@@ -159,7 +159,8 @@ class TiffWalker {
  * Reads the TIFF header and directories of a TIFF or TIFF-based RAW (DNG,
  * NEF, ARW, CR2, ORF, RW2): the main image's size is that of the first
  * full-resolution directory (NewSubfileType bit 0 clear) among IFD0, its
- * SubIFDs and the rest of the chain, since RAW files keep a preview in IFD0.
+ * SubIFDs and the rest of the chain, since RAW files keep a preview in IFD0;
+ * when every directory is marked reduced, the largest one's.
  * Make, Model and Software are also read here, because exifr drops the whole
  * IFD0 when any value offset points past the end of a cut-short file.
  *
