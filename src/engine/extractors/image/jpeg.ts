@@ -30,10 +30,11 @@ const COLOR_BY_COMPONENTS: Record<number, string> = { 1: "grayscale", 3: "ycbcr"
 /**
  * Walks the JPEG marker segments from `base` (0 for a JPEG file; the preview's
  * offset inside a RAF) to the frame header, reading only segment headers,
- * the Exif APP1 payload and the SOF; the XMP APP1 packet is only located. A large Exif thumbnail or ICC profile
- * before the SOF costs one more ranged read instead of a bigger head window,
- * which is why this walks the markers itself instead of handing image-size a
- * contiguous buffer that must reach the SOF.
+ * the Exif APP1 payload and the SOF; the XMP APP1 packet is only located. A
+ * large Exif thumbnail or ICC profile before the SOF costs one more ranged
+ * read instead of a bigger head window, which is why this walks the markers
+ * itself instead of handing image-size a contiguous buffer that must reach
+ * the SOF.
  *
  * @example
  * const { width, height, exif } = await readJpegHeader(ctx.reader);
