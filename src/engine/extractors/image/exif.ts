@@ -77,7 +77,8 @@ const IFD_POINTER_TAGS = new Set([0x8769, 0x8825, 0xa005]);
 
 /**
  * Sets to zero the count of every IFD entry whose values would lie outside
- * the block, in place, and returns how many it changed.
+ * the block, or whose field type is unknown (so its size is too), in place,
+ * and returns how many it changed.
  *
  * exifr allocates `new Uint32Array(count)` (or an Array) from the count in
  * the file before checking that the values fit, so one flipped bit in a

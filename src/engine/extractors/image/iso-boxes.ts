@@ -14,13 +14,13 @@ export interface Box {
   end: number;
 }
 
-/** Top-level boxes listed before giving up (real files have a handful). */
+/** Top-level boxes listed before giving up (real files have a handful); no `truncated` says so. */
 const MAX_TOP_LEVEL_BOXES = 256;
 
-/** The top-level boxes, and why the list stops early when it does. */
+/** The top-level boxes, and why the list stopped early when a box was cut short or damaged. */
 export interface BoxList {
   boxes: Box[];
-  /** Set when a box header is cut short or a box runs past the end of the file. */
+  /** Set when a box header is cut short, or a box is smaller than its header or ends past the file. */
   truncated?: string;
 }
 
