@@ -209,7 +209,7 @@ export function decodeUtf32(bytes: Uint8Array, littleEndian: boolean): string {
   return parts.join("");
 }
 
-/** Keys of a JSON value's type, for "does this look like JSON" without a parse. */
+/** Whether text opens as JSON does: `{` then a key or `}`, or `[` then a value or `]`; no parse. */
 function looksLikeJson(text: string): boolean {
   const open = text[0];
   const rest = text.slice(1).trimStart();
@@ -323,8 +323,8 @@ export function delimitedRecords(text: string, max: number, complete: boolean): 
 }
 
 /**
- * Splits one CSV record on a delimiter, honouring double-quoted fields.
- * Records spanning lines are not joined: the sample heuristics tolerate that.
+ * Splits one CSV record on a delimiter, honouring double-quoted fields (a
+ * quoted newline, from a record {@link delimitedRecords} kept whole, included).
  *
  * @example
  * splitDelimited('a,"b,c",d', ",") // ["a", "b,c", "d"]
@@ -362,16 +362,16 @@ export function splitDelimited(line: string, delimiter: string): string[] {
 const DELIMITERS = [",", "\t", ";", "|"] as const;
 
 /**
- * The delimiter and column count of delimited text, when every sampled line
- * has the same number of fields (two or more).
+ * The delimiter and column count of delimited text, when every sampled record
+ * (from {@link delimitedRecords}) has the same number of fields (two or more).
  *
  * @example
  * detectDelimited(["a,b,c", "1,2,3", "4,5,6"]) // { delimiter: ",", columns: 3 }
  */
 export function detectDelimited(
-  lines: readonly string[],
+  records: readonly string[],
 ): { delimiter: string; columns: number } | undefined {
-  const rows = lines.filter((line) => line.trim().length > 0);
+  const rows = records.filter((record) => record.trim().length > 0);
   if (rows.length < 2) return undefined;
   let best: { delimiter: string; columns: number } | undefined;
   for (const delimiter of DELIMITERS) {
@@ -379,7 +379,7 @@ export function detectDelimited(
     const counts = rows.map((row) => splitDelimited(row, delimiter).length);
     const columns = counts[0] as number;
     if (columns < 2 || !counts.every((count) => count === columns)) continue;
-    // Two lines with one comma each is as likely prose as a table.
+    // Two records with one comma each is as likely prose as a table.
     if (rows.length < 3 && columns < 3) continue;
     if (delimiter === ",") {
       // Prose puts a space after its commas; tables rarely do.
@@ -400,7 +400,11 @@ function isSubRip(lines: readonly string[]): boolean {
   return /^\d+\s*$/.test(lines[first] as string) && SRT_TIMING.test(lines[first + 1] ?? "");
 }
 
-/** Markdown only on two kinds of evidence, one of them a heading or a code fence. */
+/**
+ * Markdown only on two kinds of evidence: a heading (ATX or setext) and a
+ * list, link, emphasis, inline code or code fence; or a code fence and a list
+ * or link.
+ */
 function isMarkdown(lines: readonly string[], text: string): boolean {
   const heading = lines.some((line) => /^#{1,6}\s+\S/.test(line));
   const setext = lines.some(
