@@ -20,7 +20,7 @@ import { MAX_INFLATED_ZIP_ENTRY_BYTES } from "./zip-inflate.js";
  * ({@link refineZipFormat}).
  */
 
-/** Bytes of a `mimetype` entry read: the longest type named below is 55 bytes. */
+/** Bytes of a `mimetype` entry read: the longest type named below is 56 bytes. */
 const MAX_MIMETYPE_ENTRY_BYTES = 256;
 
 /**
