@@ -8,7 +8,7 @@ import { boundedLength } from "../../limits.js";
 import type { ExecutableInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 
-/** Program headers looked at for PT_INTERP / PT_DYNAMIC. */
+/** Program headers looked at for PT_DYNAMIC. */
 const MAX_PROGRAM_HEADERS = 4096;
 
 /** Dynamic-section bytes scanned for DT_FLAGS_1. */

@@ -7,7 +7,8 @@ const EXECUTABLE_HEAD_BYTES = 4 * 1024;
 /**
  * Executables: format, architecture, word size, endianness and kind, from
  * the headers alone (one read of the first 4 KiB; a PE header placed further
- * in costs one more).
+ * in costs one more, and an ELF shared object's program headers and dynamic
+ * section, which tell a position-independent executable, cost up to two).
  */
 export const executableExtractor: ExtractorDescriptor = {
   id: "executable",
