@@ -65,6 +65,8 @@ export class CatalogStack extends Stack {
     super(scope, id, props);
     const removalPolicy = stackRemovalPolicy(props);
     const mode = props.mode ?? "direct";
+    // Every log group of the stack, CDK's deploy-time notification handler's included, is kept as long.
+    const logRetention = retentionDays(props.logRetentionDays ?? 30);
 
     this.bucket = new CatalogBucket(this, "Uploads", bucketProps(props));
     this.table = new CatalogTable(this, "Catalog", { removalPolicy });
@@ -83,7 +85,7 @@ export class CatalogStack extends Stack {
       reservedConcurrency: mode === "direct" ? props.reservedConcurrency : undefined,
       logLevel: props.logLevel,
       systemLogLevel: props.systemLogLevel,
-      logRetention: retentionDays(props.logRetentionDays ?? 30),
+      logRetention,
       tracing: props.tracing,
       sourceMaps: props.sourceMaps,
       logRemovalPolicy: removalPolicy,
@@ -93,6 +95,8 @@ export class CatalogStack extends Stack {
       bucket: this.bucket,
       function: this.metadataFunction.function,
       functionTimeout: this.metadataFunction.timeout,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
     });
     this.alarms = new CatalogAlarms(this, "Alarms", {
       function: this.metadataFunction.function,

@@ -1,11 +1,12 @@
-import { Duration, Stack, Validations } from "aws-cdk-lib";
+import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsDestination as LambdaSqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { Construct } from "constructs";
+import { Construct, type IConstruct } from "constructs";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import type { TriggerMode } from "./catalog-settings.js";
 import { CatalogConfigError } from "./errors.js";
@@ -105,10 +106,20 @@ export interface CatalogTriggerProps {
    * @default - no limit
    */
   readonly maxConcurrency?: number;
+  /**
+   * Retention of the log group of CDK's notification handler, the deploy-time function that writes the
+   * bucket's notification configuration; give it the function's. @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /** Removal policy of that log group. @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /** The trigger's props besides the resources it connects: what {@link checkTriggerOptions} checks. */
-export type CatalogTriggerOptions = Omit<CatalogTriggerProps, "bucket" | "function" | "functionTimeout">;
+export type CatalogTriggerOptions = Omit<
+  CatalogTriggerProps,
+  "bucket" | "function" | "functionTimeout" | "logRetention" | "logRemovalPolicy"
+>;
 
 /**
  * Refuses options the trigger cannot honour: a prefix that would let derived artefacts (under
@@ -175,6 +186,8 @@ export class CatalogTrigger extends Construct {
   public readonly deadLetterRetention = DEAD_LETTER_RETENTION;
   /** SQS mode: how long the event queue keeps a message. */
   public readonly queueRetention?: Duration;
+  /** The log group of CDK's notification handler (see {@link notificationHandlerLogGroup}). */
+  public readonly notificationHandlerLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: CatalogTriggerProps) {
     super(scope, id);
@@ -244,7 +257,12 @@ export class CatalogTrigger extends Construct {
         props.bucket.bucket.addEventNotification(event, destination, ...(isEmpty(filter) ? [] : [filter]));
       }
     }
-    suppressNotificationHandlerFindings(Stack.of(this));
+    const handler = notificationHandler(Stack.of(this));
+    suppressNotificationHandlerFindings(handler);
+    this.notificationHandlerLogGroup = notificationHandlerLogGroup(handler, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
   }
 }
 
@@ -286,19 +304,58 @@ function isEmpty(filter: s3.NotificationKeyFilter): boolean {
 }
 
 /**
+ * CDK's BucketNotificationsHandler: the stack's one function (a singleton, whatever the number of buckets) behind
+ * every `Custom::S3BucketNotifications` resource, created by the first `addEventNotification`. CDK gives it a
+ * fixed id at the stack's root (aws-s3/lib/notifications-resource/notifications-resource-handler.ts); should that
+ * change, the synth fails here rather than deploy a handler whose logs are kept forever.
+ */
+function notificationHandler(stack: Stack): IConstruct {
+  const handler = stack.node.children.find((child) => child.node.id.startsWith("BucketNotificationsHandler"));
+  if (handler === undefined) {
+    throw new Error(
+      "CDK's BucketNotificationsHandler was not found at the stack's root after adding notifications",
+    );
+  }
+  return handler;
+}
+
+/**
  * CDK configures bucket notifications through a singleton custom resource it owns (the
  * BucketNotificationsHandler); its role is not ours to change, so its one finding, the managed policy for
  * its own logs, is acknowledged here, where the notification that creates it is added. Its inline policy
  * names the watched bucket only (s3:PutBucketNotification, plus s3:GetBucketNotification to merge with
  * the notifications an existing bucket already has), so nothing of it is on `*`.
  */
-function suppressNotificationHandlerFindings(stack: Stack): void {
-  for (const child of stack.node.children) {
-    if (!child.node.id.startsWith("BucketNotificationsHandler")) continue;
-    Validations.of(child).acknowledge({
-      id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-      reason:
-        "CDK's BucketNotificationsHandler custom resource uses AWSLambdaBasicExecutionRole for its own logs; it runs only at deploy time.",
-    });
+function suppressNotificationHandlerFindings(handler: IConstruct): void {
+  Validations.of(handler).acknowledge({
+    id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    reason:
+      "CDK's BucketNotificationsHandler custom resource uses AWSLambdaBasicExecutionRole for its own logs; it runs only at deploy time.",
+  });
+}
+
+/**
+ * A log group of the stack's for CDK's notification handler. Left alone, Lambda creates
+ * `/aws/lambda/<function name>` at the handler's first invocation, with no retention, and `cdk destroy` leaves it
+ * behind. The handler is pointed at this group through its logging configuration, as the metadata function is,
+ * rather than given a group of that conventional name: on a stack deployed before, Lambda has already created
+ * `/aws/lambda/<function name>`, and CloudFormation would fail the update creating it again. Since the function
+ * names the group, CloudFormation creates the group before the function, and so before the custom resource
+ * invokes it; on deletion the custom resource's last invocation (which empties the notifications) comes first.
+ * CDK's handler is a raw `AWS::Lambda::Function` resource with no log-group prop, hence the property override.
+ * Created once, whichever trigger of the stack comes first.
+ */
+function notificationHandlerLogGroup(
+  handler: IConstruct,
+  props: { retention: logs.RetentionDays; removalPolicy: RemovalPolicy },
+): logs.LogGroup {
+  const existing = handler.node.tryFindChild("Logs");
+  if (existing instanceof logs.LogGroup) return existing;
+  const fn = handler.node.defaultChild;
+  if (!CfnResource.isCfnResource(fn) || fn.cfnResourceType !== "AWS::Lambda::Function") {
+    throw new Error("CDK's BucketNotificationsHandler has no AWS::Lambda::Function resource where expected");
   }
+  const logGroup = new logs.LogGroup(handler, "Logs", props);
+  fn.addPropertyOverride("LoggingConfig.LogGroup", logGroup.logGroupName);
+  return logGroup;
 }

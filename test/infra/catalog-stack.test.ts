@@ -472,6 +472,73 @@ describe("function", () => {
   });
 });
 
+/** The stack's log group a function's logging configuration points it at; fails when it points nowhere in the stack. */
+function logGroupOf(s: Synthesized, fn: CfnResource): CfnResource & { id: string } {
+  const config = fn.Properties?.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined;
+  const id = config?.LogGroup?.Ref ?? "";
+  const group = s.json.Resources[id];
+  expect(group?.Type, `log group of ${JSON.stringify(fn.Properties?.Description)}`).toBe(
+    "AWS::Logs::LogGroup",
+  );
+  return { ...(group as CfnResource), id };
+}
+
+// Lambda creates `/aws/lambda/<name>` for a function that names no log group, at its first invocation: kept
+// forever, and left behind by `cdk destroy`. CDK's notification handler is such a function unless the stack
+// gives it one.
+describe("log groups: every function of the stack logs to a group the stack owns", () => {
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqs],
+    ["full", () => full],
+    ["existing bucket", () => existing],
+  ])(
+    "%s: the metadata function and CDK's notification handler, the only two, with the same retention",
+    (_, get) => {
+      const s = get();
+      const functions = ofType(s, "AWS::Lambda::Function");
+      expect(functions).toHaveLength(2);
+      for (const fn of functions) {
+        const group = logGroupOf(s, fn);
+        expect(group.Properties?.RetentionInDays).toBe(30);
+        expect(group.DeletionPolicy).toBe("Retain");
+      }
+      expect(new Set(functions.map((fn) => logGroupOf(s, fn).id)).size).toBe(2);
+    },
+  );
+
+  it("the notification handler's group keeps the stack's retention and goes with a throw-away stack", () => {
+    const dev = synthesize({ ...SKIP_BUNDLING, logRetentionDays: "7", retain: "false" });
+    for (const fn of ofType(dev, "AWS::Lambda::Function")) {
+      const group = logGroupOf(dev, fn);
+      expect(group.Properties?.RetentionInDays).toBe(7);
+      expect(group.DeletionPolicy).toBe("Delete");
+    }
+  });
+
+  // The custom resource invokes the handler through its ARN and the handler names its log group, so
+  // CloudFormation creates the group before the first invocation and deletes it after the last one.
+  it.each([
+    ["direct", () => direct],
+    ["sqs", () => sqs],
+  ])("%s: the group exists before the notification custom resource first runs the handler", (_, get) => {
+    const s = get();
+    const token = only(s, "Custom::S3BucketNotifications").Properties?.ServiceToken as {
+      "Fn::GetAtt": [string, string];
+    };
+    const [handlerId] = token["Fn::GetAtt"];
+    const handler = s.json.Resources[handlerId];
+    expect(handler?.Type).toBe("AWS::Lambda::Function");
+    expect(handlerId).not.toBe(
+      s.stack.getLogicalId(s.stack.metadataFunction.function.node.defaultChild as never),
+    );
+    const group = logGroupOf(s, handler as CfnResource);
+    expect(group.id).toBe(
+      s.stack.getLogicalId(s.stack.trigger.notificationHandlerLogGroup.node.defaultChild as never),
+    );
+  });
+});
+
 describe("bundle options are one definition", () => {
   it("the stack's asset is byte for byte what the benchmark's esbuild options build", () => {
     const asset = assetDir(direct);
