@@ -168,6 +168,7 @@ export function validateCatalogSettings(settings: CatalogStackSettings, region?:
       settings.timeoutSeconds === undefined
         ? DEFAULT_FUNCTION_TIMEOUT
         : Duration.seconds(settings.timeoutSeconds),
+      settings.batchSize,
     );
   }
   checkAlarmTargets(settings, region);

@@ -1,4 +1,4 @@
-import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsDestination as LambdaSqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -7,6 +7,9 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct, type IConstruct } from "constructs";
+import { DEFAULT_BUDGET } from "../../src/engine/limits.js";
+import { DEFAULT_CONCURRENCY } from "../../src/pipeline/process-events.js";
+import { DEFAULT_THUMBNAIL_LIMITS } from "../../src/transform/thumbnail.js";
 import type { CatalogBucket } from "./catalog-bucket.js";
 import type { TriggerMode } from "./catalog-settings.js";
 import { CatalogConfigError } from "./errors.js";
@@ -27,17 +30,34 @@ export const EVENT_QUEUE_RETENTION = Duration.days(4);
 /** SQS mode: receives before a message moves to the dead-letter queue, unless told otherwise. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
+/** SQS mode: messages per invocation, unless told otherwise. */
+export const DEFAULT_BATCH_SIZE = 10;
+
 /**
- * The SQS-mode event queue's visibility timeout: six times the function's timeout, Lambda's guidance for
- * an SQS event source (room to retry a batch the function was throttled on), and never below SQS's 30 s.
+ * The SQS event source's batching window: Lambda requires one for batches above ten messages, and the shortest
+ * it takes (1 s) is given; ten or fewer are sent at once.
+ */
+export function eventSourceBatchingWindow(batchSize: number): Duration | undefined {
+  return batchSize > 10 ? Duration.seconds(1) : undefined;
+}
+
+/**
+ * The SQS-mode event queue's visibility timeout: six times the function's timeout plus the batching window,
+ * Lambda's guidance for an SQS event source (room to retry a batch the function was throttled on, and a
+ * message is already invisible while its batch fills), and never below SQS's 30 s.
  *
  * @example
  * ```ts
  * eventQueueVisibilityTimeout(Duration.seconds(60)).toSeconds(); // 360
+ * eventQueueVisibilityTimeout(Duration.seconds(60), 100).toSeconds(); // 361: a 1 s batching window
  * ```
  */
-export function eventQueueVisibilityTimeout(functionTimeout: Duration): Duration {
-  return Duration.seconds(Math.max(30, functionTimeout.toSeconds() * 6));
+export function eventQueueVisibilityTimeout(
+  functionTimeout: Duration,
+  batchSize: number = DEFAULT_BATCH_SIZE,
+): Duration {
+  const window = eventSourceBatchingWindow(batchSize)?.toSeconds() ?? 0;
+  return Duration.seconds(Math.max(30, functionTimeout.toSeconds() * 6 + window));
 }
 
 /**
@@ -54,8 +74,12 @@ export function eventQueueVisibilityTimeout(functionTimeout: Duration): Duration
  * checkRedriveWithinRetention(100, Duration.seconds(900)); // throws: 100 x 90 minutes is over 4 days
  * ```
  */
-export function checkRedriveWithinRetention(maxReceiveCount: number, functionTimeout: Duration): void {
-  const visibility = eventQueueVisibilityTimeout(functionTimeout);
+export function checkRedriveWithinRetention(
+  maxReceiveCount: number,
+  functionTimeout: Duration,
+  batchSize: number = DEFAULT_BATCH_SIZE,
+): void {
+  const visibility = eventQueueVisibilityTimeout(functionTimeout, batchSize);
   const toDeadLetters = Duration.seconds(maxReceiveCount * visibility.toSeconds());
   if (toDeadLetters.toSeconds() > EVENT_QUEUE_RETENTION.toSeconds()) {
     const most = Math.floor(EVENT_QUEUE_RETENTION.toSeconds() / visibility.toSeconds());
@@ -63,6 +87,56 @@ export function checkRedriveWithinRetention(maxReceiveCount: number, functionTim
       `maxReceiveCount ${maxReceiveCount} with a ${functionTimeout.toSeconds()} s function timeout (a ${visibility.toSeconds()} s visibility timeout per receive) takes ${toDeadLetters.toHumanString()} to move a failing event to the dead-letter queue, longer than the event queue keeps it (${EVENT_QUEUE_RETENTION.toHumanString()}): it would expire unseen; keep maxReceiveCount at ${most} or below, or lower timeoutSeconds`,
     );
   }
+}
+
+/** The longest timeout Lambda gives a function. */
+const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+
+/**
+ * The longest the function gives one object by its own bounds: the extraction's time budget, plus the
+ * thumbnail's when it writes thumbnails. The catalog writes come on top.
+ */
+export function objectTimeBound(thumbnails: boolean): Duration {
+  return Duration.millis(DEFAULT_BUDGET.maxMillis + (thumbnails ? DEFAULT_THUMBNAIL_LIMITS.timeoutMs : 0));
+}
+
+/**
+ * Why a full SQS batch may run out of time, or `undefined` when the function's own bounds keep it within the
+ * timeout. One invocation handles the whole batch, {@link DEFAULT_CONCURRENCY} objects at a time (the stack sets
+ * no `CONCURRENCY`, so the handler's default holds), each within {@link objectTimeBound}. A batch that runs past the function's timeout is retried
+ * whole, and after `maxReceiveCount` receives every message of it goes to the dead-letter queue, the objects the
+ * function had finished included. Whether it happens depends on the objects (uploads are anyone's content, and a
+ * file can be made to spend its whole budget) and on how full batches get, so the stack warns and deploys: most
+ * objects take a fraction of a second (bench/RESULTS.md), and Lambda never puts more than 6 MB of messages in one
+ * batch, whatever `batchSize` says.
+ *
+ * @example
+ * ```ts
+ * batchTimeoutRisk(10, Duration.seconds(60), false); // undefined: 2 rounds of 10 s
+ * batchTimeoutRisk(100, Duration.seconds(60), false); // "batchSize 100 with a 60 s function timeout: ..."
+ * ```
+ */
+export function batchTimeoutRisk(
+  batchSize: number,
+  functionTimeout: Duration,
+  thumbnails: boolean,
+): string | undefined {
+  const perObject = objectTimeBound(thumbnails).toSeconds();
+  const rounds = Math.ceil(batchSize / DEFAULT_CONCURRENCY);
+  const needed = rounds * perObject;
+  const timeout = functionTimeout.toSeconds();
+  if (needed <= timeout) return undefined;
+  const largest = Math.floor(timeout / perObject) * DEFAULT_CONCURRENCY;
+  const remedies = [
+    ...(largest > 0 ? [`keep batchSize at ${largest} or below`] : []),
+    ...(needed <= LAMBDA_MAX_TIMEOUT.toSeconds() ? [`set timeoutSeconds to ${needed} or more`] : []),
+  ];
+  return (
+    `batchSize ${batchSize} with a ${timeout} s function timeout: the function gives an object up to ${perObject} s ` +
+    `(${thumbnails ? "the extraction's and the thumbnail's time budgets" : "the extraction's time budget"}) and works through a batch ${DEFAULT_CONCURRENCY} objects at a time, ` +
+    `so a full batch may need ${needed} s; a batch that runs out of time is retried whole, and after maxReceiveCount receives all its messages go to the dead-letter queue` +
+    `${remedies.length > 0 ? `; ${remedies.join(", or ")}` : ""}`
+  );
 }
 
 /**
@@ -96,7 +170,10 @@ export interface CatalogTriggerProps {
   readonly suffixes?: readonly string[];
   /** Direct mode: retries of a failed asynchronous invocation before the DLQ. @default 2 */
   readonly retryAttempts?: number;
-  /** SQS mode: messages per invocation. @default 10 */
+  /**
+   * SQS mode: messages per invocation. A batch that may need longer than the function's timeout is deployed
+   * with a warning (see {@link batchTimeoutRisk}). @default 10
+   */
   readonly batchSize?: number;
   /** SQS mode: receives before a message is moved to the DLQ. @default 5 */
   readonly maxReceiveCount?: number;
@@ -205,21 +282,22 @@ export class CatalogTrigger extends Construct {
     let destination: s3.IBucketNotificationDestination;
     if (this.mode === "sqs") {
       const maxReceiveCount = props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
-      checkRedriveWithinRetention(maxReceiveCount, props.functionTimeout);
+      const batchSize = props.batchSize ?? DEFAULT_BATCH_SIZE;
+      checkRedriveWithinRetention(maxReceiveCount, props.functionTimeout, batchSize);
       const queue = new sqs.Queue(this, "Queue", {
         // SSE-SQS rather than KMS: S3 can publish to it without a key policy.
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        visibilityTimeout: eventQueueVisibilityTimeout(props.functionTimeout),
+        visibilityTimeout: eventQueueVisibilityTimeout(props.functionTimeout, batchSize),
         retentionPeriod: EVENT_QUEUE_RETENTION,
         deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
       });
-      const batchSize = props.batchSize ?? 10;
+      const risk = batchTimeoutRisk(batchSize, props.functionTimeout, props.derivedWrites ?? false);
+      if (risk !== undefined) Annotations.of(this).addWarningV2("catalog:batch-may-time-out", risk);
       props.function.addEventSource(
         new SqsEventSource(queue, {
           batchSize,
-          // More than ten messages per batch requires a batching window.
-          maxBatchingWindow: batchSize > 10 ? Duration.seconds(1) : undefined,
+          maxBatchingWindow: eventSourceBatchingWindow(batchSize),
           reportBatchItemFailures: true,
           maxConcurrency: props.maxConcurrency,
         }),

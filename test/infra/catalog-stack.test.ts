@@ -8,7 +8,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { App, Duration, Stack, Validations } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sqsLib from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -901,6 +901,9 @@ describe("alarms and outputs", () => {
     });
     const mapping = only(sqs, "AWS::Lambda::EventSourceMapping").Properties ?? {};
     expect(mapping.MaximumBatchingWindowInSeconds).toBeUndefined();
+    // Lambda's guidance: six function timeouts plus the batching window, during which a message is already invisible.
+    big.template.hasResourceProperties("AWS::SQS::Queue", { VisibilityTimeout: 6 * 60 + 1 });
+    sqs.template.hasResourceProperties("AWS::SQS::Queue", { VisibilityTimeout: 6 * 60 });
   });
 
   it("an alarm email creates a TLS-only topic that every alarm notifies", () => {
@@ -946,6 +949,59 @@ describe("alarms and outputs", () => {
     expect(query).toContain("aws dynamodb query");
     expect(query).toContain("OBJ#");
     expect(sqs.json.Outputs.QueueUrl).toBeDefined();
+  });
+});
+
+/** The stack's own warnings: that a full SQS batch may outlast the function's timeout. */
+function batchWarnings(stack: Stack): string[] {
+  return Annotations.fromStack(stack)
+    .findWarning("*", Match.stringLikeRegexp("catalog:batch-may-time-out"))
+    .map((message) => String(message.entry.data));
+}
+
+// One invocation takes the whole batch, 8 objects at a time, each within the extraction's 10 s budget (plus the
+// thumbnail's 10 s with writeDerived); a batch that may need longer than the timeout is deployed with a warning.
+describe("sqs: a full batch against the function timeout", () => {
+  it.each([
+    ["direct", () => direct],
+    ["sqs (10 messages, 60 s: two rounds of 10 s)", () => sqs],
+    ["full (10 messages with thumbnails, 120 s)", () => full],
+    ["existing bucket", () => existing],
+  ])("%s: no warning", (_, get) => {
+    expect(batchWarnings(get().stack)).toEqual([]);
+  });
+
+  it.each([
+    [{ batchSize: "48" }, undefined],
+    [
+      { batchSize: "49" },
+      "batchSize 49 with a 60 s function timeout: the function gives an object up to 10 s (the extraction's time budget) and works through a batch 8 objects at a time, so a full batch may need 70 s; a batch that runs out of time is retried whole, and after maxReceiveCount receives all its messages go to the dead-letter queue; keep batchSize at 48 or below, or set timeoutSeconds to 70 or more",
+    ],
+    [{ batchSize: "24", writeDerived: "true", prefix: "in/" }, undefined],
+    [
+      { batchSize: "32", writeDerived: "true", prefix: "in/" },
+      /up to 20 s \(the extraction's and the thumbnail's time budgets\).* may need 80 s; .*keep batchSize at 24 or below, or set timeoutSeconds to 80 or more/,
+    ],
+    // A timeout below one object's budget: no batch size helps.
+    [
+      { batchSize: "1", timeoutSeconds: "5" },
+      /^batchSize 1 with a 5 s function timeout: .* may need 10 s; .*; set timeoutSeconds to 10 or more \[ack/,
+    ],
+    // Past Lambda's 15 minutes: only a smaller batch helps.
+    [
+      { batchSize: "10000", timeoutSeconds: "900" },
+      /may need 12500 s; .*; keep batchSize at 720 or below \[ack: catalog:batch-may-time-out\]$/,
+    ],
+  ])("%j: %s", (context, warning) => {
+    const s = synthesize({ ...SKIP_BUNDLING, mode: "sqs", ...context });
+    const warnings = batchWarnings(s.stack);
+    if (warning === undefined) expect(warnings).toEqual([]);
+    else if (typeof warning === "string")
+      expect(warnings).toEqual([`${warning} [ack: catalog:batch-may-time-out]`]);
+    else expect(warnings).toEqual([expect.stringMatching(warning)]);
+    // A warning, not a refusal: the template is built and cdk-nag has nothing to say about it.
+    expect(ofType(s, "AWS::Lambda::EventSourceMapping")).toHaveLength(1);
+    expect(s.nag).toEqual([]);
   });
 });
 
@@ -1063,6 +1119,11 @@ describe("conflicting or invalid settings are rejected before anything is built"
       /maxReceiveCount 100 with a 900 s function timeout .* longer than the event queue keeps it \(4 days\): it would expire unseen; keep maxReceiveCount at 64 or below/,
     ],
     [{ mode: "sqs", maxReceiveCount: "1000" }, /maxReceiveCount 1000 .*keep maxReceiveCount at 960 or below/],
+    // A batching window (batches above ten messages) adds a second to every visibility timeout: 4 days / 361 s.
+    [
+      { mode: "sqs", batchSize: "11", maxReceiveCount: "958" },
+      /maxReceiveCount 958 .*\(a 361 s visibility timeout per receive\).*keep maxReceiveCount at 957 or below/,
+    ],
     // SNS refuses these only at deploy time.
     [{ alarmEmail: "ops" }, /alarmEmail "ops" is not an email address/],
     [{ alarmTopicArn: "alarms" }, /alarmTopicArn "alarms" is not an SNS topic ARN/],
