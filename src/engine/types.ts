@@ -134,6 +134,14 @@ export interface DocumentInfo {
   /** ooxml, odf, epub, cfb, rtf, mobi, postscript, eps ... */
   kind: string;
   title?: string;
+  /** The subject the document states (OOXML and ODF `dc:subject`). */
+  subject?: string;
+  /**
+   * The keywords the document states, as one string: as written where the
+   * format keeps one value (OOXML `cp:keywords`), joined
+   * with ", " where it keeps several (ODF `meta:keyword`).
+   */
+  keywords?: string;
   creator?: string;
   lastModifiedBy?: string;
   created?: string;

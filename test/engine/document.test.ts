@@ -73,6 +73,15 @@ describe("document extractor fields", () => {
     { file: "filetype-fixture.ods", fields: { kind: "odf", sheets: 3, encrypted: false } },
     { file: "filetype-fixture.odt", fields: { kind: "odf", pages: 1, words: 77, language: "en-US" } },
     { file: "tika-testODTEncrypted.odt", fields: { kind: "odf", encrypted: true } },
+    // Subject and keywords as exiftool reads them (Subject, Keywords), which expected.jsonl does not record.
+    {
+      file: "tika-testWORD_custom_props.docx",
+      fields: { kind: "ooxml", subject: "My subject", keywords: "My Keyword" },
+    },
+    {
+      file: "tika-testEXCEL.strict.xlsx",
+      fields: { kind: "ooxml", subject: "Spreadsheet for testing", keywords: "Testing Sample Formulas" },
+    },
     { file: "tika-testEPUB.epub", fields: { kind: "epub", language: "en" } },
     { file: "filetype-fixture.mobi", fields: { kind: "mobi", title: "Metamorphosis", encrypted: false } },
     {

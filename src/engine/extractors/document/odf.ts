@@ -1,6 +1,6 @@
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
-import { child, count, parseXml, text, type XmlNode } from "./xml-fields.js";
+import { child, count, joined, parseXml, text, texts, type XmlNode } from "./xml-fields.js";
 import type { ZipPackage } from "./zip-package.js";
 
 /**
@@ -19,7 +19,7 @@ const MACRO_PATH = /^(Basic\/[^/]+\/(?!script-lb\.xml$)[^/]+|Scripts\/(.+\/)?[^/
  * the files its manifest lists (entry names stay readable when encrypted).
  *
  * @example
- * await readOdf(pkg, false) // { kind: "odf", title: "Minutes", creator: "Jürgen", pages: 3, words: 812, encrypted: false }
+ * await readOdf(pkg, false) // { kind: "odf", title: "Minutes", keywords: "budget, Köln", creator: "Jürgen", pages: 3, words: 812, encrypted: false }
  */
 export async function readOdf(pkg: ZipPackage, spreadsheet: boolean): Promise<DocumentInfo> {
   const info: DocumentInfo = { kind: "odf", encrypted: false };
@@ -37,6 +37,9 @@ export async function readOdf(pkg: ZipPackage, spreadsheet: boolean): Promise<Do
     throw error;
   }
   const title = text(meta, "title");
+  const subject = text(meta, "subject");
+  // ODF writes one meta:keyword element per keyword.
+  const keywords = joined(texts(meta, "keyword"));
   const creator = text(meta, "creator") ?? text(meta, "initial-creator");
   const initialCreator = text(meta, "initial-creator");
   const created = text(meta, "creation-date");
@@ -51,6 +54,8 @@ export async function readOdf(pkg: ZipPackage, spreadsheet: boolean): Promise<Do
   const sheets = spreadsheet ? attribute("table-count") : undefined;
   Object.assign(info, {
     ...(title && { title }),
+    ...(subject && { subject }),
+    ...(keywords && { keywords }),
     // meta:initial-creator is the author; dc:creator the last one to save.
     ...((initialCreator ?? creator) && { creator: initialCreator ?? creator }),
     ...(initialCreator && creator && creator !== initialCreator && { lastModifiedBy: creator }),

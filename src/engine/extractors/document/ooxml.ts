@@ -6,7 +6,7 @@ import {
 } from "../../detect/zip-container.js";
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
-import { child, count, parseXml, text, texts } from "./xml-fields.js";
+import { child, count, joined, parseXml, text, texts, type XmlNode } from "./xml-fields.js";
 import type { ZipPackage } from "./zip-package.js";
 
 /**
@@ -29,11 +29,11 @@ const VISIO_PAGE_PART = /^visio\/pages\/(?!pages\.xml$)[^/]+\.xml$/i;
 
 /**
  * Office Open XML (docx, xlsx, pptx, Visio's vsdx, and their macro/template
- * variants): core properties (docProps/core.xml), extended properties
- * (docProps/app.xml), a workbook's sheets and a drawing's pages counted by
- * their parts, and whether the package carries macros, whatever its type
- * claims (a .docx may hold a VBA project that Word will not run, but that is
- * still there).
+ * variants): core properties (docProps/core.xml, keywords as
+ * {@link coreKeywords} reads them), extended properties (docProps/app.xml),
+ * a workbook's sheets and a drawing's pages counted by their parts, and
+ * whether the package carries macros, whatever its type claims (a .docx may
+ * hold a VBA project that Word will not run, but that is still there).
  *
  * @example
  * await readOoxml(pkg) // { kind: "ooxml", title: "Q3", creator: "Ann", application: "Microsoft Office Word", pages: 2 }
@@ -44,6 +44,8 @@ export async function readOoxml(pkg: ZipPackage): Promise<DocumentInfo> {
   if (coreBytes) {
     const core = child(parseXml(coreBytes), "coreProperties");
     const title = text(core, "title");
+    const subject = text(core, "subject");
+    const keywords = coreKeywords(core);
     const creators = texts(core, "creator");
     const lastModifiedBy = text(core, "lastModifiedBy");
     const created = text(core, "created");
@@ -51,6 +53,8 @@ export async function readOoxml(pkg: ZipPackage): Promise<DocumentInfo> {
     const language = text(core, "language");
     Object.assign(info, {
       ...(title && { title }),
+      ...(subject && { subject }),
+      ...(keywords && { keywords }),
       ...(creators.length > 0 && { creator: creators.join("; ") }),
       ...(lastModifiedBy && { lastModifiedBy }),
       ...(created && { created }),
@@ -80,6 +84,16 @@ export async function readOoxml(pkg: ZipPackage): Promise<DocumentInfo> {
   if (drawingPages > 0) info.pages = drawingPages;
   if (await hasMacros(pkg)) info.macros = true;
   return info;
+}
+
+/**
+ * `cp:keywords` as one string. It is mixed content (ECMA-376 Part 2, CT_Keywords):
+ * text as Office writes it, and optionally `cp:value` children, each a keyword
+ * in its own language; the text comes first, then each value.
+ */
+function coreKeywords(core: XmlNode | undefined): string | undefined {
+  const written = text(core, "keywords");
+  return joined([...(written ? [written] : []), ...texts(child(core, "keywords"), "value")]);
 }
 
 /**

@@ -123,6 +123,17 @@ export function text(node: unknown, name: string): string | undefined {
   return texts(node, name)[0];
 }
 
+/**
+ * Several values as one field, joined with ", " as exiftool joins a list and
+ * bounded like any other; undefined when there are none.
+ *
+ * @example
+ * joined(["budget", "Köln"]); // "budget, Köln"
+ */
+export function joined(values: readonly string[]): string | undefined {
+  return cleanString(values.join(", "));
+}
+
 /** A non-negative integer from an element's text or an attribute value. */
 export function count(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { BufferSource, extract } from "../../src/engine/index.js";
+import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
+import { buildZip } from "../support/zip.js";
+
+/**
+ * A document's subject and keywords, wherever its format states them: OOXML
+ * core properties and ODF meta.xml, in files built by hand. exiftool (12.57)
+ * reads the same values from files built alike: Subject and Keywords for
+ * OOXML (but for cp:value children, which it lists apart and without the text
+ * beside them), Subject and one Keyword tag per element for ODF.
+ */
+
+function run(bytes: Uint8Array, name: string) {
+  return extract(new BufferSource(bytes, name), { name });
+}
+
+const CONTENT_TYPES =
+  '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+  '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>';
+
+function docx(properties: string): Uint8Array {
+  const core =
+    '<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" ' +
+    `xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Report</dc:title>${properties}</cp:coreProperties>`;
+  return buildZip([
+    { name: "[Content_Types].xml", content: CONTENT_TYPES },
+    { name: "word/document.xml", content: "<w:document/>" },
+    { name: "docProps/core.xml", content: core },
+  ]);
+}
+
+function odt(meta: string): Uint8Array {
+  const xml =
+    '<?xml version="1.0"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" ' +
+    'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/">' +
+    `<office:meta><dc:title>Minutes</dc:title>${meta}</office:meta></office:document-meta>`;
+  return buildZip([
+    { name: "mimetype", content: "application/vnd.oasis.opendocument.text", method: "store" },
+    { name: "content.xml", content: "<office:document-content/>" },
+    { name: "meta.xml", content: xml },
+  ]);
+}
+
+describe("OOXML subject and keywords", () => {
+  it("are read from dc:subject and cp:keywords as written", async () => {
+    const result = await run(
+      docx("<dc:subject>Relatório trimestral</dc:subject><cp:keywords>finance; Q3, résumé</cp:keywords>"),
+      "report.docx",
+    );
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({
+      kind: "ooxml",
+      title: "Report",
+      subject: "Relatório trimestral",
+      keywords: "finance; Q3, résumé",
+    });
+  });
+
+  it.each([
+    [
+      "text, then a value per language",
+      '<cp:keywords xml:lang="en-US">budget plan<cp:value xml:lang="fr-FR">budget</cp:value>' +
+        '<cp:value xml:lang="de-DE">Haushalt</cp:value></cp:keywords>',
+      "budget plan, budget, Haushalt",
+    ],
+    [
+      "values alone",
+      "<cp:keywords><cp:value>one</cp:value><cp:value>two</cp:value></cp:keywords>",
+      "one, two",
+    ],
+  ])("join cp:keywords written as %s", async (_label, keywords, expected) => {
+    const result = await run(docx(keywords), "report.docx");
+    expect(result.document?.keywords).toBe(expected);
+  });
+
+  it.each([
+    ["absent", ""],
+    ["empty", "<dc:subject/><cp:keywords>  </cp:keywords>"],
+  ])("are left out when %s", async (_label, properties) => {
+    const result = await run(docx(properties), "report.docx");
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ kind: "ooxml", title: "Report" });
+    expect(result.document).not.toHaveProperty("subject");
+    expect(result.document).not.toHaveProperty("keywords");
+  });
+});
+
+describe("OpenDocument subject and keywords", () => {
+  it("join every meta:keyword with a comma", async () => {
+    const result = await run(
+      odt(
+        "<dc:subject>Ata da reunião</dc:subject><meta:keyword>budget</meta:keyword>" +
+          "<meta:keyword>Köln</meta:keyword><meta:keyword>Haushalt 2024</meta:keyword>",
+      ),
+      "minutes.odt",
+    );
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({
+      kind: "odf",
+      title: "Minutes",
+      subject: "Ata da reunião",
+      keywords: "budget, Köln, Haushalt 2024",
+    });
+  });
+
+  it("keep a single keyword as it is", async () => {
+    const result = await run(odt("<meta:keyword>solo</meta:keyword>"), "minutes.odt");
+    expect(result.document?.keywords).toBe("solo");
+  });
+
+  it("are left out when absent", async () => {
+    const result = await run(odt(""), "minutes.odt");
+    expect(result.document).toMatchObject({ kind: "odf", title: "Minutes" });
+    expect(result.document).not.toHaveProperty("subject");
+    expect(result.document).not.toHaveProperty("keywords");
+  });
+
+  it("are bounded as one field however many keywords there are", async () => {
+    const many = Array.from({ length: 500 }, (_, i) => `<meta:keyword>keyword${i}</meta:keyword>`).join("");
+    const result = await run(odt(many), "minutes.odt");
+    const keywords = result.document?.keywords ?? "";
+    expect(keywords.startsWith("keyword0, keyword1, ")).toBe(true);
+    expect(keywords).toHaveLength(MAX_FIELD_CHARS + 1);
+    expect(keywords.endsWith("…")).toBe(true);
+  });
+});
