@@ -134,7 +134,10 @@ export interface DocumentInfo {
   /** ooxml, odf, epub, cfb, rtf, mobi, postscript, eps ... */
   kind: string;
   title?: string;
-  /** The subject the document states (OOXML and ODF `dc:subject`). */
+  /**
+   * The subject the document states (OOXML and ODF `dc:subject`); an EPUB's
+   * `dc:subject` elements joined with ", ".
+   */
   subject?: string;
   /**
    * The keywords the document states, as one string: as written where the

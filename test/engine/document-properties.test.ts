@@ -5,10 +5,11 @@ import { buildZip } from "../support/zip.js";
 
 /**
  * A document's subject and keywords, wherever its format states them: OOXML
- * core properties and ODF meta.xml, in files built by hand. exiftool (12.57)
- * reads the same values from files built alike: Subject and Keywords for
- * OOXML (but for cp:value children, which it lists apart and without the text
- * beside them), Subject and one Keyword tag per element for ODF.
+ * core properties, ODF meta.xml and an EPUB's package document, in files
+ * built by hand. exiftool (12.57) reads the same values from files built
+ * alike: Subject and Keywords for OOXML (but for cp:value children, which it
+ * lists apart and without the text beside them), Subject and one Keyword tag
+ * per element for ODF, the Subject list for EPUB.
  */
 
 function run(bytes: Uint8Array, name: string) {
@@ -39,6 +40,20 @@ function odt(meta: string): Uint8Array {
     { name: "mimetype", content: "application/vnd.oasis.opendocument.text", method: "store" },
     { name: "content.xml", content: "<office:document-content/>" },
     { name: "meta.xml", content: xml },
+  ]);
+}
+
+function epub(metadata: string): Uint8Array {
+  const container =
+    '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">' +
+    '<rootfiles><rootfile full-path="content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>';
+  const opf =
+    '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" xmlns:dc="http://purl.org/dc/elements/1.1/" ' +
+    `version="3.0" unique-identifier="id"><metadata><dc:title>Book</dc:title>${metadata}</metadata></package>`;
+  return buildZip([
+    { name: "mimetype", content: "application/epub+zip", method: "store" },
+    { name: "META-INF/container.xml", content: container },
+    { name: "content.opf", content: opf },
   ]);
 }
 
@@ -123,5 +138,23 @@ describe("OpenDocument subject and keywords", () => {
     expect(keywords.startsWith("keyword0, keyword1, ")).toBe(true);
     expect(keywords).toHaveLength(MAX_FIELD_CHARS + 1);
     expect(keywords.endsWith("…")).toBe(true);
+  });
+});
+
+describe("EPUB subjects", () => {
+  it("join every dc:subject with a comma", async () => {
+    const result = await run(
+      epub("<dc:subject>Ficção</dc:subject><dc:subject>Whales</dc:subject>"),
+      "book.epub",
+    );
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ kind: "epub", title: "Book", subject: "Ficção, Whales" });
+    expect(result.document).not.toHaveProperty("keywords");
+  });
+
+  it("are left out when absent", async () => {
+    const result = await run(epub(""), "book.epub");
+    expect(result.document).toMatchObject({ kind: "epub", title: "Book" });
+    expect(result.document).not.toHaveProperty("subject");
   });
 });

@@ -82,7 +82,7 @@ describe("document extractor fields", () => {
       file: "tika-testEXCEL.strict.xlsx",
       fields: { kind: "ooxml", subject: "Spreadsheet for testing", keywords: "Testing Sample Formulas" },
     },
-    { file: "tika-testEPUB.epub", fields: { kind: "epub", language: "en" } },
+    { file: "tika-testEPUB.epub", fields: { kind: "epub", language: "en", subject: "Tika ePub test" } },
     { file: "filetype-fixture.mobi", fields: { kind: "mobi", title: "Metamorphosis", encrypted: false } },
     {
       file: "tika-testRTFJapanese.rtf",

@@ -1,6 +1,6 @@
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
-import { child, parseXml, text, texts, type XmlNode } from "./xml-fields.js";
+import { child, joined, parseXml, text, texts, type XmlNode } from "./xml-fields.js";
 import type { ZipPackage } from "./zip-package.js";
 
 /**
@@ -24,6 +24,8 @@ export async function readEpub(pkg: ZipPackage): Promise<DocumentInfo> {
   const metadata = child(child(parseXml(opfBytes), "package"), "metadata");
   const metas = elements(metadata?.meta);
   const title = mainTitle(metadata, metas) ?? text(metadata, "title");
+  // dc:subject may repeat, one topic each.
+  const subject = joined(texts(metadata, "subject"));
   const creators = texts(metadata, "creator");
   const language = text(metadata, "language");
   const created = text(metadata, "date");
@@ -31,6 +33,7 @@ export async function readEpub(pkg: ZipPackage): Promise<DocumentInfo> {
   const modified = metas.find((meta) => meta["@_property"] === "dcterms:modified")?.["#text"];
   Object.assign(info, {
     ...(title && { title }),
+    ...(subject && { subject }),
     ...(creators.length > 0 && { creator: creators.join("; ") }),
     ...(language && { language }),
     ...(created && { created }),
