@@ -5,11 +5,11 @@ import { buildZip } from "../support/zip.js";
 
 /**
  * A document's subject and keywords, wherever its format states them: OOXML
- * core properties, ODF meta.xml and an EPUB's package document, in files
- * built by hand. exiftool (12.57) reads the same values from files built
- * alike: Subject and Keywords for OOXML (but for cp:value children, which it
- * lists apart and without the text beside them), Subject and one Keyword tag
- * per element for ODF, the Subject list for EPUB.
+ * core properties, ODF meta.xml, the RTF info group and an EPUB's package
+ * document, in files built by hand. exiftool (12.57) reads the same values
+ * from files built alike: Subject and Keywords for OOXML and RTF (but for
+ * cp:value children, which it lists apart and without the text beside them),
+ * Subject and one Keyword tag per element for ODF, the Subject list for EPUB.
  */
 
 function run(bytes: Uint8Array, name: string) {
@@ -55,6 +55,12 @@ function epub(metadata: string): Uint8Array {
     { name: "META-INF/container.xml", content: container },
     { name: "content.opf", content: opf },
   ]);
+}
+
+/** An RTF file whose info group holds `info`, in the ANSI code page `codePage`. */
+function rtf(info: string, codePage = 1252): Uint8Array {
+  const text = `{\\rtf1\\ansi\\ansicpg${codePage}\\deff0{\\fonttbl{\\f0 Arial;}}{\\info{\\title Notes}${info}}\\pard Body\\par}`;
+  return new TextEncoder().encode(text);
 }
 
 describe("OOXML subject and keywords", () => {
@@ -138,6 +144,37 @@ describe("OpenDocument subject and keywords", () => {
     expect(keywords.startsWith("keyword0, keyword1, ")).toBe(true);
     expect(keywords).toHaveLength(MAX_FIELD_CHARS + 1);
     expect(keywords.endsWith("…")).toBe(true);
+  });
+});
+
+describe("RTF subject and keywords", () => {
+  it.each([
+    [
+      "code page 1252",
+      1252,
+      "{\\subject Relat\\'f3rio}{\\keywords finan\\'e7as, Q3}",
+      "Relatório",
+      "finanças, Q3",
+    ],
+    ["code page 1251", 1251, "{\\subject \\'ce\\'f2\\'f7\\'b8\\'f2}{\\keywords \\'ea\\'e2}", "Отчёт", "кв"],
+    [
+      "Unicode",
+      1252,
+      "{\\subject \\u1054?\\u1090?\\u1095?\\u1105?\\u1090?}{\\keywords \\u1082?\\u1074?}",
+      "Отчёт",
+      "кв",
+    ],
+  ])("are decoded from %s escapes", async (_label, codePage, info, subject, keywords) => {
+    const result = await run(rtf(info, codePage), "notes.rtf");
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "Notes", subject, keywords });
+  });
+
+  it("are left out when the info group has none", async () => {
+    const result = await run(rtf("{\\author Ann}"), "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "Notes", creator: "Ann" });
+    expect(result.document).not.toHaveProperty("subject");
+    expect(result.document).not.toHaveProperty("keywords");
   });
 });
 

@@ -1,7 +1,7 @@
 import { cleanString } from "../../limits.js";
 import type { DocumentInfo } from "../../types.js";
 
-const FIELDS = ["title", "author", "operator", "subject"] as const;
+const FIELDS = ["title", "subject", "author", "operator", "keywords"] as const;
 
 function ansiDecoder(codePage: string) {
   try {
@@ -49,9 +49,9 @@ function creatim(info: string, word: string): string | undefined {
 }
 
 /**
- * RTF: the `{\info ...}` group of the head window (title, author, operator,
- * creation and revision times). Where a field appears twice, the `\ud`
- * (Unicode) form wins over the ANSI one.
+ * RTF: the `{\info ...}` group of the head window (title, subject, author,
+ * operator, keywords, creation and revision times). Where a field appears
+ * twice, the `\ud` (Unicode) form wins over the ANSI one.
  *
  * @example
  * readRtf(head) // { kind: "rtf", creator: "VMazel", created: "2004-10-28T10:19:00" }
@@ -78,6 +78,8 @@ export function readRtf(head: Uint8Array): DocumentInfo {
   const modified = creatim(infoGroup, "revtim");
   Object.assign(info, {
     ...(values.title && { title: values.title }),
+    ...(values.subject && { subject: values.subject }),
+    ...(values.keywords && { keywords: values.keywords }),
     ...(values.author && { creator: values.author }),
     ...(values.operator && { lastModifiedBy: values.operator }),
     ...(created && { created }),
