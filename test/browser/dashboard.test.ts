@@ -422,6 +422,34 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("shows a document's subject and keywords beside its title, as text", async () => {
+    // Prepare: a corpus docx exiftool reads "My subject" / "My Keyword" from, and an RTF whose subject is markup.
+    await putCataloged("documents/props.docx", await readFile(corpusFile("tika-testWORD_custom_props.docx")));
+    await putCataloged(
+      "documents/hostile.rtf",
+      `{\\rtf1\\ansi{\\info{\\title Notes}{\\subject ${HOSTILE}}{\\keywords ${HOSTILE}}}\\pard Body\\par}`,
+    );
+    const section = page.locator("[data-section='document']");
+    const field = (name: string) => section.locator(`dd[data-field='${name}']`).textContent();
+    // Act
+    await page.goto(
+      `${catalog.url}/?${new URLSearchParams({ prefix: "documents/", key: "documents/props.docx" })}`,
+    );
+    // Assess
+    await poll(() => field("subject")).toBe("My subject");
+    expect(await field("keywords")).toBe("My Keyword");
+    expect(await section.locator("dt").allTextContents()).toEqual(
+      expect.arrayContaining(["Title", "Subject", "Keywords"]),
+    );
+    await page.goto(
+      `${catalog.url}/?${new URLSearchParams({ prefix: "documents/", key: "documents/hostile.rtf" })}`,
+    );
+    await poll(() => field("subject")).toBe(HOSTILE);
+    expect(await field("keywords")).toBe(HOSTILE);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("shows what a font says about shipping it, its names as text and its licence's lines kept", async () => {
     // Prepare: a variable WOFF2 font whose vendor is markup and whose licence runs to several lines.
     const license = "Licensed under the Open Font License.\nNo warranty.\nSee the licence URL.";

@@ -1879,6 +1879,8 @@ function detailSections(key, record, audit, olderAudit) {
           fields(record.document, {
             kind: "Kind",
             title: "Title",
+            subject: "Subject",
+            keywords: "Keywords",
             creator: "Creator",
             lastModifiedBy: "Last modified by",
             created: "Created",
