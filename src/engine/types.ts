@@ -135,14 +135,16 @@ export interface DocumentInfo {
   kind: string;
   title?: string;
   /**
-   * The subject the document states (OOXML and ODF `dc:subject`, RTF
-   * `\subject`); an EPUB's `dc:subject` elements joined with ", ".
+   * The subject the document states (OOXML and ODF `dc:subject`, a legacy
+   * Office file's SummaryInformation, RTF `\subject`); an EPUB's
+   * `dc:subject` elements joined with ", ".
    */
   subject?: string;
   /**
    * The keywords the document states, as one string: as written where the
-   * format keeps one value (OOXML `cp:keywords`, RTF `\keywords`), joined
-   * with ", " where it keeps several (ODF `meta:keyword`).
+   * format keeps one value (OOXML `cp:keywords`, SummaryInformation, RTF
+   * `\keywords`), joined with ", " where it keeps several (ODF
+   * `meta:keyword`).
    */
   keywords?: string;
   creator?: string;

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { BufferSource, extract } from "../../src/engine/index.js";
 import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
+import { buildCfb, type SummaryProperty, summaryInformationStream } from "../support/cfb.js";
 import { buildZip } from "../support/zip.js";
 
 /**
  * A document's subject and keywords, wherever its format states them: OOXML
- * core properties, ODF meta.xml, the RTF info group and an EPUB's package
- * document, in files built by hand. exiftool (12.57) reads the same values
- * from files built alike: Subject and Keywords for OOXML and RTF (but for
+ * core properties, ODF meta.xml, a legacy Office file's SummaryInformation,
+ * the RTF info group and an EPUB's package document, in files built by hand. exiftool (12.57) reads the same values
+ * from files built alike: Subject and Keywords for OOXML, CFB and RTF (but for
  * cp:value children, which it lists apart and without the text beside them),
  * Subject and one Keyword tag per element for ODF, the Subject list for EPUB.
  */
@@ -144,6 +145,61 @@ describe("OpenDocument subject and keywords", () => {
     expect(keywords.startsWith("keyword0, keyword1, ")).toBe(true);
     expect(keywords).toHaveLength(MAX_FIELD_CHARS + 1);
     expect(keywords.endsWith("…")).toBe(true);
+  });
+});
+
+/** A Word 97-2003 file whose SummaryInformation holds `properties` in `codePage`. */
+function doc(codePage: number | undefined, properties: readonly SummaryProperty[]): Uint8Array {
+  return buildCfb([
+    { name: "WordDocument", content: new Uint8Array(4096) },
+    { name: "\u0005SummaryInformation", content: summaryInformationStream(codePage, properties) },
+  ]);
+}
+
+const PIDSI_TITLE = 2;
+const PIDSI_SUBJECT = 3;
+const PIDSI_KEYWORDS = 5;
+/** "Отчёт" in Windows-1251, NUL-terminated. */
+const REPORT_1251 = Uint8Array.of(0xce, 0xf2, 0xf7, 0xb8, 0xf2, 0);
+
+describe("legacy Office (CFB) subject and keywords", () => {
+  it.each([
+    ["Windows-1252", 1252, [{ id: PIDSI_SUBJECT, value: "Relatório" }], "Relatório"],
+    ["Windows-1251, as bytes", 1251, [{ id: PIDSI_SUBJECT, value: REPORT_1251 }], "Отчёт"],
+    ["code page 1200 (UTF-16)", 1200, [{ id: PIDSI_SUBJECT, value: "Отчёт" }], "Отчёт"],
+    ["VT_LPWSTR", 1252, [{ id: PIDSI_SUBJECT, value: "Отчёт", wide: true }], "Отчёт"],
+    // Windows-1252 as RTF falls back to; exiftool (12.57) decodes such a set as UTF-8 instead.
+    ["no code page (Windows-1252)", undefined, [{ id: PIDSI_SUBJECT, value: "Relatório" }], "Relatório"],
+  ] as const)("read the subject in %s", async (_label, codePage, properties, subject) => {
+    const keywords = { id: PIDSI_KEYWORDS, value: "finance; Q3" };
+    const result = await run(doc(codePage, [...properties, keywords]), "report.doc");
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.document).toMatchObject({
+      kind: "cfb",
+      application: "Microsoft Word",
+      subject,
+      keywords: "finance; Q3",
+    });
+  });
+
+  it("are left out when the set has neither", async () => {
+    const result = await run(doc(1252, [{ id: PIDSI_TITLE, value: "Report" }]), "report.doc");
+    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Word", encrypted: false });
+  });
+
+  it("are left out, with a warning, when the set is damaged, and the rest is kept", async () => {
+    const damaged = summaryInformationStream(1252, [{ id: PIDSI_SUBJECT, value: "Lost" }]);
+    damaged.writeUInt32LE(0x7fffffff, 52); // the property count
+    const bytes = buildCfb([
+      { name: "WordDocument", content: new Uint8Array(4096) },
+      { name: "\u0005SummaryInformation", content: damaged },
+    ]);
+    const result = await run(bytes, "report.doc");
+    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Word", encrypted: false });
+    expect(result.warnings).toEqual([
+      "SummaryInformation property set lists more properties than it holds: subject and keywords not read",
+    ]);
   });
 });
 

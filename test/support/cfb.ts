@@ -256,6 +256,67 @@ function pad(bytes: Buffer, length: number): Buffer {
   return Buffer.concat([bytes, Buffer.alloc(length - bytes.byteLength)]);
 }
 
+/** A property of a set built by {@link summaryInformationStream}: a string as VT_LPSTR (in the set's code page, or raw bytes) or VT_LPWSTR. */
+export interface SummaryProperty {
+  id: number;
+  value: string | Uint8Array;
+  /** @default false: VT_LPSTR */
+  wide?: boolean;
+}
+
+/**
+ * A `\u0005SummaryInformation` stream ([MS-OLEPS] PropertySetStream): one set,
+ * FMTID_SummaryInformation, holding PIDSI_CODEPAGE when `codePage` is given
+ * and then `properties`. A VT_LPSTR string is written in latin1 (Windows-1252
+ * for the characters tests use) or UTF-16LE under code page 1200; give bytes
+ * for any other code page.
+ *
+ * @example
+ * buildCfb([WORD_DOCUMENT, { name: "\u0005SummaryInformation", content: summaryInformationStream(1252, [{ id: 3, value: "Q3" }]) }])
+ */
+export function summaryInformationStream(
+  codePage: number | undefined,
+  properties: readonly SummaryProperty[],
+): Buffer {
+  const values: { id: number; bytes: Buffer }[] = [];
+  if (codePage !== undefined) {
+    const value = Buffer.alloc(8);
+    value.writeUInt16LE(0x0002, 0);
+    value.writeUInt16LE(codePage, 4);
+    values.push({ id: 1, bytes: value });
+  }
+  for (const property of properties) {
+    const text =
+      typeof property.value !== "string"
+        ? Buffer.from(property.value)
+        : Buffer.from(`${property.value}\0`, property.wide || codePage === 1200 ? "utf16le" : "latin1");
+    const header = Buffer.alloc(8);
+    header.writeUInt16LE(property.wide ? 0x001f : 0x001e, 0);
+    header.writeUInt32LE(property.wide ? text.byteLength / 2 : text.byteLength, 4);
+    values.push({
+      id: property.id,
+      bytes: pad(Buffer.concat([header, text]), Math.ceil(text.byteLength / 4) * 4 + 8),
+    });
+  }
+  const table = Buffer.alloc(8 + values.length * 8);
+  let offset = table.byteLength;
+  values.forEach((value, i) => {
+    table.writeUInt32LE(value.id, 8 + i * 8);
+    table.writeUInt32LE(offset, 12 + i * 8);
+    offset += value.bytes.byteLength;
+  });
+  table.writeUInt32LE(offset, 0);
+  table.writeUInt32LE(values.length, 4);
+  const header = Buffer.alloc(48);
+  header.writeUInt16LE(0xfffe, 0);
+  header.writeUInt16LE(0, 2);
+  header.writeUInt32LE(0x00020006, 4);
+  header.writeUInt32LE(1, 24);
+  Buffer.from("e0859ff2f94f6810ab9108002b27b3d9", "hex").copy(header, 28);
+  header.writeUInt32LE(48, 44);
+  return Buffer.concat([header, table, ...values.map((value) => value.bytes)]);
+}
+
 /** A BIFF record: type, body length, body ([MS-XLS] 2.1.4). */
 export function biffRecord(type: number, body: Uint8Array = new Uint8Array(0)): Buffer {
   const header = Buffer.alloc(4);

@@ -3,6 +3,7 @@ import { CFB_APPLICATIONS } from "../../detect/cfb-format.js";
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
 import { readPowerPointDocument } from "./powerpoint-document.js";
+import { readSummaryInformation } from "./summary-information.js";
 import { readWorkbookGlobals, type StreamBytes } from "./workbook-globals.js";
 
 const CFB_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
@@ -38,9 +39,11 @@ interface DirectoryEntry {
  * storage any Office application names by the same rule, see
  * {@link hasVbaProject}) or, for PowerPoint, which compresses its project
  * inside its main stream, from the VBAInfoAtom's flag; or an Excel 4.0 macro
- * sheet or an Excel 5/95 VBA module sheet in the sheet list. Anything deeper
- * (SummaryInformation, the objects PowerPoint embeds compressed in its main
- * stream) is left out. Oddities met on the way, a read budget reached among
+ * sheet or an Excel 5/95 VBA module sheet in the sheet list. The subject and
+ * keywords come from the SummaryInformation property set (see
+ * {@link readSummaryInformation}). Anything deeper (the set's other
+ * properties, the objects PowerPoint embeds compressed in its main stream) is
+ * left out. Oddities met on the way, a read budget reached among
  * them, go to `warn`.
  *
  * @example
@@ -101,6 +104,9 @@ export async function readCfb(
     // A binary Visio drawing, stencil or template; its VBA project is a storage like Office's.
     info.application = CFB_APPLICATIONS.visio;
   }
+  const summary = named("\u0005SummaryInformation");
+  if (summary?.type === STREAM_OBJECT)
+    Object.assign(info, await readSummaryInformation(stream(summary), warn));
   if (hasVbaProject(entries)) info.macros = true;
   return info;
 }
