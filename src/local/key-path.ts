@@ -56,6 +56,8 @@ export function encodeKeyPath(key: string): string {
 
 /** Relative file path back to the key. */
 export function decodeKeyPath(path: string): string {
+  // Every escape and cut starts with `&`; most names hold none, and a listing decodes each name of a folder.
+  if (!path.includes("&")) return path;
   return path
     .replaceAll(BREAK, "")
     .replace(/&([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));

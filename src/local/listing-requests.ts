@@ -61,7 +61,31 @@ export function encodingOf(ctx: KoaContext): { encodingType?: "url"; encoded: (t
   return { encodingType, encoded: encodeURIComponent };
 }
 
-/** Orders strings by their UTF-8 bytes, as S3 orders keys (JavaScript's `<` compares UTF-16 code units). */
+/**
+ * Orders strings by their UTF-8 bytes, as S3 orders keys. UTF-8's byte order
+ * is code point order, which JavaScript's `<` (UTF-16 code units) keeps but
+ * for one range: it puts code points past U+FFFF (surrogate pairs, units
+ * D800-DFFF) before U+E000-U+FFFF. So units are compared as they are, and at
+ * the first that differ surrogates are lifted above the rest. Written out
+ * rather than comparing `Buffer.from` copies because a listing compares every
+ * key of a folder, and the copies cost more than the comparisons. Keys are
+ * well-formed (they are decoded from UTF-8); a lone surrogate sorts as a pair's would.
+ *
+ * @example
+ * compareKeys("a/\u{1f600}", "a/\u{ff5e}") > 0; // f0 9f 98 80 after ef bd 9e, though "\ud83d" < "\uff5e"
+ */
 export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const length = Math.min(a.length, b.length);
+  for (let at = 0; at < length; at++) {
+    const unitA = a.charCodeAt(at);
+    const unitB = b.charCodeAt(at);
+    if (unitA !== unitB) return inCodePointOrder(unitA) - inCodePointOrder(unitB);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 unit moved so that surrogates (D800-DFFF) come after E000-FFFF, as their code points do. */
+function inCodePointOrder(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
 }
