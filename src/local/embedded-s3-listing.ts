@@ -17,7 +17,11 @@
  *
  * Each page walks the folders under the prefix again: a folder that cannot
  * hold a key of the page (outside the prefix, wholly before the marker, or
- * inside one common prefix) is not read.
+ * inside one common prefix) is not read, and of the folders read only the
+ * page's first entries are kept (see FirstEntries). The names are not kept
+ * from one page to the next: a folder's modification time, the one cheap
+ * sign that its names changed, can stay the same across two puts made
+ * within one tick of the file system's clock.
  */
 
 import type { Dirent } from "node:fs";
@@ -69,9 +73,13 @@ export async function listKeys(bucketPath: string, options: ListingOptions): Pro
   const prefix = options.prefix ?? "";
   const delimiter = options.delimiter ?? "";
   const { after } = options;
-  const keys: string[] = [];
+  const page = new FirstEntries(options.maxKeys);
   const commonPrefixes = new Set<string>();
   const afterMarker = (entry: string) => after === undefined || compareKeys(entry, after) > 0;
+  const offerCommon = (common: string) => {
+    commonPrefixes.add(common);
+    page.offer({ text: common, common: true });
+  };
 
   /** The common prefix `key` (or a folder's key prefix) rolls into, if the remainder after the prefix holds the delimiter. */
   const rolledInto = (key: string): string | undefined => {
@@ -82,9 +90,9 @@ export async function listKeys(bucketPath: string, options: ListingOptions): Pro
 
   const visit = async (folder: string, relative: string): Promise<void> => {
     for (const entry of await entriesOf(folder)) {
-      const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
         if (entry.name.startsWith(INTERNAL)) continue;
+        const path = relative ? `${relative}/${entry.name}` : entry.name;
         // Every key in the folder starts with this (key-path.ts keeps encoded prefixes prefixes).
         const held = decodeKeyPath(`${path}/`);
         if (!held.startsWith(prefix) && !prefix.startsWith(held)) continue;
@@ -96,34 +104,68 @@ export async function listKeys(bucketPath: string, options: ListingOptions): Pro
             !commonPrefixes.has(common) &&
             (await holdsObject(join(folder, entry.name)))
           )
-            commonPrefixes.add(common);
+            offerCommon(common);
           continue;
         }
         await visit(join(folder, entry.name), path);
       } else if (entry.name.endsWith(OBJECT_SUFFIX)) {
-        const key = decodeKeyPath(path.slice(0, -OBJECT_SUFFIX.length));
+        // Only object files are named into keys: the two other files s3rver keeps per object are passed over.
+        const name = entry.name.slice(0, -OBJECT_SUFFIX.length);
+        const key = decodeKeyPath(relative ? `${relative}/${name}` : name);
         if (!key.startsWith(prefix)) continue;
         const common = rolledInto(key);
         if (common !== undefined) {
-          if (afterMarker(common)) commonPrefixes.add(common);
-        } else if (afterMarker(key)) keys.push(key);
+          if (!commonPrefixes.has(common) && afterMarker(common)) offerCommon(common);
+        } else if (afterMarker(key)) page.offer({ text: key, common: false });
       }
     }
   };
   await visit(bucketPath, "");
 
-  const entries = [
-    ...keys.map((key) => ({ key, bytes: Buffer.from(key) })),
-    ...[...commonPrefixes].map((common) => ({ common, bytes: Buffer.from(common) })),
-  ].sort((a, b) => Buffer.compare(a.bytes, b.bytes));
-  const page = entries.slice(0, options.maxKeys);
-  const lastEntry = page.at(-1);
+  const lastEntry = page.entries.at(-1);
   return {
-    keys: page.flatMap((entry) => ("key" in entry ? [entry.key] : [])),
-    commonPrefixes: page.flatMap((entry) => ("common" in entry ? [entry.common] : [])),
-    truncated: entries.length > page.length,
-    ...(lastEntry && { last: "key" in lastEntry ? lastEntry.key : lastEntry.common }),
+    keys: page.entries.flatMap((entry) => (entry.common ? [] : [entry.text])),
+    commonPrefixes: page.entries.flatMap((entry) => (entry.common ? [entry.text] : [])),
+    truncated: page.offered > page.entries.length,
+    ...(lastEntry && { last: lastEntry.text }),
   };
+}
+
+/** A key or a common prefix a listing found. */
+interface Entry {
+  text: string;
+  common: boolean;
+}
+
+/**
+ * The first `size` of the distinct entries offered, in S3's order, and how
+ * many were offered. A page needs only the first entries of a folder that
+ * may hold tens of thousands; keeping those sorted as the walk finds them
+ * costs one comparison for most entries past the page (none is held), where
+ * sorting them all costs a few dozen each. Written by hand: it is a binary
+ * search and an insert, and a heap package would still leave the page to sort.
+ */
+class FirstEntries {
+  readonly entries: Entry[] = [];
+  offered = 0;
+
+  constructor(private readonly size: number) {}
+
+  offer(entry: Entry): void {
+    this.offered++;
+    const { entries } = this;
+    const last = entries.at(-1);
+    if (entries.length === this.size && last && compareKeys(entry.text, last.text) >= 0) return;
+    let low = 0;
+    let high = entries.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareKeys((entries[middle] as Entry).text, entry.text) < 0) low = middle + 1;
+      else high = middle;
+    }
+    entries.splice(low, 0, entry);
+    if (entries.length > this.size) entries.pop();
+  }
 }
 
 /** A folder's entries; none when it is gone (emptied and removed by a delete meanwhile). */
