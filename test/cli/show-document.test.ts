@@ -1,17 +1,6 @@
-/**
- * A document's subject and keywords as `catalog show` prints them: the built
- * CLI against the embedded servers, an RTF file cataloged by `catalog
- * backfill` and read back from DynamoDB. Its subject is attacker-controlled
- * text and must reach the terminal inert.
- */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CatalogStore } from "../../src/store/catalog-store.js";
-import { runCatalog } from "../support/cli.js";
-import { REPO_ROOT } from "../support/corpus.js";
-import { startServers, type TestServers } from "../support/servers.js";
+import { catalogOneObject, runCatalog } from "../support/cli.js";
+import type { TestServers } from "../support/servers.js";
 
 const BUCKET = "documents";
 const KEY = "minutes/notes.rtf";
@@ -28,21 +17,7 @@ let servers: TestServers;
 let local: string[];
 
 beforeAll(async () => {
-  expect(existsSync(join(REPO_ROOT, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
-  servers = await startServers();
-  await new CatalogStore(servers.dynamodb, { tableName: "catalog" }).createTable();
-  await servers.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: RTF }));
-  local = [
-    "--bucket",
-    BUCKET,
-    "--s3-endpoint",
-    servers.s3Endpoint,
-    "--dynamodb-endpoint",
-    servers.dynamodbEndpoint,
-  ];
-  const backfill = await runCatalog(["backfill", "--json", ...local]);
-  expect(backfill.code, backfill.stderr).toBe(0);
+  ({ servers, local } = await catalogOneObject(BUCKET, KEY, RTF));
 });
 
 afterAll(async () => {

@@ -1,21 +1,10 @@
-/**
- * A font's licence, vendor, embedding permissions and axes as `catalog show`
- * prints them: the built CLI against the embedded servers, a built variable
- * WOFF2 font cataloged by `catalog backfill` and read back from DynamoDB.
- * Its names are attacker-controlled text and must reach the terminal inert.
- */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXTRACTOR_VERSION } from "../../src/engine/version.js";
-import { CatalogStore } from "../../src/store/catalog-store.js";
 import { RECORD_SORT_KEY } from "../../src/store/schema.js";
-import { runCatalog } from "../support/cli.js";
-import { REPO_ROOT } from "../support/corpus.js";
+import { catalogOneObject, runCatalog } from "../support/cli.js";
 import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
-import { startServers, type TestServers } from "../support/servers.js";
+import type { TestServers } from "../support/servers.js";
 
 const BUCKET = "fonts";
 const KEY = "brand/Variable.woff2";
@@ -31,10 +20,6 @@ let servers: TestServers;
 let local: string[];
 
 beforeAll(async () => {
-  expect(existsSync(join(REPO_ROOT, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
-  servers = await startServers();
-  await new CatalogStore(servers.dynamodb, { tableName: "catalog" }).createTable();
-  await servers.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const font = woff2({
     name: windowsNames({ 1: "Brand Sans", 2: "Regular", 8: "Nobody Type", 9: HOSTILE_DESIGNER, 13: LICENSE }),
     "OS/2": os2Table(0x0104, "NOBD"),
@@ -47,17 +32,7 @@ beforeAll(async () => {
       6,
     ),
   });
-  await servers.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: font }));
-  local = [
-    "--bucket",
-    BUCKET,
-    "--s3-endpoint",
-    servers.s3Endpoint,
-    "--dynamodb-endpoint",
-    servers.dynamodbEndpoint,
-  ];
-  const backfill = await runCatalog(["backfill", "--json", ...local]);
-  expect(backfill.code, backfill.stderr).toBe(0);
+  ({ servers, local } = await catalogOneObject(BUCKET, KEY, font));
 });
 
 afterAll(async () => {

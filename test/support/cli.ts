@@ -1,7 +1,12 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { expect } from "vitest";
+import { CatalogStore } from "../../src/store/catalog-store.js";
 import { REPO_ROOT } from "./corpus.js";
+import { startServers, type TestServers } from "./servers.js";
 
 const run = promisify(execFile);
 
@@ -49,4 +54,43 @@ export async function runCatalog(
  */
 export function withoutTargetVariables(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CATALOG_)/.test(name)));
+}
+
+/** Embedded servers holding one object that the built CLI has cataloged, and the flags that point `catalog` at them. */
+export interface CatalogedObject {
+  servers: TestServers;
+  /** `--bucket`, `--s3-endpoint` and `--dynamodb-endpoint` for the servers. */
+  local: string[];
+}
+
+/**
+ * Starts the embedded servers, puts `body` at `key` in a new `bucket` and
+ * catalogs it with `catalog backfill`, as a user would an object already in
+ * a bucket (`npm run build` first).
+ *
+ * @example
+ * const { servers, local } = await catalogOneObject("fonts", "brand/Sans.woff2", font);
+ * await runCatalog(["show", "s3://fonts/brand/Sans.woff2", ...local]);
+ */
+export async function catalogOneObject(
+  bucket: string,
+  key: string,
+  body: Uint8Array | string,
+): Promise<CatalogedObject> {
+  expect(existsSync(join(REPO_ROOT, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
+  const servers = await startServers();
+  await new CatalogStore(servers.dynamodb, { tableName: "catalog" }).createTable();
+  await servers.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await servers.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const local = [
+    "--bucket",
+    bucket,
+    "--s3-endpoint",
+    servers.s3Endpoint,
+    "--dynamodb-endpoint",
+    servers.dynamodbEndpoint,
+  ];
+  const backfill = await runCatalog(["backfill", "--json", ...local]);
+  expect(backfill.code, backfill.stderr).toBe(0);
+  return { servers, local };
 }
