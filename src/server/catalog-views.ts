@@ -168,22 +168,32 @@ export async function listDuplicates(
   page: { limit: number; cursor?: string },
   perGroup: number,
 ): Promise<Page<DuplicateGroupView>> {
-  const groups = await store.listDuplicateGroups(window, page, { bucket });
+  // Unscoped: the copies read below say whether a group has one in `bucket`, which the store's
+  // scope would ask again with a Query per group.
+  const groups = await store.listDuplicateGroups(window, page);
   const items = await Promise.all(
     groups.items.map(async (group) => {
       // One more than is listed: a full page has a cursor whether or not anything follows it.
-      const [here, all] = await Promise.all([
-        store.listByHash(group.sha256, { limit: perGroup + 1 }, { bucket }),
-        store.listByHash(group.sha256, { limit: perGroup + 1 }),
-      ]);
+      const all = await store.listByHash(group.sha256, { limit: perGroup + 1 });
+      // Read to its end, the listing holds the bucket's own copies in the order their own Query
+      // lists them; cut short, other buckets' copies may fill it, so theirs are asked for.
+      const here =
+        all.cursor === undefined
+          ? all.items.filter((object) => object.bucket === bucket)
+          : (await store.listByHash(group.sha256, { limit: perGroup + 1 }, { bucket })).items;
       const elsewhere = all.items.filter((object) => object.bucket !== bucket);
-      const objects = [...here.items, ...elsewhere].slice(0, perGroup);
-      return { ...group, objects, ...(all.items.length > perGroup && { moreObjects: true as const }) };
+      const objects = [...here, ...elsewhere].slice(0, perGroup);
+      return {
+        group: { ...group, objects, ...(all.items.length > perGroup && { moreObjects: true as const }) },
+        hasCopyHere: here.length > 0,
+      };
     }),
   );
   // A group listed under the earlier layout can outlive its copies (see schema.ts, "Duplicates"):
   // its copies decide whether it still holds duplicates.
-  const held = items.filter((group) => group.objects.length >= 2);
+  const held = items
+    .filter(({ group, hasCopyHere }) => hasCopyHere && group.objects.length >= 2)
+    .map(({ group }) => group);
   return { items: held, ...(groups.cursor && { cursor: groups.cursor }) };
 }
 

@@ -128,4 +128,19 @@ describe("the duplicates view", () => {
     ]);
     expect(page.items[0]?.moreObjects).toBe(true);
   });
+
+  it("leaves out a group with more copies than it lists when none of them is in the bucket served", async () => {
+    // Prepare: three copies in another bucket, more than a group lists; two copies in uploads.
+    const store = new CatalogStore(servers.dynamodb, { tableName: "duplicates-elsewhere" });
+    await store.ensureTable();
+    const window = { from: "2024-05-01T00:00:00.000Z", to: "2024-05-02T00:00:00.000Z" };
+    const elsewhere = "5".repeat(64);
+    const here = "6".repeat(64);
+    for (const key of ["1.png", "2.png", "3.png"]) await store.putRecord(copy(key, elsewhere, "01", "other"));
+    for (const key of ["a.png", "b.png"]) await store.putRecord(copy(key, here));
+    // Act: at most two objects per group.
+    const page = await listDuplicates(store, "uploads", window, { limit: 20 }, 2);
+    // Assess
+    expect(page.items.map((group) => group.sha256)).toEqual([here]);
+  });
 });
