@@ -122,11 +122,17 @@ function formatBytes(bytes) {
   return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
+/**
+ * One formatter for every time shown: `toLocaleString` with options builds a
+ * new one per call, which a page of a hundred duplicate groups felt.
+ */
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
 function formatTime(iso) {
   if (!iso) return "";
   const time = new Date(iso);
   if (Number.isNaN(time.getTime())) return String(iso);
-  return time.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return TIME_FORMAT.format(time);
 }
 
 function relativeTime(iso) {
