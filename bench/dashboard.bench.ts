@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { chromium, type Page } from "playwright-core";
+import { chromium, type Page, type Request } from "playwright-core";
 import type { Category } from "../src/engine/types.js";
 import { EmbeddedS3 } from "../src/local/embedded-s3.js";
 import {
@@ -181,15 +181,36 @@ async function pageSize(page: Page): Promise<{ heap: number; nodes: number }> {
   return { heap, nodes };
 }
 
-/** API requests the page makes, by path; reset with `clear()`. */
+/**
+ * API requests the page makes, by path, and how long each answered, from its
+ * sending to the end of its body, as the page saw it; reset with `clear()`.
+ */
 function countRequests(page: Page) {
   const paths: string[] = [];
-  page.on("request", (request) => {
+  const answered: { path: string; ms: number }[] = [];
+  const apiPath = (request: Request) => {
     const url = new URL(request.url());
-    if (url.pathname.startsWith("/api/") && url.pathname !== "/api/events")
-      paths.push(url.pathname + url.search);
+    return url.pathname.startsWith("/api/") && url.pathname !== "/api/events"
+      ? url.pathname + url.search
+      : undefined;
+  };
+  page.on("request", (request) => {
+    const path = apiPath(request);
+    if (path) paths.push(path);
   });
-  return { paths, clear: () => paths.splice(0) };
+  page.on("requestfinished", (request) => {
+    const path = apiPath(request);
+    if (path) answered.push({ path, ms: request.timing().responseEnd });
+  });
+  /** The slowest answer, as "<path> <ms>". */
+  const slowest = () => {
+    const top = answered.reduce<{ path: string; ms: number } | undefined>(
+      (most, next) => (most && most.ms >= next.ms ? most : next),
+      undefined,
+    );
+    return top ? `${top.path} ${ms(top.ms)}` : "none";
+  };
+  return { paths, slowest, clear: () => (paths.splice(0), answered.splice(0)) };
 }
 
 async function main(): Promise<void> {
@@ -240,14 +261,15 @@ async function main(): Promise<void> {
     const records = folderCount + todayCount + groupCount * 3 + problemCount;
     show("records written with the store", `${records}, ${((now() - started) / 1000).toFixed(0)} s`);
 
+    // The requests the views below make, and /api/find: a view's first paint reads beside its request's.
     const routes = [
       `/api/folder?prefix=${FOLDER}&limit=500`,
       "/api/folder?prefix=&limit=500",
-      "/api/recent?limit=200",
+      "/api/recent?days=7&limit=200",
       "/api/find?category=image&days=1&limit=500",
       "/api/problems?days=7&limit=500",
-      "/api/duplicates?days=30",
-      "/api/stats?days=14",
+      "/api/duplicates?days=90&limit=100",
+      "/api/stats?days=7",
     ];
     for (const route of routes) {
       await curl(base + route);
@@ -278,7 +300,7 @@ async function main(): Promise<void> {
       const size = await pageSize(page);
       show(
         `view ${name}: first paint`,
-        `${ms(took)}, ${requests.paths.length} API requests, ${size.nodes} elements, heap ${mb(size.heap)}`,
+        `${ms(took)}, ${requests.paths.length} API requests (slowest: ${requests.slowest()}), ${size.nodes} elements, heap ${mb(size.heap)}`,
       );
     }
 
