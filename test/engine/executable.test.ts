@@ -38,6 +38,28 @@ function macho(magic: number, little: boolean, cpu: number, fileType: number): U
   });
 }
 
+/**
+ * An ELF64 little-endian x86-64 shared object with one PT_DYNAMIC program
+ * header whose dynamic section says DF_1_PIE; `padTo` grows the file.
+ */
+function elfPie(programHeader: { entrySize: number; count: number }, padTo = 0): Uint8Array {
+  const dynamicAt = 64 + 56;
+  return bytes(Math.max(dynamicAt + 32, padTo), (view, raw) => {
+    raw.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+    view.setUint16(16, 3, true); // ET_DYN
+    view.setUint16(18, 62, true);
+    view.setUint32(20, 1, true);
+    view.setBigUint64(32, 64n, true); // e_phoff
+    view.setUint16(54, programHeader.entrySize, true);
+    view.setUint16(56, programHeader.count, true);
+    view.setUint32(64, 2, true); // PT_DYNAMIC
+    view.setBigUint64(64 + 8, BigInt(dynamicAt), true);
+    view.setBigUint64(64 + 32, 32n, true);
+    view.setBigInt64(dynamicAt, 0x6ffffffbn, true); // DT_FLAGS_1
+    view.setBigUint64(dynamicAt + 8, 0x08000000n, true); // DF_1_PIE
+  });
+}
+
 const universal = bytes(8 + 2 * 20 + 64, (view) => {
   view.setUint32(0, 0xcafebabe);
   view.setUint32(4, 2);
@@ -130,6 +152,28 @@ describe("executable headers", () => {
     expect(result.executable).toEqual(expected);
     expect(result.bytesRead).toBeLessThanOrEqual(64 * 1024);
     expect(result.readRequests).toBeLessThanOrEqual(4);
+  });
+
+  it("tells a position-independent executable by DF_1_PIE in its dynamic section", async () => {
+    const result = await extract(new BufferSource(elfPie({ entrySize: 56, count: 1 }), "pie"));
+    expect(result.status).toBe("ok");
+    expect(result.executable).toEqual(expect.objectContaining({ format: "elf", type: "pie-executable" }));
+  });
+
+  it("refuses a program header entry size other than the class's, before reading the table", async () => {
+    // Prepare: 4096 entries of 65535 bytes each would be a 256 MiB read; the file is 1 MiB.
+    const data = elfPie({ entrySize: 65535, count: 4096 }, 1024 * 1024);
+
+    // Act
+    const result = await extract(new BufferSource(data, "wide-entries"));
+
+    // Assess: what the ELF header gave is kept, the reason names the field, the table is not read.
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe("ELF header: program header entry size 65535, not the 56 bytes of ELF64");
+    expect(result.executable).toEqual(
+      expect.objectContaining({ format: "elf", architecture: "x86-64", bits: 64, type: "shared-object" }),
+    );
+    expect(result.bytesRead).toBeLessThanOrEqual(64 * 1024);
   });
 
   it("never throws on truncated or corrupted headers", async () => {

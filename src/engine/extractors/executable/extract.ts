@@ -11,6 +11,12 @@ import type { ExtractContext } from "../extractor.js";
 /** Program headers looked at for PT_DYNAMIC. */
 const MAX_PROGRAM_HEADERS = 4096;
 
+/**
+ * Program-header entry size the ELF specification fixes for each class;
+ * readelf and file(1) refuse a header that states another.
+ */
+const PROGRAM_HEADER_BYTES = { 32: 32, 64: 56 } as const;
+
 /** Dynamic-section bytes scanned for DT_FLAGS_1. */
 const MAX_DYNAMIC_BYTES = 64 * 1024;
 
@@ -117,12 +123,19 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
     MAX_PROGRAM_HEADERS,
     "program headers",
   );
-  if (phentsize < (bits === 64 ? 56 : 32) || phnum === 0) return info;
+  if (phnum === 0) return info;
+  // Checked before reading: the table is read whole, and a stated entry size up to 65535 would multiply it.
+  const entrySize = PROGRAM_HEADER_BYTES[bits];
+  if (phentsize !== entrySize) {
+    throw new ContentError(
+      `ELF header: program header entry size ${phentsize}, not the ${entrySize} bytes of ELF${bits}`,
+    );
+  }
   boundedLength(phoff, ctx.reader.size, "program header offset");
-  const table = viewOf(await ctx.reader.read(phoff, phnum * phentsize));
+  const table = viewOf(await ctx.reader.read(phoff, phnum * entrySize));
   let dynamic: { offset: number; size: number } | undefined;
-  for (let i = 0; (i + 1) * phentsize <= table.byteLength; i++) {
-    const at = i * phentsize;
+  for (let i = 0; (i + 1) * entrySize <= table.byteLength; i++) {
+    const at = i * entrySize;
     if (table.getUint32(at, little) !== PT_DYNAMIC) continue;
     dynamic =
       bits === 64
