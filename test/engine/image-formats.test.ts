@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { xmpOrientation } from "../../src/engine/extractors/image/xmp.js";
+import { concatBytes } from "../support/bytes.js";
 import { corpusFile } from "../support/corpus.js";
 
 /** Runs the whole engine over bytes held in memory, as an upload of that name would. */
@@ -618,5 +619,69 @@ describe("image sizes from a short file held in a larger buffer", () => {
     expect(result.format.mime).toBe("image/gif");
     expect(result.status).toBe("error");
     expect(result.image?.height).toBeUndefined();
+  });
+});
+
+/** An ISO base media box with a 32-bit size. */
+function isoBox(type: string, payload: Uint8Array): Uint8Array {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(8 + payload.byteLength, 0);
+  header.write(type, 4, "latin1");
+  return concatBytes(new Uint8Array(header), payload);
+}
+
+/**
+ * exifpy-test_0001.jxl (signature, ftyp, jxll, jxlp, Exif, xml, jxlp) rebuilt
+ * with the last jxlp's codestream split over `parts` jxlp boxes and the Exif
+ * box moved after them, to the end of the file.
+ */
+function jxlWithExifLast(parts: number): Uint8Array {
+  const fixture = readFileSync(corpusFile("exifpy-test_0001.jxl"));
+  const boxes: { type: string; bytes: Uint8Array }[] = [];
+  for (let at = 0; at < fixture.byteLength; ) {
+    const size = fixture.readUInt32BE(at);
+    boxes.push({ type: fixture.toString("latin1", at + 4, at + 8), bytes: fixture.subarray(at, at + size) });
+    at += size;
+  }
+  const [signature, ftyp, jxll, firstPart, exif, xml, lastPart] = boxes;
+  expect(boxes.map((box) => box.type)).toEqual(["JXL ", "ftyp", "jxll", "jxlp", "Exif", "xml ", "jxlp"]);
+  const codestream = (lastPart?.bytes ?? new Uint8Array()).subarray(12);
+  const each = Math.ceil(codestream.byteLength / parts);
+  const split = Array.from({ length: parts }, (_, i) => {
+    const index = Buffer.alloc(4);
+    index.writeUInt32BE(i + 1 + (i === parts - 1 ? 0x80000000 : 0), 0);
+    return isoBox("jxlp", concatBytes(new Uint8Array(index), codestream.subarray(i * each, (i + 1) * each)));
+  });
+  return concatBytes(
+    ...[signature, ftyp, jxll, firstPart, xml].map((box) => box?.bytes ?? new Uint8Array()),
+    ...split,
+    exif?.bytes ?? new Uint8Array(),
+  );
+}
+
+describe("JPEG XL with many jxlp boxes and its Exif box at the end", () => {
+  const jxl = jxlWithExifLast(300);
+
+  it("reads the Exif box past the 300 jxlp boxes before it", async () => {
+    const result = await extractBytes(jxl, "parts.jxl");
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    // exiftool: GPSAltitude 2019.847 m, as for the fixture it was built from.
+    expect(result.image?.exif?.gps).toMatchObject({ altitude: 2019.847 });
+  });
+
+  it("says so when the entry budget ends the box listing before the Exif box", async () => {
+    const result = await extract(new BufferSource(jxl, "parts.jxl"), {
+      name: "parts.jxl",
+      budget: { maxEntries: 100 },
+    });
+    expect(result.status).toBe("ok");
+    expect(result.limit).toBe("entries");
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^JPEG XL: box listing stopped at byte \d+ of \d+: entry budget of 100 boxes reached; boxes past it were not looked at$/,
+      ),
+    ]);
+    expect(result.image?.exif?.gps).toBeUndefined();
   });
 });

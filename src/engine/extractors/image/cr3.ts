@@ -2,7 +2,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import { readExactly, viewOf } from "./byte-reading.js";
-import { type Box, childBoxes, listTopLevelBoxes } from "./iso-boxes.js";
+import { type Box, type BoxList, childBoxes } from "./iso-boxes.js";
 
 /** Canon's metadata box inside `moov`: uuid 85c0b687-820f-11e0-8111-f4ce462b6a48. */
 const CANON_UUID = [
@@ -23,14 +23,15 @@ export interface Cr3Metadata {
 
 /**
  * Finds the CMT1/CMT2/CMT4 boxes of a Canon CR3 (ISO BMFF, brand "crx "):
- * `moov` holds Canon's `uuid` box, whose children are TIFF blocks. Only the
- * top-level box headers and `moov` are read; the image data is skipped.
+ * `moov`, found in the top-level box listing, holds Canon's `uuid` box, whose
+ * children are TIFF blocks. Only `moov` is read; the image data is skipped.
  *
  * @example
- * const { ifd0, exifIfd } = await readCr3Metadata(ctx.reader);
+ * const list = await listTopLevelBoxes(ctx.reader, { keep: ["moov"], maxWalked: ctx.budget.maxEntries });
+ * const { ifd0, exifIfd } = await readCr3Metadata(ctx.reader, list);
  */
-export async function readCr3Metadata(reader: BlockReader): Promise<Cr3Metadata> {
-  const { boxes, truncated } = await listTopLevelBoxes(reader);
+export async function readCr3Metadata(reader: BlockReader, list: BoxList): Promise<Cr3Metadata> {
+  const { boxes, truncated } = list;
   const moov = boxes.find((box) => box.type === "moov");
   if (!moov) {
     if (truncated) throw new ContentError(`truncated: ${truncated}`);

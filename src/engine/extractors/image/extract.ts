@@ -10,7 +10,13 @@ import { readExactly, startsWith, viewOf } from "./byte-reading.js";
 import { readCr3Metadata } from "./cr3.js";
 import { readExif } from "./exif.js";
 import { readGifStructure } from "./gif.js";
-import { childBoxes, exifItemLocation, listTopLevelBoxes, readExifPayload } from "./iso-boxes.js";
+import {
+  type BoxList,
+  childBoxes,
+  exifItemLocation,
+  listTopLevelBoxes,
+  readExifPayload,
+} from "./iso-boxes.js";
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
 import { endsWithIend, pngPixelFormat, readPngChunks } from "./png.js";
 import { readPsdHeader } from "./psd.js";
@@ -395,12 +401,23 @@ async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
 }
 
 /**
+ * The top-level boxes of the types in `keep`. A listing a bound ended before
+ * the end of the file says so: a box sought may lie past where it stopped.
+ */
+async function listBoxes(ctx: ExtractContext, format: string, keep: readonly string[]): Promise<BoxList> {
+  const list = await listTopLevelBoxes(ctx.reader, { keep, maxWalked: ctx.budget.maxEntries });
+  if (list.stopped) ctx.warn(`${format}: ${list.stopped}; boxes past it were not looked at`);
+  if (list.limit) ctx.reader.noteLimit(list.limit);
+  return list;
+}
+
+/**
  * HEIF/AVIF keep their item properties (sizes) and item locations in the
  * `meta` box near the start; the Exif item may sit anywhere, so it is found
  * through `iinf`/`iloc` and read on its own.
  */
 async function decodeHeif(ctx: ExtractContext): Promise<ImageInfo> {
-  const { boxes, truncated: cut } = await listTopLevelBoxes(ctx.reader);
+  const { boxes, truncated: cut } = await listBoxes(ctx, "HEIF", ["ftyp", "meta", "moov"]);
   const ftyp = boxes.find((box) => box.type === "ftyp");
   const meta = boxes.find((box) => box.type === "meta");
   if (!ftyp || !meta) {
@@ -480,7 +497,7 @@ async function decodeJxl(ctx: ExtractContext): Promise<ImageInfo> {
   publish(ctx, size);
   // A bare codestream (FF 0A) has no boxes and so no EXIF.
   if (startsWith(bytes, [0xff, 0x0a])) return size;
-  const { boxes, truncated: cut } = await listTopLevelBoxes(ctx.reader);
+  const { boxes, truncated: cut } = await listBoxes(ctx, "JPEG XL", ["Exif", "brob"]);
   const exifBox = boxes.find((box) => box.type === "Exif");
   if (!exifBox && boxes.some((box) => box.type === "brob"))
     ctx.warn("JPEG XL: metadata is Brotli-compressed (brob) and was not read");
@@ -494,10 +511,11 @@ async function decodeJxl(ctx: ExtractContext): Promise<ImageInfo> {
 
 async function decodeJp2(ctx: ExtractContext): Promise<ImageInfo> {
   const image = publish(ctx, sizeOf(await head(ctx), "JPEG 2000"));
-  const { boxes, truncated: cut } = await listTopLevelBoxes(ctx.reader);
+  const { boxes, truncated: cut } = await listBoxes(ctx, "JPEG 2000", ["jp2c"]);
   if (cut) truncated(cut);
   // The codestream box often runs "to the end of the file" (size 0): its EOC marker tells a cut.
-  if (boxes.at(-1)?.type === "jp2c" && !endsWithEndMarker(await ctx.reader.tail(2))) {
+  // A jp2c box that ends where the file does is the file's last box.
+  if (boxes.at(-1)?.end === ctx.reader.size && !endsWithEndMarker(await ctx.reader.tail(2))) {
     truncated("no JPEG 2000 end-of-codestream marker");
   }
   return image;
@@ -525,7 +543,8 @@ async function decodeJxr(ctx: ExtractContext): Promise<ImageInfo> {
  * masked sensor borders). CMT2 and CMT4 carry the Exif and GPS IFDs.
  */
 async function decodeCr3(ctx: ExtractContext): Promise<ImageInfo> {
-  const { ifd0, exifIfd, gpsIfd, truncated: cut } = await readCr3Metadata(ctx.reader);
+  const list = await listBoxes(ctx, "CR3", ["moov"]);
+  const { ifd0, exifIfd, gpsIfd, truncated: cut } = await readCr3Metadata(ctx.reader, list);
   const tiff = ifd0 ? await readCmt1(ifd0, ctx.warn) : undefined;
   const readings = await Promise.all(
     [tiff?.exif, exifIfd, gpsIfd].map((block) => (block ? readExif(block, ctx.warn) : undefined)),

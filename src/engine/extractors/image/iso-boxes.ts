@@ -1,5 +1,5 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
-import { ContentError } from "../../errors.js";
+import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import { fourCC, readExactly, viewOf } from "./byte-reading.js";
 
@@ -14,36 +14,72 @@ export interface Box {
   end: number;
 }
 
-/** Top-level boxes listed before giving up (real files have a handful); no `truncated` says so. */
-const MAX_TOP_LEVEL_BOXES = 256;
+/**
+ * Boxes one listing keeps. The cap is on boxes kept, not walked: a JPEG XL
+ * may split its codestream over hundreds of `jxlp` boxes and put its `Exif`
+ * box after them, and walking past a box costs one small header read, which
+ * the request and byte budgets bound. Keeping only the types asked for
+ * bounds memory whatever the file holds.
+ */
+const MAX_KEPT_BOXES = 256;
 
-/** The top-level boxes, and why the list stopped early when a box was cut short or damaged. */
+/** What to keep from a listing, and how many box headers to walk at most. */
+export interface BoxListOptions {
+  /** Box types kept; the others are walked past. */
+  keep: readonly string[];
+  /** Box headers walked before the listing stops (the budget's `maxEntries`). */
+  maxWalked: number;
+}
+
+/** The top-level boxes asked for, and why the list stopped before the end of the file. */
 export interface BoxList {
   boxes: Box[];
   /** Set when a box header is cut short, or a box is smaller than its header or ends past the file. */
   truncated?: string;
+  /** Set when a bound (boxes walked or kept, or the read budget) ended the listing early. */
+  stopped?: string;
+  /** The bound named in `stopped`. */
+  limit?: LimitKind;
 }
 
 /**
- * Lists the top-level boxes by reading their 8-16 byte headers only, so the
- * media data between them is skipped, not read. A box that runs past the end
- * of the file means the file was cut short; the boxes before it are still listed.
+ * Lists the top-level boxes of the types in `keep` by reading their 8-16 byte
+ * headers only, so the media data between them is skipped, not read. A box
+ * that runs past the end of the file means the file was cut short; the boxes
+ * before it are still listed. A bound that ends the walk early (boxes walked
+ * or kept, or a read the budget refuses) ends it with what was found, and
+ * `stopped` says where.
  *
  * @example
- * const { boxes } = await listTopLevelBoxes(ctx.reader);
+ * const { boxes, stopped } = await listTopLevelBoxes(ctx.reader, { keep: ["Exif"], maxWalked: 100_000 });
  * const exifBox = boxes.find((box) => box.type === "Exif");
  */
-export async function listTopLevelBoxes(reader: BlockReader): Promise<BoxList> {
+export async function listTopLevelBoxes(reader: BlockReader, options: BoxListOptions): Promise<BoxList> {
   const boxes: Box[] = [];
   let offset = 0;
-  while (offset < reader.size && boxes.length < MAX_TOP_LEVEL_BOXES) {
+  let walked = 0;
+  const stop = (stopped: string, limit: LimitKind): BoxList => ({
+    boxes,
+    stopped: `box listing stopped at byte ${offset} of ${reader.size}: ${stopped}`,
+    limit,
+  });
+  while (offset < reader.size) {
+    if (walked >= options.maxWalked) return stop(`entry budget of ${walked} boxes reached`, "entries");
     if (reader.size - offset < 8) return { boxes, truncated: `box header cut short at offset ${offset}` };
-    const header = await readExactly(reader, offset, 8, "box header");
+    let header: Uint8Array;
+    let large: DataView | undefined;
+    try {
+      header = await readExactly(reader, offset, 8, "box header");
+      if (viewOf(header).getUint32(0) === 1)
+        large = viewOf(await readExactly(reader, offset + 8, 8, "box size"));
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) throw error;
+      return stop(error.message, error.limit);
+    }
     const type = fourCC(header, 4);
     let size = viewOf(header).getUint32(0);
     let headerSize = 8;
-    if (size === 1) {
-      const large = viewOf(await readExactly(reader, offset + 8, 8, "box size"));
+    if (large) {
       size = large.getUint32(0) * 2 ** 32 + large.getUint32(4);
       headerSize = 16;
     } else if (size === 0) {
@@ -57,7 +93,11 @@ export async function listTopLevelBoxes(reader: BlockReader): Promise<BoxList> {
         truncated: `box '${type}' at offset ${offset} ends at ${end}, past the end of the file`,
       };
     }
-    boxes.push({ type, offset, start: offset + headerSize, end });
+    walked += 1;
+    if (options.keep.includes(type)) {
+      if (boxes.length >= MAX_KEPT_BOXES) return stop(`more than ${MAX_KEPT_BOXES} boxes kept`, "entries");
+      boxes.push({ type, offset, start: offset + headerSize, end });
+    }
     offset = end;
   }
   return { boxes };
