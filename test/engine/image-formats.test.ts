@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { TIFF_EXIF_HEAD_BYTES } from "../../src/engine/extractors/image/tiff.js";
 import { xmpOrientation } from "../../src/engine/extractors/image/xmp.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile } from "../support/corpus.js";
@@ -683,5 +684,56 @@ describe("JPEG XL with many jxlp boxes and its Exif box at the end", () => {
       ),
     ]);
     expect(result.image?.exif?.gps).toBeUndefined();
+  });
+});
+
+/**
+ * A little-endian 64 x 48 TIFF whose only directory starts 40 bytes before
+ * the end of the head window handed to exifr: its last entries, its
+ * next-directory pointer and its Make and Artist values lie past that head.
+ */
+function tiffWithDirectoryAcrossHead(): Uint8Array {
+  const ifd = TIFF_EXIF_HEAD_BYTES - 40;
+  const entries = 4;
+  const values = ifd + 2 + entries * 12 + 4;
+  const make = "Acme\0";
+  const artist = "Ada Lovelace\0";
+  const bytes = Buffer.alloc(values + make.length + artist.length);
+  bytes.write("II", 0, "latin1");
+  bytes.writeUInt16LE(42, 2);
+  bytes.writeUInt32LE(ifd, 4);
+  bytes.writeUInt16LE(entries, ifd);
+  const entry = (index: number, tag: number, type: number, count: number, value: number) => {
+    const at = ifd + 2 + index * 12;
+    bytes.writeUInt16LE(tag, at);
+    bytes.writeUInt16LE(type, at + 2);
+    bytes.writeUInt32LE(count, at + 4);
+    bytes.writeUInt32LE(value, at + 8);
+  };
+  entry(0, 0x0100, 3, 1, 64); // ImageWidth, SHORT in the entry
+  entry(1, 0x0101, 3, 1, 48); // ImageLength
+  entry(2, 0x010f, 2, make.length, values); // Make
+  entry(3, 0x013b, 2, artist.length, values + make.length); // Artist
+  bytes.write(make, values, "latin1");
+  bytes.write(artist, values + make.length, "latin1");
+  return new Uint8Array(bytes);
+}
+
+describe("TIFF directory that starts in the head exifr is given and runs past it", () => {
+  it("hands exifr the rest of the directory and the values after it", async () => {
+    // Prepare
+    const tiff = tiffWithDirectoryAcrossHead();
+
+    // Act
+    const result = await extractBytes(tiff, "across.tif");
+
+    // Assess: Artist is read by exifr only, from the entry and value past the head.
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.image).toMatchObject({
+      width: 64,
+      height: 48,
+      exif: { make: "Acme", artist: "Ada Lovelace" },
+    });
   });
 });

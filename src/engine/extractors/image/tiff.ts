@@ -1,5 +1,5 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
-import { ContentError } from "../../errors.js";
+import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ExifInfo } from "../../types.js";
 import { readExactly, viewOf } from "./byte-reading.js";
@@ -33,7 +33,10 @@ const MAX_SUB_IFDS = 8;
 const MAX_ASCII_BYTES = 256;
 /** Head handed to exifr; IFD0 and the Exif IFD of RAW files sit well inside it. */
 export const TIFF_EXIF_HEAD_BYTES = 128 * 1024;
-/** Bytes taken after a directory that lies beyond the head, for its out-of-line values. */
+/**
+ * Bytes taken from a directory's start for its entries and the out-of-line
+ * values written just after it, where they run past the head.
+ */
 const IFD_WINDOW_BYTES = 64 * 1024;
 
 const TAG = {
@@ -91,10 +94,14 @@ interface Entry {
   count: number;
   /** Absolute offset of the value: inside the entry when it fits in 4 bytes. */
   valueOffset: number;
+  /** Bytes of the value. */
+  size: number;
 }
 
 interface Directory {
   offset: number;
+  /** Offset just past the entries and the next-directory pointer. */
+  end: number;
   entries: Map<number, Entry>;
   next: number;
 }
@@ -127,9 +134,10 @@ class TiffWalker {
       const valueCount = view.getUint32(at + 4, this.littleEndian);
       const size = (TYPE_SIZES[type] ?? 1) * valueCount;
       const valueOffset = size <= 4 ? offset + 2 + at + 8 : view.getUint32(at + 8, this.littleEndian);
-      if (!entries.has(tag)) entries.set(tag, { type, count: valueCount, valueOffset });
+      if (!entries.has(tag)) entries.set(tag, { type, count: valueCount, valueOffset, size });
     }
-    return { offset, entries, next: view.getUint32(count * 12, this.littleEndian) };
+    const end = offset + 2 + count * 12 + 4;
+    return { offset, end, entries, next: view.getUint32(count * 12, this.littleEndian) };
   }
 
   /** An ASCII entry, bounded; undefined when absent or out of the file. */
@@ -248,6 +256,8 @@ export async function readTiffHeader(reader: BlockReader): Promise<TiffHeader> {
  * exifr reads one contiguous buffer, so it gets the head of the file plus the
  * IFD0/Exif/GPS directories (and the values written just after them) copied
  * to their own offsets; directories beyond {@link MAX_STRUCTURE_BYTES} are left out.
+ * A directory that starts in the head gets the rest of its entries and values
+ * past the head; values stored anywhere else past the head are not copied.
  */
 async function exifWindow(reader: BlockReader, walker: TiffWalker, ifd0: Directory): Promise<Uint8Array> {
   const headLength = Math.min(reader.size, TIFF_EXIF_HEAD_BYTES);
@@ -256,9 +266,17 @@ async function exifWindow(reader: BlockReader, walker: TiffWalker, ifd0: Directo
     const offset = await walker.integer(ifd0, tag);
     if (offset !== undefined) offsets.push(offset);
   }
-  const windows = offsets
-    .filter((offset) => offset + 2 > headLength && offset < Math.min(reader.size, MAX_STRUCTURE_BYTES))
-    .map((offset) => ({ offset, length: Math.min(IFD_WINDOW_BYTES, reader.size - offset) }));
+  const windows: { offset: number; length: number }[] = [];
+  for (const offset of offsets) {
+    if (offset >= Math.min(reader.size, MAX_STRUCTURE_BYTES)) continue;
+    if (offset + 2 > headLength) {
+      windows.push({ offset, length: Math.min(IFD_WINDOW_BYTES, reader.size - offset) });
+      continue;
+    }
+    const directory = offset === ifd0.offset ? ifd0 : await directoryOrNone(walker, offset);
+    const end = directory ? Math.min(reader.size, extentAfter(directory)) : 0;
+    if (end > headLength) windows.push({ offset: headLength, length: end - headLength });
+  }
   const head = await reader.read(0, headLength);
   if (windows.length === 0) return head;
   const end = Math.max(...windows.map((window) => window.offset + window.length));
@@ -266,6 +284,31 @@ async function exifWindow(reader: BlockReader, walker: TiffWalker, ifd0: Directo
   sparse.set(head, 0);
   for (const window of windows) sparse.set(await reader.read(window.offset, window.length), window.offset);
   return sparse;
+}
+
+/** Where a directory's entries and the values written within {@link IFD_WINDOW_BYTES} after its start end. */
+function extentAfter(directory: Directory): number {
+  const limit = directory.offset + IFD_WINDOW_BYTES;
+  let end = directory.end;
+  for (const { valueOffset, size } of directory.entries.values()) {
+    const valueEnd = valueOffset + size;
+    if (valueOffset >= directory.offset && valueEnd <= limit) end = Math.max(end, valueEnd);
+  }
+  return Math.min(end, limit);
+}
+
+/**
+ * An Exif or GPS directory, or none when it is cut short or states too many
+ * entries: then it gets no window, and exifr judges what the head holds of it.
+ */
+async function directoryOrNone(walker: TiffWalker, offset: number): Promise<Directory | undefined> {
+  try {
+    return await walker.directory(offset);
+  } catch (error) {
+    if (error instanceof ContentError) return undefined;
+    if (error instanceof LimitExceededError && error.limit === "length") return undefined;
+    throw error;
+  }
 }
 
 /** What a JPEG XR (HD Photo) container's first directory says about its main image. */
