@@ -5,7 +5,7 @@ import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
 import { normaliseMime } from "./media-type.js";
 import { matchSignature } from "./signatures.js";
-import { sniffText } from "./text-sniff.js";
+import { sniffText, TEXT_SNIFF_BYTES } from "./text-sniff.js";
 import { zipPackageType } from "./zip-container.js";
 // After file-type: replaces the ZIP entry inflation file-type installs (see the module).
 import "./zip-inflate.js";
@@ -27,9 +27,6 @@ export const DETECTION_WINDOW_BYTES = 256 * 1024;
 const FILE_TYPE_RENAMES: ReadonlyMap<string, { mime: string; ext: string }> = new Map([
   ["application/vnd.visio", { mime: "application/vnd.ms-visio.drawing", ext: "vsdx" }],
 ]);
-
-/** Bytes text sniffing looks at when no magic number matched. */
-export const TEXT_SNIFF_BYTES = 8 * 1024;
 
 /** What the uploader said the file is. Hints only: content decides. */
 export interface DetectHints {

@@ -15,6 +15,13 @@ import { isAscii, isUtf8 } from "node:buffer";
 import { isSvgDocument } from "../extractors/image/svg.js";
 import { legacyCharset } from "./legacy-charset.js";
 
+/**
+ * Bytes text sniffing looks at when no magic number matched, and the text
+ * extractor decides the encoding on: one window, so that the extractor reads
+ * a file as the encoding detection judged it text in.
+ */
+export const TEXT_SNIFF_BYTES = 8 * 1024;
+
 /** Result of sniffing bytes that carry no magic number. */
 export interface TextSniff {
   mime: string;

@@ -4,6 +4,7 @@ import {
   detectDelimited,
   detectTextEncoding,
   splitDelimited,
+  TEXT_SNIFF_BYTES,
   type TextEncoding,
 } from "../../detect/text-sniff.js";
 import { TEXT_EXACT_BYTES } from "../../limits.js";
@@ -12,9 +13,6 @@ import type { ExtractContext } from "../extractor.js";
 
 /** Bytes read per step; the plan has usually fetched them all in one request already. */
 const CHUNK_BYTES = 64 * 1024;
-
-/** Head bytes the encoding is decided on (the same window detection sniffs). */
-const ENCODING_WINDOW_BYTES = 8 * 1024;
 
 /** Decoded text kept for the CSV shape and the large-JSON structural check. */
 const SAMPLE_CHARS = 64 * 1024;
@@ -253,7 +251,8 @@ function csvShape(mime: string, sample: string, complete: boolean): TextInfo["cs
 export async function extractText(ctx: ExtractContext): Promise<Sections> {
   const size = ctx.reader.size;
   const end = Math.min(size, TEXT_EXACT_BYTES);
-  const head = await ctx.reader.read(0, Math.min(size, ENCODING_WINDOW_BYTES));
+  // The window detection sniffed: the encoding it judged the file text in.
+  const head = await ctx.reader.read(0, Math.min(size, TEXT_SNIFF_BYTES));
   let encoding = detectTextEncoding(head, head.length >= size);
   if (!encoding) {
     ctx.warn("content does not look like text; counted as single-byte windows-1252");
