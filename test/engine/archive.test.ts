@@ -10,6 +10,7 @@ import {
   extract,
   FileSource,
 } from "../../src/engine/index.js";
+import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import { corpusFile } from "../support/corpus.js";
 
 async function extractFile(name: string): Promise<ExtractionResult> {
@@ -329,5 +330,83 @@ describe("cpio in the newc format", () => {
     const bytes = new TextEncoder().encode("070701 is a date, 070702 another\nand a second line\n");
     const result = await extract(new BufferSource(bytes, "dates.txt"), { name: "dates.txt" });
     expect(result.format.mime).toBe("text/plain");
+  });
+});
+
+/** A RAR 4 archive: marker, main header, one stored file header a name (no data), end block. CRCs are not checked. */
+function rar4(names: ReadonlyArray<{ name: Uint8Array; flags?: number }>): Uint8Array {
+  const marker = Buffer.from([0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00]);
+  const main = Buffer.alloc(13);
+  main.writeUInt8(0x73, 2);
+  main.writeUInt16LE(13, 5);
+  const files = names.map(({ name, flags = 0 }) => {
+    const header = Buffer.alloc(32);
+    header.writeUInt8(0x74, 2);
+    header.writeUInt16LE(0x8000 | flags, 3);
+    header.writeUInt16LE(32 + name.byteLength, 5);
+    header.writeUInt8(0x30, 25);
+    header.writeUInt16LE(name.byteLength, 26);
+    return Buffer.concat([header, name]);
+  });
+  const end = Buffer.alloc(7);
+  end.writeUInt8(0x7b, 2);
+  end.writeUInt16LE(0x4000, 3);
+  end.writeUInt16LE(7, 5);
+  return new Uint8Array(Buffer.concat([marker, main, ...files, end]));
+}
+
+describe("RAR 4 names", () => {
+  it("are cut to the field bound, as tar, cpio and zip names are", async () => {
+    // Prepare: twenty names of the largest size a header (65,535 bytes in all) can hold.
+    const long = Buffer.alloc(65_535 - 32, "a");
+    const bytes = rar4(Array.from({ length: 20 }, () => ({ name: long })));
+    // Act
+    const result = await extract(new BufferSource(bytes, "long.rar"), { name: "long.rar" });
+    // Assess
+    expect(result.archive).toMatchObject({ kind: "rar", entries: 20 });
+    expect(result.archive?.sample).toHaveLength(20);
+    expect(result.archive?.sample[0]).toBe(`${"a".repeat(MAX_FIELD_CHARS)}…`);
+  });
+
+  it("stay UTF-8 when the bound cuts a long name inside a character", async () => {
+    const long = Buffer.from("日".repeat(10_000));
+    const result = await extract(new BufferSource(rar4([{ name: long, flags: 0x0200 }]), "cjk.rar"), {
+      name: "cjk.rar",
+    });
+    expect(result.archive?.sample).toEqual([`${"日".repeat(MAX_FIELD_CHARS)}…`]);
+  });
+
+  it.each([
+    {
+      label: "UTF-8 without the Unicode flag",
+      name: Buffer.from("café.txt"),
+      flags: 0,
+      expected: "café.txt",
+    },
+    {
+      label: "UTF-8 with the Unicode flag",
+      name: Buffer.from("日本.txt"),
+      flags: 0x0200,
+      expected: "日本.txt",
+    },
+    {
+      label: "an OEM name before an encoded Unicode one",
+      name: Buffer.from([...Buffer.from("report.txt"), 0x00, 0x00, 0x00, 0x72, 0x65]),
+      flags: 0x0200,
+      expected: "report.txt",
+    },
+    {
+      label: "bytes that are not UTF-8 as Latin-1",
+      name: Buffer.from([0x72, 0xe9, 0x73]),
+      flags: 0,
+      expected: "rés",
+    },
+    { label: "surrounding blanks", name: Buffer.from("  notes.txt "), flags: 0, expected: "notes.txt" },
+  ])("read $label", async ({ name, flags, expected }) => {
+    const result = await extract(new BufferSource(rar4([{ name, flags }]), "names.rar"), {
+      name: "names.rar",
+    });
+    expect(result.status).toBe("ok");
+    expect(result.archive?.sample).toEqual([expected]);
   });
 });

@@ -8,7 +8,7 @@
  */
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
-import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { boundedLength, cleanString, MAX_FIELD_CHARS, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
 import { indexOfBytes } from "../bytes.js";
 
@@ -137,6 +137,32 @@ const RAR4_FILE = 0x74;
 const RAR4_MAIN = 0x73;
 const RAR4_END = 0x7b;
 
+/**
+ * Bytes of a RAR 4 name read for the sample: a name field may hold 65,535, and
+ * {@link MAX_FIELD_CHARS} characters take at most four UTF-8 bytes each.
+ */
+const RAR4_NAME_READ_BYTES = 4 * MAX_FIELD_CHARS;
+
+/**
+ * A RAR 4 file name, up to its first NUL. A name flagged LHD_UNICODE (0x0200)
+ * either is UTF-8 or, behind a NUL, adds RAR's own compressed UTF-16 form to a
+ * name in the writer's OEM code page; that form is not decoded, so such a name
+ * is its OEM part. An unflagged name is in the writer's character set, which
+ * unrar and libarchive on Linux take to be the locale's, UTF-8 today. So
+ * UTF-8 is tried first and bytes that are not UTF-8 (an OEM name) are kept as
+ * Latin-1, as the gzip header's name is. A name cut at the read bound may end
+ * inside a character, which is dropped rather than taken for non-UTF-8.
+ */
+function rar4Name(bytes: Uint8Array, cut: boolean): string {
+  const end = bytes.indexOf(0);
+  const name = end < 0 ? bytes : bytes.subarray(0, end);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(name, { stream: cut && end < 0 });
+  } catch {
+    return new TextDecoder("latin1").decode(name);
+  }
+}
+
 /** A RAR header walk: what the headers state, and why the walk stopped short when it did. */
 export interface RarListing {
   facts: HeaderFacts;
@@ -213,10 +239,11 @@ export async function readRar(
       total += unpacked;
       const nameLength = data.getUint16(26, true);
       if (facts.sample.length < options.sampleSize) {
-        const nameBytes = await reader.read(offset + 32 + (large ? 8 : 0), nameLength);
-        // Unicode names follow a NUL after the OEM name; the OEM part is enough for a sample.
-        const end = nameBytes.indexOf(0);
-        const name = new TextDecoder("latin1").decode(end < 0 ? nameBytes : nameBytes.subarray(0, end));
+        const nameBytes = await reader.read(
+          offset + 32 + (large ? 8 : 0),
+          Math.min(nameLength, RAR4_NAME_READ_BYTES),
+        );
+        const name = cleanString(rar4Name(nameBytes, nameBytes.byteLength < nameLength));
         if (name) facts.sample.push(name);
       }
     }
