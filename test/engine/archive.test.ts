@@ -326,6 +326,55 @@ describe("cpio in the newc format", () => {
     expect(result.archive?.estimated).toBeUndefined();
   });
 
+  it("keeps the entries already listed when a name's read is past the byte budget", async () => {
+    // Prepare: the second header ends at the 16 KiB block boundary at 304 KiB, so its name lies in
+    // the next block. The plan's head and tail windows and the header's block take 147,712 bytes;
+    // with 156 KiB to read, the header fits and the name's block does not.
+    const bytes = newcCpio([
+      { name: "first.bin", data: new Uint8Array(311_064) },
+      { name: "second.bin", data: new Uint8Array(1024 * 1024) },
+      { name: "third", data: new Uint8Array(1) },
+    ]);
+    // Act
+    const result = await extract(new BufferSource(bytes, "budget.cpio"), {
+      budget: { maxBytes: 156 * 1024 },
+    });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.limit).toBe("bytes");
+    expect(result.archive).toMatchObject({
+      kind: "cpio",
+      entries: 1,
+      sample: ["first.bin"],
+      estimated: true,
+    });
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^partial cpio listing: listing stopped at a read limit/),
+    ]);
+  });
+
+  it("keeps the entries already listed when a later header has a bad field", async () => {
+    // Prepare: the second header's file size is not hexadecimal.
+    const bytes = Buffer.from(
+      newcCpio([
+        { name: "init", data: randomBytes(5) },
+        { name: "etc/hostname", data: randomBytes(10) },
+      ]),
+    );
+    // The first record: 110 header and 5 name bytes padded to 116, then 5 data bytes padded to 8.
+    const second = 116 + 8;
+    bytes.write("ZZZZZZZZ", second + 54, "latin1");
+    // Act
+    const result = await extract(new BufferSource(bytes, "damaged.cpio"), { name: "damaged.cpio" });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.limit).toBeUndefined();
+    expect(result.archive).toMatchObject({ kind: "cpio", entries: 1, sample: ["init"], estimated: true });
+    expect(result.warnings).toEqual([
+      `partial cpio listing: bad cpio header field "ZZZZZZZZ" at byte ${second}`,
+    ]);
+  });
+
   it("is not text that merely starts with its six-digit magic", async () => {
     const bytes = new TextEncoder().encode("070701 is a date, 070702 another\nand a second line\n");
     const result = await extract(new BufferSource(bytes, "dates.txt"), { name: "dates.txt" });

@@ -5,9 +5,11 @@
  */
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, cleanString } from "../../limits.js";
-import type { RangeRead, TarListing, TarWalkOptions } from "./tar.js";
+import { type RangeRead, stopAtReadLimit, type TarListing, type TarWalkOptions } from "./tar.js";
 
 const TRAILER = "TRAILER!!!";
+/** Longest name a header may declare (Linux's PATH_MAX, NUL included); a longer one is damage. */
+const MAX_NAME_BYTES = 4096;
 
 function field(header: Uint8Array, start: number, length: number, radix: 8 | 16): number {
   const digits = new TextDecoder("latin1").decode(header.subarray(start, start + length));
@@ -17,7 +19,9 @@ function field(header: Uint8Array, start: number, length: number, radix: 8 | 16)
 }
 
 /**
- * Walks an ASCII cpio archive's headers up to the entry bound.
+ * Walks an ASCII cpio archive's headers up to the entry bound. A read the
+ * byte, request or time budget refuses, or a damaged header past the first,
+ * ends the walk with what it found and says why in `stopReason`.
  *
  * @example
  * const listing = await walkCpio((offset, length) => reader.read(offset, length), { maxEntries: 1000, sampleSize: 20 });
@@ -26,16 +30,11 @@ export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promis
   const listing: TarListing = { entries: 0, totalSize: 0, sample: [], incomplete: true };
   let offset = 0;
   const decoder = new TextDecoder("utf-8");
+  // A budget that refuses any read, a header's or a name's, ends the walk but keeps its listing.
+  const readWithinBudget = stopAtReadLimit(read, listing);
   for (;;) {
-    let header: Uint8Array;
-    try {
-      header = await read(offset, 110);
-    } catch (error) {
-      if (!(error instanceof LimitExceededError)) throw error;
-      listing.stopReason = `listing stopped at a read limit: ${error.message}`;
-      listing.limit = error.limit;
-      return listing;
-    }
+    const header = await readWithinBudget(offset, 110);
+    if (!header) return listing;
     const magic = new TextDecoder("latin1").decode(header.subarray(0, 6));
     const newc = magic === "070701" || magic === "070702";
     if (!newc && magic !== "070707") {
@@ -51,13 +50,24 @@ export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promis
       listing.stopReason = "archive ends inside a header (truncated)";
       return listing;
     }
-    const nameSize = boundedLength(
-      newc ? field(header, 94, 8, 16) : field(header, 59, 6, 8),
-      4096,
-      "cpio name",
-    );
-    const fileSize = newc ? field(header, 54, 8, 16) : field(header, 65, 11, 8);
-    const nameBytes = await read(offset + headerBytes, nameSize);
+    let nameSize: number;
+    let fileSize: number;
+    try {
+      nameSize = boundedLength(
+        newc ? field(header, 94, 8, 16) : field(header, 59, 6, 8),
+        MAX_NAME_BYTES,
+        "cpio name",
+      );
+      fileSize = newc ? field(header, 54, 8, 16) : field(header, 65, 11, 8);
+    } catch (error) {
+      // Damage past the first header ends the walk with what it found, as a bad tar header does.
+      if (offset === 0 || !(error instanceof ContentError || error instanceof LimitExceededError))
+        throw error;
+      listing.stopReason = `${error.message} at byte ${offset}`;
+      return listing;
+    }
+    const nameBytes = await readWithinBudget(offset + headerBytes, nameSize);
+    if (!nameBytes) return listing;
     const name = decoder.decode(
       nameBytes.subarray(
         0,

@@ -82,6 +82,32 @@ function paxRecords(body: Uint8Array): Map<string, string> {
 }
 
 /**
+ * `read` for a header walk that a refused read ends rather than fails: when
+ * the byte, request or time budget refuses one, the returned function records
+ * why on `listing` and yields undefined, and the walk returns what it found.
+ *
+ * @example
+ * const readWithinBudget = stopAtReadLimit(read, listing);
+ * const header = await readWithinBudget(offset, 512);
+ * if (!header) return listing;
+ */
+export function stopAtReadLimit(
+  read: RangeRead,
+  listing: TarListing,
+): (offset: number, length: number) => Promise<Uint8Array | undefined> {
+  return async (offset, length) => {
+    try {
+      return await read(offset, length);
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) throw error;
+      listing.stopReason = `listing stopped at a read limit: ${error.message}`;
+      listing.limit = error.limit;
+      return undefined;
+    }
+  };
+}
+
+/**
  * Walks tar headers through `read`, bounded by entries; a read that hits the
  * byte, request or time budget ends the walk with what it found.
  *
@@ -94,16 +120,7 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
   let longName: string | undefined;
   let pax = new Map<string, string>();
   // A budget that refuses any read, a header's or a long name's, ends the walk but keeps its listing.
-  const readWithinBudget = async (at: number, length: number): Promise<Uint8Array | undefined> => {
-    try {
-      return await read(at, length);
-    } catch (error) {
-      if (!(error instanceof LimitExceededError)) throw error;
-      listing.stopReason = `listing stopped at a read limit: ${error.message}`;
-      listing.limit = error.limit;
-      return undefined;
-    }
-  };
+  const readWithinBudget = stopAtReadLimit(read, listing);
   for (;;) {
     if (options.readAllowanceSpent?.()) {
       listing.stopReason = `listing stopped after ${listing.entries} entries to bound reads; counts extrapolated`;
