@@ -190,6 +190,8 @@ export interface ArchiveInfo {
   nestedArchives?: number;
   /** gzip: the original file name stored in the header. */
   originalName?: string;
+  /** gzip: the original file's modification time from the header (MTIME), ISO 8601 in UTC; absent when unset. */
+  modified?: string;
   /** True when `entries` or `uncompressedSize` were not established for the whole archive. */
   estimated?: boolean;
 }

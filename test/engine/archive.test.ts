@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { deflateRawSync } from "node:zlib";
+import { deflateRawSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readZipDirectory } from "../../src/engine/extractors/archive/zip-directory.js";
 import {
@@ -132,6 +132,15 @@ describe("archive extractor over the corpus", () => {
   });
 
   it.each([
+    // exiftool -ModifyDate on the same files.
+    { file: "filetype-fixture.gz", modified: "2025-05-22T08:29:57Z" },
+    { file: "filetype-fixture.tar.gz", modified: "2013-08-28T01:34:01Z" },
+  ])("reads the gzip header's modification time of $file", async ({ file, modified }) => {
+    const result = await extractFile(file);
+    expect(result.archive?.modified).toBe(modified);
+  });
+
+  it.each([
     { file: "tika-full_encrypted.7z", encrypted: true },
     { file: "tika-test7Z_protected_passTika.7z", encrypted: true },
     { file: "tika-test-documents-enc.rar", encrypted: true },
@@ -141,6 +150,18 @@ describe("archive extractor over the corpus", () => {
     const result = await extractFile(file);
     expect(result.status).toBe("ok");
     expect(result.archive?.encrypted).toBe(encrypted);
+  });
+});
+
+describe("generated gzip streams", () => {
+  it("have no modification time when MTIME is 0", async () => {
+    // Prepare: zlib writes MTIME 0, as `gzip -n` and most library writers do.
+    const bytes = gzipSync(Buffer.from("hello\n"));
+    // Act
+    const result = await extract(new BufferSource(bytes, "hello.gz"), { name: "hello.gz" });
+    // Assess
+    expect(result.archive).toMatchObject({ kind: "gzip", entries: 1 });
+    expect(result.archive).not.toHaveProperty("modified");
   });
 });
 

@@ -1918,6 +1918,7 @@ function detailSections(key, record, audit, olderAudit) {
               bomb: "Looks like a bomb",
               nestedArchives: "Nested archives",
               originalName: "Original name",
+              modified: "Modified",
               estimated: "Estimated",
               sample: "First entries",
             },

@@ -122,8 +122,9 @@ async function extractCpio(ctx: ExtractContext, head: Uint8Array): Promise<Archi
 }
 
 /**
- * gzip: header fields, ISIZE from the trailer, and for a tarball a sample of
- * its first entries from at most 1 MiB of inflated output.
+ * gzip: the header's original name and modification time, ISIZE from the
+ * trailer, and for a tarball a sample of its first entries from at most 1 MiB
+ * of inflated output.
  */
 async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
   const size = ctx.reader.size;
@@ -133,6 +134,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     encrypted: false,
     sample: [],
     ...(header.originalName && { originalName: header.originalName }),
+    ...(header.modified && { modified: header.modified }),
   };
   // ISIZE is modulo 2^32 and covers only the last member. A file of 4 GiB or
   // more holds at least that much content, so its ISIZE has wrapped and is not

@@ -10,7 +10,7 @@ const FLAG_COMMENT = 0x10;
 /** What a gzip member header and the file's last four bytes state (RFC 1952). */
 export interface GzipHeader {
   originalName?: string;
-  /** MTIME as ISO 8601, when set. */
+  /** MTIME, the original file's modification time, as ISO 8601 in UTC; absent when 0 (none). */
   modified?: string;
   /**
    * ISIZE: the last member's uncompressed size modulo 2^32. For a multi-member
@@ -37,7 +37,7 @@ function zeroTerminated(head: Uint8Array, start: number): { value: string; next:
  * Decodes the first member's header from the head window and ISIZE from the tail.
  *
  * @example
- * parseGzipHeader(head, tail) // { originalName: "report.tar", modified: "2013-08-19T22:26:00.000Z", isize: 10240 }
+ * parseGzipHeader(head, tail) // { originalName: "report.tar", modified: "2013-08-19T22:26:00Z", isize: 10240 }
  */
 export function parseGzipHeader(head: Uint8Array, tail: Uint8Array): GzipHeader {
   if (head.byteLength < 10 || head[0] !== 0x1f || head[1] !== 0x8b)
@@ -60,7 +60,8 @@ export function parseGzipHeader(head: Uint8Array, tail: Uint8Array): GzipHeader 
   const isize = new DataView(tail.buffer, tail.byteOffset + tail.byteLength - 4, 4).getUint32(0, true);
   return {
     ...(originalName && { originalName }),
-    ...(mtime > 0 && { modified: new Date(mtime * 1000).toISOString() }),
+    // Whole seconds: written without fractions, as the PDF and XMP dates are.
+    ...(mtime > 0 && { modified: new Date(mtime * 1000).toISOString().replace(".000Z", "Z") }),
     isize,
   };
 }
