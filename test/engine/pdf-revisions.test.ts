@@ -291,5 +291,44 @@ describe("PDF cross-reference precedence", () => {
       expect(result.warnings).toEqual([]);
       expect(result.pdf?.title).toBe("Table title");
     });
+
+    /**
+     * A hybrid update whose /XRefStm stream lists nothing of its own and
+     * links through its /Prev to an older stream, the only section that
+     * lists object 4 (`Older stream title`); the table's /Prev is the
+     * original section, which does not.
+     */
+    function streamWithPrev(
+      streamPrev: (sections: { original: number; older: number; itself: number }) => number,
+    ): string {
+      const pdf = new PdfWriter();
+      const original = pdf.table(pageTree(pdf), `/Size 5${INFO_TRAILER}`);
+      pdf.end(original);
+      const older = pdf.stream(8, [[4, pdf.object(4, "<</Title(Older stream title)>>")]], "/Size 10");
+      const prev = streamPrev({ original, older, itself: pdf.text.length });
+      const stream = pdf.stream(9, [[9, "free"]], `/Size 10/Prev ${prev}`);
+      pdf.end(pdf.table([], `/Size 10/Prev ${original}/XRefStm ${stream}${INFO_TRAILER}`));
+      return pdf.text;
+    }
+
+    it("follows the /XRefStm stream's own /Prev, as pdf.js does", async () => {
+      const result = await extractPdf(streamWithPrev(({ older }) => older));
+      expect(result.warnings).toEqual([]);
+      expect(result.pdf?.title).toBe("Older stream title");
+    });
+
+    it("reads a section the table's and the stream's /Prev both name once, without calling it a loop", async () => {
+      const result = await extractPdf(streamWithPrev(({ original }) => original));
+      expect(result.warnings).toEqual([]);
+      expect(result.pdf?.pages).toBe(1);
+      expect(result.pdf?.title).toBeUndefined();
+    });
+
+    it("stops at a stream whose /Prev names itself, with a warning", async () => {
+      const result = await extractPdf(streamWithPrev(({ itself }) => itself));
+      expect(result.status).toBe("ok");
+      expect(result.warnings).toEqual(["the /Prev chain of cross-reference sections loops"]);
+      expect(result.pdf?.pages).toBe(1);
+    });
   });
 });

@@ -92,45 +92,47 @@ export class PdfFile {
 
   /**
    * Reads the section at `offset` and every older one it links to through
-   * /Prev (and /XRefStm in hybrid files), at most `maxDepth` of them.
-   * A broken first section throws; a broken older one ends the chain with a warning.
+   * /Prev and, in hybrid files, /XRefStm, at most `maxDepth` of them, breadth
+   * first as pdf.js reads them: a table, its /XRefStm stream, its /Prev
+   * section, then the stream's own /Prev. A broken first section throws; a
+   * broken older one ends its chain with a warning.
    */
   async loadXref(offset: number): Promise<void> {
     const seen = new Set<number>();
-    let next: number | undefined = offset;
-    while (next !== undefined) {
-      if (seen.has(next)) {
-        this.options.warn("the /Prev chain of cross-reference sections loops");
-        return;
-      }
+    // `after`: the sections that led here. A /Prev back to one of them is a loop; one to a section
+    // another chain already led to (a table's /Prev and its stream's /Prev may agree) is not.
+    const queue: { at: number; hybrid: boolean; after: ReadonlySet<number> }[] = [
+      { at: offset, hybrid: false, after: new Set() },
+    ];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const { at, hybrid, after } = next;
+      if (!hybrid && after.has(at)) this.options.warn("the /Prev chain of cross-reference sections loops");
+      if (seen.has(at)) continue;
       if (seen.size >= this.options.maxDepth) {
         this.options.warn(`more than ${this.options.maxDepth} cross-reference sections; older ones ignored`);
         return;
       }
-      seen.add(next);
+      seen.add(at);
       let section: XrefSection;
       try {
-        section = await this.readSection(next);
+        section = await this.readSection(at);
       } catch (error) {
         if (this.sections.length === 0 || isBudgetLimit(error)) throw error;
+        const message = (error as Error).message;
         this.options.warn(
-          `older cross-reference section at ${next} is unreadable: ${(error as Error).message}`,
+          hybrid
+            ? `the /XRefStm section at ${at} is unreadable: ${message}`
+            : `older cross-reference section at ${at} is unreadable: ${message}`,
         );
-        return;
+        continue;
       }
       this.sections.push(section);
-      const hybrid = section.trailer.number("XRefStm");
-      if (hybrid !== undefined && !seen.has(hybrid)) {
-        seen.add(hybrid);
-        try {
-          this.sections.push(await this.readSection(hybrid));
-        } catch (error) {
-          if (isBudgetLimit(error)) throw error;
-          this.options.warn(`the /XRefStm section at ${hybrid} is unreadable: ${(error as Error).message}`);
-        }
-      }
+      const chain = new Set(after).add(at);
+      const stream = section.trailer.number("XRefStm");
+      if (stream !== undefined && !hybrid) queue.push({ at: stream, hybrid: true, after: chain });
       const prev = section.trailer.number("Prev");
-      next = prev !== undefined && prev >= 0 && prev < this.size ? prev : undefined;
+      if (prev !== undefined && prev >= 0 && prev < this.size)
+        queue.push({ at: prev, hybrid: false, after: chain });
     }
   }
 
@@ -245,7 +247,8 @@ export class PdfFile {
    * The row for `num` in the newest section that lists it, a free row included
    * (ISO 32000-1 §7.5.6). `loadXref` keeps the sections newest first and puts a
    * hybrid section's /XRefStm stream after its table and before its /Prev
-   * section (§7.5.8.4), the order pdf.js reads them in.
+   * section (§7.5.8.4), and the stream's own /Prev after that, the order
+   * pdf.js reads them in.
    */
   private async lookup(num: number): Promise<XrefEntry | undefined> {
     for (const section of this.sections) {
