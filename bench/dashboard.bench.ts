@@ -210,7 +210,11 @@ function countRequests(page: Page) {
     );
     return top ? `${top.path} ${ms(top.ms)}` : "none";
   };
-  return { paths, slowest, clear: () => (paths.splice(0), answered.splice(0)) };
+  const clear = () => {
+    paths.splice(0);
+    answered.splice(0);
+  };
+  return { paths, slowest, clear };
 }
 
 async function main(): Promise<void> {
