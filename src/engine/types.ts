@@ -149,11 +149,23 @@ export interface DocumentInfo {
   keywords?: string;
   creator?: string;
   lastModifiedBy?: string;
+  /**
+   * ISO 8601 as the document writes it (OOXML, ODF, RTF ...); a legacy
+   * Office file's SummaryInformation FILETIME in UTC, to the second.
+   */
   created?: string;
+  /** As {@link DocumentInfo.created}. */
   modified?: string;
+  /**
+   * The application the document names (OOXML `Application`, ODF
+   * `meta:generator`, a DSC `%%Creator`); for a compound file, the one its
+   * directory shows, from which its type is named, never its PIDSI_APPNAME.
+   */
   application?: string;
   language?: string;
+  /** Pages (for a legacy Office file, Word's PIDSI_PAGECOUNT only). */
   pages?: number;
+  /** Words (for a legacy Office file, Word's and PowerPoint's PIDSI_WORDCOUNT only). */
   words?: number;
   slides?: number;
   sheets?: number;

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { BufferSource, extract } from "../../src/engine/index.js";
 import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
-import { buildCfb, type SummaryProperty, summaryInformationStream } from "../support/cfb.js";
+import {
+  buildCfb,
+  buildPowerPointStreams,
+  buildWorkbookStream,
+  fileTimeOf,
+  type SummaryProperty,
+  summaryInformationStream,
+} from "../support/cfb.js";
 import { buildZip } from "../support/zip.js";
 
 /**
@@ -11,6 +18,9 @@ import { buildZip } from "../support/zip.js";
  * from files built alike: Subject and Keywords for OOXML, CFB and RTF (but for
  * cp:value children, which it lists apart and without the text beside them),
  * Subject and one Keyword tag per element for ODF, the Subject list for EPUB.
+ * A legacy Office file's other SummaryInformation properties are here too
+ * (exiftool: Title, Author, LastModifiedBy, CreateDate, ModifyDate, Pages,
+ * Words).
  */
 
 function run(bytes: Uint8Array, name: string) {
@@ -185,7 +195,12 @@ describe("legacy Office (CFB) subject and keywords", () => {
 
   it("are left out when the set has neither", async () => {
     const result = await run(doc(1252, [{ id: PIDSI_TITLE, value: "Report" }]), "report.doc");
-    expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Word", encrypted: false });
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Word",
+      encrypted: false,
+      title: "Report",
+    });
   });
 
   it("are left out, with a warning, when the set is damaged, and the rest is kept", async () => {
@@ -198,8 +213,160 @@ describe("legacy Office (CFB) subject and keywords", () => {
     const result = await run(bytes, "report.doc");
     expect(result.document).toEqual({ kind: "cfb", application: "Microsoft Word", encrypted: false });
     expect(result.warnings).toEqual([
-      "SummaryInformation property set lists more properties than it holds: subject and keywords not read",
+      "SummaryInformation property set lists more properties than it holds: document properties not read",
     ]);
+  });
+});
+
+const PIDSI_AUTHOR = 4;
+const PIDSI_LASTAUTHOR = 8;
+const PIDSI_CREATE_DTM = 12;
+const PIDSI_LASTSAVE_DTM = 13;
+const PIDSI_PAGECOUNT = 14;
+const PIDSI_WORDCOUNT = 15;
+const PIDSI_APPNAME = 18;
+
+/** Every property the reader maps, as Word writes them (the counts too), and an APPNAME the directory contradicts. */
+const EVERY_PROPERTY: readonly SummaryProperty[] = [
+  { id: PIDSI_TITLE, value: "Relatório trimestral" },
+  { id: PIDSI_AUTHOR, value: "Jürgen Weiß" },
+  { id: PIDSI_LASTAUTHOR, value: "Ana" },
+  { id: PIDSI_CREATE_DTM, fileTime: fileTimeOf("2017-08-02T09:09:18Z") },
+  { id: PIDSI_LASTSAVE_DTM, fileTime: fileTimeOf("2017-08-04T09:27:53Z") },
+  { id: PIDSI_PAGECOUNT, i4: 4 },
+  { id: PIDSI_WORDCOUNT, i4: 913 },
+  { id: PIDSI_APPNAME, value: "Microsoft Word" },
+];
+
+const EVERY_FIELD = {
+  title: "Relatório trimestral",
+  creator: "Jürgen Weiß",
+  lastModifiedBy: "Ana",
+  created: "2017-08-02T09:09:18Z",
+  modified: "2017-08-04T09:27:53Z",
+};
+
+function summary(properties: readonly SummaryProperty[]) {
+  return { name: "\u0005SummaryInformation", content: summaryInformationStream(1252, properties) };
+}
+
+function presentation(properties: readonly SummaryProperty[]) {
+  const { currentUser, document } = buildPowerPointStreams([{ document: {} }]);
+  return buildCfb([
+    { name: "Current User", content: currentUser },
+    { name: "PowerPoint Document", content: document },
+    summary(properties),
+  ]);
+}
+
+describe("legacy Office (CFB) title, authors, dates and counts", () => {
+  it("are read from a Word file's SummaryInformation, pages and words with them", async () => {
+    const result = await run(doc(1252, EVERY_PROPERTY), "report.doc");
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Word",
+      encrypted: false,
+      ...EVERY_FIELD,
+      pages: 4,
+      words: 913,
+    });
+  });
+
+  it("leave the counts out for a workbook, which Excel does not write, and keep the directory's application", async () => {
+    const bytes = buildCfb([
+      { name: "Workbook", content: buildWorkbookStream([{ name: "Sheet1", type: "worksheet" }]) },
+      summary(EVERY_PROPERTY),
+    ]);
+    const result = await run(bytes, "book.xls");
+    expect(result.warnings).toEqual([]);
+    expect(result.format.mime).toBe("application/vnd.ms-excel");
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Excel",
+      encrypted: false,
+      ...EVERY_FIELD,
+    });
+  });
+
+  it("give a presentation its words, but no pages", async () => {
+    const result = await run(presentation(EVERY_PROPERTY), "deck.ppt");
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft PowerPoint",
+      encrypted: false,
+      ...EVERY_FIELD,
+      words: 913,
+    });
+  });
+
+  it("never let APPNAME name a compound file the directory does not show", async () => {
+    const bytes = buildCfb([{ name: "Contents", content: "data" }, summary(EVERY_PROPERTY)]);
+    const result = await run(bytes, "unknown.bin");
+    expect(result.format.mime).toBe("application/x-cfb");
+    expect(result.document).toEqual({ kind: "cfb", ...EVERY_FIELD });
+  });
+
+  it.each([
+    ["zero", 0n, undefined],
+    ["a second before 1970", fileTimeOf("1969-12-31T23:59:59Z"), undefined],
+    ["1970 itself", fileTimeOf("1970-01-01T00:00:00Z"), "1970-01-01T00:00:00Z"],
+    ["a fraction of a second, cut", fileTimeOf("2017-08-02T09:09:18.750Z") + 9_999n, "2017-08-02T09:09:18Z"],
+    ["the last second of 9999", fileTimeOf("9999-12-31T23:59:59.999Z") + 9_999n, "9999-12-31T23:59:59Z"],
+    ["the year 10000", fileTimeOf("+010000-01-01T00:00:00Z"), undefined],
+    ["the largest FILETIME", 0xffff_ffff_ffff_ffffn, undefined],
+  ])("read a FILETIME of %s", async (_label, fileTime, expected) => {
+    const result = await run(
+      doc(1252, [
+        { id: PIDSI_CREATE_DTM, fileTime },
+        { id: PIDSI_LASTSAVE_DTM, fileTime },
+      ]),
+      "report.doc",
+    );
+    expect(result.warnings).toEqual([]);
+    expect(result.document?.created).toBe(expected);
+    expect(result.document?.modified).toBe(expected);
+  });
+
+  it("leave out a property of another type than the set's, a negative count, and keep a zero one", async () => {
+    const result = await run(
+      doc(1252, [
+        { id: PIDSI_TITLE, i4: 7 },
+        { id: PIDSI_AUTHOR, fileTime: fileTimeOf("2017-08-02T09:09:18Z") },
+        { id: PIDSI_LASTAUTHOR, value: "Ana", wide: true },
+        { id: PIDSI_CREATE_DTM, value: "2017-08-02T09:09:18Z" },
+        { id: PIDSI_LASTSAVE_DTM, i4: 1_500_000_000 },
+        { id: PIDSI_PAGECOUNT, value: "4" },
+        { id: PIDSI_WORDCOUNT, i4: -1 },
+      ]),
+      "report.doc",
+    );
+    expect(result.warnings).toEqual([]);
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft Word",
+      encrypted: false,
+      lastModifiedBy: "Ana",
+    });
+    const zero = await run(doc(1252, [{ id: PIDSI_PAGECOUNT, i4: 0 }]), "report.doc");
+    expect(zero.document?.pages).toBe(0);
+  });
+
+  it("clean and bound what the file states", async () => {
+    const result = await run(
+      doc(1252, [
+        { id: PIDSI_TITLE, value: `  ${"x".repeat(MAX_FIELD_CHARS + 100)}` },
+        { id: PIDSI_AUTHOR, value: "   " },
+        { id: PIDSI_LASTAUTHOR, value: "Ana\0hidden" },
+      ]),
+      "report.doc",
+    );
+    expect(result.document?.title).toBe(`${"x".repeat(MAX_FIELD_CHARS)}…`);
+    expect(result.document).not.toHaveProperty("creator");
+    expect(result.document?.lastModifiedBy).toBe("Ana");
   });
 });
 

@@ -256,20 +256,32 @@ function pad(bytes: Buffer, length: number): Buffer {
   return Buffer.concat([bytes, Buffer.alloc(length - bytes.byteLength)]);
 }
 
-/** A property of a set built by {@link summaryInformationStream}: a string as VT_LPSTR (in the set's code page, or raw bytes) or VT_LPWSTR. */
-export interface SummaryProperty {
-  id: number;
-  value: string | Uint8Array;
-  /** @default false: VT_LPSTR */
-  wide?: boolean;
+/**
+ * A property of a set built by {@link summaryInformationStream}: a string as
+ * VT_LPSTR (in the set's code page, or raw bytes) or VT_LPWSTR, a VT_FILETIME
+ * (100-ns ticks since 1601), or a VT_I4.
+ */
+export type SummaryProperty =
+  | {
+      id: number;
+      value: string | Uint8Array;
+      /** @default false: VT_LPSTR */
+      wide?: boolean;
+    }
+  | { id: number; fileTime: bigint }
+  | { id: number; i4: number };
+
+/** FILETIME ticks of an instant: 100-ns units since 1601-01-01 UTC. */
+export function fileTimeOf(iso: string): bigint {
+  return (BigInt(Date.parse(iso)) + 11_644_473_600_000n) * 10_000n;
 }
 
 /**
  * A `\u0005SummaryInformation` stream ([MS-OLEPS] PropertySetStream): one set,
  * FMTID_SummaryInformation, holding PIDSI_CODEPAGE when `codePage` is given
- * and then `properties`. A VT_LPSTR string is written in latin1 (Windows-1252
- * for the characters tests use) or UTF-16LE under code page 1200; give bytes
- * for any other code page.
+ * and then `properties`. A VT_LPSTR string is written in latin1 (Windows-1252 for the
+ * characters tests use) or UTF-16LE under code page 1200; give bytes for any
+ * other code page.
  *
  * @example
  * buildCfb([WORD_DOCUMENT, { name: "\u0005SummaryInformation", content: summaryInformationStream(1252, [{ id: 3, value: "Q3" }]) }])
@@ -286,6 +298,20 @@ export function summaryInformationStream(
     values.push({ id: 1, bytes: value });
   }
   for (const property of properties) {
+    if ("fileTime" in property) {
+      const value = Buffer.alloc(12);
+      value.writeUInt16LE(0x0040, 0);
+      value.writeBigUInt64LE(property.fileTime, 4);
+      values.push({ id: property.id, bytes: value });
+      continue;
+    }
+    if ("i4" in property) {
+      const value = Buffer.alloc(8);
+      value.writeUInt16LE(0x0003, 0);
+      value.writeInt32LE(property.i4, 4);
+      values.push({ id: property.id, bytes: value });
+      continue;
+    }
     const text =
       typeof property.value !== "string"
         ? Buffer.from(property.value)

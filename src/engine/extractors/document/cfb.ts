@@ -39,12 +39,16 @@ interface DirectoryEntry {
  * storage any Office application names by the same rule, see
  * {@link hasVbaProject}) or, for PowerPoint, which compresses its project
  * inside its main stream, from the VBAInfoAtom's flag; or an Excel 4.0 macro
- * sheet or an Excel 5/95 VBA module sheet in the sheet list. The subject and
- * keywords come from the SummaryInformation property set (see
- * {@link readSummaryInformation}). Anything deeper (the set's other
- * properties, the objects PowerPoint embeds compressed in its main stream) is
- * left out. Oddities met on the way, a read budget reached among
- * them, go to `warn`.
+ * sheet or an Excel 5/95 VBA module sheet in the sheet list. Title, subject,
+ * keywords, authors and dates come from the SummaryInformation property set
+ * (see {@link readSummaryInformation}), so do a Word file's page and word
+ * counts and a presentation's word count. The set's application name
+ * (PIDSI_APPNAME) is not read: `application` names what the directory shows,
+ * from which the engine names the file's type (see refineCfbFormat), and text
+ * any writer sets must not decide that, even where the directory says nothing.
+ * Anything deeper (the set's other properties, the objects PowerPoint embeds
+ * compressed in its main stream) is left out. Oddities met on the way, a read
+ * budget reached among them, go to `warn`.
  *
  * @example
  * await readCfb(reader, ctx.warn) // { kind: "cfb", application: "Microsoft Excel", encrypted: false, macros: true }
@@ -105,8 +109,15 @@ export async function readCfb(
     info.application = CFB_APPLICATIONS.visio;
   }
   const summary = named("\u0005SummaryInformation");
-  if (summary?.type === STREAM_OBJECT)
-    Object.assign(info, await readSummaryInformation(stream(summary), warn));
+  if (summary?.type === STREAM_OBJECT) {
+    const { pages, words, ...properties } = await readSummaryInformation(stream(summary), warn);
+    Object.assign(info, properties);
+    // Word counts pages and words, PowerPoint words; Excel writes neither, and
+    // other compound files give the ids other meanings (an MSI package's schema and source flags).
+    if (info.application === CFB_APPLICATIONS.word)
+      Object.assign(info, pages !== undefined && { pages }, words !== undefined && { words });
+    if (info.application === CFB_APPLICATIONS.powerPoint && words !== undefined) info.words = words;
+  }
   if (hasVbaProject(entries)) info.macros = true;
   return info;
 }

@@ -4,12 +4,12 @@ import type { StreamBytes } from "./workbook-globals.js";
 
 /**
  * The SummaryInformation property set of a legacy Office file ([MS-OLEPS]:
- * a PropertySetStream holding one PropertySet, with the PIDSI_* property
- * ids). Written by hand: no library reads a property set through ranged
- * reads of a compound file's sector chains.
+ * a PropertySetStream whose first PropertySet has the PIDSI_* property ids). Written by hand: no
+ * library reads a property set through ranged reads of a compound file's
+ * sector chains.
  */
 
-/** Bytes of the stream read at most; Office writes a few hundred, a thumbnail (PIDSI_THUMBNAIL) aside. */
+/** Bytes of a stream read at most; Office writes a few hundred, a thumbnail (PIDSI_THUMBNAIL) aside. */
 export const MAX_SUMMARY_BYTES = 64 * 1024;
 
 /** FMTID_SummaryInformation, {F29F85E0-4FF9-1068-AB91-08002B27B3D9}, as stored (GUID byte order). */
@@ -32,13 +32,32 @@ const FMTID_SUMMARY_INFORMATION = Uint8Array.of(
   0xd9,
 );
 const PIDSI_CODEPAGE = 1;
+const PIDSI_TITLE = 2;
 const PIDSI_SUBJECT = 3;
+const PIDSI_AUTHOR = 4;
 const PIDSI_KEYWORDS = 5;
+const PIDSI_LASTAUTHOR = 8;
+const PIDSI_CREATE_DTM = 12;
+const PIDSI_LASTSAVE_DTM = 13;
+const PIDSI_PAGECOUNT = 14;
+const PIDSI_WORDCOUNT = 15;
 const VT_I2 = 0x0002;
+const VT_I4 = 0x0003;
 const VT_LPSTR = 0x001e;
 const VT_LPWSTR = 0x001f;
+const VT_FILETIME = 0x0040;
 /** CP_WINUNICODE: VT_LPSTR values are UTF-16LE. */
 const CODE_PAGE_UTF16 = 1200;
+/** Seconds from the FILETIME epoch (1601-01-01) to the Unix epoch. */
+const FILETIME_UNIX_EPOCH_SECONDS = 11_644_473_600n;
+const FILETIME_TICKS_PER_SECOND = 10_000_000n;
+/**
+ * Seconds since 1970 of 10000-01-01T00:00:00Z: the first instant the ISO form
+ * cannot write with four digits. No compound file was saved before 1970
+ * either; a FILETIME outside those years (zero among them) is damage or a
+ * placeholder, not a date.
+ */
+const LAST_DATE_SECONDS = 253_402_300_800n;
 
 /** Code pages whose WHATWG encoding label is not `windows-<n>`. */
 const CODE_PAGE_LABELS: ReadonlyMap<number, string> = new Map([
@@ -52,54 +71,134 @@ const CODE_PAGE_LABELS: ReadonlyMap<number, string> = new Map([
   [65001, "utf-8"],
 ]);
 
-/** What the property set states, each value cleaned and bounded. */
+/**
+ * What the SummaryInformation set states, in DocumentInfo's terms:
+ * strings cleaned and bounded, times in ISO 8601 UTC to the second (as OOXML
+ * core properties write them), counts non-negative.
+ */
 export interface SummaryInformation {
+  title?: string;
   subject?: string;
   keywords?: string;
+  /** PIDSI_AUTHOR. */
+  creator?: string;
+  /** PIDSI_LASTAUTHOR. */
+  lastModifiedBy?: string;
+  /** PIDSI_CREATE_DTM. */
+  created?: string;
+  /** PIDSI_LASTSAVE_DTM. */
+  modified?: string;
+  /** PIDSI_PAGECOUNT: Word's page count; other writers leave it out or use the id for something else. */
+  pages?: number;
+  /** PIDSI_WORDCOUNT: Word's and PowerPoint's word count; likewise. */
+  words?: number;
 }
 
 /**
- * The subject and keywords a SummaryInformation stream states: its first
+ * The document properties a SummaryInformation stream states: its first
  * property set must be FMTID_SummaryInformation; strings are read in the
  * set's code page (PIDSI_CODEPAGE, Windows-1252 when absent or unknown), or
- * as UTF-16 for VT_LPWSTR. A set that is damaged yields what was read before
- * the damage, and a warning.
+ * as UTF-16 for VT_LPWSTR. A property of another type than [MS-OLEPS] gives
+ * it is left out, as is a FILETIME outside 1970-9999. A set that is damaged
+ * yields nothing, and a warning.
  *
  * @example
- * await readSummaryInformation(stream, warn) // { subject: "Relatório", keywords: "budget, Q3" }
+ * await readSummaryInformation(stream, warn)
+ * // { title: "Relatório", creator: "Ann", created: "2017-08-02T09:09:18Z", pages: 4, words: 913 }
  */
 export async function readSummaryInformation(
   stream: StreamBytes,
   warn: (message: string) => void,
 ): Promise<SummaryInformation> {
-  const bytes = await stream.read(0, Math.min(stream.size, MAX_SUMMARY_BYTES));
-  const damaged = (why: string) => {
-    warn(`SummaryInformation property set ${why}: subject and keywords not read`);
-    return {};
+  const set = await readPropertySet(stream, FMTID_SUMMARY_INFORMATION, (why) =>
+    warn(`SummaryInformation property set ${why}: document properties not read`),
+  );
+  if (!set) return {};
+  const found: SummaryInformation = {
+    title: set.string(PIDSI_TITLE),
+    subject: set.string(PIDSI_SUBJECT),
+    keywords: set.string(PIDSI_KEYWORDS),
+    creator: set.string(PIDSI_AUTHOR),
+    lastModifiedBy: set.string(PIDSI_LASTAUTHOR),
+    created: set.time(PIDSI_CREATE_DTM),
+    modified: set.time(PIDSI_LASTSAVE_DTM),
+    pages: set.count(PIDSI_PAGECOUNT),
+    words: set.count(PIDSI_WORDCOUNT),
   };
-  if (bytes.byteLength < 48 || u16(bytes, 0) !== 0xfffe) return damaged("has no valid header");
-  if (u32(bytes, 24) < 1 || !FMTID_SUMMARY_INFORMATION.every((byte, i) => bytes[28 + i] === byte))
-    return damaged("does not begin with the summary set");
+  return Object.fromEntries(
+    Object.entries(found).filter(([, value]) => value !== undefined),
+  ) as SummaryInformation;
+}
+
+/** Typed reads of one property set's values by property id; undefined for an absent id or another type. */
+interface PropertySet {
+  string(id: number): string | undefined;
+  time(id: number): string | undefined;
+  count(id: number): number | undefined;
+}
+
+/**
+ * The first property set of a PropertySetStream, when its FMTID is `fmtid`
+ * and its property list fits in the bytes read; otherwise undefined, after
+ * telling `damaged` why.
+ */
+async function readPropertySet(
+  stream: StreamBytes,
+  fmtid: Uint8Array,
+  damaged: (why: string) => void,
+): Promise<PropertySet | undefined> {
+  const bytes = await stream.read(0, Math.min(stream.size, MAX_SUMMARY_BYTES));
+  const fail = (why: string) => {
+    damaged(why);
+    return undefined;
+  };
+  if (bytes.byteLength < 48 || u16(bytes, 0) !== 0xfffe) return fail("has no valid header");
+  if (u32(bytes, 24) < 1 || !fmtid.every((byte, i) => bytes[28 + i] === byte))
+    return fail("begins with another set");
   const set = u32(bytes, 44);
-  if (set + 8 > bytes.byteLength) return damaged("lies past the bytes read");
+  if (set + 8 > bytes.byteLength) return fail("lies past the bytes read");
   const count = u32(bytes, set + 4);
   // Each property is at least an id/offset pair and an 8-byte value: a larger count is damage.
-  if (set + 8 + count * 8 > bytes.byteLength) return damaged("lists more properties than it holds");
+  if (set + 8 + count * 8 > bytes.byteLength) return fail("lists more properties than it holds");
   const offsets = new Map<number, number>();
   for (let i = 0; i < count; i++)
     offsets.set(u32(bytes, set + 8 + i * 8), set + u32(bytes, set + 12 + i * 8));
-  const codePageAt = offsets.get(PIDSI_CODEPAGE);
-  const codePage =
-    codePageAt !== undefined && codePageAt + 6 <= bytes.byteLength && u16(bytes, codePageAt) === VT_I2
-      ? u16(bytes, codePageAt + 4)
-      : undefined;
-  const string = (id: number) => {
+  /** Where the value of `id` begins, when it has type `type` and its first `length` bytes were read. */
+  const typedValueAt = (id: number, type: number, length: number) => {
     const at = offsets.get(id);
-    return at === undefined ? undefined : stringValue(bytes, at, codePage);
+    return at !== undefined && at + length <= bytes.byteLength && u16(bytes, at) === type ? at : undefined;
   };
-  const subject = string(PIDSI_SUBJECT);
-  const keywords = string(PIDSI_KEYWORDS);
-  return { ...(subject && { subject }), ...(keywords && { keywords }) };
+  const codePageAt = typedValueAt(PIDSI_CODEPAGE, VT_I2, 6);
+  const codePage = codePageAt === undefined ? undefined : u16(bytes, codePageAt + 4);
+  return {
+    string(id) {
+      const at = offsets.get(id);
+      return at === undefined ? undefined : stringValue(bytes, at, codePage);
+    },
+    time(id) {
+      const at = typedValueAt(id, VT_FILETIME, 12);
+      return at === undefined ? undefined : fileTime(bytes, at + 4);
+    },
+    count(id) {
+      const at = typedValueAt(id, VT_I4, 8);
+      if (at === undefined) return undefined;
+      const value = new DataView(bytes.buffer, bytes.byteOffset + at + 4, 4).getInt32(0, true);
+      return value >= 0 ? value : undefined;
+    },
+  };
+}
+
+/**
+ * A FILETIME (100-nanosecond ticks since 1601-01-01 UTC) as ISO 8601 to the
+ * second, `2017-08-02T09:09:18Z`; undefined outside 1970-9999 (see
+ * {@link LAST_DATE_SECONDS}). BigInt because the ticks of any recent date
+ * are past what a double holds exactly.
+ */
+function fileTime(bytes: Uint8Array, at: number): string | undefined {
+  const ticks = new DataView(bytes.buffer, bytes.byteOffset + at, 8).getBigUint64(0, true);
+  const seconds = ticks / FILETIME_TICKS_PER_SECOND - FILETIME_UNIX_EPOCH_SECONDS;
+  if (seconds < 0n || seconds >= LAST_DATE_SECONDS) return undefined;
+  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 }
 
 /**
