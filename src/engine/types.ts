@@ -167,6 +167,7 @@ export interface DocumentInfo {
   pages?: number;
   /** Words (for a legacy Office file, Word's and PowerPoint's PIDSI_WORDCOUNT only). */
   words?: number;
+  /** Slides (for a legacy PowerPoint file, DocumentSummaryInformation's PIDDSI_SLIDECOUNT). */
   slides?: number;
   sheets?: number;
   encrypted?: boolean;

@@ -20,7 +20,7 @@ import { buildZip } from "../support/zip.js";
  * Subject and one Keyword tag per element for ODF, the Subject list for EPUB.
  * A legacy Office file's other SummaryInformation properties are here too
  * (exiftool: Title, Author, LastModifiedBy, CreateDate, ModifyDate, Pages,
- * Words).
+ * Words), with DocumentSummaryInformation's slide count (Slides).
  */
 
 function run(bytes: Uint8Array, name: string) {
@@ -225,6 +225,7 @@ const PIDSI_LASTSAVE_DTM = 13;
 const PIDSI_PAGECOUNT = 14;
 const PIDSI_WORDCOUNT = 15;
 const PIDSI_APPNAME = 18;
+const PIDDSI_SLIDECOUNT = 7;
 
 /** Every property the reader maps, as Word writes them (the counts too), and an APPNAME the directory contradicts. */
 const EVERY_PROPERTY: readonly SummaryProperty[] = [
@@ -250,12 +251,16 @@ function summary(properties: readonly SummaryProperty[]) {
   return { name: "\u0005SummaryInformation", content: summaryInformationStream(1252, properties) };
 }
 
-function presentation(properties: readonly SummaryProperty[]) {
+function presentation(properties: readonly SummaryProperty[], slides: readonly SummaryProperty[]) {
   const { currentUser, document } = buildPowerPointStreams([{ document: {} }]);
   return buildCfb([
     { name: "Current User", content: currentUser },
     { name: "PowerPoint Document", content: document },
     summary(properties),
+    {
+      name: "\u0005DocumentSummaryInformation",
+      content: summaryInformationStream(1252, slides, { fmtid: "documentSummary" }),
+    },
   ]);
 }
 
@@ -290,8 +295,8 @@ describe("legacy Office (CFB) title, authors, dates and counts", () => {
     });
   });
 
-  it("give a presentation its words, but no pages", async () => {
-    const result = await run(presentation(EVERY_PROPERTY), "deck.ppt");
+  it("give a presentation its words and, from DocumentSummaryInformation, its slides, but no pages", async () => {
+    const result = await run(presentation(EVERY_PROPERTY, [{ id: PIDDSI_SLIDECOUNT, i4: 12 }]), "deck.ppt");
     expect(result.status).toBe("ok");
     expect(result.warnings).toEqual([]);
     expect(result.document).toEqual({
@@ -300,6 +305,7 @@ describe("legacy Office (CFB) title, authors, dates and counts", () => {
       encrypted: false,
       ...EVERY_FIELD,
       words: 913,
+      slides: 12,
     });
   });
 
@@ -367,6 +373,25 @@ describe("legacy Office (CFB) title, authors, dates and counts", () => {
     expect(result.document?.title).toBe(`${"x".repeat(MAX_FIELD_CHARS)}…`);
     expect(result.document).not.toHaveProperty("creator");
     expect(result.document?.lastModifiedBy).toBe("Ana");
+  });
+
+  it("leave the slides out, with a warning, when DocumentSummaryInformation is damaged, and keep the rest", async () => {
+    const bytes = presentation([{ id: PIDSI_TITLE, value: "Deck" }], []);
+    const damaged = Buffer.from(bytes);
+    // The FMTID of the document summary set, wherever buildCfb put the stream.
+    const at = damaged.indexOf(Buffer.from("02d5cdd59c2e1b10939708002b2cf9ae", "hex"));
+    damaged[at] = 0x03;
+    const result = await run(damaged, "deck.ppt");
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Microsoft PowerPoint",
+      encrypted: false,
+      title: "Deck",
+    });
+    expect(result.warnings).toEqual([
+      "DocumentSummaryInformation property set begins with another set: slide count not read",
+    ]);
   });
 });
 

@@ -276,10 +276,17 @@ export function fileTimeOf(iso: string): bigint {
   return (BigInt(Date.parse(iso)) + 11_644_473_600_000n) * 10_000n;
 }
 
+const FMTIDS = {
+  summary: "e0859ff2f94f6810ab9108002b27b3d9",
+  documentSummary: "02d5cdd59c2e1b10939708002b2cf9ae",
+} as const;
+
 /**
  * A `\u0005SummaryInformation` stream ([MS-OLEPS] PropertySetStream): one set,
- * FMTID_SummaryInformation, holding PIDSI_CODEPAGE when `codePage` is given
- * and then `properties`. A VT_LPSTR string is written in latin1 (Windows-1252 for the
+ * FMTID_SummaryInformation (or, with `fmtid: "documentSummary"`,
+ * FMTID_DocSummaryInformation for a `\u0005DocumentSummaryInformation`
+ * stream), holding PIDSI_CODEPAGE when `codePage` is given and then
+ * `properties`. A VT_LPSTR string is written in latin1 (Windows-1252 for the
  * characters tests use) or UTF-16LE under code page 1200; give bytes for any
  * other code page.
  *
@@ -289,6 +296,7 @@ export function fileTimeOf(iso: string): bigint {
 export function summaryInformationStream(
   codePage: number | undefined,
   properties: readonly SummaryProperty[],
+  options: { fmtid?: keyof typeof FMTIDS } = {},
 ): Buffer {
   const values: { id: number; bytes: Buffer }[] = [];
   if (codePage !== undefined) {
@@ -338,7 +346,7 @@ export function summaryInformationStream(
   header.writeUInt16LE(0, 2);
   header.writeUInt32LE(0x00020006, 4);
   header.writeUInt32LE(1, 24);
-  Buffer.from("e0859ff2f94f6810ab9108002b27b3d9", "hex").copy(header, 28);
+  Buffer.from(FMTIDS[options.fmtid ?? "summary"], "hex").copy(header, 28);
   header.writeUInt32LE(48, 44);
   return Buffer.concat([header, table, ...values.map((value) => value.bytes)]);
 }

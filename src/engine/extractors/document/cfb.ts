@@ -3,7 +3,7 @@ import { CFB_APPLICATIONS } from "../../detect/cfb-format.js";
 import { ContentError } from "../../errors.js";
 import type { DocumentInfo } from "../../types.js";
 import { readPowerPointDocument } from "./powerpoint-document.js";
-import { readSummaryInformation } from "./summary-information.js";
+import { readDocumentSummaryInformation, readSummaryInformation } from "./summary-information.js";
 import { readWorkbookGlobals, type StreamBytes } from "./workbook-globals.js";
 
 const CFB_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
@@ -42,11 +42,12 @@ interface DirectoryEntry {
  * sheet or an Excel 5/95 VBA module sheet in the sheet list. Title, subject,
  * keywords, authors and dates come from the SummaryInformation property set
  * (see {@link readSummaryInformation}), so do a Word file's page and word
- * counts and a presentation's word count. The set's application name
+ * counts and a presentation's word count; a presentation's slide count comes
+ * from the DocumentSummaryInformation set. The set's application name
  * (PIDSI_APPNAME) is not read: `application` names what the directory shows,
  * from which the engine names the file's type (see refineCfbFormat), and text
  * any writer sets must not decide that, even where the directory says nothing.
- * Anything deeper (the set's other properties, the objects PowerPoint embeds
+ * Anything deeper (the sets' other properties, the objects PowerPoint embeds
  * compressed in its main stream) is left out. Oddities met on the way, a read
  * budget reached among them, go to `warn`.
  *
@@ -118,6 +119,10 @@ export async function readCfb(
       Object.assign(info, pages !== undefined && { pages }, words !== undefined && { words });
     if (info.application === CFB_APPLICATIONS.powerPoint && words !== undefined) info.words = words;
   }
+  const documentSummary = named("\u0005DocumentSummaryInformation");
+  // PowerPoint alone writes a slide count; the PowerPoint Document stream is not walked for one.
+  if (info.application === CFB_APPLICATIONS.powerPoint && documentSummary?.type === STREAM_OBJECT)
+    Object.assign(info, await readDocumentSummaryInformation(stream(documentSummary), warn));
   if (hasVbaProject(entries)) info.macros = true;
   return info;
 }
