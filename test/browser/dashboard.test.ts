@@ -376,6 +376,57 @@ describe("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("draws each icon once per page and refers to it from every tile, a failed thumbnail showing its icon", async () => {
+    // Prepare: two text files, a subfolder, and a photo whose record names a thumbnail missing from the bucket.
+    const earlier = incidents.length;
+    await putCataloged("icons/a.txt", "a\n");
+    await putCataloged("icons/b.txt", "b\n");
+    await putCataloged("icons/inner/c.txt", "c\n");
+    await putCataloged("icons/photo.jpg", await readFile(corpusFile(JPEG)));
+    const thumbnailKey = "_derived/fixtures/icons-photo.webp";
+    await writeThumbnailKey(catalog, "icons/photo.jpg", thumbnailKey);
+
+    // Act
+    await page.goto(`${catalog.url}/?prefix=icons/`);
+    await page.waitForSelector(`#content [data-folder="icons/inner/"]`);
+    await poll(() => card("icons/photo.jpg").locator("svg[aria-label='image file']").count()).toBe(1);
+
+    // Assess: each tile is an <svg> naming what it shows around a <use> of a symbol that draws something.
+    const drawn = await page.evaluate(`[...document.querySelectorAll("#content .thumb")].map((thumb) => {
+      const use = thumb.querySelector("svg > use");
+      const symbol = document.querySelector(use?.getAttribute("href") ?? "none");
+      return [thumb.querySelector("svg")?.getAttribute("aria-label"), thumb.querySelectorAll("*").length,
+        symbol?.closest("svg")?.classList.contains("icon-sprite") ?? false, (use?.getBBox().width ?? 0) > 0];
+    })`);
+    expect(drawn).toEqual([
+      ["folder", 2, true, true],
+      ["text file", 2, true, true],
+      ["text file", 2, true, true],
+      ["image file", 2, true, true],
+    ]);
+    // One sprite, hidden from assistive technology, with one symbol for each icon shown; no id twice in the page.
+    const sprite = page.locator("svg.icon-sprite");
+    expect(await sprite.count()).toBe(1);
+    expect(await sprite.getAttribute("aria-hidden")).toBe("true");
+    expect(
+      (await sprite.locator("symbol").evaluateAll((symbols) => symbols.map((symbol) => symbol.id))).sort(),
+    ).toEqual(["icon-sprite-category-image", "icon-sprite-category-text", "icon-sprite-folder"]);
+    const ids = await page.locator("[id]").evaluateAll((nodes) => nodes.map((node) => node.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    // The missing thumbnail's 404 is the only thing the page reported; nothing else, a CSP refusal included.
+    expect(incidents.slice(earlier).filter((incident) => !incident.includes("404 (Not Found)"))).toEqual([]);
+    incidents.splice(earlier);
+    // The thumbnail put in place, so the views of later tests that list the photo load it.
+    await catalog.stack.s3Client.send(
+      new PutObjectCommand({
+        Bucket: catalog.stack.bucket,
+        Key: thumbnailKey,
+        Body: await readFile(corpusFile("filetype-fixture.webp")),
+        ContentType: "image/webp",
+      }),
+    );
+  }, 60_000);
+
   it("shows user metadata named like a property every object has (constructor)", async () => {
     // Prepare: x-amz-meta-constructor, which any uploader may send.
     const key = "named/meta.txt";

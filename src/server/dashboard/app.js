@@ -255,100 +255,86 @@ function thumbnailUrl(item) {
 
 // ---------------------------------------------------------------- icons
 
-/** A placeholder tile for a file with no thumbnail: a page with its category's mark. */
-function categoryIcon(category, size = 56) {
-  const color = CATEGORY_COLORS[category] ?? CATEGORY_COLORS.other;
-  const marks = {
-    image: [
-      svg("circle", { cx: 22, cy: 26, r: 4, fill: color }),
-      svg("path", { d: "M13 44l10-12 7 8 5-6 8 10z", fill: color }),
-    ],
-    video: [svg("path", { d: "M23 24v16l13-8z", fill: color })],
-    audio: [
-      svg("path", { d: "M25 40V24l13-3v15", stroke: color, "stroke-width": 3, fill: "none" }),
-      svg("circle", { cx: 22, cy: 40, r: 4, fill: color }),
-      svg("circle", { cx: 35, cy: 37, r: 4, fill: color }),
-    ],
-    pdf: [
-      svg(
-        "text",
-        { x: 29, y: 38, "text-anchor": "middle", "font-size": 11, "font-weight": 700, fill: color },
-        "PDF",
-      ),
-    ],
-    document: [0, 1, 2, 3].map((line) =>
-      svg("rect", { x: 17, y: 22 + line * 6, width: line === 3 ? 14 : 24, height: 3, rx: 1.5, fill: color }),
-    ),
-    archive: [
-      svg("rect", { x: 26, y: 12, width: 6, height: 22, fill: color, opacity: 0.5 }),
-      svg("rect", { x: 23, y: 34, width: 12, height: 10, rx: 2, fill: color }),
-    ],
-    text: [0, 1, 2, 3].map((line) =>
-      svg("rect", { x: 17, y: 22 + line * 6, width: 24 - (line % 2) * 8, height: 2, fill: color }),
-    ),
-    font: [
-      svg(
-        "text",
-        { x: 29, y: 40, "text-anchor": "middle", "font-size": 17, "font-weight": 700, fill: color },
-        "Aa",
-      ),
-    ],
-    executable: [
-      svg(
-        "text",
-        { x: 29, y: 38, "text-anchor": "middle", "font-size": 12, "font-weight": 700, fill: color },
-        "</>",
-      ),
-    ],
-    other: [
-      svg(
-        "text",
-        { x: 29, y: 39, "text-anchor": "middle", "font-size": 16, "font-weight": 700, fill: color },
-        "?",
-      ),
-    ],
-  };
-  return svg(
-    "svg",
-    {
-      viewBox: "0 0 58 58",
-      width: size,
-      height: size,
-      role: "img",
-      "aria-label": `${category ?? "other"} file`,
-    },
+/**
+ * Each icon is drawn once per page, as a `<symbol>` of one hidden sprite, and
+ * every tile that shows it refers to it with `<use>`: two elements a listed
+ * item instead of the three to seven of its drawing, which was half the page
+ * in a folder of thousands of names (bench/RESULTS.md, "Dashboard, big
+ * catalog"). A symbol's colours are its own: a category's colour and mark
+ * depend on the category alone, so one symbol serves every tile of it.
+ * No other id of the page starts with this prefix, and none comes from the
+ * catalog: an icon's id is one of the fixed names of ICON_DRAWINGS.
+ */
+const ICON_ID_PREFIX = "icon-sprite-";
+
+/** The page's shape behind a category's mark. */
+function pageShape() {
+  return [
     svg("path", {
       d: "M12 6h24l10 10v36a2 2 0 0 1-2 2H12a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z",
       fill: "#fff",
       stroke: "#d5d9e2",
     }),
     svg("path", { d: "M36 6v10h10", fill: "#f1f3f7", stroke: "#d5d9e2" }),
-    marks[category] ?? marks.other,
+  ];
+}
+
+/** A mark of a few letters in a category's colour. */
+function letterMark(text, { y, size }, color) {
+  return svg(
+    "text",
+    { x: 29, y, "text-anchor": "middle", "font-size": size, "font-weight": 700, fill: color },
+    text,
   );
 }
 
-function folderIcon(size = 56) {
-  return svg(
-    "svg",
-    { viewBox: "0 0 58 58", width: size, height: size, role: "img", "aria-label": "folder" },
+/** Each category's mark on the page, drawn in the category's colour. */
+const CATEGORY_MARKS = {
+  image: (color) => [
+    svg("circle", { cx: 22, cy: 26, r: 4, fill: color }),
+    svg("path", { d: "M13 44l10-12 7 8 5-6 8 10z", fill: color }),
+  ],
+  video: (color) => [svg("path", { d: "M23 24v16l13-8z", fill: color })],
+  audio: (color) => [
+    svg("path", { d: "M25 40V24l13-3v15", stroke: color, "stroke-width": 3, fill: "none" }),
+    svg("circle", { cx: 22, cy: 40, r: 4, fill: color }),
+    svg("circle", { cx: 35, cy: 37, r: 4, fill: color }),
+  ],
+  pdf: (color) => [letterMark("PDF", { y: 38, size: 11 }, color)],
+  document: (color) =>
+    [0, 1, 2, 3].map((line) =>
+      svg("rect", { x: 17, y: 22 + line * 6, width: line === 3 ? 14 : 24, height: 3, rx: 1.5, fill: color }),
+    ),
+  archive: (color) => [
+    svg("rect", { x: 26, y: 12, width: 6, height: 22, fill: color, opacity: 0.5 }),
+    svg("rect", { x: 23, y: 34, width: 12, height: 10, rx: 2, fill: color }),
+  ],
+  text: (color) =>
+    [0, 1, 2, 3].map((line) =>
+      svg("rect", { x: 17, y: 22 + line * 6, width: 24 - (line % 2) * 8, height: 2, fill: color }),
+    ),
+  font: (color) => [letterMark("Aa", { y: 40, size: 17 }, color)],
+  executable: (color) => [letterMark("</>", { y: 38, size: 12 }, color)],
+  other: (color) => [letterMark("?", { y: 39, size: 16 }, color)],
+};
+
+/** What each icon's symbol holds, by its name: one per category, the folder, the deleted object. */
+const ICON_DRAWINGS = {
+  ...Object.fromEntries(
+    Object.entries(CATEGORY_MARKS).map(([category, mark]) => [
+      `category-${category}`,
+      () => [...pageShape(), ...mark(CATEGORY_COLORS[category])],
+    ]),
+  ),
+  folder: () => [
     svg("path", {
       d: "M6 16a3 3 0 0 1 3-3h13l5 5h22a3 3 0 0 1 3 3v24a3 3 0 0 1-3 3H9a3 3 0 0 1-3-3z",
       fill: "#9db4ee",
     }),
     svg("path", { d: "M6 22h46v23a3 3 0 0 1-3 3H9a3 3 0 0 1-3-3z", fill: "#b9cbf5" }),
-  );
-}
-
-/**
- * The tile of a deleted object: its page dashed and crossed out. A tombstone
- * keeps no content fields, category included, so a category's placeholder
- * would be the "?" of a file of unknown kind.
- */
-function deletedIcon(size = 56) {
-  const color = "#5b6270";
-  return svg(
-    "svg",
-    { viewBox: "0 0 58 58", width: size, height: size, role: "img", "aria-label": "deleted file" },
+  ],
+  // Its page dashed and crossed out.
+  deleted: () => [
     svg("path", {
       d: "M12 6h24l10 10v36a2 2 0 0 1-2 2H12a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z",
       fill: "#f7f8fa",
@@ -357,11 +343,70 @@ function deletedIcon(size = 56) {
     }),
     svg("path", {
       d: "M21 26l14 14M35 26L21 40",
-      stroke: color,
+      stroke: "#5b6270",
       "stroke-width": 3,
       "stroke-linecap": "round",
     }),
+  ],
+};
+
+/**
+ * The hidden sprite holding the page's icons, made on the first icon drawn.
+ * Hidden by a zero size out of the flow rather than by `display: none`,
+ * under which Chromium and Firefox stop rendering gradients and patterns
+ * defined inside, should an icon ever use one. Out of the accessibility tree:
+ * each tile names what it shows itself.
+ */
+function iconSprite() {
+  let sprite = document.getElementById(`${ICON_ID_PREFIX}sprite`);
+  if (!sprite) {
+    sprite = svg("svg", {
+      id: `${ICON_ID_PREFIX}sprite`,
+      class: "icon-sprite",
+      width: 0,
+      height: 0,
+      "aria-hidden": "true",
+      focusable: "false",
+    });
+    document.body.append(sprite);
+  }
+  return sprite;
+}
+
+/**
+ * An icon of ICON_DRAWINGS at `size` pixels, named `label` for assistive
+ * technology: a reference to its symbol, drawn into the sprite the first
+ * time the page shows it.
+ */
+function icon(name, label, size) {
+  const id = `${ICON_ID_PREFIX}${name}`;
+  if (!document.getElementById(id))
+    iconSprite().append(svg("symbol", { id, viewBox: "0 0 58 58" }, ICON_DRAWINGS[name]()));
+  return svg(
+    "svg",
+    { width: size, height: size, role: "img", "aria-label": label },
+    svg("use", { href: `#${id}` }),
   );
+}
+
+/** A placeholder tile for a file with no thumbnail: a page with its category's mark. */
+function categoryIcon(category, size = 56) {
+  // A category the page has no mark for is drawn as "other", as before; its name is still said.
+  const known = Object.hasOwn(CATEGORY_MARKS, category) ? category : "other";
+  return icon(`category-${known}`, `${category ?? "other"} file`, size);
+}
+
+function folderIcon(size = 56) {
+  return icon("folder", "folder", size);
+}
+
+/**
+ * The tile of a deleted object. A tombstone keeps no content fields,
+ * category included, so a category's placeholder would be the "?" of a
+ * file of unknown kind.
+ */
+function deletedIcon(size = 56) {
+  return icon("deleted", "deleted file", size);
 }
 
 /** The record's thumbnail from the API, falling back to the placeholder if it cannot be loaded. */
