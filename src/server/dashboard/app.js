@@ -352,10 +352,9 @@ const ICON_DRAWINGS = {
 
 /**
  * The hidden sprite holding the page's icons, made on the first icon drawn.
- * Hidden by a zero size out of the flow rather than by `display: none`,
- * under which Chromium and Firefox stop rendering gradients and patterns
- * defined inside, should an icon ever use one. Out of the accessibility tree:
- * each tile names what it shows itself.
+ * Hidden by a zero size out of the flow (a class: the page's
+ * Content-Security-Policy refuses style attributes). Out of the accessibility
+ * tree: each tile names what it shows itself.
  */
 function iconSprite() {
   let sprite = document.getElementById(`${ICON_ID_PREFIX}sprite`);
