@@ -92,10 +92,8 @@ describe("detectFile: the medium fails loudly, the content never does", () => {
     for (const [variant, content] of variants) {
       const path = join(scratch, variant);
       writeFileSync(path, content);
-      const started = performance.now();
       const [fast, engine] = await Promise.all([detectFile(path), engineDetection(path)]);
       expect(fast, variant).toEqual(engine);
-      expect(performance.now() - started, variant).toBeLessThan(5_000);
     }
   });
 

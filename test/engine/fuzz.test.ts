@@ -82,13 +82,13 @@ describe("regression inputs", () => {
     "%s runs clean",
     async (name) => {
       const bytes = new Uint8Array(readFileSync(join(REGRESSIONS_DIR, name)));
-      const started = performance.now();
       const arrayBuffersBefore = process.memoryUsage().arrayBuffers;
       await extractBounded(bytes, name.replace(/^[0-9a-f]{8}-/, "").replace(/\.bin$/, ""));
-      expect(performance.now() - started).toBeLessThan(TIME_BUDGET_MS + 1_000);
       // Each of these once made exifr reserve hundreds of MiB to 16 GiB from a count in the file.
       expect(process.memoryUsage().arrayBuffers - arrayBuffersBefore).toBeLessThan(64 * 1024 * 1024);
     },
-    15_000,
+    // The bench's watchdog (no result 1 s past the budget) as the test's own timeout, with room for a
+    // loaded machine: the budget must end an input with a result; one that runs on fails here.
+    3 * TIME_BUDGET_MS,
   );
 });

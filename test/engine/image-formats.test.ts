@@ -128,16 +128,18 @@ describe("XMP orientation", () => {
     expect(warnings).toEqual([`XMP orientation ${value} is not 1-8`]);
   });
 
-  it("scans a hostile 64 KiB packet quickly", () => {
+  it("scans a hostile 64 KiB packet of open elements and finds no orientation", () => {
     // Prepare
     const packet = new TextEncoder().encode(`<tiff:Orientation>${"<tiff:Orientation>".repeat(3600)}`);
+    const warnings: string[] = [];
 
-    // Act
-    const started = performance.now();
-    xmpOrientation(packet, () => {});
+    // Act: nothing counts a regular expression's steps; one that backtracks catastrophically hangs here,
+    // and vitest's per-test timeout (vitest.config.ts) ends the test.
+    const orientation = xmpOrientation(packet, (message) => warnings.push(message));
 
     // Assess
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(orientation).toBeUndefined();
+    expect(warnings).toEqual([]);
   });
 
   const noExif = readFileSync(corpusFile("exifpy-image01137.jpg"));
@@ -568,11 +570,9 @@ describe("PNG chunk chains built to mislead the eXIf search", () => {
     const png = pngOf(...idatRun(1024 * 1024, 8192), ...empties, pngChunk("eXIf", orientedTiff()));
 
     // Act
-    const started = performance.now();
     const result = await extractBytes(png, "empties.png");
 
     // Assess
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(result.image).toMatchObject({ orientation: 6, exif: { make: "Acme" } });
     expect(result.bytesRead).toBeLessThan(200 * 1024);
     expect(result.readRequests).toBeLessThanOrEqual(4);

@@ -53,16 +53,11 @@ describe("legacy character sets", () => {
     expect(detectTextEncoding(few, true)?.encoding).toBe("iso-8859-1");
   });
 
-  it("decides within a few milliseconds on a full 8 KiB window", () => {
+  // How long a window takes is bench/extract.bench.ts's to report (the corpus's tika-russian.cp866.txt).
+  it("decides on a full 8 KiB window", () => {
     const window = encode(RUSSIAN.repeat(40), "ibm866").subarray(0, 8192);
     const french = encode(FRENCH.repeat(40), "windows-1252").subarray(0, 8192);
-    legacyCharset(french);
-    const started = performance.now();
-    for (let i = 0; i < 10; i++) {
-      legacyCharset(window);
-      legacyCharset(french);
-    }
-    // Generous for a loaded CI machine: measured well under 5 ms per call.
-    expect((performance.now() - started) / 20).toBeLessThan(50);
+    expect(legacyCharset(window)).toBe("ibm866");
+    expect(legacyCharset(french)).toBeUndefined();
   });
 });

@@ -150,14 +150,14 @@ describe("PostScript hostile structuring comments", () => {
     // Prepare: an ambiguous number pattern would try every split of the digits between integer and fraction part.
     const bytes = eps(`%%BoundingBox: 0 0 0 ${"1".repeat(60_000)}x`);
 
-    // Act
-    const started = performance.now();
+    // Act: nothing counts a regular expression's steps. The test's own timeout stands in: a linear check
+    // takes milliseconds, one that tries every split took 14 s over these digits when this was written.
     const result = await extractBytes(bytes, "box.eps");
 
     // Assess
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(result.status).toBe("ok");
     expect(result.image).toBeUndefined();
-  });
+  }, 5_000);
 
   it("still reads real-valued and signed boxes as exiftool does", async () => {
     const result = await extractBytes(eps("%%BoundingBox: -10.5 +20 .5 820.25"), "box.eps");
@@ -240,11 +240,9 @@ describe("PostScript hostile structuring comments", () => {
     );
 
     // Act
-    const started = performance.now();
     const result = await extractBytes(bytes, "long.eps");
 
     // Assess: the trailer starts before the 64 KiB tail window, so the title is not found; only the two windows were read.
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(result.status).toBe("ok");
     expect(result.document?.title).toBeUndefined();
     expect(result.document?.created).toBeUndefined();
