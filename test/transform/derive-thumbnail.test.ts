@@ -120,6 +120,21 @@ describe("deriveThumbnail", () => {
     expect(written).toEqual([]);
   });
 
+  it("a bomb whose header the engine reported is refused before the image is read", async () => {
+    const bytes = pixelBombPng(100_000, 100_000);
+    const { source, extraction } = await prepared(bytes, "bomb.png");
+    const { writer, written } = recording();
+    const step = await deriveThumbnail(
+      { bucket: "b", key: "bomb.png", sequencer: "01", eTag: "e1", source, extraction },
+      { writer, derivedPrefix: "_derived/" },
+    );
+    expect(step.warnings).toEqual([
+      "thumbnail: not made: the image claims 100000x100000 pixels, over the limit of 100000000",
+    ]);
+    expect(source.bytesRead).toBe(0);
+    expect(written).toEqual([]);
+  });
+
   it("a bomb whose header the engine did not report is still stopped by sharp's pixel limit", async () => {
     const bytes = pixelBombPng(100_000, 100_000);
     const { source, extraction } = await prepared(bytes, "bomb.png");
@@ -127,12 +142,10 @@ describe("deriveThumbnail", () => {
     const blind: ExtractionResult = { ...extraction };
     delete blind.image;
     const { writer, written } = recording();
-    const started = performance.now();
     const step = await deriveThumbnail(
       { bucket: "b", key: "bomb.png", sequencer: "01", eTag: "e1", source, extraction: blind },
       { writer, derivedPrefix: "_derived/" },
     );
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(step.warnings).toEqual([expect.stringMatching(/^thumbnail: not made: .*pixel limit/)]);
     expect(written).toEqual([]);
   });

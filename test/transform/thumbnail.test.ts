@@ -108,11 +108,10 @@ describe("renderThumbnail over corpus images", () => {
 
 describe("what renderThumbnail refuses, as ThumbnailError with one line", () => {
   it("a 1x1-byte PNG claiming 100000x100000 pixels, before decoding", async () => {
-    const started = performance.now();
     const error = await renderThumbnail(pixelBombPng(100_000, 100_000)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ThumbnailError);
+    // sharp names its pixel limit only when the header's size is over it, before it decodes anything.
     expect((error as Error).message).toMatch(/pixel limit/);
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it("a PNG just over a lowered pixel limit, and the same PNG under it renders", async () => {
