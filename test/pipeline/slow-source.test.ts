@@ -183,13 +183,12 @@ describe("a slow S3 body", () => {
   it("fetched whole and stalled fails the read once no byte has come for the stall timeout", async () => {
     proxy.stallAfter = 4096;
     try {
-      const started = performance.now();
       const error = await run(event, deps({ maxMillis: 10_000, stallTimeoutMs: 500 })).catch(
         (caught: unknown) => caught,
       );
       expect(error).toBeInstanceOf(SourceError);
-      expect((error as Error).message).toMatch(/stalled|no byte/i);
-      expect(performance.now() - started).toBeLessThan(5_000);
+      // The stall timer's own words: the 10 s budget would have said it ran out waiting for the bytes.
+      expect((error as Error).message).toMatch(/: GetObject stalled: no byte from S3 for 500 ms /);
       expect(await store.getRecord(BUCKET, KEY)).toBeUndefined();
     } finally {
       proxy.stallAfter = undefined;
