@@ -55,9 +55,11 @@ it("catalogs what the queue announces, deletes the message, and exits 0 on SIGTE
     });
     const signalled = Date.now();
     child.kill("SIGTERM");
-    // Both pollers sit in a 20 s long poll: stop cuts them short.
     expect(await exited, worker.output()).toBe(0);
-    expect(Date.now() - signalled).toBeLessThan(8_000);
+    // The contract is about time: both pollers have just begun a 20 s long poll (--wait-time), which stop
+    // cuts short. Exiting in under half of it tells the two apart with room for a loaded machine; the
+    // abort itself is counted in sqs-worker.test.ts.
+    expect(Date.now() - signalled).toBeLessThan(10_000);
   } finally {
     child.kill("SIGKILL");
   }
