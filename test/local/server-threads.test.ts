@@ -311,10 +311,12 @@ describe("closing a server while a client keeps sending on one keep-alive connec
       await new Promise((resolve) => setTimeout(resolve, 200));
       put.end("67890");
 
-      // Assess
+      // Assess: the contract is about time. Connections still open when the grace period ends are cut
+      // then, so settling at any point before it means the answered request let the close through; the
+      // whole grace period is the margin a loaded machine gets.
       expect(await answered).toBe(200);
       await closed;
-      expect(Date.now() - started).toBeLessThan(CLOSE_GRACE_MS / 2);
+      expect(Date.now() - started).toBeLessThan(CLOSE_GRACE_MS);
     } finally {
       agent.destroy();
     }
