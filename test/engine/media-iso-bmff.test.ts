@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
 import { mediaDataShortfall } from "../../src/engine/extractors/media/iso-bmff.js";
 import { concatBytes } from "../support/bytes.js";
-import { expectedEntries } from "../support/corpus.js";
+import { corpusFile, expectedEntries } from "../support/corpus.js";
 import { extractCorpusFile, extractCut } from "../support/engine.js";
 
 const corpusMovies = expectedEntries().filter((entry) => /\.(mp4|m4a|mov|3gp)$/i.test(entry.name));
@@ -15,8 +17,9 @@ function box(type: string, body: Uint8Array, declared = body.byteLength): Uint8A
   return concatBytes(size, type, body);
 }
 
-function shortfallOf(bytes: Uint8Array) {
-  return mediaDataShortfall(new BlockReader(new BufferSource(bytes), { blockSize: 4096 }));
+async function shortfallOf(bytes: Uint8Array) {
+  const reader = new BlockReader(new BufferSource(bytes), { blockSize: 4096 });
+  return (await mediaDataShortfall(reader, 100_000)).shortfall;
 }
 
 describe("media data the top-level boxes declare", () => {
@@ -86,4 +89,52 @@ describe("an MP4 or QuickTime file whose moov comes first, cut short inside its 
       expect(result.reason ?? "").not.toMatch(/header states/);
     },
   );
+});
+
+/**
+ * filetype-fixture-imovie.mp4 (ftyp, moov, wide, mdat) rebuilt with `padding`
+ * empty `free` boxes after its ftyp and its moov moved to the end of the file,
+ * as a fragmented movie with many moof/mdat pairs puts its moov after them.
+ */
+function movieWithMoovLast(padding: number): Uint8Array {
+  const fixture = readFileSync(corpusFile("filetype-fixture-imovie.mp4"));
+  const ftyp = fixture.subarray(0, 28);
+  const moov = fixture.subarray(28, 1275);
+  const rest = fixture.subarray(1275);
+  expect([ftyp, moov, rest].map((part) => part.toString("latin1", 4, 8))).toEqual(["ftyp", "moov", "wide"]);
+  const free = Array.from({ length: padding }, () => box("free", new Uint8Array()));
+  return concatBytes(ftyp, ...free, rest, moov);
+}
+
+describe("an MP4 whose moov follows more than a thousand top-level boxes", () => {
+  const movie = movieWithMoovLast(1500);
+
+  it("reads the moov past them: picture size and frame rate, as in the original", async () => {
+    // Prepare
+    const original = await extractCorpusFile("filetype-fixture-imovie.mp4");
+    // Act
+    const result = await extract(new BufferSource(movie, "moov-last.mp4"), { name: "moov-last.mp4" });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.limit).toBeUndefined();
+    expect(result.media?.width).toBe(original.media?.width);
+    expect(result.media?.height).toBe(original.media?.height);
+    expect(result.media?.frameRate).toBe(original.media?.frameRate);
+    expect(result.media?.width).toBeGreaterThan(0);
+  });
+
+  it("says so, and names the entry budget, when the budget ends the box listing before the moov", async () => {
+    const result = await extract(new BufferSource(movie, "moov-last.mp4"), {
+      name: "moov-last.mp4",
+      budget: { maxEntries: 1000 },
+    });
+    expect(result.status).toBe("ok");
+    expect(result.limit).toBe("entries");
+    // The thousand boxes walked are the ftyp and 999 empty free boxes.
+    expect(result.warnings).toEqual([
+      `ISO-BMFF: box listing stopped at byte ${28 + 999 * 8} of ${movie.byteLength}: entry budget of 1000 boxes reached; boxes past it were not looked at`,
+    ]);
+    expect(result.media?.frameRate).toBeUndefined();
+  });
 });

@@ -8,7 +8,7 @@ import { readAsfStreams } from "./asf.js";
 import { aviShortfall, readAviHeader } from "./avi.js";
 import { flacCommentCountProblem, flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
-import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
+import { mediaDataShortfall, readMovieHeader, type TopLevelWalkEnd } from "./iso-bmff.js";
 import { matroskaFrameRate, matroskaShortfall } from "./matroska.js";
 import {
   ASF_MIMES,
@@ -79,14 +79,17 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   if (ISO_BMFF_MIMES.has(mime)) {
     try {
       const movie = await mergeMovieHeader(ctx, media ?? { container: fallback, codecs: [] });
-      // The movie's handlers decide: music-metadata calls a file with no tracks at all "audio".
-      category = movie.category;
-      ({ media, cutShort } = await countMediaDataPresent(ctx, movie.media));
-      // With the moov read whole, the atom music-metadata finds running past the end is the cut mdat,
-      // which the warning just given names with both sizes.
-      const saidAlready = cutShort && /^Atom size exceeds remaining bytes/.test(describeError(failure));
-      if (failure !== undefined && !saidAlready) ctx.warn(`music-metadata: ${describeError(failure)}`);
-      failure = undefined;
+      // A box listing a bound ended before the moov leaves music-metadata's answer as it was.
+      if (movie) {
+        // The movie's handlers decide: music-metadata calls a file with no tracks at all "audio".
+        category = movie.category;
+        ({ media, cutShort } = await countMediaDataPresent(ctx, movie.media));
+        // With the moov read whole, the atom music-metadata finds running past the end is the cut mdat,
+        // which the warning just given names with both sizes.
+        const saidAlready = cutShort && /^Atom size exceeds remaining bytes/.test(describeError(failure));
+        if (failure !== undefined && !saidAlready) ctx.warn(`music-metadata: ${describeError(failure)}`);
+        failure = undefined;
+      }
     } catch (error) {
       if (!isContentFault(error)) throw error;
       if (failure === undefined) ctx.warn(describeError(error));
@@ -202,12 +205,26 @@ async function countAviPresent(ctx: ExtractContext, media: MediaInfo): Promise<C
   return { media, cutShort: true };
 }
 
-/** Fills an MP4/QuickTime result from its `moov` box, which states the header duration. */
+/**
+ * Says that a bound ended a walk over the top-level boxes, as the image side
+ * does: a box sought may lie past where it stopped.
+ */
+function noteBoxWalkEnd(ctx: ExtractContext, end: TopLevelWalkEnd): void {
+  if (end.stopped) ctx.warn(`ISO-BMFF: ${end.stopped}; boxes past it were not looked at`);
+  if (end.limit) ctx.reader.noteLimit(end.limit);
+}
+
+/**
+ * Fills an MP4/QuickTime result from its `moov` box, which states the header
+ * duration; undefined when a bound ended the box listing before the `moov`.
+ */
 async function mergeMovieHeader(
   ctx: ExtractContext,
   media: MediaInfo,
-): Promise<{ media: MediaInfo; category?: Category }> {
-  const movie = await readMovieHeader(ctx.reader);
+): Promise<{ media: MediaInfo; category?: Category } | undefined> {
+  const { movie, ...end } = await readMovieHeader(ctx.reader, ctx.budget.maxEntries);
+  noteBoxWalkEnd(ctx, end);
+  if (end.stopped) return undefined;
   if (!movie) throw new ContentError("ISO-BMFF: no moov box");
   const merged: MediaInfo = { ...media, codecs: [...media.codecs] };
   // The movie header's duration is what players show; music-metadata sums track edits.
@@ -251,11 +268,13 @@ async function mergeMovieHeader(
  * file ends inside an `mdat` box that follows its `moov`: the header duration
  * scaled to the `mdat` bytes present (the sample tables would say it exactly,
  * but a long movie's run to megabytes, past the bytes an extraction may read).
- * A box walk that fails leaves the duration as it was.
+ * A box walk that fails leaves the duration as it was; one a bound ends says so.
  */
 async function countMediaDataPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
   if (media.duration === undefined) return { media };
-  const shortfall = await readOrSkip(() => mediaDataShortfall(ctx.reader));
+  const walk = await readOrSkip(() => mediaDataShortfall(ctx.reader, ctx.budget.maxEntries));
+  if (walk) noteBoxWalkEnd(ctx, walk);
+  const shortfall = walk?.shortfall;
   if (!shortfall) return { media };
   return countPresent(ctx, media, "ISO-BMFF: cut short: the mdat box", shortfall.promised, shortfall.present);
 }

@@ -1,5 +1,5 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
-import { ContentError } from "../../errors.js";
+import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { GpsPosition } from "../../types.js";
 import { fourcc } from "../bytes.js";
@@ -13,9 +13,6 @@ import { childBoxes } from "../image/iso-boxes.js";
  * after a large `mdat` costs one header read per box, never the media body.
  * The same headers tell how many `mdat` bytes a file cut short lacks.
  */
-
-/** Top-level boxes visited before giving up on finding `moov`. */
-const MAX_TOP_LEVEL_BOXES = 1024;
 
 /** Nested boxes visited inside `moov`, all levels together. */
 const MAX_MOOV_BOXES = 20_000;
@@ -162,14 +159,45 @@ interface TopLevelBox {
 }
 
 /**
- * The top-level box headers from the start of the file, following their
- * sizes: at most {@link MAX_TOP_LEVEL_BOXES}, the last one possibly running
- * past the end of a cut file.
+ * How a walk over the top-level boxes ended early, when a bound ended it: a
+ * box sought may lie past where it stopped. Absent when the walk reached the
+ * end of the file or the box it looked for.
  */
-async function* topLevelBoxes(reader: BlockReader): AsyncGenerator<TopLevelBox> {
+export interface TopLevelWalkEnd {
+  /** Where the walk stopped and which bound stopped it. */
+  stopped?: string;
+  /** The bound named in `stopped`. */
+  limit?: LimitKind;
+}
+
+/**
+ * Follows the top-level box headers from the start of the file, handing each
+ * to `visit` until it returns true, the file ends, or the last box runs past
+ * the end of a cut file. Every box is walked, as the image side's listing
+ * does (a fragmented movie may put its `moov` after thousands of `moof`/`mdat`
+ * pairs): one small header read per box, which the request and byte budgets
+ * bound; `maxWalked` headers (the entry budget) or a refused read end the walk
+ * with `stopped` saying where, not silently.
+ */
+async function walkTopLevelBoxes(
+  reader: BlockReader,
+  maxWalked: number,
+  visit: (box: TopLevelBox) => boolean,
+): Promise<TopLevelWalkEnd> {
   let offset = 0;
-  for (let count = 0; count < MAX_TOP_LEVEL_BOXES && offset + 8 <= reader.size; count++) {
-    const header = await reader.read(offset, 16);
+  const stop = (stopped: string, limit: LimitKind): TopLevelWalkEnd => ({
+    stopped: `box listing stopped at byte ${offset} of ${reader.size}: ${stopped}`,
+    limit,
+  });
+  for (let walked = 0; offset + 8 <= reader.size; walked++) {
+    if (walked >= maxWalked) return stop(`entry budget of ${walked} boxes reached`, "entries");
+    let header: Uint8Array;
+    try {
+      header = await reader.read(offset, 16);
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) throw error;
+      return stop(error.message, error.limit);
+    }
     if (header.byteLength < 8) break;
     const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
     const type = fourcc(header, 4);
@@ -183,28 +211,36 @@ async function* topLevelBoxes(reader: BlockReader): AsyncGenerator<TopLevelBox> 
       size = reader.size - offset;
     }
     if (size < headerSize) throw new ContentError(`ISO-BMFF: box ${type} at ${offset} has size ${size}`);
-    yield { type, offset, size, headerSize };
+    if (visit({ type, offset, size, headerSize })) break;
     offset += size;
   }
+  return {};
 }
 
 /**
  * Finds the `moov` box by following top-level box sizes and decodes it.
- * Returns undefined when the file has no `moov` box.
+ * `movie` is undefined when the file has no `moov` box, or when a bound
+ * (`maxWalked` boxes, the budget's `maxEntries`, or a refused read) ended the
+ * walk before one, which `stopped` then says.
  *
  * @example
- * const movie = await readMovieHeader(reader);
+ * const { movie, stopped } = await readMovieHeader(reader, budget.maxEntries);
  * movie?.tracks.find((t) => t.handler === "vide")?.width // 1920
  */
-export async function readMovieHeader(reader: BlockReader): Promise<MovieHeader | undefined> {
-  for await (const box of topLevelBoxes(reader)) {
-    if (box.type !== "moov") continue;
-    const length = boundedLength(box.size - box.headerSize, MAX_STRUCTURE_BYTES, "moov box");
-    const body = await reader.read(box.offset + box.headerSize, length);
-    if (body.byteLength < length) throw new ContentError("ISO-BMFF: moov box truncated");
-    return decodeMoov(body);
-  }
-  return undefined;
+export async function readMovieHeader(
+  reader: BlockReader,
+  maxWalked: number,
+): Promise<{ movie?: MovieHeader } & TopLevelWalkEnd> {
+  let moov: TopLevelBox | undefined;
+  const end = await walkTopLevelBoxes(reader, maxWalked, (box) => {
+    if (box.type === "moov") moov = box;
+    return moov !== undefined;
+  });
+  if (!moov) return end;
+  const length = boundedLength(moov.size - moov.headerSize, MAX_STRUCTURE_BYTES, "moov box");
+  const body = await reader.read(moov.offset + moov.headerSize, length);
+  if (body.byteLength < length) throw new ContentError("ISO-BMFF: moov box truncated");
+  return { movie: decodeMoov(body) };
 }
 
 /**
@@ -212,23 +248,29 @@ export async function readMovieHeader(reader: BlockReader): Promise<MovieHeader 
  * of them, when the file ends inside one: a movie whose `moov` comes first,
  * cut short. Only top-level box headers are read; the walk stops at the first
  * `moof`, as a fragmented movie's `moov` states no duration those bytes could scale.
+ * A walk a bound ended (see {@link readMovieHeader}) tells no shortfall and says where it stopped.
  *
  * @example
- * await mediaDataShortfall(reader) // { promised: 9323, present: 4049 }
+ * await mediaDataShortfall(reader, budget.maxEntries) // { shortfall: { promised: 9323, present: 4049 } }
  */
 export async function mediaDataShortfall(
   reader: BlockReader,
-): Promise<{ promised: number; present: number } | undefined> {
+  maxWalked: number,
+): Promise<{ shortfall?: { promised: number; present: number } } & TopLevelWalkEnd> {
   let promised = 0;
   let present = 0;
-  for await (const box of topLevelBoxes(reader)) {
-    if (box.type === "moof") return undefined;
-    if (box.type !== "mdat") continue;
-    const body = box.offset + box.headerSize;
-    promised += box.size - box.headerSize;
-    present += Math.max(0, Math.min(box.offset + box.size, reader.size) - body);
-  }
-  return promised > present ? { promised, present } : undefined;
+  let fragmented = false;
+  const end = await walkTopLevelBoxes(reader, maxWalked, (box) => {
+    fragmented = box.type === "moof";
+    if (box.type === "mdat") {
+      const body = box.offset + box.headerSize;
+      promised += box.size - box.headerSize;
+      present += Math.max(0, Math.min(box.offset + box.size, reader.size) - body);
+    }
+    return fragmented;
+  });
+  if (end.stopped || fragmented || promised <= present) return end;
+  return { shortfall: { promised, present } };
 }
 
 /**
