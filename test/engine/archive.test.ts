@@ -425,6 +425,37 @@ function rar4(names: ReadonlyArray<{ name: Uint8Array; flags?: number }>): Uint8
   return new Uint8Array(Buffer.concat([marker, main, ...files, end]));
 }
 
+describe("a RAR 4 header too small to be one", () => {
+  const names = ["first.txt", "second.txt", "third.txt"].map((name) => ({ name: Buffer.from(name) }));
+  /** Where each header of `rar4(names)` starts: the main one after the marker, then the files'. */
+  const mainAt = 7;
+  const secondFileAt = mainAt + 13 + (32 + "first.txt".length);
+
+  it("past the first header ends the listing with the entries before it", async () => {
+    // Prepare: the second file's header declares a size of 3 bytes, under RAR's 7-byte minimum.
+    const bytes = Buffer.from(rar4(names));
+    bytes.writeUInt16LE(3, secondFileAt + 5);
+    // Act
+    const result = await extract(new BufferSource(bytes, "damaged.rar"), { name: "damaged.rar" });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.limit).toBeUndefined();
+    expect(result.archive).toMatchObject({ kind: "rar", entries: 1, sample: ["first.txt"], estimated: true });
+    expect(result.warnings).toEqual([
+      `partial RAR listing: RAR header at byte ${secondFileAt} is too small (3 bytes)`,
+    ]);
+  });
+
+  it("as the first header makes the file an error", async () => {
+    const bytes = Buffer.from(rar4(names));
+    bytes.writeUInt16LE(3, mainAt + 5);
+    const result = await extract(new BufferSource(bytes, "damaged.rar"), { name: "damaged.rar" });
+    expect(result.status).toBe("error");
+    expect(result.reason).toBe(`RAR header at ${mainAt} is too small`);
+    expect(result.archive).toBeUndefined();
+  });
+});
+
 describe("RAR 4 names", () => {
   it("are cut to the field bound, as tar, cpio and zip names are", async () => {
     // Prepare: twenty names of the largest size a header (65,535 bytes in all) can hold.

@@ -137,6 +137,23 @@ describe("the limit that ended an extraction", () => {
     expect(result.limit).toBe("requests");
   });
 
+  it("is named when a refused read ends a RAR listing, which keeps the entries listed before it", async () => {
+    // Prepare: 40 entries of 100 KiB, so the header walk needs a read per entry beyond the planned windows.
+    const rar = rar4(40, 100 * 1024);
+    // Act
+    const result = await extract(new BufferSource(rar, "spread.rar"), { budget: { maxRequests: 4 } });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.archive).toMatchObject({ kind: "rar", estimated: true });
+    expect(result.archive?.entries).toBeGreaterThan(0);
+    expect(result.archive?.entries).toBeLessThan(40);
+    expect(result.archive?.sample).toHaveLength(result.archive?.entries ?? 0);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^partial RAR listing: listing stopped at a read limit: /),
+    ]);
+    expect(result.limit).toBe("requests");
+  });
+
   describe("the entry budget", () => {
     const listings = [
       { kind: "zip", name: "seven.key", bytes: () => readFileSync(corpusFile("tika-testKeynote2018.key")) },

@@ -185,11 +185,12 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
 }
 
 async function extractRar(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
-  const { facts, stopReason } = await readRar(ctx.reader, head, {
+  const { facts, stopReason, limit } = await readRar(ctx.reader, head, {
     maxEntries: ctx.budget.maxEntries,
     sampleSize: ARCHIVE_SAMPLE_ENTRIES,
   });
   if (stopReason) ctx.warn(`partial RAR listing: ${stopReason}`);
+  if (limit) ctx.reader.noteLimit(limit);
   return withAssessment(facts, ctx.reader.size);
 }
 

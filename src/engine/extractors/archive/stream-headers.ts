@@ -7,10 +7,11 @@
  * a header by range.
  */
 import type { BlockReader } from "../../byte-source/block-reader.js";
-import { ContentError } from "../../errors.js";
+import { ContentError, type LimitKind } from "../../errors.js";
 import { boundedLength, cleanString, MAX_FIELD_CHARS, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
 import { indexOfBytes } from "../bytes.js";
+import { stopAtReadLimit } from "./tar.js";
 
 /** Fields a header walk may establish; `kind`, `encrypted` and `sample` always come back. */
 export type HeaderFacts = Pick<ArchiveInfo, "kind" | "encrypted" | "sample"> &
@@ -168,14 +169,21 @@ export interface RarListing {
   facts: HeaderFacts;
   /** Set when the listing is partial (`facts.estimated`), for the caller's warning. */
   stopReason?: string;
+  /** The budget that stopped the walk early (`entries`, or the read budget that refused a read). */
+  limit?: LimitKind;
 }
+
+/** Offset of RAR 4's first header, the main archive header, after the 7-byte marker block. */
+const RAR4_FIRST_HEADER = 7;
 
 /**
  * RAR: version 4 headers are walked (entries, sizes, names, per-file
- * encryption) up to the entry bound, which a longer archive records as the
- * reader's `limitReached`; version 5 reports only whether its headers are
- * encrypted. A walk that stops short (entry bound, truncated file) says why in
- * `stopReason`, as the tar and cpio walks do.
+ * encryption) up to the entry bound; version 5 reports only whether its
+ * headers are encrypted. A walk that stops short (entry bound, a read the
+ * byte, request or time budget refuses, a damaged header past the first,
+ * truncated file) keeps what it listed and says why in `stopReason`, and
+ * names a budget in `limit`, as the tar and cpio walks do. A damaged first
+ * header means the file is no RAR archive to list.
  */
 export async function readRar(
   reader: BlockReader,
@@ -190,21 +198,29 @@ export async function readRar(
     if (type === 4) facts.encrypted = true;
     return { facts };
   }
-  let stopReason: string | undefined;
-  let offset = 7;
+  const listing: RarListing = { facts };
+  // A budget that refuses any read, a header's, its 64-bit sizes' or a name's, ends the walk but keeps its listing.
+  const readWithinBudget = stopAtReadLimit((offset, length) => reader.read(offset, length), listing);
+  let offset = RAR4_FIRST_HEADER;
   let entries = 0;
   let total = 0;
   for (;;) {
-    const block = await reader.read(offset, 32);
+    const block = await readWithinBudget(offset, 32);
+    if (!block) break;
     if (block.byteLength < 7) {
-      stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+      listing.stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
       break;
     }
     const data = view(block);
     const type = block[2] as number;
     const flags = data.getUint16(3, true);
     const headerSize = data.getUint16(5, true);
-    if (headerSize < 7) throw new ContentError(`RAR header at ${offset} is too small`);
+    if (headerSize < 7) {
+      if (offset === RAR4_FIRST_HEADER) throw new ContentError(`RAR header at ${offset} is too small`);
+      // Damage past the first header ends the walk with what it found, as a bad tar or cpio header does.
+      listing.stopReason = `RAR header at byte ${offset} is too small (${headerSize} bytes)`;
+      break;
+    }
     if (type === RAR4_MAIN && (flags & 0x0080) !== 0) {
       // Encrypted headers: nothing past this point is readable without the password.
       facts.encrypted = true;
@@ -213,7 +229,7 @@ export async function readRar(
     let dataSize = 0;
     if ((flags & 0x8000) !== 0 || type === RAR4_FILE) {
       if (block.byteLength < 11) {
-        stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+        listing.stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
         break;
       }
       dataSize = data.getUint32(7, true);
@@ -221,44 +237,47 @@ export async function readRar(
     if (type === RAR4_FILE && block.byteLength >= 32) {
       // Checked at a file header, not before the end block, so that an archive of exactly the budget is whole.
       if (entries >= options.maxEntries) {
-        stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
-        reader.noteLimit("entries");
+        listing.stopReason = `listing stopped at the entry budget of ${options.maxEntries}`;
+        listing.limit = "entries";
         break;
       }
-      entries += 1;
-      if ((flags & 0x0004) !== 0) facts.encrypted = true;
       const large = (flags & 0x0100) !== 0;
       let unpacked = data.getUint32(11, true);
       if (large) {
-        const more = await reader.read(offset + 32, 8);
+        const more = await readWithinBudget(offset + 32, 8);
+        if (!more) break;
         if (more.byteLength === 8) {
           dataSize += view(more).getUint32(0, true) * 2 ** 32;
           unpacked += view(more).getUint32(4, true) * 2 ** 32;
         }
       }
-      total += unpacked;
       const nameLength = data.getUint16(26, true);
       if (facts.sample.length < options.sampleSize) {
-        const nameBytes = await reader.read(
+        const nameBytes = await readWithinBudget(
           offset + 32 + (large ? 8 : 0),
           Math.min(nameLength, RAR4_NAME_READ_BYTES),
         );
+        if (!nameBytes) break;
         const name = cleanString(rar4Name(nameBytes, nameBytes.byteLength < nameLength));
         if (name) facts.sample.push(name);
       }
+      // Counted once its header is read whole, as the cpio walk counts an entry once its name is.
+      entries += 1;
+      total += unpacked;
+      if ((flags & 0x0004) !== 0) facts.encrypted = true;
     }
     if (type === RAR4_END) break;
     offset += headerSize + dataSize;
     // Archives written without an end block simply stop at the end of the file.
     if (offset >= reader.size) {
-      if (offset > reader.size) stopReason = "archive ends inside an entry's data (truncated)";
+      if (offset > reader.size) listing.stopReason = "archive ends inside an entry's data (truncated)";
       break;
     }
   }
   facts.entries = entries;
   facts.uncompressedSize = total;
-  if (stopReason) facts.estimated = true;
-  return { facts, ...(stopReason && { stopReason }) };
+  if (listing.stopReason) facts.estimated = true;
+  return listing;
 }
 
 /** Kind names for formats whose headers state nothing cheap beyond what they are. */

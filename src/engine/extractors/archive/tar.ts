@@ -93,7 +93,7 @@ function paxRecords(body: Uint8Array): Map<string, string> {
  */
 export function stopAtReadLimit(
   read: RangeRead,
-  listing: TarListing,
+  listing: Pick<TarListing, "stopReason" | "limit">,
 ): (offset: number, length: number) => Promise<Uint8Array | undefined> {
   return async (offset, length) => {
     try {
