@@ -116,17 +116,7 @@ async function main(): Promise<void> {
           ["page after the middle key", halfway],
         ] as const) {
           const name = `${delimiter ? "delimiter /" : "no delimiter"}, max-keys ${maxKeys}, ${page}`;
-          const listed = await s3.send(
-            new ListObjectsV2Command({
-              Bucket: BUCKET,
-              Prefix: FOLDER,
-              Delimiter: delimiter,
-              MaxKeys: maxKeys,
-              StartAfter: after,
-            }),
-          );
-          const entries = (listed.KeyCount ?? 0).toString();
-          const http = await median(() =>
+          const list = () =>
             s3.send(
               new ListObjectsV2Command({
                 Bucket: BUCKET,
@@ -135,8 +125,9 @@ async function main(): Promise<void> {
                 MaxKeys: maxKeys,
                 StartAfter: after,
               }),
-            ),
-          );
+            );
+          const entries = ((await list()).KeyCount ?? 0).toString();
+          const http = await median(list);
           const alone = await median(() =>
             listKeys(bucketPath, { prefix: FOLDER, delimiter, after, maxKeys }),
           );

@@ -1,4 +1,5 @@
 import { cleanString } from "../../limits.js";
+import type { DocumentInfo } from "../../types.js";
 import { u16, u32 } from "../bytes.js";
 import type { StreamBytes } from "./workbook-globals.js";
 
@@ -93,27 +94,18 @@ const CODE_PAGE_LABELS: ReadonlyMap<number, string> = new Map([
 ]);
 
 /**
- * What the SummaryInformation set states, in DocumentInfo's terms:
- * strings cleaned and bounded, times in ISO 8601 UTC to the second (as OOXML
- * core properties write them), counts non-negative.
+ * What the SummaryInformation set states, in DocumentInfo's terms: PIDSI_TITLE,
+ * _SUBJECT and _KEYWORDS as themselves, PIDSI_AUTHOR as `creator`,
+ * _LASTAUTHOR as `lastModifiedBy`, _CREATE_DTM and _LASTSAVE_DTM as `created`
+ * and `modified`, _PAGECOUNT and _WORDCOUNT as `pages` and `words` (Word's
+ * counts, and PowerPoint's words; other writers leave them out or use the ids
+ * for something else). Strings cleaned and bounded, times in ISO 8601 UTC to
+ * the second (as OOXML core properties write them), counts non-negative.
  */
-export interface SummaryInformation {
-  title?: string;
-  subject?: string;
-  keywords?: string;
-  /** PIDSI_AUTHOR. */
-  creator?: string;
-  /** PIDSI_LASTAUTHOR. */
-  lastModifiedBy?: string;
-  /** PIDSI_CREATE_DTM. */
-  created?: string;
-  /** PIDSI_LASTSAVE_DTM. */
-  modified?: string;
-  /** PIDSI_PAGECOUNT: Word's page count; other writers leave it out or use the id for something else. */
-  pages?: number;
-  /** PIDSI_WORDCOUNT: Word's and PowerPoint's word count; likewise. */
-  words?: number;
-}
+export type SummaryInformation = Pick<
+  DocumentInfo,
+  "title" | "subject" | "keywords" | "creator" | "lastModifiedBy" | "created" | "modified" | "pages" | "words"
+>;
 
 /**
  * The document properties a SummaryInformation stream states: its first
