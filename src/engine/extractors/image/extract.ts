@@ -15,6 +15,7 @@ import {
   childBoxes,
   exifItemLocation,
   listTopLevelBoxes,
+  noteBoxWalkEnd,
   readExifPayload,
 } from "./iso-boxes.js";
 import { endsWithEndMarker, readJpegHeader } from "./jpeg.js";
@@ -406,8 +407,7 @@ async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
  */
 async function listBoxes(ctx: ExtractContext, format: string, keep: readonly string[]): Promise<BoxList> {
   const list = await listTopLevelBoxes(ctx.reader, { keep, maxWalked: ctx.budget.maxEntries });
-  if (list.stopped) ctx.warn(`${format}: ${list.stopped}; boxes past it were not looked at`);
-  if (list.limit) ctx.reader.noteLimit(list.limit);
+  noteBoxWalkEnd(ctx, format, list);
   return list;
 }
 

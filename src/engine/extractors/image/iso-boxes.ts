@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import type { ExtractContext } from "../extractor.js";
 import { fourCC, readExactly, viewOf } from "./byte-reading.js";
 
 /** One box (ISO BMFF / JPEG 2000 / JPEG XL container) at its place in the file. */
@@ -31,15 +32,41 @@ export interface BoxListOptions {
   maxWalked: number;
 }
 
-/** The top-level boxes asked for, and why the list stopped before the end of the file. */
-export interface BoxList {
-  boxes: Box[];
-  /** Set when a box header is cut short, or a box is smaller than its header or ends past the file. */
-  truncated?: string;
-  /** Set when a bound (boxes walked or kept, or the read budget) ended the listing early. */
+/**
+ * How a walk over a file's top-level boxes ended early, when a bound ended it
+ * (boxes walked or kept, or a read the budget refused): a box sought may lie
+ * past where it stopped. Both walkers, this module's listing and the movie
+ * walk of media/iso-bmff.ts, report it so.
+ */
+export interface BoxWalkEnd {
+  /** Where the walk stopped and why. */
   stopped?: string;
   /** The bound named in `stopped`. */
   limit?: LimitKind;
+}
+
+/**
+ * The end of a walk that `limit` stopped at byte `offset` of a file of `size` bytes.
+ *
+ * @example
+ * boxWalkStopped(4096, 9000, "entry budget of 10 boxes reached", "entries").stopped
+ * // "box listing stopped at byte 4096 of 9000: entry budget of 10 boxes reached"
+ */
+export function boxWalkStopped(offset: number, size: number, why: string, limit: LimitKind): BoxWalkEnd {
+  return { stopped: `box listing stopped at byte ${offset} of ${size}: ${why}`, limit };
+}
+
+/** Tells the extraction that a bound ended a box walk of a `format` file: a warning, and the limit. */
+export function noteBoxWalkEnd(ctx: ExtractContext, format: string, end: BoxWalkEnd): void {
+  if (end.stopped) ctx.warn(`${format}: ${end.stopped}; boxes past it were not looked at`);
+  if (end.limit) ctx.reader.noteLimit(end.limit);
+}
+
+/** The top-level boxes asked for, and why the list stopped before the end of the file. */
+export interface BoxList extends BoxWalkEnd {
+  boxes: Box[];
+  /** Set when a box header is cut short, or a box is smaller than its header or ends past the file. */
+  truncated?: string;
 }
 
 /**
@@ -58,10 +85,9 @@ export async function listTopLevelBoxes(reader: BlockReader, options: BoxListOpt
   const boxes: Box[] = [];
   let offset = 0;
   let walked = 0;
-  const stop = (stopped: string, limit: LimitKind): BoxList => ({
+  const stop = (why: string, limit: LimitKind): BoxList => ({
     boxes,
-    stopped: `box listing stopped at byte ${offset} of ${reader.size}: ${stopped}`,
-    limit,
+    ...boxWalkStopped(offset, reader.size, why, limit),
   });
   while (offset < reader.size) {
     if (walked >= options.maxWalked) return stop(`entry budget of ${walked} boxes reached`, "entries");

@@ -3,12 +3,13 @@ import { ContentError, describeError, LimitExceededError } from "../../errors.js
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
 import type { Category, MediaInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { noteBoxWalkEnd } from "../image/iso-boxes.js";
 import { aiffFramesIn, aiffShortfall, MAX_AIFF_CHUNKS, readAiffChunks } from "./aiff.js";
 import { readAsfStreams } from "./asf.js";
 import { aviShortfall, readAviHeader } from "./avi.js";
 import { flacCommentCountProblem, flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
-import { mediaDataShortfall, readMovieHeader, type TopLevelWalkEnd } from "./iso-bmff.js";
+import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
 import { matroskaFrameRate, matroskaShortfall } from "./matroska.js";
 import {
   ASF_MIMES,
@@ -206,15 +207,6 @@ async function countAviPresent(ctx: ExtractContext, media: MediaInfo): Promise<C
 }
 
 /**
- * Says that a bound ended a walk over the top-level boxes, as the image side
- * does: a box sought may lie past where it stopped.
- */
-function noteBoxWalkEnd(ctx: ExtractContext, end: TopLevelWalkEnd): void {
-  if (end.stopped) ctx.warn(`ISO-BMFF: ${end.stopped}; boxes past it were not looked at`);
-  if (end.limit) ctx.reader.noteLimit(end.limit);
-}
-
-/**
  * Fills an MP4/QuickTime result from its `moov` box, which states the header
  * duration; undefined when a bound ended the box listing before the `moov`.
  */
@@ -223,7 +215,7 @@ async function mergeMovieHeader(
   media: MediaInfo,
 ): Promise<{ media: MediaInfo; category?: Category } | undefined> {
   const { movie, ...end } = await readMovieHeader(ctx.reader, ctx.budget.maxEntries);
-  noteBoxWalkEnd(ctx, end);
+  noteBoxWalkEnd(ctx, "ISO-BMFF", end);
   if (end.stopped) return undefined;
   if (!movie) throw new ContentError("ISO-BMFF: no moov box");
   const merged: MediaInfo = { ...media, codecs: [...media.codecs] };
@@ -273,7 +265,7 @@ async function mergeMovieHeader(
 async function countMediaDataPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
   if (media.duration === undefined) return { media };
   const walk = await readOrSkip(() => mediaDataShortfall(ctx.reader, ctx.budget.maxEntries));
-  if (walk) noteBoxWalkEnd(ctx, walk);
+  if (walk) noteBoxWalkEnd(ctx, "ISO-BMFF", walk);
   const shortfall = walk?.shortfall;
   if (!shortfall) return { media };
   return countPresent(ctx, media, "ISO-BMFF: cut short: the mdat box", shortfall.promised, shortfall.present);

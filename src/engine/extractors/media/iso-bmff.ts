@@ -3,7 +3,7 @@ import { ContentError, LimitExceededError, type LimitKind } from "../../errors.j
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { GpsPosition } from "../../types.js";
 import { fourcc } from "../bytes.js";
-import { childBoxes } from "../image/iso-boxes.js";
+import { type BoxWalkEnd, boxWalkStopped, childBoxes } from "../image/iso-boxes.js";
 
 /*
  * A bounded walk of an ISO-BMFF / QuickTime `moov` box, written by hand because
@@ -159,36 +159,22 @@ interface TopLevelBox {
 }
 
 /**
- * How a walk over the top-level boxes ended early, when a bound ended it: a
- * box sought may lie past where it stopped. Absent when the walk reached the
- * end of the file or the box it looked for.
- */
-export interface TopLevelWalkEnd {
-  /** Where the walk stopped and which bound stopped it. */
-  stopped?: string;
-  /** The bound named in `stopped`. */
-  limit?: LimitKind;
-}
-
-/**
  * Follows the top-level box headers from the start of the file, handing each
  * to `visit` until it returns true, the file ends, or the last box runs past
  * the end of a cut file. Every box is walked, as the image side's listing
  * does (a fragmented movie may put its `moov` after thousands of `moof`/`mdat`
  * pairs): one small header read per box, which the request and byte budgets
  * bound; `maxWalked` headers (the entry budget) or a refused read end the walk
- * with `stopped` saying where, not silently.
+ * with `stopped` saying where, not silently (see {@link BoxWalkEnd}; absent
+ * when the walk reached the end of the file or what `visit` looked for).
  */
 async function walkTopLevelBoxes(
   reader: BlockReader,
   maxWalked: number,
   visit: (box: TopLevelBox) => boolean,
-): Promise<TopLevelWalkEnd> {
+): Promise<BoxWalkEnd> {
   let offset = 0;
-  const stop = (stopped: string, limit: LimitKind): TopLevelWalkEnd => ({
-    stopped: `box listing stopped at byte ${offset} of ${reader.size}: ${stopped}`,
-    limit,
-  });
+  const stop = (why: string, limit: LimitKind) => boxWalkStopped(offset, reader.size, why, limit);
   for (let walked = 0; offset + 8 <= reader.size; walked++) {
     if (walked >= maxWalked) return stop(`entry budget of ${walked} boxes reached`, "entries");
     let header: Uint8Array;
@@ -230,7 +216,7 @@ async function walkTopLevelBoxes(
 export async function readMovieHeader(
   reader: BlockReader,
   maxWalked: number,
-): Promise<{ movie?: MovieHeader } & TopLevelWalkEnd> {
+): Promise<{ movie?: MovieHeader } & BoxWalkEnd> {
   let moov: TopLevelBox | undefined;
   const end = await walkTopLevelBoxes(reader, maxWalked, (box) => {
     if (box.type === "moov") moov = box;
@@ -256,7 +242,7 @@ export async function readMovieHeader(
 export async function mediaDataShortfall(
   reader: BlockReader,
   maxWalked: number,
-): Promise<{ shortfall?: { promised: number; present: number } } & TopLevelWalkEnd> {
+): Promise<{ shortfall?: { promised: number; present: number } } & BoxWalkEnd> {
   let promised = 0;
   let present = 0;
   let fragmented = false;
