@@ -1,7 +1,7 @@
 /**
  * Small readings of bytes from a file that several extractors share: a
- * chunk's four-character code, little-endian integers at any offset, and a
- * search for a short byte sequence (a
+ * chunk's four-character code, little-endian integers at any offset, a name
+ * in no stated character set, and a search for a short byte sequence (a
  * signature, a chunk or element ID). Uint8Array has no sequence search of
  * its own, and Buffer's reads a negative start as counting from the end,
  * which a backward scan that reaches the start must not do.
@@ -66,4 +66,24 @@ export function u16(bytes: Uint8Array, at: number): number {
  */
 export function u32(bytes: Uint8Array, at: number): number {
   return u16(bytes, at) + u16(bytes, at + 2) * 0x10000;
+}
+
+/**
+ * A name whose header states no character set (a gzip FNAME, a legacy ZIP or
+ * RAR 4 entry name): UTF-8 when the bytes are valid UTF-8, as tools on UTF-8
+ * systems write them, else windows-1252 (TextDecoder's "latin1"), where every
+ * byte is a character. `cut` says the bytes stop at a read bound, where a
+ * character may be split: its incomplete tail is dropped rather than taken for
+ * a sign of another character set.
+ *
+ * @example
+ * utf8OrLatin1(Uint8Array.of(0x63, 0x61, 0x66, 0xc3, 0xa9)) // "café" (UTF-8)
+ * utf8OrLatin1(Uint8Array.of(0x63, 0x61, 0x66, 0xe9)) // "café" (windows-1252)
+ */
+export function utf8OrLatin1(bytes: Uint8Array, options: { cut?: boolean } = {}): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: options.cut ?? false });
+  } catch {
+    return new TextDecoder("latin1").decode(bytes);
+  }
 }

@@ -1,6 +1,7 @@
 import { constants, createGunzip } from "node:zlib";
 import { ContentError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
+import { utf8OrLatin1 } from "../bytes.js";
 
 const FLAG_HCRC = 0x02;
 const FLAG_EXTRA = 0x04;
@@ -23,14 +24,7 @@ function zeroTerminated(head: Uint8Array, start: number): { value: string; next:
   const end = head.indexOf(0, start);
   if (end < 0) throw new ContentError("gzip header field runs past the head window");
   // RFC 1952 says ISO 8859-1 for FNAME; tools on UTF-8 systems write UTF-8 anyway.
-  const bytes = head.subarray(start, end);
-  let value: string;
-  try {
-    value = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    value = new TextDecoder("latin1").decode(bytes);
-  }
-  return { value, next: end + 1 };
+  return { value: utf8OrLatin1(head.subarray(start, end)), next: end + 1 };
 }
 
 /**

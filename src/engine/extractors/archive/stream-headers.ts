@@ -10,7 +10,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError, type LimitKind } from "../../errors.js";
 import { boundedLength, cleanString, MAX_FIELD_CHARS, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
-import { indexOfBytes } from "../bytes.js";
+import { indexOfBytes, utf8OrLatin1 } from "../bytes.js";
 import { stopAtReadLimit } from "./tar.js";
 
 /** Fields a header walk may establish; `kind`, `encrypted` and `sample` always come back. */
@@ -149,19 +149,14 @@ const RAR4_NAME_READ_BYTES = 4 * MAX_FIELD_CHARS;
  * either is UTF-8 or, behind a NUL, adds RAR's own compressed UTF-16 form to a
  * name in the writer's OEM code page; that form is not decoded, so such a name
  * is its OEM part. An unflagged name is in the writer's character set, which
- * unrar and libarchive on Linux take to be the locale's, UTF-8 today. So
- * UTF-8 is tried first and bytes that are not UTF-8 (an OEM name) are kept as
- * Latin-1, as the gzip header's name is. A name cut at the read bound may end
+ * unrar and libarchive on Linux take to be the locale's, UTF-8 today. So it
+ * is read as the gzip header's name is ({@link utf8OrLatin1}): an OEM name
+ * that is not UTF-8 is kept as Latin-1. A name cut at the read bound may end
  * inside a character, which is dropped rather than taken for non-UTF-8.
  */
 function rar4Name(bytes: Uint8Array, cut: boolean): string {
   const end = bytes.indexOf(0);
-  const name = end < 0 ? bytes : bytes.subarray(0, end);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(name, { stream: cut && end < 0 });
-  } catch {
-    return new TextDecoder("latin1").decode(name);
-  }
+  return end < 0 ? utf8OrLatin1(bytes, { cut }) : utf8OrLatin1(bytes.subarray(0, end));
 }
 
 /** A RAR header walk: what the headers state, and why the walk stopped short when it did. */

@@ -14,6 +14,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { utf8OrLatin1 } from "../bytes.js";
 
 const EOCD_SIGNATURE = 0x06054b50;
 const EOCD_BYTES = 22;
@@ -136,11 +137,7 @@ function decodeName(bytes: Uint8Array, utf8Flag: boolean): string {
     // Legacy names are CP437 by the spec but in practice often UTF-8; ASCII is common to both.
     // Other names are read as windows-1252 (TextDecoder's "latin1"), since TextDecoder has no CP437:
     // every byte becomes a character, though CP437's accented letters come out as other ones.
-    try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      return new TextDecoder("latin1").decode(bytes);
-    }
+    return utf8OrLatin1(bytes);
   }
   return new TextDecoder("utf-8").decode(bytes);
 }
