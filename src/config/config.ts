@@ -19,7 +19,7 @@ export interface CatalogConfig {
   policyJson?: string;
   /** Path of a validation policy file (`POLICY_FILE`), if given. */
   policyFile?: string;
-  /** Objects processed at once per invocation. @default 8 */
+  /** Objects processed at once per invocation. @default DEFAULT_CONCURRENCY */
   concurrency: number;
   /** Tombstone lifetime before DynamoDB TTL removes it; kept forever when absent. */
   tombstoneTtlSeconds?: number;
@@ -37,6 +37,12 @@ export interface CatalogConfig {
 
 /** Where derived artefacts go unless `DERIVED_PREFIX` says otherwise (the CDK app uses the same default). */
 export const DEFAULT_DERIVED_PREFIX = "_derived/";
+
+/**
+ * Objects processed at once when neither `CONCURRENCY` nor the caller says:
+ * the pipeline's default, and the figure the stack's SQS batch check counts with.
+ */
+export const DEFAULT_CONCURRENCY = 8;
 
 /**
  * Whether `key` (or a folder prefix) is under the derived prefix. Keys there
@@ -136,7 +142,7 @@ export function readConfig(env: Environment): CatalogConfig {
     tableName,
     ...(policyJson && { policyJson }),
     ...(policyFile && { policyFile }),
-    concurrency: integer(env, "CONCURRENCY", 1, 256) ?? 8,
+    concurrency: integer(env, "CONCURRENCY", 1, 256) ?? DEFAULT_CONCURRENCY,
     ...(ttlDays !== undefined && { tombstoneTtlSeconds: ttlDays * 86_400 }),
     serviceName: text(env, "POWERTOOLS_SERVICE_NAME") ?? "s3-metadata-catalog",
     metricsNamespace: text(env, "POWERTOOLS_METRICS_NAMESPACE") ?? METRICS_NAMESPACE,

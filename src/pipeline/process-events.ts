@@ -1,8 +1,6 @@
+import { DEFAULT_CONCURRENCY } from "../config/config.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { type ObjectOutcome, type PipelineDeps, processObject } from "./process-object.js";
-
-/** Objects processed at once when the caller does not say. */
-export const DEFAULT_CONCURRENCY = 8;
 
 /** One event's result: its outcome, or the infrastructure fault that stopped it. */
 export type EventResult =
