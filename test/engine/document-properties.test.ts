@@ -171,11 +171,14 @@ const PIDSI_SUBJECT = 3;
 const PIDSI_KEYWORDS = 5;
 /** "Отчёт" in Windows-1251, NUL-terminated. */
 const REPORT_1251 = Uint8Array.of(0xce, 0xf2, 0xf7, 0xb8, 0xf2, 0);
+/** "日本語" in Shift-JIS (code page 932), NUL-terminated. */
+const NIHONGO_932 = Uint8Array.of(0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea, 0);
 
 describe("legacy Office (CFB) subject and keywords", () => {
   it.each([
     ["Windows-1252", 1252, [{ id: PIDSI_SUBJECT, value: "Relatório" }], "Relatório"],
     ["Windows-1251, as bytes", 1251, [{ id: PIDSI_SUBJECT, value: REPORT_1251 }], "Отчёт"],
+    ["code page 932 (Shift-JIS), as bytes", 932, [{ id: PIDSI_SUBJECT, value: NIHONGO_932 }], "日本語"],
     ["code page 1200 (UTF-16)", 1200, [{ id: PIDSI_SUBJECT, value: "Отчёт" }], "Отчёт"],
     ["VT_LPWSTR", 1252, [{ id: PIDSI_SUBJECT, value: "Отчёт", wide: true }], "Отчёт"],
     // Windows-1252 as RTF falls back to; exiftool (12.57) decodes such a set as UTF-8 instead.
@@ -423,6 +426,60 @@ describe("RTF subject and keywords", () => {
     expect(result.document).toMatchObject({ kind: "rtf", title: "Notes", creator: "Ann" });
     expect(result.document).not.toHaveProperty("subject");
     expect(result.document).not.toHaveProperty("keywords");
+  });
+});
+
+/** `rtf()` with each character of `info` below U+0100 written as the byte of that value, as 8-bit RTF is. */
+function rtfBytes(info: string, codePage: number): Uint8Array {
+  const text = `{\\rtf1\\ansi\\ansicpg${codePage}\\deff0{\\fonttbl{\\f0 Arial;}}{\\info{\\title Notes}${info}}\\pard Body\\par}`;
+  return Uint8Array.from(text, (char) => char.charCodeAt(0));
+}
+
+/**
+ * RTF text in the code page `\ansicpg` names. Expected text is what
+ * TextDecoder reads the bytes as in that code page's encoding (unrtf 0.21.10
+ * reads a double-byte code page one byte at a time, so it is no reference).
+ */
+describe("RTF code pages", () => {
+  it.each([
+    ["932 (Shift-JIS)", 932, "\\'93\\'fa\\'96\\'7b\\'8c\\'ea", "日本語"],
+    ["936 (GBK)", 936, "\\'d6\\'d0\\'ce\\'c4", "中文"],
+    ["949 (Korean)", 949, "\\'c7\\'d1\\'b1\\'b9", "한국"],
+    ["950 (Big5)", 950, "\\'a4\\'a4\\'a4\\'e5", "中文"],
+    ["874 (Thai)", 874, "\\'e4\\'b7\\'c2", "ไทย"],
+    ["10000 (Mac Roman)", 10000, "Caf\\'8e cr\\'8fme", "Café crème"],
+  ])("decode a subject in code page %s", async (_label, codePage, subject, expected) => {
+    const result = await run(rtf(`{\\subject ${subject}}`, codePage), "notes.rtf");
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ kind: "rtf", subject: expected });
+  });
+
+  it("decode a double-byte character whose trail byte is written as an escaped or a literal character", async () => {
+    // ソフト in Shift-JIS: 83 5C, 83 74, 83 67; the trail bytes are "\\", "t" and "g".
+    const result = await run(rtf("{\\subject \\'83\\\\\\'83t\\'83g}", 932), "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", subject: "ソフト" });
+  });
+
+  it("decode 8-bit literal text in the code page, not as Windows-1252", async () => {
+    const result = await run(rtfBytes("{\\subject \xce\xf2\xf7\xb8\xf2}", 1251), "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", subject: "Отчёт" });
+  });
+
+  it.each([
+    ["one fallback byte (\\uc1, the default)", "\\u26085?\\u26412?\\u35486?"],
+    ["two fallback bytes (\\uc2)", "\\uc2\\u26085\\'93\\'fa\\u26412\\'96\\'7b\\u35486\\'8c\\'ea"],
+    ["no fallback (\\uc0)", "\\uc0\\u26085\\u26412\\u35486"],
+  ])("skip %s after each \\uN", async (_label, title) => {
+    const result = await run(rtf(`{\\subject ${title}}`, 932), "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", subject: "日本語" });
+  });
+
+  it.each([
+    ["one TextDecoder does not know", 1],
+    ["UTF-16, which cannot describe 8-bit text", 1200],
+  ])("fall back to Windows-1252 for a code page %s", async (_label, codePage) => {
+    const result = await run(rtf("{\\subject Relat\\'f3rio}", codePage), "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "Notes", subject: "Relatório" });
   });
 });
 

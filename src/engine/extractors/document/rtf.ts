@@ -1,40 +1,65 @@
 import { cleanString } from "../../limits.js";
 import type { DocumentInfo } from "../../types.js";
+import { encodingOfCodePage } from "../code-pages.js";
 
 const FIELDS = ["title", "subject", "author", "operator", "keywords"] as const;
 
-function ansiDecoder(codePage: string) {
-  try {
-    return new TextDecoder(codePage);
-  } catch {
-    return new TextDecoder("windows-1252");
-  }
-}
+/**
+ * One RTF token of a field's text: a `\'hh` byte, a `\uN` character, a
+ * `\ucN` fallback length, an escaped `\`, `{` or `}`, another control word
+ * (ignored), or a run of literal text.
+ */
+const RTF_TOKEN = /\\'([0-9a-fA-F]{2})|\\u(-?\d+) ?|\\uc(\d+) ?|\\([\\{}])|\\[a-zA-Z]+-?\d* ?|([^\\]+)/g;
 
-/** Decodes RTF text: `\'hh` in the document's ANSI code page, `\uN` Unicode (with its fallback skipped). */
-function decodeRtfText(raw: string, codePage: string): string {
-  const decoder = ansiDecoder(codePage);
+/**
+ * Decodes RTF text: `\'hh` escapes and literal text as bytes in the
+ * document's ANSI code page, `\uN` as Unicode with its `\ucN` fallback
+ * characters (one by default) skipped. Bytes are gathered up to the next
+ * `\uN` and decoded together, because in a double-byte code page (Shift-JIS,
+ * GBK, Big5) one character is a lead and a trail byte, written as two
+ * escapes or as an escape and a literal character.
+ */
+function decodeRtfText(raw: string, encoding: string): string {
+  const decoder = new TextDecoder(encoding);
   let out = "";
   let pending: number[] = [];
-  const flush = () => {
-    if (pending.length > 0) out += decoder.decode(new Uint8Array(pending));
-    pending = [];
-  };
-  const token =
-    /\\'([0-9a-fA-F]{2})|\\u(-?\d+) ?(?:\\'[0-9a-fA-F]{2}|[^\\{}])?|\\([\\{}])|\\[a-zA-Z]+-?\d* ?|([^\\]+)/g;
-  for (const match of raw.matchAll(token)) {
-    if (match[1] !== undefined) {
-      pending.push(Number.parseInt(match[1], 16));
-      continue;
+  let fallbackLength = 1;
+  let skip = 0;
+  for (const [, hex, unicode, uc, escaped, literal] of raw.matchAll(RTF_TOKEN)) {
+    let text = literal?.replace(/[\r\n]/g, "");
+    if (skip > 0 && text !== "") {
+      if (text === undefined) {
+        skip--;
+        continue;
+      }
+      const skipped = Math.min(skip, text.length);
+      skip -= skipped;
+      text = text.slice(skipped);
     }
-    flush();
-    if (match[2] !== undefined) {
-      const code = Number(match[2]);
+    if (hex !== undefined) pending.push(Number.parseInt(hex, 16));
+    else if (escaped !== undefined) pending.push(escaped.charCodeAt(0));
+    else if (text !== undefined) for (let i = 0; i < text.length; i++) pending.push(text.charCodeAt(i));
+    else if (uc !== undefined) fallbackLength = Number(uc);
+    else if (unicode !== undefined) {
+      out += decoder.decode(new Uint8Array(pending));
+      pending = [];
+      const code = Number(unicode);
       out += String.fromCharCode(code < 0 ? code + 65536 : code);
-    } else if (match[3] !== undefined) out += match[3];
-    else if (match[4] !== undefined) out += match[4].replace(/[\r\n]/g, "");
+      skip = fallbackLength;
+    }
   }
-  flush();
+  return out + decoder.decode(new Uint8Array(pending));
+}
+
+/**
+ * The head's bytes as a string of one character per byte (U+0000-U+00FF),
+ * so that literal text keeps its bytes for the code page to decode.
+ * TextDecoder's "latin1" is Windows-1252, which maps 0x80-0x9F elsewhere.
+ */
+function byteString(bytes: Uint8Array): string {
+  let out = "";
+  for (let at = 0; at < bytes.byteLength; at += 8192)
+    out += String.fromCharCode(...bytes.subarray(at, at + 8192));
   return out;
 }
 
@@ -58,10 +83,13 @@ function creatim(info: string, word: string): string | undefined {
  */
 export function readRtf(head: Uint8Array): DocumentInfo {
   const info: DocumentInfo = { kind: "rtf" };
-  const source = new TextDecoder("latin1").decode(head);
+  const source = byteString(head);
   const start = source.indexOf("{\\info");
   if (start < 0) return info;
-  const codePage = `windows-${/\\ansicpg(\d+)/.exec(source)?.[1] ?? "1252"}`;
+  const codePage = /\\ansicpg(\d+)/.exec(source)?.[1];
+  const stated = encodingOfCodePage(codePage === undefined ? undefined : Number(codePage));
+  // RTF is 7- and 8-bit text, its control words ASCII: a UTF-16 code page cannot describe its bytes.
+  const encoding = stated.startsWith("utf-16") ? "windows-1252" : stated;
   const infoGroup = source.slice(start, start + 16 * 1024);
   const values: Partial<Record<(typeof FIELDS)[number], string>> = {};
   for (const field of FIELDS) {
@@ -71,7 +99,7 @@ export function readRtf(head: Uint8Array): DocumentInfo {
       ),
     ];
     const best = matches.find((match) => match[1]?.includes("\\u")) ?? matches[0];
-    const value = best ? cleanString(decodeRtfText(best[1] ?? "", codePage)) : undefined;
+    const value = best ? cleanString(decodeRtfText(best[1] ?? "", encoding)) : undefined;
     if (value) values[field] = value;
   }
   const created = creatim(infoGroup, "creatim");

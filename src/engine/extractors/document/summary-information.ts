@@ -1,6 +1,7 @@
 import { cleanString } from "../../limits.js";
 import type { DocumentInfo } from "../../types.js";
 import { u16, u32 } from "../bytes.js";
+import { encodingOfCodePage } from "../code-pages.js";
 import type { StreamBytes } from "./workbook-globals.js";
 
 /**
@@ -80,18 +81,6 @@ const FILETIME_TICKS_PER_SECOND = 10_000_000n;
  * placeholder, not a date.
  */
 const LAST_DATE_SECONDS = 253_402_300_800n;
-
-/** Code pages whose WHATWG encoding label is not `windows-<n>`. */
-const CODE_PAGE_LABELS: ReadonlyMap<number, string> = new Map([
-  [932, "shift_jis"],
-  [936, "gbk"],
-  [949, "euc-kr"],
-  [950, "big5"],
-  [1200, "utf-16le"],
-  [10000, "macintosh"],
-  [20866, "koi8-r"],
-  [65001, "utf-8"],
-]);
 
 /**
  * What the SummaryInformation set states, in DocumentInfo's terms: PIDSI_TITLE,
@@ -245,20 +234,9 @@ function stringValue(bytes: Uint8Array, at: number, codePage: number | undefined
   const length = u32(bytes, at + 4);
   const byteLength = type === VT_LPWSTR ? length * 2 : length;
   if ((type !== VT_LPSTR && type !== VT_LPWSTR) || at + 8 + byteLength > bytes.byteLength) return undefined;
-  const label = type === VT_LPWSTR || codePage === CODE_PAGE_UTF16 ? "utf-16le" : encodingOf(codePage);
+  const label =
+    type === VT_LPWSTR || codePage === CODE_PAGE_UTF16 ? "utf-16le" : encodingOfCodePage(codePage);
   const text = new TextDecoder(label).decode(bytes.subarray(at + 8, at + 8 + byteLength));
   const end = text.indexOf("\0");
   return cleanString(end >= 0 ? text.slice(0, end) : text);
-}
-
-/** The TextDecoder label of a Windows code page, Windows-1252 when there is none. */
-function encodingOf(codePage: number | undefined): string {
-  if (codePage === undefined) return "windows-1252";
-  const label = CODE_PAGE_LABELS.get(codePage) ?? `windows-${codePage}`;
-  try {
-    new TextDecoder(label);
-    return label;
-  } catch {
-    return "windows-1252";
-  }
 }
