@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BufferSource, type ExtractionResult, extract, FileSource } from "../../src/engine/index.js";
+import { buildElf } from "../support/elf.js";
 
 /** Little builder for synthetic headers: write integers at offsets in a zeroed buffer. */
 function bytes(size: number, writes: (view: DataView, raw: Uint8Array) => void): Uint8Array {
@@ -174,6 +175,89 @@ describe("executable headers", () => {
       expect.objectContaining({ format: "elf", architecture: "x86-64", bits: 64, type: "shared-object" }),
     );
     expect(result.bytesRead).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it.each([
+    [64, true, 62, "x86-64"],
+    [64, false, 21, "powerpc64"],
+    [32, true, 3, "i386"],
+    [32, false, 8, "mips"],
+  ] as const)(
+    "reads the program header count of ELF%i (little-endian: %s) with PN_XNUM from section header 0",
+    async (bits, little, machine, architecture) => {
+      // Prepare: 65,536 program headers, more than e_phnum can state.
+      const data = buildElf({ bits, little, machine, count: 65_536, extended: true });
+
+      // Act
+      const result = await extract(new BufferSource(data, "many-segments.so"));
+
+      // Assess: the table is read, as far as the bound on program headers looked at.
+      expect(result.status).toBe("ok");
+      expect(result.executable).toEqual({
+        format: "elf",
+        architecture,
+        bits,
+        endianness: little ? "little" : "big",
+        type: "pie-executable",
+      });
+      expect(result.warnings).toEqual([
+        "ELF: 65536 program headers; the first 4096 were looked at for PT_DYNAMIC",
+      ]);
+      expect(result.limit).toBe("entries");
+      // 4096 entries of the table and a few blocks around it, not the whole table of 65,536.
+      expect(result.bytesRead).toBeLessThanOrEqual(4096 * 56 + 64 * 1024);
+    },
+  );
+
+  it("takes a PN_XNUM count below the bound from section header 0 as it is", async () => {
+    const result = await extract(
+      new BufferSource(buildElf({ bits: 64, little: true, machine: 62, count: 3, extended: true }), "pie"),
+    );
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.executable).toEqual(expect.objectContaining({ type: "pie-executable" }));
+  });
+
+  it("looks at the first 4096 of more program headers that e_phnum states itself", async () => {
+    const result = await extract(
+      new BufferSource(buildElf({ bits: 32, little: true, machine: 3, count: 5000 }), "many-segments.so"),
+    );
+    expect(result.status).toBe("ok");
+    expect(result.executable).toEqual(expect.objectContaining({ type: "pie-executable" }));
+    expect(result.warnings).toEqual([
+      "ELF: 5000 program headers; the first 4096 were looked at for PT_DYNAMIC",
+    ]);
+  });
+
+  it.each([
+    [
+      "no section header table",
+      { sectionHeaderOffset: 0 },
+      "ELF header: e_phnum is PN_XNUM but there is no section header table",
+    ],
+    [
+      "a section header entry size other than the class's",
+      { sectionHeaderSize: 65535 },
+      "ELF header: section header entry size 65535, not the 64 bytes of ELF64",
+    ],
+    [
+      "section header 0 cut by the end of the file",
+      { sectionHeaderOffset: 64 + 56 + 32 + 8 },
+      "ELF: section header 0 runs past the end of the file",
+    ],
+    [
+      "a section header offset past the end of the file",
+      { sectionHeaderOffset: 2 ** 40 },
+      `limit reached: section header offset: length ${2 ** 40} exceeds the limit of ${64 + 56 + 32 + 64}`,
+    ],
+  ])("keeps the ELF header of a PN_XNUM file with %s, and says why", async (_label, damage, reason) => {
+    const data = buildElf({ bits: 64, little: true, machine: 62, count: 1, extended: true, ...damage });
+    const result = await extract(new BufferSource(data, "damaged.so"));
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe(reason);
+    expect(result.executable).toEqual(
+      expect.objectContaining({ format: "elf", architecture: "x86-64", bits: 64, type: "shared-object" }),
+    );
   });
 
   it("never throws on truncated or corrupted headers", async () => {

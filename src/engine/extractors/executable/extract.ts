@@ -8,7 +8,7 @@ import { boundedLength } from "../../limits.js";
 import type { ExecutableInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 
-/** Program headers looked at for PT_DYNAMIC. */
+/** Program headers looked at for PT_DYNAMIC; a table with more has the rest left unread, with a warning. */
 const MAX_PROGRAM_HEADERS = 4096;
 
 /**
@@ -16,6 +16,15 @@ const MAX_PROGRAM_HEADERS = 4096;
  * readelf and file(1) refuse a header that states another.
  */
 const PROGRAM_HEADER_BYTES = { 32: 32, 64: 56 } as const;
+
+/** Section-header entry size the ELF specification fixes for each class. */
+const SECTION_HEADER_BYTES = { 32: 40, 64: 64 } as const;
+
+/**
+ * e_phnum of a file with 65,535 or more program headers: the count is then
+ * section header 0's sh_info (ELF gABI, "Extended Program Header Numbering").
+ */
+const PN_XNUM = 0xffff;
 
 /** Dynamic-section bytes scanned for DT_FLAGS_1. */
 const MAX_DYNAMIC_BYTES = 64 * 1024;
@@ -118,12 +127,8 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
 
   const phoff = bits === 64 ? Number(view.getBigUint64(32, little)) : view.getUint32(28, little);
   const phentsize = view.getUint16(bits === 64 ? 54 : 42, little);
-  const phnum = boundedLength(
-    view.getUint16(bits === 64 ? 56 : 44, little),
-    MAX_PROGRAM_HEADERS,
-    "program headers",
-  );
-  if (phnum === 0) return info;
+  const stated = view.getUint16(bits === 64 ? 56 : 44, little);
+  if (stated === 0) return info;
   // Checked before reading: the table is read whole, and a stated entry size up to 65535 would multiply it.
   const entrySize = PROGRAM_HEADER_BYTES[bits];
   if (phentsize !== entrySize) {
@@ -131,8 +136,13 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
       `ELF header: program header entry size ${phentsize}, not the ${entrySize} bytes of ELF${bits}`,
     );
   }
+  const phnum = stated === PN_XNUM ? await extendedProgramHeaderCount(ctx, view, bits, little) : stated;
+  if (phnum > MAX_PROGRAM_HEADERS) {
+    ctx.warn(`ELF: ${phnum} program headers; the first ${MAX_PROGRAM_HEADERS} were looked at for PT_DYNAMIC`);
+    ctx.reader.noteLimit("entries");
+  }
   boundedLength(phoff, ctx.reader.size, "program header offset");
-  const table = viewOf(await ctx.reader.read(phoff, phnum * entrySize));
+  const table = viewOf(await ctx.reader.read(phoff, Math.min(phnum, MAX_PROGRAM_HEADERS) * entrySize));
   let dynamic: { offset: number; size: number } | undefined;
   for (let i = 0; (i + 1) * entrySize <= table.byteLength; i++) {
     const at = i * entrySize;
@@ -160,6 +170,33 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
     if (value & DF_1_PIE) info.type = "pie-executable";
   }
   return info;
+}
+
+/**
+ * The program header count of a file whose e_phnum is {@link PN_XNUM}: the
+ * sh_info of section header 0, one entry read at e_shoff.
+ */
+async function extendedProgramHeaderCount(
+  ctx: ExtractContext,
+  header: DataView,
+  bits: 32 | 64,
+  little: boolean,
+): Promise<number> {
+  const shoff = bits === 64 ? Number(header.getBigUint64(40, little)) : header.getUint32(32, little);
+  const shentsize = header.getUint16(bits === 64 ? 58 : 46, little);
+  const entrySize = SECTION_HEADER_BYTES[bits];
+  if (shoff === 0)
+    throw new ContentError("ELF header: e_phnum is PN_XNUM but there is no section header table");
+  if (shentsize !== entrySize) {
+    throw new ContentError(
+      `ELF header: section header entry size ${shentsize}, not the ${entrySize} bytes of ELF${bits}`,
+    );
+  }
+  boundedLength(shoff, ctx.reader.size, "section header offset");
+  const section0 = viewOf(await ctx.reader.read(shoff, entrySize));
+  if (section0.byteLength < entrySize)
+    throw new ContentError("ELF: section header 0 runs past the end of the file");
+  return section0.getUint32(bits === 64 ? 44 : 28, little);
 }
 
 /** PE: MZ stub, then e_lfanew to the "PE\0\0" signature, COFF header and optional header magic. */
