@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { deflateRawSync, gzipSync } from "node:zlib";
+import { crc32, deflateRawSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readZipDirectory } from "../../src/engine/extractors/archive/zip-directory.js";
 import {
@@ -403,26 +403,37 @@ describe("cpio in the newc format", () => {
   });
 });
 
-/** A RAR 4 archive: marker, main header, one stored file header a name (no data), end block. CRCs are not checked. */
+/** RAR 4's HEAD_CRC: the low 16 bits of the CRC-32 of a header from its type byte on. */
+function withHeaderCrc(header: Buffer): Buffer {
+  header.writeUInt16LE(crc32(header.subarray(2)) & 0xffff, 0);
+  return header;
+}
+
+/**
+ * A RAR 4 archive: marker, main header, one stored file header per name (no data) and end block, each with
+ * its header CRC, so that a RAR reader that checks them (libarchive's does) lists it too.
+ */
 function rar4(names: ReadonlyArray<{ name: Uint8Array; flags?: number }>): Uint8Array {
   const marker = Buffer.from([0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00]);
   const main = Buffer.alloc(13);
   main.writeUInt8(0x73, 2);
   main.writeUInt16LE(13, 5);
   const files = names.map(({ name, flags = 0 }) => {
-    const header = Buffer.alloc(32);
+    const header = Buffer.alloc(32 + name.byteLength);
     header.writeUInt8(0x74, 2);
     header.writeUInt16LE(0x8000 | flags, 3);
     header.writeUInt16LE(32 + name.byteLength, 5);
+    header.writeUInt8(20, 24); // version needed to extract: 2.0
     header.writeUInt8(0x30, 25);
     header.writeUInt16LE(name.byteLength, 26);
-    return Buffer.concat([header, name]);
+    header.set(name, 32);
+    return withHeaderCrc(header);
   });
   const end = Buffer.alloc(7);
   end.writeUInt8(0x7b, 2);
   end.writeUInt16LE(0x4000, 3);
   end.writeUInt16LE(7, 5);
-  return new Uint8Array(Buffer.concat([marker, main, ...files, end]));
+  return new Uint8Array(Buffer.concat([marker, withHeaderCrc(main), ...files, withHeaderCrc(end)]));
 }
 
 describe("a RAR 4 header too small to be one", () => {
