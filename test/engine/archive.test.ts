@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { crc32, deflateRawSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../../bench/fuzz-inputs.js";
 import { readZipDirectory } from "../../src/engine/extractors/archive/zip-directory.js";
 import {
   BlockReader,
@@ -436,6 +437,34 @@ function rar4(names: ReadonlyArray<{ name: Uint8Array; flags?: number }>): Uint8
   return new Uint8Array(Buffer.concat([marker, withHeaderCrc(main), ...files, withHeaderCrc(end)]));
 }
 
+/**
+ * One operation of RAR's compressed UTF-16 name form: `[0, low]`, `[1, low]`
+ * (in the high byte's page), `[2, low, high]`, or `[3, length]` /
+ * `[3, length | 0x80, correction]` (a run of `(length & 0x7f) + 2`
+ * characters copied from the OEM name).
+ */
+type NameOperation = readonly [code: 0 | 1 | 2 | 3, ...operands: number[]];
+
+/** A LHD_UNICODE name field: the OEM name, a NUL, the high byte, then each four operations behind their flag byte. */
+function compressedName(
+  oem: Uint8Array | string,
+  highByte: number,
+  operations: readonly NameOperation[],
+): Buffer {
+  const bytes = [...Buffer.from(oem), 0, highByte];
+  for (let i = 0; i < operations.length; i += 4) {
+    const group = operations.slice(i, i + 4);
+    bytes.push(group.reduce((flags, [code], slot) => flags | (code << (6 - 2 * slot)), 0));
+    for (const [, ...operands] of group) bytes.push(...operands);
+  }
+  return Buffer.from(bytes);
+}
+
+/** Operations writing `text` one character at a time, each below U+0100. */
+function lowBytes(text: string): NameOperation[] {
+  return [...text].map((char) => [0, char.charCodeAt(0)] as const);
+}
+
 describe("a RAR 4 header too small to be one", () => {
   const names = ["first.txt", "second.txt", "third.txt"].map((name) => ({ name: Buffer.from(name) }));
   /** Where each header of `rar4(names)` starts: the main one after the marker, then the files'. */
@@ -502,9 +531,9 @@ describe("RAR 4 names", () => {
       expected: "日本.txt",
     },
     {
-      label: "an OEM name before an encoded Unicode one",
+      label: "up to a NUL without the Unicode flag",
       name: Buffer.from([...Buffer.from("report.txt"), 0x00, 0x00, 0x00, 0x72, 0x65]),
-      flags: 0x0200,
+      flags: 0,
       expected: "report.txt",
     },
     {
@@ -520,5 +549,165 @@ describe("RAR 4 names", () => {
     });
     expect(result.status).toBe("ok");
     expect(result.archive?.sample).toEqual([expected]);
+  });
+});
+
+describe("RAR 4 names in RAR's compressed UTF-16 form", () => {
+  /** "Привет" in the Cyrillic OEM code page 866 and in windows-1251: code pages an OEM copy of a name may be in. */
+  const privetCp866 = Buffer.from([0x8f, 0xe0, 0xa8, 0xa2, 0xa5, 0xe2]);
+  const privetCp1251 = Buffer.from([0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2]);
+
+  // The expected names of well-formed fields are what libarchive's reader (bsdtar -tvf) lists for these headers.
+  it.each([
+    {
+      label: "characters below U+0100, and a run copied from the OEM name",
+      name: compressedName(Buffer.from([0x8e, ...Buffer.from("rger.txt")]), 0x00, [
+        [0, 0xc4],
+        [3, 8 - 2],
+      ]),
+      expected: "Ärger.txt",
+    },
+    {
+      label: "characters in the high byte's page",
+      name: compressedName(Buffer.concat([privetCp866, Buffer.from(".txt")]), 0x04, [
+        [1, 0x1f],
+        [1, 0x40],
+        [1, 0x38],
+        [1, 0x32],
+        [1, 0x35],
+        [1, 0x42],
+        [3, 4 - 2],
+      ]),
+      expected: "Привет.txt",
+    },
+    {
+      label: "a run from the OEM name moved into the high byte's page by a correction",
+      // windows-1251 puts А..я at 0xC0..0xFF, Unicode at U+0410..U+044F: 0x50 more, modulo 256, in page 0x04.
+      name: compressedName(Buffer.concat([privetCp1251, Buffer.from(".txt")]), 0x04, [
+        [3, 0x80 | (6 - 2), 0x50],
+        [3, 4 - 2],
+      ]),
+      expected: "Привет.txt",
+    },
+    {
+      label: "whole UTF-16 units beside a high byte's page",
+      name: compressedName("???.txt", 0x65, [
+        [1, 0xe5],
+        [2, 0x2c, 0x67],
+        [2, 0x9e, 0x8a],
+        [3, 4 - 2],
+      ]),
+      expected: "日本語.txt",
+    },
+    {
+      label: "a surrogate pair",
+      name: compressedName("?.txt", 0x00, [[2, 0x3d, 0xd8], [2, 0x00, 0xde], ...lowBytes(".txt")]),
+      expected: "😀.txt",
+    },
+    {
+      label: "up to a decoded NUL",
+      name: compressedName("ab?cd", 0x00, [...lowBytes("ab"), [0, 0x00], ...lowBytes("cd")]),
+      expected: "ab",
+    },
+  ])("are decoded from $label", async ({ name, expected }) => {
+    const result = await extract(new BufferSource(rar4([{ name, flags: 0x0200 }]), "unicode.rar"), {
+      name: "unicode.rar",
+    });
+    expect(result.status).toBe("ok");
+    expect(result.archive?.sample).toEqual([expected]);
+  });
+
+  it("are their OEM part without the Unicode flag", async () => {
+    const name = compressedName("???.txt", 0x65, [
+      [1, 0xe5],
+      [2, 0x2c, 0x67],
+      [2, 0x9e, 0x8a],
+      [3, 4 - 2],
+    ]);
+    const result = await extract(new BufferSource(rar4([{ name }]), "oem.rar"), { name: "oem.rar" });
+    expect(result.archive?.sample).toEqual(["???.txt"]);
+  });
+
+  const japanese = compressedName("???.txt", 0x65, [
+    [1, 0xe5],
+    [2, 0x2c, 0x67],
+    [2, 0x9e, 0x8a],
+  ]);
+  // libarchive reads such fields on past their end, or skips the entry; the OEM part is what the field surely holds.
+  it.each([
+    { label: "nothing after the NUL", name: Buffer.from("abc\0"), expected: "abc" },
+    { label: "a high byte and no operation", name: compressedName("abc", 0x00, []), expected: "abc" },
+    {
+      label: "a flag byte with no operands",
+      name: Buffer.concat([compressedName("abc", 0x00, []), Buffer.from([0x00])]),
+      expected: "abc",
+    },
+    {
+      label: "a whole unit cut to an odd byte",
+      name: japanese.subarray(0, japanese.byteLength - 1),
+      expected: "???.txt",
+    },
+    {
+      label: "a corrected run without its correction",
+      name: compressedName(Buffer.concat([privetCp1251, Buffer.from(".txt")]), 0x04, [
+        [1, 0x1f],
+        [3, 0x80 | (5 - 2)],
+      ]),
+      expected: "Ïðèâåò.txt",
+    },
+    {
+      label: "a run past the end of the OEM name",
+      name: compressedName("abc", 0x04, [[3, 0x80 | (5 - 2), 0x01]]),
+      expected: "abc",
+    },
+    {
+      label: "an unpaired surrogate",
+      name: compressedName("?.txt", 0x00, [[2, 0x3d, 0xd8], ...lowBytes(".txt")]),
+      expected: "?.txt",
+    },
+  ])("fall back to the OEM part for $label", async ({ name, expected }) => {
+    const result = await extract(new BufferSource(rar4([{ name, flags: 0x0200 }]), "malformed.rar"), {
+      name: "malformed.rar",
+    });
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.archive?.sample).toEqual([expected]);
+  });
+
+  it("of random bytes after the NUL never throw and stay a name no longer than the field", async () => {
+    // Prepare: 200 fields of up to 64 random bytes behind an OEM name, one archive entry each.
+    const random = mulberry32(20_261_128);
+    const names = Array.from({ length: 200 }, () => {
+      const encoded = Array.from({ length: Math.floor(random() * 65) }, () => Math.floor(random() * 256));
+      return { name: Buffer.from([...Buffer.from("name.txt"), 0, ...encoded]), flags: 0x0200 };
+    });
+    for (const { name, flags } of names) {
+      // Act
+      const result = await extract(new BufferSource(rar4([{ name, flags }]), "random.rar"), {
+        name: "random.rar",
+      });
+      // Assess
+      expect(result.status).toBe("ok");
+      const [sampled] = result.archive?.sample ?? [];
+      expect(sampled).toBeDefined();
+      expect(sampled?.length).toBeLessThanOrEqual(name.byteLength);
+      expect(sampled).not.toMatch(/\p{Cs}/u);
+    }
+  });
+
+  it("keep what the read bound holds of a long name, marked as cut", async () => {
+    // Prepare: 3,000 characters in the high byte's page behind a 3,000-byte OEM name, 6,752 bytes in all.
+    const name = compressedName(
+      "?".repeat(3000),
+      0x65,
+      Array.from({ length: 3000 }, () => [1, 0xe5] as const),
+    );
+    // Act
+    const result = await extract(new BufferSource(rar4([{ name, flags: 0x0200 }]), "long.rar"), {
+      name: "long.rar",
+    });
+    // Assess: the 4,096 bytes read leave 1,094 for five-byte groups of a flag byte and four
+    // characters: 218 groups and three characters of the next.
+    expect(result.archive?.sample).toEqual([`${"日".repeat(218 * 4 + 3)}…`]);
   });
 });

@@ -137,26 +137,106 @@ export async function readSevenZip(reader: BlockReader, head: Uint8Array): Promi
 const RAR4_FILE = 0x74;
 const RAR4_MAIN = 0x73;
 const RAR4_END = 0x7b;
+/** LHD_UNICODE: the name is UTF-8, or an OEM name followed by RAR's compressed UTF-16 form. */
+const RAR4_UNICODE_NAME = 0x0200;
 
 /**
  * Bytes of a RAR 4 name read for the sample: a name field may hold 65,535, and
- * {@link MAX_FIELD_CHARS} characters take at most four UTF-8 bytes each.
+ * {@link MAX_FIELD_CHARS} characters take at most four UTF-8 bytes each. In
+ * RAR's compressed UTF-16 form, which follows an OEM copy of the name, a
+ * name of more than about 900 characters may be cut here, and is sampled as
+ * far as the bound holds.
  */
 const RAR4_NAME_READ_BYTES = 4 * MAX_FIELD_CHARS;
 
 /**
- * A RAR 4 file name, up to its first NUL. A name flagged LHD_UNICODE (0x0200)
- * either is UTF-8 or, behind a NUL, adds RAR's own compressed UTF-16 form to a
- * name in the writer's OEM code page; that form is not decoded, so such a name
- * is its OEM part. An unflagged name is in the writer's character set, which
- * unrar and libarchive on Linux take to be the locale's, UTF-8 today. So it
- * is read as the gzip header's name is ({@link utf8OrLatin1}): an OEM name
- * that is not UTF-8 is kept as Latin-1. A name cut at the read bound may end
- * inside a character, which is dropped rather than taken for non-UTF-8.
+ * RAR's compressed UTF-16 form of a name (unrar's `EncodeFileName::Decode`,
+ * libarchive's `read_header`), or undefined where it is malformed. `oem` is
+ * the name before the NUL, `encoded` what follows it: a high byte, then flag
+ * bytes, each announcing four operations (two bits each, high bits first)
+ * whose operands follow it:
+ *
+ * - 0: one byte, a character below U+0100;
+ * - 1: one byte, a character in the high byte's page;
+ * - 2: two bytes, a whole little-endian UTF-16 unit;
+ * - 3: a length byte: `length & 0x7f` plus 2 characters copied from the OEM
+ *   name at the same positions, as they are or, when `length & 0x80` is set,
+ *   plus the next byte (a correction, modulo 256) in the high byte's page.
+ *
+ * Written here because the npm RAR readers (node-unrar-js, libarchive.js:
+ * unrar and libarchive in WebAssembly) take the whole archive, where this
+ * walk reads its headers by range. Bounded by the field: every pass consumes
+ * a byte of `encoded` and a run copies only positions of `oem` not yet
+ * decoded, so the work is at most the field's length. An operation whose
+ * operands the field lacks, a run past the OEM name (a writer copies only
+ * what the OEM name holds), an unpaired surrogate or an empty result is
+ * malformed. When `cut`, the field stops at the read bound rather than at
+ * its end: what was decoded is kept, marked with an ellipsis.
  */
-function rar4Name(bytes: Uint8Array, cut: boolean): string {
+function decodeRar4Unicode(oem: Uint8Array, encoded: Uint8Array, cut: boolean): string | undefined {
+  const highByte = encoded[0];
+  if (highByte === undefined) return undefined;
+  const units: number[] = [];
+  let at = 1;
+  let flags = 0;
+  let flagBits = 0;
+  while (at < encoded.byteLength) {
+    if (flagBits === 0) {
+      flags = encoded[at++] as number;
+      flagBits = 8;
+      // A last flag byte announces four operations whether or not the name needs them all.
+      if (at === encoded.byteLength) break;
+    }
+    flagBits -= 2;
+    const operation = (flags >> flagBits) & 3;
+    const first = encoded[at] as number;
+    const operands = operation === 2 || (operation === 3 && (first & 0x80) !== 0) ? 2 : 1;
+    if (at + operands > encoded.byteLength) {
+      if (cut) break;
+      return undefined;
+    }
+    const second = encoded[at + 1] as number;
+    at += operands;
+    if (operation === 0) units.push(first);
+    else if (operation === 1) units.push((highByte << 8) | first);
+    else if (operation === 2) units.push(first | (second << 8));
+    else {
+      const count = (first & 0x7f) + 2;
+      if (units.length + count > oem.byteLength) return undefined;
+      for (let i = 0; i < count; i++) {
+        const byte = oem[units.length] as number;
+        units.push(operands === 2 ? (highByte << 8) | ((byte + second) & 0xff) : byte);
+      }
+    }
+  }
+  // unrar and libarchive end the name at a decoded NUL, as the OEM name ends at its own.
+  const nul = units.indexOf(0);
+  const whole = nul >= 0 || !cut;
+  let name = String.fromCharCode(...(nul < 0 ? units : units.slice(0, nul)));
+  // The read bound may split a surrogate pair, whose first half is dropped as a split UTF-8 character is.
+  if (!whole && /[\ud800-\udbff]$/.test(name)) name = name.slice(0, -1);
+  // An unpaired surrogate (category Cs under the u flag) is no name a writer could have had.
+  if (name.length === 0 || /\p{Cs}/u.test(name)) return undefined;
+  return whole ? name : `${name}…`;
+}
+
+/**
+ * A RAR 4 file name. A name flagged {@link RAR4_UNICODE_NAME} either is
+ * UTF-8 or, behind a NUL, adds RAR's own compressed UTF-16 form
+ * ({@link decodeRar4Unicode}) to a name in the writer's OEM code page, and is
+ * then that form decoded, or its OEM part where the form is malformed. An
+ * OEM name, and an unflagged name (in the writer's character set, which
+ * unrar and libarchive on Linux take to be the locale's, UTF-8 today), is
+ * read up to its first NUL as the gzip header's name is
+ * ({@link utf8OrLatin1}): a name that is not UTF-8 is kept as Latin-1. A name
+ * cut at the read bound may end inside a character, which is dropped rather
+ * than taken for non-UTF-8; a compressed form cut there keeps what it holds.
+ */
+function rar4Name(bytes: Uint8Array, unicode: boolean, cut: boolean): string {
   const end = bytes.indexOf(0);
-  return end < 0 ? utf8OrLatin1(bytes, { cut }) : utf8OrLatin1(bytes.subarray(0, end));
+  if (end < 0) return utf8OrLatin1(bytes, { cut });
+  const oem = bytes.subarray(0, end);
+  return (unicode ? decodeRar4Unicode(oem, bytes.subarray(end + 1), cut) : undefined) ?? utf8OrLatin1(oem);
 }
 
 /** A RAR header walk: what the headers state, and why the walk stopped short when it did. */
@@ -253,7 +333,8 @@ export async function readRar(
           Math.min(nameLength, RAR4_NAME_READ_BYTES),
         );
         if (!nameBytes) break;
-        const name = cleanString(rar4Name(nameBytes, nameBytes.byteLength < nameLength));
+        const unicode = (flags & RAR4_UNICODE_NAME) !== 0;
+        const name = cleanString(rar4Name(nameBytes, unicode, nameBytes.byteLength < nameLength));
         if (name) facts.sample.push(name);
       }
       // Counted once its header is read whole, as the cpio walk counts an entry once its name is.
