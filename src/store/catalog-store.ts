@@ -994,8 +994,21 @@ export class CatalogStore {
   }
 
   /**
-   * One page of summaries over queries read one after the other: the cursor
-   * names the query to continue (`d`) and the key to continue it from.
+   * One page of summaries over queries listed in order (a listing's days, or
+   * a content's copy items then its index rows): the cursor names the query
+   * to continue (`d`) and the key to continue it from (`k`).
+   *
+   * The queries are read a window at a time, concurrently, and consumed in
+   * order. The window starts at one query and doubles, up to
+   * {@link READ_AHEAD}, only while the page is still short: a page filled by
+   * its first query sends one, and a sparse listing (the Duplicates view's 90
+   * days, mostly empty) sends its Queries eight at a time instead of one
+   * after the other. Each query of a window asks for what the page still
+   * needs; the first to fill it ends the page, and those after it are read
+   * for nothing (a Query costs at least 0.5 read unit on AWS) and read again
+   * by the next page. Probing the window with `Select: COUNT` first would
+   * save none of that: DynamoDB bills a count for the items it reads, as if
+   * it returned them, and the items would then cost a second round trip.
    */
   private async queryInSequence(
     queries: readonly Omit<QueryCommandInput, "TableName">[],
@@ -1007,14 +1020,37 @@ export class CatalogStore {
     const items: RecordSummary[] = [];
     let at = cursor.d ?? 0;
     let start = cursor.k;
-    while (at < queries.length && items.length < limit) {
-      const output = await this.query(
-        { ...queries[at], Limit: limit - items.length, ...(start && { ExclusiveStartKey: start }) },
-        target,
+    for (
+      let width = 1;
+      at < queries.length && items.length < limit;
+      width = Math.min(width * 2, READ_AHEAD)
+    ) {
+      const need = limit - items.length;
+      const answers = await Promise.all(
+        queries
+          .slice(at, at + width)
+          .map((query, offset) =>
+            this.query(
+              { ...query, Limit: need, ...(offset === 0 && start && { ExclusiveStartKey: start }) },
+              target,
+            ),
+          ),
       );
-      items.push(...(output.Items ?? []).map(toSummary));
-      start = output.LastEvaluatedKey;
-      if (!start) at += 1;
+      for (const answer of answers) {
+        const found = answer.Items ?? [];
+        const room = limit - items.length;
+        items.push(...found.slice(0, room).map(toSummary));
+        if (found.length > room) {
+          // Read with the room the page had when the window was sent: continue after the last item taken.
+          start = startKeyOf(found[room - 1] ?? {}, queries[at]?.IndexName);
+          break;
+        }
+        start = answer.LastEvaluatedKey;
+        // The query goes on (the page is full, or its answer stopped at 1 MB): the next round continues it.
+        if (start) break;
+        at += 1;
+        if (items.length === limit) break;
+      }
     }
     const more = at < queries.length;
     return { items, ...(more && { cursor: encodeCursor({ d: at, ...(start && { k: start }) }) }) };
@@ -1056,6 +1092,21 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
 
 /** Longest range a day-partitioned listing walks: one Query per day, so a bound keeps a call bounded. */
 export const MAX_RANGE_DAYS = 366;
+
+/** Most queries of one listing in flight at once (see `queryInSequence`). */
+const READ_AHEAD = 8;
+
+/**
+ * The start key that continues a Query after `item`: what DynamoDB would
+ * have answered as `LastEvaluatedKey` had the Query stopped there, the
+ * table's key and, on an index, the index's key (a Query of an index always
+ * returns both, whatever its projection).
+ */
+function startKeyOf(item: Record<string, unknown>, indexName: string | undefined): Record<string, unknown> {
+  const index = Object.values(INDEXES).find((candidate) => candidate.name === indexName);
+  const names = [PARTITION_KEY, SORT_KEY, ...(index ? [index.partitionKey, index.sortKey] : [])];
+  return Object.fromEntries(names.map((name) => [name, item[name]]));
+}
 
 function dayPartitions(range: TimeRange): string[] {
   const from = Date.parse(range.from);

@@ -1,4 +1,10 @@
-import { type AttributeValue, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionResult } from "../../src/engine/types.js";
 import { CatalogStore, type CatalogStoreOptions } from "../../src/store/catalog-store.js";
@@ -8,7 +14,7 @@ import { itemSize, MAX_RECORD_BYTES } from "../../src/store/item-size.js";
 import { INDEXES } from "../../src/store/schema.js";
 import type { ObjectRecordInput, Page, RecordSummary } from "../../src/store/types.js";
 import { testExtraction, testFormat, testRecord } from "../support/records.js";
-import { startServers, type TestServers } from "../support/servers.js";
+import { startServers, TEST_CREDENTIALS, TEST_REGION, type TestServers } from "../support/servers.js";
 
 let servers: TestServers;
 let store: CatalogStore;
@@ -942,6 +948,172 @@ describe("query patterns", () => {
     await expect(store.listFolder("uploads", "docs/", { cursor: "not-a-cursor" })).rejects.toBeInstanceOf(
       InvalidCursorError,
     );
+  });
+});
+
+describe("day-partitioned listings", () => {
+  // Images on five of twenty days: three, one, five, two and two, with gaps of one to seven empty days.
+  const range = { from: "2024-06-01T00:00:00.000Z", to: "2024-06-20T23:59:59.999Z" };
+  const times = [
+    ...["01", "02", "03"].map((hour) => `2024-06-01T${hour}:00:00.000Z`),
+    "2024-06-03T12:00:00.000Z",
+    ...["01", "02", "03", "04", "05"].map((hour) => `2024-06-10T${hour}:00:00.000Z`),
+    ...["06", "07"].map((hour) => `2024-06-12T${hour}:00:00.000Z`),
+    ...["22", "23"].map((hour) => `2024-06-20T${hour}:00:00.000Z`),
+  ];
+  const oldestFirst = times.map((time) => `days/${time}.png`);
+  let listing: CatalogStore;
+
+  beforeAll(async () => {
+    listing = await freshStore();
+    for (const [index, eventTime] of times.entries())
+      await listing.putRecord(record({ key: oldestFirst[index], eventTime, sequencer: "01" }));
+  });
+
+  /** A store on the same table through a client of its own that counts the Queries it sends. */
+  function countingStore(table: CatalogStore) {
+    const counted = { queries: 0, inFlight: 0, mostInFlight: 0 };
+    const client = new DynamoDBClient({
+      region: TEST_REGION,
+      endpoint: servers.dynamodbEndpoint,
+      credentials: TEST_CREDENTIALS,
+    });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "QueryCommand") return next(args);
+        counted.queries += 1;
+        counted.inFlight += 1;
+        counted.mostInFlight = Math.max(counted.mostInFlight, counted.inFlight);
+        try {
+          return await next(args);
+        } finally {
+          counted.inFlight -= 1;
+        }
+      },
+      { step: "initialize", name: "countQueries" },
+    );
+    return { store: new CatalogStore(client, { tableName: table.tableName }), counted, client };
+  }
+
+  /** Every page's keys, following cursors to the end. */
+  async function pagesOf(request: { limit: number; newestFirst?: boolean }): Promise<string[][]> {
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listing.listByCategory("uploads", "image", range, {
+        ...request,
+        ...(cursor && { cursor }),
+      });
+      pages.push(page.items.map((item) => item.key));
+      cursor = page.cursor;
+    } while (cursor && pages.length < 30);
+    return pages;
+  }
+
+  it.each([false, true])(
+    "pages across empty days list every object once, in order, in full pages (newest first: %s)",
+    async (newestFirst) => {
+      const expected = newestFirst ? [...oldestFirst].reverse() : oldestFirst;
+      for (let limit = 1; limit <= expected.length + 1; limit += 1) {
+        // Act
+        const pages = await pagesOf({ limit, newestFirst });
+
+        // Assess: full pages, then the rest; a page ending on the last object can be followed by an
+        // empty one, as DynamoDB itself answers a Query that stops at its Limit with a key to go on from.
+        const sizes = pages.map((page) => page.length);
+        const full = Math.floor(expected.length / limit);
+        const rest = expected.length % limit;
+        const whole = [...Array.from({ length: full }, () => limit), ...(rest > 0 ? [rest] : [])];
+        expect({ limit, keys: pages.flat() }).toEqual({ limit, keys: expected });
+        expect({ limit, sizes: sizes.slice(0, whole.length) }).toEqual({ limit, sizes: whole });
+        expect({ limit, trailing: sizes.slice(whole.length) }).toEqual({
+          limit,
+          trailing: sizes.length > whole.length ? [0] : [],
+        });
+      }
+    },
+  );
+
+  it("continues a page that ended within a day, at a day's end, or within a day read ahead", async () => {
+    // Act + Assess: two of the first day's three, then its last and the next day's one.
+    const midDay = await listing.listByCategory("uploads", "image", range, { limit: 2 });
+    expect(midDay.items.map((item) => item.key)).toEqual(oldestFirst.slice(0, 2));
+    const afterMidDay = await listing.listByCategory("uploads", "image", range, {
+      limit: 2,
+      cursor: midDay.cursor,
+    });
+    expect(afterMidDay.items.map((item) => item.key)).toEqual(oldestFirst.slice(2, 4));
+
+    const dayEnd = await listing.listByCategory("uploads", "image", range, { limit: 3 });
+    expect(dayEnd.items.map((item) => item.key)).toEqual(oldestFirst.slice(0, 3));
+    const afterDayEnd = await listing.listByCategory("uploads", "image", range, {
+      limit: 3,
+      cursor: dayEnd.cursor,
+    });
+    expect(afterDayEnd.items.map((item) => item.key)).toEqual(oldestFirst.slice(3, 6));
+
+    // Ten fill within June 12, read with June 10 while the page still needed six: one of its two is left.
+    const readAhead = await listing.listByCategory("uploads", "image", range, { limit: 10 });
+    expect(readAhead.items.map((item) => item.key)).toEqual(oldestFirst.slice(0, 10));
+    const afterReadAhead = await listing.listByCategory("uploads", "image", range, {
+      limit: 10,
+      cursor: readAhead.cursor,
+    });
+    expect(afterReadAhead.items.map((item) => item.key)).toEqual(oldestFirst.slice(10));
+    expect(afterReadAhead.cursor).toBeUndefined();
+  });
+
+  it("sends one Query for a page its first day fills, and reads few days past the one that fills it", async () => {
+    // Prepare
+    const { store: counting, counted, client } = countingStore(listing);
+    try {
+      // Act
+      const first = await counting.listByCategory("uploads", "image", range, { limit: 2 });
+      const firstQueries = counted.queries;
+      counted.queries = 0;
+      // Ten fill on June 12, the twelfth day of the range.
+      const later = await counting.listByCategory("uploads", "image", range, { limit: 10 });
+
+      // Assess
+      expect(first.items).toHaveLength(2);
+      expect(firstQueries).toBe(1);
+      expect(later.items).toHaveLength(10);
+      expect(counted.queries).toBeGreaterThanOrEqual(12);
+      expect(counted.queries).toBeLessThanOrEqual(12 + 7);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("reads a sparse 90-day range several days at a time, each day once", async () => {
+    // Prepare: one problem, on the last of 90 days, as the Duplicates view's window often looks.
+    const sparse = await freshStore();
+    await sparse.putRecord(
+      record({
+        key: "late/bad.png",
+        eventTime: "2024-08-29T10:00:00.000Z",
+        status: "error",
+        reasons: ["truncated"],
+      }),
+    );
+    const { store: counting, counted, client } = countingStore(sparse);
+    try {
+      // Act
+      const page = await counting.listProblems(
+        "uploads",
+        { from: "2024-06-01T00:00:00.000Z", to: "2024-08-29T23:59:59.999Z" },
+        { limit: 100 },
+      );
+
+      // Assess
+      expect(page.items.map((item) => item.key)).toEqual(["late/bad.png"]);
+      expect(page.cursor).toBeUndefined();
+      expect(counted.queries).toBe(90);
+      expect(counted.mostInFlight).toBeGreaterThan(1);
+      expect(counted.mostInFlight).toBeLessThanOrEqual(8);
+    } finally {
+      client.destroy();
+    }
   });
 });
 
