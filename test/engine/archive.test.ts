@@ -292,6 +292,28 @@ function tarHeader(name: string, size: number, type = "0"): Buffer {
 }
 
 describe("tar walks", () => {
+  // 25 plain files, then 12 archives: every nested one lies past the 20 names a listing samples.
+  const names = [
+    ...Array.from({ length: 25 }, (_, i) => `docs/page-${i}.txt`),
+    ...Array.from({ length: 12 }, (_, i) => `backups/day-${i}.tar.gz`),
+  ];
+  const tar = Buffer.concat([...names.map((name) => tarHeader(name, 0)), Buffer.alloc(1024)]);
+
+  it.each([
+    ["plain", "nested.tar", tar],
+    ["gzip-compressed", "nested.tar.gz", gzipSync(tar)],
+  ])(
+    "count the %s archive's nested archives among every entry read, not only the sampled names",
+    async (_, name, bytes) => {
+      // Act
+      const result = await extract(new BufferSource(new Uint8Array(bytes), name));
+      // Assess
+      expect(result.archive).toMatchObject({ entries: 37, nestedArchives: 12 });
+      expect(result.archive?.sample).toHaveLength(20);
+      expect(result.warnings).toContain("12 entries are archives themselves (nested archives)");
+    },
+  );
+
   it("keep the entries already listed when a long name's body is past the byte budget", async () => {
     // Prepare: one file of 300 KiB, then a GNU long-name header claiming 1 MiB. With 192 KiB to
     // read, the header after the first file still fits; the long name's body does not.
@@ -327,6 +349,19 @@ function newcCpio(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Uin
 }
 
 describe("cpio in the newc format", () => {
+  it("counts nested archives among every entry read, not only the sampled names", async () => {
+    // Prepare: 25 plain files, then 12 archives past the 20 sampled names.
+    const bytes = newcCpio([
+      ...Array.from({ length: 25 }, (_, i) => ({ name: `etc/file-${i}`, data: randomBytes(3) })),
+      ...Array.from({ length: 12 }, (_, i) => ({ name: `lib/modules-${i}.cpio`, data: randomBytes(3) })),
+    ]);
+    // Act
+    const result = await extract(new BufferSource(bytes, "nested.cpio"));
+    // Assess
+    expect(result.archive).toMatchObject({ kind: "cpio", entries: 37, nestedArchives: 12 });
+    expect(result.warnings).toContain("12 entries are archives themselves (nested archives)");
+  });
+
   it("is detected by its whole fixed header and listed", async () => {
     // Prepare: what initramfs and RPM payloads are written in; names and sizes chosen to need padding.
     const bytes = newcCpio([

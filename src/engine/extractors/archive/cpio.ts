@@ -3,8 +3,10 @@
  * seeking. Hand-written: no npm cpio reader seeks. The old binary format is
  * recognised by the caller and reported by kind only.
  */
+
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, cleanString } from "../../limits.js";
+import { isArchiveName } from "./archive-names.js";
 import { type RangeRead, stopAtReadLimit, type TarListing, type TarWalkOptions } from "./tar.js";
 
 const TRAILER = "TRAILER!!!";
@@ -27,7 +29,7 @@ function field(header: Uint8Array, start: number, length: number, radix: 8 | 16)
  * const listing = await walkCpio((offset, length) => reader.read(offset, length), { maxEntries: 1000, sampleSize: 20 });
  */
 export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promise<TarListing> {
-  const listing: TarListing = { entries: 0, totalSize: 0, sample: [], incomplete: true };
+  const listing: TarListing = { entries: 0, totalSize: 0, sample: [], nestedArchives: 0, incomplete: true };
   let offset = 0;
   const decoder = new TextDecoder("utf-8");
   // A budget that refuses any read, a header's or a name's, ends the walk but keeps its listing.
@@ -86,6 +88,7 @@ export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promis
     }
     listing.entries += 1;
     listing.totalSize += fileSize;
+    if (isArchiveName(name)) listing.nestedArchives += 1;
     const clean = cleanString(name);
     if (clean && listing.sample.length < options.sampleSize) listing.sample.push(clean);
     const pad = (n: number) => (newc ? Math.ceil(n / 4) * 4 : n);

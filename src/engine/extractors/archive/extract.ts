@@ -7,6 +7,7 @@ import {
 } from "../../limits.js";
 import type { ArchiveInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { isArchiveName } from "./archive-names.js";
 import { walkCpio } from "./cpio.js";
 import { inflateGzipPrefix, parseGzipHeader } from "./gzip.js";
 import {
@@ -30,9 +31,6 @@ const TAR_WALK_READ_BYTES = 768 * 1024;
 /** A warning is added when at least this many entries are archives themselves. */
 const MANY_NESTED_ARCHIVES = 10;
 
-const NESTED_ARCHIVE_NAME =
-  /\.(zip|jar|war|apk|gz|tgz|tar|7z|rar|xz|txz|bz2|tbz2?|zst|lz4|lz|lzma|cab|cpio|z|iso)$/i;
-
 /** Ratio and bomb flag from declared sizes: nothing is ever expanded to find out. */
 function assess(uncompressed: number | undefined, size: number): Pick<ArchiveInfo, "ratio" | "bomb"> {
   if (uncompressed === undefined || size <= 0) return {};
@@ -41,11 +39,11 @@ function assess(uncompressed: number | undefined, size: number): Pick<ArchiveInf
 }
 
 /**
- * Counts the names that are archives themselves: every directory entry of a
- * zip, but only the sampled names of a tar or cpio, whose walks keep no others.
+ * The count of entries that are archives themselves (every directory entry of
+ * a zip; every entry a tar or cpio walk read), with a warning when there are
+ * many.
  */
-function countNested(names: readonly string[], ctx: ExtractContext): number {
-  const nested = names.filter((name) => NESTED_ARCHIVE_NAME.test(name)).length;
+function nestedArchives(nested: number, ctx: ExtractContext): number {
   if (nested >= MANY_NESTED_ARCHIVES) ctx.warn(`${nested} entries are archives themselves (nested archives)`);
   return nested;
 }
@@ -75,8 +73,8 @@ async function extractZip(ctx: ExtractContext): Promise<ArchiveInfo> {
     ...assess(uncompressed, ctx.reader.size),
     encrypted: directory.entries.some((entry) => entry.encrypted),
     sample,
-    nestedArchives: countNested(
-      directory.entries.map((entry) => entry.name),
+    nestedArchives: nestedArchives(
+      directory.entries.filter((entry) => isArchiveName(entry.name)).length,
       ctx,
     ),
     ...(directory.truncated && { estimated: true }),
@@ -94,7 +92,7 @@ function fromListing(kind: string, listing: TarListing, ctx: ExtractContext): Ar
     uncompressedSize: Math.round(listing.totalSize * scale),
     encrypted: false,
     sample: listing.sample,
-    nestedArchives: countNested(listing.sample, ctx),
+    nestedArchives: nestedArchives(listing.nestedArchives, ctx),
     ...(listing.incomplete && { estimated: true }),
   };
 }
@@ -163,7 +161,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
   if (listing.limit) ctx.reader.noteLimit(listing.limit);
   info.entries = listing.entries;
   info.sample = listing.sample;
-  info.nestedArchives = countNested(listing.sample, ctx);
+  info.nestedArchives = nestedArchives(listing.nestedArchives, ctx);
   if (listing.incomplete) {
     info.estimated = true;
     // The end of an inflated sample reads to the walk as a truncated tar; the entry budget is its own reason.

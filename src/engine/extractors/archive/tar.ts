@@ -4,8 +4,10 @@
  * by hand because the tar libraries on npm (tar, tar-stream) consume a stream
  * end to end and cannot seek past bodies.
  */
+
 import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { cleanString } from "../../limits.js";
+import { isArchiveName } from "./archive-names.js";
 
 const BLOCK = 512;
 /** Sizes above this in a header are treated as damage rather than trusted (pax allows more; 1 PiB is plenty). */
@@ -20,6 +22,8 @@ export interface TarListing {
   /** Sum of the entries' declared sizes. */
   totalSize: number;
   sample: string[];
+  /** Entries read whose names say they are archives themselves, sampled or not. */
+  nestedArchives: number;
   /** True when the walk stopped before the end-of-archive marker. */
   incomplete: boolean;
   /** Why the walk stopped early. */
@@ -115,7 +119,7 @@ export function stopAtReadLimit(
  * const listing = await walkTar((offset, length) => reader.read(offset, length), { maxEntries: 1000, sampleSize: 20 });
  */
 export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise<TarListing> {
-  const listing: TarListing = { entries: 0, totalSize: 0, sample: [], incomplete: true };
+  const listing: TarListing = { entries: 0, totalSize: 0, sample: [], nestedArchives: 0, incomplete: true };
   let offset = 0;
   let longName: string | undefined;
   let pax = new Map<string, string>();
@@ -173,6 +177,7 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     const name = pax.get("path") ?? longName ?? (prefix ? `${prefix}/${base}` : base);
     listing.entries += 1;
     if (type === "0" || type === "\0" || type === "7") listing.totalSize += size;
+    if (isArchiveName(name)) listing.nestedArchives += 1;
     if (listing.sample.length < options.sampleSize) {
       const clean = cleanString(name);
       if (clean) listing.sample.push(clean);
