@@ -1,4 +1,4 @@
-import type { ExtractionResult } from "../engine/types.js";
+import type { ExtractionResult, FormatInfo } from "../engine/types.js";
 import { formatBytes } from "./format.js";
 import { terminalSafe } from "./terminal-text.js";
 
@@ -18,8 +18,29 @@ export function summarise(result: ExtractionResult): string {
     facts.push(`${result.archive.entries} ${result.archive.entries === 1 ? "entry" : "entries"}`);
   if (result.text) facts.push(`${result.text.encoding}, ${result.text.lines} lines`);
   if (result.format.mismatch) facts.push("MISMATCH");
+  if (result.sha256) facts.push(`sha256 ${result.sha256}`);
   const status = result.status === "ok" ? "" : ` [${result.status}: ${result.reason ?? ""}]`;
   return [result.source, result.format.mime, formatBytes(result.size), `${facts.join(", ")}${status}`]
+    .map(terminalSafe)
+    .join("\t");
+}
+
+/**
+ * What `extract --detect-only` prints for a file on a terminal: its name, type and category, and
+ * the SHA-256 when `--hash` asked for one.
+ *
+ * @example
+ * summariseDetection({ source: "a.jpg", format }); // "a.jpg\timage/jpeg\timage"
+ */
+export function summariseDetection(result: { source: string; format: FormatInfo; sha256?: string }): string {
+  const { mime, category, mismatch } = result.format;
+  return [
+    result.source,
+    mime,
+    category,
+    ...(mismatch ? ["MISMATCH"] : []),
+    ...(result.sha256 ? [`sha256 ${result.sha256}`] : []),
+  ]
     .map(terminalSafe)
     .join("\t");
 }

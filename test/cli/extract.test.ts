@@ -55,6 +55,25 @@ describe("catalog extract --detect-only", () => {
   });
 });
 
+describe("catalog extract --detect-only --hash", () => {
+  it("prints the SHA-256 it read the whole file for, beside the format", async () => {
+    // Prepare: a file whose SHA-256 is known.
+    const scratch = mkdtempSync(join(tmpdir(), "catalog-extract-hash-"));
+    const path = join(scratch, "note.txt");
+    writeFileSync(path, "hello\n");
+    // Act
+    const result = await catalog("extract", "--json", "--detect-only", "--hash", path);
+    rmSync(scratch, { recursive: true, force: true });
+    // Assess
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      source: path,
+      format: expect.objectContaining({ mime: "text/plain" }),
+      sha256: "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
+    });
+  });
+});
+
 describe("the built detection bundle", () => {
   it("answers what the source modules answer on every corpus file", async () => {
     const bundled = (await import(BUNDLE)) as { detectFile: typeof detectFile };

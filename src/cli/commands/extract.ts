@@ -4,7 +4,7 @@ import type { ExtractionResult, FormatInfo } from "../../engine/types.js";
 import { type WalkProblem, walkFolder } from "../folder-walk.js";
 import { LineWriter } from "../line-writer.js";
 import { parsePositiveInt } from "../options.js";
-import { summarise } from "../summary.js";
+import { summarise, summariseDetection } from "../summary.js";
 import { jsonTerminalSafe, terminalSafe } from "../terminal-text.js";
 
 interface ExtractFlags {
@@ -122,9 +122,14 @@ async function extractFile(path: string, flags: ExtractFlags): Promise<Outcome> 
 /** One line per file; file names and metadata are escaped so the terminal only shows them. */
 function render(result: Outcome, flags: ExtractFlags, asJson: boolean): string {
   if (flags.detectOnly || !("status" in result)) {
-    if (asJson) return jsonTerminalSafe(JSON.stringify({ source: result.source, format: result.format }));
-    const { mime, category, mismatch } = result.format;
-    return [result.source, mime, category, ...(mismatch ? ["MISMATCH"] : [])].map(terminalSafe).join("\t");
+    // With --hash the file was read whole for its SHA-256: the one thing besides the format worth printing.
+    const sha256 = "sha256" in result ? result.sha256 : undefined;
+    const detected = {
+      source: result.source,
+      format: result.format,
+      ...(sha256 !== undefined && { sha256 }),
+    };
+    return asJson ? jsonTerminalSafe(JSON.stringify(detected)) : summariseDetection(detected);
   }
   return asJson ? jsonTerminalSafe(JSON.stringify(result)) : summarise(result);
 }
