@@ -183,7 +183,9 @@ async function runExtract(paths: string[], flags: ExtractFlags): Promise<void> {
 export function registerExtract(program: Command): void {
   program
     .command("extract")
-    .description("extract metadata from local files (directories recurse); one JSON object per line")
+    .description(
+      "extract metadata from local files (directories recurse): a summary per file on a terminal, else JSON lines",
+    )
     .argument("<paths...>", "files or directories")
     .option("--hash", "also compute the SHA-256 of each file (reads every byte)")
     .option("--json", "JSON lines even on a terminal")
