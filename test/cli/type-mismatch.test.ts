@@ -5,8 +5,10 @@
  * `ls` and `find`, and the copies `find --duplicates` lists, their `--json`
  * included. The built CLI against
  * `catalog dev` on free ports, the record written by the real pipeline.
+ * The same stack shows that `upload --wait --json` prints a record as
+ * `show --json` does.
  */
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -139,5 +141,27 @@ describe("a type mismatch, as the CLI shows it", () => {
     expect(group?.objects.find((object) => String(object.key).endsWith("honest.gif"))).not.toHaveProperty(
       "mismatch",
     );
+  });
+});
+
+describe("upload --wait --json", () => {
+  it("prints each record as show --json does, without the table's index keys", async () => {
+    // Prepare: content of its own, so the duplicates above stay as they are.
+    const file = join(folder, "json-note.txt");
+    await writeFile(file, `a note of its own, ${Date.now()}\n`);
+    // Act
+    const uploadedJson = await catalogCli(ports, "upload", file, "--prefix", "json", "--wait", "--json");
+    // Assess
+    expect(uploadedJson.code, uploadedJson.stderr).toBe(0);
+    const { key, record } = JSON.parse(uploadedJson.stdout) as {
+      key: string;
+      record: Record<string, unknown>;
+    };
+    expect(key).toBe("json/json-note.txt");
+    expect(record).toMatchObject({ key, status: "ok", category: "text" });
+    const shown = await catalogCli(ports, "show", `s3://uploads/${key}`, "--json");
+    expect(Object.keys(record).sort()).toEqual(Object.keys(JSON.parse(shown.stdout).record).sort());
+    for (const name of ["folderPk", "folderSk", "categoryPk", "categorySk"])
+      expect(record).not.toHaveProperty(name);
   });
 });

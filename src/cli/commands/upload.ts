@@ -7,6 +7,7 @@ import { DEFAULT_DERIVED_PREFIX, isDerivedKey } from "../../config/config.js";
 import { unquoteETag } from "../../events/etag.js";
 import { MAX_KEY_BYTES } from "../../s3/object-key.js";
 import type { CatalogStore } from "../../store/catalog-store.js";
+import { withoutIndexKeys } from "../../store/schema.js";
 import type { CatalogRecord } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
 import { type WalkProblem, walkFolder } from "../folder-walk.js";
@@ -303,7 +304,13 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
             continue;
           }
           line = flags.json
-            ? JSON.stringify({ bucket: target.bucket, key: item.key, size: item.size, eTag, record })
+            ? JSON.stringify({
+                bucket: target.bucket,
+                key: item.key,
+                size: item.size,
+                eTag,
+                record: withoutIndexKeys(record),
+              })
             : summaryLine(record);
         }
         progress.increment();
