@@ -1916,10 +1916,26 @@ describe("dashboard in headless Chromium", () => {
     await poll(note).toBe("Names starting with “IMG”: 1 folder, 3 objects.");
     expect(await field.inputValue()).toBe("IMG");
 
-    // A view that lists every name greys the field and keeps no start in its address.
+    // A view that lists every name greys the field, as the selects it does not use are, and keeps no start in
+    // its address.
+    const look = (selector: string) =>
+      page.locator(selector).evaluate((node) => {
+        const view = globalThis as unknown as {
+          getComputedStyle(element: unknown): { opacity: string; color: string };
+        };
+        const style = view.getComputedStyle(node);
+        return { opacity: style.opacity, color: style.color };
+      });
+    const inUse = await look("#filter-startsWith");
+    expect(await page.isDisabled("#filter-category")).toBe(true);
+    const greyedSelect = await look("#filter-category");
     await page.click("#tab-recent");
     await poll(() => page.textContent("#view-title")).toBe("Recent uploads");
     expect(await field.isEnabled()).toBe(false);
+    const unused = await look("#filter-startsWith");
+    expect(unused.opacity).toBe(greyedSelect.opacity);
+    expect(Number(unused.opacity)).toBeLessThan(Number(inUse.opacity));
+    expect(unused.color).not.toBe(inUse.color);
     expect(new URL(page.url()).searchParams.has("startsWith")).toBe(false);
     expect(incidents.slice(earlier)).toEqual([]);
   }, 120_000);
