@@ -111,12 +111,12 @@ describe("a second bucket beside the watched one", () => {
     ]);
     expect(legacy.stdout).toMatch(/^sha256 [0-9a-f]{64} {2}20\.6 KiB {2}3 copies \(since /);
 
-    // The GIF is held in uploads too: the same group, from the other side.
+    // The GIF is held in uploads too: the same group, from the other side, the bucket's own copy first.
     const uploads = await catalogCli(ports, "find", "--duplicates", "--bucket", "uploads", "--json");
     expect(uploads.code, uploads.stderr).toBe(0);
     const groups = JSON.parse(uploads.stdout) as { objects: { bucket: string; key: string }[] }[];
     expect(groups.map((group) => group.objects.map((object) => `${object.bucket}/${object.key}`))).toEqual([
-      [`${LEGACY}/old/x.gif`, `${LEGACY}/old/y.gif`, "uploads/new/x.gif"],
+      ["uploads/new/x.gif", `${LEGACY}/old/x.gif`, `${LEGACY}/old/y.gif`],
     ]);
 
     // A bucket holding none of the duplicated content has none to show.

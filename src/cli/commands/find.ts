@@ -85,7 +85,11 @@ async function runFind(flags: FindFlags): Promise<void> {
       for (const group of groups.items) {
         const copies = await collectPages(1000, (page) => target.store.listByHash(group.sha256, page));
         // A group listed under the earlier layout can outlive its copies: count them here.
-        if (copies.items.length >= 2) listed.push({ ...group, objects: copies.items });
+        if (copies.items.length < 2) continue;
+        // The bucket's own copies first, as the dashboard's Duplicates view lists them; key order within each
+        // part (the sort is stable).
+        const elsewhere = (object: { bucket: string }) => (object.bucket === target.bucket ? 0 : 1);
+        listed.push({ ...group, objects: copies.items.sort((a, b) => elsewhere(a) - elsewhere(b)) });
       }
       const withCopies = await target.store.withGroupTypeMismatches(listed);
       if (flags.json) {
