@@ -10,9 +10,19 @@ export function registerDev(program: Command): void {
     .description(
       "start the local catalog: embedded S3 and DynamoDB, the pipeline and the HTTP API, on 127.0.0.1",
     )
-    .option("--s3-port <port>", "S3 server port", parsePort, LOCAL_DEFAULTS.s3Port)
-    .option("--dynamodb-port <port>", "DynamoDB server port", parsePort, LOCAL_DEFAULTS.dynamodbPort)
-    .option("--http-port <port>", "HTTP API and dashboard port", parsePort, LOCAL_DEFAULTS.httpPort)
+    .option("--s3-port <port>", "S3 server port (0 picks a free one)", parsePort, LOCAL_DEFAULTS.s3Port)
+    .option(
+      "--dynamodb-port <port>",
+      "DynamoDB server port (0 picks a free one)",
+      parsePort,
+      LOCAL_DEFAULTS.dynamodbPort,
+    )
+    .option(
+      "--http-port <port>",
+      "HTTP API and dashboard port (0 picks a free one)",
+      parsePort,
+      LOCAL_DEFAULTS.httpPort,
+    )
     .option(
       "--data-dir <dir>",
       "where objects, the table and the dead-letter file live",
