@@ -2535,6 +2535,12 @@ async function start() {
     });
   }
   document.getElementById("detail-close").addEventListener("click", closeDetail);
+  // Focus to the view's heading without a #fragment in the address, which would be an entry of its own for Back.
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    if (!isPlainClick(event)) return;
+    event.preventDefault();
+    document.getElementById("view-title").focus();
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || detail.hidden || event.defaultPrevented || event.isComposing) return;
     event.preventDefault();
