@@ -15,6 +15,13 @@ const FOCUSED = `(() => {
   return active?.id || active?.closest("[data-key]")?.dataset.key || active?.tagName.toLowerCase();
 })()`;
 
+/** Runs in the page: where focus is, "detail" when it is in the record's panel. */
+const FOCUS_PLACE = `(() => {
+  const active = document.activeElement;
+  if (!active || active === document.body) return "body";
+  return document.getElementById("detail").contains(active) ? "detail" : "behind: " + (active.id || active.textContent.trim().slice(0, 40));
+})()`;
+
 let catalog: LocalCatalog;
 let browser: Browser;
 let page: Page;
@@ -27,6 +34,22 @@ async function put(key: string, body: string | Uint8Array): Promise<void> {
     new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
   );
   await catalog.stack.dispatcher.idle();
+}
+
+/**
+ * The names of the elements of `role` that Chromium's accessibility tree
+ * gives a screen reader, read through its debugging protocol: what the tree
+ * ignores (hidden, inert) is left out.
+ */
+async function exposed(role: string): Promise<string[]> {
+  const session = await page.context().newCDPSession(page);
+  const { nodes } = (await session.send("Accessibility.getFullAXTree")) as {
+    nodes: { ignored: boolean; role?: { value?: unknown }; name?: { value?: unknown } }[];
+  };
+  await session.detach();
+  return nodes
+    .filter((node) => !node.ignored && node.role?.value === role)
+    .map((node) => String(node.name?.value ?? ""));
 }
 
 /** A fresh page of the given size, its incidents recorded. */
@@ -91,6 +114,50 @@ describe("dashboard from the keyboard alone", () => {
     expect(await page.evaluate(FOCUSED)).toBe(PHOTO);
     // The page did not move to another address: Back still leaves the folder.
     expect(new URL(page.url()).hash).toBe("");
+    expect(incidents).toEqual([]);
+  });
+
+  it("on a phone, keeps Tab inside the record that covers the screen, and Escape returns to its card", async () => {
+    // Prepare: a phone-sized window, the photo's record opened from its card with Enter.
+    await openPage(390, 844);
+    await show("/?prefix=trip/");
+    await page.locator(`#content [data-key="${PHOTO}"]`).focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#detail:not([hidden]) [data-section='exif']");
+    expect(await page.evaluate(FOCUS_PLACE)).toBe("detail");
+
+    // Act: Tab round the whole page and back, then Shift+Tab, as far as the page has stops.
+    const reached: string[] = [];
+    for (let step = 0; step < 12; step++) {
+      await page.keyboard.press("Tab");
+      reached.push(await page.evaluate(FOCUS_PLACE));
+    }
+    for (let step = 0; step < 12; step++) {
+      await page.keyboard.press("Shift+Tab");
+      reached.push(await page.evaluate(FOCUS_PLACE));
+    }
+
+    // Assess: focus never lands on the page the panel hides (leaving for the browser's own bar is allowed).
+    expect(reached.filter((place) => place !== "detail" && place !== "body")).toEqual([]);
+    expect(reached).toContain("detail");
+    // A screen reader cannot wander there either.
+    expect(await exposed("navigation")).not.toContain("Views");
+    expect(await exposed("complementary")).toEqual(["Object details"]);
+    await page.keyboard.press("Escape");
+    await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(await page.evaluate(FOCUSED)).toBe(PHOTO);
+    // Closed, the page is whole again.
+    expect(await exposed("navigation")).toContain("Views");
+    expect(incidents).toEqual([]);
+  });
+
+  it("leaves the page around the record in reach on a wide screen, where the panel sits beside the listing", async () => {
+    await openPage(1280, 800);
+    await show(`/?${new URLSearchParams({ prefix: "trip/", key: PHOTO })}`);
+    await page.waitForSelector("#detail:not([hidden]) [data-section='exif']");
+    expect(await exposed("navigation")).toContain("Views");
+    await page.locator(`#content [data-key="${NOTES}"]`).focus();
+    expect(await page.evaluate(FOCUSED)).toBe(NOTES);
     expect(incidents).toEqual([]);
   });
 });

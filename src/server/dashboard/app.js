@@ -1538,10 +1538,32 @@ let detailToken = 0;
 /** The listing element a person opened the panel from, where focus goes back when it closes. */
 let detailOpener = null;
 
+/**
+ * Whether the record's panel covers the whole window, as it does on a phone
+ * (app.css, the max-width: 700px rule). There it is a dialog in all but
+ * name, and what it covers must be out of reach: Tab would otherwise walk
+ * off its last link into a page nobody can see, and a screen reader read it.
+ */
+const PANEL_COVERS_WINDOW = matchMedia("(max-width: 700px)");
+
+/** What the panel covers on a phone: everything the page shows but the panel and the messages it announces. */
+const COVERED_BY_PANEL = ["skip-link", "topbar", "toolbar", "main", "uploads"];
+
+/**
+ * Makes what the panel covers inert while it covers it, and live again once
+ * it does not (closed, or the window widened). `inert` is the browser's own
+ * way to do it: no focus, no clicks, nothing in the accessibility tree.
+ */
+function coverBehindPanel() {
+  const covered = !detail.hidden && PANEL_COVERS_WINDOW.matches;
+  for (const id of COVERED_BY_PANEL) document.getElementById(id).inert = covered;
+}
+
 function hideDetail() {
   ++detailToken;
   setDocumentTitle();
   detail.hidden = true;
+  coverBehindPanel();
   clear(detailBody);
   for (const node of content.querySelectorAll("[data-key].selected")) node.classList.remove("selected");
 }
@@ -1563,6 +1585,7 @@ async function showDetail(key, { focus = false } = {}) {
       active && content.contains(active) && (!entry || entry.dataset.key === key) ? active : null;
   }
   detail.hidden = false;
+  coverBehindPanel();
   title.textContent = visible(shownName(baseName(key)));
   setDocumentTitle();
   for (const node of document.querySelectorAll("[data-key]"))
@@ -2535,6 +2558,7 @@ async function start() {
     });
   }
   document.getElementById("detail-close").addEventListener("click", closeDetail);
+  PANEL_COVERS_WINDOW.addEventListener("change", coverBehindPanel);
   // Focus to the view's heading without a #fragment in the address, which would be an entry of its own for Back.
   document.getElementById("skip-link").addEventListener("click", (event) => {
     if (!isPlainClick(event)) return;
