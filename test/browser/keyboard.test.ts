@@ -160,4 +160,30 @@ describe("dashboard from the keyboard alone", () => {
     expect(await page.evaluate(FOCUSED)).toBe(NOTES);
     expect(incidents).toEqual([]);
   });
+
+  it("puts focus back on Upload when the uploads panel is hidden, and never hides it from under focus", async () => {
+    // Prepare: a file chosen from the keyboard (Space on Upload), through the browser's file chooser.
+    await openPage(1280, 800);
+    await page.clock.install();
+    await show("/?prefix=typed/");
+    await page.focus("#file-input");
+    const chooser = page.waitForEvent("filechooser");
+    await page.keyboard.press("Space");
+    await (await chooser).setFiles([
+      { name: "first.txt", mimeType: "text/plain", buffer: Buffer.from("first\n") },
+    ]);
+    await poll(() => page.locator("#upload-list .state.done").count()).toBe(1);
+
+    // Act: focus in the panel, and longer than the panel waits before it tidies itself away.
+    await page.focus("#uploads-close");
+    await page.clock.fastForward(10_000);
+
+    // Assess: the panel waits for the person in it; its close button sends focus back where uploads start.
+    expect(await page.locator("#uploads").isVisible()).toBe(true);
+    expect(await page.evaluate(FOCUSED)).toBe("uploads-close");
+    await page.keyboard.press("Enter");
+    expect(await page.locator("#uploads").isHidden()).toBe(true);
+    expect(await page.evaluate(FOCUSED)).toBe("file-input");
+    expect(incidents).toEqual([]);
+  });
 });

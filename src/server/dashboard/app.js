@@ -2266,12 +2266,24 @@ let hideUploadsTimer;
 function hideUploadsWhenSettled() {
   clearTimeout(hideUploadsTimer);
   hideUploadsTimer = setTimeout(() => {
+    const panel = document.getElementById("uploads");
+    // A person in the panel is reading it: it waits until focus leaves (see setUpUpload).
+    if (panel.contains(document.activeElement)) return;
     const states = [...document.querySelectorAll("#upload-list .state")];
     if (states.every((node) => node.classList.contains("done"))) {
-      document.getElementById("uploads").hidden = true;
+      panel.hidden = true;
       clear(document.getElementById("upload-list"));
     }
   }, 4000);
+}
+
+/** Hides the uploads panel at a person's request, focus back on the Upload button where the uploads began. */
+function closeUploads() {
+  const panel = document.getElementById("uploads");
+  const hadFocus = panel.contains(document.activeElement);
+  panel.hidden = true;
+  clear(document.getElementById("upload-list"));
+  if (hadFocus) document.getElementById("file-input").focus();
 }
 
 function setUpUpload() {
@@ -2303,9 +2315,11 @@ function setUpUpload() {
     overlay.hidden = true;
     uploadFiles([...event.dataTransfer.files]);
   });
-  document.getElementById("uploads-close").addEventListener("click", () => {
-    document.getElementById("uploads").hidden = true;
-    clear(document.getElementById("upload-list"));
+  document.getElementById("uploads-close").addEventListener("click", closeUploads);
+  const panel = document.getElementById("uploads");
+  // Focus leaving a panel whose uploads all succeeded: it tidies itself away as it would have.
+  panel.addEventListener("focusout", (event) => {
+    if (!panel.contains(event.relatedTarget)) hideUploadsWhenSettled();
   });
 }
 
