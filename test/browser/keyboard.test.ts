@@ -186,4 +186,27 @@ describe("dashboard from the keyboard alone", () => {
     expect(await page.evaluate(FOCUSED)).toBe("file-input");
     expect(incidents).toEqual([]);
   });
+
+  it("says to a screen reader how the uploads ended, a refused file and its reason included", async () => {
+    // Prepare: one file the server stores and one it refuses.
+    await openPage(1280, 800);
+    await show("/?prefix=said/");
+
+    // Act
+    await page.setInputFiles("#file-input", [
+      { name: "kept.txt", mimeType: "text/plain", buffer: Buffer.from("kept\n") },
+      { name: "bad\u0001name.txt", mimeType: "text/plain", buffer: Buffer.from("refused\n") },
+    ]);
+    await poll(() => page.locator("#upload-list .state.failed").count()).toBe(1);
+    await poll(() => page.locator("#upload-list .state.done").count()).toBe(1);
+
+    // Assess: a status message, which a screen reader speaks without focus moving, names both outcomes.
+    const said = page.getByRole("status").filter({ hasText: "failed" });
+    await poll(() => said.count()).toBe(1);
+    const text = await said.textContent();
+    expect(text).toContain("1 uploaded");
+    expect(text).toContain("/said/bad⟨U+0001⟩name.txt");
+    // The browser logs the server's refusal of the badly named file; nothing else may go wrong.
+    expect(incidents.filter((incident) => !incident.includes("400 (Bad Request)"))).toEqual([]);
+  });
 });

@@ -2240,8 +2240,35 @@ function uploadFiles(files) {
       }
     });
     request.addEventListener("error", () => fail("failed: network error"));
+    request.addEventListener("loadend", announceUploadsIfSettled);
     request.send(form);
   }
+  // Every file refused before it was sent (too large) settles nothing later.
+  announceUploadsIfSettled();
+}
+
+/**
+ * Once no upload in the panel is still running, says how they ended in the
+ * page's status message for uploads, which a screen reader speaks where
+ * focus is: the panel's rows change silently (their percentages would be a
+ * stream of noise), and a refused file, which the pipeline never catalogs,
+ * is announced nowhere else.
+ */
+function announceUploadsIfSettled() {
+  const rows = [...document.querySelectorAll("#upload-list li")];
+  const stateOf = (row) => row.querySelector(".state").classList;
+  if (
+    rows.length === 0 ||
+    rows.some((row) => !stateOf(row).contains("done") && !stateOf(row).contains("failed"))
+  )
+    return;
+  const failed = rows.filter((row) => stateOf(row).contains("failed"));
+  const outcome = [`Uploads: ${rows.length - failed.length} uploaded`];
+  if (failed.length > 0) outcome.push(`, ${failed.length} failed.`);
+  else outcome.push(".");
+  for (const row of failed)
+    outcome.push(` ${row.querySelector(".file").textContent} ${row.querySelector(".state").textContent}.`);
+  document.getElementById("upload-outcome").textContent = outcome.join("");
 }
 
 /** Upload rows made so far: each row's status gets an id of its own, which its bar points to. */
