@@ -52,6 +52,24 @@ async function exposed(role: string): Promise<string[]> {
     .map((node) => String(node.name?.value ?? ""));
 }
 
+/**
+ * How Chromium's accessibility tree holds the element `selector` names: its
+ * role, or "ignored" when a screen reader is given nothing of it (hidden).
+ */
+async function treeRole(selector: string): Promise<string> {
+  const session = await page.context().newCDPSession(page);
+  const { root } = (await session.send("DOM.getDocument")) as { root: { nodeId: number } };
+  const { nodeId } = (await session.send("DOM.querySelector", { nodeId: root.nodeId, selector })) as {
+    nodeId: number;
+  };
+  const { nodes } = (await session.send("Accessibility.getPartialAXTree", {
+    nodeId,
+    fetchRelatives: false,
+  })) as { nodes: { ignored: boolean; role?: { value?: unknown } }[] };
+  await session.detach();
+  return nodes[0]?.ignored ? "ignored" : String(nodes[0]?.role?.value);
+}
+
 /** A fresh page of the given size, its incidents recorded. */
 async function openPage(width: number, height: number): Promise<Page> {
   await page?.close();
@@ -208,5 +226,25 @@ describe("dashboard from the keyboard alone", () => {
     expect(text).toContain("/said/bad⟨U+0001⟩name.txt");
     // The browser logs the server's refusal of the badly named file; nothing else may go wrong.
     expect(incidents.filter((incident) => !incident.includes("400 (Bad Request)"))).toEqual([]);
+  });
+
+  it("announces each file the live feed brings through a status message that is in place before it speaks", async () => {
+    // Prepare: a folder on screen, the live feed open, nothing announced yet.
+    await openPage(1280, 800);
+    await show("/?prefix=fed/");
+    expect(await page.textContent("#toast")).toBe("");
+
+    // Assess: the message's region is in the accessibility tree already, so a change to it is heard
+    // (a region that appears together with its text is, for most screen readers, not a change).
+    expect(await treeRole("#toast")).toBe("status");
+
+    // Act
+    await put("fed/arrived.txt", "arrived\n");
+
+    // Assess: the message says what arrived, in sight, in the same region.
+    await poll(() => page.textContent("#toast")).toBe("Cataloged: fed/arrived.txt");
+    expect(await treeRole("#toast")).toBe("status");
+    expect(await page.locator("#toast").isVisible()).toBe(true);
+    expect(incidents).toEqual([]);
   });
 });

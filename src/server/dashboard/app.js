@@ -2386,13 +2386,18 @@ async function runRefresh() {
   }
 }
 
+/**
+ * Shows `text` for a few seconds in the page's toast, a status message a
+ * screen reader speaks without focus moving. Emptied afterwards, never
+ * hidden: a region hidden until it speaks is, to most screen readers, no
+ * change to announce.
+ */
 function toast(text) {
   const node = document.getElementById("toast");
   node.textContent = text;
-  node.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
-    node.hidden = true;
+    node.textContent = "";
   }, 3000);
 }
 
