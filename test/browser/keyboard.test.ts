@@ -247,4 +247,33 @@ describe("dashboard from the keyboard alone", () => {
     expect(await page.locator("#toast").isVisible()).toBe(true);
     expect(incidents).toEqual([]);
   });
+
+  it("shows the figures of Uploads per day, which the bars give a pointer only, to a keyboard", async () => {
+    // Prepare: Stats, whose daily bars name their figures in a tooltip on hover.
+    await openPage(1280, 800);
+    await show("/?view=stats");
+    const figures = page.locator("#chart-days table");
+    // What holds the table: cut to one pixel while the figures are for assistive technology only.
+    const shown = async () => ((await figures.locator("xpath=..").boundingBox())?.height ?? 0) > 1;
+    expect(await shown()).toBe(false);
+
+    // Act: the chart's button, reached with Tab and pressed with Enter.
+    expect(await page.locator("#chart-days").getByRole("button", { name: "Show figures" }).count()).toBe(1);
+    const button = page.locator("#chart-days").getByRole("button");
+    await button.focus();
+    await page.keyboard.press("Enter");
+
+    // Assess: every day's count in sight, and Space puts them away again.
+    expect(await shown()).toBe(true);
+    expect(await button.getAttribute("aria-expanded")).toBe("true");
+    expect(await button.textContent()).toBe("Hide figures");
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await figures.getByRole("row", { name: new RegExp(`^${today} `) }).textContent()).toMatch(
+      new RegExp(`^${today}[1-9]`),
+    );
+    await page.keyboard.press("Space");
+    expect(await shown()).toBe(false);
+    expect(await button.getAttribute("aria-expanded")).toBe("false");
+    expect(incidents).toEqual([]);
+  });
 });

@@ -1520,13 +1520,38 @@ function dayChart(days) {
         svg("text", { x: x + slot * 0.35, y: height - 8, "text-anchor": "middle" }, day.day.slice(5)),
       );
   });
-  return [
-    chart,
-    chartTable(
-      ["Day", "Files", "Size"],
-      days.map((day) => [day.day, day.count.toLocaleString(), formatBytes(day.bytes)]),
-    ),
-  ];
+  const figures = chartTable(
+    ["Day", "Files", "Size"],
+    days.map((day) => [day.day, day.count.toLocaleString(), formatBytes(day.bytes)]),
+  );
+  return [chart, figuresToggle(figures), figures];
+}
+
+/**
+ * A button that shows a chart's figures table (see {@link chartTable}) on
+ * the page and hides it again. The daily bars carry their figures in a
+ * tooltip, which only a pointer brings up: this is how a keyboard, or a
+ * person who wants the numbers, reads them.
+ */
+function figuresToggle(figures) {
+  figures.id = "chart-days-figures";
+  const toggle = el(
+    "button",
+    {
+      type: "button",
+      class: "figures-toggle",
+      "aria-expanded": "false",
+      "aria-controls": figures.id,
+      onclick: () => {
+        const expanded = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", String(expanded));
+        toggle.textContent = expanded ? "Hide figures" : "Show figures";
+        figures.classList.toggle("visually-hidden", !expanded);
+      },
+    },
+    "Show figures",
+  );
+  return toggle;
 }
 
 // ---------------------------------------------------------------- detail panel
