@@ -179,6 +179,24 @@ describe("dashboard from the keyboard alone", () => {
     expect(incidents).toEqual([]);
   });
 
+  it("lets Escape in the name filter clear the filter only, and the next Escape close the record", async () => {
+    // Prepare: a record open beside the listing, a name typed into "Names starting with".
+    await openPage(1280, 800);
+    await show(`/?${new URLSearchParams({ prefix: "trip/", key: PHOTO })}`);
+    await page.waitForSelector("#detail:not([hidden]) [data-section='exif']");
+    await page.locator("#filter-startsWith").focus();
+    await page.keyboard.type("DSCN");
+
+    // Act, then assess: the first Escape empties the field and leaves the record open.
+    await page.keyboard.press("Escape");
+    expect(await page.inputValue("#filter-startsWith")).toBe("");
+    expect(await page.locator("#detail").isHidden()).toBe(false);
+    // With the field empty, Escape closes the record, as anywhere else on the page.
+    await page.keyboard.press("Escape");
+    await poll(() => page.locator("#detail").isHidden()).toBe(true);
+    expect(incidents).toEqual([]);
+  });
+
   it("puts focus back on Upload when the uploads panel is hidden, and never hides it from under focus", async () => {
     // Prepare: a file chosen from the keyboard (Space on Upload), through the browser's file chooser.
     await openPage(1280, 800);

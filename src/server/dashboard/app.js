@@ -2638,6 +2638,9 @@ async function start() {
   });
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || detail.hidden || event.defaultPrevented || event.isComposing) return;
+    // In a search field with text, Escape is the field's own: it clears it. The next Escape closes the record.
+    const field = event.target;
+    if (field instanceof HTMLInputElement && field.type === "search" && field.value !== "") return;
     event.preventDefault();
     closeDetail();
   });
