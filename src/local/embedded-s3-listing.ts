@@ -27,12 +27,11 @@
 import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { absent } from "./atomic-files.js";
 import type { KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
 import { decodeKeyPath } from "./key-path.js";
+import type { ListedObjectFields } from "./listed-object-fields.js";
 import { compareKeys, encodingOf, OWNER, pageSize, queryText } from "./listing-requests.js";
 import { S3_XMLNS, S3Error } from "./s3-error.js";
-import { storedChecksum } from "./stored-checksums.js";
 
 /** What names an object's file: s3rver's suffix for it. */
 const OBJECT_SUFFIX = "._S3rver_object";
@@ -214,27 +213,16 @@ export async function requireBucket(store: S3rverStore, bucket: string): Promise
  * was listed is left out.
  */
 export async function listedObjects(
-  store: S3rverStore,
+  fields: ListedObjectFields,
   bucket: string,
   keys: readonly string[],
   encoded: (text: string) => string,
 ) {
   const entries = await Promise.all(
     keys.map(async (key) => {
+      const listed = await fields.get(bucket, key);
       // Deleted since it was listed: left out.
-      const metadata = await store.getMetadata(bucket, key).catch(absent);
-      if (!metadata) return undefined;
-      const checksum = storedChecksum(metadata);
-      return {
-        Key: encoded(key),
-        LastModified: new Date(metadata["last-modified"] as string).toISOString(),
-        ETag: metadata.etag,
-        ...(checksum && {
-          ChecksumAlgorithm: checksum.algorithm.toUpperCase(),
-          ChecksumType: checksum.type,
-        }),
-        Size: Number(metadata["content-length"]),
-      };
+      return listed && { Key: encoded(key), ...listed };
     }),
   );
   return entries.filter((entry) => entry !== undefined);
@@ -265,9 +253,9 @@ function tokenAfter(bucket: string, token: string): string {
  * (`GET /bucket?list-type=2`) with {@link listKeys}: `prefix`,
  * `delimiter`, `max-keys`, `marker` / `start-after` / `continuation-token`,
  * `fetch-owner` and `encoding-type=url`, each object with its ETag, size,
- * date and the algorithm and type of its stored checksum.
+ * date and the algorithm and type of its stored checksum, as `fields` keeps them.
  */
-export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
+export function listObjectsRequests(store: S3rverStore, fields: ListedObjectFields): KoaMiddleware {
   return async (ctx, next) => {
     const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
     if (ctx.method !== "GET" || bucket === undefined) return next();
@@ -294,7 +282,7 @@ export function listObjectsRequests(store: S3rverStore): KoaMiddleware {
     const after = token !== undefined ? tokenAfter(bucket, token) : v2 ? startAfter : marker || undefined;
     const page = await listKeys(store.getBucketPath(bucket), { prefix, delimiter, after, maxKeys });
     const fetchOwner = !v2 || queryText(ctx, "fetch-owner") === "true";
-    const contents = (await listedObjects(store, bucket, page.keys, encoded)).map((entry) => ({
+    const contents = (await listedObjects(fields, bucket, page.keys, encoded)).map((entry) => ({
       ...entry,
       Owner: fetchOwner ? OWNER : undefined,
       StorageClass: "STANDARD",

@@ -43,6 +43,7 @@ import {
 } from "./embedded-s3-multipart.js";
 import { bucketVersioningRequests } from "./embedded-s3-versions.js";
 import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
+import { ListedObjectFields } from "./listed-object-fields.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
 import { PARTS_RESOURCE, partRange, readPartNumber, type StoredPart } from "./object-parts.js";
@@ -381,7 +382,7 @@ async function writeMetadataAtomically(
  * to a file of its own, and renamed over the destination in the
  * destination's turn, with the MD5 of the bytes copied.
  */
-function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
+function putObjectsAtomically(store: S3rverStore, turns: Turns, listed: ListedObjectFields): void {
   /**
    * Stores `object` as one whole; `answer` runs in the key's turn, once the object and its metadata are in place.
    * The object's ETag is the MD5 of its bytes unless `eTag` gives another (a multipart upload's). Its checksum
@@ -431,8 +432,13 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns): void {
       // The parts of the object replaced go first: if this stops midway, the object left reads as one part.
       const parts = store.getResourcePath(object.bucket, object.key, PARTS_RESOURCE);
       await rm(parts, { force: true });
-      await rename(temporary, path);
-      await store.putMetadata(object.bucket, object.key, metadata, digest);
+      try {
+        await rename(temporary, path);
+        await store.putMetadata(object.bucket, object.key, metadata, digest);
+      } finally {
+        // Its size, date, ETag and checksum are new (or, if the write stopped midway, unknown).
+        listed.forget(object.bucket, object.key);
+      }
       const tags = store.getResourcePath(object.bucket, object.key, "tagging.xml");
       if (options.tagging === undefined) await rm(tags, { force: true });
       else await writeFileAtomically(tags, options.tagging);
@@ -722,7 +728,10 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     writeMetadataAtomically(store, bucket, key, metadata, md5);
   await sweepUploadLeftovers(store, options.directory);
   const turns = new Turns();
-  putObjectsAtomically(store, turns);
+  const listed = new ListedObjectFields(store);
+  putObjectsAtomically(store, turns, listed);
+  const deleteBucket = store.deleteBucket.bind(store);
+  store.deleteBucket = (bucket) => deleteBucket(bucket).finally(() => listed.forgetBucket(bucket));
   storeUploadedParts(store, turns);
   // Just before s3rver's router (its last middleware), after the one that writes answers out as XML.
   const router = server.middleware.at(-1);
@@ -731,8 +740,8 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     -1,
     0,
     answerChecksums,
-    listObjectsRequests(store),
-    bucketVersioningRequests(store),
+    listObjectsRequests(store, listed),
+    bucketVersioningRequests(store, listed),
     multipartRequests(store, turns),
     copyUploadParts(store),
     closeUnsentReads(store),
@@ -777,7 +786,11 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
       // The tags and parts go with the object, before s3rver removes the folder the delete leaves empty.
       await rm(store.getResourcePath(bucket, key, "tagging.xml"), { force: true });
       await rm(store.getResourcePath(bucket, key, PARTS_RESOURCE), { force: true });
-      await deleteObject(bucket, key);
+      try {
+        await deleteObject(bucket, key);
+      } finally {
+        listed.forget(bucket, key);
+      }
     });
     announcer.announce({
       kind: "removed",

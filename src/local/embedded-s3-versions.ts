@@ -8,6 +8,7 @@
  */
 import { listedObjects, listKeys, requireBucket } from "./embedded-s3-listing.js";
 import type { KoaMiddleware, S3rverStore } from "./embedded-s3-thread.js";
+import type { ListedObjectFields } from "./listed-object-fields.js";
 import { encodingOf, OWNER, pageSize, queryText } from "./listing-requests.js";
 import { S3_XMLNS, S3Error } from "./s3-error.js";
 
@@ -27,7 +28,7 @@ const VERSIONS_PARAMETERS = new Set([
  * Koa middleware answering GetBucketVersioning, PutBucketVersioning and
  * ListObjectVersions for every bucket; other requests pass on.
  */
-export function bucketVersioningRequests(store: S3rverStore): KoaMiddleware {
+export function bucketVersioningRequests(store: S3rverStore, fields: ListedObjectFields): KoaMiddleware {
   return async (ctx, next) => {
     const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
     if (bucket === undefined) return next();
@@ -63,7 +64,7 @@ export function bucketVersioningRequests(store: S3rverStore): KoaMiddleware {
       after: keyMarker || undefined,
       maxKeys,
     });
-    const versions = (await listedObjects(store, bucket, page.keys, encoded)).map(
+    const versions = (await listedObjects(fields, bucket, page.keys, encoded)).map(
       ({ Key, LastModified, ETag, Size, ...checksum }) => ({
         Key,
         VersionId: "null",
