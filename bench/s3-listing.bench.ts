@@ -8,7 +8,9 @@
  * no metadata read, no XML, no HTTP), and the folder's directory is read
  * with `ls -f` and `ls` for a floor. Last, the walk `/api/folder` makes for
  * its first page: up to five delimiter pages of 1000, continuation token
- * after continuation token.
+ * after continuation token, then the same walk on a server just started
+ * over the folder (each run after a restart), which has read none of its
+ * objects yet.
  *
  *   npx tsx bench/s3-listing.bench.ts [--count 20000] [--runs 5] [--small 20] [--no-write]
  *     [--heading "Embedded S3 listing, big folder"]
@@ -59,9 +61,19 @@ interface Cost {
  */
 async function median(work: () => Promise<unknown>): Promise<Cost> {
   await work();
+  return medianOf(runs, async () => ({}), work);
+}
+
+/** The median cost of `work` over `times` runs, each after `prepare` (not counted). */
+async function medianOf(
+  times: number,
+  prepare: () => Promise<unknown>,
+  work: () => Promise<unknown>,
+): Promise<Cost> {
   const walls: number[] = [];
   const cpus: number[] = [];
-  for (let index = 0; index < runs; index++) {
+  for (let index = 0; index < times; index++) {
+    await prepare();
     const started = now();
     const usage = process.cpuUsage();
     await work();
@@ -93,8 +105,15 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(64)} ${value}`);
   };
   const directory = await mkdtemp(join(tmpdir(), "s3-listing-bench-"));
-  const server = await EmbeddedS3.start({ port: 0, directory, buckets: [BUCKET] });
-  const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: server.endpoint });
+  let server = await EmbeddedS3.start({ port: 0, directory, buckets: [BUCKET] });
+  let s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: server.endpoint });
+  /** The server stopped and started again over the same folder: nothing it read of the objects is kept. */
+  const restart = async () => {
+    s3.destroy();
+    await server.close();
+    server = await EmbeddedS3.start({ port: 0, directory, buckets: [BUCKET] });
+    s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: server.endpoint });
+  };
   try {
     const started = now();
     const subKeys = Array.from({ length: SUB_FOLDERS }, (_, index) => `${FOLDER}sub-${index}/object.txt`);
@@ -136,7 +155,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const walk = await median(async () => {
+    const walkFolder = async () => {
       let token: string | undefined;
       for (let page = 0; page < FOLDER_PAGES; page++) {
         const output = await s3.send(
@@ -150,8 +169,12 @@ async function main(): Promise<void> {
         token = output.IsTruncated ? output.NextContinuationToken : undefined;
         if (!token) break;
       }
-    });
-    show(`/api/folder's walk: ${FOLDER_PAGES} delimiter pages of 1000`, cost(walk));
+    };
+    show(`/api/folder's walk: ${FOLDER_PAGES} delimiter pages of 1000`, cost(await median(walkFolder)));
+    show(
+      `/api/folder's walk, the server just started over the folder`,
+      cost(await medianOf(runs, restart, walkFolder)),
+    );
 
     const folderPath = join(bucketPath, FOLDER.slice(0, -1));
     const lsUnsorted = await median(() => run("ls", ["-f", folderPath], { maxBuffer: 1 << 26 }));
@@ -169,7 +192,7 @@ async function main(): Promise<void> {
       heading,
       `npx tsx bench/s3-listing.bench.ts --count ${count} --runs ${runs} --small ${small}`,
       figures,
-      `Each figure is the median of ${runs} runs after one warm-up, wall time and the CPU time of the whole process (all its threads), which holds steadier when other work shares the machine. "Over HTTP" is one ListObjectsV2 with the SDK against the embedded S3 server on its own thread, as the dashboard's API sends it; "the listing alone" is \`listKeys\` (src/local/embedded-s3-listing.ts) called in the benchmark's process over the same folder, which leaves out each listed object's metadata read, the XML and the HTTP round trip. A later page starts after the middle key with StartAfter, which the server reads as it reads a continuation token. \`ls\` is spawned, so its figure is wall time and includes starting a process. s3rver keeps three files per object (the object, its metadata and its MD5), so the folder's directory holds about three entries per key.`,
+      `Each figure is the median of ${runs} runs after one warm-up, wall time and the CPU time of the whole process (all its threads), which holds steadier when other work shares the machine. "Over HTTP" is one ListObjectsV2 with the SDK against the embedded S3 server on its own thread, as the dashboard's API sends it; "the listing alone" is \`listKeys\` (src/local/embedded-s3-listing.ts) called in the benchmark's process over the same folder, which leaves out each listed object's metadata read, the XML and the HTTP round trip. The server keeps each listed object's fields once it has read them (src/local/listed-object-fields.ts), so after the warm-up a page over HTTP reads no object's metadata; the walk on a server just started, the median of ${runs} runs each after a restart that is not timed, reads every listed object's. A later page starts after the middle key with StartAfter, which the server reads as it reads a continuation token. \`ls\` is spawned, so its figure is wall time and includes starting a process. s3rver keeps three files per object (the object, its metadata and its MD5), so the folder's directory holds about three entries per key.`,
     );
 }
 
