@@ -152,22 +152,25 @@ export class LocalStack {
     const s3Port = options.s3Port ?? LOCAL_DEFAULTS.s3Port;
     const dynamodbPort = options.dynamodbPort ?? LOCAL_DEFAULTS.dynamodbPort;
 
-    const s3Folder = join(dataDir, "s3");
-    const s3 = await startServer("S3 server", { port: s3Port, flag: "--s3-port" }, s3Folder, () =>
-      EmbeddedS3.start({ port: s3Port, directory: s3Folder, buckets: [bucket], derivedPrefix }),
+    // DynamoDB first: its database's lock is what keeps a second stack off this data folder, and the S3
+    // server, as it starts, sweeps the folder's unfinished multipart uploads, which would be the running
+    // stack's uploads in flight.
+    const dynamodbFolder = join(dataDir, "dynamodb");
+    const dynamodb = await startServer(
+      "DynamoDB server",
+      { port: dynamodbPort, flag: "--dynamodb-port" },
+      dynamodbFolder,
+      () => EmbeddedDynamoDb.start({ port: dynamodbPort, directory: dynamodbFolder }),
     );
     // From here on, a step that fails closes what the earlier ones started: a server left running
     // would keep the process (a test, a benchmark) alive after the error it was given.
-    const started: { close(): Promise<void> | void }[] = [s3];
+    const started: { close(): Promise<void> | void }[] = [dynamodb];
     try {
-      const dynamodbFolder = join(dataDir, "dynamodb");
-      const dynamodb = await startServer(
-        "DynamoDB server",
-        { port: dynamodbPort, flag: "--dynamodb-port" },
-        dynamodbFolder,
-        () => EmbeddedDynamoDb.start({ port: dynamodbPort, directory: dynamodbFolder }),
+      const s3Folder = join(dataDir, "s3");
+      const s3 = await startServer("S3 server", { port: s3Port, flag: "--s3-port" }, s3Folder, () =>
+        EmbeddedS3.start({ port: s3Port, directory: s3Folder, buckets: [bucket], derivedPrefix }),
       );
-      started.push(dynamodb);
+      started.push(s3);
       // Every object costs the handler several SDK calls, and the SDK's own work per call (resolving the
       // middleware stack, endpoint, signing) is most of the pipeline's CPU here. Resolving each S3
       // command's middleware once per client instead of once per call saves part of it; nothing adds

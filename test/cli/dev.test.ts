@@ -79,7 +79,7 @@ it.skipIf(!existsSync("/proc/self"))(
     });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toBe(
-      "catalog: cannot use /proc/no-such-folder/s3 for the S3 server: ENOENT: no such file or directory, mkdir '/proc/no-such-folder' (choose another folder with --data-dir)\n",
+      "catalog: cannot use /proc/no-such-folder/dynamodb for the DynamoDB server: ENOENT: no such file or directory, mkdir '/proc/no-such-folder' (choose another folder with --data-dir)\n",
     );
   },
 );

@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -65,7 +65,7 @@ describe("LocalStack.start that fails", () => {
       const attempt = LocalStack.start({ dataDir: "/proc/no-such-folder", s3Port: 0, dynamodbPort: 0 });
       await expect(attempt).rejects.toThrow(DataFolderError);
       await expect(attempt).rejects.toThrow(
-        "cannot use /proc/no-such-folder/s3 for the S3 server: ENOENT: no such file or directory, mkdir '/proc/no-such-folder' (choose another folder with --data-dir)",
+        "cannot use /proc/no-such-folder/dynamodb for the DynamoDB server: ENOENT: no such file or directory, mkdir '/proc/no-such-folder' (choose another folder with --data-dir)",
       );
     },
   );
@@ -74,7 +74,7 @@ describe("LocalStack.start that fails", () => {
     const file = join(directory, "a-file");
     await writeFile(file, "");
     await expect(LocalStack.start({ dataDir: file, s3Port: 0, dynamodbPort: 0 })).rejects.toThrow(
-      `cannot use ${file}/s3 for the S3 server: ENOTDIR`,
+      `cannot use ${file}/dynamodb for the DynamoDB server: ENOTDIR`,
     );
   });
 
@@ -88,6 +88,32 @@ describe("LocalStack.start that fails", () => {
       );
       await first.store.ensureTable();
       expect((await first.store.getObject(first.bucket, "none")).record).toBeUndefined();
+    } finally {
+      await first.close();
+    }
+  });
+
+  it("on the data folder of a running stack touches none of its multipart uploads in flight", async () => {
+    // Prepare: an upload the running stack is creating, its folder made and its key and metadata not yet
+    // written: what a starting S3 server sweeps away as left over from a crash.
+    const dataDir = join(directory, "uploading");
+    const first = await LocalStack.start({ dataDir, s3Port: 0, dynamodbPort: 0, logLevel: "SILENT" });
+    try {
+      const upload = join(
+        dataDir,
+        "s3",
+        first.bucket,
+        "._S3rver_uploads",
+        "0123456789abcdef0123456789abcdef",
+      );
+      await mkdir(upload, { recursive: true });
+
+      // Act
+      const second = LocalStack.start({ dataDir, s3Port: 0, dynamodbPort: 0, logLevel: "SILENT" });
+
+      // Assess: refused before its S3 server swept the folder.
+      await expect(second).rejects.toThrow("another process has its database open");
+      expect(existsSync(upload)).toBe(true);
     } finally {
       await first.close();
     }
