@@ -5,7 +5,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -75,14 +75,7 @@ async function openPage(layout: (typeof LAYOUTS)[number]): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
   page.on("close", () => void context.close());
-  page.on("dialog", (dialog) => {
-    incidents.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") incidents.push(`console: ${message.text()}`);
-  });
+  recordIncidents(page, (incident) => incidents.push(incident));
   // The layout a person chose last time, as the page keeps it, before the page's own script reads it.
   await page.addInitScript(`localStorage.setItem("layout", ${JSON.stringify(layout)})`);
   return page;

@@ -14,7 +14,7 @@ import {
   pdfWithTitle,
   startLocalCatalog,
 } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 import { testRecord } from "../support/records.js";
 
@@ -70,14 +70,7 @@ async function openPage(width = 1440, height = 900): Promise<Page> {
   await page?.close();
   incidents = [];
   page = await browser.newPage({ viewport: { width, height } });
-  page.on("dialog", (dialog) => {
-    incidents.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") incidents.push(`console: ${message.text()}`);
-  });
+  recordIncidents(page, (incident) => incidents.push(incident));
   return page;
 }
 

@@ -18,7 +18,7 @@ import {
   startLocalCatalog,
   writeThumbnailKey,
 } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
 import { testExtraction, testFormat, testRecord } from "../support/records.js";
@@ -204,14 +204,7 @@ beforeAll(async () => {
     viewport: { width: 1440, height: 900 },
   });
   page = context.pages()[0] ?? (await context.newPage());
-  page.on("dialog", (dialog) => {
-    incidents.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") incidents.push(`console: ${message.text()}`);
-  });
+  recordIncidents(page, (incident) => incidents.push(incident));
 }, 60_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
 const PHOTO = "trip/DSCN0010.jpg";
@@ -75,14 +75,7 @@ async function openPage(width: number, height: number): Promise<Page> {
   await page?.close();
   incidents = [];
   page = await browser.newPage({ viewport: { width, height } });
-  page.on("dialog", (dialog) => {
-    incidents.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on("pageerror", (error) => incidents.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") incidents.push(`console: ${message.text()}`);
-  });
+  recordIncidents(page, (incident) => incidents.push(incident));
   return page;
 }
 

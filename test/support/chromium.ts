@@ -5,6 +5,7 @@
  * machine refuses.
  */
 import { existsSync } from "node:fs";
+import type { Page } from "playwright-core";
 import { expect } from "vitest";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -43,4 +44,23 @@ export function requireChromium(): void {
  */
 export function poll<T>(read: () => Promise<T> | T): ReturnType<typeof expect.poll<Promise<T> | T>> {
   return expect.poll(read, { timeout: 20_000, interval: 100 });
+}
+
+/**
+ * Reports everything `page` does that a dashboard page should not, to
+ * `record`: a dialog (dismissed), a script error, an error on the console
+ * (CSP violations among them).
+ *
+ * @example
+ * recordIncidents(page, (incident) => incidents.push(incident));
+ */
+export function recordIncidents(page: Page, record: (incident: string) => void): void {
+  page.on("dialog", (dialog) => {
+    record(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => record(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") record(`console: ${message.text()}`);
+  });
 }
