@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
-import { type LocalCatalog, pdfWithTitle, startLocalCatalog } from "../server/local-catalog.js";
+import { type LocalCatalog, pdfWithTitle, putCataloged, startLocalCatalog } from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
@@ -60,14 +60,6 @@ let page: Page;
 /** Everything the page did that it should not: dialogs, script errors, CSP violations. */
 let incidents: string[] = [];
 
-/** Puts an object in the bucket and waits until the pipeline has cataloged it. */
-async function put(key: string, body: string | Uint8Array): Promise<void> {
-  await catalog.stack.s3Client.send(
-    new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
-  );
-  await catalog.stack.dispatcher.idle();
-}
-
 /** A fresh page with the given layout remembered, its incidents recorded. */
 async function openPage(layout: (typeof LAYOUTS)[number]): Promise<Page> {
   await page?.close();
@@ -109,12 +101,12 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   // Real files through the real pipeline: a photo with EXIF and GPS, a PDF whose title is markup, a file
   // that fails to decode, two copies of one content, an object the policy refuses and one deleted since.
-  await put(PHOTO, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
-  await put(PDF, pdfWithTitle(HOSTILE));
-  await put(CORRUPT, await readFile(corpusFile("filetype-fixture-corrupt.png")));
-  for (const key of COPIES) await put(key, "the same words in two places\n");
-  await put(REJECTED, "installer\n");
-  await put(DELETED, pdfWithTitle("Quarterly report"));
+  await putCataloged(catalog, PHOTO, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
+  await putCataloged(catalog, PDF, pdfWithTitle(HOSTILE));
+  await putCataloged(catalog, CORRUPT, await readFile(corpusFile("filetype-fixture-corrupt.png")));
+  for (const key of COPIES) await putCataloged(catalog, key, "the same words in two places\n");
+  await putCataloged(catalog, REJECTED, "installer\n");
+  await putCataloged(catalog, DELETED, pdfWithTitle("Quarterly report"));
   await catalog.stack.s3Client.send(new DeleteObjectCommand({ Bucket: catalog.stack.bucket, Key: DELETED }));
   await catalog.stack.dispatcher.idle();
 }, 120_000);

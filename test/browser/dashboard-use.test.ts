@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import {
   appOverNewTable,
   type LocalCatalog,
   pdfWithTitle,
+  putCataloged,
   startLocalCatalog,
 } from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
@@ -26,14 +27,6 @@ let incidents: string[] = [];
 
 function card(key: string) {
   return page.locator(`#content [data-key="${key.replace(/["\\]/g, "\\$&")}"]`);
-}
-
-/** Puts an object in the bucket and waits until the pipeline has cataloged it. */
-async function put(key: string, body: string | Uint8Array): Promise<void> {
-  await catalog.stack.s3Client.send(
-    new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
-  );
-  await catalog.stack.dispatcher.idle();
 }
 
 /**
@@ -134,11 +127,11 @@ describe("dashboard as people use it", () => {
 
   it("names the backfill for a folder whose objects S3 holds and the catalog does not", async () => {
     // Prepare: two files cataloged here, then the app over a table that lost its records.
-    await put("never-cataloged/a.txt", "a\n");
-    await put("never-cataloged/sub/b.txt", "b\n");
-    await put("never-cataloged/sub/c.txt", "c\n");
-    await put("partly-cataloged/x.txt", "x\n");
-    await put("partly-cataloged/y.txt", "y\n");
+    await putCataloged(catalog, "never-cataloged/a.txt", "a\n");
+    await putCataloged(catalog, "never-cataloged/sub/b.txt", "b\n");
+    await putCataloged(catalog, "never-cataloged/sub/c.txt", "c\n");
+    await putCataloged(catalog, "partly-cataloged/x.txt", "x\n");
+    await putCataloged(catalog, "partly-cataloged/y.txt", "y\n");
     const { app, store } = await appOverNewTable(catalog, "catalog-lost");
     // Of the second folder, the table holds one record, as a lost event leaves it.
     await store.putRecord(
@@ -194,8 +187,8 @@ describe("dashboard as people use it", () => {
     // same content (a duplicate group), and a problem whose key and reason are as long.
     const folder = `${"F".repeat(300)}/${"G".repeat(300)}/`;
     const long = `long/${"L".repeat(900)}.txt`;
-    await put(`${folder}deep.txt`, "same bytes");
-    await put(long, "same bytes");
+    await putCataloged(catalog, `${folder}deep.txt`, "same bytes");
+    await putCataloged(catalog, long, "same bytes");
     await catalog.stack.store.putRecord(
       testRecord({
         bucket: catalog.stack.bucket,
@@ -240,7 +233,7 @@ describe("dashboard as people use it", () => {
   }, 90_000);
 
   it("fits a 375 px phone screen: no sideways scrolling, the record over the whole screen", async () => {
-    await put("phone/photo notes.txt", "notes");
+    await putCataloged(catalog, "phone/photo notes.txt", "notes");
     await openPage(375, 800);
     await page.goto(`${catalog.url}/`);
     for (const layout of ["grid", "list"]) {
@@ -307,10 +300,10 @@ describe("dashboard as people use it", () => {
     const disguised = "zero-width/pay\u200Bpal.txt";
     const plain = "zero-width/paypal.txt";
     const family = "zero-width/\u{1F468}\u200D\u{1F469}\u200D\u{1F467}.txt";
-    await put(disguised, "one");
-    await put(plain, "two");
-    await put(family, "three");
-    await put("zero-width/song.mp3", await mp3WithTitle("pay\u200Bpal\u2060"));
+    await putCataloged(catalog, disguised, "one");
+    await putCataloged(catalog, plain, "two");
+    await putCataloged(catalog, family, "three");
+    await putCataloged(catalog, "zero-width/song.mp3", await mp3WithTitle("pay\u200Bpal\u2060"));
     await openPage();
 
     // Act
@@ -390,8 +383,8 @@ describe("dashboard as people use it", () => {
   it("names the open record, else the open folder, in the window title, back button included", async () => {
     const photo = "titled/a.jpg";
     const disguised = "titled/pay\u200Bpal\u202Efdp.exe";
-    await put(photo, "not really a photo");
-    await put(disguised, "text");
+    await putCataloged(catalog, photo, "not really a photo");
+    await putCataloged(catalog, disguised, "text");
     await openPage();
 
     // Act and assess: a folder, then two records opened in turn, then back twice.
@@ -462,8 +455,8 @@ describe("dashboard as people use it", () => {
   it("cuts a title of 10,000 characters to a few lines, with a button that shows it all", async () => {
     // Prepare: a PDF and an MP3 whose titles (and author, artist) are 10,000 characters of words.
     const title = "A title that goes on and on ".repeat(400).slice(0, 10_000);
-    await put("long-title/report.pdf", pdfWithTitle(title));
-    await put("long-title/song.mp3", await mp3WithTitle(title));
+    await putCataloged(catalog, "long-title/report.pdf", pdfWithTitle(title));
+    await putCataloged(catalog, "long-title/song.mp3", await mp3WithTitle(title));
     await openPage(1440, 900);
 
     for (const [key, section, kind] of [
@@ -555,7 +548,7 @@ describe("dashboard as people use it", () => {
   it("cuts a name of a thousand characters to three lines in the record's heading", async () => {
     const name = `${"N".repeat(1_000)}.txt`;
     const key = `long-name/${name}`;
-    await put(key, "text");
+    await putCataloged(catalog, key, "text");
     await openPage();
 
     // Act
@@ -575,7 +568,7 @@ describe("dashboard as people use it", () => {
   }, 60_000);
 
   it("shows when a deleted object was deleted, labelled so, not as its upload time", async () => {
-    await put("deleted/gone.txt", "gone");
+    await putCataloged(catalog, "deleted/gone.txt", "gone");
     await catalog.stack.s3Client.send(
       new DeleteObjectCommand({ Bucket: catalog.stack.bucket, Key: "deleted/gone.txt" }),
     );
@@ -600,7 +593,7 @@ describe("dashboard as people use it", () => {
 
   it("labels every field of Processing for people, the long ones whole and wrapping", async () => {
     const key = "labelled/photo.jpg";
-    await put(key, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
+    await putCataloged(catalog, key, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
     const record = await catalog.stack.store.getRecord(catalog.stack.bucket, key);
     expect(record?.thumbnailKey).toBeTruthy();
     await openPage(375, 800);
@@ -638,7 +631,7 @@ describe("dashboard as people use it", () => {
   }, 60_000);
 
   it("lists in Processing only what no other section of the record shows", async () => {
-    await put("processing/notes.txt", "notes");
+    await putCataloged(catalog, "processing/notes.txt", "notes");
     await openPage();
     await page.goto(
       `${catalog.url}/?${new URLSearchParams({ prefix: "processing/", key: "processing/notes.txt" })}`,

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type LocalCatalog,
   pdfWithTitle,
+  putCataloged,
   startLocalCatalog,
   writeThumbnailKey,
 } from "../server/local-catalog.js";
@@ -144,27 +145,6 @@ async function openedElsewhere(
   const url = new URL(tab.url());
   await tab.close();
   return `${url.pathname}${url.search}`;
-}
-
-/**
- * Puts an object into the stack's bucket, as an uploader would (with its user metadata and the Content-Type it
- * declares, when given), and waits until the pipeline has cataloged it.
- */
-async function putCataloged(
-  key: string,
-  body: string | Uint8Array,
-  { metadata, contentType }: { metadata?: Record<string, string>; contentType?: string } = {},
-) {
-  await catalog.stack.s3Client.send(
-    new PutObjectCommand({
-      Bucket: catalog.stack.bucket,
-      Key: key,
-      Body: body,
-      ...(metadata && { Metadata: metadata }),
-      ...(contentType && { ContentType: contentType }),
-    }),
-  );
-  await catalog.stack.dispatcher.idle();
 }
 
 /** Runs in the page: the key of the listing entry that holds focus, else the focused element's id. */
@@ -352,7 +332,7 @@ describe("dashboard in headless Chromium", () => {
         .jpeg()
         .toBuffer();
     const write = async (colour: string) => {
-      await putCataloged(key, await square(colour));
+      await putCataloged(catalog, key, await square(colour));
     };
     await write("#ff0000");
     await page.goto(`${catalog.url}/?prefix=repainted/`);
@@ -372,10 +352,10 @@ describe("dashboard in headless Chromium", () => {
   it("draws each icon once per page and refers to it from every tile, a failed thumbnail showing its icon", async () => {
     // Prepare: two text files, a subfolder, and a photo whose record names a thumbnail missing from the bucket.
     const earlier = incidents.length;
-    await putCataloged("icons/a.txt", "a\n");
-    await putCataloged("icons/b.txt", "b\n");
-    await putCataloged("icons/inner/c.txt", "c\n");
-    await putCataloged("icons/photo.jpg", await readFile(corpusFile(JPEG)));
+    await putCataloged(catalog, "icons/a.txt", "a\n");
+    await putCataloged(catalog, "icons/b.txt", "b\n");
+    await putCataloged(catalog, "icons/inner/c.txt", "c\n");
+    await putCataloged(catalog, "icons/photo.jpg", await readFile(corpusFile(JPEG)));
     const thumbnailKey = "_derived/fixtures/icons-photo.webp";
     await writeThumbnailKey(catalog, "icons/photo.jpg", thumbnailKey);
 
@@ -423,7 +403,9 @@ describe("dashboard in headless Chromium", () => {
   it("shows user metadata named like a property every object has (constructor)", async () => {
     // Prepare: x-amz-meta-constructor, which any uploader may send.
     const key = "named/meta.txt";
-    await putCataloged(key, "hello\n", { metadata: { constructor: "made by hand", author: "someone" } });
+    await putCataloged(catalog, key, "hello\n", {
+      metadata: { constructor: "made by hand", author: "someone" },
+    });
     // Act
     await page.goto(`${catalog.url}/?${new URLSearchParams({ key })}`);
     // Assess: both fields, each under its own name.
@@ -436,7 +418,7 @@ describe("dashboard in headless Chromium", () => {
 
   it("shows where a video was recorded as a map link, as for a photo", async () => {
     const key = "videos/located.mov";
-    await putCataloged(key, await readFile(corpusFile("tika-testMP4_QuickTimeMetadata.mov")));
+    await putCataloged(catalog, key, await readFile(corpusFile("tika-testMP4_QuickTimeMetadata.mov")));
     await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "videos/", key })}`);
     const link = page.locator("[data-section='gps'] a#gps-link");
     await poll(() => link.textContent()).toBe("12.34560, -98.76540");
@@ -447,8 +429,8 @@ describe("dashboard in headless Chromium", () => {
 
   it("shows the device a video was recorded with, as a photo's camera, as text", async () => {
     // Prepare: the corpus movie exiftool reads Apple / MacBookPro11,3 from, and one whose make is markup.
-    await putCataloged("videos/device.mov", await readFile(corpusFile("filetype-fixture.mov")));
-    await putCataloged("videos/hostile-device.mov", movieMadeBy(HOSTILE, "iPhone 15 Pro"));
+    await putCataloged(catalog, "videos/device.mov", await readFile(corpusFile("filetype-fixture.mov")));
+    await putCataloged(catalog, "videos/hostile-device.mov", movieMadeBy(HOSTILE, "iPhone 15 Pro"));
     const field = (name: string) => page.textContent(`[data-section='media'] dd[data-field='${name}']`);
     // Act
     await page.goto(
@@ -468,8 +450,13 @@ describe("dashboard in headless Chromium", () => {
 
   it("shows a document's subject and keywords beside its title, as text", async () => {
     // Prepare: a corpus docx exiftool reads "My subject" / "My Keyword" from, and an RTF whose subject is markup.
-    await putCataloged("documents/props.docx", await readFile(corpusFile("tika-testWORD_custom_props.docx")));
     await putCataloged(
+      catalog,
+      "documents/props.docx",
+      await readFile(corpusFile("tika-testWORD_custom_props.docx")),
+    );
+    await putCataloged(
+      catalog,
       "documents/hostile.rtf",
       `{\\rtf1\\ansi{\\info{\\title Notes}{\\subject ${HOSTILE}}{\\keywords ${HOSTILE}}}\\pard Body\\par}`,
     );
@@ -511,7 +498,7 @@ describe("dashboard in headless Chromium", () => {
       fvar: fvarTable([{ tag: "wght", min: 100, default: 400, max: 900 }], 9),
     });
     const key = "fonts/Brand Sans.woff2";
-    await putCataloged(key, font);
+    await putCataloged(catalog, key, font);
     const field = (name: string) => page.locator(`[data-section='font'] dd[data-field='${name}']`);
     // Act
     await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "fonts/", key })}`);
@@ -547,7 +534,7 @@ describe("dashboard in headless Chromium", () => {
   it("shows a video's frame rate rounded, with its unit", async () => {
     // Prepare: a Matroska file whose frame rate the extractor works out as 23.809523809523810.
     const key = "videos/filetype-fixture.mkv";
-    await putCataloged(key, await readFile(corpusFile("filetype-fixture.mkv")));
+    await putCataloged(catalog, key, await readFile(corpusFile("filetype-fixture.mkv")));
     // Act
     await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "videos/", key })}`);
     // Assess
@@ -570,7 +557,7 @@ describe("dashboard in headless Chromium", () => {
         .jpeg()
         .withExif({ IFD0: { Make: "Test" }, IFD2: { ExposureTime: exposure } })
         .toBuffer();
-      await putCataloged(key, photo);
+      await putCataloged(catalog, key, photo);
       // Act
       await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "exposures/", key })}`);
       // Assess
@@ -832,7 +819,7 @@ describe("dashboard in headless Chromium", () => {
 
     // Act: an upload that sorts into the first page, announced by the live feed.
     const added = "live-paged/file 0000a.txt";
-    await putCataloged(added, "new\n");
+    await putCataloged(catalog, added, "new\n");
 
     // Assess: the new record in its place, everything loaded before still there once, focus kept.
     await poll(() => card(added).count()).toBe(1);
@@ -895,7 +882,7 @@ describe("dashboard in headless Chromium", () => {
     reads.length = 0;
 
     // Act: an upload whose name sorts after the 500 loaded, announced by the live feed.
-    await putCataloged("live-paged/zz past the loaded names.txt", "later\n");
+    await putCataloged(catalog, "live-paged/zz past the loaded names.txt", "later\n");
     await poll(() => page.textContent("#toast")).toContain("zz past the loaded names.txt");
     // Longer than the pause a burst of announcements is given before a refresh.
     await page.waitForTimeout(1_000);
@@ -905,7 +892,7 @@ describe("dashboard in headless Chromium", () => {
     expect(await page.locator("#content [data-key]").count()).toBe(500);
 
     // An upload among the names loaded is shown in its place, as before.
-    await putCataloged("live-paged/file 0000b.txt", "new\n");
+    await putCataloged(catalog, "live-paged/file 0000b.txt", "new\n");
     await poll(() => card("live-paged/file 0000b.txt").count()).toBe(1);
     expect(reads.length).toBeGreaterThan(0);
     expect(incidents).toEqual([]);
@@ -1028,8 +1015,8 @@ describe("dashboard in headless Chromium", () => {
     // Act: two uploads of one new content, each announced by the live feed: the newest group of all.
     const body = `live duplicate ${Date.now()}\n`;
     const sha256 = createHash("sha256").update(body).digest("hex");
-    await putCataloged("live-duplicates/a.txt", body);
-    await putCataloged("live-duplicates/b.txt", body);
+    await putCataloged(catalog, "live-duplicates/a.txt", body);
+    await putCataloged(catalog, "live-duplicates/b.txt", body);
 
     // Assess: the new group last, after every group loaded before, each once; the scroll kept.
     await poll(() => groups.filter({ hasText: `sha256 ${sha256}` }).count()).toBe(1);
@@ -1134,7 +1121,7 @@ describe("dashboard in headless Chromium", () => {
     await poll(() => page.textContent("#live")).toBe("live");
     // Then live announcements reach it again.
     const added = "reconnect/after.txt";
-    await putCataloged(added, "after\n");
+    await putCataloged(catalog, added, "after\n");
     await poll(() => card(added).count()).toBe(1);
   }, 60_000);
 
@@ -1199,7 +1186,7 @@ describe("dashboard in headless Chromium", () => {
 
   it("shows bidirectional override characters in a key instead of letting them reorder it", async () => {
     const key = "bidi/invoice\u202Efdp.exe";
-    await putCataloged(key, "not a pdf");
+    await putCataloged(catalog, key, "not a pdf");
     await page.goto(`${catalog.url}/?prefix=bidi/`);
     const name = await card(key).locator(".name").textContent();
     expect(name).not.toContain("\u202E");
@@ -1211,7 +1198,7 @@ describe("dashboard in headless Chromium", () => {
 
   it("shows control characters in a key by name, so two keys never look the same", async () => {
     const key = "controls/bell\u0007\u001b.txt";
-    await putCataloged(key, "text");
+    await putCataloged(catalog, key, "text");
     await page.goto(`${catalog.url}/?prefix=controls/`);
     const name = await card(key).locator(".name").textContent();
     expect(name).toBe("bell⟨U+0007⟩⟨U+001B⟩.txt");
@@ -1225,7 +1212,7 @@ describe("dashboard in headless Chromium", () => {
     // Prepare: three keys that a page drawing whitespace as space would show alike.
     const earlier = incidents.length;
     const keys = ["breaks/a b.txt", "breaks/a\tb.txt", "breaks/a\nb.txt"];
-    for (const key of keys) await putCataloged(key, key);
+    for (const key of keys) await putCataloged(catalog, key, key);
     // Act
     await page.goto(`${catalog.url}/?prefix=breaks/`);
     // Assess: each card, and the record's panel, reads differently.
@@ -1247,7 +1234,7 @@ describe("dashboard in headless Chromium", () => {
 
   it("names an empty folder name (a//b) in cards and breadcrumbs, and browses into it", async () => {
     const key = "gaps//inner.txt";
-    await putCataloged(key, "between two slashes");
+    await putCataloged(catalog, key, "between two slashes");
     await page.goto(`${catalog.url}/?prefix=gaps/`);
     const folder = page.locator(`#content [data-folder="gaps//"]`);
     expect(await folder.locator(".name").textContent()).toBe("(no name)");
@@ -1262,8 +1249,8 @@ describe("dashboard in headless Chromium", () => {
   it("shows a folder a console's Create folder made as a folder, empty or not, in Browse and in Recent", async () => {
     // Prepare: folder markers as the S3 console makes them, empty objects whose keys end in '/'.
     const earlier = incidents.length;
-    await putCataloged("made/", "");
-    await putCataloged("made/inner/", "");
+    await putCataloged(catalog, "made/", "");
+    await putCataloged(catalog, "made/inner/", "");
 
     // Browse: each folder where S3 lists it; the marker is no file in its own folder; the empty one opens empty.
     await page.goto(`${catalog.url}/?view=browse`);
@@ -1277,7 +1264,7 @@ describe("dashboard in headless Chromium", () => {
     // A folder made while its parent is shown appears there, as any new folder does.
     await page.goto(`${catalog.url}/?prefix=made/`);
     await page.waitForSelector(`#content [data-folder="made/inner/"]`);
-    await putCataloged("made/later/", "");
+    await putCataloged(catalog, "made/later/", "");
     await page.waitForSelector(`#content [data-folder="made/later/"]`);
 
     // Recent: each marker is the folder it makes, opening it in Browse, not a nameless empty file.
@@ -1555,7 +1542,7 @@ describe("dashboard in headless Chromium", () => {
   it("makes a folder card a link to the folder in Browse, which a modified click opens in a new tab", async () => {
     // Prepare: a folder whose name is markup, beside those written above.
     const earlier = incidents.length;
-    await putCataloged(`${HOSTILE}/inside.txt`, "in a folder named as markup");
+    await putCataloged(catalog, `${HOSTILE}/inside.txt`, "in a folder named as markup");
     const browseAddress = (prefix: string) => `/?${new URLSearchParams({ prefix })}`;
 
     // Browse: each folder's card is a link to it, its name shown as text.
@@ -1624,9 +1611,9 @@ describe("dashboard in headless Chromium", () => {
     const refused = "mismatched/refused.png";
     const reason = "declared Content-Type application/pdf but content is image/png";
     const markupReason = `declared Content-Type application/${HOSTILE} but content is image/png`;
-    await putCataloged(lying, png, { contentType: "application/pdf" });
-    await putCataloged(marked, png, { contentType: `application/${HOSTILE}` });
-    await putCataloged(honest, png, { contentType: "image/png" });
+    await putCataloged(catalog, lying, png, { contentType: "application/pdf" });
+    await putCataloged(catalog, marked, png, { contentType: `application/${HOSTILE}` });
+    await putCataloged(catalog, honest, png, { contentType: "image/png" });
     const format = testFormat("image/png", "png", "image");
     await catalog.stack.store.putRecord(
       testRecord({
@@ -1748,7 +1735,7 @@ describe("dashboard in headless Chromium", () => {
     // Prepare: a PDF cataloged, its record open beside its folder.
     const earlier = incidents.length;
     const key = "deleted-preview/report.pdf";
-    await putCataloged(key, pdfWithTitle("Report"));
+    await putCataloged(catalog, key, pdfWithTitle("Report"));
     await page.goto(`${catalog.url}/?prefix=deleted-preview/`);
     await poll(() => page.textContent("#live")).toBe("live");
     await card(key).click();
@@ -1822,8 +1809,8 @@ describe("dashboard in headless Chromium", () => {
     const newGroup = async (name: string) => {
       const body = `${name} ${Date.now()}\n`;
       const sha256 = createHash("sha256").update(body).digest("hex");
-      await putCataloged(`live-focus/${name} a.txt`, body);
-      await putCataloged(`live-focus/${name} b.txt`, body);
+      await putCataloged(catalog, `live-focus/${name} a.txt`, body);
+      await putCataloged(catalog, `live-focus/${name} b.txt`, body);
       await poll(() => groups.filter({ hasText: `sha256 ${sha256}` }).count()).toBe(1);
     };
 
@@ -1856,7 +1843,7 @@ describe("dashboard in headless Chromium", () => {
       "names/IMG_2024-trip/a.txt",
       marked,
     ])
-      await putCataloged(key, key);
+      await putCataloged(catalog, key, key);
     const field = page.getByLabel("Names starting with");
     const keys = () =>
       page

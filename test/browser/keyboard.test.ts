@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
+import { type LocalCatalog, putCataloged, startLocalCatalog } from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 
@@ -27,14 +26,6 @@ let browser: Browser;
 let page: Page;
 /** Everything the page did that it should not: dialogs, script errors, CSP violations. */
 let incidents: string[] = [];
-
-/** Puts an object in the bucket and waits until the pipeline has cataloged it. */
-async function put(key: string, body: string | Uint8Array): Promise<void> {
-  await catalog.stack.s3Client.send(
-    new PutObjectCommand({ Bucket: catalog.stack.bucket, Key: key, Body: body }),
-  );
-  await catalog.stack.dispatcher.idle();
-}
 
 /**
  * The names of the elements of `role` that Chromium's accessibility tree
@@ -91,8 +82,8 @@ beforeAll(async () => {
   requireChromium();
   catalog = await startLocalCatalog({ listen: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  await put(PHOTO, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
-  await put(NOTES, "notes\n");
+  await putCataloged(catalog, PHOTO, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
+  await putCataloged(catalog, NOTES, "notes\n");
 }, 60_000);
 
 afterEach(async () => {
@@ -250,7 +241,7 @@ describe("dashboard from the keyboard alone", () => {
     expect(await treeRole("#toast")).toBe("status");
 
     // Act
-    await put("fed/arrived.txt", "arrived\n");
+    await putCataloged(catalog, "fed/arrived.txt", "arrived\n");
 
     // Assess: the message says what arrived, in sight, in the same region.
     await poll(() => page.textContent("#toast")).toBe("Cataloged: fed/arrived.txt");

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { LocalStack } from "../../src/local/local-stack.js";
@@ -95,6 +96,32 @@ export async function startLocalCatalog(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Puts an object into the catalog's bucket, as an uploader would (with its
+ * user metadata and the Content-Type it declares, when given), and waits
+ * until the pipeline has cataloged it.
+ *
+ * @example
+ * await putCataloged(catalog, "trip/notes.txt", "notes\n", { contentType: "text/plain" });
+ */
+export async function putCataloged(
+  catalog: LocalCatalog,
+  key: string,
+  body: string | Uint8Array,
+  { metadata, contentType }: { metadata?: Record<string, string>; contentType?: string } = {},
+): Promise<void> {
+  await catalog.stack.s3Client.send(
+    new PutObjectCommand({
+      Bucket: catalog.stack.bucket,
+      Key: key,
+      Body: body,
+      ...(metadata && { Metadata: metadata }),
+      ...(contentType && { ContentType: contentType }),
+    }),
+  );
+  await catalog.stack.dispatcher.idle();
 }
 
 /**
