@@ -123,20 +123,45 @@ export function neutraliseOversizedEntries(block: Uint8Array): number {
   return changed;
 }
 
+/** String fields: the field, exifr's name for the tag, and the tag's number. */
+const STRING_FIELDS: readonly (readonly [keyof ExifInfo, string, number])[] = [
+  ["make", "Make", 271],
+  ["model", "Model", 272],
+  ["lens", "LensModel", 42036],
+  ["software", "Software", 305],
+  ["title", "ImageDescription", 270],
+  ["artist", "Artist", 315],
+  ["copyright", "Copyright", 33432],
+];
+
+/**
+ * Tags, by directory, whose values {@link exifReadingOf} turns into fields
+ * (Orientation, ExposureTime, FNumber, ISO, the DateTimeOriginal family,
+ * FocalLength, PixelX/YDimension, GPS position and altitude): the values a
+ * reader that cannot hand exifr the whole file must fetch, and all it need fetch.
+ */
+export const RECORD_TAGS: Readonly<Record<"ifd0" | "exif" | "gps", ReadonlySet<number>>> = {
+  ifd0: new Set([274, ...STRING_FIELDS.map(([, , code]) => code)]),
+  exif: new Set([
+    ...STRING_FIELDS.map(([, , code]) => code),
+    33434,
+    33437,
+    34855,
+    36867,
+    36881,
+    37386,
+    37521,
+    40962,
+    40963,
+  ]),
+  gps: new Set([1, 2, 3, 4, 5, 6]),
+};
+
 /** Maps exifr's merged tag object onto {@link ExifReading}; exported for tests of hostile values. */
 export function exifReadingOf(tags: ExifTags, warn: (message: string) => void): ExifReading {
   const exif: ExifInfo = {};
   // Tag numbers too: some writers put IFD0 tags in the Exif IFD, where exifr leaves them unnamed.
-  const strings: [keyof ExifInfo, string, number][] = [
-    ["make", "Make", 271],
-    ["model", "Model", 272],
-    ["lens", "LensModel", 42036],
-    ["software", "Software", 305],
-    ["title", "ImageDescription", 270],
-    ["artist", "Artist", 315],
-    ["copyright", "Copyright", 33432],
-  ];
-  for (const [field, tag, code] of strings) {
+  for (const [field, tag, code] of STRING_FIELDS) {
     const raw = tags[tag] ?? tags[String(code)];
     const value = typeof raw === "string" ? cleanString(raw) : undefined;
     if (value !== undefined) (exif as Record<string, unknown>)[field] = value;

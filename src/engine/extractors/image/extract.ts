@@ -294,7 +294,7 @@ async function decodeWebp(ctx: ExtractContext): Promise<ImageInfo> {
 }
 
 async function decodeTiff(ctx: ExtractContext): Promise<ImageInfo> {
-  const tiff = await readTiffHeader(ctx.reader);
+  const tiff = await readTiffHeader(ctx.reader, ctx.warn);
   const reading = await readExif(tiff.exif, ctx.warn);
   // exifr gives up on a whole block when one value offset points past the end (cut RAW files).
   const exif = { ...tiff.strings, ...reading.exif };
@@ -571,7 +571,7 @@ async function decodeCr3(ctx: ExtractContext): Promise<ImageInfo> {
 /** A corrupt CMT1 costs its own fields only: CMT2 still states the size and date. */
 async function readCmt1(block: Uint8Array, warn: (message: string) => void) {
   try {
-    return await readTiffHeader(new BlockReader(new BufferSource(block, "CR3 CMT1")));
+    return await readTiffHeader(new BlockReader(new BufferSource(block, "CR3 CMT1")), warn);
   } catch (error) {
     if (!(error instanceof ContentError || error instanceof LimitExceededError)) throw error;
     warn(`CR3: CMT1 could not be read (${error.message})`);

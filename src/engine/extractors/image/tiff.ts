@@ -1,8 +1,9 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError, LimitExceededError } from "../../errors.js";
-import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { boundedLength, cleanString } from "../../limits.js";
 import type { ExifInfo } from "../../types.js";
 import { readExactly, viewOf } from "./byte-reading.js";
+import { RECORD_TAGS } from "./exif.js";
 
 /** What a TIFF (or TIFF-based RAW) says about its main image. */
 export interface TiffHeader {
@@ -17,8 +18,8 @@ export interface TiffHeader {
   /** Directories in the main chain; undefined when the chain loops or is longer than we follow. */
   pages?: number;
   /**
-   * The bytes exifr needs: the head of the file plus windows at the IFD0,
-   * Exif and GPS directories, at their own offsets (zero-filled between).
+   * The bytes exifr needs: the head of the file, then copies of the IFD0,
+   * Exif and GPS directories and of the values the record uses that lie past it.
    */
   exif: Uint8Array;
 }
@@ -34,10 +35,12 @@ const MAX_ASCII_BYTES = 256;
 /** Head handed to exifr; IFD0 and the Exif IFD of RAW files sit well inside it. */
 export const TIFF_EXIF_HEAD_BYTES = 128 * 1024;
 /**
- * Bytes taken from a directory's start for its entries and the out-of-line
- * values written just after it, where they run past the head.
+ * Bytes of directories and values copied for exifr from past the head: the
+ * record's values are strings of at most a few hundred bytes and rationals.
  */
-const IFD_WINDOW_BYTES = 64 * 1024;
+const MAX_FAR_BYTES = 256 * 1024;
+/** Values copied for exifr from past the head (the record uses about twenty tags). */
+const MAX_FAR_VALUES = 64;
 
 const TAG = {
   newSubfileType: 254,
@@ -90,6 +93,9 @@ const PHOTOMETRIC: Record<number, string> = {
 };
 
 interface Entry {
+  tag: number;
+  /** Absolute offset of the 12-byte entry itself. */
+  at: number;
   type: number;
   count: number;
   /** Absolute offset of the value: inside the entry when it fits in 4 bytes. */
@@ -102,7 +108,10 @@ interface Directory {
   offset: number;
   /** Offset just past the entries and the next-directory pointer. */
   end: number;
+  /** The first entry of each tag. */
   entries: Map<number, Entry>;
+  /** Every entry, in file order (duplicates included). */
+  all: Entry[];
   next: number;
 }
 
@@ -127,6 +136,7 @@ class TiffWalker {
     const bytes = await readExactly(this.reader, offset + 2, count * 12 + 4, "TIFF directory");
     const view = viewOf(bytes);
     const entries = new Map<number, Entry>();
+    const all: Entry[] = [];
     for (let i = 0; i < count; i++) {
       const at = i * 12;
       const tag = view.getUint16(at, this.littleEndian);
@@ -134,10 +144,12 @@ class TiffWalker {
       const valueCount = view.getUint32(at + 4, this.littleEndian);
       const size = (TYPE_SIZES[type] ?? 1) * valueCount;
       const valueOffset = size <= 4 ? offset + 2 + at + 8 : view.getUint32(at + 8, this.littleEndian);
-      if (!entries.has(tag)) entries.set(tag, { type, count: valueCount, valueOffset, size });
+      const entry = { tag, at: offset + 2 + at, type, count: valueCount, valueOffset, size };
+      all.push(entry);
+      if (!entries.has(tag)) entries.set(tag, entry);
     }
     const end = offset + 2 + count * 12 + 4;
-    return { offset, end, entries, next: view.getUint32(count * 12, this.littleEndian) };
+    return { offset, end, entries, all, next: view.getUint32(count * 12, this.littleEndian) };
   }
 
   /** An ASCII entry, bounded; undefined when absent or out of the file. */
@@ -173,10 +185,13 @@ class TiffWalker {
  * IFD0 when any value offset points past the end of a cut-short file.
  *
  * @example
- * const tiff = await readTiffHeader(ctx.reader);
+ * const tiff = await readTiffHeader(ctx.reader, ctx.warn);
  * const { exif } = await readExif(tiff.exif, ctx.warn);
  */
-export async function readTiffHeader(reader: BlockReader): Promise<TiffHeader> {
+export async function readTiffHeader(
+  reader: BlockReader,
+  warn: (message: string) => void,
+): Promise<TiffHeader> {
   const header = await readExactly(reader, 0, 8, "TIFF header");
   const order = String.fromCharCode(header[0] ?? 0, header[1] ?? 0);
   if (order !== "II" && order !== "MM") throw new ContentError("TIFF: bad byte-order mark");
@@ -237,7 +252,7 @@ export async function readTiffHeader(reader: BlockReader): Promise<TiffHeader> {
     const value = await walker.ascii(ifd0, TAG[field]);
     if (value !== undefined) strings[field] = value;
   }
-  const result: TiffHeader = { exif: await exifWindow(reader, walker, ifd0), strings };
+  const result: TiffHeader = { exif: await exifBlock(reader, walker, ifd0, warn), strings };
   if (pages !== undefined) result.pages = pages;
   const orientation = await walker.integer(ifd0, TAG.orientation);
   if (orientation !== undefined && orientation >= 1 && orientation <= 8) result.orientation = orientation;
@@ -253,48 +268,145 @@ export async function readTiffHeader(reader: BlockReader): Promise<TiffHeader> {
 }
 
 /**
- * exifr reads one contiguous buffer, so it gets the head of the file plus the
- * IFD0/Exif/GPS directories (and the values written just after them) copied
- * to their own offsets; directories beyond {@link MAX_STRUCTURE_BYTES} are left out.
- * A directory that starts in the head gets the rest of its entries and values
- * past the head; values stored anywhere else past the head are not copied.
+ * exifr reads one contiguous buffer and follows the file's own offsets, so it
+ * gets the head of the file followed by copies of what the head misses: the
+ * IFD0, Exif and GPS directories and those of their values the record uses
+ * ({@link RECORD_TAGS}), wherever in the file they lie (writers put IFD0 after
+ * the strips, or its strings before them), with the offsets pointing at them
+ * rewritten. Written here because exifr has no ranged reader and no library
+ * rewrites TIFF offsets. Other values past the head are not read: their
+ * entries are emptied, so that exifr neither decodes zeros nor reports them
+ * missing. A value past the end of the file stays as it is, for exifr's
+ * reading to report. Copies stay within {@link MAX_FAR_BYTES} and
+ * {@link MAX_FAR_VALUES}; a warning says what the budget left out.
  */
-async function exifWindow(reader: BlockReader, walker: TiffWalker, ifd0: Directory): Promise<Uint8Array> {
-  const headLength = Math.min(reader.size, TIFF_EXIF_HEAD_BYTES);
-  const offsets = [ifd0.offset];
-  for (const tag of [TAG.exifIfd, TAG.gpsIfd]) {
+async function exifBlock(
+  reader: BlockReader,
+  walker: TiffWalker,
+  ifd0: Directory,
+  warn: (message: string) => void,
+): Promise<Uint8Array> {
+  const block = new RelocatedTiff(
+    await reader.read(0, Math.min(reader.size, TIFF_EXIF_HEAD_BYTES)),
+    walker.littleEndian,
+  );
+  const directories: { directory: Directory; wanted: ReadonlySet<number>; pointer?: Entry }[] = [
+    { directory: ifd0, wanted: RECORD_TAGS.ifd0 },
+  ];
+  for (const [tag, wanted] of [
+    [TAG.exifIfd, RECORD_TAGS.exif],
+    [TAG.gpsIfd, RECORD_TAGS.gps],
+  ] as const) {
+    const pointer = ifd0.entries.get(tag);
     const offset = await walker.integer(ifd0, tag);
-    if (offset !== undefined) offsets.push(offset);
+    if (!pointer || pointer.size > 4 || !offset || offset >= reader.size) continue;
+    const directory = await directoryOrNone(walker, offset);
+    if (directory) directories.push({ directory, wanted, pointer });
   }
-  const windows: { offset: number; length: number }[] = [];
-  for (const offset of offsets) {
-    if (offset >= Math.min(reader.size, MAX_STRUCTURE_BYTES)) continue;
-    if (offset + 2 > headLength) {
-      windows.push({ offset, length: Math.min(IFD_WINDOW_BYTES, reader.size - offset) });
-      continue;
+
+  const budget = { bytes: MAX_FAR_BYTES, values: MAX_FAR_VALUES };
+  const left = { values: 0, directories: 0 };
+  let ifd0Shift = 0;
+  for (const { directory, wanted, pointer } of directories) {
+    // Where the directory's entries sit in the block, less where they sit in the file.
+    let shift = 0;
+    const length = directory.end - directory.offset;
+    if (!block.holds(directory.offset, length)) {
+      if (length > budget.bytes) {
+        left.directories++;
+        continue;
+      }
+      budget.bytes -= length;
+      const at = block.append(await reader.read(directory.offset, length));
+      shift = at - directory.offset;
+      block.patch(pointer ? pointer.at + ifd0Shift + 8 : 4, at);
+      // The next directory (IFD1, a thumbnail) is not decoded.
+      block.patch(directory.end - 4 + shift, 0);
+      if (!pointer) ifd0Shift = shift;
     }
-    const directory = offset === ifd0.offset ? ifd0 : await directoryOrNone(walker, offset);
-    const end = directory ? Math.min(reader.size, extentAfter(directory)) : 0;
-    if (end > headLength) windows.push({ offset: headLength, length: end - headLength });
+    const far: Entry[] = [];
+    for (const entry of directory.all) {
+      const { valueOffset, size } = entry;
+      if (size <= 4 || !(entry.type in TYPE_SIZES) || block.holds(valueOffset, size)) continue;
+      if (valueOffset + size > reader.size) continue;
+      if (wanted.has(entry.tag) && size <= budget.bytes && budget.values > 0) {
+        budget.bytes -= size;
+        budget.values--;
+        far.push(entry);
+        continue;
+      }
+      if (wanted.has(entry.tag)) left.values++;
+      block.patch(entry.at + shift + 4, 0);
+    }
+    await reader.prefetch(far.map(({ valueOffset, size }) => ({ offset: valueOffset, length: size })));
+    for (const entry of far) {
+      const at = block.append(await reader.read(entry.valueOffset, entry.size));
+      block.patch(entry.at + shift + 8, at);
+    }
   }
-  const head = await reader.read(0, headLength);
-  if (windows.length === 0) return head;
-  const end = Math.max(...windows.map((window) => window.offset + window.length));
-  const sparse = new Uint8Array(end);
-  sparse.set(head, 0);
-  for (const window of windows) sparse.set(await reader.read(window.offset, window.length), window.offset);
-  return sparse;
+  if (left.values > 0 || left.directories > 0) {
+    const what = [
+      left.directories > 0 && `${left.directories} director${left.directories === 1 ? "y" : "ies"}`,
+      left.values > 0 && `${left.values} value${left.values === 1 ? "" : "s"}`,
+    ].filter(Boolean);
+    warn(
+      `TIFF: ${what.join(" and ")} stored past the first ${TIFF_EXIF_HEAD_BYTES / 1024} KiB not read: ` +
+        `the budget of ${MAX_FAR_VALUES} values and ${MAX_FAR_BYTES / 1024} KiB was reached`,
+    );
+  }
+  return block.bytes();
 }
 
-/** Where a directory's entries and the values written within {@link IFD_WINDOW_BYTES} after its start end. */
-function extentAfter(directory: Directory): number {
-  const limit = directory.offset + IFD_WINDOW_BYTES;
-  let end = directory.end;
-  for (const { valueOffset, size } of directory.entries.values()) {
-    const valueEnd = valueOffset + size;
-    if (valueOffset >= directory.offset && valueEnd <= limit) end = Math.max(end, valueEnd);
+/**
+ * The head of a TIFF file with copies of far directories and values appended
+ * after it, and 32-bit offsets in it rewritten to point at those copies.
+ */
+class RelocatedTiff {
+  private readonly pieces: Uint8Array[] = [];
+  private readonly patches: [at: number, value: number][] = [];
+  private length: number;
+
+  constructor(
+    private readonly head: Uint8Array,
+    private readonly littleEndian: boolean,
+  ) {
+    this.length = head.byteLength;
   }
-  return Math.min(end, limit);
+
+  /** True when the file's bytes `[offset, offset + length)` lie in the head. */
+  holds(offset: number, length: number): boolean {
+    return offset >= 0 && offset + length <= this.head.byteLength;
+  }
+
+  /** Appends a copy of `bytes` at an even offset (TIFF values are word-aligned) and returns that offset. */
+  append(bytes: Uint8Array): number {
+    if (this.length % 2 === 1) {
+      this.pieces.push(new Uint8Array(1));
+      this.length++;
+    }
+    const at = this.length;
+    this.pieces.push(bytes);
+    this.length += bytes.byteLength;
+    return at;
+  }
+
+  /** Overwrites the 32-bit value at `at` (an offset in the block) once the block is built. */
+  patch(at: number, value: number): void {
+    this.patches.push([at, value]);
+  }
+
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    out.set(this.head, 0);
+    let position = this.head.byteLength;
+    for (const piece of this.pieces) {
+      out.set(piece, position);
+      position += piece.byteLength;
+    }
+    const view = viewOf(out);
+    for (const [at, value] of this.patches) view.setUint32(at, value, this.littleEndian);
+    return out;
+  }
 }
 
 /**
