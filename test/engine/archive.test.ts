@@ -449,16 +449,17 @@ function withHeaderCrc(header: Buffer): Buffer {
  * A RAR 4 archive: marker, main header, one stored file header per name (no data) and end block, each with
  * its header CRC, so that a RAR reader that checks them (libarchive's does) lists it too.
  */
-function rar4(names: ReadonlyArray<{ name: Uint8Array; flags?: number }>): Uint8Array {
+function rar4(names: ReadonlyArray<{ name: Uint8Array; flags?: number; hostOs?: number }>): Uint8Array {
   const marker = Buffer.from([0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00]);
   const main = Buffer.alloc(13);
   main.writeUInt8(0x73, 2);
   main.writeUInt16LE(13, 5);
-  const files = names.map(({ name, flags = 0 }) => {
+  const files = names.map(({ name, flags = 0, hostOs = 0 }) => {
     const header = Buffer.alloc(32 + name.byteLength);
     header.writeUInt8(0x74, 2);
     header.writeUInt16LE(0x8000 | flags, 3);
     header.writeUInt16LE(32 + name.byteLength, 5);
+    header.writeUInt8(hostOs, 15); // 0 MS-DOS, 2 Windows, 3 Unix
     header.writeUInt8(20, 24); // version needed to extract: 2.0
     header.writeUInt8(0x30, 25);
     header.writeUInt16LE(name.byteLength, 26);
@@ -584,6 +585,31 @@ describe("RAR 4 names", () => {
     });
     expect(result.status).toBe("ok");
     expect(result.archive?.sample).toEqual([expected]);
+  });
+});
+
+describe("RAR 4 folder separators", () => {
+  const oem = Buffer.from("photos\\2024\\c.jpg");
+  // `bsdtar -tf` lists each of these archives as photos/2024/a.jpg, photos/2024/b.jpg, photos/2024/c.jpg
+  // (a one-off check with libarchive 3.6.2): RAR 4 writes `\` between folders whatever the host, Unix included.
+  it.each([
+    ["MS-DOS", 0],
+    ["Windows", 2],
+    ["Unix", 3],
+  ])("lists the `\\` of names written on %s as `/`", async (_, hostOs) => {
+    // Prepare: an unflagged name, a UTF-8 one and one in the compressed UTF-16 form (a run copied from the OEM name).
+    const bytes = rar4([
+      { name: Buffer.from("photos\\2024\\a.jpg"), hostOs },
+      { name: Buffer.from("photos\\2024\\b.jpg"), flags: 0x0200, hostOs },
+      { name: compressedName(oem, 0, [[3, oem.length - 2]]), flags: 0x0200, hostOs },
+    ]);
+
+    // Act
+    const result = await extract(new BufferSource(bytes, "photos.rar"), { name: "photos.rar" });
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.archive?.sample).toEqual(["photos/2024/a.jpg", "photos/2024/b.jpg", "photos/2024/c.jpg"]);
   });
 });
 

@@ -231,12 +231,25 @@ function decodeRar4Unicode(oem: Uint8Array, encoded: Uint8Array, cut: boolean): 
  * ({@link utf8OrLatin1}): a name that is not UTF-8 is kept as Latin-1. A name
  * cut at the read bound may end inside a character, which is dropped rather
  * than taken for non-UTF-8; a compressed form cut there keeps what it holds.
+ * Folders are separated by `/` ({@link withSlashes}).
  */
 function rar4Name(bytes: Uint8Array, unicode: boolean, cut: boolean): string {
   const end = bytes.indexOf(0);
-  if (end < 0) return utf8OrLatin1(bytes, { cut });
+  if (end < 0) return withSlashes(utf8OrLatin1(bytes, { cut }));
   const oem = bytes.subarray(0, end);
-  return (unicode ? decodeRar4Unicode(oem, bytes.subarray(end + 1), cut) : undefined) ?? utf8OrLatin1(oem);
+  return withSlashes(
+    (unicode ? decodeRar4Unicode(oem, bytes.subarray(end + 1), cut) : undefined) ?? utf8OrLatin1(oem),
+  );
+}
+
+/**
+ * RAR 4 separates folders with `\` whatever system wrote the archive (RAR
+ * for Unix too), and unrar and libarchive list every `\` of a RAR 4 name as
+ * `/`, so a name reads as a path does in the other formats' listings. (RAR 5
+ * writes `/`.)
+ */
+function withSlashes(name: string): string {
+  return name.replaceAll("\\", "/");
 }
 
 /** A RAR header walk: what the headers state, and why the walk stopped short when it did. */
