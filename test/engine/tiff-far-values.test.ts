@@ -12,12 +12,19 @@ const HEIGHT = 2560;
 const STRIP_OFFSET = 4096;
 const STRIP_BYTES = WIDTH * HEIGHT;
 
+interface LayoutOptions {
+  /** Rows of image data (2 KiB each); the default makes a 5 MiB strip. @default HEIGHT */
+  height?: number;
+  /** Changes made once the file is laid out. */
+  extra?: (tiff: TiffLayout) => void;
+}
+
 /**
- * A 6.3 MiB TIFF laid out as some writers do: IFD0's strings between the
- * header and the image data, the Exif and GPS values just after the strip,
- * then 1 MiB of other data, then the Exif and GPS directories and, last,
- * IFD0. Every directory lies past the first 4 MiB and every Exif/GPS value
- * 1 MiB before its directory.
+ * A TIFF laid out as some writers do: IFD0's strings between the header and
+ * the image data, the Exif and GPS values just after the strip, then 1 MiB
+ * of other data, then the Exif and GPS directories and, last, IFD0. Every
+ * Exif/GPS value lies 1 MiB before its directory; with the default height
+ * the file is 6.3 MiB and every directory lies past the first 4 MiB.
  *
  * `exiftool -j` on both byte orders (a one-off check) gives ImageDescription
  * "Harbour at dawn", Make "Acme", Model "Field 1", Software "Darkroom 3.1",
@@ -27,8 +34,9 @@ const STRIP_BYTES = WIDTH * HEIGHT;
  * LensModel "Prime 50mm F2.8", GPSPosition "48 deg 51' 29.79\" N, 2 deg 17'
  * 40.32\" E", GPSAltitude "35 m Above Sea Level".
  */
-function tiffWithDirectoriesAtTheEnd(littleEndian: boolean, extra: (tiff: TiffLayout) => void = () => {}) {
-  const valuesAt = STRIP_OFFSET + STRIP_BYTES;
+function tiffWithDirectoriesAtTheEnd(littleEndian: boolean, options: LayoutOptions = {}) {
+  const { height = HEIGHT, extra = () => {} } = options;
+  const valuesAt = STRIP_OFFSET + WIDTH * height;
   const exifIfdAt = valuesAt + MiB;
   const tiff = new TiffLayout(littleEndian, exifIfdAt + 4096);
   const strings = {
@@ -83,7 +91,7 @@ function tiffWithDirectoriesAtTheEnd(littleEndian: boolean, extra: (tiff: TiffLa
   const ifd0At = gpsEnd + 16;
   tiff.directory(ifd0At, [
     inline(0x0100, short, WIDTH),
-    inline(0x0101, short, HEIGHT),
+    inline(0x0101, short, height),
     inline(0x0102, short, 8),
     inline(0x0103, short, 1),
     inline(0x0106, short, 1),
@@ -93,8 +101,8 @@ function tiffWithDirectoriesAtTheEnd(littleEndian: boolean, extra: (tiff: TiffLa
     inline(0x0111, long, STRIP_OFFSET),
     inline(0x0112, short, 6),
     inline(0x0115, short, 1),
-    inline(0x0116, short, HEIGHT),
-    inline(0x0117, long, STRIP_BYTES),
+    inline(0x0116, short, height),
+    inline(0x0117, long, WIDTH * height),
     pointing(0x0131, strings.software),
     pointing(0x0132, strings.dateTime),
     pointing(0x013b, strings.artist),
@@ -114,51 +122,57 @@ function extractBytes(bytes: Uint8Array, name: string) {
 
 describe("TIFF values stored far from their directories", () => {
   it.each([
-    ["little-endian", true],
-    ["big-endian", false],
-  ])("reads IFD0, Exif and GPS fields of a %s file whose directories close it", async (_, littleEndian) => {
-    // Prepare
-    const tiff = tiffWithDirectoriesAtTheEnd(littleEndian);
+    ["a little-endian 6.3 MiB", true, HEIGHT],
+    ["a big-endian 6.3 MiB", false, HEIGHT],
+    ["a little-endian 2.3 MiB", true, 512],
+  ])(
+    "reads IFD0, Exif and GPS fields of %s file whose directories close it",
+    async (_, littleEndian, height) => {
+      // Prepare
+      const tiff = tiffWithDirectoriesAtTheEnd(littleEndian, { height });
 
-    // Act
-    const result = await extractBytes(tiff, "harbour.tif");
+      // Act
+      const result = await extractBytes(tiff, "harbour.tif");
 
-    // Assess: the fields exiftool reports (see the layout's comment).
-    expect(result.status).toBe("ok");
-    expect(result.warnings).toEqual([]);
-    expect(result.image).toMatchObject({ width: WIDTH, height: HEIGHT, orientation: 6, bitDepth: 8 });
-    expect(result.image?.exif).toEqual({
-      title: "Harbour at dawn",
-      make: "Acme",
-      model: "Field 1",
-      software: "Darkroom 3.1",
-      artist: "Ada Lovelace",
-      copyright: "CC BY 4.0",
-      lens: "Prime 50mm F2.8",
-      takenAt: "2024-05-06T07:08:09+02:00",
-      exposureTime: 0.004,
-      fNumber: 2.8,
-      iso: 400,
-      focalLength: 50,
-      gps: { lat: expect.closeTo(48.858275, 6), lon: expect.closeTo(2.2945333, 6), altitude: 35 },
-    });
-    // The head, the directories and a few values: not the image data between them.
-    expect(result.bytesRead).toBeLessThan(512 * 1024);
-  });
+      // Assess: the fields exiftool reports (see the layout's comment).
+      expect(result.status).toBe("ok");
+      expect(result.warnings).toEqual([]);
+      expect(result.image).toMatchObject({ width: WIDTH, height, orientation: 6, bitDepth: 8 });
+      expect(result.image?.exif).toEqual({
+        title: "Harbour at dawn",
+        make: "Acme",
+        model: "Field 1",
+        software: "Darkroom 3.1",
+        artist: "Ada Lovelace",
+        copyright: "CC BY 4.0",
+        lens: "Prime 50mm F2.8",
+        takenAt: "2024-05-06T07:08:09+02:00",
+        exposureTime: 0.004,
+        fNumber: 2.8,
+        iso: 400,
+        focalLength: 50,
+        gps: { lat: expect.closeTo(48.858275, 6), lon: expect.closeTo(2.2945333, 6), altitude: 35 },
+      });
+      // The head, the directories and a few values: not the image data between them.
+      expect(result.bytesRead).toBeLessThan(512 * 1024);
+    },
+  );
 
   it("leaves out a value larger than the read budget, with a warning, and keeps the rest", async () => {
     // Prepare: an ImageDescription of 300 KiB, written after the strip.
     const at = STRIP_OFFSET + STRIP_BYTES + 1024;
-    const tiff = tiffWithDirectoriesAtTheEnd(true, (layout) => {
-      const description = layout.ascii(at, "x".repeat(300 * 1024));
-      const ifd0 = layout.bytes.readUInt32LE(4);
-      const entries = layout.bytes.readUInt16LE(ifd0);
-      for (let i = 0; i < entries; i++) {
-        const field = ifd0 + 2 + i * 12;
-        if (layout.bytes.readUInt16LE(field) !== 0x010e) continue;
-        layout.bytes.writeUInt32LE(description.count, field + 4);
-        layout.bytes.writeUInt32LE(description.offset, field + 8);
-      }
+    const tiff = tiffWithDirectoriesAtTheEnd(true, {
+      extra: (layout) => {
+        const description = layout.ascii(at, "x".repeat(300 * 1024));
+        const ifd0 = layout.bytes.readUInt32LE(4);
+        const entries = layout.bytes.readUInt16LE(ifd0);
+        for (let i = 0; i < entries; i++) {
+          const field = ifd0 + 2 + i * 12;
+          if (layout.bytes.readUInt16LE(field) !== 0x010e) continue;
+          layout.bytes.writeUInt32LE(description.count, field + 4);
+          layout.bytes.writeUInt32LE(description.offset, field + 8);
+        }
+      },
     });
 
     // Act
