@@ -13,10 +13,17 @@
  * - Browse of the big folder is paged with "Show more" to `--pages` pages,
  *   with the page's JS heap and DOM size after each;
  * - corpus files are uploaded into that folder while it is open with what
- *   was loaded, and the dashboard's API requests and items it read are counted.
+ *   was loaded, and the dashboard's API requests and items it read are counted;
+ * - day-partitioned listings are walked with the store on a client that
+ *   counts their Queries, the rounds they went out in, the items DynamoDB
+ *   returned and the read units it reports: a sparse walk (the Duplicates
+ *   view's 90 days, one of them holding every group) and a dense one (a
+ *   category of another bucket holding a few objects on most of
+ *   `--dense-days` days).
  *
  *   npm run build && npx tsx bench/dashboard.bench.ts [--folder 20000] [--today 5000] [--groups 300]
- *     [--problems 300] [--live 300] [--pages 6] [--no-write] [--heading "Dashboard, big catalog"]
+ *     [--problems 300] [--live 300] [--pages 6] [--dense-days 90] [--no-write]
+ *     [--heading "Dashboard, big catalog"]
  */
 import { execFile, spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -51,6 +58,7 @@ const groupCount = flag("--groups", 300);
 const problemCount = flag("--problems", 300);
 const liveCount = flag("--live", 300);
 const pages = flag("--pages", 6);
+const denseDays = flag("--dense-days", 90);
 const write = !args.includes("--no-write");
 const headingAt = args.indexOf("--heading");
 const heading = headingAt >= 0 ? (args[headingAt + 1] ?? "") : "Dashboard, big catalog";
@@ -58,6 +66,11 @@ const heading = headingAt >= 0 ? (args[headingAt + 1] ?? "") : "Dashboard, big c
 const BUCKET = LOCAL_DEFAULTS.bucket;
 const FOLDER = "big/";
 const WRITERS = 32;
+const DAY_MS = 86_400_000;
+/** The dense walk's bucket: its records change no listing of BUCKET's, and carry no hash to group. */
+const WALK_BUCKET = "dense-walk";
+/** Images a day in WALK_BUCKET, day after day: a few on most days, none on one in seven. */
+const DENSE_DAY_PATTERN = [3, 5, 0, 2, 6, 4, 1];
 const CATEGORY_MIMES: [Category, string, string][] = [
   ["image", "image/png", "png"],
   ["video", "video/mp4", "mp4"],
@@ -155,6 +168,112 @@ async function fillTable(store: CatalogStore): Promise<void> {
       reasons: ["truncated: the file ends inside its cross-reference table"],
     });
   });
+}
+
+/** The dense walk's images, on the `denseDays` days before today; how many. */
+async function fillDenseDays(store: CatalogStore, dayStart: number): Promise<number> {
+  const times: string[] = [];
+  for (let day = 0; day < denseDays; day++) {
+    const count = DENSE_DAY_PATTERN[day % DENSE_DAY_PATTERN.length] ?? 0;
+    for (let hour = 1; hour <= count; hour++)
+      times.push(new Date(dayStart - (denseDays - day) * DAY_MS + hour * 3_600_000).toISOString());
+  }
+  await inParallel(times.length, WRITERS, (index) => {
+    const key = `walk/image-${String(index).padStart(5, "0")}.png`;
+    return store.putRecord(
+      testRecord({
+        bucket: WALK_BUCKET,
+        key,
+        size: 1000,
+        sequencer: hex(index + 1, 16),
+        eventTime: times[index] as string,
+        extraction: testExtraction({ source: `s3://${WALK_BUCKET}/${key}`, size: 1000 }),
+      }),
+    );
+  });
+  return times.length;
+}
+
+/** What the Queries sent through a `countingStore` cost, since it was made or last cleared. */
+type QueryCount = {
+  queries: number;
+  /** Windows sent: Queries that went out while none was in flight start one. */
+  rounds: number;
+  inFlight: number;
+  /** Items the Queries returned, those a page used and those read past it. */
+  itemsRead: number;
+  /** Read units as the server reports them (dynalite bills an empty answer nothing). */
+  units: number;
+  /** As DynamoDB bills them: every Query at least 0.5 unit. */
+  billed: number;
+};
+
+/**
+ * A store on the stack's table through a client of its own that asks every
+ * Query for its consumed capacity and counts what it sent and got back.
+ */
+function countingStore(endpoint: string) {
+  const counted: QueryCount = { queries: 0, rounds: 0, inFlight: 0, itemsRead: 0, units: 0, billed: 0 };
+  const client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== "QueryCommand") return next(args);
+      counted.queries += 1;
+      if (counted.inFlight === 0) counted.rounds += 1;
+      counted.inFlight += 1;
+      try {
+        const result = await next({
+          ...args,
+          input: { ...(args.input as object), ReturnConsumedCapacity: "TOTAL" },
+        });
+        const output = result.output as { Count?: number; ConsumedCapacity?: { CapacityUnits?: number } };
+        const units = output.ConsumedCapacity?.CapacityUnits ?? 0;
+        counted.units += units;
+        counted.billed += Math.max(0.5, units);
+        counted.itemsRead += output.Count ?? 0;
+        return result;
+      } finally {
+        counted.inFlight -= 1;
+      }
+    },
+    { step: "initialize", name: "countQueries" },
+  );
+  const clear = () => Object.assign(counted, { queries: 0, rounds: 0, itemsRead: 0, units: 0, billed: 0 });
+  return { store: new CatalogStore(client, { tableName: LOCAL_DEFAULTS.tableName }), counted, clear, client };
+}
+
+/**
+ * Pages of one listing followed to its end (or `maxPages`), five times: the
+ * Queries of one walk and the median wall time.
+ */
+async function countedWalk(
+  counting: ReturnType<typeof countingStore>,
+  list: (cursor: string | undefined) => Promise<{ items: unknown[]; cursor?: string }>,
+  maxPages = Number.POSITIVE_INFINITY,
+): Promise<string> {
+  const walk = async () => {
+    let listed = 0;
+    let walked = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await list(cursor);
+      listed += page.items.length;
+      walked += 1;
+      cursor = page.cursor;
+    } while (cursor && walked < maxPages);
+    return { listed, walked };
+  };
+  counting.clear();
+  const { listed, walked } = await walk();
+  const once = { ...counting.counted };
+  const times: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const started = now();
+    await walk();
+    times.push(now() - started);
+  }
+  const median = times.sort((a, b) => a - b)[2] ?? 0;
+  return `${walked} page(s), ${listed} items; ${once.queries} Queries in ${once.rounds} rounds, ${once.itemsRead} items read; ${once.units} read units reported, ${once.billed} as billed (0.5 a Query at least); ${ms(median)} (median of 5)`;
 }
 
 /** curl's wall time and size of one GET. */
@@ -264,6 +383,53 @@ async function main(): Promise<void> {
     await fillTable(new CatalogStore(dynamodb, { tableName: LOCAL_DEFAULTS.tableName }));
     const records = folderCount + todayCount + groupCount * 3 + problemCount;
     show("records written with the store", `${records}, ${((now() - started) / 1000).toFixed(0)} s`);
+    const today = new Date();
+    const dayStart = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+    const walkRecords = await fillDenseDays(
+      new CatalogStore(dynamodb, { tableName: LOCAL_DEFAULTS.tableName }),
+      dayStart,
+    );
+    show(`records for the dense walk (${WALK_BUCKET})`, `${walkRecords} images on ${denseDays} days`);
+
+    // Day-partitioned listings, walked with the store: what their read-ahead sends and reads.
+    const counting = countingStore(`http://127.0.0.1:${dynamodbPort}`);
+    try {
+      const duplicatesWindow = {
+        from: new Date(today.getTime() - 90 * DAY_MS).toISOString(),
+        to: today.toISOString(),
+      };
+      show(
+        "walk: duplicate groups, 90 days, first page of 100 (sparse)",
+        await countedWalk(
+          counting,
+          (cursor) =>
+            counting.store.listDuplicateGroups(duplicatesWindow, { limit: 100, ...(cursor && { cursor }) }),
+          1,
+        ),
+      );
+      show(
+        "walk: duplicate groups, 90 days, pages of 100 to the end",
+        await countedWalk(counting, (cursor) =>
+          counting.store.listDuplicateGroups(duplicatesWindow, { limit: 100, ...(cursor && { cursor }) }),
+        ),
+      );
+      const denseWindow = {
+        from: new Date(dayStart - denseDays * DAY_MS).toISOString(),
+        to: new Date(dayStart - 1).toISOString(),
+      };
+      for (const limit of [20, 100])
+        show(
+          `walk: ${denseDays} days of images, pages of ${limit} to the end (dense)`,
+          await countedWalk(counting, (cursor) =>
+            counting.store.listByCategory(WALK_BUCKET, "image", denseWindow, {
+              limit,
+              ...(cursor && { cursor }),
+            }),
+          ),
+        );
+    } finally {
+      counting.client.destroy();
+    }
 
     // The requests the views below make, and /api/find: a view's first paint reads beside its request's.
     const routes = [
@@ -381,7 +547,7 @@ async function main(): Promise<void> {
   if (write)
     recordSection(
       heading,
-      `npm run build && npx tsx bench/dashboard.bench.ts --folder ${folderCount} --today ${todayCount} --groups ${groupCount} --problems ${problemCount} --live ${liveCount} --pages ${pages}`,
+      `npm run build && npx tsx bench/dashboard.bench.ts --folder ${folderCount} --today ${todayCount} --groups ${groupCount} --problems ${problemCount} --live ${liveCount} --pages ${pages} --dense-days ${denseDays}`,
       figures,
       "`catalog dev` from the built package, filled as a busy bucket looks: the folder's objects put into its S3 before it starts, every record written straight into its table with the store. Routes timed with curl (median of 3 after one warm-up); views opened in headless Chromium with playwright-core, timed from navigation to the first drawn item, with the API requests the page made; heap is V8's used heap after a forced collection, elements counts every element of the document.",
     );
