@@ -999,16 +999,19 @@ export class CatalogStore {
    * to continue (`d`) and the key to continue it from (`k`).
    *
    * The queries are read a window at a time, concurrently, and consumed in
-   * order. The window starts at one query and doubles, up to
-   * {@link READ_AHEAD}, only while the page is still short: a page filled by
-   * its first query sends one, and a sparse listing (the Duplicates view's 90
-   * days, mostly empty) sends its Queries eight at a time instead of one
-   * after the other. Each query of a window asks for what the page still
-   * needs; the first to fill it ends the page, and those after it are read
-   * for nothing (a Query costs at least 0.5 read unit on AWS) and read again
-   * by the next page. Probing the window with `Select: COUNT` first would
-   * save none of that: DynamoDB bills a count for the items it reads, as if
-   * it returned them, and the items would then cost a second round trip.
+   * order. Each query of a window asks for what the page still needs; the
+   * first to fill it ends the page, and those after it are read for nothing
+   * (a Query costs at least 0.5 read unit on AWS) and read again by the next
+   * page. So the window follows what the page has found (see
+   * {@link nextWindow}): it starts at one query, a page its first query
+   * fills sends one, and it doubles up to {@link READ_AHEAD} only while the
+   * queries answered so far hold too few items to fill the page. A sparse
+   * listing (the Duplicates view's 90 days, mostly empty) sends its Queries
+   * eight at a time, as before, instead of one after the other; a dense one
+   * sends about as many as it takes to fill the page. Probing the window with
+   * `Select: COUNT` first would save none of that: DynamoDB bills a count for
+   * the items it reads, as if it returned them, and the items would then
+   * cost a second round trip.
    */
   private async queryInSequence(
     queries: readonly Omit<QueryCommandInput, "TableName">[],
@@ -1020,10 +1023,12 @@ export class CatalogStore {
     const items: RecordSummary[] = [];
     let at = cursor.d ?? 0;
     let start = cursor.k;
+    // What the queries answered so far held: the next window is sized from it.
+    const seen = { queries: 0, items: 0 };
     for (
       let width = 1;
       at < queries.length && items.length < limit;
-      width = Math.min(width * 2, READ_AHEAD)
+      width = nextWindow(width, seen, limit - items.length)
     ) {
       const need = limit - items.length;
       const answers = await Promise.all(
@@ -1038,6 +1043,8 @@ export class CatalogStore {
       );
       for (const answer of answers) {
         const found = answer.Items ?? [];
+        seen.queries += 1;
+        seen.items += found.length;
         const room = limit - items.length;
         items.push(...found.slice(0, room).map(toSummary));
         if (found.length > room) {
@@ -1095,6 +1102,22 @@ export const MAX_RANGE_DAYS = 366;
 
 /** Most queries of one listing in flight at once (see `queryInSequence`). */
 const READ_AHEAD = 8;
+
+/**
+ * How many queries the next window of a listing sends, from the last
+ * window's `width`, what the queries answered so far held and the items the
+ * page still `needs`: as many as those queries' items per query say it
+ * takes to fill the page, never more than twice the last window, nor more
+ * than {@link READ_AHEAD}. While nothing has been found the window doubles,
+ * so an empty stretch is crossed in as few rounds as before; once items
+ * turn up, a window past the query expected to fill the page would only be
+ * read again by the next page.
+ */
+function nextWindow(width: number, seen: { queries: number; items: number }, needs: number): number {
+  const widened = Math.min(width * 2, READ_AHEAD);
+  if (seen.items === 0) return widened;
+  return Math.max(1, Math.min(widened, Math.ceil((needs * seen.queries) / seen.items)));
+}
 
 /**
  * The start key that continues a Query after `item`: what DynamoDB would

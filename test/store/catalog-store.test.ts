@@ -970,9 +970,13 @@ describe("day-partitioned listings", () => {
       await listing.putRecord(record({ key: oldestFirst[index], eventTime, sequencer: "01" }));
   });
 
-  /** A store on the same table through a client of its own that counts the Queries it sends. */
+  /**
+   * A store on the same table through a client of its own that counts the
+   * Queries it sends, and the windows they go out in: a Query sent while
+   * none is in flight starts one.
+   */
   function countingStore(table: CatalogStore) {
-    const counted = { queries: 0, inFlight: 0, mostInFlight: 0 };
+    const counted = { queries: 0, inFlight: 0, mostInFlight: 0, windows: [] as number[] };
     const client = new DynamoDBClient({
       region: TEST_REGION,
       endpoint: servers.dynamodbEndpoint,
@@ -982,6 +986,8 @@ describe("day-partitioned listings", () => {
       (next, context) => async (args) => {
         if (context.commandName !== "QueryCommand") return next(args);
         counted.queries += 1;
+        if (counted.inFlight === 0) counted.windows.push(1);
+        else counted.windows.push((counted.windows.pop() ?? 0) + 1);
         counted.inFlight += 1;
         counted.mostInFlight = Math.max(counted.mostInFlight, counted.inFlight);
         try {
@@ -1109,11 +1115,89 @@ describe("day-partitioned listings", () => {
       expect(page.items.map((item) => item.key)).toEqual(["late/bad.png"]);
       expect(page.cursor).toBeUndefined();
       expect(counted.queries).toBe(90);
-      expect(counted.mostInFlight).toBeGreaterThan(1);
-      expect(counted.mostInFlight).toBeLessThanOrEqual(8);
+      expect(counted.windows).toEqual([1, 2, 4, ...Array.from({ length: 10 }, () => 8), 3]);
     } finally {
       client.destroy();
     }
+  });
+
+  it("widens as fast over a sparse range whose first days hold a few objects", async () => {
+    // Prepare: one problem on each of the first two days, then nothing until the last of 90.
+    const sparse = await freshStore();
+    const problems = ["2024-06-01T10:00:00.000Z", "2024-06-02T10:00:00.000Z", "2024-08-29T10:00:00.000Z"];
+    for (const [index, eventTime] of problems.entries())
+      await sparse.putRecord(
+        record({ key: `bad/${index}.png`, eventTime, status: "error", reasons: ["truncated"] }),
+      );
+    const { store: counting, counted, client } = countingStore(sparse);
+    try {
+      // Act
+      const page = await counting.listProblems(
+        "uploads",
+        { from: "2024-06-01T00:00:00.000Z", to: "2024-08-29T23:59:59.999Z" },
+        { limit: 100 },
+      );
+
+      // Assess: the windows of an empty range, as the two objects found early leave the page short.
+      expect(page.items.map((item) => item.key)).toEqual(["bad/0.png", "bad/1.png", "bad/2.png"]);
+      expect(counted.queries).toBe(90);
+      expect(counted.windows).toEqual([1, 2, 4, ...Array.from({ length: 10 }, () => 8), 3]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  describe("a dense range", () => {
+    // 30 days holding three, five, none, two, six, four and one image, over and over: 92 images.
+    const perDay = [3, 5, 0, 2, 6, 4, 1];
+    const month = { from: "2024-06-01T00:00:00.000Z", to: "2024-06-30T23:59:59.999Z" };
+    const keys: string[] = [];
+    let dense: CatalogStore;
+
+    beforeAll(async () => {
+      dense = await freshStore();
+      for (let day = 0; day < 30; day += 1)
+        for (let hour = 1; hour <= (perDay[day % perDay.length] ?? 0); hour += 1) {
+          const eventTime = new Date(Date.UTC(2024, 5, 1 + day, hour)).toISOString();
+          keys.push(`dense/${eventTime}.png`);
+        }
+      await Promise.all(
+        keys.map((key) =>
+          dense.putRecord(record({ key, eventTime: key.slice("dense/".length, -".png".length) })),
+        ),
+      );
+    });
+
+    it.each([false, true])(
+      "reads at most one day past the one that fills each page (newest first: %s)",
+      async (newestFirst) => {
+        // Prepare
+        const { store: counting, counted, client } = countingStore(dense);
+        try {
+          // Act: pages of 25, about eight days each.
+          const pages: Page<RecordSummary>[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await counting.listByCategory("uploads", "image", month, {
+              limit: 25,
+              newestFirst,
+              ...(cursor && { cursor }),
+            });
+            pages.push(page);
+            cursor = page.cursor;
+          } while (cursor && pages.length < 30);
+
+          // Assess: every object once, in order. Each day is read once, the day a page ends within
+          // again by the next page, and a day read past the one that fills a page, again too.
+          const listed = pages.flatMap((page) => page.items.map((item) => item.key));
+          expect(listed).toEqual(newestFirst ? [...keys].reverse() : keys);
+          expect(pages.map((page) => page.items.length)).toEqual([25, 25, 25, 17]);
+          expect(counted.queries).toBeLessThanOrEqual(30 + (pages.length - 1) + pages.length);
+        } finally {
+          client.destroy();
+        }
+      },
+    );
   });
 });
 
