@@ -37,6 +37,20 @@ describe.concurrent("catalog dlq: options", () => {
     expect(result.stdout).toMatch(/^against AWS the dead-letter queue is an SQS queue/);
   });
 
+  it.each(["ls", "replay"])(
+    "dlq %s --json against AWS prints JSON, not the sentence alone",
+    async (command) => {
+      const result = await catalog(["dlq", command, "--json", "--region", "eu-west-1"]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const printed = JSON.parse(result.stdout) as { target?: unknown; redrive?: unknown };
+      expect(printed.target).toBe("aws");
+      expect(printed.redrive).toMatch(
+        /^against AWS the dead-letter queue is an SQS queue.*start-message-move-task/,
+      );
+    },
+  );
+
   it("still accepts the catalog's flags, so one set of flags fits every command", async () => {
     const result = await catalog([
       "dlq",

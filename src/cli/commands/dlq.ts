@@ -82,13 +82,15 @@ function reportUnreadable(command: string, unreadable: number): void {
 }
 
 /**
- * Runs `work` against the local stack's HTTP API, or says in one line where the DLQ lives in AWS.
+ * Runs `work` against the local stack's HTTP API, or says in one line where the DLQ lives in AWS
+ * (with `--json`, as `{ target: "aws", redrive }`, so a script reading JSON gets JSON).
  * Neither needs the bucket, the table or an SDK client.
  */
 async function onLocalStack(flags: DlqFlags, work: (apiUrl: string) => Promise<void>): Promise<void> {
   const apiUrl = localApiUrl(flags);
   if (targetsAws(flags)) {
-    process.stdout.write(`${AWS_DLQ}\n`);
+    if (flags.json) printJson({ target: "aws", redrive: AWS_DLQ });
+    else process.stdout.write(`${AWS_DLQ}\n`);
     return;
   }
   await work(apiUrl);
