@@ -151,6 +151,10 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["reprocess", "--bogus"], /unknown option '--bogus'/],
     [["dlq", "drain"], /unknown command 'drain'/],
     [["worker", "--queue", "http://127.0.0.1:9/q", "--log-level", "loud"], /expected one of DEBUG, INFO/],
+    [
+      ["worker", "--queue", "http://127.0.0.1:9/q", "--visibility-timeout", "43201"],
+      /^catalog: --visibility-timeout is 1 to 43200 seconds \(12 hours, SQS's limit\), got 43201$/,
+    ],
     [["show", "s3://uploads/a.jpg", "--region", "eu-west-1", "--bucket", "photos"], /--table|CATALOG_TABLE/],
   ])("catalog %j", async (args, message) => {
     // Point the rest at a closed port: validation must fail before any call is made.

@@ -16,6 +16,9 @@ import { type CatalogConnection, checkAwsAccess, connectCatalog, type TargetFlag
 import { derivedPrefixOf, httpUrl } from "../target-flags.js";
 import { TerminalLogger } from "../terminal-logger.js";
 
+/** The longest visibility timeout SQS takes (ReceiveMessage, ChangeMessageVisibility): 12 hours. */
+const MAX_VISIBILITY_TIMEOUT_S = 43_200;
+
 /** Flags of `catalog worker`, as Commander parses them. */
 export interface WorkerFlags extends TargetFlags {
   queue: string;
@@ -113,6 +116,12 @@ export async function runWorker(flags: WorkerFlags, env: NodeJS.ProcessEnv = pro
   httpUrl(flags.queue, "--queue");
   if (flags.batchSize > 10) throw new CliError(`--batch-size is 1 to 10, got ${flags.batchSize}`);
   if (flags.waitTime > 20) throw new CliError(`--wait-time is 1 to 20 seconds, got ${flags.waitTime}`);
+  // SQS takes 0 to 43200 s for a visibility timeout: a longer one would fail its calls, again and again, not once here.
+  if (flags.visibilityTimeout > MAX_VISIBILITY_TIMEOUT_S) {
+    throw new CliError(
+      `--visibility-timeout is 1 to ${MAX_VISIBILITY_TIMEOUT_S} seconds (12 hours, SQS's limit), got ${flags.visibilityTimeout}`,
+    );
+  }
   if (flags.heartbeat !== undefined && flags.heartbeat >= flags.visibilityTimeout) {
     throw new CliError("--heartbeat must be shorter than --visibility-timeout");
   }

@@ -23,7 +23,7 @@ export function registerWorker(program: Command): void {
       .option("--wait-time <seconds>", "long-poll wait, 1 to 20", parsePositiveInt, 20)
       .option(
         "--visibility-timeout <seconds>",
-        "how long a received message stays hidden; renewed while its batch runs",
+        "how long a received message stays hidden, up to 43200 (12 hours); renewed while its batch runs",
         parsePositiveInt,
         120,
       )
