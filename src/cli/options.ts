@@ -71,7 +71,7 @@ export function parseSince(value: string, now = Date.now()): string {
   const date = DATE.exec(text);
   const absolute = date ? Date.parse(text) : Number.NaN;
   if (!date || Number.isNaN(absolute) || !isCalendarDay(Number(date[1]), Number(date[2]), Number(date[3]))) {
-    throw new CliError(`expected a duration like 7d, 12h, 30m or a date like 2024-05-01, got '${value}'`);
+    throw new CliError(`expected a duration like 7d, 12h, 30m, 2w or a date like 2024-05-01, got '${value}'`);
   }
   return new Date(absolute).toISOString();
 }

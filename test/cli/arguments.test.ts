@@ -202,6 +202,20 @@ describe.concurrent("catalog CLI: help and AWS-only answers", () => {
     expect(result.stderr).toBe("");
   });
 
+  it("find names every unit --since takes, in its help and in its error, as the README does", async () => {
+    const [help, refused] = await Promise.all([
+      catalog("find", "--help"),
+      catalog("find", "--problems", "--since", "2y", ...down.slice(0, 4)),
+    ]);
+    expect(help.stdout.replace(/\s+/g, " ")).toContain(
+      "--since <when> how far back: 7d, 12h, 30m, 2w or a date",
+    );
+    expectOneLineError(
+      refused,
+      /expected a duration like 7d, 12h, 30m, 2w or a date like 2024-05-01, got '2y'$/,
+    );
+  });
+
   it("catalog dev --log-level takes only the levels it names", async () => {
     // Free ports and a temp dir: without the check, the stack would start (and time out here).
     const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));

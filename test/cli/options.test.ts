@@ -32,7 +32,7 @@ describe("parseSince", () => {
     "7y",
     "",
   ])("refuses %j", (value) => {
-    expect(() => parseSince(value, NOW)).toThrow(/expected a duration like 7d, 12h, 30m or a date/);
+    expect(() => parseSince(value, NOW)).toThrow(/expected a duration like 7d, 12h, 30m, 2w or a date/);
   });
 
   it("refuses a duration no date reaches back to, in words", () => {

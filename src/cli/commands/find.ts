@@ -144,7 +144,7 @@ export function registerFind(program: Command): void {
       .option("--problems", "objects with status error or rejected")
       .option(
         "--since <when>",
-        "how far back: 7d, 12h, 30m or a date (default 7d; 30d for --duplicates)",
+        "how far back: 7d, 12h, 30m, 2w or a date (default 7d; 30d for --duplicates)",
         (value: string) => parseSince(value),
       )
       .option("--limit <n>", "at most this many results (groups for --duplicates)", parsePositiveInt, 1000)
