@@ -37,8 +37,9 @@ export interface Target extends CatalogConnection {
  * Configuration is read here, at the edge, and passed down.
  */
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
+  // An empty variable counts as unset, as CATALOG_DERIVED_PREFIX does (`docker run -e CATALOG_BUCKET=`).
   const bucket =
-    flags.bucket ?? env.CATALOG_BUCKET ?? (targetsAws(flags, env) ? undefined : LOCAL_DEFAULTS.bucket);
+    flags.bucket ?? (env.CATALOG_BUCKET || (targetsAws(flags, env) ? undefined : LOCAL_DEFAULTS.bucket));
   if (!bucket) throw new CliError("no bucket: pass --bucket or set CATALOG_BUCKET");
   // --bucket was checked as it was parsed; the variable is checked here, where it is read.
   const problem = flags.bucket === undefined ? bucketNameProblem(bucket) : undefined;
@@ -56,7 +57,8 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
  */
 export function connectCatalog(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): CatalogConnection {
   const aws = targetsAws(flags, env);
-  const tableName = flags.table ?? env.CATALOG_TABLE ?? (aws ? undefined : LOCAL_DEFAULTS.tableName);
+  // An empty variable counts as unset; an empty --table is refused below.
+  const tableName = flags.table ?? (env.CATALOG_TABLE || (aws ? undefined : LOCAL_DEFAULTS.tableName));
   if (!tableName) throw new CliError("no catalog table: pass --table or set CATALOG_TABLE");
 
   let s3: S3Client;

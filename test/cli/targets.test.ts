@@ -306,6 +306,14 @@ it("catalog ls with a CATALOG_BUCKET that S3 would refuse names the variable in 
   );
 });
 
+it("catalog ls with CATALOG_BUCKET and CATALOG_TABLE set empty uses the local stack's defaults", async () => {
+  // As an empty CATALOG_DERIVED_PREFIX does: `docker run -e CATALOG_BUCKET=` or a blank line in an env file.
+  const result = await catalog(["ls", "--json", ...local], { CATALOG_BUCKET: "", CATALOG_TABLE: "" });
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout)).toMatchObject({ bucket: "uploads", folder: "" });
+});
+
 describe.concurrent("catalog CLI: AWS without credentials or region is one clear line", () => {
   const aws = ["--bucket", "photos", "--table", "t"];
   it.each([
