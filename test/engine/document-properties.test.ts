@@ -398,6 +398,53 @@ describe("legacy Office (CFB) title, authors, dates and counts", () => {
   });
 });
 
+/**
+ * A password-protected .docx, .xlsx or .pptx as Office writes it: a compound
+ * file holding the encrypted package and its encryption header, and, unless
+ * "encrypt document properties" is on, the property sets in the clear.
+ */
+function encryptedPackage(...streams: readonly { name: string; content: Uint8Array }[]): Uint8Array {
+  return buildCfb([
+    { name: "EncryptionInfo", content: new Uint8Array(224) },
+    { name: "EncryptedPackage", content: new Uint8Array(8192) },
+    ...streams,
+  ]);
+}
+
+describe("encrypted OOXML (CFB wrapper) properties", () => {
+  it("are read from the property sets beside the package, the application and encryption kept", async () => {
+    const bytes = encryptedPackage(summary(EVERY_PROPERTY), {
+      name: "\u0005DocumentSummaryInformation",
+      content: summaryInformationStream(1252, [{ id: PIDDSI_SLIDECOUNT, i4: 12 }], {
+        fmtid: "documentSummary",
+      }),
+    });
+    const result = await run(bytes, "deck.pptx");
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.format).toMatchObject({ mime: "application/x-cfb", mismatch: false });
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Office Open XML (encrypted)",
+      encrypted: true,
+      ...EVERY_FIELD,
+      pages: 4,
+      words: 913,
+      slides: 12,
+    });
+  });
+
+  it("are left out when the wrapper has no property sets", async () => {
+    const result = await run(encryptedPackage(), "report.docx");
+    expect(result.warnings).toEqual([]);
+    expect(result.document).toEqual({
+      kind: "cfb",
+      application: "Office Open XML (encrypted)",
+      encrypted: true,
+    });
+  });
+});
+
 describe("RTF subject and keywords", () => {
   it.each([
     [

@@ -99,7 +99,17 @@ describe("document extractor fields", () => {
     { file: "tika-testWORD_protected_passtika.docx", fields: { kind: "cfb", encrypted: true } },
     { file: "tika-testEXCEL_protected_passtika.xlsx", fields: { kind: "cfb", encrypted: true } },
     // Named .xls but it is an encrypted OOXML package too (EncryptedPackage stream).
-    { file: "filetype-fixture-password-protected.xls", fields: { kind: "cfb", encrypted: true } },
+    // Its wrapper carries the property sets in the clear; exiftool reads CreateDate and ModifyDate from them.
+    {
+      file: "filetype-fixture-password-protected.xls",
+      fields: {
+        kind: "cfb",
+        application: "Office Open XML (encrypted)",
+        encrypted: true,
+        created: "2015-06-05T18:19:34Z",
+        modified: "2023-10-20T04:13:17Z",
+      },
+    },
     // Dates as exiftool reads them from SummaryInformation (CreateDate, ModifyDate), which expected.jsonl does not record.
     {
       file: "filetype-fixture.doc.cfb",

@@ -43,7 +43,10 @@ interface DirectoryEntry {
  * keywords, authors and dates come from the SummaryInformation property set
  * (see {@link readSummaryInformation}), so do a Word file's page and word
  * counts and a presentation's word count; a presentation's slide count comes
- * from the DocumentSummaryInformation set. The set's application name
+ * from the DocumentSummaryInformation set. An encrypted OOXML file's wrapper
+ * is read for the same sets, which Office writes in the clear unless told to
+ * encrypt the document's properties too; what the package itself holds is
+ * out of reach, its application and macros among it. The set's application name
  * (PIDSI_APPNAME) is not read: `application` names what the directory shows,
  * from which the engine names the file's type (see refineCfbFormat), and text
  * any writer sets must not decide that, even where the directory says nothing.
@@ -72,17 +75,19 @@ export async function readCfb(
   const entries = await readDirectory(reader, data, chains, warn);
   const named = (name: string) => entries.find((entry) => entry.name === name);
   const info: DocumentInfo = { kind: "cfb" };
-  if (named("EncryptedPackage") || named("EncryptionInfo")) {
-    // An encrypted OOXML file: the zip package is inside, encrypted.
-    return { ...info, application: CFB_APPLICATIONS.encryptedOoxml, encrypted: true };
-  }
+  // An encrypted OOXML file: the zip package is inside, encrypted. Office
+  // writes the property sets beside it in the clear unless told to encrypt them.
+  const encryptedOoxml = named("EncryptedPackage") !== undefined || named("EncryptionInfo") !== undefined;
   const word = named("WordDocument");
   const workbook = named("Workbook") ?? named("Book");
   const presentation = named("PowerPoint Document");
   // The root entry's stream is the mini stream, where a stream under the cutoff lives.
   const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
   const stream = (entry: DirectoryEntry) => new CfbStream(reader, chains, entry, miniStream);
-  if (word) {
+  if (encryptedOoxml) {
+    info.application = CFB_APPLICATIONS.encryptedOoxml;
+    info.encrypted = true;
+  } else if (word) {
     info.application = CFB_APPLICATIONS.word;
     if (word.size >= MINI_STREAM_CUTOFF) {
       // FIB base: flags word at 0x0A, fEncrypted is bit 8.
@@ -115,15 +120,19 @@ export async function readCfb(
     Object.assign(info, properties);
     // Word counts pages and words, PowerPoint words; Excel writes neither, and
     // other compound files give the ids other meanings (an MSI package's schema and source flags).
-    if (info.application === CFB_APPLICATIONS.word)
+    // Only Office wraps an encrypted package, so there a count means what Word's or PowerPoint's does.
+    if (info.application === CFB_APPLICATIONS.word || encryptedOoxml)
       Object.assign(info, pages !== undefined && { pages }, words !== undefined && { words });
     if (info.application === CFB_APPLICATIONS.powerPoint && words !== undefined) info.words = words;
   }
   const documentSummary = named("\u0005DocumentSummaryInformation");
-  // PowerPoint alone writes a slide count; the PowerPoint Document stream is not walked for one.
-  if (info.application === CFB_APPLICATIONS.powerPoint && documentSummary?.type === STREAM_OBJECT)
+  // PowerPoint alone writes a slide count (in an encrypted .pptx's wrapper too);
+  // the PowerPoint Document stream is not walked for one.
+  const slideCount = info.application === CFB_APPLICATIONS.powerPoint || encryptedOoxml;
+  if (slideCount && documentSummary?.type === STREAM_OBJECT)
     Object.assign(info, await readDocumentSummaryInformation(stream(documentSummary), warn));
-  if (hasVbaProject(entries)) info.macros = true;
+  // A wrapper's directory holds no project of the document's: any is inside the encrypted package.
+  if (!encryptedOoxml && hasVbaProject(entries)) info.macros = true;
   return info;
 }
 
