@@ -530,6 +530,52 @@ describe("RTF code pages", () => {
   });
 });
 
+/** An RTF file as Word and WordPad write one: `header` control words, a font table of `fonts`, then the info group. */
+function rtfWith(header: string, fonts: string, info: string): Uint8Array {
+  const text = `{\\rtf1\\ansi${header}{\\fonttbl${fonts}}{\\info${info}}\\pard Body\\par}`;
+  return new TextEncoder().encode(text);
+}
+
+/** `\ucN` by RTF's group rules: a group starts with its parent's value and gives it back on `}`. */
+describe("RTF Unicode fallback length", () => {
+  it.each([
+    [
+      "two bytes, set in the header as Word writes it",
+      "\\ansicpg932\\uc2\\deff0",
+      "\\u26085\\'93\\'fa\\u26412\\'96\\'7b",
+    ],
+    ["none, set in the header", "\\ansicpg932\\uc0\\deff0", "\\u26085\\u26412"],
+  ])("carries a fallback of %s into the info group", async (_label, header, title) => {
+    const bytes = rtfWith(header, "{\\f0\\fnil\\fcharset128 MS Mincho;}", `{\\title ${title}}`);
+    const result = await run(bytes, "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "日本" });
+  });
+
+  it("gives the enclosing group's length back when a nested group that changed it ends", async () => {
+    const bytes = rtfWith(
+      "\\ansicpg932\\uc2\\deff0",
+      "{\\f0\\fnil\\fcharset128 MS Mincho;}",
+      "{\\title {\\uc1\\u26085?}\\u26412\\'96\\'7b\\u35486\\'8c\\'ea}",
+    );
+    const result = await run(bytes, "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "日本語" });
+  });
+});
+
+describe("RTF group nesting", () => {
+  it("is followed to a bounded depth: an info group nested deeper is not read, and nothing throws", async () => {
+    const nested = (depth: number) =>
+      new TextEncoder().encode(
+        `{\\rtf1\\ansi${"{".repeat(depth)}{\\info{\\title Deep}}${"}".repeat(depth)}}`,
+      );
+    const shallow = await run(nested(200), "notes.rtf");
+    expect(shallow.document).toEqual({ kind: "rtf", title: "Deep" });
+    const deep = await run(nested(10_000), "notes.rtf");
+    expect(deep.status).toBe("ok");
+    expect(deep.document).toEqual({ kind: "rtf" });
+  });
+});
+
 describe("EPUB subjects", () => {
   it("join every dc:subject with a comma", async () => {
     const result = await run(

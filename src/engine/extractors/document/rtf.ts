@@ -3,52 +3,156 @@ import type { DocumentInfo } from "../../types.js";
 import { encodingOfCodePage } from "../code-pages.js";
 
 const FIELDS = ["title", "subject", "author", "operator", "keywords"] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Characters of the info group read at most; writers put a few hundred there. */
+const MAX_INFO_CHARS = 16 * 1024;
+/** Groups open at once followed at most: Word nests a few dozen deep; past this the walk ends. */
+const MAX_GROUP_DEPTH = 256;
 
 /**
- * One RTF token of a field's text: a `\'hh` byte, a `\uN` character, a
- * `\ucN` fallback length, an escaped `\`, `{` or `}`, another control word
- * (ignored), or a run of literal text.
+ * One RTF token: a `\'hh` byte, a control word with its parameter (the
+ * space that ends it is part of it), a control symbol, a brace, or a run of
+ * literal text.
  */
-const RTF_TOKEN = /\\'([0-9a-fA-F]{2})|\\u(-?\d+) ?|\\uc(\d+) ?|\\([\\{}])|\\[a-zA-Z]+-?\d* ?|([^\\]+)/g;
+const RTF_TOKEN = /\\'([0-9a-fA-F]{2})|\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\([^a-zA-Z])|([{}])|([^\\{}]+)/g;
 
 /**
- * Decodes RTF text: `\'hh` escapes and literal text as bytes in the
- * document's ANSI code page, `\uN` as Unicode with its `\ucN` fallback
- * characters (one by default) skipped. Bytes are gathered up to the next
- * `\uN` and decoded together, because in a double-byte code page (Shift-JIS,
- * GBK, Big5) one character is a lead and a trail byte, written as two
- * escapes or as an escape and a literal character.
+ * The state a group inherits from its parent and gives back on `}`: the
+ * `\ucN` fallback length, and what the group is: the info group, one of its
+ * fields (whose text is read), or an ignorable destination (`{\*...}`) inside
+ * a field (whose text is not).
  */
-function decodeRtfText(raw: string, encoding: string): string {
-  const decoder = new TextDecoder(encoding);
-  let out = "";
-  let pending: number[] = [];
-  let fallbackLength = 1;
+interface Group {
+  uc: number;
+  kind: "info" | "field" | "ignored" | undefined;
+}
+
+/**
+ * A field's text as it is decoded: bytes are gathered while their code page
+ * stays the same and decoded together, because in a double-byte code page
+ * (Shift-JIS, GBK, Big5) one character is a lead and a trail byte, written as
+ * two escapes or as an escape and a literal character.
+ */
+class FieldText {
+  /** True once a `\uN` character was read: Word's Unicode form of a field. */
+  unicode = false;
+  private out = "";
+  private pending: number[] = [];
+  private pendingEncoding = "";
+
+  constructor(readonly field: Field) {}
+
+  byte(value: number, encoding: string): void {
+    if (encoding !== this.pendingEncoding) this.flush();
+    this.pendingEncoding = encoding;
+    this.pending.push(value);
+  }
+
+  char(code: number): void {
+    this.flush();
+    this.out += String.fromCharCode(code);
+  }
+
+  text(): string {
+    this.flush();
+    return this.out;
+  }
+
+  private flush(): void {
+    if (this.pending.length > 0)
+      this.out += new TextDecoder(this.pendingEncoding).decode(Uint8Array.from(this.pending));
+    this.pending = [];
+  }
+}
+
+/**
+ * The info group's fields, decoded. Written by hand: the RTF readers on npm
+ * build a whole document tree. The source is walked from its start, group by
+ * group, so that what RTF's group rules carry into `{\info ...}` is known
+ * there: the `\ucN` fallback length, which Word sets in the header. `\'hh`
+ * bytes and literal text are in `ansi`, the `\ansicpg` page; `\uN` is a
+ * Unicode character whose `\ucN` fallback (a byte, escape or control word
+ * each) is skipped, up to the group's end. Each field is listed as often as
+ * it appears, with whether it held a `\uN`.
+ */
+function readInfoFields(source: string, ansi: string): FieldText[] {
+  const fields: FieldText[] = [];
+  const stack: Group[] = [];
+  let group: Group = { uc: 1, kind: undefined };
+  let field: { text: FieldText; group: Group } | undefined;
+  let info: Group | undefined;
+  /** Set by `{` (and kept by a `\*` after it): the next control word names the group. */
+  let groupStart = false;
+  let starred = false;
   let skip = 0;
-  for (const [, hex, unicode, uc, escaped, literal] of raw.matchAll(RTF_TOKEN)) {
-    let text = literal?.replace(/[\r\n]/g, "");
-    if (skip > 0 && text !== "") {
-      if (text === undefined) {
+  RTF_TOKEN.lastIndex = 0;
+  for (let match = RTF_TOKEN.exec(source); match; match = RTF_TOKEN.exec(source)) {
+    const [, hex, word, parameter, symbol, brace, literal] = match;
+    if (brace === "{") {
+      if (stack.length === MAX_GROUP_DEPTH) break;
+      stack.push(group);
+      group = { ...group };
+      groupStart = true;
+      starred = false;
+      skip = 0;
+      continue;
+    }
+    if (brace === "}") {
+      if (field?.group === group) {
+        fields.push(field.text);
+        field = undefined;
+      }
+      const closed = group;
+      const parent = stack.pop();
+      if (closed === info || parent === undefined) break;
+      group = parent;
+      groupStart = false;
+      skip = 0;
+      continue;
+    }
+    const opening: boolean = groupStart;
+    groupStart = symbol === "*" && opening;
+    if (opening && symbol === "*") starred = true;
+    if (opening && word !== undefined) {
+      if (word === "info" && info === undefined) {
+        group.kind = "info";
+        info = group;
+      } else if (group.kind === "info" && (FIELDS as readonly string[]).includes(word)) {
+        group.kind = "field";
+        field = { text: new FieldText(word as Field), group };
+      } else if (group.kind === "field" && starred) group.kind = "ignored";
+    }
+    const value = parameter === undefined ? undefined : Number(parameter);
+    const text = group.kind === "field" ? field?.text : undefined;
+    let run = literal?.replace(/[\r\n]/g, "");
+    if (text && skip > 0 && run !== "") {
+      // A fallback character is a byte of text, an escape or a control word.
+      if (run === undefined) {
         skip--;
         continue;
       }
-      const skipped = Math.min(skip, text.length);
+      const skipped = Math.min(skip, run.length);
       skip -= skipped;
-      text = text.slice(skipped);
+      run = run.slice(skipped);
     }
-    if (hex !== undefined) pending.push(Number.parseInt(hex, 16));
-    else if (escaped !== undefined) pending.push(escaped.charCodeAt(0));
-    else if (text !== undefined) for (let i = 0; i < text.length; i++) pending.push(text.charCodeAt(i));
-    else if (uc !== undefined) fallbackLength = Number(uc);
-    else if (unicode !== undefined) {
-      out += decoder.decode(new Uint8Array(pending));
-      pending = [];
-      const code = Number(unicode);
-      out += String.fromCharCode(code < 0 ? code + 65536 : code);
-      skip = fallbackLength;
+    if (word === "bin" && value !== undefined && value > 0) {
+      // Binary data follows, as many bytes as the parameter says: none of it is RTF.
+      RTF_TOKEN.lastIndex = Math.min(source.length, RTF_TOKEN.lastIndex + value);
+    } else if (word === "uc" && value !== undefined && value >= 0) group.uc = value;
+    if (!text) continue;
+    if (hex !== undefined) text.byte(Number.parseInt(hex, 16), ansi);
+    else if (symbol === "\\" || symbol === "{" || symbol === "}") text.byte(symbol.charCodeAt(0), ansi);
+    else if (symbol === "~") text.char(0xa0);
+    else if (run !== undefined) {
+      for (let i = 0; i < run.length; i++) text.byte(run.charCodeAt(i), ansi);
+    } else if (word === "u" && value !== undefined) {
+      text.char(value < 0 ? value + 65536 : value);
+      text.unicode = true;
+      skip = group.uc;
     }
   }
-  return out + decoder.decode(new Uint8Array(pending));
+  return fields;
 }
 
 /**
@@ -75,8 +179,9 @@ function creatim(info: string, word: string): string | undefined {
 
 /**
  * RTF: the `{\info ...}` group of the head window (title, subject, author,
- * operator, keywords, creation and revision times). Where a field appears
- * twice, the `\ud` (Unicode) form wins over the ANSI one.
+ * operator, keywords, creation and revision times), text decoded as
+ * {@link readInfoFields} tells. Where a field appears twice, the `\ud`
+ * (Unicode) form wins over the ANSI one.
  *
  * @example
  * readRtf(head) // { kind: "rtf", creator: "VMazel", created: "2004-10-28T10:19:00" }
@@ -90,16 +195,13 @@ export function readRtf(head: Uint8Array): DocumentInfo {
   const stated = encodingOfCodePage(codePage === undefined ? undefined : Number(codePage));
   // RTF is 7- and 8-bit text, its control words ASCII: a UTF-16 code page cannot describe its bytes.
   const encoding = stated.startsWith("utf-16") ? "windows-1252" : stated;
-  const infoGroup = source.slice(start, start + 16 * 1024);
-  const values: Partial<Record<(typeof FIELDS)[number], string>> = {};
+  const infoGroup = source.slice(start, start + MAX_INFO_CHARS);
+  const found = readInfoFields(source.slice(0, start + MAX_INFO_CHARS), encoding);
+  const values: Partial<Record<Field, string>> = {};
   for (const field of FIELDS) {
-    const matches = [
-      ...infoGroup.matchAll(
-        new RegExp(`\\{\\\\${field} ?((?:[^{}\\\\]|\\\\[^a-zA-Z]|\\\\[a-zA-Z]+-?\\d* ?)*)\\}`, "g"),
-      ),
-    ];
-    const best = matches.find((match) => match[1]?.includes("\\u")) ?? matches[0];
-    const value = best ? cleanString(decodeRtfText(best[1] ?? "", encoding)) : undefined;
+    const texts = found.filter((text) => text.field === field);
+    const best = texts.find((text) => text.unicode) ?? texts[0];
+    const value = best && cleanString(best.text());
     if (value) values[field] = value;
   }
   const created = creatim(infoGroup, "creatim");
