@@ -536,6 +536,97 @@ function rtfWith(header: string, fonts: string, info: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
+/**
+ * RTF text in the code page of its font's `\fcharsetN`. exiftool (12.57)
+ * decodes every `\'hh` in `\ansicpg` alone, one byte at a time, so it reads
+ * none of these but the ANSI_CHARSET ones as written.
+ */
+describe("RTF font character sets", () => {
+  it("decode the info text in the default font's charset, not in \\ansicpg", async () => {
+    const bytes = rtfWith(
+      "\\ansicpg1252\\deff0",
+      "{\\f0\\fnil\\fcharset128 MS Mincho;}",
+      "{\\title \\'93\\'fa\\'96\\'7b\\'8c\\'ea}",
+    );
+    const result = await run(bytes, "notes.rtf");
+    expect(result.status).toBe("ok");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "日本語" });
+  });
+
+  it.each([
+    ["128 (Shift-JIS)", 128, "\\'93\\'fa\\'96\\'7b", "日本"],
+    ["134 (GBK)", 134, "\\'d6\\'d0\\'ce\\'c4", "中文"],
+    ["129 (Korean)", 129, "\\'c7\\'d1\\'b1\\'b9", "한국"],
+    ["136 (Big5)", 136, "\\'a4\\'a4\\'a4\\'e5", "中文"],
+    ["161 (Greek)", 161, "\\'c1\\'e8\\'de\\'ed\\'e1", "Αθήνα"],
+    ["162 (Turkish)", 162, "\\'dd\\'fe", "İş"],
+    ["177 (Hebrew)", 177, "\\'f9\\'ec\\'e5\\'ed", "שלום"],
+    ["178 (Arabic)", 178, "\\'d3\\'e1\\'c7\\'e3", "سلام"],
+    ["186 (Baltic)", 186, "\\'d0\\'f4", "Šō"],
+    ["204 (Cyrillic)", 204, "\\'ce\\'f2\\'f7\\'b8\\'f2", "Отчёт"],
+    ["222 (Thai)", 222, "\\'e4\\'b7\\'c2", "ไทย"],
+    ["238 (Central European)", 238, "\\'8a\\'9e", "Šž"],
+    ["77 (Mac Roman)", 77, "Caf\\'8e", "Café"],
+  ])(
+    "decode the text of a font of charset %s where the info group switches to it",
+    async (_label, charset, escaped, expected) => {
+      const bytes = rtfWith(
+        "\\ansicpg1252\\deff0",
+        `{\\f0\\froman\\fcharset0 Times New Roman;}{\\f1\\fnil\\fcharset${charset} Other;}`,
+        `{\\title{\\f1 ${escaped}}}{\\subject \\f1 ${escaped}}`,
+      );
+      const result = await run(bytes, "notes.rtf");
+      expect(result.document).toMatchObject({ kind: "rtf", title: expected, subject: expected });
+    },
+  );
+
+  it("give the font back when the group that switched it ends", async () => {
+    const bytes = rtfWith(
+      "\\ansicpg1252\\deff0",
+      "{\\f0\\fcharset0 Arial;}{\\f1\\fcharset204 Arial Cyr;}{\\f2\\fcharset128 MS Gothic;}",
+      "{\\title Caf\\'e9 {\\f1 \\'ce\\'f2}{\\f2 \\'93\\'fa} cr\\'e8me}",
+    );
+    const result = await run(bytes, "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "Café От日 crème" });
+  });
+
+  it("read a font table written without a group per font, as TextEdit writes it", async () => {
+    const bytes = rtfWith(
+      "\\ansicpg1252\\deff1",
+      "\\f0\\fswiss\\fcharset0 Helvetica;\\f1\\fnil\\fcharset134 STSong;",
+      "{\\title \\'d6\\'d0\\'ce\\'c4}",
+    );
+    const result = await run(bytes, "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "中文" });
+  });
+
+  it("prefer a font's \\cpgN to its charset", async () => {
+    const bytes = rtfWith(
+      "\\ansicpg1252\\deff0",
+      "{\\f0\\fcharset0\\cpg1251 Arial;}",
+      "{\\title \\'ce\\'f2}",
+    );
+    const result = await run(bytes, "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "От" });
+  });
+
+  it.each([
+    // Word writes its info text in \ansicpg beside a Western default font.
+    ["0 (ANSI), which names the \\ansicpg page", 0],
+    ["1 (the system's default)", 1],
+    ["2 (Symbol), which has no code page", 2],
+    ["130 (Johab), which has no decoder here", 130],
+  ])("decode the text of a font of charset %s in \\ansicpg", async (_label, charset) => {
+    const bytes = rtfWith(
+      "\\ansicpg1251\\deff0",
+      `{\\f0\\froman\\fcharset${charset} Times New Roman;}`,
+      "{\\title \\'ce\\'f2\\'f7\\'b8\\'f2}",
+    );
+    const result = await run(bytes, "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", title: "Отчёт" });
+  });
+});
+
 /** `\ucN` by RTF's group rules: a group starts with its parent's value and gives it back on `}`. */
 describe("RTF Unicode fallback length", () => {
   it.each([

@@ -1,6 +1,6 @@
 /**
  * Windows code page numbers, as legacy formats state them (an RTF
- * `\ansicpg`, a property set's PIDSI_CODEPAGE), turned into TextDecoder
+ * `\ansicpg` or font's `\fcharset`, a property set's PIDSI_CODEPAGE), turned into TextDecoder
  * labels. Most are `windows-<n>` in the WHATWG Encoding Standard; the
  * double-byte East Asian pages, the Unicode pages and a few others go by
  * other names.
@@ -37,6 +37,74 @@ const CODE_PAGE_LABELS: ReadonlyMap<number, string> = new Map([
 ]);
 
 /**
+ * The code page of each Windows character set (a font's `lfCharSet`, an RTF
+ * `\fcharsetN`), as the RTF specification (1.9.1, `\fcharset`) and
+ * Windows' TranslateCharsetInfo pair them. DEFAULT_CHARSET (1) and
+ * OEM_CHARSET (255) name whatever the system uses, so they have none here.
+ */
+const CHARSET_CODE_PAGES: ReadonlyMap<number, number> = new Map([
+  [0, 1252], // ANSI
+  [2, 42], // Symbol: glyph indexes, no text encoding
+  [77, 10000], // Mac Roman
+  [78, 10001], // Mac Japanese
+  [79, 10003], // Mac Korean
+  [80, 10008], // Mac Simplified Chinese
+  [81, 10002], // Mac Traditional Chinese
+  [83, 10005], // Mac Hebrew
+  [84, 10004], // Mac Arabic
+  [85, 10006], // Mac Greek
+  [86, 10081], // Mac Turkish
+  [87, 10021], // Mac Thai
+  [88, 10029], // Mac Central European
+  [89, 10007], // Mac Cyrillic
+  [128, 932], // Shift-JIS
+  [129, 949], // Korean (Unified Hangul)
+  [130, 1361], // Korean (Johab)
+  [134, 936], // Simplified Chinese (GBK)
+  [136, 950], // Traditional Chinese (Big5)
+  [161, 1253], // Greek
+  [162, 1254], // Turkish
+  [163, 1258], // Vietnamese
+  [177, 1255], // Hebrew
+  [178, 1256], // Arabic
+  [186, 1257], // Baltic
+  [204, 1251], // Cyrillic
+  [222, 874], // Thai
+  [238, 1250], // Central European
+  [254, 437], // PC 437
+]);
+
+/**
+ * The code page of a Windows character set, undefined for one that names
+ * none (DEFAULT_CHARSET, OEM_CHARSET) or is unknown.
+ *
+ * @example
+ * codePageOfCharset(128) // 932
+ * codePageOfCharset(1) // undefined
+ */
+export function codePageOfCharset(charset: number): number | undefined {
+  return CHARSET_CODE_PAGES.get(charset);
+}
+
+/**
+ * The TextDecoder label of a Windows code page, undefined when TextDecoder
+ * has no decoder for it.
+ *
+ * @example
+ * decoderOfCodePage(1251) // "windows-1251"
+ * decoderOfCodePage(42) // undefined
+ */
+export function decoderOfCodePage(codePage: number): string | undefined {
+  const label = CODE_PAGE_LABELS.get(codePage) ?? `windows-${codePage}`;
+  try {
+    new TextDecoder(label);
+    return label;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The TextDecoder label of a Windows code page; Windows-1252 when the page
  * is absent or has no decoder here.
  *
@@ -46,12 +114,5 @@ const CODE_PAGE_LABELS: ReadonlyMap<number, string> = new Map([
  * encodingOfCodePage(undefined) // "windows-1252"
  */
 export function encodingOfCodePage(codePage: number | undefined): string {
-  if (codePage === undefined) return "windows-1252";
-  const label = CODE_PAGE_LABELS.get(codePage) ?? `windows-${codePage}`;
-  try {
-    new TextDecoder(label);
-    return label;
-  } catch {
-    return "windows-1252";
-  }
+  return (codePage !== undefined && decoderOfCodePage(codePage)) || "windows-1252";
 }

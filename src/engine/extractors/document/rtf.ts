@@ -1,6 +1,6 @@
 import { cleanString } from "../../limits.js";
 import type { DocumentInfo } from "../../types.js";
-import { encodingOfCodePage } from "../code-pages.js";
+import { codePageOfCharset, decoderOfCodePage, encodingOfCodePage } from "../code-pages.js";
 
 const FIELDS = ["title", "subject", "author", "operator", "keywords"] as const;
 type Field = (typeof FIELDS)[number];
@@ -9,6 +9,10 @@ type Field = (typeof FIELDS)[number];
 const MAX_INFO_CHARS = 16 * 1024;
 /** Groups open at once followed at most: Word nests a few dozen deep; past this the walk ends. */
 const MAX_GROUP_DEPTH = 256;
+/** Fonts of the font table kept at most; a file's text uses a few, Word declares some hundred. */
+const MAX_FONTS = 4096;
+/** ANSI_CHARSET: the font's text is in the document's ANSI code page, which `\ansicpg` names. */
+const ANSI_CHARSET = 0;
 
 /**
  * One RTF token: a `\'hh` byte, a control word with its parameter (the
@@ -17,15 +21,22 @@ const MAX_GROUP_DEPTH = 256;
  */
 const RTF_TOKEN = /\\'([0-9a-fA-F]{2})|\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\([^a-zA-Z])|([{}])|([^\\{}]+)/g;
 
+/** A font-table entry: the character set and code page it declares. */
+interface Font {
+  charset?: number;
+  codePage?: number;
+}
+
 /**
  * The state a group inherits from its parent and gives back on `}`: the
- * `\ucN` fallback length, and what the group is: the info group, one of its
- * fields (whose text is read), or an ignorable destination (`{\*...}`) inside
- * a field (whose text is not).
+ * `\ucN` fallback length, the current font (`\fN`), and what the group is:
+ * the font table, the info group, one of its fields (whose text is read), or
+ * an ignorable destination (`{\*...}`) inside a field (whose text is not).
  */
 interface Group {
   uc: number;
-  kind: "info" | "field" | "ignored" | undefined;
+  font: number | undefined;
+  kind: "fonts" | "info" | "field" | "ignored" | undefined;
 }
 
 /**
@@ -68,18 +79,43 @@ class FieldText {
 
 /**
  * The info group's fields, decoded. Written by hand: the RTF readers on npm
- * build a whole document tree. The source is walked from its start, group by
- * group, so that what RTF's group rules carry into `{\info ...}` is known
- * there: the `\ucN` fallback length, which Word sets in the header. `\'hh`
- * bytes and literal text are in `ansi`, the `\ansicpg` page; `\uN` is a
- * Unicode character whose `\ucN` fallback (a byte, escape or control word
- * each) is skipped, up to the group's end. Each field is listed as often as
- * it appears, with whether it held a `\uN`.
+ * build a whole document tree and decode `\'hh` in `\ansicpg` alone. The
+ * source is walked from its start, group by group, so that what RTF's group
+ * rules carry into `{\info ...}` is known there: the `\ucN` fallback length
+ * and the current font, whose font-table entry's `\cpgN` or `\fcharsetN`
+ * names the code page of its `\'hh` bytes and literal text (the `\deffN`
+ * font's until a `\fN` switches). A font of ANSI_CHARSET, one whose charset
+ * names no code page a decoder here reads (DEFAULT, Symbol, Johab, most Mac
+ * ones) and text before any font are in `ansi`, the `\ansicpg` page. Word
+ * writes its info text in `\ansicpg` while its default Western font declares
+ * `\fcharset0`, so ANSI_CHARSET defers to `\ansicpg` rather than meaning
+ * Windows-1252. `\uN` is a Unicode character whose `\ucN` fallback (a byte,
+ * escape or control word each) is skipped, up to the group's end. Each field
+ * is listed as often as it appears, with whether it held a `\uN`.
  */
 function readInfoFields(source: string, ansi: string): FieldText[] {
+  const fonts = new Map<number, Font>();
+  const encodings = new Map<number, string>();
+  /** The code page a font's text is decoded in, as a TextDecoder label. */
+  const encodingOf = (id: number | undefined): string => {
+    if (id === undefined) return ansi;
+    let encoding = encodings.get(id);
+    if (encoding === undefined) {
+      const font = fonts.get(id);
+      const charset = font?.charset === ANSI_CHARSET ? undefined : font?.charset;
+      const codePage = font?.codePage ?? (charset === undefined ? undefined : codePageOfCharset(charset));
+      const label = codePage === undefined ? undefined : decoderOfCodePage(codePage);
+      // RTF is 8-bit text: a UTF-16 page cannot describe its bytes.
+      encoding = label === undefined || label.startsWith("utf-16") ? ansi : label;
+      encodings.set(id, encoding);
+    }
+    return encoding;
+  };
   const fields: FieldText[] = [];
   const stack: Group[] = [];
-  let group: Group = { uc: 1, kind: undefined };
+  let group: Group = { uc: 1, font: undefined, kind: undefined };
+  let defaultFont: number | undefined;
+  let tableFont: Font | undefined;
   let field: { text: FieldText; group: Group } | undefined;
   let info: Group | undefined;
   /** Set by `{` (and kept by a `\*` after it): the next control word names the group. */
@@ -115,7 +151,8 @@ function readInfoFields(source: string, ansi: string): FieldText[] {
     groupStart = symbol === "*" && opening;
     if (opening && symbol === "*") starred = true;
     if (opening && word !== undefined) {
-      if (word === "info" && info === undefined) {
+      if (word === "fonttbl") group.kind = "fonts";
+      else if (word === "info" && info === undefined) {
         group.kind = "info";
         info = group;
       } else if (group.kind === "info" && (FIELDS as readonly string[]).includes(word)) {
@@ -124,6 +161,14 @@ function readInfoFields(source: string, ansi: string): FieldText[] {
       } else if (group.kind === "field" && starred) group.kind = "ignored";
     }
     const value = parameter === undefined ? undefined : Number(parameter);
+    if (group.kind === "fonts") {
+      if (word === "f" && value !== undefined) {
+        if (!fonts.has(value) && fonts.size < MAX_FONTS) fonts.set(value, {});
+        tableFont = fonts.get(value);
+      } else if (word === "fcharset" && tableFont) tableFont.charset = value;
+      else if (word === "cpg" && tableFont) tableFont.codePage = value;
+      continue;
+    }
     const text = group.kind === "field" ? field?.text : undefined;
     let run = literal?.replace(/[\r\n]/g, "");
     if (text && skip > 0 && run !== "") {
@@ -140,12 +185,19 @@ function readInfoFields(source: string, ansi: string): FieldText[] {
       // Binary data follows, as many bytes as the parameter says: none of it is RTF.
       RTF_TOKEN.lastIndex = Math.min(source.length, RTF_TOKEN.lastIndex + value);
     } else if (word === "uc" && value !== undefined && value >= 0) group.uc = value;
+    else if (word === "f") group.font = value;
+    else if (word === "deff" && value !== undefined) {
+      defaultFont = value;
+      group.font ??= value;
+    } else if (word === "plain") group.font = defaultFont;
     if (!text) continue;
-    if (hex !== undefined) text.byte(Number.parseInt(hex, 16), ansi);
-    else if (symbol === "\\" || symbol === "{" || symbol === "}") text.byte(symbol.charCodeAt(0), ansi);
+    if (hex !== undefined) text.byte(Number.parseInt(hex, 16), encodingOf(group.font));
+    else if (symbol === "\\" || symbol === "{" || symbol === "}")
+      text.byte(symbol.charCodeAt(0), encodingOf(group.font));
     else if (symbol === "~") text.char(0xa0);
     else if (run !== undefined) {
-      for (let i = 0; i < run.length; i++) text.byte(run.charCodeAt(i), ansi);
+      const encoding = encodingOf(group.font);
+      for (let i = 0; i < run.length; i++) text.byte(run.charCodeAt(i), encoding);
     } else if (word === "u" && value !== undefined) {
       text.char(value < 0 ? value + 65536 : value);
       text.unicode = true;
