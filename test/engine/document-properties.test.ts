@@ -653,6 +653,15 @@ describe("RTF Unicode fallback length", () => {
   });
 });
 
+describe("RTF field cut off by the end of the head", () => {
+  it("is left out, the fields before it kept", async () => {
+    const cut = `{\\rtf1\\ansi{\\info{\\author Ann}{\\title ${"\\u26085?".repeat(2000)}`;
+    const result = await run(new TextEncoder().encode(cut), "notes.rtf");
+    expect(result.status).toBe("ok");
+    expect(result.document).toEqual({ kind: "rtf", creator: "Ann" });
+  });
+});
+
 describe("RTF group nesting", () => {
   it("is followed to a bounded depth: an info group nested deeper is not read, and nothing throws", async () => {
     const nested = (depth: number) =>
