@@ -4,9 +4,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCatalog, putCataloged, startLocalCatalog } from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
+import { testRecord } from "../support/records.js";
 
 const PHOTO = "trip/DSCN0010.jpg";
 const NOTES = "trip/notes.txt";
+/** A folder longer than a phone's screen, its files written straight to the catalog. */
+const LONG_FOLDER = "long/";
+const LONG_FILES = Array.from(
+  { length: 40 },
+  (_, index) => `${LONG_FOLDER}file ${String(index).padStart(2, "0")}.txt`,
+);
 
 /** Runs in the page: the focused element's id, else its listing entry's key, else its tag. */
 const FOCUSED = `(() => {
@@ -84,6 +91,12 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   await putCataloged(catalog, PHOTO, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
   await putCataloged(catalog, NOTES, "notes\n");
+  const eventTime = new Date().toISOString();
+  await Promise.all(
+    LONG_FILES.map((key) =>
+      catalog.stack.store.putRecord(testRecord({ bucket: catalog.stack.bucket, key, eventTime })),
+    ),
+  );
 }, 60_000);
 
 afterEach(async () => {
@@ -152,6 +165,57 @@ describe("dashboard from the keyboard alone", () => {
     expect(await exposed("navigation")).toContain("Views");
     expect(incidents).toEqual([]);
   });
+
+  it.each([
+    // A phone's panel covers the listing and leaves it as it is; a wide screen's narrows it, so its cards
+    // flow again and the browser scrolls to keep the entry in sight.
+    { screen: "a phone, where the record covers the listing", width: 390, height: 844, covers: true },
+    {
+      screen: "a wide screen, where the record sits beside the listing",
+      width: 1280,
+      height: 800,
+      covers: false,
+    },
+  ])(
+    "on $screen, lets Back close the record opened from the listing, focus on its entry, the listing where it was",
+    async ({ width, height, covers }) => {
+      // Prepare: a long folder scrolled down, a record near its end opened from its entry with Enter.
+      await openPage(width, height);
+      await show(`/?prefix=${LONG_FOLDER}`);
+      const opened = LONG_FILES.at(-3) as string;
+      const entry = page.locator(`#content [data-key="${opened}"]`);
+      await entry.scrollIntoViewIfNeeded();
+      await entry.focus();
+      const scroll = Number(await page.evaluate("window.scrollY"));
+      expect(scroll).toBeGreaterThan(0);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#detail:not([hidden]) [data-section='object']");
+      expect(new URL(page.url()).searchParams.get("key")).toBe(opened);
+
+      // Act: the browser's Back button.
+      await page.goBack();
+
+      // Assess: the record is closed and the page is the listing still, as it was, focus on the entry it left.
+      await poll(() => page.locator("#detail").isHidden()).toBe(true);
+      expect([...new URL(page.url()).searchParams]).toEqual([["prefix", LONG_FOLDER]]);
+      expect(await page.textContent("#view-title")).toBe(`/${LONG_FOLDER}`);
+      expect(await page.evaluate(FOCUSED)).toBe(opened);
+      const box = await entry.boundingBox();
+      // In sight: its middle within the window (a wide screen's last row may end a fraction of a pixel below).
+      expect(box && box.y >= 0 && box.y + box.height / 2 <= height).toBe(true);
+      if (covers) expect(await page.evaluate("window.scrollY")).toBe(scroll);
+      expect(await exposed("navigation")).toContain("Views");
+      // Forward opens the record again, focus in it where it covers the listing, else on the
+      // entry still, and Escape closes it back to the entry.
+      await page.goForward();
+      await poll(() => page.textContent("#detail-title")).toBe(opened.slice(LONG_FOLDER.length));
+      expect(await page.evaluate(covers ? FOCUS_PLACE : FOCUSED)).toBe(covers ? "detail" : opened);
+      await page.keyboard.press("Escape");
+      await poll(() => page.locator("#detail").isHidden()).toBe(true);
+      expect(await page.evaluate(FOCUSED)).toBe(opened);
+      expect(incidents).toEqual([]);
+    },
+  );
 
   it("leaves the page around the record in reach on a wide screen, where the panel sits beside the listing", async () => {
     await openPage(1280, 800);

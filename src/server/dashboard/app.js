@@ -557,9 +557,20 @@ function navigate(changes, { replace = false } = {}) {
   showLocation(listing, { focus: Boolean(opening) });
 }
 
-/** Back or Forward: the listing of the entry gone to comes back as it was left, if it is kept. */
+/**
+ * Back or Forward: the listing of the entry gone to comes back as it was
+ * left, if it is kept. On the same listing, Back past the entry that opened
+ * a record closes it as Escape does, focus back on the entry it was opened
+ * from (hidden with focus in it, the panel would leave focus at the top of
+ * the page); Forward on a phone opens it as a click does, focus in the panel
+ * that covers everything else.
+ */
 function traverse() {
   const listing = listingLocation();
+  const closing = state.key;
+  const opener = detailOpener;
+  const active = document.activeElement;
+  const panelHadFocus = !detail.hidden && (detail.contains(active) || active === document.body);
   // An entry the page did not make (a link to a #fragment) shows the listing on screen.
   if (history.state?.listing === undefined) history.replaceState({ listing: shownToken }, "");
   const token = history.state.listing;
@@ -569,7 +580,12 @@ function traverse() {
     shownToken = token;
   }
   readLocation();
-  showLocation(listing, { kept: left ? keptListings.get(token) : undefined });
+  const kept = left ? keptListings.get(token) : undefined;
+  showLocation(listing, { kept, focus: PANEL_COVERS_WINDOW.matches });
+  if (closing && !state.key && panelHadFocus && !kept && listingLocation() === listing) {
+    detailOpener = null;
+    focusWhereOpened(closing, opener);
+  }
 }
 
 /**
@@ -1639,6 +1655,15 @@ function closeDetail() {
   const opener = detailOpener;
   detailOpener = null;
   navigate({ key: "" });
+  focusWhereOpened(key, opener);
+}
+
+/**
+ * Focus on where the record of `key`, now closed, was opened: `opener` if
+ * it is still on the page, else the listing's entry for that key, else the
+ * view's heading.
+ */
+function focusWhereOpened(key, opener) {
   const entry = listingEntry(key);
   const target = opener?.isConnected
     ? opener
