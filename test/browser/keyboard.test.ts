@@ -294,6 +294,30 @@ describe("dashboard from the keyboard alone", () => {
     expect(incidents.filter((incident) => !incident.includes("400 (Bad Request)"))).toEqual([]);
   });
 
+  it("says how the last uploads ended, not the earlier ones the panel still lists", async () => {
+    // Prepare: a first batch, one file refused, which keeps the panel open with both rows.
+    await openPage(1280, 800);
+    await show("/?prefix=batches/");
+    await page.setInputFiles("#file-input", [
+      { name: "first.txt", mimeType: "text/plain", buffer: Buffer.from("first\n") },
+      { name: "bad\u0001name.txt", mimeType: "text/plain", buffer: Buffer.from("refused\n") },
+    ]);
+    const outcome = () => page.textContent("#upload-outcome");
+    await poll(outcome).toContain("Uploads: 1 uploaded, 1 failed.");
+
+    // Act: a second batch, both files stored.
+    await page.setInputFiles("#file-input", [
+      { name: "second.txt", mimeType: "text/plain", buffer: Buffer.from("second\n") },
+      { name: "third.txt", mimeType: "text/plain", buffer: Buffer.from("third\n") },
+    ]);
+
+    // Assess: the message speaks of the second batch alone; the panel keeps the refused file in sight.
+    await poll(() => page.locator("#upload-list .state.done").count()).toBe(3);
+    await poll(outcome).toBe("Uploads: 2 uploaded.");
+    expect(await page.locator("#upload-list .state.failed").count()).toBe(1);
+    expect(incidents.filter((incident) => !incident.includes("400 (Bad Request)"))).toEqual([]);
+  });
+
   it("announces each file the live feed brings through a status message that is in place before it speaks", async () => {
     // Prepare: a folder on screen, the live feed open, nothing announced yet.
     await openPage(1280, 800);

@@ -2238,6 +2238,8 @@ function uploadFiles(files) {
   const panel = document.getElementById("uploads");
   const list = document.getElementById("upload-list");
   panel.hidden = false;
+  // Emptied while these run: the same words said of the next uploads are then a change to speak.
+  document.getElementById("upload-outcome").textContent = "";
   const prefix = uploadPrefix();
   for (const file of files) {
     const statusId = `upload-state-${++uploadCount}`;
@@ -2298,14 +2300,17 @@ function uploadFiles(files) {
 }
 
 /**
- * Once no upload in the panel is still running, says how they ended in the
- * page's status message for uploads, which a screen reader speaks where
+ * Once no upload started since the last message is still running, says how
+ * they ended in the page's status message for uploads, which a screen reader speaks where
  * focus is: the panel's rows change silently (their percentages would be a
  * stream of noise), and a refused file, which the pipeline never catalogs,
  * is announced nowhere else.
  */
 function announceUploadsIfSettled() {
-  const rows = [...document.querySelectorAll("#upload-list li")];
+  // The rows said already stay in the panel (a refused file's reason stays in sight until it is
+  // closed), but a person has heard them: the message speaks of the uploads since, files picked
+  // while others still ran among them, not of a running total that would repeat an old failure.
+  const rows = [...document.querySelectorAll("#upload-list li:not([data-announced])")];
   const stateOf = (row) => row.querySelector(".state").classList;
   if (
     rows.length === 0 ||
@@ -2319,6 +2324,7 @@ function announceUploadsIfSettled() {
   for (const row of failed)
     outcome.push(` ${row.querySelector(".file").textContent} ${row.querySelector(".state").textContent}.`);
   document.getElementById("upload-outcome").textContent = outcome.join("");
+  for (const row of rows) row.dataset.announced = "";
 }
 
 /** Upload rows made so far: each row's status gets an id of its own, which its bar points to. */
