@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type LocalCatalog, pdfWithTitle, putCataloged, startLocalCatalog } from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
+import { CONTRAST_RATIO, TEXT_CONTRAST_AA } from "../support/contrast.js";
 import { corpusFile } from "../support/corpus.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -190,6 +191,27 @@ describe("the accessibility check itself", () => {
 });
 
 describe("dashboard accessibility axe cannot judge", () => {
+  it.each(["light", "dark"] as const)(
+    "draws the folder path's separators at 4.5:1 or more, in a %s colour scheme, where axe skips them as punctuation",
+    async (colorScheme) => {
+      // Prepare: a folder two levels down, its path a link, "/", a link, "/", its name.
+      await openPage("grid");
+      await page.emulateMedia({ colorScheme });
+      await show("/?prefix=photos/2026/");
+
+      // Act
+      const ratios = (await page.evaluate(
+        `[...document.querySelectorAll("#breadcrumbs .sep")].map(${CONTRAST_RATIO})`,
+      )) as number[];
+
+      // Assess
+      expect(ratios).toHaveLength(2);
+      for (const ratio of ratios) expect(ratio).toBeGreaterThanOrEqual(TEXT_CONTRAST_AA);
+      expect(await page.locator("#breadcrumbs .sep").first().textContent()).toBe("/");
+      expect(incidents).toEqual([]);
+    },
+  );
+
   it("gives the Stats charts' figures to assistive technology as tables, the drawings hidden", async () => {
     // Prepare: what the API counts over the view's window.
     const stats = (await (await fetch(`${catalog.url}/api/stats?days=7`)).json()) as {

@@ -20,6 +20,7 @@ import {
   writeThumbnailKey,
 } from "../server/local-catalog.js";
 import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
+import { CONTRAST_RATIO, TEXT_CONTRAST_AA } from "../support/contrast.js";
 import { corpusFile } from "../support/corpus.js";
 import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
 import { testExtraction, testFormat, testRecord } from "../support/records.js";
@@ -45,31 +46,18 @@ const DROP_FILE = `({ name, base64 }) => {
 }`;
 
 /**
- * Runs in the page: every visible text of the page's regions whose colour on
- * its nearest opaque background is below 4.5:1 (WCAG AA for normal text),
- * disabled controls aside. Semi-transparent backgrounds count as opaque, which
- * is close enough for the page's own tints.
+ * Runs in the page: every visible text of the page's regions below 4.5:1 on
+ * its background (WCAG AA for normal text; see {@link CONTRAST_RATIO}),
+ * disabled controls aside.
  */
 const LOW_CONTRAST = `(() => {
-  const parse = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
-  const channel = (value) => { const c = value / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  const background = (node) => {
-    for (let at = node; at; at = at.parentElement) {
-      const rgba = parse(getComputedStyle(at).backgroundColor);
-      if (rgba.length === 3 || (rgba.length === 4 && rgba[3] > 0)) return rgba;
-    }
-    return [255, 255, 255];
-  };
+  const contrast = ${CONTRAST_RATIO};
   const found = [];
   for (const node of document.querySelectorAll(".topbar *, .toolbar *, main *, #detail *")) {
     const text = [...node.childNodes].filter((child) => child.nodeType === 3).map((child) => child.textContent).join("").trim();
-    if (!text || node.closest("[disabled], [aria-hidden='true'], .sep, svg") || !node.getClientRects().length) continue;
-    const style = getComputedStyle(node);
-    const fg = luminance(parse(style.color));
-    const bg = luminance(background(node));
-    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-    if (ratio < 4.5) found.push(node.tagName + "." + node.className + " '" + text.slice(0, 20) + "' " + ratio.toFixed(2));
+    if (!text || node.closest("[disabled], [aria-hidden='true'], svg") || !node.getClientRects().length) continue;
+    const ratio = contrast(node);
+    if (ratio < ${TEXT_CONTRAST_AA}) found.push(node.tagName + "." + node.className + " '" + text.slice(0, 20) + "' " + ratio.toFixed(2));
   }
   return [...new Set(found)];
 })()`;
