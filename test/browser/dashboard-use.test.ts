@@ -262,6 +262,83 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it.each([7, 31])(
+    "draws the Stats charts' text at 12 px on a 375 px phone, no two labels overlapping (%i days)",
+    async (days) => {
+      // Prepare: something uploaded today, so every chart has bars and labels.
+      await putCataloged(catalog, "charts/notes.txt", "notes\n");
+      await openPage(375, 800);
+
+      // Errors the browser raises without a word on the console (a resize observer's loop among them).
+      await page.addInitScript(
+        "window.raised = []; window.addEventListener('error', (event) => window.raised.push(event.message));",
+      );
+
+      // Act: the Stats view, drawn wider first, then as the phone is held.
+      await page.setViewportSize({ width: 500, height: 800 });
+      await page.goto(`${catalog.url}/?view=stats&days=${days}`);
+      await page.waitForSelector("#chart-count svg text");
+      await page.setViewportSize({ width: 375, height: 800 });
+      // Two frames: the resize laid out, and whatever the page does about it drawn.
+      await page.evaluate(
+        "new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))",
+      );
+      await poll(() => page.locator("#chart-days svg rect").count()).toBe(days);
+
+      // Assess: each text's size as drawn on screen, its font size scaled as its drawing is, and where it lies.
+      const charts = (await page.evaluate(`[...document.querySelectorAll("#content .chart")].map((chart) => {
+      const drawing = chart.querySelector("svg").getBoundingClientRect();
+      return {
+        id: chart.id,
+        texts: [...chart.querySelectorAll("svg text")].map((text) => {
+          const box = text.getBoundingClientRect();
+          const size = parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a;
+          return { text: text.textContent, size, left: box.left, right: box.right, top: box.top, bottom: box.bottom,
+            inside: box.left >= drawing.left && box.right <= drawing.right };
+        }),
+      };
+    })`)) as {
+        id: string;
+        texts: {
+          text: string;
+          size: number;
+          left: number;
+          right: number;
+          top: number;
+          bottom: number;
+          inside: boolean;
+        }[];
+      }[];
+      expect(charts.map((chart) => chart.id)).toEqual(["chart-count", "chart-bytes", "chart-days"]);
+      for (const { id, texts } of charts) {
+        expect(texts.length).toBeGreaterThan(2);
+        for (const text of texts)
+          expect({ id, ...text, size: Math.round(text.size) }).toMatchObject({ size: 12, inside: true });
+        const overlapping = texts.flatMap((one, index) =>
+          texts
+            .slice(index + 1)
+            .filter(
+              (other) =>
+                one.right > other.left &&
+                other.right > one.left &&
+                one.bottom > other.top &&
+                other.bottom > one.top,
+            )
+            .map((other) => `${one.text} / ${other.text}`),
+        );
+        expect({ id, overlapping }).toEqual({ id, overlapping: [] });
+      }
+      // The day labels name today, the newest bar, and more than one other day.
+      const labels = charts[2]?.texts.map((text) => text.text) ?? [];
+      expect(labels).toContain(new Date().toISOString().slice(5, 10));
+      expect(labels.filter((label) => /^\d\d-\d\d$/.test(label)).length).toBeGreaterThan(2);
+      expect(await page.evaluate(OVERFLOW)).toBe(0);
+      expect(await page.evaluate("window.raised")).toEqual([]);
+      expect(incidents).toEqual([]);
+    },
+    60_000,
+  );
+
   it("keeps every tab in sight on a phone, with no sideways scrolling of the tab row", async () => {
     for (const width of [375, 320]) {
       await openPage(width, 800);

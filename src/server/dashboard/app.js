@@ -1381,6 +1381,7 @@ function windowText() {
 }
 
 async function renderStats() {
+  chartResizes.disconnect();
   // The window the Time filter names ("today" included: one day, one bar).
   const days = Number(state.days);
   const stats = await api("/api/stats", { days });
@@ -1466,36 +1467,74 @@ function chartTable(headers, rows) {
   );
 }
 
+/**
+ * Redraws every chart drawing on screen when its width changes: see
+ * {@link drawnToWidth}. One observer for the page; each Stats view stops
+ * it before drawing, which drops the drawings of the view before.
+ */
+const chartResizes = new ResizeObserver((entries) => {
+  for (const entry of entries) entry.target.redraw?.(Math.round(entry.contentRect.width));
+});
+
+/**
+ * A chart's drawing, made by `draw(width)` as wide in user units as it is
+ * on screen in CSS pixels, again whenever that width changes. A drawing of
+ * a fixed width scaled to fit would scale its text with it: 12 px labels
+ * came out at 8 px on a phone, and a narrower drawing also has room for
+ * fewer labels. The redraw comes before the browser paints.
+ */
+function drawnToWidth(draw) {
+  // The width is read off an empty block above the drawing: as wide as the drawing, and no taller
+  // after a redraw, which, observed on the drawing itself, would resize what is being observed.
+  const ruler = el("div");
+  let drawing = draw(CHART_WIDTH);
+  let drawn = CHART_WIDTH;
+  ruler.redraw = (width) => {
+    if (width <= 0 || width === drawn) return;
+    drawn = width;
+    const next = draw(width);
+    drawing.replaceWith(next);
+    drawing = next;
+  };
+  chartResizes.observe(ruler);
+  return el("div", {}, ruler, drawing);
+}
+
+/** Width a chart is drawn at until the page is laid out and its real width known. */
+const CHART_WIDTH = 420;
+
 /** Horizontal bars, one per category, drawn as SVG, with the same figures as a table for assistive technology. */
 function barChart(rows, measure, label, heading) {
   if (rows.length === 0) return el("p", { class: "view-note", text: "No uploads in this window." });
-  const rowHeight = 26;
-  const width = 420;
-  const labelWidth = 84;
-  const valueWidth = 70;
-  const max = Math.max(...rows.map(measure), 1);
-  const chart = svg("svg", {
-    viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`,
-    "aria-hidden": "true",
-  });
-  rows.forEach((row, index) => {
-    const y = index * rowHeight + 4;
-    const barWidth = Math.max(2, ((width - labelWidth - valueWidth) * measure(row)) / max);
-    chart.append(
-      svg("text", { x: labelWidth - 8, y: y + 14, "text-anchor": "end" }, row.category),
-      svg("rect", {
-        x: labelWidth,
-        y,
-        width: barWidth,
-        height: rowHeight - 8,
-        rx: 3,
-        fill: CATEGORY_COLORS[row.category] ?? "#888",
-      }),
-      svg("text", { x: labelWidth + barWidth + 6, y: y + 14, class: "value" }, label(measure(row))),
-    );
-  });
+  const draw = (width) => {
+    const rowHeight = 26;
+    const labelWidth = 84;
+    const valueWidth = 70;
+    const max = Math.max(...rows.map(measure), 1);
+    const chart = svg("svg", {
+      viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`,
+      "aria-hidden": "true",
+    });
+    rows.forEach((row, index) => {
+      const y = index * rowHeight + 4;
+      const barWidth = Math.max(2, ((width - labelWidth - valueWidth) * measure(row)) / max);
+      chart.append(
+        svg("text", { x: labelWidth - 8, y: y + 14, "text-anchor": "end" }, row.category),
+        svg("rect", {
+          x: labelWidth,
+          y,
+          width: barWidth,
+          height: rowHeight - 8,
+          rx: 3,
+          fill: CATEGORY_COLORS[row.category] ?? "#888",
+        }),
+        svg("text", { x: labelWidth + barWidth + 6, y: y + 14, class: "value" }, label(measure(row))),
+      );
+    });
+    return chart;
+  };
   return [
-    chart,
+    drawnToWidth(draw),
     chartTable(
       ["Category", heading],
       rows.map((row) => [row.category, label(measure(row))]),
@@ -1503,44 +1542,63 @@ function barChart(rows, measure, label, heading) {
   ];
 }
 
-/** Vertical bars, one per day, with a few date labels, and the figures of every day as a table. */
+/**
+ * Room a day's label takes under its bar, in pixels: "11-28" at the charts'
+ * 12 px is about 35 wide, and labels keep a gap between them. An estimate,
+ * as the drawing is made before its text can be measured; the browser tests
+ * check the labels never touch.
+ */
+const DAY_LABEL_ROOM = 52;
+
+/**
+ * Vertical bars, one per day, with as many date labels as the width has
+ * room for, back from today's, and the figures of every day as a table.
+ */
 function dayChart(days) {
-  const width = 420;
-  const height = 180;
-  const bottom = 24;
-  const left = 30;
-  const max = Math.max(...days.map((day) => day.count), 1);
-  const slot = (width - left) / Math.max(days.length, 1);
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
-  chart.append(
-    svg("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, stroke: "#d5d9e2" }),
-    svg("text", { x: left - 6, y: 12, "text-anchor": "end" }, String(max)),
-    svg("text", { x: left - 6, y: height - bottom, "text-anchor": "end" }, "0"),
-  );
-  const every = Math.ceil(days.length / 7);
-  days.forEach((day, index) => {
-    const barHeight = ((height - bottom - 10) * day.count) / max;
-    const x = left + index * slot + slot * 0.15;
-    const bar = svg("rect", {
-      x,
-      y: height - bottom - barHeight,
-      width: slot * 0.7,
-      height: Math.max(barHeight, day.count ? 1 : 0),
-      rx: 2,
-      fill: "#2f5bd3",
+  const draw = (width) => {
+    const height = 180;
+    const bottom = 24;
+    const max = Math.max(...days.map((day) => day.count), 1);
+    // Room for the largest count, right-aligned before the bars.
+    const left = Math.max(30, String(max).length * 8 + 10);
+    const slot = (width - left) / Math.max(days.length, 1);
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
+    chart.append(
+      svg("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, stroke: "#d5d9e2" }),
+      svg("text", { x: left - 6, y: 12, "text-anchor": "end" }, String(max)),
+      svg("text", { x: left - 6, y: height - bottom, "text-anchor": "end" }, "0"),
+    );
+    days.forEach((day, index) => {
+      const barHeight = ((height - bottom - 10) * day.count) / max;
+      const bar = svg("rect", {
+        x: left + index * slot + slot * 0.15,
+        y: height - bottom - barHeight,
+        width: slot * 0.7,
+        height: Math.max(barHeight, day.count ? 1 : 0),
+        rx: 2,
+        fill: "#2f5bd3",
+      });
+      bar.append(svg("title", {}, `${day.day}: ${day.count} files, ${formatBytes(day.bytes)}`));
+      chart.append(bar);
     });
-    bar.append(svg("title", {}, `${day.day}: ${day.count} files, ${formatBytes(day.bytes)}`));
-    chart.append(bar);
-    if (index % every === 0 || index === days.length - 1)
+    // Labels from today's back, each under its bar (never past the right edge) and one only where
+    // it keeps clear of the one after it.
+    let next = Number.POSITIVE_INFINITY;
+    for (let index = days.length - 1; index >= 0; index--) {
+      const centre = Math.min(left + (index + 0.5) * slot, width - DAY_LABEL_ROOM / 2);
+      if (next - centre < DAY_LABEL_ROOM) continue;
+      next = centre;
       chart.append(
-        svg("text", { x: x + slot * 0.35, y: height - 8, "text-anchor": "middle" }, day.day.slice(5)),
+        svg("text", { x: centre, y: height - 8, "text-anchor": "middle" }, days[index].day.slice(5)),
       );
-  });
+    }
+    return chart;
+  };
   const figures = chartTable(
     ["Day", "Files", "Size"],
     days.map((day) => [day.day, day.count.toLocaleString(), formatBytes(day.bytes)]),
   );
-  return [chart, figuresToggle(figures), figures];
+  return [drawnToWidth(draw), figuresToggle(figures), figures];
 }
 
 /**
