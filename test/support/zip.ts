@@ -11,12 +11,24 @@ export interface Part {
   descriptor?: boolean;
 }
 
+/** How {@link buildZip} writes the archive as a whole. */
+export interface ZipOptions {
+  /** Sizes and offsets through ZIP64 extra fields and a ZIP64 end record and locator. */
+  zip64?: boolean;
+  /** The host system of "version made by" (APPNOTE 4.4.2): 0 MS-DOS, 3 Unix. @default 0 */
+  madeBy?: number;
+  /** The upper byte of "version needed to extract", in local and central headers alike. @default 0 */
+  neededHost?: number;
+  /** General purpose bit 11: names are UTF-8. @default true */
+  utf8?: boolean;
+}
+
 /**
  * A ZIP of `parts` (CRCs left zero: the reader does not check them). `zip64`
  * writes every size and offset through ZIP64 extra fields and ends the archive
  * with a ZIP64 end record and locator, as writers do past 4 GiB or 65535 entries.
  */
-export function buildZip(parts: readonly Part[], options: { zip64?: boolean } = {}): Uint8Array {
+export function buildZip(parts: readonly Part[], options: ZipOptions = {}): Uint8Array {
   const chunks: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -29,11 +41,12 @@ export function buildZip(parts: readonly Part[], options: { zip64?: boolean } = 
     const data = Buffer.from(part.content, "utf8");
     const stored = part.method === "store";
     const body = stored ? data : deflateRawSync(data);
-    const flags = 0x0800 | (part.descriptor ? 0x0008 : 0);
+    const flags = (options.utf8 === false ? 0 : 0x0800) | (part.descriptor ? 0x0008 : 0);
     const localAt = offset;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(options.zip64 ? 45 : 20, 4);
+    const needed = ((options.neededHost ?? 0) << 8) | (options.zip64 ? 45 : 20);
+    local.writeUInt16LE(needed, 4);
     local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(stored ? 0 : 8, 8);
     if (!part.descriptor) {
@@ -69,8 +82,8 @@ export function buildZip(parts: readonly Part[], options: { zip64?: boolean } = 
     }
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(options.zip64 ? 45 : 20, 4);
-    central.writeUInt16LE(options.zip64 ? 45 : 20, 6);
+    central.writeUInt16LE(((options.madeBy ?? 0) << 8) | (options.zip64 ? 45 : 20), 4);
+    central.writeUInt16LE(needed, 6);
     central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(stored ? 0 : 8, 10);
     central.writeUInt32LE(options.zip64 ? 0xffffffff : body.byteLength, 20);

@@ -28,6 +28,7 @@ const ZIP64_EXTRA = 0x0001;
 const AES_EXTRA = 0x9901;
 const FLAG_ENCRYPTED = 0x0001;
 const FLAG_UTF8 = 0x0800;
+const HOST_MS_DOS = 0;
 
 /** One central-directory record. Sizes are as declared, never verified. */
 export interface ZipEntry {
@@ -142,6 +143,21 @@ function decodeName(bytes: Uint8Array, utf8Flag: boolean): string {
   return new TextDecoder("utf-8").decode(bytes);
 }
 
+/**
+ * A name with `/` between folders, by libarchive's rule (bsdtar lists names so):
+ * some Windows writers separate folders with `\\` (APPNOTE 4.4.17 says `/`),
+ * so every `\\` of a name that has no `/` reads as `/` when the upper byte of
+ * "version needed to extract" is 0 (MS-DOS), as nearly every writer leaves it
+ * whatever host it runs on. "Version made by" and the UTF-8 flag do not count,
+ * and a name that has a `/` keeps its `\\` as a character of a file name.
+ * libarchive reads that byte from the local header, which repeats the central
+ * directory's; the listing reads only the latter.
+ */
+function withSlashes(name: string, neededHost: number): string {
+  if (neededHost !== HOST_MS_DOS || name.includes("/") || !name.includes("\\")) return name;
+  return name.replaceAll("\\", "/");
+}
+
 /** Applies the ZIP64 and AES extra fields of one record. */
 function applyExtra(entry: ZipEntry, extra: DataView, localOffsetRaw: number): number {
   let localOffset = localOffsetRaw;
@@ -227,7 +243,10 @@ export async function readZipDirectory(
       break;
     }
     const nameStart = at + CENTRAL_FIXED_BYTES;
-    const name = decodeName(bytes.subarray(nameStart, nameStart + nameLength), (flags & FLAG_UTF8) !== 0);
+    const name = withSlashes(
+      decodeName(bytes.subarray(nameStart, nameStart + nameLength), (flags & FLAG_UTF8) !== 0),
+      data.getUint8(at + 7),
+    );
     const entry: ZipEntry = {
       name,
       method: data.getUint16(at + 10, true),
