@@ -653,6 +653,36 @@ describe("RTF Unicode fallback length", () => {
   });
 });
 
+/**
+ * Control words that stand for a character. Expected text is exiftool's
+ * (12.57) on the same bytes for the words it knows; `\~`, `\_` and `\-` as
+ * RTF 1.9.1 defines them (exiftool keeps their second character).
+ */
+describe("RTF special characters", () => {
+  it("are read as the characters they stand for", async () => {
+    const result = await run(
+      rtf(
+        "{\\subject Bob\\rquote s report \\endash  Q3\\emdash final}" +
+          "{\\keywords \\ldblquote quoted\\rdblquote  \\bullet  one\\tab two}" +
+          "{\\author Ann\\~Lee}{\\operator x\\_y\\-z}",
+      ),
+      "notes.rtf",
+    );
+    expect(result.document).toMatchObject({
+      kind: "rtf",
+      subject: "Bob\u2019s report \u2013 Q3\u2014final",
+      keywords: "\u201cquoted\u201d \u2022 one\ttwo",
+      creator: "Ann\u00a0Lee",
+      lastModifiedBy: "x\u2011yz",
+    });
+  });
+
+  it("are skipped as the fallback of a \\uN, as a \\'hh byte is", async () => {
+    const result = await run(rtf("{\\subject It\\u8217\\rquote s \\u8212\\'97 here}"), "notes.rtf");
+    expect(result.document).toMatchObject({ kind: "rtf", subject: "It\u2019s \u2014 here" });
+  });
+});
+
 describe("RTF field cut off by the end of the head", () => {
   it("is left out, the fields before it kept", async () => {
     const cut = `{\\rtf1\\ansi{\\info{\\author Ann}{\\title ${"\\u26085?".repeat(2000)}`;

@@ -15,6 +15,36 @@ const MAX_FONTS = 4096;
 const ANSI_CHARSET = 0;
 
 /**
+ * Control words and symbols that stand for a character of the text (RTF 1.9.1,
+ * "Special Characters"): Word writes a title's curly quotes and dashes so in
+ * files saved without `\uN`. `\par` and `\line` end a line, as exiftool reads them.
+ */
+const CHARACTER_WORDS: ReadonlyMap<string, number> = new Map([
+  ["par", 0x0a],
+  ["line", 0x0a],
+  ["tab", 0x09],
+  ["endash", 0x2013],
+  ["emdash", 0x2014],
+  ["enspace", 0x2002],
+  ["emspace", 0x2003],
+  ["qmspace", 0x2005],
+  ["lquote", 0x2018],
+  ["rquote", 0x2019],
+  ["ldblquote", 0x201c],
+  ["rdblquote", 0x201d],
+  ["bullet", 0x2022],
+  ["zwnj", 0x200c],
+  ["zwj", 0x200d],
+  ["ltrmark", 0x200e],
+  ["rtlmark", 0x200f],
+]);
+/** `\~` a no-break space, `\_` a non-breaking hyphen; `\-` (an optional hyphen) shows nothing. */
+const CHARACTER_SYMBOLS: ReadonlyMap<string, number> = new Map([
+  ["~", 0xa0],
+  ["_", 0x2011],
+]);
+
+/**
  * One RTF token: a `\'hh` byte, a control word with its parameter (the
  * space that ends it is part of it), a control symbol, a brace, or a run of
  * literal text.
@@ -191,10 +221,11 @@ function readInfoFields(source: string, ansi: string): FieldText[] {
       group.font ??= value;
     } else if (word === "plain") group.font = defaultFont;
     if (!text) continue;
+    const character = symbol === undefined ? CHARACTER_WORDS.get(word ?? "") : CHARACTER_SYMBOLS.get(symbol);
     if (hex !== undefined) text.byte(Number.parseInt(hex, 16), encodingOf(group.font));
     else if (symbol === "\\" || symbol === "{" || symbol === "}")
       text.byte(symbol.charCodeAt(0), encodingOf(group.font));
-    else if (symbol === "~") text.char(0xa0);
+    else if (character !== undefined) text.char(character);
     else if (run !== undefined) {
       const encoding = encodingOf(group.font);
       for (let i = 0; i < run.length; i++) text.byte(run.charCodeAt(i), encoding);
