@@ -37,6 +37,9 @@ const DOCUMENT_MIMES = new Set([
   "application/eps",
   "application/x-ms-regedit",
   "application/vnd.ms-outlook",
+  "application/vnd.apple.keynote",
+  "application/vnd.apple.pages",
+  "application/vnd.apple.numbers",
 ]);
 
 const ARCHIVE_MIMES = new Set([

@@ -96,7 +96,7 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
 ];
 
 const ZIP_BASED =
-  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?|vnd\.oasis\.opendocument\..+)$/;
+  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?|vnd\.oasis\.opendocument\..+|vnd\.apple\.(keynote|pages|numbers))$/;
 
 /** True when `declared` is an acceptable name for content detected as `detected`. */
 export function mimesAgree(declared: string, detected: string): boolean {

@@ -269,6 +269,44 @@ export function contentTypeOf(types: ContentTypes, name: string): string | undef
   return dot > slash ? types.defaults.get(lower.slice(dot + 1)) : undefined;
 }
 
+/** Apple's iWork documents, by the media types Apple registered with IANA in 2015. */
+const IWORK_BY_EXTENSION: ReadonlyMap<string, PackageType> = new Map(
+  (
+    [
+      ["key", "application/vnd.apple.keynote"],
+      ["pages", "application/vnd.apple.pages"],
+      ["numbers", "application/vnd.apple.numbers"],
+    ] as const
+  ).map(([ext, mime]) => [ext, { mime, ext }]),
+);
+
+/** A document bundle zipped whole: its folder's extension names the application ('13 `Index.zip`, '09 index). */
+const IWORK_BUNDLE_INDEX = /^[^/]+\.(key|pages|numbers)\/(?:Index\.zip|index\.(?:xml|apxl)(?:\.gz)?)$/i;
+/** A Keynote slide of a single-file '13 document: `Index/Slide.iwa`, `Index/Slide-1234.iwa`. */
+const KEYNOTE_SLIDE = /^Index\/Slide(?:-\d+)?\.iwa$/;
+
+/**
+ * An iWork document by its entries, as exiftool tells them: a zipped bundle
+ * by its folder's extension; a single-file document (iWork '13 and later:
+ * `Index/Document.iwa` with its objects) as Keynote when it has slides,
+ * Numbers when it has `Index/Tables/DataList.iwa`, else Pages; a Keynote '09
+ * file by its `index.apxl`. Pages and Numbers '09 share `index.xml`, told
+ * apart only by its root element: they stay a plain zip, which a declared
+ * iWork type agrees with.
+ */
+function iWorkType(names: readonly string[]): PackageType | undefined {
+  for (const name of names) {
+    const bundle = IWORK_BUNDLE_INDEX.exec(name);
+    if (bundle) return IWORK_BY_EXTENSION.get((bundle[1] as string).toLowerCase());
+  }
+  if (names.includes("Index/Document.iwa")) {
+    if (names.some((name) => KEYNOTE_SLIDE.test(name))) return IWORK_BY_EXTENSION.get("key");
+    return IWORK_BY_EXTENSION.get(names.includes("Index/Tables/DataList.iwa") ? "numbers" : "pages");
+  }
+  if (names.some((name) => /^index\.apxl(?:\.gz)?$/i.test(name))) return IWORK_BY_EXTENSION.get("key");
+  return undefined;
+}
+
 /** What a package's small naming entries say, when they could be read. */
 export interface PackageNaming {
   /** The text of an ODF or EPUB `mimetype` entry. */
@@ -282,7 +320,8 @@ export interface PackageNaming {
  * text of its `mimetype` entry; an OOXML package (one with a
  * `[Content_Types].xml`) by the content type of its main part, or, when
  * that part's type is unknown or unread, by its main-part folder (the rule
- * file-type applies to local headers).
+ * file-type applies to local headers); an iWork document by the entries
+ * {@link iWorkType} looks for.
  *
  * @example
  * typeFromZipEntries(["[Content_Types].xml", "word/document.xml"]);
@@ -297,7 +336,7 @@ export function typeFromZipEntries(
     const ext = PACKAGE_MIMETYPES.get(mimetype);
     if (ext) return { mime: mimetype, ext };
   }
-  if (!names.includes("[Content_Types].xml")) return undefined;
+  if (!names.includes("[Content_Types].xml")) return iWorkType(names);
   if (naming.contentTypes !== undefined) {
     const { overrides, defaults } = naming.contentTypes;
     // The main part has an Override; a writer that gives it a Default instead still names it.

@@ -21,6 +21,10 @@ export const archiveExtractor: ExtractorDescriptor = {
     "application/x-zip-compressed",
     "application/java-archive",
     "application/vnd.android.package-archive",
+    // iWork documents: their metadata is in binary property lists and protobuf, their listing is what shows.
+    "application/vnd.apple.keynote",
+    "application/vnd.apple.pages",
+    "application/vnd.apple.numbers",
     "application/gzip",
     "application/x-gzip",
     "application/x-tar",
