@@ -62,6 +62,8 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["video/webm", "audio/webm", "video/matroska", "video/x-matroska", "audio/matroska", "audio/x-matroska"],
   ["video/x-msvideo", "video/vnd.avi", "video/avi", "video/msvideo"],
   ["image/jp2", "image/jpx", "image/j2c", "image/x-j2c", "image/x-jp2-codestream"],
+  // JPEG XR: Microsoft's HD Photo type, which file-type gives, and the one ITU-T registered later.
+  ["image/vnd.ms-photo", "image/jxr"],
   ["font/collection", "font/ttf", "font/sfnt"],
   ["video/x-ms-asf", "video/x-ms-wmv", "audio/x-ms-wma", "application/vnd.ms-asf"],
   ["video/3gpp", "audio/3gpp", "video/3gpp2"],
@@ -98,12 +100,60 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
 const ZIP_BASED =
   /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?|vnd\.oasis\.opendocument\..+|vnd\.apple\.(keynote|pages|numbers))$/;
 
+/**
+ * Formats written as text that the media-type registry files outside `text/`:
+ * the types the `mime` table gives .pl, .php, .sql, .dart, .cjs, .tex, .dtd,
+ * .eml, .mbox, an armored .asc and a PEM .pem, .crt, .cer or .crl. Content
+ * sniffed as text agrees with them.
+ */
+const TEXT_FORMATS_OUTSIDE_TEXT: ReadonlySet<string> = new Set([
+  "application/x-perl",
+  "application/x-httpd-php",
+  "application/sql",
+  "application/vnd.dart",
+  "application/node",
+  "application/x-tex",
+  "application/xml-dtd",
+  "message/rfc822",
+  "application/mbox",
+  "application/pgp-keys",
+  "application/pgp-signature",
+  "application/x-x509-ca-cert",
+  "application/pkix-cert",
+  "application/pkix-crl",
+  "application/x-pkcs7-certificates",
+]);
+
+const isText = (mime: string) => categoryOf(mime) === "text";
+
+/**
+ * Extensions that name another format in common use than the one the
+ * registry gives them, and which content that other format is: a .ts or .mts
+ * file is TypeScript far more often than an MPEG transport stream, a .key
+ * file a PEM private key as often as a Keynote document, a .pub file an SSH
+ * public key, a .pot file a gettext template, a .bat file a batch script
+ * (registered as a Windows program), a .mpc file Musepack audio (registered
+ * as a mophun certificate). Content of that other format agrees with the
+ * extension, and with a declared type that is only the extension's
+ * registered one, as browsers and `catalog upload` set it from the name.
+ */
+const SHARED_EXTENSIONS: ReadonlyMap<string, (detected: string) => boolean> = new Map([
+  ["ts", isText],
+  ["mts", isText],
+  ["key", isText],
+  ["pub", isText],
+  ["pot", isText],
+  ["bat", isText],
+  ["mpc", (detected: string) => detected === "audio/x-musepack"],
+]);
+
 /** True when `declared` is an acceptable name for content detected as `detected`. */
 export function mimesAgree(declared: string, detected: string): boolean {
   if (declared === detected) return true;
   if (ALIAS_GROUPS.some((group) => group.includes(declared) && group.includes(detected))) return true;
   // Text has no magic number: text/plain for a CSV, JSON for text, etc. are not lies.
-  if (categoryOf(declared) === "text" && categoryOf(detected) === "text") return true;
+  if (isText(declared) && isText(detected)) return true;
+  if (isText(detected) && TEXT_FORMATS_OUTSIDE_TEXT.has(declared)) return true;
   // A zip-based format declared as a plain zip (or the reverse, when detection could not look inside).
   if (ZIP_BASED.test(declared) && ZIP_BASED.test(detected)) {
     return declared === "application/zip" || detected === "application/zip";
@@ -158,15 +208,26 @@ export async function compareDeclared(
   const reasons: string[] = [];
   const unknown = detected.mime === "application/octet-stream";
   const agree = (declared: string) => mimesAgree(declared, detected.mime) || alsoAgrees(declared);
-  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !agree(declaredMime)) {
+  // The content is the other format its shared extension names: the registry's type for it claims nothing.
+  const shared = declaredExt !== undefined && SHARED_EXTENSIONS.get(declaredExt)?.(detected.mime) === true;
+  const extMime =
+    declaredExt && (shared || declaredExt !== detected.ext)
+      ? (await loadExtensionTypes())(declaredExt)
+      : null;
+  const nameOnly = shared && declaredMime === extMime;
+  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !nameOnly && !agree(declaredMime)) {
     reasons.push(`declared Content-Type ${declaredMime} but content is ${detected.mime}`);
   }
-  if (!unknown && declaredExt && declaredExt !== detected.ext) {
-    const extMime = (await loadExtensionTypes())(declaredExt);
-    // .bin, .so, .dll, .msi... are registered as application/octet-stream: "some binary", no claim.
-    if (extMime && !GENERIC_MIMES.has(extMime) && !agree(extMime)) {
-      reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
-    }
+  // .bin, .so, .dll, .msi... are registered as application/octet-stream: "some binary", no claim.
+  if (
+    !unknown &&
+    !shared &&
+    declaredExt !== detected.ext &&
+    extMime &&
+    !GENERIC_MIMES.has(extMime) &&
+    !agree(extMime)
+  ) {
+    reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
   }
   return {
     ...(declaredMime && { declaredMime }),

@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import mime from "mime";
+import { describe, expect, it } from "vitest";
+import { BufferSource, extract } from "../../src/engine/index.js";
+import { corpusFile } from "../support/corpus.js";
+
+/**
+ * What a file is against what its name and declared type say, where the
+ * declared type is the one `catalog upload` and browsers derive from the name
+ * (the `mime` table's). Each of these was a type mismatch before.
+ */
+async function formatOf(name: string, bytes: Uint8Array) {
+  const declaredMime = mime.getType(name) ?? undefined;
+  const result = await extract(new BufferSource(bytes, name), {
+    name,
+    ...(declaredMime && { declaredMime }),
+  });
+  return result.format;
+}
+
+const text = (value: string) => new TextEncoder().encode(value);
+const PEM_KEY =
+  "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+
+describe("names whose extension the registry gives another format", () => {
+  it.each([
+    ["TypeScript", "index.ts", "export const answer: number = 42;\n"],
+    ["a TypeScript module", "index.mts", "export const answer: number = 42;\n"],
+    ["a PEM private key", "tls.key", PEM_KEY],
+    ["an SSH public key", "id_ed25519.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG user@host\n"],
+    ["a gettext template", "messages.pot", 'msgid ""\nmsgstr ""\n'],
+    ["a batch script", "build.bat", "@echo off\r\necho building\r\n"],
+  ])("%s is no mismatch", async (_label, name, content) => {
+    // Arrange: the registry says video/mp2t, Keynote, Publisher, PowerPoint, a Windows program.
+    expect(mime.getType(name)).not.toMatch(/^text\//);
+
+    // Act
+    const format = await formatOf(name, text(content));
+
+    // Assess
+    expect(format).toMatchObject({ mime: "text/plain", category: "text", mismatch: false });
+  });
+
+  it("Musepack audio named .mpc is no mismatch, though the registry calls .mpc a mophun certificate", async () => {
+    const format = await formatOf("track.mpc", readFileSync(corpusFile("filetype-fixture-sv8.mpc")));
+    expect(format).toMatchObject({
+      mime: "audio/x-musepack",
+      declaredMime: "application/vnd.mophun.certificate",
+      mismatch: false,
+    });
+  });
+
+  it("other content under such a name is still a mismatch, and a declared type other than the name's still counts", async () => {
+    // Act: a PNG named .ts; TypeScript declared as a PNG.
+    const png = await formatOf("index.ts", readFileSync(corpusFile("filetype-fixture.png")));
+    const declared = await extract(new BufferSource(text("export {};\n"), "index.ts"), {
+      name: "index.ts",
+      declaredMime: "image/png",
+    });
+
+    // Assess
+    expect(png).toMatchObject({ mime: "image/png", mismatch: true });
+    expect(png.mismatchReason).toBe(
+      "declared Content-Type video/mp2t but content is image/png; extension .ts suggests video/mp2t but content is image/png",
+    );
+    expect(declared.format).toMatchObject({
+      mismatch: true,
+      mismatchReason: "declared Content-Type image/png but content is text/plain",
+    });
+  });
+});
+
+describe("text formats the registry files outside text/", () => {
+  it.each([
+    ["a Perl script", "tool.pl", '#!/usr/bin/perl\nprint "hello\\n";\n'],
+    ["PHP", "index.php", '<?php echo "hello"; ?>\n'],
+    ["SQL", "schema.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY);\n"],
+    ["CommonJS", "index.cjs", "module.exports = 42;\n"],
+    ["TeX", "paper.tex", "\\documentclass{article}\n\\begin{document}\nHello\n\\end{document}\n"],
+    ["a mail message", "note.eml", "From: ann@example.com\nTo: bob@example.com\nSubject: hi\n\nHello\n"],
+    ["a PEM certificate", "ca.crt", PEM_KEY.replaceAll("PRIVATE KEY", "CERTIFICATE")],
+    ["a PEM file", "bundle.pem", PEM_KEY.replaceAll("PRIVATE KEY", "CERTIFICATE")],
+  ])("%s sniffed as text is no mismatch", async (_label, name, content) => {
+    const format = await formatOf(name, text(content));
+    expect(format).toMatchObject({ category: "text", mismatch: false });
+  });
+});
+
+describe("JPEG XR", () => {
+  it("detected as image/vnd.ms-photo agrees with image/jxr, the type .jxr is registered as", async () => {
+    const format = await formatOf("photo.jxr", readFileSync(corpusFile("filetype-fixture.jxr")));
+    expect(format).toMatchObject({ mime: "image/vnd.ms-photo", declaredMime: "image/jxr", mismatch: false });
+  });
+});
