@@ -103,8 +103,9 @@ const ZIP_BASED =
 /**
  * Formats written as text that the media-type registry files outside `text/`:
  * the types the `mime` table gives .pl, .php, .sql, .dart, .cjs, .tex, .dtd,
- * .eml, .mbox, an armored .asc and a PEM .pem, .crt, .cer or .crl. Content
- * sniffed as text agrees with them.
+ * .eml, .mbox, .csh, .tcl, .nb, .install, .gram, an armored .asc, a PEM .pem,
+ * .crt, .cer or .crl, and X11's .xpm and .xbm images, which are C source.
+ * Content sniffed as text agrees with them.
  */
 const TEXT_FORMATS_OUTSIDE_TEXT: ReadonlySet<string> = new Set([
   "application/x-perl",
@@ -122,6 +123,13 @@ const TEXT_FORMATS_OUTSIDE_TEXT: ReadonlySet<string> = new Set([
   "application/pkix-cert",
   "application/pkix-crl",
   "application/x-pkcs7-certificates",
+  "application/x-csh",
+  "application/x-tcl",
+  "application/mathematica",
+  "application/x-install-instructions",
+  "application/srgs",
+  "image/x-xpixmap",
+  "image/x-xbitmap",
 ]);
 
 const isText = (mime: string) => categoryOf(mime) === "text";
@@ -132,8 +140,10 @@ const isText = (mime: string) => categoryOf(mime) === "text";
  * file is TypeScript far more often than an MPEG transport stream, a .key
  * file a PEM private key as often as a Keynote document, a .pub file an SSH
  * public key, a .pot file a gettext template, a .bat file a batch script
- * (registered as a Windows program), a .mpc file Musepack audio (registered
- * as a mophun certificate). Content of that other format agrees with the
+ * (registered as a Windows program), a .tpl file a text template, a .cat
+ * file an SGML catalog, a .prf file a profile, an .afm file font metrics, a
+ * .msg file a message catalog (all text; the registry's .msg is Outlook's), a .pfa file a Type 1 font (a PostScript program), a .mpc file
+ * Musepack audio (registered as a mophun certificate). Content of that other format agrees with the
  * extension, and with a declared type that is only the extension's
  * registered one, as browsers and `catalog upload` set it from the name.
  */
@@ -144,6 +154,12 @@ const SHARED_EXTENSIONS: ReadonlyMap<string, (detected: string) => boolean> = ne
   ["pub", isText],
   ["pot", isText],
   ["bat", isText],
+  ["tpl", isText],
+  ["cat", isText],
+  ["prf", isText],
+  ["afm", isText],
+  ["msg", isText],
+  ["pfa", (detected: string) => detected === "application/postscript"],
   ["mpc", (detected: string) => detected === "audio/x-musepack"],
 ]);
 
