@@ -103,3 +103,56 @@ describe("JPEG XR", () => {
     expect(format).toMatchObject({ mime: "image/vnd.ms-photo", declaredMime: "image/jxr", mismatch: false });
   });
 });
+
+describe("text whose kind sniffing can only guess", () => {
+  const PYTHON =
+    '# Settings\n\n# - read once\n# - cached\n\ndef load(**options):\n    """Load `path`."""\n    return options\n';
+
+  it.each([
+    ["Python, whose comments read as Markdown headings", "settings.py", PYTHON, "text/plain", "py"],
+    [
+      "C, by the type its extension is registered as",
+      "main.c",
+      "#include <stdio.h>\n/*\n - one\n - two\n */\nint main(void) { return 0; }\n",
+      "text/x-c",
+      "c",
+    ],
+    [
+      "SQL",
+      "schema.sql",
+      "-- tables\nCREATE TABLE t (a INT, b INT, c INT);\nINSERT INTO t VALUES (1, 2, 3);\n",
+      "application/sql",
+      "sql",
+    ],
+    [
+      "TypeScript declarations, whose commas read as a table",
+      "index.d.ts",
+      "export declare function f(a: number, b: string, c: boolean): void;\nexport declare function g(a: number, b: string, c: boolean): void;\nexport declare function h(a: number, b: string, c: boolean): void;\n",
+      "text/plain",
+      "ts",
+    ],
+  ])("%s takes the kind its name says", async (_label, name, content, mime, ext) => {
+    // Act
+    const result = await extract(new BufferSource(text(content), name), { name });
+
+    // Assess: the kind, the text category, and the text section all the same.
+    expect(result.format).toMatchObject({ mime, ext, category: "text", mismatch: false });
+    expect(result.text).toMatchObject({ encoding: "us-ascii", lines: content.split("\n").length - 1 });
+  });
+
+  it.each([
+    [
+      "Markdown named .txt",
+      "notes.txt",
+      "# Notes\n\n- one\n- two\n\nSee [the docs](https://example.com).\n",
+      "text/markdown",
+    ],
+    ["Markdown named .md", "README.md", "# Notes\n\n- one\n- two\n", "text/markdown"],
+    ["a table named .txt", "table.txt", "a;b;c\n1;2;3\n4;5;6\n7;8;9\n", "text/csv"],
+    ["text that is not the JSON its name says", "broken.json", "{ not json\n", "text/plain"],
+    ["Python named with no extension", "settings", PYTHON, "text/markdown"],
+  ])("%s keeps the kind sniffing gives", async (_label, name, content, mime) => {
+    const result = await extract(new BufferSource(text(content), name), { name });
+    expect(result.format.mime).toBe(mime);
+  });
+});

@@ -89,6 +89,28 @@ const TEXT_APPLICATION_MIMES = new Set([
   "application/x-subrip",
   "application/yaml",
   "application/toml",
+  // Text formats the registry files under application/ and message/: the types the `mime` table gives
+  // .pl, .php, .sql, .dart, .cjs, .tex, .dtd, .eml, .mbox, .csh, .tcl, .nb, .install, .gram and PEM files.
+  "application/x-perl",
+  "application/x-httpd-php",
+  "application/sql",
+  "application/vnd.dart",
+  "application/node",
+  "application/x-tex",
+  "application/xml-dtd",
+  "message/rfc822",
+  "application/mbox",
+  "application/x-csh",
+  "application/x-tcl",
+  "application/mathematica",
+  "application/x-install-instructions",
+  "application/srgs",
+  "application/pgp-keys",
+  "application/pgp-signature",
+  "application/x-x509-ca-cert",
+  "application/pkix-cert",
+  "application/pkix-crl",
+  "application/x-pkcs7-certificates",
 ]);
 
 /**

@@ -101,36 +101,11 @@ const ZIP_BASED =
   /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?|vnd\.oasis\.opendocument\..+|vnd\.apple\.(keynote|pages|numbers))$/;
 
 /**
- * Formats written as text that the media-type registry files outside `text/`:
- * the types the `mime` table gives .pl, .php, .sql, .dart, .cjs, .tex, .dtd,
- * .eml, .mbox, .csh, .tcl, .nb, .install, .gram, an armored .asc, a PEM .pem,
- * .crt, .cer or .crl, and X11's .xpm and .xbm images, which are C source.
- * Content sniffed as text agrees with them.
+ * X11's images, C source that declares an array of pixels: sniffed as text,
+ * they are what their name says. (The registry's other text formats outside
+ * `text/`, such as application/sql, are text to {@link categoryOf}.)
  */
-const TEXT_FORMATS_OUTSIDE_TEXT: ReadonlySet<string> = new Set([
-  "application/x-perl",
-  "application/x-httpd-php",
-  "application/sql",
-  "application/vnd.dart",
-  "application/node",
-  "application/x-tex",
-  "application/xml-dtd",
-  "message/rfc822",
-  "application/mbox",
-  "application/pgp-keys",
-  "application/pgp-signature",
-  "application/x-x509-ca-cert",
-  "application/pkix-cert",
-  "application/pkix-crl",
-  "application/x-pkcs7-certificates",
-  "application/x-csh",
-  "application/x-tcl",
-  "application/mathematica",
-  "application/x-install-instructions",
-  "application/srgs",
-  "image/x-xpixmap",
-  "image/x-xbitmap",
-]);
+const TEXT_IMAGES: ReadonlySet<string> = new Set(["image/x-xpixmap", "image/x-xbitmap"]);
 
 const isText = (mime: string) => categoryOf(mime) === "text";
 
@@ -169,7 +144,7 @@ export function mimesAgree(declared: string, detected: string): boolean {
   if (ALIAS_GROUPS.some((group) => group.includes(declared) && group.includes(detected))) return true;
   // Text has no magic number: text/plain for a CSV, JSON for text, etc. are not lies.
   if (isText(declared) && isText(detected)) return true;
-  if (isText(detected) && TEXT_FORMATS_OUTSIDE_TEXT.has(declared)) return true;
+  if (isText(detected) && TEXT_IMAGES.has(declared)) return true;
   // A zip-based format declared as a plain zip (or the reverse, when detection could not look inside).
   if (ZIP_BASED.test(declared) && ZIP_BASED.test(detected)) {
     return declared === "application/zip" || detected === "application/zip";
@@ -253,6 +228,43 @@ export async function compareDeclared(
   };
 }
 
+/** Kinds of text sniffing guesses from how lines look; any of them may be source code, notes or data. */
+const GUESSED_TEXT_KINDS: ReadonlySet<string> = new Set([
+  "text/plain",
+  "text/markdown",
+  "text/csv",
+  "text/tab-separated-values",
+]);
+
+/** Kinds of text told by their structure (a JSON parse, markup, a header line): a name does not override them. */
+const STRUCTURED_TEXT =
+  /^(application\/(json|xml|x-subrip)|text\/(xml|html|vtt|calendar|vcard))$|\+(json|xml)$/;
+
+/**
+ * The kind of text its name says, for text whose kind sniffing could only
+ * guess. Text has no magic number: Python's `# comments` read as Markdown
+ * headings, a `.d.ts` file's commas as a table. The name's extension then
+ * tells better, when it names a kind of text: `.py` text/x-python, `.c`
+ * text/x-c, `.sql` application/sql; a shared extension's text (a `.ts` file,
+ * a `.key`) is plain text, and so is "Markdown" named with an extension the
+ * table does not know (`.py`, `.rb`, `.rst`). Undefined leaves the guess, as
+ * does a name that says only "plain text".
+ */
+async function namedTextKind(
+  guessed: { mime: string; ext: string },
+  name: string | undefined,
+): Promise<{ mime: string; ext: string } | undefined> {
+  const ext = extensionOf(name);
+  if (!ext || ext === guessed.ext || !GUESSED_TEXT_KINDS.has(guessed.mime)) return undefined;
+  if (SHARED_EXTENSIONS.get(ext)?.(guessed.mime)) return { mime: "text/plain", ext };
+  const named = (await loadExtensionTypes())(ext);
+  // An extension the table does not know (.py, .rb, .go, .rst) still says the text is not Markdown.
+  if (!named) return guessed.mime === "text/markdown" ? { mime: "text/plain", ext } : undefined;
+  // "Plain text" (.txt, .log, .text) names no kind: a table or Markdown in it keeps its guess.
+  if (!named || named === "text/plain" || !isText(named) || STRUCTURED_TEXT.test(named)) return undefined;
+  return { mime: named, ext };
+}
+
 /**
  * Works out what a file is from its content: file-type's magic numbers first,
  * then text sniffing for formats that have none. Declared type and name are
@@ -283,10 +295,10 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
   const bomMisread = mime === "audio/mpeg";
   if (!found || mime === "application/xml" || bomMisread) {
     const head = await reader.read(0, TEXT_SNIFF_BYTES);
-    const guessed = (found ? undefined : matchSignature(head)) ?? sniffText(head, reader.size);
+    const signature = found ? undefined : matchSignature(head);
+    const guessed = signature ?? sniffText(head, reader.size);
     if (guessed && (!bomMisread || ("bom" in guessed && guessed.bom))) {
-      mime = guessed.mime;
-      ext = guessed.ext;
+      ({ mime, ext } = signature ? guessed : ((await namedTextKind(guessed, hints.name)) ?? guessed));
     }
   }
   return { mime, ext, category: categoryOf(mime), ...(await compareDeclared({ mime, ext }, hints)) };

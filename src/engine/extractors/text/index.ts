@@ -25,6 +25,8 @@ export const textExtractor: ExtractorDescriptor = {
     "text/calendar",
     "text/vcard",
   ],
+  // Any other kind of text, such as the text/x-python or application/sql a name tells detection.
+  sniff: (_head, format) => format.category === "text",
   plan: (size) => [headRange(size, TEXT_EXACT_BYTES)],
   load: async () => (await import("./extract.js")).extractText,
 };
