@@ -156,3 +156,31 @@ describe("text whose kind sniffing can only guess", () => {
     expect(result.format.mime).toBe(mime);
   });
 });
+
+describe("containers that are a ZIP inside", () => {
+  const zip = () => readFileSync(corpusFile("filetype-fixture.zip"));
+
+  it.each([
+    ["a Firefox add-on", "addon.xpi"],
+    ["a Google Earth file", "places.kmz"],
+    ["an XPS document", "page.xps"],
+    ["a 3D print", "part.3mf"],
+    ["a Windows app package", "app.msix"],
+    ["a comic book, which the table types as RAR's", "issue-1.cbz"],
+    ["a USDZ scene, by its +zip suffix", "chair.usdz"],
+  ])("%s that detection can only call a zip is no mismatch", async (_label, name) => {
+    const format = await formatOf(name, zip());
+    expect(format).toMatchObject({ mime: "application/zip", mismatch: false });
+    expect(format.declaredMime).not.toBe("application/zip");
+  });
+
+  it("a comic book of RAR agrees with the table's type for .cbr", async () => {
+    const format = await formatOf("issue-2.cbr", readFileSync(corpusFile("filetype-fixture.rar")));
+    expect(format).toMatchObject({ declaredMime: "application/x-cbr", mismatch: false });
+  });
+
+  it("a ZIP named as a PDF is still a mismatch", async () => {
+    const format = await formatOf("invoice.pdf", zip());
+    expect(format).toMatchObject({ mime: "application/zip", mismatch: true });
+  });
+});

@@ -69,7 +69,14 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["video/3gpp", "audio/3gpp", "video/3gpp2"],
   ["application/zip", "application/x-zip-compressed", "application/x-zip"],
   ["application/gzip", "application/x-gzip", "application/x-gunzip"],
-  ["application/x-rar-compressed", "application/vnd.rar", "application/x-rar"],
+  // A comic book archive of RAR: IANA's type and the one the `mime` table gives .cbr (and .cbz).
+  [
+    "application/x-rar-compressed",
+    "application/vnd.rar",
+    "application/x-rar",
+    "application/vnd.comicbook-rar",
+    "application/x-cbr",
+  ],
   ["application/x-7z-compressed", "application/x-7z"],
   ["application/x-bzip2", "application/x-bzip"],
   ["application/x-xz", "application/xz"],
@@ -97,8 +104,15 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/x-msdownload", "application/vnd.microsoft.portable-executable", "application/x-dosexec"],
 ];
 
+/**
+ * Formats that are a ZIP archive inside: office documents and e-books, Java and
+ * Android packages, iWork documents, and the containers the registry names by
+ * their own types (Firefox add-ons, Google Earth's KMZ, XPS, 3MF, Windows app
+ * packages, compressed MusicXML, Wallet passes, GeoGebra files), plus every
+ * type with the `+zip` suffix (RFC 6839: a comic book's, a USDZ scene's).
+ */
 const ZIP_BASED =
-  /^application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?|vnd\.oasis\.opendocument\..+|vnd\.apple\.(keynote|pages|numbers))$/;
+  /^(application\/(zip|epub\+zip|java-archive|vnd\.android\.package-archive|vnd\.openxmlformats-officedocument\..+|vnd\.ms-(word|excel|powerpoint)\..*macroenabled\.12|vnd\.ms-visio\.(drawing|template|stencil)(\.macroenabled\.12)?|vnd\.oasis\.opendocument\..+|vnd\.apple\.(keynote|pages|numbers|pkpass)|x-xpinstall|vnd\.google-earth\.kmz|vnd\.ms-xpsdocument|oxps|appx|appxbundle|msix|msixbundle|vnd\.recordare\.musicxml|vnd\.geogebra\.file)|model\/3mf|[a-z]+\/[^/]+\+zip)$/;
 
 /**
  * X11's images, C source that declares an array of pixels: sniffed as text,
@@ -117,10 +131,13 @@ const isText = (mime: string) => categoryOf(mime) === "text";
  * public key, a .pot file a gettext template, a .bat file a batch script
  * (registered as a Windows program), a .tpl file a text template, a .cat
  * file an SGML catalog, a .prf file a profile, an .afm file font metrics, a
- * .msg file a message catalog (all text; the registry's .msg is Outlook's), a .pfa file a Type 1 font (a PostScript program), a .mpc file
- * Musepack audio (registered as a mophun certificate). Content of that other format agrees with the
- * extension, and with a declared type that is only the extension's
- * registered one, as browsers and `catalog upload` set it from the name.
+ * .msg file a message catalog (all text; the registry's .msg is Outlook's),
+ * a .pfa file a Type 1 font (a PostScript program), a .mpc file Musepack
+ * audio (registered as a mophun certificate), a .cbz file a ZIP of comic
+ * pages (registered as the RAR comic book's type). Content of that other
+ * format agrees with the extension, and with a declared type that is only
+ * the extension's registered one, as browsers and `catalog upload` set it
+ * from the name.
  */
 const SHARED_EXTENSIONS: ReadonlyMap<string, (detected: string) => boolean> = new Map([
   ["ts", isText],
@@ -136,6 +153,8 @@ const SHARED_EXTENSIONS: ReadonlyMap<string, (detected: string) => boolean> = ne
   ["msg", isText],
   ["pfa", (detected: string) => detected === "application/postscript"],
   ["mpc", (detected: string) => detected === "audio/x-musepack"],
+  // The table gives a comic book ZIP the RAR comic book's type.
+  ["cbz", (detected: string) => detected === "application/zip"],
 ]);
 
 /** True when `declared` is an acceptable name for content detected as `detected`. */
