@@ -11,6 +11,7 @@
  */
 
 import { analyse } from "chardet";
+import { textDecoder } from "../text-decoder.js";
 
 /** Bytes above 0x7F needed before a character set is guessed: fewer say too little about any. */
 export const MIN_HIGH_BYTES = 16;
@@ -85,7 +86,7 @@ function cyrillicCodePage(bytes: Uint8Array, high: number): string | undefined {
   let bestScore = MIN_CYRILLIC_SCORE;
   for (const label of CYRILLIC_CODE_PAGES) {
     // Single-byte and all in the BMP: character i is byte i.
-    const text = new TextDecoder(label).decode(bytes);
+    const text = textDecoder(label).decode(bytes);
     const counts = new Array<number>(32).fill(0);
     let letters = 0;
     let latin = 0;

@@ -1,3 +1,5 @@
+import { textDecoder } from "../text-decoder.js";
+
 /**
  * Leading signatures that identify a format even when file-type declines the
  * file. file-type validates beyond the magic number and answers `undefined`
@@ -54,7 +56,7 @@ export function matchSignature(head: Uint8Array): { mime: string; ext: string } 
       signature.bytes.every((byte, i) => head[signature.offset + i] === byte),
   );
   if (found) return { mime: found.mime, ext: found.ext };
-  const header = new TextDecoder("latin1").decode(head.subarray(0, NEWC_CPIO_HEADER_BYTES));
+  const header = textDecoder("latin1").decode(head.subarray(0, NEWC_CPIO_HEADER_BYTES));
   if (NEWC_CPIO_HEADER.test(header)) return { mime: "application/x-cpio", ext: "cpio" };
   return undefined;
 }

@@ -13,6 +13,7 @@
 
 import { isAscii, isUtf8 } from "node:buffer";
 import { isSvgDocument } from "../extractors/image/svg.js";
+import { textDecoder } from "../text-decoder.js";
 import { legacyCharset } from "./legacy-charset.js";
 
 /**
@@ -134,7 +135,7 @@ function utf16WithoutBom(head: Uint8Array): TextEncoding | undefined {
     if (head[i + 1] === 0) oddZero++;
   }
   const decode = (label: string, encoding: string): TextEncoding | undefined =>
-    isTextual(new TextDecoder(label).decode(head.subarray(0, pairs * 2), { stream: true }))
+    isTextual(textDecoder(label).decode(head.subarray(0, pairs * 2), { stream: true }))
       ? { encoding, bom: false, bomLength: 0, decoderLabel: label }
       : undefined;
   if (evenZero >= pairs * 0.6 && oddZero === 0) return decode("utf-16be", "utf-16be");
@@ -202,7 +203,7 @@ export function decodeText(bytes: Uint8Array, encoding: TextEncoding, complete: 
   if (encoding.decoderLabel.startsWith("utf-32"))
     return decodeUtf32(body, encoding.decoderLabel === "utf-32le");
   // stream: true keeps a cut sequence back instead of emitting U+FFFD for it.
-  return new TextDecoder(encoding.decoderLabel).decode(body, { stream: !complete });
+  return textDecoder(encoding.decoderLabel).decode(body, { stream: !complete });
 }
 
 /** UTF-32 has no TextDecoder; it is rare enough that a plain loop will do. */

@@ -4,6 +4,7 @@ import { readZipDirectory, type ZipEntry } from "../extractors/archive/zip-direc
 import { readZipEntry } from "../extractors/archive/zip-entry.js";
 import { child, parseXml, type XmlNode } from "../extractors/document/xml-fields.js";
 import { TAIL_WINDOW_BYTES } from "../limits.js";
+import { textDecoder } from "../text-decoder.js";
 import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
 import { compareDeclared, type DetectHints } from "./detect.js";
@@ -412,7 +413,7 @@ async function packageType(
     ]);
     const types = contentTypes && contentTypesOrUndefined(contentTypes);
     return typeFromZipEntries(names, {
-      ...(mimetype !== undefined && { mimetype: new TextDecoder("utf-8").decode(mimetype) }),
+      ...(mimetype !== undefined && { mimetype: textDecoder("utf-8").decode(mimetype) }),
       ...(types !== undefined && { contentTypes: types }),
     });
   } catch (error) {

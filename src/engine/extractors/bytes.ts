@@ -1,3 +1,4 @@
+import { textDecoder } from "../text-decoder.js";
 /**
  * Small readings of bytes from a file that several extractors share: a
  * chunk's four-character code, little-endian integers at any offset, a name
@@ -82,8 +83,8 @@ export function u32(bytes: Uint8Array, at: number): number {
  */
 export function utf8OrLatin1(bytes: Uint8Array, options: { cut?: boolean } = {}): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: options.cut ?? false });
+    return textDecoder("utf-8", { fatal: true }).decode(bytes, { stream: options.cut ?? false });
   } catch {
-    return new TextDecoder("latin1").decode(bytes);
+    return textDecoder("latin1").decode(bytes);
   }
 }

@@ -1,3 +1,5 @@
+import { textDecoder } from "../text-decoder.js";
+
 /**
  * Windows code page numbers, as legacy formats state them (an RTF
  * `\ansicpg` or font's `\fcharset`, a property set's PIDSI_CODEPAGE), turned into TextDecoder
@@ -97,7 +99,7 @@ export function codePageOfCharset(charset: number): number | undefined {
 export function decoderOfCodePage(codePage: number): string | undefined {
   const label = CODE_PAGE_LABELS.get(codePage) ?? `windows-${codePage}`;
   try {
-    new TextDecoder(label);
+    textDecoder(label);
     return label;
   } catch {
     return undefined;

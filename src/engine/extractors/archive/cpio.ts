@@ -6,6 +6,7 @@
 
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import { isArchiveName } from "./archive-names.js";
 import { type RangeRead, stopAtReadLimit, type TarListing, type TarWalkOptions } from "./tar.js";
 
@@ -14,7 +15,7 @@ const TRAILER = "TRAILER!!!";
 const MAX_NAME_BYTES = 4096;
 
 function field(header: Uint8Array, start: number, length: number, radix: 8 | 16): number {
-  const digits = new TextDecoder("latin1").decode(header.subarray(start, start + length));
+  const digits = textDecoder("latin1").decode(header.subarray(start, start + length));
   const pattern = radix === 8 ? /^[0-7]+$/ : /^[0-9a-fA-F]+$/;
   if (!pattern.test(digits)) throw new ContentError(`bad cpio header field "${digits}"`);
   return Number.parseInt(digits, radix);
@@ -31,13 +32,13 @@ function field(header: Uint8Array, start: number, length: number, radix: 8 | 16)
 export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promise<TarListing> {
   const listing: TarListing = { entries: 0, totalSize: 0, sample: [], nestedArchives: 0, incomplete: true };
   let offset = 0;
-  const decoder = new TextDecoder("utf-8");
+  const decoder = textDecoder("utf-8");
   // A budget that refuses any read, a header's or a name's, ends the walk but keeps its listing.
   const readWithinBudget = stopAtReadLimit(read, listing);
   for (;;) {
     const header = await readWithinBudget(offset, 110);
     if (!header) return listing;
-    const magic = new TextDecoder("latin1").decode(header.subarray(0, 6));
+    const magic = textDecoder("latin1").decode(header.subarray(0, 6));
     const newc = magic === "070701" || magic === "070702";
     if (!newc && magic !== "070707") {
       if (offset === 0) throw new ContentError("not an ASCII cpio archive");

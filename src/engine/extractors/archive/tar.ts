@@ -7,6 +7,7 @@
 
 import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import { isArchiveName } from "./archive-names.js";
 
 const BLOCK = 512;
@@ -45,7 +46,7 @@ export interface TarWalkOptions {
 
 function text(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
-  return new TextDecoder("utf-8").decode(end < 0 ? bytes : bytes.subarray(0, end));
+  return textDecoder("utf-8").decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 function octal(field: Uint8Array): number {
@@ -78,7 +79,7 @@ export function isTarHeader(block: Uint8Array): boolean {
 
 function paxRecords(body: Uint8Array): Map<string, string> {
   const records = new Map<string, string>();
-  const textBody = new TextDecoder("utf-8").decode(body);
+  const textBody = textDecoder("utf-8").decode(body);
   for (const match of textBody.matchAll(/^\d+ ([^=\n]+)=([^\n]*)$/gm)) {
     records.set(match[1] as string, match[2] as string);
   }

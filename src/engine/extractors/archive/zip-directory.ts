@@ -14,6 +14,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import { utf8OrLatin1 } from "../bytes.js";
 
 const EOCD_SIGNATURE = 0x06054b50;
@@ -140,7 +141,7 @@ function decodeName(bytes: Uint8Array, utf8Flag: boolean): string {
     // every byte becomes a character, though CP437's accented letters come out as other ones.
     return utf8OrLatin1(bytes);
   }
-  return new TextDecoder("utf-8").decode(bytes);
+  return textDecoder("utf-8").decode(bytes);
 }
 
 /**

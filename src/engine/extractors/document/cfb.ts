@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { CFB_APPLICATIONS } from "../../detect/cfb-format.js";
 import { ContentError } from "../../errors.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo } from "../../types.js";
 import { readPowerPointDocument } from "./powerpoint-document.js";
 import { readDocumentSummaryInformation, readSummaryInformation } from "./summary-information.js";
@@ -360,7 +361,7 @@ async function readDirectory(
   warn: (message: string) => void,
 ): Promise<DirectoryEntry[]> {
   const sectorSize = chains.sectorSize;
-  const utf16 = new TextDecoder("utf-16le");
+  const utf16 = textDecoder("utf-16le");
   // Indexed by entry id (unused slots included), as sibling and child links name them.
   const entries: DirectoryEntry[] = [];
   let sector = header.getUint32(48, true);

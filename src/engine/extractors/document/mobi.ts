@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo } from "../../types.js";
 
 const EXTH_AUTHOR = 100;
@@ -22,18 +23,18 @@ export async function readMobi(reader: BlockReader): Promise<DocumentInfo> {
   const palmView = new DataView(palm.buffer, palm.byteOffset, palm.byteLength);
   const nameEnd = palm.indexOf(0);
   const palmName = cleanString(
-    new TextDecoder("latin1").decode(palm.subarray(0, nameEnd < 0 ? 32 : Math.min(32, nameEnd))),
+    textDecoder("latin1").decode(palm.subarray(0, nameEnd < 0 ? 32 : Math.min(32, nameEnd))),
   );
   const info: DocumentInfo = { kind: "mobi", ...(palmName && { title: palmName }) };
   const recordZero = palmView.getUint32(78, false);
   const record = await reader.read(recordZero, 1024);
   const data = new DataView(record.buffer, record.byteOffset, record.byteLength);
-  if (record.byteLength < 132 || new TextDecoder("latin1").decode(record.subarray(16, 20)) !== "MOBI")
+  if (record.byteLength < 132 || textDecoder("latin1").decode(record.subarray(16, 20)) !== "MOBI")
     return info;
   info.encrypted = data.getUint16(12, false) !== 0;
   const headerLength = data.getUint32(20, false);
   const utf8 = data.getUint32(28, false) === 65001;
-  const decoder = new TextDecoder(utf8 ? "utf-8" : "windows-1252");
+  const decoder = textDecoder(utf8 ? "utf-8" : "windows-1252");
   const fullNameOffset = data.getUint32(84, false);
   const fullNameLength = boundedLength(data.getUint32(88, false), 4096, "MOBI full name");
   const fullName = cleanString(
@@ -44,7 +45,7 @@ export async function readMobi(reader: BlockReader): Promise<DocumentInfo> {
   if (!hasExth) return info;
   const exthAt = recordZero + 16 + headerLength;
   const exthHead = await reader.read(exthAt, 12);
-  if (exthHead.byteLength < 12 || new TextDecoder("latin1").decode(exthHead.subarray(0, 4)) !== "EXTH")
+  if (exthHead.byteLength < 12 || textDecoder("latin1").decode(exthHead.subarray(0, 4)) !== "EXTH")
     return info;
   const exthLength = boundedLength(
     new DataView(exthHead.buffer, exthHead.byteOffset).getUint32(4, false),

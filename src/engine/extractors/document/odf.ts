@@ -1,4 +1,5 @@
 import { ContentError } from "../../errors.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo } from "../../types.js";
 import { child, count, joined, parseXml, text, texts, type XmlNode } from "./xml-fields.js";
 import type { ZipPackage } from "./zip-package.js";
@@ -24,7 +25,7 @@ const MACRO_PATH = /^(Basic\/[^/]+\/(?!script-lb\.xml$)[^/]+|Scripts\/(.+\/)?[^/
 export async function readOdf(pkg: ZipPackage, spreadsheet: boolean): Promise<DocumentInfo> {
   const info: DocumentInfo = { kind: "odf", encrypted: false };
   const manifest = await pkg.part("META-INF/manifest.xml");
-  if (manifest && new TextDecoder().decode(manifest).includes("encryption-data")) info.encrypted = true;
+  if (manifest && textDecoder().decode(manifest).includes("encryption-data")) info.encrypted = true;
   if ([...pkg.names(), ...manifestPaths(manifest)].some((name) => MACRO_PATH.test(name))) info.macros = true;
   let meta: XmlNode | undefined;
   try {

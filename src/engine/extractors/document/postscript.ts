@@ -7,6 +7,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { cleanString, HEAD_WINDOW_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo, ImageInfo } from "../../types.js";
 
 /** What the structuring comments of a PostScript file state. */
@@ -82,7 +83,7 @@ async function postScriptSection(reader: BlockReader): Promise<{ start: number; 
 
 function latin1(bytes: Uint8Array): string {
   // DSC comments are 7-bit ASCII; latin1 never fails and keeps one character per byte.
-  return new TextDecoder("latin1").decode(bytes);
+  return textDecoder("latin1").decode(bytes);
 }
 
 async function tailText(reader: BlockReader, start: number, end: number): Promise<string> {

@@ -1,4 +1,5 @@
 import { cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo } from "../../types.js";
 import { codePageOfCharset, decoderOfCodePage, encodingOfCodePage } from "../code-pages.js";
 
@@ -102,7 +103,7 @@ class FieldText {
 
   private flush(): void {
     if (this.pending.length > 0)
-      this.out += new TextDecoder(this.pendingEncoding).decode(Uint8Array.from(this.pending));
+      this.out += textDecoder(this.pendingEncoding).decode(Uint8Array.from(this.pending));
     this.pending = [];
   }
 }

@@ -1,4 +1,5 @@
 import { cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo } from "../../types.js";
 import { u16, u32 } from "../bytes.js";
 import { encodingOfCodePage } from "../code-pages.js";
@@ -236,7 +237,7 @@ function stringValue(bytes: Uint8Array, at: number, codePage: number | undefined
   if ((type !== VT_LPSTR && type !== VT_LPWSTR) || at + 8 + byteLength > bytes.byteLength) return undefined;
   const label =
     type === VT_LPWSTR || codePage === CODE_PAGE_UTF16 ? "utf-16le" : encodingOfCodePage(codePage);
-  const text = new TextDecoder(label).decode(bytes.subarray(at + 8, at + 8 + byteLength));
+  const text = textDecoder(label).decode(bytes.subarray(at + 8, at + 8 + byteLength));
   const end = text.indexOf("\0");
   return cleanString(end >= 0 ? text.slice(0, end) : text);
 }

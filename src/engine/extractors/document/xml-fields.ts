@@ -6,6 +6,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { ContentError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 
 /** A parsed element: child elements by local name, attributes as `@_name`, text as `#text`. */
 export type XmlNode = { [key: string]: unknown };
@@ -42,7 +43,7 @@ const parser = metadataXmlParser({ keepPrefixes: false });
  * const core = parseXml(coreBytes); // { coreProperties: { title: "Q3 report", creator: "Ann" } }
  */
 export function parseXml(bytes: Uint8Array): XmlNode {
-  const text = withoutDoctype(new TextDecoder("utf-8").decode(bytes));
+  const text = withoutDoctype(textDecoder("utf-8").decode(bytes));
   try {
     return parser.parse(text) as XmlNode;
   } catch (error) {

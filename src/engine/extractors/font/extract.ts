@@ -8,6 +8,7 @@
 import { createBrotliDecompress, inflateSync } from "node:zlib";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { FontInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { embeddingOf, parseFvar, parseMaxp, parseOs2 } from "./font-tables.js";
@@ -298,7 +299,7 @@ async function eotNames(ctx: ExtractContext): Promise<FontInfo> {
     const length = boundedLength(view.getUint16(pos + 2, true), 4096, "EOT name length");
     pos += 4;
     if (pos + length > head.length) throw new ContentError("EOT header: truncated name");
-    strings.push(new TextDecoder("utf-16le").decode(head.subarray(pos, pos + length)));
+    strings.push(textDecoder("utf-16le").decode(head.subarray(pos, pos + length)));
     pos += length;
   }
   const [family, subfamily, version, fullName] = strings.map((value) => cleanString(value));

@@ -1,5 +1,6 @@
 import { ContentError } from "../../errors.js";
 import { cleanString, MAX_LICENSE_CHARS } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { FontInfo } from "../../types.js";
 
 /** English (United States), the language most fonts name themselves in first. */
@@ -33,8 +34,8 @@ interface NameRecord {
 
 function decodeName(bytes: Uint8Array, platform: number, encoding: number): string | undefined {
   // Windows and Unicode platforms store UTF-16BE; Mac Roman is the Mac platform's script 0.
-  if (platform === 3 || platform === 0) return new TextDecoder("utf-16be").decode(bytes);
-  if (platform === 1 && encoding === 0) return new TextDecoder("macintosh").decode(bytes);
+  if (platform === 3 || platform === 0) return textDecoder("utf-16be").decode(bytes);
+  if (platform === 1 && encoding === 0) return textDecoder("macintosh").decode(bytes);
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import { BlockReader } from "../../byte-source/block-reader.js";
 import { BufferSource } from "../../byte-source/byte-source.js";
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { ImageInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { decodeMoov, type MovieHeader } from "../media/iso-bmff.js";
@@ -380,7 +381,7 @@ async function decodePsd(ctx: ExtractContext): Promise<ImageInfo> {
  * The root's `<title>` is the image's title.
  */
 async function decodeSvg(ctx: ExtractContext): Promise<ImageInfo | undefined> {
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(await head(ctx));
+  const text = textDecoder("utf-8", { fatal: false }).decode(await head(ctx));
   const root = findSvgRoot(text);
   if (root === undefined) {
     ctx.warn("SVG: no <svg> root element in the head window");

@@ -1,4 +1,5 @@
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { ExtractorDescriptor } from "../extractor.js";
 import { headRange, tailRange } from "../extractor.js";
 
@@ -69,7 +70,7 @@ const SVG_ROOT = /^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*
  * looksLikeSvg(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>')) // true
  */
 export function looksLikeSvg(head: Uint8Array): boolean {
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(head.subarray(0, 4096));
+  const text = textDecoder("utf-8", { fatal: false }).decode(head.subarray(0, 4096));
   return SVG_ROOT.test(text.replace(/^\uFEFF/, ""));
 }
 

@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { ExifInfo } from "../../types.js";
 import { readExactly, viewOf } from "./byte-reading.js";
 import { RECORD_TAGS } from "./exif.js";
@@ -159,7 +160,7 @@ class TiffWalker {
     const length = Math.min(entry.count, MAX_ASCII_BYTES);
     if (entry.valueOffset + length > this.reader.size) return undefined;
     const bytes = await readExactly(this.reader, entry.valueOffset, length, "TIFF string");
-    return cleanString(new TextDecoder("latin1").decode(bytes));
+    return cleanString(textDecoder("latin1").decode(bytes));
   }
 
   /** The `index`th value of a SHORT/LONG entry. */

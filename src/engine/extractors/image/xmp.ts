@@ -1,3 +1,5 @@
+import { textDecoder } from "../../text-decoder.js";
+
 /**
  * The little read from XMP packets: the orientation some editors record only
  * there (tiff:Orientation) when they drop or never wrote the EXIF block.
@@ -27,7 +29,7 @@ const TIFF_PREFIX = /xmlns:([A-Za-z_][\w.-]{0,63})\s*=\s*["']http:\/\/ns\.adobe\
  */
 export function xmpOrientation(packet: Uint8Array, warn: (message: string) => void): number | undefined {
   // latin1 never fails and keeps ASCII names and digits as they are, whatever the packet's encoding.
-  const text = new TextDecoder("latin1").decode(packet.subarray(0, MAX_XMP_PACKET_BYTES));
+  const text = textDecoder("latin1").decode(packet.subarray(0, MAX_XMP_PACKET_BYTES));
   if (!text.includes(TIFF_NAMESPACE) && !text.includes("tiff:Orientation")) return undefined;
   const prefix = (TIFF_PREFIX.exec(text)?.[1] ?? "tiff").replace(/\./g, "\\.");
   const property = new RegExp(

@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { MediaInfo } from "../../types.js";
 import { fourcc } from "../bytes.js";
 
@@ -120,7 +121,7 @@ async function readInfoCopyright(reader: BlockReader, start: number): Promise<st
       for (let field = 0; field + 8 <= info.byteLength; ) {
         const length = new DataView(info.buffer, info.byteOffset + field, 8).getUint32(4, true);
         if (fourcc(info, field) === "ICOP") {
-          const text = new TextDecoder("latin1").decode(info.subarray(field + 8, field + 8 + length));
+          const text = textDecoder("latin1").decode(info.subarray(field + 8, field + 8 + length));
           return cleanString(text.split("\0")[0]);
         }
         field += 8 + length + (length & 1);

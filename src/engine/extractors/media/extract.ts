@@ -1,6 +1,7 @@
 import { EndOfStreamError } from "strtok3";
 import { ContentError, describeError, LimitExceededError } from "../../errors.js";
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { Category, MediaInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { noteBoxWalkEnd } from "../image/iso-boxes.js";
@@ -557,7 +558,7 @@ const AMR_FRAME_BYTES = {
  */
 async function readAmrHeader(ctx: ExtractContext): Promise<MediaInfo> {
   const head = await ctx.reader.read(0, HEAD_WINDOW_BYTES);
-  const magic = new TextDecoder("latin1").decode(head.subarray(0, 9));
+  const magic = textDecoder("latin1").decode(head.subarray(0, 9));
   const wide = magic.startsWith("#!AMR-WB\n");
   if (!wide && !magic.startsWith("#!AMR\n")) throw new ContentError("AMR: missing magic line");
   const media: MediaInfo = {

@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { MediaInfo } from "../../types.js";
 
 /*
@@ -66,7 +67,7 @@ class AmfReader {
     const length = this.view.getUint16(this.at);
     this.at += 2;
     this.need(length);
-    const text = new TextDecoder().decode(this.bytes.subarray(this.at, this.at + length));
+    const text = textDecoder().decode(this.bytes.subarray(this.at, this.at + length));
     this.at += length;
     return text;
   }

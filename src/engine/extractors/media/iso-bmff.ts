@@ -1,6 +1,7 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { GpsPosition } from "../../types.js";
 import { fourcc } from "../bytes.js";
 import { type BoxWalkEnd, boxWalkStopped, childBoxes } from "../image/iso-boxes.js";
@@ -142,9 +143,9 @@ function assetString(content: Uint8Array): string | undefined {
   const littleEndian = bytes[0] === 0xff && bytes[1] === 0xfe;
   let text: string;
   if (bigEndian || littleEndian) {
-    text = new TextDecoder(bigEndian ? "utf-16be" : "utf-16le").decode(bytes.subarray(2));
+    text = textDecoder(bigEndian ? "utf-16be" : "utf-16le").decode(bytes.subarray(2));
   } else {
-    text = new TextDecoder("utf-8").decode(bytes);
+    text = textDecoder("utf-8").decode(bytes);
   }
   const end = text.indexOf("\0");
   return cleanString(end >= 0 ? text.slice(0, end) : text);
@@ -343,7 +344,7 @@ function userDataText(content: Uint8Array): string | undefined {
   const length = Math.min(view.getUint16(0), content.byteLength - 4, MAX_USER_DATA_TEXT_BYTES);
   const language = view.getUint16(2);
   const label = language < 0x400 ? "macintosh" : "utf-8";
-  return cleanString(new TextDecoder(label).decode(content.subarray(4, 4 + length)));
+  return cleanString(textDecoder(label).decode(content.subarray(4, 4 + length)));
 }
 
 /**
@@ -356,7 +357,7 @@ function cameraUserDataText(content: Uint8Array): string | undefined {
     bytes = bytes.subarray(6);
   }
   const end = bytes.indexOf(0);
-  return cleanString(new TextDecoder("utf-8").decode(end >= 0 ? bytes.subarray(0, end) : bytes));
+  return cleanString(textDecoder("utf-8").decode(end >= 0 ? bytes.subarray(0, end) : bytes));
 }
 
 /**
@@ -379,7 +380,7 @@ function quickTimeMetadata(meta: Uint8Array): Map<string, string> {
     const size = viewOf(meta).getUint32(at);
     if (size < 8 || at + size > keys.end) break;
     index += 1;
-    const name = new TextDecoder("utf-8").decode(meta.subarray(at + 8, at + size));
+    const name = textDecoder("utf-8").decode(meta.subarray(at + 8, at + size));
     if (METADATA_KEYS.has(name)) wanted.set(index, name);
     at += size;
   }
@@ -392,7 +393,7 @@ function quickTimeMetadata(meta: Uint8Array): Map<string, string> {
     if (!data || data.end - data.start <= 8) continue;
     const label = viewOf(meta).getUint32(data.start) === 2 ? "utf-16be" : "utf-8";
     const text = cleanString(
-      new TextDecoder(label).decode(
+      textDecoder(label).decode(
         meta.subarray(data.start + 8, Math.min(data.end, data.start + 8 + MAX_USER_DATA_TEXT_BYTES)),
       ),
     );

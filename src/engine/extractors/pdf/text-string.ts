@@ -1,3 +1,5 @@
+import { textDecoder } from "../../text-decoder.js";
+
 /**
  * PDF text strings (ISO 32000-2 §7.9.2): UTF-16BE with a byte order mark,
  * UTF-8 with one (PDF 2.0), or else PDFDocEncoding; and PDF dates (§7.9.4).
@@ -64,14 +66,14 @@ const UTF8_LANGUAGE_ESCAPE = /\u001b(?:[A-Za-z]{2}){1,2}\u001b/g;
  */
 export function decodeTextString(bytes: Uint8Array): string {
   if (bytes[0] === 0xfe && bytes[1] === 0xff) {
-    return new TextDecoder("utf-16be").decode(bytes.subarray(2)).replace(UTF16_LANGUAGE_ESCAPE, "");
+    return textDecoder("utf-16be").decode(bytes.subarray(2)).replace(UTF16_LANGUAGE_ESCAPE, "");
   }
   // Not allowed by the standard, but some producers write little-endian with its mark.
   if (bytes[0] === 0xff && bytes[1] === 0xfe) {
-    return new TextDecoder("utf-16le").decode(bytes.subarray(2)).replace(UTF16_LANGUAGE_ESCAPE, "");
+    return textDecoder("utf-16le").decode(bytes.subarray(2)).replace(UTF16_LANGUAGE_ESCAPE, "");
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    return new TextDecoder("utf-8").decode(bytes.subarray(3)).replace(UTF8_LANGUAGE_ESCAPE, "");
+    return textDecoder("utf-8").decode(bytes.subarray(3)).replace(UTF8_LANGUAGE_ESCAPE, "");
   }
   let text = "";
   for (const byte of bytes) text += String.fromCharCode(PDF_DOC_ENCODING[byte] ?? byte);

@@ -1,5 +1,6 @@
 import { ContentError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { PdfInfo } from "../../types.js";
 import { metadataXmlParser, withoutDoctype } from "../document/xml-fields.js";
 
@@ -100,12 +101,12 @@ export function parseXmp(bytes: Uint8Array): XmpFields {
 function decodePacket(bytes: Uint8Array): string {
   const [first, second] = [bytes[0], bytes[1]];
   if ((first === 0xfe && second === 0xff) || (first === 0x00 && second === 0x3c)) {
-    return new TextDecoder("utf-16be").decode(bytes);
+    return textDecoder("utf-16be").decode(bytes);
   }
   if ((first === 0xff && second === 0xfe) || (first === 0x3c && second === 0x00)) {
-    return new TextDecoder("utf-16le").decode(bytes);
+    return textDecoder("utf-16le").decode(bytes);
   }
-  return new TextDecoder("utf-8").decode(bytes);
+  return textDecoder("utf-8").decode(bytes);
 }
 
 function isNode(value: unknown): value is XmlNode {

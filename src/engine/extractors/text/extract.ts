@@ -8,6 +8,7 @@ import {
   type TextEncoding,
 } from "../../detect/text-sniff.js";
 import { TEXT_EXACT_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { Sections, TextInfo } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 
@@ -118,7 +119,7 @@ function decoderFor(encoding: TextEncoding, fatal: boolean): ChunkDecoder {
       },
     };
   }
-  const decoder = new TextDecoder(encoding.decoderLabel, { fatal, ignoreBOM: true });
+  const decoder = textDecoder(encoding.decoderLabel, { fatal, ignoreBOM: true });
   return { decode: (bytes, last) => decoder.decode(bytes, { stream: !last }) };
 }
 

@@ -1,0 +1,109 @@
+/**
+ * What the engine decodes text with: `TextDecoder`, except where Node.js
+ * gets windows-1252 wrong.
+ *
+ * Node.js 20.18.3 and later 20.x, 22.13 and later and 24 decode windows-1252
+ * (and `latin1`, `iso-8859-1`, `ascii`, which name it in the WHATWG
+ * Encoding Standard) through a Latin-1 fast path, so bytes 0x80-0x9F come out
+ * as C1 control characters instead of the euro sign, curly quotes, dashes,
+ * `Œ`, `Š`, `Ž`, `™` and `Ÿ` (nodejs/node#56542, #60888). That is the most
+ * common legacy character set there is: a Word title with an apostrophe, an
+ * RTF author, a Windows text file would lose those characters. Where the
+ * running Node.js has the fault, windows-1252 is decoded here from the
+ * standard's table; where it has not, `TextDecoder` is used as it is.
+ */
+
+/** The decoding part of TextDecoder, which both decoders below have. */
+export interface TextDecoding {
+  readonly encoding: string;
+  decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string;
+}
+
+/** WHATWG index-windows-1252 for bytes 0x80-0x9F; the rest of the set is Latin-1. */
+const WINDOWS_1252_C1 = Uint16Array.of(
+  0x20ac,
+  0x81,
+  0x201a,
+  0x192,
+  0x201e,
+  0x2026,
+  0x2020,
+  0x2021,
+  0x2c6,
+  0x2030,
+  0x160,
+  0x2039,
+  0x152,
+  0x8d,
+  0x17d,
+  0x8f,
+  0x90,
+  0x2018,
+  0x2019,
+  0x201c,
+  0x201d,
+  0x2022,
+  0x2013,
+  0x2014,
+  0x2dc,
+  0x2122,
+  0x161,
+  0x203a,
+  0x153,
+  0x9d,
+  0x17e,
+  0x178,
+);
+
+/** Code units turned into a string at a time: a spread argument list has a bound. */
+const CHUNK = 8192;
+
+let faulty: boolean | undefined;
+
+/** Whether this Node.js decodes windows-1252's 0x80 as a control character rather than the euro sign. */
+function windows1252IsFaulty(): boolean {
+  faulty ??= new TextDecoder("windows-1252").decode(Uint8Array.of(0x80)) !== "\u20ac";
+  return faulty;
+}
+
+/** windows-1252 as the Encoding Standard defines it; every byte has a character, so nothing is fatal. */
+class Windows1252Decoder implements TextDecoding {
+  readonly encoding = "windows-1252";
+  private readonly latin1 = new TextDecoder("windows-1252");
+
+  decode(input?: ArrayBufferView | ArrayBuffer | null): string {
+    if (input === undefined || input === null) return "";
+    const bytes = ArrayBuffer.isView(input)
+      ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+      : new Uint8Array(input);
+    // Text without bytes 0x80-0x9F reads the same either way: the native decoder is faster.
+    if (!bytes.some((byte) => byte >= 0x80 && byte < 0xa0)) return this.latin1.decode(bytes);
+    let out = "";
+    const units = new Uint16Array(Math.min(bytes.byteLength, CHUNK));
+    for (let at = 0; at < bytes.byteLength; at += CHUNK) {
+      const end = Math.min(bytes.byteLength, at + CHUNK);
+      for (let i = at; i < end; i++) {
+        const byte = bytes[i] as number;
+        units[i - at] = byte >= 0x80 && byte < 0xa0 ? (WINDOWS_1252_C1[byte - 0x80] as number) : byte;
+      }
+      out += String.fromCharCode(...units.subarray(0, end - at));
+    }
+    return out;
+  }
+}
+
+/**
+ * A decoder for `label`, as `new TextDecoder(label, options)` would be, with
+ * windows-1252 (by any of its labels) decoded right whatever the Node.js
+ * version. Throws a RangeError for a label TextDecoder does not know.
+ *
+ * @example
+ * textDecoder("windows-1252").decode(Uint8Array.of(0x93, 0x41, 0x94)) // "“A”"
+ */
+export function textDecoder(
+  label = "utf-8",
+  options?: { fatal?: boolean; ignoreBOM?: boolean },
+): TextDecoding {
+  const decoder = new TextDecoder(label, options);
+  return decoder.encoding === "windows-1252" && windows1252IsFaulty() ? new Windows1252Decoder() : decoder;
+}
