@@ -683,6 +683,18 @@ describe("RTF special characters", () => {
   });
 });
 
+describe("RTF without \\ansicpg", () => {
+  it.each([
+    // exiftool (12.57) on the same bytes: Title "Café crème", Author "René".
+    ["\\mac, as Mac Roman", "\\mac", "Café crème", "René"],
+    ["\\ansi, as Windows-1252", "\\ansi", "Caf\u017d cr\u008fme", "Ren\u017d"],
+  ])("reads its bytes in the set the header names: %s", async (_label, charset, title, creator) => {
+    const text = `{\\rtf1${charset}\\deff0{\\fonttbl{\\f0 Geneva;}}{\\info{\\title Caf\\'8e cr\\'8fme}{\\author Ren\\'8e}}\\pard Body\\par}`;
+    const result = await run(new TextEncoder().encode(text), "notes.rtf");
+    expect(result.document).toEqual({ kind: "rtf", title, creator });
+  });
+});
+
 describe("RTF field cut off by the end of the head", () => {
   it("is left out, the fields before it kept", async () => {
     const cut = `{\\rtf1\\ansi{\\info{\\author Ann}{\\title ${"\\u26085?".repeat(2000)}`;

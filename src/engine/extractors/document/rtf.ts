@@ -276,7 +276,12 @@ export function readRtf(head: Uint8Array): DocumentInfo {
   const start = source.indexOf("{\\info");
   if (start < 0) return info;
   const codePage = /\\ansicpg(\d+)/.exec(source)?.[1];
-  const stated = encodingOfCodePage(codePage === undefined ? undefined : Number(codePage));
+  // Without \ansicpg, the header's character set names the page: \mac is Mac Roman (as exiftool reads it);
+  // \pc and \pca (code pages 437 and 850) have no decoder here and read as Windows-1252, as \ansi does.
+  const mac = codePage === undefined && /^\{\\rtf1?\\mac(?![a-zA-Z])/.test(source);
+  const stated = mac
+    ? "macintosh"
+    : encodingOfCodePage(codePage === undefined ? undefined : Number(codePage));
   // RTF is 7- and 8-bit text, its control words ASCII: a UTF-16 code page cannot describe its bytes.
   const encoding = stated.startsWith("utf-16") ? "windows-1252" : stated;
   const infoGroup = source.slice(start, start + MAX_INFO_CHARS);
