@@ -489,6 +489,43 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("closes a record opened from the listing back to the listing's entry, so Back leaves the listing", async () => {
+    await putCataloged(catalog, "closing/a.txt", "a");
+    await putCataloged(catalog, "closing/b.txt", "b");
+    await openPage();
+    await page.goto(`${catalog.url}/?view=stats`);
+    await poll(() => page.title()).toBe("Statistics — s3-metadata-catalog");
+    await page.goto(`${catalog.url}/?prefix=closing/`);
+    await poll(() => page.title()).toBe("/closing/ — s3-metadata-catalog");
+
+    // Act: a record opened and closed with its button, one opened and closed with Escape, then Back.
+    for (const close of [() => page.click("#detail-close"), () => page.keyboard.press("Escape")]) {
+      await card("closing/a.txt").click();
+      await poll(() => page.title()).toBe("a.txt — s3-metadata-catalog");
+      await close();
+      await poll(() => page.title()).toBe("/closing/ — s3-metadata-catalog");
+      expect(new URL(page.url()).searchParams.has("key")).toBe(false);
+    }
+    await page.goBack();
+
+    // Assess: the page before the listing, not the record again.
+    await poll(() => page.title()).toBe("Statistics — s3-metadata-catalog");
+    await page.goForward();
+    await poll(() => page.title()).toBe("/closing/ — s3-metadata-catalog");
+    expect(await page.locator("#detail").isHidden()).toBe(true);
+
+    // A record opened over another one closes to the listing as a step of its own: Back shows the first.
+    await card("closing/a.txt").click();
+    await poll(() => page.title()).toBe("a.txt — s3-metadata-catalog");
+    await card("closing/b.txt").click();
+    await poll(() => page.title()).toBe("b.txt — s3-metadata-catalog");
+    await page.click("#detail-close");
+    await poll(() => page.title()).toBe("/closing/ — s3-metadata-catalog");
+    await page.goBack();
+    await poll(() => page.title()).toBe("b.txt — s3-metadata-catalog");
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("shows a refused upload's bar as failed, not full as if it had succeeded", async () => {
     await openPage();
     await page.goto(`${catalog.url}/?prefix=refused/`);

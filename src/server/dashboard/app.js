@@ -544,6 +544,9 @@ function keepListing() {
 function navigate(changes, { replace = false } = {}) {
   const listing = listingLocation();
   const opening = changes.key && changes.key !== state.key;
+  // A record opened over the listing on screen, with none open: closing it is the step back to that entry.
+  const overListing =
+    Boolean(opening) && !replace && !state.key && locationFor({ ...changes, key: "" }) === listing;
   const url = locationFor(changes);
   // A new listing is a fresh start from its first page; opening or closing a record stays on the one shown.
   if (locationFor({ ...changes, key: "" }) !== listing) {
@@ -551,8 +554,9 @@ function navigate(changes, { replace = false } = {}) {
     if (!replace) keepListing();
     shownToken = `${tokenPrefix}${++tokenCount}`;
   }
-  if (replace) history.replaceState({ listing: shownToken }, "", url);
-  else history.pushState({ listing: shownToken }, "", url);
+  const entry = { listing: shownToken, ...(overListing && { overListing: true }) };
+  if (replace) history.replaceState(entry, "", url);
+  else history.pushState(entry, "", url);
   readLocation();
   showLocation(listing, { focus: Boolean(opening) });
 }
@@ -1706,9 +1710,18 @@ async function showDetail(key, { focus = false } = {}) {
  * Closes the panel (the close button, or Escape anywhere while it is open)
  * and puts focus back where the record was opened: the element that opened
  * it if it is still on the page, else the listing's entry for that key (a
- * live refresh may have redrawn the listing), else the view's heading.
+ * live refresh may have redrawn the listing), else the view's heading. A
+ * record opened from the listing on screen closes by going back to the
+ * listing's own history entry, as Back does; one opened from a link or over
+ * another record adds the listing as a new entry.
  */
 function closeDetail() {
+  // Opened from the listing's entry: closing goes back to it, so that Back afterwards leaves the
+  // listing instead of opening the record again. traverse() closes the panel and puts focus back.
+  if (history.state?.overListing) {
+    history.back();
+    return;
+  }
   const key = state.key;
   const opener = detailOpener;
   detailOpener = null;
