@@ -78,6 +78,7 @@ const EXECUTABLE_MIMES = new Set([
   "application/x-mach-binary",
   "application/wasm",
   "application/java-vm",
+  "application/x-python-bytecode",
   "application/vnd.android.package-archive",
 ]);
 

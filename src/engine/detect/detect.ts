@@ -82,6 +82,8 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/x-xz", "application/xz"],
   ["application/zstd", "application/x-zstd"],
   ["application/xml", "text/xml"],
+  // Compiled Python: shared-mime-info's name, file's, and Python's own mimetypes module's.
+  ["application/x-python-bytecode", "application/x-bytecode.python", "application/x-python-code"],
   ["application/rtf", "text/rtf"],
   ["application/vnd.oasis.opendocument.base", "application/vnd.oasis.opendocument.database"],
   // Compound files: file-type names each application/x-cfb. Extraction names Word, Excel, PowerPoint

@@ -5,7 +5,8 @@ import { textDecoder } from "../text-decoder.js";
  * file. file-type validates beyond the magic number and answers `undefined`
  * for a damaged PNG or Matroska file; for a catalog "a PNG, and it is broken"
  * is the useful answer, so the extractor gets to say what is wrong. Also the
- * few formats file-type does not know (DSDIFF) live here.
+ * few formats file-type does not know (DSDIFF, gettext catalogs, compiled
+ * Python) live here.
  */
 interface Signature {
   mime: string;
@@ -36,6 +37,9 @@ const SIGNATURES: readonly Signature[] = [
   { mime: "application/zip", ext: "zip", offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },
   { mime: "application/gzip", ext: "gz", offset: 0, bytes: [0x1f, 0x8b] },
   { mime: "audio/mpeg", ext: "mp3", offset: 0, bytes: ascii("ID3") },
+  // A gettext message catalog (GNU gettext's .mo), written in either byte order.
+  { mime: "application/x-gettext-translation", ext: "mo", offset: 0, bytes: [0xde, 0x12, 0x04, 0x95] },
+  { mime: "application/x-gettext-translation", ext: "mo", offset: 0, bytes: [0x95, 0x04, 0x12, 0xde] },
 ];
 
 /**
@@ -48,8 +52,27 @@ const SIGNATURES: readonly Signature[] = [
 const NEWC_CPIO_HEADER = /^07070[12][0-9A-Fa-f]{104}/;
 const NEWC_CPIO_HEADER_BYTES = 110;
 
+/**
+ * A compiled Python module (.pyc), which file-type does not know. The magic
+ * number is a two-byte version followed by `\r\n`: 3000-4095 for Python 3,
+ * whose 3.7-and-later header is 16 bytes (magic, a flags word of 0-3, then
+ * the source's time and size or its hash) before the marshalled code object
+ * (type byte `c`, 0xE3 with its reference flag); Python 2.7's is 62211 with
+ * an 8-byte header. Checking the header's shape, not the magic alone, keeps
+ * text whose first line is one character ending in `\r\r\n` out.
+ */
+function isPythonBytecode(head: Uint8Array): boolean {
+  if (head.byteLength < 17 || head[2] !== 0x0d || head[3] !== 0x0a) return false;
+  const code = (at: number) => head[at] === 0xe3 || head[at] === 0x63;
+  const version = (head[0] as number) | ((head[1] as number) << 8);
+  if (version === 62211) return code(8);
+  const flags = new DataView(head.buffer, head.byteOffset + 4, 4).getUint32(0, true);
+  return version >= 3000 && version < 4096 && flags <= 3 && code(16);
+}
+
 /** The format whose signature the head starts with, if any. */
 export function matchSignature(head: Uint8Array): { mime: string; ext: string } | undefined {
+  if (isPythonBytecode(head)) return { mime: "application/x-python-bytecode", ext: "pyc" };
   const found = SIGNATURES.find(
     (signature) =>
       head.byteLength >= signature.offset + signature.bytes.length &&
