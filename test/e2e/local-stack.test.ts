@@ -248,7 +248,7 @@ describe("the local stack, end to end", () => {
     ).toEqual([BY_SDK[0].key, BY_AWS_CLI[0].key].sort());
     // stdout stays the JSON array; the note that there is more goes to stderr.
     expect(JSON.parse(firstImage.stdout)).toHaveLength(1);
-    expect(firstImage.stderr).toBe("(first 1 results; raise --limit for more)\n");
+    expect(firstImage.stderr).toBe("(first result; raise --limit for more)\n");
   });
 
   it("keeps objects and records across a Ctrl-C and a restart on the same data dir", async () => {

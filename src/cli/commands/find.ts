@@ -95,7 +95,7 @@ async function runFind(flags: FindFlags): Promise<void> {
       if (flags.json) {
         printJson(withCopies.map((group) => ({ ...group, objects: group.objects.map(withoutIndexKeys) })));
         // On stderr, so stdout stays the JSON array.
-        if (groups.more) process.stderr.write(`(first ${flags.limit} groups; raise --limit for more)\n`);
+        if (groups.more) process.stderr.write(moreNote(flags.limit, "group"));
         return;
       }
       if (withCopies.length === 0)
@@ -109,7 +109,7 @@ async function runFind(flags: FindFlags): Promise<void> {
           process.stdout.write(`  ${terminalSafe(`s3://${object.bucket}/${object.key}`)}${mark}\n`);
         }
       }
-      if (groups.more) process.stderr.write(`(first ${flags.limit} groups; raise --limit for more)\n`);
+      if (groups.more) process.stderr.write(moreNote(flags.limit, "group"));
       return;
     }
     const found = flags.problems
@@ -120,13 +120,18 @@ async function runFind(flags: FindFlags): Promise<void> {
     const items = await target.store.withTypeMismatches(found.items);
     if (flags.json) {
       printJson(items.map(withoutIndexKeys));
-      if (found.more) process.stderr.write(`(first ${flags.limit} results; raise --limit for more)\n`);
+      if (found.more) process.stderr.write(moreNote(flags.limit, "result"));
       return;
     }
     if (items.length === 0) process.stdout.write(`nothing found ${searched}\n`);
     else process.stdout.write(`${formatTable(rowsOf(items))}\n`);
-    if (found.more) process.stderr.write(`(first ${flags.limit} results; raise --limit for more)\n`);
+    if (found.more) process.stderr.write(moreNote(flags.limit, "result"));
   });
+}
+
+/** The line that says a listing stopped at `--limit`: "(first 20 results; ...)", "(first result; ...)". */
+function moreNote(limit: number, what: string): string {
+  return `(first ${limit === 1 ? what : `${limit} ${what}s`}; raise --limit for more)\n`;
 }
 
 /** `catalog find`: objects by category and time, duplicate content, or problems. */

@@ -185,7 +185,9 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
     if (note) process.stderr.write(`(${note})\n`);
     if (listing.more) {
       process.stderr.write(
-        `(first ${flags.limit} sub-folders and objects of each kind; raise --limit for more)\n`,
+        flags.limit === 1
+          ? "(first sub-folder and first object of each kind; raise --limit for more)\n"
+          : `(first ${flags.limit} sub-folders and objects of each kind; raise --limit for more)\n`,
       );
     }
   });
