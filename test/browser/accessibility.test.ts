@@ -63,15 +63,22 @@ let incidents: string[] = [];
 
 /** A fresh page with the given layout remembered, its incidents recorded. */
 async function openPage(layout: (typeof LAYOUTS)[number]): Promise<Page> {
-  await page?.close();
+  await closePage();
   incidents = [];
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
-  page.on("close", () => void context.close());
   recordIncidents(page, (incident) => incidents.push(incident));
   // The layout a person chose last time, as the page keeps it, before the page's own script reads it.
   await page.addInitScript(`localStorage.setItem("layout", ${JSON.stringify(layout)})`);
   return page;
+}
+
+/**
+ * Closes the page with its context, awaited: a context left closing on its
+ * own rejects once the browser has gone, after the last test.
+ */
+async function closePage(): Promise<void> {
+  await page?.context().close();
 }
 
 /** Opens `path` and waits until its view is drawn and the live stream is open. */
@@ -113,7 +120,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
-  await page?.close();
+  await closePage();
 });
 
 afterAll(async () => {
