@@ -55,6 +55,33 @@ const WINDOWS_1252_C1 = Uint16Array.of(
   0x178,
 );
 
+/**
+ * The DOS code pages 437 (the original IBM PC's, which the ZIP specification
+ * names for entry names without the UTF-8 flag) and 850 (DOS Latin-1, RTF's
+ * `\pca`): bytes 0x80-0xFF, as Unicode's mapping tables give them; the lower
+ * half is ASCII. The Encoding Standard, and so TextDecoder, has neither, and
+ * a general converter (iconv-lite) would bring every one of its tables into
+ * the function's bundle for two pages of 128 characters.
+ */
+const DOS_CODE_PAGES: ReadonlyMap<string, string> = new Map([
+  [
+    "ibm437",
+    // 0x80-0x9F, 0xA0-0xBF, 0xC0-0xDF, 0xE0-0xFF
+    "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒ" +
+      "áíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐" +
+      "└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀" +
+      "αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0",
+  ],
+  [
+    "ibm850",
+    // 0x80-0x9F, 0xA0-0xBF, 0xC0-0xDF, 0xE0-0xFF
+    "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒ" +
+      "áíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐" +
+      "└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀" +
+      "ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u00ad±‗¾¶§÷¸°¨·¹³²■\u00a0",
+  ],
+]);
+
 /** Code units turned into a string at a time: a spread argument list has a bound. */
 const CHUNK = 8192;
 
@@ -92,18 +119,41 @@ class Windows1252Decoder implements TextDecoding {
   }
 }
 
+/** A single-byte DOS code page: every byte has a character, so nothing is fatal. */
+class DosCodePageDecoder implements TextDecoding {
+  constructor(
+    readonly encoding: string,
+    private readonly upper: string,
+  ) {}
+
+  decode(input?: ArrayBufferView | ArrayBuffer | null): string {
+    if (input === undefined || input === null) return "";
+    const bytes = ArrayBuffer.isView(input)
+      ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+      : new Uint8Array(input);
+    let out = "";
+    for (const byte of bytes) out += byte < 0x80 ? String.fromCharCode(byte) : this.upper[byte - 0x80];
+    return out;
+  }
+}
+
 /**
  * A decoder for `label`, as `new TextDecoder(label, options)` would be, with
  * windows-1252 (by any of its labels) decoded right whatever the Node.js
- * version. Throws a RangeError for a label TextDecoder does not know.
+ * version, and the DOS code pages `ibm437` and `ibm850` besides. Throws a
+ * RangeError for a label neither knows.
  *
  * @example
  * textDecoder("windows-1252").decode(Uint8Array.of(0x93, 0x41, 0x94)) // "“A”"
+ * textDecoder("ibm437").decode(Uint8Array.of(0x63, 0x61, 0x66, 0x82)) // "café"
  */
 export function textDecoder(
   label = "utf-8",
   options?: { fatal?: boolean; ignoreBOM?: boolean },
 ): TextDecoding {
+  const name = label.trim().toLowerCase();
+  const dos = DOS_CODE_PAGES.get(name);
+  if (dos !== undefined) return new DosCodePageDecoder(name, dos);
   const decoder = new TextDecoder(label, options);
   return decoder.encoding === "windows-1252" && windows1252IsFaulty() ? new Windows1252Decoder() : decoder;
 }

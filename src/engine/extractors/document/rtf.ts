@@ -8,6 +8,10 @@ type Field = (typeof FIELDS)[number];
 
 /** Characters of the info group read at most; writers put a few hundred there. */
 const MAX_INFO_CHARS = 16 * 1024;
+
+/** The DOS code pages of the RTF header's `\pc` and `\pca` character sets. */
+const HEADER_CODE_PAGES: Readonly<Record<string, number>> = { pc: 437, pca: 850 };
+
 /** Groups open at once followed at most: Word nests a few dozen deep; past this the walk ends. */
 const MAX_GROUP_DEPTH = 256;
 /** Fonts of the font table kept at most; a file's text uses a few, Word declares some hundred. */
@@ -276,12 +280,15 @@ export function readRtf(head: Uint8Array): DocumentInfo {
   const start = source.indexOf("{\\info");
   if (start < 0) return info;
   const codePage = /\\ansicpg(\d+)/.exec(source)?.[1];
-  // Without \ansicpg, the header's character set names the page: \mac is Mac Roman (as exiftool reads it);
-  // \pc and \pca (code pages 437 and 850) have no decoder here and read as Windows-1252, as \ansi does.
-  const mac = codePage === undefined && /^\{\\rtf1?\\mac(?![a-zA-Z])/.test(source);
-  const stated = mac
-    ? "macintosh"
-    : encodingOfCodePage(codePage === undefined ? undefined : Number(codePage));
+  // Without \ansicpg, the header's character set names the page, as exiftool reads it: \mac is Mac Roman,
+  // \pc code page 437, \pca code page 850, and \ansi (or nothing) Windows-1252.
+  const charset = codePage === undefined ? /^\{\\rtf1?\\(mac|pca?)(?![a-zA-Z])/.exec(source)?.[1] : undefined;
+  const stated =
+    charset === "mac"
+      ? "macintosh"
+      : encodingOfCodePage(
+          codePage !== undefined ? Number(codePage) : charset ? HEADER_CODE_PAGES[charset] : undefined,
+        );
   // RTF is 7- and 8-bit text, its control words ASCII: a UTF-16 code page cannot describe its bytes.
   const encoding = stated.startsWith("utf-16") ? "windows-1252" : stated;
   const infoGroup = source.slice(start, start + MAX_INFO_CHARS);
