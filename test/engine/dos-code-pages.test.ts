@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { crc32, crc32ByBits } from "../../src/engine/extractors/bytes.js";
 import { BufferSource, extract } from "../../src/engine/index.js";
 import { textDecoder } from "../../src/engine/text-decoder.js";
 import { buildCfb, summaryInformationStream } from "../support/cfb.js";
+import { buildZip } from "../support/zip.js";
 
 const ascii = (text: string) => new TextEncoder().encode(text);
 
@@ -74,5 +76,103 @@ describe("DOS code pages in documents", () => {
 
     // Assess
     expect(result.document).toMatchObject({ kind: "cfb", title: CAFE });
+  });
+});
+
+/** An Info-ZIP Unicode Path extra field (APPNOTE 4.6.9): version 1, the CRC-32 of the legacy name, the UTF-8 name. */
+function unicodePathField(legacy: Uint8Array, name: string, crc = crc32(legacy)): Uint8Array {
+  const utf8 = Buffer.from(name, "utf8");
+  const field = Buffer.alloc(9 + utf8.byteLength);
+  field.writeUInt16LE(0x7075, 0);
+  field.writeUInt16LE(5 + utf8.byteLength, 2);
+  field.writeUInt8(1, 4);
+  field.writeUInt32LE(crc, 5);
+  utf8.copy(field, 9);
+  return field;
+}
+
+async function sampleOf(zip: Uint8Array): Promise<readonly string[] | undefined> {
+  const result = await extract(new BufferSource(zip, "names.zip"), { name: "names.zip" });
+  expect(result.status).toBe("ok");
+  return result.archive?.sample;
+}
+
+describe("ZIP entry names without the UTF-8 flag", () => {
+  it("reads a name that is not UTF-8 as CP437, as the spec says and Windows' compressed folders write it", async () => {
+    // Arrange: Python's zipfile lists this entry as "Café München £5.txt" too.
+    const zip = buildZip(
+      [{ name: "", nameBytes: Uint8Array.of(...CAFE_437, ...ascii(".txt")), content: "x" }],
+      {
+        utf8: false,
+      },
+    );
+
+    // Act / Assess
+    expect(await sampleOf(zip)).toEqual([`${CAFE}.txt`]);
+  });
+
+  it("reads a name that is valid UTF-8 as UTF-8, as Info-ZIP's zip on Linux and macOS write it without the flag", async () => {
+    // `zip` 3.0 in a UTF-8 locale stores "café.txt" so; bsdtar lists it as "café.txt".
+    const zip = buildZip([{ name: "café.txt", content: "x" }], { utf8: false });
+    expect(await sampleOf(zip)).toEqual(["café.txt"]);
+  });
+
+  it("takes the Unicode Path field's name when its CRC is the legacy name's, as WinZip writes it", async () => {
+    // Arrange: the legacy name holds "?" where CP437 has no character for the letters.
+    const legacy = ascii("??.txt");
+    const zip = buildZip(
+      [{ name: "", nameBytes: legacy, centralExtra: unicodePathField(legacy, "日本.txt"), content: "x" }],
+      { utf8: false },
+    );
+
+    // Act / Assess
+    expect(await sampleOf(zip)).toEqual(["日本.txt"]);
+  });
+
+  it("keeps the legacy name when the Unicode Path field is stale, left by a tool that renamed the entry", async () => {
+    const legacy = ascii("renamed.txt");
+    const stale = unicodePathField(legacy, "original.txt", crc32(ascii("original.txt")));
+    const zip = buildZip([{ name: "", nameBytes: legacy, centralExtra: stale, content: "x" }], {
+      utf8: false,
+    });
+    expect(await sampleOf(zip)).toEqual(["renamed.txt"]);
+  });
+
+  it("keeps the legacy name when the field is cut short or its name is not UTF-8", async () => {
+    // Arrange
+    const kept = ascii("kept.txt");
+    const short = Uint8Array.of(0x75, 0x70, 3, 0, 1, 0, 0);
+    const also = ascii("also.txt");
+    const notUtf8 = unicodePathField(also, "x");
+    notUtf8[9] = 0xff;
+    const zip = buildZip(
+      [
+        { name: "", nameBytes: kept, centralExtra: short, content: "x" },
+        { name: "", nameBytes: also, centralExtra: notUtf8, content: "y" },
+      ],
+      { utf8: false },
+    );
+
+    // Act / Assess
+    expect(await sampleOf(zip)).toEqual(["kept.txt", "also.txt"]);
+  });
+
+  it("ignores the field where the UTF-8 flag is set, since the name is UTF-8 already", async () => {
+    const legacy = ascii("flagged.txt");
+    const zip = buildZip([
+      { name: "flagged.txt", centralExtra: unicodePathField(legacy, "other.txt"), content: "x" },
+    ]);
+    expect(await sampleOf(zip)).toEqual(["flagged.txt"]);
+  });
+});
+
+describe("CRC-32 of a name", () => {
+  it.each([
+    ["", 0],
+    ["123456789", 0xcbf43926], // the CRC catalogue's check value for CRC-32/ISO-HDLC
+    ["hello world", 0x0d4a1185],
+  ])("of %j is the same by zlib and bit by bit", (text, expected) => {
+    expect(crc32(ascii(text))).toBe(expected);
+    expect(crc32ByBits(ascii(text))).toBe(expected);
   });
 });

@@ -9,6 +9,10 @@ export interface Part {
   method?: "store" | "deflate";
   /** Sizes left zero in the local header and written after the data (general purpose bit 3). */
   descriptor?: boolean;
+  /** The name's bytes as stored, in place of `name` in UTF-8 (a legacy CP437 name, say). */
+  nameBytes?: Uint8Array;
+  /** Extra fields of the central record (each with its ID and size), after any ZIP64 field. */
+  centralExtra?: Uint8Array;
 }
 
 /** How {@link buildZip} writes the archive as a whole. */
@@ -37,7 +41,7 @@ export function buildZip(parts: readonly Part[], options: ZipOptions = {}): Uint
     offset += chunk.byteLength;
   };
   for (const part of parts) {
-    const name = Buffer.from(part.name, "utf8");
+    const name = part.nameBytes ? Buffer.from(part.nameBytes) : Buffer.from(part.name, "utf8");
     const data = Buffer.from(part.content, "utf8");
     const stored = part.method === "store";
     const body = stored ? data : deflateRawSync(data);
@@ -90,14 +94,15 @@ export function buildZip(parts: readonly Part[], options: ZipOptions = {}): Uint
     central.writeUInt32LE(options.zip64 ? 0xffffffff : data.byteLength, 24);
     central.writeUInt16LE(name.byteLength, 28);
     central.writeUInt32LE(options.zip64 ? 0xffffffff : localAt, 42);
-    const centralExtra = Buffer.alloc(options.zip64 ? 28 : 0);
+    const zip64Extra = Buffer.alloc(options.zip64 ? 28 : 0);
     if (options.zip64) {
-      centralExtra.writeUInt16LE(0x0001, 0);
-      centralExtra.writeUInt16LE(24, 2);
-      centralExtra.writeBigUInt64LE(BigInt(data.byteLength), 4);
-      centralExtra.writeBigUInt64LE(BigInt(body.byteLength), 12);
-      centralExtra.writeBigUInt64LE(BigInt(localAt), 20);
+      zip64Extra.writeUInt16LE(0x0001, 0);
+      zip64Extra.writeUInt16LE(24, 2);
+      zip64Extra.writeBigUInt64LE(BigInt(data.byteLength), 4);
+      zip64Extra.writeBigUInt64LE(BigInt(body.byteLength), 12);
+      zip64Extra.writeBigUInt64LE(BigInt(localAt), 20);
     }
+    const centralExtra = Buffer.concat([zip64Extra, part.centralExtra ?? new Uint8Array(0)]);
     central.writeUInt16LE(centralExtra.byteLength, 30);
     centrals.push(central, name, centralExtra);
   }

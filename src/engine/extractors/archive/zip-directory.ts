@@ -15,7 +15,7 @@ import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { MAX_STRUCTURE_BYTES } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
-import { utf8OrLatin1 } from "../bytes.js";
+import { crc32 } from "../bytes.js";
 
 const EOCD_SIGNATURE = 0x06054b50;
 const EOCD_BYTES = 22;
@@ -27,6 +27,8 @@ const CENTRAL_FIXED_BYTES = 46;
 const MAX_COMMENT_BYTES = 0xffff;
 const ZIP64_EXTRA = 0x0001;
 const AES_EXTRA = 0x9901;
+/** Info-ZIP Unicode Path (APPNOTE 4.6.9): the UTF-8 name beside a legacy one. */
+const UNICODE_PATH_EXTRA = 0x7075;
 const FLAG_ENCRYPTED = 0x0001;
 const FLAG_UTF8 = 0x0800;
 const HOST_MS_DOS = 0;
@@ -134,14 +136,47 @@ export async function readZipEnd(reader: BlockReader): Promise<ZipEnd> {
   return { totalEntries, directoryOffset: directoryOffset + prefixBytes, directorySize, zip64, prefixBytes };
 }
 
-function decodeName(bytes: Uint8Array, utf8Flag: boolean): string {
-  if (!utf8Flag) {
-    // Legacy names are CP437 by the spec but in practice often UTF-8; ASCII is common to both.
-    // Other names are read as windows-1252 (TextDecoder's "latin1"), since TextDecoder has no CP437:
-    // every byte becomes a character, though CP437's accented letters come out as other ones.
-    return utf8OrLatin1(bytes);
+/**
+ * An entry's name. Without the UTF-8 flag the spec says CP437 (APPNOTE
+ * appendix D), which Windows' compressed folders, 7-Zip and WinZip write
+ * on Western systems; but macOS Archive Utility and Info-ZIP's zip on Linux
+ * write UTF-8 without the flag. A legacy name that is valid UTF-8 reads so,
+ * as libarchive's bsdtar shows it (a CP437 name with accented letters almost
+ * never is), and any other as CP437. An Info-ZIP Unicode Path field, written
+ * beside a legacy name by WinZip and Info-ZIP, wins over it while its CRC
+ * still matches the name (a tool that renames an entry without knowing the
+ * field leaves it stale).
+ */
+function decodeName(bytes: Uint8Array, utf8Flag: boolean, extra: DataView): string {
+  if (utf8Flag) return textDecoder("utf-8").decode(bytes);
+  const unicode = unicodePath(extra, bytes);
+  if (unicode !== undefined) return unicode;
+  try {
+    return textDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return textDecoder("ibm437").decode(bytes);
   }
-  return textDecoder("utf-8").decode(bytes);
+}
+
+/** The name of an Info-ZIP Unicode Path field (version 1) whose CRC is the legacy name's, if there is one. */
+function unicodePath(extra: DataView, legacy: Uint8Array): string | undefined {
+  for (let at = 0; at + 4 <= extra.byteLength; ) {
+    const id = extra.getUint16(at, true);
+    const size = extra.getUint16(at + 2, true);
+    const body = at + 4;
+    if (body + size > extra.byteLength) return undefined;
+    if (id === UNICODE_PATH_EXTRA && size > 5 && extra.getUint8(body) === 1) {
+      if (extra.getUint32(body + 1, true) !== crc32(legacy)) return undefined;
+      const name = new Uint8Array(extra.buffer, extra.byteOffset + body + 5, size - 5);
+      try {
+        return textDecoder("utf-8", { fatal: true }).decode(name);
+      } catch {
+        return undefined;
+      }
+    }
+    at = body + size;
+  }
+  return undefined;
 }
 
 /**
@@ -244,8 +279,9 @@ export async function readZipDirectory(
       break;
     }
     const nameStart = at + CENTRAL_FIXED_BYTES;
+    const extra = new DataView(bytes.buffer, bytes.byteOffset + nameStart + nameLength, extraLength);
     const name = withSlashes(
-      decodeName(bytes.subarray(nameStart, nameStart + nameLength), (flags & FLAG_UTF8) !== 0),
+      decodeName(bytes.subarray(nameStart, nameStart + nameLength), (flags & FLAG_UTF8) !== 0, extra),
       data.getUint8(at + 7),
     );
     const entry: ZipEntry = {
@@ -257,7 +293,6 @@ export async function readZipDirectory(
       encrypted: (flags & FLAG_ENCRYPTED) !== 0,
       directory: name.endsWith("/"),
     };
-    const extra = new DataView(bytes.buffer, bytes.byteOffset + nameStart + nameLength, extraLength);
     entry.localHeaderOffset = applyExtra(entry, extra, data.getUint32(at + 42, true)) + end.prefixBytes;
     entries.push(entry);
     at = recordEnd;
