@@ -130,14 +130,38 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   }
   if (failure !== undefined) {
     if (failure instanceof EndOfStreamError) throw failure;
-    // A structure whose stated length the bytes do not hold (a cut Ogg page) surfaces from the parser
-    // as a RangeError of its DataView, whose message alone does not say what is wrong with the file.
-    const damage = failure instanceof RangeError ? "truncated or damaged: " : "";
-    throw new ContentError(`${damage}${describeError(failure)}`, { cause: failure });
+    throw new ContentError(parserReason(failure, fallback), { cause: failure });
   }
   if (!media) return finish(ctx, { container: fallback, codecs: [] });
   if (category) ctx.format.category = category;
   return finishCounted(ctx, { media, ...(cutShort && { cutShort }) });
+}
+
+/** Words in a music-metadata message that already name the format or the tag it is about. */
+const NAMED_IN_MESSAGE =
+  /\b(ID3v[12]|APEv2|ASF|FLAC|Ogg|Opus|Vorbis|Speex|Theora|AIFF|RIFF|WAVE?|WavPack|DSDIFF|DSF|DSD|MP4|EBML|Matroska|MPEG|ADTS|Musepack|Monkey)\b/i;
+
+/**
+ * A record's reason from what music-metadata threw. Its messages name the
+ * structure at fault but often not the format ("Invalid element length:
+ * 323", "Atom size exceeds remaining bytes: 1247 > 672"): the container goes
+ * first where the message does not name a format. A size the bytes cannot hold,
+ * stated in the file ("exceeds remaining") or met as a RangeError of the
+ * parser's DataView (a cut Ogg page), means a file cut short or a damaged
+ * field, and says so. The one internal assertion a damaged file reaches is
+ * put in words.
+ *
+ * @example
+ * parserReason(new Error("Invalid element length: 323"), "Matroska") // "Matroska: Invalid element length: 323"
+ */
+export function parserReason(failure: unknown, container: string): string {
+  let message = describeError(failure);
+  // The Ogg parser's assertion when a page continues a stream whose first page (BOS) it never saw.
+  if (message === "pageConsumer should be initialized")
+    message = "a page comes before the first page of its stream";
+  const named = NAMED_IN_MESSAGE.test(message) || message.toLowerCase().includes(container.toLowerCase());
+  const damage = failure instanceof RangeError || /\bexceeds? (the )?remaining\b/i.test(message);
+  return `${damage ? "truncated or damaged: " : ""}${named ? "" : `${container}: `}${message}`;
 }
 
 /** Why a file cut short is partial. */
