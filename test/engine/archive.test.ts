@@ -13,6 +13,7 @@ import {
 } from "../../src/engine/index.js";
 import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import { corpusFile } from "../support/corpus.js";
+import { tarHeader } from "../support/tar.js";
 
 async function extractFile(name: string): Promise<ExtractionResult> {
   const source = await FileSource.open(corpusFile(name));
@@ -276,20 +277,6 @@ describe("truncated and corrupt archives", () => {
     expect(result.archive).toMatchObject({ kind: "tar", entries: 1, estimated: true });
   });
 });
-
-/** A ustar header block for an entry of `size` bytes; `type` "L" is a GNU long name for the next entry. */
-function tarHeader(name: string, size: number, type = "0"): Buffer {
-  const header = Buffer.alloc(512);
-  header.write(name, 0, "utf8");
-  header.write("0000644\0", 100);
-  header.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
-  header.write(" ".repeat(8), 148);
-  header.write(type, 156);
-  header.write("ustar\u000000", 257);
-  const sum = header.reduce((total, byte) => total + byte, 0);
-  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
-  return header;
-}
 
 describe("tar walks", () => {
   // 25 plain files, then 12 archives: every nested one lies past the 20 names a listing samples.

@@ -11,6 +11,7 @@ import { extract } from "../../src/engine/engine.js";
 import { cleanString, MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile } from "../support/corpus.js";
+import { tarEntry, tarOf } from "../support/tar.js";
 
 const JPEG = readFileSync(corpusFile("exifpy-Canon_40D.jpg"));
 
@@ -32,30 +33,9 @@ class LatentSource implements ByteSource {
   }
 }
 
-/** A ustar header for a regular file of `size` bytes, followed by its zero-padded content. */
-function tarEntry(name: string, size: number): Uint8Array {
-  const header = new Uint8Array(512);
-  const put = (offset: number, text: string) => header.set(Buffer.from(text, "latin1"), offset);
-  put(0, name);
-  put(100, "0000644\0");
-  put(108, "0000000\0");
-  put(116, "0000000\0");
-  put(124, `${size.toString(8).padStart(11, "0")}\0`);
-  put(136, "00000000000\0");
-  put(156, "0");
-  put(257, "ustar\0");
-  put(263, "00");
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (header[i] as number);
-  put(148, `${sum.toString(8).padStart(6, "0")}\0 `);
-  const body = new Uint8Array(Math.ceil(size / 512) * 512);
-  return new Uint8Array(Buffer.concat([header, body]));
-}
-
 /** A tar of `count` files of `size` bytes each: one header per entry, spread through the archive. */
 function spreadTar(count: number, size: number): Uint8Array {
-  const entries = Array.from({ length: count }, (_, i) => tarEntry(`file-${i}.bin`, size));
-  return new Uint8Array(Buffer.concat([...entries, new Uint8Array(1024)]));
+  return new Uint8Array(tarOf(Array.from({ length: count }, (_, i) => tarEntry(`file-${i}.bin`, size))));
 }
 
 /** A portable ASCII ("odc") cpio of `count` files of `size` bytes each, ended by its trailer. */
