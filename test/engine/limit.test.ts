@@ -3,6 +3,7 @@
  * caller can act on it (the pipeline judges a spent time budget) without
  * matching the words of `reason` or `warnings`.
  */
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -186,15 +187,20 @@ describe("the limit that ended an extraction", () => {
       expect(result.limit).toBeUndefined();
     });
 
-    it("is not named for a tar.gz counted in its inflated sample, which warns that it is a sample", async () => {
-      // Prepare: 4 MB of tar, past the 1 MiB inflated for a sample, in far fewer entries than the budget.
-      const bytes = new Uint8Array(gzipSync(spreadTar(40, 100 * 1024)));
+    it("is not named for a tar.gz counted over a prefix and extrapolated, which says so", async () => {
+      // Prepare: 4 MB of incompressible tar, past what a 1 MiB byte budget lets the walk inflate.
+      const entries = Array.from({ length: 40 }, (_, i) =>
+        tarEntry(`file-${i}.bin`, 100 * 1024, randomBytes(100 * 1024)),
+      );
+      const bytes = new Uint8Array(gzipSync(tarOf(entries)));
       // Act
-      const result = await extract(new BufferSource(bytes, "big.tar.gz"));
+      const result = await extract(new BufferSource(bytes, "big.tar.gz"), {
+        budget: { maxBytes: 1024 * 1024 },
+      });
       // Assess
       expect(result.archive).toMatchObject({ kind: "gzip", estimated: true });
       expect(result.warnings).toEqual([
-        expect.stringMatching(/^tar entries counted in the first \d+ decompressed/),
+        expect.stringMatching(/^tar entries counted in the first \d+ decompressed bytes, then extrapolated$/),
       ]);
       expect(result.limit).toBeUndefined();
     });

@@ -9,7 +9,7 @@ import type { ArchiveInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { isArchiveName } from "./archive-names.js";
 import { walkCpio } from "./cpio.js";
-import { inflateGzipPrefix, parseGzipHeader } from "./gzip.js";
+import { ForwardInflater, parseGzipHeader } from "./gzip.js";
 import {
   type HeaderFacts,
   kindOnly,
@@ -22,10 +22,18 @@ import {
 import { isTarHeader, type TarListing, walkTar } from "./tar.js";
 import { readZipDirectory } from "./zip-directory.js";
 
-/** Compressed bytes of a gzip inflated to see whether a tar is inside and sample its first headers. */
-const GZIP_SAMPLE_INPUT_BYTES = 256 * 1024;
-/** Decompressed bytes that sample may produce. */
-const GZIP_SAMPLE_OUTPUT_BYTES = 1024 * 1024;
+/**
+ * Compressed bytes of a gzip inflated to walk the tar inside, the
+ * extraction's byte budget allowing (but never fewer than the first
+ * 256 KiB): a tarball up to this size is counted whole, a larger one from
+ * its first part and extrapolated.
+ */
+const GZIP_WALK_INPUT_BYTES = 8 * 1024 * 1024;
+const GZIP_WALK_MIN_INPUT_BYTES = 256 * 1024;
+/** Compressed bytes fetched a read at a time. */
+const GZIP_WALK_CHUNK_BYTES = 1024 * 1024;
+/** Decompressed bytes that walk may produce: a bomb's inflating ends here. */
+const GZIP_WALK_OUTPUT_BYTES = 256 * 1024 * 1024;
 /** Bytes a tar header walk may read beyond the planned windows before it extrapolates. */
 const TAR_WALK_READ_BYTES = 768 * 1024;
 /** A warning is added when at least this many entries are archives themselves. */
@@ -121,8 +129,10 @@ async function extractCpio(ctx: ExtractContext, head: Uint8Array): Promise<Archi
 
 /**
  * gzip: the header's original name and modification time, ISIZE from the
- * trailer, and for a tarball a sample of its first entries from at most 1 MiB
- * of inflated output.
+ * trailer, and for a tarball its entries, counted by walking the tar headers
+ * as the content inflates (see {@link ForwardInflater}): exact for a tarball
+ * whose compressed bytes fit the walk's input bound, else counted over a
+ * prefix and extrapolated by how much of the content it covered.
  */
 async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
   const size = ctx.reader.size;
@@ -136,7 +146,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
   };
   // ISIZE is modulo 2^32 and covers only the last member. A file of 4 GiB or
   // more holds at least that much content, so its ISIZE has wrapped and is not
-  // reported; a smaller one is checked against the inflated sample below.
+  // reported; a smaller one is checked against what the walk inflates below.
   if (size >= 2 ** 32) {
     info.estimated = true;
     ctx.warn("gzip ISIZE is modulo 2^32; the uncompressed size of a file this large is unknown");
@@ -146,40 +156,55 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
   }
   ctx.partial.archive = info;
 
-  const input = await ctx.reader.read(0, Math.min(size, GZIP_SAMPLE_INPUT_BYTES));
-  const wholeFile = input.byteLength === size;
-  const prefix = await inflateGzipPrefix(input, GZIP_SAMPLE_OUTPUT_BYTES, wholeFile);
-  if (!isTarHeader(prefix.bytes.subarray(0, 512))) {
-    info.entries = 1;
-    if (header.originalName) info.sample = [header.originalName];
-    return info;
-  }
-  const listing = await walkTar(async (offset, length) => prefix.bytes.subarray(offset, offset + length), {
-    maxEntries: ctx.budget.maxEntries,
-    sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+  const budgetLeft = ctx.budget.maxBytes - ctx.reader.stats.bytesRead;
+  const inflater = new ForwardInflater({
+    read: (offset, length) => ctx.reader.read(offset, length),
+    size,
+    maxInput: Math.max(GZIP_WALK_MIN_INPUT_BYTES, Math.min(GZIP_WALK_INPUT_BYTES, budgetLeft)),
+    chunkBytes: GZIP_WALK_CHUNK_BYTES,
+    maxOutput: GZIP_WALK_OUTPUT_BYTES,
   });
-  if (listing.limit) ctx.reader.noteLimit(listing.limit);
-  info.entries = listing.entries;
-  info.sample = listing.sample;
-  info.nestedArchives = nestedArchives(listing.nestedArchives, ctx);
-  if (listing.incomplete) {
-    info.estimated = true;
-    // The end of an inflated sample reads to the walk as a truncated tar; the entry budget is its own reason.
-    ctx.warn(
-      listing.stopReason && (listing.limit === "entries" || prefix.complete)
-        ? `partial tar listing: ${listing.stopReason}`
-        : `tar entries counted in the first ${prefix.bytes.byteLength} decompressed bytes only (a sample)`,
-    );
+  try {
+    if (!isTarHeader(await inflater.read(0, 512))) {
+      info.entries = 1;
+      if (header.originalName) info.sample = [header.originalName];
+      return info;
+    }
+    const listing = await walkTar((offset, length) => inflater.read(offset, length), {
+      maxEntries: ctx.budget.maxEntries,
+      sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+      readAllowanceSpent: () => inflater.bounded,
+    });
+    if (listing.limit) ctx.reader.noteLimit(listing.limit);
+    const isizeHolds = size < 2 ** 32 && header.isize >= inflater.produced;
+    if (!isizeHolds && size < 2 ** 32) {
+      ctx.warn("gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB");
+      // What was inflated is then the better figure, and a floor: a bomb of many members shows here.
+      info.uncompressedSize = inflater.produced;
+      Object.assign(info, assess(inflater.produced, size));
+      info.estimated = true;
+    }
+    // Compressed bytes that inflated past the bomb ratio are a bomb whatever the trailer says.
+    if (inflater.produced / Math.max(1, inflater.consumed) > BOMB_RATIO) info.bomb = true;
+    let scale = 1;
+    if (listing.boundedByReads && listing.offset) {
+      // The share of the content the walk covered: by ISIZE where it holds, else by compressed bytes.
+      const total = isizeHolds ? header.isize : (inflater.produced * size) / Math.max(1, inflater.consumed);
+      scale = Math.max(1, total / listing.offset);
+      ctx.warn(`tar entries counted in the first ${listing.offset} decompressed bytes, then extrapolated`);
+    } else if (inflater.failure !== undefined) {
+      ctx.warn(`partial tar listing: the gzip data is damaged (${inflater.failure})`);
+    } else if (listing.stopReason) {
+      ctx.warn(`partial tar listing: ${listing.stopReason}`);
+    }
+    info.entries = Math.round(listing.entries * scale);
+    info.sample = listing.sample;
+    info.nestedArchives = nestedArchives(listing.nestedArchives, ctx);
+    if (listing.incomplete) info.estimated = true;
+    return info;
+  } finally {
+    inflater.close();
   }
-  if (
-    !prefix.complete &&
-    info.uncompressedSize !== undefined &&
-    info.uncompressedSize < prefix.bytes.byteLength
-  ) {
-    ctx.warn("gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB");
-    info.estimated = true;
-  }
-  return info;
 }
 
 async function extractRar(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {

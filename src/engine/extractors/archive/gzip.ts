@@ -1,5 +1,6 @@
-import { constants, createGunzip } from "node:zlib";
-import { ContentError } from "../../errors.js";
+import { Readable } from "node:stream";
+import { constants, createGunzip, type Gunzip } from "node:zlib";
+import { ContentError, describeError, LimitExceededError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
 import { utf8OrLatin1 } from "../bytes.js";
 
@@ -60,50 +61,131 @@ export function parseGzipHeader(head: Uint8Array, tail: Uint8Array): GzipHeader 
   };
 }
 
-/** A bounded prefix of a gzip stream's decompressed content. */
-export interface InflatedPrefix {
-  bytes: Uint8Array;
-  /** True when the whole input decompressed within the bound (and the input was the whole file). */
-  complete: boolean;
+/** Where a {@link ForwardInflater} gets its compressed bytes, and how many it may take. */
+export interface InflaterInput {
+  /** Reads up to `length` compressed bytes at `offset`. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** The compressed file's size. */
+  size: number;
+  /** Compressed bytes to fetch at most; less than `size` cuts the content short. */
+  maxInput: number;
+  /** Compressed bytes fetched a read at a time. */
+  chunkBytes: number;
+  /** Inflated bytes to produce at most. */
+  maxOutput: number;
 }
 
 /**
- * Inflates at most `maxOutput` bytes from the start of a gzip stream. A stream
- * (not `gunzipSync`) because the sync call throws away its output once the
- * bound is hit, and a truncated input must still yield what it holds.
+ * A gzip file's inflated content as a forward-only range read, for a tar
+ * header walk, which never looks back: compressed bytes are fetched a chunk
+ * at a time as the walk moves on, inflated as a stream (whose back-pressure
+ * keeps a bomb from inflating ahead of the walk), and what lies behind the
+ * walk is dropped, so memory stays at a few chunks whatever the size of the
+ * archive. Multi-member files read as one stream, as gunzip reads them.
  *
  * @example
- * const { bytes } = await inflateGzipPrefix(compressedHead, 1024 * 1024, false);
+ * const inflater = new ForwardInflater({ read, size, maxInput: 8 << 20, chunkBytes: 1 << 20, maxOutput: 256 << 20 });
+ * const firstHeader = await inflater.read(0, 512);
+ * inflater.close();
  */
-export function inflateGzipPrefix(
-  compressed: Uint8Array,
-  maxOutput: number,
-  wholeFile: boolean,
-): Promise<InflatedPrefix> {
-  return new Promise((resolve) => {
-    const gunzip = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH });
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let settled = false;
-    const finish = (complete: boolean) => {
-      if (settled) return;
-      settled = true;
-      gunzip.removeAllListeners("data");
-      gunzip.destroy();
-      const joined = Buffer.concat(chunks, length);
-      resolve({
-        bytes: joined.subarray(0, Math.min(length, maxOutput)),
-        complete: complete && length <= maxOutput,
-      });
-    };
-    gunzip.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-      length += chunk.byteLength;
-      if (length >= maxOutput) finish(false);
-    });
-    // With Z_SYNC_FLUSH a cut input also "ends"; only the whole file can be complete.
-    gunzip.on("end", () => finish(wholeFile));
-    gunzip.on("error", () => finish(false));
-    gunzip.end(compressed);
-  });
+export class ForwardInflater {
+  /** Compressed bytes fetched so far. */
+  consumed = 0;
+  /** Inflated bytes produced so far. */
+  produced = 0;
+  /** Why inflating failed (damaged deflate data), when it did: the content ends there. */
+  failure?: string;
+  private ended = false;
+  private window: Uint8Array = new Uint8Array(0);
+  private windowStart = 0;
+  private readonly gunzip: Gunzip;
+  private readonly source: Readable;
+  private readonly output: AsyncIterator<Buffer>;
+
+  constructor(private readonly input: InflaterInput) {
+    const inputEnd = Math.min(input.size, input.maxInput);
+    const fetch = async function* (this: ForwardInflater) {
+      for (let at = 0; at < inputEnd; ) {
+        const bytes = await input.read(at, Math.min(input.chunkBytes, inputEnd - at));
+        if (bytes.byteLength === 0) return;
+        at += bytes.byteLength;
+        this.consumed = at;
+        yield bytes;
+      }
+    }.call(this);
+    // With Z_SYNC_FLUSH a cut input ends the stream with what it held rather than failing it.
+    this.gunzip = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 64 * 1024 });
+    // One chunk in flight at a time: the output's back-pressure reaches the fetches.
+    this.source = Readable.from(fetch, { highWaterMark: 1 });
+    this.source.on("error", (error) => this.gunzip.destroy(error));
+    this.source.pipe(this.gunzip);
+    this.output = this.gunzip[Symbol.asyncIterator]();
+  }
+
+  /**
+   * True when the content was cut by a bound, input or output, rather than
+   * by the end of the file: a walk that meets its end should extrapolate,
+   * not call the archive truncated.
+   */
+  get bounded(): boolean {
+    if (this.produced >= this.input.maxOutput) return true;
+    return this.ended && this.failure === undefined && this.input.maxInput < this.input.size;
+  }
+
+  /**
+   * Up to `length` inflated bytes at `offset`, fewer only where the content
+   * ends; `offset` never goes below an earlier read's. A refused fetch (the
+   * extraction's read budget) is thrown for the walk to handle.
+   */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (offset < this.windowStart) throw new RangeError("ForwardInflater reads forward only");
+    const end = offset + length;
+    this.dropBefore(offset);
+    while (this.windowStart + this.window.byteLength < end && !this.ended) {
+      if (this.produced >= this.input.maxOutput) break;
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await this.output.next();
+      } catch (error) {
+        if (error instanceof LimitExceededError) throw error;
+        this.failure = describeError(error);
+        this.ended = true;
+        break;
+      }
+      if (next.done) {
+        this.ended = true;
+        break;
+      }
+      const chunk = next.value;
+      this.produced += chunk.byteLength;
+      if (this.window.byteLength === 0) {
+        // Nothing kept: the chunk, from `offset` on, is the window, uncopied (an entry's body is passed over whole).
+        const from = Math.min(chunk.byteLength, Math.max(0, offset - (this.produced - chunk.byteLength)));
+        this.window = chunk.subarray(from);
+        this.windowStart = this.produced - this.window.byteLength;
+        continue;
+      }
+      const joined = new Uint8Array(this.window.byteLength + chunk.byteLength);
+      joined.set(this.window);
+      joined.set(chunk, this.window.byteLength);
+      this.window = joined;
+      this.dropBefore(offset);
+    }
+    return this.window.subarray(offset - this.windowStart, Math.max(0, end - this.windowStart));
+  }
+
+  /** Stops inflating and fetching. */
+  close(): void {
+    this.ended = true;
+    this.source.destroy();
+    this.gunzip.destroy();
+  }
+
+  private dropBefore(offset: number): void {
+    const drop = Math.min(offset - this.windowStart, this.window.byteLength);
+    if (drop <= 0) return;
+    // The window always ends at `produced`: bytes behind the walk (an entry's body) are not kept.
+    this.window = this.window.subarray(drop);
+    this.windowStart += drop;
+  }
 }

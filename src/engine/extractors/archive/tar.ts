@@ -40,7 +40,10 @@ export interface TarListing {
 export interface TarWalkOptions {
   maxEntries: number;
   sampleSize: number;
-  /** Asked before each header read; true ends the walk, whose counts the caller may then extrapolate. */
+  /**
+   * Asked before each header read, and after a read that came back short;
+   * true ends the walk, whose counts the caller may then extrapolate.
+   */
   readAllowanceSpent?: () => boolean;
 }
 
@@ -126,16 +129,19 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
   let pax = new Map<string, string>();
   // A budget that refuses any read, a header's or a long name's, ends the walk but keeps its listing.
   const readWithinBudget = stopAtReadLimit(read, listing);
+  const boundedStop = () => {
+    listing.stopReason = `listing stopped after ${listing.entries} entries to bound reads; counts extrapolated`;
+    listing.offset = offset;
+    listing.boundedByReads = true;
+    return listing;
+  };
   for (;;) {
-    if (options.readAllowanceSpent?.()) {
-      listing.stopReason = `listing stopped after ${listing.entries} entries to bound reads; counts extrapolated`;
-      listing.offset = offset;
-      listing.boundedByReads = true;
-      return listing;
-    }
+    if (options.readAllowanceSpent?.()) return boundedStop();
     const header = await readWithinBudget(offset, BLOCK);
     if (!header) return listing;
     if (header.byteLength < BLOCK) {
+      // Data that ends because its reader was bounded (an inflated prefix) is not a truncated archive.
+      if (options.readAllowanceSpent?.()) return boundedStop();
       listing.stopReason = "archive ends without an end-of-archive marker (truncated)";
       return listing;
     }
