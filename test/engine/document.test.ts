@@ -136,12 +136,16 @@ describe("document extractor fields", () => {
     expect(result.document).toMatchObject(fields);
   });
 
-  it("a Word file whose set has a zero save time and no counts reports neither", async () => {
-    // exiftool shows ModifyDate 0, and Pages 4 and Words 913 from Word's DOP in the table stream, which is not read.
+  it("a Word file whose set has a zero save time and no counts takes the counts from Word's DOP", async () => {
+    // exiftool 12.57 shows ModifyDate 0, and Pages 4 and Words 913 from the DOP in the table stream (MS-DOC).
     const result = await extractFile("filetype-fixture.doc.cfb");
     expect(result.document).not.toHaveProperty("modified");
-    expect(result.document).not.toHaveProperty("pages");
-    expect(result.document).not.toHaveProperty("words");
+    expect(result.document).toMatchObject({
+      application: "Microsoft Word",
+      encrypted: false,
+      pages: 4,
+      words: 913,
+    });
   });
 
   it("an ODT text document does not report table-count as sheets", async () => {

@@ -5,6 +5,7 @@ import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo } from "../../types.js";
 import { readPowerPointDocument } from "./powerpoint-document.js";
 import { readDocumentSummaryInformation, readSummaryInformation } from "./summary-information.js";
+import { readWordDocument, type WordDocumentFacts } from "./word-document.js";
 import { readWorkbookGlobals, type StreamBytes } from "./workbook-globals.js";
 
 const CFB_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
@@ -71,7 +72,6 @@ export async function readCfb(
   if (sectorShift !== 9 && sectorShift !== 12)
     throw new ContentError(`CFB sector shift ${sectorShift} is invalid`);
   const sectorSize = 2 ** sectorShift;
-  const sectorOffset = (sector: number) => (sector + 1) * sectorSize;
   const chains = new SectorChains(reader, data, sectorSize);
   const entries = await readDirectory(reader, data, chains, warn);
   const named = (name: string) => entries.find((entry) => entry.name === name);
@@ -85,17 +85,17 @@ export async function readCfb(
   // The root entry's stream is the mini stream, where a stream under the cutoff lives.
   const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
   const stream = (entry: DirectoryEntry) => new CfbStream(reader, chains, entry, miniStream);
+  let wordFacts: WordDocumentFacts | undefined;
   if (encryptedOoxml) {
     info.application = CFB_APPLICATIONS.encryptedOoxml;
     info.encrypted = true;
   } else if (word) {
     info.application = CFB_APPLICATIONS.word;
-    if (word.size >= MINI_STREAM_CUTOFF) {
-      // FIB base: flags word at 0x0A, fEncrypted is bit 8.
-      const fib = await reader.read(sectorOffset(word.startSector), 12);
-      if (fib.byteLength === 12)
-        info.encrypted = (new DataView(fib.buffer, fib.byteOffset, 12).getUint16(10, true) & 0x0100) !== 0;
-    }
+    wordFacts = await readWordDocument(stream(word), (name) => {
+      const table = named(name);
+      return table?.type === STREAM_OBJECT ? stream(table) : undefined;
+    });
+    if (wordFacts) info.encrypted = wordFacts.encrypted;
   } else if (workbook) {
     info.application = CFB_APPLICATIONS.excel;
     const globals = await readWorkbookGlobals(stream(workbook), warn);
@@ -126,6 +126,9 @@ export async function readCfb(
       Object.assign(info, pages !== undefined && { pages }, words !== undefined && { words });
     if (info.application === CFB_APPLICATIONS.powerPoint && words !== undefined) info.words = words;
   }
+  // Counts the set lacks, from Word's own DOP (a page count of 0 means Word never counted).
+  if (wordFacts?.pages && info.pages === undefined && info.words === undefined)
+    Object.assign(info, { pages: wordFacts.pages, words: wordFacts.words });
   const documentSummary = named("\u0005DocumentSummaryInformation");
   // PowerPoint alone writes a slide count (in an encrypted .pptx's wrapper too);
   // the PowerPoint Document stream is not walked for one.
