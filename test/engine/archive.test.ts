@@ -301,6 +301,22 @@ describe("tar walks", () => {
     },
   );
 
+  it.each([
+    ["tar", "names.tar", (tar: Buffer) => tar],
+    ["gzip", "names.tar.gz", (tar: Buffer) => gzipSync(tar)],
+  ])("read a %s name that is not UTF-8 as Latin-1, and a UTF-8 one as UTF-8", async (kind, name, wrap) => {
+    // Prepare: GNU tar writes a name's bytes as the system gives them: Latin-1 on an ISO 8859-1 system.
+    const tar = Buffer.concat([
+      tarHeader("café-latin1.txt", 0, "0", "latin1"),
+      tarHeader("café-utf8.txt", 0),
+      Buffer.alloc(1024),
+    ]);
+    // Act
+    const result = await extract(new BufferSource(new Uint8Array(wrap(tar)), name));
+    // Assess
+    expect(result.archive).toMatchObject({ kind, entries: 2, sample: ["café-latin1.txt", "café-utf8.txt"] });
+  });
+
   it("keep the entries already listed when a long name's body is past the byte budget", async () => {
     // Prepare: one file of 300 KiB, then a GNU long-name header claiming 1 MiB. With 192 KiB to
     // read, the header after the first file still fits; the long name's body does not.
@@ -368,6 +384,15 @@ describe("cpio in the newc format", () => {
       sample: ["init", "etc/hostname", "bin/sh"],
     });
     expect(result.archive?.estimated).toBeUndefined();
+  });
+
+  it("reads a name that is not UTF-8 as Latin-1, as a tar's", async () => {
+    // Prepare: the builder writes names in Latin-1, as cpio on an ISO 8859-1 system does.
+    const bytes = newcCpio([{ name: "etc/café.conf", data: randomBytes(3) }]);
+    // Act
+    const result = await extract(new BufferSource(bytes, "latin1.cpio"));
+    // Assess
+    expect(result.archive).toMatchObject({ kind: "cpio", entries: 1, sample: ["etc/café.conf"] });
   });
 
   it("keeps the entries already listed when a name's read is past the byte budget", async () => {

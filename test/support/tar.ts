@@ -2,11 +2,12 @@
 
 /**
  * A ustar header block for an entry of `size` bytes; `type` "L" is a GNU
- * long name for the next entry, "x" pax records.
+ * long name for the next entry, "x" pax records. The name is written in
+ * `encoding`, as a tar on a system of that character set writes it.
  */
-export function tarHeader(name: string, size: number, type = "0"): Buffer {
+export function tarHeader(name: string, size: number, type = "0", encoding: BufferEncoding = "utf8"): Buffer {
   const header = Buffer.alloc(512);
-  header.write(name, 0, "utf8");
+  header.write(name, 0, encoding);
   header.write("0000644\0", 100);
   header.write("0000000\0", 108);
   header.write("0000000\0", 116);

@@ -71,8 +71,8 @@ export function u32(bytes: Uint8Array, at: number): number {
 }
 
 /**
- * A name whose header states no character set (a gzip FNAME, a legacy RAR 4
- * entry name): UTF-8 when the bytes are valid UTF-8, as tools on UTF-8
+ * A name whose header states no character set (a gzip FNAME, a tar or cpio
+ * entry name, a legacy RAR 4 one): UTF-8 when the bytes are valid UTF-8, as tools on UTF-8
  * systems write them, else windows-1252 (TextDecoder's "latin1"), where every
  * byte is a character. `cut` says the bytes stop at a read bound, where a
  * character may be split: its incomplete tail is dropped rather than taken for

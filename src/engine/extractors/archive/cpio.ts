@@ -7,6 +7,7 @@
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, cleanString } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
+import { utf8OrLatin1 } from "../bytes.js";
 import { isArchiveName } from "./archive-names.js";
 import { type RangeRead, stopAtReadLimit, type TarListing, type TarWalkOptions } from "./tar.js";
 
@@ -32,7 +33,6 @@ function field(header: Uint8Array, start: number, length: number, radix: 8 | 16)
 export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promise<TarListing> {
   const listing: TarListing = { entries: 0, totalSize: 0, sample: [], nestedArchives: 0, incomplete: true };
   let offset = 0;
-  const decoder = textDecoder("utf-8");
   // A budget that refuses any read, a header's or a name's, ends the walk but keeps its listing.
   const readWithinBudget = stopAtReadLimit(read, listing);
   for (;;) {
@@ -71,12 +71,9 @@ export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promis
     }
     const nameBytes = await readWithinBudget(offset + headerBytes, nameSize);
     if (!nameBytes) return listing;
-    const name = decoder.decode(
-      nameBytes.subarray(
-        0,
-        Math.max(0, nameBytes.indexOf(0) < 0 ? nameBytes.byteLength : nameBytes.indexOf(0)),
-      ),
-    );
+    // No character set is stated: UTF-8 where the bytes are valid UTF-8, else Latin-1, as tar's names.
+    const nameEnd = nameBytes.indexOf(0);
+    const name = utf8OrLatin1(nameEnd < 0 ? nameBytes : nameBytes.subarray(0, nameEnd));
     if (name === TRAILER) {
       listing.incomplete = false;
       return listing;

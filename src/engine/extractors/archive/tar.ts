@@ -8,6 +8,7 @@
 import { ContentError, LimitExceededError, type LimitKind } from "../../errors.js";
 import { cleanString } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
+import { utf8OrLatin1 } from "../bytes.js";
 import { isArchiveName } from "./archive-names.js";
 
 const BLOCK = 512;
@@ -45,6 +46,16 @@ export interface TarWalkOptions {
    * true ends the walk, whose counts the caller may then extrapolate.
    */
   readAllowanceSpent?: () => boolean;
+}
+
+/**
+ * A name field up to its NUL: the header states no character set, so UTF-8
+ * where the bytes are valid UTF-8 (as tar writes names on UTF-8 systems),
+ * else Latin-1 (see {@link utf8OrLatin1}), never replacement characters.
+ */
+function nameText(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return utf8OrLatin1(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 function text(bytes: Uint8Array): string {
@@ -173,14 +184,14 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
       // Metadata for the next header: its long name (GNU) or its pax records. Small by nature.
       const body = await readWithinBudget(bodyOffset, Math.min(size, 64 * 1024));
       if (!body) return listing;
-      if (type === "L") longName = text(body);
+      if (type === "L") longName = nameText(body);
       else pax = paxRecords(body);
       continue;
     }
     if (type === "K" || type === "g") continue;
     const magic = text(header.subarray(257, 263));
-    const prefix = magic.startsWith("ustar") ? text(header.subarray(345, 500)) : "";
-    const base = text(header.subarray(0, 100));
+    const prefix = magic.startsWith("ustar") ? nameText(header.subarray(345, 500)) : "";
+    const base = nameText(header.subarray(0, 100));
     const name = pax.get("path") ?? longName ?? (prefix ? `${prefix}/${base}` : base);
     listing.entries += 1;
     if (type === "0" || type === "\0" || type === "7") listing.totalSize += size;
