@@ -160,6 +160,29 @@ describe("ForwardInflater", () => {
     }
   });
 
+  it("stops inflating once the extraction's deadline has passed", async () => {
+    // Prepare
+    const deadline = new AbortController();
+    const inflater = new ForwardInflater({
+      read: async (offset, length) => compressed.subarray(offset, offset + length),
+      size: compressed.byteLength,
+      maxInput: compressed.byteLength,
+      chunkBytes: 16 * 1024,
+      maxOutput: 1 << 30,
+      signal: deadline.signal,
+    });
+    await inflater.read(0, 512);
+
+    // Act
+    deadline.abort();
+
+    // Assess
+    await expect(inflater.read(100_000, 512)).rejects.toMatchObject({
+      name: "LimitExceededError",
+      limit: "time",
+    });
+  });
+
   it("stops at its output bound and says the content was cut by it", async () => {
     const inflater = inflaterOf(64 * 1024);
     try {

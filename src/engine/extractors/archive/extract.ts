@@ -163,6 +163,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     maxInput: Math.max(GZIP_WALK_MIN_INPUT_BYTES, Math.min(GZIP_WALK_INPUT_BYTES, budgetLeft)),
     chunkBytes: GZIP_WALK_CHUNK_BYTES,
     maxOutput: GZIP_WALK_OUTPUT_BYTES,
+    signal: ctx.signal,
   });
   try {
     if (!isTarHeader(await inflater.read(0, 512))) {

@@ -73,6 +73,8 @@ export interface InflaterInput {
   chunkBytes: number;
   /** Inflated bytes to produce at most. */
   maxOutput: number;
+  /** The extraction's deadline: once aborted, the next read refuses and inflating stops. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -143,6 +145,11 @@ export class ForwardInflater {
     this.dropBefore(offset);
     while (this.windowStart + this.window.byteLength < end && !this.ended) {
       if (this.produced >= this.input.maxOutput) break;
+      // Inflating a bomb's output between two fetches reads nothing, so the deadline is checked here.
+      if (this.input.signal?.aborted) {
+        this.close();
+        throw new LimitExceededError("time", "time budget exhausted while inflating");
+      }
       let next: IteratorResult<Buffer>;
       try {
         next = await this.output.next();
