@@ -61,6 +61,9 @@ export function parseGzipHeader(head: Uint8Array, tail: Uint8Array): GzipHeader 
   };
 }
 
+/** Compressed bytes of a {@link ForwardInflater}'s first fetch: the head window every extraction reads. */
+const FIRST_CHUNK_BYTES = 64 * 1024;
+
 /** Where a {@link ForwardInflater} gets its compressed bytes, and how many it may take. */
 export interface InflaterInput {
   /** Reads up to `length` compressed bytes at `offset`. */
@@ -69,7 +72,7 @@ export interface InflaterInput {
   size: number;
   /** Compressed bytes to fetch at most; less than `size` cuts the content short. */
   maxInput: number;
-  /** Compressed bytes fetched a read at a time. */
+  /** Compressed bytes fetched a read at a time, at most (the first reads are smaller). */
   chunkBytes: number;
   /** Inflated bytes to produce at most. */
   maxOutput: number;
@@ -107,8 +110,11 @@ export class ForwardInflater {
   constructor(private readonly input: InflaterInput) {
     const inputEnd = Math.min(input.size, input.maxInput);
     const fetch = async function* (this: ForwardInflater) {
-      for (let at = 0; at < inputEnd; ) {
-        const bytes = await input.read(at, Math.min(input.chunkBytes, inputEnd - at));
+      // The head window's 64 KiB first (already read for detection), then doubling up to `chunkBytes`:
+      // a gzip with no tar inside costs little beyond its first block, a big tarball few requests.
+      for (let at = 0, chunk = Math.min(FIRST_CHUNK_BYTES, input.chunkBytes); at < inputEnd; ) {
+        const bytes = await input.read(at, Math.min(chunk, inputEnd - at));
+        chunk = Math.min(chunk * 2, input.chunkBytes);
         if (bytes.byteLength === 0) return;
         at += bytes.byteLength;
         this.consumed = at;
