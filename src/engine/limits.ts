@@ -1,4 +1,4 @@
-import { LimitExceededError } from "./errors.js";
+import { ContentError, LimitExceededError } from "./errors.js";
 
 /**
  * Named bounds on untrusted input. Every length decoded from a file goes
@@ -101,4 +101,23 @@ export function leadingChars(text: string, max: number): string {
   if (text.length <= max) return text;
   const code = text.charCodeAt(max - 1);
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+/**
+ * Checks an offset decoded from a file against the file's size. Past the end,
+ * the file is cut short or the field is damaged: the file's fault, not a
+ * bound of the engine's, so a ContentError (and a reason saying so) rather
+ * than a limit.
+ *
+ * @example
+ * const offset = withinFile(entry.offset, ctx.reader.size, "name table");
+ */
+export function withinFile(value: number, size: number, what: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new ContentError(`${what}: invalid offset ${value}`);
+  if (value > size) {
+    throw new ContentError(
+      `truncated or damaged: ${what} at byte ${value} lies past the end of the file (${size} bytes)`,
+    );
+  }
+  return value;
 }

@@ -509,6 +509,25 @@ describe("damaged fonts", () => {
     expect(result.font).toMatchObject({ family: "Test Variable", glyphs: 3, instances: 5 });
   });
 
+  it("calls a table whose offset is past the end of the file truncated or damaged, not a limit", async () => {
+    // Prepare: maxp's offset moved past the end, as a download cut before the table would leave it.
+    const font = sfnt(shippingTables());
+    const view = new DataView(font.buffer);
+    for (let i = 0; i < view.getUint16(4); i++) {
+      const at = 12 + i * 16;
+      if (view.getUint32(at) === 0x6d617870 /* maxp */) view.setUint32(at + 8, font.length + 1000);
+    }
+    // Act
+    const result = await extract(new BufferSource(font, "maxp-far.otf"));
+    // Assess
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe(
+      `truncated or damaged: maxp table at byte ${font.length + 1000} lies past the end of the file (${font.length} bytes)`,
+    );
+    expect(result.limit).toBeUndefined();
+    expect(result.font).toMatchObject({ family: "Test Variable" });
+  });
+
   it("keeps the names, partial, when a later table lies past the end of the file", async () => {
     const font = sfnt(shippingTables());
     const view = new DataView(font.buffer);

@@ -4,7 +4,7 @@
  * need to be handed.
  */
 import { ContentError } from "../../errors.js";
-import { boundedLength } from "../../limits.js";
+import { boundedLength, withinFile } from "../../limits.js";
 import type { ExecutableInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 
@@ -141,7 +141,7 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
     ctx.warn(`ELF: ${phnum} program headers; the first ${MAX_PROGRAM_HEADERS} were looked at for PT_DYNAMIC`);
     ctx.reader.noteLimit("entries");
   }
-  boundedLength(phoff, ctx.reader.size, "program header offset");
+  withinFile(phoff, ctx.reader.size, "ELF program header table");
   const table = viewOf(await ctx.reader.read(phoff, Math.min(phnum, MAX_PROGRAM_HEADERS) * entrySize));
   let dynamic: { offset: number; size: number } | undefined;
   for (let i = 0; (i + 1) * entrySize <= table.byteLength; i++) {
@@ -159,7 +159,7 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
   const entry = bits === 64 ? 16 : 8;
   const size = Math.min(boundedLength(dynamic.size, ctx.reader.size, "dynamic section"), MAX_DYNAMIC_BYTES);
   const section = viewOf(
-    await ctx.reader.read(boundedLength(dynamic.offset, ctx.reader.size, "dynamic offset"), size),
+    await ctx.reader.read(withinFile(dynamic.offset, ctx.reader.size, "ELF dynamic section"), size),
   );
   for (let at = 0; at + entry <= section.byteLength; at += entry) {
     const tag = bits === 64 ? Number(section.getBigInt64(at, little)) : section.getInt32(at, little);
@@ -192,7 +192,7 @@ async function extendedProgramHeaderCount(
       `ELF header: section header entry size ${shentsize}, not the ${entrySize} bytes of ELF${bits}`,
     );
   }
-  boundedLength(shoff, ctx.reader.size, "section header offset");
+  withinFile(shoff, ctx.reader.size, "ELF section header table");
   const section0 = viewOf(await ctx.reader.read(shoff, entrySize));
   if (section0.byteLength < entrySize)
     throw new ContentError("ELF: section header 0 runs past the end of the file");

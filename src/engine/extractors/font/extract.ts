@@ -7,7 +7,7 @@
  */
 import { createBrotliDecompress, inflateSync } from "node:zlib";
 import { ContentError } from "../../errors.js";
-import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { boundedLength, cleanString, MAX_STRUCTURE_BYTES, withinFile } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { FontInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
@@ -59,7 +59,9 @@ async function readExactly(
 ): Promise<Uint8Array> {
   const bytes = await ctx.reader.read(offset, length);
   if (bytes.length < length)
-    throw new ContentError(`${what}: truncated at ${offset + bytes.length} of ${offset + length}`);
+    throw new ContentError(
+      `${what}: truncated (needs bytes ${offset}-${offset + length} of ${ctx.reader.size})`,
+    );
   return bytes;
 }
 
@@ -108,7 +110,7 @@ async function sfntTables(ctx: ExtractContext, base: number): Promise<TableReade
   return async (tag) => {
     const entry = found.get(tag);
     if (!entry) return undefined;
-    const offset = boundedLength(entry.offset, ctx.reader.size, `${tag} table offset`);
+    const offset = withinFile(entry.offset, ctx.reader.size, `${tag} table`);
     const length = boundedLength(entry.length, MAX_TABLE_BYTES, `${tag} table length`);
     return readExactly(ctx, offset, length, `${tag} table`);
   };
@@ -142,7 +144,7 @@ async function woffTables(ctx: ExtractContext): Promise<TableReader> {
   return async (tag) => {
     const entry = found.get(tag);
     if (!entry) return undefined;
-    const offset = boundedLength(entry.offset, ctx.reader.size, `${tag} table offset`);
+    const offset = withinFile(entry.offset, ctx.reader.size, `${tag} table`);
     const stored = boundedLength(entry.stored, MAX_TABLE_BYTES, `${tag} table length`);
     const original = boundedLength(entry.original, MAX_TABLE_BYTES, `${tag} table length`);
     const bytes = await readExactly(ctx, offset, stored, `WOFF ${tag} table`);

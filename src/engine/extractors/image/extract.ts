@@ -2,7 +2,7 @@ import { imageSize } from "image-size";
 import { BlockReader } from "../../byte-source/block-reader.js";
 import { BufferSource } from "../../byte-source/byte-source.js";
 import { ContentError, LimitExceededError } from "../../errors.js";
-import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES } from "../../limits.js";
+import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES, withinFile } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { ImageInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
@@ -320,7 +320,7 @@ async function decodeTiff(ctx: ExtractContext): Promise<ImageInfo> {
 /** Fujifilm RAF: a big-endian header pointing at a full JPEG preview that carries the EXIF. */
 async function decodeRaf(ctx: ExtractContext): Promise<ImageInfo> {
   const header = viewOf(await readExactly(ctx.reader, 0, 92, "RAF header"));
-  const jpegOffset = boundedLength(header.getUint32(84), ctx.reader.size, "RAF preview offset");
+  const jpegOffset = withinFile(header.getUint32(84), ctx.reader.size, "RAF preview");
   const preview = await readJpegHeader(ctx.reader, jpegOffset);
   ctx.warn("RAF: dimensions are those of the embedded JPEG preview");
   return withExif(
