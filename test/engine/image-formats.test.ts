@@ -12,6 +12,22 @@ function extractBytes(bytes: Uint8Array, name: string) {
   return extract(new BufferSource(bytes, name), { name });
 }
 
+describe("an image header the size reader cannot place", () => {
+  it("is called damaged, with its format, rather than an unsupported file type", async () => {
+    // Prepare: the JP2's file type box renamed ('ftyp' to 'atyp'); its signature box still says JPEG 2000.
+    const jp2 = new Uint8Array(readFileSync(corpusFile("filetype-fixture.jp2")));
+    jp2[16] = 0x61;
+
+    // Act
+    const result = await extractBytes(jp2, "scan.jp2");
+
+    // Assess
+    expect(result.format.mime).toBe("image/jp2");
+    expect(result.status).toBe("error");
+    expect(result.reason).toBe("JPEG 2000: damaged header (no size can be read)");
+  });
+});
+
 describe("JPEG XR", () => {
   const jxr = readFileSync(corpusFile("filetype-fixture.jxr"));
 

@@ -151,7 +151,14 @@ function sizeOf(bytes: Uint8Array, what: string): ImageInfo & { images?: number 
   try {
     size = imageSize(exact);
   } catch (error) {
-    throw new ContentError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    // image-size's word for a header it cannot place ("unsupported file type: undefined") says nothing
+    // of the file, whose type detection already placed: its header is damaged.
+    throw new ContentError(
+      /^unsupported file type/i.test(message)
+        ? `${what}: damaged header (no size can be read)`
+        : `${what}: ${message}`,
+    );
   }
   if (!size.width || !size.height) throw new ContentError(`${what}: no dimensions`);
   return {
