@@ -61,4 +61,18 @@ describe("reasons from the media parser", () => {
       /^truncated or damaged: ID3v2 tag size \d+ exceeds remaining file size 690$/,
     );
   });
+
+  it("says music-metadata failed on damaged data where it trips over it, the movie read without it", async () => {
+    // Arrange: one byte of the QuickTime fixture's movie header changed, on which the parser throws a TypeError.
+    const mov = new Uint8Array(readFileSync(corpusFile("filetype-fixture.mov")));
+    mov[2108] = 101;
+
+    // Act
+    const result = await extract(new BufferSource(mov, "clip.mov"), { name: "clip.mov" });
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.media).toBeDefined();
+    expect(result.warnings).toEqual([expect.stringMatching(/^music-metadata failed on damaged data: \S/)]);
+  });
 });

@@ -89,7 +89,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
         // With the moov read whole, the atom music-metadata finds running past the end is the cut mdat,
         // which the warning just given names with both sizes.
         const saidAlready = cutShort && /^Atom size exceeds remaining bytes/.test(describeError(failure));
-        if (failure !== undefined && !saidAlready) ctx.warn(`music-metadata: ${describeError(failure)}`);
+        if (failure !== undefined && !saidAlready) ctx.warn(parserWarning(failure));
         failure = undefined;
       }
     } catch (error) {
@@ -125,7 +125,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   // In a file found cut short, the parser failing on the missing bytes is the cut itself: what it
   // said (a bound, an element length, at times a TypeError of its own) is a warning, the cut the reason.
   if (failure !== undefined && cutShort) {
-    ctx.warn(`music-metadata: ${describeError(failure)}`);
+    ctx.warn(parserWarning(failure));
     failure = undefined;
   }
   if (failure !== undefined) {
@@ -135,6 +135,20 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   if (!media) return finish(ctx, { container: fallback, codecs: [] });
   if (category) ctx.format.category = category;
   return finishCounted(ctx, { media, ...(cutShort && { cutShort }) });
+}
+
+/**
+ * A warning from what music-metadata threw where the file's own structure
+ * was read another way. A TypeError is the parser tripping over damaged data
+ * ("Cannot read properties of undefined"), which says so first.
+ *
+ * @example
+ * parserWarning(new TypeError("Cannot read properties of undefined (reading 'forEach')"))
+ * // "music-metadata failed on damaged data: Cannot read properties of undefined (reading 'forEach')"
+ */
+function parserWarning(failure: unknown): string {
+  const failed = failure instanceof TypeError ? " failed on damaged data" : "";
+  return `music-metadata${failed}: ${describeError(failure)}`;
 }
 
 /** Words in a music-metadata message that already name the format or the tag it is about. */
