@@ -5,16 +5,14 @@
  *
  * CRC32C and CRC64NVME come with no package this project declares (the
  * SDK's own implementations sit in a package it pulls in, not one of ours):
- * table-driven reflected CRCs, written here, compute them. CRC32 is
- * zlib's where Node.js has `zlib.crc32` (20.15 and later), native and about
- * nine times the table's speed, and the table's on older releases.
+ * table-driven reflected CRCs compute them, CRC32C on the engine's CRC
+ * tables (src/engine/crc.ts). CRC32 is zlib's where Node.js has
+ * `zlib.crc32` (20.15 and later), native and about nine times the table's
+ * speed, and the table's on older releases.
  */
 
 import { createHash, type Hash } from "node:crypto";
-import * as zlib from "node:zlib";
-
-/** zlib's CRC-32, present from Node.js 20.15 (not in every version of the types this project builds with). */
-const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+import { CRC32_TABLE, crc32, crc32Table, tableCrc } from "../engine/crc.js";
 
 /** S3's checksum algorithms, by the lower-case name their header carries. */
 export const CHECKSUM_ALGORITHMS = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] as const;
@@ -52,9 +50,9 @@ export function isChecksumAlgorithm(name: string): name is ChecksumAlgorithm {
 export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
   switch (algorithm) {
     case "crc32":
-      return zlibCrc32 ? new ZlibCrc32(zlibCrc32) : new Crc32(CRC32_TABLE);
+      return new Crc32Checksum(crc32);
     case "crc32c":
-      return new Crc32(CRC32C_TABLE);
+      return new Crc32Checksum((bytes, value) => tableCrc(CRC32C_TABLE, bytes, value));
     case "crc64nvme":
       return new Crc64Nvme();
     case "sha1":
@@ -65,7 +63,7 @@ export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
 
 /** The table-driven CRC32 that runs where zlib has none (exported so the tests check it on every Node.js). */
 export function crc32ByTable(): Checksum {
-  return new Crc32(CRC32_TABLE);
+  return new Crc32Checksum((bytes, value) => tableCrc(CRC32_TABLE, bytes, value));
 }
 
 class Digest implements Checksum {
@@ -78,48 +76,19 @@ class Digest implements Checksum {
   }
 }
 
-/** The table of a reflected 32-bit CRC of `polynomial` (in its reflected form). */
-function crc32Table(polynomial: number): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let index = 0; index < 256; index++) {
-    let crc = index;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ polynomial : crc >>> 1;
-    table[index] = crc >>> 0;
-  }
-  return table;
-}
-/** CRC-32 (ISO-HDLC), zlib's and S3's CRC32. */
-const CRC32_TABLE = crc32Table(0xedb88320);
 /** CRC-32C (Castagnoli), S3's CRC32C. */
 const CRC32C_TABLE = crc32Table(0x82f63b78);
 
-class Crc32 implements Checksum {
-  private crc = 0xffffffff;
-  constructor(private readonly table: Uint32Array) {}
+/** A 32-bit CRC fed in pieces: `crc` continues a CRC from the value of the bytes before, as zlib's does. */
+class Crc32Checksum implements Checksum {
+  private value = 0;
+  constructor(private readonly crc: (bytes: Uint8Array, value: number) => number) {}
   update(bytes: Uint8Array): void {
-    // Locals and an indexed loop: V8 keeps this loop in registers (six times the speed of `for...of` over `this.table`).
-    const table = this.table;
-    let crc = this.crc;
-    for (let index = 0; index < bytes.length; index++)
-      crc = (table[(crc ^ (bytes[index] as number)) & 0xff] as number) ^ (crc >>> 8);
-    this.crc = crc;
+    this.value = this.crc(bytes, this.value);
   }
   digest(): string {
     const bytes = Buffer.alloc(4);
-    bytes.writeUInt32BE((this.crc ^ 0xffffffff) >>> 0);
-    return bytes.toString("base64");
-  }
-}
-
-class ZlibCrc32 implements Checksum {
-  private crc = 0;
-  constructor(private readonly crc32: (data: Uint8Array, value?: number) => number) {}
-  update(bytes: Uint8Array): void {
-    this.crc = this.crc32(bytes, this.crc);
-  }
-  digest(): string {
-    const bytes = Buffer.alloc(4);
-    bytes.writeUInt32BE(this.crc);
+    bytes.writeUInt32BE(this.value);
     return bytes.toString("base64");
   }
 }

@@ -1,9 +1,8 @@
-import * as zlib from "node:zlib";
 import { textDecoder } from "../text-decoder.js";
 /**
  * Small readings of bytes from a file that several extractors share: a
  * chunk's four-character code, little-endian integers at any offset, a name
- * in no stated character set, a name's CRC-32, and a search for a short byte sequence (a
+ * in no stated character set, and a search for a short byte sequence (a
  * signature, a chunk or element ID). Uint8Array has no sequence search of
  * its own, and Buffer's reads a negative start as counting from the end,
  * which a backward scan that reaches the start must not do.
@@ -88,29 +87,4 @@ export function utf8OrLatin1(bytes: Uint8Array, options: { cut?: boolean } = {})
   } catch {
     return textDecoder("latin1").decode(bytes);
   }
-}
-
-/** zlib's CRC-32, present from Node.js 20.15 (not in every version of the types this project builds with). */
-const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-
-/**
- * The CRC-32 (ISO-HDLC, zlib's) of a few bytes, such as the name a ZIP
- * Unicode Path field vouches for: zlib's where Node.js has it, else bit by
- * bit, which is quick enough for a name.
- *
- * @example
- * crc32(new TextEncoder().encode("hello world")) // 0x0d4a1185
- */
-export function crc32(bytes: Uint8Array): number {
-  return zlibCrc32 ? zlibCrc32(bytes) : crc32ByBits(bytes);
-}
-
-/** The CRC-32 where zlib has none (exported so the tests check it on every Node.js). */
-export function crc32ByBits(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }

@@ -12,10 +12,10 @@
  * fixed-layout.
  */
 import type { BlockReader } from "../../byte-source/block-reader.js";
+import { crc32 } from "../../crc.js";
 import { ContentError } from "../../errors.js";
 import { MAX_STRUCTURE_BYTES } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
-import { crc32 } from "../bytes.js";
 
 const EOCD_SIGNATURE = 0x06054b50;
 const EOCD_BYTES = 22;
