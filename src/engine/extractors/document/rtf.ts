@@ -9,8 +9,8 @@ type Field = (typeof FIELDS)[number];
 /** Characters of the info group read at most; writers put a few hundred there. */
 const MAX_INFO_CHARS = 16 * 1024;
 
-/** The DOS code pages of the RTF header's `\pc` and `\pca` character sets. */
-const HEADER_CODE_PAGES: Readonly<Record<string, number>> = { pc: 437, pca: 850 };
+/** The code pages of the RTF header's `\mac`, `\pc` and `\pca` character sets (Mac Roman, DOS 437 and 850). */
+const HEADER_CODE_PAGES: Readonly<Record<string, number>> = { mac: 10000, pc: 437, pca: 850 };
 
 /** Groups open at once followed at most: Word nests a few dozen deep; past this the walk ends. */
 const MAX_GROUP_DEPTH = 256;
@@ -283,12 +283,9 @@ export function readRtf(head: Uint8Array): DocumentInfo {
   // Without \ansicpg, the header's character set names the page, as exiftool reads it: \mac is Mac Roman,
   // \pc code page 437, \pca code page 850, and \ansi (or nothing) Windows-1252.
   const charset = codePage === undefined ? /^\{\\rtf1?\\(mac|pca?)(?![a-zA-Z])/.exec(source)?.[1] : undefined;
-  const stated =
-    charset === "mac"
-      ? "macintosh"
-      : encodingOfCodePage(
-          codePage !== undefined ? Number(codePage) : charset ? HEADER_CODE_PAGES[charset] : undefined,
-        );
+  const stated = encodingOfCodePage(
+    codePage !== undefined ? Number(codePage) : charset ? HEADER_CODE_PAGES[charset] : undefined,
+  );
   // RTF is 7- and 8-bit text, its control words ASCII: a UTF-16 code page cannot describe its bytes.
   const encoding = stated.startsWith("utf-16") ? "windows-1252" : stated;
   const infoGroup = source.slice(start, start + MAX_INFO_CHARS);
