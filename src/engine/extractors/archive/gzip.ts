@@ -108,23 +108,10 @@ export class ForwardInflater {
   private readonly output: AsyncIterator<Buffer>;
 
   constructor(private readonly input: InflaterInput) {
-    const inputEnd = Math.min(input.size, input.maxInput);
-    const fetch = async function* (this: ForwardInflater) {
-      // The head window's 64 KiB first (already read for detection), then doubling up to `chunkBytes`:
-      // a gzip with no tar inside costs little beyond its first block, a big tarball few requests.
-      for (let at = 0, chunk = Math.min(FIRST_CHUNK_BYTES, input.chunkBytes); at < inputEnd; ) {
-        const bytes = await input.read(at, Math.min(chunk, inputEnd - at));
-        chunk = Math.min(chunk * 2, input.chunkBytes);
-        if (bytes.byteLength === 0) return;
-        at += bytes.byteLength;
-        this.consumed = at;
-        yield bytes;
-      }
-    }.call(this);
     // With Z_SYNC_FLUSH a cut input ends the stream with what it held rather than failing it.
     this.gunzip = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 64 * 1024 });
     // One chunk in flight at a time: the output's back-pressure reaches the fetches.
-    this.source = Readable.from(fetch, { highWaterMark: 1 });
+    this.source = Readable.from(this.compressed(), { highWaterMark: 1 });
     this.source.on("error", (error) => this.gunzip.destroy(error));
     this.source.pipe(this.gunzip);
     this.output = this.gunzip[Symbol.asyncIterator]();
@@ -192,6 +179,23 @@ export class ForwardInflater {
     this.ended = true;
     this.source.destroy();
     this.gunzip.destroy();
+  }
+
+  /**
+   * The compressed input: the head window's 64 KiB first (already read for
+   * detection), then fetches doubling up to `chunkBytes`, so a gzip with no
+   * tar inside costs little beyond its first block and a big tarball few requests.
+   */
+  private async *compressed(): AsyncGenerator<Uint8Array> {
+    const end = Math.min(this.input.size, this.input.maxInput);
+    for (let at = 0, chunk = Math.min(FIRST_CHUNK_BYTES, this.input.chunkBytes); at < end; ) {
+      const bytes = await this.input.read(at, Math.min(chunk, end - at));
+      chunk = Math.min(chunk * 2, this.input.chunkBytes);
+      if (bytes.byteLength === 0) return;
+      at += bytes.byteLength;
+      this.consumed = at;
+      yield bytes;
+    }
   }
 
   private dropBefore(offset: number): void {
