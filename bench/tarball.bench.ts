@@ -4,8 +4,11 @@
  * against `bsdtar -tf` and `tar -tzf` listing the same file, in the same run.
  * Three tarballs are made in a temporary folder: the AWS SDK's packages from
  * node_modules (many small files), 6 MiB of random data in 48 files (content
- * that does not compress), and a multi-member bomb (a header, then 1 GiB of
- * zeros as 1 MiB members), which the engine stops inflating at its bound.
+ * that does not compress), a multi-member bomb (a header, then 1 GiB of
+ * zeros as 1 MiB members), which the engine stops inflating at its bound, a
+ * 20 MB tarball past the walk's 8 MiB input bound, whose count is
+ * extrapolated, and a plain 20 MB .gz with no tar inside. The engine's reads
+ * (requests and bytes, as it would make them of S3) are printed beside it.
  * Times are the median of the runs: the engine's in this process, warm (a
  * first run is not counted), the tools' as processes, start-up included.
  *
@@ -42,17 +45,34 @@ function makeTarballs(): { name: string; path: string }[] {
     bomb,
     Buffer.concat([gzipSync(tarHeader("huge.bin", 1024 ** 3)), ...Array(1024).fill(zeros)]),
   );
+  // Past the walk's 8 MiB input bound: 20 MB that does not compress, then the SDK tarball inside.
+  const large = join(folder, "large.tar.gz");
+  writeFileSync(
+    large,
+    gzipSync(
+      tarOf([
+        tarEntry("random.bin", 20_000_000, randomBytes(20_000_000)),
+        tarEntry("sdk.tar.gz", statSync(sdk).size),
+      ]),
+    ),
+  );
+  // A plain .gz with no tar inside: only its first block need be inflated.
+  const plain = join(folder, "plain.gz");
+  writeFileSync(plain, gzipSync(randomBytes(20_000_000), { level: 1 }));
   return [
     { name: "AWS SDK packages", path: sdk },
     { name: "random data", path: random },
     { name: "bomb, 1 GiB of zeros", path: bomb },
+    { name: "past the input bound (2 entries)", path: large },
+    { name: "plain .gz, no tar inside", path: plain },
   ];
 }
 
 /** The engine's listing of `path`: its entry count, whether estimated, and the median time. */
-async function ours(path: string): Promise<{ entries: string; ms: number; peakMiB: number }> {
+async function ours(path: string): Promise<{ entries: string; ms: number; peakMiB: number; reads: string }> {
   const samples: number[] = [];
   let entries = "";
+  let reads = "";
   let peak = 0;
   for (let run = 0; run <= runs; run++) {
     const source = await FileSource.open(path);
@@ -65,12 +85,13 @@ async function ours(path: string): Promise<{ entries: string; ms: number; peakMi
     // The first run compiles the code it meets: not counted.
     if (run > 0) samples.push(elapsed);
     entries = `${result.archive?.entries}${result.archive?.estimated ? " (estimated)" : ""}`;
+    reads = `${result.readRequests} reads, ${(result.bytesRead / 1e6).toFixed(2)} MB`;
   }
-  return { entries, ms: percentile(samples, 50), peakMiB: peak / 1024 ** 2 };
+  return { entries, ms: percentile(samples, 50), peakMiB: peak / 1024 ** 2, reads };
 }
 
-/** A tool's listing of `path`: its line count and the median time, or undefined when it is not installed. */
-function tool(command: string, toolArgs: string[]): { entries: string; ms: number } | undefined {
+/** A tool's listing of `path`, as a line: its entry count and the median time, or why there is none. */
+function tool(command: string, toolArgs: string[]): string {
   const samples: number[] = [];
   let lines = 0;
   try {
@@ -83,10 +104,11 @@ function tool(command: string, toolArgs: string[]): { entries: string; ms: numbe
       samples.push(performance.now() - started);
       lines = output.toString().split("\n").filter(Boolean).length;
     }
-  } catch {
-    return undefined;
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    return `${command} ${missing ? "not installed" : "refuses it (exit status non-zero)"}`;
   }
-  return { entries: String(lines), ms: percentile(samples, 50) };
+  return `${command} ${lines} in ${percentile(samples, 50).toFixed(0)} ms`;
 }
 
 const figures: Figure[] = [];
@@ -97,9 +119,9 @@ try {
     const bsdtar = tool("bsdtar", ["-tf", path]);
     const gnuTar = tool("tar", ["-tzf", path]);
     const line = [
-      `engine ${engine.entries} entries in ${engine.ms.toFixed(0)} ms (RSS +${engine.peakMiB.toFixed(0)} MiB)`,
-      bsdtar ? `bsdtar ${bsdtar.entries} in ${bsdtar.ms.toFixed(0)} ms` : "bsdtar not installed",
-      gnuTar ? `tar ${gnuTar.entries} in ${gnuTar.ms.toFixed(0)} ms` : "tar not installed",
+      `engine ${engine.entries} entries in ${engine.ms.toFixed(0)} ms (${engine.reads}; RSS +${engine.peakMiB.toFixed(0)} MiB)`,
+      bsdtar,
+      gnuTar,
     ].join("; ");
     figures.push([`${name} (${(size / 1024 ** 2).toFixed(1)} MiB)`, line]);
     console.log(`${name}: ${line}`);
