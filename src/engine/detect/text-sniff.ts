@@ -277,6 +277,26 @@ function rootElement(text: string): { name?: string; doctype?: string } {
 
 const HTML_ROOTS = new Set(["html", "head", "body"]);
 
+/**
+ * Elements that open an HTML fragment (a page without `<html>`, a template, a
+ * saved snippet) and hardly ever an XML document: libmagic's own list (title,
+ * table, script, style, `a href`) and the common block and inline elements.
+ * Names an XML vocabulary also uses as a root (link, section, header) are left out.
+ */
+const HTML_FRAGMENT_ROOTS = new Set([
+  ...["title", "table", "script", "style", "noscript", "meta", "div", "span", "p", "br", "img", "iframe"],
+  ...["form", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"],
+]);
+
+/** Whether an undeclared root with no namespace opens an HTML fragment. */
+function isHtmlFragment(text: string, name: string): boolean {
+  const lower = name.toLowerCase();
+  const at = text.indexOf(`<${name}`);
+  const opening = text.slice(at, text.indexOf(">", at) + 1);
+  if (/\sxmlns(:\w+)?=/.test(opening)) return false;
+  return HTML_FRAGMENT_ROOTS.has(lower) || (lower === "a" && /\shref\s*=/i.test(opening));
+}
+
 function markupKind(text: string): { mime: string; ext: string } | undefined {
   const declared = text.startsWith("<?xml");
   const { name, doctype } = rootElement(text);
@@ -288,6 +308,7 @@ function markupKind(text: string): { mime: string; ext: string } | undefined {
   }
   if (doctype === "html" || (local && HTML_ROOTS.has(local))) return { mime: "text/html", ext: "html" };
   if (declared) return { mime: "application/xml", ext: "xml" };
+  if (name && isHtmlFragment(text, name)) return { mime: "text/html", ext: "html" };
   if (name) {
     // Without a declaration, ask for evidence that the markup is a document, not a stray tag.
     const opening = text.slice(text.indexOf(`<${name}`), text.indexOf(">", text.indexOf(`<${name}`)) + 1);
