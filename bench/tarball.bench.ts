@@ -1,11 +1,12 @@
 /**
- * Tarball listings: the engine's count of a .tar.gz's entries, walked as the
- * stream inflates (src/engine/extractors/archive/gzip.ts, ForwardInflater),
- * against `bsdtar -tf` and `tar -tzf` listing the same file, in the same run.
- * Three tarballs are made in a temporary folder: the AWS SDK's packages from
- * node_modules (many small files), 6 MiB of random data in 48 files (content
- * that does not compress), a multi-member bomb (a header, then 1 GiB of
- * zeros as 1 MiB members), which the engine stops inflating at its bound, a
+ * Tarball listings: the engine's count of a tarball's entries, walked as the
+ * stream decompresses (src/engine/extractors/archive/forward-decompressor.ts),
+ * against `bsdtar -tf` and GNU `tar -tf` listing the same file, in the same run.
+ * The tarballs are made in a temporary folder: the AWS SDK's packages from
+ * node_modules (many small files) as .tar.gz, .tar.xz and .tar.zst, 6 MiB of
+ * random data in 48 files (content that does not compress), a multi-member
+ * bomb (a header, then 1 GiB of zeros as 1 MiB members) and a zstd one, which
+ * the engine stops decompressing at its bound, a
  * 20 MB tarball past the walk's 8 MiB input bound, whose count is
  * extrapolated, and a plain 20 MB .gz with no tar inside. The engine's reads
  * (requests and bytes, as it would make them of S3) are printed beside it.
@@ -56,13 +57,25 @@ function makeTarballs(): { name: string; path: string }[] {
       ]),
     ),
   );
+  // The same packages as .tar.xz and .tar.zst (decoded by xz-decompress and fzstd), and a zstd bomb.
+  const sdkXz = join(folder, "aws-sdk.tar.xz");
+  execFileSync("tar", ["cJf", sdkXz, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  const sdkZstd = join(folder, "aws-sdk.tar.zst");
+  execFileSync("tar", ["--zstd", "-cf", sdkZstd, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  const zstdBomb = join(folder, "bomb.tar.zst");
+  const bombTar = Buffer.alloc(512 + 1024 ** 3 + 1024);
+  tarHeader("huge.bin", 1024 ** 3).copy(bombTar);
+  writeFileSync(zstdBomb, execFileSync("zstd", ["-c", "-q", "-1"], { input: bombTar, maxBuffer: 1 << 26 }));
   // A plain .gz with no tar inside: only its first block need be inflated.
   const plain = join(folder, "plain.gz");
   writeFileSync(plain, gzipSync(randomBytes(20_000_000), { level: 1 }));
   return [
     { name: "AWS SDK packages", path: sdk },
     { name: "random data", path: random },
+    { name: "AWS SDK packages, xz", path: sdkXz },
+    { name: "AWS SDK packages, zstd", path: sdkZstd },
     { name: "bomb, 1 GiB of zeros", path: bomb },
+    { name: "bomb, 1 GiB of zeros, zstd", path: zstdBomb },
     { name: "past the input bound (2 entries)", path: large },
     { name: "plain .gz, no tar inside", path: plain },
   ];
@@ -117,7 +130,8 @@ try {
     const size = statSync(path).size;
     const engine = await ours(path);
     const bsdtar = tool("bsdtar", ["-tf", path]);
-    const gnuTar = tool("tar", ["-tzf", path]);
+    // GNU tar picks the decompressor by the file's content.
+    const gnuTar = tool("tar", ["-tf", path]);
     const line = [
       `engine ${engine.entries} entries in ${engine.ms.toFixed(0)} ms (${engine.reads}; RSS +${engine.peakMiB.toFixed(0)} MiB)`,
       bsdtar,
@@ -135,8 +149,8 @@ if (!args.includes("--no-record")) {
     "Tarball listings",
     `npx tsx bench/tarball.bench.ts --runs ${runs}`,
     figures,
-    "The engine inflates at most 8 MiB of compressed input and 256 MiB of output per tarball, then extrapolates; " +
-      "the tools list every entry, the bomb's 1 GiB of zeros inflated whole. RSS is the process's growth over a run, " +
+    "The engine decompresses at most 8 MiB of compressed input and 256 MiB of output per tarball, then extrapolates; " +
+      "the tools list every entry, the bombs' 1 GiB of zeros decompressed whole. RSS is the process's growth over a run, " +
       "the largest of the runs.",
   );
 }

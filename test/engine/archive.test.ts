@@ -105,18 +105,27 @@ describe("archive extractor over the corpus", () => {
       bomb: false,
     },
     { file: "filetype-fixture.gz", kind: "gzip", entries: 1, size: 65, first: "README.txt", bomb: false },
+    // bsdtar -tf lists the same; zstd wrote no content size, so there is no ratio to judge.
+    { file: "filetype-fixture.tar.xz", kind: "xz", entries: 1, size: 10240, first: "test.jpg", bomb: false },
+    {
+      file: "filetype-fixture.tar.zst",
+      kind: "zstd",
+      entries: 2,
+      size: undefined,
+      first: "Users/ardavan/Downloads/._empty.txt",
+      bomb: undefined,
+    },
   ])("$file lists $entries entries of $size bytes", async ({ file, kind, entries, size, first, bomb }) => {
     const result = await extractFile(file);
     expect(result.status).toBe("ok");
-    expect(result.archive).toMatchObject({ kind, entries, uncompressedSize: size, encrypted: false });
+    expect(result.archive).toMatchObject({ kind, entries, encrypted: false });
+    expect(result.archive?.uncompressedSize).toBe(size);
     expect(result.archive?.bomb).toBe(bomb);
     expect(result.archive?.sample[0]).toBe(first);
     expect(result.archive?.estimated).toBeUndefined();
   });
 
   it.each([
-    { file: "filetype-fixture.tar.xz", kind: "xz", size: 10240 },
-    { file: "filetype-fixture.tar.zst", kind: "zstd", size: undefined },
     { file: "filetype-fixture.7z", kind: "7z", size: undefined },
     { file: "filetype-fixture.bz2", kind: "bzip2", size: undefined },
     { file: "filetype-fixture.lz4", kind: "lz4", size: undefined },

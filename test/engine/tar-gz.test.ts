@@ -9,7 +9,8 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
-import { ForwardInflater } from "../../src/engine/extractors/archive/gzip.js";
+import { gunzip } from "../../src/engine/extractors/archive/decoders.js";
+import { ForwardDecompressor } from "../../src/engine/extractors/archive/forward-decompressor.js";
 import { tarEntry, tarHeader, tarOf } from "../support/tar.js";
 
 /** A tar of `count` files of `size` random (incompressible) bytes each. */
@@ -123,11 +124,12 @@ describe("tarball listings", () => {
   });
 });
 
-describe("ForwardInflater", () => {
+describe("ForwardDecompressor", () => {
   const content = randomBytes(300 * 1024);
   const compressed = new Uint8Array(gzipSync(content));
   const inflaterOf = (maxOutput = 1 << 30) =>
-    new ForwardInflater({
+    new ForwardDecompressor({
+      decoder: gunzip,
       read: async (offset, length) => compressed.subarray(offset, offset + length),
       size: compressed.byteLength,
       maxInput: compressed.byteLength,
@@ -163,7 +165,8 @@ describe("ForwardInflater", () => {
   it("stops inflating once the extraction's deadline has passed", async () => {
     // Prepare
     const deadline = new AbortController();
-    const inflater = new ForwardInflater({
+    const inflater = new ForwardDecompressor({
+      decoder: gunzip,
       read: async (offset, length) => compressed.subarray(offset, offset + length),
       size: compressed.byteLength,
       maxInput: compressed.byteLength,

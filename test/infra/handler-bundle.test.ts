@@ -99,11 +99,15 @@ describe("the split bundle in a fresh process", () => {
     }
   });
 
-  it("catalogs a JPEG (with its thumbnail) and a PDF, loading their chunks on demand", async () => {
+  it("catalogs a JPEG (with its thumbnail), a PDF and xz and zstd tarballs, loading their chunks on demand", async () => {
     const image = await stack.upload("bundle/photo.jpg", "filetype-fixture.jpg");
     const pdf = await stack.upload("bundle/paper.pdf", "filetype-fixture.pdf");
-    const timings = await probeBundle(path.join(outdir, HANDLER_FILE), [TEST_EVENT, image, pdf], stack.env);
-    expect(timings.callMs).toHaveLength(3);
+    // The xz and zstd decoders (a WebAssembly module, a CommonJS one) are imported from the bundle's chunks.
+    const xz = await stack.upload("bundle/fixture.tar.xz", "filetype-fixture.tar.xz");
+    const zst = await stack.upload("bundle/fixture.tar.zst", "filetype-fixture.tar.zst");
+    const events = [TEST_EVENT, image, pdf, xz, zst];
+    const timings = await probeBundle(path.join(outdir, HANDLER_FILE), events, stack.env);
+    expect(timings.callMs).toHaveLength(5);
 
     const photo = (await stack.store.getObject(stack.bucket, "bundle/photo.jpg")).record;
     expect(photo?.status).toBe("ok");
@@ -114,5 +118,14 @@ describe("the split bundle in a fresh process", () => {
     expect(paper?.status).toBe("ok");
     expect(paper?.category).toBe("pdf");
     expect(paper?.format?.mime).toBe("application/pdf");
+    for (const [key, entries] of [
+      ["bundle/fixture.tar.xz", 1],
+      ["bundle/fixture.tar.zst", 2],
+    ] as const) {
+      const tarball = (await stack.store.getObject(stack.bucket, key)).record;
+      expect(tarball?.status, key).toBe("ok");
+      expect(tarball?.warnings ?? [], key).toEqual([]);
+      expect(tarball?.archive?.entries, key).toBe(entries);
+    }
   });
 });

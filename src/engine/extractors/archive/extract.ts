@@ -1,3 +1,4 @@
+import { ContentError } from "../../errors.js";
 import {
   ARCHIVE_SAMPLE_ENTRIES,
   BOMB_RATIO,
@@ -9,7 +10,9 @@ import type { ArchiveInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { isArchiveName } from "./archive-names.js";
 import { walkCpio } from "./cpio.js";
-import { ForwardInflater, parseGzipHeader } from "./gzip.js";
+import { gunzip, unxz, unzstd } from "./decoders.js";
+import { type Decoder, ForwardDecompressor } from "./forward-decompressor.js";
+import { parseGzipHeader } from "./gzip.js";
 import {
   type HeaderFacts,
   kindOnly,
@@ -23,17 +26,17 @@ import { isTarHeader, type TarListing, walkTar } from "./tar.js";
 import { readZipDirectory } from "./zip-directory.js";
 
 /**
- * Compressed bytes of a gzip inflated to walk the tar inside, the
- * extraction's byte budget allowing (but never fewer than the first
- * 256 KiB): a tarball up to this size is counted whole, a larger one from
- * its first part and extrapolated.
+ * Compressed bytes of a tarball (gzip, xz, zstd) decompressed to walk the tar
+ * inside, the extraction's byte budget allowing (but never fewer than the
+ * first 256 KiB): a tarball up to this size is counted whole, a larger one
+ * from its first part and extrapolated.
  */
-const GZIP_WALK_INPUT_BYTES = 8 * 1024 * 1024;
-const GZIP_WALK_MIN_INPUT_BYTES = 256 * 1024;
+const TARBALL_WALK_INPUT_BYTES = 8 * 1024 * 1024;
+const TARBALL_WALK_MIN_INPUT_BYTES = 256 * 1024;
 /** Compressed bytes fetched a read at a time. */
-const GZIP_WALK_CHUNK_BYTES = 1024 * 1024;
-/** Decompressed bytes that walk may produce: a bomb's inflating ends here. */
-const GZIP_WALK_OUTPUT_BYTES = 256 * 1024 * 1024;
+const TARBALL_WALK_CHUNK_BYTES = 1024 * 1024;
+/** Decompressed bytes that walk may produce: a bomb's expansion ends here. */
+const TARBALL_WALK_OUTPUT_BYTES = 256 * 1024 * 1024;
 /** Bytes a tar header walk may read beyond the planned windows before it extrapolates. */
 const TAR_WALK_READ_BYTES = 768 * 1024;
 /** A warning is added when at least this many entries are archives themselves. */
@@ -129,10 +132,7 @@ async function extractCpio(ctx: ExtractContext, head: Uint8Array): Promise<Archi
 
 /**
  * gzip: the header's original name and modification time, ISIZE from the
- * trailer, and for a tarball its entries, counted by walking the tar headers
- * as the content inflates (see {@link ForwardInflater}): exact for a tarball
- * whose compressed bytes fit the walk's input bound, else counted over a
- * prefix and extrapolated by how much of the content it covered.
+ * trailer, and for a tarball its entries (see {@link listCompressedTar}).
  */
 async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
   const size = ctx.reader.size;
@@ -146,7 +146,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
   };
   // ISIZE is modulo 2^32 and covers only the last member. A file of 4 GiB or
   // more holds at least that much content, so its ISIZE has wrapped and is not
-  // reported; a smaller one is checked against what the walk inflates below.
+  // reported; a smaller one is checked against what the walk inflates.
   if (size >= 2 ** 32) {
     info.estimated = true;
     ctx.warn("gzip ISIZE is modulo 2^32; the uncompressed size of a file this large is unknown");
@@ -154,47 +154,111 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     info.uncompressedSize = header.isize;
     Object.assign(info, assess(header.isize, size));
   }
-  ctx.partial.archive = info;
+  return listCompressedTar(ctx, info, {
+    decoder: gunzip,
+    ...(size < 2 ** 32 && { declared: header.isize }),
+    understated:
+      "gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB",
+  });
+}
 
+/**
+ * xz and zstd: the size their index or frame header declares (read from the
+ * headers alone), and for a tarball its entries (see {@link listCompressedTar}).
+ */
+async function extractXzOrZstd(
+  ctx: ExtractContext,
+  facts: HeaderFacts,
+  decoder: Decoder,
+): Promise<ArchiveInfo> {
+  const info: ArchiveInfo = withAssessment(facts, ctx.reader.size);
+  return listCompressedTar(ctx, info, {
+    decoder,
+    ...(facts.uncompressedSize !== undefined && { declared: facts.uncompressedSize }),
+    understated: `${facts.kind} declared size is smaller than the content already decompressed: more than one stream or frame`,
+  });
+}
+
+/**
+ * The xz index's facts; a file cut before its index still decodes from the
+ * start, so it is listed as far as it goes, without a declared size.
+ */
+async function xzFacts(ctx: ExtractContext): Promise<HeaderFacts> {
+  try {
+    return await readXz(ctx.reader);
+  } catch (error) {
+    if (!(error instanceof ContentError)) throw error;
+    ctx.warn(`${error.message}: no declared size`);
+    return { kind: "xz", encrypted: false, sample: [], estimated: true };
+  }
+}
+
+/** How {@link listCompressedTar} decodes a format, and what the format declares. */
+interface CompressedTarFormat {
+  decoder: Decoder;
+  /** The uncompressed size the format declares (gzip ISIZE, xz index, zstd frame header), if it does. */
+  declared?: number;
+  /** The warning when the content outgrows `declared`. */
+  understated: string;
+}
+
+/**
+ * The entries of a tarball inside a compressed stream, counted by walking the
+ * tar headers as the content decompresses (see {@link ForwardDecompressor}):
+ * exact for a tarball whose compressed bytes fit the walk's input bound, else
+ * counted over a prefix and extrapolated by how much of the content it
+ * covered. A stream with no tar inside is one entry.
+ */
+async function listCompressedTar(
+  ctx: ExtractContext,
+  info: ArchiveInfo,
+  format: CompressedTarFormat,
+): Promise<ArchiveInfo> {
+  const size = ctx.reader.size;
+  ctx.partial.archive = info;
   const budgetLeft = ctx.budget.maxBytes - ctx.reader.stats.bytesRead;
-  const inflater = new ForwardInflater({
+  const content = new ForwardDecompressor({
     read: (offset, length) => ctx.reader.read(offset, length),
     size,
-    maxInput: Math.max(GZIP_WALK_MIN_INPUT_BYTES, Math.min(GZIP_WALK_INPUT_BYTES, budgetLeft)),
-    chunkBytes: GZIP_WALK_CHUNK_BYTES,
-    maxOutput: GZIP_WALK_OUTPUT_BYTES,
-    signal: ctx.signal,
+    maxInput: Math.max(TARBALL_WALK_MIN_INPUT_BYTES, Math.min(TARBALL_WALK_INPUT_BYTES, budgetLeft)),
+    chunkBytes: TARBALL_WALK_CHUNK_BYTES,
+    maxOutput: TARBALL_WALK_OUTPUT_BYTES,
+    decoder: format.decoder,
+    ...(ctx.signal && { signal: ctx.signal }),
   });
   try {
-    if (!isTarHeader(await inflater.read(0, 512))) {
+    if (!isTarHeader(await content.read(0, 512))) {
+      if (content.failure !== undefined) ctx.warn(`the ${info.kind} data is damaged (${content.failure})`);
       info.entries = 1;
-      if (header.originalName) info.sample = [header.originalName];
+      if (info.originalName) info.sample = [info.originalName];
       return info;
     }
-    const listing = await walkTar((offset, length) => inflater.read(offset, length), {
+    const listing = await walkTar((offset, length) => content.read(offset, length), {
       maxEntries: ctx.budget.maxEntries,
       sampleSize: ARCHIVE_SAMPLE_ENTRIES,
-      readAllowanceSpent: () => inflater.bounded,
+      readAllowanceSpent: () => content.bounded,
     });
     if (listing.limit) ctx.reader.noteLimit(listing.limit);
-    const isizeHolds = size < 2 ** 32 && header.isize >= inflater.produced;
-    if (!isizeHolds && size < 2 ** 32) {
-      ctx.warn("gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB");
-      // What was inflated is then the better figure, and a floor: a bomb of many members shows here.
-      info.uncompressedSize = inflater.produced;
-      Object.assign(info, assess(inflater.produced, size));
+    const declaredHolds = format.declared !== undefined && format.declared >= content.produced;
+    if (format.declared !== undefined && !declaredHolds) {
+      ctx.warn(format.understated);
+      // What was decompressed is then the better figure, and a floor: a bomb of many members shows here.
+      info.uncompressedSize = content.produced;
+      Object.assign(info, assess(content.produced, size));
       info.estimated = true;
     }
-    // Compressed bytes that inflated past the bomb ratio are a bomb whatever the trailer says.
-    if (inflater.produced / Math.max(1, inflater.consumed) > BOMB_RATIO) info.bomb = true;
+    // Compressed bytes that expanded past the bomb ratio are a bomb whatever the trailer says.
+    if (content.produced / Math.max(1, content.consumed) > BOMB_RATIO) info.bomb = true;
     let scale = 1;
     if (listing.boundedByReads && listing.offset) {
-      // The share of the content the walk covered: by ISIZE where it holds, else by compressed bytes.
-      const total = isizeHolds ? header.isize : (inflater.produced * size) / Math.max(1, inflater.consumed);
+      // The share of the content the walk covered: by the declared size where it holds, else by compressed bytes.
+      const total = declaredHolds
+        ? (format.declared as number)
+        : (content.produced * size) / Math.max(1, content.consumed);
       scale = Math.max(1, total / listing.offset);
       ctx.warn(`tar entries counted in the first ${listing.offset} decompressed bytes, then extrapolated`);
-    } else if (inflater.failure !== undefined) {
-      ctx.warn(`partial tar listing: the gzip data is damaged (${inflater.failure})`);
+    } else if (content.failure !== undefined) {
+      ctx.warn(`partial tar listing: the ${info.kind} data is damaged (${content.failure})`);
     } else if (listing.stopReason) {
       ctx.warn(`partial tar listing: ${listing.stopReason}`);
     }
@@ -204,7 +268,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     if (listing.incomplete) info.estimated = true;
     return info;
   } finally {
-    inflater.close();
+    content.close();
   }
 }
 
@@ -246,10 +310,10 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractCpio(ctx, head);
       break;
     case "application/x-xz":
-      archive = withAssessment(await readXz(ctx.reader), size);
+      archive = await extractXzOrZstd(ctx, await xzFacts(ctx), unxz);
       break;
     case "application/zstd":
-      archive = withAssessment(readZstd(head), size);
+      archive = await extractXzOrZstd(ctx, readZstd(head), unzstd);
       break;
     case "application/x-lz4":
       archive = withAssessment(readLz4(head), size);

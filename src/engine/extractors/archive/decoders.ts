@@ -1,0 +1,164 @@
+/**
+ * Streaming decoders for {@link ForwardDecompressor}: gzip from Node's zlib,
+ * zstd from fzstd (pure JavaScript), xz from xz-decompress (xz-embedded built
+ * to WebAssembly). Node.js 20 has no zstd or xz of its own, and the native
+ * bindings (liblzma, libzstd) would need a build for Lambda's arm64 beside the
+ * one for the laptop. The two libraries are loaded only when such a file comes.
+ */
+import { Readable } from "node:stream";
+import { constants, createGunzip } from "node:zlib";
+import { ContentError } from "../../errors.js";
+import type { Decoder, DecoderRun } from "./forward-decompressor.js";
+
+/** gzip, as gunzip reads it: members in a row read as one stream. */
+export const gunzip: Decoder = (compressed) => {
+  // With Z_SYNC_FLUSH a cut input ends the stream with what it held rather than failing it.
+  const stream = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 64 * 1024 });
+  // One chunk in flight at a time: the output's back-pressure reaches the fetches.
+  const source = Readable.from(compressed, { highWaterMark: 1 });
+  source.on("error", (error) => stream.destroy(error));
+  source.pipe(stream);
+  return {
+    output: stream[Symbol.asyncIterator](),
+    close() {
+      source.destroy();
+      stream.destroy();
+    },
+  };
+};
+
+/** A generator's run: closing it ends the generator, running its `finally` blocks. */
+function runOf(output: AsyncGenerator<Uint8Array>): DecoderRun {
+  return {
+    output,
+    close() {
+      output.return(undefined).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Compressed bytes handed to fzstd at a time. fzstd decodes every block a
+ * push completes before returning, and an RLE block of up to 2 MiB takes
+ * four bytes: small pushes keep what one push may expand to near 64 MiB.
+ */
+const ZSTD_PUSH_BYTES = 128;
+
+/** zstd frames, one after another, as zstd -d reads them. */
+export const unzstd: Decoder = (compressed, cut) => runOf(zstdOutput(compressed, cut));
+
+async function* zstdOutput(compressed: AsyncIterable<Uint8Array>, cut: boolean): AsyncGenerator<Uint8Array> {
+  const { Decompress } = await import("fzstd");
+  const pending: Uint8Array[] = [];
+  const stream = new Decompress((data) => {
+    if (data.byteLength > 0) pending.push(data);
+  });
+  const push = (bytes: Uint8Array, final: boolean) => {
+    try {
+      stream.push(bytes, final);
+    } catch (error) {
+      throw new ContentError(final ? "truncated" : (error as Error).message);
+    }
+  };
+  for await (const bytes of compressed) {
+    for (let at = 0; at < bytes.byteLength; at += ZSTD_PUSH_BYTES) {
+      push(bytes.subarray(at, at + ZSTD_PUSH_BYTES), false);
+      while (pending.length > 0) yield pending.shift() as Uint8Array;
+    }
+  }
+  // A frame cut by the input bound is not finished: the content ends with what it held.
+  if (!cut) push(new Uint8Array(0), true);
+  yield* pending;
+}
+
+/** xz-embedded's return codes (xz.h), for the reason a stream failed. */
+const XZ_ERRORS = new Map([
+  [2, "an unsupported integrity check"],
+  [3, "out of memory"],
+  [4, "a dictionary over the memory limit"],
+  [5, "not an xz stream"],
+  [6, "unsupported options (a filter xz-embedded does not decode)"],
+  [7, "corrupt data"],
+  [8, "truncated"],
+]);
+
+function xzFailure(error: unknown): ContentError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /error code (\d+)/.exec(message)?.[1];
+  // Without a code the stream ended before the data did (xz-decompress reads past its input).
+  return new ContentError(code ? (XZ_ERRORS.get(Number(code)) ?? `error ${code}`) : "truncated");
+}
+
+/**
+ * One xz stream decodes at a time in this process: xz-decompress shares one
+ * WebAssembly instance behind a lock of its own, whose release, on a stream
+ * cancelled while waiting for it, would free another stream's hold. Queueing
+ * here first means that lock is never contended.
+ */
+let xzTurn: Promise<void> = Promise.resolve();
+
+type XzStreamClass = typeof import("xz-decompress").XzReadableStream;
+
+/**
+ * xz-decompress is a CommonJS module marked `__esModule`: a bundler (esbuild,
+ * tsx) hands its exports over as named ones, Node.js's own ESM loader only
+ * as the default export.
+ */
+async function loadXzReadableStream(): Promise<XzStreamClass> {
+  const loaded: { XzReadableStream?: XzStreamClass; default?: { XzReadableStream?: XzStreamClass } } =
+    await import("xz-decompress");
+  const found = loaded.XzReadableStream ?? loaded.default?.XzReadableStream;
+  if (!found) throw new Error("xz-decompress exports no XzReadableStream");
+  return found;
+}
+
+/** xz streams, as xz -d reads them. */
+export const unxz: Decoder = (compressed, cut) => runOf(xzOutput(compressed, cut));
+
+async function* xzOutput(compressed: AsyncIterable<Uint8Array>, cut: boolean): AsyncGenerator<Uint8Array> {
+  let release = () => {};
+  const previous = xzTurn;
+  xzTurn = new Promise((resolve) => {
+    release = resolve;
+  });
+  try {
+    await previous;
+    const XzReadableStream = await loadXzReadableStream();
+    const source = compressed[Symbol.asyncIterator]();
+    let inputDone = false;
+    const input = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const next = await source.next();
+          if (next.done) {
+            inputDone = true;
+            controller.close();
+          } else controller.enqueue(next.value);
+        },
+        async cancel() {
+          await source.return?.(undefined);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const reader = new XzReadableStream(input).getReader();
+    try {
+      for (;;) {
+        let next: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          // A stream cut by the input bound ends there, as a gzip one does.
+          if (cut && inputDone) return;
+          throw xzFailure(error);
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+  } finally {
+    release();
+  }
+}
