@@ -38,6 +38,7 @@ export class SourceTooSlowError extends SourceError {
 export class WatchedSource implements ByteSource {
   readonly name: string;
   readonly size: number;
+  readonly inMemory: boolean;
   /** The first source fault a read threw, whether or not its caller passed it on. */
   fault: SourceError | undefined;
   private readonly reads: { start: number; end?: number }[] = [];
@@ -50,6 +51,7 @@ export class WatchedSource implements ByteSource {
   ) {
     this.name = inner.name;
     this.size = inner.size;
+    this.inMemory = inner.inMemory === true;
     this.deadline = performance.now() + maxMillis;
   }
 

@@ -71,6 +71,11 @@ export class S3ByteSource implements ByteSource {
     this.name = `s3://${ref.bucket}/${ref.key}`;
   }
 
+  /** True when the object was fetched whole: reads are served from memory. */
+  get inMemory(): boolean {
+    return this.whole !== undefined;
+  }
+
   /**
    * Heads the object (pinned like every later read, with `ChecksumMode`
    * enabled so stored checksums come back) and returns a source over it.

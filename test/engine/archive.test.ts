@@ -13,7 +13,8 @@ import {
 } from "../../src/engine/index.js";
 import { MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import { corpusFile } from "../support/corpus.js";
-import { tarHeader } from "../support/tar.js";
+import { RangedSource } from "../support/engine.js";
+import { tarEntry, tarHeader, tarOf } from "../support/tar.js";
 
 async function extractFile(name: string): Promise<ExtractionResult> {
   const source = await FileSource.open(corpusFile(name));
@@ -326,6 +327,34 @@ describe("tar walks", () => {
     expect(result.archive).toMatchObject({ kind, entries: 2, sample: ["café-latin1.txt", "café-utf8.txt"] });
   });
 
+  it("counts every entry of a tar already in memory, where a ranged source extrapolates", async () => {
+    // Prepare: 2,000 entries of 4 KiB, 9 MB: past the 768 KiB a walk over ranged reads takes.
+    const tar = tarOf(Array.from({ length: 2000 }, (_, i) => tarEntry(`logs/day-${i}.log`, 4096)));
+
+    // Act
+    const inMemory = await extract(new BufferSource(tar, "logs.tar"));
+    const ranged = await extract(new RangedSource(tar, "logs.tar"));
+
+    // Assess
+    expect(inMemory.archive).toMatchObject({ kind: "tar", entries: 2000, uncompressedSize: 2000 * 4096 });
+    expect(inMemory.archive?.estimated).toBeUndefined();
+    expect(inMemory.warnings).toEqual([]);
+    expect(inMemory.limit).toBeUndefined();
+    expect(ranged.archive?.estimated).toBe(true);
+    expect(ranged.archive?.entries).toBeGreaterThan(1800);
+    expect(ranged.archive?.entries).toBeLessThan(2200);
+  });
+
+  it("stops a walk over memory at the entry budget", async () => {
+    const tar = tarOf(Array.from({ length: 600 }, (_, i) => tarEntry(`f-${i}`, 0)));
+
+    const result = await extract(new BufferSource(tar, "many.tar"), { budget: { maxEntries: 500 } });
+
+    expect(result.limit).toBe("entries");
+    expect(result.archive?.entries).toBe(500);
+    expect(result.archive?.estimated).toBe(true);
+  });
+
   it("keep the entries already listed when a long name's body is past the byte budget", async () => {
     // Prepare: one file of 300 KiB, then a GNU long-name header claiming 1 MiB. With 192 KiB to
     // read, the header after the first file still fits; the long name's body does not.
@@ -338,7 +367,7 @@ describe("tar walks", () => {
       Buffer.alloc(1024),
     ]);
     // Act
-    const result = await extract(new BufferSource(bytes, "long.tar"), { budget: { maxBytes: 192 * 1024 } });
+    const result = await extract(new RangedSource(bytes, "long.tar"), { budget: { maxBytes: 192 * 1024 } });
     // Assess
     expect(result.limit).toBe("bytes");
     expect(result.archive).toMatchObject({ kind: "tar", entries: 1, sample: ["first.txt"], estimated: true });

@@ -12,6 +12,7 @@ import { extract } from "../../src/engine/engine.js";
 import { cleanString, MAX_FIELD_CHARS } from "../../src/engine/limits.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile } from "../support/corpus.js";
+import { RangedSource } from "../support/engine.js";
 import { tarEntry, tarOf } from "../support/tar.js";
 
 const JPEG = readFileSync(corpusFile("exifpy-Canon_40D.jpg"));
@@ -110,7 +111,7 @@ describe("the limit that ended an extraction", () => {
     // Prepare: 40 entries of 100 KiB, so the header walk needs a read per entry beyond the planned windows.
     const tar = spreadTar(40, 100 * 1024);
     // Act
-    const result = await extract(new BufferSource(tar, "spread.tar"), { budget: { maxRequests: 4 } });
+    const result = await extract(new RangedSource(tar, "spread.tar"), { budget: { maxRequests: 4 } });
     // Assess: a listing of the first entries, with the budget that stopped it.
     expect(result.status).toBe("ok");
     expect(result.archive).toMatchObject({ kind: "tar", estimated: true });
@@ -217,7 +218,7 @@ describe("the limit that ended an extraction", () => {
       // Prepare: 40 entries of 100 KiB, whose header walk runs out of requests before it lists 30.
       const tar = spreadTar(40, 100 * 1024);
       // Act
-      const result = await extract(new BufferSource(tar, "spread.tar"), {
+      const result = await extract(new RangedSource(tar, "spread.tar"), {
         budget: { maxRequests: 4, maxEntries: 30 },
       });
       // Assess

@@ -162,6 +162,7 @@ describe("S3ByteSource", () => {
       expect(Buffer.from(await source.read(0, BYTES.length))).toEqual(Buffer.from(BYTES));
       expect(sent).toEqual(["GetObjectCommand"]);
       expect(fetched).toEqual({ bytes: BYTES.length, requests: 1 });
+      expect(source.inMemory).toBe(true);
     });
 
     it("reads by ranges after a HEAD when the object is over the limit", async () => {
@@ -177,6 +178,7 @@ describe("S3ByteSource", () => {
       await source.read(0, 100);
       expect(sent).toEqual(["HeadObjectCommand", "GetObjectCommand"]);
       expect(fetched).toEqual({ bytes: 100, requests: 1 });
+      expect(source.inMemory).toBe(false);
     });
 
     it("refuses an object whose ETag or size is not the event's", async () => {

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
-import { FileSource } from "../../src/engine/byte-source/byte-source.js";
+import { BufferSource, type ByteSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { parseTaggedAudio } from "../../src/engine/extractors/media/tagged-audio.js";
 import type { ExtractionResult, FormatInfo } from "../../src/engine/types.js";
@@ -76,5 +76,29 @@ export async function extractCut(name: string, length: number): Promise<Extracti
     return await extract(source, { name }).finally(() => source.close());
   } finally {
     rmSync(dir, { recursive: true });
+  }
+}
+
+/**
+ * Bytes in memory read as a remote source is (an object in S3, by ranges):
+ * not `inMemory`, so walks bound their reads as they would against S3.
+ *
+ * @example
+ * await extract(new RangedSource(tar, "spread.tar"), { budget: { maxRequests: 4 } });
+ */
+export class RangedSource implements ByteSource {
+  readonly size: number;
+  private readonly inner: BufferSource;
+
+  constructor(
+    bytes: Uint8Array,
+    readonly name = "ranged",
+  ) {
+    this.inner = new BufferSource(bytes, name);
+    this.size = bytes.byteLength;
+  }
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.inner.read(offset, length);
   }
 }

@@ -128,9 +128,7 @@ export class BlockReader {
    * source; an offset past the end returns an empty array.
    */
   async read(offset: number, length: number): Promise<Uint8Array> {
-    if (this.signal?.aborted || performance.now() > this.deadline) {
-      throw this.refuse("time", `time budget exhausted while reading ${this.name}`);
-    }
+    this.checkTime();
     const start = Math.min(Math.max(0, Math.floor(offset)), this.size);
     const end = Math.min(this.size, start + Math.max(0, Math.floor(length)));
     if (end <= start) return new Uint8Array(0);
@@ -297,6 +295,16 @@ export class BlockReader {
       this.counters.bytesRead -= length - bytes.byteLength;
     }
     return bytes;
+  }
+
+  /**
+   * Throws {@link LimitExceededError} ("time") once the time budget is spent:
+   * for a walk that reads its source's memory directly, past this reader.
+   */
+  checkTime(): void {
+    if (this.signal?.aborted || performance.now() > this.deadline) {
+      throw this.refuse("time", `time budget exhausted while reading ${this.name}`);
+    }
   }
 
   private refuse(limit: LimitKind, message: string): LimitExceededError {

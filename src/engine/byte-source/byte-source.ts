@@ -12,6 +12,12 @@ export interface ByteSource {
   /** A name for messages and records: a path or `s3://bucket/key`. */
   readonly name: string;
   readonly size: number;
+  /**
+   * True when every byte is already in memory (a buffer, an object fetched
+   * whole), so a read costs no request: a walk that bounds its reads to save
+   * requests need not.
+   */
+  readonly inMemory?: boolean;
   read(offset: number, length: number): Promise<Uint8Array>;
   close?(): Promise<void>;
 }
@@ -24,6 +30,7 @@ export interface ByteSource {
  */
 export class BufferSource implements ByteSource {
   readonly size: number;
+  readonly inMemory = true;
   constructor(
     private readonly bytes: Uint8Array,
     readonly name = "buffer",

@@ -22,7 +22,7 @@ import {
   readXz,
   readZstd,
 } from "./stream-headers.js";
-import { isTarHeader, type TarListing, walkTar } from "./tar.js";
+import { isTarHeader, type RangeRead, type TarListing, walkTar } from "./tar.js";
 import { readZipDirectory } from "./zip-directory.js";
 
 /**
@@ -108,7 +108,38 @@ function fromListing(kind: string, listing: TarListing, ctx: ExtractContext): Ar
   };
 }
 
+/** Bytes of an in-memory source a tar walk takes at a time. */
+const IN_MEMORY_WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * Reads of a source whose bytes are all in memory, a window at a time,
+ * checking the time budget on each (a walk over memory yields only to
+ * microtasks, so no timer would stop it).
+ */
+function inMemoryRead(ctx: ExtractContext): RangeRead {
+  const { source } = ctx.reader;
+  let window: Uint8Array = new Uint8Array(0);
+  let windowStart = 0;
+  return async (offset, length) => {
+    ctx.reader.checkTime();
+    if (offset < windowStart || offset + length > windowStart + window.byteLength) {
+      window = await source.read(offset, Math.max(length, IN_MEMORY_WINDOW_BYTES));
+      windowStart = offset;
+    }
+    return window.subarray(offset - windowStart, offset - windowStart + length);
+  };
+}
+
 async function extractTar(ctx: ExtractContext): Promise<ArchiveInfo> {
+  if (ctx.reader.source.inMemory) {
+    // Every byte is already here (an object the policy hashes is fetched whole): a header costs
+    // no request, so the walk counts to the end, within the entry and time budgets.
+    const listing = await walkTar(inMemoryRead(ctx), {
+      maxEntries: ctx.budget.maxEntries,
+      sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+    });
+    return fromListing("tar", listing, ctx);
+  }
   // One header per entry, each possibly in its own block: a tar of many small files would cost a
   // read per entry, so the walk stops after TAR_WALK_READ_BYTES and extrapolates.
   const startBytes = ctx.reader.stats.bytesRead;
