@@ -198,3 +198,52 @@ describe("declared type and name", () => {
     expect(format).toMatchObject({ mime: "inode/x-empty", mismatch: false });
   });
 });
+
+describe("text that begins with a binary format's magic number", () => {
+  it.each([
+    ["BMW,X5,2020\nAudi,A4,2019\nFiat,500,2021\n", "text/csv", "cars.csv"],
+    [
+      "PARENT_DIRECTORY\n----------------\n\nSource directory that added the current subdirectory.\n",
+      "text/plain",
+    ],
+    ["MZ is the postal code of a region\nand this is a list of codes\n", "text/plain"],
+    ["ID3 tags are what MP3 players read\nthis note says so\n", "text/plain"],
+    ["FORM 1040 instructions\nline 1: wages\n", "text/plain"],
+    ["OggS is the capture pattern of an Ogg page\n", "text/plain"],
+    ["fLaC is FLAC's marker\n", "text/plain"],
+    ["ITSF: the CHM signature\n", "text/plain"],
+    ["ttcf begins a font collection\n", "text/plain"],
+    ["MThd begins a MIDI file\n", "text/plain"],
+    ["BZh91AY&SY begins a bzip2 stream\n", "text/plain"],
+    ["SQLite format 3 is the header string\n", "text/plain"],
+  ])("%j is text, not the format its first bytes spell", async (text, mime, name = "notes.txt") => {
+    const format = await detectFormat(new BlockReader(new BufferSource(Buffer.from(text), name)), { name });
+    expect(format.mime).toBe(mime);
+    expect(format.category).toBe("text");
+  });
+
+  it("still names a real header that begins with such a word", async () => {
+    // A BMP header: "BM", file size, reserved zeros, pixel offset, a 40-byte DIB header.
+    const bmp = Buffer.alloc(70);
+    bmp.write("BM", 0, "latin1");
+    bmp.writeUInt32LE(70, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(2, 18);
+    bmp.writeInt32LE(2, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(24, 28);
+    const format = await detectFormat(new BlockReader(new BufferSource(bmp, "a.bmp")), { name: "a.bmp" });
+    expect(format.mime).toBe("image/bmp");
+    // A Parquet file: "PAR1", a page header in Thrift's compact encoding (binary), ..., "PAR1".
+    const parquet = Buffer.concat([
+      Buffer.from("PAR1"),
+      Buffer.from([0x15, 0x00, 0x15, 0x1c, 0x2c]),
+      Buffer.from("PAR1"),
+    ]);
+    const named = await detectFormat(new BlockReader(new BufferSource(parquet, "t.parquet")), {
+      name: "t.parquet",
+    });
+    expect(named.mime).toBe("application/vnd.apache.parquet");
+  });
+});

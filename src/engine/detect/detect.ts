@@ -287,6 +287,38 @@ async function namedTextKind(
 }
 
 /**
+ * Binary formats file-type names by a magic number that text can begin with:
+ * "BM" (a line of car makes, "BMW,..."), "MZ", "ID3", "FORM", "OggS",
+ * "PARE" ("PARENT_DIRECTORY"), "ITSF", "ttcf", "fLaC", "MThd", "Cr24",
+ * "BZh", "SQLite format 3". Each one's header holds, within its first bytes, a NUL or a binary
+ * length that text never does; see {@link opensAsText}.
+ */
+const TEXT_PREFIXED_MAGIC = new Set([
+  ...["image/bmp", "audio/aiff", "audio/mpeg", "application/vnd.ms-htmlhelp", "application/x-msdownload"],
+  ...["application/ogg", "audio/ogg", "audio/opus", "video/ogg", "application/vnd.apache.parquet"],
+  ...["font/collection", "audio/flac", "audio/midi", "application/x-google-chrome-extension"],
+  ...["application/x-bzip2", "application/x-sqlite3"],
+]);
+
+/** Bytes of a header that must hold a byte text never does for a weak magic number to stand. */
+const MAGIC_HEADER_BYTES = 64;
+
+/**
+ * Whether the file opens as text: its first bytes hold no control character
+ * besides tab, line feed, form feed and carriage return, and its head reads
+ * as text. A magic number in {@link TEXT_PREFIXED_MAGIC} is then a word.
+ */
+async function opensAsText(reader: BlockReader): Promise<boolean> {
+  const head = await reader.read(0, TEXT_SNIFF_BYTES);
+  const header = head.subarray(0, MAGIC_HEADER_BYTES);
+  for (const byte of header) {
+    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0c && byte !== 0x0d) || byte === 0x7f)
+      return false;
+  }
+  return sniffText(head, reader.size) !== undefined;
+}
+
+/**
  * Works out what a file is from its content: file-type's magic numbers first,
  * then text sniffing for formats that have none. Declared type and name are
  * compared, never trusted.
@@ -301,7 +333,11 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
   }
   let mime = "application/octet-stream";
   let ext = "bin";
-  const found = await fileTypeFromTokenizer(new ReaderTokenizer(reader, {}, DETECTION_WINDOW_BYTES));
+  let found = await fileTypeFromTokenizer(new ReaderTokenizer(reader, {}, DETECTION_WINDOW_BYTES));
+  // A weak magic number at the start of text is a word: the text is sniffed, and no signature is tried.
+  const magicIsWord =
+    found !== undefined && TEXT_PREFIXED_MAGIC.has(normaliseMime(found.mime)) && (await opensAsText(reader));
+  if (magicIsWord) found = undefined;
   if (found) {
     // file-type may add parameters ("audio/ogg; codecs=opus"); the catalog keys on the bare type.
     mime = normaliseMime(found.mime);
@@ -316,7 +352,7 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
   const bomMisread = mime === "audio/mpeg";
   if (!found || mime === "application/xml" || bomMisread) {
     const head = await reader.read(0, TEXT_SNIFF_BYTES);
-    const signature = found ? undefined : matchSignature(head);
+    const signature = found || magicIsWord ? undefined : matchSignature(head);
     const guessed = signature ?? sniffText(head, reader.size);
     if (guessed && (!bomMisread || ("bom" in guessed && guessed.bom))) {
       ({ mime, ext } = signature ? guessed : ((await namedTextKind(guessed, hints.name)) ?? guessed));
