@@ -247,3 +247,21 @@ describe("text that begins with a binary format's magic number", () => {
     expect(named.mime).toBe("application/vnd.apache.parquet");
   });
 });
+
+describe("scripts named by their #! line", () => {
+  it.each([
+    ["install", undefined, "application/x-sh"],
+    ["run.sh", "application/x-shellscript", "application/x-sh"],
+    ["tool.py", "text/x-script.python", "text/x-python"],
+    ["cli.js", "application/javascript", "text/javascript"],
+  ])("%s (declared %s) is %s, and no mismatch", async (name, declaredMime, mime) => {
+    const interpreter =
+      { "application/x-sh": "/bin/sh", "text/x-python": "/usr/bin/env python3" }[mime] ?? "/usr/bin/env node";
+    const text = `#!${interpreter}\n# a comment, not a heading\n\nrun\n`;
+    const format = await detectFormat(new BlockReader(new BufferSource(Buffer.from(text), name)), {
+      name,
+      ...(declaredMime && { declaredMime }),
+    });
+    expect(format).toMatchObject({ mime, category: "text", mismatch: false });
+  });
+});

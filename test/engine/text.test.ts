@@ -335,6 +335,16 @@ describe("sniffText", () => {
     ],
     ["XML without a declaration", "<root><a>1</a></root>\n", "application/xml"],
     ["a stray tag is not XML", "<b> is bold\n", "text/plain"],
+    ["a shell script whose comments read as headings", "#!/bin/sh\n# Build it\n\nmake\n", "application/x-sh"],
+    ["a Python script run through env", "#!/usr/bin/env python3\nimport sys\n", "text/x-python"],
+    [
+      "a Node.js script run through env -S",
+      "#!/usr/bin/env -S node --no-warnings\nconsole.log(1)\n",
+      "text/javascript",
+    ],
+    ["Perl with a version and a flag", "#!/usr/bin/perl5.36 -w\nprint 1;\n", "application/x-perl"],
+    ["Ruby", "#! /usr/bin/ruby\nputs 1\n", "application/x-ruby"],
+    ["an interpreter not known is plain text", "#!/opt/bin/frob\nrun\n", "text/plain"],
     ["an HTML fragment opened by a script", "<script>alert(1)</script>\n", "text/html"],
     [
       "an HTML fragment after a comment",

@@ -103,6 +103,8 @@ const TEXT_APPLICATION_MIMES = new Set([
   "application/mbox",
   "application/x-csh",
   "application/x-tcl",
+  // A script named by its #! line: Ruby's type in shared-mime-info (the `mime` table has no .rb).
+  "application/x-ruby",
   "application/mathematica",
   "application/x-install-instructions",
   "application/srgs",

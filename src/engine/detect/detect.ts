@@ -103,6 +103,15 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["font/otf", "font/sfnt", "application/x-font-otf", "application/vnd.ms-opentype"],
   ["font/woff", "application/font-woff"],
   ["application/x-elf", "application/x-executable", "application/x-sharedlib"],
+  // Scripts: the types the `mime` table and shared-mime-info give, and libmagic's and browsers' names.
+  ["application/x-sh", "application/x-shellscript", "text/x-shellscript", "text/x-sh"],
+  ["application/x-csh", "text/x-csh"],
+  ["application/x-perl", "text/x-perl", "text/x-script.perl"],
+  ["text/x-python", "text/x-python3", "text/x-script.python", "application/x-python"],
+  ["application/x-ruby", "text/x-ruby", "text/x-script.ruby"],
+  ["text/javascript", "application/javascript", "application/x-javascript", "application/node"],
+  ["application/x-httpd-php", "application/x-php", "text/x-php"],
+  ["application/x-tcl", "text/x-tcl"],
   ["application/x-msdownload", "application/vnd.microsoft.portable-executable", "application/x-dosexec"],
 ];
 

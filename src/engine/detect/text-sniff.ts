@@ -449,7 +449,54 @@ function isMarkdown(lines: readonly string[], text: string): boolean {
 }
 
 /** The kind of a decoded text (BOM already removed). */
+/**
+ * Interpreters a `#!` line names, and the type of a script for each: the
+ * `mime` table's type for the script's usual extension (.sh, .csh, .pl, .js,
+ * .php, .lua, .tcl), else shared-mime-info's (Python, Ruby, awk). Version
+ * suffixes are dropped (python3.11, perl5.36).
+ */
+const INTERPRETERS: ReadonlyMap<string, { mime: string; ext: string }> = new Map(
+  [
+    [["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"], "application/x-sh", "sh"],
+    [["csh", "tcsh"], "application/x-csh", "csh"],
+    [["perl"], "application/x-perl", "pl"],
+    [["python", "pypy"], "text/x-python", "py"],
+    [["ruby"], "application/x-ruby", "rb"],
+    [["node", "nodejs", "deno", "bun"], "text/javascript", "js"],
+    [["php"], "application/x-httpd-php", "php"],
+    [["lua", "luajit"], "text/x-lua", "lua"],
+    [["tclsh", "wish", "expect"], "application/x-tcl", "tcl"],
+    [["awk", "gawk", "mawk", "nawk"], "text/x-awk", "awk"],
+  ].flatMap(([names, mime, ext]) =>
+    (names as string[]).map((name) => [name, { mime: mime as string, ext: ext as string }]),
+  ),
+);
+
+/**
+ * The script a `#!` line names: `#!/bin/sh`, `#!/usr/bin/env python3`,
+ * `#!/usr/bin/env -S node --flag`. Undefined for an interpreter not known.
+ *
+ * @example
+ * scriptKind("#!/usr/bin/env python3\nprint(1)\n") // { mime: "text/x-python", ext: "py" }
+ */
+export function scriptKind(text: string): { mime: string; ext: string } | undefined {
+  const line = /^#!\s*(\S+)([^\r\n]*)/.exec(text);
+  if (!line) return undefined;
+  const words = [line[1] as string, ...(line[2] as string).trim().split(/\s+/)];
+  let program = (words[0] as string).split("/").pop() ?? "";
+  if (program === "env") {
+    // env's options (-S, -i) come before the program; an assignment (A=b) may too.
+    program =
+      words.slice(1).find((word) => word !== "" && !word.startsWith("-") && !word.includes("=")) ?? "";
+    program = program.split("/").pop() ?? "";
+  }
+  return INTERPRETERS.get(program.replace(/[\d.]+$/, ""));
+}
+
 function textKind(text: string, complete: boolean): { mime: string; ext: string } {
+  // A #! line names the script's language; its comments would otherwise read as Markdown headings.
+  const script = scriptKind(text);
+  if (script) return script;
   const start = text.trimStart();
   if (start.startsWith("{") || start.startsWith("[")) {
     if (jsonKind(start, complete)) return { mime: "application/json", ext: "json" };
