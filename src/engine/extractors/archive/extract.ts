@@ -13,15 +13,8 @@ import { walkCpio } from "./cpio.js";
 import { gunzip, unxz, unzstd } from "./decoders.js";
 import { type Decoder, ForwardDecompressor } from "./forward-decompressor.js";
 import { parseGzipHeader } from "./gzip.js";
-import {
-  type HeaderFacts,
-  kindOnly,
-  readLz4,
-  readRar,
-  readSevenZip,
-  readXz,
-  readZstd,
-} from "./stream-headers.js";
+import { readSevenZip } from "./seven-zip.js";
+import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
 import { isTarHeader, type RangeRead, type TarListing, walkTar } from "./tar.js";
 import { readZipDirectory } from "./zip-directory.js";
 
@@ -303,6 +296,12 @@ async function listCompressedTar(
   }
 }
 
+async function extractSevenZip(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
+  const { facts, stopReason } = await readSevenZip(ctx.reader, head, { sampleSize: ARCHIVE_SAMPLE_ENTRIES });
+  if (stopReason) ctx.warn(`no 7z listing: ${stopReason}`);
+  return withAssessment(facts, ctx.reader.size);
+}
+
 async function extractRar(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
   const { facts, stopReason, limit } = await readRar(ctx.reader, head, {
     maxEntries: ctx.budget.maxEntries,
@@ -350,7 +349,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = withAssessment(readLz4(head), size);
       break;
     case "application/x-7z-compressed":
-      archive = await readSevenZip(ctx.reader, head);
+      archive = await extractSevenZip(ctx, head);
       break;
     case "application/x-rar-compressed":
     case "application/vnd.rar":

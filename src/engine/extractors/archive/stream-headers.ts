@@ -11,7 +11,7 @@ import { crc32 } from "../../crc.js";
 import { ContentError, type LimitKind } from "../../errors.js";
 import { boundedLength, cleanString, MAX_FIELD_CHARS, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
-import { indexOfBytes, utf8OrLatin1 } from "../bytes.js";
+import { utf8OrLatin1 } from "../bytes.js";
 import { stopAtReadLimit } from "./tar.js";
 
 /** Fields a header walk may establish; `kind`, `encrypted` and `sample` always come back. */
@@ -112,26 +112,6 @@ export function readLz4(head: Uint8Array): HeaderFacts {
     facts.uncompressedSize = Number(view(head).getBigUint64(6, true));
     facts.estimated = true;
   }
-  return facts;
-}
-
-const AES_CODER = [0x06, 0xf1, 0x07, 0x01];
-
-/**
- * 7z: the signature header points at the next header, usually at the end. An
- * AES-256 coder id (06 F1 07 01) in it means encrypted content or headers;
- * a byte search rather than a parse of the (often compressed) header.
- */
-export async function readSevenZip(reader: BlockReader, head: Uint8Array): Promise<HeaderFacts> {
-  const facts: HeaderFacts = { kind: "7z", encrypted: false, sample: [] };
-  if (head.byteLength < 32) throw new ContentError("7z signature header truncated");
-  const data = view(head);
-  const nextOffset = Number(data.getBigUint64(12, true));
-  const nextSize = Number(data.getBigUint64(20, true));
-  const at = 32 + nextOffset;
-  if (at + nextSize > reader.size) throw new ContentError("7z next header lies past the end (truncated)");
-  const header = await reader.read(at, boundedLength(nextSize, MAX_STRUCTURE_BYTES, "7z header"));
-  facts.encrypted = indexOfBytes(header, AES_CODER) >= 0;
   return facts;
 }
 
