@@ -3,7 +3,8 @@
  * stream decompresses (src/engine/extractors/archive/forward-decompressor.ts),
  * against `bsdtar -tf` and GNU `tar -tf` listing the same file, in the same run.
  * The tarballs are made in a temporary folder: the AWS SDK's packages from
- * node_modules (many small files) as .tar.gz, .tar.xz and .tar.zst, 6 MiB of
+ * node_modules (many small files) as .tar.gz, .tar.xz and .tar.zst (and as a
+ * 7z archive, listed from its LZMA-packed header, for comparison), 6 MiB of
  * random data in 48 files (content that does not compress), a multi-member
  * bomb (a header, then 1 GiB of zeros as 1 MiB members) and a zstd one, which
  * the engine stops decompressing at its bound, a
@@ -62,6 +63,12 @@ function makeTarballs(): { name: string; path: string }[] {
   execFileSync("tar", ["cJf", sdkXz, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
   const sdkZstd = join(folder, "aws-sdk.tar.zst");
   execFileSync("tar", ["--zstd", "-cf", sdkZstd, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  // The same packages as a 7z archive (7-Zip's defaults): listed from its LZMA-packed header, not decompressed.
+  // ("./": a name that starts with @ names a list file to 7-Zip.)
+  const sdk7z = join(folder, "aws-sdk.7z");
+  execFileSync("7zz", ["a", "-bd", "-bso0", "-bsp0", sdk7z, "./@aws-sdk"], {
+    cwd: join(REPO_ROOT, "node_modules"),
+  });
   const zstdBomb = join(folder, "bomb.tar.zst");
   const bombTar = Buffer.alloc(512 + 1024 ** 3 + 1024);
   tarHeader("huge.bin", 1024 ** 3).copy(bombTar);
@@ -74,6 +81,7 @@ function makeTarballs(): { name: string; path: string }[] {
     { name: "random data", path: random },
     { name: "AWS SDK packages, xz", path: sdkXz },
     { name: "AWS SDK packages, zstd", path: sdkZstd },
+    { name: "AWS SDK packages, 7z (its header)", path: sdk7z },
     { name: "bomb, 1 GiB of zeros", path: bomb },
     { name: "bomb, 1 GiB of zeros, zstd", path: zstdBomb },
     { name: "past the input bound (2 entries)", path: large },
