@@ -99,15 +99,17 @@ describe("the split bundle in a fresh process", () => {
     }
   });
 
-  it("catalogs a JPEG (with its thumbnail), a PDF and xz and zstd tarballs, loading their chunks on demand", async () => {
+  it("catalogs a JPEG (with its thumbnail), a PDF, xz and zstd tarballs and a 7z, loading their chunks on demand", async () => {
     const image = await stack.upload("bundle/photo.jpg", "filetype-fixture.jpg");
     const pdf = await stack.upload("bundle/paper.pdf", "filetype-fixture.pdf");
     // The xz and zstd decoders (a WebAssembly module, a CommonJS one) are imported from the bundle's chunks.
     const xz = await stack.upload("bundle/fixture.tar.xz", "filetype-fixture.tar.xz");
     const zst = await stack.upload("bundle/fixture.tar.zst", "filetype-fixture.tar.zst");
-    const events = [TEST_EVENT, image, pdf, xz, zst];
+    // A 7z's header is unpacked from LZMA by the archive chunk.
+    const sevenZip = await stack.upload("bundle/fixture.7z", "filetype-fixture.7z");
+    const events = [TEST_EVENT, image, pdf, xz, zst, sevenZip];
     const timings = await probeBundle(path.join(outdir, HANDLER_FILE), events, stack.env);
-    expect(timings.callMs).toHaveLength(5);
+    expect(timings.callMs).toHaveLength(6);
 
     const photo = (await stack.store.getObject(stack.bucket, "bundle/photo.jpg")).record;
     expect(photo?.status).toBe("ok");
@@ -121,6 +123,7 @@ describe("the split bundle in a fresh process", () => {
     for (const [key, entries] of [
       ["bundle/fixture.tar.xz", 1],
       ["bundle/fixture.tar.zst", 2],
+      ["bundle/fixture.7z", 1],
     ] as const) {
       const tarball = (await stack.store.getObject(stack.bucket, key)).record;
       expect(tarball?.status, key).toBe("ok");
