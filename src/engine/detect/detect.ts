@@ -5,7 +5,7 @@ import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
 import { normaliseMime } from "./media-type.js";
 import { matchSignature } from "./signatures.js";
-import { sniffText, TEXT_SNIFF_BYTES } from "./text-sniff.js";
+import { sniffText, TEXT_SNIFF_BYTES, type TextSniff } from "./text-sniff.js";
 import { zipPackageType } from "./zip-container.js";
 // After file-type: replaces the ZIP entry inflation file-type installs (see the module).
 import "./zip-inflate.js";
@@ -300,7 +300,7 @@ async function namedTextKind(
  * "BM" (a line of car makes, "BMW,..."), "MZ", "ID3", "FORM", "OggS",
  * "PARE" ("PARENT_DIRECTORY"), "ITSF", "ttcf", "fLaC", "MThd", "Cr24",
  * "BZh", "SQLite format 3". Each one's header holds, within its first bytes, a NUL or a binary
- * length that text never does; see {@link opensAsText}.
+ * length that text never does; see {@link openingText}.
  */
 const TEXT_PREFIXED_MAGIC = new Set([
   ...["image/bmp", "audio/aiff", "audio/mpeg", "application/vnd.ms-htmlhelp", "application/x-msdownload"],
@@ -313,18 +313,19 @@ const TEXT_PREFIXED_MAGIC = new Set([
 const MAGIC_HEADER_BYTES = 64;
 
 /**
- * Whether the file opens as text: its first bytes hold no control character
- * besides tab, line feed, form feed and carriage return, and its head reads
- * as text. A magic number in {@link TEXT_PREFIXED_MAGIC} is then a word.
+ * The text the file opens as, when it does: its first bytes hold no control
+ * character besides tab, line feed, form feed and carriage return, and its
+ * head reads as text. A magic number in {@link TEXT_PREFIXED_MAGIC} is then a
+ * word, and this sniff is the file's kind.
  */
-async function opensAsText(reader: BlockReader): Promise<boolean> {
+async function openingText(reader: BlockReader): Promise<TextSniff | undefined> {
   const head = await reader.read(0, TEXT_SNIFF_BYTES);
   const header = head.subarray(0, MAGIC_HEADER_BYTES);
   for (const byte of header) {
     if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0c && byte !== 0x0d) || byte === 0x7f)
-      return false;
+      return undefined;
   }
-  return sniffText(head, reader.size) !== undefined;
+  return sniffText(head, reader.size);
 }
 
 /**
@@ -343,10 +344,10 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
   let mime = "application/octet-stream";
   let ext = "bin";
   let found = await fileTypeFromTokenizer(new ReaderTokenizer(reader, {}, DETECTION_WINDOW_BYTES));
-  // A weak magic number at the start of text is a word: the text is sniffed, and no signature is tried.
-  const magicIsWord =
-    found !== undefined && TEXT_PREFIXED_MAGIC.has(normaliseMime(found.mime)) && (await opensAsText(reader));
-  if (magicIsWord) found = undefined;
+  // A weak magic number at the start of text is a word: the file is that text, and no signature is tried.
+  const wordText =
+    found && TEXT_PREFIXED_MAGIC.has(normaliseMime(found.mime)) ? await openingText(reader) : undefined;
+  if (wordText) found = undefined;
   if (found) {
     // file-type may add parameters ("audio/ogg; codecs=opus"); the catalog keys on the bare type.
     mime = normaliseMime(found.mime);
@@ -361,8 +362,8 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
   const bomMisread = mime === "audio/mpeg";
   if (!found || mime === "application/xml" || bomMisread) {
     const head = await reader.read(0, TEXT_SNIFF_BYTES);
-    const signature = found || magicIsWord ? undefined : matchSignature(head);
-    const guessed = signature ?? sniffText(head, reader.size);
+    const signature = found || wordText ? undefined : matchSignature(head);
+    const guessed = signature ?? wordText ?? sniffText(head, reader.size);
     if (guessed && (!bomMisread || ("bom" in guessed && guessed.bom))) {
       ({ mime, ext } = signature ? guessed : ((await namedTextKind(guessed, hints.name)) ?? guessed));
     }

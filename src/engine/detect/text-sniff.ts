@@ -288,12 +288,9 @@ const HTML_FRAGMENT_ROOTS = new Set([
   ...["form", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"],
 ]);
 
-/** Whether an undeclared root with no namespace opens an HTML fragment. */
-function isHtmlFragment(text: string, name: string): boolean {
+/** Whether the start tag of an undeclared root with no namespace opens an HTML fragment. */
+function isHtmlFragment(name: string, opening: string): boolean {
   const lower = name.toLowerCase();
-  const at = text.indexOf(`<${name}`);
-  const opening = text.slice(at, text.indexOf(">", at) + 1);
-  if (/\sxmlns(:\w+)?=/.test(opening)) return false;
   return HTML_FRAGMENT_ROOTS.has(lower) || (lower === "a" && /\shref\s*=/i.test(opening));
 }
 
@@ -308,12 +305,13 @@ function markupKind(text: string): { mime: string; ext: string } | undefined {
   }
   if (doctype === "html" || (local && HTML_ROOTS.has(local))) return { mime: "text/html", ext: "html" };
   if (declared) return { mime: "application/xml", ext: "xml" };
-  if (name && isHtmlFragment(text, name)) return { mime: "text/html", ext: "html" };
   if (name) {
+    const at = text.indexOf(`<${name}`);
+    const opening = text.slice(at, text.indexOf(">", at) + 1);
+    const namespaced = /\sxmlns(:\w+)?=/.test(opening);
+    if (!namespaced && isHtmlFragment(name, opening)) return { mime: "text/html", ext: "html" };
     // Without a declaration, ask for evidence that the markup is a document, not a stray tag.
-    const opening = text.slice(text.indexOf(`<${name}`), text.indexOf(">", text.indexOf(`<${name}`)) + 1);
-    if (/\sxmlns(:\w+)?=/.test(opening) || text.includes(`</${name}>`))
-      return { mime: "application/xml", ext: "xml" };
+    if (namespaced || text.includes(`</${name}>`)) return { mime: "application/xml", ext: "xml" };
   }
   return undefined;
 }
@@ -448,7 +446,6 @@ function isMarkdown(lines: readonly string[], text: string): boolean {
   return anchors > 0 && support + Number(heading || setext) >= 2 && (heading || setext || link || list);
 }
 
-/** The kind of a decoded text (BOM already removed). */
 /**
  * Interpreters a `#!` line names, and the type of a script for each: the
  * `mime` table's type for the script's usual extension (.sh, .csh, .pl, .js,
@@ -493,6 +490,7 @@ export function scriptKind(text: string): { mime: string; ext: string } | undefi
   return INTERPRETERS.get(program.replace(/[\d.]+$/, ""));
 }
 
+/** The kind of a decoded text (BOM already removed). */
 function textKind(text: string, complete: boolean): { mime: string; ext: string } {
   // A #! line names the script's language; its comments would otherwise read as Markdown headings.
   const script = scriptKind(text);

@@ -248,7 +248,7 @@ async function listCompressedTar(
     chunkBytes: TARBALL_WALK_CHUNK_BYTES,
     maxOutput: TARBALL_WALK_OUTPUT_BYTES,
     decoder: format.decoder,
-    ...(ctx.signal && { signal: ctx.signal }),
+    signal: ctx.signal,
   });
   try {
     if (!isTarHeader(await content.read(0, 512))) {

@@ -13,6 +13,7 @@ import { crc32 } from "../../crc.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
+import { u32 } from "../bytes.js";
 import { decodeLzma } from "./lzma.js";
 import type { HeaderFacts } from "./stream-headers.js";
 
@@ -104,8 +105,7 @@ class Cursor {
     const defined = allDefined ? new Array<boolean>(count).fill(true) : this.bits(count);
     return defined.map((has) => {
       if (!has) return undefined;
-      const word = this.take(4);
-      return new DataView(word.buffer, word.byteOffset, 4).getUint32(0, true);
+      return u32(this.take(4), 0);
     });
   }
 }
