@@ -4,25 +4,12 @@
  * built to the format's technical note (test/support/rar5.ts) and listed by
  * libarchive's bsdtar too, whose listing the engine's must match.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { bsdtarList } from "../support/bsdtar.js";
 import { RangedSource } from "../support/engine.js";
 import { type Rar5Entry, rar5 } from "../support/rar5.js";
-
-const folder = mkdtempSync(join(tmpdir(), "rar5-test-"));
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
-
-/** bsdtar's listing of `bytes`, one name a line. */
-function bsdtarList(bytes: Uint8Array): string[] {
-  const path = join(folder, "listed.rar");
-  writeFileSync(path, bytes);
-  return execFileSync("bsdtar", ["-tf", path], { encoding: "utf8" }).split("\n").filter(Boolean);
-}
 
 const ENTRIES: Rar5Entry[] = [
   { name: "reports", directory: true },
@@ -52,7 +39,7 @@ describe("RAR 5 listings", () => {
       uncompressedSize: 19 + 5000 + 1234,
       encrypted: false,
     });
-    expect(result.archive?.sample).toEqual(bsdtarList(bytes));
+    expect(result.archive?.sample).toEqual(bsdtarList(bytes, "listed.rar"));
     expect(result.archive?.estimated).toBeUndefined();
     expect(result.warnings).toEqual([]);
   });
@@ -63,7 +50,7 @@ describe("RAR 5 listings", () => {
     const result = await extractRar(bytes);
 
     expect(result.archive).toMatchObject({ entries: 5, encrypted: true });
-    expect(result.archive?.sample).toEqual(bsdtarList(bytes));
+    expect(result.archive?.sample).toEqual(bsdtarList(bytes, "listed.rar"));
   });
 
   it("says an archive whose headers are encrypted is encrypted, and lists nothing", async () => {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { decodeLzma } from "../../src/engine/extractors/archive/lzma.js";
+import { bsdtarList } from "../support/bsdtar.js";
 
 let folder: string;
 beforeAll(() => {
@@ -34,12 +35,6 @@ function sevenZip(name: string, switches: string[]): Buffer {
     cwd: join(folder, "tree"),
   });
   return readFileSync(path);
-}
-
-function bsdtarList(bytes: Uint8Array): string[] {
-  const path = join(folder, "listed.7z");
-  writeFileSync(path, bytes);
-  return execFileSync("bsdtar", ["-tf", path], { encoding: "utf8" }).split("\n").filter(Boolean);
 }
 
 const TREE_BYTES = 600 + 5 + 0 + 20_000;
@@ -70,7 +65,7 @@ describe("7z listings", () => {
       uncompressedSize: TREE_BYTES,
       encrypted: false,
     });
-    expect([...(result.archive?.sample ?? [])].sort()).toEqual(bsdtarList(bytes).sort());
+    expect([...(result.archive?.sample ?? [])].sort()).toEqual(bsdtarList(bytes, "listed.7z").sort());
     expect(result.warnings).toEqual([]);
   });
 
@@ -80,7 +75,7 @@ describe("7z listings", () => {
     const result = await extract7z(bytes);
 
     expect(result.archive).toMatchObject({ entries: 6, encrypted: true });
-    expect([...(result.archive?.sample ?? [])].sort()).toEqual(bsdtarList(bytes).sort());
+    expect([...(result.archive?.sample ?? [])].sort()).toEqual(bsdtarList(bytes, "listed.7z").sort());
   });
 
   it("says an archive whose names are encrypted is encrypted, and lists nothing", async () => {
