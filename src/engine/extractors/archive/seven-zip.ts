@@ -237,6 +237,18 @@ function readStreamsInfo(cursor: Cursor): StreamsInfo {
 }
 
 /**
+ * The first `count` names of a names property: UTF-16LE, each ended by a NUL
+ * character. Only they are decoded, not the whole list of a large archive.
+ */
+function firstNames(bytes: Uint8Array, count: number): string[] {
+  let end = 0;
+  for (let found = 0; end + 1 < bytes.byteLength && found < count; end += 2) {
+    if (bytes[end] === 0 && bytes[end + 1] === 0) found++;
+  }
+  return textDecoder("utf-16le").decode(bytes.subarray(0, end)).split("\0", count);
+}
+
+/**
  * What the file list states: how many entries, and the first names, a
  * folder's (an empty stream that is no empty file) ending in `/`, as bsdtar
  * lists them.
@@ -253,11 +265,8 @@ function readFilesInfo(cursor: Cursor, sampleSize: number): { entries: number; n
     );
     if (type === K_EMPTY_STREAM) emptyStream = property.bits(entries);
     else if (type === K_EMPTY_FILE) emptyFile = property.bits(emptyStream.filter(Boolean).length);
-    else if (type === K_NAME && property.byte() === 0) {
-      // Names: UTF-16LE, each ended by a NUL character.
-      const text = textDecoder("utf-16le").decode(property.take(size - 1));
-      names = text.split("\0", sampleSize);
-    }
+    else if (type === K_NAME && property.byte() === 0)
+      names = firstNames(property.take(size - 1), sampleSize);
   }
   const sample: string[] = [];
   let empties = 0;
