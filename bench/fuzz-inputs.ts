@@ -4,7 +4,8 @@
  * so any failing input can be rebuilt from its seed and index alone, and the
  * bench and the test suite draw from the same generator.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { corpusFile, expectedEntries } from "../test/support/corpus.js";
 
 /** One corpus file, loaded. */
@@ -63,6 +64,18 @@ export function loadCorpus(): CorpusSample[] {
     name: entry.name,
     bytes: new Uint8Array(readFileSync(corpusFile(entry.name))),
   }));
+}
+
+/**
+ * The regular files of a folder as extra seeds, sorted by name so that a
+ * seed and index rebuild the same input; each is named `seeds-NAME`.
+ */
+export function loadSeedsDir(dir: string): CorpusSample[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => ({ name: `seeds-${name}`, bytes: new Uint8Array(readFileSync(join(dir, name))) }));
 }
 
 const KIB = 1024;

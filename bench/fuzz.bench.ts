@@ -1,11 +1,14 @@
 /**
  * Fuzzing the extraction engine with mutations of the shared corpus.
  *
- *   npx tsx bench/fuzz.bench.ts [--seed 1] [--count 10000] [--workers 4] [--files REGEX] [--no-write]
+ *   npx tsx bench/fuzz.bench.ts [--seed 1] [--count 10000] [--workers 4] [--files REGEX]
+ *     [--seeds-dir DIR] [--no-write]
  *
  * `--files` draws the inputs from the corpus files whose name matches the
  * pattern (case-insensitive), e.g. `'\.(e?ps|svg|png)$'` after a change to
  * those extractors; splices still take their body from the whole corpus.
+ * `--seeds-dir` adds the files of a folder to the corpus, for formats it
+ * holds few of (bench/make-archive-seeds.ts writes archives for it).
  * Every input runs through `extract()` over a BufferSource with the default
  * budget (time cut to 5 s) inside a worker thread. A watchdog terminates a
  * worker that has not answered 1 s after the time budget, so a synchronous
@@ -20,12 +23,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { BufferSource } from "../src/engine/byte-source/byte-source.js";
 import { extract } from "../src/engine/engine.js";
 import { describeError } from "../src/engine/errors.js";
 import { REPO_ROOT } from "../test/support/corpus.js";
-import { type CorpusSample, fuzzInput, loadCorpus, selectSeeds } from "./fuzz-inputs.js";
+import { type CorpusSample, fuzzInput, loadCorpus, loadSeedsDir, selectSeeds } from "./fuzz-inputs.js";
 import { type Figure, percentile, recordSection } from "./results.js";
 
 /** The engine's time budget per input in this run. */
@@ -69,7 +72,8 @@ if (!isMainThread) runWorker();
 else await runMain();
 
 function runWorker(): void {
-  const corpus = loadCorpus();
+  const seedsDir = (workerData as { seedsDir?: string } | undefined)?.seedsDir;
+  const corpus = [...loadCorpus(), ...(seedsDir === undefined ? [] : loadSeedsDir(seedsDir))];
   const port = parentPort;
   if (!port) return;
   let current: number | undefined;
@@ -129,14 +133,27 @@ async function runMain(): Promise<void> {
   const write = !args.includes("--no-write");
   const filesAt = args.indexOf("--files");
   const files = filesAt >= 0 ? args[filesAt + 1] : undefined;
+  const seedsDirAt = args.indexOf("--seeds-dir");
+  const seedsDir = seedsDirAt >= 0 ? args[seedsDirAt + 1] : undefined;
 
-  const corpus = loadCorpus();
+  let extra: CorpusSample[] = [];
+  if (seedsDir !== undefined) {
+    try {
+      extra = loadSeedsDir(seedsDir);
+    } catch (error) {
+      console.error(`fuzz: --seeds-dir ${seedsDir}: ${describeError(error)}`);
+      process.exit(2);
+    }
+  }
+  const corpus = [...loadCorpus(), ...extra];
   const seeds = selectSeeds(corpus, files);
   if (seeds.length === 0) {
     console.error(`fuzz: no corpus file matches --files ${files}`);
     process.exit(2);
   }
-  const scope = files === undefined ? "" : ` matching /${files}/i`;
+  const scope =
+    (files === undefined ? "" : ` matching /${files}/i`) +
+    (seedsDir === undefined ? "" : `, ${extra.length} of them from ${seedsDir}`);
   console.log(
     `fuzz: seed ${seed}, ${count} inputs over ${seeds.length} corpus files${scope}, ${workers} workers`,
   );
@@ -180,6 +197,7 @@ async function runMain(): Promise<void> {
       live += 1;
       const worker = new Worker(WORKER_BOOT, {
         eval: true,
+        workerData: { seedsDir },
         resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
       });
       let job: number | undefined;
@@ -302,7 +320,7 @@ async function runMain(): Promise<void> {
     ].join("\n");
     recordSection(
       "Fuzz",
-      `npx tsx bench/fuzz.bench.ts --seed ${seed} --count ${count} --workers ${workers}${files === undefined ? "" : ` --files '${files}'`}`,
+      `npx tsx bench/fuzz.bench.ts --seed ${seed} --count ${count} --workers ${workers}${files === undefined ? "" : ` --files '${files}'`}${seedsDir === undefined ? "" : ` --seeds-dir ${seedsDir}`}`,
       figures,
       notes,
     );

@@ -11,8 +11,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mulberry32 } from "../../bench/fuzz-inputs.js";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
+import { ContentError } from "../../src/engine/errors.js";
 import { decodeLzma } from "../../src/engine/extractors/archive/lzma.js";
 import { bsdtarList } from "../support/bsdtar.js";
 
@@ -146,6 +148,35 @@ describe("the LZMA decoder", () => {
     expect(
       Buffer.from(decodeLzma(lzma.subarray(0, 5), lzma.subarray(13), data.byteLength)).equals(data),
     ).toBe(true);
+  });
+
+  it("ends every damaged stream with its stated size or a content error, never another exception", () => {
+    // Bit flips and byte runs anywhere in the stream: the decoder must not read
+    // out of its buffers, loop, or throw anything but the engine's own error.
+    const data = Buffer.from(
+      Array.from({ length: 300 }, (_, i) => `entry-${i % 17}/file ${i}.txt ${i * 7919}\n`).join(""),
+    );
+    const lzma = execFileSync("xz", ["--format=lzma", "-c"], { input: data });
+    const properties = lzma.subarray(0, 5);
+    const random = mulberry32(20_261_129);
+    const outcomes = { decoded: 0, refused: 0 };
+    for (let round = 0; round < 500; round++) {
+      const stream = Buffer.from(lzma.subarray(13));
+      const flips = 1 + Math.floor(random() * 8);
+      for (let i = 0; i < flips; i++) {
+        const at = Math.floor(random() * stream.byteLength);
+        stream[at] = round % 3 === 0 ? Math.floor(random() * 256) : (stream[at] as number) ^ (1 << (i % 8));
+      }
+      try {
+        expect(decodeLzma(properties, stream, data.byteLength).byteLength).toBe(data.byteLength);
+        outcomes.decoded++;
+      } catch (error) {
+        expect(error).toBeInstanceOf(ContentError);
+        outcomes.refused++;
+      }
+    }
+    expect(outcomes.refused).toBeGreaterThan(0);
+    expect(outcomes.decoded + outcomes.refused).toBe(500);
   });
 
   it("refuses a stream cut short, without reading past it", () => {

@@ -1,0 +1,93 @@
+/**
+ * Seed files for fuzzing the archive readers the shared corpus covers thinly
+ * or not at all: 7z (LZMA, LZMA2, stored and BCJ-filtered folders, packed
+ * and plain headers, encrypted names, solid and not), RAR 5, and tarballs
+ * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz).
+ *
+ *   npx tsx bench/make-archive-seeds.ts DIR
+ *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst)$' --no-write
+ *
+ * Needs 7zz, xz, zstd and GNU tar on PATH (as .ci/run installs them). The
+ * archives hold the same small tree each time: folders, an empty file, text
+ * that compresses well, random bytes that do not, and a non-ASCII name.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { rar5 } from "../test/support/rar5.js";
+import { mulberry32 } from "./fuzz-inputs.js";
+
+const out = process.argv[2];
+if (!out || out.startsWith("-")) {
+  console.error("usage: npx tsx bench/make-archive-seeds.ts DIR");
+  process.exit(2);
+}
+const target = resolve(out);
+mkdirSync(target, { recursive: true });
+
+const work = mkdtempSync(join(tmpdir(), "archive-seeds-"));
+const tree = join(work, "tree");
+const random = mulberry32(7);
+const noise = (length: number) => Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
+const prose = (lines: number) =>
+  Array.from({ length: lines }, (_, i) => `line ${i}: the catalog lists what is inside\n`).join("");
+
+mkdirSync(join(tree, "docs/nested"), { recursive: true });
+mkdirSync(join(tree, "empty-folder"), { recursive: true });
+writeFileSync(join(tree, "docs/readme.txt"), prose(400));
+writeFileSync(join(tree, "docs/nested/data.bin"), noise(20_000));
+writeFileSync(join(tree, "docs/nested/empty.txt"), "");
+writeFileSync(join(tree, "café-ünïcode.txt"), prose(30));
+writeFileSync(join(tree, "program.exe"), Buffer.concat([Buffer.from("MZ"), noise(3_000)]));
+
+const run = (command: string, args: string[]) => execFileSync(command, args, { cwd: tree, stdio: "pipe" });
+const made: string[] = [];
+const keep = (name: string, bytes: Buffer) => {
+  writeFileSync(join(target, name), bytes);
+  made.push(`${name} (${bytes.byteLength} bytes)`);
+};
+
+const sevenZip: [string, string[]][] = [
+  ["lzma2-solid.7z", ["-m0=lzma2", "-ms=on"]],
+  ["lzma-not-solid.7z", ["-m0=lzma", "-ms=off"]],
+  ["stored.7z", ["-m0=copy"]],
+  ["plain-header.7z", ["-m0=lzma2", "-mhc=off"]],
+  ["bcj.7z", ["-mf=BCJ", "-m0=lzma"]],
+  ["encrypted-names.7z", ["-m0=lzma2", "-mhe=on", "-pseed"]],
+  ["encrypted-data.7z", ["-m0=lzma2", "-pseed"]],
+];
+for (const [name, switches] of sevenZip) {
+  const path = join(work, name);
+  run("7zz", ["a", "-bd", "-y", ...switches, path, "."]);
+  keep(name, readFileSync(path));
+}
+
+keep(
+  "stored.rar",
+  rar5([
+    { name: "docs", directory: true },
+    { name: "docs/readme.txt", content: Buffer.from(prose(40)) },
+    { name: "docs/empty.txt", content: new Uint8Array(0) },
+    { name: "café.txt", content: Buffer.from(prose(5)), encrypted: true },
+  ]),
+);
+keep(
+  "encrypted-headers.rar",
+  rar5([{ name: "secret.txt", content: Buffer.from("x") }], { encryptedHeaders: true }),
+);
+
+const tarPath = join(work, "tree.tar");
+run("tar", ["-cf", tarPath, "."]);
+const tar = readFileSync(tarPath);
+keep("plain.tar", tar);
+keep("gzip.tar.gz", execFileSync("gzip", ["-c", "-9", tarPath]));
+keep("gzip.tgz", execFileSync("gzip", ["-c", "-1", tarPath]));
+keep("one-block.tar.xz", execFileSync("xz", ["-c", "-6", tarPath]));
+keep("many-blocks.tar.xz", execFileSync("xz", ["-c", "--block-size=8KiB", tarPath]));
+keep("check-none.tar.xz", execFileSync("xz", ["-c", "--check=none", tarPath]));
+keep("zstd.tar.zst", execFileSync("zstd", ["-c", "-q", "-19", tarPath]));
+keep("zstd-checksum.tar.zst", execFileSync("zstd", ["-c", "-q", "--check", "-3", tarPath]));
+
+rmSync(work, { recursive: true, force: true });
+console.log(`${made.length} seeds in ${target}:\n  ${made.join("\n  ")}`);
