@@ -52,10 +52,32 @@ describe.each(KINDS)("$kind tarballs", ({ tool, kind, name }) => {
     expect(result.archive?.sample).toHaveLength(20);
     expect(result.archive?.sample[0]).toBe("data/part-0.bin");
     expect(result.warnings).toEqual([]);
+    // Decompressed to its end, so the size is exact whether or not the format declared one (zstd from stdin does not).
+    expect(result.archive?.uncompressedSize).toBe(tar.byteLength);
+    expect(result.archive?.estimated).toBeUndefined();
+  });
+
+  it("sizes a file of several streams or frames by all of them, and says there are several", async () => {
+    // Prepare: two compressed tarballs one after the other, as `cat a.tar.zst b.tar.zst` makes. The
+    // tar ends at its first end-of-archive marker (tar and bsdtar list the first one's entries),
+    // but the file decompresses to both.
+    const first = tarOf([tarEntry("first.txt", 5, Buffer.from("first"))]);
+    const second = tarOf([tarEntry("second.txt", 6, Buffer.from("second"))]);
+    const bytes = Buffer.concat([compress(tool, first), compress(tool, second)]);
+
+    // Act
+    const result = await extract(new BufferSource(bytes, name), { name });
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.archive).toMatchObject({ kind, entries: 1, sample: ["first.txt"] });
+    expect(result.archive?.uncompressedSize).toBe(first.byteLength + second.byteLength);
+    expect(result.archive?.estimated).toBeUndefined();
     if (kind === "xz") {
-      // The index declares the size; the walk agrees with it.
-      expect(result.archive?.uncompressedSize).toBe(tar.byteLength);
-      expect(result.archive?.estimated).toBeUndefined();
+      // Only xz declares a size here (its index, at the end: the last stream's), and it is short.
+      expect(result.warnings).toEqual([
+        expect.stringMatching(/declared size is smaller .* more than one stream or frame/),
+      ]);
     }
   });
 

@@ -263,6 +263,15 @@ async function listCompressedTar(
       readAllowanceSpent: () => content.bounded,
     });
     if (listing.limit) ctx.reader.noteLimit(listing.limit);
+    // A tarball walked to its end is decompressed to the end of the file too
+    // (past the tar's end marker is mostly padding), so that its size is the
+    // content's own, not a header's declaration for the first frame or stream.
+    const whole =
+      !listing.boundedByReads &&
+      !listing.incomplete &&
+      listing.stopReason === undefined &&
+      content.failure === undefined &&
+      (await content.drain());
     const declaredHolds = format.declared !== undefined && format.declared >= content.produced;
     if (format.declared !== undefined && !declaredHolds) {
       ctx.warn(format.understated);
@@ -290,6 +299,11 @@ async function listCompressedTar(
     info.sample = listing.sample;
     info.nestedArchives = nestedArchives(listing.nestedArchives, ctx);
     if (listing.incomplete) info.estimated = true;
+    if (whole) {
+      info.uncompressedSize = content.produced;
+      Object.assign(info, assess(content.produced, size));
+      delete info.estimated;
+    }
     return info;
   } finally {
     content.close();

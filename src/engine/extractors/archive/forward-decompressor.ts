@@ -2,6 +2,8 @@ import { describeError, LimitExceededError } from "../../errors.js";
 
 /** Compressed bytes of a {@link ForwardDecompressor}'s first fetch: the head window every extraction reads. */
 const FIRST_CHUNK_BYTES = 64 * 1024;
+/** How far each step of {@link ForwardDecompressor.drain} asks to read; nothing read is kept. */
+const DRAIN_STEP_BYTES = 64 * 1024;
 
 /** A running decoder: its output, and how to stop it. */
 export interface DecoderRun {
@@ -119,6 +121,17 @@ export class ForwardDecompressor {
       this.dropBefore(offset);
     }
     return this.window.subarray(offset - this.windowStart, Math.max(0, end - this.windowStart));
+  }
+
+  /**
+   * Decompresses the rest of the content, keeping none of it, so that
+   * `produced` is its whole size. True when the content ended where the file
+   * does, undamaged; false when a bound or damage stopped it first.
+   */
+  async drain(): Promise<boolean> {
+    while (!this.ended && this.produced < this.input.maxOutput)
+      await this.read(this.produced, DRAIN_STEP_BYTES);
+    return this.ended && this.failure === undefined && !this.bounded;
   }
 
   /** Stops decoding and fetching. */
