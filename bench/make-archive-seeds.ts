@@ -1,15 +1,17 @@
 /**
  * Seed files for fuzzing the archive readers the shared corpus covers thinly
  * or not at all: 7z (LZMA, LZMA2, stored and BCJ-filtered folders, packed
- * and plain headers, encrypted names, solid and not), RAR 5, and tarballs
- * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz).
+ * and plain headers, encrypted names, solid and not), RAR 5, tarballs
+ * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz), and
+ * Debian and RPM packages.
  *
  *   npx tsx bench/make-archive-seeds.ts DIR
- *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst)$' --no-write
+ *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm)$' --no-write
  *
- * Needs 7zz, xz, zstd and GNU tar on PATH (as .ci/run installs them). The
- * archives hold the same small tree each time: folders, an empty file, text
- * that compresses well, random bytes that do not, and a non-ASCII name.
+ * Needs 7zz, xz, zstd, GNU tar and dpkg-deb on PATH, and rpmbuild for the
+ * RPM seed (as .ci/run installs them). The archives hold the same small tree
+ * each time: folders, an empty file, text that compresses well, random bytes
+ * that do not, and a non-ASCII name.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -88,6 +90,48 @@ keep("many-blocks.tar.xz", execFileSync("xz", ["-c", "--block-size=8KiB", tarPat
 keep("check-none.tar.xz", execFileSync("xz", ["-c", "--check=none", tarPath]));
 keep("zstd.tar.zst", execFileSync("zstd", ["-c", "-q", "-19", tarPath]));
 keep("zstd-checksum.tar.zst", execFileSync("zstd", ["-c", "-q", "--check", "-3", tarPath]));
+
+// Debian packages of the same tree, one per compression dpkg-deb writes.
+const debRoot = join(work, "deb");
+mkdirSync(join(debRoot, "DEBIAN"), { recursive: true });
+writeFileSync(
+  join(debRoot, "DEBIAN/control"),
+  "Package: seed\nVersion: 1:1.0-1\nArchitecture: all\nMaintainer: Seed <seed@example.org>\nInstalled-Size: 60\nDescription: a seed\n for fuzzing\n",
+);
+execFileSync("cp", ["-r", tree, join(debRoot, "usr")]);
+for (const compression of ["gzip", "xz", "zstd", "none"]) {
+  const path = join(work, `seed-${compression}.deb`);
+  execFileSync("dpkg-deb", ["--root-owner-group", `-Z${compression}`, "--build", debRoot, path], {
+    stdio: "pipe",
+  });
+  keep(`${compression}.deb`, readFileSync(path));
+}
+
+// An RPM package, when rpmbuild is installed.
+try {
+  const spec = join(work, "seed.spec");
+  writeFileSync(
+    spec,
+    "Name: seed\nVersion: 1.0\nRelease: 1\nSummary: a seed\nLicense: MIT\nBuildArch: noarch\n%description\nfor fuzzing\n" +
+      `%install\nmkdir -p %{buildroot}/opt\ncp -r ${tree} %{buildroot}/opt/seed\n%files\n/opt/seed\n`,
+  );
+  execFileSync(
+    "rpmbuild",
+    [
+      "-bb",
+      "--quiet",
+      "--define",
+      `_topdir ${join(work, "rpm")}`,
+      "--define",
+      "__os_install_post %{nil}",
+      spec,
+    ],
+    { stdio: "pipe" },
+  );
+  keep("seed.rpm", readFileSync(join(work, "rpm/RPMS/noarch/seed-1.0-1.noarch.rpm")));
+} catch (error) {
+  console.error(`no RPM seed (rpmbuild: ${(error as Error).message.split("\n")[0]})`);
+}
 
 rmSync(work, { recursive: true, force: true });
 console.log(`${made.length} seeds in ${target}:\n  ${made.join("\n  ")}`);

@@ -14,6 +14,11 @@ export function summarise(result: ExtractionResult): string {
     facts.push(`${result.pdf.pages} page${result.pdf.pages === 1 ? "" : "s"}`);
   if (result.pdf?.title ?? result.document?.title)
     facts.push(JSON.stringify(result.pdf?.title ?? result.document?.title));
+  if (result.package) {
+    const { name, version, architecture } = result.package;
+    const named = [name, version].filter(Boolean).join(" ");
+    if (named) facts.push(architecture ? `${named} (${architecture})` : named);
+  }
   if (result.archive?.entries !== undefined)
     facts.push(`${result.archive.entries} ${result.archive.entries === 1 ? "entry" : "entries"}`);
   if (result.text) facts.push(`${result.text.encoding}, ${result.text.lines} lines`);

@@ -313,6 +313,38 @@ export interface ExecutableInfo {
   type?: string;
 }
 
+/**
+ * A software package's description of itself: a Debian package's `control`
+ * file, an RPM package's header. Its files are listed in `archive`.
+ */
+export interface PackageInfo {
+  /** deb, rpm */
+  format: string;
+  name?: string;
+  /** As its package manager writes it: Debian `[epoch:]upstream[-revision]`, RPM `[epoch:]version-release`. */
+  version?: string;
+  /** amd64, arm64, all (Debian); x86_64, aarch64, noarch (RPM). */
+  architecture?: string;
+  /** The one-line description: the first line of Debian's Description, RPM's Summary. */
+  summary?: string;
+  /** Debian's Maintainer; RPM's Packager. */
+  maintainer?: string;
+  /** RPM's Vendor. */
+  vendor?: string;
+  /** RPM's License (a Debian package states its licence in a file it installs, not in its control data). */
+  license?: string;
+  /** Debian's Homepage; RPM's URL. */
+  homepage?: string;
+  /** Debian's Section; RPM's Group. */
+  section?: string;
+  /** The source it was built from: Debian's Source (absent when named as the package), RPM's source package. */
+  source?: string;
+  /** Bytes once installed: Debian's Installed-Size (KiB, so a multiple of 1,024), RPM's size of its files. */
+  installedSize?: number;
+  /** When it was built, ISO 8601 in UTC (RPM's BUILDTIME; Debian packages state none). */
+  builtAt?: string;
+}
+
 /** Content-derived sections; only those that apply to a file are present. */
 export interface Sections {
   image?: ImageInfo;
@@ -323,6 +355,7 @@ export interface Sections {
   text?: TextInfo;
   font?: FontInfo;
   executable?: ExecutableInfo;
+  package?: PackageInfo;
 }
 
 /**

@@ -696,7 +696,17 @@ export class CatalogStore {
     const warnings = [...(extraction?.warnings ?? []), ...(input.transformWarnings ?? [])];
     const sections: Record<string, unknown> = {};
     if (extraction) {
-      for (const section of ["image", "media", "pdf", "document", "archive", "text", "font", "executable"]) {
+      for (const section of [
+        "image",
+        "media",
+        "pdf",
+        "document",
+        "archive",
+        "text",
+        "font",
+        "executable",
+        "package",
+      ]) {
         const value = (extraction as unknown as Record<string, unknown>)[section];
         if (value !== undefined) sections[section] = value;
       }

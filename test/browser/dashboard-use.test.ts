@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -741,6 +742,47 @@ describe("dashboard as people use it", () => {
     expect(await value("thumbnailKey")).toBe(record?.thumbnailKey);
     expect(await page.evaluate(OVERFLOW)).toBe(0);
     await page.screenshot({ path: join(tmpdir(), "catalog-processing-375.png"), fullPage: true });
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
+  it("shows a Debian package's name, version and maintainer above the files it installs", async () => {
+    // Prepare: a package built by dpkg-deb whose maintainer field carries a terminal escape.
+    const root = await mkdtemp(join(tmpdir(), "catalog-deb-"));
+    await mkdir(join(root, "DEBIAN"));
+    await mkdir(join(root, "usr/bin"), { recursive: true });
+    await writeFile(
+      join(root, "DEBIAN/control"),
+      "Package: hello\nVersion: 2.10-3\nArchitecture: amd64\nMaintainer: \u001b]0;x\u0007Mallory <m@example.org>\n" +
+        "Installed-Size: 280\nDescription: example package\n long text\n",
+    );
+    await writeFile(join(root, "usr/bin/hello"), "#!/bin/sh\n");
+    execFileSync("dpkg-deb", ["--root-owner-group", "--build", root, join(root, "hello.deb")], {
+      stdio: "pipe",
+    });
+    const key = "pool/hello_2.10-3_amd64.deb";
+    await putCataloged(catalog, key, await readFile(join(root, "hello.deb")));
+    await rm(root, { recursive: true, force: true });
+    await openPage();
+
+    // Act
+    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "pool/", key })}`);
+    const pkg = page.locator("#detail [data-section='package']");
+    await pkg.locator("dd[data-field='name']").waitFor();
+
+    // Assess
+    const value = (field: string) => pkg.locator(`dd[data-field='${field}']`).textContent();
+    expect(await value("name")).toBe("hello");
+    expect(await value("version")).toBe("2.10-3");
+    expect(await value("architecture")).toBe("amd64");
+    expect(await value("summary")).toBe("example package");
+    expect(await value("maintainer")).toBe("⟨U+001B⟩]0;x⟨U+0007⟩Mallory <m@example.org>");
+    expect(await value("installedSize")).toBe("280 KB");
+    const order = await page
+      .locator("#detail [data-section]")
+      .evaluateAll((nodes) =>
+        nodes.map((node) => (node as unknown as { dataset: { section: string } }).dataset.section),
+      );
+    expect(order.indexOf("package")).toBeLessThan(order.indexOf("archive"));
     expect(incidents).toEqual([]);
   }, 60_000);
 

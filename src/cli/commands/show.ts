@@ -14,7 +14,18 @@ interface ShowFlags extends TargetFlags {
   history: number;
 }
 
-const SECTIONS = ["image", "media", "pdf", "document", "archive", "text", "font", "executable"] as const;
+const SECTIONS = [
+  "image",
+  "media",
+  "pdf",
+  "document",
+  // A package's name and version come before the files it installs.
+  "package",
+  "archive",
+  "text",
+  "font",
+  "executable",
+] as const;
 
 /**
  * The checksum S3 keeps with the object, as `crc32 DUoRhQ== (FULL_OBJECT)`.

@@ -66,6 +66,10 @@ const ARCHIVE_MIMES = new Set([
   "application/x-unix-archive",
   "application/x-lzma",
   "application/java-archive",
+  // Software packages: archives of the files they install, with a package section of their own.
+  "application/x-deb",
+  "application/vnd.debian.binary-package",
+  "application/x-rpm",
 ]);
 
 const EXECUTABLE_MIMES = new Set([

@@ -81,6 +81,9 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/x-bzip2", "application/x-bzip"],
   ["application/x-xz", "application/xz"],
   ["application/zstd", "application/x-zstd"],
+  // Debian packages: file-type's name, IANA's (which `file` gives), and dpkg's older one (the `mime` table's).
+  ["application/x-deb", "application/vnd.debian.binary-package", "application/x-debian-package"],
+  ["application/x-rpm", "application/x-redhat-package-manager"],
   ["application/xml", "text/xml"],
   // Compiled Python: shared-mime-info's name, file's, and Python's own mimetypes module's.
   ["application/x-python-bytecode", "application/x-bytecode.python", "application/x-python-code"],

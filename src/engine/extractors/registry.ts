@@ -6,6 +6,7 @@ import type { ExtractFunction, ExtractorDescriptor } from "./extractor.js";
 import { fontExtractor } from "./font/index.js";
 import { imageExtractor } from "./image/index.js";
 import { mediaExtractor } from "./media/index.js";
+import { packageExtractor } from "./package/index.js";
 import { pdfExtractor } from "./pdf/index.js";
 import { textExtractor } from "./text/index.js";
 
@@ -16,6 +17,7 @@ export const extractors: readonly ExtractorDescriptor[] = [
   mediaExtractor,
   documentExtractor,
   archiveExtractor,
+  packageExtractor,
   textExtractor,
   fontExtractor,
   executableExtractor,

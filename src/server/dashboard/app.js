@@ -2091,6 +2091,32 @@ function detailSections(key, record, audit, olderAudit) {
           "document",
         ),
       );
+    if (record.package)
+      parts.push(
+        section(
+          "Package",
+          fields(
+            record.package,
+            {
+              format: "Format",
+              name: "Name",
+              version: "Version",
+              architecture: "Architecture",
+              summary: "Summary",
+              maintainer: "Maintainer",
+              vendor: "Vendor",
+              license: "Licence",
+              homepage: "Homepage",
+              section: "Section",
+              source: "Source",
+              installedSize: "Installed size",
+              builtAt: "Built",
+            },
+            { installedSize: formatBytes, builtAt: formatTime },
+          ),
+          "package",
+        ),
+      );
     if (record.archive) {
       parts.push(
         section(

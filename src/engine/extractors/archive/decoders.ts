@@ -37,6 +37,14 @@ function runOf(output: AsyncGenerator<Uint8Array>): DecoderRun {
   };
 }
 
+/** Bytes stored as they are (a Debian package's plain `control.tar`), through the same interface. */
+export const stored: Decoder = (compressed) =>
+  runOf(
+    (async function* () {
+      yield* compressed;
+    })(),
+  );
+
 /**
  * Compressed bytes handed to fzstd at a time. fzstd decodes every block a
  * push completes before returning, and an RLE block of up to 2 MiB takes

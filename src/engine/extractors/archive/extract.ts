@@ -36,7 +36,7 @@ const TAR_WALK_READ_BYTES = 768 * 1024;
 const MANY_NESTED_ARCHIVES = 10;
 
 /** Ratio and bomb flag from declared sizes: nothing is ever expanded to find out. */
-function assess(uncompressed: number | undefined, size: number): Pick<ArchiveInfo, "ratio" | "bomb"> {
+export function assess(uncompressed: number | undefined, size: number): Pick<ArchiveInfo, "ratio" | "bomb"> {
   if (uncompressed === undefined || size <= 0) return {};
   const ratio = Math.round((uncompressed / size) * 1000) / 1000;
   return { ratio, bomb: ratio > BOMB_RATIO || uncompressed > BOMB_UNCOMPRESSED_BYTES };
@@ -85,11 +85,29 @@ async function extractZip(ctx: ExtractContext): Promise<ArchiveInfo> {
   };
 }
 
-function fromListing(kind: string, listing: TarListing, ctx: ExtractContext): ArchiveInfo {
+/**
+ * Where an archive lies in the object: all of it, or one member of a
+ * container (a Debian package's `data.tar.xz`).
+ */
+export interface Region {
+  offset: number;
+  size: number;
+}
+
+function wholeObject(ctx: ExtractContext): Region {
+  return { offset: 0, size: ctx.reader.size };
+}
+
+function fromListing(
+  kind: string,
+  listing: TarListing,
+  ctx: ExtractContext,
+  size = ctx.reader.size,
+): ArchiveInfo {
   if (listing.stopReason) ctx.warn(`partial ${kind} listing: ${listing.stopReason}`);
   if (listing.limit) ctx.reader.noteLimit(listing.limit);
   // A walk stopped to bound its reads saw a prefix of the archive; scale by how far it got.
-  const scale = listing.boundedByReads && listing.offset ? Math.max(1, ctx.reader.size / listing.offset) : 1;
+  const scale = listing.boundedByReads && listing.offset ? Math.max(1, size / listing.offset) : 1;
   return {
     kind,
     entries: Math.round(listing.entries * scale),
@@ -109,39 +127,50 @@ const IN_MEMORY_WINDOW_BYTES = 1024 * 1024;
  * checking the time budget on each (a walk over memory yields only to
  * microtasks, so no timer would stop it).
  */
-function inMemoryRead(ctx: ExtractContext): RangeRead {
+function inMemoryRead(ctx: ExtractContext, region: Region): RangeRead {
   const { source } = ctx.reader;
   let window: Uint8Array = new Uint8Array(0);
   let windowStart = 0;
   return async (offset, length) => {
     ctx.reader.checkTime();
     if (offset < windowStart || offset + length > windowStart + window.byteLength) {
-      window = await source.read(offset, Math.max(length, IN_MEMORY_WINDOW_BYTES));
+      const wanted = Math.min(Math.max(length, IN_MEMORY_WINDOW_BYTES), Math.max(0, region.size - offset));
+      window = await source.read(region.offset + offset, wanted);
       windowStart = offset;
     }
     return window.subarray(offset - windowStart, offset - windowStart + length);
   };
 }
 
-async function extractTar(ctx: ExtractContext): Promise<ArchiveInfo> {
+/**
+ * The entries of a plain tar: the whole object, or a region of it (a
+ * package's uncompressed `data.tar`).
+ */
+export async function listTar(ctx: ExtractContext, region: Region = wholeObject(ctx)): Promise<ArchiveInfo> {
   if (ctx.reader.source.inMemory) {
     // Every byte is already here (an object the policy hashes is fetched whole): a header costs
     // no request, so the walk counts to the end, within the entry and time budgets.
-    const listing = await walkTar(inMemoryRead(ctx), {
+    const listing = await walkTar(inMemoryRead(ctx, region), {
       maxEntries: ctx.budget.maxEntries,
       sampleSize: ARCHIVE_SAMPLE_ENTRIES,
     });
-    return fromListing("tar", listing, ctx);
+    return fromListing("tar", listing, ctx, region.size);
   }
   // One header per entry, each possibly in its own block: a tar of many small files would cost a
   // read per entry, so the walk stops after TAR_WALK_READ_BYTES and extrapolates.
   const startBytes = ctx.reader.stats.bytesRead;
-  const listing = await walkTar((offset, length) => ctx.reader.read(offset, length), {
+  const listing = await walkTar(regionRead(ctx, region), {
     maxEntries: ctx.budget.maxEntries,
     sampleSize: ARCHIVE_SAMPLE_ENTRIES,
     readAllowanceSpent: () => ctx.reader.stats.bytesRead - startBytes > TAR_WALK_READ_BYTES,
   });
-  return fromListing("tar", listing, ctx);
+  return fromListing("tar", listing, ctx, region.size);
+}
+
+/** Reads within a region, at offsets relative to its start, never past its end. */
+export function regionRead(ctx: ExtractContext, region: Region): RangeRead {
+  return (offset, length) =>
+    ctx.reader.read(region.offset + offset, Math.max(0, Math.min(length, region.size - offset)));
 }
 
 async function extractCpio(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
@@ -218,8 +247,10 @@ async function xzFacts(ctx: ExtractContext): Promise<HeaderFacts> {
 }
 
 /** How {@link listCompressedTar} decodes a format, and what the format declares. */
-interface CompressedTarFormat {
+export interface CompressedTarFormat {
   decoder: Decoder;
+  /** Where the compressed stream lies; the whole object when absent. */
+  region?: Region;
   /** The uncompressed size the format declares (gzip ISIZE, xz index, zstd frame header), if it does. */
   declared?: number;
   /** The warning when the content outgrows `declared`. */
@@ -233,16 +264,17 @@ interface CompressedTarFormat {
  * counted over a prefix and extrapolated by how much of the content it
  * covered. A stream with no tar inside is one entry.
  */
-async function listCompressedTar(
+export async function listCompressedTar(
   ctx: ExtractContext,
   info: ArchiveInfo,
   format: CompressedTarFormat,
 ): Promise<ArchiveInfo> {
-  const size = ctx.reader.size;
+  const region = format.region ?? wholeObject(ctx);
+  const size = region.size;
   ctx.partial.archive = info;
   const budgetLeft = ctx.budget.maxBytes - ctx.reader.stats.bytesRead;
   const content = new ForwardDecompressor({
-    read: (offset, length) => ctx.reader.read(offset, length),
+    read: regionRead(ctx, region),
     size,
     maxInput: Math.max(TARBALL_WALK_MIN_INPUT_BYTES, Math.min(TARBALL_WALK_INPUT_BYTES, budgetLeft)),
     chunkBytes: TARBALL_WALK_CHUNK_BYTES,
@@ -348,7 +380,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractGzip(ctx, head);
       break;
     case "application/x-tar":
-      archive = await extractTar(ctx);
+      archive = await listTar(ctx);
       break;
     case "application/x-cpio":
       archive = await extractCpio(ctx, head);

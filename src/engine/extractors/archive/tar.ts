@@ -46,6 +46,17 @@ export interface TarWalkOptions {
    * true ends the walk, whose counts the caller may then extrapolate.
    */
   readAllowanceSpent?: () => boolean;
+  /** Told of each entry counted: its name, type flag, and where its body lies and how long it is. */
+  onEntry?: (entry: TarEntry) => void;
+}
+
+/** One entry as {@link walkTar} counts it. */
+export interface TarEntry {
+  name: string;
+  /** The header's type flag: "0" (or NUL) a file, "5" a folder, "2" a symbolic link ... */
+  type: string;
+  bodyOffset: number;
+  size: number;
 }
 
 /**
@@ -194,6 +205,7 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     const base = nameText(header.subarray(0, 100));
     const name = pax.get("path") ?? longName ?? (prefix ? `${prefix}/${base}` : base);
     listing.entries += 1;
+    options.onEntry?.({ name, type, bodyOffset, size });
     if (type === "0" || type === "\0" || type === "7") listing.totalSize += size;
     if (isArchiveName(name)) listing.nestedArchives += 1;
     if (listing.sample.length < options.sampleSize) {

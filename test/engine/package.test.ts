@@ -1,0 +1,341 @@
+/**
+ * Software packages: Debian packages built by dpkg-deb (with each of its
+ * compressions) and RPM packages built by rpmbuild (Debian's rpm package,
+ * which CI installs), described and listed by the engine as dpkg-deb and
+ * rpm themselves describe and list them.
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
+import { extract } from "../../src/engine/engine.js";
+import { RangedSource } from "../support/engine.js";
+
+let work: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "package-test-"));
+});
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+const CONTROL = [
+  "Package: catalog-sample",
+  "Source: catalog-sample-src",
+  "Version: 1:2.4.0-3",
+  "Architecture: arm64",
+  "Maintainer: Zoë Maintainer <zoe@example.org>",
+  "Installed-Size: 1234",
+  "Section: utils",
+  "Priority: optional",
+  "Homepage: https://example.org/catalog-sample",
+  "Description: sample package for the catalog's tests",
+  " A longer description over two lines,",
+  " which the record does not keep.",
+  "",
+].join("\n");
+
+/** A package tree of `files` files (plus folders and a symbolic link), built with dpkg-deb. */
+function buildDeb(compression: string, files = 30, control = CONTROL): Buffer {
+  const root = mkdtempSync(join(work, "deb-"));
+  mkdirSync(join(root, "DEBIAN"));
+  writeFileSync(join(root, "DEBIAN/control"), control);
+  writeFileSync(join(root, "DEBIAN/postinst"), "#!/bin/sh\nexit 0\n");
+  chmodSync(join(root, "DEBIAN/postinst"), 0o755);
+  mkdirSync(join(root, "usr/share/catalog-sample"), { recursive: true });
+  mkdirSync(join(root, "usr/bin"), { recursive: true });
+  for (let i = 0; i < files; i++)
+    writeFileSync(
+      join(root, `usr/share/catalog-sample/file-${String(i).padStart(3, "0")}.txt`),
+      `file ${i}\n`.repeat(i),
+    );
+  writeFileSync(join(root, "usr/share/catalog-sample/bundle.tar.gz"), "not really");
+  execFileSync("ln", ["-s", "../share/catalog-sample/file-001.txt", join(root, "usr/bin/catalog-sample")]);
+  const out = join(work, `sample-${compression}-${files}.deb`);
+  execFileSync("dpkg-deb", ["--root-owner-group", `-Z${compression}`, "--build", root, out], {
+    stdio: "pipe",
+  });
+  return readFileSync(out);
+}
+
+/** `dpkg-deb -c`'s names, in its order (a symbolic link without its target). */
+function dpkgList(bytes: Buffer): string[] {
+  const path = join(work, "listed.deb");
+  writeFileSync(path, bytes);
+  return execFileSync("dpkg-deb", ["-c", path], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean)
+    .map((line) =>
+      line
+        .split(/\s+/)
+        .slice(5)
+        .join(" ")
+        .replace(/ -> .*$/, ""),
+    );
+}
+
+function extractNamed(bytes: Uint8Array, name: string, options: Parameters<typeof extract>[1] = {}) {
+  return extract(new BufferSource(bytes, name), { name, ...options });
+}
+
+describe("Debian packages", () => {
+  it.each(["gzip", "xz", "zstd", "none"])(
+    "describe themselves from their control file and list data.tar as dpkg-deb does (%s)",
+    async (compression) => {
+      // Prepare
+      const bytes = buildDeb(compression);
+      const listed = dpkgList(bytes);
+
+      // Act
+      const result = await extractNamed(bytes, "catalog-sample_2.4.0-3_arm64.deb");
+
+      // Assess
+      expect(result.status).toBe("ok");
+      expect(result.warnings).toEqual([]);
+      expect(result.format).toMatchObject({
+        mime: "application/x-deb",
+        category: "archive",
+        mismatch: false,
+      });
+      expect(result.package).toEqual({
+        format: "deb",
+        name: "catalog-sample",
+        version: "1:2.4.0-3",
+        architecture: "arm64",
+        summary: "sample package for the catalog's tests",
+        maintainer: "Zoë Maintainer <zoe@example.org>",
+        homepage: "https://example.org/catalog-sample",
+        section: "utils",
+        source: "catalog-sample-src",
+        installedSize: 1234 * 1024,
+      });
+      expect(result.archive).toMatchObject({
+        kind: "deb",
+        entries: listed.length,
+        encrypted: false,
+        nestedArchives: 1,
+      });
+      expect(result.archive?.sample).toEqual(listed.slice(0, 20));
+      expect(result.archive?.estimated).toBeUndefined();
+    },
+  );
+
+  it("is described the same when read by ranges, as a large object is", async () => {
+    // Prepare: 400 files, read through a source that fetches by range as S3 does.
+    const bytes = buildDeb("xz", 400);
+
+    // Act
+    const result = await extract(new RangedSource(bytes, "big.deb"), { name: "big.deb" });
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.package?.name).toBe("catalog-sample");
+    expect(result.archive?.entries).toBe(dpkgList(bytes).length);
+  });
+
+  it("agrees with the types uploaders and tools give a .deb", async () => {
+    const bytes = buildDeb("gzip", 1);
+    for (const declaredMime of [
+      "application/vnd.debian.binary-package",
+      "application/x-debian-package",
+      "application/x-deb",
+    ]) {
+      const result = await extractNamed(bytes, "a.deb", { declaredMime });
+      expect(result.format.mismatch, declaredMime).toBe(false);
+    }
+    // A .deb uploaded under another name is one.
+    const renamed = await extractNamed(bytes, "report.pdf", { declaredMime: "application/pdf" });
+    expect(renamed.format.mismatch).toBe(true);
+  });
+
+  it("keeps the description of a package whose data member is cut short, and says so", async () => {
+    // Prepare: a package of incompressible files, cut in the middle of data.tar.xz.
+    const root = mkdtempSync(join(work, "deb-random-"));
+    mkdirSync(join(root, "DEBIAN"));
+    writeFileSync(join(root, "DEBIAN/control"), CONTROL);
+    mkdirSync(join(root, "opt/blobs"), { recursive: true });
+    for (let i = 0; i < 40; i++)
+      writeFileSync(
+        join(root, `opt/blobs/${i}.bin`),
+        Buffer.from(Array.from({ length: 20_000 }, () => Math.floor(Math.random() * 256))),
+      );
+    const out = join(work, "random.deb");
+    execFileSync("dpkg-deb", ["--root-owner-group", "-Zxz", "--build", root, out], { stdio: "pipe" });
+    const whole = readFileSync(out);
+    const cut = whole.subarray(0, Math.floor(whole.byteLength / 2));
+
+    // Act
+    const result = await extractNamed(cut, "random.deb");
+
+    // Assess: the control data is whole, the listing goes as far as the bytes do.
+    expect(["ok", "partial"]).toContain(result.status);
+    expect(result.package?.name).toBe("catalog-sample");
+    expect(result.archive?.kind).toBe("deb");
+    expect(result.archive?.entries).toBeGreaterThan(5);
+    expect(result.archive?.entries).toBeLessThan(dpkgList(whole).length);
+    expect(result.archive?.estimated).toBe(true);
+    expect(result.warnings.join(" ")).toMatch(/damaged|truncated|without an end-of-archive/);
+  });
+
+  it("turns a damaged ar framing or a missing control member into a clear reason", async () => {
+    const bytes = buildDeb("gzip", 1);
+    // The first member's header terminator overwritten.
+    const broken = Buffer.from(bytes);
+    broken.write("xx", 8 + 58, "latin1");
+    const damaged = await extractNamed(broken, "a.deb");
+    expect(damaged.status).toBe("error");
+    expect(damaged.reason).toMatch(/ar member header at byte 8 is damaged/);
+
+    // The control member renamed: not a package dpkg would install.
+    const renamed = Buffer.from(bytes);
+    const at = renamed.indexOf("control.tar.gz");
+    renamed.write("contrib.tar.gz", at, "latin1");
+    const noControl = await extractNamed(renamed, "a.deb");
+    expect(noControl.status).toBe("error");
+    expect(noControl.reason).toMatch(/no control\.tar member/);
+  });
+
+  it("reads a control file's fields case-insensitively, with CRLF lines, and ignores a second paragraph", async () => {
+    const control =
+      "package: lower\r\nVERSION: 0.1\r\nArchitecture: all\r\nMaintainer: M <m@example.org>\r\nDescription: one line\r\n";
+    const result = await extractNamed(buildDeb("gzip", 1, control), "lower.deb");
+    expect(result.package).toMatchObject({
+      name: "lower",
+      version: "0.1",
+      architecture: "all",
+      summary: "one line",
+    });
+  });
+});
+
+/** An RPM package of `files` files built by rpmbuild, and the spec's fields. */
+function buildRpm(files: number): Buffer {
+  const top = mkdtempSync(join(work, "rpm-"));
+  const spec = join(top, "sample.spec");
+  writeFileSync(
+    spec,
+    [
+      "Name: catalog-sample",
+      "Version: 2.4.0",
+      "Release: 3.el9",
+      "Epoch: 1",
+      "Summary: Sample package for the catalog's tests",
+      "License: MIT AND Apache-2.0",
+      "URL: https://example.org/catalog-sample",
+      "Vendor: Example Vendor",
+      "Packager: Zoë Packager <zoe@example.org>",
+      "Group: Applications/System",
+      "BuildArch: noarch",
+      "%description",
+      "A longer description.",
+      "%install",
+      "mkdir -p %{buildroot}/usr/share/catalog-sample %{buildroot}/usr/bin",
+      `for i in $(seq 1 ${files}); do echo "file $i" > %{buildroot}/usr/share/catalog-sample/file-$i.txt; done`,
+      "echo '#!/bin/sh' > %{buildroot}/usr/bin/catalog-sample",
+      "echo zip > %{buildroot}/usr/share/catalog-sample/bundle.zip",
+      "%files",
+      "/usr/bin/catalog-sample",
+      "/usr/share/catalog-sample",
+      "",
+    ].join("\n"),
+  );
+  // Without the distribution's post-install scripts (compressing man pages, stripping), which these files do not need.
+  const defines = [`_topdir ${top}`, "__os_install_post %{nil}", "_binary_payload w1.gzdio"];
+  execFileSync("rpmbuild", ["-bb", "--quiet", ...defines.flatMap((define) => ["--define", define]), spec], {
+    stdio: "pipe",
+  });
+  return readFileSync(join(top, "RPMS/noarch/catalog-sample-2.4.0-3.el9.noarch.rpm"));
+}
+
+/** What `rpm -qp` says of a package: a query format's fields, and its file list. */
+function rpmQuery(bytes: Buffer): { fields: string[]; files: string[] } {
+  const path = join(work, "queried.rpm");
+  writeFileSync(path, bytes);
+  const query = (args: string[]) =>
+    execFileSync("rpm", ["-qp", "--nosignature", "--nodigest", ...args, path], {
+      encoding: "utf8",
+      stdio: "pipe",
+    });
+  const fields = query([
+    "--qf",
+    "%{NAME}\\n%{EPOCH}:%{VERSION}-%{RELEASE}\\n%{ARCH}\\n%{SIZE}\\n%{BUILDTIME}\\n%{SOURCERPM}",
+  ]);
+  return { fields: fields.split("\n"), files: query(["-l"]).split("\n").filter(Boolean) };
+}
+
+describe("RPM packages", () => {
+  it("describe themselves and list their files from the header, as rpm does", async () => {
+    // Prepare
+    const bytes = buildRpm(50);
+    const { fields, files } = rpmQuery(bytes);
+    const [name, version, architecture, size, buildTime, source] = fields;
+
+    // Act
+    const result = await extractNamed(bytes, "catalog-sample.rpm");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.format).toMatchObject({ mime: "application/x-rpm", category: "archive", mismatch: false });
+    expect(result.package).toEqual({
+      format: "rpm",
+      name,
+      version,
+      architecture,
+      summary: "Sample package for the catalog's tests",
+      maintainer: "Zoë Packager <zoe@example.org>",
+      vendor: "Example Vendor",
+      license: "MIT AND Apache-2.0",
+      homepage: "https://example.org/catalog-sample",
+      section: "Applications/System",
+      source,
+      installedSize: Number(size),
+      builtAt: new Date(Number(buildTime) * 1000).toISOString(),
+    });
+    expect(result.package?.version).toBe("1:2.4.0-3.el9");
+    expect(result.archive).toMatchObject({
+      kind: "rpm",
+      entries: files.length,
+      uncompressedSize: Number(size),
+      encrypted: false,
+      nestedArchives: 1,
+    });
+    expect(result.archive?.sample).toEqual(files.slice(0, 20));
+  });
+
+  it("is described the same when read by ranges", async () => {
+    const bytes = buildRpm(2000);
+    const result = await extract(new RangedSource(bytes, "big.rpm"), { name: "big.rpm" });
+    expect(result.status).toBe("ok");
+    expect(result.archive?.entries).toBe(rpmQuery(bytes).files.length);
+  });
+
+  it("agrees with the type the mime table gives .rpm", async () => {
+    const bytes = buildRpm(1);
+    const result = await extractNamed(bytes, "a.rpm", {
+      declaredMime: "application/x-redhat-package-manager",
+    });
+    expect(result.format.mismatch).toBe(false);
+  });
+
+  it("turns a cut or implausible header into a clear reason", async () => {
+    const bytes = buildRpm(1);
+    // Cut inside the main header.
+    const cut = await extractNamed(bytes.subarray(0, 2000), "cut.rpm");
+    expect(cut.status).toBe("error");
+    expect(cut.reason).toMatch(
+      /header runs past the end of the file \(truncated\)|header is missing or damaged/,
+    );
+
+    // The signature header's tag count set past rpm's bound.
+    const inflated = Buffer.from(bytes);
+    inflated.writeUInt32BE(0x7fffffff, 96 + 8);
+    const hostile = await extractNamed(inflated, "hostile.rpm");
+    expect(hostile.status).toBe("error");
+    expect(hostile.reason).toMatch(/beyond rpm's bounds/);
+  });
+});
