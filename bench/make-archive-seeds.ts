@@ -3,10 +3,10 @@
  * or not at all: 7z (LZMA, LZMA2, stored and BCJ-filtered folders, packed
  * and plain headers, encrypted names, solid and not), RAR 5, tarballs
  * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz), and
- * Debian and RPM packages.
+ * Debian, RPM, Python (wheel) and Java (JAR) packages.
  *
  *   npx tsx bench/make-archive-seeds.ts DIR
- *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm)$' --no-write
+ *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm|whl|jar)$' --no-write
  *
  * Needs 7zz, xz, zstd, GNU tar and dpkg-deb on PATH, and rpmbuild for the
  * RPM seed (as .ci/run installs them). The archives hold the same small tree
@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { rar5 } from "../test/support/rar5.js";
+import { buildZip } from "../test/support/zip.js";
 import { mulberry32 } from "./fuzz-inputs.js";
 
 const out = process.argv[2];
@@ -106,6 +107,38 @@ for (const compression of ["gzip", "xz", "zstd", "none"]) {
   });
   keep(`${compression}.deb`, readFileSync(path));
 }
+
+// A wheel and a JAR: ZIPs whose metadata entries name the package.
+keep(
+  "sample.whl",
+  Buffer.from(
+    buildZip([
+      { name: "seed/__init__.py", content: prose(3) },
+      {
+        name: "seed-1.0.dist-info/METADATA",
+        content:
+          "Metadata-Version: 2.1\nName: seed\nVersion: 1.0\nSummary: a seed\nProject-URL: Homepage, https://example.org\n\n# seed\n",
+      },
+      { name: "seed-1.0.dist-info/WHEEL", content: "Wheel-Version: 1.0\nTag: py3-none-any\n" },
+    ]),
+  ),
+);
+keep(
+  "sample.jar",
+  Buffer.from(
+    buildZip([
+      {
+        name: "META-INF/MANIFEST.MF",
+        content: "Manifest-Version: 1.0\r\nBundle-SymbolicName: org.seed\r\nBundle-Version: 1.0\r\n",
+      },
+      {
+        name: "META-INF/maven/org.seed/seed/pom.properties",
+        content: "groupId=org.seed\nartifactId=seed\nversion=1.0\n",
+      },
+      { name: "org/seed/Seed.class", content: "\xca\xfe\xba\xbe" },
+    ]),
+  ),
+);
 
 // An RPM package, when rpmbuild is installed.
 try {

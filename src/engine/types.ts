@@ -315,25 +315,32 @@ export interface ExecutableInfo {
 
 /**
  * A software package's description of itself: a Debian package's `control`
- * file, an RPM package's header. Its files are listed in `archive`.
+ * file, an RPM package's header, a Python wheel's core metadata, a Java
+ * archive's Maven coordinates or manifest. Its files are listed in `archive`.
  */
 export interface PackageInfo {
-  /** deb, rpm */
+  /** deb, rpm, wheel, jar */
   format: string;
   name?: string;
-  /** As its package manager writes it: Debian `[epoch:]upstream[-revision]`, RPM `[epoch:]version-release`. */
+  /**
+   * As its package manager writes it: Debian `[epoch:]upstream[-revision]`, RPM `[epoch:]version-release`.
+   * A JAR's Maven coordinates name it `groupId:artifactId`.
+   */
   version?: string;
-  /** amd64, arm64, all (Debian); x86_64, aarch64, noarch (RPM). */
+  /** amd64, arm64, all (Debian); x86_64, aarch64, noarch (RPM); the platforms of a wheel's tags (`any`, `manylinux_2_17_x86_64`). */
   architecture?: string;
-  /** The one-line description: the first line of Debian's Description, RPM's Summary. */
+  /** The one-line description: the first line of Debian's Description, RPM's and a wheel's Summary, a JAR's Bundle-Description or Bundle-Name. */
   summary?: string;
-  /** Debian's Maintainer; RPM's Packager. */
+  /** Debian's Maintainer; RPM's Packager; a wheel's Maintainer, else its Author (or their e-mail forms). */
   maintainer?: string;
-  /** RPM's Vendor. */
+  /** RPM's Vendor; a JAR's Bundle-Vendor or Implementation-Vendor. */
   vendor?: string;
-  /** RPM's License (a Debian package states its licence in a file it installs, not in its control data). */
+  /**
+   * RPM's License, a wheel's License-Expression or License, a JAR's Bundle-License (a Debian package states its
+   * licence in a file it installs, not in its control data).
+   */
   license?: string;
-  /** Debian's Homepage; RPM's URL. */
+  /** Debian's Homepage; RPM's URL; a wheel's Home-page or Homepage project URL; a JAR's Bundle-DocURL. */
   homepage?: string;
   /** Debian's Section; RPM's Group. */
   section?: string;

@@ -1,4 +1,4 @@
-import { ContentError } from "../../errors.js";
+import { ContentError, LimitExceededError } from "../../errors.js";
 import {
   ARCHIVE_SAMPLE_ENTRIES,
   BOMB_RATIO,
@@ -6,8 +6,9 @@ import {
   cleanString,
   HEAD_WINDOW_BYTES,
 } from "../../limits.js";
-import type { ArchiveInfo, Sections } from "../../types.js";
+import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { describeZipPackage } from "../package/zip-packages.js";
 import { isArchiveName } from "./archive-names.js";
 import { walkCpio } from "./cpio.js";
 import { gunzip, unxz, unzstd } from "./decoders.js";
@@ -16,7 +17,7 @@ import { parseGzipHeader } from "./gzip.js";
 import { readSevenZip } from "./seven-zip.js";
 import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
 import { isTarHeader, type RangeRead, type TarListing, walkTar } from "./tar.js";
-import { readZipDirectory } from "./zip-directory.js";
+import { readZipDirectory, type ZipDirectory } from "./zip-directory.js";
 
 /**
  * Compressed bytes of a tarball (gzip, xz, zstd) decompressed to walk the tar
@@ -52,8 +53,25 @@ function nestedArchives(nested: number, ctx: ExtractContext): number {
   return nested;
 }
 
-async function extractZip(ctx: ExtractContext): Promise<ArchiveInfo> {
+/** A ZIP's listing, and the package it is when it is one (a Python wheel, a Java archive). */
+async function extractZip(ctx: ExtractContext): Promise<Sections> {
   const directory = await readZipDirectory(ctx.reader, { maxEntries: ctx.budget.maxEntries });
+  const archive = zipListing(ctx, directory);
+  ctx.partial.archive = archive;
+  let pkg: PackageInfo | undefined;
+  try {
+    pkg = await describeZipPackage(ctx.reader, directory.entries);
+  } catch (error) {
+    // A metadata entry that is damaged, or states a size no metadata has, costs the package section only.
+    const unreadable =
+      error instanceof ContentError || (error instanceof LimitExceededError && error.limit === "length");
+    if (!unreadable) throw error;
+    ctx.warn(`package metadata unreadable: ${(error as Error).message}`);
+  }
+  return { archive, ...(pkg && { package: pkg }) };
+}
+
+function zipListing(ctx: ExtractContext, directory: ZipDirectory): ArchiveInfo {
   const files = directory.entries.filter((entry) => !entry.directory);
   let uncompressed = files.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
   let entries = directory.entries.length;
@@ -411,7 +429,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = kindOnly("lzip");
       break;
     default:
-      archive = await extractZip(ctx);
+      return extractZip(ctx);
   }
   return { archive };
 }
