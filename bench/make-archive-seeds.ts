@@ -3,7 +3,7 @@
  * or not at all: 7z (LZMA, LZMA2, stored and BCJ-filtered folders, packed
  * and plain headers, encrypted names, solid and not), RAR 5, tarballs
  * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz), and
- * Debian, RPM, Python (wheel) and Java (JAR) packages.
+ * Debian, RPM, Python (wheel), Java (JAR) and npm packages.
  *
  *   npx tsx bench/make-archive-seeds.ts DIR
  *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm|whl|jar)$' --no-write
@@ -139,6 +139,17 @@ keep(
     ]),
   ),
 );
+
+// An npm package as npm pack lays it out.
+const npmRoot = join(work, "npm");
+mkdirSync(join(npmRoot, "package"), { recursive: true });
+writeFileSync(
+  join(npmRoot, "package/package.json"),
+  JSON.stringify({ name: "seed", version: "1.0.0", description: "a seed", license: "MIT", author: "Seed" }),
+);
+writeFileSync(join(npmRoot, "package/index.js"), prose(10));
+execFileSync("tar", ["-czf", join(work, "seed.tgz"), "package"], { cwd: npmRoot });
+keep("npm-seed-1.0.0.tgz", readFileSync(join(work, "seed.tgz")));
 
 // An RPM package, when rpmbuild is installed.
 try {

@@ -316,10 +316,11 @@ export interface ExecutableInfo {
 /**
  * A software package's description of itself: a Debian package's `control`
  * file, an RPM package's header, a Python wheel's core metadata, a Java
- * archive's Maven coordinates or manifest. Its files are listed in `archive`.
+ * archive's Maven coordinates or manifest, an npm tarball's `package.json`.
+ * Its files are listed in `archive`.
  */
 export interface PackageInfo {
-  /** deb, rpm, wheel, jar */
+  /** deb, rpm, wheel, jar, npm */
   format: string;
   name?: string;
   /**

@@ -8,10 +8,12 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { RangedSource } from "../support/engine.js";
+import { tarEntry, tarOf } from "../support/tar.js";
 import { buildZip } from "../support/zip.js";
 
 let work: string;
@@ -487,5 +489,92 @@ describe("Java archives", () => {
     const result = await extractNamed(bytes, "plain.jar");
     expect(result.status).toBe("ok");
     expect(result.package).toBeUndefined();
+  });
+});
+
+describe("npm packages", () => {
+  it("describe themselves from package/package.json as npm pack writes the tarball", async () => {
+    // Prepare: a package packed by npm itself.
+    const root = mkdtempSync(join(work, "npm-"));
+    writeFileSync(
+      join(root, "package.json"),
+      JSON.stringify({
+        name: "@example/native-thing",
+        version: "2.0.0-beta.1",
+        description: "A native module for one platform",
+        author: { name: "Zoë Author", email: "zoe@example.org" },
+        license: "MIT OR Apache-2.0",
+        homepage: "https://example.org/native-thing",
+        os: ["linux"],
+        cpu: ["arm64"],
+        files: ["index.js", "lib"],
+      }),
+    );
+    writeFileSync(join(root, "index.js"), "module.exports = 1;\n");
+    mkdirSync(join(root, "lib"));
+    writeFileSync(join(root, "lib/bundle.zip"), "zip");
+    const packed = execFileSync("npm", ["pack", "--silent"], { cwd: root, encoding: "utf8" }).trim();
+    const bytes = readFileSync(join(root, packed));
+
+    // Act
+    const result = await extractNamed(bytes, packed);
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.format.mime).toBe("application/gzip");
+    expect(result.package).toEqual({
+      format: "npm",
+      name: "@example/native-thing",
+      version: "2.0.0-beta.1",
+      architecture: "linux arm64",
+      summary: "A native module for one platform",
+      maintainer: "Zoë Author <zoe@example.org>",
+      license: "MIT OR Apache-2.0",
+      homepage: "https://example.org/native-thing",
+    });
+    expect(result.archive).toMatchObject({ kind: "gzip", entries: 3, nestedArchives: 1 });
+    expect([...(result.archive?.sample ?? [])].sort()).toEqual([
+      "package/index.js",
+      "package/lib/bundle.zip",
+      "package/package.json",
+    ]);
+  });
+
+  it("read the older licence and maintainer forms", async () => {
+    const manifest = JSON.stringify({
+      name: "old",
+      version: "0.1.0",
+      licenses: [{ type: "MIT" }, { type: "GPL-2.0" }],
+      maintainers: [{ name: "First", email: "first@example.org" }, "Second"],
+    });
+    const bytes = gzipSync(tarOf([tarEntry("package/package.json", manifest.length, Buffer.from(manifest))]));
+    const result = await extractNamed(bytes, "old-0.1.0.tgz");
+    expect(result.package).toEqual({
+      format: "npm",
+      name: "old",
+      version: "0.1.0",
+      maintainer: "First <first@example.org>",
+      license: "MIT OR GPL-2.0",
+    });
+  });
+
+  it("keep their listing with a warning when the manifest is not JSON, and are no package without one", async () => {
+    const broken = "{ name: not json";
+    const damaged = await extractNamed(
+      gzipSync(tarOf([tarEntry("package/package.json", broken.length, Buffer.from(broken))])),
+      "broken.tgz",
+    );
+    expect(damaged.status).toBe("ok");
+    expect(damaged.package).toBeUndefined();
+    expect(damaged.archive?.entries).toBe(1);
+    expect(damaged.warnings).toEqual([expect.stringMatching(/^package\/package\.json is not JSON/)]);
+
+    const other = await extractNamed(
+      gzipSync(tarOf([tarEntry("src/package.json", 2, Buffer.from("{}"))])),
+      "source.tar.gz",
+    );
+    expect(other.package).toBeUndefined();
+    expect(other.warnings).toEqual([]);
   });
 });

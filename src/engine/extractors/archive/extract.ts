@@ -8,6 +8,7 @@ import {
 } from "../../limits.js";
 import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { describeNpmPackage, NPM_MANIFEST, NPM_MANIFEST_BYTES } from "../package/npm.js";
 import { describeZipPackage } from "../package/zip-packages.js";
 import { isArchiveName } from "./archive-names.js";
 import { walkCpio } from "./cpio.js";
@@ -16,7 +17,7 @@ import { type Decoder, ForwardDecompressor } from "./forward-decompressor.js";
 import { parseGzipHeader } from "./gzip.js";
 import { readSevenZip } from "./seven-zip.js";
 import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
-import { isTarHeader, type RangeRead, type TarListing, walkTar } from "./tar.js";
+import { isTarHeader, type RangeRead, type TarEntry, type TarListing, walkTar } from "./tar.js";
 import { readZipDirectory, type ZipDirectory } from "./zip-directory.js";
 
 /**
@@ -205,7 +206,7 @@ async function extractCpio(ctx: ExtractContext, head: Uint8Array): Promise<Archi
  * gzip: the header's original name and modification time, ISIZE from the
  * trailer, and for a tarball its entries (see {@link listCompressedTar}).
  */
-async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
+async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Sections> {
   const size = ctx.reader.size;
   const header = parseGzipHeader(head, await ctx.reader.tail(4));
   const info: ArchiveInfo = {
@@ -225,12 +226,23 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Archi
     info.uncompressedSize = header.isize;
     Object.assign(info, assess(header.isize, size));
   }
-  return listCompressedTar(ctx, info, {
+  let manifest: Uint8Array | undefined;
+  const archive = await listCompressedTar(ctx, info, {
     decoder: gunzip,
     ...(size < 2 ** 32 && { declared: header.isize }),
     understated:
       "gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB",
+    // `npm pack` puts a package's files under package/, its manifest among them.
+    bodies: {
+      wanted: (name) => name === NPM_MANIFEST,
+      maxBytes: NPM_MANIFEST_BYTES,
+      take: (_, body) => {
+        manifest = body;
+      },
+    },
   });
+  const pkg = manifest && describeNpmPackage(manifest, ctx);
+  return { archive, ...(pkg && { package: pkg }) };
 }
 
 /**
@@ -273,6 +285,16 @@ export interface CompressedTarFormat {
   declared?: number;
   /** The warning when the content outgrows `declared`. */
   understated: string;
+  /** Entries whose bodies the walk hands over as it passes them (an npm package's `package.json`). */
+  bodies?: TarBodies;
+}
+
+/** Which entries' bodies a tar walk keeps, and where it gives them. */
+export interface TarBodies {
+  wanted(name: string): boolean;
+  /** Bytes of a body kept at most. */
+  maxBytes: number;
+  take(name: string, body: Uint8Array): void;
 }
 
 /**
@@ -307,11 +329,33 @@ export async function listCompressedTar(
       if (info.originalName) info.sample = [info.originalName];
       return info;
     }
-    const listing = await walkTar((offset, length) => content.read(offset, length), {
-      maxEntries: ctx.budget.maxEntries,
-      sampleSize: ARCHIVE_SAMPLE_ENTRIES,
-      readAllowanceSpent: () => content.bounded,
-    });
+    const { bodies } = format;
+    let pending: TarEntry | undefined;
+    // The content reads forward only, so a wanted body is taken on the way to the next header.
+    const takePending = async () => {
+      if (!bodies || !pending) return;
+      const entry = pending;
+      pending = undefined;
+      const body = await content.read(entry.bodyOffset, Math.min(entry.size, bodies.maxBytes));
+      bodies.take(entry.name, body.slice());
+    };
+    const listing = await walkTar(
+      async (offset, length) => {
+        await takePending();
+        return content.read(offset, length);
+      },
+      {
+        maxEntries: ctx.budget.maxEntries,
+        sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+        readAllowanceSpent: () => content.bounded,
+        ...(bodies && {
+          onEntry: (entry: TarEntry) => {
+            if (bodies.wanted(entry.name)) pending = entry;
+          },
+        }),
+      },
+    );
+    await takePending();
     if (listing.limit) ctx.reader.noteLimit(listing.limit);
     // A tarball walked to its end is decompressed to the end of the file too
     // (past the tar's end marker is mostly padding), so that its size is the
@@ -395,8 +439,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
   switch (ctx.format.mime) {
     case "application/gzip":
     case "application/x-gzip":
-      archive = await extractGzip(ctx, head);
-      break;
+      return extractGzip(ctx, head);
     case "application/x-tar":
       archive = await listTar(ctx);
       break;
