@@ -786,6 +786,37 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("keeps the heading of the view a person went to when the one they left finishes loading after it", async () => {
+    await openPage();
+    await page.goto(`${catalog.url}/`);
+    await poll(() => page.textContent("#view-title")).toBe("Recent uploads");
+    // Duplicates answers late: the person has moved to Statistics by then.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let asked = false;
+    await page.route("**/api/duplicates?*", async (route) => {
+      asked = true;
+      await held;
+      await route.continue();
+    });
+
+    // Act
+    await page.click("#tab-duplicates");
+    await poll(() => asked).toBe(true);
+    await page.click("#tab-stats");
+    await poll(() => page.textContent("#view-note")).toMatch(/^Uploads in the last/);
+    release();
+    await page.waitForResponse((response) => response.url().includes("/api/duplicates"));
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+
+    // Assess: the late listing drew nothing over the view shown.
+    expect(await page.textContent("#view-title")).toBe("Statistics");
+    expect(await page.textContent("#view-note")).toMatch(/^Uploads in the last/);
+    expect(incidents).toEqual([]);
+  }, 60_000);
+
   it("lists in Processing only what no other section of the record shows", async () => {
     await putCataloged(catalog, "processing/notes.txt", "notes");
     await openPage();

@@ -979,7 +979,10 @@ function listEntries(items, showFolder) {
 }
 
 async function renderRecent() {
+  const token = renderToken;
   const result = await api("/api/recent", { days: state.days, category: state.category, limit: 200 });
+  // The person went elsewhere while this loaded: the heading is the newer view's.
+  if (token !== renderToken) return el("div");
   const what = state.category ? `${state.category} files` : "uploads";
   setHeading("Recent uploads", `Newest ${what} across all folders, ${windowText()}.`);
   return itemsView(result.items, { showFolder: true });
@@ -1147,6 +1150,8 @@ async function pagedView(
     else button.disabled = false;
     focusEntry(loaded);
   }
+  // A view left while its pages loaded draws nothing: its heading would overwrite the newer view's.
+  if (token !== renderToken) return view;
   redraw();
   return view;
 }
@@ -1388,7 +1393,9 @@ async function renderStats() {
   chartResizes.disconnect();
   // The window the Time filter names ("today" included: one day, one bar).
   const days = Number(state.days);
+  const token = renderToken;
   const stats = await api("/api/stats", { days });
+  if (token !== renderToken) return el("div");
   setHeading(
     "Statistics",
     `Uploads ${days === 1 ? "today" : `in the last ${days} days`}, from the category index (reads at most ${stats.readBound.toLocaleString()} records${stats.truncated ? "; bound reached, figures are lower bounds" : ""}).`,
