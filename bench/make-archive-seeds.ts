@@ -3,15 +3,16 @@
  * or not at all: 7z (LZMA, LZMA2, stored and BCJ-filtered folders, packed
  * and plain headers, encrypted names, solid and not), RAR 5, tarballs
  * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz), and
- * Debian, RPM, Python (wheel), Java (JAR) and npm packages.
+ * Debian, RPM, Python (wheel), Java (JAR) and npm packages, and ISO 9660
+ * images.
  *
  *   npx tsx bench/make-archive-seeds.ts DIR
- *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm|whl|jar)$' --no-write
+ *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm|whl|jar|iso)$' --no-write
  *
- * Needs 7zz, xz, zstd, GNU tar and dpkg-deb on PATH, and rpmbuild for the
- * RPM seed (as .ci/run installs them). The archives hold the same small tree
- * each time: folders, an empty file, text that compresses well, random bytes
- * that do not, and a non-ASCII name.
+ * Needs 7zz, xz, zstd, GNU tar and dpkg-deb on PATH, rpmbuild for the RPM
+ * seed and xorriso for the ISO ones (as .ci/run installs them). The archives
+ * hold the same small tree each time: folders, an empty file, text that
+ * compresses well, random bytes that do not, and a non-ASCII name.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -150,6 +151,22 @@ writeFileSync(
 writeFileSync(join(npmRoot, "package/index.js"), prose(10));
 execFileSync("tar", ["-czf", join(work, "seed.tgz"), "package"], { cwd: npmRoot });
 keep("npm-seed-1.0.0.tgz", readFileSync(join(work, "seed.tgz")));
+
+// ISO 9660 images, with Rock Ridge and Joliet names and with 8.3 names only, when xorriso is installed.
+for (const [name, options] of [
+  ["rock-ridge-joliet.iso", ["-R", "-J"]],
+  ["plain.iso", ["--norock"]],
+] as const) {
+  try {
+    const path = join(work, name);
+    execFileSync("xorriso", ["-as", "mkisofs", "-quiet", "-V", "SEED", ...options, "-o", path, tree], {
+      stdio: "pipe",
+    });
+    keep(name, readFileSync(path));
+  } catch (error) {
+    console.error(`no ${name} (xorriso: ${(error as Error).message.split("\n")[0]})`);
+  }
+}
 
 // An RPM package, when rpmbuild is installed.
 try {

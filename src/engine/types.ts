@@ -187,7 +187,7 @@ export interface DocumentInfo {
 }
 
 export interface ArchiveInfo {
-  /** zip, gzip, tar, 7z, rar, xz, zstd, bzip2 ... */
+  /** zip, gzip, tar, 7z, rar, xz, zstd, bzip2, iso9660, deb, rpm ... */
   kind: string;
   entries?: number;
   /** Sum of declared uncompressed sizes, in bytes. */
@@ -203,8 +203,19 @@ export interface ArchiveInfo {
   nestedArchives?: number;
   /** gzip: the original file name stored in the header. */
   originalName?: string;
-  /** gzip: the original file's modification time from the header (MTIME), ISO 8601 in UTC; absent when unset. */
+  /**
+   * gzip: the original file's modification time from the header (MTIME); an ISO 9660 image: its volume's
+   * modification date. ISO 8601 in UTC; absent when unset.
+   */
   modified?: string;
+  /** An ISO 9660 image: its volume's creation date, ISO 8601 in UTC. */
+  created?: string;
+  /** An ISO 9660 image: its volume identifier, the name a system shows when it mounts it. */
+  label?: string;
+  /** An ISO 9660 image: its publisher identifier. */
+  publisher?: string;
+  /** An ISO 9660 image: the application identifier, the program that made it. */
+  application?: string;
   /** True when `entries` or `uncompressedSize` were not established for the whole archive. */
   estimated?: boolean;
 }

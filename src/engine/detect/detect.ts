@@ -371,5 +371,23 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
       ({ mime, ext } = signature ? guessed : ((await namedTextKind(guessed, hints.name)) ?? guessed));
     }
   }
+  if (mime === "application/octet-stream" && (await isIsoImage(reader))) {
+    mime = "application/x-iso9660-image";
+    ext = "iso";
+  }
   return { mime, ext, category: categoryOf(mime), ...(await compareDeclared({ mime, ext }, hints)) };
+}
+
+/** Where an ISO 9660 image's first volume descriptor starts: sector 16, past the system area. */
+const ISO_DESCRIPTORS_OFFSET = 16 * 2048;
+
+/**
+ * An ISO 9660 image (a CD or DVD image, a .iso): its magic number "CD001"
+ * sits at byte 32,769, past any window file-type reads, so it is looked for
+ * only when nothing else named the file.
+ */
+async function isIsoImage(reader: BlockReader): Promise<boolean> {
+  if (reader.size < ISO_DESCRIPTORS_OFFSET + 2048) return false;
+  const descriptor = await reader.read(ISO_DESCRIPTORS_OFFSET, 7);
+  return String.fromCharCode(...descriptor.subarray(1, 7)) === "CD001\x01";
 }

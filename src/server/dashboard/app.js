@@ -2139,11 +2139,17 @@ function detailSections(key, record, audit, olderAudit) {
               bomb: "Looks like a bomb",
               nestedArchives: "Nested archives",
               originalName: "Original name",
+              label: "Volume label",
+              publisher: "Publisher",
+              application: "Made with",
+              created: "Created",
               modified: "Modified",
               estimated: "Estimated",
               sample: "First entries",
             },
             {
+              created: formatTime,
+              modified: formatTime,
               uncompressedSize: formatBytes,
               ratio: (value) => `${Number(value).toFixed(1)}×`,
               sample: (value) =>

@@ -15,6 +15,7 @@ import { walkCpio } from "./cpio.js";
 import { gunzip, unxz, unzstd } from "./decoders.js";
 import { type Decoder, ForwardDecompressor } from "./forward-decompressor.js";
 import { parseGzipHeader } from "./gzip.js";
+import { isoArchive, readIso9660 } from "./iso9660.js";
 import { readSevenZip } from "./seven-zip.js";
 import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
 import { isTarHeader, type RangeRead, type TarEntry, type TarListing, walkTar } from "./tar.js";
@@ -420,6 +421,18 @@ async function extractRar(ctx: ExtractContext, head: Uint8Array): Promise<Archiv
   return withAssessment(facts, ctx.reader.size);
 }
 
+async function extractIso(ctx: ExtractContext): Promise<ArchiveInfo> {
+  const listing = await readIso9660(ctx.reader, {
+    maxEntries: ctx.budget.maxEntries,
+    sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+  });
+  if (listing.stopReason) ctx.warn(`partial ISO 9660 listing: ${listing.stopReason}`);
+  if (listing.entries >= ctx.budget.maxEntries) ctx.reader.noteLimit("entries");
+  const archive = isoArchive(listing);
+  archive.nestedArchives = nestedArchives(listing.nestedArchives, ctx);
+  return archive;
+}
+
 function withAssessment(facts: HeaderFacts, size: number): ArchiveInfo {
   return { ...facts, ...assess(facts.uncompressedSize, size) };
 }
@@ -461,6 +474,9 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
     case "application/x-rar-compressed":
     case "application/vnd.rar":
       archive = await extractRar(ctx, head);
+      break;
+    case "application/x-iso9660-image":
+      archive = await extractIso(ctx);
       break;
     case "application/x-bzip2":
       archive = kindOnly("bzip2");
