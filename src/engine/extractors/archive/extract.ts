@@ -18,7 +18,14 @@ import { parseGzipHeader } from "./gzip.js";
 import { isoArchive, readIso9660 } from "./iso9660.js";
 import { readSevenZip } from "./seven-zip.js";
 import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
-import { isTarHeader, type RangeRead, type TarEntry, type TarListing, walkTar } from "./tar.js";
+import {
+  isTarHeader,
+  type RangeRead,
+  type TarBodies,
+  type TarListing,
+  walkTar,
+  walkTarKeeping,
+} from "./tar.js";
 import { readZipDirectory, type ZipDirectory } from "./zip-directory.js";
 
 /**
@@ -290,14 +297,6 @@ export interface CompressedTarFormat {
   bodies?: TarBodies;
 }
 
-/** Which entries' bodies a tar walk keeps, and where it gives them. */
-export interface TarBodies {
-  wanted(name: string): boolean;
-  /** Bytes of a body kept at most. */
-  maxBytes: number;
-  take(name: string, body: Uint8Array): void;
-}
-
 /**
  * The entries of a tarball inside a compressed stream, counted by walking the
  * tar headers as the content decompresses (see {@link ForwardDecompressor}):
@@ -330,33 +329,15 @@ export async function listCompressedTar(
       if (info.originalName) info.sample = [info.originalName];
       return info;
     }
-    const { bodies } = format;
-    let pending: TarEntry | undefined;
-    // The content reads forward only, so a wanted body is taken on the way to the next header.
-    const takePending = async () => {
-      if (!bodies || !pending) return;
-      const entry = pending;
-      pending = undefined;
-      const body = await content.read(entry.bodyOffset, Math.min(entry.size, bodies.maxBytes));
-      bodies.take(entry.name, body.slice());
+    const options = {
+      maxEntries: ctx.budget.maxEntries,
+      sampleSize: ARCHIVE_SAMPLE_ENTRIES,
+      readAllowanceSpent: () => content.bounded,
     };
-    const listing = await walkTar(
-      async (offset, length) => {
-        await takePending();
-        return content.read(offset, length);
-      },
-      {
-        maxEntries: ctx.budget.maxEntries,
-        sampleSize: ARCHIVE_SAMPLE_ENTRIES,
-        readAllowanceSpent: () => content.bounded,
-        ...(bodies && {
-          onEntry: (entry: TarEntry) => {
-            if (bodies.wanted(entry.name)) pending = entry;
-          },
-        }),
-      },
-    );
-    await takePending();
+    const read: RangeRead = (offset, length) => content.read(offset, length);
+    const listing = await (format.bodies
+      ? walkTarKeeping(read, options, format.bodies)
+      : walkTar(read, options));
     if (listing.limit) ctx.reader.noteLimit(listing.limit);
     // A tarball walked to its end is decompressed to the end of the file too
     // (past the tar's end marker is mostly padding), so that its size is the

@@ -216,3 +216,49 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     pax = new Map();
   }
 }
+
+/** Which entries' bodies {@link walkTarKeeping} keeps, and where it gives them. */
+export interface TarBodies {
+  wanted(name: string): boolean;
+  /** Bytes of a body kept at most. */
+  maxBytes: number;
+  take(name: string, body: Uint8Array): void;
+}
+
+/**
+ * {@link walkTar} over a forward-only read (a stream as it decompresses),
+ * handing over the body of each wanted entry as the walk passes it: the body
+ * is read on the way to the next header, since the read never goes back.
+ *
+ * @example
+ * await walkTarKeeping(read, { maxEntries: 10_000, sampleSize: 0 }, { wanted: (name) => name === "./control", maxBytes: 1 << 18, take: (_, body) => { control = body; } });
+ */
+export async function walkTarKeeping(
+  read: RangeRead,
+  options: TarWalkOptions,
+  bodies: TarBodies,
+): Promise<TarListing> {
+  let pending: TarEntry | undefined;
+  const takePending = async () => {
+    if (!pending) return;
+    const entry = pending;
+    pending = undefined;
+    const body = await read(entry.bodyOffset, Math.min(entry.size, bodies.maxBytes));
+    bodies.take(entry.name, body.slice());
+  };
+  const listing = await walkTar(
+    async (offset, length) => {
+      await takePending();
+      return read(offset, length);
+    },
+    {
+      ...options,
+      onEntry: (entry) => {
+        options.onEntry?.(entry);
+        if (bodies.wanted(entry.name)) pending = entry;
+      },
+    },
+  );
+  await takePending();
+  return listing;
+}

@@ -16,7 +16,7 @@ import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
 import { gunzip, stored, unxz, unzstd } from "../archive/decoders.js";
 import { assess, listCompressedTar, listTar, type Region, regionRead } from "../archive/extract.js";
 import { type Decoder, ForwardDecompressor } from "../archive/forward-decompressor.js";
-import { type TarEntry, walkTar } from "../archive/tar.js";
+import { walkTarKeeping } from "../archive/tar.js";
 import type { ExtractContext } from "../extractor.js";
 
 const AR_MAGIC = "!<arch>\n";
@@ -93,30 +93,18 @@ async function controlFile(ctx: ExtractContext, member: ArMember, decoder: Decod
     signal: ctx.signal,
   });
   try {
-    let wanted: TarEntry | undefined;
     let control: Uint8Array | undefined;
-    // The walk reads forward only, so the control file's body is taken on the way to the next header.
-    const take = async () => {
-      const entry = wanted;
-      if (!entry) return;
-      wanted = undefined;
-      control = (await content.read(entry.bodyOffset, Math.min(entry.size, MAX_CONTROL_FILE_BYTES))).slice();
-    };
-    await walkTar(
-      async (offset, length) => {
-        await take();
-        return content.read(offset, length);
-      },
+    await walkTarKeeping(
+      (offset, length) => content.read(offset, length),
+      { maxEntries: ctx.budget.maxEntries, sampleSize: 0, readAllowanceSpent: () => control !== undefined },
       {
-        maxEntries: ctx.budget.maxEntries,
-        sampleSize: 0,
-        readAllowanceSpent: () => control !== undefined,
-        onEntry: (entry) => {
-          if (control === undefined && /^(\.\/)?control$/.test(entry.name)) wanted = entry;
+        wanted: (name) => control === undefined && /^(\.\/)?control$/.test(name),
+        maxBytes: MAX_CONTROL_FILE_BYTES,
+        take: (_, body) => {
+          control = body;
         },
       },
     );
-    await take();
     if (control) return control;
     const why = content.failure ? ` (the ${member.name} data is damaged: ${content.failure})` : "";
     throw new ContentError(`the package's ${member.name} holds no control file${why}`);
