@@ -158,6 +158,20 @@ describe("declared type and name", () => {
     ["application/x-msdownload", undefined, "helper.dll", false],
     ["application/x-cfb", undefined, "setup.msi", false],
     ["application/x-elf", undefined, "libssl.so.jpg", true],
+    // Compressed files declared by what they hold, as the AWS CLI (Python's mimetypes) declares them.
+    ["application/gzip", "application/x-tar", "backup.tar.gz", false],
+    ["application/gzip", "application/x-tar", "backup.tgz", false],
+    ["application/x-xz", "application/x-tar", "backup.tar.xz", false],
+    ["application/x-xz", "application/x-tar", "backup.txz", false],
+    ["application/x-bzip2", "application/x-tar", "backup.tar.bz2", false],
+    ["application/gzip", "text/csv", "export.csv.gz", false],
+    ["application/gzip", "image/svg+xml", "logo.svgz", false],
+    ["application/gzip", "image/jpeg", "photo.jpg.gz", false],
+    // The name must say so: the same type on another name, or on content of another compression, is a claim.
+    ["application/gzip", "application/x-tar", "backup.tar", true],
+    ["application/x-xz", "application/x-tar", "backup.tgz", true],
+    ["application/gzip", "image/png", "photo.jpg.gz", true],
+    ["application/pdf", "application/x-tar", "report.tar.gz", true],
   ] as const)("content %s declared %s named %s: mismatch %s", async (mime, declaredMime, name, mismatch) => {
     const result = await compareDeclared({ mime }, { ...(declaredMime && { declaredMime }), name });
     expect(result.mismatch).toBe(mismatch);

@@ -212,6 +212,56 @@ function loadExtensionTypes(): Promise<ExtensionTypes> {
 }
 
 /**
+ * Compression suffixes, the stream each names, and the name the content has
+ * once decompressed (`.tgz` a tar), as Python's mimetypes maps them
+ * (`encodings_map`, `suffix_map`), zstd's added.
+ */
+const COMPRESSION_SUFFIXES: ReadonlyMap<string, { stream: string; inner?: string }> = new Map([
+  ["gz", { stream: "application/gzip" }],
+  ["tgz", { stream: "application/gzip", inner: "tar" }],
+  ["taz", { stream: "application/gzip", inner: "tar" }],
+  ["tz", { stream: "application/gzip", inner: "tar" }],
+  ["svgz", { stream: "application/gzip", inner: "svg" }],
+  ["xz", { stream: "application/x-xz" }],
+  ["txz", { stream: "application/x-xz", inner: "tar" }],
+  ["bz2", { stream: "application/x-bzip2" }],
+  ["tbz2", { stream: "application/x-bzip2", inner: "tar" }],
+  ["tbz", { stream: "application/x-bzip2", inner: "tar" }],
+  ["z", { stream: "application/x-compress" }],
+  ["zst", { stream: "application/zstd" }],
+  ["tzst", { stream: "application/zstd", inner: "tar" }],
+]);
+
+/** True when `ext` is a compression suffix (`.gz`, `.svgz`, `.txz` ...) and the content is that compression. */
+function compressedAs(ext: string | undefined, detected: string): boolean {
+  const suffix = ext === undefined ? undefined : COMPRESSION_SUFFIXES.get(ext);
+  return suffix !== undefined && mimesAgree(suffix.stream, detected);
+}
+
+/**
+ * True when a compressed file is declared by the type of what it holds, as
+ * the AWS CLI and Python's mimetypes declare one (`backup.tar.gz` and `.tgz`
+ * as application/x-tar, `data.csv.gz` as text/csv, `logo.svgz` as
+ * image/svg+xml, the compression being the Content-Encoding they leave
+ * unsent): the content is that compression and the name says what is inside.
+ *
+ * @example
+ * await encodedTypeAgrees("application/x-tar", "application/gzip", "backup.tgz") // true
+ */
+async function encodedTypeAgrees(
+  declared: string,
+  detected: string,
+  name: string | undefined,
+): Promise<boolean> {
+  const ext = extensionOf(name);
+  const suffix = ext === undefined ? undefined : COMPRESSION_SUFFIXES.get(ext);
+  if (!suffix || !compressedAs(ext, detected) || GENERIC_MIMES.has(declared)) return false;
+  const inner = suffix.inner ?? extensionOf(name?.slice(0, -(ext as string).length - 1));
+  const innerMime = inner === undefined ? null : (await loadExtensionTypes())(inner);
+  return innerMime !== null && mimesAgree(declared, normaliseMime(innerMime));
+}
+
+/**
  * Compares the uploader's claims with the content. A name whose extension is
  * the one detection gives the content agrees with it by construction; any
  * other extension is looked up. A generic type (application/octet-stream),
@@ -239,7 +289,8 @@ export async function compareDeclared(
       ? (await loadExtensionTypes())(declaredExt)
       : null;
   const nameOnly = shared && declaredMime === extMime;
-  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !nameOnly && !agree(declaredMime)) {
+  const encoded = await encodedTypeAgrees(declaredMime, detected.mime, hints.name);
+  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !nameOnly && !encoded && !agree(declaredMime)) {
     reasons.push(`declared Content-Type ${declaredMime} but content is ${detected.mime}`);
   }
   // .bin, .so, .dll, .msi... are registered as application/octet-stream: "some binary", no claim.
@@ -249,7 +300,8 @@ export async function compareDeclared(
     declaredExt !== detected.ext &&
     extMime &&
     !GENERIC_MIMES.has(extMime) &&
-    !agree(extMime)
+    !agree(extMime) &&
+    !compressedAs(declaredExt, detected.mime)
   ) {
     reasons.push(`extension .${declaredExt} suggests ${extMime} but content is ${detected.mime}`);
   }
