@@ -37,6 +37,8 @@ const BY_SDK = [
 const BY_AWS_CLI = [
   { file: "filetype-fixture.png", key: "e2e/cli/screen shot.png", category: "image" },
   { file: "musicmetadata-testcase.flac", key: "e2e/cli/take 1.flac", category: "audio" },
+  // The CLI declares a .tar.gz application/x-tar (Python's mimetypes: the type inside the compression).
+  { file: "filetype-fixture.tar.gz", key: "e2e/cli/backup.tar.gz", category: "archive" },
 ] as const;
 const DURING_OUTAGE = [
   { file: "exifpy-Nikon_D70.jpg", key: "e2e/outage/a.jpg" },
@@ -137,6 +139,7 @@ describe("the local stack, end to end", () => {
       expect(record).toMatchObject({ bucket: BUCKET, key, size: expected.size, category, status: "ok" });
       expect(record.sha256).toBe(expected.sha256);
       expect(record.mime).toBe(expected.mime);
+      expect(record.format?.mismatch, record.format?.mismatchReason).toBe(false);
       expect(record.extractorVersion).toBe(EXTRACTOR_VERSION);
       expect(audit).toHaveLength(1);
       expect(audit[0]).toMatchObject({ eventName: "ObjectCreated:Put", outcome: "created", deliveries: 1 });
