@@ -18,6 +18,7 @@ import { assess, listCompressedTar, listTar, type Region, regionRead } from "../
 import { type Decoder, ForwardDecompressor } from "../archive/forward-decompressor.js";
 import { walkTarKeeping } from "../archive/tar.js";
 import type { ExtractContext } from "../extractor.js";
+import { first, headerFields, packageSection } from "./fields.js";
 
 const AR_MAGIC = "!<arch>\n";
 const AR_HEADER_BYTES = 60;
@@ -113,50 +114,22 @@ async function controlFile(ctx: ExtractContext, member: ArMember, decoder: Decod
   }
 }
 
-/**
- * The fields of a control file (deb-control(5)): `Name: value` lines, a
- * value continued on lines that begin with a space or a tab.
- */
-export function parseControl(text: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  let current: string | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    if (line === "") {
-      // The first paragraph is the binary package's; a second would be another's.
-      if (fields.size > 0) break;
-      continue;
-    }
-    if (/^[ \t]/.test(line)) {
-      if (current !== undefined) fields.set(current, `${fields.get(current)}\n${line.slice(1)}`);
-      continue;
-    }
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    current = line.slice(0, colon).trim().toLowerCase();
-    fields.set(current, line.slice(colon + 1).trim());
-  }
-  return fields;
-}
-
-/** The package section from control fields; field names are case-insensitive. */
-function packageOf(fields: Map<string, string>): PackageInfo {
-  const field = (name: string) => cleanString(fields.get(name));
-  const installedKiB = Number(fields.get("installed-size"));
-  const info: PackageInfo = { format: "deb" };
-  const set = <K extends keyof PackageInfo>(key: K, value: PackageInfo[K] | undefined) => {
-    if (value !== undefined) info[key] = value;
-  };
-  set("name", field("package"));
-  set("version", field("version"));
-  set("architecture", field("architecture"));
-  // The Description's first line is the synopsis; the lines after it are the long description.
-  set("summary", cleanString(fields.get("description")?.split("\n")[0]));
-  set("maintainer", field("maintainer"));
-  set("homepage", field("homepage"));
-  set("section", field("section"));
-  set("source", field("source"));
-  if (Number.isSafeInteger(installedKiB) && installedKiB >= 0) info.installedSize = installedKiB * 1024;
-  return info;
+/** The package section from a control file's fields (deb-control(5)); their names are case-insensitive. */
+function packageOf(fields: Map<string, string[]>): PackageInfo {
+  const installedKiB = Number(first(fields, "installed-size"));
+  return packageSection({
+    format: "deb",
+    name: first(fields, "package"),
+    version: first(fields, "version"),
+    architecture: first(fields, "architecture"),
+    // The Description's first line is the synopsis; the lines after it are the long description.
+    summary: cleanString(fields.get("description")?.[0]?.split("\n")[0]),
+    maintainer: first(fields, "maintainer"),
+    homepage: first(fields, "homepage"),
+    section: first(fields, "section"),
+    source: first(fields, "source"),
+    installedSize: Number.isSafeInteger(installedKiB) && installedKiB >= 0 ? installedKiB * 1024 : undefined,
+  });
 }
 
 /**
@@ -178,7 +151,7 @@ export async function extractDeb(ctx: ExtractContext): Promise<Sections> {
     ctx.warn(`the control member is compressed as ${controlSuffix.slice(1)}, which is not read`);
   } else {
     const bytes = await controlFile(ctx, controlMember, controlDecoder);
-    sections.package = packageOf(parseControl(new TextDecoder().decode(bytes)));
+    sections.package = packageOf(headerFields(new TextDecoder().decode(bytes), "newline"));
     ctx.partial.package = sections.package;
   }
 

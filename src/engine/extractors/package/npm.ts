@@ -6,6 +6,7 @@
 import { cleanString } from "../../limits.js";
 import type { PackageInfo } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { packageSection } from "./fields.js";
 
 export const NPM_MANIFEST = "package/package.json";
 /** Bytes of a manifest read at most; real ones are a few KiB. */
@@ -59,21 +60,16 @@ export function describeNpmPackage(bytes: Uint8Array, ctx: ExtractContext): Pack
   const text = (value: unknown) => (typeof value === "string" ? cleanString(value) : undefined);
   // A package built for some systems only (esbuild's, sharp's) names them: "linux arm64".
   const platform = cleanString([...strings(fields.os), ...strings(fields.cpu)].join(" ") || undefined);
-  const info: PackageInfo = { format: "npm" };
-  const entries: [keyof PackageInfo, string | undefined][] = [
-    ["name", text(fields.name)],
-    ["version", text(fields.version)],
-    ["architecture", platform],
-    ["summary", text(fields.description)],
-    [
-      "maintainer",
+  return packageSection({
+    format: "npm",
+    name: text(fields.name),
+    version: text(fields.version),
+    architecture: platform,
+    summary: text(fields.description),
+    maintainer:
       person(fields.author) ??
-        (Array.isArray(fields.maintainers) ? person(fields.maintainers[0]) : undefined),
-    ],
-    ["license", licence(fields)],
-    ["homepage", text(fields.homepage)],
-  ];
-  for (const [key, value] of entries)
-    if (value !== undefined) (info as unknown as Record<string, string>)[key] = value;
-  return info;
+      (Array.isArray(fields.maintainers) ? person(fields.maintainers[0]) : undefined),
+    license: licence(fields),
+    homepage: text(fields.homepage),
+  });
 }

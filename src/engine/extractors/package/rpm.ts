@@ -8,10 +8,11 @@
  */
 import { ContentError } from "../../errors.js";
 import { ARCHIVE_SAMPLE_ENTRIES, cleanString } from "../../limits.js";
-import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
+import type { ArchiveInfo, Sections } from "../../types.js";
 import { isArchiveName } from "../archive/archive-names.js";
 import { assess } from "../archive/extract.js";
 import type { ExtractContext } from "../extractor.js";
+import { packageSection } from "./fields.js";
 
 const LEAD_BYTES = 96;
 const HEADER_MAGIC = [0x8e, 0xad, 0xe8, 0x01];
@@ -176,30 +177,29 @@ export async function extractRpm(ctx: ExtractContext): Promise<Sections> {
   // The main header starts on the next 8-byte boundary after the signature.
   const [header] = await readHeader(ctx, Math.ceil(signatureEnd / 8) * 8, "main");
 
-  const info: PackageInfo = { format: "rpm" };
-  const set = <K extends keyof PackageInfo>(key: K, value: PackageInfo[K] | undefined) => {
-    if (value !== undefined) info[key] = value;
-  };
-  set("name", header.string(TAG.name));
   const version = header.string(TAG.version);
   const release = header.string(TAG.release);
   const epoch = header.integers(TAG.epoch, 1)?.[0];
-  if (version !== undefined)
-    info.version = cleanString(
-      `${epoch !== undefined ? `${epoch}:` : ""}${version}${release ? `-${release}` : ""}`,
-    );
-  set("architecture", header.string(TAG.arch));
-  set("summary", header.string(TAG.summary));
-  set("maintainer", header.string(TAG.packager));
-  set("vendor", header.string(TAG.vendor));
-  set("license", header.string(TAG.license));
-  set("homepage", header.string(TAG.url));
-  set("section", header.string(TAG.group));
-  set("source", header.string(TAG.sourceRpm));
   const installed = header.integers(TAG.longSize, 1)?.[0] ?? header.integers(TAG.size, 1)?.[0];
-  if (installed !== undefined) info.installedSize = installed;
   const built = header.integers(TAG.buildTime, 1)?.[0];
-  if (built !== undefined && built > 0) info.builtAt = new Date(built * 1000).toISOString();
+  const info = packageSection({
+    format: "rpm",
+    name: header.string(TAG.name),
+    version:
+      version === undefined
+        ? undefined
+        : cleanString(`${epoch !== undefined ? `${epoch}:` : ""}${version}${release ? `-${release}` : ""}`),
+    architecture: header.string(TAG.arch),
+    summary: header.string(TAG.summary),
+    maintainer: header.string(TAG.packager),
+    vendor: header.string(TAG.vendor),
+    license: header.string(TAG.license),
+    homepage: header.string(TAG.url),
+    section: header.string(TAG.group),
+    source: header.string(TAG.sourceRpm),
+    installedSize: installed,
+    builtAt: built !== undefined && built > 0 ? new Date(built * 1000).toISOString() : undefined,
+  });
   ctx.partial.package = info;
 
   const files = samplePaths(header);

@@ -9,6 +9,7 @@ import { cleanString } from "../../limits.js";
 import type { PackageInfo } from "../../types.js";
 import type { ZipEntry } from "../archive/zip-directory.js";
 import { readZipEntry } from "../archive/zip-entry.js";
+import { first, headerFields, packageSection } from "./fields.js";
 
 /** Bytes of a metadata entry read at most; a wheel's METADATA carries its README, rarely past 100 KiB. */
 const MAX_METADATA_BYTES = 1024 * 1024;
@@ -17,47 +18,6 @@ const WHEEL_METADATA = /^[^/]+\.dist-info\/METADATA$/;
 const WHEEL_TAGS = /^[^/]+\.dist-info\/WHEEL$/;
 const JAR_MANIFEST = "META-INF/MANIFEST.MF";
 const POM_PROPERTIES = /^META-INF\/maven\/[^/]+\/[^/]+\/pom\.properties$/;
-
-/**
- * Header lines (`Name: value`, an email message's header as the core
- * metadata writes it) up to the first blank line, every value of a name kept
- * in order. `joinContinuation` says how a continued line joins: a JAR
- * manifest splits values at 72 bytes and joins them as they are; email
- * headers fold at spaces.
- */
-function headerFields(text: string, joinContinuation: "direct" | "space"): Map<string, string[]> {
-  const fields = new Map<string, string[]>();
-  let last: string[] | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    if (line === "") break;
-    if (line.startsWith(" ") || line.startsWith("\t")) {
-      if (last && last.length > 0) {
-        const continued = joinContinuation === "direct" ? line.slice(1) : ` ${line.trim()}`;
-        last[last.length - 1] += continued;
-      }
-      continue;
-    }
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    last = fields.get(name) ?? [];
-    last.push(line.slice(colon + 1).trim());
-    fields.set(name, last);
-  }
-  return fields;
-}
-
-function first(fields: Map<string, string[]>, ...names: string[]): string | undefined {
-  for (const name of names) {
-    const value = cleanString(fields.get(name)?.[0]);
-    if (value) return value;
-  }
-  return undefined;
-}
-
-function defined(info: PackageInfo): PackageInfo {
-  return Object.fromEntries(Object.entries(info).filter(([, value]) => value !== undefined)) as PackageInfo;
-}
 
 async function entryText(reader: BlockReader, entry: ZipEntry): Promise<string> {
   return new TextDecoder().decode(await readZipEntry(reader, entry, MAX_METADATA_BYTES));
@@ -79,7 +39,7 @@ async function describeWheel(reader: BlockReader, metadata: ZipEntry, tags?: Zip
     );
     architecture = cleanString([...platforms].filter(Boolean).join(", "));
   }
-  return defined({
+  return packageSection({
     format: "wheel",
     name: first(fields, "name"),
     version: first(fields, "version"),
@@ -112,7 +72,7 @@ async function describeJar(reader: BlockReader, manifest?: ZipEntry, pom?: ZipEn
   name ??= cleanString(first(attributes, "bundle-symbolicname")?.split(";")[0]?.trim());
   name ??= first(attributes, "automatic-module-name", "implementation-title", "specification-title");
   version ??= first(attributes, "bundle-version", "implementation-version", "specification-version");
-  return defined({
+  return packageSection({
     format: "jar",
     name,
     version,
