@@ -254,9 +254,8 @@ async function encodedTypeAgrees(
   name: string | undefined,
 ): Promise<boolean> {
   const ext = extensionOf(name);
-  const suffix = ext === undefined ? undefined : COMPRESSION_SUFFIXES.get(ext);
-  if (!suffix || !compressedAs(ext, detected) || GENERIC_MIMES.has(declared)) return false;
-  const inner = suffix.inner ?? extensionOf(name?.slice(0, -(ext as string).length - 1));
+  if (ext === undefined || !compressedAs(ext, detected) || GENERIC_MIMES.has(declared)) return false;
+  const inner = COMPRESSION_SUFFIXES.get(ext)?.inner ?? extensionOf(name?.slice(0, -ext.length - 1));
   const innerMime = inner === undefined ? null : (await loadExtensionTypes())(inner);
   return innerMime !== null && mimesAgree(declared, normaliseMime(innerMime));
 }
@@ -289,8 +288,13 @@ export async function compareDeclared(
       ? (await loadExtensionTypes())(declaredExt)
       : null;
   const nameOnly = shared && declaredMime === extMime;
-  const encoded = await encodedTypeAgrees(declaredMime, detected.mime, hints.name);
-  if (!unknown && !GENERIC_MIMES.has(declaredMime) && !nameOnly && !encoded && !agree(declaredMime)) {
+  if (
+    !unknown &&
+    !GENERIC_MIMES.has(declaredMime) &&
+    !nameOnly &&
+    !agree(declaredMime) &&
+    !(await encodedTypeAgrees(declaredMime, detected.mime, hints.name))
+  ) {
     reasons.push(`declared Content-Type ${declaredMime} but content is ${detected.mime}`);
   }
   // .bin, .so, .dll, .msi... are registered as application/octet-stream: "some binary", no claim.

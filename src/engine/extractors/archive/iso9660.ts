@@ -5,14 +5,15 @@
  * directory tree, one read per directory, for the listing. Names come from
  * the Joliet tree when there is one, else from Rock Ridge `NM` entries, else
  * the 8.3 names themselves, as libarchive's bsdtar reads them. A tree of more
- * than 256 directories (or 16 MiB of them) is listed that far, `estimated`. Written by
- * hand: the format is fixed-offset records (ECMA-119), and the npm readers
- * of ISO images read whole files or do not list.
+ * than 256 directories (or 16 MiB of them) is listed that far, `estimated`.
+ * Written by hand: the format is fixed-offset records (ECMA-119), and the npm
+ * readers of ISO images read whole files or do not list.
  */
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { cleanString } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
+import { u32 } from "../bytes.js";
 import { isArchiveName } from "./archive-names.js";
 
 const SECTOR = 2048;
@@ -79,10 +80,6 @@ function descriptorDate(bytes: Uint8Array, at: number): string | undefined {
     Date.UTC(year as number, (month as number) - 1, day, hour, minute, second) - offset * 15 * 60_000;
   const date = new Date(time);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString().replace(".000Z", "Z");
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, true);
 }
 
 /** The root directory record of a descriptor (at byte 156): its extent and length. */
