@@ -237,9 +237,13 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Secti
   let manifest: Uint8Array | undefined;
   const archive = await listCompressedTar(ctx, info, {
     decoder: gunzip,
-    ...(size < 2 ** 32 && { declared: header.isize }),
-    understated:
-      "gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB",
+    ...(size < 2 ** 32 && {
+      declared: {
+        size: header.isize,
+        understated:
+          "gzip ISIZE is smaller than the content already inflated: multi-member or wrapped past 4 GiB",
+      },
+    }),
     // `npm pack` puts a package's files under package/, its manifest among them.
     bodies: {
       wanted: (name) => name === NPM_MANIFEST,
@@ -265,8 +269,12 @@ async function extractXzOrZstd(
   const info: ArchiveInfo = withAssessment(facts, ctx.reader.size);
   return listCompressedTar(ctx, info, {
     decoder,
-    ...(facts.uncompressedSize !== undefined && { declared: facts.uncompressedSize }),
-    understated: `${facts.kind} declared size is smaller than the content already decompressed: more than one stream or frame`,
+    ...(facts.uncompressedSize !== undefined && {
+      declared: {
+        size: facts.uncompressedSize,
+        understated: `${facts.kind} declared size is smaller than the content already decompressed: more than one stream or frame`,
+      },
+    }),
   });
 }
 
@@ -289,10 +297,11 @@ export interface CompressedTarFormat {
   decoder: Decoder;
   /** Where the compressed stream lies; the whole object when absent. */
   region?: Region;
-  /** The uncompressed size the format declares (gzip ISIZE, xz index, zstd frame header), if it does. */
-  declared?: number;
-  /** The warning when the content outgrows `declared`. */
-  understated: string;
+  /**
+   * The uncompressed size the format declares (gzip ISIZE, xz index, zstd frame header), if it does, and the
+   * warning when the content outgrows it.
+   */
+  declared?: { size: number; understated: string };
   /** Entries whose bodies the walk hands over as it passes them (an npm package's `package.json`). */
   bodies?: TarBodies;
 }
@@ -348,9 +357,10 @@ export async function listCompressedTar(
       listing.stopReason === undefined &&
       content.failure === undefined &&
       (await content.drain());
-    const declaredHolds = format.declared !== undefined && format.declared >= content.produced;
-    if (format.declared !== undefined && !declaredHolds) {
-      ctx.warn(format.understated);
+    const { declared } = format;
+    const declaredHolds = declared !== undefined && declared.size >= content.produced;
+    if (declared !== undefined && !declaredHolds) {
+      ctx.warn(declared.understated);
       // What was decompressed is then the better figure, and a floor: a bomb of many members shows here.
       info.uncompressedSize = content.produced;
       Object.assign(info, assess(content.produced, size));
@@ -361,9 +371,8 @@ export async function listCompressedTar(
     let scale = 1;
     if (listing.boundedByReads && listing.offset) {
       // The share of the content the walk covered: by the declared size where it holds, else by compressed bytes.
-      const total = declaredHolds
-        ? (format.declared as number)
-        : (content.produced * size) / Math.max(1, content.consumed);
+      const total =
+        declaredHolds && declared ? declared.size : (content.produced * size) / Math.max(1, content.consumed);
       scale = Math.max(1, total / listing.offset);
       ctx.warn(`tar entries counted in the first ${listing.offset} decompressed bytes, then extrapolated`);
     } else if (content.failure !== undefined) {

@@ -181,7 +181,7 @@ export async function extractDeb(ctx: ExtractContext): Promise<Sections> {
     archive = await listCompressedTar(
       ctx,
       { kind: "deb", encrypted: false, sample: [] },
-      { decoder, region: dataMember.region, understated: "" },
+      { decoder, region: dataMember.region },
     );
   }
   archive.kind = "deb";
