@@ -2,12 +2,13 @@ import { readFile } from "node:fs/promises";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type LocalCatalog, pdfWithTitle, putCataloged, startLocalCatalog } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents } from "../support/chromium.js";
 import { CONTRAST_RATIO, TEXT_CONTRAST_AA } from "../support/contrast.js";
 import { corpusFile } from "../support/corpus.js";
+import { describeWith } from "../support/tools.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
 const PHOTO = "photos/2026/DSCN0010.jpg";
@@ -101,7 +102,6 @@ async function violations(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  requireChromium();
   catalog = await startLocalCatalog({
     listen: true,
     policy: parsePolicy({ deniedPrefixes: ["quarantine/"] }),
@@ -128,53 +128,56 @@ afterAll(async () => {
   await catalog?.close();
 });
 
-describe.each(LAYOUTS)("dashboard accessibility, %s layout (axe-core, WCAG 2.2 A and AA)", (layout) => {
-  it.each(VIEWS)("$name has no violations", async ({ path }) => {
-    await openPage(layout);
-    await show(path);
-    expect(await page.getAttribute(`#layout-${layout}`, "aria-pressed")).toBe("true");
-    expect(await violations()).toEqual([]);
-    expect(incidents).toEqual([]);
-  });
+describeWith("chromium").each(LAYOUTS)(
+  "dashboard accessibility, %s layout (axe-core, WCAG 2.2 A and AA)",
+  (layout) => {
+    it.each(VIEWS)("$name has no violations", async ({ path }) => {
+      await openPage(layout);
+      await show(path);
+      expect(await page.getAttribute(`#layout-${layout}`, "aria-pressed")).toBe("true");
+      expect(await violations()).toEqual([]);
+      expect(incidents).toEqual([]);
+    });
 
-  it.each([
-    { name: "a photo with EXIF", key: PHOTO, section: "exif" },
-    { name: "a deleted object", key: DELETED, section: "audit" },
-    { name: "a rejected object", key: REJECTED, section: "audit" },
-    { name: "a file that failed to decode", key: CORRUPT, section: "audit" },
-  ])("the detail panel of $name has no violations", async ({ key, section }) => {
-    await openPage(layout);
-    const prefix = key.slice(0, key.lastIndexOf("/") + 1);
-    await show(`/?${new URLSearchParams({ prefix, key })}`);
-    await page.waitForSelector(`#detail [data-section='${section}']`);
-    expect(await violations()).toEqual([]);
-    expect(incidents).toEqual([]);
-  });
+    it.each([
+      { name: "a photo with EXIF", key: PHOTO, section: "exif" },
+      { name: "a deleted object", key: DELETED, section: "audit" },
+      { name: "a rejected object", key: REJECTED, section: "audit" },
+      { name: "a file that failed to decode", key: CORRUPT, section: "audit" },
+    ])("the detail panel of $name has no violations", async ({ key, section }) => {
+      await openPage(layout);
+      const prefix = key.slice(0, key.lastIndexOf("/") + 1);
+      await show(`/?${new URLSearchParams({ prefix, key })}`);
+      await page.waitForSelector(`#detail [data-section='${section}']`);
+      expect(await violations()).toEqual([]);
+      expect(incidents).toEqual([]);
+    });
 
-  it("the upload drop zone and the uploads panel have no violations", async () => {
-    await openPage(layout);
-    await show("/?prefix=uploads/");
+    it("the upload drop zone and the uploads panel have no violations", async () => {
+      await openPage(layout);
+      await show("/?prefix=uploads/");
 
-    // A file dragged over the window: the drop zone covers the page.
-    await page.evaluate(DRAG_FILE);
-    await page.waitForSelector("#drop-overlay:not([hidden])");
-    expect(await violations()).toEqual([]);
-    await page.evaluate(`window.dispatchEvent(new DragEvent("dragleave", { bubbles: true }))`);
+      // A file dragged over the window: the drop zone covers the page.
+      await page.evaluate(DRAG_FILE);
+      await page.waitForSelector("#drop-overlay:not([hidden])");
+      expect(await violations()).toEqual([]);
+      await page.evaluate(`window.dispatchEvent(new DragEvent("dragleave", { bubbles: true }))`);
 
-    // Files picked: the uploads panel lists them, one refused by the server.
-    await page.setInputFiles("#file-input", [
-      { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("notes\n") },
-      { name: "bad\u0001name.txt", mimeType: "text/plain", buffer: Buffer.from("refused\n") },
-    ]);
-    await poll(() => page.locator("#upload-list .state.failed").count()).toBe(1);
-    await poll(() => page.locator("#upload-list .state.done").count()).toBe(1);
-    expect(await violations()).toEqual([]);
-    // The browser logs the server's refusal of the badly named file; nothing else may go wrong.
-    expect(incidents.filter((incident) => !incident.includes("400 (Bad Request)"))).toEqual([]);
-  });
-});
+      // Files picked: the uploads panel lists them, one refused by the server.
+      await page.setInputFiles("#file-input", [
+        { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("notes\n") },
+        { name: "bad\u0001name.txt", mimeType: "text/plain", buffer: Buffer.from("refused\n") },
+      ]);
+      await poll(() => page.locator("#upload-list .state.failed").count()).toBe(1);
+      await poll(() => page.locator("#upload-list .state.done").count()).toBe(1);
+      expect(await violations()).toEqual([]);
+      // The browser logs the server's refusal of the badly named file; nothing else may go wrong.
+      expect(incidents.filter((incident) => !incident.includes("400 (Bad Request)"))).toEqual([]);
+    });
+  },
+);
 
-describe("the accessibility check itself", () => {
+describeWith("chromium")("the accessibility check itself", () => {
   it("finds what it is meant to find: an image without a text alternative, text too faint to read", async () => {
     // Prepare: a view axe finds nothing wrong with, then two faults put in it as a careless change would.
     await openPage("grid");
@@ -197,7 +200,7 @@ describe("the accessibility check itself", () => {
   });
 });
 
-describe("dashboard accessibility axe cannot judge", () => {
+describeWith("chromium")("dashboard accessibility axe cannot judge", () => {
   it.each(["light", "dark"] as const)(
     "draws the folder path's separators at 4.5:1 or more, in a %s colour scheme, where axe skips them as punctuation",
     async (colorScheme) => {

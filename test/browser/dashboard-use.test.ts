@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DeleteObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { LocalStack } from "../../src/local/local-stack.js";
 import { createApp } from "../../src/server/app.js";
 import {
@@ -16,9 +16,10 @@ import {
   putCataloged,
   startLocalCatalog,
 } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 import { testRecord } from "../support/records.js";
+import { describeWith, itWith } from "../support/tools.js";
 
 let catalog: LocalCatalog;
 let browser: Browser;
@@ -69,7 +70,6 @@ async function openPage(width = 1440, height = 900): Promise<Page> {
 }
 
 beforeAll(async () => {
-  requireChromium();
   catalog = await startLocalCatalog({ listen: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }, 60_000);
@@ -83,7 +83,7 @@ afterAll(async () => {
   await catalog?.close();
 });
 
-describe("dashboard as people use it", () => {
+describeWith("chromium")("dashboard as people use it", () => {
   it("says 'not live' when the server's stream announces nothing (hello.live: false)", async () => {
     // Prepare: the catalog's HTTP app without a record feed, as an embedder may mount it.
     const dataDir = await mkdtemp(join(tmpdir(), "catalog-not-live-"));
@@ -745,46 +745,50 @@ describe("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
-  it("shows a Debian package's name, version and maintainer above the files it installs", async () => {
-    // Prepare: a package built by dpkg-deb whose maintainer field carries a terminal escape.
-    const root = await mkdtemp(join(tmpdir(), "catalog-deb-"));
-    await mkdir(join(root, "DEBIAN"));
-    await mkdir(join(root, "usr/bin"), { recursive: true });
-    await writeFile(
-      join(root, "DEBIAN/control"),
-      "Package: hello\nVersion: 2.10-3\nArchitecture: amd64\nMaintainer: \u001b]0;x\u0007Mallory <m@example.org>\n" +
-        "Installed-Size: 280\nDescription: example package\n long text\n",
-    );
-    await writeFile(join(root, "usr/bin/hello"), "#!/bin/sh\n");
-    execFileSync("dpkg-deb", ["--root-owner-group", "--build", root, join(root, "hello.deb")], {
-      stdio: "pipe",
-    });
-    const key = "pool/hello_2.10-3_amd64.deb";
-    await putCataloged(catalog, key, await readFile(join(root, "hello.deb")));
-    await rm(root, { recursive: true, force: true });
-    await openPage();
-
-    // Act
-    await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "pool/", key })}`);
-    const pkg = page.locator("#detail [data-section='package']");
-    await pkg.locator("dd[data-field='name']").waitFor();
-
-    // Assess
-    const value = (field: string) => pkg.locator(`dd[data-field='${field}']`).textContent();
-    expect(await value("name")).toBe("hello");
-    expect(await value("version")).toBe("2.10-3");
-    expect(await value("architecture")).toBe("amd64");
-    expect(await value("summary")).toBe("example package");
-    expect(await value("maintainer")).toBe("⟨U+001B⟩]0;x⟨U+0007⟩Mallory <m@example.org>");
-    expect(await value("installedSize")).toBe("280 KB");
-    const order = await page
-      .locator("#detail [data-section]")
-      .evaluateAll((nodes) =>
-        nodes.map((node) => (node as unknown as { dataset: { section: string } }).dataset.section),
+  itWith("dpkg-deb")(
+    "shows a Debian package's name, version and maintainer above the files it installs",
+    async () => {
+      // Prepare: a package built by dpkg-deb whose maintainer field carries a terminal escape.
+      const root = await mkdtemp(join(tmpdir(), "catalog-deb-"));
+      await mkdir(join(root, "DEBIAN"));
+      await mkdir(join(root, "usr/bin"), { recursive: true });
+      await writeFile(
+        join(root, "DEBIAN/control"),
+        "Package: hello\nVersion: 2.10-3\nArchitecture: amd64\nMaintainer: \u001b]0;x\u0007Mallory <m@example.org>\n" +
+          "Installed-Size: 280\nDescription: example package\n long text\n",
       );
-    expect(order.indexOf("package")).toBeLessThan(order.indexOf("archive"));
-    expect(incidents).toEqual([]);
-  }, 60_000);
+      await writeFile(join(root, "usr/bin/hello"), "#!/bin/sh\n");
+      execFileSync("dpkg-deb", ["--root-owner-group", "--build", root, join(root, "hello.deb")], {
+        stdio: "pipe",
+      });
+      const key = "pool/hello_2.10-3_amd64.deb";
+      await putCataloged(catalog, key, await readFile(join(root, "hello.deb")));
+      await rm(root, { recursive: true, force: true });
+      await openPage();
+
+      // Act
+      await page.goto(`${catalog.url}/?${new URLSearchParams({ prefix: "pool/", key })}`);
+      const pkg = page.locator("#detail [data-section='package']");
+      await pkg.locator("dd[data-field='name']").waitFor();
+
+      // Assess
+      const value = (field: string) => pkg.locator(`dd[data-field='${field}']`).textContent();
+      expect(await value("name")).toBe("hello");
+      expect(await value("version")).toBe("2.10-3");
+      expect(await value("architecture")).toBe("amd64");
+      expect(await value("summary")).toBe("example package");
+      expect(await value("maintainer")).toBe("⟨U+001B⟩]0;x⟨U+0007⟩Mallory <m@example.org>");
+      expect(await value("installedSize")).toBe("280 KB");
+      const order = await page
+        .locator("#detail [data-section]")
+        .evaluateAll((nodes) =>
+          nodes.map((node) => (node as unknown as { dataset: { section: string } }).dataset.section),
+        );
+      expect(order.indexOf("package")).toBeLessThan(order.indexOf("archive"));
+      expect(incidents).toEqual([]);
+    },
+    60_000,
+  );
 
   it("keeps the heading of the view a person went to when the one they left finishes loading after it", async () => {
     await openPage();

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   type LocalCatalog,
   pdfWithTitle,
@@ -19,11 +19,12 @@ import {
   startLocalCatalog,
   writeThumbnailKey,
 } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents } from "../support/chromium.js";
 import { CONTRAST_RATIO, TEXT_CONTRAST_AA } from "../support/contrast.js";
 import { corpusFile } from "../support/corpus.js";
 import { fvarTable, maxpTable, os2Table, windowsNames, woff2 } from "../support/font.js";
 import { testExtraction, testFormat, testRecord } from "../support/records.js";
+import { describeWith } from "../support/tools.js";
 
 const ARTIFACTS = resolve("test-artifacts");
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -161,7 +162,6 @@ async function putRecords(prefix: string, count: number, first = 0, target = cat
 }
 
 beforeAll(async () => {
-  requireChromium();
   await mkdir(ARTIFACTS, { recursive: true });
   catalog = await startLocalCatalog({ listen: true });
   userDataDir = await mkdtemp(join(tmpdir(), "catalog-chromium-"));
@@ -181,7 +181,7 @@ afterAll(async () => {
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
 });
 
-describe("dashboard in headless Chromium", () => {
+describeWith("chromium")("dashboard in headless Chromium", () => {
   it("shows uploads live, with metadata in the detail panel and hostile metadata as text", async () => {
     await page.goto(`${catalog.url}/`);
     await poll(() => page.textContent("#view-title")).toBe("Recent uploads");

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type LocalCatalog, putCataloged, startLocalCatalog } from "../server/local-catalog.js";
-import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents, requireChromium } from "../support/chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, poll, recordIncidents } from "../support/chromium.js";
 import { corpusFile } from "../support/corpus.js";
 import { testRecord } from "../support/records.js";
+import { describeWith } from "../support/tools.js";
 
 const PHOTO = "trip/DSCN0010.jpg";
 const NOTES = "trip/notes.txt";
@@ -86,7 +87,6 @@ async function show(path: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  requireChromium();
   catalog = await startLocalCatalog({ listen: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   await putCataloged(catalog, PHOTO, await readFile(corpusFile("exifpy-DSCN0010.jpg")));
@@ -108,7 +108,7 @@ afterAll(async () => {
   await catalog?.close();
 });
 
-describe("dashboard from the keyboard alone", () => {
+describeWith("chromium")("dashboard from the keyboard alone", () => {
   it("lets the first Tab skip the tabs and filters: Enter goes to the view, the next Tab to its first entry", async () => {
     // Prepare: a folder, a dozen controls between the top of the page and its first file.
     await openPage(1280, 800);

@@ -7,9 +7,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { catalogOneObject, runCatalog } from "../support/cli.js";
 import type { TestServers } from "../support/servers.js";
+import { describeWith } from "../support/tools.js";
 
 const BUCKET = "packages";
 const KEY = "pool/main/h/hello/hello_2.10-3_amd64.deb";
@@ -52,7 +53,7 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe("catalog show, for a Debian package", () => {
+describeWith("dpkg-deb")("catalog show, for a Debian package", () => {
   it("prints the package's name, version and architecture, one field a line, the names made inert", async () => {
     // Act
     const shown = await runCatalog(["show", `s3://${BUCKET}/${KEY}`, ...local]);

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { EXTRACTOR_VERSION } from "../../src/engine/version.js";
 import { createChecksum } from "../../src/local/checksums.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_S3_CLIENT_OPTIONS } from "../../src/local/local-stack.js";
@@ -19,6 +19,7 @@ import { CatalogStore } from "../../src/store/catalog-store.js";
 import { RECORD_SORT_KEY } from "../../src/store/schema.js";
 import type { AuditEntry, CatalogRecord } from "../../src/store/types.js";
 import { corpusFile, expectedEntries } from "../support/corpus.js";
+import { describeWith } from "../support/tools.js";
 import { awsCli, catalogCli, DevProcess, freePort, type StackPorts } from "./stack-process.js";
 
 // This suite's own SDK clients: keep the SDK's notice about Node.js 22 out of the test log.
@@ -112,7 +113,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }, 20_000);
 
-describe("the local stack, end to end", () => {
+describeWith("aws")("the local stack, end to end", () => {
   it("catalogs uploads from the AWS SDK and from the AWS CLI", async () => {
     // Act
     await Promise.all([

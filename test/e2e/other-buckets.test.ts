@@ -10,10 +10,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../src/local/local-stack.js";
 import { CatalogStore } from "../../src/store/catalog-store.js";
 import { corpusFile } from "../support/corpus.js";
+import { describeWith } from "../support/tools.js";
 import { awsCli, catalogCli, DevProcess, freePort, type StackPorts } from "./stack-process.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -68,7 +69,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }, 20_000);
 
-describe("a second bucket beside the watched one", () => {
+describeWith("aws")("a second bucket beside the watched one", () => {
   it("is not cataloged by catalog dev, which says so once and counts its changes", async () => {
     // Prepare: a bucket made beside the stack's, and the same GIF there (twice) and in uploads.
     const made = await awsCli(`http://127.0.0.1:${ports.s3}`, "s3", "mb", `s3://${LEGACY}`);

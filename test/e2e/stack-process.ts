@@ -8,12 +8,13 @@ import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { CATALOG } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
+import { TOOL_PATHS } from "../support/tools.js";
 
 export { CATALOG };
 
 const run = promisify(execFile);
 /** The Debian package's CLI: another `aws` may come first on PATH. */
-export const AWS_CLI = "/usr/bin/aws";
+export const AWS_CLI = TOOL_PATHS.aws;
 
 /** A port nothing listens on right now (bound to 0, then released). */
 export async function freePort(): Promise<number> {

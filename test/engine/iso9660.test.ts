@@ -9,11 +9,12 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { bsdtarList } from "../support/bsdtar.js";
 import { RangedSource } from "../support/engine.js";
+import { describeWith } from "../support/tools.js";
 
 let work: string;
 let tree: string;
@@ -74,7 +75,7 @@ function listed(bytes: Buffer): string[] {
   return bsdtarList(bytes, "image.iso").filter((name) => name !== ".");
 }
 
-describe("ISO 9660 images", () => {
+describeWith("xorriso", "bsdtar")("ISO 9660 images", () => {
   it.each([
     ["Rock Ridge and Joliet", ["-R", "-J"]],
     ["Joliet only", ["--norock", "-J"]],

@@ -14,6 +14,7 @@ import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { RangedSource } from "../support/engine.js";
 import { tarEntry, tarOf } from "../support/tar.js";
+import { describeWith } from "../support/tools.js";
 import { buildZip } from "../support/zip.js";
 
 let work: string;
@@ -85,7 +86,7 @@ function extractNamed(bytes: Uint8Array, name: string, options: Parameters<typeo
   return extract(new BufferSource(bytes, name), { name, ...options });
 }
 
-describe("Debian packages", () => {
+describeWith("dpkg-deb")("Debian packages", () => {
   it.each(["gzip", "xz", "zstd", "none"])(
     "describe themselves from their control file and list data.tar as dpkg-deb does (%s)",
     async (compression) => {
@@ -270,7 +271,7 @@ function rpmQuery(bytes: Buffer): { fields: string[]; files: string[] } {
   return { fields: fields.split("\n"), files: query(["-l"]).split("\n").filter(Boolean) };
 }
 
-describe("RPM packages", () => {
+describeWith("rpmbuild", "rpm")("RPM packages", () => {
   it("describe themselves and list their files from the header, as rpm does", async () => {
     // Prepare
     const bytes = buildRpm(50);

@@ -10,13 +10,14 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { mulberry32 } from "../../bench/fuzz-inputs.js";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { decodeLzma } from "../../src/engine/extractors/archive/lzma.js";
 import { bsdtarList } from "../support/bsdtar.js";
+import { describeWith } from "../support/tools.js";
 
 let folder: string;
 beforeAll(() => {
@@ -45,7 +46,7 @@ function extract7z(bytes: Uint8Array) {
   return extract(new BufferSource(bytes, "archive.7z"), { name: "archive.7z" });
 }
 
-describe("7z listings", () => {
+describeWith("7zz", "bsdtar")("7z listings", () => {
   it.each([
     ["7-Zip's defaults (LZMA2 content, an LZMA-packed header)", []],
     ["a header left unpacked", ["-mhc=off"]],
@@ -131,7 +132,7 @@ describe("7z listings", () => {
   });
 });
 
-describe("the LZMA decoder", () => {
+describeWith("xz")("the LZMA decoder", () => {
   const inputs: [string, Buffer][] = [
     ["text", Buffer.from("the quick brown fox jumps over the lazy dog\n".repeat(500))],
     ["random bytes", randomBytes(50_000)],

@@ -14,6 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsCli } from "../e2e/stack-process.js";
 import { startTestS3, type TestS3 } from "../support/servers.js";
+import { itWith } from "../support/tools.js";
 
 const BUCKET = "uploads";
 const KEYS = ["v/a.txt", "v/b/1.txt", "v/b/2.txt", "v/c d+é.txt", "v/e.txt"];
@@ -87,7 +88,7 @@ describe("a bucket that keeps one version of each object", () => {
     ]);
   });
 
-  it("answers the AWS CLI's list-object-versions and get-bucket-versioning", async () => {
+  itWith("aws")("answers the AWS CLI's list-object-versions and get-bucket-versioning", async () => {
     const listed = await awsCli(
       server.s3.endpoint,
       "s3api",

@@ -5,7 +5,6 @@
  * does; s3rver ignored the header and stored the body.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,8 +18,9 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AWS_CLI, awsCli } from "../e2e/stack-process.js";
+import { awsCli } from "../e2e/stack-process.js";
 import { startTestS3, type TestS3 } from "../support/servers.js";
+import { describeWith } from "../support/tools.js";
 
 const BUCKET = "uploads";
 let server: TestS3;
@@ -92,7 +92,7 @@ describe("UploadPart", () => {
   });
 });
 
-describe.skipIf(!existsSync(AWS_CLI))("aws s3api --content-md5", () => {
+describeWith("aws")("aws s3api --content-md5", () => {
   it("reports BadDigest for upload-part and put-object", async () => {
     const folder = await mkdtemp(join(tmpdir(), "catalog-content-md5-"));
     const file = join(folder, "part.bin");

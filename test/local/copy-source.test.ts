@@ -6,7 +6,6 @@
  * `+` could not be copied or moved.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,9 +20,10 @@ import {
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AWS_CLI, awsCli } from "../e2e/stack-process.js";
+import { awsCli } from "../e2e/stack-process.js";
 import { rawRequest } from "../support/raw-http.js";
 import { startTestS3, type TestS3 } from "../support/servers.js";
+import { describeWith } from "../support/tools.js";
 
 let server: TestS3;
 let client: S3Client;
@@ -98,7 +98,7 @@ describe("CopyObject's source", () => {
   });
 });
 
-describe.skipIf(!existsSync(AWS_CLI))("aws s3 mv", () => {
+describeWith("aws")("aws s3 mv", () => {
   it("moves a key with a space, a `+` and unicode", async () => {
     await client.send(new PutObjectCommand({ Bucket: "uploads", Key: "cli/a+b c.txt", Body: "moved" }));
     const moved = await awsCli(
@@ -185,7 +185,7 @@ describe("UploadPartCopy", () => {
   });
 });
 
-describe.skipIf(!existsSync(AWS_CLI))("aws s3 cp and mv of an object over 8 MB between keys", () => {
+describeWith("aws")("aws s3 cp and mv of an object over 8 MB between keys", () => {
   it("copies and moves it part by part", async () => {
     // Prepare: the CLI uploads files of 8 MB or more in parts, and copies such objects with UploadPartCopy.
     const folder = await mkdtemp(join(tmpdir(), "catalog-cli-big-"));

@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsCli } from "../e2e/stack-process.js";
 import { startTestS3, type TestS3 } from "../support/servers.js";
+import { describeWith } from "../support/tools.js";
 
 const BUCKET = "uploads";
 let server: TestS3;
@@ -166,7 +167,7 @@ describe("ListObjects (version 1)", () => {
   });
 });
 
-describe("the AWS CLI", () => {
+describeWith("aws")("the AWS CLI", () => {
   it("lists and removes every object of a prefix, one key per page", async () => {
     const keys = ["cli/a/1.txt", "cli/a-b/1.txt", "cli/a.txt", "cli/b/c/d.txt"];
     await put(keys);

@@ -1,22 +1,13 @@
-/**
- * The embedded S3 and DynamoDB servers listen on 127.0.0.1, which keeps other
- * machines out but not the web pages a browser on this machine runs. A page
- * elsewhere could post an HTML form to s3rver (which takes anonymous POST
- * uploads) and reach dynalite through CORS (it allows every origin and checks
- * no signature); a DNS-rebinding page, whose own name resolves to 127.0.0.1,
- * could read and write both as its own origin. Each case is sent here as a
- * browser sends it, over real HTTP; the SDK and the AWS CLI must still work.
- */
-import { existsSync } from "node:fs";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
 import { EmbeddedDynamoDb } from "../../src/local/embedded-dynamodb.js";
 import { foreignRequestReason, isLoopbackHostname } from "../../src/local/loopback-guard.js";
-import { AWS_CLI, awsCli } from "../e2e/stack-process.js";
+import { awsCli } from "../e2e/stack-process.js";
 import { formUpload, rawRequest } from "../support/raw-http.js";
 import { startTestS3, TEST_CREDENTIALS, TEST_REGION, type TestS3 } from "../support/servers.js";
+import { describeWith } from "../support/tools.js";
 
 let s3: TestS3;
 let dynamodb: EmbeddedDynamoDb;
@@ -241,7 +232,7 @@ describe("the embedded DynamoDB server", () => {
   });
 });
 
-describe.skipIf(!existsSync(AWS_CLI))("the AWS CLI", () => {
+describeWith("aws")("the AWS CLI", () => {
   it("still uploads, lists and reads through the embedded S3 server", async () => {
     const put = await awsCli(
       s3.s3.endpoint,

@@ -35,6 +35,7 @@ import { EmbeddedS3 } from "../../src/local/embedded-s3.js";
 import { AWS_CLI, awsCli } from "../e2e/stack-process.js";
 import { rawRequest } from "../support/raw-http.js";
 import { startTestS3, type TestS3, testS3Client } from "../support/servers.js";
+import { describeWith } from "../support/tools.js";
 
 const MIB = 1024 * 1024;
 const BUCKET = "uploads";
@@ -617,7 +618,7 @@ function* chunks(count: number, size: number): Generator<Buffer> {
   for (let index = 0; index < count; index++) yield Buffer.alloc(size, index);
 }
 
-describe.skipIf(!existsSync(AWS_CLI))("the AWS CLI", () => {
+describeWith("aws")("the AWS CLI", () => {
   it("aws s3 cp interrupted mid-upload aborts it, and nothing is left", async () => {
     // Prepare: a file the CLI sends in 5 MB parts, one at a time, so that it is still sending when interrupted.
     const folder = await mkdtemp(join(tmpdir(), "catalog-cli-interrupted-"));

@@ -4,11 +4,12 @@
  * would otherwise call at every start (updates, sync, QUIC), which a closed
  * machine refuses.
  */
-import { existsSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
+import { TOOL_PATHS } from "./tools.js";
 
-export const CHROMIUM = "/usr/bin/chromium";
+/** Where Debian installs it; tests that need it are declared with `describeWith("chromium")`. */
+export const CHROMIUM = TOOL_PATHS.chromium;
 
 export const CHROMIUM_ARGS = [
   "--headless",
@@ -20,20 +21,6 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-
-/**
- * Fails when Chromium is missing: a failure, not a skip, since CI installs it
- * (.ci/run) and a silent skip would hide a broken page.
- *
- * @example
- * beforeAll(async () => { requireChromium(); browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }); });
- */
-export function requireChromium(): void {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
-    );
-}
 
 /**
  * Waits for a value the page shows, up to a bound: the page works
