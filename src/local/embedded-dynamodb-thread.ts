@@ -5,7 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { closeHttpServer } from "./close-http-server.js";
+import { CLOSE_GRACE_MS, closeHttpServer } from "./close-http-server.js";
 import type { EmbeddedDynamoDbOptions } from "./embedded-dynamodb.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason } from "./loopback-guard.js";
@@ -49,7 +49,26 @@ async function checkFolderOpens(path: string): Promise<void> {
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** Answers `request` with a DynamoDB error of `type` (its JSON protocol's shape), without dynalite. */
+function answerError(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+): void {
+  request.resume();
+  const body = JSON.stringify({ __type: type, message });
+  response.writeHead(status, {
+    "Content-Type": "application/x-amz-json-1.0",
+    "Content-Length": Buffer.byteLength(body),
+  });
+  response.end(body);
+}
+
 /**
+ * Stands between the server and dynalite's request listener, for two reasons.
+ *
  * dynalite checks no signature (any credentials work) and answers every
  * `Origin` with `Access-Control-Allow-Origin: *`, preflights included, so
  * any web page could read and write the catalog's table through the
@@ -57,27 +76,64 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
  * other sites' pages and requests addressed to a non-loopback name (see
  * loopback-guard.ts) are answered here with DynamoDB's AccessDeniedException
  * before dynalite sees them.
+ *
+ * dynalite closes its LevelDB once the last connection has ended, but a
+ * request whose client has gone (a process stopping, a destroyed SDK
+ * client) is still being worked on then, and its next read of the closed
+ * database ("Database is not open", "Iterator is not open") is an error
+ * nothing catches, which ended this thread and failed the close. `drain`
+ * makes the requests that arrive from then on an error a client retries
+ * (503), and settles once every request dynalite was given has been
+ * answered, or after `graceMs`.
  */
-function refuseForeignRequests(server: Server): void {
+function gateRequests(server: Server): { drain(graceMs: number): Promise<void> } {
   const listeners = server.listeners("request") as RequestListener[];
   server.removeAllListeners("request");
+  let answering = 0;
+  let draining: (() => void) | undefined;
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
     const reason = foreignRequestReason(request.headers);
-    if (!reason) {
-      for (const listener of listeners) listener.call(server, request, response);
+    if (reason) {
+      answerError(request, response, 403, "com.amazonaws.dynamodb.v20120810#AccessDeniedException", reason);
       return;
     }
-    request.resume();
-    const body = JSON.stringify({
-      __type: "com.amazonaws.dynamodb.v20120810#AccessDeniedException",
-      message: reason,
-    });
-    response.writeHead(403, {
-      "Content-Type": "application/x-amz-json-1.0",
-      "Content-Length": Buffer.byteLength(body),
-    });
-    response.end(body);
+    if (draining) {
+      response.setHeader("Connection", "close");
+      answerError(
+        request,
+        response,
+        503,
+        "com.amazonaws.dynamodb.v20120810#ServiceUnavailableException",
+        "The server is stopping.",
+      );
+      return;
+    }
+    answering++;
+    // dynalite answers every request with one end(), its client gone or not.
+    const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+    let answered = false;
+    response.end = ((...args: unknown[]) => {
+      if (!answered) {
+        answered = true;
+        answering--;
+        if (answering === 0) draining?.();
+      }
+      return end(...args);
+    }) as ServerResponse["end"];
+    for (const listener of listeners) listener.call(server, request, response);
   });
+  return {
+    drain(graceMs) {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        draining = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (answering === 0) draining();
+      });
+    },
+  };
 }
 
 serveOnThread(async (data) => {
@@ -90,7 +146,7 @@ serveOnThread(async (data) => {
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  refuseForeignRequests(server);
+  const gate = gateRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, LOOPBACK, () => {
@@ -100,7 +156,10 @@ serveOnThread(async (data) => {
   });
   return {
     port: (server.address() as AddressInfo).port,
-    // dynalite's close also closes its LevelDB, flushing it to disk.
-    close: () => closeHttpServer(server),
+    // dynalite's close also closes its LevelDB, flushing it to disk, once the requests under way are answered.
+    close: async () => {
+      await gate.drain(CLOSE_GRACE_MS);
+      await closeHttpServer(server);
+    },
   };
 });
