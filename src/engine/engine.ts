@@ -96,8 +96,9 @@ export async function extract(source: ByteSource, options: ExtractOptions = {}):
           await reader.prefetch(extractor.plan(source.size));
           const run = await loadExtractor(extractor);
           sections = { ...ctx.partial, ...(await withDeadline(run(ctx), deadline.signal)) };
-          // A compound file's directory names its application: a Word document is application/msword.
-          if (sections.document) format = await refineCfbFormat(format, sections.document, options);
+          // A compound file's directory names its application: a Word document is application/msword,
+          // a Windows Installer package application/x-msi.
+          format = await refineCfbFormat(format, sections, options);
         } catch (error) {
           sections = ctx.partial;
           throw error;

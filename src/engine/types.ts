@@ -187,7 +187,7 @@ export interface DocumentInfo {
 }
 
 export interface ArchiveInfo {
-  /** zip, gzip, tar, 7z, rar, xz, zstd, bzip2, iso9660, deb, rpm ... */
+  /** zip, gzip, tar, 7z, rar, xz, zstd, bzip2, iso9660, deb, rpm, msi ... */
   kind: string;
   entries?: number;
   /** Sum of declared uncompressed sizes, in bytes. */
@@ -331,7 +331,7 @@ export interface ExecutableInfo {
  * Its files are listed in `archive`.
  */
 export interface PackageInfo {
-  /** deb, rpm, wheel, jar, npm */
+  /** deb, rpm, msi, wheel, jar, npm */
   format: string;
   name?: string;
   /**
@@ -339,13 +339,13 @@ export interface PackageInfo {
    * A JAR's Maven coordinates name it `groupId:artifactId`.
    */
   version?: string;
-  /** amd64, arm64, all (Debian); x86_64, aarch64, noarch (RPM); the platforms of a wheel's tags (`any`, `manylinux_2_17_x86_64`). */
+  /** amd64, arm64, all (Debian); x86_64, aarch64, noarch (RPM); x86, x64, arm64 (Windows Installer); the platforms of a wheel's tags (`any`, `manylinux_2_17_x86_64`). */
   architecture?: string;
   /** The one-line description: the first line of Debian's Description, RPM's and a wheel's Summary, a JAR's Bundle-Description or Bundle-Name. */
   summary?: string;
   /** Debian's Maintainer; RPM's Packager; a wheel's Maintainer, else its Author (or their e-mail forms). */
   maintainer?: string;
-  /** RPM's Vendor; a JAR's Bundle-Vendor or Implementation-Vendor. */
+  /** RPM's Vendor; a Windows Installer package's Manufacturer; a JAR's Bundle-Vendor or Implementation-Vendor. */
   vendor?: string;
   /**
    * RPM's License, a wheel's License-Expression or License, a JAR's Bundle-License (a Debian package states its
@@ -360,7 +360,7 @@ export interface PackageInfo {
   source?: string;
   /** Bytes once installed: Debian's Installed-Size (KiB, so a multiple of 1,024), RPM's size of its files. */
   installedSize?: number;
-  /** When it was built, ISO 8601 in UTC (RPM's BUILDTIME; Debian packages state none). */
+  /** When it was built, ISO 8601 in UTC (RPM's BUILDTIME, a Windows Installer package's creation time; Debian packages state none). */
   builtAt?: string;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The Debian programs some tests run: to make their inputs (7-Zip, xorriso,
- * rpmbuild, dpkg-deb, xz, zstd), as the oracle a listing must match (bsdtar,
- * rpm), or to drive the product as its users do (the AWS CLI, Chromium).
+ * rpmbuild, dpkg-deb, wixl, xz, zstd), as the oracle a listing must match
+ * (bsdtar, rpm, msiinfo), or to drive the product as its users do (the AWS
+ * CLI, Chromium).
  *
  * CI installs every one of them (.ci/run) and sets CI, and there a missing
  * one stops the run before any test starts (test/support/tools-check.ts). On
@@ -23,6 +24,8 @@ export const TOOL_PACKAGES = {
   xz: "xz-utils",
   zstd: "zstd",
   "dpkg-deb": "dpkg",
+  wixl: "wixl",
+  msiinfo: "msitools",
   aws: "awscli",
   chromium: "chromium",
 } as const;

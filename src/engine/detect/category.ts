@@ -70,6 +70,7 @@ const ARCHIVE_MIMES = new Set([
   "application/x-deb",
   "application/vnd.debian.binary-package",
   "application/x-rpm",
+  "application/x-msi",
 ]);
 
 const EXECUTABLE_MIMES = new Set([

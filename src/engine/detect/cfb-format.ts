@@ -1,4 +1,4 @@
-import type { DocumentInfo, FormatInfo } from "../types.js";
+import type { FormatInfo, Sections } from "../types.js";
 import { categoryOf } from "./category.js";
 import { compareDeclared, type DetectHints } from "./detect.js";
 import { OOXML_PACKAGE_MIMES } from "./zip-container.js";
@@ -28,24 +28,34 @@ const CFB_FORMATS: ReadonlyMap<string, { mime: string; ext: string }> = new Map(
   [CFB_APPLICATIONS.visio, { mime: "application/vnd.visio", ext: "vsd" }],
 ]);
 
+/** A Windows Installer package, which the document extractor describes as a package (see package/msi.ts). */
+const INSTALLER_FORMAT = { mime: "application/x-msi", ext: "msi" };
+
 /**
  * `format` with a compound file named by the application its directory
- * shows, declared type and name compared again; `format` itself for anything
- * else. An encrypted OOXML package keeps `application/x-cfb` (which of
+ * shows (a Windows Installer package by its package section), declared type
+ * and name compared again; `format` itself for anything else. An encrypted OOXML package keeps `application/x-cfb` (which of
  * .docx, .xlsx or .pptx is inside is encrypted too), and a name or type
  * claiming an OOXML package agrees with it: a password-protected .docx is
  * not a declared type that lies.
  *
  * @example
- * await refineCfbFormat(format, { kind: "cfb", application: "Microsoft Word" }, { name: "a.doc" });
+ * await refineCfbFormat(format, { document: { kind: "cfb", application: "Microsoft Word" } }, { name: "a.doc" });
  * // { mime: "application/msword", ext: "doc", category: "document", declaredExt: "doc", mismatch: false }
  */
 export async function refineCfbFormat(
   format: FormatInfo,
-  document: DocumentInfo,
+  { document, package: pkg }: Sections,
   hints: DetectHints,
 ): Promise<FormatInfo> {
-  if (format.mime !== "application/x-cfb" || document.kind !== "cfb") return format;
+  if (format.mime !== "application/x-cfb") return format;
+  if (pkg?.format === "msi")
+    return {
+      ...INSTALLER_FORMAT,
+      category: categoryOf(INSTALLER_FORMAT.mime),
+      ...(await compareDeclared(INSTALLER_FORMAT, hints)),
+    };
+  if (document?.kind !== "cfb") return format;
   const found = CFB_FORMATS.get(document.application ?? "");
   if (found) return { ...found, category: categoryOf(found.mime), ...(await compareDeclared(found, hints)) };
   if (document.application === CFB_APPLICATIONS.encryptedOoxml) {

@@ -99,6 +99,9 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/x-cfb", "application/vnd.ms-outlook"],
   ["application/x-cfb", "application/x-mspublisher"],
   ["application/x-cfb", "application/vnd.ms-works"],
+  ["application/x-cfb", "application/x-msi"],
+  // Windows Installer packages: file's and Python's name, and those browsers and older tables give.
+  ["application/x-msi", "application/x-ms-installer", "application/x-windows-installer"],
   // `mime` and many uploaders give a .vsdx Visio's older type, which file-type also names it by.
   ["application/vnd.ms-visio.drawing", "application/vnd.visio"],
   ["application/postscript", "application/eps", "image/x-eps"],

@@ -16,19 +16,9 @@ const MINI_SECTOR_BYTES = 64;
 
 /** Directory entry object types (MS-CFB 2.6.1). */
 const STORAGE_OBJECT = 1;
-const STREAM_OBJECT = 2;
+export const STREAM_OBJECT = 2;
 /** Sibling and child ids above this are NOSTREAM (0xFFFFFFFF) or reserved. */
 const MAX_ENTRY_ID = 0xfffffffa;
-
-interface DirectoryEntry {
-  name: string;
-  type: number;
-  left: number;
-  right: number;
-  child: number;
-  startSector: number;
-  size: number;
-}
 
 /**
  * Legacy Compound File Binary (.doc/.xls/.ppt/.vsd) and the CFB wrapper of an
@@ -63,6 +53,44 @@ export async function readCfb(
   reader: BlockReader,
   warn: (message: string) => void = () => {},
 ): Promise<DocumentInfo> {
+  return readCfbDocument(await openCompoundFile(reader, warn), warn);
+}
+
+/** One entry of a compound file's directory. */
+export interface DirectoryEntry {
+  name: string;
+  type: number;
+  left: number;
+  right: number;
+  child: number;
+  /** The CLSID of a storage (the root's names the application that wrote the file), as stored: 16 bytes. */
+  clsid: Uint8Array;
+  startSector: number;
+  size: number;
+}
+
+/** A compound file opened: its directory, and any stream of it read by position. */
+export interface CompoundFile {
+  /** Every entry, indexed by id (unused slots included), as sibling and child links name them; the root is 0. */
+  readonly entries: readonly DirectoryEntry[];
+  /** The first entry called `name`. */
+  named(name: string): DirectoryEntry | undefined;
+  /** The bytes of a stream entry, from the FAT or, under the cutoff, from the mini stream. */
+  stream(entry: DirectoryEntry): StreamBytes;
+}
+
+/**
+ * Reads a compound file's header and directory ([MS-CFB]); streams are read
+ * later, by position, as a reader of the format asks for them.
+ *
+ * @example
+ * const file = await openCompoundFile(reader, warn);
+ * const summary = file.named("\u0005SummaryInformation");
+ */
+export async function openCompoundFile(
+  reader: BlockReader,
+  warn: (message: string) => void,
+): Promise<CompoundFile> {
   const header = await reader.read(0, 512);
   if (header.byteLength < 512 || !CFB_SIGNATURE.every((byte, i) => header[i] === byte)) {
     throw new ContentError("not a Compound File Binary (bad signature)");
@@ -74,7 +102,21 @@ export async function readCfb(
   const sectorSize = 2 ** sectorShift;
   const chains = new SectorChains(reader, data, sectorSize);
   const entries = await readDirectory(reader, data, chains, warn);
-  const named = (name: string) => entries.find((entry) => entry.name === name);
+  // The root entry's stream is the mini stream, where a stream under the cutoff lives.
+  const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
+  return {
+    entries,
+    named: (name) => entries.find((entry) => entry.name === name),
+    stream: (entry) => new CfbStream(reader, chains, entry, miniStream),
+  };
+}
+
+/** The document section of an opened compound file (see {@link readCfb}). */
+export async function readCfbDocument(
+  file: CompoundFile,
+  warn: (message: string) => void,
+): Promise<DocumentInfo> {
+  const { entries, named, stream } = file;
   const info: DocumentInfo = { kind: "cfb" };
   // An encrypted OOXML file: the zip package is inside, encrypted. Office
   // writes the property sets beside it in the clear unless told to encrypt them.
@@ -82,9 +124,6 @@ export async function readCfb(
   const word = named("WordDocument");
   const workbook = named("Workbook") ?? named("Book");
   const presentation = named("PowerPoint Document");
-  // The root entry's stream is the mini stream, where a stream under the cutoff lives.
-  const miniStream = entries[0] && new CfbStream(reader, chains, entries[0]);
-  const stream = (entry: DirectoryEntry) => new CfbStream(reader, chains, entry, miniStream);
   let wordFacts: WordDocumentFacts | undefined;
   if (encryptedOoxml) {
     info.application = CFB_APPLICATIONS.encryptedOoxml;
@@ -386,6 +425,7 @@ async function readDirectory(
         left: view.getUint32(68, true),
         right: view.getUint32(72, true),
         child: view.getUint32(76, true),
+        clsid: directory.slice(at + 80, at + 96),
         startSector: view.getUint32(116, true),
         size: view.getUint32(120, true),
       });

@@ -2,7 +2,8 @@ import { OOXML_PACKAGE_MIMES } from "../../detect/zip-container.js";
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
 import type { DocumentInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
-import { readCfb } from "./cfb.js";
+import { isInstallerDatabase, readInstaller } from "../package/msi.js";
+import { openCompoundFile, readCfbDocument } from "./cfb.js";
 import { readEpub } from "./epub.js";
 import { POSTSCRIPT_MIMES } from "./index.js";
 import { readMobi } from "./mobi.js";
@@ -30,7 +31,10 @@ export async function extractDocument(ctx: ExtractContext): Promise<Sections> {
     mime === "application/vnd.ms-excel" ||
     mime === "application/vnd.ms-powerpoint"
   ) {
-    document = await readCfb(ctx.reader, ctx.warn);
+    const file = await openCompoundFile(ctx.reader, ctx.warn);
+    // A Windows Installer package is a compound file too: a package and its file list, not a document.
+    if (isInstallerDatabase(file)) return readInstaller(file, ctx.warn, ctx.reader.size);
+    document = await readCfbDocument(file, ctx.warn);
   } else if (mime === "application/rtf" || mime === "text/rtf") {
     document = readRtf(await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES)));
   } else if (mime === "application/x-mobipocket-ebook") {

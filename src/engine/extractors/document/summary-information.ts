@@ -59,6 +59,7 @@ const PIDSI_TITLE = 2;
 const PIDSI_SUBJECT = 3;
 const PIDSI_AUTHOR = 4;
 const PIDSI_KEYWORDS = 5;
+const PIDSI_TEMPLATE = 7;
 const PIDSI_LASTAUTHOR = 8;
 const PIDSI_CREATE_DTM = 12;
 const PIDSI_LASTSAVE_DTM = 13;
@@ -131,6 +132,33 @@ export async function readSummaryInformation(
   return Object.fromEntries(
     Object.entries(found).filter(([, value]) => value !== undefined),
   ) as SummaryInformation;
+}
+
+/**
+ * What a Windows Installer package's SummaryInformation set states ([MS-MSI]'s
+ * Summary Information Stream): the product's description (PIDSI_SUBJECT), its
+ * manufacturer (PIDSI_AUTHOR), the platform and languages it installs for
+ * (PIDSI_TEMPLATE, `x64;1033`) and when the package was made
+ * (PIDSI_CREATE_DTM). A damaged set yields nothing, and a warning.
+ *
+ * @example
+ * await readInstallerSummary(stream, warn) // { subject: "Tool installer", author: "Example Ltd.", template: "x64;1033", created: "2026-11-29T11:35:54Z" }
+ */
+export async function readInstallerSummary(
+  stream: StreamBytes,
+  warn: (message: string) => void,
+): Promise<{ subject?: string; author?: string; template?: string; created?: string }> {
+  const set = await readPropertySet(stream, FMTID_SUMMARY_INFORMATION, (why) =>
+    warn(`SummaryInformation property set ${why}: the package's summary not read`),
+  );
+  if (!set) return {};
+  const found = {
+    subject: set.string(PIDSI_SUBJECT),
+    author: set.string(PIDSI_AUTHOR),
+    template: set.string(PIDSI_TEMPLATE),
+    created: set.time(PIDSI_CREATE_DTM),
+  };
+  return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined));
 }
 
 /**
