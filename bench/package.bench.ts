@@ -1,21 +1,24 @@
 /**
  * Package descriptions: the engine's package section and file count for a
- * Debian and an RPM package, against the package managers' own tools on the
- * same file in the same run (`dpkg-deb -f` and `dpkg-deb -c`; `rpm -qp
- * --qf` and `rpm -qlp`, two processes each, as a script would run them).
- * The packages are built in a temporary folder from the AWS SDK's packages
- * in node_modules (3,000 and more small files): .deb with xz (dpkg-deb's
- * default), gzip and zstd, and an .rpm with rpmbuild. The engine's reads
+ * Debian, an RPM and a Windows Installer package, against the tools that
+ * read them on the same file in the same run (`dpkg-deb -f` and `dpkg-deb
+ * -c`; `rpm -qp --qf` and `rpm -qlp`; msitools' `msiinfo export` of the
+ * Property and the File table: two processes each, as a script would run
+ * them). The packages are built in a temporary folder from the AWS SDK's
+ * packages in node_modules (3,000 and more small files): .deb with xz
+ * (dpkg-deb's default), gzip and zstd, an .rpm with rpmbuild, and an .msi
+ * with wixl. The engine's reads
  * (requests and bytes, as it would make them of S3) are printed beside it.
  * Times are medians: the engine's in this process, warm (a first run is
  * not counted), the tools' as processes, start-up included.
  *
  *   npx tsx bench/package.bench.ts [--runs 5] [--no-record]
  *
- * Needs dpkg-deb (every Debian has it) and rpmbuild (Debian's rpm package).
+ * Needs dpkg-deb (every Debian has it), rpmbuild (Debian's rpm package),
+ * wixl and msiinfo (Debian's wixl and msitools).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileSource } from "../src/engine/byte-source/byte-source.js";
@@ -34,6 +37,48 @@ interface Package {
   /** The tool's commands: one printing the fields, one the file list. */
   fields: [string, string[]];
   list: [string, string[]];
+  /** Lines the list prints before its files (msiinfo's table header). */
+  headerLines?: number;
+}
+
+const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+
+/** A WiX source installing the tree at `root` (a folder's files in one component) under Program Files. */
+function wixSource(root: string): string {
+  let ids = 0;
+  const folder = (path: string, name: string): string => {
+    const entries = readdirSync(path, { withFileTypes: true });
+    const files = entries.filter((entry) => entry.isFile());
+    const id = ++ids;
+    const component =
+      files.length === 0
+        ? ""
+        : `<Component Id="C${id}" Guid="*">${files
+            .map(
+              (file) =>
+                `<File Id="F${++ids}" Source="${xml(join(path, file.name).slice(root.length + 1))}" />`,
+            )
+            .join("")}</Component>`;
+    const children = entries
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => folder(join(path, entry.name), entry.name))
+      .join("");
+    return `<Directory Id="D${id}" Name="${xml(name)}">${component}${children}</Directory>`;
+  };
+  const tree = folder(join(root, "@aws-sdk"), "@aws-sdk");
+  const components = [...tree.matchAll(/<Component Id="(C\d+)"/g)].map(
+    ([, id]) => `<ComponentRef Id="${id}" />`,
+  );
+  return `<?xml version="1.0" encoding="utf-8"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+  <Product Id="*" Name="aws-sdk-bench" Language="1033" Version="3.0.0" Manufacturer="Bench" UpgradeCode="12345678-1234-1234-1234-123456789012">
+    <Package InstallerVersion="500" Compressed="yes" Description="the AWS SDK's packages" />
+    <Media Id="1" Cabinet="product.cab" EmbedCab="yes" />
+    <Directory Id="TARGETDIR" Name="SourceDir"><Directory Id="ProgramFiles64Folder">${tree}</Directory></Directory>
+    <Feature Id="Complete" Level="1">${components.join("")}</Feature>
+  </Product>
+</Wix>
+`;
 }
 
 function makePackages(): Package[] {
@@ -72,12 +117,26 @@ function makePackages(): Package[] {
     { stdio: "pipe" },
   );
   const rpm = join(top, "RPMS/noarch/aws-sdk-bench-3.0.0-1.noarch.rpm");
+  const msiRoot = join(folder, "msi");
+  mkdirSync(msiRoot);
+  execFileSync("cp", ["-r", sdk, join(msiRoot, "@aws-sdk")]);
+  writeFileSync(join(folder, "bench.wxs"), wixSource(msiRoot));
+  const msi = join(folder, "aws-sdk-bench.msi");
+  // wixl finds sources relative to the folder it runs in.
+  execFileSync("wixl", ["-a", "x64", "-o", msi, join(folder, "bench.wxs")], { cwd: msiRoot, stdio: "pipe" });
   const quiet = ["--nosignature", "--nodigest"];
   packages.push({
     name: ".rpm (its header)",
     path: rpm,
     fields: ["rpm", ["-qp", ...quiet, "--qf", "%{NAME} %{VERSION}-%{RELEASE} %{ARCH}\\n", rpm]],
     list: ["rpm", ["-qlp", ...quiet, rpm]],
+  });
+  packages.push({
+    name: ".msi (its database)",
+    path: msi,
+    fields: ["msiinfo", ["export", msi, "Property"]],
+    list: ["msiinfo", ["export", msi, "File"]],
+    headerLines: 3,
   });
   return packages;
 }
@@ -113,7 +172,7 @@ function theirs(pkg: Package): string {
       stdio: ["ignore", "pipe", "ignore"],
     });
     samples.push(performance.now() - started);
-    files = listed.toString().split("\n").filter(Boolean).length;
+    files = listed.toString().split("\n").filter(Boolean).length - (pkg.headerLines ?? 0);
   }
   return `${pkg.fields[0]} ${files} files in ${percentile(samples, 50).toFixed(0)} ms`;
 }
@@ -138,6 +197,7 @@ if (!args.includes("--no-record")) {
     figures,
     "A .deb's files are its data tarball's entries, walked as it decompresses (within the tarball bounds: 8 MiB of " +
       "compressed input), which `dpkg-deb -c` lists too, folders included; an .rpm's come from its header, whose " +
-      "file list `rpm -qlp` prints (files and the folders the package owns), the payload never read.",
+      "file list `rpm -qlp` prints (files and the folders the package owns), the payload never read; an .msi's from its " +
+      "File table, which `msiinfo export` prints, its cabinet never read.",
   );
 }
