@@ -3,14 +3,15 @@
  * or not at all: 7z (LZMA, LZMA2, stored and BCJ-filtered folders, packed
  * and plain headers, encrypted names, solid and not), RAR 5, tarballs
  * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz), and
- * Debian, RPM, Python (wheel), Java (JAR) and npm packages, and ISO 9660
- * images.
+ * Debian, RPM, Windows Installer, Python (wheel), Java (JAR) and npm
+ * packages, and ISO 9660 images.
  *
  *   npx tsx bench/make-archive-seeds.ts DIR
- *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm|whl|jar|iso)$' --no-write
+ *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|deb|rpm|msi|whl|jar|iso)$' --no-write
  *
  * Needs 7zz, xz, zstd, GNU tar and dpkg-deb on PATH, rpmbuild for the RPM
- * seed and xorriso for the ISO ones (as .ci/run installs them). The archives
+ * seed, wixl for the installer and xorriso for the ISO ones (as .ci/run
+ * installs them). The archives
  * hold the same small tree each time: folders, an empty file, text that
  * compresses well, random bytes that do not, and a non-ASCII name.
  */
@@ -192,6 +193,43 @@ try {
   keep("seed.rpm", readFileSync(join(work, "rpm/RPMS/noarch/seed-1.0-1.noarch.rpm")));
 } catch (error) {
   console.error(`no RPM seed (rpmbuild: ${(error as Error).message.split("\n")[0]})`);
+}
+
+// A Windows Installer package of the tree's files, 32- and 64-bit, when wixl is installed.
+for (const arch of ["x86", "x64"] as const) {
+  try {
+    const files = [
+      "docs/readme.txt",
+      "docs/nested/data.bin",
+      "docs/nested/empty.txt",
+      "café-ünïcode.txt",
+      "program.exe",
+    ];
+    const wxs = join(work, `seed-${arch}.wxs`);
+    writeFileSync(
+      wxs,
+      `<?xml version="1.0" encoding="utf-8"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+  <Product Id="*" Name="Seed" Language="1033" Codepage="65001" Version="1.0.0" Manufacturer="Seeds" UpgradeCode="12345678-1234-1234-1234-123456789012">
+    <Package InstallerVersion="500" Compressed="yes" />
+    <Media Id="1" Cabinet="seed.cab" EmbedCab="yes" />
+    <Directory Id="TARGETDIR" Name="SourceDir"><Directory Id="ProgramFilesFolder"><Directory Id="SEED" Name="Seed">
+      <Component Id="Files" Guid="11111111-2222-3333-4444-555555555555"${arch === "x64" ? ' Win64="yes"' : ""}>
+        ${files.map((file, i) => `<File Id="F${i}" Source="${file}" />`).join("")}
+      </Component>
+    </Directory></Directory></Directory>
+    <Feature Id="All" Level="1"><ComponentRef Id="Files" /></Feature>
+  </Product>
+</Wix>
+`,
+    );
+    const path = join(work, `seed-${arch}.msi`);
+    // wixl finds sources relative to the folder it runs in.
+    execFileSync("wixl", ["-a", arch, "-o", path, wxs], { cwd: tree, stdio: "pipe" });
+    keep(`seed-${arch}.msi`, readFileSync(path));
+  } catch (error) {
+    console.error(`no ${arch} installer seed (wixl: ${(error as Error).message.split("\n")[0]})`);
+  }
 }
 
 rmSync(work, { recursive: true, force: true });
