@@ -20,6 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { rar5 } from "../test/support/rar5.js";
+import { buildInstaller } from "../test/support/wix.js";
 import { buildZip } from "../test/support/zip.js";
 import { mulberry32 } from "./fuzz-inputs.js";
 
@@ -198,35 +199,24 @@ try {
 // A Windows Installer package of the tree's files, 32- and 64-bit, when wixl is installed.
 for (const arch of ["x86", "x64"] as const) {
   try {
-    const files = [
-      "docs/readme.txt",
-      "docs/nested/data.bin",
-      "docs/nested/empty.txt",
-      "café-ünïcode.txt",
-      "program.exe",
-    ];
-    const wxs = join(work, `seed-${arch}.wxs`);
-    writeFileSync(
-      wxs,
-      `<?xml version="1.0" encoding="utf-8"?>
-<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
-  <Product Id="*" Name="Seed" Language="1033" Codepage="65001" Version="1.0.0" Manufacturer="Seeds" UpgradeCode="12345678-1234-1234-1234-123456789012">
-    <Package InstallerVersion="500" Compressed="yes" />
-    <Media Id="1" Cabinet="seed.cab" EmbedCab="yes" />
-    <Directory Id="TARGETDIR" Name="SourceDir"><Directory Id="ProgramFilesFolder"><Directory Id="SEED" Name="Seed">
-      <Component Id="Files" Guid="11111111-2222-3333-4444-555555555555"${arch === "x64" ? ' Win64="yes"' : ""}>
-        ${files.map((file, i) => `<File Id="F${i}" Source="${file}" />`).join("")}
-      </Component>
-    </Directory></Directory></Directory>
-    <Feature Id="All" Level="1"><ComponentRef Id="Files" /></Feature>
-  </Product>
-</Wix>
-`,
-    );
-    const path = join(work, `seed-${arch}.msi`);
-    // wixl finds sources relative to the folder it runs in.
-    execFileSync("wixl", ["-a", arch, "-o", path, wxs], { cwd: tree, stdio: "pipe" });
-    keep(`seed-${arch}.msi`, readFileSync(path));
+    const installer = buildInstaller(work, `seed-${arch}.msi`, tree, {
+      name: "Seed",
+      version: "1.0.0",
+      manufacturer: "Seeds",
+      arch,
+      folder: {
+        name: "Seed",
+        files: ["café-ünïcode.txt", "program.exe"],
+        folders: [
+          {
+            name: "docs",
+            files: ["docs/readme.txt"],
+            folders: [{ name: "nested", files: ["docs/nested/data.bin", "docs/nested/empty.txt"] }],
+          },
+        ],
+      },
+    });
+    keep(`seed-${arch}.msi`, installer);
   } catch (error) {
     console.error(`no ${arch} installer seed (wixl: ${(error as Error).message.split("\n")[0]})`);
   }

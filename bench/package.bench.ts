@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { FileSource } from "../src/engine/byte-source/byte-source.js";
 import { extract } from "../src/engine/engine.js";
 import { REPO_ROOT } from "../test/support/corpus.js";
+import { buildInstaller, type InstallerFolder } from "../test/support/wix.js";
 import { type Figure, percentile, positiveIntFlag, recordSection } from "./results.js";
 
 const args = process.argv.slice(2);
@@ -41,44 +42,18 @@ interface Package {
   headerLines?: number;
 }
 
-const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
-
-/** A WiX source installing the tree at `root` (a folder's files in one component) under Program Files. */
-function wixSource(root: string): string {
-  let ids = 0;
-  const folder = (path: string, name: string): string => {
-    const entries = readdirSync(path, { withFileTypes: true });
-    const files = entries.filter((entry) => entry.isFile());
-    const id = ++ids;
-    const component =
-      files.length === 0
-        ? ""
-        : `<Component Id="C${id}" Guid="*">${files
-            .map(
-              (file) =>
-                `<File Id="F${++ids}" Source="${xml(join(path, file.name).slice(root.length + 1))}" />`,
-            )
-            .join("")}</Component>`;
-    const children = entries
+/** The tree at `path` as an installer's folder: its files (relative to `root`) and its folders. */
+function installerFolder(root: string, path: string, name: string): InstallerFolder {
+  const entries = readdirSync(path, { withFileTypes: true });
+  return {
+    name,
+    files: entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(path, entry.name).slice(root.length + 1)),
+    folders: entries
       .filter((entry) => entry.isDirectory())
-      .map((entry) => folder(join(path, entry.name), entry.name))
-      .join("");
-    return `<Directory Id="D${id}" Name="${xml(name)}">${component}${children}</Directory>`;
+      .map((entry) => installerFolder(root, join(path, entry.name), entry.name)),
   };
-  const tree = folder(join(root, "@aws-sdk"), "@aws-sdk");
-  const components = [...tree.matchAll(/<Component Id="(C\d+)"/g)].map(
-    ([, id]) => `<ComponentRef Id="${id}" />`,
-  );
-  return `<?xml version="1.0" encoding="utf-8"?>
-<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
-  <Product Id="*" Name="aws-sdk-bench" Language="1033" Version="3.0.0" Manufacturer="Bench" UpgradeCode="12345678-1234-1234-1234-123456789012">
-    <Package InstallerVersion="500" Compressed="yes" Description="the AWS SDK's packages" />
-    <Media Id="1" Cabinet="product.cab" EmbedCab="yes" />
-    <Directory Id="TARGETDIR" Name="SourceDir"><Directory Id="ProgramFiles64Folder">${tree}</Directory></Directory>
-    <Feature Id="Complete" Level="1">${components.join("")}</Feature>
-  </Product>
-</Wix>
-`;
 }
 
 function makePackages(): Package[] {
@@ -120,10 +95,15 @@ function makePackages(): Package[] {
   const msiRoot = join(folder, "msi");
   mkdirSync(msiRoot);
   execFileSync("cp", ["-r", sdk, join(msiRoot, "@aws-sdk")]);
-  writeFileSync(join(folder, "bench.wxs"), wixSource(msiRoot));
+  buildInstaller(folder, "aws-sdk-bench.msi", msiRoot, {
+    name: "aws-sdk-bench",
+    version: "3.0.0",
+    manufacturer: "Bench",
+    description: "the AWS SDK's packages",
+    arch: "x64",
+    folder: installerFolder(msiRoot, join(msiRoot, "@aws-sdk"), "@aws-sdk"),
+  });
   const msi = join(folder, "aws-sdk-bench.msi");
-  // wixl finds sources relative to the folder it runs in.
-  execFileSync("wixl", ["-a", "x64", "-o", msi, join(folder, "bench.wxs")], { cwd: msiRoot, stdio: "pipe" });
   const quiet = ["--nosignature", "--nodigest"];
   packages.push({
     name: ".rpm (its header)",

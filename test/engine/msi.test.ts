@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { RangedSource } from "../support/engine.js";
 import { describeWith } from "../support/tools.js";
+import { buildInstaller } from "../support/wix.js";
 
 let work: string;
 
@@ -34,8 +35,6 @@ interface InstallerOptions {
   longProperty?: string;
 }
 
-const xmlText = (text: string) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
-
 /** An installer of the product "Ferramenta de Catálogo" 10.0.3, built by wixl into `name`. */
 function buildMsi(name: string, { arch = "x64", guides = 25, longProperty }: InstallerOptions = {}): Buffer {
   const root = join(work, name.replace(/\.msi$/, ""));
@@ -46,45 +45,26 @@ function buildMsi(name: string, { arch = "x64", guides = 25, longProperty }: Ins
   const guideFiles = Array.from({ length: guides }, (_, i) => {
     const file = `guides/guia número ${i + 1}.txt`;
     writeFileSync(join(root, file), `guia ${i + 1}\n`.repeat(i + 1));
-    return `<File Id="G${i + 1}" Source="${xmlText(file)}" />`;
+    return file;
   });
-  const win64 = arch === "x64" ? ' Win64="yes"' : "";
-  const programFiles = arch === "x64" ? "ProgramFiles64Folder" : "ProgramFilesFolder";
-  const source = `<?xml version="1.0" encoding="utf-8"?>
-<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
-  <Product Id="*" Name="Ferramenta de Catálogo" Language="1046" Codepage="65001" Version="10.0.3"
-           Manufacturer="Exemplo Ltda." UpgradeCode="12345678-1234-1234-1234-123456789013">
-    <Package InstallerVersion="500" Compressed="yes" Description="Instalador da ferramenta" />
-    ${longProperty === undefined ? "" : `<Property Id="AAALONG" Value="${xmlText(longProperty)}" />`}
-    <Property Id="ARPURLINFOABOUT" Value="https://example.org/ferramenta" />
-    <Media Id="1" Cabinet="product.cab" EmbedCab="yes" />
-    <Directory Id="TARGETDIR" Name="SourceDir">
-      <Directory Id="${programFiles}">
-        <Directory Id="INSTALLDIR" Name="Ferramenta">
-          <Directory Id="BINDIR" Name="bin">
-            <Component Id="Bin" Guid="11111111-2222-3333-4444-555555555556"${win64}>
-              <File Id="ToolExe" Source="bin/tool.exe" KeyPath="yes" />
-              <File Id="Extras" Source="bin/extras.zip" />
-            </Component>
-          </Directory>
-          <Directory Id="DOCS" Name="docs"><Directory Id="GUIDES" Name="guides">
-            <Component Id="Guides" Guid="11111111-2222-3333-4444-555555555557"${win64}>
-              ${guideFiles.join("\n              ")}
-            </Component>
-          </Directory></Directory>
-        </Directory>
-      </Directory>
-    </Directory>
-    <Feature Id="Complete" Level="1"><ComponentRef Id="Bin" /><ComponentRef Id="Guides" /></Feature>
-  </Product>
-</Wix>
-`;
-  const wxs = join(work, name.replace(/\.msi$/, ".wxs"));
-  writeFileSync(wxs, source);
-  const out = join(work, name);
-  // wixl finds sources relative to the folder it runs in, and refuses absolute ones.
-  execFileSync("wixl", ["-a", arch, "-o", out, wxs], { stdio: "pipe", cwd: root });
-  return readFileSync(out);
+  return buildInstaller(work, name, root, {
+    name: "Ferramenta de Catálogo",
+    version: "10.0.3",
+    manufacturer: "Exemplo Ltda.",
+    description: "Instalador da ferramenta",
+    arch,
+    properties: {
+      ...(longProperty !== undefined && { AAALONG: longProperty }),
+      ARPURLINFOABOUT: "https://example.org/ferramenta",
+    },
+    folder: {
+      name: "Ferramenta",
+      folders: [
+        { name: "bin", files: ["bin/tool.exe", "bin/extras.zip"] },
+        { name: "docs", folders: [{ name: "guides", files: guideFiles }] },
+      ],
+    },
+  });
 }
 
 /** What msiinfo reads from a package: a table's rows by column name, and its summary information's lines. */
