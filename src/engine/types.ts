@@ -322,6 +322,26 @@ export interface ExecutableInfo {
   bits?: 32 | 64;
   endianness?: "little" | "big";
   type?: string;
+  /** PE: the subsystem it runs under (windows-gui, windows-console, efi-application, native ...). */
+  subsystem?: string;
+  /** PE: true when it carries an Authenticode signature (a PKCS#7 certificate table; the signature is not verified). */
+  signed?: boolean;
+  /** PE: true for a .NET assembly (it has a CLR runtime header). */
+  dotnet?: boolean;
+  /** PE version resource: ProductName. */
+  product?: string;
+  /** PE version resource: ProductVersion as the string states it, else the fixed four-part version. */
+  productVersion?: string;
+  /** PE version resource: CompanyName. */
+  company?: string;
+  /** PE version resource: FileDescription. */
+  description?: string;
+  /** PE version resource: FileVersion as the string states it, else the fixed four-part version. */
+  fileVersion?: string;
+  /** PE version resource: OriginalFilename, the name it was built as. */
+  originalName?: string;
+  /** PE version resource: LegalCopyright. */
+  copyright?: string;
 }
 
 /**

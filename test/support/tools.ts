@@ -1,8 +1,8 @@
 /**
  * The Debian programs some tests run: to make their inputs (7-Zip, xorriso,
- * rpmbuild, dpkg-deb, wixl, xz, zstd), as the oracle a listing must match
- * (bsdtar, rpm, msiinfo), or to drive the product as its users do (the AWS
- * CLI, Chromium).
+ * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd),
+ * as the oracle a listing must match (bsdtar, rpm, msiinfo, windres), or to
+ * drive the product as its users do (the AWS CLI, Chromium).
  *
  * CI installs every one of them (.ci/run) and sets CI, and there a missing
  * one stops the run before any test starts (test/support/tools-check.ts). On
@@ -26,6 +26,10 @@ export const TOOL_PACKAGES = {
   "dpkg-deb": "dpkg",
   wixl: "wixl",
   msiinfo: "msitools",
+  "x86_64-w64-mingw32-windres": "binutils-mingw-w64-x86-64",
+  "i686-w64-mingw32-windres": "binutils-mingw-w64-i686",
+  osslsigncode: "osslsigncode",
+  openssl: "openssl",
   aws: "awscli",
   chromium: "chromium",
 } as const;

@@ -7,6 +7,7 @@ import { ContentError } from "../../errors.js";
 import { boundedLength, withinFile } from "../../limits.js";
 import type { ExecutableInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
+import { describePe } from "./pe.js";
 
 /** Program headers looked at for PT_DYNAMIC; a table with more has the rest left unread, with a warning. */
 const MAX_PROGRAM_HEADERS = 4096;
@@ -217,13 +218,15 @@ async function pe(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInfo
     endianness: "little",
     type: characteristics & 0x2000 ? "dll" : characteristics & 0x0002 ? "executable" : "object",
   };
-  if (view.getUint16(20, true) >= 2) {
+  const optionalBytes = view.getUint16(20, true);
+  if (optionalBytes >= 2) {
     const optional = await ctx.reader.read(lfanew + 24, 2);
     if (optional.length === 2) {
       const magic = viewOf(optional).getUint16(0, true);
       if (magic === 0x20b) info.bits = 64;
       else if (magic === 0x10b) info.bits = 32;
     }
+    Object.assign(info, await describePe(ctx, lfanew + 24, optionalBytes, view.getUint16(6, true)));
   }
   return info;
 }

@@ -8,7 +8,12 @@ const EXECUTABLE_HEAD_BYTES = 4 * 1024;
  * Executables: format, architecture, word size, endianness and kind, from
  * the headers alone (one read of the first 4 KiB; a PE header placed further
  * in costs one more, and an ELF shared object's program headers and dynamic
- * section, which tell a position-independent executable, cost up to two).
+ * section, which tell a position-independent executable, cost up to two). A
+ * Windows executable's subsystem, signature and .NET flags come from its
+ * optional header, its product and versions from its version resource: the
+ * section table, the three levels of the resource tree and the resource
+ * itself, a small read each where they lie past the first 4 KiB, and the
+ * signature's 8-byte header at the end of the file.
  */
 export const executableExtractor: ExtractorDescriptor = {
   id: "executable",
