@@ -322,6 +322,14 @@ export interface ExecutableInfo {
   bits?: 32 | 64;
   endianness?: "little" | "big";
   type?: string;
+  /** ELF: dynamic (it names an interpreter, or has a dynamic section), static-pie, or static, as `file` says. */
+  linking?: "dynamic" | "static" | "static-pie";
+  /** ELF: the program interpreter (PT_INTERP), `/lib64/ld-linux-x86-64.so.2`. */
+  interpreter?: string;
+  /** ELF: the GNU build id, lowercase hex: what debuggers and debuginfod find its debug symbols by. */
+  buildId?: string;
+  /** ELF: true when it has no symbol table (`file`'s "stripped"). */
+  stripped?: boolean;
   /** PE: the subsystem it runs under (windows-gui, windows-console, efi-application, native ...). */
   subsystem?: string;
   /** PE: true when it carries an Authenticode signature (a PKCS#7 certificate table; the signature is not verified). */

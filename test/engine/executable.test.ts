@@ -150,8 +150,9 @@ describe("executable headers", () => {
       await source.close();
     }
     expect(result.format.mime).toBe("application/x-elf");
-    expect(result.executable).toEqual(expected);
-    expect(result.bytesRead).toBeLessThanOrEqual(64 * 1024);
+    expect(result.executable).toMatchObject(expected);
+    // The head, then the section headers at the end of the file (the program headers, interpreter and notes lie in the head).
+    expect(result.bytesRead).toBeLessThanOrEqual(128 * 1024);
     expect(result.readRequests).toBeLessThanOrEqual(4);
   });
 
@@ -193,16 +194,15 @@ describe("executable headers", () => {
 
       // Assess: the table is read, as far as the bound on program headers looked at.
       expect(result.status).toBe("ok");
-      expect(result.executable).toEqual({
+      expect(result.executable).toMatchObject({
         format: "elf",
         architecture,
         bits,
         endianness: little ? "little" : "big",
         type: "pie-executable",
+        linking: "static-pie",
       });
-      expect(result.warnings).toEqual([
-        "ELF: 65536 program headers; the first 4096 were looked at for PT_DYNAMIC",
-      ]);
+      expect(result.warnings).toEqual(["ELF: 65536 program headers; the first 4096 were looked at"]);
       expect(result.limit).toBe("entries");
       // 4096 entries of the table and a few blocks around it, not the whole table of 65,536.
       expect(result.bytesRead).toBeLessThanOrEqual(4096 * 56 + 64 * 1024);
@@ -224,9 +224,7 @@ describe("executable headers", () => {
     );
     expect(result.status).toBe("ok");
     expect(result.executable).toEqual(expect.objectContaining({ type: "pie-executable" }));
-    expect(result.warnings).toEqual([
-      "ELF: 5000 program headers; the first 4096 were looked at for PT_DYNAMIC",
-    ]);
+    expect(result.warnings).toEqual(["ELF: 5000 program headers; the first 4096 were looked at"]);
   });
 
   it.each([

@@ -1,7 +1,7 @@
 /**
  * The Debian programs some tests run: to make their inputs (7-Zip, xorriso,
  * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd),
- * as the oracle a listing must match (bsdtar, rpm, msiinfo, windres), or to
+ * as the oracle a listing must match (bsdtar, rpm, msiinfo, windres, readelf), or to
  * drive the product as its users do (the AWS CLI, Chromium).
  *
  * CI installs every one of them (.ci/run) and sets CI, and there a missing
@@ -29,6 +29,7 @@ export const TOOL_PACKAGES = {
   "x86_64-w64-mingw32-windres": "binutils-mingw-w64-x86-64",
   "i686-w64-mingw32-windres": "binutils-mingw-w64-i686",
   osslsigncode: "osslsigncode",
+  readelf: "binutils",
   openssl: "openssl",
   aws: "awscli",
   chromium: "chromium",

@@ -4,7 +4,8 @@
  * need to be handed.
  */
 import { ContentError } from "../../errors.js";
-import { boundedLength, withinFile } from "../../limits.js";
+import { boundedLength, cleanString, withinFile } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import type { ExecutableInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { describePe } from "./pe.js";
@@ -99,13 +100,36 @@ function viewOf(bytes: Uint8Array): DataView {
 }
 
 const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const PT_NOTE = 4;
 const DT_FLAGS_1 = 0x6ffffffb;
 const DF_1_PIE = 0x08000000;
+const SHT_SYMTAB = 2;
+/** The GNU build-id note's type, under the name "GNU". */
+const NT_GNU_BUILD_ID = 3;
+/** Bytes of an interpreter's path read at most (PATH_MAX). */
+const MAX_INTERPRETER_BYTES = 4096;
+/** Note segments read, and bytes of each, at most: the build id sits in a small one near the start. */
+const MAX_NOTE_SEGMENTS = 8;
+const MAX_NOTE_BYTES = 64 * 1024;
+/** Section headers looked through for a symbol table; a file stating more is left without `stripped`. */
+const MAX_SECTION_HEADERS = 4096;
+
+/** A segment's place in the file, from its program header. */
+interface Segment {
+  offset: number;
+  size: number;
+}
 
 /**
- * ELF: an ET_DYN file is a position-independent executable when its dynamic
- * section says DF_1_PIE (how `file` tells `ls` from `libc.so.6`, which both
- * have an interpreter).
+ * ELF: what `file` says of an executable or shared object beyond its
+ * header. An ET_DYN file is a position-independent executable when its
+ * dynamic section says DF_1_PIE (how `file` tells `ls` from `libc.so.6`,
+ * which both have an interpreter); the interpreter is PT_INTERP's path; the
+ * linking is dynamic with an interpreter or a dynamic section, static-pie for
+ * a PIE with neither interpreter, static otherwise; the build id is the GNU
+ * note in a PT_NOTE segment; and a file is stripped when no section is a
+ * symbol table (SHT_SYMTAB).
  */
 async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInfo> {
   if (head.length < 52) throw new ContentError("ELF header: truncated");
@@ -124,12 +148,18 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
     ...(ELF_TYPES[elfType] && { type: ELF_TYPES[elfType] }),
   };
   ctx.partial.executable = info;
-  if (elfType !== 3 || (bits === 64 && head.length < 64)) return info;
+  // Relocatable objects and core dumps have nothing of this; a 64-bit header must be whole.
+  if ((elfType !== 2 && elfType !== 3) || (bits === 64 && head.length < 64)) return info;
 
+  const stripped = await hasNoSymbolTable(ctx, view, bits, little);
+  if (stripped !== undefined) info.stripped = stripped;
   const phoff = bits === 64 ? Number(view.getBigUint64(32, little)) : view.getUint32(28, little);
   const phentsize = view.getUint16(bits === 64 ? 54 : 42, little);
   const stated = view.getUint16(bits === 64 ? 56 : 44, little);
-  if (stated === 0) return info;
+  if (stated === 0) {
+    info.linking = "static";
+    return info;
+  }
   // Checked before reading: the table is read whole, and a stated entry size up to 65535 would multiply it.
   const entrySize = PROGRAM_HEADER_BYTES[bits];
   if (phentsize !== entrySize) {
@@ -139,24 +169,63 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
   }
   const phnum = stated === PN_XNUM ? await extendedProgramHeaderCount(ctx, view, bits, little) : stated;
   if (phnum > MAX_PROGRAM_HEADERS) {
-    ctx.warn(`ELF: ${phnum} program headers; the first ${MAX_PROGRAM_HEADERS} were looked at for PT_DYNAMIC`);
+    ctx.warn(`ELF: ${phnum} program headers; the first ${MAX_PROGRAM_HEADERS} were looked at`);
     ctx.reader.noteLimit("entries");
   }
   withinFile(phoff, ctx.reader.size, "ELF program header table");
   const table = viewOf(await ctx.reader.read(phoff, Math.min(phnum, MAX_PROGRAM_HEADERS) * entrySize));
-  let dynamic: { offset: number; size: number } | undefined;
+  let dynamic: Segment | undefined;
+  let interpreter: Segment | undefined;
+  const notes: Segment[] = [];
   for (let i = 0; (i + 1) * entrySize <= table.byteLength; i++) {
     const at = i * entrySize;
-    if (table.getUint32(at, little) !== PT_DYNAMIC) continue;
-    dynamic =
+    const segment: Segment =
       bits === 64
         ? {
             offset: Number(table.getBigUint64(at + 8, little)),
             size: Number(table.getBigUint64(at + 32, little)),
           }
         : { offset: table.getUint32(at + 4, little), size: table.getUint32(at + 16, little) };
+    const type = table.getUint32(at, little);
+    if (type === PT_DYNAMIC) dynamic = segment;
+    else if (type === PT_INTERP) interpreter = segment;
+    else if (type === PT_NOTE && notes.length < MAX_NOTE_SEGMENTS) notes.push(segment);
   }
-  if (!dynamic) return info;
+  if (interpreter && interpreter.offset < ctx.reader.size) {
+    const path = await ctx.reader.read(interpreter.offset, Math.min(interpreter.size, MAX_INTERPRETER_BYTES));
+    const end = path.indexOf(0);
+    const text = cleanString(textDecoder("utf-8").decode(end >= 0 ? path.subarray(0, end) : path));
+    if (text) info.interpreter = text;
+  }
+  for (const note of notes) {
+    if (note.offset >= ctx.reader.size) continue;
+    const buildId = gnuBuildId(
+      await ctx.reader.read(note.offset, Math.min(note.size, MAX_NOTE_BYTES)),
+      little,
+    );
+    if (buildId) {
+      info.buildId = buildId;
+      break;
+    }
+  }
+  if (dynamic && elfType === 3 && (await isPie(ctx, dynamic, bits, little))) info.type = "pie-executable";
+  info.linking = interpreter
+    ? "dynamic"
+    : info.type === "pie-executable"
+      ? "static-pie"
+      : dynamic
+        ? "dynamic"
+        : "static";
+  return info;
+}
+
+/** Whether the dynamic section says DF_1_PIE. */
+async function isPie(
+  ctx: ExtractContext,
+  dynamic: Segment,
+  bits: 32 | 64,
+  little: boolean,
+): Promise<boolean> {
   const entry = bits === 64 ? 16 : 8;
   const size = Math.min(boundedLength(dynamic.size, ctx.reader.size, "dynamic section"), MAX_DYNAMIC_BYTES);
   const section = viewOf(
@@ -168,9 +237,56 @@ async function elf(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInf
     if (tag !== DT_FLAGS_1) continue;
     const value =
       bits === 64 ? Number(section.getBigUint64(at + 8, little)) : section.getUint32(at + 4, little);
-    if (value & DF_1_PIE) info.type = "pie-executable";
+    if (value & DF_1_PIE) return true;
   }
-  return info;
+  return false;
+}
+
+/**
+ * The GNU build id among a note segment's notes (each a name size, a
+ * descriptor size and a type, then the name and the descriptor, each padded
+ * to 4 bytes), as lowercase hex; undefined when there is none.
+ */
+function gnuBuildId(bytes: Uint8Array, little: boolean): string | undefined {
+  const view = viewOf(bytes);
+  for (let at = 0; at + 12 <= bytes.byteLength; ) {
+    const nameSize = view.getUint32(at, little);
+    const descriptorSize = view.getUint32(at + 4, little);
+    const type = view.getUint32(at + 8, little);
+    const name = at + 12;
+    const descriptor = name + ((nameSize + 3) & ~3);
+    const next = descriptor + ((descriptorSize + 3) & ~3);
+    if (next > bytes.byteLength || next <= at) return undefined;
+    const isGnu =
+      nameSize === 4 && bytes[name] === 0x47 && bytes[name + 1] === 0x4e && bytes[name + 2] === 0x55;
+    if (isGnu && type === NT_GNU_BUILD_ID && descriptorSize > 0 && descriptorSize <= 64)
+      return Buffer.from(bytes.subarray(descriptor, descriptor + descriptorSize)).toString("hex");
+    at = next;
+  }
+  return undefined;
+}
+
+/**
+ * Whether no section is a symbol table (what `file` calls stripped), from
+ * the section header table; undefined when the file has none, states more
+ * than {@link MAX_SECTION_HEADERS}, or is cut before it.
+ */
+async function hasNoSymbolTable(
+  ctx: ExtractContext,
+  header: DataView,
+  bits: 32 | 64,
+  little: boolean,
+): Promise<boolean | undefined> {
+  const shoff = bits === 64 ? Number(header.getBigUint64(40, little)) : header.getUint32(32, little);
+  const shentsize = header.getUint16(bits === 64 ? 58 : 46, little);
+  const shnum = header.getUint16(bits === 64 ? 60 : 48, little);
+  const entrySize = SECTION_HEADER_BYTES[bits];
+  if (shoff === 0 || shnum === 0 || shnum > MAX_SECTION_HEADERS || shentsize !== entrySize) return undefined;
+  if (shoff + shnum * entrySize > ctx.reader.size) return undefined;
+  const table = viewOf(await ctx.reader.read(shoff, shnum * entrySize));
+  if (table.byteLength < shnum * entrySize) return undefined;
+  for (let i = 0; i < shnum; i++) if (table.getUint32(i * entrySize + 4, little) === SHT_SYMTAB) return false;
+  return true;
 }
 
 /**

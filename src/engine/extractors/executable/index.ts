@@ -7,8 +7,10 @@ const EXECUTABLE_HEAD_BYTES = 4 * 1024;
 /**
  * Executables: format, architecture, word size, endianness and kind, from
  * the headers alone (one read of the first 4 KiB; a PE header placed further
- * in costs one more, and an ELF shared object's program headers and dynamic
- * section, which tell a position-independent executable, cost up to two). A
+ * in costs one more). An ELF file's program headers, interpreter, notes (its
+ * build id) and dynamic section (a position-independent executable) usually
+ * lie in those 4 KiB, and cost a read each where they do not; its section
+ * headers, which tell a stripped file, one more at the end. A
  * Windows executable's subsystem, signature and .NET flags come from its
  * optional header, its product and versions from its version resource: the
  * section table, the three levels of the resource tree and the resource
