@@ -10,9 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
-import { RangedSource } from "../support/engine.js";
+import { extractNamed, RangedSource } from "../support/engine.js";
 import { describeWith } from "../support/tools.js";
 import { buildInstaller } from "../support/wix.js";
 
@@ -93,10 +92,6 @@ function msiinfo(bytes: Buffer): {
       return rows.map((row) => Object.fromEntries(row.split("\t").map((value, i) => [columns[i], value])));
     },
   };
-}
-
-function extractNamed(bytes: Uint8Array, name: string, options: Parameters<typeof extract>[1] = {}) {
-  return extract(new BufferSource(bytes, name), { name, ...options });
 }
 
 describeWith("wixl", "msiinfo")("Windows Installer packages", () => {

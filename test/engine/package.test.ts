@@ -10,9 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
-import { RangedSource } from "../support/engine.js";
+import { extractNamed, RangedSource } from "../support/engine.js";
 import { tarEntry, tarOf } from "../support/tar.js";
 import { describeWith } from "../support/tools.js";
 import { buildZip } from "../support/zip.js";
@@ -80,10 +79,6 @@ function dpkgList(bytes: Buffer): string[] {
         .join(" ")
         .replace(/ -> .*$/, ""),
     );
-}
-
-function extractNamed(bytes: Uint8Array, name: string, options: Parameters<typeof extract>[1] = {}) {
-  return extract(new BufferSource(bytes, name), { name, ...options });
 }
 
 describeWith("dpkg-deb")("Debian packages", () => {

@@ -11,9 +11,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
-import { RangedSource } from "../support/engine.js";
+import { extractNamed, RangedSource } from "../support/engine.js";
 import { describeWith } from "../support/tools.js";
 
 let work: string;
@@ -130,10 +129,6 @@ function objdumpSubsystem(name: string, target: Build["target"]): string {
     encoding: "utf8",
   });
   return /^Subsystem\s+\w+\s+\((.+)\)$/m.exec(headers)?.[1] ?? "";
-}
-
-function extractNamed(bytes: Uint8Array, name: string, options: Parameters<typeof extract>[1] = {}) {
-  return extract(new BufferSource(bytes, name), { name, ...options });
 }
 
 const TOOLS = ["x86_64-w64-mingw32-windres", "i686-w64-mingw32-windres"] as const;

@@ -62,6 +62,21 @@ export async function extractCorpusFile(name: string): Promise<ExtractionResult>
 }
 
 /**
+ * The engine's answer for `bytes` in memory, uploaded under `name` (the name,
+ * and any declared type in `options`, are what detection compares with).
+ *
+ * @example
+ * const result = await extractNamed(bytes, "setup.msi", { declaredMime: "application/x-msi" });
+ */
+export function extractNamed(
+  bytes: Uint8Array,
+  name: string,
+  options: Parameters<typeof extract>[1] = {},
+): Promise<ExtractionResult> {
+  return extract(new BufferSource(bytes, name), { name, ...options });
+}
+
+/**
  * The engine's answer for the first `length` bytes of a corpus file, as a
  * file cut short in a download or upload would give it (the cut copy is
  * written to a temporary folder, never into the corpus, and removed).
