@@ -12,7 +12,7 @@
  * of all through ranged reads of a compound file's sector chains.
  */
 import { ContentError } from "../../errors.js";
-import { ARCHIVE_SAMPLE_ENTRIES, cleanString } from "../../limits.js";
+import { ARCHIVE_SAMPLE_ENTRIES, boundedLength, cleanString } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { ArchiveInfo, PackageInfo } from "../../types.js";
 import { isArchiveName } from "../archive/archive-names.js";
@@ -156,11 +156,8 @@ class InstallerDatabase {
   private async read(name: string): Promise<Uint8Array | undefined> {
     const entry = this.streams.get(name);
     if (!entry) return undefined;
-    if (entry.size > MAX_STREAM_BYTES)
-      throw new ContentError(
-        `Windows Installer stream ${name.slice(1)} states ${entry.size} bytes, past the bound`,
-      );
-    const bytes = await this.file.stream(entry).read(0, entry.size);
+    const size = boundedLength(entry.size, MAX_STREAM_BYTES, `Windows Installer stream ${name.slice(1)}`);
+    const bytes = await this.file.stream(entry).read(0, size);
     if (bytes.byteLength < entry.size) this.warn(`Windows Installer stream ${name.slice(1)} is cut short`);
     return bytes;
   }
