@@ -80,6 +80,17 @@ export function boundedLength(value: number, max: number, what: string): number 
   return value;
 }
 
+/**
+ * `fields` without those that have no value: a record keeps no `undefined`,
+ * which DynamoDB's marshalling would refuse.
+ *
+ * @example
+ * definedFields<PackageInfo>({ format: "rpm", name: "hello", vendor: undefined }) // { format: "rpm", name: "hello" }
+ */
+export function definedFields<T extends object>(fields: T): T {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T;
+}
+
 /** Truncates a metadata string to {@link MAX_FIELD_CHARS} and strips NUL characters. */
 export function cleanString(value: unknown, max = MAX_FIELD_CHARS): string | undefined {
   if (value === undefined || value === null) return undefined;

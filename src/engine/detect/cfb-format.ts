@@ -34,8 +34,9 @@ const INSTALLER_FORMAT = { mime: "application/x-msi", ext: "msi" };
 /**
  * `format` with a compound file named by the application its directory
  * shows (a Windows Installer package by its package section), declared type
- * and name compared again; `format` itself for anything else. An encrypted OOXML package keeps `application/x-cfb` (which of
- * .docx, .xlsx or .pptx is inside is encrypted too), and a name or type
+ * and name compared again; `format` itself for anything else. An encrypted
+ * OOXML package keeps `application/x-cfb` (which of .docx, .xlsx or .pptx is
+ * inside is encrypted too), and a name or type
  * claiming an OOXML package agrees with it: a password-protected .docx is
  * not a declared type that lies.
  *

@@ -1,4 +1,4 @@
-import { cleanString } from "../../limits.js";
+import { cleanString, definedFields } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { DocumentInfo } from "../../types.js";
 import { u16, u32 } from "../bytes.js";
@@ -129,9 +129,7 @@ export async function readSummaryInformation(
     pages: set.count(PIDSI_PAGECOUNT),
     words: set.count(PIDSI_WORDCOUNT),
   };
-  return Object.fromEntries(
-    Object.entries(found).filter(([, value]) => value !== undefined),
-  ) as SummaryInformation;
+  return definedFields(found);
 }
 
 /**
@@ -158,7 +156,7 @@ export async function readInstallerSummary(
     template: set.string(PIDSI_TEMPLATE),
     created: set.time(PIDSI_CREATE_DTM),
   };
-  return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined));
+  return definedFields(found);
 }
 
 /**

@@ -335,15 +335,8 @@ async function pe(ctx: ExtractContext, head: Uint8Array): Promise<ExecutableInfo
     type: characteristics & 0x2000 ? "dll" : characteristics & 0x0002 ? "executable" : "object",
   };
   const optionalBytes = view.getUint16(20, true);
-  if (optionalBytes >= 2) {
-    const optional = await ctx.reader.read(lfanew + 24, 2);
-    if (optional.length === 2) {
-      const magic = viewOf(optional).getUint16(0, true);
-      if (magic === 0x20b) info.bits = 64;
-      else if (magic === 0x10b) info.bits = 32;
-    }
+  if (optionalBytes >= 2)
     Object.assign(info, await describePe(ctx, lfanew + 24, optionalBytes, view.getUint16(6, true)));
-  }
   return info;
 }
 

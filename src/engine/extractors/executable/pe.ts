@@ -9,7 +9,7 @@
  * costs a few small reads; the npm PE readers load the whole file.
  */
 
-import { cleanString } from "../../limits.js";
+import { cleanString, definedFields } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { ExecutableInfo } from "../../types.js";
 import { u16, u32 } from "../bytes.js";
@@ -100,7 +100,6 @@ function readVersionInfo(bytes: Uint8Array): VersionStrings {
     key: string;
     value: number;
     valueLength: number;
-    textual: boolean;
     children: number;
     end: number;
   }
@@ -115,7 +114,7 @@ function readVersionInfo(bytes: Uint8Array): VersionStrings {
     const value = align(afterKey);
     // A text value's length counts characters (some writers count bytes: the text ends at its NUL either way).
     const valueBytes = textual ? valueLength * 2 : valueLength;
-    return { key, value, valueLength, textual, children: align(Math.min(end, value + valueBytes)), end };
+    return { key, value, valueLength, children: align(Math.min(end, value + valueBytes)), end };
   };
   const childrenOf = (parent: Block): Block[] => {
     const children: Block[] = [];
@@ -149,7 +148,7 @@ function readVersionInfo(bytes: Uint8Array): VersionStrings {
 }
 
 /**
- * The subsystem, signature, .NET and version-resource fields of a PE file,
+ * The word size, subsystem, signature, .NET and version-resource fields of a PE file,
  * from its optional header at `optionalAt` (`optionalBytes` long, the
  * section table right after it).
  *
@@ -166,10 +165,12 @@ export async function describePe(
   const optional = await ctx.reader.read(optionalAt, optionalBytes);
   if (optional.byteLength < 2) return {};
   const magic = u16(optional, 0);
+  const info: Partial<ExecutableInfo> = {};
+  if (magic === 0x20b) info.bits = 64;
+  else if (magic === 0x10b) info.bits = 32;
   // PE32 and PE32+ differ in where the data directories start.
   const directoriesAt = magic === 0x20b ? 112 : magic === 0x10b ? 96 : undefined;
-  if (directoriesAt === undefined || optional.byteLength < directoriesAt) return {};
-  const info: Partial<ExecutableInfo> = {};
+  if (directoriesAt === undefined || optional.byteLength < directoriesAt) return info;
   const subsystem = SUBSYSTEMS[u16(optional, 68)];
   if (subsystem) info.subsystem = subsystem;
   const count = Math.min(
@@ -209,7 +210,7 @@ export async function describePe(
   const version = await versionResource(ctx, sections, base);
   if (!version) return info;
   const { strings, fileVersion, productVersion } = readVersionInfo(version);
-  const fields: Partial<ExecutableInfo> = {
+  const fields = definedFields<Partial<ExecutableInfo>>({
     product: strings.get("ProductName"),
     productVersion: strings.get("ProductVersion") ?? productVersion,
     company: strings.get("CompanyName"),
@@ -217,10 +218,8 @@ export async function describePe(
     fileVersion: strings.get("FileVersion") ?? fileVersion,
     originalName: strings.get("OriginalFilename"),
     copyright: strings.get("LegalCopyright"),
-  };
-  for (const [name, value] of Object.entries(fields))
-    if (value !== undefined) (info as Record<string, unknown>)[name] = value;
-  return info;
+  });
+  return { ...info, ...fields };
 }
 
 /**

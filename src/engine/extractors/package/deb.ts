@@ -11,14 +11,14 @@
  * the data member.
  */
 import { ContentError } from "../../errors.js";
-import { cleanString } from "../../limits.js";
+import { cleanString, definedFields } from "../../limits.js";
 import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
 import { gunzip, stored, unxz, unzstd } from "../archive/decoders.js";
 import { assess, listCompressedTar, listTar, type Region, regionRead } from "../archive/extract.js";
 import { type Decoder, ForwardDecompressor } from "../archive/forward-decompressor.js";
 import { walkTarKeeping } from "../archive/tar.js";
 import type { ExtractContext } from "../extractor.js";
-import { first, headerFields, packageSection } from "./fields.js";
+import { first, headerFields } from "./fields.js";
 
 const AR_MAGIC = "!<arch>\n";
 const AR_HEADER_BYTES = 60;
@@ -117,7 +117,7 @@ async function controlFile(ctx: ExtractContext, member: ArMember, decoder: Decod
 /** The package section from a control file's fields (deb-control(5)); their names are case-insensitive. */
 function packageOf(fields: Map<string, string[]>): PackageInfo {
   const installedKiB = Number(first(fields, "installed-size"));
-  return packageSection({
+  return definedFields<PackageInfo>({
     format: "deb",
     name: first(fields, "package"),
     version: first(fields, "version"),

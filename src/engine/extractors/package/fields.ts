@@ -1,10 +1,8 @@
 /**
  * What the package formats share: `Name: value` header lines (a Debian
- * control file, a wheel's core metadata, a JAR manifest), and a package
- * section built from fields that may be absent.
+ * control file, a wheel's core metadata, a JAR manifest).
  */
 import { cleanString } from "../../limits.js";
-import type { PackageInfo } from "../../types.js";
 
 /**
  * How a value continued on a line that begins with a space or a tab joins
@@ -59,15 +57,4 @@ export function first(fields: Map<string, string[]>, ...names: string[]): string
     if (value) return value;
   }
   return undefined;
-}
-
-/**
- * A package section of the fields that have a value: the record keeps no
- * `undefined`, which DynamoDB's marshalling would refuse.
- *
- * @example
- * packageSection({ format: "rpm", name: "hello", vendor: undefined }) // { format: "rpm", name: "hello" }
- */
-export function packageSection(fields: PackageInfo): PackageInfo {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as PackageInfo;
 }

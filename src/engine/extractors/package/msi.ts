@@ -12,7 +12,7 @@
  * of all through ranged reads of a compound file's sector chains.
  */
 import { ContentError } from "../../errors.js";
-import { ARCHIVE_SAMPLE_ENTRIES, boundedLength, cleanString } from "../../limits.js";
+import { ARCHIVE_SAMPLE_ENTRIES, boundedLength, cleanString, definedFields } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { ArchiveInfo, PackageInfo } from "../../types.js";
 import { isArchiveName } from "../archive/archive-names.js";
@@ -21,7 +21,6 @@ import { u16, u32 } from "../bytes.js";
 import { encodingOfCodePage } from "../code-pages.js";
 import { type CompoundFile, type DirectoryEntry, STREAM_OBJECT } from "../document/cfb.js";
 import { readInstallerSummary } from "../document/summary-information.js";
-import { packageSection } from "./fields.js";
 
 /** CLSID_MsiDatabase, {000C1084-0000-0000-C000-000000000046}, as a compound file stores it. */
 const MSI_DATABASE_CLSID = Uint8Array.of(
@@ -220,10 +219,10 @@ class InstallerDatabase {
     if (!bytes) return undefined;
     const widths = columns.map((column) => this.cellBytes(column.type));
     const rowBytes = widths.reduce((sum, width) => sum + width, 0);
-    const rows = Math.min(MAX_ROWS, rowBytes > 0 ? Math.floor(bytes.byteLength / rowBytes) : 0);
     if (rowBytes > 0 && bytes.byteLength % rowBytes !== 0)
       this.warn(`Windows Installer table ${stream.slice(1)} is not a whole number of rows`);
     const total = rowBytes > 0 ? Math.floor(bytes.byteLength / rowBytes) : 0;
+    const rows = Math.min(MAX_ROWS, total);
     if (total > MAX_ROWS)
       this.warn(`Windows Installer table ${stream.slice(1)}: rows past ${MAX_ROWS} not read`);
     const starts: number[] = [];
@@ -232,9 +231,10 @@ class InstallerDatabase {
       starts.push(start);
       start += width * total;
     }
+    const indexOf = new Map(columns.map((column, index) => [column.name, index]));
     const cell = (name: string, row: number): { at: number; width: number; type: number } | undefined => {
-      const index = columns.findIndex((column) => column.name === name);
-      if (index < 0 || row >= rows) return undefined;
+      const index = indexOf.get(name);
+      if (index === undefined || row >= rows) return undefined;
       const width = widths[index] as number;
       return { at: (starts[index] as number) + row * width, width, type: (columns[index] as Column).type };
     };
@@ -381,7 +381,7 @@ export async function readInstaller(
   }
 
   const name = property("ProductName");
-  const pkg = packageSection({
+  const pkg = definedFields<PackageInfo>({
     format: "msi",
     name,
     version: property("ProductVersion"),

@@ -3,10 +3,9 @@
  * `package/`, its manifest `package/package.json` among them. The manifest is
  * kept as the tarball walk passes it (see listCompressedTar).
  */
-import { cleanString } from "../../limits.js";
+import { cleanString, definedFields } from "../../limits.js";
 import type { PackageInfo } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
-import { packageSection } from "./fields.js";
 
 export const NPM_MANIFEST = "package/package.json";
 /** Bytes of a manifest read at most; real ones are a few KiB. */
@@ -60,7 +59,7 @@ export function describeNpmPackage(bytes: Uint8Array, ctx: ExtractContext): Pack
   const text = (value: unknown) => (typeof value === "string" ? cleanString(value) : undefined);
   // A package built for some systems only (esbuild's, sharp's) names them: "linux arm64".
   const platform = cleanString([...strings(fields.os), ...strings(fields.cpu)].join(" ") || undefined);
-  return packageSection({
+  return definedFields<PackageInfo>({
     format: "npm",
     name: text(fields.name),
     version: text(fields.version),

@@ -7,12 +7,11 @@
  * readers of RPM files unpack the payload.
  */
 import { ContentError } from "../../errors.js";
-import { ARCHIVE_SAMPLE_ENTRIES, cleanString } from "../../limits.js";
-import type { ArchiveInfo, Sections } from "../../types.js";
+import { ARCHIVE_SAMPLE_ENTRIES, cleanString, definedFields } from "../../limits.js";
+import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
 import { isArchiveName } from "../archive/archive-names.js";
 import { assess } from "../archive/extract.js";
 import type { ExtractContext } from "../extractor.js";
-import { packageSection } from "./fields.js";
 
 const LEAD_BYTES = 96;
 const HEADER_MAGIC = [0x8e, 0xad, 0xe8, 0x01];
@@ -182,7 +181,7 @@ export async function extractRpm(ctx: ExtractContext): Promise<Sections> {
   const epoch = header.integers(TAG.epoch, 1)?.[0];
   const installed = header.integers(TAG.longSize, 1)?.[0] ?? header.integers(TAG.size, 1)?.[0];
   const built = header.integers(TAG.buildTime, 1)?.[0];
-  const info = packageSection({
+  const info = definedFields<PackageInfo>({
     format: "rpm",
     name: header.string(TAG.name),
     version:

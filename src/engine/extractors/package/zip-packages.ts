@@ -5,11 +5,11 @@
  * OSGi and `Implementation-*` attributes). Only those small entries are read.
  */
 import type { BlockReader } from "../../byte-source/block-reader.js";
-import { cleanString } from "../../limits.js";
+import { cleanString, definedFields } from "../../limits.js";
 import type { PackageInfo } from "../../types.js";
 import type { ZipEntry } from "../archive/zip-directory.js";
 import { readZipEntry } from "../archive/zip-entry.js";
-import { first, headerFields, packageSection } from "./fields.js";
+import { first, headerFields } from "./fields.js";
 
 /** Bytes of a metadata entry read at most; a wheel's METADATA carries its README, rarely past 100 KiB. */
 const MAX_METADATA_BYTES = 1024 * 1024;
@@ -39,7 +39,7 @@ async function describeWheel(reader: BlockReader, metadata: ZipEntry, tags?: Zip
     );
     architecture = cleanString([...platforms].filter(Boolean).join(", "));
   }
-  return packageSection({
+  return definedFields<PackageInfo>({
     format: "wheel",
     name: first(fields, "name"),
     version: first(fields, "version"),
@@ -72,7 +72,7 @@ async function describeJar(reader: BlockReader, manifest?: ZipEntry, pom?: ZipEn
   name ??= cleanString(first(attributes, "bundle-symbolicname")?.split(";")[0]?.trim());
   name ??= first(attributes, "automatic-module-name", "implementation-title", "specification-title");
   version ??= first(attributes, "bundle-version", "implementation-version", "specification-version");
-  return packageSection({
+  return definedFields<PackageInfo>({
     format: "jar",
     name,
     version,
