@@ -52,10 +52,20 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Every file and folder under the bucket's uploads folder: what in-progress uploads keep on disk. */
+/**
+ * Every file and folder under the bucket's uploads folder: what in-progress uploads keep on disk.
+ * The server removes an upload while this lists, so a folder that goes away mid-listing means: list again.
+ */
 async function uploadFiles(): Promise<string[]> {
   const root = join(server.dataDirectory, BUCKET, "._S3rver_uploads");
-  return existsSync(root) ? readdir(root, { recursive: true }) : [];
+  for (;;) {
+    if (!existsSync(root)) return [];
+    try {
+      return await readdir(root, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
 }
 
 /** Polls `check` until it holds or `ms` have passed; returns whether it held. */
