@@ -129,7 +129,6 @@ describe("archive extractor over the corpus", () => {
   });
 
   it.each([
-    { file: "filetype-fixture.bz2", kind: "bzip2", size: undefined },
     { file: "filetype-fixture.lz4", kind: "lz4", size: undefined },
     { file: "filetype-fixture.tar.Z", kind: "compress", size: undefined },
   ])("$file is $kind with declared size $size", async ({ file, kind, size }) => {

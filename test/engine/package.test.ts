@@ -8,12 +8,12 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extract } from "../../src/engine/engine.js";
 import { extractNamed, RangedSource } from "../support/engine.js";
 import { tarEntry, tarOf } from "../support/tar.js";
-import { describeWith } from "../support/tools.js";
+import { describeWith, itWith } from "../support/tools.js";
 import { buildZip } from "../support/zip.js";
 
 let work: string;
@@ -122,6 +122,33 @@ describeWith("dpkg-deb")("Debian packages", () => {
       expect(result.archive?.estimated).toBeUndefined();
     },
   );
+
+  itWith("ar", "bzip2")("list a data.tar.bz2, as packages older dpkg-deb built have it", async () => {
+    // Prepare: dpkg-deb no longer writes bzip2 but still reads it; the gzip package's data member
+    // recompressed and the package put back together with ar, in dpkg's member order.
+    const folder = mkdtempSync(join(work, "deb-bz2-"));
+    writeFileSync(join(folder, "gzip.deb"), buildDeb("gzip"));
+    execFileSync("ar", ["x", "gzip.deb"], { cwd: folder });
+    const tar = gunzipSync(readFileSync(join(folder, "data.tar.gz")));
+    writeFileSync(join(folder, "data.tar.bz2"), execFileSync("bzip2", ["-c"], { input: tar }));
+    const controlMember = execFileSync("ar", ["t", "gzip.deb"], { cwd: folder, encoding: "utf8" })
+      .split("\n")
+      .find((name) => name.startsWith("control.tar")) as string;
+    execFileSync("ar", ["rcD", "bz2.deb", "debian-binary", controlMember, "data.tar.bz2"], { cwd: folder });
+    const bytes = readFileSync(join(folder, "bz2.deb"));
+    const listed = dpkgList(bytes);
+
+    // Act
+    const result = await extractNamed(bytes, "catalog-sample_2.4.0-3_arm64.deb");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([]);
+    expect(result.package?.name).toBe("catalog-sample");
+    expect(result.archive).toMatchObject({ kind: "deb", entries: listed.length, nestedArchives: 1 });
+    expect(result.archive?.sample).toEqual(listed.slice(0, 20));
+    expect(result.archive?.uncompressedSize).toBe(tar.byteLength);
+  });
 
   it("is described the same when read by ranges, as a large object is", async () => {
     // Prepare: 400 files, read through a source that fetches by range as S3 does.

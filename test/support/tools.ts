@@ -1,6 +1,6 @@
 /**
  * The Debian programs some tests run: to make their inputs (7-Zip, xorriso,
- * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd),
+ * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd, bzip2),
  * as the oracle a listing must match (bsdtar, rpm, msiinfo, windres, readelf), or to
  * drive the product as its users do (the AWS CLI, Chromium).
  *
@@ -23,6 +23,7 @@ export const TOOL_PACKAGES = {
   xorriso: "xorriso",
   xz: "xz-utils",
   zstd: "zstd",
+  bzip2: "bzip2",
   "dpkg-deb": "dpkg",
   wixl: "wixl",
   msiinfo: "msitools",
@@ -30,6 +31,7 @@ export const TOOL_PACKAGES = {
   "i686-w64-mingw32-windres": "binutils-mingw-w64-i686",
   osslsigncode: "osslsigncode",
   readelf: "binutils",
+  ar: "binutils",
   openssl: "openssl",
   aws: "awscli",
   chromium: "chromium",

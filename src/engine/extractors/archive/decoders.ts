@@ -28,7 +28,7 @@ export const gunzip: Decoder = (compressed) => {
 };
 
 /** A generator's run: closing it ends the generator, running its `finally` blocks. */
-function runOf(output: AsyncGenerator<Uint8Array>): DecoderRun {
+export function runOf(output: AsyncGenerator<Uint8Array>): DecoderRun {
   return {
     output,
     close() {

@@ -13,8 +13,16 @@
 import { ContentError } from "../../errors.js";
 import { cleanString, definedFields } from "../../limits.js";
 import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
+import { bunzip2 } from "../archive/bzip2.js";
 import { gunzip, stored, unxz, unzstd } from "../archive/decoders.js";
-import { assess, listCompressedTar, listTar, type Region, regionRead } from "../archive/extract.js";
+import {
+  assess,
+  BZIP2_WALK_INPUT_BYTES,
+  listCompressedTar,
+  listTar,
+  type Region,
+  regionRead,
+} from "../archive/extract.js";
 import { type Decoder, ForwardDecompressor } from "../archive/forward-decompressor.js";
 import { walkTarKeeping } from "../archive/tar.js";
 import type { ExtractContext } from "../extractor.js";
@@ -42,6 +50,7 @@ const DECODERS: Record<string, Decoder | undefined> = {
   ".gz": gunzip,
   ".xz": unxz,
   ".zst": unzstd,
+  ".bz2": bunzip2,
 };
 
 function ascii(bytes: Uint8Array): string {
@@ -181,7 +190,11 @@ export async function extractDeb(ctx: ExtractContext): Promise<Sections> {
     archive = await listCompressedTar(
       ctx,
       { kind: "deb", encrypted: false, sample: [] },
-      { decoder, region: dataMember.region },
+      {
+        decoder,
+        region: dataMember.region,
+        ...(decoder === bunzip2 && { maxInput: BZIP2_WALK_INPUT_BYTES }),
+      },
     );
   }
   archive.kind = "deb";
