@@ -903,9 +903,8 @@ function fileCard(item, showFolder) {
           "span",
           { class: "sub" },
           statusBadge(item.status),
-          formatBytes(item.size),
-          " · ",
-          relativeTime(item.eventTime),
+          // Cut at the card's width with an ellipsis, not mid-word: a wide badge leaves less room.
+          el("span", { class: "fit", text: `${formatBytes(item.size)} · ${relativeTime(item.eventTime)}` }),
         ),
         // A line of its own: the status line is cut at the card's width.
         item.mismatch ? el("span", { class: "sub" }, mismatchBadge(item)) : null,
