@@ -1,6 +1,6 @@
 /**
  * The Debian programs some tests run: to make their inputs (7-Zip, xorriso,
- * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd, bzip2),
+ * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd, bzip2, lz4),
  * as the oracle a listing must match (bsdtar, rpm, msiinfo, windres, readelf), or to
  * drive the product as its users do (the AWS CLI, Chromium).
  *
@@ -24,6 +24,7 @@ export const TOOL_PACKAGES = {
   xz: "xz-utils",
   zstd: "zstd",
   bzip2: "bzip2",
+  lz4: "lz4",
   "dpkg-deb": "dpkg",
   wixl: "wixl",
   msiinfo: "msitools",

@@ -6,7 +6,7 @@ import { textDecoder } from "../text-decoder.js";
  * for a damaged PNG or Matroska file; for a catalog "a PNG, and it is broken"
  * is the useful answer, so the extractor gets to say what is wrong. Also the
  * few formats file-type does not know (DSDIFF, gettext catalogs, compiled
- * Python) live here.
+ * Python, lz4's legacy frames) live here.
  */
 interface Signature {
   mime: string;
@@ -36,6 +36,8 @@ const SIGNATURES: readonly Signature[] = [
   { mime: "application/pdf", ext: "pdf", offset: 0, bytes: ascii("%PDF-") },
   { mime: "application/zip", ext: "zip", offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },
   { mime: "application/gzip", ext: "gz", offset: 0, bytes: [0x1f, 0x8b] },
+  // lz4's legacy frame (lz4 -l; the Linux kernel's compressed initramfs), which file-type does not know.
+  { mime: "application/x-lz4", ext: "lz4", offset: 0, bytes: [0x02, 0x21, 0x4c, 0x18] },
   { mime: "audio/mpeg", ext: "mp3", offset: 0, bytes: ascii("ID3") },
   // A gettext message catalog (GNU gettext's .mo), written in either byte order.
   { mime: "application/x-gettext-translation", ext: "mo", offset: 0, bytes: [0xde, 0x12, 0x04, 0x95] },

@@ -17,6 +17,7 @@ import { gunzip, unxz, unzstd } from "./decoders.js";
 import { type Decoder, ForwardDecompressor } from "./forward-decompressor.js";
 import { parseGzipHeader } from "./gzip.js";
 import { isoArchive, readIso9660 } from "./iso9660.js";
+import { unlz4 } from "./lz4.js";
 import { readSevenZip } from "./seven-zip.js";
 import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
 import {
@@ -265,8 +266,8 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Secti
 }
 
 /**
- * xz, zstd and bzip2: the size an xz index or zstd frame header declares
- * (read from the headers alone; bzip2 declares none), and for a tarball its
+ * xz, zstd, lz4 and bzip2: the size an xz index or a zstd or lz4 frame header
+ * declares (read from the headers alone; bzip2 declares none), and for a tarball its
  * entries (see {@link listCompressedTar}).
  */
 async function extractTarball(
@@ -350,7 +351,7 @@ export async function listCompressedTar(
     if (!isTarHeader(await content.read(0, 512))) {
       info.entries = 1;
       if (info.originalName) info.sample = [info.originalName];
-      // A format that declares no size (bzip2; zstd written from a pipe) is sized by decompressing it within the
+      // A format that declares no size (bzip2; zstd or lz4 written from a pipe) is sized by decompressing it within the
       // walk's bounds: exactly when it fits them, else extrapolated from the share it covered, as a count is.
       if (
         format.declared === undefined &&
@@ -487,7 +488,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractTarball(ctx, readZstd(head), unzstd);
       break;
     case "application/x-lz4":
-      archive = withAssessment(readLz4(head), size);
+      archive = await extractTarball(ctx, readLz4(head), unlz4);
       break;
     case "application/x-7z-compressed":
       archive = await extractSevenZip(ctx, head);

@@ -102,10 +102,11 @@ export function readZstd(head: Uint8Array): HeaderFacts {
   return facts;
 }
 
-/** LZ4 frame: the optional Content Size after the frame descriptor's flags. */
+/** LZ4 frame: the optional Content Size after the frame descriptor's flags (a legacy frame has none). */
 export function readLz4(head: Uint8Array): HeaderFacts {
   const facts: HeaderFacts = { kind: "lz4", encrypted: false, sample: [] };
   if (head.byteLength < 7) throw new ContentError("lz4 frame header truncated");
+  if (view(head).getUint32(0, true) === 0x184c2102) return facts;
   const flags = head[4] as number;
   if ((flags & 0x08) !== 0) {
     if (head.byteLength < 14) throw new ContentError("lz4 frame header truncated");
