@@ -3,7 +3,7 @@
  * stream decompresses (src/engine/extractors/archive/forward-decompressor.ts),
  * against `bsdtar -tf` and GNU `tar -tf` listing the same file, in the same run.
  * The tarballs are made in a temporary folder: the AWS SDK's packages from
- * node_modules (many small files) as .tar.gz, .tar.xz, .tar.zst and .tar.bz2
+ * node_modules (many small files) as .tar.gz, .tar.xz, .tar.zst, .tar.lz4 and .tar.bz2
  * (and as a 7z archive, listed from its LZMA-packed header, for comparison),
  * TypeScript's package as .tar.bz2 (past bzip2's smaller input bound), 6 MiB
  * of random data in 48 files (content that does not compress), a multi-member
@@ -74,6 +74,8 @@ function makeTarballs(): { name: string; path: string }[] {
   // bzip2's 2 MiB input bound and counted in part.
   const sdkBzip2 = join(folder, "aws-sdk.tar.bz2");
   execFileSync("tar", ["cjf", sdkBzip2, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  const sdkLz4 = join(folder, "aws-sdk.tar.lz4");
+  execFileSync("tar", ["--lz4", "-cf", sdkLz4, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
   const typescriptBzip2 = join(folder, "typescript.tar.bz2");
   execFileSync("tar", ["cjf", typescriptBzip2, "-C", join(REPO_ROOT, "node_modules"), "typescript"]);
   const zstdBomb = join(folder, "bomb.tar.zst");
@@ -90,6 +92,7 @@ function makeTarballs(): { name: string; path: string }[] {
     { name: "random data", path: random },
     { name: "AWS SDK packages, xz", path: sdkXz },
     { name: "AWS SDK packages, zstd", path: sdkZstd },
+    { name: "AWS SDK packages, lz4", path: sdkLz4 },
     { name: "AWS SDK packages, bzip2", path: sdkBzip2 },
     { name: "TypeScript's package, bzip2, past the input bound", path: typescriptBzip2 },
     { name: "AWS SDK packages, 7z (its header)", path: sdk7z },

@@ -469,7 +469,6 @@ function withAssessment(facts: HeaderFacts, size: number): ArchiveInfo {
  */
 export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
   const head = await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES));
-  const size = ctx.reader.size;
   let archive: ArchiveInfo;
   switch (ctx.format.mime) {
     case "application/gzip":
