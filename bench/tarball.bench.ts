@@ -75,7 +75,7 @@ function makeTarballs(): { name: string; path: string }[] {
   const sdkBzip2 = join(folder, "aws-sdk.tar.bz2");
   execFileSync("tar", ["cjf", sdkBzip2, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
   const sdkLz4 = join(folder, "aws-sdk.tar.lz4");
-  execFileSync("tar", ["--lz4", "-cf", sdkLz4, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  execFileSync("tar", ["-I", "lz4", "-cf", sdkLz4, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
   const typescriptBzip2 = join(folder, "typescript.tar.bz2");
   execFileSync("tar", ["cjf", typescriptBzip2, "-C", join(REPO_ROOT, "node_modules"), "typescript"]);
   const zstdBomb = join(folder, "bomb.tar.zst");
