@@ -1,6 +1,7 @@
 /**
  * The Debian programs some tests run: to make their inputs (7-Zip, xorriso,
- * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd, bzip2, lz4),
+ * rpmbuild, dpkg-deb, wixl, the MinGW-w64 binutils, osslsigncode, xz, zstd, bzip2, lz4,
+ * compress),
  * as the oracle a listing must match (bsdtar, rpm, msiinfo, windres, readelf), or to
  * drive the product as its users do (the AWS CLI, Chromium).
  *
@@ -25,6 +26,7 @@ export const TOOL_PACKAGES = {
   zstd: "zstd",
   bzip2: "bzip2",
   lz4: "lz4",
+  compress: "ncompress",
   "dpkg-deb": "dpkg",
   wixl: "wixl",
   msiinfo: "msitools",

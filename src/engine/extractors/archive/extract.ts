@@ -18,6 +18,7 @@ import { type Decoder, ForwardDecompressor } from "./forward-decompressor.js";
 import { parseGzipHeader } from "./gzip.js";
 import { isoArchive, readIso9660 } from "./iso9660.js";
 import { unlz4 } from "./lz4.js";
+import { unlzw } from "./lzw.js";
 import { readSevenZip } from "./seven-zip.js";
 import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
 import {
@@ -266,8 +267,9 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Secti
 }
 
 /**
- * xz, zstd, lz4 and bzip2: the size an xz index or a zstd or lz4 frame header
- * declares (read from the headers alone; bzip2 declares none), and for a tarball its
+ * xz, zstd, lz4, bzip2 and compress: the size an xz index or a zstd or lz4
+ * frame header declares (read from the headers alone; bzip2 and compress
+ * declare none), and for a tarball its
  * entries (see {@link listCompressedTar}).
  */
 async function extractTarball(
@@ -351,7 +353,7 @@ export async function listCompressedTar(
     if (!isTarHeader(await content.read(0, 512))) {
       info.entries = 1;
       if (info.originalName) info.sample = [info.originalName];
-      // A format that declares no size (bzip2; zstd or lz4 written from a pipe) is sized by decompressing it within the
+      // A format that declares no size (bzip2, compress; zstd or lz4 written from a pipe) is sized by decompressing it within the
       // walk's bounds: exactly when it fits them, else extrapolated from the share it covered, as a count is.
       if (
         format.declared === undefined &&
@@ -503,7 +505,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractTarball(ctx, kindOnly("bzip2"), bunzip2, BZIP2_WALK_INPUT_BYTES);
       break;
     case "application/x-compress":
-      archive = kindOnly("compress");
+      archive = await extractTarball(ctx, kindOnly("compress"), unlzw);
       break;
     case "application/x-lzip":
       archive = kindOnly("lzip");
