@@ -20,6 +20,35 @@ const BLOCK_MODE = 0x80;
 /** Decompressed bytes handed on at a time. */
 const OUTPUT_CHUNK_BYTES = 64 * 1024;
 
+/**
+ * Where the current group of eight codes ends: the rest of it is padding when
+ * the width grows or the table is cleared. Groups are counted from where the
+ * current width began.
+ */
+function groupEnd(pos: number, groupStart: number, bits: number): number {
+  const group = bits * 8;
+  return groupStart + Math.ceil((pos - groupStart) / group) * group;
+}
+
+/** Decoded strings, gathered into chunks to hand on. */
+class Output {
+  chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
+  filled = 0;
+  readonly ready: Uint8Array[] = [];
+
+  /** Copies a string out; byte by byte, as most are a few bytes long. */
+  write(from: Uint8Array, start: number, end: number): void {
+    for (let at = start; at < end; at++) {
+      if (this.filled === OUTPUT_CHUNK_BYTES) {
+        this.ready.push(this.chunk);
+        this.chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
+        this.filled = 0;
+      }
+      this.chunk[this.filled++] = from[at] as number;
+    }
+  }
+}
+
 /** compress streams, as uncompress (or gzip -d) reads them. */
 export const unlzw: Decoder = (compressed) => runOf(lzwOutput(compressed));
 
@@ -41,29 +70,7 @@ async function* lzwOutput(compressed: AsyncIterable<Uint8Array>): AsyncGenerator
   let oldCode = -1;
   let finalByte = 0;
 
-  let chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
-  let filled = 0;
-  const ready: Uint8Array[] = [];
-  const write = (from: Uint8Array, start: number, end: number) => {
-    for (let at = start; at < end; ) {
-      const count = Math.min(end - at, OUTPUT_CHUNK_BYTES - filled);
-      chunk.set(from.subarray(at, at + count), filled);
-      filled += count;
-      at += count;
-      if (filled === OUTPUT_CHUNK_BYTES) {
-        ready.push(chunk);
-        chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
-        filled = 0;
-      }
-    }
-  };
-  /** Skips the rest of the current group of eight codes, and starts counting groups anew. */
-  const skipGroup = () => {
-    const group = bits * 8;
-    pos = groupStart + Math.ceil((pos - groupStart) / group) * group;
-    groupStart = pos;
-  };
-
+  const output = new Output();
   for await (const more of compressed) {
     // Keep only the bytes from the next code on.
     const drop = Math.min(pos >>> 3, bytes.byteLength);
@@ -87,7 +94,7 @@ async function* lzwOutput(compressed: AsyncIterable<Uint8Array>): AsyncGenerator
     const { maxBits, blockMode } = header;
     while (pos + bits <= bytes.byteLength * 8) {
       if (freeEntry > maxCode) {
-        skipGroup();
+        pos = groupStart = groupEnd(pos, groupStart, bits);
         bits++;
         maxCode = bits === maxBits ? maxMaxCode : (1 << bits) - 1;
         continue;
@@ -101,12 +108,12 @@ async function* lzwOutput(compressed: AsyncIterable<Uint8Array>): AsyncGenerator
         if (code >= 256) throw new ContentError("compress: the first code is not a byte");
         oldCode = finalByte = code;
         stack[0] = code;
-        write(stack, 0, 1);
+        output.write(stack, 0, 1);
         continue;
       }
       if (code === CLEAR && blockMode) {
         freeEntry = CLEAR;
-        skipGroup();
+        pos = groupStart = groupEnd(pos, groupStart, bits);
         bits = INIT_BITS;
         maxCode = (1 << bits) - 1;
         continue;
@@ -125,17 +132,17 @@ async function* lzwOutput(compressed: AsyncIterable<Uint8Array>): AsyncGenerator
       }
       finalByte = suffix[code] as number;
       stack[--top] = finalByte;
-      write(stack, top, stack.byteLength);
+      output.write(stack, top, stack.byteLength);
       if (freeEntry < maxMaxCode) {
         prefix[freeEntry] = oldCode;
         suffix[freeEntry] = finalByte;
         freeEntry++;
       }
       oldCode = incoming;
-      if (ready.length > 0) yield* ready.splice(0);
+      if (output.ready.length > 0) yield* output.ready.splice(0);
     }
   }
   if (header === undefined) throw new ContentError("compress: header truncated");
-  yield* ready.splice(0);
-  if (filled > 0) yield chunk.slice(0, filled);
+  yield* output.ready.splice(0);
+  if (output.filled > 0) yield output.chunk.slice(0, output.filled);
 }
