@@ -4,14 +4,14 @@
  * and plain headers, encrypted names, solid and not), RAR 5, tarballs
  * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz,
  * .tar.bz2 with one and two streams, .tar.lz4 with independent, linked and
- * legacy blocks), and
+ * legacy blocks, .tar.Z with 16- and 12-bit codes), and
  * Debian, RPM, Windows Installer, Python (wheel), Java (JAR) and npm
  * packages, and ISO 9660 images.
  *
  *   npx tsx bench/make-archive-seeds.ts DIR
- *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|bz2|tbz2|lz4|deb|rpm|msi|whl|jar|iso)$' --no-write
+ *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|bz2|tbz2|lz4|Z|deb|rpm|msi|whl|jar|iso)$' --no-write
  *
- * Needs 7zz, xz, zstd, bzip2, lz4, GNU tar and dpkg-deb on PATH, rpmbuild for the RPM
+ * Needs 7zz, xz, zstd, bzip2, lz4, compress (ncompress), GNU tar and dpkg-deb on PATH, rpmbuild for the RPM
  * seed, wixl for the installer and xorriso for the ISO ones (as .ci/run
  * installs them). The archives
  * hold the same small tree each time: folders, an empty file, text that
@@ -100,6 +100,8 @@ keep("bzip2.tar.bz2", execFileSync("bzip2", ["-c", "-9", tarPath]));
 keep("lz4.tar.lz4", execFileSync("lz4", ["-c", "-q", "--content-size", tarPath]));
 keep("lz4-linked.tar.lz4", execFileSync("lz4", ["-c", "-q", "-BD", "-B4", "-BX", tarPath]));
 keep("lz4-legacy.tar.lz4", execFileSync("lz4", ["-c", "-q", "-l", tarPath]));
+keep("compress.tar.Z", execFileSync("compress", ["-c", tarPath]));
+keep("compress-12-bit.tar.Z", execFileSync("compress", ["-c", "-b", "12", tarPath]));
 // Two streams, the tar cut between them, as pbzip2 and lbzip2 write one.
 keep(
   "two-streams.tbz2",

@@ -3,7 +3,7 @@
  * stream decompresses (src/engine/extractors/archive/forward-decompressor.ts),
  * against `bsdtar -tf` and GNU `tar -tf` listing the same file, in the same run.
  * The tarballs are made in a temporary folder: the AWS SDK's packages from
- * node_modules (many small files) as .tar.gz, .tar.xz, .tar.zst, .tar.lz4 and .tar.bz2
+ * node_modules (many small files) as .tar.gz, .tar.xz, .tar.zst, .tar.lz4, .tar.bz2 and .tar.Z
  * (and as a 7z archive, listed from its LZMA-packed header, for comparison),
  * TypeScript's package as .tar.bz2 (past bzip2's smaller input bound), 6 MiB
  * of random data in 48 files (content that does not compress), a multi-member
@@ -76,6 +76,8 @@ function makeTarballs(): { name: string; path: string }[] {
   execFileSync("tar", ["cjf", sdkBzip2, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
   const sdkLz4 = join(folder, "aws-sdk.tar.lz4");
   execFileSync("tar", ["-I", "lz4", "-cf", sdkLz4, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  const sdkCompress = join(folder, "aws-sdk.tar.Z");
+  execFileSync("tar", ["-Zcf", sdkCompress, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
   const typescriptBzip2 = join(folder, "typescript.tar.bz2");
   execFileSync("tar", ["cjf", typescriptBzip2, "-C", join(REPO_ROOT, "node_modules"), "typescript"]);
   const zstdBomb = join(folder, "bomb.tar.zst");
@@ -94,6 +96,7 @@ function makeTarballs(): { name: string; path: string }[] {
     { name: "AWS SDK packages, zstd", path: sdkZstd },
     { name: "AWS SDK packages, lz4", path: sdkLz4 },
     { name: "AWS SDK packages, bzip2", path: sdkBzip2 },
+    { name: "AWS SDK packages, compress", path: sdkCompress },
     { name: "TypeScript's package, bzip2, past the input bound", path: typescriptBzip2 },
     { name: "AWS SDK packages, 7z (its header)", path: sdk7z },
     { name: "bomb, 1 GiB of zeros", path: bomb },
