@@ -14,7 +14,7 @@ import { bunzip2 } from "../../src/engine/extractors/archive/bzip2.js";
 import { ForwardDecompressor } from "../../src/engine/extractors/archive/forward-decompressor.js";
 import { bsdtarList } from "../support/bsdtar.js";
 import { corpusFile } from "../support/corpus.js";
-import { tarEntry, tarHeader, tarOf } from "../support/tar.js";
+import { randomTar, textTar, zerosTar } from "../support/tar.js";
 import { describeWith } from "../support/tools.js";
 
 /** `bytes` compressed by bzip2 (blocks of `level` hundred thousand bytes). */
@@ -22,23 +22,6 @@ function bzip2(bytes: Uint8Array, level = 9): Buffer {
   const run = spawnSync("bzip2", ["-c", `-${level}`], { input: bytes, maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`bzip2 failed: ${run.stderr}`);
   return run.stdout;
-}
-
-/** A tar of `count` files of `size` random (incompressible) bytes each. */
-function randomTar(count: number, size: number): Buffer {
-  return tarOf(
-    Array.from({ length: count }, (_, i) => tarEntry(`data/part-${i}.bin`, size, randomBytes(size))),
-  );
-}
-
-/** A tar of `count` small text files, which bzip2 packs tightly. */
-function textTar(count: number): Buffer {
-  return tarOf(
-    Array.from({ length: count }, (_, i) => {
-      const body = Buffer.from(`line ${i} of a small text file\n`.repeat(1 + (i % 40)));
-      return tarEntry(`docs/${String(i).padStart(4, "0")}.txt`, body.byteLength, body);
-    }),
-  );
 }
 
 describeWith("bzip2", "bsdtar")("bzip2 tarballs", () => {
@@ -136,8 +119,7 @@ describeWith("bzip2", "bsdtar")("bzip2 tarballs", () => {
 
   it("flags a bomb by what its few bytes expand to", async () => {
     // Prepare: one 64 MiB file of zeros, a few kilobytes compressed.
-    const tar = Buffer.alloc(512 + 64 * 1024 * 1024 + 1024);
-    tarHeader("zeros.bin", 64 * 1024 * 1024).copy(tar);
+    const tar = zerosTar(64 * 1024 * 1024);
     const bytes = bzip2(tar);
 
     // Act

@@ -11,14 +11,7 @@ import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { gunzip } from "../../src/engine/extractors/archive/decoders.js";
 import { ForwardDecompressor } from "../../src/engine/extractors/archive/forward-decompressor.js";
-import { tarEntry, tarHeader, tarOf } from "../support/tar.js";
-
-/** A tar of `count` files of `size` random (incompressible) bytes each. */
-function randomTar(count: number, size: number): Buffer {
-  return tarOf(
-    Array.from({ length: count }, (_, i) => tarEntry(`data/part-${i}.bin`, size, randomBytes(size))),
-  );
-}
+import { randomTar, tarHeader } from "../support/tar.js";
 
 describe("tarball listings", () => {
   it("counts every entry of a tarball whose content is far past the first MiB", async () => {

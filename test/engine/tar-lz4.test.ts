@@ -6,14 +6,13 @@
  * size), and the names are checked against bsdtar's listing.
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { decodeBlock } from "../../src/engine/extractors/archive/lz4.js";
 import { bsdtarList } from "../support/bsdtar.js";
-import { tarEntry, tarHeader, tarOf } from "../support/tar.js";
+import { randomTar, textTar, zerosTar } from "../support/tar.js";
 import { describeWith } from "../support/tools.js";
 
 /** `bytes` compressed by lz4 from stdin, with `args` (-BD links blocks, -B4 makes them 64 KiB, -l legacy). */
@@ -21,16 +20,6 @@ function lz4(bytes: Uint8Array, ...args: string[]): Buffer {
   const run = spawnSync("lz4", ["-c", "-q", ...args], { input: bytes, maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`lz4 failed: ${run.stderr}`);
   return run.stdout;
-}
-
-/** A tar of `count` small text files, whose copies reach back into earlier blocks. */
-function textTar(count: number): Buffer {
-  return tarOf(
-    Array.from({ length: count }, (_, i) => {
-      const body = Buffer.from(`line ${i} of a small text file\n`.repeat(1 + (i % 40)));
-      return tarEntry(`docs/${String(i).padStart(4, "0")}.txt`, body.byteLength, body);
-    }),
-  );
 }
 
 const extractNamed = (bytes: Uint8Array, name: string) => extract(new BufferSource(bytes, name), { name });
@@ -93,9 +82,7 @@ describeWith("lz4", "bsdtar")("lz4 tarballs", () => {
 
   it("lists a file cut short as far as it goes, and says its data ends early", async () => {
     // Prepare: the first half of 300 entries in 64 KiB blocks.
-    const tar = tarOf(
-      Array.from({ length: 300 }, (_, i) => tarEntry(`data/part-${i}.bin`, 8192, randomBytes(8192))),
-    );
+    const tar = randomTar(300, 8192);
     const bytes = lz4(tar, "-B4");
     const cut = bytes.subarray(0, Math.floor(bytes.byteLength / 2));
 
@@ -112,8 +99,7 @@ describeWith("lz4", "bsdtar")("lz4 tarballs", () => {
 
   it("flags a bomb by what its few bytes expand to", async () => {
     // Prepare: one 64 MiB file of zeros, 257 kB compressed (lz4 packs at most 255 to 1).
-    const tar = Buffer.alloc(512 + 64 * 1024 * 1024 + 1024);
-    tarHeader("zeros.bin", 64 * 1024 * 1024).copy(tar);
+    const tar = zerosTar(64 * 1024 * 1024);
     const bytes = lz4(tar);
 
     // Act

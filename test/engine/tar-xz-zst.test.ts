@@ -13,7 +13,7 @@ import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { gunzip, unxz, unzstd } from "../../src/engine/extractors/archive/decoders.js";
 import { ForwardDecompressor } from "../../src/engine/extractors/archive/forward-decompressor.js";
-import { tarEntry, tarHeader, tarOf } from "../support/tar.js";
+import { randomTar, tarEntry, tarOf, zerosTar } from "../support/tar.js";
 import { describeWith } from "../support/tools.js";
 
 type Tool = "xz" | "zstd";
@@ -24,13 +24,6 @@ function compress(tool: Tool, bytes: Uint8Array): Uint8Array {
   const run = spawnSync(tool, args, { input: bytes, maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`${tool} failed: ${run.stderr}`);
   return new Uint8Array(run.stdout);
-}
-
-/** A tar of `count` files of `size` random (incompressible) bytes each. */
-function randomTar(count: number, size: number): Buffer {
-  return tarOf(
-    Array.from({ length: count }, (_, i) => tarEntry(`data/part-${i}.bin`, size, randomBytes(size))),
-  );
 }
 
 const KINDS = [
@@ -116,8 +109,7 @@ describeWith("xz", "zstd").each(KINDS)("$kind tarballs", ({ tool, kind, name }) 
 
   it("stops a bomb at the output bound and flags it", async () => {
     // Prepare: one 300 MiB file of zeros, a few kilobytes compressed.
-    const tar = Buffer.alloc(512 + 300 * 1024 * 1024 + 1024);
-    tarHeader("zeros.bin", 300 * 1024 * 1024).copy(tar);
+    const tar = zerosTar(300 * 1024 * 1024);
     const bytes = compress(tool, tar);
 
     // Act

@@ -14,7 +14,7 @@ import { extract } from "../../src/engine/engine.js";
 import { ForwardDecompressor } from "../../src/engine/extractors/archive/forward-decompressor.js";
 import { unlzw } from "../../src/engine/extractors/archive/lzw.js";
 import { bsdtarList } from "../support/bsdtar.js";
-import { tarEntry, tarHeader, tarOf } from "../support/tar.js";
+import { randomTar, textTar, zerosTar } from "../support/tar.js";
 import { describeWith } from "../support/tools.js";
 
 /** `bytes` compressed by ncompress from stdin, with `args` (-b BITS: the widest code). */
@@ -23,16 +23,6 @@ function compress(bytes: Uint8Array, ...args: string[]): Buffer {
   // compress exits 2 when the output is larger than the input, and writes it all the same.
   if (run.status !== 0 && run.status !== 2) throw new Error(`compress failed: ${run.stderr}`);
   return run.stdout;
-}
-
-/** A tar of `count` small text files. */
-function textTar(count: number): Buffer {
-  return tarOf(
-    Array.from({ length: count }, (_, i) => {
-      const body = Buffer.from(`line ${i} of a small text file\n`.repeat(1 + (i % 40)));
-      return tarEntry(`docs/${String(i).padStart(4, "0")}.txt`, body.byteLength, body);
-    }),
-  );
 }
 
 const extractNamed = (bytes: Uint8Array, name: string) => extract(new BufferSource(bytes, name), { name });
@@ -110,9 +100,7 @@ describeWith("compress", "bsdtar")("compress tarballs", () => {
 
   it("lists a file cut short as far as it goes", async () => {
     // Prepare: the first half of 300 entries.
-    const tar = tarOf(
-      Array.from({ length: 300 }, (_, i) => tarEntry(`data/part-${i}.bin`, 4096, randomBytes(4096))),
-    );
+    const tar = randomTar(300, 4096);
     const bytes = compress(tar);
     const cut = bytes.subarray(0, Math.floor(bytes.byteLength / 2));
 
@@ -128,8 +116,7 @@ describeWith("compress", "bsdtar")("compress tarballs", () => {
 
   it("flags a bomb by what its few bytes expand to", async () => {
     // Prepare: one 64 MiB file of zeros, a few kB compressed.
-    const tar = Buffer.alloc(512 + 64 * 1024 * 1024 + 1024);
-    tarHeader("zeros.bin", 64 * 1024 * 1024).copy(tar);
+    const tar = zerosTar(64 * 1024 * 1024);
     const bytes = compress(tar);
 
     // Act

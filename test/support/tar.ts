@@ -1,4 +1,5 @@
 /** tar archives built block by block, for tests that need a layout the corpus lacks. */
+import { randomBytes } from "node:crypto";
 
 /**
  * A ustar header block for an entry of `size` bytes; `type` "L" is a GNU
@@ -31,4 +32,28 @@ export function tarEntry(name: string, size: number, content?: Uint8Array): Buff
 /** A tar of `entries`, ended by the two zero blocks of the end-of-archive marker. */
 export function tarOf(entries: readonly Buffer[]): Buffer {
   return Buffer.concat([...entries, Buffer.alloc(1024)]);
+}
+
+/** A tar of `count` files of `size` random bytes each (`data/part-0.bin` ...), which no compressor packs. */
+export function randomTar(count: number, size: number): Buffer {
+  return tarOf(
+    Array.from({ length: count }, (_, i) => tarEntry(`data/part-${i}.bin`, size, randomBytes(size))),
+  );
+}
+
+/** A tar of `count` small text files (`docs/0000.txt` ...), which every compressor packs tightly. */
+export function textTar(count: number): Buffer {
+  return tarOf(
+    Array.from({ length: count }, (_, i) => {
+      const body = Buffer.from(`line ${i} of a small text file\n`.repeat(1 + (i % 40)));
+      return tarEntry(`docs/${String(i).padStart(4, "0")}.txt`, body.byteLength, body);
+    }),
+  );
+}
+
+/** A tar of one file, `zeros.bin`, of `size` zeros: a bomb once compressed. */
+export function zerosTar(size: number): Buffer {
+  const tar = Buffer.alloc(512 + Math.ceil(size / 512) * 512 + 1024);
+  tarHeader("zeros.bin", size).copy(tar);
+  return tar;
 }
