@@ -269,8 +269,7 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Secti
 /**
  * xz, zstd, lz4, bzip2 and compress: the size an xz index or a zstd or lz4
  * frame header declares (read from the headers alone; bzip2 and compress
- * declare none), and for a tarball its
- * entries (see {@link listCompressedTar}).
+ * declare none), and for a tarball its entries (see {@link listCompressedTar}).
  */
 async function extractTarball(
   ctx: ExtractContext,
@@ -353,8 +352,9 @@ export async function listCompressedTar(
     if (!isTarHeader(await content.read(0, 512))) {
       info.entries = 1;
       if (info.originalName) info.sample = [info.originalName];
-      // A format that declares no size (bzip2, compress; zstd or lz4 written from a pipe) is sized by decompressing it within the
-      // walk's bounds: exactly when it fits them, else extrapolated from the share it covered, as a count is.
+      // A format that declares no size (bzip2, compress; zstd or lz4 written from a pipe) is sized by
+      // decompressing it within the walk's bounds: exactly when it fits them, else extrapolated from the
+      // share it covered, as a count is.
       if (
         format.declared === undefined &&
         info.uncompressedSize === undefined &&
