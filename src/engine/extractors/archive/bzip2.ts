@@ -11,7 +11,7 @@
  * ends with the whole blocks it holds, as a gzip one does.
  */
 import { ContentError } from "../../errors.js";
-import { runOf } from "./decoders.js";
+import { OutputChunks, runOf, unreadThen } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 
 /**
@@ -21,8 +21,6 @@ import type { Decoder } from "./forward-decompressor.js";
  * bytes.
  */
 const BLOCK_LOOKAHEAD_BYTES = 2.5 * 1024 * 1024;
-/** Decompressed bytes handed on at a time. */
-const OUTPUT_CHUNK_BYTES = 64 * 1024;
 
 /** The parts of seek-bzip's block reader (lib/index.js, 2.0.0) driven here. */
 interface BunzipReader {
@@ -70,10 +68,7 @@ class Window implements ByteSource {
 
   /** Appends `more`, dropping what was read. */
   append(more: Uint8Array): void {
-    const joined = new Uint8Array(this.ahead + more.byteLength);
-    joined.set(this.bytes.subarray(this.at));
-    joined.set(more, this.ahead);
-    this.bytes = joined;
+    this.bytes = unreadThen(this.bytes, this.at, more);
     this.at = 0;
   }
 
@@ -90,29 +85,6 @@ class Window implements ByteSource {
   }
 }
 
-/** A block's bytes, as seek-bzip writes them one at a time, gathered into chunks. */
-class Chunks implements ByteSink {
-  private chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
-  private filled = 0;
-  private readonly full: Uint8Array[] = [];
-
-  writeByte(byte: number): void {
-    if (this.filled === OUTPUT_CHUNK_BYTES) {
-      this.full.push(this.chunk);
-      this.chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
-      this.filled = 0;
-    }
-    this.chunk[this.filled++] = byte;
-  }
-
-  /** What was written since the last call, chunk by chunk. */
-  *take(): Generator<Uint8Array> {
-    while (this.full.length > 0) yield this.full.shift() as Uint8Array;
-    if (this.filled > 0) yield this.chunk.slice(0, this.filled);
-    this.filled = 0;
-  }
-}
-
 /** bzip2 streams, one after another (pbzip2 and lbzip2 write many), as bzip2 -d reads them. */
 export const bunzip2: Decoder = (compressed, cut) => runOf(bzip2Output(compressed, cut));
 
@@ -120,7 +92,8 @@ async function* bzip2Output(compressed: AsyncIterable<Uint8Array>, cut: boolean)
   const Bunzip = await loadBunzip();
   const source = compressed[Symbol.asyncIterator]();
   const input = new Window();
-  const output = new Chunks();
+  // A block's bytes, as seek-bzip writes them one at a time.
+  const output = new OutputChunks();
   let inputDone = false;
 
   /** Fetches until {@link BLOCK_LOOKAHEAD_BYTES} lie ahead of the reader or the input ends. */

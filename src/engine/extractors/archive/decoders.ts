@@ -37,6 +37,66 @@ export function runOf(output: AsyncGenerator<Uint8Array>): DecoderRun {
   };
 }
 
+/**
+ * What a hand-written decoder keeps of its input, refilled: the bytes of
+ * `bytes` from `from` on (those it has not read yet), followed by `more`.
+ */
+export function unreadThen(bytes: Uint8Array, from: number, more: Uint8Array): Uint8Array<ArrayBuffer> {
+  const unread = bytes.subarray(from);
+  const joined = new Uint8Array(unread.byteLength + more.byteLength);
+  joined.set(unread);
+  joined.set(more, unread.byteLength);
+  return joined;
+}
+
+/** Decompressed bytes handed on at a time by the hand-driven decoders. */
+const OUTPUT_CHUNK_BYTES = 64 * 1024;
+
+/** Decoded bytes, written one at a time, gathered into chunks to hand on. */
+export class OutputChunks {
+  private chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
+  private filled = 0;
+  private readonly full: Uint8Array[] = [];
+
+  writeByte(byte: number): void {
+    if (this.filled === OUTPUT_CHUNK_BYTES) {
+      this.full.push(this.chunk);
+      this.chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
+      this.filled = 0;
+    }
+    this.chunk[this.filled++] = byte;
+  }
+
+  /** Writes `from[start..end)`; byte by byte, as most strings an LZW code names are a few bytes long. */
+  write(from: Uint8Array, start: number, end: number): void {
+    for (let at = start; at < end; at++) {
+      if (this.filled === OUTPUT_CHUNK_BYTES) {
+        this.full.push(this.chunk);
+        this.chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
+        this.filled = 0;
+      }
+      this.chunk[this.filled++] = from[at] as number;
+    }
+  }
+
+  /** Whether a chunk is full, for {@link takeFull}: cheaper to ask after every string than to start a generator. */
+  get hasFull(): boolean {
+    return this.full.length > 0;
+  }
+
+  /** The chunks filled since the last call. */
+  *takeFull(): Generator<Uint8Array> {
+    while (this.full.length > 0) yield this.full.shift() as Uint8Array;
+  }
+
+  /** Everything written since the last call, the chunk being filled included. */
+  *take(): Generator<Uint8Array> {
+    yield* this.takeFull();
+    if (this.filled > 0) yield this.chunk.slice(0, this.filled);
+    this.filled = 0;
+  }
+}
+
 /** Bytes stored as they are (a Debian package's plain `control.tar`), through the same interface. */
 export const stored: Decoder = (compressed) =>
   runOf(

@@ -39,11 +39,13 @@ import { readZipDirectory, type ZipDirectory } from "./zip-directory.js";
  */
 const TARBALL_WALK_INPUT_BYTES = 8 * 1024 * 1024;
 /**
- * The same bound for bzip2, which decodes some 2-4 MB of compressed bytes a
- * second in JavaScript (bzip2 itself, in C, about 2-5 times that): 2 MiB keeps
- * a .tar.bz2 to a second or two of a 1 GB function's time.
+ * The same bound for decoders slower than gzip's, whatever holds the stream
+ * (a tarball object, a Debian package's data member): bzip2 decodes some 2-4
+ * MB of compressed bytes a second in JavaScript (bzip2 itself, in C, about
+ * 2-5 times that), so 2 MiB keeps a .tar.bz2 to a second or two of a 1 GB
+ * function's time.
  */
-export const BZIP2_WALK_INPUT_BYTES = 2 * 1024 * 1024;
+const SLOW_DECODER_INPUT_BYTES = new Map<Decoder, number>([[bunzip2, 2 * 1024 * 1024]]);
 const TARBALL_WALK_MIN_INPUT_BYTES = 256 * 1024;
 /** Compressed bytes fetched a read at a time. */
 const TARBALL_WALK_CHUNK_BYTES = 1024 * 1024;
@@ -275,12 +277,10 @@ async function extractTarball(
   ctx: ExtractContext,
   facts: HeaderFacts,
   decoder: Decoder,
-  maxInput?: number,
 ): Promise<ArchiveInfo> {
   const info: ArchiveInfo = withAssessment(facts, ctx.reader.size);
   return listCompressedTar(ctx, info, {
     decoder,
-    ...(maxInput !== undefined && { maxInput }),
     ...(facts.uncompressedSize !== undefined && {
       declared: {
         size: facts.uncompressedSize,
@@ -316,8 +316,6 @@ export interface CompressedTarFormat {
   declared?: { size: number; understated: string };
   /** Entries whose bodies the walk hands over as it passes them (an npm package's `package.json`). */
   bodies?: TarBodies;
-  /** Compressed bytes to walk at most, when the format's decoder is slower than gzip's; 8 MiB when absent. */
-  maxInput?: number;
 }
 
 /**
@@ -341,7 +339,7 @@ export async function listCompressedTar(
     size,
     maxInput: Math.max(
       TARBALL_WALK_MIN_INPUT_BYTES,
-      Math.min(format.maxInput ?? TARBALL_WALK_INPUT_BYTES, budgetLeft),
+      Math.min(SLOW_DECODER_INPUT_BYTES.get(format.decoder) ?? TARBALL_WALK_INPUT_BYTES, budgetLeft),
     ),
     chunkBytes: TARBALL_WALK_CHUNK_BYTES,
     maxOutput: TARBALL_WALK_OUTPUT_BYTES,
@@ -502,7 +500,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractIso(ctx);
       break;
     case "application/x-bzip2":
-      archive = await extractTarball(ctx, kindOnly("bzip2"), bunzip2, BZIP2_WALK_INPUT_BYTES);
+      archive = await extractTarball(ctx, kindOnly("bzip2"), bunzip2);
       break;
     case "application/x-compress":
       archive = await extractTarball(ctx, kindOnly("compress"), unlzw);

@@ -10,7 +10,7 @@
  * copy from before the content or past the block's bound.
  */
 import { ContentError } from "../../errors.js";
-import { runOf } from "./decoders.js";
+import { runOf, unreadThen } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 
 const FRAME_MAGIC = 0x184d2204;
@@ -40,10 +40,7 @@ class Input {
       const next = await this.source.next();
       if (next.done) this.done = true;
       else {
-        const joined = new Uint8Array(this.bytes.byteLength - this.at + next.value.byteLength);
-        joined.set(this.bytes.subarray(this.at));
-        joined.set(next.value, this.bytes.byteLength - this.at);
-        this.bytes = joined;
+        this.bytes = unreadThen(this.bytes, this.at, next.value);
         this.at = 0;
       }
     }
@@ -136,9 +133,8 @@ async function* lz4Output(compressed: AsyncIterable<Uint8Array>, cut: boolean): 
     throw new ContentError("truncated");
   };
   try {
-    let first = true;
-    while (first || !(await input.atEnd())) {
-      first = false;
+    // A frame at least, then as many as follow.
+    do {
       const magicBytes = await exactly(4);
       if (!magicBytes) return;
       const magic = uint32(magicBytes);
@@ -153,7 +149,7 @@ async function* lz4Output(compressed: AsyncIterable<Uint8Array>, cut: boolean): 
       }
       if (magic !== FRAME_MAGIC) throw new ContentError("lz4: not an LZ4 frame");
       if (!(yield* frame(exactly))) return;
-    }
+    } while (!(await input.atEnd()));
   } finally {
     await input.close();
   }

@@ -11,14 +11,12 @@
  * ends with the last whole code.
  */
 import { ContentError } from "../../errors.js";
-import { runOf } from "./decoders.js";
+import { OutputChunks, runOf, unreadThen } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 
 const INIT_BITS = 9;
 const CLEAR = 256;
 const BLOCK_MODE = 0x80;
-/** Decompressed bytes handed on at a time. */
-const OUTPUT_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Where the current group of eight codes ends: the rest of it is padding when
@@ -28,25 +26,6 @@ const OUTPUT_CHUNK_BYTES = 64 * 1024;
 function groupEnd(pos: number, groupStart: number, bits: number): number {
   const group = bits * 8;
   return groupStart + Math.ceil((pos - groupStart) / group) * group;
-}
-
-/** Decoded strings, gathered into chunks to hand on. */
-class Output {
-  chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
-  filled = 0;
-  readonly ready: Uint8Array[] = [];
-
-  /** Copies a string out; byte by byte, as most are a few bytes long. */
-  write(from: Uint8Array, start: number, end: number): void {
-    for (let at = start; at < end; at++) {
-      if (this.filled === OUTPUT_CHUNK_BYTES) {
-        this.ready.push(this.chunk);
-        this.chunk = new Uint8Array(OUTPUT_CHUNK_BYTES);
-        this.filled = 0;
-      }
-      this.chunk[this.filled++] = from[at] as number;
-    }
-  }
 }
 
 /** compress streams, as uncompress (or gzip -d) reads them. */
@@ -70,14 +49,11 @@ async function* lzwOutput(compressed: AsyncIterable<Uint8Array>): AsyncGenerator
   let oldCode = -1;
   let finalByte = 0;
 
-  const output = new Output();
+  const output = new OutputChunks();
   for await (const more of compressed) {
     // Keep only the bytes from the next code on.
     const drop = Math.min(pos >>> 3, bytes.byteLength);
-    const joined = new Uint8Array(bytes.byteLength - drop + more.byteLength);
-    joined.set(bytes.subarray(drop));
-    joined.set(more, bytes.byteLength - drop);
-    bytes = joined;
+    bytes = unreadThen(bytes, drop, more);
     pos -= drop * 8;
     groupStart -= drop * 8;
     if (header === undefined) {
@@ -107,8 +83,7 @@ async function* lzwOutput(compressed: AsyncIterable<Uint8Array>): AsyncGenerator
       if (oldCode === -1) {
         if (code >= 256) throw new ContentError("compress: the first code is not a byte");
         oldCode = finalByte = code;
-        stack[0] = code;
-        output.write(stack, 0, 1);
+        output.writeByte(code);
         continue;
       }
       if (code === CLEAR && blockMode) {
@@ -139,10 +114,9 @@ async function* lzwOutput(compressed: AsyncIterable<Uint8Array>): AsyncGenerator
         freeEntry++;
       }
       oldCode = incoming;
-      if (output.ready.length > 0) yield* output.ready.splice(0);
+      if (output.hasFull) yield* output.takeFull();
     }
   }
   if (header === undefined) throw new ContentError("compress: header truncated");
-  yield* output.ready.splice(0);
-  if (output.filled > 0) yield output.chunk.slice(0, output.filled);
+  yield* output.take();
 }

@@ -15,14 +15,7 @@ import { cleanString, definedFields } from "../../limits.js";
 import type { ArchiveInfo, PackageInfo, Sections } from "../../types.js";
 import { bunzip2 } from "../archive/bzip2.js";
 import { gunzip, stored, unxz, unzstd } from "../archive/decoders.js";
-import {
-  assess,
-  BZIP2_WALK_INPUT_BYTES,
-  listCompressedTar,
-  listTar,
-  type Region,
-  regionRead,
-} from "../archive/extract.js";
+import { assess, listCompressedTar, listTar, type Region, regionRead } from "../archive/extract.js";
 import { type Decoder, ForwardDecompressor } from "../archive/forward-decompressor.js";
 import { walkTarKeeping } from "../archive/tar.js";
 import type { ExtractContext } from "../extractor.js";
@@ -190,11 +183,7 @@ export async function extractDeb(ctx: ExtractContext): Promise<Sections> {
     archive = await listCompressedTar(
       ctx,
       { kind: "deb", encrypted: false, sample: [] },
-      {
-        decoder,
-        region: dataMember.region,
-        ...(decoder === bunzip2 && { maxInput: BZIP2_WALK_INPUT_BYTES }),
-      },
+      { decoder, region: dataMember.region },
     );
   }
   archive.kind = "deb";
