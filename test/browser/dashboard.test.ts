@@ -249,6 +249,14 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     expect(await page.textContent("[data-section='object'] dd[data-field='status']")).toMatch(
       /partial|error/,
     );
+    // Beside its wider badge, its size and time end in an ellipsis where the card runs out of room, not mid-word.
+    const sizeAndTime = card(CORRUPT).locator(".sub .fit");
+    const overflow = await sizeAndTime.evaluate((node) => {
+      const view = globalThis as unknown as { getComputedStyle(node: unknown): { textOverflow: string } };
+      return view.getComputedStyle(node).textOverflow;
+    });
+    expect(overflow).toBe("ellipsis");
+    expect(await sizeAndTime.textContent()).toMatch(/^\S+ \S+ · \S/);
 
     // The hostile PDF: its title, author and name are literal text, and nothing ran.
     await card(HOSTILE_NAME).click();
