@@ -52,6 +52,34 @@ export function formatTable(table: readonly (readonly string[])[]): string {
     .join("\n");
 }
 
+/** The widest TYPE cell of a table: the common types fit whole (`application/vnd.oasis.opendocument.text`). */
+export const TYPE_COLUMN_WIDTH = 44;
+
+/**
+ * A MIME type for a table's TYPE column: whole when it fits `width`, else its
+ * top-level type and the last dot-separated parts of its subtype that fit, the
+ * parts that tell one vendor type from another (Office's all begin
+ * `application/vnd.openxmlformats-officedocument.`); `--json` keeps it whole.
+ *
+ * @example
+ * shortMime("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+ * // "application/…wordprocessingml.document"
+ */
+export function shortMime(mime: string, width = TYPE_COLUMN_WIDTH): string {
+  const characters = Array.from(mime);
+  if (characters.length <= width) return mime;
+  const slash = mime.indexOf("/");
+  const top = slash >= 0 && slash + 2 < width ? mime.slice(0, slash + 1) : "";
+  const parts = mime.slice(top.length).split(".");
+  for (let first = 1; first < parts.length; first++) {
+    const tail = parts.slice(first).join(".");
+    if (Array.from(tail).length + top.length + 1 <= width) return `${top}…${tail}`;
+  }
+  // No whole part fits: the characters either side of the middle.
+  const head = Math.ceil((width - 1) / 2);
+  return `${characters.slice(0, head).join("")}…${characters.slice(characters.length - (width - 1 - head)).join("")}`;
+}
+
 /**
  * An object's status as a listing row shows it: with `type mismatch` when
  * the content contradicts the declared type or extension (the dashboard's

@@ -4,7 +4,7 @@ import type { Category } from "../../engine/types.js";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary, TimeRange } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
-import { formatBytes, formatTable, printJson, statusText } from "../format.js";
+import { formatBytes, formatTable, printJson, shortMime, statusText } from "../format.js";
 import { parsePositiveInt, parseSince } from "../options.js";
 import { collectPages } from "../paging.js";
 import { type TargetFlags, withTargetFlags } from "../target-flags.js";
@@ -34,7 +34,7 @@ function rowsOf(items: RecordSummary[]): string[][] {
       item.eventTime,
       `s3://${item.bucket}/${item.key}`,
       formatBytes(item.size),
-      item.mime ?? "-",
+      item.mime ? shortMime(item.mime) : "-",
       statusText(item),
     ]),
   ];

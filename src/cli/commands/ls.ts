@@ -4,7 +4,7 @@ import { MAX_KEY_BYTES } from "../../s3/object-key.js";
 import { withoutIndexKeys } from "../../store/schema.js";
 import type { RecordSummary } from "../../store/types.js";
 import { CliError } from "../cli-error.js";
-import { formatBytes, formatTable, printJson, statusText } from "../format.js";
+import { formatBytes, formatTable, printJson, shortMime, statusText } from "../format.js";
 import { parseNameStart, parsePositiveInt } from "../options.js";
 import { collectPages } from "../paging.js";
 import type { Target } from "../target.js";
@@ -167,7 +167,7 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
       rows.push([
         object.key.slice(listing.folder.length),
         formatBytes(object.size),
-        object.mime ?? "-",
+        object.mime ? shortMime(object.mime) : "-",
         statusText(object),
       ]);
     }
