@@ -3,9 +3,9 @@
  * stream decompresses (src/engine/extractors/archive/forward-decompressor.ts),
  * against `bsdtar -tf` and GNU `tar -tf` listing the same file, in the same run.
  * The tarballs are made in a temporary folder: the AWS SDK's packages from
- * node_modules (many small files) as .tar.gz, .tar.xz, .tar.zst, .tar.lz4, .tar.bz2 and .tar.Z
+ * node_modules (many small files) as .tar.gz, .tar.xz, .tar.zst, .tar.lz4, .tar.bz2, .tar.lz and .tar.Z
  * (and as a 7z archive, listed from its LZMA-packed header, for comparison),
- * TypeScript's package as .tar.bz2 (past bzip2's smaller input bound), 6 MiB
+ * TypeScript's package as .tar.bz2 and .tar.lz (past their smaller input bound), 6 MiB
  * of random data in 48 files (content that does not compress), a multi-member
  * bomb (a header, then 1 GiB of zeros as 1 MiB members), a zstd and a bzip2 one, which
  * the engine stops decompressing at its bound, a
@@ -78,6 +78,12 @@ function makeTarballs(): { name: string; path: string }[] {
   execFileSync("tar", ["-I", "lz4", "-cf", sdkLz4, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
   const sdkCompress = join(folder, "aws-sdk.tar.Z");
   execFileSync("tar", ["-Zcf", sdkCompress, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  // And as .tar.lz (decoded by the engine's LZMA, as the stream arrives); TypeScript's package, 2.1 MB as
+  // .tar.lz, is past lzip's 2 MiB input bound.
+  const sdkLzip = join(folder, "aws-sdk.tar.lz");
+  execFileSync("tar", ["--lzip", "-cf", sdkLzip, "-C", join(REPO_ROOT, "node_modules"), "@aws-sdk"]);
+  const typescriptLzip = join(folder, "typescript.tar.lz");
+  execFileSync("tar", ["--lzip", "-cf", typescriptLzip, "-C", join(REPO_ROOT, "node_modules"), "typescript"]);
   const typescriptBzip2 = join(folder, "typescript.tar.bz2");
   execFileSync("tar", ["cjf", typescriptBzip2, "-C", join(REPO_ROOT, "node_modules"), "typescript"]);
   const zstdBomb = join(folder, "bomb.tar.zst");
@@ -98,6 +104,8 @@ function makeTarballs(): { name: string; path: string }[] {
     { name: "AWS SDK packages, bzip2", path: sdkBzip2 },
     { name: "AWS SDK packages, compress", path: sdkCompress },
     { name: "TypeScript's package, bzip2, past the input bound", path: typescriptBzip2 },
+    { name: "AWS SDK packages, lzip", path: sdkLzip },
+    { name: "TypeScript's package, lzip, past the input bound", path: typescriptLzip },
     { name: "AWS SDK packages, 7z (its header)", path: sdk7z },
     { name: "bomb, 1 GiB of zeros", path: bomb },
     { name: "bomb, 1 GiB of zeros, zstd", path: zstdBomb },
@@ -175,7 +183,7 @@ if (!args.includes("--no-record")) {
     "Tarball listings",
     `npx tsx bench/tarball.bench.ts --runs ${runs}`,
     figures,
-    "The engine decompresses at most 8 MiB of compressed input (bzip2: 2 MiB) and 256 MiB of output per tarball, then extrapolates; " +
+    "The engine decompresses at most 8 MiB of compressed input (bzip2 and lzip: 2 MiB) and 256 MiB of output per tarball, then extrapolates; " +
       "the tools list every entry, the bombs' 1 GiB of zeros decompressed whole. RSS is the process's growth over a run, " +
       "the largest of the runs.",
   );

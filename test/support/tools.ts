@@ -26,6 +26,7 @@ export const TOOL_PACKAGES = {
   zstd: "zstd",
   bzip2: "bzip2",
   lz4: "lz4",
+  lzip: "lzip",
   compress: "ncompress",
   "dpkg-deb": "dpkg",
   wixl: "wixl",

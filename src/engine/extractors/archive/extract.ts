@@ -18,9 +18,18 @@ import { type Decoder, ForwardDecompressor } from "./forward-decompressor.js";
 import { parseGzipHeader } from "./gzip.js";
 import { isoArchive, readIso9660 } from "./iso9660.js";
 import { unlz4 } from "./lz4.js";
+import { unlzip } from "./lzip.js";
 import { unlzw } from "./lzw.js";
 import { readSevenZip } from "./seven-zip.js";
-import { type HeaderFacts, kindOnly, readLz4, readRar, readXz, readZstd } from "./stream-headers.js";
+import {
+  type HeaderFacts,
+  kindOnly,
+  readLz4,
+  readLzip,
+  readRar,
+  readXz,
+  readZstd,
+} from "./stream-headers.js";
 import {
   isTarHeader,
   type RangeRead,
@@ -32,7 +41,7 @@ import {
 import { readZipDirectory, type ZipDirectory } from "./zip-directory.js";
 
 /**
- * Compressed bytes of a tarball (gzip, xz, zstd) decompressed to walk the tar
+ * Compressed bytes of a tarball (gzip, xz, zstd, lz4, compress) decompressed to walk the tar
  * inside, the extraction's byte budget allowing (but never fewer than the
  * first 256 KiB): a tarball up to this size is counted whole, a larger one
  * from its first part and extrapolated.
@@ -42,10 +51,14 @@ const TARBALL_WALK_INPUT_BYTES = 8 * 1024 * 1024;
  * The same bound for decoders slower than gzip's, whatever holds the stream
  * (a tarball object, a Debian package's data member): bzip2 decodes some 2-4
  * MB of compressed bytes a second in JavaScript (bzip2 itself, in C, about
- * 2-5 times that), so 2 MiB keeps a .tar.bz2 to a second or two of a 1 GB
- * function's time.
+ * 2-5 times that), and lzip's LZMA about 3 MB (35 MB of content; xz's
+ * WebAssembly decoder 2.5 times that), so 2 MiB keeps a .tar.bz2 or .tar.lz
+ * to a second or two of a 1 GB function's time.
  */
-const SLOW_DECODER_INPUT_BYTES = new Map<Decoder, number>([[bunzip2, 2 * 1024 * 1024]]);
+const SLOW_DECODER_INPUT_BYTES = new Map<Decoder, number>([
+  [bunzip2, 2 * 1024 * 1024],
+  [unlzip, 2 * 1024 * 1024],
+]);
 const TARBALL_WALK_MIN_INPUT_BYTES = 256 * 1024;
 /** Compressed bytes fetched a read at a time. */
 const TARBALL_WALK_CHUNK_BYTES = 1024 * 1024;
@@ -269,9 +282,9 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Secti
 }
 
 /**
- * xz, zstd, lz4, bzip2 and compress: the size an xz index or a zstd or lz4
- * frame header declares (read from the headers alone; bzip2 and compress
- * declare none), and for a tarball its entries (see {@link listCompressedTar}).
+ * xz, zstd, lz4, lzip, bzip2 and compress: the size an xz index, a zstd or lz4
+ * frame header or lzip trailers declare (read from the headers alone; bzip2
+ * and compress declare none), and for a tarball its entries (see {@link listCompressedTar}).
  */
 async function extractTarball(
   ctx: ExtractContext,
@@ -301,6 +314,17 @@ async function xzFacts(ctx: ExtractContext): Promise<HeaderFacts> {
     if (!(error instanceof ContentError)) throw error;
     ctx.warn(`${error.message}: no declared size`);
     return { kind: "xz", encrypted: false, sample: [], estimated: true };
+  }
+}
+
+/** The lzip trailers' facts; a file cut short, or with data after its last member, is listed without a declared size. */
+async function lzipFacts(ctx: ExtractContext): Promise<HeaderFacts> {
+  try {
+    return await readLzip(ctx.reader);
+  } catch (error) {
+    if (!(error instanceof ContentError)) throw error;
+    ctx.warn(`${error.message}: no declared size`);
+    return { kind: "lzip", encrypted: false, sample: [], estimated: true };
   }
 }
 
@@ -506,7 +530,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractTarball(ctx, kindOnly("compress"), unlzw);
       break;
     case "application/x-lzip":
-      archive = kindOnly("lzip");
+      archive = await extractTarball(ctx, await lzipFacts(ctx), unlzip);
       break;
     default:
       return extractZip(ctx);

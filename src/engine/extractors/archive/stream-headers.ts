@@ -1,6 +1,6 @@
 /**
  * What the headers of single-stream compressors and solid archives state
- * cheaply: a declared content size (xz index, zstd/lz4 frame headers), an
+ * cheaply: a declared content size (xz index, zstd/lz4 frame headers, lzip trailers), an
  * encryption flag (7z, RAR), and RAR 4's entry listing. Nothing here
  * decompresses. Hand-written because
  * the npm decoders for these formats decompress whole streams and none reads
@@ -113,6 +113,44 @@ export function readLz4(head: Uint8Array): HeaderFacts {
     facts.uncompressedSize = Number(view(head).getBigUint64(6, true));
     facts.estimated = true;
   }
+  return facts;
+}
+
+const LZIP_MAGIC = [0x4c, 0x5a, 0x49, 0x50];
+/** A header (6), the shortest LZMA stream (an end marker, 5 bytes and more) and a trailer (20). */
+const LZIP_MIN_MEMBER_BYTES = 36;
+/** Members whose trailers are read, from the end; a file of more (plzip writes one per 16 MiB) is extrapolated. */
+const LZIP_MEMBERS_READ = 16;
+
+/**
+ * lzip: each member's trailer, at its end, states its data size and its own
+ * size, so the members are walked back from the end of the file, two small
+ * reads each (the trailer, and the magic number where it says the member
+ * begins). A file of more than {@link LZIP_MEMBERS_READ} members is
+ * extrapolated from those read.
+ */
+export async function readLzip(reader: BlockReader): Promise<HeaderFacts> {
+  const facts: HeaderFacts = { kind: "lzip", encrypted: false, sample: [] };
+  let end = reader.size;
+  let data = 0;
+  for (let members = 0; end > 0; members++) {
+    if (members === LZIP_MEMBERS_READ) {
+      facts.estimated = true;
+      data = Math.round((data * reader.size) / (reader.size - end));
+      break;
+    }
+    if (end < LZIP_MIN_MEMBER_BYTES)
+      throw new ContentError("lzip trailer not found (truncated, or data after the last member)");
+    const trailer = view(await reader.read(end - 20, 20));
+    const memberSize = Number(trailer.getBigUint64(12, true));
+    if (memberSize < LZIP_MIN_MEMBER_BYTES || memberSize > end)
+      throw new ContentError("lzip trailer not found (truncated, or data after the last member)");
+    if (!startsWith(await reader.read(end - memberSize, 4), LZIP_MAGIC))
+      throw new ContentError("lzip member size does not lead to a member");
+    data += Number(trailer.getBigUint64(4, true));
+    end -= memberSize;
+  }
+  facts.uncompressedSize = data;
   return facts;
 }
 
