@@ -71,6 +71,37 @@ export function withTargetFlags(
   return acceptUnused(command, bucket ? ["--api <url>"] : ["--api <url>", "--bucket <name>"]);
 }
 
+/** A flag's value as a shell reads it back: bare when it is plain, else in single quotes. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The flags that chose this command's catalog, for a command it suggests:
+ * repeated, they reach the same one (a stack on other ports, a profile, a
+ * table). `--bucket` is left out, as the suggestion names its bucket in its
+ * s3:// location; variables (CATALOG_BUCKET ...) carry over by themselves.
+ *
+ * @example
+ * sameTargetFlags({ s3Endpoint: "http://127.0.0.1:14569", table: "catalog" })
+ * // " --table catalog --s3-endpoint http://127.0.0.1:14569"
+ */
+export function sameTargetFlags(flags: TargetFlags & { api?: string }): string {
+  const given: [string, string | undefined][] = [
+    ["--profile", flags.profile],
+    ["--region", flags.region],
+    ["--table", flags.table],
+    ["--s3-endpoint", flags.s3Endpoint],
+    ["--dynamodb-endpoint", flags.dynamodbEndpoint],
+    ["--derived-prefix", flags.derivedPrefix],
+    ["--api", flags.api],
+  ];
+  return given
+    .filter((flag): flag is [string, string] => flag[1] !== undefined)
+    .map(([name, value]) => ` ${name} ${shellWord(value)}`)
+    .join("");
+}
+
 /**
  * The derived prefix from `--derived-prefix`, then CATALOG_DERIVED_PREFIX,
  * then the default every stack uses unless deployed with another: keys under

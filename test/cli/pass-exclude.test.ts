@@ -80,4 +80,13 @@ describe.concurrent("--exclude adds to the derived prefix", () => {
       uncataloged: 1,
     });
   });
+
+  it("reprocess names the backfill that catalogs what it found uncataloged, with the flags that reach this stack", async () => {
+    const bucket = await freshBucket();
+    const result = await runCatalog(["reprocess", "--exclude", "tmp/", "--bucket", bucket, ...local]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `not cataloged 1 (run 'catalog backfill s3://${bucket}/ ${local.join(" ")}')`,
+    );
+  });
 });

@@ -27,6 +27,11 @@ function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
+/** The target flags the tests pass, as a suggested command repeats them, for a pattern. */
+function flagsPattern(): string {
+  return local.join(" ").replaceAll(".", "\\.");
+}
+
 function expectOneLineError(result: CliRun, pattern: RegExp): void {
   expect(result.code, result.stdout).toBe(1);
   const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
@@ -107,7 +112,9 @@ describe.concurrent("catalog ls: a location that names an object, not a folder, 
     const result = await catalog(["ls", location, ...local]);
     expectOneLineError(
       result,
-      /^catalog: s3:\/\/uploads\/named\/photo\.jpg is an object, not a folder: 'catalog show s3:\/\/uploads\/named\/photo\.jpg' shows its record$/,
+      new RegExp(
+        `^catalog: s3://uploads/named/photo\\.jpg is an object, not a folder: 'catalog show s3://uploads/named/photo\\.jpg ${flagsPattern()}' shows its record$`,
+      ),
     );
     expect(result.stdout).toBe("");
   });
@@ -116,7 +123,7 @@ describe.concurrent("catalog ls: a location that names an object, not a folder, 
     const result = await catalog(["ls", "s3://uploads/named/both", ...local]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(
-      "s3://uploads/named/both/: 1 object in S3, none cataloged: 'catalog backfill s3://uploads/named/both/' catalogs it\n",
+      `s3://uploads/named/both/: 1 object in S3, none cataloged: 'catalog backfill s3://uploads/named/both/ ${local.join(" ")}' catalogs it\n`,
     );
   });
 
@@ -150,7 +157,7 @@ describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog
     const result = await catalog(["ls", "s3://uploads/unlisted/", ...local]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(
-      "s3://uploads/unlisted/: 2 objects in S3, none cataloged: 'catalog backfill s3://uploads/unlisted/' catalogs them\n",
+      `s3://uploads/unlisted/: 2 objects in S3, none cataloged: 'catalog backfill s3://uploads/unlisted/ ${local.join(" ")}' catalogs them\n`,
     );
     expect(result.stderr).toBe("");
   });
@@ -167,8 +174,12 @@ describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog
     });
   });
 
-  it("after the command it names, lists them and says nothing more", async () => {
-    const backfill = await catalog(["backfill", "s3://uploads/backfilled/", ...local]);
+  it("after the command it names, run as it is printed, lists them and says nothing more", async () => {
+    // The command between the quotes, with the flags that reach this stack (not the default ports).
+    const before = await catalog(["ls", "s3://uploads/backfilled/", ...local]);
+    const named = /'catalog (backfill [^']+)'/.exec(before.stdout)?.[1];
+    expect(named, before.stdout).toBe(`backfill s3://uploads/backfilled/ ${local.join(" ")}`);
+    const backfill = await catalog((named ?? "").split(" "));
     expect(backfill.code, backfill.stderr).toBe(0);
     const [text, json] = await Promise.all([
       catalog(["ls", "s3://uploads/backfilled/", ...local]),
@@ -185,7 +196,7 @@ describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/\nsub\/ +- +folder +-\n$/);
     expect(result.stderr).toBe(
-      "(1 object in S3, none cataloged: 'catalog backfill s3://uploads/mixed/' catalogs it)\n",
+      `(1 object in S3, none cataloged: 'catalog backfill s3://uploads/mixed/ ${local.join(" ")}' catalogs it)\n`,
     );
   });
 
@@ -204,7 +215,7 @@ describe.concurrent("catalog ls: a folder whose objects S3 holds and the catalog
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^NAME +SIZE +TYPE +STATUS\na\.txt +[^\n]+\n$/);
     expect(text.stderr).toBe(
-      "(2 objects in S3 are not cataloged: 'catalog backfill s3://uploads/partly/' catalogs them)\n",
+      `(2 objects in S3 are not cataloged: 'catalog backfill s3://uploads/partly/ ${local.join(" ")}' catalogs them)\n`,
     );
     expect(JSON.parse(json.stdout)).toMatchObject({ folder: "partly/", uncataloged: 2 });
   });
@@ -254,7 +265,7 @@ describe.concurrent("catalog ls --starts-with: the names of a folder that start 
       .map((line) => line.split(/ +/)[0]);
     expect(names).toEqual(["IMG_2024-trip/", "IMG_2024_1.txt", "IMG_2024_2.txt"]);
     expect(result.stderr).toBe(
-      "(1 object in S3 is not cataloged: 'catalog backfill s3://uploads/camera/IMG_2024' catalogs it)\n",
+      `(1 object in S3 is not cataloged: 'catalog backfill s3://uploads/camera/IMG_2024 ${local.join(" ")}' catalogs it)\n`,
     );
   });
 

@@ -8,7 +8,13 @@ import { printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
 import type { Target } from "../target.js";
-import { derivedPrefixOf, parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
+import {
+  derivedPrefixOf,
+  parseS3Url,
+  sameTargetFlags,
+  type TargetFlags,
+  withTargetFlags,
+} from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
 
@@ -37,8 +43,13 @@ function excludePrefix(value: string, previous: string[] | undefined): string[] 
   return [...(previous ?? []), value];
 }
 
-function printSummary(spec: PassCommandSpec, summary: PassSummary, location: string, json: boolean): void {
-  if (json) {
+function printSummary(
+  spec: PassCommandSpec,
+  summary: PassSummary,
+  location: string,
+  flags: TargetFlags & { json?: boolean },
+): void {
+  if (flags.json) {
     printJson(summary);
     return;
   }
@@ -56,7 +67,9 @@ function printSummary(spec: PassCommandSpec, summary: PassSummary, location: str
     `errors ${summary.errors}`,
   ];
   if (spec.name === "reprocess" && summary.uncataloged > 0)
-    parts.push(`not cataloged ${summary.uncataloged} (run 'catalog backfill')`);
+    parts.push(
+      `not cataloged ${summary.uncataloged} (run ${terminalSafe(`'catalog backfill ${location}${sameTargetFlags(flags)}'`)})`,
+    );
   process.stdout.write(
     `${spec.name}: ${parts.join(", ")} in ${summary.seconds} s${summary.interrupted ? " (interrupted: run it again to resume)" : ""}\n`,
   );
@@ -131,7 +144,7 @@ async function runPass(spec: PassCommandSpec, location: string | undefined, flag
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     }
-    printSummary(spec, summary, `s3://${bucket}/${prefix}`, flags.json === true);
+    printSummary(spec, summary, `s3://${bucket}/${prefix}`, flags);
     if (summary.interrupted) process.exitCode = stopping === "SIGTERM" ? 143 : 130;
     else if (summary.errors > 0) process.exitCode = 1;
   });

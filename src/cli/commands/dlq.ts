@@ -156,7 +156,9 @@ async function runReplay(flags: DlqFlags): Promise<void> {
     if (flags.json) printJson(result);
     else process.stdout.write(`replayed ${result.replayed}, still failing ${result.failed}\n`);
     if (!flags.json && result.failed > 0) {
-      process.stderr.write("catalog dlq replay: see 'catalog dlq ls' for the errors\n");
+      process.stderr.write(
+        `catalog dlq replay: see 'catalog dlq ls${flags.api ? ` --api ${flags.api}` : ""}' for the errors\n`,
+      );
     }
     if (!flags.json) reportUnreadable("replay", unreadable);
     if (result.failed > 0 || unreadable > 0) process.exitCode = 1;

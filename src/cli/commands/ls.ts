@@ -8,7 +8,13 @@ import { formatBytes, formatTable, printJson, shortMime, statusText } from "../f
 import { parseNameStart, parsePositiveInt } from "../options.js";
 import { collectPages } from "../paging.js";
 import type { Target } from "../target.js";
-import { derivedPrefixOf, parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
+import {
+  derivedPrefixOf,
+  parseS3Url,
+  sameTargetFlags,
+  type TargetFlags,
+  withTargetFlags,
+} from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
 
@@ -127,7 +133,7 @@ async function isObjectOnly(target: Target, bucket: string, key: string): Promis
  * the catalog: how many, and the command that catalogs them. Under the derived prefix
  * they are thumbnails, which nothing catalogs (and backfill refuses).
  */
-function uncatalogedNote(listing: FolderListing, derivedPrefix: string): string {
+function uncatalogedNote(listing: FolderListing, derivedPrefix: string, flags: TargetFlags): string {
   const count = `${listing.more ? "at least " : ""}${listing.uncataloged} object${listing.uncataloged === 1 ? "" : "s"} in S3`;
   const location = `s3://${listing.bucket}/${listing.folder}${listing.startsWith ?? ""}`;
   if (isDerivedKey(listing.folder, derivedPrefix))
@@ -137,7 +143,9 @@ function uncatalogedNote(listing: FolderListing, derivedPrefix: string): string 
     listing.objects.length === 0
       ? `${count}, none cataloged`
       : `${count} ${one ? "is" : "are"} not cataloged`;
-  return terminalSafe(`${which}: 'catalog backfill ${location}' catalogs ${one ? "it" : "them"}`);
+  return terminalSafe(
+    `${which}: 'catalog backfill ${location}${sameTargetFlags(flags)}' catalogs ${one ? "it" : "them"}`,
+  );
 }
 
 async function runLs(location: string | undefined, flags: LsFlags): Promise<void> {
@@ -153,7 +161,7 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
     // `ls s3://uploads/a.jpg` asks for a folder that is not there: "empty" would hide that a.jpg is.
     if (empty && key !== listing.folder && (await isObjectOnly(target, bucket, key))) {
       throw new CliError(
-        `s3://${bucket}/${key} is an object, not a folder: 'catalog show s3://${bucket}/${key}' shows its record`,
+        `s3://${bucket}/${key} is an object, not a folder: 'catalog show s3://${bucket}/${key}${sameTargetFlags(flags)}' shows its record`,
       );
     }
     if (flags.json) {
@@ -172,7 +180,7 @@ async function runLs(location: string | undefined, flags: LsFlags): Promise<void
       ]);
     }
     const note =
-      listing.uncataloged === undefined ? undefined : uncatalogedNote(listing, derivedPrefixOf(flags));
+      listing.uncataloged === undefined ? undefined : uncatalogedNote(listing, derivedPrefixOf(flags), flags);
     if (rows.length === 1) {
       // "empty" only when S3 agrees: a folder nobody cataloged says so, and how to catalog it.
       const names = startsWith ? ` (names starting with '${startsWith}')` : "";
