@@ -108,7 +108,12 @@ describe("uploadPlan", () => {
     ]);
   });
 
-  it("fails on a missing path before anything is sent", async () => {
-    await expect(uploadPlan([join(root, "nope")], "")).rejects.toThrow(/no such file or directory/);
+  it("lists a missing path as skipped, and plans the others, as cp copies them", async () => {
+    const plan = await uploadPlan([join(root, "nope"), join(root, "notes.txt"), "/dev/null"], "");
+    expect(plan.items.map(({ key }) => key)).toEqual(["notes.txt"]);
+    expect(plan.skipped).toEqual([
+      { path: join(root, "nope"), reason: "no such file or directory" },
+      { path: "/dev/null", reason: "not a file or directory" },
+    ]);
   });
 });

@@ -96,6 +96,25 @@ describe.concurrent("catalog upload: what a folder holds besides plain files", (
     ]);
   });
 
+  it("sends the paths that are there when one named is missing, names it, and exits 1", async () => {
+    const bucket = await freshBucket();
+    const missing = join(root, "no-such-file.jpg");
+    const result = await runCatalog([
+      "upload",
+      missing,
+      join(root, "mixed", "plain.txt"),
+      "--bucket",
+      bucket,
+      ...local,
+    ]);
+    expect(result.code).toBe(1);
+    expect(await keysIn(bucket)).toEqual(["plain.txt"]);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      `catalog upload: ${missing}: skipped: no such file or directory`,
+      "catalog: 1 file(s) or folder(s) skipped; the 1 other(s) uploaded",
+    ]);
+  });
+
   it("skips a link to the folder or to a folder above it, and follows one to a folder beside it", async () => {
     const bucket = await freshBucket();
     const tree = join(root, "nest", "outer", "tree");

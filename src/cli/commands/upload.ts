@@ -59,8 +59,9 @@ export interface UploadPlan {
  * does, except into a folder they are in. What a directory holds that cannot
  * be uploaded (a broken link, a socket, a name that is not UTF-8, a folder
  * that cannot be read, a file whose key would be under the derived prefix,
- * where nothing is cataloged) is listed in `skipped`, for the caller to say.
- * A missing path, or a key over S3's 1,024 bytes, fails before anything is
+ * where nothing is cataloged) is listed in `skipped`, for the caller to say,
+ * and so is a path named that is missing or no file or directory, as `cp`
+ * copies the others. A key over S3's 1,024 bytes fails before anything is
  * sent.
  *
  * @example
@@ -85,7 +86,8 @@ export async function uploadPlan(
       info = await stat(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new CliError(`${path}: ${code === "ENOENT" ? "no such file or directory" : unreadable(error)}`);
+      skipped.push({ path, reason: code === "ENOENT" ? "no such file or directory" : unreadable(error) });
+      continue;
     }
     if (info.isDirectory()) {
       const parent = dirname(resolve(path));
@@ -109,7 +111,7 @@ export async function uploadPlan(
       const key = prefix + basename(path);
       if (!derived(path, key)) items.push({ path, key, size: info.size });
     } else {
-      throw new CliError(`${path}: not a file or directory`);
+      skipped.push({ path, reason: "not a file or directory" });
     }
   }
   const tooLong = items.filter((item) => Buffer.byteLength(item.key) > MAX_KEY_BYTES);
@@ -235,6 +237,9 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
     );
   }
   const { items, skipped } = await uploadPlan(paths, flags.prefix, derivedPrefix);
+  // One path that cannot be sent, and nothing else: the one-line error of a bad argument.
+  const only = skipped[0];
+  if (items.length === 0 && skipped.length === 1 && only) throw new CliError(`${only.path}: ${only.reason}`);
   for (const { path, reason } of skipped) {
     process.stderr.write(`catalog upload: ${terminalSafe(path)}: skipped: ${reason}\n`);
   }
