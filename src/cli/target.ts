@@ -10,6 +10,7 @@ import {
 import { bucketNameProblem } from "../s3/bucket-name.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { CliError } from "./cli-error.js";
+import { isNotTheProtocol } from "./sdk-errors.js";
 import { type TargetFlags, targetsAws, httpUrl as url } from "./target-flags.js";
 
 export type { TargetFlags };
@@ -23,6 +24,8 @@ export interface CatalogConnection {
   dynamodb: DynamoDBClient;
   store: CatalogStore;
   tableName: string;
+  /** The endpoints the clients were pointed at (the local stack's, or a flag's); AWS's own are not named. */
+  endpoints?: { s3?: string; dynamodb?: string };
   close(): void;
 }
 
@@ -63,6 +66,7 @@ export function connectCatalog(flags: TargetFlags, env: NodeJS.ProcessEnv = proc
 
   let s3: S3Client;
   let dynamodb: DynamoDBClient;
+  let endpoints: NonNullable<CatalogConnection["endpoints"]>;
   if (aws) {
     const common = {
       ...(flags.region && { region: flags.region }),
@@ -77,20 +81,28 @@ export function connectCatalog(flags: TargetFlags, env: NodeJS.ProcessEnv = proc
       ...common,
       ...(flags.dynamodbEndpoint && { endpoint: url(flags.dynamodbEndpoint, "--dynamodb-endpoint") }),
     });
+    endpoints = {
+      ...(flags.s3Endpoint && { s3: flags.s3Endpoint }),
+      ...(flags.dynamodbEndpoint && { dynamodb: flags.dynamodbEndpoint }),
+    };
   } else {
+    endpoints = {
+      s3: url(flags.s3Endpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.s3Port}`, "--s3-endpoint"),
+      dynamodb: url(
+        flags.dynamodbEndpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.dynamodbPort}`,
+        "--dynamodb-endpoint",
+      ),
+    };
     s3 = new S3Client({
       ...LOCAL_S3_CLIENT_OPTIONS,
-      endpoint: url(flags.s3Endpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.s3Port}`, "--s3-endpoint"),
+      endpoint: endpoints.s3,
       requestHandler: SDK_HTTP_TIMEOUTS,
     });
     dynamodb = new DynamoDBClient({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       requestHandler: SDK_HTTP_TIMEOUTS,
-      endpoint: url(
-        flags.dynamodbEndpoint ?? `http://127.0.0.1:${LOCAL_DEFAULTS.dynamodbPort}`,
-        "--dynamodb-endpoint",
-      ),
+      endpoint: endpoints.dynamodb,
     });
   }
   return {
@@ -100,6 +112,7 @@ export function connectCatalog(flags: TargetFlags, env: NodeJS.ProcessEnv = proc
     dynamodb,
     store: new CatalogStore(dynamodb, { tableName }),
     tableName,
+    endpoints,
     close() {
       s3.destroy();
       dynamodb.destroy();
@@ -170,6 +183,22 @@ export function explainConnectionError(error: unknown, target: Target): never {
   if (target.mode === "local" && names.includes("ServiceUnavailable")) {
     throw new CliError(
       "the local stack is stopping and accepts no more changes: start it again with 'npm start' (catalog dev)",
+    );
+  }
+  const garbled = chain.find(isNotTheProtocol) as
+    | { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } }
+    | undefined;
+  if (garbled) {
+    // The catalog store's failures are DynamoDB's; any other call a command makes is S3's.
+    const dynamodb = names.includes("StoreError");
+    const service = dynamodb ? "DynamoDB" : "S3";
+    const endpoint = dynamodb ? target.endpoints?.dynamodb : target.endpoints?.s3;
+    const status = garbled.$metadata?.httpStatusCode ?? garbled.$response?.statusCode;
+    const flag = dynamodb ? "--dynamodb-endpoint" : "--s3-endpoint";
+    throw new CliError(
+      `the ${service} endpoint${endpoint ? ` ${endpoint}` : ""} answered, but not as ${service} does` +
+        `${status ? ` (HTTP ${status})` : ""}: is ${flag} the address of the ${service} server?` +
+        (target.mode === "local" ? " ('catalog dev' prints it)" : ""),
     );
   }
   if (names.includes("ResourceNotFoundException"))

@@ -441,3 +441,30 @@ describe("catalog upload: Ctrl-C", () => {
     expect(stderr).toContain(`catalog upload: interrupted: ${uploaded.length} of ${count} file(s) uploaded`);
   });
 });
+
+describe.concurrent("catalog CLI: an endpoint where another kind of server answers is named", () => {
+  it.each([
+    ["find --problems", ["find", "--problems"], "DynamoDB"],
+    ["show", ["show", "s3://uploads/a.jpg"], "DynamoDB"],
+    ["ls", ["ls", "s3://uploads/"], "S3"],
+    ["upload", ["upload", join(REPO_ROOT, "README.md")], "S3"],
+  ])("catalog %s with the other server's endpoint as %s's", async (_, args, service) => {
+    // One endpoint names the other server (S3's port given as DynamoDB's, or the reverse).
+    const s3 = service === "S3";
+    const endpoint = s3 ? servers.dynamodbEndpoint : servers.s3Endpoint;
+    const result = await catalog([
+      ...args,
+      "--s3-endpoint",
+      s3 ? endpoint : servers.s3Endpoint,
+      "--dynamodb-endpoint",
+      s3 ? servers.dynamodbEndpoint : endpoint,
+    ]);
+    const flag = s3 ? "--s3-endpoint" : "--dynamodb-endpoint";
+    expectOneLineError(
+      result,
+      new RegExp(
+        `^catalog: the ${service} endpoint ${endpoint} answered, but not as ${service} does( \\(HTTP \\d+\\))?: is ${flag} the address of the ${service} server\\? \\('catalog dev' prints it\\)$`,
+      ),
+    );
+  });
+});

@@ -14,6 +14,7 @@ import { type WalkProblem, walkFolder } from "../folder-walk.js";
 import { formatBytes, summaryLine } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
+import { isNotTheProtocol } from "../sdk-errors.js";
 import type { Target, TargetFlags } from "../target.js";
 import { derivedPrefixOf, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
@@ -187,7 +188,9 @@ function isFatal(error: unknown, target: Target): boolean {
     name === "NoSuchBucket" ||
     name === "CredentialsProviderError" ||
     name === "InvalidAccessKeyId" ||
-    (name === "ServiceUnavailable" && target.mode === "local")
+    (name === "ServiceUnavailable" && target.mode === "local") ||
+    // Another kind of server at the endpoint answers every file the same way.
+    isNotTheProtocol(error)
   );
 }
 
