@@ -22,6 +22,56 @@ describe("summarise", () => {
   });
 });
 
+describe("summarise: every section with facts says them", () => {
+  const facts = (overrides: Parameters<typeof testExtraction>[0]) =>
+    summarise(testExtraction(overrides)).split("\t")[3];
+
+  it("counts a document's pages, slides and sheets, one as one", () => {
+    expect(facts({ document: { kind: "ooxml", slides: 1, title: "Plan" } })).toBe('1 slide, "Plan"');
+    expect(facts({ document: { kind: "ooxml", sheets: 3 } })).toBe("3 sheets");
+    expect(
+      facts({
+        text: {
+          encoding: "utf-8",
+          bom: false,
+          lineEndings: "none",
+          lines: 1,
+          words: 3,
+          chars: 12,
+          estimated: false,
+        },
+      }),
+    ).toBe("utf-8, 1 line");
+  });
+
+  it("names a font and counts its glyphs, and names an executable's kind and product", () => {
+    expect(facts({ font: { family: "DejaVu Sans", fullName: "DejaVu Sans Bold", glyphs: 6253 } })).toBe(
+      '"DejaVu Sans Bold", 6253 glyphs',
+    );
+    expect(
+      facts({
+        executable: {
+          format: "pe",
+          architecture: "x86-64",
+          type: "executable",
+          product: "Tool",
+          productVersion: "1.2",
+        },
+      }),
+    ).toBe('pe x86-64 executable, "Tool 1.2"');
+  });
+
+  it("says a type mismatch as the other commands do, and a status after the facts or alone", () => {
+    const mismatch = testFormat("image/png", "png", "image");
+    mismatch.mismatch = true;
+    expect(facts({ format: mismatch })).toBe("type mismatch");
+    expect(facts({ status: "error", reason: "truncated" })).toBe("[error: truncated]");
+    expect(facts({ status: "partial", reason: "limit", image: { width: 2, height: 3 } })).toBe(
+      "2x3 [partial: limit]",
+    );
+  });
+});
+
 describe("summariseDetection", () => {
   it("names the type and category, and the SHA-256 when --hash asked for it", () => {
     const format = testFormat("image/jpeg", "jpg", "image");
