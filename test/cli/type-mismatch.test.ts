@@ -145,7 +145,7 @@ describe("a type mismatch, as the CLI shows it", () => {
 });
 
 describe("upload --wait --json", () => {
-  it("prints each record as show --json does, without the table's index keys", async () => {
+  it("prints each record as show --json does, without the table's index keys, and its etag as the record spells it", async () => {
     // Prepare: content of its own, so the duplicates above stay as they are.
     const file = join(folder, "json-note.txt");
     await writeFile(file, `a note of its own, ${Date.now()}\n`);
@@ -153,11 +153,15 @@ describe("upload --wait --json", () => {
     const uploadedJson = await catalogCli(ports, "upload", file, "--prefix", "json", "--wait", "--json");
     // Assess
     expect(uploadedJson.code, uploadedJson.stderr).toBe(0);
-    const { key, record } = JSON.parse(uploadedJson.stdout) as {
+    const { key, etag, record } = JSON.parse(uploadedJson.stdout) as {
       key: string;
+      etag: string;
       record: Record<string, unknown>;
     };
     expect(key).toBe("json/json-note.txt");
+    // Spelt as the record spells it.
+    expect(etag).toMatch(/^[0-9a-f]{32}$/);
+    expect(record.etag).toBe(etag);
     expect(record).toMatchObject({ key, status: "ok", category: "text" });
     const shown = await catalogCli(ports, "show", `s3://uploads/${key}`, "--json");
     expect(Object.keys(record).sort()).toEqual(Object.keys(JSON.parse(shown.stdout).record).sort());

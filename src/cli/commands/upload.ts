@@ -295,7 +295,8 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
         }
         uploaded++;
         let line = flags.json
-          ? JSON.stringify({ bucket: target.bucket, key: item.key, size: item.size, eTag })
+          ? // `etag`, as records, `show --json` and the HTTP API spell it.
+            JSON.stringify({ bucket: target.bucket, key: item.key, size: item.size, etag: eTag })
           : `uploaded ${url} (${formatBytes(item.size)})`;
         if (flags.wait) {
           const record = await waitForRecord(
@@ -316,7 +317,7 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
                 bucket: target.bucket,
                 key: item.key,
                 size: item.size,
-                eTag,
+                etag: eTag,
                 record: withoutIndexKeys(record),
               })
             : summaryLine(record);
