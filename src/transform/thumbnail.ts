@@ -239,9 +239,8 @@ function firstLine(error: unknown): string {
     .map((line) => line.trim())
     .filter(Boolean);
   // For HEIC the useful line ("...not been built in: HEVC...") follows several seek complaints.
-  return (
-    lines.find((line) => /not been built in|exceeds|timeout|unsupported/i.test(line)) ??
-    lines[0] ??
-    "unknown error"
-  );
+  const line = lines.find((line) => /not been built in|exceeds|timeout|unsupported/i.test(line)) ?? lines[0];
+  // sharp ends some messages with a colon before a libvips detail it does not always have
+  // ("Input buffer has corrupt header:"): a warning should not read as cut off.
+  return line?.replace(/\s*:$/, "") || "unknown error";
 }
