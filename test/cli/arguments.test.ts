@@ -150,6 +150,7 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],
     [["reprocess", "--bogus"], /unknown option '--bogus'/],
     [["dlq", "drain"], /unknown command 'drain'/],
+    [["worker"], /^catalog: no queue: pass --queue URL or set CATALOG_QUEUE_URL$/],
     [["worker", "--queue", "http://127.0.0.1:9/q", "--log-level", "loud"], /expected one of DEBUG, INFO/],
     [
       ["worker", "--queue", "http://127.0.0.1:9/q", "--visibility-timeout", "43201"],

@@ -468,3 +468,32 @@ describe.concurrent("catalog CLI: an endpoint where another kind of server answe
     );
   });
 });
+
+describe.concurrent("catalog show: what it says when there is less or more to show", () => {
+  it("names ls for a folder, which is listed rather than shown", async () => {
+    await servers.s3.send(new PutObjectCommand({ Bucket: "uploads", Key: "shown/inside.txt", Body: "x" }));
+    const result = await catalog(["show", "s3://uploads/shown/", ...local]);
+    expectOneLineError(
+      result,
+      new RegExp(
+        `^catalog: s3://uploads/shown/ is not in the catalog: a folder\\? 'catalog ls s3://uploads/shown/ ${flagsPattern()}' lists it$`,
+      ),
+    );
+  });
+
+  it("says 'the newest event' when --history 1 leaves older ones out", async () => {
+    // Prepare: two versions of one key, each cataloged: two events in its history.
+    for (const body of ["first", "second"]) {
+      await servers.s3.send(new PutObjectCommand({ Bucket: "uploads", Key: "history/a.txt", Body: body }));
+      const backfill = await catalog(["backfill", "s3://uploads/history/", ...local]);
+      expect(backfill.code, backfill.stderr).toBe(0);
+    }
+
+    // Act
+    const result = await catalog(["show", "s3://uploads/history/a.txt", "--history", "1", ...local]);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("  (the newest event; older ones exist: raise --history)\n");
+  });
+});

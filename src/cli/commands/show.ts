@@ -5,7 +5,7 @@ import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { sectionLines } from "../section-lines.js";
-import { parseS3Url, type TargetFlags, withTargetFlags } from "../target-flags.js";
+import { parseS3Url, sameTargetFlags, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
 
@@ -115,7 +115,13 @@ async function runShow(location: string, flags: ShowFlags): Promise<void> {
     const { record, audit, olderAudit } = await target.store.getObject(bucket, key, {
       auditLimit: flags.history,
     });
-    if (!record && audit.length === 0) throw new CliError(`s3://${bucket}/${key} is not in the catalog`);
+    if (!record && audit.length === 0) {
+      // A folder is listed, not shown: say which command does that.
+      const folder = key.endsWith("/")
+        ? `: a folder? 'catalog ls s3://${bucket}/${key}${sameTargetFlags(flags)}' lists it`
+        : "";
+      throw new CliError(`s3://${bucket}/${key} is not in the catalog${folder}`);
+    }
     if (flags.json) {
       printJson({
         record: record ? withoutIndexKeys(record) : null,
@@ -126,7 +132,9 @@ async function runShow(location: string, flags: ShowFlags): Promise<void> {
     }
     const lines = record ? describeRecord(record) : [`s3://${bucket}/${key}`, "  no record (see history)"];
     const older = olderAudit
-      ? [`  (the ${audit.length} newest events; older ones exist: raise --history)`]
+      ? [
+          `  (${audit.length === 1 ? "the newest event" : `the ${audit.length} newest events`}; older ones exist: raise --history)`,
+        ]
       : [];
     // One line per entry of `lines`: a value cannot add a line or act on the terminal.
     process.stdout.write(`${[...lines.map(terminalSafe), ...describeAudit(audit), ...older].join("\n")}\n`);

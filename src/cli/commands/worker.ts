@@ -11,7 +11,8 @@ export function registerWorker(program: Command): void {
       .description(
         "long-poll an SQS queue of S3 notifications and catalog each object, as the SQS-triggered function does",
       )
-      .requiredOption(
+      // Not Commander's required option: its error names the flag alone, not the variable that may stand for it.
+      .option(
         "--queue <url>",
         "SQS queue URL (env CATALOG_QUEUE_URL); an Amazon SQS URL means AWS, in its region",
         process.env.CATALOG_QUEUE_URL,
