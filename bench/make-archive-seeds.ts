@@ -5,12 +5,12 @@
  * (.tar, .tar.gz, .tar.xz with one and several blocks, .tar.zst, .tgz,
  * .tar.bz2 with one and two streams, .tar.lz4 with independent, linked and
  * legacy blocks, .tar.Z with 16- and 12-bit codes, .tar.lz with one and two
- * members), and
+ * members, .tar.lzma), and
  * Debian, RPM, Windows Installer, Python (wheel), Java (JAR) and npm
  * packages, and ISO 9660 images.
  *
  *   npx tsx bench/make-archive-seeds.ts DIR
- *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|bz2|tbz2|lz4|lz|Z|deb|rpm|msi|whl|jar|iso)$' --no-write
+ *   npx tsx bench/fuzz.bench.ts --seeds-dir DIR --files '\.(7z|rar|tar|gz|tgz|xz|zst|bz2|tbz2|lz4|lz|lzma|Z|deb|rpm|msi|whl|jar|iso)$' --no-write
  *
  * Needs 7zz, xz, zstd, bzip2, lz4, lzip, compress (ncompress), GNU tar and dpkg-deb on PATH, rpmbuild for the RPM
  * seed, wixl for the installer and xorriso for the ISO ones (as .ci/run
@@ -104,6 +104,7 @@ keep("lz4-legacy.tar.lz4", execFileSync("lz4", ["-c", "-q", "-l", tarPath]));
 keep("compress.tar.Z", execFileSync("compress", ["-c", tarPath]));
 keep("compress-12-bit.tar.Z", execFileSync("compress", ["-c", "-b", "12", tarPath]));
 keep("lzip.tar.lz", execFileSync("lzip", ["-c", "-q", tarPath]));
+keep("lzma-alone.tar.lzma", execFileSync("xz", ["--format=lzma", "-c", tarPath]));
 keep("lzip-small-dictionary.tar.lz", execFileSync("lzip", ["-c", "-q", "-s", "4KiB", tarPath]));
 // Two members, the tar cut between them, as plzip and lzip -b write them.
 keep(

@@ -123,19 +123,23 @@ describeWith("dpkg-deb")("Debian packages", () => {
     },
   );
 
-  itWith("ar", "bzip2")("list a data.tar.bz2, as packages older dpkg-deb built have it", async () => {
-    // Prepare: dpkg-deb no longer writes bzip2 but still reads it; the gzip package's data member
-    // recompressed and the package put back together with ar, in dpkg's member order.
-    const folder = mkdtempSync(join(work, "deb-bz2-"));
+  /** The gzip package with its data member recompressed by `compress` as `data.tar<suffix>`, put back together with ar in dpkg's member order. */
+  function repackedDeb(suffix: string, compress: (tar: Buffer) => Buffer): { bytes: Buffer; tar: Buffer } {
+    const folder = mkdtempSync(join(work, `deb${suffix.replace(".", "-")}-`));
     writeFileSync(join(folder, "gzip.deb"), buildDeb("gzip"));
     execFileSync("ar", ["x", "gzip.deb"], { cwd: folder });
     const tar = gunzipSync(readFileSync(join(folder, "data.tar.gz")));
-    writeFileSync(join(folder, "data.tar.bz2"), execFileSync("bzip2", ["-c"], { input: tar }));
+    writeFileSync(join(folder, `data.tar${suffix}`), compress(tar));
     const controlMember = execFileSync("ar", ["t", "gzip.deb"], { cwd: folder, encoding: "utf8" })
       .split("\n")
       .find((name) => name.startsWith("control.tar")) as string;
-    execFileSync("ar", ["rcD", "bz2.deb", "debian-binary", controlMember, "data.tar.bz2"], { cwd: folder });
-    const bytes = readFileSync(join(folder, "bz2.deb"));
+    execFileSync("ar", ["rcD", "repacked.deb", "debian-binary", controlMember, `data.tar${suffix}`], {
+      cwd: folder,
+    });
+    return { bytes: readFileSync(join(folder, "repacked.deb")), tar };
+  }
+
+  async function expectListedAsDpkgLists(bytes: Buffer, tar: Buffer): Promise<void> {
     const listed = dpkgList(bytes);
 
     // Act
@@ -148,6 +152,22 @@ describeWith("dpkg-deb")("Debian packages", () => {
     expect(result.archive).toMatchObject({ kind: "deb", entries: listed.length, nestedArchives: 1 });
     expect(result.archive?.sample).toEqual(listed.slice(0, 20));
     expect(result.archive?.uncompressedSize).toBe(tar.byteLength);
+  }
+
+  itWith("ar", "bzip2")("list a data.tar.bz2, as packages older dpkg-deb built have it", async () => {
+    // Prepare: dpkg-deb no longer writes bzip2 but still reads it.
+    const { bytes, tar } = repackedDeb(".bz2", (content) =>
+      execFileSync("bzip2", ["-c"], { input: content }),
+    );
+    await expectListedAsDpkgLists(bytes, tar);
+  });
+
+  itWith("ar", "xz")("list a data.tar.lzma, as packages of LZMA Utils' time have it", async () => {
+    // Prepare: dpkg-deb reads LZMA-alone data members, which xz --format=lzma writes.
+    const { bytes, tar } = repackedDeb(".lzma", (content) =>
+      execFileSync("xz", ["--format=lzma", "-c"], { input: content }),
+    );
+    await expectListedAsDpkgLists(bytes, tar);
   });
 
   it("is described the same when read by ranges, as a large object is", async () => {

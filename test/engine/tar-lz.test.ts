@@ -1,11 +1,12 @@
 /**
- * Tarballs compressed with lzip (.tar.lz): the tar inside is walked as the
- * LZMA stream decodes, as a .tar.xz is, and the size comes from the members'
- * trailers. The compressed bytes come from the lzip tool itself, at its
+ * Tarballs compressed with lzip (.tar.lz) and as LZMA-alone streams
+ * (.tar.lzma): the tar inside is walked as the LZMA stream decodes, as a
+ * .tar.xz is, and the size comes from the lzip members' trailers or the
+ * .lzma header. The compressed bytes come from the lzip tool itself, at its
  * levels and with the dictionary and member sizes it can be given, and the
  * names are checked against bsdtar's listing.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -227,5 +228,68 @@ describeWith("lzip", "bsdtar")("lzip tarballs", () => {
     expect(result.status).toBe("ok");
     expect(result.archive).toMatchObject({ kind: "lzip", entries: 1 });
     expect(result.warnings).toContainEqual(expect.stringMatching(/^the lzip data is damaged \(/));
+  });
+});
+
+/** `bytes` as xz writes an LZMA-alone stream (.lzma): its size unknown in the header, an end marker. */
+function lzmaAlone(bytes: Uint8Array, ...args: string[]): Buffer {
+  return execFileSync("xz", ["--format=lzma", "-c", ...args], { input: bytes, maxBuffer: 256 * 1024 * 1024 });
+}
+
+describeWith("xz", "bsdtar")("LZMA-alone tarballs (.tar.lzma)", () => {
+  it.each([
+    { shape: "xz's default level", args: [] },
+    {
+      shape: "a 4 KiB dictionary and other literal settings",
+      args: ["--lzma1=preset=6,dict=4KiB,lc=1,lp=2,pb=0"],
+    },
+  ])("are detected by their header and list every entry in bsdtar's order, from $shape", async ({ args }) => {
+    // Prepare: 2,000 small files, 1.9 MB of tar.
+    const tar = textTar(2000);
+    const bytes = lzmaAlone(tar, ...args);
+
+    // Act: named .bin, so the header alone says what it is.
+    const result = await extractNamed(bytes, "docs.bin");
+
+    // Assess: xz states no size in the header, so it is what the stream decodes to.
+    expect(result.status).toBe("ok");
+    expect(result.format).toMatchObject({ mime: "application/x-lzma", ext: "lzma", category: "archive" });
+    const listed = bsdtarList(bytes, "docs.tar.lzma");
+    expect(result.archive).toMatchObject({
+      kind: "lzma",
+      entries: listed.length,
+      uncompressedSize: tar.byteLength,
+    });
+    expect(result.archive?.sample).toEqual(listed.slice(0, 20));
+    expect(result.archive?.estimated).toBeUndefined();
+  });
+
+  it("stops at the size a header states, as LZMA Utils wrote it, and reads that size from the header", async () => {
+    // Prepare: the uncompressed size written into the header (bytes 5-12), as LZMA Utils' lzma did.
+    const tar = randomTar(300, 8 * 1024);
+    const bytes = Buffer.from(lzmaAlone(tar, "-0"));
+    bytes.writeBigUInt64LE(BigInt(tar.byteLength), 5);
+
+    // Act: 2.5 MB, past the 2 MiB input bound.
+    const result = await extractNamed(bytes, "parts.tar.lzma");
+
+    // Assess: the count is scaled by the share of the stated size the walk covered.
+    expect(result.status).toBe("ok");
+    expect(result.archive?.uncompressedSize).toBe(tar.byteLength);
+    expect(result.archive?.estimated).toBe(true);
+    expect(result.archive?.entries).toBeGreaterThan(270);
+    expect(result.archive?.entries).toBeLessThan(330);
+  });
+
+  it("keeps text and other formats that begin with the same byte out", async () => {
+    const near = [
+      Buffer.from("]\0\0\x80\0 and then some text"),
+      // A dictionary of 3 × 2^16 + 1 bytes is no encoder's.
+      Buffer.concat([Buffer.from([0x5d, 1, 0, 3, 0]), Buffer.alloc(8, 0xff), Buffer.alloc(20)]),
+    ];
+    for (const bytes of near) {
+      const result = await extractNamed(bytes, "near.bin");
+      expect(result.format.mime).not.toBe("application/x-lzma");
+    }
   });
 });

@@ -6,7 +6,7 @@ import { textDecoder } from "../text-decoder.js";
  * for a damaged PNG or Matroska file; for a catalog "a PNG, and it is broken"
  * is the useful answer, so the extractor gets to say what is wrong. Also the
  * few formats file-type does not know (DSDIFF, gettext catalogs, compiled
- * Python, lz4's legacy frames) live here.
+ * Python, lz4's legacy frames, LZMA-alone streams) live here.
  */
 interface Signature {
   mime: string;
@@ -72,9 +72,29 @@ function isPythonBytecode(head: Uint8Array): boolean {
   return version >= 3000 && version < 4096 && flags <= 3 && code(16);
 }
 
+/**
+ * An LZMA-alone stream (.lzma, as `xz --format=lzma` and LZMA Utils write
+ * it; Debian's `data.tar.lzma`), which has no magic number: a properties
+ * byte, a dictionary size, an uncompressed size and the range coder's first
+ * byte, always 0. Checked as liblzma's decoder checks a header before it
+ * accepts one: a properties byte that names lc, lp and pb (under 225), a
+ * dictionary of 2^n or 2^n + 2^(n-1) bytes, at least 4 KiB, and a size that
+ * is unknown (all ones) or under 256 GiB.
+ */
+function isLzmaAlone(head: Uint8Array): boolean {
+  if (head.byteLength < 14 || (head[0] as number) >= 9 * 5 * 5 || head[13] !== 0) return false;
+  const view = new DataView(head.buffer, head.byteOffset, 13);
+  const dictionary = view.getUint32(1, true);
+  const power = dictionary >>> 0 === 0 ? 0 : 31 - Math.clz32(dictionary);
+  const standard = dictionary === 2 ** power || dictionary === 2 ** power + 2 ** (power - 1);
+  const size = view.getBigUint64(5, true);
+  return dictionary >= 4096 && standard && (size === 0xffffffffffffffffn || size < 2n ** 38n);
+}
+
 /** The format whose signature the head starts with, if any. */
 export function matchSignature(head: Uint8Array): { mime: string; ext: string } | undefined {
   if (isPythonBytecode(head)) return { mime: "application/x-python-bytecode", ext: "pyc" };
+  if (isLzmaAlone(head)) return { mime: "application/x-lzma", ext: "lzma" };
   const found = SIGNATURES.find(
     (signature) =>
       head.byteLength >= signature.offset + signature.bytes.length &&

@@ -49,6 +49,66 @@ export function unreadThen(bytes: Uint8Array, from: number, more: Uint8Array): U
   return joined;
 }
 
+/**
+ * The compressed input of a hand-driven decoder, taken a few bytes or a
+ * block at a time (lz4), or as it comes (LZMA), with what a stream left
+ * unread given back for the next one.
+ */
+export class CompressedInput {
+  private bytes: Uint8Array = new Uint8Array(0);
+  private at = 0;
+  /** True once the source has nothing more. */
+  done = false;
+
+  constructor(private readonly source: AsyncIterator<Uint8Array>) {}
+
+  /** `length` bytes, or fewer where the input ends. */
+  async take(length: number): Promise<Uint8Array> {
+    while (this.bytes.byteLength - this.at < length && !this.done) {
+      const next = await this.source.next();
+      if (next.done) this.done = true;
+      else {
+        this.bytes = unreadThen(this.bytes, this.at, next.value);
+        this.at = 0;
+      }
+    }
+    const taken = this.bytes.subarray(this.at, this.at + length);
+    this.at += taken.byteLength;
+    return taken;
+  }
+
+  /** The bytes not taken yet, or else the source's next chunk; empty once the input has ended. */
+  async next(): Promise<Uint8Array> {
+    if (this.at < this.bytes.byteLength) return this.take(this.bytes.byteLength - this.at);
+    const next = this.done ? undefined : await this.source.next();
+    if (!next || next.done) {
+      this.done = true;
+      return new Uint8Array(0);
+    }
+    return next.value;
+  }
+
+  /** Puts `bytes`, taken but not used, back before what is left. */
+  giveBack(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.bytes = unreadThen(bytes, 0, this.bytes.subarray(this.at));
+    this.at = 0;
+  }
+
+  /** Whether no byte is left, waiting for the source if need be. */
+  async atEnd(): Promise<boolean> {
+    if (this.at < this.bytes.byteLength) return false;
+    if ((await this.take(1)).byteLength === 0) return true;
+    // Given back: the byte just taken is still in the buffer.
+    this.at -= 1;
+    return false;
+  }
+
+  async close(): Promise<void> {
+    await this.source.return?.(undefined);
+  }
+}
+
 /** Decompressed bytes handed on at a time by the hand-driven decoders. */
 const OUTPUT_CHUNK_BYTES = 64 * 1024;
 

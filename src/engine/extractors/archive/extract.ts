@@ -19,6 +19,7 @@ import { parseGzipHeader } from "./gzip.js";
 import { isoArchive, readIso9660 } from "./iso9660.js";
 import { unlz4 } from "./lz4.js";
 import { unlzip } from "./lzip.js";
+import { readLzmaAlone, unlzma } from "./lzma-alone.js";
 import { unlzw } from "./lzw.js";
 import { readSevenZip } from "./seven-zip.js";
 import {
@@ -51,13 +52,14 @@ const TARBALL_WALK_INPUT_BYTES = 8 * 1024 * 1024;
  * The same bound for decoders slower than gzip's, whatever holds the stream
  * (a tarball object, a Debian package's data member): bzip2 decodes some 2-4
  * MB of compressed bytes a second in JavaScript (bzip2 itself, in C, about
- * 2-5 times that), and lzip's LZMA about 3 MB (35 MB of content; xz's
+ * 2-5 times that), and lzip's and .lzma's LZMA about 3 MB (35 MB of content; xz's
  * WebAssembly decoder 2.5 times that), so 2 MiB keeps a .tar.bz2 or .tar.lz
  * to a second or two of a 1 GB function's time.
  */
 const SLOW_DECODER_INPUT_BYTES = new Map<Decoder, number>([
   [bunzip2, 2 * 1024 * 1024],
   [unlzip, 2 * 1024 * 1024],
+  [unlzma, 2 * 1024 * 1024],
 ]);
 const TARBALL_WALK_MIN_INPUT_BYTES = 256 * 1024;
 /** Compressed bytes fetched a read at a time. */
@@ -282,9 +284,9 @@ async function extractGzip(ctx: ExtractContext, head: Uint8Array): Promise<Secti
 }
 
 /**
- * xz, zstd, lz4, lzip, bzip2 and compress: the size an xz index, a zstd or lz4
- * frame header or lzip trailers declare (read from the headers alone; bzip2
- * and compress declare none), and for a tarball its entries (see {@link listCompressedTar}).
+ * xz, zstd, lz4, lzip, LZMA-alone, bzip2 and compress: the size an xz index,
+ * a zstd or lz4 frame header, lzip trailers or a .lzma header declare (read
+ * from the headers alone; bzip2 and compress declare none), and for a tarball its entries (see {@link listCompressedTar}).
  */
 async function extractTarball(
   ctx: ExtractContext,
@@ -528,6 +530,9 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       break;
     case "application/x-compress":
       archive = await extractTarball(ctx, kindOnly("compress"), unlzw);
+      break;
+    case "application/x-lzma":
+      archive = await extractTarball(ctx, readLzmaAlone(head), unlzma);
       break;
     case "application/x-lzip":
       archive = await extractTarball(ctx, await lzipFacts(ctx), unlzip);

@@ -38,6 +38,7 @@ export const archiveExtractor: ExtractorDescriptor = {
     "application/x-compress",
     "application/x-lz4",
     "application/x-lzip",
+    "application/x-lzma",
     "application/x-iso9660-image",
   ],
   plan: (size) => [headRange(size, HEAD_WINDOW_BYTES), tailRange(size, TAIL_WINDOW_BYTES)],

@@ -10,7 +10,7 @@
  * copy from before the content or past the block's bound.
  */
 import { ContentError } from "../../errors.js";
-import { runOf, unreadThen } from "./decoders.js";
+import { CompressedInput, runOf } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 
 const FRAME_MAGIC = 0x184d2204;
@@ -24,44 +24,6 @@ const WINDOW_BYTES = 64 * 1024;
 const LEGACY_BLOCK_BYTES = 8 * 1024 * 1024;
 /** Block Maximum Size by its BD code (4-7). */
 const BLOCK_MAX_BYTES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
-
-/** The compressed input, taken a few bytes or a block at a time. */
-class Input {
-  private bytes = new Uint8Array(0);
-  private at = 0;
-  /** True once the source has nothing more. */
-  done = false;
-
-  constructor(private readonly source: AsyncIterator<Uint8Array>) {}
-
-  /** `length` bytes, or fewer where the input ends. */
-  async take(length: number): Promise<Uint8Array> {
-    while (this.bytes.byteLength - this.at < length && !this.done) {
-      const next = await this.source.next();
-      if (next.done) this.done = true;
-      else {
-        this.bytes = unreadThen(this.bytes, this.at, next.value);
-        this.at = 0;
-      }
-    }
-    const taken = this.bytes.subarray(this.at, this.at + length);
-    this.at += taken.byteLength;
-    return taken;
-  }
-
-  /** Whether no byte is left, waiting for the source if need be. */
-  async atEnd(): Promise<boolean> {
-    if (this.at < this.bytes.byteLength) return false;
-    if ((await this.take(1)).byteLength === 0) return true;
-    // Given back: the byte just taken is still in the buffer.
-    this.at -= 1;
-    return false;
-  }
-
-  async close(): Promise<void> {
-    await this.source.return?.(undefined);
-  }
-}
 
 function uint32(bytes: Uint8Array, at = 0): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, true);
@@ -124,7 +86,7 @@ export function decodeBlock(block: Uint8Array, out: Uint8Array, start: number, l
 export const unlz4: Decoder = (compressed, cut) => runOf(lz4Output(compressed, cut));
 
 async function* lz4Output(compressed: AsyncIterable<Uint8Array>, cut: boolean): AsyncGenerator<Uint8Array> {
-  const input = new Input(compressed[Symbol.asyncIterator]());
+  const input = new CompressedInput(compressed[Symbol.asyncIterator]());
   /** `length` bytes, or the end of the content where the input bound cut them short. */
   const exactly = async (length: number): Promise<Uint8Array | undefined> => {
     const bytes = await input.take(length);
@@ -202,7 +164,7 @@ async function* frame(exactly: Exactly): AsyncGenerator<Uint8Array, boolean> {
 }
 
 /** A legacy frame (lz4 -l): blocks of sequences, each 8 MiB of content at most, until another magic or the end. */
-async function* legacyFrame(input: Input, exactly: Exactly): AsyncGenerator<Uint8Array, boolean> {
+async function* legacyFrame(input: CompressedInput, exactly: Exactly): AsyncGenerator<Uint8Array, boolean> {
   const out = new Uint8Array(LEGACY_BLOCK_BYTES);
   while (!(await input.atEnd())) {
     const header = await exactly(4);

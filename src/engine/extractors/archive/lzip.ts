@@ -9,15 +9,13 @@
  */
 import { crc32 } from "../../crc.js";
 import { ContentError } from "../../errors.js";
-import { runOf, unreadThen } from "./decoders.js";
+import { CompressedInput, runOf } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
-import { LzmaDecoder } from "./lzma.js";
+import { LzmaDecoder, streamLzma } from "./lzma.js";
 
 const MAGIC = [0x4c, 0x5a, 0x49, 0x50];
 const HEADER_BYTES = 6;
 const TRAILER_BYTES = 20;
-/** Decompressed bytes decoded between hand-overs. */
-const OUTPUT_STEP_BYTES = 64 * 1024;
 
 /**
  * The dictionary size a header's coded byte gives: 2^(bits 0-4), less
@@ -42,73 +40,44 @@ export function isLzipMember(bytes: Uint8Array): boolean {
 export const unlzip: Decoder = (compressed, cut) => runOf(lzipOutput(compressed, cut));
 
 async function* lzipOutput(compressed: AsyncIterable<Uint8Array>, cut: boolean): AsyncGenerator<Uint8Array> {
-  const source = compressed[Symbol.asyncIterator]();
-  let pending: Uint8Array = new Uint8Array(0);
-  let done = false;
-  /** At least `length` bytes in `pending`, unless the input ends first. */
-  const fill = async (length: number): Promise<boolean> => {
-    while (pending.byteLength < length && !done) {
-      const next = await source.next();
-      if (next.done) done = true;
-      else pending = unreadThen(pending, 0, next.value);
-    }
-    return pending.byteLength >= length;
-  };
+  const input = new CompressedInput(compressed[Symbol.asyncIterator]());
   try {
     for (let member = 0; ; member++) {
-      if (!(await fill(HEADER_BYTES))) {
-        if (member > 0 && pending.byteLength === 0) return;
-        if (cut) return;
+      const header = await input.take(HEADER_BYTES);
+      if (header.byteLength < HEADER_BYTES) {
+        if ((member > 0 && header.byteLength === 0) || cut) return;
         throw new ContentError(member === 0 ? "lzip: truncated header" : "lzip: truncated member");
       }
-      if (!isLzipMember(pending)) {
+      if (!isLzipMember(header)) {
         if (member === 0) throw new ContentError("lzip: not an lzip member");
         return;
       }
-      if (pending[4] !== 1) throw new ContentError(`lzip: unknown version ${pending[4]}`);
-      const lzma = new LzmaDecoder({
-        lc: 3,
-        lp: 0,
-        pb: 2,
-        dictionarySize: lzipDictionarySize(pending[5] as number),
-      });
-      lzma.feed(pending.subarray(HEADER_BYTES));
-      pending = new Uint8Array(0);
+      if (header[4] !== 1) throw new ContentError(`lzip: unknown version ${header[4]}`);
+      const dictionarySize = lzipDictionarySize(header[5] as number);
+      const lzma = new LzmaDecoder({ lc: 3, lp: 0, pb: 2, dictionarySize });
+      const content = streamLzma(lzma, input, cut);
       let crc = 0;
       for (;;) {
-        let stop: string;
-        try {
-          stop = lzma.decode(lzma.total + OUTPUT_STEP_BYTES, done);
-        } catch (error) {
-          // The input bound cut the stream: its content ends with what was decoded.
-          if (!(cut && done && error instanceof ContentError && /truncated/.test(error.message))) throw error;
-          yield* lzma.take();
-          return;
+        const next = await content.next();
+        if (next.done) {
+          if (!next.value) return;
+          break;
         }
-        for (const chunk of lzma.take()) {
-          crc = crc32(chunk, crc);
-          yield chunk;
-        }
-        if (stop === "end") break;
-        if (stop === "input") {
-          const next = await source.next();
-          if (next.done) done = true;
-          else lzma.feed(next.value);
-        }
+        crc = crc32(next.value, crc);
+        yield next.value;
       }
-      pending = lzma.takeUnread();
-      if (!(await fill(TRAILER_BYTES))) {
+      const trailer = await input.take(TRAILER_BYTES);
+      if (trailer.byteLength < TRAILER_BYTES) {
         if (cut) return;
         throw new ContentError("lzip: truncated trailer");
       }
-      const trailer = new DataView(pending.buffer, pending.byteOffset, TRAILER_BYTES);
-      if (trailer.getUint32(0, true) !== crc >>> 0)
+      const fields = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_BYTES);
+      if (fields.getUint32(0, true) !== crc >>> 0)
         throw new ContentError("lzip: a member's CRC32 does not match its content");
-      if (Number(trailer.getBigUint64(4, true)) !== lzma.total)
+      if (Number(fields.getBigUint64(4, true)) !== lzma.total)
         throw new ContentError("lzip: a member's data size does not match its content");
-      pending = pending.subarray(TRAILER_BYTES);
     }
   } finally {
-    await source.return?.(undefined);
+    await input.close();
   }
 }

@@ -9,7 +9,7 @@
  * cannot follow.
  */
 import { ContentError } from "../../errors.js";
-import { unreadThen } from "./decoders.js";
+import { type CompressedInput, unreadThen } from "./decoders.js";
 
 const BIT_MODEL_TOTAL = 1 << 11;
 const MOVE_BITS = 5;
@@ -322,6 +322,11 @@ export class LzmaDecoder {
     return "end";
   }
 
+  /** True at the end marker, or once the stated size is decoded. */
+  get complete(): boolean {
+    return this.ended || (this.size !== undefined && this.total >= this.size);
+  }
+
   /** The output decoded since the last call, in order. */
   take(): Uint8Array[] {
     if (this.dictPos > this.flushed) {
@@ -407,6 +412,43 @@ export class LzmaDecoder {
     this.wrapped = true;
     this.dictPos = 0;
     this.flushed = 0;
+  }
+}
+
+/** Decompressed bytes decoded between hand-overs by {@link streamLzma}. */
+const OUTPUT_STEP_BYTES = 64 * 1024;
+
+/**
+ * Runs `lzma` over `input` as the compressed bytes arrive, yielding its
+ * output as it goes. At the stream's end (its marker, or its stated size)
+ * the bytes after it are given back to `input` and the result is true; when
+ * the input bound cut the stream (`cut`), the output ends with what decoded
+ * and the result is false.
+ *
+ * @example
+ * const whole = yield* streamLzma(new LzmaDecoder(properties), input, cut);
+ */
+export async function* streamLzma(
+  lzma: LzmaDecoder,
+  input: CompressedInput,
+  cut: boolean,
+): AsyncGenerator<Uint8Array, boolean> {
+  for (;;) {
+    let stop: LzmaStop;
+    try {
+      stop = lzma.decode(lzma.total + OUTPUT_STEP_BYTES, input.done);
+    } catch (error) {
+      if (!(cut && input.done && error instanceof ContentError && /truncated/.test(error.message)))
+        throw error;
+      yield* lzma.take();
+      return false;
+    }
+    yield* lzma.take();
+    if (lzma.complete) {
+      input.giveBack(lzma.takeUnread());
+      return true;
+    }
+    if (stop === "input") lzma.feed(await input.next());
   }
 }
 

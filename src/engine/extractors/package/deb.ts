@@ -17,6 +17,7 @@ import { bunzip2 } from "../archive/bzip2.js";
 import { gunzip, stored, unxz, unzstd } from "../archive/decoders.js";
 import { assess, listCompressedTar, listTar, type Region, regionRead } from "../archive/extract.js";
 import { type Decoder, ForwardDecompressor } from "../archive/forward-decompressor.js";
+import { unlzma } from "../archive/lzma-alone.js";
 import { walkTarKeeping } from "../archive/tar.js";
 import type { ExtractContext } from "../extractor.js";
 import { first, headerFields } from "./fields.js";
@@ -44,6 +45,7 @@ const DECODERS: Record<string, Decoder | undefined> = {
   ".xz": unxz,
   ".zst": unzstd,
   ".bz2": bunzip2,
+  ".lzma": unlzma,
 };
 
 function ascii(bytes: Uint8Array): string {
