@@ -3,9 +3,11 @@
  * frames decode, as a .tar.gz is. The compressed bytes come from the lz4
  * tool itself, with each of the frame shapes it writes (independent and
  * linked blocks, the four block sizes, legacy frames, a declared content
- * size), and the names are checked against bsdtar's listing.
+ * size), and the names are checked against bsdtar's listing; a changed byte
+ * is caught by the frame's checksums.
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
@@ -126,6 +128,37 @@ describeWith("lz4", "bsdtar")("lz4 tarballs", () => {
     const result = await extractNamed(damaged, "bad.lz4");
     expect(result.status).toBe("ok");
     expect(result.warnings).toEqual(["the lz4 data is damaged (lz4: a copy reaches before the content)"]);
+  });
+
+  it.each([
+    { checksum: "the content checksum", args: [], message: "lz4: the content checksum does not match" },
+    {
+      checksum: "a block's checksum",
+      args: ["-BX", "--no-frame-crc"],
+      message: "lz4: a block's checksum does not match",
+    },
+  ])("catches a changed literal, which still decodes, by $checksum", async ({ args, message }) => {
+    // Prepare: random bytes stay literals; one of them changed in the middle of the only block.
+    const content = randomBytes(20_000);
+    const bytes = lz4(content, "-B4", ...args);
+    const middle = Math.floor(bytes.byteLength / 2);
+    bytes[middle] = (bytes[middle] as number) ^ 0x01;
+
+    // Act
+    const result = await extractNamed(bytes, "random.bin.lz4");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.warnings).toEqual([`the lz4 data is damaged (${message})`]);
+  });
+
+  it("refuses a frame whose header's checksum does not match its descriptor", async () => {
+    const bytes = lz4(Buffer.from("a line of a log\n".repeat(100)));
+    bytes[6] = (bytes[6] as number) ^ 0xff;
+    const result = await extractNamed(bytes, "app.log.lz4");
+    expect(result.warnings).toEqual([
+      "the lz4 data is damaged (lz4: the frame header's checksum does not match)",
+    ]);
   });
 });
 

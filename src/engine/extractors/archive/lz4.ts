@@ -6,12 +6,13 @@
  * small: a frame header, then blocks of at most 4 MiB, each stored or a run
  * of LZ4 sequences (literals, then a copy from up to 64 KiB back, reaching
  * into earlier blocks when the frame links them), then an end mark.
- * Checksums (xxHash32) are not verified; a damaged sequence still shows as a
- * copy from before the content or past the block's bound.
+ * The xxHash32 checksums a frame carries (its header's, each block's, the
+ * content's) are checked, so damage that still decodes is caught.
  */
 import { ContentError } from "../../errors.js";
 import { CompressedInput, runOf } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
+import { XxHash32, xxHash32 } from "./xxhash32.js";
 
 const FRAME_MAGIC = 0x184d2204;
 const LEGACY_MAGIC = 0x184c2102;
@@ -130,8 +131,14 @@ async function* frame(exactly: Exactly): AsyncGenerator<Uint8Array, boolean> {
   const maxBlock = BLOCK_MAX_BYTES[((descriptor[1] as number) >>> 4) & 7] ?? 0;
   if (maxBlock === 0) throw new ContentError("lz4: an unknown block size");
   // Content size (8), dictionary id (4), then the header checksum (1).
-  const rest = ((flags & 0x08) !== 0 ? 8 : 0) + ((flags & 0x01) !== 0 ? 4 : 0) + 1;
-  if (!(await exactly(rest))) return false;
+  const rest = await exactly(((flags & 0x08) !== 0 ? 8 : 0) + ((flags & 0x01) !== 0 ? 4 : 0) + 1);
+  if (!rest) return false;
+  const described = new Uint8Array(1 + rest.byteLength);
+  described.set(descriptor);
+  described.set(rest.subarray(0, -1), 2);
+  if (((xxHash32(described) >>> 8) & 0xff) !== rest[rest.byteLength - 1])
+    throw new ContentError("lz4: the frame header's checksum does not match");
+  const content = (flags & 0x04) !== 0 ? new XxHash32() : undefined;
   // The window the next block's copies may reach into, before where it is written.
   const out = new Uint8Array((linked ? WINDOW_BYTES : 0) + maxBlock);
   let kept = 0;
@@ -146,12 +153,16 @@ async function* frame(exactly: Exactly): AsyncGenerator<Uint8Array, boolean> {
     const block = await exactly(size + (blockChecksums ? 4 : 0));
     if (!block) return false;
     const body = block.subarray(0, size);
+    if (blockChecksums && xxHash32(body) !== uint32(block, size))
+      throw new ContentError("lz4: a block's checksum does not match");
     let end: number;
     if (stored) {
       out.set(body, kept);
       end = kept + size;
     } else end = decodeBlock(body, out, kept, kept + maxBlock);
-    yield out.slice(kept, end);
+    const decoded = out.slice(kept, end);
+    content?.update(decoded);
+    yield decoded;
     if (linked) {
       // Keep the last 64 KiB of content at the start, for the next block's copies.
       const from = Math.max(0, end - WINDOW_BYTES);
@@ -160,7 +171,12 @@ async function* frame(exactly: Exactly): AsyncGenerator<Uint8Array, boolean> {
     }
   }
   // The content checksum, when the frame has one.
-  return (flags & 0x04) === 0 || (await exactly(4)) !== undefined;
+  if (!content) return true;
+  const checksum = await exactly(4);
+  if (!checksum) return false;
+  if (uint32(checksum) !== content.digest())
+    throw new ContentError("lz4: the content checksum does not match");
+  return true;
 }
 
 /** A legacy frame (lz4 -l): blocks of sequences, each 8 MiB of content at most, until another magic or the end. */
