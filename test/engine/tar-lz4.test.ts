@@ -13,6 +13,7 @@ import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { decodeBlock } from "../../src/engine/extractors/archive/lz4.js";
+import { XxHash32, xxHash32 } from "../../src/engine/extractors/archive/xxhash32.js";
 import { bsdtarList } from "../support/bsdtar.js";
 import { randomTar, textTar, zerosTar } from "../support/tar.js";
 import { describeWith } from "../support/tools.js";
@@ -174,5 +175,21 @@ describe("decodeBlock", () => {
   it("refuses a block that would expand past its bound instead of writing past it", () => {
     const block = Uint8Array.from([0x1f, 0x61, 0x01, 0x00, 200, 0x10, 0x7a]);
     expect(() => decodeBlock(block, new Uint8Array(64), 0, 64)).toThrow(ContentError);
+  });
+});
+
+describe("xxHash32", () => {
+  it("gives XXH32's published values, fed whole or in pieces of any size", () => {
+    const text = (value: string) => new TextEncoder().encode(value);
+    expect(xxHash32(new Uint8Array(0))).toBe(0x02cc5d05);
+    expect(xxHash32(text("a"))).toBe(0x550d7456);
+    expect(xxHash32(text("abc"))).toBe(0x32d153ff);
+    expect(xxHash32(text("Nobody inspects the spammish repetition"))).toBe(0xe2293b2f);
+    const long = randomBytes(10_007);
+    for (const piece of [1, 3, 15, 16, 17, 4096]) {
+      const hash = new XxHash32();
+      for (let at = 0; at < long.byteLength; at += piece) hash.update(long.subarray(at, at + piece));
+      expect(hash.digest()).toBe(xxHash32(long));
+    }
   });
 });
