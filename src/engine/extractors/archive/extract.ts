@@ -306,27 +306,21 @@ async function extractTarball(
 }
 
 /**
- * The xz index's facts; a file cut before its index still decodes from the
- * start, so it is listed as far as it goes, without a declared size.
+ * The facts a format keeps at the end of the file (an xz index, lzip
+ * trailers). A file cut before them, or with data after them, still decodes
+ * from the start, so it is listed as far as it goes, without a declared size.
  */
-async function xzFacts(ctx: ExtractContext): Promise<HeaderFacts> {
+async function endFacts(
+  ctx: ExtractContext,
+  kind: string,
+  read: (reader: ExtractContext["reader"]) => Promise<HeaderFacts>,
+): Promise<HeaderFacts> {
   try {
-    return await readXz(ctx.reader);
+    return await read(ctx.reader);
   } catch (error) {
     if (!(error instanceof ContentError)) throw error;
     ctx.warn(`${error.message}: no declared size`);
-    return { kind: "xz", encrypted: false, sample: [], estimated: true };
-  }
-}
-
-/** The lzip trailers' facts; a file cut short, or with data after its last member, is listed without a declared size. */
-async function lzipFacts(ctx: ExtractContext): Promise<HeaderFacts> {
-  try {
-    return await readLzip(ctx.reader);
-  } catch (error) {
-    if (!(error instanceof ContentError)) throw error;
-    ctx.warn(`${error.message}: no declared size`);
-    return { kind: "lzip", encrypted: false, sample: [], estimated: true };
+    return { kind, encrypted: false, sample: [], estimated: true };
   }
 }
 
@@ -507,7 +501,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractCpio(ctx, head);
       break;
     case "application/x-xz":
-      archive = await extractTarball(ctx, await xzFacts(ctx), unxz);
+      archive = await extractTarball(ctx, await endFacts(ctx, "xz", readXz), unxz);
       break;
     case "application/zstd":
       archive = await extractTarball(ctx, readZstd(head), unzstd);
@@ -535,7 +529,7 @@ export async function extractArchive(ctx: ExtractContext): Promise<Sections> {
       archive = await extractTarball(ctx, readLzmaAlone(head), unlzma);
       break;
     case "application/x-lzip":
-      archive = await extractTarball(ctx, await lzipFacts(ctx), unlzip);
+      archive = await extractTarball(ctx, await endFacts(ctx, "lzip", readLzip), unlzip);
       break;
     default:
       return extractZip(ctx);
