@@ -23,12 +23,14 @@ function checkKeyLength(name: string, value: string): void {
     throw bad(`'${name}' is longer than ${MAX_KEY_BYTES} bytes`);
 }
 
+/** Control characters (C0, DEL, C1). */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
 /**
- * Control characters, and the bidirectional embedding, override and isolate
- * controls, which make a name read as another (`invoice<U+202E>fdp.exe` reads
- * "invoiceexe.pdf").
+ * The bidirectional embedding, override and isolate controls, which make a
+ * name read as another (`invoice<U+202E>fdp.exe` reads "invoiceexe.pdf").
  */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const BIDIRECTIONAL_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * Characters that take no space or break a line where none shows, so that
@@ -54,6 +56,8 @@ function checkPathLike(name: string, value: string): void {
   if (value.startsWith("/")) throw bad(`'${name}' must not start with '/'`);
   if (value.includes("\\")) throw bad(`'${name}' must not contain '\\'`);
   if (CONTROL_CHARACTERS.test(value)) throw bad(`'${name}' must not contain control characters`);
+  if (BIDIRECTIONAL_CONTROLS.test(value))
+    throw bad(`'${name}' must not contain bidirectional controls, which make a name read as another`);
   if (INVISIBLE_CHARACTERS.test(value)) throw bad(`'${name}' must not contain invisible characters`);
   if (value.split("/").some((segment) => segment === ".." || segment === "."))
     throw bad(`'${name}' must not contain '.' or '..' path segments`);

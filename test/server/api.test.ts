@@ -695,7 +695,9 @@ describe("upload", () => {
     // "invoice<U+202E>fdp.exe" reads "invoiceexe.pdf".
     const { status, body } = await upload("bidi/", multipart([{ name: "invoice\u202Efdp.exe", body: "x" }]));
     expect(status).toBe(400);
-    expect(body.error).toBe("'file name' must not contain control characters");
+    expect(body.error).toBe(
+      "'file name' must not contain bidirectional controls, which make a name read as another",
+    );
     expect(await storedKeys("bidi/")).toEqual([]);
   });
 

@@ -78,7 +78,7 @@ describe("keys S3 holds that the API would not create", () => {
     ["strange//", "empty path segments"],
     ["back\\slash/", "must not contain '\\'"],
     ["bell\u0085/", "control characters"],
-    ["over\u202Eride/", "control characters"],
+    ["over\u202Eride/", "bidirectional controls"],
     ["pay\u200Bpal/", "invisible characters"],
     ["line\u2028break/", "invisible characters"],
     ["soft\u00ADhyphen/", "invisible characters"],
