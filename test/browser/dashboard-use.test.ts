@@ -233,6 +233,58 @@ describeWith("chromium")("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 90_000);
 
+  it("fits the widths between a phone and a desktop: the tabs take a row of their own, Upload stays in the window", async () => {
+    for (const width of [720, 800, 860, 900, 1024]) {
+      await openPage(width, 800);
+      await page.goto(`${catalog.url}/`);
+      await poll(() => page.textContent("#view-title")).toBe("Recent uploads");
+      const upload = await page.locator(".upload-button").boundingBox();
+      expect({
+        width,
+        overflow: await page.evaluate(OVERFLOW),
+        uploadInside: (upload?.x ?? 0) + (upload?.width ?? 0) <= width,
+      }).toEqual({
+        width,
+        overflow: 0,
+        uploadInside: true,
+      });
+    }
+  });
+
+  it("says a relative time again as the minutes pass, without a reload", async () => {
+    await putCataloged(catalog, "clock/note.txt", "a note for the clock");
+    await openPage();
+    // The page's own clock, moved on by the test: its timers run as two minutes pass.
+    await page.clock.install();
+    await page.goto(`${catalog.url}/?prefix=clock/`);
+    await card("clock/note.txt").waitFor();
+    expect(await card("clock/note.txt").textContent()).toContain("just now");
+
+    await page.clock.fastForward(2 * 60_000 + 5_000);
+
+    await poll(() => card("clock/note.txt").textContent()).toContain("2 min ago");
+    expect(incidents).toEqual([]);
+  });
+
+  it("greys Grid and List on the views drawn one way, and says when a filter leaves Recent empty", async () => {
+    await openPage();
+    await page.goto(`${catalog.url}/?view=problems`);
+    await poll(() => page.textContent("#view-title")).toBe("Problems");
+    expect(await page.isDisabled("#layout-grid")).toBe(true);
+    expect(await page.getAttribute("#layout-grid", "aria-pressed")).toBe("false");
+    expect(await page.getAttribute("#layout-list", "aria-pressed")).toBe("false");
+
+    // Recent draws cards or a list: the choice is back, as it was.
+    await page.click("#tab-recent");
+    await poll(() => page.isDisabled("#layout-grid")).toBe(false);
+    expect(await page.getAttribute("#layout-grid", "aria-pressed")).toBe("true");
+
+    // No executable here: the filter says so, not that the bucket is empty.
+    await page.selectOption("#filter-category", "executable");
+    await poll(() => page.textContent("#content")).toBe("No executable files uploaded in the last 7 days.");
+    expect(incidents).toEqual([]);
+  });
+
   it("fits a 375 px phone screen: no sideways scrolling, the record over the whole screen", async () => {
     await putCataloged(catalog, "phone/photo notes.txt", "notes");
     await openPage(375, 800);
@@ -556,7 +608,7 @@ describeWith("chromium")("dashboard as people use it", () => {
     expect(await bar(stored)).toEqual({ valuetext: null, accent: "auto" });
     // The bar is described by the message, which is whole and inside the panel.
     const message = refused.locator(".state");
-    expect(await message.textContent()).toMatch(/^failed: .*control characters/);
+    expect(await message.textContent()).toMatch(/^failed: .*bidirectional controls/);
     const described = await refused.locator("progress").getAttribute("aria-describedby");
     expect(await message.getAttribute("id")).toBe(described);
     const box = await message.boundingBox();
@@ -778,7 +830,7 @@ describeWith("chromium")("dashboard as people use it", () => {
       expect(await value("architecture")).toBe("amd64");
       expect(await value("summary")).toBe("example package");
       expect(await value("maintainer")).toBe("⟨U+001B⟩]0;x⟨U+0007⟩Mallory <m@example.org>");
-      expect(await value("installedSize")).toBe("280 KB");
+      expect(await value("installedSize")).toBe("280 KiB");
       const order = await page
         .locator("#detail [data-section]")
         .evaluateAll((nodes) =>

@@ -186,7 +186,9 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     await page.goto(`${catalog.url}/`);
     await poll(() => page.textContent("#view-title")).toBe("Recent uploads");
     await poll(() => page.textContent("#live")).toBe("live");
-    await poll(() => page.textContent("#content")).toContain("Nothing here yet");
+    await poll(() => page.textContent("#content")).toContain(
+      "No uploads in the last 7 days. Drop files anywhere on this page to upload them.",
+    );
     await page.evaluate("window.marker = 'same page'");
 
     // Act: four corpus files through the file picker, the hostile PDF by drag and drop.

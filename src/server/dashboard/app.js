@@ -112,7 +112,8 @@ function clear(node) {
 
 function formatBytes(bytes) {
   if (typeof bytes !== "number" || !Number.isFinite(bytes)) return "";
-  const units = ["B", "KB", "MB", "GB", "TB"];
+  // Powers of 1024, so named as the CLI names them (KiB): "KB" would be read as thousands.
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -144,6 +145,22 @@ function relativeTime(iso) {
   return formatTime(iso);
 }
 
+/** How often the relative times on the page are said again ("just now" becomes "1 min ago"). */
+const RELATIVE_TIME_REFRESH_MS = 30_000;
+
+/** A relative time that stays true: {@link refreshRelativeTimes} says it again as the minutes pass. */
+function ago(iso) {
+  return el("span", { "data-since": iso, text: relativeTime(iso) });
+}
+
+/** Says every relative time on the page again, from the time each element keeps. */
+function refreshRelativeTimes() {
+  for (const node of document.querySelectorAll("[data-since]")) {
+    const text = relativeTime(node.getAttribute("data-since"));
+    if (node.textContent !== text) node.textContent = text;
+  }
+}
+
 /**
  * An exposure time as a camera shows it: 1/250 s for a fraction of one
  * over a whole number, else in seconds. 0.8 s is 1/1.25 s, which rounding
@@ -158,6 +175,8 @@ function formatExposure(seconds) {
 
 function formatDuration(seconds) {
   if (typeof seconds !== "number") return String(seconds);
+  // A clip of a few seconds in hundredths: rounded to the second, 0.78 s would read 0:01.
+  if (seconds < 10) return `${Number(seconds.toFixed(2))} s`;
   const whole = Math.round(seconds);
   const h = Math.floor(whole / 3600);
   const m = Math.floor((whole % 3600) / 60);
@@ -237,7 +256,13 @@ async function api(path, params = {}) {
   for (const [name, value] of Object.entries(params))
     if (value !== undefined && value !== "") query.set(name, value);
   const text = query.toString();
-  const response = await fetch(text ? `${path}?${text}` : path, { headers: { Accept: "application/json" } });
+  let response;
+  try {
+    response = await fetch(text ? `${path}?${text}` : path, { headers: { Accept: "application/json" } });
+  } catch {
+    // fetch() says only "Failed to fetch" when nothing answers: say which server that is.
+    throw new Error("the catalog's server did not answer: is catalog dev still running? Reload once it is.");
+  }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`);
   return body;
@@ -475,6 +500,9 @@ const UNUSED_FILTER_VALUES = {
 const FILTER_DEFAULTS = { prefix: "", startsWith: "", category: "", days: "7" };
 
 /** Whether `view` uses `filter`; a view the page does not know is drawn as Recent. */
+/** The views drawn as cards or as a list, as the Grid/List choice says. */
+const VIEWS_WITH_LAYOUT = new Set(["recent", "browse"]);
+
 function usesFilter(view, filter) {
   return (VIEW_FILTERS[view] ?? VIEW_FILTERS.recent).includes(filter);
 }
@@ -696,6 +724,14 @@ async function render({ live = false, kept, detailChanged = true } = {}) {
     if (filter === "startsWith" && nameStartTyped) continue;
     control.value = used ? state[filter] : (UNUSED_FILTER_VALUES[state.view]?.[filter] ?? "");
   }
+  // Problems (a table), Duplicates (groups) and Stats (charts) have one layout: the choice is greyed there,
+  // neither pressed, and kept for the views that use it.
+  const laidOut = VIEWS_WITH_LAYOUT.has(state.view);
+  for (const layout of ["grid", "list"]) {
+    const button = document.getElementById(`layout-${layout}`);
+    button.disabled = !laidOut;
+    button.setAttribute("aria-pressed", String(laidOut && state.layout === layout));
+  }
   renderBreadcrumbs();
   document.getElementById("upload-target").textContent = visible(`to /${uploadPrefix()}`);
   document.getElementById("drop-target").textContent = visible(`/${uploadPrefix()}`);
@@ -822,7 +858,7 @@ function folderCard(folder, { where, when } = {}) {
         { class: "meta" },
         el("span", { class: "name", text: shownName(baseName(folder)) }),
         where === undefined ? null : el("span", { class: "sub", text: where }),
-        el("span", { class: "sub", text: when === undefined ? "folder" : `folder · ${relativeTime(when)}` }),
+        el("span", { class: "sub" }, when === undefined ? "folder" : ["folder · ", ago(when)]),
       ),
     ],
     folderLocation(folder),
@@ -857,7 +893,7 @@ function folderRow(folder, { label, when } = {}) {
     el("td"),
     when === undefined
       ? el("td", { class: "when" })
-      : el("td", { class: "num when", title: when, text: relativeTime(when) }),
+      : el("td", { class: "num when", title: when, "data-since": when, text: relativeTime(when) }),
   );
 }
 
@@ -904,7 +940,7 @@ function fileCard(item, showFolder) {
           { class: "sub" },
           statusBadge(item.status),
           // Cut at the card's width with an ellipsis, not mid-word: a wide badge leaves less room.
-          el("span", { class: "fit", text: `${formatBytes(item.size)} · ${relativeTime(item.eventTime)}` }),
+          el("span", { class: "fit" }, `${formatBytes(item.size)} · `, ago(item.eventTime)),
         ),
         // A line of its own: the status line is cut at the card's width.
         item.mismatch ? el("span", { class: "sub" }, mismatchBadge(item)) : null,
@@ -972,19 +1008,39 @@ function listEntries(items, showFolder) {
       el("td", { class: "type", text: item.mime ?? item.category ?? "" }),
       el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
       el("td", { class: "num", text: formatBytes(item.size) }),
-      el("td", { class: "num when", title: item.eventTime, text: relativeTime(item.eventTime) }),
+      el("td", {
+        class: "num when",
+        title: item.eventTime,
+        "data-since": item.eventTime,
+        text: relativeTime(item.eventTime),
+      }),
     );
   });
 }
 
+/** The newest uploads Recent shows: past them, a folder in Browse or a narrower window. */
+const RECENT_LIMIT = 200;
+
 async function renderRecent() {
   const token = renderToken;
-  const result = await api("/api/recent", { days: state.days, category: state.category, limit: 200 });
+  const result = await api("/api/recent", {
+    days: state.days,
+    category: state.category,
+    limit: RECENT_LIMIT,
+  });
   // The person went elsewhere while this loaded: the heading is the newer view's.
   if (token !== renderToken) return el("div");
   const what = state.category ? `${state.category} files` : "uploads";
-  setHeading("Recent uploads", `Newest ${what} across all folders, ${windowText()}.`);
-  return itemsView(result.items, { showFolder: true });
+  const more =
+    result.items.length >= RECENT_LIMIT
+      ? ` The ${RECENT_LIMIT} newest are shown: Browse a folder, or choose a category or a shorter time, for the others.`
+      : "";
+  setHeading("Recent uploads", `Newest ${what} across all folders, ${windowText()}.${more}`);
+  // A filter that leaves nothing is not an empty bucket.
+  const empty = state.category
+    ? `No ${state.category} files uploaded ${windowText() === "today" ? "today" : `in the ${windowText()}`}.`
+    : `No uploads ${windowText() === "today" ? "today" : `in the ${windowText()}`}. Drop files anywhere on this page to upload them.`;
+  return itemsView(result.items, { showFolder: true, empty });
 }
 
 /** Items asked of a paged listing at a time, unless it asks for fewer. */
@@ -1110,7 +1166,8 @@ async function pagedView(
           el(
             "button",
             { type: "button", id: "more", class: "button", onclick: showMore },
-            `Show ${pageSize} more`,
+            // How many are left is not known until they are read: "Show 500 more" would promise too much.
+            "Show more",
           ),
         ),
       );
@@ -1298,7 +1355,7 @@ function problemRows(items) {
       el("td", { class: "name", title: shownKey(item.key) }, navLink(shownKey(item.key), opens)),
       el("td", { class: "status" }, statusBadge(item.status), mismatchBadge(item)),
       el("td", { class: "reason" }, longText(item.reason ?? "")),
-      el("td", { class: "num", text: relativeTime(item.eventTime) }),
+      el("td", { class: "num", "data-since": item.eventTime, text: relativeTime(item.eventTime) }),
     );
   });
 }
@@ -2799,6 +2856,7 @@ async function start() {
     closeDetail();
   });
   window.addEventListener("popstate", traverse);
+  setInterval(refreshRelativeTimes, RELATIVE_TIME_REFRESH_MS);
   setUpUpload();
   await setUpLive();
   await render();
