@@ -17,6 +17,7 @@ import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { ContentError } from "../../src/engine/errors.js";
 import { lzipDictionarySize, unlzip } from "../../src/engine/extractors/archive/lzip.js";
+import { LzmaDecoder, MAX_HISTORY_BYTES } from "../../src/engine/extractors/archive/lzma.js";
 import { bsdtarList } from "../support/bsdtar.js";
 import { randomTar, textTar, zerosTar } from "../support/tar.js";
 import { describeWith } from "../support/tools.js";
@@ -291,5 +292,22 @@ describeWith("xz", "bsdtar")("LZMA-alone tarballs (.tar.lzma)", () => {
       const result = await extractNamed(bytes, "near.bin");
       expect(result.format.mime).not.toBe("application/x-lzma");
     }
+  });
+});
+
+describeWith("lzip")("the LZMA decoder's memory", () => {
+  it("keeps at most 64 MiB of history whatever dictionary a header claims", async () => {
+    // Prepare: 80 MiB of zeros, 12 kB compressed, its header claiming lzip's largest dictionary (512 MiB).
+    const bytes = lzip(Buffer.alloc(80 * 1024 * 1024), "-0");
+    bytes[5] = 29;
+    const lzma = new LzmaDecoder({ lc: 3, lp: 0, pb: 2, dictionarySize: lzipDictionarySize(29) });
+    lzma.feed(bytes.subarray(6));
+
+    // Act: decoded in steps, as the walk decodes it, each step's output dropped.
+    while (lzma.decode(lzma.total + 1024 * 1024, true) === "output") lzma.take();
+
+    // Assess
+    expect(lzma.total).toBe(80 * 1024 * 1024);
+    expect(lzma.historyBytes).toBe(MAX_HISTORY_BYTES);
   });
 });

@@ -164,6 +164,14 @@ export function lzmaProperties(byte: number, dictionarySize: number): LzmaProper
   };
 }
 
+/**
+ * The most history a decoder keeps: every lzip level and xz preset uses at
+ * most 64 MiB, while a header may claim up to 4 GiB, which a few kilobytes
+ * of zeros would then fill. A match reaching further back than this is
+ * refused, with its reason, rather than kept in memory.
+ */
+export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
+
 /** What {@link LzmaDecoder.decode} stopped for. */
 export type LzmaStop = "output" | "input" | "end";
 
@@ -193,6 +201,8 @@ export class LzmaDecoder {
   private readonly posMask: number;
   private readonly lpMask: number;
   private readonly dictionarySize: number;
+  /** The dictionary size, within {@link MAX_HISTORY_BYTES}. */
+  private readonly historySize: number;
   private readonly literals: Uint16Array;
   private readonly isMatch = new Uint16Array(STATES << POS_BITS_MAX).fill(BIT_MODEL_TOTAL >> 1);
   private readonly isRep = new Uint16Array(STATES).fill(BIT_MODEL_TOTAL >> 1);
@@ -212,7 +222,7 @@ export class LzmaDecoder {
   private rep1 = 0;
   private rep2 = 0;
   private rep3 = 0;
-  /** The history, written at `dictPos`; once `wrapped`, a ring of `dictionarySize` bytes. */
+  /** The history, written at `dictPos`; once `wrapped`, a ring of `historySize` bytes. */
   private dict: Uint8Array;
   private dictPos = 0;
   private wrapped = false;
@@ -233,8 +243,9 @@ export class LzmaDecoder {
     this.posMask = (1 << properties.pb) - 1;
     this.lpMask = (1 << properties.lp) - 1;
     this.dictionarySize = properties.dictionarySize;
+    this.historySize = Math.min(properties.dictionarySize, MAX_HISTORY_BYTES);
     this.literals = new Uint16Array(0x300 << (properties.lc + properties.lp)).fill(BIT_MODEL_TOTAL >> 1);
-    this.dict = new Uint8Array(Math.min(this.dictionarySize, size ?? 1 << 20, 1 << 20) || 1);
+    this.dict = new Uint8Array(Math.min(this.historySize, size ?? 1 << 20, 1 << 20) || 1);
   }
 
   /** Adds compressed bytes. */
@@ -313,6 +324,10 @@ export class LzmaDecoder {
         }
         if (this.rep0 >= this.dictionarySize || this.rep0 >= this.total)
           throw new ContentError("LZMA stream refers before its start");
+        if (this.rep0 >= this.historySize)
+          throw new ContentError(
+            `LZMA stream refers ${this.rep0 + 1} bytes back, past the ${MAX_HISTORY_BYTES / 2 ** 20} MiB the engine keeps`,
+          );
       }
       length += MATCH_MIN_LEN;
       if (size !== undefined && length > size - this.total)
@@ -320,6 +335,11 @@ export class LzmaDecoder {
       this.copy(this.rep0, length);
     }
     return "end";
+  }
+
+  /** Bytes of history held: it grows with the content, up to the dictionary size or {@link MAX_HISTORY_BYTES}. */
+  get historyBytes(): number {
+    return this.dict.byteLength;
   }
 
   /** True at the end marker, or once the stated size is decoded. */
@@ -402,8 +422,8 @@ export class LzmaDecoder {
 
   /** The history is full: it grows up to the dictionary size, then turns over once its output is taken. */
   private makeRoom(): void {
-    if (!this.wrapped && this.dict.length < this.dictionarySize) {
-      const grown = new Uint8Array(Math.min(this.dict.length * 2, this.dictionarySize));
+    if (!this.wrapped && this.dict.length < this.historySize) {
+      const grown = new Uint8Array(Math.min(this.dict.length * 2, this.historySize));
       grown.set(this.dict);
       this.dict = grown;
       return;
