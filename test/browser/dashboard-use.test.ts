@@ -579,6 +579,37 @@ describeWith("chromium")("dashboard as people use it", () => {
     expect(incidents).toEqual([]);
   }, 60_000);
 
+  it("shows the message of a cataloged upload clear of the uploads panel, on a tablet and on a phone", async () => {
+    for (const [width, height] of [
+      [800, 900],
+      [390, 844],
+    ] as const) {
+      await openPage(width, height);
+      await page.goto(`${catalog.url}/?prefix=toast/`);
+      await poll(() => page.textContent("#view-title")).toBe("/toast/");
+      await poll(() => page.textContent("#live")).toBe("live");
+
+      // Act: a file picked, uploaded and cataloged while the panel shows its bar.
+      await page.setInputFiles("#file-input", [
+        { name: `note-${width}.txt`, mimeType: "text/plain", buffer: Buffer.from(`a note at ${width} px`) },
+      ]);
+      await poll(() => page.textContent("#toast")).toBe(`Cataloged: toast/note-${width}.txt`);
+
+      // Assess: both in sight, neither over the other.
+      const panel = await page.locator("#uploads").boundingBox();
+      const message = await page.locator("#toast").boundingBox();
+      expect(panel && message).toBeTruthy();
+      if (!panel || !message) continue;
+      const apart =
+        message.y + message.height <= panel.y ||
+        panel.y + panel.height <= message.y ||
+        message.x + message.width <= panel.x ||
+        panel.x + panel.width <= message.x;
+      expect({ width, apart }).toEqual({ width, apart: true });
+      expect(incidents).toEqual([]);
+    }
+  });
+
   it("shows a refused upload's bar as failed, not full as if it had succeeded", async () => {
     await openPage();
     await page.goto(`${catalog.url}/?prefix=refused/`);
