@@ -72,6 +72,25 @@ function isPythonBytecode(head: Uint8Array): boolean {
   return version >= 3000 && version < 4096 && flags <= 3 && code(16);
 }
 
+/** The 13 bytes that begin an LZMA-alone stream. */
+export const LZMA_ALONE_HEADER_BYTES = 13;
+
+/**
+ * An LZMA-alone header's fields: the properties byte (lc, lp, pb), the
+ * dictionary size, and the uncompressed size, undefined when unknown (all
+ * ones: written from a pipe). Read by detection here and by the `.lzma`
+ * decoder, which runs on what these fields say.
+ */
+export function lzmaAloneHeader(head: Uint8Array): { properties: number; dictionary: number; size?: bigint } {
+  const view = new DataView(head.buffer, head.byteOffset, LZMA_ALONE_HEADER_BYTES);
+  const size = view.getBigUint64(5, true);
+  return {
+    properties: head[0] as number,
+    dictionary: view.getUint32(1, true),
+    ...(size !== 0xffffffffffffffffn && { size }),
+  };
+}
+
 /**
  * An LZMA-alone stream (.lzma, as `xz --format=lzma` and LZMA Utils write
  * it; Debian's `data.tar.lzma`), which has no magic number: a properties
@@ -82,13 +101,11 @@ function isPythonBytecode(head: Uint8Array): boolean {
  * is unknown (all ones) or under 256 GiB.
  */
 function isLzmaAlone(head: Uint8Array): boolean {
-  if (head.byteLength < 14 || (head[0] as number) >= 9 * 5 * 5 || head[13] !== 0) return false;
-  const view = new DataView(head.buffer, head.byteOffset, 13);
-  const dictionary = view.getUint32(1, true);
-  const power = dictionary >>> 0 === 0 ? 0 : 31 - Math.clz32(dictionary);
+  if (head.byteLength <= LZMA_ALONE_HEADER_BYTES || head[LZMA_ALONE_HEADER_BYTES] !== 0) return false;
+  const { properties, dictionary, size } = lzmaAloneHeader(head);
+  const power = dictionary === 0 ? 0 : 31 - Math.clz32(dictionary);
   const standard = dictionary === 2 ** power || dictionary === 2 ** power + 2 ** (power - 1);
-  const size = view.getBigUint64(5, true);
-  return dictionary >= 4096 && standard && (size === 0xffffffffffffffffn || size < 2n ** 38n);
+  return properties < 9 * 5 * 5 && dictionary >= 4096 && standard && (size === undefined || size < 2n ** 38n);
 }
 
 /** The format whose signature the head starts with, if any. */

@@ -15,7 +15,8 @@ import { LzmaDecoder, streamLzma } from "./lzma.js";
 
 const MAGIC = [0x4c, 0x5a, 0x49, 0x50];
 const HEADER_BYTES = 6;
-const TRAILER_BYTES = 20;
+/** A member's trailer: CRC32 (4), data size (8), member size (8). */
+export const LZIP_TRAILER_BYTES = 20;
 
 /**
  * The dictionary size a header's coded byte gives: 2^(bits 0-4), less
@@ -66,12 +67,12 @@ async function* lzipOutput(compressed: AsyncIterable<Uint8Array>, cut: boolean):
         crc = crc32(next.value, crc);
         yield next.value;
       }
-      const trailer = await input.take(TRAILER_BYTES);
-      if (trailer.byteLength < TRAILER_BYTES) {
+      const trailer = await input.take(LZIP_TRAILER_BYTES);
+      if (trailer.byteLength < LZIP_TRAILER_BYTES) {
         if (cut) return;
         throw new ContentError("lzip: truncated trailer");
       }
-      const fields = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_BYTES);
+      const fields = new DataView(trailer.buffer, trailer.byteOffset, LZIP_TRAILER_BYTES);
       if (fields.getUint32(0, true) !== crc >>> 0)
         throw new ContentError("lzip: a member's CRC32 does not match its content");
       if (Number(fields.getBigUint64(4, true)) !== lzma.total)

@@ -6,21 +6,18 @@
  * stated size. No checksum: damage shows only where the stream stops making
  * sense. Decoded by the streaming {@link LzmaDecoder}.
  */
+import { LZMA_ALONE_HEADER_BYTES, lzmaAloneHeader } from "../../detect/signatures.js";
 import { ContentError } from "../../errors.js";
 import { CompressedInput, runOf } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 import { LzmaDecoder, lzmaProperties, streamLzma } from "./lzma.js";
 import type { HeaderFacts } from "./stream-headers.js";
 
-const HEADER_BYTES = 13;
-const UNKNOWN_SIZE = 0xffffffffffffffffn;
-
 /** The header's properties and, when it states one, the uncompressed size. */
 function readHeader(header: Uint8Array): { decoder: LzmaDecoder; size?: number } {
-  const view = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
-  const stated = view.getBigUint64(5, true);
-  const size = stated === UNKNOWN_SIZE ? undefined : Number(stated);
-  const properties = lzmaProperties(header[0] as number, view.getUint32(1, true));
+  const fields = lzmaAloneHeader(header);
+  const size = fields.size === undefined ? undefined : Number(fields.size);
+  const properties = lzmaProperties(fields.properties, fields.dictionary);
   return { decoder: new LzmaDecoder(properties, size), ...(size !== undefined && { size }) };
 }
 
@@ -32,8 +29,8 @@ function readHeader(header: Uint8Array): { decoder: LzmaDecoder; size?: number }
  * readLzmaAlone(head) // { kind: "lzma", encrypted: false, sample: [], uncompressedSize: 3665920 }
  */
 export function readLzmaAlone(head: Uint8Array): HeaderFacts {
-  if (head.byteLength < HEADER_BYTES) throw new ContentError("lzma header truncated");
-  const { size } = readHeader(head.subarray(0, HEADER_BYTES));
+  if (head.byteLength < LZMA_ALONE_HEADER_BYTES) throw new ContentError("lzma header truncated");
+  const { size } = readHeader(head.subarray(0, LZMA_ALONE_HEADER_BYTES));
   return {
     kind: "lzma",
     encrypted: false,
@@ -51,8 +48,8 @@ async function* lzmaAloneOutput(
 ): AsyncGenerator<Uint8Array> {
   const input = new CompressedInput(compressed[Symbol.asyncIterator]());
   try {
-    const header = await input.take(HEADER_BYTES);
-    if (header.byteLength < HEADER_BYTES) {
+    const header = await input.take(LZMA_ALONE_HEADER_BYTES);
+    if (header.byteLength < LZMA_ALONE_HEADER_BYTES) {
       if (cut) return;
       throw new ContentError("lzma: truncated header");
     }

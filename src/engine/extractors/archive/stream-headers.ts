@@ -12,6 +12,7 @@ import { ContentError, type LimitKind } from "../../errors.js";
 import { boundedLength, cleanString, MAX_FIELD_CHARS, MAX_STRUCTURE_BYTES } from "../../limits.js";
 import type { ArchiveInfo } from "../../types.js";
 import { utf8OrLatin1 } from "../bytes.js";
+import { isLzipMember, LZIP_TRAILER_BYTES } from "./lzip.js";
 import { stopAtReadLimit } from "./tar.js";
 
 /** Fields a header walk may establish; `kind`, `encrypted` and `sample` always come back. */
@@ -116,7 +117,6 @@ export function readLz4(head: Uint8Array): HeaderFacts {
   return facts;
 }
 
-const LZIP_MAGIC = [0x4c, 0x5a, 0x49, 0x50];
 /** A header (6), the shortest LZMA stream (an end marker, 5 bytes and more) and a trailer (20). */
 const LZIP_MIN_MEMBER_BYTES = 36;
 /** Members whose trailers are read, from the end; a file of more (plzip writes one per 16 MiB) is extrapolated. */
@@ -141,11 +141,11 @@ export async function readLzip(reader: BlockReader): Promise<HeaderFacts> {
     }
     if (end < LZIP_MIN_MEMBER_BYTES)
       throw new ContentError("lzip trailer not found (truncated, or data after the last member)");
-    const trailer = view(await reader.read(end - 20, 20));
+    const trailer = view(await reader.read(end - LZIP_TRAILER_BYTES, LZIP_TRAILER_BYTES));
     const memberSize = Number(trailer.getBigUint64(12, true));
     if (memberSize < LZIP_MIN_MEMBER_BYTES || memberSize > end)
       throw new ContentError("lzip trailer not found (truncated, or data after the last member)");
-    if (!startsWith(await reader.read(end - memberSize, 4), LZIP_MAGIC))
+    if (!isLzipMember(await reader.read(end - memberSize, 4)))
       throw new ContentError("lzip member size does not lead to a member");
     data += Number(trailer.getBigUint64(4, true));
     end -= memberSize;
