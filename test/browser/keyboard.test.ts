@@ -250,8 +250,11 @@ describeWith("chromium")("dashboard from the keyboard alone", () => {
     await openPage(1280, 800);
     await page.clock.install();
     await show("/?prefix=typed/");
-    await page.focus("#file-input");
+    // Listening for the chooser asks the browser to hand choosers over, a request Playwright sends without waiting
+    // for it. Listening before focusing leaves the focus call's round trips between that request and Space; pressed
+    // straight after it, Space could open the chooser before the request arrived, and the wait outlast the test.
     const chooser = page.waitForEvent("filechooser");
+    await page.focus("#file-input");
     await page.keyboard.press("Space");
     await (await chooser).setFiles([
       { name: "first.txt", mimeType: "text/plain", buffer: Buffer.from("first\n") },
