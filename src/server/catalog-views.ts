@@ -17,9 +17,10 @@ export const STATS_READ_BOUND = 20_000;
 /** Page size asked of the store while walking a listing. */
 const WALK_PAGE = 1_000;
 
-/** Newest uploads first. */
+/** Newest uploads first, and the cursor of the next page when there is one. */
 export interface RecentUploads {
   items: RecordSummary[];
+  cursor?: string;
 }
 
 /** Totals for one category or one day. */
@@ -68,16 +69,72 @@ async function drain(
 }
 
 /**
- * The newest uploads in a window across every category (or one): walks UTC
- * days from the newest; for each, asks every category's day partition in
- * parallel for its newest `limit`, and stops after the day that fills
- * `limit`. The answer is exact however busy a day is, and reads at most
- * `limit` summaries per category per day: every upload of an earlier day is
- * older than any of a later one, and no category can place more than
- * `limit` among the newest.
+ * Where a page of the newest uploads ended: the time of its last item, and,
+ * for each category, how many of its items at exactly that time were listed
+ * (several uploads can share a millisecond, and a backfill stamps many with
+ * one time). The next page reads each category from that time and skips as
+ * many, so no upload is listed twice or left out, whatever the ties.
+ */
+interface RecentCursor {
+  time: string;
+  listedAtTime: Partial<Record<Category, number>>;
+}
+
+function encodeRecentCursor(cursor: RecentCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+/** The cursor a page of {@link listRecent} handed back (the API seals it, so it is one this code wrote). */
+function decodeRecentCursor(cursor: string): RecentCursor {
+  const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as RecentCursor;
+  if (typeof parsed?.time !== "string" || typeof parsed.listedAtTime !== "object")
+    throw new TypeError("not a cursor of the newest uploads");
+  return parsed;
+}
+
+/**
+ * The newest uploads of one category from `range.to` back, past the first
+ * `skip` (listed by an earlier page): up to `limit`, and whether more follow.
+ */
+async function newestOf(
+  store: CatalogStore,
+  bucket: string,
+  category: Category,
+  range: Window,
+  skip: number,
+  limit: number,
+): Promise<{ items: RecordSummary[]; more: boolean }> {
+  const items: RecordSummary[] = [];
+  let left = skip;
+  let cursor: string | undefined;
+  do {
+    const page = await store.listByCategory(bucket, category, range, {
+      limit: Math.min(WALK_PAGE, left + limit - items.length),
+      newestFirst: true,
+      ...(cursor && { cursor }),
+    });
+    const skipped = Math.min(left, page.items.length);
+    left -= skipped;
+    items.push(...page.items.slice(skipped));
+    cursor = page.cursor;
+  } while (cursor && items.length < limit);
+  return { items, more: cursor !== undefined };
+}
+
+/**
+ * The newest uploads in a window across every category (or one), a page at
+ * a time: walks UTC days from the newest (from where the last page ended);
+ * for each, asks every category's day partition in parallel for its newest
+ * `limit`, and stops after the day that fills `limit`. The answer is exact
+ * however busy a day is, and a page reads at most `limit` summaries per
+ * category per day (plus, on the day it starts, those at the last page's
+ * final instant it already listed): every upload of an earlier day is older
+ * than any of a later one, and no category can place more than `limit`
+ * among the newest.
  *
  * @example
- * const { items } = await listRecent(store, "uploads", { from, to }, 50);
+ * const first = await listRecent(store, "uploads", { from, to }, 50);
+ * const next = first.cursor && (await listRecent(store, "uploads", { from, to }, 50, undefined, first.cursor));
  */
 export async function listRecent(
   store: CatalogStore,
@@ -85,22 +142,67 @@ export async function listRecent(
   window: Window,
   limit: number,
   category?: Category,
+  cursor?: string,
 ): Promise<RecentUploads> {
+  const after = cursor === undefined ? undefined : decodeRecentCursor(cursor);
+  // A window that moved on (`days` ends at each page's "now") past where the last page ended holds no more.
+  if (after && Date.parse(after.time) < Date.parse(window.from)) return { items: [] };
   const categories = category ? [category] : CATEGORIES;
-  const items: RecordSummary[] = [];
-  for (const day of daysBetween(window.from, window.to).reverse()) {
+  const to = after ? minTime(after.time, window.to) : window.to;
+  // What the last page listed at its final instant is skipped where the range still holds that instant.
+  const skipping = after !== undefined && to === after.time;
+  const merged: { item: RecordSummary; at: number; order: number }[] = [];
+  let more = false;
+  const days = daysBetween(window.from, to).reverse();
+  for (const [index, day] of days.entries()) {
     const range = {
       from: maxTime(`${day}T00:00:00.000Z`, window.from),
-      to: minTime(`${day}T23:59:59.999Z`, window.to),
+      to: minTime(`${day}T23:59:59.999Z`, to),
     };
-    const pages = await Promise.all(
-      categories.map((name) => store.listByCategory(bucket, name, range, { limit, newestFirst: true })),
+    const lists = await Promise.all(
+      categories.map((name) =>
+        newestOf(
+          store,
+          bucket,
+          name,
+          range,
+          skipping && index === 0 ? (after.listedAtTime[name] ?? 0) : 0,
+          limit,
+        ),
+      ),
     );
-    for (const page of pages) items.push(...page.items);
-    if (items.length >= limit) break;
+    for (const [at, list] of lists.entries()) {
+      more ||= list.more;
+      for (const [order, item] of list.items.entries()) merged.push({ item, at, order });
+    }
+    if (merged.length >= limit) {
+      more ||= index < days.length - 1;
+      break;
+    }
   }
-  items.sort((a, b) => (a.eventTime < b.eventTime ? 1 : a.eventTime > b.eventTime ? -1 : 0));
-  return { items: items.slice(0, limit) };
+  // Newest first; at one instant, categories in their fixed order and each one's items in its index's order,
+  // so the cursor's counts name the same items on the next read.
+  merged.sort(
+    (a, b) =>
+      (a.item.eventTime < b.item.eventTime ? 1 : a.item.eventTime > b.item.eventTime ? -1 : 0) ||
+      a.at - b.at ||
+      a.order - b.order,
+  );
+  const page = merged.slice(0, limit);
+  const last = page.at(-1);
+  if (!last || !(more || merged.length > limit)) return { items: page.map(({ item }) => item) };
+  const listedAtTime: Partial<Record<Category, number>> = {};
+  for (const [at, name] of categories.entries()) {
+    const earlier = skipping && after.time === last.item.eventTime ? (after.listedAtTime[name] ?? 0) : 0;
+    const now = page.filter(
+      (entry) => entry.at === at && entry.item.eventTime === last.item.eventTime,
+    ).length;
+    if (earlier + now > 0) listedAtTime[name] = earlier + now;
+  }
+  return {
+    items: page.map(({ item }) => item),
+    cursor: encodeRecentCursor({ time: last.item.eventTime, listedAtTime }),
+  };
 }
 
 /**

@@ -695,6 +695,47 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     expect(incidents).toEqual([]);
   }, 120_000);
 
+  it("pages Recent past its first 200, uploads of one instant included, each once", async () => {
+    // Prepare: 230 fonts stamped with one instant, as a backfill stamps a burst; the 200th and 201st tie.
+    const total = 230;
+    const eventTime = new Date().toISOString();
+    const format = testFormat("font/ttf", "ttf", "font");
+    for (let start = 0; start < total; start += 50)
+      await Promise.all(
+        Array.from({ length: Math.min(50, total - start) }, (_, offset) =>
+          catalog.stack.store.putRecord(
+            testRecord({
+              bucket: catalog.stack.bucket,
+              key: `recent-fonts/face ${String(start + offset).padStart(3, "0")}.ttf`,
+              eventTime,
+              extraction: testExtraction({ format }),
+            }),
+          ),
+        ),
+      );
+    await page.goto(`${catalog.url}/?view=recent&category=font`);
+    await poll(() => page.locator("#content [data-key]").count()).toBe(200);
+    expect(await page.textContent("#view-note")).toBe(
+      "Newest font files across all folders, last 7 days: the 200 newest so far, more below.",
+    );
+
+    // Act
+    await page.click("#more");
+
+    // Assess: all 230 once, and neither the button nor "so far" once the listing is done.
+    await poll(() => page.locator("#more").count()).toBe(0);
+    const keys = await page
+      .locator("#content [data-key]")
+      .evaluateAll((nodes) =>
+        nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
+      );
+    // Other tests' fonts are listed too, older than these.
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.slice(0, total).filter((key) => key.startsWith("recent-fonts/"))).toHaveLength(total);
+    expect(await page.textContent("#view-note")).toBe("Newest font files across all folders, last 7 days.");
+    expect(incidents).toEqual([]);
+  }, 90_000);
+
   it("names its toolbar as a landmark and every column header, and skips no heading level", async () => {
     await page.goto(`${catalog.url}/?view=browse&prefix=photos/2026/trip/`);
     await page.click("#layout-list");

@@ -109,6 +109,10 @@ describe("validation: a bad parameter is a 400 with a message naming it", () => 
       `/api/find?category=image&cursor=${Buffer.from('{"d":1}').toString("base64url")}`,
       "not a cursor this listing issued",
     ],
+    [
+      `/api/recent?cursor=${Buffer.from('{"time":"2026-01-01T00:00:00.000Z"}').toString("base64url")}`,
+      "not a cursor this listing issued",
+    ],
     [`/api/folder?cursor=${"A".repeat(2049)}`, "not a paging cursor"],
     ["/api/folder?prefix=photos/&startsWith=2026/DSC", "'startsWith' must not contain '/'"],
     ["/api/folder?startsWith=IMG&startsWith=DSC", "'startsWith' is given more than once"],
@@ -320,6 +324,8 @@ describe("reading the catalog", () => {
     ["/api/find?category=image", "/api/find?category=image&days=30"],
     ["/api/problems?days=30", "/api/problems?days=7"],
     ["/api/duplicates?days=30", "/api/duplicates?days=7"],
+    ["/api/recent?days=7", "/api/recent?days=1"],
+    ["/api/recent?days=7", "/api/recent?days=7&category=image"],
   ])("refuses a cursor of %s on %s, another time window", async (path, otherWindow) => {
     // Prepare: a cursor for the first page of one window.
     const first = await getJson(`${path}&limit=1`);
@@ -515,6 +521,23 @@ describe("reading the catalog", () => {
     const times = body.items.map((item: { eventTime: string }) => item.eventTime);
     expect(times).toEqual([...times].sort().reverse());
     expect(body).not.toHaveProperty("truncated");
+  });
+
+  it("pages recent uploads to their end, each once, in the order one page lists them", async () => {
+    // Prepare
+    const whole = await getJson("/api/recent?limit=50");
+    // Act: two at a time, each page asked with the cursor of the one before.
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const { status, body } = await getJson(`/api/recent?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(status).toBe(200);
+      keys.push(...body.items.map((item: { key: string }) => item.key));
+      cursor = body.cursor;
+    } while (cursor && keys.length <= whole.body.items.length);
+    // Assess
+    expect(keys).toEqual(whole.body.items.map((item: { key: string }) => item.key));
+    expect(whole.body).not.toHaveProperty("cursor");
   });
 
   it("filters recent uploads by category and limits them", async () => {

@@ -92,4 +92,75 @@ describe("the recent uploads view", () => {
     const recent = await listRecent(store, "uploads", window, 3, "pdf");
     expect(recent.items.map((item) => item.key)).toEqual(["busy/38.5.pdf", "busy/37.5.pdf", "busy/5.5.pdf"]);
   });
+
+  it("pages through every upload once, newest first, as one long page lists them", async () => {
+    // Act
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listRecent(store, "uploads", window, 5, undefined, cursor);
+      pages.push(page.items.map((item) => item.key));
+      cursor = page.cursor;
+    } while (cursor && pages.length < 20);
+    // Assess: 48 uploads in ten pages, the last one short and without a cursor.
+    const whole = await listRecent(store, "uploads", window, 100);
+    expect(pages.flat()).toEqual(whole.items.map((item) => item.key));
+    expect(pages.flat()).toHaveLength(48);
+    expect(pages.map((page) => page.length)).toEqual([5, 5, 5, 5, 5, 5, 5, 5, 5, 3]);
+  });
+
+  it("reads no more than the limit per category for a later page, and again what it listed at its last instant", async () => {
+    // Prepare
+    const first = await listRecent(store, "uploads", window, 5);
+    store.readByCategory.clear();
+    // Act
+    const second = await listRecent(store, "uploads", window, 5, undefined, first.cursor);
+    // Assess
+    expect(second.items.map((item) => item.key)).toEqual([
+      "busy/36.png",
+      "busy/35.png",
+      "busy/34.png",
+      "busy/33.png",
+      "busy/32.png",
+    ]);
+    // The first page ended at busy/37.png: its instant is read again (1), then five images; the one PDF left.
+    expect(store.readByCategory.get("image")).toBe(6);
+    expect(store.readByCategory.get("pdf")).toBe(1);
+  });
+});
+
+describe("the recent uploads view, many uploads at one instant", () => {
+  let store: CatalogStore;
+  const instant = "2024-06-01T12:00:00.000Z";
+  const window = { from: "2024-06-01T00:00:00.000Z", to: "2024-06-01T23:59:59.999Z" };
+
+  beforeAll(async () => {
+    // A backfill's kind of burst: 9 images and 4 PDFs stamped with the same millisecond, between two others.
+    store = new CatalogStore(servers.dynamodb, { tableName: "recent-ties" });
+    await store.ensureTable();
+    await store.putRecord(upload("after.png", "2024-06-01T12:00:01.000Z", "image/png", "image"));
+    for (let index = 0; index < 9; index += 1)
+      await store.putRecord(upload(`tied/${index}.png`, instant, "image/png", "image"));
+    for (let index = 0; index < 4; index += 1)
+      await store.putRecord(upload(`tied/${index}.pdf`, instant, "application/pdf", "pdf"));
+    await store.putRecord(upload("before.pdf", "2024-06-01T11:59:59.000Z", "application/pdf", "pdf"));
+  });
+
+  it.each([1, 2, 3, 4, 7, 15])("lists each one once, %i a page", async (limit) => {
+    // Act
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages += 1) {
+      const page = await listRecent(store, "uploads", window, limit, undefined, cursor);
+      keys.push(...page.items.map((item) => item.key));
+      cursor = page.cursor;
+      if (!cursor) break;
+    }
+    // Assess: all 15, the newest first and the oldest last, none twice.
+    expect(keys).toHaveLength(15);
+    expect(new Set(keys).size).toBe(15);
+    expect(keys[0]).toBe("after.png");
+    expect(keys.at(-1)).toBe("before.pdf");
+    expect(cursor).toBeUndefined();
+  });
 });

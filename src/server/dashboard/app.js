@@ -1018,29 +1018,32 @@ function listEntries(items, showFolder) {
   });
 }
 
-/** The newest uploads Recent shows: past them, a folder in Browse or a narrower window. */
-const RECENT_LIMIT = 200;
+/**
+ * Uploads Recent reads at a time. Each page reads up to this many of every
+ * category to find the newest among them, so it is smaller than other
+ * listings' pages.
+ */
+const RECENT_PAGE = 200;
 
-async function renderRecent() {
-  const token = renderToken;
-  const result = await api("/api/recent", {
-    days: state.days,
-    category: state.category,
-    limit: RECENT_LIMIT,
-  });
-  // The person went elsewhere while this loaded: the heading is the newer view's.
-  if (token !== renderToken) return el("div");
+function renderRecent(options) {
   const what = state.category ? `${state.category} files` : "uploads";
-  const more =
-    result.items.length >= RECENT_LIMIT
-      ? ` The ${RECENT_LIMIT} newest are shown: Browse a folder, or choose a category or a shorter time, for the others.`
-      : "";
-  setHeading("Recent uploads", `Newest ${what} across all folders, ${windowText()}.${more}`);
   // A filter that leaves nothing is not an empty bucket.
   const empty = state.category
     ? `No ${state.category} files uploaded ${windowText() === "today" ? "today" : `in the ${windowText()}`}.`
     : `No uploads ${windowText() === "today" ? "today" : `in the ${windowText()}`}. Drop files anywhere on this page to upload them.`;
-  return itemsView(result.items, { showFolder: true, empty });
+  return pagedView(
+    "/api/recent",
+    { days: state.days, category: state.category },
+    {
+      title: "Recent uploads",
+      note: (_first, count, more) =>
+        `Newest ${what} across all folders, ${windowText()}${more ? `: the ${count} newest so far, more below` : ""}.`,
+      draw: (_first, items) => itemsView(items, { showFolder: true, empty }),
+      entriesOf: (items) => itemEntries(items, true),
+      pageSize: RECENT_PAGE,
+    },
+    options,
+  );
 }
 
 /** Items asked of a paged listing at a time, unless it asks for fewer. */

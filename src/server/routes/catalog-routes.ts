@@ -116,7 +116,12 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const window = parseWindow(c.req.query(), { fallbackDays: 7, maxDays: 31 }, deps.now());
     const category = parseCategory("category", c.req.query("category"));
     const limit = limitOf(c.req.query("limit"), 50);
-    const recent = await marked(await listRecent(deps.store, deps.bucket, window, limit, category));
+    const listing = windowed(`recent:${category ?? ""}`, c.req.query());
+    const cursor = cursorFor(listing, c.req.query("cursor"));
+    const recent = paged(
+      listing,
+      await marked(await listRecent(deps.store, deps.bucket, window, limit, category, cursor)),
+    );
     return c.json({ ...window, ...recent });
   });
 
