@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { S3Event } from "aws-lambda";
 import { describeError } from "../engine/errors.js";
 import { type ObjectEvent, toS3Notification } from "../events/s3-event.js";
+import type { EventJournal, JournaledEvent } from "./event-journal.js";
 
 /** What the dispatcher delivers to: the same handler the Lambda runs. */
 export type Invoke = (event: S3Event) => Promise<unknown>;
@@ -45,6 +46,12 @@ export interface DispatcherOptions {
   excludePrefixes?: readonly string[];
   /** Called after each delivery settles, for logs and live updates. */
   onSettled?: (outcome: DeliveryOutcome) => void;
+  /**
+   * Where accepted events are noted until they are delivered or parked, so
+   * a process that dies with events queued delivers them at its next start
+   * (see {@link Dispatcher.resume}). Absent: queued events die with the process.
+   */
+  journal?: EventJournal;
 }
 
 export interface DeliveryOutcome {
@@ -68,7 +75,8 @@ export interface DeliveryOutcome {
  * await dispatcher.idle();
  */
 export class Dispatcher {
-  private readonly queue: ObjectEvent[] = [];
+  /** Events waiting, each with its journal id when there is a journal. */
+  private readonly queue: { event: ObjectEvent; id?: number }[] = [];
   private running = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly concurrency: number;
@@ -107,17 +115,37 @@ export class Dispatcher {
    * notification configuration and its filter would; the first are counted.
    */
   enqueue(event: ObjectEvent): void {
+    if (!this.accepts(event)) return;
+    this.queue.push({ event, ...(this.options.journal && { id: this.options.journal.add(event) }) });
+    this.pump();
+  }
+
+  /**
+   * Queues the events a journal kept from an earlier run (accepted then, and
+   * neither delivered nor parked), under the ids it knows them by. One this
+   * dispatcher would not accept (the stack now watches another bucket) is
+   * dropped as a new one would be, and settled.
+   */
+  resume(events: readonly JournaledEvent[]): void {
+    for (const { id, event } of events) {
+      if (this.accepts(event)) this.queue.push({ event, id });
+      else this.options.journal?.settle(id);
+    }
+    this.pump();
+  }
+
+  /** Whether an event is the watched bucket's and outside the excluded prefixes; other buckets' are counted. */
+  private accepts(event: ObjectEvent): boolean {
     // Derived files (a backfill's thumbnails, in whichever bucket) are no change anyone made: not counted.
-    if (this.options.excludePrefixes?.some((prefix) => event.key.startsWith(prefix))) return;
+    if (this.options.excludePrefixes?.some((prefix) => event.key.startsWith(prefix))) return false;
     const { bucket } = this.options;
     if (bucket !== undefined && event.bucket !== bucket) {
       const seen = this.unwatchedChanges.get(event.bucket) ?? 0;
       this.unwatchedChanges.set(event.bucket, seen + 1);
       if (seen === 0) this.options.onUnwatched?.(event.bucket);
-      return;
+      return false;
     }
-    this.queue.push(event);
-    this.pump();
+    return true;
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -128,9 +156,9 @@ export class Dispatcher {
 
   private pump(): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
-      const event = this.queue.shift() as ObjectEvent;
+      const { event, id } = this.queue.shift() as { event: ObjectEvent; id?: number };
       this.running++;
-      void this.deliver(event).finally(() => {
+      void this.deliver(event, id).finally(() => {
         this.running--;
         this.pump();
         if (this.pending === 0) for (const resolve of this.waiters.splice(0)) resolve();
@@ -138,12 +166,13 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(event: ObjectEvent): Promise<void> {
+  private async deliver(event: ObjectEvent, id: number | undefined): Promise<void> {
     const notification = toS3Notification([event]);
     let lastError = "";
     for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
       try {
         await withTimeout(this.options.invoke(notification), this.attemptTimeoutMs);
+        if (id !== undefined) this.options.journal?.settle(id);
         this.options.onSettled?.({ event, delivered: true, attempts: attempt });
         return;
       } catch (error) {
@@ -161,6 +190,8 @@ export class Dispatcher {
     const parked = this.deadLetterWrites.then(() => this.park(letter));
     this.deadLetterWrites = parked.then(() => undefined);
     const parkError = await parked;
+    // Parked, it is the dead-letter file's to keep; refused by that file, the journal keeps it for the next start.
+    if (id !== undefined && !parkError) this.options.journal?.settle(id);
     this.options.onSettled?.({
       event,
       delivered: false,

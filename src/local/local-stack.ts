@@ -10,6 +10,7 @@ import { CatalogStore } from "../store/catalog-store.js";
 import { type DeliveryOutcome, Dispatcher } from "./dispatcher.js";
 import { EmbeddedDynamoDb } from "./embedded-dynamodb.js";
 import { EmbeddedS3 } from "./embedded-s3.js";
+import { EventJournal } from "./event-journal.js";
 import {
   LOCAL_CREDENTIALS,
   LOCAL_DEFAULTS,
@@ -112,6 +113,9 @@ async function startServer<T>(
   }
 }
 
+/** The journal of events accepted and not yet finished, in the data folder (see event-journal.ts). */
+const PENDING_EVENTS_FILE = "pending-events.jsonl";
+
 /**
  * S3, DynamoDB and the pipeline on one laptop: an embedded S3 server, an
  * embedded DynamoDB server (persisted under the data folder), and a
@@ -133,11 +137,24 @@ export class LocalStack {
     readonly dynamodbClient: DynamoDBClient,
     readonly store: CatalogStore,
     readonly dispatcher: Dispatcher,
+    private readonly journal: EventJournal,
+    /** Events an earlier run accepted and did not finish, delivered again by this one. */
+    readonly resumedEvents: number,
     readonly bucket: string,
     readonly tableName: string,
     readonly dataDir: string,
     readonly derivedPrefix: string,
   ) {}
+
+  /** The journal of this stack's events accepted and not yet finished (see event-journal.ts). */
+  get pendingEventsFile(): string {
+    return join(this.dataDir, PENDING_EVENTS_FILE);
+  }
+
+  /** Why the journal stopped writing (a full disk), if it did: events accepted since then are not kept. */
+  get journalError(): string | undefined {
+    return this.journal.error;
+  }
 
   /** The dead-letter file of this stack. */
   get deadLetterFile(): string {
@@ -166,6 +183,10 @@ export class LocalStack {
     // would keep the process (a test, a benchmark) alive after the error it was given.
     const started: { close(): Promise<void> | void }[] = [dynamodb];
     try {
+      // Opened once the database's lock is held: no second stack writes to it. Events an earlier run accepted
+      // and did not finish (it was stopped at once, or crashed) are delivered below, before new ones.
+      const { journal, unfinished } = await EventJournal.open(join(dataDir, PENDING_EVENTS_FILE));
+      started.push({ close: () => journal.close() });
       const s3Folder = join(dataDir, "s3");
       const s3 = await startServer("S3 server", { port: s3Port, flag: "--s3-port" }, s3Folder, () =>
         EmbeddedS3.start({ port: s3Port, directory: s3Folder, buckets: [bucket], derivedPrefix }),
@@ -216,8 +237,10 @@ export class LocalStack {
         ...(options.onUnwatchedBucket && { onUnwatched: options.onUnwatchedBucket }),
         excludePrefixes: [derivedPrefix],
         ...(options.onDelivery && { onSettled: options.onDelivery }),
+        journal,
       });
       s3.on("object", (event) => dispatcher.enqueue(event));
+      dispatcher.resume(unfinished);
       warmUpPipeline({ thumbnails: options.thumbnails ?? true });
       return new LocalStack(
         s3,
@@ -226,6 +249,8 @@ export class LocalStack {
         dynamodbClient,
         store,
         dispatcher,
+        journal,
+        unfinished.length,
         bucket,
         tableName,
         dataDir,
@@ -249,14 +274,16 @@ export class LocalStack {
   async close(): Promise<void> {
     await this.s3.refuseWrites();
     await this.dispatcher.idle();
+    this.journal.close();
     this.s3Client.destroy();
     this.dynamodbClient.destroy();
     await Promise.all([this.s3.close(), this.dynamodb.close()]);
   }
 
   /**
-   * Ends both servers' threads at once, leaving queued events undone: what a
-   * process that exits now calls first (see {@link ServerThread.halt}).
+   * Ends both servers' threads at once, leaving queued events undone (the
+   * journal keeps them for the next start): what a process that exits now
+   * calls first (see {@link ServerThread.halt}).
    */
   async halt(): Promise<void> {
     await Promise.all([this.s3.halt(), this.dynamodb.halt()]);

@@ -84,34 +84,91 @@ it.skipIf(!existsSync("/proc/self"))(
   },
 );
 
-it("catalog dev stopped by a second Ctrl-C says how many events it dropped and how to catalog their objects", async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
-  const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
-  const dev = await DevProcess.start(dataDir, ports);
-  const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${ports.s3}` });
+/** Uploads `count` copies of a photo under `burst/`, 120 at once: more than the stack finishes in a moment. */
+async function uploadBurst(s3Port: number, count: number): Promise<void> {
+  const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${s3Port}` });
   try {
-    // More events than the stack finishes in the moment between the two Ctrl-Cs.
     const body = await readFile(corpusFile("exifpy-Canon_40D.jpg"));
     await Promise.all(
-      Array.from({ length: 120 }, (_, index) =>
+      Array.from({ length: count }, (_, index) =>
         s3.send(new PutObjectCommand({ Bucket: "uploads", Key: `burst/${index}.jpg`, Body: body })),
       ),
     );
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Resolves once the catalog holds `count` records under `burst/`, read through the HTTP API. */
+async function waitForBurst(httpPort: number, count: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/api/folder?prefix=burst/&limit=500`);
+    seen = ((await response.json()) as { items: unknown[] }).items.length;
+    if (seen === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${seen} of ${count} records after ${timeoutMs} ms`);
+}
+
+it("catalog dev stopped by a second Ctrl-C keeps the events it did not finish, and its next start delivers them", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
+  let dev = await DevProcess.start(dataDir, ports);
+  try {
+    // Prepare: more events than the stack finishes in the moment between the two Ctrl-Cs.
+    await uploadBurst(ports.s3, 120);
+
+    // Act
     const exited = new Promise<number | null>((resolve) => dev.child.once("exit", (code) => resolve(code)));
     dev.child.kill("SIGINT");
     await new Promise((resolve) => setTimeout(resolve, 200));
     dev.child.kill("SIGINT");
-
     expect(await exited, dev.output).toBe(130);
-    expect(dev.output).toMatch(
-      /^stopped at once: \d+ event\(s\) not finished; after the next start, `catalog backfill s3:\/\/uploads\/` catalogs the objects they left out$/m,
-    );
+    const left =
+      /^stopped at once: (\d+) event\(s\) not finished, kept in (.+); the next start on this data dir delivers them$/m.exec(
+        dev.output,
+      );
+    expect(left, dev.output).not.toBeNull();
+    expect(left?.[2]).toBe(join(dataDir, "pending-events.jsonl"));
+    dev = await DevProcess.start(dataDir, ports);
+
+    // Assess: the start says what it resumes (those left, less any the handler finished while the process
+    // ended), and every upload ends up cataloged, none by hand.
+    const resumed =
+      /^ {2}resuming {2}(\d+) event\(s\) the last run accepted and did not finish \(it was stopped at once, or ended\)$/m.exec(
+        dev.output,
+      );
+    expect(Number(resumed?.[1])).toBeGreaterThan(0);
+    expect(Number(resumed?.[1])).toBeLessThanOrEqual(Number(left?.[1]));
+    await waitForBurst(ports.http, 120);
   } finally {
-    s3.destroy();
     await dev.kill();
     await rm(dataDir, { recursive: true, force: true });
   }
-}, 60_000);
+}, 120_000);
+
+it("catalog dev killed outright loses no accepted event: the next start delivers them", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
+  let dev = await DevProcess.start(dataDir, ports);
+  try {
+    // Prepare: uploads answered, most of their events still queued.
+    await uploadBurst(ports.s3, 120);
+
+    // Act: no Ctrl-C, no chance to finish or flush anything: SIGKILL, as a crash or the OOM killer ends it.
+    await dev.kill();
+    dev = await DevProcess.start(dataDir, ports);
+
+    // Assess
+    expect(dev.output).toMatch(/^ {2}resuming {2}\d+ event\(s\)/m);
+    await waitForBurst(ports.http, 120);
+  } finally {
+    await dev.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
 
 it("catalog dev stops on Ctrl-C while a dashboard tab holds its live stream, and ends that stream", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));

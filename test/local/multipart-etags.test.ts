@@ -326,7 +326,11 @@ describe("upload IDs and part numbers", () => {
   async function filesOutsideTheBuckets(): Promise<string[]> {
     const names = await readdir(dataDir, { recursive: true });
     return names.filter(
-      (name) => !name.startsWith("s3") && !name.startsWith("dynamodb") && name !== "dead-letter.jsonl",
+      (name) =>
+        !name.startsWith("s3") &&
+        !name.startsWith("dynamodb") &&
+        name !== "dead-letter.jsonl" &&
+        name !== "pending-events.jsonl",
     );
   }
 

@@ -111,6 +111,11 @@ export async function runDev(flags: DevFlags): Promise<void> {
       `  DynamoDB  ${stack.dynamodb.endpoint}   table '${stack.tableName}'`,
       `  HTTP API  ${api}   the dashboard: open it in a browser`,
       `  data      ${stack.dataDir}`,
+      ...(stack.resumedEvents > 0
+        ? [
+            `  resuming  ${stack.resumedEvents} event(s) the last run accepted and did not finish (it was stopped at once, or ended)`,
+          ]
+        : []),
       "",
       "Try:",
       `  ${catalog} upload ${sample} --prefix docs/${extra}`,
@@ -132,13 +137,15 @@ export async function runDev(flags: DevFlags): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
-  // A second Ctrl-C ends the process at once, saying what the events it drops leave uncataloged.
+  // A second Ctrl-C ends the process at once, saying what becomes of the events it leaves.
   const stopAtOnce = async () => {
     const left = stack.dispatcher.pending;
     process.stderr.write(
-      left > 0
-        ? `stopped at once: ${left} event(s) not finished; after the next start, \`catalog backfill s3://${stack.bucket}/\` catalogs the objects they left out\n`
-        : "stopped at once.\n",
+      left === 0
+        ? "stopped at once.\n"
+        : stack.journalError
+          ? `stopped at once: ${left} event(s) not finished, and not kept (${stack.journalError}); after the next start, \`catalog backfill s3://${stack.bucket}/\` catalogs the objects they left out\n`
+          : `stopped at once: ${left} event(s) not finished, kept in ${stack.pendingEventsFile}; the next start on this data dir delivers them\n`,
     );
     // Exiting while a server thread parses a request can abort Node.js with a fatal error: they end first.
     await stack.halt();
