@@ -49,6 +49,10 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["backfill", "--exclude", ""], /--exclude '' would skip every object/],
     [["reprocess", "--exclude", "tmp/", "--exclude", ""], /--exclude '' would skip every object/],
     [["find", "--category", "image", "--problems"], /choose exactly one/],
+    [
+      ["find", "--recent", "--duplicates"],
+      /choose exactly one of --category <name>, --recent, --duplicates, --problems/,
+    ],
     [["find", "--category", "photos"], /unknown category 'photos'.*image/],
     [["find", "--problems", "--since", "last tuesday"], /expected a duration like 7d/],
     [["find", "--problems", "--since", "2100-01-01"], /--since is in the future/],

@@ -93,6 +93,7 @@ describe.concurrent("catalog find: an empty answer names the range it searched",
       "no duplicates with a copy in uploads in the last 30 days (--since to look further back)",
     ],
     [["--problems"], "nothing found in the last 7 days (--since to look further back)"],
+    [["--recent"], "nothing found in the last 7 days (--since to look further back)"],
     [["--category", "image", "--since", since], `nothing found since ${since}T00:00:00.000Z`],
   ])("catalog find %j", async (args, answer) => {
     const result = await catalog(["find", ...args, ...local]);

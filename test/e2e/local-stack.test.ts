@@ -226,12 +226,14 @@ describeWith("aws")("the local stack, end to end", () => {
   });
 
   it("lists the folder with ls and finds by category with find", async () => {
-    const [ls, sdkLs, firstOnly, images, firstImage] = await Promise.all([
+    const [ls, sdkLs, firstOnly, images, firstImage, recent, newestTwo] = await Promise.all([
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/`, "--json"),
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/sdk/`, "--json"),
       catalogCli(ports, "ls", `s3://${BUCKET}/e2e/sdk/`, "--json", "--limit", "1"),
       catalogCli(ports, "find", "--category", "image", "--since", "1h", "--json"),
       catalogCli(ports, "find", "--category", "image", "--since", "1h", "--json", "--limit", "1"),
+      catalogCli(ports, "find", "--recent", "--since", "1h", "--json"),
+      catalogCli(ports, "find", "--recent", "--since", "1h", "--json", "--limit", "2"),
     ]);
     expect(ls.code, ls.stderr).toBe(0);
     expect(JSON.parse(ls.stdout).folders).toEqual(["e2e/cli/", "e2e/sdk/"]);
@@ -253,6 +255,17 @@ describeWith("aws")("the local stack, end to end", () => {
     // stdout stays the JSON array; the note that there is more goes to stderr.
     expect(JSON.parse(firstImage.stdout)).toHaveLength(1);
     expect(firstImage.stderr).toBe("(first result; raise --limit for more)\n");
+
+    // The newest uploads of every category, newest first, a limit cutting the same list short.
+    expect(recent.code, recent.stderr).toBe(0);
+    const newest = JSON.parse(recent.stdout) as { key: string; eventTime: string }[];
+    expect(newest.map(({ key }) => key).sort()).toEqual(
+      [...BY_SDK, ...BY_AWS_CLI].map(({ key }) => key).sort(),
+    );
+    const times = newest.map(({ eventTime }) => eventTime);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(JSON.parse(newestTwo.stdout)).toEqual(newest.slice(0, 2));
+    expect(newestTwo.stderr).toBe("(first 2 results; raise --limit for more)\n");
   });
 
   it("keeps objects and records across a Ctrl-C and a restart on the same data dir", async () => {

@@ -15,6 +15,7 @@ interface FindFlags extends TargetFlags {
   category?: string;
   duplicates?: boolean;
   problems?: boolean;
+  recent?: boolean;
   since?: string;
   limit: number;
   json?: boolean;
@@ -58,10 +59,14 @@ async function checkSinceWithinReach(range: TimeRange): Promise<void> {
 }
 
 async function runFind(flags: FindFlags): Promise<void> {
-  const modes = [flags.category !== undefined, flags.duplicates === true, flags.problems === true].filter(
-    Boolean,
-  ).length;
-  if (modes !== 1) throw new CliError("choose exactly one of --category <name>, --duplicates, --problems");
+  const modes = [
+    flags.category !== undefined,
+    flags.duplicates === true,
+    flags.problems === true,
+    flags.recent === true,
+  ].filter(Boolean).length;
+  if (modes !== 1)
+    throw new CliError("choose exactly one of --category <name>, --recent, --duplicates, --problems");
   const defaultSince = flags.duplicates ? "30d" : "7d";
   const range: TimeRange = {
     from: flags.since ?? parseSince(defaultSince),
@@ -114,9 +119,15 @@ async function runFind(flags: FindFlags): Promise<void> {
     }
     const found = flags.problems
       ? await collectPages(flags.limit, (page) => target.store.listProblems(target.bucket, range, page))
-      : await collectPages(flags.limit, (page) =>
-          target.store.listByCategory(target.bucket, flags.category as string, range, page),
-        );
+      : flags.recent
+        ? await collectPages(flags.limit, async (page) => {
+            // The dashboard's Recent view, over any window find takes; loaded with the store, not at start-up.
+            const { listRecent } = await import("../../server/catalog-views.js");
+            return listRecent(target.store, target.bucket, range, page.limit, undefined, page.cursor);
+          })
+        : await collectPages(flags.limit, (page) =>
+            target.store.listByCategory(target.bucket, flags.category as string, range, page),
+          );
     const items = await target.store.withTypeMismatches(found.items);
     if (flags.json) {
       printJson(items.map(withoutIndexKeys));
@@ -134,18 +145,21 @@ function moreNote(limit: number, what: string): string {
   return `(first ${limit === 1 ? what : `${limit} ${what}s`}; raise --limit for more)\n`;
 }
 
-/** `catalog find`: objects by category and time, duplicate content, or problems. */
+/** `catalog find`: objects by category and time, the newest uploads, duplicate content, or problems. */
 export function registerFind(program: Command): void {
   withTargetFlags(
     program
       .command("find")
-      .description("find objects: by category uploaded since a time, duplicated content, or problems")
+      .description(
+        "find objects: by category uploaded since a time, the newest of all, duplicated content, or problems",
+      )
       .option("--category <name>", `objects of one category (${CATEGORIES.join(", ")})`, parseCategory)
       .option(
         "--duplicates",
         "content stored more than once (by SHA-256) with a copy in --bucket; every copy is listed, " +
           "in whichever bucket it is",
       )
+      .option("--recent", "the newest uploads of every category, newest first (the dashboard's Recent)")
       .option("--problems", "objects with status error or rejected")
       .option(
         "--since <when>",
