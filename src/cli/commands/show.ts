@@ -87,6 +87,11 @@ function describeRecord(record: CatalogRecord): string[] {
   return lines;
 }
 
+/**
+ * The audit history as a table, each event's reasons (why it was rejected,
+ * or failed) on lines of their own beneath its row: inside the OUTCOME cell
+ * a long reason made every row as wide as the widest.
+ */
 function describeAudit(audit: AuditEntry[]): string[] {
   if (audit.length === 0) return ["history: none"];
   const rows = [["TIME", "EVENT", "OUTCOME", "BY", "FROM", "DELIVERIES"]];
@@ -94,17 +99,20 @@ function describeAudit(audit: AuditEntry[]): string[] {
     rows.push([
       entry.eventTime,
       entry.eventName,
-      entry.outcome + (entry.reasons?.length ? ` (${entry.reasons.join("; ")})` : ""),
+      entry.outcome,
       entry.principalId ?? "-",
       entry.sourceIPAddress ?? "-",
       String(entry.deliveries),
     ]);
   }
+  const [header, ...lines] = formatTable(rows).split("\n");
   return [
     "history:",
-    ...formatTable(rows)
-      .split("\n")
-      .map((line) => `  ${line}`),
+    `  ${header}`,
+    ...lines.flatMap((line, index) => [
+      `  ${line}`,
+      ...(audit[index]?.reasons ?? []).map((reason) => `      reason: ${terminalSafe(reason)}`),
+    ]),
   ];
 }
 
