@@ -39,6 +39,9 @@ export const TOOL_PACKAGES = {
   openssl: "openssl",
   aws: "awscli",
   chromium: "chromium",
+  pngtopam: "netpbm",
+  jpegtopnm: "netpbm",
+  pamfile: "netpbm",
 } as const;
 
 export type Tool = keyof typeof TOOL_PACKAGES;

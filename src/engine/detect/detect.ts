@@ -85,6 +85,10 @@ const ALIAS_GROUPS: readonly (readonly string[])[] = [
   ["application/x-deb", "application/vnd.debian.binary-package", "application/x-debian-package"],
   ["application/x-rpm", "application/x-redhat-package-manager"],
   ["application/xml", "text/xml"],
+  // Netpbm: the portable anymap's type (.pnm) names any of the three; `file` spells graymap "greymap".
+  ["image/x-portable-anymap", "image/x-portable-bitmap"],
+  ["image/x-portable-anymap", "image/x-portable-graymap", "image/x-portable-greymap"],
+  ["image/x-portable-anymap", "image/x-portable-pixmap"],
   // Compiled Python: shared-mime-info's name, file's, and Python's own mimetypes module's.
   ["application/x-python-bytecode", "application/x-bytecode.python", "application/x-python-code"],
   ["application/rtf", "text/rtf"],

@@ -6,7 +6,7 @@ import { textDecoder } from "../text-decoder.js";
  * for a damaged PNG or Matroska file; for a catalog "a PNG, and it is broken"
  * is the useful answer, so the extractor gets to say what is wrong. Also the
  * few formats file-type does not know (DSDIFF, gettext catalogs, compiled
- * Python, lz4's legacy frames, LZMA-alone streams) live here.
+ * Python, lz4's legacy frames, LZMA-alone streams, Netpbm images) live here.
  */
 interface Signature {
   mime: string;
@@ -108,10 +108,147 @@ function isLzmaAlone(head: Uint8Array): boolean {
   return properties < 9 * 5 * 5 && dictionary >= 4096 && standard && (size === undefined || size < 2n ** 38n);
 }
 
+/** The Netpbm formats by magic number, as `file` and the netpbm manual name them. */
+const NETPBM_FORMATS = {
+  P1: { mime: "image/x-portable-bitmap", ext: "pbm", colorType: "bilevel", plain: true },
+  P2: { mime: "image/x-portable-graymap", ext: "pgm", colorType: "grayscale", plain: true },
+  P3: { mime: "image/x-portable-pixmap", ext: "ppm", colorType: "rgb", plain: true },
+  P4: { mime: "image/x-portable-bitmap", ext: "pbm", colorType: "bilevel", plain: false },
+  P5: { mime: "image/x-portable-graymap", ext: "pgm", colorType: "grayscale", plain: false },
+  P6: { mime: "image/x-portable-pixmap", ext: "ppm", colorType: "rgb", plain: false },
+  P7: { mime: "image/x-portable-arbitrarymap", ext: "pam", colorType: "", plain: false },
+} as const;
+
+/** Bytes a Netpbm header is looked for in: comments can make it long, but not this long. */
+export const NETPBM_HEADER_BYTES = 4096;
+
+/** What a Netpbm header states: the image's size, its largest sample value, and (PAM) its channels. */
+export interface NetpbmHeader {
+  magic: keyof typeof NETPBM_FORMATS;
+  mime: string;
+  ext: string;
+  width: number;
+  height: number;
+  /** The largest sample value (1 for a bitmap); the bit depth is what holds it. */
+  maxval: number;
+  /** "bilevel", "grayscale", "rgb"; a PAM's TUPLTYPE ("RGB_ALPHA"), lower-cased, when it gives one. */
+  colorType?: string;
+  /** Samples per pixel: 1 for PBM and PGM, 3 for PPM, a PAM's DEPTH. */
+  channels: number;
+  /** Where the raster begins. */
+  headerBytes: number;
+  /** Samples are written as decimal text (P1-P3), not bytes. */
+  plain: boolean;
+}
+
+/**
+ * A Netpbm image's header (PBM, PGM, PPM, plain or raw, and PAM), read as
+ * the netpbm manual defines it, or undefined when the head is not one:
+ * `P1`-`P6`, whitespace, then width, height and (but for bitmaps) maxval as
+ * decimal numbers, each after whitespace or `#` comments, the last followed
+ * by one whitespace character; or `P7`, a newline, and `WIDTH`, `HEIGHT`,
+ * `DEPTH`, `MAXVAL` (and `TUPLTYPE`) lines up to `ENDHDR`. file-type knows
+ * none of them. Checking every field, not the two-byte magic, keeps text
+ * that begins "P1 " out. Hand-written because image-size, which reads
+ * their size, accepts any head that starts with the magic.
+ *
+ * @example
+ * readNetpbmHeader(new TextEncoder().encode("P6\n640 480\n255\n"))
+ * // { magic: "P6", mime: "image/x-portable-pixmap", ext: "ppm", width: 640, height: 480, maxval: 255,
+ * //   colorType: "rgb", channels: 3, headerBytes: 15, plain: false }
+ */
+export function readNetpbmHeader(head: Uint8Array): NetpbmHeader | undefined {
+  if (head.byteLength < 4 || head[0] !== 0x50) return undefined;
+  const magic = `P${String.fromCharCode(head[1] as number)}`;
+  if (!(magic in NETPBM_FORMATS)) return undefined;
+  const format = NETPBM_FORMATS[magic as keyof typeof NETPBM_FORMATS];
+  const text = textDecoder("latin1").decode(head.subarray(0, NETPBM_HEADER_BYTES));
+  const fields = magic === "P7" ? pamFields(text) : pnmFields(text, magic === "P1" || magic === "P4" ? 2 : 3);
+  if (!fields) return undefined;
+  const { width, height, maxval = 1 } = fields;
+  const colorType = fields.colorType ?? format.colorType;
+  if (width < 1 || height < 1 || maxval < 1 || maxval > 65535) return undefined;
+  return {
+    magic: magic as keyof typeof NETPBM_FORMATS,
+    mime: format.mime,
+    ext: format.ext,
+    width,
+    height,
+    maxval,
+    ...(colorType && { colorType }),
+    channels: fields.channels ?? (magic === "P3" || magic === "P6" ? 3 : 1),
+    headerBytes: fields.headerBytes,
+    plain: format.plain,
+  };
+}
+
+/** The numbers a Netpbm header states, and a PAM's tuple type. */
+interface NetpbmFields {
+  width: number;
+  height: number;
+  maxval?: number;
+  colorType?: string;
+  channels?: number;
+  headerBytes: number;
+}
+
+const WHITESPACE = /[ \t\n\v\f\r]/;
+
+/** PBM, PGM, PPM: `count` numbers after the magic, whitespace and comments between them. */
+function pnmFields(text: string, count: 2 | 3): NetpbmFields | undefined {
+  let at = 2;
+  const numbers: number[] = [];
+  while (numbers.length < count) {
+    // At least one whitespace character or comment parts the magic and each number from the one before.
+    const before = at;
+    while (at < text.length && (WHITESPACE.test(text[at] as string) || text[at] === "#")) {
+      if (text[at] === "#") while (at < text.length && text[at] !== "\n" && text[at] !== "\r") at++;
+      else at++;
+    }
+    if (at === before) return undefined;
+    const digits = /^\d{1,10}/.exec(text.slice(at, at + 11))?.[0];
+    if (!digits) return undefined;
+    numbers.push(Number(digits));
+    at += digits.length;
+  }
+  // The raster begins after exactly one whitespace character.
+  if (at >= text.length || !WHITESPACE.test(text[at] as string)) return undefined;
+  const [width = 0, height = 0, maxval] = numbers;
+  return { width, height, ...(maxval !== undefined && { maxval }), headerBytes: at + 1 };
+}
+
+/** PAM: `KEY value` lines from the one after the magic to `ENDHDR`. */
+function pamFields(text: string): NetpbmFields | undefined {
+  if (text[2] !== "\n") return undefined;
+  const end = text.indexOf("\nENDHDR\n");
+  if (end < 0) return undefined;
+  const values = new Map<string, string>();
+  for (const line of text.slice(3, end).split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const [key = "", ...rest] = trimmed.split(/\s+/);
+    if (!/^(WIDTH|HEIGHT|DEPTH|MAXVAL|TUPLTYPE)$/.test(key) || rest.length === 0) return undefined;
+    values.set(key, key === "TUPLTYPE" ? rest.join(" ") : (rest[0] as string));
+  }
+  const number = (key: string) => (/^\d{1,10}$/.test(values.get(key) ?? "") ? Number(values.get(key)) : 0);
+  if (number("DEPTH") < 1) return undefined;
+  const tuple = values.get("TUPLTYPE")?.toLowerCase();
+  return {
+    width: number("WIDTH"),
+    height: number("HEIGHT"),
+    maxval: number("MAXVAL"),
+    ...(tuple && { colorType: tuple }),
+    channels: number("DEPTH"),
+    headerBytes: end + "\nENDHDR\n".length,
+  };
+}
+
 /** The format whose signature the head starts with, if any. */
 export function matchSignature(head: Uint8Array): { mime: string; ext: string } | undefined {
   if (isPythonBytecode(head)) return { mime: "application/x-python-bytecode", ext: "pyc" };
   if (isLzmaAlone(head)) return { mime: "application/x-lzma", ext: "lzma" };
+  const netpbm = readNetpbmHeader(head);
+  if (netpbm) return { mime: netpbm.mime, ext: netpbm.ext };
   const found = SIGNATURES.find(
     (signature) =>
       head.byteLength >= signature.offset + signature.bytes.length &&

@@ -1,6 +1,7 @@
 import { imageSize } from "image-size";
 import { BlockReader } from "../../byte-source/block-reader.js";
 import { BufferSource } from "../../byte-source/byte-source.js";
+import { NETPBM_HEADER_BYTES, readNetpbmHeader } from "../../detect/signatures.js";
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES, withinFile } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
@@ -45,6 +46,7 @@ export type ImageKind =
   | "j2c"
   | "jxr"
   | "cr3"
+  | "netpbm"
   | "other";
 
 /** MIME type (as detection names it) to format family. */
@@ -82,6 +84,10 @@ export const IMAGE_KINDS: Readonly<Record<string, ImageKind>> = {
   // file-type names JPEG XR by its registered type, the `mime` table by the older one.
   "image/vnd.ms-photo": "jxr",
   "image/jxr": "jxr",
+  "image/x-portable-bitmap": "netpbm",
+  "image/x-portable-graymap": "netpbm",
+  "image/x-portable-pixmap": "netpbm",
+  "image/x-portable-arbitrarymap": "netpbm",
   "image/icns": "other",
   "image/ktx": "other",
 };
@@ -124,6 +130,7 @@ const DECODERS: Record<ImageKind, Decoder> = {
   j2c: decodeJ2c,
   jxr: decodeJxr,
   cr3: decodeCr3,
+  netpbm: decodeNetpbm,
   other: async (ctx) => publish(ctx, sizeOf(await head(ctx), ctx.format.mime)),
 };
 
@@ -340,6 +347,36 @@ async function decodeRaf(ctx: ExtractContext): Promise<ImageInfo> {
     },
     preview.exif,
   );
+}
+
+/**
+ * PBM, PGM, PPM and PAM, from the header detection read: size, bit depth
+ * (what holds maxval), colour type. A raw raster shorter than the header
+ * says is a truncated file; plain (text) rasters are not counted.
+ */
+async function decodeNetpbm(ctx: ExtractContext): Promise<ImageInfo> {
+  const header = readNetpbmHeader(await head(ctx, NETPBM_HEADER_BYTES));
+  if (!header) throw new ContentError("Netpbm: damaged header (no size can be read)");
+  const bitDepth = Math.ceil(Math.log2(header.maxval + 1));
+  const image = publish(ctx, {
+    width: header.width,
+    height: header.height,
+    bitDepth,
+    ...(header.colorType && { colorType: header.colorType }),
+  });
+  if (!header.plain) {
+    // PBM packs 8 pixels a byte, each row to a whole byte; the others take 1 or 2 bytes a sample.
+    const row =
+      header.magic === "P4"
+        ? Math.ceil(header.width / 8)
+        : header.width * header.channels * (header.maxval > 255 ? 2 : 1);
+    const raster = row * header.height;
+    if (ctx.reader.size - header.headerBytes < raster)
+      truncated(
+        `Netpbm raster of ${raster} bytes, the file has ${ctx.reader.size - header.headerBytes} after its header`,
+      );
+  }
+  return image;
 }
 
 async function decodeBmp(ctx: ExtractContext): Promise<ImageInfo> {

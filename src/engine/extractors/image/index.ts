@@ -9,8 +9,8 @@ const IMAGE_TAIL_BYTES = 1024;
 /**
  * Images: dimensions, depth, frames and EXIF (camera, exposure, date, GPS)
  * from headers only. JPEG, PNG/APNG, GIF, WebP, TIFF and TIFF-based RAW, RAF, CR3,
- * BMP, ICO, PSD, SVG, HEIC/HEIF/AVIF, JPEG XL, JPEG 2000 and JPEG XR; ICNS and KTX
- * give their dimensions only.
+ * BMP, ICO, PSD, SVG, HEIC/HEIF/AVIF, JPEG XL, JPEG 2000, JPEG XR and Netpbm (PBM,
+ * PGM, PPM, PAM); ICNS and KTX give their dimensions only.
  *
  * The plan asks for the head window (headers, and for most photos the whole
  * EXIF block) and a small tail (end markers); EXIF or TIFF directories that
@@ -53,6 +53,10 @@ export const imageExtractor: ExtractorDescriptor = {
     "image/jxr",
     "image/icns",
     "image/ktx",
+    "image/x-portable-bitmap",
+    "image/x-portable-graymap",
+    "image/x-portable-pixmap",
+    "image/x-portable-arbitrarymap",
   ],
   sniff: (head, format) =>
     format.mime === "application/octet-stream" && (looksLikeTiff(head) || looksLikeSvg(head)),
