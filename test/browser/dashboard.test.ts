@@ -12,6 +12,7 @@ import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { ObjectRecordInput } from "../../src/store/types.js";
 import {
   type LocalCatalog,
   pdfWithTitle,
@@ -141,23 +142,44 @@ const FOCUSED =
   "document.activeElement?.closest('[data-key]')?.dataset.key ?? document.activeElement?.id ?? ''";
 
 /**
- * Writes `count` records named `<prefix>file NNNN.txt`, numbered from
- * `first`, to the catalog (`target`, the shared one unless given) directly: the pipeline is not under test where this
- * is used, and nothing is announced on the live feed.
+ * Writes a record for each of `keys`, all stamped with this instant and
+ * `fields` added, to the catalog (`target`, the shared one unless given)
+ * directly, 50 at a time: the pipeline is not under test where this is
+ * used, and nothing is announced on the live feed.
  */
-async function putRecords(prefix: string, count: number, first = 0, target = catalog): Promise<void> {
+async function putRecordsNow(
+  keys: readonly string[],
+  fields: Partial<ObjectRecordInput> = {},
+  target = catalog,
+): Promise<void> {
   const eventTime = new Date().toISOString();
-  for (let start = first; start < first + count; start += 50)
+  for (let start = 0; start < keys.length; start += 50)
     await Promise.all(
-      Array.from({ length: Math.min(50, first + count - start) }, (_, offset) =>
-        target.stack.store.putRecord(
-          testRecord({
-            bucket: target.stack.bucket,
-            key: `${prefix}file ${String(start + offset).padStart(4, "0")}.txt`,
-            eventTime,
-          }),
+      keys
+        .slice(start, start + 50)
+        .map((key) =>
+          target.stack.store.putRecord(
+            testRecord({ bucket: target.stack.bucket, key, eventTime, ...fields }),
+          ),
         ),
-      ),
+    );
+}
+
+/** Writes `count` records named `<prefix>file NNNN.txt`, numbered from `first` (see {@link putRecordsNow}). */
+async function putRecords(prefix: string, count: number, first = 0, target = catalog): Promise<void> {
+  const keys = Array.from(
+    { length: count },
+    (_, index) => `${prefix}file ${String(first + index).padStart(4, "0")}.txt`,
+  );
+  await putRecordsNow(keys, {}, target);
+}
+
+/** The keys of the entries the view shows, in order. */
+function shownKeys(): Promise<string[]> {
+  return page
+    .locator("#content [data-key]")
+    .evaluateAll((nodes) =>
+      nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
     );
 }
 
@@ -656,19 +678,9 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
   it("pages a folder of more than one page with a button a keyboard reaches", async () => {
     // Prepare: 1,100 records in one folder, written to the catalog directly (the pipeline is not under test here).
     const total = 1_100;
-    const eventTime = new Date().toISOString();
-    for (let start = 0; start < total; start += 50)
-      await Promise.all(
-        Array.from({ length: Math.min(50, total - start) }, (_, offset) =>
-          catalog.stack.store.putRecord(
-            testRecord({
-              bucket: catalog.stack.bucket,
-              key: `many/file ${String(start + offset).padStart(4, "0")}+%.txt`,
-              eventTime,
-            }),
-          ),
-        ),
-      );
+    await putRecordsNow(
+      Array.from({ length: total }, (_, index) => `many/file ${String(index).padStart(4, "0")}+%.txt`),
+    );
     await page.goto(`${catalog.url}/?prefix=many/`);
     await poll(() => page.locator("#content [data-key]").count()).toBe(500);
 
@@ -680,11 +692,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
 
     // Assess: every record once, in key order, and no button once the listing is done.
     await poll(() => page.locator("#more").count()).toBe(0);
-    const keys = await page
-      .locator("#content [data-key]")
-      .evaluateAll((nodes) =>
-        nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
-      );
+    const keys = await shownKeys();
     expect(keys).toHaveLength(total);
     expect(new Set(keys).size).toBe(total);
     expect(keys[total - 1]).toBe("many/file 1099+%.txt");
@@ -698,21 +706,10 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
   it("pages Recent past its first 200, uploads of one instant included, each once", async () => {
     // Prepare: 230 fonts stamped with one instant, as a backfill stamps a burst; the 200th and 201st tie.
     const total = 230;
-    const eventTime = new Date().toISOString();
-    const format = testFormat("font/ttf", "ttf", "font");
-    for (let start = 0; start < total; start += 50)
-      await Promise.all(
-        Array.from({ length: Math.min(50, total - start) }, (_, offset) =>
-          catalog.stack.store.putRecord(
-            testRecord({
-              bucket: catalog.stack.bucket,
-              key: `recent-fonts/face ${String(start + offset).padStart(3, "0")}.ttf`,
-              eventTime,
-              extraction: testExtraction({ format }),
-            }),
-          ),
-        ),
-      );
+    await putRecordsNow(
+      Array.from({ length: total }, (_, index) => `recent-fonts/face ${String(index).padStart(3, "0")}.ttf`),
+      { extraction: testExtraction({ format: testFormat("font/ttf", "ttf", "font") }) },
+    );
     await page.goto(`${catalog.url}/?view=recent&category=font`);
     await poll(() => page.locator("#content [data-key]").count()).toBe(200);
     expect(await page.textContent("#view-note")).toBe(
@@ -724,11 +721,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
 
     // Assess: all 230 once, and neither the button nor "so far" once the listing is done.
     await poll(() => page.locator("#more").count()).toBe(0);
-    const keys = await page
-      .locator("#content [data-key]")
-      .evaluateAll((nodes) =>
-        nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
-      );
+    const keys = await shownKeys();
     // Other tests' fonts are listed too, older than these.
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.slice(0, total).filter((key) => key.startsWith("recent-fonts/"))).toHaveLength(total);
@@ -862,13 +855,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
 
     // Assess: the new record in its place, everything loaded before still there once, focus kept.
     await poll(() => card(added).count()).toBe(1);
-    const keys = async () =>
-      page
-        .locator("#content [data-key]")
-        .evaluateAll((nodes) =>
-          nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
-        );
-    const refreshed = await keys();
+    const refreshed = await shownKeys();
     expect(new Set(refreshed).size).toBe(refreshed.length);
     expect(refreshed.slice(0, 3)).toEqual(["live-paged/file 0000.txt", added, "live-paged/file 0001.txt"]);
     // Everything loaded before, and at most a short top-up past it, with more still to show.
@@ -880,7 +867,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     // The cursor goes on from the end of the loaded range: the rest once, nothing twice.
     await page.click("#more");
     await poll(() => page.locator("#more").count()).toBe(0);
-    const all = await keys();
+    const all = await shownKeys();
     expect(all).toHaveLength(1_051);
     expect(new Set(all).size).toBe(1_051);
     expect(incidents).toEqual([]);
@@ -939,12 +926,6 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
 
   it("brings a listing back with Back as it was left: the pages loaded, the scroll, the cursor after them", async () => {
     // Prepare: two of the three pages of the folder written above loaded, scrolled down, a record of the second open.
-    const keys = async () =>
-      page
-        .locator("#content [data-key]")
-        .evaluateAll((nodes) =>
-          nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
-        );
     const shown = "many/file 0900+%.txt";
     await page.goto(`${catalog.url}/?prefix=many/`);
     await poll(() => page.locator("#content [data-key]").count()).toBe(500);
@@ -963,7 +944,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     // Assess: both pages read again, in order, scrolled as they were, the record open on them.
     await poll(() => page.locator("#content [data-key]").count()).toBe(1_000);
     expect(await page.textContent("#view-title")).toBe("/many/");
-    expect((await keys()).at(-1)).toBe("many/file 0999+%.txt");
+    expect((await shownKeys()).at(-1)).toBe("many/file 0999+%.txt");
     expect(await page.evaluate("window.scrollY")).toBe(scroll);
     await poll(() => page.textContent("#detail-title")).toBe("file 0900+%.txt");
 
@@ -975,7 +956,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     // "Show more" goes on after the last item loaded: the rest once, nothing twice.
     await page.click("#more");
     await poll(() => page.locator("#more").count()).toBe(0);
-    const all = await keys();
+    const all = await shownKeys();
     expect(all).toHaveLength(1_100);
     expect(new Set(all).size).toBe(1_100);
 
@@ -1884,12 +1865,6 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     ])
       await putCataloged(catalog, key, key);
     const field = page.getByLabel("Names starting with");
-    const keys = () =>
-      page
-        .locator("#content [data-key]")
-        .evaluateAll((nodes) =>
-          nodes.map((node) => (node as unknown as { dataset: { key: string } }).dataset.key),
-        );
     const folders = () =>
       page
         .locator("#content [data-folder]")
@@ -1906,7 +1881,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
 
     // Assess: the listing narrows, case-sensitive, the sub-folder kept, said in the heading, the name as text.
     await poll(note).toBe("Names starting with “IMG_2024”: 1 folder, 2 objects.");
-    expect(await keys()).toEqual([marked, "names/IMG_2024_1.txt"]);
+    expect(await shownKeys()).toEqual([marked, "names/IMG_2024_1.txt"]);
     expect(await folders()).toEqual(["names/IMG_2024-trip/"]);
     expect(new URL(page.url()).searchParams.get("startsWith")).toBe("IMG_2024");
     expect(await page.locator('img[src="x"]').count()).toBe(0);
@@ -1916,7 +1891,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     await page.reload();
     await poll(note).toBe("Names starting with “IMG_2024”: 1 folder, 2 objects.");
     expect(await field.inputValue()).toBe("IMG_2024");
-    expect(await keys()).toEqual([marked, "names/IMG_2024_1.txt"]);
+    expect(await shownKeys()).toEqual([marked, "names/IMG_2024_1.txt"]);
 
     // More typed narrows further; nothing matching says so.
     await field.fill("IMG_2024_9");

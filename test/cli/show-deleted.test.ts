@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
+import { cliFlags, type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
 import { runCatalog } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
 
@@ -26,16 +26,7 @@ beforeAll(async () => {
   await stack.dispatcher.idle();
   await stack.s3Client.send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: GONE }));
   await stack.dispatcher.idle();
-  local = [
-    "--bucket",
-    stack.bucket,
-    "--table",
-    stack.tableName,
-    "--s3-endpoint",
-    stack.s3.endpoint,
-    "--dynamodb-endpoint",
-    stack.dynamodb.endpoint,
-  ];
+  local = cliFlags(catalog);
 }, 60_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../src/policy/policy.js";
-import { type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
+import { cliFlags, type LocalCatalog, startLocalCatalog } from "../server/local-catalog.js";
 import { runCatalog } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
 
@@ -25,16 +25,7 @@ beforeAll(async () => {
   for (const key of [REJECTED, KEPT])
     await stack.s3Client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: "text" }));
   await stack.dispatcher.idle();
-  local = [
-    "--bucket",
-    stack.bucket,
-    "--table",
-    stack.tableName,
-    "--s3-endpoint",
-    stack.s3.endpoint,
-    "--dynamodb-endpoint",
-    stack.dynamodb.endpoint,
-  ];
+  local = cliFlags(catalog);
 }, 60_000);
 
 afterAll(async () => {

@@ -32,6 +32,27 @@ export interface LocalCatalog {
 }
 
 /**
+ * The flags that point the built CLI at a local catalog's bucket, table and
+ * servers, as `catalog dev` prints them for a stack on other ports.
+ *
+ * @example
+ * await runCatalog(["show", "docs/a.txt", ...cliFlags(catalog)]);
+ */
+export function cliFlags(catalog: LocalCatalog): string[] {
+  const { stack } = catalog;
+  return [
+    "--bucket",
+    stack.bucket,
+    "--table",
+    stack.tableName,
+    "--s3-endpoint",
+    stack.s3.endpoint,
+    "--dynamodb-endpoint",
+    stack.dynamodb.endpoint,
+  ];
+}
+
+/**
  * Starts a catalog in a fresh temporary folder.
  *
  * @example
