@@ -13,7 +13,10 @@
  * Lines are written with one `write` call each, before the dispatcher goes
  * on, so a process killed at any point has every accepted event in the
  * kernel's hands (a power cut can still lose the last ones: nothing here
- * calls fsync, as nothing in the embedded servers does). The file is
+ * calls fsync, as nothing in the embedded servers does). An event reaches
+ * the journal when the dispatcher receives it from the S3 server's thread,
+ * a moment after the upload was answered: a process killed within that
+ * moment loses it, which `catalog ls` then counts as uncataloged. The file is
  * emptied whenever nothing is pending, and rewritten with only the pending
  * events once it holds many settled ones, so it stays small.
  */
