@@ -26,6 +26,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -85,8 +86,13 @@ export class EventJournal {
       ({ id, event }) => `${JSON.stringify({ add: id, event } satisfies JournalLine)}\n`,
     );
     const temporary = temporaryPath(file);
-    writeFileSync(temporary, lines.join(""));
-    renameSync(temporary, file);
+    try {
+      writeFileSync(temporary, lines.join(""));
+      renameSync(temporary, file);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
     const journal = new EventJournal(file, openSync(file, "a"));
     for (const [index, { id }] of unfinished.entries()) journal.pending.set(id, lines[index] as string);
     journal.nextId = Math.max(0, ...unfinished.map(({ id }) => id)) + 1;

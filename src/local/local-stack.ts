@@ -116,6 +116,18 @@ async function startServer<T>(
 /** The journal of events accepted and not yet finished, in the data folder (see event-journal.ts). */
 const PENDING_EVENTS_FILE = "pending-events.jsonl";
 
+/** The stack's event journal; a file that cannot be read or written there is named, as a folder would be. */
+async function openJournal(file: string): ReturnType<typeof EventJournal.open> {
+  try {
+    return await EventJournal.open(file);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code && FOLDER_ERROR_CODES.has(code))
+      throw new DataFolderError("event journal", file, String(message), { cause: error });
+    throw error;
+  }
+}
+
 /**
  * S3, DynamoDB and the pipeline on one laptop: an embedded S3 server, an
  * embedded DynamoDB server (persisted under the data folder), and a
@@ -185,7 +197,7 @@ export class LocalStack {
     try {
       // Opened once the database's lock is held: no second stack writes to it. Events an earlier run accepted
       // and did not finish (it was stopped at once, or crashed) are delivered below, before new ones.
-      const { journal, unfinished } = await EventJournal.open(join(dataDir, PENDING_EVENTS_FILE));
+      const { journal, unfinished } = await openJournal(join(dataDir, PENDING_EVENTS_FILE));
       started.push({ close: () => journal.close() });
       const s3Folder = join(dataDir, "s3");
       const s3 = await startServer("S3 server", { port: s3Port, flag: "--s3-port" }, s3Folder, () =>

@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -111,6 +111,24 @@ async function waitForBurst(httpPort: number, count: number, timeoutMs = 60_000)
   }
   throw new Error(`${seen} of ${count} records after ${timeoutMs} ms`);
 }
+
+it("catalog dev whose event journal cannot be used says so in one line, naming the file", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  try {
+    // A folder where the journal's file goes: neither read nor replaced.
+    await mkdir(join(dataDir, "pending-events.jsonl"));
+    const ports = ["--s3-port", "0", "--dynamodb-port", "0", "--http-port", "0"];
+    const result = await runCatalog(["dev", ...ports, "--data-dir", dataDir], { timeoutMs: 15_000 });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toBe(
+      `catalog: cannot use ${join(dataDir, "pending-events.jsonl")} for the event journal: EISDIR: illegal operation on a directory, read (choose another folder with --data-dir)\n`,
+    );
+    // Nothing is left behind beside it.
+    expect((await readdir(dataDir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
 
 it("catalog dev stopped by a second Ctrl-C keeps the events it did not finish, and its next start delivers them", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
