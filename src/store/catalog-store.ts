@@ -48,6 +48,7 @@ import {
 import type {
   AuditEntry,
   AuditEntryInput,
+  AuditOutcome,
   AuditWrite,
   CatalogRecord,
   DuplicateGroup,
@@ -278,7 +279,10 @@ export class CatalogStore {
   /**
    * Adds one event's entry to an object's history. Idempotent: a redelivered
    * event (same time, same sequencer) adds no second entry but counts
-   * `deliveries` and keeps the latest outcome in `lastOutcome`.
+   * `deliveries` and keeps the latest outcome in `lastOutcome`. A
+   * `duplicate` delivery of an event that has no entry yet (the delivery
+   * that wrote its record stopped before its entry) writes the entry with
+   * what that delivery did, read back from the record, and 2 deliveries.
    *
    * @example
    * await store.putAudit({ bucket, key, eventName: "ObjectCreated:Put", eventTime, sequencer,
@@ -288,8 +292,26 @@ export class CatalogStore {
     const seqKey = sequencerSortKey(input.sequencer);
     const key = { pk: objectPk(input.bucket, input.key), sk: auditSk(input.eventTime, seqKey) };
     const processedAt = this.now().toISOString();
+    // A repeated delivery whose event has its entry is counted there, with nothing read first.
+    if (input.outcome === "duplicate" && (await this.countRedelivery(key, input, processedAt)))
+      return "redelivered";
+    // One without an entry follows a delivery that stopped between its record write and its audit write
+    // (a crash, a timeout): the entry says what that delivery did, which its record shows.
+    const applied = input.outcome === "duplicate" ? await this.appliedOutcome(input, seqKey) : undefined;
     const entry = fitItem(
-      { ...key, ...input, seqKey, processedAt, deliveries: 1 },
+      {
+        ...key,
+        ...input,
+        seqKey,
+        processedAt,
+        deliveries: 1,
+        ...(applied && {
+          outcome: applied,
+          deliveries: 2,
+          lastOutcome: "duplicate",
+          lastDeliveredAt: processedAt,
+        }),
+      },
       MAX_RECORD_BYTES,
       IDENTITY_ATTRIBUTES,
     ).item;
@@ -306,6 +328,17 @@ export class CatalogStore {
     } catch (error) {
       if (!isConditionalFailure(error)) throw new StoreError("audit write", input, { cause: error });
     }
+    await this.countRedelivery(key, input, processedAt, { mustExist: false });
+    return "redelivered";
+  }
+
+  /** Adds a delivery to an event's entry; false when `mustExist` and there is no entry to add it to. */
+  private async countRedelivery(
+    key: { pk: string; sk: string },
+    input: AuditEntryInput,
+    processedAt: string,
+    { mustExist = true } = {},
+  ): Promise<boolean> {
     try {
       this.ownWrites += 1;
       await this.doc.send(
@@ -313,13 +346,47 @@ export class CatalogStore {
           TableName: this.tableName,
           Key: key,
           UpdateExpression: "ADD deliveries :one SET lastOutcome = :outcome, lastDeliveredAt = :now",
+          ...(mustExist && { ConditionExpression: "attribute_exists(pk)" }),
           ExpressionAttributeValues: { ":one": 1, ":outcome": input.outcome, ":now": processedAt },
         }),
       );
-      return "redelivered";
+      return true;
     } catch (error) {
+      if (mustExist && isConditionalFailure(error)) return false;
       throw new StoreError("audit redelivery count", input, { cause: error });
     }
+  }
+
+  /**
+   * What the delivery of `input`'s event that wrote its record did, read
+   * from that record: deleted, restored (a permanent version delete made an
+   * older version current), rejected or error, else created or updated by
+   * the object's previous entry (none, or a delete, before a creation:
+   * created). Undefined when the record is no longer that event's.
+   */
+  private async appliedOutcome(input: AuditEntryInput, seqKey: string): Promise<AuditOutcome | undefined> {
+    const record = await this.getRecord(input.bucket, input.key);
+    if (!record || sequencerSortKey(record.sequencer) !== seqKey) return undefined;
+    if (record.status === "deleted") return "deleted";
+    if (input.eventName.startsWith("ObjectRemoved:")) return "restored";
+    if (record.status === "rejected" || record.status === "error") return record.status;
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :this",
+        ExpressionAttributeValues: {
+          ":pk": objectPk(input.bucket, input.key),
+          ":first": AUDIT_SORT_PREFIX,
+          ":this": auditSk(input.eventTime, seqKey),
+        },
+        ProjectionExpression: "outcome",
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const previous = Items?.[0]?.outcome;
+    return previous === undefined || previous === "deleted" ? "created" : "updated";
   }
 
   /**

@@ -365,6 +365,11 @@ describe("catalog dev killed mid-batch", () => {
           audit.filter((entry) => entry.eventName === "ObjectCreated:Put").length,
           key,
         ).toBeLessThanOrEqual(1);
+        // An event the kill caught between its record and its entry says what it did, not "duplicate".
+        expect(
+          audit.map((entry) => entry.outcome),
+          key,
+        ).not.toContain("duplicate");
       }
       expect(records).toBe(inBucket.size);
       const folder = await store.listFolder(BUCKET, "batch/", { limit: 1000 });

@@ -184,6 +184,65 @@ describe("audit", () => {
   });
 });
 
+describe("audit after a delivery that stopped between its record and its entry", () => {
+  const at = (second: number) => `2024-06-01T10:00:0${second}.000Z`;
+  const audit = (key: string, second: number, sequencer: string, eventName = "ObjectCreated:Put") => ({
+    bucket: "uploads",
+    key,
+    eventName,
+    eventTime: at(second),
+    sequencer,
+    outcome: "duplicate" as const,
+    durationMs: 1,
+    bytesRead: 0,
+  });
+  const history = async (key: string) =>
+    (await store.getObject("uploads", key)).audit.map((entry) => [
+      entry.outcome,
+      entry.deliveries,
+      entry.lastOutcome,
+    ]);
+
+  it("records a creation as created, with the retry counted", async () => {
+    // Prepare: the record written, its entry never.
+    const key = "stopped/created.txt";
+    await store.putRecord(record({ key, sequencer: "01", eventTime: at(1) }));
+    // Act: the retry finds its own record (duplicate) and writes the entry.
+    expect(await store.putAudit(audit(key, 1, "01"))).toBe("recorded");
+    // Assess
+    expect(await history(key)).toEqual([["created", 2, "duplicate"]]);
+  });
+
+  it("records a replacement as updated, and a deletion as deleted", async () => {
+    // Prepare: a first upload fully recorded; a second and a delete whose entries were never written.
+    const key = "stopped/replaced.txt";
+    await store.putRecord(record({ key, sequencer: "01", eventTime: at(1) }));
+    await store.putAudit({ ...audit(key, 1, "01"), outcome: "created" });
+    await store.putRecord(record({ key, sequencer: "02", eventTime: at(2) }));
+    // Act
+    await store.putAudit(audit(key, 2, "02"));
+    await store.putTombstone({ bucket: "uploads", key, sequencer: "03", eventTime: at(3) });
+    await store.putAudit(audit(key, 3, "03", "ObjectRemoved:Delete"));
+    // Assess
+    expect(await history(key)).toEqual([
+      ["created", 1, undefined],
+      ["updated", 2, "duplicate"],
+      ["deleted", 2, "duplicate"],
+    ]);
+  });
+
+  it("says duplicate when a later event's record has replaced it, and counts a true redelivery with no read", async () => {
+    // Prepare: the record is a later event's.
+    const key = "stopped/overtaken.txt";
+    await store.putRecord(record({ key, sequencer: "05", eventTime: at(5) }));
+    // Act
+    await store.putAudit(audit(key, 4, "04"));
+    await store.putAudit(audit(key, 4, "04"));
+    // Assess: nothing known of what the earlier delivery did; the second delivery counted on the same entry.
+    expect(await history(key)).toEqual([["duplicate", 2, "duplicate"]]);
+  });
+});
+
 describe("an object's history", () => {
   it("returns the newest entries, oldest of them first, and says when older ones exist", async () => {
     // Prepare: a record and five events.
