@@ -70,14 +70,15 @@ async function drain(
 
 /**
  * Where a page of the newest uploads ended: the time of its last item, and,
- * for each category, how many of its items at exactly that time were listed
- * (several uploads can share a millisecond, and a backfill stamps many with
- * one time). The next page reads each category from that time and skips as
- * many, so no upload is listed twice or left out, whatever the ties.
+ * for each category with items at exactly that time, the key of the last of
+ * them listed (several uploads can share a millisecond, and a backfill
+ * stamps many with one time). The next page reads each such category from
+ * right after that item's place in its index, whether or not it is still
+ * there, so no upload is listed twice or left out, whatever the ties.
  */
 interface RecentCursor {
   time: string;
-  listedAtTime: Partial<Record<Category, number>>;
+  lastAtTime: Partial<Record<Category, string>>;
 }
 
 function encodeRecentCursor(cursor: RecentCursor): string {
@@ -87,35 +88,33 @@ function encodeRecentCursor(cursor: RecentCursor): string {
 /** The cursor a page of {@link listRecent} handed back (the API seals it, so it is one this code wrote). */
 function decodeRecentCursor(cursor: string): RecentCursor {
   const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as RecentCursor;
-  if (typeof parsed?.time !== "string" || typeof parsed.listedAtTime !== "object")
+  if (typeof parsed?.time !== "string" || typeof parsed.lastAtTime !== "object")
     throw new TypeError("not a cursor of the newest uploads");
   return parsed;
 }
 
 /**
- * The newest uploads of one category from `range.to` back, past the first
- * `skip` (listed by an earlier page): up to `limit`, and whether more follow.
+ * The newest uploads of one category in `range`, newest first, from right
+ * after `after` when given (listed by an earlier page): up to `limit`, and
+ * whether more follow.
  */
 async function newestOf(
   store: CatalogStore,
   bucket: string,
   category: Category,
   range: Window,
-  skip: number,
+  after: { key: string; eventTime: string } | undefined,
   limit: number,
 ): Promise<{ items: RecordSummary[]; more: boolean }> {
   const items: RecordSummary[] = [];
-  let left = skip;
   let cursor: string | undefined;
   do {
     const page = await store.listByCategory(bucket, category, range, {
-      limit: Math.min(WALK_PAGE, left + limit - items.length),
+      limit: Math.min(WALK_PAGE, limit - items.length),
       newestFirst: true,
-      ...(cursor && { cursor }),
+      ...(cursor ? { cursor } : after && { after }),
     });
-    const skipped = Math.min(left, page.items.length);
-    left -= skipped;
-    items.push(...page.items.slice(skipped));
+    items.push(...page.items);
     cursor = page.cursor;
   } while (cursor && items.length < limit);
   return { items, more: cursor !== undefined };
@@ -127,8 +126,7 @@ async function newestOf(
  * for each, asks every category's day partition in parallel for its newest
  * `limit`, and stops after the day that fills `limit`. The answer is exact
  * however busy a day is, and a page reads at most `limit` summaries per
- * category per day (plus, on the day it starts, those at the last page's
- * final instant it already listed): every upload of an earlier day is older
+ * category per day: every upload of an earlier day is older
  * than any of a later one, and no category can place more than `limit`
  * among the newest.
  *
@@ -149,8 +147,12 @@ export async function listRecent(
   if (after && Date.parse(after.time) < Date.parse(window.from)) return { items: [] };
   const categories = category ? [category] : CATEGORIES;
   const to = after ? minTime(after.time, window.to) : window.to;
-  // What the last page listed at its final instant is skipped where the range still holds that instant.
-  const skipping = after !== undefined && to === after.time;
+  // The last page's final instant is read from after what it listed, where the range still holds it.
+  const resuming = after !== undefined && to === after.time;
+  const resumeAfter = (name: Category, index: number) => {
+    const key = resuming && index === 0 ? after?.lastAtTime[name] : undefined;
+    return key === undefined || after === undefined ? undefined : { key, eventTime: after.time };
+  };
   const merged: { item: RecordSummary; at: number; order: number }[] = [];
   let more = false;
   const days = daysBetween(window.from, to).reverse();
@@ -160,16 +162,7 @@ export async function listRecent(
       to: minTime(`${day}T23:59:59.999Z`, to),
     };
     const lists = await Promise.all(
-      categories.map((name) =>
-        newestOf(
-          store,
-          bucket,
-          name,
-          range,
-          skipping && index === 0 ? (after.listedAtTime[name] ?? 0) : 0,
-          limit,
-        ),
-      ),
+      categories.map((name) => newestOf(store, bucket, name, range, resumeAfter(name, index), limit)),
     );
     for (const [at, list] of lists.entries()) {
       more ||= list.more;
@@ -181,7 +174,7 @@ export async function listRecent(
     }
   }
   // Newest first; at one instant, categories in their fixed order and each one's items in its index's order,
-  // so the cursor's counts name the same items on the next read.
+  // as each category's index orders them, which is the order the next page resumes in.
   merged.sort(
     (a, b) =>
       (a.item.eventTime < b.item.eventTime ? 1 : a.item.eventTime > b.item.eventTime ? -1 : 0) ||
@@ -191,17 +184,19 @@ export async function listRecent(
   const page = merged.slice(0, limit);
   const last = page.at(-1);
   if (!last || !(more || merged.length > limit)) return { items: page.map(({ item }) => item) };
-  const listedAtTime: Partial<Record<Category, number>> = {};
+  const lastAtTime: Partial<Record<Category, string>> = {};
   for (const [at, name] of categories.entries()) {
-    const earlier = skipping && after.time === last.item.eventTime ? (after.listedAtTime[name] ?? 0) : 0;
-    const now = page.filter(
-      (entry) => entry.at === at && entry.item.eventTime === last.item.eventTime,
-    ).length;
-    if (earlier + now > 0) listedAtTime[name] = earlier + now;
+    const listed = page
+      .filter((entry) => entry.at === at && entry.item.eventTime === last.item.eventTime)
+      .at(-1);
+    // A category this page listed nothing of at that instant goes on from where the last page left it.
+    const earlier = resuming && after.time === last.item.eventTime ? after.lastAtTime[name] : undefined;
+    const key = listed?.item.key ?? earlier;
+    if (key !== undefined) lastAtTime[name] = key;
   }
   return {
     items: page.map(({ item }) => item),
-    cursor: encodeRecentCursor({ time: last.item.eventTime, listedAtTime }),
+    cursor: encodeRecentCursor({ time: last.item.eventTime, lastAtTime }),
   };
 }
 

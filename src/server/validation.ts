@@ -208,12 +208,21 @@ export function parseCategory(name: string, value: string | undefined): Category
 }
 
 /**
+ * The longest cursor taken. A cursor holds object keys (a folder listing's
+ * start key names its last object twice, Recent's the last of each category
+ * at its final instant), and a key may take 1,024 bytes, more once escaped
+ * in JSON: 2,048 characters left a folder of long keys with a cursor it
+ * would then refuse. Well under Node.js's 16 KiB limit for a request's head.
+ */
+const MAX_CURSOR_CHARS = 8192;
+
+/**
  * An opaque paging cursor: base64url with a `.tag` (see `CursorSeal` in paging-cursor.ts), bounded, or
  * undefined. Whether this listing issued it is the seal's to check.
  */
 export function parseCursor(name: string, value: string | undefined): string | undefined {
   if (value === undefined || value === "") return undefined;
-  if (value.length > 2048 || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/.test(value))
+  if (value.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/.test(value))
     throw bad(`'${name}' is not a paging cursor`);
   return value;
 }

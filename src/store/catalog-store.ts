@@ -613,7 +613,9 @@ export class CatalogStore {
     range: TimeRange,
     page: PageRequest = {},
   ): Promise<Page<RecordSummary>> {
-    return this.queryDays(INDEXES.byCategory, (day) => categoryPk(bucket, category, day), range, page, {
+    const from =
+      page.after && !page.cursor ? { ...page, cursor: cursorAfter(bucket, category, range, page) } : page;
+    return this.queryDays(INDEXES.byCategory, (day) => categoryPk(bucket, category, day), range, from, {
       bucket,
     });
   }
@@ -1223,6 +1225,28 @@ function dayPartitions(range: TimeRange): string[] {
 interface Cursor {
   d?: number;
   k?: Record<string, unknown>;
+}
+
+/**
+ * The cursor of a category listing that resumes right after `page.after`:
+ * its day's query, from the index key the object has or had there (record
+ * written with its event time as the sort key). DynamoDB resumes from a key
+ * whether or not an item still holds it.
+ */
+function cursorAfter(bucket: string, category: string, range: TimeRange, page: PageRequest): string {
+  const { key, eventTime } = page.after as { key: string; eventTime: string };
+  const days = dayPartitions(range);
+  if (page.newestFirst) days.reverse();
+  const d = days.indexOf(dayOf(eventTime));
+  if (d < 0) throw new InvalidRangeError(`${eventTime} is outside the range listed`);
+  return encodeCursor({
+    d,
+    k: {
+      ...recordKey(bucket, key),
+      [INDEXES.byCategory.partitionKey]: categoryPk(bucket, category, dayOf(eventTime)),
+      [INDEXES.byCategory.sortKey]: eventTime,
+    },
+  });
 }
 
 function encodeCursor(cursor: Cursor): string {

@@ -223,6 +223,13 @@ export interface PageRequest {
   cursor?: string;
   /** Time-ordered listings only: newest first, where they list oldest first by default. */
   newestFirst?: boolean;
+  /**
+   * `listByCategory` only, in place of a cursor: start right after this
+   * object's place in the index (its time, then its key), whether or not it
+   * is still there. A count of items to skip would skip one more for each
+   * of them deleted or moved meanwhile.
+   */
+  after?: { key: string; eventTime: string };
 }
 
 /** A time range, ISO 8601 at both ends, inclusive. */
