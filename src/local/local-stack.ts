@@ -105,12 +105,18 @@ async function startServer<T>(
   try {
     return await start();
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (code === "EADDRINUSE") throw new PortInUseError(service, port.port, port.flag);
-    if (code && FOLDER_ERROR_CODES.has(code))
-      throw new DataFolderError(service, folder, String(message), { cause: error });
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new PortInUseError(service, port.port, port.flag);
+    throw asFolderError(service, folder, error);
   }
+}
+
+/** What a failure to make, open or lock `folder` for `service` is said as; any other error as it is. */
+function asFolderError(service: string, folder: string, error: unknown): unknown {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code && FOLDER_ERROR_CODES.has(code)
+    ? new DataFolderError(service, folder, String(message), { cause: error })
+    : error;
 }
 
 /** The journal of events accepted and not yet finished, in the data folder (see event-journal.ts). */
@@ -121,10 +127,7 @@ async function openJournal(file: string): ReturnType<typeof EventJournal.open> {
   try {
     return await EventJournal.open(file);
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (code && FOLDER_ERROR_CODES.has(code))
-      throw new DataFolderError("event journal", file, String(message), { cause: error });
-    throw error;
+    throw asFolderError("event journal", file, error);
   }
 }
 
