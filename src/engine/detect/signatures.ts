@@ -108,15 +108,48 @@ function isLzmaAlone(head: Uint8Array): boolean {
   return properties < 9 * 5 * 5 && dictionary >= 4096 && standard && (size === undefined || size < 2n ** 38n);
 }
 
-/** The Netpbm formats by magic number, as `file` and the netpbm manual name them. */
+const PBM = {
+  mime: "image/x-portable-bitmap",
+  ext: "pbm",
+  colorType: "bilevel",
+  channels: 1,
+  numbers: 2,
+} as const;
+const PGM = {
+  mime: "image/x-portable-graymap",
+  ext: "pgm",
+  colorType: "grayscale",
+  channels: 1,
+  numbers: 3,
+} as const;
+const PPM = {
+  mime: "image/x-portable-pixmap",
+  ext: "ppm",
+  colorType: "rgb",
+  channels: 3,
+  numbers: 3,
+} as const;
+
+/**
+ * The Netpbm formats by magic number, as `file` and the netpbm manual name
+ * them: samples per pixel, and how many numbers the header states (a bitmap
+ * has no maxval). A PAM's header says both for itself.
+ */
 const NETPBM_FORMATS = {
-  P1: { mime: "image/x-portable-bitmap", ext: "pbm", colorType: "bilevel", plain: true },
-  P2: { mime: "image/x-portable-graymap", ext: "pgm", colorType: "grayscale", plain: true },
-  P3: { mime: "image/x-portable-pixmap", ext: "ppm", colorType: "rgb", plain: true },
-  P4: { mime: "image/x-portable-bitmap", ext: "pbm", colorType: "bilevel", plain: false },
-  P5: { mime: "image/x-portable-graymap", ext: "pgm", colorType: "grayscale", plain: false },
-  P6: { mime: "image/x-portable-pixmap", ext: "ppm", colorType: "rgb", plain: false },
-  P7: { mime: "image/x-portable-arbitrarymap", ext: "pam", colorType: "", plain: false },
+  P1: { ...PBM, plain: true },
+  P2: { ...PGM, plain: true },
+  P3: { ...PPM, plain: true },
+  P4: { ...PBM, plain: false },
+  P5: { ...PGM, plain: false },
+  P6: { ...PPM, plain: false },
+  P7: {
+    mime: "image/x-portable-arbitrarymap",
+    ext: "pam",
+    colorType: "",
+    channels: 0,
+    numbers: 0,
+    plain: false,
+  },
 } as const;
 
 /** Bytes a Netpbm header is looked for in: comments can make it long, but not this long. */
@@ -163,7 +196,7 @@ export function readNetpbmHeader(head: Uint8Array): NetpbmHeader | undefined {
   if (!(magic in NETPBM_FORMATS)) return undefined;
   const format = NETPBM_FORMATS[magic as keyof typeof NETPBM_FORMATS];
   const text = textDecoder("latin1").decode(head.subarray(0, NETPBM_HEADER_BYTES));
-  const fields = magic === "P7" ? pamFields(text) : pnmFields(text, magic === "P1" || magic === "P4" ? 2 : 3);
+  const fields = format.numbers === 0 ? pamFields(text) : pnmFields(text, format.numbers);
   if (!fields) return undefined;
   const { width, height, maxval = 1 } = fields;
   const colorType = fields.colorType ?? format.colorType;
@@ -176,7 +209,7 @@ export function readNetpbmHeader(head: Uint8Array): NetpbmHeader | undefined {
     height,
     maxval,
     ...(colorType && { colorType }),
-    channels: fields.channels ?? (magic === "P3" || magic === "P6" ? 3 : 1),
+    channels: fields.channels ?? format.channels,
     headerBytes: fields.headerBytes,
     plain: format.plain,
   };
