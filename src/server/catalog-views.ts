@@ -149,9 +149,10 @@ export async function listRecent(
   const to = after ? minTime(after.time, window.to) : window.to;
   // The last page's final instant is read from after what it listed, where the range still holds it.
   const resuming = after !== undefined && to === after.time;
+  const lastListed: RecentCursor["lastAtTime"] = resuming ? after.lastAtTime : {};
   const resumeAfter = (name: Category, index: number) => {
-    const key = resuming && index === 0 ? after?.lastAtTime[name] : undefined;
-    return key === undefined || after === undefined ? undefined : { key, eventTime: after.time };
+    const key = index === 0 ? lastListed[name] : undefined;
+    return key === undefined ? undefined : { key, eventTime: to };
   };
   const merged: { item: RecordSummary; at: number; order: number }[] = [];
   let more = false;
@@ -174,7 +175,7 @@ export async function listRecent(
     }
   }
   // Newest first; at one instant, categories in their fixed order and each one's items in its index's order,
-  // as each category's index orders them, which is the order the next page resumes in.
+  // which is the order the next page resumes in.
   merged.sort(
     (a, b) =>
       (a.item.eventTime < b.item.eventTime ? 1 : a.item.eventTime > b.item.eventTime ? -1 : 0) ||
@@ -190,7 +191,7 @@ export async function listRecent(
       .filter((entry) => entry.at === at && entry.item.eventTime === last.item.eventTime)
       .at(-1);
     // A category this page listed nothing of at that instant goes on from where the last page left it.
-    const earlier = resuming && after.time === last.item.eventTime ? after.lastAtTime[name] : undefined;
+    const earlier = to === last.item.eventTime ? lastListed[name] : undefined;
     const key = listed?.item.key ?? earlier;
     if (key !== undefined) lastAtTime[name] = key;
   }
