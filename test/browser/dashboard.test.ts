@@ -123,6 +123,12 @@ async function target(link: Locator): Promise<string> {
   return `${url.pathname}${url.search}`;
 }
 
+/** Opens `address` and waits for its first view: the page's controls listen only once it has asked the API what it serves. */
+async function open(address: string): Promise<void> {
+  await page.goto(`${catalog.url}${address}`);
+  await page.locator("#view-title", { hasNotText: "Loading…" }).waitFor();
+}
+
 /** Clicks `link` as `how` says, and answers the address of the tab it opened. */
 async function openedElsewhere(
   link: Locator,
@@ -730,7 +736,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
   }, 90_000);
 
   it("names its toolbar as a landmark and every column header, and skips no heading level", async () => {
-    await page.goto(`${catalog.url}/?view=browse&prefix=photos/2026/trip/`);
+    await open("/?view=browse&prefix=photos/2026/trip/");
     await page.click("#layout-list");
     await page.waitForSelector("#content table.list thead th");
     expect(await page.getByRole("region", { name: "Folder and filters" }).count()).toBe(1);
@@ -1300,7 +1306,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
 
   it("keeps no time window in the Duplicates address, and the next view with one shows the one chosen", async () => {
     const days = () => new URL(page.url()).searchParams.get("days");
-    await page.goto(`${catalog.url}/`);
+    await open("/");
     await page.selectOption("#filter-days", "31");
     await poll(days).toBe("31");
 
@@ -1590,7 +1596,7 @@ describeWith("chromium")("dashboard in headless Chromium", () => {
     expect(new URL(page.url()).search).toBe(browseAddress("photos/").slice(1));
 
     // In the list layout, a folder row's link too.
-    await page.goto(`${catalog.url}/?view=browse`);
+    await open("/?view=browse");
     await page.click("#layout-list");
     const row = page.locator(`#content tr[data-folder="photos/"] a`);
     expect(await openedElsewhere(row, { modifiers: ["ControlOrMeta"] })).toBe(browseAddress("photos/"));
