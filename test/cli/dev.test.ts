@@ -84,16 +84,32 @@ it.skipIf(!existsSync("/proc/self"))(
   },
 );
 
-/** Uploads `count` copies of a photo under `burst/`, 120 at once: more than the stack finishes in a moment. */
-async function uploadBurst(s3Port: number, count: number): Promise<void> {
-  const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${s3Port}` });
+/** Events the stack has accepted and not finished, from its health endpoint. */
+async function pendingEvents(httpPort: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/api/health`);
+  return ((await response.json()) as { pending: number }).pending;
+}
+
+/**
+ * Uploads copies of a photo under `burst/`, 120 at once, until the stack has
+ * at least `queued` events left to finish (a machine busy elsewhere uploads
+ * slowly enough for the stack to keep up with one burst), 480 at most (a
+ * folder listing's page); answers how many.
+ */
+async function uploadBurst(ports: { s3: number; http: number }, queued = 60): Promise<number> {
+  const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${ports.s3}` });
   try {
     const body = await readFile(corpusFile("exifpy-Canon_40D.jpg"));
-    await Promise.all(
-      Array.from({ length: count }, (_, index) =>
-        s3.send(new PutObjectCommand({ Bucket: "uploads", Key: `burst/${index}.jpg`, Body: body })),
-      ),
-    );
+    let count = 0;
+    do {
+      await Promise.all(
+        Array.from({ length: 120 }, (_, index) =>
+          s3.send(new PutObjectCommand({ Bucket: "uploads", Key: `burst/${count + index}.jpg`, Body: body })),
+        ),
+      );
+      count += 120;
+    } while ((await pendingEvents(ports.http)) < queued && count < 480);
+    return count;
   } finally {
     s3.destroy();
   }
@@ -136,12 +152,12 @@ it("catalog dev stopped by a second Ctrl-C keeps the events it did not finish, a
   let dev = await DevProcess.start(dataDir, ports);
   try {
     // Prepare: more events than the stack finishes in the moment between the two Ctrl-Cs.
-    await uploadBurst(ports.s3, 120);
+    const uploaded = await uploadBurst(ports);
 
-    // Act
+    // Act: the second Ctrl-C as soon as the first is taken (two sent at once may arrive as one signal).
     const exited = new Promise<number | null>((resolve) => dev.child.once("exit", (code) => resolve(code)));
     dev.child.kill("SIGINT");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect.poll(() => dev.output, { interval: 5 }).toContain("stopping:");
     dev.child.kill("SIGINT");
     expect(await exited, dev.output).toBe(130);
     const left =
@@ -160,7 +176,7 @@ it("catalog dev stopped by a second Ctrl-C keeps the events it did not finish, a
       );
     expect(Number(resumed?.[1])).toBeGreaterThan(0);
     expect(Number(resumed?.[1])).toBeLessThanOrEqual(Number(left?.[1]));
-    await waitForBurst(ports.http, 120);
+    await waitForBurst(ports.http, uploaded);
   } finally {
     await dev.kill();
     await rm(dataDir, { recursive: true, force: true });
@@ -172,8 +188,8 @@ it("catalog dev killed outright loses no accepted event: the next start delivers
   const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
   let dev = await DevProcess.start(dataDir, ports);
   try {
-    // Prepare: uploads answered, most of their events still queued.
-    await uploadBurst(ports.s3, 120);
+    // Prepare: uploads answered, many of their events still queued.
+    const uploaded = await uploadBurst(ports);
 
     // Act: no Ctrl-C, no chance to finish or flush anything: SIGKILL, as a crash or the OOM killer ends it.
     await dev.kill();
@@ -181,7 +197,7 @@ it("catalog dev killed outright loses no accepted event: the next start delivers
 
     // Assess
     expect(dev.output).toMatch(/^ {2}resuming {2}\d+ event\(s\)/m);
-    await waitForBurst(ports.http, 120);
+    await waitForBurst(ports.http, uploaded);
   } finally {
     await dev.kill();
     await rm(dataDir, { recursive: true, force: true });
