@@ -96,3 +96,99 @@ describe("an AIFF file cut short before the end of its SSND chunk", () => {
     if (result.status !== "ok") expect(result.reason).toBeTruthy();
   });
 });
+
+/** An Amiga 8SVX voice as sox writes it: VHDR, an annotation, CHAN, then the samples. */
+function eightSvx({
+  samples,
+  rate,
+  stereo,
+  name,
+}: {
+  samples: number;
+  rate: number;
+  stereo: boolean;
+  name?: string;
+}) {
+  const chunk = (id: string, body: Uint8Array) => {
+    const bytes = new Uint8Array(8 + body.byteLength + (body.byteLength & 1));
+    bytes.set(new TextEncoder().encode(id));
+    new DataView(bytes.buffer).setUint32(4, body.byteLength);
+    bytes.set(body, 8);
+    return bytes;
+  };
+  const vhdr = new Uint8Array(20);
+  const view = new DataView(vhdr.buffer);
+  view.setUint32(0, samples);
+  view.setUint16(12, rate);
+  vhdr[14] = 1;
+  view.setUint32(16, 0x10000);
+  const chan = new Uint8Array(4);
+  new DataView(chan.buffer).setUint32(0, stereo ? 6 : 2);
+  const text = (value: string) => new TextEncoder().encode(value);
+  const chunks = [
+    chunk("VHDR", vhdr),
+    ...(name ? [chunk("NAME", text(name))] : []),
+    chunk("ANNO", text("File created by Sound Exchange  ")),
+    chunk("CHAN", chan),
+    chunk("BODY", new Uint8Array(samples * (stereo ? 2 : 1))),
+  ];
+  const length = 12 + chunks.reduce((sum, bytes) => sum + bytes.byteLength, 0);
+  const bytes = new Uint8Array(length);
+  bytes.set(text("FORM"));
+  new DataView(bytes.buffer).setUint32(4, length - 8);
+  bytes.set(text("8SVX"), 8);
+  let at = 12;
+  for (const part of chunks) {
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  return bytes;
+}
+
+// CPython's test/sndhdrdata/sndhdr.8svx: `file` says "IFF data, 8SVX 8-bit sampled sound voice" and, as
+// shared-mime-info does, audio/x-aiff; music-metadata reads only AIFF and AIFC and threw on it.
+describe("Amiga 8SVX sound, in AIFF's FORM container", () => {
+  it("is named as AIFF is, with its own extension, and read for its rate, channels, length and name", async () => {
+    // Prepare: one second of a stereo voice at 8,363 Hz (a ProTracker C-2), with a NAME chunk.
+    const bytes = eightSvx({ samples: 8363, rate: 8363, stereo: true, name: "snare" });
+    // Act
+    const result = await extract(new BufferSource(bytes, "snare.8svx"), { name: "snare.8svx" });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.format).toMatchObject({
+      mime: "audio/aiff",
+      ext: "8svx",
+      category: "audio",
+      mismatch: false,
+    });
+    expect(result.media).toEqual({
+      container: "8SVX",
+      codecs: ["PCM S8"],
+      channels: 2,
+      sampleRate: 8363,
+      duration: 1,
+      tags: { title: "snare" },
+    });
+  });
+
+  it("takes the length from the samples when the header counts none", async () => {
+    // Prepare: a mono voice whose VHDR counts no samples, 4,410 bytes of them at 44.1 kHz.
+    const bytes = eightSvx({ samples: 4410, rate: 44_100, stereo: false });
+    new DataView(bytes.buffer).setUint32(20, 0);
+    // Act
+    const result = await extract(new BufferSource(bytes, "voice.8svx"));
+    // Assess
+    expect(result.media).toMatchObject({ channels: 1, duration: 0.1 });
+  });
+
+  it("without its VHDR chunk is a content error, not a parser's crash", async () => {
+    // Prepare: the header renamed out of the way.
+    const bytes = eightSvx({ samples: 100, rate: 8000, stereo: false });
+    bytes.set(new TextEncoder().encode("XHDR"), 12);
+    // Act
+    const result = await extract(new BufferSource(bytes, "voice.8svx"));
+    // Assess
+    expect(result.status).toBe("error");
+    expect(result.reason).toMatch(/8SVX: no VHDR chunk/);
+  });
+});

@@ -295,6 +295,33 @@ describe("WAVE chunk walk", () => {
 describe("WAVE fallback through extract()", () => {
   const corpusWaves = expectedEntries().filter((entry) => /\.(wav|bwf)$/i.test(entry.name));
 
+  // music-metadata answers a 64-bit RIFF with no format at all; scipy's test-44100Hz-le-1ch-4bytes-rf64.wav
+  // is such a file, which `file` calls "MBWF/RF64 audio, mono 44100 Hz".
+  it.each(["RF64", "BW64"])("detects a %s file as WAVE and reads its sound from its chunks", async (form) => {
+    // Prepare: half a second of stereo PCM whose data size is in its ds64 chunk.
+    const ds64 = new Uint8Array(28);
+    new DataView(ds64.buffer).setBigUint64(8, BigInt(ONE_SECOND_PCM / 2), true);
+    const bytes = buildRiff(
+      [
+        { id: "ds64", body: ds64 },
+        fmt(1, 2, 44_100, 16),
+        { id: "data", body: new Uint8Array(ONE_SECOND_PCM / 2), declared: 0xffff_ffff },
+      ],
+      form,
+    );
+    // Act
+    const result = await extract(new BufferSource(bytes, "broadcast.wav"), { name: "broadcast.wav" });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.format).toMatchObject({
+      mime: "audio/wav",
+      ext: "wav",
+      category: "audio",
+      mismatch: false,
+    });
+    expect(result.media).toMatchObject({ container: "WAVE", sampleRate: 44_100, channels: 2, duration: 0.5 });
+  });
+
   it.each(corpusWaves.map((entry) => [entry.name] as const))(
     "%s: where music-metadata states a duration, the chunk walk states the same",
     async (name) => {

@@ -1,6 +1,7 @@
 import { fileTypeFromTokenizer } from "file-type/core";
 import type { BlockReader } from "../byte-source/block-reader.js";
 import { ReaderTokenizer } from "../byte-source/reader-tokenizer.js";
+import { is8svx } from "../extractors/media/iff-8svx.js";
 import type { FormatInfo } from "../types.js";
 import { categoryOf } from "./category.js";
 import { normaliseMime } from "./media-type.js";
@@ -394,6 +395,39 @@ async function openingText(reader: BlockReader): Promise<TextSniff | undefined> 
   return sniffText(head, reader.size);
 }
 
+/** MPEG transport stream packets checked for their sync byte: file-type checks two. */
+const TS_PACKETS_CHECKED = 8;
+
+/**
+ * Whether a magic number file-type takes on little evidence holds, where
+ * other binary files begin the same way: a TrueType font's `00 01 00 00 00`
+ * (a GTK icon cache, version 1.0, begins so) needs a table directory of at
+ * least one table whose tags are printable; an MPEG transport stream's sync
+ * byte 0x47 at 0 and 188 (a GObject typelib's "GOBJ" meets it by chance)
+ * needs it at the start of every packet the first {@link TS_PACKETS_CHECKED}
+ * would cover, 192 bytes apart for Blu-ray's BDAV streams.
+ */
+async function weakMagicHolds(reader: BlockReader, mime: string): Promise<boolean> {
+  if (mime === "font/ttf") {
+    const head = await reader.read(0, 12 + 4 * 16);
+    const tables = head.byteLength >= 12 ? ((head[4] as number) << 8) | (head[5] as number) : 0;
+    if (tables === 0) return false;
+    for (let at = 12; at < 12 + 16 * Math.min(tables, 4) && at + 4 <= head.byteLength; at += 16) {
+      if (!head.subarray(at, at + 4).every((byte) => byte >= 0x20 && byte <= 0x7e)) return false;
+    }
+    return true;
+  }
+  if (mime === "video/mp2t") {
+    const head = await reader.read(0, 4 + 192 * TS_PACKETS_CHECKED);
+    const syncedEvery = (first: number, stride: number) => {
+      for (let at = first; at < head.byteLength; at += stride) if (head[at] !== 0x47) return false;
+      return true;
+    };
+    return syncedEvery(0, 188) || syncedEvery(4, 192);
+  }
+  return true;
+}
+
 /**
  * Works out what a file is from its content: file-type's magic numbers first,
  * then text sniffing for formats that have none. Declared type and name are
@@ -413,12 +447,14 @@ export async function detectFormat(reader: BlockReader, hints: DetectHints = {})
   // A weak magic number at the start of text is a word: the file is that text, and no signature is tried.
   const wordText =
     found && TEXT_PREFIXED_MAGIC.has(normaliseMime(found.mime)) ? await openingText(reader) : undefined;
-  if (wordText) found = undefined;
+  if (wordText || (found && !(await weakMagicHolds(reader, normaliseMime(found.mime))))) found = undefined;
   if (found) {
     // file-type may add parameters ("audio/ogg; codecs=opus"); the catalog keys on the bare type.
     mime = normaliseMime(found.mime);
     ext = found.ext;
     ({ mime, ext } = FILE_TYPE_RENAMES.get(mime) ?? { mime, ext });
+    // Amiga 8SVX sound shares AIFF's FORM container and, as `file` and shared-mime-info have it, its type.
+    if (mime === "audio/aiff" && is8svx(await reader.read(0, 12))) ext = "8svx";
   }
   if (mime === "application/zip") {
     // file-type stops at local headers it cannot follow; the directory at the tail lists every entry.

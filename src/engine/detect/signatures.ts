@@ -6,7 +6,8 @@ import { textDecoder } from "../text-decoder.js";
  * for a damaged PNG or Matroska file; for a catalog "a PNG, and it is broken"
  * is the useful answer, so the extractor gets to say what is wrong. Also the
  * few formats file-type does not know (DSDIFF, gettext catalogs, compiled
- * Python, lz4's legacy frames, LZMA-alone streams, Netpbm images) live here.
+ * Python, RF64 and BW64 WAVE, lz4's legacy frames, LZMA-alone streams, Netpbm
+ * images) live here.
  */
 interface Signature {
   mime: string;
@@ -54,13 +55,18 @@ const SIGNATURES: readonly Signature[] = [
 const NEWC_CPIO_HEADER = /^07070[12][0-9A-Fa-f]{104}/;
 const NEWC_CPIO_HEADER_BYTES = 110;
 
+/** The first Python 3 magic number whose .pyc header holds the source's size (Python 3.3). */
+const PYC_SOURCE_SIZE_MAGIC = 3210;
+/** The first whose header holds a flags word (PEP 552, Python 3.7). */
+const PYC_FLAGS_MAGIC = 3392;
+
 /**
  * A compiled Python module (.pyc), which file-type does not know. The magic
  * number is a two-byte version followed by `\r\n`: 3000-4095 for Python 3,
  * whose 3.7-and-later header is 16 bytes (magic, a flags word of 0-3, then
  * the source's time and size or its hash) before the marshalled code object
- * (type byte `c`, 0xE3 with its reference flag); Python 2.7's is 62211 with
- * an 8-byte header. Checking the header's shape, not the magic alone, keeps
+ * (type byte `c`, 0xE3 with its reference flag), 3.3-3.6's 12 (magic, time,
+ * size) and 3.0-3.2's 8; Python 2.7's is 62211 with an 8-byte header. Checking the header's shape, not the magic alone, keeps
  * text whose first line is one character ending in `\r\r\n` out.
  */
 function isPythonBytecode(head: Uint8Array): boolean {
@@ -68,8 +74,24 @@ function isPythonBytecode(head: Uint8Array): boolean {
   const code = (at: number) => head[at] === 0xe3 || head[at] === 0x63;
   const version = (head[0] as number) | ((head[1] as number) << 8);
   if (version === 62211) return code(8);
+  if (version < 3000 || version >= 4096) return false;
+  // Python 3.0-3.2 (magic below 3210): the time after the magic, then the code.
+  if (version < PYC_SOURCE_SIZE_MAGIC) return code(8);
+  // Python 3.3-3.6 (up to 3392): the source's time and size.
+  if (version < PYC_FLAGS_MAGIC) return code(12);
   const flags = new DataView(head.buffer, head.byteOffset + 4, 4).getUint32(0, true);
-  return version >= 3000 && version < 4096 && flags <= 3 && code(16);
+  return flags <= 3 && code(16);
+}
+
+/**
+ * A WAVE file in a 64-bit RIFF: EBU's RF64 and its successor BW64 (broadcast
+ * recordings over 4 GiB), which file-type does not know; the WAVE reader
+ * takes their `ds64` sizes.
+ */
+function isWave64(head: Uint8Array): boolean {
+  if (head.byteLength < 12) return false;
+  const form = String.fromCharCode(...head.subarray(0, 4));
+  return (form === "RF64" || form === "BW64") && String.fromCharCode(...head.subarray(8, 12)) === "WAVE";
 }
 
 /** The 13 bytes that begin an LZMA-alone stream. */
@@ -279,6 +301,7 @@ function pamFields(text: string): NetpbmFields | undefined {
 /** The format whose signature the head starts with, if any. */
 export function matchSignature(head: Uint8Array): { mime: string; ext: string } | undefined {
   if (isPythonBytecode(head)) return { mime: "application/x-python-bytecode", ext: "pyc" };
+  if (isWave64(head)) return { mime: "audio/wav", ext: "wav" };
   if (isLzmaAlone(head)) return { mime: "application/x-lzma", ext: "lzma" };
   const netpbm = readNetpbmHeader(head);
   if (netpbm) return { mime: netpbm.mime, ext: netpbm.ext };

@@ -10,6 +10,7 @@ import { readAsfStreams } from "./asf.js";
 import { aviShortfall, readAviHeader } from "./avi.js";
 import { flacCommentCountProblem, flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
+import { is8svx, read8svx } from "./iff-8svx.js";
 import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
 import { matroskaFrameRate, matroskaShortfall } from "./matroska.js";
 import {
@@ -45,7 +46,7 @@ import { parseTaggedAudio } from "./tagged-audio.js";
  * Extracts duration, codecs, audio format, picture size and tags from audio
  * and video files: music-metadata for what it parses, small header readers
  * for what it leaves out (MP4 picture size and frame rate, ASF stream
- * headers, Matroska frame rate, AVI, FLV, AMR, the Ogg tail, WAVE chunks),
+ * headers, Matroska frame rate, AVI, FLV, AMR, 8SVX, the Ogg tail, WAVE chunks),
  * and a duration cut to what a file shorter than its header states holds.
  *
  * @example
@@ -58,6 +59,9 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     return finishCounted(ctx, await countAviPresent(ctx, await readAviHeader(ctx.reader)));
   if (FLV_MIMES.has(mime)) return finish(ctx, await readFlvHeader(ctx.reader, ctx.warn));
   if (mime === "audio/amr") return finish(ctx, await readAmrHeader(ctx));
+  // Amiga 8SVX shares AIFF's FORM container and its type; music-metadata reads only AIFF and AIFC.
+  if (mime === "audio/aiff" && is8svx(await ctx.reader.read(0, 12)))
+    return finish(ctx, await read8svx(ctx.reader));
   const parserMime = parserMimeFor(mime);
   if (!parserMime) return finish(ctx, { container: containerName(mime), codecs: [] });
 
@@ -106,8 +110,9 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     ({ media, cutShort } = await countMatroskaPresent(ctx, media));
   } else if (OGG_MIMES.has(mime) && media) {
     ({ media, category, cutShort } = await completeOgg(ctx, media));
-  } else if (parserMime === "audio/wav" && media) {
-    ({ media, cutShort } = await completeWave(ctx, media));
+  } else if (parserMime === "audio/wav" && (media || failure === undefined)) {
+    // music-metadata answers an RF64 or BW64 file with nothing at all: its chunks say what it holds.
+    ({ media, cutShort } = await completeWave(ctx, media ?? { container: fallback, codecs: [] }));
   } else if (parserMime === "audio/flac" && media) {
     ({ media, cutShort } = await countFlacPresent(ctx, media));
   } else if (parserMime === "audio/aiff" && media) {
