@@ -381,6 +381,118 @@ describe("tar walks", () => {
   });
 });
 
+/** Writes `header`'s checksum again after a change, over its bytes taken as signed when `signed`, as old tars did. */
+function resum(header: Buffer, signed = false): Buffer {
+  header.fill(0x20, 148, 156);
+  const sum = header.reduce((total, byte) => total + (signed && byte > 0x7f ? byte - 256 : byte), 0);
+  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  return header;
+}
+
+const octal12 = (value: number) => `${value.toString(8).padStart(11, "0")}\0`;
+
+/**
+ * An old GNU sparse entry ('S', as `tar --format=gnu --sparse` writes it):
+ * the header maps four data runs, extension blocks of 21 the rest; then the
+ * runs' bytes, which are all the entry stores of a file of `realSize`.
+ */
+function gnuSparseEntry(
+  name: string,
+  runs: readonly { offset: number; bytes: number }[],
+  realSize: number,
+): Buffer {
+  const stored = runs.reduce((sum, run) => sum + run.bytes, 0);
+  const header = tarHeader(name, stored, "S");
+  header.write("ustar  \0", 257);
+  const writeRun = (block: Buffer, at: number, run: { offset: number; bytes: number }) => {
+    block.write(octal12(run.offset), at);
+    block.write(octal12(run.bytes), at + 12);
+  };
+  for (const [i, run] of runs.slice(0, 4).entries()) writeRun(header, 386 + i * 24, run);
+  header[482] = runs.length > 4 ? 1 : 0;
+  header.write(octal12(realSize), 483);
+  const extensions: Buffer[] = [];
+  for (let first = 4; first < runs.length; first += 21) {
+    const block = Buffer.alloc(512);
+    for (const [i, run] of runs.slice(first, first + 21).entries()) writeRun(block, i * 24, run);
+    block[504] = first + 21 < runs.length ? 1 : 0;
+    extensions.push(block);
+  }
+  return Buffer.concat([resum(header), ...extensions, Buffer.alloc(Math.ceil(stored / 512) * 512, 0x61)]);
+}
+
+/** A pax header block of `records` for the entry after it. */
+function paxHeader(records: Record<string, string>): Buffer {
+  const body = Object.entries(records)
+    .map(([key, value]) => {
+      const line = ` ${key}=${value}\n`;
+      let length = line.length + 2;
+      if (`${length}${line}`.length !== length) length += 1;
+      return `${length}${line}`;
+    })
+    .join("");
+  return Buffer.concat([
+    tarHeader("./PaxHeaders/entry", body.length, "x"),
+    Buffer.alloc(512, 0).fill(body, 0, body.length),
+  ]);
+}
+
+// CPython's test/testtar.tar holds each of these; tar tvf lists all its 39 entries, the walk stopped at 18.
+describe("tar entries of old and sparse kinds", () => {
+  it("walks past an old GNU sparse file whose map goes on in extension blocks, counting its real size", async () => {
+    // Prepare: 30 runs of 512 bytes, 64 KiB apart: four in the header, 21 then 5 in two extension blocks.
+    const runs = Array.from({ length: 30 }, (_, i) => ({ offset: i * 65_536, bytes: 512 }));
+    const tar = tarOf([
+      tarEntry("before.txt", 100),
+      gnuSparseEntry("disk.img", runs, 30 * 65_536),
+      tarEntry("after.txt", 200),
+    ]);
+    // Act
+    const result = await extract(new BufferSource(tar, "sparse.tar"));
+    // Assess
+    expect(result.warnings).toEqual([]);
+    expect(result.archive).toMatchObject({
+      kind: "tar",
+      entries: 3,
+      sample: ["before.txt", "disk.img", "after.txt"],
+      uncompressedSize: 100 + 30 * 65_536 + 200,
+    });
+  });
+
+  it("names a pax sparse file by its real name and counts its real size", async () => {
+    // Prepare: GNU tar's sparse format 1.0 stores it under a made-up name, the real one in its records.
+    const tar = tarOf([
+      paxHeader({
+        "GNU.sparse.major": "1",
+        "GNU.sparse.minor": "0",
+        "GNU.sparse.name": "vm/disk.img",
+        "GNU.sparse.realsize": "1048576",
+      }),
+      tarEntry("vm/GNUSparseFile.0/disk.img", 1024),
+      tarEntry("after.txt", 10),
+    ]);
+    // Act
+    const result = await extract(new BufferSource(tar, "sparse-pax.tar"));
+    // Assess
+    expect(result.archive).toMatchObject({
+      entries: 2,
+      sample: ["vm/disk.img", "after.txt"],
+      uncompressedSize: 1_048_586,
+    });
+  });
+
+  it("takes a header whose checksum an old tar summed over signed bytes", async () => {
+    // Prepare: a Latin-1 name, whose bytes over 0x7F sum differently taken as signed (HP-UX's tar).
+    const header = resum(tarHeader("misc/regtype-hpux-signed-chksum-äöü", 5, "0", "latin1"), true);
+    const tar = tarOf([Buffer.concat([header, Buffer.alloc(512)]), tarEntry("after.txt", 10)]);
+    // Act
+    const result = await extract(new BufferSource(tar, "old.tar"));
+    // Assess
+    expect(result.warnings).toEqual([]);
+    expect(result.archive).toMatchObject({ entries: 2, uncompressedSize: 15 });
+  });
+});
+
 /** A cpio "newc" archive (`cpio -H newc`) of the given files, ended by its trailer. */
 function newcCpio(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Uint8Array {
   const align = (bytes: Buffer) => Buffer.concat([bytes, Buffer.alloc((4 - (bytes.byteLength % 4)) % 4)]);

@@ -12,6 +12,17 @@ import { utf8OrLatin1 } from "../bytes.js";
 import { isArchiveName } from "./archive-names.js";
 
 const BLOCK = 512;
+/**
+ * An old GNU sparse header ('S'): byte 482 says its map of data runs goes on
+ * in extension blocks after it, each holding 21 runs and, at byte 504, the
+ * same flag; the file's real size is at 483.
+ */
+const GNU_SPARSE_EXTENDED = 482;
+const GNU_SPARSE_REAL_SIZE = 483;
+const GNU_SPARSE_BLOCK_EXTENDED = 504;
+/** Extension blocks followed before the map counts as damage: 21 runs each, a million runs in all. */
+const MAX_SPARSE_BLOCKS = 50_000;
+
 /** Sizes above this in a header are treated as damage rather than trusted (pax allows more; 1 PiB is plenty). */
 const MAX_ENTRY_SIZE = 2 ** 50;
 
@@ -88,7 +99,10 @@ function octal(field: Uint8Array): number {
 }
 
 /**
- * True when a 512-byte block is a tar header whose checksum holds.
+ * True when a 512-byte block is a tar header whose checksum holds: summed
+ * over unsigned bytes as POSIX says, or over signed ones as some old tars
+ * (HP-UX's, early Sun's) wrote it, which GNU tar and Python's tarfile accept
+ * too; the two differ only for a header with bytes over 0x7F (a Latin-1 name).
  *
  * @example
  * isTarHeader(firstBlock) // true for any ustar/GNU/v7 tar
@@ -98,8 +112,13 @@ export function isTarHeader(block: Uint8Array): boolean {
   const stored = octal(block.subarray(148, 156));
   if (!Number.isFinite(stored)) return false;
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (block[i] as number);
-  return sum === stored;
+  let high = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] as number);
+    sum += byte;
+    if (byte > 0x7f) high += 1;
+  }
+  return sum === stored || sum - 256 * high === stored;
 }
 
 function paxRecords(body: Uint8Array): Map<string, string> {
@@ -189,7 +208,20 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
       listing.stopReason = `implausible entry size at byte ${offset}`;
       return listing;
     }
-    const bodyOffset = offset + BLOCK;
+    let bodyOffset = offset + BLOCK;
+    // An old GNU sparse file ('S') whose map outgrows its header goes on in 512-byte blocks before its data.
+    if (type === "S" && header[GNU_SPARSE_EXTENDED] !== 0) {
+      for (let extended = true, blocks = 0; extended; blocks++) {
+        if (blocks >= MAX_SPARSE_BLOCKS) {
+          listing.stopReason = `implausible sparse map at byte ${offset}`;
+          return listing;
+        }
+        const block = await readWithinBudget(bodyOffset, BLOCK);
+        if (!block || block.byteLength < BLOCK) return listing;
+        extended = block[GNU_SPARSE_BLOCK_EXTENDED] !== 0;
+        bodyOffset += BLOCK;
+      }
+    }
     offset = bodyOffset + Math.ceil(size / BLOCK) * BLOCK;
     if (type === "L" || type === "x") {
       // Metadata for the next header: its long name (GNU) or its pax records. Small by nature.
@@ -203,10 +235,19 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     const magic = text(header.subarray(257, 263));
     const prefix = magic.startsWith("ustar") ? nameText(header.subarray(345, 500)) : "";
     const base = nameText(header.subarray(0, 100));
-    const name = pax.get("path") ?? longName ?? (prefix ? `${prefix}/${base}` : base);
+    // A pax sparse file (GNU tar's formats 0.1 and 1.0) keeps its real name and size in its records.
+    const name =
+      pax.get("GNU.sparse.name") ?? pax.get("path") ?? longName ?? (prefix ? `${prefix}/${base}` : base);
     listing.entries += 1;
     options.onEntry?.({ name, type, bodyOffset, size });
-    if (type === "0" || type === "\0" || type === "7") listing.totalSize += size;
+    if (type === "0" || type === "\0" || type === "7") {
+      const real = Number(pax.get("GNU.sparse.realsize") ?? pax.get("GNU.sparse.size") ?? size);
+      listing.totalSize += Number.isFinite(real) && real >= 0 && real <= MAX_ENTRY_SIZE ? real : size;
+    } else if (type === "S") {
+      // The size field counts the data stored; the file it makes is its real size.
+      const real = octal(header.subarray(GNU_SPARSE_REAL_SIZE, GNU_SPARSE_REAL_SIZE + 12));
+      listing.totalSize += Number.isFinite(real) && real >= size && real <= MAX_ENTRY_SIZE ? real : size;
+    }
     if (isArchiveName(name)) listing.nestedArchives += 1;
     if (listing.sample.length < options.sampleSize) {
       const clean = cleanString(name);
