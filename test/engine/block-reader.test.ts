@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BlockReader } from "../../src/engine/byte-source/block-reader.js";
 import { BufferSource, type ByteSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { ReaderTokenizer } from "../../src/engine/byte-source/reader-tokenizer.js";
@@ -191,6 +191,32 @@ describe("BlockReader", () => {
     await expect(reader.read(0, 10)).rejects.toMatchObject({ limit: "time" });
   });
 
+  it("copies into a caller's buffer what read returns, across blocks, from its head and at the end", async () => {
+    // Prepare
+    const bytes = pattern(10_000);
+    const source = new RecordingSource(bytes);
+    const reader = new BlockReader(source, { blockSize: 1024, head: bytes.slice(0, 2048) });
+    for (const [offset, length] of [
+      [10, 100],
+      [2000, 40],
+      [1023, 5000],
+      [0, 10_000],
+      [9_990, 50],
+      [20_000, 10],
+    ] as const) {
+      const target = new Uint8Array(length).fill(0xee);
+      // Act
+      const count = await reader.readInto(offset, target);
+      // Assess
+      const expected = bytes.subarray(offset, Math.min(10_000, offset + length));
+      expect(count).toBe(expected.byteLength);
+      expect(target.subarray(0, count)).toEqual(expected);
+      expect(target.subarray(count).every((byte) => byte === 0xee)).toBe(true);
+    }
+    // Each block came from the source once; the head cost nothing.
+    expect(reader.stats.bytesRead).toBe(10_000);
+  });
+
   it("reads a real file identically through FileSource", async () => {
     const source = await FileSource.open(corpusFile("filetype-fixture.png"));
     try {
@@ -217,6 +243,27 @@ describe("ReaderTokenizer", () => {
     // Assess
     expect(skipped).toBe(60);
     expect(tokenizer.position).toBe(100);
+  });
+
+  it("peeks and reads into the caller's buffer, with no array assembled per call", async () => {
+    // Prepare: file-type peeks 256 KiB at a time into a buffer of its own.
+    const bytes = pattern(10_000);
+    const reader = new BlockReader(new BufferSource(bytes), { blockSize: 1024 });
+    const tokenizer = new ReaderTokenizer(reader, {}, 8000);
+    const read = vi.spyOn(reader, "read");
+    const target = new Uint8Array(256 * 1024);
+    tokenizer.setPosition(1000);
+    // Act
+    const peeked = await tokenizer.peekBuffer(target, { mayBeLess: true });
+    const header = new Uint8Array(30);
+    await tokenizer.readBuffer(header);
+    // Assess: the limit ends the visible file at 8000 bytes.
+    expect(peeked).toBe(7000);
+    expect(target.subarray(0, peeked)).toEqual(bytes.subarray(1000, 8000));
+    expect(header).toEqual(bytes.subarray(1000, 1030));
+    expect(tokenizer.position).toBe(1030);
+    expect(read).not.toHaveBeenCalled();
+    await expect(tokenizer.peekBuffer(new Uint8Array(8000))).rejects.toThrow("End-Of-Stream");
   });
 
   it("still refuses a negative length", async () => {

@@ -64,9 +64,11 @@ export class ReaderTokenizer extends AbstractTokenizer {
     options: { position: number; length: number; mayBeLess?: boolean },
   ): Promise<number> {
     const end = Math.min(this.fileInfo.size, options.position + options.length);
-    const bytes = await this.reader.read(options.position, Math.max(0, end - options.position));
-    target.set(bytes, 0);
-    if (bytes.byteLength < options.length && !options.mayBeLess) throw new EndOfStreamError();
-    return bytes.byteLength;
+    const count = await this.reader.readInto(
+      options.position,
+      target.subarray(0, Math.max(0, end - options.position)),
+    );
+    if (count < options.length && !options.mayBeLess) throw new EndOfStreamError();
+    return count;
   }
 }
