@@ -119,6 +119,30 @@ describe.concurrent("catalog upload --prefix is a folder", () => {
     },
   );
 
+  // `aws s3 cp FILE s3://bucket/folder/` is the habit: the URL went into the folder's name, or the files to the root.
+  it("refuses an S3 URL as --prefix in one line, naming the flags that mean it, and uploads nothing", async () => {
+    expect(await refusedPrefix("s3://uploads/photos/2024")).toBe(
+      "catalog: option '--prefix <folder>' argument 's3://uploads/photos/2024' is invalid. It takes a folder of the bucket, not an S3 URL: write --bucket uploads --prefix photos/2024/ instead",
+    );
+  });
+
+  it("refuses an S3 URL among the paths, as a destination, before uploading any of them", async () => {
+    const bucket = await freshBucket();
+    const result = await runCatalog([
+      "upload",
+      join(folder, "notes.txt"),
+      `s3://${bucket}/photos/`,
+      "--bucket",
+      bucket,
+      ...local,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `catalog: 's3://${bucket}/photos/' is an S3 URL: catalog upload takes local files and folders, and where they go as flags (--bucket ${bucket} --prefix photos/)\n`,
+    );
+    expect(await keysIn(bucket)).toEqual([]);
+  });
+
   it.each([
     ["_derived/zz", "_derived/zz/"],
     ["_derived", "_derived/"],

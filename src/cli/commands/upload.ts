@@ -16,7 +16,7 @@ import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
 import { isNotTheProtocol } from "../sdk-errors.js";
 import type { Target, TargetFlags } from "../target.js";
-import { derivedPrefixOf, withTargetFlags } from "../target-flags.js";
+import { derivedPrefixOf, parseS3Url, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
 
@@ -141,11 +141,50 @@ export async function uploadPlan(
  * folderPrefix("") // ""
  */
 export function folderPrefix(value: string): string {
+  if (value.startsWith("s3://")) {
+    throw new CliError(
+      `It takes a folder of the bucket, not an S3 URL: write ${destinationFlags(value)} instead`,
+    );
+  }
   const segments = value.split("/").filter((segment) => segment !== "" && segment !== ".");
   if (segments.includes("..")) {
     throw new CliError("'..' is not a folder name: S3 keys have no parent folder");
   }
   return segments.map((segment) => `${segment}/`).join("");
+}
+
+/**
+ * The flags that name the place an `s3://bucket/folder/` URL does, for people
+ * who write a destination as `aws s3 cp` takes it.
+ *
+ * @example
+ * destinationFlags("s3://uploads/photos/2024") // "--bucket uploads --prefix photos/2024/"
+ */
+function destinationFlags(url: string): string {
+  const { bucket, key } = parseS3Url(url, "");
+  const prefix = folderPrefix(key);
+  return prefix ? `--bucket ${bucket} --prefix ${prefix}` : `--bucket ${bucket}`;
+}
+
+/**
+ * Refuses, before anything is sent, a path that is an S3 URL and no local
+ * file: `catalog upload a.jpg s3://uploads/photos/` means a destination,
+ * which `upload` takes as flags; uploading the rest to the default folder
+ * would put them where they were not meant to go.
+ */
+async function refuseS3Destinations(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    if (!path.startsWith("s3://")) continue;
+    const local = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (!local) {
+      throw new CliError(
+        `'${path}' is an S3 URL: catalog upload takes local files and folders, and where they go as flags (${destinationFlags(path)})`,
+      );
+    }
+  }
 }
 
 /** Why a directory entry's name or a failed call means it cannot be uploaded. */
@@ -239,6 +278,7 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
       `--prefix '${flags.prefix}' is under '${derivedPrefix}', where derived files go: nothing there is cataloged`,
     );
   }
+  await refuseS3Destinations(paths);
   const { items, skipped } = await uploadPlan(paths, flags.prefix, derivedPrefix);
   // One path that cannot be sent, and nothing else: the one-line error of a bad argument.
   const only = skipped[0];
