@@ -49,16 +49,23 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as co
 const EARLIEST_MS = -8.64e15;
 
 /** A calendar date, alone or followed by a time: `2024-05-01`, `2024-05-01T10:00Z`. */
-const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].+)?$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})([T ].+)?$/;
+
+/** A time that says its offset from UTC: `Z`, `+09:00`, `-0300`. */
+const ZONED = /(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
  * Commander parser for a time ago: `7d`, `12h`, `30m`, `2w`, or a date
  * (`2024-05-01`, with a time if wanted). Returns the ISO instant it denotes.
  * Only dates written year first are taken: `Date.parse` alone reads `12` as
- * December 2001 and `2024-02-30` as the 1st of March.
+ * December 2001 and `2024-02-30` as the 1st of March. A date or time with no
+ * offset is UTC, as the catalog's times are shown: `Date.parse` reads a bare
+ * date as UTC but a date with a time as local time, so the same day written
+ * two ways began nine hours apart in Tokyo.
  *
  * @example
  * parseSince("2024-05-01") // "2024-05-01T00:00:00.000Z"
+ * parseSince("2024-05-01 10:00") // "2024-05-01T10:00:00.000Z"
  */
 export function parseSince(value: string, now = Date.now()): string {
   const text = value.trim();
@@ -69,7 +76,7 @@ export function parseSince(value: string, now = Date.now()): string {
     return new Date(from).toISOString();
   }
   const date = DATE.exec(text);
-  const absolute = date ? Date.parse(text) : Number.NaN;
+  const absolute = date ? Date.parse(date[4] && !ZONED.test(text) ? `${text}Z` : text) : Number.NaN;
   if (!date || Number.isNaN(absolute) || !isCalendarDay(Number(date[1]), Number(date[2]), Number(date[3]))) {
     throw new CliError(`expected a duration like 7d, 12h, 30m, 2w or a date like 2024-05-01, got '${value}'`);
   }

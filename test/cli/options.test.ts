@@ -15,8 +15,22 @@ describe("parseSince", () => {
     ["2024-02-29", "2024-02-29T00:00:00.000Z"],
     ["2026-01-02T10:00:00Z", "2026-01-02T10:00:00.000Z"],
     ["2026-01-02T10:00:00+02:00", "2026-01-02T08:00:00.000Z"],
+    ["2026-01-02T10:00-0300", "2026-01-02T13:00:00.000Z"],
   ])("%j is %s", (value, instant) => {
     expect(parseSince(value, NOW)).toBe(instant);
+  });
+
+  it("reads a date with a time and no offset as UTC, as it reads a date alone, wherever it runs", () => {
+    const zone = process.env.TZ;
+    process.env.TZ = "Asia/Tokyo";
+    try {
+      expect(parseSince("2026-01-02", NOW)).toBe("2026-01-02T00:00:00.000Z");
+      expect(parseSince("2026-01-02T00:00", NOW)).toBe("2026-01-02T00:00:00.000Z");
+      expect(parseSince("2026-01-02 10:30:15.5", NOW)).toBe("2026-01-02T10:30:15.500Z");
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 
   it.each([
