@@ -14,6 +14,7 @@ import { REPO_ROOT } from "../support/corpus.js";
 
 const REJECTED = "quarantine/report.txt";
 const KEPT = "kept/report.txt";
+const TWICE = "kept/twice.txt";
 
 let catalog: LocalCatalog;
 let local: string[];
@@ -22,8 +23,10 @@ beforeAll(async () => {
   expect(existsSync(join(REPO_ROOT, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
   catalog = await startLocalCatalog({ policy: { ...DEFAULT_POLICY, deniedPrefixes: ["quarantine/"] } });
   const { stack } = catalog;
-  for (const key of [REJECTED, KEPT])
+  for (const key of [REJECTED, KEPT, TWICE])
     await stack.s3Client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: "text" }));
+  await stack.dispatcher.idle();
+  await stack.s3Client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: TWICE, Body: "text, again" }));
   await stack.dispatcher.idle();
   local = cliFlags(catalog);
 }, 60_000);
@@ -60,5 +63,17 @@ describe("catalog show, the audit history", () => {
     const history = historyOf(shown.stdout);
     expect(history).toHaveLength(2);
     expect(history[1]).toMatch(/ ObjectCreated:Put +created +/);
+  });
+
+  it("lists the events newest first with --json, as the HTTP API does", async () => {
+    // Act
+    const shown = await runCatalog(["show", TWICE, "--json", ...local]);
+    const api = await catalog.app.request(`/api/object?key=${encodeURIComponent(TWICE)}`);
+    // Assess
+    expect(shown.code, shown.stderr).toBe(0);
+    const { audit } = JSON.parse(shown.stdout) as { audit: { outcome: string; eventTime: string }[] };
+    expect(audit.map((entry) => entry.outcome)).toEqual(["updated", "created"]);
+    expect((audit[0]?.eventTime ?? "") >= (audit[1]?.eventTime ?? "")).toBe(true);
+    expect(((await api.json()) as { audit: unknown[] }).audit).toEqual(audit);
   });
 });

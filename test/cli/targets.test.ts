@@ -482,6 +482,19 @@ describe.concurrent("catalog show: what it says when there is less or more to sh
     );
   });
 
+  it("names ls for a folder written without its slash, when S3 holds something under it", async () => {
+    await servers.s3.send(
+      new PutObjectCommand({ Bucket: "uploads", Key: "unslashed/inside.txt", Body: "x" }),
+    );
+    const result = await catalog(["show", "s3://uploads/unslashed", ...local]);
+    expectOneLineError(
+      result,
+      new RegExp(
+        `^catalog: s3://uploads/unslashed is not in the catalog: a folder\\? 'catalog ls s3://uploads/unslashed/ ${flagsPattern()}' lists it$`,
+      ),
+    );
+  });
+
   it("says 'the newest event' when --history 1 leaves older ones out", async () => {
     // Prepare: two versions of one key, each cataloged: two events in its history.
     for (const body of ["first", "second"]) {

@@ -5,6 +5,7 @@ import { CliError } from "../cli-error.js";
 import { formatBytes, formatTable, printJson } from "../format.js";
 import { parsePositiveInt } from "../options.js";
 import { sectionLines } from "../section-lines.js";
+import type { Target } from "../target.js";
 import { parseS3Url, sameTargetFlags, type TargetFlags, withTargetFlags } from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
@@ -116,6 +117,23 @@ function describeAudit(audit: AuditEntry[]): string[] {
   ];
 }
 
+/**
+ * Whether S3 holds anything under `prefix`: one listing request, made only
+ * for a key the catalog does not know. A failure (no s3:ListBucket on AWS)
+ * answers no, and the error says what it said before.
+ */
+async function isFolder(target: Target, bucket: string, prefix: string): Promise<boolean> {
+  const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+  try {
+    const listing = await target.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }),
+    );
+    return (listing.KeyCount ?? listing.Contents?.length ?? 0) > 0;
+  } catch {
+    return false;
+  }
+}
+
 async function runShow(location: string, flags: ShowFlags): Promise<void> {
   await withTarget(flags, async (target) => {
     const { bucket, key } = parseS3Url(location, target.bucket);
@@ -124,16 +142,18 @@ async function runShow(location: string, flags: ShowFlags): Promise<void> {
       auditLimit: flags.history,
     });
     if (!record && audit.length === 0) {
-      // A folder is listed, not shown: say which command does that.
-      const folder = key.endsWith("/")
-        ? `: a folder? 'catalog ls s3://${bucket}/${key}${sameTargetFlags(flags)}' lists it`
-        : "";
+      // A folder is listed, not shown: say which command does that (`t1/dir` too, when S3 has `t1/dir/...`).
+      const folder =
+        key.endsWith("/") || (await isFolder(target, bucket, `${key}/`))
+          ? `: a folder? 'catalog ls s3://${bucket}/${key.endsWith("/") ? key : `${key}/`}${sameTargetFlags(flags)}' lists it`
+          : "";
       throw new CliError(`s3://${bucket}/${key} is not in the catalog${folder}`);
     }
     if (flags.json) {
+      // Newest event first, as `GET /api/object` gives it: a script reads `audit[0]` as the latest either way.
       printJson({
         record: record ? withoutIndexKeys(record) : null,
-        audit,
+        audit: [...audit].reverse(),
         ...(olderAudit && { olderAudit }),
       });
       return;
@@ -158,7 +178,7 @@ export function registerShow(program: Command): void {
       .argument("<location>", "s3://bucket/key (or a key in the default bucket)")
       .option(
         "--json",
-        'print { "record": {...}, "audit": [...] } ("olderAudit": true when --history left older events out)',
+        'print { "record": {...}, "audit": [...] }, the audit newest first ("olderAudit": true when --history left older events out)',
       )
       .option("--history <n>", "newest audit entries shown", parsePositiveInt, DEFAULT_AUDIT_LIMIT),
   ).action((location: string, flags: ShowFlags) => runShow(location, flags));
