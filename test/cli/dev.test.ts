@@ -6,10 +6,10 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { expect, it } from "vitest";
 import { LOCAL_S3_CLIENT_OPTIONS } from "../../src/local/local-stack.js";
 import { DevProcess, freePort } from "../e2e/stack-process.js";
@@ -127,6 +127,38 @@ async function waitForBurst(httpPort: number, count: number, timeoutMs = 60_000)
   }
   throw new Error(`${seen} of ${count} records after ${timeoutMs} ms`);
 }
+
+it("catalog dev names the flags that reach it, --policy-file included, wherever it suggests a backfill", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+  const policyFile = join(dataDir, "policy.json");
+  await writeFile(policyFile, JSON.stringify({ maxSizeBytes: 1000 }));
+  const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
+  const dev = await DevProcess.start(dataDir, ports, 30_000, ["--policy-file", policyFile]);
+  try {
+    const flags = `--s3-endpoint http://127.0.0.1:${ports.s3} --dynamodb-endpoint http://127.0.0.1:${ports.dynamodb} --api http://127.0.0.1:${ports.http}`;
+    // backfill and reprocess run the handler themselves: without the policy they would judge objects otherwise.
+    expect(dev.output).toContain(
+      `  (backfill and reprocess also take --policy-file ${policyFile}, to judge objects as this stack does)\n`,
+    );
+    // Act: a change in a bucket the stack does not watch.
+    const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${ports.s3}` });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: "other" }));
+      await s3.send(new PutObjectCommand({ Bucket: "other", Key: "a.txt", Body: "a" }));
+    } finally {
+      s3.destroy();
+    }
+    // Assess: the backfill it names runs against this stack, as it is.
+    await expect
+      .poll(() => dev.output)
+      .toContain(
+        `\`catalog backfill s3://other/ ${flags} --policy-file ${policyFile}\` catalogs what it holds`,
+      );
+  } finally {
+    await dev.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
 
 it("catalog dev whose event journal cannot be used says so in one line, naming the file", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));

@@ -47,7 +47,12 @@ export class DevProcess {
   }
 
   /** Starts `catalog dev` and resolves once its banner says it is ready. */
-  static async start(dataDir: string, ports: StackPorts, timeoutMs = 30_000): Promise<DevProcess> {
+  static async start(
+    dataDir: string,
+    ports: StackPorts,
+    timeoutMs = 30_000,
+    args: readonly string[] = [],
+  ): Promise<DevProcess> {
     const child = spawn(
       "node",
       [
@@ -63,6 +68,7 @@ export class DevProcess {
         dataDir,
         "--log-level",
         "ERROR",
+        ...args,
       ],
       { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );

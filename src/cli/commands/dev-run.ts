@@ -46,6 +46,8 @@ export async function runDev(flags: DevFlags): Promise<void> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : undefined;
   const feed = new RecordFeed();
+  // The flags a `catalog backfill` needs to catalog as this stack does, known once its ports are.
+  let passFlags = "";
   let stack: LocalStack;
   try {
     stack = await LocalStack.start({
@@ -60,7 +62,7 @@ export async function runDev(flags: DevFlags): Promise<void> {
       onUnwatchedBucket: (other) =>
         process.stderr.write(
           `${terminalSafe(
-            `s3://${other}/ is not watched: its changes are not cataloged (this stack catalogs '${flags.bucket}'; \`catalog backfill s3://${other}/\` catalogs what it holds)`,
+            `s3://${other}/ is not watched: its changes are not cataloged (this stack catalogs '${flags.bucket}'; \`catalog backfill s3://${other}/${passFlags}\` catalogs what it holds)`,
           )}\n`,
         ),
       ...(policy && { policy }),
@@ -104,6 +106,9 @@ export async function runDev(flags: DevFlags): Promise<void> {
     .filter(Boolean)
     .join(" ");
   const extra = ports ? ` ${ports}` : "";
+  // backfill and reprocess run the handler themselves: with this stack's policy, they catalog as it does.
+  const policyFlag = flags.policyFile ? ` --policy-file ${shown(resolve(flags.policyFile))}` : "";
+  passFlags = `${extra}${policyFlag}`;
   process.stdout.write(
     [
       "s3-metadata-catalog is running locally (127.0.0.1 only)",
@@ -122,6 +127,9 @@ export async function runDev(flags: DevFlags): Promise<void> {
       `  AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} aws --region ${LOCAL_REGION} --endpoint-url ${stack.s3.endpoint} s3 cp ${sample} s3://${stack.bucket}/docs/copy-of-README.md`,
       `  ${catalog} show s3://${stack.bucket}/docs/README.md${extra}`,
       ...(ports ? ["  (ls, find, backfill, reprocess and dlq take the same flags)"] : []),
+      ...(policyFlag
+        ? [`  (backfill and reprocess also take${policyFlag}, to judge objects as this stack does)`]
+        : []),
       "",
       "Ctrl-C stops.",
       "",
@@ -144,7 +152,7 @@ export async function runDev(flags: DevFlags): Promise<void> {
       left === 0
         ? "stopped at once.\n"
         : stack.journalError
-          ? `stopped at once: ${left} event(s) not finished, and not kept (${stack.journalError}); after the next start, \`catalog backfill s3://${stack.bucket}/\` catalogs the objects they left out\n`
+          ? `stopped at once: ${left} event(s) not finished, and not kept (${stack.journalError}); after the next start, \`catalog backfill s3://${stack.bucket}/${passFlags}\` catalogs the objects they left out\n`
           : `stopped at once: ${left} event(s) not finished, kept in ${stack.pendingEventsFile}; the next start on this data dir delivers them\n`,
     );
     // Exiting while a server thread parses a request can abort Node.js with a fatal error: they end first.
