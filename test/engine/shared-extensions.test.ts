@@ -105,8 +105,9 @@ describe("JPEG XR", () => {
 });
 
 describe("text whose kind sniffing can only guess", () => {
+  // A lone comment reads as a heading, the module docstring's items as a list.
   const PYTHON =
-    '# Settings\n\n# - read once\n# - cached\n\ndef load(**options):\n    """Load `path`."""\n    return options\n';
+    '# Settings\n\n"""Settings, read once and `cached`.\n\n- from the environment\n- from settings.toml\n"""\n\ndef load(**options):\n    return options\n';
 
   it.each([
     ["Python, whose comments read as Markdown headings", "settings.py", PYTHON, "text/plain", "py"],

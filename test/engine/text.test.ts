@@ -442,3 +442,177 @@ describe("damaged text", () => {
     }
   });
 });
+
+/** A libstdc++ header's opening, as in /usr/include/c++/12/complex and shared_mutex. */
+const CPP_HEADER = `// The template and inlines for the -*- C++ -*- complex number classes.
+
+// Copyright (C) 1997-2022 Free Software Foundation, Inc.
+//
+// This file is part of the GNU ISO C++ Library.
+
+#ifndef _GLIBCXX_COMPLEX
+#define _GLIBCXX_COMPLEX 1
+
+#pragma GCC system_header
+
+#include <bits/c++config.h>
+
+#if __cplusplus > 201703L
+# define __cpp_lib_constexpr_complex 201711L
+#endif
+
+#if _GLIBCXX_USE_PTHREAD_RWLOCK_T
+# include <condition_variable>
+#endif
+
+namespace std _GLIBCXX_VISIBILITY(default)
+{
+  /// Return the magnitude of @a __z, as \`abs' does.
+  template<typename _Tp> _Tp abs(const complex<_Tp>& __z);
+
+  /**
+   *  @brief  Return the phase angle of @a __z.
+   *  - in radians
+   *  - in [-pi, pi]
+   */
+  template<typename _Tp>
+    inline _Tp
+    __complex_arg(const complex<_Tp>& __z)
+    { return __builtin_atan2(__z.imag(), __z.real()); }
+
+  __attribute__((__always_inline__)) inline void __lock(__mutex_type& __m) { __m.lock(); }
+}
+
+#endif
+`;
+
+/** A configuration file commented with `#`, as /etc/nsswitch.conf is. */
+const HASH_COMMENTED_CONFIG = `# /etc/nsswitch.conf
+#
+# Example configuration of GNU Name Service Switch functionality.
+# If you have the \`glibc-doc-reference' and \`info' packages installed, try:
+# \`info libc "Name Service Switch"' for information about this file.
+
+passwd:         files systemd
+group:          files systemd
+hosts:          files mdns4_minimal [NOTFOUND=return] dns
+
+# Networks are looked up in \`/etc/networks' first.
+networks:       files
+`;
+
+/** A Makefile.in, as gettext's po/Makefile.in.in opens. */
+const MAKEFILE_IN = `# Makefile for PO directory in any package using GNU gettext.
+# Copyright (C) 1995-2000 Ulrich Drepper <drepper@gnu.ai.mit.edu>
+#
+# Origin: gettext-0.21
+GETTEXT_MACRO_VERSION = 0.20
+
+PACKAGE = @PACKAGE@
+SHELL = /bin/sh
+
+# We use $(mkdir_p).
+mkinstalldirs = $(SHELL) @install_sh@ -d
+
+all: all-@USE_NLS@
+
+.po.mo:
+\t@echo "$(MSGFMT) -c -o $@ $<"; \\
+\t$(MSGFMT) -c -o t-$@ $< && mv t-$@ $@
+
+# Shell quote;
+check: all
+\t@dups=\`echo $(CATALOGS) | tr ' ' '\\n' | sort | uniq -d\` && test -z "$$dups"
+\t@echo "*** $@ ***"
+`;
+
+/** A README whose fenced snippets hold shell comments and C directives. */
+const README_MARKDOWN = `# frobnicate
+
+A small library that frobnicates **widgets**, see the [manual](https://example.com/manual).
+
+## Install
+
+\`\`\`sh
+# from the release tarball
+./configure && make
+# then, as root
+make install
+\`\`\`
+
+## Use
+
+\`\`\`c
+#include <frob.h>
+# define FROB_LEVEL 3
+\`\`\`
+
+- call \`frob_init()\` once
+- then \`frob()\` per widget
+`;
+
+/** A changelog in the keepachangelog.com layout. */
+const CHANGELOG_MARKDOWN = `# Changelog
+
+All notable changes to this project are documented in this file.
+
+## [1.2.0] - 2024-05-01
+
+### Added
+
+- Reading of \`.frob\` files
+- A \`--quiet\` flag
+
+### Fixed
+
+- A crash on empty input
+
+[1.2.0]: https://example.com/compare/v1.1.0...v1.2.0
+`;
+
+/** Notes with setext headings and reference links only. */
+const NOTES_MARKDOWN = `Release notes
+=============
+
+Upgrading
+---------
+
+Read the [upgrade guide][guide] before you upgrade; the \`config\` format changed.
+
+[guide]: https://example.com/upgrade
+`;
+
+describe("Markdown and the texts that look like it", () => {
+  it.each([
+    ["a C++ header's directives and __identifiers", CPP_HEADER, "text/plain"],
+    ["a configuration file's # comments and `quotes'", HASH_COMMENTED_CONFIG, "text/plain"],
+    ["a Makefile.in's # comments and shell backquotes", MAKEFILE_IN, "text/plain"],
+    [
+      "a CMake module's reStructuredText",
+      "# Distributed under the BSD License.\n\n#[=====[.rst:\nFindFrob\n--------\n\nFinds ``frob``, see :command:`find_package`.\n\n.. versionadded:: 3.4\n#]=====]\n",
+      "text/plain",
+    ],
+    [
+      "a brace-structured configuration with a comment",
+      "If.master {\n\tType ControlExists\n}\n\n# set by `alsactl init`\n\nIf.speaker {\n\tType ControlExists\n}\n",
+      "text/plain",
+    ],
+    ["a README with fenced snippets", README_MARKDOWN, "text/markdown"],
+    ["a changelog", CHANGELOG_MARKDOWN, "text/markdown"],
+    ["notes with setext headings and reference links", NOTES_MARKDOWN, "text/markdown"],
+  ])("%s", (_label, text, mime) => {
+    const bytes = encode(text);
+    expect(sniffText(bytes, bytes.length)?.mime).toBe(mime);
+  });
+
+  it.each([
+    ["complex", CPP_HEADER, "text/plain"],
+    ["nsswitch.conf", HASH_COMMENTED_CONFIG, "text/plain"],
+    ["Makefile.in", MAKEFILE_IN, "text/plain"],
+    ["README", README_MARKDOWN, "text/markdown"],
+    ["CHANGELOG", CHANGELOG_MARKDOWN, "text/markdown"],
+  ])("%s, whose name does not say the kind of text, is %s", async (name, text, mime) => {
+    const { format } = await extract(new BufferSource(encode(text), name), { name });
+    expect(format.mime).toBe(mime);
+  });
+});

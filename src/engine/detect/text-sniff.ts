@@ -428,19 +428,90 @@ function isSubRip(lines: readonly string[]): boolean {
 }
 
 /**
+ * C preprocessor directives. A C or C++ source's `# define`, `# include`,
+ * `# if` lines are not headings.
+ */
+const PREPROCESSOR_LINE =
+  /^#\s*(include|include_next|import|define|undef|if|ifdef|ifndef|elif|elifdef|elifndef|else|endif|pragma|error|warning|line)\b/;
+
+/**
+ * The lines of a text outside its fenced code blocks, and whether it has
+ * one: a fenced shell or C snippet says nothing about the text around it.
+ */
+function outsideFences(lines: readonly string[]): { prose: string[]; fence: boolean } {
+  const prose: string[] = [];
+  let fences = 0;
+  let fenced = false;
+  for (const line of lines) {
+    if (/^ {0,3}(```|~~~)/.test(line)) {
+      fences++;
+      fenced = !fenced;
+    } else if (!fenced) {
+      prose.push(line);
+    }
+  }
+  // A fence still open at the end of the sample holds a block longer than the sample (a licence text).
+  return { prose, fence: fences >= 2 || fenced };
+}
+
+/**
+ * ATX headings among lines outside code. A `#` line next to another is part
+ * of a block of comments (shell, Make, CMake, INI and .conf files write them
+ * so), and a preprocessor directive is C's: neither is a heading. Where such
+ * lines outnumber the headings, the lone `# ...` lines are comments too.
+ */
+function atxHeadings(prose: readonly string[]): number {
+  const hashed = (i: number) => prose[i]?.startsWith("#") ?? false;
+  const headings = prose.filter(
+    (line, i) =>
+      /^#{1,6}[ \t]+\S/.test(line) && !PREPROCESSOR_LINE.test(line) && !hashed(i - 1) && !hashed(i + 1),
+  ).length;
+  const comments = prose.filter((line) => line.startsWith("#")).length - headings;
+  return comments > headings ? 0 : headings;
+}
+
+/** reStructuredText's directives (`.. note::`) and roles (`:command:`x``), which Markdown has not. */
+function isRestructuredText(prose: readonly string[], text: string): boolean {
+  return prose.some((line) => /^\s*\.\. [\w|:-]+::/.test(line)) || /:[a-z][\w.-]*:`[^`\n]+`/.test(text);
+}
+
+/**
+ * Code in braces outside any fence (C, CSS, a brace-structured configuration
+ * such as ALSA's): lines, not indented as a Markdown code block is, that
+ * open a block at their end or only close one. Markdown leaves its braces
+ * inside code blocks.
+ */
+function isBlockCode(prose: readonly string[]): boolean {
+  return prose.filter((line) => /^ {0,3}(\S.*\{|\}[;,)]?)\s*$/.test(line)).length >= 3;
+}
+
+/**
  * Markdown only on two kinds of evidence: a heading (ATX or setext) and a
  * list, link, emphasis, inline code or code fence; or a code fence and a list
- * or link.
+ * or link. Each is read as CommonMark reads it where code and configuration
+ * files look alike: strong emphasis is not inside a word (C's `__x` and
+ * `__attribute__`), a list's `*` is not a C comment's margin, a link's `[`
+ * does not follow an expression (`table[i](x)`), and a GNU-style
+ * `` `quote' `` is not inline code.
  */
 function isMarkdown(lines: readonly string[], text: string): boolean {
-  const heading = lines.some((line) => /^#{1,6}\s+\S/.test(line));
-  const setext = lines.some(
-    (line, i) => i > 0 && /^(=+|-{3,})\s*$/.test(line) && /\S/.test(lines[i - 1] ?? ""),
+  const { prose, fence } = outsideFences(lines);
+  if (isRestructuredText(prose, text) || isBlockCode(prose)) return false;
+  const heading = atxHeadings(prose) > 0;
+  const setext = prose.some(
+    (line, i) => i > 0 && /^(=+|-{3,})\s*$/.test(line) && /\S/.test(prose[i - 1] ?? ""),
   );
-  const fence = lines.filter((line) => /^(```|~~~)/.test(line)).length >= 2;
-  const list = lines.filter((line) => /^\s*([-*+]|\d+\.)\s+\S/.test(line)).length >= 2;
-  const link = /\[[^\]\n]+\]\([^)\s]+\)/.test(text);
-  const emphasis = /(\*\*|__)\S[^\n]*?\S\1/.test(text) || /`[^`\n]+`/.test(text);
+  const cComments = /^\s*\/\*/m.test(text);
+  const bullet = cComments ? /^ {0,3}([-+]|\d+\.)\s+\S|^\*\s+\S/ : /^ {0,3}([-*+]|\d+\.)\s+\S/;
+  const list = prose.filter((line) => bullet.test(line)).length >= 2;
+  const link =
+    /(?<![\w\])])\[[^\]\n]+\]\([^)\s]+\)/.test(text) ||
+    prose.some((line) => /^ {0,3}\[[^\]]+\]:\s*\S/.test(line));
+  const strong =
+    /(?<![\w*])\*\*(?![\s*])[^\n]*?[^\s*]\*\*(?![\w*])/.test(text) ||
+    /(?<![\w_])__(?![\s_])[^_\n]*\s[^_\n]*[^\s_]__(?![\w_])/.test(text);
+  const code = /`[^`\n]+`/.test(text.replace(/`[^`'\n]*'/g, ""));
+  const emphasis = strong || code;
   const anchors = Number(heading || setext) + Number(fence);
   const support = Number(list) + Number(link) + Number(emphasis) + Number(fence);
   return anchors > 0 && support + Number(heading || setext) >= 2 && (heading || setext || link || list);
