@@ -616,3 +616,67 @@ describe("Markdown and the texts that look like it", () => {
     expect(format.mime).toBe(mime);
   });
 });
+
+/** A Pipfile: TOML whose first line is an array of tables. */
+const PIPFILE = `[[source]]
+url = "https://pypi.org/simple"
+verify_ssl = true
+name = "pypi"
+
+[packages]
+"pyasn1" = ">=0.1.3"
+
+[dev-packages]
+pytest = "*"
+pathlib2 = {version = "*", markers="python_version < '3.6'"}
+`;
+
+/** TOML as Python's tomllib tests write it: arrays of tables and nothing quoted. */
+const TOML_ARRAY_OF_TABLES = "[[arr]]\n[arr.subtab]\nval=1\n\n[[arr]]\n[arr.subtab]\nval=2\n";
+
+const APPLICATION_LOG = "[2024-05-01 10:00:00] INFO server started\n[2024-05-01 10:00:01] WARN low disk\n";
+
+describe("JSON and the texts that open as it does", () => {
+  it.each([
+    ["a log with timestamps in brackets", APPLICATION_LOG, "text/plain"],
+    [
+      "a build log's levels in brackets",
+      "[INFO] Scanning for projects...\n[INFO] Building demo 1.0\n",
+      "text/plain",
+    ],
+    ["a log with times in brackets", "[12:00:01] boot\n[12:00:02] ready\n", "text/plain"],
+    ["a numbered list of references", "[1] A. Author, Title.\n[2] B. Author, Other.\n", "text/plain"],
+    ["a Pipfile", PIPFILE, "text/plain"],
+    ["TOML arrays of tables", TOML_ARRAY_OF_TABLES, "text/plain"],
+    ["JSON", '{"a": [1, 2.5e-3, true, null, "x\\"y"]}', "application/json"],
+    ["empty JSON containers", "[{}, []]", "application/json"],
+    ["JSON with a trailing comma", '{"a": 1,}', "application/json"],
+    ["JSON Lines", '{"a": 1}\n{"a": 2}\n', "application/json"],
+  ])("%s", (_label, text, mime) => {
+    const bytes = encode(text);
+    expect(sniffText(bytes, bytes.length)?.mime).toBe(mime);
+  });
+
+  it("names JSON a document the window cuts short, and not the same bytes as a whole file", () => {
+    const bytes = encode('[[[["a deeply nested str');
+    expect(sniffText(bytes, bytes.length + 100_000)?.mime).toBe("application/json");
+    expect(sniffText(bytes, bytes.length)?.mime).toBe("text/plain");
+  });
+
+  it.each([
+    ["app.log", APPLICATION_LOG, "text/plain"],
+    ["Pipfile", PIPFILE, "text/plain"],
+    ["array-subtables.toml", TOML_ARRAY_OF_TABLES, "application/toml"],
+  ])("%s is %s, not JSON", async (name, text, mime) => {
+    const result = await extract(new BufferSource(encode(text), name), { name });
+    expect(result.format.mime).toBe(mime);
+    expect(result.text?.json).toBeUndefined();
+  });
+
+  it("reports JSON with a trailing comma as JSON that is not valid", async () => {
+    const name = "settings.json";
+    const { format, text } = await extract(new BufferSource(encode('{"a": 1,}\n'), name), { name });
+    expect(format.mime).toBe("application/json");
+    expect(text?.json).toEqual({ valid: false, topLevel: "object" });
+  });
+});

@@ -217,27 +217,120 @@ export function decodeUtf32(bytes: Uint8Array, littleEndian: boolean): string {
   return parts.join("");
 }
 
-/** Whether text opens as JSON does: `{` then a key or `}`, or `[` then a value or `]`; no parse. */
-function looksLikeJson(text: string): boolean {
-  const open = text[0];
-  const rest = text.slice(1).trimStart();
-  if (rest.length === 0) return false;
-  if (open === "{") return rest[0] === '"' || rest[0] === "}";
-  if (open !== "[") return false;
-  if (/^[[{"\]\d-]/.test(rest)) return true;
-  return /^(true|false|null)\s*[,\]]/.test(rest);
+/**
+ * How far a text reads as one JSON value: `complete` when the value ends and
+ * only whitespace follows, `cut` when the text ends inside the value with
+ * nothing wrong before (a document longer than the window sniffed),
+ * `broken` at the first character no JSON text could have there.
+ * `structured` says a `,` or `:` was read in its place before that: a
+ * broken text that got so far is JSON written wrong, not prose.
+ */
+interface JsonScan {
+  end: "complete" | "cut" | "broken";
+  structured: boolean;
 }
 
-function jsonKind(text: string, complete: boolean): boolean {
-  if (complete) {
-    try {
-      JSON.parse(text);
-      return true;
-    } catch {
-      // Broken JSON is still JSON when its opening says so; the extractor reports it invalid.
+/** What may come next in a JSON text; `first-` also allows the container to close empty. */
+type JsonExpect = "value" | "first-value" | "key" | "first-key" | "colon" | "next" | "done";
+
+const JSON_NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
+/**
+ * Index after the string opening at `start`, `-1` when the text ends inside
+ * it, `-2` at a raw control character (JSON escapes them; a log's line break is one).
+ */
+function jsonStringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x5c) i++;
+    else if (code === 0x22) return i + 1;
+    else if (code < 0x20) return -2;
+  }
+  return -1;
+}
+
+/**
+ * Scans a text as JSON's grammar without building values. By hand because
+ * `JSON.parse` answers only "valid" or a message whose wording varies: it
+ * cannot tell a document cut by the window from one that is not JSON at all,
+ * nor say how far the text was JSON (a TOML `[[table]]` or a log's
+ * `[2024-05-01 10:00:00]` breaks at once, `{"a": 1,}` near its end).
+ */
+function scanJson(text: string): JsonScan {
+  const closers: string[] = [];
+  let expect: JsonExpect = "value";
+  let structured = false;
+  const broken = (): JsonScan => ({ end: "broken", structured });
+  const cut = (): JsonScan => ({ end: "cut", structured });
+  const afterValue = (): JsonExpect => (closers.length > 0 ? "next" : "done");
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i] as string;
+    if (ch === " " || ch === "\t" || ch === "\n" || ch === "\r") {
+      i++;
+      continue;
+    }
+    if (expect === "done") return broken();
+    if (expect === "colon") {
+      if (ch !== ":") return broken();
+      structured = true;
+      expect = "value";
+      i++;
+    } else if (
+      expect === "next" ||
+      ((expect === "first-key" || expect === "first-value") && ch === closers.at(-1))
+    ) {
+      if (ch === ",") {
+        structured = true;
+        expect = closers.at(-1) === "}" ? "key" : "value";
+      } else if (ch === closers.at(-1)) {
+        closers.pop();
+        expect = afterValue();
+      } else {
+        return broken();
+      }
+      i++;
+    } else if (ch === '"') {
+      const end = jsonStringEnd(text, i);
+      if (end === -1) return cut();
+      if (end === -2) return broken();
+      i = end;
+      if (expect === "key" || expect === "first-key") expect = "colon";
+      else expect = afterValue();
+    } else if (expect === "key" || expect === "first-key") {
+      return broken();
+    } else if (ch === "{" || ch === "[") {
+      closers.push(ch === "{" ? "}" : "]");
+      expect = ch === "{" ? "first-key" : "first-value";
+      i++;
+    } else {
+      JSON_NUMBER.lastIndex = i;
+      const number = JSON_NUMBER.exec(text)?.[0];
+      const literal = ["true", "false", "null"].find((word) => word[0] === ch);
+      const token = number ?? (literal && text.startsWith(literal, i) ? literal : undefined);
+      if (token === undefined) {
+        // A literal or a number's sign cut by the end of the text.
+        return literal?.startsWith(text.slice(i)) || text.slice(i) === "-" ? cut() : broken();
+      }
+      i += token.length;
+      // A number cut after its point or exponent mark ("1.", "2e-") by the end of the text.
+      if (number && text.length - i < 4 && /^(\.|[eE][+-]?)$/.test(text.slice(i))) return cut();
+      expect = afterValue();
     }
   }
-  return looksLikeJson(text);
+  return expect === "done" ? { end: "complete", structured } : cut();
+}
+
+/**
+ * JSON is a text that is one JSON value; one that breaks off where the
+ * window ends, unless the window is the whole file; and JSON written wrong
+ * (a trailing comma, JSON Lines) that read as JSON as far as a `,` or `:`.
+ */
+function jsonKind(text: string, complete: boolean): boolean {
+  const scan = scanJson(text);
+  if (scan.end === "complete") return true;
+  if (scan.end === "cut" && !complete) return true;
+  return scan.structured;
 }
 
 /** Name of the first element, after the XML declaration, comments, PIs and doctype. */
@@ -603,8 +696,8 @@ export function sniffText(head: Uint8Array, size: number): TextSniff | undefined
   // (about 1 µs a byte, several times that before the JIT warms up), and the
   // kinds of text are told apart by ASCII: markup, brackets, delimiters,
   // which read the same in every single-byte set. In an East Asian multibyte
-  // set a second byte may fall in ASCII's range; such a JSON text that then
-  // fails to parse is still named by its opening.
+  // set a second byte may fall in ASCII's range; a JSON text that then
+  // breaks is still JSON once it has read as JSON as far as a `,` or `:`.
   const encoding = detectTextEncoding(head, complete, { nameLegacySet: false });
   if (!encoding) return undefined;
   const text = decodeText(head, encoding, complete);
