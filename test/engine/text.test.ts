@@ -646,8 +646,8 @@ describe("JSON and the texts that open as it does", () => {
     ],
     ["a log with times in brackets", "[12:00:01] boot\n[12:00:02] ready\n", "text/plain"],
     ["a numbered list of references", "[1] A. Author, Title.\n[2] B. Author, Other.\n", "text/plain"],
-    ["a Pipfile", PIPFILE, "text/plain"],
-    ["TOML arrays of tables", TOML_ARRAY_OF_TABLES, "text/plain"],
+    ["a Pipfile", PIPFILE, "application/toml"],
+    ["TOML arrays of tables", TOML_ARRAY_OF_TABLES, "application/toml"],
     ["JSON", '{"a": [1, 2.5e-3, true, null, "x\\"y"]}', "application/json"],
     ["empty JSON containers", "[{}, []]", "application/json"],
     ["JSON with a trailing comma", '{"a": 1,}', "application/json"],
@@ -665,7 +665,7 @@ describe("JSON and the texts that open as it does", () => {
 
   it.each([
     ["app.log", APPLICATION_LOG, "text/plain"],
-    ["Pipfile", PIPFILE, "text/plain"],
+    ["Pipfile", PIPFILE, "application/toml"],
     ["array-subtables.toml", TOML_ARRAY_OF_TABLES, "application/toml"],
   ])("%s is %s, not JSON", async (name, text, mime) => {
     const result = await extract(new BufferSource(encode(text), name), { name });
@@ -678,5 +678,38 @@ describe("JSON and the texts that open as it does", () => {
     const { format, text } = await extract(new BufferSource(encode('{"a": 1,}\n'), name), { name });
     expect(format.mime).toBe("application/json");
     expect(text?.json).toEqual({ valid: false, topLevel: "object" });
+  });
+});
+
+describe("TOML by its content", () => {
+  it.each([
+    ["an INI file's bare values", "[tox]\nenvlist = py39,py310\n\n[testenv]\ndeps = pytest\n"],
+    ["an INI file's ; comments", '; settings\n[main]\nname = "x"\n'],
+    ["a systemd unit", "[Unit]\nDescription=Frob daemon\n\n[Service]\nExecStart=/usr/bin/frobd\n"],
+    ["a desktop entry", '[Desktop Entry]\nName = "Frob"\n'],
+    ["a git config of numbers and booleans", "[core]\n\trepositoryformatversion = 0\n\tbare = false\n"],
+    ["key and value lines without a table", 'name = "frob"\nversion = "1.0"\n'],
+  ])("%s is not TOML", (_label, text) => {
+    const bytes = encode(text);
+    expect(sniffText(bytes, bytes.length)?.mime).toBe("text/plain");
+  });
+
+  it("reads a pyproject.toml's multi-line arrays and strings", () => {
+    const text = `# Build settings
+[project]
+name = "frob"
+dependencies = [
+  "requests>=2",  # [not a table]
+  "rich",
+]
+description = """
+[not a table either]
+"""
+
+[tool.ruff.lint]
+select = ["E", "F"]
+`;
+    const bytes = encode(text);
+    expect(sniffText(bytes, bytes.length)?.mime).toBe("application/toml");
   });
 });

@@ -520,6 +520,62 @@ function isSubRip(lines: readonly string[]): boolean {
   return /^\d+\s*$/.test(lines[first] as string) && SRT_TIMING.test(lines[first + 1] ?? "");
 }
 
+/** A TOML key: bare, or quoted; dotted keys join them with dots. */
+const TOML_KEY = String.raw`(?:[\w-]+|"[^"\n]*"|'[^'\n]*')(?:\s*\.\s*(?:[\w-]+|"[^"\n]*"|'[^'\n]*'))*`;
+const TOML_TABLE = new RegExp(String.raw`^\s*(\[\[\s*${TOML_KEY}\s*\]\]|\[\s*${TOML_KEY}\s*\])\s*(#.*)?$`);
+const TOML_PAIR = new RegExp(String.raw`^\s*${TOML_KEY}\s*=\s*(.*)$`);
+/** How a TOML value starts: a string, number, date, boolean, array or inline table. */
+const TOML_VALUE = /^("|'|[+-]?(\d|inf\b|nan\b)|true\b|false\b|\[|\{)/;
+
+/** Brackets a line opens and does not close, strings and comment left out. */
+function openBrackets(line: string): number {
+  const bare = line.replace(/"(?:\\.|[^"\\])*"|'[^']*'/g, "").replace(/#.*/, "");
+  return (bare.match(/\[/g)?.length ?? 0) - (bare.match(/]/g)?.length ?? 0);
+}
+
+/**
+ * TOML (a Pipfile, a pyproject.toml or Cargo.toml without its name): every
+ * line a comment, a table header or a key set to a typed value (an array or
+ * a multi-line string may go on over the following lines), with a header
+ * and a value besides. An INI file's bare values (`envlist = py39, py310`,
+ * `Description=Foo`), its `;` comments, or a `[section name]`, are not
+ * TOML. Either an array of tables (`[[package]]`) or a quoted string is
+ * asked for as well, so a git config of numbers and booleans stays text.
+ */
+function isToml(lines: readonly string[]): boolean {
+  let tables = 0;
+  let pairs = 0;
+  let arrayOfTables = false;
+  let strings = false;
+  let depth = 0;
+  let multiline: string | undefined;
+  for (const line of lines) {
+    if (multiline) {
+      if (line.includes(multiline)) multiline = undefined;
+      continue;
+    }
+    if (depth > 0) {
+      depth += openBrackets(line);
+      continue;
+    }
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    if (TOML_TABLE.test(line)) {
+      tables++;
+      arrayOfTables ||= trimmed.startsWith("[[");
+      continue;
+    }
+    const value = TOML_PAIR.exec(line)?.[1];
+    if (value === undefined || !TOML_VALUE.test(value)) return false;
+    pairs++;
+    strings ||= /^["']/.test(value);
+    const quotes = /^("""|''')/.exec(value)?.[1];
+    if (quotes && !value.slice(3).includes(quotes)) multiline = quotes;
+    else if (value.startsWith("[")) depth = openBrackets(value);
+  }
+  return tables > 0 && pairs > 0 && (arrayOfTables || strings);
+}
+
 /**
  * C preprocessor directives. A C or C++ source's `# define`, `# include`,
  * `# if` lines are not headings.
@@ -672,6 +728,7 @@ function textKind(text: string, complete: boolean): { mime: string; ext: string 
   if (/^BEGIN:VCARD\r?$/im.test(start.slice(0, 64))) return { mime: "text/vcard", ext: "vcf" };
   const lines = sampleLines(start, complete, SAMPLE_LINES);
   if (isSubRip(lines)) return { mime: "application/x-subrip", ext: "srt" };
+  if (isToml(sampleLines(start, complete, 200))) return { mime: "application/toml", ext: "toml" };
   const delimited = detectDelimited(delimitedRecords(start, SAMPLE_LINES, complete));
   if (delimited) {
     return delimited.delimiter === "\t"
