@@ -12,6 +12,20 @@ const FRENCH =
   "Elle se dit : ma foi, c'est la première fois et la dernière fois que je vends du foie dans la ville de Foix. " +
   "Déjà l'été s'achève ; où sont les élèves ? À côté du théâtre, près de l'église.\n";
 
+/** An RSS feed with one item per line of `text`: mostly English tags, links and dates around it. */
+function rss(text: string): string {
+  const items = text
+    .split(/(?<=[.,;!?\n])\s*/)
+    .filter((line) => line.length > 0)
+    .map(
+      (line, i) =>
+        `<item><title>${line}</title><link>https://example.org/posts/${i}.html</link>` +
+        `<guid isPermaLink="true">https://example.org/posts/${i}.html</guid>` +
+        `<pubDate>Mon, 0${i % 9} Jan 2024 10:00:00 GMT</pubDate></item>\n`,
+    );
+  return `<rss version="2.0"><channel><title>Example</title><link>https://example.org/</link>\n${items.join("")}</channel></rss>\n`;
+}
+
 /** Text in a single-byte set, by inverting what `TextDecoder` reads each byte above 0x7F as. */
 function encode(text: string, label: string): Uint8Array {
   const decoder = new TextDecoder(label);
@@ -59,5 +73,21 @@ describe("legacy character sets", () => {
     const french = encode(FRENCH.repeat(40), "windows-1252").subarray(0, 8192);
     expect(legacyCharset(window)).toBe("ibm866");
     expect(legacyCharset(french)).toBeUndefined();
+  });
+
+  it("reads Russian among the English tags and links of markup as Cyrillic", () => {
+    const bytes = encode(rss(RUSSIAN), "koi8-r");
+    // Mostly ASCII letters, and the high bytes are a small part of the bytes.
+    expect(bytes.filter((byte) => byte >= 0x80).length * 10).toBeLessThan(bytes.length);
+    expect(legacyCharset(bytes)).toBe("koi8-r");
+  });
+
+  it("does not take a table of single Hebrew letters for Cyrillic", () => {
+    // A keyboard map, as Vim's keymap/hebrew_iso-8859-8.vim: each letter alone among ASCII.
+    const table = Array.from(
+      "אבגדהוזחטיךכלםמןנסעףפץצקרשת",
+      (letter, i) => `${"abcdefghijklmnopqrstuvwxyz,"[i]}\t${letter}\t" letter ${i}\n`,
+    );
+    expect(legacyCharset(encode(table.join(""), "iso-8859-8"))).toBeUndefined();
   });
 });

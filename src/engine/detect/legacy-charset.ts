@@ -78,10 +78,15 @@ export function legacyCharset(bytes: Uint8Array): string | undefined {
  * The Cyrillic code page under which the text reads most like Russian: its
  * letters' frequencies closest to Russian's (cosine), times the share of its
  * high bytes that decode to a Cyrillic letter not capitalised mid-word.
- * Undefined unless Cyrillic letters outnumber Latin ones and the best score
- * reaches {@link MIN_CYRILLIC_SCORE}.
+ * Undefined unless most high bytes stand next to another, as the letters of
+ * a word in a Cyrillic set do, Cyrillic letters outnumber the Latin letters
+ * of words that also hold a high byte, and the best score reaches
+ * {@link MIN_CYRILLIC_SCORE}.
  */
 function cyrillicCodePage(bytes: Uint8Array, high: number): string | undefined {
+  const { latin, paired } = highByteNeighbours(bytes);
+  // Accented letters in Latin words, or a table of single characters (a keyboard map, a code chart).
+  if (paired * 2 < high) return undefined;
   let best: string | undefined;
   let bestScore = MIN_CYRILLIC_SCORE;
   for (const label of CYRILLIC_CODE_PAGES) {
@@ -89,13 +94,11 @@ function cyrillicCodePage(bytes: Uint8Array, high: number): string | undefined {
     const text = textDecoder(label).decode(bytes);
     const counts = new Array<number>(32).fill(0);
     let letters = 0;
-    let latin = 0;
     let afterLetter = false;
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
       if ((bytes[i] as number) < 0x80) {
-        afterLetter = (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
-        if (afterLetter) latin++;
+        afterLetter = isAsciiLetter(code);
         continue;
       }
       const upper = (code >= 0x410 && code <= 0x42f) || code === 0x401;
@@ -115,6 +118,39 @@ function cyrillicCodePage(bytes: Uint8Array, high: number): string | undefined {
     }
   }
   return best;
+}
+
+function isAsciiLetter(byte: number): boolean {
+  return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
+}
+
+/**
+ * What the bytes above 0x7F stand among, whichever set they are read in.
+ * `latin`: ASCII letters in words that also hold a high byte, the accented
+ * words of a Latin-script text (café, Straße), which no Cyrillic text writes;
+ * words all in ASCII say nothing either way, being the tags, attributes and
+ * URLs of markup as often as a Latin-script text's words. `paired`: high
+ * bytes next to another high byte.
+ */
+function highByteNeighbours(bytes: Uint8Array): { latin: number; paired: number } {
+  let latin = 0;
+  let paired = 0;
+  let wordLatin = 0;
+  let wordHigh = false;
+  for (let i = 0; i <= bytes.length; i++) {
+    const byte = i < bytes.length ? (bytes[i] as number) : 0x20;
+    if (byte >= 0x80) {
+      wordHigh = true;
+      if ((bytes[i - 1] ?? 0) >= 0x80 || (bytes[i + 1] ?? 0) >= 0x80) paired++;
+    } else if (isAsciiLetter(byte)) {
+      wordLatin++;
+    } else {
+      if (wordHigh) latin += wordLatin;
+      wordLatin = 0;
+      wordHigh = false;
+    }
+  }
+  return { latin, paired };
 }
 
 function cosine(a: readonly number[], b: readonly number[]): number {
