@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { legacyCharset, MIN_HIGH_BYTES } from "../../src/engine/detect/legacy-charset.js";
 import { detectTextEncoding } from "../../src/engine/detect/text-sniff.js";
+import { textDecoder } from "../../src/engine/text-decoder.js";
 
 /** Pushkin, Eugene Onegin, I.1 (public domain). */
 const RUSSIAN =
@@ -11,6 +12,27 @@ const FRENCH =
   "Il était une fois une marchande de foie qui vendait du foie dans la ville de Foix. " +
   "Elle se dit : ma foi, c'est la première fois et la dernière fois que je vends du foie dans la ville de Foix. " +
   "Déjà l'été s'achève ; où sont les élèves ? À côté du théâtre, près de l'église.\n";
+
+const CZECH =
+  "Praha je hlavní a současně největší město České republiky. Leží na řece Vltavě ve středu Čech. " +
+  "Historické centrum města je zapsáno na seznamu světového dědictví. Pražský hrad patří k největším " +
+  "hradním komplexům na světě. Karlův most spojuje Staré Město s Malou Stranou a je jedním z nejstarších " +
+  "kamenných mostů v Evropě. V zimě bývá v ulicích sníh, v létě přijíždějí turisté ze všech koutů světa.\n";
+
+const GREEK =
+  "Η Αθήνα είναι η πρωτεύουσα και η μεγαλύτερη πόλη της Ελλάδας. Βρίσκεται στην Αττική και έχει ιστορία " +
+  "που ξεπερνά τις τρεις χιλιάδες χρόνια. Η Ακρόπολη και ο Παρθενώνας είναι τα πιο γνωστά μνημεία της πόλης. " +
+  "Κάθε χρόνο έρχονται επισκέπτες από όλο τον κόσμο για να δουν τα αρχαία μνημεία και τα μουσεία της.\n";
+
+/** Hebrew with an en dash, which windows-1255 has at 0x96 and ISO-8859-8 lacks. */
+const HEBREW =
+  "ירושלים היא בירת מדינת ישראל והעיר הגדולה ביותר בה – עיר עתיקה בהרי יהודה, בין הים התיכון לים המלח. " +
+  "העיר העתיקה מוקפת חומה ובה מקומות קדושים ליהודים, לנוצרים ולמוסלמים. בכל שנה מגיעים אליה מבקרים רבים מכל העולם.\n";
+
+/** German with „quotes“ and a dash, which put bytes 0x80-0x9F in windows-1252 text. */
+const GERMAN =
+  "Über den Dächern der Stadt wehte ein kühler Wind. Die Straßen waren leer, nur ein Bäcker öffnete früh " +
+  "seinen Laden. „Grüß Gott“, sagte er – und lächelte. Später kamen Schüler, Mütter und Großväter vorbei.\n";
 
 /** An RSS feed with one item per line of `text`: mostly English tags, links and dates around it. */
 function rss(text: string): string {
@@ -26,9 +48,9 @@ function rss(text: string): string {
   return `<rss version="2.0"><channel><title>Example</title><link>https://example.org/</link>\n${items.join("")}</channel></rss>\n`;
 }
 
-/** Text in a single-byte set, by inverting what `TextDecoder` reads each byte above 0x7F as. */
+/** Text in a single-byte set, by inverting what the engine's decoder reads each byte above 0x7F as. */
 function encode(text: string, label: string): Uint8Array {
-  const decoder = new TextDecoder(label);
+  const decoder = textDecoder(label);
   const byChar = new Map<string, number>();
   for (let byte = 0x80; byte <= 0xff; byte++) byChar.set(decoder.decode(Uint8Array.of(byte)), byte);
   return Uint8Array.from([...text], (char) => {
@@ -89,5 +111,22 @@ describe("legacy character sets", () => {
       (letter, i) => `${"abcdefghijklmnopqrstuvwxyz,"[i]}\t${letter}\t" letter ${i}\n`,
     );
     expect(legacyCharset(encode(table.join(""), "iso-8859-8"))).toBeUndefined();
+  });
+
+  it.each([
+    ["Czech", "windows-1250", CZECH],
+    ["Czech", "iso-8859-2", CZECH],
+    ["Greek", "iso-8859-7", GREEK],
+    ["Hebrew", "windows-1255", HEBREW],
+  ])("%s in %s is read as that set", (_language, label, text) => {
+    const bytes = encode(text, label);
+    expect(legacyCharset(bytes)).toBe(label);
+    expect(detectTextEncoding(bytes, true)?.encoding).toBe(label);
+  });
+
+  it("leaves German in windows-1252, C1 quotes and dash included, to the Latin-1 default", () => {
+    const bytes = encode(GERMAN, "windows-1252");
+    expect(legacyCharset(bytes)).toBeUndefined();
+    expect(detectTextEncoding(bytes, true)?.encoding).toBe("windows-1252");
   });
 });

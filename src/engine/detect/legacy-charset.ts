@@ -16,8 +16,18 @@ import { textDecoder } from "../text-decoder.js";
 /** Bytes above 0x7F needed before a character set is guessed: fewer say too little about any. */
 export const MIN_HIGH_BYTES = 16;
 
-/** chardet confidence (0-100) below which its answer is not taken. */
+/** chardet confidence (0-100) from which any answer of its is taken; the least for a multibyte set. */
 const MIN_CHARDET_CONFIDENCE = 50;
+
+/**
+ * chardet confidence (0-100) from which its first answer for a single-byte set
+ * is taken. Its confidence for a set is how alike the text's trigrams are to
+ * the language's, which a Czech or Croatian text reaches only at 30 to 50 (the
+ * ISO-8859-1 recogniser scores the same text 18 to 32). Below
+ * {@link MIN_CHARDET_CONFIDENCE} the answer has to beat the Latin-1 reading:
+ * outrank it and read the text differently.
+ */
+const MIN_SINGLE_BYTE_CONFIDENCE = 25;
 
 /** Score (0-1) a Cyrillic code page needs: letter frequencies alike and the high bytes read as letters. */
 const MIN_CYRILLIC_SCORE = 0.75;
@@ -46,6 +56,9 @@ const CHARDET_ENCODINGS = new Map(
   ].map((name) => [name, name.toLowerCase()]),
 );
 
+/** chardet's multibyte sets: a weak answer for one (10 is common) says only that no byte pair broke its rules. */
+const MULTIBYTE = new Set(["shift_jis", "big5", "euc-jp", "euc-kr", "gb18030"]);
+
 /** Cyrillic single-byte code pages, each tried as a decoding of the text. */
 const CYRILLIC_CODE_PAGES = ["windows-1251", "koi8-r", "ibm866", "x-mac-cyrillic", "iso-8859-5"] as const;
 
@@ -70,8 +83,33 @@ export function legacyCharset(bytes: Uint8Array): string | undefined {
   const cyrillic = cyrillicCodePage(bytes, high);
   if (cyrillic) return cyrillic;
   const [best] = analyse(bytes);
-  if (!best || best.confidence < MIN_CHARDET_CONFIDENCE) return undefined;
-  return CHARDET_ENCODINGS.get(best.name);
+  const label = best && CHARDET_ENCODINGS.get(best.name);
+  if (!label) return undefined;
+  if (best.confidence >= MIN_CHARDET_CONFIDENCE) return label;
+  if (MULTIBYTE.has(label) || best.confidence < MIN_SINGLE_BYTE_CONFIDENCE) return undefined;
+  // ISO-8859-1 and windows-1252 are not in the map: a set named first outranks them.
+  return readsAsLatin1(bytes, label) ? undefined : label;
+}
+
+/**
+ * Whether every byte above 0x7F in the text is the same character in the
+ * single-byte set `label` as in windows-1252: German read as ISO-8859-2 or
+ * ISO-8859-9 is still German, and keeps the Latin-1 name.
+ */
+function readsAsLatin1(bytes: Uint8Array, label: string): boolean {
+  const seen = new Uint8Array(128);
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte >= 0x80) seen[byte - 0x80] = 1;
+  }
+  const set = textDecoder(label);
+  const latin1 = textDecoder("windows-1252");
+  for (let i = 0; i < 128; i++) {
+    if (seen[i] === 0) continue;
+    const byte = Uint8Array.of(0x80 + i);
+    if (set.decode(byte) !== latin1.decode(byte)) return false;
+  }
+  return true;
 }
 
 /**
