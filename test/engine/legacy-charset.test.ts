@@ -129,4 +129,12 @@ describe("legacy character sets", () => {
     expect(legacyCharset(bytes)).toBeUndefined();
     expect(detectTextEncoding(bytes, true)?.encoding).toBe("windows-1252");
   });
+
+  it("reads Hebrew among the English tags of markup by the text between them", () => {
+    expect(legacyCharset(encode(rss(HEBREW), "windows-1255"))).toBe("windows-1255");
+  });
+
+  it("leaves French among the tags of markup to the Latin-1 default", () => {
+    expect(legacyCharset(encode(rss(FRENCH), "windows-1252"))).toBeUndefined();
+  });
 });

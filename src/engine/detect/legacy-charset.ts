@@ -8,6 +8,9 @@
  * so the Cyrillic code pages are chosen here first, by Russian letter
  * frequencies. The one library that also knows those two (jschardet) adds
  * over 1 MiB to the Lambda bundle.
+ *
+ * Markup is judged by its text: the English of tag names, attributes and
+ * links is evidence for no set.
  */
 
 import { analyse } from "chardet";
@@ -31,6 +34,15 @@ const MIN_SINGLE_BYTE_CONFIDENCE = 25;
 
 /** Score (0-1) a Cyrillic code page needs: letter frequencies alike and the high bytes read as letters. */
 const MIN_CYRILLIC_SCORE = 0.75;
+
+/** Tags that make bytes markup. */
+const MIN_TAGS = 5;
+
+/** Bytes a tag may run to before its `<` is taken for one in text. */
+const MAX_TAG_BYTES = 100;
+
+/** What opens a CDATA section, whose content is text however it is marked up. */
+const CDATA_OPEN = Uint8Array.from("<![CDATA[", (char) => char.charCodeAt(0));
 
 /** chardet's answers taken, by its name, as the name `TextDecoder` and the record use. */
 const CHARDET_ENCODINGS = new Map(
@@ -82,13 +94,55 @@ export function legacyCharset(bytes: Uint8Array): string | undefined {
   if (high < MIN_HIGH_BYTES) return undefined;
   const cyrillic = cyrillicCodePage(bytes, high);
   if (cyrillic) return cyrillic;
-  const [best] = analyse(bytes);
+  const [best] = analyse(withoutTags(bytes));
   const label = best && CHARDET_ENCODINGS.get(best.name);
   if (!label) return undefined;
   if (best.confidence >= MIN_CHARDET_CONFIDENCE) return label;
   if (MULTIBYTE.has(label) || best.confidence < MIN_SINGLE_BYTE_CONFIDENCE) return undefined;
   // ISO-8859-1 and windows-1252 are not in the map: a set named first outranks them.
   return readsAsLatin1(bytes, label) ? undefined : label;
+}
+
+/**
+ * The text of markup without its tags, for chardet: the English words of tag
+ * and attribute names outweigh a page's Greek or Hebrew in its trigram
+ * statistics. ICU's detector does this when its input filter is on, which the
+ * chardet port leaves out. A "tag" longer than {@link MAX_TAG_BYTES} is kept
+ * as text, and so is the content of a CDATA section. Bytes with fewer than
+ * {@link MIN_TAGS} tags, or no text left, are returned as they are.
+ */
+function withoutTags(bytes: Uint8Array): Uint8Array {
+  const text = new Uint8Array(bytes.length);
+  let length = 0;
+  let tags = 0;
+  let tagStart = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (tagStart < 0) {
+      if (byte !== 0x3c) text[length++] = byte;
+      else if (startsWith(bytes, CDATA_OPEN, i)) i += CDATA_OPEN.length - 1;
+      else tagStart = i;
+    } else if (byte === 0x3e || i - tagStart > MAX_TAG_BYTES) {
+      if (byte === 0x3e) {
+        tags++;
+      } else {
+        // No tag runs this long: the '<' was text.
+        text.set(bytes.subarray(tagStart, i + 1), length);
+        length += i + 1 - tagStart;
+      }
+      tagStart = -1;
+    }
+  }
+  if (tagStart >= 0) {
+    text.set(bytes.subarray(tagStart), length);
+    length += bytes.length - tagStart;
+  }
+  return tags >= MIN_TAGS && length > MAX_TAG_BYTES ? text.subarray(0, length) : bytes;
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array, at: number): boolean {
+  for (let j = 0; j < prefix.length; j++) if (bytes[at + j] !== prefix[j]) return false;
+  return true;
 }
 
 /**
