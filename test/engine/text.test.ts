@@ -18,6 +18,16 @@ function extractBytes(bytes: Uint8Array, name = "buffer"): Promise<ExtractionRes
   return extract(new BufferSource(bytes, name));
 }
 
+/** Text in a single-byte set: for each character the byte `TextDecoder` reads as it. */
+function singleByte(text: string, label: string): Uint8Array {
+  const decoder = new TextDecoder(label);
+  const byChar = new Map<string, number>();
+  for (let byte = 0x80; byte <= 0xff; byte++) byChar.set(decoder.decode(Uint8Array.of(byte)), byte);
+  return Uint8Array.from([...text], (char) =>
+    char.charCodeAt(0) < 0x80 ? char.charCodeAt(0) : byChar.get(char)!,
+  );
+}
+
 /** The corpus files whose content is text (by name: source prefix or extension). */
 const TEXT_CORPUS = expectedEntries().filter(
   (entry) =>
@@ -256,6 +266,29 @@ describe("text statistics", () => {
     expect(result.text?.encoding).toBe("iso-8859-1");
     expect(result.text?.chars).toBe(100_000);
     expect(result.warnings.join()).toMatch(/not valid UTF-8/);
+  });
+
+  it.each([
+    ["KOI8-R XML", '<?xml version="1.0" encoding="koi8-r"?>\n<rss version="2.0"><channel>', "koi8-r"],
+    [
+      "windows-1251 HTML",
+      '<!DOCTYPE html>\n<html><head><meta charset="windows-1251"><title>x</title></head><body>',
+      "windows-1251",
+    ],
+  ])("reads %s in the set it declares", async (_what, opening, label) => {
+    // Arrange: Russian among more English markup, as in a feed: more Latin letters than Cyrillic ones.
+    const item =
+      '<item><title lang="ru">Мой дядя самых честных правил, когда не в шутку занемог.</title>' +
+      "<link>https://example.org/posts/onegin.html</link><guid>https://example.org/posts/onegin.html</guid></item>\n";
+    const text = `${opening}\n${item.repeat(20)}`;
+    const bytes = singleByte(text, label);
+
+    // Act
+    const result = await extractBytes(bytes);
+
+    // Assess
+    expect(result.text?.encoding).toBe(label);
+    expect(result.text?.chars).toBe(text.length);
   });
 
   it("extrapolates a 20 MB file from its first TEXT_EXACT_BYTES and says so", async () => {

@@ -14,6 +14,7 @@
 import { isAscii, isUtf8 } from "node:buffer";
 import { isSvgDocument } from "../extractors/image/svg.js";
 import { textDecoder } from "../text-decoder.js";
+import { declaredCharset } from "./declared-charset.js";
 import { legacyCharset } from "./legacy-charset.js";
 
 /**
@@ -155,9 +156,40 @@ function looksEbcdic(bytes: Uint8Array): boolean {
   return space === 0 && at > bytes.length * 0.05;
 }
 
+/** Single-byte text in no other set: windows-1252, named iso-8859-1 when it leaves 0x80-0x9F unused. */
+function latin1Encoding(bytes: Uint8Array): TextEncoding {
+  let c1 = false;
+  for (let i = 0; i < bytes.length && !c1; i++)
+    c1 = (bytes[i] as number) >= 0x80 && (bytes[i] as number) <= 0x9f;
+  // WHATWG's "iso-8859-1" label decodes as windows-1252, which is identical outside 0x80-0x9F.
+  return c1
+    ? { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" }
+    : { encoding: "iso-8859-1", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+}
+
+/**
+ * The set an XML declaration or HTML `<meta>` in `head` names, when `bytes`
+ * (not UTF-8) read in it without a decoding error. A browser believes such a
+ * declaration, and it is often the only evidence for markup whose text is a
+ * small part of its bytes.
+ */
+function declaredEncoding(bytes: Uint8Array, complete: boolean, head: Uint8Array): TextEncoding | undefined {
+  const name = declaredCharset(head);
+  if (name === undefined || name === "utf-8") return undefined;
+  if (name === "windows-1252") return latin1Encoding(bytes);
+  try {
+    textDecoder(name, { fatal: true }).decode(bytes, { stream: !complete });
+  } catch {
+    return undefined;
+  }
+  return { encoding: name, bom: false, bomLength: 0, decoderLabel: name };
+}
+
 /**
  * Decides whether bytes are text and how they are encoded. `complete` says the
  * bytes are the whole file (a multibyte sequence may otherwise be cut at the end).
+ * A set the document declares (see {@link declaredCharset}) is looked for in
+ * `declaredIn`, the bytes themselves unless they are a later part of the file.
  * With `nameLegacySet: false`, text in a legacy set is answered iso-8859-1 or
  * windows-1252 without asking {@link legacyCharset} which set it is.
  *
@@ -168,7 +200,7 @@ function looksEbcdic(bytes: Uint8Array): boolean {
 export function detectTextEncoding(
   head: Uint8Array,
   complete: boolean,
-  { nameLegacySet = true }: { nameLegacySet?: boolean } = {},
+  { nameLegacySet = true, declaredIn = head }: { nameLegacySet?: boolean; declaredIn?: Uint8Array } = {},
 ): TextEncoding | undefined {
   if (head.length === 0) return undefined;
   const withBom = bomEncoding(head);
@@ -180,15 +212,12 @@ export function detectTextEncoding(
   if (utf8 === "ascii") return { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (looksEbcdic(head)) return undefined;
-  const legacy = nameLegacySet ? legacyCharset(head) : undefined;
+  if (!nameLegacySet) return latin1Encoding(head);
+  const declared = declaredEncoding(head, complete, declaredIn);
+  if (declared) return declared;
+  const legacy = legacyCharset(head);
   if (legacy) return { encoding: legacy, bom: false, bomLength: 0, decoderLabel: legacy };
-  let c1 = false;
-  for (let i = 0; i < head.length && !c1; i++)
-    c1 = (head[i] as number) >= 0x80 && (head[i] as number) <= 0x9f;
-  // WHATWG's "iso-8859-1" label decodes as windows-1252, which is identical outside 0x80-0x9F.
-  return c1
-    ? { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" }
-    : { encoding: "iso-8859-1", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+  return latin1Encoding(head);
 }
 
 /**
