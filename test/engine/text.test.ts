@@ -28,6 +28,25 @@ function singleByte(text: string, label: string): Uint8Array {
   );
 }
 
+/** Text in Shift_JIS: for each character the byte pair `TextDecoder` reads as it. */
+function shiftJis(text: string): Uint8Array {
+  const decoder = new TextDecoder("shift_jis");
+  const wanted = new Set(text);
+  const pairs = new Map<string, [number, number]>();
+  for (const lead of [
+    ...Array.from({ length: 0x1f }, (_, i) => 0x81 + i),
+    ...Array.from({ length: 0x1d }, (_, i) => 0xe0 + i),
+  ]) {
+    for (let trail = 0x40; trail <= 0xfc; trail++) {
+      const char = decoder.decode(Uint8Array.of(lead, trail));
+      if (wanted.has(char) && !pairs.has(char)) pairs.set(char, [lead, trail]);
+    }
+  }
+  return Uint8Array.from(
+    [...text].flatMap((char) => (char.charCodeAt(0) < 0x80 ? [char.charCodeAt(0)] : pairs.get(char)!)),
+  );
+}
+
 /** The corpus files whose content is text (by name: source prefix or extension). */
 const TEXT_CORPUS = expectedEntries().filter(
   (entry) =>
@@ -259,13 +278,42 @@ describe("text statistics", () => {
     expect(text).toMatchObject({ encoding: "utf-8", lineEndings: "crlf", lines: 4, chars: bytes.length - 1 });
   });
 
-  it("falls back to single-byte, with a warning, when UTF-8 breaks after the sniffed window", async () => {
+  it("reads ASCII followed by Latin-1 after the sniffed window as Latin-1", async () => {
     const bytes = new Uint8Array(100_000).fill(0x62);
     bytes[90_000] = 0xe9; // Latin-1 'é', invalid as UTF-8
     const result = await extractBytes(bytes);
     expect(result.text?.encoding).toBe("iso-8859-1");
     expect(result.text?.chars).toBe(100_000);
+  });
+
+  it("falls back to single-byte, with a warning, when UTF-8 breaks after the sniffed window", async () => {
+    const bytes = new Uint8Array(100_000).fill(0x62);
+    bytes.set([0xc3, 0xa9], 100); // UTF-8 'é' in the window
+    bytes[90_000] = 0xe9; // Latin-1 'é' after it
+    const result = await extractBytes(bytes);
+    expect(result.text?.encoding).toBe("iso-8859-1");
+    expect(result.text?.chars).toBe(100_000);
     expect(result.warnings.join()).toMatch(/not valid UTF-8/);
+  });
+
+  it("judges text that starts with more ASCII than the sniffed window on the bytes after it", async () => {
+    // Arrange: 10 KiB of ASCII, then Japanese in Shift_JIS (Natsume Soseki, I Am a Cat, public domain).
+    const japanese = shiftJis(
+      "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。" +
+        "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。\n",
+    );
+    const ascii = new TextEncoder().encode(`${"# notes\n".padEnd(10 * 1024 - 1, "x")}\n`);
+    const bytes = new Uint8Array(ascii.length + japanese.length * 20);
+    bytes.set(ascii);
+    for (let i = 0; i < 20; i++) bytes.set(japanese, ascii.length + i * japanese.length);
+
+    // Act
+    const result = await extractBytes(bytes);
+
+    // Assess: every character counted once, in Shift_JIS.
+    expect(result.text?.encoding).toBe("shift_jis");
+    expect(result.text?.chars).toBe(ascii.length + 20 * new TextDecoder("shift_jis").decode(japanese).length);
+    expect(result.warnings).toEqual([]);
   });
 
   it.each([
@@ -289,6 +337,13 @@ describe("text statistics", () => {
     // Assess
     expect(result.text?.encoding).toBe(label);
     expect(result.text?.chars).toBe(text.length);
+  });
+
+  it("reads an ASCII head declaring KOI8-R, followed by Russian after the sniffed window, in KOI8-R", async () => {
+    const head = `<?xml version="1.0" encoding="koi8-r"?>\n<rss>${"<item/>\n".repeat(1500)}`;
+    const bytes = singleByte(`${head}<title>Мой дядя</title></rss>\n`, "koi8-r");
+    expect(head.length).toBeGreaterThan(8 * 1024);
+    expect((await extractBytes(bytes)).text?.encoding).toBe("koi8-r");
   });
 
   it("extrapolates a 20 MB file from its first TEXT_EXACT_BYTES and says so", async () => {

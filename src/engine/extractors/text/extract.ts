@@ -124,6 +124,8 @@ function decoderFor(encoding: TextEncoding, fatal: boolean): ChunkDecoder {
 }
 
 interface Pass {
+  /** The encoding the text was read in: the sniffed one, or the one decided where ASCII ended. */
+  encoding: TextEncoding;
   counter: TextCounter;
   /** Bytes consumed, BOM included. */
   consumed: number;
@@ -135,17 +137,43 @@ interface Pass {
 }
 
 /**
- * Reads and counts the exact prefix once. Throws TypeError from a fatal UTF-8
- * decoder when the text turns out not to be UTF-8 after the sniffed window.
+ * The encoding of text whose bytes before `start`, its first byte above 0x7F,
+ * are ASCII and are not UTF-8 from there: decided on the bytes from `start`
+ * on (up to `end`), as detection decides on a file's head, and with a
+ * declaration in the file's head believed when they agree with it. ASCII
+ * reads alike in every set this can answer, so what was counted before
+ * `start` stands.
+ */
+async function encodingFrom(
+  ctx: ExtractContext,
+  start: number,
+  end: number,
+  head: Uint8Array,
+): Promise<TextEncoding> {
+  // Within the counted prefix, which the plan has read already.
+  const window = await ctx.reader.read(start, Math.min(TEXT_SNIFF_BYTES, end - start));
+  const found = detectTextEncoding(window, start + window.length >= ctx.reader.size, { declaredIn: head });
+  // A set that reads ASCII as ASCII: not UTF-8, which breaks after the window, nor UTF-16 or UTF-32.
+  if (found && !found.decoderLabel.startsWith("utf-")) return found;
+  ctx.warn("text is not valid UTF-8 beyond its first bytes; decoded as single-byte");
+  return { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+}
+
+/**
+ * Reads and counts the exact prefix once. When text sniffed as UTF-8 is ASCII
+ * up to a piece that is not UTF-8, the encoding is decided again from there
+ * and reading goes on in it. Throws TypeError from a fatal UTF-8 decoder when
+ * text that was UTF-8 beyond ASCII breaks later.
  */
 async function countPass(
   ctx: ExtractContext,
-  encoding: TextEncoding,
+  sniffed: TextEncoding,
   end: number,
   keepWhole: boolean,
+  head: Uint8Array,
 ): Promise<Pass> {
-  const fatal = encoding.decoderLabel === "utf-8";
-  const decoder = decoderFor(encoding, fatal);
+  let encoding = sniffed;
+  let decoder = decoderFor(encoding, encoding.decoderLabel === "utf-8");
   const counter = new TextCounter();
   const pieces: string[] = [];
   let sample = "";
@@ -155,7 +183,9 @@ async function countPass(
   while (offset < end) {
     const chunk = await ctx.reader.read(offset, Math.min(CHUNK_BYTES, end - offset));
     if (chunk.length === 0) break;
+    const chunkStart = offset;
     offset += chunk.length;
+    const asciiBefore = !nonAscii;
     if (!nonAscii || (!c1 && encoding.decoderLabel === "windows-1252")) {
       for (const byte of chunk) {
         if (byte >= 0x80) {
@@ -164,12 +194,24 @@ async function countPass(
         }
       }
     }
-    const text = decoder.decode(chunk, offset >= end && end === ctx.reader.size);
+    const last = offset >= end && end === ctx.reader.size;
+    let text: string;
+    try {
+      text = decoder.decode(chunk, last);
+    } catch (error) {
+      // Only a fatal UTF-8 decoder throws; one that has read nothing but ASCII holds no partial character.
+      if (!(error instanceof TypeError) || !asciiBefore || encoding.bomLength > 0) throw error;
+      const start = chunkStart + chunk.findIndex((byte) => byte >= 0x80);
+      encoding = await encodingFrom(ctx, start, end, head);
+      decoder = decoderFor(encoding, false);
+      text = decoder.decode(chunk, last);
+    }
     counter.feed(text);
     if (sample.length < SAMPLE_CHARS) sample += text.slice(0, SAMPLE_CHARS - sample.length);
     if (keepWhole) pieces.push(text);
   }
   return {
+    encoding,
     counter,
     consumed: offset,
     nonAscii,
@@ -180,7 +222,8 @@ async function countPass(
 }
 
 /** The name reported for what the pass saw. */
-function reportedEncoding(encoding: TextEncoding, pass: Pass): string {
+function reportedEncoding(pass: Pass): string {
+  const { encoding } = pass;
   if (encoding.decoderLabel === "utf-8" && !encoding.bom) return pass.nonAscii ? "utf-8" : "us-ascii";
   if (encoding.decoderLabel === "windows-1252") return pass.c1 ? "windows-1252" : "iso-8859-1";
   return encoding.encoding;
@@ -263,21 +306,21 @@ export async function extractText(ctx: ExtractContext): Promise<Sections> {
   const keepWhole = isJson && size <= TEXT_EXACT_BYTES;
   let pass: Pass;
   try {
-    pass = await countPass(ctx, encoding, end, keepWhole);
+    pass = await countPass(ctx, encoding, end, keepWhole, head);
   } catch (error) {
     if (!(error instanceof TypeError) || encoding.decoderLabel !== "utf-8") throw error;
-    // Valid UTF-8 in the sniffed window, not after it: read it again (from cache) as single-byte.
+    // UTF-8 beyond ASCII, then bytes that are not: read it all again (from cache) as single-byte.
     ctx.warn("text is not valid UTF-8 beyond its first bytes; decoded as single-byte");
     encoding = { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
-    pass = await countPass(ctx, encoding, end, keepWhole);
+    pass = await countPass(ctx, encoding, end, keepWhole, head);
   }
 
   const estimated = size > end;
   const scale = estimated && pass.consumed > 0 ? size / pass.consumed : 1;
   const { lines, lineEndings } = pass.counter.finish();
   const text: TextInfo = {
-    encoding: reportedEncoding(encoding, pass),
-    bom: encoding.bom,
+    encoding: reportedEncoding(pass),
+    bom: pass.encoding.bom,
     lineEndings,
     lines: Math.round(lines * scale),
     words: Math.round(pass.counter.words * scale),
