@@ -236,13 +236,23 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
         const thumbnail =
           options.thumbnails !== undefined &&
           (options.thumbnails.for === "all" || record?.thumbnailKey !== undefined);
-        return { decision: options.rule(object, record), thumbnail };
+        // The pipeline keeps the thumbnail the record names when it shows the object as it is now:
+        // a reprocess of a bucket that has its thumbnails costs a HEAD per image, not a render and a PUT.
+        const replaced =
+          record?.thumbnailKey !== undefined && record.thumbnailEtag !== undefined
+            ? { key: record.thumbnailKey, eTag: record.thumbnailEtag }
+            : undefined;
+        return { decision: options.rule(object, record), thumbnail, replaced };
       });
       // Objects that get a thumbnail, and those that do not, go through the pipeline apart.
       const events: ObjectEvent[] = [];
       const thumbnailed: ObjectEvent[] = [];
       chunk.forEach((object, index) => {
-        const { decision, thumbnail } = decisions[index] as { decision: PassDecision; thumbnail: boolean };
+        const { decision, thumbnail, replaced } = decisions[index] as {
+          decision: PassDecision;
+          thumbnail: boolean;
+          replaced?: { key: string; eTag: string };
+        };
         if (decision.action === "skip") {
           summary.skipped++;
           if (decision.why === "uncataloged") summary.uncataloged++;
@@ -259,6 +269,7 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
           sequencer: decision.sequencer,
           eventTime: decision.eventTime,
           principalId: options.principalId,
+          ...(replaced && { replacedThumbnail: replaced }),
         });
       });
       const pipeline = {

@@ -44,6 +44,12 @@ export interface ObjectEvent {
   deleteMarker?: boolean;
   /** True for lifecycle expirations. */
   lifecycle?: boolean;
+  /**
+   * Never in an S3 event: a catalog pass (backfill, reprocess) reads the record its event is to
+   * replace, and names here the thumbnail that record names. Still under its key with this ETag and
+   * made from the object version read, it is kept as it is (see `deriveThumbnail`).
+   */
+  replacedThumbnail?: { key: string; eTag: string };
 }
 
 /** An event or record that carries nothing to catalog, with why. */

@@ -283,6 +283,7 @@ async function processCreation(
             eTag: head.eTag,
             source,
             extraction,
+            ...(event.replacedThumbnail && { replacing: event.replacedThumbnail }),
           },
           deps.thumbnails,
         );

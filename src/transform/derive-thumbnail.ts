@@ -77,11 +77,13 @@ export interface ThumbnailStep {
    */
   thumbnail?: ThumbnailRef;
   /**
-   * Set with `thumbnail` when the key holds the thumbnail of a newer event
-   * (this sequencer) made from the same object version: it shows this
-   * content, so the record names it (a backfill after the table was lost
-   * finds the thumbnails its pipeline made), but it stays that event's: a
-   * refused record never withdraws it.
+   * Set with `thumbnail` when the key holds the thumbnail of another event
+   * (this sequencer) made from the same object version: a newer event's, or
+   * the one the record this event replaces names (see `replacing` of
+   * {@link deriveThumbnail}). It shows this content, so the record names it
+   * (a backfill after the table was lost finds the thumbnails its pipeline
+   * made, a reprocess those of the records it rewrites), but it stays that
+   * event's: a refused record never withdraws it.
    */
   sharedWith?: string;
   /**
@@ -109,7 +111,7 @@ export interface ThumbnailStep {
  * and rendered only when there is a thumbnail to write: a late retry that
  * meets a newer event's thumbnail, a redelivery that meets its own, and a
  * backfill or reprocess that meets one made from the same object version
- * cost a HEAD.
+ * (a newer event's, or the one the record it replaces names) cost a HEAD.
  *
  * @throws {SourceError} when reading the pinned object fails (including
  *   `SourceChangedError` when it was overwritten meanwhile).
@@ -127,6 +129,12 @@ export async function deriveThumbnail(
     eTag: string;
     source: ByteSource;
     extraction: ExtractionResult;
+    /**
+     * The thumbnail the record this event is to replace names, when the caller read that record
+     * first (a catalog pass). Its event is older than this one, yet when the key still holds it
+     * and it was made from the same object version, it is what this event would write.
+     */
+    replacing?: { key: string; eTag: string };
   },
   settings: ThumbnailSettings,
 ): Promise<ThumbnailStep> {
@@ -176,6 +184,7 @@ export async function deriveThumbnail(
       { [THUMBNAIL_SEQUENCER_METADATA]: sequencer, [THUMBNAIL_SOURCE_METADATA]: target.eTag },
       async () => describedBy(await render()),
       settings.writer,
+      target.replacing?.key === thumbnailKey ? target.replacing.eTag : undefined,
     );
   } catch (error) {
     return notMade(error);
@@ -250,7 +259,8 @@ type Placement =
   | { written: { eTag?: string; size: number } }
   /**
    * The key already holds a thumbnail of this object version: this event's,
-   * from an earlier delivery, or (with `sharedWith`, its sequencer) a newer event's.
+   * from an earlier delivery, or (with `sharedWith`, its sequencer) a newer
+   * event's or the replaced record's.
    */
   | { kept: DerivedHead; sharedWith?: string }
   /** The key holds the thumbnail of a newer event, of this sequencer. */
@@ -274,8 +284,17 @@ type Placement =
  * - this event's, made from the same object version: kept as it is. An
  *   earlier delivery of the event wrote it and may have written its record
  *   too, which names that ETag;
- * - an older event's, one without the metadata (written before it was
- *   kept), or none: replaced with `If-Match` on the ETag seen, or written
+ * - an older event's with the ETag `replacedETag` (the thumbnail the record
+ *   this event replaces names), made from the same object version: shared,
+ *   as a newer event's is. A catalog pass writes with the smallest sequencer
+ *   above that record's, so no event of the key lies between the two; a
+ *   newer one that removes or replaces this thumbnail does so by replacing
+ *   either record, conditional on this ETag, which both name. Any other
+ *   older event's is not kept even when made from the same object: a delete
+ *   between the two events, handled late, would take it from under this
+ *   event's record (each event's thumbnail has an ETag of its own for that);
+ * - an older event's otherwise, one without the metadata (written before it
+ *   was kept), or none: replaced with `If-Match` on the ETag seen, or written
  *   with `If-None-Match: *`. S3 refuses the PUT when another writer got in
  *   between (412; 409 or 404 when it was a delete); the key is looked at
  *   again, at most {@link MAX_THUMBNAIL_WRITE_ATTEMPTS} times.
@@ -292,6 +311,7 @@ async function placeInOrder(
   label: { [THUMBNAIL_SEQUENCER_METADATA]: string; [THUMBNAIL_SOURCE_METADATA]: string },
   content: () => Promise<{ bytes: Uint8Array; userMetadata: Record<string, string> }>,
   writer: DerivedWriter,
+  replacedETag?: string,
 ): Promise<Placement> {
   const { bucket, key } = target;
   const sequencer = label[THUMBNAIL_SEQUENCER_METADATA];
@@ -308,6 +328,7 @@ async function placeInOrder(
       const sameSource = there.userMetadata[THUMBNAIL_SOURCE_METADATA] === label[THUMBNAIL_SOURCE_METADATA];
       if (order > 0) return sameSource ? { kept: there, sharedWith: theirs } : { newer: theirs };
       if (order === 0 && sameSource) return { kept: there };
+      if (sameSource && there.eTag === replacedETag) return { kept: there, sharedWith: theirs };
     }
     const { bytes, userMetadata } = await content();
     const precondition: DerivedPrecondition = there ? { ifMatch: there.eTag } : { ifNoneMatch: "*" };

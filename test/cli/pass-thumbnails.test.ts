@@ -174,14 +174,42 @@ describe.concurrent("catalog passes and thumbnails", () => {
     );
   });
 
-  it("reprocess keeps the record's thumbnail, made again", async () => {
+  it("reprocess keeps the record's thumbnail as it is", async () => {
     const bucket = await freshBucket();
     await pass(["backfill", "--bucket", bucket]);
+    const made = await thumbnailHead(bucket);
     await ageRecord(bucket, "photos/a.jpg");
     expect(await pass(["reprocess", "--bucket", bucket])).toMatchObject({ cataloged: 1, errors: 0 });
     const record = await store.getRecord(bucket, "photos/a.jpg");
     expect(record?.extractorVersion).not.toBe("0.0.1");
-    expect(record?.thumbnailKey).toBe("_derived/thumbnails/photos/a.jpg.webp");
+    expect(record).toMatchObject({ thumbnailKey: THUMBNAIL_KEY, thumbnailEtag: made.eTag });
+    expect(await thumbnailHead(bucket)).toEqual(made);
+  });
+
+  it("reprocess names the thumbnail an S3 event's handler made, neither rendered nor written again", async () => {
+    // Prepare: the pipeline cataloged the photo on its S3 event; an extractor release later, it is old.
+    const bucket = await freshBucket();
+    await catalogByEvent(bucket, "photos/a.jpg", "0055AED6DCD90281E5");
+    const made = await thumbnailHead(bucket);
+    const before = await store.getRecord(bucket, "photos/a.jpg");
+    await ageRecord(bucket, "photos/a.jpg");
+
+    // Act
+    expect(await pass(["reprocess", "--bucket", bucket])).toMatchObject({ cataloged: 1, errors: 0 });
+
+    // Assess: S3 holds the event's thumbnail unchanged, and the new record describes it as the old one did.
+    expect(await thumbnailHead(bucket)).toEqual(made);
+    const record = await store.getRecord(bucket, "photos/a.jpg");
+    expect(record).toMatchObject({
+      sequencer: "0055AED6DCD90281E501",
+      thumbnailKey: THUMBNAIL_KEY,
+      thumbnailEtag: made.eTag,
+      thumbnailSize: before?.thumbnailSize,
+      thumbnailWidth: before?.thumbnailWidth,
+      thumbnailHeight: before?.thumbnailHeight,
+      thumbHash: before?.thumbHash,
+    });
+    expect(record?.warnings ?? []).toEqual([]);
   });
 
   it("a pass that keeps thumbnails (against AWS) makes one only where the record had one", async () => {

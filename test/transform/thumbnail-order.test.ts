@@ -17,6 +17,7 @@ import { readFile } from "node:fs/promises";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { passSequencer } from "../../src/cli/catalog-pass.js";
 import type { ObjectEvent } from "../../src/events/s3-event.js";
 import { toS3Notification } from "../../src/events/s3-event.js";
 import type { CatalogWriter, DerivedWriter, ObjectStorage } from "../../src/pipeline/ports.js";
@@ -299,6 +300,116 @@ describe("a thumbnail a newer event made from the same object version is shared,
     expect(await recordOf(history.key)).toMatchObject({ sequencer: v2.sequencer });
     await expectNamedThumbnail(history.key, LANDSCAPE_SHAPE);
     expect((await thumbnailAt(history.key))?.metadata).toMatchObject({ "event-sequencer": v2.sequencer });
+  });
+});
+
+/** A writer over the embedded S3 that counts the thumbnail PUTs made through it. */
+function countingPuts(): { writer: DerivedWriter; puts: () => number } {
+  const s3Writer = new S3DerivedWriter(stack.servers.s3);
+  let puts = 0;
+  return {
+    writer: {
+      head: (...args) => s3Writer.head(...args),
+      put: (...args) => {
+        puts++;
+        return s3Writer.put(...args);
+      },
+      delete: (...args) => s3Writer.delete(...args),
+    },
+    puts: () => puts,
+  };
+}
+
+/** The event a catalog pass makes for `event`'s object version over the stored record, as `runCatalogPass` does. */
+async function passEventOver(event: ObjectEvent, eventName: string): Promise<ObjectEvent> {
+  const record = await recordOf(event.key);
+  if (!record) throw new Error(`no record of ${event.key}`);
+  return {
+    ...event,
+    eventName,
+    sequencer: passSequencer(record.sequencer),
+    eventTime: record.eventTime,
+    ...(record.thumbnailKey &&
+      record.thumbnailEtag && {
+        replacedThumbnail: { key: record.thumbnailKey, eTag: record.thumbnailEtag },
+      }),
+  };
+}
+
+describe("a catalog pass keeps the thumbnail of the record it replaces when it shows the same object", () => {
+  it("a reprocess names the pipeline's thumbnail as it is, and a later delete still removes it", async () => {
+    // Prepare: the upload cataloged with its thumbnail by the pipeline.
+    const history = new VersionedKey("order/reprocessed.jpg");
+    const v1 = await history.put(LANDSCAPE);
+    await processObject(v1, deps(history.storage));
+    const made = await thumbnailAt(history.key);
+
+    // Act
+    const counting = countingPuts();
+    const reprocessed = await processObject(await passEventOver(v1, "Catalog:Reprocess"), {
+      ...deps(history.storage),
+      thumbnails: { writer: counting.writer, derivedPrefix: "_derived/" },
+    });
+
+    // Assess: the new record names the thumbnail, which was neither written again nor relabelled.
+    expect(reprocessed.outcome).toBe("updated");
+    expect(counting.puts()).toBe(0);
+    expect(await thumbnailAt(history.key)).toEqual(made);
+    expect(await recordOf(history.key)).toMatchObject({ sequencer: passSequencer(v1.sequencer) });
+    await expectNamedThumbnail(history.key, LANDSCAPE_SHAPE);
+
+    // A second reprocess finds it again through the record the first one wrote.
+    const again = countingPuts();
+    await processObject(await passEventOver(v1, "Catalog:Reprocess"), {
+      ...deps(history.storage),
+      thumbnails: { writer: again.writer, derivedPrefix: "_derived/" },
+    });
+    expect(again.puts()).toBe(0);
+    expect(await thumbnailAt(history.key)).toEqual(made);
+
+    // The delete of the key removes it: the records that kept it named its ETag.
+    expect(await processObject(history.deleteMarker(), deps(history.storage))).toMatchObject({
+      outcome: "deleted",
+      reasons: [],
+    });
+    expect(await derivedKeysOf(history.key)).toEqual([]);
+  });
+
+  it("a backfill over a record of an earlier version renders the object as it is now", async () => {
+    // Prepare: v1 cataloged with its thumbnail; v2 uploaded while the pipeline was not running.
+    const history = new VersionedKey("order/backfilled-over.jpg");
+    const v1 = await history.put(LANDSCAPE);
+    await processObject(v1, deps(history.storage));
+    const v2 = await history.put(PORTRAIT);
+
+    // Act: the backfill's event for v2, over v1's record, which names v1's thumbnail.
+    const backfilled = await processObject(
+      await passEventOver(v2, "Catalog:Backfill"),
+      deps(history.storage),
+    );
+
+    // Assess: the thumbnail there showed v1, so v2's is rendered and named.
+    expect(backfilled.outcome).toBe("updated");
+    await expectNamedThumbnail(history.key, PORTRAIT_SHAPE);
+    expect((await thumbnailAt(history.key))?.metadata).toMatchObject({ "source-etag": v2.eTag });
+  });
+
+  it("an upload of the same bytes again is rendered anew: only a pass may keep an older event's thumbnail", async () => {
+    // Prepare
+    const history = new VersionedKey("order/same-bytes-again.jpg");
+    const v1 = await history.put(LANDSCAPE);
+    await processObject(v1, deps(history.storage));
+    const first = await thumbnailAt(history.key);
+    const v2 = await history.put(LANDSCAPE);
+
+    // Act
+    await processObject(v2, deps(history.storage));
+
+    // Assess: v2's own thumbnail, with an ETag of its own, so a late delete of v1's cannot take it.
+    const second = await thumbnailAt(history.key);
+    expect(second?.eTag).not.toBe(first?.eTag);
+    expect(second?.metadata).toMatchObject({ "event-sequencer": v2.sequencer });
+    await expectNamedThumbnail(history.key, LANDSCAPE_SHAPE);
   });
 });
 
