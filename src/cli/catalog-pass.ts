@@ -242,16 +242,20 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
           record?.thumbnailKey !== undefined && record.thumbnailEtag !== undefined
             ? { key: record.thumbnailKey, eTag: record.thumbnailEtag }
             : undefined;
-        return { decision: options.rule(object, record), thumbnail, replaced };
+        // A record that rejected this very object may have left the tag on it, which an acceptance removes.
+        const taggedRejected =
+          record?.status === "rejected" && record.etag === object.eTag && record.taggedRejected !== false;
+        return { decision: options.rule(object, record), thumbnail, replaced, taggedRejected };
       });
       // Objects that get a thumbnail, and those that do not, go through the pipeline apart.
       const events: ObjectEvent[] = [];
       const thumbnailed: ObjectEvent[] = [];
       chunk.forEach((object, index) => {
-        const { decision, thumbnail, replaced } = decisions[index] as {
+        const { decision, thumbnail, replaced, taggedRejected } = decisions[index] as {
           decision: PassDecision;
           thumbnail: boolean;
           replaced?: { key: string; eTag: string };
+          taggedRejected?: boolean;
         };
         if (decision.action === "skip") {
           summary.skipped++;
@@ -270,6 +274,7 @@ export async function runCatalogPass(options: PassOptions): Promise<PassSummary>
           eventTime: decision.eventTime,
           principalId: options.principalId,
           ...(replaced && { replacedThumbnail: replaced }),
+          ...(taggedRejected && { taggedRejected }),
         });
       });
       const pipeline = {

@@ -50,6 +50,13 @@ export interface ObjectEvent {
    * made from the object version read, it is kept as it is (see `deriveThumbnail`).
    */
   replacedThumbnail?: { key: string; eTag: string };
+  /**
+   * Never in an S3 event: set by a catalog pass when the record its event is to replace rejected
+   * this very object and tagged it `catalog-status=rejected` (or, written before records said so,
+   * may have). S3 drops an object's tags when it is overwritten, so a pass is what meets an object
+   * that still carries the tag; the pipeline removes it when the object is no longer rejected.
+   */
+  taggedRejected?: boolean;
 }
 
 /** An event or record that carries nothing to catalog, with why. */

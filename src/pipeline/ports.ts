@@ -58,10 +58,11 @@ export interface ObjectHead {
 /** Reads objects and tags them. `open` throws `SourceChangedError` when the pinned version is gone. */
 export interface ObjectStorage {
   open(ref: ObjectRef): Promise<{ source: ByteSource; head: ObjectHead; fetched?: FetchCounter }>;
+  /** Sets these tags, keeping the object's others; a `null` value removes that tag. */
   tag(
     bucket: string,
     key: string,
-    tags: Record<string, string>,
+    tags: Record<string, string | null>,
     options?: { versionId?: string },
   ): Promise<void>;
 }

@@ -76,8 +76,9 @@ export interface ObjectOutcome {
 
 /**
  * Runs one object event through the pipeline: read pinned → policy pre-check
- * → extract → policy → thumbnail (when enabled) → conditional record write →
- * tag if rejected (when the policy asks) → audit. Removals write a
+ * → extract → policy → thumbnail (when enabled) → untag if no longer
+ * rejected (when a pass says the object was tagged) → conditional record
+ * write → tag if rejected (when the policy asks) → audit. Removals write a
  * tombstone. An object changed since the event is `superseded` (audited, no
  * record). A bad file never throws; storage and catalog faults do, so the
  * platform retries (every write is idempotent, so a retry is safe). S3 too
@@ -299,6 +300,10 @@ async function processCreation(
     // a storage that does not count is summed from the steps instead.
     const bytesRead = fetched?.bytes ?? (extraction?.bytesRead ?? 0) + (derived?.bytesRead ?? 0);
     const readRequests = fetched?.requests ?? (extraction?.readRequests ?? 0) + (derived?.readRequests ?? 0);
+    const versionId = head.versionId ?? event.versionId;
+    // The tag goes before the record that stops saying so: the record replaced, rejected and tagged,
+    // stays until the tag is gone, so a pass that fails here finds the object again on its next run.
+    if (status !== "rejected" && event.taggedRejected) await untagRejected(event, deps, versionId);
     const write = await deps.catalog.putRecord({
       ...systemMetadata(event, head),
       sequencer: event.sequencer,
@@ -312,6 +317,8 @@ async function processCreation(
       extractorVersion: extraction?.extractorVersion ?? EXTRACTOR_VERSION,
       ...(derived?.thumbnail && { thumbnail: derived.thumbnail }),
       ...(derived && derived.warnings.length > 0 && { transformWarnings: derived.warnings }),
+      // Still rejected under a policy that does not tag: a tag put there before stays, and is known.
+      ...(status === "rejected" && { taggedRejected: policy.tagRejected || event.taggedRejected === true }),
     });
     if (derived?.newerThumbnail !== undefined) {
       (deps.logger ?? SILENT_LOGGER).info("thumbnail left to a newer event", {
@@ -332,7 +339,6 @@ async function processCreation(
     ) {
       await withdrawThumbnail(event, derived.thumbnail, deps.thumbnails, deps.logger ?? SILENT_LOGGER);
     }
-    const versionId = head.versionId ?? event.versionId;
     if (versionId !== undefined && (write.outcome === "created" || write.outcome === "updated")) {
       const deletion = await deps.catalog.deletedVersion(event.bucket, event.key, versionId);
       if (deletion) {
@@ -416,6 +422,25 @@ async function tagRejected(
     await deps.storage.tag(event.bucket, event.key, { ...REJECTED_TAG }, versionId ? { versionId } : {});
   } catch (error) {
     // Gone since: nothing left to tag, and the next event for the key will be cataloged on its own.
+    if (error instanceof SourceChangedError) return;
+    throw error;
+  }
+}
+
+/**
+ * Removes the tag {@link tagRejected} put, keeping the object's other tags: one read of its tags,
+ * and a write only when it carries the tag.
+ */
+async function untagRejected(
+  event: ObjectEvent,
+  deps: PipelineDeps,
+  versionId: string | undefined,
+): Promise<void> {
+  const untagged = Object.fromEntries(Object.keys(REJECTED_TAG).map((name) => [name, null]));
+  try {
+    await deps.storage.tag(event.bucket, event.key, untagged, versionId ? { versionId } : {});
+  } catch (error) {
+    // Gone since: nothing left to untag.
     if (error instanceof SourceChangedError) return;
     throw error;
   }

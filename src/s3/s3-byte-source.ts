@@ -224,20 +224,25 @@ export class S3ByteSource implements ByteSource {
 }
 
 /**
- * Adds tags to an object, keeping the tags it already has (PutObjectTagging
+ * Sets tags of an object, keeping the others it has (PutObjectTagging
  * replaces the whole set, so the current set is read first). A tag of the
- * same name is overwritten.
+ * same name is overwritten; a `null` value removes the tag of that name.
+ * Nothing is written when the object already has the set asked for, so
+ * removing a tag it does not carry costs the read alone. Removing takes no
+ * permission beyond tagging's: an empty set removes every tag, as S3's
+ * PutObjectTagging documents, where DeleteObjectTagging would need its own.
  *
  * @throws {SourceChangedError} when the object no longer exists.
  * @throws {SourceError} for other failures, including S3's limit of 10 tags per object.
  * @example
  * await tagObject(s3, "uploads", "bad.exe", { "catalog-status": "rejected" });
+ * await tagObject(s3, "uploads", "bad.exe", { "catalog-status": null });
  */
 export async function tagObject(
   client: S3Client,
   bucket: string,
   key: string,
-  tags: Record<string, string>,
+  tags: Record<string, string | null>,
   options: { versionId?: string } = {},
 ): Promise<void> {
   const name = `s3://${bucket}/${key}`;
@@ -245,7 +250,14 @@ export async function tagObject(
   try {
     const current = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...version }));
     const merged = new Map((current.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
-    for (const [tagKey, value] of Object.entries(tags)) merged.set(tagKey, value);
+    let changed = false;
+    for (const [tagKey, value] of Object.entries(tags)) {
+      if (value === null ? !merged.has(tagKey) : merged.get(tagKey) === value) continue;
+      if (value === null) merged.delete(tagKey);
+      else merged.set(tagKey, value);
+      changed = true;
+    }
+    if (!changed) return;
     await client.send(
       new PutObjectTaggingCommand({
         Bucket: bucket,

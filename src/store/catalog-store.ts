@@ -817,6 +817,7 @@ export class CatalogStore {
       thumbnailWidth: input.thumbnail?.width,
       thumbnailHeight: input.thumbnail?.height,
       thumbHash: input.thumbnail?.placeholder,
+      taggedRejected: input.status === "rejected" ? input.taggedRejected : undefined,
       [INDEXES.byFolder.partitionKey]: folderPk(input.bucket, folder),
       [INDEXES.byFolder.sortKey]: name,
       [INDEXES.byCategory.partitionKey]: categoryPk(input.bucket, category, day),

@@ -67,6 +67,8 @@ export interface ObjectRecordInput extends SystemMetadata, EventStamp {
   thumbnail?: ThumbnailRef;
   /** Warnings of steps after extraction (thumbnail), appended to the engine's. */
   transformWarnings?: string[];
+  /** Rejected records only: whether the object carries the tag `catalog-status=rejected`. */
+  taggedRejected?: boolean;
 }
 
 /**
@@ -165,6 +167,12 @@ export interface CatalogRecord extends Partial<Omit<SystemMetadata, "bucket" | "
   thumbnailHeight?: number;
   /** ThumbHash of the thumbnail, base64. */
   thumbHash?: string;
+  /**
+   * Rejected records only: whether the pipeline tagged the object `catalog-status=rejected`
+   * (absent on records written before it was kept), so that a reprocess that accepts the object
+   * knows to remove the tag without asking S3 for every object it once rejected.
+   */
+  taggedRejected?: boolean;
 }
 
 /** A stored audit entry. */

@@ -281,6 +281,7 @@ describe("bad files and policy", () => {
     expect(record?.status).toBe("rejected");
     expect(record?.reasons?.[0]).toMatch(/application\/zip \(archive\) is not allowed/);
     expect(record?.archive?.kind).toBe("zip");
+    expect(record?.taggedRejected).toBe(true);
     expect(audit[0]?.outcome).toBe("rejected");
     const tags = await stack.servers.s3.send(
       new GetObjectTaggingCommand({ Bucket: stack.bucket, Key: event.key }),
@@ -296,6 +297,7 @@ describe("bad files and policy", () => {
     expect(record?.status).toBe("rejected");
     expect(record?.bytesRead).toBe(0);
     expect(record?.format).toBeUndefined();
+    expect(record?.taggedRejected).toBe(false);
     const tags = await stack.servers.s3.send(
       new GetObjectTaggingCommand({ Bucket: stack.bucket, Key: event.key }),
     );

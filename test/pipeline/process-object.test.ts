@@ -40,7 +40,7 @@ class RecordingCatalog implements CatalogWriter {
 /** Storage over one in-memory object that counts body reads. */
 function memoryStorage(bytes: Uint8Array, head: Partial<ObjectHead> = {}) {
   const reads: number[] = [];
-  const tags: Record<string, string>[] = [];
+  const tags: Record<string, string | null>[] = [];
   const storage: ObjectStorage = {
     async open() {
       const inner = new BufferSource(bytes, "s3://b/k");

@@ -275,6 +275,35 @@ describe("tagObject", () => {
     expect(asRecord).toEqual({ team: "blue", stage: "checked", "catalog-status": "rejected" });
   });
 
+  it("removes a tag given as null and keeps the others", async () => {
+    // Prepare
+    await put("untagged", "x", { Tagging: "team=blue&catalog-status=rejected" });
+
+    // Act
+    await tagObject(servers.s3, BUCKET, "untagged", { "catalog-status": null });
+
+    // Assess
+    const { GetObjectTaggingCommand } = await import("@aws-sdk/client-s3");
+    const tags = await servers.s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: "untagged" }));
+    expect(tags.TagSet).toEqual([{ Key: "team", Value: "blue" }]);
+  });
+
+  it("removes the last tag with an empty set, and writes nothing when the object has the tags asked for", async () => {
+    // Prepare
+    await put("last tag", "x", { Tagging: "catalog-status=rejected" });
+    const { client, sent } = countingClient(servers.s3);
+
+    // Act
+    await tagObject(client, BUCKET, "last tag", { "catalog-status": null });
+    await tagObject(client, BUCKET, "last tag", { "catalog-status": null });
+
+    // Assess: one read and one write, then a read alone; no tag left.
+    expect(sent).toEqual(["GetObjectTaggingCommand", "PutObjectTaggingCommand", "GetObjectTaggingCommand"]);
+    const { GetObjectTaggingCommand } = await import("@aws-sdk/client-s3");
+    const tags = await servers.s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: "last tag" }));
+    expect(tags.TagSet).toEqual([]);
+  });
+
   it("reports a missing object as SourceChangedError", async () => {
     await expect(tagObject(servers.s3, BUCKET, "no such key", { a: "b" })).rejects.toBeInstanceOf(
       SourceChangedError,
