@@ -16,6 +16,11 @@ export function temporaryPath(path: string): string {
   return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
 
+/** Whether the file name `name` is one {@link temporaryPath} makes: a file left by a write that never ended, once no write runs. */
+export function isTemporaryPath(name: string): boolean {
+  return /\.\d+\.[0-9a-z]*\.tmp$/.test(name);
+}
+
 /** Writes `text` to `path` through a temporary file, so a reader or a crash never sees half of it. */
 export async function writeFileAtomically(path: string, text: string): Promise<void> {
   const temporary = temporaryPath(path);

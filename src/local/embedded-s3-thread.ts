@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { EventEmitter } from "node:events";
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import type { IncomingHttpHeaders, Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -16,7 +16,7 @@ import { unquoteETag } from "../events/etag.js";
 import type { ObjectEvent } from "../events/s3-event.js";
 import { bucketNameProblem } from "../s3/bucket-name.js";
 import { MAX_KEY_BYTES } from "../s3/object-key.js";
-import { absent, Turns, temporaryPath, writeFileAtomically, writeHashed } from "./atomic-files.js";
+import { absent, Turns, temporaryPath, writeHashed } from "./atomic-files.js";
 import { withoutAwsChunked } from "./aws-chunked.js";
 import type { ChecksumAlgorithm } from "./checksums.js";
 import { closeHttpServer } from "./close-http-server.js";
@@ -46,6 +46,12 @@ import { decodeKeyPath, encodeKeyPath } from "./key-path.js";
 import { ListedObjectFields } from "./listed-object-fields.js";
 import { LOOPBACK } from "./local-defaults.js";
 import { foreignRequestReason, hostnameOf } from "./loopback-guard.js";
+import {
+  COMMIT_RESOURCE,
+  type FileChange,
+  replaceObjectFiles,
+  sweepObjectLeftovers,
+} from "./object-files.js";
 import { PARTS_RESOURCE, partRange, readPartNumber, type StoredPart } from "./object-parts.js";
 import { readObjectTagging, requestedTagging, taggingDocument } from "./object-tags.js";
 import { checkReadConditions, readReadConditions } from "./read-conditions.js";
@@ -335,29 +341,34 @@ async function decodeCopySource(ctx: KoaContext, next: () => Promise<void>): Pro
  * s3rver's own putMetadata writes the metadata file in place: a process
  * killed mid-write leaves it empty, and from then on every ListObjects of
  * the bucket fails with InternalError (JSON.parse of the empty file), which
- * also stops `catalog backfill` from recovering after the crash. Writing a
- * temporary file and renaming it over the old one makes the write atomic;
- * the fields kept are s3rver's (its allowed headers and `x-amz-meta-*`) and the
- * object's checksum (see stored-checksums.ts).
+ * also stops `catalog backfill` from recovering after the crash. Here an
+ * object's ETag and metadata files are replaced together, each whole (see
+ * object-files.ts). The metadata file's text keeps s3rver's fields (its
+ * allowed headers and `x-amz-meta-*`) and the object's checksum (see
+ * stored-checksums.ts).
  */
-async function writeMetadataAtomically(
-  store: S3rverStore,
-  bucket: string,
-  key: string,
-  metadata: Record<string, string>,
-  md5?: string,
-): Promise<void> {
+function metadataText(metadata: Record<string, string>): string {
   const kept = Object.fromEntries(
     Object.entries(metadata).filter(
       ([name]) =>
         S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-") || isChecksumField(name),
     ),
   );
-  if (md5) await writeFileAtomically(store.getResourcePath(bucket, key, "object.md5"), md5);
-  await writeFileAtomically(
-    store.getResourcePath(bucket, key, "metadata.json"),
-    JSON.stringify(kept, null, 2),
-  );
+  return JSON.stringify(kept, null, 2);
+}
+
+/** The files of `key` that hold its ETag (when `md5` is given) and its metadata, as they are to change. */
+function metadataChanges(
+  store: S3rverStore,
+  bucket: string,
+  key: string,
+  metadata: Record<string, string>,
+  md5?: string,
+): FileChange[] {
+  return [
+    ...(md5 ? [{ path: store.getResourcePath(bucket, key, "object.md5"), text: md5 }] : []),
+    { path: store.getResourcePath(bucket, key, "metadata.json"), text: metadataText(metadata) },
+  ];
 }
 
 /**
@@ -368,7 +379,8 @@ async function writeMetadataAtomically(
  * an MD5 that matches neither: readers, the pipeline among them, get bytes
  * that are no upload at all. S3 makes each PUT atomic. Here each body goes to
  * a file of its own, written out before the PUT is answered; then, one PUT of
- * the key at a time, it is renamed over the object and its metadata written.
+ * the key at a time, it and the new metadata replace the object's files as
+ * one change, which a crash cannot leave half made (see object-files.ts).
  * GET and HEAD of the key (s3rver's getObject: metadata, then the file
  * opened) take the same turn, so none sees one upload's bytes under
  * another's ETag; an open file keeps its bytes when a later PUT replaces it.
@@ -429,20 +441,19 @@ function putObjectsAtomically(store: S3rverStore, turns: Turns, listed: ListedOb
         await rm(temporary, { force: true });
         throw error;
       }
-      // The parts of the object replaced go first: if this stops midway, the object left reads as one part.
-      const parts = store.getResourcePath(object.bucket, object.key, PARTS_RESOURCE);
-      await rm(parts, { force: true });
+      const resource = (name: string) => store.getResourcePath(object.bucket, object.key, name);
       try {
-        await rename(temporary, path);
-        await store.putMetadata(object.bucket, object.key, metadata, digest);
+        // The old object's tags and parts go unless this one has its own; the body last (see object-files.ts).
+        await replaceObjectFiles(resource(COMMIT_RESOURCE), [
+          ...metadataChanges(store, object.bucket, object.key, metadata, digest),
+          { path: resource("tagging.xml"), ...(options.tagging !== undefined && { text: options.tagging }) },
+          { path: resource(PARTS_RESOURCE), ...(options.parts && { text: JSON.stringify(options.parts) }) },
+          { path, temporary },
+        ]);
       } finally {
         // Its size, date, ETag and checksum are new (or, if the write stopped midway, unknown).
         listed.forget(object.bucket, object.key);
       }
-      const tags = store.getResourcePath(object.bucket, object.key, "tagging.xml");
-      if (options.tagging === undefined) await rm(tags, { force: true });
-      else await writeFileAtomically(tags, options.tagging);
-      if (options.parts) await writeFileAtomically(parts, JSON.stringify(options.parts));
       answerWritten(checksum);
       return answer({ size, md5: digest });
     });
@@ -725,8 +736,12 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
   const store = server.store;
   cacheBucketLookups(store);
   store.putMetadata = (bucket, key, metadata, md5) =>
-    writeMetadataAtomically(store, bucket, key, metadata, md5);
+    replaceObjectFiles(
+      store.getResourcePath(bucket, key, COMMIT_RESOURCE),
+      metadataChanges(store, bucket, key, metadata, md5),
+    );
   await sweepUploadLeftovers(store, options.directory);
+  await sweepObjectLeftovers(options.directory);
   const turns = new Turns();
   const listed = new ListedObjectFields(store);
   putObjectsAtomically(store, turns, listed);
@@ -783,10 +798,13 @@ async function start(options: EmbeddedS3Options, announcer: Announcer) {
     await gate.delete(async () => {
       // No put runs while a delete holds the gate: the ETag checked is the one removed.
       await checkDeleteConditions(() => storedETag(store, bucket, key));
-      // The tags and parts go with the object, before s3rver removes the folder the delete leaves empty.
-      await rm(store.getResourcePath(bucket, key, "tagging.xml"), { force: true });
-      await rm(store.getResourcePath(bucket, key, PARTS_RESOURCE), { force: true });
       try {
+        // The body first: once it is gone so is the object, and a crash leaves no body without its
+        // metadata; the next start sweeps what stays beside no body (see object-files.ts).
+        await rm(store.getResourcePath(bucket, key, "object"), { force: true });
+        // The tags and parts go with the object, before s3rver removes the folder the delete leaves empty.
+        await rm(store.getResourcePath(bucket, key, "tagging.xml"), { force: true });
+        await rm(store.getResourcePath(bucket, key, PARTS_RESOURCE), { force: true });
         await deleteObject(bucket, key);
       } finally {
         listed.forget(bucket, key);
