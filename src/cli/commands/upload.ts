@@ -16,7 +16,13 @@ import { parsePositiveInt } from "../options.js";
 import { createProgress } from "../progress.js";
 import { isNotTheProtocol } from "../sdk-errors.js";
 import type { Target, TargetFlags } from "../target.js";
-import { derivedPrefixOf, parseS3Url, withTargetFlags } from "../target-flags.js";
+import {
+  derivedPrefixOf,
+  localApiUrl,
+  parseS3Url,
+  sameTargetFlags,
+  withTargetFlags,
+} from "../target-flags.js";
 import { withTarget } from "../target-session.js";
 import { terminalSafe } from "../terminal-text.js";
 
@@ -258,15 +264,35 @@ export async function waitForRecord(
   key: string,
   eTag: string,
   timeoutMs: number,
-): Promise<CatalogRecord | undefined> {
+  notComing?: () => Promise<boolean>,
+): Promise<CatalogRecord | "not watched" | undefined> {
   const deadline = Date.now() + timeoutMs;
   let delay = 100;
   for (;;) {
     const record = await store.getRecord(bucket, key);
     if (record && record.status !== "deleted" && unquoteETag(record.etag ?? "") === eTag) return record;
+    if (await notComing?.()) return "not watched";
     if (Date.now() >= deadline) return undefined;
     await new Promise((done) => setTimeout(done, delay));
     delay = Math.min(1000, delay * 1.5);
+  }
+}
+
+/**
+ * Changes the local stack at `api` has seen in `bucket` and left out, as it
+ * does every bucket but the one it watches (its `/api/health`); undefined
+ * when it watches `bucket`, or when nothing answers there.
+ */
+async function unwatchedChanges(api: string, bucket: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${api}/api/health`, { signal: AbortSignal.timeout(2000) });
+    if (!response.ok) return undefined;
+    const health = (await response.json()) as { bucket?: unknown; unwatched?: Record<string, unknown> };
+    if (typeof health.bucket !== "string" || health.bucket === bucket) return undefined;
+    const seen = health.unwatched?.[bucket];
+    return typeof seen === "number" ? seen : 0;
+  } catch {
+    return undefined;
   }
 }
 
@@ -294,6 +320,18 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
   await withTarget(flags, async (target) => {
     // --wait reads the catalog: a table that is not there is said before anything goes up.
     if (flags.wait) await target.store.getRecord(target.bucket, (items[0] as UploadItem).key);
+    // A local stack catalogs one bucket: an upload elsewhere that it counts as left out gets no record,
+    // which --wait says at once instead of after its timeout. Known only once the stack has seen one.
+    const api = flags.wait && target.mode === "local" ? localApiUrl(flags) : undefined;
+    const unwatchedBefore = api ? await unwatchedChanges(api, target.bucket) : undefined;
+    let notWatched = false;
+    const notComing =
+      api && unwatchedBefore !== undefined
+        ? async () => {
+            notWatched ||= ((await unwatchedChanges(api, target.bucket)) ?? 0) > unwatchedBefore;
+            return notWatched;
+          }
+        : undefined;
     const progress = createProgress({
       label: "upload",
       total: items.length,
@@ -345,7 +383,14 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
             item.key,
             eTag,
             flags.timeout * 1000,
+            notComing,
           );
+          if (record === "not watched") {
+            // Uploaded, as the line says; no record will come, which is said once, at the end.
+            progress.increment();
+            lines.push(line);
+            continue;
+          }
           if (!record) {
             failed++;
             lines.push(`catalog upload: ${url}: no record after ${flags.timeout} s`);
@@ -385,6 +430,13 @@ async function runUpload(paths: string[], flags: UploadFlags): Promise<void> {
       process.off("SIGINT", onSignal);
     }
     printLines();
+    if (notWatched) {
+      process.stderr.write(
+        `${terminalSafe(
+          `catalog upload: no record will come: the local stack catalogs another bucket, not s3://${target.bucket}/ (\`catalog backfill s3://${target.bucket}/${sameTargetFlags(flags)}\` catalogs what it holds)`,
+        )}\n`,
+      );
+    }
     const skippedToo = skipped.length > 0 ? `, ${skipped.length} skipped` : "";
     if (stopping) {
       const failures = `${failed > 0 ? `, ${failed} failed` : ""}${skippedToo}`;
