@@ -30,6 +30,7 @@ import { CatalogStore } from "../../src/store/catalog-store.js";
 import { recordKey } from "../../src/store/keys.js";
 import { runCatalog } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
+import { countingClient } from "../support/counting-client.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
 let servers: TestServers;
@@ -74,21 +75,6 @@ async function pass(args: string[]): Promise<PassSummary> {
   const result = await runCatalog([...args, "--json", ...local], { timeoutMs: 60_000 });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as PassSummary;
-}
-
-/** The S3 client, counting the commands sent through it by name. */
-function countingClient(client: S3Client): { client: S3Client; sent: string[] } {
-  const sent: string[] = [];
-  const counted = new Proxy(client, {
-    get(target, property, receiver) {
-      if (property !== "send") return Reflect.get(target, property, receiver);
-      return (command: { constructor: { name: string } }) => {
-        sent.push(command.constructor.name);
-        return target.send(command as never);
-      };
-    },
-  });
-  return { client: counted, sent };
 }
 
 /** A reprocess (or, with its rule, a backfill) of `bucket` in process, under `policy`, through `s3`. */

@@ -15,6 +15,7 @@ import {
 } from "../../src/engine/index.js";
 import { S3ByteSource, tagObject } from "../../src/s3/s3-byte-source.js";
 import { corpusFile } from "../support/corpus.js";
+import { countingClient } from "../support/counting-client.js";
 import { startServers, type TestServers } from "../support/servers.js";
 
 const BUCKET = "byte-source";
@@ -32,21 +33,6 @@ async function put(key: string, body: Uint8Array | string, extra: Partial<PutObj
     new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ...extra }),
   );
   return output.ETag!.replace(/"/g, "");
-}
-
-/** The real client, counting the commands it sends by name. */
-function countingClient(client: S3Client): { client: S3Client; sent: string[] } {
-  const sent: string[] = [];
-  const counted = new Proxy(client, {
-    get(target, property, receiver) {
-      if (property !== "send") return Reflect.get(target, property, receiver);
-      return (command: { constructor: { name: string } }) => {
-        sent.push(command.constructor.name);
-        return target.send(command as never);
-      };
-    },
-  });
-  return { client: counted, sent };
 }
 
 const BYTES = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 31 + (i >> 8)) & 0xff);
