@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, runCatalog } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
@@ -234,6 +234,38 @@ describe.concurrent("catalog CLI: help and AWS-only answers", () => {
       /--log-level.*expected one of DEBUG, INFO, WARN, ERROR, SILENT, got 'verbose'/,
     );
   });
+
+  it.each([
+    [
+      ["--s3-port", "14570", "--dynamodb-port", "14570", "--http-port", "0"],
+      "--s3-port and --dynamodb-port are both 14570",
+    ],
+    [
+      [
+        "--s3-port",
+        "0",
+        "--dynamodb-port",
+        "0",
+        "--http-port",
+        "0",
+        "--http-port",
+        "4569",
+        "--s3-port",
+        "4569",
+      ],
+      "--s3-port and --http-port are both 4569",
+    ],
+  ])(
+    "catalog dev %j names the two flags that share a port, before starting anything",
+    async (ports, clash) => {
+      const dataDir = join(await mkdtemp(join(tmpdir(), "catalog-dev-")), "data");
+      const result = await runCatalog(["dev", ...ports, "--data-dir", dataDir], { timeoutMs: 10_000 });
+      expectOneLineError(result, new RegExp(`^catalog: ${clash}: each server needs a port of its own$`));
+      // Refused before the data folder is made.
+      expect(existsSync(dataDir)).toBe(false);
+      await rm(dirname(dataDir), { recursive: true, force: true });
+    },
+  );
 
   it("dlq ls against AWS says where the queue is and how to redrive it", async () => {
     const result = await catalog("dlq", "ls", "--region", "eu-west-1", "--bucket", "b", "--table", "t");

@@ -40,8 +40,27 @@ function listen(app: ReturnType<typeof createApp>, port: number): Promise<Return
   });
 }
 
+/**
+ * Refuses one port named for two servers: the second to start would find it
+ * taken by the first and call it in use, naming the wrong flag to change.
+ */
+function refuseSharedPorts(flags: DevFlags): void {
+  const named: [flag: string, port: number][] = [
+    ["--s3-port", flags.s3Port],
+    ["--dynamodb-port", flags.dynamodbPort],
+    ["--http-port", flags.httpPort],
+  ];
+  for (const [index, [flag, port]] of named.entries()) {
+    // 0 asks the system for a free port: each server gets one of its own.
+    const other = named.slice(index + 1).find(([, otherPort]) => port !== 0 && otherPort === port);
+    if (other)
+      throw new CliError(`${flag} and ${other[0]} are both ${port}: each server needs a port of its own`);
+  }
+}
+
 /** Starts the local stack and its HTTP API, prints how to use them, and runs until Ctrl-C. */
 export async function runDev(flags: DevFlags): Promise<void> {
+  refuseSharedPorts(flags);
   // Locally there is no CloudWatch to read EMF metric lines; keep the console for the handler's logs.
   process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
   const policy = flags.policyFile ? await loadPolicy({ file: flags.policyFile }) : undefined;
