@@ -1,3 +1,4 @@
+import { fourcc } from "../extractors/bytes.js";
 import { textDecoder } from "../text-decoder.js";
 
 /**
@@ -66,8 +67,9 @@ const PYC_FLAGS_MAGIC = 3392;
  * whose 3.7-and-later header is 16 bytes (magic, a flags word of 0-3, then
  * the source's time and size or its hash) before the marshalled code object
  * (type byte `c`, 0xE3 with its reference flag), 3.3-3.6's 12 (magic, time,
- * size) and 3.0-3.2's 8; Python 2.7's is 62211 with an 8-byte header. Checking the header's shape, not the magic alone, keeps
- * text whose first line is one character ending in `\r\r\n` out.
+ * size) and 3.0-3.2's 8; Python 2.7's is 62211 with an 8-byte header.
+ * Checking the header's shape, not the magic alone, keeps text whose first
+ * line is one character ending in `\r\r\n` out.
  */
 function isPythonBytecode(head: Uint8Array): boolean {
   if (head.byteLength < 17 || head[2] !== 0x0d || head[3] !== 0x0a) return false;
@@ -90,8 +92,8 @@ function isPythonBytecode(head: Uint8Array): boolean {
  */
 function isWave64(head: Uint8Array): boolean {
   if (head.byteLength < 12) return false;
-  const form = String.fromCharCode(...head.subarray(0, 4));
-  return (form === "RF64" || form === "BW64") && String.fromCharCode(...head.subarray(8, 12)) === "WAVE";
+  const form = fourcc(head, 0);
+  return (form === "RF64" || form === "BW64") && fourcc(head, 8) === "WAVE";
 }
 
 /** The 13 bytes that begin an LZMA-alone stream. */

@@ -10,7 +10,7 @@ import { readAsfStreams } from "./asf.js";
 import { aviShortfall, readAviHeader } from "./avi.js";
 import { flacCommentCountProblem, flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
-import { is8svx, read8svx } from "./iff-8svx.js";
+import { read8svx } from "./iff-8svx.js";
 import { mediaDataShortfall, readMovieHeader } from "./iso-bmff.js";
 import { matroskaFrameRate, matroskaShortfall } from "./matroska.js";
 import {
@@ -59,9 +59,9 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     return finishCounted(ctx, await countAviPresent(ctx, await readAviHeader(ctx.reader)));
   if (FLV_MIMES.has(mime)) return finish(ctx, await readFlvHeader(ctx.reader, ctx.warn));
   if (mime === "audio/amr") return finish(ctx, await readAmrHeader(ctx));
-  // Amiga 8SVX shares AIFF's FORM container and its type; music-metadata reads only AIFF and AIFC.
-  if (mime === "audio/aiff" && is8svx(await ctx.reader.read(0, 12)))
-    return finish(ctx, await read8svx(ctx.reader));
+  // Amiga 8SVX shares AIFF's FORM container and its type (detection names it by its extension);
+  // music-metadata reads only AIFF and AIFC.
+  if (mime === "audio/aiff" && ctx.format.ext === "8svx") return finish(ctx, await read8svx(ctx.reader));
   const parserMime = parserMimeFor(mime);
   if (!parserMime) return finish(ctx, { container: containerName(mime), codecs: [] });
 

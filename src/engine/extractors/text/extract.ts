@@ -123,6 +123,16 @@ function decoderFor(encoding: TextEncoding, fatal: boolean): ChunkDecoder {
   return { decode: (bytes, last) => decoder.decode(bytes, { stream: !last }) };
 }
 
+/** What text is read as when it is in no set detection names, or stops being UTF-8: every byte is a character. */
+const SINGLE_BYTE: TextEncoding = {
+  encoding: "windows-1252",
+  bom: false,
+  bomLength: 0,
+  decoderLabel: "windows-1252",
+};
+
+const NOT_UTF8_BEYOND_HEAD = "text is not valid UTF-8 beyond its first bytes; decoded as single-byte";
+
 interface Pass {
   /** The encoding the text was read in: the sniffed one, or the one decided where ASCII ended. */
   encoding: TextEncoding;
@@ -155,8 +165,8 @@ async function encodingFrom(
   const found = detectTextEncoding(window, start + window.length >= ctx.reader.size, { declaredIn: head });
   // A set that reads ASCII as ASCII: not UTF-8, which breaks after the window, nor UTF-16 or UTF-32.
   if (found && !found.decoderLabel.startsWith("utf-")) return found;
-  ctx.warn("text is not valid UTF-8 beyond its first bytes; decoded as single-byte");
-  return { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+  ctx.warn(NOT_UTF8_BEYOND_HEAD);
+  return SINGLE_BYTE;
 }
 
 /**
@@ -300,7 +310,7 @@ export async function extractText(ctx: ExtractContext): Promise<Sections> {
   let encoding = detectTextEncoding(head, head.length >= size);
   if (!encoding) {
     ctx.warn("content does not look like text; counted as single-byte windows-1252");
-    encoding = { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+    encoding = SINGLE_BYTE;
   }
   const isJson = ctx.format.mime === "application/json";
   const keepWhole = isJson && size <= TEXT_EXACT_BYTES;
@@ -310,8 +320,8 @@ export async function extractText(ctx: ExtractContext): Promise<Sections> {
   } catch (error) {
     if (!(error instanceof TypeError) || encoding.decoderLabel !== "utf-8") throw error;
     // UTF-8 beyond ASCII, then bytes that are not: read it all again (from cache) as single-byte.
-    ctx.warn("text is not valid UTF-8 beyond its first bytes; decoded as single-byte");
-    encoding = { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+    ctx.warn(NOT_UTF8_BEYOND_HEAD);
+    encoding = SINGLE_BYTE;
     pass = await countPass(ctx, encoding, end, keepWhole, head);
   }
 
