@@ -268,7 +268,7 @@ export async function listDuplicates(
 ): Promise<Page<DuplicateGroupView>> {
   // Unscoped: the copies read below say whether a group has one in `bucket`, which the store's
   // scope would ask again with a Query per group.
-  const groups = await store.listDuplicateGroups(window, page);
+  const groups = await store.listDuplicateGroups(window, { ...page, newestFirst: true });
   const items = await Promise.all(
     groups.items.map(async (group) => {
       // One more than is listed: a full page has a cursor whether or not anything follows it.

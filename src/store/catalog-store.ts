@@ -621,7 +621,8 @@ export class CatalogStore {
   }
 
   /**
-   * Objects with an error or rejected status recorded within a time range, oldest first.
+   * Objects with an error or rejected status recorded within a time range, oldest first
+   * (newest first with `page.newestFirst`).
    *
    * @example
    * const { items } = await store.listProblems("uploads", { from, to });
@@ -669,7 +670,8 @@ export class CatalogStore {
 
   /**
    * Content hashes held by two or more objects, by the day the second copy
-   * arrived (see `schema.ts`, "Duplicates"); list each group's objects with
+   * arrived, oldest first (newest first with `page.newestFirst`; see
+   * `schema.ts`, "Duplicates"); list each group's objects with
    * {@link listByHash}. Groups span buckets: with `scope.bucket`, only those
    * with a copy in that bucket are kept, which costs one Query of at most
    * one item per group listed (groups are kept per content, not per bucket,

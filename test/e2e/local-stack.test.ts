@@ -252,8 +252,11 @@ describeWith("aws")("the local stack, end to end", () => {
         .map((item: { key: string }) => item.key)
         .sort(),
     ).toEqual([BY_SDK[0].key, BY_AWS_CLI[0].key].sort());
-    // stdout stays the JSON array; the note that there is more goes to stderr.
-    expect(JSON.parse(firstImage.stdout)).toHaveLength(1);
+    // Newest first, as --recent lists them, so a limit keeps the newest; stdout stays the JSON array, and
+    // the note that there is more goes to stderr.
+    const imageTimes = JSON.parse(images.stdout).map((item: { eventTime: string }) => item.eventTime);
+    expect(imageTimes).toEqual([...imageTimes].sort().reverse());
+    expect(JSON.parse(firstImage.stdout)).toEqual(JSON.parse(images.stdout).slice(0, 1));
     expect(firstImage.stderr).toBe("(first result; raise --limit for more)\n");
 
     // The newest uploads of every category, newest first, a limit cutting the same list short.

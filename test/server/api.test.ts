@@ -554,6 +554,17 @@ describe("reading the catalog", () => {
     expect(past.body.items).toEqual([]);
   });
 
+  it("finds by category newest first, as Recent lists the category", async () => {
+    const found = await getJson("/api/find?category=image");
+    const recent = await getJson("/api/recent?category=image");
+    const times = found.body.items.map((item: { eventTime: string }) => item.eventTime);
+    expect(times).toHaveLength(2);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(found.body.items.map((item: { key: string }) => item.key)).toEqual(
+      recent.body.items.map((item: { key: string }) => item.key),
+    );
+  });
+
   it("lists problems: the object under a denied prefix is rejected", async () => {
     const { body } = await getJson("/api/problems");
     expect(body.items).toEqual([

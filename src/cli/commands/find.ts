@@ -84,7 +84,7 @@ async function runFind(flags: FindFlags): Promise<void> {
       // Content held in the bucket and anywhere else too: a copy elsewhere is what makes one here
       // redundant, so every copy is listed, each with its bucket.
       const groups = await collectPages(flags.limit, (page) =>
-        target.store.listDuplicateGroups(range, page, { bucket: target.bucket }),
+        target.store.listDuplicateGroups(range, { ...page, newestFirst: true }, { bucket: target.bucket }),
       );
       const listed = [];
       for (const group of groups.items) {
@@ -118,7 +118,9 @@ async function runFind(flags: FindFlags): Promise<void> {
       return;
     }
     const found = flags.problems
-      ? await collectPages(flags.limit, (page) => target.store.listProblems(target.bucket, range, page))
+      ? await collectPages(flags.limit, (page) =>
+          target.store.listProblems(target.bucket, range, { ...page, newestFirst: true }),
+        )
       : flags.recent
         ? await collectPages(flags.limit, async (page) => {
             // The dashboard's Recent view, over any window find takes; loaded with the store, not at start-up.
@@ -126,7 +128,10 @@ async function runFind(flags: FindFlags): Promise<void> {
             return listRecent(target.store, target.bucket, range, page.limit, undefined, page.cursor);
           })
         : await collectPages(flags.limit, (page) =>
-            target.store.listByCategory(target.bucket, flags.category as string, range, page),
+            target.store.listByCategory(target.bucket, flags.category as string, range, {
+              ...page,
+              newestFirst: true,
+            }),
           );
     const items = await target.store.withTypeMismatches(found.items);
     if (flags.json) {
@@ -153,14 +158,18 @@ export function registerFind(program: Command): void {
       .description(
         "find objects: by category uploaded since a time, the newest of all, duplicated content, or problems",
       )
-      .option("--category <name>", `objects of one category (${CATEGORIES.join(", ")})`, parseCategory)
+      .option(
+        "--category <name>",
+        `objects of one category (${CATEGORIES.join(", ")}), newest first`,
+        parseCategory,
+      )
       .option(
         "--duplicates",
         "content stored more than once (by SHA-256) with a copy in --bucket; every copy is listed, " +
           "in whichever bucket it is",
       )
       .option("--recent", "the newest uploads of every category, newest first (the dashboard's Recent)")
-      .option("--problems", "objects with status error or rejected")
+      .option("--problems", "objects with status error or rejected, newest first")
       .option(
         "--since <when>",
         "how far back: 7d, 12h, 30m, 2w or a date (default 7d; 30d for --duplicates)",

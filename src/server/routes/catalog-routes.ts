@@ -135,7 +135,11 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const page = paged(
       listing,
       await marked(
-        await deps.store.listByCategory(deps.bucket, category, window, { limit, ...(cursor && { cursor }) }),
+        await deps.store.listByCategory(deps.bucket, category, window, {
+          limit,
+          newestFirst: true,
+          ...(cursor && { cursor }),
+        }),
       ),
     );
     return c.json({ ...window, category, ...page });
@@ -148,7 +152,13 @@ export function mountCatalogRoutes(app: Hono, deps: CatalogRouteDeps): void {
     const limit = limitOf(c.req.query("limit"));
     const page = paged(
       listing,
-      await marked(await deps.store.listProblems(deps.bucket, window, { limit, ...(cursor && { cursor }) })),
+      await marked(
+        await deps.store.listProblems(deps.bucket, window, {
+          limit,
+          newestFirst: true,
+          ...(cursor && { cursor }),
+        }),
+      ),
     );
     return c.json({ ...window, ...page });
   });
