@@ -1308,7 +1308,7 @@ function renderProblems(options) {
     {
       title: "Problems",
       note: (_first, count, more) =>
-        `Files with an error or rejected by the policy, ${windowText()}, oldest first: ${count}${more ? " so far" : ""}.`,
+        `Files with an error or rejected by the policy, ${windowText()}, newest first: ${count}${more ? " so far" : ""}.`,
       draw: (_first, items) => problemsTable(items),
       entriesOf: problemRows,
     },
@@ -1367,7 +1367,7 @@ function problemRows(items) {
 const DUPLICATES_PAGE_SIZE = 100;
 
 /**
- * Duplicate groups in the order the API lists them, oldest first, paged like
+ * Duplicate groups in the order the API lists them, newest first, paged like
  * a folder: one answer holds at most 100 groups, and the ones past it are
  * the newest. A group is told apart by its content's hash.
  */
@@ -1378,7 +1378,7 @@ function renderDuplicates(options) {
     {
       title: "Duplicates",
       note: () =>
-        `Objects with identical content (same SHA-256) and a copy in this bucket, by when the second copy arrived, oldest first, last ${DUPLICATES_DAYS} days; copies in other buckets are named in full.`,
+        `Objects with identical content (same SHA-256) and a copy in this bucket, by when the second copy arrived, newest first, last ${DUPLICATES_DAYS} days; copies in other buckets are named in full.`,
       pageSize: DUPLICATES_PAGE_SIZE,
       identify: (group) => group.sha256,
       entries: ".group",
