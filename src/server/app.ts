@@ -37,6 +37,13 @@ export interface ApiDeps {
   dashboardDir?: string;
   /** Clock, for tests. @default () => new Date() */
   now?: () => Date;
+  /**
+   * The flags a `catalog backfill` needs to catalog into this stack as it
+   * does (its endpoints and table when not the defaults, its policy file),
+   * one argument each: the dashboard puts them in the command it suggests.
+   * @default []
+   */
+  backfillFlags?: readonly string[];
 }
 
 /** Errors from the store whose cause is the request, not the service. */
@@ -78,6 +85,7 @@ export function createApp(deps: ApiDeps): Hono {
       uploadLimitBytes,
       derivedPrefix,
       categories: CATEGORIES,
+      backfillFlags: deps.backfillFlags ?? [],
     }),
   );
 

@@ -126,14 +126,29 @@ describeWith("chromium")("dashboard as people use it", () => {
     expect(await page.getAttribute("#live", "class")).toContain("on");
   }, 60_000);
 
-  it("names the backfill for a folder whose objects S3 holds and the catalog does not", async () => {
-    // Prepare: two files cataloged here, then the app over a table that lost its records.
+  it("names the backfill, with the flags that reach this stack, for a folder whose objects S3 holds and the catalog does not", async () => {
+    // Prepare: two files cataloged here, then the app over a table that lost its records, on this
+    // stack's own ports and with a policy file, as `catalog dev` hands them to it.
     await putCataloged(catalog, "never-cataloged/a.txt", "a\n");
     await putCataloged(catalog, "never-cataloged/sub/b.txt", "b\n");
     await putCataloged(catalog, "never-cataloged/sub/c.txt", "c\n");
     await putCataloged(catalog, "partly-cataloged/x.txt", "x\n");
     await putCataloged(catalog, "partly-cataloged/y.txt", "y\n");
-    const { app, store } = await appOverNewTable(catalog, "catalog-lost");
+    const { s3, dynamodb } = catalog.stack;
+    const { app, store } = await appOverNewTable(catalog, "catalog-lost", {
+      backfillFlags: [
+        "--s3-endpoint",
+        s3.endpoint,
+        "--dynamodb-endpoint",
+        dynamodb.endpoint,
+        "--table",
+        "catalog-lost",
+        "--policy-file",
+        "/srv/team policies/strict.json",
+      ],
+    });
+    // Pasted into a shell, the command reaches this stack's servers and table and judges objects by its policy.
+    const flags = `--s3-endpoint ${s3.endpoint} --dynamodb-endpoint ${dynamodb.endpoint} --table catalog-lost --policy-file '/srv/team policies/strict.json'`;
     // Of the second folder, the table holds one record, as a lost event leaves it.
     await store.putRecord(
       testRecord({
@@ -156,17 +171,17 @@ describeWith("chromium")("dashboard as people use it", () => {
 
       // Assess: the listing says what S3 holds and the command, not "nothing here".
       await poll(() => page.textContent("#content .empty")).toBe(
-        `2 objects in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/sub/ catalogs them.`,
+        `2 objects in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/sub/ ${flags} catalogs them.`,
       );
       await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("never-cataloged/")}`);
       await poll(() => page.textContent("#view-note")).toBe(
-        `1 folder, 0 objects. 1 object in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/ catalogs it.`,
+        `1 folder, 0 objects. 1 object in S3 here, none cataloged: catalog backfill s3://${bucket}/never-cataloged/ ${flags} catalogs it.`,
       );
 
       // A folder partly cataloged lists what the catalog has and says what it lacks.
       await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("partly-cataloged/")}`);
       await poll(() => page.textContent("#view-note")).toBe(
-        `0 folders, 1 object. 1 object in S3 here is not cataloged: catalog backfill s3://${bucket}/partly-cataloged/ catalogs it.`,
+        `0 folders, 1 object. 1 object in S3 here is not cataloged: catalog backfill s3://${bucket}/partly-cataloged/ ${flags} catalogs it.`,
       );
 
       // A folder under the derived prefix, reached by its address: its files are never cataloged, and

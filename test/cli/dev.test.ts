@@ -140,6 +140,18 @@ it("catalog dev names the flags that reach it, --policy-file included, wherever 
     expect(dev.output).toContain(
       `  (backfill and reprocess also take --policy-file ${policyFile}, to judge objects as this stack does)\n`,
     );
+    // The dashboard suggests backfills too: it learns the same flags from /api/health.
+    const health = (await (await fetch(`http://127.0.0.1:${ports.http}/api/health`)).json()) as {
+      backfillFlags: string[];
+    };
+    expect(health.backfillFlags).toEqual([
+      "--s3-endpoint",
+      `http://127.0.0.1:${ports.s3}`,
+      "--dynamodb-endpoint",
+      `http://127.0.0.1:${ports.dynamodb}`,
+      "--policy-file",
+      policyFile,
+    ]);
     // Act: a change in a bucket the stack does not watch.
     const s3 = new S3Client({ ...LOCAL_S3_CLIENT_OPTIONS, endpoint: `http://127.0.0.1:${ports.s3}` });
     try {

@@ -173,6 +173,7 @@ export async function writeThumbnailKey(
 /**
  * The API over the catalog's bucket and a new, empty table: the bucket's
  * objects as a catalog that lost its records, or a new one, sees them.
+ * `backfillFlags` are those `catalog dev` would hand it for that table.
  *
  * @example
  * const { app } = await appOverNewTable(catalog, "catalog-lost");
@@ -180,6 +181,7 @@ export async function writeThumbnailKey(
 export async function appOverNewTable(
   catalog: LocalCatalog,
   tableName: string,
+  { backfillFlags }: { backfillFlags?: string[] } = {},
 ): Promise<{ store: CatalogStore; app: Hono }> {
   const store = new CatalogStore(catalog.stack.dynamodbClient, { tableName });
   await store.createTable();
@@ -191,6 +193,7 @@ export async function appOverNewTable(
     deadLetterFile: stack.deadLetterFile,
     s3Client: stack.s3Client,
     derivedPrefix: stack.derivedPrefix,
+    ...(backfillFlags && { backfillFlags }),
   });
   return { store, app };
 }

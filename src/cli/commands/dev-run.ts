@@ -91,6 +91,17 @@ export async function runDev(flags: DevFlags): Promise<void> {
       throw new CliError(error.message);
     throw error;
   }
+  // The dashboard suggests backfills too: the same endpoints, table and policy make them catalog as this stack
+  // does. The path is absolute, as the page cannot know where its reader's shell is; --bucket is left out,
+  // as the s3:// location names it.
+  const backfillFlags = [
+    ...(flags.s3Port !== LOCAL_DEFAULTS.s3Port ? ["--s3-endpoint", stack.s3.endpoint] : []),
+    ...(flags.dynamodbPort !== LOCAL_DEFAULTS.dynamodbPort
+      ? ["--dynamodb-endpoint", stack.dynamodb.endpoint]
+      : []),
+    ...(flags.table !== LOCAL_DEFAULTS.tableName ? ["--table", flags.table] : []),
+    ...(flags.policyFile ? ["--policy-file", resolve(flags.policyFile)] : []),
+  ];
   const app = createApp({
     store: stack.store,
     bucket: stack.bucket,
@@ -99,6 +110,7 @@ export async function runDev(flags: DevFlags): Promise<void> {
     s3Client: stack.s3Client,
     derivedPrefix: stack.derivedPrefix,
     feed,
+    backfillFlags,
   });
   let http: ReturnType<typeof serve>;
   try {

@@ -1250,6 +1250,11 @@ function counted(count, noun) {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
+/** An argument as a POSIX shell reads it back: bare when it is plain, else in single quotes (as the CLI prints them). */
+function shellWord(value) {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
 /**
  * What Browse says of a folder whose objects S3 holds and the catalog does
  * not, all or (`some`) a few (`uncataloged` of /api/folder): how many, and
@@ -1258,10 +1263,13 @@ function counted(count, noun) {
 function uncatalogedText(count, { some = false } = {}) {
   // Backfill takes any start of a key: the folder and the start of the names shown are one.
   const location = `s3://${state.health?.bucket ?? "bucket"}/${state.prefix}${state.startsWith}`;
+  // The stack's endpoints, table and policy (/api/health): without them the command would reach the default
+  // ports, or judge objects by another policy than this stack's.
+  const flags = (state.health?.backfillFlags ?? []).map((flag) => ` ${shellWord(flag)}`).join("");
   const which = some
     ? `${counted(count, "object")} in S3 here ${count === 1 ? "is" : "are"} not cataloged`
     : `${counted(count, "object")} in S3 here, none cataloged`;
-  return `${which}: catalog backfill ${location} catalogs ${count === 1 ? "it" : "them"}.`;
+  return `${which}: catalog backfill ${location}${flags} catalogs ${count === 1 ? "it" : "them"}.`;
 }
 
 /**
