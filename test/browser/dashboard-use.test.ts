@@ -134,6 +134,7 @@ describeWith("chromium")("dashboard as people use it", () => {
     await putCataloged(catalog, "never-cataloged/sub/c.txt", "c\n");
     await putCataloged(catalog, "partly-cataloged/x.txt", "x\n");
     await putCataloged(catalog, "partly-cataloged/y.txt", "y\n");
+    await putCataloged(catalog, "team's <notes>; $HOME/a.txt", "a\n");
     const { s3, dynamodb } = catalog.stack;
     const { app, store } = await appOverNewTable(catalog, "catalog-lost", {
       backfillFlags: [
@@ -182,6 +183,12 @@ describeWith("chromium")("dashboard as people use it", () => {
       await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("partly-cataloged/")}`);
       await poll(() => page.textContent("#view-note")).toBe(
         `0 folders, 1 object. 1 object in S3 here is not cataloged: catalog backfill s3://${bucket}/partly-cataloged/ ${flags} catalogs it.`,
+      );
+
+      // A folder whose name a shell would read otherwise is quoted, so that the command runs as shown.
+      await page.goto(`${url}/?view=browse&prefix=${encodeURIComponent("team's <notes>; $HOME/")}`);
+      await poll(() => page.textContent("#content .empty")).toBe(
+        `1 object in S3 here, none cataloged: catalog backfill 's3://${bucket}/team'\\''s <notes>; $HOME/' ${flags} catalogs it.`,
       );
 
       // A folder under the derived prefix, reached by its address: its files are never cataloged, and

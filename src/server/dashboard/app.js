@@ -1269,7 +1269,8 @@ function uncatalogedText(count, { some = false } = {}) {
   const which = some
     ? `${counted(count, "object")} in S3 here ${count === 1 ? "is" : "are"} not cataloged`
     : `${counted(count, "object")} in S3 here, none cataloged`;
-  return `${which}: catalog backfill ${location}${flags} catalogs ${count === 1 ? "it" : "them"}.`;
+  // A key may hold anything (spaces, quotes, `<`, `;`): quoted, the command is one a shell runs as shown.
+  return `${which}: catalog backfill ${shellWord(location)}${flags} catalogs ${count === 1 ? "it" : "them"}.`;
 }
 
 /**
