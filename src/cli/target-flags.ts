@@ -72,7 +72,7 @@ export function withTargetFlags(
 }
 
 /** A flag's value as a shell reads it back: bare when it is plain, else in single quotes. */
-function shellWord(value: string): string {
+export function shellWord(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 

@@ -130,15 +130,17 @@ async function waitForBurst(httpPort: number, count: number, timeoutMs = 60_000)
 
 it("catalog dev names the flags that reach it, --policy-file included, wherever it suggests a backfill", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "catalog-dev-"));
-  const policyFile = join(dataDir, "policy.json");
+  // A path with a space: the commands printed quote it, so they can be pasted as they are.
+  const policyFile = join(dataDir, "my policy.json");
   await writeFile(policyFile, JSON.stringify({ maxSizeBytes: 1000 }));
   const ports = { s3: await freePort(), dynamodb: await freePort(), http: await freePort() };
   const dev = await DevProcess.start(dataDir, ports, 30_000, ["--policy-file", policyFile]);
+  const quotedPolicy = `'${policyFile}'`;
   try {
     const flags = `--s3-endpoint http://127.0.0.1:${ports.s3} --dynamodb-endpoint http://127.0.0.1:${ports.dynamodb} --api http://127.0.0.1:${ports.http}`;
     // backfill and reprocess run the handler themselves: without the policy they would judge objects otherwise.
     expect(dev.output).toContain(
-      `  (backfill and reprocess also take --policy-file ${policyFile}, to judge objects as this stack does)\n`,
+      `  (backfill and reprocess also take --policy-file ${quotedPolicy}, to judge objects as this stack does)\n`,
     );
     // The dashboard suggests backfills too: it learns the same flags from /api/health.
     const health = (await (await fetch(`http://127.0.0.1:${ports.http}/api/health`)).json()) as {
@@ -164,7 +166,7 @@ it("catalog dev names the flags that reach it, --policy-file included, wherever 
     await expect
       .poll(() => dev.output)
       .toContain(
-        `\`catalog backfill s3://other/ ${flags} --policy-file ${policyFile}\` catalogs what it holds`,
+        `\`catalog backfill s3://other/ ${flags} --policy-file ${quotedPolicy}\` catalogs what it holds`,
       );
   } finally {
     await dev.kill();

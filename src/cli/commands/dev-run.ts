@@ -10,6 +10,7 @@ import { createApp } from "../../server/app.js";
 import { RecordFeed } from "../../server/record-feed.js";
 import { CliError } from "../cli-error.js";
 import type { LogLevel } from "../options.js";
+import { shellWord } from "../target-flags.js";
 import { terminalSafe } from "../terminal-text.js";
 
 export interface DevFlags {
@@ -25,10 +26,10 @@ export interface DevFlags {
 
 const PACKAGE_ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
 
-/** A path a person can paste from the current directory. */
+/** A path a person can paste from the current directory, quoted for the shell when it needs it. */
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);
-  return rel.startsWith("..") || rel === "" ? path : rel.startsWith(".") ? rel : `./${rel}`;
+  return shellWord(rel.startsWith("..") || rel === "" ? path : rel.startsWith(".") ? rel : `./${rel}`);
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number): Promise<ReturnType<typeof serve>> {
