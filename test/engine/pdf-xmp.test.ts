@@ -149,6 +149,45 @@ describe("PDF XMP metadata", () => {
     });
   });
 
+  it("takes the author the dictionary agrees with where the packet states two", async () => {
+    // Prepare: as exiftool leaves a file it set Author in: /Author and pdf:Author changed, dc:creator not.
+    const info = "<</Author(New Author)/ModDate(D:20240201083000Z)>>";
+    const xmp = packet(
+      `<rdf:Description rdf:about="" ${NAMESPACES}>` +
+        "<dc:creator><rdf:Seq><rdf:li>cdaily</rdf:li></rdf:Seq></dc:creator>" +
+        "<pdf:Author>New Author</pdf:Author>" +
+        "<xmp:MetadataDate>2024-02-01T08:30:00Z</xmp:MetadataDate>" +
+        "</rdf:Description>",
+    );
+    // Act
+    const edited = await run(pdfWithXmp(xmp, info));
+    const unagreed = await run(pdfWithXmp(xmp, "<</Author(Someone else)>>"));
+    const onlyPdfAuthor = await run(
+      pdfWithXmp(packet(`<rdf:Description rdf:about="" ${NAMESPACES} pdf:Author="Ann Lee"/>`)),
+    );
+    // Assess: dc:creator, the packet's own author field, unless the other one has the dictionary with it.
+    expect(edited.pdf?.author).toBe("New Author");
+    expect(unagreed.pdf?.author).toBe("cdaily");
+    expect(onlyPdfAuthor.pdf?.author).toBe("Ann Lee");
+  });
+
+  it("states nothing with (), the empty PDF string some writers copy into the packet", async () => {
+    // iText 2 wrote the dictionary's empty strings into the packet as they are written in PDF.
+    const xmp = packet(
+      `<rdf:Description rdf:about="" ${NAMESPACES}>` +
+        "<dc:creator><rdf:Seq><rdf:li>()</rdf:li></rdf:Seq></dc:creator>" +
+        '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">()</rdf:li></rdf:Alt></dc:description>' +
+        "<pdf:Keywords>()</pdf:Keywords>" +
+        '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Test Document</rdf:li></rdf:Alt></dc:title>' +
+        "</rdf:Description>",
+    );
+    const result = await run(pdfWithXmp(xmp));
+    expect(result.pdf?.title).toBe("Test Document");
+    expect(result.pdf).not.toHaveProperty("author");
+    expect(result.pdf).not.toHaveProperty("subject");
+    expect(result.pdf).not.toHaveProperty("keywords");
+  });
+
   it("matches properties by namespace, not by prefix", async () => {
     const xmp = packet(
       // xap: is the older prefix of the XMP basic schema; dc: bound elsewhere is not Dublin Core.

@@ -275,7 +275,8 @@ async function readXmp(
  * only the dictionary edited the file after the packet was written.
  * `pdf` holds the dictionary's fields when this is called.
  */
-function mergeXmp(pdf: PdfInfo, xmp: XmpFields): void {
+function mergeXmp(pdf: PdfInfo, packet: XmpFields): void {
+  const xmp = { ...packet, author: packetAuthor(packet, pdf.author) };
   const infoDate = pdf.modified === undefined ? undefined : instant(pdf.modified);
   const xmpDate = xmp.metadataDate === undefined ? undefined : instant(xmp.metadataDate);
   const infoIsNewer = infoDate !== undefined && xmpDate !== undefined && infoDate > xmpDate;
@@ -283,6 +284,18 @@ function mergeXmp(pdf: PdfInfo, xmp: XmpFields): void {
     const value = xmp[field];
     if (value !== undefined && (pdf[field] === undefined || !infoIsNewer)) pdf[field] = value;
   }
+}
+
+/**
+ * The author the packet states. exiftool, asked to set Author, writes /Author
+ * and pdf:Author and leaves dc:creator as it was: where the packet's two
+ * authors differ, the one the dictionary agrees with is the one last set.
+ * Otherwise dc:creator, the packet's own author field, and pdf:Author only
+ * when the packet has no dc:creator.
+ */
+function packetAuthor(packet: XmpFields, infoAuthor: string | undefined): string | undefined {
+  const { author, pdfAuthor } = packet;
+  return pdfAuthor !== undefined && (author === undefined || pdfAuthor === infoAuthor) ? pdfAuthor : author;
 }
 
 /**

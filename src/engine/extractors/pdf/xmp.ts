@@ -19,6 +19,11 @@ export type XmpFields = Pick<
 > & {
   /** xmp:MetadataDate: when the packet itself was last written. */
   metadataDate?: string;
+  /**
+   * pdf:Author, where exiftool and some other writers mirror the dictionary's
+   * /Author; `author` is dc:creator, the packet's own author field.
+   */
+  pdfAuthor?: string;
 };
 
 const RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
@@ -70,10 +75,10 @@ export function parseXmp(bytes: Uint8Array): XmpFields {
     const property = properties.get(name);
     return property ? itemsOf(property.value, property.scope) : [];
   };
-  const single = (name: string) => cleanString(items(name)[0]?.text);
+  const single = (name: string) => stated(items(name)[0]?.text);
   const date = (name: string) => parseXmpDate(single(name));
   const authors = items(`${DC}creator`)
-    .map((item) => cleanString(item.text))
+    .map((item) => stated(item.text))
     .filter((item): item is string => item !== undefined);
   const fields: XmpFields = {
     title: alternative(items(`${DC}title`)),
@@ -86,11 +91,22 @@ export function parseXmp(bytes: Uint8Array): XmpFields {
     created: date(`${XMP}CreateDate`),
     modified: date(`${XMP}ModifyDate`),
     metadataDate: date(`${XMP}MetadataDate`),
+    pdfAuthor: single(`${PDF}Author`),
   };
   for (const key of Object.keys(fields) as (keyof XmpFields)[]) {
     if (fields[key] === undefined) delete fields[key];
   }
   return fields;
+}
+
+/**
+ * A property's text, or undefined when it states nothing: empty, or `()`,
+ * the PDF syntax of an empty string, which some writers (iText 2) copy from
+ * the dictionary into the packet as it is.
+ */
+function stated(text: string | undefined): string | undefined {
+  const value = cleanString(text);
+  return value === "()" ? undefined : value;
 }
 
 /**
@@ -198,9 +214,9 @@ function textOf(value: unknown): string | undefined {
 /** The x-default item of a language alternative, else its first item with text. */
 function alternative(items: Item[]): string | undefined {
   const preferred = items.find((item) => item.lang?.toLowerCase() === "x-default");
-  if (preferred) return cleanString(preferred.text);
+  if (preferred) return stated(preferred.text);
   for (const item of items) {
-    const text = cleanString(item.text);
+    const text = stated(item.text);
     if (text !== undefined) return text;
   }
   return undefined;
