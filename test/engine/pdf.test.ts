@@ -202,6 +202,39 @@ describe("pdf extractor on damaged input", () => {
     if (result.status !== "ok") expect(result.reason).toBeTruthy();
   });
 
+  it("calls a file cut short partial, with its reason, never ok", async () => {
+    // Prepare: a linearized file cut where its first page's objects are whole, and two plain ones cut in half.
+    const cut = async (name: string, length: (size: number) => number) => {
+      const bytes = readFileSync(corpusFile(name));
+      return extract(new BufferSource(bytes.subarray(0, length(bytes.length)), name), { name });
+    };
+    // Act
+    const linearized = await cut("filetype-fixture.pdf", () => 3000);
+    const halves = await Promise.all(
+      ["pdfjs-issue3214.pdf", "pdfjs-labelled_pages.pdf"].map((name) => cut(name, (size) => size >> 1)),
+    );
+    // Its last 40 bytes gone, the file ends in the trailer of its update, the revision before it whole.
+    const update = await cut("pdfjs-attachment.pdf", (size) => size - 40);
+    const noEnd = await cut("pdfjs-issue3214.pdf", (size) => size - 40);
+    // Assess: what was read is kept.
+    expect(linearized).toMatchObject({
+      status: "partial",
+      reason: "truncated: the file has 3000 bytes of the 7945 its linearization dictionary states",
+      pdf: { linearized: true, version: "1.3" },
+    });
+    for (const half of halves) expect(half.status).toBe("partial");
+    expect(update).toMatchObject({
+      status: "partial",
+      reason: "truncated: an update after the last %%EOF is cut short",
+      pdf: { pages: 1 },
+    });
+    expect(noEnd).toMatchObject({
+      status: "partial",
+      reason: "truncated: no startxref or %%EOF at the end of the file",
+      pdf: { pages: 14, title: "Test Document" },
+    });
+  });
+
   it("survives bytes flipped all over a file", async () => {
     const original = readFileSync(corpusFile("pdfjs-page_with_number.pdf"));
     for (let seed = 1; seed <= 40; seed++) {

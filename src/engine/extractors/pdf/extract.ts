@@ -108,7 +108,35 @@ export async function extractPdf(ctx: ExtractContext): Promise<Sections> {
     file.decryptor = undefined;
     await readDocument(file, pdf, ctx, linearization);
   }
+  const declaredSize = linearization?.number("L");
+  if (declaredSize !== undefined && declaredSize > file.size) {
+    throw new ContentError(
+      `truncated: the file has ${file.size} bytes of the ${declaredSize} its linearization dictionary states`,
+    );
+  }
+  // What was read is kept; a file whose end is gone is still called partial, not ok. One cut in an
+  // incremental update reads as the revision before it, whose startxref is the last one left.
+  const cut = await truncation(file);
+  if (cut) throw new ContentError(cut);
   return { pdf };
+}
+
+/**
+ * Why the file is cut short, when its end says so: it ends at no `%%EOF`
+ * (junk may follow one) and no `startxref`, or objects or a trailer follow
+ * its last `%%EOF`, an incremental update cut short.
+ */
+async function truncation(file: PdfFile): Promise<string | undefined> {
+  // The window findStartxref read first, then the wider one only when junk may hide the end in it.
+  let tail = latin1(await file.reader.tail(PDF_TAIL_BYTES));
+  if (!tail.includes("%%EOF") && !tail.includes("startxref") && file.size > PDF_TAIL_BYTES)
+    tail = latin1(await file.reader.tail(TAIL_WINDOW_BYTES));
+  const eof = tail.lastIndexOf("%%EOF");
+  if (eof < 0)
+    return tail.includes("startxref") ? undefined : "truncated: no startxref or %%EOF at the end of the file";
+  return /\b(?:obj|endobj|xref|trailer)\b/.test(tail.slice(eof + 5))
+    ? "truncated: an update after the last %%EOF is cut short"
+    : undefined;
 }
 
 /** The offset `startxref` names, from the tail window (then a wider one, past trailing junk). */
