@@ -57,11 +57,13 @@ const WINDOWS_1252_C1 = Uint16Array.of(
 
 /**
  * The DOS code pages 437 (the original IBM PC's, which the ZIP specification
- * names for entry names without the UTF-8 flag) and 850 (DOS Latin-1, RTF's
- * `\pca`): bytes 0x80-0xFF, as Unicode's mapping tables give them; the lower
- * half is ASCII. The Encoding Standard, and so TextDecoder, has neither, and
- * a general converter (iconv-lite) would bring every one of its tables into
- * the function's bundle for two pages of 128 characters.
+ * names for entry names without the UTF-8 flag), 850 (DOS Latin-1, RTF's
+ * `\pca`) and 855 (DOS Cyrillic, the Serbian, Macedonian, Bulgarian and
+ * Ukrainian letters besides Russian's): bytes 0x80-0xFF, as Unicode's mapping
+ * tables give them; the lower half is ASCII. The Encoding Standard, and so
+ * TextDecoder, has none of them, and a general converter (iconv-lite) would
+ * bring every one of its tables into the function's bundle for three pages of
+ * 128 characters.
  */
 const DOS_CODE_PAGES: ReadonlyMap<string, string> = new Map([
   [
@@ -79,6 +81,14 @@ const DOS_CODE_PAGES: ReadonlyMap<string, string> = new Map([
       "áíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐" +
       "└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀" +
       "ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u00ad±‗¾¶§÷¸°¨·¹³²■\u00a0",
+  ],
+  [
+    "ibm855",
+    // 0x80-0x9F, 0xA0-0xBF, 0xC0-0xDF, 0xE0-0xFF
+    "ђЂѓЃёЁєЄѕЅіІїЇјЈљЉњЊћЋќЌўЎџЏюЮъЪ" +
+      "аАбБцЦдДеЕфФгГ«»░▒▓│┤хХиИ╣║╗╝йЙ┐" +
+      "└┴┬├─┼кК╚╔╩╦╠═╬¤лЛмМнНоОп┘┌█▄Пя▀" +
+      "ЯрРсСтТуУжЖвВьЬ№\u00adыЫзЗшШэЭщЩчЧ§■\u00a0",
   ],
 ]);
 
@@ -140,7 +150,7 @@ class DosCodePageDecoder implements TextDecoding {
 /**
  * A decoder for `label`, as `new TextDecoder(label, options)` would be, with
  * windows-1252 (by any of its labels) decoded right whatever the Node.js
- * version, and the DOS code pages `ibm437` and `ibm850` besides. Throws a
+ * version, and the DOS code pages `ibm437`, `ibm850` and `ibm855` besides. Throws a
  * RangeError for a label neither knows.
  *
  * @example

@@ -11,11 +11,12 @@ const ascii = (text: string) => new TextEncoder().encode(text);
 const CAFE_437 = Uint8Array.of(...ascii("Caf"), 0x82, ...ascii(" M"), 0x81, ...ascii("nchen "), 0x9c, 0x35);
 const CAFE = "Café München £5";
 
-describe("the DOS code pages 437 and 850", () => {
+describe("the DOS code pages 437, 850 and 855", () => {
   it.each([
-    // Each byte's character from Unicode's mapping tables (MAPPINGS/VENDORS/MICSFT/PC/CP437.TXT, CP850.TXT).
+    // Each byte's character from Unicode's mapping tables (MAPPINGS/VENDORS/MICSFT/PC/CP437.TXT, CP850.TXT, CP855.TXT).
     ["ibm437", [0x80, 0x9b, 0x9e, 0xb0, 0xc9, 0xe1, 0xe3, 0xf8, 0xfe, 0xff], "Ç¢₧░╔ßπ°■\u00a0"],
     ["ibm850", [0x80, 0x9b, 0x9e, 0xb0, 0xc9, 0xe1, 0xe3, 0xf0, 0xfe, 0xff], "Çø×░╔ßÒ\u00ad■\u00a0"],
+    ["ibm855", [0x80, 0x8b, 0xa0, 0xb9, 0xc9, 0xe1, 0xef, 0xf0, 0xfe, 0xff], "ђІа╣╔р№\u00ad■\u00a0"],
   ])("%s decodes the upper half by its table and the lower half as ASCII", (label, upper, expected) => {
     // Act
     const decoder = textDecoder(label);
@@ -27,7 +28,7 @@ describe("the DOS code pages 437 and 850", () => {
   });
 
   it("gives every byte one character, so a name never loses a byte", () => {
-    for (const label of ["IBM437", "ibm850"]) {
+    for (const label of ["IBM437", "ibm850", "ibm855"]) {
       const text = textDecoder(label).decode(Uint8Array.from({ length: 256 }, (_, i) => i));
       expect([...text]).toHaveLength(256);
     }

@@ -21,6 +21,7 @@ const EXTRA_LABELS: ReadonlyMap<string, string> = new Map([
   ["mac-cyrillic", "x-mac-cyrillic"],
   ["cp437", "ibm437"],
   ["cp850", "ibm850"],
+  ["cp855", "ibm855"],
 ]);
 
 /** `name="value"`, `name='value'` or `name=value` inside a start tag. */

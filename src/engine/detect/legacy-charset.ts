@@ -3,11 +3,11 @@
  * when it is neither ASCII nor UTF-8: Cyrillic, Greek, Hebrew, Arabic, Central
  * European code pages, or a multibyte East Asian one.
  *
- * chardet (ICU's detector) decides most of them; it knows no IBM866 (DOS) or
- * x-mac-cyrillic, and a Russian text in either gets a wrong or weak answer,
- * so the Cyrillic code pages are chosen here first, by Russian letter
- * frequencies. The one library that also knows those two (jschardet) adds
- * over 1 MiB to the Lambda bundle.
+ * chardet (ICU's detector) decides most of them; it knows no IBM866 or IBM855
+ * (DOS) or x-mac-cyrillic, and a Russian text in any of them gets a wrong or
+ * weak answer, so the Cyrillic code pages are chosen here first, by Russian
+ * letter frequencies. The one library that also knows those three (jschardet)
+ * adds over 1 MiB to the Lambda bundle.
  *
  * Markup is judged by its text: the English of tag names, attributes and
  * links is evidence for no set.
@@ -72,7 +72,14 @@ const CHARDET_ENCODINGS = new Map(
 const MULTIBYTE = new Set(["shift_jis", "big5", "euc-jp", "euc-kr", "gb18030"]);
 
 /** Cyrillic single-byte code pages, each tried as a decoding of the text. */
-const CYRILLIC_CODE_PAGES = ["windows-1251", "koi8-r", "ibm866", "x-mac-cyrillic", "iso-8859-5"] as const;
+const CYRILLIC_CODE_PAGES = [
+  "windows-1251",
+  "koi8-r",
+  "ibm866",
+  "ibm855",
+  "x-mac-cyrillic",
+  "iso-8859-5",
+] as const;
 
 /** Russian letters а-я (ё counted as е), per mille of running text. */
 const RUSSIAN_LETTERS = [

@@ -12,6 +12,7 @@ import { textDecoder } from "../text-decoder.js";
 const CODE_PAGE_LABELS: ReadonlyMap<number, string> = new Map([
   [437, "ibm437"], // DOS; decoded by text-decoder.ts, not TextDecoder
   [850, "ibm850"], // DOS Latin-1; likewise
+  [855, "ibm855"], // DOS Cyrillic; likewise
   [932, "shift_jis"],
   [936, "gbk"],
   [949, "euc-kr"],
