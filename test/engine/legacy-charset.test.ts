@@ -8,6 +8,12 @@ const RUSSIAN =
   "Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\nИ лучше выдумать не мог.\n" +
   "Его пример другим наука;\nНо, боже мой, какая скука\nС больным сидеть и день и ночь,\nНе отходя ни шагу прочь!\n";
 
+/** Shevchenko, Testament (1845, public domain): Ukrainian, with і, ї and є. */
+const UKRAINIAN =
+  "Як умру, то поховайте\nМене на могилі,\nСеред степу широкого,\nНа Вкраїні милій,\n" +
+  "Щоб лани широкополі,\nІ Дніпро, і кручі\nБуло видно, було чути,\nЯк реве ревучий.\n" +
+  "І мене в сім'ї великій,\nВ сім'ї вольній, новій,\nНе забудьте пом'янути\nНезлим тихим словом.\n";
+
 const FRENCH =
   "Il était une fois une marchande de foie qui vendait du foie dans la ville de Foix. " +
   "Elle se dit : ma foi, c'est la première fois et la dernière fois que je vends du foie dans la ville de Foix. " +
@@ -75,6 +81,18 @@ describe("legacy character sets", () => {
       });
     },
   );
+
+  it.each(["koi8-u", "windows-1251", "ibm855"])("Ukrainian in %s is read as that code page", (label) => {
+    const bytes = encode(UKRAINIAN, label);
+    expect(legacyCharset(bytes)).toBe(label);
+    expect(textDecoder(label).decode(bytes)).toBe(UKRAINIAN);
+  });
+
+  it("keeps the name koi8-r for Russian, which reads the same in KOI8-U", () => {
+    const bytes = encode(RUSSIAN, "koi8-u");
+    expect(bytes).toEqual(encode(RUSSIAN, "koi8-r"));
+    expect(legacyCharset(bytes)).toBe("koi8-r");
+  });
 
   it.each(["windows-1252", "iso-8859-1"])("leaves French in %s to the Latin-1 default", (label) => {
     const bytes = encode(FRENCH, label);

@@ -6,7 +6,8 @@
  * chardet (ICU's detector) decides most of them; it knows no IBM866 or IBM855
  * (DOS) or x-mac-cyrillic, and a Russian text in any of them gets a wrong or
  * weak answer, so the Cyrillic code pages are chosen here first, by Russian
- * letter frequencies. The one library that also knows those three (jschardet)
+ * letter frequencies (Ukrainian's own letters counted as the Russian ones
+ * nearest them). The one library that also knows those three (jschardet)
  * adds over 1 MiB to the Lambda bundle.
  *
  * Markup is judged by its text: the English of tag names, attributes and
@@ -71,15 +72,39 @@ const CHARDET_ENCODINGS = new Map(
 /** chardet's multibyte sets: a weak answer for one (10 is common) says only that no byte pair broke its rules. */
 const MULTIBYTE = new Set(["shift_jis", "big5", "euc-jp", "euc-kr", "gb18030"]);
 
-/** Cyrillic single-byte code pages, each tried as a decoding of the text. */
+/**
+ * Cyrillic single-byte code pages, each tried as a decoding of the text. KOI8-U
+ * is KOI8-R with the Ukrainian letters where KOI8-R has box drawing: it comes
+ * after it, so that a text neither letter tells apart keeps the older name.
+ */
 const CYRILLIC_CODE_PAGES = [
   "windows-1251",
   "koi8-r",
+  "koi8-u",
   "ibm866",
   "ibm855",
   "x-mac-cyrillic",
   "iso-8859-5",
 ] as const;
+
+/**
+ * Ukrainian and Belarusian letters (і ї є ґ ў, either case), counted as the
+ * Russian letter nearest in sound: a Ukrainian text then reads as many
+ * letters as a Russian one, and a code page that has them (KOI8-U rather
+ * than KOI8-R) reads it with more letters than one that has box drawing there.
+ */
+const FOLDED_LETTERS: ReadonlyMap<number, number> = new Map([
+  [0x456, 8],
+  [0x406, 8],
+  [0x457, 8],
+  [0x407, 8],
+  [0x454, 5],
+  [0x404, 5],
+  [0x491, 3],
+  [0x490, 3],
+  [0x45e, 19],
+  [0x40e, 19],
+]);
 
 /** Russian letters а-я (ё counted as е), per mille of running text. */
 const RUSSIAN_LETTERS = [
@@ -200,10 +225,13 @@ function cyrillicCodePage(bytes: Uint8Array, high: number): string | undefined {
         afterLetter = isAsciiLetter(code);
         continue;
       }
-      const upper = (code >= 0x410 && code <= 0x42f) || code === 0x401;
-      const lower = (code >= 0x430 && code <= 0x44f) || code === 0x451;
+      const foldedLetter = FOLDED_LETTERS.get(code);
+      const upper =
+        (code >= 0x410 && code <= 0x42f) || code === 0x401 || (foldedLetter !== undefined && code < 0x430);
+      const lower =
+        (code >= 0x430 && code <= 0x44f) || code === 0x451 || (foldedLetter !== undefined && code >= 0x430);
       if (lower || (upper && !afterLetter)) {
-        const folded = code === 0x401 || code === 0x451 ? 5 : (code - 0x410) % 32;
+        const folded = foldedLetter ?? (code === 0x401 || code === 0x451 ? 5 : (code - 0x410) % 32);
         counts[folded] = (counts[folded] as number) + 1;
         letters++;
       }
