@@ -383,6 +383,38 @@ function utf16le(text: string, bom: boolean): Uint8Array {
   return bytes;
 }
 
+/** Pushkin, Eugene Onegin, I.1 (public domain). */
+const PUSHKIN =
+  "Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\nИ лучше выдумать не мог.\n" +
+  "Его пример другим наука;\nНо, боже мой, какая скука\nС больным сидеть и день и ночь,\nНе отходя ни шагу прочь!\n";
+
+/** Confucius, Analects I.1-2 (public domain): no ASCII but its line ends. */
+const ANALECTS =
+  "子曰：学而时习之，不亦说乎？\n有朋自远方来，不亦乐乎？\n人不知而不愠，不亦君子乎？\n" +
+  "有子曰：其为人也孝弟，而好犯上者，鲜矣；\n不好犯上，而好作乱者，未之有也。\n";
+
+/** Natsume Soseki, I Am a Cat (1905, public domain). */
+const SOSEKI =
+  "吾輩は猫である。名前はまだ無い。\nどこで生れたかとんと見当がつかぬ。\n" +
+  "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。\n";
+
+/** Text in UTF-16 or UTF-32, without a BOM. */
+function wide(text: string, encoding: string): Uint8Array {
+  const unit = encoding.startsWith("utf-32") ? 4 : 2;
+  const little = encoding.endsWith("le");
+  const units =
+    unit === 4
+      ? Array.from(text, (char) => char.codePointAt(0) as number)
+      : Array.from({ length: text.length }, (_, i) => text.charCodeAt(i));
+  const bytes = new Uint8Array(units.length * unit);
+  const view = new DataView(bytes.buffer);
+  for (const [i, code] of units.entries()) {
+    if (unit === 4) view.setUint32(i * 4, code, little);
+    else view.setUint16(i * 2, code, little);
+  }
+  return bytes;
+}
+
 describe("sniffText", () => {
   it.each([
     [
@@ -492,6 +524,56 @@ describe("sniffText", () => {
     ],
   ] as const)("%s", (_label, bytes, encoding, bom, mime) => {
     expect(sniffText(bytes, bytes.length)).toEqual({ mime, ext: expect.any(String), encoding, bom });
+  });
+
+  it.each([
+    ["Russian", "utf-16le", PUSHKIN],
+    ["Russian", "utf-16be", PUSHKIN],
+    ["Chinese", "utf-16le", ANALECTS],
+    ["Chinese", "utf-16be", ANALECTS],
+    ["Japanese", "utf-16le", SOSEKI],
+    ["Russian", "utf-32le", PUSHKIN],
+    ["Chinese", "utf-32be", ANALECTS],
+    ["Japanese", "utf-32le", SOSEKI],
+  ])("names %s in %s without a BOM", (_language, encoding, text) => {
+    const bytes = wide(text, encoding);
+    expect(sniffText(bytes, bytes.length)).toEqual({ mime: "text/plain", ext: "txt", encoding, bom: false });
+  });
+
+  it("counts Russian in UTF-16LE without a BOM as the text it is", async () => {
+    const result = await extractBytes(wide(PUSHKIN, "utf-16le"), "onegin.txt");
+    expect(result.text).toMatchObject({ encoding: "utf-16le", bom: false, chars: PUSHKIN.length, lines: 8 });
+  });
+
+  it.each([
+    ["fewer than 32 UTF-16 units of Russian", wide("Мой дядя самых честных правил\n", "utf-16le")],
+    [
+      // Odd-length names, so each NUL falls on an odd offset: read as UTF-16LE, CJK ideographs of printable bytes.
+      "a binary's table of ASCII strings",
+      encode(
+        [
+          "GCC: (Debian 12.2.0-14) 12.2.0",
+          "GLIBC_2.34",
+          "__cxa_finalize",
+          "libc.so.6",
+          "_ITM_registerTMCloneTable",
+        ]
+          .map((name) => (name.length % 2 === 1 ? name : `${name}_`))
+          .join("\0")
+          .concat("\0")
+          .repeat(4),
+      ),
+    ],
+    [
+      "a table repeating one 16-bit number between spaces",
+      Uint8Array.from({ length: 256 }, (_, i) => [0x20, 0, 0x92, 0x79][i % 4] as number),
+    ],
+    [
+      "32-bit numbers beyond the BMP",
+      Uint8Array.from({ length: 256 }, (_, i) => [0x03, 0x00, 0x01, 0x00, 0x20, 0, 0, 0][i % 8] as number),
+    ],
+  ])("does not take %s for UTF-16 or UTF-32", (_label, bytes) => {
+    expect(sniffText(bytes, bytes.length)?.encoding ?? "binary").not.toMatch(/^utf-(16|32)/);
   });
 
   it.each([

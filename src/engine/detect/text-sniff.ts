@@ -125,8 +125,81 @@ function isTextual(text: string): boolean {
   return controls <= text.length * MAX_CONTROL_RATIO;
 }
 
-/** UTF-16 without a BOM: one byte of most pairs is NUL (ASCII-range text). */
-function utf16WithoutBom(head: Uint8Array): TextEncoding | undefined {
+/**
+ * Code units a UTF-16 or UTF-32 text without a BOM needs before it is taken
+ * for one when most of its characters are not ASCII: fewer are as likely to
+ * be binary numbers that happen to read as letters.
+ */
+const MIN_UNITS_WITHOUT_BOM = 32;
+
+/** Different characters outside ASCII a text's window has at least (or a third of its characters outside ASCII, if fewer): binary tables repeat a few. */
+const MIN_WIDE_DISTINCT = 16;
+
+/** Share of characters in ASCII (spaces, digits, line ends) that a UTF-16 or UTF-32 text in any script shows. */
+const MIN_WIDE_ASCII_SHARE = 0.04;
+
+/** Share of characters beyond the BMP above which UTF-32 is more likely numbers: text rarely leaves the BMP. */
+const MAX_WIDE_ASTRAL_SHARE = 0.1;
+
+/** Characters no text holds: unassigned, private use, lone surrogates, and controls but tab and line ends. */
+const NOT_IN_TEXT = /[\p{Cn}\p{Co}\p{Cs}\0-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]/u;
+
+function isPrintableAscii(byte: number): boolean {
+  return (byte >= 0x20 && byte <= 0x7e) || (byte >= 0x09 && byte <= 0x0d);
+}
+
+/**
+ * Whether text decoded as UTF-16 or UTF-32 from bytes without a BOM reads as
+ * text. No character may be unassigned, private use, a lone surrogate or a
+ * control, which binary numbers soon give. Some characters must be ASCII,
+ * spaces or line ends among them: text in any script has those
+ * ({@link MIN_WIDE_ASCII_SHARE}). Few may lie beyond the BMP. The others must
+ * be varied ({@link MIN_WIDE_DISTINCT}), where a table of numbers repeats a
+ * few, and at least a third of them must have a byte outside printable
+ * ASCII: ASCII strings read two bytes at a time (a binary's symbol table,
+ * "GLIBC_2.34") make CJK ideographs of printable bytes only, where a
+ * Cyrillic letter has 0x04 and most ideographs a byte above 0x7F.
+ */
+function readsAsWideText(text: string): boolean {
+  if (text.length === 0 || NOT_IN_TEXT.test(text)) return false;
+  let chars = 0;
+  let ascii = 0;
+  let spaces = 0;
+  let astral = 0;
+  let foreign = 0;
+  const distinct = new Set<number>();
+  for (const char of text) {
+    const code = char.codePointAt(0) as number;
+    chars++;
+    if (code < 0x80) {
+      ascii++;
+      if (code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09) spaces++;
+      continue;
+    }
+    if (distinct.size < MIN_WIDE_DISTINCT) distinct.add(code);
+    if (code > 0xffff) astral++;
+    else if (!isPrintableAscii(code >> 8) || !isPrintableAscii(code & 0xff)) foreign++;
+  }
+  const wide = chars - ascii;
+  return (
+    spaces > 0 &&
+    ascii >= chars * MIN_WIDE_ASCII_SHARE &&
+    astral <= chars * MAX_WIDE_ASTRAL_SHARE &&
+    distinct.size >= Math.min(MIN_WIDE_DISTINCT, wide / 3) &&
+    foreign * 3 >= wide - astral
+  );
+}
+
+/**
+ * UTF-16 without a BOM. Text in Latin-1's range has a NUL in one byte of
+ * most pairs, and is taken from two pairs on (a JSON string such as ["é"]).
+ * Text in another script (Cyrillic, CJK) has NULs only in its ASCII spaces,
+ * digits and line ends (and in a few ideographs such as U+4E00): it needs
+ * {@link MIN_UNITS_WITHOUT_BOM} pairs, more NULs in the high byte than in the
+ * low one, surrogates paired, and the text to read as such (see
+ * {@link readsAsWideText}).
+ */
+function utf16WithoutBom(head: Uint8Array, complete: boolean): TextEncoding | undefined {
   const pairs = Math.floor(head.length / 2);
   if (pairs < 2) return undefined;
   let evenZero = 0;
@@ -135,12 +208,44 @@ function utf16WithoutBom(head: Uint8Array): TextEncoding | undefined {
     if (head[i] === 0) evenZero++;
     if (head[i + 1] === 0) oddZero++;
   }
-  const decode = (label: string, encoding: string): TextEncoding | undefined =>
-    isTextual(textDecoder(label).decode(head.subarray(0, pairs * 2), { stream: true }))
-      ? { encoding, bom: false, bomLength: 0, decoderLabel: label }
+  const decode = (label: string, strict: boolean): TextEncoding | undefined => {
+    let text: string;
+    try {
+      text = textDecoder(label, { fatal: strict }).decode(head.subarray(0, pairs * 2), { stream: !complete });
+    } catch {
+      // A lone surrogate: not UTF-16.
+      return undefined;
+    }
+    return (strict ? readsAsWideText(text) : isTextual(text))
+      ? { encoding: label, bom: false, bomLength: 0, decoderLabel: label }
       : undefined;
-  if (evenZero >= pairs * 0.6 && oddZero === 0) return decode("utf-16be", "utf-16be");
-  if (oddZero >= pairs * 0.6 && evenZero === 0) return decode("utf-16le", "utf-16le");
+  };
+  if (evenZero >= pairs * 0.6 && oddZero === 0) return decode("utf-16be", false);
+  if (oddZero >= pairs * 0.6 && evenZero === 0) return decode("utf-16le", false);
+  if (pairs < MIN_UNITS_WITHOUT_BOM || (complete && head.length % 2 !== 0)) return undefined;
+  if (oddZero < evenZero) return decode("utf-16be", true);
+  if (evenZero < oddZero) return decode("utf-16le", true);
+  return undefined;
+}
+
+/**
+ * UTF-32 without a BOM: {@link MIN_UNITS_WITHOUT_BOM} units or more, the top
+ * byte of every unit NUL and the next at most 0x10 (so every unit is a code
+ * point), and the text they make reading as such (see {@link readsAsWideText}).
+ */
+function utf32WithoutBom(head: Uint8Array, complete: boolean): TextEncoding | undefined {
+  const units = Math.floor(head.length / 4);
+  if (units < MIN_UNITS_WITHOUT_BOM || (complete && head.length % 4 !== 0)) return undefined;
+  for (const littleEndian of [true, false]) {
+    const [top, next] = littleEndian ? [3, 2] : [0, 1];
+    let fits = true;
+    for (let i = 0; fits && i + 3 < head.length; i += 4)
+      fits = head[i + top] === 0 && (head[i + next] as number) <= 0x10;
+    if (!fits) continue;
+    const label = littleEndian ? "utf-32le" : "utf-32be";
+    if (readsAsWideText(decodeUtf32(head.subarray(0, units * 4), littleEndian)))
+      return { encoding: label, bom: false, bomLength: 0, decoderLabel: label };
+  }
   return undefined;
 }
 
@@ -206,7 +311,7 @@ export function detectTextEncoding(
   const withBom = bomEncoding(head);
   // A BOM is two or three bytes: binary data may start with them by chance.
   if (withBom) return isTextual(decodeText(head, withBom, complete)) ? withBom : undefined;
-  if (head.includes(0)) return utf16WithoutBom(head);
+  if (head.includes(0)) return utf32WithoutBom(head, complete) ?? utf16WithoutBom(head, complete);
   if (controlRatio(head) > MAX_CONTROL_RATIO) return undefined;
   const utf8 = utf8Status(head, complete);
   if (utf8 === "ascii") return { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" };
