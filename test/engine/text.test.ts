@@ -540,6 +540,41 @@ describe("sniffText", () => {
     expect(sniffText(bytes, bytes.length)).toEqual({ mime: "text/plain", ext: "txt", encoding, bom: false });
   });
 
+  it("names Japanese in ISO-2022-JP, ASCII bytes shifting into JIS X 0208, and reads it as such", async () => {
+    // 日本語 is 0x467C 0x4B5C 0x386C in JIS X 0208; ESC $ B shifts into it, ESC ( B back to ASCII.
+    const line = [
+      ...encode("Subject: "),
+      0x1b,
+      0x24,
+      0x42,
+      0x46,
+      0x7c,
+      0x4b,
+      0x5c,
+      0x38,
+      0x6c,
+      0x1b,
+      0x28,
+      0x42,
+      0x0a,
+    ];
+    const bytes = Uint8Array.from([...line, ...line]);
+    expect(sniffText(bytes, bytes.length)?.encoding).toBe("iso-2022-jp");
+    const result = await extractBytes(bytes, "mail.txt");
+    expect(result.text).toMatchObject({
+      encoding: "iso-2022-jp",
+      chars: "Subject: 日本語\n".length * 2,
+      lines: 2,
+    });
+  });
+
+  it("keeps ASCII with one JIS shift, or a terminal's colour codes, us-ascii", () => {
+    const once = Uint8Array.from([...encode("a "), 0x1b, 0x24, 0x42, 0x46, 0x7c, 0x1b, 0x28, 0x42, 0x0a]);
+    const colours = encode("\x1b[31mred\x1b[0m and \x1b[32mgreen\x1b[0m\n");
+    expect(sniffText(once, once.length)?.encoding).toBe("us-ascii");
+    expect(sniffText(colours, colours.length)?.encoding).toBe("us-ascii");
+  });
+
   it("counts Russian in UTF-16LE without a BOM as the text it is", async () => {
     const result = await extractBytes(wide(PUSHKIN, "utf-16le"), "onegin.txt");
     expect(result.text).toMatchObject({ encoding: "utf-16le", bom: false, chars: PUSHKIN.length, lines: 8 });

@@ -249,6 +249,28 @@ function utf32WithoutBom(head: Uint8Array, complete: boolean): TextEncoding | un
   return undefined;
 }
 
+/** Shifts into JIS X 0208 (ESC $ @, ESC $ B) that 7-bit text needs before it is taken for ISO-2022-JP. */
+const MIN_ISO_2022_JP_SHIFTS = 2;
+
+/**
+ * ISO-2022-JP (JIS, as Japanese mail is sent): ASCII bytes in which ESC $ B
+ * or ESC $ @ shifts into JIS X 0208 and ESC ( B or ESC ( J back out, at least
+ * {@link MIN_ISO_2022_JP_SHIFTS} times, and every shift and character valid
+ * (TextDecoder knows the set). A terminal's colour codes are ESC [.
+ */
+function iso2022Jp(bytes: Uint8Array, complete: boolean): TextEncoding | undefined {
+  let shifts = 0;
+  for (let i = bytes.indexOf(0x1b); i >= 0 && i + 2 < bytes.length; i = bytes.indexOf(0x1b, i + 1))
+    if (bytes[i + 1] === 0x24 && (bytes[i + 2] === 0x42 || bytes[i + 2] === 0x40)) shifts++;
+  if (shifts < MIN_ISO_2022_JP_SHIFTS) return undefined;
+  try {
+    textDecoder("iso-2022-jp", { fatal: true }).decode(bytes, { stream: !complete });
+  } catch {
+    return undefined;
+  }
+  return { encoding: "iso-2022-jp", bom: false, bomLength: 0, decoderLabel: "iso-2022-jp" };
+}
+
 /** EBCDIC text: 0x40 is its space and ASCII spaces are absent. Not readable as ASCII-family text. */
 function looksEbcdic(bytes: Uint8Array): boolean {
   let at = 0;
@@ -314,7 +336,10 @@ export function detectTextEncoding(
   if (head.includes(0)) return utf32WithoutBom(head, complete) ?? utf16WithoutBom(head, complete);
   if (controlRatio(head) > MAX_CONTROL_RATIO) return undefined;
   const utf8 = utf8Status(head, complete);
-  if (utf8 === "ascii") return { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" };
+  if (utf8 === "ascii")
+    return (
+      iso2022Jp(head, complete) ?? { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" }
+    );
   if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (looksEbcdic(head)) return undefined;
   if (!nameLegacySet) return latin1Encoding(head);
