@@ -69,16 +69,20 @@ async function drain(
 }
 
 /**
- * Where a page of the newest uploads ended: the time of its last item, and,
- * for each category with items at exactly that time, the key of the last of
- * them listed (several uploads can share a millisecond, and a backfill
- * stamps many with one time). The next page reads each such category from
- * right after that item's place in its index, whether or not it is still
- * there, so no upload is listed twice or left out, whatever the ties.
+ * Where a page of the newest uploads ended: the time, category and key of
+ * its last item. At one instant a page lists categories in their fixed order
+ * and each one's items in its index's order (several uploads can share a
+ * millisecond, and a backfill stamps many with one time), so that item says
+ * it all: the categories before its own have listed everything at that time,
+ * its own goes on right after its place in the index, whether or not it is
+ * still there, and those after it have listed nothing at that time. One key,
+ * however many categories tie: a cursor naming the last key of each could
+ * outgrow what a URL carries with long keys.
  */
 interface RecentCursor {
   time: string;
-  lastAtTime: Partial<Record<Category, string>>;
+  category: Category;
+  key: string;
 }
 
 function encodeRecentCursor(cursor: RecentCursor): string {
@@ -88,7 +92,11 @@ function encodeRecentCursor(cursor: RecentCursor): string {
 /** The cursor a page of {@link listRecent} handed back (the API seals it, so it is one this code wrote). */
 function decodeRecentCursor(cursor: string): RecentCursor {
   const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as RecentCursor;
-  if (typeof parsed?.time !== "string" || typeof parsed.lastAtTime !== "object")
+  if (
+    typeof parsed?.time !== "string" ||
+    typeof parsed.key !== "string" ||
+    !(CATEGORIES as readonly string[]).includes(parsed.category)
+  )
     throw new TypeError("not a cursor of the newest uploads");
   return parsed;
 }
@@ -148,11 +156,16 @@ export async function listRecent(
   const categories = category ? [category] : CATEGORIES;
   const to = after ? minTime(after.time, window.to) : window.to;
   // The last page's final instant is read from after what it listed, where the range still holds it.
-  const resuming = after !== undefined && to === after.time;
-  const lastListed: RecentCursor["lastAtTime"] = resuming ? after.lastAtTime : {};
-  const resumeAfter = (name: Category, index: number) => {
-    const key = index === 0 ? lastListed[name] : undefined;
-    return key === undefined ? undefined : { key, eventTime: to };
+  const resumed = after !== undefined && to === after.time ? after : undefined;
+  const listNewest = (name: Category, range: Window, first: boolean) => {
+    const order = resumed && first ? CATEGORIES.indexOf(name) - CATEGORIES.indexOf(resumed.category) : 1;
+    if (order > 0 || !resumed) return newestOf(store, bucket, name, range, undefined, limit);
+    if (order === 0) return newestOf(store, bucket, name, range, { key: resumed.key, eventTime: to }, limit);
+    // A category before the last item's: everything it holds at that instant was listed.
+    const before = new Date(Date.parse(to) - 1).toISOString();
+    return Date.parse(before) < Date.parse(range.from)
+      ? Promise.resolve({ items: [], more: false })
+      : newestOf(store, bucket, name, { ...range, to: before }, undefined, limit);
   };
   const merged: { item: RecordSummary; at: number; order: number }[] = [];
   let more = false;
@@ -162,9 +175,7 @@ export async function listRecent(
       from: maxTime(`${day}T00:00:00.000Z`, window.from),
       to: minTime(`${day}T23:59:59.999Z`, to),
     };
-    const lists = await Promise.all(
-      categories.map((name) => newestOf(store, bucket, name, range, resumeAfter(name, index), limit)),
-    );
+    const lists = await Promise.all(categories.map((name) => listNewest(name, range, index === 0)));
     for (const [at, list] of lists.entries()) {
       more ||= list.more;
       for (const [order, item] of list.items.entries()) merged.push({ item, at, order });
@@ -185,19 +196,13 @@ export async function listRecent(
   const page = merged.slice(0, limit);
   const last = page.at(-1);
   if (!last || !(more || merged.length > limit)) return { items: page.map(({ item }) => item) };
-  const lastAtTime: Partial<Record<Category, string>> = {};
-  for (const [at, name] of categories.entries()) {
-    const listed = page
-      .filter((entry) => entry.at === at && entry.item.eventTime === last.item.eventTime)
-      .at(-1);
-    // A category this page listed nothing of at that instant goes on from where the last page left it.
-    const earlier = to === last.item.eventTime ? lastListed[name] : undefined;
-    const key = listed?.item.key ?? earlier;
-    if (key !== undefined) lastAtTime[name] = key;
-  }
   return {
     items: page.map(({ item }) => item),
-    cursor: encodeRecentCursor({ time: last.item.eventTime, lastAtTime }),
+    cursor: encodeRecentCursor({
+      time: last.item.eventTime,
+      category: categories[last.at] as Category,
+      key: last.item.key,
+    }),
   };
 }
 
