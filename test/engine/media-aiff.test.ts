@@ -41,6 +41,7 @@ describe("AIFF chunk walk", () => {
       sampleFrames: 23_493,
       dataOffset: 162,
       dataSize: 46_986,
+      codec: "A-law",
     });
   });
 
@@ -94,6 +95,68 @@ describe("an AIFF file cut short before the end of its SSND chunk", () => {
     });
     expect(["ok", "partial", "error"]).toContain(result.status);
     if (result.status !== "ok") expect(result.reason).toBeTruthy();
+  });
+});
+
+/**
+ * An AIFC file as Python's aifc module writes it: FVER, a COMM chunk naming
+ * `compression` with `compressorName` (a Pascal string, padded to even length),
+ * then `frames` one-byte mono sample frames at 8 kHz.
+ */
+function aifc(compression: string, compressorName: string, frames: number) {
+  const text = (value: string) => new Uint8Array(Buffer.from(value, "latin1"));
+  const name = text(compressorName);
+  const commSize = 22 + 1 + name.byteLength + ((1 + name.byteLength) & 1);
+  const ssndSize = 8 + frames;
+  const length = 12 + 12 + 8 + commSize + 8 + ssndSize;
+  const bytes = new Uint8Array(length);
+  const view = new DataView(bytes.buffer);
+  bytes.set(text("FORM"));
+  view.setUint32(4, length - 8);
+  bytes.set(text("AIFCFVER"), 8);
+  view.setUint32(16, 4);
+  view.setUint32(20, 0xa2805140);
+  bytes.set(text("COMM"), 24);
+  view.setUint32(28, commSize);
+  view.setUint16(32, 1);
+  view.setUint32(34, frames);
+  view.setUint16(38, 8);
+  // 8000 as an 80-bit extended float: exponent 16383 + 12, mantissa 8000 << 51.
+  view.setUint16(40, 16_383 + 12);
+  view.setUint32(42, 8000 << 19);
+  bytes.set(text(compression), 50);
+  bytes[54] = name.byteLength;
+  bytes.set(name, 55);
+  const ssnd = 32 + commSize;
+  bytes.set(text("SSND"), ssnd);
+  view.setUint32(ssnd + 4, ssndSize);
+  return bytes;
+}
+
+// CPython's aifc writes an empty compressor name, which music-metadata answered with
+// a row of its own table, columns joined by tabs ("µLaw 2:1\t8-bit ITU-T G.711 µ-law\tApple Computer").
+describe("an AIFC file's codec", () => {
+  it.each([
+    ["ulaw", "", "µ-law"],
+    ["alaw", "", "A-law"],
+    ["NONE", "not compressed", "PCM"],
+    ["fl32", "32-bit floating point", "32-bit float"],
+    ["ALAW", "CCITT G.711 A-law", "A-law"],
+    ["QDMX", "Some Future Codec", "Some Future Codec"],
+    ["QDMX", "", "QDMX"],
+  ])("of type %j named %j is %j", async (compression, compressorName, codec) => {
+    // Prepare
+    const bytes = aifc(compression, compressorName, 8000);
+    // Act
+    const result = await extract(new BufferSource(bytes, "sound.aifc"), { name: "sound.aifc" });
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.media).toMatchObject({
+      container: "AIFF-C",
+      codecs: [codec],
+      sampleRate: 8000,
+      duration: 1,
+    });
   });
 });
 

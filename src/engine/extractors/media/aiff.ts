@@ -1,14 +1,15 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
-import { boundedLength } from "../../limits.js";
+import { boundedLength, cleanString } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
 import { fourcc } from "../bytes.js";
 
 /*
  * AIFF/AIFC chunk headers, walked by hand because music-metadata takes the
  * duration from `COMM` alone and says nothing of where `SSND` starts or how
- * far it runs, which is what tells a cut file. Only the 8-byte chunk headers
- * and the first 8 bytes of `COMM` and `SSND` are read; the sound data is
- * skipped by offset.
+ * far it runs, which is what tells a cut file. Only the 8-byte chunk headers,
+ * the first 8 bytes of `SSND` and `COMM` (all of an AIFC `COMM`, for its
+ * compression type) are read; the sound data is skipped by offset.
  */
 
 /** Chunks visited before the walk gives up (a file of tiny chunks would otherwise cost one read each). */
@@ -25,6 +26,52 @@ export interface AiffChunks {
   dataOffset?: number;
   /** The sound data bytes the `SSND` chunk declares. */
   dataSize?: number;
+  /** An AIFC file's codec: named for its compression type, else by the compressor name its `COMM` chunk gives. */
+  codec?: string;
+}
+
+/*
+ * Names for the AIFC compression types in use, so that one codec reads the same
+ * in every file: a file's own compressor name is free text ("not compressed",
+ * "Alaw 2:1"), and music-metadata names a type whose compressor name is empty
+ * from a table whose entries run several columns together with tabs
+ * ("µLaw 2:1\t8-bit ITU-T G.711 µ-law\tApple Computer").
+ */
+const AIFC_CODECS: Readonly<Record<string, string>> = {
+  NONE: "PCM",
+  twos: "PCM",
+  sowt: "PCM (little-endian)",
+  raw: "PCM (unsigned)",
+  in24: "PCM",
+  in32: "PCM",
+  fl32: "32-bit float",
+  FL32: "32-bit float",
+  fl64: "64-bit float",
+  FL64: "64-bit float",
+  alaw: "A-law",
+  ALAW: "A-law",
+  ulaw: "µ-law",
+  ULAW: "µ-law",
+  ima4: "IMA ADPCM",
+  MAC3: "MACE 3:1",
+  MAC6: "MACE 6:1",
+  GSM: "GSM",
+  G722: "G.722",
+  QDMC: "QDesign",
+  QDM2: "QDesign 2",
+  Qclp: "QCELP",
+};
+
+/** An AIFC `COMM` chunk's codec, from the 4-byte compression type and the Pascal string after it. */
+function aifcCodec(comm: Uint8Array): string | undefined {
+  if (comm.byteLength < 22) return undefined;
+  const type = fourcc(comm, 18).trim();
+  const nameLength = comm[22] ?? 0;
+  const name =
+    nameLength > 0 && comm.byteLength >= 23 + nameLength
+      ? textDecoder("latin1").decode(comm.subarray(23, 23 + nameLength))
+      : "";
+  return AIFC_CODECS[type] ?? cleanString(name, 64) ?? cleanString(type, 4);
 }
 
 /**
@@ -58,6 +105,11 @@ export async function readAiffChunks(reader: BlockReader, maxChunks = MAX_AIFF_C
     if (id === "COMM" && size >= 6 && header.byteLength >= 14) {
       chunks.channels = view.getUint16(8);
       chunks.sampleFrames = view.getUint32(10);
+      // AIFC adds the compression type and its name after the sample rate.
+      if (form === "AIFC") {
+        const codec = aifcCodec(await reader.read(body, Math.min(size, 23 + 255)));
+        if (codec) chunks.codec = codec;
+      }
     } else if (id === "SSND" && size >= 8 && header.byteLength >= 16) {
       // SSND: the offset of the first sample frame and a block size, then the sound data.
       const offset = view.getUint32(8);

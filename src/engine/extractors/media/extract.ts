@@ -457,11 +457,13 @@ async function completeWave(ctx: ExtractContext, media: MediaInfo): Promise<Coun
  * `SSND` chunk runs past the end of the file (music-metadata takes the `COMM`
  * chunk's frame count as it stands): the whole sample frames present when
  * every frame takes the same bytes, else the stated duration scaled to the
- * bytes present. A chunk walk that fails leaves the duration as it was.
+ * bytes present. An AIFC file's codec is named from its own COMM chunk. A chunk
+ * walk that fails leaves the duration and codec as they were.
  */
 async function countAiffPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
   const maxChunks = Math.min(MAX_AIFF_CHUNKS, ctx.budget.maxEntries);
   const chunks = await readOrSkip(() => readAiffChunks(ctx.reader, maxChunks));
+  if (chunks?.codec) media = { ...media, codecs: [chunks.codec] };
   const shortfall = chunks && aiffShortfall(chunks, ctx.reader.size);
   if (!chunks || !shortfall) return { media };
   const counted = countPresent(
