@@ -318,7 +318,7 @@ async function decodeTiff(ctx: ExtractContext): Promise<ImageInfo> {
   if (!width || !height) throw new ContentError("TIFF: no directory states the image size");
   // RAW files chain previews and thumbnails, not pages.
   const multiPage = !ctx.format.mime.startsWith("image/x-") && tiff.pages !== undefined;
-  return publish(ctx, {
+  const image = publish(ctx, {
     width,
     height,
     ...((tiff.orientation ?? reading.orientation) !== undefined && {
@@ -329,6 +329,10 @@ async function decodeTiff(ctx: ExtractContext): Promise<ImageInfo> {
     ...(multiPage && { frames: tiff.pages, animated: false }),
     ...(Object.keys(exif).length > 0 && { exif }),
   });
+  if (tiff.dataEnd !== undefined && tiff.dataEnd > ctx.reader.size) {
+    truncated(`TIFF image data ends at ${tiff.dataEnd}, the file has ${ctx.reader.size} bytes`);
+  }
+  return image;
 }
 
 /** Fujifilm RAF: a big-endian header pointing at a full JPEG preview that carries the EXIF. */

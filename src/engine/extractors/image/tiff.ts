@@ -18,6 +18,8 @@ export interface TiffHeader {
   strings: Pick<ExifInfo, "make" | "model" | "software">;
   /** Directories in the main chain; undefined when the chain loops or is longer than we follow. */
   pages?: number;
+  /** Where the main image's first or last strip or tile ends, whichever is further: past the file's end, the file is cut. */
+  dataEnd?: number;
   /**
    * The bytes exifr needs: the head of the file, then copies of the IFD0,
    * Exif and GPS directories and of the values the record uses that lie past it.
@@ -54,6 +56,10 @@ const TAG = {
   model: 272,
   software: 305,
   subIfds: 330,
+  stripOffsets: 273,
+  stripByteCounts: 279,
+  tileOffsets: 324,
+  tileByteCounts: 325,
   exifIfd: 34665,
   gpsIfd: 34853,
   jpegXrWidth: 0xbc80,
@@ -255,6 +261,8 @@ export async function readTiffHeader(
   }
   const result: TiffHeader = { exif: await exifBlock(reader, walker, ifd0, warn), strings };
   if (pages !== undefined) result.pages = pages;
+  const dataEnd = main && (await imageDataEnd(walker, main, reader.size));
+  if (dataEnd !== undefined) result.dataEnd = dataEnd;
   const orientation = await walker.integer(ifd0, TAG.orientation);
   if (orientation !== undefined && orientation >= 1 && orientation <= 8) result.orientation = orientation;
   if (main && mainSize) {
@@ -266,6 +274,37 @@ export async function readTiffHeader(
       result.colorType = PHOTOMETRIC[photometric] ?? `photometric ${photometric}`;
   }
   return result;
+}
+
+/**
+ * Where a directory's image data ends, from its first and last strip or tile
+ * (writers lay them out in order, so a cut file loses the last one first):
+ * two values of each array rather than all of them, which can run to
+ * thousands. An offset or count array that itself runs past the end of the
+ * file ends where it does.
+ */
+async function imageDataEnd(
+  walker: TiffWalker,
+  directory: Directory,
+  fileSize: number,
+): Promise<number | undefined> {
+  let end: number | undefined;
+  for (const [offsetsTag, countsTag] of [
+    [TAG.stripOffsets, TAG.stripByteCounts],
+    [TAG.tileOffsets, TAG.tileByteCounts],
+  ] as const) {
+    const offsets = directory.entries.get(offsetsTag);
+    const counts = directory.entries.get(countsTag);
+    if (!offsets || !counts || offsets.count === 0) continue;
+    const arraysEnd = Math.max(offsets.valueOffset + offsets.size, counts.valueOffset + counts.size);
+    if (arraysEnd > fileSize) return arraysEnd;
+    for (const index of new Set([0, offsets.count - 1])) {
+      const offset = await walker.integer(directory, offsetsTag, index);
+      const count = await walker.integer(directory, countsTag, index);
+      if (offset !== undefined && count !== undefined) end = Math.max(end ?? 0, offset + count);
+    }
+  }
+  return end;
 }
 
 /**
