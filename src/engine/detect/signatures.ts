@@ -7,8 +7,8 @@ import { textDecoder } from "../text-decoder.js";
  * for a damaged PNG or Matroska file; for a catalog "a PNG, and it is broken"
  * is the useful answer, so the extractor gets to say what is wrong. Also the
  * few formats file-type does not know (DSDIFF, gettext catalogs, compiled
- * Python, RF64 and BW64 WAVE, lz4's legacy frames, LZMA-alone streams, Netpbm
- * images) live here.
+ * Python, RF64 and BW64 WAVE, Sun/NeXT audio, lz4's legacy frames,
+ * LZMA-alone streams, Netpbm images) live here.
  */
 interface Signature {
   mime: string;
@@ -34,6 +34,7 @@ const SIGNATURES: readonly Signature[] = [
     bytes: [0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c],
   },
   { mime: "audio/x-dff", ext: "dff", offset: 0, bytes: ascii("FRM8") },
+  { mime: "audio/basic", ext: "au", offset: 0, bytes: ascii(".snd") },
   { mime: "audio/x-dsf", ext: "dsf", offset: 0, bytes: ascii("DSD ") },
   { mime: "application/pdf", ext: "pdf", offset: 0, bytes: ascii("%PDF-") },
   { mime: "application/zip", ext: "zip", offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },

@@ -7,6 +7,7 @@ import type { ExtractContext } from "../extractor.js";
 import { noteBoxWalkEnd } from "../image/iso-boxes.js";
 import { aiffFramesIn, aiffShortfall, MAX_AIFF_CHUNKS, readAiffChunks } from "./aiff.js";
 import { readAsfStreams } from "./asf.js";
+import { readAuHeader } from "./au.js";
 import { aviShortfall, readAviHeader } from "./avi.js";
 import { flacCommentCountProblem, flacShortfall, readFlacStream } from "./flac.js";
 import { readFlvHeader } from "./flv.js";
@@ -59,6 +60,14 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     return finishCounted(ctx, await countAviPresent(ctx, await readAviHeader(ctx.reader)));
   if (FLV_MIMES.has(mime)) return finish(ctx, await readFlvHeader(ctx.reader, ctx.warn));
   if (mime === "audio/amr") return finish(ctx, await readAmrHeader(ctx));
+  if (mime === "audio/basic") {
+    const { media, shortfall } = await readAuHeader(ctx.reader);
+    if (!shortfall) return finish(ctx, media);
+    return finishCounted(
+      ctx,
+      countPresent(ctx, media, "AU: cut short: the data", shortfall.promised, shortfall.present),
+    );
+  }
   // Amiga 8SVX shares AIFF's FORM container and its type (detection names it by its extension);
   // music-metadata reads only AIFF and AIFC.
   if (mime === "audio/aiff" && ctx.format.ext === "8svx") return finish(ctx, await read8svx(ctx.reader));

@@ -119,6 +119,7 @@ const SIGNATURE_ONLY: Readonly<Record<string, string>> = {
   "audio/x-mod": "ProTracker",
   "audio/x-voc": "Creative Voice",
   "audio/amr": "AMR",
+  "audio/basic": "AU",
 };
 
 const CONTAINERS: Readonly<Record<string, string>> = {
