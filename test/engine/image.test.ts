@@ -427,3 +427,57 @@ describe("hostile EXIF values", () => {
     expect(takenAtOf(date, offset, sub)).toBe(expected);
   });
 });
+
+/** A 3 x 2 RGB PNG with `before` chunks between IHDR and the image data and `after` chunks after it. */
+function pngWith(before: Uint8Array[], after: Uint8Array[] = []): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, 3);
+  new DataView(ihdr.buffer).setUint32(4, 2);
+  ihdr.set([8, 2], 8);
+  return concatBytes(
+    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+    pngChunk("IHDR", ihdr),
+    ...before,
+    pngChunk("IDAT", new Uint8Array(0)),
+    ...after,
+    pngChunk("IEND", new Uint8Array(0)),
+  );
+}
+
+const latin1Bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
+
+// Inkscape's and GIMP's PNG exports carry Software, Author, Title and Copyright as text chunks
+// (`exiftool` reads them as PNG:Software and so on), and no eXIf chunk.
+describe("PNG text chunks", () => {
+  it("fill software, artist, title and copyright from tEXt and uncompressed iTXt chunks", async () => {
+    // Prepare
+    const png = pngWith([
+      pngChunk("tEXt", latin1Bytes("Software\0www.inkscape.org")),
+      pngChunk("tEXt", latin1Bytes("Author\0Ren\xe9 Magritte")),
+      pngChunk("iTXt", new TextEncoder().encode("Title\0\0\0fr\0Titre\0La trahison des images ✓")),
+      pngChunk("tEXt", latin1Bytes("Copyright\0CC BY-SA 4.0")),
+      pngChunk("tEXt", latin1Bytes("Comment\0not a field of the record")),
+    ]);
+    // Act
+    const result = await extract(new BufferSource(png, "icon.png"));
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.image?.exif).toEqual({
+      software: "www.inkscape.org",
+      artist: "René Magritte",
+      title: "La trahison des images ✓",
+      copyright: "CC BY-SA 4.0",
+    });
+  });
+
+  it("leave the eXIf chunk's values as they are and skip a compressed iTXt chunk", async () => {
+    const png = pngWith([
+      pngChunk("eXIf", tiffWithMake("Acme")),
+      pngChunk("iTXt", latin1Bytes("Software\0\x01\0\0\0x\x9c compressed")),
+      pngChunk("tEXt", latin1Bytes("Author\0Ada")),
+    ]);
+    const result = await extract(new BufferSource(png, "photo.png"));
+    expect(result.status).toBe("ok");
+    expect(result.image?.exif).toEqual({ make: "Acme", artist: "Ada" });
+  });
+});

@@ -262,9 +262,11 @@ async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
     },
     chunks.exif,
   );
+  // The EXIF block, when there is one, is the more precise record: text chunks fill only what it leaves out.
+  const withText = chunks.text ? publish(ctx, { ...image, exif: { ...chunks.text, ...image.exif } }) : image;
   if (chunks.whole) warnWholeFrames(ctx, "APNG", chunks.whole.frames);
   if (!endsWithIend(await ctx.reader.tail(12))) truncated("no PNG IEND chunk at the end");
-  return image;
+  return withText;
 }
 
 async function decodeGif(ctx: ExtractContext): Promise<ImageInfo> {

@@ -1,6 +1,8 @@
 import type { BlockReader } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
-import { boundedLength, MAX_STRUCTURE_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
+import { boundedLength, cleanString, MAX_STRUCTURE_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
+import { textDecoder } from "../../text-decoder.js";
+import type { ExifInfo } from "../../types.js";
 import { fourCC, readExactly, startsWith, viewOf } from "./byte-reading.js";
 
 /** What the PNG chunks after IHDR say. */
@@ -13,12 +15,28 @@ export interface PngChunks {
   exif?: Uint8Array;
   /** True when that eXIf chunk follows the image data, where some readers do not look. */
   exifAfterData?: boolean;
+  /** What the tEXt and uncompressed iTXt chunks before the image data say under the keywords the PNG specification names. */
+  text?: Pick<ExifInfo, "software" | "copyright" | "artist" | "title">;
   /**
    * In an APNG that ends before IEND: the frames another fcTL follows (so
    * their data is whole), and their delays added up in seconds.
    */
   whole?: { frames: number; duration: number };
 }
+
+/**
+ * The predefined text keywords (PNG specification 11.3.4.2) the record keeps,
+ * and the fields they fill. "Creation Time" is left out: its format is free.
+ */
+const TEXT_KEYWORDS: Readonly<Record<string, keyof NonNullable<PngChunks["text"]>>> = {
+  Software: "software",
+  Copyright: "copyright",
+  Author: "artist",
+  Title: "title",
+};
+
+/** Longest text chunk read: a keyword, a few header bytes and a field's worth of text. */
+const MAX_TEXT_CHUNK_BYTES = 4096;
 
 /** Chunks walked before the first IDAT, or back from IEND; real files have a few dozen at most. */
 const MAX_PNG_CHUNKS = 1024;
@@ -64,7 +82,8 @@ export function pngPixelFormat(head: Uint8Array): { bitDepth: number; colorType:
 
 /**
  * One walk over the chunks after IHDR, skipping payloads by their declared
- * length. Before the first IDAT: acTL (APNG) and eXIf; with no eXIf there,
+ * length. Before the first IDAT: acTL (APNG), eXIf, and the text chunks
+ * under the keywords in {@link TEXT_KEYWORDS}; with no eXIf there,
  * one is looked for among the chunks after the image data, as exiftool does.
  * An animated PNG's walk goes on to IEND, adding up the fcTL delays
  * (`delay_num / delay_den`, a zero denominator meaning hundredths); a still
@@ -114,6 +133,12 @@ export async function readPngChunks(reader: BlockReader): Promise<PngChunks> {
     } else if (chunk.type === "eXIf" && !inData && !found.exif) {
       const size = boundedLength(chunk.length, MAX_STRUCTURE_BYTES, "PNG eXIf chunk");
       found.exif = withoutExifPrefix(await readExactly(reader, chunk.offset + 8, size, "PNG eXIf chunk"));
+    } else if ((chunk.type === "tEXt" || chunk.type === "iTXt") && !inData) {
+      const payload = await reader.read(chunk.offset + 8, Math.min(chunk.length, MAX_TEXT_CHUNK_BYTES));
+      const entry = textEntry(chunk.type, payload);
+      const field = entry && TEXT_KEYWORDS[entry.keyword];
+      if (entry && field && found.text?.[field] === undefined)
+        found.text = { ...found.text, [field]: entry.text };
     } else if (chunk.type === "fcTL" && chunk.length >= 26) {
       const delay = viewOf(await readExactly(reader, chunk.offset + 8 + 20, 4, "PNG fcTL"));
       closed = { frames: closed.frames + 1, seconds };
@@ -123,6 +148,30 @@ export async function readPngChunks(reader: BlockReader): Promise<PngChunks> {
   if (ranOut && isAnimated(found) && closed.frames > 0)
     found.whole = { frames: closed.frames, duration: Math.round(closed.seconds * 1e6) / 1e6 };
   return found;
+}
+
+/**
+ * A tEXt chunk's keyword and Latin-1 text, or an iTXt chunk's keyword and
+ * UTF-8 text when it is stored uncompressed; undefined for anything else
+ * (a compressed iTXt, a keyword with no separator, empty text).
+ */
+function textEntry(type: string, payload: Uint8Array): { keyword: string; text: string } | undefined {
+  const separator = payload.indexOf(0);
+  if (separator < 1 || separator > 79) return undefined;
+  const keyword = textDecoder("latin1").decode(payload.subarray(0, separator));
+  let body = payload.subarray(separator + 1);
+  let encoding = "latin1";
+  if (type === "iTXt") {
+    // Compression flag and method, then a language tag and a translated keyword, each NUL-ended.
+    if (body[0] !== 0) return undefined;
+    const language = body.indexOf(0, 2);
+    const translated = language < 0 ? -1 : body.indexOf(0, language + 1);
+    if (translated < 0) return undefined;
+    body = body.subarray(translated + 1);
+    encoding = "utf-8";
+  }
+  const text = cleanString(textDecoder(encoding, { fatal: false }).decode(body));
+  return text === undefined ? undefined : { keyword, text };
 }
 
 function isAnimated(found: PngChunks): boolean {
