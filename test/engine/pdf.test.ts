@@ -403,6 +403,30 @@ describe("pdf extractor on large generated files", () => {
     expect(result.warnings.join(" ")).toMatch(/scanning/);
   });
 
+  it("calls a file cut before its trailer truncated, keeping what the scan found", async () => {
+    // Prepare: every object whole, the xref table, trailer and %%EOF cut off.
+    const { bytes } = generatePdf(3, { xrefStream: false, pageBytes: 50, title: "Cut" });
+    const text = Buffer.from(bytes).toString("latin1");
+    const cut = Buffer.from(text.slice(0, text.lastIndexOf("xref")), "latin1");
+    // Act
+    const result = await extract(new BufferSource(cut, "cut.pdf"));
+    // Assess
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe("truncated: no startxref or %%EOF at the end of the file");
+    expect(result.pdf).toMatchObject({ pages: 3 });
+    expect(result.warnings.join(" ")).toMatch(/scanning/);
+  });
+
+  it("keeps a file repaired by scanning ok when it ends with %%EOF", async () => {
+    const { bytes } = generatePdf(3, { xrefStream: false, pageBytes: 50, title: "Whole" });
+    const text = Buffer.from(bytes)
+      .toString("latin1")
+      .replace(/startxref\n\d+/, "startxref\n999999999");
+    const result = await extract(new BufferSource(Buffer.from(text, "latin1"), "repaired.pdf"));
+    expect(result.status).toBe("ok");
+    expect(result.pdf).toMatchObject({ pages: 3, title: "Whole" });
+  });
+
   it("stops when an object stream's /Length points into the stream itself", async () => {
     const { bytes } = generatePdf(2, { xrefStream: true, pageBytes: 10, title: "Cycle" });
     const text = Buffer.from(bytes).toString("latin1");

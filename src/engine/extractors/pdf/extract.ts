@@ -114,7 +114,8 @@ export async function extractPdf(ctx: ExtractContext): Promise<Sections> {
       `truncated: the file has ${file.size} bytes of the ${declaredSize} its linearization dictionary states`,
     );
   }
-  // What was read is kept; a file whose end is gone is still called partial, not ok. One cut in an
+  // What was read is kept; a file whose end is gone is still called partial, not ok: its lost trailer may
+  // have held /Encrypt and /Info, so `encrypted: false` and a missing title prove nothing. One cut in an
   // incremental update reads as the revision before it, whose startxref is the last one left.
   const cut = await truncation(file);
   if (cut) throw new ContentError(cut);
