@@ -1,4 +1,5 @@
-import { join, resolve } from "node:path";
+import { lstat, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { TerminalLogger } from "../cli/terminal-logger.js";
@@ -132,6 +133,36 @@ async function openJournal(file: string): ReturnType<typeof EventJournal.open> {
 }
 
 /**
+ * The outermost folder of `path` that is not there yet (`path` itself, or a
+ * parent), which a start makes; undefined when the whole path exists, or
+ * when what is there is no folder to make one in (a file) and nothing would
+ * be made.
+ */
+async function folderToBeMade(path: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  for (let folder = path; ; folder = dirname(folder)) {
+    try {
+      await lstat(folder);
+      return missing;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") return missing;
+    }
+    missing = folder;
+    if (dirname(folder) === folder) return missing;
+  }
+}
+
+/**
+ * Removes the folder a start made, once the start has failed. A failure to
+ * remove it is not reported: the start's own error is the one to say. A
+ * server thread ending as this runs may still write a file, hence the retries.
+ */
+async function removeMadeFolder(folder: string | undefined): Promise<void> {
+  if (folder === undefined) return;
+  await rm(folder, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+}
+
+/**
  * S3, DynamoDB and the pipeline on one laptop: an embedded S3 server, an
  * embedded DynamoDB server (persisted under the data folder), and a
  * dispatcher that turns every object change in the watched bucket into the
@@ -159,6 +190,8 @@ export class LocalStack {
     readonly tableName: string,
     readonly dataDir: string,
     readonly derivedPrefix: string,
+    /** The data folder (or its outermost new parent) this start made, for {@link abandon}. */
+    private readonly madeDataDir: string | undefined,
   ) {}
 
   /** The journal of this stack's events accepted and not yet finished (see event-journal.ts). */
@@ -176,8 +209,28 @@ export class LocalStack {
     return join(this.dataDir, "dead-letter.jsonl");
   }
 
+  /**
+   * Starts the stack. A start that fails leaves no new folder behind: the
+   * data folder, and its parents, are removed if this start made them (a
+   * port found taken only when a server listens would otherwise leave an
+   * empty `.catalog/`); a folder that was there before is left as it was.
+   */
   static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
     const dataDir = resolve(options.dataDir ?? LOCAL_DEFAULTS.dataDir);
+    const made = await folderToBeMade(dataDir);
+    try {
+      return await LocalStack.open(dataDir, made, options);
+    } catch (error) {
+      await removeMadeFolder(made);
+      throw error;
+    }
+  }
+
+  private static async open(
+    dataDir: string,
+    madeDataDir: string | undefined,
+    options: LocalStackOptions,
+  ): Promise<LocalStack> {
     const bucket = options.bucket ?? LOCAL_DEFAULTS.bucket;
     const tableName = options.tableName ?? LOCAL_DEFAULTS.tableName;
     const derivedPrefix = options.derivedPrefix ?? LOCAL_DEFAULTS.derivedPrefix;
@@ -270,6 +323,7 @@ export class LocalStack {
         tableName,
         dataDir,
         derivedPrefix,
+        madeDataDir,
       );
     } catch (error) {
       // The error that stopped the start is the one to report; one from closing would hide it.
@@ -293,6 +347,16 @@ export class LocalStack {
     this.s3Client.destroy();
     this.dynamodbClient.destroy();
     await Promise.all([this.s3.close(), this.dynamodb.close()]);
+  }
+
+  /**
+   * Closes a stack its caller could not go on to use (`catalog dev` whose
+   * HTTP port was taken), and removes the data folder if this start made it,
+   * as a start that fails does.
+   */
+  async abandon(): Promise<void> {
+    await this.close();
+    await removeMadeFolder(this.madeDataDir);
   }
 
   /**

@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -82,6 +83,57 @@ it.skipIf(!existsSync("/proc/self"))(
       "catalog: cannot use /proc/no-such-folder/dynamodb for the DynamoDB server: ENOENT: no such file or directory, mkdir '/proc/no-such-folder' (choose another folder with --data-dir)\n",
     );
   },
+);
+
+/** Holds a port of 127.0.0.1 as another program would, so a server that starts on it finds it taken. */
+async function holdPort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+it.each([
+  ["--s3-port", "S3 server"],
+  ["--dynamodb-port", "DynamoDB server"],
+  ["--http-port", "HTTP API"],
+])(
+  "catalog dev whose %s is taken by another program leaves no new data folder behind",
+  async (flag, service) => {
+    const parent = await mkdtemp(join(tmpdir(), "catalog-dev-"));
+    const held = await holdPort();
+    try {
+      // Prepare: a data folder two levels below what exists, and one that exists with a file of the user's.
+      const fresh = join(parent, "new", "data");
+      const existing = join(parent, "existing");
+      await mkdir(existing);
+      await writeFile(join(existing, "notes.txt"), "mine");
+      const ports = {
+        "--s3-port": "0",
+        "--dynamodb-port": "0",
+        "--http-port": "0",
+        [flag]: String(held.port),
+      };
+
+      for (const dataDir of [fresh, existing]) {
+        // Act
+        const result = await runCatalog(["dev", ...Object.entries(ports).flat(), "--data-dir", dataDir], {
+          timeoutMs: 15_000,
+        });
+
+        // Assess
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr).toBe(
+          `catalog: port ${held.port} for the ${service} is already in use (choose another with ${flag})\n`,
+        );
+      }
+      expect(existsSync(join(parent, "new"))).toBe(false);
+      expect(await readFile(join(existing, "notes.txt"), "utf8")).toBe("mine");
+    } finally {
+      held.server.close();
+      await rm(parent, { recursive: true, force: true });
+    }
+  },
+  40_000,
 );
 
 /** Events the stack has accepted and not finished, from its health endpoint. */

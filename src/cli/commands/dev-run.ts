@@ -117,7 +117,7 @@ export async function runDev(flags: DevFlags): Promise<void> {
   try {
     http = await listen(app, flags.httpPort);
   } catch (error) {
-    await stack.close();
+    await stack.abandon();
     if (error instanceof PortInUseError) throw new CliError(error.message);
     throw error;
   }
