@@ -80,7 +80,12 @@ export class DataFolderError extends Error {
   }
 }
 
-/** What making, opening or locking a folder fails with (LEVEL_LOCKED: another process has its database). */
+/**
+ * What making, opening or locking a folder fails with. LevelDB says its own
+ * codes: LEVEL_LOCKED (another process has its database), LEVEL_IO_ERROR (a
+ * file of it cannot be written or read, "Permission denied" on a folder not
+ * writable) and LEVEL_CORRUPTION (a damaged database).
+ */
 const FOLDER_ERROR_CODES = new Set([
   "EACCES",
   "EPERM",
@@ -94,6 +99,8 @@ const FOLDER_ERROR_CODES = new Set([
   "ELOOP",
   "ENAMETOOLONG",
   "LEVEL_LOCKED",
+  "LEVEL_IO_ERROR",
+  "LEVEL_CORRUPTION",
 ]);
 
 /** Starts one server, turning a taken port or an unusable folder into the error that names its flag. */

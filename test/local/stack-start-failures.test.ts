@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -77,6 +77,51 @@ describe("LocalStack.start that fails", () => {
       `cannot use ${file}/dynamodb for the DynamoDB server: ENOTDIR`,
     );
   });
+
+  it.each([
+    // CURRENT names the manifest LevelDB reads first: here one that is not there, then one that is no manifest.
+    ["missing", null, "IO error: {db}/MANIFEST-000009: No such file or directory"],
+    ["damaged", "not a manifest", "Corruption: no meta-nextfile entry in descriptor"],
+  ])(
+    "whose DynamoDB database is %s rejects, naming its folder and --data-dir",
+    async (name, manifest, reason) => {
+      const dataDir = join(directory, `database-${name}`);
+      const database = join(dataDir, "dynamodb");
+      await mkdir(database, { recursive: true });
+      await writeFile(join(database, "CURRENT"), "MANIFEST-000009\n");
+      if (manifest !== null) await writeFile(join(database, "MANIFEST-000009"), manifest);
+
+      const attempt = LocalStack.start({ dataDir, s3Port: 0, dynamodbPort: 0, logLevel: "SILENT" });
+
+      await expect(attempt).rejects.toThrow(DataFolderError);
+      await expect(attempt).rejects.toThrow(
+        `cannot use ${database} for the DynamoDB server: ${reason.replace("{db}", database)} (choose another folder with --data-dir)`,
+      );
+    },
+  );
+
+  // Root writes to a folder whatever its mode says: there this cannot be shown.
+  it.skipIf(process.getuid?.() === 0)(
+    "whose DynamoDB folder is not writable rejects, naming its folder and --data-dir",
+    async () => {
+      const dataDir = join(directory, "read-only");
+      const database = join(dataDir, "dynamodb");
+      const first = await LocalStack.start({ dataDir, s3Port: 0, dynamodbPort: 0, logLevel: "SILENT" });
+      await first.close();
+      await chmod(database, 0o555);
+      try {
+        const attempt = LocalStack.start({ dataDir, s3Port: 0, dynamodbPort: 0, logLevel: "SILENT" });
+        await expect(attempt).rejects.toThrow(DataFolderError);
+        await expect(attempt).rejects.toThrow(
+          new RegExp(
+            `^cannot use ${database} for the DynamoDB server: IO error: ${database}/\\S+: Permission denied \\(choose another folder with --data-dir\\)$`,
+          ),
+        );
+      } finally {
+        await chmod(database, 0o755);
+      }
+    },
+  );
 
   it("on the data folder of a running stack rejects, and the running one keeps its table", async () => {
     const dataDir = join(directory, "shared");
