@@ -17,6 +17,8 @@ export interface TargetFlags {
   s3Endpoint?: string;
   dynamodbEndpoint?: string;
   derivedPrefix?: string;
+  /** Accepted by every command (see {@link withTargetFlags}); only `dlq` calls it. */
+  api?: string;
 }
 
 /** Flags of a command that calls the local stack's HTTP API (`dlq`). */
@@ -100,6 +102,55 @@ export function sameTargetFlags(flags: TargetFlags & { api?: string }): string {
     .filter((flag): flag is [string, string] => flag[1] !== undefined)
     .map(([name, value]) => ` ${name} ${shellWord(value)}`)
     .join("");
+}
+
+/** Where a command looked for the local stack, and what it wanted of it. */
+export interface LocalStackPlace {
+  s3?: string;
+  dynamodb?: string;
+  api?: string;
+  bucket?: string;
+  table?: string;
+}
+
+/**
+ * How to start a local stack that answers where a command looked: `'npm
+ * start'` for the default places, else with the `catalog dev` flags that put
+ * its servers, bucket and table there; or, where no `catalog dev` can answer
+ * (it serves plain HTTP on 127.0.0.1, each server on a port of its own), why not.
+ *
+ * @example
+ * localStartHint({ s3: "http://127.0.0.1:14569" })
+ * // { command: "'npm start -- --s3-port 14569' (catalog dev --s3-port 14569)" }
+ */
+export function localStartHint(place: LocalStackPlace): { command: string } | { problem: string } {
+  const servers: [flag: string, endpointFlag: string, url: string | undefined, port: number][] = [
+    ["--s3-port", "--s3-endpoint", place.s3, LOCAL_DEFAULTS.s3Port],
+    ["--dynamodb-port", "--dynamodb-endpoint", place.dynamodb, LOCAL_DEFAULTS.dynamodbPort],
+    ["--http-port", "--api", place.api, LOCAL_DEFAULTS.httpPort],
+  ];
+  const ports = new Map<number, string>();
+  let flags = "";
+  for (const [flag, endpointFlag, url, defaultPort] of servers) {
+    if (url === undefined) continue;
+    // --api is not checked by the commands that do not call it: here it may be anything.
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    if (parsed?.protocol !== "http:" || !["127.0.0.1", "localhost"].includes(parsed.hostname))
+      return { problem: `${endpointFlag} ${url} is not on http://127.0.0.1, where 'catalog dev' serves` };
+    const port = Number(parsed.port || 80);
+    const other = ports.get(port);
+    if (other)
+      return {
+        problem: `${other} and ${endpointFlag} name one port, ${port}, and 'catalog dev' gives each server its own`,
+      };
+    ports.set(port, endpointFlag);
+    if (port !== defaultPort) flags += ` ${flag} ${port}`;
+  }
+  if (place.bucket !== undefined && place.bucket !== LOCAL_DEFAULTS.bucket)
+    flags += ` --bucket ${place.bucket}`;
+  if (place.table !== undefined && place.table !== LOCAL_DEFAULTS.tableName)
+    flags += ` --table ${shellWord(place.table)}`;
+  return { command: flags ? `'npm start --${flags}' (catalog dev${flags})` : "'npm start' (catalog dev)" };
 }
 
 /**

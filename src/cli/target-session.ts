@@ -25,7 +25,7 @@ export async function withTarget<T>(flags: TargetFlags, work: (target: Target) =
   } catch (error) {
     if (error instanceof CliError) throw error;
     if (USER_ERRORS.has((error as Error).name)) throw new CliError((error as Error).message);
-    return explainConnectionError(error, target);
+    return explainConnectionError(error, target, flags.api);
   } finally {
     target.close();
   }

@@ -11,7 +11,7 @@ import { bucketNameProblem } from "../s3/bucket-name.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { CliError } from "./cli-error.js";
 import { isNotTheProtocol } from "./sdk-errors.js";
-import { type TargetFlags, targetsAws, httpUrl as url } from "./target-flags.js";
+import { localStartHint, type TargetFlags, targetsAws, httpUrl as url } from "./target-flags.js";
 
 export type { TargetFlags };
 
@@ -166,23 +166,44 @@ function isMissingRegion(error: unknown): boolean {
   return causeChain(error).some((link) => /^Region is missing/.test((link as Error).message ?? ""));
 }
 
-/** Turns an unreachable local endpoint (or a missing table or bucket) into the one line a user needs. */
-export function explainConnectionError(error: unknown, target: Target): never {
+/**
+ * Turns an unreachable local endpoint (or a missing table or bucket) into the one line a user needs.
+ * `api` is the `--api` the command was given, which a stack to start should serve too.
+ */
+export function explainConnectionError(error: unknown, target: Target, api?: string): never {
   const chain = causeChain(error);
   const refused = chain.filter(
     (link) => (link as { code?: string }).code === "ECONNREFUSED" || /ECONNREFUSED/.test(String(link)),
   ) as { address?: string; port?: number }[];
+  // The start named is one that serves where this command looked: 'npm start' alone would start a
+  // stack on the default ports, and the command would find nothing there again.
+  // --api is named too, for the stack to serve it as well, unless this command's unused --api is no place
+  // 'catalog dev' could serve: then it is left out, as the command left it.
+  const servesApi = api !== undefined && "command" in localStartHint({ api });
+  const start = () =>
+    localStartHint({
+      ...target.endpoints,
+      ...(servesApi && { api }),
+      bucket: target.bucket,
+      table: target.tableName,
+    });
   if (target.mode === "local" && refused.length > 0) {
     // Named, since a stack started on other ports is running yet not here.
     const located = refused.find((link) => link.address && link.port);
-    const where = located ? `; nothing answers at http://${located.address}:${located.port}` : "";
-    throw new CliError(`the local stack is not running: start it with 'npm start' (catalog dev)${where}`);
+    const where = located ? `nothing answers at http://${located.address}:${located.port}` : "";
+    const hint = start();
+    throw new CliError(
+      "command" in hint
+        ? `the local stack is not running: start it with ${hint.command}${where && `; ${where}`}`
+        : `${where || "nothing answers"}, and no 'catalog dev' can answer there: ${hint.problem}`,
+    );
   }
   const names = chain.map((link) => (link as Error).name);
   // The local stack answers 503 only once Ctrl-C has stopped it taking changes (see `catalog dev`).
   if (target.mode === "local" && names.includes("ServiceUnavailable")) {
+    const hint = start();
     throw new CliError(
-      "the local stack is stopping and accepts no more changes: start it again with 'npm start' (catalog dev)",
+      `the local stack is stopping and accepts no more changes${"command" in hint ? `: start it again with ${hint.command}` : ""}`,
     );
   }
   const garbled = chain.find(isNotTheProtocol) as

@@ -9,13 +9,11 @@ import { REPO_ROOT } from "../support/corpus.js";
 
 const catalog = (...args: string[]) => runCatalog(args);
 
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
+/** A port of 127.0.0.1 bound to `server`: closed, nothing listens on it. */
+async function heldPort(): Promise<{ server: ReturnType<typeof createServer>; port: number }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return { server, port: (server.address() as { port: number }).port };
 }
 
 function expectOneLineError(result: CliRun, pattern: RegExp): void {
@@ -29,17 +27,22 @@ function expectOneLineError(result: CliRun, pattern: RegExp): void {
 }
 
 let down: string[];
+/** The ports of `down`: S3, DynamoDB, HTTP API. */
+let downPorts: [number, number, number];
 
 beforeAll(async () => {
   expect(existsSync(join(REPO_ROOT, "dist/cli/commands/upload.js")), "run `npm run build` first").toBe(true);
-  const port = await closedPort();
+  // Three ports, held at once so that they differ: as a stack started on other ports has them.
+  const servers = await Promise.all([0, 1, 2].map(() => heldPort()));
+  downPorts = servers.map(({ port }) => port) as [number, number, number];
+  await Promise.all(servers.map(({ server }) => new Promise((resolve) => server.close(resolve))));
   down = [
     "--s3-endpoint",
-    `http://127.0.0.1:${port}`,
+    `http://127.0.0.1:${downPorts[0]}`,
     "--dynamodb-endpoint",
-    `http://127.0.0.1:${port}`,
+    `http://127.0.0.1:${downPorts[1]}`,
     "--api",
-    `http://127.0.0.1:${port}`,
+    `http://127.0.0.1:${downPorts[2]}`,
   ];
 });
 
@@ -192,10 +195,47 @@ describe.concurrent("catalog CLI: an unreachable local stack is named, not dumpe
     [["dlq", "ls"]],
   ])("catalog %j", async (args) => {
     const result = await catalog(...args, ...down);
-    expectOneLineError(result, /the local stack is not running: start it with 'npm start'/);
+    // The start it names serves where the command looked: 'npm start' alone would start a stack elsewhere.
+    const [s3, dynamodb, http] = downPorts;
+    const flags =
+      args[0] === "dlq"
+        ? `--http-port ${http}`
+        : `--s3-port ${s3} --dynamodb-port ${dynamodb} --http-port ${http}`;
+    expectOneLineError(
+      result,
+      new RegExp(
+        `the local stack is not running: start it with 'npm start -- ${flags}' \\(catalog dev ${flags}\\)`,
+      ),
+    );
     // Where it looked, since a stack on other ports runs yet is not there.
-    expect(result.stderr).toContain(`; nothing answers at ${down[1]}`);
+    expect(result.stderr).toMatch(/; nothing answers at http:\/\/127\.0\.0\.1:\d+/);
     expect(result.code).toBe(1);
+  });
+
+  it("leaves out the flag of a server on its default port", async () => {
+    const result = await catalog("ls", "--s3-endpoint", "http://127.0.0.1:4569", ...down.slice(2));
+    const [, dynamodb, http] = downPorts;
+    expectOneLineError(result, new RegExp(`'npm start -- --dynamodb-port ${dynamodb} --http-port ${http}'`));
+  });
+
+  it.each([
+    [
+      ["ls", "--s3-endpoint", "http://127.0.0.1:{d}", "--dynamodb-endpoint", "http://127.0.0.1:{d}"],
+      "--s3-endpoint and --dynamodb-endpoint name one port, {d}, and 'catalog dev' gives each server its own",
+    ],
+    [
+      ["ls", "--s3-endpoint", "https://127.0.0.1:{s}", "--dynamodb-endpoint", "http://127.0.0.1:{d}"],
+      "--s3-endpoint https://127.0.0.1:{s} is not on http://127.0.0.1, where 'catalog dev' serves",
+    ],
+  ])("catalog %j names no start, as none could answer there", async (args, problem) => {
+    const [s3, dynamodb] = downPorts;
+    const fill = (text: string) => text.replaceAll("{s}", String(s3)).replaceAll("{d}", String(dynamodb));
+    const result = await catalog(...args.map(fill));
+    expectOneLineError(
+      result,
+      /nothing answers at http:\/\/127\.0\.0\.1:\d+, and no 'catalog dev' can answer there: /,
+    );
+    expect(result.stderr).toContain(fill(problem));
   });
 });
 

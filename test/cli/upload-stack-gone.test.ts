@@ -73,10 +73,12 @@ it("says how many files went up before the stack stopped answering", async () =>
   expect(code).toBe(1);
   expect(uploaded).toBeGreaterThan(4);
   expect(uploaded).toBeLessThan(count);
+  // The start it names serves where the upload went, not on the default ports.
+  const ports = `--s3-port ${new URL(running.s3Endpoint).port} --dynamodb-port ${new URL(running.dynamodbEndpoint).port}`;
   // A PUT cut off as the server closed may fail on its own first: a line of its own, before these.
   expect(stderr.trimEnd().split("\n").slice(-2)).toEqual([
     `catalog upload: stopped: ${uploaded} of ${count} file(s) uploaded, ${count - uploaded} not`,
-    `catalog: the local stack is not running: start it with 'npm start' (catalog dev); nothing answers at ${running.s3Endpoint}`,
+    `catalog: the local stack is not running: start it with 'npm start -- ${ports}' (catalog dev ${ports}); nothing answers at ${running.s3Endpoint}`,
   ]);
 }, 60_000);
 
@@ -117,9 +119,10 @@ it("stops at the first change the stopping stack refuses, and says so once", asy
     expect(code).toBe(1);
     expect(uploaded).toBeGreaterThan(4);
     expect(uploaded).toBeLessThan(count);
+    const port = new URL(stack.s3.endpoint).port;
     expect(stderr.trimEnd().split("\n")).toEqual([
       `catalog upload: stopped: ${uploaded} of ${count} file(s) uploaded, ${count - uploaded} not`,
-      "catalog: the local stack is stopping and accepts no more changes: start it again with 'npm start' (catalog dev)",
+      `catalog: the local stack is stopping and accepts no more changes: start it again with 'npm start -- --s3-port ${port}' (catalog dev --s3-port ${port})`,
     ]);
   } finally {
     await stack.stop();

@@ -3,7 +3,13 @@ import type { Command } from "commander";
 import type { DeadLetter, ReplayResult } from "../../local/dispatcher.js";
 import { CliError } from "../cli-error.js";
 import { formatTable, printJson } from "../format.js";
-import { type LocalApiFlags, localApiUrl, targetsAws, withLocalApiFlags } from "../target-flags.js";
+import {
+  type LocalApiFlags,
+  localApiUrl,
+  localStartHint,
+  targetsAws,
+  withLocalApiFlags,
+} from "../target-flags.js";
 
 interface DlqFlags extends LocalApiFlags {
   json?: boolean;
@@ -54,8 +60,12 @@ async function callApi<T>(
     }));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") {
+      // A start that serves the API where this call looked: 'npm start' alone would not, on another port.
+      const hint = localStartHint({ api: apiUrl });
       throw new CliError(
-        `the local stack is not running: start it with 'npm start' (catalog dev); nothing answers at ${apiUrl} (--api names the HTTP API of a stack on another port)`,
+        "command" in hint
+          ? `the local stack is not running: start it with ${hint.command}; nothing answers at ${apiUrl} (--api names the HTTP API of a stack on another port)`
+          : `nothing answers at ${apiUrl}, and no 'catalog dev' can answer there: ${hint.problem}`,
       );
     }
     throw new CliError(`cannot reach the local stack at ${apiUrl}: ${(error as Error).message}`);
