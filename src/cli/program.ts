@@ -45,8 +45,17 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     // and named as every other error of the program is (`catalog: ...`, where Commander writes `error: ...`).
     // Set before the commands are added, which copy it.
     .configureOutput({
+      // Commander puts its guess at a mistyped command or option on a line of its own; here it stays on
+      // the error's line, which terminalSafe would otherwise print with a visible \u000a in it.
       outputError: (text, write) =>
-        write(`${terminalSafe(text.trimEnd().replace(/^error: /, "catalog: "))}\n`),
+        write(
+          `${terminalSafe(
+            text
+              .trimEnd()
+              .replace(/^error: /, "catalog: ")
+              .replace(/\n(?=\(Did you mean )/, " "),
+          )}\n`,
+        ),
     });
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);

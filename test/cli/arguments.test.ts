@@ -157,6 +157,9 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],
     [["reprocess", "--bogus"], /unknown option '--bogus'/],
     [["dlq", "drain"], /unknown command 'drain'/],
+    // Commander's guess at a typo, on the error's own line.
+    [["lss"], /^catalog: unknown command 'lss' \(Did you mean ls\?\)$/],
+    [["ls", "--lmit", "3"], /^catalog: unknown option '--lmit' \(Did you mean --limit\?\)$/],
     [["worker"], /^catalog: no queue: pass --queue URL or set CATALOG_QUEUE_URL$/],
     [["worker", "--queue", "http://127.0.0.1:9/q", "--log-level", "loud"], /expected one of DEBUG, INFO/],
     [
