@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, runCatalog, withoutTargetVariables } from "../support/cli.js";
 import { REPO_ROOT } from "../support/corpus.js";
+import { startServers, type TestServers } from "../support/servers.js";
 
 /** Runs the built CLI with no AWS_ or CATALOG_ variable of this process, plus `env`. */
 function catalog(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
@@ -74,5 +75,33 @@ describe.concurrent("catalog dlq: options", () => {
     const result = await catalog(["dlq", "ls", "--api", "localhost:3000"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("catalog: --api must be an http(s) URL, got 'localhost:3000'\n");
+  });
+});
+
+describe("catalog dlq: an --api that names another of the stack's servers", () => {
+  let servers: TestServers;
+  beforeAll(async () => {
+    servers = await startServers();
+  });
+  afterAll(async () => {
+    await servers?.stop();
+  });
+
+  // S3 answers 404 in XML; DynamoDB answers a GET with 200 and a line of text, which read as the
+  // API's answer was a TypeError's message.
+  it.each([
+    ["S3", "ls", "GET /api/dlq"],
+    ["S3", "replay", "POST /api/dlq/replay"],
+    ["DynamoDB", "ls", "GET /api/dlq"],
+    ["DynamoDB", "replay", "POST /api/dlq/replay"],
+  ])("the %s server: dlq %s says it is not the HTTP API, in one line", async (service, command, call) => {
+    const api = service === "S3" ? servers.s3Endpoint : servers.dynamodbEndpoint;
+    const result = await catalog(["dlq", command, "--api", api]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^catalog: ${api} answered ${call}, but not as the local stack's HTTP API does \\(HTTP \\d+\\): is --api the address of the HTTP API that 'catalog dev' prints\\?\n$`,
+      ),
+    );
   });
 });

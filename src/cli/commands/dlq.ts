@@ -30,12 +30,14 @@ const LIST_SILENCE_MS = 15_000;
  * Calls the local stack's HTTP API; the dead-letter file is the running stack's to read and rewrite.
  * node:http rather than fetch: fetch gives up on a response whose headers take over 300 s, and a replay
  * of a large file answers only once every letter has been delivered again. `silenceMs`, when given,
- * ends the call once the connection has been quiet that long.
+ * ends the call once the connection has been quiet that long. `isAnswer` tells the API's answer from
+ * another server's: --api pointed at the stack's S3 or DynamoDB port gets an answer too, of another shape.
  */
 async function callApi<T>(
   apiUrl: string,
   method: "GET" | "POST",
   path: string,
+  isAnswer: (body: Partial<T>) => boolean,
   silenceMs?: number,
 ): Promise<T> {
   let status: number;
@@ -70,16 +72,19 @@ async function callApi<T>(
     }
     throw new CliError(`cannot reach the local stack at ${apiUrl}: ${(error as Error).message}`);
   }
-  let body: T & { error?: string };
+  let body: Partial<T> & { error?: unknown };
   try {
-    body = JSON.parse(text) as T & { error?: string };
+    body = JSON.parse(text) ?? {};
   } catch {
-    body = {} as T & { error?: string };
+    body = {};
   }
-  if (status < 200 || status > 299) {
-    throw new CliError(`${method} ${path} failed: ${status} ${body.error ?? "no answer in JSON"}`);
-  }
-  return body;
+  if (status >= 200 && status <= 299 && isAnswer(body)) return body as T;
+  // The API says what went wrong in `error`; another server answers in its own words, or not in JSON.
+  if ((status < 200 || status > 299) && typeof body.error === "string")
+    throw new CliError(`${method} ${path} failed: ${status} ${body.error}`);
+  throw new CliError(
+    `${apiUrl} answered ${method} ${path}, but not as the local stack's HTTP API does (HTTP ${status}): is --api the address of the HTTP API that 'catalog dev' prints?`,
+  );
 }
 
 /** One stderr line for the lines of the dead-letter file that are no event, which no listing can show. */
@@ -146,6 +151,7 @@ async function runLs(flags: DlqFlags): Promise<void> {
       apiUrl,
       "GET",
       "/api/dlq",
+      (body) => Array.isArray(body.items),
       LIST_SILENCE_MS,
     );
     if (flags.json) printJson(items);
@@ -161,7 +167,12 @@ async function runLs(flags: DlqFlags): Promise<void> {
 
 async function runReplay(flags: DlqFlags): Promise<void> {
   await onLocalStack(flags, async (apiUrl) => {
-    const result = await callApi<ReplayResult>(apiUrl, "POST", "/api/dlq/replay");
+    const result = await callApi<ReplayResult>(
+      apiUrl,
+      "POST",
+      "/api/dlq/replay",
+      (body) => typeof body.replayed === "number" && typeof body.failed === "number",
+    );
     const unreadable = result.unreadable ?? 0;
     if (flags.json) printJson(result);
     else process.stdout.write(`replayed ${result.replayed}, still failing ${result.failed}\n`);
