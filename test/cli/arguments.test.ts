@@ -156,7 +156,13 @@ describe.concurrent("catalog CLI: bad arguments are one line and a non-zero exit
     [["backfill", "--concurrency", "zero"], /expected a positive integer/],
     [["backfill", "--policy-file", "/no/such/policy.json"], /policy/i],
     [["reprocess", "--bogus"], /unknown option '--bogus'/],
-    [["dlq", "drain"], /unknown command 'drain'/],
+    [["dlq", "drain"], /^catalog: unknown command 'drain' for dlq: expected ls or replay$/],
+    // A forgotten command: its options are no unknown option of dlq's own.
+    [
+      ["dlq", "--api", "http://127.0.0.1:9"],
+      /^catalog: dlq needs a command: ls or replay, with its options after it/,
+    ],
+    [["dlq"], /^catalog: dlq needs a command/],
     // Commander's guess at a typo, on the error's own line.
     [["lss"], /^catalog: unknown command 'lss' \(Did you mean ls\?\)$/],
     [["ls", "--lmit", "3"], /^catalog: unknown option '--lmit' \(Did you mean --limit\?\)$/],

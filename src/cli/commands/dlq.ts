@@ -190,7 +190,19 @@ async function runReplay(flags: DlqFlags): Promise<void> {
 export function registerDlq(program: Command): void {
   const dlq = program
     .command("dlq")
-    .description("events that failed every delivery attempt (the local stack's dead-letter file)");
+    .description("events that failed every delivery attempt (the local stack's dead-letter file)")
+    // Reached only without one of its commands: `dlq --api URL` is a forgotten `ls`, which Commander would
+    // call an unknown option, and `dlq drain` a mistyped one.
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((_flags: unknown, command: Command) => {
+      const [first] = command.args;
+      throw new CliError(
+        first === undefined || first.startsWith("-")
+          ? "dlq needs a command: ls or replay, with its options after it (catalog dlq ls --api URL)"
+          : `unknown command '${first}' for dlq: expected ls or replay`,
+      );
+    });
   withLocalApiFlags(
     dlq
       .command("ls")
