@@ -51,7 +51,13 @@ export interface ExifInfo {
   model?: string;
   lens?: string;
   software?: string;
-  /** DateTimeOriginal as ISO 8601; with offset when the file records one. */
+  /**
+   * When the picture was taken, as ISO 8601: EXIF DateTimeOriginal, else EXIF
+   * DateTimeDigitized (each with its EXIF offset when the file records one),
+   * else XMP's exif:DateTimeOriginal, photoshop:DateCreated or xmp:CreateDate
+   * (with the zone the packet states; an XMP date may be a day alone, `YYYY-MM-DD`).
+   * Never a modification date (EXIF DateTime, xmp:ModifyDate), which edits rewrite.
+   */
   takenAt?: string;
   /** Exposure time in seconds. */
   exposureTime?: number;

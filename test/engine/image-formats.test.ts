@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BufferSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
 import { TIFF_EXIF_HEAD_BYTES } from "../../src/engine/extractors/image/tiff.js";
-import { xmpOrientation } from "../../src/engine/extractors/image/xmp.js";
+import { readXmp, xmpDate } from "../../src/engine/extractors/image/xmp.js";
 import { concatBytes } from "../support/bytes.js";
 import { corpusFile } from "../support/corpus.js";
 
@@ -125,7 +125,7 @@ describe("XMP orientation", () => {
     ["an EXIF-namespace look-alike", '<rdf:Description exif:Orientation="6"/>', undefined],
   ])("reads %s", (_, inner, expected) => {
     // Act
-    const orientation = xmpOrientation(new TextEncoder().encode(DESCRIPTION(inner)), () => {});
+    const { orientation } = readXmp(new TextEncoder().encode(DESCRIPTION(inner)), () => {});
 
     // Assess
     expect(orientation).toBe(expected);
@@ -137,7 +137,7 @@ describe("XMP orientation", () => {
     const packet = DESCRIPTION(`<rdf:Description tiff:Orientation="${value}"/>`);
 
     // Act
-    const orientation = xmpOrientation(new TextEncoder().encode(packet), (m) => warnings.push(m));
+    const { orientation } = readXmp(new TextEncoder().encode(packet), (m) => warnings.push(m));
 
     // Assess
     expect(orientation).toBeUndefined();
@@ -151,10 +151,10 @@ describe("XMP orientation", () => {
 
     // Act: nothing counts a regular expression's steps; one that backtracks catastrophically hangs here,
     // and vitest's per-test timeout (vitest.config.ts) ends the test.
-    const orientation = xmpOrientation(packet, (message) => warnings.push(message));
+    const reading = readXmp(packet, (message) => warnings.push(message));
 
     // Assess
-    expect(orientation).toBeUndefined();
+    expect(reading).toEqual({});
     expect(warnings).toEqual([]);
   });
 
@@ -198,6 +198,102 @@ describe("XMP orientation", () => {
     // Assess
     expect(result.status).toBe("error");
     expect(result.reason).toMatch(/truncated/);
+  });
+});
+
+describe("XMP date taken and camera", () => {
+  it.each([
+    [
+      "exif:DateTimeOriginal before photoshop:DateCreated and xmp:CreateDate",
+      '<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreateDate="2020-01-03T00:00:00Z" photoshop:DateCreated="2020-01-02"><exif:DateTimeOriginal>2020-01-01T10:11:12.5+09:00</exif:DateTimeOriginal></rdf:Description>',
+      "2020-01-01T10:11:12.5+09:00",
+    ],
+    [
+      "photoshop:DateCreated, to the day, before xmp:CreateDate",
+      '<rdf:Description xmp:CreateDate="2020-01-03T00:00:00Z" photoshop:DateCreated="2020-01-02"/>',
+      "2020-01-02",
+    ],
+    [
+      "xmp:CreateDate stopping at minutes",
+      '<rdf:Description xmp:CreateDate="2020-01-03T04:05"/>',
+      "2020-01-03T04:05:00",
+    ],
+    [
+      "xmp:CreateDate under another prefix",
+      '<rdf:Description xmlns:xap="http://ns.adobe.com/xap/1.0/" xap:CreateDate="2020-01-03T04:05:06-03:00"/>',
+      "2020-01-03T04:05:06-03:00",
+    ],
+    ["an EXIF-style date", '<rdf:Description xmp:CreateDate="2020:01:03 04:05:06"/>', "2020-01-03T04:05:06"],
+    [
+      "a year alone, then the next candidate",
+      '<rdf:Description photoshop:DateCreated="2003" xmp:CreateDate="2003-05-06T07:08:09Z"/>',
+      "2003-05-06T07:08:09Z",
+    ],
+    [
+      "only dates that change with edits",
+      '<rdf:Description xmp:ModifyDate="2020-01-03T04:05:06Z" xmp:MetadataDate="2020-01-03T04:05:06Z"/>',
+      undefined,
+    ],
+    ["a look-alike prefix", '<rdf:Description myxmp:CreateDate="2020-01-03T04:05:06Z"/>', undefined],
+  ])("takes %s", (_, inner, expected) => {
+    // Act
+    const { takenAt } = readXmp(new TextEncoder().encode(DESCRIPTION(inner)), () => {});
+
+    // Assess
+    expect(takenAt).toBe(expected);
+  });
+
+  it.each([
+    ["2005-09-07T15:07:40-07:00", "2005-09-07T15:07:40-07:00"],
+    ["2009-08-04T10:35:03Z", "2009-08-04T10:35:03Z"],
+    ["2003-08-31", "2003-08-31"],
+    ["2003-08", undefined],
+    ["2003-13-01", undefined],
+    ["2003-01-01T25:00:00Z", undefined],
+    ["0000-00-00T00:00:00", undefined],
+  ])("xmpDate(%j) is %j", (value, expected) => {
+    expect(xmpDate(value)).toBe(expected);
+  });
+
+  it("fills the camera of a JPEG without EXIF from tiff:Make and tiff:Model", async () => {
+    // Prepare: a JPEG with no EXIF block and an XMP packet naming the camera in both forms.
+    const jpeg = readFileSync(corpusFile("exifpy-landscape_1.jpg"));
+    const segment = xmpSegment(
+      DESCRIPTION(
+        '<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Make="Nikon" xmp:CreateDate="2021-02-03T04:05:06+01:00"><tiff:Model>Cámara 1</tiff:Model></rdf:Description>',
+      ),
+    );
+
+    // Act
+    const result = await extractBytes(withSegmentAfterSoi(jpeg, segment), "camera.jpg");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.image?.exif).toMatchObject({
+      make: "Nikon",
+      model: "Cámara 1",
+      takenAt: "2021-02-03T04:05:06+01:00",
+    });
+  });
+
+  it("keeps the EXIF camera and date when the XMP packet states others", async () => {
+    // Prepare: the fixture's EXIF names a Canon EOS 40D taken 2008-05-30 15:56:01.
+    const jpeg = readFileSync(corpusFile("exifpy-Canon_40D.jpg"));
+    const segment = xmpSegment(
+      DESCRIPTION(
+        '<rdf:Description tiff:Make="Other" tiff:Model="Else" xmp:CreateDate="2021-02-03T04:05:06Z"/>',
+      ),
+    );
+
+    // Act
+    const result = await extractBytes(withSegmentAfterSoi(jpeg, segment), "both.jpg");
+
+    // Assess
+    expect(result.image?.exif).toMatchObject({
+      make: "Canon",
+      model: "Canon EOS 40D",
+      takenAt: "2008-05-30T15:56:01.00",
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BufferSource, FileSource } from "../../src/engine/byte-source/byte-source.js";
 import { extract } from "../../src/engine/engine.js";
@@ -425,6 +426,68 @@ describe("hostile EXIF values", () => {
     ["    :  :     :  :  ", undefined, undefined, undefined],
   ])("takenAtOf(%s, %s, %s) is %s", (date, offset, sub, expected) => {
     expect(takenAtOf(date, offset, sub)).toBe(expected);
+  });
+});
+
+describe("date taken when EXIF has no DateTimeOriginal", () => {
+  // exiftool -G1 on each file: XMP-exif:DateTimeOriginal, XMP-photoshop:DateCreated, XMP-xmp:CreateDate, in that order.
+  it.each([
+    ["exifpy-BlueSquare.jpg", "JPEG, EXIF without dates but ModifyDate", "2005-09-07T15:07:40-07:00"],
+    ["exifpy-image01137.jpg", "JPEG without EXIF", "2009-09-14T11:08:06+02:00"],
+    ["exifpy-image02206.jpg", "JPEG without EXIF", "2009-08-04T10:35:03Z"],
+    ["exifpy-long_description.jpg", "JPEG, photoshop:DateCreated to the day", "2003-08-31"],
+    ["filetype-fixture-big-endian.tif", "TIFF tag 700", "2014-01-19T04:04:26+01:00"],
+    ["filetype-fixture-itxt.png", "PNG iTXt XML:com.adobe.xmp", "2020-01-27T14:08:33+01:00"],
+    ["filetype-fixture.psd", "Photoshop image resource 1060", "2014-01-19T04:04:26+01:00"],
+  ])("%s (%s) takes it from XMP", (name, _, takenAt) => {
+    expect(result(name).image?.exif?.takenAt).toBe(takenAt);
+  });
+
+  it("gives none for a file whose only dates are modification dates (EXIF DateTime, xmp:ModifyDate)", () => {
+    expect(result("exifpy-67-0_length_string.jpg").image?.exif?.takenAt).toBeUndefined();
+  });
+
+  it("falls back to DateTimeDigitized with its own offset and sub-seconds", async () => {
+    // Prepare: a scanner-style JPEG stating only when it was digitized (exiftool: CreateDate 2019:04:05 06:07:08,
+    // OffsetTimeDigitized +05:30, SubSecTimeDigitized 25), and a DateTime that must not be used.
+    const jpeg = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#808080" } })
+      .jpeg()
+      .withExif({
+        IFD0: { Make: "Scanner Co", DateTime: "2024:01:01 00:00:00" },
+        IFD2: {
+          DateTimeDigitized: "2019:04:05 06:07:08",
+          OffsetTimeDigitized: "+05:30",
+          SubSecTimeDigitized: "25",
+        },
+      })
+      .toBuffer();
+
+    // Act
+    const scanned = await extract(new BufferSource(jpeg, "scan.jpg"), { name: "scan.jpg" });
+
+    // Assess
+    expect(scanned.image?.exif).toEqual({ make: "Scanner Co", takenAt: "2019-04-05T06:07:08.25+05:30" });
+  });
+
+  it("prefers DateTimeOriginal, with its own offset, to DateTimeDigitized", async () => {
+    // Prepare
+    const jpeg = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#808080" } })
+      .jpeg()
+      .withExif({
+        IFD2: {
+          DateTimeOriginal: "2019:04:05 06:07:08",
+          OffsetTimeOriginal: "-03:00",
+          DateTimeDigitized: "2020:01:01 00:00:00",
+          OffsetTimeDigitized: "+05:30",
+        },
+      })
+      .toBuffer();
+
+    // Act
+    const taken = await extract(new BufferSource(jpeg, "taken.jpg"), { name: "taken.jpg" });
+
+    // Assess
+    expect(taken.image?.exif?.takenAt).toBe("2019-04-05T06:07:08-03:00");
   });
 });
 

@@ -158,6 +158,34 @@ describe("TIFF values stored far from their directories", () => {
     },
   );
 
+  it("takes DateTimeDigitized and OffsetTimeDigitized stored far away when DateTimeOriginal is absent", async () => {
+    // Prepare: the Exif IFD's DateTimeOriginal (0x9003) and OffsetTimeOriginal (0x9011) renumbered as
+    // DateTimeDigitized (0x9004) and OffsetTimeDigitized (0x9012); IFD0's DateTime (2024:05:07) stays.
+    const tiff = tiffWithDirectoriesAtTheEnd(true, {
+      height: 512,
+      extra: (layout) => {
+        const ifd0 = layout.bytes.readUInt32LE(4);
+        let exifIfd = 0;
+        for (let i = 0; i < layout.bytes.readUInt16LE(ifd0); i++) {
+          const field = ifd0 + 2 + i * 12;
+          if (layout.bytes.readUInt16LE(field) === 0x8769) exifIfd = layout.bytes.readUInt32LE(field + 8);
+        }
+        for (let i = 0; i < layout.bytes.readUInt16LE(exifIfd); i++) {
+          const field = exifIfd + 2 + i * 12;
+          const tag = layout.bytes.readUInt16LE(field);
+          if (tag === 0x9003 || tag === 0x9011) layout.bytes.writeUInt16LE(tag + 1, field);
+        }
+      },
+    });
+
+    // Act
+    const result = await extractBytes(tiff, "scan.tif");
+
+    // Assess
+    expect(result.status).toBe("ok");
+    expect(result.image?.exif?.takenAt).toBe("2024-05-06T07:08:09+02:00");
+  });
+
   it("leaves out a value larger than the read budget, with a warning, and keeps the rest", async () => {
     // Prepare: an ImageDescription of 300 KiB, written after the strip.
     const at = STRIP_OFFSET + STRIP_BYTES + 1024;

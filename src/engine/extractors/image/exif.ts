@@ -136,7 +136,8 @@ const STRING_FIELDS: readonly (readonly [keyof ExifInfo, string, number])[] = [
 
 /**
  * Tags, by directory, whose values {@link exifReadingOf} turns into fields
- * (Orientation, ExposureTime, FNumber, ISO, the DateTimeOriginal family,
+ * (Orientation, ExposureTime, FNumber, ISO, the DateTimeOriginal and
+ * DateTimeDigitized families,
  * FocalLength, PixelX/YDimension, GPS position and altitude): the values a
  * reader that cannot hand exifr the whole file must fetch, and all it need fetch.
  */
@@ -148,9 +149,12 @@ export const RECORD_TAGS: Readonly<Record<"ifd0" | "exif" | "gps", ReadonlySet<n
     33437,
     34855,
     36867,
+    36868,
     36881,
+    36882,
     37386,
     37521,
+    37522,
     40962,
     40963,
   ]),
@@ -169,6 +173,12 @@ export function exifReadingOf(tags: ExifTags, warn: (message: string) => void): 
   const takenAt = takenAtOf(tags.DateTimeOriginal, tags.OffsetTimeOriginal, tags.SubSecTimeOriginal);
   if (takenAt) exif.takenAt = takenAt;
   else if (tags.DateTimeOriginal !== undefined) warn("EXIF DateTimeOriginal is not a valid date");
+  // Without DateTimeOriginal, DateTimeDigitized (exifr's CreateDate) is when the picture was recorded:
+  // the same moment for a camera, the scan's for a scanner. DateTime (0x0132) is left out: editors rewrite it.
+  const digitized = takenAt
+    ? undefined
+    : takenAtOf(tags.CreateDate, tags.OffsetTimeDigitized, tags.SubSecTimeDigitized);
+  if (digitized) exif.takenAt = digitized;
 
   const numbers: [keyof ExifInfo, string][] = [
     ["exposureTime", "ExposureTime"],

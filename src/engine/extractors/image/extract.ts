@@ -1,11 +1,12 @@
 import { imageSize } from "image-size";
+import type { ByteRange } from "../../byte-source/block-reader.js";
 import { BlockReader } from "../../byte-source/block-reader.js";
 import { BufferSource } from "../../byte-source/byte-source.js";
 import { NETPBM_HEADER_BYTES, readNetpbmHeader } from "../../detect/signatures.js";
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, HEAD_WINDOW_BYTES, MAX_STRUCTURE_BYTES, withinFile } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
-import type { ImageInfo, Sections } from "../../types.js";
+import type { ExifInfo, ImageInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
 import { decodeMoov, type MovieHeader } from "../media/iso-bmff.js";
 import { readExactly, startsWith, viewOf } from "./byte-reading.js";
@@ -26,7 +27,7 @@ import { readPsdHeader } from "./psd.js";
 import { findSvgRoot, readSvgTitle, svgSizingTag } from "./svg.js";
 import { readJpegXrHeader, readTiffHeader } from "./tiff.js";
 import { readWebpStructure } from "./webp.js";
-import { xmpOrientation } from "./xmp.js";
+import { readXmp } from "./xmp.js";
 
 /** Format families this extractor decodes, keyed by detected MIME type. */
 export type ImageKind =
@@ -207,6 +208,36 @@ async function withExif(
   return publish(ctx, merged);
 }
 
+/**
+ * Fills from the XMP packet what the EXIF block left out: the orientation,
+ * the date taken (EXIF's two dates come first, see {@link ExifInfo.takenAt})
+ * and the camera. `packet` is the bytes, or where they lie, read only when
+ * something is missing, so a camera JPEG whose EXIF says it all costs no read.
+ */
+async function withXmp(
+  ctx: ExtractContext,
+  image: ImageInfo,
+  packet: Uint8Array | ByteRange | undefined,
+  what: string,
+): Promise<ImageInfo> {
+  const { orientation, exif } = image;
+  if (!packet || (orientation !== undefined && exif?.takenAt && exif.make && exif.model)) return image;
+  const bytes =
+    packet instanceof Uint8Array ? packet : await readExactly(ctx.reader, packet.offset, packet.length, what);
+  // A bad XMP orientation is worth a warning only when it is the one the record would use.
+  const xmp = readXmp(bytes, orientation === undefined ? ctx.warn : () => {});
+  const filled: ExifInfo = { ...exif };
+  for (const field of ["takenAt", "make", "model"] as const) {
+    const value = xmp[field];
+    if (filled[field] === undefined && value !== undefined) filled[field] = value;
+  }
+  return publish(ctx, {
+    ...image,
+    ...(orientation === undefined && xmp.orientation !== undefined && { orientation: xmp.orientation }),
+    ...(Object.keys(filled).length > 0 && { exif: filled }),
+  });
+}
+
 /** Says an animation cut short lasts as long as the frames whole in it. */
 function warnWholeFrames(ctx: ExtractContext, format: string, frames: number): void {
   ctx.warn(
@@ -220,19 +251,12 @@ function truncated(message: string): never {
 
 async function decodeJpeg(ctx: ExtractContext): Promise<ImageInfo> {
   const header = await readJpegHeader(ctx.reader);
-  let image = await withExif(
+  const withExifBlock = await withExif(
     ctx,
     { width: header.width, height: header.height, bitDepth: header.bitDepth, colorType: header.colorType },
     header.exif,
   );
-  if (image.orientation === undefined && header.xmp) {
-    const { offset, length } = header.xmp;
-    const orientation = xmpOrientation(
-      await readExactly(ctx.reader, offset, length, "JPEG XMP packet"),
-      ctx.warn,
-    );
-    if (orientation !== undefined) image = publish(ctx, { ...image, orientation });
-  }
+  const image = await withXmp(ctx, withExifBlock, header.xmp, "JPEG XMP packet");
   if (!endsWithEndMarker(await ctx.reader.tail(JPEG_TAIL_BYTES))) truncated("no JPEG end-of-image marker");
   return image;
 }
@@ -264,9 +288,10 @@ async function decodePng(ctx: ExtractContext): Promise<ImageInfo> {
   );
   // The EXIF block, when there is one, is the more precise record: text chunks fill only what it leaves out.
   const withText = chunks.text ? publish(ctx, { ...image, exif: { ...chunks.text, ...image.exif } }) : image;
+  const withPacket = await withXmp(ctx, withText, chunks.xmp, "PNG XMP packet");
   if (chunks.whole) warnWholeFrames(ctx, "APNG", chunks.whole.frames);
   if (!endsWithIend(await ctx.reader.tail(12))) truncated("no PNG IEND chunk at the end");
-  return withText;
+  return withPacket;
 }
 
 async function decodeGif(ctx: ExtractContext): Promise<ImageInfo> {
@@ -320,7 +345,7 @@ async function decodeTiff(ctx: ExtractContext): Promise<ImageInfo> {
   if (!width || !height) throw new ContentError("TIFF: no directory states the image size");
   // RAW files chain previews and thumbnails, not pages.
   const multiPage = !ctx.format.mime.startsWith("image/x-") && tiff.pages !== undefined;
-  const image = publish(ctx, {
+  const fromDirectories = publish(ctx, {
     width,
     height,
     ...((tiff.orientation ?? reading.orientation) !== undefined && {
@@ -331,6 +356,7 @@ async function decodeTiff(ctx: ExtractContext): Promise<ImageInfo> {
     ...(multiPage && { frames: tiff.pages, animated: false }),
     ...(Object.keys(exif).length > 0 && { exif }),
   });
+  const image = await withXmp(ctx, fromDirectories, tiff.xmp, "TIFF XMP packet");
   if (tiff.dataEnd !== undefined && tiff.dataEnd > ctx.reader.size) {
     truncated(`TIFF image data ends at ${tiff.dataEnd}, the file has ${ctx.reader.size} bytes`);
   }
@@ -417,11 +443,12 @@ async function decodePsd(ctx: ExtractContext): Promise<ImageInfo> {
   const size = sizeOf(await head(ctx), "PSD");
   publish(ctx, size);
   const header = await readPsdHeader(ctx.reader);
-  return withExif(
+  const image = await withExif(
     ctx,
     { width: size.width, height: size.height, bitDepth: header.bitDepth, colorType: header.colorType },
     header.exif,
   );
+  return withXmp(ctx, image, header.xmp, "PSD XMP packet");
 }
 
 /**

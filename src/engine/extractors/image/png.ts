@@ -1,9 +1,10 @@
-import type { BlockReader } from "../../byte-source/block-reader.js";
+import type { BlockReader, ByteRange } from "../../byte-source/block-reader.js";
 import { ContentError } from "../../errors.js";
 import { boundedLength, cleanString, MAX_STRUCTURE_BYTES, TAIL_WINDOW_BYTES } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { ExifInfo } from "../../types.js";
 import { fourCC, readExactly, startsWith, viewOf } from "./byte-reading.js";
+import { MAX_XMP_PACKET_BYTES } from "./xmp.js";
 
 /** What the PNG chunks after IHDR say. */
 export interface PngChunks {
@@ -17,6 +18,8 @@ export interface PngChunks {
   exifAfterData?: boolean;
   /** What the tEXt and uncompressed iTXt chunks before the image data say under the keywords the PNG specification names. */
   text?: Pick<ExifInfo, "software" | "copyright" | "artist" | "title">;
+  /** Where the packet of an uncompressed `XML:com.adobe.xmp` iTXt chunk before the image data lies (read only if needed). */
+  xmp?: ByteRange;
   /**
    * In an APNG that ends before IEND: the frames another fcTL follows (so
    * their data is whole), and their delays added up in seconds.
@@ -135,6 +138,12 @@ export async function readPngChunks(reader: BlockReader): Promise<PngChunks> {
       found.exif = withoutExifPrefix(await readExactly(reader, chunk.offset + 8, size, "PNG eXIf chunk"));
     } else if ((chunk.type === "tEXt" || chunk.type === "iTXt") && !inData) {
       const payload = await reader.read(chunk.offset + 8, Math.min(chunk.length, MAX_TEXT_CHUNK_BYTES));
+      const packetAt = chunk.type === "iTXt" && !found.xmp ? xmpPacketStart(payload) : undefined;
+      if (packetAt !== undefined) {
+        const length = Math.min(chunk.length - packetAt, MAX_XMP_PACKET_BYTES);
+        found.xmp = { offset: chunk.offset + 8 + packetAt, length };
+        continue;
+      }
       const entry = textEntry(chunk.type, payload);
       const field = entry && TEXT_KEYWORDS[entry.keyword];
       if (entry && field && found.text?.[field] === undefined)
@@ -172,6 +181,21 @@ function textEntry(type: string, payload: Uint8Array): { keyword: string; text: 
   }
   const text = cleanString(textDecoder(encoding, { fatal: false }).decode(body));
   return text === undefined ? undefined : { keyword, text };
+}
+
+const XMP_KEYWORD = [...new TextEncoder().encode("XML:com.adobe.xmp\0")];
+
+/**
+ * Where the text of an iTXt chunk under the XMP keyword starts in its
+ * payload, when it is stored uncompressed (as Adobe's and exiftool's writers
+ * store it); undefined for any other chunk.
+ */
+function xmpPacketStart(payload: Uint8Array): number | undefined {
+  if (!startsWith(payload, XMP_KEYWORD) || payload[XMP_KEYWORD.length] !== 0) return undefined;
+  // Compression flag and method, then a language tag and a translated keyword, each NUL-ended.
+  const language = payload.indexOf(0, XMP_KEYWORD.length + 2);
+  const translated = language < 0 ? -1 : payload.indexOf(0, language + 1);
+  return translated < 0 ? undefined : translated + 1;
 }
 
 function isAnimated(found: PngChunks): boolean {

@@ -8,6 +8,8 @@ export interface PsdHeader {
   colorType: string;
   /** The TIFF structure of image resource 1058 (EXIF data 1). */
   exif?: Uint8Array;
+  /** Image resource 1060, the XMP packet. */
+  xmp?: Uint8Array;
 }
 
 const COLOR_MODES: Record<number, string> = {
@@ -22,9 +24,10 @@ const COLOR_MODES: Record<number, string> = {
 };
 
 const EXIF_RESOURCE = 1058;
+const XMP_RESOURCE = 1060;
 
 /**
- * Reads the PSD header and walks the image resources section for EXIF.
+ * Reads the PSD header and walks the image resources section for EXIF and XMP.
  *
  * @example
  * const { colorType, exif } = await readPsdHeader(ctx.reader);
@@ -54,10 +57,9 @@ export async function readPsdHeader(reader: BlockReader): Promise<PsdHeader> {
     const size = view.getUint32(sizeAt);
     const dataAt = sizeAt + 4;
     if (dataAt + size > resources.byteLength) break;
-    if (id === EXIF_RESOURCE) {
-      result.exif = resources.subarray(dataAt, dataAt + size);
-      break;
-    }
+    if (id === EXIF_RESOURCE) result.exif ??= resources.subarray(dataAt, dataAt + size);
+    if (id === XMP_RESOURCE) result.xmp ??= resources.subarray(dataAt, dataAt + size);
+    if (result.exif && result.xmp) break;
     at = dataAt + size + (size & 1);
   }
   return result;

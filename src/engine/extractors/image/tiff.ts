@@ -1,10 +1,11 @@
-import type { BlockReader } from "../../byte-source/block-reader.js";
+import type { BlockReader, ByteRange } from "../../byte-source/block-reader.js";
 import { ContentError, LimitExceededError } from "../../errors.js";
 import { boundedLength, cleanString } from "../../limits.js";
 import { textDecoder } from "../../text-decoder.js";
 import type { ExifInfo } from "../../types.js";
 import { readExactly, viewOf } from "./byte-reading.js";
 import { RECORD_TAGS } from "./exif.js";
+import { MAX_XMP_PACKET_BYTES } from "./xmp.js";
 
 /** What a TIFF (or TIFF-based RAW) says about its main image. */
 export interface TiffHeader {
@@ -25,6 +26,8 @@ export interface TiffHeader {
    * Exif and GPS directories and of the values the record uses that lie past it.
    */
   exif: Uint8Array;
+  /** Where IFD0's XMP packet (tag 700) lies, within the file (read only if needed). */
+  xmp?: ByteRange;
 }
 
 /** Entries one directory may declare (real files stay in the low hundreds). */
@@ -62,6 +65,7 @@ const TAG = {
   tileByteCounts: 325,
   exifIfd: 34665,
   gpsIfd: 34853,
+  xmp: 700,
   jpegXrWidth: 0xbc80,
   jpegXrHeight: 0xbc81,
   jpegXrImageOffset: 0xbcc0,
@@ -261,6 +265,11 @@ export async function readTiffHeader(
   }
   const result: TiffHeader = { exif: await exifBlock(reader, walker, ifd0, warn), strings };
   if (pages !== undefined) result.pages = pages;
+  const xmp = ifd0.entries.get(TAG.xmp);
+  if (xmp && xmp.size > 4 && xmp.valueOffset < reader.size) {
+    const length = Math.min(xmp.size, MAX_XMP_PACKET_BYTES, reader.size - xmp.valueOffset);
+    result.xmp = { offset: xmp.valueOffset, length };
+  }
   const dataEnd = main && (await imageDataEnd(walker, main, reader.size));
   if (dataEnd !== undefined) result.dataEnd = dataEnd;
   const orientation = await walker.integer(ifd0, TAG.orientation);
