@@ -90,7 +90,14 @@ export interface MediaInfo {
   duration?: number;
   container: string;
   codecs: string[];
-  /** Bits per second. */
+  /**
+   * Bits per second. A video's (a file with a video track) is its overall
+   * average, every track together, as players' "overall bit rate" and
+   * exiftool's AvgBitrate count it: an MP4/QuickTime movie's `mdat` bytes, or
+   * another container's whole file, times 8 over its duration (none without
+   * one); an FLV file's, its metadata's video and audio data rates added up.
+   * An audio file's is its audio stream's.
+   */
   bitrate?: number;
   sampleRate?: number;
   channels?: number;

@@ -17,9 +17,13 @@ function box(type: string, body: Uint8Array, declared = body.byteLength): Uint8A
   return concatBytes(size, type, body);
 }
 
-async function shortfallOf(bytes: Uint8Array) {
+async function walkOf(bytes: Uint8Array) {
   const reader = new BlockReader(new BufferSource(bytes), { blockSize: 4096 });
-  return (await mediaDataShortfall(reader, 100_000)).shortfall;
+  return mediaDataShortfall(reader, 100_000);
+}
+
+async function shortfallOf(bytes: Uint8Array) {
+  return (await walkOf(bytes)).shortfall;
 }
 
 describe("media data the top-level boxes declare", () => {
@@ -31,6 +35,16 @@ describe("media data the top-level boxes declare", () => {
       box("mdat", new Uint8Array(300), 1000),
     );
     expect(await shortfallOf(bytes)).toEqual({ promised: 1500, present: 800 });
+  });
+
+  it("counts the mdat bytes a whole movie holds, over all its mdat boxes, for its average bitrate", async () => {
+    const bytes = concatBytes(
+      box("ftyp", new Uint8Array(20)),
+      box("mdat", new Uint8Array(500)),
+      box("moov", new Uint8Array(100)),
+      box("mdat", new Uint8Array(300)),
+    );
+    expect(await walkOf(bytes)).toEqual({ mediaData: 800 });
   });
 
   it("says nothing of a file whose boxes all end inside it", async () => {
@@ -74,6 +88,19 @@ describe("an MP4 or QuickTime file whose moov comes first, cut short inside its 
       expect(result.bytesRead).toBeLessThanOrEqual(length);
     },
   );
+
+  it.each([
+    ["filetype-fixture-imovie.mp4", 6_504_973],
+    ["filetype-fixture2.3gp", 64_573],
+  ])("%s cut in half keeps the whole movie's average bitrate, %i", async (name, avgBitrate) => {
+    // Prepare
+    const full = await extractCorpusFile(name);
+    // Act
+    const result = await extractCut(name, Math.floor(full.size / 2));
+    // Assess: the mdat bytes left over the duration they last, give or take rounding.
+    expect(full.media?.bitrate).toBe(avgBitrate);
+    expect(Math.abs((result.media?.bitrate ?? 0) - avgBitrate)).toBeLessThanOrEqual(1);
+  });
 
   it("musicmetadata-testcase.m4a cut in half keeps its tags and category", async () => {
     const result = await extractCut("musicmetadata-testcase.m4a", 5273);

@@ -234,6 +234,58 @@ describe("media tags and bitrate against exiftool", () => {
   });
 });
 
+describe("media bitrate: a video's overall average, an audio file's audio bitrate", () => {
+  // exiftool -n AvgBitrate: the mdat boxes' bytes x 8 / the movie's duration. music-metadata stated the
+  // audio track's for imovie.mp4 (67 050), 3gp (none), en-US_Hi.mp4 (127 993) and issue-744.mp4 (129 504).
+  it.each([
+    ["filetype-fixture-imovie.mp4", 6_504_973],
+    ["filetype-fixture-mjpeg.mov", 3_902_080],
+    ["filetype-fixture.mov", 123_475],
+    ["filetype-fixture2.3gp", 64_573],
+    ["musicmetadata-sample_640x360.mov", 341_200],
+    ["tika-en-US_Hi.mp4", 145_392],
+    ["tika-testMP4Video.mp4", 6_536],
+  ])("%s: an MP4 or QuickTime movie's is exiftool's AvgBitrate", async (name, avgBitrate) => {
+    const result = await extractFile(name);
+    expect(result.format.category).toBe("video");
+    expect(result.media?.bitrate).toBe(avgBitrate);
+  });
+
+  it("has none for a movie whose mdat box is empty (exiftool: AvgBitrate 0)", async () => {
+    const result = await extractFile("musicmetadata-issue-744.mp4");
+    expect(result.media?.duration).toBeCloseTo(360.827, 3);
+    expect(result.media?.bitrate).toBeUndefined();
+  });
+
+  // exiftool states no average for these containers; the file's bytes over its duration is the same measure.
+  it.each([
+    ["filetype-fixture.mkv", 38_047, 0.092],
+    ["filetype-fixture.webm", 66_398, 0.072],
+    ["filetype-fixture.avi", 52_448, 0.042],
+    ["filetype-fixture.wmv.asf", 48_939, 0.092],
+  ])(
+    "%s: a Matroska, WebM, AVI or ASF video's is its size over its duration",
+    async (name, size, duration) => {
+      const result = await extractFile(name);
+      expect(result.format.category).toBe("video");
+      expect(result.media?.duration).toBeCloseTo(duration, 6);
+      expect(result.media?.bitrate).toBe(Math.round((size * 8) / (result.media?.duration as number)));
+    },
+  );
+
+  it.each([
+    // exiftool -n AvgBitrate; music-metadata's figure for an MP4 audio file, kept as it was.
+    ["filetype-fixture.m4a", 179_546],
+    ["tika-testMP4_coverArt.m4a", 77_405],
+    // An Opus-only WebM: an audio file, whose parser states no bitrate.
+    ["musicmetadata-My_Baby_Boy.webm", undefined],
+  ])("%s: an audio file's stays the audio bitrate", async (name, bitrate) => {
+    const result = await extractFile(name);
+    expect(result.format.category).toBe("audio");
+    expect(result.media?.bitrate).toBe(bitrate);
+  });
+});
+
 describe("media extractor", () => {
   it.each([
     ["musicmetadata-My_Baby_Boy.webm", "audio"],

@@ -56,8 +56,10 @@ import { parseTaggedAudio } from "./tagged-audio.js";
  */
 export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   const mime = ctx.format.mime;
-  if (AVI_MIMES.has(mime))
-    return finishCounted(ctx, await countAviPresent(ctx, await readAviHeader(ctx.reader)));
+  if (AVI_MIMES.has(mime)) {
+    const counted = await countAviPresent(ctx, await readAviHeader(ctx.reader));
+    return finishCounted(ctx, { ...counted, media: withOverallBitrate(counted.media, ctx.reader.size) });
+  }
   if (FLV_MIMES.has(mime)) return finish(ctx, await readFlvHeader(ctx.reader, ctx.warn));
   if (mime === "audio/amr") return finish(ctx, await readAmrHeader(ctx));
   if (mime === "audio/basic") {
@@ -86,6 +88,8 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
   let failure = parsed.error;
   let category: Category | undefined;
   let cutShort: true | undefined;
+  // The bytes a video's average bitrate is counted over, where not the whole file: a movie's mdat boxes.
+  let mediaData: number | undefined;
   if (TRACK_LISTING_MIMES.has(mime)) {
     if (parsed.hasVideo === true) category = "video";
     else if (parsed.hasAudio === true && parsed.hasVideo === false) category = "audio";
@@ -98,7 +102,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
       if (movie) {
         // The movie's handlers decide: music-metadata calls a file with no tracks at all "audio".
         category = movie.category;
-        ({ media, cutShort } = await countMediaDataPresent(ctx, movie.media));
+        ({ media, cutShort, mediaData } = await countMediaDataPresent(ctx, movie.media));
         // With the moov read whole, the atom music-metadata finds running past the end is the cut mdat,
         // which the warning just given names with both sizes.
         const saidAlready = cutShort && /^Atom size exceeds remaining bytes/.test(describeError(failure));
@@ -135,6 +139,7 @@ export async function extractMedia(ctx: ExtractContext): Promise<Sections> {
     }
   }
 
+  if (media && category === "video") media = withOverallBitrate(media, mediaData ?? ctx.reader.size);
   if (media) ctx.partial.media = media;
   // In a file found cut short, the parser failing on the missing bytes is the cut itself: what it
   // said (a bound, an element length, at times a TypeError of its own) is a warning, the cut the reason.
@@ -315,13 +320,37 @@ async function mergeMovieHeader(
  * but a long movie's run to megabytes, past the bytes an extraction may read).
  * A box walk that fails leaves the duration as it was; one a bound ends says so.
  */
-async function countMediaDataPresent(ctx: ExtractContext, media: MediaInfo): Promise<Counted> {
+async function countMediaDataPresent(
+  ctx: ExtractContext,
+  media: MediaInfo,
+): Promise<Counted & { mediaData?: number }> {
   if (media.duration === undefined) return { media };
   const walk = await readOrSkip(() => mediaDataShortfall(ctx.reader, ctx.budget.maxEntries));
   if (walk) noteBoxWalkEnd(ctx, "ISO-BMFF", walk);
   const shortfall = walk?.shortfall;
-  if (!shortfall) return { media };
-  return countPresent(ctx, media, "ISO-BMFF: cut short: the mdat box", shortfall.promised, shortfall.present);
+  const mediaData = walk?.mediaData;
+  const found = mediaData !== undefined ? { mediaData } : {};
+  if (!shortfall) return { media, ...found };
+  return {
+    ...countPresent(ctx, media, "ISO-BMFF: cut short: the mdat box", shortfall.promised, shortfall.present),
+    ...found,
+  };
+}
+
+/**
+ * A video's bitrate as players show it ("overall bit rate") and exiftool's
+ * AvgBitrate counts it: its media data's bytes (a movie's `mdat` boxes, else
+ * the whole file) over its duration, every track together. What music-metadata
+ * states for a video is one track's (an MP4's or ASF file's audio, an Ogg
+ * file's Vorbis nominal rate) and is replaced; without a duration there is none.
+ *
+ * @example
+ * withOverallBitrate({ container: "MP4", codecs: [], duration: 2, bitrate: 128000 }, 500_000).bitrate // 2000000
+ */
+export function withOverallBitrate(media: MediaInfo, bytes: number): MediaInfo {
+  const { bitrate: _, ...rest } = media;
+  if (!media.duration || !Number.isFinite(media.duration) || media.duration <= 0 || bytes <= 0) return rest;
+  return { ...rest, bitrate: Math.round((bytes * 8) / media.duration) };
 }
 
 /**

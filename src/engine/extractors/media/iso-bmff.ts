@@ -233,17 +233,19 @@ export async function readMovieHeader(
 /**
  * The media data bytes the `mdat` boxes declare and the bytes the file holds
  * of them, when the file ends inside one: a movie whose `moov` comes first,
- * cut short. Only top-level box headers are read; the walk stops at the first
- * `moof`, as a fragmented movie's `moov` states no duration those bytes could scale.
- * A walk a bound ended (see {@link readMovieHeader}) tells no shortfall and says where it stopped.
+ * cut short; and, in any movie walked to its end, the `mdat` bytes it holds
+ * (`mediaData`, what a movie's average bitrate is counted over). Only
+ * top-level box headers are read; the walk stops at the first `moof`, as a
+ * fragmented movie's `moov` states no duration those bytes could scale.
+ * A walk a bound ended (see {@link readMovieHeader}) tells neither and says where it stopped.
  *
  * @example
- * await mediaDataShortfall(reader, budget.maxEntries) // { shortfall: { promised: 9323, present: 4049 } }
+ * await mediaDataShortfall(reader, budget.maxEntries) // { shortfall: { promised: 9323, present: 4049 }, mediaData: 4049 }
  */
 export async function mediaDataShortfall(
   reader: BlockReader,
   maxWalked: number,
-): Promise<{ shortfall?: { promised: number; present: number } } & BoxWalkEnd> {
+): Promise<{ shortfall?: { promised: number; present: number }; mediaData?: number } & BoxWalkEnd> {
   let promised = 0;
   let present = 0;
   let fragmented = false;
@@ -256,8 +258,9 @@ export async function mediaDataShortfall(
     }
     return fragmented;
   });
-  if (end.stopped || fragmented || promised <= present) return end;
-  return { shortfall: { promised, present } };
+  if (end.stopped || fragmented) return end;
+  if (promised <= present) return { ...end, mediaData: present };
+  return { shortfall: { promised, present }, mediaData: present };
 }
 
 /**
