@@ -1,6 +1,6 @@
 /**
  * What the engine decodes text with: `TextDecoder`, except where Node.js
- * gets windows-1252 wrong.
+ * gets windows-1252 or euc-kr wrong (euc-kr: see east-asian-decoders.ts).
  *
  * Node.js 20.18.3 and later 20.x, 22.13 and later and 24 decode windows-1252
  * (and `latin1`, `iso-8859-1`, `ascii`, which name it in the WHATWG
@@ -13,7 +13,9 @@
  * standard's table; where it has not, `TextDecoder` is used as it is.
  */
 
-/** The decoding part of TextDecoder, which both decoders below have. */
+import { euckrIsFaulty, Windows949Decoder } from "./east-asian-decoders.js";
+
+/** The decoding part of TextDecoder, which the decoders below and in east-asian-decoders.ts have. */
 export interface TextDecoding {
   readonly encoding: string;
   decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string;
@@ -149,9 +151,10 @@ class DosCodePageDecoder implements TextDecoding {
 
 /**
  * A decoder for `label`, as `new TextDecoder(label, options)` would be, with
- * windows-1252 (by any of its labels) decoded right whatever the Node.js
- * version, and the DOS code pages `ibm437`, `ibm850` and `ibm855` besides. Throws a
- * RangeError for a label neither knows.
+ * windows-1252 and euc-kr (by any of their labels) decoded right whatever
+ * the Node.js version (see east-asian-decoders.ts for euc-kr), and the DOS
+ * code pages `ibm437`, `ibm850` and `ibm855` besides.
+ * Throws a RangeError for a label neither knows.
  *
  * @example
  * textDecoder("windows-1252").decode(Uint8Array.of(0x93, 0x41, 0x94)) // "“A”"
@@ -165,5 +168,6 @@ export function textDecoder(
   const dos = DOS_CODE_PAGES.get(name);
   if (dos !== undefined) return new DosCodePageDecoder(name, dos);
   const decoder = new TextDecoder(label, options);
+  if (decoder.encoding === "euc-kr" && euckrIsFaulty()) return new Windows949Decoder(options);
   return decoder.encoding === "windows-1252" && windows1252IsFaulty() ? new Windows1252Decoder() : decoder;
 }

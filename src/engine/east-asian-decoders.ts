@@ -1,0 +1,176 @@
+/**
+ * Decoders for East Asian sets Node.js's `TextDecoder` gets wrong, each
+ * built on a decoder it has.
+ *
+ * - `euc-kr`: the Encoding Standard decodes it as windows-949, KS X 1001
+ *   plus the 8,822 Hangul syllables Windows added (똠, 펲, 햏). Node.js 20
+ *   hands the label to ICU's strict EUC-KR, which drops a lead byte of those
+ *   syllables without a replacement character, even when fatal, and so reads
+ *   a Korean text that has one of them with Latin letters in its place.
+ *
+ * No library does this without bringing a general converter's tables
+ * (iconv-lite's) into the function's bundle. The Korean table is built from
+ * Node.js's own KS X 1001 decoding: windows-949's added syllables are every
+ * syllable KS X 1001 lacks, in Unicode order, in its added byte pairs in order.
+ */
+
+import type { TextDecoding } from "./text-decoder.js";
+
+/** The options of `TextDecoder` these decoders honour. */
+interface DecoderOptions {
+  fatal?: boolean;
+}
+
+/** Code units turned into a string at a time: a spread argument list has a bound. */
+const CHUNK = 8192;
+
+/** windows-949 byte pairs: leads 0x81-0xFE, trails 0x41-0xFE (the Encoding Standard's pointer space). */
+const TRAILS = 0xfe - 0x41 + 1;
+
+/** windows-949 code points by pointer, 0 where the pair has none. */
+let windows949: Uint16Array | undefined;
+
+/** Whether this Node.js reads windows-949's first added syllable (0x81 0x41, 갂) as anything else. */
+let euckrFaulty: boolean | undefined;
+
+/** Whether Node.js's euc-kr decoder misreads windows-949's added syllables. */
+export function euckrIsFaulty(): boolean {
+  euckrFaulty ??= new TextDecoder("euc-kr").decode(Uint8Array.of(0x81, 0x41)) !== "\uac02";
+  return euckrFaulty;
+}
+
+/**
+ * Whether a byte pair is one of the Hangul syllables windows-949 added to
+ * EUC-KR: a lead 0x81-0xC6 with a trail outside KS X 1001's 0xA1-0xFE.
+ */
+export function isWindows949AddedPair(lead: number, trail: number): boolean {
+  if (lead < 0x81 || lead > 0xc6) return false;
+  const letter = (trail >= 0x41 && trail <= 0x5a) || (trail >= 0x61 && trail <= 0x7a);
+  return letter || (trail >= 0x81 && trail <= (lead >= 0xa1 ? 0xa0 : 0xfe));
+}
+
+function windows949Table(): Uint16Array {
+  if (windows949) return windows949;
+  const table = new Uint16Array(126 * TRAILS);
+  const native = new TextDecoder("euc-kr", { fatal: true });
+  const inKsX1001 = new Set<number>();
+  for (let lead = 0xa1; lead <= 0xfe; lead++) {
+    for (let trail = 0xa1; trail <= 0xfe; trail++) {
+      let char = "";
+      try {
+        char = native.decode(Uint8Array.of(lead, trail));
+      } catch {
+        // A pair KS X 1001 leaves empty.
+      }
+      const code = char.length === 1 ? char.charCodeAt(0) : 0;
+      // ICU reads the user-defined rows 0xC9 and 0xFE as private use; the Encoding Standard gives them no character.
+      if (code === 0 || (code >= 0xe000 && code <= 0xf8ff)) continue;
+      table[(lead - 0x81) * TRAILS + trail - 0x41] = code;
+      inKsX1001.add(code);
+    }
+  }
+  // The two signs windows-949 added to KS X 1001, which ICU's EUC-KR lacks.
+  table[(0xa2 - 0x81) * TRAILS + 0xe6 - 0x41] = 0x20ac;
+  table[(0xa2 - 0x81) * TRAILS + 0xe7 - 0x41] = 0xae;
+  let syllable = 0xac00;
+  for (let lead = 0x81; lead <= 0xc6; lead++) {
+    for (let trail = 0x41; trail <= 0xfe; trail++) {
+      if (!isWindows949AddedPair(lead, trail)) continue;
+      while (inKsX1001.has(syllable)) syllable++;
+      if (syllable > 0xd7a3) break;
+      table[(lead - 0x81) * TRAILS + trail - 0x41] = syllable++;
+    }
+  }
+  windows949 = table;
+  return table;
+}
+
+/** The windows-949 character of a byte pair, or 0 when it has none. */
+function windows949Char(lead: number, trail: number): number {
+  if (lead < 0x81 || lead > 0xfe || trail < 0x41 || trail > 0xfe) return 0;
+  return windows949Table()[(lead - 0x81) * TRAILS + trail - 0x41] as number;
+}
+
+/** Collects code units and joins them into a string a chunk at a time. */
+class Output {
+  private readonly units = new Uint16Array(CHUNK);
+  private length = 0;
+  private text = "";
+
+  push(unit: number): void {
+    if (this.length === CHUNK) this.flush();
+    this.units[this.length++] = unit;
+  }
+
+  pushText(text: string): void {
+    this.flush();
+    this.text += text;
+  }
+
+  finish(): string {
+    this.flush();
+    return this.text;
+  }
+
+  private flush(): void {
+    this.text += String.fromCharCode(...this.units.subarray(0, this.length));
+    this.length = 0;
+  }
+}
+
+function bytesOf(input: ArrayBufferView | ArrayBuffer | null | undefined): Uint8Array {
+  if (input === undefined || input === null) return new Uint8Array(0);
+  return ArrayBuffer.isView(input)
+    ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+    : new Uint8Array(input);
+}
+
+/** Base of the decoders here: `fatal` makes a byte with no character a TypeError, as `TextDecoder` does. */
+abstract class HandDecoder implements TextDecoding {
+  abstract readonly encoding: string;
+  protected readonly fatal: boolean;
+
+  constructor(options: DecoderOptions = {}) {
+    this.fatal = options.fatal ?? false;
+  }
+
+  abstract decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string;
+
+  protected error(out: Output): void {
+    if (this.fatal) throw new TypeError(`The encoded data was not valid for encoding ${this.encoding}`);
+    out.push(0xfffd);
+  }
+}
+
+/** euc-kr as the Encoding Standard decodes it: windows-949. */
+export class Windows949Decoder extends HandDecoder {
+  readonly encoding = "euc-kr";
+  private lead = 0;
+
+  decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string {
+    const bytes = bytesOf(input);
+    const out = new Output();
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i] as number;
+      if (this.lead !== 0) {
+        const code = windows949Char(this.lead, byte);
+        this.lead = 0;
+        if (code !== 0) {
+          out.push(code);
+          continue;
+        }
+        this.error(out);
+        // An ASCII byte after a lead is read again on its own (Encoding Standard, euc-kr decoder).
+        if (byte >= 0x80) continue;
+      }
+      if (byte < 0x80) out.push(byte);
+      else if (byte >= 0x81 && byte <= 0xfe) this.lead = byte;
+      else this.error(out);
+    }
+    if (this.lead !== 0 && !options?.stream) {
+      this.lead = 0;
+      this.error(out);
+    }
+    return out.finish();
+  }
+}
