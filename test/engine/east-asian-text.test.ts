@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { legacyCharset } from "../../src/engine/detect/legacy-charset.js";
+import { detectTextEncoding } from "../../src/engine/detect/text-sniff.js";
+import { BufferSource, extract } from "../../src/engine/index.js";
 import { textDecoder } from "../../src/engine/text-decoder.js";
 
 function hex(text: string): Uint8Array {
@@ -50,5 +53,66 @@ describe("euc-kr decoding (windows-949)", () => {
     expect(decoder.decode(hex("c74120c9a1b0"))).toBe("\ufffdA \ufffd\ufffd");
     expect(() => textDecoder("euc-kr", { fatal: true }).decode(hex("c9a1"))).toThrow(TypeError);
     expect(() => textDecoder("euc-kr", { fatal: true }).decode(hex("8c"))).toThrow(TypeError);
+  });
+});
+
+// One line of each, as iconv writes it.
+/** 대한민국의 수도는 서울이다. 서울은 한강을 끼고 있으며, 천만 명에 가까운 사람들이 살고 있다. */
+const KOREAN_EUC_KR = hex(
+  "b4ebc7d1b9ceb1b9c0c720bcf6b5b5b4c220bcadbfefc0ccb4d92e20bcadbfefc0ba20c7d1b0adc0bb20b3a2b0ed20c0" +
+    "d6c0b8b8e72c20c3b5b8b820b8edbfa120b0a1b1eebfee20bbe7b6f7b5e9c0cc20bbecb0ed20c0d6b4d92e0a",
+);
+/** 臺北是中華民國的首都，位於臺灣北部的臺北盆地。 */
+const TRADITIONAL_BIG5 = hex(
+  "bb4fa55fac4fa4a4b5d8a5c1b0eaaabaadbab3a3a141a6eca9f3bb4fc657a55fb3a1aababb4fa55facd6a661a1430a",
+);
+/** 北京是中华人民共和国的首都，也是全国的政治和文化中心。 */
+const SIMPLIFIED_GBK = hex(
+  "b1b1bea9cac7d6d0bbaac8cbc3f1b9b2bacdb9fab5c4cad7b6bca3acd2b2cac7c8abb9fab5c4d5fed6cebacdcec4bbaf" +
+    "d6d0d0c4a1a30a",
+);
+/** 東京は日本の首都であり、世界でも有数の大都市です。 */
+const JAPANESE_SHIFT_JIS = hex(
+  "938c8b9e82cd93fa967b82cc8ef1937382c582a082e8814190a28a4582c582e0974c909482cc91e593738e7382c582b7" +
+    "81420a",
+);
+const JAPANESE_EUC_JP = hex(
+  "c5ecb5fea4cfc6fccbdca4cebcf3c5d4a4c7a4a2a4eaa1a2c0a4b3a6a4c7a4e2cdadbff4a4cec2e7c5d4bbd4a4c7a4b9" +
+    "a1a30a",
+);
+
+describe("naming East Asian legacy sets", () => {
+  it("names Korean with syllables only windows-949 has euc-kr and counts its characters", async () => {
+    expect(legacyCharset(KOREAN_WINDOWS_949)).toBe("euc-kr");
+    const result = await extract(new BufferSource(KOREAN_WINDOWS_949, "korean.txt"));
+    expect(result.text).toMatchObject({ encoding: "euc-kr", chars: KOREAN.length, lines: 3 });
+  });
+
+  it("names euc-kr, not big5, Korean of rare windows-949 syllables, symbols and Hanja", () => {
+    // The first three lines of CPython's Lib/test/cjkencodings/cp949.txt, which Big5 reads as Chinese.
+    const bytes = hex(
+      "8c63b9e6b0a2c7cf20bc84bdc3c4ddb6f30a0aa8c0a8c0b3b3212120ecd7cefaeac5c6d092e69070b1c520a8dea8d3c4" +
+        "52a2afa2afa2af20b1e08a9620a8d1b5b320a8c02e202e0a",
+    );
+    expect(detectTextEncoding(bytes, true)?.encoding).toBe("euc-kr");
+    expect(textDecoder("euc-kr").decode(bytes)).toBe(
+      "똠방각하 펲시콜라\n\n㉯㉯납!! 因九月패믤릔궈 ⓡⓖ훀¿¿¿ 긍뒙 ⓔ뎨 ㉯. .\n",
+    );
+  });
+
+  it.each([
+    ["Korean in EUC-KR", "euc-kr", KOREAN_EUC_KR],
+    ["Traditional Chinese in Big5", "big5", TRADITIONAL_BIG5],
+    // The Encoding Standard's gbk label decodes as gb18030, its superset.
+    ["Simplified Chinese in GBK", "gb18030", SIMPLIFIED_GBK],
+    ["Japanese in Shift_JIS", "shift_jis", JAPANESE_SHIFT_JIS],
+    ["Japanese in EUC-JP", "euc-jp", JAPANESE_EUC_JP],
+  ])("names one line of %s %s", (_text, label, bytes) => {
+    expect(detectTextEncoding(bytes, true)?.encoding).toBe(label);
+  });
+
+  it.fails("names Korean of ten syllables or fewer euc-kr (chardet judges no multibyte set on so few)", () => {
+    // 대한민국의 수도는 서울: ten syllables, twenty bytes above 0x7F.
+    expect(legacyCharset(hex("b4ebc7d1b9ceb1b9c0c720bcf6b5b5b4c220bcadbfef0a"))).toBe("euc-kr");
   });
 });

@@ -15,6 +15,7 @@
  */
 
 import { analyse } from "chardet";
+import { isWindows949AddedPair } from "../east-asian-decoders.js";
 import { textDecoder } from "../text-decoder.js";
 
 /** Bytes above 0x7F needed before a character set is guessed: fewer say too little about any. */
@@ -126,13 +127,53 @@ export function legacyCharset(bytes: Uint8Array): string | undefined {
   if (high < MIN_HIGH_BYTES) return undefined;
   const cyrillic = cyrillicCodePage(bytes, high);
   if (cyrillic) return cyrillic;
-  const [best] = analyse(withoutTags(bytes));
+  const text = withoutTags(bytes);
+  if (isWindows949Korean(text)) return "euc-kr";
+  const [best] = analyse(text);
   const label = best && CHARDET_ENCODINGS.get(best.name);
   if (!label) return undefined;
   if (best.confidence >= MIN_CHARDET_CONFIDENCE) return label;
   if (MULTIBYTE.has(label) || best.confidence < MIN_SINGLE_BYTE_CONFIDENCE) return undefined;
   // ISO-8859-1 and windows-1252 are not in the map: a set named first outranks them.
   return readsAsLatin1(bytes, label) ? undefined : label;
+}
+
+/**
+ * Korean text with some of the 8,822 Hangul syllables windows-949 added to
+ * EUC-KR (똠, 펲, 햏): it reads without a fault as windows-949 (which the
+ * `euc-kr` label decodes), and chardet, asked again without those syllables,
+ * takes the rest for EUC-KR. chardet's EUC-KR recogniser knows KS X 1001
+ * only and counts each added syllable an error: one in twenty double-byte
+ * characters puts it out of the running, and Big5 or GB18030, whose byte
+ * ranges hold the same pairs as rarer characters, comes first instead. Its
+ * statistics (how many of the characters are among the language's most
+ * frequent) still judge the KS X 1001 part, whose syllables are the common
+ * ones; a Chinese text read this way gives random syllables and Hanja.
+ */
+function isWindows949Korean(bytes: Uint8Array): boolean {
+  const kept = new Uint8Array(bytes.length);
+  let length = 0;
+  let added = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte < 0x81 || byte > 0xfe || i + 1 >= bytes.length) {
+      kept[length++] = byte;
+    } else if (isWindows949AddedPair(byte, bytes[i + 1] as number)) {
+      added++;
+      i++;
+    } else {
+      kept[length++] = byte;
+      kept[length++] = bytes[++i] as number;
+    }
+  }
+  if (added === 0) return false;
+  try {
+    textDecoder("euc-kr", { fatal: true }).decode(bytes, { stream: true });
+  } catch {
+    return false;
+  }
+  const [best] = analyse(kept.subarray(0, length));
+  return best?.name === "EUC-KR" && best.confidence >= MIN_CHARDET_CONFIDENCE;
 }
 
 /**
