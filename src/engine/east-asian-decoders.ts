@@ -1,12 +1,15 @@
 /**
- * Decoders for East Asian sets Node.js's `TextDecoder` gets wrong, each
- * built on a decoder it has.
+ * Decoders for East Asian sets Node.js's `TextDecoder` gets wrong or lacks,
+ * each built on a decoder it has.
  *
  * - `euc-kr`: the Encoding Standard decodes it as windows-949, KS X 1001
  *   plus the 8,822 Hangul syllables Windows added (똠, 펲, 햏). Node.js 20
  *   hands the label to ICU's strict EUC-KR, which drops a lead byte of those
  *   syllables without a replacement character, even when fatal, and so reads
  *   a Korean text that has one of them with Latin letters in its place.
+ * - `iso-2022-kr`: KS X 1001 in 7 bits, as Korean mail was sent (RFC 1557).
+ *   The Encoding Standard maps the label to "replacement" (a browser must not
+ *   read it), so `TextDecoder` refuses it; a file in it is still text to count.
  *
  * No library does this without bringing a general converter's tables
  * (iconv-lite's) into the function's bundle. The Korean table is built from
@@ -171,6 +174,60 @@ export class Windows949Decoder extends HandDecoder {
       this.lead = 0;
       this.error(out);
     }
+    return out.finish();
+  }
+}
+
+const ESC = 0x1b;
+const SO = 0x0e;
+const SI = 0x0f;
+
+/**
+ * ISO-2022-KR (RFC 1557): ASCII in which SO shifts into KS X 1001, written as
+ * byte pairs 0x21-0x7E (its EUC-KR pairs less 0x80), and SI back; the
+ * designation ESC $ ) C comes before the first SO. A line starts in ASCII.
+ */
+export class Iso2022KrDecoder extends HandDecoder {
+  readonly encoding = "iso-2022-kr";
+  private shifted = false;
+  /** Bytes held back at the end of a streamed chunk: a cut escape sequence or half a pair. */
+  private pending: number[] = [];
+
+  decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string {
+    const fresh = bytesOf(input);
+    const bytes = this.pending.length > 0 ? Uint8Array.from([...this.pending, ...fresh]) : fresh;
+    this.pending = [];
+    const out = new Output();
+    let i = 0;
+    for (; i < bytes.length; i++) {
+      const byte = bytes[i] as number;
+      if (byte === ESC) {
+        if (i + 3 >= bytes.length && options?.stream) break;
+        if (bytes[i + 1] === 0x24 && bytes[i + 2] === 0x29 && bytes[i + 3] === 0x43) i += 3;
+        else this.error(out);
+      } else if (byte === SO) {
+        this.shifted = true;
+      } else if (byte === SI) {
+        this.shifted = false;
+      } else if (byte >= 0x80) {
+        this.error(out);
+      } else if (!this.shifted || byte <= 0x20 || byte === 0x7f) {
+        if (byte === 0x0a || byte === 0x0d) this.shifted = false;
+        out.push(byte);
+      } else {
+        if (i + 1 >= bytes.length && options?.stream) break;
+        const next = bytes[i + 1] ?? 0;
+        const code = next > 0x20 && next < 0x7f ? windows949Char(byte | 0x80, next | 0x80) : 0;
+        if (code !== 0) {
+          out.push(code);
+          i++;
+        } else {
+          this.error(out);
+        }
+      }
+    }
+    if (options?.stream) this.pending = Array.from(bytes.subarray(i));
+    else this.shifted = false;
     return out.finish();
   }
 }

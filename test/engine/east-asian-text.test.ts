@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { legacyCharset } from "../../src/engine/detect/legacy-charset.js";
-import { detectTextEncoding } from "../../src/engine/detect/text-sniff.js";
+import { detectTextEncoding, sniffText } from "../../src/engine/detect/text-sniff.js";
 import { BufferSource, extract } from "../../src/engine/index.js";
 import { textDecoder } from "../../src/engine/text-decoder.js";
 
 function hex(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "hex"));
+}
+
+/** The bytes of an ASCII string. */
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (char) => char.charCodeAt(0));
 }
 
 /** Decodes in pieces of `size` bytes, as the text extractor reads a file. */
@@ -114,5 +119,38 @@ describe("naming East Asian legacy sets", () => {
   it.fails("names Korean of ten syllables or fewer euc-kr (chardet judges no multibyte set on so few)", () => {
     // 대한민국의 수도는 서울: ten syllables, twenty bytes above 0x7F.
     expect(legacyCharset(hex("b4ebc7d1b9ceb1b9c0c720bcf6b5b5b4c220bcadbfef0a"))).toBe("euc-kr");
+  });
+});
+
+/** {@link KOREAN_EUC_KR}'s line in ISO-2022-KR: ESC $ ) C, then each word between SO (0x0E) and SI (0x0F). */
+const KOREAN_ISO_2022_KR = hex(
+  "1b2429430e346b4751394e313940470f200e3c76353534420f200e3c2d3f6f404c34590f2e200e3c2d3f6f403a0f200e" +
+    "4751302d403b0f200e3322306d0f200e4056403838670f2c200e433538380f200e386d3f210f200e3021316e3f6e0f20" +
+    "0e3b6736773569404c0f200e3b6c306d0f200e405634590f2e0a",
+);
+const KOREAN_LINE =
+  "대한민국의 수도는 서울이다. 서울은 한강을 끼고 있으며, 천만 명에 가까운 사람들이 살고 있다.\n";
+
+describe("ISO-2022-KR", () => {
+  it("names Korean mail in ISO-2022-KR, shifted with SO and SI, as such and counts its characters", async () => {
+    expect(sniffText(KOREAN_ISO_2022_KR, KOREAN_ISO_2022_KR.length)).toMatchObject({
+      mime: "text/plain",
+      encoding: "iso-2022-kr",
+    });
+    const result = await extract(new BufferSource(KOREAN_ISO_2022_KR, "mail.txt"));
+    expect(result.text).toMatchObject({ encoding: "iso-2022-kr", chars: KOREAN_LINE.length, lines: 1 });
+    expect(decodeInPieces("iso-2022-kr", KOREAN_ISO_2022_KR, 5)).toBe(KOREAN_LINE);
+  });
+
+  it.each([
+    ["without the designation ESC $ ) C", KOREAN_ISO_2022_KR.subarray(4)],
+    [
+      "with one shift only",
+      Uint8Array.from([0x1b, 0x24, 0x29, 0x43, 0x0e, 0x34, 0x6b, 0x0f, ...ascii(" ok\n")]),
+    ],
+    // 0x7F 0x21 is no KS X 1001 pair.
+    ["with a shifted pair KS X 1001 lacks", Uint8Array.from([...KOREAN_ISO_2022_KR, 0x0e, 0x7f, 0x21, 0x0f])],
+  ])("leaves bytes %s to the control-byte rule: binary", (_case, bytes) => {
+    expect(detectTextEncoding(bytes, true)).toBeUndefined();
   });
 });

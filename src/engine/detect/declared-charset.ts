@@ -24,6 +24,12 @@ const EXTRA_LABELS: ReadonlyMap<string, string> = new Map([
   ["cp855", "ibm855"],
 ]);
 
+/**
+ * Sets the Encoding Standard maps to "replacement", which a document may not
+ * declare, though {@link textDecoder} reads them where their bytes show them.
+ */
+const NOT_DECLARABLE = new Set(["iso-2022-kr"]);
+
 /** `name="value"`, `name='value'` or `name=value` inside a start tag. */
 const ATTRIBUTE = /([^\s"'<>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
 
@@ -49,6 +55,7 @@ export function encodingForLabel(label: string): string | undefined {
     // RangeError: a label no decoder has, or one of the "replacement" sets no document may use.
     return undefined;
   }
+  if (NOT_DECLARABLE.has(name)) return undefined;
   return name === "utf-16le" || name === "utf-16be" ? "utf-8" : name;
 }
 

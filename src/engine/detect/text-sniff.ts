@@ -11,7 +11,7 @@
  * {@link legacyCharset}.
  */
 
-import { isAscii, isUtf8 } from "node:buffer";
+import { Buffer, isAscii, isUtf8 } from "node:buffer";
 import { isSvgDocument } from "../extractors/image/svg.js";
 import { textDecoder } from "../text-decoder.js";
 import { declaredCharset } from "./declared-charset.js";
@@ -271,6 +271,39 @@ function iso2022Jp(bytes: Uint8Array, complete: boolean): TextEncoding | undefin
   return { encoding: "iso-2022-jp", bom: false, bomLength: 0, decoderLabel: "iso-2022-jp" };
 }
 
+/** Shifts into KS X 1001 (SO) that 7-bit text with ISO-2022-KR's designation needs before it is taken for it. */
+const MIN_ISO_2022_KR_SHIFTS = 2;
+
+/** ISO-2022-KR's designation of KS X 1001 (ESC $ ) C), which comes once, before the first SO. */
+const ISO_2022_KR_DESIGNATION = Uint8Array.of(0x1b, 0x24, 0x29, 0x43);
+
+/**
+ * ISO-2022-KR (Korean mail, RFC 1557): 7-bit bytes with the designation
+ * ESC $ ) C before the first SO, at least {@link MIN_ISO_2022_KR_SHIFTS}
+ * SOs, and every shifted pair a KS X 1001 character. Looked for before the
+ * share of control bytes, of which SO and SI are two: the text they shift
+ * must then hold no other binary control.
+ */
+function iso2022Kr(bytes: Uint8Array, complete: boolean): TextEncoding | undefined {
+  const designation = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(
+    ISO_2022_KR_DESIGNATION,
+  );
+  if (designation < 0) return undefined;
+  const firstShift = bytes.indexOf(0x0e);
+  if (firstShift >= 0 && firstShift < designation) return undefined;
+  let shifts = 0;
+  for (let i = firstShift; i >= 0; i = bytes.indexOf(0x0e, i + 1)) shifts++;
+  if (shifts < MIN_ISO_2022_KR_SHIFTS || !isAscii(bytes)) return undefined;
+  let text: string;
+  try {
+    text = textDecoder("iso-2022-kr", { fatal: true }).decode(bytes, { stream: !complete });
+  } catch {
+    return undefined;
+  }
+  if (!isTextual(text)) return undefined;
+  return { encoding: "iso-2022-kr", bom: false, bomLength: 0, decoderLabel: "iso-2022-kr" };
+}
+
 /** EBCDIC text: 0x40 is its space and ASCII spaces are absent. Not readable as ASCII-family text. */
 function looksEbcdic(bytes: Uint8Array): boolean {
   let at = 0;
@@ -334,6 +367,8 @@ export function detectTextEncoding(
   // A BOM is two or three bytes: binary data may start with them by chance.
   if (withBom) return isTextual(decodeText(head, withBom, complete)) ? withBom : undefined;
   if (head.includes(0)) return utf32WithoutBom(head, complete) ?? utf16WithoutBom(head, complete);
+  const korean = iso2022Kr(head, complete);
+  if (korean) return korean;
   if (controlRatio(head) > MAX_CONTROL_RATIO) return undefined;
   const utf8 = utf8Status(head, complete);
   if (utf8 === "ascii")
