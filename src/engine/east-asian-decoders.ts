@@ -10,6 +10,8 @@
  * - `iso-2022-kr`: KS X 1001 in 7 bits, as Korean mail was sent (RFC 1557).
  *   The Encoding Standard maps the label to "replacement" (a browser must not
  *   read it), so `TextDecoder` refuses it; a file in it is still text to count.
+ * - `hz-gb-2312`: GB2312 in 7 bits, as Chinese Usenet posts and mail were
+ *   sent (RFC 1843); "replacement" to the Encoding Standard as well.
  *
  * No library does this without bringing a general converter's tables
  * (iconv-lite's) into the function's bundle. The Korean table is built from
@@ -229,5 +231,76 @@ export class Iso2022KrDecoder extends HandDecoder {
     if (options?.stream) this.pending = Array.from(bytes.subarray(i));
     else this.shifted = false;
     return out.finish();
+  }
+}
+
+/**
+ * HZ (RFC 1843): ASCII in which `~{` shifts into GB2312, written as byte
+ * pairs 0x21-0x7E (its EUC-CN pairs less 0x80), and `~}` back; `~~` is a
+ * tilde and `~` before a line end joins the lines.
+ */
+export class HzDecoder extends HandDecoder {
+  readonly encoding = "hz-gb-2312";
+  private gb = false;
+  private pending: number[] = [];
+  private readonly gbk: TextDecoding;
+
+  constructor(options: DecoderOptions = {}) {
+    super(options);
+    this.gbk = new TextDecoder("gbk", { fatal: true });
+  }
+
+  decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string {
+    const fresh = bytesOf(input);
+    const bytes = this.pending.length > 0 ? Uint8Array.from([...this.pending, ...fresh]) : fresh;
+    this.pending = [];
+    const out = new Output();
+    let i = 0;
+    for (; i < bytes.length; i++) {
+      const byte = bytes[i] as number;
+      if (i + 1 >= bytes.length && options?.stream && (byte === 0x7e || (this.gb && byte > 0x20))) break;
+      const next = bytes[i + 1];
+      if (byte === 0x7e && next === (this.gb ? 0x7d : 0x7b)) {
+        this.gb = !this.gb;
+        i++;
+      } else if (byte >= 0x80) {
+        this.error(out);
+      } else if (this.gb && byte > 0x20 && byte < 0x7f) {
+        const char = this.pair(byte, next);
+        if (char === undefined) {
+          this.error(out);
+        } else {
+          out.pushText(char);
+          i++;
+        }
+      } else if (this.gb) {
+        // A line end (or a control) in GB mode: taken as its ASCII self, and the line goes on in ASCII.
+        if (byte === 0x0a || byte === 0x0d) this.gb = false;
+        out.push(byte);
+      } else if (byte === 0x7e && next === 0x7e) {
+        out.push(0x7e);
+        i++;
+      } else if (byte === 0x7e && next === 0x0a) {
+        i++;
+      } else if (byte === 0x7e) {
+        this.error(out);
+      } else {
+        out.push(byte);
+      }
+    }
+    if (options?.stream) this.pending = Array.from(bytes.subarray(i));
+    else this.gb = false;
+    return out.finish();
+  }
+
+  /** The GB2312 character of a 7-bit pair, read through the GBK decoder. */
+  private pair(first: number, second: number | undefined): string | undefined {
+    if (second === undefined || second <= 0x20 || second >= 0x7f) return undefined;
+    try {
+      const char = this.gbk.decode(Uint8Array.of(first | 0x80, second | 0x80));
+      return char.length === 1 ? char : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }

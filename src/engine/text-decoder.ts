@@ -13,7 +13,7 @@
  * standard's table; where it has not, `TextDecoder` is used as it is.
  */
 
-import { euckrIsFaulty, Iso2022KrDecoder, Windows949Decoder } from "./east-asian-decoders.js";
+import { euckrIsFaulty, HzDecoder, Iso2022KrDecoder, Windows949Decoder } from "./east-asian-decoders.js";
 
 /** The decoding part of TextDecoder, which the decoders below and in east-asian-decoders.ts have. */
 export interface TextDecoding {
@@ -153,7 +153,7 @@ class DosCodePageDecoder implements TextDecoding {
  * A decoder for `label`, as `new TextDecoder(label, options)` would be, with
  * windows-1252 and euc-kr (by any of their labels) decoded right whatever
  * the Node.js version, and the DOS code pages `ibm437`, `ibm850` and
- * `ibm855`, and `iso-2022-kr`, besides (see east-asian-decoders.ts).
+ * `ibm855`, `iso-2022-kr` and `hz-gb-2312` besides (see east-asian-decoders.ts).
  * Throws a RangeError for a label neither knows.
  *
  * @example
@@ -168,6 +168,7 @@ export function textDecoder(
   const dos = DOS_CODE_PAGES.get(name);
   if (dos !== undefined) return new DosCodePageDecoder(name, dos);
   if (name === "iso-2022-kr" || name === "csiso2022kr") return new Iso2022KrDecoder(options);
+  if (name === "hz-gb-2312") return new HzDecoder(options);
   const decoder = new TextDecoder(label, options);
   if (decoder.encoding === "euc-kr" && euckrIsFaulty()) return new Windows949Decoder(options);
   return decoder.encoding === "windows-1252" && windows1252IsFaulty() ? new Windows1252Decoder() : decoder;

@@ -56,6 +56,7 @@ describe("the character set a document declares", () => {
     expect(encodingForLabel("latin2")).toBe("iso-8859-2");
     expect(encodingForLabel("x-user-defined")).toBe("windows-1252");
     expect(encodingForLabel("iso-2022-kr")).toBeUndefined();
+    expect(encodingForLabel("hz-gb-2312")).toBeUndefined();
   });
 
   it("is believed over what the bytes would be guessed as", () => {

@@ -154,3 +154,30 @@ describe("ISO-2022-KR", () => {
     expect(detectTextEncoding(bytes, true)).toBeUndefined();
   });
 });
+
+/** 北京是中华人民共和国的首都 in HZ: GB2312 pairs less 0x80 between ~{ and ~}. */
+const CHINESE_HZ = "Beijing: ~{11>)JGVP;*HKCq92:M9z5DJW6<~}\n";
+
+describe("HZ", () => {
+  it("names Chinese in HZ hz-gb-2312 and counts its characters", async () => {
+    const bytes = ascii(CHINESE_HZ);
+    expect(detectTextEncoding(bytes, true)?.encoding).toBe("hz-gb-2312");
+    const result = await extract(new BufferSource(bytes, "usenet.txt"));
+    expect(result.text).toMatchObject({
+      encoding: "hz-gb-2312",
+      chars: "Beijing: 北京是中华人民共和国的首都\n".length,
+    });
+    expect(decodeInPieces("hz-gb-2312", ascii(`~~ ${CHINESE_HZ}`), 3)).toBe(
+      "~ Beijing: 北京是中华人民共和国的首都\n",
+    );
+  });
+
+  it.each([
+    ["a stray ~{ in code", "my %h = (a => 1); print ~{ keys %h };\nwhile (x) ~{abc~}\n"],
+    ["a run of fewer than eight characters", "see ~{11>)JGVP~} there\n"],
+    ["a run and a path under ~/", `${CHINESE_HZ}cp ~/notes.txt /tmp\n`],
+    ["runs of ASCII words read as pairs", "~{ABCDEFGHIJKLMNOPQRST~} and ~{abcdefghijklmnop~}\n"],
+  ])("keeps ASCII with %s us-ascii", (_case, text) => {
+    expect(detectTextEncoding(ascii(text), true)?.encoding).toBe("us-ascii");
+  });
+});

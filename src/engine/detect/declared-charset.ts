@@ -28,7 +28,7 @@ const EXTRA_LABELS: ReadonlyMap<string, string> = new Map([
  * Sets the Encoding Standard maps to "replacement", which a document may not
  * declare, though {@link textDecoder} reads them where their bytes show them.
  */
-const NOT_DECLARABLE = new Set(["iso-2022-kr"]);
+const NOT_DECLARABLE = new Set(["iso-2022-kr", "hz-gb-2312"]);
 
 /** `name="value"`, `name='value'` or `name=value` inside a start tag. */
 const ATTRIBUTE = /([^\s"'<>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;

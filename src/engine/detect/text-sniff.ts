@@ -304,6 +304,45 @@ function iso2022Kr(bytes: Uint8Array, complete: boolean): TextEncoding | undefin
   return { encoding: "iso-2022-kr", bom: false, bomLength: 0, decoderLabel: "iso-2022-kr" };
 }
 
+/** GB2312 characters between `~{` and `~}` that ASCII text needs before it is taken for HZ. */
+const MIN_HZ_CHARACTERS = 8;
+
+/** A run of HZ's GB2312 mode: `~{`, 7-bit byte pairs, `~}`. */
+const HZ_RUN = /~\{((?:[\x21-\x7e][\x21-\x7e])*?)~\}/g;
+
+/**
+ * HZ (Chinese as Usenet and mail sent it, RFC 1843): ASCII text that reads
+ * as HZ without a fault (each `~` opens or closes a run, doubles a tilde or
+ * ends a line), with runs from `~{` to `~}` holding at least
+ * {@link MIN_HZ_CHARACTERS} GB2312 characters between them, most of them
+ * Chinese. A `~` elsewhere (a path under `~/`, a C `~x`) is no HZ, and
+ * neither is a stray `~{` in code. Nor are runs of letters and digits only,
+ * which read as Chinese too (`AB` is 0xC1C2): GB2312's punctuation rows and
+ * a third of its trail bytes fall on ASCII's punctuation.
+ */
+function hz(bytes: Uint8Array, complete: boolean): TextEncoding | undefined {
+  if (bytes.indexOf(0x7e) < 0) return undefined;
+  const ascii = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  if (!ascii.includes("~{")) return undefined;
+  const decoder = textDecoder("hz-gb-2312", { fatal: true });
+  let characters = 0;
+  let han = 0;
+  let punctuation = false;
+  try {
+    for (const [, run = ""] of ascii.matchAll(HZ_RUN)) {
+      const chars = decoder.decode(Buffer.from(`~{${run}~}`, "latin1"));
+      characters += chars.length;
+      han += chars.match(/\p{Script=Han}/gu)?.length ?? 0;
+      punctuation ||= /[^0-9A-Za-z]/.test(run);
+    }
+    if (characters < MIN_HZ_CHARACTERS || han * 2 < characters || !punctuation) return undefined;
+    textDecoder("hz-gb-2312", { fatal: true }).decode(bytes, { stream: !complete });
+  } catch {
+    return undefined;
+  }
+  return { encoding: "hz-gb-2312", bom: false, bomLength: 0, decoderLabel: "hz-gb-2312" };
+}
+
 /** EBCDIC text: 0x40 is its space and ASCII spaces are absent. Not readable as ASCII-family text. */
 function looksEbcdic(bytes: Uint8Array): boolean {
   let at = 0;
@@ -373,7 +412,8 @@ export function detectTextEncoding(
   const utf8 = utf8Status(head, complete);
   if (utf8 === "ascii")
     return (
-      iso2022Jp(head, complete) ?? { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" }
+      iso2022Jp(head, complete) ??
+      hz(head, complete) ?? { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" }
     );
   if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
   if (looksEbcdic(head)) return undefined;
