@@ -21,6 +21,18 @@ export class ContentError extends CatalogError {
 }
 
 /**
+ * The data ended before its format says it does: a compressed stream's input
+ * ran out before its end marker or trailer. Kept apart from other damage so
+ * that a file cut short is called partial, not just damaged.
+ */
+export class TruncatedError extends ContentError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TruncatedError";
+  }
+}
+
+/**
  * Which bound an extraction hit: the `Budget`'s `bytes` read, read
  * `requests`, wall `time`, listed `entries` or nesting `depth`, or a `length`
  * decoded from the file over its named limit (see `limits.ts`). A result

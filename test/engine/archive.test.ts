@@ -320,7 +320,49 @@ describe("truncated and corrupt archives", () => {
   it("a tar cut mid-archive yields a partial listing", async () => {
     const bytes = readFileSync(corpusFile("filetype-fixture.tar"));
     const result = await extract(new BufferSource(bytes.subarray(0, 3000), "cut.tar"));
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe("truncated: the tar archive ends inside an entry's data");
     expect(result.archive).toMatchObject({ kind: "tar", entries: 1, estimated: true });
+  });
+
+  // Each stream ends with an end marker, trailer or index its decoder must reach; a RAR with its end header.
+  it.each([
+    ["filetype-fixture.tar.gz", "truncated: the gzip data ends before its end"],
+    ["filetype-fixture.tar.xz", "truncated: the xz data ends before its end"],
+    ["filetype-fixture.tar.zst", "truncated: the zstd data ends before its end"],
+    ["filetype-fixture.bz2", "truncated: the bzip2 data ends before its end"],
+    ["filetype-fixture.lz4", "truncated: the lz4 data ends before its end"],
+    ["filetype-fixture.rar", "truncated: the RAR archive ends inside an entry's data"],
+  ])("%s cut in half or by its last byte is partial, its listing kept", async (file, reason) => {
+    const bytes = readFileSync(corpusFile(file));
+    for (const length of [Math.floor(bytes.byteLength / 2), bytes.byteLength - 1]) {
+      const result = await extract(new BufferSource(bytes.subarray(0, length), file), { name: file });
+      expect(result.status).toBe("partial");
+      expect(result.reason).toMatch(/^truncated: /);
+      expect(result.archive?.kind).toBeDefined();
+    }
+    const half = await extract(new BufferSource(bytes.subarray(0, bytes.byteLength / 2), file), {
+      name: file,
+    });
+    expect(half.reason).toBe(reason);
+  });
+
+  it("a tar that ends right after an entry lacks only its end-of-archive marker and stays ok", async () => {
+    // Prepare: two whole entries, no zero blocks after them; and the same cut inside the second's body.
+    const entries = Buffer.concat([tarEntry("a.txt", 700), tarEntry("b.txt", 700)]);
+    const cut = entries.subarray(0, entries.byteLength - 100);
+
+    // Act
+    const unmarked = await extract(new BufferSource(entries, "unmarked.tar"));
+    const truncated = await extract(new BufferSource(cut, "cut.tar"));
+
+    // Assess
+    expect(unmarked.status).toBe("ok");
+    expect(unmarked.archive).toMatchObject({ kind: "tar", entries: 2 });
+    expect(unmarked.warnings).toEqual(["partial tar listing: archive ends without an end-of-archive marker"]);
+    expect(truncated.status).toBe("partial");
+    expect(truncated.reason).toBe("truncated: the tar archive ends inside an entry's data");
+    expect(truncated.archive).toMatchObject({ kind: "tar", entries: 2 });
   });
 });
 

@@ -100,7 +100,8 @@ describe("RAR 5 listings", () => {
 
     const result = await extractRar(cut);
 
-    expect(result.status).toBe("ok");
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe("truncated: the RAR archive ends inside an entry's data");
     expect(result.archive).toMatchObject({ entries: 4, estimated: true });
     expect(result.warnings).toEqual(["partial RAR listing: archive ends inside an entry's data (truncated)"]);
   });

@@ -10,7 +10,7 @@
  * some 46 MB for a run of one byte) and a file cut by the walk's input bound
  * ends with the whole blocks it holds, as a gzip one does.
  */
-import { ContentError } from "../../errors.js";
+import { ContentError, TruncatedError } from "../../errors.js";
 import { OutputChunks, runOf, unreadThen } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 
@@ -112,7 +112,9 @@ async function* bzip2Output(compressed: AsyncIterable<Uint8Array>, cut: boolean)
       if (!(error instanceof OutOfInput)) throw bzip2Failure(error);
       // Bytes the input bound left out: the content ends with the blocks before.
       if (inputDone && cut) return undefined;
-      throw new ContentError(inputDone ? "truncated" : "bzip2: a block longer than bzip2 writes");
+      throw inputDone
+        ? new TruncatedError("truncated")
+        : new ContentError("bzip2: a block longer than bzip2 writes");
     }
   };
 

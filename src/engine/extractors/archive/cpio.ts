@@ -42,15 +42,17 @@ export async function walkCpio(read: RangeRead, options: TarWalkOptions): Promis
     const newc = magic === "070701" || magic === "070702";
     if (!newc && magic !== "070707") {
       if (offset === 0) throw new ContentError("not an ASCII cpio archive");
-      listing.stopReason =
-        header.byteLength < 6
-          ? "archive ends without a trailer (truncated)"
-          : `bad cpio header at byte ${offset}`;
+      // Every cpio ends with its TRAILER!!! entry: data that ends before it is cut short.
+      listing.truncated = header.byteLength < 6;
+      listing.stopReason = listing.truncated
+        ? "archive ends without a trailer (truncated)"
+        : `bad cpio header at byte ${offset}`;
       return listing;
     }
     const headerBytes = newc ? 110 : 76;
     if (header.byteLength < headerBytes) {
       listing.stopReason = "archive ends inside a header (truncated)";
+      listing.truncated = true;
       return listing;
     }
     let nameSize: number;

@@ -7,25 +7,44 @@
  */
 import { Readable } from "node:stream";
 import { constants, createGunzip } from "node:zlib";
-import { ContentError } from "../../errors.js";
+import { ContentError, TruncatedError } from "../../errors.js";
 import type { Decoder, DecoderRun } from "./forward-decompressor.js";
 
 /** gzip, as gunzip reads it: members in a row read as one stream. */
-export const gunzip: Decoder = (compressed) => {
-  // With Z_SYNC_FLUSH a cut input ends the stream with what it held rather than failing it.
-  const stream = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 64 * 1024 });
+export const gunzip: Decoder = (compressed, cut) => {
+  // With Z_SYNC_FLUSH an input cut by the walk's bound ends the stream with what it held; the whole file
+  // is finished with Z_FINISH, which fails a member that ends before its trailer (a file cut short).
+  const stream = createGunzip({
+    finishFlush: cut ? constants.Z_SYNC_FLUSH : constants.Z_FINISH,
+    chunkSize: 64 * 1024,
+  });
   // One chunk in flight at a time: the output's back-pressure reaches the fetches.
   const source = Readable.from(compressed, { highWaterMark: 1 });
   source.on("error", (error) => stream.destroy(error));
   source.pipe(stream);
   return {
-    output: stream[Symbol.asyncIterator](),
+    output: gzipOutput(stream[Symbol.asyncIterator]()),
     close() {
       source.destroy();
       stream.destroy();
     },
   };
 };
+
+/** zlib's output, its "unexpected end of file" (Z_BUF_ERROR at the finish) named as a cut. */
+async function* gzipOutput(output: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await output.next();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "Z_BUF_ERROR") throw new TruncatedError("truncated");
+      throw new ContentError(`gzip: ${(error as Error).message}`);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
 
 /** A generator's run: closing it ends the generator, running its `finally` blocks. */
 export function runOf(output: AsyncGenerator<Uint8Array>): DecoderRun {
@@ -185,7 +204,7 @@ async function* zstdOutput(compressed: AsyncIterable<Uint8Array>, cut: boolean):
     try {
       stream.push(bytes, final);
     } catch (error) {
-      throw new ContentError(final ? "truncated" : (error as Error).message);
+      throw final ? new TruncatedError("truncated") : new ContentError((error as Error).message);
     }
   };
   for await (const bytes of compressed) {
@@ -207,14 +226,16 @@ const XZ_ERRORS = new Map([
   [5, "not an xz stream"],
   [6, "unsupported options (a filter xz-embedded does not decode)"],
   [7, "corrupt data"],
-  [8, "truncated"],
 ]);
+/** xz-embedded's XZ_BUF_ERROR: its input ended inside the stream. */
+const XZ_DATA_ENDS_EARLY = 8;
 
 function xzFailure(error: unknown): ContentError {
   const message = error instanceof Error ? error.message : String(error);
   const code = /error code (\d+)/.exec(message)?.[1];
-  // Without a code the stream ended before the data did (xz-decompress reads past its input).
-  return new ContentError(code ? (XZ_ERRORS.get(Number(code)) ?? `error ${code}`) : "truncated");
+  // Without a code, or with XZ_BUF_ERROR, the stream ended before the data did (xz-decompress reads past its input).
+  if (!code || Number(code) === XZ_DATA_ENDS_EARLY) return new TruncatedError("truncated");
+  return new ContentError(XZ_ERRORS.get(Number(code)) ?? `error ${code}`);
 }
 
 /**

@@ -34,6 +34,7 @@ import {
 import {
   isTarHeader,
   type RangeRead,
+  settleEnd,
   type TarBodies,
   type TarListing,
   walkTar,
@@ -151,12 +152,30 @@ function wholeObject(ctx: ExtractContext): Region {
   return { offset: 0, size: ctx.reader.size };
 }
 
+/**
+ * Ends the extraction of an archive that was cut short, keeping its listing:
+ * the record is partial, with the reason, for all that the listing read is
+ * whole as far as it goes.
+ */
+function cutShort(ctx: ExtractContext, archive: ArchiveInfo, why: string): never {
+  ctx.partial.archive = archive;
+  // The walks' stop reasons say "(truncated)" for their warnings; the reason says it first.
+  throw new ContentError(`truncated: ${why.replace(/ \(truncated\)$/, "")}`);
+}
+
+/** The listing of a tar or cpio walk: partial, with what it listed, when the archive was cut short. */
 function fromListing(
   kind: string,
   listing: TarListing,
   ctx: ExtractContext,
   size = ctx.reader.size,
 ): ArchiveInfo {
+  const archive = listingInfo(kind, listing, ctx, size);
+  if (listing.truncated) cutShort(ctx, archive, `the ${kind} ${listing.stopReason}`);
+  return archive;
+}
+
+function listingInfo(kind: string, listing: TarListing, ctx: ExtractContext, size: number): ArchiveInfo {
   if (listing.stopReason) ctx.warn(`partial ${kind} listing: ${listing.stopReason}`);
   if (listing.limit) ctx.reader.noteLimit(listing.limit);
   // A walk stopped to bound its reads saw a prefix of the archive; scale by how far it got.
@@ -207,6 +226,7 @@ export async function listTar(ctx: ExtractContext, region: Region = wholeObject(
       maxEntries: ctx.budget.maxEntries,
       sampleSize: ARCHIVE_SAMPLE_ENTRIES,
     });
+    settleEnd(listing, region.size);
     return fromListing("tar", listing, ctx, region.size);
   }
   // One header per entry, each possibly in its own block: a tar of many small files would cost a
@@ -217,6 +237,7 @@ export async function listTar(ctx: ExtractContext, region: Region = wholeObject(
     sampleSize: ARCHIVE_SAMPLE_ENTRIES,
     readAllowanceSpent: () => ctx.reader.stats.bytesRead - startBytes > TAR_WALK_READ_BYTES,
   });
+  settleEnd(listing, region.size);
   return fromListing("tar", listing, ctx, region.size);
 }
 
@@ -387,6 +408,7 @@ export async function listCompressedTar(
           if (!whole) info.estimated = true;
         }
       }
+      if (content.cutShort) cutShort(ctx, info, `the ${info.kind} data ends before its end`);
       if (content.failure !== undefined) ctx.warn(`the ${info.kind} data is damaged (${content.failure})`);
       return info;
     }
@@ -400,6 +422,9 @@ export async function listCompressedTar(
       ? walkTarKeeping(read, options, format.bodies)
       : walkTar(read, options));
     if (listing.limit) ctx.reader.noteLimit(listing.limit);
+    // Its walk met the content's end unless a bound stopped it (then it sets no end of data); content that
+    // ends at damage ends the tar there too, which is the damage's doing, not a cut.
+    if (content.failure === undefined) settleEnd(listing, content.produced);
     // A tarball walked to its end is decompressed to the end of the file too
     // (past the tar's end marker is mostly padding), so that its size is the
     // content's own, not a header's declaration for the first frame or stream.
@@ -441,6 +466,8 @@ export async function listCompressedTar(
       Object.assign(info, assess(content.produced, size));
       delete info.estimated;
     }
+    if (content.cutShort) cutShort(ctx, info, `the ${info.kind} data ends before its end`);
+    if (listing.truncated && !listing.boundedByReads) cutShort(ctx, info, `the tar ${listing.stopReason}`);
     return info;
   } finally {
     content.close();
@@ -454,13 +481,15 @@ async function extractSevenZip(ctx: ExtractContext, head: Uint8Array): Promise<A
 }
 
 async function extractRar(ctx: ExtractContext, head: Uint8Array): Promise<ArchiveInfo> {
-  const { facts, stopReason, limit } = await readRar(ctx.reader, head, {
+  const { facts, stopReason, limit, truncated } = await readRar(ctx.reader, head, {
     maxEntries: ctx.budget.maxEntries,
     sampleSize: ARCHIVE_SAMPLE_ENTRIES,
   });
   if (stopReason) ctx.warn(`partial RAR listing: ${stopReason}`);
   if (limit) ctx.reader.noteLimit(limit);
-  return withAssessment(facts, ctx.reader.size);
+  const archive = withAssessment(facts, ctx.reader.size);
+  if (truncated) cutShort(ctx, archive, `the RAR ${stopReason}`);
+  return archive;
 }
 
 async function extractIso(ctx: ExtractContext): Promise<ArchiveInfo> {

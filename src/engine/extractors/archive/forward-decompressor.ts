@@ -1,4 +1,4 @@
-import { describeError, LimitExceededError } from "../../errors.js";
+import { describeError, LimitExceededError, TruncatedError } from "../../errors.js";
 
 /** Compressed bytes of a {@link ForwardDecompressor}'s first fetch: the head window every extraction reads. */
 const FIRST_CHUNK_BYTES = 64 * 1024;
@@ -56,6 +56,8 @@ export class ForwardDecompressor {
   produced = 0;
   /** Why decoding failed (damaged data), when it did: the content ends there. */
   failure?: string;
+  /** True when the failure is the file ending inside the stream, before its end marker or trailer. */
+  cutShort = false;
   private ended = false;
   private window: Uint8Array = new Uint8Array(0);
   private windowStart = 0;
@@ -97,6 +99,7 @@ export class ForwardDecompressor {
       } catch (error) {
         if (error instanceof LimitExceededError) throw error;
         this.failure = describeError(error);
+        this.cutShort = error instanceof TruncatedError;
         this.ended = true;
         break;
       }

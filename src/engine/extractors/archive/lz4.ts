@@ -9,7 +9,7 @@
  * The xxHash32 checksums a frame carries (its header's, each block's, the
  * content's) are checked, so damage that still decodes is caught.
  */
-import { ContentError } from "../../errors.js";
+import { ContentError, TruncatedError } from "../../errors.js";
 import { CompressedInput, runOf } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 import { XxHash32, xxHash32 } from "./xxhash32.js";
@@ -93,7 +93,7 @@ async function* lz4Output(compressed: AsyncIterable<Uint8Array>, cut: boolean): 
     const bytes = await input.take(length);
     if (bytes.byteLength === length) return bytes;
     if (cut) return undefined;
-    throw new ContentError("truncated");
+    throw new TruncatedError("truncated");
   };
   try {
     // A frame at least, then as many as follow.

@@ -8,7 +8,7 @@
  * decodes is caught at the member's end.
  */
 import { crc32 } from "../../crc.js";
-import { ContentError } from "../../errors.js";
+import { ContentError, TruncatedError } from "../../errors.js";
 import { CompressedInput, runOf } from "./decoders.js";
 import type { Decoder } from "./forward-decompressor.js";
 import { LzmaDecoder, streamLzma } from "./lzma.js";
@@ -47,7 +47,7 @@ async function* lzipOutput(compressed: AsyncIterable<Uint8Array>, cut: boolean):
       const header = await input.take(HEADER_BYTES);
       if (header.byteLength < HEADER_BYTES) {
         if ((member > 0 && header.byteLength === 0) || cut) return;
-        throw new ContentError(member === 0 ? "lzip: truncated header" : "lzip: truncated member");
+        throw new TruncatedError(member === 0 ? "lzip: truncated header" : "lzip: truncated member");
       }
       if (!isLzipMember(header)) {
         if (member === 0) throw new ContentError("lzip: not an lzip member");
@@ -70,7 +70,7 @@ async function* lzipOutput(compressed: AsyncIterable<Uint8Array>, cut: boolean):
       const trailer = await input.take(LZIP_TRAILER_BYTES);
       if (trailer.byteLength < LZIP_TRAILER_BYTES) {
         if (cut) return;
-        throw new ContentError("lzip: truncated trailer");
+        throw new TruncatedError("lzip: truncated trailer");
       }
       const fields = new DataView(trailer.buffer, trailer.byteOffset, LZIP_TRAILER_BYTES);
       if (fields.getUint32(0, true) !== crc >>> 0)

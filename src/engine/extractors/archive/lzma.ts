@@ -8,7 +8,7 @@
  * checks), and LZMA-JS loads its code through a computed require that a bundle
  * cannot follow.
  */
-import { ContentError } from "../../errors.js";
+import { ContentError, TruncatedError } from "../../errors.js";
 import { type CompressedInput, unreadThen } from "./decoders.js";
 
 const BIT_MODEL_TOTAL = 1 << 11;
@@ -65,7 +65,7 @@ class RangeDecoder {
 
   private next(): number {
     const byte = this.input[this.at++];
-    if (byte === undefined) throw new ContentError("LZMA stream is truncated");
+    if (byte === undefined) throw new TruncatedError("LZMA stream is truncated");
     return byte;
   }
 
@@ -458,8 +458,7 @@ export async function* streamLzma(
     try {
       stop = lzma.decode(lzma.total + OUTPUT_STEP_BYTES, input.done);
     } catch (error) {
-      if (!(cut && input.done && error instanceof ContentError && /truncated/.test(error.message)))
-        throw error;
+      if (!(cut && input.done && error instanceof TruncatedError)) throw error;
       yield* lzma.take();
       return false;
     }

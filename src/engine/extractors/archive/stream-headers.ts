@@ -277,6 +277,8 @@ export interface RarListing {
   facts: HeaderFacts;
   /** Set when the listing is partial (`facts.estimated`), for the caller's warning. */
   stopReason?: string;
+  /** True when the file ends inside a header or an entry's data: the archive was cut short. */
+  truncated?: boolean;
   /** The budget that stopped the walk early (`entries`, or the read budget that refused a read). */
   limit?: LimitKind;
 }
@@ -311,6 +313,7 @@ export async function readRar(
     if (!block) break;
     if (block.byteLength < 7) {
       listing.stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+      listing.truncated = true;
       break;
     }
     const data = view(block);
@@ -332,6 +335,7 @@ export async function readRar(
     if ((flags & 0x8000) !== 0 || type === RAR4_FILE) {
       if (block.byteLength < 11) {
         listing.stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+        listing.truncated = true;
         break;
       }
       dataSize = data.getUint32(7, true);
@@ -373,7 +377,10 @@ export async function readRar(
     offset += headerSize + dataSize;
     // Archives written without an end block simply stop at the end of the file.
     if (offset >= reader.size) {
-      if (offset > reader.size) listing.stopReason = "archive ends inside an entry's data (truncated)";
+      if (offset > reader.size) {
+        listing.stopReason = "archive ends inside an entry's data (truncated)";
+        listing.truncated = true;
+      }
       break;
     }
   }
@@ -491,6 +498,7 @@ async function readRar5(
     if (header.byteLength < 7 || !size) {
       if (header.byteLength < 7 && offset !== RAR5_SIGNATURE.length) {
         listing.stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+        listing.truncated = true;
       } else damaged("header size unreadable");
       break;
     }
@@ -506,6 +514,7 @@ async function readRar5(
     }
     if (header.byteLength < end) {
       listing.stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+      listing.truncated = true;
       break;
     }
     if (crc32(header.subarray(4, end)) !== view(header).getUint32(0, true)) {
@@ -554,8 +563,12 @@ async function readRar5(
     offset += end + dataSize.value;
     // An archive cut after a whole entry simply stops at the end of the file.
     if (offset >= reader.size) {
-      if (offset > reader.size) listing.stopReason = "archive ends inside an entry's data (truncated)";
-      else listing.stopReason = "archive ends before its end of archive header (truncated)";
+      // RAR 5 always ends with its end of archive header: a file without it was cut, if only at an entry's end.
+      listing.truncated = true;
+      listing.stopReason =
+        offset > reader.size
+          ? "archive ends inside an entry's data (truncated)"
+          : "archive ends before its end of archive header (truncated)";
       break;
     }
   }

@@ -41,6 +41,14 @@ export interface TarListing {
   incomplete: boolean;
   /** Why the walk stopped early. */
   stopReason?: string;
+  /** True when the data ends inside a header or an entry's body: the archive was cut short. */
+  truncated?: boolean;
+  /**
+   * Where the walk looked for a header and found the data's end. Data ending
+   * short of it cut the last entry's body (see {@link settleEnd}); ending at it,
+   * the archive only lacks its end-of-archive marker, as some writers leave it out.
+   */
+  endOfData?: number;
   /** The budget that stopped the walk early (`entries`, or the read budget that refused a read). */
   limit?: LimitKind;
   /** Set when the walk stopped to bound its reads: the byte offset of the next header it did not read. */
@@ -157,6 +165,17 @@ export function stopAtReadLimit(
 }
 
 /**
+ * Tells, from the size of the data walked, whether a walk that found the
+ * data's end where a header should be stopped inside the last entry's body
+ * (cut short) or exactly after it (no end-of-archive marker).
+ */
+export function settleEnd(listing: TarListing, dataSize: number): void {
+  if (listing.endOfData === undefined || dataSize >= listing.endOfData) return;
+  listing.stopReason = "archive ends inside an entry's data (truncated)";
+  listing.truncated = true;
+}
+
+/**
  * Walks tar headers through `read`, bounded by entries; a read that hits the
  * byte, request or time budget ends the walk with what it found.
  *
@@ -183,7 +202,13 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
     if (header.byteLength < BLOCK) {
       // Data that ends because its reader was bounded (an inflated prefix) is not a truncated archive.
       if (options.readAllowanceSpent?.()) return boundedStop();
-      listing.stopReason = "archive ends without an end-of-archive marker (truncated)";
+      if (header.byteLength > 0) {
+        listing.stopReason = `archive ends inside the header at byte ${offset} (truncated)`;
+        listing.truncated = true;
+      } else {
+        listing.stopReason = "archive ends without an end-of-archive marker";
+        listing.endOfData = offset;
+      }
       return listing;
     }
     if (header.every((byte) => byte === 0)) {
@@ -217,7 +242,12 @@ export async function walkTar(read: RangeRead, options: TarWalkOptions): Promise
           return listing;
         }
         const block = await readWithinBudget(bodyOffset, BLOCK);
-        if (!block || block.byteLength < BLOCK) return listing;
+        if (!block) return listing;
+        if (block.byteLength < BLOCK) {
+          listing.stopReason = `archive ends inside a sparse map at byte ${bodyOffset} (truncated)`;
+          listing.truncated = true;
+          return listing;
+        }
         extended = block[GNU_SPARSE_BLOCK_EXTENDED] !== 0;
         bodyOffset += BLOCK;
       }
