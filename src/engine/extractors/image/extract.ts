@@ -448,7 +448,11 @@ async function decodePsd(ctx: ExtractContext): Promise<ImageInfo> {
     { width: size.width, height: size.height, bitDepth: header.bitDepth, colorType: header.colorType },
     header.exif,
   );
-  return withXmp(ctx, image, header.xmp, "PSD XMP packet");
+  const withPacket = await withXmp(ctx, image, header.xmp, "PSD XMP packet");
+  if (header.dataEnd > ctx.reader.size) {
+    truncated(`PSD image data ends at ${header.dataEnd}, the file has ${ctx.reader.size} bytes`);
+  }
+  return withPacket;
 }
 
 /**
