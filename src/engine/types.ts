@@ -144,7 +144,7 @@ export interface PdfInfo {
 }
 
 export interface DocumentInfo {
-  /** ooxml, odf, epub, cfb, rtf, mobi, postscript, eps ... */
+  /** ooxml, odf, epub, cfb, rtf, mobi, postscript, eps, sqlite ... */
   kind: string;
   title?: string;
   /**

@@ -1,4 +1,5 @@
 import { OOXML_PACKAGE_MIMES } from "../../detect/zip-container.js";
+import { ContentError } from "../../errors.js";
 import { HEAD_WINDOW_BYTES } from "../../limits.js";
 import type { DocumentInfo, Sections } from "../../types.js";
 import type { ExtractContext } from "../extractor.js";
@@ -11,6 +12,7 @@ import { readOdf } from "./odf.js";
 import { readOoxml } from "./ooxml.js";
 import { readPostScript } from "./postscript.js";
 import { readRtf } from "./rtf.js";
+import { readSqlite } from "./sqlite.js";
 import { ZipPackage } from "./zip-package.js";
 
 /**
@@ -39,6 +41,13 @@ export async function extractDocument(ctx: ExtractContext): Promise<Sections> {
     document = readRtf(await ctx.reader.read(0, Math.min(ctx.reader.size, HEAD_WINDOW_BYTES)));
   } else if (mime === "application/x-mobipocket-ebook") {
     document = await readMobi(ctx.reader);
+  } else if (mime === "application/x-sqlite3" || mime === "application/vnd.sqlite3") {
+    const { document: database, truncated } = await readSqlite(ctx.reader);
+    if (truncated) {
+      ctx.partial.document = database;
+      throw new ContentError(`truncated: ${truncated}`);
+    }
+    document = database;
   } else if (POSTSCRIPT_MIMES.has(mime)) {
     const { document: postscript, bounds } = await readPostScript(ctx.reader);
     // The bounding box is what exiftool reports as the image size of an EPS.

@@ -14,7 +14,8 @@ export const POSTSCRIPT_MIMES: ReadonlySet<string> = new Set([
  * Office and e-book documents: OOXML (Visio's packages included),
  * OpenDocument and EPUB through the ZIP central directory and their small
  * metadata parts; legacy CFB, RTF, MOBI and PostScript/EPS (structuring
- * comments) from their headers.
+ * comments) from their headers; a SQLite database's header, for its kind and
+ * whether the file holds the pages it counts.
  *
  * The plan asks for the head (RTF info group, CFB header and first sectors,
  * MOBI record 0, the first zip local headers, PostScript header comments) and
@@ -34,6 +35,8 @@ export const documentExtractor: ExtractorDescriptor = {
     "application/rtf",
     "text/rtf",
     "application/x-mobipocket-ebook",
+    "application/x-sqlite3",
+    "application/vnd.sqlite3",
     ...POSTSCRIPT_MIMES,
   ],
   plan: (size) => [headRange(size, HEAD_WINDOW_BYTES), tailRange(size, TAIL_WINDOW_BYTES)],
