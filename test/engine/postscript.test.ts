@@ -115,7 +115,9 @@ describe("PostScript header comments", () => {
   it("bounds an unending header line and a section offset past the end", async () => {
     const long = concatBytes("%!PS-Adobe-3.0\n%%Title: (", "x".repeat(2_000_000));
     const result = await extractBytes(long, "long.ps");
-    expect(result.status).toBe("ok");
+    // A DSC 3.0 document that stops without %%Trailer or %%EOF was cut.
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe("truncated: a DSC 3.0 document ends with no %%Trailer or %%EOF");
     expect(result.bytesRead).toBeLessThan(200 * 1024);
     expect(result.document?.title?.length).toBeLessThanOrEqual(1025);
 
@@ -204,7 +206,7 @@ describe("PostScript hostile structuring comments", () => {
     expect(leap.document?.created).toBe("2012-02-29T00:00:00");
   });
 
-  it("refuses a DOS EPS header whose section starts inside the header, wraps past 2^32 or runs past the end", async () => {
+  it("refuses a DOS EPS header whose section starts inside the header or past 2^32, and calls one that runs past the end cut", async () => {
     const header = (start: number, length: number) =>
       concatBytes(
         Uint8Array.of(0xc5, 0xd0, 0xd3, 0xc6),
@@ -220,12 +222,17 @@ describe("PostScript hostile structuring comments", () => {
     for (const [start, length] of [
       [4, 20],
       [0xffff_fff0, 0x20],
-      [30, 0xffff_ffff],
     ] as const) {
       const result = await extractBytes(header(start, length), "dos.eps");
       expect(result.status, `${start}+${length}`).toBe("error");
       expect(result.reason).toMatch(/^EPS: PostScript section/);
     }
+    const pastEnd = await extractBytes(header(30, 0xffff_ffff), "dos.eps");
+    expect(pastEnd.status).toBe("partial");
+    expect(pastEnd.reason).toBe(
+      "truncated: the EPS PostScript section ends at 4294967325, the file has 72 bytes",
+    );
+    expect(pastEnd.document).toEqual({ kind: "eps", title: "inside" });
   });
 
   it("bounds megabyte DSC lines without a newline, in the header and in the trailer", async () => {
@@ -242,10 +249,74 @@ describe("PostScript hostile structuring comments", () => {
     // Act
     const result = await extractBytes(bytes, "long.eps");
 
-    // Assess: the trailer starts before the 64 KiB tail window, so the title is not found; only the two windows were read.
-    expect(result.status).toBe("ok");
+    // Assess: the trailer starts before the 64 KiB tail window, so the title is not found; only the two windows were
+    // read. Without the trailer in the tail, the deferred title reads as a trailer cut off.
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe(
+      "truncated: values deferred to the trailer with (atend), and no %%Trailer or %%EOF",
+    );
     expect(result.document?.title).toBeUndefined();
     expect(result.document?.created).toBeUndefined();
     expect(result.bytesRead).toBeLessThan(200 * 1024);
+  });
+});
+
+describe("a PostScript file cut short", () => {
+  // What Ghostscript's ps2write writes, in short: DSC 3.0, its end marked by %%Trailer and %%EOF.
+  const document = concatBytes(
+    "%!PS-Adobe-3.0\n%%Creator: GPL Ghostscript 10000 (ps2write)\n%%Pages: 2\n%%EndComments\n",
+    "%%Page: 1 1\nshowpage\n".repeat(2),
+    "%%Trailer\n%%EOF\n",
+  );
+
+  it("is partial when a DSC 3.0 document ends before its %%Trailer and %%EOF, its comments kept", async () => {
+    const whole = await extractBytes(document, "whole.ps");
+    const cut = await extractBytes(document.subarray(0, document.byteLength - 17), "cut.ps");
+
+    expect(whole.status).toBe("ok");
+    expect(cut.status).toBe("partial");
+    expect(cut.reason).toBe("truncated: a DSC 3.0 document ends with no %%Trailer or %%EOF");
+    expect(cut.document).toEqual(whole.document);
+  });
+
+  it("is ok when only %%EOF is lost after the trailer, or the file follows conventions that require neither", async () => {
+    // The corpus files: plain %!PS, and DSC 2.0 from Adobe Illustrator 88, which ends with no trailer.
+    for (const file of ["filetype-fixture.ps", "filetype-fixture2.eps"]) {
+      const bytes = readFileSync(corpusFile(file));
+      const result = await extractBytes(bytes.subarray(0, bytes.byteLength / 2), file);
+      expect(result.status, file).toBe("ok");
+    }
+    const result = await extractBytes(document.subarray(0, document.byteLength - 6), "no-eof.ps");
+    expect(result.status).toBe("ok");
+  });
+
+  it("is partial when a DOS EPS binary's preview ends past the end of the file", async () => {
+    // Prepare: the PostScript section first, then a TIFF preview the header says is 64 bytes long, cut to 16.
+    const postscript = concatBytes(
+      "%!PS-Adobe-3.0 EPSF-3.0\n%%Title: (cut preview)\n%%BoundingBox: 0 0 10 20\n",
+    );
+    const eps = concatBytes(
+      Uint8Array.of(0xc5, 0xd0, 0xd3, 0xc6),
+      u32le(30),
+      u32le(postscript.byteLength),
+      u32le(0),
+      u32le(0),
+      u32le(30 + postscript.byteLength),
+      u32le(64),
+      Uint8Array.of(0xff, 0xff),
+      postscript,
+      "II*\0preview data",
+    );
+
+    // Act
+    const result = await extractBytes(eps, "preview.eps");
+
+    // Assess
+    expect(result.status).toBe("partial");
+    expect(result.reason).toBe(
+      `truncated: the EPS TIFF preview section ends at ${30 + postscript.byteLength + 64}, the file has ${eps.byteLength} bytes`,
+    );
+    expect(result.document).toEqual({ kind: "eps", title: "cut preview" });
+    expect(result.image).toEqual({ width: 10, height: 20 });
   });
 });

@@ -49,9 +49,14 @@ export async function extractDocument(ctx: ExtractContext): Promise<Sections> {
     }
     document = database;
   } else if (POSTSCRIPT_MIMES.has(mime)) {
-    const { document: postscript, bounds } = await readPostScript(ctx.reader);
+    const { document: postscript, bounds, truncated } = await readPostScript(ctx.reader);
     // The bounding box is what exiftool reports as the image size of an EPS.
-    return bounds ? { document: postscript, image: bounds } : { document: postscript };
+    const sections: Sections = bounds ? { document: postscript, image: bounds } : { document: postscript };
+    if (truncated) {
+      Object.assign(ctx.partial, sections);
+      throw new ContentError(`truncated: ${truncated}`);
+    }
+    return sections;
   } else {
     const kind = mime === "application/epub+zip" ? "epub" : OOXML_PACKAGE_MIMES.has(mime) ? "ooxml" : "odf";
     ctx.partial.document = { kind };

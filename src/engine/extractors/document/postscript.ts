@@ -15,11 +15,19 @@ export interface PostScriptReading {
   document: DocumentInfo;
   /** The bounding box's size in points, as exiftool reports ImageWidth/ImageHeight. */
   bounds?: Pick<ImageInfo, "width" | "height">;
+  /** Why the file is cut short, when its own structure says so (see {@link truncation}). */
+  truncated?: string;
 }
 
 /** The DOS EPS binary header: a PostScript section among TIFF/WMF previews. */
 const DOS_EPS_MAGIC = [0xc5, 0xd0, 0xd3, 0xc6];
 const DOS_EPS_HEADER_BYTES = 30;
+/** Where the DOS EPS header states each section's offset, its length following (little-endian 32-bit). */
+const DOS_EPS_SECTIONS: ReadonlyArray<readonly [string, number]> = [
+  ["PostScript", 4],
+  ["WMF preview", 12],
+  ["TIFF preview", 20],
+];
 
 const KEYS = ["Title", "Creator", "For", "CreationDate", "BoundingBox", "Pages"] as const;
 type Key = (typeof KEYS)[number];
@@ -36,12 +44,13 @@ type Comments = Partial<Record<Key, string>>;
  * // bounds = { width: 275, height: 275 }
  */
 export async function readPostScript(reader: BlockReader): Promise<PostScriptReading> {
-  const { start, end } = await postScriptSection(reader);
+  const section = await postScriptSection(reader);
+  const { start, end } = section;
   const head = latin1(await reader.read(start, Math.min(end - start, HEAD_WINDOW_BYTES)));
   const header = headerComments(head);
   const deferred = KEYS.filter((key) => header[key] === "(atend)");
-  const trailer =
-    deferred.length > 0 ? trailerComments(await tailText(reader, start, end)) : ({} as Comments);
+  const tail = await tailText(reader, start, end);
+  const trailer = deferred.length > 0 ? trailerComments(tail) : ({} as Comments);
   // A trailer that defers a value again states nothing.
   const value = (key: Key) => {
     const stated = header[key] === "(atend)" ? trailer[key] : header[key];
@@ -62,23 +71,54 @@ export async function readPostScript(reader: BlockReader): Promise<PostScriptRea
   if (created) document.created = created;
   if (pages !== undefined && Number.isSafeInteger(pages)) document.pages = pages;
   const bounds = boundingBox(value("BoundingBox"));
-  return bounds ? { document, bounds } : { document };
+  const truncated = section.cut ?? truncation(head, tail, deferred.length > 0);
+  return { document, ...(bounds && { bounds }), ...(truncated && { truncated }) };
 }
 
-/** The byte range holding PostScript: the whole file, or the section a DOS EPS header names. */
-async function postScriptSection(reader: BlockReader): Promise<{ start: number; end: number }> {
+/**
+ * Why a PostScript file is cut short, from what must come last in it. A file
+ * whose tail holds `%%EOF` or `%%Trailer` ended where its writer ended it.
+ * One without either is cut when its header promised a trailer by deferring a
+ * value with `(atend)`, or when it is a DSC 3.0 document (not an EPS or a
+ * resource file, which the conventions spare), which ends with both. Earlier
+ * conventions (`%!PS-Adobe-2.0`, plain `%!PS`) require neither, so such a
+ * file is never judged cut by its end.
+ */
+function truncation(head: string, tail: string, deferred: boolean): string | undefined {
+  if (tail.includes("%%EOF") || tail.includes("%%Trailer")) return undefined;
+  if (deferred) return "values deferred to the trailer with (atend), and no %%Trailer or %%EOF";
+  if (/^%!PS-Adobe-3\.\d[ \t]*(?:\r|\n)/.test(head))
+    return "a DSC 3.0 document ends with no %%Trailer or %%EOF";
+  return undefined;
+}
+
+/**
+ * The byte range holding PostScript: the whole file, or the section a DOS EPS
+ * header names, as much of it as the file holds. The header states each
+ * section's offset and length (PostScript, then a WMF and a TIFF preview, a
+ * length of 0 for none), so one that ends past the end of the file shows it cut.
+ */
+async function postScriptSection(reader: BlockReader): Promise<{ start: number; end: number; cut?: string }> {
   const first = await reader.read(0, Math.min(reader.size, DOS_EPS_HEADER_BYTES));
   if (!DOS_EPS_MAGIC.every((byte, i) => first[i] === byte)) return { start: 0, end: reader.size };
-  if (first.byteLength < DOS_EPS_HEADER_BYTES) throw new ContentError("EPS: truncated binary header");
+  if (first.byteLength < DOS_EPS_HEADER_BYTES) throw new ContentError("truncated: EPS binary header");
   const view = new DataView(first.buffer, first.byteOffset, first.byteLength);
   const start = view.getUint32(4, true);
   const length = view.getUint32(8, true);
-  if (start < DOS_EPS_HEADER_BYTES || start + length > reader.size) {
+  if (start < DOS_EPS_HEADER_BYTES || start >= reader.size) {
     throw new ContentError(
-      `EPS: PostScript section ${start}-${start + length} lies outside the file of ${reader.size} bytes`,
+      `EPS: PostScript section at ${start} lies outside the file of ${reader.size} bytes`,
     );
   }
-  return { start, end: start + length };
+  let cut: string | undefined;
+  for (const [name, at] of DOS_EPS_SECTIONS) {
+    const sectionStart = view.getUint32(at, true);
+    const sectionLength = view.getUint32(at + 4, true);
+    if (sectionLength > 0 && sectionStart + sectionLength > reader.size) {
+      cut ??= `the EPS ${name} section ends at ${sectionStart + sectionLength}, the file has ${reader.size} bytes`;
+    }
+  }
+  return { start, end: Math.min(start + length, reader.size), ...(cut && { cut }) };
 }
 
 function latin1(bytes: Uint8Array): string {
