@@ -555,3 +555,24 @@ describe("damaged fonts", () => {
     expect(result.font).toMatchObject({ glyphs: 3, instances: 5, vendorId: "NOBD" });
   });
 });
+
+describe("fonts cut short", () => {
+  // Each states where its data ends: WOFF and WOFF2 their total length, EOT its EOTSize, an sfnt its table directory.
+  it.each([
+    ["filetype-fixture.otf", 93888],
+    ["filetype-fixture.woff", 71508],
+    ["filetype-fixture.woff2", 56780],
+    ["filetype-fixture.eot", 60767],
+  ])("%s is ok whole and partial, its names kept, when its last bytes are gone", async (file, end) => {
+    const bytes = readFileSync(corpusFile(file));
+    const whole = await extract(new BufferSource(bytes, file), { name: file });
+    expect(whole.status).toBe("ok");
+    for (const lost of [1, 100]) {
+      const length = bytes.byteLength - lost;
+      const cut = await extract(new BufferSource(bytes.subarray(0, length), file), { name: file });
+      expect(cut.status).toBe("partial");
+      expect(cut.reason).toBe(`truncated: the font's data ends at ${end}, the file has ${length} bytes`);
+      expect(cut.font?.family).toBe(whole.font?.family);
+    }
+  });
+});

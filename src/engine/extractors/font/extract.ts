@@ -337,5 +337,37 @@ export async function extractFont(ctx: ExtractContext): Promise<Sections> {
   } else if (SFNT_FLAVOURS.has(magic)) font = await describeFace(ctx, await sfntTables(ctx, 0));
   else if (head.length >= 36 && viewOf(head).getUint16(34, true) === 0x504c) font = await eotNames(ctx);
   else throw new ContentError(`font: unknown signature 0x${magic.toString(16)}`);
+  const end = await declaredEnd(ctx, magic, head);
+  if (end !== undefined && end > ctx.reader.size) {
+    ctx.partial.font = font;
+    throw new ContentError(
+      `truncated: the font's data ends at ${end}, the file has ${ctx.reader.size} bytes`,
+    );
+  }
   return { font };
+}
+
+/**
+ * Where the font says its data ends: the total length a WOFF or WOFF2 header
+ * or an EOT's EOTSize states, or the end of a plain sfnt's furthest table by
+ * its directory. A collection's faces share tables and are not checked.
+ */
+async function declaredEnd(
+  ctx: ExtractContext,
+  magic: number,
+  head: Uint8Array,
+): Promise<number | undefined> {
+  const view = viewOf(head);
+  if (magic === 0x774f4646 || magic === 0x774f4632) return view.getUint32(8);
+  if (SFNT_FLAVOURS.has(magic)) {
+    const tables = boundedLength(view.getUint16(4), MAX_TABLES, "table count");
+    const directory = viewOf(await readExactly(ctx, 12, tables * 16, "table directory"));
+    let end = 0;
+    for (let i = 0; i < tables; i++)
+      end = Math.max(end, directory.getUint32(i * 16 + 8) + directory.getUint32(i * 16 + 12));
+    return end;
+  }
+  if (magic !== 0x74746366 && head.length >= 36 && view.getUint16(34, true) === 0x504c)
+    return view.getUint32(0, true);
+  return undefined;
 }
