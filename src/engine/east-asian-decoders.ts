@@ -150,6 +150,24 @@ abstract class HandDecoder implements TextDecoding {
   }
 }
 
+/** A decoder of a shifting 7-bit encoding, which holds back a cut escape or half a pair at a streamed chunk's end. */
+abstract class ShiftingDecoder extends HandDecoder {
+  private pending: number[] = [];
+
+  /** The bytes to decode now: those held back from the chunk before, then `input`'s. */
+  protected withPending(input?: ArrayBufferView | ArrayBuffer | null): Uint8Array {
+    const fresh = bytesOf(input);
+    const bytes = this.pending.length > 0 ? Uint8Array.from([...this.pending, ...fresh]) : fresh;
+    this.pending = [];
+    return bytes;
+  }
+
+  /** Holds back the bytes from `at` on, when streaming, for the next chunk. */
+  protected holdBack(bytes: Uint8Array, at: number, stream: boolean | undefined): void {
+    if (stream) this.pending = Array.from(bytes.subarray(at));
+  }
+}
+
 /** euc-kr as the Encoding Standard decodes it: windows-949. */
 export class Windows949Decoder extends HandDecoder {
   readonly encoding = "euc-kr";
@@ -192,16 +210,12 @@ const SI = 0x0f;
  * byte pairs 0x21-0x7E (its EUC-KR pairs less 0x80), and SI back; the
  * designation ESC $ ) C comes before the first SO. A line starts in ASCII.
  */
-export class Iso2022KrDecoder extends HandDecoder {
+export class Iso2022KrDecoder extends ShiftingDecoder {
   readonly encoding = "iso-2022-kr";
   private shifted = false;
-  /** Bytes held back at the end of a streamed chunk: a cut escape sequence or half a pair. */
-  private pending: number[] = [];
 
   decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string {
-    const fresh = bytesOf(input);
-    const bytes = this.pending.length > 0 ? Uint8Array.from([...this.pending, ...fresh]) : fresh;
-    this.pending = [];
+    const bytes = this.withPending(input);
     const out = new Output();
     let i = 0;
     for (; i < bytes.length; i++) {
@@ -231,8 +245,8 @@ export class Iso2022KrDecoder extends HandDecoder {
         }
       }
     }
-    if (options?.stream) this.pending = Array.from(bytes.subarray(i));
-    else this.shifted = false;
+    this.holdBack(bytes, i, options?.stream);
+    if (!options?.stream) this.shifted = false;
     return out.finish();
   }
 }
@@ -242,10 +256,9 @@ export class Iso2022KrDecoder extends HandDecoder {
  * pairs 0x21-0x7E (its EUC-CN pairs less 0x80), and `~}` back; `~~` is a
  * tilde and `~` before a line end joins the lines.
  */
-export class HzDecoder extends HandDecoder {
+export class HzDecoder extends ShiftingDecoder {
   readonly encoding = "hz-gb-2312";
   private gb = false;
-  private pending: number[] = [];
   private readonly gbk: TextDecoding;
 
   constructor(options: DecoderOptions = {}) {
@@ -254,9 +267,7 @@ export class HzDecoder extends HandDecoder {
   }
 
   decode(input?: ArrayBufferView | ArrayBuffer | null, options?: { stream?: boolean }): string {
-    const fresh = bytesOf(input);
-    const bytes = this.pending.length > 0 ? Uint8Array.from([...this.pending, ...fresh]) : fresh;
-    this.pending = [];
+    const bytes = this.withPending(input);
     const out = new Output();
     let i = 0;
     for (; i < bytes.length; i++) {
@@ -291,8 +302,8 @@ export class HzDecoder extends HandDecoder {
         out.push(byte);
       }
     }
-    if (options?.stream) this.pending = Array.from(bytes.subarray(i));
-    else this.gb = false;
+    this.holdBack(bytes, i, options?.stream);
+    if (!options?.stream) this.gb = false;
     return out.finish();
   }
 
