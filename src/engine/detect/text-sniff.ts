@@ -144,6 +144,20 @@ const MAX_WIDE_ASTRAL_SHARE = 0.1;
 /** Characters no text holds: unassigned, private use, lone surrogates, and controls but tab and line ends. */
 const NOT_IN_TEXT = /[\p{Cn}\p{Co}\p{Cs}\0-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]/u;
 
+/** An encoding found without a BOM, decoded with `decoderLabel` (its own name unless another label stands in). */
+function withoutBom(encoding: string, decoderLabel = encoding): TextEncoding {
+  return { encoding, bom: false, bomLength: 0, decoderLabel };
+}
+
+/** `bytes` decoded in `label`, or undefined where they hold a sequence not valid in it. */
+function decodedStrictly(label: string, bytes: Uint8Array, complete: boolean): string | undefined {
+  try {
+    return textDecoder(label, { fatal: true }).decode(bytes, { stream: !complete });
+  } catch {
+    return undefined;
+  }
+}
+
 function isPrintableAscii(byte: number): boolean {
   return (byte >= 0x20 && byte <= 0x7e) || (byte >= 0x09 && byte <= 0x0d);
 }
@@ -216,9 +230,7 @@ function utf16WithoutBom(head: Uint8Array, complete: boolean): TextEncoding | un
       // A lone surrogate: not UTF-16.
       return undefined;
     }
-    return (strict ? readsAsWideText(text) : isTextual(text))
-      ? { encoding: label, bom: false, bomLength: 0, decoderLabel: label }
-      : undefined;
+    return (strict ? readsAsWideText(text) : isTextual(text)) ? withoutBom(label) : undefined;
   };
   if (evenZero >= pairs * 0.6 && oddZero === 0) return decode("utf-16be", false);
   if (oddZero >= pairs * 0.6 && evenZero === 0) return decode("utf-16le", false);
@@ -243,8 +255,7 @@ function utf32WithoutBom(head: Uint8Array, complete: boolean): TextEncoding | un
       fits = head[i + top] === 0 && (head[i + next] as number) <= 0x10;
     if (!fits) continue;
     const label = littleEndian ? "utf-32le" : "utf-32be";
-    if (readsAsWideText(decodeUtf32(head.subarray(0, units * 4), littleEndian)))
-      return { encoding: label, bom: false, bomLength: 0, decoderLabel: label };
+    if (readsAsWideText(decodeUtf32(head.subarray(0, units * 4), littleEndian))) return withoutBom(label);
   }
   return undefined;
 }
@@ -262,13 +273,9 @@ function iso2022Jp(bytes: Uint8Array, complete: boolean): TextEncoding | undefin
   let shifts = 0;
   for (let i = bytes.indexOf(0x1b); i >= 0 && i + 2 < bytes.length; i = bytes.indexOf(0x1b, i + 1))
     if (bytes[i + 1] === 0x24 && (bytes[i + 2] === 0x42 || bytes[i + 2] === 0x40)) shifts++;
-  if (shifts < MIN_ISO_2022_JP_SHIFTS) return undefined;
-  try {
-    textDecoder("iso-2022-jp", { fatal: true }).decode(bytes, { stream: !complete });
-  } catch {
+  if (shifts < MIN_ISO_2022_JP_SHIFTS || decodedStrictly("iso-2022-jp", bytes, complete) === undefined)
     return undefined;
-  }
-  return { encoding: "iso-2022-jp", bom: false, bomLength: 0, decoderLabel: "iso-2022-jp" };
+  return withoutBom("iso-2022-jp");
 }
 
 /** Shifts into KS X 1001 (SO) that 7-bit text with ISO-2022-KR's designation needs before it is taken for it. */
@@ -294,14 +301,8 @@ function iso2022Kr(bytes: Uint8Array, complete: boolean): TextEncoding | undefin
   let shifts = 0;
   for (let i = firstShift; i >= 0; i = bytes.indexOf(0x0e, i + 1)) shifts++;
   if (shifts < MIN_ISO_2022_KR_SHIFTS || !isAscii(bytes)) return undefined;
-  let text: string;
-  try {
-    text = textDecoder("iso-2022-kr", { fatal: true }).decode(bytes, { stream: !complete });
-  } catch {
-    return undefined;
-  }
-  if (!isTextual(text)) return undefined;
-  return { encoding: "iso-2022-kr", bom: false, bomLength: 0, decoderLabel: "iso-2022-kr" };
+  const text = decodedStrictly("iso-2022-kr", bytes, complete);
+  return text !== undefined && isTextual(text) ? withoutBom("iso-2022-kr") : undefined;
 }
 
 /** GB2312 characters between `~{` and `~}` that ASCII text needs before it is taken for HZ. */
@@ -335,12 +336,11 @@ function hz(bytes: Uint8Array, complete: boolean): TextEncoding | undefined {
       han += chars.match(/\p{Script=Han}/gu)?.length ?? 0;
       punctuation ||= /[^0-9A-Za-z]/.test(run);
     }
-    if (characters < MIN_HZ_CHARACTERS || han * 2 < characters || !punctuation) return undefined;
-    textDecoder("hz-gb-2312", { fatal: true }).decode(bytes, { stream: !complete });
   } catch {
     return undefined;
   }
-  return { encoding: "hz-gb-2312", bom: false, bomLength: 0, decoderLabel: "hz-gb-2312" };
+  if (characters < MIN_HZ_CHARACTERS || han * 2 < characters || !punctuation) return undefined;
+  return decodedStrictly("hz-gb-2312", bytes, complete) === undefined ? undefined : withoutBom("hz-gb-2312");
 }
 
 /** EBCDIC text: 0x40 is its space and ASCII spaces are absent. Not readable as ASCII-family text. */
@@ -361,9 +361,7 @@ function latin1Encoding(bytes: Uint8Array): TextEncoding {
   for (let i = 0; i < bytes.length && !c1; i++)
     c1 = (bytes[i] as number) >= 0x80 && (bytes[i] as number) <= 0x9f;
   // WHATWG's "iso-8859-1" label decodes as windows-1252, which is identical outside 0x80-0x9F.
-  return c1
-    ? { encoding: "windows-1252", bom: false, bomLength: 0, decoderLabel: "windows-1252" }
-    : { encoding: "iso-8859-1", bom: false, bomLength: 0, decoderLabel: "windows-1252" };
+  return c1 ? withoutBom("windows-1252") : withoutBom("iso-8859-1", "windows-1252");
 }
 
 /**
@@ -376,12 +374,7 @@ function declaredEncoding(bytes: Uint8Array, complete: boolean, head: Uint8Array
   const name = declaredCharset(head);
   if (name === undefined || name === "utf-8") return undefined;
   if (name === "windows-1252") return latin1Encoding(bytes);
-  try {
-    textDecoder(name, { fatal: true }).decode(bytes, { stream: !complete });
-  } catch {
-    return undefined;
-  }
-  return { encoding: name, bom: false, bomLength: 0, decoderLabel: name };
+  return decodedStrictly(name, bytes, complete) === undefined ? undefined : withoutBom(name);
 }
 
 /**
@@ -411,17 +404,14 @@ export function detectTextEncoding(
   if (controlRatio(head) > MAX_CONTROL_RATIO) return undefined;
   const utf8 = utf8Status(head, complete);
   if (utf8 === "ascii")
-    return (
-      iso2022Jp(head, complete) ??
-      hz(head, complete) ?? { encoding: "us-ascii", bom: false, bomLength: 0, decoderLabel: "utf-8" }
-    );
-  if (utf8 === "utf-8") return { encoding: "utf-8", bom: false, bomLength: 0, decoderLabel: "utf-8" };
+    return iso2022Jp(head, complete) ?? hz(head, complete) ?? withoutBom("us-ascii", "utf-8");
+  if (utf8 === "utf-8") return withoutBom("utf-8");
   if (looksEbcdic(head)) return undefined;
   if (!nameLegacySet) return latin1Encoding(head);
   const declared = declaredEncoding(head, complete, declaredIn);
   if (declared) return declared;
   const legacy = legacyCharset(head);
-  if (legacy) return { encoding: legacy, bom: false, bomLength: 0, decoderLabel: legacy };
+  if (legacy) return withoutBom(legacy);
   return latin1Encoding(head);
 }
 
